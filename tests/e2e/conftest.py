@@ -1,0 +1,547 @@
+"""End-to-end harness for postamt.
+
+Every test here talks to a real `postamt serve` process over real sockets, using
+only clients nobody in this project wrote: Python's ssl/smtplib/imaplib/poplib,
+openssl s_client, curl and swaks.
+
+Fixtures (see tests/e2e/README.md for the full description):
+
+  postamt_bin   path of the binary under test ($POSTAMT_BIN, else <repo>/build/postamt)
+  server        one shared server for the whole session, default configuration
+  new_server(postamt_bin, tmp_path_factory, config_lines) / finish_server(srv)
+                the same for module-scoped fixtures of a test file
+  make_server   factory for fresh servers with extra configuration lines:
+                    srv = make_server(["limits.connections_per_ip = 3"])
+                stopped (and checked to exit 0) at the end of the test
+  new_datadir   factory for an initialised data dir without a running server
+
+A Server object has: .dir, .ports (by service name), .port(name), .host,
+.cafile, .conf, .run(*args), .add_user(addr, password), .send_signal(sig),
+.log(), .log_tail(), .wait_log(regex), .ssl_context(), .connect(name),
+.tls_connect(name), .stop().
+"""
+
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# Standard ports of the contract (DESIGN.md section 1); listener = standard + port_offset.
+PORTS = {
+    "smtp": 25,
+    "submissions": 465,
+    "submission": 587,
+    "pop3": 110,
+    "pop3s": 995,
+    "imap": 143,
+    "imaps": 993,
+    "http": 80,
+    "https": 443,
+}
+IMPLICIT_TLS = ("submissions", "pop3s", "imaps", "https")
+HOST = "127.0.0.1"
+TLS_NAME = "localhost"
+DOMAIN = "example.test"
+
+# How long a server may take to come up (the sanitizer build is slow to start).
+START_TIMEOUT = float(os.environ.get("POSTAMT_E2E_START_TIMEOUT", "20"))
+# The contract: SIGTERM/SIGINT stop the server within 10 s.
+STOP_TIMEOUT = 10.0
+
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer", "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+def binary_path():
+    path = os.environ.get("POSTAMT_BIN") or os.path.join(REPO, "build", "postamt")
+    return os.path.abspath(path)
+
+
+# ---------------------------------------------------------------------------
+# ports
+
+_used_offsets = set()
+_offset_lock = threading.Lock()
+
+
+def _ports_free(offset):
+    for std in PORTS.values():
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind((HOST, std + offset))
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return True
+
+
+def free_offset():
+    """A port offset in 20000..40000 for which all nine ports are free now."""
+    rng = random.SystemRandom()
+    with _offset_lock:
+        for _ in range(500):
+            offset = rng.randrange(20000, 40000)
+            if offset in _used_offsets:
+                continue
+            if _ports_free(offset):
+                _used_offsets.add(offset)
+                return offset
+    raise RuntimeError("no free port offset found in 20000..40000")
+
+
+# ---------------------------------------------------------------------------
+# a line-oriented raw client
+
+
+class LineClient:
+    """A socket with a read buffer: readline()/expect()/read_reply() with timeouts.
+
+    Used where a protocol library would hide what we want to see (exact replies,
+    pipelining, the connection being closed)."""
+
+    def __init__(self, sock, timeout=5.0):
+        self.sock = sock
+        self.buf = b""
+        self.timeout = timeout
+        sock.settimeout(timeout)
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def sendline(self, line):
+        self.send(line + "\r\n" if isinstance(line, str) else line + b"\r\n")
+
+    def _fill(self, timeout):
+        self.sock.settimeout(timeout)
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError("connection closed by server")
+        self.buf += chunk
+
+    def readline(self, timeout=None):
+        """One line without its CRLF, as str. EOFError when closed, socket.timeout on timeout."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise socket.timeout("no complete line within timeout; got %r" % self.buf[:200])
+            self._fill(left)
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line.rstrip(b"\r").decode("utf-8", "replace")
+
+    def read_smtp_reply(self, timeout=None):
+        """All lines of one SMTP reply (continuation lines '250-...' up to '250 ...')."""
+        lines = []
+        while True:
+            line = self.readline(timeout)
+            lines.append(line)
+            if len(line) < 4 or line[3] != "-":
+                return lines
+
+    def read_pop_multiline(self, timeout=None):
+        """A POP3 multi-line body up to the terminating '.' (not included)."""
+        lines = []
+        while True:
+            line = self.readline(timeout)
+            if line == ".":
+                return lines
+            lines.append(line[1:] if line.startswith("..") else line)
+
+    def read_imap_tagged(self, tag, timeout=None):
+        """Lines up to and including the tagged reply for tag; returns (untagged, tagged)."""
+        untagged = []
+        while True:
+            line = self.readline(timeout)
+            if line.startswith(tag + " "):
+                return untagged, line
+            untagged.append(line)
+
+    def read_all(self, timeout=None):
+        """Everything up to EOF (or timeout); returns (text, closed)."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        closed = False
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                self._fill(left)
+            except EOFError:
+                closed = True
+                break
+            except (ConnectionResetError, BrokenPipeError):
+                closed = True
+                break
+            except (socket.timeout, ssl.SSLError) as e:
+                if isinstance(e, ssl.SSLError) and not isinstance(e, ssl.SSLWantReadError):
+                    closed = True
+                break
+        data, self.buf = self.buf, b""
+        return data.decode("utf-8", "replace"), closed
+
+    def wait_closed(self, timeout):
+        """True if the server closes the connection within timeout (data before EOF is kept)."""
+        _, closed = self.read_all(timeout)
+        return closed
+
+    def nothing_within(self, seconds):
+        """True if no byte arrives (and no close) within seconds."""
+        if self.buf:
+            return False
+        try:
+            self._fill(seconds)
+        except socket.timeout:
+            return True
+        except ssl.SSLWantReadError:
+            return True
+        except (EOFError, OSError):
+            return False
+        return False
+
+    def starttls(self, context, server_hostname=TLS_NAME):
+        """Upgrade in place. The read buffer must be empty (anything in it was sent in clear)."""
+        assert self.buf == b"", "plaintext bytes after the STARTTLS reply: %r" % self.buf
+        self.sock.settimeout(self.timeout)
+        self.sock = context.wrap_socket(self.sock, server_hostname=server_hostname)
+        return self.sock
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# ---------------------------------------------------------------------------
+# the server
+
+
+class ServerError(Exception):
+    pass
+
+
+class Server:
+    def __init__(self, binary, datadir, offset, logdir):
+        self.bin = binary
+        self.dir = datadir
+        self.offset = offset
+        self.host = HOST
+        self.tls_name = TLS_NAME
+        self.domain = DOMAIN
+        self.ports = {name: std + offset for name, std in PORTS.items()}
+        self.conf = os.path.join(datadir, "postamt.conf")
+        self.cafile = os.path.join(datadir, "tls", "cert.pem")
+        self.keyfile = os.path.join(datadir, "tls", "key.pem")
+        self.logfile = os.path.join(logdir, "serve-%d.log" % offset)
+        self.proc = None
+        self._logfh = None
+
+    # -- command line -------------------------------------------------------
+    def run(self, *args, input=None, timeout=60, env=None):
+        """Runs `postamt -d DIR args...`; returns subprocess.CompletedProcess (text)."""
+        return run_postamt(self.bin, "-d", self.dir, *args, input=input, timeout=timeout, env=env)
+
+    def add_user(self, address, password="secret", *extra):
+        r = self.run("user", "add", address, *extra, input=password + "\n")
+        if r.returncode != 0:
+            raise ServerError("user add %s failed (exit %d): %s%s" % (address, r.returncode, r.stdout, r.stderr))
+        return r
+
+    def add_config(self, *lines):
+        """Appends `key = value` lines to postamt.conf (strings or a list of strings)."""
+        flat = []
+        for line in lines:
+            flat.extend([line] if isinstance(line, str) else list(line))
+        with open(self.conf, "a") as f:
+            f.write("\n" + "".join(l + "\n" for l in flat))
+
+    def port(self, name):
+        return self.ports[name]
+
+    # -- life cycle ---------------------------------------------------------
+    def start(self, timeout=START_TIMEOUT):
+        assert self.proc is None or self.proc.poll() is not None, "server already running"
+        self._logfh = open(self.logfile, "ab")
+        self._log_start = self._logfh.tell()
+        env = dict(os.environ)
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        self.proc = subprocess.Popen([self.bin, "-d", self.dir, "serve"], stdin=subprocess.DEVNULL,
+                                     stdout=self._logfh, stderr=self._logfh, env=env)
+        deadline = time.monotonic() + timeout
+        pending = dict(self.ports)
+        while pending:
+            if self.proc.poll() is not None:
+                raise ServerError("postamt serve exited with %d during start-up\n%s"
+                                  % (self.proc.returncode, self.log_tail()))
+            for name, port in list(pending.items()):
+                try:
+                    socket.create_connection((self.host, port), timeout=1).close()
+                    del pending[name]
+                except OSError:
+                    pass
+            if pending:
+                if time.monotonic() > deadline:
+                    self.kill()
+                    raise ServerError("ports not accepting after %.0f s: %s\n%s"
+                                      % (timeout, pending, self.log_tail()))
+                time.sleep(0.05)
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout):
+        """Waits for exit; returns the exit status or None on timeout."""
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
+        """Sends sig, returns (exit status, seconds). Kills and raises if it takes longer than timeout."""
+        if self.proc is None:
+            return None, 0.0
+        if self.proc.poll() is not None:
+            return self.proc.returncode, 0.0
+        t0 = time.monotonic()
+        self.proc.send_signal(sig)
+        rc = self.wait(timeout)
+        took = time.monotonic() - t0
+        if rc is None:
+            self.kill()
+            raise ServerError("postamt did not exit within %.0f s of %s\n%s"
+                              % (timeout, signal.Signals(sig).name, self.log_tail()))
+        self._close_log()
+        return rc, took
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._close_log()
+
+    def _close_log(self):
+        if self._logfh is not None:
+            self._logfh.close()
+            self._logfh = None
+
+    # -- log ----------------------------------------------------------------
+    def log(self):
+        try:
+            with open(self.logfile, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, n=40):
+        lines = self.log().splitlines()
+        return "---- last %d lines of %s ----\n%s" % (min(n, len(lines)), self.logfile, "\n".join(lines[-n:]))
+
+    def wait_log(self, pattern, timeout=5.0, since=0):
+        """Waits until the log (from byte offset since) matches regex pattern; returns the match or None."""
+        rx = re.compile(pattern, re.M)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = rx.search(self.log()[since:])
+            if m or time.monotonic() > deadline:
+                return m
+            time.sleep(0.05)
+
+    def log_size(self):
+        return len(self.log())
+
+    def sanitizer_reports(self):
+        text = self.log()
+        return [m for m in SANITIZER_MARKERS if m in text]
+
+    # -- clients ------------------------------------------------------------
+    def ssl_context(self, cafile=None, **kw):
+        ctx = ssl.create_default_context(cafile=cafile or self.cafile)
+        for k, v in kw.items():
+            setattr(ctx, k, v)
+        return ctx
+
+    def connect(self, name, timeout=5.0):
+        """A plain LineClient on the service's port."""
+        return LineClient(socket.create_connection((self.host, self.ports[name]), timeout=timeout), timeout)
+
+    def tls_connect(self, name, context=None, timeout=5.0):
+        """A LineClient over implicit TLS, verified against the generated certificate."""
+        ctx = context or self.ssl_context()
+        raw = socket.create_connection((self.host, self.ports[name]), timeout=timeout)
+        try:
+            s = ctx.wrap_socket(raw, server_hostname=self.tls_name)
+        except Exception:
+            raw.close()
+            raise
+        return LineClient(s, timeout)
+
+    def serving(self, names=None):
+        """Raises unless every listed service answers with its greeting (plain or TLS)."""
+        for name in names or ("smtp", "pop3", "imap", "imaps"):
+            c = self.tls_connect(name) if name in IMPLICIT_TLS else self.connect(name)
+            with c:
+                line = c.readline()
+                want = {"smtp": "220 ", "submission": "220 ", "submissions": "220 ", "pop3": "+OK",
+                        "pop3s": "+OK", "imap": "* OK", "imaps": "* OK"}[name]
+                assert line.startswith(want), "%s greeting: %r" % (name, line)
+        return True
+
+
+def run_postamt(binary, *args, input=None, timeout=60, env=None, cwd=None):
+    e = dict(os.environ)
+    e.pop("POSTAMT_DATA", None)
+    if env:
+        e.update(env)
+    return subprocess.run([binary, *args], input=input, capture_output=True, text=True,
+                          timeout=timeout, env=e, cwd=cwd)
+
+
+def init_datadir(binary, parent, offset, extra_args=()):
+    datadir = os.path.join(parent, "data")
+    r = run_postamt(binary, "-d", datadir, "init", "--domain", DOMAIN, "--hostname", TLS_NAME,
+                    "--port-offset", str(offset), "--bind", HOST, *extra_args)
+    if r.returncode != 0:
+        raise ServerError("postamt init failed (exit %d)\nstdout: %s\nstderr: %s"
+                          % (r.returncode, r.stdout, r.stderr))
+    return datadir
+
+
+def new_server(binary, tmp_path_factory, config=(), users=(), start=True):
+    last = None
+    for attempt in range(3):
+        parent = str(tmp_path_factory.mktemp("postamt"))
+        offset = free_offset()
+        datadir = init_datadir(binary, parent, offset)
+        srv = Server(binary, datadir, offset, parent)
+        if config:
+            srv.add_config(list(config))
+        for u in users:
+            addr, pw = (u, "secret") if isinstance(u, str) else u
+            srv.add_user(addr, pw)
+        if not start:
+            return srv
+        try:
+            return srv.start()
+        except ServerError as e:
+            last = e
+            # Another process may have taken a port between our check and serve's bind.
+            if "in use" in str(e).lower():
+                continue
+            raise
+    raise last
+
+
+def finish_server(srv):
+    """Stops srv, asserting a clean exit; reports sanitizer findings in its log."""
+    if srv.running():
+        rc, took = srv.stop()
+        assert rc == 0, "postamt serve exited with %r on SIGTERM\n%s" % (rc, srv.log_tail())
+    found = srv.sanitizer_reports()
+    assert not found, "sanitizer report in server log: %s\n%s" % (found, srv.log_tail(80))
+
+
+# ---------------------------------------------------------------------------
+# fixtures
+
+
+@pytest.fixture(scope="session")
+def postamt_bin():
+    path = binary_path()
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        pytest.exit("postamt binary not found at %s (build it with `make`, or set POSTAMT_BIN)" % path,
+                    returncode=1)
+    return path
+
+
+@pytest.fixture(scope="session")
+def server(postamt_bin, tmp_path_factory, request):
+    """One server for the whole session with the default configuration. Tests that
+    need other settings (short timeouts, low limits) use make_server instead."""
+    srv = new_server(postamt_bin, tmp_path_factory)
+    yield srv
+    finish_server(srv)
+
+
+@pytest.fixture
+def make_server(postamt_bin, tmp_path_factory, request):
+    """Factory: make_server(config_lines, users=(), start=True) -> Server; stopped after the test."""
+    made = []
+
+    def factory(config=(), users=(), start=True):
+        if isinstance(config, str):
+            config = [config]
+        srv = new_server(postamt_bin, tmp_path_factory, config, users, start)
+        made.append(srv)
+        request.node._postamt_servers = made
+        return srv
+
+    yield factory
+    errors = []
+    for srv in made:
+        try:
+            finish_server(srv)
+        except (AssertionError, ServerError) as e:
+            errors.append(str(e))
+        finally:
+            srv.kill()
+    assert not errors, "\n".join(errors)
+
+
+@pytest.fixture
+def new_datadir(postamt_bin, tmp_path):
+    """Factory: an initialised data dir (not served); returns a Server object that is not started."""
+    count = [0]
+
+    def factory(*extra_args):
+        count[0] += 1
+        parent = tmp_path / ("d%d" % count[0])
+        parent.mkdir()
+        offset = free_offset()
+        datadir = init_datadir(postamt_bin, str(parent), offset, extra_args)
+        return Server(postamt_bin, datadir, offset, str(parent))
+
+    return factory
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failing test, append the tail of every server log it used."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when == "call" and rep.failed:
+        servers = [v for v in getattr(item, "funcargs", {}).values() if isinstance(v, Server)]
+        servers += [s for s in getattr(item, "_postamt_servers", []) if s not in servers]
+        for srv in servers:
+            rep.sections.append(("postamt log (offset %d)" % srv.offset, srv.log_tail(60)))
+
+
+def have_tool(name):
+    return shutil.which(name) is not None

@@ -1,0 +1,349 @@
+"""Bad or greedy clients get a clear answer and nothing breaks: the per-IP connection
+limit, over-long lines, idle and TLS-handshake timeouts, garbage instead of a TLS
+ClientHello, clients that vanish. After each, the server still serves."""
+
+import socket
+import struct
+import threading
+import time
+
+import pytest
+
+from conftest import IMPLICIT_TLS, finish_server, new_server
+
+PER_IP = 3
+SHORT = 2  # seconds, for the timeout tests
+
+
+@pytest.fixture(scope="module")
+def perip(postamt_bin, tmp_path_factory):
+    srv = new_server(postamt_bin, tmp_path_factory, ["limits.connections_per_ip = %d" % PER_IP])
+    yield srv
+    finish_server(srv)
+
+
+@pytest.fixture(scope="module")
+def tight(postamt_bin, tmp_path_factory):
+    srv = new_server(postamt_bin, tmp_path_factory, [
+        "limits.line_length = 1000",
+        "timeout.smtp = %d" % SHORT,
+        "timeout.pop3 = %d" % SHORT,
+        "timeout.imap_login = %d" % SHORT,
+        "timeout.imap = %d" % SHORT,
+        "timeout.http = %d" % SHORT,
+        "timeout.tls_handshake = %d" % SHORT,
+    ])
+    yield srv
+    finish_server(srv)
+
+
+GREETING = {"smtp": "220 ", "submission": "220 ", "pop3": "+OK", "imap": "* OK"}
+
+
+def greeted(srv, service):
+    c = srv.connect(service)
+    line = c.readline()
+    assert line.startswith(GREETING[service]), "%s greeting: %r" % (service, line)
+    return c
+
+
+def wait_serving(srv, service, timeout=5.0):
+    """A new connection gets the normal greeting again (the server may need a moment
+    to notice that earlier connections were closed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        c = srv.connect(service)
+        try:
+            line = c.readline()
+        except (EOFError, OSError) as e:
+            line = repr(e)
+        finally:
+            c.close()
+        if line.startswith(GREETING[service]):
+            time.sleep(0.2)  # let the server count the probe as closed
+            return
+        if time.monotonic() > deadline:
+            pytest.fail("%s does not greet normally again: %r" % (service, line))
+        time.sleep(0.1)
+
+
+# -- connections per IP --------------------------------------------------------------
+
+@pytest.mark.parametrize("service,refusal", [
+    ("smtp", "421 4.7.0"),
+    ("submission", "421 4.7.0"),
+    ("pop3", "-ERR [SYS/TEMP]"),
+    ("imap", "* BYE [UNAVAILABLE]"),
+])
+def test_connections_per_ip(perip, service, refusal):
+    wait_serving(perip, service)
+    held = [greeted(perip, service) for _ in range(PER_IP)]
+    try:
+        with perip.connect(service) as extra:
+            line = extra.readline()
+            assert line.startswith(refusal), "connection %d got %r" % (PER_IP + 1, line)
+            assert extra.wait_closed(3), "refused connection left open"
+        # Held connections are still fine.
+        if service in ("smtp", "submission"):
+            held[0].sendline("NOOP")
+            assert held[0].readline().startswith("250")
+    finally:
+        for c in held:
+            c.close()
+    wait_serving(perip, service)
+
+
+def test_connections_per_ip_counts_across_services(perip):
+    wait_serving(perip, "smtp")
+    held = [greeted(perip, "smtp"), greeted(perip, "pop3"), greeted(perip, "imap")]
+    try:
+        with perip.connect("smtp") as extra:
+            assert extra.readline().startswith("421 4.7.0")
+    finally:
+        for c in held:
+            c.close()
+    wait_serving(perip, "smtp")
+
+
+# -- long lines ----------------------------------------------------------------------
+
+def send_in_background(c, data):
+    """Sends data from a thread (the server may close before it has read it all) so the
+    main thread can read the reply as soon as it comes."""
+    def run():
+        try:
+            c.sock.sendall(data)
+        except OSError:
+            pass
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def read_until_closed(c, timeout=10.0):
+    """Lines until EOF/reset; returns (lines, closed)."""
+    lines = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            lines.append(c.readline(deadline - time.monotonic()))
+        except (EOFError, ConnectionResetError, BrokenPipeError):
+            return lines, True
+        except socket.timeout:
+            break
+    return lines, False
+
+
+MiB = 1024 * 1024
+
+LONG_LINE_CASES = [
+    ("smtp", b"NOOP ", "500 5.5.2"),
+    ("submission", b"NOOP ", "500 5.5.2"),
+    ("pop3", b"NOOP ", "-ERR"),
+    ("imap", b"a NOOP ", "* BYE"),
+]
+
+
+@pytest.mark.parametrize("service,prefix,reply", LONG_LINE_CASES)
+def test_one_mib_line_is_refused_and_closed(server, service, prefix, reply):
+    c = greeted(server, service)
+    with c:
+        t = send_in_background(c, prefix + b"x" * MiB + b"\r\n")
+        lines, closed = read_until_closed(c)
+        t.join(10)
+        assert lines and lines[0].startswith(reply), "reply to a 1 MiB line: %r" % lines[:3]
+        if service in ("smtp", "submission"):
+            assert "Line too long" in lines[0], lines[0]
+        assert closed, "connection left open after a 1 MiB line"
+    wait_serving(server, service)
+
+
+FOLLOW_UP = {  # a simple command and the start of its success reply
+    "smtp": ("NOOP", "250"),
+    "submission": ("NOOP", "250"),
+    "pop3": ("CAPA", "+OK"),
+    "imap": ("b NOOP", "b OK"),
+}
+
+
+@pytest.mark.parametrize("service,prefix,reply", LONG_LINE_CASES)
+def test_configured_line_length(tight, service, prefix, reply):
+    # Under the limit: an ordinary answer, and the session goes on.
+    with greeted(tight, service) as c:
+        c.send(prefix + b"y" * 800 + b"\r\n")
+        line = c.readline()
+        assert not line.startswith("* BYE") and "too long" not in line.lower(), \
+            "800-byte line refused with limits.line_length = 1000: %r" % line
+        cmd, ok = FOLLOW_UP[service]
+        c.sendline(cmd)
+        while True:
+            line = c.readline()
+            if not (service == "imap" and line.startswith("* ")) and not (service == "pop3" and line == "."):
+                break
+        assert line.startswith(ok), "after an 800-byte line, %s got %r" % (cmd, line)
+    # Over the limit: refused and closed.
+    with greeted(tight, service) as c:
+        c.send(prefix + b"z" * 1500 + b"\r\n")
+        lines, closed = read_until_closed(c, 5)
+        assert lines and lines[0].startswith(reply), "reply to a 1500-byte line: %r" % lines[:3]
+        assert closed, "connection left open after an over-long line"
+
+
+def test_long_line_without_newline(server):
+    # 1 MiB with no line end at all must not be buffered forever.
+    c = greeted(server, "smtp")
+    with c:
+        t = send_in_background(c, b"x" * MiB)
+        lines, closed = read_until_closed(c)
+        t.join(10)
+        assert lines and lines[0].startswith("500 5.5.2"), lines[:3]
+        assert closed
+    wait_serving(server, "smtp")
+
+
+# -- idle timeouts -------------------------------------------------------------------
+
+@pytest.mark.parametrize("service,reply", [
+    ("smtp", "421 4.4.2"),
+    ("pop3", "-ERR"),
+    ("imap", "* BYE"),
+])
+def test_idle_timeout(tight, service, reply):
+    c = greeted(tight, service)
+    with c:
+        t0 = time.monotonic()
+        lines, closed = read_until_closed(c, SHORT + 5)
+        took = time.monotonic() - t0
+        assert lines and lines[0].startswith(reply), "idle %s got %r" % (service, lines)
+        assert closed, "idle connection not closed"
+        assert took >= SHORT - 0.5, "closed after %.1f s, before the %d s timeout" % (took, SHORT)
+
+
+def test_activity_resets_idle_timeout(tight):
+    with greeted(tight, "smtp") as c:
+        for _ in range(4):
+            time.sleep(SHORT * 0.6)
+            c.sendline("NOOP")
+            assert c.readline().startswith("250"), "connection timed out although it was active"
+
+
+@pytest.mark.parametrize("service", IMPLICIT_TLS)
+def test_silent_tls_client_closed_after_handshake_timeout(tight, service):
+    with socket.create_connection((tight.host, tight.port(service)), timeout=SHORT + 5) as s:
+        t0 = time.monotonic()
+        try:
+            data = s.recv(4096)
+        except (ConnectionResetError, socket.timeout) as e:
+            data = e
+        took = time.monotonic() - t0
+        assert data == b"" or isinstance(data, ConnectionResetError), \
+            "silent client on %s: %r after %.1f s" % (service, data, took)
+        assert SHORT - 0.5 <= took <= SHORT + 4, "closed after %.1f s (timeout.tls_handshake = %d)" % (took, SHORT)
+    tight.serving()
+
+
+def test_partial_client_hello_closed_after_handshake_timeout(tight):
+    # The first bytes of a TLS record header, then nothing (slowloris).
+    with socket.create_connection((tight.host, tight.port("imaps")), timeout=SHORT + 5) as s:
+        s.sendall(b"\x16\x03\x01\x02\x00\x01")
+        t0 = time.monotonic()
+        try:
+            data = s.recv(4096)
+        except (ConnectionResetError, socket.timeout) as e:
+            data = e
+        took = time.monotonic() - t0
+        assert not isinstance(data, socket.timeout), "still open after %.1f s" % took
+        assert took <= SHORT + 4, took
+    tight.serving()
+
+
+def test_silent_http_client_closed(tight):
+    with socket.create_connection((tight.host, tight.port("http")), timeout=SHORT + 5) as s:
+        try:
+            data = s.recv(4096)
+        except ConnectionResetError:
+            data = b""
+        except socket.timeout:
+            pytest.fail("silent HTTP client still connected after %d s" % (SHORT + 5))
+        # An HTTP 408 before closing is fine; the connection must end.
+        assert data == b"" or data.startswith(b"HTTP/1.1 408") or data.startswith(b"HTTP/1.0 408"), data[:100]
+
+
+def test_silent_clients_do_not_block_others(tight):
+    silent = [socket.create_connection((tight.host, tight.port(s)), timeout=5)
+              for s in ("smtp", "imap", "pop3", "imaps", "submissions", "https")]
+    try:
+        tight.serving(["smtp", "submission", "pop3", "pop3s", "imap", "imaps"])
+    finally:
+        for s in silent:
+            s.close()
+
+
+# -- garbage instead of TLS ------------------------------------------------------------
+
+GARBAGE = [
+    b"EHLO client.example.org\r\n",
+    b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    bytes(range(256)) * 8,
+    b"\x16\x03\x01\x00\x10" + b"\xff" * 16,  # a handshake record whose body is nonsense
+    b"\x80\x2e\x01\x00\x02" + b"\x00" * 48,   # SSLv2-style hello
+]
+
+
+@pytest.mark.parametrize("service", IMPLICIT_TLS)
+@pytest.mark.parametrize("garbage", GARBAGE, ids=["plain-smtp", "plain-http", "binary", "bad-record", "sslv2"])
+def test_garbage_client_hello_closed(server, service, garbage):
+    with socket.create_connection((server.host, server.port(service)), timeout=10) as s:
+        try:
+            s.sendall(garbage)
+        except OSError:
+            pass
+        t0 = time.monotonic()
+        closed = False
+        while time.monotonic() - t0 < 8:
+            try:
+                data = s.recv(4096)
+            except ConnectionResetError:
+                closed = True
+                break
+            except socket.timeout:
+                break
+            if not data:
+                closed = True
+                break
+            # A TLS alert, or an HTTP 400 on the HTTPS port, may come first.
+        assert closed, "%s: connection with garbage ClientHello left open" % service
+        assert time.monotonic() - t0 < 5, "closing took %.1f s (should not wait for a timeout)" % (time.monotonic() - t0)
+    with server.tls_connect(service) as c:
+        assert c.sock.version() in ("TLSv1.2", "TLSv1.3")
+
+
+# -- clients that vanish ------------------------------------------------------------
+
+def abort(sock):
+    """Close with RST instead of FIN."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+@pytest.mark.parametrize("service", ["smtp", "pop3", "imap", "imaps", "submissions", "https"])
+def test_client_reset_mid_command(server, service):
+    for _ in range(5):
+        s = socket.create_connection((server.host, server.port(service)), timeout=5)
+        s.sendall(b"\x16\x03\x01" if service in IMPLICIT_TLS else b"EHLO half-a-comm")
+        abort(s)
+    server.serving()
+
+
+def test_many_concurrent_connections(server):
+    n = 40  # below the default per-IP limit of 50
+    conns = []
+    try:
+        for i in range(n):
+            conns.append(server.connect(["smtp", "imap", "pop3"][i % 3]))
+        for c in conns:
+            assert c.readline()[:1] in ("2", "*", "+")
+    finally:
+        for c in conns:
+            c.close()
+    server.serving()
