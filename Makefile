@@ -1,0 +1,38 @@
+# postamt: the Makefile only wraps meson and ninja (DESIGN.md §1).
+#   make         build build/postamt
+#   make run     install missing dependencies (as root), build, create ./postamt-data, serve
+#   make check   build and run every test: unit, end to end, and both again under ASan+UBSan
+#   make fuzz    run every libFuzzer target for FUZZ_SECONDS each
+#   make bench   benchmarks side by side with Dovecot and Postfix
+#   make clean   remove the build directories
+
+BUILD ?= build
+FUZZ_SECONDS ?= 60
+
+.PHONY: all build run check fuzz bench clean deps
+
+all: build
+
+deps:
+	@scripts/install-deps --if-missing
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: deps build
+	@scripts/run
+
+check: deps
+	@scripts/check
+
+fuzz: deps
+	@scripts/fuzz $(FUZZ_SECONDS)
+
+bench: deps build
+	@scripts/bench
+
+clean:
+	rm -rf build build-asan build-fuzz

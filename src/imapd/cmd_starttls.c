@@ -1,0 +1,23 @@
+/* cmd_starttls.c: RFC 9051 §6.2.1. "STARTTLS": tagged OK, then the handshake.
+ * Input pipelined after the command is dropped (conn_starttls), and the client must
+ * ask for capabilities again afterwards (§6.2.1: they may change). */
+#include "session.h"
+
+#include "log.h"
+
+void cmd_starttls(struct imap_session *is, const struct imap_cmd *cmd)
+{
+	if (cmd->args.len > 0) {
+		imap_tagged(is, cmd, "BAD", "STARTTLS takes no arguments");
+		return;
+	}
+	if (conn_is_tls(is->c)) {
+		imap_tagged(is, cmd, "BAD", "TLS is already active");
+		return;
+	}
+	imap_tagged(is, cmd, "OK", "Begin TLS negotiation now");
+	if (conn_starttls(is->c) < 0) {
+		conn_log(is->c, LOG_ERROR, "event=starttls_failed");
+		conn_close(is->c);
+	}
+}

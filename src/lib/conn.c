@@ -1,0 +1,648 @@
+/* conn.c: connections over libevent bufferevents and OpenSSL (see conn.h).
+ *
+ * Every bufferevent is made with deferred callbacks, so that no callback re-enters a
+ * session while it is inside a conn_* call. A plain socket bufferevent never owns its
+ * fd; a TLS bufferevent does (it frees its SSL only with BEV_OPT_CLOSE_ON_FREE).
+ * STARTTLS frees the plain bufferevent once the last clear-text reply is written and
+ * makes a TLS one on the same fd. */
+#include "conn.h"
+
+#include "arena.h"
+#include "ip_table.h"
+#include "log.h"
+#include "net.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <limits.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CONN_READ_HIGH (256 * 1024) /* stop reading while this much input waits */
+
+struct conn_shared {
+	pthread_mutex_t lock; /* guards tls and limits */
+	SSL_CTX *tls;
+	struct conn_limits limits;
+	struct ip_table *ips;
+	atomic_size_t live;
+	atomic_uint_fast64_t next_id;
+};
+
+struct listener {
+	struct listener *next;
+	struct evconnlistener *ev;
+	struct conn_server *srv;
+	enum conn_tls tls;
+	const struct conn_handler *h;
+	void *ctx;
+};
+
+struct conn_server {
+	struct loop *loop;
+	struct conn_shared *shared;
+	struct listener *listeners;
+	struct conn *conns; /* doubly linked list of this loop's connections */
+};
+
+struct conn {
+	struct conn_server *srv;
+	struct conn *prev, *next;
+	struct bufferevent *bev;
+	struct event *deferred; /* finishes a close, re-delivers data after resume, starts TLS */
+	const struct conn_handler *h;
+	void *session;
+	uint64_t id;
+	int fd;
+	int local_port;
+	int timeout;
+	char ip[NET_ADDR_MAX];
+	struct buf line;
+	bool loopback, tls, counted, handshaking;
+	bool closing, abort_now, paused, want_drained, starttls_pending, data_pending;
+};
+
+/* ---- shared ---- */
+
+struct conn_shared *conn_shared_new(const struct conn_limits *limits)
+{
+	struct conn_shared *s = xcalloc(1, sizeof(*s));
+	pthread_mutex_init(&s->lock, NULL);
+	s->limits = *limits;
+	s->ips = ip_table_new();
+	atomic_init(&s->live, 0);
+	atomic_init(&s->next_id, 1);
+	return s;
+}
+
+void conn_shared_free(struct conn_shared **sp)
+{
+	struct conn_shared *s = *sp;
+	if (s == NULL)
+		return;
+	SSL_CTX_free(s->tls);
+	ip_table_free(&s->ips);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+	*sp = NULL;
+}
+
+void conn_shared_set_tls(struct conn_shared *s, SSL_CTX *ctx)
+{
+	if (ctx != NULL)
+		SSL_CTX_up_ref(ctx);
+	pthread_mutex_lock(&s->lock);
+	SSL_CTX *old = s->tls;
+	s->tls = ctx;
+	pthread_mutex_unlock(&s->lock);
+	SSL_CTX_free(old); /* connections hold their own references through their SSL */
+}
+
+void conn_shared_set_limits(struct conn_shared *s, const struct conn_limits *limits)
+{
+	pthread_mutex_lock(&s->lock);
+	s->limits = *limits;
+	pthread_mutex_unlock(&s->lock);
+}
+
+size_t conn_shared_live(struct conn_shared *s)
+{
+	return atomic_load(&s->live);
+}
+
+static SSL *shared_new_ssl(struct conn_shared *s)
+{
+	pthread_mutex_lock(&s->lock);
+	SSL *ssl = s->tls != NULL ? SSL_new(s->tls) : NULL;
+	pthread_mutex_unlock(&s->lock);
+	return ssl;
+}
+
+/* ---- logging ---- */
+
+void conn_log(const struct conn *c, int level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg((enum log_level)level, "conn=%llu proto=%s ip=%s %s", (unsigned long long)c->id, c->h->proto, c->ip,
+		msg);
+}
+
+/* ---- life cycle ---- */
+
+static void conn_deliver(struct conn *c, enum conn_event ev)
+{
+	if (c->session != NULL)
+		c->h->event(c->session, ev);
+}
+
+static void conn_finish(struct conn *c)
+{
+	struct conn_server *srv = c->srv;
+	if (c->bev != NULL) {
+		if (c->tls) {
+			SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+			if (ssl != NULL && !c->handshaking && !c->abort_now)
+				SSL_shutdown(ssl); /* one close_notify, best effort */
+		}
+		bufferevent_free(c->bev); /* a TLS bufferevent closes the fd itself */
+		c->bev = NULL;
+	}
+	if (c->fd >= 0 && !c->tls)
+		close(c->fd);
+	c->fd = -1;
+	if (c->counted)
+		ip_table_release(srv->shared->ips, c->ip);
+	atomic_fetch_sub(&srv->shared->live, 1);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	conn_log(c, LOG_DEBUG, "event=close");
+	void *session = c->session;
+	c->session = NULL;
+	if (session != NULL)
+		c->h->event(session, CONN_CLOSED);
+	event_free(c->deferred);
+	buf_free(&c->line);
+	free(c);
+}
+
+static void conn_schedule(struct conn *c)
+{
+	event_active(c->deferred, EV_TIMEOUT, 0);
+}
+
+static void conn_setup_bev(struct conn *c);
+
+static void conn_begin_tls(struct conn *c)
+{
+	c->starttls_pending = false;
+	SSL *ssl = shared_new_ssl(c->srv->shared);
+	if (ssl == NULL) {
+		conn_log(c, LOG_ERROR, "event=tls_error reason=no-context");
+		conn_abort(c);
+		return;
+	}
+	bufferevent_free(c->bev); /* the plain one does not own the fd */
+	c->bev = bufferevent_openssl_socket_new(loop_base(c->srv->loop), c->fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+						BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (c->bev == NULL) {
+		SSL_free(ssl);
+		conn_log(c, LOG_ERROR, "event=tls_error reason=bufferevent");
+		conn_abort(c);
+		return;
+	}
+	c->tls = true;
+	c->handshaking = true;
+	conn_setup_bev(c);
+}
+
+static void deferred_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (c->closing && (c->abort_now || c->bev == NULL || evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)) {
+		conn_finish(c);
+		return;
+	}
+	if (c->starttls_pending && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		conn_begin_tls(c);
+		return;
+	}
+	if (c->data_pending && !c->paused && !c->closing) {
+		c->data_pending = false;
+		if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+			conn_deliver(c, CONN_DATA);
+	}
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	if (c->closing || c->starttls_pending) {
+		evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+		return;
+	}
+	if (c->paused) {
+		c->data_pending = true;
+		return;
+	}
+	conn_deliver(c, CONN_DATA);
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	if (c->closing) {
+		conn_finish(c);
+		return;
+	}
+	if (c->starttls_pending) {
+		conn_begin_tls(c);
+		return;
+	}
+	if (c->want_drained)
+		conn_deliver(c, CONN_DRAINED);
+}
+
+static void apply_timeouts(struct conn *c)
+{
+	int secs = c->timeout;
+	if (c->handshaking) {
+		pthread_mutex_lock(&c->srv->shared->lock);
+		secs = c->srv->shared->limits.handshake_timeout;
+		pthread_mutex_unlock(&c->srv->shared->lock);
+	}
+	if (secs > 0) {
+		struct timeval tv = { secs, 0 };
+		bufferevent_set_timeouts(c->bev, &tv, &tv);
+	} else {
+		bufferevent_set_timeouts(c->bev, NULL, NULL);
+	}
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (what & BEV_EVENT_CONNECTED) {
+		c->handshaking = false;
+		apply_timeouts(c);
+		SSL *ssl = bufferevent_openssl_get_ssl(bev);
+		const char *sni = ssl ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) : NULL;
+		conn_log(c, LOG_INFO, "event=tls version=%s cipher=%s resumed=%s sni=%s", ssl ? SSL_get_version(ssl) : "-",
+			 ssl ? SSL_get_cipher_name(ssl) : "-", ssl && SSL_session_reused(ssl) ? "yes" : "no",
+			 sni ? sni : "-");
+		if (!c->closing)
+			conn_deliver(c, CONN_TLS_READY);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		if (c->handshaking || c->closing || c->session == NULL) {
+			conn_log(c, LOG_INFO, "event=timeout state=%s", c->handshaking ? "tls-handshake" : "closing");
+			c->abort_now = true;
+			conn_finish(c);
+			return;
+		}
+		conn_log(c, LOG_INFO, "event=timeout");
+		/* libevent disabled the direction that timed out; writing the goodbye needs
+		 * EV_WRITE back on */
+		bufferevent_enable(bev, EV_WRITE);
+		conn_deliver(c, CONN_TIMEOUT);
+		if (!c->closing)
+			conn_close(c);
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		if (what & BEV_EVENT_ERROR) {
+			unsigned long e = c->tls ? bufferevent_get_openssl_error(bev) : 0;
+			char buf[160] = "-";
+			if (e != 0)
+				ERR_error_string_n(e, buf, sizeof(buf));
+			conn_log(c, c->handshaking ? LOG_INFO : LOG_DEBUG, "event=%s tls_error=%s",
+				 c->handshaking ? "tls_handshake_failed" : "error", buf);
+		}
+		c->abort_now = true;
+		conn_finish(c);
+	}
+}
+
+static void conn_setup_bev(struct conn *c)
+{
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_READ_HIGH);
+	if (c->tls)
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	apply_timeouts(c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+static void accept_cb(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener *lst = arg;
+	struct conn_server *srv = lst->srv;
+	struct conn_shared *sh = srv->shared;
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+	struct conn *c = xcalloc(1, sizeof(*c));
+	c->srv = srv;
+	c->h = lst->h;
+	c->fd = fd;
+	c->id = atomic_fetch_add(&sh->next_id, 1);
+	c->local_port = net_local_port(fd);
+	net_addr_text(sa, (socklen_t)salen, c->ip);
+	c->loopback = net_is_loopback(sa);
+
+	pthread_mutex_lock(&sh->lock);
+	struct conn_limits lim = sh->limits;
+	pthread_mutex_unlock(&sh->lock);
+	int r = ip_table_acquire(sh->ips, c->ip, lim.per_ip, lim.total);
+	if (r < 0) {
+		/* over the total: no reply, not even a TLS handshake */
+		conn_log(c, LOG_WARN, "event=refused reason=total-connections limit=%zu", lim.total);
+		close(fd);
+		free(c);
+		return;
+	}
+	c->counted = r > 0;
+
+	if (lst->tls == CONN_TLS_IMPLICIT) {
+		SSL *ssl = shared_new_ssl(sh);
+		if (ssl == NULL) {
+			conn_log(c, LOG_ERROR, "event=tls_error reason=no-context");
+			if (c->counted)
+				ip_table_release(sh->ips, c->ip);
+			close(fd);
+			free(c);
+			return;
+		}
+		c->bev = bufferevent_openssl_socket_new(loop_base(srv->loop), fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+							BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		c->tls = true;
+		c->handshaking = true;
+	} else {
+		c->bev = bufferevent_socket_new(loop_base(srv->loop), fd, BEV_OPT_DEFER_CALLBACKS);
+	}
+	if (c->bev == NULL)
+		abort();
+	c->deferred = event_new(loop_base(srv->loop), -1, 0, deferred_cb, c);
+	atomic_fetch_add(&sh->live, 1);
+	c->next = srv->conns;
+	if (srv->conns != NULL)
+		srv->conns->prev = c;
+	srv->conns = c;
+	conn_setup_bev(c);
+
+	if (!c->counted) {
+		conn_log(c, LOG_WARN, "event=refused reason=connections-per-ip limit=%zu", lim.per_ip);
+		lst->h->refuse(c, lst->ctx);
+		conn_close(c);
+		return;
+	}
+	conn_log(c, LOG_INFO, "event=connect port=%d tls=%s", c->local_port, c->tls ? "implicit" : "no");
+	c->session = lst->h->open(c, lst->ctx);
+}
+
+static void accept_error_cb(struct evconnlistener *ev, void *arg)
+{
+	/* EMFILE and friends: log and pause briefly rather than spin */
+	log_warn("event=accept_error port=%d", net_local_port(evconnlistener_get_fd(ev)));
+}
+
+struct conn_server *conn_server_new(struct loop *l, struct conn_shared *s)
+{
+	struct conn_server *srv = xcalloc(1, sizeof(*srv));
+	srv->loop = l;
+	srv->shared = s;
+	return srv;
+}
+
+int conn_server_listen(struct conn_server *srv, int fd, enum conn_tls tls, const struct conn_handler *h, void *ctx,
+		       const char **error_r)
+{
+	struct listener *lst = xcalloc(1, sizeof(*lst));
+	lst->srv = srv;
+	lst->tls = tls;
+	lst->h = h;
+	lst->ctx = ctx;
+	lst->ev = evconnlistener_new(loop_base(srv->loop), accept_cb, lst, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (lst->ev == NULL) {
+		free(lst);
+		close(fd);
+		*error_r = "cannot create a listener";
+		return -1;
+	}
+	evconnlistener_set_error_cb(lst->ev, accept_error_cb);
+	lst->next = srv->listeners;
+	srv->listeners = lst;
+	return 1;
+}
+
+void conn_server_stop_listening(struct conn_server *srv)
+{
+	for (struct listener *l = srv->listeners, *next; l != NULL; l = next) {
+		next = l->next;
+		evconnlistener_free(l->ev);
+		free(l);
+	}
+	srv->listeners = NULL;
+}
+
+void conn_server_shutdown(struct conn_server *srv)
+{
+	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+		if (c->closing)
+			continue;
+		if (c->session == NULL || c->handshaking)
+			conn_abort(c);
+		else
+			conn_deliver(c, CONN_SHUTDOWN);
+	}
+}
+
+void conn_server_free(struct conn_server **srvp)
+{
+	struct conn_server *srv = *srvp;
+	if (srv == NULL)
+		return;
+	conn_server_stop_listening(srv);
+	while (srv->conns != NULL) {
+		srv->conns->abort_now = true;
+		conn_finish(srv->conns);
+	}
+	free(srv);
+	*srvp = NULL;
+}
+
+/* ---- input ---- */
+
+int conn_read_line(struct conn *c, size_t max, struct bytes *line_r)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t eol_len = 0;
+	struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
+	if (p.pos < 0)
+		return evbuffer_get_length(in) > max ? -1 : 0;
+	if ((size_t)p.pos > max)
+		return -1;
+	buf_reset(&c->line);
+	buf_reserve(&c->line, (size_t)p.pos);
+	evbuffer_remove(in, c->line.data, (size_t)p.pos);
+	c->line.len = (size_t)p.pos;
+	c->line.data[c->line.len] = '\0';
+	evbuffer_drain(in, eol_len);
+	*line_r = (struct bytes){ c->line.data, c->line.len };
+	return 1;
+}
+
+size_t conn_input_len(struct conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_input(c->bev));
+}
+
+const char *conn_input_peek(struct conn *c, size_t n)
+{
+	return (const char *)evbuffer_pullup(bufferevent_get_input(c->bev), (ev_ssize_t)n);
+}
+
+void conn_input_consume(struct conn *c, size_t n)
+{
+	evbuffer_drain(bufferevent_get_input(c->bev), n);
+}
+
+void conn_pause(struct conn *c)
+{
+	c->paused = true;
+}
+
+void conn_resume(struct conn *c)
+{
+	if (!c->paused)
+		return;
+	c->paused = false;
+	c->data_pending = true;
+	conn_schedule(c);
+}
+
+/* ---- output ---- */
+
+void conn_write(struct conn *c, const void *data, size_t len)
+{
+	if (c->closing && c->abort_now)
+		return;
+	bufferevent_write(c->bev, data, len);
+}
+
+void conn_puts(struct conn *c, const char *s)
+{
+	conn_write(c, s, strlen(s));
+}
+
+void conn_printf(struct conn *c, const char *fmt, ...)
+{
+	if (c->closing && c->abort_now)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
+	va_end(ap);
+}
+
+size_t conn_output_len(struct conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+void conn_want_drained(struct conn *c, bool want)
+{
+	c->want_drained = want;
+}
+
+void conn_close(struct conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_enable(c->bev, EV_WRITE);
+	conn_schedule(c); /* finishes at once when nothing is queued */
+}
+
+void conn_abort(struct conn *c)
+{
+	c->closing = true;
+	c->abort_now = true;
+	conn_schedule(c);
+}
+
+bool conn_is_closing(const struct conn *c)
+{
+	return c->closing;
+}
+
+long conn_starttls(struct conn *c)
+{
+	if (c->tls || c->starttls_pending || c->closing)
+		return -1;
+	pthread_mutex_lock(&c->srv->shared->lock);
+	bool have_tls = c->srv->shared->tls != NULL;
+	pthread_mutex_unlock(&c->srv->shared->lock);
+	if (!have_tls)
+		return -1;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	long dropped = (long)evbuffer_get_length(in);
+	evbuffer_drain(in, (size_t)dropped);
+	bufferevent_disable(c->bev, EV_READ); /* the ClientHello stays in the socket */
+	c->starttls_pending = true;
+	conn_schedule(c);
+	if (dropped > 0)
+		conn_log(c, LOG_WARN, "event=starttls_pipelined dropped=%ld", dropped);
+	return dropped;
+}
+
+void conn_set_timeout(struct conn *c, int seconds)
+{
+	c->timeout = seconds;
+	if (c->bev != NULL && !c->handshaking)
+		apply_timeouts(c);
+}
+
+bool conn_is_tls(const struct conn *c)
+{
+	return c->tls && !c->handshaking;
+}
+
+bool conn_is_loopback(const struct conn *c)
+{
+	return c->loopback;
+}
+
+bool conn_may_send_password(const struct conn *c)
+{
+	return conn_is_tls(c) || c->loopback;
+}
+
+const char *conn_peer_ip(const struct conn *c)
+{
+	return c->ip;
+}
+
+uint64_t conn_id(const struct conn *c)
+{
+	return c->id;
+}
+
+int conn_local_port(const struct conn *c)
+{
+	return c->local_port;
+}
+
+struct loop *conn_loop(const struct conn *c)
+{
+	return c->srv->loop;
+}
+
+const char *conn_tls_version(const struct conn *c)
+{
+	if (!conn_is_tls(c))
+		return NULL;
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	return ssl != NULL ? SSL_get_version(ssl) : NULL;
+}

@@ -1,0 +1,127 @@
+/* conn.h: one client connection, as sessions see it (DESIGN.md §4.4).
+ *
+ * conn wraps libevent bufferevents and OpenSSL once, so that a protocol session sees
+ * a few events and byte-oriented calls and never a libevent type:
+ *
+ *   CONN_DATA       new input is buffered: read lines or bytes until need-more
+ *   CONN_DRAINED    the output buffer became empty (only after conn_want_drained)
+ *   CONN_TIMEOUT    no input for the idle timeout: say goodbye, then conn_close()
+ *   CONN_TLS_READY  a TLS handshake finished (implicit TLS or after conn_starttls)
+ *   CONN_SHUTDOWN   the server is stopping: finish the command, say goodbye, close
+ *   CONN_CLOSED     the connection is gone; free the session. The conn is freed
+ *                   right after this call returns: do not touch it again.
+ *
+ * Events are never delivered from inside a conn_* call the session makes: CLOSED
+ * after conn_close() or conn_abort() comes from the loop, later. Everything here runs
+ * on the connection's own loop thread, except the conn_shared calls. */
+#ifndef POSTAMT_LIB_CONN_H
+#define POSTAMT_LIB_CONN_H
+
+#include "buf.h"
+#include "loop.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ssl_ctx_st SSL_CTX;
+
+struct conn;
+struct conn_shared;
+struct conn_server;
+
+enum conn_event { CONN_DATA, CONN_DRAINED, CONN_TIMEOUT, CONN_TLS_READY, CONN_SHUTDOWN, CONN_CLOSED };
+enum conn_tls { CONN_PLAIN, CONN_TLS_IMPLICIT };
+
+struct conn_handler {
+	const char *proto; /* "smtp", "imap", ... for logs */
+	/* A new connection was accepted: create the session (and write the greeting).
+	 * ctx is the value given to conn_server_listen(). Never NULL. */
+	void *(*open)(struct conn *c, void *ctx);
+	void (*event)(void *session, enum conn_event ev);
+	/* The connection is refused by a limit: write the protocol's "too many
+	 * connections" reply with conn_write(); the conn then closes by itself. */
+	void (*refuse)(struct conn *c, void *ctx);
+};
+
+/* Limits in force for new connections; replaced as a whole on reload. */
+struct conn_limits {
+	size_t per_ip;         /* open connections per client address */
+	size_t total;          /* open connections overall */
+	int handshake_timeout; /* seconds for a TLS handshake */
+};
+
+/* Process-wide state shared by all loops: connection counts, the TLS context. */
+struct conn_shared *conn_shared_new(const struct conn_limits *limits);
+void conn_shared_free(struct conn_shared **sp);
+/* Installs the TLS context for new handshakes (takes its own reference; pass NULL to
+ * disable TLS). Thread-safe: used by reload while loops accept. */
+void conn_shared_set_tls(struct conn_shared *s, SSL_CTX *ctx);
+void conn_shared_set_limits(struct conn_shared *s, const struct conn_limits *limits);
+/* Connections open right now, over all loops. */
+size_t conn_shared_live(struct conn_shared *s);
+
+/* Per-loop accept side and list of the loop's connections. */
+struct conn_server *conn_server_new(struct loop *l, struct conn_shared *s);
+/* Accepts on the listening socket fd (takes ownership) with the given handler.
+ * Returns 1, or -1 with *error_r. Call on the loop's thread or before it starts. */
+int conn_server_listen(struct conn_server *srv, int fd, enum conn_tls tls, const struct conn_handler *h,
+		       void *ctx, const char **error_r);
+/* Closes the listening sockets (on the loop's thread). */
+void conn_server_stop_listening(struct conn_server *srv);
+/* Sends CONN_SHUTDOWN to every connection of the loop (on the loop's thread). */
+void conn_server_shutdown(struct conn_server *srv);
+/* Frees the server and force-closes what is left; only after the loop has stopped. */
+void conn_server_free(struct conn_server **srvp);
+
+/* Input. conn_read_line() takes one line without its CRLF or LF: 1 with *line_r
+ * (valid until the next conn call), 0 when no full line is buffered yet, -1 when the
+ * line is longer than max (the input is left as it is). */
+int conn_read_line(struct conn *c, size_t max, struct bytes *line_r);
+size_t conn_input_len(struct conn *c);
+/* Makes the first n buffered bytes (n <= conn_input_len) contiguous; returns them. */
+const char *conn_input_peek(struct conn *c, size_t n);
+/* Drops the first n buffered bytes. */
+void conn_input_consume(struct conn *c, size_t n);
+/* Stops CONN_DATA (e.g. while a store operation runs) and restarts it; on resume a
+ * CONN_DATA follows if input is buffered. */
+void conn_pause(struct conn *c);
+void conn_resume(struct conn *c);
+
+/* Output: queued, written as the socket allows. */
+void conn_write(struct conn *c, const void *data, size_t len);
+void conn_puts(struct conn *c, const char *s);
+void conn_printf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+size_t conn_output_len(struct conn *c);
+void conn_want_drained(struct conn *c, bool want);
+
+/* Closes after the queued output is written; CONN_CLOSED follows. */
+void conn_close(struct conn *c);
+/* Closes now, dropping queued output; CONN_CLOSED follows. */
+void conn_abort(struct conn *c);
+bool conn_is_closing(const struct conn *c);
+
+/* STARTTLS: drops input buffered after the command (RFC 3207 §4.2: no pipelined
+ * plaintext may cross into TLS), writes what is queued in the clear, then starts a
+ * server handshake; CONN_TLS_READY follows. Returns the number of dropped bytes, or
+ * -1 when TLS is already on or not configured. */
+long conn_starttls(struct conn *c);
+
+/* Idle timeout in seconds (0: none). */
+void conn_set_timeout(struct conn *c, int seconds);
+
+bool conn_is_tls(const struct conn *c);
+bool conn_is_loopback(const struct conn *c);
+/* True when a plaintext password may be accepted: TLS, or a loopback client. */
+bool conn_may_send_password(const struct conn *c);
+const char *conn_peer_ip(const struct conn *c);
+uint64_t conn_id(const struct conn *c);
+int conn_local_port(const struct conn *c);
+struct loop *conn_loop(const struct conn *c);
+/* The TLS protocol version ("TLSv1.3") or NULL. */
+const char *conn_tls_version(const struct conn *c);
+
+/* Logs "conn=ID proto=P ip=A " followed by the message. */
+void conn_log(const struct conn *c, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,22 @@
+/* pool.h: a few threads for blocking work (password hashing, fsync, big queries).
+ *
+ * pool_submit() runs work(arg) on a pool thread, then done(arg) back on the loop that
+ * submitted it, so a slow hash never stalls other connections (DESIGN.md §2). */
+#ifndef POSTAMT_LIB_POOL_H
+#define POSTAMT_LIB_POOL_H
+
+#include "loop.h"
+
+struct pool;
+
+typedef void pool_work_fn(void *arg);
+
+/* Starts nthreads threads (at least 1). */
+struct pool *pool_new(int nthreads);
+/* Finishes the queued work, stops the threads, frees the pool; sets *pp to NULL. */
+void pool_free(struct pool **pp);
+/* Queues work; done runs on loop `back` afterwards (or on the pool thread when back is
+ * NULL). Never blocks. */
+void pool_submit(struct pool *p, pool_work_fn *work, loop_fn *done, struct loop *back, void *arg);
+
+#endif

@@ -1,0 +1,42 @@
+/* settings.h: the part of the configuration that protocol sessions read.
+ *
+ * The servers (smtpd, imapd, pop3d, webd) may not include the configuration module
+ * (DESIGN.md §3), so serve.c copies what they need into a struct settings. A settings
+ * value is immutable once published; reload publishes a new one through the
+ * settings_ref and keeps the old ones alive until exit, so a session may hold the
+ * pointer it read at connect time for its whole life. */
+#ifndef POSTAMT_LIB_SETTINGS_H
+#define POSTAMT_LIB_SETTINGS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct settings {
+	const char *hostname;
+	size_t line_max;         /* limits.line_length */
+	size_t imap_command_max; /* limits.imap_command */
+	uint64_t message_max;    /* limits.message_size */
+	size_t recipients_max;   /* limits.recipients */
+	size_t imap_conns_per_user_ip;
+	size_t auth_failures_per_min;
+	int timeout_smtp, timeout_pop3, timeout_imap, timeout_imap_login, timeout_http;
+	/* listener ports after port_offset, for redirects and client settings */
+	int port_https;
+};
+
+struct settings_ref {
+	_Atomic(const struct settings *) cur;
+};
+
+static inline const struct settings *settings_get(struct settings_ref *r)
+{
+	return atomic_load_explicit(&r->cur, memory_order_acquire);
+}
+
+static inline void settings_publish(struct settings_ref *r, const struct settings *s)
+{
+	atomic_store_explicit(&r->cur, s, memory_order_release);
+}
+
+#endif

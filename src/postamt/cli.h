@@ -1,0 +1,20 @@
+/* cli.h: the sub-commands of the postamt command line (DESIGN.md §1).
+ *
+ * Each takes the already-loaded configuration and the arguments after its own name
+ * (argv[0] is the sub-command word, e.g. "add"), prints results to stdout, one-line
+ * errors to stderr, and returns the process exit status (0 ok, 1 error). */
+#ifndef POSTAMT_CLI_H
+#define POSTAMT_CLI_H
+
+#include "config.h"
+
+/* user add ADDRESS [--quota SIZE] | passwd ADDRESS | del ADDRESS | list | quota ADDRESS SIZE */
+int cli_user(const struct config *cfg, int argc, char **argv);
+/* domain add D | domain list */
+int cli_domain(const struct config *cfg, int argc, char **argv);
+/* alias add ADDRESS TARGET... */
+int cli_alias(const struct config *cfg, int argc, char **argv);
+/* Creates the database for a new DIR with its first domain (called by init). */
+int cli_init_store(const struct config *cfg, const char *domain);
+
+#endif

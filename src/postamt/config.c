@@ -1,0 +1,390 @@
+/* config.c: the postamt.conf parser and its defaults (see config.h).
+ *
+ * One table lists every key with its type, place in struct config, default and
+ * bounds; the parser, the defaults and `postamt check` all read that table, so a key
+ * exists in exactly one place. route.DOMAIN keys are the one family outside it. */
+#include "config.h"
+
+#include "arena.h"
+#include "buf.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum key_type { KEY_STRING, KEY_INT, KEY_SIZE, KEY_SECONDS };
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	const char *def;
+	int64_t min, max; /* for numbers */
+};
+
+#define S(name, field, def) { name, KEY_STRING, offsetof(struct config, field), def, 0, 0 }
+#define I(name, field, def, lo, hi) { name, KEY_INT, offsetof(struct config, field), def, lo, hi }
+#define Z(name, field, def, lo, hi) { name, KEY_SIZE, offsetof(struct config, field), def, lo, hi }
+#define T(name, field, def, lo, hi) { name, KEY_SECONDS, offsetof(struct config, field), def, lo, hi }
+
+static const struct key keys[] = {
+	S("hostname", hostname, "localhost"),
+	S("bind", bind, ""),
+	I("port_offset", port_offset, "0", 0, 65000),
+	S("tls.cert", tls_cert, "tls/cert.pem"),
+	S("tls.key", tls_key, "tls/key.pem"),
+	S("user", user, "postamt"),
+	I("workers", workers, "0", 0, 256),
+	I("pool_threads", pool_threads, "4", 1, 256),
+	S("log.level", log_level, "info"),
+	Z("limits.line_length", line_max, "8K", 512, 1024 * 1024),
+	Z("limits.imap_command", imap_command_max, "64K", 1024, 64 * 1024 * 1024),
+	Z("limits.message_size", message_max, "50M", 1024, (int64_t)4 * 1024 * 1024 * 1024),
+	I("limits.recipients", recipients_max, "500", 1, 100000),
+	I("limits.connections_per_ip", conns_per_ip, "50", 1, 1000000),
+	I("limits.connections", conns_total, "10000", 1, 10000000),
+	I("limits.imap_connections_per_user_ip", imap_conns_per_user_ip, "20", 1, 1000000),
+	I("limits.auth_failures_per_minute", auth_failures_per_min, "10", 1, 1000000),
+	Z("quota.default", default_quota, "0", 0, INT64_MAX),
+	T("timeout.smtp", timeout_smtp, "300", 1, 86400),
+	T("timeout.pop3", timeout_pop3, "600", 1, 86400),
+	T("timeout.imap", timeout_imap, "1800", 1, 86400),
+	T("timeout.imap_login", timeout_imap_login, "60", 1, 86400),
+	T("timeout.http", timeout_http, "60", 1, 86400),
+	T("timeout.tls_handshake", timeout_tls_handshake, "30", 1, 3600),
+	T("timeout.shutdown", shutdown_grace, "10", 0, 3600),
+};
+
+static const struct key *key_find(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strlen(keys[i].name) == len && strncmp(keys[i].name, name, len) == 0)
+			return &keys[i];
+	}
+	return NULL;
+}
+
+/* Sets one key from text; returns 1, or -1 with a static message in *error_r. */
+static int key_set(struct config *cfg, const struct key *k, const char *value, const char **error_r)
+{
+	void *field = (char *)cfg + k->offset;
+	uint64_t v = 0;
+	switch (k->type) {
+	case KEY_STRING: {
+		char **s = field;
+		free(*s);
+		*s = xstrdup(value);
+		return 1;
+	}
+	case KEY_INT:
+	case KEY_SECONDS:
+		if (parse_uint64((struct bytes){ value, strlen(value) }, INT64_MAX, &v) < 0) {
+			*error_r = "expected a whole number";
+			return -1;
+		}
+		break;
+	case KEY_SIZE:
+		if (parse_size(value, &v, error_r) < 0)
+			return -1;
+		if (v > INT64_MAX) {
+			*error_r = "size too large";
+			return -1;
+		}
+		break;
+	}
+	if ((int64_t)v < k->min || (int64_t)v > k->max) {
+		*error_r = "value out of range";
+		return -1;
+	}
+	*(int64_t *)field = (int64_t)v;
+	return 1;
+}
+
+struct config *config_defaults(const char *data_dir)
+{
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	cfg->data_dir = xstrdup(data_dir);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *error;
+		int r = key_set(cfg, &keys[i], keys[i].def, &error);
+		assert(r > 0); /* a default outside its own bounds is a bug in the table */
+		(void)r;
+	}
+	return cfg;
+}
+
+void config_free(struct config **cfgp)
+{
+	struct config *cfg = *cfgp;
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (keys[i].type == KEY_STRING)
+			free(*(char **)((char *)cfg + keys[i].offset));
+	}
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		free(cfg->routes[i].domain);
+		free(cfg->routes[i].host);
+	}
+	free(cfg->routes);
+	free(cfg->data_dir);
+	free(cfg);
+	*cfgp = NULL;
+}
+
+/* Parses "HOST:PORT" or "[V6]:PORT". Returns 1, or -1. */
+static int parse_hostport(const char *value, char **host_r, uint16_t *port_r)
+{
+	const char *colon;
+	const char *host = value;
+	size_t hostlen;
+	if (value[0] == '[') {
+		const char *end = strchr(value, ']');
+		if (end == NULL || end[1] != ':')
+			return -1;
+		host = value + 1;
+		hostlen = (size_t)(end - host);
+		colon = end + 1;
+	} else {
+		colon = strrchr(value, ':');
+		if (colon == NULL)
+			return -1;
+		hostlen = (size_t)(colon - value);
+	}
+	uint64_t port;
+	if (hostlen == 0 || parse_uint64(BYTES_STR(colon + 1), 65535, &port) < 0 || port == 0)
+		return -1;
+	for (size_t i = 0; i < hostlen; i++) {
+		unsigned char c = (unsigned char)host[i];
+		if (!(isalnum(c) || c == '.' || c == '-' || c == ':' || c == '_'))
+			return -1;
+	}
+	*host_r = xstrndup(host, hostlen);
+	*port_r = (uint16_t)port;
+	return 1;
+}
+
+static bool domain_valid(const char *d)
+{
+	if (strcmp(d, "*") == 0)
+		return true;
+	size_t n = strlen(d);
+	if (n == 0 || n > 253 || d[0] == '.' || d[0] == '-' || d[n - 1] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)d[i];
+		if (!(isalnum(c) || c == '.' || c == '-' || c >= 0x80))
+			return false;
+	}
+	return true;
+}
+
+static int route_set(struct config *cfg, const char *domain, size_t dlen, const char *value,
+		     const char **error_r)
+{
+	char *d = xstrndup(domain, dlen);
+	for (char *p = d; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (!domain_valid(d)) {
+		free(d);
+		*error_r = "invalid domain in route key";
+		return -1;
+	}
+	char *host;
+	uint16_t port;
+	if (parse_hostport(value, &host, &port) < 0) {
+		free(d);
+		*error_r = "route value must be HOST:PORT";
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		if (strcmp(cfg->routes[i].domain, d) == 0) {
+			free(cfg->routes[i].host);
+			cfg->routes[i].host = host;
+			cfg->routes[i].port = port;
+			free(d);
+			return 1;
+		}
+	}
+	cfg->routes = xrealloc(cfg->routes, (cfg->nroutes + 1) * sizeof(*cfg->routes));
+	cfg->routes[cfg->nroutes++] = (struct config_route){ d, host, port };
+	return 1;
+}
+
+static bool is_key_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-' || c == '*';
+}
+
+int config_parse(struct config *cfg, const char *name, const char *text, size_t len, char **error_r)
+{
+	size_t lineno = 0;
+	size_t pos = 0;
+	while (pos < len) {
+		lineno++;
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t linelen = nl ? (size_t)(nl - line) : len - pos;
+		pos += linelen + (nl ? 1 : 0);
+		struct bytes l = { line, linelen };
+		if (l.len > 0 && l.p[l.len - 1] == '\r')
+			l.len--;
+		if (memchr(l.p, '\0', l.len) != NULL) {
+			*error_r = xasprintf("%s:%zu: NUL byte in line", name, lineno);
+			return -1;
+		}
+		l = bytes_trim(l);
+		if (l.len == 0 || l.p[0] == '#')
+			continue;
+		const char *eq = memchr(l.p, '=', l.len);
+		if (eq == NULL) {
+			*error_r = xasprintf("%s:%zu: expected 'key = value'", name, lineno);
+			return -1;
+		}
+		struct bytes k = bytes_trim((struct bytes){ l.p, (size_t)(eq - l.p) });
+		struct bytes v = bytes_trim((struct bytes){ eq + 1, l.len - (size_t)(eq - l.p) - 1 });
+		bool key_ok = k.len > 0 && k.len < 300;
+		for (size_t i = 0; i < k.len && key_ok; i++)
+			key_ok = is_key_char(k.p[i]);
+		if (!key_ok) {
+			*error_r = xasprintf("%s:%zu: invalid key", name, lineno);
+			return -1;
+		}
+		char *value = xstrndup(v.p, v.len);
+		const char *error = NULL;
+		int r;
+		const struct key *key = key_find(k.p, k.len);
+		if (key != NULL)
+			r = key_set(cfg, key, value, &error);
+		else if (bytes_iprefix(k, "route.") && k.len > 6)
+			r = route_set(cfg, k.p + 6, k.len - 6, value, &error);
+		else {
+			r = -1;
+			error = "unknown key";
+		}
+		free(value);
+		if (r < 0) {
+			*error_r = xasprintf("%s:%zu: %.*s: %s", name, lineno, (int)k.len, k.p, error);
+			return -1;
+		}
+	}
+	return 1;
+}
+
+static char *resolve_path(const char *dir, const char *path)
+{
+	if (path[0] == '/')
+		return xstrdup(path);
+	return xasprintf("%s/%s", dir, path);
+}
+
+int config_load(const char *data_dir, const char *path, struct config **cfg_r, char **error_r)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		*error_r = xasprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct buf text = { 0 };
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		buf_append(&text, chunk, n);
+		if (text.len > 1024 * 1024) {
+			fclose(f);
+			buf_free(&text);
+			*error_r = xasprintf("%s: file too large", path);
+			return -1;
+		}
+	}
+	bool failed = ferror(f);
+	fclose(f);
+	if (failed) {
+		buf_free(&text);
+		*error_r = xasprintf("%s: read error", path);
+		return -1;
+	}
+	struct config *cfg = config_defaults(data_dir);
+	int r = config_parse(cfg, path, buf_str(&text), text.len, error_r);
+	buf_free(&text);
+	if (r < 0) {
+		config_free(&cfg);
+		return -1;
+	}
+	char *p = resolve_path(data_dir, cfg->tls_cert);
+	free(cfg->tls_cert);
+	cfg->tls_cert = p;
+	p = resolve_path(data_dir, cfg->tls_key);
+	free(cfg->tls_key);
+	cfg->tls_key = p;
+	*cfg_r = cfg;
+	return 1;
+}
+
+static void problem(struct buf *out, int *count, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void problem(struct buf *out, int *count, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(out, fmt, ap);
+	va_end(ap);
+	buf_putc(out, '\n');
+	(*count)++;
+}
+
+int config_check(const struct config *cfg, bool check_files, char **problems_r)
+{
+	struct buf out = { 0 };
+	int count = 0;
+	static const int ports[] = { PORT_SMTP, PORT_SUBMISSIONS, PORT_SUBMISSION, PORT_POP3, PORT_POP3S,
+				     PORT_IMAP, PORT_IMAPS, PORT_HTTP, PORT_HTTPS };
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		if (config_port(cfg, ports[i]) > 65535)
+			problem(&out, &count, "port_offset %" PRId64 " puts port %d beyond 65535", cfg->port_offset,
+				ports[i]);
+	}
+	if (!domain_valid(cfg->hostname) || strcmp(cfg->hostname, "*") == 0)
+		problem(&out, &count, "hostname '%s' is not a valid host name", cfg->hostname);
+	if (strcasecmp(cfg->log_level, "debug") != 0 && strcasecmp(cfg->log_level, "info") != 0 &&
+	    strcasecmp(cfg->log_level, "warn") != 0 && strcasecmp(cfg->log_level, "error") != 0)
+		problem(&out, &count, "log.level '%s' is not one of debug, info, warn, error", cfg->log_level);
+	if (cfg->user[0] == '\0')
+		problem(&out, &count, "user must not be empty");
+	if (check_files) {
+		struct stat st;
+		if (stat(cfg->tls_cert, &st) < 0)
+			problem(&out, &count, "tls.cert %s: %s", cfg->tls_cert, strerror(errno));
+		if (stat(cfg->tls_key, &st) < 0)
+			problem(&out, &count, "tls.key %s: %s", cfg->tls_key, strerror(errno));
+		else if ((st.st_mode & 077) != 0)
+			problem(&out, &count, "tls.key %s is readable by group or others (chmod 600)", cfg->tls_key);
+	}
+	*problems_r = count ? xstrdup(buf_str(&out)) : NULL;
+	buf_free(&out);
+	return count;
+}
+
+const struct config_route *config_route_for(const struct config *cfg, const char *domain)
+{
+	const struct config_route *star = NULL;
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		if (strcasecmp(cfg->routes[i].domain, domain) == 0)
+			return &cfg->routes[i];
+		if (strcmp(cfg->routes[i].domain, "*") == 0)
+			star = &cfg->routes[i];
+	}
+	return star;
+}
+
+int config_port(const struct config *cfg, int standard_port)
+{
+	return standard_port + (int)cfg->port_offset;
+}

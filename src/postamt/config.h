@@ -1,0 +1,77 @@
+/* config.h: postamt.conf, the one read-only configuration.
+ *
+ * The file is lines of `key = value` with `#` comments and dotted names
+ * (DESIGN.md §1). Every key has a default; unknown keys and bad values are errors
+ * naming the file and line. A loaded configuration never changes: SIGHUP loads a new
+ * one and swaps it in (serve.c). */
+#ifndef POSTAMT_CONFIG_H
+#define POSTAMT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config_route {
+	char *domain; /* lower case; "*" for everything non-local */
+	char *host;
+	uint16_t port;
+};
+
+struct config {
+	char *data_dir;   /* absolute path of DIR; not a key, set by the loader */
+	char *hostname;   /* hostname */
+	char *bind;       /* bind: listen address, "" for all addresses */
+	int64_t port_offset;
+	char *tls_cert;   /* tls.cert, absolute after loading */
+	char *tls_key;    /* tls.key, absolute after loading */
+	char *user;       /* user: account to run as when started as root */
+	int64_t workers;  /* workers: event-loop threads, 0 = one per core */
+	int64_t pool_threads; /* pool_threads: threads for blocking work */
+	char *log_level;  /* log.level */
+	/* limits (DESIGN.md §6) */
+	int64_t line_max;             /* limits.line_length */
+	int64_t imap_command_max;     /* limits.imap_command */
+	int64_t message_max;          /* limits.message_size */
+	int64_t recipients_max;       /* limits.recipients */
+	int64_t conns_per_ip;         /* limits.connections_per_ip */
+	int64_t conns_total;          /* limits.connections */
+	int64_t imap_conns_per_user_ip; /* limits.imap_connections_per_user_ip */
+	int64_t auth_failures_per_min; /* limits.auth_failures_per_minute */
+	int64_t default_quota;        /* quota.default */
+	/* timeouts, in seconds */
+	int64_t timeout_smtp;         /* timeout.smtp */
+	int64_t timeout_pop3;         /* timeout.pop3 */
+	int64_t timeout_imap;         /* timeout.imap */
+	int64_t timeout_imap_login;   /* timeout.imap_login */
+	int64_t timeout_http;         /* timeout.http */
+	int64_t timeout_tls_handshake; /* timeout.tls_handshake */
+	int64_t shutdown_grace;       /* timeout.shutdown */
+	struct config_route *routes;
+	size_t nroutes;
+};
+
+/* Standard ports of the contract; the listener port is this plus port_offset. */
+enum {
+	PORT_SMTP = 25, PORT_SUBMISSIONS = 465, PORT_SUBMISSION = 587, PORT_POP3 = 110,
+	PORT_POP3S = 995, PORT_IMAP = 143, PORT_IMAPS = 993, PORT_HTTP = 80, PORT_HTTPS = 443
+};
+
+/* Returns a configuration with every default. data_dir is copied. */
+struct config *config_defaults(const char *data_dir);
+/* Reads path over the defaults. Returns 1 and *cfg_r, or -1 with a message in
+ * *error_r ("FILE:LINE: ...", malloc'd, the caller frees). Relative tls paths are
+ * resolved against data_dir. */
+int config_load(const char *data_dir, const char *path, struct config **cfg_r, char **error_r);
+/* Parses configuration text (pure; used by config_load, the tests and the fuzzer).
+ * name is used in error messages. Same returns as config_load. */
+int config_parse(struct config *cfg, const char *name, const char *text, size_t len, char **error_r);
+/* Semantic checks after parsing (ports in range, files present, ...). Appends one
+ * line per problem to *problems_r (malloc'd, NULL if none). Returns the count. */
+int config_check(const struct config *cfg, bool check_files, char **problems_r);
+void config_free(struct config **cfgp);
+/* The route for an address's domain, or the "*" route, or NULL. */
+const struct config_route *config_route_for(const struct config *cfg, const char *domain);
+/* The port a service listens on: standard port + port_offset. */
+int config_port(const struct config *cfg, int standard_port);
+
+#endif

@@ -1,0 +1,445 @@
+/* serve.c: the running server.
+ *
+ * Start-up: load the TLS context, open one SO_REUSEPORT socket per worker and port
+ * (while still root, if started as root), drop to the configured user, start the
+ * worker loops, then wait for signals on the main thread. SIGHUP re-reads
+ * postamt.conf and the certificate and swaps them in for new connections; running
+ * connections keep what they started with. SIGTERM/SIGINT close the listeners, send
+ * every session CONN_SHUTDOWN, and wait up to timeout.shutdown seconds. */
+#include "serve.h"
+
+#include "arena.h"
+#include "conn.h"
+#include "imapd.h"
+#include "log.h"
+#include "loop.h"
+#include "net.h"
+#include "pool.h"
+#include "pop3d.h"
+#include "settings.h"
+#include "smtpd.h"
+#include "tls.h"
+#include "webd.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum service {
+	SVC_SMTP, SVC_SUBMISSIONS, SVC_SUBMISSION, SVC_POP3, SVC_POP3S, SVC_IMAP, SVC_IMAPS, SVC_HTTP, SVC_HTTPS,
+	SVC_COUNT
+};
+
+struct service_def {
+	const char *name;
+	int port;
+	enum conn_tls tls;
+	const char *security; /* for the client table */
+};
+
+static const struct service_def services[SVC_COUNT] = {
+	[SVC_SMTP] = { "smtp", PORT_SMTP, CONN_PLAIN, "STARTTLS" },
+	[SVC_SUBMISSIONS] = { "submissions", PORT_SUBMISSIONS, CONN_TLS_IMPLICIT, "TLS" },
+	[SVC_SUBMISSION] = { "submission", PORT_SUBMISSION, CONN_PLAIN, "STARTTLS" },
+	[SVC_POP3] = { "pop3", PORT_POP3, CONN_PLAIN, "STARTTLS" },
+	[SVC_POP3S] = { "pop3s", PORT_POP3S, CONN_TLS_IMPLICIT, "TLS" },
+	[SVC_IMAP] = { "imap", PORT_IMAP, CONN_PLAIN, "STARTTLS" },
+	[SVC_IMAPS] = { "imaps", PORT_IMAPS, CONN_TLS_IMPLICIT, "TLS" },
+	[SVC_HTTP] = { "http", PORT_HTTP, CONN_PLAIN, "none (redirects)" },
+	[SVC_HTTPS] = { "https", PORT_HTTPS, CONN_TLS_IMPLICIT, "TLS" },
+};
+
+/* One published settings value and the strings it points to. */
+struct settings_gen {
+	struct settings_gen *prev;
+	struct settings s;
+	char *hostname;
+};
+
+struct server {
+	struct config *cfg;
+	const char *conf_path;
+	struct event_base *base; /* main thread: signals and the shutdown timer */
+	struct conn_shared *shared;
+	struct pool *pool;
+	int nloops;
+	struct loop **loops;
+	struct conn_server **servers;
+	struct settings_ref settings;
+	struct settings_gen *gens;
+	/* listener contexts: one per role, shared by all loops */
+	struct smtpd_listener smtp_mx, smtp_sub, smtp_subs;
+	struct pop3d_listener pop3;
+	struct imapd_listener imap;
+	struct webd_listener http, https;
+	bool stopping;
+	struct timespec stop_started;
+	struct event *stop_timer;
+};
+
+static void settings_from_config(struct server *srv, const struct config *cfg)
+{
+	struct settings_gen *g = xcalloc(1, sizeof(*g));
+	g->hostname = xstrdup(cfg->hostname);
+	g->s = (struct settings){
+		.hostname = g->hostname,
+		.line_max = (size_t)cfg->line_max,
+		.imap_command_max = (size_t)cfg->imap_command_max,
+		.message_max = (uint64_t)cfg->message_max,
+		.recipients_max = (size_t)cfg->recipients_max,
+		.imap_conns_per_user_ip = (size_t)cfg->imap_conns_per_user_ip,
+		.auth_failures_per_min = (size_t)cfg->auth_failures_per_min,
+		.timeout_smtp = (int)cfg->timeout_smtp,
+		.timeout_pop3 = (int)cfg->timeout_pop3,
+		.timeout_imap = (int)cfg->timeout_imap,
+		.timeout_imap_login = (int)cfg->timeout_imap_login,
+		.timeout_http = (int)cfg->timeout_http,
+		.port_https = config_port(cfg, PORT_HTTPS),
+	};
+	g->prev = srv->gens;
+	srv->gens = g;
+	settings_publish(&srv->settings, &g->s);
+}
+
+static struct conn_limits limits_from_config(const struct config *cfg)
+{
+	return (struct conn_limits){
+		.per_ip = (size_t)cfg->conns_per_ip,
+		.total = (size_t)cfg->conns_total,
+		.handshake_timeout = (int)cfg->timeout_tls_handshake,
+	};
+}
+
+static void listener_for(struct server *srv, enum service svc, const struct conn_handler **h_r, void **ctx_r)
+{
+	switch (svc) {
+	case SVC_SMTP: *h_r = &smtpd_handler; *ctx_r = &srv->smtp_mx; break;
+	case SVC_SUBMISSION: *h_r = &smtpd_handler; *ctx_r = &srv->smtp_sub; break;
+	case SVC_SUBMISSIONS: *h_r = &smtpd_handler; *ctx_r = &srv->smtp_subs; break;
+	case SVC_POP3: case SVC_POP3S: *h_r = &pop3d_handler; *ctx_r = &srv->pop3; break;
+	case SVC_IMAP: case SVC_IMAPS: *h_r = &imapd_handler; *ctx_r = &srv->imap; break;
+	case SVC_HTTP: *h_r = &webd_handler; *ctx_r = &srv->http; break;
+	case SVC_HTTPS: *h_r = &webd_handler; *ctx_r = &srv->https; break;
+	case SVC_COUNT: abort();
+	}
+}
+
+void serve_print_client_table(const struct config *cfg, FILE *out)
+{
+	static const struct { enum service svc; const char *what; } rows[] = {
+		{ SVC_IMAPS, "IMAP (incoming)" }, { SVC_IMAP, "IMAP (incoming)" },
+		{ SVC_POP3S, "POP3 (incoming)" }, { SVC_POP3, "POP3 (incoming)" },
+		{ SVC_SUBMISSIONS, "SMTP (outgoing)" }, { SVC_SUBMISSION, "SMTP (outgoing)" },
+		{ SVC_SMTP, "SMTP (MX, from other servers)" }, { SVC_HTTPS, "Webmail" },
+	};
+	fprintf(out, "\nClient settings for postamt on %s\n", cfg->hostname);
+	fprintf(out, "  %-31s %-22s %-6s %-9s %s\n", "service", "server", "port", "security", "user name");
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct service_def *d = &services[rows[i].svc];
+		const char *user = rows[i].svc == SVC_SMTP ? "(none)"
+				   : rows[i].svc == SVC_HTTPS ? "full address" : "full address";
+		fprintf(out, "  %-31s %-22s %-6d %-9s %s\n", rows[i].what, cfg->hostname, config_port(cfg, d->port),
+			d->security, user);
+	}
+	fprintf(out, "  Webmail: https://%s:%d/\n", cfg->hostname, config_port(cfg, PORT_HTTPS));
+	fprintf(out, "  Passwords: normal password; the certificate is %s\n\n", cfg->tls_cert);
+	fflush(out);
+}
+
+/* Drops root to cfg->user. Returns 1, or -1 with a message. */
+static int drop_privileges(const struct config *cfg, char *err, size_t errlen)
+{
+	if (geteuid() != 0)
+		return 1;
+	struct passwd *pw = getpwnam(cfg->user);
+	if (pw == NULL) {
+		snprintf(err, errlen,
+			 "user '%s' does not exist: create it (scripts/install-deps does) or set 'user' in postamt.conf",
+			 cfg->user);
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		snprintf(err, errlen, "user '%s' is root; postamt does not serve clients as root", cfg->user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+		snprintf(err, errlen, "cannot switch to user '%s': %s", cfg->user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) { /* must be impossible now */
+		snprintf(err, errlen, "privileges could not be dropped");
+		return -1;
+	}
+	log_info("event=privileges_dropped user=%s uid=%u", cfg->user, (unsigned)pw->pw_uid);
+	return 1;
+}
+
+static void loop_shutdown_cb(void *arg)
+{
+	struct conn_server *cs = arg;
+	conn_server_stop_listening(cs);
+	conn_server_shutdown(cs);
+}
+
+static double elapsed_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void stop_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	size_t live = conn_shared_live(srv->shared);
+	double waited = elapsed_since(&srv->stop_started);
+	if (live == 0 || waited >= (double)srv->cfg->shutdown_grace) {
+		if (live > 0)
+			log_warn("event=shutdown_forced open_connections=%zu", live);
+		event_base_loopexit(srv->base, NULL);
+	}
+}
+
+static void begin_shutdown(struct server *srv, const char *why)
+{
+	if (srv->stopping) {
+		log_warn("event=shutdown_now reason=second-signal");
+		event_base_loopexit(srv->base, NULL);
+		return;
+	}
+	srv->stopping = true;
+	log_info("event=shutdown reason=%s open_connections=%zu", why, conn_shared_live(srv->shared));
+	clock_gettime(CLOCK_MONOTONIC, &srv->stop_started);
+	for (int i = 0; i < srv->nloops; i++)
+		loop_post(srv->loops[i], loop_shutdown_cb, srv->servers[i]);
+	srv->stop_timer = event_new(srv->base, -1, EV_PERSIST, stop_timer_cb, srv);
+	struct timeval tv = { 0, 50 * 1000 };
+	event_add(srv->stop_timer, &tv);
+}
+
+static void reload(struct server *srv)
+{
+	struct config *cfg;
+	char *error;
+	if (config_load(srv->cfg->data_dir, srv->conf_path, &cfg, &error) < 0) {
+		log_error("event=reload_failed error=\"%s\" keeping=old-configuration", error);
+		free(error);
+		return;
+	}
+	char *problems;
+	if (config_check(cfg, true, &problems) > 0) {
+		for (char *p = problems; p != NULL && *p;) {
+			char *nl = strchr(p, '\n');
+			log_error("event=reload_failed problem=\"%.*s\"", nl ? (int)(nl - p) : (int)strlen(p), p);
+			p = nl ? nl + 1 : NULL;
+		}
+		free(problems);
+		config_free(&cfg);
+		return;
+	}
+	char err[512];
+	SSL_CTX *ctx = tls_server_ctx_new(cfg->tls_cert, cfg->tls_key, err, sizeof(err));
+	if (ctx == NULL) {
+		log_error("event=reload_failed error=\"%s\" keeping=old-configuration", err);
+		config_free(&cfg);
+		return;
+	}
+	conn_shared_set_tls(srv->shared, ctx);
+	SSL_CTX_free(ctx);
+	struct conn_limits lim = limits_from_config(cfg);
+	conn_shared_set_limits(srv->shared, &lim);
+	if (strcmp(cfg->bind, srv->cfg->bind) != 0 || cfg->port_offset != srv->cfg->port_offset ||
+	    cfg->workers != srv->cfg->workers || strcmp(cfg->user, srv->cfg->user) != 0)
+		log_warn("event=reload_partial note=\"bind, port_offset, workers and user take effect on restart\"");
+	/* keep the listening layout of the running process */
+	free(cfg->bind);
+	cfg->bind = xstrdup(srv->cfg->bind);
+	cfg->port_offset = srv->cfg->port_offset;
+	cfg->workers = srv->cfg->workers;
+	enum log_level level;
+	if (log_level_parse(cfg->log_level, &level) > 0)
+		log_set_level(level);
+	settings_from_config(srv, cfg);
+	/* sessions never see struct config, so the old one can go now */
+	config_free(&srv->cfg);
+	srv->cfg = cfg;
+	log_info("event=reloaded");
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *srv = arg;
+	if (sig == SIGHUP) {
+		if (!srv->stopping)
+			reload(srv);
+		return;
+	}
+	begin_shutdown(srv, sig == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static int open_listeners(struct server *srv, int *fds, char *err, size_t errlen)
+{
+	for (int s = 0; s < SVC_COUNT; s++) {
+		int port = config_port(srv->cfg, services[s].port);
+		for (int i = 0; i < srv->nloops; i++) {
+			char e[256];
+			int fd = net_listen(srv->cfg->bind, port, e, sizeof(e));
+			if (fd < 0) {
+				snprintf(err, errlen, "cannot listen on %s port %d (%s): %s",
+					 srv->cfg->bind[0] ? srv->cfg->bind : "*", port, services[s].name, e);
+				return -1;
+			}
+			fds[s * srv->nloops + i] = fd;
+		}
+	}
+	return 1;
+}
+
+static void free_settings(struct server *srv)
+{
+	while (srv->gens != NULL) {
+		struct settings_gen *g = srv->gens;
+		srv->gens = g->prev;
+		free(g->hostname);
+		free(g);
+	}
+}
+
+int serve_run(struct config *cfg, const char *conf_path)
+{
+	struct server srv = { .cfg = cfg, .conf_path = conf_path };
+	char err[512];
+	int status = 1;
+	enum log_level level = LOG_INFO;
+	log_level_parse(cfg->log_level, &level);
+	log_set_level(level);
+	signal(SIGPIPE, SIG_IGN);
+
+	char *problems;
+	if (config_check(cfg, true, &problems) > 0) {
+		fprintf(stderr, "postamt: %s", problems);
+		free(problems);
+		config_free(&srv.cfg);
+		return 1;
+	}
+	SSL_CTX *ctx = tls_server_ctx_new(cfg->tls_cert, cfg->tls_key, err, sizeof(err));
+	if (ctx == NULL) {
+		fprintf(stderr, "postamt: %s\n", err);
+		config_free(&srv.cfg);
+		return 1;
+	}
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	srv.nloops = cfg->workers > 0 ? (int)cfg->workers : (ncpu > 0 ? (int)ncpu : 1);
+	int *fds = xcalloc((size_t)SVC_COUNT * (size_t)srv.nloops, sizeof(int));
+	for (int i = 0; i < SVC_COUNT * srv.nloops; i++)
+		fds[i] = -1;
+	if (open_listeners(&srv, fds, err, sizeof(err)) < 0 || drop_privileges(cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "postamt: %s\n", err);
+		for (int i = 0; i < SVC_COUNT * srv.nloops; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		free(fds);
+		SSL_CTX_free(ctx);
+		config_free(&srv.cfg);
+		return 1;
+	}
+
+	settings_from_config(&srv, cfg);
+	srv.smtp_mx = (struct smtpd_listener){ SMTPD_MX, &srv.settings };
+	srv.smtp_sub = (struct smtpd_listener){ SMTPD_SUBMISSION, &srv.settings };
+	srv.smtp_subs = (struct smtpd_listener){ SMTPD_SUBMISSIONS, &srv.settings };
+	srv.pop3 = (struct pop3d_listener){ &srv.settings };
+	srv.imap = (struct imapd_listener){ &srv.settings };
+	srv.http = (struct webd_listener){ false, &srv.settings };
+	srv.https = (struct webd_listener){ true, &srv.settings };
+	struct conn_limits lim = limits_from_config(cfg);
+	srv.shared = conn_shared_new(&lim);
+	conn_shared_set_tls(srv.shared, ctx);
+	SSL_CTX_free(ctx);
+	srv.pool = pool_new((int)cfg->pool_threads);
+
+	/* workers must not take the signals meant for the main thread */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	srv.loops = xcalloc((size_t)srv.nloops, sizeof(*srv.loops));
+	srv.servers = xcalloc((size_t)srv.nloops, sizeof(*srv.servers));
+	int started = 0;
+	for (int i = 0; i < srv.nloops; i++) {
+		srv.loops[i] = loop_new(i);
+		srv.servers[i] = conn_server_new(srv.loops[i], srv.shared);
+		for (int s = 0; s < SVC_COUNT; s++) {
+			const struct conn_handler *h;
+			void *hctx;
+			const char *e;
+			listener_for(&srv, (enum service)s, &h, &hctx);
+			int fd = fds[s * srv.nloops + i];
+			fds[s * srv.nloops + i] = -1;
+			if (conn_server_listen(srv.servers[i], fd, services[s].tls, h, hctx, &e) < 0) {
+				fprintf(stderr, "postamt: %s\n", e);
+				goto out;
+			}
+		}
+		const char *e;
+		if (loop_start(srv.loops[i], &e) < 0) {
+			fprintf(stderr, "postamt: %s\n", e);
+			goto out;
+		}
+		started++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+	srv.base = event_base_new();
+	struct event *sigs[3];
+	const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
+	for (int i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(srv.base, signums[i], signal_cb, &srv);
+		event_add(sigs[i], NULL);
+	}
+	serve_print_client_table(cfg, stdout);
+	log_info("event=ready hostname=%s workers=%d port_offset=%" PRId64 " bind=%s", cfg->hostname, srv.nloops,
+		 cfg->port_offset, cfg->bind[0] ? cfg->bind : "*");
+	event_base_dispatch(srv.base);
+	for (int i = 0; i < 3; i++)
+		event_free(sigs[i]);
+	if (srv.stop_timer != NULL)
+		event_free(srv.stop_timer);
+	event_base_free(srv.base);
+	status = 0;
+out:
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (int i = 0; i < srv.nloops; i++) {
+		if (srv.loops[i] != NULL)
+			loop_stop_and_join(srv.loops[i]);
+	}
+	for (int i = 0; i < srv.nloops; i++) {
+		conn_server_free(&srv.servers[i]);
+		loop_free(&srv.loops[i]);
+	}
+	(void)started;
+	for (int i = 0; i < SVC_COUNT * srv.nloops; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	pool_free(&srv.pool);
+	conn_shared_free(&srv.shared);
+	free(srv.loops);
+	free(srv.servers);
+	free_settings(&srv);
+	log_info("event=stopped");
+	config_free(&srv.cfg);
+	return status;
+}

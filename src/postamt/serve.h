@@ -1,0 +1,15 @@
+/* serve.h: `postamt serve`: listeners, worker loops, signals, reload, shutdown. */
+#ifndef POSTAMT_SERVE_H
+#define POSTAMT_SERVE_H
+
+#include "config.h"
+
+#include <stdio.h>
+
+/* Runs the server until SIGTERM/SIGINT. Takes ownership of cfg. conf_path is
+ * re-read on SIGHUP. Returns the exit status. */
+int serve_run(struct config *cfg, const char *conf_path);
+/* Prints the table of client settings (server, port, security, user name). */
+void serve_print_client_table(const struct config *cfg, FILE *out);
+
+#endif

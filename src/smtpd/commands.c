@@ -1,0 +1,135 @@
+/* commands.c: the SMTP command table and the session-level verbs (EHLO, HELO,
+ * STARTTLS, NOOP, RSET, QUIT, HELP, VRFY).
+ *
+ * The table is indexed by verb and carries the state each verb needs; the mail
+ * transaction verbs (MAIL, RCPT, DATA, BDAT, AUTH) are filled in by their own files. */
+#include "session.h"
+
+#include "log.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* RFC 5321 §4.1.1.1: ehlo = "EHLO" SP ( Domain / address-literal ) CRLF */
+static bool helo_name_valid(struct bytes name)
+{
+	if (name.len == 0 || name.len > 255)
+		return false;
+	for (size_t i = 0; i < name.len; i++) {
+		unsigned char c = (unsigned char)name.p[i];
+		if (c <= ' ' || c >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+static void set_helo(struct smtp_session *ss, struct bytes name, bool esmtp)
+{
+	ss->helo = arena_strndup(ss->arena, name.p, name.len);
+	ss->esmtp = esmtp;
+}
+
+static void cmd_ehlo(struct smtp_session *ss, const struct smtp_command *cmd)
+{
+	if (!helo_name_valid(cmd->arg)) {
+		smtp_reply(ss, 501, "5.5.4", "Syntax: EHLO hostname");
+		return;
+	}
+	set_helo(ss, cmd->arg, true);
+	/* RFC 5321 §4.1.4: EHLO also resets the transaction */
+	char text[512];
+	int n = snprintf(text, sizeof(text), "%s Hello %s [%s]\nPIPELINING\nSIZE %" PRIu64
+			 "\n8BITMIME\nENHANCEDSTATUSCODES",
+			 ss->s->hostname, ss->helo, conn_peer_ip(ss->c), ss->s->message_max);
+	if (!conn_is_tls(ss->c) && n > 0 && (size_t)n < sizeof(text))
+		snprintf(text + n, sizeof(text) - (size_t)n, "\nSTARTTLS");
+	smtp_reply(ss, 250, NULL, "%s", text);
+}
+
+static void cmd_helo(struct smtp_session *ss, const struct smtp_command *cmd)
+{
+	if (!helo_name_valid(cmd->arg)) {
+		smtp_reply(ss, 501, "5.5.4", "Syntax: HELO hostname");
+		return;
+	}
+	set_helo(ss, cmd->arg, false);
+	smtp_reply(ss, 250, NULL, "%s", ss->s->hostname);
+}
+
+/* RFC 3207 §4: "STARTTLS" with no parameters; after the handshake the client must
+ * start over with EHLO, and the server forgets what it learned before (§4.2). */
+static void cmd_starttls(struct smtp_session *ss, const struct smtp_command *cmd)
+{
+	if (cmd->arg.len > 0) {
+		smtp_reply(ss, 501, "5.5.4", "Syntax error (no parameters allowed)");
+		return;
+	}
+	if (conn_is_tls(ss->c)) {
+		smtp_reply(ss, 503, "5.5.1", "TLS already active");
+		return;
+	}
+	smtp_reply(ss, 220, "2.0.0", "Ready to start TLS");
+	if (conn_starttls(ss->c) < 0) {
+		conn_log(ss->c, LOG_ERROR, "event=starttls_failed");
+		conn_close(ss->c);
+		return;
+	}
+	ss->helo = NULL;
+	ss->esmtp = false;
+}
+
+static void cmd_noop(struct smtp_session *ss, const struct smtp_command *cmd)
+{
+	smtp_reply(ss, 250, "2.0.0", "OK");
+}
+
+static void cmd_rset(struct smtp_session *ss, const struct smtp_command *cmd)
+{
+	if (cmd->arg.len > 0) {
+		smtp_reply(ss, 501, "5.5.4", "Syntax: RSET");
+		return;
+	}
+	smtp_reply(ss, 250, "2.0.0", "Flushed");
+}
+
+static void cmd_quit(struct smtp_session *ss, const struct smtp_command *cmd)
+{
+	smtp_reply(ss, 221, "2.0.0", "%s Bye", ss->s->hostname);
+	conn_close(ss->c);
+}
+
+static void cmd_help(struct smtp_session *ss, const struct smtp_command *cmd)
+{
+	smtp_reply(ss, 214, "2.0.0", "See RFC 5321; postamt");
+}
+
+/* RFC 5321 §3.5.3: a server that does not verify answers 252 */
+static void cmd_vrfy(struct smtp_session *ss, const struct smtp_command *cmd)
+{
+	smtp_reply(ss, 252, "2.5.2", "Cannot VRFY user, but will accept message and attempt delivery");
+}
+
+static const struct smtp_cmd_def table[SMTP_VERB_COUNT] = {
+	[SMTP_HELO] = { SMTP_HELO, cmd_helo, 0 },
+	[SMTP_EHLO] = { SMTP_EHLO, cmd_ehlo, 0 },
+	[SMTP_MAIL] = { SMTP_MAIL, NULL, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS },
+	[SMTP_RCPT] = { SMTP_RCPT, NULL, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS },
+	[SMTP_DATA] = { SMTP_DATA, NULL, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS },
+	[SMTP_BDAT] = { SMTP_BDAT, NULL, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS },
+	[SMTP_RSET] = { SMTP_RSET, cmd_rset, 0 },
+	[SMTP_NOOP] = { SMTP_NOOP, cmd_noop, 0 },
+	[SMTP_QUIT] = { SMTP_QUIT, cmd_quit, 0 },
+	[SMTP_VRFY] = { SMTP_VRFY, cmd_vrfy, 0 },
+	[SMTP_EXPN] = { SMTP_EXPN, NULL, 0 },
+	[SMTP_HELP] = { SMTP_HELP, cmd_help, 0 },
+	[SMTP_STARTTLS] = { SMTP_STARTTLS, cmd_starttls, 0 },
+	[SMTP_AUTH] = { SMTP_AUTH, NULL, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS },
+};
+
+const struct smtp_cmd_def *smtp_cmd_lookup(enum smtp_verb verb)
+{
+	if (verb <= SMTP_UNKNOWN || verb >= SMTP_VERB_COUNT)
+		return NULL;
+	return &table[verb];
+}

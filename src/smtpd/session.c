@@ -1,0 +1,141 @@
+/* session.c: one SMTP connection: greeting, line reading, dispatch, timeouts.
+ *
+ * RFC 5321 §4.3.1: the greeting is 220; §4.5.3.2: the server may close an idle
+ * connection after its timeout with 421; §4.5.3.1.4: command lines have a length
+ * limit, beyond which we reply 500 and close (the rest of the line would otherwise be
+ * read as commands). */
+#include "session.h"
+
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SMTP_MAX_ERRORS 20 /* bad commands before the connection is dropped */
+
+void smtp_reply(struct smtp_session *ss, int code, const char *enh, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	/* multi-line: every line but the last gets "CODE-" (RFC 5321 §4.2.1) */
+	const char *line = text;
+	for (;;) {
+		const char *nl = strchr(line, '\n');
+		int len = nl ? (int)(nl - line) : (int)strlen(line);
+		if (enh != NULL && enh[0] != '\0')
+			conn_printf(ss->c, "%d%c%s %.*s\r\n", code, nl ? '-' : ' ', enh, len, line);
+		else
+			conn_printf(ss->c, "%d%c%.*s\r\n", code, nl ? '-' : ' ', len, line);
+		if (nl == NULL)
+			break;
+		line = nl + 1;
+	}
+}
+
+static void *smtp_open(struct conn *c, void *ctx)
+{
+	struct smtp_session *ss = xcalloc(1, sizeof(*ss));
+	ss->c = c;
+	ss->l = ctx;
+	ss->s = settings_get(ss->l->settings);
+	ss->arena = arena_new();
+	conn_set_timeout(c, ss->s->timeout_smtp);
+	smtp_reply(ss, 220, NULL, "%s ESMTP postamt", ss->s->hostname);
+	return ss;
+}
+
+static void smtp_refuse(struct conn *c, void *ctx)
+{
+	const struct smtpd_listener *l = ctx;
+	conn_printf(c, "421 4.7.0 %s Too many connections from your address, try again later\r\n",
+		    settings_get(l->settings)->hostname);
+}
+
+static void smtp_dispatch(struct smtp_session *ss, struct bytes line)
+{
+	struct smtp_command cmd;
+	const char *error;
+	if (smtp_parse_command(line, &cmd, &error) < 0) {
+		smtp_reply(ss, 500, "5.5.2", "%s", error);
+		ss->errors++;
+		return;
+	}
+	const struct smtp_cmd_def *def = smtp_cmd_lookup(cmd.verb);
+	if (def == NULL) {
+		smtp_reply(ss, 500, "5.5.2", "Command unrecognized");
+		ss->errors++;
+		return;
+	}
+	if (def->run == NULL) {
+		smtp_reply(ss, 502, "5.5.1", "Command not implemented");
+		return;
+	}
+	if ((def->flags & SMTP_CMD_NEEDS_TLS) && ss->l->role == SMTPD_SUBMISSION && !conn_is_tls(ss->c)) {
+		smtp_reply(ss, 530, "5.7.0", "Must issue a STARTTLS command first");
+		return;
+	}
+	if ((def->flags & SMTP_CMD_NEEDS_HELO) && ss->helo == NULL) {
+		smtp_reply(ss, 503, "5.5.1", "Send EHLO or HELO first");
+		return;
+	}
+	def->run(ss, &cmd);
+}
+
+static void smtp_read(struct smtp_session *ss)
+{
+	while (!conn_is_closing(ss->c)) {
+		struct bytes line;
+		int r = conn_read_line(ss->c, ss->s->line_max, &line);
+		if (r == 0)
+			return;
+		if (r < 0) {
+			conn_log(ss->c, LOG_WARN, "event=line_too_long limit=%zu", ss->s->line_max);
+			smtp_reply(ss, 500, "5.5.2", "Line too long");
+			conn_close(ss->c);
+			return;
+		}
+		smtp_dispatch(ss, line);
+		if (ss->errors >= SMTP_MAX_ERRORS) {
+			conn_log(ss->c, LOG_WARN, "event=too_many_errors");
+			smtp_reply(ss, 421, "4.7.0", "%s Too many errors, closing connection", ss->s->hostname);
+			conn_close(ss->c);
+		}
+	}
+}
+
+static void smtp_event(void *session, enum conn_event ev)
+{
+	struct smtp_session *ss = session;
+	switch (ev) {
+	case CONN_DATA:
+		smtp_read(ss);
+		break;
+	case CONN_TIMEOUT:
+		smtp_reply(ss, 421, "4.4.2", "%s Timeout, closing connection", ss->s->hostname);
+		conn_close(ss->c);
+		break;
+	case CONN_SHUTDOWN:
+		smtp_reply(ss, 421, "4.3.2", "%s Server shutting down, try again later", ss->s->hostname);
+		conn_close(ss->c);
+		break;
+	case CONN_TLS_READY:
+	case CONN_DRAINED:
+		break;
+	case CONN_CLOSED:
+		arena_free(&ss->arena);
+		free(ss);
+		break;
+	}
+}
+
+const struct conn_handler smtpd_handler = {
+	.proto = "smtp",
+	.open = smtp_open,
+	.event = smtp_event,
+	.refuse = smtp_refuse,
+};
