@@ -1,0 +1,170 @@
+/* test_config.c: the postamt.conf parser: defaults, every value type, routes, errors
+ * with file and line, and the semantic checks. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int parse(struct config *cfg, const char *text, char **err)
+{
+	*err = NULL;
+	return config_parse(cfg, "test.conf", text, strlen(text), err);
+}
+
+static void test_defaults(void **state)
+{
+	struct config *cfg = config_defaults("/data");
+	assert_string_equal(cfg->data_dir, "/data");
+	assert_string_equal(cfg->hostname, "localhost");
+	assert_string_equal(cfg->bind, "");
+	assert_int_equal(cfg->port_offset, 0);
+	assert_int_equal(cfg->line_max, 8192);
+	assert_int_equal(cfg->imap_command_max, 65536);
+	assert_int_equal(cfg->message_max, 50 * 1024 * 1024);
+	assert_int_equal(cfg->recipients_max, 500);
+	assert_int_equal(cfg->conns_per_ip, 50);
+	assert_int_equal(cfg->imap_conns_per_user_ip, 20);
+	assert_int_equal(cfg->auth_failures_per_min, 10);
+	assert_int_equal(cfg->timeout_smtp, 300);
+	assert_int_equal(cfg->timeout_pop3, 600);
+	assert_int_equal(cfg->timeout_imap, 1800);
+	assert_int_equal(cfg->timeout_imap_login, 60);
+	assert_int_equal(cfg->shutdown_grace, 10);
+	assert_int_equal(config_port(cfg, PORT_IMAPS), 993);
+	config_free(&cfg);
+	assert_null(cfg);
+}
+
+static void test_values(void **state)
+{
+	struct config *cfg = config_defaults("/data");
+	char *err;
+	const char *text = "# comment\n"
+			   "  hostname = mail.example.org  \r\n"
+			   "\n"
+			   "bind=127.0.0.1\n"
+			   "port_offset = 10000\n"
+			   "limits.message_size = 20M\n"
+			   "limits.line_length = 4K\n"
+			   "timeout.smtp = 60\n"
+			   "route.Example.COM = [2001:db8::1]:2525\n"
+			   "route.* = smarthost.example.net:587\n"
+			   "route.example.com = 192.0.2.7:25\n";
+	assert_int_equal(parse(cfg, text, &err), 1);
+	assert_string_equal(cfg->hostname, "mail.example.org");
+	assert_string_equal(cfg->bind, "127.0.0.1");
+	assert_int_equal(cfg->port_offset, 10000);
+	assert_int_equal(config_port(cfg, PORT_SMTP), 10025);
+	assert_int_equal(cfg->message_max, 20 * 1024 * 1024);
+	assert_int_equal(cfg->line_max, 4096);
+	assert_int_equal(cfg->timeout_smtp, 60);
+	assert_int_equal(cfg->nroutes, 2); /* the second example.com replaced the first */
+	const struct config_route *r = config_route_for(cfg, "EXAMPLE.com");
+	assert_non_null(r);
+	assert_string_equal(r->host, "192.0.2.7");
+	assert_int_equal(r->port, 25);
+	r = config_route_for(cfg, "other.org");
+	assert_non_null(r);
+	assert_string_equal(r->domain, "*");
+	assert_string_equal(r->host, "smarthost.example.net");
+	assert_int_equal(r->port, 587);
+	config_free(&cfg);
+}
+
+static void expect_error(const char *text, const char *want)
+{
+	struct config *cfg = config_defaults("/data");
+	char *err;
+	assert_int_equal(parse(cfg, text, &err), -1);
+	assert_non_null(err);
+	if (strstr(err, want) == NULL)
+		fail_msg("error '%s' does not contain '%s'", err, want);
+	free(err);
+	config_free(&cfg);
+}
+
+static void test_errors(void **state)
+{
+	expect_error("hostname = a\nfrobnicate = 1\n", "test.conf:2: frobnicate: unknown key");
+	expect_error("\n\n\njust words\n", "test.conf:4: expected 'key = value'");
+	expect_error("port_offset = ten\n", "test.conf:1: port_offset: expected a whole number");
+	expect_error("port_offset = 70000\n", "port_offset: value out of range");
+	expect_error("port_offset = -1\n", "port_offset: expected a whole number");
+	expect_error("limits.message_size = 5X\n", "limits.message_size: invalid size");
+	expect_error("limits.line_length = 10\n", "limits.line_length: value out of range");
+	expect_error("route.example.com = nohost\n", "route value must be HOST:PORT");
+	expect_error("route.example.com = host:0\n", "route value must be HOST:PORT");
+	expect_error("route.example.com = host:99999\n", "route value must be HOST:PORT");
+	expect_error("route.-bad- = host:25\n", "invalid domain in route key");
+	expect_error("route. = host:25\n", "unknown key");
+	expect_error("bad key = 1\n", "invalid key");
+	expect_error(" = 1\n", "invalid key");
+	/* a NUL inside the text passed with its length */
+	struct config *cfg = config_defaults("/data");
+	char *err;
+	assert_int_equal(config_parse(cfg, "x.conf", "hostname = a\0b\n", 15, &err), -1);
+	assert_non_null(strstr(err, "x.conf:1: NUL byte"));
+	free(err);
+	config_free(&cfg);
+}
+
+static void test_check(void **state)
+{
+	struct config *cfg = config_defaults("/nonexistent");
+	char *err, *problems;
+	assert_int_equal(parse(cfg, "port_offset = 65000\nlog.level = loud\nhostname = -x\n", &err), 1);
+	int n = config_check(cfg, false, &problems);
+	assert_int_equal(n, 5); /* 587, 993 and 995 pass 65535; log.level; hostname */
+	assert_non_null(strstr(problems, "log.level 'loud'"));
+	assert_non_null(strstr(problems, "hostname '-x'"));
+	free(problems);
+	config_free(&cfg);
+	cfg = config_defaults("/nonexistent");
+	assert_int_equal(config_check(cfg, false, &problems), 0);
+	assert_null(problems);
+	config_free(&cfg);
+}
+
+static void test_load(void **state)
+{
+	char dir[] = "/tmp/postamt-test-config-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/postamt.conf", dir);
+	FILE *f = fopen(path, "w");
+	fputs("tls.cert = certs/c.pem\ntls.key = /abs/k.pem\n", f);
+	fclose(f);
+	struct config *cfg;
+	char *err;
+	assert_int_equal(config_load(dir, path, &cfg, &err), 1);
+	char want[160];
+	snprintf(want, sizeof(want), "%s/certs/c.pem", dir);
+	assert_string_equal(cfg->tls_cert, want);
+	assert_string_equal(cfg->tls_key, "/abs/k.pem");
+	config_free(&cfg);
+	unlink(path);
+	assert_int_equal(config_load(dir, path, &cfg, &err), -1);
+	assert_non_null(strstr(err, "No such file"));
+	free(err);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_load),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
