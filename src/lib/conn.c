@@ -315,7 +315,10 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 			char buf[160] = "-";
 			if (e != 0)
 				ERR_error_string_n(e, buf, sizeof(buf));
-			conn_log(c, c->handshaking ? LOG_INFO : LOG_DEBUG, "event=%s tls_error=%s",
+			/* a client that connects and closes without a byte (port probes,
+			 * health checks) is not worth an info line */
+			bool quiet = !c->handshaking || ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+			conn_log(c, quiet ? LOG_DEBUG : LOG_INFO, "event=%s tls_error=%s",
 				 c->handshaking ? "tls_handshake_failed" : "error", buf);
 		}
 		c->abort_now = true;
@@ -606,7 +609,9 @@ void conn_set_timeout(struct conn *c, int seconds)
 
 bool conn_is_tls(const struct conn *c)
 {
-	return c->tls && !c->handshaking;
+	/* on implicit-TLS ports this is true from the start: sessions only ever read
+	 * input that came through the finished handshake */
+	return c->tls;
 }
 
 bool conn_is_loopback(const struct conn *c)
@@ -641,7 +646,7 @@ struct loop *conn_loop(const struct conn *c)
 
 const char *conn_tls_version(const struct conn *c)
 {
-	if (!conn_is_tls(c))
+	if (!c->tls || c->handshaking)
 		return NULL;
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 	return ssl != NULL ? SSL_get_version(ssl) : NULL;

@@ -110,6 +110,7 @@ long conn_starttls(struct conn *c);
 /* Idle timeout in seconds (0: none). */
 void conn_set_timeout(struct conn *c, int seconds);
 
+/* True on a TLS connection (implicit, or after STARTTLS began the handshake). */
 bool conn_is_tls(const struct conn *c);
 bool conn_is_loopback(const struct conn *c);
 /* True when a plaintext password may be accepted: TLS, or a loopback client. */

@@ -28,23 +28,46 @@ struct key {
 	size_t offset;
 	const char *def;
 	int64_t min, max; /* for numbers */
+	/* for strings: returns NULL when the value is acceptable, else why not */
+	const char *(*valid)(const char *value);
 };
 
-#define S(name, field, def) { name, KEY_STRING, offsetof(struct config, field), def, 0, 0 }
-#define I(name, field, def, lo, hi) { name, KEY_INT, offsetof(struct config, field), def, lo, hi }
-#define Z(name, field, def, lo, hi) { name, KEY_SIZE, offsetof(struct config, field), def, lo, hi }
-#define T(name, field, def, lo, hi) { name, KEY_SECONDS, offsetof(struct config, field), def, lo, hi }
+static bool domain_valid(const char *d);
+
+static const char *valid_hostname(const char *v)
+{
+	return domain_valid(v) && strcmp(v, "*") != 0 ? NULL : "not a valid host name";
+}
+
+static const char *valid_log_level(const char *v)
+{
+	static const char *const levels[] = { "debug", "info", "warn", "error" };
+	for (size_t i = 0; i < 4; i++)
+		if (strcmp(v, levels[i]) == 0)
+			return NULL;
+	return "expected debug, info, warn or error";
+}
+
+static const char *valid_nonempty(const char *v)
+{
+	return v[0] != '\0' ? NULL : "must not be empty";
+}
+
+#define S(name, field, def, valid) { name, KEY_STRING, offsetof(struct config, field), def, 0, 0, valid }
+#define I(name, field, def, lo, hi) { name, KEY_INT, offsetof(struct config, field), def, lo, hi, NULL }
+#define Z(name, field, def, lo, hi) { name, KEY_SIZE, offsetof(struct config, field), def, lo, hi, NULL }
+#define T(name, field, def, lo, hi) { name, KEY_SECONDS, offsetof(struct config, field), def, lo, hi, NULL }
 
 static const struct key keys[] = {
-	S("hostname", hostname, "localhost"),
-	S("bind", bind, ""),
+	S("hostname", hostname, "localhost", valid_hostname),
+	S("bind", bind, "", NULL),
 	I("port_offset", port_offset, "0", 0, 65000),
-	S("tls.cert", tls_cert, "tls/cert.pem"),
-	S("tls.key", tls_key, "tls/key.pem"),
-	S("user", user, "postamt"),
+	S("tls.cert", tls_cert, "tls/cert.pem", valid_nonempty),
+	S("tls.key", tls_key, "tls/key.pem", valid_nonempty),
+	S("user", user, "postamt", valid_nonempty),
 	I("workers", workers, "0", 0, 256),
 	I("pool_threads", pool_threads, "4", 1, 256),
-	S("log.level", log_level, "info"),
+	S("log.level", log_level, "info", valid_log_level),
 	Z("limits.line_length", line_max, "8K", 512, 1024 * 1024),
 	Z("limits.imap_command", imap_command_max, "64K", 1024, 64 * 1024 * 1024),
 	Z("limits.message_size", message_max, "50M", 1024, (int64_t)4 * 1024 * 1024 * 1024),
@@ -80,6 +103,8 @@ static int key_set(struct config *cfg, const struct key *k, const char *value, c
 	switch (k->type) {
 	case KEY_STRING: {
 		char **s = field;
+		if (k->valid != NULL && (*error_r = k->valid(value)) != NULL)
+			return -1;
 		free(*s);
 		*s = xstrdup(value);
 		return 1;
@@ -250,7 +275,15 @@ int config_parse(struct config *cfg, const char *name, const char *text, size_t 
 			return -1;
 		}
 		struct bytes k = bytes_trim((struct bytes){ l.p, (size_t)(eq - l.p) });
-		struct bytes v = bytes_trim((struct bytes){ eq + 1, l.len - (size_t)(eq - l.p) - 1 });
+		struct bytes v = { eq + 1, l.len - (size_t)(eq - l.p) - 1 };
+		/* a '#' after white space starts a comment */
+		for (size_t i = 1; i < v.len; i++) {
+			if (v.p[i] == '#' && (v.p[i - 1] == ' ' || v.p[i - 1] == '\t')) {
+				v.len = i;
+				break;
+			}
+		}
+		v = bytes_trim(v);
 		bool key_ok = k.len > 0 && k.len < 300;
 		for (size_t i = 0; i < k.len && key_ok; i++)
 			key_ok = is_key_char(k.p[i]);
@@ -351,13 +384,6 @@ int config_check(const struct config *cfg, bool check_files, char **problems_r)
 			problem(&out, &count, "port_offset %" PRId64 " puts port %d beyond 65535", cfg->port_offset,
 				ports[i]);
 	}
-	if (!domain_valid(cfg->hostname) || strcmp(cfg->hostname, "*") == 0)
-		problem(&out, &count, "hostname '%s' is not a valid host name", cfg->hostname);
-	if (strcasecmp(cfg->log_level, "debug") != 0 && strcasecmp(cfg->log_level, "info") != 0 &&
-	    strcasecmp(cfg->log_level, "warn") != 0 && strcasecmp(cfg->log_level, "error") != 0)
-		problem(&out, &count, "log.level '%s' is not one of debug, info, warn, error", cfg->log_level);
-	if (cfg->user[0] == '\0')
-		problem(&out, &count, "user must not be empty");
 	if (check_files) {
 		struct stat st;
 		if (stat(cfg->tls_cert, &st) < 0)
