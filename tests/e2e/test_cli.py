@@ -56,9 +56,11 @@ def test_no_arguments_is_usage_error(postamt_bin):
     ["user", "explode"],
     ["domain"],
 ], ids=lambda a: " ".join(a) or "empty")
-def test_bad_arguments_are_usage_errors(postamt_bin, tmp_path, args):
-    if args and args[0] in ("init", "user", "domain"):
+def test_bad_arguments_are_usage_errors(postamt_bin, tmp_path, new_datadir, args):
+    if args and args[0] == "init":
         args = ["-d", str(tmp_path / "data")] + args
+    elif args and args[0] in ("user", "domain"):
+        args = ["-d", new_datadir().dir] + args
     r = run_postamt(postamt_bin, *args)
     assert_usage_error(r)
     assert "Traceback" not in r.stderr and "Segmentation" not in r.stderr
