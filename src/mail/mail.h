@@ -1,0 +1,126 @@
+/* mail.h: message ingest (the mail module's public API).
+ *
+ * mail_parse() reads a message once and derives everything IMAP, POP3 and JMAP need,
+ * so that no protocol re-parses a message: the IMAP ENVELOPE, BODY and BODYSTRUCTURE
+ * strings (precomputed, with all extension data), the part table (IMAP section number
+ * -> raw byte ranges of the part's MIME header and body, so BODY[1.2], [1.2.MIME],
+ * [1.2.HEADER], [TEXT] and partial fetches are a pread), decoded header fields, the
+ * Date, and a preview. The MIME structure (header/body split, boundaries, nesting) is
+ * parsed here, with limits, so the byte offsets are exact and any input, however
+ * broken (no headers, NULs, bare LF, 8-bit headers, missing or wrong boundaries,
+ * 100 levels of nesting, 10,000 parts), yields a result and never a crash. GMime 3
+ * does the decoding: RFC 2047 words, RFC 2231 parameters, dates, transfer encodings
+ * and charset conversion to UTF-8.
+ *
+ * All results live in the caller's arena. The functions are thread-safe. */
+#ifndef POSTAMT_MAIL_H
+#define POSTAMT_MAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "buf.h"
+
+/* Limits applied while parsing (the message itself is always kept whole). */
+#define MAIL_MAX_DEPTH 40          /* nesting of multipart and message/rfc822 */
+#define MAIL_MAX_PARTS 2000        /* parts described in the part table */
+#define MAIL_MAX_FIELD 65536       /* bytes kept of one header value */
+#define MAIL_PREVIEW_CHARS 256     /* RFC 8970 */
+
+enum mail_part_flags {
+	MAIL_PART_MULTIPART = 1 << 0,  /* multipart/x: children follow */
+	MAIL_PART_MESSAGE = 1 << 1,    /* message/rfc822 or message/global: body is a message */
+	MAIL_PART_ATTACHMENT = 1 << 2, /* disposition attachment, or a named non-text leaf */
+	MAIL_PART_TEXT = 1 << 3,       /* text/x leaf */
+};
+
+/* One entry of the part table. Offsets are bytes from the start of the message. */
+struct mail_part {
+	const char *section;      /* "" for the whole message, then "1", "1.2", ... (IMAP) */
+	uint64_t hdr_off, hdr_len;   /* MIME header including its blank line ([n.MIME]) */
+	uint64_t body_off, body_len; /* body ([n]) */
+	uint64_t lines;           /* LF count of the body */
+	uint64_t msg_hdr_len;     /* MESSAGE parts: header length of the enclosed message;
+	                           * its [n.HEADER] is body_off..+msg_hdr_len, [n.TEXT] the rest */
+	uint32_t flags;           /* enum mail_part_flags */
+	int depth;
+	const char *type, *subtype; /* lower case ("text", "plain" by default) */
+	const char *encoding;     /* lower case Content-Transfer-Encoding, "7bit" by default */
+	const char *charset;      /* lower case charset parameter, "" if none */
+	const char *disposition;  /* lower case, "" if none */
+	const char *filename;     /* decoded UTF-8 (RFC 2231, 2047), "" if none */
+	const char *content_id;   /* raw, "" if none */
+};
+
+struct mail_info {
+	uint64_t size;            /* bytes of the message */
+	uint64_t header_len;      /* bytes of the top header including the blank line */
+	const char *envelope;     /* IMAP ENVELOPE */
+	const char *bodystructure;/* IMAP BODYSTRUCTURE */
+	const char *body;         /* IMAP BODY */
+	const char *subject;      /* decoded UTF-8, "" if absent */
+	const char *from, *to, *cc, *bcc, *reply_to, *sender; /* decoded "Name <a@b>, ..." */
+	const char *message_id, *in_reply_to, *references;   /* raw, unfolded, trimmed */
+	int64_t date;             /* Date: as unix time, 0 if absent or unparsable */
+	int date_tz;              /* its zone, minutes east of UTC */
+	const char *preview;      /* plain-text preview, whitespace collapsed */
+	bool has_attachment;
+	struct mail_part *parts;  /* parts[0] is the whole message (section "") */
+	size_t nparts;
+};
+
+/* Initialises GMime once per process (thread-safe; every function calls it). */
+void mail_init(void);
+
+/* Parses a message. Never fails: any bytes give a (possibly minimal) result.
+ * data need not be NUL-terminated; it must outlive nothing (all results are copies). */
+struct mail_info *mail_parse(struct arena *a, const char *data, size_t len);
+
+/* Converts bare LF (and a final bare CR) to CRLF, keeping every other byte. Returns a
+ * malloc'd copy in *out_r and its length. */
+size_t mail_normalize_crlf(const char *data, size_t len, char **out_r);
+
+/* Part table serialisation, for storage: one line per part, tab-separated fields. */
+const char *mail_parts_encode(struct arena *a, const struct mail_part *parts, size_t n);
+/* Returns 1 with the table in the arena, or -1 if s is malformed. */
+int mail_parts_decode(struct arena *a, const char *s, struct mail_part **parts_r, size_t *n_r);
+/* The part with the given section ("" for the message), or NULL. */
+const struct mail_part *mail_part_find(const struct mail_part *parts, size_t n,
+				       const char *section);
+
+/* Appends the decoded UTF-8 text of a leaf part (transfer encoding undone, charset
+ * converted, invalid bytes replaced; HTML tags stripped when html_to_text) to out. */
+void mail_part_text(const char *msg, size_t len, const struct mail_part *p, bool html_to_text,
+		    struct buf *out);
+/* Appends the decoded text of every text/ leaf of the message (what SEARCH BODY
+ * looks at), separated by newlines. */
+void mail_body_text(const char *msg, size_t len, const struct mail_part *parts, size_t n,
+		    struct buf *out);
+/* Appends to out every value of header field `name` in the header block hdr, unfolded
+ * and RFC 2047-decoded, one per line. Returns the number of fields found. */
+int mail_header_values(const char *hdr, size_t len, const char *name, struct buf *out);
+/* Same, raw (unfolded, not decoded). */
+int mail_header_values_raw(const char *hdr, size_t len, const char *name, struct buf *out);
+/* Decodes RFC 2047 encoded words and 8-bit text into UTF-8 (arena). */
+const char *mail_decode_header(struct arena *a, const char *raw);
+
+/* Case-folds UTF-8 text for case-insensitive matching (arena). */
+const char *mail_casefold(struct arena *a, const char *s, size_t len);
+/* True if the folded needle occurs in text (which is folded here). */
+bool mail_text_contains(struct arena *a, const char *text, size_t len, const char *folded_needle);
+
+/* Parses an RFC 5322 date (lenient, via GMime). Returns 1 with unix time and zone
+ * (minutes east), or -1. */
+int mail_parse_date(const char *s, int64_t *time_r, int *tz_r);
+
+/* Extracts "<...>" message ids from a header value (References, In-Reply-To,
+ * Message-ID) into a NULL-terminated array (arena), at most max. */
+const char **mail_msgids(struct arena *a, const char *value, size_t max);
+
+/* Appends s (len bytes) as an IMAP string: NIL for NULL, quoted when possible, a
+ * literal otherwise; CR, LF and NUL are replaced by spaces. */
+void mail_imap_string(struct buf *out, const char *s, size_t len);
+
+#endif

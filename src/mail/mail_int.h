@@ -1,0 +1,59 @@
+/* mail_int.h: what the mail module's files share (never included outside src/mail).
+ *
+ * Header blocks are parsed into fields pointing into the message (raw, folded);
+ * Content-Type and Content-Disposition values into a type and a parameter list. */
+#ifndef POSTAMT_MAIL_INT_H
+#define POSTAMT_MAIL_INT_H
+
+#include "mail.h"
+
+struct hfield {
+	const char *name, *val; /* point into the message */
+	size_t nlen, vlen;      /* vlen: raw value up to (not including) the final EOL */
+};
+
+struct hblock {
+	struct hfield *f;
+	size_t n;
+	uint64_t len;           /* header bytes including the blank line, if any */
+};
+
+struct param {
+	const char *name, *value;
+};
+
+struct ctype {
+	const char *type, *subtype; /* as written ("" if absent) */
+	struct param *p;
+	size_t np;
+};
+
+#define HDR_MAX_FIELDS 2000
+
+/* Parses the header block at p (at most len bytes). */
+void hdr_parse(struct arena *a, const char *p, size_t len, struct hblock *hb);
+/* The first field called name (case-insensitive), or NULL. */
+const struct hfield *hdr_get(const struct hblock *hb, const char *name);
+/* The unfolded value (CR/LF removed, NUL -> space, trimmed, at most max bytes) of the
+ * first field called name, or NULL if absent. */
+const char *hdr_value(struct arena *a, const struct hblock *hb, const char *name, size_t max);
+/* Unfolds raw header bytes (see hdr_value). */
+char *unfold(struct arena *a, const char *v, size_t n, size_t max);
+/* Parses a Content-Type or Content-Disposition value ("a/b; x=y" or "a; x=y"). */
+void ctype_parse(struct arena *a, const char *v, bool with_subtype, struct ctype *ct);
+const char *param_get(const struct ctype *ct, const char *name);
+char *lower(struct arena *a, const char *s);
+
+/* mail_envelope.c */
+void envelope_build(struct arena *a, const struct hblock *hb, struct buf *out);
+/* Decoded "Name <a@b>, ..." of a raw address header value (NULL -> ""). */
+const char *addr_decoded(struct arena *a, const char *raw);
+
+/* mail_text.c */
+/* The decoded file name of a part (Content-Disposition filename, else Content-Type
+ * name; RFC 2231 and 2047 decoded), "" if none. */
+const char *decoded_filename(struct arena *a, const struct hblock *hb);
+const char *preview_build(struct arena *a, const char *msg, size_t len,
+			  const struct mail_part *parts, size_t n);
+
+#endif

@@ -1,0 +1,292 @@
+/* cli_admin.c: the administrative sub-commands: user, domain, alias, and the store
+ * part of init (see cli.h).
+ *
+ * Each command opens the store in DIR without the recovery pass (a running server may
+ * be writing blobs at the same moment; SQLite's locking serialises the two processes'
+ * transactions), does one thing, and closes it. Passwords come from the first line of
+ * standard input, never from the command line (where `ps` would show them), and are
+ * hashed here with the default scheme (yescrypt). Errors are one line on stderr and
+ * exit status 1. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "auth.h"
+#include "buf.h"
+#include "store.h"
+
+static int fail(const char *what, const char *msg)
+{
+	fprintf(stderr, "postamt: %s: %s\n", what, msg);
+	return 1;
+}
+
+static int open_store(const struct config *cfg, bool create, struct store **s_r)
+{
+	struct store_options opt = { .create = create };
+	const char *err;
+	if (store_open(cfg->data_dir, &opt, s_r, &err) < 0) {
+		fprintf(stderr, "postamt: cannot open the store: %s\n", err);
+		return -1;
+	}
+	return 1;
+}
+
+/* Reads the first line of stdin (without CR/LF) into a malloc'd string. */
+static int read_password(char **pw_r, const char **error_r)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, stdin);
+	if (n <= 0) {
+		free(line);
+		*error_r = "no password on standard input (give it as the first line)";
+		return -1;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	if (n == 0) {
+		free(line);
+		*error_r = "empty password";
+		return -1;
+	}
+	*pw_r = line;
+	return 1;
+}
+
+static int hash_stdin_password(char **hash_r, const char **error_r)
+{
+	char *pw;
+	if (read_password(&pw, error_r) < 0)
+		return -1;
+	int r = auth_password_hash(AUTH_SCHEME_DEFAULT, pw, hash_r, error_r);
+	explicit_bzero(pw, strlen(pw));
+	free(pw);
+	return r;
+}
+
+static int user_add(const struct config *cfg, int argc, char **argv)
+{
+	const char *address = NULL;
+	uint64_t quota = cfg->default_quota > 0 ? (uint64_t)cfg->default_quota : 0;
+	const char *err;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--quota") == 0) {
+			if (i + 1 >= argc)
+				return fail("user add", "--quota needs a SIZE");
+			if (parse_size(argv[++i], &quota, &err) < 0)
+				return fail("user add", err);
+		} else if (strncmp(argv[i], "--quota=", 8) == 0) {
+			if (parse_size(argv[i] + 8, &quota, &err) < 0)
+				return fail("user add", err);
+		} else if (argv[i][0] == '-') {
+			return fail("user add", "unknown option (usage: user add ADDRESS [--quota SIZE])");
+		} else if (address == NULL) {
+			address = argv[i];
+		} else {
+			return fail("user add", "too many arguments (usage: user add ADDRESS [--quota SIZE])");
+		}
+	}
+	if (address == NULL)
+		return fail("user add", "missing ADDRESS (usage: user add ADDRESS [--quota SIZE])");
+	struct arena *a = arena_new();
+	const char *norm;
+	if (store_address_normalize(a, address, &norm, &err) < 0) {
+		arena_free(&a);
+		return fail("user add", err);
+	}
+	struct store *s;
+	if (open_store(cfg, false, &s) < 0) {
+		arena_free(&a);
+		return 1;
+	}
+	int ret = 0;
+	/* Check what we can before asking for the password hash (slow). */
+	const char *dom = strrchr(norm, '@') + 1;
+	struct store_account acct;
+	if (store_domain_exists(s, dom, &err) <= 0) {
+		ret = fail("user add", arena_printf(a, "unknown domain %s (add it with: domain add %s)",
+						    dom, dom));
+	} else if (store_account_get(s, a, norm, &acct, &err) > 0) {
+		ret = fail("user add", arena_printf(a, "%s already exists", norm));
+	} else {
+		char *hash = NULL;
+		if (hash_stdin_password(&hash, &err) < 0)
+			ret = fail("user add", err);
+		else if (store_account_add(s, norm, hash, quota, NULL, &err) < 0)
+			ret = fail("user add", err);
+		free(hash);
+	}
+	store_close(&s);
+	arena_free(&a);
+	return ret;
+}
+
+static int user_passwd(const struct config *cfg, int argc, char **argv)
+{
+	if (argc != 2)
+		return fail("user passwd", "usage: user passwd ADDRESS (password on stdin)");
+	struct store *s;
+	if (open_store(cfg, false, &s) < 0)
+		return 1;
+	struct arena *a = arena_new();
+	struct store_account acct;
+	const char *err;
+	int ret = 0;
+	if (store_account_get(s, a, argv[1], &acct, &err) <= 0) {
+		ret = fail("user passwd", arena_printf(a, "no account %s", argv[1]));
+	} else {
+		char *hash = NULL;
+		if (hash_stdin_password(&hash, &err) < 0 ||
+		    store_account_set_password(s, acct.address, hash, &err) < 0)
+			ret = fail("user passwd", err);
+		free(hash);
+	}
+	store_close(&s);
+	arena_free(&a);
+	return ret;
+}
+
+static int user_del(const struct config *cfg, int argc, char **argv)
+{
+	if (argc != 2)
+		return fail("user del", "usage: user del ADDRESS");
+	struct store *s;
+	if (open_store(cfg, false, &s) < 0)
+		return 1;
+	const char *err;
+	int ret = store_account_del(s, argv[1], &err) < 0 ? fail("user del", err) : 0;
+	store_close(&s);
+	return ret;
+}
+
+static int user_quota(const struct config *cfg, int argc, char **argv)
+{
+	if (argc != 3)
+		return fail("user quota", "usage: user quota ADDRESS SIZE");
+	uint64_t quota;
+	const char *err;
+	if (parse_size(argv[2], &quota, &err) < 0)
+		return fail("user quota", err);
+	struct store *s;
+	if (open_store(cfg, false, &s) < 0)
+		return 1;
+	int ret = store_account_set_quota(s, argv[1], quota, &err) < 0 ? fail("user quota", err) : 0;
+	store_close(&s);
+	return ret;
+}
+
+static int user_list(const struct config *cfg, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return fail("user list", "usage: user list");
+	struct store *s;
+	if (open_store(cfg, false, &s) < 0)
+		return 1;
+	struct arena *a = arena_new();
+	struct store_account *v;
+	size_t n;
+	const char *err;
+	int ret = 0;
+	if (store_account_list(s, a, &v, &n, &err) < 0) {
+		ret = fail("user list", err);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			char q[32];
+			if (v[i].quota == 0)
+				snprintf(q, sizeof(q), "unlimited");
+			else
+				format_size(v[i].quota, q, sizeof(q));
+			printf("%s\tquota=%s\tusage=%llu\tmessages=%llu\n", v[i].address, q,
+			       (unsigned long long)v[i].usage, (unsigned long long)v[i].messages);
+		}
+	}
+	store_close(&s);
+	arena_free(&a);
+	return ret;
+}
+
+int cli_user(const struct config *cfg, int argc, char **argv)
+{
+	if (argc < 1)
+		return fail("user", "usage: user add|passwd|del|list|quota ...");
+	if (strcmp(argv[0], "add") == 0)
+		return user_add(cfg, argc, argv);
+	if (strcmp(argv[0], "passwd") == 0)
+		return user_passwd(cfg, argc, argv);
+	if (strcmp(argv[0], "del") == 0)
+		return user_del(cfg, argc, argv);
+	if (strcmp(argv[0], "list") == 0)
+		return user_list(cfg, argc, argv);
+	if (strcmp(argv[0], "quota") == 0)
+		return user_quota(cfg, argc, argv);
+	return fail("user", "unknown sub-command (expected add, passwd, del, list or quota)");
+}
+
+int cli_domain(const struct config *cfg, int argc, char **argv)
+{
+	if (argc < 1)
+		return fail("domain", "usage: domain add D | domain list");
+	const char *err;
+	struct store *s;
+	if (strcmp(argv[0], "add") == 0) {
+		if (argc != 2)
+			return fail("domain add", "usage: domain add D");
+		if (open_store(cfg, false, &s) < 0)
+			return 1;
+		int ret = store_domain_add(s, argv[1], &err) < 0 ? fail("domain add", err) : 0;
+		store_close(&s);
+		return ret;
+	}
+	if (strcmp(argv[0], "list") == 0) {
+		if (argc != 1)
+			return fail("domain list", "usage: domain list");
+		if (open_store(cfg, false, &s) < 0)
+			return 1;
+		struct arena *a = arena_new();
+		const char **v;
+		int ret = 0;
+		if (store_domain_list(s, a, &v, &err) < 0)
+			ret = fail("domain list", err);
+		else
+			for (size_t i = 0; v[i] != NULL; i++)
+				printf("%s\n", v[i]);
+		store_close(&s);
+		arena_free(&a);
+		return ret;
+	}
+	return fail("domain", "unknown sub-command (expected add or list)");
+}
+
+int cli_alias(const struct config *cfg, int argc, char **argv)
+{
+	if (argc < 1 || strcmp(argv[0], "add") != 0)
+		return fail("alias", "usage: alias add ADDRESS TARGET...");
+	if (argc < 3)
+		return fail("alias add", "usage: alias add ADDRESS TARGET...");
+	struct store *s;
+	if (open_store(cfg, false, &s) < 0)
+		return 1;
+	const char *err;
+	int ret = store_alias_add(s, argv[1], (const char *const *)argv + 2, (size_t)(argc - 2),
+				  &err) < 0 ? fail("alias add", err) : 0;
+	store_close(&s);
+	return ret;
+}
+
+int cli_init_store(const struct config *cfg, const char *domain)
+{
+	struct store *s;
+	if (open_store(cfg, true, &s) < 0)
+		return 1;
+	const char *err;
+	int ret = 0;
+	if (domain != NULL && store_domain_add(s, domain, &err) < 0)
+		ret = fail("init", err);
+	store_close(&s);
+	return ret;
+}

@@ -1,0 +1,812 @@
+/* store.c: opening the store, the schema, connections, and the write pipeline.
+ *
+ * Durability. The database is in WAL mode with synchronous=FULL: every COMMIT fsyncs
+ * the WAL, so a committed row survives power loss (NORMAL would only be durable at the
+ * next checkpoint). The cost is one fsync per transaction, and group commit makes it
+ * one per batch: the committer thread takes every queued op, runs them in one
+ * BEGIN IMMEDIATE ... COMMIT (a SAVEPOINT per op), then reports all of them. Blobs are
+ * written and fsynced (file, then its directory) by two preparer threads before their
+ * op reaches the committer, so the row never points at a blob that is not on disk.
+ * Checkpoints are SQLite's automatic ones (every 1000 WAL pages, run by the committer
+ * connection after a commit; a checkpoint fsyncs the database before the WAL is
+ * reused), which keeps the WAL small without a separate policy.
+ *
+ * Crash safety: a crash before COMMIT leaves a blob without a row; the recovery pass
+ * (store_options.recover, once at server start) deletes such blobs. Expunged blobs are
+ * unlinked after the COMMIT that removed their last row; a crash in between leaves an
+ * orphan that the same pass removes. */
+#include "store_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Error text of the last failing call on this thread (like errno; see store.h). */
+static _Thread_local char tl_error[256];
+
+static const char *const schema[] = {
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS domains(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" name TEXT NOT NULL UNIQUE COLLATE NOCASE)",
+	"CREATE TABLE IF NOT EXISTS accounts(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" address TEXT NOT NULL UNIQUE COLLATE NOCASE, domain_id INTEGER NOT NULL,"
+	" password TEXT NOT NULL, quota INTEGER NOT NULL DEFAULT 0,"
+	" usage INTEGER NOT NULL DEFAULT 0, messages INTEGER NOT NULL DEFAULT 0,"
+	" modseq INTEGER NOT NULL DEFAULT 1)",
+	"CREATE TABLE IF NOT EXISTS aliases(address TEXT NOT NULL COLLATE NOCASE,"
+	" target TEXT NOT NULL COLLATE NOCASE, PRIMARY KEY(address, target)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS mailboxes(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" account_id INTEGER NOT NULL, name TEXT NOT NULL, special_use INTEGER NOT NULL DEFAULT 0,"
+	" subscribed INTEGER NOT NULL DEFAULT 0, uidvalidity INTEGER NOT NULL,"
+	" uidnext INTEGER NOT NULL DEFAULT 1, highestmodseq INTEGER NOT NULL DEFAULT 1,"
+	" modseq INTEGER NOT NULL DEFAULT 1, messages INTEGER NOT NULL DEFAULT 0,"
+	" unseen INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0,"
+	" size INTEGER NOT NULL DEFAULT 0, first_recent_uid INTEGER NOT NULL DEFAULT 1,"
+	" keywords TEXT NOT NULL DEFAULT '', UNIQUE(account_id, name))",
+	"CREATE TABLE IF NOT EXISTS mailbox_tombstones(account_id INTEGER NOT NULL,"
+	" mailbox_id INTEGER NOT NULL, modseq INTEGER NOT NULL,"
+	" PRIMARY KEY(account_id, mailbox_id)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS emails(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" blob TEXT NOT NULL UNIQUE, size INTEGER NOT NULL, header_size INTEGER NOT NULL,"
+	" date INTEGER NOT NULL, date_tz INTEGER NOT NULL, subject TEXT, from_ TEXT, to_ TEXT,"
+	" cc TEXT, bcc TEXT, reply_to TEXT, sender TEXT, message_id TEXT, in_reply_to TEXT,"
+	" refs TEXT, envelope TEXT, bodystructure TEXT, body TEXT, parts TEXT, preview TEXT,"
+	" has_attachment INTEGER NOT NULL DEFAULT 0)",
+	"CREATE TABLE IF NOT EXISTS messages(mailbox_id INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	" account_id INTEGER NOT NULL, email_id INTEGER NOT NULL, thread_id INTEGER NOT NULL,"
+	" flags INTEGER NOT NULL, keywords TEXT NOT NULL DEFAULT '', modseq INTEGER NOT NULL,"
+	" size INTEGER NOT NULL, internal_date INTEGER NOT NULL, internal_tz INTEGER NOT NULL,"
+	" save_date INTEGER NOT NULL, PRIMARY KEY(mailbox_id, uid)) WITHOUT ROWID",
+	"CREATE INDEX IF NOT EXISTS messages_modseq ON messages(mailbox_id, modseq)",
+	"CREATE INDEX IF NOT EXISTS messages_email ON messages(email_id, account_id)",
+	"CREATE INDEX IF NOT EXISTS messages_account ON messages(account_id, modseq)",
+	"CREATE TABLE IF NOT EXISTS expunged(mailbox_id INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	" account_id INTEGER NOT NULL, email_id INTEGER NOT NULL, modseq INTEGER NOT NULL,"
+	" PRIMARY KEY(mailbox_id, uid)) WITHOUT ROWID",
+	"CREATE INDEX IF NOT EXISTS expunged_modseq ON expunged(mailbox_id, modseq)",
+	"CREATE INDEX IF NOT EXISTS expunged_account ON expunged(account_id, modseq)",
+	"CREATE TABLE IF NOT EXISTS msgids(account_id INTEGER NOT NULL, msgid TEXT NOT NULL,"
+	" thread_id INTEGER NOT NULL, PRIMARY KEY(account_id, msgid)) WITHOUT ROWID",
+	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 1), ('uidvalidity', 0)",
+};
+
+/* ------------------------------------------------------------------ errors */
+
+int op_fail(struct store_op *op, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(op->errbuf, sizeof(op->errbuf), fmt, ap);
+	va_end(ap);
+	op->error = op->errbuf;
+	op->result = code;
+	return code;
+}
+
+int db_fail(struct conn *c, const char *what, const char **error_r)
+{
+	log_error("event=store_error what=%s sqlite=\"%s\"", what, sqlite3_errmsg(c->db));
+	snprintf(tl_error, sizeof(tl_error), "database error (%s)", what);
+	*error_r = tl_error;
+	return STORE_ERR;
+}
+
+/* ------------------------------------------------------------------ connections */
+
+static void conn_close(struct conn *c)
+{
+	for (size_t i = 0; i < c->ncache; i++)
+		sqlite3_finalize(c->cache[i].st);
+	sqlite3_close_v2(c->db);
+	free(c);
+}
+
+static struct conn *conn_open(struct store *s, const char **error_r)
+{
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(s->dbpath, &db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(tl_error, sizeof(tl_error), "cannot open %s: %s", s->dbpath,
+			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		*error_r = tl_error;
+		sqlite3_close_v2(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	sqlite3_extended_result_codes(db, 1);
+	struct conn *c = xcalloc(1, sizeof(*c));
+	c->db = db;
+	const char *pragmas = s->opt.no_fsync ?
+		"PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA foreign_keys=OFF;"
+		" PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY" :
+		"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
+		" PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY";
+	char *msg = NULL;
+	if (sqlite3_exec(db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(tl_error, sizeof(tl_error), "cannot set up %s: %s", s->dbpath,
+			 msg ? msg : "?");
+		sqlite3_free(msg);
+		*error_r = tl_error;
+		conn_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct conn *conn_get(struct store *s)
+{
+	pthread_mutex_lock(&s->rd_mu);
+	struct conn *c = s->rd_free;
+	if (c != NULL)
+		s->rd_free = c->next;
+	pthread_mutex_unlock(&s->rd_mu);
+	if (c != NULL)
+		return c;
+	const char *err;
+	c = conn_open(s, &err);
+	if (c == NULL) {
+		log_error("event=store_error what=open_conn error=\"%s\"", err);
+		abort(); /* the database opened at start; failing now is a broken invariant */
+	}
+	pthread_mutex_lock(&s->rd_mu);
+	s->rd_count++;
+	pthread_mutex_unlock(&s->rd_mu);
+	return c;
+}
+
+void conn_put(struct store *s, struct conn *c)
+{
+	for (size_t i = 0; i < c->ncache; i++)
+		sqlite3_reset(c->cache[i].st);
+	if (!sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	int keep = s->opt.read_conns > 0 ? s->opt.read_conns : 8;
+	pthread_mutex_lock(&s->rd_mu);
+	int count = 0;
+	for (struct conn *x = s->rd_free; x != NULL; x = x->next)
+		count++;
+	if (count < keep) {
+		c->next = s->rd_free;
+		s->rd_free = c;
+		c = NULL;
+	} else {
+		s->rd_count--;
+	}
+	pthread_mutex_unlock(&s->rd_mu);
+	if (c != NULL)
+		conn_close(c);
+}
+
+sqlite3_stmt *conn_stmt(struct conn *c, const char *sql)
+{
+	for (size_t i = 0; i < c->ncache; i++) {
+		if (c->cache[i].sql == sql) {
+			sqlite3_stmt *st = c->cache[i].st;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+	}
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		log_error("event=store_error what=prepare sqlite=\"%s\" sql=\"%.80s\"",
+			  sqlite3_errmsg(c->db), sql);
+		if (rc == SQLITE_ERROR)
+			abort(); /* an SQL bug */
+		return NULL;
+	}
+	if (c->ncache < STMT_CACHE) {
+		c->cache[c->ncache].sql = sql;
+		c->cache[c->ncache].st = st;
+		c->ncache++;
+	} else {
+		abort(); /* raise STMT_CACHE */
+	}
+	return st;
+}
+
+int db_exec(struct conn *c, const char *sql, const char **error_r)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_error("event=store_error what=exec sqlite=\"%s\" sql=\"%.60s\"", msg ? msg : "?", sql);
+		sqlite3_free(msg);
+		snprintf(tl_error, sizeof(tl_error), "database error");
+		*error_r = tl_error;
+		return STORE_ERR;
+	}
+	return 1;
+}
+
+void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+const char *col_text(struct arena *a, sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	if (t == NULL)
+		return arena_strndup(a, "", 0);
+	return arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+int step_done(struct conn *c, sqlite3_stmt *st, const char **error_r)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+		sqlite3_reset(st);
+		return 1;
+	}
+	int r = db_fail(c, "step", error_r);
+	sqlite3_reset(st);
+	return r;
+}
+
+/* ------------------------------------------------------------------ blobs */
+
+char *blob_path(struct store *s, const char *blob)
+{
+	return xasprintf("%s/%.2s/%s", s->blobdir, blob, blob + 2);
+}
+
+void stat_fsync(struct store *s)
+{
+	atomic_fetch_add(&s->st_fsyncs, 1);
+}
+
+static int mkdir_sync(const char *path, bool *created_r)
+{
+	*created_r = false;
+	if (mkdir(path, 0700) == 0) {
+		*created_r = true;
+		return 1;
+	}
+	return errno == EEXIST ? 1 : -1;
+}
+
+static int fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+static int make_dirs(struct store *s, const char **error_r)
+{
+	bool created, any = false;
+	char *dbdir = xasprintf("%s/db", s->dir);
+	const char *paths[] = { dbdir, s->blobdir };
+	for (size_t i = 0; i < 2; i++) {
+		if (mkdir_sync(paths[i], &created) < 0) {
+			snprintf(tl_error, sizeof(tl_error), "cannot create %.150s: %s", paths[i],
+				 strerror(errno));
+			*error_r = tl_error;
+			free(dbdir);
+			return STORE_ERR;
+		}
+		any |= created;
+	}
+	free(dbdir);
+	bool sub_created = false;
+	for (int i = 0; i < 256; i++) {
+		char p[4096];
+		snprintf(p, sizeof(p), "%s/%02x", s->blobdir, i);
+		if (mkdir_sync(p, &created) < 0) {
+			snprintf(tl_error, sizeof(tl_error), "cannot create %.150s: %s", p, strerror(errno));
+			*error_r = tl_error;
+			return STORE_ERR;
+		}
+		sub_created |= created;
+	}
+	if ((any || sub_created) && !s->opt.no_fsync) {
+		fsync_path(s->blobdir);
+		fsync_path(s->dir);
+	}
+	return 1;
+}
+
+/* Deletes blob files no email row references, and leftover temporary files. */
+static void recover_blobs(struct store *s)
+{
+	struct conn *c = conn_get(s);
+	sqlite3_stmt *st = conn_stmt(c, "SELECT 1 FROM emails WHERE blob = ?");
+	for (int i = 0; i < 256 && st != NULL; i++) {
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s/%02x", s->blobdir, i);
+		DIR *d = opendir(dir);
+		if (d == NULL)
+			continue;
+		struct dirent *de;
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			char name[300];
+			snprintf(name, sizeof(name), "%02x%s", i, de->d_name);
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				continue;
+			char path[4400];
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			if (unlink(path) == 0) {
+				atomic_fetch_add(&s->st_recovered, 1);
+				log_info("event=store_recover blob=%s", name);
+			}
+		}
+		closedir(d);
+	}
+	conn_put(s, c);
+}
+
+/* ------------------------------------------------------------------ ops */
+
+struct store_op *op_new(op_fn *prepare, op_fn *apply, op_finish_fn *finish, void *req,
+			struct arena *arena)
+{
+	struct store_op *op = xcalloc(1, sizeof(*op));
+	op->prepare = prepare;
+	op->apply = apply;
+	op->finish = finish;
+	op->req = req;
+	op->arena = arena;
+	op->tmp = arena_new();
+	return op;
+}
+
+static void op_free(struct store_op *op)
+{
+	for (size_t i = 0; i < op->nunlink; i++)
+		free(op->unlink[i]);
+	free(op->unlink);
+	free(op->events);
+	free(op->blob);
+	free(op->data);
+	arena_free(&op->tmp);
+	free(op);
+}
+
+void op_event(struct store_op *op, enum store_event_kind kind, int64_t account_id,
+	      int64_t mailbox_id, uint32_t uid, uint32_t uid_last, uint32_t count, uint64_t modseq)
+{
+	if (op->nevents == op->capevents) {
+		op->capevents = op->capevents ? op->capevents * 2 : 4;
+		op->events = xrealloc(op->events, op->capevents * sizeof(*op->events));
+	}
+	op->events[op->nevents++] = (struct store_event){
+		.kind = kind, .account_id = account_id, .mailbox_id = mailbox_id,
+		.uid = uid, .uid_last = uid_last, .count = count, .modseq = modseq,
+	};
+}
+
+void op_unlink_blob(struct store_op *op, const char *blob)
+{
+	if (op->nunlink == op->capunlink) {
+		op->capunlink = op->capunlink ? op->capunlink * 2 : 4;
+		op->unlink = xrealloc(op->unlink, op->capunlink * sizeof(*op->unlink));
+	}
+	op->unlink[op->nunlink++] = xstrdup(blob);
+}
+
+static void op_complete_on_loop(void *arg)
+{
+	struct store_op *op = arg;
+	op->done(op->done_arg, op->result, op->result < 0 ? op->error : NULL);
+	op_free(op);
+}
+
+static void op_complete(struct store *s, struct store_op *op)
+{
+	(void)s;
+	if (op->result < 0 && op->error == NULL)
+		op->error = "store error";
+	if (op->sem != NULL) {
+		sem_post(op->sem); /* the waiting caller frees op */
+	} else if (op->done != NULL && op->loop != NULL) {
+		loop_post(op->loop, op_complete_on_loop, op);
+	} else if (op->done != NULL) {
+		op_complete_on_loop(op);
+	} else {
+		op_free(op);
+	}
+}
+
+static void queue_push(struct store_op **head, struct store_op **tail, struct store_op *op)
+{
+	op->next = NULL;
+	if (*tail != NULL)
+		(*tail)->next = op;
+	else
+		*head = op;
+	*tail = op;
+}
+
+static void op_submit(struct store *s, struct store_op *op)
+{
+	pthread_mutex_lock(&s->q_mu);
+	if (op->prepare != NULL) {
+		queue_push(&s->prep_head, &s->prep_tail, op);
+		pthread_cond_signal(&s->prep_cond);
+	} else {
+		queue_push(&s->commit_head, &s->commit_tail, op);
+		pthread_cond_signal(&s->commit_cond);
+	}
+	pthread_mutex_unlock(&s->q_mu);
+}
+
+void op_submit_async(struct store *s, struct store_op *op, struct loop *loop, store_done_fn *done,
+		     void *arg)
+{
+	op->loop = loop;
+	op->done = done;
+	op->done_arg = arg;
+	op_submit(s, op);
+}
+
+int op_run(struct store *s, struct store_op *op, const char **error_r)
+{
+	sem_t sem;
+	sem_init(&sem, 0, 0);
+	op->sem = &sem;
+	op_submit(s, op);
+	while (sem_wait(&sem) != 0 && errno == EINTR)
+		;
+	sem_destroy(&sem);
+	int r = op->result;
+	if (r < 0) {
+		snprintf(tl_error, sizeof(tl_error), "%s", op->error ? op->error : "store error");
+		*error_r = tl_error;
+	}
+	op_free(op);
+	return r;
+}
+
+static void *preparer_main(void *arg)
+{
+	struct store *s = arg;
+	pthread_mutex_lock(&s->q_mu);
+	for (;;) {
+		while (s->prep_head == NULL && !s->stopping)
+			pthread_cond_wait(&s->prep_cond, &s->q_mu);
+		if (s->prep_head == NULL)
+			break;
+		struct store_op *op = s->prep_head;
+		s->prep_head = op->next;
+		if (s->prep_head == NULL)
+			s->prep_tail = NULL;
+		s->in_prep++;
+		pthread_mutex_unlock(&s->q_mu);
+		int r = op->prepare(s, op);
+		op->result = r < 0 ? r : 0;
+		if (r < 0 && op->error == NULL)
+			op->error = "store error";
+		pthread_mutex_lock(&s->q_mu);
+		s->in_prep--;
+		queue_push(&s->commit_head, &s->commit_tail, op);
+		pthread_cond_signal(&s->commit_cond);
+	}
+	pthread_mutex_unlock(&s->q_mu);
+	return NULL;
+}
+
+static void reset_all(struct conn *c)
+{
+	for (size_t i = 0; i < c->ncache; i++)
+		sqlite3_reset(c->cache[i].st);
+}
+
+static void run_batch(struct store *s, struct store_op *batch)
+{
+	struct conn *c = s->wc;
+	const char *err;
+	bool began = db_exec(c, "BEGIN IMMEDIATE", &err) > 0;
+	size_t applied = 0;
+	for (struct store_op *op = batch; op != NULL; op = op->next) {
+		if (!began) {
+			op_fail(op, STORE_ERR, "database busy or unavailable");
+			continue;
+		}
+		if (op->result < 0) /* prepare failed */
+			continue;
+		if (db_exec(c, "SAVEPOINT op", &err) < 0) {
+			op_fail(op, STORE_ERR, "database error");
+			continue;
+		}
+		op->result = 0;
+		op->error = NULL;
+		int r = op->apply(s, op);
+		reset_all(c);
+		if (r < 0) {
+			op->result = r;
+			if (op->error == NULL)
+				op->error = "store error";
+			op->nevents = 0;
+			for (size_t i = 0; i < op->nunlink; i++)
+				free(op->unlink[i]);
+			op->nunlink = 0;
+			db_exec(c, "ROLLBACK TO op", &err);
+		} else {
+			op->result = r;
+			applied++;
+		}
+		db_exec(c, "RELEASE op", &err);
+	}
+	bool committed = false;
+	if (began) {
+		reset_all(c);
+		if (db_exec(c, "COMMIT", &err) > 0) {
+			committed = true;
+		} else {
+			db_exec(c, "ROLLBACK", &err);
+		}
+		atomic_fetch_add(&s->st_commits, 1);
+	}
+	atomic_fetch_add(&s->st_ops, applied);
+	for (struct store_op *op = batch, *next; op != NULL; op = next) {
+		next = op->next;
+		if (!committed && op->result >= 0)
+			op_fail(op, STORE_ERR, "commit failed");
+		op->committed = committed && op->result >= 0;
+		if (op->committed) {
+			events_publish(s, op->events, op->nevents);
+			for (size_t i = 0; i < op->nunlink; i++) {
+				char *p = blob_path(s, op->unlink[i]);
+				unlink(p);
+				free(p);
+			}
+		} else if (op->blob != NULL) {
+			char *p = blob_path(s, op->blob);
+			unlink(p);
+			free(p);
+		}
+		if (op->finish != NULL)
+			op->finish(s, op);
+		op_complete(s, op);
+	}
+}
+
+static void *committer_main(void *arg)
+{
+	struct store *s = arg;
+	pthread_mutex_lock(&s->q_mu);
+	for (;;) {
+		while (s->commit_head == NULL &&
+		       !(s->stopping && s->prep_head == NULL && s->in_prep == 0))
+			pthread_cond_wait(&s->commit_cond, &s->q_mu);
+		if (s->commit_head == NULL)
+			break;
+		struct store_op *batch = s->commit_head;
+		s->commit_head = s->commit_tail = NULL;
+		pthread_mutex_unlock(&s->q_mu);
+		run_batch(s, batch);
+		pthread_mutex_lock(&s->q_mu);
+	}
+	pthread_mutex_unlock(&s->q_mu);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ open/close */
+
+int store_open(const char *data_dir, const struct store_options *opt, struct store **store_r,
+	       const char **error_r)
+{
+	struct store_options defaults = { 0 };
+	if (opt == NULL)
+		opt = &defaults;
+	struct stat sb;
+	if (stat(data_dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		snprintf(tl_error, sizeof(tl_error), "%s is not a directory", data_dir);
+		*error_r = tl_error;
+		return STORE_ENOTFOUND;
+	}
+	struct store *s = xcalloc(1, sizeof(*s));
+	s->opt = *opt;
+	if (s->opt.message_max == 0)
+		s->opt.message_max = 50u * 1024 * 1024;
+	s->dir = xstrdup(data_dir);
+	s->dbpath = xasprintf("%s/db/store.sqlite", data_dir);
+	s->blobdir = xasprintf("%s/blobs", data_dir);
+	pthread_mutex_init(&s->rd_mu, NULL);
+	pthread_mutex_init(&s->q_mu, NULL);
+	pthread_cond_init(&s->prep_cond, NULL);
+	pthread_cond_init(&s->commit_cond, NULL);
+	pthread_mutex_init(&s->sub_mu, NULL);
+
+	if (!opt->create && stat(s->dbpath, &sb) < 0) {
+		snprintf(tl_error, sizeof(tl_error), "no database at %s (run postamt init)", s->dbpath);
+		*error_r = tl_error;
+		goto fail;
+	}
+	if (make_dirs(s, error_r) < 0)
+		goto fail;
+	s->wc = conn_open(s, error_r);
+	if (s->wc == NULL)
+		goto fail;
+	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++) {
+		if (db_exec(s->wc, schema[i], error_r) < 0)
+			goto fail;
+	}
+	if (opt->recover)
+		recover_blobs(s);
+	s->npreparers = 2;
+	for (int i = 0; i < s->npreparers; i++)
+		pthread_create(&s->preparers[i], NULL, preparer_main, s);
+	pthread_create(&s->committer, NULL, committer_main, s);
+	*store_r = s;
+	return 1;
+fail:
+	if (s->wc != NULL)
+		conn_close(s->wc);
+	free(s->dir);
+	free(s->dbpath);
+	free(s->blobdir);
+	free(s);
+	return STORE_ERR;
+}
+
+void store_close(struct store **sp)
+{
+	struct store *s = *sp;
+	if (s == NULL)
+		return;
+	*sp = NULL;
+	pthread_mutex_lock(&s->q_mu);
+	s->stopping = true;
+	pthread_cond_broadcast(&s->prep_cond);
+	pthread_cond_broadcast(&s->commit_cond);
+	pthread_mutex_unlock(&s->q_mu);
+	for (int i = 0; i < s->npreparers; i++)
+		pthread_join(s->preparers[i], NULL);
+	pthread_mutex_lock(&s->q_mu);
+	pthread_cond_broadcast(&s->commit_cond);
+	pthread_mutex_unlock(&s->q_mu);
+	pthread_join(s->committer, NULL);
+	sqlite3_exec(s->wc->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	conn_close(s->wc);
+	while (s->rd_free != NULL) {
+		struct conn *c = s->rd_free;
+		s->rd_free = c->next;
+		conn_close(c);
+	}
+	for (int i = 0; i < SUB_BUCKETS; i++) {
+		if (s->subs[i].head != NULL)
+			log_warn("event=store_close problem=subscriptions_left");
+	}
+	pthread_mutex_destroy(&s->rd_mu);
+	pthread_mutex_destroy(&s->q_mu);
+	pthread_cond_destroy(&s->prep_cond);
+	pthread_cond_destroy(&s->commit_cond);
+	pthread_mutex_destroy(&s->sub_mu);
+	free(s->dir);
+	free(s->dbpath);
+	free(s->blobdir);
+	free(s);
+}
+
+/* ------------------------------------------------------------------ ids, stats */
+
+static void id_format(char kind, int64_t id, char out[24])
+{
+	static const char digits[] = "abcdefghijklmnopqrstuvwxyz234567";
+	char tmp[16];
+	int n = 0;
+	uint64_t v = (uint64_t)id;
+	do {
+		tmp[n++] = digits[v & 31];
+		v >>= 5;
+	} while (v != 0 && n < 15);
+	out[0] = kind;
+	for (int i = 0; i < n; i++)
+		out[1 + i] = tmp[n - 1 - i];
+	out[1 + n] = '\0';
+}
+
+void store_id_mailbox(int64_t id, char out[24])
+{
+	id_format('M', id, out);
+}
+
+void store_id_email(int64_t id, char out[24])
+{
+	id_format('E', id, out);
+}
+
+void store_id_thread(int64_t id, char out[24])
+{
+	id_format('T', id, out);
+}
+
+int store_id_parse(const char *s, char kind, int64_t *id_r)
+{
+	if (s == NULL || s[0] != kind || s[1] == '\0' || strlen(s) > 14)
+		return 0;
+	uint64_t v = 0;
+	for (const char *p = s + 1; *p != '\0'; p++) {
+		int d;
+		if (*p >= 'a' && *p <= 'z')
+			d = *p - 'a';
+		else if (*p >= '2' && *p <= '7')
+			d = *p - '2' + 26;
+		else
+			return 0;
+		v = (v << 5) | (uint64_t)d;
+	}
+	if (v == 0 || v > INT64_MAX || (s[1] == 'a' && s[2] != '\0'))
+		return 0;
+	*id_r = (int64_t)v;
+	return 1;
+}
+
+void store_get_stats(struct store *s, struct store_stats *st_r)
+{
+	st_r->commits = atomic_load(&s->st_commits);
+	st_r->ops = atomic_load(&s->st_ops);
+	st_r->fsyncs = atomic_load(&s->st_fsyncs);
+	st_r->blobs_recovered = atomic_load(&s->st_recovered);
+}
+
+int store_check(struct store *s, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	int ret = 1;
+	sqlite3_stmt *st = conn_stmt(c, "PRAGMA integrity_check");
+	if (st == NULL || sqlite3_step(st) != SQLITE_ROW) {
+		ret = db_fail(c, "integrity_check", error_r);
+		goto out;
+	}
+	const char *res = (const char *)sqlite3_column_text(st, 0);
+	if (res == NULL || strcmp(res, "ok") != 0) {
+		snprintf(tl_error, sizeof(tl_error), "integrity_check: %s", res ? res : "?");
+		*error_r = tl_error;
+		ret = -1;
+		goto out;
+	}
+	st = conn_stmt(c, "SELECT a.address, a.usage, a.messages,"
+			  " (SELECT COALESCE(SUM(size),0) FROM messages m WHERE m.account_id = a.id),"
+			  " (SELECT COUNT(*) FROM messages m WHERE m.account_id = a.id)"
+			  " FROM accounts a");
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		if (sqlite3_column_int64(st, 1) != sqlite3_column_int64(st, 3) ||
+		    sqlite3_column_int64(st, 2) != sqlite3_column_int64(st, 4)) {
+			snprintf(tl_error, sizeof(tl_error), "usage of %s is %lld, messages sum %lld",
+				 sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1),
+				 (long long)sqlite3_column_int64(st, 3));
+			*error_r = tl_error;
+			ret = -1;
+			goto out;
+		}
+	}
+	st = conn_stmt(c, "SELECT mb.name, mb.messages, mb.unseen, mb.size,"
+			  " (SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = mb.id),"
+			  " (SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = mb.id AND (m.flags & 1) = 0),"
+			  " (SELECT COALESCE(SUM(size),0) FROM messages m WHERE m.mailbox_id = mb.id)"
+			  " FROM mailboxes mb");
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		if (sqlite3_column_int64(st, 1) != sqlite3_column_int64(st, 4) ||
+		    sqlite3_column_int64(st, 2) != sqlite3_column_int64(st, 5) ||
+		    sqlite3_column_int64(st, 3) != sqlite3_column_int64(st, 6)) {
+			snprintf(tl_error, sizeof(tl_error), "counters of mailbox %s are wrong",
+				 sqlite3_column_text(st, 0));
+			*error_r = tl_error;
+			ret = -1;
+			goto out;
+		}
+	}
+out:
+	conn_put(s, c);
+	return ret;
+}

@@ -1,0 +1,583 @@
+/* store.h: the one mail store (the store module's only public API).
+ *
+ * Accounts, domains and aliases; mailboxes with UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ;
+ * messages with flags, keywords, MODSEQ, stable email and thread ids; expunged UIDs;
+ * quota; search; change events. Nothing outside src/store knows the backend (SQLite
+ * in WAL mode for metadata, message bodies as immutable files under DIR/blobs).
+ *
+ * Threading. One struct store per process, shared by every thread. Reads run on the
+ * calling thread with a pooled read connection (WAL readers never block the writer).
+ * Every write is an operation handed to the store's committer thread, which applies
+ * the queued operations of all threads in one transaction and one WAL fsync (group
+ * commit); message blobs are written and fsynced beforehand by the store's two
+ * preparer threads. A write returns (or calls back) only once it is durable. Each
+ * write exists in two forms: store_x() blocks the calling thread until done (CLI,
+ * tests, pool threads), store_x_async() returns at once and later runs
+ * done(arg, result, error) on `loop` through loop_post() (or on the committer thread
+ * when loop is NULL). Reads are fast indexed queries but still block: keep big ones
+ * (search over 100,000 messages) off the loops or accept ~100 ms.
+ *
+ * Return convention (DESIGN.md §4.7): >0 done, 0 not found (lookups only), <0 error
+ * with text in *error_r. Errors a protocol must tell apart have their own negative
+ * codes (enum store_error), e.g. STORE_EOVERQUOTA maps to SMTP 552 5.2.2, IMAP
+ * NO [OVERQUOTA], JMAP overQuota. Strings returned in arenas belong to the caller's
+ * arena; error strings are static or live in the store until the next call on the
+ * same thread (copy them if kept).
+ *
+ * Messages are stored with CRLF line endings (bare LF is converted at ingest; every
+ * other byte is kept, NULs included), so sizes, part offsets and BODY[] reads are
+ * exactly what IMAP and POP3 send. */
+#ifndef POSTAMT_STORE_H
+#define POSTAMT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "arena.h"
+#include "loop.h"
+
+struct store;
+
+enum store_error {
+	STORE_ERR = -1,         /* internal or I/O error */
+	STORE_ENOTFOUND = -2,   /* no such account/mailbox/message/domain */
+	STORE_EEXISTS = -3,     /* name already taken */
+	STORE_EOVERQUOTA = -4,  /* the account's quota would be exceeded */
+	STORE_EINVAL = -5,      /* invalid argument (bad name, address, flag...) */
+	STORE_EMODIFIED = -6,   /* UNCHANGEDSINCE guard failed (see store_flags) */
+	STORE_ENOTALLOWED = -7, /* e.g. deleting INBOX, a mailbox with children */
+	STORE_ETOOBIG = -8,     /* message larger than the limit */
+	STORE_ELIMIT = -9,      /* UID space exhausted (never in practice) */
+};
+
+/* Limits. */
+#define STORE_MAILBOX_NAME_MAX 512   /* bytes of a full mailbox name */
+#define STORE_MAILBOX_DEPTH_MAX 32   /* levels of hierarchy */
+#define STORE_KEYWORD_MAX 64         /* bytes of a keyword */
+#define STORE_KEYWORDS_PER_MESSAGE 64
+#define STORE_ADDRESS_MAX 254
+#define STORE_ALIAS_DEPTH 8          /* alias expansion depth */
+#define STORE_UID_MAX 0x7fffffffu    /* UIDs stay below 2^31 */
+
+/* ---------------------------------------------------------------- opening */
+
+struct store_options {
+	bool recover;      /* run the recovery pass (delete blobs not referenced by any
+	                    * row): the server does this once at start, the CLI never */
+	bool create;       /* create DIR/db and DIR/blobs if missing */
+	int read_conns;    /* read connections kept (0: 8) */
+	uint64_t message_max; /* largest accepted message in bytes (0: 50 MiB) */
+	bool no_fsync;     /* tests only: skip fsyncs (PRAGMA synchronous=OFF) */
+};
+
+/* Opens the store in data_dir (DIR/db/store.sqlite, DIR/blobs). Starts the committer
+ * and preparer threads. Returns 1 and *store_r, or <0 with *error_r (static or
+ * store-owned text valid until the process ends). */
+int store_open(const char *data_dir, const struct store_options *opt, struct store **store_r,
+	       const char **error_r);
+/* Finishes queued writes, stops the threads, closes everything; *sp = NULL. Subscribers
+ * must have been removed (store_unsubscribe) before; events still in flight to loops
+ * are delivered or dropped safely. */
+void store_close(struct store **sp);
+
+/* ---------------------------------------------------------------- accounts */
+
+struct store_account {
+	int64_t id;
+	const char *address;   /* local@domain, domain lower case */
+	const char *password_hash;
+	uint64_t quota;        /* bytes, 0 = no limit */
+	uint64_t usage;        /* bytes of all messages in all mailboxes (exact) */
+	uint64_t messages;     /* number of messages in all mailboxes */
+	uint64_t modseq;       /* highest MODSEQ of the account (JMAP state) */
+};
+
+/* Normalises an address: trims, checks syntax (local@domain, no spaces or controls,
+ * at most STORE_ADDRESS_MAX bytes), lower-cases the domain. Returns 1 and the result in
+ * the arena, or STORE_EINVAL with *error_r. */
+int store_address_normalize(struct arena *a, const char *address, const char **out_r,
+			    const char **error_r);
+
+int store_domain_add(struct store *s, const char *domain, const char **error_r);
+/* Domains in alphabetical order, a NULL-terminated array in the arena. */
+int store_domain_list(struct store *s, struct arena *a, const char ***domains_r,
+		      const char **error_r);
+/* 1 if domain is local, 0 if not, <0 on error. */
+int store_domain_exists(struct store *s, const char *domain, const char **error_r);
+
+/* Creates the account and its default mailboxes (INBOX, Drafts, Sent, Trash, Junk,
+ * Archive, all subscribed). The domain must exist (STORE_ENOTFOUND) and the address
+ * must be free (STORE_EEXISTS, also when it is an alias). password_hash is stored as
+ * given (make it with auth_password_hash). *id_r may be NULL. */
+int store_account_add(struct store *s, const char *address, const char *password_hash,
+		      uint64_t quota, int64_t *id_r, const char **error_r);
+/* Deletes the account, its mailboxes and messages (blobs are freed when unreferenced). */
+int store_account_del(struct store *s, const char *address, const char **error_r);
+int store_account_set_password(struct store *s, const char *address, const char *password_hash,
+			       const char **error_r);
+int store_account_set_quota(struct store *s, const char *address, uint64_t quota,
+			    const char **error_r);
+/* Looks up an account by address (case-insensitive). Returns 1 and *acct_r (strings in
+ * the arena), 0 if there is none, <0 on error. */
+int store_account_get(struct store *s, struct arena *a, const char *address,
+		      struct store_account *acct_r, const char **error_r);
+int store_account_get_by_id(struct store *s, struct arena *a, int64_t id,
+			    struct store_account *acct_r, const char **error_r);
+/* All accounts ordered by address: an array in the arena. */
+int store_account_list(struct store *s, struct arena *a, struct store_account **accts_r,
+		       size_t *n_r, const char **error_r);
+
+/* Adds targets to the alias address (a local domain's address that is not an
+ * account). A target is any address, local or remote. "@domain" as the alias address
+ * is a catch-all for that domain. */
+int store_alias_add(struct store *s, const char *address, const char *const *targets,
+		    size_t ntargets, const char **error_r);
+int store_alias_del(struct store *s, const char *address, const char **error_r);
+
+struct store_alias {
+	const char *address;
+	const char *target;
+};
+int store_alias_list(struct store *s, struct arena *a, struct store_alias **aliases_r,
+		     size_t *n_r, const char **error_r);
+
+/* The result of resolving a recipient address for SMTP. */
+struct store_rcpt {
+	int64_t *accounts;      /* distinct local account ids */
+	size_t naccounts;
+	const char **remote;    /* addresses outside the local domains (forwarding) */
+	size_t nremote;
+};
+/* Resolves address: an account, or an alias expanded recursively (at most
+ * STORE_ALIAS_DEPTH levels; loops are cut). Returns 1 with *rcpt_r (arena) when the
+ * address is deliverable (at least one account or remote target), 0 when the domain is
+ * local but nothing matches (SMTP 550 5.1.1), STORE_ENOTFOUND when the domain is not
+ * local, <0 on other errors. */
+int store_resolve(struct store *s, struct arena *a, const char *address,
+		  struct store_rcpt *rcpt_r, const char **error_r);
+
+/* Quota check for SMTP RCPT time: 1 if `size` more bytes fit in the account (or size
+ * is unknown, pass 0: then 1 unless already over), STORE_EOVERQUOTA if not. */
+int store_quota_check(struct store *s, int64_t account_id, uint64_t size, const char **error_r);
+int store_quota_get(struct store *s, int64_t account_id, uint64_t *usage_r, uint64_t *limit_r,
+		    uint64_t *messages_r, const char **error_r);
+
+/* ---------------------------------------------------------------- mailboxes */
+
+enum store_special_use {
+	STORE_SU_NONE = 0,
+	STORE_SU_DRAFTS = 1 << 0,
+	STORE_SU_SENT = 1 << 1,
+	STORE_SU_TRASH = 1 << 2,
+	STORE_SU_JUNK = 1 << 3,
+	STORE_SU_ARCHIVE = 1 << 4,
+	STORE_SU_ALL = 1 << 5,
+	STORE_SU_FLAGGED = 1 << 6,
+};
+/* "\\Drafts" etc. for one bit; NULL for none or several. */
+const char *store_special_use_name(unsigned int su);
+/* Parses "\\Drafts" (case-insensitive). Returns the bit, or 0 if unknown. */
+unsigned int store_special_use_parse(const char *name);
+
+#define STORE_SEP '/'
+
+struct store_mailbox {
+	int64_t id;            /* stable; also the JMAP/OBJECTID mailbox id (see store_id_*) */
+	int64_t account_id;
+	const char *name;      /* full UTF-8 name, "/" separated; "INBOX" exactly */
+	unsigned int special_use;
+	bool subscribed;
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t highestmodseq;
+	uint32_t messages;     /* counts, kept exact in the same transactions */
+	uint32_t unseen;
+	uint32_t deleted;      /* messages with \Deleted */
+	uint32_t recent;       /* UIDs >= first_recent_uid (IMAP4rev1 \Recent) */
+	uint32_t first_recent_uid;
+	uint64_t size;         /* sum of message sizes (STATUS SIZE) */
+	uint64_t modseq;       /* MODSEQ of the last change to the mailbox itself (JMAP) */
+	bool has_children;     /* another mailbox is below this one */
+};
+
+/* Checks a mailbox name: valid UTF-8, no control characters, no empty level or
+ * leading/trailing "/", no "." or ".." level, at most STORE_MAILBOX_NAME_MAX bytes and
+ * STORE_MAILBOX_DEPTH_MAX levels. "inbox" in any case is returned as "INBOX" (also as
+ * the first level: "inbox/x" -> "INBOX/x"). Returns 1 and the canonical name (arena),
+ * or STORE_EINVAL with a clear *error_r. Protocols decode modified UTF-7 first. */
+int store_mailbox_name_check(struct arena *a, const char *name, const char **out_r,
+			     const char **error_r);
+
+/* Creates a mailbox (parents are created as needed, RFC 9051 §6.3.4). Returns 1 and
+ * *id_r (may be NULL), STORE_EEXISTS, STORE_EINVAL. special_use may be 0. */
+int store_mailbox_create(struct store *s, int64_t account_id, const char *name,
+			 unsigned int special_use, int64_t *id_r, const char **error_r);
+/* Deletes a mailbox and its messages. INBOX: STORE_ENOTALLOWED. A mailbox with
+ * children: STORE_ENOTALLOWED (IMAP leaves \Noselect parents; we refuse, as RFC 9051
+ * permits). */
+int store_mailbox_delete(struct store *s, int64_t account_id, const char *name,
+			 const char **error_r);
+/* Renames a mailbox and everything below it; keeps ids and UIDVALIDITY. Renaming
+ * INBOX (RFC 9051 §6.3.6) moves all its messages to a new mailbox `newname` and
+ * leaves INBOX empty (the new mailbox gets a new UIDVALIDITY and new UIDs). */
+int store_mailbox_rename(struct store *s, int64_t account_id, const char *oldname,
+			 const char *newname, const char **error_r);
+int store_mailbox_subscribe(struct store *s, int64_t account_id, const char *name, bool on,
+			    const char **error_r);
+int store_mailbox_set_special_use(struct store *s, int64_t account_id, const char *name,
+				  unsigned int special_use, const char **error_r);
+/* Lookups. Return 1 and *mb_r, 0 if there is no such mailbox (or it belongs to another
+ * account), <0 on error. */
+int store_mailbox_get(struct store *s, struct arena *a, int64_t account_id, const char *name,
+		      struct store_mailbox *mb_r, const char **error_r);
+int store_mailbox_get_by_id(struct store *s, struct arena *a, int64_t account_id,
+			    int64_t mailbox_id, struct store_mailbox *mb_r, const char **error_r);
+/* All mailboxes of the account ordered by name (INBOX first). */
+int store_mailbox_list(struct store *s, struct arena *a, int64_t account_id,
+		       struct store_mailbox **mbs_r, size_t *n_r, const char **error_r);
+/* IMAP4rev1 \Recent: returns the mailbox's first recent UID and makes every current
+ * message non-recent for later sessions (a SELECT, not an EXAMINE, calls this). */
+int store_mailbox_claim_recent(struct store *s, int64_t account_id, int64_t mailbox_id,
+			       uint32_t *first_recent_uid_r, const char **error_r);
+/* Keywords ever used in the mailbox (for FLAGS / PERMANENTFLAGS), NULL-terminated. */
+int store_mailbox_keywords(struct store *s, struct arena *a, int64_t mailbox_id,
+			   const char ***keywords_r, const char **error_r);
+/* Mailboxes destroyed after modseq (JMAP Mailbox/changes): ids in the arena. */
+int store_mailbox_destroyed_since(struct store *s, struct arena *a, int64_t account_id,
+				  uint64_t modseq, int64_t **ids_r, size_t *n_r,
+				  const char **error_r);
+
+/* ---------------------------------------------------------------- messages */
+
+enum store_flag {
+	STORE_F_SEEN = 1 << 0,
+	STORE_F_ANSWERED = 1 << 1,
+	STORE_F_FLAGGED = 1 << 2,
+	STORE_F_DELETED = 1 << 3,
+	STORE_F_DRAFT = 1 << 4,
+	STORE_F_ALL = 0x1f,
+};
+/* "\\Seen" ... for one flag bit. */
+const char *store_flag_name(unsigned int flag);
+/* Parses a system flag name (case-insensitive): the bit, or 0. "\\Recent" is not a
+ * stored flag and returns 0. */
+unsigned int store_flag_parse(const char *name);
+/* True if kw is a valid keyword (IMAP atom without "\\", 1..STORE_KEYWORD_MAX bytes). */
+bool store_keyword_valid(const char *kw);
+
+/* One message as listed: everything needed for SELECT, FETCH FLAGS/UID/RFC822.SIZE/
+ * INTERNALDATE/MODSEQ/EMAILID/THREADID. */
+struct store_msg {
+	uint32_t uid;
+	unsigned int flags;        /* enum store_flag bits */
+	const char *keywords;      /* space-separated, sorted, "" when none */
+	uint64_t modseq;
+	uint64_t size;
+	int64_t internal_date;     /* unix seconds */
+	int internal_tz;           /* minutes east of UTC */
+	int64_t save_date;         /* unix seconds */
+	int64_t email_id;
+	int64_t thread_id;
+};
+
+/* Message metadata with the precomputed IMAP strings and parsed header fields. */
+struct store_msg_meta {
+	struct store_msg m;
+	const char *envelope;      /* IMAP ENVELOPE, a parenthesised list */
+	const char *bodystructure; /* IMAP BODYSTRUCTURE (with extension data) */
+	const char *body;          /* IMAP BODY (no extension data) */
+	const char *subject;       /* decoded UTF-8, "" when absent */
+	const char *from, *to, *cc, *bcc, *reply_to, *sender; /* decoded, "Name <a@b>, ..." */
+	const char *message_id, *in_reply_to, *references;   /* raw, unfolded */
+	int64_t date;              /* Date: header, unix seconds, 0 if absent/bad */
+	int date_tz;
+	const char *preview;       /* RFC 8970 preview, up to 256 characters */
+	uint64_t header_size;      /* bytes of the header including the blank line */
+	bool has_attachment;
+	const char *parts;         /* serialised part table: see mail.h mail_parts_decode */
+};
+
+/* A UID set: ranges [lo, hi], hi >= lo. Sessions turn sequence numbers and "*" into
+ * UIDs themselves (only they know their view); store_search resolves SEQ keys with the
+ * session's map. */
+struct store_range {
+	uint32_t lo, hi;
+};
+struct store_uidset {
+	const struct store_range *r;
+	size_t n;
+};
+
+/* Lists the messages of a mailbox with UID in set (set NULL: all), ordered by UID, in
+ * one indexed range scan (100,000 messages in well under 100 ms). changed_since > 0
+ * returns only messages with MODSEQ > changed_since (CONDSTORE/QRESYNC, JMAP).
+ * The array and strings are in the arena. */
+int store_msg_list(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+		   const struct store_uidset *set, uint64_t changed_since,
+		   struct store_msg **msgs_r, size_t *n_r, const char **error_r);
+/* Only UIDs (ascending) of a mailbox: the cheapest way to build a session's seq map. */
+int store_uid_list(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+		   uint32_t **uids_r, size_t *n_r, const char **error_r);
+/* Full metadata of one message. 1, 0 if no such UID, <0 error. */
+int store_msg_meta(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+		   uint32_t uid, struct store_msg_meta *meta_r, const char **error_r);
+/* Same by email id (JMAP): any one message row carrying it in the account. */
+int store_email_meta(struct store *s, struct arena *a, int64_t account_id, int64_t email_id,
+		     struct store_msg_meta *meta_r, int64_t *mailbox_id_r, const char **error_r);
+/* The mailboxes that hold email_id (JMAP mailboxIds), with their UIDs. */
+int store_email_mailboxes(struct store *s, struct arena *a, int64_t account_id,
+			  int64_t email_id, int64_t **mailbox_ids_r, uint32_t **uids_r,
+			  size_t *n_r, const char **error_r);
+
+/* Opens the message body for pread/sendfile: a new read-only fd (caller closes) and
+ * the size in bytes (CRLF-normalised message as stored). 1, 0 if no such UID. */
+int store_msg_open(struct store *s, int64_t account_id, int64_t mailbox_id, uint32_t uid,
+		   int *fd_r, uint64_t *size_r, const char **error_r);
+/* Reads the whole message into the arena (small messages, tests, POP3 TOP). */
+int store_msg_read(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+		   uint32_t uid, const char **data_r, size_t *len_r, const char **error_r);
+int store_email_open(struct store *s, int64_t account_id, int64_t email_id, int *fd_r,
+		     uint64_t *size_r, const char **error_r);
+
+/* UIDs expunged from a mailbox with MODSEQ > modseq (QRESYNC VANISHED, JMAP changes),
+ * ascending, in the arena. */
+int store_vanished(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+		   uint64_t modseq, uint32_t **uids_r, size_t *n_r, const char **error_r);
+/* Email ids of the account expunged (from some mailbox) after modseq: for JMAP
+ * Email/changes (an id may still exist in another mailbox: check store_email_meta). */
+int store_email_changes(struct store *s, struct arena *a, int64_t account_id, uint64_t modseq,
+			int64_t **changed_r, size_t *nchanged_r, int64_t **removed_r,
+			size_t *nremoved_r, const char **error_r);
+
+/* ---------------------------------------------------------------- writes */
+
+/* Completion of an asynchronous write: result is the same value the synchronous form
+ * returns; error text valid only during the call. */
+typedef void store_done_fn(void *arg, int result, const char *error);
+
+/* Delivery of one message to one or more accounts' INBOX (or `mailbox` when not NULL,
+ * falling back to INBOX when it does not exist): one blob, one row per account.
+ * Atomic per account: each account is delivered or not; results[i] gets the outcome
+ * for accounts[i] (1 ok, STORE_EOVERQUOTA, STORE_ENOTFOUND...). The call returns 1 if
+ * every account got the message, <0 if none did, 0 if some did (see results). */
+struct store_delivery {
+	const char *data;          /* the message (async: valid until done runs) */
+	size_t len;
+	const int64_t *accounts;
+	size_t naccounts;
+	const char *mailbox;       /* NULL: INBOX */
+	int64_t internal_date;     /* 0: now */
+	int *results;              /* naccounts entries, filled in; may be NULL */
+	uint32_t *uids;            /* naccounts entries, filled in; may be NULL */
+};
+int store_deliver(struct store *s, struct store_delivery *d, const char **error_r);
+/* Async form: d, its data and its arrays must stay valid until done runs (the outputs
+ * are filled in before). The same holds for every *_async below: the request struct,
+ * its inputs, and the arena given to it belong to the store until done runs (the
+ * arena is written to from the committer thread; do not touch it meanwhile). */
+void store_deliver_async(struct store *s, struct store_delivery *d, struct loop *loop,
+			 store_done_fn *done, void *arg);
+
+/* APPEND (RFC 9051 §6.3.12) of one message into a mailbox of the account. Returns 1
+ * with *uid_r (and *uidvalidity_r, may be NULL) for APPENDUID; STORE_ENOTFOUND (no
+ * mailbox: IMAP [TRYCREATE]), STORE_EOVERQUOTA, STORE_ETOOBIG, STORE_EINVAL (bad
+ * keyword). */
+struct store_append {
+	int64_t account_id;
+	int64_t mailbox_id;
+	const char *data;          /* the message (async: valid until done runs) */
+	size_t len;
+	unsigned int flags;        /* enum store_flag */
+	const char *const *keywords; /* NULL-terminated or NULL */
+	int64_t internal_date;     /* 0: now */
+	int internal_tz;           /* minutes east of UTC */
+	uint32_t uid;              /* out */
+	uint32_t uidvalidity;      /* out */
+	int64_t email_id;          /* out */
+};
+int store_append(struct store *s, struct store_append *ap, const char **error_r);
+void store_append_async(struct store *s, struct store_append *ap, struct loop *loop,
+			store_done_fn *done, void *arg);
+
+/* Flag changes (STORE, JMAP Email/set keywords). */
+enum store_flag_op { STORE_FLAGS_ADD, STORE_FLAGS_REMOVE, STORE_FLAGS_REPLACE };
+struct store_flag_change {
+	int64_t account_id;
+	int64_t mailbox_id;
+	struct store_uidset uids;
+	enum store_flag_op op;
+	unsigned int flags;
+	const char *const *keywords; /* NULL-terminated or NULL */
+	uint64_t unchanged_since;  /* 0: no guard; else CONDSTORE UNCHANGEDSINCE */
+	/* out (arena given to the call; may be NULL when not wanted): */
+	uint32_t *changed;         /* UIDs whose flags changed, ascending */
+	size_t nchanged;
+	uint32_t *modified;        /* UIDs that failed the UNCHANGEDSINCE guard */
+	size_t nmodified;
+	uint64_t modseq;           /* the new MODSEQ of the changed messages */
+};
+/* Returns 1 (even if nothing changed), or <0. UIDs in the set that do not exist are
+ * ignored. Messages failing the guard are left unchanged and listed in `modified`. */
+int store_flags(struct store *s, struct arena *a, struct store_flag_change *fc,
+		const char **error_r);
+void store_flags_async(struct store *s, struct arena *a, struct store_flag_change *fc,
+		       struct loop *loop, store_done_fn *done, void *arg);
+
+/* Expunges messages with UID in uids (NULL: every message with \Deleted;
+ * only_deleted: of the set, only those with \Deleted, as IMAP EXPUNGE / UID EXPUNGE do).
+ * Frees quota at once. *expunged_r (arena, may be NULL) gets the UIDs removed. */
+int store_expunge(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+		  const struct store_uidset *uids, bool only_deleted, uint32_t **expunged_r,
+		  size_t *n_r, const char **error_r);
+void store_expunge_async(struct store *s, struct arena *a, int64_t account_id,
+			 int64_t mailbox_id, const struct store_uidset *uids, bool only_deleted,
+			 uint32_t **expunged_r, size_t *n_r, struct loop *loop, store_done_fn *done,
+			 void *arg);
+
+/* COPY / MOVE (RFC 6851) from one mailbox to another of the same account. Flags and
+ * keywords are kept; the email id is kept; quota is charged for copies (not moves).
+ * src_uids_r/dst_uids_r (arena, may be NULL) give the COPYUID pairs, in source UID
+ * order. Returns 1, STORE_ENOTFOUND (no target: [TRYCREATE]), STORE_EOVERQUOTA. */
+struct store_copy {
+	int64_t account_id;
+	int64_t src_mailbox_id;
+	int64_t dst_mailbox_id;
+	struct store_uidset uids;
+	bool move;
+	/* out */
+	uint32_t *src_uids, *dst_uids;
+	size_t n;
+	uint32_t dst_uidvalidity;
+};
+int store_copy(struct store *s, struct arena *a, struct store_copy *c, const char **error_r);
+void store_copy_async(struct store *s, struct arena *a, struct store_copy *c, struct loop *loop,
+		      store_done_fn *done, void *arg);
+
+/* ---------------------------------------------------------------- search */
+
+enum store_search_key {
+	STORE_SK_ALL, STORE_SK_AND, STORE_SK_OR, STORE_SK_NOT,
+	/* flags */
+	STORE_SK_ANSWERED, STORE_SK_DELETED, STORE_SK_DRAFT, STORE_SK_FLAGGED, STORE_SK_SEEN,
+	STORE_SK_UNANSWERED, STORE_SK_UNDELETED, STORE_SK_UNDRAFT, STORE_SK_UNFLAGGED,
+	STORE_SK_UNSEEN, STORE_SK_NEW, STORE_SK_OLD, STORE_SK_RECENT,
+	STORE_SK_KEYWORD, STORE_SK_UNKEYWORD,           /* str = keyword */
+	/* strings: str, case-insensitive substring on decoded UTF-8 */
+	STORE_SK_BCC, STORE_SK_CC, STORE_SK_FROM, STORE_SK_TO, STORE_SK_SUBJECT,
+	STORE_SK_BODY, STORE_SK_TEXT,
+	STORE_SK_HEADER,                                /* field = header name, str */
+	/* dates: day = days since 1970-01-01 (store_search_day) */
+	STORE_SK_BEFORE, STORE_SK_ON, STORE_SK_SINCE,   /* internal date */
+	STORE_SK_SENTBEFORE, STORE_SK_SENTON, STORE_SK_SENTSINCE, /* Date: header */
+	STORE_SK_SAVEDBEFORE, STORE_SK_SAVEDON, STORE_SK_SAVEDSINCE, /* save date */
+	STORE_SK_OLDER, STORE_SK_YOUNGER,               /* num = seconds (RFC 5032) */
+	/* numbers */
+	STORE_SK_LARGER, STORE_SK_SMALLER,              /* num = bytes */
+	STORE_SK_MODSEQ,                                /* num = modseq (>=) */
+	/* sets */
+	STORE_SK_UID,                                   /* set */
+	STORE_SK_SEQ,                                   /* set of sequence numbers */
+	/* ids (RFC 8474) */
+	STORE_SK_EMAILID, STORE_SK_THREADID,            /* str = id as from store_id_* */
+};
+
+/* A search program: a tree the IMAP parser (or JMAP filter) builds, e.g. in its command
+ * arena. AND nodes hold a list of children linked by `next` (an IMAP search program is
+ * an AND of its keys); OR holds exactly two children (sub, sub->next); NOT one. */
+struct store_search {
+	enum store_search_key key;
+	const char *str;          /* string keys, KEYWORD, EMAILID/THREADID */
+	const char *field;        /* HEADER field name */
+	int64_t num;              /* LARGER/SMALLER/MODSEQ/OLDER/YOUNGER */
+	int32_t day;              /* date keys */
+	struct store_uidset set;  /* UID/SEQ */
+	struct store_search *sub; /* children of AND/OR/NOT */
+	struct store_search *next;/* next sibling */
+};
+
+/* Days since 1970-01-01 for a calendar date (for the date keys). */
+int32_t store_search_day(int year, int month, int day);
+
+struct store_search_ctx {
+	int64_t account_id;
+	int64_t mailbox_id;
+	/* the session's sequence map for SEQ keys: seq n is uids[n-1]; NULL if unused */
+	const uint32_t *seq_uids;
+	size_t nseq;
+	uint32_t first_recent_uid; /* for RECENT/NEW/OLD: the session's view (0: none) */
+	time_t now;               /* for OLDER/YOUNGER; 0: time(NULL) */
+};
+/* Evaluates the program over the mailbox. Returns 1 and the matching UIDs ascending
+ * (arena), or <0 (STORE_EINVAL for a malformed tree). *highest_modseq_r (may be NULL)
+ * gets the highest MODSEQ among the matches (for the SEARCH MODSEQ response). Strings
+ * are compared case-insensitively after decoding (RFC 2047 headers, base64/QP bodies,
+ * charsets to UTF-8). */
+int store_search(struct store *s, struct arena *a, const struct store_search_ctx *ctx,
+		 const struct store_search *prog, uint32_t **uids_r, size_t *n_r,
+		 uint64_t *highest_modseq_r, const char **error_r);
+
+/* ---------------------------------------------------------------- events */
+
+enum store_event_kind {
+	STORE_EV_NEW,              /* messages appended: uid..uid_last */
+	STORE_EV_FLAGS,            /* flags changed: uids in uid..uid_last (not all) */
+	STORE_EV_EXPUNGE,          /* messages expunged: uids in uid..uid_last */
+	STORE_EV_MAILBOX_CREATED,
+	STORE_EV_MAILBOX_RENAMED,
+	STORE_EV_MAILBOX_DELETED,
+	STORE_EV_MAILBOX_CHANGED,  /* subscribed, special-use */
+};
+
+/* One change. Events are notifications: a session reacts by asking the store what
+ * changed since its last known MODSEQ (store_msg_list with changed_since,
+ * store_vanished). One operation yields one event per mailbox and kind; uid..uid_last
+ * bound the affected UIDs; count is how many messages changed. */
+struct store_event {
+	enum store_event_kind kind;
+	int64_t account_id;
+	int64_t mailbox_id;
+	uint32_t uid, uid_last;
+	uint32_t count;
+	uint64_t modseq;           /* the MODSEQ the change got */
+};
+
+typedef void store_event_fn(void *arg, const struct store_event *ev);
+struct store_sub;
+
+/* Subscribes to changes of an account (mailbox_id 0: every mailbox) or of one mailbox.
+ * fn(arg, ev) runs on `loop` through loop_post() (on the committer thread when loop is
+ * NULL), after the change is committed, in commit order per subscriber. Never fails. */
+struct store_sub *store_subscribe(struct store *s, int64_t account_id, int64_t mailbox_id,
+				  struct loop *loop, store_event_fn *fn, void *arg);
+/* Removes the subscription; *subp = NULL. After it returns, fn is never called again,
+ * so arg may be freed at once. Call it on the subscriber's loop thread (where fn runs);
+ * it is also safe from inside fn. Events already posted to the loop are dropped
+ * (each holds a reference, the subscription is freed by the last one). */
+void store_unsubscribe(struct store_sub **subp);
+
+/* ---------------------------------------------------------------- ids */
+
+/* Stable ids as strings usable as IMAP OBJECTID and JMAP ids ("M" + base-32 of the
+ * mailbox id, "E..." for emails, "T..." for threads). Written into out (>= 24 bytes).
+ * The parse functions return 1 and the number, or 0 for a malformed string. */
+void store_id_mailbox(int64_t id, char out[24]);
+void store_id_email(int64_t id, char out[24]);
+void store_id_thread(int64_t id, char out[24]);
+int store_id_parse(const char *s, char kind, int64_t *id_r);
+
+/* ---------------------------------------------------------------- maintenance */
+
+struct store_stats {
+	uint64_t commits;          /* write transactions committed */
+	uint64_t ops;              /* operations applied */
+	uint64_t fsyncs;           /* fsync calls made by the store (blobs, dirs) */
+	uint64_t blobs_recovered;  /* orphan blobs removed by the recovery pass */
+};
+void store_get_stats(struct store *s, struct store_stats *st_r);
+/* Runs PRAGMA integrity_check and checks every account's usage against its messages.
+ * Returns 1 if all is well, -1 with *error_r describing the first problem. */
+int store_check(struct store *s, const char **error_r);
+
+#endif

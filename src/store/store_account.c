@@ -1,0 +1,716 @@
+/* store_account.c: domains, accounts, aliases, recipient resolution and quota.
+ *
+ * Addresses are stored with the domain in lower case and compared case-insensitively
+ * (COLLATE NOCASE), as every mail client and most servers do. An account owns its
+ * mailboxes and message rows; deleting it removes them and frees unreferenced blobs.
+ * Aliases map an address (or "@domain", a catch-all) to targets that may be local or
+ * remote; store_resolve() expands them for SMTP with a depth limit and loop cut. */
+#include "store_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* ------------------------------------------------------------------ addresses */
+
+static bool domain_valid(const char *d, size_t n)
+{
+	if (n == 0 || n > 253 || d[0] == '.' || d[0] == '-' || d[n - 1] == '.' || d[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)d[i];
+		if (c == '.' && i + 1 < n && d[i + 1] == '.')
+			return false;
+		if (!(c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+static bool local_valid(const char *l, size_t n)
+{
+	if (n == 0 || n > 64 || l[0] == '.' || l[n - 1] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)l[i];
+		if (c <= ' ' || c == 0x7f || strchr("<>()[],;:\"\\@", c) != NULL)
+			return false;
+	}
+	return true;
+}
+
+static int normalize(struct arena *a, const char *address, bool allow_catchall,
+		     const char **out_r, const char **error_r)
+{
+	if (address == NULL) {
+		*error_r = "no address";
+		return STORE_EINVAL;
+	}
+	size_t n = strlen(address);
+	while (n > 0 && (address[0] == ' ' || address[0] == '\t')) {
+		address++;
+		n--;
+	}
+	while (n > 0 && (address[n - 1] == ' ' || address[n - 1] == '\t'))
+		n--;
+	if (n == 0 || n > STORE_ADDRESS_MAX) {
+		*error_r = n == 0 ? "empty address" : "address too long";
+		return STORE_EINVAL;
+	}
+	const char *at = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (address[i] == '@')
+			at = address + i;
+	}
+	if (at == NULL) {
+		*error_r = "address has no @domain";
+		return STORE_EINVAL;
+	}
+	size_t ln = (size_t)(at - address), dn = n - ln - 1;
+	if (!(ln == 0 && allow_catchall) && !local_valid(address, ln)) {
+		*error_r = "invalid local part in address";
+		return STORE_EINVAL;
+	}
+	if (!domain_valid(at + 1, dn)) {
+		*error_r = "invalid domain in address";
+		return STORE_EINVAL;
+	}
+	char *out = arena_strndup(a, address, n);
+	for (size_t i = ln + 1; i < n; i++) {
+		if (out[i] >= 'A' && out[i] <= 'Z')
+			out[i] = (char)(out[i] - 'A' + 'a');
+	}
+	*out_r = out;
+	return 1;
+}
+
+int store_address_normalize(struct arena *a, const char *address, const char **out_r,
+			    const char **error_r)
+{
+	return normalize(a, address, false, out_r, error_r);
+}
+
+static const char *domain_of(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	return at ? at + 1 : "";
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+uint64_t acct_next_modseq(struct conn *c, int64_t account_id)
+{
+	sqlite3_stmt *st = conn_stmt(c, "UPDATE accounts SET modseq = modseq + 1 WHERE id = ?"
+				       " RETURNING modseq");
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_int64(st, 1, account_id);
+	uint64_t m = 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		m = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return m;
+}
+
+int acct_exists(struct conn *c, int64_t account_id)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT 1 FROM accounts WHERE id = ?");
+	if (st == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(st, 1, account_id);
+	int r = sqlite3_step(st) == SQLITE_ROW ? 1 : 0;
+	sqlite3_reset(st);
+	return r;
+}
+
+static int64_t domain_id(struct conn *c, const char *domain)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT id FROM domains WHERE name = ?");
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, domain);
+	int64_t id = 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return id;
+}
+
+static int64_t account_id_of(struct conn *c, const char *address)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT id FROM accounts WHERE address = ?");
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, address);
+	int64_t id = 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return id;
+}
+
+static bool alias_exists(struct conn *c, const char *address)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT 1 FROM aliases WHERE address = ? LIMIT 1");
+	if (st == NULL)
+		return false;
+	bind_text(st, 1, address);
+	bool r = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return r;
+}
+
+/* ------------------------------------------------------------------ domains */
+
+struct domain_req {
+	const char *name;
+};
+
+static int apply_domain_add(struct store *s, struct store_op *op)
+{
+	struct domain_req *r = op->req;
+	struct conn *c = s->wc;
+	if (domain_id(c, r->name) > 0)
+		return op_fail(op, STORE_EEXISTS, "domain %s already exists", r->name);
+	sqlite3_stmt *st = conn_stmt(c, "INSERT INTO domains(name) VALUES(?)");
+	bind_text(st, 1, r->name);
+	const char *err;
+	if (step_done(c, st, &err) < 0)
+		return op_fail(op, STORE_ERR, "%s", err);
+	return 1;
+}
+
+int store_domain_add(struct store *s, const char *domain, const char **error_r)
+{
+	struct arena *a = arena_new();
+	const char *norm;
+	int r = normalize(a, domain ? arena_printf(a, "x@%s", domain) : NULL, false, &norm, error_r);
+	if (r < 0) {
+		*error_r = "invalid domain name";
+		arena_free(&a);
+		return STORE_EINVAL;
+	}
+	struct domain_req req = { domain_of(norm) };
+	r = op_run(s, op_new(NULL, apply_domain_add, NULL, &req, NULL), error_r);
+	arena_free(&a);
+	return r;
+}
+
+int store_domain_list(struct store *s, struct arena *a, const char ***domains_r,
+		      const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	sqlite3_stmt *st = conn_stmt(c, "SELECT name FROM domains ORDER BY name");
+	size_t n = 0, cap = 8;
+	const char **v = arena_alloc(a, cap * sizeof(*v));
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n + 1 >= cap) {
+			const char **nv = arena_alloc(a, cap * 2 * sizeof(*v));
+			memcpy(nv, v, n * sizeof(*v));
+			v = nv;
+			cap *= 2;
+		}
+		v[n++] = col_text(a, st, 0);
+	}
+	int ret = rc == SQLITE_DONE ? 1 : db_fail(c, "domain_list", error_r);
+	v[n] = NULL;
+	*domains_r = v;
+	conn_put(s, c);
+	return ret;
+}
+
+int store_domain_exists(struct store *s, const char *domain, const char **error_r)
+{
+	if (domain == NULL || *domain == '\0')
+		return 0;
+	struct conn *c = conn_get(s);
+	int64_t id = domain_id(c, domain);
+	conn_put(s, c);
+	if (id < 0) {
+		*error_r = "database error";
+		return STORE_ERR;
+	}
+	return id > 0 ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ accounts */
+
+struct account_req {
+	const char *address;
+	const char *hash;
+	uint64_t quota;
+	int64_t id;
+};
+
+static const struct {
+	const char *name;
+	unsigned int su;
+} default_mailboxes[] = {
+	{ "INBOX", 0 }, { "Drafts", STORE_SU_DRAFTS }, { "Sent", STORE_SU_SENT },
+	{ "Trash", STORE_SU_TRASH }, { "Junk", STORE_SU_JUNK }, { "Archive", STORE_SU_ARCHIVE },
+};
+
+static int apply_account_add(struct store *s, struct store_op *op)
+{
+	struct account_req *r = op->req;
+	struct conn *c = s->wc;
+	int64_t did = domain_id(c, domain_of(r->address));
+	if (did <= 0)
+		return op_fail(op, STORE_ENOTFOUND, "unknown domain %s", domain_of(r->address));
+	if (account_id_of(c, r->address) > 0)
+		return op_fail(op, STORE_EEXISTS, "account %s already exists", r->address);
+	if (alias_exists(c, r->address))
+		return op_fail(op, STORE_EEXISTS, "%s is an alias", r->address);
+	sqlite3_stmt *st = conn_stmt(c, "INSERT INTO accounts(address, domain_id, password, quota)"
+				       " VALUES(?, ?, ?, ?)");
+	bind_text(st, 1, r->address);
+	sqlite3_bind_int64(st, 2, did);
+	bind_text(st, 3, r->hash);
+	sqlite3_bind_int64(st, 4, (int64_t)r->quota);
+	const char *err;
+	if (step_done(c, st, &err) < 0)
+		return op_fail(op, STORE_ERR, "%s", err);
+	r->id = sqlite3_last_insert_rowid(c->db);
+	for (size_t i = 0; i < sizeof(default_mailboxes) / sizeof(default_mailboxes[0]); i++) {
+		int x = mbox_create_in(op, c, r->id, default_mailboxes[i].name,
+				       default_mailboxes[i].su, true, NULL);
+		if (x < 0)
+			return x;
+	}
+	return 1;
+}
+
+int store_account_add(struct store *s, const char *address, const char *password_hash,
+		      uint64_t quota, int64_t *id_r, const char **error_r)
+{
+	struct arena *a = arena_new();
+	struct account_req req = { .hash = password_hash, .quota = quota };
+	int r = store_address_normalize(a, address, &req.address, error_r);
+	if (r > 0 && (password_hash == NULL || *password_hash == '\0')) {
+		*error_r = "no password hash";
+		r = STORE_EINVAL;
+	}
+	if (r > 0 && quota > INT64_MAX) {
+		*error_r = "quota too large";
+		r = STORE_EINVAL;
+	}
+	if (r > 0)
+		r = op_run(s, op_new(NULL, apply_account_add, NULL, &req, NULL), error_r);
+	if (r > 0 && id_r != NULL)
+		*id_r = req.id;
+	arena_free(&a);
+	return r;
+}
+
+static int apply_account_del(struct store *s, struct store_op *op)
+{
+	struct account_req *r = op->req;
+	struct conn *c = s->wc;
+	int64_t id = account_id_of(c, r->address);
+	if (id <= 0)
+		return op_fail(op, STORE_ENOTFOUND, "no account %s", r->address);
+	uint64_t modseq = acct_next_modseq(c, id);
+	sqlite3_stmt *st = conn_stmt(c, "SELECT id FROM mailboxes WHERE account_id = ?");
+	sqlite3_bind_int64(st, 1, id);
+	int64_t ids[4096];
+	size_t n = 0;
+	/* Collect first: msg_remove_all uses other statements on this connection. */
+	for (;;) {
+		n = 0;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, id);
+		while (n < 4096 && sqlite3_step(st) == SQLITE_ROW)
+			ids[n++] = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (n == 0)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			if (msg_remove_all(op, c, id, ids[i], modseq) < 0)
+				return op->result;
+			sqlite3_stmt *d = conn_stmt(c, "DELETE FROM mailboxes WHERE id = ?");
+			sqlite3_bind_int64(d, 1, ids[i]);
+			const char *err;
+			if (step_done(c, d, &err) < 0)
+				return op_fail(op, STORE_ERR, "%s", err);
+			op_event(op, STORE_EV_MAILBOX_DELETED, id, ids[i], 0, 0, 0, modseq);
+		}
+	}
+	static const char *const cleanup[] = {
+		"DELETE FROM expunged WHERE account_id = ?",
+		"DELETE FROM mailbox_tombstones WHERE account_id = ?",
+		"DELETE FROM msgids WHERE account_id = ?",
+		"DELETE FROM accounts WHERE id = ?",
+	};
+	for (size_t i = 0; i < sizeof(cleanup) / sizeof(cleanup[0]); i++) {
+		sqlite3_stmt *d = conn_stmt(c, cleanup[i]);
+		sqlite3_bind_int64(d, 1, id);
+		const char *err;
+		if (step_done(c, d, &err) < 0)
+			return op_fail(op, STORE_ERR, "%s", err);
+	}
+	return 1;
+}
+
+int store_account_del(struct store *s, const char *address, const char **error_r)
+{
+	struct arena *a = arena_new();
+	struct account_req req = { 0 };
+	int r = store_address_normalize(a, address, &req.address, error_r);
+	if (r > 0)
+		r = op_run(s, op_new(NULL, apply_account_del, NULL, &req, NULL), error_r);
+	arena_free(&a);
+	return r;
+}
+
+static int apply_account_update(struct store *s, struct store_op *op)
+{
+	struct account_req *r = op->req;
+	struct conn *c = s->wc;
+	if (account_id_of(c, r->address) <= 0)
+		return op_fail(op, STORE_ENOTFOUND, "no account %s", r->address);
+	sqlite3_stmt *st;
+	if (r->hash != NULL) {
+		st = conn_stmt(c, "UPDATE accounts SET password = ? WHERE address = ?");
+		bind_text(st, 1, r->hash);
+	} else {
+		st = conn_stmt(c, "UPDATE accounts SET quota = ? WHERE address = ?");
+		sqlite3_bind_int64(st, 1, (int64_t)r->quota);
+	}
+	bind_text(st, 2, r->address);
+	const char *err;
+	if (step_done(c, st, &err) < 0)
+		return op_fail(op, STORE_ERR, "%s", err);
+	return 1;
+}
+
+int store_account_set_password(struct store *s, const char *address, const char *password_hash,
+			       const char **error_r)
+{
+	if (password_hash == NULL || *password_hash == '\0') {
+		*error_r = "no password hash";
+		return STORE_EINVAL;
+	}
+	struct arena *a = arena_new();
+	struct account_req req = { .hash = password_hash };
+	int r = store_address_normalize(a, address, &req.address, error_r);
+	if (r > 0)
+		r = op_run(s, op_new(NULL, apply_account_update, NULL, &req, NULL), error_r);
+	arena_free(&a);
+	return r;
+}
+
+int store_account_set_quota(struct store *s, const char *address, uint64_t quota,
+			    const char **error_r)
+{
+	if (quota > INT64_MAX) {
+		*error_r = "quota too large";
+		return STORE_EINVAL;
+	}
+	struct arena *a = arena_new();
+	struct account_req req = { .quota = quota };
+	int r = store_address_normalize(a, address, &req.address, error_r);
+	if (r > 0)
+		r = op_run(s, op_new(NULL, apply_account_update, NULL, &req, NULL), error_r);
+	arena_free(&a);
+	return r;
+}
+
+#define ACCOUNT_COLS "id, address, password, quota, usage, messages, modseq"
+
+static void account_row(struct arena *a, sqlite3_stmt *st, struct store_account *acct)
+{
+	acct->id = sqlite3_column_int64(st, 0);
+	acct->address = col_text(a, st, 1);
+	acct->password_hash = col_text(a, st, 2);
+	acct->quota = (uint64_t)sqlite3_column_int64(st, 3);
+	acct->usage = (uint64_t)sqlite3_column_int64(st, 4);
+	acct->messages = (uint64_t)sqlite3_column_int64(st, 5);
+	acct->modseq = (uint64_t)sqlite3_column_int64(st, 6);
+}
+
+static int account_get(struct store *s, struct arena *a, const char *address, int64_t id,
+		       struct store_account *acct_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	sqlite3_stmt *st;
+	if (address != NULL) {
+		st = conn_stmt(c, "SELECT " ACCOUNT_COLS " FROM accounts WHERE address = ?");
+		bind_text(st, 1, address);
+	} else {
+		st = conn_stmt(c, "SELECT " ACCOUNT_COLS " FROM accounts WHERE id = ?");
+		sqlite3_bind_int64(st, 1, id);
+	}
+	int rc = sqlite3_step(st), ret;
+	if (rc == SQLITE_ROW) {
+		account_row(a, st, acct_r);
+		ret = 1;
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		ret = db_fail(c, "account_get", error_r);
+	}
+	conn_put(s, c);
+	return ret;
+}
+
+int store_account_get(struct store *s, struct arena *a, const char *address,
+		      struct store_account *acct_r, const char **error_r)
+{
+	const char *norm;
+	if (store_address_normalize(a, address, &norm, error_r) < 0)
+		return 0; /* an invalid address is simply not an account */
+	return account_get(s, a, norm, 0, acct_r, error_r);
+}
+
+int store_account_get_by_id(struct store *s, struct arena *a, int64_t id,
+			    struct store_account *acct_r, const char **error_r)
+{
+	return account_get(s, a, NULL, id, acct_r, error_r);
+}
+
+int store_account_list(struct store *s, struct arena *a, struct store_account **accts_r,
+		       size_t *n_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	sqlite3_stmt *st = conn_stmt(c, "SELECT " ACCOUNT_COLS " FROM accounts ORDER BY address");
+	size_t n = 0, cap = 16;
+	struct store_account *v = arena_alloc(a, cap * sizeof(*v));
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct store_account *nv = arena_alloc(a, cap * 2 * sizeof(*v));
+			memcpy(nv, v, n * sizeof(*v));
+			v = nv;
+			cap *= 2;
+		}
+		account_row(a, st, &v[n++]);
+	}
+	int ret = rc == SQLITE_DONE ? 1 : db_fail(c, "account_list", error_r);
+	conn_put(s, c);
+	*accts_r = v;
+	*n_r = n;
+	return ret;
+}
+
+/* ------------------------------------------------------------------ aliases */
+
+struct alias_req {
+	const char *address;
+	const char **targets;
+	size_t n;
+};
+
+static int apply_alias_add(struct store *s, struct store_op *op)
+{
+	struct alias_req *r = op->req;
+	struct conn *c = s->wc;
+	if (domain_id(c, domain_of(r->address)) <= 0)
+		return op_fail(op, STORE_ENOTFOUND, "unknown domain %s", domain_of(r->address));
+	if (r->address[0] != '@' && account_id_of(c, r->address) > 0)
+		return op_fail(op, STORE_EEXISTS, "%s is an account", r->address);
+	sqlite3_stmt *st = conn_stmt(c, "INSERT OR IGNORE INTO aliases(address, target) VALUES(?, ?)");
+	for (size_t i = 0; i < r->n; i++) {
+		if (strcasecmp(r->targets[i], r->address) == 0)
+			return op_fail(op, STORE_EINVAL, "alias %s points to itself", r->address);
+		sqlite3_reset(st);
+		bind_text(st, 1, r->address);
+		bind_text(st, 2, r->targets[i]);
+		const char *err;
+		if (step_done(c, st, &err) < 0)
+			return op_fail(op, STORE_ERR, "%s", err);
+	}
+	return 1;
+}
+
+int store_alias_add(struct store *s, const char *address, const char *const *targets,
+		    size_t ntargets, const char **error_r)
+{
+	if (ntargets == 0) {
+		*error_r = "an alias needs at least one target";
+		return STORE_EINVAL;
+	}
+	struct arena *a = arena_new();
+	struct alias_req req = { .n = ntargets };
+	int r = normalize(a, address, true, &req.address, error_r);
+	req.targets = arena_alloc(a, ntargets * sizeof(*req.targets));
+	for (size_t i = 0; r > 0 && i < ntargets; i++) {
+		r = store_address_normalize(a, targets[i], &req.targets[i], error_r);
+		if (r < 0)
+			*error_r = "invalid alias target address";
+	}
+	if (r > 0)
+		r = op_run(s, op_new(NULL, apply_alias_add, NULL, &req, NULL), error_r);
+	arena_free(&a);
+	return r;
+}
+
+static int apply_alias_del(struct store *s, struct store_op *op)
+{
+	struct alias_req *r = op->req;
+	struct conn *c = s->wc;
+	if (!alias_exists(c, r->address))
+		return op_fail(op, STORE_ENOTFOUND, "no alias %s", r->address);
+	sqlite3_stmt *st = conn_stmt(c, "DELETE FROM aliases WHERE address = ?");
+	bind_text(st, 1, r->address);
+	const char *err;
+	if (step_done(c, st, &err) < 0)
+		return op_fail(op, STORE_ERR, "%s", err);
+	return 1;
+}
+
+int store_alias_del(struct store *s, const char *address, const char **error_r)
+{
+	struct arena *a = arena_new();
+	struct alias_req req = { 0 };
+	int r = normalize(a, address, true, &req.address, error_r);
+	if (r > 0)
+		r = op_run(s, op_new(NULL, apply_alias_del, NULL, &req, NULL), error_r);
+	arena_free(&a);
+	return r;
+}
+
+int store_alias_list(struct store *s, struct arena *a, struct store_alias **aliases_r,
+		     size_t *n_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	sqlite3_stmt *st = conn_stmt(c, "SELECT address, target FROM aliases ORDER BY address, target");
+	size_t n = 0, cap = 16;
+	struct store_alias *v = arena_alloc(a, cap * sizeof(*v));
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct store_alias *nv = arena_alloc(a, cap * 2 * sizeof(*v));
+			memcpy(nv, v, n * sizeof(*v));
+			v = nv;
+			cap *= 2;
+		}
+		v[n].address = col_text(a, st, 0);
+		v[n].target = col_text(a, st, 1);
+		n++;
+	}
+	int ret = rc == SQLITE_DONE ? 1 : db_fail(c, "alias_list", error_r);
+	conn_put(s, c);
+	*aliases_r = v;
+	*n_r = n;
+	return ret;
+}
+
+/* ------------------------------------------------------------------ resolution */
+
+#define RESOLVE_MAX 256
+
+int store_resolve(struct store *s, struct arena *a, const char *address,
+		  struct store_rcpt *rcpt_r, const char **error_r)
+{
+	memset(rcpt_r, 0, sizeof(*rcpt_r));
+	const char *norm;
+	int r = store_address_normalize(a, address, &norm, error_r);
+	if (r < 0)
+		return r;
+	struct conn *c = conn_get(s);
+	int ret = 1;
+	if (domain_id(c, domain_of(norm)) <= 0) {
+		*error_r = "domain is not local";
+		ret = STORE_ENOTFOUND;
+		goto out;
+	}
+	/* Breadth-first over (address, depth); `seen` cuts loops. */
+	const char *queue[RESOLVE_MAX];
+	int depth[RESOLVE_MAX];
+	size_t qn = 0;
+	queue[qn] = norm;
+	depth[qn++] = 0;
+	rcpt_r->accounts = arena_alloc(a, RESOLVE_MAX * sizeof(int64_t));
+	rcpt_r->remote = arena_alloc(a, RESOLVE_MAX * sizeof(char *));
+	sqlite3_stmt *st = conn_stmt(c, "SELECT target FROM aliases WHERE address = ? ORDER BY target");
+	for (size_t qi = 0; qi < qn; qi++) {
+		const char *cur = queue[qi];
+		if (domain_id(c, domain_of(cur)) <= 0) {
+			bool dup = false;
+			for (size_t i = 0; i < rcpt_r->nremote; i++)
+				dup |= strcasecmp(rcpt_r->remote[i], cur) == 0;
+			if (!dup && rcpt_r->nremote < RESOLVE_MAX)
+				rcpt_r->remote[rcpt_r->nremote++] = cur;
+			continue;
+		}
+		int64_t id = account_id_of(c, cur);
+		if (id > 0) {
+			bool dup = false;
+			for (size_t i = 0; i < rcpt_r->naccounts; i++)
+				dup |= rcpt_r->accounts[i] == id;
+			if (!dup)
+				rcpt_r->accounts[rcpt_r->naccounts++] = id;
+			continue;
+		}
+		if (depth[qi] >= STORE_ALIAS_DEPTH)
+			continue;
+		const char *keys[2] = { cur, arena_printf(a, "@%s", domain_of(cur)) };
+		for (int k = 0; k < 2; k++) {
+			bool found = false;
+			sqlite3_reset(st);
+			bind_text(st, 1, keys[k]);
+			while (sqlite3_step(st) == SQLITE_ROW) {
+				found = true;
+				const char *t = col_text(a, st, 0);
+				bool seen = false;
+				for (size_t i = 0; i < qn; i++)
+					seen |= strcasecmp(queue[i], t) == 0;
+				if (!seen && qn < RESOLVE_MAX) {
+					queue[qn] = t;
+					depth[qn++] = depth[qi] + 1;
+				}
+			}
+			if (found)
+				break; /* an exact alias hides the catch-all */
+		}
+	}
+	ret = rcpt_r->naccounts + rcpt_r->nremote > 0 ? 1 : 0;
+	if (ret == 0)
+		*error_r = "no such user";
+out:
+	conn_put(s, c);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ quota */
+
+int store_quota_get(struct store *s, int64_t account_id, uint64_t *usage_r, uint64_t *limit_r,
+		    uint64_t *messages_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	sqlite3_stmt *st = conn_stmt(c, "SELECT usage, quota, messages FROM accounts WHERE id = ?");
+	sqlite3_bind_int64(st, 1, account_id);
+	int rc = sqlite3_step(st), ret = 1;
+	if (rc == SQLITE_ROW) {
+		if (usage_r)
+			*usage_r = (uint64_t)sqlite3_column_int64(st, 0);
+		if (limit_r)
+			*limit_r = (uint64_t)sqlite3_column_int64(st, 1);
+		if (messages_r)
+			*messages_r = (uint64_t)sqlite3_column_int64(st, 2);
+	} else if (rc == SQLITE_DONE) {
+		*error_r = "no such account";
+		ret = STORE_ENOTFOUND;
+	} else {
+		ret = db_fail(c, "quota_get", error_r);
+	}
+	conn_put(s, c);
+	return ret;
+}
+
+int store_quota_check(struct store *s, int64_t account_id, uint64_t size, const char **error_r)
+{
+	uint64_t usage, limit;
+	int r = store_quota_get(s, account_id, &usage, &limit, NULL, error_r);
+	if (r < 0)
+		return r;
+	if (limit == 0)
+		return 1;
+	if (size == 0 ? usage >= limit : (usage > limit || size > limit - usage)) {
+		*error_r = "mailbox is over quota";
+		return STORE_EOVERQUOTA;
+	}
+	return 1;
+}

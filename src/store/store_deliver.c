@@ -1,0 +1,332 @@
+/* store_deliver.c: new messages: SMTP delivery to many accounts, and IMAP APPEND.
+ *
+ * Both are two-step ops (store_int.h). The prepare step, on a preparer thread,
+ * normalises line endings to CRLF, parses the message once (mail_parse), and writes
+ * the blob: a new file under DIR/blobs/xx/ with a random name, written, fsynced, then
+ * its directory fsynced, so the blob is durable before any row points at it. The apply
+ * step, in the committer's group transaction, inserts the email row (the parsed
+ * metadata, shared by every copy of the message) and one message row per target
+ * mailbox, each in its own SAVEPOINT so that one account over quota does not stop
+ * the delivery to the others. A rolled-back or failed op gets its blob unlinked by
+ * the committer. */
+#include "store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mail.h"
+
+/* ------------------------------------------------------------------ prepare */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int prepare_message(struct store *s, struct store_op *op, const char *data, size_t len)
+{
+	if (len > s->opt.message_max)
+		return op_fail(op, STORE_ETOOBIG, "message too large (%zu bytes; the limit is %llu)", len,
+			       (unsigned long long)s->opt.message_max);
+	op->len = mail_normalize_crlf(data, len, &op->data);
+	if (op->len > s->opt.message_max)
+		return op_fail(op, STORE_ETOOBIG, "message too large");
+	op->parsed = mail_parse(op->tmp, op->data, op->len);
+
+	unsigned char rnd[16];
+	size_t got = 0;
+	while (got < sizeof(rnd)) {
+		ssize_t r = getrandom(rnd + got, sizeof(rnd) - got, 0);
+		if (r < 0 && errno != EINTR)
+			return op_fail(op, STORE_ERR, "no randomness: %s", strerror(errno));
+		if (r > 0)
+			got += (size_t)r;
+	}
+	char name[33];
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(name + 2 * i, 3, "%02x", rnd[i]);
+	char *path = blob_path(s, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int e = errno;
+		free(path);
+		return op_fail(op, STORE_ERR, "cannot create a message file: %s", strerror(e));
+	}
+	op->blob = xstrdup(name); /* from now on a failure unlinks it */
+	if (write_all(fd, op->data, op->len) < 0 || (!s->opt.no_fsync && fsync(fd) < 0)) {
+		int e = errno;
+		close(fd);
+		free(path);
+		return op_fail(op, STORE_ERR, "cannot write a message file: %s", strerror(e));
+	}
+	close(fd);
+	if (!s->opt.no_fsync) {
+		stat_fsync(s);
+		char *slash = strrchr(path, '/');
+		*slash = '\0';
+		int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0 || fsync(dfd) < 0) {
+			int e = errno;
+			if (dfd >= 0)
+				close(dfd);
+			free(path);
+			return op_fail(op, STORE_ERR, "cannot sync the message directory: %s", strerror(e));
+		}
+		close(dfd);
+		stat_fsync(s);
+	}
+	free(path);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ apply helpers */
+
+static int64_t insert_email(struct store_op *op, struct conn *c)
+{
+	const struct mail_info *mi = op->parsed;
+	sqlite3_stmt *st = conn_stmt(c, "INSERT INTO emails(blob, size, header_size, date, date_tz,"
+				       " subject, from_, to_, cc, bcc, reply_to, sender, message_id,"
+				       " in_reply_to, refs, envelope, bodystructure, body, parts, preview,"
+				       " has_attachment) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	int i = 1;
+	bind_text(st, i++, op->blob);
+	sqlite3_bind_int64(st, i++, (int64_t)mi->size);
+	sqlite3_bind_int64(st, i++, (int64_t)mi->header_len);
+	sqlite3_bind_int64(st, i++, mi->date);
+	sqlite3_bind_int(st, i++, mi->date_tz);
+	bind_text(st, i++, mi->subject);
+	bind_text(st, i++, mi->from);
+	bind_text(st, i++, mi->to);
+	bind_text(st, i++, mi->cc);
+	bind_text(st, i++, mi->bcc);
+	bind_text(st, i++, mi->reply_to);
+	bind_text(st, i++, mi->sender);
+	bind_text(st, i++, mi->message_id);
+	bind_text(st, i++, mi->in_reply_to);
+	bind_text(st, i++, mi->references);
+	bind_text(st, i++, mi->envelope);
+	bind_text(st, i++, mi->bodystructure);
+	bind_text(st, i++, mi->body);
+	bind_text(st, i++, mail_parts_encode(op->tmp, mi->parts, mi->nparts));
+	bind_text(st, i++, mi->preview);
+	sqlite3_bind_int(st, i++, mi->has_attachment);
+	const char *err;
+	if (step_done(c, st, &err) < 0) {
+		op_fail(op, STORE_ERR, "%s", err);
+		return -1;
+	}
+	return sqlite3_last_insert_rowid(c->db);
+}
+
+/* The thread of a new message in an account: that of any message it references (or
+ * that shares its Message-ID), else a new thread named after the email. Records the
+ * ids so later replies find the thread. */
+static int64_t thread_for(struct store_op *op, struct conn *c, int64_t account_id,
+			  int64_t email_id)
+{
+	const struct mail_info *mi = op->parsed;
+	const char **own = mail_msgids(op->tmp, mi->message_id, 1);
+	const char **irt = mail_msgids(op->tmp, mi->in_reply_to, 4);
+	const char **refs = mail_msgids(op->tmp, mi->references, 64);
+	const char **lists[3] = { irt, refs, own };
+	int64_t thread = 0;
+	sqlite3_stmt *st = conn_stmt(c, "SELECT thread_id FROM msgids WHERE account_id = ? AND msgid = ?");
+	for (int l = 0; l < 3 && thread == 0; l++) {
+		for (size_t i = 0; lists[l][i] != NULL && thread == 0; i++) {
+			sqlite3_reset(st);
+			sqlite3_bind_int64(st, 1, account_id);
+			bind_text(st, 2, lists[l][i]);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				thread = sqlite3_column_int64(st, 0);
+		}
+	}
+	sqlite3_reset(st);
+	if (thread == 0)
+		thread = email_id;
+	sqlite3_stmt *ins = conn_stmt(c, "INSERT OR IGNORE INTO msgids(account_id, msgid, thread_id)"
+					" VALUES(?, ?, ?)");
+	const char *err;
+	for (int l = 0; l < 3; l++) {
+		for (size_t i = 0; lists[l][i] != NULL; i++) {
+			sqlite3_reset(ins);
+			sqlite3_bind_int64(ins, 1, account_id);
+			bind_text(ins, 2, lists[l][i]);
+			sqlite3_bind_int64(ins, 3, thread);
+			step_done(c, ins, &err);
+		}
+	}
+	return thread;
+}
+
+/* Inserts one message row for an account into a mailbox; charges quota. */
+static int add_to_mailbox(struct store_op *op, struct conn *c, int64_t account_id,
+			  int64_t mailbox_id, int64_t email_id, unsigned int flags,
+			  const char *keywords, int64_t idate, int itz, uint32_t *uid_r)
+{
+	if (acct_charge(op, c, account_id, (int64_t)op->len, 1, true) < 0)
+		return op->result;
+	uint64_t modseq = acct_next_modseq(c, account_id);
+	struct msg_row row = {
+		.email_id = email_id, .thread_id = thread_for(op, c, account_id, email_id),
+		.flags = flags & STORE_F_ALL, .keywords = keywords, .size = op->len,
+		.internal_date = idate ? idate : (int64_t)time(NULL), .internal_tz = itz,
+	};
+	if (msg_insert(op, c, account_id, mailbox_id, &row, modseq) < 0)
+		return op->result;
+	op_event(op, STORE_EV_NEW, account_id, mailbox_id, row.uid, row.uid, 1, modseq);
+	*uid_r = row.uid;
+	return 1;
+}
+
+static int64_t mailbox_for(struct conn *c, int64_t account_id, const char *name)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
+	int64_t id = 0;
+	for (int i = 0; i < 2 && id == 0; i++) {
+		const char *n = i == 0 ? name : "INBOX";
+		if (n == NULL)
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, account_id);
+		bind_text(st, 2, n);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			id = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	return id;
+}
+
+/* ------------------------------------------------------------------ deliver */
+
+static int prepare_deliver(struct store *s, struct store_op *op)
+{
+	struct store_delivery *d = op->req;
+	if (d->naccounts == 0)
+		return op_fail(op, STORE_EINVAL, "no recipients");
+	return prepare_message(s, op, d->data, d->len);
+}
+
+static int apply_deliver(struct store *s, struct store_op *op)
+{
+	struct store_delivery *d = op->req;
+	struct conn *c = s->wc;
+	int64_t email_id = insert_email(op, c);
+	if (email_id < 0)
+		return op->result;
+	size_t ok = 0;
+	int first_err = 0;
+	const char *err;
+	char first_msg[sizeof(op->errbuf)] = "";
+	for (size_t i = 0; i < d->naccounts; i++) {
+		int r;
+		uint32_t uid = 0;
+		size_t nev = op->nevents;
+		db_exec(c, "SAVEPOINT rcpt", &err);
+		int64_t mb = mailbox_for(c, d->accounts[i], d->mailbox);
+		if (mb <= 0)
+			r = op_fail(op, STORE_ENOTFOUND, "no such account");
+		else
+			r = add_to_mailbox(op, c, d->accounts[i], mb, email_id, 0, "", d->internal_date,
+					   0, &uid);
+		if (r < 0) {
+			db_exec(c, "ROLLBACK TO rcpt", &err);
+			op->nevents = nev;
+			if (first_err == 0) {
+				first_err = r;
+				snprintf(first_msg, sizeof(first_msg), "%s", op->error ? op->error : "error");
+			}
+		} else {
+			ok++;
+		}
+		db_exec(c, "RELEASE rcpt", &err);
+		if (d->results)
+			d->results[i] = r < 0 ? r : 1;
+		if (d->uids)
+			d->uids[i] = uid;
+	}
+	if (ok == 0) {
+		return op_fail(op, first_err ? first_err : STORE_ERR, "%s", first_msg);
+	}
+	op->error = NULL;
+	return ok == d->naccounts ? 1 : 0;
+}
+
+int store_deliver(struct store *s, struct store_delivery *d, const char **error_r)
+{
+	return op_run(s, op_new(prepare_deliver, apply_deliver, NULL, d, NULL), error_r);
+}
+
+void store_deliver_async(struct store *s, struct store_delivery *d, struct loop *loop,
+			 store_done_fn *done, void *arg)
+{
+	op_submit_async(s, op_new(prepare_deliver, apply_deliver, NULL, d, NULL), loop, done, arg);
+}
+
+/* ------------------------------------------------------------------ append */
+
+static int prepare_append(struct store *s, struct store_op *op)
+{
+	struct store_append *ap = op->req;
+	const char *kw, *err;
+	if (keywords_join(op->tmp, ap->keywords, &kw, &err) < 0)
+		return op_fail(op, STORE_EINVAL, "%s", err);
+	if ((ap->flags & ~(unsigned)STORE_F_ALL) != 0)
+		return op_fail(op, STORE_EINVAL, "invalid flags");
+	if (ap->internal_tz < -24 * 60 || ap->internal_tz > 24 * 60)
+		return op_fail(op, STORE_EINVAL, "invalid time zone");
+	return prepare_message(s, op, ap->data, ap->len);
+}
+
+static int apply_append(struct store *s, struct store_op *op)
+{
+	struct store_append *ap = op->req;
+	struct conn *c = s->wc;
+	if (mbox_owned(c, ap->account_id, ap->mailbox_id) <= 0)
+		return op_fail(op, STORE_ENOTFOUND, "no such mailbox");
+	const char *kw, *err;
+	if (keywords_join(op->tmp, ap->keywords, &kw, &err) < 0)
+		return op_fail(op, STORE_EINVAL, "%s", err);
+	int64_t email_id = insert_email(op, c);
+	if (email_id < 0)
+		return op->result;
+	uint32_t uid;
+	int r = add_to_mailbox(op, c, ap->account_id, ap->mailbox_id, email_id, ap->flags, kw,
+			       ap->internal_date, ap->internal_tz, &uid);
+	if (r < 0)
+		return r;
+	ap->uid = uid;
+	ap->email_id = email_id;
+	sqlite3_stmt *st = conn_stmt(c, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
+	sqlite3_bind_int64(st, 1, ap->mailbox_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ap->uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 1;
+}
+
+int store_append(struct store *s, struct store_append *ap, const char **error_r)
+{
+	return op_run(s, op_new(prepare_append, apply_append, NULL, ap, NULL), error_r);
+}
+
+void store_append_async(struct store *s, struct store_append *ap, struct loop *loop,
+			store_done_fn *done, void *arg)
+{
+	op_submit_async(s, op_new(prepare_append, apply_append, NULL, ap, NULL), loop, done, arg);
+}

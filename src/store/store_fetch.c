@@ -1,0 +1,399 @@
+/* store_fetch.c: reading messages: listings, metadata, bodies, and change queries.
+ *
+ * Reads run on the calling thread with a pooled connection. Listing a mailbox is one
+ * range scan of the messages table, whose primary key is (mailbox_id, uid) in a
+ * WITHOUT ROWID table: the rows of a mailbox are contiguous and already in UID order,
+ * so SELECT + FETCH 1:* (UID FLAGS) of 100,000 messages reads ~3 MB sequentially.
+ * Every query is scoped by account: a mailbox or email id of another account gives
+ * "not found", never its data. */
+#include "store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MSG_COLS "m.uid, m.flags, m.keywords, m.modseq, m.size, m.internal_date, m.internal_tz," \
+	" m.save_date, m.email_id, m.thread_id"
+
+static void msg_row_read(struct arena *a, sqlite3_stmt *st, struct store_msg *m)
+{
+	m->uid = (uint32_t)sqlite3_column_int64(st, 0);
+	m->flags = (unsigned int)sqlite3_column_int(st, 1);
+	m->keywords = col_text(a, st, 2);
+	m->modseq = (uint64_t)sqlite3_column_int64(st, 3);
+	m->size = (uint64_t)sqlite3_column_int64(st, 4);
+	m->internal_date = sqlite3_column_int64(st, 5);
+	m->internal_tz = sqlite3_column_int(st, 6);
+	m->save_date = sqlite3_column_int64(st, 7);
+	m->email_id = sqlite3_column_int64(st, 8);
+	m->thread_id = sqlite3_column_int64(st, 9);
+}
+
+struct vec {
+	void *v;
+	size_t n, cap, elem;
+};
+
+static void *vec_push(struct arena *a, struct vec *v)
+{
+	if (v->n == v->cap) {
+		size_t ncap = v->cap ? v->cap * 2 : 64;
+		void *nv = arena_alloc(a, ncap * v->elem);
+		if (v->n)
+			memcpy(nv, v->v, v->n * v->elem);
+		v->v = nv;
+		v->cap = ncap;
+	}
+	return (char *)v->v + v->elem * v->n++;
+}
+
+static int check_mailbox(struct conn *c, int64_t account_id, int64_t mailbox_id,
+			 const char **error_r)
+{
+	int r = mbox_owned(c, account_id, mailbox_id);
+	if (r == 0) {
+		*error_r = "no such mailbox";
+		return STORE_ENOTFOUND;
+	}
+	if (r < 0)
+		*error_r = "database error";
+	return r;
+}
+
+int store_msg_list(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+		   const struct store_uidset *set, uint64_t changed_since,
+		   struct store_msg **msgs_r, size_t *n_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	struct vec v = { .elem = sizeof(struct store_msg) };
+	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
+	if (ret > 0) {
+		static const struct store_range all = { 1, UINT32_MAX };
+		const struct store_range *r = set ? set->r : &all;
+		size_t nr = set ? set->n : 1;
+		sqlite3_stmt *st = conn_stmt(c, "SELECT " MSG_COLS " FROM messages m WHERE m.mailbox_id = ?"
+					       " AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid");
+		uint32_t last = 0;
+		bool sorted = true;
+		for (size_t i = 0; i < nr; i++) {
+			sqlite3_reset(st);
+			sqlite3_bind_int64(st, 1, mailbox_id);
+			sqlite3_bind_int64(st, 2, r[i].lo);
+			sqlite3_bind_int64(st, 3, r[i].hi);
+			sqlite3_bind_int64(st, 4, (int64_t)changed_since);
+			int rc;
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+				struct store_msg *m = vec_push(a, &v);
+				msg_row_read(a, st, m);
+				if (m->uid <= last)
+					sorted = false;
+				last = m->uid;
+			}
+			if (rc != SQLITE_DONE) {
+				ret = db_fail(c, "msg_list", error_r);
+				break;
+			}
+		}
+		if (!sorted) { /* overlapping or unordered ranges: sort, dedupe */
+			struct store_msg *m = v.v;
+			for (size_t i = 1; i < v.n; i++) {
+				struct store_msg x = m[i];
+				size_t k = i;
+				while (k > 0 && m[k - 1].uid > x.uid) {
+					m[k] = m[k - 1];
+					k--;
+				}
+				m[k] = x;
+			}
+			size_t k = 0;
+			for (size_t i = 0; i < v.n; i++) {
+				if (k == 0 || m[i].uid != m[k - 1].uid)
+					m[k++] = m[i];
+			}
+			v.n = k;
+		}
+	}
+	conn_put(s, c);
+	*msgs_r = v.v;
+	*n_r = v.n;
+	return ret;
+}
+
+int store_uid_list(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+		   uint32_t **uids_r, size_t *n_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	struct vec v = { .elem = sizeof(uint32_t) };
+	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
+	if (ret > 0) {
+		sqlite3_stmt *st = conn_stmt(c, "SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid");
+		sqlite3_bind_int64(st, 1, mailbox_id);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			*(uint32_t *)vec_push(a, &v) = (uint32_t)sqlite3_column_int64(st, 0);
+		if (rc != SQLITE_DONE)
+			ret = db_fail(c, "uid_list", error_r);
+	}
+	conn_put(s, c);
+	*uids_r = v.v;
+	*n_r = v.n;
+	return ret;
+}
+
+#define META_COLS MSG_COLS ", e.envelope, e.bodystructure, e.body, e.subject, e.from_, e.to_," \
+	" e.cc, e.bcc, e.reply_to, e.sender, e.message_id, e.in_reply_to, e.refs, e.date," \
+	" e.date_tz, e.preview, e.header_size, e.has_attachment, e.parts, m.mailbox_id"
+
+static void meta_read(struct arena *a, sqlite3_stmt *st, struct store_msg_meta *mm)
+{
+	msg_row_read(a, st, &mm->m);
+	int i = 10;
+	mm->envelope = col_text(a, st, i++);
+	mm->bodystructure = col_text(a, st, i++);
+	mm->body = col_text(a, st, i++);
+	mm->subject = col_text(a, st, i++);
+	mm->from = col_text(a, st, i++);
+	mm->to = col_text(a, st, i++);
+	mm->cc = col_text(a, st, i++);
+	mm->bcc = col_text(a, st, i++);
+	mm->reply_to = col_text(a, st, i++);
+	mm->sender = col_text(a, st, i++);
+	mm->message_id = col_text(a, st, i++);
+	mm->in_reply_to = col_text(a, st, i++);
+	mm->references = col_text(a, st, i++);
+	mm->date = sqlite3_column_int64(st, i++);
+	mm->date_tz = sqlite3_column_int(st, i++);
+	mm->preview = col_text(a, st, i++);
+	mm->header_size = (uint64_t)sqlite3_column_int64(st, i++);
+	mm->has_attachment = sqlite3_column_int(st, i++) != 0;
+	mm->parts = col_text(a, st, i++);
+}
+
+int store_msg_meta(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+		   uint32_t uid, struct store_msg_meta *meta_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	sqlite3_stmt *st = conn_stmt(c, "SELECT " META_COLS " FROM messages m JOIN emails e"
+				       " ON e.id = m.email_id WHERE m.mailbox_id = ? AND m.uid = ?"
+				       " AND m.account_id = ?");
+	sqlite3_bind_int64(st, 1, mailbox_id);
+	sqlite3_bind_int64(st, 2, uid);
+	sqlite3_bind_int64(st, 3, account_id);
+	int rc = sqlite3_step(st), ret;
+	if (rc == SQLITE_ROW) {
+		meta_read(a, st, meta_r);
+		ret = 1;
+	} else {
+		ret = rc == SQLITE_DONE ? 0 : db_fail(c, "msg_meta", error_r);
+	}
+	conn_put(s, c);
+	return ret;
+}
+
+int store_email_meta(struct store *s, struct arena *a, int64_t account_id, int64_t email_id,
+		     struct store_msg_meta *meta_r, int64_t *mailbox_id_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	sqlite3_stmt *st = conn_stmt(c, "SELECT " META_COLS " FROM messages m JOIN emails e"
+				       " ON e.id = m.email_id WHERE m.email_id = ? AND m.account_id = ?"
+				       " LIMIT 1");
+	sqlite3_bind_int64(st, 1, email_id);
+	sqlite3_bind_int64(st, 2, account_id);
+	int rc = sqlite3_step(st), ret;
+	if (rc == SQLITE_ROW) {
+		meta_read(a, st, meta_r);
+		if (mailbox_id_r)
+			*mailbox_id_r = sqlite3_column_int64(st, 29);
+		ret = 1;
+	} else {
+		ret = rc == SQLITE_DONE ? 0 : db_fail(c, "email_meta", error_r);
+	}
+	conn_put(s, c);
+	return ret;
+}
+
+int store_email_mailboxes(struct store *s, struct arena *a, int64_t account_id,
+			  int64_t email_id, int64_t **mailbox_ids_r, uint32_t **uids_r,
+			  size_t *n_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	struct vec vm = { .elem = sizeof(int64_t) }, vu = { .elem = sizeof(uint32_t) };
+	sqlite3_stmt *st = conn_stmt(c, "SELECT mailbox_id, uid FROM messages WHERE email_id = ?"
+				       " AND account_id = ? ORDER BY mailbox_id, uid");
+	sqlite3_bind_int64(st, 1, email_id);
+	sqlite3_bind_int64(st, 2, account_id);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*(int64_t *)vec_push(a, &vm) = sqlite3_column_int64(st, 0);
+		*(uint32_t *)vec_push(a, &vu) = (uint32_t)sqlite3_column_int64(st, 1);
+	}
+	int ret = rc == SQLITE_DONE ? 1 : db_fail(c, "email_mailboxes", error_r);
+	conn_put(s, c);
+	*mailbox_ids_r = vm.v;
+	*uids_r = vu.v;
+	*n_r = vm.n;
+	return ret;
+}
+
+/* ------------------------------------------------------------------ bodies */
+
+static int open_blob(struct store *s, const char *blob, int *fd_r, uint64_t *size_r,
+		     const char **error_r)
+{
+	char *path = blob_path(s, blob);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0) {
+		log_error("event=store_error what=open_blob blob=%s errno=%d", blob, errno);
+		*error_r = "message file is missing";
+		return STORE_ERR;
+	}
+	struct stat sb;
+	if (fstat(fd, &sb) < 0) {
+		close(fd);
+		*error_r = "cannot stat message file";
+		return STORE_ERR;
+	}
+	*fd_r = fd;
+	*size_r = (uint64_t)sb.st_size;
+	return 1;
+}
+
+static int blob_of(struct store *s, struct arena *a, const char *sql, int64_t k1, int64_t k2,
+		   int64_t k3, const char **blob_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	sqlite3_stmt *st = conn_stmt(c, sql);
+	sqlite3_bind_int64(st, 1, k1);
+	sqlite3_bind_int64(st, 2, k2);
+	sqlite3_bind_int64(st, 3, k3);
+	int rc = sqlite3_step(st), ret;
+	if (rc == SQLITE_ROW) {
+		*blob_r = col_text(a, st, 0);
+		ret = 1;
+	} else {
+		ret = rc == SQLITE_DONE ? 0 : db_fail(c, "blob_of", error_r);
+	}
+	conn_put(s, c);
+	return ret;
+}
+
+static const char sql_msg_blob[] =
+	"SELECT e.blob FROM messages m JOIN emails e ON e.id = m.email_id"
+	" WHERE m.mailbox_id = ? AND m.uid = ? AND m.account_id = ?";
+static const char sql_email_blob[] =
+	"SELECT e.blob FROM emails e WHERE e.id = ?1 AND EXISTS(SELECT 1 FROM messages m"
+	" WHERE m.email_id = ?1 AND m.account_id = ?2) AND ?3 = ?3";
+
+int store_msg_open(struct store *s, int64_t account_id, int64_t mailbox_id, uint32_t uid,
+		   int *fd_r, uint64_t *size_r, const char **error_r)
+{
+	struct arena *a = arena_new();
+	const char *blob;
+	int r = blob_of(s, a, sql_msg_blob, mailbox_id, uid, account_id, &blob, error_r);
+	if (r > 0)
+		r = open_blob(s, blob, fd_r, size_r, error_r);
+	arena_free(&a);
+	return r;
+}
+
+int store_email_open(struct store *s, int64_t account_id, int64_t email_id, int *fd_r,
+		     uint64_t *size_r, const char **error_r)
+{
+	struct arena *a = arena_new();
+	const char *blob;
+	int r = blob_of(s, a, sql_email_blob, email_id, account_id, 0, &blob, error_r);
+	if (r > 0)
+		r = open_blob(s, blob, fd_r, size_r, error_r);
+	arena_free(&a);
+	return r;
+}
+
+int store_msg_read(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+		   uint32_t uid, const char **data_r, size_t *len_r, const char **error_r)
+{
+	int fd;
+	uint64_t size;
+	int r = store_msg_open(s, account_id, mailbox_id, uid, &fd, &size, error_r);
+	if (r <= 0)
+		return r;
+	char *buf = arena_alloc(a, size + 1);
+	size_t got = 0;
+	while (got < size) {
+		ssize_t n = pread(fd, buf + got, size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			*error_r = "cannot read message file";
+			return STORE_ERR;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[size] = '\0';
+	*data_r = buf;
+	*len_r = size;
+	return 1;
+}
+
+/* ------------------------------------------------------------------ changes */
+
+int store_vanished(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+		   uint64_t modseq, uint32_t **uids_r, size_t *n_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	struct vec v = { .elem = sizeof(uint32_t) };
+	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
+	if (ret > 0) {
+		sqlite3_stmt *st = conn_stmt(c, "SELECT uid FROM expunged WHERE mailbox_id = ?"
+					       " AND modseq > ? ORDER BY uid");
+		sqlite3_bind_int64(st, 1, mailbox_id);
+		sqlite3_bind_int64(st, 2, (int64_t)modseq);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			*(uint32_t *)vec_push(a, &v) = (uint32_t)sqlite3_column_int64(st, 0);
+		if (rc != SQLITE_DONE)
+			ret = db_fail(c, "vanished", error_r);
+	}
+	conn_put(s, c);
+	*uids_r = v.v;
+	*n_r = v.n;
+	return ret;
+}
+
+int store_email_changes(struct store *s, struct arena *a, int64_t account_id, uint64_t modseq,
+			int64_t **changed_r, size_t *nchanged_r, int64_t **removed_r,
+			size_t *nremoved_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	struct vec ch = { .elem = sizeof(int64_t) }, rm = { .elem = sizeof(int64_t) };
+	int ret = 1, rc;
+	sqlite3_stmt *st = conn_stmt(c, "SELECT DISTINCT email_id FROM messages WHERE account_id = ?"
+				       " AND modseq > ? ORDER BY email_id");
+	sqlite3_bind_int64(st, 1, account_id);
+	sqlite3_bind_int64(st, 2, (int64_t)modseq);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*(int64_t *)vec_push(a, &ch) = sqlite3_column_int64(st, 0);
+	if (rc != SQLITE_DONE)
+		ret = db_fail(c, "email_changes", error_r);
+	st = conn_stmt(c, "SELECT DISTINCT x.email_id FROM expunged x WHERE x.account_id = ?1"
+			  " AND x.modseq > ?2 AND x.email_id > 0 AND NOT EXISTS(SELECT 1 FROM messages m"
+			  " WHERE m.email_id = x.email_id AND m.account_id = ?1) ORDER BY x.email_id");
+	sqlite3_bind_int64(st, 1, account_id);
+	sqlite3_bind_int64(st, 2, (int64_t)modseq);
+	while (ret > 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		*(int64_t *)vec_push(a, &rm) = sqlite3_column_int64(st, 0);
+	if (ret > 0 && rc != SQLITE_DONE)
+		ret = db_fail(c, "email_changes", error_r);
+	conn_put(s, c);
+	*changed_r = ch.v;
+	*nchanged_r = ch.n;
+	*removed_r = rm.v;
+	*nremoved_r = rm.n;
+	return ret;
+}

@@ -1,0 +1,180 @@
+/* store_int.h: what the store's own files share (never included outside src/store).
+ *
+ * The store is one struct store per process. Reads borrow a struct conn (an SQLite
+ * connection with a cache of prepared statements) from a small pool. Writes are
+ * struct store_op values: an optional prepare step (parse the message, write and
+ * fsync its blob) run by a preparer thread, and an apply step run by the single
+ * committer thread inside a shared transaction (one SAVEPOINT per op, so one op's
+ * failure never undoes another's). After the COMMIT, the committer publishes the
+ * ops' events, unlinks freed blobs and reports completions. */
+#ifndef POSTAMT_STORE_INT_H
+#define POSTAMT_STORE_INT_H
+
+#include "store.h"
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+
+#include "buf.h"
+#include "log.h"
+
+#define STMT_CACHE 96
+
+struct conn {
+	sqlite3 *db;
+	struct {
+		const char *sql; /* identity of a static SQL string */
+		sqlite3_stmt *st;
+	} cache[STMT_CACHE];
+	size_t ncache;
+	struct conn *next;
+};
+
+struct store_op;
+typedef int op_fn(struct store *s, struct store_op *op);
+typedef void op_finish_fn(struct store *s, struct store_op *op);
+
+struct store_op {
+	op_fn *prepare;        /* preparer thread, outside the transaction; may be NULL */
+	op_fn *apply;          /* committer thread, inside the transaction */
+	op_finish_fn *finish;  /* committer thread after COMMIT/ROLLBACK; may be NULL */
+	void *req;             /* the request struct of the public API */
+	struct arena *arena;   /* the caller's arena for outputs (may be NULL) */
+	struct arena *tmp;     /* scratch for prepare/apply (owned by the op) */
+	int result;
+	const char *error;     /* static text or in errbuf */
+	char errbuf[256];
+	bool committed;        /* set by the committer: the transaction committed */
+	/* blob written by prepare */
+	char *blob;            /* blob name (hex), malloc'd */
+	char *data;            /* normalised message, malloc'd */
+	size_t len;
+	void *parsed;          /* struct mail_info * in tmp */
+	/* events and blobs to unlink after commit */
+	struct store_event *events;
+	size_t nevents, capevents;
+	char **unlink;         /* blob names (malloc'd) */
+	size_t nunlink, capunlink;
+	/* completion */
+	struct loop *loop;
+	store_done_fn *done;
+	void *done_arg;
+	sem_t *sem;            /* synchronous callers wait here */
+	struct store_op *next;
+};
+
+struct sub_bucket {
+	struct store_sub *head;
+};
+#define SUB_BUCKETS 256
+
+struct store {
+	char *dir;
+	char *dbpath;
+	char *blobdir;
+	struct store_options opt;
+
+	pthread_mutex_t rd_mu;
+	struct conn *rd_free;
+	int rd_count;
+
+	struct conn *wc; /* the committer's connection */
+
+	pthread_mutex_t q_mu;
+	pthread_cond_t prep_cond, commit_cond;
+	struct store_op *prep_head, *prep_tail;
+	struct store_op *commit_head, *commit_tail;
+	int in_prep; /* ops being prepared */
+	bool stopping;
+	pthread_t committer;
+	pthread_t preparers[2];
+	int npreparers;
+
+	pthread_mutex_t sub_mu;
+	struct sub_bucket subs[SUB_BUCKETS];
+
+	atomic_uint_fast64_t st_commits, st_ops, st_fsyncs, st_recovered;
+};
+
+/* store.c: connections and statements */
+struct conn *conn_get(struct store *s);
+void conn_put(struct store *s, struct conn *c);
+/* Returns a reset prepared statement for a static SQL string (cached). Aborts on a
+ * syntax error (a bug), returns NULL on other errors. */
+sqlite3_stmt *conn_stmt(struct conn *c, const char *sql);
+/* Logs the connection's last error; returns STORE_ERR with *error_r set. */
+int db_fail(struct conn *c, const char *what, const char **error_r);
+/* Runs SQL with no result rows. Returns 1 or STORE_ERR. */
+int db_exec(struct conn *c, const char *sql, const char **error_r);
+/* Binds text that may be NULL. */
+void bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Copies column i's text into the arena ("" for NULL). */
+const char *col_text(struct arena *a, sqlite3_stmt *st, int i);
+/* Steps a statement expected to produce no rows. 1 or STORE_ERR. */
+int step_done(struct conn *c, sqlite3_stmt *st, const char **error_r);
+
+/* store.c: running ops */
+struct store_op *op_new(op_fn *prepare, op_fn *apply, op_finish_fn *finish, void *req,
+			struct arena *arena);
+/* Queues op; with loop/done for async. Returns immediately. */
+void op_submit_async(struct store *s, struct store_op *op, struct loop *loop, store_done_fn *done,
+		     void *arg);
+/* Queues op and waits; returns its result and frees it. */
+int op_run(struct store *s, struct store_op *op, const char **error_r);
+/* Sets op->result and an error message (printf into errbuf); returns code. */
+int op_fail(struct store_op *op, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void op_event(struct store_op *op, enum store_event_kind kind, int64_t account_id,
+	      int64_t mailbox_id, uint32_t uid, uint32_t uid_last, uint32_t count, uint64_t modseq);
+void op_unlink_blob(struct store_op *op, const char *blob);
+/* Path of a blob file (malloc'd). */
+char *blob_path(struct store *s, const char *blob);
+void stat_fsync(struct store *s);
+
+/* store_account.c */
+/* Allocates the account's next MODSEQ (inside a write). Returns it, or 0 on error. */
+uint64_t acct_next_modseq(struct conn *c, int64_t account_id);
+int acct_exists(struct conn *c, int64_t account_id);
+
+/* store_mailbox.c */
+int mbox_create_in(struct store_op *op, struct conn *c, int64_t account_id, const char *name,
+		   unsigned int special_use, bool subscribed, int64_t *id_r);
+/* Adjusts the counters of a mailbox. */
+int mbox_adjust(struct conn *c, int64_t mailbox_id, int64_t dmessages, int64_t dunseen,
+		int64_t ddeleted, int64_t dsize, uint64_t modseq);
+/* Checks the mailbox belongs to the account; returns 1, 0, <0. */
+int mbox_owned(struct conn *c, int64_t account_id, int64_t mailbox_id);
+
+/* store_message.c */
+struct msg_row {
+	uint32_t uid;
+	int64_t email_id, thread_id;
+	unsigned int flags;
+	const char *keywords;
+	uint64_t size;
+	int64_t internal_date;
+	int internal_tz;
+};
+/* Inserts a message row with the mailbox's next UID (set in row->uid) and the given
+ * MODSEQ; updates the mailbox counters and keyword list, not the account. */
+int msg_insert(struct store_op *op, struct conn *c, int64_t account_id, int64_t mailbox_id,
+	       struct msg_row *row, uint64_t modseq);
+/* Adds dsize bytes and dmessages messages to the account's usage. With check, fails
+ * with STORE_EOVERQUOTA when dsize > 0 and the limit would be exceeded. */
+int acct_charge(struct store_op *op, struct conn *c, int64_t account_id, int64_t dsize,
+		int64_t dmessages, bool check);
+/* Normalises a keyword list (validate, dedupe case-insensitively, sort) into the
+ * stored form. Returns 1, or STORE_EINVAL. */
+int keywords_join(struct arena *a, const char *const *kws, const char **out_r,
+		  const char **error_r);
+/* Removes every message of a mailbox (delete, account removal); frees quota. */
+int msg_remove_all(struct store_op *op, struct conn *c, int64_t account_id, int64_t mailbox_id,
+		   uint64_t modseq);
+/* Deletes an email row and queues its blob if no message references it any more. */
+int email_release(struct store_op *op, struct conn *c, int64_t email_id);
+
+/* store_event.c */
+void events_publish(struct store *s, const struct store_event *ev, size_t n);
+
+#endif

@@ -1,0 +1,713 @@
+/* store_mailbox.c: mailboxes: names, create, delete, rename, subscribe, list, status.
+ *
+ * Names are UTF-8 with "/" as the hierarchy separator; "INBOX" is case-insensitive
+ * and stored exactly so. Each mailbox has a stable id (never reused: AUTOINCREMENT), a
+ * UIDVALIDITY that never changes while it exists and is never repeated (a global
+ * counter, at least the current time), UIDNEXT, HIGHESTMODSEQ and exact counters
+ * (messages, unseen, deleted, size) maintained in the same transactions as the
+ * messages, so STATUS and LIST-STATUS never scan messages. */
+#include "store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *store_special_use_name(unsigned int su)
+{
+	switch (su) {
+	case STORE_SU_DRAFTS: return "\\Drafts";
+	case STORE_SU_SENT: return "\\Sent";
+	case STORE_SU_TRASH: return "\\Trash";
+	case STORE_SU_JUNK: return "\\Junk";
+	case STORE_SU_ARCHIVE: return "\\Archive";
+	case STORE_SU_ALL: return "\\All";
+	case STORE_SU_FLAGGED: return "\\Flagged";
+	default: return NULL;
+	}
+}
+
+unsigned int store_special_use_parse(const char *name)
+{
+	for (unsigned int bit = 1; bit <= STORE_SU_FLAGGED; bit <<= 1) {
+		if (strcasecmp(name, store_special_use_name(bit)) == 0)
+			return bit;
+	}
+	return 0;
+}
+
+/* Length of the UTF-8 sequence at p (max n bytes), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	if (p[0] < 0x80)
+		return 1;
+	size_t len;
+	uint32_t cp;
+	if ((p[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = p[0] & 0x1f;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = p[0] & 0x0f;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	if (cp >= 0x80 && cp < 0xa0) /* C1 controls */
+		return 0;
+	return len;
+}
+
+int store_mailbox_name_check(struct arena *a, const char *name, const char **out_r,
+			     const char **error_r)
+{
+	if (name == NULL || *name == '\0') {
+		*error_r = "empty mailbox name";
+		return STORE_EINVAL;
+	}
+	size_t n = strlen(name);
+	if (n > STORE_MAILBOX_NAME_MAX) {
+		*error_r = "mailbox name too long";
+		return STORE_EINVAL;
+	}
+	const unsigned char *p = (const unsigned char *)name;
+	for (size_t i = 0; i < n;) {
+		if (p[i] < 0x20 || p[i] == 0x7f) {
+			*error_r = "control character in mailbox name";
+			return STORE_EINVAL;
+		}
+		if (p[i] == '*' || p[i] == '%') {
+			*error_r = "mailbox name contains a wildcard (* or %)";
+			return STORE_EINVAL;
+		}
+		size_t l = utf8_seq(p + i, n - i);
+		if (l == 0) {
+			*error_r = "mailbox name is not valid UTF-8";
+			return STORE_EINVAL;
+		}
+		i += l;
+	}
+	int levels = 0;
+	for (const char *lv = name;;) {
+		const char *end = strchr(lv, STORE_SEP);
+		size_t ln = end ? (size_t)(end - lv) : strlen(lv);
+		if (ln == 0) {
+			*error_r = "mailbox name has an empty level (leading, trailing or double /)";
+			return STORE_EINVAL;
+		}
+		if ((ln == 1 && lv[0] == '.') || (ln == 2 && lv[0] == '.' && lv[1] == '.')) {
+			*error_r = "mailbox name has a . or .. level";
+			return STORE_EINVAL;
+		}
+		if (++levels > STORE_MAILBOX_DEPTH_MAX) {
+			*error_r = "mailbox name is nested too deeply";
+			return STORE_EINVAL;
+		}
+		if (end == NULL)
+			break;
+		lv = end + 1;
+	}
+	char *out = arena_strndup(a, name, n);
+	if (strncasecmp(out, "INBOX", 5) == 0 && (out[5] == '\0' || out[5] == STORE_SEP))
+		memcpy(out, "INBOX", 5);
+	*out_r = out;
+	return 1;
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static int64_t mbox_id(struct conn *c, int64_t account_id, const char *name)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
+	sqlite3_bind_int64(st, 1, account_id);
+	bind_text(st, 2, name);
+	int64_t id = 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return id;
+}
+
+int mbox_owned(struct conn *c, int64_t account_id, int64_t mailbox_id)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT 1 FROM mailboxes WHERE id = ? AND account_id = ?");
+	if (st == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(st, 1, mailbox_id);
+	sqlite3_bind_int64(st, 2, account_id);
+	int r = sqlite3_step(st) == SQLITE_ROW ? 1 : 0;
+	sqlite3_reset(st);
+	return r;
+}
+
+static uint32_t next_uidvalidity(struct conn *c)
+{
+	sqlite3_stmt *st = conn_stmt(c, "UPDATE meta SET value = MAX(value + 1,"
+				       " CAST(strftime('%s','now') AS INTEGER)) WHERE key = 'uidvalidity'"
+				       " RETURNING value");
+	uint32_t v = 1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = (uint32_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v ? v : 1;
+}
+
+int mbox_adjust(struct conn *c, int64_t mailbox_id, int64_t dmessages, int64_t dunseen,
+		int64_t ddeleted, int64_t dsize, uint64_t modseq)
+{
+	sqlite3_stmt *st = conn_stmt(c, "UPDATE mailboxes SET messages = messages + ?,"
+				       " unseen = unseen + ?, deleted = deleted + ?, size = size + ?,"
+				       " highestmodseq = MAX(highestmodseq, ?) WHERE id = ?");
+	sqlite3_bind_int64(st, 1, dmessages);
+	sqlite3_bind_int64(st, 2, dunseen);
+	sqlite3_bind_int64(st, 3, ddeleted);
+	sqlite3_bind_int64(st, 4, dsize);
+	sqlite3_bind_int64(st, 5, (int64_t)modseq);
+	sqlite3_bind_int64(st, 6, mailbox_id);
+	const char *err;
+	return step_done(c, st, &err);
+}
+
+static int insert_mailbox(struct store_op *op, struct conn *c, int64_t account_id,
+			  const char *name, unsigned int su, bool subscribed, int64_t *id_r)
+{
+	uint64_t modseq = acct_next_modseq(c, account_id);
+	if (modseq == 0)
+		return op_fail(op, STORE_ENOTFOUND, "no such account");
+	sqlite3_stmt *st = conn_stmt(c, "INSERT INTO mailboxes(account_id, name, special_use,"
+				       " subscribed, uidvalidity, modseq, highestmodseq)"
+				       " VALUES(?, ?, ?, ?, ?, ?, ?)");
+	sqlite3_bind_int64(st, 1, account_id);
+	bind_text(st, 2, name);
+	sqlite3_bind_int(st, 3, (int)su);
+	sqlite3_bind_int(st, 4, subscribed);
+	sqlite3_bind_int64(st, 5, next_uidvalidity(c));
+	sqlite3_bind_int64(st, 6, (int64_t)modseq);
+	sqlite3_bind_int64(st, 7, (int64_t)modseq);
+	const char *err;
+	if (step_done(c, st, &err) < 0)
+		return op_fail(op, STORE_ERR, "%s", err);
+	int64_t id = sqlite3_last_insert_rowid(c->db);
+	if (id_r)
+		*id_r = id;
+	op_event(op, STORE_EV_MAILBOX_CREATED, account_id, id, 0, 0, 0, modseq);
+	return 1;
+}
+
+/* Creates the missing parents of name (not subscribed, no special use). */
+static int create_parents(struct store_op *op, struct conn *c, int64_t account_id, const char *name)
+{
+	char buf[STORE_MAILBOX_NAME_MAX + 1];
+	snprintf(buf, sizeof(buf), "%s", name);
+	for (char *p = strchr(buf, STORE_SEP); p != NULL; p = strchr(p + 1, STORE_SEP)) {
+		*p = '\0';
+		if (mbox_id(c, account_id, buf) == 0) {
+			int r = insert_mailbox(op, c, account_id, buf, 0, false, NULL);
+			if (r < 0)
+				return r;
+		}
+		*p = STORE_SEP;
+	}
+	return 1;
+}
+
+int mbox_create_in(struct store_op *op, struct conn *c, int64_t account_id, const char *name,
+		   unsigned int special_use, bool subscribed, int64_t *id_r)
+{
+	if (mbox_id(c, account_id, name) > 0)
+		return op_fail(op, STORE_EEXISTS, "mailbox %s already exists", name);
+	int r = create_parents(op, c, account_id, name);
+	if (r < 0)
+		return r;
+	return insert_mailbox(op, c, account_id, name, special_use, subscribed, id_r);
+}
+
+/* ------------------------------------------------------------------ writes */
+
+struct mbox_req {
+	int64_t account_id;
+	const char *name, *newname;
+	unsigned int su;
+	bool on;
+	int64_t id;
+	uint32_t uid;
+};
+
+static int apply_create(struct store *s, struct store_op *op)
+{
+	struct mbox_req *r = op->req;
+	if (acct_exists(s->wc, r->account_id) <= 0)
+		return op_fail(op, STORE_ENOTFOUND, "no such account");
+	return mbox_create_in(op, s->wc, r->account_id, r->name, r->su, true, &r->id);
+}
+
+int store_mailbox_create(struct store *s, int64_t account_id, const char *name,
+			 unsigned int special_use, int64_t *id_r, const char **error_r)
+{
+	struct arena *a = arena_new();
+	struct mbox_req req = { .account_id = account_id, .su = special_use };
+	int r = store_mailbox_name_check(a, name, &req.name, error_r);
+	if (r > 0 && special_use > STORE_SU_FLAGGED * 2 - 1) {
+		*error_r = "invalid special-use";
+		r = STORE_EINVAL;
+	}
+	if (r > 0)
+		r = op_run(s, op_new(NULL, apply_create, NULL, &req, NULL), error_r);
+	if (r > 0 && id_r)
+		*id_r = req.id;
+	arena_free(&a);
+	return r;
+}
+
+static bool has_children(struct conn *c, int64_t account_id, const char *name)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT 1 FROM mailboxes WHERE account_id = ?1"
+				       " AND name > ?2 || '/' AND name < ?2 || '0' LIMIT 1");
+	sqlite3_bind_int64(st, 1, account_id);
+	bind_text(st, 2, name);
+	bool r = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return r;
+}
+
+static int apply_delete(struct store *s, struct store_op *op)
+{
+	struct mbox_req *r = op->req;
+	struct conn *c = s->wc;
+	if (strcmp(r->name, "INBOX") == 0)
+		return op_fail(op, STORE_ENOTALLOWED, "INBOX cannot be deleted");
+	int64_t id = mbox_id(c, r->account_id, r->name);
+	if (id <= 0)
+		return op_fail(op, STORE_ENOTFOUND, "mailbox %s does not exist", r->name);
+	if (has_children(c, r->account_id, r->name))
+		return op_fail(op, STORE_ENOTALLOWED, "mailbox %s has children; delete them first",
+			       r->name);
+	uint64_t modseq = acct_next_modseq(c, r->account_id);
+	if (msg_remove_all(op, c, r->account_id, id, modseq) < 0)
+		return op->result;
+	/* The expunged rows stay: JMAP Email/changes reports the emails as destroyed. */
+	const char *err;
+	sqlite3_stmt *st = conn_stmt(c, "DELETE FROM mailboxes WHERE id = ?");
+	sqlite3_bind_int64(st, 1, id);
+	if (step_done(c, st, &err) < 0)
+		return op_fail(op, STORE_ERR, "%s", err);
+	st = conn_stmt(c, "INSERT OR REPLACE INTO mailbox_tombstones(account_id,"
+				       " mailbox_id, modseq) VALUES(?, ?, ?)");
+	sqlite3_bind_int64(st, 1, r->account_id);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_int64(st, 3, (int64_t)modseq);
+	if (step_done(c, st, &err) < 0)
+		return op_fail(op, STORE_ERR, "%s", err);
+	op_event(op, STORE_EV_MAILBOX_DELETED, r->account_id, id, 0, 0, 0, modseq);
+	return 1;
+}
+
+int store_mailbox_delete(struct store *s, int64_t account_id, const char *name,
+			 const char **error_r)
+{
+	struct arena *a = arena_new();
+	struct mbox_req req = { .account_id = account_id };
+	int r = store_mailbox_name_check(a, name, &req.name, error_r);
+	if (r > 0)
+		r = op_run(s, op_new(NULL, apply_delete, NULL, &req, NULL), error_r);
+	arena_free(&a);
+	return r;
+}
+
+/* RFC 9051 §6.3.6: renaming INBOX moves its messages to a new mailbox and leaves
+ * INBOX (empty) in place; its children are not renamed. */
+static int rename_inbox(struct store *s, struct store_op *op, int64_t inbox)
+{
+	struct mbox_req *r = op->req;
+	struct conn *c = s->wc;
+	int64_t dst;
+	int x = mbox_create_in(op, c, r->account_id, r->newname, 0, true, &dst);
+	if (x < 0)
+		return x;
+	uint64_t modseq = acct_next_modseq(c, r->account_id);
+	/* Collect the UIDs first (ascending), then move each row. */
+	sqlite3_stmt *st = conn_stmt(c, "SELECT uid, flags, size FROM messages WHERE mailbox_id = ?"
+				       " ORDER BY uid");
+	sqlite3_bind_int64(st, 1, inbox);
+	size_t n = 0, cap = 256;
+	uint32_t *uids = xmalloc(cap * sizeof(*uids));
+	int64_t unseen = 0, deleted = 0, size = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap)
+			uids = xrealloc(uids, (cap *= 2) * sizeof(*uids));
+		uids[n++] = (uint32_t)sqlite3_column_int64(st, 0);
+		int f = sqlite3_column_int(st, 1);
+		unseen += !(f & STORE_F_SEEN);
+		deleted += !!(f & STORE_F_DELETED);
+		size += sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	const char *err;
+	sqlite3_stmt *mv = conn_stmt(c, "UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ?"
+				       " WHERE mailbox_id = ? AND uid = ?");
+	sqlite3_stmt *ex = conn_stmt(c, "INSERT OR REPLACE INTO expunged(mailbox_id, uid, account_id,"
+				       " email_id, modseq) VALUES(?, ?, ?, 0, ?)");
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(mv);
+		sqlite3_bind_int64(mv, 1, dst);
+		sqlite3_bind_int64(mv, 2, (int64_t)(i + 1));
+		sqlite3_bind_int64(mv, 3, (int64_t)modseq);
+		sqlite3_bind_int64(mv, 4, inbox);
+		sqlite3_bind_int64(mv, 5, uids[i]);
+		sqlite3_reset(ex);
+		sqlite3_bind_int64(ex, 1, inbox);
+		sqlite3_bind_int64(ex, 2, uids[i]);
+		sqlite3_bind_int64(ex, 3, r->account_id);
+		sqlite3_bind_int64(ex, 4, (int64_t)modseq);
+		if (step_done(c, mv, &err) < 0 || step_done(c, ex, &err) < 0) {
+			free(uids);
+			return op_fail(op, STORE_ERR, "%s", err);
+		}
+	}
+	sqlite3_stmt *un = conn_stmt(c, "UPDATE mailboxes SET uidnext = ? WHERE id = ?");
+	sqlite3_bind_int64(un, 1, (int64_t)n + 1);
+	sqlite3_bind_int64(un, 2, dst);
+	if (step_done(c, un, &err) < 0 ||
+	    mbox_adjust(c, inbox, -(int64_t)n, -unseen, -deleted, -size, modseq) < 0 ||
+	    mbox_adjust(c, dst, (int64_t)n, unseen, deleted, size, modseq) < 0) {
+		free(uids);
+		return op_fail(op, STORE_ERR, "database error");
+	}
+	if (n > 0) {
+		op_event(op, STORE_EV_EXPUNGE, r->account_id, inbox, uids[0], uids[n - 1],
+			 (uint32_t)n, modseq);
+		op_event(op, STORE_EV_NEW, r->account_id, dst, 1, (uint32_t)n, (uint32_t)n, modseq);
+	}
+	free(uids);
+	return 1;
+}
+
+static int apply_rename(struct store *s, struct store_op *op)
+{
+	struct mbox_req *r = op->req;
+	struct conn *c = s->wc;
+	int64_t id = mbox_id(c, r->account_id, r->name);
+	if (id <= 0)
+		return op_fail(op, STORE_ENOTFOUND, "mailbox %s does not exist", r->name);
+	if (mbox_id(c, r->account_id, r->newname) > 0)
+		return op_fail(op, STORE_EEXISTS, "mailbox %s already exists", r->newname);
+	size_t ol = strlen(r->name);
+	if (strncmp(r->newname, r->name, ol) == 0 && r->newname[ol] == STORE_SEP)
+		return op_fail(op, STORE_EINVAL, "cannot move a mailbox into itself");
+	if (strcmp(r->name, "INBOX") == 0)
+		return rename_inbox(s, op, id);
+	/* The mailbox and its children, as (id, name). */
+	sqlite3_stmt *st = conn_stmt(c, "SELECT id, name FROM mailboxes WHERE account_id = ?1 AND"
+				       " (name = ?2 OR (name > ?2 || '/' AND name < ?2 || '0'))");
+	sqlite3_bind_int64(st, 1, r->account_id);
+	bind_text(st, 2, r->name);
+	struct arena *a = op->tmp;
+	size_t n = 0, cap = 16;
+	int64_t *ids = arena_alloc(a, cap * sizeof(*ids));
+	const char **names = arena_alloc(a, cap * sizeof(*names));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			int64_t *ni = arena_alloc(a, cap * 2 * sizeof(*ni));
+			const char **nn = arena_alloc(a, cap * 2 * sizeof(*nn));
+			memcpy(ni, ids, n * sizeof(*ni));
+			memcpy(nn, names, n * sizeof(*nn));
+			ids = ni;
+			names = nn;
+			cap *= 2;
+		}
+		ids[n] = sqlite3_column_int64(st, 0);
+		const char *old = col_text(a, st, 1);
+		names[n] = arena_printf(a, "%s%s", r->newname, old + ol);
+		if (strlen(names[n]) > STORE_MAILBOX_NAME_MAX) {
+			sqlite3_reset(st);
+			return op_fail(op, STORE_EINVAL, "new name too long for a child mailbox");
+		}
+		n++;
+	}
+	sqlite3_reset(st);
+	for (size_t i = 0; i < n; i++) {
+		if (mbox_id(c, r->account_id, names[i]) > 0)
+			return op_fail(op, STORE_EEXISTS, "mailbox %s already exists", names[i]);
+	}
+	int x = create_parents(op, c, r->account_id, r->newname);
+	if (x < 0)
+		return x;
+	uint64_t modseq = acct_next_modseq(c, r->account_id);
+	sqlite3_stmt *up = conn_stmt(c, "UPDATE mailboxes SET name = ?, modseq = ? WHERE id = ?");
+	const char *err;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(up);
+		bind_text(up, 1, names[i]);
+		sqlite3_bind_int64(up, 2, (int64_t)modseq);
+		sqlite3_bind_int64(up, 3, ids[i]);
+		if (step_done(c, up, &err) < 0)
+			return op_fail(op, STORE_ERR, "%s", err);
+		op_event(op, STORE_EV_MAILBOX_RENAMED, r->account_id, ids[i], 0, 0, 0, modseq);
+	}
+	return 1;
+}
+
+int store_mailbox_rename(struct store *s, int64_t account_id, const char *oldname,
+			 const char *newname, const char **error_r)
+{
+	struct arena *a = arena_new();
+	struct mbox_req req = { .account_id = account_id };
+	int r = store_mailbox_name_check(a, oldname, &req.name, error_r);
+	if (r > 0)
+		r = store_mailbox_name_check(a, newname, &req.newname, error_r);
+	if (r > 0 && strcmp(req.newname, "INBOX") == 0) {
+		*error_r = "mailbox INBOX already exists";
+		r = STORE_EEXISTS;
+	}
+	if (r > 0)
+		r = op_run(s, op_new(NULL, apply_rename, NULL, &req, NULL), error_r);
+	arena_free(&a);
+	return r;
+}
+
+static int apply_set(struct store *s, struct store_op *op)
+{
+	struct mbox_req *r = op->req;
+	struct conn *c = s->wc;
+	int64_t id = mbox_id(c, r->account_id, r->name);
+	if (id <= 0)
+		return op_fail(op, STORE_ENOTFOUND, "mailbox %s does not exist", r->name);
+	uint64_t modseq = acct_next_modseq(c, r->account_id);
+	sqlite3_stmt *st;
+	if (r->newname != NULL) { /* marker: special-use */
+		st = conn_stmt(c, "UPDATE mailboxes SET special_use = ?, modseq = ? WHERE id = ?");
+		sqlite3_bind_int(st, 1, (int)r->su);
+	} else {
+		st = conn_stmt(c, "UPDATE mailboxes SET subscribed = ?, modseq = ? WHERE id = ?");
+		sqlite3_bind_int(st, 1, r->on);
+	}
+	sqlite3_bind_int64(st, 2, (int64_t)modseq);
+	sqlite3_bind_int64(st, 3, id);
+	const char *err;
+	if (step_done(c, st, &err) < 0)
+		return op_fail(op, STORE_ERR, "%s", err);
+	op_event(op, STORE_EV_MAILBOX_CHANGED, r->account_id, id, 0, 0, 0, modseq);
+	return 1;
+}
+
+int store_mailbox_subscribe(struct store *s, int64_t account_id, const char *name, bool on,
+			    const char **error_r)
+{
+	struct arena *a = arena_new();
+	struct mbox_req req = { .account_id = account_id, .on = on };
+	int r = store_mailbox_name_check(a, name, &req.name, error_r);
+	if (r > 0)
+		r = op_run(s, op_new(NULL, apply_set, NULL, &req, NULL), error_r);
+	arena_free(&a);
+	return r;
+}
+
+int store_mailbox_set_special_use(struct store *s, int64_t account_id, const char *name,
+				  unsigned int special_use, const char **error_r)
+{
+	struct arena *a = arena_new();
+	struct mbox_req req = { .account_id = account_id, .su = special_use, .newname = "" };
+	int r = store_mailbox_name_check(a, name, &req.name, error_r);
+	if (r > 0)
+		r = op_run(s, op_new(NULL, apply_set, NULL, &req, NULL), error_r);
+	arena_free(&a);
+	return r;
+}
+
+static int apply_claim_recent(struct store *s, struct store_op *op)
+{
+	struct mbox_req *r = op->req;
+	struct conn *c = s->wc;
+	sqlite3_stmt *st = conn_stmt(c, "SELECT first_recent_uid FROM mailboxes"
+				       " WHERE id = ? AND account_id = ?");
+	sqlite3_bind_int64(st, 1, r->id);
+	sqlite3_bind_int64(st, 2, r->account_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r->uid = (uint32_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return op_fail(op, STORE_ENOTFOUND, "no such mailbox");
+	if (rc != SQLITE_ROW)
+		return op_fail(op, STORE_ERR, "database error");
+	st = conn_stmt(c, "UPDATE mailboxes SET first_recent_uid = uidnext WHERE id = ?");
+	sqlite3_bind_int64(st, 1, r->id);
+	const char *err;
+	if (step_done(c, st, &err) < 0)
+		return op_fail(op, STORE_ERR, "%s", err);
+	return 1;
+}
+
+int store_mailbox_claim_recent(struct store *s, int64_t account_id, int64_t mailbox_id,
+			       uint32_t *first_recent_uid_r, const char **error_r)
+{
+	struct mbox_req req = { .account_id = account_id, .id = mailbox_id };
+	int r = op_run(s, op_new(NULL, apply_claim_recent, NULL, &req, NULL), error_r);
+	if (r > 0)
+		*first_recent_uid_r = req.uid;
+	return r;
+}
+
+/* ------------------------------------------------------------------ reads */
+
+#define MBOX_COLS "m.id, m.account_id, m.name, m.special_use, m.subscribed, m.uidvalidity," \
+	" m.uidnext, m.highestmodseq, m.messages, m.unseen, m.deleted, m.first_recent_uid," \
+	" m.size, m.modseq," \
+	" EXISTS(SELECT 1 FROM mailboxes c WHERE c.account_id = m.account_id" \
+	"  AND c.name > m.name || '/' AND c.name < m.name || '0')," \
+	" (SELECT COUNT(*) FROM messages r WHERE r.mailbox_id = m.id AND r.uid >= m.first_recent_uid)"
+
+static void mbox_row(struct arena *a, sqlite3_stmt *st, struct store_mailbox *mb)
+{
+	mb->id = sqlite3_column_int64(st, 0);
+	mb->account_id = sqlite3_column_int64(st, 1);
+	mb->name = col_text(a, st, 2);
+	mb->special_use = (unsigned int)sqlite3_column_int(st, 3);
+	mb->subscribed = sqlite3_column_int(st, 4) != 0;
+	mb->uidvalidity = (uint32_t)sqlite3_column_int64(st, 5);
+	mb->uidnext = (uint32_t)sqlite3_column_int64(st, 6);
+	mb->highestmodseq = (uint64_t)sqlite3_column_int64(st, 7);
+	mb->messages = (uint32_t)sqlite3_column_int64(st, 8);
+	mb->unseen = (uint32_t)sqlite3_column_int64(st, 9);
+	mb->deleted = (uint32_t)sqlite3_column_int64(st, 10);
+	mb->first_recent_uid = (uint32_t)sqlite3_column_int64(st, 11);
+	mb->size = (uint64_t)sqlite3_column_int64(st, 12);
+	mb->modseq = (uint64_t)sqlite3_column_int64(st, 13);
+	mb->has_children = sqlite3_column_int(st, 14) != 0;
+	mb->recent = (uint32_t)sqlite3_column_int64(st, 15);
+}
+
+static int mbox_get(struct store *s, struct arena *a, int64_t account_id, const char *name,
+		    int64_t id, struct store_mailbox *mb_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	sqlite3_stmt *st;
+	if (name != NULL) {
+		st = conn_stmt(c, "SELECT " MBOX_COLS " FROM mailboxes m WHERE m.account_id = ?"
+				  " AND m.name = ?");
+		bind_text(st, 2, name);
+	} else {
+		st = conn_stmt(c, "SELECT " MBOX_COLS " FROM mailboxes m WHERE m.account_id = ?"
+				  " AND m.id = ?");
+		sqlite3_bind_int64(st, 2, id);
+	}
+	sqlite3_bind_int64(st, 1, account_id);
+	int rc = sqlite3_step(st), ret;
+	if (rc == SQLITE_ROW) {
+		mbox_row(a, st, mb_r);
+		ret = 1;
+	} else {
+		ret = rc == SQLITE_DONE ? 0 : db_fail(c, "mailbox_get", error_r);
+	}
+	conn_put(s, c);
+	return ret;
+}
+
+int store_mailbox_get(struct store *s, struct arena *a, int64_t account_id, const char *name,
+		      struct store_mailbox *mb_r, const char **error_r)
+{
+	const char *canon;
+	if (store_mailbox_name_check(a, name, &canon, error_r) < 0)
+		return 0;
+	return mbox_get(s, a, account_id, canon, 0, mb_r, error_r);
+}
+
+int store_mailbox_get_by_id(struct store *s, struct arena *a, int64_t account_id,
+			    int64_t mailbox_id, struct store_mailbox *mb_r, const char **error_r)
+{
+	return mbox_get(s, a, account_id, NULL, mailbox_id, mb_r, error_r);
+}
+
+int store_mailbox_list(struct store *s, struct arena *a, int64_t account_id,
+		       struct store_mailbox **mbs_r, size_t *n_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	sqlite3_stmt *st = conn_stmt(c, "SELECT " MBOX_COLS " FROM mailboxes m WHERE m.account_id = ?"
+				       " ORDER BY m.name != 'INBOX', m.name");
+	sqlite3_bind_int64(st, 1, account_id);
+	size_t n = 0, cap = 16;
+	struct store_mailbox *v = arena_alloc(a, cap * sizeof(*v));
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct store_mailbox *nv = arena_alloc(a, cap * 2 * sizeof(*v));
+			memcpy(nv, v, n * sizeof(*v));
+			v = nv;
+			cap *= 2;
+		}
+		mbox_row(a, st, &v[n++]);
+	}
+	int ret = rc == SQLITE_DONE ? 1 : db_fail(c, "mailbox_list", error_r);
+	conn_put(s, c);
+	*mbs_r = v;
+	*n_r = n;
+	return ret;
+}
+
+int store_mailbox_keywords(struct store *s, struct arena *a, int64_t mailbox_id,
+			   const char ***keywords_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	sqlite3_stmt *st = conn_stmt(c, "SELECT keywords FROM mailboxes WHERE id = ?");
+	sqlite3_bind_int64(st, 1, mailbox_id);
+	int rc = sqlite3_step(st), ret = 1;
+	const char *kw = "";
+	if (rc == SQLITE_ROW)
+		kw = col_text(a, st, 0);
+	else if (rc == SQLITE_DONE)
+		ret = 0;
+	else
+		ret = db_fail(c, "mailbox_keywords", error_r);
+	conn_put(s, c);
+	size_t n = 1;
+	for (const char *p = kw; *p; p++)
+		n += *p == ' ';
+	const char **v = arena_alloc(a, (n + 1) * sizeof(*v));
+	size_t k = 0;
+	char *copy = arena_strdup(a, kw);
+	for (char *save = NULL, *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		v[k++] = t;
+	v[k] = NULL;
+	*keywords_r = v;
+	return ret;
+}
+
+int store_mailbox_destroyed_since(struct store *s, struct arena *a, int64_t account_id,
+				  uint64_t modseq, int64_t **ids_r, size_t *n_r,
+				  const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	sqlite3_stmt *st = conn_stmt(c, "SELECT mailbox_id FROM mailbox_tombstones"
+				       " WHERE account_id = ? AND modseq > ? ORDER BY mailbox_id");
+	sqlite3_bind_int64(st, 1, account_id);
+	sqlite3_bind_int64(st, 2, (int64_t)modseq);
+	size_t n = 0, cap = 16;
+	int64_t *v = arena_alloc(a, cap * sizeof(*v));
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			int64_t *nv = arena_alloc(a, cap * 2 * sizeof(*v));
+			memcpy(nv, v, n * sizeof(*v));
+			v = nv;
+			cap *= 2;
+		}
+		v[n++] = sqlite3_column_int64(st, 0);
+	}
+	int ret = rc == SQLITE_DONE ? 1 : db_fail(c, "destroyed_since", error_r);
+	conn_put(s, c);
+	*ids_r = v;
+	*n_r = n;
+	return ret;
+}
