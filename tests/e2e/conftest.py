@@ -21,6 +21,7 @@ A Server object has: .dir, .ports (by service name), .port(name), .host,
 .tls_connect(name), .stop().
 """
 
+import atexit
 import os
 import random
 import re
@@ -29,6 +30,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -60,6 +62,26 @@ STOP_TIMEOUT = 10.0
 
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "WARNING: ThreadSanitizer", "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+_base = []
+
+
+def e2e_tmpdir(prefix="postamt"):
+    """A new directory for one server or data dir.
+
+    Not under pytest's tmp_path: that is private (mode 0700) to the user running the
+    tests, and a server started as root drops to its `user` account (default postamt),
+    which must still reach DIR. Removed at exit unless POSTAMT_E2E_KEEP is set."""
+    if not _base:
+        base = tempfile.mkdtemp(prefix="postamt-e2e-")
+        os.chmod(base, 0o755)
+        _base.append(base)
+        if not os.environ.get("POSTAMT_E2E_KEEP"):
+            atexit.register(shutil.rmtree, base, True)
+    d = tempfile.mkdtemp(prefix=prefix + "-", dir=_base[0])
+    os.chmod(d, 0o755)
+    return d
 
 
 def binary_path():
@@ -251,7 +273,8 @@ class Server:
         self.conf = os.path.join(datadir, "postamt.conf")
         self.cafile = os.path.join(datadir, "tls", "cert.pem")
         self.keyfile = os.path.join(datadir, "tls", "key.pem")
-        self.logfile = os.path.join(logdir, "serve-%d.log" % offset)
+        self.logfile = os.path.join(logdir, "serve-%d.log" % offset)  # stderr: the log
+        self.outfile = os.path.join(logdir, "serve-%d.out" % offset)  # stdout: client settings table
         self.proc = None
         self._logfh = None
 
@@ -281,12 +304,12 @@ class Server:
     def start(self, timeout=START_TIMEOUT):
         assert self.proc is None or self.proc.poll() is not None, "server already running"
         self._logfh = open(self.logfile, "ab")
-        self._log_start = self._logfh.tell()
+        self._outfh = open(self.outfile, "ab")
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
         self.proc = subprocess.Popen([self.bin, "-d", self.dir, "serve"], stdin=subprocess.DEVNULL,
-                                     stdout=self._logfh, stderr=self._logfh, env=env)
+                                     stdout=self._outfh, stderr=self._logfh, env=env)
         deadline = time.monotonic() + timeout
         pending = dict(self.ports)
         while pending:
@@ -350,12 +373,20 @@ class Server:
     def _close_log(self):
         if self._logfh is not None:
             self._logfh.close()
-            self._logfh = None
+            self._outfh.close()
+            self._logfh = self._outfh = None
 
     # -- log ----------------------------------------------------------------
     def log(self):
         try:
             with open(self.logfile, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def stdout(self):
+        try:
+            with open(self.outfile, "rb") as f:
                 return f.read().decode("utf-8", "replace")
         except FileNotFoundError:
             return ""
@@ -434,10 +465,12 @@ def init_datadir(binary, parent, offset, extra_args=()):
     return datadir
 
 
-def new_server(binary, tmp_path_factory, config=(), users=(), start=True):
+def new_server(binary, tmp_path_factory=None, config=(), users=(), start=True):
+    """A data dir with config lines appended and users added, served unless start=False.
+    (tmp_path_factory is accepted for symmetry with pytest fixtures and not used.)"""
     last = None
     for attempt in range(3):
-        parent = str(tmp_path_factory.mktemp("postamt"))
+        parent = e2e_tmpdir()
         offset = free_offset()
         datadir = init_datadir(binary, parent, offset)
         srv = Server(binary, datadir, offset, parent)
@@ -516,17 +549,14 @@ def make_server(postamt_bin, tmp_path_factory, request):
 
 
 @pytest.fixture
-def new_datadir(postamt_bin, tmp_path):
+def new_datadir(postamt_bin):
     """Factory: an initialised data dir (not served); returns a Server object that is not started."""
-    count = [0]
 
     def factory(*extra_args):
-        count[0] += 1
-        parent = tmp_path / ("d%d" % count[0])
-        parent.mkdir()
+        parent = e2e_tmpdir("dir")
         offset = free_offset()
-        datadir = init_datadir(postamt_bin, str(parent), offset, extra_args)
-        return Server(postamt_bin, datadir, offset, str(parent))
+        datadir = init_datadir(postamt_bin, parent, offset, extra_args)
+        return Server(postamt_bin, datadir, offset, parent)
 
     return factory
 

@@ -31,10 +31,14 @@ def der(pem_path):
 
 
 def replace_file(src, dst):
+    """Copies src over dst atomically, keeping dst's owner (the server may run as its own user)."""
     tmp = dst + ".tmp"
     with open(src, "rb") as f, open(tmp, "wb") as g:
         g.write(f.read())
     os.chmod(tmp, 0o600)
+    if os.geteuid() == 0 and os.path.exists(dst):
+        st = os.stat(dst)
+        os.chown(tmp, st.st_uid, st.st_gid)
     os.replace(tmp, dst)
 
 

@@ -172,7 +172,8 @@ def test_configured_line_length(tight, service, prefix, reply):
     with greeted(tight, service) as c:
         c.send(prefix + b"y" * 800 + b"\r\n")
         line = c.readline()
-        assert not line.startswith("* BYE") and "too long" not in line.lower(), \
+        # (POP3 may say "-ERR argument too long": RFC 1939 arguments are at most 40 bytes.)
+        assert not line.startswith("* BYE") and "line too long" not in line.lower(), \
             "800-byte line refused with limits.line_length = 1000: %r" % line
         cmd, ok = FOLLOW_UP[service]
         c.sendline(cmd)
