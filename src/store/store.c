@@ -3,10 +3,11 @@
  * Durability. The database is in WAL mode with synchronous=FULL: every COMMIT fsyncs
  * the WAL, so a committed row survives power loss (NORMAL would only be durable at the
  * next checkpoint). The cost is one fsync per transaction, and group commit makes it
- * one per batch: the committer thread takes every queued op, runs them in one
- * BEGIN IMMEDIATE ... COMMIT (a SAVEPOINT per op), then reports all of them. Blobs are
- * written and fsynced (file, then its directory) by two preparer threads before their
- * op reaches the committer, so the row never points at a blob that is not on disk.
+ * one per batch: the committer thread takes every queued op, fsyncs the batch's new
+ * blob files and their directories (written beforehand by two preparer threads), then
+ * runs the ops in one BEGIN IMMEDIATE ... COMMIT (a SAVEPOINT per op) and reports all
+ * of them; a row therefore never points at a blob that is not on disk. While one
+ * batch syncs and commits, the next one accumulates.
  * Checkpoints are SQLite's automatic ones (every 1000 WAL pages, run by the committer
  * connection after a commit; a checkpoint fsyncs the database before the WAL is
  * reused), which keeps the WAL small without a separate policy.
@@ -365,11 +366,14 @@ struct store_op *op_new(op_fn *prepare, op_fn *apply, op_finish_fn *finish, void
 	op->req = req;
 	op->arena = arena;
 	op->tmp = arena_new();
+	op->blob_fd = -1;
 	return op;
 }
 
 static void op_free(struct store_op *op)
 {
+	if (op->blob_fd >= 0)
+		close(op->blob_fd);
 	for (size_t i = 0; i < op->nunlink; i++)
 		free(op->unlink[i]);
 	free(op->unlink);
@@ -509,10 +513,58 @@ static void reset_all(struct conn *c)
 		sqlite3_reset(c->cache[i].st);
 }
 
+/* Makes the batch's new blobs durable: fsync each file, then each directory once.
+ * On ext4 and XFS the first fsync commits the journal for all of them, so the rest
+ * are cheap: the batch pays for about one journal commit plus one WAL fsync. */
+static void sync_blobs(struct store *s, struct store_op *batch)
+{
+	char dirs[64][3];
+	size_t ndirs = 0;
+	bool overflow = false;
+	for (struct store_op *op = batch; op != NULL; op = op->next) {
+		if (op->blob_fd < 0)
+			continue;
+		if (op->result >= 0 && !s->opt.no_fsync) {
+			if (fsync(op->blob_fd) < 0)
+				op_fail(op, STORE_ERR, "cannot sync a message file: %s", strerror(errno));
+			stat_fsync(s);
+			bool seen = false;
+			for (size_t i = 0; i < ndirs; i++)
+				seen |= memcmp(dirs[i], op->blob, 2) == 0;
+			if (!seen && ndirs < 64) {
+				memcpy(dirs[ndirs], op->blob, 2);
+				dirs[ndirs++][2] = '\0';
+			} else if (!seen) {
+				overflow = true;
+			}
+		}
+		close(op->blob_fd);
+		op->blob_fd = -1;
+	}
+	if (s->opt.no_fsync)
+		return;
+	for (size_t i = 0; i < ndirs; i++) {
+		char p[4096];
+		snprintf(p, sizeof(p), "%s/%s", s->blobdir, dirs[i]);
+		if (fsync_path(p) < 0)
+			log_error("event=store_error what=fsync_dir dir=%s errno=%d", dirs[i], errno);
+		stat_fsync(s);
+	}
+	if (overflow) { /* more than 64 directories in one batch: sync them all */
+		for (int i = 0; i < 256; i++) {
+			char p[4096];
+			snprintf(p, sizeof(p), "%s/%02x", s->blobdir, i);
+			fsync_path(p);
+			stat_fsync(s);
+		}
+	}
+}
+
 static void run_batch(struct store *s, struct store_op *batch)
 {
 	struct conn *c = s->wc;
 	const char *err;
+	sync_blobs(s, batch);
 	bool began = db_exec(c, "BEGIN IMMEDIATE", &err) > 0;
 	size_t applied = 0;
 	for (struct store_op *op = batch; op != NULL; op = op->next) {

@@ -2,8 +2,9 @@
  *
  * Both are two-step ops (store_int.h). The prepare step, on a preparer thread,
  * normalises line endings to CRLF, parses the message once (mail_parse), and writes
- * the blob: a new file under DIR/blobs/xx/ with a random name, written, fsynced, then
- * its directory fsynced, so the blob is durable before any row points at it. The apply
+ * the blob: a new file under DIR/blobs/xx/ with a random name. The committer then
+ * fsyncs the batch's blob files and their directories before its transaction, so a
+ * blob is durable before any committed row points at it. The apply
  * step, in the committer's group transaction, inserts the email row (the parsed
  * metadata, shared by every copy of the message) and one message row per target
  * mailbox, each in its own SAVEPOINT so that one account over quota does not stop
@@ -69,27 +70,11 @@ static int prepare_message(struct store *s, struct store_op *op, const char *dat
 		return op_fail(op, STORE_ERR, "cannot create a message file: %s", strerror(e));
 	}
 	op->blob = xstrdup(name); /* from now on a failure unlinks it */
-	if (write_all(fd, op->data, op->len) < 0 || (!s->opt.no_fsync && fsync(fd) < 0)) {
+	op->blob_fd = fd;         /* the committer fsyncs it with the rest of its batch */
+	if (write_all(fd, op->data, op->len) < 0) {
 		int e = errno;
-		close(fd);
 		free(path);
 		return op_fail(op, STORE_ERR, "cannot write a message file: %s", strerror(e));
-	}
-	close(fd);
-	if (!s->opt.no_fsync) {
-		stat_fsync(s);
-		char *slash = strrchr(path, '/');
-		*slash = '\0';
-		int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0 || fsync(dfd) < 0) {
-			int e = errno;
-			if (dfd >= 0)
-				close(dfd);
-			free(path);
-			return op_fail(op, STORE_ERR, "cannot sync the message directory: %s", strerror(e));
-		}
-		close(dfd);
-		stat_fsync(s);
 	}
 	free(path);
 	return 1;

@@ -49,6 +49,7 @@ struct store_op {
 	bool committed;        /* set by the committer: the transaction committed */
 	/* blob written by prepare */
 	char *blob;            /* blob name (hex), malloc'd */
+	int blob_fd;           /* written, not yet fsynced (-1: none); the committer syncs */
 	char *data;            /* normalised message, malloc'd */
 	size_t len;
 	void *parsed;          /* struct mail_info * in tmp */

@@ -1,0 +1,460 @@
+/* store_search.c: evaluating IMAP SEARCH programs (RFC 9051 §6.4.4, RFC 7162 MODSEQ,
+ * RFC 5032 OLDER/YOUNGER, RFC 8514 SAVEDBEFORE..., RFC 8474 EMAILID/THREADID).
+ *
+ * The program is compiled first: validated (shape, depth), needles case-folded once,
+ * and the children of each AND ordered by cost (flags, numbers and dates; then the
+ * stored decoded header fields; last the keys that need the message file). Then one
+ * scan over the mailbox's rows in UID order evaluates it per message, reading the blob
+ * only for a message that reaches a HEADER, BODY or TEXT key. Strings match as
+ * case-insensitive substrings of decoded UTF-8 (RFC 2047 words, transfer encodings and
+ * charsets undone by the mail module). */
+#include "store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "mail.h"
+
+#define SEARCH_DEPTH_MAX 256
+
+int32_t store_search_day(int year, int month, int day)
+{
+	/* days from civil (H. Hinnant's algorithm) */
+	year -= month <= 2;
+	const int era = (year >= 0 ? year : year - 399) / 400;
+	const unsigned yoe = (unsigned)(year - era * 400);
+	const unsigned doy = (unsigned)((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1);
+	const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (int32_t)(era * 146097 + (int)doe - 719468);
+}
+
+static int32_t day_of(int64_t t, int tz_minutes)
+{
+	int64_t x = t + (int64_t)tz_minutes * 60;
+	return (int32_t)(x >= 0 ? x / 86400 : (x - 86399) / 86400);
+}
+
+enum cost { COST_ROW = 0, COST_FIELD = 1, COST_BLOB = 2 };
+
+struct cnode {
+	const struct store_search *k;
+	const char *needle;  /* folded */
+	int64_t id;          /* EMAILID/THREADID */
+	enum cost cost;
+	struct cnode **sub;
+	size_t nsub;
+};
+
+struct sctx {
+	struct store *s;
+	struct arena *a;     /* the compiled program */
+	struct arena *row;   /* scratch for one row, cleared after each */
+	const struct store_search_ctx *ctx;
+	bool need_fields, need_blob;
+	/* current row */
+	sqlite3_stmt *st;
+	uint32_t uid;
+	unsigned int flags;
+	const char *keywords;
+	uint64_t modseq, size;
+	int64_t idate, sdate, email_id, thread_id, hdate;
+	int itz, htz;
+	/* lazy blob data of the current row */
+	bool loaded, load_failed;
+	char *raw;
+	size_t rawlen;
+	uint64_t header_size;
+	struct buf hdrtext, bodytext;
+	bool hdrtext_done, bodytext_done;
+};
+
+static bool is_string_key(enum store_search_key k)
+{
+	return k == STORE_SK_BCC || k == STORE_SK_CC || k == STORE_SK_FROM || k == STORE_SK_TO ||
+	       k == STORE_SK_SUBJECT || k == STORE_SK_BODY || k == STORE_SK_TEXT ||
+	       k == STORE_SK_HEADER;
+}
+
+static int compile(struct sctx *c, const struct store_search *k, int depth, struct cnode **out,
+		   const char **error_r)
+{
+	if (k == NULL || depth > SEARCH_DEPTH_MAX) {
+		*error_r = k == NULL ? "empty search key" : "search program nested too deeply";
+		return STORE_EINVAL;
+	}
+	struct cnode *n = arena_alloc(c->a, sizeof(*n));
+	n->k = k;
+	n->cost = COST_ROW;
+	switch (k->key) {
+	case STORE_SK_AND:
+	case STORE_SK_OR:
+	case STORE_SK_NOT: {
+		size_t cnt = 0;
+		for (const struct store_search *x = k->sub; x != NULL; x = x->next)
+			cnt++;
+		if ((k->key == STORE_SK_OR && cnt != 2) || (k->key == STORE_SK_NOT && cnt != 1) ||
+		    (k->key == STORE_SK_AND && cnt == 0)) {
+			*error_r = "malformed search program (OR needs 2 keys, NOT 1, AND 1 or more)";
+			return STORE_EINVAL;
+		}
+		n->sub = arena_alloc(c->a, cnt * sizeof(*n->sub));
+		for (const struct store_search *x = k->sub; x != NULL; x = x->next) {
+			int r = compile(c, x, depth + 1, &n->sub[n->nsub], error_r);
+			if (r < 0)
+				return r;
+			if (n->sub[n->nsub]->cost > n->cost)
+				n->cost = n->sub[n->nsub]->cost;
+			n->nsub++;
+		}
+		if (k->key == STORE_SK_AND) { /* cheap keys first (stable) */
+			for (size_t i = 1; i < n->nsub; i++) {
+				struct cnode *x = n->sub[i];
+				size_t j = i;
+				while (j > 0 && n->sub[j - 1]->cost > x->cost) {
+					n->sub[j] = n->sub[j - 1];
+					j--;
+				}
+				n->sub[j] = x;
+			}
+		}
+		break;
+	}
+	case STORE_SK_KEYWORD:
+	case STORE_SK_UNKEYWORD:
+		if (k->str == NULL) {
+			*error_r = "KEYWORD without a keyword";
+			return STORE_EINVAL;
+		}
+		break;
+	case STORE_SK_EMAILID:
+	case STORE_SK_THREADID:
+		if (k->str == NULL || store_id_parse(k->str, k->key == STORE_SK_EMAILID ? 'E' : 'T', &n->id) != 1)
+			n->id = -1; /* matches nothing */
+		break;
+	case STORE_SK_UID:
+	case STORE_SK_SEQ:
+		if (k->set.n > 0 && k->set.r == NULL) {
+			*error_r = "malformed set";
+			return STORE_EINVAL;
+		}
+		break;
+	case STORE_SK_HEADER:
+		if (k->field == NULL || *k->field == '\0') {
+			*error_r = "HEADER without a field name";
+			return STORE_EINVAL;
+		}
+		/* fall through */
+	default:
+		if (is_string_key(k->key)) {
+			if (k->str == NULL) {
+				*error_r = "search key without its string";
+				return STORE_EINVAL;
+			}
+			n->needle = mail_casefold(c->a, k->str, strlen(k->str));
+			bool blob = k->key == STORE_SK_BODY || k->key == STORE_SK_TEXT ||
+				    k->key == STORE_SK_HEADER;
+			n->cost = blob ? COST_BLOB : COST_FIELD;
+			c->need_fields = true;
+			c->need_blob |= blob;
+		}
+		if (k->key == STORE_SK_SENTBEFORE || k->key == STORE_SK_SENTON ||
+		    k->key == STORE_SK_SENTSINCE) {
+			n->cost = COST_FIELD;
+			c->need_fields = true;
+		}
+		if ((int)k->key < 0 || k->key > STORE_SK_THREADID) {
+			*error_r = "unknown search key";
+			return STORE_EINVAL;
+		}
+		break;
+	}
+	*out = n;
+	return 1;
+}
+
+static bool in_set(const struct store_uidset *set, uint32_t v)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		if (v >= set->r[i].lo && v <= set->r[i].hi)
+			return true;
+	}
+	return false;
+}
+
+static bool has_keyword(const char *list, const char *kw)
+{
+	size_t n = strlen(kw);
+	for (const char *p = list; *p;) {
+		const char *sp = strchr(p, ' ');
+		size_t l = sp ? (size_t)(sp - p) : strlen(p);
+		if (l == n && strncasecmp(p, kw, n) == 0)
+			return true;
+		if (sp == NULL)
+			break;
+		p = sp + 1;
+	}
+	return false;
+}
+
+static const char *col(struct sctx *c, int i)
+{
+	const unsigned char *t = sqlite3_column_text(c->st, i);
+	return t ? (const char *)t : "";
+}
+
+static void load_blob(struct sctx *c)
+{
+	if (c->loaded)
+		return;
+	c->loaded = true;
+	int fd;
+	uint64_t size;
+	const char *err;
+	if (store_msg_open(c->s, c->ctx->account_id, c->ctx->mailbox_id, c->uid, &fd, &size, &err) <= 0) {
+		c->load_failed = true;
+		return;
+	}
+	c->raw = xmalloc(size + 1);
+	size_t got = 0;
+	while (got < size) {
+		ssize_t r = pread(fd, c->raw + got, size - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	c->raw[got] = '\0';
+	c->rawlen = got;
+	if (c->header_size > got)
+		c->header_size = got;
+}
+
+/* The whole header decoded (for TEXT): unfolded fields, RFC 2047 decoded. */
+static const char *header_text(struct sctx *c, size_t *len_r)
+{
+	if (!c->hdrtext_done) {
+		c->hdrtext_done = true;
+		load_blob(c);
+		if (!c->load_failed) {
+			const char *d = mail_decode_header(c->row, arena_strndup(c->row, c->raw, c->header_size));
+			buf_puts(&c->hdrtext, d);
+		}
+	}
+	*len_r = c->hdrtext.len;
+	return c->hdrtext.data ? c->hdrtext.data : "";
+}
+
+static const char *body_text(struct sctx *c, size_t *len_r)
+{
+	if (!c->bodytext_done) {
+		c->bodytext_done = true;
+		load_blob(c);
+		struct mail_part *parts;
+		size_t n;
+		if (!c->load_failed && mail_parts_decode(c->row, col(c, 18), &parts, &n) > 0)
+			mail_body_text(c->raw, c->rawlen, parts, n, &c->bodytext);
+	}
+	*len_r = c->bodytext.len;
+	return c->bodytext.data ? c->bodytext.data : "";
+}
+
+static bool contains(struct sctx *c, const char *text, size_t len, const char *needle)
+{
+	return mail_text_contains(c->row, text, len, needle);
+}
+
+static bool eval(struct sctx *c, const struct cnode *n)
+{
+	const struct store_search *k = n->k;
+	const struct store_search_ctx *x = c->ctx;
+	bool recent = x->first_recent_uid > 0 && c->uid >= x->first_recent_uid;
+	switch (k->key) {
+	case STORE_SK_ALL: return true;
+	case STORE_SK_AND:
+		for (size_t i = 0; i < n->nsub; i++) {
+			if (!eval(c, n->sub[i]))
+				return false;
+		}
+		return true;
+	case STORE_SK_OR: return eval(c, n->sub[0]) || eval(c, n->sub[1]);
+	case STORE_SK_NOT: return !eval(c, n->sub[0]);
+	case STORE_SK_ANSWERED: return c->flags & STORE_F_ANSWERED;
+	case STORE_SK_DELETED: return c->flags & STORE_F_DELETED;
+	case STORE_SK_DRAFT: return c->flags & STORE_F_DRAFT;
+	case STORE_SK_FLAGGED: return c->flags & STORE_F_FLAGGED;
+	case STORE_SK_SEEN: return c->flags & STORE_F_SEEN;
+	case STORE_SK_UNANSWERED: return !(c->flags & STORE_F_ANSWERED);
+	case STORE_SK_UNDELETED: return !(c->flags & STORE_F_DELETED);
+	case STORE_SK_UNDRAFT: return !(c->flags & STORE_F_DRAFT);
+	case STORE_SK_UNFLAGGED: return !(c->flags & STORE_F_FLAGGED);
+	case STORE_SK_UNSEEN: return !(c->flags & STORE_F_SEEN);
+	case STORE_SK_RECENT: return recent;
+	case STORE_SK_NEW: return recent && !(c->flags & STORE_F_SEEN);
+	case STORE_SK_OLD: return !recent;
+	case STORE_SK_KEYWORD: return has_keyword(c->keywords, k->str);
+	case STORE_SK_UNKEYWORD: return !has_keyword(c->keywords, k->str);
+	case STORE_SK_FROM: return contains(c, col(c, 11), strlen(col(c, 11)), n->needle);
+	case STORE_SK_TO: return contains(c, col(c, 12), strlen(col(c, 12)), n->needle);
+	case STORE_SK_CC: return contains(c, col(c, 13), strlen(col(c, 13)), n->needle);
+	case STORE_SK_BCC: return contains(c, col(c, 14), strlen(col(c, 14)), n->needle);
+	case STORE_SK_SUBJECT: return contains(c, col(c, 10), strlen(col(c, 10)), n->needle);
+	case STORE_SK_HEADER: {
+		load_blob(c);
+		if (c->load_failed)
+			return false;
+		struct buf b = { 0 };
+		int found = mail_header_values(c->raw, c->header_size, k->field, &b);
+		bool r = found > 0 && (*n->needle == '\0' || contains(c, b.data, b.len, n->needle));
+		buf_free(&b);
+		return r;
+	}
+	case STORE_SK_BODY: {
+		size_t l;
+		const char *t = body_text(c, &l);
+		return contains(c, t, l, n->needle);
+	}
+	case STORE_SK_TEXT: {
+		size_t l;
+		const char *t = header_text(c, &l);
+		if (contains(c, t, l, n->needle))
+			return true;
+		t = body_text(c, &l);
+		return contains(c, t, l, n->needle);
+	}
+	case STORE_SK_BEFORE: return day_of(c->idate, c->itz) < k->day;
+	case STORE_SK_ON: return day_of(c->idate, c->itz) == k->day;
+	case STORE_SK_SINCE: return day_of(c->idate, c->itz) >= k->day;
+	case STORE_SK_SENTBEFORE: return day_of(c->hdate, c->htz) < k->day;
+	case STORE_SK_SENTON: return day_of(c->hdate, c->htz) == k->day;
+	case STORE_SK_SENTSINCE: return day_of(c->hdate, c->htz) >= k->day;
+	case STORE_SK_SAVEDBEFORE: return day_of(c->sdate, 0) < k->day;
+	case STORE_SK_SAVEDON: return day_of(c->sdate, 0) == k->day;
+	case STORE_SK_SAVEDSINCE: return day_of(c->sdate, 0) >= k->day;
+	case STORE_SK_OLDER: return (x->now ? x->now : time(NULL)) - c->idate >= k->num;
+	case STORE_SK_YOUNGER: return (x->now ? x->now : time(NULL)) - c->idate <= k->num;
+	case STORE_SK_LARGER: return k->num < 0 || c->size > (uint64_t)k->num;
+	case STORE_SK_SMALLER: return k->num > 0 && c->size < (uint64_t)k->num;
+	case STORE_SK_MODSEQ: return k->num <= 0 || c->modseq >= (uint64_t)k->num;
+	case STORE_SK_UID: return in_set(&k->set, c->uid);
+	case STORE_SK_SEQ: {
+		if (x->seq_uids == NULL)
+			return false;
+		size_t lo = 0, hi = x->nseq;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (x->seq_uids[mid] < c->uid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo >= x->nseq || x->seq_uids[lo] != c->uid)
+			return false;
+		return in_set(&k->set, (uint32_t)(lo + 1));
+	}
+	case STORE_SK_EMAILID: return c->email_id == n->id;
+	case STORE_SK_THREADID: return c->thread_id == n->id;
+	}
+	return false;
+}
+
+static const char sql_rows[] =
+	"SELECT uid, flags, keywords, modseq, size, internal_date, internal_tz, save_date,"
+	" email_id, thread_id FROM messages WHERE mailbox_id = ? ORDER BY uid";
+static const char sql_rows_fields[] =
+	"SELECT m.uid, m.flags, m.keywords, m.modseq, m.size, m.internal_date, m.internal_tz,"
+	" m.save_date, m.email_id, m.thread_id, e.subject, e.from_, e.to_, e.cc, e.bcc, e.date,"
+	" e.date_tz, e.header_size, e.parts FROM messages m JOIN emails e ON e.id = m.email_id"
+	" WHERE m.mailbox_id = ? ORDER BY m.uid";
+
+int store_search(struct store *s, struct arena *a, const struct store_search_ctx *ctx,
+		 const struct store_search *prog, uint32_t **uids_r, size_t *n_r,
+		 uint64_t *highest_modseq_r, const char **error_r)
+{
+	*uids_r = NULL;
+	*n_r = 0;
+	if (highest_modseq_r)
+		*highest_modseq_r = 0;
+	struct sctx c = { .s = s, .ctx = ctx, .a = arena_new(), .row = arena_new() };
+	struct cnode *root;
+	int ret = compile(&c, prog, 0, &root, error_r);
+	if (ret < 0) {
+		arena_free(&c.a);
+		arena_free(&c.row);
+		return ret;
+	}
+	struct conn *cn = conn_get(s);
+	ret = mbox_owned(cn, ctx->account_id, ctx->mailbox_id);
+	if (ret <= 0) {
+		*error_r = ret == 0 ? "no such mailbox" : "database error";
+		ret = ret == 0 ? STORE_ENOTFOUND : STORE_ERR;
+		conn_put(s, cn);
+		arena_free(&c.a);
+		arena_free(&c.row);
+		return ret;
+	}
+	c.st = conn_stmt(cn, c.need_fields ? sql_rows_fields : sql_rows);
+	sqlite3_bind_int64(c.st, 1, ctx->mailbox_id);
+	size_t n = 0, cap = 64;
+	uint32_t *v = xmalloc(cap * sizeof(*v));
+	uint64_t hi = 0;
+	int rc;
+	while ((rc = sqlite3_step(c.st)) == SQLITE_ROW) {
+		c.uid = (uint32_t)sqlite3_column_int64(c.st, 0);
+		c.flags = (unsigned int)sqlite3_column_int(c.st, 1);
+		c.keywords = col(&c, 2);
+		c.modseq = (uint64_t)sqlite3_column_int64(c.st, 3);
+		c.size = (uint64_t)sqlite3_column_int64(c.st, 4);
+		c.idate = sqlite3_column_int64(c.st, 5);
+		c.itz = sqlite3_column_int(c.st, 6);
+		c.sdate = sqlite3_column_int64(c.st, 7);
+		c.email_id = sqlite3_column_int64(c.st, 8);
+		c.thread_id = sqlite3_column_int64(c.st, 9);
+		if (c.need_fields) {
+			c.hdate = sqlite3_column_int64(c.st, 15);
+			c.htz = sqlite3_column_int(c.st, 16);
+			if (c.hdate == 0) { /* no usable Date: use the internal date */
+				c.hdate = c.idate;
+				c.htz = c.itz;
+			}
+			c.header_size = (uint64_t)sqlite3_column_int64(c.st, 17);
+		}
+		c.loaded = c.load_failed = c.hdrtext_done = c.bodytext_done = false;
+		bool match = eval(&c, root);
+		free(c.raw);
+		c.raw = NULL;
+		buf_reset(&c.hdrtext);
+		buf_reset(&c.bodytext);
+		if (match) {
+			if (n == cap)
+				v = xrealloc(v, (cap *= 2) * sizeof(*v));
+			v[n++] = c.uid;
+			if (c.modseq > hi)
+				hi = c.modseq;
+		}
+		arena_clear(c.row);
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_fail(cn, "search", error_r);
+	else
+		ret = 1;
+	conn_put(s, cn);
+	buf_free(&c.hdrtext);
+	buf_free(&c.bodytext);
+	arena_free(&c.a);
+	arena_free(&c.row);
+	if (ret > 0) {
+		*uids_r = arena_alloc(a, (n + 1) * sizeof(uint32_t));
+		memcpy(*uids_r, v, n * sizeof(uint32_t));
+		*n_r = n;
+		if (highest_modseq_r)
+			*highest_modseq_r = hi;
+	}
+	free(v);
+	return ret;
+}
