@@ -146,7 +146,7 @@ int parse_uint64(struct bytes a, uint64_t max, uint64_t *out_r)
 		unsigned char c = (unsigned char)a.p[i];
 		if (c < '0' || c > '9')
 			return -1;
-		if (v > (max - (c - '0')) / 10)
+		if ((uint64_t)(c - '0') > max || v > (max - (c - '0')) / 10)
 			return -1;
 		v = v * 10 + (c - '0');
 	}

@@ -17,8 +17,11 @@ struct posted {
 	void *arg;
 };
 
+struct delayed;
+
 struct loop {
 	int id;
+	struct delayed *timers; /* armed loop_post_after timers (loop thread only) */
 	struct event_base *base;
 	struct event *wake;
 	pthread_t thread;
@@ -26,6 +29,25 @@ struct loop {
 	pthread_mutex_t lock;
 	struct posted *head, *tail;
 };
+
+struct delayed {
+	struct delayed *prev, *next;
+	struct loop *l;
+	struct event *ev;
+	unsigned ms;
+	loop_fn *fn;
+	void *arg;
+};
+
+static void delayed_unlink(struct delayed *d)
+{
+	if (d->prev != NULL)
+		d->prev->next = d->next;
+	else
+		d->l->timers = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
+}
 
 /* The loop that runs on this thread: thread-local, not shared state. */
 static _Thread_local struct loop *current_loop;
@@ -97,7 +119,13 @@ void loop_free(struct loop **lp)
 	if (l == NULL)
 		return;
 	loop_stop_and_join(l);
-	/* drop what is still queued: its owners are gone with the loop (see loop.h) */
+	/* drop what is still queued or armed: its owners are gone with the loop */
+	while (l->timers != NULL) {
+		struct delayed *d = l->timers;
+		delayed_unlink(d);
+		event_free(d->ev);
+		free(d);
+	}
 	for (struct posted *p = l->head, *next; p != NULL; p = next) {
 		next = p->next;
 		free(p);
@@ -125,6 +153,40 @@ void loop_post(struct loop *l, loop_fn *fn, void *arg)
 	pthread_mutex_unlock(&l->lock);
 	if (was_empty)
 		event_active(l->wake, EV_READ, 0);
+}
+
+static void delayed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct delayed *d = arg;
+	delayed_unlink(d);
+	event_free(d->ev);
+	loop_fn *fn = d->fn;
+	void *fnarg = d->arg;
+	free(d);
+	fn(fnarg);
+}
+
+static void delayed_arm(void *arg)
+{
+	/* runs on the loop's thread: the timer is made and added there */
+	struct delayed *d = arg;
+	d->ev = event_new(d->l->base, -1, 0, delayed_cb, d);
+	d->next = d->l->timers;
+	if (d->next != NULL)
+		d->next->prev = d;
+	d->l->timers = d;
+	struct timeval tv = { (time_t)(d->ms / 1000), (suseconds_t)(d->ms % 1000) * 1000 };
+	event_add(d->ev, &tv);
+}
+
+void loop_post_after(struct loop *l, unsigned ms, loop_fn *fn, void *arg)
+{
+	struct delayed *d = xcalloc(1, sizeof(*d));
+	d->l = l;
+	d->fn = fn;
+	d->arg = arg;
+	d->ms = ms;
+	loop_post(l, delayed_arm, d);
 }
 
 struct event_base *loop_base(struct loop *l)

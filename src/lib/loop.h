@@ -26,6 +26,9 @@ void loop_free(struct loop **lp);
  * fn must not own resources that only it frees (use loop_post only with state whose
  * owner outlives the loop). */
 void loop_post(struct loop *l, loop_fn *fn, void *arg);
+/* Runs fn(arg) on the loop's thread after ms milliseconds. Safe from any thread.
+ * Like loop_post, a call still pending when the loop is freed is dropped. */
+void loop_post_after(struct loop *l, unsigned ms, loop_fn *fn, void *arg);
 /* The libevent base (for src/lib and serve.c only; sessions never see it). */
 struct event_base *loop_base(struct loop *l);
 int loop_id(const struct loop *l);

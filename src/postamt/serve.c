@@ -11,6 +11,7 @@
 #include "arena.h"
 #include "conn.h"
 #include "imapd.h"
+#include "login.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
@@ -18,6 +19,7 @@
 #include "pop3d.h"
 #include "settings.h"
 #include "smtpd.h"
+#include "store.h"
 #include "tls.h"
 #include "webd.h"
 
@@ -72,6 +74,9 @@ struct server {
 	struct event_base *base; /* main thread: signals and the shutdown timer */
 	struct conn_shared *shared;
 	struct pool *pool;
+	struct store *store;
+	struct auth_service *auth;
+	struct smtpd_env smtp_env;
 	int nloops;
 	struct loop **loops;
 	struct conn_server **servers;
@@ -118,6 +123,25 @@ static struct conn_limits limits_from_config(const struct config *cfg)
 		.total = (size_t)cfg->conns_total,
 		.handshake_timeout = (int)cfg->timeout_tls_handshake,
 	};
+}
+
+/* auth_lookup_fn: the account behind a login name, on a pool thread */
+static int lookup_account(void *ctx, struct arena *a, const char *user, const char **hash_r, int64_t *id_r,
+			  const char **address_r)
+{
+	struct server *srv = ctx;
+	struct store_account acct;
+	const char *error;
+	int r = store_account_get(srv->store, a, user, &acct, &error);
+	if (r <= 0) {
+		if (r < 0 && r != STORE_EINVAL)
+			log_error("event=store_error op=account_get error=\"%s\"", error);
+		return r == STORE_EINVAL ? 0 : r;
+	}
+	*hash_r = acct.password_hash;
+	*id_r = acct.id;
+	*address_r = acct.address;
+	return 1;
 }
 
 static void listener_for(struct server *srv, enum service svc, const struct conn_handler **h_r, void **ctx_r)
@@ -258,6 +282,7 @@ static void reload(struct server *srv)
 	SSL_CTX_free(ctx);
 	struct conn_limits lim = limits_from_config(cfg);
 	conn_shared_set_limits(srv->shared, &lim);
+	auth_service_set_limit(srv->auth, (size_t)cfg->auth_failures_per_min);
 	if (strcmp(cfg->bind, srv->cfg->bind) != 0 || cfg->port_offset != srv->cfg->port_offset ||
 	    cfg->workers != srv->cfg->workers || strcmp(cfg->user, srv->cfg->user) != 0)
 		log_warn("event=reload_partial note=\"bind, port_offset, workers and user take effect on restart\"");
@@ -354,10 +379,25 @@ int serve_run(struct config *cfg, const char *conf_path)
 		return 1;
 	}
 
+	struct store_options sopt = { .recover = true, .create = true, .message_max = (uint64_t)cfg->message_max };
+	const char *serr;
+	if (store_open(cfg->data_dir, &sopt, &srv.store, &serr) < 0) {
+		fprintf(stderr, "postamt: cannot open the store in %s: %s\n", cfg->data_dir, serr);
+		for (int i = 0; i < SVC_COUNT * srv.nloops; i++)
+			close(fds[i]);
+		free(fds);
+		SSL_CTX_free(ctx);
+		config_free(&srv.cfg);
+		return 1;
+	}
+	srv.pool = pool_new((int)cfg->pool_threads);
+	srv.auth = auth_service_new(srv.pool, lookup_account, &srv, (size_t)cfg->auth_failures_per_min);
+	srv.smtp_env = (struct smtpd_env){ .store = srv.store, .auth = srv.auth, .pool = srv.pool };
+
 	settings_from_config(&srv, cfg);
-	srv.smtp_mx = (struct smtpd_listener){ SMTPD_MX, &srv.settings };
-	srv.smtp_sub = (struct smtpd_listener){ SMTPD_SUBMISSION, &srv.settings };
-	srv.smtp_subs = (struct smtpd_listener){ SMTPD_SUBMISSIONS, &srv.settings };
+	srv.smtp_mx = (struct smtpd_listener){ SMTPD_MX, &srv.settings, &srv.smtp_env };
+	srv.smtp_sub = (struct smtpd_listener){ SMTPD_SUBMISSION, &srv.settings, &srv.smtp_env };
+	srv.smtp_subs = (struct smtpd_listener){ SMTPD_SUBMISSIONS, &srv.settings, &srv.smtp_env };
 	srv.pop3 = (struct pop3d_listener){ &srv.settings };
 	srv.imap = (struct imapd_listener){ &srv.settings };
 	srv.http = (struct webd_listener){ false, &srv.settings };
@@ -366,7 +406,6 @@ int serve_run(struct config *cfg, const char *conf_path)
 	srv.shared = conn_shared_new(&lim);
 	conn_shared_set_tls(srv.shared, ctx);
 	SSL_CTX_free(ctx);
-	srv.pool = pool_new((int)cfg->pool_threads);
 
 	/* workers must not take the signals meant for the main thread */
 	sigset_t block, old;
@@ -434,7 +473,9 @@ out:
 		if (fds[i] >= 0)
 			close(fds[i]);
 	free(fds);
-	pool_free(&srv.pool);
+	pool_free(&srv.pool); /* finishes queued logins first */
+	auth_service_free(&srv.auth);
+	store_close(&srv.store);
 	conn_shared_free(&srv.shared);
 	free(srv.loops);
 	free(srv.servers);

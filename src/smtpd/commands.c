@@ -1,8 +1,6 @@
 /* commands.c: the SMTP command table and the session-level verbs (EHLO, HELO,
- * STARTTLS, NOOP, RSET, QUIT, HELP, VRFY).
- *
- * The table is indexed by verb and carries the state each verb needs; the mail
- * transaction verbs (MAIL, RCPT, DATA, BDAT, AUTH) are filled in by their own files. */
+ * STARTTLS, NOOP, RSET, QUIT, HELP, VRFY). The mail transaction verbs live in their
+ * own files (cmd_mail.c, cmd_rcpt.c, cmd_data.c, cmd_auth.c). */
 #include "session.h"
 
 #include "log.h"
@@ -28,22 +26,27 @@ static void set_helo(struct smtp_session *ss, struct bytes name, bool esmtp)
 {
 	ss->helo = arena_strndup(ss->arena, name.p, name.len);
 	ss->esmtp = esmtp;
+	smtp_txn_reset(ss); /* RFC 5321 §4.1.4: EHLO/HELO reset the transaction */
 }
 
 static void cmd_ehlo(struct smtp_session *ss, const struct smtp_command *cmd)
 {
 	if (!helo_name_valid(cmd->arg)) {
 		smtp_reply(ss, 501, "5.5.4", "Syntax: EHLO hostname");
+		smtp_error(ss);
 		return;
 	}
 	set_helo(ss, cmd->arg, true);
-	/* RFC 5321 §4.1.4: EHLO also resets the transaction */
 	char text[512];
-	int n = snprintf(text, sizeof(text), "%s Hello %s [%s]\nPIPELINING\nSIZE %" PRIu64
-			 "\n8BITMIME\nENHANCEDSTATUSCODES",
+	int n = snprintf(text, sizeof(text),
+			 "%s Hello %s [%s]\nPIPELINING\nSIZE %" PRIu64
+			 "\n8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8\nCHUNKING\nDSN",
 			 ss->s->hostname, ss->helo, conn_peer_ip(ss->c), ss->s->message_max);
-	if (!conn_is_tls(ss->c) && n > 0 && (size_t)n < sizeof(text))
-		snprintf(text + n, sizeof(text) - (size_t)n, "\nSTARTTLS");
+	if (n > 0 && (size_t)n < sizeof(text) && !conn_is_tls(ss->c))
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "\nSTARTTLS");
+	/* RFC 4954 §4: AUTH only where a password may travel (TLS or loopback) */
+	if (n > 0 && (size_t)n < sizeof(text) && smtp_auth_allowed(ss) && ss->auth_user == NULL)
+		snprintf(text + n, sizeof(text) - (size_t)n, "\nAUTH PLAIN LOGIN");
 	smtp_reply(ss, 250, NULL, "%s", text);
 }
 
@@ -51,6 +54,7 @@ static void cmd_helo(struct smtp_session *ss, const struct smtp_command *cmd)
 {
 	if (!helo_name_valid(cmd->arg)) {
 		smtp_reply(ss, 501, "5.5.4", "Syntax: HELO hostname");
+		smtp_error(ss);
 		return;
 	}
 	set_helo(ss, cmd->arg, false);
@@ -63,10 +67,12 @@ static void cmd_starttls(struct smtp_session *ss, const struct smtp_command *cmd
 {
 	if (cmd->arg.len > 0) {
 		smtp_reply(ss, 501, "5.5.4", "Syntax error (no parameters allowed)");
+		smtp_error(ss);
 		return;
 	}
 	if (conn_is_tls(ss->c)) {
 		smtp_reply(ss, 503, "5.5.1", "TLS already active");
+		smtp_error(ss);
 		return;
 	}
 	smtp_reply(ss, 220, "2.0.0", "Ready to start TLS");
@@ -77,6 +83,9 @@ static void cmd_starttls(struct smtp_session *ss, const struct smtp_command *cmd
 	}
 	ss->helo = NULL;
 	ss->esmtp = false;
+	ss->auth_user = NULL;
+	ss->auth_account = 0;
+	smtp_txn_reset(ss);
 }
 
 static void cmd_noop(struct smtp_session *ss, const struct smtp_command *cmd)
@@ -88,8 +97,10 @@ static void cmd_rset(struct smtp_session *ss, const struct smtp_command *cmd)
 {
 	if (cmd->arg.len > 0) {
 		smtp_reply(ss, 501, "5.5.4", "Syntax: RSET");
+		smtp_error(ss);
 		return;
 	}
+	smtp_txn_reset(ss);
 	smtp_reply(ss, 250, "2.0.0", "Flushed");
 }
 
@@ -101,10 +112,11 @@ static void cmd_quit(struct smtp_session *ss, const struct smtp_command *cmd)
 
 static void cmd_help(struct smtp_session *ss, const struct smtp_command *cmd)
 {
-	smtp_reply(ss, 214, "2.0.0", "See RFC 5321; postamt");
+	smtp_reply(ss, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY AUTH STARTTLS");
 }
 
-/* RFC 5321 §3.5.3: a server that does not verify answers 252 */
+/* RFC 5321 §3.5.3: a server that does not verify answers 252; VRFY would let anyone
+ * enumerate the users, so it is off */
 static void cmd_vrfy(struct smtp_session *ss, const struct smtp_command *cmd)
 {
 	smtp_reply(ss, 252, "2.5.2", "Cannot VRFY user, but will accept message and attempt delivery");
@@ -113,10 +125,10 @@ static void cmd_vrfy(struct smtp_session *ss, const struct smtp_command *cmd)
 static const struct smtp_cmd_def table[SMTP_VERB_COUNT] = {
 	[SMTP_HELO] = { SMTP_HELO, cmd_helo, 0 },
 	[SMTP_EHLO] = { SMTP_EHLO, cmd_ehlo, 0 },
-	[SMTP_MAIL] = { SMTP_MAIL, NULL, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS },
-	[SMTP_RCPT] = { SMTP_RCPT, NULL, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS },
-	[SMTP_DATA] = { SMTP_DATA, NULL, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS },
-	[SMTP_BDAT] = { SMTP_BDAT, NULL, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS },
+	[SMTP_MAIL] = { SMTP_MAIL, cmd_mail, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS | SMTP_CMD_NEEDS_AUTH },
+	[SMTP_RCPT] = { SMTP_RCPT, cmd_rcpt, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS | SMTP_CMD_NEEDS_AUTH },
+	[SMTP_DATA] = { SMTP_DATA, cmd_data, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS | SMTP_CMD_NEEDS_AUTH },
+	[SMTP_BDAT] = { SMTP_BDAT, cmd_bdat, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS | SMTP_CMD_NEEDS_AUTH },
 	[SMTP_RSET] = { SMTP_RSET, cmd_rset, 0 },
 	[SMTP_NOOP] = { SMTP_NOOP, cmd_noop, 0 },
 	[SMTP_QUIT] = { SMTP_QUIT, cmd_quit, 0 },
@@ -124,7 +136,7 @@ static const struct smtp_cmd_def table[SMTP_VERB_COUNT] = {
 	[SMTP_EXPN] = { SMTP_EXPN, NULL, 0 },
 	[SMTP_HELP] = { SMTP_HELP, cmd_help, 0 },
 	[SMTP_STARTTLS] = { SMTP_STARTTLS, cmd_starttls, 0 },
-	[SMTP_AUTH] = { SMTP_AUTH, NULL, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS },
+	[SMTP_AUTH] = { SMTP_AUTH, cmd_auth, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS },
 };
 
 const struct smtp_cmd_def *smtp_cmd_lookup(enum smtp_verb verb)

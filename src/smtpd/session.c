@@ -1,9 +1,11 @@
-/* session.c: one SMTP connection: greeting, line reading, dispatch, timeouts.
+/* session.c: one SMTP connection: greeting, input modes, dispatch, timeouts.
  *
  * RFC 5321 §4.3.1: the greeting is 220; §4.5.3.2: the server may close an idle
- * connection after its timeout with 421; §4.5.3.1.4: command lines have a length
- * limit, beyond which we reply 500 and close (the rest of the line would otherwise be
- * read as commands). */
+ * connection after its timeout with 421; §4.5.3.1.4-5: command lines have a length
+ * limit (limits.line_length), beyond which we reply 500 and close, since the rest of
+ * the line would otherwise be read as commands. Pipelined commands (RFC 2920) are
+ * simply read one after another; while an asynchronous step runs (delivery, a
+ * password check) input is paused and the next command waits in the buffer. */
 #include "session.h"
 
 #include "log.h"
@@ -17,6 +19,8 @@
 
 void smtp_reply(struct smtp_session *ss, int code, const char *enh, const char *fmt, ...)
 {
+	if (ss->c == NULL)
+		return;
 	char text[1024];
 	va_list ap;
 	va_start(ap, fmt);
@@ -37,13 +41,71 @@ void smtp_reply(struct smtp_session *ss, int code, const char *enh, const char *
 	}
 }
 
+void smtp_error(struct smtp_session *ss)
+{
+	if (++ss->errors >= SMTP_MAX_ERRORS && ss->c != NULL && !conn_is_closing(ss->c)) {
+		conn_log(ss->c, LOG_WARN, "event=too_many_errors");
+		smtp_reply(ss, 421, "4.7.0", "%s Too many errors, closing connection", ss->s->hostname);
+		conn_close(ss->c);
+	}
+}
+
+void smtp_txn_reset(struct smtp_session *ss)
+{
+	buf_free(&ss->txn.data);
+	memset(&ss->txn, 0, sizeof(ss->txn));
+	arena_clear(ss->txn_arena);
+}
+
+bool smtp_auth_allowed(const struct smtp_session *ss)
+{
+	return ss->env->auth != NULL && conn_may_send_password(ss->c);
+}
+
+static void session_free(struct smtp_session *ss)
+{
+	smtp_txn_reset(ss);
+	arena_free(&ss->txn_arena);
+	arena_free(&ss->arena);
+	free(ss);
+}
+
+void smtp_busy_begin(struct smtp_session *ss)
+{
+	ss->pending++;
+	ss->mode = SMTP_MODE_BUSY;
+	conn_pause(ss->c);
+}
+
+bool smtp_busy_end(struct smtp_session *ss)
+{
+	ss->pending--;
+	if (ss->dead) {
+		if (ss->pending == 0)
+			session_free(ss);
+		return false;
+	}
+	if (ss->pending == 0) {
+		if (ss->mode == SMTP_MODE_BUSY)
+			ss->mode = SMTP_MODE_COMMAND;
+		if (ss->stopping) {
+			smtp_reply(ss, 421, "4.3.2", "%s Server shutting down, try again later", ss->s->hostname);
+			conn_close(ss->c);
+		}
+		conn_resume(ss->c);
+	}
+	return true;
+}
+
 static void *smtp_open(struct conn *c, void *ctx)
 {
 	struct smtp_session *ss = xcalloc(1, sizeof(*ss));
 	ss->c = c;
 	ss->l = ctx;
+	ss->env = ss->l->env;
 	ss->s = settings_get(ss->l->settings);
 	ss->arena = arena_new();
+	ss->txn_arena = arena_new();
 	conn_set_timeout(c, ss->s->timeout_smtp);
 	smtp_reply(ss, 220, NULL, "%s ESMTP postamt", ss->s->hostname);
 	return ss;
@@ -62,25 +124,34 @@ static void smtp_dispatch(struct smtp_session *ss, struct bytes line)
 	const char *error;
 	if (smtp_parse_command(line, &cmd, &error) < 0) {
 		smtp_reply(ss, 500, "5.5.2", "%s", error);
-		ss->errors++;
+		smtp_error(ss);
 		return;
 	}
 	const struct smtp_cmd_def *def = smtp_cmd_lookup(cmd.verb);
 	if (def == NULL) {
 		smtp_reply(ss, 500, "5.5.2", "Command unrecognized");
-		ss->errors++;
+		smtp_error(ss);
 		return;
 	}
 	if (def->run == NULL) {
 		smtp_reply(ss, 502, "5.5.1", "Command not implemented");
+		smtp_error(ss);
 		return;
 	}
-	if ((def->flags & SMTP_CMD_NEEDS_TLS) && ss->l->role == SMTPD_SUBMISSION && !conn_is_tls(ss->c)) {
+	bool submission = ss->l->role != SMTPD_MX;
+	if ((def->flags & SMTP_CMD_NEEDS_TLS) && submission && !conn_is_tls(ss->c)) {
 		smtp_reply(ss, 530, "5.7.0", "Must issue a STARTTLS command first");
+		smtp_error(ss);
 		return;
 	}
 	if ((def->flags & SMTP_CMD_NEEDS_HELO) && ss->helo == NULL) {
 		smtp_reply(ss, 503, "5.5.1", "Send EHLO or HELO first");
+		smtp_error(ss);
+		return;
+	}
+	if ((def->flags & SMTP_CMD_NEEDS_AUTH) && submission && ss->auth_user == NULL) {
+		smtp_reply(ss, 530, "5.7.0", "Authentication required");
+		smtp_error(ss);
 		return;
 	}
 	def->run(ss, &cmd);
@@ -88,7 +159,24 @@ static void smtp_dispatch(struct smtp_session *ss, struct bytes line)
 
 static void smtp_read(struct smtp_session *ss)
 {
-	while (!conn_is_closing(ss->c)) {
+	while (ss->c != NULL && !conn_is_closing(ss->c)) {
+		switch (ss->mode) {
+		case SMTP_MODE_BUSY:
+			return;
+		case SMTP_MODE_DATA:
+			smtp_data_input(ss);
+			if (ss->mode == SMTP_MODE_DATA)
+				return; /* needs more */
+			continue;
+		case SMTP_MODE_BDAT:
+			smtp_bdat_input(ss);
+			if (ss->mode == SMTP_MODE_BDAT)
+				return;
+			continue;
+		case SMTP_MODE_COMMAND:
+		case SMTP_MODE_AUTH:
+			break;
+		}
 		struct bytes line;
 		int r = conn_read_line(ss->c, ss->s->line_max, &line);
 		if (r == 0)
@@ -99,12 +187,10 @@ static void smtp_read(struct smtp_session *ss)
 			conn_close(ss->c);
 			return;
 		}
-		smtp_dispatch(ss, line);
-		if (ss->errors >= SMTP_MAX_ERRORS) {
-			conn_log(ss->c, LOG_WARN, "event=too_many_errors");
-			smtp_reply(ss, 421, "4.7.0", "%s Too many errors, closing connection", ss->s->hostname);
-			conn_close(ss->c);
-		}
+		if (ss->mode == SMTP_MODE_AUTH)
+			smtp_auth_input(ss, line);
+		else
+			smtp_dispatch(ss, line);
 	}
 }
 
@@ -120,6 +206,10 @@ static void smtp_event(void *session, enum conn_event ev)
 		conn_close(ss->c);
 		break;
 	case CONN_SHUTDOWN:
+		if (ss->mode == SMTP_MODE_BUSY) {
+			ss->stopping = true; /* the step in flight finishes and replies first */
+			break;
+		}
 		smtp_reply(ss, 421, "4.3.2", "%s Server shutting down, try again later", ss->s->hostname);
 		conn_close(ss->c);
 		break;
@@ -127,8 +217,11 @@ static void smtp_event(void *session, enum conn_event ev)
 	case CONN_DRAINED:
 		break;
 	case CONN_CLOSED:
-		arena_free(&ss->arena);
-		free(ss);
+		ss->c = NULL;
+		if (ss->pending > 0)
+			ss->dead = true; /* freed when the last step ends */
+		else
+			session_free(ss);
 		break;
 	}
 }

@@ -3,40 +3,115 @@
 #define POSTAMT_SMTPD_SESSION_H
 
 #include "arena.h"
+#include "smtp_args.h"
+#include "smtp_data.h"
 #include "smtp_parse.h"
 #include "smtpd.h"
 
 #include <stdbool.h>
+#include <stdint.h>
+
+/* What the session does with the next input. */
+enum smtp_mode {
+	SMTP_MODE_COMMAND,
+	SMTP_MODE_DATA,      /* after 354: dot-stuffed message text */
+	SMTP_MODE_BDAT,      /* reading a BDAT chunk of bdat_left bytes */
+	SMTP_MODE_AUTH,      /* waiting for a SASL response line */
+	SMTP_MODE_BUSY,      /* an asynchronous step runs; input waits */
+};
+
+enum smtp_auth_step { SMTP_AUTH_PLAIN, SMTP_AUTH_LOGIN_USER, SMTP_AUTH_LOGIN_PASS };
+
+struct smtp_rcpt {
+	const char *address;       /* canonical, in the transaction arena */
+	const int64_t *accounts;   /* local accounts it resolves to */
+	size_t naccounts;
+	const char *const *remote; /* remote addresses it resolves to */
+	size_t nremote;
+	unsigned notify;
+	const char *orcpt;
+};
+
+/* One mail transaction, from MAIL to the end of the data (RFC 5321 §3.3). */
+struct smtp_txn {
+	bool active;                /* MAIL accepted */
+	struct smtp_mail_args mail;
+	struct smtp_rcpt *rcpts;    /* in the transaction arena */
+	size_t nrcpts, rcpts_cap;
+	bool any_remote;
+	struct buf data;            /* the message as received */
+	struct smtp_data dec;       /* DATA decoder */
+	bool bdat;                  /* BDAT used: DATA is no longer allowed */
+	uint64_t bdat_left;         /* bytes of the current chunk still to read */
+	bool bdat_last;
+	uint64_t bdat_total;
+};
 
 struct smtp_session {
-	struct conn *c;
+	struct conn *c; /* NULL once the connection is gone */
 	const struct smtpd_listener *l;
+	const struct smtpd_env *env;
 	const struct settings *s;
-	struct arena *arena; /* lives as long as the connection */
-	char *helo;          /* the client's EHLO/HELO name, NULL before */
-	bool esmtp;          /* EHLO rather than HELO */
-	unsigned errors;     /* bad commands so far */
+	struct arena *arena;     /* lives as long as the connection */
+	struct arena *txn_arena; /* cleared with every transaction */
+	enum smtp_mode mode;
+	char *helo;              /* the client's EHLO/HELO name, NULL before */
+	bool esmtp;
+	unsigned errors;         /* bad commands so far */
+	/* authentication */
+	char *auth_user;         /* canonical address once authenticated */
+	int64_t auth_account;
+	enum smtp_auth_step auth_step;
+	char *auth_login_user;   /* LOGIN: the user name while waiting for the password */
+	/* the transaction */
+	struct smtp_txn txn;
+	bool bdat_failed;        /* the current BDAT chunk is read only to be discarded */
+	struct smtp_error bdat_err;
+	unsigned pending;        /* asynchronous steps in flight */
+	bool dead;               /* the connection closed while steps were in flight */
+	bool stopping;           /* the server stops: close once the step in flight ends */
 };
 
 /* Command flags checked by the dispatcher before a command runs. */
 enum {
 	SMTP_CMD_NEEDS_HELO = 1 << 0, /* 503 5.5.1 before EHLO/HELO */
 	SMTP_CMD_NEEDS_TLS = 1 << 1,  /* on 587: 530 5.7.0 before STARTTLS */
+	SMTP_CMD_NEEDS_AUTH = 1 << 2, /* on 465/587: 530 5.7.0 before AUTH */
 };
 
 struct smtp_cmd_def {
 	enum smtp_verb verb;
-	/* Runs the command: checks without side effects, replies with its error, or
-	 * proceeds. */
 	void (*run)(struct smtp_session *ss, const struct smtp_command *cmd);
 	unsigned flags;
 };
 
-/* The command table, indexed by verb; a NULL run means "not implemented" (502). */
 const struct smtp_cmd_def *smtp_cmd_lookup(enum smtp_verb verb);
 
-/* Replies "CODE ENH text" (or a multi-line reply when text has '\n'). */
+/* Replies "CODE ENH text" (multi-line when text has '\n'). */
 void smtp_reply(struct smtp_session *ss, int code, const char *enh, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Counts a client error; past the limit the session is closed with 421. */
+void smtp_error(struct smtp_session *ss);
+/* Forgets the transaction (RSET, EHLO, end of data). */
+void smtp_txn_reset(struct smtp_session *ss);
+/* True when AUTH may be offered and used on this connection. */
+bool smtp_auth_allowed(const struct smtp_session *ss);
+/* Asynchronous steps: begin pauses input; end resumes it, or frees a session whose
+ * connection is gone. Returns false when the session was freed. */
+void smtp_busy_begin(struct smtp_session *ss);
+bool smtp_busy_end(struct smtp_session *ss);
+
+/* Verbs, each in its own file */
+void cmd_mail(struct smtp_session *ss, const struct smtp_command *cmd);
+void cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd);
+void cmd_data(struct smtp_session *ss, const struct smtp_command *cmd);
+void cmd_bdat(struct smtp_session *ss, const struct smtp_command *cmd);
+void cmd_auth(struct smtp_session *ss, const struct smtp_command *cmd);
+/* Input in the data, BDAT and AUTH modes. */
+void smtp_data_input(struct smtp_session *ss);
+void smtp_bdat_input(struct smtp_session *ss);
+void smtp_auth_input(struct smtp_session *ss, struct bytes line);
+/* End of the message: check it, deliver, reply (deliver.c). */
+void smtp_deliver(struct smtp_session *ss);
 
 #endif

@@ -11,7 +11,7 @@
 static bool is_tchar(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 static int fail(int *status_r, const char **error_r, int status, const char *msg)

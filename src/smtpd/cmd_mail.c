@@ -1,0 +1,69 @@
+/* cmd_mail.c: MAIL FROM (RFC 5321 §4.1.1.2).
+ *   mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF
+ * Check: no transaction open, the syntax and parameters (smtp_args), the declared
+ * SIZE against limits.message_size (RFC 1870 §6.2: 552), and on submission that the
+ * sender is the user's own address or one of their aliases (553 5.7.1). Proceed:
+ * open the transaction. */
+#include "session.h"
+
+#include "log.h"
+#include "store.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <strings.h>
+
+/* True when the authenticated user may use `address` as envelope sender: it is
+ * theirs, or an alias that reaches their account. */
+static bool sender_owned(struct smtp_session *ss, const char *address)
+{
+	if (strcasecmp(address, ss->auth_user) == 0)
+		return true;
+	struct store_rcpt r;
+	const char *error;
+	if (store_resolve(ss->env->store, ss->txn_arena, address, &r, &error) <= 0)
+		return false;
+	for (size_t i = 0; i < r.naccounts; i++) {
+		if (r.accounts[i] == ss->auth_account)
+			return true;
+	}
+	return false;
+}
+
+void cmd_mail(struct smtp_session *ss, const struct smtp_command *cmd)
+{
+	if (ss->txn.active) {
+		smtp_reply(ss, 503, "5.5.1", "Nested MAIL command");
+		smtp_error(ss);
+		return;
+	}
+	struct smtp_mail_args args;
+	struct smtp_error err;
+	if (smtp_parse_mail(cmd->arg, true, &args, &err) < 0) {
+		smtp_reply(ss, err.code, err.enh, "%s", err.text);
+		smtp_error(ss);
+		return;
+	}
+	if (args.has_size && args.size > ss->s->message_max) {
+		smtp_reply(ss, 552, "5.3.4", "Message size exceeds fixed maximum message size (%" PRIu64 ")",
+			   ss->s->message_max);
+		return;
+	}
+	if (ss->auth_user != NULL && ss->l->role != SMTPD_MX) {
+		if (args.null_path || !sender_owned(ss, args.from.mailbox)) {
+			conn_log(ss->c, LOG_WARN, "event=sender_rejected user=%s from=<%s>", ss->auth_user,
+				 args.from.mailbox);
+			smtp_reply(ss, 553, "5.7.1", "Sender address rejected: not owned by %s", ss->auth_user);
+			return;
+		}
+	}
+	/* proceed */
+	smtp_txn_reset(ss);
+	ss->txn.active = true;
+	ss->txn.mail = args;
+	if (args.envid.len > 0)
+		ss->txn.mail.envid = (struct bytes){ arena_strndup(ss->txn_arena, args.envid.p, args.envid.len),
+						    args.envid.len };
+	ss->txn.mail.auth = (struct bytes){ "", 0 }; /* RFC 4954 §5: kept only for relaying; we do not */
+	smtp_reply(ss, 250, "2.1.0", "Ok");
+}
