@@ -119,6 +119,8 @@ static int parse_local(struct bytes in, size_t *pos, bool utf8, char *out, size_
 			i++;
 		}
 		i++; /* closing quote */
+		if (n > SMTP_LOCAL_MAX)
+			return -1;
 		/* can it go without quotes? */
 		bool dot_string = n > 0 && content[0] != '.' && content[n - 1] != '.';
 		for (size_t k = 0; k < n && dot_string; k++) {
@@ -163,11 +165,9 @@ static int parse_local(struct bytes in, size_t *pos, bool utf8, char *out, size_
 			out[o++] = (char)c;
 			i++;
 		}
-		if (!atom)
-			return -1; /* empty, or ends with a dot */
+		if (!atom || o > SMTP_LOCAL_MAX)
+			return -1; /* empty, ends with a dot, or too long */
 	}
-	if (o > SMTP_LOCAL_MAX + 2)
-		return -1;
 	*pos = i;
 	return (int)o;
 }
