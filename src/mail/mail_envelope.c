@@ -127,6 +127,7 @@ static void parse_addresses(struct arena *a, const char *value, struct alist *l)
 				push(a, l, (struct addr){ .name = NULL, .mailbox = arena_strdup(a, buf_str(&phrase)),
 							  .group_start = true });
 				in_group = true;
+				any = false;
 				buf_reset(&phrase);
 				continue;
 			}

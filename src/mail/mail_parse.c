@@ -17,6 +17,7 @@
 #include "mail_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -89,6 +90,10 @@ void hdr_parse(struct arena *a, const char *p, size_t len, struct hblock *hb)
 		}
 		if ((p[i] == ' ' || p[i] == '\t') && cur != NULL) {
 			cur->vlen = e - (size_t)(cur->val - p);
+			i = next;
+			continue;
+		}
+		if (i == 0 && e >= 5 && memcmp(p, "From ", 5) == 0) { /* mbox separator line */
 			i = next;
 			continue;
 		}
@@ -317,7 +322,9 @@ static void split_multipart(struct pctx *c, struct node *n, int depth)
 			size_t e = line_end(p, end, i, &next);
 			bool close;
 			if (p[i] == '-' && boundary_line(p + i, e - i, b, bl, &close)) {
-				if (part_start >= 0 && c->nodes < MAIL_MAX_PARTS) {
+				if (part_start >= 0 && c->nodes >= MAIL_MAX_PARTS)
+					break; /* the rest becomes one opaque last part */
+				if (part_start >= 0) {
 					uint64_t pe = have_prev ? prev_eol_start : i;
 					if (pe < (uint64_t)part_start)
 						pe = (uint64_t)part_start;
@@ -344,7 +351,7 @@ static void split_multipart(struct pctx *c, struct node *n, int depth)
 			}
 			i = next;
 		}
-		if (part_start >= 0 && (uint64_t)part_start <= end && c->nodes < MAIL_MAX_PARTS) {
+		if (part_start >= 0 && (uint64_t)part_start <= end) {
 			struct node *ch = parse_entity(c, (uint64_t)part_start, end - (uint64_t)part_start,
 						       depth + 1, digest);
 			*tail = ch;
@@ -427,23 +434,72 @@ static void put_str(struct buf *out, const char *s)
 	mail_imap_string(out, s, s ? strlen(s) : 0);
 }
 
-static void put_params(struct buf *out, const struct ctype *ct, bool default_charset)
+/* RFC 2231 continuations ("name*0", "name*1*"...) merged into one parameter, as
+ * Dovecot does: "name" when no segment is extended, else "name*" whose value keeps the
+ * charset'language' prefix and %-escapes (clients decode it). */
+static void merge_params(struct arena *a, const struct ctype *in, struct ctype *out)
 {
-	if (ct->np == 0 && !default_charset) {
+	*out = *in;
+	out->p = arena_alloc(a, (in->np + 1) * sizeof(*out->p));
+	out->np = 0;
+	bool *used = arena_alloc(a, in->np + 1);
+	for (size_t i = 0; i < in->np; i++) {
+		if (used[i])
+			continue;
+		const char *name = in->p[i].name;
+		const char *star = strchr(name, '*');
+		if (star == NULL || !(star[1] >= '0' && star[1] <= '9')) {
+			out->p[out->np++] = in->p[i];
+			continue;
+		}
+		size_t base = (size_t)(star - name);
+		struct buf v = { 0 };
+		bool extended = false;
+		for (int seg = 0; seg < 100; seg++) {
+			size_t k;
+			for (k = 0; k < in->np; k++) {
+				const char *n = in->p[k].name;
+				if (used[k] || strncasecmp(n, name, base) != 0 || n[base] != '*')
+					continue;
+				char *end;
+				long idx = strtol(n + base + 1, &end, 10);
+				if (end == n + base + 1 || idx != seg || (*end != '\0' && strcmp(end, "*") != 0))
+					continue;
+				extended |= *end == '*';
+				buf_puts(&v, in->p[k].value);
+				used[k] = true;
+				break;
+			}
+			if (k == in->np)
+				break;
+		}
+		out->p[out->np].name = extended ? arena_printf(a, "%.*s*", (int)base, name)
+						 : arena_strndup(a, name, base);
+		out->p[out->np].value = arena_strdup(a, buf_str(&v));
+		out->np++;
+		buf_free(&v);
+	}
+}
+
+static void put_params(struct arena *a, struct buf *out, const struct ctype *raw, bool text)
+{
+	struct ctype ct;
+	merge_params(a, raw, &ct);
+	bool charset = param_get(&ct, "charset") != NULL;
+	if (ct.np == 0 && !text) {
 		buf_puts(out, "NIL");
 		return;
 	}
 	buf_putc(out, '(');
-	if (ct->np == 0) {
-		buf_puts(out, "\"charset\" \"us-ascii\"");
-	}
-	for (size_t i = 0; i < ct->np; i++) {
+	for (size_t i = 0; i < ct.np; i++) {
 		if (i > 0)
 			buf_putc(out, ' ');
-		put_str(out, ct->p[i].name);
+		put_str(out, ct.p[i].name);
 		buf_putc(out, ' ');
-		put_str(out, ct->p[i].value);
+		put_str(out, ct.p[i].value);
 	}
+	if (text && !charset) /* RFC 2045 default, written out as Dovecot does */
+		buf_puts(out, ct.np > 0 ? " \"charset\" \"us-ascii\"" : "\"charset\" \"us-ascii\"");
 	buf_putc(out, ')');
 }
 
@@ -466,7 +522,7 @@ static void put_disposition(struct arena *a, struct buf *out, const struct hbloc
 	buf_putc(out, '(');
 	put_str(out, d.type);
 	buf_putc(out, ' ');
-	put_params(out, &d, false);
+	put_params(a, out, &d, false);
 	buf_putc(out, ')');
 }
 
@@ -492,8 +548,6 @@ static void put_language(struct arena *a, struct buf *out, const struct hblock *
 	}
 	if (n == 0) {
 		buf_puts(out, "NIL");
-	} else if (n == 1) {
-		put_str(out, langs[0]);
 	} else {
 		buf_putc(out, '(');
 		for (size_t i = 0; i < n; i++) {
@@ -516,7 +570,7 @@ static void bodystructure(struct pctx *c, const struct node *n, bool ext, struct
 		put_str(out, n->ct.subtype);
 		if (ext) {
 			buf_putc(out, ' ');
-			put_params(out, &n->ct, false);
+			put_params(a, out, &n->ct, false);
 			buf_putc(out, ' ');
 			put_disposition(a, out, &n->hb);
 			buf_putc(out, ' ');
@@ -527,12 +581,17 @@ static void bodystructure(struct pctx *c, const struct node *n, bool ext, struct
 		buf_putc(out, ')');
 		return;
 	}
-	put_str(out, n->ct_present ? n->ct.type : lower(a, n->ct.type));
+	if (n->message) {
+		buf_puts(out, "\"message\" ");
+		put_str(out, lower(a, n->ct.subtype));
+	} else {
+		put_str(out, n->ct.type);
+		buf_putc(out, ' ');
+		put_str(out, n->ct.subtype);
+	}
 	buf_putc(out, ' ');
-	put_str(out, n->ct_present ? n->ct.subtype : lower(a, n->ct.subtype));
-	buf_putc(out, ' ');
-	bool is_text = strcasecmp(n->ct.type, "text") == 0;
-	put_params(out, &n->ct, !n->ct_present && is_text);
+	bool is_text = strcasecmp(n->ct.type, "text") == 0 && !n->message;
+	put_params(a, out, &n->ct, is_text);
 	buf_putc(out, ' ');
 	put_nstring_field(a, out, &n->hb, "Content-ID");
 	buf_putc(out, ' ');

@@ -1,0 +1,285 @@
+/* test_mail.c: the mail module's helpers (CRLF normalisation, IMAP strings, part
+ * table storage, header lookup and decoding, dates, message ids, case-folded search,
+ * decoded bodies) and robustness: random garbage, 10,000 parts, deep nesting and huge
+ * header lines parse quickly, never crash, and every part range stays inside the
+ * message. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "mail.h"
+
+static void test_normalize(void **state)
+{
+	(void)state;
+	static const struct { const char *in, *out; } cases[] = {
+		{ "", "" }, { "a", "a" }, { "a\n", "a\r\n" }, { "a\r\n", "a\r\n" },
+		{ "\n\n", "\r\n\r\n" }, { "a\rb", "a\rb" }, { "a\r", "a\r\n" },
+		{ "x\r\ny\nz", "x\r\ny\r\nz" }, { "\r\r\n", "\r\r\n" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *out;
+		size_t n = mail_normalize_crlf(cases[i].in, strlen(cases[i].in), &out);
+		assert_int_equal(n, strlen(cases[i].out));
+		assert_string_equal(out, cases[i].out);
+		free(out);
+	}
+	char *out;
+	size_t n = mail_normalize_crlf("a\0b\n", 4, &out);
+	assert_int_equal(n, 5);
+	assert_memory_equal(out, "a\0b\r\n", 5);
+	free(out);
+}
+
+static void test_imap_string(void **state)
+{
+	(void)state;
+	struct buf b = { 0 };
+	mail_imap_string(&b, NULL, 0);
+	assert_string_equal(buf_str(&b), "NIL");
+	buf_reset(&b);
+	mail_imap_string(&b, "a \"q\" \\", 7);
+	assert_string_equal(buf_str(&b), "\"a \\\"q\\\" \\\\\"");
+	buf_reset(&b);
+	mail_imap_string(&b, "caf\xc3\xa9", 5);
+	assert_string_equal(buf_str(&b), "{5}\r\ncaf\xc3\xa9");
+	buf_reset(&b);
+	mail_imap_string(&b, "a\r\nb", 4);
+	assert_string_equal(buf_str(&b), "\"a  b\"");
+	buf_free(&b);
+}
+
+static const char *mp =
+	"From: =?utf-8?q?J=C3=B6rg?= <j@x.test>\r\n"
+	"To: a@b.test, \"Doe, J\" <d@b.test>\r\n"
+	"Subject: =?iso-8859-1?q?Gr=FC=DFe?= and more\r\n"
+	"X-Multi: one\r\n"
+	"X-Multi: two\r\n folded\r\n"
+	"Date: Fri, 13 Mar 2026 23:59:59 -0230\r\n"
+	"References: <a@x> <b@x>\r\n <c@x>\r\n"
+	"Content-Type: multipart/mixed; boundary=B\r\n"
+	"\r\n"
+	"--B\r\n"
+	"Content-Type: text/plain; charset=iso-8859-1\r\n"
+	"Content-Transfer-Encoding: quoted-printable\r\n"
+	"\r\n"
+	"Stra=DFe und Gr=FC=DFe\r\n"
+	"--B\r\n"
+	"Content-Type: text/html; charset=utf-8\r\n"
+	"Content-Transfer-Encoding: base64\r\n"
+	"\r\n"
+	"PHA+SMOkbGxvICZhbXA7IFdlbHQ8L3A+\r\n"
+	"--B--\r\n";
+
+static void test_parse_helpers(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new();
+	size_t len = strlen(mp);
+	struct mail_info *mi = mail_parse(a, mp, len);
+	assert_string_equal(mi->subject, "Grüße and more");
+	assert_string_equal(mi->from, "Jörg <j@x.test>");
+	assert_string_equal(mi->to, "a@b.test, Doe, J <d@b.test>");
+	assert_int_equal(mi->date_tz, -150);
+	assert_int_equal(mi->date, 1773455399);
+	assert_int_equal(mi->nparts, 3);
+	assert_string_equal(mi->preview, "Straße und Grüße");
+	/* part table round trip */
+	const char *enc = mail_parts_encode(a, mi->parts, mi->nparts);
+	struct mail_part *parts;
+	size_t n;
+	assert_int_equal(mail_parts_decode(a, enc, &parts, &n), 1);
+	assert_int_equal(n, mi->nparts);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(parts[i].section, mi->parts[i].section);
+		assert_int_equal(parts[i].body_off, mi->parts[i].body_off);
+		assert_int_equal(parts[i].body_len, mi->parts[i].body_len);
+		assert_string_equal(parts[i].charset, mi->parts[i].charset);
+	}
+	assert_int_equal(mail_parts_decode(a, "garbage\n", &parts, &n), -1);
+	assert_int_equal(mail_parts_decode(a, "no newline", &parts, &n), -1);
+	const struct mail_part *p2 = mail_part_find(mi->parts, mi->nparts, "2");
+	assert_non_null(p2);
+	assert_null(mail_part_find(mi->parts, mi->nparts, "3"));
+	assert_null(mail_part_find(mi->parts, mi->nparts, "1.1"));
+	struct buf t = { 0 };
+	mail_part_text(mp, len, p2, true, &t);
+	assert_string_equal(buf_str(&t), " Hällo & Welt ");
+	buf_reset(&t);
+	mail_body_text(mp, len, mi->parts, mi->nparts, &t);
+	assert_non_null(strstr(buf_str(&t), "Straße und Grüße"));
+	assert_non_null(strstr(buf_str(&t), "Hällo & Welt"));
+	buf_reset(&t);
+	/* header lookups */
+	assert_int_equal(mail_header_values(mp, mi->header_len, "x-multi", &t), 2);
+	assert_string_equal(buf_str(&t), "one\ntwo folded\n");
+	buf_reset(&t);
+	assert_int_equal(mail_header_values(mp, mi->header_len, "Subject", &t), 1);
+	assert_string_equal(buf_str(&t), "Grüße and more\n");
+	buf_reset(&t);
+	assert_int_equal(mail_header_values_raw(mp, mi->header_len, "Subject", &t), 1);
+	assert_string_equal(buf_str(&t), "=?iso-8859-1?q?Gr=FC=DFe?= and more\n");
+	buf_reset(&t);
+	assert_int_equal(mail_header_values(mp, mi->header_len, "X-None", &t), 0);
+	buf_free(&t);
+	const char **ids = mail_msgids(a, mi->references, 10);
+	assert_string_equal(ids[0], "<a@x>");
+	assert_string_equal(ids[2], "<c@x>");
+	assert_null(ids[3]);
+	ids = mail_msgids(a, "  bare-id@x  ", 4);
+	assert_string_equal(ids[0], "bare-id@x");
+	assert_null(mail_msgids(a, "", 4)[0]);
+	arena_free(&a);
+}
+
+static void test_search_helpers(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new();
+	const char *needle = mail_casefold(a, "GRÜSSE", strlen("GRÜSSE"));
+	assert_true(mail_text_contains(a, "viele grüsse", strlen("viele grüsse"), needle));
+	const char *n2 = mail_casefold(a, "straße", strlen("straße"));
+	assert_true(mail_text_contains(a, "STRASSE", 7, n2)); /* full case folding */
+	assert_false(mail_text_contains(a, "strase", 6, n2));
+	assert_true(mail_text_contains(a, "x", 1, ""));
+	assert_true(mail_text_contains(a, "bad \xff utf8 Hello", 16, mail_casefold(a, "hello", 5)));
+	assert_string_equal(mail_decode_header(a, "=?utf-8?b?w6TDtsO8?="), "äöü");
+	assert_string_equal(mail_decode_header(a, "plain"), "plain");
+	assert_string_equal(mail_decode_header(a, ""), "");
+	int64_t t;
+	int tz;
+	assert_int_equal(mail_parse_date("Thu, 1 Jan 1970 00:00:00 +0000", &t, &tz), 1);
+	assert_int_equal(t, 0);
+	assert_int_equal(mail_parse_date("2 Mar 2026 12:00 GMT", &t, &tz), 1);
+	assert_int_equal(t, 1772452800);
+	assert_int_equal(mail_parse_date("not a date", &t, &tz), -1);
+	assert_int_equal(mail_parse_date("", &t, &tz), -1);
+	arena_free(&a);
+}
+
+/* Every range in the part table must be inside the message. */
+static void check_ranges(const struct mail_info *mi, size_t len)
+{
+	for (size_t i = 0; i < mi->nparts; i++) {
+		const struct mail_part *p = &mi->parts[i];
+		assert_true(p->hdr_off + p->hdr_len <= len);
+		assert_true(p->body_off + p->body_len <= len);
+		assert_true(p->msg_hdr_len <= p->body_len);
+		assert_non_null(p->section);
+	}
+	assert_non_null(mi->envelope);
+	assert_non_null(mi->bodystructure);
+	assert_int_equal(mi->bodystructure[0], '(');
+}
+
+static void test_random_garbage(void **state)
+{
+	(void)state;
+	srand(12345);
+	static const char *frags[] = {
+		"\r\n", "--b\r\n", "--b--\r\n", "--c\r\n", "Content-Type: multipart/mixed; boundary=b\r\n",
+		"Content-Type: multipart/alternative; boundary=c\r\n", "Content-Type: message/rfc822\r\n",
+		"Subject: =?utf-8?q?x?=\r\n", "From: \"a\" <b@c>, ;:,<<>>@@\r\n", " folded\r\n", "\0",
+		"\xff\xfe", "text line\r\n", "Content-Transfer-Encoding: base64\r\n", "====\r\n",
+		"To: g: a@b; c@d\r\n", "(((((\r\n", "\"unterminated\r\n", "\n", "\r",
+		"Content-Disposition: attachment; filename*0*=x''%ZZ; filename*1=y\r\n",
+	};
+	size_t nf = sizeof(frags) / sizeof(frags[0]);
+	for (int iter = 0; iter < 3000; iter++) {
+		struct buf b = { 0 };
+		int pieces = rand() % 60;
+		for (int k = 0; k < pieces; k++) {
+			const char *f = frags[rand() % nf];
+			buf_append(&b, f, f[0] == '\0' ? 1 : strlen(f));
+		}
+		struct arena *a = arena_new();
+		const char *data = b.data ? b.data : "";
+		struct mail_info *mi = mail_parse(a, data, b.len);
+		check_ranges(mi, b.len);
+		struct buf t = { 0 };
+		mail_body_text(data, b.len, mi->parts, mi->nparts, &t);
+		buf_free(&t);
+		arena_free(&a);
+		buf_free(&b);
+	}
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	/* 10,000 parts */
+	struct buf b = { 0 };
+	buf_puts(&b, "Content-Type: multipart/mixed; boundary=p\r\n\r\n");
+	for (int i = 0; i < 10000; i++)
+		buf_printf(&b, "--p\r\nContent-Type: text/plain\r\n\r\npart %d\r\n", i);
+	buf_puts(&b, "--p--\r\n");
+	struct arena *a = arena_new();
+	double t0 = now_s();
+	struct mail_info *mi = mail_parse(a, b.data, b.len);
+	assert_true(now_s() - t0 < 5.0);
+	check_ranges(mi, b.len);
+	assert_true(mi->nparts <= MAIL_MAX_PARTS + 2);
+	/* the last described part reaches the end: no byte is lost */
+	const struct mail_part *last = &mi->parts[mi->nparts - 1];
+	assert_true(last->body_off + last->body_len >= b.len - 20);
+	arena_free(&a);
+	buf_reset(&b);
+	/* 100 levels of nesting, multipart and message/rfc822 mixed */
+	for (int i = 0; i < 100; i++) {
+		if (i % 2)
+			buf_printf(&b, "Content-Type: message/rfc822\r\n\r\n");
+		else
+			buf_printf(&b, "Content-Type: multipart/mixed; boundary=n%d\r\n\r\n--n%d\r\n", i, i);
+	}
+	buf_puts(&b, "Content-Type: text/plain\r\n\r\ndeep\r\n");
+	a = arena_new();
+	mi = mail_parse(a, b.data, b.len);
+	check_ranges(mi, b.len);
+	arena_free(&a);
+	buf_reset(&b);
+	/* a 20 MB header line */
+	buf_puts(&b, "Subject: ");
+	for (int i = 0; i < 20 * 1024; i++) {
+		char chunk[1024];
+		memset(chunk, 'x', sizeof(chunk));
+		buf_append(&b, chunk, sizeof(chunk));
+	}
+	buf_puts(&b, "\r\n\r\nbody\r\n");
+	a = arena_new();
+	t0 = now_s();
+	mi = mail_parse(a, b.data, b.len);
+	assert_true(now_s() - t0 < 5.0);
+	check_ranges(mi, b.len);
+	assert_true(strlen(mi->subject) <= MAIL_MAX_FIELD);
+	assert_true(strlen(mi->envelope) < 2 * MAIL_MAX_FIELD);
+	assert_string_equal(mi->preview, "body");
+	arena_free(&a);
+	buf_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_imap_string),
+		cmocka_unit_test(test_parse_helpers),
+		cmocka_unit_test(test_search_helpers),
+		cmocka_unit_test(test_random_garbage),
+		cmocka_unit_test(test_limits),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
