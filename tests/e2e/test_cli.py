@@ -123,6 +123,15 @@ def test_init_twice_is_refused(new_datadir):
     assert open(srv.cafile).read() == cert_before, "second init changed the certificate"
 
 
+def test_init_refuses_offset_beyond_port_range(postamt_bin, tmp_path):
+    # 995 + 65000 > 65535: such a configuration could never serve.
+    d = str(tmp_path / "data")
+    r = run_postamt(postamt_bin, "-d", d, "init", "--domain", DOMAIN, "--hostname", TLS_NAME,
+                    "--port-offset", "65000", "--bind", HOST)
+    assert r.returncode == 1, "init accepted --port-offset 65000 (exit %d)" % r.returncode
+    assert not os.path.exists(os.path.join(d, "postamt.conf"))
+
+
 def test_init_prints_no_private_key(postamt_bin, tmp_path):
     r = run_postamt(postamt_bin, "-d", str(tmp_path / "data"), "init", "--domain", DOMAIN, "--hostname",
                     TLS_NAME, "--port-offset", str(free_offset()), "--bind", HOST)
@@ -215,6 +224,22 @@ def test_serve_refuses_bad_config(new_datadir):
     r = srv.run("serve", timeout=15)
     assert r.returncode == 1, r.stderr
     assert "postamt.conf:%d" % lineno in r.stderr, r.stderr
+
+
+def test_check_flags_key_readable_by_others(new_datadir):
+    srv = new_datadir()
+    os.chmod(srv.keyfile, 0o644)
+    r = srv.run("check")
+    assert r.returncode == 1, "check accepted a world-readable key"
+    assert "tls.key" in r.stdout + r.stderr or "key.pem" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_serve_refuses_missing_certificate(new_datadir):
+    srv = new_datadir()
+    os.unlink(srv.cafile)
+    r = srv.run("serve", timeout=15)
+    assert r.returncode == 1, r.stderr
+    assert "cert.pem" in r.stderr, r.stderr
 
 
 def test_check_without_data_dir_fails(postamt_bin, tmp_path):

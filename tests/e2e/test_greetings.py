@@ -75,6 +75,17 @@ def test_smtp_helo_noop_rset_quit(server):
         assert c.wait_closed(3), "connection still open after QUIT"
 
 
+@pytest.mark.parametrize("verb", ["EHLO", "HELO"])
+def test_smtp_helo_without_domain(server, verb):
+    # RFC 5321 4.1.1.1: the domain is required; a syntax error in the arguments is 501.
+    with server.connect("smtp") as c:
+        c.readline()
+        c.sendline(verb)
+        assert c.readline().startswith("501"), "%s without a domain" % verb
+        c.sendline("NOOP")
+        assert c.readline().startswith("250")
+
+
 def test_smtp_unknown_command(server):
     with server.connect("smtp") as c:
         c.readline()
@@ -207,6 +218,16 @@ def test_imap_capability_noop_logout(server):
         assert any(l.startswith("* BYE") for l in untagged), untagged
         assert tagged.startswith("a3 OK"), tagged
         assert c.wait_closed(3)
+
+
+def test_imap_greeting_capabilities_match_capability_command(server):
+    with server.connect("imap") as c:
+        greeting = set(GREETING.match(c.readline()).group(1).upper().split())
+        c.sendline("a1 capability")
+        untagged, tagged = c.read_imap_tagged("a1")
+        assert tagged.startswith("a1 OK"), tagged
+        listed = set(untagged[0].upper().split()[2:])
+        assert greeting == listed, "greeting %s vs CAPABILITY %s" % (sorted(greeting), sorted(listed))
 
 
 def test_imap_unknown_command_is_bad(server):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import PORTS, TLS_NAME
+from conftest import IMPLICIT_TLS, PORTS, TLS_NAME
 
 
 def new_cert(dirpath, cn="localhost"):
@@ -50,7 +50,7 @@ def peer_cert(srv, service="imaps", cafile=None):
 
 
 def open_idle_sessions(srv):
-    """An SMTP (after EHLO), an IMAP, a POP3 and an IMAPS connection, each greeted."""
+    """SMTP (after EHLO), IMAP, POP3 and their implicit-TLS twins, each greeted."""
     smtp = srv.connect("smtp")
     assert smtp.readline().startswith("220")
     smtp.sendline("EHLO client.example.org")
@@ -61,7 +61,11 @@ def open_idle_sessions(srv):
     assert pop3.readline().startswith("+OK")
     imaps = srv.tls_connect("imaps")
     assert imaps.readline().startswith("* OK")
-    return {"smtp": smtp, "imap": imap, "pop3": pop3, "imaps": imaps}
+    pop3s = srv.tls_connect("pop3s")
+    assert pop3s.readline().startswith("+OK")
+    smtps = srv.tls_connect("submissions")
+    assert smtps.readline().startswith("220")
+    return {"smtp": smtp, "imap": imap, "pop3": pop3, "imaps": imaps, "pop3s": pop3s, "submissions": smtps}
 
 
 # -- graceful stop -----------------------------------------------------------------
@@ -80,17 +84,40 @@ def test_graceful_stop_says_goodbye(make_server):
     try:
         t0 = time.monotonic()
         srv.send_signal(signal.SIGTERM)
-        expected = {"smtp": "421 4.3.2", "imap": "* BYE", "pop3": "-ERR", "imaps": "* BYE"}
-        for name, c in conns.items():
-            text, closed = c.read_all(12)
-            assert text.startswith(expected[name]), "%s got %r on shutdown" % (name, text)
-            assert closed, "%s not closed on shutdown" % name
+        expected = {"smtp": "421 4.3.2", "imap": "* BYE", "pop3": "-ERR",
+                    "imaps": "* BYE", "pop3s": "-ERR", "submissions": "421 4.3.2"}
+        got = {name: c.read_all(12) for name, c in conns.items()}
+        wrong = {name: text for name, (text, closed) in got.items() if not text.startswith(expected[name])}
+        assert not wrong, "no goodbye on shutdown: %r" % wrong
+        still_open = [name for name, (text, closed) in got.items() if not closed]
+        assert not still_open, "not closed on shutdown: %s" % still_open
         rc = srv.wait(12 - (time.monotonic() - t0))
         assert rc == 0, "exit status %r\n%s" % (rc, srv.log_tail())
         assert time.monotonic() - t0 <= 10, "exit took %.1f s" % (time.monotonic() - t0)
     finally:
         for c in conns.values():
             c.close()
+
+
+GOODBYE = {"smtp": "421 4.3.2", "submissions": "421 4.3.2", "imap": "* BYE", "imaps": "* BYE",
+           "pop3": "-ERR", "pop3s": "-ERR"}
+
+
+@pytest.mark.parametrize("service", sorted(GOODBYE))
+def test_graceful_stop_right_after_greeting(make_server, service):
+    # SIGTERM just after the greeting: a race between the session becoming idle and
+    # the shutdown must still end in the goodbye. Several rounds, as races are.
+    for round in range(5):
+        srv = make_server()
+        c = srv.tls_connect(service) if service in IMPLICIT_TLS else srv.connect(service)
+        with c:
+            c.readline()
+            srv.send_signal(signal.SIGTERM)
+            text, closed = c.read_all(12)
+            assert text.startswith(GOODBYE[service]), \
+                "round %d: %s got %r when stopped right after its greeting" % (round, service, text)
+            assert closed
+        assert srv.wait(10) == 0
 
 
 def test_stop_refuses_new_connections(make_server):

@@ -105,6 +105,26 @@ def test_connections_per_ip_counts_across_services(perip):
     wait_serving(perip, "smtp")
 
 
+def test_total_connection_limit(postamt_bin):
+    srv = new_server(postamt_bin, None, ["limits.connections = 3"])
+    try:
+        wait_serving(srv, "smtp")
+        held = [greeted(srv, "smtp"), greeted(srv, "pop3"), greeted(srv, "imap")]
+        try:
+            with srv.connect("smtp") as extra:
+                # Over the total the server may answer 421 or close without a word
+                # (it saves the work of a reply under a flood); it must close.
+                text, closed = extra.read_all(3)
+                assert closed, "connection beyond limits.connections left open"
+                assert text == "" or text.startswith("421 4."), text
+        finally:
+            for c in held:
+                c.close()
+        wait_serving(srv, "smtp")
+    finally:
+        finish_server(srv)
+
+
 # -- long lines ----------------------------------------------------------------------
 
 def send_in_background(c, data):
@@ -241,6 +261,25 @@ def test_silent_tls_client_closed_after_handshake_timeout(tight, service):
             "silent client on %s: %r after %.1f s" % (service, data, took)
         assert SHORT - 0.5 <= took <= SHORT + 4, "closed after %.1f s (timeout.tls_handshake = %d)" % (took, SHORT)
     tight.serving()
+
+
+@pytest.mark.parametrize("service,starttls,reply", [
+    ("smtp", "STARTTLS", "220"),
+    ("imap", "a STARTTLS", "a OK"),
+    ("pop3", "STLS", "+OK"),
+])
+def test_silent_client_after_starttls_closed(tight, service, starttls, reply):
+    with greeted(tight, service) as c:
+        if service == "smtp":
+            c.sendline("EHLO client.example.org")
+            c.read_smtp_reply()
+        c.sendline(starttls)
+        assert c.readline().startswith(reply)
+        t0 = time.monotonic()
+        closed = c.wait_closed(SHORT + 5)
+        took = time.monotonic() - t0
+        assert closed, "no handshake after %s, still open after %.1f s" % (starttls, took)
+        assert took <= SHORT + 4, took
 
 
 def test_partial_client_hello_closed_after_handshake_timeout(tight):

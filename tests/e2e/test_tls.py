@@ -91,6 +91,34 @@ def test_tls_1_1_refused(server, service):
         assert c.sock.version() in ("TLSv1.2", "TLSv1.3")
 
 
+@pytest.mark.parametrize("service", IMPLICIT_TLS)
+def test_weak_ciphers_refused(server, service):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers("3DES:RC4:NULL:EXPORT:DES:@SECLEVEL=0")
+    raw = socket.create_connection((server.host, server.port(service)), timeout=5)
+    try:
+        with pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError, EOFError)):
+            s = ctx.wrap_socket(raw, server_hostname=TLS_NAME)
+            raw = s
+            pytest.fail("handshake succeeded with %s" % (s.cipher(),))
+    finally:
+        raw.close()
+
+
+@pytest.mark.parametrize("sni", [None, "unknown.example.org"], ids=["no-sni", "other-sni"])
+def test_handshake_without_matching_sni(server, sni):
+    # Clients that send no SNI (or another name) still get the server's certificate.
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.load_verify_locations(server.cafile)
+    raw = socket.create_connection((server.host, server.port("imaps")), timeout=5)
+    with ctx.wrap_socket(raw, server_hostname=sni) as s:
+        assert s.getpeercert(binary_form=True) == file_cert_der(server.cafile)
+
+
 def test_tls_1_1_refused_after_starttls(server):
     with server.connect("smtp") as c:
         c.readline()
