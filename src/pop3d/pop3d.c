@@ -1,37 +1,144 @@
 /* pop3d.c: POP3 sessions and the command table (one file, DESIGN.md §4.2).
  *
  * States (RFC 1939 §3): AUTHORIZATION after the greeting, TRANSACTION after login,
- * UPDATE after QUIT. The table lists each command with the states it is allowed in;
- * the dispatcher answers -ERR for a command in the wrong state. */
+ * UPDATE after QUIT. The table lists each command with the states it is allowed in.
+ * At login the INBOX is listed once (the maildrop snapshot); DELE only marks, and the
+ * marked messages are expunged through the store in the UPDATE state, so a dropped
+ * connection deletes nothing and an expunge here is the same event IMAP and JMAP
+ * see. RETR and TOP stream the stored message in chunks as the client reads, so a
+ * 50 MiB message costs no more than a chunk of memory. */
 #include "pop3d.h"
 
 #include "arena.h"
+#include "auth.h"
 #include "log.h"
+#include "login.h"
 #include "pop3_parse.h"
+#include "store.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define POP3_MAX_ERRORS 20
+#define POP3_COMMAND_MAX 255 /* RFC 2449 §4: octets of a command line, with CRLF */
+#define POP3_CHUNK (64 * 1024)
+#define POP3_OUTPUT_HIGH (256 * 1024)
 
-enum pop3_state { POP3_AUTHORIZATION = 1, POP3_TRANSACTION = 2 };
+/* ---- maildrop locks ---- */
+
+struct pop3_locks {
+	pthread_mutex_t lock;
+	int64_t *ids;
+	size_t n, cap;
+};
+
+struct pop3_locks *pop3_locks_new(void)
+{
+	struct pop3_locks *l = xcalloc(1, sizeof(*l));
+	pthread_mutex_init(&l->lock, NULL);
+	return l;
+}
+
+void pop3_locks_free(struct pop3_locks **lp)
+{
+	struct pop3_locks *l = *lp;
+	if (l == NULL)
+		return;
+	pthread_mutex_destroy(&l->lock);
+	free(l->ids);
+	free(l);
+	*lp = NULL;
+}
+
+bool pop3_lock(struct pop3_locks *l, int64_t account_id)
+{
+	pthread_mutex_lock(&l->lock);
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->ids[i] == account_id) {
+			pthread_mutex_unlock(&l->lock);
+			return false;
+		}
+	}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->ids = xrealloc(l->ids, l->cap * sizeof(*l->ids));
+	}
+	l->ids[l->n++] = account_id;
+	pthread_mutex_unlock(&l->lock);
+	return true;
+}
+
+void pop3_unlock(struct pop3_locks *l, int64_t account_id)
+{
+	pthread_mutex_lock(&l->lock);
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->ids[i] == account_id) {
+			l->ids[i] = l->ids[--l->n];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* ---- session ---- */
+
+enum pop3_state { POP3_AUTHORIZATION = 1, POP3_TRANSACTION = 2, POP3_BUSY = 4 };
+
+struct pop3_msg {
+	uint32_t uid;
+	uint64_t size;
+	bool deleted;
+};
 
 struct pop3_session {
 	struct conn *c;
 	const struct pop3d_listener *l;
+	const struct pop3d_env *env;
 	const struct settings *s;
+	struct arena *arena;
 	enum pop3_state state;
 	unsigned errors;
+	char *user;              /* after USER */
+	bool sasl_pending;       /* AUTH: waiting for a response line */
+	bool sasl_login;         /* LOGIN mechanism (else PLAIN) */
+	char *sasl_login_user;
+	/* TRANSACTION */
+	int64_t account_id;
+	bool locked;
+	int64_t mailbox_id;
+	uint32_t uidvalidity;
+	struct pop3_msg *msgs;
+	size_t nmsgs;
+	/* a RETR/TOP being streamed */
+	int fd;
+	uint64_t off, size;
+	struct pop3_stuffer stuffer;
+	struct buf chunk;
+	unsigned pending;
+	bool dead;
+	bool stopping; /* the server stops: close once the step in flight ends */
 };
 
 struct pop3_cmd_def {
 	const char *keyword;
 	void (*run)(struct pop3_session *ps, const struct pop3_command *cmd);
-	unsigned states; /* bit mask of enum pop3_state */
+	unsigned states;
 };
 
-static void pop3_ok(struct pop3_session *ps, const char *text)
+static void pop3_ok(struct pop3_session *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void pop3_ok(struct pop3_session *ps, const char *fmt, ...)
 {
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
 	conn_printf(ps->c, "+OK %s\r\n", text);
 }
 
@@ -40,74 +147,558 @@ static void pop3_err(struct pop3_session *ps, const char *text)
 	conn_printf(ps->c, "-ERR %s\r\n", text);
 }
 
-/* RFC 2449 §5: CAPA lists what this server offers in the current state */
+static void pop3_bad(struct pop3_session *ps, const char *text)
+{
+	pop3_err(ps, text);
+	if (++ps->errors >= POP3_MAX_ERRORS && !conn_is_closing(ps->c)) {
+		conn_log(ps->c, LOG_WARN, "event=too_many_errors");
+		pop3_err(ps, "Too many errors, closing connection");
+		conn_close(ps->c);
+	}
+}
+
+static void session_free(struct pop3_session *ps)
+{
+	if (ps->locked)
+		pop3_unlock(ps->env->locks, ps->account_id);
+	if (ps->fd >= 0)
+		close(ps->fd);
+	buf_free(&ps->chunk);
+	arena_free(&ps->arena);
+	free(ps);
+}
+
+static void busy_begin(struct pop3_session *ps)
+{
+	ps->pending++;
+	ps->state |= POP3_BUSY;
+	conn_pause(ps->c);
+}
+
+/* Returns false when the session was freed. */
+static bool busy_end(struct pop3_session *ps)
+{
+	ps->pending--;
+	if (ps->dead) {
+		if (ps->pending == 0)
+			session_free(ps);
+		return false;
+	}
+	ps->state &= ~POP3_BUSY;
+	if (ps->stopping && !conn_is_closing(ps->c)) {
+		pop3_err(ps, "[SYS/TEMP] Server shutting down, try again later");
+		conn_close(ps->c);
+	}
+	conn_resume(ps->c);
+	return true;
+}
+
+/* A message number argument (RFC 1939: "msg"): 1 with the index, or -1 after
+ * answering the error. */
+static int msg_arg(struct pop3_session *ps, struct bytes arg, size_t *idx_r)
+{
+	uint64_t n;
+	if (parse_uint64(arg, UINT32_MAX, &n) < 0) {
+		pop3_bad(ps, "Invalid message number");
+		return -1;
+	}
+	if (n == 0 || n > ps->nmsgs) {
+		pop3_bad(ps, "No such message");
+		return -1;
+	}
+	if (ps->msgs[n - 1].deleted) {
+		pop3_bad(ps, "Message is deleted");
+		return -1;
+	}
+	*idx_r = (size_t)n - 1;
+	return 1;
+}
+
+/* ---- AUTHORIZATION ---- */
+
 static void cmd_capa(struct pop3_session *ps, const struct pop3_command *cmd)
 {
 	conn_puts(ps->c, "+OK Capability list follows\r\n");
-	if (ps->state == POP3_AUTHORIZATION && !conn_is_tls(ps->c))
-		conn_puts(ps->c, "STLS\r\n");
-	conn_puts(ps->c, "RESP-CODES\r\nPIPELINING\r\nIMPLEMENTATION postamt\r\n.\r\n");
+	if (ps->state & POP3_AUTHORIZATION) {
+		if (!conn_is_tls(ps->c))
+			conn_puts(ps->c, "STLS\r\n");
+		if (conn_may_send_password(ps->c))
+			conn_puts(ps->c, "USER\r\nSASL PLAIN LOGIN\r\n");
+	}
+	conn_puts(ps->c, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\nEXPIRE NEVER\r\n"
+			 "LOGIN-DELAY 0\r\nUTF8\r\nIMPLEMENTATION postamt\r\n.\r\n");
 }
 
 /* RFC 2595 §4: STLS, only in AUTHORIZATION and only once */
 static void cmd_stls(struct pop3_session *ps, const struct pop3_command *cmd)
 {
 	if (conn_is_tls(ps->c)) {
-		pop3_err(ps, "Command not permitted when TLS active");
+		pop3_bad(ps, "Command not permitted when TLS active");
 		return;
 	}
 	pop3_ok(ps, "Begin TLS negotiation now");
 	if (conn_starttls(ps->c) < 0) {
 		conn_log(ps->c, LOG_ERROR, "event=starttls_failed");
 		conn_close(ps->c);
+		return;
 	}
+	ps->user = NULL;
+}
+
+/* RFC 6856 §2: UTF8 allows UTF-8 in user names, passwords and messages */
+static void cmd_utf8(struct pop3_session *ps, const struct pop3_command *cmd)
+{
+	pop3_ok(ps, "UTF8 enabled");
+}
+
+static bool plaintext_refused(struct pop3_session *ps)
+{
+	if (conn_may_send_password(ps->c))
+		return false;
+	pop3_bad(ps, "[AUTH] Plaintext authentication disallowed on non-secure connections; use STLS");
+	return true;
+}
+
+static void snapshot(struct pop3_session *ps)
+{
+	struct store_mailbox mb;
+	const char *error;
+	int r = store_mailbox_get(ps->env->store, ps->arena, ps->account_id, "INBOX", &mb, &error);
+	struct store_msg *msgs = NULL;
+	size_t n = 0;
+	if (r > 0)
+		r = store_msg_list(ps->env->store, ps->arena, ps->account_id, mb.id, NULL, 0, &msgs, &n, &error);
+	if (r <= 0) {
+		conn_log(ps->c, LOG_ERROR, "event=store_error op=maildrop error=\"%s\"", r < 0 ? error : "no INBOX");
+		pop3_err(ps, "[SYS/TEMP] Cannot open the maildrop");
+		conn_close(ps->c);
+		return;
+	}
+	ps->mailbox_id = mb.id;
+	ps->uidvalidity = mb.uidvalidity;
+	ps->msgs = arena_alloc(ps->arena, (n + 1) * sizeof(*ps->msgs));
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		ps->msgs[i] = (struct pop3_msg){ msgs[i].uid, msgs[i].size, false };
+		total += msgs[i].size;
+	}
+	ps->nmsgs = n;
+	ps->state = POP3_TRANSACTION;
+	conn_set_timeout(ps->c, ps->s->timeout_pop3);
+	pop3_ok(ps, "Logged in, %zu messages (%" PRIu64 " octets)", n, total);
+}
+
+static void login_done(void *arg, const struct auth_login *login)
+{
+	struct pop3_session *ps = arg;
+	if (!busy_end(ps))
+		return;
+	switch (login->result) {
+	case AUTH_LOGIN_OK:
+		if (!pop3_lock(ps->env->locks, login->account_id)) {
+			pop3_err(ps, "[IN-USE] Mailbox is locked by another POP3 session");
+			return;
+		}
+		ps->locked = true;
+		ps->account_id = login->account_id;
+		snapshot(ps);
+		break;
+	case AUTH_LOGIN_FAILED:
+		pop3_bad(ps, "[AUTH] Authentication failed");
+		break;
+	case AUTH_LOGIN_LIMITED:
+		pop3_bad(ps, "[SYS/TEMP] Too many failed logins from your address, try again later");
+		break;
+	case AUTH_LOGIN_TEMPFAIL:
+		pop3_err(ps, "[SYS/TEMP] Temporary authentication failure");
+		break;
+	}
+	ps->user = NULL;
+}
+
+static void start_login(struct pop3_session *ps, const char *user, const char *password)
+{
+	busy_begin(ps);
+	auth_login(ps->env->auth, conn_loop(ps->c), "pop3", conn_peer_ip(ps->c), user, password, login_done, ps);
+}
+
+static void cmd_user(struct pop3_session *ps, const struct pop3_command *cmd)
+{
+	if (plaintext_refused(ps))
+		return;
+	if (cmd->nargs != 1) {
+		pop3_bad(ps, "Syntax: USER name");
+		return;
+	}
+	ps->user = arena_strndup(ps->arena, cmd->args[0].p, cmd->args[0].len);
+	pop3_ok(ps, "Send your password");
+}
+
+static void cmd_pass(struct pop3_session *ps, const struct pop3_command *cmd)
+{
+	if (plaintext_refused(ps))
+		return;
+	if (ps->user == NULL) {
+		pop3_bad(ps, "Send USER first");
+		return;
+	}
+	if (cmd->rest.len == 0) {
+		pop3_bad(ps, "Syntax: PASS password");
+		return;
+	}
+	/* RFC 1939 §7: the password may contain spaces: take the rest of the line */
+	char *pw = arena_strndup(ps->arena, cmd->rest.p, cmd->rest.len);
+	start_login(ps, ps->user, pw);
+	memset(pw, 0, cmd->rest.len);
+}
+
+static void sasl_plain(struct pop3_session *ps, struct bytes b64)
+{
+	struct auth_sasl_plain p;
+	const char *error;
+	if (auth_sasl_plain_decode(ps->arena, b64, &p, &error) < 0) {
+		pop3_bad(ps, error);
+		return;
+	}
+	if (p.authzid[0] != '\0' && strcmp(p.authzid, p.authcid) != 0) {
+		pop3_bad(ps, "[AUTH] Authorization identity must be empty or equal the user");
+		return;
+	}
+	start_login(ps, p.authcid, p.password);
+}
+
+static void sasl_input(struct pop3_session *ps, struct bytes line)
+{
+	ps->sasl_pending = false;
+	if (auth_sasl_is_cancel(line)) {
+		pop3_bad(ps, "Authentication cancelled");
+		return;
+	}
+	if (!ps->sasl_login) {
+		sasl_plain(ps, line);
+		return;
+	}
+	const char *value, *error;
+	if (auth_sasl_login_decode(ps->arena, line, &value, &error) < 0) {
+		pop3_bad(ps, error);
+		return;
+	}
+	if (ps->sasl_login_user == NULL) {
+		ps->sasl_login_user = arena_strdup(ps->arena, value);
+		ps->sasl_pending = true;
+		conn_puts(ps->c, "+ " AUTH_SASL_LOGIN_PASS_CHALLENGE "\r\n");
+		return;
+	}
+	start_login(ps, ps->sasl_login_user, value);
+}
+
+/* RFC 5034 §4: AUTH mechanism [initial-response]; "AUTH" alone lists the mechanisms
+ * (the older RFC 1734 form some clients still send). */
+static void cmd_auth(struct pop3_session *ps, const struct pop3_command *cmd)
+{
+	if (cmd->nargs == 0) {
+		conn_puts(ps->c, "+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
+		return;
+	}
+	if (!conn_may_send_password(ps->c)) {
+		pop3_bad(ps, "[AUTH] Authentication requires TLS; use STLS");
+		return;
+	}
+	if (cmd->nargs > 2) {
+		pop3_bad(ps, "Syntax: AUTH mechanism [initial-response]");
+		return;
+	}
+	ps->sasl_login_user = NULL;
+	if (bytes_ieq(cmd->args[0], "PLAIN")) {
+		ps->sasl_login = false;
+		if (cmd->nargs == 2) {
+			sasl_plain(ps, cmd->args[1]);
+		} else {
+			ps->sasl_pending = true;
+			conn_puts(ps->c, "+ \r\n");
+		}
+	} else if (bytes_ieq(cmd->args[0], "LOGIN")) {
+		ps->sasl_login = true;
+		if (cmd->nargs == 2) {
+			sasl_input(ps, cmd->args[1]);
+		} else {
+			ps->sasl_pending = true;
+			conn_puts(ps->c, "+ " AUTH_SASL_LOGIN_USER_CHALLENGE "\r\n");
+		}
+	} else {
+		pop3_bad(ps, "Unsupported authentication mechanism");
+	}
+}
+
+/* ---- TRANSACTION ---- */
+
+static void cmd_stat(struct pop3_session *ps, const struct pop3_command *cmd)
+{
+	size_t n = 0;
+	uint64_t total = 0;
+	for (size_t i = 0; i < ps->nmsgs; i++) {
+		if (!ps->msgs[i].deleted) {
+			n++;
+			total += ps->msgs[i].size;
+		}
+	}
+	pop3_ok(ps, "%zu %" PRIu64, n, total);
+}
+
+static void cmd_list_uidl(struct pop3_session *ps, const struct pop3_command *cmd, bool uidl)
+{
+	if (cmd->nargs > 1) {
+		pop3_bad(ps, uidl ? "Syntax: UIDL [msg]" : "Syntax: LIST [msg]");
+		return;
+	}
+	if (cmd->nargs == 1) {
+		size_t i;
+		if (msg_arg(ps, cmd->args[0], &i) < 0)
+			return;
+		if (uidl)
+			pop3_ok(ps, "%zu %" PRIu32 ".%" PRIu32, i + 1, ps->uidvalidity, ps->msgs[i].uid);
+		else
+			pop3_ok(ps, "%zu %" PRIu64, i + 1, ps->msgs[i].size);
+		return;
+	}
+	conn_puts(ps->c, "+OK\r\n");
+	for (size_t i = 0; i < ps->nmsgs; i++) {
+		if (ps->msgs[i].deleted)
+			continue;
+		if (uidl)
+			conn_printf(ps->c, "%zu %" PRIu32 ".%" PRIu32 "\r\n", i + 1, ps->uidvalidity, ps->msgs[i].uid);
+		else
+			conn_printf(ps->c, "%zu %" PRIu64 "\r\n", i + 1, ps->msgs[i].size);
+	}
+	conn_puts(ps->c, ".\r\n");
+}
+
+static void cmd_list(struct pop3_session *ps, const struct pop3_command *cmd)
+{
+	cmd_list_uidl(ps, cmd, false);
+}
+
+static void cmd_uidl(struct pop3_session *ps, const struct pop3_command *cmd)
+{
+	cmd_list_uidl(ps, cmd, true);
+}
+
+/* Writes the next chunks of the message being sent while the output is short. */
+static void stream_more(struct pop3_session *ps)
+{
+	while (ps->fd >= 0 && conn_output_len(ps->c) < POP3_OUTPUT_HIGH) {
+		char buf[POP3_CHUNK];
+		size_t want = ps->size - ps->off < sizeof(buf) ? (size_t)(ps->size - ps->off) : sizeof(buf);
+		ssize_t n = want > 0 ? pread(ps->fd, buf, want, (off_t)ps->off) : 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (n == 0 && want > 0)) {
+			/* the client already has part of the message: the only honest end */
+			conn_log(ps->c, LOG_ERROR, "event=read_error error=\"%s\"", n < 0 ? strerror(errno) : "short file");
+			close(ps->fd);
+			ps->fd = -1;
+			conn_close(ps->c);
+			return;
+		}
+		ps->off += (uint64_t)n;
+		buf_reset(&ps->chunk);
+		pop3_stuff(&ps->stuffer, (struct bytes){ buf, (size_t)n }, &ps->chunk);
+		bool end = ps->off >= ps->size || ps->stuffer.done;
+		if (end)
+			pop3_stuff_finish(&ps->stuffer, &ps->chunk);
+		conn_write(ps->c, ps->chunk.data, ps->chunk.len);
+		if (end) {
+			close(ps->fd);
+			ps->fd = -1;
+			conn_want_drained(ps->c, false);
+			busy_end(ps);
+			return;
+		}
+	}
+	conn_want_drained(ps->c, true);
+}
+
+static void send_message(struct pop3_session *ps, size_t i, long body_lines)
+{
+	int fd;
+	uint64_t size;
+	const char *error;
+	int r = store_msg_open(ps->env->store, ps->account_id, ps->mailbox_id, ps->msgs[i].uid, &fd, &size, &error);
+	if (r == 0) {
+		pop3_err(ps, "[SYS/PERM] Message was removed by another session");
+		return;
+	}
+	if (r < 0) {
+		conn_log(ps->c, LOG_ERROR, "event=store_error op=open error=\"%s\"", error);
+		pop3_err(ps, "[SYS/TEMP] Cannot read the message");
+		return;
+	}
+	ps->fd = fd;
+	ps->off = 0;
+	ps->size = size;
+	pop3_stuff_init(&ps->stuffer, body_lines);
+	if (body_lines < 0)
+		pop3_ok(ps, "%" PRIu64 " octets", size);
+	else
+		pop3_ok(ps, "Top of message follows");
+	busy_begin(ps);
+	stream_more(ps);
+}
+
+static void cmd_retr(struct pop3_session *ps, const struct pop3_command *cmd)
+{
+	size_t i;
+	if (cmd->nargs != 1) {
+		pop3_bad(ps, "Syntax: RETR msg");
+		return;
+	}
+	if (msg_arg(ps, cmd->args[0], &i) > 0)
+		send_message(ps, i, -1);
+}
+
+static void cmd_top(struct pop3_session *ps, const struct pop3_command *cmd)
+{
+	size_t i;
+	uint64_t lines;
+	if (cmd->nargs != 2) {
+		pop3_bad(ps, "Syntax: TOP msg lines");
+		return;
+	}
+	if (msg_arg(ps, cmd->args[0], &i) < 0)
+		return;
+	if (parse_uint64(cmd->args[1], 1000000000, &lines) < 0) {
+		pop3_bad(ps, "Invalid number of lines");
+		return;
+	}
+	send_message(ps, i, (long)lines);
+}
+
+static void cmd_dele(struct pop3_session *ps, const struct pop3_command *cmd)
+{
+	size_t i;
+	if (cmd->nargs != 1) {
+		pop3_bad(ps, "Syntax: DELE msg");
+		return;
+	}
+	if (msg_arg(ps, cmd->args[0], &i) < 0)
+		return;
+	ps->msgs[i].deleted = true;
+	pop3_ok(ps, "Message %zu deleted", i + 1);
+}
+
+static void cmd_rset(struct pop3_session *ps, const struct pop3_command *cmd)
+{
+	for (size_t i = 0; i < ps->nmsgs; i++)
+		ps->msgs[i].deleted = false;
+	cmd_stat(ps, cmd);
 }
 
 static void cmd_noop(struct pop3_session *ps, const struct pop3_command *cmd)
 {
-	pop3_ok(ps, "");
+	pop3_ok(ps, "%s", "");
 }
 
+struct update {
+	struct pop3_session *ps;
+	struct arena *arena;
+	struct store_range *ranges;
+	struct store_uidset set;
+	size_t n;
+};
+
+static void update_done(void *arg, int result, const char *error)
+{
+	struct update *u = arg;
+	struct pop3_session *ps = u->ps;
+	if (result < 0)
+		log_error("event=store_error op=expunge error=\"%s\"", error ? error : "-");
+	if (!ps->dead) {
+		if (result < 0)
+			pop3_err(ps, "[SYS/TEMP] Some deleted messages not removed");
+		else
+			pop3_ok(ps, "postamt signing off (%zu messages deleted)", u->n);
+		conn_close(ps->c);
+	}
+	arena_free(&u->arena);
+	free(u);
+	busy_end(ps);
+}
+
+/* RFC 1939 §6: QUIT in TRANSACTION enters UPDATE: remove the marked messages */
 static void cmd_quit(struct pop3_session *ps, const struct pop3_command *cmd)
 {
-	pop3_ok(ps, "postamt signing off");
-	conn_close(ps->c);
+	size_t n = 0;
+	for (size_t i = 0; i < ps->nmsgs; i++)
+		n += ps->msgs[i].deleted;
+	if (!(ps->state & POP3_TRANSACTION) || n == 0) {
+		pop3_ok(ps, "postamt signing off");
+		conn_close(ps->c);
+		return;
+	}
+	struct update *u = xcalloc(1, sizeof(*u));
+	u->ps = ps;
+	u->arena = arena_new();
+	u->ranges = arena_alloc(u->arena, n * sizeof(*u->ranges));
+	for (size_t i = 0; i < ps->nmsgs; i++) {
+		if (ps->msgs[i].deleted)
+			u->ranges[u->n++] = (struct store_range){ ps->msgs[i].uid, ps->msgs[i].uid };
+	}
+	u->set = (struct store_uidset){ u->ranges, u->n };
+	busy_begin(ps);
+	store_expunge_async(ps->env->store, u->arena, ps->account_id, ps->mailbox_id, &u->set, false, NULL, NULL,
+			    conn_loop(ps->c), update_done, u);
 }
 
 static const struct pop3_cmd_def commands[] = {
 	{ "CAPA", cmd_capa, POP3_AUTHORIZATION | POP3_TRANSACTION },
 	{ "STLS", cmd_stls, POP3_AUTHORIZATION },
-	{ "NOOP", cmd_noop, POP3_TRANSACTION },
+	{ "UTF8", cmd_utf8, POP3_AUTHORIZATION },
+	{ "USER", cmd_user, POP3_AUTHORIZATION },
+	{ "PASS", cmd_pass, POP3_AUTHORIZATION },
+	{ "AUTH", cmd_auth, POP3_AUTHORIZATION },
 	{ "QUIT", cmd_quit, POP3_AUTHORIZATION | POP3_TRANSACTION },
+	{ "STAT", cmd_stat, POP3_TRANSACTION },
+	{ "LIST", cmd_list, POP3_TRANSACTION },
+	{ "UIDL", cmd_uidl, POP3_TRANSACTION },
+	{ "RETR", cmd_retr, POP3_TRANSACTION },
+	{ "TOP", cmd_top, POP3_TRANSACTION },
+	{ "DELE", cmd_dele, POP3_TRANSACTION },
+	{ "RSET", cmd_rset, POP3_TRANSACTION },
+	{ "NOOP", cmd_noop, POP3_TRANSACTION },
 };
 
 static void pop3_dispatch(struct pop3_session *ps, struct bytes line)
 {
+	if (ps->sasl_pending) {
+		sasl_input(ps, line);
+		return;
+	}
+	if (line.len > POP3_COMMAND_MAX - 2) {
+		pop3_bad(ps, "Command line too long");
+		return;
+	}
 	struct pop3_command cmd;
 	const char *error;
-	if (pop3_parse_command(line, 255, &cmd, &error) < 0) {
-		pop3_err(ps, error);
-		ps->errors++;
+	if (pop3_parse_command(line, POP3_COMMAND_MAX, &cmd, &error) < 0) {
+		pop3_bad(ps, error);
 		return;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(commands[i].keyword, cmd.keyword) != 0)
 			continue;
 		if (!(commands[i].states & ps->state)) {
-			pop3_err(ps, "Command not valid in this state");
-			ps->errors++;
+			pop3_bad(ps, ps->state & POP3_AUTHORIZATION ? "Not logged in" : "Command not valid in this state");
 			return;
 		}
 		commands[i].run(ps, &cmd);
 		return;
 	}
-	pop3_err(ps, "Unknown command");
-	ps->errors++;
+	pop3_bad(ps, "Unknown command");
 }
 
 static void pop3_read(struct pop3_session *ps)
 {
-	while (!conn_is_closing(ps->c)) {
+	while (!conn_is_closing(ps->c) && !(ps->state & POP3_BUSY)) {
 		struct bytes line;
 		int r = conn_read_line(ps->c, ps->s->line_max, &line);
 		if (r == 0)
@@ -119,11 +710,6 @@ static void pop3_read(struct pop3_session *ps)
 			return;
 		}
 		pop3_dispatch(ps, line);
-		if (ps->errors >= POP3_MAX_ERRORS) {
-			conn_log(ps->c, LOG_WARN, "event=too_many_errors");
-			pop3_err(ps, "Too many errors, closing connection");
-			conn_close(ps->c);
-		}
 	}
 }
 
@@ -132,7 +718,10 @@ static void *pop3_open(struct conn *c, void *ctx)
 	struct pop3_session *ps = xcalloc(1, sizeof(*ps));
 	ps->c = c;
 	ps->l = ctx;
+	ps->env = ps->l->env;
 	ps->s = settings_get(ps->l->settings);
+	ps->arena = arena_new();
+	ps->fd = -1;
 	ps->state = POP3_AUTHORIZATION;
 	conn_set_timeout(c, ps->s->timeout_pop3);
 	pop3_ok(ps, "postamt POP3 server ready");
@@ -151,19 +740,35 @@ static void pop3_event(void *session, enum conn_event ev)
 	case CONN_DATA:
 		pop3_read(ps);
 		break;
+	case CONN_DRAINED:
+		if (ps->fd >= 0)
+			stream_more(ps);
+		break;
 	case CONN_TIMEOUT:
 		pop3_err(ps, "Timeout, closing connection");
 		conn_close(ps->c);
 		break;
 	case CONN_SHUTDOWN:
+		if (ps->state & POP3_BUSY) {
+			ps->stopping = true; /* a RETR or the UPDATE state finishes first */
+			break;
+		}
 		pop3_err(ps, "[SYS/TEMP] Server shutting down, try again later");
 		conn_close(ps->c);
 		break;
 	case CONN_TLS_READY:
-	case CONN_DRAINED:
 		break;
 	case CONN_CLOSED:
-		free(ps);
+		ps->c = NULL;
+		if (ps->fd >= 0) { /* a transfer in flight ends with the connection */
+			close(ps->fd);
+			ps->fd = -1;
+			ps->pending--;
+		}
+		if (ps->pending > 0)
+			ps->dead = true;
+		else
+			session_free(ps);
 		break;
 	}
 }

@@ -77,6 +77,7 @@ struct server {
 	struct store *store;
 	struct auth_service *auth;
 	struct smtpd_env smtp_env;
+	struct pop3d_env pop3_env;
 	int nloops;
 	struct loop **loops;
 	struct conn_server **servers;
@@ -393,12 +394,13 @@ int serve_run(struct config *cfg, const char *conf_path)
 	srv.pool = pool_new((int)cfg->pool_threads);
 	srv.auth = auth_service_new(srv.pool, lookup_account, &srv, (size_t)cfg->auth_failures_per_min);
 	srv.smtp_env = (struct smtpd_env){ .store = srv.store, .auth = srv.auth, .pool = srv.pool };
+	srv.pop3_env = (struct pop3d_env){ .store = srv.store, .auth = srv.auth, .locks = pop3_locks_new() };
 
 	settings_from_config(&srv, cfg);
 	srv.smtp_mx = (struct smtpd_listener){ SMTPD_MX, &srv.settings, &srv.smtp_env };
 	srv.smtp_sub = (struct smtpd_listener){ SMTPD_SUBMISSION, &srv.settings, &srv.smtp_env };
 	srv.smtp_subs = (struct smtpd_listener){ SMTPD_SUBMISSIONS, &srv.settings, &srv.smtp_env };
-	srv.pop3 = (struct pop3d_listener){ &srv.settings };
+	srv.pop3 = (struct pop3d_listener){ &srv.settings, &srv.pop3_env };
 	srv.imap = (struct imapd_listener){ &srv.settings };
 	srv.http = (struct webd_listener){ false, &srv.settings };
 	srv.https = (struct webd_listener){ true, &srv.settings };
@@ -475,6 +477,7 @@ out:
 	free(fds);
 	pool_free(&srv.pool); /* finishes queued logins first */
 	auth_service_free(&srv.auth);
+	pop3_locks_free(&srv.pop3_env.locks);
 	store_close(&srv.store);
 	conn_shared_free(&srv.shared);
 	free(srv.loops);

@@ -88,7 +88,7 @@ static void build_message(struct smtp_session *ss, struct smtp_job *job)
 		 "");
 	struct buf *m = &job->msg;
 	buf_reserve(m, t->data.len + 512);
-	buf_printf(m, "Received: from %s (%s [%s])\r\n\tby %s (postamt) with %s id %s", ss->helo, ss->helo,
+	buf_printf(m, "Received: from %s ([%s])\r\n\tby %s (postamt) with %s id %s", ss->helo,
 		   conn_peer_ip(ss->c), ss->s->hostname, proto, job->id);
 	if (t->nrcpts == 1)
 		buf_printf(m, "\r\n\tfor <%s>", t->rcpts[0].address);

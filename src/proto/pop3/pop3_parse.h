@@ -10,6 +10,8 @@
 
 #include "buf.h"
 
+#include <stdbool.h>
+
 #define POP3_MAX_ARGS 4
 
 struct pop3_command {
@@ -22,5 +24,22 @@ struct pop3_command {
 /* Returns 1 with *cmd_r, or -1 with *error_r (bad keyword, too many arguments, an
  * argument longer than arg_max, or a NUL byte). */
 int pop3_parse_command(struct bytes line, size_t arg_max, struct pop3_command *cmd_r, const char **error_r);
+
+/* RETR and TOP output (RFC 1939 §3 and §7): every line that begins with "." gets
+ * another "." in front, and the answer ends with CRLF "." CRLF, adding a CRLF when the
+ * message does not end with one. For TOP the header, the blank line and then at most
+ * `body_lines` lines of the body are sent. Fed the message in any pieces. */
+struct pop3_stuffer {
+	bool line_start;
+	bool in_body;
+	bool done;          /* TOP: enough lines sent; further input is ignored */
+	long body_lines;    /* lines of the body still wanted; -1 for all (RETR) */
+};
+
+void pop3_stuff_init(struct pop3_stuffer *st, long body_lines);
+/* Appends the stuffed form of in to out. */
+void pop3_stuff(struct pop3_stuffer *st, struct bytes in, struct buf *out);
+/* Appends the final CRLF (if needed) and "." CRLF. */
+void pop3_stuff_finish(struct pop3_stuffer *st, struct buf *out);
 
 #endif
