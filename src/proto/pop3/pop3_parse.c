@@ -56,28 +56,20 @@ void pop3_stuff_init(struct pop3_stuffer *st, long body_lines)
 void pop3_stuff(struct pop3_stuffer *st, struct bytes in, struct buf *out)
 {
 	size_t run = 0; /* start of bytes not yet copied */
-	for (size_t i = 0; i < in.len && !st->done; i++) {
+	if (st->done)
+		return;
+	for (size_t i = 0; i < in.len; i++) {
 		char c = in.p[i];
 		if (st->line_start) {
-			if (!st->in_body && (c == '\r' || c == '\n')) {
-				/* the blank line after the header */
-				st->in_body = true;
-				if (st->body_lines == 0) {
-					/* TOP n 0: the blank line is the last line sent */
-					size_t end = i + 1;
-					if (c == '\r' && i + 1 < in.len && in.p[i + 1] == '\n')
-						end = i + 2;
-					buf_append(out, in.p + run, end - run);
-					if (c == '\r' && end == i + 1)
-						buf_putc(out, '\n');
-					st->done = true;
-					st->line_start = true;
-					return;
-				}
-			} else if (st->in_body && st->body_lines == 0) {
+			if (!st->in_body) {
+				if (c == '\r' || c == '\n')
+					st->in_body = true; /* the blank line after the header */
+			} else if (st->body_lines == 0) {
+				st->done = true; /* TOP: enough body lines */
 				buf_append(out, in.p + run, i - run);
-				st->done = true;
 				return;
+			} else if (st->body_lines > 0) {
+				st->body_lines--;
 			}
 			if (c == '.') {
 				buf_append(out, in.p + run, i - run);
@@ -86,14 +78,10 @@ void pop3_stuff(struct pop3_stuffer *st, struct bytes in, struct buf *out)
 			}
 			st->line_start = false;
 		}
-		if (c == '\n') {
+		if (c == '\n')
 			st->line_start = true;
-			if (st->in_body && st->body_lines > 0)
-				st->body_lines--;
-		}
 	}
-	if (!st->done)
-		buf_append(out, in.p + run, in.len - run);
+	buf_append(out, in.p + run, in.len - run);
 }
 
 void pop3_stuff_finish(struct pop3_stuffer *st, struct buf *out)
