@@ -513,49 +513,50 @@ static void reset_all(struct conn *c)
 		sqlite3_reset(c->cache[i].st);
 }
 
-/* Makes the batch's new blobs durable: fsync each file, then each directory once.
- * On ext4 and XFS the first fsync commits the journal for all of them, so the rest
- * are cheap: the batch pays for about one journal commit plus one WAL fsync. */
+/* Makes the batch's new blobs durable before its transaction. One blob: fsync the
+ * file, then its directory. Several: one syncfs() of the blob file system, which
+ * writes every dirty file and directory entry and commits the journal once, instead
+ * of one journal commit per file (measured: 32 writers go from ~570 to see the report
+ * deliveries/s). The store's file system is its own data directory, so syncfs flushes
+ * nothing much besides our own writes. */
 static void sync_blobs(struct store *s, struct store_op *batch)
 {
-	char dirs[64][3];
-	size_t ndirs = 0;
-	bool overflow = false;
+	size_t n = 0;
+	struct store_op *one = NULL;
 	for (struct store_op *op = batch; op != NULL; op = op->next) {
-		if (op->blob_fd < 0)
-			continue;
-		if (op->result >= 0 && !s->opt.no_fsync) {
-			if (fsync(op->blob_fd) < 0)
-				op_fail(op, STORE_ERR, "cannot sync a message file: %s", strerror(errno));
+		if (op->blob_fd >= 0 && op->result >= 0) {
+			n++;
+			one = op;
+		}
+	}
+	if (n > 0 && !s->opt.no_fsync) {
+		int r = 0;
+		if (n == 1) {
+			r = fsync(one->blob_fd);
 			stat_fsync(s);
-			bool seen = false;
-			for (size_t i = 0; i < ndirs; i++)
-				seen |= memcmp(dirs[i], op->blob, 2) == 0;
-			if (!seen && ndirs < 64) {
-				memcpy(dirs[ndirs], op->blob, 2);
-				dirs[ndirs++][2] = '\0';
-			} else if (!seen) {
-				overflow = true;
+			if (r == 0) {
+				char p[4096];
+				snprintf(p, sizeof(p), "%s/%.2s", s->blobdir, one->blob);
+				r = fsync_path(p);
+				stat_fsync(s);
+			}
+		} else {
+			r = syncfs(one->blob_fd);
+			stat_fsync(s);
+		}
+		if (r < 0) {
+			int e = errno;
+			log_error("event=store_error what=sync_blobs errno=%d", e);
+			for (struct store_op *op = batch; op != NULL; op = op->next) {
+				if (op->blob_fd >= 0 && op->result >= 0)
+					op_fail(op, STORE_ERR, "cannot sync message files: %s", strerror(e));
 			}
 		}
-		close(op->blob_fd);
-		op->blob_fd = -1;
 	}
-	if (s->opt.no_fsync)
-		return;
-	for (size_t i = 0; i < ndirs; i++) {
-		char p[4096];
-		snprintf(p, sizeof(p), "%s/%s", s->blobdir, dirs[i]);
-		if (fsync_path(p) < 0)
-			log_error("event=store_error what=fsync_dir dir=%s errno=%d", dirs[i], errno);
-		stat_fsync(s);
-	}
-	if (overflow) { /* more than 64 directories in one batch: sync them all */
-		for (int i = 0; i < 256; i++) {
-			char p[4096];
-			snprintf(p, sizeof(p), "%s/%02x", s->blobdir, i);
-			fsync_path(p);
-			stat_fsync(s);
+	for (struct store_op *op = batch; op != NULL; op = op->next) {
+		if (op->blob_fd >= 0) {
+			close(op->blob_fd);
+			op->blob_fd = -1;
 		}
 	}
 }
