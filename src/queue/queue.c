@@ -1,0 +1,521 @@
+/* queue.c: the queue's life cycle (open, start, close), submission from any thread,
+ * the one-second tick (incoming messages, the flush trigger, due retries), the
+ * backoff schedule and the end of a message: when no recipient is pending, a bounce
+ * for the failed ones (RFC 3464, queue_dsn.c) goes to the sender, into the store for
+ * a local sender, through the queue itself otherwise, and the files are removed.
+ *
+ * Threads: queue_submit and queue_flush_now may run on any thread; they touch only
+ * the files and q->incoming under q->lock. Everything else runs on the queue's own
+ * loop once it is started (before that, on the thread that opened the queue). */
+#include "queue_int.h"
+
+#include "log.h"
+#include "loop.h"
+#include "store.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+unsigned queue_backoff(unsigned attempts, unsigned initial, unsigned max)
+{
+	if (attempts == 0)
+		return 0;
+	uint64_t d = initial;
+	for (unsigned i = 1; i < attempts && d < max; i++)
+		d *= 2;
+	return d > max ? max : (unsigned)d;
+}
+
+static unsigned def(unsigned v, unsigned d)
+{
+	return v != 0 ? v : d;
+}
+
+static char *qdir_of(const char *data_dir)
+{
+	return xasprintf("%s/queue", data_dir);
+}
+
+/* ---------------------------------------------------------------- messages */
+
+void queue_msg_add(struct queue *q, struct qmsg *m)
+{
+	m->prev = q->msgs_tail;
+	m->nextm = NULL;
+	if (q->msgs_tail != NULL)
+		q->msgs_tail->nextm = m;
+	else
+		q->msgs = m;
+	q->msgs_tail = m;
+	q->nmsgs++;
+}
+
+static void msg_unlink(struct queue *q, struct qmsg *m)
+{
+	if (m->prev != NULL)
+		m->prev->nextm = m->nextm;
+	else
+		q->msgs = m->nextm;
+	if (m->nextm != NULL)
+		m->nextm->prev = m->prev;
+	else
+		q->msgs_tail = m->prev;
+	q->nmsgs--;
+}
+
+static void load_cb(void *arg, struct qmsg *m)
+{
+	struct queue *q = arg;
+	for (size_t i = 0; i < m->nrcpts; i++)
+		m->rcpts[i].busy = false;
+	queue_msg_add(q, m);
+}
+
+/* Writes m to the spool and adds it (on the queue's thread, or before start). */
+static struct qmsg *msg_new(const struct queue_msg *in)
+{
+	struct qmsg *m = xcalloc(1, sizeof(*m));
+	spool_new_id(m->id);
+	m->created = time(NULL);
+	m->sender = xstrdup(in->sender != NULL ? in->sender : "");
+	m->envid = in->envid != NULL && in->envid[0] != '\0' ? xstrdup(in->envid) : NULL;
+	m->ret = in->ret;
+	m->smtputf8 = in->smtputf8;
+	m->auth_user = in->auth_user != NULL && in->auth_user[0] != '\0' ? xstrdup(in->auth_user) : NULL;
+	m->size = in->len;
+	m->rcpts = xcalloc(in->nrcpts, sizeof(*m->rcpts));
+	m->nrcpts = in->nrcpts;
+	for (size_t i = 0; i < in->nrcpts; i++) {
+		struct qrcpt *r = &m->rcpts[i];
+		r->address = xstrdup(in->rcpts[i].address);
+		const char *at = strrchr(r->address, '@');
+		r->domain = at != NULL ? at + 1 : r->address + strlen(r->address);
+		r->notify = in->rcpts[i].notify;
+		r->orcpt = in->rcpts[i].orcpt != NULL && in->rcpts[i].orcpt[0] != '\0' ? xstrdup(in->rcpts[i].orcpt) : NULL;
+	}
+	return m;
+}
+
+static int msg_check(const struct queue_msg *in, const char **error_r)
+{
+	if (in->nrcpts == 0) {
+		*error_r = "no recipients";
+		return -1;
+	}
+	for (size_t i = 0; i < in->nrcpts; i++) {
+		const char *a = in->rcpts[i].address;
+		if (a == NULL || strchr(a, '@') == NULL || strpbrk(a, "\r\n") != NULL) {
+			*error_r = "bad recipient address";
+			return -1;
+		}
+	}
+	if (in->sender != NULL && strpbrk(in->sender, "\r\n") != NULL) {
+		*error_r = "bad sender address";
+		return -1;
+	}
+	return 1;
+}
+
+static void wake_cb(void *arg);
+
+int queue_submit(struct queue *q, const struct queue_msg *in, char *id_r, const char **error_r)
+{
+	if (msg_check(in, error_r) < 0)
+		return -1;
+	struct qmsg *m = msg_new(in);
+	if (spool_write_msg(q->qdir, m, (struct bytes){ in->data, in->len }, !q->s.no_fsync, error_r) < 0) {
+		qmsg_free(&m);
+		return -1;
+	}
+	log_info("event=queue_submit id=%s from=<%s> rcpts=%zu size=%" PRIu64 "%s%s", m->id, m->sender, m->nrcpts,
+		 m->size, m->auth_user != NULL ? " user=" : "", m->auth_user != NULL ? m->auth_user : "");
+	if (id_r != NULL)
+		snprintf(id_r, QUEUE_ID_MAX, "%s", m->id);
+	pthread_mutex_lock(&q->lock);
+	m->nextm = q->incoming;
+	q->incoming = m;
+	struct loop *l = q->loop;
+	pthread_mutex_unlock(&q->lock);
+	if (l != NULL)
+		loop_post(l, wake_cb, q);
+	return 1;
+}
+
+void queue_flush_now(struct queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->flush_requested = true;
+	struct loop *l = q->loop;
+	pthread_mutex_unlock(&q->lock);
+	if (l != NULL)
+		loop_post(l, wake_cb, q);
+}
+
+/* ---------------------------------------------------------------- the end of a message */
+
+/* Sends the bounce for m's failed recipients. Returns 1 (sent or nothing to send), or
+ * -1 when it must be tried again later. */
+static int send_bounce(struct queue *q, struct qmsg *m)
+{
+	if (m->sender[0] == '\0')
+		return 1; /* never bounce a bounce (RFC 3464 §2, RFC 5321 §6.1) */
+	struct buf data = { 0 }, dsn = { 0 };
+	const char *err = NULL;
+	if (spool_read_data(q->qdir, m, &data, &err) < 0) {
+		log_error("event=queue_bounce_failed id=%s error=\"%s\"", m->id, err);
+		buf_free(&data);
+		return 1; /* the message is gone: nothing to retry with */
+	}
+	char boundary[QUEUE_ID_MAX + 300];
+	snprintf(boundary, sizeof(boundary), "%s/%s", m->id, q->hostname);
+	struct dsn_input in = { .hostname = q->hostname, .boundary = boundary, .now = time(NULL), .m = m,
+				.message = { data.data, data.len } };
+	int n = queue_dsn_build(&in, &dsn);
+	buf_free(&data);
+	if (n == 0) {
+		buf_free(&dsn);
+		return 1;
+	}
+	int ret = 1;
+	struct arena *a = arena_new();
+	struct store_rcpt sr = { 0 };
+	int r = q->store != NULL ? store_resolve(q->store, a, m->sender, &sr, &err) : STORE_ENOTFOUND;
+	if (r == STORE_ENOTFOUND) {
+		sr.remote = arena_alloc(a, sizeof(char *));
+		sr.remote[0] = m->sender;
+		sr.nremote = 1;
+		sr.naccounts = 0;
+	} else if (r == 0) {
+		log_warn("event=queue_bounce_dropped id=%s to=<%s> reason=\"no such local user\"", m->id, m->sender);
+		goto out;
+	} else if (r < 0) {
+		log_error("event=queue_bounce_failed id=%s to=<%s> error=\"%s\"", m->id, m->sender, err);
+		ret = -1;
+		goto out;
+	}
+	if (sr.naccounts > 0) {
+		struct store_delivery d = { .data = dsn.data, .len = dsn.len, .accounts = sr.accounts,
+					    .naccounts = sr.naccounts };
+		if (store_deliver(q->store, &d, &err) < 0) {
+			log_error("event=queue_bounce_failed id=%s to=<%s> error=\"%s\"", m->id, m->sender, err);
+			ret = -1;
+			goto out;
+		}
+		log_info("event=queue_bounce id=%s to=<%s> local=1 failed=%d", m->id, m->sender, n);
+	}
+	if (sr.nremote > 0) {
+		struct queue_rcpt *rc = arena_alloc(a, sr.nremote * sizeof(*rc));
+		for (size_t i = 0; i < sr.nremote; i++)
+			rc[i] = (struct queue_rcpt){ .address = sr.remote[i], .notify = SMTP_NOTIFY_NEVER };
+		struct queue_msg bm = { .sender = "", .rcpts = rc, .nrcpts = sr.nremote, .data = dsn.data, .len = dsn.len };
+		struct qmsg *b = msg_new(&bm);
+		if (spool_write_msg(q->qdir, b, (struct bytes){ dsn.data, dsn.len }, !q->s.no_fsync, &err) < 0) {
+			log_error("event=queue_bounce_failed id=%s error=\"%s\"", m->id, err);
+			qmsg_free(&b);
+			ret = -1;
+			goto out;
+		}
+		log_info("event=queue_bounce id=%s to=<%s> bounce_id=%s failed=%d", m->id, m->sender, b->id, n);
+		queue_msg_add(q, b);
+	}
+out:
+	arena_free(&a);
+	buf_free(&dsn);
+	return ret;
+}
+
+void queue_msg_round_done(struct queue *q, struct qmsg *m)
+{
+	size_t pending = qmsg_summarize(m);
+	const char *err = NULL;
+	if (pending > 0 || m->jobs > 0) {
+		if (spool_write_state(q->qdir, m, !q->s.no_fsync, &err) < 0)
+			log_error("event=queue_state_failed id=%s error=\"%s\"", m->id, err);
+		return;
+	}
+	if (send_bounce(q, m) < 0) {
+		/* try the bounce again in a minute: a pending-looking state with nothing to
+		 * deliver is not possible, so keep it in memory only */
+		m->next = time(NULL) + 60;
+		return;
+	}
+	size_t delivered = 0;
+	for (size_t i = 0; i < m->nrcpts; i++)
+		delivered += m->rcpts[i].state == QUEUE_RCPT_DELIVERED;
+	log_info("event=queue_done id=%s delivered=%zu failed=%zu", m->id, delivered, m->nrcpts - delivered);
+	if (spool_remove(q->qdir, m->id, !q->s.no_fsync, &err) < 0)
+		log_error("event=queue_remove_failed id=%s error=\"%s\"", m->id, err);
+	msg_unlink(q, m);
+	qmsg_free(&m);
+}
+
+/* ---------------------------------------------------------------- the tick */
+
+static void take_incoming(struct queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	struct qmsg *in = q->incoming;
+	q->incoming = NULL;
+	bool flush = q->flush_requested;
+	q->flush_requested = false;
+	pthread_mutex_unlock(&q->lock);
+	/* the list is newest first: reverse to keep submission order */
+	struct qmsg *rev = NULL;
+	while (in != NULL) {
+		struct qmsg *next = in->nextm;
+		in->nextm = rev;
+		rev = in;
+		in = next;
+	}
+	while (rev != NULL) {
+		struct qmsg *next = rev->nextm;
+		queue_msg_add(q, rev);
+		rev = next;
+	}
+	char *trigger = xasprintf("%s/flush", q->qdir);
+	if (unlink(trigger) == 0)
+		flush = true;
+	free(trigger);
+	if (flush) {
+		size_t n = 0;
+		for (struct qmsg *m = q->msgs; m != NULL; m = m->nextm) {
+			for (size_t i = 0; i < m->nrcpts; i++)
+				m->rcpts[i].next = 0;
+			m->next = 0;
+			n++;
+		}
+		log_info("event=queue_flush messages=%zu", n);
+	}
+}
+
+static void wake_cb(void *arg)
+{
+	struct queue *q = arg;
+	if (q->stopping)
+		return;
+	take_incoming(q);
+	queue_schedule(q);
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	wake_cb(arg);
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+struct queue *queue_open(const char *data_dir, struct store *store, const struct queue_settings *s,
+			 const char **error_r)
+{
+	struct queue *q = xcalloc(1, sizeof(*q));
+	q->data_dir = xstrdup(data_dir);
+	q->qdir = qdir_of(data_dir);
+	q->store = store;
+	q->s = *s;
+	char host[256] = "localhost";
+	if (s->hostname == NULL || s->hostname[0] == '\0')
+		gethostname(host, sizeof(host) - 1);
+	q->hostname = xstrdup(s->hostname != NULL && s->hostname[0] != '\0' ? s->hostname : host);
+	q->s.hostname = q->hostname;
+	q->s.retry_initial = def(s->retry_initial, 300);
+	q->s.retry_max = def(s->retry_max, 4 * 3600);
+	q->s.lifetime = def(s->lifetime, 5 * 86400);
+	q->s.concurrency_per_dest = def(s->concurrency_per_dest, 4);
+	q->s.concurrency_total = def(s->concurrency_total, 20);
+	q->s.timeout_connect = def(s->timeout_connect, 30);
+	q->s.timeout_command = def(s->timeout_command, 300);
+	q->s.timeout_data_init = def(s->timeout_data_init, 120);
+	q->s.timeout_data_block = def(s->timeout_data_block, 180);
+	q->s.timeout_data_end = def(s->timeout_data_end, 600);
+	q->s.smtp_port = s->smtp_port != 0 ? s->smtp_port : 25;
+	q->routes = xcalloc(s->nroutes + 1, sizeof(*q->routes));
+	for (size_t i = 0; i < s->nroutes; i++) {
+		q->routes[i].domain = xstrdup(s->routes[i].domain);
+		q->routes[i].host = xstrdup(s->routes[i].host);
+		q->routes[i].port = s->routes[i].port != 0 ? s->routes[i].port : 25;
+	}
+	q->s.routes = q->routes;
+	size_t ndata = 0;
+	while (s->dns_data != NULL && s->dns_data[ndata] != NULL)
+		ndata++;
+	if (s->dns_data != NULL) {
+		q->dns_data = xcalloc(ndata + 1, sizeof(char *));
+		for (size_t i = 0; i < ndata; i++)
+			q->dns_data[i] = xstrdup(s->dns_data[i]);
+	}
+	q->s.dns_data = (const char *const *)q->dns_data;
+	q->s.dns_server = s->dns_server != NULL ? xstrdup(s->dns_server) : NULL;
+	pthread_mutex_init(&q->lock, NULL);
+
+	if (mkdir(q->qdir, 0700) < 0 && errno != EEXIST) {
+		*error_r = "cannot create the queue directory";
+		queue_close(&q);
+		return NULL;
+	}
+	int n = spool_load(q->qdir, true, load_cb, q, error_r);
+	if (n < 0) {
+		queue_close(&q);
+		return NULL;
+	}
+	log_info("event=queue_open messages=%d", n);
+	return q;
+}
+
+int queue_start(struct queue *q, const char **error_r)
+{
+	struct loop *l = loop_new(-1);
+	struct event_base *base = loop_base(l);
+	q->dns = qdns_new(base, &q->s, error_r);
+	if (q->dns == NULL) {
+		loop_free(&l);
+		return -1;
+	}
+	q->clients = qclient_set_new(base, error_r);
+	if (q->clients == NULL) {
+		qdns_free(&q->dns);
+		loop_free(&l);
+		return -1;
+	}
+	q->tick = event_new(base, -1, EV_PERSIST, tick_cb, q);
+	struct timeval one = { 1, 0 };
+	event_add(q->tick, &one);
+	if (loop_start(l, error_r) < 0) {
+		event_free(q->tick);
+		q->tick = NULL;
+		qclient_set_free(&q->clients);
+		qdns_free(&q->dns);
+		loop_free(&l);
+		return -1;
+	}
+	pthread_mutex_lock(&q->lock);
+	q->loop = l;
+	pthread_mutex_unlock(&q->lock);
+	loop_post(l, wake_cb, q);
+	return 1;
+}
+
+void queue_close(struct queue **qp)
+{
+	struct queue *q = *qp;
+	if (q == NULL)
+		return;
+	pthread_mutex_lock(&q->lock);
+	struct loop *l = q->loop;
+	q->loop = NULL;
+	pthread_mutex_unlock(&q->lock);
+	if (l != NULL) {
+		loop_stop_and_join(l);
+		/* the loop's thread is gone: its state can be freed from here */
+		q->stopping = true;
+		queue_jobs_free(q);
+		qclient_set_free(&q->clients);
+		qdns_free(&q->dns);
+		event_free(q->tick);
+		loop_free(&l);
+	}
+	while (q->msgs != NULL) {
+		struct qmsg *m = q->msgs;
+		msg_unlink(q, m);
+		qmsg_free(&m);
+	}
+	while (q->incoming != NULL) {
+		struct qmsg *m = q->incoming;
+		q->incoming = m->nextm;
+		qmsg_free(&m);
+	}
+	for (size_t i = 0; i < q->s.nroutes; i++) {
+		free((char *)q->routes[i].domain);
+		free((char *)q->routes[i].host);
+	}
+	free(q->routes);
+	for (size_t i = 0; q->dns_data != NULL && q->dns_data[i] != NULL; i++)
+		free(q->dns_data[i]);
+	free(q->dns_data);
+	free((char *)q->s.dns_server);
+	pthread_mutex_destroy(&q->lock);
+	free(q->hostname);
+	free(q->qdir);
+	free(q->data_dir);
+	free(q);
+	*qp = NULL;
+}
+
+/* ---------------------------------------------------------------- CLI */
+
+struct list_ctx {
+	struct arena *a;
+	struct queue_entry *v;
+	size_t n, cap;
+};
+
+static void list_cb(void *arg, struct qmsg *m)
+{
+	struct list_ctx *c = arg;
+	if (c->n == c->cap) {
+		size_t cap = c->cap == 0 ? 16 : c->cap * 2;
+		struct queue_entry *v = arena_alloc(c->a, cap * sizeof(*v));
+		if (c->n > 0)
+			memcpy(v, c->v, c->n * sizeof(*v));
+		c->v = v;
+		c->cap = cap;
+	}
+	struct queue_entry *e = &c->v[c->n++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->id, sizeof(e->id), "%s", m->id);
+	e->created = m->created;
+	qmsg_summarize(m);
+	e->next_attempt = m->next;
+	e->attempts = m->attempts;
+	e->sender = arena_strdup(c->a, m->sender);
+	e->size = m->size;
+	e->nrcpts = m->nrcpts;
+	e->rcpts = arena_alloc(c->a, m->nrcpts * sizeof(*e->rcpts));
+	for (size_t i = 0; i < m->nrcpts; i++) {
+		const struct qrcpt *r = &m->rcpts[i];
+		e->rcpts[i].address = arena_strdup(c->a, r->address);
+		e->rcpts[i].state = r->state;
+		e->rcpts[i].last_error = arena_strdup(c->a, r->diag != NULL ? r->diag : "");
+	}
+	qmsg_free(&m);
+}
+
+int queue_list(const char *data_dir, struct arena *a, struct queue_entry **entries_r, size_t *n_r,
+	       const char **error_r)
+{
+	char *qdir = qdir_of(data_dir);
+	struct list_ctx c = { .a = a };
+	int r = spool_load(qdir, false, list_cb, &c, error_r);
+	free(qdir);
+	if (r < 0)
+		return -1;
+	*entries_r = c.v;
+	*n_r = c.n;
+	return 1;
+}
+
+int queue_flush(const char *data_dir, const char **error_r)
+{
+	char *qdir = qdir_of(data_dir);
+	char *path = xasprintf("%s/flush", qdir);
+	int ret = 1;
+	struct stat st;
+	if (stat(qdir, &st) == 0) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			*error_r = "cannot create DIR/queue/flush";
+			ret = -1;
+		} else {
+			close(fd);
+		}
+	}
+	free(path);
+	free(qdir);
+	return ret;
+}

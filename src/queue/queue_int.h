@@ -1,0 +1,234 @@
+/* queue_int.h: what the files of the queue module share and nobody else sees.
+ *
+ * queue_spool.c  the files under DIR/queue: encoding, atomic writes, recovery
+ * queue_dsn.c    RFC 3464 delivery status notifications (pure)
+ * queue_dns.c    MX and address lookups with libunbound on the queue's loop
+ * queue_client.c the SMTP client for one connection attempt
+ * queue_deliver.c the scheduler: jobs per destination, limits, results
+ * queue.c        open/start/close/submit, backoff, bounces */
+#ifndef POSTAMT_QUEUE_INT_H
+#define POSTAMT_QUEUE_INT_H
+
+#include "queue.h"
+
+#include "buf.h"
+
+#include <pthread.h>
+#include <sys/socket.h>
+
+struct event_base;
+struct event;
+struct loop;
+
+/* ---------------------------------------------------------------- messages */
+
+struct qrcpt {
+	char *address;
+	const char *domain; /* into address, after the last '@' */
+	unsigned notify;
+	char *orcpt;       /* NULL if none */
+	enum queue_rcpt_state state;
+	int code;          /* last reply code, 0 if none */
+	char enh[16];      /* last enhanced status, "" if none */
+	char *diag;        /* last reply text or failure, NULL if none */
+	char *remote_mta;  /* host that gave the last reply, NULL if none */
+	unsigned attempts; /* attempts that ended in a temporary failure */
+	time_t next;       /* next attempt, 0: due */
+	bool busy;         /* a job is delivering to it now */
+};
+
+struct qmsg {
+	char id[QUEUE_ID_MAX];
+	time_t created;
+	char *sender;
+	char *envid;       /* NULL if none */
+	enum smtp_ret ret;
+	bool smtputf8;
+	char *auth_user;   /* NULL if none */
+	uint64_t size;     /* message bytes */
+	uint64_t offset;   /* where the message starts in the data file */
+	struct qrcpt *rcpts;
+	size_t nrcpts;
+	unsigned attempts; /* the most attempts of a recipient (for listings) */
+	time_t next;       /* earliest next attempt of a pending recipient */
+	int jobs;          /* jobs running for it */
+	struct qmsg *prev, *nextm;
+};
+
+void qmsg_free(struct qmsg **mp);
+/* Recomputes m->attempts and m->next from the recipients. Returns the number of
+ * pending recipients. */
+size_t qmsg_summarize(struct qmsg *m);
+
+/* ---------------------------------------------------------------- spool */
+
+/* Encodes the immutable header of the data file (everything before the message). */
+void spool_header_encode(const struct qmsg *m, struct buf *out);
+/* Parses a data file's header from data (the whole file or its start). Returns 1 with
+ * a new message (its offset and size set), 0 when more bytes are needed, -1 with
+ * *error_r if it is not a queue file. */
+int spool_header_decode(const char *id, struct bytes data, struct qmsg **m_r, const char **error_r);
+/* Encodes / applies the mutable state (per recipient: state, attempts, next attempt,
+ * last reply). Decoding also sets m->attempts and m->next (qmsg_summarize). */
+void spool_state_encode(const struct qmsg *m, struct buf *out);
+int spool_state_decode(struct qmsg *m, struct bytes data, const char **error_r);
+
+/* Writes header + message as DIR/queue/ID (temp file, fsync, rename, dir fsync). */
+int spool_write_msg(const char *qdir, const struct qmsg *m, struct bytes data, bool fsync_on,
+		    const char **error_r);
+/* Writes DIR/queue/ID.st atomically. */
+int spool_write_state(const char *qdir, const struct qmsg *m, bool fsync_on, const char **error_r);
+/* Removes ID.st and ID (then fsyncs the directory). */
+int spool_remove(const char *qdir, const char *id, bool fsync_on, const char **error_r);
+/* Loads every message of qdir, oldest first (recover: remove temp files and orphan
+ * state files first). Messages that cannot be read are logged and skipped. Returns
+ * the count, -1 on error. Each message is passed to fn. */
+typedef void spool_load_fn(void *arg, struct qmsg *m);
+int spool_load(const char *qdir, bool recover, spool_load_fn *fn, void *arg, const char **error_r);
+/* Reads the message bytes of m into out. */
+int spool_read_data(const char *qdir, const struct qmsg *m, struct buf *out, const char **error_r);
+/* Makes a new unique id. */
+void spool_new_id(char id[QUEUE_ID_MAX]);
+
+/* Escaping of values in the text files: bytes <= 0x20, '%' and 0x7f become %XX. */
+void spool_escape(const char *s, struct buf *out);
+char *spool_unescape(struct bytes s); /* malloc'd */
+
+/* ---------------------------------------------------------------- backoff */
+
+/* Delay after `attempts` failed rounds (1: initial, then doubling, capped). */
+unsigned queue_backoff(unsigned attempts, unsigned initial, unsigned max);
+
+/* ---------------------------------------------------------------- DSN */
+
+struct dsn_input {
+	const char *hostname;    /* reporting MTA */
+	const char *boundary;    /* MIME boundary (the tests fix it) */
+	time_t now;
+	const struct qmsg *m;    /* recipients with state FAILED and notify allowing it are
+	                          * reported */
+	struct bytes message;    /* the original message */
+};
+/* Builds the bounce into out. Returns the number of recipients reported (0: none,
+ * out is empty and nothing should be sent). */
+int queue_dsn_build(const struct dsn_input *in, struct buf *out);
+/* True if a failure of r must be reported (NOTIFY absent or containing FAILURE). */
+bool queue_dsn_wanted(const struct qrcpt *r);
+
+/* ---------------------------------------------------------------- DNS */
+
+struct qdns;
+struct qdns_req;
+
+struct qdns_target {
+	char host[256];
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+};
+struct qdns_result {
+	int status;        /* 1 found, 0 temporary failure, -1 permanent failure */
+	char error[256];   /* why, when status <= 0 */
+	const char *enh;   /* enhanced status for failures */
+	struct qdns_target *t;
+	size_t n;
+};
+/* r and its targets are valid during the call only. The request is freed after. */
+typedef void qdns_fn(void *arg, const struct qdns_result *r);
+
+struct qdns *qdns_new(struct event_base *base, const struct queue_settings *s, const char **error_r);
+void qdns_free(struct qdns **dp);
+/* Looks up where mail for domain goes: MX in preference order (RFC 5321 §5.1), else
+ * the domain's own addresses; a domain literal ([192.0.2.1]) is used as is. */
+struct qdns_req *qdns_resolve_mx(struct qdns *d, const char *domain, uint16_t port, qdns_fn *fn, void *arg);
+/* The addresses of one host (a name or an IP address). */
+struct qdns_req *qdns_resolve_host(struct qdns *d, const char *host, uint16_t port, qdns_fn *fn, void *arg);
+/* Cancels a request; fn is not called. */
+void qdns_cancel(struct qdns_req **rp);
+
+/* ---------------------------------------------------------------- client */
+
+struct qclient;
+struct qclient_set; /* every live client, so that close can free them */
+
+struct qclient_rcpt {
+	const char *address;
+	unsigned notify;
+	const char *orcpt;
+	/* out */
+	int code;
+	char enh[16];
+	char *text; /* malloc'd; the reply, one line */
+};
+
+struct qclient_params {
+	const struct queue_settings *s;
+	const char *helo;
+	const char *host; /* for logs and Remote-MTA */
+	const struct sockaddr *addr;
+	socklen_t addrlen;
+	bool try_tls;
+	const char *sender;
+	const char *envid;
+	enum smtp_ret ret;
+	bool smtputf8;
+	const char *id; /* queue id for logs */
+	struct qclient_rcpt *rcpts;
+	size_t nrcpts;
+	struct bytes data; /* the message (valid until done runs) */
+};
+
+enum qclient_outcome {
+	QC_DONE,      /* the transaction ran: every rcpt has a code */
+	QC_TRY_NEXT,  /* no transaction (connect, greeting, EHLO...): try another host */
+	QC_TLS_FAILED /* the TLS handshake failed: try again without TLS */
+};
+/* error: why (QC_TRY_NEXT / QC_TLS_FAILED), code/enh: a reply that caused it or 0. */
+typedef void qclient_fn(void *arg, enum qclient_outcome out, int code, const char *enh, const char *error);
+
+struct qclient_set *qclient_set_new(struct event_base *base, const char **error_r);
+void qclient_set_free(struct qclient_set **sp); /* frees live clients without callbacks */
+/* Starts one connection. done runs exactly once (never from inside this call),
+ * unless qclient_abort comes first. After done the client may still say QUIT. */
+struct qclient *qclient_start(struct qclient_set *set, const struct qclient_params *p, qclient_fn *done, void *arg);
+void qclient_abort(struct qclient **cp);
+
+/* ---------------------------------------------------------------- the queue */
+
+struct qdest; /* a destination with its running connections */
+struct qjob;
+
+struct queue {
+	char *data_dir;
+	char *qdir; /* DIR/queue */
+	struct store *store;
+	struct queue_settings s; /* strings below are owned copies */
+	char *hostname;
+	struct queue_route *routes;
+	char **dns_data;
+
+	/* submitted from other threads, picked up on the loop */
+	pthread_mutex_t lock;
+	struct qmsg *incoming;
+	bool flush_requested;
+
+	/* loop state: only the queue's thread touches these once started */
+	struct loop *loop;
+	struct event *tick;
+	struct qdns *dns;
+	struct qclient_set *clients;
+	struct qmsg *msgs, *msgs_tail;
+	size_t nmsgs;
+	struct qdest *dests;
+	struct qjob *jobs;
+	unsigned active; /* connections (jobs) running */
+	bool stopping;
+};
+
+/* queue_deliver.c */
+void queue_schedule(struct queue *q); /* starts what is due and allowed */
+void queue_jobs_free(struct queue *q);
+/* queue.c: a job ended; m's recipients have their new states. */
+void queue_msg_round_done(struct queue *q, struct qmsg *m);
+void queue_msg_add(struct queue *q, struct qmsg *m);
+
+#endif
