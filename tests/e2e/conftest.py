@@ -434,15 +434,24 @@ class Server:
             raise
         return LineClient(s, timeout)
 
-    def serving(self, names=None):
-        """Raises unless every listed service answers with its greeting (plain or TLS)."""
+    def serving(self, names=None, timeout=3.0):
+        """Raises unless every listed service answers with its greeting (plain or TLS)
+        within timeout (the server may need a moment to count closed connections)."""
+        want = {"smtp": "220 ", "submission": "220 ", "submissions": "220 ", "pop3": "+OK",
+                "pop3s": "+OK", "imap": "* OK", "imaps": "* OK"}
+        deadline = time.monotonic() + timeout
         for name in names or ("smtp", "pop3", "imap", "imaps"):
-            c = self.tls_connect(name) if name in IMPLICIT_TLS else self.connect(name)
-            with c:
-                line = c.readline()
-                want = {"smtp": "220 ", "submission": "220 ", "submissions": "220 ", "pop3": "+OK",
-                        "pop3s": "+OK", "imap": "* OK", "imaps": "* OK"}[name]
-                assert line.startswith(want), "%s greeting: %r" % (name, line)
+            while True:
+                try:
+                    c = self.tls_connect(name) if name in IMPLICIT_TLS else self.connect(name)
+                    with c:
+                        line = c.readline()
+                except (OSError, EOFError) as e:
+                    line = repr(e)
+                if line.startswith(want[name]):
+                    break
+                assert time.monotonic() < deadline, "%s greeting: %r" % (name, line)
+                time.sleep(0.1)
         return True
 
 
