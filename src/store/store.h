@@ -9,8 +9,10 @@
  * calling thread with a pooled read connection (WAL readers never block the writer).
  * Every write is an operation handed to the store's committer thread, which applies
  * the queued operations of all threads in one transaction and one WAL fsync (group
- * commit); message blobs are written and fsynced beforehand by the store's two
- * preparer threads. A write returns (or calls back) only once it is durable. Each
+ * commit); message blobs are parsed and written beforehand by the store's two
+ * preparer threads and made durable by the committer for the whole batch (one fsync,
+ * or one syncfs for several) before the transaction. A write returns (or calls back)
+ * only once its blob and its rows are on stable storage. Each
  * write exists in two forms: store_x() blocks the calling thread until done (CLI,
  * tests, pool threads), store_x_async() returns at once and later runs
  * done(arg, result, error) on `loop` through loop_post() (or on the committer thread
@@ -241,9 +243,10 @@ int store_mailbox_list(struct store *s, struct arena *a, int64_t account_id,
  * message non-recent for later sessions (a SELECT, not an EXAMINE, calls this). */
 int store_mailbox_claim_recent(struct store *s, int64_t account_id, int64_t mailbox_id,
 			       uint32_t *first_recent_uid_r, const char **error_r);
-/* Keywords ever used in the mailbox (for FLAGS / PERMANENTFLAGS), NULL-terminated. */
-int store_mailbox_keywords(struct store *s, struct arena *a, int64_t mailbox_id,
-			   const char ***keywords_r, const char **error_r);
+/* Keywords ever used in the mailbox (for FLAGS / PERMANENTFLAGS), NULL-terminated.
+ * 1, 0 if the account has no such mailbox. */
+int store_mailbox_keywords(struct store *s, struct arena *a, int64_t account_id,
+			   int64_t mailbox_id, const char ***keywords_r, const char **error_r);
 /* Mailboxes destroyed after modseq (JMAP Mailbox/changes): ids in the arena. */
 int store_mailbox_destroyed_since(struct store *s, struct arena *a, int64_t account_id,
 				  uint64_t modseq, int64_t **ids_r, size_t *n_r,
@@ -307,7 +310,7 @@ struct store_range {
 };
 struct store_uidset {
 	const struct store_range *r;
-	size_t n;
+	size_t n;                  /* r may be NULL only when n is 0 (an empty set) */
 };
 
 /* Lists the messages of a mailbox with UID in set (set NULL: all), ordered by UID, in
@@ -323,6 +326,14 @@ int store_uid_list(struct store *s, struct arena *a, int64_t account_id, int64_t
 /* Full metadata of one message. 1, 0 if no such UID, <0 error. */
 int store_msg_meta(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		   uint32_t uid, struct store_msg_meta *meta_r, const char **error_r);
+/* Full metadata of the messages with UID in set (NULL: all), ascending (FETCH
+ * ENVELOPE/BODYSTRUCTURE over a range in one query). */
+int store_msg_meta_list(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+			const struct store_uidset *set, struct store_msg_meta **metas_r, size_t *n_r,
+			const char **error_r);
+/* Email ids of a thread in the account, oldest first (JMAP Thread/get). */
+int store_thread_emails(struct store *s, struct arena *a, int64_t account_id, int64_t thread_id,
+			int64_t **email_ids_r, size_t *n_r, const char **error_r);
 /* Same by email id (JMAP): any one message row carrying it in the account. */
 int store_email_meta(struct store *s, struct arena *a, int64_t account_id, int64_t email_id,
 		     struct store_msg_meta *meta_r, int64_t *mailbox_id_r, const char **error_r);

@@ -71,6 +71,10 @@ int store_msg_list(struct store *s, struct arena *a, int64_t account_id, int64_t
 	struct conn *c = conn_get(s);
 	struct vec v = { .elem = sizeof(struct store_msg) };
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
+	if (ret > 0 && set != NULL && set->n > 0 && set->r == NULL) {
+		*error_r = "malformed UID set";
+		ret = STORE_EINVAL;
+	}
 	if (ret > 0) {
 		static const struct store_range all = { 1, UINT32_MAX };
 		const struct store_range *r = set ? set->r : &all;
@@ -191,6 +195,82 @@ int store_msg_meta(struct store *s, struct arena *a, int64_t account_id, int64_t
 		ret = rc == SQLITE_DONE ? 0 : db_fail(c, "msg_meta", error_r);
 	}
 	conn_put(s, c);
+	return ret;
+}
+
+static int meta_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct store_msg_meta *)a)->m.uid, y = ((const struct store_msg_meta *)b)->m.uid;
+	return x < y ? -1 : x > y;
+}
+
+int store_msg_meta_list(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+			const struct store_uidset *set, struct store_msg_meta **metas_r, size_t *n_r,
+			const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	struct vec v = { .elem = sizeof(struct store_msg_meta) };
+	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
+	if (ret > 0 && set != NULL && set->n > 0 && set->r == NULL) {
+		*error_r = "malformed UID set";
+		ret = STORE_EINVAL;
+	}
+	if (ret > 0) {
+		static const struct store_range all = { 1, UINT32_MAX };
+		const struct store_range *r = set ? set->r : &all;
+		size_t nr = set ? set->n : 1;
+		sqlite3_stmt *st = conn_stmt(c, "SELECT " META_COLS " FROM messages m JOIN emails e"
+					       " ON e.id = m.email_id WHERE m.mailbox_id = ?"
+					       " AND m.uid BETWEEN ? AND ? ORDER BY m.uid");
+		bool sorted = true;
+		for (size_t i = 0; i < nr && ret > 0; i++) {
+			sqlite3_reset(st);
+			sqlite3_bind_int64(st, 1, mailbox_id);
+			sqlite3_bind_int64(st, 2, r[i].lo);
+			sqlite3_bind_int64(st, 3, r[i].hi);
+			int rc;
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+				struct store_msg_meta *mm = vec_push(a, &v);
+				meta_read(a, st, mm);
+				if (v.n > 1 && mm->m.uid <= mm[-1].m.uid)
+					sorted = false;
+			}
+			if (rc != SQLITE_DONE)
+				ret = db_fail(c, "msg_meta_list", error_r);
+		}
+		if (!sorted) { /* unordered or overlapping ranges: sort, dedupe */
+			struct store_msg_meta *m = v.v;
+			qsort(m, v.n, sizeof(*m), meta_cmp);
+			size_t k = 0;
+			for (size_t i = 0; i < v.n; i++) {
+				if (k == 0 || m[i].m.uid != m[k - 1].m.uid)
+					m[k++] = m[i];
+			}
+			v.n = k;
+		}
+	}
+	conn_put(s, c);
+	*metas_r = v.v;
+	*n_r = v.n;
+	return ret;
+}
+
+int store_thread_emails(struct store *s, struct arena *a, int64_t account_id, int64_t thread_id,
+			int64_t **email_ids_r, size_t *n_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	struct vec v = { .elem = sizeof(int64_t) };
+	sqlite3_stmt *st = conn_stmt(c, "SELECT DISTINCT m.email_id FROM messages m"
+				       " WHERE m.account_id = ? AND m.thread_id = ? ORDER BY m.email_id");
+	sqlite3_bind_int64(st, 1, account_id);
+	sqlite3_bind_int64(st, 2, thread_id);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*(int64_t *)vec_push(a, &v) = sqlite3_column_int64(st, 0);
+	int ret = rc == SQLITE_DONE ? 1 : db_fail(c, "thread_emails", error_r);
+	conn_put(s, c);
+	*email_ids_r = v.v;
+	*n_r = v.n;
 	return ret;
 }
 

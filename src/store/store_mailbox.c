@@ -656,12 +656,13 @@ int store_mailbox_list(struct store *s, struct arena *a, int64_t account_id,
 	return ret;
 }
 
-int store_mailbox_keywords(struct store *s, struct arena *a, int64_t mailbox_id,
-			   const char ***keywords_r, const char **error_r)
+int store_mailbox_keywords(struct store *s, struct arena *a, int64_t account_id,
+			   int64_t mailbox_id, const char ***keywords_r, const char **error_r)
 {
 	struct conn *c = conn_get(s);
-	sqlite3_stmt *st = conn_stmt(c, "SELECT keywords FROM mailboxes WHERE id = ?");
+	sqlite3_stmt *st = conn_stmt(c, "SELECT keywords FROM mailboxes WHERE id = ? AND account_id = ?");
 	sqlite3_bind_int64(st, 1, mailbox_id);
+	sqlite3_bind_int64(st, 2, account_id);
 	int rc = sqlite3_step(st), ret = 1;
 	const char *kw = "";
 	if (rc == SQLITE_ROW)

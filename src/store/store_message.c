@@ -377,6 +377,8 @@ static int apply_expunge(struct store *s, struct store_op *op)
 {
 	struct expunge_req *r = op->req;
 	struct conn *c = s->wc;
+	if (r->uids != NULL && r->uids->n > 0 && r->uids->r == NULL)
+		return op_fail(op, STORE_EINVAL, "malformed UID set");
 	if (mbox_owned(c, r->account_id, r->mailbox_id) <= 0)
 		return op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	size_t n;
@@ -439,6 +441,8 @@ static int apply_flags(struct store *s, struct store_op *op)
 	struct store_flag_change *fc = op->req;
 	struct conn *c = s->wc;
 	struct arena *t = op->tmp;
+	if (fc->uids.n > 0 && fc->uids.r == NULL)
+		return op_fail(op, STORE_EINVAL, "malformed UID set");
 	if (mbox_owned(c, fc->account_id, fc->mailbox_id) <= 0)
 		return op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	const char *change = "";
@@ -550,6 +554,8 @@ static int apply_copy(struct store *s, struct store_op *op)
 {
 	struct store_copy *cp = op->req;
 	struct conn *c = s->wc;
+	if (cp->uids.n > 0 && cp->uids.r == NULL)
+		return op_fail(op, STORE_EINVAL, "malformed UID set");
 	if (mbox_owned(c, cp->account_id, cp->src_mailbox_id) <= 0)
 		return op_fail(op, STORE_ENOTFOUND, "no such source mailbox");
 	if (mbox_owned(c, cp->account_id, cp->dst_mailbox_id) <= 0)

@@ -139,7 +139,8 @@ static void test_append(void **state)
 	assert_int_equal(m[0].internal_tz, -300);
 	assert_int_equal(m[0].email_id, ap.email_id);
 	const char **mk;
-	assert_int_equal(store_mailbox_keywords(f->s, f->a, f->inbox, &mk, &err), 1);
+	assert_int_equal(store_mailbox_keywords(f->s, f->a, f->acct2, f->inbox, &mk, &err), 0);
+	assert_int_equal(store_mailbox_keywords(f->s, f->a, f->acct, f->inbox, &mk, &err), 1);
 	assert_string_equal(mk[0], "$Forwarded");
 	assert_string_equal(mk[1], "Work");
 	assert_null(mk[2]);
@@ -468,6 +469,59 @@ static void test_recent(void **state)
 	assert_int_equal(store_mailbox_claim_recent(f->s, f->acct2, f->inbox, &first, &err), STORE_ENOTFOUND);
 }
 
+static void test_meta_list_threads(void **state)
+{
+	struct fixture *f = *state;
+	const char *err;
+	deliver1(f, f->acct, msg1);
+	deliver1(f, f->acct, "Subject: other\r\nMessage-ID: <z@x>\r\n\r\nz\r\n");
+	deliver1(f, f->acct, "Subject: Re: hello\r\nIn-Reply-To: <m1@example.test>\r\n\r\nre\r\n");
+	deliver1(f, f->acct, "Subject: Re: Re: hello\r\nReferences: <m1@example.test> <x@y>\r\n\r\nre2\r\n");
+	struct store_msg_meta *mm;
+	size_t n;
+	struct store_range r[2] = { { 3, 4 }, { 1, 1 } };
+	struct store_uidset set = { r, 2 };
+	assert_int_equal(store_msg_meta_list(f->s, f->a, f->acct, f->inbox, &set, &mm, &n, &err), 1);
+	assert_int_equal(n, 3);
+	assert_int_equal(mm[0].m.uid, 1);
+	assert_int_equal(mm[1].m.uid, 3);
+	assert_string_equal(mm[1].subject, "Re: hello");
+	assert_int_equal(mm[2].m.uid, 4);
+	assert_int_equal(store_msg_meta_list(f->s, f->a, f->acct, f->inbox, NULL, &mm, &n, &err), 1);
+	assert_int_equal(n, 4);
+	/* 1, 3 and 4 are one thread; 2 is alone */
+	assert_int_equal(mm[0].m.thread_id, mm[2].m.thread_id);
+	assert_int_equal(mm[0].m.thread_id, mm[3].m.thread_id);
+	assert_int_not_equal(mm[0].m.thread_id, mm[1].m.thread_id);
+	int64_t *ids;
+	assert_int_equal(store_thread_emails(f->s, f->a, f->acct, mm[0].m.thread_id, &ids, &n, &err), 1);
+	assert_int_equal(n, 3);
+	assert_int_equal(ids[0], mm[0].m.email_id);
+	assert_int_equal(store_thread_emails(f->s, f->a, f->acct2, mm[0].m.thread_id, &ids, &n, &err), 1);
+	assert_int_equal(n, 0); /* other account */
+	int64_t eid = mm[0].m.email_id;
+	assert_int_equal(store_msg_meta_list(f->s, f->a, f->acct2, f->inbox, NULL, &mm, &n, &err), STORE_ENOTFOUND);
+	struct store_uidset bad = { NULL, 3 };
+	assert_int_equal(store_msg_meta_list(f->s, f->a, f->acct, f->inbox, &bad, &mm, &n, &err), STORE_EINVAL);
+	struct store_msg *m;
+	assert_int_equal(store_msg_list(f->s, f->a, f->acct, f->inbox, &bad, 0, &m, &n, &err), STORE_EINVAL);
+	struct store_flag_change fc = { .account_id = f->acct, .mailbox_id = f->inbox, .uids = bad,
+					.op = STORE_FLAGS_ADD, .flags = STORE_F_SEEN };
+	assert_int_equal(store_flags(f->s, f->a, &fc, &err), STORE_EINVAL);
+	assert_int_equal(store_expunge(f->s, f->a, f->acct, f->inbox, &bad, false, NULL, NULL, &err), STORE_EINVAL);
+	/* an email id of another account is not reachable */
+	struct store_msg_meta one;
+	int64_t mbid;
+	assert_int_equal(store_email_meta(f->s, f->a, f->acct, eid, &one, &mbid, &err), 1);
+	assert_int_equal(mbid, f->inbox);
+	assert_int_equal(store_email_meta(f->s, f->a, f->acct2, eid, &one, &mbid, &err), 0);
+	int fd;
+	uint64_t size;
+	assert_int_equal(store_email_open(f->s, f->acct2, eid, &fd, &size, &err), 0);
+	assert_int_equal(store_email_open(f->s, f->acct, eid, &fd, &size, &err), 1);
+	close(fd);
+}
+
 static void test_too_big(void **state)
 {
 	(void)state;
@@ -499,6 +553,7 @@ int main(void)
 		T(test_deliver_and_read), T(test_deliver_many), T(test_append), T(test_flags),
 		T(test_expunge), T(test_copy_move), T(test_quota_exact), T(test_rename_inbox),
 		T(test_delete_mailbox_frees), T(test_uidvalidity_stable), T(test_recent),
+		T(test_meta_list_threads),
 		cmocka_unit_test(test_too_big),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
