@@ -318,8 +318,9 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 			/* a client that connects and closes without a byte (port probes,
 			 * health checks) is not worth an info line */
 			bool quiet = !c->handshaking || ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+			char q[200];
 			conn_log(c, quiet ? LOG_DEBUG : LOG_INFO, "event=%s tls_error=%s",
-				 c->handshaking ? "tls_handshake_failed" : "error", buf);
+				 c->handshaking ? "tls_handshake_failed" : "error", log_quote(buf, strlen(buf), q, sizeof(q)));
 		}
 		c->abort_now = true;
 		conn_finish(c);
@@ -448,12 +449,22 @@ void conn_server_stop_listening(struct conn_server *srv)
 	srv->listeners = NULL;
 }
 
+/* True while a TLS handshake is really still running: the CONNECTED event may be
+ * deferred after OpenSSL finished it. */
+static bool still_handshaking(const struct conn *c)
+{
+	if (!c->handshaking)
+		return false;
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	return ssl == NULL || !SSL_is_init_finished(ssl);
+}
+
 void conn_server_shutdown(struct conn_server *srv)
 {
 	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
 		if (c->closing)
 			continue;
-		if (c->session == NULL || c->handshaking)
+		if (c->session == NULL || still_handshaking(c))
 			conn_abort(c);
 		else
 			conn_deliver(c, CONN_SHUTDOWN);

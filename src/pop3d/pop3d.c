@@ -674,7 +674,7 @@ static void pop3_dispatch(struct pop3_session *ps, struct bytes line)
 		return;
 	}
 	if (line.len > POP3_COMMAND_MAX - 2) {
-		pop3_bad(ps, "Command line too long");
+		pop3_bad(ps, "Command exceeds the 255-octet limit of RFC 2449");
 		return;
 	}
 	struct pop3_command cmd;

@@ -200,6 +200,9 @@ static int cmd_init(const char *dir, int argc, char **argv)
 	}
 	if (!name_ok(hostname))
 		return fail("invalid --hostname '%s'", hostname);
+	if (PORT_POP3S + port_offset > 65535)
+		return fail("--port-offset %ld puts the highest port (%ld) beyond 65535", port_offset,
+			    PORT_POP3S + port_offset);
 	if (!name_ok(domain) || strchr(domain, '.') == NULL)
 		return fail("invalid --domain '%s'", domain);
 	struct stat st;
@@ -347,9 +350,16 @@ int main(int argc, char **argv)
 		return status;
 	}
 	/* the admin commands get the sub-command and its arguments */
-	if (sub_argc < 2) {
+	static const char *const user_subs[] = { "add", "passwd", "del", "list", "quota", NULL };
+	static const char *const domain_subs[] = { "add", "list", NULL };
+	static const char *const alias_subs[] = { "add", NULL };
+	const char *const *subs = strcmp(cmd, "user") == 0 ? user_subs : strcmp(cmd, "domain") == 0 ? domain_subs : alias_subs;
+	bool sub_known = false;
+	for (size_t k = 0; sub_argc >= 2 && subs[k] != NULL; k++)
+		sub_known |= strcmp(sub_argv[1], subs[k]) == 0;
+	if (!sub_known) {
 		config_free(&cfg);
-		return usage("missing sub-command");
+		return usage(sub_argc < 2 ? "missing sub-command" : "unknown sub-command");
 	}
 	if (strcmp(cmd, "user") == 0)
 		status = cli_user(cfg, sub_argc - 1, sub_argv + 1);

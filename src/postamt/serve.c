@@ -78,6 +78,7 @@ struct server {
 	struct auth_service *auth;
 	struct smtpd_env smtp_env;
 	struct pop3d_env pop3_env;
+	struct imapd_env imap_env;
 	int nloops;
 	struct loop **loops;
 	struct conn_server **servers;
@@ -91,6 +92,8 @@ struct server {
 	bool stopping;
 	struct timespec stop_started;
 	struct event *stop_timer;
+	struct event *sigs[3];
+	int *fds; /* listening sockets until the loops take them: [service * nloops + loop] */
 };
 
 static void settings_from_config(struct server *srv, const struct config *cfg)
@@ -341,149 +344,153 @@ static void free_settings(struct server *srv)
 	}
 }
 
-int serve_run(struct config *cfg, const char *conf_path)
+/* Frees whatever start-up got to; safe on a partly started server. */
+static void server_cleanup(struct server *srv)
 {
-	struct server srv = { .cfg = cfg, .conf_path = conf_path };
-	char err[512];
-	int status = 1;
-	enum log_level level = LOG_INFO;
-	log_level_parse(cfg->log_level, &level);
-	log_set_level(level);
-	signal(SIGPIPE, SIG_IGN);
+	for (int i = 0; i < srv->nloops && srv->loops != NULL; i++) {
+		if (srv->loops[i] != NULL)
+			loop_stop_and_join(srv->loops[i]);
+	}
+	for (int i = 0; i < srv->nloops && srv->loops != NULL; i++) {
+		conn_server_free(&srv->servers[i]);
+		loop_free(&srv->loops[i]);
+	}
+	for (int i = 0; srv->fds != NULL && i < SVC_COUNT * srv->nloops; i++)
+		if (srv->fds[i] >= 0)
+			close(srv->fds[i]);
+	free(srv->fds);
+	pool_free(&srv->pool); /* finishes queued logins first */
+	auth_service_free(&srv->auth);
+	pop3_locks_free(&srv->pop3_env.locks);
+	imapd_users_free(&srv->imap_env.users);
+	store_close(&srv->store);
+	conn_shared_free(&srv->shared);
+	free(srv->loops);
+	free(srv->servers);
+	free_settings(srv);
+	for (int i = 0; i < 3; i++)
+		if (srv->sigs[i] != NULL)
+			event_free(srv->sigs[i]);
+	if (srv->stop_timer != NULL)
+		event_free(srv->stop_timer);
+	if (srv->base != NULL)
+		event_base_free(srv->base);
+	config_free(&srv->cfg);
+}
 
+/* Everything up to serving: TLS, sockets, privileges, store, loops. Returns 1, or
+ * -1 after printing why. */
+static int server_start(struct server *srv)
+{
+	struct config *cfg = srv->cfg;
+	char err[512];
+	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
+	srv->base = event_base_new();
+	for (int i = 0; i < 3; i++) {
+		srv->sigs[i] = evsignal_new(srv->base, signums[i], signal_cb, srv);
+		event_add(srv->sigs[i], NULL);
+	}
 	char *problems;
 	if (config_check(cfg, true, &problems) > 0) {
 		fprintf(stderr, "postamt: %s", problems);
 		free(problems);
-		config_free(&srv.cfg);
-		return 1;
+		return -1;
 	}
 	SSL_CTX *ctx = tls_server_ctx_new(cfg->tls_cert, cfg->tls_key, err, sizeof(err));
 	if (ctx == NULL) {
 		fprintf(stderr, "postamt: %s\n", err);
-		config_free(&srv.cfg);
-		return 1;
+		return -1;
 	}
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	srv.nloops = cfg->workers > 0 ? (int)cfg->workers : (ncpu > 0 ? (int)ncpu : 1);
-	int *fds = xcalloc((size_t)SVC_COUNT * (size_t)srv.nloops, sizeof(int));
-	for (int i = 0; i < SVC_COUNT * srv.nloops; i++)
-		fds[i] = -1;
-	if (open_listeners(&srv, fds, err, sizeof(err)) < 0 || drop_privileges(cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "postamt: %s\n", err);
-		for (int i = 0; i < SVC_COUNT * srv.nloops; i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
-		free(fds);
-		SSL_CTX_free(ctx);
-		config_free(&srv.cfg);
-		return 1;
-	}
-
-	struct store_options sopt = { .recover = true, .create = true, .message_max = (uint64_t)cfg->message_max };
-	const char *serr;
-	if (store_open(cfg->data_dir, &sopt, &srv.store, &serr) < 0) {
-		fprintf(stderr, "postamt: cannot open the store in %s: %s\n", cfg->data_dir, serr);
-		for (int i = 0; i < SVC_COUNT * srv.nloops; i++)
-			close(fds[i]);
-		free(fds);
-		SSL_CTX_free(ctx);
-		config_free(&srv.cfg);
-		return 1;
-	}
-	srv.pool = pool_new((int)cfg->pool_threads);
-	srv.auth = auth_service_new(srv.pool, lookup_account, &srv, (size_t)cfg->auth_failures_per_min);
-	srv.smtp_env = (struct smtpd_env){ .store = srv.store, .auth = srv.auth, .pool = srv.pool };
-	srv.pop3_env = (struct pop3d_env){ .store = srv.store, .auth = srv.auth, .locks = pop3_locks_new() };
-
-	settings_from_config(&srv, cfg);
-	srv.smtp_mx = (struct smtpd_listener){ SMTPD_MX, &srv.settings, &srv.smtp_env };
-	srv.smtp_sub = (struct smtpd_listener){ SMTPD_SUBMISSION, &srv.settings, &srv.smtp_env };
-	srv.smtp_subs = (struct smtpd_listener){ SMTPD_SUBMISSIONS, &srv.settings, &srv.smtp_env };
-	srv.pop3 = (struct pop3d_listener){ &srv.settings, &srv.pop3_env };
-	srv.imap = (struct imapd_listener){ &srv.settings };
-	srv.http = (struct webd_listener){ false, &srv.settings };
-	srv.https = (struct webd_listener){ true, &srv.settings };
 	struct conn_limits lim = limits_from_config(cfg);
-	srv.shared = conn_shared_new(&lim);
-	conn_shared_set_tls(srv.shared, ctx);
+	srv->shared = conn_shared_new(&lim);
+	conn_shared_set_tls(srv->shared, ctx);
 	SSL_CTX_free(ctx);
 
-	/* workers must not take the signals meant for the main thread */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	srv->nloops = cfg->workers > 0 ? (int)cfg->workers : (ncpu > 0 ? (int)ncpu : 1);
+	srv->fds = xcalloc((size_t)SVC_COUNT * (size_t)srv->nloops, sizeof(int));
+	for (int i = 0; i < SVC_COUNT * srv->nloops; i++)
+		srv->fds[i] = -1;
+	if (open_listeners(srv, srv->fds, err, sizeof(err)) < 0 || drop_privileges(cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "postamt: %s\n", err);
+		return -1;
+	}
+	struct store_options sopt = { .recover = true, .create = true, .message_max = (uint64_t)cfg->message_max };
+	const char *serr;
+	if (store_open(cfg->data_dir, &sopt, &srv->store, &serr) < 0) {
+		fprintf(stderr, "postamt: cannot open the store in %s: %s\n", cfg->data_dir, serr);
+		return -1;
+	}
+	srv->pool = pool_new((int)cfg->pool_threads);
+	srv->auth = auth_service_new(srv->pool, lookup_account, srv, (size_t)cfg->auth_failures_per_min);
+	srv->smtp_env = (struct smtpd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool };
+	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };
+
+	settings_from_config(srv, cfg);
+	srv->smtp_mx = (struct smtpd_listener){ SMTPD_MX, &srv->settings, &srv->smtp_env };
+	srv->smtp_sub = (struct smtpd_listener){ SMTPD_SUBMISSION, &srv->settings, &srv->smtp_env };
+	srv->smtp_subs = (struct smtpd_listener){ SMTPD_SUBMISSIONS, &srv->settings, &srv->smtp_env };
+	srv->pop3 = (struct pop3d_listener){ &srv->settings, &srv->pop3_env };
+	srv->imap_env = (struct imapd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
+					    .users = imapd_users_new() };
+	srv->imap = (struct imapd_listener){ &srv->settings, &srv->imap_env };
+	srv->http = (struct webd_listener){ false, &srv->settings };
+	srv->https = (struct webd_listener){ true, &srv->settings };
+
+	srv->loops = xcalloc((size_t)srv->nloops, sizeof(*srv->loops));
+	srv->servers = xcalloc((size_t)srv->nloops, sizeof(*srv->servers));
+	for (int i = 0; i < srv->nloops; i++) {
+		srv->loops[i] = loop_new(i);
+		srv->servers[i] = conn_server_new(srv->loops[i], srv->shared);
+		for (int s = 0; s < SVC_COUNT; s++) {
+			const struct conn_handler *h;
+			void *hctx;
+			const char *e;
+			listener_for(srv, (enum service)s, &h, &hctx);
+			int fd = srv->fds[s * srv->nloops + i];
+			srv->fds[s * srv->nloops + i] = -1; /* the listener owns it now */
+			if (conn_server_listen(srv->servers[i], fd, services[s].tls, h, hctx, &e) < 0) {
+				fprintf(stderr, "postamt: %s\n", e);
+				return -1;
+			}
+		}
+		const char *e;
+		if (loop_start(srv->loops[i], &e) < 0) {
+			fprintf(stderr, "postamt: %s\n", e);
+			return -1;
+		}
+	}
+	return 1;
+}
+
+int serve_run(struct config *cfg, const char *conf_path)
+{
+	struct server srv = { .cfg = cfg, .conf_path = conf_path };
+	enum log_level level = LOG_INFO;
+	log_level_parse(cfg->log_level, &level);
+	log_set_level(level);
+	signal(SIGPIPE, SIG_IGN);
+	/* From here on TERM, INT and HUP wait blocked until the main loop can take them,
+	 * and every thread started later inherits the block: only the main thread's
+	 * event loop ever handles them. */
 	sigset_t block, old;
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	srv.loops = xcalloc((size_t)srv.nloops, sizeof(*srv.loops));
-	srv.servers = xcalloc((size_t)srv.nloops, sizeof(*srv.servers));
-	int started = 0;
-	for (int i = 0; i < srv.nloops; i++) {
-		srv.loops[i] = loop_new(i);
-		srv.servers[i] = conn_server_new(srv.loops[i], srv.shared);
-		for (int s = 0; s < SVC_COUNT; s++) {
-			const struct conn_handler *h;
-			void *hctx;
-			const char *e;
-			listener_for(&srv, (enum service)s, &h, &hctx);
-			int fd = fds[s * srv.nloops + i];
-			fds[s * srv.nloops + i] = -1;
-			if (conn_server_listen(srv.servers[i], fd, services[s].tls, h, hctx, &e) < 0) {
-				fprintf(stderr, "postamt: %s\n", e);
-				goto out;
-			}
-		}
-		const char *e;
-		if (loop_start(srv.loops[i], &e) < 0) {
-			fprintf(stderr, "postamt: %s\n", e);
-			goto out;
-		}
-		started++;
+	int status = 1;
+	if (server_start(&srv) > 0) {
+		/* a signal that came while starting is delivered now, to the handlers */
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		serve_print_client_table(srv.cfg, stdout);
+		log_info("event=ready hostname=%s workers=%d port_offset=%" PRId64 " bind=%s", srv.cfg->hostname,
+			 srv.nloops, srv.cfg->port_offset, srv.cfg->bind[0] ? srv.cfg->bind : "*");
+		event_base_dispatch(srv.base);
+		status = 0;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-
-	srv.base = event_base_new();
-	struct event *sigs[3];
-	const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
-	for (int i = 0; i < 3; i++) {
-		sigs[i] = evsignal_new(srv.base, signums[i], signal_cb, &srv);
-		event_add(sigs[i], NULL);
-	}
-	serve_print_client_table(cfg, stdout);
-	log_info("event=ready hostname=%s workers=%d port_offset=%" PRId64 " bind=%s", cfg->hostname, srv.nloops,
-		 cfg->port_offset, cfg->bind[0] ? cfg->bind : "*");
-	event_base_dispatch(srv.base);
-	for (int i = 0; i < 3; i++)
-		event_free(sigs[i]);
-	if (srv.stop_timer != NULL)
-		event_free(srv.stop_timer);
-	event_base_free(srv.base);
-	status = 0;
-out:
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	for (int i = 0; i < srv.nloops; i++) {
-		if (srv.loops[i] != NULL)
-			loop_stop_and_join(srv.loops[i]);
-	}
-	for (int i = 0; i < srv.nloops; i++) {
-		conn_server_free(&srv.servers[i]);
-		loop_free(&srv.loops[i]);
-	}
-	(void)started;
-	for (int i = 0; i < SVC_COUNT * srv.nloops; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	free(fds);
-	pool_free(&srv.pool); /* finishes queued logins first */
-	auth_service_free(&srv.auth);
-	pop3_locks_free(&srv.pop3_env.locks);
-	store_close(&srv.store);
-	conn_shared_free(&srv.shared);
-	free(srv.loops);
-	free(srv.servers);
-	free_settings(&srv);
-	log_info("event=stopped");
-	config_free(&srv.cfg);
+	server_cleanup(&srv);
+	log_info("event=%s", status == 0 ? "stopped" : "start_failed");
 	return status;
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #define SMTP_MAX_ERRORS 20 /* bad commands before the connection is dropped */
+#define SMTP_COMMAND_MAX 1000 /* octets of a command line with its CRLF */
 
 void smtp_reply(struct smtp_session *ss, int code, const char *enh, const char *fmt, ...)
 {
@@ -122,6 +123,14 @@ static void smtp_dispatch(struct smtp_session *ss, struct bytes line)
 {
 	struct smtp_command cmd;
 	const char *error;
+	/* RFC 5321 §4.5.3.1.4: command lines are at most 512 octets; we take up to 1000
+	 * (the text line limit) as Postfix does, and AUTH lines up to limits.line_length
+	 * (RFC 4954 §4: long initial responses) */
+	if (line.len > SMTP_COMMAND_MAX - 2 && !bytes_iprefix(line, "AUTH ")) {
+		smtp_reply(ss, 500, "5.5.2", "Line too long");
+		smtp_error(ss);
+		return;
+	}
 	if (smtp_parse_command(line, &cmd, &error) < 0) {
 		smtp_reply(ss, 500, "5.5.2", "%s", error);
 		smtp_error(ss);
