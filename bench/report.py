@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Turns the JSON results of one scripts/bench run into the side-by-side table.
+
+usage: report.py RESULTS_DIR [--out DIR]
+
+RESULTS_DIR holds <side>-<phase>-<run>.json (side = postamt or peer), cal-*.json and machine.txt.
+Figures repeated over runs are shown as the median, with the spread (min-max) in brackets.
+The ratio is postamt / peer; the last column says which side is better for that figure.
+Writes DIR/latest.md (the table) and DIR/latest.json (every raw result) when --out is given.
+"""
+
+import glob
+import json
+import os
+import statistics
+import sys
+
+
+def load(d):
+    res = {}
+    for f in sorted(glob.glob(os.path.join(d, "*.json"))):
+        stem = os.path.basename(f)[:-5]
+        with open(f) as fh:
+            try:
+                res[stem] = json.load(fh)
+            except json.JSONDecodeError:
+                res[stem] = {"na": "unreadable result"}
+    return res
+
+
+def get(d, path):
+    for k in path.split("."):
+        if not isinstance(d, dict) or d.get(k) is None:
+            return None
+        d = d[k]
+    return d
+
+
+def series(res, side, phase, path):
+    """Values of one figure over the runs, or (None, reason)."""
+    vals, reason = [], None
+    for stem, d in res.items():
+        parts = stem.split("-")
+        if parts[0] != side or "-".join(parts[1:-1]) != phase:
+            continue
+        if "na" in d:
+            reason = d["na"]
+            continue
+        v = get(d, path)
+        if v is not None:
+            vals.append(float(v))
+    return vals, reason
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    a = abs(v)
+    if a >= 100:
+        return f"{v:,.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    if a >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3g}"
+
+
+def cell(vals, reason):
+    if not vals:
+        return f"n/a ({reason})" if reason else "n/a"
+    m = statistics.median(vals)
+    if len(vals) > 1:
+        return f"{fmt(m)} [{fmt(min(vals))}–{fmt(max(vals))}]"
+    return fmt(m)
+
+
+# (section, label, phase, json path, higher is better)
+ROWS = [
+    ("SMTP, pipelined, reused connections", "accepted msgs/s", "smtp", "accepted_per_s", True),
+    ("", "delivered msgs/s (in the maildrop, POP3 STAT)", "smtp", "delivered_per_s", True),
+    ("", "server CPU-ms/msg, accept window", "smtp", "accept_cpu_ms_per_msg", False),
+    ("", "server CPU-ms/msg incl. delivery", "smtp", "e2e_cpu_ms_per_msg", False),
+    ("", "latency per message p50 ms", "smtp", "latency.p50_ms", False),
+    ("", "latency per message p99 ms", "smtp", "latency.p99_ms", False),
+    ("SMTP, one message per connection", "accepted msgs/s", "smtp1", "accepted_per_s", True),
+    ("", "delivered msgs/s", "smtp1", "delivered_per_s", True),
+    ("", "server CPU-ms/msg incl. delivery", "smtp1", "e2e_cpu_ms_per_msg", False),
+    ("IMAP loop (LOGIN SELECT FETCH FETCH-50 STORE SEARCH LOGOUT)", "commands/s", "imap", "commands_per_s", True),
+    ("", "server CPU-ms/command", "imap", "cpu_ms_per_command", False),
+    ("", "LOGIN p50 ms", "imap", "latency.LOGIN.p50_ms", False),
+    ("", "LOGIN p99 ms", "imap", "latency.LOGIN.p99_ms", False),
+    ("", "SELECT p50 ms", "imap", "latency.SELECT.p50_ms", False),
+    ("", "FETCH 1:* meta p50 ms", "imap", "latency.FETCH meta.p50_ms", False),
+    ("", "FETCH 50 bodies p50 ms", "imap", "latency.FETCH bodies.p50_ms", False),
+    ("", "STORE p50 ms", "imap", "latency.STORE.p50_ms", False),
+    ("", "SEARCH SUBJECT p50 ms", "imap", "latency.SEARCH.p50_ms", False),
+    ("", "peak server PSS MiB", "imap", "peak_pss_mib", False),
+    ("POP3 loop (USER PASS STAT UIDL RETR-all QUIT)", "RETR/s", "pop3", "retr_per_s", True),
+    ("", "sessions/s", "pop3", "sessions_per_s", True),
+    ("", "server CPU-ms/RETR", "pop3", "cpu_ms_per_retr", False),
+    ("", "server CPU-ms/session (incl. its RETRs)", "pop3", "cpu_ms_per_session", False),
+    ("", "PASS p50 ms", "pop3", "latency.PASS.p50_ms", False),
+    ("", "RETR p50 ms", "pop3", "latency.RETR.p50_ms", False),
+    ("", "RETR p99 ms", "pop3", "latency.RETR.p99_ms", False),
+    ("", "client CPU % (of one core)", "pop3", "client_cpu_pct", None),
+    ("", "peak server PSS MiB", "pop3", "peak_pss_mib", False),
+    ("Maildrop fill over SMTP (DROP messages, pipelined)", "delivered msgs/s", "dropfill", "delivered_per_s", True),
+    ("", "server CPU-ms/msg incl. delivery", "dropfill", "e2e_cpu_ms_per_msg", False),
+    ("POP3, one client, whole maildrop", "messages retrieved", "pop3drop", "retr", None),
+    ("", "seconds, login to QUIT", "pop3drop", "wall_s", False),
+    ("", "RETR/s", "pop3drop", "retr_per_s", True),
+    ("", "server CPU-ms/RETR", "pop3drop", "cpu_ms_per_retr", False),
+    ("", "UIDL ms", "pop3drop", "latency.UIDL.p50_ms", False),
+]
+
+
+def idle_rows(res):
+    ks = sorted({int(s.split("-")[1][4:]) for s in res if s.split("-")[1:2] and s.split("-")[1].startswith("idle")
+                 and s.split("-")[1][4:].isdigit()})
+    rows = []
+    for k in ks:
+        ph = f"idle{k}"
+        rows += [(f"IMAP IDLE, {k:,} connections", "connections in IDLE", ph, "connected", None),
+                 ("", "server PSS MiB (all processes)", ph, "pss_mib", False),
+                 ("", "PSS KiB per connection", ph, "pss_kib_per_conn", False),
+                 ("", "server processes", ph, "procs", False),
+                 ("", "seconds to log in all", ph, "setup_s", False),
+                 ("", "s from SMTP send until all saw EXISTS", ph, "all_notified_s", False),
+                 ("", "connections notified", ph, "notified", None)]
+    return rows
+
+
+LARGE = [("Large mailbox (LARGE messages)", "messages", "large", "messages", None),
+         ("", "SELECT + FETCH 1:* (UID FLAGS) s", "large", "select_fetch_s", False),
+         ("", "  of which SELECT s", "large", "select_s", False),
+         ("", "SEARCH SUBJECT s", "large", "search_subject_s", False),
+         ("", "SEARCH UNSEEN s", "large", "search_unseen_s", False),
+         ("", "SEARCH BODY s", "large", "search_body_s", False)]
+
+
+def table(res, machine):
+    out = []
+    out.append("| workload | figure | postamt | Dovecot + Postfix | postamt ÷ peer | better |")
+    out.append("|---|---|---|---|---|---|")
+    drop = machine.get("params", "")
+    said = set()  # say why a phase is n/a once per section
+    for sec, label, phase, path, hib in ROWS + idle_rows(res) + LARGE:
+        a, ar = series(res, "postamt", phase, path)
+        b, br = series(res, "peer", phase, path)
+        if ar and not a:
+            ar, _ = (None if ("postamt", phase) in said else ar), said.add(("postamt", phase))
+        if br and not b:
+            br, _ = (None if ("peer", phase) in said else br), said.add(("peer", phase))
+        if not a and not b and not ar and not br:
+            continue
+        ratio, better = "", ""
+        if a and b and statistics.median(b) != 0:
+            r = statistics.median(a) / statistics.median(b)
+            ratio = f"{r:.2f}×"
+            if hib is not None and abs(r - 1) > 0.05:
+                better = "postamt" if (r > 1) == hib else "**peer**"
+            elif hib is not None:
+                better = "≈"
+        sec = sec.replace("DROP", _param(drop, "DROP")).replace("LARGE", _param(drop, "LARGE"))
+        out.append(f"| {sec} | {label} | {cell(a, ar)} | {cell(b, br)} | {ratio} | {better} |")
+    return "\n".join(out)
+
+
+def _param(params, name):
+    for p in params.split():
+        if p.startswith(name + "="):
+            return f"{int(p.split('=')[1]):,}"
+    return name
+
+
+def calibration(res):
+    lines = []
+    c = res.get("cal-loadgen")
+    if c and "accepted_per_s" in c:
+        lines.append(f"- load generator → Postfix smtp-sink: **{fmt(c['accepted_per_s'])} msgs/s** "
+                     f"({c['n']:,} × {c['size']} B over {c['conns']} connections), client CPU "
+                     f"{c['accept_client_cpu_pct']} % of one core: the generator's own SMTP ceiling.")
+    s = res.get("cal-smtp-source")
+    if s and s.get("wall_s"):
+        lines.append(f"- Postfix smtp-source → smtp-sink (same message count, size and connections): "
+                     f"{fmt(s['n'] / s['wall_s'])} msgs/s.")
+    return "\n".join(lines)
+
+
+def main():
+    d = sys.argv[1]
+    out = None
+    if "--out" in sys.argv:
+        out = sys.argv[sys.argv.index("--out") + 1]
+    res = load(d)
+    machine = {}
+    try:
+        with open(os.path.join(d, "machine.txt")) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("=")
+                machine[k] = v
+    except OSError:
+        pass
+    head = (f"postamt {machine.get('postamt', '?')} vs Dovecot {machine.get('dovecot', '?')} + "
+            f"Postfix {machine.get('postfix', '?')}; {machine.get('date', '')}\n"
+            f"machine: {machine.get('nproc', '?')} CPUs ({machine.get('cpu', '?')}), {machine.get('mem', '?')}, "
+            f"{machine.get('kernel', '?')}\nparameters: {machine.get('params', '?')}\n")
+    text = head + "\n" + table(res, machine) + "\n\nLoad generator ceiling:\n" + calibration(res) + "\n"
+    print(text)
+    errs = []
+    for stem, r in sorted(res.items()):
+        if isinstance(r, dict) and r.get("errors"):
+            errs.append(f"- {stem}: {r['errors']} errors, e.g. {r.get('first_errors', [''])[:1]}")
+    if errs:
+        text += "\nErrors during the run:\n" + "\n".join(errs) + "\n"
+        print("Errors during the run:\n" + "\n".join(errs))
+    if out:
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, "latest.md"), "w") as f:
+            f.write(text)
+        with open(os.path.join(out, "latest.json"), "w") as f:
+            json.dump({"machine": machine, "results": res}, f, indent=1)
+        print(f"(written to {out}/latest.md and latest.json)")
+
+
+if __name__ == "__main__":
+    main()
