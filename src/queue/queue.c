@@ -235,15 +235,27 @@ void queue_msg_round_done(struct queue *q, struct qmsg *m)
 {
 	size_t pending = qmsg_summarize(m);
 	const char *err = NULL;
+	bool unreported = false;
+	for (size_t i = 0; i < m->nrcpts; i++)
+		unreported |= m->rcpts[i].state == QUEUE_RCPT_FAILED && !m->rcpts[i].reported;
+	if (unreported) {
+		/* failures are reported as soon as they are final, not when the last
+		 * recipient is done; a crash between the bounce and the state write sends
+		 * the bounce twice, never zero times */
+		if (send_bounce(q, m) < 0) {
+			if (pending == 0 && m->jobs == 0) {
+				m->next = time(NULL) + 60; /* try the bounce again in a minute */
+				return;
+			}
+		} else {
+			for (size_t i = 0; i < m->nrcpts; i++)
+				if (m->rcpts[i].state == QUEUE_RCPT_FAILED)
+					m->rcpts[i].reported = true;
+		}
+	}
 	if (pending > 0 || m->jobs > 0) {
 		if (spool_write_state(q->qdir, m, !q->s.no_fsync, &err) < 0)
 			log_error("event=queue_state_failed id=%s error=\"%s\"", m->id, err);
-		return;
-	}
-	if (send_bounce(q, m) < 0) {
-		/* try the bounce again in a minute: a pending-looking state with nothing to
-		 * deliver is not possible, so keep it in memory only */
-		m->next = time(NULL) + 60;
 		return;
 	}
 	size_t delivered = 0;

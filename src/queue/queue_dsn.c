@@ -13,7 +13,7 @@
 
 bool queue_dsn_wanted(const struct qrcpt *r)
 {
-	return r->state == QUEUE_RCPT_FAILED && (r->notify == 0 || (r->notify & SMTP_NOTIFY_FAILURE) != 0);
+	return r->state == QUEUE_RCPT_FAILED && !r->reported && (r->notify == 0 || (r->notify & SMTP_NOTIFY_FAILURE) != 0);
 }
 
 static void put_date(struct buf *out, time_t t)

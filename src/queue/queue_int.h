@@ -34,6 +34,7 @@ struct qrcpt {
 	char *remote_mta;  /* host that gave the last reply, NULL if none */
 	unsigned attempts; /* attempts that ended in a temporary failure */
 	time_t next;       /* next attempt, 0: due */
+	bool reported;     /* FAILED and its bounce has been sent (state "bounced") */
 	bool busy;         /* a job is delivering to it now */
 };
 
@@ -73,8 +74,9 @@ int spool_header_decode(const char *id, struct bytes data, struct qmsg **m_r, co
 void spool_state_encode(const struct qmsg *m, struct buf *out);
 int spool_state_decode(struct qmsg *m, struct bytes data, const char **error_r);
 
-/* Writes header + message as DIR/queue/ID (temp file, fsync, rename, dir fsync). */
-int spool_write_msg(const char *qdir, const struct qmsg *m, struct bytes data, bool fsync_on,
+/* Writes header + message as DIR/queue/ID (temp file, fsync, rename, dir fsync);
+ * sets m->offset. */
+int spool_write_msg(const char *qdir, struct qmsg *m, struct bytes data, bool fsync_on,
 		    const char **error_r);
 /* Writes DIR/queue/ID.st atomically. */
 int spool_write_state(const char *qdir, const struct qmsg *m, bool fsync_on, const char **error_r);
@@ -105,14 +107,14 @@ struct dsn_input {
 	const char *hostname;    /* reporting MTA */
 	const char *boundary;    /* MIME boundary (the tests fix it) */
 	time_t now;
-	const struct qmsg *m;    /* recipients with state FAILED and notify allowing it are
-	                          * reported */
+	const struct qmsg *m;    /* recipients with state FAILED, not yet reported, and
+	                          * NOTIFY allowing it are reported */
 	struct bytes message;    /* the original message */
 };
 /* Builds the bounce into out. Returns the number of recipients reported (0: none,
  * out is empty and nothing should be sent). */
 int queue_dsn_build(const struct dsn_input *in, struct buf *out);
-/* True if a failure of r must be reported (NOTIFY absent or containing FAILURE). */
+/* True if r failed, is not reported yet and its NOTIFY is absent or has FAILURE. */
 bool queue_dsn_wanted(const struct qrcpt *r);
 
 /* ---------------------------------------------------------------- DNS */

@@ -256,7 +256,8 @@ void spool_state_encode(const struct qmsg *m, struct buf *out)
 	buf_puts(out, STATE_MAGIC);
 	for (size_t i = 0; i < m->nrcpts; i++) {
 		const struct qrcpt *r = &m->rcpts[i];
-		buf_printf(out, "r %zu %s %u %lld %d ", i, state_names[r->state], r->attempts, (long long)r->next,
+		buf_printf(out, "r %zu %s %u %lld %d ", i, r->reported ? "bounced" : state_names[r->state], r->attempts,
+			   (long long)r->next,
 			   r->code);
 		spool_escape(r->enh, out);
 		buf_putc(out, ' ');
@@ -297,10 +298,11 @@ int spool_state_decode(struct qmsg *m, struct bytes data, const char **error_r)
 			struct qrcpt *r = &m->rcpts[v];
 			if (bytes_eq(st, "delivered"))
 				r->state = QUEUE_RCPT_DELIVERED;
-			else if (bytes_eq(st, "failed"))
+			else if (bytes_eq(st, "failed") || bytes_eq(st, "bounced"))
 				r->state = QUEUE_RCPT_FAILED;
 			else
 				r->state = QUEUE_RCPT_PENDING;
+			r->reported = bytes_eq(st, "bounced");
 			r->code = (int)c;
 			r->attempts = (unsigned)a;
 			r->next = (time_t)t;
@@ -415,10 +417,11 @@ out:
 	return ret;
 }
 
-int spool_write_msg(const char *qdir, const struct qmsg *m, struct bytes data, bool fsync_on, const char **error_r)
+int spool_write_msg(const char *qdir, struct qmsg *m, struct bytes data, bool fsync_on, const char **error_r)
 {
 	struct buf h = { 0 };
 	spool_header_encode(m, &h);
+	m->offset = h.len;
 	struct iovec iov[2] = { { h.data, h.len }, { (void *)data.p, data.len } };
 	int r = write_atomic(qdir, m->id, iov, 2, fsync_on, error_r);
 	buf_free(&h);

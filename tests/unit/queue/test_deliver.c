@@ -1,0 +1,465 @@
+/* test_deliver.c: the queue delivering over loopback to a scripted SMTP server (a
+ * thread of this test). Recipients decide the server's answer by their local part:
+ * "bad..." gets 550 5.1.1, "later..." 451 4.3.0, anything else 250. Covered: routes,
+ * MX / implicit MX / null MX / NXDOMAIN through resolver data (no real DNS), per-
+ * recipient results with PIPELINING and without, HELO after a refused EHLO, dot-
+ * stuffing, bounces with the null sender, retries with backoff, expiry, a
+ * destination that is down and then up across a restart, and flush. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "helpers.h"
+#include "queue_int.h"
+
+/* ---------------------------------------------------------------- the fake server */
+
+struct received {
+	char sender[256];
+	char rcpts[512];
+	char *data;
+	bool tls_offered;
+};
+
+struct fake {
+	int lfd;
+	uint16_t port;
+	pthread_t thread;
+	atomic_bool stop;
+	bool no_ehlo, no_pipelining;
+	pthread_mutex_t lock;
+	struct received msgs[32];
+	int nmsgs;
+	int sessions;
+};
+
+static void say(int fd, const char *s)
+{
+	size_t n = strlen(s);
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+static void session(struct fake *f, int fd)
+{
+	FILE *in = fdopen(dup(fd), "r");
+	char line[2048];
+	struct received cur = { 0 };
+	int accepted = 0;
+	say(fd, "220 fake.test ESMTP\r\n");
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (strncasecmp(line, "EHLO", 4) == 0) {
+			if (f->no_ehlo)
+				say(fd, "502 5.5.1 EHLO not here\r\n");
+			else if (f->no_pipelining)
+				say(fd, "250-fake.test\r\n250-8BITMIME\r\n250 SIZE 1000000\r\n");
+			else
+				say(fd, "250-fake.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-DSN\r\n250 SIZE 1000000\r\n");
+		} else if (strncasecmp(line, "HELO", 4) == 0) {
+			say(fd, "250 fake.test\r\n");
+		} else if (strncasecmp(line, "MAIL FROM:<", 11) == 0) {
+			memset(&cur, 0, sizeof(cur));
+			accepted = 0;
+			char *end = strchr(line + 11, '>');
+			snprintf(cur.sender, sizeof(cur.sender), "%.*s", end != NULL ? (int)(end - line - 11) : 0, line + 11);
+			say(fd, "250 2.1.0 ok\r\n");
+		} else if (strncasecmp(line, "RCPT TO:<", 9) == 0) {
+			char *a = line + 9, *end = strchr(a, '>');
+			if (end != NULL)
+				*end = '\0';
+			if (strncmp(a, "bad", 3) == 0) {
+				say(fd, "550 5.1.1 no such user here\r\n");
+			} else if (strncmp(a, "later", 5) == 0) {
+				say(fd, "451 4.3.0 try again later\r\n");
+			} else {
+				accepted++;
+				if (cur.rcpts[0] != '\0')
+					strncat(cur.rcpts, " ", sizeof(cur.rcpts) - strlen(cur.rcpts) - 1);
+				strncat(cur.rcpts, a, sizeof(cur.rcpts) - strlen(cur.rcpts) - 1);
+				say(fd, "250 2.1.5 ok\r\n");
+			}
+		} else if (strncasecmp(line, "DATA", 4) == 0) {
+			if (accepted == 0) {
+				say(fd, "554 5.5.1 no valid recipients\r\n");
+				continue;
+			}
+			say(fd, "354 go on\r\n");
+			struct buf data = { 0 };
+			while (fgets(line, sizeof(line), in) != NULL) {
+				if (strcmp(line, ".\r\n") == 0)
+					break;
+				buf_puts(&data, line[0] == '.' ? line + 1 : line);
+			}
+			pthread_mutex_lock(&f->lock);
+			if (f->nmsgs < 32) {
+				cur.data = strdup(buf_str(&data));
+				f->msgs[f->nmsgs++] = cur;
+			}
+			pthread_mutex_unlock(&f->lock);
+			buf_free(&data);
+			say(fd, "250 2.0.0 queued\r\n");
+		} else if (strncasecmp(line, "RSET", 4) == 0 || strncasecmp(line, "NOOP", 4) == 0) {
+			say(fd, "250 ok\r\n");
+		} else if (strncasecmp(line, "QUIT", 4) == 0) {
+			say(fd, "221 bye\r\n");
+			break;
+		} else {
+			say(fd, "500 5.5.2 what\r\n");
+		}
+	}
+	fclose(in);
+	close(fd);
+}
+
+static void *fake_main(void *arg)
+{
+	struct fake *f = arg;
+	while (!atomic_load(&f->stop)) {
+		struct pollfd p = { .fd = f->lfd, .events = POLLIN };
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		int fd = accept(f->lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		pthread_mutex_lock(&f->lock);
+		f->sessions++;
+		pthread_mutex_unlock(&f->lock);
+		session(f, fd);
+	}
+	return NULL;
+}
+
+static struct fake *fake_start(void)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+	pthread_mutex_init(&f->lock, NULL);
+	f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(f->lfd, 16), 0);
+	socklen_t len = sizeof(sin);
+	getsockname(f->lfd, (struct sockaddr *)&sin, &len);
+	f->port = ntohs(sin.sin_port);
+	pthread_create(&f->thread, NULL, fake_main, f);
+	return f;
+}
+
+static void fake_stop(struct fake **fp)
+{
+	struct fake *f = *fp;
+	atomic_store(&f->stop, true);
+	pthread_join(f->thread, NULL);
+	close(f->lfd);
+	for (int i = 0; i < f->nmsgs; i++)
+		free(f->msgs[i].data);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+	*fp = NULL;
+}
+
+static int fake_count(struct fake *f)
+{
+	pthread_mutex_lock(&f->lock);
+	int n = f->nmsgs;
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
+/* A received message with this recipient list, or NULL. */
+static struct received *fake_find(struct fake *f, const char *rcpts)
+{
+	pthread_mutex_lock(&f->lock);
+	struct received *r = NULL;
+	for (int i = 0; i < f->nmsgs; i++)
+		if (strcmp(f->msgs[i].rcpts, rcpts) == 0)
+			r = &f->msgs[i];
+	pthread_mutex_unlock(&f->lock);
+	return r;
+}
+
+/* Whether any message received for rcpts contains every one of the strings. */
+static bool fake_has(struct fake *f, const char *rcpts, const char *s)
+{
+	pthread_mutex_lock(&f->lock);
+	bool found = false;
+	for (int i = 0; i < f->nmsgs && !found; i++)
+		found = strcmp(f->msgs[i].rcpts, rcpts) == 0 && strstr(f->msgs[i].data, s) != NULL;
+	pthread_mutex_unlock(&f->lock);
+	return found;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static int queued(const char *dir)
+{
+	struct arena *a = arena_new();
+	struct queue_entry *e;
+	size_t n = 0;
+	const char *err;
+	if (queue_list(dir, a, &e, &n, &err) < 0)
+		n = 999;
+	arena_free(&a);
+	return (int)n;
+}
+
+/* Waits up to `seconds` for cond(arg) to hold. */
+#define WAIT_FOR(cond, seconds)                                                                              \
+	do {                                                                                                 \
+		time_t deadline_ = time(NULL) + (seconds);                                                   \
+		while (!(cond) && time(NULL) < deadline_)                                                    \
+			usleep(20000);                                                                       \
+		assert_true(cond);                                                                           \
+	} while (0)
+
+static void submit(struct queue *q, const char *sender, const char *const *rcpts, size_t n, const char *data)
+{
+	struct queue_rcpt r[8];
+	for (size_t i = 0; i < n; i++)
+		r[i] = (struct queue_rcpt){ .address = rcpts[i] };
+	struct queue_msg m = { .sender = sender, .rcpts = r, .nrcpts = n, .data = data, .len = strlen(data) };
+	const char *err = NULL;
+	assert_int_equal(queue_submit(q, &m, NULL, &err), 1);
+}
+
+static const char *const test_zone[] = { "local-zone: test. static", NULL };
+
+static struct queue_settings settings(struct queue_route *routes, size_t nroutes)
+{
+	return (struct queue_settings){ .hostname = "mx.example.test", .retry_initial = 1, .retry_max = 2,
+					 .lifetime = 3600, .timeout_command = 5, .timeout_connect = 5,
+					 .routes = routes, .nroutes = nroutes, .no_fsync = true,
+					 .dns_data = test_zone };
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_route_results_and_bounce(void **state)
+{
+	struct fake *f = fake_start();
+	char *dir = make_tmpdir();
+	struct queue_route routes[] = { { "*", "127.0.0.1", f->port } };
+	struct queue_settings s = settings(routes, 1);
+	s.lifetime = 4;
+	const char *err = NULL;
+	struct queue *q = queue_open(dir, NULL, &s, &err);
+	assert_non_null(q);
+	assert_int_equal(queue_start(q, &err), 1);
+	const char *rcpts[] = { "ok1@remote.test", "bad1@remote.test", "later1@remote.test", "ok2@other.test" };
+	submit(q, "alice@example.test", rcpts, 4, TEST_MESSAGE);
+
+	/* ok1 and ok2 delivered (two destinations: two transactions), with the dots */
+	WAIT_FOR(fake_find(f, "ok1@remote.test") != NULL && fake_find(f, "ok2@other.test") != NULL, 10);
+	struct received *r = fake_find(f, "ok1@remote.test");
+	assert_string_equal(r->sender, "alice@example.test");
+	assert_string_equal(r->data, TEST_MESSAGE);
+
+	/* bad1 bounced at once (null sender, to alice, through the route) */
+	WAIT_FOR(fake_find(f, "alice@example.test") != NULL, 10);
+	r = fake_find(f, "alice@example.test");
+	assert_string_equal(r->sender, "");
+	assert_non_null(strstr(r->data, "multipart/report; report-type=delivery-status"));
+	assert_non_null(strstr(r->data, "Final-Recipient: rfc822; bad1@remote.test"));
+	assert_non_null(strstr(r->data, "Status: 5.1.1"));
+	assert_non_null(strstr(r->data, "Diagnostic-Code: smtp; 550 5.1.1 no such user here"));
+	assert_non_null(strstr(r->data, "Subject: hello")); /* the original headers */
+	assert_null(strstr(r->data, "Hello Bob"));           /* not the body */
+	assert_null(strstr(r->data, "later1@remote.test"));  /* still being retried */
+
+	/* later1 is retried (backoff 1 s, 2 s) and expires after 4 s: a second bounce */
+	WAIT_FOR(fake_count(f) >= 4, 15);
+	bool found = false;
+	pthread_mutex_lock(&f->lock);
+	for (int i = 0; i < f->nmsgs; i++)
+		if (strstr(f->msgs[i].data, "Final-Recipient: rfc822; later1@remote.test") != NULL) {
+			found = true;
+			assert_non_null(strstr(f->msgs[i].data, "Status: 4.4.7")); /* expired */
+			assert_non_null(strstr(f->msgs[i].data, "451 4.3.0 try again later"));
+		}
+	pthread_mutex_unlock(&f->lock);
+	assert_true(found);
+	assert_true(f->sessions >= 5); /* the first round, at least two retries, bounces */
+	WAIT_FOR(queued(dir) == 0, 5);
+	queue_close(&q);
+	fake_stop(&f);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void test_mx_lookup(void **state)
+{
+	struct fake *f = fake_start();
+	char *dir = make_tmpdir();
+	struct queue_settings s = settings(NULL, 0);
+	s.smtp_port = f->port;
+	s.dns_data = (const char *const[]){
+		"local-zone: test. static",
+		"remote.test. 300 IN MX 20 mx2.remote.test.",
+		"remote.test. 300 IN MX 10 mx1.remote.test.",
+		"mx1.remote.test. 300 IN A 127.0.0.1",
+		"mx2.remote.test. 300 IN A 127.0.0.2",
+		"example.test. 300 IN MX 10 mx1.remote.test.", /* where the bounce goes */
+		"nullmx.test. 300 IN MX 0 .",
+		"implicit.test. 300 IN A 127.0.0.1",
+		"nomx-noaddr.test. 300 IN TXT \"v=spf1 -all\"",
+		NULL,
+	};
+	const char *err = NULL;
+	struct queue *q = queue_open(dir, NULL, &s, &err);
+	assert_non_null(q);
+	assert_int_equal(queue_start(q, &err), 1);
+	const char *rcpts[] = { "x@remote.test", "y@nullmx.test", "z@nxdomain.test", "w@implicit.test",
+				"v@[127.0.0.1]", "u@nomx-noaddr.test" };
+	submit(q, "alice@example.test", rcpts, 6, TEST_MESSAGE);
+	WAIT_FOR(fake_find(f, "x@remote.test") != NULL, 10);
+	WAIT_FOR(fake_find(f, "w@implicit.test") != NULL, 10);
+	WAIT_FOR(fake_find(f, "v@[127.0.0.1]") != NULL, 10);
+	/* one bounce per round of failures, all to alice through the example.test MX */
+	const char *a = "alice@example.test";
+	WAIT_FOR(fake_has(f, a, "Final-Recipient: rfc822; y@nullmx.test\r\nAction: failed\r\nStatus: 5.1.10"), 10);
+	WAIT_FOR(fake_has(f, a, "Final-Recipient: rfc822; z@nxdomain.test\r\nAction: failed\r\nStatus: 5.1.2"), 10);
+	WAIT_FOR(fake_has(f, a, "Final-Recipient: rfc822; u@nomx-noaddr.test\r\nAction: failed\r\nStatus: 5.1.2"), 10);
+	WAIT_FOR(queued(dir) == 0, 5);
+	assert_false(fake_has(f, a, "x@remote.test"));
+	queue_close(&q);
+	fake_stop(&f);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void test_helo_no_pipelining(void **state)
+{
+	struct fake *f = fake_start();
+	f->no_ehlo = true;
+	char *dir = make_tmpdir();
+	struct queue_route routes[] = { { "remote.test", "localhost", f->port } };
+	struct queue_settings s = settings(routes, 1);
+	s.dns_data = (const char *const[]){ "localhost. 300 IN A 127.0.0.1", NULL };
+	const char *err = NULL;
+	struct queue *q = queue_open(dir, NULL, &s, &err);
+	assert_int_equal(queue_start(q, &err), 1);
+	const char *rcpts[] = { "bad@remote.test", "a@remote.test", "b@remote.test" };
+	const char *msg = "Subject: dots\r\n\r\n.\r\n..\r\n. x\r\n";
+	submit(q, "", rcpts, 3, msg); /* null sender: bad@ is not bounced */
+	WAIT_FOR(fake_find(f, "a@remote.test b@remote.test") != NULL, 10);
+	assert_string_equal(fake_find(f, "a@remote.test b@remote.test")->data, msg);
+	WAIT_FOR(queued(dir) == 0, 5);
+	usleep(300000);
+	assert_int_equal(fake_count(f), 1); /* no bounce of a bounce */
+	queue_close(&q);
+	fake_stop(&f);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void test_down_restart_flush(void **state)
+{
+	/* a port with nobody listening */
+	int tmp = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	bind(tmp, (struct sockaddr *)&sin, sizeof(sin));
+	socklen_t len = sizeof(sin);
+	getsockname(tmp, (struct sockaddr *)&sin, &len);
+	uint16_t dead = ntohs(sin.sin_port);
+	close(tmp);
+
+	char *dir = make_tmpdir();
+	struct queue_route routes[] = { { "remote.test", "127.0.0.1", dead } };
+	struct queue_settings s = settings(routes, 1);
+	s.retry_initial = 3600; /* only a flush brings it back early */
+	s.retry_max = 3600;
+	s.no_fsync = false;
+	const char *err = NULL;
+	struct queue *q = queue_open(dir, NULL, &s, &err);
+	assert_int_equal(queue_start(q, &err), 1);
+	const char *rcpts[] = { "bob@remote.test" };
+	submit(q, "alice@example.test", rcpts, 1, TEST_MESSAGE);
+	struct arena *a = arena_new();
+	struct queue_entry *e = NULL;
+	size_t n = 0;
+	/* the attempt fails and is recorded with its error and the next attempt */
+	for (int i = 0; i < 500; i++) {
+		arena_clear(a);
+		assert_int_equal(queue_list(dir, a, &e, &n, &err), 1);
+		if (n == 1 && e[0].attempts == 1)
+			break;
+		usleep(20000);
+	}
+	assert_int_equal(n, 1);
+	assert_int_equal(e[0].attempts, 1);
+	assert_true(e[0].next_attempt > time(NULL) + 3000);
+	assert_non_null(strstr(e[0].rcpts[0].last_error, "connection refused"));
+	queue_close(&q);
+
+	/* the destination comes up; the server restarts with the same queue */
+	struct fake *f = fake_start();
+	routes[0].port = f->port;
+	q = queue_open(dir, NULL, &s, &err);
+	assert_non_null(q);
+	assert_int_equal(q->nmsgs, 1);
+	assert_int_equal(queue_start(q, &err), 1);
+	usleep(1500000);
+	assert_int_equal(fake_count(f), 0); /* not due for an hour */
+	assert_int_equal(queue_flush(dir, &err), 1);
+	WAIT_FOR(fake_find(f, "bob@remote.test") != NULL, 10);
+	WAIT_FOR(queued(dir) == 0, 5);
+	assert_int_equal(count_files(dir, "queue/flush"), 0);
+	queue_close(&q);
+	arena_free(&a);
+	fake_stop(&f);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void test_concurrency_limit(void **state)
+{
+	struct fake *f = fake_start();
+	char *dir = make_tmpdir();
+	struct queue_route routes[] = { { "*", "127.0.0.1", f->port } };
+	struct queue_settings s = settings(routes, 1);
+	s.concurrency_per_dest = 1;
+	const char *err = NULL;
+	struct queue *q = queue_open(dir, NULL, &s, &err);
+	char *names[10];
+	for (int i = 0; i < 10; i++) {
+		names[i] = xasprintf("r%d@d%d.test", i, i);
+		const char *one[] = { names[i] };
+		submit(q, "alice@example.test", one, 1, TEST_MESSAGE); /* queued before start */
+	}
+	assert_int_equal(queue_start(q, &err), 1);
+	WAIT_FOR(fake_count(f) == 10, 20);
+	WAIT_FOR(queued(dir) == 0, 5);
+	queue_close(&q);
+	for (int i = 0; i < 10; i++)
+		free(names[i]);
+	fake_stop(&f);
+	rm_rf(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_route_results_and_bounce),
+		cmocka_unit_test(test_mx_lookup),
+		cmocka_unit_test(test_helo_no_pipelining),
+		cmocka_unit_test(test_down_restart_flush),
+		cmocka_unit_test(test_concurrency_limit),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
