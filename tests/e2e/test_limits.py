@@ -12,7 +12,7 @@ import pytest
 from conftest import IMPLICIT_TLS, finish_server, new_server
 
 PER_IP = 3
-SHORT = 2  # seconds, for the timeout tests
+SHORT = 1  # seconds, for the timeout tests
 
 
 @pytest.fixture(scope="module")
