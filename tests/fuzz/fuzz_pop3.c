@@ -5,7 +5,8 @@
  * is 1 or -1 with an error text; on success the keyword is 3 or 4 upper-case letters
  * matching the start of the line, the arguments are the nonempty space-separated
  * words of the rest, each inside the line and at most arg_max long; a line accepted
- * with the small limit is accepted with the large one, with the same words. */
+ * with the small limit is accepted with the large one, with the same words.
+ * The input is also fed to the multi-line reply stuffer (pop3_stuff), see below. */
 #include "fuzz.h"
 #include "pop3_parse.h"
 
@@ -65,9 +66,52 @@ static void one_line(const char *p, size_t len)
 	}
 }
 
+/* pop3_stuff (RETR with all lines, TOP with n): the output does not depend on how the
+ * input is split, ends in CRLF "." CRLF, and holds no earlier terminator line, so a
+ * message can never end the multi-line reply early (RFC 1939 §3). */
+static void stuff(const char *p, size_t len, long lines, size_t split, struct buf *out)
+{
+	struct pop3_stuffer st;
+	pop3_stuff_init(&st, lines);
+	pop3_stuff(&st, (struct bytes){ p, split }, out);
+	pop3_stuff(&st, (struct bytes){ p + split, len - split }, out);
+	pop3_stuff_finish(&st, out);
+}
+
+static bool crlf_only(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+			return false;
+	}
+	return true;
+}
+
+static void check_stuffing(const char *p, size_t len)
+{
+	size_t split = len ? (unsigned char)p[0] % (len + 1) : 0;
+	for (long lines = -1; lines <= 2; lines += 3) {
+		struct buf whole = { 0 }, parts = { 0 };
+		stuff(p, len, lines, len, &whole);
+		stuff(p, len, lines, split, &parts);
+		CHECK(whole.len == parts.len && memcmp(whole.data, parts.data, whole.len) == 0);
+		CHECK(whole.len >= 3 && memcmp(whole.data + whole.len - 3, ".\r\n", 3) == 0);
+		/* messages in the store are CRLF; with bare LF the reply may end "\n.\r\n" */
+		if (crlf_only(p, len))
+			CHECK(whole.len == 3 || (whole.len >= 5 && memcmp(whole.data + whole.len - 5, "\r\n", 2) == 0));
+		const char *end = memmem(whole.data, whole.len, "\r\n.\r\n", 5);
+		CHECK(end == NULL || end == whole.data + whole.len - 5);
+		if (whole.len > 3)
+			CHECK(!(whole.data[0] == '.' && whole.data[1] == '\r' && whole.data[2] == '\n'));
+		buf_free(&whole);
+		buf_free(&parts);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data;
+	check_stuffing(p, size);
 	one_line(p, size);
 	size_t start = 0;
 	for (size_t i = 0; i < size; i++) {
