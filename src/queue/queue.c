@@ -493,6 +493,8 @@ static void list_cb(void *arg, struct qmsg *m)
 		const struct qrcpt *r = &m->rcpts[i];
 		e->rcpts[i].address = arena_strdup(c->a, r->address);
 		e->rcpts[i].state = r->state;
+		e->rcpts[i].attempts = r->attempts;
+		e->rcpts[i].next_attempt = r->next;
 		e->rcpts[i].last_error = arena_strdup(c->a, r->diag != NULL ? r->diag : "");
 	}
 	qmsg_free(&m);

@@ -114,8 +114,10 @@ enum queue_rcpt_state { QUEUE_RCPT_PENDING, QUEUE_RCPT_DELIVERED, QUEUE_RCPT_FAI
 
 struct queue_entry_rcpt {
 	const char *address;
-	enum queue_rcpt_state state;
-	const char *last_error; /* last reply or failure, "" if none */
+	enum queue_rcpt_state state;  /* FAILED: its bounce is sent or being sent */
+	unsigned attempts;            /* attempts that failed temporarily */
+	time_t next_attempt;          /* PENDING: 0 or a past time means due now */
+	const char *last_error;       /* last reply or failure, "" if none */
 };
 struct queue_entry {
 	char id[QUEUE_ID_MAX];
