@@ -879,6 +879,17 @@ def test_open_relay_probe_within_one_session(srv):
     assert user_stats(srv, u)["messages"] == 1
 
 
+def test_authenticated_on_port25_sender_still_checked(srv):
+    """A client that logs in on port 25 (allowed from loopback) may relay like on
+    submission, so the sender rule must hold there too; otherwise any user could relay
+    mail under anyone's name through port 25."""
+    with open_smtp(srv, "smtp", auth="bob@" + DOMAIN) as c:
+        r = cmd(c, "MAIL FROM:<alice@%s>" % DOMAIN)
+        ok = code(r) == "250"
+        rr = cmd(c, "RCPT TO:<victim@example.org>") if ok else None
+    assert not ok, "authenticated as bob on port 25, MAIL FROM alice: %r, then remote RCPT: %r" % (r, rr)
+
+
 def test_authenticated_user_cannot_send_as_another(srv):
     with open_smtp(srv, "submission", starttls=True, auth="bob@" + DOMAIN) as c:
         for frm in ("alice@" + DOMAIN, "alias-alice@" + DOMAIN, "victim@example.org", "bob@example.org"):
