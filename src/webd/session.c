@@ -134,6 +134,14 @@ static void web_read(struct web_session *ws)
 		}
 		ws->requests++;
 		ws->keep_alive = req.keep_alive;
+		/* RFC 9112 §3.2: an HTTP/1.1 request carries exactly one Host */
+		int hosts = 0;
+		for (int i = 0; i < req.nheaders; i++)
+			hosts += bytes_ieq(req.headers[i].name, "Host");
+		if (hosts > 1 || (req.minor == 1 && hosts == 0)) {
+			respond_error(ws, 400, "Bad Request: exactly one Host header field is required");
+			return;
+		}
 		if (req.chunked) {
 			respond_error(ws, 411, "Length Required");
 			return;

@@ -48,6 +48,8 @@ static bool list_has(struct bytes v, const char *tok)
 int http_parse_request(struct bytes in, struct http_request *req_r, int *status_r, const char **error_r)
 {
 	memset(req_r, 0, sizeof(*req_r));
+	if (in.len == 0)
+		return 0;
 	size_t pos = 0;
 	while (pos < in.len && (in.p[pos] == '\r' || in.p[pos] == '\n'))
 		pos++;

@@ -6,6 +6,10 @@
 int pop3_parse_command(struct bytes line, size_t arg_max, struct pop3_command *cmd_r, const char **error_r)
 {
 	memset(cmd_r, 0, sizeof(*cmd_r));
+	if (line.len == 0) {
+		*error_r = "Unknown command";
+		return -1;
+	}
 	if (memchr(line.p, '\0', line.len) != NULL) {
 		*error_r = "NUL byte in command";
 		return -1;

@@ -338,7 +338,7 @@ int smtp_parse_mail(struct bytes arg, bool utf8_ok, struct smtp_mail_args *r, st
 {
 	memset(r, 0, sizeof(*r));
 	size_t pos;
-	if (memchr(arg.p, '\0', arg.len) != NULL || !skip_prefix(arg, "FROM:", &pos)) {
+	if (arg.len == 0 || memchr(arg.p, '\0', arg.len) != NULL || !skip_prefix(arg, "FROM:", &pos)) {
 		*err_r = err_syntax_from;
 		return -1;
 	}
@@ -407,7 +407,7 @@ int smtp_parse_rcpt(struct bytes arg, bool utf8, struct smtp_rcpt_args *r, struc
 {
 	memset(r, 0, sizeof(*r));
 	size_t pos;
-	if (memchr(arg.p, '\0', arg.len) != NULL || !skip_prefix(arg, "TO:", &pos)) {
+	if (arg.len == 0 || memchr(arg.p, '\0', arg.len) != NULL || !skip_prefix(arg, "TO:", &pos)) {
 		*err_r = err_syntax_to;
 		return -1;
 	}

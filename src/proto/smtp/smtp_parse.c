@@ -21,6 +21,10 @@ const char *smtp_verb_name(enum smtp_verb verb)
 
 int smtp_parse_command(struct bytes line, struct smtp_command *cmd_r, const char **error_r)
 {
+	if (line.len == 0) {
+		*error_r = "empty command";
+		return -1;
+	}
 	if (memchr(line.p, '\0', line.len) != NULL) {
 		*error_r = "NUL byte in command";
 		return -1;
