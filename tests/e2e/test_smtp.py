@@ -520,6 +520,29 @@ def test_data_over_limit_552_nothing_stored(srv):
     assert b"Subject: small" in pop_messages(srv, u)[0]
 
 
+@pytest.mark.parametrize("how", ["DATA", "BDAT"])
+def test_message_of_exactly_the_limit_is_accepted(srv, how):
+    """RFC 1870: a message no larger than the advertised SIZE must not be refused for
+    its size. The Received header (and on submission Date/Message-ID) that the server
+    adds must not push it over a limit of its own, and certainly not into a 451 that
+    the client would retry for days."""
+    u = new_user(srv, "exact")
+    head = b"Subject: exactly the limit\r\n\r\n"
+    data = head + b"e" * (MESSAGE_MAX - len(head) - 2) + b"\r\n"
+    assert len(data) == MESSAGE_MAX
+    with open_smtp(srv) as c:
+        assert code(cmd(c, "MAIL FROM:<sender@example.org> SIZE=%d" % len(data))) == "250"
+        assert code(cmd(c, "RCPT TO:<%s>" % u)) == "250"
+        if how == "DATA":
+            assert code(cmd(c, "DATA")) == "354"
+            c.send(data + b".\r\n")
+        else:
+            c.send(b"BDAT %d LAST\r\n" % len(data) + data)
+        r = c.read_smtp_reply()
+    assert last(r).startswith("250"), r
+    assert user_stats(srv, u)["messages"] == 1
+
+
 def test_bdat_over_limit_552_nothing_stored(srv):
     u = new_user(srv, "bigb")
     with open_smtp(srv) as c:
