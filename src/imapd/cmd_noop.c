@@ -1,12 +1,14 @@
-/* cmd_noop.c: RFC 9051 §6.1.2. "NOOP"; also the point where pending untagged updates
- * are sent once mailboxes exist. */
+/* cmd_noop.c: RFC 9051 §6.1.2 "NOOP" and RFC 3501 §6.4.1 "CHECK".
+ * NOOP is how clients poll: the pending EXISTS/EXPUNGE/FETCH of the selected mailbox
+ * go out before the tagged OK (imap_tagged syncs the view), and nothing else: no
+ * STATUS for the selected mailbox (peers-features §4.10). */
 #include "session.h"
 
-void cmd_noop(struct imap_session *is, const struct imap_cmd *cmd)
+void cmd_noop(struct imap_session *is, struct imap_cmd *cmd)
 {
-	if (cmd->args.len > 0) {
-		imap_tagged(is, cmd, "BAD", "NOOP takes no arguments");
+	if (imap_cur_eol(&cmd->args) < 0) {
+		imap_bad_args(is, cmd);
 		return;
 	}
-	imap_tagged(is, cmd, "OK", "NOOP completed");
+	imap_tagged(is, "OK", "%s completed", cmd->name);
 }

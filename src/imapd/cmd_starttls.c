@@ -5,17 +5,18 @@
 
 #include "log.h"
 
-void cmd_starttls(struct imap_session *is, const struct imap_cmd *cmd)
+void cmd_starttls(struct imap_session *is, struct imap_cmd *cmd)
 {
-	if (cmd->args.len > 0) {
-		imap_tagged(is, cmd, "BAD", "STARTTLS takes no arguments");
+	if (imap_cur_eol(&cmd->args) < 0) {
+		imap_bad_args(is, cmd);
 		return;
 	}
 	if (conn_is_tls(is->c)) {
-		imap_tagged(is, cmd, "BAD", "TLS is already active");
+		imap_tagged(is, "BAD", "TLS is already active");
+		imap_client_error(is);
 		return;
 	}
-	imap_tagged(is, cmd, "OK", "Begin TLS negotiation now");
+	imap_tagged(is, "OK", "Begin TLS negotiation now");
 	if (conn_starttls(is->c) < 0) {
 		conn_log(is->c, LOG_ERROR, "event=starttls_failed");
 		conn_close(is->c);

@@ -1,11 +1,20 @@
-/* session.c: one IMAP connection: greeting, command lines, dispatch, timeouts.
+/* session.c: one IMAP connection: greeting, command framing with literals, dispatch,
+ * asynchronous steps, live updates from store events, timeouts.
  *
- * RFC 9051 §7.1.1: the greeting is an untagged OK, with the CAPABILITY response code
- * so that clients need not ask; §5.4: the autologout timer is at least 30 minutes
- * once authenticated (timeout.imap), shorter before login (timeout.imap_login). */
+ * RFC 9051 §7.1.1: the greeting is an untagged OK with the CAPABILITY response code.
+ * §4.3: a synchronizing literal gets "+" only once the server accepts it; a literal
+ * over the limit gets "NO [TOOBIG]" instead, and the client then abandons the command
+ * (so the literal's bytes never arrive and are never read as a command). RFC 7888
+ * §4: a non-synchronizing literal over the limit cannot be refused in band, so the
+ * server says BYE and closes. §5.4: the autologout timer is at least 30 minutes once
+ * authenticated (timeout.imap), shorter before login (timeout.imap_login).
+ * Store events for the account arrive on the session's loop (store_subscribe): they
+ * mark the view dirty, and the changes go out before the next tagged reply, or at
+ * once during IDLE (RFC 2177). */
 #include "session.h"
 
 #include "log.h"
+#include "login.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,82 +22,438 @@
 #include <string.h>
 
 #define IMAP_MAX_ERRORS 20
+#define IDLE_NOTIFY_MS (120 * 1000) /* "* OK Still here" during IDLE, as Dovecot does */
 
-void imap_tagged(struct imap_session *is, const struct imap_cmd *cmd, const char *status, const char *fmt, ...)
+void imap_write(struct imap_session *is, const char *s, size_t len)
 {
+	if (is->c != NULL)
+		conn_write(is->c, s, len);
+}
+
+void imap_printf(struct imap_session *is, const char *fmt, ...)
+{
+	if (is->c == NULL)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = arena_vprintf(is->cmd_arena, fmt, ap);
+	va_end(ap);
+	conn_write(is->c, s, strlen(s));
+}
+
+void imap_client_error(struct imap_session *is)
+{
+	if (++is->errors >= IMAP_MAX_ERRORS && is->c != NULL && !conn_is_closing(is->c)) {
+		conn_log(is->c, LOG_WARN, "event=too_many_errors");
+		conn_puts(is->c, "* BYE Too many invalid commands\r\n");
+		conn_close(is->c);
+	}
+}
+
+void imap_tagged(struct imap_session *is, const char *status, const char *fmt, ...)
+{
+	if (is->c == NULL)
+		return;
+	if (is->selected && is->state == IMAP_SELECTED)
+		view_sync(is, !(is->cmd_flags & IMAP_CMD_NO_EXPUNGE) || is->cmd_uid);
 	char text[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	conn_printf(is->c, "%.*s %s %s\r\n", (int)cmd->tag.len, cmd->tag.p, status, text);
+	conn_printf(is->c, "%s %s %s\r\n", is->tag ? is->tag : "*", status, text);
+}
+
+void imap_bad_args(struct imap_session *is, struct imap_cmd *cmd)
+{
+	imap_tagged(is, "BAD", "%s", cmd->args.error ? cmd->args.error : "Invalid arguments");
+	imap_client_error(is);
+}
+
+void imap_store_error(struct imap_session *is, int r, const char *error)
+{
+	switch (r) {
+	case STORE_ENOTFOUND:
+		imap_tagged(is, "NO", "[NONEXISTENT] %s", error ? error : "No such mailbox");
+		break;
+	case STORE_EEXISTS:
+		imap_tagged(is, "NO", "[ALREADYEXISTS] %s", error ? error : "Mailbox already exists");
+		break;
+	case STORE_EOVERQUOTA:
+		imap_tagged(is, "NO", "[OVERQUOTA] Quota exceeded");
+		break;
+	case STORE_EINVAL:
+		imap_tagged(is, "NO", "[CANNOT] %s", error ? error : "Invalid argument");
+		break;
+	case STORE_ENOTALLOWED:
+		imap_tagged(is, "NO", "[CANNOT] %s", error ? error : "Not allowed");
+		break;
+	case STORE_ETOOBIG:
+		imap_tagged(is, "NO", "[TOOBIG] Message too big");
+		break;
+	case STORE_ELIMIT:
+		imap_tagged(is, "NO", "[LIMIT] %s", error ? error : "Limit reached");
+		break;
+	default:
+		if (is->c != NULL)
+			conn_log(is->c, LOG_ERROR, "event=store_error error=\"%s\"", error ? error : "");
+		imap_tagged(is, "NO", "[SERVERBUG] Internal error, try again later");
+		break;
+	}
 }
 
 void imap_write_capabilities(struct imap_session *is)
 {
 	conn_puts(is->c, "IMAP4rev1 IMAP4rev2");
-	if (!conn_is_tls(is->c) && is->state == IMAP_NOT_AUTHENTICATED)
-		conn_puts(is->c, " STARTTLS");
+	if (is->state == IMAP_NOT_AUTHENTICATED) {
+		if (!conn_is_tls(is->c))
+			conn_puts(is->c, " STARTTLS");
+		if (!conn_may_send_password(is->c))
+			conn_puts(is->c, " LOGINDISABLED");
+		else
+			conn_puts(is->c, " AUTH=PLAIN AUTH=LOGIN");
+	}
+	conn_puts(is->c, " SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN"
+			 " SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE BINARY"
+			 " QUOTA QUOTA=RES-STORAGE");
+	conn_printf(is->c, " APPENDLIMIT=%llu", (unsigned long long)is->s->message_max);
 }
+
+/* ------------------------------------------------------------ mailbox names */
+
+int imap_mailbox_arg(struct imap_session *is, const struct imap_str *in, const char **name_r, const char **error_r)
+{
+	if (memchr(in->s, '\0', in->len) != NULL) {
+		*error_r = "Mailbox name contains NUL";
+		return -1;
+	}
+	const char *utf8 = in->s;
+	if (!is->rev2) {
+		/* IMAP4rev1: modified UTF-7 (RFC 3501 §5.1.3), strictly */
+		struct buf b = { 0 };
+		int r = imap_utf7_decode(&b, in->s, in->len);
+		if (r > 0)
+			utf8 = arena_strndup(is->cmd_arena, buf_str(&b), b.len);
+		buf_free(&b);
+		if (r < 0) {
+			*error_r = "Mailbox name is not valid modified UTF-7";
+			return -1;
+		}
+	}
+	const char *canon, *err;
+	if (store_mailbox_name_check(is->cmd_arena, utf8, &canon, &err) < 0) {
+		*error_r = arena_strdup(is->cmd_arena, err);
+		return -1;
+	}
+	*name_r = canon;
+	return 1;
+}
+
+void imap_put_mailbox_name(struct imap_session *is, struct buf *b, const char *utf8)
+{
+	if (is->rev2)
+		imap_put_string(b, utf8, strlen(utf8));
+	else
+		imap_put_mailbox(b, utf8);
+}
+
+/* ------------------------------------------------------------ asynchronous steps */
+
+static void session_free(struct imap_session *is)
+{
+	view_close(is);
+	free(is->saved);
+	imap_reader_free(&is->rd);
+	arena_free(&is->cmd_arena);
+	arena_free(&is->arena);
+	free(is);
+}
+
+static void command_end(struct imap_session *is)
+{
+	imap_reader_reset(&is->rd);
+	arena_clear(is->cmd_arena);
+	is->tag = NULL;
+	is->cmd_flags = 0;
+	is->cmd_uid = false;
+}
+
+void imap_busy_begin(struct imap_session *is)
+{
+	is->pending++;
+	conn_pause(is->c);
+}
+
+bool imap_busy_end(struct imap_session *is)
+{
+	is->pending--;
+	if (is->dead) {
+		if (is->pending == 0 && !is->idle_timer)
+			session_free(is);
+		return false;
+	}
+	if (is->pending == 0) {
+		if (is->mode == IMAP_MODE_COMMAND)
+			command_end(is);
+		if (is->stopping) {
+			conn_puts(is->c, "* BYE [UNAVAILABLE] Server shutting down\r\n");
+			conn_close(is->c);
+		}
+		conn_resume(is->c);
+	}
+	return true;
+}
+
+struct async_job {
+	struct imap_session *is;
+	imap_work_fn *work, *done;
+	void *ctx;
+};
+
+static void job_work(void *arg)
+{
+	struct async_job *j = arg;
+	j->work(j->is, j->ctx);
+}
+
+static void job_done(void *arg)
+{
+	struct async_job *j = arg;
+	struct imap_session *is = j->is;
+	if (!is->dead)
+		j->done(is, j->ctx);
+	free(j);
+	imap_busy_end(is);
+}
+
+void imap_run_async(struct imap_session *is, imap_work_fn *work, imap_work_fn *done, void *ctx)
+{
+	struct async_job *j = xcalloc(1, sizeof(*j));
+	*j = (struct async_job){ is, work, done, ctx };
+	imap_busy_begin(is);
+	pool_submit(is->env->pool, job_work, job_done, conn_loop(is->c), j);
+}
+
+/* ------------------------------------------------------------ events and IDLE */
+
+static void on_store_event(void *arg, const struct store_event *ev)
+{
+	struct imap_session *is = arg;
+	if (is->c == NULL || !is->selected || ev->mailbox_id != is->view.mailbox_id)
+		return;
+	is->view.dirty = true;
+	if (is->mode == IMAP_MODE_IDLE && is->pending == 0) {
+		view_sync(is, true);
+		arena_clear(is->cmd_arena);
+	}
+}
+
+void imap_logged_in(struct imap_session *is, int64_t account_id, const char *address)
+{
+	is->user = arena_strdup(is->arena, address);
+	is->account_id = account_id;
+	is->state = IMAP_AUTHENTICATED;
+	conn_set_timeout(is->c, is->s->timeout_imap);
+	is->sub = store_subscribe(is->env->store, account_id, 0, conn_loop(is->c), on_store_event, is);
+	conn_log(is->c, LOG_INFO, "event=login user=%s", address);
+}
+
+static void idle_tick(void *arg)
+{
+	struct imap_session *is = arg;
+	is->idle_timer = false;
+	if (is->dead) {
+		if (is->pending == 0)
+			session_free(is);
+		return;
+	}
+	if (is->c == NULL || is->mode != IMAP_MODE_IDLE)
+		return;
+	conn_puts(is->c, "* OK Still here\r\n");
+	is->idle_timer = true;
+	loop_post_after(conn_loop(is->c), IDLE_NOTIFY_MS, idle_tick, is);
+}
+
+void imap_idle_start(struct imap_session *is)
+{
+	is->mode = IMAP_MODE_IDLE;
+	if (!is->idle_timer) {
+		is->idle_timer = true;
+		loop_post_after(conn_loop(is->c), IDLE_NOTIFY_MS, idle_tick, is);
+	}
+}
+
+/* ------------------------------------------------------------ dispatch */
 
 static void imap_dispatch(struct imap_session *is, struct bytes line)
 {
 	struct imap_command_line cl;
 	const char *error;
 	int r = imap_parse_command_line(line, &cl, &error);
-	if (r == 0)
+	is->tag = arena_strndup(is->cmd_arena, cl.tag.p, cl.tag.len);
+	if (r == 0) {
+		command_end(is);
 		return; /* empty line: ignored, as most servers do */
-	struct imap_cmd cmd = { cl.tag, cl.name, cl.args };
+	}
 	if (r < 0) {
-		imap_tagged(is, &cmd, "BAD", "%s", error);
-		is->errors++;
+		imap_tagged(is, "BAD", "%s", error);
+		imap_client_error(is);
+		command_end(is);
 		return;
 	}
-	const struct imap_cmd_def *def = imap_cmd_lookup(cl.name);
-	if (def == NULL) {
-		imap_tagged(is, &cmd, "BAD", "Unknown command");
-		is->errors++;
+	struct imap_cmd cmd = { .tag = is->tag };
+	imap_cur_init(&cmd.args, is->cmd_arena, cl.args);
+	struct bytes name = cl.name;
+	bool uid = false;
+	if (bytes_ieq(name, "UID")) {
+		uid = true;
+		if (imap_cur_atom(&cmd.args, &name) < 0 || (!imap_cur_end(&cmd.args) && imap_cur_sp(&cmd.args) < 0)) {
+			imap_tagged(is, "BAD", "UID needs a command");
+			imap_client_error(is);
+			command_end(is);
+			return;
+		}
+	}
+	const struct imap_cmd_def *def = imap_cmd_lookup(name);
+	if (def == NULL || (uid && !(def->flags & IMAP_CMD_UID))) {
+		imap_tagged(is, "BAD", "Unknown command");
+		imap_client_error(is);
+		command_end(is);
 		return;
 	}
-	if (!(def->states & is->state)) {
-		imap_tagged(is, &cmd, "BAD", "Command not valid in this state");
-		is->errors++;
+	is->cmd_flags = def->flags;
+	is->cmd_uid = uid;
+	cmd.name = def->name;
+	cmd.uid = uid;
+	if (!(def->flags & is->state)) {
+		if (is->state == IMAP_NOT_AUTHENTICATED)
+			imap_tagged(is, "BAD", "Log in first");
+		else if (def->flags & IMAP_SELECTED)
+			imap_tagged(is, "BAD", "No mailbox selected");
+		else
+			imap_tagged(is, "BAD", "Command not valid in this state");
+		imap_client_error(is);
+		command_end(is);
+		return;
+	}
+	if (is->env == NULL && is->state == IMAP_NOT_AUTHENTICATED &&
+	    (def->flags & IMAP_ANY_STATE) == IMAP_NOT_AUTHENTICATED && strcmp(def->name, "STARTTLS") != 0) {
+		imap_tagged(is, "NO", "[UNAVAILABLE] Mail store not available");
+		command_end(is);
 		return;
 	}
 	def->run(is, &cmd);
-	arena_clear(is->cmd_arena);
+	if (is->c != NULL && is->pending == 0 && is->mode == IMAP_MODE_COMMAND)
+		command_end(is);
 }
 
-static void imap_read(struct imap_session *is)
+/* The command name of the command being read (for the literal limit). */
+static bool reading_append(struct imap_session *is)
 {
-	while (!conn_is_closing(is->c)) {
-		struct bytes line;
-		int r = conn_read_line(is->c, is->s->line_max, &line);
-		if (r == 0)
+	struct bytes cmd = imap_reader_command(&is->rd);
+	const char *sp = memchr(cmd.p, ' ', cmd.len);
+	if (sp == NULL)
+		return false;
+	struct bytes rest = { sp + 1, cmd.len - (size_t)(sp + 1 - cmd.p) };
+	return bytes_iprefix(rest, "APPEND ");
+}
+
+static void literal_check(struct imap_session *is)
+{
+	struct imap_reader *rd = &is->rd;
+	bool append = reading_append(is);
+	uint64_t have = imap_reader_size(rd);
+	uint64_t size = rd->lit_size;
+	bool ok;
+	if (append)
+		ok = size <= is->s->message_max && have + size <= is->s->message_max + is->s->imap_command_max;
+	else
+		ok = size <= is->s->imap_command_max && have + size <= is->s->imap_command_max;
+	if (ok && is->state == IMAP_NOT_AUTHENTICATED && size > is->s->line_max)
+		ok = false; /* before login, no big literals */
+	if (ok) {
+		imap_reader_literal_accept(rd);
+		if (rd->lit_sync)
+			conn_puts(is->c, "+ Ready for literal data\r\n");
+		return;
+	}
+	struct imap_command_line cl;
+	const char *error;
+	struct bytes cmd = imap_reader_command(rd);
+	const char *eol = memchr(cmd.p, '\r', cmd.len);
+	struct bytes first = { cmd.p, eol ? (size_t)(eol - cmd.p) : cmd.len };
+	bool tagged = imap_parse_command_line(first, &cl, &error) > 0;
+	if (!rd->lit_sync) {
+		conn_log(is->c, LOG_WARN, "event=literal_too_big size=%llu", (unsigned long long)size);
+		conn_puts(is->c, "* BYE [TOOBIG] Literal too big\r\n");
+		conn_close(is->c);
+		return;
+	}
+	if (tagged)
+		conn_printf(is->c, "%.*s NO [TOOBIG] Literal too big\r\n", (int)cl.tag.len, cl.tag.p);
+	else
+		conn_puts(is->c, "* NO [TOOBIG] Literal too big\r\n");
+	imap_reader_reset(rd);
+	imap_client_error(is);
+}
+
+static void imap_input(struct imap_session *is)
+{
+	while (is->c != NULL && !conn_is_closing(is->c) && is->pending == 0) {
+		if (is->mode == IMAP_MODE_IDLE || is->mode == IMAP_MODE_AUTH) {
+			struct bytes line;
+			int r = conn_read_line(is->c, is->s->line_max, &line);
+			if (r == 0)
+				return;
+			if (r < 0) {
+				conn_puts(is->c, "* BYE [LIMIT] Line too long\r\n");
+				conn_close(is->c);
+				return;
+			}
+			if (is->mode == IMAP_MODE_IDLE)
+				imap_idle_input(is, line);
+			else
+				imap_auth_input(is, line);
+			continue;
+		}
+		size_t n = conn_input_len(is->c);
+		if (n == 0)
 			return;
-		if (r < 0) {
+		const char *p = conn_input_peek(is->c, n);
+		size_t used;
+		int r = imap_reader_feed(&is->rd, p, n, &used);
+		conn_input_consume(is->c, used);
+		switch (r) {
+		case IMAP_READ_MORE:
+			return;
+		case IMAP_READ_TOO_LONG:
 			conn_log(is->c, LOG_WARN, "event=line_too_long limit=%zu", is->s->line_max);
 			conn_puts(is->c, "* BYE [LIMIT] Command line too long\r\n");
 			conn_close(is->c);
 			return;
-		}
-		imap_dispatch(is, line);
-		if (is->errors >= IMAP_MAX_ERRORS) {
-			conn_log(is->c, LOG_WARN, "event=too_many_errors");
-			conn_puts(is->c, "* BYE Too many invalid commands\r\n");
-			conn_close(is->c);
+		case IMAP_READ_LITERAL:
+			literal_check(is);
+			break;
+		case IMAP_READ_COMMAND:
+			imap_dispatch(is, imap_reader_command(&is->rd));
+			break;
 		}
 	}
 }
+
+/* ------------------------------------------------------------ connection events */
 
 static void *imap_open(struct conn *c, void *ctx)
 {
 	struct imap_session *is = xcalloc(1, sizeof(*is));
 	is->c = c;
 	is->l = ctx;
+	is->env = is->l->env;
 	is->s = settings_get(is->l->settings);
+	is->arena = arena_new();
 	is->cmd_arena = arena_new();
 	is->state = IMAP_NOT_AUTHENTICATED;
+	imap_reader_init(&is->rd, is->s->line_max);
 	conn_set_timeout(c, is->s->timeout_imap_login);
 	conn_puts(c, "* OK [CAPABILITY ");
 	imap_write_capabilities(is);
@@ -106,13 +471,17 @@ static void imap_event(void *session, enum conn_event ev)
 	struct imap_session *is = session;
 	switch (ev) {
 	case CONN_DATA:
-		imap_read(is);
+		imap_input(is);
 		break;
 	case CONN_TIMEOUT:
 		conn_puts(is->c, "* BYE Autologout; idle for too long\r\n");
 		conn_close(is->c);
 		break;
 	case CONN_SHUTDOWN:
+		if (is->pending > 0) {
+			is->stopping = true;
+			break;
+		}
 		conn_puts(is->c, "* BYE [UNAVAILABLE] Server shutting down\r\n");
 		conn_close(is->c);
 		break;
@@ -120,8 +489,16 @@ static void imap_event(void *session, enum conn_event ev)
 	case CONN_DRAINED:
 		break;
 	case CONN_CLOSED:
-		arena_free(&is->cmd_arena);
-		free(is);
+		if (is->sub != NULL)
+			store_unsubscribe(&is->sub);
+		if (is->user_counted)
+			imapd_users_release(is->env->users, is->user, conn_peer_ip(is->c));
+		is->user_counted = false;
+		is->c = NULL;
+		if (is->pending > 0 || is->idle_timer)
+			is->dead = true; /* freed when the last step ends */
+		else
+			session_free(is);
 		break;
 	}
 }

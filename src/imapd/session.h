@@ -1,13 +1,18 @@
-/* session.h: the state of one IMAP connection, shared by session.c, commands.c and the
- * cmd_<name>.c files. */
+/* session.h: the state of one IMAP connection, shared by session.c, commands.c,
+ * view.c and the cmd_<name>.c files. */
 #ifndef POSTAMT_IMAPD_SESSION_H
 #define POSTAMT_IMAPD_SESSION_H
 
 #include "arena.h"
+#include "imap_args.h"
+#include "imap_format.h"
 #include "imap_parse.h"
+#include "imap_reader.h"
 #include "imapd.h"
+#include "store.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* RFC 9051 §3: connection states, as bits so that the table can allow several */
 enum imap_state {
@@ -17,41 +22,216 @@ enum imap_state {
 	IMAP_LOGOUT = 1 << 3,
 };
 #define IMAP_ANY_STATE (IMAP_NOT_AUTHENTICATED | IMAP_AUTHENTICATED | IMAP_SELECTED)
+#define IMAP_AUTH_STATES (IMAP_AUTHENTICATED | IMAP_SELECTED)
+
+/* Command table flags (besides the states) */
+enum {
+	IMAP_CMD_UID = 1 << 8,        /* has a "UID" form */
+	IMAP_CMD_NO_EXPUNGE = 1 << 9, /* RFC 9051 §7.5.1: no EXPUNGE while answering it
+	                               * (FETCH, STORE, SEARCH; their UID forms may) */
+};
+
+/* What the session does with the next input. */
+enum imap_mode {
+	IMAP_MODE_COMMAND,
+	IMAP_MODE_AUTH, /* AUTHENTICATE: waiting for a SASL response line */
+	IMAP_MODE_IDLE, /* IDLE: waiting for DONE */
+};
+
+enum imap_auth_step { IMAP_AUTH_PLAIN, IMAP_AUTH_LOGIN_USER, IMAP_AUTH_LOGIN_PASS };
+
+/* The selected mailbox as this session knows it (RFC 9051 §2.3.1): the sequence map
+ * (seq n is uids[n-1]) and the flags last reported, to tell others' changes. */
+struct imap_view {
+	int64_t mailbox_id;
+	char *name;                /* UTF-8 (heap) */
+	bool readonly;             /* EXAMINE */
+	uint32_t uidvalidity;
+	uint32_t uidnext;          /* as last reported */
+	uint32_t first_recent;     /* IMAP4rev1 \Recent: UIDs >= this (0: none) */
+	uint64_t modseq;           /* changes up to this MODSEQ are reflected */
+	uint32_t *uids;
+	uint8_t *flags;            /* enum store_flag bits */
+	uint64_t *kw;              /* hash of the keywords string (0: none) */
+	size_t n, cap;
+	uint32_t *gone;            /* expunged in the store, not yet reported (ascending) */
+	size_t ngone, gonecap;
+	bool dirty;                /* a store event arrived since the last sync */
+	size_t nkeywords;          /* keywords announced in FLAGS */
+};
 
 struct imap_session {
-	struct conn *c;
+	struct conn *c;            /* NULL once the connection is gone */
 	const struct imapd_listener *l;
+	const struct imapd_env *env;
 	const struct settings *s;
-	struct arena *cmd_arena; /* cleared after every command */
+	struct arena *arena;       /* the connection's lifetime */
+	struct arena *cmd_arena;   /* cleared after every command */
 	enum imap_state state;
+	enum imap_mode mode;
 	unsigned errors;
+	struct imap_reader rd;
+	/* the command running */
+	const char *tag;           /* in cmd_arena */
+	unsigned cmd_flags;        /* its table flags */
+	bool cmd_uid;              /* UID form */
+	/* authentication */
+	char *user;                /* canonical address once authenticated (arena) */
+	int64_t account_id;
+	bool user_counted;         /* counted in env->users */
+	enum imap_auth_step auth_step;
+	char *auth_login_user;
+	struct store_sub *sub;
+	/* ENABLE */
+	bool rev2;
+	/* SELECTED */
+	struct imap_view view;
+	bool selected;
+	uint32_t *saved;           /* SEARCHRES "$": UIDs (heap) */
+	size_t nsaved;
+	bool saved_valid;
+	/* IDLE */
+	bool idle_timer;           /* a "still here" timer is pending */
+	char *idle_tag;            /* the IDLE command's tag (heap: cmd_arena is cleared
+	                            * after each live update) */
+	/* asynchronous steps (see imap_busy_begin) */
+	unsigned pending;
+	bool dead;                 /* the connection closed while steps were in flight */
+	bool stopping;             /* the server stops: close once the step in flight ends */
 };
 
 /* One command as the dispatcher hands it to its handler. */
 struct imap_cmd {
-	struct bytes tag;
-	struct bytes name;
-	struct bytes args;
+	const char *tag;
+	const char *name;          /* upper case, e.g. "FETCH" (also for UID FETCH) */
+	bool uid;
+	struct imap_cur args;      /* positioned after the name and its SP */
 };
 
 struct imap_cmd_def {
 	const char *name;
-	void (*run)(struct imap_session *is, const struct imap_cmd *cmd);
-	unsigned states; /* enum imap_state bits the command is allowed in */
+	void (*run)(struct imap_session *is, struct imap_cmd *cmd);
+	unsigned flags; /* enum imap_state bits | IMAP_CMD_* */
 };
 
 const struct imap_cmd_def *imap_cmd_lookup(struct bytes name);
 
-/* Tagged replies: "TAG OK text", "TAG NO text", "TAG BAD text". */
-void imap_tagged(struct imap_session *is, const struct imap_cmd *cmd, const char *status, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-/* Writes the current capability list, space-separated, without a prefix. */
-void imap_write_capabilities(struct imap_session *is);
+/* ---- replies (session.c) */
 
-/* Handlers, one per cmd_<name>.c */
-void cmd_capability(struct imap_session *is, const struct imap_cmd *cmd);
-void cmd_noop(struct imap_session *is, const struct imap_cmd *cmd);
-void cmd_logout(struct imap_session *is, const struct imap_cmd *cmd);
-void cmd_starttls(struct imap_session *is, const struct imap_cmd *cmd);
+/* Completes the running command: first the pending untagged updates of the
+ * selected mailbox (view_sync, with EXPUNGE unless the command forbids it), then
+ * "TAG STATUS text". status is "OK", "NO" or "BAD"; text may start with a response
+ * code "[...]". BAD and NO count as client errors where appropriate. */
+void imap_tagged(struct imap_session *is, const char *status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A syntax error in the arguments: "TAG BAD <cur.error>". */
+void imap_bad_args(struct imap_session *is, struct imap_cmd *cmd);
+/* Maps a store error to a tagged NO with the right response code. */
+void imap_store_error(struct imap_session *is, int r, const char *error);
+/* Writes the capability list, space-separated, without a prefix. */
+void imap_write_capabilities(struct imap_session *is);
+/* Writes s to the connection (nothing when it is gone). */
+void imap_write(struct imap_session *is, const char *s, size_t len);
+void imap_printf(struct imap_session *is, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Counts a client error; past the limit the session ends with BYE. */
+void imap_client_error(struct imap_session *is);
+
+/* Asynchronous steps: begin pauses input; end resumes it (and finishes the command),
+ * or frees a session whose connection is gone. Returns false when it was freed. */
+void imap_busy_begin(struct imap_session *is);
+bool imap_busy_end(struct imap_session *is);
+/* Runs work(is, ctx) on the worker pool, then done(is, ctx) on the session's loop
+ * (not called when the connection closed meanwhile). The session is busy in
+ * between. */
+typedef void imap_work_fn(struct imap_session *is, void *ctx);
+void imap_run_async(struct imap_session *is, imap_work_fn *work, imap_work_fn *done, void *ctx);
+
+/* Logged in: state, timeout, event subscription. */
+void imap_logged_in(struct imap_session *is, int64_t account_id, const char *address);
+/* Starts/stops IDLE's "still here" timer bookkeeping (session.c). */
+void imap_idle_start(struct imap_session *is);
+
+/* ---- mailbox names (session.c) */
+
+/* Decodes a mailbox argument (modified UTF-7 for IMAP4rev1 clients, UTF-8 after
+ * ENABLE IMAP4rev2) and canonicalises it with the store. Returns 1 with the UTF-8
+ * name in cmd_arena, or -1 with *error_r. */
+int imap_mailbox_arg(struct imap_session *is, const struct imap_str *in, const char **name_r,
+		     const char **error_r);
+/* Appends a mailbox name as the client expects it. */
+void imap_put_mailbox_name(struct imap_session *is, struct buf *b, const char *utf8);
+
+/* ---- the selected mailbox (view.c) */
+
+/* Opens the view of mailbox mb (SELECT/EXAMINE). Returns 1 or <0 with *error_r. */
+int view_open(struct imap_session *is, const struct store_mailbox *mb, bool readonly, const char **error_r);
+void view_close(struct imap_session *is);
+/* Sends the pending untagged EXISTS/EXPUNGE/FETCH for changes made by others (and
+ * by this session's own store operations) since the last sync. With allow_expunge
+ * false, expunged messages stay in the sequence map until a later sync. */
+void view_sync(struct imap_session *is, bool allow_expunge);
+/* Position (0-based) of uid in the view, or -1. */
+long view_index(const struct imap_view *v, uint32_t uid);
+/* Resolves a sequence set (uid false: sequence numbers; true: UIDs) to ascending
+ * view indices (cmd_arena). Sequence numbers beyond the mailbox are an error
+ * (returns -1 with *error_r); unknown UIDs are skipped. */
+int view_resolve(struct imap_session *is, const struct imap_seqset *set, bool uid, size_t **idx_r, size_t *n_r,
+		 const char **error_r);
+/* The UID set (ranges) of the given view indices, for store calls (cmd_arena). */
+struct store_uidset view_uidset(struct imap_session *is, const size_t *idx, size_t n);
+/* Appends "(\Seen \Answered kw ...)" for flags and keywords, with \Recent when recent. */
+void imap_put_flags(struct buf *b, unsigned flags, const char *keywords, bool recent);
+/* Hash of a keywords string (0 for ""). */
+uint64_t view_kw_hash(const char *keywords);
+/* Refreshes the cached flags of the given UIDs from the store and, unless silent,
+ * sends "* n FETCH (FLAGS (...))" (with UID when uid_too) for each. */
+void view_refresh_flags(struct imap_session *is, const struct store_uidset *set, bool silent, bool uid_too);
+/* True if the view's message at index i is recent for this session. */
+bool view_is_recent(const struct imap_session *is, size_t i);
+
+/* ---- FETCH helpers (fetch_body.c) */
+struct imap_fetch_body;
+struct mail_part;
+/* Appends the bytes of body item fb of message msg (len bytes, part table parts)
+ * as the item's value: a string/literal, literal8 for BINARY with NULs, or the
+ * number for BINARY.SIZE. Returns 1, or -1 with *error_r for BINARY of a part with an
+ * unknown Content-Transfer-Encoding (NO [UNKNOWN-CTE]). */
+int fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const char *msg, size_t len,
+		    uint64_t header_size, const struct mail_part *parts, size_t nparts, const char **error_r);
+
+/* ---- handlers, one per cmd_<name>.c */
+void cmd_capability(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_noop(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_logout(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_starttls(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_login(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_authenticate(struct imap_session *is, struct imap_cmd *cmd);
+void imap_auth_input(struct imap_session *is, struct bytes line);
+void cmd_enable(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_id(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_namespace(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_select(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_create(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_delete(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_rename(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_subscribe(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_list(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_status(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_append(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_idle(struct imap_session *is, struct imap_cmd *cmd);
+void imap_idle_input(struct imap_session *is, struct bytes line);
+void cmd_close(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_expunge(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_search(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_fetch(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_store(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_copy(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_quota(struct imap_session *is, struct imap_cmd *cmd);
+
+/* STATUS items for one mailbox, shared by STATUS and LIST RETURN (STATUS ...)
+ * (cmd_status.c): parses "(" status-att *(SP status-att) ")" into a bit mask. */
+int imap_status_items(struct imap_cur *cur, unsigned *items_r);
+/* Writes "* STATUS name (...)" for mb. */
+void imap_status_write(struct imap_session *is, const struct store_mailbox *mb, unsigned items);
 
 #endif

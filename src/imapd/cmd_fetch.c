@@ -1,0 +1,237 @@
+/* cmd_fetch.c: RFC 9051 §6.4.5 FETCH and §6.4.9 UID FETCH; RFC 3516 BINARY.
+ *   fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" / fetch-att /
+ *           "(" fetch-att *(SP fetch-att) ")")
+ * (the attributes are parsed in src/proto/imap/imap_fetch.c). UID FETCH always
+ * returns UID. A body item without .PEEK sets \Seen (unless the mailbox is read-only)
+ * before the data goes out, and the changed FLAGS come with it. ENVELOPE, BODY and
+ * BODYSTRUCTURE are the strings the store computed at ingest; body sections are cut
+ * from the stored message with the part table. Messages expunged by another session
+ * but not yet reported are skipped. */
+#include "session.h"
+
+#include "imap_fetch.h"
+#include "log.h"
+#include "mail.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct fetch_job {
+	struct imap_fetch f;
+	size_t *idx;
+	size_t n;
+	struct store_uidset set;
+	struct arena *op;          /* for store_flags_async */
+	struct store_flag_change fc;
+	bool seen_changed;
+};
+
+static void put_msg(struct imap_session *is, struct fetch_job *j, struct buf *b, size_t i, const struct store_msg *m,
+		    struct arena *tmp, bool *unknown_cte)
+{
+	const struct imap_fetch *f = &j->f;
+	const char *error;
+	buf_printf(b, "* %zu FETCH (", i + 1);
+	const char *sp = "";
+	if (f->atts & IMAP_FA_UID) {
+		buf_printf(b, "UID %u", m->uid);
+		sp = " ";
+	}
+	if (f->atts & IMAP_FA_FLAGS) {
+		buf_printf(b, "%sFLAGS ", sp);
+		imap_put_flags(b, m->flags, m->keywords, !is->rev2 && view_is_recent(is, i));
+		sp = " ";
+	}
+	if (f->atts & IMAP_FA_INTERNALDATE) {
+		buf_printf(b, "%sINTERNALDATE ", sp);
+		imap_put_datetime(b, m->internal_date, m->internal_tz);
+		sp = " ";
+	}
+	if (f->atts & IMAP_FA_RFC822_SIZE) {
+		buf_printf(b, "%sRFC822.SIZE %llu", sp, (unsigned long long)m->size);
+		sp = " ";
+	}
+	if (f->atts & IMAP_FA_MODSEQ) {
+		buf_printf(b, "%sMODSEQ (%llu)", sp, (unsigned long long)m->modseq);
+		sp = " ";
+	}
+	if (f->atts & IMAP_FA_EMAILID) {
+		char id[24];
+		store_id_email(m->email_id, id);
+		buf_printf(b, "%sEMAILID (%s)", sp, id);
+		sp = " ";
+	}
+	if (f->atts & IMAP_FA_THREADID) {
+		char id[24];
+		store_id_thread(m->thread_id, id);
+		buf_printf(b, "%sTHREADID (%s)", sp, id);
+		sp = " ";
+	}
+	if (f->atts & IMAP_FA_SAVEDATE) {
+		buf_printf(b, "%sSAVEDATE ", sp);
+		imap_put_datetime(b, m->save_date, 0);
+		sp = " ";
+	}
+	struct store_msg_meta meta;
+	bool have_meta = false;
+	if ((f->atts & (IMAP_FA_ENVELOPE | IMAP_FA_BODY | IMAP_FA_BODYSTRUCTURE)) || f->nbodies > 0) {
+		have_meta = store_msg_meta(is->env->store, tmp, is->account_id, is->view.mailbox_id, m->uid, &meta,
+					   &error) > 0;
+	}
+	if (have_meta) {
+		if (f->atts & IMAP_FA_ENVELOPE) {
+			buf_printf(b, "%sENVELOPE %s", sp, meta.envelope);
+			sp = " ";
+		}
+		if (f->atts & IMAP_FA_BODY) {
+			buf_printf(b, "%sBODY %s", sp, meta.body);
+			sp = " ";
+		}
+		if (f->atts & IMAP_FA_BODYSTRUCTURE) {
+			buf_printf(b, "%sBODYSTRUCTURE %s", sp, meta.bodystructure);
+			sp = " ";
+		}
+	}
+	if (f->nbodies > 0 && have_meta) {
+		const char *data;
+		size_t len;
+		struct mail_part *parts = NULL;
+		size_t nparts = 0;
+		if (store_msg_read(is->env->store, tmp, is->account_id, is->view.mailbox_id, m->uid, &data, &len,
+				   &error) > 0) {
+			if (meta.parts != NULL && mail_parts_decode(tmp, meta.parts, &parts, &nparts) < 0)
+				nparts = 0;
+			for (const struct imap_fetch_body *fb = f->bodies; fb != NULL; fb = fb->next) {
+				buf_puts(b, sp);
+				sp = " ";
+				size_t mark = b->len;
+				if (fetch_body_item(b, fb, data, len, meta.header_size, parts, nparts, &error) < 0) {
+					b->len = mark;
+					b->data[mark] = '\0';
+					*unknown_cte = true;
+					buf_printf(b, "%s NIL", fb->name);
+				}
+			}
+		}
+	}
+	buf_puts(b, ")\r\n");
+}
+
+static void fetch_output(struct imap_session *is, struct fetch_job *j)
+{
+	struct store_msg *msgs;
+	size_t n;
+	const char *error;
+	int r = store_msg_list(is->env->store, is->cmd_arena, is->account_id, is->view.mailbox_id, &j->set, 0, &msgs,
+			       &n, &error);
+	if (r < 0) {
+		imap_store_error(is, r, error);
+		return;
+	}
+	struct arena *tmp = arena_new();
+	struct buf b = { 0 };
+	bool unknown_cte = false;
+	size_t k = 0;
+	size_t missing = 0;
+	for (size_t x = 0; x < j->n; x++) {
+		size_t i = j->idx[x];
+		uint32_t uid = is->view.uids[i];
+		while (k < n && msgs[k].uid < uid)
+			k++;
+		if (k == n || msgs[k].uid != uid) {
+			missing++; /* expunged meanwhile */
+			continue;
+		}
+		/* the flags go out now: the cache must agree */
+		if (j->f.atts & IMAP_FA_FLAGS) {
+			is->view.flags[i] = (uint8_t)msgs[k].flags;
+			is->view.kw[i] = view_kw_hash(msgs[k].keywords);
+		}
+		put_msg(is, j, &b, i, &msgs[k], tmp, &unknown_cte);
+		arena_clear(tmp);
+		if (b.len >= 256 * 1024) {
+			imap_write(is, b.data, b.len);
+			buf_reset(&b);
+		}
+	}
+	if (b.len)
+		imap_write(is, b.data, b.len);
+	buf_free(&b);
+	arena_free(&tmp);
+	if (unknown_cte)
+		imap_tagged(is, "NO", "[UNKNOWN-CTE] Cannot decode a part's Content-Transfer-Encoding");
+	else if (missing)
+		imap_tagged(is, "OK", "[EXPUNGEISSUED] Some messages were expunged");
+	else
+		imap_tagged(is, "OK", "%sFETCH completed", is->cmd_uid ? "UID " : "");
+}
+
+struct seen_ctx {
+	struct imap_session *is;
+	struct fetch_job *j;
+};
+
+static void seen_cb(void *arg, int result, const char *error)
+{
+	struct seen_ctx *sc = arg;
+	struct imap_session *is = sc->is;
+	struct fetch_job *j = sc->j;
+	free(sc);
+	arena_free(&j->op);
+	if (!is->dead) {
+		if (result < 0)
+			conn_log(is->c, LOG_ERROR, "event=store_error op=seen error=\"%s\"", error ? error : "");
+		fetch_output(is, j);
+	}
+	imap_busy_end(is);
+}
+
+void cmd_fetch(struct imap_session *is, struct imap_cmd *cmd)
+{
+	struct imap_cur *c = &cmd->args;
+	struct imap_seqset set;
+	struct fetch_job *j = arena_alloc(is->cmd_arena, sizeof(*j));
+	if (imap_cur_seqset(c, true, SIZE_MAX, &set) < 0 || imap_cur_sp(c) < 0 || imap_fetch_parse(c, &j->f) < 0 ||
+	    imap_cur_eol(c) < 0) {
+		/* RFC 7162 fetch modifiers are not supported (CONDSTORE is not offered) */
+		imap_bad_args(is, cmd);
+		return;
+	}
+	const char *error;
+	if (view_resolve(is, &set, cmd->uid, &j->idx, &j->n, &error) < 0) {
+		imap_tagged(is, "BAD", "%s", error);
+		imap_client_error(is);
+		return;
+	}
+	if (cmd->uid)
+		j->f.atts |= IMAP_FA_UID;
+	if (j->n == 0) {
+		imap_tagged(is, "OK", "%sFETCH completed", cmd->uid ? "UID " : "");
+		return;
+	}
+	j->set = view_uidset(is, j->idx, j->n);
+	if (j->f.sets_seen && !is->view.readonly) {
+		/* the messages not yet \Seen get it, and FLAGS in the response */
+		size_t unseen = 0;
+		for (size_t x = 0; x < j->n; x++)
+			unseen += !(is->view.flags[j->idx[x]] & STORE_F_SEEN);
+		if (unseen > 0) {
+			j->f.atts |= IMAP_FA_FLAGS;
+			j->op = arena_new();
+			j->fc = (struct store_flag_change){
+				.account_id = is->account_id,
+				.mailbox_id = is->view.mailbox_id,
+				.uids = j->set,
+				.op = STORE_FLAGS_ADD,
+				.flags = STORE_F_SEEN,
+			};
+			struct seen_ctx *sc = xcalloc(1, sizeof(*sc));
+			sc->is = is;
+			sc->j = j;
+			imap_busy_begin(is);
+			store_flags_async(is->env->store, j->op, &j->fc, conn_loop(is->c), seen_cb, sc);
+			return;
+		}
+	}
+	fetch_output(is, j);
+}

@@ -1,0 +1,45 @@
+/* cmd_idle.c: RFC 2177 IDLE (RFC 9051 §6.3.13).
+ *   idle = "IDLE" CRLF "DONE"
+ * After "+ idling", changes to the selected mailbox go out as they happen (the store
+ * event handler in session.c syncs the view at once); "* OK Still here" every two
+ * minutes keeps NATs open. "DONE" ends it with the tagged OK; commands the client
+ * pipelined right after DONE (iOS 18 Mail does) are simply read next. Anything else
+ * than DONE ends IDLE with BAD. */
+#include "session.h"
+
+#include <stdlib.h>
+
+void imap_idle_input(struct imap_session *is, struct bytes line)
+{
+	is->mode = IMAP_MODE_COMMAND;
+	is->tag = arena_strdup(is->cmd_arena, is->idle_tag);
+	free(is->idle_tag);
+	is->idle_tag = NULL;
+	if (bytes_ieq(bytes_trim(line), "DONE")) {
+		imap_tagged(is, "OK", "IDLE terminated");
+	} else {
+		imap_tagged(is, "BAD", "Expected DONE");
+		imap_client_error(is);
+	}
+	imap_reader_reset(&is->rd);
+	arena_clear(is->cmd_arena);
+	is->tag = NULL;
+}
+
+void cmd_idle(struct imap_session *is, struct imap_cmd *cmd)
+{
+	if (imap_cur_eol(&cmd->args) < 0) {
+		imap_bad_args(is, cmd);
+		return;
+	}
+	/* pending updates first, then the continuation */
+	if (is->selected)
+		view_sync(is, true);
+	conn_puts(is->c, "+ idling\r\n");
+	free(is->idle_tag);
+	is->idle_tag = xstrdup(is->tag);
+	imap_reader_reset(&is->rd);
+	arena_clear(is->cmd_arena);
+	is->tag = NULL;
+	imap_idle_start(is);
+}

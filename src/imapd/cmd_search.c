@@ -1,0 +1,231 @@
+/* cmd_search.c: RFC 9051 §6.4.4 SEARCH and §6.4.9 UID SEARCH, with ESEARCH results
+ * (RFC 4731, part of IMAP4rev2) and SEARCHRES "$" (RFC 5182).
+ *   search = "SEARCH" [search-return-opts] SP search-program
+ *   search-return-opts = SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"
+ *   search-return-opt = "MIN" / "MAX" / "ALL" / "COUNT" / "SAVE"
+ *   esearch-response = "ESEARCH" [search-correlator] [SP "UID"] *(SP search-return-data)
+ *   search-correlator = SP "(" "TAG" SP tag-string ")"   (tag-string = string: quoted,
+ *   which New Outlook insists on, peers-features §4.10)
+ * IMAP4rev1 clients without RETURN get "* SEARCH n...". The program is parsed in
+ * src/proto/imap/imap_search.c and evaluated by the store; results are limited to the
+ * messages this session knows (the sequence map). */
+#include "session.h"
+
+#include "imap_search.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum { RET_MIN = 1, RET_MAX = 2, RET_ALL = 4, RET_COUNT = 8, RET_SAVE = 16 };
+
+/* Converts the parsed program to the store's; resolves "*" and "$". */
+static struct store_search *convert(struct imap_session *is, const struct imap_search *n)
+{
+	static const enum store_search_key map[] = {
+		[IMAP_SK_ALL] = STORE_SK_ALL, [IMAP_SK_AND] = STORE_SK_AND, [IMAP_SK_OR] = STORE_SK_OR,
+		[IMAP_SK_NOT] = STORE_SK_NOT, [IMAP_SK_ANSWERED] = STORE_SK_ANSWERED,
+		[IMAP_SK_DELETED] = STORE_SK_DELETED, [IMAP_SK_DRAFT] = STORE_SK_DRAFT,
+		[IMAP_SK_FLAGGED] = STORE_SK_FLAGGED, [IMAP_SK_SEEN] = STORE_SK_SEEN,
+		[IMAP_SK_UNANSWERED] = STORE_SK_UNANSWERED, [IMAP_SK_UNDELETED] = STORE_SK_UNDELETED,
+		[IMAP_SK_UNDRAFT] = STORE_SK_UNDRAFT, [IMAP_SK_UNFLAGGED] = STORE_SK_UNFLAGGED,
+		[IMAP_SK_UNSEEN] = STORE_SK_UNSEEN, [IMAP_SK_NEW] = STORE_SK_NEW, [IMAP_SK_OLD] = STORE_SK_OLD,
+		[IMAP_SK_RECENT] = STORE_SK_RECENT, [IMAP_SK_KEYWORD] = STORE_SK_KEYWORD,
+		[IMAP_SK_UNKEYWORD] = STORE_SK_UNKEYWORD, [IMAP_SK_BCC] = STORE_SK_BCC, [IMAP_SK_CC] = STORE_SK_CC,
+		[IMAP_SK_FROM] = STORE_SK_FROM, [IMAP_SK_TO] = STORE_SK_TO, [IMAP_SK_SUBJECT] = STORE_SK_SUBJECT,
+		[IMAP_SK_BODY] = STORE_SK_BODY, [IMAP_SK_TEXT] = STORE_SK_TEXT, [IMAP_SK_HEADER] = STORE_SK_HEADER,
+		[IMAP_SK_BEFORE] = STORE_SK_BEFORE, [IMAP_SK_ON] = STORE_SK_ON, [IMAP_SK_SINCE] = STORE_SK_SINCE,
+		[IMAP_SK_SENTBEFORE] = STORE_SK_SENTBEFORE, [IMAP_SK_SENTON] = STORE_SK_SENTON,
+		[IMAP_SK_SENTSINCE] = STORE_SK_SENTSINCE, [IMAP_SK_SAVEDBEFORE] = STORE_SK_SAVEDBEFORE,
+		[IMAP_SK_SAVEDON] = STORE_SK_SAVEDON, [IMAP_SK_SAVEDSINCE] = STORE_SK_SAVEDSINCE,
+		[IMAP_SK_OLDER] = STORE_SK_OLDER, [IMAP_SK_YOUNGER] = STORE_SK_YOUNGER,
+		[IMAP_SK_LARGER] = STORE_SK_LARGER, [IMAP_SK_SMALLER] = STORE_SK_SMALLER,
+		[IMAP_SK_MODSEQ] = STORE_SK_MODSEQ, [IMAP_SK_UID] = STORE_SK_UID, [IMAP_SK_SEQ] = STORE_SK_SEQ,
+		[IMAP_SK_EMAILID] = STORE_SK_EMAILID, [IMAP_SK_THREADID] = STORE_SK_THREADID,
+	};
+	struct store_search *s = arena_alloc(is->cmd_arena, sizeof(*s));
+	s->key = map[n->key];
+	s->str = n->str;
+	s->field = n->field;
+	s->num = n->num;
+	s->day = n->day;
+	if (n->key == IMAP_SK_UID || n->key == IMAP_SK_SEQ) {
+		struct imap_view *v = &is->view;
+		if (n->set.saved) {
+			/* "$" is a set of UIDs: search by UID whatever the key was */
+			s->key = STORE_SK_UID;
+			struct store_range *r = arena_alloc(is->cmd_arena, (is->nsaved + 1) * sizeof(*r));
+			for (size_t i = 0; i < is->nsaved; i++)
+				r[i] = (struct store_range){ is->saved[i], is->saved[i] };
+			s->set = (struct store_uidset){ r, is->nsaved };
+		} else {
+			uint32_t star = n->key == IMAP_SK_UID ? (v->n ? v->uids[v->n - 1] : 0) : (uint32_t)v->n;
+			struct store_range *r = arena_alloc(is->cmd_arena, (n->set.n + 1) * sizeof(*r));
+			size_t k = 0;
+			for (size_t i = 0; i < n->set.n; i++) {
+				uint32_t lo = n->set.r[i].lo ? n->set.r[i].lo : star;
+				uint32_t hi = n->set.r[i].hi ? n->set.r[i].hi : star;
+				if (lo > hi) {
+					uint32_t t = lo;
+					lo = hi;
+					hi = t;
+				}
+				if (hi == 0)
+					continue; /* "*" in an empty mailbox */
+				if (lo == 0)
+					lo = 1;
+				r[k++] = (struct store_range){ lo, hi };
+			}
+			s->set = (struct store_uidset){ r, k };
+		}
+	}
+	struct store_search **tail = &s->sub;
+	for (const struct imap_search *c = n->sub; c != NULL; c = c->next) {
+		*tail = convert(is, c);
+		tail = &(*tail)->next;
+	}
+	return s;
+}
+
+/* Appends a set of ascending numbers as "1:3,5". */
+static void put_set(struct buf *b, const uint32_t *v, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && v[j + 1] == v[j] + 1)
+			j++;
+		if (i > 0)
+			buf_putc(b, ',');
+		if (j > i)
+			buf_printf(b, "%u:%u", v[i], v[j]);
+		else
+			buf_printf(b, "%u", v[i]);
+		i = j + 1;
+	}
+}
+
+void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
+{
+	struct imap_cur *c = &cmd->args;
+	unsigned ret = 0;
+	bool esearch = is->rev2;
+	if (imap_cur_keyword(c, "RETURN")) {
+		esearch = true;
+		if (imap_cur_sp(c) < 0 || !imap_cur_skip(c, '(')) {
+			c->error = "Expected RETURN (...)";
+			imap_bad_args(is, cmd);
+			return;
+		}
+		while (!imap_cur_skip(c, ')')) {
+			if (ret && imap_cur_sp(c) < 0) {
+				imap_bad_args(is, cmd);
+				return;
+			}
+			if (imap_cur_keyword(c, "MIN"))
+				ret |= RET_MIN;
+			else if (imap_cur_keyword(c, "MAX"))
+				ret |= RET_MAX;
+			else if (imap_cur_keyword(c, "ALL"))
+				ret |= RET_ALL;
+			else if (imap_cur_keyword(c, "COUNT"))
+				ret |= RET_COUNT;
+			else if (imap_cur_keyword(c, "SAVE"))
+				ret |= RET_SAVE;
+			else {
+				c->error = "Unknown search return option";
+				imap_bad_args(is, cmd);
+				return;
+			}
+		}
+		if (imap_cur_sp(c) < 0) {
+			imap_bad_args(is, cmd);
+			return;
+		}
+	}
+	if (esearch && ret == 0)
+		ret |= RET_ALL; /* RETURN () means ALL (RFC 4731 §3.1) */
+	struct imap_search *prog;
+	const char *charset;
+	if (imap_search_parse(c, &prog, &charset) < 0) {
+		imap_bad_args(is, cmd);
+		return;
+	}
+	if (charset && strcasecmp(charset, "UTF-8") != 0 && strcasecmp(charset, "US-ASCII") != 0) {
+		imap_tagged(is, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+		return;
+	}
+	struct imap_view *v = &is->view;
+	struct store_search *sp = convert(is, prog);
+	struct store_search_ctx ctx = {
+		.account_id = is->account_id,
+		.mailbox_id = v->mailbox_id,
+		.seq_uids = v->uids,
+		.nseq = v->n,
+		.first_recent_uid = v->first_recent,
+	};
+	uint32_t *uids;
+	size_t n;
+	const char *error;
+	int r = store_search(is->env->store, is->cmd_arena, &ctx, sp, &uids, &n, NULL, &error);
+	if (r < 0) {
+		imap_store_error(is, r, error);
+		return;
+	}
+	/* keep what this session knows; as sequence numbers unless UID SEARCH */
+	uint32_t *res = arena_alloc(is->cmd_arena, (n + 1) * sizeof(*res));
+	uint32_t *resuid = arena_alloc(is->cmd_arena, (n + 1) * sizeof(*resuid));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		long x = view_index(v, uids[i]);
+		if (x < 0)
+			continue;
+		resuid[k] = uids[i];
+		res[k++] = cmd->uid ? uids[i] : (uint32_t)x + 1;
+	}
+	if (ret & RET_SAVE) {
+		free(is->saved);
+		size_t ns = k;
+		const uint32_t *from = resuid;
+		uint32_t mm[2];
+		if (ret & (RET_MIN | RET_MAX) && !(ret & (RET_ALL | RET_COUNT))) {
+			/* RFC 5182 §2.1: with MIN/MAX only, SAVE keeps just those */
+			ns = 0;
+			if (k > 0 && (ret & RET_MIN))
+				mm[ns++] = resuid[0];
+			if (k > 0 && (ret & RET_MAX) && !(ns == 1 && resuid[k - 1] == mm[0]))
+				mm[ns++] = resuid[k - 1];
+			from = mm;
+		}
+		is->saved = xmalloc((ns + 1) * sizeof(*is->saved));
+		memcpy(is->saved, from, ns * sizeof(*from));
+		is->nsaved = ns;
+		is->saved_valid = true;
+	}
+	struct buf b = { 0 };
+	if (!esearch) {
+		buf_puts(&b, "* SEARCH");
+		for (size_t i = 0; i < k; i++)
+			buf_printf(&b, " %u", res[i]);
+		buf_puts(&b, "\r\n");
+	} else if (ret != RET_SAVE) {
+		buf_puts(&b, "* ESEARCH (TAG ");
+		imap_put_string(&b, is->tag, strlen(is->tag));
+		buf_putc(&b, ')');
+		if (cmd->uid)
+			buf_puts(&b, " UID");
+		if ((ret & RET_MIN) && k > 0)
+			buf_printf(&b, " MIN %u", res[0]);
+		if ((ret & RET_MAX) && k > 0)
+			buf_printf(&b, " MAX %u", res[k - 1]);
+		if ((ret & RET_ALL) && k > 0) {
+			buf_puts(&b, " ALL ");
+			put_set(&b, res, k);
+		}
+		if (ret & RET_COUNT)
+			buf_printf(&b, " COUNT %zu", k);
+		buf_puts(&b, "\r\n");
+	}
+	imap_write(is, b.data, b.len);
+	buf_free(&b);
+	imap_tagged(is, "OK", "%sSEARCH completed", cmd->uid ? "UID " : "");
+}

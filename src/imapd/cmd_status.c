@@ -1,0 +1,127 @@
+/* cmd_status.c: RFC 9051 §6.3.11 STATUS, with STATUS=SIZE (RFC 8438) and
+ * APPENDLIMIT (RFC 7889 §5).
+ *   status = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")"
+ *   status-att = "MESSAGES" / "UIDNEXT" / "UIDVALIDITY" / "UNSEEN" / "DELETED" / "SIZE"
+ *                / RFC 3501 "RECENT" / "APPENDLIMIT"
+ * The same items serve LIST ... RETURN (STATUS (...)) (RFC 5819). */
+#include "session.h"
+
+enum {
+	ST_MESSAGES = 1 << 0,
+	ST_UIDNEXT = 1 << 1,
+	ST_UIDVALIDITY = 1 << 2,
+	ST_UNSEEN = 1 << 3,
+	ST_DELETED = 1 << 4,
+	ST_SIZE = 1 << 5,
+	ST_RECENT = 1 << 6,
+	ST_APPENDLIMIT = 1 << 7,
+};
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} items[] = {
+	{ "MESSAGES", ST_MESSAGES }, { "UIDNEXT", ST_UIDNEXT }, { "UIDVALIDITY", ST_UIDVALIDITY },
+	{ "UNSEEN", ST_UNSEEN },     { "DELETED", ST_DELETED }, { "SIZE", ST_SIZE },
+	{ "RECENT", ST_RECENT },     { "APPENDLIMIT", ST_APPENDLIMIT },
+};
+
+int imap_status_items(struct imap_cur *c, unsigned *items_r)
+{
+	*items_r = 0;
+	if (!imap_cur_skip(c, '(')) {
+		c->error = "Expected ( before the status items";
+		return -1;
+	}
+	for (;;) {
+		struct bytes a;
+		if (imap_cur_atom(c, &a) < 0)
+			return -1;
+		size_t i;
+		for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+			if (bytes_ieq(a, items[i].name))
+				break;
+		if (i == sizeof(items) / sizeof(items[0])) {
+			c->error = "Unknown status item";
+			return -1;
+		}
+		*items_r |= items[i].bit;
+		if (imap_cur_skip(c, ')'))
+			return 1;
+		if (imap_cur_sp(c) < 0)
+			return -1;
+	}
+}
+
+void imap_status_write(struct imap_session *is, const struct store_mailbox *mb, unsigned st)
+{
+	struct buf b = { 0 };
+	buf_puts(&b, "* STATUS ");
+	imap_put_mailbox_name(is, &b, mb->name);
+	buf_puts(&b, " (");
+	const char *sp = "";
+	if (st & ST_MESSAGES) {
+		buf_printf(&b, "%sMESSAGES %u", sp, mb->messages);
+		sp = " ";
+	}
+	if (st & ST_UIDNEXT) {
+		buf_printf(&b, "%sUIDNEXT %u", sp, mb->uidnext);
+		sp = " ";
+	}
+	if (st & ST_UIDVALIDITY) {
+		buf_printf(&b, "%sUIDVALIDITY %u", sp, mb->uidvalidity);
+		sp = " ";
+	}
+	if (st & ST_UNSEEN) {
+		buf_printf(&b, "%sUNSEEN %u", sp, mb->unseen);
+		sp = " ";
+	}
+	if (st & ST_DELETED) {
+		buf_printf(&b, "%sDELETED %u", sp, mb->deleted);
+		sp = " ";
+	}
+	if (st & ST_SIZE) {
+		buf_printf(&b, "%sSIZE %llu", sp, (unsigned long long)mb->size);
+		sp = " ";
+	}
+	if (st & ST_RECENT) {
+		buf_printf(&b, "%sRECENT %u", sp, mb->recent);
+		sp = " ";
+	}
+	if (st & ST_APPENDLIMIT) {
+		buf_printf(&b, "%sAPPENDLIMIT %llu", sp, (unsigned long long)is->s->message_max);
+		sp = " ";
+	}
+	buf_puts(&b, ")\r\n");
+	imap_write(is, b.data, b.len);
+	buf_free(&b);
+}
+
+void cmd_status(struct imap_session *is, struct imap_cmd *cmd)
+{
+	struct imap_cur *c = &cmd->args;
+	struct imap_str in;
+	unsigned st;
+	if (imap_cur_astring(c, &in) < 0 || imap_cur_sp(c) < 0 || imap_status_items(c, &st) < 0 ||
+	    imap_cur_eol(c) < 0) {
+		imap_bad_args(is, cmd);
+		return;
+	}
+	const char *name, *error;
+	if (imap_mailbox_arg(is, &in, &name, &error) < 0) {
+		imap_tagged(is, "NO", "[CANNOT] %s", error);
+		return;
+	}
+	struct store_mailbox mb;
+	int r = store_mailbox_get(is->env->store, is->cmd_arena, is->account_id, name, &mb, &error);
+	if (r == 0) {
+		imap_tagged(is, "NO", "[NONEXISTENT] No such mailbox");
+		return;
+	}
+	if (r < 0) {
+		imap_store_error(is, r, error);
+		return;
+	}
+	imap_status_write(is, &mb, st);
+	imap_tagged(is, "OK", "STATUS completed");
+}

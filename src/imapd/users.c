@@ -1,0 +1,102 @@
+/* users.c: connections per (user, client address) for limits.imap_connections_per_user_ip
+ * (DESIGN.md §6: 20 by default). A small chained hash table under a mutex; entries
+ * are removed when their count drops to zero. */
+#include "imapd.h"
+
+#include "arena.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NBUCKETS 256
+
+struct entry {
+	struct entry *next;
+	size_t count;
+	char key[]; /* "user\0ip" flattened as "user ip" */
+};
+
+struct imapd_users {
+	pthread_mutex_t mu;
+	struct entry *b[NBUCKETS];
+};
+
+struct imapd_users *imapd_users_new(void)
+{
+	struct imapd_users *u = xcalloc(1, sizeof(*u));
+	pthread_mutex_init(&u->mu, NULL);
+	return u;
+}
+
+void imapd_users_free(struct imapd_users **up)
+{
+	struct imapd_users *u = *up;
+	if (u == NULL)
+		return;
+	for (size_t i = 0; i < NBUCKETS; i++) {
+		struct entry *e = u->b[i];
+		while (e != NULL) {
+			struct entry *n = e->next;
+			free(e);
+			e = n;
+		}
+	}
+	pthread_mutex_destroy(&u->mu);
+	free(u);
+	*up = NULL;
+}
+
+static size_t hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (size_t)(h % NBUCKETS);
+}
+
+bool imapd_users_acquire(struct imapd_users *u, const char *user, const char *ip, size_t max)
+{
+	char *key = xasprintf("%s %s", user, ip);
+	size_t h = hash(key);
+	bool ok = false;
+	pthread_mutex_lock(&u->mu);
+	struct entry *e = u->b[h];
+	while (e != NULL && strcmp(e->key, key) != 0)
+		e = e->next;
+	if (e == NULL) {
+		e = xcalloc(1, sizeof(*e) + strlen(key) + 1);
+		strcpy(e->key, key);
+		e->next = u->b[h];
+		u->b[h] = e;
+	}
+	if (e->count < max) {
+		e->count++;
+		ok = true;
+	} else if (e->count == 0) {
+		/* max == 0 and a new entry: drop it again */
+		u->b[h] = e->next;
+		free(e);
+	}
+	pthread_mutex_unlock(&u->mu);
+	free(key);
+	return ok;
+}
+
+void imapd_users_release(struct imapd_users *u, const char *user, const char *ip)
+{
+	char *key = xasprintf("%s %s", user, ip);
+	size_t h = hash(key);
+	pthread_mutex_lock(&u->mu);
+	struct entry **pp = &u->b[h];
+	while (*pp != NULL && strcmp((*pp)->key, key) != 0)
+		pp = &(*pp)->next;
+	if (*pp != NULL && --(*pp)->count == 0) {
+		struct entry *e = *pp;
+		*pp = e->next;
+		free(e);
+	}
+	pthread_mutex_unlock(&u->mu);
+	free(key);
+}

@@ -1,0 +1,397 @@
+/* view.c: the selected mailbox as one session sees it, and live sync.
+ *
+ * RFC 9051 §2.3.1.2: message sequence numbers are per session; they change only when
+ * this session reports EXPUNGE. §7.5.1: EXPUNGE is never sent while answering FETCH,
+ * STORE or SEARCH (the UID forms may), so expunges by others wait in `gone` and the
+ * messages stay in the sequence map until a later command. §7.4.1/§7.5.2: EXISTS
+ * when messages arrive, unsolicited FETCH (FLAGS) when others change flags. The store
+ * says what changed since our MODSEQ (store_vanished, store_msg_list changed_since);
+ * the cached flags keep us from repeating what the session already reported. */
+#include "session.h"
+
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t view_kw_hash(const char *keywords)
+{
+	if (keywords == NULL || keywords[0] == '\0')
+		return 0;
+	uint64_t h = 1469598103934665603ull;
+	for (const char *p = keywords; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return h | 1;
+}
+
+static void view_grow(struct imap_view *v, size_t need)
+{
+	if (need <= v->cap)
+		return;
+	size_t cap = v->cap ? v->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	v->uids = xrealloc(v->uids, cap * sizeof(*v->uids));
+	v->flags = xrealloc(v->flags, cap * sizeof(*v->flags));
+	v->kw = xrealloc(v->kw, cap * sizeof(*v->kw));
+	v->cap = cap;
+}
+
+static void view_add(struct imap_view *v, const struct store_msg *m)
+{
+	view_grow(v, v->n + 1);
+	v->uids[v->n] = m->uid;
+	v->flags[v->n] = (uint8_t)m->flags;
+	v->kw[v->n] = view_kw_hash(m->keywords);
+	v->n++;
+}
+
+void view_close(struct imap_session *is)
+{
+	struct imap_view *v = &is->view;
+	free(v->name);
+	free(v->uids);
+	free(v->flags);
+	free(v->kw);
+	free(v->gone);
+	memset(v, 0, sizeof(*v));
+	is->selected = false;
+	free(is->saved);
+	is->saved = NULL;
+	is->nsaved = 0;
+	is->saved_valid = false;
+}
+
+/* Runs on a pool thread during SELECT: touches only the view (the caller closed the
+ * previous one and sets `selected` back on the loop). */
+int view_open(struct imap_session *is, const struct store_mailbox *mb, bool readonly, const char **error_r)
+{
+	struct imap_view *v = &is->view;
+	v->mailbox_id = mb->id;
+	v->name = xstrdup(mb->name);
+	v->readonly = readonly;
+	v->uidvalidity = mb->uidvalidity;
+	v->uidnext = mb->uidnext;
+	v->modseq = mb->highestmodseq;
+	struct store_msg *msgs;
+	size_t n;
+	int r = store_msg_list(is->env->store, is->cmd_arena, is->account_id, mb->id, NULL, 0, &msgs, &n, error_r);
+	if (r < 0)
+		return r;
+	view_grow(v, n);
+	for (size_t i = 0; i < n; i++)
+		view_add(v, &msgs[i]);
+	return 1;
+}
+
+long view_index(const struct imap_view *v, uint32_t uid)
+{
+	size_t lo = 0, hi = v->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v->uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < v->n && v->uids[lo] == uid ? (long)lo : -1;
+}
+
+/* first index with uid >= x */
+static size_t lower_bound(const struct imap_view *v, uint32_t x)
+{
+	size_t lo = 0, hi = v->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v->uids[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+bool view_is_recent(const struct imap_session *is, size_t i)
+{
+	return is->view.first_recent != 0 && is->view.uids[i] >= is->view.first_recent;
+}
+
+int view_resolve(struct imap_session *is, const struct imap_seqset *set, bool uid, size_t **idx_r, size_t *n_r,
+		 const char **error_r)
+{
+	struct imap_view *v = &is->view;
+	*idx_r = NULL;
+	*n_r = 0;
+	if (set->saved) {
+		/* "$": the saved result (UIDs); messages expunged since are skipped */
+		size_t *idx = arena_alloc(is->cmd_arena, (is->nsaved + 1) * sizeof(*idx));
+		size_t k = 0;
+		for (size_t i = 0; i < is->nsaved; i++) {
+			long x = view_index(v, is->saved[i]);
+			if (x >= 0)
+				idx[k++] = (size_t)x;
+		}
+		*idx_r = idx;
+		*n_r = k;
+		return 1;
+	}
+	if (v->n == 0) {
+		if (!uid) {
+			*error_r = "No messages in the mailbox";
+			return -1;
+		}
+		return 1;
+	}
+	uint8_t *mark = arena_alloc(is->cmd_arena, v->n);
+	size_t count = 0;
+	for (size_t i = 0; i < set->n; i++) {
+		uint32_t lo = set->r[i].lo, hi = set->r[i].hi;
+		size_t a, b; /* index range [a, b) */
+		if (uid) {
+			uint32_t maxuid = v->uids[v->n - 1];
+			if (lo == 0)
+				lo = maxuid;
+			if (hi == 0)
+				hi = maxuid;
+			if (lo > hi) {
+				uint32_t t = lo;
+				lo = hi;
+				hi = t;
+			}
+			a = lower_bound(v, lo);
+			b = hi == UINT32_MAX ? v->n : lower_bound(v, hi + 1);
+		} else {
+			uint64_t l = lo ? lo : v->n, h = hi ? hi : v->n;
+			if (l > h) {
+				uint64_t t = l;
+				l = h;
+				h = t;
+			}
+			if (h > v->n) {
+				*error_r = "Invalid message sequence number";
+				return -1;
+			}
+			a = (size_t)l - 1;
+			b = (size_t)h;
+		}
+		for (size_t k = a; k < b; k++) {
+			if (!mark[k]) {
+				mark[k] = 1;
+				count++;
+			}
+		}
+	}
+	size_t *idx = arena_alloc(is->cmd_arena, (count + 1) * sizeof(*idx));
+	size_t k = 0;
+	for (size_t i = 0; i < v->n; i++)
+		if (mark[i])
+			idx[k++] = i;
+	*idx_r = idx;
+	*n_r = k;
+	return 1;
+}
+
+struct store_uidset view_uidset(struct imap_session *is, const size_t *idx, size_t n)
+{
+	struct store_range *r = arena_alloc(is->cmd_arena, (n + 1) * sizeof(*r));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u = is->view.uids[idx[i]];
+		if (k > 0 && r[k - 1].hi + 1 == u)
+			r[k - 1].hi = u;
+		else
+			r[k++] = (struct store_range){ u, u };
+	}
+	return (struct store_uidset){ r, k };
+}
+
+void imap_put_flags(struct buf *b, unsigned flags, const char *keywords, bool recent)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = { { STORE_F_SEEN, "\\Seen" },     { STORE_F_ANSWERED, "\\Answered" },
+		      { STORE_F_FLAGGED, "\\Flagged" }, { STORE_F_DELETED, "\\Deleted" },
+		      { STORE_F_DRAFT, "\\Draft" } };
+	bool first = true;
+	buf_putc(b, '(');
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (flags & names[i].bit) {
+			if (!first)
+				buf_putc(b, ' ');
+			buf_puts(b, names[i].name);
+			first = false;
+		}
+	}
+	if (recent) {
+		if (!first)
+			buf_putc(b, ' ');
+		buf_puts(b, "\\Recent");
+		first = false;
+	}
+	if (keywords != NULL && keywords[0] != '\0') {
+		if (!first)
+			buf_putc(b, ' ');
+		buf_puts(b, keywords);
+	}
+	buf_putc(b, ')');
+}
+
+static void put_fetch_flags(struct imap_session *is, struct buf *b, size_t i, const struct store_msg *m, bool uid)
+{
+	buf_printf(b, "* %zu FETCH (", i + 1);
+	if (uid)
+		buf_printf(b, "UID %u ", m->uid);
+	buf_puts(b, "FLAGS ");
+	imap_put_flags(b, m->flags, m->keywords, !is->rev2 && view_is_recent(is, i));
+	buf_puts(b, ")\r\n");
+}
+
+void view_refresh_flags(struct imap_session *is, const struct store_uidset *set, bool silent, bool uid_too)
+{
+	struct imap_view *v = &is->view;
+	struct store_msg *msgs;
+	size_t n;
+	const char *error;
+	if (store_msg_list(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, set, 0, &msgs, &n, &error) < 0)
+		return;
+	struct buf b = { 0 };
+	for (size_t k = 0; k < n; k++) {
+		long i = view_index(v, msgs[k].uid);
+		if (i < 0)
+			continue;
+		v->flags[i] = (uint8_t)msgs[k].flags;
+		v->kw[i] = view_kw_hash(msgs[k].keywords);
+		if (!silent)
+			put_fetch_flags(is, &b, (size_t)i, &msgs[k], uid_too);
+		if (b.len > 65536) {
+			imap_write(is, b.data, b.len);
+			buf_reset(&b);
+		}
+	}
+	if (b.len)
+		imap_write(is, b.data, b.len);
+	buf_free(&b);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void send_expunges(struct imap_session *is, struct buf *b)
+{
+	struct imap_view *v = &is->view;
+	if (v->ngone == 0)
+		return;
+	qsort(v->gone, v->ngone, sizeof(*v->gone), cmp_u32);
+	uint8_t *del = xcalloc(v->n ? v->n : 1, 1);
+	/* descending, so that each number is valid when it is sent */
+	for (size_t k = v->ngone; k-- > 0;) {
+		long i = view_index(v, v->gone[k]);
+		if (i < 0 || del[i])
+			continue;
+		del[i] = 1;
+		buf_printf(b, "* %ld EXPUNGE\r\n", i + 1);
+		if (b->len > 65536) {
+			imap_write(is, b->data, b->len);
+			buf_reset(b);
+		}
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		if (del[i])
+			continue;
+		v->uids[w] = v->uids[i];
+		v->flags[w] = v->flags[i];
+		v->kw[w] = v->kw[i];
+		w++;
+	}
+	v->n = w;
+	v->ngone = 0;
+	free(del);
+	/* the saved search result forgets expunged messages on its own (view_resolve) */
+}
+
+void view_sync(struct imap_session *is, bool allow_expunge)
+{
+	struct imap_view *v = &is->view;
+	if (!is->selected || is->c == NULL)
+		return;
+	struct buf b = { 0 };
+	if (v->dirty) {
+		v->dirty = false;
+		const char *error;
+		struct store_mailbox mb;
+		int r = store_mailbox_get_by_id(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, &mb,
+						&error);
+		if (r <= 0) {
+			/* the mailbox was deleted or renamed away under us */
+			if (r == 0) {
+				imap_write(is, "* BYE [UNAVAILABLE] The selected mailbox was deleted\r\n", 54);
+				conn_close(is->c);
+			}
+			buf_free(&b);
+			return;
+		}
+		uint64_t since = v->modseq;
+		uint32_t *vanished;
+		size_t nv;
+		if (store_vanished(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, since, &vanished, &nv,
+				   &error) > 0) {
+			for (size_t k = 0; k < nv; k++) {
+				if (view_index(v, vanished[k]) < 0)
+					continue;
+				if (v->ngone == v->gonecap) {
+					v->gonecap = v->gonecap ? v->gonecap * 2 : 16;
+					v->gone = xrealloc(v->gone, v->gonecap * sizeof(*v->gone));
+				}
+				v->gone[v->ngone++] = vanished[k];
+			}
+		}
+		if (allow_expunge)
+			send_expunges(is, &b);
+		struct store_msg *msgs;
+		size_t n;
+		size_t before = v->n;
+		if (store_msg_list(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, NULL, since, &msgs, &n,
+				   &error) > 0) {
+			uint32_t maxuid = v->n ? v->uids[v->n - 1] : 0;
+			for (size_t k = 0; k < n; k++) {
+				const struct store_msg *m = &msgs[k];
+				if (m->uid > maxuid) {
+					view_add(v, m);
+					maxuid = m->uid;
+					continue;
+				}
+				long i = view_index(v, m->uid);
+				if (i < 0)
+					continue;
+				uint64_t kw = view_kw_hash(m->keywords);
+				if (v->flags[i] == (uint8_t)m->flags && v->kw[i] == kw)
+					continue;
+				v->flags[i] = (uint8_t)m->flags;
+				v->kw[i] = kw;
+				put_fetch_flags(is, &b, (size_t)i, m, true);
+			}
+		}
+		if (mb.highestmodseq > v->modseq)
+			v->modseq = mb.highestmodseq;
+		if (v->n != before) {
+			buf_printf(&b, "* %zu EXISTS\r\n", v->n);
+			if (!is->rev2) {
+				size_t recent = 0;
+				for (size_t i = 0; i < v->n; i++)
+					recent += view_is_recent(is, i);
+				buf_printf(&b, "* %zu RECENT\r\n", recent);
+			}
+		}
+		v->uidnext = mb.uidnext;
+	} else if (allow_expunge) {
+		send_expunges(is, &b);
+	}
+	if (b.len)
+		imap_write(is, b.data, b.len);
+	buf_free(&b);
+}
