@@ -4,7 +4,7 @@
  * MX / implicit MX / null MX / NXDOMAIN through resolver data (no real DNS), per-
  * recipient results with PIPELINING and without, HELO after a refused EHLO, dot-
  * stuffing, bounces with the null sender, retries with backoff, expiry, a
- * destination that is down and then up across a restart, and flush. */
+ * destination that is down and then up across a restart, flush, and STARTTLS. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,8 +20,11 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <openssl/ssl.h>
+
 #include "helpers.h"
 #include "queue_int.h"
+#include "tls.h"
 
 /* ---------------------------------------------------------------- the fake server */
 
@@ -29,7 +32,7 @@ struct received {
 	char sender[256];
 	char rcpts[512];
 	char *data;
-	bool tls_offered;
+	bool tls; /* the transaction ran over TLS */
 };
 
 struct fake {
@@ -38,17 +41,28 @@ struct fake {
 	pthread_t thread;
 	atomic_bool stop;
 	bool no_ehlo, no_pipelining;
+	SSL_CTX *tls;        /* offer STARTTLS with this context */
+	bool break_tls;      /* answer the ClientHello with garbage */
+	char tls_version[32]; /* of the last handshake */
 	pthread_mutex_t lock;
 	struct received msgs[32];
 	int nmsgs;
 	int sessions;
 };
 
-static void say(int fd, const char *s)
+/* The server side of one connection: a socket, TLS after STARTTLS, a read buffer. */
+struct io {
+	int fd;
+	SSL *ssl;
+	char buf[8192];
+	size_t len;
+};
+
+static void say(struct io *io, const char *s)
 {
 	size_t n = strlen(s);
 	while (n > 0) {
-		ssize_t w = write(fd, s, n);
+		ssize_t w = io->ssl != NULL ? SSL_write(io->ssl, s, (int)n) : write(io->fd, s, n);
 		if (w <= 0)
 			return;
 		s += w;
@@ -56,52 +70,92 @@ static void say(int fd, const char *s)
 	}
 }
 
+/* One line with its CRLF into line (NUL-terminated); false at EOF. */
+static bool get_line(struct io *io, char *line, size_t size)
+{
+	for (;;) {
+		char *nl = memchr(io->buf, '\n', io->len);
+		if (nl != NULL || io->len == sizeof(io->buf)) {
+			size_t n = nl != NULL ? (size_t)(nl - io->buf) + 1 : io->len;
+			if (n >= size)
+				n = size - 1;
+			memcpy(line, io->buf, n);
+			line[n] = '\0';
+			memmove(io->buf, io->buf + n, io->len - n);
+			io->len -= n;
+			return true;
+		}
+		ssize_t r = io->ssl != NULL ? SSL_read(io->ssl, io->buf + io->len, (int)(sizeof(io->buf) - io->len))
+					    : read(io->fd, io->buf + io->len, sizeof(io->buf) - io->len);
+		if (r <= 0)
+			return false;
+		io->len += (size_t)r;
+	}
+}
+
 static void session(struct fake *f, int fd)
 {
-	FILE *in = fdopen(dup(fd), "r");
+	struct io io_ = { .fd = fd }, *io = &io_;
 	char line[2048];
 	struct received cur = { 0 };
 	int accepted = 0;
-	say(fd, "220 fake.test ESMTP\r\n");
-	while (fgets(line, sizeof(line), in) != NULL) {
+	say(io, "220 fake.test ESMTP\r\n");
+	while (get_line(io, line, sizeof(line))) {
 		if (strncasecmp(line, "EHLO", 4) == 0) {
 			if (f->no_ehlo)
-				say(fd, "502 5.5.1 EHLO not here\r\n");
+				say(io, "502 5.5.1 EHLO not here\r\n");
 			else if (f->no_pipelining)
-				say(fd, "250-fake.test\r\n250-8BITMIME\r\n250 SIZE 1000000\r\n");
+				say(io, "250-fake.test\r\n250-8BITMIME\r\n250 SIZE 1000000\r\n");
+			else if (f->tls != NULL && io->ssl == NULL)
+				say(io, "250-fake.test\r\n250-STARTTLS\r\n250-PIPELINING\r\n250 SIZE 1000000\r\n");
 			else
-				say(fd, "250-fake.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-DSN\r\n250 SIZE 1000000\r\n");
+				say(io, "250-fake.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-DSN\r\n250 SIZE 1000000\r\n");
+		} else if (strncasecmp(line, "STARTTLS", 8) == 0 && f->tls != NULL && io->ssl == NULL) {
+			say(io, "220 2.0.0 go ahead\r\n");
+			if (f->break_tls) {
+				say(io, "this is not TLS\r\n");
+				break;
+			}
+			io->ssl = SSL_new(f->tls);
+			SSL_set_fd(io->ssl, fd);
+			if (SSL_accept(io->ssl) != 1)
+				break;
+			io->len = 0;
+			pthread_mutex_lock(&f->lock);
+			snprintf(f->tls_version, sizeof(f->tls_version), "%s", SSL_get_version(io->ssl));
+			pthread_mutex_unlock(&f->lock);
 		} else if (strncasecmp(line, "HELO", 4) == 0) {
-			say(fd, "250 fake.test\r\n");
+			say(io, "250 fake.test\r\n");
 		} else if (strncasecmp(line, "MAIL FROM:<", 11) == 0) {
 			memset(&cur, 0, sizeof(cur));
 			accepted = 0;
 			char *end = strchr(line + 11, '>');
 			snprintf(cur.sender, sizeof(cur.sender), "%.*s", end != NULL ? (int)(end - line - 11) : 0, line + 11);
-			say(fd, "250 2.1.0 ok\r\n");
+			cur.tls = io->ssl != NULL;
+			say(io, "250 2.1.0 ok\r\n");
 		} else if (strncasecmp(line, "RCPT TO:<", 9) == 0) {
 			char *a = line + 9, *end = strchr(a, '>');
 			if (end != NULL)
 				*end = '\0';
 			if (strncmp(a, "bad", 3) == 0) {
-				say(fd, "550 5.1.1 no such user here\r\n");
+				say(io, "550 5.1.1 no such user here\r\n");
 			} else if (strncmp(a, "later", 5) == 0) {
-				say(fd, "451 4.3.0 try again later\r\n");
+				say(io, "451 4.3.0 try again later\r\n");
 			} else {
 				accepted++;
 				if (cur.rcpts[0] != '\0')
 					strncat(cur.rcpts, " ", sizeof(cur.rcpts) - strlen(cur.rcpts) - 1);
 				strncat(cur.rcpts, a, sizeof(cur.rcpts) - strlen(cur.rcpts) - 1);
-				say(fd, "250 2.1.5 ok\r\n");
+				say(io, "250 2.1.5 ok\r\n");
 			}
 		} else if (strncasecmp(line, "DATA", 4) == 0) {
 			if (accepted == 0) {
-				say(fd, "554 5.5.1 no valid recipients\r\n");
+				say(io, "554 5.5.1 no valid recipients\r\n");
 				continue;
 			}
-			say(fd, "354 go on\r\n");
+			say(io, "354 go on\r\n");
 			struct buf data = { 0 };
-			while (fgets(line, sizeof(line), in) != NULL) {
+			while (get_line(io, line, sizeof(line))) {
 				if (strcmp(line, ".\r\n") == 0)
 					break;
 				buf_puts(&data, line[0] == '.' ? line + 1 : line);
@@ -113,17 +167,20 @@ static void session(struct fake *f, int fd)
 			}
 			pthread_mutex_unlock(&f->lock);
 			buf_free(&data);
-			say(fd, "250 2.0.0 queued\r\n");
+			say(io, "250 2.0.0 queued\r\n");
 		} else if (strncasecmp(line, "RSET", 4) == 0 || strncasecmp(line, "NOOP", 4) == 0) {
-			say(fd, "250 ok\r\n");
+			say(io, "250 ok\r\n");
 		} else if (strncasecmp(line, "QUIT", 4) == 0) {
-			say(fd, "221 bye\r\n");
+			say(io, "221 bye\r\n");
 			break;
 		} else {
-			say(fd, "500 5.5.2 what\r\n");
+			say(io, "500 5.5.2 what\r\n");
 		}
 	}
-	fclose(in);
+	if (io->ssl != NULL) {
+		SSL_shutdown(io->ssl);
+		SSL_free(io->ssl);
+	}
 	close(fd);
 }
 
@@ -169,6 +226,7 @@ static void fake_stop(struct fake **fp)
 	for (int i = 0; i < f->nmsgs; i++)
 		free(f->msgs[i].data);
 	pthread_mutex_destroy(&f->lock);
+	SSL_CTX_free(f->tls);
 	free(f);
 	*fp = NULL;
 }
@@ -452,6 +510,57 @@ static void test_concurrency_limit(void **state)
 	free(dir);
 }
 
+static void test_starttls(void **state)
+{
+	char *dir = make_tmpdir();
+	char cert[300], key[300], errbuf[256];
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	assert_int_equal(tls_write_self_signed(cert, key, "fake.test", errbuf, sizeof(errbuf)), 1);
+	struct fake *f = fake_start();
+	f->tls = tls_server_ctx_new(cert, key, errbuf, sizeof(errbuf));
+	assert_non_null(f->tls);
+	struct queue_route routes[] = { { "*", "127.0.0.1", f->port } };
+	struct queue_settings s = settings(routes, 1);
+	const char *err = NULL;
+	struct queue *q = queue_open(dir, NULL, &s, &err);
+	assert_int_equal(queue_start(q, &err), 1);
+	const char *rcpts[] = { "secret@remote.test" };
+	submit(q, "alice@example.test", rcpts, 1, TEST_MESSAGE);
+	WAIT_FOR(fake_find(f, "secret@remote.test") != NULL, 10);
+	assert_true(fake_find(f, "secret@remote.test")->tls);
+	assert_string_equal(fake_find(f, "secret@remote.test")->data, TEST_MESSAGE);
+	assert_non_null(strstr(f->tls_version, "TLSv1."));
+	WAIT_FOR(queued(dir) == 0, 5);
+	queue_close(&q);
+
+	/* with STARTTLS switched off, the same server gets the message in the clear */
+	s.no_starttls = true;
+	q = queue_open(dir, NULL, &s, &err);
+	assert_int_equal(queue_start(q, &err), 1);
+	const char *rcpts2[] = { "plain@remote.test" };
+	submit(q, "alice@example.test", rcpts2, 1, TEST_MESSAGE);
+	WAIT_FOR(fake_find(f, "plain@remote.test") != NULL, 10);
+	assert_false(fake_find(f, "plain@remote.test")->tls);
+	WAIT_FOR(queued(dir) == 0, 5);
+	queue_close(&q);
+
+	/* a failed handshake: the same address again, in the clear */
+	s.no_starttls = false;
+	f->break_tls = true;
+	q = queue_open(dir, NULL, &s, &err);
+	assert_int_equal(queue_start(q, &err), 1);
+	const char *rcpts3[] = { "fallback@remote.test" };
+	submit(q, "alice@example.test", rcpts3, 1, TEST_MESSAGE);
+	WAIT_FOR(fake_find(f, "fallback@remote.test") != NULL, 10);
+	assert_false(fake_find(f, "fallback@remote.test")->tls);
+	WAIT_FOR(queued(dir) == 0, 5);
+	queue_close(&q);
+	fake_stop(&f);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -460,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_helo_no_pipelining),
 		cmocka_unit_test(test_down_restart_flush),
 		cmocka_unit_test(test_concurrency_limit),
+		cmocka_unit_test(test_starttls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
