@@ -6,8 +6,8 @@ against one server and prints one JSON object (also written to --json FILE):
 
   smtp       N messages of S bytes over C connections (pipelined when the server offers
              PIPELINING, RFC 2920), reusing connections or reconnecting every --per-conn
-             messages; accepted/s, and with --wait-delivery the end-to-end rate until POP3
-             STAT shows every message in the users' maildrops
+             messages; accepted/s, and with --wait-delivery the end-to-end rate until IMAP
+             STATUS (or POP3 STAT) shows every message in the users' INBOXes
   pop3       C clients loop USER PASS STAT UIDL RETR(all) QUIT for T seconds
   pop3-drop  one client retrieves a whole maildrop (USER PASS STAT UIDL RETR 1..n QUIT)
   imap       C clients loop LOGIN SELECT FETCH(meta) FETCH(50 bodies) STORE SEARCH LOGOUT
@@ -345,9 +345,16 @@ async def run_smtp(a):
                 if fails > 20:
                     return
 
-    before = None
+    users = a.count_users.split(",")
+    counter_ = None
     if a.wait_delivery:
-        before = await pop3_counts(a.host, a.pop3_port, a.count_users.split(","), a.password, a.timeout)
+        # what one round of checks costs the server, measured now and subtracted later
+        counter_ = await DeliveryCounter.open(a, users)
+        rounds = 20 if a.count_proto == "imap" else 1
+        cpu0 = tree_cpu_seconds(pids_of(a))
+        for _ in range(rounds):
+            before = await counter_.counts(users)
+        check_cpu = (tree_cpu_seconds(pids_of(a)) - cpu0) / (rounds * len(users))
     roots = pids_of(a)
     win = Window(roots).start()
     with MemSampler(roots, pss=False) as mem:
@@ -360,7 +367,6 @@ async def run_smtp(a):
         res["accept_cpu_ms_per_msg"] = round(1000 * win.server_cpu / max(accepted[0], 1), 3)
         res["latency"] = percentiles(lat)
         if a.wait_delivery:
-            users = a.count_users.split(",")
             per_user = {u: 0 for u in users}
             for k in range(a.n):
                 if rcpts[k % len(rcpts)] in per_user:
@@ -368,25 +374,88 @@ async def run_smtp(a):
             target = {u: before[u] + per_user[u] for u in users}
             deadline = time.monotonic() + a.delivery_timeout
             pending = list(users)
-            seen = {}
+            seen = dict(before)
+            done_at = win.t0
+            checks = 0
             while pending and time.monotonic() < deadline:
-                u = pending[0]
-                c = (await pop3_counts(a.host, a.pop3_port, [u], a.password, a.timeout))[u]
-                seen[u] = c
-                if c >= target[u]:
-                    pending.pop(0)
-                else:
-                    await asyncio.sleep(0.05)
+                got = await counter_.counts(pending)
+                checks += len(pending)
+                for u in list(pending):
+                    seen[u] = got[u]
+                    if got[u] >= target[u]:
+                        pending.remove(u)
+                        # the count was taken no later than this (POP3: at login; IMAP: the STATUS reply)
+                        done_at = max(done_at, counter_.stamp[u])
+                if pending:
+                    await asyncio.sleep(0.02)
             win.stop()
-            delivered = sum(min(seen.get(u, before[u]), target[u]) - before[u] for u in users)
+            await counter_.close()
+            delivered = sum(min(seen[u], target[u]) - before[u] for u in users)
+            win.wall = (done_at if not pending else time.monotonic()) - win.t0
+            poll_cpu = checks * check_cpu
+            win.server_cpu -= poll_cpu
             res["delivered"] = delivered
             res["delivery_complete"] = not pending
+            res["delivery_check"] = f"{a.count_proto}: {checks} checks, ~{1000 * check_cpu:.2f} server CPU-ms each (subtracted)"
             res.update(win.report("e2e_"))
             res["delivered_per_s"] = round(delivered / max(win.wall, 1e-9), 1)
             res["e2e_cpu_ms_per_msg"] = round(1000 * win.server_cpu / max(delivered, 1), 3)
     res["peak_rss_mib"] = round(mem.peak["rss_mib"], 1)
     res["peak_procs"] = mem.peak["procs"]
     return res
+
+
+class DeliveryCounter:
+    """Message counts of users' INBOXes while SMTP delivery goes on: IMAP STATUS over connections
+    logged in beforehand, or (without IMAP) a POP3 login per check (POP3 sees the maildrop as of
+    login; the check is stamped with the time of the PASS reply)."""
+
+    @classmethod
+    async def open(cls, a, users):
+        self = cls()
+        self.a, self.stamp, self.imap = a, {}, {}
+        if a.count_proto == "imap":
+            for u in users:
+                r, w = await open_conn(a.host, a.imap_port, False, a.timeout)
+                c = IMAP(r, w, a.timeout)
+                await c.greeting()
+                await c.cmd(f"LOGIN {quote(u)} {quote(a.password)}")
+                self.imap[u] = c
+        return self
+
+    async def counts(self, users):
+        a = self.a
+        if a.count_proto == "imap":
+            async def one(u):
+                _, unt, _ = await self.imap[u].cmd("STATUS INBOX (MESSAGES)")
+                self.stamp[u] = time.monotonic()
+                for l in unt:
+                    p = l.replace(b"(", b" ").replace(b")", b" ").split()
+                    if b"MESSAGES" in p:
+                        return int(p[p.index(b"MESSAGES") + 1])
+                raise ProtoError("STATUS without MESSAGES")
+        else:
+            async def one(u):
+                r, w = await open_conn(a.host, a.pop3_port, False, a.timeout)
+                p = POP3(r, w, a.timeout)
+                try:
+                    await p.login(u, a.password)
+                    self.stamp[u] = time.monotonic()
+                    n = int((await p.cmd("STAT")).split()[1])
+                    await p.quit()
+                    return n
+                finally:
+                    w.close()
+        vals = await asyncio.gather(*(one(u) for u in users))
+        return dict(zip(users, vals))
+
+    async def close(self):
+        for c in self.imap.values():
+            try:
+                await c.cmd("LOGOUT")
+            except Exception:  # noqa: BLE001
+                pass
+            c.w.close()
 
 
 # ---------------------------------------------------------------- POP3
@@ -875,6 +944,9 @@ def main():
     ap.add_argument("--port", type=int, default=25)
     ap.add_argument("--pop3-port", type=int, default=110, help="for --wait-delivery")
     ap.add_argument("--smtp-port", type=int, default=25, help="for the idle phase's delivery")
+    ap.add_argument("--imap-port", type=int, default=143, help="for --wait-delivery with --count-proto imap")
+    ap.add_argument("--count-proto", choices=["pop3", "imap"], default="pop3",
+                    help="how --wait-delivery counts the messages in the users' INBOXes")
     ap.add_argument("--tls", action="store_true", help="implicit TLS")
     ap.add_argument("--users", default="alice@example.test")
     ap.add_argument("--password", default="secret")

@@ -77,7 +77,7 @@ def cell(vals, reason):
 # (section, label, phase, json path, higher is better)
 ROWS = [
     ("SMTP, pipelined, reused connections", "accepted msgs/s", "smtp", "accepted_per_s", True),
-    ("", "delivered msgs/s (in the maildrop, POP3 STAT)", "smtp", "delivered_per_s", True),
+    ("", "delivered msgs/s (seen by IMAP STATUS)", "smtp", "delivered_per_s", True),
     ("", "server CPU-ms/msg, accept window", "smtp", "accept_cpu_ms_per_msg", False),
     ("", "server CPU-ms/msg incl. delivery", "smtp", "e2e_cpu_ms_per_msg", False),
     ("", "latency per message p50 ms", "smtp", "latency.p50_ms", False),
