@@ -12,6 +12,7 @@
 void imap_idle_input(struct imap_session *is, struct bytes line)
 {
 	is->mode = IMAP_MODE_COMMAND;
+	imap_idle_stop(is);
 	is->tag = arena_strdup(is->cmd_arena, is->idle_tag);
 	free(is->idle_tag);
 	is->idle_tag = NULL;

@@ -10,6 +10,7 @@
 #define POSTAMT_IMAPD_H
 
 #include "conn.h"
+#include "loop.h"
 #include "pool.h"
 #include "settings.h"
 
@@ -42,5 +43,14 @@ void imapd_users_free(struct imapd_users **up);
  * Returns true when counted. */
 bool imapd_users_acquire(struct imapd_users *u, const char *user, const char *ip, size_t max);
 void imapd_users_release(struct imapd_users *u, const char *user, const char *ip);
+
+/* The IDLE sessions of one loop (used on that loop's thread only). */
+struct imap_session;
+struct imapd_idlers {
+	struct loop *loop;
+	struct imap_session *head;
+	bool armed; /* a tick is pending */
+};
+struct imapd_idlers *imapd_idlers_for(struct imapd_users *u, struct loop *l);
 
 #endif

@@ -20,9 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define IMAP_MAX_ERRORS 20
-#define IDLE_NOTIFY_MS (120 * 1000) /* "* OK Still here" during IDLE, as Dovecot does */
+#define IDLE_NOTIFY_S 120      /* "* OK Still here" during IDLE, as Dovecot does */
+#define IDLE_TICK_MS (15 * 1000)
 
 void imap_write(struct imap_session *is, const char *s, size_t len)
 {
@@ -162,6 +164,7 @@ void imap_put_mailbox_name(struct imap_session *is, struct buf *b, const char *u
 static void session_free(struct imap_session *is)
 {
 	view_close(is);
+	free(is->idle_tag);
 	free(is->saved);
 	imap_reader_free(&is->rd);
 	arena_free(&is->cmd_arena);
@@ -188,7 +191,7 @@ bool imap_busy_end(struct imap_session *is)
 {
 	is->pending--;
 	if (is->dead) {
-		if (is->pending == 0 && !is->idle_timer)
+		if (is->pending == 0)
 			session_free(is);
 		return false;
 	}
@@ -258,29 +261,64 @@ void imap_logged_in(struct imap_session *is, int64_t account_id, const char *add
 	conn_log(is->c, LOG_INFO, "event=login user=%s", address);
 }
 
+static int64_t mono_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* Every IDLE_TICK_MS while the loop has IDLE sessions: "still here" to those that
+ * heard nothing for IDLE_NOTIFY_S. */
 static void idle_tick(void *arg)
 {
-	struct imap_session *is = arg;
-	is->idle_timer = false;
-	if (is->dead) {
-		if (is->pending == 0)
-			session_free(is);
+	struct imapd_idlers *il = arg;
+	il->armed = false;
+	if (il->head == NULL)
 		return;
+	int64_t now = mono_seconds();
+	for (struct imap_session *is = il->head; is != NULL; is = is->idle_next) {
+		if (now - is->idle_notified >= IDLE_NOTIFY_S) {
+			conn_puts(is->c, "* OK Still here\r\n");
+			is->idle_notified = now;
+		}
 	}
-	if (is->c == NULL || is->mode != IMAP_MODE_IDLE)
-		return;
-	conn_puts(is->c, "* OK Still here\r\n");
-	is->idle_timer = true;
-	loop_post_after(conn_loop(is->c), IDLE_NOTIFY_MS, idle_tick, is);
+	il->armed = true;
+	loop_post_after(il->loop, IDLE_TICK_MS, idle_tick, il);
 }
 
 void imap_idle_start(struct imap_session *is)
 {
 	is->mode = IMAP_MODE_IDLE;
-	if (!is->idle_timer) {
-		is->idle_timer = true;
-		loop_post_after(conn_loop(is->c), IDLE_NOTIFY_MS, idle_tick, is);
+	if (is->env == NULL || is->env->users == NULL || is->idlers != NULL)
+		return;
+	struct imapd_idlers *il = imapd_idlers_for(is->env->users, conn_loop(is->c));
+	is->idlers = il;
+	is->idle_notified = mono_seconds();
+	is->idle_prev = NULL;
+	is->idle_next = il->head;
+	if (il->head != NULL)
+		il->head->idle_prev = is;
+	il->head = is;
+	if (!il->armed) {
+		il->armed = true;
+		loop_post_after(il->loop, IDLE_TICK_MS, idle_tick, il);
 	}
+}
+
+void imap_idle_stop(struct imap_session *is)
+{
+	struct imapd_idlers *il = is->idlers;
+	if (il == NULL)
+		return;
+	if (is->idle_prev != NULL)
+		is->idle_prev->idle_next = is->idle_next;
+	else
+		il->head = is->idle_next;
+	if (is->idle_next != NULL)
+		is->idle_next->idle_prev = is->idle_prev;
+	is->idlers = NULL;
+	is->idle_prev = is->idle_next = NULL;
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -494,8 +532,9 @@ static void imap_event(void *session, enum conn_event ev)
 		if (is->user_counted)
 			imapd_users_release(is->env->users, is->user, conn_peer_ip(is->c));
 		is->user_counted = false;
+		imap_idle_stop(is);
 		is->c = NULL;
-		if (is->pending > 0 || is->idle_timer)
+		if (is->pending > 0)
 			is->dead = true; /* freed when the last step ends */
 		else
 			session_free(is);

@@ -91,7 +91,9 @@ struct imap_session {
 	size_t nsaved;
 	bool saved_valid;
 	/* IDLE */
-	bool idle_timer;           /* a "still here" timer is pending */
+	struct imapd_idlers *idlers; /* the loop's IDLE list while we are on it */
+	struct imap_session *idle_prev, *idle_next;
+	int64_t idle_notified;     /* monotonic seconds of the last "still here" */
 	char *idle_tag;            /* the IDLE command's tag (heap: cmd_arena is cleared
 	                            * after each live update) */
 	/* asynchronous steps (see imap_busy_begin) */
@@ -148,8 +150,10 @@ void imap_run_async(struct imap_session *is, imap_work_fn *work, imap_work_fn *d
 
 /* Logged in: state, timeout, event subscription. */
 void imap_logged_in(struct imap_session *is, int64_t account_id, const char *address);
-/* Starts/stops IDLE's "still here" timer bookkeeping (session.c). */
+/* Enters IDLE mode and the loop's list for "* OK Still here"; imap_idle_stop leaves
+ * it (session.c). */
 void imap_idle_start(struct imap_session *is);
+void imap_idle_stop(struct imap_session *is);
 
 /* ---- mailbox names (session.c) */
 

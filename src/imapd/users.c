@@ -1,6 +1,10 @@
-/* users.c: connections per (user, client address) for limits.imap_connections_per_user_ip
- * (DESIGN.md §6: 20 by default). A small chained hash table under a mutex; entries
- * are removed when their count drops to zero. */
+/* users.c: state all IMAP sessions share (struct imapd_users, made by serve.c):
+ * connections per (user, client address) for limits.imap_connections_per_user_ip
+ * (DESIGN.md §6: 20 by default), a small chained hash table under a mutex whose
+ * entries go when their count drops to zero; and one list of IDLE sessions per loop
+ * for the "still here" ticker (session.c). A loop's list is touched only on that
+ * loop's thread; the ticker's argument lives here, so a tick dropped at shutdown
+ * leaks nothing. */
 #include "imapd.h"
 
 #include "arena.h"
@@ -21,6 +25,8 @@ struct entry {
 struct imapd_users {
 	pthread_mutex_t mu;
 	struct entry *b[NBUCKETS];
+	struct imapd_idlers **loops; /* by loop id */
+	size_t nloops;
 };
 
 struct imapd_users *imapd_users_new(void)
@@ -43,6 +49,9 @@ void imapd_users_free(struct imapd_users **up)
 			e = n;
 		}
 	}
+	for (size_t i = 0; i < u->nloops; i++)
+		free(u->loops[i]);
+	free(u->loops);
 	pthread_mutex_destroy(&u->mu);
 	free(u);
 	*up = NULL;
@@ -99,4 +108,22 @@ void imapd_users_release(struct imapd_users *u, const char *user, const char *ip
 	}
 	pthread_mutex_unlock(&u->mu);
 	free(key);
+}
+
+struct imapd_idlers *imapd_idlers_for(struct imapd_users *u, struct loop *l)
+{
+	size_t id = (size_t)loop_id(l);
+	pthread_mutex_lock(&u->mu);
+	if (id >= u->nloops) {
+		u->loops = xrealloc(u->loops, (id + 1) * sizeof(*u->loops));
+		memset(u->loops + u->nloops, 0, (id + 1 - u->nloops) * sizeof(*u->loops));
+		u->nloops = id + 1;
+	}
+	if (u->loops[id] == NULL) {
+		u->loops[id] = xcalloc(1, sizeof(*u->loops[id]));
+		u->loops[id]->loop = l;
+	}
+	struct imapd_idlers *r = u->loops[id];
+	pthread_mutex_unlock(&u->mu);
+	return r;
 }
