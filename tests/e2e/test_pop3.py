@@ -620,6 +620,44 @@ def test_quit_in_authorization(srv):
         assert c.wait_closed(3)
 
 
+def test_pipelined_login_and_commands_in_one_write(srv):
+    """USER, PASS (answered after the password check on the pool) and the
+    TRANSACTION commands sent in one write are answered in order."""
+    u = new_user(srv)
+    deliver(srv, u, simple("pipelined login"))
+    with pop_open(srv, "pop3s") as c:
+        c.send("USER %s\r\nPASS secret\r\nSTAT\r\nRETR 1\r\nDELE 1\r\nQUIT\r\n" % u)
+        assert c.readline().startswith("+OK")
+        assert c.readline().startswith("+OK")
+        assert re.match(r"^\+OK 1 \d+$", c.readline())
+        assert c.readline().startswith("+OK")
+        assert b"Subject: pipelined login" in read_multiline(c)
+        assert c.readline().startswith("+OK")
+        assert c.readline().startswith("+OK")
+        assert c.wait_closed(3)
+    assert user_stats(srv, u)["messages"] == 0
+
+
+def test_large_message_streamed_exactly(srv):
+    u = new_user(srv)
+    lines = b"".join(b"%06d .... some text to fill the line up to a normal length ....\r\n" % i
+                     for i in range(40000))
+    data = b"Subject: large\r\n\r\n" + lines.replace(b"000 ", b".000 ")  # some lines start with a dot
+    size = deliver(srv, u, data)
+    assert len(data) > 2 * 1024 * 1024
+    with pop_login(srv, u) as c:
+        assert pop_cmd(c, "LIST 1") == "+OK 1 %d" % size
+        m = retr(c, 1)
+        assert len(m) == size and m.endswith(data)
+        # a client that stops reading in the middle of a RETR and goes away
+        c.sendline("RETR 1")
+        c.sock.recv(1000)
+    c.close()
+    srv.serving(["pop3"])
+    with pop_login(srv, u) as c:
+        assert stat(c) == (1, size)
+
+
 # ---------------------------------------------------------------------------
 # real clients
 

@@ -773,6 +773,28 @@ def test_pipelined_transactions_in_one_write(srv):
     assert subjects == sorted(b"pipelined %d" % i for i in range(n))
 
 
+def test_byte_at_a_time(srv):
+    """A client whose every byte arrives in its own segment: commands, DATA and its
+    terminator are still recognised."""
+    u = new_user(srv, "slow")
+    data = simple_message("slow", "a\r\n.b\r\n", to=u).encode()
+    c = srv.connect("smtp")
+    c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    with c:
+        assert c.readline().startswith("220")
+        script = (b"EHLO slow.example.org\r\nMAIL FROM:<sender@example.org>\r\nRCPT TO:<%s>\r\nDATA\r\n"
+                  % u.encode())
+        for b in script:
+            c.send(bytes([b]))
+        for want in ("250", "250", "250", "354"):
+            assert code(c.read_smtp_reply()) == want
+        for b in dot_stuff(data):
+            c.send(bytes([b]))
+        r = c.read_smtp_reply()
+        assert last(r).startswith("250"), r
+    assert pop_messages(srv, u)[0].endswith(data)
+
+
 def test_connection_dropped_in_data_stores_nothing(srv):
     u = new_user(srv, "drop")
     for tail in (b"half a message\r\n", b"almost\r\n.", b"almost\r\n.\r"):
