@@ -24,8 +24,8 @@
 #include "buf.h"
 
 /* Limits applied while parsing (the message itself is always kept whole). */
-#define MAIL_MAX_DEPTH 40          /* nesting of multipart and message/rfc822 */
-#define MAIL_MAX_PARTS 2000        /* parts described in the part table */
+#define MAIL_MAX_DEPTH 100         /* nesting of multipart and message/rfc822 */
+#define MAIL_MAX_PARTS 10000       /* parts described in the part table */
 #define MAIL_MAX_FIELD 65536       /* bytes kept of one header value */
 #define MAIL_PREVIEW_CHARS 256     /* RFC 8970 */
 
@@ -120,7 +120,8 @@ int mail_parse_date(const char *s, int64_t *time_r, int *tz_r);
 const char **mail_msgids(struct arena *a, const char *value, size_t max);
 
 /* Appends s (len bytes) as an IMAP string: NIL for NULL, quoted when possible, a
- * literal otherwise; CR, LF and NUL are replaced by spaces. */
+ * literal for 8-bit text or text with '"' or '\\' (as Dovecot does); CR, LF and NUL
+ * are replaced by spaces. */
 void mail_imap_string(struct buf *out, const char *s, size_t len);
 
 #endif

@@ -33,6 +33,7 @@ struct tok {
 struct lexer {
 	struct arena *a;
 	const char *p;
+	const char *comment; /* the last comment's text (arena), for "a@b (Name)" */
 };
 
 static struct tok next_tok(struct lexer *lx)
@@ -44,6 +45,7 @@ static struct tok next_tok(struct lexer *lx)
 		if (*p != '(')
 			break;
 		int depth = 0;
+		const char *start = p + 1;
 		do {
 			if (*p == '\\' && p[1] != '\0')
 				p++;
@@ -53,6 +55,8 @@ static struct tok next_tok(struct lexer *lx)
 				depth--;
 			p++;
 		} while (*p != '\0' && depth > 0);
+		size_t cl = (size_t)(p - start) - (depth == 0 ? 1 : 0);
+		lx->comment = arena_strndup(lx->a, start, cl);
 	}
 	struct tok t = { T_END, 0, NULL };
 	if (*p == '\0') {
@@ -116,7 +120,7 @@ static void parse_addresses(struct arena *a, const char *value, struct alist *l)
 	memset(l, 0, sizeof(*l));
 	if (value == NULL)
 		return;
-	struct lexer lx = { a, value };
+	struct lexer lx = { a, value, NULL };
 	struct buf phrase = { 0 }, local = { 0 }, domain = { 0 }, route = { 0 };
 	bool at_seen = false, angle = false, in_group = false, any = false;
 	for (;;) {
@@ -203,15 +207,22 @@ static void parse_addresses(struct arena *a, const char *value, struct alist *l)
 			} else if (at_seen) {
 				ad.mailbox = arena_strdup(a, buf_str(&local));
 				ad.host = domain.len ? arena_strdup(a, buf_str(&domain)) : NULL;
+				ad.name = lx.comment; /* "user@host (Real Name)", as Dovecot */
 			} else {
 				ad.mailbox = arena_strdup(a, buf_str(&phrase));
 			}
+			/* A NIL host would read as a group start: fill in, as Dovecot does. */
+			if (ad.mailbox == NULL || *ad.mailbox == '\0')
+				ad.mailbox = "MISSING_MAILBOX";
+			if (ad.host == NULL)
+				ad.host = "MISSING_DOMAIN";
 			push(a, l, ad);
 		}
 		buf_reset(&phrase);
 		buf_reset(&local);
 		buf_reset(&domain);
 		buf_reset(&route);
+		lx.comment = NULL;
 		at_seen = angle = any = false;
 		if (t.kind == T_SPECIAL && t.c == ';' && in_group) {
 			push(a, l, (struct addr){ .group_end = true });
@@ -237,7 +248,7 @@ void mail_imap_string(struct buf *out, const char *s, size_t len)
 	bool quoted = len <= 1024;
 	for (size_t i = 0; i < len && quoted; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x80)
+		if (c >= 0x80 || c == '"' || c == '\\')
 			quoted = false;
 	}
 	if (quoted) {
@@ -350,8 +361,9 @@ const char *addr_decoded(struct arena *a, const char *raw)
 			buf_puts(&b, mail_decode_header(a, ad->name));
 			buf_puts(&b, " <");
 		}
-		buf_puts(&b, ad->mailbox ? ad->mailbox : "");
-		if (ad->host) {
+		if (strcmp(ad->mailbox, "MISSING_MAILBOX") != 0)
+			buf_puts(&b, ad->mailbox);
+		if (strcmp(ad->host, "MISSING_DOMAIN") != 0) {
 			buf_putc(&b, '@');
 			buf_puts(&b, ad->host);
 		}

@@ -7,8 +7,8 @@
  * and every loop advances through the input, so no input can crash or hang it.
  *
  * Rules (RFC 2045/2046, read leniently like Dovecot and GMime): the header ends at the
- * first empty line, or before the first line that is neither a field nor a
- * continuation; a multipart body is split at lines "--boundary" (trailing whitespace
+ * first empty line (lines that are not fields are skipped, a message without an empty
+ * line is all header); a multipart body is split at lines "--boundary" (trailing whitespace
  * allowed) up to "--boundary--", the CRLF before a delimiter belonging to the
  * delimiter; a missing close delimiter ends the last part at the end of the body; a
  * multipart without boundary or without any part gets one text/plain part covering
@@ -99,12 +99,12 @@ void hdr_parse(struct arena *a, const char *p, size_t len, struct hblock *hb)
 		}
 		size_t colon;
 		if (!is_field_line(p + i, e - i, &colon)) {
-			if (p[i] == ' ' || p[i] == '\t') { /* continuation without a field */
-				i = next;
-				continue;
-			}
-			hb->len = i; /* not a header line: the body starts here */
-			return;
+			/* not a field (no colon, bad name, continuation without a field): part
+			 * of the header all the same, which only an empty line ends (as in
+			 * Dovecot), but not a field anyone can look up */
+			cur = NULL;
+			i = next;
+			continue;
 		}
 		size_t nlen = colon;
 		while (nlen > 0 && (p[i + nlen - 1] == ' ' || p[i + nlen - 1] == '\t'))
