@@ -250,12 +250,17 @@ static void read_cb(struct bufferevent *bev, void *arg)
 static void write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
+	/* callbacks are deferred: more output may have been queued since the buffer
+	 * drained, so look again before closing or starting TLS */
+	bool empty = evbuffer_get_length(bufferevent_get_output(bev)) == 0;
 	if (c->closing) {
-		conn_finish(c);
+		if (empty)
+			conn_finish(c);
 		return;
 	}
 	if (c->starttls_pending) {
-		conn_begin_tls(c);
+		if (empty)
+			conn_begin_tls(c);
 		return;
 	}
 	if (c->want_drained)

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum key_type { KEY_STRING, KEY_INT, KEY_SIZE, KEY_SECONDS };
+enum key_type { KEY_STRING, KEY_INT, KEY_SIZE, KEY_SECONDS, KEY_BOOL };
 
 struct key {
 	const char *name;
@@ -57,6 +57,7 @@ static const char *valid_nonempty(const char *v)
 #define I(name, field, def, lo, hi) { name, KEY_INT, offsetof(struct config, field), def, lo, hi, NULL }
 #define Z(name, field, def, lo, hi) { name, KEY_SIZE, offsetof(struct config, field), def, lo, hi, NULL }
 #define T(name, field, def, lo, hi) { name, KEY_SECONDS, offsetof(struct config, field), def, lo, hi, NULL }
+#define B(name, field, def) { name, KEY_BOOL, offsetof(struct config, field), def, 0, 0, NULL }
 
 static const struct key keys[] = {
 	S("hostname", hostname, "localhost", valid_hostname),
@@ -84,6 +85,18 @@ static const struct key keys[] = {
 	T("timeout.http", timeout_http, "60", 1, 86400),
 	T("timeout.tls_handshake", timeout_tls_handshake, "30", 1, 3600),
 	T("timeout.shutdown", shutdown_grace, "10", 0, 3600),
+	T("queue.retry_initial", queue_retry_initial, "300", 1, 86400),
+	T("queue.retry_max", queue_retry_max, "14400", 1, 7 * 86400),
+	T("queue.lifetime", queue_lifetime, "432000", 1, 60 * 86400),
+	I("queue.concurrency_per_destination", queue_conc_per_dest, "4", 1, 1000),
+	I("queue.concurrency", queue_conc, "20", 1, 10000),
+	T("queue.timeout_connect", queue_timeout_connect, "30", 1, 3600),
+	T("queue.timeout_command", queue_timeout_command, "300", 1, 3600),
+	T("queue.timeout_data_init", queue_timeout_data_init, "120", 1, 3600),
+	T("queue.timeout_data_block", queue_timeout_data_block, "180", 1, 3600),
+	T("queue.timeout_data_end", queue_timeout_data_end, "600", 1, 3600),
+	S("queue.dns_server", queue_dns_server, "", NULL),
+	B("queue.starttls", queue_starttls, "yes"),
 };
 
 static const struct key *key_find(const char *name, size_t len)
@@ -116,6 +129,16 @@ static int key_set(struct config *cfg, const struct key *k, const char *value, c
 			return -1;
 		}
 		break;
+	case KEY_BOOL:
+		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "on") == 0)
+			*(bool *)field = true;
+		else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 || strcmp(value, "off") == 0)
+			*(bool *)field = false;
+		else {
+			*error_r = "expected yes or no";
+			return -1;
+		}
+		return 1;
 	case KEY_SIZE:
 		if (parse_size(value, &v, error_r) < 0)
 			return -1;

@@ -46,6 +46,16 @@ struct config {
 	int64_t timeout_http;         /* timeout.http */
 	int64_t timeout_tls_handshake; /* timeout.tls_handshake */
 	int64_t shutdown_grace;       /* timeout.shutdown */
+	/* outbound queue */
+	int64_t queue_retry_initial;  /* queue.retry_initial */
+	int64_t queue_retry_max;      /* queue.retry_max */
+	int64_t queue_lifetime;       /* queue.lifetime */
+	int64_t queue_conc_per_dest;  /* queue.concurrency_per_destination */
+	int64_t queue_conc;           /* queue.concurrency */
+	int64_t queue_timeout_connect, queue_timeout_command, queue_timeout_data_init, queue_timeout_data_block,
+		queue_timeout_data_end; /* queue.timeout_* */
+	char *queue_dns_server;       /* queue.dns_server */
+	bool queue_starttls;          /* queue.starttls */
 	struct config_route *routes;
 	size_t nroutes;
 };

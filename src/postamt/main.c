@@ -5,6 +5,7 @@
  * DIR defaults to $POSTAMT_DATA, then ./postamt-data. Every command exits 0 on success
  * and 1 with a one-line message on stderr otherwise. */
 #include "cli.h"
+#include "cli_queue.h"
 #include "config.h"
 #include "serve.h"
 
@@ -34,6 +35,7 @@ static const char usage_text[] =
 	"  user list | user quota ADDRESS SIZE\n"
 	"  domain add D | domain list\n"
 	"  alias add ADDRESS TARGET...\n"
+	"  queue list | queue flush\n"
 	"  check\n"
 	"  version\n"
 	"DIR defaults to $POSTAMT_DATA, then ./postamt-data.\n";
@@ -334,7 +336,7 @@ int main(int argc, char **argv)
 		return cmd_check(dir);
 	}
 	bool known = strcmp(cmd, "serve") == 0 || strcmp(cmd, "user") == 0 || strcmp(cmd, "domain") == 0 ||
-		     strcmp(cmd, "alias") == 0;
+		     strcmp(cmd, "alias") == 0 || strcmp(cmd, "queue") == 0;
 	if (!known)
 		return usage("unknown command");
 	if (strcmp(cmd, "serve") == 0 && sub_argc != 1)
@@ -353,7 +355,11 @@ int main(int argc, char **argv)
 	static const char *const user_subs[] = { "add", "passwd", "del", "list", "quota", NULL };
 	static const char *const domain_subs[] = { "add", "list", NULL };
 	static const char *const alias_subs[] = { "add", NULL };
-	const char *const *subs = strcmp(cmd, "user") == 0 ? user_subs : strcmp(cmd, "domain") == 0 ? domain_subs : alias_subs;
+	static const char *const queue_subs[] = { "list", "flush", NULL };
+	const char *const *subs = strcmp(cmd, "user") == 0     ? user_subs
+				  : strcmp(cmd, "domain") == 0 ? domain_subs
+				  : strcmp(cmd, "queue") == 0  ? queue_subs
+							       : alias_subs;
 	bool sub_known = false;
 	for (size_t k = 0; sub_argc >= 2 && subs[k] != NULL; k++)
 		sub_known |= strcmp(sub_argv[1], subs[k]) == 0;
@@ -365,6 +371,8 @@ int main(int argc, char **argv)
 		status = cli_user(cfg, sub_argc - 1, sub_argv + 1);
 	else if (strcmp(cmd, "domain") == 0)
 		status = cli_domain(cfg, sub_argc - 1, sub_argv + 1);
+	else if (strcmp(cmd, "queue") == 0)
+		status = cli_queue(cfg, sub_argc - 1, sub_argv + 1);
 	else
 		status = cli_alias(cfg, sub_argc - 1, sub_argv + 1);
 	config_free(&cfg);

@@ -17,6 +17,7 @@
 #include "net.h"
 #include "pool.h"
 #include "pop3d.h"
+#include "queue.h"
 #include "settings.h"
 #include "smtpd.h"
 #include "store.h"
@@ -76,6 +77,7 @@ struct server {
 	struct conn_shared *shared;
 	struct pool *pool;
 	struct store *store;
+	struct queue *queue;
 	struct auth_service *auth;
 	struct smtpd_env smtp_env;
 	struct pop3d_env pop3_env;
@@ -147,6 +149,61 @@ static int lookup_account(void *ctx, struct arena *a, const char *user, const ch
 	*id_r = acct.id;
 	*address_r = acct.address;
 	return 1;
+}
+
+/* smtpd_submit_fn: remote recipients of an accepted message go to the queue */
+static int submit_remote(void *ctx, const struct smtpd_outbound *m, char *id_r, size_t idlen, const char **error_r)
+{
+	struct server *srv = ctx;
+	struct queue_rcpt *rcpts = xcalloc(m->nrcpts, sizeof(*rcpts));
+	for (size_t i = 0; i < m->nrcpts; i++)
+		rcpts[i] = (struct queue_rcpt){ m->rcpts[i], m->notify[i], m->orcpt[i] };
+	struct queue_msg qm = {
+		.sender = m->sender,
+		.rcpts = rcpts,
+		.nrcpts = m->nrcpts,
+		.envid = m->envid,
+		.ret = (enum smtp_ret)m->ret,
+		.smtputf8 = m->smtputf8,
+		.auth_user = m->auth_user,
+		.data = m->data,
+		.len = m->len,
+	};
+	char id[QUEUE_ID_MAX];
+	int r = queue_submit(srv->queue, &qm, id, error_r);
+	free(rcpts);
+	if (r > 0)
+		snprintf(id_r, idlen, "%s", id);
+	return r;
+}
+
+static int open_queue(struct server *srv, const struct config *cfg, const char **error_r)
+{
+	struct queue_route *routes = xcalloc(cfg->nroutes + 1, sizeof(*routes));
+	for (size_t i = 0; i < cfg->nroutes; i++)
+		routes[i] = (struct queue_route){ cfg->routes[i].domain, cfg->routes[i].host, cfg->routes[i].port };
+	struct queue_settings qs = {
+		.hostname = cfg->hostname,
+		.retry_initial = (unsigned)cfg->queue_retry_initial,
+		.retry_max = (unsigned)cfg->queue_retry_max,
+		.lifetime = (unsigned)cfg->queue_lifetime,
+		.concurrency_per_dest = (unsigned)cfg->queue_conc_per_dest,
+		.concurrency_total = (unsigned)cfg->queue_conc,
+		.timeout_connect = (unsigned)cfg->queue_timeout_connect,
+		.timeout_command = (unsigned)cfg->queue_timeout_command,
+		.timeout_data_init = (unsigned)cfg->queue_timeout_data_init,
+		.timeout_data_block = (unsigned)cfg->queue_timeout_data_block,
+		.timeout_data_end = (unsigned)cfg->queue_timeout_data_end,
+		.routes = routes,
+		.nroutes = cfg->nroutes,
+		.dns_server = cfg->queue_dns_server[0] ? cfg->queue_dns_server : NULL,
+		.no_starttls = !cfg->queue_starttls,
+	};
+	srv->queue = queue_open(cfg->data_dir, srv->store, &qs, error_r);
+	free(routes); /* queue_open copies */
+	if (srv->queue == NULL)
+		return -1;
+	return queue_start(srv->queue, error_r);
 }
 
 static void listener_for(struct server *srv, enum service svc, const struct conn_handler **h_r, void **ctx_r)
@@ -369,6 +426,7 @@ static void server_cleanup(struct server *srv)
 	auth_service_free(&srv->auth);
 	pop3_locks_free(&srv->pop3_env.locks);
 	imapd_users_free(&srv->imap_env.users);
+	queue_close(&srv->queue); /* after the loops and the pool: it may still deliver bounces */
 	store_close(&srv->store);
 	conn_shared_free(&srv->shared);
 	free(srv->loops);
@@ -427,9 +485,14 @@ static int server_start(struct server *srv)
 		fprintf(stderr, "postamt: cannot open the store in %s: %s\n", cfg->data_dir, serr);
 		return -1;
 	}
+	if (open_queue(srv, cfg, &serr) < 0) {
+		fprintf(stderr, "postamt: cannot start the outbound queue: %s\n", serr);
+		return -1;
+	}
 	srv->pool = pool_new((int)cfg->pool_threads);
 	srv->auth = auth_service_new(srv->pool, lookup_account, srv, (size_t)cfg->auth_failures_per_min);
-	srv->smtp_env = (struct smtpd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool };
+	srv->smtp_env = (struct smtpd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
+					    .submit = submit_remote, .submit_ctx = srv };
 	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };
 
 	settings_from_config(srv, cfg);

@@ -148,6 +148,7 @@ static void collect(struct smtp_session *ss, struct smtp_job *job)
 		.nrcpts = job->nremote,
 		.envid = t->mail.envid.len > 0 ? t->mail.envid.p : NULL,
 		.ret = (int)t->mail.ret,
+		.smtputf8 = t->mail.smtputf8,
 		.auth_user = ss->auth_user,
 	};
 }

@@ -13,6 +13,7 @@
 #include "pool.h"
 #include "settings.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct store;
@@ -33,6 +34,7 @@ struct smtpd_outbound {
 	size_t nrcpts;
 	const char *envid;            /* ENVID xtext or NULL */
 	int ret;                      /* enum smtp_ret */
+	bool smtputf8;                /* the transaction declared SMTPUTF8 */
 	const char *data;             /* the whole message, CRLF, Received header first */
 	size_t len;
 	const char *auth_user;        /* authenticated submitter, NULL on port 25 */
