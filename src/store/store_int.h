@@ -116,7 +116,12 @@ const char *col_text(struct arena *a, sqlite3_stmt *st, int i);
 /* Steps a statement expected to produce no rows. 1 or STORE_ERR. */
 int step_done(struct conn *c, sqlite3_stmt *st, const char **error_r);
 
-/* store.c: running ops */
+/* store.c: the thread-local error text (copies msg; returns it). */
+const char *store_set_error(const char *msg);
+/* fsync of a directory by path; 0 or -1. */
+int fsync_path(const char *path);
+
+/* store_commit.c: running ops */
 struct store_op *op_new(op_fn *prepare, op_fn *apply, op_finish_fn *finish, void *req,
 			struct arena *arena);
 /* Queues op; with loop/done for async. Returns immediately. */
@@ -177,5 +182,9 @@ int email_release(struct store_op *op, struct conn *c, int64_t email_id);
 
 /* store_event.c */
 void events_publish(struct store *s, const struct store_event *ev, size_t n);
+
+/* store_commit.c: thread bodies started by store_open */
+void *preparer_main(void *arg);
+void *committer_main(void *arg);
 
 #endif
