@@ -94,7 +94,7 @@ int imap_cur_fetch_att(struct imap_cur *cur, struct bytes *out)
 			depth--;
 		else if (depth == 0 && (c == ' ' || c == ')' || c == '('))
 			break;
-		else if ((unsigned char)c < 0x20 || (unsigned char)c >= 0x7f || c == '{' || c == '"')
+		else if ((unsigned char)c < 0x20 || (unsigned char)c >= 0x7f || (depth == 0 && (c == '{' || c == '"')))
 			return fail(cur, "Invalid character in fetch attribute");
 		if (depth < 0 || depth > 1)
 			return fail(cur, "Unbalanced brackets in fetch attribute");
@@ -365,7 +365,7 @@ static int date_text(const char *p, size_t n, bool fixed, int *y, int *m, int *d
 	} else {
 		return -1;
 	}
-	if (n < i + 10 || p[i] != '-' || p[i + 4] != '-')
+	if (n < i + 9 || p[i] != '-' || p[i + 4] != '-')
 		return -1;
 	int mon = month_of(p + i + 1);
 	int y1 = two_digits(p + i + 5), y2 = two_digits(p + i + 7);

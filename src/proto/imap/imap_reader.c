@@ -99,9 +99,10 @@ int imap_reader_feed(struct imap_reader *r, const char *p, size_t n, size_t *use
 			const char *nl = memchr(p + i, '\n', n - i);
 			size_t take = nl ? (size_t)(nl - (p + i)) : n - i;
 			size_t have = r->cmd.len - r->line_start;
-			/* a CR just before the LF is not counted against the limit */
+			/* a CR at the end (before the LF, now or later) is not counted */
 			size_t counted = have + take;
-			if (nl != NULL && counted > 0 && (take > 0 ? p[i + take - 1] == '\r' : r->cmd.data[r->cmd.len - 1] == '\r'))
+			char last = take > 0 ? p[i + take - 1] : have > 0 ? r->cmd.data[r->cmd.len - 1] : '\0';
+			if (last == '\r')
 				counted--;
 			if (counted > r->line_max) {
 				*used_r = i;
