@@ -175,6 +175,16 @@ void cmd_list(struct imap_session *is, struct imap_cmd *cmd)
 	(void)extended;
 
 	const char *refname = decode_pattern(is, &ref);
+	/* the matcher backtracks: bound the wildcards so a pattern cannot cost minutes */
+	for (size_t k = 0; k < npats; k++) {
+		size_t w = 0;
+		for (const char *q = pats[k]; *q; q++)
+			w += *q == '*' || *q == '%';
+		if (w > 8) {
+			imap_tagged(is, "NO", "[LIMIT] Too many wildcards in the pattern");
+			return;
+		}
+	}
 	/* LIST "" "": the hierarchy delimiter (§6.3.9) */
 	if (npats == 1 && pats[0][0] == '\0') {
 		imap_printf(is, "* %s (\\Noselect) \"/\" \"\"\r\n", lsub ? "LSUB" : "LIST");

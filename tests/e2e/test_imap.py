@@ -298,6 +298,34 @@ def test_quota_and_overquota(srv):
         m.logout()
 
 
+def test_append_with_flags_and_date(srv):
+    m = imaps(srv)
+    try:
+        date = imaplib.Time2Internaldate(837596665)
+        typ, data = m.append("Drafts", "(\\Draft $Label1)", date, b"Subject: dated\r\n\r\nx\r\n")
+        assert typ == "OK", data
+        uid = re.search(rb"APPENDUID \d+ (\d+)", data[0]).group(1).decode()
+        m.select("Drafts")
+        typ, data = m.uid("FETCH", uid, "(FLAGS INTERNALDATE)")
+        assert b"\\Draft" in data[0] and b"$Label1" in data[0], data
+        assert b"17-Jul-1996" in data[0], data
+        typ, data = m.append("NoSuchBox", None, None, b"Subject: x\r\n\r\nx\r\n")
+        assert typ == "NO" and b"TRYCREATE" in data[0], data
+    finally:
+        m.logout()
+
+
+def test_list_pattern_with_many_wildcards_is_refused(srv):
+    c = raw(srv, USER)
+    try:
+        _, t = cmd(c, "l", 'LIST "" "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b"')
+        assert t.startswith("l NO"), t
+        untagged, t = cmd(c, "m", 'LIST "" "%"')
+        assert t.startswith("m OK") and untagged
+    finally:
+        c.close()
+
+
 # -- literals and bad input ---------------------------------------------------------
 
 def test_synchronizing_literal_works_and_oversize_is_refused_before_plus(srv):
