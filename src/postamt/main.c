@@ -40,11 +40,11 @@ static const char usage_text[] =
 	"  version\n"
 	"DIR defaults to $POSTAMT_DATA, then ./postamt-data.\n";
 
+/* A usage error: one line on stderr (DESIGN.md §1), exit status 1. */
 static int usage(const char *msg)
 {
-	if (msg != NULL)
-		fprintf(stderr, "postamt: %s\n", msg);
-	fputs(usage_text, stderr);
+	fprintf(stderr, "postamt: %s; usage: postamt [-d DIR] COMMAND ... (postamt --help lists the commands)\n",
+		msg != NULL ? msg : "bad arguments");
 	return 1;
 }
 
