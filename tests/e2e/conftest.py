@@ -305,6 +305,7 @@ class Server:
         assert self.proc is None or self.proc.poll() is not None, "server already running"
         self._logfh = open(self.logfile, "ab")
         self._outfh = open(self.outfile, "ab")
+        self._stop_sent = None
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
@@ -338,6 +339,8 @@ class Server:
         return self.proc is not None and self.proc.poll() is None
 
     def send_signal(self, sig):
+        if sig in (signal.SIGTERM, signal.SIGINT):
+            self._stop_sent = time.monotonic()
         self.proc.send_signal(sig)
 
     def wait(self, timeout):
@@ -354,8 +357,13 @@ class Server:
         if self.proc.poll() is not None:
             return self.proc.returncode, 0.0
         t0 = time.monotonic()
-        self.proc.send_signal(sig)
-        rc = self.wait(timeout)
+        if getattr(self, "_stop_sent", None) is not None:
+            # A test already asked it to stop: a second signal would mean "stop now".
+            t0 = self._stop_sent
+            rc = self.wait(max(0.1, timeout - (time.monotonic() - t0)))
+        else:
+            self.proc.send_signal(sig)
+            rc = self.wait(timeout)
         took = time.monotonic() - t0
         if rc is None:
             self.kill()
