@@ -479,7 +479,9 @@ static int server_start(struct server *srv)
 		fprintf(stderr, "postamt: %s\n", err);
 		return -1;
 	}
-	struct store_options sopt = { .recover = true, .create = true, .message_max = (uint64_t)cfg->message_max };
+	/* the store's own limit leaves room for the trace headers the server adds */
+	struct store_options sopt = { .recover = true, .create = true,
+				      .message_max = (uint64_t)cfg->message_max + 64 * 1024 };
 	const char *serr;
 	if (store_open(cfg->data_dir, &sopt, &srv->store, &serr) < 0) {
 		fprintf(stderr, "postamt: cannot open the store in %s: %s\n", cfg->data_dir, serr);

@@ -49,7 +49,7 @@ void cmd_mail(struct smtp_session *ss, const struct smtp_command *cmd)
 			   ss->s->message_max);
 		return;
 	}
-	if (ss->auth_user != NULL && ss->l->role != SMTPD_MX) {
+	if (ss->auth_user != NULL) { /* on every port: an authenticated sender is checked */
 		if (args.null_path || !sender_owned(ss, args.from.mailbox)) {
 			conn_log(ss->c, LOG_WARN, "event=sender_rejected user=%s from=<%s>", ss->auth_user,
 				 args.from.mailbox);

@@ -23,6 +23,29 @@ static const char *postmaster_address(struct smtp_session *ss)
 	return arena_printf(ss->txn_arena, "postmaster@%s", domains[0]);
 }
 
+/* RFC 5321 §4.5.1: postmaster@ every local domain must be accepted. Without an
+ * account or alias of that name, the domain's first account gets the mail. */
+static int postmaster_fallback(struct smtp_session *ss, struct bytes domain, struct store_rcpt *r)
+{
+	struct store_account *accts;
+	size_t n;
+	const char *error;
+	if (store_account_list(ss->env->store, ss->txn_arena, &accts, &n, &error) < 0)
+		return -1;
+	const struct store_account *first = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *at = strrchr(accts[i].address, '@');
+		if (at != NULL && bytes_ieq(domain, at + 1) && (first == NULL || accts[i].id < first->id))
+			first = &accts[i];
+	}
+	if (first == NULL)
+		return 0;
+	int64_t *ids = arena_alloc(ss->txn_arena, sizeof(*ids));
+	ids[0] = first->id;
+	*r = (struct store_rcpt){ .accounts = ids, .naccounts = 1 };
+	return 1;
+}
+
 static void add_rcpt(struct smtp_session *ss, const char *address, const struct store_rcpt *r,
 		     const struct smtp_rcpt_args *args, bool remote_self)
 {
@@ -84,6 +107,12 @@ void cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
 	const char *error;
 	int res = args.to.domain_literal ? STORE_ENOTFOUND
 					 : store_resolve(ss->env->store, ss->txn_arena, address, &r, &error);
+	if (res == STORE_EINVAL)
+		res = 0; /* a local domain, but no address the store could hold: unknown */
+	if (res == 0 && bytes_ieq(args.to.local, "postmaster")) {
+		const char *at = strrchr(address, '@');
+		res = postmaster_fallback(ss, BYTES_STR(at + 1), &r);
+	}
 	bool remote = false;
 	if (res == STORE_ENOTFOUND) {
 		if (ss->auth_user == NULL) {

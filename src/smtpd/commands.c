@@ -45,7 +45,8 @@ static void cmd_ehlo(struct smtp_session *ss, const struct smtp_command *cmd)
 	if (n > 0 && (size_t)n < sizeof(text) && !conn_is_tls(ss->c))
 		n += snprintf(text + n, sizeof(text) - (size_t)n, "\nSTARTTLS");
 	/* RFC 4954 §4: AUTH only where a password may travel (TLS or loopback) */
-	if (n > 0 && (size_t)n < sizeof(text) && smtp_auth_allowed(ss) && ss->auth_user == NULL)
+	bool tls_first = ss->l->role == SMTPD_SUBMISSION && !conn_is_tls(ss->c); /* 587: AUTH after STARTTLS */
+	if (n > 0 && (size_t)n < sizeof(text) && smtp_auth_allowed(ss) && ss->auth_user == NULL && !tls_first)
 		snprintf(text + n, sizeof(text) - (size_t)n, "\nAUTH PLAIN LOGIN");
 	smtp_reply(ss, 250, NULL, "%s", text);
 }
