@@ -492,3 +492,22 @@ def test_user_ip_connection_limit(make_server):
     finally:
         for h in held:
             h.close()
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("POSTAMT_E2E_SLOW"),
+                    reason="takes over two minutes; set POSTAMT_E2E_SLOW=1")
+def test_idle_still_here_every_two_minutes(srv):
+    c = raw(srv, USER)
+    try:
+        cmd(c, "s", "SELECT INBOX")
+        c.sendline("i IDLE")
+        assert c.readline().startswith("+ ")
+        t0 = time.monotonic()
+        line = c.readline(timeout=150)
+        assert line == "* OK Still here", line
+        assert 110 <= time.monotonic() - t0 <= 140
+        c.sendline("DONE")
+        _, t = c.read_imap_tagged("i")
+        assert t.startswith("i OK")
+    finally:
+        c.close()
