@@ -44,6 +44,15 @@ void cmd_mail(struct smtp_session *ss, const struct smtp_command *cmd)
 		smtp_error(ss);
 		return;
 	}
+	/* RFC 5321 §4.1.1.2: parameters are ESMTP, so not after HELO; BINARYMIME
+	 * (RFC 3030) is not offered */
+	bool params = args.has_size || args.body != SMTP_BODY_7BIT || args.smtputf8 || args.ret != SMTP_RET_NONE ||
+		      args.envid.len > 0 || args.auth.len > 0;
+	if ((params && !ss->esmtp) || args.body == SMTP_BODY_BINARYMIME) {
+		smtp_reply(ss, 555, "5.5.4", "Unsupported or malformed parameter");
+		smtp_error(ss);
+		return;
+	}
 	if (args.has_size && args.size > ss->s->message_max) {
 		smtp_reply(ss, 552, "5.3.4", "Message size exceeds fixed maximum message size (%" PRIu64 ")",
 			   ss->s->message_max);

@@ -18,7 +18,8 @@ WORKERS = 8
 
 def body_for(tag):
     # distinct, checkable content: half-written messages cannot pass for whole ones
-    return "Subject: %s\r\nMessage-ID: <%s@crash.test>\r\n\r\n%s\r\n" % (tag, tag, ("%s " % tag) * 200)
+    line = ("%s " % tag) * 10
+    return "Subject: %s\r\nMessage-ID: <%s@crash.test>\r\n\r\n%s" % (tag, tag, (line + "\r\n") * 20)
 
 
 def storm(srv, rnd, accepted, stop):
