@@ -94,6 +94,10 @@ const struct mail_part *mail_part_find(const struct mail_part *parts, size_t n,
  * converted, invalid bytes replaced; HTML tags stripped when html_to_text) to out. */
 void mail_part_text(const char *msg, size_t len, const struct mail_part *p, bool html_to_text,
 		    struct buf *out);
+/* Appends the part's body with its Content-Transfer-Encoding undone (base64,
+ * quoted-printable; others as they are) and nothing else changed: IMAP BINARY[n]
+ * (RFC 3516) and JMAP blob downloads of attachments. */
+void mail_part_binary(const char *msg, size_t len, const struct mail_part *p, struct buf *out);
 /* Appends the decoded text of every text/ leaf of the message (what SEARCH BODY
  * looks at), separated by newlines. */
 void mail_body_text(const char *msg, size_t len, const struct mail_part *parts, size_t n,

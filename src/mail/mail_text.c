@@ -229,6 +229,17 @@ static void part_text_limited(const char *msg, size_t len, const struct mail_par
 	g_free(u);
 }
 
+void mail_part_binary(const char *msg, size_t len, const struct mail_part *p, struct buf *out)
+{
+	mail_init();
+	if (p->body_off > len)
+		return;
+	size_t blen = p->body_len;
+	if (blen > len - p->body_off)
+		blen = len - p->body_off;
+	decode_body(msg + p->body_off, blen, p->encoding, out);
+}
+
 void mail_part_text(const char *msg, size_t len, const struct mail_part *p, bool html_to_text,
 		    struct buf *out)
 {
@@ -334,10 +345,33 @@ const char *mail_casefold(struct arena *a, const char *s, size_t len)
 	return take(a, f);
 }
 
+static bool all_ascii(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)s[i] >= 0x80 || s[i] == '\0')
+			return false;
+	}
+	return true;
+}
+
 bool mail_text_contains(struct arena *a, const char *text, size_t len, const char *folded_needle)
 {
 	if (*folded_needle == '\0')
 		return true;
+	size_t nl = strlen(folded_needle);
+	if (all_ascii(folded_needle, nl) && all_ascii(text, len)) {
+		/* ASCII fast path: folding is lower-casing, no allocation */
+		if (nl > len)
+			return false;
+		for (size_t i = 0; i + nl <= len; i++) {
+			size_t k = 0;
+			while (k < nl && g_ascii_tolower(text[i + k]) == folded_needle[k])
+				k++;
+			if (k == nl)
+				return true;
+		}
+		return false;
+	}
 	char *v = make_valid(text, len);
 	char *f = g_utf8_casefold(v, -1);
 	g_free(v);

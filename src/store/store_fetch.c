@@ -23,7 +23,7 @@ static void msg_row_read(struct arena *a, sqlite3_stmt *st, struct store_msg *m)
 {
 	m->uid = (uint32_t)sqlite3_column_int64(st, 0);
 	m->flags = (unsigned int)sqlite3_column_int(st, 1);
-	m->keywords = col_text(a, st, 2);
+	m->keywords = sqlite3_column_bytes(st, 2) == 0 ? "" : col_text(a, st, 2);
 	m->modseq = (uint64_t)sqlite3_column_int64(st, 3);
 	m->size = (uint64_t)sqlite3_column_int64(st, 4);
 	m->internal_date = sqlite3_column_int64(st, 5);

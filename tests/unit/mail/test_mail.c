@@ -116,6 +116,12 @@ static void test_parse_helpers(void **state)
 	mail_part_text(mp, len, p2, true, &t);
 	assert_string_equal(buf_str(&t), " Hällo & Welt ");
 	buf_reset(&t);
+	mail_part_binary(mp, len, p2, &t);
+	assert_string_equal(buf_str(&t), "<p>H\xc3\xa4llo &amp; Welt</p>");
+	buf_reset(&t);
+	mail_part_binary(mp, len, mail_part_find(mi->parts, mi->nparts, "1"), &t);
+	assert_string_equal(buf_str(&t), "Stra\xdf""e und Gr\xfc\xdf""e"); /* still ISO-8859-1 */
+	buf_reset(&t);
 	mail_body_text(mp, len, mi->parts, mi->nparts, &t);
 	assert_non_null(strstr(buf_str(&t), "Straße und Grüße"));
 	assert_non_null(strstr(buf_str(&t), "Hällo & Welt"));

@@ -73,6 +73,10 @@ int main(int argc, char **argv)
 {
 	const char *parent = argc > 1 ? argv[1] : "/tmp";
 	long nbig = argc > 2 ? atol(argv[2]) : 100000;
+	long body_kb = getenv("BENCH_BODY_KB") ? atol(getenv("BENCH_BODY_KB")) : 0; /* extra body */
+	char *extra = calloc(1, (size_t)body_kb * 1024 + 1);
+	for (long i = 0; i < body_kb * 1024; i++)
+		extra[i] = (i % 77 == 76) ? '\n' : (char)('a' + i % 26);
 	const char *err;
 	int writers[] = { 1, 8, 32 };
 	for (size_t w = 0; w < 3; w++) {
@@ -121,7 +125,9 @@ int main(int argc, char **argv)
 	pthread_cond_init(&g.cv, NULL);
 	enum { BATCH = 2000 };
 	static struct store_delivery d[BATCH];
-	static char texts[BATCH][3000];
+	static char *texts[BATCH];
+	for (int i = 0; i < BATCH; i++)
+		texts[i] = malloc(3000 + (size_t)body_kb * 1024);
 	uint64_t raw = 0;
 	double t0 = now_s();
 	for (long base = 0; base < nbig; base += BATCH) {
@@ -129,11 +135,11 @@ int main(int argc, char **argv)
 		long target = g.done + cnt;
 		for (long i = 0; i < cnt; i++) {
 			long k = base + i;
-			int len = snprintf(texts[i], sizeof(texts[i]),
+			int len = snprintf(texts[i], 3000 + (size_t)body_kb * 1024,
 					   "From: Sender %ld <s%ld@example.test>\r\nTo: u@x.test\r\n"
 					   "Subject: %s message number %ld\r\nDate: Mon, 2 Mar 2026 12:00:00 +0000\r\n"
 					   "Message-ID: <%ld@bench>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-					   "%.*s\r\n", k % 97, k % 97, k % 1000 == 0 ? "needle" : "ordinary", k, k,
+					   "%s%.*s\r\n", k % 97, k % 97, k % 1000 == 0 ? "needle" : "ordinary", k, k, extra,
 					   (int)(1000 + k % 2000),
 					   "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. Duis aute irure dolor in reprehenderit in voluptate velit esse cillum dolore eu fugiat nulla pariatur. Excepteur sint occaecat cupidatat non proident, sunt in culpa qui officia deserunt mollit anim id est laborum. Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. Duis aute irure dolor in reprehenderit in voluptate velit esse cillum dolore eu fugiat nulla pariatur. Excepteur sint occaecat cupidatat non proident, sunt in culpa qui officia deserunt mollit anim id est laborum. Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. Duis aute irure dolor in reprehenderit in voluptate velit esse cillum dolore eu fugiat nulla pariatur. Excepteur sint occaecat cupidatat non proident, sunt in culpa qui officia deserunt mollit anim id est laborum. Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. Duis aute irure dolor in reprehenderit in voluptate velit esse cillum dolore eu fugiat nulla pariatur. Excepteur sint occaecat cupidatat non proident, sunt in culpa qui officia deserunt mollit anim id est laborum. Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. Duis aute irure dolor in reprehenderit in voluptate velit esse cillum dolore eu fugiat nulla pariatur.");
 			raw += (uint64_t)len;
