@@ -107,7 +107,7 @@ GOODBYE = {"smtp": "421 4.3.2", "submissions": "421 4.3.2", "imap": "* BYE", "im
 def test_graceful_stop_right_after_greeting(make_server, service):
     # SIGTERM just after the greeting: a race between the session becoming idle and
     # the shutdown must still end in the goodbye. Several rounds, as races are.
-    for round in range(5):
+    for round in range(3):
         srv = make_server()
         c = srv.tls_connect(service) if service in IMPLICIT_TLS else srv.connect(service)
         with c:
