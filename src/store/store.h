@@ -63,6 +63,10 @@ enum store_error {
 #define STORE_ALIAS_DEPTH 8          /* alias expansion depth */
 #define STORE_UID_MAX 0x7fffffffu    /* UIDs stay below 2^31 */
 
+/* Completion of an asynchronous write: result is the same value the synchronous form
+ * returns; error text valid only during the call. */
+typedef void store_done_fn(void *arg, int result, const char *error);
+
 /* ---------------------------------------------------------------- opening */
 
 struct store_options {
@@ -230,6 +234,22 @@ int store_mailbox_subscribe(struct store *s, int64_t account_id, const char *nam
 			    const char **error_r);
 int store_mailbox_set_special_use(struct store *s, int64_t account_id, const char *name,
 				  unsigned int special_use, const char **error_r);
+/* Async forms of the mailbox writes, for callers on a loop (same results as the
+ * synchronous calls; *id_r / *first_recent_uid_r are written before done runs and
+ * must stay valid until then; the name strings are copied at once). */
+void store_mailbox_create_async(struct store *s, int64_t account_id, const char *name,
+				unsigned int special_use, int64_t *id_r, struct loop *loop,
+				store_done_fn *done, void *arg);
+void store_mailbox_delete_async(struct store *s, int64_t account_id, const char *name,
+				struct loop *loop, store_done_fn *done, void *arg);
+void store_mailbox_rename_async(struct store *s, int64_t account_id, const char *oldname,
+				const char *newname, struct loop *loop, store_done_fn *done,
+				void *arg);
+void store_mailbox_subscribe_async(struct store *s, int64_t account_id, const char *name, bool on,
+				   struct loop *loop, store_done_fn *done, void *arg);
+void store_mailbox_claim_recent_async(struct store *s, int64_t account_id, int64_t mailbox_id,
+				      uint32_t *first_recent_uid_r, struct loop *loop,
+				      store_done_fn *done, void *arg);
 /* Lookups. Return 1 and *mb_r, 0 if there is no such mailbox (or it belongs to another
  * account), <0 on error. */
 int store_mailbox_get(struct store *s, struct arena *a, int64_t account_id, const char *name,
@@ -363,10 +383,6 @@ int store_email_changes(struct store *s, struct arena *a, int64_t account_id, ui
 			size_t *nremoved_r, const char **error_r);
 
 /* ---------------------------------------------------------------- writes */
-
-/* Completion of an asynchronous write: result is the same value the synchronous form
- * returns; error text valid only during the call. */
-typedef void store_done_fn(void *arg, int result, const char *error);
 
 /* Delivery of one message to one or more accounts' INBOX (or `mailbox` when not NULL,
  * falling back to INBOX when it does not exist): one blob, one row per account.

@@ -243,7 +243,55 @@ struct mbox_req {
 	bool on;
 	int64_t id;
 	uint32_t uid;
+	/* async forms: where to put the results, and a validation error to report */
+	int64_t *id_out;
+	uint32_t *uid_out;
+	int fail_code;
+	const char *fail_msg;
 };
+
+/* Completion of an async mailbox op: copy the results out (committer thread, before
+ * done runs on the caller's loop). */
+static void mbox_finish(struct store *s, struct store_op *op)
+{
+	(void)s;
+	struct mbox_req *r = op->req;
+	if (op->result > 0 && r->id_out != NULL)
+		*r->id_out = r->id;
+	if (op->result > 0 && r->uid_out != NULL)
+		*r->uid_out = r->uid;
+}
+
+static int apply_fail(struct store *s, struct store_op *op)
+{
+	(void)s;
+	struct mbox_req *r = op->req;
+	return op_fail(op, r->fail_code, "%s", r->fail_msg);
+}
+
+/* Builds an async op whose request (and canonical names) live in the op's arena. */
+static struct store_op *mbox_async_op(op_fn *apply, int64_t account_id, const char *name,
+				      const char *newname, struct mbox_req **req_r)
+{
+	struct store_op *op = op_new(NULL, apply, mbox_finish, NULL, NULL);
+	struct mbox_req *r = arena_alloc(op->tmp, sizeof(*r));
+	r->account_id = account_id;
+	op->req = r;
+	const char *err;
+	int code;
+	if (name != NULL && (code = store_mailbox_name_check(op->tmp, name, &r->name, &err)) < 0) {
+		r->fail_code = code;
+		r->fail_msg = err;
+		op->apply = apply_fail;
+	} else if (newname != NULL &&
+		   (code = store_mailbox_name_check(op->tmp, newname, &r->newname, &err)) < 0) {
+		r->fail_code = code;
+		r->fail_msg = err;
+		op->apply = apply_fail;
+	}
+	*req_r = r;
+	return op;
+}
 
 static int apply_create(struct store *s, struct store_op *op)
 {
@@ -558,6 +606,60 @@ int store_mailbox_claim_recent(struct store *s, int64_t account_id, int64_t mail
 	if (r > 0)
 		*first_recent_uid_r = req.uid;
 	return r;
+}
+
+/* ------------------------------------------------------------------ async forms */
+
+void store_mailbox_create_async(struct store *s, int64_t account_id, const char *name,
+				unsigned int special_use, int64_t *id_r, struct loop *loop,
+				store_done_fn *done, void *arg)
+{
+	struct mbox_req *r;
+	struct store_op *op = mbox_async_op(apply_create, account_id, name, NULL, &r);
+	r->su = special_use;
+	r->id_out = id_r;
+	op_submit_async(s, op, loop, done, arg);
+}
+
+void store_mailbox_delete_async(struct store *s, int64_t account_id, const char *name,
+				struct loop *loop, store_done_fn *done, void *arg)
+{
+	struct mbox_req *r;
+	op_submit_async(s, mbox_async_op(apply_delete, account_id, name, NULL, &r), loop, done, arg);
+}
+
+void store_mailbox_rename_async(struct store *s, int64_t account_id, const char *oldname,
+				const char *newname, struct loop *loop, store_done_fn *done,
+				void *arg)
+{
+	struct mbox_req *r;
+	struct store_op *op = mbox_async_op(apply_rename, account_id, oldname, newname, &r);
+	if (op->apply != apply_fail && strcmp(r->newname, "INBOX") == 0) {
+		r->fail_code = STORE_EEXISTS;
+		r->fail_msg = "mailbox INBOX already exists";
+		op->apply = apply_fail;
+	}
+	op_submit_async(s, op, loop, done, arg);
+}
+
+void store_mailbox_subscribe_async(struct store *s, int64_t account_id, const char *name, bool on,
+				   struct loop *loop, store_done_fn *done, void *arg)
+{
+	struct mbox_req *r;
+	struct store_op *op = mbox_async_op(apply_set, account_id, name, NULL, &r);
+	r->on = on;
+	op_submit_async(s, op, loop, done, arg);
+}
+
+void store_mailbox_claim_recent_async(struct store *s, int64_t account_id, int64_t mailbox_id,
+				      uint32_t *first_recent_uid_r, struct loop *loop,
+				      store_done_fn *done, void *arg)
+{
+	struct mbox_req *r;
+	struct store_op *op = mbox_async_op(apply_claim_recent, account_id, NULL, NULL, &r);
+	r->id = mailbox_id;
+	r->uid_out = first_recent_uid_r;
+	op_submit_async(s, op, loop, done, arg);
 }
 
 /* ------------------------------------------------------------------ reads */

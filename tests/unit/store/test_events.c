@@ -297,12 +297,64 @@ static void test_async_on_loop(void **state)
 	loop_free(&w.l);
 }
 
+static void wait_done(struct async_wait *w, int n)
+{
+	pthread_mutex_lock(&w->c.mu);
+	while (w->c.done < n)
+		pthread_cond_wait(&w->c.cv, &w->c.mu);
+	pthread_mutex_unlock(&w->c.mu);
+}
+
+static void test_mailbox_async(void **state)
+{
+	struct fixture *f = *state;
+	const char *err;
+	struct async_wait w = { 0 };
+	w.l = loop_new(5);
+	pthread_mutex_init(&w.c.mu, NULL);
+	pthread_cond_init(&w.c.cv, NULL);
+	assert_int_equal(loop_start(w.l, &err), 1);
+	int64_t id = 0;
+	char name[32] = "Async/Box";
+	store_mailbox_create_async(f->s, f->acct, name, 0, &id, w.l, async_done, &w);
+	name[0] = 'X'; /* the name was copied */
+	wait_done(&w, 1);
+	assert_true(w.on_loop);
+	assert_int_equal(w.result, 1);
+	struct store_mailbox mb;
+	assert_int_equal(store_mailbox_get(f->s, f->a, f->acct, "Async/Box", &mb, &err), 1);
+	assert_int_equal(mb.id, id);
+	store_mailbox_rename_async(f->s, f->acct, "Async", "bad//name", w.l, async_done, &w);
+	wait_done(&w, 2);
+	assert_int_equal(w.result, STORE_EINVAL);
+	store_mailbox_rename_async(f->s, f->acct, "Async", "Moved", w.l, async_done, &w);
+	wait_done(&w, 3);
+	assert_int_equal(w.result, 1);
+	store_mailbox_subscribe_async(f->s, f->acct, "Moved/Box", false, w.l, async_done, &w);
+	wait_done(&w, 4);
+	assert_int_equal(w.result, 1);
+	uint32_t first = 0;
+	deliver1(f, f->acct, msg);
+	store_mailbox_claim_recent_async(f->s, f->acct, f->inbox, &first, w.l, async_done, &w);
+	wait_done(&w, 5);
+	assert_int_equal(w.result, 1);
+	assert_int_equal(first, 1);
+	store_mailbox_delete_async(f->s, f->acct, "Moved/Box", w.l, async_done, &w);
+	wait_done(&w, 6);
+	assert_int_equal(w.result, 1);
+	store_mailbox_delete_async(f->s, f->acct, "INBOX", w.l, async_done, &w);
+	wait_done(&w, 7);
+	assert_int_equal(w.result, STORE_ENOTALLOWED);
+	loop_stop_and_join(w.l);
+	loop_free(&w.l);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_events), T(test_unsubscribe_in_flight), T(test_unsubscribe_in_callback),
-		T(test_async_on_loop),
+		T(test_async_on_loop), T(test_mailbox_async),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
