@@ -277,6 +277,11 @@ struct node {
 	struct node *next;
 };
 
+/* Nodes made before the parser stops splitting: each multipart still being split when
+ * the limit is reached adds one last part (at most MAIL_MAX_DEPTH of them), so the
+ * part table never exceeds MAIL_MAX_PARTS + 1 entries. */
+#define NODE_LIMIT (MAIL_MAX_PARTS - MAIL_MAX_DEPTH - 4)
+
 struct pctx {
 	struct arena *a;
 	const char *d;
@@ -322,7 +327,7 @@ static void split_multipart(struct pctx *c, struct node *n, int depth)
 			size_t e = line_end(p, end, i, &next);
 			bool close;
 			if (p[i] == '-' && boundary_line(p + i, e - i, b, bl, &close)) {
-				if (part_start >= 0 && c->nodes >= MAIL_MAX_PARTS)
+				if (part_start >= 0 && c->nodes >= NODE_LIMIT)
 					break; /* the rest becomes one opaque last part */
 				if (part_start >= 0) {
 					uint64_t pe = have_prev ? prev_eol_start : i;
@@ -394,7 +399,7 @@ static struct node *parse_entity(struct pctx *c, uint64_t off, uint64_t len, int
 		n->ct.p = keep;
 		n->ct.np = ctv != NULL ? np : 0;
 	}
-	bool limit = depth >= MAIL_MAX_DEPTH || c->nodes >= MAIL_MAX_PARTS;
+	bool limit = depth >= MAIL_MAX_DEPTH || c->nodes >= NODE_LIMIT;
 	if (strcasecmp(n->ct.type, "multipart") == 0) {
 		if (limit) {
 			/* too deep or too many parts: describe it as an opaque leaf */

@@ -575,7 +575,9 @@ struct store_sub;
 
 /* Subscribes to changes of an account (mailbox_id 0: every mailbox) or of one mailbox.
  * fn(arg, ev) runs on `loop` through loop_post() (on the committer thread when loop is
- * NULL), after the change is committed, in commit order per subscriber. Never fails. */
+ * NULL: then fn must be quick and must not call a synchronous store write, which would
+ * wait for the committer itself), after the change is committed, in commit order per
+ * subscriber. Changes made by another process (the CLI) are not seen. Never fails. */
 struct store_sub *store_subscribe(struct store *s, int64_t account_id, int64_t mailbox_id,
 				  struct loop *loop, store_event_fn *fn, void *arg);
 /* Removes the subscription; *subp = NULL. After it returns, fn is never called again,
