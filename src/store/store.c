@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Error text of the last failing call on this thread (like errno; see store.h). */
@@ -138,25 +139,38 @@ static struct conn *conn_open(struct store *s, const char **error_r)
 	return c;
 }
 
+/* A pooled connection. All are opened up front (store_open); when every one is busy
+ * a new one is opened, and if that fails (e.g. out of file descriptors under a
+ * connection flood) the caller waits for one to come back instead of failing. */
 struct conn *conn_get(struct store *s)
 {
 	pthread_mutex_lock(&s->rd_mu);
-	struct conn *c = s->rd_free;
-	if (c != NULL)
-		s->rd_free = c->next;
-	pthread_mutex_unlock(&s->rd_mu);
-	if (c != NULL)
-		return c;
-	const char *err;
-	c = conn_open(s, &err);
-	if (c == NULL) {
-		log_error("event=store_error what=open_conn error=\"%s\"", err);
-		abort(); /* the database opened at start; failing now is a broken invariant */
+	for (;;) {
+		struct conn *c = s->rd_free;
+		if (c != NULL) {
+			s->rd_free = c->next;
+			pthread_mutex_unlock(&s->rd_mu);
+			return c;
+		}
+		pthread_mutex_unlock(&s->rd_mu);
+		const char *err;
+		c = conn_open(s, &err);
+		pthread_mutex_lock(&s->rd_mu);
+		if (c != NULL) {
+			s->rd_count++;
+			pthread_mutex_unlock(&s->rd_mu);
+			return c;
+		}
+		log_warn("event=store_conn_wait error=\"%s\"", err);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->rd_cond, &s->rd_mu, &ts);
 	}
-	pthread_mutex_lock(&s->rd_mu);
-	s->rd_count++;
-	pthread_mutex_unlock(&s->rd_mu);
-	return c;
 }
 
 void conn_put(struct store *s, struct conn *c)
@@ -174,6 +188,7 @@ void conn_put(struct store *s, struct conn *c)
 		c->next = s->rd_free;
 		s->rd_free = c;
 		c = NULL;
+		pthread_cond_signal(&s->rd_cond);
 	} else {
 		s->rd_count--;
 	}
@@ -373,6 +388,7 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 	s->dbpath = xasprintf("%s/db/store.sqlite", data_dir);
 	s->blobdir = xasprintf("%s/blobs", data_dir);
 	pthread_mutex_init(&s->rd_mu, NULL);
+	pthread_cond_init(&s->rd_cond, NULL);
 	pthread_mutex_init(&s->q_mu, NULL);
 	pthread_cond_init(&s->prep_cond, NULL);
 	pthread_cond_init(&s->commit_cond, NULL);
@@ -392,6 +408,15 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 		if (db_exec(s->wc, schema[i], error_r) < 0)
 			goto fail;
 	}
+	/* the read pool, opened now so that reads never depend on opening files later */
+	for (int i = 0; i < (s->opt.read_conns > 0 ? s->opt.read_conns : 8); i++) {
+		struct conn *c = conn_open(s, error_r);
+		if (c == NULL)
+			goto fail;
+		c->next = s->rd_free;
+		s->rd_free = c;
+		s->rd_count++;
+	}
 	if (opt->recover)
 		recover_blobs(s);
 	s->npreparers = 2;
@@ -403,6 +428,11 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 fail:
 	if (s->wc != NULL)
 		conn_close(s->wc);
+	while (s->rd_free != NULL) {
+		struct conn *c = s->rd_free;
+		s->rd_free = c->next;
+		conn_close(c);
+	}
 	free(s->dir);
 	free(s->dbpath);
 	free(s->blobdir);
@@ -439,6 +469,7 @@ void store_close(struct store **sp)
 			log_warn("event=store_close problem=subscriptions_left");
 	}
 	pthread_mutex_destroy(&s->rd_mu);
+	pthread_cond_destroy(&s->rd_cond);
 	pthread_mutex_destroy(&s->q_mu);
 	pthread_cond_destroy(&s->prep_cond);
 	pthread_cond_destroy(&s->commit_cond);

@@ -78,6 +78,7 @@ struct store {
 	struct store_options opt;
 
 	pthread_mutex_t rd_mu;
+	pthread_cond_t rd_cond; /* a connection came back to the pool */
 	struct conn *rd_free;
 	int rd_count;
 
@@ -100,6 +101,7 @@ struct store {
 };
 
 /* store.c: connections and statements */
+/* Borrows a read connection (never fails; may wait for one). */
 struct conn *conn_get(struct store *s);
 void conn_put(struct store *s, struct conn *c);
 /* Returns a reset prepared statement for a static SQL string (cached). Aborts on a
