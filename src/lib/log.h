@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
@@ -26,5 +27,8 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
  * otherwise in double quotes with \" \\ and control bytes escaped. Truncates to fit
  * outlen (always NUL-terminates). Returns out. */
 char *log_quote(const char *s, size_t n, char *out, size_t outlen);
+/* A C string as a log value, in a buffer that lives for the enclosing call:
+ * log_info("error=%s", LOG_Q(msg)). */
+#define LOG_Q(s) log_quote((s), strlen(s), (char[256]){ 0 }, 256)
 
 #endif

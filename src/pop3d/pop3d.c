@@ -269,7 +269,7 @@ static void snapshot(struct pop3_session *ps)
 	if (r > 0)
 		r = store_msg_list(ps->env->store, ps->arena, ps->account_id, mb.id, NULL, 0, &msgs, &n, &error);
 	if (r <= 0) {
-		conn_log(ps->c, LOG_ERROR, "event=store_error op=maildrop error=\"%s\"", r < 0 ? error : "no INBOX");
+		conn_log(ps->c, LOG_ERROR, "event=store_error op=maildrop error=%s", LOG_Q(r < 0 ? error : "no INBOX"));
 		pop3_err(ps, "[SYS/TEMP] Cannot open the maildrop");
 		conn_close(ps->c);
 		return;
@@ -494,7 +494,7 @@ static void stream_more(struct pop3_session *ps)
 			continue;
 		if (n < 0 || (n == 0 && want > 0)) {
 			/* the client already has part of the message: the only honest end */
-			conn_log(ps->c, LOG_ERROR, "event=read_error error=\"%s\"", n < 0 ? strerror(errno) : "short file");
+			conn_log(ps->c, LOG_ERROR, "event=read_error error=%s", LOG_Q(n < 0 ? strerror(errno) : "short file"));
 			close(ps->fd);
 			ps->fd = -1;
 			conn_close(ps->c);
@@ -529,7 +529,7 @@ static void send_message(struct pop3_session *ps, size_t i, long body_lines)
 		return;
 	}
 	if (r < 0) {
-		conn_log(ps->c, LOG_ERROR, "event=store_error op=open error=\"%s\"", error);
+		conn_log(ps->c, LOG_ERROR, "event=store_error op=open error=%s", LOG_Q(error));
 		pop3_err(ps, "[SYS/TEMP] Cannot read the message");
 		return;
 	}
@@ -611,7 +611,7 @@ static void update_done(void *arg, int result, const char *error)
 	struct update *u = arg;
 	struct pop3_session *ps = u->ps;
 	if (result < 0)
-		log_error("event=store_error op=expunge error=\"%s\"", error ? error : "-");
+		log_error("event=store_error op=expunge error=%s", LOG_Q(error ? error : "-"));
 	if (!ps->dead) {
 		if (result < 0)
 			pop3_err(ps, "[SYS/TEMP] Some deleted messages not removed");

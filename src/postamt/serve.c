@@ -142,7 +142,7 @@ static int lookup_account(void *ctx, struct arena *a, const char *user, const ch
 	int r = store_account_get(srv->store, a, user, &acct, &error);
 	if (r <= 0) {
 		if (r < 0 && r != STORE_EINVAL)
-			log_error("event=store_error op=account_get error=\"%s\"", error);
+			log_error("event=store_error op=account_get error=%s", LOG_Q(error));
 		return r == STORE_EINVAL ? 0 : r;
 	}
 	*hash_r = acct.password_hash;
@@ -323,7 +323,7 @@ static void reload(struct server *srv)
 	struct config *cfg;
 	char *error;
 	if (config_load(srv->cfg->data_dir, srv->conf_path, &cfg, &error) < 0) {
-		log_error("event=reload_failed error=\"%s\" keeping=old-configuration", error);
+		log_error("event=reload_failed error=%s keeping=old-configuration", LOG_Q(error));
 		free(error);
 		return;
 	}
@@ -341,7 +341,7 @@ static void reload(struct server *srv)
 	char err[512];
 	SSL_CTX *ctx = tls_server_ctx_new(cfg->tls_cert, cfg->tls_key, err, sizeof(err));
 	if (ctx == NULL) {
-		log_error("event=reload_failed error=\"%s\" keeping=old-configuration", err);
+		log_error("event=reload_failed error=%s keeping=old-configuration", LOG_Q(err));
 		config_free(&cfg);
 		return;
 	}

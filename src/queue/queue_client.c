@@ -345,7 +345,7 @@ static void start_tls(struct qclient *c)
 	if (strcmp(c->p.host, c->peer) != 0 && strchr(c->p.host, '[') == NULL)
 		SSL_set_tlsext_host_name(ssl, c->p.host);
 	struct bufferevent *tb = bufferevent_openssl_filter_new(c->set->base, c->bev, ssl, BUFFEREVENT_SSL_CONNECTING,
-								BEV_OPT_CLOSE_ON_FREE);
+								BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (tb == NULL) {
 		SSL_free(ssl);
 		c->state = S_TLS;
@@ -522,7 +522,7 @@ struct qclient *qclient_start(struct qclient_set *set, const struct qclient_para
 		set->head->prev = c;
 	set->head = c;
 
-	c->bev = bufferevent_socket_new(set->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	c->bev = bufferevent_socket_new(set->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	struct timeval tv = { (time_t)p->s->timeout_connect, 0 };

@@ -127,7 +127,7 @@ void cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
 		smtp_error(ss);
 		return;
 	} else if (res < 0) {
-		conn_log(ss->c, LOG_ERROR, "event=store_error op=resolve error=\"%s\"", error);
+		conn_log(ss->c, LOG_ERROR, "event=store_error op=resolve error=%s", LOG_Q(error));
 		smtp_reply(ss, 451, "4.3.0", "Temporary lookup failure");
 		return;
 	}

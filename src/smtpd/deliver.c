@@ -191,7 +191,7 @@ static void local_done(void *arg, int result, const char *error)
 	bool quota = false;
 	for (size_t i = 0; i < job->naccounts; i++)
 		quota |= job->results[i] == STORE_EOVERQUOTA;
-	log_error("event=delivery_failed id=%s result=%d error=\"%s\"", job->id, result, error ? error : "-");
+	log_error("event=delivery_failed id=%s result=%d error=%s", job->id, result, LOG_Q(error ? error : "-"));
 	if (quota && result < 0 && job->nremote == 0)
 		finish(job, 552, "5.2.2", "Mailbox full");
 	else
@@ -231,7 +231,7 @@ static void remote_done(void *arg)
 {
 	struct smtp_job *job = arg;
 	if (job->remote_result <= 0) {
-		log_error("event=queue_failed id=%s error=\"%s\"", job->id, job->remote_error ? job->remote_error : "-");
+		log_error("event=queue_failed id=%s error=%s", job->id, LOG_Q(job->remote_error ? job->remote_error : "-"));
 		free((void *)job->remote_error);
 		finish(job, 451, "4.3.0", "Queueing failed, try again later");
 		return;
