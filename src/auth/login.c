@@ -179,8 +179,8 @@ static void login_work(void *arg)
 		int v = auth_password_verify(hash, l->password, &error);
 		if (v < 0) {
 			l->result = AUTH_LOGIN_TEMPFAIL;
-			log_error("event=auth_error proto=%s ip=%s user=%s reason=\"%s\"", l->proto, l->ip, address,
-				  error ? error : "bad hash");
+			log_error("event=auth_error proto=%s ip=%s user=%s reason=%s", l->proto, l->ip, address,
+				  LOG_Q(error ? error : "bad hash"));
 			return;
 		}
 		l->result = v > 0 ? AUTH_LOGIN_OK : AUTH_LOGIN_FAILED;
