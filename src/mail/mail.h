@@ -90,6 +90,16 @@ int mail_parts_decode(struct arena *a, const char *s, struct mail_part **parts_r
 const struct mail_part *mail_part_find(const struct mail_part *parts, size_t n,
 				       const char *section);
 
+/* The byte range of an IMAP BODY[] section (RFC 9051 §6.4.5) in the stored message:
+ * spec is "" (the whole message), "HEADER", "TEXT", "HEADER.FIELDS",
+ * "HEADER.FIELDS.NOT", or a part number "1.2" optionally followed by ".MIME",
+ * ".HEADER", ".TEXT", ".HEADER.FIELDS" or ".HEADER.FIELDS.NOT" (case-insensitive; the
+ * caller strips the field list and filters the header range itself). Returns 1 with
+ * the range, 0 when the part does not exist or has no such sub-section (IMAP then
+ * returns an empty string), -1 when spec is malformed. */
+int mail_section_range(const struct mail_part *parts, size_t n, const char *spec,
+		       uint64_t *off_r, uint64_t *len_r);
+
 /* Appends the decoded UTF-8 text of a leaf part (transfer encoding undone, charset
  * converted, invalid bytes replaced; HTML tags stripped when html_to_text) to out. */
 void mail_part_text(const char *msg, size_t len, const struct mail_part *p, bool html_to_text,

@@ -490,6 +490,81 @@ int mail_parts_decode(struct arena *a, const char *s, struct mail_part **parts_r
 	return 1;
 }
 
+int mail_section_range(const struct mail_part *parts, size_t n, const char *spec,
+		       uint64_t *off_r, uint64_t *len_r)
+{
+	if (n == 0 || spec == NULL)
+		return -1;
+	/* the numeric prefix: 1*("N" ".") with N > 0 */
+	char num[256];
+	size_t k = 0;
+	const char *p = spec;
+	while (*p >= '0' && *p <= '9') {
+		if (*p == '0')
+			return -1; /* no leading zeros, no part 0 */
+		while (*p >= '0' && *p <= '9') {
+			if (k + 2 >= sizeof(num))
+				return -1;
+			num[k++] = *p++;
+		}
+		if (*p != '.')
+			break;
+		p++;
+		if (!(*p >= '0' && *p <= '9')) {
+			if (*p == '\0')
+				return -1; /* trailing dot */
+			break;     /* ".MIME" etc. follows */
+		}
+		num[k++] = '.';
+	}
+	num[k] = '\0';
+	const char *suffix = p;
+	if (k > 0 && suffix > spec && suffix[-1] != '.' && *suffix != '\0')
+		return -1;
+	const struct mail_part *part = mail_part_find(parts, n, num);
+	if (part == NULL)
+		return k == 0 ? -1 : 0;
+	bool message = k == 0 || (part->flags & MAIL_PART_MESSAGE);
+	/* header and text of the message that this part is (or the whole message) */
+	uint64_t hoff = k == 0 ? part->hdr_off : part->body_off;
+	uint64_t hlen = k == 0 ? part->hdr_len : part->msg_hdr_len;
+	uint64_t toff = k == 0 ? part->body_off : part->body_off + part->msg_hdr_len;
+	uint64_t tlen = k == 0 ? part->body_len : part->body_len - part->msg_hdr_len;
+	if (*suffix == '\0') {
+		if (k == 0) {
+			*off_r = 0;
+			*len_r = part->hdr_len + part->body_len;
+		} else {
+			*off_r = part->body_off;
+			*len_r = part->body_len;
+		}
+		return 1;
+	}
+	if (strcasecmp(suffix, "MIME") == 0) {
+		if (k == 0)
+			return -1;
+		*off_r = part->hdr_off;
+		*len_r = part->hdr_len;
+		return 1;
+	}
+	if (strcasecmp(suffix, "HEADER") == 0 || strcasecmp(suffix, "HEADER.FIELDS") == 0 ||
+	    strcasecmp(suffix, "HEADER.FIELDS.NOT") == 0) {
+		if (!message)
+			return 0;
+		*off_r = hoff;
+		*len_r = hlen;
+		return 1;
+	}
+	if (strcasecmp(suffix, "TEXT") == 0) {
+		if (!message)
+			return 0;
+		*off_r = toff;
+		*len_r = tlen;
+		return 1;
+	}
+	return -1;
+}
+
 const struct mail_part *mail_part_find(const struct mail_part *parts, size_t n,
 				       const char *section)
 {

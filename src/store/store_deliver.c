@@ -42,6 +42,10 @@ static int write_all(int fd, const char *p, size_t n)
 
 static int prepare_message(struct store *s, struct store_op *op, const char *data, size_t len)
 {
+	if (data == NULL && len > 0)
+		return op_fail(op, STORE_EINVAL, "no message data");
+	if (data == NULL)
+		data = "";
 	if (len > s->opt.message_max)
 		return op_fail(op, STORE_ETOOBIG, "message too large (%zu bytes; the limit is %llu)", len,
 			       (unsigned long long)s->opt.message_max);
@@ -202,7 +206,7 @@ static int64_t mailbox_for(struct conn *c, int64_t account_id, const char *name)
 static int prepare_deliver(struct store *s, struct store_op *op)
 {
 	struct store_delivery *d = op->req;
-	if (d->naccounts == 0)
+	if (d->naccounts == 0 || d->accounts == NULL)
 		return op_fail(op, STORE_EINVAL, "no recipients");
 	return prepare_message(s, op, d->data, d->len);
 }

@@ -568,6 +568,10 @@ int store_mailbox_set_special_use(struct store *s, int64_t account_id, const cha
 	struct arena *a = arena_new();
 	struct mbox_req req = { .account_id = account_id, .su = special_use, .newname = "" };
 	int r = store_mailbox_name_check(a, name, &req.name, error_r);
+	if (r > 0 && special_use > STORE_SU_FLAGGED * 2 - 1) {
+		*error_r = "invalid special-use";
+		r = STORE_EINVAL;
+	}
 	if (r > 0)
 		r = op_run(s, op_new(NULL, apply_set, NULL, &req, NULL), error_r);
 	arena_free(&a);

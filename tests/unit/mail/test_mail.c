@@ -148,6 +148,53 @@ static void test_parse_helpers(void **state)
 	arena_free(&a);
 }
 
+static void test_sections(void **state)
+{
+	(void)state;
+	const char *m =
+		"Subject: outer\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n"
+		"--B\r\nContent-Type: text/plain\r\n\r\none\r\n"
+		"--B\r\nContent-Type: message/rfc822\r\n\r\n"
+		"Subject: inner\r\n\r\ninner text\r\n"
+		"--B--\r\n";
+	size_t len = strlen(m);
+	struct arena *a = arena_new();
+	struct mail_info *mi = mail_parse(a, m, len);
+	uint64_t off, n;
+#define SEC(spec, want) do { \
+		assert_int_equal(mail_section_range(mi->parts, mi->nparts, spec, &off, &n), 1); \
+		assert_int_equal(n, strlen(want)); \
+		assert_memory_equal(m + off, want, n); \
+	} while (0)
+	SEC("", m);
+	SEC("HEADER", "Subject: outer\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n");
+	SEC("header.fields", "Subject: outer\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n");
+	SEC("1", "one");
+	SEC("1.MIME", "Content-Type: text/plain\r\n\r\n");
+	SEC("2", "Subject: inner\r\n\r\ninner text");
+	SEC("2.HEADER", "Subject: inner\r\n\r\n");
+	SEC("2.TEXT", "inner text");
+	SEC("2.1", "inner text");
+	SEC("2.1.MIME", "Subject: inner\r\n\r\n");
+	assert_int_equal(mail_section_range(mi->parts, mi->nparts, "3", &off, &n), 0);
+	assert_int_equal(mail_section_range(mi->parts, mi->nparts, "1.TEXT", &off, &n), 0);
+	assert_int_equal(mail_section_range(mi->parts, mi->nparts, "2.1.1", &off, &n), 0);
+	static const char *const bad[] = { "0", "1.", ".1", "01", "1..2", "MIME", "BOGUS", "1.FOO", "1x", "1.2.3.", NULL };
+	for (size_t i = 0; bad[i]; i++)
+		assert_int_equal(mail_section_range(mi->parts, mi->nparts, bad[i], &off, &n), -1);
+	arena_free(&a);
+	/* a single-part message: BODY[1] is its body, [1.MIME] its header */
+	const char *single = "Subject: s\r\n\r\nbody\r\n";
+	a = arena_new();
+	mi = mail_parse(a, single, strlen(single));
+	m = single;
+	SEC("1", "body\r\n");
+	SEC("TEXT", "body\r\n");
+	SEC("1.MIME", "Subject: s\r\n\r\n");
+#undef SEC
+	arena_free(&a);
+}
+
 static void test_search_helpers(void **state)
 {
 	(void)state;
@@ -287,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_imap_string),
 		cmocka_unit_test(test_parse_helpers),
 		cmocka_unit_test(test_search_helpers),
+		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_random_garbage),
 		cmocka_unit_test(test_limits),
 	};

@@ -155,7 +155,9 @@ static void test_append(void **state)
 	assert_int_equal(store_mailbox_get(f->s, f->a, f->acct2, "INBOX", &bmb, &err), 1);
 	ap.mailbox_id = bmb.id; /* another account's mailbox */
 	assert_int_equal(store_append(f->s, &ap, &err), STORE_ENOTFOUND);
-	/* nothing leaked: exactly one blob file on disk */
+	struct store_append nodata = { .account_id = f->acct, .mailbox_id = f->inbox, .data = NULL, .len = 5 };
+	assert_int_equal(store_append(f->s, &nodata, &err), STORE_EINVAL);
+	assert_int_equal(store_mailbox_set_special_use(f->s, f->acct, "Sent", 1u << 20, &err), STORE_EINVAL);
 	struct store_stats st;
 	store_get_stats(f->s, &st);
 	assert_true(st.commits > 0);
