@@ -10,8 +10,8 @@
  * Every write is an operation handed to the store's committer thread, which applies
  * the queued operations of all threads in one transaction and one WAL fsync (group
  * commit); message blobs are parsed and written beforehand by the store's two
- * preparer threads and made durable by the committer for the whole batch (one fsync,
- * or one syncfs for several) before the transaction. A write returns (or calls back)
+ * preparer threads and made durable by the committer for the whole batch (one
+ * syncfs) before the transaction. A write returns (or calls back)
  * only once its blob and its rows are on stable storage. Each
  * write exists in two forms: store_x() blocks the calling thread until done (CLI,
  * tests, pool threads), store_x_async() returns at once and later runs
