@@ -75,7 +75,8 @@ struct server {
 	const char *conf_path;
 	struct event_base *base; /* main thread: signals and the shutdown timer */
 	struct conn_shared *shared;
-	struct pool *pool;
+	struct pool *pool;      /* blocking store work, queue submissions */
+	struct pool *auth_pool; /* password hashing, kept apart so logins never delay store work */
 	struct store *store;
 	struct queue *queue;
 	struct auth_service *auth;
@@ -422,7 +423,8 @@ static void server_cleanup(struct server *srv)
 		if (srv->fds[i] >= 0)
 			close(srv->fds[i]);
 	free(srv->fds);
-	pool_free(&srv->pool); /* finishes queued logins first */
+	pool_free(&srv->auth_pool); /* finishes queued logins first */
+	pool_free(&srv->pool);
 	auth_service_free(&srv->auth);
 	pop3_locks_free(&srv->pop3_env.locks);
 	imapd_users_free(&srv->imap_env.users);
@@ -492,7 +494,10 @@ static int server_start(struct server *srv)
 		return -1;
 	}
 	srv->pool = pool_new((int)cfg->pool_threads);
-	srv->auth = auth_service_new(srv->pool, lookup_account, srv, (size_t)cfg->auth_failures_per_min);
+	/* a yescrypt hash is ~50 ms of CPU: at most half the cores hash at once, so the
+	 * event loops keep theirs under a login storm */
+	srv->auth_pool = pool_new(srv->nloops > 1 ? srv->nloops / 2 : 1);
+	srv->auth = auth_service_new(srv->auth_pool, lookup_account, srv, (size_t)cfg->auth_failures_per_min);
 	srv->smtp_env = (struct smtpd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
 					    .submit = submit_remote, .submit_ctx = srv };
 	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };
