@@ -1,0 +1,661 @@
+// app.js: the mail app after login. Folder list, message list, reading pane,
+// actions, live updates (JMAP push) and keyboard shortcuts. The reading pane
+// and the compose window live in reader.js and compose.js.
+
+import { h, clear, icon, iconButton, confirmDialog, promptDialog, chooseDialog, infoDialog } from './dom.js';
+import { t, lang } from './i18n.js';
+import { JmapClient, RequestBuilder, openPush, CAP, JmapMethodError } from './jmap.js';
+import { mailboxTree, findRole, parseSearch, movePatch, LIST_PROPERTIES } from './mailboxes.js';
+import { displayName } from './address.js';
+import { formatListDate, formatFullDate, formatSize } from './format.js';
+import { Reader } from './reader.js';
+import { Composer } from './compose.js';
+
+const PAGE = 50;
+const ROLE_ICON = { inbox: 'inbox', drafts: 'drafts', sent: 'sent', archive: 'archive', junk: 'junk', trash: 'trash' };
+
+export async function startApp(root, { username, purifier, onLogout, onExpired }) {
+  const client = new JmapClient({ onUnauthorized: () => expired() });
+  let expiredOnce = false;
+  const expired = () => {
+    if (expiredOnce) return;
+    expiredOnce = true;
+    onExpired();
+  };
+  await client.fetchSession();
+  const phone = window.matchMedia('(max-width: 760px)');
+
+  const state = {
+    username: username || client.session.username || '',
+    mailboxes: [],
+    byId: new Map(),
+    current: null, // mailbox id
+    search: '',
+    ascending: false,
+    ids: [],
+    total: 0,
+    emails: new Map(),
+    selected: null,
+    loading: false,
+    identities: [],
+    known: {},
+    destroyed: false,
+  };
+
+  // ---- layout -----------------------------------------------------------
+  const toastRegion = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
+  const offline = h('div', { class: 'offline', role: 'status', hidden: true }, t('status.offline'));
+  const searchInput = h('input', { id: 'search', type: 'search', placeholder: t('search.placeholder'), autocomplete: 'off',
+    'aria-label': t('search'), enterkeyhint: 'search' });
+  const searchForm = h('form', { class: 'search', role: 'search', onsubmit: (e) => { e.preventDefault(); runSearch(searchInput.value); } },
+    icon('search', 'search-icon'), searchInput);
+  searchInput.addEventListener('input', () => { if (searchInput.value === '' && state.search) runSearch(''); });
+  const topbar = h('header', { class: 'topbar' },
+    iconButton('menu', t('menu'), () => document.body.classList.toggle('nav-open'), { class: 'icon-btn only-phone', 'aria-controls': 'sidebar' }),
+    h('div', { class: 'brand' }, icon('mail', 'brand-icon'), h('span', null, 'postamt')),
+    searchForm,
+    h('div', { class: 'account' },
+      iconButton('keyboard', t('shortcuts.title'), () => showHelp(), { class: 'icon-btn hide-phone' }),
+      h('span', { class: 'account-name hide-phone', title: t('user', { name: state.username }) }, state.username),
+      iconButton('logout', t('logout'), () => onLogout(), { id: 'logout' })));
+
+  const folderList = h('ul', { class: 'folders', role: 'list' });
+  const quota = h('div', { class: 'quota', hidden: true });
+  const sidebar = h('nav', { class: 'sidebar', id: 'sidebar', 'aria-label': t('folders') },
+    h('button', { type: 'button', class: 'btn primary compose-btn', onclick: () => compose({}) }, icon('compose'), h('span', null, t('compose'))),
+    folderList,
+    h('button', { type: 'button', class: 'btn subtle new-folder', onclick: () => createFolder() }, icon('plus'), h('span', null, t('folder.new'))),
+    quota);
+  const scrim = h('div', { class: 'scrim', onclick: () => document.body.classList.remove('nav-open') });
+
+  const listTitle = h('h2', { class: 'list-title', id: 'list-title' });
+  const listCount = h('span', { class: 'list-count muted' });
+  const sortSelect = h('select', { class: 'sort', 'aria-label': t('list.sort') },
+    h('option', { value: 'desc' }, t('list.newest')), h('option', { value: 'asc' }, t('list.oldest')));
+  sortSelect.addEventListener('change', () => { state.ascending = sortSelect.value === 'asc'; loadList(true); });
+  const emptyBtn = h('button', { type: 'button', class: 'btn subtle small', hidden: true, onclick: () => emptyFolder() });
+  const rows = h('div', { class: 'rows', role: 'listbox', tabindex: '0', 'aria-labelledby': 'list-title', id: 'message-list' });
+  const moreBtn = h('button', { type: 'button', class: 'btn subtle more-btn', hidden: true, onclick: () => loadMore() }, t('list.more'));
+  const listStatus = h('p', { class: 'list-status muted' });
+  const listScroll = h('div', { class: 'list-scroll' }, rows, listStatus, moreBtn);
+  const listPane = h('section', { class: 'list-pane', 'aria-labelledby': 'list-title' },
+    h('div', { class: 'list-head' }, h('div', { class: 'list-heading' }, listTitle, listCount), h('div', { class: 'list-tools' }, emptyBtn, sortSelect)),
+    listScroll);
+
+  const readerPane = h('section', { class: 'reader-pane', 'aria-label': t('reader.htmlFrame'), id: 'reader' });
+  const main = h('div', { class: 'layout' }, sidebar, scrim, listPane, readerPane);
+  root.append(h('a', { class: 'skip', href: '#message-list' }, t('skip')), topbar, offline, main, toastRegion);
+
+  // ---- helpers ------------------------------------------------------------
+  function toast(text, { error = false } = {}) {
+    const el = h('div', { class: 'toast' + (error ? ' error' : '') }, text);
+    toastRegion.append(el);
+    setTimeout(() => el.remove(), error ? 8000 : 4000);
+  }
+  function fail(e) {
+    if (e && e.status === 401) return;
+    console.error(e);
+    toast(t('status.error', { error: (e && (e.type || e.message)) || String(e) }), { error: true });
+  }
+  const role = (r) => findRole(state.mailboxes, r);
+  const mailboxName = (m) => (m.role && ROLE_ICON[m.role] && !m.parentId ? t('folder.' + m.role) : m.name);
+  const isIn = (email, r) => { const m = role(r); return !!(m && email.mailboxIds && email.mailboxIds[m.id]); };
+  const fmtFull = (d) => formatFullDate(d, { locale: lang });
+
+  // ---- mailboxes --------------------------------------------------------
+  async function loadMailboxes() {
+    const b = new RequestBuilder();
+    const g = b.call('Mailbox/get', { ids: null, properties: ['id', 'name', 'parentId', 'role', 'sortOrder', 'totalEmails', 'unreadEmails', 'myRights'] });
+    const r = await client.send(b);
+    const res = r.get(g);
+    state.known.Mailbox = res.state;
+    state.mailboxes = res.list;
+    state.byId = new Map(res.list.map((m) => [m.id, m]));
+    if (!state.current || !state.byId.has(state.current)) {
+      const inbox = role('inbox') || state.mailboxes[0];
+      state.current = inbox ? inbox.id : null;
+    }
+    renderFolders();
+  }
+
+  function renderFolders() {
+    clear(folderList);
+    for (const { mailbox: m, depth } of mailboxTree(state.mailboxes, lang)) {
+      const unread = m.role === 'sent' || m.role === 'drafts' || m.role === 'trash' || m.role === 'junk' ? 0 : m.unreadEmails || 0;
+      const count = m.role === 'drafts' ? m.totalEmails || 0 : unread;
+      const current = m.id === state.current && !state.search;
+      const btn = h('button', {
+        type: 'button', class: 'folder' + (current ? ' current' : '') + (unread ? ' has-unread' : ''),
+        style: depth ? `padding-left:${12 + depth * 16}px` : null,
+        'aria-current': current ? 'page' : null,
+        dataset: { id: m.id },
+        onclick: () => { selectMailbox(m.id); document.body.classList.remove('nav-open'); },
+      }, icon(ROLE_ICON[m.role] || 'folder'), h('span', { class: 'folder-name' }, mailboxName(m)),
+      count ? h('span', { class: 'badge', 'aria-label': unread ? t('folder.unread', { count }) : String(count) }, String(count)) : null);
+      // Drop target for dragged messages.
+      btn.addEventListener('dragover', (e) => { if (e.dataTransfer.types.includes('application/x-postamt-email')) { e.preventDefault(); btn.classList.add('drop'); } });
+      btn.addEventListener('dragleave', () => btn.classList.remove('drop'));
+      btn.addEventListener('drop', (e) => {
+        e.preventDefault();
+        btn.classList.remove('drop');
+        const id = e.dataTransfer.getData('application/x-postamt-email');
+        if (id) moveEmail(id, m.id);
+      });
+      const li = h('li', { class: 'folder-row' }, btn);
+      if (!m.role) {
+        li.append(iconButton('more', t('folder.actions') + ': ' + m.name, (e) => folderMenu(m, e.currentTarget), { class: 'icon-btn folder-more' }));
+      }
+      folderList.append(li);
+    }
+    const cur = state.byId.get(state.current);
+    listTitle.textContent = state.search ? t('search.results') : cur ? mailboxName(cur) : '';
+    document.title = (cur && cur.unreadEmails && cur.role === 'inbox' ? `(${cur.unreadEmails}) ` : '') + (cur ? mailboxName(cur) + ' – ' : '') + 'postamt';
+    const r = cur && (cur.role === 'trash' || cur.role === 'junk') ? cur.role : null;
+    emptyBtn.hidden = !r || state.search;
+    emptyBtn.textContent = r === 'junk' ? t('folder.emptyJunk') : t('folder.emptyTrash');
+  }
+
+  async function folderMenu(m) {
+    const choice = await chooseDialog(m.name, [
+      { label: t('folder.rename'), value: 'rename', icon: 'compose' },
+      { label: t('folder.delete'), value: 'delete', icon: 'trash' },
+    ]);
+    if (choice === 'rename') {
+      const name = await promptDialog(t('folder.renamePrompt', { name: m.name }), m.name);
+      if (!name || name === m.name) return;
+      setMailbox({ update: { [m.id]: { name } } });
+    } else if (choice === 'delete') {
+      if (!(await confirmDialog(t('folder.deleteConfirm', { name: m.name }), { okLabel: t('delete'), danger: true }))) return;
+      await setMailbox({ destroy: [m.id], onDestroyRemoveEmails: true });
+      if (state.current === m.id) selectMailbox((role('inbox') || {}).id);
+    }
+  }
+
+  async function createFolder() {
+    const name = await promptDialog(t('folder.newPrompt'));
+    if (!name) return;
+    await setMailbox({ create: { f: { name, parentId: null, isSubscribed: true } } });
+  }
+
+  async function setMailbox(args) {
+    try {
+      const res = await client.call('Mailbox/set', args);
+      const errs = Object.values(Object.assign({}, res.notCreated, res.notUpdated, res.notDestroyed));
+      if (errs.length) throw new JmapMethodError('Mailbox/set', errs[0]);
+      await loadMailboxes();
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  async function loadQuota() {
+    if (!client.hasCapability(CAP.quota)) return;
+    try {
+      const res = await client.call('Quota/get', { ids: null });
+      const q = (res.list || []).find((x) => x.resourceType === 'octets') || null;
+      clear(quota);
+      if (!q) { quota.hidden = true; return; }
+      quota.hidden = false;
+      const limit = q.hardLimit || q.limit || 0;
+      const used = q.used || 0;
+      const text = limit ? t('quota.used', { used: formatSize(used, lang), limit: formatSize(limit, lang) }) : t('quota.usedNoLimit', { used: formatSize(used, lang) });
+      const pct = limit ? Math.min(100, Math.round((used / limit) * 100)) : 0;
+      quota.append(h('div', { class: 'quota-label' }, h('span', null, t('quota.label')), h('span', { class: 'muted' }, limit ? pct + ' %' : '')));
+      if (limit) {
+        quota.append(h('div', { class: 'meter' + (pct >= 90 ? ' full' : ''), role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(pct), 'aria-label': t('quota.label') },
+          h('div', { class: 'meter-fill', style: `width:${pct}%` })));
+      }
+      quota.append(h('div', { class: 'quota-text muted' }, text));
+    } catch (e) {
+      quota.hidden = true;
+    }
+  }
+
+  // ---- message list -----------------------------------------------------
+  function filter() {
+    if (state.search) return parseSearch(state.search, state.current);
+    return { inMailbox: state.current };
+  }
+
+  let listSeq = 0;
+  async function loadList(reset, count) {
+    const seq = ++listSeq;
+    const position = reset ? 0 : state.ids.length;
+    const limit = count || PAGE;
+    state.loading = true;
+    if (reset && !count) { listStatus.textContent = t('list.loading'); }
+    const b = new RequestBuilder();
+    const q = b.call('Email/query', { filter: filter(), sort: [{ property: 'receivedAt', isAscending: state.ascending }], position, limit, calculateTotal: true });
+    const g = b.call('Email/get', { '#ids': q.ref('/ids'), properties: LIST_PROPERTIES });
+    try {
+      const r = await client.send(b);
+      if (seq !== listSeq) return;
+      const qr = r.get(q);
+      const gr = r.get(g);
+      state.known.Email = gr.state;
+      if (reset) { state.ids = []; state.emails = new Map(); }
+      for (const e of gr.list) state.emails.set(e.id, e);
+      state.ids = state.ids.concat(qr.ids.filter((id) => state.emails.has(id)));
+      state.total = qr.total !== undefined ? qr.total : state.ids.length;
+      renderList();
+    } catch (e) {
+      if (seq === listSeq) { listStatus.textContent = ''; fail(e); }
+    } finally {
+      if (seq === listSeq) state.loading = false;
+    }
+  }
+
+  function loadMore() {
+    if (!state.loading && state.ids.length < state.total) loadList(false);
+  }
+
+  function rowFor(e) {
+    const seen = !!(e.keywords && e.keywords.$seen);
+    const flagged = !!(e.keywords && e.keywords.$flagged);
+    const draft = !!(e.keywords && e.keywords.$draft);
+    const cur = state.byId.get(state.current);
+    const outgoing = cur && (cur.role === 'sent' || cur.role === 'drafts');
+    const who = outgoing ? t('list.to', { name: (e.to || []).map(displayName).join(', ') }) : (e.from || []).map(displayName).join(', ');
+    const date = e.receivedAt;
+    const selected = e.id === state.selected;
+    const row = h('div', {
+      class: 'row' + (seen ? '' : ' unread') + (selected ? ' selected' : '') + (flagged ? ' flagged' : ''),
+      role: 'option', id: 'msg-' + e.id, 'aria-selected': selected ? 'true' : 'false', draggable: 'true',
+      dataset: { id: e.id },
+    },
+    h('span', { class: 'row-mark', 'aria-hidden': 'true' }),
+    h('div', { class: 'row-main' },
+      h('div', { class: 'row-top' },
+        h('span', { class: 'row-from' }, draft ? h('span', { class: 'draft-tag' }, t('list.draft') + ' ') : null, who || '—'),
+        h('span', { class: 'row-icons' },
+          e.hasAttachment ? h('span', { class: 'att', title: t('list.attachment') }, icon('clip')) : null,
+          flagged ? h('span', { class: 'flag', title: t('list.flagged') }, icon('flag')) : null),
+        h('time', { class: 'row-date', datetime: date, title: fmtFull(date) }, formatListDate(date, { locale: lang }))),
+      h('div', { class: 'row-subject' }, e.subject || t('list.noSubject')),
+      h('div', { class: 'row-preview' }, e.preview || '')),
+    h('span', { class: 'sr-only' }, [seen ? '' : t('list.unread'), flagged ? t('list.flagged') : '', e.hasAttachment ? t('list.attachment') : ''].filter(Boolean).join(', ')));
+    row.addEventListener('click', () => select(e.id, { open: true }));
+    row.addEventListener('dragstart', (ev) => {
+      ev.dataTransfer.setData('application/x-postamt-email', e.id);
+      ev.dataTransfer.effectAllowed = 'move';
+    });
+    return row;
+  }
+
+  function renderList() {
+    clear(rows);
+    for (const id of state.ids) rows.append(rowFor(state.emails.get(id)));
+    listStatus.textContent = state.ids.length ? '' : state.search ? t('list.emptySearch') : t('list.empty');
+    listCount.textContent = state.total ? t('list.count', { count: state.total.toLocaleString(lang) }) : '';
+    moreBtn.hidden = state.ids.length >= state.total;
+    if (state.selected && state.emails.has(state.selected)) rows.setAttribute('aria-activedescendant', 'msg-' + state.selected);
+    else rows.removeAttribute('aria-activedescendant');
+  }
+
+  function updateRow(id) {
+    const e = state.emails.get(id);
+    const old = rows.querySelector(`[data-id="${CSS.escape(id)}"]`);
+    if (e && old) old.replaceWith(rowFor(e));
+  }
+
+  // Infinite scroll: load the next page when the end comes near.
+  listScroll.addEventListener('scroll', () => {
+    if (listScroll.scrollTop + listScroll.clientHeight > listScroll.scrollHeight - 400) loadMore();
+  });
+
+  rows.addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowDown') { e.preventDefault(); step(1, false); }
+    else if (e.key === 'ArrowUp') { e.preventDefault(); step(-1, false); }
+    else if (e.key === 'Enter' || e.key === ' ') { if (state.selected) { e.preventDefault(); select(state.selected, { open: true }); } }
+    else if (e.key === 'Home') { e.preventDefault(); if (state.ids[0]) select(state.ids[0], { open: false }); }
+    else if (e.key === 'End') { e.preventDefault(); if (state.ids.length) select(state.ids[state.ids.length - 1], { open: false }); }
+  });
+
+  function step(dir, open = true) {
+    if (!state.ids.length) return;
+    let i = state.ids.indexOf(state.selected);
+    i = i < 0 ? 0 : Math.max(0, Math.min(state.ids.length - 1, i + dir));
+    select(state.ids[i], { open: open && !phone.matches });
+    if (i >= state.ids.length - 5) loadMore();
+  }
+
+  function select(id, { open }) {
+    state.selected = id;
+    for (const r of rows.querySelectorAll('.row.selected')) { r.classList.remove('selected'); r.setAttribute('aria-selected', 'false'); }
+    const r = rows.querySelector(`[data-id="${CSS.escape(id)}"]`);
+    if (r) {
+      r.classList.add('selected');
+      r.setAttribute('aria-selected', 'true');
+      rows.setAttribute('aria-activedescendant', r.id);
+      r.scrollIntoView({ block: 'nearest' });
+    }
+    const e = state.emails.get(id);
+    if (open !== false || !phone.matches) {
+      if (e && e.keywords && e.keywords.$draft && isIn(e, 'drafts') && open) {
+        openDraft(id);
+        return;
+      }
+      reader.show(id);
+      if (phone.matches && open) document.body.classList.add('reading');
+    }
+  }
+
+  async function selectMailbox(id) {
+    if (!id) return;
+    state.current = id;
+    state.search = '';
+    searchInput.value = '';
+    state.selected = null;
+    reader.clear();
+    document.body.classList.remove('reading');
+    renderFolders();
+    await loadList(true);
+  }
+
+  function runSearch(q) {
+    state.search = q.trim();
+    state.selected = null;
+    reader.clear();
+    renderFolders();
+    loadList(true);
+  }
+
+  // ---- actions ----------------------------------------------------------
+  // Applies a patch locally at once, then on the server; the push brings
+  // the truth back either way.
+  async function updateEmail(id, patch, { remove = false } = {}) {
+    const e = state.emails.get(id);
+    if (e) {
+      for (const [k, v] of Object.entries(patch)) {
+        const [prop, key] = k.split('/');
+        if (key === undefined) { e[prop] = v; continue; }
+        e[prop] = Object.assign({}, e[prop]);
+        if (v === null) delete e[prop][key.replace(/~1/g, '/').replace(/~0/g, '~')];
+        else e[prop][key.replace(/~1/g, '/').replace(/~0/g, '~')] = v;
+      }
+    }
+    if (remove) removeFromList(id);
+    else updateRow(id);
+    reader.refreshFlags(id, e);
+    try {
+      const res = await client.call('Email/set', { update: { [id]: patch } });
+      if (res.notUpdated && res.notUpdated[id]) throw new JmapMethodError('Email/set', res.notUpdated[id]);
+    } catch (err) {
+      fail(err);
+      refresh();
+    }
+  }
+
+  function removeFromList(id) {
+    const i = state.ids.indexOf(id);
+    if (i < 0) return;
+    state.ids.splice(i, 1);
+    state.total = Math.max(0, state.total - 1);
+    const next = state.ids[i] || state.ids[i - 1] || null;
+    renderList();
+    if (state.selected === id) {
+      state.selected = null;
+      if (next && !phone.matches) select(next, { open: true });
+      else { reader.clear(); document.body.classList.remove('reading'); if (next) select(next, { open: false }); }
+    }
+  }
+
+  function setSeen(id, seen) {
+    const e = state.emails.get(id) || reader.email;
+    if (!e || !!(e.keywords && e.keywords.$seen) === seen) return;
+    updateEmail(id, { 'keywords/$seen': seen ? true : null });
+  }
+  function toggleSeen(id) {
+    const e = state.emails.get(id) || reader.email;
+    if (e) updateEmail(id, { 'keywords/$seen': e.keywords && e.keywords.$seen ? null : true });
+  }
+  function toggleFlag(id) {
+    const e = state.emails.get(id) || reader.email;
+    if (e) updateEmail(id, { 'keywords/$flagged': e.keywords && e.keywords.$flagged ? null : true });
+  }
+
+  async function moveEmail(id, toId, message) {
+    if (!toId || toId === state.current && !state.search) return;
+    const e = state.emails.get(id) || reader.email;
+    const from = e && e.mailboxIds ? Object.keys(e.mailboxIds) : [state.current];
+    const patch = {};
+    for (const f of from) if (f !== toId) patch['mailboxIds/' + f] = null;
+    Object.assign(patch, movePatch(null, toId));
+    await updateEmail(id, patch, { remove: !state.search || true });
+    const m = state.byId.get(toId);
+    toast(message || t('status.moved', { name: m ? mailboxName(m) : '' }));
+  }
+
+  async function moveDialog(id) {
+    const choices = mailboxTree(state.mailboxes, lang)
+      .filter(({ mailbox }) => mailbox.id !== state.current)
+      .map(({ mailbox, depth }) => ({ label: mailboxName(mailbox), value: mailbox.id, depth, icon: ROLE_ICON[mailbox.role] || 'folder' }));
+    const to = await chooseDialog(t('move.to'), choices);
+    if (to) moveEmail(id, to);
+  }
+
+  function archive(id) {
+    const a = role('archive');
+    if (!a) { toast(t('status.noArchive'), { error: true }); return; }
+    moveEmail(id, a.id, t('status.archived'));
+  }
+
+  async function remove(id) {
+    const e = state.emails.get(id) || reader.email;
+    const trash = role('trash');
+    if (!e) return;
+    if (!trash || isIn(e, 'trash')) {
+      if (!(await confirmDialog(t('deleteForever.confirm'), { okLabel: t('deleteForever'), danger: true }))) return;
+      removeFromList(id);
+      try {
+        const res = await client.call('Email/set', { destroy: [id] });
+        if (res.notDestroyed && res.notDestroyed[id]) throw new JmapMethodError('Email/set', res.notDestroyed[id]);
+        toast(t('status.destroyed'));
+      } catch (err) {
+        fail(err);
+        refresh();
+      }
+      return;
+    }
+    moveEmail(id, trash.id, t('status.deleted'));
+  }
+
+  async function junk(id) {
+    const e = state.emails.get(id) || reader.email;
+    if (!e) return;
+    const j = role('junk');
+    const inbox = role('inbox');
+    if (isIn(e, 'junk')) {
+      // Not junk: back to the inbox, remember the verdict.
+      if (!inbox) return;
+      const patch = { 'keywords/$junk': null, 'keywords/$notjunk': true };
+      for (const f of Object.keys(e.mailboxIds || {})) if (f !== inbox.id) patch['mailboxIds/' + f] = null;
+      patch['mailboxIds/' + inbox.id] = true;
+      await updateEmail(id, patch, { remove: true });
+      toast(t('status.notJunk'));
+      return;
+    }
+    const patch = { 'keywords/$junk': true, 'keywords/$notjunk': null };
+    if (j) {
+      for (const f of Object.keys(e.mailboxIds || {})) if (f !== j.id) patch['mailboxIds/' + f] = null;
+      patch['mailboxIds/' + j.id] = true;
+    }
+    await updateEmail(id, patch, { remove: !!j });
+    toast(t('status.junk'));
+  }
+
+  async function emptyFolder() {
+    const cur = state.byId.get(state.current);
+    if (!cur) return;
+    const count = cur.totalEmails || state.total;
+    if (!(await confirmDialog(t('folder.emptyTrashConfirm', { count }), { okLabel: cur.role === 'junk' ? t('folder.emptyJunk') : t('folder.emptyTrash'), danger: true }))) return;
+    try {
+      const maxSet = (client.session.capabilities[CAP.core] || {}).maxObjectsInSet || 500;
+      for (let round = 0; round < 1000; round++) {
+        const q = await client.call('Email/query', { filter: { inMailbox: cur.id }, limit: Math.min(maxSet, 500) });
+        if (!q.ids.length) break;
+        await client.call('Email/set', { destroy: q.ids });
+      }
+      state.selected = null;
+      reader.clear();
+      await refresh();
+      toast(t('status.destroyed'));
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  // ---- compose ------------------------------------------------------------
+  let composer = null;
+  function compose(init) {
+    if (composer) composer.close(false);
+    composer = new Composer({
+      client, t, lang, identities: state.identities, username: state.username, mailboxes: () => state.mailboxes,
+      toast, fail,
+      onClose: () => { composer = null; refresh(); },
+    });
+    composer.open(init);
+  }
+  async function openDraft(id) {
+    try {
+      const email = await reader.fetchFull(id);
+      compose({ draft: email });
+    } catch (e) {
+      fail(e);
+    }
+  }
+  function replyTo(id, mode) {
+    const email = reader.email && reader.email.id === id ? reader.email : null;
+    if (!email) return;
+    compose({ mode, source: email, sourceText: reader.textForQuote() });
+  }
+
+  // ---- reader -----------------------------------------------------------
+  const reader = new Reader(readerPane, {
+    client, t, lang, purifier,
+    mailboxName: (id) => { const m = state.byId.get(id); return m ? mailboxName(m) : ''; },
+    isIn, phone,
+    onLoaded: (email) => {
+      if (!(email.keywords && email.keywords.$seen)) setSeen(email.id, true);
+    },
+    actions: {
+      back: () => { document.body.classList.remove('reading'); rows.focus(); },
+      reply: (id) => replyTo(id, 'reply'),
+      replyAll: (id) => replyTo(id, 'replyAll'),
+      forward: (id) => replyTo(id, 'forward'),
+      archive, remove, junk, move: moveDialog, toggleSeen, toggleFlag,
+      editDraft: (id) => openDraft(id),
+    },
+    fail,
+  });
+
+  // ---- live updates -----------------------------------------------------
+  let refreshing = null;
+  let again = false;
+  async function refresh() {
+    if (refreshing) { again = true; return refreshing; }
+    refreshing = (async () => {
+      do {
+        again = false;
+        try {
+          await loadMailboxes();
+          await loadList(true, Math.max(PAGE, state.ids.length));
+          if (reader.email) reader.syncFrom(state.emails.get(reader.email.id));
+        } catch (e) {
+          fail(e);
+        }
+      } while (again && !state.destroyed);
+    })();
+    try { await refreshing; } finally { refreshing = null; }
+  }
+  let quotaTimer = null;
+  const push = client.session.eventSourceUrl
+    ? openPush(client, {
+      types: ['Email', 'Mailbox', 'Thread', 'EmailDelivery'],
+      onStatus: (ok) => { offline.hidden = ok; },
+      onState: (change) => {
+        if (change) {
+          const acc = change.changed && change.changed[client.accountId];
+          if (!acc) return;
+          const interesting = ['Email', 'Mailbox', 'EmailDelivery'].some((k) => acc[k] && acc[k] !== state.known[k]);
+          if (!interesting) return;
+        }
+        refresh();
+        clearTimeout(quotaTimer);
+        quotaTimer = setTimeout(loadQuota, 1500);
+      },
+    })
+    : null;
+  // Without push (or while it is down) poll now and then.
+  const poll = setInterval(() => { if (!push || !offline.hidden) refresh(); }, 60000);
+
+  // ---- keyboard ---------------------------------------------------------
+  function showHelp() {
+    const keys = [['j / ↓', 'shortcuts.next'], ['k / ↑', 'shortcuts.prev'], ['Enter', 'shortcuts.open'], ['r', 'shortcuts.reply'],
+      ['a', 'shortcuts.replyAll'], ['f', 'shortcuts.forward'], ['Entf / Delete / #', 'shortcuts.delete'], ['e', 'shortcuts.archive'],
+      ['s', 'shortcuts.flag'], ['u', 'shortcuts.unread'], ['!', 'shortcuts.junk'], ['v', 'shortcuts.move'], ['/', 'shortcuts.search'],
+      ['c', 'shortcuts.compose'], ['Ctrl+Enter', 'shortcuts.sendKey'], ['Esc', 'shortcuts.escape'], ['?', 'shortcuts.help']];
+    infoDialog(t('shortcuts.title'), h('dl', { class: 'shortcuts' }, keys.map(([k, d]) => [h('dt', null, h('kbd', null, k)), h('dd', null, t(d))])));
+  }
+
+  function onKey(e) {
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (document.querySelector('dialog[open]') || composer) return;
+    const tgt = e.target;
+    if (tgt && (tgt.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(tgt.tagName))) {
+      if (e.key === 'Escape' && tgt === searchInput) { searchInput.blur(); rows.focus(); }
+      return;
+    }
+    const id = state.selected;
+    const k = e.key;
+    const handled = () => e.preventDefault();
+    if (k === 'j') { handled(); step(1); }
+    else if (k === 'k') { handled(); step(-1); }
+    else if (k === '/') { handled(); searchInput.focus(); searchInput.select(); }
+    else if (k === 'c') { handled(); compose({}); }
+    else if (k === '?') { handled(); showHelp(); }
+    else if (k === 'Escape') {
+      if (document.body.classList.contains('nav-open')) document.body.classList.remove('nav-open');
+      else if (document.body.classList.contains('reading')) { document.body.classList.remove('reading'); rows.focus(); }
+      else if (state.search) runSearch('');
+    } else if (id) {
+      if (k === 'r') { handled(); if (reader.email && reader.email.id === id) replyTo(id, 'reply'); }
+      else if (k === 'a') { handled(); if (reader.email && reader.email.id === id) replyTo(id, 'replyAll'); }
+      else if (k === 'f') { handled(); if (reader.email && reader.email.id === id) replyTo(id, 'forward'); }
+      else if (k === 'Delete' || k === '#' || k === 'Backspace') { handled(); remove(id); }
+      else if (k === 'e') { handled(); archive(id); }
+      else if (k === 's') { handled(); toggleFlag(id); }
+      else if (k === 'u') { handled(); toggleSeen(id); }
+      else if (k === '!') { handled(); junk(id); }
+      else if (k === 'v' || k === 'm') { handled(); moveDialog(id); }
+    }
+  }
+  document.addEventListener('keydown', onKey);
+
+  // ---- start ------------------------------------------------------------
+  try {
+    const b = new RequestBuilder();
+    const ids = client.hasCapability(CAP.submission) ? b.call('Identity/get', { ids: null }) : null;
+    if (ids) {
+      const r = await client.send(b);
+      state.identities = r.get(ids).list || [];
+    }
+  } catch (e) {
+    state.identities = [];
+  }
+  await loadMailboxes();
+  await loadList(true);
+  loadQuota();
+  rows.focus({ preventScroll: true });
+
+  return {
+    destroy() {
+      state.destroyed = true;
+      document.removeEventListener('keydown', onKey);
+      if (push) push.close();
+      clearInterval(poll);
+      if (composer) composer.close(false);
+      document.body.classList.remove('reading', 'nav-open');
+    },
+  };
+}

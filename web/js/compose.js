@@ -1,0 +1,295 @@
+// compose.js: the compose window. New message, reply, reply all, forward and
+// editing a draft; attachments through the upload endpoint; drafts saved to
+// Drafts; sending with EmailSubmission/set whose onSuccessUpdateEmail moves
+// the message from Drafts to Sent and clears $draft (RFC 8621 section 7.5).
+
+import { h, clear, icon, iconButton, confirmDialog } from './dom.js';
+import { RequestBuilder, JmapMethodError } from './jmap.js';
+import { parseAddressList, formatAddressList } from './address.js';
+import { buildReply, buildForward } from './quote.js';
+import { formatFullDate, formatSize } from './format.js';
+import { findRole, draftEmail, envelopeFor, sentPatch } from './mailboxes.js';
+
+let seq = 0;
+
+export class Composer {
+  constructor(o) {
+    this.o = o;
+    this.draftId = null;
+    this.attachments = [];
+    this.source = null;
+    this.mode = null;
+    this.busy = false;
+    this.closed = false;
+  }
+
+  identity() {
+    const ids = this.o.identities || [];
+    const sel = this.fromSelect && this.fromSelect.value;
+    return ids.find((i) => i.id === sel) || ids.find((i) => (i.email || '').toLowerCase() === (this.o.username || '').toLowerCase()) || ids[0] || null;
+  }
+
+  open(init) {
+    const { t, lang } = this.o;
+    const n = ++seq;
+    const id = (s) => `c${n}-${s}`;
+    let pre = { to: [], cc: [], bcc: [], subject: '', body: '', inReplyTo: null, references: null };
+    const me = [(this.o.username || '').toLowerCase(), ...(this.o.identities || []).map((i) => (i.email || '').toLowerCase())].filter(Boolean);
+    const fmt = (d) => formatFullDate(d, { locale: lang });
+    if (init.source) {
+      const src = Object.assign({}, init.source, { text: init.sourceText || '' });
+      this.source = init.source;
+      this.mode = init.mode;
+      pre = init.mode === 'forward' ? buildForward(src, { t, formatDate: fmt }) : buildReply(src, me, { all: init.mode === 'replyAll', t, formatDate: fmt });
+      pre.bcc = [];
+      if (init.mode === 'forward') {
+        this.attachments = (init.source.attachments || []).filter((p) => p.blobId).map((p) => ({ blobId: p.blobId, name: p.name || 'attachment', type: p.type, size: p.size, state: 'done' }));
+      }
+    } else if (init.draft) {
+      const d = init.draft;
+      this.draftId = d.id;
+      const text = (d.textBody || []).map((p) => (d.bodyValues && d.bodyValues[p.partId] ? d.bodyValues[p.partId].value : '')).join('\n');
+      pre = { to: d.to || [], cc: d.cc || [], bcc: d.bcc || [], subject: d.subject || '', body: text, inReplyTo: d.inReplyTo, references: d.references };
+      this.attachments = (d.attachments || []).filter((p) => p.blobId).map((p) => ({ blobId: p.blobId, name: p.name || 'attachment', type: p.type, size: p.size, state: 'done' }));
+    }
+    this.inReplyTo = pre.inReplyTo;
+    this.references = pre.references;
+
+    const ids = this.o.identities || [];
+    const cur = this.identity();
+    this.fromSelect = h('select', { id: id('from') }, ids.map((i) => h('option', { value: i.id }, i.name ? `${i.name} <${i.email}>` : i.email)));
+    if (cur) this.fromSelect.value = cur.id;
+    const field = (key, label, value, extra = {}) => {
+      const input = h('input', Object.assign({ id: id(key), type: 'text', value, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': id('err') }, extra));
+      return [h('label', { for: id(key), class: 'c-label' }, label), input];
+    };
+    const [toL, to] = field('to', t('compose.to'), formatAddressList(pre.to), { inputmode: 'email' });
+    const [ccL, cc] = field('cc', t('compose.cc'), formatAddressList(pre.cc), { inputmode: 'email' });
+    const [bccL, bcc] = field('bcc', t('compose.bcc'), formatAddressList(pre.bcc), { inputmode: 'email' });
+    const [subjL, subject] = field('subject', t('compose.subject'), pre.subject, { spellcheck: 'true' });
+    const body = h('textarea', { id: id('body'), class: 'c-body', 'aria-label': t('compose.body'), spellcheck: 'true', value: pre.body });
+    body.value = pre.body;
+    this.err = h('p', { class: 'c-error', id: id('err'), role: 'alert' });
+    const showCc = !!(pre.cc.length || pre.bcc.length);
+    const ccRows = [h('div', { class: 'c-row', hidden: !showCc }, ccL, cc), h('div', { class: 'c-row', hidden: !showCc }, bccL, bcc)];
+    const ccToggle = h('button', { type: 'button', class: 'btn subtle small', hidden: showCc, 'aria-expanded': showCc ? 'true' : 'false',
+      onclick: () => { for (const r of ccRows) r.hidden = false; ccToggle.hidden = true; cc.focus(); } }, t('compose.showCcBcc'));
+    const fileInput = h('input', { type: 'file', id: id('file'), multiple: true, class: 'sr-only', tabindex: '-1' });
+    fileInput.addEventListener('change', () => { for (const f of fileInput.files) this.upload(f); fileInput.value = ''; });
+    this.attList = h('ul', { class: 'c-attachments', role: 'list' });
+    this.sendBtn = h('button', { type: 'submit', class: 'btn primary' }, icon('sent'), h('span', null, t('compose.send')));
+    this.status = h('span', { class: 'c-status muted', role: 'status' });
+    this.title = init.source ? (init.mode === 'forward' ? t('forward') : init.mode === 'replyAll' ? t('replyAll') : t('reply')) : t('compose.title');
+    const form = h('form', { class: 'compose', novalidate: true, 'aria-labelledby': id('title') },
+      h('div', { class: 'c-head' }, h('h2', { id: id('title') }, this.title),
+        iconButton('close', t('compose.close'), () => this.close(true), { class: 'icon-btn c-close' })),
+      h('div', { class: 'c-fields' },
+        ids.length > 1 ? h('div', { class: 'c-row' }, h('label', { for: id('from'), class: 'c-label' }, t('compose.from')), this.fromSelect) : null,
+        h('div', { class: 'c-row' }, toL, to, ccToggle), ...ccRows,
+        h('div', { class: 'c-row' }, subjL, subject)),
+      this.err, body, this.attList,
+      h('div', { class: 'c-foot' }, this.sendBtn,
+        h('label', { for: id('file'), class: 'btn subtle', role: 'button', tabindex: '0', onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); fileInput.click(); } } },
+          icon('clip'), h('span', null, t('compose.attach'))), fileInput,
+        h('button', { type: 'button', class: 'btn subtle', onclick: () => this.saveDraft(true) }, t('compose.saveDraft')),
+        this.status,
+        iconButton('trash', t('compose.discard'), () => this.discard(), { class: 'icon-btn c-discard' })));
+    this.fields = { to, cc, bcc, subject, body };
+    form.addEventListener('submit', (e) => { e.preventDefault(); this.send(); });
+    form.addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.send(); } });
+    form.addEventListener('dragover', (e) => { if (e.dataTransfer.types.includes('Files')) e.preventDefault(); });
+    form.addEventListener('drop', (e) => { if (e.dataTransfer.files.length) { e.preventDefault(); for (const f of e.dataTransfer.files) this.upload(f); } });
+    this.dlg = h('dialog', { class: 'compose-dialog' }, form);
+    this.dlg.addEventListener('cancel', (e) => { e.preventDefault(); this.close(true); });
+    document.body.append(this.dlg);
+    this.dlg.showModal();
+    this.renderAttachments();
+    this.snapshot = this.value();
+    if (init.source && init.mode !== 'forward') { body.focus(); body.setSelectionRange(0, 0); body.scrollTop = 0; }
+    else if (!to.value) to.focus();
+    else body.focus();
+  }
+
+  value() {
+    const f = this.fields;
+    return JSON.stringify([f.to.value, f.cc.value, f.bcc.value, f.subject.value, f.body.value, this.attachments.map((a) => a.blobId)]);
+  }
+  dirty() {
+    return this.value() !== this.snapshot;
+  }
+  empty() {
+    const f = this.fields;
+    return !f.to.value.trim() && !f.cc.value.trim() && !f.bcc.value.trim() && !f.subject.value.trim() && !f.body.value.trim() && !this.attachments.length;
+  }
+
+  renderAttachments() {
+    const { t, lang } = this.o;
+    clear(this.attList);
+    for (const a of this.attachments) {
+      this.attList.append(h('li', { class: 'c-att' + (a.state === 'error' ? ' error' : '') },
+        icon('clip'), h('span', { class: 'att-name' }, a.name),
+        h('span', { class: 'muted' }, a.state === 'uploading' ? t('compose.uploading') : a.state === 'error' ? t('compose.uploadFailed', { name: '' }) : formatSize(a.size, lang)),
+        iconButton('close', t('compose.remove', { name: a.name }), () => { this.attachments = this.attachments.filter((x) => x !== a); this.renderAttachments(); })));
+    }
+  }
+
+  async upload(file) {
+    const a = { name: file.name || 'attachment', type: file.type || 'application/octet-stream', size: file.size, state: 'uploading', blobId: null };
+    this.attachments.push(a);
+    this.renderAttachments();
+    try {
+      const res = await this.o.client.upload(file, a.type);
+      a.blobId = res.blobId;
+      a.size = res.size || a.size;
+      a.state = 'done';
+    } catch (e) {
+      a.state = 'error';
+      this.o.toast(this.o.t('compose.uploadFailed', { name: a.name }), { error: true });
+    }
+    this.renderAttachments();
+  }
+
+  // Reads and validates the form. Returns the draft data or null (error shown).
+  collect(forSending) {
+    const { t } = this.o;
+    const f = this.fields;
+    this.err.textContent = '';
+    for (const k of ['to', 'cc', 'bcc']) f[k].removeAttribute('aria-invalid');
+    const parsed = {};
+    const bad = [];
+    for (const k of ['to', 'cc', 'bcc']) {
+      const r = parseAddressList(f[k].value);
+      parsed[k] = r.addresses;
+      if (r.invalid.length) {
+        f[k].setAttribute('aria-invalid', 'true');
+        bad.push(...r.invalid);
+        if (bad.length === r.invalid.length) f[k].focus();
+      }
+    }
+    if (bad.length && forSending) {
+      this.err.textContent = t('compose.invalid', { list: bad.join(', ') });
+      return null;
+    }
+    if (forSending && !parsed.to.length && !parsed.cc.length && !parsed.bcc.length) {
+      this.err.textContent = t('compose.noRecipient');
+      f.to.setAttribute('aria-invalid', 'true');
+      f.to.focus();
+      return null;
+    }
+    if (this.attachments.some((a) => a.state === 'uploading')) {
+      this.err.textContent = t('compose.waitUploads');
+      return null;
+    }
+    const idn = this.identity();
+    const from = idn ? [{ name: idn.name || '', email: idn.email }] : [{ name: '', email: this.o.username }];
+    return {
+      from, to: parsed.to, cc: parsed.cc, bcc: parsed.bcc, subject: f.subject.value, body: f.body.value,
+      inReplyTo: this.inReplyTo, references: this.references,
+      attachments: this.attachments.filter((a) => a.state === 'done'),
+    };
+  }
+
+  mailbox(role) {
+    return findRole(this.o.mailboxes(), role);
+  }
+
+  async saveDraft(explicit) {
+    const d = this.collect(false);
+    if (!d) return false;
+    const drafts = this.mailbox('drafts');
+    if (!drafts) { this.o.fail(new Error('no Drafts folder')); return false; }
+    const b = new RequestBuilder();
+    const args = { create: { draft: draftEmail(d, drafts.id) } };
+    if (this.draftId) args.destroy = [this.draftId];
+    const set = b.call('Email/set', args);
+    try {
+      const r = await this.o.client.send(b);
+      const res = r.get(set);
+      if (!res.created || !res.created.draft) throw new JmapMethodError('Email/set', (res.notCreated || {}).draft || { type: 'serverFail' });
+      this.draftId = res.created.draft.id;
+      this.snapshot = this.value();
+      const time = new Intl.DateTimeFormat(this.o.lang, { hour: '2-digit', minute: '2-digit' }).format(new Date());
+      this.status.textContent = this.o.t('compose.saved', { time });
+      if (explicit) this.o.toast(this.o.t('status.draftSaved'));
+      return true;
+    } catch (e) {
+      this.o.fail(e);
+      return false;
+    }
+  }
+
+  async send() {
+    if (this.busy) return;
+    const { t } = this.o;
+    const d = this.collect(true);
+    if (!d) return;
+    if (!d.subject.trim() && !(await confirmDialog(t('compose.noSubjectConfirm'), { okLabel: t('compose.send') }))) return;
+    const idn = this.identity();
+    const drafts = this.mailbox('drafts');
+    const sent = this.mailbox('sent');
+    const home = drafts || sent;
+    if (!idn || !home) { this.err.textContent = t('compose.sendFailed', { error: !idn ? 'no identity' : 'no Drafts folder' }); return; }
+    this.busy = true;
+    this.sendBtn.disabled = true;
+    this.status.textContent = t('compose.sending');
+    const b = new RequestBuilder();
+    const args = { create: { draft: draftEmail(d, home.id) } };
+    if (this.draftId) args.destroy = [this.draftId];
+    const set = b.call('Email/set', args);
+    const sub = b.call('EmailSubmission/set', {
+      create: { send: { identityId: idn.id, emailId: '#draft', envelope: envelopeFor(d) } },
+      onSuccessUpdateEmail: { '#send': sentPatch(drafts ? drafts.id : null, sent ? sent.id : null) },
+    });
+    let mark = null;
+    if (this.source && this.source.id) {
+      mark = b.call('Email/set', { update: { [this.source.id]: { [this.mode === 'forward' ? 'keywords/$forwarded' : 'keywords/$answered']: true } } });
+    }
+    try {
+      const r = await this.o.client.send(b);
+      const sr = r.get(set);
+      if (!sr.created || !sr.created.draft) throw new JmapMethodError('Email/set', (sr.notCreated || {}).draft || { type: 'serverFail' });
+      this.draftId = sr.created.draft.id;
+      const subr = r.get(sub);
+      if (!subr.created || !subr.created.send) throw new JmapMethodError('EmailSubmission/set', (subr.notCreated || {}).send || { type: 'serverFail' });
+      if (mark) r.error(mark);
+      this.draftId = null;
+      this.snapshot = this.value();
+      this.o.toast(t('compose.sent'));
+      this.close(false);
+    } catch (e) {
+      this.err.textContent = t('compose.sendFailed', { error: e.type ? e.message : e.message || String(e) });
+      this.status.textContent = '';
+    } finally {
+      this.busy = false;
+      this.sendBtn.disabled = false;
+    }
+  }
+
+  async discard() {
+    const { t } = this.o;
+    if (!this.empty() && !(await confirmDialog(t('compose.discardConfirm'), { okLabel: t('compose.discard'), danger: true }))) return;
+    if (this.draftId) {
+      try {
+        await this.o.client.call('Email/set', { destroy: [this.draftId] });
+      } catch (e) {
+        this.o.fail(e);
+      }
+      this.draftId = null;
+    }
+    this.snapshot = this.value();
+    this.close(false);
+  }
+
+  // Closing keeps unsaved work as a draft (save = true) unless it is empty.
+  async close(save) {
+    if (this.closed) return;
+    if (save && this.dirty() && !this.empty()) {
+      const ok = await this.saveDraft(true);
+      if (!ok) return;
+    }
+    this.closed = true;
+    this.dlg.close();
+    this.dlg.remove();
+    this.o.onClose();
+  }
+}

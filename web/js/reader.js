@@ -1,0 +1,263 @@
+// reader.js: the reading pane. Headers, the plain text body (links made
+// clickable, built from text nodes), the HTML body in a sandboxed frame, and
+// attachments. See sanitize.js for the frame's security.
+
+import { h, clear, icon, iconButton } from './dom.js';
+import { RequestBuilder } from './jmap.js';
+import { READ_PROPERTIES, BODY_PROPERTIES } from './mailboxes.js';
+import { formatAddress } from './address.js';
+import { formatFullDate, formatSize } from './format.js';
+import { htmlToText, linkify } from './quote.js';
+import { getPurifier, sanitizeEmailHtml, buildSrcdoc, SANDBOX } from './sanitize.js';
+
+const MAX_BODY = 4 * 1024 * 1024;
+const MAX_INLINE_IMAGE = 5 * 1024 * 1024;
+
+export class Reader {
+  constructor(pane, opts) {
+    this.pane = pane;
+    this.o = opts;
+    this.email = null;
+    this.seq = 0;
+    this.allowRemote = new Set();
+    this.cidUrls = new Map();
+    this.clear();
+  }
+
+  clear() {
+    this.email = null;
+    this.seq++;
+    clear(this.pane);
+    this.pane.append(h('div', { class: 'reader-empty' }, icon('mail', 'big'), h('p', { class: 'muted' }, this.o.t('reader.empty'))));
+  }
+
+  async fetchFull(id) {
+    const b = new RequestBuilder();
+    const g = b.call('Email/get', {
+      ids: [id], properties: READ_PROPERTIES, bodyProperties: BODY_PROPERTIES,
+      fetchTextBodyValues: true, fetchHTMLBodyValues: true, maxBodyValueBytes: MAX_BODY,
+    });
+    const r = await this.o.client.send(b);
+    const res = r.get(g);
+    if (!res.list || !res.list.length) throw Object.assign(new Error('notFound'), { type: 'notFound' });
+    return res.list[0];
+  }
+
+  async show(id) {
+    const seq = ++this.seq;
+    if (!this.email || this.email.id !== id) {
+      clear(this.pane);
+      this.pane.append(h('p', { class: 'reader-loading muted', role: 'status' }, this.o.t('reader.loading')));
+    }
+    let email;
+    try {
+      email = await this.fetchFull(id);
+    } catch (e) {
+      if (seq === this.seq) { this.clear(); this.o.fail(e); }
+      return;
+    }
+    if (seq !== this.seq) return;
+    this.email = email;
+    this.cidUrls = new Map();
+    this.render();
+    this.o.onLoaded(email);
+    this.loadInlineImages(seq);
+  }
+
+  // Keeps keywords/mailboxes in step with the list's copy after a push.
+  syncFrom(listEmail) {
+    if (!this.email || !listEmail) return;
+    this.email.keywords = listEmail.keywords;
+    this.email.mailboxIds = listEmail.mailboxIds;
+    this.refreshFlags(this.email.id, listEmail);
+  }
+
+  refreshFlags(id, e) {
+    if (!this.email || this.email.id !== id || !e) return;
+    this.email.keywords = e.keywords;
+    this.email.mailboxIds = e.mailboxIds;
+    const bar = this.pane.querySelector('.reader-toolbar');
+    if (bar) bar.replaceWith(this.toolbar());
+    const flag = this.pane.querySelector('.reader-flag');
+    if (flag) flag.hidden = !(e.keywords && e.keywords.$flagged);
+  }
+
+  textBody() {
+    const e = this.email;
+    const parts = (e.textBody || []).filter((p) => /^text\/plain/i.test(p.type || 'text/plain'));
+    const vals = parts.map((p) => (e.bodyValues && e.bodyValues[p.partId] ? e.bodyValues[p.partId].value : '')).filter((v) => v !== '');
+    if (vals.length) return vals.join('\n\n');
+    const html = this.htmlSource();
+    return html ? htmlToText(html) : '';
+  }
+
+  htmlSource() {
+    const e = this.email;
+    const parts = (e.htmlBody || []).filter((p) => /^text\/html/i.test(p.type || ''));
+    if (!parts.length) return null;
+    return parts.map((p) => (e.bodyValues && e.bodyValues[p.partId] ? e.bodyValues[p.partId].value : '')).join('\n');
+  }
+
+  textForQuote() {
+    return this.email ? this.textBody() : '';
+  }
+
+  toolbar() {
+    const { t } = this.o;
+    const e = this.email;
+    const a = this.o.actions;
+    const seen = !!(e.keywords && e.keywords.$seen);
+    const flagged = !!(e.keywords && e.keywords.$flagged);
+    const inJunk = this.o.isIn(e, 'junk');
+    const inTrash = this.o.isIn(e, 'trash');
+    const isDraft = !!(e.keywords && e.keywords.$draft);
+    return h('div', { class: 'reader-toolbar', role: 'toolbar', 'aria-label': t('more') },
+      iconButton('back', t('reader.back'), () => a.back(), { class: 'icon-btn only-phone' }),
+      isDraft ? h('button', { type: 'button', class: 'btn primary small', onclick: () => a.editDraft(e.id) }, icon('compose'), t('editDraft')) : null,
+      iconButton('reply', t('reply'), () => a.reply(e.id)),
+      iconButton('replyAll', t('replyAll'), () => a.replyAll(e.id)),
+      iconButton('forward', t('forward'), () => a.forward(e.id)),
+      h('span', { class: 'sep', 'aria-hidden': 'true' }),
+      iconButton('archive', t('archive'), () => a.archive(e.id)),
+      iconButton('junk', inJunk ? t('notJunk') : t('junk'), () => a.junk(e.id), { 'aria-pressed': inJunk ? 'true' : 'false' }),
+      iconButton('trash', inTrash ? t('deleteForever') : t('delete'), () => a.remove(e.id)),
+      iconButton('move', t('move'), () => a.move(e.id)),
+      h('span', { class: 'sep', 'aria-hidden': 'true' }),
+      iconButton(seen ? 'mail' : 'mailOpen', seen ? t('markUnread') : t('markRead'), () => a.toggleSeen(e.id), { id: 'toggle-seen' }),
+      iconButton('flag', flagged ? t('unflag') : t('flag'), () => a.toggleFlag(e.id), { id: 'toggle-flag', 'aria-pressed': flagged ? 'true' : 'false', class: 'icon-btn' + (flagged ? ' on' : '') }));
+  }
+
+  render() {
+    const { t, lang } = this.o;
+    const e = this.email;
+    clear(this.pane);
+    const addrLine = (label, list) => (list && list.length ? h('div', { class: 'hdr' }, h('span', { class: 'hdr-label' }, label), h('span', { class: 'hdr-value' }, list.map(formatAddress).join(', '))) : null);
+    const from = (e.from && e.from[0]) || { name: '', email: '' };
+    const initial = (from.name || from.email || '?').trim().charAt(0).toUpperCase();
+    const head = h('header', { class: 'reader-head' },
+      h('h2', { class: 'reader-subject', id: 'reader-subject', tabindex: '-1' },
+        e.subject || t('list.noSubject'),
+        h('span', { class: 'reader-flag', hidden: !(e.keywords && e.keywords.$flagged), title: t('list.flagged') }, icon('flag'))),
+      h('div', { class: 'reader-meta' },
+        h('div', { class: 'avatar', 'aria-hidden': 'true' }, initial),
+        h('div', { class: 'reader-who' },
+          h('div', { class: 'reader-from' }, h('strong', null, from.name || from.email), from.name ? h('span', { class: 'muted' }, ' <' + from.email + '>') : null),
+          addrLine(t('reader.to'), e.to), addrLine(t('reader.cc'), e.cc), addrLine(t('reader.bcc'), e.bcc),
+          e.replyTo && e.replyTo.length && !(e.replyTo.length === 1 && e.replyTo[0].email === from.email) ? addrLine(t('reader.replyTo'), e.replyTo) : null),
+        h('time', { class: 'reader-date muted', datetime: e.sentAt || e.receivedAt }, formatFullDate(e.sentAt || e.receivedAt, { locale: lang }))));
+    this.pane.setAttribute('aria-labelledby', 'reader-subject');
+    const body = h('div', { class: 'reader-body' });
+    this.pane.append(this.toolbar(), h('div', { class: 'reader-scroll' }, head, this.attachmentsBlock(), body));
+    this.renderBody(body);
+  }
+
+  renderBody(body) {
+    const { t } = this.o;
+    const e = this.email;
+    clear(body);
+    const html = this.htmlSource();
+    const purify = getPurifier(window);
+    const allow = this.allowRemote.has(e.id);
+    const res = html !== null && purify ? sanitizeEmailHtml(purify, html, { allowRemote: allow, cidUrls: this.cidUrls }) : null;
+    if (res) {
+      if (res.remoteFound && !allow) {
+        body.append(h('div', { class: 'notice' }, icon('image'), h('span', null, t('reader.remoteBlocked')),
+          h('button', { type: 'button', class: 'btn small', onclick: () => { this.allowRemote.add(e.id); this.renderBody(body); } }, t('reader.showImages'))));
+      }
+      const frame = h('iframe', { class: 'html-frame', title: t('reader.htmlFrame'), sandbox: SANDBOX, referrerpolicy: 'no-referrer' });
+      frame.setAttribute('sandbox', SANDBOX);
+      frame.srcdoc = buildSrcdoc(res.html, { allowRemote: allow });
+      body.append(frame);
+      body.classList.add('has-frame');
+      return;
+    }
+    body.classList.remove('has-frame');
+    const text = this.textBody();
+    if (html !== null && !res && !(e.textBody || []).some((p) => /^text\/plain/i.test(p.type || ''))) {
+      body.append(h('div', { class: 'notice' }, h('span', null, t('reader.plainOnly'))));
+    }
+    if (!text.trim()) {
+      body.append(h('p', { class: 'muted' }, t('reader.noBody')));
+      return;
+    }
+    const pre = h('div', { class: 'text-body' });
+    // Quoted lines ("> ") are shown dimmed; links are real links that open in a new tab.
+    for (const line of text.replace(/\r\n?/g, '\n').split('\n')) {
+      const quoted = /^\s*>/.test(line);
+      const el = h('div', { class: quoted ? 'q' : null });
+      for (const run of linkify(line)) {
+        if (run.href) el.append(h('a', { href: run.href, target: '_blank', rel: 'noopener noreferrer' }, run.text));
+        else el.append(run.text);
+      }
+      if (!line) el.append('\u200b');
+      pre.append(el);
+    }
+    body.append(pre);
+  }
+
+  // Attachments: every part the server lists as an attachment, except inline
+  // images that the HTML body shows by cid.
+  attachmentsBlock() {
+    const { t, lang } = this.o;
+    const e = this.email;
+    const html = this.htmlSource() || '';
+    const list = (e.attachments || []).filter((p) => !(p.cid && p.disposition !== 'attachment' && html.includes('cid:' + p.cid.replace(/^<|>$/g, ''))));
+    if (!list.length) return null;
+    return h('section', { class: 'attachments', 'aria-label': t('reader.attachments') },
+      h('ul', { role: 'list' }, list.map((p) => {
+        const name = p.name || (p.type === 'message/rfc822' ? 'message.eml' : 'attachment');
+        const url = this.o.client.downloadUrl(p.blobId, name, p.type);
+        const a = h('a', { class: 'attachment', href: url, download: name, title: t('reader.download') + ': ' + name },
+          icon('clip'), h('span', { class: 'att-name' }, name), h('span', { class: 'att-size muted' }, formatSize(p.size, lang)), icon('download', 'att-dl'));
+        a.addEventListener('click', (ev) => { ev.preventDefault(); this.download(url, name); });
+        return h('li', null, a);
+      })));
+  }
+
+  // Downloads with our request header and cookie, then saves via a blob URL.
+  async download(url, name) {
+    try {
+      const res = await this.o.client.fetch(url, { credentials: 'same-origin', headers: this.o.client.headers() });
+      if (!res.ok) throw Object.assign(new Error('HTTP ' + res.status), { status: res.status === 401 ? 0 : res.status });
+      const blob = await res.blob();
+      const obj = URL.createObjectURL(blob);
+      const a = h('a', { href: obj, download: name, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(obj), 60000);
+    } catch (e) {
+      this.o.fail(e);
+    }
+  }
+
+  // Inline images (cid:) become data: URLs, which the frame's CSP allows.
+  async loadInlineImages(seq) {
+    const e = this.email;
+    const html = this.htmlSource();
+    if (!html || !getPurifier(window)) return;
+    const parts = [...(e.attachments || [])].filter((p) => p.cid && /^image\//i.test(p.type || '') && p.size <= MAX_INLINE_IMAGE);
+    const wanted = parts.filter((p) => html.includes('cid:' + p.cid.replace(/^<|>$/g, '')));
+    if (!wanted.length) return;
+    for (const p of wanted) {
+      try {
+        const url = this.o.client.downloadUrl(p.blobId, p.name || 'image', p.type);
+        const res = await this.o.client.fetch(url, { credentials: 'same-origin', headers: this.o.client.headers() });
+        if (!res.ok) continue;
+        const blob = await res.blob();
+        const data = await new Promise((resolve, reject) => {
+          const fr = new FileReader();
+          fr.onload = () => resolve(fr.result);
+          fr.onerror = reject;
+          fr.readAsDataURL(new Blob([blob], { type: p.type }));
+        });
+        if (/^data:image\//.test(data)) this.cidUrls.set(p.cid.replace(/^<|>$/g, ''), data);
+      } catch (err) {
+        /* an image that cannot load stays empty */
+      }
+      if (seq !== this.seq) return;
+    }
+    const body = this.pane.querySelector('.reader-body');
+    if (body && seq === this.seq) this.renderBody(body);
+  }
+}
