@@ -133,6 +133,7 @@ export function createSseParser(onEvent) {
   let type = '';
   let lastId = '';
   let sawData = false;
+  let skipLF = false;
   function line(l) {
     if (l === '') {
       if (sawData) onEvent({ type: type || 'message', data: data.join('\n'), id: lastId });
@@ -158,14 +159,17 @@ export function createSseParser(onEvent) {
   }
   return {
     feed(text) {
+      // A CR ends a line at once; an LF right after it (maybe in the next
+      // chunk) belongs to the same line end.
+      if (skipLF && text[0] === '\n') text = text.slice(1);
+      skipLF = false;
       buf += text;
       for (;;) {
         const m = /\r\n|\r|\n/.exec(buf);
         if (!m) break;
-        // A lone CR at the end may be the first half of CRLF: wait for more.
-        if (m[0] === '\r' && m.index === buf.length - 1) break;
         line(buf.slice(0, m.index));
         buf = buf.slice(m.index + m[0].length);
+        if (m[0] === '\r' && buf === '') skipLF = true;
       }
     },
     get lastEventId() {

@@ -1,0 +1,144 @@
+// Unit tests of web/js/sanitize.js: the DOMPurify wrapper (with a stand-in
+// purifier: the real one needs a DOM and is exercised in the browser tests),
+// element rewriting, CSS stripping and the frame document.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { getPurifier, sanitizeEmailHtml, rewriteElement, stripRemoteCss, buildSrcdoc, FRAME_CSP, FRAME_CSP_REMOTE, PURIFY_CONFIG, SANDBOX } from '../js/sanitize.js';
+
+class FakeEl {
+  constructor(tagName, attrs = {}) {
+    this.tagName = tagName.toUpperCase();
+    this.attrs = new Map(Object.entries(attrs));
+  }
+  getAttribute(n) { return this.attrs.has(n) ? this.attrs.get(n) : null; }
+  setAttribute(n, v) { this.attrs.set(n, String(v)); }
+  removeAttribute(n) { this.attrs.delete(n); }
+  hasAttribute(n) { return this.attrs.has(n); }
+  obj() { return Object.fromEntries(this.attrs); }
+}
+
+// A stand-in with DOMPurify's API: runs the hooks on given elements and
+// returns a fixed string.
+function fakePurify(elements, output = '<p>ok</p>') {
+  const hooks = {};
+  return {
+    isSupported: true,
+    config: null,
+    addHook(name, fn) { (hooks[name] = hooks[name] || []).push(fn); },
+    removeHook(name) { (hooks[name] || []).pop(); },
+    hooks,
+    sanitize(html, cfg) {
+      this.config = cfg;
+      for (const el of elements) {
+        for (const fn of hooks.uponSanitizeElement || []) fn(el, { tagName: el.tagName.toLowerCase() });
+        for (const fn of hooks.afterSanitizeAttributes || []) fn(el);
+      }
+      return output;
+    },
+  };
+}
+
+test('no DOMPurify: no purifier, sanitize returns null (text only)', () => {
+  assert.equal(getPurifier({}), null);
+  assert.equal(getPurifier(null), null);
+  assert.equal(getPurifier({ DOMPurify: { sanitize: 1 } }), null);
+  assert.equal(getPurifier({ DOMPurify: { sanitize() {}, addHook() {}, isSupported: false } }), null);
+  assert.equal(sanitizeEmailHtml(null, '<b>x</b>'), null);
+});
+
+test('a purifier that fails its probe or throws is not used', () => {
+  const broken = { sanitize: () => '<b>x</b><script>y</script>', addHook() {}, removeHook() {} };
+  assert.equal(getPurifier({ DOMPurify: broken, ReferenceError }), null);
+  const throwing = { sanitize() { throw new Error('boom'); }, addHook() {}, removeHook() {} };
+  assert.equal(getPurifier({ DOMPurify: throwing, ReferenceError }), null);
+  assert.equal(sanitizeEmailHtml(throwing, '<b>x</b>'), null);
+});
+
+test('the Debian 2.4.1+deb12u1 shadowNode leftover is neutralised', () => {
+  const win = { ReferenceError };
+  win.DOMPurify = {
+    addHook() {}, removeHook() {},
+    sanitize(s) {
+      if (!('shadowNode' in win)) throw new ReferenceError('shadowNode is not defined');
+      assert.equal(win.shadowNode.__depth, 0);
+      return s.replace(/<script>.*?<\/script>/, '').replace(' href="javascript:z"', '');
+    },
+  };
+  assert.equal(getPurifier(win), win.DOMPurify);
+  assert.ok(Object.isFrozen(win.shadowNode));
+  assert.equal(getPurifier(win), win.DOMPurify); // probed once
+});
+
+test('config forbids active and loading elements', () => {
+  for (const tag of ['script', 'iframe', 'object', 'embed', 'form', 'input', 'meta', 'link', 'base']) assert.ok(PURIFY_CONFIG.FORBID_TAGS.includes(tag), tag);
+  assert.equal(PURIFY_CONFIG.WHOLE_DOCUMENT, false);
+  const p = fakePurify([]);
+  sanitizeEmailHtml(p, '<p>x</p>');
+  assert.equal(p.config, PURIFY_CONFIG);
+  assert.deepEqual(p.hooks.afterSanitizeAttributes, []);
+  assert.deepEqual(p.hooks.uponSanitizeElement, []);
+});
+
+test('remote images are blocked and reported; allowed on request', () => {
+  const mk = () => [new FakeEl('img', { src: 'https://tracker.example/p.gif', alt: 'x' }), new FakeEl('td', { background: '//cdn.example/bg.png' }), new FakeEl('img', { src: 'data:image/png;base64,AAAA' })];
+  let els = mk();
+  const r = sanitizeEmailHtml(fakePurify(els), 'ignored');
+  assert.equal(r.remoteFound, true);
+  assert.deepEqual(els[0].obj(), { alt: 'x', 'data-blocked-src': 'https://tracker.example/p.gif' });
+  assert.deepEqual(els[1].obj(), { 'data-blocked-background': '//cdn.example/bg.png' });
+  assert.deepEqual(els[2].obj(), { src: 'data:image/png;base64,AAAA' });
+  els = mk();
+  const r2 = sanitizeEmailHtml(fakePurify(els), 'ignored', { allowRemote: true });
+  assert.equal(r2.remoteFound, true);
+  assert.equal(els[0].getAttribute('src'), 'https://tracker.example/p.gif');
+  assert.equal(els[1].getAttribute('background'), 'https://cdn.example/bg.png');
+  const none = sanitizeEmailHtml(fakePurify([new FakeEl('p')]), 'x');
+  assert.equal(none.remoteFound, false);
+});
+
+test('cid: images map to loaded data URLs or disappear', () => {
+  const els = [new FakeEl('img', { src: 'cid:logo@x' }), new FakeEl('img', { src: 'cid:%3Cother@x%3E' }), new FakeEl('img', { src: 'cid:missing@x' }), new FakeEl('img', { src: 'file:///etc/passwd' })];
+  sanitizeEmailHtml(fakePurify(els), 'x', { cidUrls: new Map([['logo@x', 'data:image/png;base64,AA'], ['other@x', 'data:image/gif;base64,BB']]) });
+  assert.equal(els[0].getAttribute('src'), 'data:image/png;base64,AA');
+  assert.equal(els[1].getAttribute('src'), 'data:image/gif;base64,BB');
+  assert.equal(els[2].hasAttribute('src'), false);
+  assert.equal(els[3].hasAttribute('src'), false);
+});
+
+test('links open in a new tab without referrer; in-page anchors stay', () => {
+  const a = new FakeEl('a', { href: 'https://example.test/' });
+  const b = new FakeEl('a', { href: '#top', target: '_top' });
+  const d = new FakeEl('div', { target: '_top' });
+  const state = { allowRemote: false, cidUrls: new Map(), remoteFound: false };
+  for (const el of [a, b, d]) rewriteElement(el, state);
+  assert.deepEqual(a.obj(), { href: 'https://example.test/', target: '_blank', rel: 'noopener noreferrer' });
+  assert.deepEqual(b.obj(), { href: '#top' });
+  assert.deepEqual(d.obj(), {});
+});
+
+test('CSS url() beacons and @import are stripped from style attributes and <style>', () => {
+  assert.deepEqual(stripRemoteCss('background:url("https://t.example/x.gif") ; color:red'), { css: 'background:url() ; color:red', found: true });
+  assert.deepEqual(stripRemoteCss("a{background-image:url(//t.example/y)}"), { css: 'a{background-image:url()}', found: true });
+  assert.deepEqual(stripRemoteCss('@import url(https://t.example/a.css); p{}'), { css: ' p{}', found: true });
+  assert.deepEqual(stripRemoteCss('p{background:url(data:image/png;base64,AA)}'), { css: 'p{background:url(data:image/png;base64,AA)}', found: false });
+  assert.deepEqual(stripRemoteCss('p{background:url(cid:x)}'), { css: 'p{background:url(cid:x)}', found: false });
+  assert.equal(stripRemoteCss('p{background:url(ftp://x/y)}').found, true);
+  const el = new FakeEl('div', { style: 'background:url(https://t.example/x)' });
+  const style = new FakeEl('style');
+  style.textContent = 'p{background:url(https://t.example/y)}';
+  const r = sanitizeEmailHtml(fakePurify([el, style]), 'x');
+  assert.equal(r.remoteFound, true);
+  assert.equal(el.getAttribute('style'), 'background:url()');
+  assert.equal(style.textContent, 'p{background:url()}');
+});
+
+test('frame document: CSP meta first, no scripts allowed anywhere', () => {
+  const doc = buildSrcdoc('<p>hi</p>');
+  assert.ok(doc.startsWith('<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="' + FRAME_CSP + '">'));
+  assert.ok(doc.endsWith('<body><p>hi</p></body></html>'));
+  assert.equal(FRAME_CSP, "default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'");
+  assert.ok(buildSrcdoc('x', { allowRemote: true }).includes(FRAME_CSP_REMOTE));
+  assert.ok(!/script-src|unsafe-eval/.test(FRAME_CSP_REMOTE));
+  assert.ok(!SANDBOX.includes('allow-scripts'));
+  assert.ok(!SANDBOX.includes('allow-same-origin'));
+});
