@@ -260,6 +260,23 @@ static int parse_path(struct bytes in, size_t *pos, bool allow_null, bool utf8, 
 	return 1;
 }
 
+/* The path of MAIL or RCPT at arg[*pos], followed by a space or the end. Returns 1,
+ * or -1 with *err_r: too long, or `bad` for any other fault. */
+static int path_arg(struct bytes arg, size_t *pos, bool allow_null, struct smtp_mailbox *mb, bool *null_r,
+		    const struct smtp_error *bad, struct smtp_error *err_r)
+{
+	int pr = parse_path(arg, pos, allow_null, true, mb, null_r);
+	if (pr == -1 || (pr > 0 && *pos < arg.len && arg.p[*pos] != ' ')) {
+		*err_r = *bad;
+		return -1;
+	}
+	if (pr < 0) {
+		*err_r = err_too_long;
+		return -1;
+	}
+	return 1;
+}
+
 bool smtp_xtext_valid(struct bytes x)
 {
 	for (size_t i = 0; i < x.len; i++) {
@@ -343,19 +360,8 @@ int smtp_parse_mail(struct bytes arg, bool utf8_ok, struct smtp_mail_args *r, st
 		return -1;
 	}
 	/* the path may hold UTF-8; whether SMTPUTF8 allows that is checked at the end */
-	int pr = parse_path(arg, &pos, true, true, &r->from, &r->null_path);
-	if (pr == -2) {
-		*err_r = err_too_long;
+	if (path_arg(arg, &pos, true, &r->from, &r->null_path, &err_sender, err_r) < 0)
 		return -1;
-	}
-	if (pr < 0) {
-		*err_r = err_sender;
-		return -1;
-	}
-	if (pos < arg.len && arg.p[pos] != ' ') {
-		*err_r = err_sender;
-		return -1;
-	}
 	struct param p;
 	int n;
 	while ((n = next_param(arg, &pos, &p)) > 0) {
@@ -419,16 +425,8 @@ int smtp_parse_rcpt(struct bytes arg, bool utf8, struct smtp_rcpt_args *r, struc
 		r->to.local = (struct bytes){ r->to.mailbox, 10 };
 		r->to.domain = (struct bytes){ r->to.mailbox + 10, 0 };
 		pos += 12;
-	} else {
-		int pr = parse_path(arg, &pos, false, true, &r->to, &null_path);
-		if (pr == -2) {
-			*err_r = err_too_long;
-			return -1;
-		}
-		if (pr < 0) {
-			*err_r = err_rcpt;
-			return -1;
-		}
+	} else if (path_arg(arg, &pos, false, &r->to, &null_path, &err_rcpt, err_r) < 0) {
+		return -1;
 	}
 	if (pos < arg.len && arg.p[pos] != ' ') {
 		*err_r = err_rcpt;
