@@ -421,7 +421,7 @@ export async function startApp(root, { username, purifier, onLogout, onExpired }
     const patch = {};
     for (const f of from) if (f !== toId) patch['mailboxIds/' + f] = null;
     Object.assign(patch, movePatch(null, toId));
-    await updateEmail(id, patch, { remove: !state.search || true });
+    await updateEmail(id, patch, { remove: true });
     const m = state.byId.get(toId);
     toast(message || t('status.moved', { name: m ? mailboxName(m) : '' }));
   }

@@ -1,0 +1,259 @@
+"""Webmail end to end: Debian's chromium, driven by playwright-core, against a real
+`postamt serve`; mail goes in over SMTP (smtplib) and is checked over IMAP (imaplib).
+
+The browser side is tests/e2e/webmail/run.mjs. playwright-core (pinned in
+tests/e2e/webmail/package-lock.json) is installed with `npm ci` into a scratch
+directory outside the repository ($POSTAMT_WEBMAIL_NODE_DIR, default
+~/.cache/postamt-webmail-e2e/<hash of the lock file>). The test is skipped, saying why,
+only when chromium, node/npm or playwright-core cannot be had.
+
+Screenshots are written to $POSTAMT_WEBMAIL_SHOTS when it is set."""
+
+import email
+import email.policy
+import hashlib
+import imaplib
+import json
+import os
+import shutil
+import smtplib
+import subprocess
+import threading
+import time
+from email.message import EmailMessage
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NODE_DIR = os.path.join(HERE, "webmail")
+CHROMIUM = os.environ.get("POSTAMT_CHROMIUM", "/usr/bin/chromium")
+
+USER = "anna@example.test"
+PEER = "peer@example.test"
+PASSWORDS = {USER: "anna-pw-7341", PEER: "peer-pw-9913"}
+
+XSS_HTML = """<html><head>
+<meta http-equiv="refresh" content="0;url=https://canary.invalid/meta">
+<link rel="stylesheet" href="https://canary.invalid/link.css">
+<style>@import url(https://canary.invalid/import.css); body { background: url(https://canary.invalid/bg) }</style>
+<script>window.top.__xss = 1; new Image().src = "https://canary.invalid/script";</script>
+</head><body>
+<p>Visible newsletter text</p>
+<img src="x" onerror="window.top.__xss = 2">
+<img src="https://canary.invalid/img" alt="tracker">
+<a href="javascript:window.top.__xss = 3">click me</a>
+<svg><script>window.top.__xss = 4</script><animate onbegin="window.top.__xss = 5" attributeName="x" dur="1s"/></svg>
+<div style="background-image: url('https://canary.invalid/css')">styled</div>
+<form action="https://canary.invalid/form"><input name="q" autofocus onfocus="window.top.__xss = 6"></form>
+<iframe src="https://canary.invalid/frame"></iframe>
+<object data="https://canary.invalid/object"></object>
+<math><mtext><table><mglyph><style><img src=x onerror="window.top.__xss = 7"></style></mglyph></table></mtext></math>
+</body></html>"""
+
+
+def _node_setup():
+    """Returns (node, path of playwright-core's index.mjs) or skips."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("chromium not installed at %s (apt-get install chromium)" % CHROMIUM)
+    node = shutil.which("node")
+    npm = shutil.which("npm")
+    if not node or not npm:
+        pytest.skip("node/npm not installed (apt-get install nodejs npm)")
+    with open(os.path.join(NODE_DIR, "package-lock.json"), "rb") as f:
+        lock_hash = hashlib.sha256(f.read()).hexdigest()[:16]
+    base = os.environ.get("POSTAMT_WEBMAIL_NODE_DIR") or os.path.join(
+        os.path.expanduser("~"), ".cache", "postamt-webmail-e2e", lock_hash)
+    module = os.path.join(base, "node_modules", "playwright-core", "index.mjs")
+    if not os.path.exists(module):
+        os.makedirs(base, exist_ok=True)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy(os.path.join(NODE_DIR, name), base)
+        r = subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=base,
+                           capture_output=True, text=True, timeout=300)
+        if r.returncode != 0 or not os.path.exists(module):
+            pytest.skip("playwright-core could not be installed with npm ci: %s" % (r.stderr.strip()[-400:]))
+    return node, module
+
+
+def _imap(server, user):
+    c = imaplib.IMAP4_SSL(server.host, server.port("imaps"), ssl_context=server.ssl_context())
+    c.login(user, PASSWORDS[user])
+    return c
+
+
+def _folder_for(c, role=None, name=None):
+    typ, data = c.list()
+    assert typ == "OK"
+    for line in data:
+        text = line.decode() if isinstance(line, bytes) else str(line)
+        flags = text[text.index("(") + 1:text.index(")")]
+        mbox = text.rsplit(" ", 1)[1].strip('"') if not text.endswith('"') else text[text.rindex('"', 0, -1) + 1:-1]
+        if role and role.lower() in flags.lower():
+            return mbox
+        if name and mbox == name:
+            return mbox
+    return None
+
+
+def _find(c, folder, subject):
+    """UIDs of messages with subject in folder."""
+    typ, _ = c.select('"%s"' % folder)
+    assert typ == "OK", "select %s" % folder
+    typ, data = c.uid("SEARCH", "CHARSET", "UTF-8", "SUBJECT", '"%s"' % subject)
+    assert typ == "OK"
+    return data[0].split()
+
+
+def _until(fn, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            r = fn()
+            if r:
+                return r
+        except (AssertionError, imaplib.IMAP4.error) as e:
+            last = e
+        time.sleep(0.3)
+    raise AssertionError("timed out: %s" % (last or "condition not met"))
+
+
+def _deliver(server, subject, body="", html=None, sender=PEER, rcpt=USER):
+    msg = EmailMessage()
+    msg["From"] = "Peer Example <%s>" % sender
+    msg["To"] = rcpt
+    msg["Subject"] = subject
+    msg["Message-ID"] = "<%s.%d@example.test>" % (hashlib.sha1(subject.encode()).hexdigest()[:12], time.time_ns())
+    msg.set_content(body or "Text of %s.\n" % subject)
+    if html:
+        msg.add_alternative(html, subtype="html")
+    with smtplib.SMTP(server.host, server.port("smtp"), timeout=10) as s:
+        s.send_message(msg, from_addr=sender, to_addrs=[rcpt])
+
+
+class Helper:
+    """Answers the browser test's requests (see run.mjs)."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def user(self, req):
+        return PEER if req.get("user") == "peer" else USER
+
+    def handle(self, req):
+        a = req["action"]
+        return getattr(self, "do_" + a)(req)
+
+    def do_imap_flags(self, req):
+        def check():
+            c = _imap(self.server, self.user(req))
+            try:
+                uids = _find(c, "INBOX", req["subject"])
+                assert uids, "no message %r in INBOX" % req["subject"]
+                typ, data = c.uid("FETCH", uids[-1], "(FLAGS)")
+                flags = data[0].decode()
+                for f in req.get("has", []):
+                    assert f in flags, "%s not in %s" % (f, flags)
+                for f in req.get("lacks", []):
+                    assert f not in flags, "%s in %s" % (f, flags)
+                return True
+            finally:
+                c.logout()
+        return _until(check)
+
+    def do_imap_set_flag(self, req):
+        c = _imap(self.server, self.user(req))
+        try:
+            uids = _find(c, "INBOX", req["subject"])
+            assert uids
+            typ, _ = c.uid("STORE", uids[-1], "+FLAGS", "(%s)" % req["flag"])
+            assert typ == "OK"
+        finally:
+            c.logout()
+        return True
+
+    def do_imap_in_folder(self, req):
+        def check():
+            c = _imap(self.server, self.user(req))
+            try:
+                folder = req.get("folder") or _folder_for(c, role=req["role"])
+                assert folder, "no folder with %s" % req.get("role")
+                assert _find(c, folder, req["subject"]), "%r not in %s" % (req["subject"], folder)
+                return True
+            finally:
+                c.logout()
+        return _until(check, 30)
+
+    def do_imap_reply_check(self, req):
+        def check():
+            c = _imap(self.server, self.user(req))
+            try:
+                uids = _find(c, "INBOX", req["subject"])
+                assert uids, "no reply in INBOX yet"
+                typ, data = c.uid("FETCH", uids[-1], "(BODY.PEEK[])")
+                raw = data[0][1]
+                m = email.message_from_bytes(raw, policy=email.policy.default)
+                assert m["In-Reply-To"], "no In-Reply-To"
+                assert m["References"], "no References"
+                names = [p.get_filename() for p in m.iter_attachments()]
+                assert req["attachment"] in names, "attachments: %r" % names
+                body = m.get_body(("plain",)).get_content()
+                assert "> This came in over SMTP." in body, body
+                return True
+            finally:
+                c.logout()
+        return _until(check, 30)
+
+    def do_smtp_deliver(self, req):
+        _deliver(self.server, req["subject"])
+        return True
+
+
+def test_webmail_in_chromium(make_server):
+    node, module = _node_setup()
+    server = make_server(users=[(USER, PASSWORDS[USER]), (PEER, PASSWORDS[PEER])])
+    base = "https://%s:%d" % (server.host, server.port("https"))
+
+    # Is there a webmail at all (the server side may not be built in yet)?
+    import ssl
+    import urllib.request
+    ctx = ssl.create_default_context(cafile=server.cafile)
+    ctx.check_hostname = False
+    try:
+        page = urllib.request.urlopen(base + "/", context=ctx, timeout=10).read().decode()
+    except Exception as e:  # noqa: BLE001
+        pytest.fail("GET / over HTTPS failed: %s" % e)
+    assert "/static/js/main.js" in page, "the webmail page is not served at /"
+
+    _deliver(server, "Hello from SMTP", "Hi Anna,\nThis came in over SMTP.\n")
+    _deliver(server, "Second message")
+    _deliver(server, "Newsletter with tricks", "Visible newsletter text", html=XSS_HTML)
+
+    env = dict(os.environ, PW_MODULE=module, BASE=base, USER_ADDR=USER, PASS=PASSWORDS[USER], PEER=PEER,
+               CHROMIUM=CHROMIUM, SHOTS=os.environ.get("POSTAMT_WEBMAIL_SHOTS", ""))
+    proc = subprocess.Popen([node, os.path.join(NODE_DIR, "run.mjs")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env, cwd=NODE_DIR)
+    helper = Helper(server)
+    out = []
+    timer = threading.Timer(300, proc.kill)
+    timer.start()
+    try:
+        for line in proc.stdout:
+            out.append(line.rstrip("\n"))
+            if line.startswith("@@ask "):
+                req = json.loads(line[6:])
+                try:
+                    helper.handle(req)
+                    reply = {"ok": True}
+                except Exception as e:  # noqa: BLE001 - reported to the browser side, which fails
+                    reply = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
+                proc.stdin.write(json.dumps(reply) + "\n")
+                proc.stdin.flush()
+        rc = proc.wait(timeout=30)
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+    transcript = "\n".join(out)
+    assert rc == 0, "browser test failed (exit %s):\n%s" % (rc, transcript)
+    assert "step: done" in transcript

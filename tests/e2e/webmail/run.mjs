@@ -1,0 +1,243 @@
+// Browser end-to-end test of the postamt webmail: Debian's chromium driven by
+// playwright-core against a running `postamt serve`.
+//
+// Started by tests/e2e/test_webmail.py, which owns the server and the real mail
+// clients (smtplib, imaplib). Environment:
+//   PW_MODULE   path of playwright-core's index.mjs (installed in a scratch dir)
+//   BASE        https://127.0.0.1:PORT
+//   USER_ADDR, PASS  the account to log in with; PEER: another local address
+//   SHOTS       directory for screenshots (optional)
+// Where the test needs the server side checked or changed by another client,
+// it writes one line `@@ask {"action": ...}` to stdout and reads one JSON line
+// from stdin ({"ok": true, ...} or {"ok": false, "error": ...}).
+// Exit status 0 when every step passed; progress lines start with "step:".
+
+import assert from 'node:assert/strict';
+import readline from 'node:readline';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const { chromium } = await import(process.env.PW_MODULE);
+const BASE = process.env.BASE;
+const USER = process.env.USER_ADDR;
+const PASS = process.env.PASS;
+const PEER = process.env.PEER;
+const SHOTS = process.env.SHOTS || '';
+const T = 15000;
+
+const rl = readline.createInterface({ input: process.stdin });
+const lines = [];
+const waiters = [];
+rl.on('line', (l) => (waiters.length ? waiters.shift()(l) : lines.push(l)));
+async function ask(action, args = {}) {
+  process.stdout.write('@@ask ' + JSON.stringify(Object.assign({ action }, args)) + '\n');
+  const line = lines.length ? lines.shift() : await new Promise((r) => waiters.push(r));
+  const res = JSON.parse(line);
+  if (!res.ok) throw new Error(`${action}: ${res.error}`);
+  return res;
+}
+function step(name) {
+  process.stdout.write('step: ' + name + '\n');
+}
+async function shot(page, name) {
+  if (!SHOTS) return;
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, name + '.png') });
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run'],
+});
+
+const problems = [];
+const foreign = [];
+async function newPage(opts = {}) {
+  const ctx = await browser.newContext(Object.assign({ ignoreHTTPSErrors: true, viewport: { width: 1366, height: 820 }, locale: 'en-US' }, opts));
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(T);
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  page.on('dialog', (d) => { problems.push('dialog opened: ' + d.message()); d.dismiss(); });
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(BASE) && !u.startsWith('data:') && !u.startsWith('blob:') && !u.startsWith('about:')) foreign.push(u);
+  });
+  page.on('console', (m) => {
+    const s = m.text();
+    // CSP refusals are the point of the XSS mail; anything else is a fault.
+    if (m.type() === 'error' && !/Content Security Policy|status of 401|inline event handler/.test(s)) problems.push('console: ' + s);
+  });
+  return { ctx, page };
+}
+
+const row = (page, subject) => page.locator('.row', { has: page.locator('.row-subject', { hasText: subject }) });
+
+async function login(page, pass = PASS) {
+  await page.goto(BASE + '/');
+  await page.locator('#login-user').fill(USER);
+  await page.locator('#login-pass').fill(pass);
+  await page.locator('.login-card button[type=submit]').click();
+}
+
+try {
+  const { ctx, page } = await newPage();
+
+  step('login page; a wrong password is refused with a message');
+  await login(page, 'wrong-' + PASS);
+  await page.locator('#login-error').filter({ hasText: /Wrong address or password/ }).waitFor();
+  await shot(page, 'login-light');
+
+  step('log in');
+  await login(page);
+  await page.locator('.folders .folder.current').waitFor();
+  const hello = row(page, 'Hello from SMTP');
+  await hello.waitFor();
+  assert.ok(await hello.evaluate((e) => e.classList.contains('unread')), 'new message shows as unread');
+  const folders = await page.locator('.folders .folder-name').allTextContents();
+  assert.deepEqual(folders.slice(0, 1), ['Inbox'], 'Inbox first: ' + folders.join(', '));
+
+  step('open the message delivered by SMTP; it is marked read');
+  await hello.click();
+  await page.locator('.reader-subject', { hasText: 'Hello from SMTP' }).waitFor();
+  await page.locator('.text-body', { hasText: 'This came in over SMTP.' }).waitFor();
+  await page.waitForFunction((s) => [...document.querySelectorAll('.row')].some((r) => r.textContent.includes(s) && !r.classList.contains('unread')), 'Hello from SMTP');
+  await ask('imap_flags', { subject: 'Hello from SMTP', has: ['\\Seen'] });
+  await shot(page, 'reader-light');
+
+  step('flag it; IMAP sees \\Flagged');
+  await page.locator('#toggle-flag').click();
+  await ask('imap_flags', { subject: 'Hello from SMTP', has: ['\\Flagged'] });
+  step('mark it unread again; IMAP sees it');
+  await page.locator('#toggle-seen').click();
+  await ask('imap_flags', { subject: 'Hello from SMTP', lacks: ['\\Seen'] });
+
+  step('a flag set over IMAP shows in the open page without reload');
+  await ask('imap_set_flag', { subject: 'Second message', flag: '\\Flagged' });
+  await row(page, 'Second message').and(page.locator('.row.flagged')).waitFor();
+
+  step('create a folder and move a message there');
+  await page.locator('.new-folder').click();
+  await page.locator('dialog input[type=text]').fill('Projects');
+  await page.locator('dialog button[type=submit]').click();
+  await page.locator('.folders .folder-name', { hasText: 'Projects' }).waitFor();
+  await row(page, 'Second message').click();
+  await page.locator('.reader-subject', { hasText: 'Second message' }).waitFor();
+  await page.keyboard.press('v');
+  await page.locator('dialog .choose-item', { hasText: 'Projects' }).click();
+  await row(page, 'Second message').waitFor({ state: 'detached' });
+  await ask('imap_in_folder', { subject: 'Second message', folder: 'Projects' });
+
+  step('HTML mail: shown in the sandboxed frame; nothing runs, nothing loads');
+  await row(page, 'Newsletter with tricks').click();
+  const frame = page.locator('iframe.html-frame');
+  await frame.waitFor();
+  assert.equal(await frame.getAttribute('sandbox'), 'allow-popups allow-popups-to-escape-sandbox');
+  const srcdoc = await frame.getAttribute('srcdoc');
+  assert.match(srcdoc, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'">/);
+  for (const bad of ['<script', 'onerror', 'onload', 'javascript:', 'http-equiv="refresh"', 'canary.invalid/css', '<form']) {
+    assert.ok(!srcdoc.includes(bad), 'sanitized frame still has ' + bad);
+  }
+  const inner = page.frameLocator('iframe.html-frame');
+  await inner.locator('text=Visible newsletter text').waitFor();
+  await page.locator('.reader-body .notice', { hasText: 'Remote images were blocked' }).waitFor();
+  await page.waitForTimeout(1500);
+  assert.equal(await page.evaluate(() => window.__xss), undefined, 'script ran in the page');
+  await shot(page, 'html-light');
+
+  step('compose and send to myself and a local peer; it arrives live');
+  await page.keyboard.press('c');
+  const dlg = page.locator('dialog.compose-dialog');
+  await dlg.waitFor();
+  await dlg.locator('input[id$="-to"]').fill('not an address');
+  await dlg.locator('input[id$="-subject"]').fill('Sent from the webmail');
+  await dlg.locator('textarea').fill('Hello,\nthis went through EmailSubmission.\n');
+  await dlg.locator('button[type=submit]').click();
+  await dlg.locator('.c-error', { hasText: 'Invalid address' }).waitFor();
+  await dlg.locator('input[id$="-to"]').fill(`${USER}, Peer <${PEER}>`);
+  await shot(page, 'compose-light');
+  await dlg.locator('button[type=submit]').click();
+  await dlg.waitFor({ state: 'detached' });
+  await row(page, 'Sent from the webmail').waitFor({ timeout: 30000 });
+  await ask('imap_in_folder', { subject: 'Sent from the webmail', folder: 'INBOX', user: 'peer' });
+  await ask('imap_in_folder', { subject: 'Sent from the webmail', role: '\\Sent' });
+
+  step('new mail delivered by SMTP appears without reload');
+  await ask('smtp_deliver', { subject: 'Live delivery' });
+  await row(page, 'Live delivery').waitFor({ timeout: 20000 });
+
+  step('reply with an attachment; the reply reaches the sender');
+  await row(page, 'Hello from SMTP').click();
+  await page.locator('.reader-subject', { hasText: 'Hello from SMTP' }).waitFor();
+  await page.keyboard.press('r');
+  await dlg.waitFor();
+  assert.equal(await dlg.locator('input[id$="-subject"]').inputValue(), 'Re: Hello from SMTP');
+  assert.match(await dlg.locator('input[id$="-to"]').inputValue(), new RegExp(PEER.replace(/[.]/g, '\\.')));
+  assert.match(await dlg.locator('textarea').inputValue(), /\n> This came in over SMTP\./);
+  await dlg.locator('input[type=file]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('attached notes\n') });
+  await dlg.locator('.c-att', { hasText: 'notes.txt' }).filter({ hasNotText: 'uploading' }).waitFor();
+  await dlg.locator('textarea').press('Control+Home');
+  await dlg.locator('textarea').type('Thanks, see the notes. ');
+  await dlg.locator('textarea').press('Control+Enter');
+  await dlg.waitFor({ state: 'detached' });
+  await ask('imap_reply_check', { subject: 'Re: Hello from SMTP', attachment: 'notes.txt', user: 'peer' });
+
+  step('delete moves to Trash');
+  await row(page, 'Live delivery').click();
+  await page.locator('.reader-subject', { hasText: 'Live delivery' }).waitFor();
+  await page.keyboard.press('Delete');
+  await row(page, 'Live delivery').waitFor({ state: 'detached' });
+  await ask('imap_in_folder', { subject: 'Live delivery', role: '\\Trash' });
+
+  step('archive and junk');
+  await row(page, 'Hello from SMTP').click();
+  await page.keyboard.press('e');
+  await row(page, 'Hello from SMTP').waitFor({ state: 'detached' });
+  await ask('imap_in_folder', { subject: 'Hello from SMTP', role: '\\Archive' });
+
+  step('search');
+  await page.keyboard.press('/');
+  await page.locator('#search').fill('subject:Newsletter');
+  await page.locator('#search').press('Enter');
+  await row(page, 'Newsletter with tricks').waitFor();
+  assert.equal(await page.locator('.row').count(), 1);
+  await page.locator('#search').fill('');
+  await page.locator('#search').press('Enter');
+
+  step('dark mode and phone width');
+  const dark = await newPage({ colorScheme: 'dark', locale: 'de-DE' });
+  await login(dark.page);
+  await dark.page.locator('.row').first().waitFor();
+  assert.equal(await dark.page.locator('.folders .folder-name').first().textContent(), 'Posteingang');
+  await shot(dark.page, 'list-dark-de');
+  await dark.ctx.close();
+  const phone = await newPage({ viewport: { width: 390, height: 800 }, isMobile: true, hasTouch: true });
+  await login(phone.page);
+  await row(phone.page, 'Newsletter with tricks').click();
+  await phone.page.locator('.reader-pane .reader-subject').waitFor();
+  await shot(phone.page, 'phone-reader');
+  await phone.page.locator('.reader-toolbar button[aria-label="Back"]').click();
+  await phone.page.locator('.topbar button[aria-label="Menu"]').click();
+  await phone.page.locator('.sidebar .compose-btn').waitFor();
+  await shot(phone.page, 'phone-folders');
+  await phone.ctx.close();
+
+  step('log out');
+  await page.locator('#logout').click();
+  await page.locator('#login-user').waitFor();
+  const check = await page.evaluate(async () => (await fetch('/api/session-check', { headers: { 'X-Postamt-CSRF': '1' } })).status);
+  assert.equal(check, 401);
+  await ctx.close();
+
+  assert.deepEqual(foreign, [], 'requests left the server');
+  assert.deepEqual(problems, [], 'problems in the page');
+  step('done');
+  await browser.close();
+  process.exit(0);
+} catch (e) {
+  process.stdout.write('FAILED: ' + (e && e.stack ? e.stack : e) + '\n');
+  if (problems.length) process.stdout.write('page problems:\n  ' + problems.join('\n  ') + '\n');
+  if (foreign.length) process.stdout.write('foreign requests:\n  ' + foreign.join('\n  ') + '\n');
+  await browser.close();
+  process.exit(1);
+}
