@@ -83,7 +83,8 @@ export async function startApp(root, { username, purifier, onLogout, onExpired }
     listScroll);
 
   const readerPane = h('section', { class: 'reader-pane', 'aria-label': t('reader.htmlFrame'), id: 'reader' });
-  const main = h('div', { class: 'layout' }, sidebar, scrim, listPane, readerPane);
+  const fab = h('button', { type: 'button', class: 'fab only-phone', 'aria-label': t('compose'), title: t('compose'), onclick: () => compose({}) }, icon('compose'));
+  const main = h('div', { class: 'layout' }, sidebar, scrim, listPane, readerPane, fab);
   root.append(h('a', { class: 'skip', href: '#message-list' }, t('skip')), topbar, offline, main, toastRegion);
 
   // ---- helpers ------------------------------------------------------------
