@@ -15,22 +15,6 @@ struct copy_job {
 	struct store_copy cp;
 };
 
-static void put_set(struct buf *b, const uint32_t *v, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j + 1 < n && v[j + 1] == v[j] + 1)
-			j++;
-		if (i > 0)
-			buf_putc(b, ',');
-		if (j > i)
-			buf_printf(b, "%u:%u", v[i], v[j]);
-		else
-			buf_printf(b, "%u", v[i]);
-		i = j + 1;
-	}
-}
-
 static void copy_cb(void *arg, int result, const char *error)
 {
 	struct copy_job *j = arg;
@@ -44,9 +28,9 @@ static void copy_cb(void *arg, int result, const char *error)
 			struct buf code = { 0 };
 			if (j->cp.n > 0) {
 				buf_printf(&code, "[COPYUID %u ", j->cp.dst_uidvalidity);
-				put_set(&code, j->cp.src_uids, j->cp.n);
+				imap_put_set(&code, j->cp.src_uids, j->cp.n);
 				buf_putc(&code, ' ');
-				put_set(&code, j->cp.dst_uids, j->cp.n);
+				imap_put_set(&code, j->cp.dst_uids, j->cp.n);
 				buf_puts(&code, "] ");
 			}
 			if (j->cp.move) {
@@ -54,11 +38,7 @@ static void copy_cb(void *arg, int result, const char *error)
 					imap_printf(is, "* OK %sMoved\r\n", buf_str(&code));
 				struct imap_view *v = &is->view;
 				for (size_t i = 0; i < j->cp.n; i++) {
-					if (v->ngone == v->gonecap) {
-						v->gonecap = v->gonecap ? v->gonecap * 2 : 16;
-						v->gone = xrealloc(v->gone, v->gonecap * sizeof(*v->gone));
-					}
-					v->gone[v->ngone++] = j->cp.src_uids[i];
+					view_gone(v, j->cp.src_uids[i]);
 				}
 				if (is->view.mailbox_id == j->cp.dst_mailbox_id)
 					is->view.dirty = true;

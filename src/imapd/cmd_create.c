@@ -3,7 +3,8 @@
  *   create-params = SP "(" create-param *(SP create-param) ")"
  *   create-param = "USE" SP "(" [use-attr *(SP use-attr)] ")"
  * A trailing "/" only declares the intent to create children (§6.3.4): it is dropped.
- * Parents are created as needed (the store does). */
+ * Parents are created as needed (the store does). RFC 8474 §4.1: the tagged OK
+ * carries [MAILBOXID (id)]. */
 #include "session.h"
 
 #include <string.h>
@@ -11,6 +12,7 @@
 struct create_job {
 	const char *name;
 	unsigned su;
+	int64_t id;
 	int r;
 	const char *error;
 };
@@ -18,7 +20,7 @@ struct create_job {
 static void create_work(struct imap_session *is, void *arg)
 {
 	struct create_job *j = arg;
-	j->r = store_mailbox_create(is->env->store, is->account_id, j->name, j->su, NULL, &j->error);
+	j->r = store_mailbox_create(is->env->store, is->account_id, j->name, j->su, &j->id, &j->error);
 	if (j->error)
 		j->error = arena_strdup(is->cmd_arena, j->error);
 }
@@ -26,8 +28,11 @@ static void create_work(struct imap_session *is, void *arg)
 static void create_done(struct imap_session *is, void *arg)
 {
 	struct create_job *j = arg;
-	if (j->r > 0)
-		imap_tagged(is, "OK", "CREATE completed");
+	if (j->r > 0) {
+		char id[24];
+		store_id_mailbox(j->id, id);
+		imap_tagged(is, "OK", "[MAILBOXID (%s)] CREATE completed", id);
+	}
 	else if (j->r == STORE_EEXISTS)
 		imap_tagged(is, "NO", "[ALREADYEXISTS] Mailbox already exists");
 	else

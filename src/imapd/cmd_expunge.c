@@ -2,7 +2,8 @@
  *   expunge = "EXPUNGE"; uid-expunge = "UID" SP "EXPUNGE" SP sequence-set
  * Removes the messages with \Deleted (of the set, for UID EXPUNGE); an untagged
  * EXPUNGE for each goes out (highest sequence number first) before the OK, together
- * with any other pending updates. */
+ * with any other pending updates (VANISHED instead once QRESYNC is enabled, RFC 7162
+ * §3.2.10; with CONDSTORE the OK carries the new HIGHESTMODSEQ). */
 #include "session.h"
 
 #include <stdlib.h>
@@ -25,13 +26,17 @@ static void expunge_cb(void *arg, int result, const char *error)
 		} else {
 			struct imap_view *v = &is->view;
 			for (size_t i = 0; i < j->n; i++) {
-				if (v->ngone == v->gonecap) {
-					v->gonecap = v->gonecap ? v->gonecap * 2 : 16;
-					v->gone = xrealloc(v->gone, v->gonecap * sizeof(*v->gone));
-				}
-				v->gone[v->ngone++] = j->expunged[i];
+				view_gone(v, j->expunged[i]);
 			}
-			imap_tagged(is, "OK", "%sEXPUNGE completed", is->cmd_uid ? "UID " : "");
+			if (is->condstore) {
+				/* RFC 7162 §3.2.10 (and §3.1.2.1): the new HIGHESTMODSEQ with the OK */
+				v->dirty = true;
+				view_sync(is, true);
+				imap_tagged(is, "OK", "[HIGHESTMODSEQ %llu] %sEXPUNGE completed",
+					    (unsigned long long)v->modseq, is->cmd_uid ? "UID " : "");
+			} else {
+				imap_tagged(is, "OK", "%sEXPUNGE completed", is->cmd_uid ? "UID " : "");
+			}
 		}
 	}
 	arena_free(&j->op);

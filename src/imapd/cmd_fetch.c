@@ -1,7 +1,14 @@
-/* cmd_fetch.c: RFC 9051 §6.4.5 FETCH and §6.4.9 UID FETCH; RFC 3516 BINARY.
+/* cmd_fetch.c: RFC 9051 §6.4.5 FETCH and §6.4.9 UID FETCH; RFC 3516 BINARY; RFC 7162
+ * CONDSTORE/QRESYNC modifiers; RFC 8474 EMAILID/THREADID; RFC 8514 SAVEDATE; RFC 8970
+ * PREVIEW.
  *   fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" / fetch-att /
- *           "(" fetch-att *(SP fetch-att) ")")
- * (the attributes are parsed in src/proto/imap/imap_fetch.c). UID FETCH always
+ *           "(" fetch-att *(SP fetch-att) ")") [fetch-modifiers]
+ *   fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"
+ *   fetch-modifier = "CHANGEDSINCE" SP mod-sequence-value / "VANISHED"
+ * (the attributes are parsed in src/proto/imap/imap_fetch.c). CHANGEDSINCE returns
+ * only messages with a higher MODSEQ and implies MODSEQ (RFC 7162 §3.1.4.1); VANISHED
+ * (UID FETCH only, QRESYNC enabled, with CHANGEDSINCE) first reports the UIDs of the
+ * set expunged since then as VANISHED (EARLIER) (§3.2.6). UID FETCH always
  * returns UID. A body item without .PEEK sets \Seen (unless the mailbox is read-only)
  * before the data goes out, and the changed FLAGS come with it. ENVELOPE, BODY and
  * BODYSTRUCTURE are the strings the store computed at ingest; body sections are cut
@@ -24,7 +31,67 @@ struct fetch_job {
 	struct arena *op;          /* for store_flags_async */
 	struct store_flag_change fc;
 	bool seen_changed;
+	uint64_t changedsince;     /* 0: none */
+	bool vanished;
+	struct imap_seqset req;    /* the set as requested (for VANISHED) */
 };
+
+static bool in_req(const struct imap_seqset *set, uint32_t uid, uint32_t star)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		uint32_t lo = set->r[i].lo ? set->r[i].lo : star, hi = set->r[i].hi ? set->r[i].hi : star;
+		if (lo > hi) {
+			uint32_t t = lo;
+			lo = hi;
+			hi = t;
+		}
+		if (uid >= lo && uid <= hi)
+			return true;
+	}
+	return false;
+}
+
+/* fetch-modifiers (RFC 7162 §3.1.4, §3.2.6) */
+static int fetch_modifiers(struct imap_session *is, struct imap_cmd *cmd, struct fetch_job *j)
+{
+	struct imap_cur *c = &cmd->args;
+	if (imap_cur_end(c))
+		return 1;
+	if (imap_cur_sp(c) < 0 || !imap_cur_skip(c, '(')) {
+		c->error = "Expected ( before the FETCH modifiers";
+		return -1;
+	}
+	bool changed = false;
+	for (;;) {
+		if (imap_cur_keyword(c, "CHANGEDSINCE")) {
+			uint64_t v;
+			if (imap_cur_sp(c) < 0 || imap_cur_number(c, 0, INT64_MAX, &v) < 0)
+				return -1;
+			j->changedsince = v;
+			changed = true;
+		} else if (imap_cur_keyword(c, "VANISHED")) {
+			if (!cmd->uid || !is->qresync) {
+				c->error = "VANISHED needs UID FETCH and ENABLE QRESYNC";
+				return -1;
+			}
+			j->vanished = true;
+		} else {
+			c->error = "Unknown FETCH modifier";
+			return -1;
+		}
+		if (imap_cur_skip(c, ')'))
+			break;
+		if (imap_cur_sp(c) < 0)
+			return -1;
+	}
+	if (j->vanished && !changed) {
+		c->error = "VANISHED needs CHANGEDSINCE";
+		return -1;
+	}
+	if (changed)
+		j->f.atts |= IMAP_FA_MODSEQ;
+	return imap_cur_eol(c);
+}
 
 static void put_msg(struct imap_session *is, struct fetch_job *j, struct buf *b, size_t i, const struct store_msg *m,
 		    struct arena *tmp, bool *unknown_cte)
@@ -74,7 +141,7 @@ static void put_msg(struct imap_session *is, struct fetch_job *j, struct buf *b,
 	}
 	struct store_msg_meta meta;
 	bool have_meta = false;
-	if ((f->atts & (IMAP_FA_ENVELOPE | IMAP_FA_BODY | IMAP_FA_BODYSTRUCTURE)) || f->nbodies > 0) {
+	if ((f->atts & (IMAP_FA_ENVELOPE | IMAP_FA_BODY | IMAP_FA_BODYSTRUCTURE | IMAP_FA_PREVIEW)) || f->nbodies > 0) {
 		have_meta = store_msg_meta(is->env->store, tmp, is->account_id, is->view.mailbox_id, m->uid, &meta,
 					   &error) > 0;
 	}
@@ -89,6 +156,13 @@ static void put_msg(struct imap_session *is, struct fetch_job *j, struct buf *b,
 		}
 		if (f->atts & IMAP_FA_BODYSTRUCTURE) {
 			buf_printf(b, "%sBODYSTRUCTURE %s", sp, meta.bodystructure);
+			sp = " ";
+		}
+		if (f->atts & IMAP_FA_PREVIEW) {
+			/* RFC 8970 §3: the preview computed at ingest, never NIL (LAZY is the same) */
+			buf_printf(b, "%sPREVIEW ", sp);
+			const char *pv = meta.preview ? meta.preview : "";
+			imap_put_string(b, pv, strlen(pv));
 			sp = " ";
 		}
 	}
@@ -122,11 +196,32 @@ static void fetch_output(struct imap_session *is, struct fetch_job *j)
 	struct store_msg *msgs;
 	size_t n;
 	const char *error;
-	int r = store_msg_list(is->env->store, is->cmd_arena, is->account_id, is->view.mailbox_id, &j->set, 0, &msgs,
-			       &n, &error);
+	int r = store_msg_list(is->env->store, is->cmd_arena, is->account_id, is->view.mailbox_id, &j->set,
+			       j->changedsince, &msgs, &n, &error);
 	if (r < 0) {
 		imap_store_error(is, r, error);
 		return;
+	}
+	if (j->vanished) {
+		uint32_t *gone;
+		size_t ng;
+		struct imap_view *v = &is->view;
+		uint32_t star = v->n ? v->uids[v->n - 1] : 0;
+		if (store_vanished(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, j->changedsince, &gone,
+				   &ng, &error) > 0) {
+			size_t k = 0;
+			for (size_t i = 0; i < ng; i++)
+				if (in_req(&j->req, gone[i], star))
+					gone[k++] = gone[i];
+			if (k > 0) {
+				struct buf vb = { 0 };
+				buf_puts(&vb, "* VANISHED (EARLIER) ");
+				imap_put_set(&vb, gone, k);
+				buf_puts(&vb, "\r\n");
+				imap_write(is, vb.data, vb.len);
+				buf_free(&vb);
+			}
+		}
 	}
 	struct arena *tmp = arena_new();
 	struct buf b = { 0 };
@@ -139,7 +234,8 @@ static void fetch_output(struct imap_session *is, struct fetch_job *j)
 		while (k < n && msgs[k].uid < uid)
 			k++;
 		if (k == n || msgs[k].uid != uid) {
-			missing++; /* expunged meanwhile */
+			if (j->changedsince == 0)
+				missing++; /* expunged meanwhile */
 			continue;
 		}
 		/* the flags go out now: the cache must agree */
@@ -192,11 +288,13 @@ void cmd_fetch(struct imap_session *is, struct imap_cmd *cmd)
 	struct imap_seqset set;
 	struct fetch_job *j = arena_alloc(is->cmd_arena, sizeof(*j));
 	if (imap_cur_seqset(c, true, SIZE_MAX, &set) < 0 || imap_cur_sp(c) < 0 || imap_fetch_parse(c, &j->f) < 0 ||
-	    imap_cur_eol(c) < 0) {
-		/* RFC 7162 fetch modifiers are not supported (CONDSTORE is not offered) */
+	    fetch_modifiers(is, cmd, j) < 0) {
 		imap_bad_args(is, cmd);
 		return;
 	}
+	j->req = set;
+	if (j->f.atts & IMAP_FA_MODSEQ)
+		imap_condstore_enable(is);
 	const char *error;
 	if (view_resolve(is, &set, cmd->uid, &j->idx, &j->n, &error) < 0) {
 		imap_tagged(is, "BAD", "%s", error);

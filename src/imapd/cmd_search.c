@@ -1,5 +1,7 @@
 /* cmd_search.c: RFC 9051 §6.4.4 SEARCH and §6.4.9 UID SEARCH, with ESEARCH results
- * (RFC 4731, part of IMAP4rev2) and SEARCHRES "$" (RFC 5182).
+ * (RFC 4731, part of IMAP4rev2), SEARCHRES "$" (RFC 5182), WITHIN (RFC 5032 OLDER/
+ * YOUNGER) and the RFC 7162 §3.1.5 MODSEQ key (the answer then ends with
+ * "(MODSEQ n)", or "MODSEQ n" in ESEARCH: the highest MODSEQ of the matches).
  *   search = "SEARCH" [search-return-opts] SP search-program
  *   search-return-opts = SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"
  *   search-return-opt = "MIN" / "MAX" / "ALL" / "COUNT" / "SAVE"
@@ -87,21 +89,24 @@ static struct store_search *convert(struct imap_session *is, const struct imap_s
 	return s;
 }
 
-/* Appends a set of ascending numbers as "1:3,5". */
-static void put_set(struct buf *b, const uint32_t *v, size_t n)
+static bool has_modseq(const struct imap_search *n)
 {
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j + 1 < n && v[j + 1] == v[j] + 1)
-			j++;
-		if (i > 0)
-			buf_putc(b, ',');
-		if (j > i)
-			buf_printf(b, "%u:%u", v[i], v[j]);
-		else
-			buf_printf(b, "%u", v[i]);
-		i = j + 1;
-	}
+	if (n->key == IMAP_SK_MODSEQ)
+		return true;
+	for (const struct imap_search *c = n->sub; c != NULL; c = c->next)
+		if (has_modseq(c))
+			return true;
+	return false;
+}
+
+/* RFC 5182 §2.1: a SEARCH with SAVE that fails leaves "$" empty */
+static void forget_saved(struct imap_session *is, unsigned ret)
+{
+	if (!(ret & RET_SAVE))
+		return;
+	free(is->saved);
+	is->saved = NULL;
+	is->nsaved = 0;
 }
 
 void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
@@ -147,13 +152,18 @@ void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
 	struct imap_search *prog;
 	const char *charset;
 	if (imap_search_parse(c, &prog, &charset) < 0) {
+		forget_saved(is, ret);
 		imap_bad_args(is, cmd);
 		return;
 	}
 	if (charset && strcasecmp(charset, "UTF-8") != 0 && strcasecmp(charset, "US-ASCII") != 0) {
+		forget_saved(is, ret);
 		imap_tagged(is, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
 		return;
 	}
+	bool modseq = has_modseq(prog);
+	if (modseq)
+		imap_condstore_enable(is);
 	struct imap_view *v = &is->view;
 	struct store_search *sp = convert(is, prog);
 	struct store_search_ctx ctx = {
@@ -166,8 +176,10 @@ void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
 	uint32_t *uids;
 	size_t n;
 	const char *error;
-	int r = store_search(is->env->store, is->cmd_arena, &ctx, sp, &uids, &n, NULL, &error);
+	uint64_t highest = 0;
+	int r = store_search(is->env->store, is->cmd_arena, &ctx, sp, &uids, &n, &highest, &error);
 	if (r < 0) {
+		forget_saved(is, ret);
 		imap_store_error(is, r, error);
 		return;
 	}
@@ -206,6 +218,9 @@ void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
 		buf_puts(&b, "* SEARCH");
 		for (size_t i = 0; i < k; i++)
 			buf_printf(&b, " %u", res[i]);
+		/* RFC 7162 §3.1.5: search-sort-mod-seq when MODSEQ was a key */
+		if (modseq && k > 0)
+			buf_printf(&b, " (MODSEQ %llu)", (unsigned long long)highest);
 		buf_puts(&b, "\r\n");
 	} else if (ret != RET_SAVE) {
 		buf_puts(&b, "* ESEARCH (TAG ");
@@ -219,10 +234,12 @@ void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
 			buf_printf(&b, " MAX %u", res[k - 1]);
 		if ((ret & RET_ALL) && k > 0) {
 			buf_puts(&b, " ALL ");
-			put_set(&b, res, k);
+			imap_put_set(&b, res, k);
 		}
 		if (ret & RET_COUNT)
 			buf_printf(&b, " COUNT %zu", k);
+		if (modseq && k > 0)
+			buf_printf(&b, " MODSEQ %llu", (unsigned long long)highest);
 		buf_puts(&b, "\r\n");
 	}
 	imap_write(is, b.data, b.len);

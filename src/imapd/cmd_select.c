@@ -1,9 +1,19 @@
-/* cmd_select.c: RFC 9051 §6.3.2 SELECT and §6.3.3 EXAMINE.
- *   select = "SELECT" SP mailbox; examine = "EXAMINE" SP mailbox
+/* cmd_select.c: RFC 9051 §6.3.2 SELECT and §6.3.3 EXAMINE, with the RFC 7162
+ * parameters (CONDSTORE §3.1.8, QRESYNC §3.2.5) and RFC 8474 MAILBOXID.
+ *   select = "SELECT" SP mailbox [select-params]; examine likewise
+ *   select-params = SP "(" select-param *(SP select-param) ")"
+ *   select-param = "CONDSTORE" / "QRESYNC" SP "(" uidvalidity SP mod-sequence-value
+ *                  [SP known-uids] [SP seq-match-data] ")"
+ *   seq-match-data = "(" known-sequence-set SP known-uid-set ")"
  * Responses: FLAGS, PERMANENTFLAGS, EXISTS, (IMAP4rev1: RECENT, UNSEEN), UIDVALIDITY,
- * UIDNEXT, (IMAP4rev2: LIST with the mailbox name), then OK [READ-WRITE] or
- * [READ-ONLY]. A failed SELECT leaves no mailbox selected (§6.3.2). SELECT claims
- * the IMAP4rev1 \Recent messages (a store write), so the work runs on the pool. */
+ * UIDNEXT, HIGHESTMODSEQ (always: every mailbox keeps MODSEQs, so NOMODSEQ is never
+ * needed), MAILBOXID, (IMAP4rev2: LIST with the mailbox name); with QRESYNC and a
+ * matching UIDVALIDITY, VANISHED (EARLIER) for the UIDs expunged since the client's
+ * MODSEQ (only those in known-uids when given; the store keeps every expunged UID, so
+ * seq-match-data is checked for syntax only) and FETCH (UID FLAGS MODSEQ) for the
+ * messages changed since; then OK [READ-WRITE] or [READ-ONLY]. A failed SELECT
+ * leaves no mailbox selected (§6.3.2). SELECT claims the IMAP4rev1 \Recent messages
+ * (a store write), so the work runs on the pool. */
 #include "session.h"
 
 #include <stdlib.h>
@@ -17,7 +27,123 @@ struct select_job {
 	struct store_mailbox mb;
 	const char **keywords;
 	uint32_t first_unseen; /* sequence number, 0 if none */
+	/* QRESYNC parameters */
+	bool qresync;
+	uint32_t q_uidvalidity;
+	uint64_t q_modseq;
+	struct imap_seqset q_known; /* n == 0: not given */
+	struct buf resync;          /* VANISHED (EARLIER) and FETCH lines (heap) */
 };
+
+static bool in_known(const struct imap_seqset *k, uint32_t uid)
+{
+	if (k->n == 0)
+		return true;
+	for (size_t i = 0; i < k->n; i++) {
+		uint32_t lo = k->r[i].lo, hi = k->r[i].hi;
+		if (lo == 0)
+			lo = UINT32_MAX;
+		if (hi == 0)
+			hi = UINT32_MAX;
+		if (lo > hi) {
+			uint32_t t = lo;
+			lo = hi;
+			hi = t;
+		}
+		if (uid >= lo && uid <= hi)
+			return true;
+	}
+	return false;
+}
+
+/* RFC 7162 §3.2.5.1: what changed since the client's MODSEQ (on the pool thread) */
+static void resync_work(struct imap_session *is, struct select_job *j)
+{
+	struct imap_view *v = &is->view;
+	const char *error;
+	uint32_t *gone;
+	size_t ngone;
+	if (store_vanished(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, j->q_modseq, &gone, &ngone,
+			   &error) > 0) {
+		size_t k = 0;
+		for (size_t i = 0; i < ngone; i++)
+			if (in_known(&j->q_known, gone[i]) && view_index(v, gone[i]) < 0)
+				gone[k++] = gone[i];
+		if (k > 0) {
+			buf_puts(&j->resync, "* VANISHED (EARLIER) ");
+			imap_put_set(&j->resync, gone, k);
+			buf_puts(&j->resync, "\r\n");
+		}
+	}
+	struct store_msg *msgs;
+	size_t n;
+	if (store_msg_list(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, NULL, j->q_modseq, &msgs, &n,
+			   &error) > 0) {
+		for (size_t k = 0; k < n; k++) {
+			long i = view_index(v, msgs[k].uid);
+			if (i >= 0)
+				view_put_fetch_flags(is, &j->resync, (size_t)i, &msgs[k], true, true);
+		}
+	}
+}
+
+/* Parses " (CONDSTORE)" / " (QRESYNC (...))" after the mailbox name. */
+static int select_params(struct imap_session *is, struct imap_cur *c, struct select_job *j, bool *condstore_r)
+{
+	if (imap_cur_end(c))
+		return 1;
+	if (imap_cur_sp(c) < 0 || !imap_cur_skip(c, '(')) {
+		c->error = "Expected ( before the SELECT parameters";
+		return -1;
+	}
+	for (;;) {
+		if (imap_cur_keyword(c, "CONDSTORE")) {
+			*condstore_r = true;
+		} else if (imap_cur_keyword(c, "QRESYNC")) {
+			if (!is->qresync) {
+				c->error = "QRESYNC is not enabled (ENABLE QRESYNC first)";
+				return -1;
+			}
+			uint64_t uv, ms;
+			if (imap_cur_sp(c) < 0 || !imap_cur_skip(c, '(') || imap_cur_number(c, 1, UINT32_MAX, &uv) < 0 ||
+			    imap_cur_sp(c) < 0 || imap_cur_number(c, 0, INT64_MAX, &ms) < 0) {
+				if (c->error == NULL)
+					c->error = "Invalid QRESYNC parameters";
+				return -1;
+			}
+			j->qresync = true;
+			j->q_uidvalidity = (uint32_t)uv;
+			j->q_modseq = ms;
+			if (imap_cur_skip(c, ' ') && imap_cur_peek(c) != '(') {
+				if (imap_cur_seqset(c, false, 100000, &j->q_known) < 0)
+					return -1;
+				(void)imap_cur_skip(c, ' ');
+			}
+			if (imap_cur_skip(c, '(')) {
+				/* seq-match-data: checked, not needed */
+				struct imap_seqset a, b;
+				if (imap_cur_seqset(c, false, 100000, &a) < 0 || imap_cur_sp(c) < 0 ||
+				    imap_cur_seqset(c, false, 100000, &b) < 0 || !imap_cur_skip(c, ')')) {
+					if (c->error == NULL)
+						c->error = "Invalid QRESYNC sequence match data";
+					return -1;
+				}
+			}
+			if (!imap_cur_skip(c, ')')) {
+				c->error = "Expected ) after the QRESYNC parameters";
+				return -1;
+			}
+		} else {
+			c->error = "Unknown SELECT parameter";
+			return -1;
+		}
+		if (imap_cur_skip(c, ')'))
+			break;
+		if (imap_cur_sp(c) < 0)
+			return -1;
+	}
+	return imap_cur_eol(c);
+}
 
 static void select_work(struct imap_session *is, void *arg)
 {
@@ -37,7 +163,9 @@ static void select_work(struct imap_session *is, void *arg)
 	is->view.first_recent = first_recent;
 	if (store_mailbox_keywords(is->env->store, is->cmd_arena, is->account_id, j->mb.id, &j->keywords, &j->error) < 0)
 		j->keywords = NULL;
-	if (j->mb.unseen > 0) {
+	if (j->qresync && j->q_uidvalidity == j->mb.uidvalidity)
+		resync_work(is, j);
+	if (j->mb.unseen > 0 && !is->rev2) {
 		for (size_t i = 0; i < is->view.n; i++) {
 			if (!(is->view.flags[i] & STORE_F_SEEN)) {
 				j->first_unseen = (uint32_t)i + 1;
@@ -51,6 +179,7 @@ static void select_done(struct imap_session *is, void *arg)
 {
 	struct select_job *j = arg;
 	if (j->r <= 0) {
+		buf_free(&j->resync);
 		view_close(is);
 		is->state = IMAP_AUTHENTICATED;
 		if (j->r == 0)
@@ -84,11 +213,17 @@ static void select_done(struct imap_session *is, void *arg)
 	}
 	buf_printf(&b, "* OK [UIDVALIDITY %u] UIDs valid\r\n", v->uidvalidity);
 	buf_printf(&b, "* OK [UIDNEXT %u] Predicted next UID\r\n", v->uidnext);
+	buf_printf(&b, "* OK [HIGHESTMODSEQ %llu] Highest\r\n", (unsigned long long)v->modseq);
+	char id[24];
+	store_id_mailbox(v->mailbox_id, id);
+	buf_printf(&b, "* OK [MAILBOXID (%s)] Ok\r\n", id);
 	if (is->rev2) {
 		buf_puts(&b, "* LIST () \"/\" ");
 		imap_put_mailbox_name(is, &b, v->name);
 		buf_puts(&b, "\r\n");
 	}
+	buf_append(&b, j->resync.data, j->resync.len);
+	buf_free(&j->resync);
 	imap_write(is, b.data, b.len);
 	buf_free(&b);
 	buf_free(&kw);
@@ -103,22 +238,25 @@ void cmd_select(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	struct imap_str in;
-	if (imap_cur_astring(c, &in) < 0 || imap_cur_eol(c) < 0) {
-		/* RFC 7162 SELECT parameters are not supported (CONDSTORE is not offered) */
+	struct select_job *j = arena_alloc(is->cmd_arena, sizeof(*j));
+	bool condstore = false;
+	if (imap_cur_astring(c, &in) < 0 || select_params(is, c, j, &condstore) < 0) {
 		imap_bad_args(is, cmd);
 		return;
 	}
 	bool was_selected = is->selected;
 	view_close(is);
 	is->state = IMAP_AUTHENTICATED;
-	if (was_selected && is->rev2)
+	if (condstore || j->qresync)
+		imap_condstore_enable(is); /* not selected now: no untagged HIGHESTMODSEQ */
+	/* RFC 7162 §3.2.11: [CLOSED] also for QRESYNC clients */
+	if (was_selected && (is->rev2 || is->qresync))
 		imap_printf(is, "* OK [CLOSED] Previous mailbox closed\r\n");
 	const char *name, *error;
 	if (imap_mailbox_arg(is, &in, &name, &error) < 0) {
 		imap_tagged(is, "NO", "[CANNOT] %s", error);
 		return;
 	}
-	struct select_job *j = arena_alloc(is->cmd_arena, sizeof(*j));
 	j->name = name;
 	j->readonly = strcmp(cmd->name, "EXAMINE") == 0;
 	imap_run_async(is, select_work, select_done, j);

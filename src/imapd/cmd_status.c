@@ -1,8 +1,9 @@
-/* cmd_status.c: RFC 9051 §6.3.11 STATUS, with STATUS=SIZE (RFC 8438) and
- * APPENDLIMIT (RFC 7889 §5).
+/* cmd_status.c: RFC 9051 §6.3.11 STATUS, with STATUS=SIZE (RFC 8438), APPENDLIMIT
+ * (RFC 7889 §5), HIGHESTMODSEQ (RFC 7162 §3.1.6, a CONDSTORE-enabling item) and
+ * MAILBOXID (RFC 8474 §4.3).
  *   status = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")"
  *   status-att = "MESSAGES" / "UIDNEXT" / "UIDVALIDITY" / "UNSEEN" / "DELETED" / "SIZE"
- *                / RFC 3501 "RECENT" / "APPENDLIMIT"
+ *                / RFC 3501 "RECENT" / "APPENDLIMIT" / "HIGHESTMODSEQ" / "MAILBOXID"
  * The same items serve LIST ... RETURN (STATUS (...)) (RFC 5819). */
 #include "session.h"
 
@@ -15,6 +16,8 @@ enum {
 	ST_SIZE = 1 << 5,
 	ST_RECENT = 1 << 6,
 	ST_APPENDLIMIT = 1 << 7,
+	ST_HIGHESTMODSEQ = 1 << 8,
+	ST_MAILBOXID = 1 << 9,
 };
 
 static const struct {
@@ -24,6 +27,7 @@ static const struct {
 	{ "MESSAGES", ST_MESSAGES }, { "UIDNEXT", ST_UIDNEXT }, { "UIDVALIDITY", ST_UIDVALIDITY },
 	{ "UNSEEN", ST_UNSEEN },     { "DELETED", ST_DELETED }, { "SIZE", ST_SIZE },
 	{ "RECENT", ST_RECENT },     { "APPENDLIMIT", ST_APPENDLIMIT },
+	{ "HIGHESTMODSEQ", ST_HIGHESTMODSEQ }, { "MAILBOXID", ST_MAILBOXID },
 };
 
 int imap_status_items(struct imap_cur *c, unsigned *items_r)
@@ -92,6 +96,16 @@ void imap_status_write(struct imap_session *is, const struct store_mailbox *mb, 
 		buf_printf(&b, "%sAPPENDLIMIT %llu", sp, (unsigned long long)is->s->message_max);
 		sp = " ";
 	}
+	if (st & ST_HIGHESTMODSEQ) {
+		buf_printf(&b, "%sHIGHESTMODSEQ %llu", sp, (unsigned long long)mb->highestmodseq);
+		sp = " ";
+	}
+	if (st & ST_MAILBOXID) {
+		char id[24];
+		store_id_mailbox(mb->id, id);
+		buf_printf(&b, "%sMAILBOXID (%s)", sp, id);
+		sp = " ";
+	}
 	buf_puts(&b, ")\r\n");
 	imap_write(is, b.data, b.len);
 	buf_free(&b);
@@ -107,6 +121,8 @@ void cmd_status(struct imap_session *is, struct imap_cmd *cmd)
 		imap_bad_args(is, cmd);
 		return;
 	}
+	if (st & ST_HIGHESTMODSEQ)
+		imap_condstore_enable(is);
 	const char *name, *error;
 	if (imap_mailbox_arg(is, &in, &name, &error) < 0) {
 		imap_tagged(is, "NO", "[CANNOT] %s", error);

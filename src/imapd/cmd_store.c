@@ -1,6 +1,12 @@
-/* cmd_store.c: RFC 9051 §6.4.6 STORE and §6.4.9 UID STORE.
- *   store = "STORE" SP sequence-set SP store-att-flags
+/* cmd_store.c: RFC 9051 §6.4.6 STORE and §6.4.9 UID STORE, RFC 7162 §3.1.3
+ * UNCHANGEDSINCE.
+ *   store = "STORE" SP sequence-set [store-modifiers] SP store-att-flags
+ *   store-modifiers = SP "(" store-modifier *(SP store-modifier) ")"
+ *   store-modifier = "UNCHANGEDSINCE" SP mod-sequence-valzer
  *   store-att-flags = (["+" / "-"] "FLAGS" [".SILENT"]) SP (flag-list / (flag *(SP flag)))
+ * Messages whose MODSEQ is above UNCHANGEDSINCE are left alone and listed in the
+ * tagged OK [MODIFIED set] (sequence numbers, or UIDs for UID STORE); with
+ * CONDSTORE enabled every answer FETCH carries MODSEQ, even for .SILENT.
  * The change is a store write (group commit) on the committer; then the new flags of
  * every message in the set go out as untagged FETCH (with UID for UID STORE), unless
  * .SILENT. \Recent cannot be stored and is ignored; unknown system flags are BAD. */
@@ -18,6 +24,7 @@ struct store_job {
 	struct store_flag_change fc;
 	struct store_uidset set;
 	bool silent;
+	bool guard;
 };
 
 static void store_cb(void *arg, int result, const char *error)
@@ -27,6 +34,36 @@ static void store_cb(void *arg, int result, const char *error)
 	if (!is->dead) {
 		if (result < 0) {
 			imap_store_error(is, result, error);
+		} else if (j->guard && j->fc.nmodified > 0) {
+			/* report the messages that passed, then MODIFIED with the others */
+			size_t total = 0;
+			for (size_t i = 0; i < j->set.n; i++)
+				total += (size_t)(j->set.r[i].hi - j->set.r[i].lo) + 1;
+			struct store_range *r = arena_alloc(is->cmd_arena, (total + 1) * sizeof(*r));
+			size_t nr = 0, m = 0;
+			for (size_t i = 0; i < j->set.n; i++) {
+				for (uint64_t u = j->set.r[i].lo; u <= j->set.r[i].hi; u++) {
+					while (m < j->fc.nmodified && j->fc.modified[m] < u)
+						m++;
+					if (m < j->fc.nmodified && j->fc.modified[m] == u)
+						continue;
+					r[nr++] = (struct store_range){ (uint32_t)u, (uint32_t)u };
+				}
+			}
+			struct store_uidset ok = { r, nr };
+			if (ok.n > 0)
+				view_refresh_flags(is, &ok, j->silent, is->cmd_uid);
+			uint32_t *mod = arena_alloc(is->cmd_arena, (j->fc.nmodified + 1) * sizeof(*mod));
+			size_t k = 0;
+			for (size_t i = 0; i < j->fc.nmodified; i++) {
+				long x = view_index(&is->view, j->fc.modified[i]);
+				if (x >= 0)
+					mod[k++] = is->cmd_uid ? j->fc.modified[i] : (uint32_t)x + 1;
+			}
+			struct buf b = { 0 };
+			imap_put_set(&b, mod, k);
+			imap_tagged(is, "OK", "[MODIFIED %s] Conditional STORE failed for some messages", buf_str(&b));
+			buf_free(&b);
 		} else {
 			view_refresh_flags(is, &j->set, j->silent, is->cmd_uid);
 			imap_tagged(is, "OK", "%sSTORE completed", is->cmd_uid ? "UID " : "");
@@ -44,12 +81,34 @@ void cmd_store(struct imap_session *is, struct imap_cmd *cmd)
 	struct bytes item;
 	const char **flags;
 	size_t nflags;
-	if (imap_cur_seqset(c, true, SIZE_MAX, &set) < 0 || imap_cur_sp(c) < 0 || imap_cur_atom(c, &item) < 0 ||
-	    imap_cur_sp(c) < 0 || imap_cur_store_flags(c, &flags, &nflags) < 0 || imap_cur_eol(c) < 0) {
-		/* RFC 7162 UNCHANGEDSINCE is not supported (CONDSTORE is not offered) */
+	bool guard = false;
+	uint64_t since = 0;
+	if (imap_cur_seqset(c, true, SIZE_MAX, &set) < 0 || imap_cur_sp(c) < 0) {
 		imap_bad_args(is, cmd);
 		return;
 	}
+	if (imap_cur_skip(c, '(')) {
+		if (!imap_cur_keyword(c, "UNCHANGEDSINCE")) {
+			c->error = "Unknown STORE modifier";
+			imap_bad_args(is, cmd);
+			return;
+		}
+		if (imap_cur_sp(c) < 0 || imap_cur_number(c, 0, INT64_MAX, &since) < 0 || !imap_cur_skip(c, ')') ||
+		    imap_cur_sp(c) < 0) {
+			if (c->error == NULL)
+				c->error = "Invalid UNCHANGEDSINCE";
+			imap_bad_args(is, cmd);
+			return;
+		}
+		guard = true;
+	}
+	if (imap_cur_atom(c, &item) < 0 || imap_cur_sp(c) < 0 || imap_cur_store_flags(c, &flags, &nflags) < 0 ||
+	    imap_cur_eol(c) < 0) {
+		imap_bad_args(is, cmd);
+		return;
+	}
+	if (guard)
+		imap_condstore_enable(is);
 	enum store_flag_op op = STORE_FLAGS_REPLACE;
 	struct bytes it = item;
 	if (it.len > 0 && (it.p[0] == '+' || it.p[0] == '-')) {
@@ -102,12 +161,25 @@ void cmd_store(struct imap_session *is, struct imap_cmd *cmd)
 		imap_tagged(is, "OK", "%sSTORE completed", cmd->uid ? "UID " : "");
 		return;
 	}
+	if (guard && since == 0) {
+		/* RFC 7162 §3.1.3: UNCHANGEDSINCE 0 always fails (every MODSEQ is >= 1) */
+		uint32_t *mod = arena_alloc(is->cmd_arena, n * sizeof(*mod));
+		for (size_t i = 0; i < n; i++)
+			mod[i] = cmd->uid ? is->view.uids[idx[i]] : (uint32_t)idx[i] + 1;
+		struct buf b = { 0 };
+		imap_put_set(&b, mod, n);
+		imap_tagged(is, "OK", "[MODIFIED %s] Conditional STORE failed", buf_str(&b));
+		buf_free(&b);
+		return;
+	}
 	struct store_job *j = xcalloc(1, sizeof(*j));
 	j->is = is;
 	j->op = arena_new();
 	j->set = view_uidset(is, idx, n);
 	j->silent = silent;
+	j->guard = guard;
 	j->fc = (struct store_flag_change){
+		.unchanged_since = since,
 		.account_id = is->account_id,
 		.mailbox_id = is->view.mailbox_id,
 		.uids = j->set,

@@ -58,12 +58,20 @@ void imap_tagged(struct imap_session *is, const char *status, const char *fmt, .
 		return;
 	if (is->selected && is->state == IMAP_SELECTED)
 		view_sync(is, !(is->cmd_flags & IMAP_CMD_NO_EXPUNGE) || is->cmd_uid);
-	char text[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	char *text = arena_vprintf(is->cmd_arena, fmt, ap);
 	va_end(ap);
 	conn_printf(is->c, "%s %s %s\r\n", is->tag ? is->tag : "*", status, text);
+}
+
+void imap_condstore_enable(struct imap_session *is)
+{
+	if (is->condstore)
+		return;
+	is->condstore = true;
+	if (is->selected)
+		imap_printf(is, "* OK [HIGHESTMODSEQ %llu] Highest\r\n", (unsigned long long)is->view.modseq);
 }
 
 void imap_bad_args(struct imap_session *is, struct imap_cmd *cmd)
@@ -117,7 +125,8 @@ void imap_write_capabilities(struct imap_session *is)
 	}
 	conn_puts(is->c, " SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN"
 			 " SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE BINARY"
-			 " QUOTA QUOTA=RES-STORAGE");
+			 " QUOTA QUOTA=RES-STORAGE CONDSTORE QRESYNC ESEARCH SEARCHRES WITHIN OBJECTID"
+			 " SAVEDATE PREVIEW");
 	conn_printf(is->c, " APPENDLIMIT=%llu", (unsigned long long)is->s->message_max);
 }
 
@@ -130,7 +139,7 @@ int imap_mailbox_arg(struct imap_session *is, const struct imap_str *in, const c
 		return -1;
 	}
 	const char *utf8 = in->s;
-	if (!is->rev2) {
+	if (!is->rev2 && !is->utf8) {
 		/* IMAP4rev1: modified UTF-7 (RFC 3501 §5.1.3), strictly */
 		struct buf b = { 0 };
 		int r = imap_utf7_decode(&b, in->s, in->len);
@@ -153,7 +162,7 @@ int imap_mailbox_arg(struct imap_session *is, const struct imap_str *in, const c
 
 void imap_put_mailbox_name(struct imap_session *is, struct buf *b, const char *utf8)
 {
-	if (is->rev2)
+	if (is->rev2 || is->utf8)
 		imap_put_string(b, utf8, strlen(utf8));
 	else
 		imap_put_mailbox(b, utf8);

@@ -58,6 +58,10 @@ struct imap_view {
 	size_t ngone, gonecap;
 	bool dirty;                /* a store event arrived since the last sync */
 	size_t nkeywords;          /* keywords announced in FLAGS */
+	/* MODSEQs this session's own flag changes got since the last sync: a message still
+	 * at one of them needs no unsolicited FETCH (its flags were sent with the STORE) */
+	uint64_t own[8];
+	size_t nown;
 };
 
 struct imap_session {
@@ -84,6 +88,9 @@ struct imap_session {
 	struct store_sub *sub;
 	/* ENABLE */
 	bool rev2;
+	bool condstore;            /* RFC 7162 §3.1: MODSEQ in unsolicited FETCH */
+	bool qresync;              /* RFC 7162 §3.2: VANISHED instead of EXPUNGE */
+	bool utf8;                 /* RFC 6855 UTF8=ACCEPT */
 	/* SELECTED */
 	struct imap_view view;
 	bool selected;
@@ -119,6 +126,10 @@ struct imap_cmd_def {
 const struct imap_cmd_def *imap_cmd_lookup(struct bytes name);
 
 /* ---- replies (session.c) */
+
+/* A CONDSTORE-enabling command (RFC 7162 §3.1) ran: turns CONDSTORE on and, when a
+ * mailbox is selected, reports its HIGHESTMODSEQ (§3.1.2.1). */
+void imap_condstore_enable(struct imap_session *is);
 
 /* Completes the running command: first the pending untagged updates of the
  * selected mailbox (view_sync, with EXPUNGE unless the command forbids it), then
@@ -190,6 +201,12 @@ uint64_t view_kw_hash(const char *keywords);
 /* Refreshes the cached flags of the given UIDs from the store and, unless silent,
  * sends "* n FETCH (FLAGS (...))" (with UID when uid_too) for each. */
 void view_refresh_flags(struct imap_session *is, const struct store_uidset *set, bool silent, bool uid_too);
+/* Appends "* n FETCH (UID u FLAGS (...) MODSEQ (m))" for view index i: UID when uid,
+ * FLAGS when flags, MODSEQ when CONDSTORE is enabled. */
+void view_put_fetch_flags(struct imap_session *is, struct buf *b, size_t i, const struct store_msg *m, bool uid,
+			  bool flags);
+/* Notes uid as expunged, to be reported at the next sync that may (EXPUNGE/VANISHED). */
+void view_gone(struct imap_view *v, uint32_t uid);
 /* True if the view's message at index i is recent for this session. */
 bool view_is_recent(const struct imap_session *is, size_t i);
 

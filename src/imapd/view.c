@@ -237,18 +237,40 @@ void imap_put_flags(struct buf *b, unsigned flags, const char *keywords, bool re
 	buf_putc(b, ')');
 }
 
-static void put_fetch_flags(struct imap_session *is, struct buf *b, size_t i, const struct store_msg *m, bool uid)
+void view_put_fetch_flags(struct imap_session *is, struct buf *b, size_t i, const struct store_msg *m, bool uid,
+			  bool flags)
 {
 	buf_printf(b, "* %zu FETCH (", i + 1);
-	if (uid)
-		buf_printf(b, "UID %u ", m->uid);
-	buf_puts(b, "FLAGS ");
-	imap_put_flags(b, m->flags, m->keywords, !is->rev2 && view_is_recent(is, i));
+	const char *sp = "";
+	if (uid) {
+		buf_printf(b, "UID %u", m->uid);
+		sp = " ";
+	}
+	if (flags) {
+		buf_printf(b, "%sFLAGS ", sp);
+		imap_put_flags(b, m->flags, m->keywords, !is->rev2 && view_is_recent(is, i));
+		sp = " ";
+	}
+	/* RFC 7162 §3.1.4: once CONDSTORE is enabled, every unsolicited FETCH and every
+	 * STORE answer carries MODSEQ */
+	if (is->condstore)
+		buf_printf(b, "%sMODSEQ (%llu)", sp, (unsigned long long)m->modseq);
 	buf_puts(b, ")\r\n");
+}
+
+void view_gone(struct imap_view *v, uint32_t uid)
+{
+	if (v->ngone == v->gonecap) {
+		v->gonecap = v->gonecap ? v->gonecap * 2 : 16;
+		v->gone = xrealloc(v->gone, v->gonecap * sizeof(*v->gone));
+	}
+	v->gone[v->ngone++] = uid;
 }
 
 void view_refresh_flags(struct imap_session *is, const struct store_uidset *set, bool silent, bool uid_too)
 {
+	/* with CONDSTORE even .SILENT answers with MODSEQ (RFC 7162 §3.1.3, example 3) */
+	bool send = !silent || is->condstore;
 	struct imap_view *v = &is->view;
 	struct store_msg *msgs;
 	size_t n;
@@ -262,8 +284,8 @@ void view_refresh_flags(struct imap_session *is, const struct store_uidset *set,
 			continue;
 		v->flags[i] = (uint8_t)msgs[k].flags;
 		v->kw[i] = view_kw_hash(msgs[k].keywords);
-		if (!silent)
-			put_fetch_flags(is, &b, (size_t)i, &msgs[k], uid_too);
+		if (send)
+			view_put_fetch_flags(is, &b, (size_t)i, &msgs[k], uid_too, !silent);
 		if (b.len > 65536) {
 			imap_write(is, b.data, b.len);
 			buf_reset(&b);
@@ -287,8 +309,24 @@ static void send_expunges(struct imap_session *is, struct buf *b)
 		return;
 	qsort(v->gone, v->ngone, sizeof(*v->gone), cmp_u32);
 	uint8_t *del = xcalloc(v->n ? v->n : 1, 1);
+	if (is->qresync) {
+		/* RFC 7162 §3.2.10: "* VANISHED uid-set" replaces EXPUNGE */
+		size_t k = 0;
+		for (size_t x = 0; x < v->ngone; x++) {
+			long i = view_index(v, v->gone[x]);
+			if (i < 0 || del[i])
+				continue;
+			del[i] = 1;
+			v->gone[k++] = v->gone[x];
+		}
+		if (k > 0) {
+			buf_puts(b, "* VANISHED ");
+			imap_put_set(b, v->gone, k);
+			buf_puts(b, "\r\n");
+		}
+	}
 	/* descending, so that each number is valid when it is sent */
-	for (size_t k = v->ngone; k-- > 0;) {
+	for (size_t k = v->ngone; !is->qresync && k-- > 0;) {
 		long i = view_index(v, v->gone[k]);
 		if (i < 0 || del[i])
 			continue;
@@ -343,11 +381,7 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 			for (size_t k = 0; k < nv; k++) {
 				if (view_index(v, vanished[k]) < 0)
 					continue;
-				if (v->ngone == v->gonecap) {
-					v->gonecap = v->gonecap ? v->gonecap * 2 : 16;
-					v->gone = xrealloc(v->gone, v->gonecap * sizeof(*v->gone));
-				}
-				v->gone[v->ngone++] = vanished[k];
+				view_gone(v, vanished[k]);
 			}
 		}
 		if (allow_expunge)
@@ -373,7 +407,7 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 					continue;
 				v->flags[i] = (uint8_t)m->flags;
 				v->kw[i] = kw;
-				put_fetch_flags(is, &b, (size_t)i, m, true);
+				view_put_fetch_flags(is, &b, (size_t)i, m, true, true);
 			}
 		}
 		if (mb.highestmodseq > v->modseq)

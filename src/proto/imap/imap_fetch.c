@@ -155,6 +155,13 @@ static int one_att(struct imap_cur *cur, struct imap_fetch *f, struct imap_fetch
 		{ "FULL", IMAP_FA_FLAGS | IMAP_FA_INTERNALDATE | IMAP_FA_RFC822_SIZE | IMAP_FA_ENVELOPE |
 				  IMAP_FA_BODY },
 	};
+	/* RFC 8970 §3: "PREVIEW" [SP "(" "LAZY" ")"]; this server always has the preview */
+	if (ieq(v, "PREVIEW")) {
+		f->atts |= IMAP_FA_PREVIEW;
+		if (cur->len - cur->pos >= 7 && strncasecmp(cur->p + cur->pos, " (LAZY)", 7) == 0)
+			cur->pos += 7;
+		return 1;
+	}
 	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
 		if (ieq(v, simple[i].name)) {
 			f->atts |= simple[i].bits;

@@ -56,6 +56,22 @@ void imap_put_astring(struct buf *b, const char *s, size_t len)
 		imap_put_string(b, s, len);
 }
 
+void imap_put_set(struct buf *b, const uint32_t *v, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && v[j + 1] == v[j] + 1)
+			j++;
+		if (i > 0)
+			buf_putc(b, ',');
+		if (j > i)
+			buf_printf(b, "%u:%u", v[i], v[j]);
+		else
+			buf_printf(b, "%u", v[i]);
+		i = j + 1;
+	}
+}
+
 void imap_put_mailbox(struct buf *b, const char *utf8)
 {
 	struct buf tmp = { 0 };

@@ -19,6 +19,9 @@ void imap_put_string(struct buf *b, const char *s, size_t len);
 void imap_put_nstring(struct buf *b, const char *s, size_t len);
 /* astring: an atom when every byte is ASTRING-CHAR, else a string. */
 void imap_put_astring(struct buf *b, const char *s, size_t len);
+/* A set of ascending numbers as a sequence-set, runs compressed: "1:3,5,9:10".
+ * Appends nothing for n == 0. */
+void imap_put_set(struct buf *b, const uint32_t *v, size_t n);
 /* A mailbox name (UTF-8) as modified UTF-7 in a quoted string (or a literal).
  * "INBOX" stays an atom-like quoted "INBOX". */
 void imap_put_mailbox(struct buf *b, const char *utf8);

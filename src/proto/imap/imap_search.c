@@ -14,6 +14,7 @@
 #include "imap_search.h"
 
 #include <string.h>
+#include <strings.h>
 
 #define MAX_RANGES 200000
 
@@ -43,7 +44,6 @@ static const struct key_def keys[] = {
 	{ "SAVEDSINCE", IMAP_SK_SAVEDSINCE, ARG_DATE },
 	{ "OLDER", IMAP_SK_OLDER, ARG_NUMBER }, { "YOUNGER", IMAP_SK_YOUNGER, ARG_NUMBER },
 	{ "LARGER", IMAP_SK_LARGER, ARG_NUMBER }, { "SMALLER", IMAP_SK_SMALLER, ARG_NUMBER },
-	{ "MODSEQ", IMAP_SK_MODSEQ, ARG_NUMBER },
 	{ "UID", IMAP_SK_UID, ARG_SET },
 	{ "EMAILID", IMAP_SK_EMAILID, ARG_ASTRING }, { "THREADID", IMAP_SK_THREADID, ARG_ASTRING },
 };
@@ -117,6 +117,33 @@ static int search_key(struct imap_cur *cur, int depth, struct imap_search **out)
 		    search_key(cur, depth + 1, &b) < 0)
 			return -1;
 		n->sub->next = b;
+		*out = n;
+		return 1;
+	}
+	if (imap_cur_keyword(cur, "MODSEQ")) {
+		/* RFC 7162 §3.1.5: search-modsequence = "MODSEQ" [search-modseq-ext] SP
+		 * mod-sequence-valzer; search-modseq-ext = SP entry-name SP entry-type-req;
+		 * entry-type-req = "priv" / "shared" / "all". Flags have one MODSEQ with the
+		 * message here, so the entry only narrows nothing. */
+		struct imap_search *n = node(cur, IMAP_SK_MODSEQ);
+		if (imap_cur_sp(cur) < 0)
+			return -1;
+		if (imap_cur_peek(cur) == '"') {
+			struct imap_str name;
+			if (imap_cur_string(cur, &name) < 0 || imap_cur_sp(cur) < 0)
+				return -1;
+			if (name.len < 7 || strncasecmp(name.s, "/flags/", 7) != 0)
+				return fail(cur, "Invalid MODSEQ entry name");
+			if (!imap_cur_keyword(cur, "priv") && !imap_cur_keyword(cur, "shared") &&
+			    !imap_cur_keyword(cur, "all"))
+				return fail(cur, "Invalid MODSEQ entry type");
+			if (imap_cur_sp(cur) < 0)
+				return -1;
+		}
+		uint64_t v;
+		if (imap_cur_number(cur, 0, INT64_MAX, &v) < 0)
+			return -1;
+		n->num = (int64_t)v;
 		*out = n;
 		return 1;
 	}

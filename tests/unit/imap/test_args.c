@@ -264,12 +264,44 @@ static void test_fetch(void **state)
 	}
 }
 
+/* RFC 7162 §3.1.5 MODSEQ search key with and without the entry name; RFC 5032 WITHIN */
+static void test_search_ext(void **state)
+{
+	(void)state;
+	struct imap_search *p;
+	const char *cs;
+	struct imap_cur c = cur("MODSEQ \"/flags/\\\\draft\" all 620162338 OLDER 3600 YOUNGER 60 MODSEQ 0");
+	assert_int_equal(imap_search_parse(&c, &p, &cs), 1);
+	struct imap_search *k = p->sub;
+	assert_int_equal(k->key, IMAP_SK_MODSEQ);
+	assert_int_equal(k->num, 620162338);
+	assert_int_equal(k->next->key, IMAP_SK_OLDER);
+	assert_int_equal(k->next->num, 3600);
+	assert_int_equal(k->next->next->key, IMAP_SK_YOUNGER);
+	assert_int_equal(k->next->next->next->num, 0);
+	const char *bad[] = { "MODSEQ", "MODSEQ x", "MODSEQ 9223372036854775808", "MODSEQ \"/flags/x\" 5",
+			      "MODSEQ \"/other\" all 5", "MODSEQ \"/flags/x\" some 5" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c = cur(bad[i]);
+		if (imap_search_parse(&c, &p, &cs) != -1)
+			fail_msg("accepted: %s", bad[i]);
+	}
+	/* RFC 8970 PREVIEW with and without (LAZY) */
+	struct imap_fetch f = fetch_ok("(UID PREVIEW (LAZY) FLAGS)");
+	assert_int_equal(f.atts, IMAP_FA_UID | IMAP_FA_PREVIEW | IMAP_FA_FLAGS);
+	f = fetch_ok("PREVIEW");
+	assert_int_equal(f.atts, IMAP_FA_PREVIEW);
+	f = fetch_ok("(MODSEQ EMAILID THREADID SAVEDATE)");
+	assert_int_equal(f.atts, IMAP_FA_MODSEQ | IMAP_FA_EMAILID | IMAP_FA_THREADID | IMAP_FA_SAVEDATE);
+}
+
 int main(void)
 {
 	A = arena_new();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strings), cmocka_unit_test(test_seqsets), cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_flags),   cmocka_unit_test(test_search),  cmocka_unit_test(test_fetch),
+		cmocka_unit_test(test_search_ext),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	arena_free(&A);

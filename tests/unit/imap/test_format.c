@@ -53,6 +53,22 @@ static void roundtrip(const char *utf8, const char *utf7)
 	buf_free(&b);
 }
 
+static void test_set(void **state)
+{
+	(void)state;
+	struct buf b = { 0 };
+	const uint32_t v[] = { 1, 2, 3, 5, 7, 8, 10 };
+	imap_put_set(&b, v, 7);
+	assert_string_equal(buf_str(&b), "1:3,5,7:8,10");
+	buf_reset(&b);
+	imap_put_set(&b, v, 0);
+	assert_int_equal(b.len, 0);
+	const uint32_t w[] = { 4294967295u };
+	imap_put_set(&b, w, 1);
+	assert_string_equal(buf_str(&b), "4294967295");
+	buf_free(&b);
+}
+
 static void test_utf7(void **state)
 {
 	(void)state;
@@ -111,6 +127,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_utf7),
+		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_decoders),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

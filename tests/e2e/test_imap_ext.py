@@ -1,0 +1,317 @@
+"""IMAP extensions (issue 6), end to end over plain IMAP on loopback: CONDSTORE and
+QRESYNC (RFC 7162), ESEARCH/SEARCHRES/WITHIN, OBJECTID, SAVEDATE, PREVIEW, SORT and
+THREAD (RFC 5256, 5267, 5957), UTF8=ACCEPT, MULTIAPPEND, REPLACE, LITERAL-, COMPRESS.
+
+The client here is a small raw one (Client) so that every byte is the test's own,
+and so that COMPRESS=DEFLATE can be spoken with Python's zlib underneath."""
+
+import re
+import socket
+import time
+import zlib
+
+import pytest
+
+from conftest import finish_server, new_server
+
+PW = "secret"
+USERS = ["cs%d@example.test" % i for i in range(40)]
+
+
+@pytest.fixture(scope="module")
+def srv(postamt_bin):
+    s = new_server(postamt_bin, users=[(u, PW) for u in USERS])
+    yield s
+    finish_server(s)
+
+
+_next = [0]
+
+
+def fresh_user():
+    u = USERS[_next[0]]
+    _next[0] += 1
+    return u
+
+
+class Client:
+    """IMAP over a plain socket; literals in responses are folded into the line they
+    belong to (as "{n}\\r\\n" + data). After compress() both directions are deflated."""
+
+    def __init__(self, srv, user=None, timeout=10):
+        self.sock = socket.create_connection((srv.host, srv.port("imap")), timeout=timeout)
+        self.timeout = timeout
+        self.buf = b""
+        self.inflate = None
+        self.deflate = None
+        self.raw_in = 0
+        greeting = self.line()
+        assert greeting.startswith("* OK"), greeting
+        self.tagn = 0
+        self.user = user
+        if user:
+            _, t = self.cmd("LOGIN %s %s" % (user, PW))
+            assert " OK" in t, t
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        if self.deflate is not None:
+            data = self.deflate.compress(data) + self.deflate.flush(zlib.Z_SYNC_FLUSH)
+        self.sock.sendall(data)
+
+    def _fill(self):
+        d = self.sock.recv(65536)
+        if not d:
+            raise EOFError("connection closed")
+        self.raw_in += len(d)
+        if self.inflate is not None:
+            d = self.inflate.decompress(d)
+        self.buf += d
+
+    def _rawline(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        i = self.buf.index(b"\r\n")
+        line, self.buf = self.buf[:i], self.buf[i + 2:]
+        return line
+
+    def line(self):
+        """One response line with its literals folded in."""
+        out = self._rawline()
+        while True:
+            m = re.search(rb"~?\{(\d+)\}$", out)
+            if not m:
+                break
+            n = int(m.group(1))
+            while len(self.buf) < n:
+                self._fill()
+            out += b"\r\n" + self.buf[:n]
+            self.buf = self.buf[n:]
+            out += self._rawline()
+        return out.decode("utf-8", "replace")
+
+    def tag(self):
+        self.tagn += 1
+        return "t%d" % self.tagn
+
+    def read_tagged(self, tag):
+        untagged = []
+        while True:
+            line = self.line()
+            if line.startswith(tag + " "):
+                return untagged, line
+            untagged.append(line)
+
+    def cmd(self, text):
+        t = self.tag()
+        self.send("%s %s\r\n" % (t, text))
+        return self.read_tagged(t)
+
+    def ok(self, text):
+        u, t = self.cmd(text)
+        assert re.match(r"t\d+ OK", t), (text, u, t)
+        return u, t
+
+    def append(self, mailbox, msg, flags=""):
+        if isinstance(msg, str):
+            msg = msg.encode()
+        t = self.tag()
+        self.send(("%s APPEND %s %s{%d+}\r\n" % (t, mailbox, (flags + " ") if flags else "", len(msg))).encode()
+                  + msg + b"\r\n")
+        u, r = self.read_tagged(t)
+        assert " OK" in r, r
+        return int(re.search(r"APPENDUID \d+ (\d+)", r).group(1))
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def msg(subject, body="hello\r\n", frm="a@remote.test", to="x@example.test", date="Mon, 1 Jan 2024 10:00:00 +0000",
+        extra=""):
+    return ("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\n%s\r\n%s" % (frm, to, subject, date, extra, body))
+
+
+def fill(c, n, mailbox="INBOX"):
+    return [c.append(mailbox, msg("m%d" % i)) for i in range(n)]
+
+
+def code(line, name):
+    m = re.search(r"\[%s ([^\]]*)\]" % name, line)
+    return m.group(1) if m else None
+
+
+def untagged_code(lines, name):
+    for l in lines:
+        v = code(l, name)
+        if v is not None:
+            return v
+    return None
+
+
+def modseq_of(line):
+    return int(re.search(r"MODSEQ \((\d+)\)", line).group(1))
+
+
+# -- CONDSTORE (RFC 7162 section 3.1) ------------------------------------------------
+
+def test_capabilities_advertised(srv):
+    c = Client(srv, fresh_user())
+    u, _ = c.ok("CAPABILITY")
+    caps = u[0].split()
+    for cap in ("CONDSTORE", "QRESYNC", "ESEARCH", "SEARCHRES", "WITHIN", "OBJECTID", "SAVEDATE", "PREVIEW"):
+        assert cap in caps, cap
+
+
+def test_select_condstore_highestmodseq_and_fetch_modseq(srv):
+    c = Client(srv, fresh_user())
+    fill(c, 3)
+    u, t = c.ok("SELECT INBOX (CONDSTORE)")
+    hms = int(untagged_code(u, "HIGHESTMODSEQ"))
+    assert hms > 0
+    assert untagged_code(u, "MAILBOXID")
+    u, _ = c.ok("FETCH 1:* (FLAGS MODSEQ)")
+    mods = [modseq_of(l) for l in u if "FETCH" in l]
+    assert len(mods) == 3 and max(mods) <= hms
+    # CHANGEDSINCE: only what changed after, MODSEQ implied (RFC 7162 3.1.4.1)
+    c.ok("STORE 2 +FLAGS (\\Flagged)")
+    u, _ = c.ok("FETCH 1:* (FLAGS) (CHANGEDSINCE %d)" % hms)
+    fetches = [l for l in u if "FETCH" in l]
+    assert len(fetches) == 1 and fetches[0].startswith("* 2 FETCH") and "MODSEQ" in fetches[0], u
+    # STATUS HIGHESTMODSEQ
+    u, _ = c.ok("STATUS INBOX (HIGHESTMODSEQ MESSAGES)")
+    assert re.search(r"HIGHESTMODSEQ \d+", u[0]) and "MESSAGES 3" in u[0]
+
+
+def test_store_unchangedsince_modified(srv):
+    """RFC 7162 3.1.3 example: messages changed after UNCHANGEDSINCE fail and are
+    listed in [MODIFIED]; with .SILENT the passing ones still get FETCH with MODSEQ."""
+    c = Client(srv, fresh_user())
+    fill(c, 4)
+    c.ok("ENABLE CONDSTORE")
+    u, _ = c.ok("SELECT INBOX")
+    u, _ = c.ok("FETCH 1:* MODSEQ")
+    mods = {int(re.match(r"\* (\d+)", l).group(1)): modseq_of(l) for l in u if "FETCH" in l}
+    base = max(mods.values())
+    # another session changes message 3 meanwhile
+    o = Client(srv, c.user)
+    o.ok("SELECT INBOX")
+    o.ok("STORE 3 +FLAGS (\\Seen)")
+    o.close()
+    u, t = c.cmd("STORE 1:4 (UNCHANGEDSINCE %d) +FLAGS.SILENT (\\Deleted)" % base)
+    assert code(t, "MODIFIED") == "3", (u, t)
+    silent = [l for l in u if "FETCH" in l and "MODSEQ" in l and "FLAGS (" not in l]
+    assert {l.split()[1] for l in silent} >= {"1", "2", "4"}, u
+    # UID STORE reports UIDs; UNCHANGEDSINCE 0 always fails
+    u, t = c.cmd("UID STORE 1:* (UNCHANGEDSINCE 0) -FLAGS (\\Deleted)")
+    assert code(t, "MODIFIED"), t
+    # a value beyond 2^63 is BAD
+    _, t = c.cmd("STORE 1 (UNCHANGEDSINCE 9223372036854775808) +FLAGS (\\Seen)")
+    assert " BAD" in t
+
+
+def test_search_modseq(srv):
+    c = Client(srv, fresh_user())
+    fill(c, 3)
+    u, _ = c.ok("SELECT INBOX (CONDSTORE)")
+    hms = int(untagged_code(u, "HIGHESTMODSEQ"))
+    c.ok("STORE 1 +FLAGS (\\Answered)")
+    u, _ = c.ok("SEARCH MODSEQ %d" % (hms + 1))
+    assert re.match(r"\* SEARCH 1 \(MODSEQ \d+\)$", u[0]), u
+    u, _ = c.ok('SEARCH MODSEQ "/flags/\\\\answered" all %d' % (hms + 1))
+    assert u[0].startswith("* SEARCH 1 (MODSEQ"), u
+    u, _ = c.ok("SEARCH RETURN (COUNT) MODSEQ 1")
+    assert re.search(r"COUNT 3 MODSEQ \d+", u[0]), u
+
+
+def test_unsolicited_fetch_has_modseq(srv):
+    user = fresh_user()
+    c = Client(srv, user)
+    fill(c, 2)
+    c.ok("ENABLE CONDSTORE")
+    c.ok("SELECT INBOX")
+    o = Client(srv, user)
+    o.ok("SELECT INBOX")
+    o.ok("STORE 2 +FLAGS (\\Flagged)")
+    u, _ = c.ok("NOOP")
+    f = [l for l in u if "FETCH" in l]
+    assert f and "MODSEQ (" in f[0] and "\\Flagged" in f[0], u
+
+
+def test_enable_qresync_implies_condstore_and_vanished(srv):
+    user = fresh_user()
+    c = Client(srv, user)
+    uids = fill(c, 5)
+    u, _ = c.ok("ENABLE QRESYNC")
+    assert u == ["* ENABLED QRESYNC"], u
+    c.ok("SELECT INBOX")
+    c.ok("STORE 2,4 +FLAGS.SILENT (\\Deleted)")
+    u, t = c.ok("EXPUNGE")
+    assert "* VANISHED %d,%d" % (uids[1], uids[3]) in u, u
+    assert not any("EXPUNGE" in l and l.startswith("* ") for l in u)
+    assert code(t, "HIGHESTMODSEQ"), t
+    # QRESYNC parameters need ENABLE QRESYNC first
+    d = Client(srv, user)
+    _, t = d.cmd("SELECT INBOX (QRESYNC (1 1))")
+    assert " BAD" in t
+    # malformed QRESYNC
+    _, t = c.cmd("SELECT INBOX (QRESYNC (x 1))")
+    assert " BAD" in t
+
+
+def test_resync_scenario(srv):
+    """A client goes offline; another session changes flags and expunges; the first
+    reconnects with SELECT INBOX (QRESYNC (uidvalidity modseq known-uids)) and learns
+    exactly the changes (RFC 7162 3.2.5)."""
+    user = fresh_user()
+    a = Client(srv, user)
+    uids = fill(a, 10)
+    a.ok("ENABLE QRESYNC")
+    u, _ = a.ok("SELECT INBOX")
+    uidvalidity = int(untagged_code(u, "UIDVALIDITY"))
+    hms = int(untagged_code(u, "HIGHESTMODSEQ"))
+    a.ok("LOGOUT")
+    a.close()
+
+    b = Client(srv, user)
+    b.ok("SELECT INBOX")
+    b.ok("UID STORE %d,%d +FLAGS (\\Flagged)" % (uids[0], uids[5]))
+    b.ok("UID STORE %d,%d,%d +FLAGS.SILENT (\\Deleted)" % (uids[2], uids[3], uids[7]))
+    b.ok("EXPUNGE")
+    new = b.append("INBOX", msg("arrived later"))
+    b.close()
+
+    a = Client(srv, user)
+    a.ok("ENABLE QRESYNC")
+    known = "%d:%d" % (uids[0], uids[-1])
+    u, t = a.ok("SELECT INBOX (QRESYNC (%d %d %s (1:10 %s)))" % (uidvalidity, hms, known, known))
+    vanished = [l for l in u if l.startswith("* VANISHED (EARLIER)")]
+    assert vanished == ["* VANISHED (EARLIER) %d:%d,%d" % (uids[2], uids[3], uids[7])], u
+    fetched = {int(re.search(r"UID (\d+)", l).group(1)): l for l in u if " FETCH " in l}
+    assert set(fetched) == {uids[0], uids[5], new}, u
+    assert all("MODSEQ (" in l and "FLAGS (" in l for l in fetched.values())
+    assert "\\Flagged" in fetched[uids[0]]
+    # ordering: VANISHED (EARLIER) before the FETCHes, all before the tagged OK
+    vi = u.index(vanished[0])
+    assert all(u.index(l) > vi for l in fetched.values())
+    # known-uids narrows the VANISHED report
+    a.ok("UNSELECT")
+    u, _ = a.ok("SELECT INBOX (QRESYNC (%d %d %d))" % (uidvalidity, hms, uids[3]))
+    assert [l for l in u if "VANISHED" in l] == ["* VANISHED (EARLIER) %d" % uids[3]], u
+    # a stale UIDVALIDITY: a plain SELECT
+    a.ok("UNSELECT")
+    u, _ = a.ok("SELECT INBOX (QRESYNC (%d %d))" % (uidvalidity + 1, hms))
+    assert not [l for l in u if "VANISHED" in l or " FETCH " in l], u
+    # UID FETCH ... (CHANGEDSINCE m VANISHED)
+    u, _ = a.ok("UID FETCH 1:* FLAGS (CHANGEDSINCE %d VANISHED)" % hms)
+    assert u[0] == "* VANISHED (EARLIER) %d:%d,%d" % (uids[2], uids[3], uids[7]), u
+    assert len([l for l in u if " FETCH " in l]) == 3
+    # VANISHED without QRESYNC / CHANGEDSINCE is BAD
+    _, t = a.cmd("UID FETCH 1:* FLAGS (VANISHED)")
+    assert " BAD" in t
+    # [CLOSED] when a QRESYNC client selects again
+    u, _ = a.ok("SELECT INBOX")
+    assert any("[CLOSED]" in l for l in u)
