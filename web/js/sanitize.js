@@ -17,11 +17,13 @@ export const SANDBOX = 'allow-popups allow-popups-to-escape-sandbox';
 
 const FORBID_TAGS = ['script', 'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'form', 'input',
   'button', 'textarea', 'select', 'option', 'meta', 'link', 'base', 'audio', 'video', 'source', 'track',
-  'portal', 'noscript', 'template', 'dialog'];
+  'portal', 'noscript', 'template', 'dialog', 'title'];
 const FORBID_ATTR = ['srcset', 'ping', 'formaction', 'action', 'xlink:href', 'autofocus', 'popover'];
 
 export const PURIFY_CONFIG = {
   WHOLE_DOCUMENT: false,
+  // Keeps <style> from the mail's <head> (parsed into the body instead of dropped).
+  FORCE_BODY: true,
   FORBID_TAGS,
   FORBID_ATTR,
   ADD_ATTR: ['target'],
