@@ -89,6 +89,38 @@ static struct store_search *convert(struct imap_session *is, const struct imap_s
 	return s;
 }
 
+int imap_search_uids(struct imap_session *is, const struct imap_search *prog, uint32_t **uids_r, size_t *n_r,
+		     uint64_t *highest_r, const char **error_r)
+{
+	struct imap_view *v = &is->view;
+	struct store_search *sp = convert(is, prog);
+	struct store_search_ctx ctx = {
+		.account_id = is->account_id,
+		.mailbox_id = v->mailbox_id,
+		.seq_uids = v->uids,
+		.nseq = v->n,
+		.first_recent_uid = v->first_recent,
+	};
+	uint32_t *uids;
+	size_t n;
+	int r = store_search(is->env->store, is->cmd_arena, &ctx, sp, &uids, &n, highest_r, error_r);
+	if (r < 0)
+		return r;
+	/* keep what this session knows */
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (view_index(v, uids[i]) >= 0)
+			uids[k++] = uids[i];
+	*uids_r = uids;
+	*n_r = k;
+	return 1;
+}
+
+bool imap_charset_ok(const char *charset)
+{
+	return charset == NULL || strcasecmp(charset, "UTF-8") == 0 || strcasecmp(charset, "US-ASCII") == 0;
+}
+
 static bool has_modseq(const struct imap_search *n)
 {
 	if (n->key == IMAP_SK_MODSEQ)
@@ -156,7 +188,7 @@ void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
 		imap_bad_args(is, cmd);
 		return;
 	}
-	if (charset && strcasecmp(charset, "UTF-8") != 0 && strcasecmp(charset, "US-ASCII") != 0) {
+	if (!imap_charset_ok(charset)) {
 		forget_saved(is, ret);
 		imap_tagged(is, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
 		return;
@@ -164,36 +196,20 @@ void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
 	bool modseq = has_modseq(prog);
 	if (modseq)
 		imap_condstore_enable(is);
-	struct imap_view *v = &is->view;
-	struct store_search *sp = convert(is, prog);
-	struct store_search_ctx ctx = {
-		.account_id = is->account_id,
-		.mailbox_id = v->mailbox_id,
-		.seq_uids = v->uids,
-		.nseq = v->n,
-		.first_recent_uid = v->first_recent,
-	};
-	uint32_t *uids;
-	size_t n;
-	const char *error;
+	uint32_t *resuid;
+	size_t k;
 	uint64_t highest = 0;
-	int r = store_search(is->env->store, is->cmd_arena, &ctx, sp, &uids, &n, &highest, &error);
+	const char *error;
+	int r = imap_search_uids(is, prog, &resuid, &k, &highest, &error);
 	if (r < 0) {
 		forget_saved(is, ret);
 		imap_store_error(is, r, error);
 		return;
 	}
-	/* keep what this session knows; as sequence numbers unless UID SEARCH */
-	uint32_t *res = arena_alloc(is->cmd_arena, (n + 1) * sizeof(*res));
-	uint32_t *resuid = arena_alloc(is->cmd_arena, (n + 1) * sizeof(*resuid));
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		long x = view_index(v, uids[i]);
-		if (x < 0)
-			continue;
-		resuid[k] = uids[i];
-		res[k++] = cmd->uid ? uids[i] : (uint32_t)x + 1;
-	}
+	/* as sequence numbers unless UID SEARCH */
+	uint32_t *res = arena_alloc(is->cmd_arena, (k + 1) * sizeof(*res));
+	for (size_t i = 0; i < k; i++)
+		res[i] = cmd->uid ? resuid[i] : (uint32_t)view_index(&is->view, resuid[i]) + 1;
 	if (ret & RET_SAVE) {
 		free(is->saved);
 		size_t ns = k;

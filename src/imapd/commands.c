@@ -44,6 +44,8 @@ static const struct imap_cmd_def table[] = {
 	{ "STORE", cmd_store, SEL | IMAP_CMD_UID | IMAP_CMD_NO_EXPUNGE },
 	{ "COPY", cmd_copy, SEL | IMAP_CMD_UID },
 	{ "MOVE", cmd_copy, SEL | IMAP_CMD_UID },               /* RFC 6851 */
+	{ "SORT", cmd_sort, SEL | IMAP_CMD_UID | IMAP_CMD_NO_EXPUNGE },   /* RFC 5256 */
+	{ "THREAD", cmd_thread, SEL | IMAP_CMD_UID | IMAP_CMD_NO_EXPUNGE },
 };
 
 const struct imap_cmd_def *imap_cmd_lookup(struct bytes name)

@@ -248,6 +248,18 @@ void cmd_fetch(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_store(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_copy(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_quota(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_sort(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_thread(struct imap_session *is, struct imap_cmd *cmd);
+
+/* Evaluates a parsed search program over the selected mailbox (cmd_search.c):
+ * the matching UIDs this session knows, ascending (cmd_arena), and the highest
+ * MODSEQ among them. Returns 1, or a store error with *error_r. */
+struct imap_search;
+int imap_search_uids(struct imap_session *is, const struct imap_search *prog, uint32_t **uids_r, size_t *n_r,
+		     uint64_t *highest_r, const char **error_r);
+/* True when charset (NULL: none given) is one this server searches in: UTF-8,
+ * US-ASCII. */
+bool imap_charset_ok(const char *charset);
 
 /* STATUS items for one mailbox, shared by STATUS and LIST RETURN (STATUS ...)
  * (cmd_status.c): parses "(" status-att *(SP status-att) ")" into a bit mask. */

@@ -315,3 +315,141 @@ def test_resync_scenario(srv):
     # [CLOSED] when a QRESYNC client selects again
     u, _ = a.ok("SELECT INBOX")
     assert any("[CLOSED]" in l for l in u)
+
+
+# -- ESEARCH / SEARCHRES / WITHIN (RFC 4731, 5182, 5032) --------------------------------
+
+def test_esearch_searchres_within(srv):
+    c = Client(srv, fresh_user())
+    uids = fill(c, 6)
+    c.ok("SELECT INBOX")
+    c.ok("STORE 2,4,5 +FLAGS (\\Seen)")
+    # RFC 4731 section 3.1 style
+    u, _ = c.ok("SEARCH RETURN (MIN COUNT) SEEN")
+    assert u == ['* ESEARCH (TAG "%s") MIN 2 COUNT 3' % ("t%d" % c.tagn)], u
+    u, _ = c.ok("UID SEARCH RETURN (MAX ALL) SEEN")
+    assert u[0].endswith("UID MAX %d ALL %d,%d:%d" % (uids[4], uids[1], uids[3], uids[4])), u
+    u, _ = c.ok("SEARCH RETURN (COUNT) DELETED")
+    assert u[0].endswith("COUNT 0"), u
+    # RFC 5182: SAVE then $; "$" before any SAVE is the empty set
+    u, _ = c.ok("SEARCH $")
+    assert u == ["* SEARCH"], u
+    u, _ = c.ok("SEARCH RETURN (SAVE) SEEN")
+    assert u == [], u
+    u, _ = c.ok("FETCH $ (UID)")
+    assert len([l for l in u if "FETCH" in l]) == 3
+    u, _ = c.ok("SEARCH RETURN (SAVE MIN) UNSEEN")
+    u, _ = c.ok("UID SEARCH UID $")
+    assert u == ["* SEARCH %d" % uids[0]], u
+    # a failing SAVE search empties $
+    c.cmd("SEARCH RETURN (SAVE) FOO")
+    u, _ = c.ok("SEARCH $")
+    assert u == ["* SEARCH"], u
+    # WITHIN: everything was appended just now
+    u, _ = c.ok("SEARCH YOUNGER 3600")
+    assert u == ["* SEARCH 1 2 3 4 5 6"], u
+    u, _ = c.ok("SEARCH OLDER 3600")
+    assert u == ["* SEARCH"], u
+    # a charset that does not exist
+    _, t = c.cmd("SEARCH CHARSET X-NOPE ALL")
+    assert " NO [BADCHARSET" in t
+
+
+# -- OBJECTID, SAVEDATE, PREVIEW (RFC 8474, 8514, 8970) -------------------------------------
+
+def test_objectid_savedate_preview(srv):
+    c = Client(srv, fresh_user())
+    _, t = c.ok("CREATE Projects")
+    mbid = code(t, "MAILBOXID")
+    assert re.fullmatch(r"\(M[0-9a-z]+\)", mbid), t
+    c.append("Projects", msg("one", body="The preview text of this message.\r\n"))
+    c.append("Projects", msg("Re: one", extra="In-Reply-To: <x@y>\r\n"))
+    u, _ = c.ok("STATUS Projects (MAILBOXID HIGHESTMODSEQ)")
+    assert "MAILBOXID %s" % mbid in u[0], u
+    u, _ = c.ok("SELECT Projects")
+    assert untagged_code(u, "MAILBOXID") == mbid
+    u, _ = c.ok("FETCH 1:2 (EMAILID THREADID SAVEDATE PREVIEW)")
+    f = [l for l in u if "FETCH" in l]
+    e1 = re.search(r"EMAILID \((E[0-9a-z]+)\)", f[0]).group(1)
+    assert re.search(r"THREADID \(T[0-9a-z]+\)", f[0])
+    assert re.search(r'SAVEDATE "\d\d-\w\w\w-\d{4} ', f[0])
+    assert 'PREVIEW "The preview text of this message."' in f[0], f[0]
+    u, _ = c.ok("FETCH 1 (PREVIEW (LAZY))")
+    assert "PREVIEW" in u[0]
+    # EMAILID is kept by COPY; SEARCH EMAILID finds it
+    c.ok("COPY 1 INBOX")
+    c.ok("SELECT INBOX")
+    u, _ = c.ok("SEARCH EMAILID %s" % e1)
+    assert u == ["* SEARCH 1"], u
+    u, _ = c.ok("SEARCH SAVEDSINCE 1-Jan-2020")
+    assert u == ["* SEARCH 1"], u
+
+
+# -- SORT and THREAD (RFC 5256, 5267, 5957) ------------------------------------------------
+
+CORPUS = [
+    # subject, from, to, date, message-id, references, size padding
+    ("Hello", "Zed <zed@z.test>", "b@x.test", "Mon, 1 Jan 2024 10:00:00 +0000", "<a@t>", "", 0),
+    ("Re: Hello", "Alice <alice@a.test>", "c@x.test", "Mon, 1 Jan 2024 11:00:00 +0000", "<b@t>", "<a@t>", 300),
+    ("Re: Hello", "bob@b.test", "a@x.test", "Mon, 1 Jan 2024 12:00:00 +0000", "<c@t>", "<a@t>", 100),
+    ("Re: Hello", "Carol <carol@c.test>", "d@x.test", "Mon, 1 Jan 2024 13:00:00 +0000", "<d@t>", "<a@t> <c@t>", 50),
+    ("Other", "dave@d.test", "e@x.test", "Mon, 1 Jan 2024 10:30:00 +0000", "<e@t>", "", 20),
+    ("Lost", "Eve <eve@e.test>", "f@x.test", "Mon, 1 Jan 2024 14:00:00 +0000", "<f@t>", "<zz@t>", 10),
+    ("Re: Lost", "frank@f.test", "g@x.test", "Mon, 1 Jan 2024 15:00:00 +0000", "<g@t>", "<zz@t>", 0),
+    ("Re: Other", "Ann <zara@a.test>", "h@x.test", "Mon, 1 Jan 2024 10:40:00 +0000", "<h@t>", "", 400),
+]
+
+
+@pytest.fixture(scope="module")
+def corpus_client(srv):
+    c = Client(srv, fresh_user())
+    for subj, frm, to, date, mid, refs, pad in CORPUS:
+        extra = "Message-ID: %s\r\n" % mid + ("References: %s\r\n" % refs if refs else "")
+        c.append("INBOX", msg(subj, body="x" * pad + "\r\n", frm=frm, to=to, date=date, extra=extra))
+    c.ok("SELECT INBOX")
+    yield c
+    c.close()
+
+
+def test_thread_references_and_orderedsubject(corpus_client):
+    c = corpus_client
+    u, _ = c.ok("THREAD REFERENCES UTF-8 ALL")
+    assert u == ["* THREAD (1 (2)(3 4))(5 8)((6)(7))"], u
+    u, _ = c.ok("THREAD ORDEREDSUBJECT UTF-8 ALL")
+    assert u == ["* THREAD (1 (2)(3)(4))(5 8)(6 7)"], u
+    u, _ = c.ok("UID THREAD ORDEREDSUBJECT US-ASCII SUBJECT lost")
+    m = re.fullmatch(r"\* THREAD \((\d+) (\d+)\)", u[0])
+    assert m and int(m.group(2)) == int(m.group(1)) + 1, u
+    u, _ = c.ok("THREAD REFERENCES UTF-8 SUBJECT nothing-matches")
+    assert u == ["* THREAD"], u
+    _, t = c.cmd("THREAD FOO UTF-8 ALL")
+    assert " BAD" in t
+    _, t = c.cmd("THREAD REFERENCES X-NOPE ALL")
+    assert " NO [BADCHARSET" in t
+
+
+def test_sort_keys(corpus_client):
+    c = corpus_client
+    u, _ = c.ok("SORT (DATE) UTF-8 ALL")
+    assert u == ["* SORT 1 5 8 2 3 4 6 7"], u
+    u, _ = c.ok("SORT (REVERSE DATE) UTF-8 ALL")
+    assert u == ["* SORT 7 6 4 3 2 8 5 1"], u
+    u, _ = c.ok("SORT (SUBJECT) UTF-8 ALL")   # HELLO x4, LOST x2, OTHER x2; ties by number
+    assert u == ["* SORT 1 2 3 4 6 7 5 8"], u
+    u, _ = c.ok("SORT (FROM) UTF-8 ALL")      # addr-mailbox: alice bob carol dave eve frank zara zed
+    assert u == ["* SORT 2 3 4 5 6 7 8 1"], u
+    u, _ = c.ok("SORT (DISPLAYFROM) UTF-8 ALL")  # Alice Ann bob@ Carol dave@ Eve frank@ Zed
+    assert u == ["* SORT 2 8 3 4 5 6 7 1"], u
+    u, _ = c.ok("SORT (TO) UTF-8 ALL")
+    assert u == ["* SORT 3 1 2 4 5 6 7 8"], u
+    u, _ = c.ok("SORT (REVERSE SIZE) UTF-8 SUBJECT hello")
+    assert u == ["* SORT 2 3 4 1"], u
+    u, _ = c.ok("SORT (ARRIVAL) UTF-8 ALL")
+    assert u == ["* SORT 1 2 3 4 5 6 7 8"], u
+    # ESORT (RFC 5267): MIN/MAX in sort order, ALL keeps the order
+    u, _ = c.ok("SORT RETURN (MIN MAX COUNT ALL) (DATE) UTF-8 ALL")
+    assert u[0].endswith(") MIN 1 MAX 7 ALL 1,5,8,2:4,6:7 COUNT 8"), u
+    _, t = c.cmd("SORT (BOGUS) UTF-8 ALL")
+    assert " BAD" in t
+    _, t = c.cmd("SORT (DATE) X-NOPE ALL")
+    assert " NO [BADCHARSET" in t

@@ -1,0 +1,231 @@
+/* cmd_sort.c: RFC 5256 §3 SORT and UID SORT, with ESORT (RFC 5267 §3) and SORT=DISPLAY
+ * (RFC 5957).
+ *   sort = ["UID" SP] "SORT" [sort-return-opts] SP sort-criteria SP search-criteria
+ *   sort-return-opts = SP "RETURN" SP "(" [sort-return-opt *(SP sort-return-opt)] ")"
+ *   sort-return-opt = "MIN" / "MAX" / "ALL" / "COUNT"
+ *   sort-criteria = "(" sort-criterion *(SP sort-criterion) ")"
+ *   search-criteria = charset 1*(SP search-key)
+ *   sort-data = "SORT" *(SP nz-number)
+ * Keys: ARRIVAL (internal date), DATE (sent date, else the internal date, in UTC),
+ * SIZE, SUBJECT (base subject, §2.1), FROM/TO/CC (addr-mailbox of the first
+ * address), DISPLAYFROM/DISPLAYTO (display name, else the address); strings compare
+ * case-insensitively; ties go by sequence number. The search and the sort run on the
+ * worker pool (100,000 messages take a moment); the answer is "* SORT n..." or, with
+ * RETURN, "* ESEARCH (TAG "t") [UID] MIN/MAX/ALL/COUNT" where MIN and MAX are the
+ * first and last in sort order and ALL keeps the sort order. */
+#include "session.h"
+
+#include "imap_search.h"
+#include "imap_thread.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { RET_MIN = 1, RET_MAX = 2, RET_ALL = 4, RET_COUNT = 8 };
+
+struct sort_item {
+	uint32_t uid, seq;
+	int64_t num[IMAP_SORT_KEYS_MAX];
+	const char *str[IMAP_SORT_KEYS_MAX];
+};
+
+struct sort_job {
+	struct imap_sort_crit crit[IMAP_SORT_KEYS_MAX];
+	size_t ncrit;
+	struct imap_search *prog;
+	unsigned ret;
+	bool esort;
+	int r;
+	const char *error;
+	uint32_t *out; /* sorted numbers (UIDs or sequence numbers) */
+	size_t n;
+};
+
+static const char *fold(struct arena *a, const char *s)
+{
+	size_t n = strlen(s);
+	char *o = arena_alloc(a, n + 1);
+	for (size_t i = 0; i < n; i++)
+		o[i] = s[i] >= 'a' && s[i] <= 'z' ? (char)(s[i] - 32) : s[i];
+	return o;
+}
+
+/* the addr-mailbox of the first address, or its display name */
+static const char *addr_key(struct arena *a, const char *list, bool display)
+{
+	const char *name, *addr;
+	imap_first_address(a, list, &name, &addr);
+	if (display)
+		return fold(a, name[0] ? name : addr);
+	const char *at = strchr(addr, '@');
+	return fold(a, at ? arena_strndup(a, addr, (size_t)(at - addr)) : addr);
+}
+
+static int item_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct sort_item *a = pa, *b = pb;
+	const struct sort_job *j = arg;
+	for (size_t k = 0; k < j->ncrit; k++) {
+		int r;
+		if (a->str[k] != NULL)
+			r = strcmp(a->str[k], b->str[k]);
+		else
+			r = a->num[k] < b->num[k] ? -1 : a->num[k] > b->num[k];
+		if (r != 0)
+			return j->crit[k].reverse ? -r : r;
+	}
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static void sort_work(struct imap_session *is, void *arg)
+{
+	struct sort_job *j = arg;
+	uint32_t *uids;
+	size_t n;
+	j->r = imap_search_uids(is, j->prog, &uids, &n, NULL, &j->error);
+	if (j->r < 0 || n == 0)
+		return;
+	struct store_range *r = arena_alloc(is->cmd_arena, n * sizeof(*r));
+	for (size_t i = 0; i < n; i++)
+		r[i] = (struct store_range){ uids[i], uids[i] };
+	struct store_uidset set = { r, n };
+	struct store_msg_meta *metas;
+	size_t nm;
+	j->r = store_msg_meta_list(is->env->store, is->cmd_arena, is->account_id, is->view.mailbox_id, &set, &metas, &nm,
+				   &j->error);
+	if (j->r < 0)
+		return;
+	struct sort_item *items = arena_alloc(is->cmd_arena, (nm + 1) * sizeof(*items));
+	size_t k = 0;
+	for (size_t i = 0; i < nm; i++) {
+		const struct store_msg_meta *mm = &metas[i];
+		long x = view_index(&is->view, mm->m.uid);
+		if (x < 0)
+			continue;
+		struct sort_item *it = &items[k++];
+		it->uid = mm->m.uid;
+		it->seq = (uint32_t)x + 1;
+		for (size_t c = 0; c < j->ncrit; c++) {
+			switch (j->crit[c].key) {
+			case IMAP_SORT_ARRIVAL:
+				it->num[c] = mm->m.internal_date;
+				break;
+			case IMAP_SORT_DATE:
+				it->num[c] = mm->date ? mm->date : mm->m.internal_date;
+				break;
+			case IMAP_SORT_SIZE:
+				it->num[c] = (int64_t)mm->m.size;
+				break;
+			case IMAP_SORT_SUBJECT:
+				it->str[c] = imap_base_subject(is->cmd_arena, mm->subject, NULL);
+				break;
+			case IMAP_SORT_FROM:
+				it->str[c] = addr_key(is->cmd_arena, mm->from, false);
+				break;
+			case IMAP_SORT_TO:
+				it->str[c] = addr_key(is->cmd_arena, mm->to, false);
+				break;
+			case IMAP_SORT_CC:
+				it->str[c] = addr_key(is->cmd_arena, mm->cc, false);
+				break;
+			case IMAP_SORT_DISPLAYFROM:
+				it->str[c] = addr_key(is->cmd_arena, mm->from, true);
+				break;
+			case IMAP_SORT_DISPLAYTO:
+				it->str[c] = addr_key(is->cmd_arena, mm->to, true);
+				break;
+			}
+		}
+	}
+	qsort_r(items, k, sizeof(*items), item_cmp, j);
+	j->out = arena_alloc(is->cmd_arena, (k + 1) * sizeof(*j->out));
+	for (size_t i = 0; i < k; i++)
+		j->out[i] = is->cmd_uid ? items[i].uid : items[i].seq;
+	j->n = k;
+}
+
+static void sort_done(struct imap_session *is, void *arg)
+{
+	struct sort_job *j = arg;
+	if (j->r < 0) {
+		imap_store_error(is, j->r, j->error);
+		return;
+	}
+	struct buf b = { 0 };
+	if (!j->esort) {
+		buf_puts(&b, "* SORT");
+		for (size_t i = 0; i < j->n; i++)
+			buf_printf(&b, " %u", j->out[i]);
+	} else {
+		buf_puts(&b, "* ESEARCH (TAG ");
+		imap_put_string(&b, is->tag, strlen(is->tag));
+		buf_putc(&b, ')');
+		if (is->cmd_uid)
+			buf_puts(&b, " UID");
+		if ((j->ret & RET_MIN) && j->n > 0)
+			buf_printf(&b, " MIN %u", j->out[0]);
+		if ((j->ret & RET_MAX) && j->n > 0)
+			buf_printf(&b, " MAX %u", j->out[j->n - 1]);
+		if ((j->ret & RET_ALL) && j->n > 0) {
+			buf_puts(&b, " ALL ");
+			imap_put_set(&b, j->out, j->n);
+		}
+		if (j->ret & RET_COUNT)
+			buf_printf(&b, " COUNT %zu", j->n);
+	}
+	buf_puts(&b, "\r\n");
+	imap_write(is, b.data, b.len);
+	buf_free(&b);
+	imap_tagged(is, "OK", "%sSORT completed", is->cmd_uid ? "UID " : "");
+}
+
+void cmd_sort(struct imap_session *is, struct imap_cmd *cmd)
+{
+	struct imap_cur *c = &cmd->args;
+	struct sort_job *j = arena_alloc(is->cmd_arena, sizeof(*j));
+	if (imap_cur_keyword(c, "RETURN")) {
+		j->esort = true;
+		if (imap_cur_sp(c) < 0 || !imap_cur_skip(c, '(')) {
+			c->error = "Expected RETURN (...)";
+			imap_bad_args(is, cmd);
+			return;
+		}
+		while (!imap_cur_skip(c, ')')) {
+			if (j->ret && imap_cur_sp(c) < 0) {
+				imap_bad_args(is, cmd);
+				return;
+			}
+			if (imap_cur_keyword(c, "MIN"))
+				j->ret |= RET_MIN;
+			else if (imap_cur_keyword(c, "MAX"))
+				j->ret |= RET_MAX;
+			else if (imap_cur_keyword(c, "ALL"))
+				j->ret |= RET_ALL;
+			else if (imap_cur_keyword(c, "COUNT"))
+				j->ret |= RET_COUNT;
+			else {
+				c->error = "Unknown sort return option";
+				imap_bad_args(is, cmd);
+				return;
+			}
+		}
+		if (j->ret == 0)
+			j->ret = RET_ALL;
+		if (imap_cur_sp(c) < 0) {
+			imap_bad_args(is, cmd);
+			return;
+		}
+	}
+	struct imap_str charset;
+	const char *cs2;
+	if (imap_sort_parse(c, j->crit, &j->ncrit) < 0 || imap_cur_sp(c) < 0 || imap_cur_astring(c, &charset) < 0 ||
+	    imap_cur_sp(c) < 0 || imap_search_parse(c, &j->prog, &cs2) < 0) {
+		imap_bad_args(is, cmd);
+		return;
+	}
+	if (!imap_charset_ok(charset.s)) {
+		imap_tagged(is, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+		return;
+	}
+	imap_run_async(is, sort_work, sort_done, j);
+}

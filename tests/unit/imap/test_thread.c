@@ -1,0 +1,175 @@
+/* test_thread.c: SORT criteria, base subjects (RFC 5256 §2.1), first addresses and
+ * the ORDEREDSUBJECT and REFERENCES algorithms over a fixed corpus with known
+ * answers (imap_thread.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "imap_thread.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct arena *A;
+
+static void base(const char *in, const char *want, bool want_reply)
+{
+	bool reply;
+	const char *got = imap_base_subject(A, in, &reply);
+	if (strcmp(got, want) != 0 || reply != want_reply)
+		fail_msg("%s -> \"%s\" (%d), want \"%s\" (%d)", in, got, reply, want, want_reply);
+}
+
+static void test_base_subject(void **state)
+{
+	(void)state;
+	base("Hello", "HELLO", false);
+	base("Re: Fwd: [list] Hello  (fwd)", "HELLO", true);
+	base("[fwd: Re: test]", "TEST", true);
+	base("Re:", "", true);
+	base("[PATCH] fix it", "FIX IT", false);
+	base("[PATCH]", "[PATCH]", false);
+	base("RE [x]: Subj", "SUBJ", true);
+	base("  multiple \t  spaces ", "MULTIPLE SPACES", false);
+	base("Fw: a", "A", true);
+	base("FWD:a", "A", true);
+	base("Ref: test", "REF: TEST", false);
+	base("re: re: RE: deep", "DEEP", true);
+	base("[a][b] Re: [c] x", "X", true);
+	base("Grüße", "GRüßE", false);
+	base("", "", false);
+	base(NULL, "", false);
+}
+
+static void addr(const char *in, const char *name, const char *a)
+{
+	const char *n, *x;
+	imap_first_address(A, in, &n, &x);
+	if (strcmp(n, name) != 0 || strcmp(x, a) != 0)
+		fail_msg("%s -> [%s] [%s]", in, n, x);
+}
+
+static void test_first_address(void **state)
+{
+	(void)state;
+	addr("John Doe <john@x.test>, b@y", "John Doe", "john@x.test");
+	addr("a@b, Name <c@d>", "", "a@b");
+	addr("\"Q\" <q@z>", "Q", "q@z");
+	addr("solo@host", "", "solo@host");
+	addr("", "", "");
+	addr("Doe, John <j@x>", "Doe, John", "j@x");
+}
+
+static void test_sort_parse(void **state)
+{
+	(void)state;
+	struct imap_sort_crit c[IMAP_SORT_KEYS_MAX];
+	size_t n;
+	struct imap_cur cur;
+	const char *in = "(REVERSE DATE subject DISPLAYFROM)";
+	imap_cur_init(&cur, A, (struct bytes){ in, strlen(in) });
+	assert_int_equal(imap_sort_parse(&cur, c, &n), 1);
+	assert_int_equal(n, 3);
+	assert_true(c[0].reverse);
+	assert_int_equal(c[0].key, IMAP_SORT_DATE);
+	assert_int_equal(c[1].key, IMAP_SORT_SUBJECT);
+	assert_false(c[1].reverse);
+	assert_int_equal(c[2].key, IMAP_SORT_DISPLAYFROM);
+	const char *bad[] = { "DATE", "()", "(FOO)", "(REVERSE)", "(DATE", "(DATE  SIZE)" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		imap_cur_init(&cur, A, (struct bytes){ bad[i], strlen(bad[i]) });
+		if (imap_sort_parse(&cur, c, &n) != -1)
+			fail_msg("accepted %s", bad[i]);
+	}
+}
+
+/* The corpus: num, date, Message-ID, References, Subject. */
+struct row {
+	uint32_t num;
+	int64_t date;
+	const char *id;
+	const char *refs[3];
+	const char *subject;
+};
+
+static const struct row corpus[] = {
+	{ 1, 100, "<a>", { NULL }, "Hello" },
+	{ 2, 200, "<b>", { "<a>", NULL }, "Re: Hello" },
+	{ 3, 300, "<c>", { "<a>", NULL }, "Re: Hello" },
+	{ 4, 400, "<d>", { "<a>", "<c>", NULL }, "Re: Hello" },
+	{ 5, 150, "<e>", { NULL }, "Other" },
+	{ 6, 500, "<f>", { "<zz>", NULL }, "Lost" },
+	{ 7, 600, "<g>", { "<zz>", NULL }, "Re: Lost" },
+	{ 8, 160, "<h>", { NULL }, "Re: Other" },
+};
+
+static struct imap_thread_msg *load(const struct row *rows, size_t n)
+{
+	struct imap_thread_msg *m = arena_alloc(A, n * sizeof(*m));
+	for (size_t i = 0; i < n; i++) {
+		m[i].num = rows[i].num;
+		m[i].date = rows[i].date;
+		m[i].msgid = rows[i].id;
+		m[i].refs = rows[i].refs;
+		m[i].base = imap_base_subject(A, rows[i].subject, &m[i].reply);
+	}
+	return m;
+}
+
+static void test_threads(void **state)
+{
+	(void)state;
+	size_t n = sizeof(corpus) / sizeof(corpus[0]);
+	struct imap_thread_msg *m = load(corpus, n);
+	struct buf b = { 0 };
+	imap_thread_references(A, m, n, &b);
+	assert_string_equal(buf_str(&b), "(1 (2)(3 4))(5 8)((6)(7))");
+	buf_reset(&b);
+	imap_thread_orderedsubject(A, m, n, &b);
+	assert_string_equal(buf_str(&b), "(1 (2)(3)(4))(5 8)(6 7)");
+	buf_reset(&b);
+	/* a loop in References, a self reference and a duplicate Message-ID */
+	static const struct row odd[] = {
+		{ 1, 10, "<x>", { "<y>", NULL }, "loop" },
+		{ 2, 20, "<y>", { "<x>", NULL }, "Re: loop" },
+		{ 3, 30, "<s>", { "<s>", NULL }, "self" },
+		{ 4, 40, "<s>", { NULL }, "dup" },
+	};
+	m = load(odd, 4);
+	imap_thread_references(A, m, 4, &b);
+	/* <y> arrived as the parent of <x>; <x> naming <y> back would be a loop */
+	assert_string_equal(buf_str(&b), "(2 1)(3)(4)");
+	buf_reset(&b);
+	/* a chain 100,000 deep does not recurse */
+	size_t deep = 100000;
+	struct imap_thread_msg *d = arena_alloc(A, deep * sizeof(*d));
+	for (size_t i = 0; i < deep; i++) {
+		d[i].num = (uint32_t)i + 1;
+		d[i].date = (int64_t)i;
+		d[i].msgid = arena_printf(A, "<%zu>", i);
+		const char **r = arena_alloc(A, 2 * sizeof(*r));
+		r[0] = i > 0 ? d[i - 1].msgid : NULL;
+		d[i].refs = r;
+		d[i].base = "X";
+	}
+	imap_thread_references(A, d, deep, &b);
+	assert_true(strncmp(buf_str(&b), "(1 2 3 ", 7) == 0);
+	buf_free(&b);
+}
+
+int main(void)
+{
+	A = arena_new();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_base_subject),
+		cmocka_unit_test(test_first_address),
+		cmocka_unit_test(test_sort_parse),
+		cmocka_unit_test(test_threads),
+	};
+	int r = cmocka_run_group_tests(tests, NULL, NULL);
+	arena_free(&A);
+	return r;
+}
