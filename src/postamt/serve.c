@@ -21,6 +21,7 @@
 #include "settings.h"
 #include "smtpd.h"
 #include "store.h"
+#include "submit.h"
 #include "tls.h"
 #include "webd.h"
 
@@ -83,6 +84,8 @@ struct server {
 	struct smtpd_env smtp_env;
 	struct pop3d_env pop3_env;
 	struct imapd_env imap_env;
+	struct webd_env web_env;
+	struct postamt_submit web_submit;
 	int nloops;
 	struct loop **loops;
 	struct conn_server **servers;
@@ -428,6 +431,7 @@ static void server_cleanup(struct server *srv)
 	auth_service_free(&srv->auth);
 	pop3_locks_free(&srv->pop3_env.locks);
 	imapd_users_free(&srv->imap_env.users);
+	webd_state_free(&srv->web_env.state);
 	queue_close(&srv->queue); /* after the loops and the pool: it may still deliver bounces */
 	store_close(&srv->store);
 	conn_shared_free(&srv->shared);
@@ -510,8 +514,12 @@ static int server_start(struct server *srv)
 	srv->imap_env = (struct imapd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
 					    .users = imapd_users_new() };
 	srv->imap = (struct imapd_listener){ &srv->settings, &srv->imap_env };
-	srv->http = (struct webd_listener){ false, &srv->settings };
-	srv->https = (struct webd_listener){ true, &srv->settings };
+	srv->web_submit = (struct postamt_submit){ srv->store, srv->queue, &srv->settings };
+	srv->web_env = (struct webd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
+					  .submit = postamt_webd_submit, .submit_ctx = &srv->web_submit,
+					  .assets = webd_assets, .nassets = webd_nassets, .state = webd_state_new() };
+	srv->http = (struct webd_listener){ false, &srv->settings, &srv->web_env };
+	srv->https = (struct webd_listener){ true, &srv->settings, &srv->web_env };
 
 	srv->loops = xcalloc((size_t)srv->nloops, sizeof(*srv->loops));
 	srv->servers = xcalloc((size_t)srv->nloops, sizeof(*srv->servers));

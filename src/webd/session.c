@@ -1,13 +1,20 @@
-/* session.c: HTTP/1.1 connections with keep-alive (RFC 9112).
+/* session.c: HTTP/1.1 connections with keep-alive (RFC 9112), and the router.
  *
- * The head is parsed by the pure parser in proto/http; a request body is read (and,
- * until the API needs it, discarded) within limits.message_size. Every response
- * carries the security headers. On the plain-HTTP listener everything but the
+ * A request head is parsed by the pure parser in proto/http; its body is moved out
+ * of the connection's input into the request as it arrives, within a limit chosen
+ * by path (limits.message_size for uploads, WEB_JSON_MAX for the JSON APIs,
+ * WEB_SMALL_BODY_MAX otherwise; 413 before reading when Content-Length is over).
+ * A request must be read completely within timeout.http (plus time for a large
+ * body at 16 KiB/s), so a client dribbling bytes (slowloris) gets 408. Handlers
+ * either reply at once or begin an asynchronous step (web_busy_begin: the conn is
+ * paused, nothing is parsed meanwhile) and reply when it ends; a session whose conn
+ * closed meanwhile is freed by the last step (the `dead` flag, as in smtpd). Every
+ * reply carries the security headers. On the plain-HTTP listener everything but the
  * autoconfiguration paths is redirected to HTTPS with 301. */
-#include "webd.h"
+#include "webd_int.h"
 
-#include "arena.h"
 #include "http_parse.h"
+#include "http_util.h"
 #include "log.h"
 
 #include <inttypes.h>
@@ -15,105 +22,408 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct web_session {
-	struct conn *c;
-	const struct webd_listener *l;
-	const struct settings *s;
-	uint64_t body_left; /* bytes of the current request body still to discard */
-	bool keep_alive;
-	unsigned requests;
-};
-
-static const char security_headers[] =
-	"Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
-	"base-uri 'none'; form-action 'self'\r\n"
-	"X-Content-Type-Options: nosniff\r\n"
-	"Referrer-Policy: no-referrer\r\n"
-	"X-Frame-Options: DENY\r\n";
-
-static void respond(struct web_session *ws, int status, const char *reason, const char *ctype, const char *extra,
-		    const char *body, bool head_only)
+int64_t web_now_ms(void)
 {
-	size_t len = strlen(body);
-	conn_printf(ws->c,
-		    "HTTP/1.1 %d %s\r\nServer: postamt\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s%s"
-		    "Cache-Control: no-store\r\nConnection: %s\r\n\r\n",
-		    status, reason, ctype, len, security_headers,
-		    ws->l->https ? "Strict-Transport-Security: max-age=31536000\r\n" : "", extra ? extra : "",
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char common_headers[] = "X-Content-Type-Options: nosniff\r\n"
+				     "Referrer-Policy: no-referrer\r\n"
+				     "X-Frame-Options: DENY\r\n"
+				     "Cross-Origin-Opener-Policy: same-origin\r\n"
+				     "Cross-Origin-Resource-Policy: same-origin\r\n";
+
+static const char *csp_header(enum web_csp csp)
+{
+	switch (csp) {
+	case WEB_CSP_PAGE:
+		return "Content-Security-Policy: default-src 'self'; frame-src 'self' about:; "
+		       "img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+		       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+		       "frame-ancestors 'none'\r\n";
+	case WEB_CSP_DOWNLOAD:
+		return "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+		       "sandbox; frame-ancestors 'none'\r\n";
+	case WEB_CSP_API:
+		break;
+	}
+	return "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+	       "form-action 'none'\r\n";
+}
+
+const char *web_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	}
+	return "Unknown";
+}
+
+static void write_head(struct web_session *ws, int status, const char *ctype, const char *extra, bool has_length,
+		       size_t len, bool no_store)
+{
+	char length[48] = "";
+	if (has_length)
+		snprintf(length, sizeof(length), "Content-Length: %zu\r\n", len);
+	conn_printf(ws->c, "HTTP/1.1 %d %s\r\nServer: postamt\r\n%s%s%s%s%s%s%s%sConnection: %s\r\n\r\n", status,
+		    web_reason(status), ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "", length,
+		    csp_header(ws->csp), common_headers,
+		    ws->l->https ? "Strict-Transport-Security: max-age=31536000\r\n" : "",
+		    no_store ? "Cache-Control: no-store\r\n" : "", ws->keep_alive ? "keep-alive" : "close");
+	(void)extra;
+}
+
+void web_reply(struct web_session *ws, int status, const char *ctype, const char *extra, const void *body,
+	       size_t len)
+{
+	if (ws->c == NULL || conn_is_closing(ws->c))
+		return;
+	if (ws->stopping)
+		ws->keep_alive = false;
+	bool no_store = extra == NULL || strstr(extra, "Cache-Control:") == NULL;
+	char length[48];
+	snprintf(length, sizeof(length), "Content-Length: %zu\r\n", len);
+	conn_printf(ws->c, "HTTP/1.1 %d %s\r\nServer: postamt\r\n%s%s%s%s%s%s%s%s%sConnection: %s\r\n\r\n", status,
+		    web_reason(status), ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
+		    status == 304 ? "" : length, csp_header(ws->csp), common_headers,
+		    ws->l->https ? "Strict-Transport-Security: max-age=31536000\r\n" : "",
+		    no_store ? "Cache-Control: no-store\r\n" : "", extra ? extra : "",
 		    ws->keep_alive ? "keep-alive" : "close");
-	if (!head_only)
+	if (!ws->req.head && len > 0 && status != 304)
 		conn_write(ws->c, body, len);
+	conn_log(ws->c, LOG_DEBUG, "event=http_reply status=%d len=%zu", status, len);
 	if (!ws->keep_alive)
 		conn_close(ws->c);
 }
 
-static void respond_error(struct web_session *ws, int status, const char *reason)
+void web_reply_stream_head(struct web_session *ws, const char *ctype)
 {
 	ws->keep_alive = false;
-	char body[128];
-	snprintf(body, sizeof(body), "%d %s\n", status, reason);
-	respond(ws, status, reason, "text/plain; charset=utf-8", NULL, body, false);
+	write_head(ws, 200, ctype, NULL, false, 0, true);
+	ws->mode = WS_STREAM;
 }
 
-static bool is_autoconfig_path(struct bytes path)
+void web_reply_text(struct web_session *ws, int status, const char *text)
 {
-	return bytes_iprefix(path, "/.well-known/autoconfig/") || bytes_iprefix(path, "/mail/config-v1.1.xml") ||
-	       bytes_iprefix(path, "/autodiscover/") || bytes_iprefix(path, "/.well-known/mta-sts.txt");
+	web_reply(ws, status, "text/plain; charset=utf-8", NULL, text, strlen(text));
 }
 
-static void handle(struct web_session *ws, const struct http_request *req)
+void web_reply_json(struct web_session *ws, int status, json_t *j, const char *extra)
 {
-	bool head = bytes_eq(req->method, "HEAD");
-	if (!head && !bytes_eq(req->method, "GET") && !bytes_eq(req->method, "POST")) {
-		respond(ws, 405, "Method Not Allowed", "text/plain; charset=utf-8", "Allow: GET, HEAD, POST\r\n",
-			"405 Method Not Allowed\n", false);
+	char *s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (s == NULL) {
+		web_reply_text(ws, 500, "500 Internal Server Error\n");
 		return;
 	}
-	if (!ws->l->https && !is_autoconfig_path(req->target)) {
-		/* redirect to the same path on HTTPS; the Host header is not trusted for the
-		 * name, only the configured hostname is used */
-		char *loc = xasprintf("Location: https://%s:%d%.*s\r\n", ws->s->hostname, ws->s->port_https,
-				      (int)req->target.len, req->target.p);
-		if (ws->s->port_https == 443) {
-			free(loc);
-			loc = xasprintf("Location: https://%s%.*s\r\n", ws->s->hostname, (int)req->target.len,
-					req->target.p);
-		}
-		respond(ws, 301, "Moved Permanently", "text/plain; charset=utf-8", loc, "Moved to HTTPS\n", head);
-		free(loc);
-		return;
-	}
-	if (bytes_eq(req->target, "/") || bytes_iprefix(req->target, "/?")) {
-		char *body = xasprintf("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-				       "<title>postamt on %s</title></head>\n<body><h1>postamt</h1>\n"
-				       "<p>Mail server for %s. Webmail is coming here.</p></body></html>\n",
-				       ws->s->hostname, ws->s->hostname);
-		respond(ws, 200, "OK", "text/html; charset=utf-8", NULL, body, head);
-		free(body);
-		return;
-	}
-	respond(ws, 404, "Not Found", "text/plain; charset=utf-8", NULL, "404 Not Found\n", head);
+	web_reply(ws, status, "application/json", extra, s, strlen(s));
+	free(s);
 }
 
-/* Discards body bytes of the current request; returns true when it is all read. */
-static bool drain_body(struct web_session *ws)
+void web_reply_error(struct web_session *ws, int status, const char *text)
 {
-	size_t have = conn_input_len(ws->c);
-	size_t take = have < ws->body_left ? have : (size_t)ws->body_left;
-	conn_input_consume(ws->c, take);
-	ws->body_left -= take;
-	return ws->body_left == 0;
+	web_reply_json(ws, status, json_pack("{ss}", "error", text), NULL);
+}
+
+/* An error that ends the connection (the request could not be read to its end). */
+static void reply_fatal(struct web_session *ws, int status)
+{
+	ws->keep_alive = false;
+	ws->req.head = false;
+	char body[96];
+	snprintf(body, sizeof(body), "%d %s\n", status, web_reason(status));
+	web_reply(ws, status, "text/plain; charset=utf-8", NULL, body, strlen(body));
+}
+
+static void session_free(struct web_session *ws)
+{
+	buf_free(&ws->req.body);
+	arena_free(&ws->arena);
+	free(ws);
+}
+
+static void end_request(struct web_session *ws);
+
+void web_busy_begin(struct web_session *ws)
+{
+	ws->pending++;
+	conn_pause(ws->c);
+}
+
+bool web_busy_end(struct web_session *ws)
+{
+	ws->pending--;
+	if (ws->dead) {
+		if (ws->pending == 0)
+			session_free(ws);
+		return false;
+	}
+	if (ws->pending == 0 && ws->mode != WS_STREAM) {
+		if (ws->mode == WS_READY)
+			end_request(ws);
+		if (ws->stopping && !conn_is_closing(ws->c))
+			conn_close(ws->c);
+		conn_resume(ws->c);
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ routing */
+
+static void redirect_https(struct web_session *ws)
+{
+	char *loc;
+	if (ws->s->port_https == 443)
+		loc = xasprintf("Location: https://%s%s\r\n", ws->s->hostname, ws->req.target);
+	else
+		loc = xasprintf("Location: https://%s:%d%s\r\n", ws->s->hostname, ws->s->port_https, ws->req.target);
+	web_reply(ws, 301, "text/plain; charset=utf-8", loc, "Moved to HTTPS\n", 15);
+	free(loc);
+}
+
+static void method_not_allowed(struct web_session *ws, const char *allow)
+{
+	char extra[64];
+	snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+	web_reply(ws, 405, "text/plain; charset=utf-8", extra, "405 Method Not Allowed\n", 23);
+}
+
+static bool is_get(const struct web_request *r)
+{
+	return strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+}
+
+static bool is_post(const struct web_request *r)
+{
+	return strcmp(r->method, "POST") == 0;
+}
+
+static void route(struct web_session *ws)
+{
+	struct web_request *r = &ws->req;
+	const char *p = r->path;
+	ws->csp = WEB_CSP_API;
+	if (web_autoconfig_path(p)) {
+		web_autoconfig(ws);
+		return;
+	}
+	if (!ws->l->https) {
+		redirect_https(ws);
+		return;
+	}
+	if (strcmp(p, "/") == 0 || strcmp(p, "/index.html") == 0) {
+		if (!is_get(r))
+			return method_not_allowed(ws, "GET, HEAD");
+		web_static(ws, "index.html");
+		return;
+	}
+	if (strncmp(p, "/static/", 8) == 0) {
+		if (!is_get(r))
+			return method_not_allowed(ws, "GET, HEAD");
+		web_static(ws, p + 8);
+		return;
+	}
+	if (strcmp(p, "/api/login") == 0) {
+		if (!is_post(r))
+			return method_not_allowed(ws, "POST");
+		web_api_login(ws);
+		return;
+	}
+	if (strcmp(p, "/api/logout") == 0) {
+		if (!is_post(r))
+			return method_not_allowed(ws, "POST");
+		web_api_logout(ws);
+		return;
+	}
+	if (strcmp(p, "/api/session-check") == 0) {
+		if (!is_get(r))
+			return method_not_allowed(ws, "GET, HEAD");
+		web_api_session_check(ws);
+		return;
+	}
+	if (strcmp(p, "/.well-known/jmap") == 0 || strcmp(p, "/jmap/session") == 0) {
+		if (!is_get(r))
+			return method_not_allowed(ws, "GET, HEAD");
+		web_auth(ws, false, web_jmap_session);
+		return;
+	}
+	if (strcmp(p, "/jmap/api") == 0 || strcmp(p, "/jmap/api/") == 0) {
+		if (!is_post(r))
+			return method_not_allowed(ws, "POST");
+		web_auth(ws, true, web_jmap_api);
+		return;
+	}
+	if (strncmp(p, "/jmap/upload/", 13) == 0) {
+		if (!is_post(r))
+			return method_not_allowed(ws, "POST");
+		web_auth(ws, true, web_jmap_upload);
+		return;
+	}
+	if (strncmp(p, "/jmap/download/", 15) == 0) {
+		if (!is_get(r))
+			return method_not_allowed(ws, "GET, HEAD");
+		web_auth(ws, false, web_jmap_download);
+		return;
+	}
+	if (strcmp(p, "/jmap/eventsource") == 0 || strcmp(p, "/jmap/eventsource/") == 0) {
+		if (strcmp(r->method, "GET") != 0)
+			return method_not_allowed(ws, "GET");
+		web_auth(ws, false, web_push_start);
+		return;
+	}
+	web_reply_text(ws, 404, "404 Not Found\n");
+}
+
+/* The largest body accepted for a request to path. */
+static uint64_t body_limit(struct web_session *ws, const char *path)
+{
+	if (strncmp(path, "/jmap/upload/", 13) == 0)
+		return ws->s->message_max;
+	if (strncmp(path, "/jmap/api", 9) == 0 || strncmp(path, "/api/", 5) == 0)
+		return WEB_JSON_MAX;
+	return WEB_SMALL_BODY_MAX;
+}
+
+static const char *hdr(struct web_session *ws, const struct http_request *req, const char *name)
+{
+	struct bytes v = http_header_get(req, name);
+	return v.len ? arena_strndup(ws->arena, v.p, v.len) : "";
+}
+
+/* A complete head: check it, copy what we need, set up the body. Returns false when
+ * the reply was an error. */
+static bool begin_request(struct web_session *ws, const struct http_request *req)
+{
+	struct web_request *r = &ws->req;
+	ws->keep_alive = req->keep_alive && !ws->stopping;
+	int hosts = 0;
+	for (int i = 0; i < req->nheaders; i++)
+		hosts += bytes_ieq(req->headers[i].name, "Host");
+	if (hosts > 1 || (req->minor == 1 && hosts == 0)) {
+		reply_fatal(ws, 400);
+		return false;
+	}
+	if (req->chunked) {
+		reply_fatal(ws, 411);
+		return false;
+	}
+	if (req->method.len >= sizeof(r->method) || req->target.len >= sizeof(r->path)) {
+		reply_fatal(ws, 414);
+		return false;
+	}
+	memcpy(r->method, req->method.p, req->method.len);
+	r->method[req->method.len] = '\0';
+	r->head = strcmp(r->method, "HEAD") == 0;
+	r->target = arena_strndup(ws->arena, req->target.p, req->target.len);
+	if (http_target_split((struct bytes){ r->target, req->target.len }, r->path, sizeof(r->path), &r->query) < 0) {
+		/* "..", encoded or not, and anything undecodable: there is no such file */
+		conn_log(ws->c, LOG_INFO, "event=http_bad_path");
+		r->path[0] = '\0';
+	}
+	r->host = hdr(ws, req, "Host");
+	r->cookie = hdr(ws, req, "Cookie");
+	r->authorization = hdr(ws, req, "Authorization");
+	r->origin = hdr(ws, req, "Origin");
+	r->fetch_site = hdr(ws, req, "Sec-Fetch-Site");
+	r->csrf = hdr(ws, req, "X-Postamt-CSRF");
+	r->accept_encoding = hdr(ws, req, "Accept-Encoding");
+	r->content_type = hdr(ws, req, "Content-Type");
+	r->if_none_match = hdr(ws, req, "If-None-Match");
+	r->expect = hdr(ws, req, "Expect");
+	r->content_length = req->has_length ? req->content_length : 0;
+	buf_reset(&r->body);
+	uint64_t limit = body_limit(ws, r->path);
+	if (r->content_length > limit) {
+		conn_log(ws->c, LOG_INFO, "event=http_body_too_large length=%" PRIu64 " limit=%" PRIu64,
+			 r->content_length, limit);
+		ws->req.head = false;
+		ws->keep_alive = false;
+		web_reply_error(ws, 413, "request body too large");
+		return false;
+	}
+	if (r->content_length > 0 && strcasecmp(r->expect, "100-continue") == 0)
+		conn_puts(ws->c, "HTTP/1.1 100 Continue\r\n\r\n");
+	ws->body_left = r->content_length;
+	ws->req_deadline = ws->req_started + (int64_t)ws->s->timeout_http * 1000 +
+			   (int64_t)(r->content_length / 16384) * 1000;
+	if (r->content_length > 0)
+		buf_reserve(&r->body, (size_t)(r->content_length < 1024 * 1024 ? r->content_length : 1024 * 1024));
+	ws->mode = WS_BODY;
+	conn_log(ws->c, LOG_DEBUG, "event=http_request method=%s length=%" PRIu64, r->method, r->content_length);
+	return true;
+}
+
+static void end_request(struct web_session *ws)
+{
+	if (ws->mode == WS_STREAM)
+		return;
+	ws->mode = WS_HEAD;
+	ws->req_started = 0;
+	buf_free(&ws->req.body);
+	memset(&ws->req, 0, sizeof(ws->req));
+	arena_clear(ws->arena);
+	ws->next = NULL;
+	memset(&ws->user, 0, sizeof(ws->user));
 }
 
 static void web_read(struct web_session *ws)
 {
 	size_t head_max = ws->s->line_max * 4;
-	while (!conn_is_closing(ws->c)) {
-		if (ws->body_left > 0 && !drain_body(ws))
+	while (ws->c != NULL && !conn_is_closing(ws->c) && ws->pending == 0) {
+		if (ws->mode == WS_STREAM) {
+			/* an EventSource client has nothing more to say */
+			conn_input_consume(ws->c, conn_input_len(ws->c));
 			return;
+		}
 		size_t n = conn_input_len(ws->c);
 		if (n == 0)
 			return;
+		int64_t now = web_now_ms();
+		if (ws->mode == WS_HEAD && ws->req_started == 0) {
+			ws->req_started = now;
+			ws->req_deadline = now + (int64_t)ws->s->timeout_http * 1000;
+		}
+		if (now > ws->req_deadline) {
+			conn_log(ws->c, LOG_INFO, "event=http_request_timeout");
+			reply_fatal(ws, 408);
+			return;
+		}
+		if (ws->mode == WS_BODY) {
+			size_t take = n < ws->body_left ? n : (size_t)ws->body_left;
+			buf_append(&ws->req.body, conn_input_peek(ws->c, take), take);
+			conn_input_consume(ws->c, take);
+			ws->body_left -= take;
+			if (ws->body_left > 0)
+				return;
+			ws->mode = WS_READY;
+			route(ws);
+			if (ws->pending == 0)
+				end_request(ws);
+			continue;
+		}
 		size_t look = n < head_max ? n : head_max;
 		const char *p = conn_input_peek(ws->c, look);
 		struct http_request req;
@@ -123,47 +433,24 @@ static void web_read(struct web_session *ws)
 		if (r == 0) {
 			if (n >= head_max) {
 				conn_log(ws->c, LOG_WARN, "event=http_head_too_large limit=%zu", head_max);
-				respond_error(ws, 431, "Request Header Fields Too Large");
+				reply_fatal(ws, 431);
 			}
 			return;
 		}
 		if (r < 0) {
 			conn_log(ws->c, LOG_INFO, "event=http_bad_request status=%d error=\"%s\"", status, error);
-			respond_error(ws, status, error);
+			reply_fatal(ws, status);
 			return;
 		}
-		ws->requests++;
-		ws->keep_alive = req.keep_alive;
-		/* RFC 9112 §3.2: an HTTP/1.1 request carries exactly one Host */
-		int hosts = 0;
-		for (int i = 0; i < req.nheaders; i++)
-			hosts += bytes_ieq(req.headers[i].name, "Host");
-		if (hosts > 1 || (req.minor == 1 && hosts == 0)) {
-			respond_error(ws, 400, "Bad Request: exactly one Host header field is required");
+		if (!begin_request(ws, &req))
 			return;
-		}
-		if (req.chunked) {
-			respond_error(ws, 411, "Length Required");
-			return;
-		}
-		if (req.has_length && req.content_length > ws->s->message_max) {
-			respond_error(ws, 413, "Content Too Large");
-			return;
-		}
-		/* copy what the handler needs before the input moves on */
-		char method[16], target[2048];
-		if (req.method.len >= sizeof(method) || req.target.len >= sizeof(target)) {
-			respond_error(ws, 414, "URI Too Long");
-			return;
-		}
-		memcpy(method, req.method.p, req.method.len);
-		memcpy(target, req.target.p, req.target.len);
-		req.method.p = method;
-		req.target.p = target;
 		conn_input_consume(ws->c, req.head_len);
-		ws->body_left = req.has_length ? req.content_length : 0;
-		conn_log(ws->c, LOG_DEBUG, "event=http_request method=%.*s", (int)req.method.len, req.method.p);
-		handle(ws, &req);
+		if (ws->body_left == 0) {
+			ws->mode = WS_READY;
+			route(ws);
+			if (ws->pending == 0)
+				end_request(ws);
+		}
 	}
 }
 
@@ -172,7 +459,9 @@ static void *web_open(struct conn *c, void *ctx)
 	struct web_session *ws = xcalloc(1, sizeof(*ws));
 	ws->c = c;
 	ws->l = ctx;
+	ws->env = ws->l->env;
 	ws->s = settings_get(ws->l->settings);
+	ws->arena = arena_new();
 	conn_set_timeout(c, ws->s->timeout_http);
 	return ws;
 }
@@ -191,14 +480,33 @@ static void web_event(void *session, enum conn_event ev)
 		web_read(ws);
 		break;
 	case CONN_TIMEOUT:
+		if (ws->mode == WS_HEAD && ws->req_started != 0 && ws->pending == 0) {
+			ws->keep_alive = false;
+			reply_fatal(ws, 408);
+			break;
+		}
+		conn_close(ws->c); /* an idle keep-alive just closes */
+		break;
 	case CONN_SHUTDOWN:
-		conn_close(ws->c); /* HTTP has no goodbye; an idle keep-alive just closes */
+		if (ws->push != NULL)
+			web_push_stop(ws);
+		if (ws->pending > 0) {
+			ws->stopping = true; /* the step in flight replies, then we close */
+			break;
+		}
+		conn_close(ws->c);
 		break;
 	case CONN_TLS_READY:
 	case CONN_DRAINED:
 		break;
 	case CONN_CLOSED:
-		free(ws);
+		if (ws->push != NULL)
+			web_push_stop(ws);
+		ws->c = NULL;
+		if (ws->pending > 0)
+			ws->dead = true; /* freed when the last step ends */
+		else
+			session_free(ws);
 		break;
 	}
 }

@@ -1,0 +1,31 @@
+/* autoconfig.h: the client autoconfiguration documents, as pure functions of the
+ * configured hostname, the port offset and the user's address (unit-tested):
+ * Thunderbird's config-v1.1.xml, Outlook's POX Autodiscover response and an Apple
+ * configuration profile (.mobileconfig, unsigned). Every document lists exactly
+ * IMAP 993 (TLS) and 143 (STARTTLS), POP3 995 and 110, SMTP 465 (TLS) and 587
+ * (STARTTLS), each plus the port offset, on the configured hostname. */
+#ifndef POSTAMT_WEBD_AUTOCONFIG_H
+#define POSTAMT_WEBD_AUTOCONFIG_H
+
+#include "buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct autoconfig_params {
+	const char *hostname;
+	int port_offset;
+	const char *email;  /* the user's address, or NULL when unknown */
+};
+
+/* True if s looks like local@domain without characters that need escaping in a
+ * header or that no address has. */
+bool autoconfig_email_ok(const char *s);
+void autoconfig_thunderbird(struct buf *out, const struct autoconfig_params *p);
+void autoconfig_outlook(struct buf *out, const struct autoconfig_params *p);
+void autoconfig_apple(struct buf *out, const struct autoconfig_params *p);
+/* The <EMailAddress> of an Autodiscover request body into out. 1, or 0 if absent or
+ * implausible. */
+int autoconfig_request_email(const char *body, size_t len, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,135 @@
+/* jmap.h: the JMAP methods (RFC 8620 core, RFC 8621 mail, RFC 9425 quota) as the
+ * files of webd share them. A request runs on a pool thread (jmap_api_run): the
+ * methods call the store synchronously and build jansson objects. */
+#ifndef POSTAMT_JMAP_H
+#define POSTAMT_JMAP_H
+
+#include "webd_int.h"
+
+#include "jmap_core.h"
+#include "mail.h"
+#include "store.h"
+
+#include <stdarg.h>
+
+struct jmap_ctx {
+	const struct webd_env *env;
+	const struct settings *s;
+	struct store *store;
+	struct arena *a;            /* the request's */
+	int64_t account_id;
+	const char *address;
+	char account_id_str[32];
+	const char *client_ip;
+	json_t *created_ids;        /* creation id -> id, for "#creationId" references */
+	json_t *responses;          /* methodResponses so far */
+	const char *call_id;
+	/* the current method's error (set by jmap_fail) */
+	char err_type[64];
+	char err_desc[256];
+	json_t *err_extra;
+	/* extra responses the current method adds after its own (implicit Email/set) */
+	json_t *implicit;
+};
+
+typedef json_t *jmap_method_fn(struct jmap_ctx *ctx, json_t *args);
+
+/* Runs a JMAP API request body for the account; *out_r is the malloc'd JSON reply
+ * and *status_r its HTTP status (200, or 400 with a problem object). */
+void jmap_api_run(const struct webd_env *env, const struct settings *s, int64_t account_id, const char *address,
+		  const char *client_ip, const char *body, size_t len, int *status_r, char **out_r);
+/* The session resource (RFC 8620 §2) for the account. */
+json_t *jmap_session_resource(const struct settings *s, int64_t account_id, const char *address);
+
+/* Sets the method's error (RFC 8620 §3.6.2) and returns NULL. */
+json_t *jmap_fail(struct jmap_ctx *ctx, const char *type, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A SetError object {type, description}. */
+json_t *jmap_set_error(const char *type, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The account's state string (its highest MODSEQ), in the arena; NULL on error. */
+const char *jmap_state(struct jmap_ctx *ctx);
+/* Checks args.accountId: returns false after jmap_fail(accountNotFound). */
+bool jmap_check_account(struct jmap_ctx *ctx, json_t *args);
+/* An id that may be a "#creationId" reference: the real id, or NULL if unknown. */
+const char *jmap_resolve_id(struct jmap_ctx *ctx, const char *id);
+/* Remembers a created id for later "#creationId" references. */
+void jmap_created(struct jmap_ctx *ctx, const char *creation_id, const char *id);
+/* Appends [name, args, call id] after the current method's response. */
+void jmap_add_implicit(struct jmap_ctx *ctx, const char *name, json_t *args);
+/* Reads an optional unsigned integer argument; false after invalidArguments. */
+bool jmap_arg_uint(struct jmap_ctx *ctx, json_t *args, const char *name, uint64_t *v_r, bool *present_r);
+
+/* Keyword names: JMAP "$seen" <-> IMAP \Seen; others lower case. */
+unsigned int jmap_keyword_flag(const char *kw);
+/* Adds the message's keywords (flags and keywords) to obj as true values. */
+void jmap_keywords_json(json_t *obj, unsigned int flags, const char *keywords);
+/* True if kw is a keyword JMAP may set. */
+bool jmap_keyword_valid(const char *kw);
+
+/* Blob ids: "B<email>" is a whole message, "B<email>_<section with - for .>" a part,
+ * "U..." an upload. */
+void jmap_blob_id(int64_t email_id, const char *section, char *out, size_t outlen);
+/* Parses a message blob id: 1 with the email and section ("" for the whole), 0 if
+ * it is not one. */
+int jmap_blob_parse(const char *blob_id, int64_t *email_id_r, char *section, size_t seclen);
+/* Reads a blob's bytes (upload, message or part, transfer encoding undone for parts)
+ * into the arena. 1, 0 if there is no such blob, <0 on error. *type_r may be NULL. */
+int jmap_blob_read(struct jmap_ctx *ctx, const char *blob_id, const char **data_r, size_t *len_r,
+		   const char **type_r, const char **name_r);
+/* Reads a whole stored message into the arena. */
+int jmap_email_read(struct jmap_ctx *ctx, int64_t email_id, const char **data_r, size_t *len_r);
+
+/* Email objects from a message: meta may be NULL (Email/parse). */
+struct jmap_email_src {
+	const char *data;     /* whole message, or just the header when body is not needed */
+	size_t len;
+	bool whole;
+	const struct mail_part *parts;
+	size_t nparts;
+	int64_t email_id;     /* 0 for Email/parse */
+	const char *blob_id;  /* for Email/parse */
+};
+struct jmap_get_opts {
+	json_t *properties;       /* NULL: defaults */
+	json_t *body_properties;  /* NULL: defaults */
+	bool fetch_text, fetch_html, fetch_all;
+	uint64_t max_body_bytes;  /* 0: all */
+};
+/* Builds the header-derived and body properties of an Email (no id, mailboxIds,
+ * keywords, receivedAt, size: the caller adds those). */
+json_t *jmap_email_props(struct jmap_ctx *ctx, const struct jmap_email_src *src, const struct jmap_get_opts *o);
+/* True if the property list asks for something needing the body. */
+bool jmap_props_need_body(json_t *properties, const struct jmap_get_opts *o);
+/* Reads the Email/get property options from args; false after a failure. */
+bool jmap_get_opts_parse(struct jmap_ctx *ctx, json_t *args, struct jmap_get_opts *o);
+
+/* Address parsing of a raw header value: an array of EmailAddress objects. */
+json_t *jmap_addresses(struct arena *a, const char *raw);
+/* Compose an RFC 5322 message from an Email create object; NULL after *err_r set. */
+char *jmap_compose(struct jmap_ctx *ctx, json_t *email, size_t *len_r, json_t **err_r);
+
+/* Search: turns a FilterCondition/FilterOperator into a store program for one
+ * mailbox. Returns the program (arena) or NULL with *err_r (unsupportedFilter). */
+struct jmap_query_rows;
+
+/* Email/set update of one email (used by EmailSubmission's onSuccessUpdateEmail):
+ * returns NULL on success or a SetError. */
+json_t *jmap_email_update(struct jmap_ctx *ctx, int64_t email_id, json_t *patch);
+/* Email/set destroy of one email: NULL or a SetError. */
+json_t *jmap_email_destroy(struct jmap_ctx *ctx, int64_t email_id);
+
+/* Mailbox role name of a special-use bit ("inbox" for INBOX). */
+const char *jmap_mailbox_role(const struct store_mailbox *mb);
+
+jmap_method_fn jmap_core_echo;
+jmap_method_fn jmap_mailbox_get, jmap_mailbox_changes, jmap_mailbox_query, jmap_mailbox_query_changes,
+	jmap_mailbox_set;
+jmap_method_fn jmap_thread_get, jmap_thread_changes;
+jmap_method_fn jmap_email_get, jmap_email_changes, jmap_email_query, jmap_email_query_changes, jmap_email_set,
+	jmap_email_copy, jmap_email_import, jmap_email_parse;
+jmap_method_fn jmap_snippet_get;
+jmap_method_fn jmap_identity_get, jmap_identity_changes, jmap_identity_set;
+jmap_method_fn jmap_submission_get, jmap_submission_changes, jmap_submission_query, jmap_submission_set;
+jmap_method_fn jmap_quota_get, jmap_quota_changes, jmap_quota_query;
+
+#endif

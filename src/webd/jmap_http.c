@@ -1,0 +1,227 @@
+/* jmap_http.c: the JMAP endpoints over HTTP (RFC 8620 §2, §3.1, §6): the session
+ * resource, the API (run on the worker pool, the conn paused meanwhile), uploads
+ * (kept in memory per account, state.c) and downloads (read on the pool). */
+#include "jmap.h"
+
+#include "http_util.h"
+#include "log.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct http_job {
+	struct web_session *ws;
+	const struct webd_env *env;
+	const struct settings *s;
+	int64_t account_id;
+	char address[WEB_ADDRESS_MAX];
+	char ip[64];
+	struct buf body;
+	/* out */
+	int status;
+	char *out;
+	size_t outlen;
+	/* download */
+	char blob_id[256], name[512], type[256];
+	struct arena *a;
+	const char *data;
+	size_t len;
+	const char *ctype;
+};
+
+static struct http_job *job_new(struct web_session *ws)
+{
+	struct http_job *job = xcalloc(1, sizeof(*job));
+	job->ws = ws;
+	job->env = ws->env;
+	job->s = ws->s;
+	job->account_id = ws->user.account_id;
+	snprintf(job->address, sizeof(job->address), "%s", ws->user.address);
+	snprintf(job->ip, sizeof(job->ip), "%s", conn_peer_ip(ws->c));
+	return job;
+}
+
+static void job_free(struct http_job *job)
+{
+	buf_free(&job->body);
+	free(job->out);
+	arena_free(&job->a);
+	free(job);
+}
+
+void web_jmap_session(struct web_session *ws)
+{
+	web_reply_json(ws, 200, jmap_session_resource(ws->s, ws->user.account_id, ws->user.address), NULL);
+}
+
+static void api_work(void *arg)
+{
+	struct http_job *job = arg;
+	jmap_api_run(job->env, job->s, job->account_id, job->address, job->ip, buf_str(&job->body), job->body.len,
+		     &job->status, &job->out);
+}
+
+static void api_done(void *arg)
+{
+	struct http_job *job = arg;
+	struct web_session *ws = job->ws;
+	if (!ws->dead) {
+		if (job->out == NULL)
+			web_reply_error(ws, 500, "internal error");
+		else
+			web_reply(ws, job->status, job->status == 200 ? "application/json" : "application/problem+json",
+				  NULL, job->out, strlen(job->out));
+	}
+	job_free(job);
+	web_busy_end(ws);
+}
+
+void web_jmap_api(struct web_session *ws)
+{
+	struct http_job *job = job_new(ws);
+	job->body = ws->req.body; /* moved */
+	memset(&ws->req.body, 0, sizeof(ws->req.body));
+	web_busy_begin(ws);
+	pool_submit(ws->env->pool, api_work, api_done, conn_loop(ws->c), job);
+}
+
+/* /jmap/upload/{accountId}/ */
+void web_jmap_upload(struct web_session *ws)
+{
+	const char *rest = ws->req.path + strlen("/jmap/upload/");
+	char acct[64];
+	size_t n = strcspn(rest, "/");
+	if (n == 0 || n >= sizeof(acct) || (rest[n] == '/' && rest[n + 1] != '\0')) {
+		web_reply_error(ws, 404, "no such upload URL");
+		return;
+	}
+	memcpy(acct, rest, n);
+	acct[n] = '\0';
+	if (strcmp(acct, ws->user.account_id_str) != 0) {
+		web_reply_error(ws, 404, "no such account");
+		return;
+	}
+	char type[128];
+	const char *ct = ws->req.content_type[0] ? ws->req.content_type : "application/octet-stream";
+	snprintf(type, sizeof(type), "%s", ct);
+	for (char *p = type; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == '"' || *p == '\\')
+			*p = ' ';
+	}
+	size_t len = ws->req.body.len;
+	char *data = ws->req.body.data ? ws->req.body.data : xcalloc(1, 1);
+	memset(&ws->req.body, 0, sizeof(ws->req.body));
+	char id[40];
+	web_upload_put(ws->env->state, ws->user.account_id, type, data, len, 2 * ws->s->message_max, id);
+	conn_log(ws->c, LOG_INFO, "event=jmap_upload user=%s blob=%s size=%zu", ws->user.address, id, len);
+	web_reply_json(ws, 201,
+		       json_pack("{sssssssI}", "accountId", ws->user.account_id_str, "blobId", id, "type", type, "size",
+				 (json_int_t)len),
+		       NULL);
+}
+
+static void download_work(void *arg)
+{
+	struct http_job *job = arg;
+	job->a = arena_new();
+	struct jmap_ctx ctx = {
+		.env = job->env,
+		.s = job->s,
+		.store = job->env->store,
+		.a = job->a,
+		.account_id = job->account_id,
+		.address = job->address,
+	};
+	web_account_id_str(job->account_id, ctx.account_id_str);
+	const char *type = NULL, *name = NULL;
+	int r = jmap_blob_read(&ctx, job->blob_id, &job->data, &job->len, &type, &name);
+	job->status = r > 0 ? 200 : r == 0 ? 404 : 500;
+	job->ctype = type;
+}
+
+/* A media type we are willing to echo: type/subtype of token characters. */
+static bool media_type_ok(const char *t)
+{
+	const char *slash = strchr(t, '/');
+	if (slash == NULL || slash == t || slash[1] == '\0')
+		return false;
+	for (const char *p = t; *p; p++) {
+		char c = *p;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  strchr("!#$&^_.+-", c) != NULL || (c == '/' && p == slash);
+		if (!ok)
+			return false;
+	}
+	return strlen(t) < 128;
+}
+
+static void download_done(void *arg)
+{
+	struct http_job *job = arg;
+	struct web_session *ws = job->ws;
+	if (ws->dead) {
+		job_free(job);
+		web_busy_end(ws);
+		return;
+	}
+	if (job->status != 200) {
+		web_reply_error(ws, job->status, job->status == 404 ? "no such blob" : "cannot read the blob");
+	} else {
+		char type[128] = "application/octet-stream";
+		if (job->type[0]) {
+			char t[256];
+			snprintf(t, sizeof(t), "%s", job->type);
+			t[strcspn(t, "; ")] = '\0';
+			if (media_type_ok(t))
+				snprintf(type, sizeof(type), "%.127s", t);
+		} else if (job->ctype != NULL && media_type_ok(job->ctype)) {
+			snprintf(type, sizeof(type), "%s", job->ctype);
+		}
+		char ascii[256], enc[1024];
+		size_t o = 0;
+		for (const char *p = job->name; *p && o + 1 < sizeof(ascii); p++) {
+			unsigned char c = (unsigned char)*p;
+			ascii[o++] = (c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '/') ? '_' : (char)c;
+		}
+		ascii[o] = '\0';
+		if (http_pct_encode(job->name, enc, sizeof(enc)) < 0)
+			snprintf(enc, sizeof(enc), "download");
+		char *extra = xasprintf("Content-Disposition: attachment; filename=\"%s\"; filename*=UTF-8''%s\r\n"
+					"Cache-Control: private, max-age=3600\r\n",
+					ascii[0] ? ascii : "download", enc);
+		ws->csp = WEB_CSP_DOWNLOAD;
+		web_reply(ws, 200, type, extra, job->data, job->len);
+		free(extra);
+	}
+	job_free(job);
+	web_busy_end(ws);
+}
+
+/* /jmap/download/{accountId}/{blobId}/{name}?type={type} */
+void web_jmap_download(struct web_session *ws)
+{
+	const char *rest = ws->req.path + strlen("/jmap/download/");
+	const char *s1 = strchr(rest, '/');
+	const char *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+	if (s1 == NULL || s2 == NULL || (size_t)(s1 - rest) >= 64 || (size_t)(s2 - s1 - 1) >= 256 || s2 == s1 + 1) {
+		web_reply_error(ws, 404, "no such download URL");
+		return;
+	}
+	char acct[64];
+	memcpy(acct, rest, (size_t)(s1 - rest));
+	acct[s1 - rest] = '\0';
+	if (strcmp(acct, ws->user.account_id_str) != 0) {
+		web_reply_error(ws, 404, "no such account");
+		return;
+	}
+	struct http_job *job = job_new(ws);
+	memcpy(job->blob_id, s1 + 1, (size_t)(s2 - s1 - 1));
+	job->blob_id[s2 - s1 - 1] = '\0';
+	snprintf(job->name, sizeof(job->name), "%s", s2 + 1);
+	if (http_query_get(ws->req.query, "type", job->type, sizeof(job->type)) <= 0)
+		job->type[0] = '\0';
+	web_busy_begin(ws);
+	pool_submit(ws->env->pool, download_work, download_done, conn_loop(ws->c), job);
+}

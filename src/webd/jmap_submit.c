@@ -1,0 +1,639 @@
+/* jmap_submit.c: Identity (RFC 8621 §6), EmailSubmission (§7) and Quota (RFC 9425).
+ *
+ * Every account has the identity "I0" for its own address; more identities may be
+ * created for aliases that reach the account (the same rule as SMTP submission's
+ * sender check). Identities and submissions live in memory (state.c) and do not
+ * survive a restart. EmailSubmission/set sends the email through the submission
+ * hook (webd_env.submit, implemented in src/postamt/submit.c over the store and the
+ * outbound queue), exactly as SMTP submission would; sending is immediate, so
+ * undoStatus is "final". onSuccessUpdateEmail and onSuccessDestroyEmail run as an
+ * implicit Email/set whose response follows (§7.5). */
+#include "jmap.h"
+
+#include "log.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ------------------------------------------------------------------ state access */
+
+struct snapshot {
+	json_t *identities, *submissions;
+};
+
+static void take_snapshot(void *arg, json_t *ids, json_t *subs, uint64_t *counter)
+{
+	struct snapshot *s = arg;
+	s->identities = json_deep_copy(ids);
+	s->submissions = json_deep_copy(subs);
+}
+
+struct put {
+	const char *kind; /* "identity" or "submission" */
+	const char *id;   /* NULL: allocate */
+	json_t *obj;      /* stolen; NULL: delete */
+	char new_id[32];
+	char prefix;
+};
+
+static void do_put(void *arg, json_t *ids, json_t *subs, uint64_t *counter)
+{
+	struct put *p = arg;
+	json_t *target = strcmp(p->kind, "identity") == 0 ? ids : subs;
+	if (p->id == NULL) {
+		snprintf(p->new_id, sizeof(p->new_id), "%c%" PRIu64, p->prefix, ++*counter);
+		p->id = p->new_id;
+		json_object_set_new(p->obj, "id", json_string(p->new_id));
+	}
+	if (p->obj != NULL)
+		json_object_set_new(target, p->id, p->obj);
+	else
+		json_object_del(target, p->id);
+}
+
+static json_t *default_identity(struct jmap_ctx *ctx)
+{
+	return json_pack("{sssssssnsnssssb}", "id", "I0", "name", "", "email", ctx->address, "replyTo", "bcc",
+			 "textSignature", "", "htmlSignature", "", "mayDelete", 0);
+}
+
+/* All identities (a new object id -> identity), the default one included. */
+static json_t *identities(struct jmap_ctx *ctx)
+{
+	struct snapshot s;
+	web_state_with_account(ctx->env->state, ctx->account_id, take_snapshot, &s);
+	json_decref(s.submissions);
+	if (json_object_get(s.identities, "I0") == NULL)
+		json_object_set_new(s.identities, "I0", default_identity(ctx));
+	return s.identities;
+}
+
+/* True when the authenticated user may send as address (theirs or an alias of theirs). */
+static bool address_owned(struct jmap_ctx *ctx, const char *address)
+{
+	if (address == NULL)
+		return false;
+	if (strcasecmp(address, ctx->address) == 0)
+		return true;
+	struct store_rcpt r;
+	const char *error;
+	if (store_resolve(ctx->store, ctx->a, address, &r, &error) <= 0)
+		return false;
+	for (size_t i = 0; i < r.naccounts; i++) {
+		if (r.accounts[i] == ctx->account_id)
+			return true;
+	}
+	return false;
+}
+
+static json_t *get_from(struct jmap_ctx *ctx, json_t *args, json_t *all, const char *state)
+{
+	json_t *ids = json_object_get(args, "ids");
+	json_t *props = json_object_get(args, "properties");
+	if ((ids != NULL && !json_is_null(ids) && !json_is_array(ids)) ||
+	    (props != NULL && !json_is_null(props) && !json_is_array(props))) {
+		json_decref(all);
+		return jmap_fail(ctx, "invalidArguments", "ids and properties must be arrays or null");
+	}
+	json_t *list = json_array(), *not_found = json_array();
+	const char *key;
+	json_t *v;
+	if (!json_is_array(ids)) {
+		json_object_foreach(all, key, v)
+			json_array_append(list, v);
+	} else {
+		size_t i;
+		json_array_foreach(ids, i, v) {
+			const char *s = jmap_resolve_id(ctx, json_string_value(v));
+			json_t *o = s ? json_object_get(all, s) : NULL;
+			if (o != NULL)
+				json_array_append(list, o);
+			else
+				json_array_append_new(not_found, json_is_string(v) ? json_copy(v) : json_null());
+		}
+	}
+	if (json_is_array(props)) {
+		size_t i;
+		json_array_foreach(list, i, v) {
+			json_t *o = json_object();
+			json_object_set(o, "id", json_object_get(v, "id"));
+			size_t k;
+			json_t *p;
+			json_array_foreach(props, k, p) {
+				json_t *val = json_is_string(p) ? json_object_get(v, json_string_value(p)) : NULL;
+				if (val != NULL)
+					json_object_set(o, json_string_value(p), val);
+			}
+			json_array_set_new(list, i, o);
+		}
+	}
+	json_decref(all);
+	return json_pack("{sssssoso}", "accountId", ctx->account_id_str, "state", state, "list", list, "notFound",
+			 not_found);
+}
+
+/* Identity and submission states: the account's (changes are not tracked apart). */
+json_t *jmap_identity_get(struct jmap_ctx *ctx, json_t *args)
+{
+	if (!jmap_check_account(ctx, args))
+		return NULL;
+	const char *state = jmap_state(ctx);
+	if (state == NULL)
+		return jmap_fail(ctx, "serverFail", "cannot read the account");
+	return get_from(ctx, args, identities(ctx), state);
+}
+
+json_t *jmap_identity_changes(struct jmap_ctx *ctx, json_t *args)
+{
+	if (!jmap_check_account(ctx, args))
+		return NULL;
+	return jmap_fail(ctx, "cannotCalculateChanges", "fetch the identities again");
+}
+
+static json_t *identity_props(struct jmap_ctx *ctx, json_t *target, json_t *v, bool create)
+{
+	const char *key;
+	json_t *val;
+	json_object_foreach(v, key, val) {
+		if (strcmp(key, "name") == 0 || strcmp(key, "textSignature") == 0 || strcmp(key, "htmlSignature") == 0) {
+			if (!json_is_string(val))
+				return jmap_set_error("invalidProperties", "%s must be a string", key);
+			json_object_set(target, key, val);
+		} else if (strcmp(key, "replyTo") == 0 || strcmp(key, "bcc") == 0) {
+			if (!json_is_null(val) && !json_is_array(val))
+				return jmap_set_error("invalidProperties", "%s must be addresses or null", key);
+			json_object_set(target, key, val);
+		} else if (strcmp(key, "email") == 0) {
+			if (!create) {
+				if (!json_equal(val, json_object_get(target, "email")))
+					return jmap_set_error("invalidProperties", "email cannot be changed");
+				continue;
+			}
+			if (!json_is_string(val) || !address_owned(ctx, json_string_value(val)))
+				return jmap_set_error("forbiddenFrom", "you cannot send as %s",
+						      json_is_string(val) ? json_string_value(val) : "?");
+			json_object_set(target, key, val);
+		} else if (strcmp(key, "id") == 0 || strcmp(key, "mayDelete") == 0) {
+			return jmap_set_error("invalidProperties", "%s is server-set", key);
+		} else {
+			return jmap_set_error("invalidProperties", "unknown property %s", key);
+		}
+	}
+	return NULL;
+}
+
+json_t *jmap_identity_set(struct jmap_ctx *ctx, json_t *args)
+{
+	if (!jmap_check_account(ctx, args))
+		return NULL;
+	const char *old = jmap_state(ctx);
+	if (old == NULL)
+		return jmap_fail(ctx, "serverFail", "cannot read the account");
+	old = arena_strdup(ctx->a, old);
+	json_t *all = identities(ctx);
+	json_t *created = json_object(), *not_created = json_object(), *updated = json_object(),
+	       *not_updated = json_object(), *destroyed = json_array(), *not_destroyed = json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(args, "create"), key, v) {
+		json_t *ident = json_pack("{sssnsnssssb}", "name", "", "replyTo", "bcc", "textSignature", "",
+					  "htmlSignature", "", "mayDelete", 1);
+		json_t *err = json_is_object(v) ? identity_props(ctx, ident, v, true)
+						: jmap_set_error("invalidProperties", "not an object");
+		if (err == NULL && json_object_get(ident, "email") == NULL)
+			err = jmap_set_error("invalidProperties", "email is required");
+		if (err != NULL) {
+			json_decref(ident);
+			json_object_set_new(not_created, key, err);
+			continue;
+		}
+		struct put p = { "identity", NULL, ident, "", 'I' };
+		web_state_with_account(ctx->env->state, ctx->account_id, do_put, &p);
+		jmap_created(ctx, key, p.new_id);
+		json_object_set_new(created, key, json_pack("{sssb}", "id", p.new_id, "mayDelete", 1));
+	}
+	json_object_foreach(json_object_get(args, "update"), key, v) {
+		const char *id = jmap_resolve_id(ctx, key);
+		json_t *cur = id ? json_object_get(all, id) : NULL;
+		if (cur == NULL || !json_is_object(v)) {
+			json_object_set_new(not_updated, key, jmap_set_error("notFound", "no such identity"));
+			continue;
+		}
+		json_t *copy = json_deep_copy(cur);
+		json_t *err = identity_props(ctx, copy, v, false);
+		if (err != NULL) {
+			json_decref(copy);
+			json_object_set_new(not_updated, key, err);
+			continue;
+		}
+		struct put p = { "identity", id, copy, "", 'I' };
+		web_state_with_account(ctx->env->state, ctx->account_id, do_put, &p);
+		json_object_set_new(updated, key, json_null());
+	}
+	size_t i;
+	json_array_foreach(json_object_get(args, "destroy"), i, v) {
+		const char *id = json_string_value(v);
+		if (id == NULL)
+			continue;
+		if (strcmp(id, "I0") == 0) {
+			json_object_set_new(not_destroyed, id, jmap_set_error("forbidden", "the account's own identity"));
+			continue;
+		}
+		if (json_object_get(all, id) == NULL) {
+			json_object_set_new(not_destroyed, id, jmap_set_error("notFound", "no such identity"));
+			continue;
+		}
+		struct put p = { "identity", id, NULL, "", 'I' };
+		web_state_with_account(ctx->env->state, ctx->account_id, do_put, &p);
+		json_array_append_new(destroyed, json_string(id));
+	}
+	json_decref(all);
+	return json_pack("{sssssssosososososo}", "accountId", ctx->account_id_str, "oldState", old, "newState", old,
+			 "created", created, "updated", updated, "destroyed", destroyed, "notCreated", not_created,
+			 "notUpdated", not_updated, "notDestroyed", not_destroyed);
+}
+
+/* ------------------------------------------------------------------ EmailSubmission */
+
+static json_t *submissions(struct jmap_ctx *ctx)
+{
+	struct snapshot s;
+	web_state_with_account(ctx->env->state, ctx->account_id, take_snapshot, &s);
+	json_decref(s.identities);
+	return s.submissions;
+}
+
+json_t *jmap_submission_get(struct jmap_ctx *ctx, json_t *args)
+{
+	if (!jmap_check_account(ctx, args))
+		return NULL;
+	const char *state = jmap_state(ctx);
+	if (state == NULL)
+		return jmap_fail(ctx, "serverFail", "cannot read the account");
+	return get_from(ctx, args, submissions(ctx), state);
+}
+
+json_t *jmap_submission_changes(struct jmap_ctx *ctx, json_t *args)
+{
+	if (!jmap_check_account(ctx, args))
+		return NULL;
+	return jmap_fail(ctx, "cannotCalculateChanges", "fetch the submissions again");
+}
+
+json_t *jmap_submission_query(struct jmap_ctx *ctx, json_t *args)
+{
+	if (!jmap_check_account(ctx, args))
+		return NULL;
+	const char *state = jmap_state(ctx);
+	if (state == NULL)
+		return jmap_fail(ctx, "serverFail", "cannot read the account");
+	json_t *all = submissions(ctx), *ids = json_array();
+	const char *key;
+	json_t *v;
+	json_object_foreach(all, key, v)
+		json_array_append_new(ids, json_string(key));
+	json_decref(all);
+	return json_pack("{sssssbsIsosI}", "accountId", ctx->account_id_str, "queryState", state,
+			 "canCalculateChanges", 0, "position", (json_int_t)0, "ids", ids, "total",
+			 (json_int_t)json_array_size(ids));
+}
+
+/* Strips the Bcc fields of the top header (RFC 5322 §3.6.3: the sender's copy may
+ * keep them, what goes out must not). Returns the new length. */
+static size_t strip_bcc(char *msg, size_t len)
+{
+	size_t i = 0, o = 0;
+	bool in_header = true;
+	while (i < len && in_header) {
+		const char *nl = memchr(msg + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - msg) + 1 : len;
+		if (end - i <= 2 && (msg[i] == '\r' || msg[i] == '\n'))
+			in_header = false;
+		/* the whole field with its continuation lines */
+		size_t fend = end;
+		while (in_header && fend < len && (msg[fend] == ' ' || msg[fend] == '\t')) {
+			const char *n2 = memchr(msg + fend, '\n', len - fend);
+			fend = n2 ? (size_t)(n2 - msg) + 1 : len;
+		}
+		bool bcc = in_header && end - i >= 4 && strncasecmp(msg + i, "Bcc:", 4) == 0;
+		if (!bcc) {
+			memmove(msg + o, msg + i, fend - i);
+			o += fend - i;
+		}
+		i = fend;
+	}
+	memmove(msg + o, msg + i, len - i);
+	return o + (len - i);
+}
+
+/* Adds the addresses of a JSON EmailAddress array to rcpts (deduplicated). */
+static void add_rcpts(json_t *list, json_t *rcpts)
+{
+	size_t i;
+	json_t *a;
+	json_array_foreach(list, i, a) {
+		const char *e = json_string_value(json_object_get(a, "email"));
+		if (e == NULL || e[0] == '\0')
+			continue;
+		bool dup = false;
+		size_t k;
+		json_t *r;
+		json_array_foreach(rcpts, k, r)
+			dup |= strcasecmp(json_string_value(r), e) == 0;
+		if (!dup)
+			json_array_append_new(rcpts, json_string(e));
+	}
+}
+
+static json_t *header_addresses(struct jmap_ctx *ctx, const char *msg, size_t len, const char *field)
+{
+	struct buf b = { 0 };
+	size_t hlen = len;
+	const char *end = strstr(msg, "\r\n\r\n");
+	if (end != NULL)
+		hlen = (size_t)(end - msg) + 2;
+	int n = mail_header_values_raw(msg, hlen, field, &b);
+	json_t *out = json_array();
+	if (n > 0) {
+		char *s = arena_strdup(ctx->a, buf_str(&b));
+		for (char *line = strtok(s, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+			json_t *l = jmap_addresses(ctx->a, line);
+			json_array_extend(out, l);
+			json_decref(l);
+		}
+	}
+	buf_free(&b);
+	return out;
+}
+
+/* Sends one submission; NULL and *created_r, or a SetError. */
+static json_t *submit_one(struct jmap_ctx *ctx, json_t *v, json_t *idents, json_t **created_r, int64_t *email_id_r)
+{
+	const char *ident_id = jmap_resolve_id(ctx, json_string_value(json_object_get(v, "identityId")));
+	const char *email_s = jmap_resolve_id(ctx, json_string_value(json_object_get(v, "emailId")));
+	json_t *ident = ident_id ? json_object_get(idents, ident_id) : NULL;
+	if (ident == NULL)
+		return jmap_set_error("invalidProperties", "no such identity");
+	int64_t email_id;
+	if (email_s == NULL || store_id_parse(email_s, 'E', &email_id) <= 0)
+		return jmap_set_error("invalidEmail", "no such email");
+	const char *msg;
+	size_t len;
+	if (jmap_email_read(ctx, email_id, &msg, &len) <= 0)
+		return jmap_set_error("invalidEmail", "no such email");
+	json_t *env = json_object_get(v, "envelope");
+	const char *mail_from = NULL;
+	json_t *rcpts = json_array();
+	if (json_is_object(env)) {
+		mail_from = json_string_value(json_object_get(json_object_get(env, "mailFrom"), "email"));
+		add_rcpts(json_object_get(env, "rcptTo"), rcpts);
+	} else {
+		json_t *sender = header_addresses(ctx, msg, len, "Sender");
+		json_t *from = header_addresses(ctx, msg, len, "From");
+		json_t *first = json_array_size(sender) > 0 ? json_array_get(sender, 0) : json_array_get(from, 0);
+		if (first != NULL)
+			mail_from = arena_strdup(ctx->a, json_string_value(json_object_get(first, "email")) ?: "");
+		json_decref(sender);
+		json_decref(from);
+		static const char *const fields[] = { "To", "Cc", "Bcc" };
+		for (size_t i = 0; i < 3; i++) {
+			json_t *l = header_addresses(ctx, msg, len, fields[i]);
+			add_rcpts(l, rcpts);
+			json_decref(l);
+		}
+	}
+	if (mail_from == NULL || mail_from[0] == '\0') {
+		json_decref(rcpts);
+		return jmap_set_error("invalidEmail", "the email has no From address");
+	}
+	if (json_array_size(rcpts) == 0) {
+		json_decref(rcpts);
+		return jmap_set_error("noRecipients", "the email has no recipients");
+	}
+	if (json_array_size(rcpts) > ctx->s->recipients_max) {
+		json_decref(rcpts);
+		return jmap_set_error("tooManyRecipients", "at most %zu recipients", ctx->s->recipients_max);
+	}
+	if (len > ctx->s->message_max) {
+		json_decref(rcpts);
+		return jmap_set_error("tooLarge", "the message is too large");
+	}
+	if (ctx->env->submit == NULL) {
+		json_decref(rcpts);
+		return jmap_set_error("forbiddenToSend", "sending is not configured");
+	}
+	/* the identity's address must be the sender, or one the user owns */
+	const char *ident_email = json_string_value(json_object_get(ident, "email"));
+	if (strcasecmp(mail_from, ident_email ?: "") != 0 && !address_owned(ctx, mail_from)) {
+		json_decref(rcpts);
+		return jmap_set_error("forbiddenMailFrom", "you cannot send as %s", mail_from);
+	}
+	size_t nr = json_array_size(rcpts);
+	const char **rv = arena_alloc(ctx->a, (nr + 1) * sizeof(*rv));
+	for (size_t i = 0; i < nr; i++)
+		rv[i] = arena_strdup(ctx->a, json_string_value(json_array_get(rcpts, i)));
+	char *out = arena_alloc(ctx->a, len + 1);
+	memcpy(out, msg, len);
+	size_t outlen = strip_bcc(out, len);
+	struct webd_submission m = {
+		.account_id = ctx->account_id, .user = ctx->address, .mail_from = mail_from, .rcpts = rv,
+		.nrcpts = nr, .data = out, .len = outlen, .client_ip = ctx->client_ip ? ctx->client_ip : "127.0.0.1",
+	};
+	char qid[64] = "";
+	const char *bad = NULL, *error = NULL;
+	int r = ctx->env->submit(ctx->env->submit_ctx, &m, qid, sizeof(qid), &bad, &error);
+	json_t *err = NULL;
+	switch (r) {
+	case WEBD_SUBMIT_OK: break;
+	case WEBD_SUBMIT_FORBIDDEN_FROM: err = jmap_set_error("forbiddenMailFrom", "%s", error ?: "sender not allowed"); break;
+	case WEBD_SUBMIT_BAD_RCPT:
+		err = jmap_set_error("invalidRecipients", "%s", error ?: "invalid recipient");
+		json_object_set_new(err, "invalidRecipients", json_pack("[s]", bad ? bad : ""));
+		break;
+	case WEBD_SUBMIT_OVERQUOTA: err = jmap_set_error("overQuota", "%s", error ?: "a recipient's mailbox is full"); break;
+	case WEBD_SUBMIT_TOO_BIG: err = jmap_set_error("tooLarge", "%s", error ?: "too large"); break;
+	default: err = jmap_set_error("serverFail", "%s", error ?: "sending failed; try again"); break;
+	}
+	if (err != NULL) {
+		json_decref(rcpts);
+		return err;
+	}
+	log_info("event=jmap_submission user=%s from=<%s> rcpts=%zu size=%zu id=%s", ctx->address, mail_from, nr, outlen,
+		 qid);
+	struct store_msg_meta meta;
+	int64_t mbid;
+	char tid[24] = "";
+	if (store_email_meta(ctx->store, ctx->a, ctx->account_id, email_id, &meta, &mbid, &error) > 0)
+		store_id_thread(meta.m.thread_id, tid);
+	char now[32];
+	web_utc_date(time(NULL), now);
+	json_t *rcpt_to = json_array();
+	for (size_t i = 0; i < nr; i++)
+		json_array_append_new(rcpt_to, json_pack("{sssn}", "email", rv[i], "parameters"));
+	char eid[24];
+	store_id_email(email_id, eid);
+	json_t *sub = json_pack("{sssssss{s{sssn}so}sssss{}s[]s[]}", "identityId", ident_id, "emailId", eid, "threadId",
+				tid, "envelope", "mailFrom", "email", mail_from, "parameters", "rcptTo", rcpt_to,
+				"sendAt", now, "undoStatus", "final", "deliveryStatus", "dsnBlobIds", "mdnBlobIds");
+	json_decref(rcpts);
+	struct put p = { "submission", NULL, sub, "", 'S' };
+	web_state_with_account(ctx->env->state, ctx->account_id, do_put, &p);
+	*created_r = json_pack("{sssssssssss}", "id", p.new_id, "sendAt", now, "undoStatus", "final", "threadId", tid,
+			       "emailId", eid);
+	*email_id_r = email_id;
+	return NULL;
+}
+
+json_t *jmap_submission_set(struct jmap_ctx *ctx, json_t *args)
+{
+	if (!jmap_check_account(ctx, args))
+		return NULL;
+	const char *old = jmap_state(ctx);
+	if (old == NULL)
+		return jmap_fail(ctx, "serverFail", "cannot read the account");
+	old = arena_strdup(ctx->a, old);
+	const char *if_in = json_string_value(json_object_get(args, "ifInState"));
+	if (if_in != NULL && strcmp(if_in, old) != 0)
+		return jmap_fail(ctx, "stateMismatch", "state is %s", old);
+	json_t *upd_email = json_object_get(args, "onSuccessUpdateEmail");
+	json_t *del_email = json_object_get(args, "onSuccessDestroyEmail");
+	if ((upd_email && !json_is_null(upd_email) && !json_is_object(upd_email)) ||
+	    (del_email && !json_is_null(del_email) && !json_is_array(del_email)))
+		return jmap_fail(ctx, "invalidArguments", "onSuccessUpdateEmail must be an object, onSuccessDestroyEmail an array");
+	json_t *idents = identities(ctx);
+	json_t *created = json_object(), *not_created = json_object(), *updated = json_object(),
+	       *not_updated = json_object(), *destroyed = json_array(), *not_destroyed = json_object();
+	json_t *sent = json_object(); /* creation id / submission id -> email id */
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(args, "create"), key, v) {
+		json_t *out = NULL;
+		int64_t email_id = 0;
+		json_t *err = json_is_object(v) ? submit_one(ctx, v, idents, &out, &email_id)
+						: jmap_set_error("invalidProperties", "not an object");
+		if (err != NULL) {
+			json_object_set_new(not_created, key, err);
+			continue;
+		}
+		const char *sid = json_string_value(json_object_get(out, "id"));
+		jmap_created(ctx, key, sid);
+		json_object_set_new(sent, arena_printf(ctx->a, "#%s", key), json_integer(email_id));
+		json_object_set_new(sent, sid, json_integer(email_id));
+		json_object_set_new(created, key, out);
+	}
+	json_decref(idents);
+	json_t *all = submissions(ctx);
+	json_object_foreach(json_object_get(args, "update"), key, v) {
+		const char *id = jmap_resolve_id(ctx, key);
+		if (id == NULL || json_object_get(all, id) == NULL)
+			json_object_set_new(not_updated, key, jmap_set_error("notFound", "no such submission"));
+		else
+			json_object_set_new(not_updated, key, jmap_set_error("cannotUnsend", "the email was sent already"));
+	}
+	size_t i;
+	json_array_foreach(json_object_get(args, "destroy"), i, v) {
+		const char *id = jmap_resolve_id(ctx, json_string_value(v));
+		if (id == NULL || json_object_get(all, id) == NULL) {
+			if (json_is_string(v))
+				json_object_set_new(not_destroyed, json_string_value(v), jmap_set_error("notFound", "no such submission"));
+			continue;
+		}
+		struct put p = { "submission", id, NULL, "", 'S' };
+		web_state_with_account(ctx->env->state, ctx->account_id, do_put, &p);
+		json_array_append_new(destroyed, json_string(id));
+	}
+	json_decref(all);
+	json_t *result = json_pack("{sssssssosososososo}", "accountId", ctx->account_id_str, "oldState", old, "newState",
+				   old, "created", created, "updated", updated, "destroyed", destroyed, "notCreated",
+				   not_created, "notUpdated", not_updated, "notDestroyed", not_destroyed);
+	/* the implicit Email/set (RFC 8621 §7.5) */
+	if ((json_is_object(upd_email) && json_object_size(upd_email) > 0) ||
+	    (json_is_array(del_email) && json_array_size(del_email) > 0)) {
+		const char *eold = jmap_state(ctx);
+		eold = eold ? arena_strdup(ctx->a, eold) : old;
+		json_t *eupd = json_object(), *enotupd = json_object(), *edes = json_array(), *enotdes = json_object();
+		json_object_foreach(upd_email, key, v) {
+			json_t *eid = json_object_get(sent, key);
+			if (eid == NULL)
+				continue; /* that submission failed: nothing to do */
+			char s[24];
+			store_id_email(json_integer_value(eid), s);
+			json_t *err = jmap_email_update(ctx, json_integer_value(eid), v);
+			if (err != NULL)
+				json_object_set_new(enotupd, s, err);
+			else
+				json_object_set_new(eupd, s, json_null());
+		}
+		json_array_foreach(del_email, i, v) {
+			json_t *eid = json_is_string(v) ? json_object_get(sent, json_string_value(v)) : NULL;
+			if (eid == NULL)
+				continue;
+			char s[24];
+			store_id_email(json_integer_value(eid), s);
+			json_t *err = jmap_email_destroy(ctx, json_integer_value(eid));
+			if (err != NULL)
+				json_object_set_new(enotdes, s, err);
+			else
+				json_array_append_new(edes, json_string(s));
+		}
+		const char *enew = jmap_state(ctx);
+		jmap_add_implicit(ctx, "Email/set",
+				  json_pack("{sssssss{}sosos{}sos{}so}", "accountId", ctx->account_id_str, "oldState", eold,
+					    "newState", enew ? enew : eold, "created", "updated", eupd, "destroyed", edes,
+					    "notCreated", "notUpdated", enotupd, "notDestroyed", enotdes));
+	}
+	json_decref(sent);
+	return result;
+}
+
+/* ------------------------------------------------------------------ Quota */
+
+json_t *jmap_quota_get(struct jmap_ctx *ctx, json_t *args)
+{
+	if (!jmap_check_account(ctx, args))
+		return NULL;
+	const char *state = jmap_state(ctx);
+	if (state == NULL)
+		return jmap_fail(ctx, "serverFail", "cannot read the account");
+	state = arena_strdup(ctx->a, state);
+	uint64_t usage, limit, messages;
+	const char *error;
+	if (store_quota_get(ctx->store, ctx->account_id, &usage, &limit, &messages, &error) < 0)
+		return jmap_fail(ctx, "serverFail", "%s", error);
+	json_t *all = json_object();
+	if (limit > 0)
+		json_object_set_new(all, "Q0",
+				    json_pack("{sssssIsIsssss[s]ss}", "id", "Q0", "resourceType", "octets", "used",
+					      (json_int_t)usage, "hardLimit", (json_int_t)limit, "scope", "account",
+					      "name", ctx->address, "types", "Mail", "description",
+					      "storage used by all mail of the account"));
+	return get_from(ctx, args, all, state);
+}
+
+json_t *jmap_quota_changes(struct jmap_ctx *ctx, json_t *args)
+{
+	if (!jmap_check_account(ctx, args))
+		return NULL;
+	return jmap_fail(ctx, "cannotCalculateChanges", "fetch the quotas again");
+}
+
+json_t *jmap_quota_query(struct jmap_ctx *ctx, json_t *args)
+{
+	if (!jmap_check_account(ctx, args))
+		return NULL;
+	const char *state = jmap_state(ctx);
+	if (state == NULL)
+		return jmap_fail(ctx, "serverFail", "cannot read the account");
+	state = arena_strdup(ctx->a, state);
+	uint64_t usage, limit, messages;
+	const char *error;
+	if (store_quota_get(ctx->store, ctx->account_id, &usage, &limit, &messages, &error) < 0)
+		return jmap_fail(ctx, "serverFail", "%s", error);
+	json_t *ids = limit > 0 ? json_pack("[s]", "Q0") : json_array();
+	return json_pack("{sssssbsIsosI}", "accountId", ctx->account_id_str, "queryState", state,
+			 "canCalculateChanges", 0, "position", (json_int_t)0, "ids", ids, "total",
+			 (json_int_t)json_array_size(ids));
+}

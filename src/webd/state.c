@@ -1,0 +1,357 @@
+/* state.c: what web sessions on all loops share (struct webd_state, made by serve.c):
+ * login sessions (random 256-bit tokens, idle expiry WEB_SESSION_IDLE), checked
+ * HTTP Basic credentials (WEB_BASIC_CACHE_TTL, so a JMAP client does not pay a
+ * password hash per request), uploads (refcounted blobs with an expiry and a
+ * per-account byte limit), per-account JSON for identities and submissions, and one
+ * list of EventSource streams per loop for the ping ticker (push.c). One mutex guards
+ * everything but the per-loop lists, which only their loop touches. */
+#include "webd_int.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NBUCKETS 256
+
+struct login_entry {
+	struct login_entry *next;
+	char token[WEB_TOKEN_LEN + 1]; /* or a hex key for Basic entries */
+	int64_t account_id;
+	char address[WEB_ADDRESS_MAX];
+	int64_t last_used;             /* monotonic seconds */
+};
+
+struct account_entry {
+	struct account_entry *next;
+	int64_t account_id;
+	json_t *identities, *submissions;
+	uint64_t counter;
+};
+
+struct webd_state {
+	pthread_mutex_t mu;
+	struct login_entry *logins[NBUCKETS];
+	struct login_entry *basic[NBUCKETS];
+	struct web_blob *uploads;
+	struct account_entry *accounts;
+	struct web_pushers **loops;
+	size_t nloops;
+	uint64_t upload_seq;
+};
+
+static int64_t now_s(void)
+{
+	return web_now_ms() / 1000;
+}
+
+struct webd_state *webd_state_new(void)
+{
+	struct webd_state *st = xcalloc(1, sizeof(*st));
+	pthread_mutex_init(&st->mu, NULL);
+	return st;
+}
+
+static void free_list(struct login_entry **b)
+{
+	for (size_t i = 0; i < NBUCKETS; i++) {
+		struct login_entry *e = b[i];
+		while (e != NULL) {
+			struct login_entry *n = e->next;
+			explicit_bzero(e->token, sizeof(e->token));
+			free(e);
+			e = n;
+		}
+	}
+}
+
+void webd_state_free(struct webd_state **sp)
+{
+	struct webd_state *st = *sp;
+	if (st == NULL)
+		return;
+	free_list(st->logins);
+	free_list(st->basic);
+	while (st->uploads != NULL) {
+		struct web_blob *b = st->uploads;
+		st->uploads = b->next;
+		free(b->data);
+		free(b);
+	}
+	while (st->accounts != NULL) {
+		struct account_entry *a = st->accounts;
+		st->accounts = a->next;
+		json_decref(a->identities);
+		json_decref(a->submissions);
+		free(a);
+	}
+	for (size_t i = 0; i < st->nloops; i++)
+		free(st->loops[i]);
+	free(st->loops);
+	pthread_mutex_destroy(&st->mu);
+	free(st);
+	*sp = NULL;
+}
+
+static size_t hash_bytes(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+	return (size_t)(h % NBUCKETS);
+}
+
+/* Constant-time comparison of equal-length strings. */
+static bool same(const char *a, const char *b, size_t n)
+{
+	unsigned char d = 0;
+	for (size_t i = 0; i < n; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+/* Drops expired entries of one bucket (lock held). */
+static void expire_bucket(struct login_entry **head, int64_t now, int64_t ttl)
+{
+	struct login_entry **pp = head;
+	while (*pp != NULL) {
+		struct login_entry *e = *pp;
+		if (now - e->last_used > ttl) {
+			*pp = e->next;
+			explicit_bzero(e->token, sizeof(e->token));
+			free(e);
+		} else {
+			pp = &e->next;
+		}
+	}
+}
+
+static void add_entry(struct login_entry **b, const char *key, int64_t account_id, const char *address)
+{
+	size_t klen = strlen(key);
+	struct login_entry *e = xcalloc(1, sizeof(*e));
+	memcpy(e->token, key, klen < WEB_TOKEN_LEN ? klen : WEB_TOKEN_LEN);
+	e->account_id = account_id;
+	snprintf(e->address, sizeof(e->address), "%s", address);
+	e->last_used = now_s();
+	size_t h = hash_bytes(e->token, strlen(e->token));
+	e->next = b[h];
+	b[h] = e;
+}
+
+static int find_entry(struct login_entry **b, struct bytes key, int64_t ttl, bool touch, int64_t *account_id_r,
+		      char *address_r, size_t addrlen)
+{
+	if (key.len == 0 || key.len > WEB_TOKEN_LEN)
+		return 0;
+	size_t h = hash_bytes(key.p, key.len);
+	int64_t now = now_s();
+	expire_bucket(&b[h], now, ttl);
+	for (struct login_entry *e = b[h]; e != NULL; e = e->next) {
+		if (strlen(e->token) == key.len && same(e->token, key.p, key.len)) {
+			if (touch)
+				e->last_used = now;
+			*account_id_r = e->account_id;
+			snprintf(address_r, addrlen, "%s", e->address);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void web_sessions_create(struct webd_state *st, int64_t account_id, const char *address,
+			 char token_r[WEB_TOKEN_LEN + 1])
+{
+	web_random_token(token_r, WEB_TOKEN_LEN + 1, 32);
+	pthread_mutex_lock(&st->mu);
+	add_entry(st->logins, token_r, account_id, address);
+	pthread_mutex_unlock(&st->mu);
+}
+
+int web_sessions_lookup(struct webd_state *st, struct bytes token, int64_t *account_id_r, char *address_r,
+			size_t addrlen)
+{
+	pthread_mutex_lock(&st->mu);
+	int r = find_entry(st->logins, token, WEB_SESSION_IDLE, true, account_id_r, address_r, addrlen);
+	pthread_mutex_unlock(&st->mu);
+	return r;
+}
+
+void web_sessions_remove(struct webd_state *st, struct bytes token)
+{
+	if (token.len == 0 || token.len > WEB_TOKEN_LEN)
+		return;
+	size_t h = hash_bytes(token.p, token.len);
+	pthread_mutex_lock(&st->mu);
+	for (struct login_entry **pp = &st->logins[h]; *pp != NULL; pp = &(*pp)->next) {
+		struct login_entry *e = *pp;
+		if (strlen(e->token) == token.len && same(e->token, token.p, token.len)) {
+			*pp = e->next;
+			explicit_bzero(e->token, sizeof(e->token));
+			free(e);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&st->mu);
+}
+
+static void hex_key(const unsigned char key[32], char out[WEB_TOKEN_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	/* 20 bytes of the hash are plenty for a cache key */
+	for (int i = 0; i < 20; i++) {
+		out[2 * i] = hex[key[i] >> 4];
+		out[2 * i + 1] = hex[key[i] & 15];
+	}
+	out[40] = '\0';
+}
+
+int web_basic_lookup(struct webd_state *st, const unsigned char key[32], int64_t *account_id_r,
+		     char *address_r, size_t addrlen)
+{
+	char k[WEB_TOKEN_LEN + 1];
+	hex_key(key, k);
+	pthread_mutex_lock(&st->mu);
+	int r = find_entry(st->basic, (struct bytes){ k, strlen(k) }, WEB_BASIC_CACHE_TTL, false, account_id_r,
+			   address_r, addrlen);
+	pthread_mutex_unlock(&st->mu);
+	return r;
+}
+
+void web_basic_store(struct webd_state *st, const unsigned char key[32], int64_t account_id, const char *address)
+{
+	char k[WEB_TOKEN_LEN + 1];
+	hex_key(key, k);
+	pthread_mutex_lock(&st->mu);
+	add_entry(st->basic, k, account_id, address);
+	pthread_mutex_unlock(&st->mu);
+}
+
+/* ------------------------------------------------------------------ uploads */
+
+static void blob_free(struct web_blob *b)
+{
+	free(b->data);
+	free(b);
+}
+
+/* Unlinks expired uploads and, for account_id, the oldest while over max (lock held).
+ * A blob still referenced is unlinked and freed by its last unref. */
+static void uploads_trim(struct webd_state *st, int64_t account_id, uint64_t incoming, uint64_t max)
+{
+	int64_t now = now_s();
+	for (;;) {
+		uint64_t used = 0;
+		struct web_blob **oldest = NULL;
+		for (struct web_blob **pp = &st->uploads; *pp != NULL;) {
+			struct web_blob *b = *pp;
+			if (b->expires < now) {
+				*pp = b->next;
+				if (--b->refs == 0)
+					blob_free(b);
+				continue;
+			}
+			if (b->account_id == account_id) {
+				used += b->len;
+				oldest = pp; /* the list is newest first: the last match is the oldest */
+			}
+			pp = &b->next;
+		}
+		if (max == 0 || used + incoming <= max || oldest == NULL)
+			return;
+		struct web_blob *b = *oldest;
+		*oldest = b->next;
+		if (--b->refs == 0)
+			blob_free(b);
+	}
+}
+
+void web_upload_put(struct webd_state *st, int64_t account_id, const char *type, char *data, size_t len,
+		    uint64_t max_per_account, char id_r[40])
+{
+	struct web_blob *b = xcalloc(1, sizeof(*b));
+	char rnd[24];
+	web_random_token(rnd, sizeof(rnd), 15);
+	snprintf(b->id, sizeof(b->id), "U%s", rnd);
+	b->account_id = account_id;
+	snprintf(b->type, sizeof(b->type), "%s", type);
+	b->data = data;
+	b->len = len;
+	b->expires = now_s() + WEB_UPLOAD_TTL;
+	b->refs = 1; /* the list's */
+	pthread_mutex_lock(&st->mu);
+	uploads_trim(st, account_id, len, max_per_account);
+	b->next = st->uploads;
+	st->uploads = b;
+	pthread_mutex_unlock(&st->mu);
+	memcpy(id_r, b->id, sizeof(b->id));
+}
+
+struct web_blob *web_upload_get(struct webd_state *st, int64_t account_id, const char *id)
+{
+	struct web_blob *found = NULL;
+	pthread_mutex_lock(&st->mu);
+	int64_t now = now_s();
+	for (struct web_blob *b = st->uploads; b != NULL; b = b->next) {
+		if (b->account_id == account_id && b->expires >= now && strcmp(b->id, id) == 0) {
+			b->refs++;
+			found = b;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&st->mu);
+	return found;
+}
+
+void web_blob_unref(struct webd_state *st, struct web_blob *b)
+{
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&st->mu);
+	bool last = --b->refs == 0;
+	pthread_mutex_unlock(&st->mu);
+	if (last)
+		blob_free(b);
+}
+
+/* ------------------------------------------------------------------ per account */
+
+void web_state_with_account(struct webd_state *st, int64_t account_id,
+			    void (*fn)(void *arg, json_t *identities, json_t *submissions, uint64_t *counter),
+			    void *arg)
+{
+	pthread_mutex_lock(&st->mu);
+	struct account_entry *a = st->accounts;
+	while (a != NULL && a->account_id != account_id)
+		a = a->next;
+	if (a == NULL) {
+		a = xcalloc(1, sizeof(*a));
+		a->account_id = account_id;
+		a->identities = json_object();
+		a->submissions = json_object();
+		a->next = st->accounts;
+		st->accounts = a;
+	}
+	fn(arg, a->identities, a->submissions, &a->counter);
+	pthread_mutex_unlock(&st->mu);
+}
+
+/* ------------------------------------------------------------------ push lists */
+
+struct web_pushers *web_pushers_for(struct webd_state *st, struct loop *l)
+{
+	size_t id = (size_t)loop_id(l);
+	pthread_mutex_lock(&st->mu);
+	if (id >= st->nloops) {
+		st->loops = xrealloc(st->loops, (id + 1) * sizeof(*st->loops));
+		for (size_t i = st->nloops; i <= id; i++)
+			st->loops[i] = NULL;
+		st->nloops = id + 1;
+	}
+	if (st->loops[id] == NULL) {
+		st->loops[id] = xcalloc(1, sizeof(**st->loops));
+		st->loops[id]->loop = l;
+	}
+	struct web_pushers *p = st->loops[id];
+	pthread_mutex_unlock(&st->mu);
+	return p;
+}

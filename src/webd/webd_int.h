@@ -1,0 +1,190 @@
+/* webd_int.h: what the files of webd share: the HTTP session, replies, the shared
+ * state (login sessions, uploads, identities, submissions, push lists) and the
+ * entry points of each part (static files, the login API, JMAP, push, autoconfig). */
+#ifndef POSTAMT_WEBD_INT_H
+#define POSTAMT_WEBD_INT_H
+
+#include "webd.h"
+
+#include "arena.h"
+#include "buf.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#define WEB_JSON_MAX (10 * 1024 * 1024)      /* /jmap/api and /api/ bodies */
+#define WEB_SMALL_BODY_MAX (64 * 1024)       /* everything else with a body */
+#define WEB_SESSION_IDLE (12 * 3600)         /* seconds a login session lives unused */
+#define WEB_BASIC_CACHE_TTL 300              /* seconds a checked Basic credential is trusted */
+#define WEB_UPLOAD_TTL 3600                  /* seconds an upload is kept */
+#define WEB_TOKEN_LEN 43                     /* base64url of 32 random bytes */
+#define WEB_ADDRESS_MAX 256
+#define JMAP_MAX_CALLS 64
+#define JMAP_MAX_OBJECTS 1000
+#define JMAP_QUERY_MAX 5000
+
+enum web_csp {
+	WEB_CSP_API,      /* default-src 'none' */
+	WEB_CSP_PAGE,     /* the webmail page */
+	WEB_CSP_DOWNLOAD, /* a download: sandboxed */
+};
+
+struct web_request {
+	char method[16];
+	char *target;        /* raw, NUL-terminated (arena) */
+	char path[2048];     /* percent-decoded path */
+	struct bytes query;  /* raw query into target */
+	/* header values we use, NUL-terminated (arena), "" when absent */
+	const char *host, *cookie, *authorization, *origin, *fetch_site, *csrf, *accept_encoding,
+		*content_type, *if_none_match, *expect;
+	bool head;           /* HEAD: no body in the reply */
+	uint64_t content_length;
+	struct buf body;
+};
+
+/* Who the request is from, after web_auth(). */
+struct web_user {
+	int64_t account_id;
+	char address[WEB_ADDRESS_MAX];
+	char account_id_str[32];   /* JMAP accountId */
+	bool by_cookie;
+};
+
+struct web_push;
+
+struct web_session {
+	struct conn *c;
+	const struct webd_listener *l;
+	const struct webd_env *env;
+	const struct settings *s;
+	struct arena *arena;       /* per request */
+	struct web_request req;
+	enum { WS_HEAD, WS_BODY, WS_READY, WS_STREAM } mode;
+	uint64_t body_left;
+	bool body_discard;
+	int64_t req_started;       /* monotonic ms when the request's first byte came */
+	int64_t req_deadline;      /* monotonic ms by which the request must be read */
+	bool keep_alive;
+	enum web_csp csp;
+	unsigned pending;          /* asynchronous steps in flight */
+	bool dead;                 /* the conn closed while steps were in flight */
+	bool stopping;             /* CONN_SHUTDOWN came while busy */
+	struct web_user user;
+	void (*next)(struct web_session *ws); /* what runs after authentication */
+	struct web_push *push;     /* an EventSource stream */
+};
+
+/* ---- session.c */
+int64_t web_now_ms(void);
+/* Writes a whole reply with the security headers. extra: more header lines (each
+ * ending in CRLF) or NULL. Honours HEAD. Closes afterwards unless keep-alive. */
+void web_reply(struct web_session *ws, int status, const char *ctype, const char *extra, const void *body,
+	       size_t len);
+void web_reply_text(struct web_session *ws, int status, const char *text);
+/* Replies with j serialised (takes the reference). */
+void web_reply_json(struct web_session *ws, int status, json_t *j, const char *extra);
+/* {"error": text} */
+void web_reply_error(struct web_session *ws, int status, const char *text);
+/* The head of a streamed reply (no Content-Length; the stream ends with the conn). */
+void web_reply_stream_head(struct web_session *ws, const char *ctype);
+const char *web_reason(int status);
+/* Asynchronous steps: pause the conn while one runs; web_busy_end returns false when
+ * the session is gone (then the caller must not touch ws). */
+void web_busy_begin(struct web_session *ws);
+bool web_busy_end(struct web_session *ws);
+
+/* ---- auth.c: who is asking */
+/* Authenticates the request (cookie, or HTTP Basic), checks CSRF for state-changing
+ * cookie requests, then runs next(ws) (maybe later, after a password check), or
+ * replies 401/403/429 itself. */
+void web_auth(struct web_session *ws, bool state_changing, void (*next)(struct web_session *ws));
+void web_api_login(struct web_session *ws);
+void web_api_logout(struct web_session *ws);
+void web_api_session_check(struct web_session *ws);
+/* True if a cookie-authenticated state-changing request passes the CSRF check. */
+bool web_csrf_ok(const struct web_session *ws);
+void web_account_id_str(int64_t account_id, char out[32]);
+/* The account id of a JMAP accountId string, or 0 for a malformed one. */
+int64_t web_account_id_parse(const char *s);
+
+/* ---- static.c */
+/* Serves web/<name> (GET/HEAD); 404 when there is no such file. */
+void web_static(struct web_session *ws, const char *name);
+
+/* ---- autoconfig.c */
+/* True when path is one of the autoconfiguration paths (served on HTTP too). */
+bool web_autoconfig_path(const char *path);
+void web_autoconfig(struct web_session *ws);
+
+/* ---- jmap_http.c: the JMAP endpoints */
+void web_jmap_session(struct web_session *ws);
+void web_jmap_api(struct web_session *ws);
+void web_jmap_upload(struct web_session *ws);
+void web_jmap_download(struct web_session *ws);
+
+/* ---- push.c */
+void web_push_start(struct web_session *ws);
+/* The conn closed or the server stops: unsubscribe and free (on the loop). */
+void web_push_stop(struct web_session *ws);
+
+/* ---- state.c: shared across loops */
+struct webd_state;
+/* Login sessions. */
+void web_sessions_create(struct webd_state *st, int64_t account_id, const char *address,
+			 char token_r[WEB_TOKEN_LEN + 1]);
+/* 1 with the account (touches the idle time), 0 if unknown or expired. */
+int web_sessions_lookup(struct webd_state *st, struct bytes token, int64_t *account_id_r, char *address_r,
+			size_t addrlen);
+void web_sessions_remove(struct webd_state *st, struct bytes token);
+/* Checked Basic credentials (key: a hash of user and password). */
+int web_basic_lookup(struct webd_state *st, const unsigned char key[32], int64_t *account_id_r,
+		     char *address_r, size_t addrlen);
+void web_basic_store(struct webd_state *st, const unsigned char key[32], int64_t account_id,
+		     const char *address);
+
+/* Uploaded blobs: refcounted, kept WEB_UPLOAD_TTL seconds, per-account byte limit. */
+struct web_blob {
+	char id[40];
+	int64_t account_id;
+	char type[128];
+	char *data;
+	size_t len;
+	int64_t expires;
+	unsigned refs;
+	struct web_blob *next;
+};
+/* Takes data (malloc'd, len bytes). Evicts the account's oldest uploads when over
+ * max_per_account. Returns the new blob's id in id_r. */
+void web_upload_put(struct webd_state *st, int64_t account_id, const char *type, char *data, size_t len,
+		    uint64_t max_per_account, char id_r[40]);
+/* A reference to the upload (release with web_blob_unref), or NULL. */
+struct web_blob *web_upload_get(struct webd_state *st, int64_t account_id, const char *id);
+void web_blob_unref(struct webd_state *st, struct web_blob *b);
+
+/* Identities and submissions: JSON kept per account, under the state's lock. The
+ * callbacks run with the lock held and get the account's objects (created empty). */
+void web_state_with_account(struct webd_state *st, int64_t account_id,
+			    void (*fn)(void *arg, json_t *identities, json_t *submissions, uint64_t *counter),
+			    void *arg);
+
+/* Push: the EventSource streams of one loop (touched on that loop only). */
+struct web_pushers {
+	struct loop *loop;
+	struct web_push *head;
+	bool armed;
+};
+struct web_pushers *web_pushers_for(struct webd_state *st, struct loop *l);
+
+/* ---- misc helpers (util.c) */
+/* Random bytes as base64url (no padding) into out (n bytes of randomness). */
+void web_random_token(char *out, size_t outlen, size_t n);
+/* RFC 3339 UTC "2024-01-02T03:04:05Z" */
+void web_utc_date(int64_t t, char out[32]);
+/* RFC 3339 with the zone offset */
+void web_local_date(int64_t t, int tz_minutes, char out[40]);
+/* Parses RFC 3339 (UTCDate or Date). 1 with unix time, -1 if malformed. */
+int web_parse_date(const char *s, int64_t *t_r);
+
+#endif
