@@ -1,7 +1,8 @@
 /* cmd_append.c: RFC 9051 §6.3.12 APPEND with UIDPLUS (RFC 4315 APPENDUID), BINARY
- * literal8 (RFC 3516 §4.4) and APPENDLIMIT (RFC 7889).
- *   append = "APPEND" SP mailbox [SP flag-list] [SP date-time] SP literal
- *   append-data = literal / literal8
+ * literal8 (RFC 3516 §4.4), APPENDLIMIT (RFC 7889) and the UTF8=ACCEPT data form
+ * (RFC 6855 §4, as Thunderbird 128 sends it: "APPEND box (\Seen) UTF8 (~{n}...)").
+ *   append = "APPEND" SP mailbox [SP flag-list] [SP date-time] SP append-data
+ *   append-data = literal / literal8 / utf8-literal;  utf8-literal = "UTF8" SP "(" literal8 ")"
  * The literal was framed by the session within limits.message_size (a larger
  * synchronizing literal got NO [TOOBIG] before any "+"); the store writes the message
  * durably before the OK (DESIGN.md §2). A missing mailbox gets NO [TRYCREATE], a full
@@ -62,7 +63,13 @@ void cmd_append(struct imap_session *is, struct imap_cmd *cmd)
 	}
 	struct bytes data;
 	bool lit8;
-	if (imap_cur_literal_view(c, &data, &lit8) < 0 || imap_cur_eol(c) < 0) {
+	bool utf8 = imap_cur_keyword(c, "UTF8");
+	if (utf8 && (imap_cur_sp(c) < 0 || !imap_cur_skip(c, '('))) {
+		imap_bad_args(is, cmd);
+		return;
+	}
+	if (imap_cur_literal_view(c, &data, &lit8) < 0 || (utf8 && (!lit8 || !imap_cur_skip(c, ')'))) ||
+	    imap_cur_eol(c) < 0) {
 		/* MULTIAPPEND and CATENATE are not offered */
 		imap_bad_args(is, cmd);
 		return;

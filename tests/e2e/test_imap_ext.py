@@ -453,3 +453,36 @@ def test_sort_keys(corpus_client):
     assert " BAD" in t
     _, t = c.cmd("SORT (DATE) X-NOPE ALL")
     assert " NO [BADCHARSET" in t
+
+
+# -- UTF8=ACCEPT (RFC 6855), LITERAL- (RFC 7888) ------------------------------------------
+
+def test_utf8_accept_and_thunderbird_append(srv):
+    c = Client(srv, fresh_user())
+    u, _ = c.ok("CAPABILITY")
+    assert "UTF8=ACCEPT" in u[0].split() and "LITERAL-" in u[0].split()
+    u, _ = c.ok("ENABLE UTF8=ACCEPT")
+    assert u == ["* ENABLED UTF8=ACCEPT"], u
+    name = "Grüße"
+    c.ok('CREATE "%s"' % name)
+    u, _ = c.ok('LIST "" "Gr*"')
+    assert any(name in l for l in u), u
+    # Thunderbird 128: APPEND box (flags) UTF8 (~{n}) with a synchronizing literal8
+    body = ("From: Jörg <j@x.test>\r\nSubject: Grüße aus Köln\r\n\r\nHallo\r\n").encode()
+    t = c.tag()
+    c.send(('%s APPEND "%s" (\\Seen) UTF8 (~{%d}\r\n' % (t, name, len(body))).encode())
+    assert c.line().startswith("+")
+    c.send(body + b")\r\n")
+    _, r = c.read_tagged(t)
+    assert " OK [APPENDUID" in r, r
+    # non-synchronizing literal8 too
+    t = c.tag()
+    c.send(('%s APPEND "%s" UTF8 (~{%d+}\r\n' % (t, name, len(body))).encode() + body + b")\r\n")
+    _, r = c.read_tagged(t)
+    assert " OK [APPENDUID" in r, r
+    u, _ = c.ok('SELECT "%s"' % name)
+    u, _ = c.ok("FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]")
+    assert "Grüße aus Köln" in u[0], u
+    # UTF8 without its parentheses is BAD
+    _, r = c.cmd('APPEND "%s" UTF8 ~{3+}\r\nabc' % name)
+    assert " BAD" in r

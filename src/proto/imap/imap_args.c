@@ -183,8 +183,7 @@ static int literal(struct imap_cur *cur, struct bytes *out, bool *lit8)
 	}
 	if (digits == 0)
 		return fail(cur, "Invalid literal size");
-	if (!*lit8)
-		(void)imap_cur_skip(cur, '+');
+	(void)imap_cur_skip(cur, '+'); /* RFC 7888 §3: literal8 too may be "~{n+}" */
 	if (!imap_cur_skip(cur, '}') || !imap_cur_skip(cur, '\r') || !imap_cur_skip(cur, '\n'))
 		return fail(cur, "Invalid literal");
 	if (n > cur->len - cur->pos)
