@@ -1,0 +1,152 @@
+"""TLS as a scanner sees it (hardening issue, item 8), on every TLS port (implicit TLS
+and STARTTLS): no SSLv2/SSLv3/TLS 1.0/TLS 1.1, and TLS 1.2 only with forward-secret
+AEAD suites (ECDHE or DHE key exchange; AES-GCM, ChaCha20-Poly1305 or AES-CCM), no
+renegotiation. Uses Debian's `sslscan` (package sslscan); the test is skipped with a
+reason when it is not installed. Also: a new certificate and key are served after
+SIGHUP, on every TLS port."""
+
+import hashlib
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from conftest import finish_server, new_server
+
+SSLSCAN = shutil.which("sslscan")
+PORTS = [("submissions", None), ("pop3s", None), ("imaps", None), ("https", None),
+         ("smtp", "--starttls-smtp"), ("submission", "--starttls-smtp"), ("pop3", "--starttls-pop3"),
+         ("imap", "--starttls-imap")]
+STARTTLS = {"smtp": "smtp", "submission": "smtp", "pop3": "pop3", "imap": "imap"}
+
+
+@pytest.fixture(scope="module")
+def srv(postamt_bin):
+    s = new_server(postamt_bin)
+    yield s
+    finish_server(s)
+
+
+def scan(srv, name, starttls):
+    args = [SSLSCAN, "--no-colour", "--xml=-", "--sni-name=localhost"]
+    if starttls:
+        args.append(starttls)
+    args.append("%s:%d" % (srv.host, srv.port(name)))
+    r = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    xml = r.stdout[r.stdout.find("<?xml"):]
+    assert r.returncode == 0 and xml, "sslscan failed on %s: %s %s" % (name, r.stdout[-1000:], r.stderr[-1000:])
+    return ET.fromstring(xml)
+
+
+def strong_tls12(cipher):
+    """OpenSSL names: forward secret (ECDHE/DHE) and AEAD."""
+    fs = cipher.startswith("ECDHE-") or cipher.startswith("DHE-")
+    aead = "GCM" in cipher or "CHACHA20-POLY1305" in cipher or "CCM" in cipher
+    return fs and aead and "RC4" not in cipher and "NULL" not in cipher and "anon" not in cipher.lower()
+
+
+@pytest.mark.skipif(SSLSCAN is None, reason="sslscan not installed (Debian package sslscan; scripts/install-deps should add it)")
+@pytest.mark.parametrize("name,starttls", PORTS, ids=[p[0] for p in PORTS])
+def test_sslscan(srv, name, starttls):
+    root = scan(srv, name, starttls)
+    test = root.find("ssltest")
+    assert test is not None, ET.tostring(root)[:1000]
+    protos = {(p.get("type"), p.get("version")): p.get("enabled") for p in test.findall("protocol")}
+    assert protos, "sslscan found no protocols on %s: %s" % (name, ET.tostring(root)[:1000])
+    for weak in [("ssl", "2"), ("ssl", "3"), ("tls", "1.0"), ("tls", "1.1")]:
+        assert protos.get(weak) != "1", "%s offers %s %s" % (name, *weak)
+    assert protos.get(("tls", "1.2")) == "1" or protos.get(("tls", "1.3")) == "1", protos
+    ciphers = [(c.get("sslversion"), c.get("cipher")) for c in test.findall("cipher")]
+    assert ciphers, "no cipher accepted on %s" % name
+    for version, cipher in ciphers:
+        assert version in ("TLSv1.2", "TLSv1.3"), "%s accepts %s %s" % (name, version, cipher)
+        if version == "TLSv1.2":
+            assert strong_tls12(cipher), "%s accepts the weak TLS 1.2 suite %s" % (name, cipher)
+    for c in test.findall("cipher"):
+        assert c.get("strength") not in ("weak", "null", "anonymous", "medium"), (name, c.attrib)
+    reneg = test.find("renegotiation")
+    if reneg is not None:
+        assert reneg.get("supported") != "1" or reneg.get("secure") == "1", "%s: insecure renegotiation" % name
+    comp = test.find("compression")
+    if comp is not None:
+        assert comp.get("supported") != "1", "%s: TLS compression" % name
+
+
+# ------------------------------------------------------------------ SIGHUP reload
+
+def peer_cert(srv, name):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    raw = socket.create_connection((srv.host, srv.port(name)), timeout=10)
+    try:
+        if name in STARTTLS:
+            f = raw.makefile("rb")
+            proto = STARTTLS[name]
+            if proto == "smtp":
+                f.readline()
+                raw.sendall(b"EHLO scan.example\r\n")
+                while f.readline()[3:4] == b"-":
+                    pass
+                raw.sendall(b"STARTTLS\r\n")
+                assert f.readline().startswith(b"220")
+            elif proto == "pop3":
+                f.readline()
+                raw.sendall(b"STLS\r\n")
+                assert f.readline().startswith(b"+OK")
+            else:
+                f.readline()
+                raw.sendall(b"a STARTTLS\r\n")
+                while True:
+                    line = f.readline()
+                    if line.startswith(b"a "):
+                        assert line.startswith(b"a OK"), line
+                        break
+        s = ctx.wrap_socket(raw, server_hostname="localhost")
+        der = s.getpeercert(binary_form=True)
+        s.close()
+        return hashlib.sha256(der).hexdigest()
+    finally:
+        raw.close()
+
+
+def test_certificate_reloaded_on_sighup(make_server, tmp_path):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl command not installed")
+    srv = make_server()
+    names = [p[0] for p in PORTS]
+    old = {n: peer_cert(srv, n) for n in names}
+    assert len(set(old.values())) == 1, old
+    # a new key and certificate, written the way an administrator (or certbot hook) would
+    key, cert = tmp_path / "new.key", tmp_path / "new.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+    st_key, st_cert = os.stat(srv.keyfile), os.stat(srv.cafile)
+    shutil.copyfile(cert, srv.cafile)
+    shutil.copyfile(key, srv.keyfile)
+    os.chmod(srv.keyfile, 0o600)
+    os.chown(srv.keyfile, st_key.st_uid, st_key.st_gid)
+    os.chown(srv.cafile, st_cert.st_uid, st_cert.st_gid)
+    with open(cert, "rb") as f:
+        pem = f.read().decode()
+    want = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
+    since = srv.log_size()
+    srv.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while True:
+        got = {n: peer_cert(srv, n) for n in names}
+        if all(v == want for v in got.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    stale = [n for n, v in got.items() if v != want]
+    assert not stale, "after SIGHUP these ports still serve the old certificate: %s\n%s" % (
+        stale, srv.log()[since:][-2000:])
+    assert srv.running()
