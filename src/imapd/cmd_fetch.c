@@ -238,11 +238,6 @@ static void fetch_output(struct imap_session *is, struct fetch_job *j)
 				missing++; /* expunged meanwhile */
 			continue;
 		}
-		/* the flags go out now: the cache must agree */
-		if (j->f.atts & IMAP_FA_FLAGS) {
-			is->view.flags[i] = (uint8_t)msgs[k].flags;
-			is->view.kw[i] = view_kw_hash(msgs[k].keywords);
-		}
 		put_msg(is, j, &b, i, &msgs[k], tmp, &unknown_cte);
 		arena_clear(tmp);
 		if (b.len >= 256 * 1024) {
@@ -277,6 +272,8 @@ static void seen_cb(void *arg, int result, const char *error)
 	if (!is->dead) {
 		if (result < 0)
 			conn_log(is->c, LOG_ERROR, "event=store_error op=seen error=\"%s\"", error ? error : "");
+		else if (j->fc.nchanged > 0)
+			view_own_modseq(&is->view, j->fc.modseq); /* the FLAGS go out with the data */
 		fetch_output(is, j);
 	}
 	imap_busy_end(is);
@@ -310,9 +307,13 @@ void cmd_fetch(struct imap_session *is, struct imap_cmd *cmd)
 	j->set = view_uidset(is, j->idx, j->n);
 	if (j->f.sets_seen && !is->view.readonly) {
 		/* the messages not yet \Seen get it, and FLAGS in the response */
-		size_t unseen = 0;
-		for (size_t x = 0; x < j->n; x++)
-			unseen += !(is->view.flags[j->idx[x]] & STORE_F_SEEN);
+		struct store_msg *msgs;
+		size_t nm, unseen = 0;
+		if (store_msg_list(is->env->store, is->cmd_arena, is->account_id, is->view.mailbox_id, &j->set, 0, &msgs,
+				   &nm, &error) > 0) {
+			for (size_t x = 0; x < nm; x++)
+				unseen += !(msgs[x].flags & STORE_F_SEEN);
+		}
 		if (unseen > 0) {
 			j->f.atts |= IMAP_FA_FLAGS;
 			j->op = arena_new();

@@ -152,7 +152,8 @@ static void select_work(struct imap_session *is, void *arg)
 	if (j->r <= 0)
 		return;
 	uint32_t first_recent = j->mb.first_recent_uid;
-	if (!j->readonly) {
+	if (!j->readonly && j->mb.recent > 0) {
+		/* a write (group commit): only when there is something to claim */
 		j->r = store_mailbox_claim_recent(is->env->store, is->account_id, j->mb.id, &first_recent, &j->error);
 		if (j->r < 0)
 			return;
@@ -166,11 +167,11 @@ static void select_work(struct imap_session *is, void *arg)
 	if (j->qresync && j->q_uidvalidity == j->mb.uidvalidity)
 		resync_work(is, j);
 	if (j->mb.unseen > 0 && !is->rev2) {
-		for (size_t i = 0; i < is->view.n; i++) {
-			if (!(is->view.flags[i] & STORE_F_SEEN)) {
+		uint32_t uid;
+		if (store_first_unseen(is->env->store, is->account_id, j->mb.id, &uid, &j->error) > 0) {
+			long i = view_index(&is->view, uid);
+			if (i >= 0)
 				j->first_unseen = (uint32_t)i + 1;
-				break;
-			}
 		}
 	}
 }

@@ -41,7 +41,10 @@ enum imap_mode {
 enum imap_auth_step { IMAP_AUTH_PLAIN, IMAP_AUTH_LOGIN_USER, IMAP_AUTH_LOGIN_PASS };
 
 /* The selected mailbox as this session knows it (RFC 9051 §2.3.1): the sequence map
- * (seq n is uids[n-1]) and the flags last reported, to tell others' changes. */
+ * (seq n is uids[n-1]) and the MODSEQ up to which changes were reported. Flags are
+ * not cached (SELECT of 100,000 messages reads only UIDs): a sync reports every
+ * message changed since `modseq` except those at a MODSEQ this session's own STORE
+ * or FETCH \Seen produced and already answered with. */
 struct imap_view {
 	int64_t mailbox_id;
 	char *name;                /* UTF-8 (heap) */
@@ -51,8 +54,6 @@ struct imap_view {
 	uint32_t first_recent;     /* IMAP4rev1 \Recent: UIDs >= this (0: none) */
 	uint64_t modseq;           /* changes up to this MODSEQ are reflected */
 	uint32_t *uids;
-	uint8_t *flags;            /* enum store_flag bits */
-	uint64_t *kw;              /* hash of the keywords string (0: none) */
 	size_t n, cap;
 	uint32_t *gone;            /* expunged in the store, not yet reported (ascending) */
 	size_t ngone, gonecap;
@@ -196,10 +197,11 @@ int view_resolve(struct imap_session *is, const struct imap_seqset *set, bool ui
 struct store_uidset view_uidset(struct imap_session *is, const size_t *idx, size_t n);
 /* Appends "(\Seen \Answered kw ...)" for flags and keywords, with \Recent when recent. */
 void imap_put_flags(struct buf *b, unsigned flags, const char *keywords, bool recent);
-/* Hash of a keywords string (0 for ""). */
-uint64_t view_kw_hash(const char *keywords);
-/* Refreshes the cached flags of the given UIDs from the store and, unless silent,
- * sends "* n FETCH (FLAGS (...))" (with UID when uid_too) for each. */
+/* Notes a MODSEQ this session's own flag change produced and already reported. */
+void view_own_modseq(struct imap_view *v, uint64_t modseq);
+/* After this session's own STORE: sends "* n FETCH (FLAGS (...))" (with UID when
+ * uid_too; with MODSEQ under CONDSTORE, also for silent) for the given UIDs and
+ * notes their MODSEQs as reported. */
 void view_refresh_flags(struct imap_session *is, const struct store_uidset *set, bool silent, bool uid_too);
 /* Appends "* n FETCH (UID u FLAGS (...) MODSEQ (m))" for view index i: UID when uid,
  * FLAGS when flags, MODSEQ when CONDSTORE is enabled. */

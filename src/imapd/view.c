@@ -5,8 +5,9 @@
  * STORE or SEARCH (the UID forms may), so expunges by others wait in `gone` and the
  * messages stay in the sequence map until a later command. §7.4.1/§7.5.2: EXISTS
  * when messages arrive, unsolicited FETCH (FLAGS) when others change flags. The store
- * says what changed since our MODSEQ (store_vanished, store_msg_list changed_since);
- * the cached flags keep us from repeating what the session already reported. */
+ * says what changed since our MODSEQ (store_vanished, store_msg_list changed_since,
+ * an index range); the MODSEQs of our own reported changes keep us from repeating
+ * them. */
 #include "session.h"
 
 #include "log.h"
@@ -14,14 +15,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t view_kw_hash(const char *keywords)
+void view_own_modseq(struct imap_view *v, uint64_t modseq)
 {
-	if (keywords == NULL || keywords[0] == '\0')
-		return 0;
-	uint64_t h = 1469598103934665603ull;
-	for (const char *p = keywords; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	return h | 1;
+	for (size_t i = 0; i < v->nown; i++)
+		if (v->own[i] == modseq)
+			return;
+	if (v->nown == sizeof(v->own) / sizeof(v->own[0])) {
+		/* forgetting one only costs a repeated FETCH */
+		memmove(v->own, v->own + 1, (v->nown - 1) * sizeof(v->own[0]));
+		v->nown--;
+	}
+	v->own[v->nown++] = modseq;
+}
+
+static bool is_own(const struct imap_view *v, uint64_t modseq)
+{
+	for (size_t i = 0; i < v->nown; i++)
+		if (v->own[i] == modseq)
+			return true;
+	return false;
 }
 
 static void view_grow(struct imap_view *v, size_t need)
@@ -32,18 +44,13 @@ static void view_grow(struct imap_view *v, size_t need)
 	while (cap < need)
 		cap *= 2;
 	v->uids = xrealloc(v->uids, cap * sizeof(*v->uids));
-	v->flags = xrealloc(v->flags, cap * sizeof(*v->flags));
-	v->kw = xrealloc(v->kw, cap * sizeof(*v->kw));
 	v->cap = cap;
 }
 
-static void view_add(struct imap_view *v, const struct store_msg *m)
+static void view_add(struct imap_view *v, uint32_t uid)
 {
 	view_grow(v, v->n + 1);
-	v->uids[v->n] = m->uid;
-	v->flags[v->n] = (uint8_t)m->flags;
-	v->kw[v->n] = view_kw_hash(m->keywords);
-	v->n++;
+	v->uids[v->n++] = uid;
 }
 
 void view_close(struct imap_session *is)
@@ -51,8 +58,6 @@ void view_close(struct imap_session *is)
 	struct imap_view *v = &is->view;
 	free(v->name);
 	free(v->uids);
-	free(v->flags);
-	free(v->kw);
 	free(v->gone);
 	memset(v, 0, sizeof(*v));
 	is->selected = false;
@@ -73,14 +78,14 @@ int view_open(struct imap_session *is, const struct store_mailbox *mb, bool read
 	v->uidvalidity = mb->uidvalidity;
 	v->uidnext = mb->uidnext;
 	v->modseq = mb->highestmodseq;
-	struct store_msg *msgs;
+	uint32_t *uids;
 	size_t n;
-	int r = store_msg_list(is->env->store, is->cmd_arena, is->account_id, mb->id, NULL, 0, &msgs, &n, error_r);
+	int r = store_uid_list(is->env->store, is->cmd_arena, is->account_id, mb->id, &uids, &n, error_r);
 	if (r < 0)
 		return r;
 	view_grow(v, n);
-	for (size_t i = 0; i < n; i++)
-		view_add(v, &msgs[i]);
+	memcpy(v->uids, uids, n * sizeof(*uids));
+	v->n = n;
 	return 1;
 }
 
@@ -282,8 +287,7 @@ void view_refresh_flags(struct imap_session *is, const struct store_uidset *set,
 		long i = view_index(v, msgs[k].uid);
 		if (i < 0)
 			continue;
-		v->flags[i] = (uint8_t)msgs[k].flags;
-		v->kw[i] = view_kw_hash(msgs[k].keywords);
+		view_own_modseq(v, msgs[k].modseq);
 		if (send)
 			view_put_fetch_flags(is, &b, (size_t)i, &msgs[k], uid_too, !silent);
 		if (b.len > 65536) {
@@ -341,10 +345,7 @@ static void send_expunges(struct imap_session *is, struct buf *b)
 	for (size_t i = 0; i < v->n; i++) {
 		if (del[i])
 			continue;
-		v->uids[w] = v->uids[i];
-		v->flags[w] = v->flags[i];
-		v->kw[w] = v->kw[i];
-		w++;
+		v->uids[w++] = v->uids[i];
 	}
 	v->n = w;
 	v->ngone = 0;
@@ -395,23 +396,19 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 			for (size_t k = 0; k < n; k++) {
 				const struct store_msg *m = &msgs[k];
 				if (m->uid > maxuid) {
-					view_add(v, m);
+					view_add(v, m->uid);
 					maxuid = m->uid;
 					continue;
 				}
 				long i = view_index(v, m->uid);
-				if (i < 0)
+				if (i < 0 || is_own(v, m->modseq))
 					continue;
-				uint64_t kw = view_kw_hash(m->keywords);
-				if (v->flags[i] == (uint8_t)m->flags && v->kw[i] == kw)
-					continue;
-				v->flags[i] = (uint8_t)m->flags;
-				v->kw[i] = kw;
 				view_put_fetch_flags(is, &b, (size_t)i, m, true, true);
 			}
 		}
 		if (mb.highestmodseq > v->modseq)
 			v->modseq = mb.highestmodseq;
+		v->nown = 0; /* all at or below the new modseq */
 		if (v->n != before) {
 			buf_printf(&b, "* %zu EXISTS\r\n", v->n);
 			if (!is->rev2) {

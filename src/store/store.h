@@ -335,7 +335,9 @@ struct store_uidset {
 
 /* Lists the messages of a mailbox with UID in set (set NULL: all), ordered by UID, in
  * one indexed range scan (100,000 messages in well under 100 ms). changed_since > 0
- * returns only messages with MODSEQ > changed_since (CONDSTORE/QRESYNC, JMAP).
+ * returns only messages with MODSEQ > changed_since (CONDSTORE/QRESYNC, JMAP); with
+ * set NULL that is a range of the MODSEQ index, so its cost follows the number of
+ * changes, not the size of the mailbox.
  * The array and strings are in the arena. */
 int store_msg_list(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		   const struct store_uidset *set, uint64_t changed_since,
@@ -343,6 +345,10 @@ int store_msg_list(struct store *s, struct arena *a, int64_t account_id, int64_t
 /* Only UIDs (ascending) of a mailbox: the cheapest way to build a session's seq map. */
 int store_uid_list(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		   uint32_t **uids_r, size_t *n_r, const char **error_r);
+/* The lowest UID without \Seen (IMAP4rev1 SELECT [UNSEEN n]): 1 with *uid_r, 0 when
+ * every message is seen, <0 error. */
+int store_first_unseen(struct store *s, int64_t account_id, int64_t mailbox_id, uint32_t *uid_r,
+		       const char **error_r);
 /* Full metadata of one message. 1, 0 if no such UID, <0 error. */
 int store_msg_meta(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		   uint32_t uid, struct store_msg_meta *meta_r, const char **error_r);

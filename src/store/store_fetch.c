@@ -75,7 +75,19 @@ int store_msg_list(struct store *s, struct arena *a, int64_t account_id, int64_t
 		*error_r = "malformed UID set";
 		ret = STORE_EINVAL;
 	}
-	if (ret > 0) {
+	if (ret > 0 && set == NULL && changed_since > 0) {
+		/* the changes of a whole mailbox (session sync, CHANGEDSINCE 1:*): a range
+		 * of the (mailbox_id, modseq) index instead of a scan of every row */
+		sqlite3_stmt *st = conn_stmt(c, "SELECT " MSG_COLS " FROM messages m INDEXED BY messages_modseq"
+					       " WHERE m.mailbox_id = ? AND m.modseq > ? ORDER BY m.uid");
+		sqlite3_bind_int64(st, 1, mailbox_id);
+		sqlite3_bind_int64(st, 2, (int64_t)changed_since);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			msg_row_read(a, st, vec_push(a, &v));
+		if (rc != SQLITE_DONE)
+			ret = db_fail(c, "msg_list", error_r);
+	} else if (ret > 0) {
 		static const struct store_range all = { 1, UINT32_MAX };
 		const struct store_range *r = set ? set->r : &all;
 		size_t nr = set ? set->n : 1;
@@ -145,6 +157,29 @@ int store_uid_list(struct store *s, struct arena *a, int64_t account_id, int64_t
 	conn_put(s, c);
 	*uids_r = v.v;
 	*n_r = v.n;
+	return ret;
+}
+
+int store_first_unseen(struct store *s, int64_t account_id, int64_t mailbox_id, uint32_t *uid_r,
+		       const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	*uid_r = 0;
+	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
+	if (ret > 0) {
+		sqlite3_stmt *st = conn_stmt(c, "SELECT uid FROM messages WHERE mailbox_id = ? AND (flags & ?) = 0"
+					       " ORDER BY uid LIMIT 1");
+		sqlite3_bind_int64(st, 1, mailbox_id);
+		sqlite3_bind_int(st, 2, STORE_F_SEEN);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*uid_r = (uint32_t)sqlite3_column_int64(st, 0);
+		else if (rc == SQLITE_DONE)
+			ret = 0;
+		else
+			ret = db_fail(c, "first_unseen", error_r);
+	}
+	conn_put(s, c);
 	return ret;
 }
 

@@ -222,6 +222,21 @@ static void test_flags(void **state)
 	assert_int_equal(n, 5);
 	assert_int_equal(store_msg_list(f->s, f->a, f->acct, f->inbox, NULL, g.modseq, &m, &n, &err), 1);
 	assert_int_equal(n, 0);
+	/* the indexed path returns UID order */
+	assert_int_equal(store_msg_list(f->s, f->a, f->acct, f->inbox, NULL, 1, &m, &n, &err), 1);
+	assert_int_equal(n, 5);
+	for (size_t i = 1; i < n; i++)
+		assert_true(m[i - 1].uid < m[i].uid);
+	/* first unseen: 1 and 4 are unseen (2, 3, 5 got \Seen above) */
+	uint32_t fu;
+	assert_int_equal(store_first_unseen(f->s, f->acct, f->inbox, &fu, &err), 1);
+	assert_int_equal(fu, 1);
+	struct store_range r14[2] = { { 1, 1 }, { 4, 4 } };
+	struct store_flag_change sn = { .account_id = f->acct, .mailbox_id = f->inbox, .uids = { r14, 2 },
+					.op = STORE_FLAGS_ADD, .flags = STORE_F_SEEN };
+	assert_int_equal(store_flags(f->s, f->a, &sn, &err), 1);
+	assert_int_equal(store_first_unseen(f->s, f->acct, f->inbox, &fu, &err), 0);
+	assert_int_equal(store_first_unseen(f->s, f->acct, 99999, &fu, &err), STORE_ENOTFOUND);
 	/* invalid keyword */
 	const char *bad[] = { "bad\\kw", NULL };
 	k.keywords = bad;
