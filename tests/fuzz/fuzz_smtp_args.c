@@ -8,8 +8,9 @@
  * views inside it, or "" only for the null path (RCPT TO:<Postmaster> gives
  * "postmaster" without a domain); the domain has no ASCII upper case, spaces, "@" or
  * angle brackets; non-ASCII only with the utf8 flag set (and SMTPUTF8 for MAIL); the
- * parameter views lie inside the argument and ENVID is xtext; is a fixed point (smtp_parse_mailbox gives it back unchanged) and
- * "FROM:<canonical>" parses to the same mailbox. */
+ * parameter views lie inside the argument and ENVID is xtext; the canonical form is a
+ * fixed point (smtp_parse_mailbox gives it back unchanged) and "FROM:<canonical>"
+ * parses to the same mailbox. */
 #include "fuzz.h"
 #include "smtp_args.h"
 
