@@ -674,8 +674,18 @@ export async function startApp(root, { username, purifier, onLogout, onExpired }
       const r = await client.send(b);
       state.identities = r.get(ids).list || [];
     }
+    // A server may start an account without identities (RFC 8621 6: the server
+    // decides); EmailSubmission needs one, so make the obvious one: the login
+    // address.
+    if (ids && !state.identities.length && state.username.includes('@')) {
+      const b2 = new RequestBuilder();
+      b2.call('Identity/set', { create: { me: { name: '', email: state.username } } });
+      const g2 = b2.call('Identity/get', { ids: null });
+      const r2 = await client.send(b2);
+      state.identities = r2.get(g2).list || [];
+    }
   } catch (e) {
-    state.identities = [];
+    state.identities = state.identities || [];
   }
   await loadMailboxes();
   await loadList(true);
