@@ -251,6 +251,7 @@ void cmd_store(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_copy(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_quota(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_sort(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_compress(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_thread(struct imap_session *is, struct imap_cmd *cmd);
 
 /* Evaluates a parsed search program over the selected mailbox (cmd_search.c):

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define CONN_READ_HIGH (256 * 1024) /* stop reading while this much input waits */
 
@@ -72,7 +73,142 @@ struct conn {
 	struct buf line;
 	bool loopback, tls, counted, handshaking;
 	bool closing, abort_now, paused, want_drained, starttls_pending, data_pending;
+	struct conn_z *z; /* COMPRESS=DEFLATE (conn_compress_start), NULL when off */
 };
+
+/* ---- DEFLATE layer (RFC 4978) ----
+ * Above TLS, below the session: input is inflated from the bufferevent's input into
+ * `in`, which the input calls then read; output is collected in `out` and deflated
+ * with Z_SYNC_FLUSH once per loop pass (the deferred event), so that every response
+ * the session wrote is complete on the wire without waiting for more (clients block
+ * on the partial flush otherwise), while many small writes share one flush. */
+struct conn_z {
+	z_stream inf, def;
+	struct evbuffer *in, *out;
+	bool flush_scheduled;
+};
+
+static void conn_schedule(struct conn *c);
+
+static struct evbuffer *conn_in(const struct conn *c)
+{
+	return c->z != NULL ? c->z->in : bufferevent_get_input(c->bev);
+}
+
+static struct evbuffer *conn_out(struct conn *c)
+{
+	if (c->z != NULL) {
+		if (!c->z->flush_scheduled) {
+			c->z->flush_scheduled = true;
+			conn_schedule(c);
+		}
+		return c->z->out;
+	}
+	return bufferevent_get_output(c->bev);
+}
+
+/* Inflates what arrived. Returns 0, or -1 on a corrupt stream. */
+static int z_inflate(struct conn *c)
+{
+	struct evbuffer *raw = bufferevent_get_input(c->bev);
+	unsigned char tmp[16384];
+	while (evbuffer_get_length(raw) > 0) {
+		size_t n = evbuffer_get_contiguous_space(raw);
+		unsigned char *p = evbuffer_pullup(raw, (ev_ssize_t)n);
+		c->z->inf.next_in = p;
+		c->z->inf.avail_in = (uInt)n;
+		do {
+			c->z->inf.next_out = tmp;
+			c->z->inf.avail_out = sizeof(tmp);
+			int r = inflate(&c->z->inf, Z_SYNC_FLUSH);
+			if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END)
+				return -1;
+			evbuffer_add(c->z->in, tmp, sizeof(tmp) - c->z->inf.avail_out);
+			if (r == Z_BUF_ERROR && c->z->inf.avail_out != 0)
+				break;
+		} while (c->z->inf.avail_out == 0 || c->z->inf.avail_in > 0);
+		evbuffer_drain(raw, n - c->z->inf.avail_in);
+		if (c->z->inf.avail_in > 0)
+			break;
+	}
+	return 0;
+}
+
+/* Deflates the collected output, ending with a sync flush. */
+static void z_flush(struct conn *c)
+{
+	struct conn_z *z = c->z;
+	z->flush_scheduled = false;
+	if (evbuffer_get_length(z->out) == 0 || c->bev == NULL)
+		return;
+	struct evbuffer *wire = bufferevent_get_output(c->bev);
+	unsigned char tmp[16384];
+	while (evbuffer_get_length(z->out) > 0) {
+		size_t n = evbuffer_get_contiguous_space(z->out);
+		unsigned char *p = evbuffer_pullup(z->out, (ev_ssize_t)n);
+		bool last = n == evbuffer_get_length(z->out);
+		z->def.next_in = p;
+		z->def.avail_in = (uInt)n;
+		do {
+			z->def.next_out = tmp;
+			z->def.avail_out = sizeof(tmp);
+			deflate(&z->def, last ? Z_SYNC_FLUSH : Z_NO_FLUSH);
+			evbuffer_add(wire, tmp, sizeof(tmp) - z->def.avail_out);
+		} while (z->def.avail_out == 0);
+		evbuffer_drain(z->out, n);
+	}
+}
+
+static void z_free(struct conn *c)
+{
+	if (c->z == NULL)
+		return;
+	inflateEnd(&c->z->inf);
+	deflateEnd(&c->z->def);
+	evbuffer_free(c->z->in);
+	evbuffer_free(c->z->out);
+	free(c->z);
+	c->z = NULL;
+}
+
+int conn_compress_start(struct conn *c, const char **error_r)
+{
+	if (c->z != NULL) {
+		*error_r = "Compression is already on";
+		return -1;
+	}
+	struct conn_z *z = calloc(1, sizeof(*z));
+	if (z == NULL)
+		abort();
+	/* raw DEFLATE (RFC 1951) both ways, as RFC 4978 §3 says */
+	if (inflateInit2(&z->inf, -15) != Z_OK) {
+		free(z);
+		*error_r = "Cannot start decompression";
+		return -1;
+	}
+	if (deflateInit2(&z->def, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		inflateEnd(&z->inf);
+		free(z);
+		*error_r = "Cannot start compression";
+		return -1;
+	}
+	z->in = evbuffer_new();
+	z->out = evbuffer_new();
+	c->z = z;
+	/* what the client sent after the command is already compressed */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+		if (z_inflate(c) < 0) {
+			conn_log(c, LOG_WARN, "event=compress_error reason=corrupt-deflate-stream");
+			conn_abort(c);
+		}
+	}
+	return 1;
+}
+
+bool conn_is_compressed(const struct conn *c)
+{
+	return c->z != NULL;
+}
 
 /* ---- shared ---- */
 
@@ -182,6 +318,7 @@ static void conn_finish(struct conn *c)
 		c->h->event(session, CONN_CLOSED);
 	event_free(c->deferred);
 	buf_free(&c->line);
+	z_free(c);
 	free(c);
 }
 
@@ -218,6 +355,8 @@ static void conn_begin_tls(struct conn *c)
 static void deferred_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
+	if (c->z != NULL && !c->abort_now)
+		z_flush(c);
 	if (c->closing && (c->abort_now || c->bev == NULL || evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)) {
 		conn_finish(c);
 		return;
@@ -228,7 +367,7 @@ static void deferred_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (c->data_pending && !c->paused && !c->closing) {
 		c->data_pending = false;
-		if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		if (evbuffer_get_length(conn_in(c)) > 0)
 			conn_deliver(c, CONN_DATA);
 	}
 }
@@ -238,6 +377,11 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	struct conn *c = arg;
 	if (c->closing || c->starttls_pending) {
 		evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+		return;
+	}
+	if (c->z != NULL && z_inflate(c) < 0) {
+		conn_log(c, LOG_WARN, "event=compress_error reason=corrupt-deflate-stream");
+		conn_abort(c);
 		return;
 	}
 	if (c->paused) {
@@ -263,7 +407,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 			conn_begin_tls(c);
 		return;
 	}
-	if (c->want_drained)
+	if (c->want_drained && (c->z == NULL || evbuffer_get_length(c->z->out) == 0))
 		conn_deliver(c, CONN_DRAINED);
 }
 
@@ -494,7 +638,7 @@ void conn_server_free(struct conn_server **srvp)
 
 int conn_read_line(struct conn *c, size_t max, struct bytes *line_r)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *in = conn_in(c);
 	size_t eol_len = 0;
 	struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
 	if (p.pos < 0)
@@ -513,17 +657,17 @@ int conn_read_line(struct conn *c, size_t max, struct bytes *line_r)
 
 size_t conn_input_len(struct conn *c)
 {
-	return evbuffer_get_length(bufferevent_get_input(c->bev));
+	return evbuffer_get_length(conn_in(c));
 }
 
 const char *conn_input_peek(struct conn *c, size_t n)
 {
-	return (const char *)evbuffer_pullup(bufferevent_get_input(c->bev), (ev_ssize_t)n);
+	return (const char *)evbuffer_pullup(conn_in(c), (ev_ssize_t)n);
 }
 
 void conn_input_consume(struct conn *c, size_t n)
 {
-	evbuffer_drain(bufferevent_get_input(c->bev), n);
+	evbuffer_drain(conn_in(c), n);
 }
 
 void conn_pause(struct conn *c)
@@ -546,7 +690,7 @@ void conn_write(struct conn *c, const void *data, size_t len)
 {
 	if (c->closing && c->abort_now)
 		return;
-	bufferevent_write(c->bev, data, len);
+	evbuffer_add(conn_out(c), data, len);
 }
 
 void conn_puts(struct conn *c, const char *s)
@@ -560,13 +704,14 @@ void conn_printf(struct conn *c, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
+	evbuffer_add_vprintf(conn_out(c), fmt, ap);
 	va_end(ap);
 }
 
 size_t conn_output_len(struct conn *c)
 {
-	return evbuffer_get_length(bufferevent_get_output(c->bev));
+	size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
+	return c->z != NULL ? n + evbuffer_get_length(c->z->out) : n;
 }
 
 void conn_want_drained(struct conn *c, bool want)

@@ -107,6 +107,15 @@ bool conn_is_closing(const struct conn *c);
  * -1 when TLS is already on or not configured. */
 long conn_starttls(struct conn *c);
 
+/* COMPRESS=DEFLATE (RFC 4978): from now on, input is raw-DEFLATE-inflated before the
+ * input calls see it (including bytes already buffered after the command that asked
+ * for it) and output is deflated, ending each loop pass with a sync flush so that
+ * every reply is complete on the wire. Output queued before the call goes out
+ * uncompressed. A corrupt input stream is logged and the connection aborted.
+ * Returns 1, or -1 with *error_r when compression is already on. */
+int conn_compress_start(struct conn *c, const char **error_r);
+bool conn_is_compressed(const struct conn *c);
+
 /* Idle timeout in seconds (0: none). */
 void conn_set_timeout(struct conn *c, int seconds);
 

@@ -486,3 +486,98 @@ def test_utf8_accept_and_thunderbird_append(srv):
     # UTF8 without its parentheses is BAD
     _, r = c.cmd('APPEND "%s" UTF8 ~{3+}\r\nabc' % name)
     assert " BAD" in r
+
+
+# -- COMPRESS=DEFLATE (RFC 4978) ------------------------------------------------------
+
+def start_compress(c):
+    _, t = c.cmd("COMPRESS DEFLATE")
+    assert " OK" in t, t
+    c.inflate = zlib.decompressobj(-15)
+    c.deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+    # anything read past the OK is already compressed
+    rest, c.buf = c.buf, b""
+    if rest:
+        c.buf = c.inflate.decompress(rest)
+
+
+def test_compress_small_large_and_idle(srv):
+    user = fresh_user()
+    c = Client(srv, user)
+    big = "".join("line %06d of a large message body, padded to be long enough\r\n" % i for i in range(40000))
+    c.append("INBOX", msg("large", body=big))
+    fill(c, 3)
+    start_compress(c)
+    # small responses come back complete (sync flush), one command at a time
+    for _ in range(3):
+        u, t = c.ok("NOOP")
+    u, _ = c.ok("SELECT INBOX")
+    assert any("4 EXISTS" in l for l in u)
+    before = c.raw_in
+    u, _ = c.ok("FETCH 1 BODY.PEEK[]")
+    assert big in u[0]
+    assert c.raw_in - before < len(big) / 3, "the body went out compressed"
+    # a second COMPRESS is refused
+    _, t = c.cmd("COMPRESS DEFLATE")
+    assert " NO [COMPRESSIONACTIVE]" in t
+    # IDLE above compression: another session's change arrives at once, DONE works
+    t = c.tag()
+    c.send("%s IDLE\r\n" % t)
+    assert c.line().startswith("+")
+    o = Client(srv, user)
+    o.ok("SELECT INBOX")
+    o.ok("STORE 2 +FLAGS (\\Flagged)")
+    c.sock.settimeout(5)
+    line = c.line()
+    assert "FETCH" in line and "\\Flagged" in line, line
+    o.append("INBOX", msg("during idle"))
+    line = c.line()
+    assert line == "* 5 EXISTS", line
+    c.send("DONE\r\n")
+    _, r = c.read_tagged(t)
+    assert " OK" in r
+    # pipelined compressed commands
+    c.send("p1 NOOP\r\np2 SEARCH ALL\r\n")
+    c.read_tagged("p1")
+    u, _ = c.read_tagged("p2")
+    assert u == ["* SEARCH 1 2 3 4 5"], u
+    c.ok("LOGOUT")
+
+
+def test_compress_pipelined_right_after_and_corrupt_stream(srv):
+    user = fresh_user()
+    c = Client(srv, user)
+    # the client may send compressed data right behind the COMPRESS command
+    d = zlib.compressobj(6, zlib.DEFLATED, -15)
+    c.sock.sendall(b"z1 COMPRESS DEFLATE\r\n" + d.compress(b"z2 NOOP\r\n") + d.flush(zlib.Z_SYNC_FLUSH))
+    assert c.line().startswith("z1 OK")
+    c.inflate = zlib.decompressobj(-15)
+    c.deflate = d
+    rest, c.buf = c.buf, b""
+    c.buf = c.inflate.decompress(rest)
+    _, t = c.read_tagged("z2")
+    assert t.startswith("z2 OK"), t
+    # garbage instead of DEFLATE: the server closes the connection and logs why
+    c.sock.sendall(b"\xff\xff\xff\xff this is not deflate \x00\x01" * 4)
+    c.sock.settimeout(5)
+    with pytest.raises((EOFError, ConnectionResetError)):
+        while True:
+            c._fill()
+    srv.wait_log(r"compress_error reason=corrupt-deflate-stream")
+
+
+def test_compress_over_tls(srv):
+    import ssl as _ssl
+    user = fresh_user()
+    raw = socket.create_connection((srv.host, srv.port("imaps")), timeout=10)
+    s = srv.ssl_context().wrap_socket(raw, server_hostname="localhost")
+    c = Client.__new__(Client)
+    c.sock, c.buf, c.inflate, c.deflate, c.raw_in, c.tagn, c.user = s, b"", None, None, 0, 0, user
+    assert c.line().startswith("* OK")
+    c.ok("LOGIN %s %s" % (user, PW))
+    start_compress(c)
+    c.ok("SELECT INBOX")
+    u, _ = c.ok("STATUS INBOX (MESSAGES)")
+    assert "MESSAGES 0" in u[0]
+    c.ok("LOGOUT")
+    assert isinstance(s, _ssl.SSLSocket)
