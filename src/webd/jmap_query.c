@@ -363,8 +363,10 @@ static int cmp_rows(const void *pa, const void *pb)
 		if (r != 0)
 			return c->asc ? r : -r;
 	}
-	/* stable and total: newest id last */
-	return (a->email_id > b->email_id) - (a->email_id < b->email_id);
+	/* stable and total: ties by id, in the direction of the last comparator (so a
+	 * newest-first list shows the later of two emails of the same second first) */
+	int r = (a->email_id > b->email_id) - (a->email_id < b->email_id);
+	return cur_sort->n > 0 && !cur_sort->c[cur_sort->n - 1].asc ? -r : r;
 }
 
 static bool parse_sort(struct jmap_ctx *ctx, json_t *sort, struct sortspec *sp, bool *need_meta)
@@ -692,7 +694,7 @@ json_t *jmap_email_query_changes(struct jmap_ctx *ctx, json_t *args)
 		store_id_email(res.rows[i].email_id, id);
 		json_array_append_new(added, json_pack("{sssI}", "id", id, "index", (json_int_t)i));
 	}
-	json_t *out = json_pack("{sssssoso}", "accountId", ctx->account_id_str, "oldQueryState", since_s,
+	json_t *out = json_pack("{sssssssoso}", "accountId", ctx->account_id_str, "oldQueryState", since_s,
 				"newQueryState", state, "removed", rm, "added", added);
 	if (json_is_true(json_object_get(args, "calculateTotal")))
 		json_object_set_new(out, "total", json_integer((json_int_t)res.n));
@@ -839,7 +841,7 @@ json_t *jmap_snippet_get(struct jmap_ctx *ctx, json_t *args)
 				buf_free(&body);
 			}
 		}
-		json_array_append_new(list, json_pack("{ssoso}", "emailId", s, "subject", subj, "preview", prev));
+		json_array_append_new(list, json_pack("{sssoso}", "emailId", s, "subject", subj, "preview", prev));
 	}
 	json_decref(terms);
 	json_decref(sterms);

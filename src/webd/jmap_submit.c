@@ -56,7 +56,7 @@ static void do_put(void *arg, json_t *ids, json_t *subs, uint64_t *counter)
 
 static json_t *default_identity(struct jmap_ctx *ctx)
 {
-	return json_pack("{sssssssnsnssssb}", "id", "I0", "name", "", "email", ctx->address, "replyTo", "bcc",
+	return json_pack("{ss ss ss sn sn ss ss sb}", "id", "I0", "name", "", "email", ctx->address, "replyTo", "bcc",
 			 "textSignature", "", "htmlSignature", "", "mayDelete", 0);
 }
 
@@ -199,7 +199,7 @@ json_t *jmap_identity_set(struct jmap_ctx *ctx, json_t *args)
 	const char *key;
 	json_t *v;
 	json_object_foreach(json_object_get(args, "create"), key, v) {
-		json_t *ident = json_pack("{sssnsnssssb}", "name", "", "replyTo", "bcc", "textSignature", "",
+		json_t *ident = json_pack("{ss sn sn ss ss sb}", "name", "", "replyTo", "bcc", "textSignature", "",
 					  "htmlSignature", "", "mayDelete", 1);
 		json_t *err = json_is_object(v) ? identity_props(ctx, ident, v, true)
 						: jmap_set_error("invalidProperties", "not an object");
@@ -481,7 +481,7 @@ static json_t *submit_one(struct jmap_ctx *ctx, json_t *v, json_t *idents, json_
 	json_decref(rcpts);
 	struct put p = { "submission", NULL, sub, "", 'S' };
 	web_state_with_account(ctx->env->state, ctx->account_id, do_put, &p);
-	*created_r = json_pack("{sssssssssss}", "id", p.new_id, "sendAt", now, "undoStatus", "final", "threadId", tid,
+	*created_r = json_pack("{ss ss ss ss ss}", "id", p.new_id, "sendAt", now, "undoStatus", "final", "threadId", tid,
 			       "emailId", eid);
 	*email_id_r = email_id;
 	return NULL;
@@ -581,7 +581,7 @@ json_t *jmap_submission_set(struct jmap_ctx *ctx, json_t *args)
 		}
 		const char *enew = jmap_state(ctx);
 		jmap_add_implicit(ctx, "Email/set",
-				  json_pack("{sssssss{}sosos{}sos{}so}", "accountId", ctx->account_id_str, "oldState", eold,
+				  json_pack("{ss ss ss s{} so so s{} so so}", "accountId", ctx->account_id_str, "oldState", eold,
 					    "newState", enew ? enew : eold, "created", "updated", eupd, "destroyed", edes,
 					    "notCreated", "notUpdated", enotupd, "notDestroyed", enotdes));
 	}
