@@ -370,7 +370,11 @@ const char *addr_decoded(struct arena *a, const char *raw)
 		if (ad->name != NULL)
 			buf_putc(&b, '>');
 	}
-	const char *r = arena_strdup(a, buf_str(&b));
+	/* raw 8-bit bytes in an address (not encoded words) are not promised to be
+	 * UTF-8: make the decoded form valid, as for subjects (JMAP and search need it) */
+	char *valid = g_utf8_make_valid(buf_str(&b), (gssize)b.len);
+	const char *r = arena_strdup(a, valid);
+	g_free(valid);
 	buf_free(&b);
 	return r;
 }
