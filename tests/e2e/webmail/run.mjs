@@ -213,8 +213,12 @@ try {
   await page.keyboard.press('/');
   await page.locator('#search').fill('subject:Newsletter');
   await page.locator('#search').press('Enter');
-  await row(page, 'Newsletter with tricks').waitFor();
-  assert.equal(await page.locator('.row').count(), 1);
+  await page.locator('#list-title', { hasText: 'Search results' }).waitFor();
+  // The old rows stay until the result arrives: wait for exactly the one match.
+  await page.waitForFunction(() => {
+    const rows = document.querySelectorAll('.row');
+    return rows.length === 1 && rows[0].textContent.includes('Newsletter with tricks');
+  });
   await page.locator('#search').fill('');
   await page.locator('#search').press('Enter');
 
