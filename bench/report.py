@@ -1,18 +1,23 @@
 #!/usr/bin/env python3
 """Turns the JSON results of one scripts/bench run into the side-by-side table.
 
-usage: report.py RESULTS_DIR [--out DIR]
+usage: report.py RESULTS_DIR [--out DIR] [--name NAME]
 
 RESULTS_DIR holds <side>-<phase>-<run>.json (side = postamt or peer), cal-*.json and machine.txt.
 Figures repeated over runs are shown as the median, with the spread (min-max) in brackets.
 The ratio is postamt / peer; the last column says which side is better for that figure.
-Writes DIR/latest.md (the table) and DIR/latest.json (every raw result) when --out is given.
+Writes DIR/NAME.md (the table) and DIR/NAME.json (every raw result) when --out is given (NAME: latest).
+The scaling phase (scale<workload>_c<clients> results) gets its own table, and with --out a data file
+DIR/NAME.dat and a plot DIR/NAME.png (gnuplot) of throughput and server CPU per operation against the
+number of concurrent clients.
 """
 
 import glob
 import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 
 
@@ -138,13 +143,95 @@ LARGE = [("Large mailbox (LARGE messages)", "messages", "large", "messages", Non
          ("", "SEARCH BODY s", "large", "search_body_s", False)]
 
 
-def table(res, machine):
+def scale_levels(res, workload):
+    pre = f"scale{workload}_c"
+    return sorted({int(p[len(pre):]) for s in res for p in ["-".join(s.split("-")[1:-1])]
+                   if p.startswith(pre) and p[len(pre):].isdigit()})
+
+
+def scaling_rows(res):
+    rows = []
+    for c in scale_levels(res, "smtp"):
+        ph = f"scalesmtp_c{c}"
+        rows += [(f"SMTP pipelined, {c} connection{'s' if c > 1 else ''}", "accepted msgs/s", ph, "accepted_per_s", True),
+                 ("", "delivered msgs/s (seen by IMAP STATUS)", ph, "delivered_per_s", True),
+                 ("", "server CPU-ms/msg incl. delivery", ph, "e2e_cpu_ms_per_msg", False),
+                 ("", "latency per message p50 ms", ph, "latency.p50_ms", False),
+                 ("", "latency per message p99 ms", ph, "latency.p99_ms", False),
+                 ("", "client CPU % (of one core)", ph, "accept_client_cpu_pct", None)]
+    for c in scale_levels(res, "imap"):
+        ph = f"scaleimap_c{c}"
+        rows += [(f"IMAP loop, {c} client{'s' if c > 1 else ''}", "commands/s", ph, "commands_per_s", True),
+                 ("", "server CPU-ms/command", ph, "cpu_ms_per_command", False),
+                 ("", "LOGIN p50 ms", ph, "latency.LOGIN.p50_ms", False),
+                 ("", "SELECT p50 ms", ph, "latency.SELECT.p50_ms", False),
+                 ("", "FETCH 50 bodies p50 ms", ph, "latency.FETCH bodies.p50_ms", False),
+                 ("", "FETCH 50 bodies p99 ms", ph, "latency.FETCH bodies.p99_ms", False),
+                 ("", "client CPU % (of one core)", ph, "client_cpu_pct", None),
+                 ("", "peak server PSS MiB", ph, "peak_pss_mib", False)]
+    return rows
+
+
+# (panel title, workload, json path) of the scaling plot
+PLOT = [("SMTP pipelined: delivered msgs/s", "smtp", "delivered_per_s"),
+        ("SMTP: server CPU-ms per message incl. delivery", "smtp", "e2e_cpu_ms_per_msg"),
+        ("IMAP loop: commands/s", "imap", "commands_per_s"),
+        ("IMAP loop: server CPU-ms per command", "imap", "cpu_ms_per_command")]
+
+
+def scaling_plot(res, machine, out, name):
+    """Writes NAME.dat and NAME.gp and runs gnuplot for NAME.png; returns a line for the report."""
+    levels = sorted(set(scale_levels(res, "smtp")) | set(scale_levels(res, "imap")))
+    if not levels:
+        return ""
+    dat = os.path.join(out, name + ".dat")
+    with open(dat, "w") as f:
+        cols = ["clients"]
+        for _, wl, path in PLOT:
+            for side in ("postamt", "peer"):
+                cols += [f"{side}:{wl}:{path}:{k}" for k in ("median", "min", "max")]
+        f.write("# " + " ".join(cols) + "\n")
+        for c in levels:
+            row = [str(c)]
+            for _, wl, path in PLOT:
+                for side in ("postamt", "peer"):
+                    v, _ = series(res, side, f"scale{wl}_c{c}", path)
+                    row += [f"{statistics.median(v):.6g}", f"{min(v):.6g}", f"{max(v):.6g}"] if v else ["NaN"] * 3
+            f.write(" ".join(row) + "\n")
+    png = os.path.join(out, name + ".png")
+    title = (f"postamt {machine.get('postamt', '?')} vs Dovecot {machine.get('dovecot', '?').split()[0]} + "
+             f"Postfix {machine.get('postfix', '?')}, {machine.get('nproc', '?')} CPUs, "
+             f"{machine.get('date', '')}; median of runs, bars: min-max")
+    gp = [f"set terminal pngcairo size 1400,1000 font 'sans,11'", f"set output '{png}'",
+          "set datafile missing 'NaN'", "set logscale x 2", f"set xrange [{levels[0] / 1.5}:{levels[-1] * 1.5}]",
+          "set xtics (" + ", ".join(f'"{c}" {c}' for c in levels) + ")", "set grid", "set key below horizontal",
+          "set xlabel 'concurrent clients (connections)'", "set yrange [0:*]",
+          f"set multiplot layout 2,2 title \"{title}\""]
+    for i, (ptitle, _, _) in enumerate(PLOT):
+        base = 2 + 6 * i
+        gp += [f"set title '{ptitle}'",
+               f"plot '{dat}' using 1:{base}:{base + 1}:{base + 2} with yerrorlines lw 2 pt 7 lc rgb '#1f77b4' "
+               f"title 'postamt', '' using 1:{base + 3}:{base + 4}:{base + 5} with yerrorlines lw 2 pt 5 "
+               f"lc rgb '#d62728' title 'Dovecot + Postfix'"]
+    gp.append("unset multiplot")
+    gpf = os.path.join(out, name + ".gp")
+    with open(gpf, "w") as f:
+        f.write("\n".join(gp) + "\n")
+    if not shutil.which("gnuplot"):
+        return f"(gnuplot not found: data in {dat}, script in {gpf})"
+    r = subprocess.run(["gnuplot", gpf], capture_output=True, text=True)
+    if r.returncode != 0:
+        return f"(gnuplot failed: {r.stderr.strip()[:300]})"
+    return f"Plot: {png} (data {dat})"
+
+
+def table(res, machine, rows=None):
     out = []
     out.append("| workload | figure | postamt | Dovecot + Postfix | postamt ÷ peer | better |")
     out.append("|---|---|---|---|---|---|")
     drop = machine.get("params", "")
     said = set()  # say why a phase is n/a once per section
-    for sec, label, phase, path, hib in ROWS + idle_rows(res) + LARGE:
+    for sec, label, phase, path, hib in (rows if rows is not None else ROWS + idle_rows(res) + LARGE):
         a, ar = series(res, "postamt", phase, path)
         b, br = series(res, "peer", phase, path)
         if ar and not a:
@@ -192,6 +279,9 @@ def main():
     out = None
     if "--out" in sys.argv:
         out = sys.argv[sys.argv.index("--out") + 1]
+    name = "latest"
+    if "--name" in sys.argv:
+        name = sys.argv[sys.argv.index("--name") + 1]
     res = load(d)
     machine = {}
     try:
@@ -205,7 +295,22 @@ def main():
             f"Postfix {machine.get('postfix', '?')}; {machine.get('date', '')}\n"
             f"machine: {machine.get('nproc', '?')} CPUs ({machine.get('cpu', '?')}), {machine.get('mem', '?')}, "
             f"{machine.get('kernel', '?')}\nparameters: {machine.get('params', '?')}\n")
-    text = head + "\n" + table(res, machine) + "\n\nLoad generator ceiling:\n" + calibration(res) + "\n"
+    main_table = table(res, machine)
+    text = head
+    if main_table.count("\n") > 1:
+        text += "\n" + main_table + "\n"
+    srows = scaling_rows(res)
+    plot = ""
+    if srows:
+        text += ("\nScaling: the SMTP (pipelined) and IMAP loop workloads at each number of concurrent clients\n\n"
+                 + table(res, machine, srows) + "\n")
+        if out:
+            os.makedirs(out, exist_ok=True)
+            plot = scaling_plot(res, machine, out, name)
+            text += "\n" + plot + "\n"
+    cal = calibration(res)
+    if cal:
+        text += "\nLoad generator ceiling:\n" + cal + "\n"
     print(text)
     errs = []
     for stem, r in sorted(res.items()):
@@ -216,11 +321,11 @@ def main():
         print("Errors during the run:\n" + "\n".join(errs))
     if out:
         os.makedirs(out, exist_ok=True)
-        with open(os.path.join(out, "latest.md"), "w") as f:
+        with open(os.path.join(out, name + ".md"), "w") as f:
             f.write(text)
-        with open(os.path.join(out, "latest.json"), "w") as f:
+        with open(os.path.join(out, name + ".json"), "w") as f:
             json.dump({"machine": machine, "results": res}, f, indent=1)
-        print(f"(written to {out}/latest.md and latest.json)")
+        print(f"(written to {out}/{name}.md and {name}.json)")
 
 
 if __name__ == "__main__":
