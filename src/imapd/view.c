@@ -84,7 +84,8 @@ int view_open(struct imap_session *is, const struct store_mailbox *mb, bool read
 	if (r < 0)
 		return r;
 	view_grow(v, n);
-	memcpy(v->uids, uids, n * sizeof(*uids));
+	if (n > 0)
+		memcpy(v->uids, uids, n * sizeof(*uids));
 	v->n = n;
 	return 1;
 }
