@@ -189,6 +189,12 @@ int jmap_resolve_refs(json_t *args, json_t *responses, const char **type_r, char
 	for (size_t k = 0; k < nkeys; k++) {
 		key = keys[k];
 		val = json_object_get(args, key);
+		if (key[1] == '\0' || key[1] == '#') {
+			*type_r = "invalidArguments";
+			snprintf(desc, desclen, "bad result reference name %.100s", key);
+			json_decref(fresh);
+			return -1;
+		}
 		if (json_object_get(args, key + 1) != NULL) {
 			*type_r = "invalidArguments";
 			snprintf(desc, desclen, "both %.100s and %.100s given", key + 1, key);

@@ -152,6 +152,9 @@ static void test_rfc_example(void **state)
 		{ "{\"#ids\":{\"resultOf\":\"t0\",\"name\":\"Email/query\",\"path\":\"/nope\"}}", "invalidResultReference" },
 		{ "{\"#ids\":{\"resultOf\":\"t0\",\"name\":\"Email/query\"}}", "invalidResultReference" },
 		{ "{\"#ids\":\"t0\"}", "invalidResultReference" },
+		/* found by fuzz-jmap: a reference must not resolve to another "#" name */
+		{ "{\"##ids\":{\"resultOf\":\"t0\",\"name\":\"Email/query\",\"path\":\"/ids\"}}", "invalidArguments" },
+		{ "{\"#\":{\"resultOf\":\"t0\",\"name\":\"Email/query\",\"path\":\"/ids\"}}", "invalidArguments" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		json_t *a = load(bad[i].args);
