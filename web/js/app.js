@@ -37,6 +37,8 @@ export async function startApp(root, { username, purifier, onLogout, onExpired }
     total: 0,
     emails: new Map(),
     selected: null,
+    checked: new Set(), // several messages chosen for one action (x, Ctrl+click, Shift+click)
+    anchor: null,
     loading: false,
     identities: [],
     known: {},
@@ -76,12 +78,21 @@ export async function startApp(root, { username, purifier, onLogout, onExpired }
     h('option', { value: 'desc' }, t('list.newest')), h('option', { value: 'asc' }, t('list.oldest')));
   sortSelect.addEventListener('change', () => { state.ascending = sortSelect.value === 'asc'; loadList(true); });
   const emptyBtn = h('button', { type: 'button', class: 'btn subtle small', hidden: true, onclick: () => emptyFolder() });
-  const rows = h('div', { class: 'rows', role: 'listbox', tabindex: '0', 'aria-labelledby': 'list-title', id: 'message-list' });
+  const rows = h('div', { class: 'rows', role: 'listbox', tabindex: '0', 'aria-labelledby': 'list-title', id: 'message-list', 'aria-multiselectable': 'true' });
+  const bulkCount = h('span', { class: 'bulk-count', 'aria-live': 'polite' });
+  const bulkBar = h('div', { class: 'bulk', role: 'toolbar', 'aria-label': t('bulk.label'), hidden: true },
+    iconButton('close', t('bulk.clear'), () => clearChecks(), { class: 'icon-btn' }), bulkCount,
+    h('span', { class: 'bulk-actions' },
+      iconButton('mailOpen', t('markRead'), () => bulk('read')), iconButton('mail', t('markUnread'), () => bulk('unread')),
+      iconButton('flag', t('flag'), () => bulk('flag')), iconButton('archive', t('archive'), () => bulk('archive')),
+      iconButton('move', t('move'), () => bulk('move')), iconButton('junk', t('junk'), () => bulk('junk')),
+      iconButton('trash', t('delete'), () => bulk('delete'))));
   const moreBtn = h('button', { type: 'button', class: 'btn subtle more-btn', hidden: true, onclick: () => loadMore() }, t('list.more'));
   const listStatus = h('p', { class: 'list-status muted' });
   const listScroll = h('div', { class: 'list-scroll' }, rows, listStatus, moreBtn);
   const listPane = h('section', { class: 'list-pane', 'aria-labelledby': 'list-title' },
     h('div', { class: 'list-head' }, h('div', { class: 'list-heading' }, listTitle, listCount), h('div', { class: 'list-tools' }, emptyBtn, sortSelect)),
+    bulkBar,
     listScroll);
 
   const readerPane = h('section', { class: 'reader-pane', 'aria-label': t('reader.htmlFrame'), id: 'reader' });
@@ -261,12 +272,13 @@ export async function startApp(root, { username, purifier, onLogout, onExpired }
     const who = outgoing ? t('list.to', { name: (e.to || []).map(displayName).join(', ') }) : (e.from || []).map(displayName).join(', ');
     const date = e.receivedAt;
     const selected = e.id === state.selected;
+    const checked = state.checked.has(e.id);
     const row = h('div', {
-      class: 'row' + (seen ? '' : ' unread') + (selected ? ' selected' : '') + (flagged ? ' flagged' : ''),
-      role: 'option', id: 'msg-' + e.id, 'aria-selected': selected ? 'true' : 'false', draggable: 'true',
+      class: 'row' + (seen ? '' : ' unread') + (selected ? ' selected' : '') + (flagged ? ' flagged' : '') + (checked ? ' checked' : ''),
+      role: 'option', id: 'msg-' + e.id, 'aria-selected': checked || (selected && !state.checked.size) ? 'true' : 'false', draggable: 'true',
       dataset: { id: e.id },
     },
-    h('span', { class: 'row-mark', 'aria-hidden': 'true' }),
+    h('span', { class: 'row-mark', 'aria-hidden': 'true' }, checked ? icon('check') : null),
     h('div', { class: 'row-main' },
       h('div', { class: 'row-top' },
         h('span', { class: 'row-from' }, draft ? h('span', { class: 'draft-tag' }, t('list.draft') + ' ') : null, who || '—'),
@@ -277,7 +289,13 @@ export async function startApp(root, { username, purifier, onLogout, onExpired }
       h('div', { class: 'row-subject' }, e.subject || t('list.noSubject')),
       h('div', { class: 'row-preview' }, e.preview || '')),
     h('span', { class: 'sr-only' }, [seen ? '' : t('list.unread'), flagged ? t('list.flagged') : '', e.hasAttachment ? t('list.attachment') : ''].filter(Boolean).join(', ')));
-    row.addEventListener('click', () => select(e.id, { open: true }));
+    row.addEventListener('click', (ev) => {
+      if (ev.shiftKey && state.anchor && state.ids.includes(state.anchor)) { ev.preventDefault(); checkRange(state.anchor, e.id); return; }
+      if (ev.ctrlKey || ev.metaKey) { ev.preventDefault(); toggleCheck(e.id); return; }
+      if (state.checked.size) clearChecks();
+      state.anchor = e.id;
+      select(e.id, { open: true });
+    });
     row.addEventListener('dragstart', (ev) => {
       ev.dataTransfer.setData('application/x-postamt-email', e.id);
       ev.dataTransfer.effectAllowed = 'move';
@@ -285,7 +303,113 @@ export async function startApp(root, { username, purifier, onLogout, onExpired }
     return row;
   }
 
+  // ---- several messages at once -------------------------------------------
+  function renderChecks() {
+    for (const id of [...state.checked]) if (!state.emails.has(id) || !state.ids.includes(id)) state.checked.delete(id);
+    bulkBar.hidden = state.checked.size === 0;
+    bulkCount.textContent = t('bulk.count', { count: state.checked.size });
+  }
+  function toggleCheck(id) {
+    if (!id) return;
+    if (state.checked.has(id)) state.checked.delete(id);
+    else state.checked.add(id);
+    state.anchor = id;
+    updateRow(id);
+    renderChecks();
+  }
+  function checkRange(a, b) {
+    let i = state.ids.indexOf(a);
+    let j = state.ids.indexOf(b);
+    if (i > j) [i, j] = [j, i];
+    for (const id of state.ids.slice(i, j + 1)) state.checked.add(id);
+    renderList();
+  }
+  function clearChecks() {
+    if (!state.checked.size) return;
+    state.checked.clear();
+    renderList();
+  }
+
+  async function bulk(action) {
+    const ids = state.ids.filter((id) => state.checked.has(id));
+    if (!ids.length) return;
+    const byId = (id) => state.emails.get(id) || {};
+    let patches = {};
+    let remove = false;
+    let message = '';
+    if (action === 'read' || action === 'unread') {
+      for (const id of ids) patches[id] = { 'keywords/$seen': action === 'read' ? true : null };
+    } else if (action === 'flag') {
+      const all = ids.every((id) => byId(id).keywords && byId(id).keywords.$flagged);
+      for (const id of ids) patches[id] = { 'keywords/$flagged': all ? null : true };
+    } else {
+      let target = null;
+      if (action === 'archive') { target = role('archive'); if (!target) { toast(t('status.noArchive'), { error: true }); return; } message = t('status.archived'); }
+      else if (action === 'junk') { target = role('junk'); message = t('status.junk'); }
+      else if (action === 'move') {
+        const choices = mailboxTree(state.mailboxes, lang).filter(({ mailbox }) => mailbox.id !== state.current)
+          .map(({ mailbox, depth }) => ({ label: mailboxName(mailbox), value: mailbox.id, depth, icon: ROLE_ICON[mailbox.role] || 'folder' }));
+        const to = await chooseDialog(t('move.to'), choices);
+        if (!to) return;
+        target = state.byId.get(to);
+        message = t('status.moved', { name: mailboxName(target) });
+      } else if (action === 'delete') {
+        target = role('trash');
+        const cur = state.byId.get(state.current);
+        if (!target || (cur && cur.role === 'trash')) {
+          if (!(await confirmDialog(t('bulk.destroyConfirm', { count: ids.length }), { okLabel: t('deleteForever'), danger: true }))) return;
+          state.checked.clear();
+          if (ids.includes(state.selected)) { state.selected = null; reader.clear(); }
+          for (const id of ids) removeFromList(id);
+          renderChecks();
+          try {
+            const res = await client.call('Email/set', { destroy: ids });
+            const bad = Object.values(res.notDestroyed || {});
+            if (bad.length) throw new JmapMethodError('Email/set', bad[0]);
+            toast(t('status.destroyed'));
+          } catch (err) {
+            fail(err);
+            refresh();
+          }
+          return;
+        }
+        message = t('status.deleted');
+      }
+      if (!target) return;
+      for (const id of ids) {
+        const p = {};
+        for (const f of Object.keys(byId(id).mailboxIds || { [state.current]: true })) if (f !== target.id) p['mailboxIds/' + f] = null;
+        p['mailboxIds/' + target.id] = true;
+        if (action === 'junk') { p['keywords/$junk'] = true; p['keywords/$notjunk'] = null; }
+        patches[id] = p;
+      }
+      remove = true;
+    }
+    for (const id of ids) applyLocal(id, patches[id]);
+    state.checked.clear();
+    if (remove && ids.includes(state.selected)) {
+      state.selected = null;
+      reader.clear();
+      document.body.classList.remove('reading');
+    }
+    if (remove) {
+      for (const id of ids) removeFromList(id);
+    }
+    renderList();
+    renderChecks();
+    if (message) toast(message);
+    try {
+      const res = await client.call('Email/set', { update: patches });
+      const bad = Object.values(res.notUpdated || {});
+      if (bad.length) throw new JmapMethodError('Email/set', bad[0]);
+    } catch (err) {
+      fail(err);
+      refresh();
+    }
+  }
+
   function renderList() {
+    renderChecks();
     clear(rows);
     for (const id of state.ids) rows.append(rowFor(state.emails.get(id)));
     listStatus.textContent = state.ids.length ? '' : state.search ? t('list.emptySearch') : t('list.empty');
@@ -366,17 +490,21 @@ export async function startApp(root, { username, purifier, onLogout, onExpired }
   // ---- actions ----------------------------------------------------------
   // Applies a patch locally at once, then on the server; the push brings
   // the truth back either way.
-  async function updateEmail(id, patch, { remove = false } = {}) {
+  function applyLocal(id, patch) {
     const e = state.emails.get(id);
-    if (e) {
-      for (const [k, v] of Object.entries(patch)) {
-        const [prop, key] = k.split('/');
-        if (key === undefined) { e[prop] = v; continue; }
-        e[prop] = Object.assign({}, e[prop]);
-        if (v === null) delete e[prop][key.replace(/~1/g, '/').replace(/~0/g, '~')];
-        else e[prop][key.replace(/~1/g, '/').replace(/~0/g, '~')] = v;
-      }
+    if (!e) return null;
+    for (const [k, v] of Object.entries(patch)) {
+      const [prop, key] = k.split('/');
+      if (key === undefined) { e[prop] = v; continue; }
+      e[prop] = Object.assign({}, e[prop]);
+      if (v === null) delete e[prop][key.replace(/~1/g, '/').replace(/~0/g, '~')];
+      else e[prop][key.replace(/~1/g, '/').replace(/~0/g, '~')] = v;
     }
+    return e;
+  }
+
+  async function updateEmail(id, patch, { remove = false } = {}) {
+    const e = applyLocal(id, patch);
     if (remove) removeFromList(id);
     else updateRow(id);
     reader.refreshFlags(id, e);
@@ -596,7 +724,7 @@ export async function startApp(root, { username, purifier, onLogout, onExpired }
   function showHelp() {
     const keys = [['j / ↓', 'shortcuts.next'], ['k / ↑', 'shortcuts.prev'], ['Enter', 'shortcuts.open'], ['r', 'shortcuts.reply'],
       ['a', 'shortcuts.replyAll'], ['f', 'shortcuts.forward'], ['Entf / Delete / #', 'shortcuts.delete'], ['e', 'shortcuts.archive'],
-      ['s', 'shortcuts.flag'], ['u', 'shortcuts.unread'], ['!', 'shortcuts.junk'], ['v', 'shortcuts.move'], ['/', 'shortcuts.search'],
+      ['s', 'shortcuts.flag'], ['u', 'shortcuts.unread'], ['x', 'shortcuts.check'], ['!', 'shortcuts.junk'], ['v', 'shortcuts.move'], ['/', 'shortcuts.search'],
       ['c', 'shortcuts.compose'], ['Ctrl+Enter', 'shortcuts.sendKey'], ['Esc', 'shortcuts.escape'], ['?', 'shortcuts.help']];
     infoDialog(t('shortcuts.title'), h('dl', { class: 'shortcuts' }, keys.map(([k, d]) => [h('dt', null, h('kbd', null, k)), h('dd', null, t(d))])));
   }
@@ -643,6 +771,13 @@ export async function startApp(root, { username, purifier, onLogout, onExpired }
     const id = state.selected;
     const k = e.key;
     const handled = () => e.preventDefault();
+    if (k === 'x') { handled(); toggleCheck(id); return; }
+    if (state.checked.size) {
+      const map = { Delete: 'delete', '#': 'delete', Backspace: 'delete', e: 'archive', s: 'flag', '!': 'junk', v: 'move', m: 'move' };
+      if (k === 'Escape') { handled(); clearChecks(); return; }
+      if (k === 'u') { handled(); const all = [...state.checked].every((c) => (state.emails.get(c) || {}).keywords && state.emails.get(c).keywords.$seen); bulk(all ? 'unread' : 'read'); return; }
+      if (map[k]) { handled(); bulk(map[k]); return; }
+    }
     if (k === 'j') { handled(); step(1); }
     else if (k === 'k') { handled(); step(-1); }
     else if (k === '/') { handled(); searchInput.focus(); searchInput.select(); }
