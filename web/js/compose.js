@@ -105,6 +105,18 @@ export class Composer {
     this.dlg.showModal();
     this.renderAttachments();
     this.snapshot = this.value();
+    // Unsaved work survives: a draft every 30 s while it changes, and the
+    // browser asks before the page is closed with unsaved changes.
+    this.autosave = setInterval(() => {
+      if (!this.busy && !this.saving && this.dirty() && !this.empty()) this.saveDraft(false);
+    }, 30000);
+    this.onUnload = (e) => {
+      if (this.dirty() && !this.empty()) {
+        e.preventDefault();
+        e.returnValue = '';
+      }
+    };
+    window.addEventListener('beforeunload', this.onUnload);
     if (init.source && init.mode !== 'forward') { body.focus(); body.setSelectionRange(0, 0); body.scrollTop = 0; }
     else if (!to.value) to.focus();
     else body.focus();
@@ -193,7 +205,13 @@ export class Composer {
     return findRole(this.o.mailboxes(), role);
   }
 
-  async saveDraft(explicit) {
+  saveDraft(explicit) {
+    if (this.saving) return this.saving.then(() => this.saveDraft(explicit));
+    this.saving = this.doSaveDraft(explicit).finally(() => { this.saving = null; });
+    return this.saving;
+  }
+
+  async doSaveDraft(explicit) {
     const d = this.collect(false);
     if (!d) return false;
     const drafts = this.mailbox('drafts');
@@ -232,6 +250,7 @@ export class Composer {
     this.busy = true;
     this.sendBtn.disabled = true;
     this.status.textContent = t('compose.sending');
+    if (this.saving) await this.saving.catch(() => {});
     const b = new RequestBuilder();
     const args = { create: { draft: draftEmail(d, home.id) } };
     if (this.draftId) args.destroy = [this.draftId];
@@ -288,6 +307,8 @@ export class Composer {
       if (!ok) return;
     }
     this.closed = true;
+    clearInterval(this.autosave);
+    window.removeEventListener('beforeunload', this.onUnload);
     this.dlg.close();
     this.dlg.remove();
     this.o.onClose();
