@@ -3,7 +3,9 @@
  *   GET  /mail/config-v1.1.xml[?emailaddress=]                          Thunderbird
  *   POST /autodiscover/autodiscover.xml (also /Autodiscover/...)       Outlook (POX)
  *   GET  /apple/mobileconfig?email=                                     Apple profile
- * They hold no secret (the same settings `make run` prints), so no login is asked. */
+ * They hold no secret (the same settings `make run` prints), so no login is asked.
+ * The webmail's settings page offers GET /api/mobileconfig, the Apple profile for
+ * the logged-in user (HTTPS, after web_auth). */
 #include "webd_int.h"
 
 #include "autoconfig.h"
@@ -65,5 +67,16 @@ void web_autoconfig(struct web_session *ws)
 		autoconfig_thunderbird(&out, &p);
 		web_reply(ws, 200, "application/xml; charset=utf-8", NULL, out.data, out.len);
 	}
+	buf_free(&out);
+}
+
+void web_mobileconfig_user(struct web_session *ws)
+{
+	struct autoconfig_params p = { .hostname = ws->s->hostname, .port_offset = ws->s->port_https - 443,
+				       .email = ws->user.address };
+	struct buf out = { 0 };
+	autoconfig_apple(&out, &p);
+	web_reply(ws, 200, "application/x-apple-aspen-config",
+		  "Content-Disposition: attachment; filename=\"postamt.mobileconfig\"\r\n", out.data, out.len);
 	buf_free(&out);
 }

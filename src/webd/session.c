@@ -258,6 +258,12 @@ static void route(struct web_session *ws)
 		web_api_logout(ws);
 		return;
 	}
+	if (strcmp(p, "/api/mobileconfig") == 0) {
+		if (!is_get(r))
+			return method_not_allowed(ws, "GET, HEAD");
+		web_auth(ws, false, web_mobileconfig_user);
+		return;
+	}
 	if (strcmp(p, "/api/session-check") == 0) {
 		if (!is_get(r))
 			return method_not_allowed(ws, "GET, HEAD");

@@ -117,6 +117,8 @@ void web_static(struct web_session *ws, const char *name);
 /* True when path is one of the autoconfiguration paths (served on HTTP too). */
 bool web_autoconfig_path(const char *path);
 void web_autoconfig(struct web_session *ws);
+/* GET /api/mobileconfig: the Apple profile for the logged-in user. */
+void web_mobileconfig_user(struct web_session *ws);
 
 /* ---- jmap_http.c: the JMAP endpoints */
 void web_jmap_session(struct web_session *ws);

@@ -695,3 +695,27 @@ def test_http_port_redirects_but_not_autoconfig(srv):
     r = c.getresponse()
     r.read()
     assert r.status == 301
+
+
+def test_mobileconfig_for_logged_in_user(srv):
+    import plistlib
+    cl = Client(srv)
+    st, body, resp = cl.request("GET", "/api/mobileconfig")
+    assert st == 200 and resp.getheader("Content-Type") == "application/x-apple-aspen-config"
+    assert plistlib.loads(body)["PayloadContent"][0]["EmailAddress"] == USER
+    c = https(srv)
+    c.request("HEAD", "/api/mobileconfig")
+    r = c.getresponse()
+    r.read()
+    assert r.status == 401
+
+
+def test_dompurify_served_when_installed(srv):
+    import os
+    if not os.path.exists("/usr/share/nodejs/dompurify/dist/purify.min.js"):
+        pytest.skip("node-dompurify is not installed")
+    c = https(srv)
+    c.request("GET", "/static/vendor/purify.min.js")
+    r = c.getresponse()
+    body = r.read()
+    assert r.status == 200 and r.getheader("Content-Type").startswith("text/javascript") and b"DOMPurify" in body
