@@ -99,7 +99,7 @@ export class Composer {
     form.addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.send(); } });
     form.addEventListener('dragover', (e) => { if (e.dataTransfer.types.includes('Files')) e.preventDefault(); });
     form.addEventListener('drop', (e) => { if (e.dataTransfer.files.length) { e.preventDefault(); for (const f of e.dataTransfer.files) this.upload(f); } });
-    this.dlg = h('dialog', { class: 'compose-dialog' }, form);
+    this.dlg = h('dialog', { class: 'compose-dialog', 'aria-labelledby': id('title') }, form);
     this.dlg.addEventListener('cancel', (e) => { e.preventDefault(); this.close(true); });
     document.body.append(this.dlg);
     this.dlg.showModal();

@@ -88,16 +88,25 @@ export function iconButton(name, label, onclick, attrs = {}) {
 }
 
 // Modal dialogs. Each returns a promise.
+let dialogSeq = 0;
 function modal(build) {
   return new Promise((resolve) => {
     const dlg = h('dialog', { class: 'dialog' });
+    dlg.dataset.n = String(++dialogSeq);
     let result = null;
     const done = (v) => {
       result = v;
       dlg.close();
     };
     build(dlg, done);
+    // Name and describe the dialog by its title and text, for screen readers.
+    const title = dlg.querySelector('.dialog-title, .dialog-label');
+    const text = dlg.querySelector('.dialog-text');
+    if (title) { title.id = title.id || 'dlg-title-' + dlg.dataset.n; dlg.setAttribute('aria-labelledby', title.id); }
+    if (text) { text.id = 'dlg-text-' + dlg.dataset.n; dlg.setAttribute(title ? 'aria-describedby' : 'aria-labelledby', text.id); }
+    const prev = document.activeElement;
     dlg.addEventListener('close', () => {
+      if (prev && prev.isConnected && typeof prev.focus === 'function') prev.focus({ preventScroll: true });
       dlg.remove();
       resolve(result);
     });
