@@ -211,7 +211,9 @@ class Helper:
 
 def test_webmail_in_chromium(make_server):
     node, module = _node_setup()
-    server = make_server(users=[(USER, PASSWORDS[USER]), (PEER, PASSWORDS[PEER])])
+    server = make_server()
+    server.add_user(USER, PASSWORDS[USER], "--quota", "50M")
+    server.add_user(PEER, PASSWORDS[PEER])
     base = "https://%s:%d" % (server.host, server.port("https"))
 
     # Is there a webmail at all (the server side may not be built in yet)?
@@ -238,6 +240,7 @@ def test_webmail_in_chromium(make_server):
     _deliver(server, "Newsletter with tricks", "Visible newsletter text", html=XSS_HTML)
 
     env = dict(os.environ, PW_MODULE=module, BASE=base, USER_ADDR=USER, PASS=PASSWORDS[USER], PEER=PEER,
+               IMAPS_PORT=str(server.port("imaps")), SUBMISSIONS_PORT=str(server.port("submissions")),
                CHROMIUM=CHROMIUM, SHOTS=os.environ.get("POSTAMT_WEBMAIL_SHOTS", ""))
     proc = subprocess.Popen([node, os.path.join(NODE_DIR, "run.mjs")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env, cwd=NODE_DIR)

@@ -222,6 +222,21 @@ try {
   await page.locator('#search').fill('');
   await page.locator('#search').press('Enter');
 
+  step('quota and the mail-program settings the server announces');
+  await page.locator('.quota .quota-text', { hasText: 'of 50 MB used' }).waitFor();
+  await page.locator('#clients-btn').click();
+  const table = page.locator('dialog .clients-table');
+  await table.waitFor();
+  const cells = await table.locator('tbody tr').allInnerTexts();
+  assert.ok(cells.some((r) => /IMAP/.test(r) && r.includes(process.env.IMAPS_PORT) && /SSL\/TLS/.test(r)), cells.join(' | '));
+  assert.ok(cells.some((r) => /SMTP/.test(r) && r.includes(process.env.SUBMISSIONS_PORT) && /SSL\/TLS/.test(r)), cells.join(' | '));
+  if (await page.locator('dialog a[href="/api/mobileconfig"]').count()) {
+    const status = await page.evaluate(async () => (await fetch('/api/mobileconfig', { headers: { 'X-Postamt-CSRF': '1' } })).status);
+    assert.equal(status, 200);
+  }
+  await shot(page, 'clients-light');
+  await page.keyboard.press('Escape');
+
   step('dark mode and phone width');
   const dark = await newPage({ colorScheme: 'dark', locale: 'de-DE' });
   await login(dark.page);
