@@ -95,6 +95,12 @@ export class Composer {
         this.status,
         iconButton('trash', t('compose.discard'), () => this.discard(), { class: 'icon-btn c-discard' })));
     this.fields = { to, cc, bcc, subject, body };
+    // An error is about what was there when sending was tried: editing clears it.
+    for (const f of [to, cc, bcc]) {
+      f.addEventListener('input', () => {
+        if (f.getAttribute('aria-invalid') === 'true') { f.removeAttribute('aria-invalid'); this.err.textContent = ''; }
+      });
+    }
     form.addEventListener('submit', (e) => { e.preventDefault(); this.send(); });
     form.addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.send(); } });
     form.addEventListener('dragover', (e) => { if (e.dataTransfer.types.includes('Files')) e.preventDefault(); });
