@@ -53,6 +53,10 @@ export async function startApp(root, { username, purifier, onLogout, onExpired }
   const searchForm = h('form', { class: 'search', role: 'search', onsubmit: (e) => { e.preventDefault(); runSearch(searchInput.value); } },
     icon('search', 'search-icon'), searchInput);
   searchInput.addEventListener('input', () => { if (searchInput.value === '' && state.search) runSearch(''); });
+  // The long hint does not fit at phone width.
+  const placeholder = () => { searchInput.placeholder = phone.matches ? t('search') : t('search.placeholder'); };
+  placeholder();
+  phone.addEventListener('change', placeholder);
   const topbar = h('header', { class: 'topbar' },
     iconButton('menu', t('menu'), () => document.body.classList.toggle('nav-open'), { class: 'icon-btn only-phone', 'aria-controls': 'sidebar' }),
     h('div', { class: 'brand' }, icon('mail', 'brand-icon'), h('span', null, 'postamt')),

@@ -252,6 +252,7 @@ try {
   await phone.page.locator('.reader-toolbar button[aria-label="Back"]').click();
   await phone.page.locator('.topbar button[aria-label="Menu"]').click();
   await phone.page.locator('.sidebar .compose-btn').waitFor();
+  await phone.page.waitForTimeout(400); // the drawer slides in
   await shot(phone.page, 'phone-folders');
   await phone.ctx.close();
 
