@@ -710,12 +710,28 @@ def test_mobileconfig_for_logged_in_user(srv):
     assert r.status == 401
 
 
+DOMPURIFY_NPM = "/usr/local/share/postamt/npm/node_modules/dompurify/dist/purify.min.js"
+DOMPURIFY_DEBIAN = "/usr/share/nodejs/dompurify/dist/purify.min.js"
+
+
 def test_dompurify_served_when_installed(srv):
+    """DOMPurify 3 from npm (scripts/install-deps, web/vendor-lock) is embedded when it is
+    installed; else Debian's node-dompurify; the served file is exactly that one."""
     import os
-    if not os.path.exists("/usr/share/nodejs/dompurify/dist/purify.min.js"):
-        pytest.skip("node-dompurify is not installed")
+    import re
+    src = next((p for p in (DOMPURIFY_NPM, DOMPURIFY_DEBIAN) if os.path.exists(p)), None)
+    if src is None:
+        pytest.skip("neither npm's DOMPurify (scripts/install-deps) nor node-dompurify is installed")
+    with open(src, "rb") as f:
+        want = f.read()
     c = https(srv)
     c.request("GET", "/static/vendor/purify.min.js")
     r = c.getresponse()
     body = r.read()
     assert r.status == 200 and r.getheader("Content-Type").startswith("text/javascript") and b"DOMPurify" in body
+    assert body == want, "the embedded DOMPurify is not %s" % src
+    if src == DOMPURIFY_NPM:
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "web", "vendor-lock", "package.json")) as f:
+            pinned = json.load(f)["dependencies"]["dompurify"]
+        m = re.search(rb"DOMPurify (\d+\.\d+\.\d+)", body)
+        assert m and m.group(1).decode() == pinned and pinned.startswith("3."), (m and m.group(1), pinned)

@@ -31,13 +31,15 @@ export const PURIFY_CONFIG = {
   USE_PROFILES: { html: true },
 };
 
-// window.DOMPurify if it is usable, else null. Probes it once: Debian
-// bookworm's node-dompurify 2.4.1+dfsg+~2.4.0-2+deb12u1 (the CVE-2024-47875
-// backport) reads an undeclared `shadowNode` in sanitize() and throws a
-// ReferenceError on every string with a tag. That line is a leftover: the
-// per-node depth check it duplicates runs inside the node loop. A frozen
-// global with depth 0 turns the leftover into the no-op it was meant to be;
-// if the probe still fails, HTML is not rendered at all.
+// window.DOMPurify if it is usable, else null. Probes it once. The server
+// embeds DOMPurify 3 from npm (pinned in web/vendor-lock), which passes the
+// probe as it is. Only its fallback, Debian bookworm's node-dompurify
+// 2.4.1+dfsg+~2.4.0-2+deb12u1 (the CVE-2024-47875 backport), needs help: it
+// reads an undeclared `shadowNode` in sanitize() and throws a ReferenceError
+// on every string with a tag. That line is a leftover: the per-node depth
+// check it duplicates runs inside the node loop. A frozen global with depth 0
+// turns the leftover into the no-op it was meant to be; if the probe still
+// fails, HTML is not rendered at all.
 export function getPurifier(win) {
   const p = win && win.DOMPurify;
   if (!p || typeof p.sanitize !== 'function' || typeof p.addHook !== 'function') return null;

@@ -142,6 +142,12 @@ try {
     await page.waitForTimeout(1000);
     assert.equal(await page.evaluate(() => window.__xss), undefined, 'script ran in the page');
   } else {
+  const purify = await page.evaluate(() => ({ version: window.DOMPurify.version, shadowNode: 'shadowNode' in window }));
+  step('DOMPurify ' + purify.version + (purify.shadowNode ? ' (with the node-dompurify 2.4.1 workaround)' : ''));
+  if (process.env.EXPECT_PURIFY) {
+    assert.equal(purify.version, process.env.EXPECT_PURIFY, 'the pinned DOMPurify from npm is embedded');
+    assert.equal(purify.shadowNode, false, 'DOMPurify 3 needs no workaround');
+  }
   step('HTML mail: shown in the sandboxed frame; nothing runs, nothing loads');
   const frame = page.locator('iframe.html-frame');
   await frame.waitFor();
