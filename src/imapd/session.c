@@ -123,7 +123,7 @@ void imap_write_capabilities(struct imap_session *is)
 		else
 			conn_puts(is->c, " AUTH=PLAIN AUTH=LOGIN");
 	}
-	conn_puts(is->c, " SASL-IR LITERAL+ LITERAL- UTF8=ACCEPT ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN"
+	conn_puts(is->c, " SASL-IR LITERAL+ LITERAL- UTF8=ACCEPT ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MULTIAPPEND MOVE CHILDREN"
 			 " SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE BINARY"
 			 " QUOTA QUOTA=RES-STORAGE CONDSTORE QRESYNC ESEARCH SEARCHRES WITHIN OBJECTID"
 			 " SAVEDATE PREVIEW SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT"
@@ -395,26 +395,33 @@ static void imap_dispatch(struct imap_session *is, struct bytes line)
 		command_end(is);
 }
 
-/* The command name of the command being read (for the literal limit). */
-static bool reading_append(struct imap_session *is)
+/* Whether the command being read carries messages (for the literal limits): APPEND,
+ * REPLACE or UID REPLACE (RFC 8508). */
+static bool reading_message(struct imap_session *is)
 {
 	struct bytes cmd = imap_reader_command(&is->rd);
 	const char *sp = memchr(cmd.p, ' ', cmd.len);
 	if (sp == NULL)
 		return false;
 	struct bytes rest = { sp + 1, cmd.len - (size_t)(sp + 1 - cmd.p) };
-	return bytes_iprefix(rest, "APPEND ");
+	if (bytes_iprefix(rest, "UID ")) {
+		rest.p += 4;
+		rest.len -= 4;
+		return bytes_iprefix(rest, "REPLACE ");
+	}
+	return bytes_iprefix(rest, "APPEND ") || bytes_iprefix(rest, "REPLACE ");
 }
 
 static void literal_check(struct imap_session *is)
 {
 	struct imap_reader *rd = &is->rd;
-	bool append = reading_append(is);
+	bool message = reading_message(is);
 	uint64_t have = imap_reader_size(rd);
 	uint64_t size = rd->lit_size;
 	bool ok;
-	if (append)
-		ok = size <= is->s->message_max && have + size <= is->s->message_max + is->s->imap_command_max;
+	if (message) /* RFC 3502 §3 / RFC 7889: per message and for the whole command */
+		ok = size <= is->s->message_max && have + size <= imap_append_total_max(is->s) &&
+		     rd->literals <= IMAP_APPEND_MESSAGES_MAX;
 	else
 		ok = size <= is->s->imap_command_max && have + size <= is->s->imap_command_max;
 	if (ok && is->state == IMAP_NOT_AUTHENTICATED && size > is->s->line_max)

@@ -222,6 +222,24 @@ struct mail_part;
 int fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const char *msg, size_t len,
 		    uint64_t header_size, const struct mail_part *parts, size_t nparts, const char **error_r);
 
+/* ---- APPEND and REPLACE (cmd_append.c) */
+
+/* Messages in one MULTIAPPEND command (RFC 3502), and the bytes of all its literals:
+ * each literal is at most limits.message_size (APPENDLIMIT), all of them together at
+ * most twice that (plus the command limit for the rest). */
+#define IMAP_APPEND_MESSAGES_MAX 1000
+static inline uint64_t imap_append_total_max(const struct settings *s)
+{
+	return 2 * (uint64_t)s->message_max + s->imap_command_max;
+}
+/* Parses one append-message after its leading SP ("[flag-list SP] [date-time SP]
+ * append-data", RFC 4466 §2.3) into *ap (data viewed in the command buffer, keywords in
+ * cmd_arena) and checks it. Returns 1; -1 for a syntax error (cur->error); 0 when the
+ * message was refused and the tagged reply sent (BAD flag, NO [TOOBIG], NUL...). */
+int imap_append_message_parse(struct imap_session *is, struct imap_cur *c, struct store_append *ap);
+/* Appends "first" or "first:last" (an APPENDUID uid-set of consecutive UIDs). */
+void imap_put_uid_range(struct buf *b, uint32_t first, uint32_t last);
+
 /* ---- handlers, one per cmd_<name>.c */
 void cmd_capability(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_noop(struct imap_session *is, struct imap_cmd *cmd);
@@ -241,6 +259,7 @@ void cmd_subscribe(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_list(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_status(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_append(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_replace(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_idle(struct imap_session *is, struct imap_cmd *cmd);
 void imap_idle_input(struct imap_session *is, struct bytes line);
 void cmd_close(struct imap_session *is, struct imap_cmd *cmd);

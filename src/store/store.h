@@ -434,6 +434,30 @@ int store_append(struct store *s, struct store_append *ap, const char **error_r)
 void store_append_async(struct store *s, struct store_append *ap, struct loop *loop,
 			store_done_fn *done, void *arg);
 
+/* MULTIAPPEND (RFC 3502) and REPLACE (RFC 8508): n messages appended to one mailbox in
+ * one transaction, all or none: when one message fails (too big, over quota, bad
+ * keyword) nothing is appended and the result is that message's error. They get
+ * consecutive UIDs (msgs[i].uid, in order) and one STORE_EV_NEW event. With
+ * expunge_uid set, the message expunge_uid of expunge_mailbox_id (of the same account)
+ * is expunged in the same transaction after the appends (its own MODSEQ and
+ * STORE_EV_EXPUNGE event); when it no longer exists, nothing is done and the result
+ * is STORE_ENOTFOUND with the error text "no such message". The account_id and
+ * mailbox_id fields of msgs[] are ignored. Returns 1, or the errors of store_append. */
+struct store_append_many {
+	int64_t account_id;
+	int64_t mailbox_id;
+	struct store_append *msgs; /* n entries; each one's uid, uidvalidity, email_id are out */
+	size_t n;
+	int64_t expunge_mailbox_id; /* REPLACE: the message replaced (expunge_uid 0: none) */
+	uint32_t expunge_uid;
+	/* out */
+	uint32_t uidvalidity;
+	uint64_t modseq;           /* the highest MODSEQ the operation gave */
+};
+int store_append_many(struct store *s, struct store_append_many *am, const char **error_r);
+void store_append_many_async(struct store *s, struct store_append_many *am, struct loop *loop,
+			     store_done_fn *done, void *arg);
+
 /* Flag changes (STORE, JMAP Email/set keywords). */
 enum store_flag_op { STORE_FLAGS_ADD, STORE_FLAGS_REMOVE, STORE_FLAGS_REPLACE };
 struct store_flag_change {

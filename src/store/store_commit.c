@@ -49,6 +49,9 @@ static void op_free(struct store_op *op)
 	for (size_t i = 0; i < op->nunlink; i++)
 		free(op->unlink[i]);
 	free(op->unlink);
+	for (size_t i = 0; i < op->nblobs; i++)
+		free(op->blobs[i]);
+	free(op->blobs);
 	free(op->events);
 	free(op->blob);
 	free(op->data);
@@ -277,10 +280,17 @@ static void run_batch(struct store *s, struct store_op *batch)
 				unlink(p);
 				free(p);
 			}
-		} else if (op->blob != NULL) {
-			char *p = blob_path(s, op->blob);
-			unlink(p);
-			free(p);
+		} else {
+			if (op->blob != NULL) {
+				char *p = blob_path(s, op->blob);
+				unlink(p);
+				free(p);
+			}
+			for (size_t i = 0; i < op->nblobs; i++) {
+				char *p = blob_path(s, op->blobs[i]);
+				unlink(p);
+				free(p);
+			}
 		}
 		if (op->finish != NULL)
 			op->finish(s, op);

@@ -319,3 +319,130 @@ void store_append_async(struct store *s, struct store_append *ap, struct loop *l
 {
 	op_submit_async(s, op_new(prepare_append, apply_append, NULL, ap, NULL), loop, done, arg);
 }
+
+/* ------------------------------------------------------------------ append many */
+
+/* What prepare_message produced for one message of an append-many op (in op->tmp);
+ * the blob names are op->blobs[i]. */
+struct many_prep {
+	char *data;    /* malloc'd, freed by finish_append_many */
+	size_t len;
+	void *parsed;
+};
+
+static int prepare_append_many(struct store *s, struct store_op *op)
+{
+	struct store_append_many *am = op->req;
+	if (am->n == 0 || am->msgs == NULL)
+		return op_fail(op, STORE_EINVAL, "no messages");
+	struct many_prep *mp = arena_alloc(op->tmp, am->n * sizeof(*mp));
+	memset(mp, 0, am->n * sizeof(*mp));
+	op->parsed = mp; /* finish_append_many frees the data through it */
+	op->blobs = xcalloc(am->n, sizeof(*op->blobs));
+	int keep_fd = -1; /* one written file is enough for the batch's syncfs */
+	int r = 1;
+	for (size_t i = 0; i < am->n && r > 0; i++) {
+		const struct store_append *ap = &am->msgs[i];
+		const char *kw, *err;
+		if (keywords_join(op->tmp, ap->keywords, &kw, &err) < 0)
+			r = op_fail(op, STORE_EINVAL, "%s", err);
+		else if ((ap->flags & ~(unsigned)STORE_F_ALL) != 0)
+			r = op_fail(op, STORE_EINVAL, "invalid flags");
+		else if (ap->internal_tz < -24 * 60 || ap->internal_tz > 24 * 60)
+			r = op_fail(op, STORE_EINVAL, "invalid time zone");
+		else
+			r = prepare_message(s, op, ap->data, ap->len);
+		mp[i] = (struct many_prep){ op->data, op->len, op->parsed };
+		op->data = NULL;
+		op->parsed = mp;
+		if (op->blob != NULL) {
+			op->blobs[op->nblobs++] = op->blob;
+			op->blob = NULL;
+		}
+		if (op->blob_fd >= 0) {
+			if (keep_fd < 0)
+				keep_fd = op->blob_fd;
+			else
+				close(op->blob_fd); /* written; syncfs of keep_fd's file system covers it */
+			op->blob_fd = -1;
+		}
+	}
+	op->blob_fd = keep_fd;
+	return r;
+}
+
+static int apply_append_many(struct store *s, struct store_op *op)
+{
+	struct store_append_many *am = op->req;
+	struct many_prep *mp = op->parsed;
+	struct conn *c = s->wc;
+	if (mbox_owned(c, am->account_id, am->mailbox_id) <= 0)
+		return op_fail(op, STORE_ENOTFOUND, "no such mailbox");
+	if (am->expunge_uid != 0 && mbox_owned(c, am->account_id, am->expunge_mailbox_id) <= 0)
+		return op_fail(op, STORE_ENOTFOUND, "no such mailbox");
+	size_t nev = op->nevents;
+	for (size_t i = 0; i < am->n; i++) {
+		struct store_append *ap = &am->msgs[i];
+		const char *kw, *err;
+		if (keywords_join(op->tmp, ap->keywords, &kw, &err) < 0)
+			return op_fail(op, STORE_EINVAL, "%s", err);
+		op->parsed = mp[i].parsed;
+		op->len = mp[i].len;
+		op->blob = op->blobs[i];
+		int64_t email_id = insert_email(op, c);
+		uint32_t uid = 0;
+		int r = email_id < 0 ? op->result
+				     : add_to_mailbox(op, c, am->account_id, am->mailbox_id, email_id, ap->flags, kw,
+						      ap->internal_date, ap->internal_tz, &uid);
+		op->parsed = mp;
+		op->blob = NULL;
+		if (r < 0)
+			return r;
+		ap->uid = uid;
+		ap->email_id = email_id;
+		am->modseq = op->events[op->nevents - 1].modseq;
+	}
+	/* one event for the batch: subscribers sync once */
+	op->nevents = nev;
+	op_event(op, STORE_EV_NEW, am->account_id, am->mailbox_id, am->msgs[0].uid, am->msgs[am->n - 1].uid,
+		 (uint32_t)am->n, am->modseq);
+	sqlite3_stmt *st = conn_stmt(c, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
+	sqlite3_bind_int64(st, 1, am->mailbox_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		am->uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	for (size_t i = 0; i < am->n; i++)
+		am->msgs[i].uidvalidity = am->uidvalidity;
+	if (am->expunge_uid != 0) {
+		uint64_t modseq = acct_next_modseq(c, am->account_id);
+		int r = msg_expunge_uid(op, c, am->account_id, am->expunge_mailbox_id, am->expunge_uid, modseq);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return op_fail(op, STORE_ENOTFOUND, "no such message");
+		am->modseq = modseq;
+	}
+	return 1;
+}
+
+static void finish_append_many(struct store *s, struct store_op *op)
+{
+	(void)s;
+	struct store_append_many *am = op->req;
+	struct many_prep *mp = op->parsed;
+	for (size_t i = 0; mp != NULL && i < am->n; i++)
+		free(mp[i].data);
+	op->parsed = NULL;
+}
+
+int store_append_many(struct store *s, struct store_append_many *am, const char **error_r)
+{
+	return op_run(s, op_new(prepare_append_many, apply_append_many, finish_append_many, am, NULL), error_r);
+}
+
+void store_append_many_async(struct store *s, struct store_append_many *am, struct loop *loop,
+			     store_done_fn *done, void *arg)
+{
+	op_submit_async(s, op_new(prepare_append_many, apply_append_many, finish_append_many, am, NULL), loop, done,
+			arg);
+}

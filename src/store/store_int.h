@@ -53,6 +53,9 @@ struct store_op {
 	char *data;            /* normalised message, malloc'd */
 	size_t len;
 	void *parsed;          /* struct mail_info * in tmp */
+	char **blobs;          /* further blobs written by prepare (multi-message ops,
+	                        * malloc'd names): unlinked like `blob` unless committed */
+	size_t nblobs;
 	/* events and blobs to unlink after commit */
 	struct store_event *events;
 	size_t nevents, capevents;
@@ -179,6 +182,10 @@ int keywords_join(struct arena *a, const char *const *kws, const char **out_r,
 /* Removes every message of a mailbox (delete, account removal); frees quota. */
 int msg_remove_all(struct store_op *op, struct conn *c, int64_t account_id, int64_t mailbox_id,
 		   uint64_t modseq);
+/* Expunges one message (REPLACE) with the given MODSEQ; frees its quota. Returns 1,
+ * 0 when the mailbox has no such UID, <0 error. */
+int msg_expunge_uid(struct store_op *op, struct conn *c, int64_t account_id, int64_t mailbox_id,
+		    uint32_t uid, uint64_t modseq);
 /* Deletes an email row and queues its blob if no message references it any more. */
 int email_release(struct store_op *op, struct conn *c, int64_t email_id);
 

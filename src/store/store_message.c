@@ -363,6 +363,18 @@ int msg_remove_all(struct store_op *op, struct conn *c, int64_t account_id, int6
 	return r;
 }
 
+int msg_expunge_uid(struct store_op *op, struct conn *c, int64_t account_id, int64_t mailbox_id,
+		    uint32_t uid, uint64_t modseq)
+{
+	struct store_range one = { uid, uid };
+	struct store_uidset set = { &one, 1 };
+	size_t n;
+	struct msg_row *rows = select_rows(c, op->tmp, mailbox_id, &set, false, &n);
+	int r = n == 0 ? 0 : remove_rows(op, c, account_id, mailbox_id, rows, n, modseq, true);
+	free(rows);
+	return r;
+}
+
 /* ------------------------------------------------------------------ expunge */
 
 struct expunge_req {

@@ -14,6 +14,11 @@ static const char *msg1 =
 	"Date: Tue, 3 Mar 2026 10:00:00 +0100\r\n"
 	"\r\n"
 	"body one\r\n";
+static const char *msg2 =
+	"From: Bob <bob@example.test>\r\n"
+	"Subject: second\r\n"
+	"\r\n"
+	"body two, a little longer\r\n";
 
 static void test_deliver_and_read(void **state)
 {
@@ -563,11 +568,123 @@ static void test_too_big(void **state)
 	rm_rf(dir);
 }
 
+/* Counts the files under DIR/blobs. */
+static size_t blob_count(const char *dir)
+{
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "find %s/blobs -type f | wc -l", dir);
+	FILE *p = popen(cmd, "r");
+	size_t n = 0;
+	if (p == NULL || fscanf(p, "%zu", &n) != 1)
+		fail_msg("find");
+	pclose(p);
+	return n;
+}
+
+/* MULTIAPPEND / REPLACE: all or nothing, consecutive UIDs, one event, quota. */
+static void test_append_many(void **state)
+{
+	struct fixture *f = *state;
+	const char *err;
+	const char *kws[] = { "Work", NULL };
+	struct store_append msgs[3] = {
+		{ .data = msg1, .len = strlen(msg1), .flags = STORE_F_SEEN },
+		{ .data = msg2, .len = strlen(msg2), .keywords = kws, .internal_date = 1700000000 },
+		{ .data = msg1, .len = strlen(msg1) },
+	};
+	struct store_append_many am = { .account_id = f->acct, .mailbox_id = f->inbox, .msgs = msgs, .n = 3 };
+	assert_int_equal(store_append_many(f->s, &am, &err), 1);
+	assert_int_equal(msgs[0].uid, 1);
+	assert_int_equal(msgs[1].uid, 2);
+	assert_int_equal(msgs[2].uid, 3);
+	struct store_mailbox mb;
+	assert_int_equal(store_mailbox_get(f->s, f->a, f->acct, "INBOX", &mb, &err), 1);
+	assert_int_equal(am.uidvalidity, mb.uidvalidity);
+	assert_int_equal(msgs[2].uidvalidity, mb.uidvalidity);
+	assert_int_equal(am.modseq, mb.highestmodseq);
+	assert_int_equal(mb.messages, 3);
+	struct store_msg *m;
+	size_t n;
+	assert_int_equal(store_msg_list(f->s, f->a, f->acct, f->inbox, NULL, 0, &m, &n, &err), 1);
+	assert_int_equal(n, 3);
+	assert_int_equal(m[0].flags, STORE_F_SEEN);
+	assert_string_equal(m[1].keywords, "Work");
+	assert_int_equal(m[1].internal_date, 1700000000);
+	size_t blobs = blob_count(f->dir);
+	assert_int_equal(blobs, 3);
+
+	/* one bad message: nothing appended, its blobs removed */
+	const char *badkw[] = { "a b", NULL };
+	msgs[2].keywords = badkw;
+	assert_int_equal(store_append_many(f->s, &am, &err), STORE_EINVAL);
+	msgs[2].keywords = NULL;
+	assert_int_equal(store_mailbox_get(f->s, f->a, f->acct, "INBOX", &mb, &err), 1);
+	assert_int_equal(mb.messages, 3);
+	assert_int_equal(blob_count(f->dir), blobs);
+
+	/* quota: the first message fits, the second does not: nothing appended */
+	uint64_t usage;
+	assert_int_equal(store_quota_get(f->s, f->acct, &usage, NULL, NULL, &err), 1);
+	assert_int_equal(store_account_set_quota(f->s, "a@example.test", usage + strlen(msg1) + 1, &err), 1);
+	struct store_append two[2] = {
+		{ .data = msg1, .len = strlen(msg1) },
+		{ .data = msg1, .len = strlen(msg1) },
+	};
+	struct store_append_many q = { .account_id = f->acct, .mailbox_id = f->inbox, .msgs = two, .n = 2 };
+	assert_int_equal(store_append_many(f->s, &q, &err), STORE_EOVERQUOTA);
+	uint64_t usage2;
+	assert_int_equal(store_quota_get(f->s, f->acct, &usage2, NULL, NULL, &err), 1);
+	assert_int_equal(usage2, usage);
+	assert_int_equal(store_mailbox_get(f->s, f->a, f->acct, "INBOX", &mb, &err), 1);
+	assert_int_equal(mb.messages, 3);
+	assert_int_equal(blob_count(f->dir), blobs);
+	q.n = 1; /* one fits */
+	assert_int_equal(store_append_many(f->s, &q, &err), 1);
+	assert_int_equal(two[0].uid, 4);
+	assert_int_equal(store_account_set_quota(f->s, "a@example.test", 0, &err), 1);
+
+	/* REPLACE: append and expunge in one transaction */
+	struct store_append rep = { .data = msg2, .len = strlen(msg2), .flags = STORE_F_DRAFT };
+	struct store_append_many r = { .account_id = f->acct, .mailbox_id = f->inbox, .msgs = &rep, .n = 1,
+				       .expunge_mailbox_id = f->inbox, .expunge_uid = 2 };
+	assert_int_equal(store_append_many(f->s, &r, &err), 1);
+	assert_int_equal(rep.uid, 5);
+	assert_int_equal(store_mailbox_get(f->s, f->a, f->acct, "INBOX", &mb, &err), 1);
+	assert_int_equal(mb.messages, 4);
+	assert_int_equal(r.modseq, mb.highestmodseq);
+	uint32_t *gone;
+	assert_int_equal(store_vanished(f->s, f->a, f->acct, f->inbox, 0, &gone, &n, &err), 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(gone[0], 2);
+	/* the replaced message is gone now: nothing happens */
+	assert_int_equal(store_append_many(f->s, &r, &err), STORE_ENOTFOUND);
+	assert_int_equal(store_mailbox_get(f->s, f->a, f->acct, "INBOX", &mb, &err), 1);
+	assert_int_equal(mb.messages, 4);
+	assert_int_equal(mb.uidnext, 6);
+	/* replacing into another mailbox */
+	struct store_mailbox drafts;
+	assert_int_equal(store_mailbox_get(f->s, f->a, f->acct, "Drafts", &drafts, &err), 1);
+	r.mailbox_id = drafts.id;
+	r.expunge_uid = 5;
+	assert_int_equal(store_append_many(f->s, &r, &err), 1);
+	assert_int_equal(rep.uid, 1);
+	assert_int_equal(store_mailbox_get(f->s, f->a, f->acct, "INBOX", &mb, &err), 1);
+	assert_int_equal(mb.messages, 3);
+	/* no messages, another account's mailbox */
+	struct store_append_many none = { .account_id = f->acct, .mailbox_id = f->inbox, .msgs = msgs, .n = 0 };
+	assert_int_equal(store_append_many(f->s, &none, &err), STORE_EINVAL);
+	struct store_mailbox bmb;
+	assert_int_equal(store_mailbox_get(f->s, f->a, f->acct2, "INBOX", &bmb, &err), 1);
+	none.n = 1;
+	none.mailbox_id = bmb.id;
+	assert_int_equal(store_append_many(f->s, &none, &err), STORE_ENOTFOUND);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_deliver_and_read), T(test_deliver_many), T(test_append), T(test_flags),
+		T(test_deliver_and_read), T(test_deliver_many), T(test_append), T(test_append_many), T(test_flags),
 		T(test_expunge), T(test_copy_move), T(test_quota_exact), T(test_rename_inbox),
 		T(test_delete_mailbox_frees), T(test_uidvalidity_stable), T(test_recent),
 		T(test_meta_list_threads),
