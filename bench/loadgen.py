@@ -871,6 +871,7 @@ async def run_idle(a):
     for p in pending:
         p.cancel()
     res["notified"] = len(seen)
+    res["notify_timeout_s"] = a.notify_timeout
     res["smtp_accept_s"] = round(t_accepted - t_send, 4)
     if seen:
         res["first_notify_s"] = round(min(seen) - t_send, 4)

@@ -238,7 +238,7 @@ def table(res, machine, rows=None):
             ar, _ = (None if ("postamt", phase) in said else ar), said.add(("postamt", phase))
         if br and not b:
             br, _ = (None if ("peer", phase) in said else br), said.add(("peer", phase))
-        if not a and not b and not ar and not br:
+        if not a and not b and not ar and not br and path != "all_notified_s":
             continue
         ratio, better = "", ""
         if a and b and statistics.median(b) != 0:
@@ -249,8 +249,21 @@ def table(res, machine, rows=None):
             elif hib is not None:
                 better = "≈"
         sec = sec.replace("DROP", _param(drop, "DROP")).replace("LARGE", _param(drop, "LARGE"))
-        out.append(f"| {sec} | {label} | {cell(a, ar)} | {cell(b, br)} | {ratio} | {better} |")
+        ca, cb = cell(a, ar), cell(b, br)
+        if path == "all_notified_s":  # not everyone saw the delivery within the generator's notify timeout
+            ca, cb = (not_all(res, side, phase) if not v else c for side, v, c in (("postamt", a, ca), ("peer", b, cb)))
+            if not a or not b:
+                better = "postamt" if a else ("**peer**" if b else "")
+        out.append(f"| {sec} | {label} | {ca} | {cb} | {ratio} | {better} |")
     return "\n".join(out)
+
+
+def not_all(res, side, phase):
+    d = res.get(f"{side}-{phase}-1") or {}
+    if "notified" not in d:
+        return cell([], d.get("na"))
+    return (f"> {d.get('notify_timeout_s', 120):g} ({d['notified']:,} of {d.get('connected', 0):,} "
+            f"notified by then)")
 
 
 def _param(params, name):
