@@ -39,8 +39,12 @@ static const char *csp_header(enum web_csp csp)
 {
 	switch (csp) {
 	case WEB_CSP_PAGE:
+		/* img-src https: only for the HTML mail frame, which inherits this policy:
+		 * its own policy blocks remote images until the reader asks for them
+		 * ("show images", web/js/sanitize.js), and the page shows no remote image
+		 * itself. No other remote loads. */
 		return "Content-Security-Policy: default-src 'self'; frame-src 'self' about:; "
-		       "img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+		       "img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
 		       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
 		       "frame-ancestors 'none'\r\n";
 	case WEB_CSP_DOWNLOAD:

@@ -590,8 +590,11 @@ def test_static_files(srv):
     page = r.read()
     assert r.status == 200 and r.getheader("Content-Type").startswith("text/html")
     csp = r.getheader("Content-Security-Policy")
-    for d in ("default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "connect-src 'self'"):
+    for d in ("default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "connect-src 'self'",
+              "img-src 'self' data: blob: https:;"):
         assert d in csp, csp
+    # remote images (https: only, for "show images" in the mail frame); nothing else remote
+    assert "http:" not in csp and csp.count("https:") == 1, csp
     assert r.getheader("Strict-Transport-Security") and r.getheader("X-Content-Type-Options") == "nosniff"
     assert r.getheader("Referrer-Policy")
     etag = r.getheader("ETag")

@@ -7,16 +7,23 @@ directory outside the repository ($POSTAMT_WEBMAIL_NODE_DIR, default
 ~/.cache/postamt-webmail-e2e/<hash of the lock file>). The test is skipped, saying why,
 only when chromium, node/npm or playwright-core cannot be had.
 
+The remote references in the XSS mail point at a canary: a local HTTPS server (with the
+test server's certificate) that records every request. Before "Show images" it must see
+none; after the click it must see the mail's images (and nothing but images).
+
 Screenshots are written to $POSTAMT_WEBMAIL_SHOTS when it is set."""
 
+import base64
 import email
 import email.policy
 import hashlib
+import http.server
 import imaplib
 import json
 import os
 import shutil
 import smtplib
+import ssl
 import subprocess
 import threading
 import time
@@ -32,23 +39,77 @@ USER = "anna@example.test"
 PEER = "peer@example.test"
 PASSWORDS = {USER: "anna-pw-7341", PEER: "peer-pw-9913"}
 
+# Every remote reference points at the canary (CANARY is replaced by its https origin).
 XSS_HTML = """<html><head>
-<meta http-equiv="refresh" content="0;url=https://canary.invalid/meta">
-<link rel="stylesheet" href="https://canary.invalid/link.css">
-<style>@import url(https://canary.invalid/import.css); body { background: url(https://canary.invalid/bg) }</style>
-<script>window.top.__xss = 1; new Image().src = "https://canary.invalid/script";</script>
+<meta http-equiv="refresh" content="0;url=CANARY/meta">
+<link rel="stylesheet" href="CANARY/link.css">
+<style>@import url(CANARY/import.css); body { background: url(CANARY/bg) }</style>
+<script>window.top.__xss = 1; new Image().src = "CANARY/script";</script>
 </head><body>
 <p>Visible newsletter text</p>
 <img src="x" onerror="window.top.__xss = 2">
-<img src="https://canary.invalid/img" alt="tracker">
+<img src="CANARY/img" alt="tracker">
+<img src="CANARY/img-http" alt="tracker over http" class="plain-http">
 <a href="javascript:window.top.__xss = 3">click me</a>
 <svg><script>window.top.__xss = 4</script><animate onbegin="window.top.__xss = 5" attributeName="x" dur="1s"/></svg>
-<div style="background-image: url('https://canary.invalid/css')">styled</div>
-<form action="https://canary.invalid/form"><input name="q" autofocus onfocus="window.top.__xss = 6"></form>
-<iframe src="https://canary.invalid/frame"></iframe>
-<object data="https://canary.invalid/object"></object>
+<div style="background-image: url('CANARY/css')">styled</div>
+<form action="CANARY/form"><input name="q" autofocus onfocus="window.top.__xss = 6"></form>
+<iframe src="CANARY/frame"></iframe>
+<object data="CANARY/object"></object>
 <math><mtext><table><mglyph><style><img src=x onerror="window.top.__xss = 7"></style></mglyph></table></mtext></math>
 </body></html>"""
+
+# What the canary may see after "Show images": images (<img>, CSS backgrounds), nothing else.
+CANARY_IMAGES = {"/img", "/img-http", "/bg", "/css"}
+PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+
+
+class Canary:
+    """An HTTPS server on 127.0.0.1 the XSS mail's remote references point at. It
+    records the path of every request and answers with a 1x1 PNG (cacheable, so a
+    re-render in the same page does not ask again)."""
+
+    def __init__(self, certfile, keyfile):
+        self.hits = []
+        self.lock = threading.Lock()
+        canary = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                with canary.lock:
+                    canary.hits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(PIXEL)))
+                self.send_header("Cache-Control", "max-age=3600")
+                self.send_header("Access-Control-Allow-Origin", "*")
+                self.end_headers()
+                self.wfile.write(PIXEL)
+
+            do_POST = do_GET
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(certfile, keyfile)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.origin = "https://127.0.0.1:%d" % self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def seen(self):
+        with self.lock:
+            return list(self.hits)
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def plain_http(self):
+        """The origin of the same server as an http: URL (the mail's plain-http image)."""
+        return self.origin.replace("https:", "http:")
 
 
 def _node_setup():
@@ -134,8 +195,9 @@ def _deliver(server, subject, body="", html=None, sender=PEER, rcpt=USER):
 class Helper:
     """Answers the browser test's requests (see run.mjs)."""
 
-    def __init__(self, server):
+    def __init__(self, server, canary):
         self.server = server
+        self.canary = canary
 
     def user(self, req):
         return PEER if req.get("user") == "peer" else USER
@@ -204,6 +266,18 @@ class Helper:
                 c.logout()
         return _until(check, 30)
 
+    def do_canary_hits(self, req):
+        return self.canary.seen()
+
+    def do_canary_wait(self, req):
+        def check():
+            seen = self.canary.seen()
+            missing = [p for p in req["paths"] if p not in seen]
+            assert not missing, "the canary has not seen %s (only %s)" % (missing, seen)
+            return True
+        _until(check)
+        return self.canary.seen()
+
     def do_smtp_deliver(self, req):
         _deliver(self.server, req["subject"])
         return True
@@ -237,7 +311,9 @@ def test_webmail_in_chromium(make_server):
 
     _deliver(server, "Hello from SMTP", "Hi Anna,\nThis came in over SMTP.\n")
     _deliver(server, "Second message")
-    _deliver(server, "Newsletter with tricks", "Visible newsletter text", html=XSS_HTML)
+    canary = Canary(server.cafile, server.keyfile)
+    xss = XSS_HTML.replace("CANARY/img-http", canary.plain_http() + "/img-http").replace("CANARY", canary.origin)
+    _deliver(server, "Newsletter with tricks", "Visible newsletter text", html=xss)
 
     # The webmail must run the DOMPurify the build embedded: npm's pinned 3.x when installed.
     expect_purify = ""
@@ -245,11 +321,12 @@ def test_webmail_in_chromium(make_server):
         with open(os.path.join(HERE, "..", "..", "web", "vendor-lock", "package.json")) as f:
             expect_purify = json.load(f)["dependencies"]["dompurify"]
     env = dict(os.environ, PW_MODULE=module, EXPECT_PURIFY=expect_purify, BASE=base, USER_ADDR=USER, PASS=PASSWORDS[USER], PEER=PEER,
+               CANARY=canary.origin,
                IMAPS_PORT=str(server.port("imaps")), SUBMISSIONS_PORT=str(server.port("submissions")),
                CHROMIUM=CHROMIUM, SHOTS=os.environ.get("POSTAMT_WEBMAIL_SHOTS", ""))
     proc = subprocess.Popen([node, os.path.join(NODE_DIR, "run.mjs")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env, cwd=NODE_DIR)
-    helper = Helper(server)
+    helper = Helper(server, canary)
     out = []
     timer = threading.Timer(300, proc.kill)
     timer.start()
@@ -259,8 +336,7 @@ def test_webmail_in_chromium(make_server):
             if line.startswith("@@ask "):
                 req = json.loads(line[6:])
                 try:
-                    helper.handle(req)
-                    reply = {"ok": True}
+                    reply = {"ok": True, "result": helper.handle(req)}
                 except Exception as e:  # noqa: BLE001 - reported to the browser side, which fails
                     reply = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
                 proc.stdin.write(json.dumps(reply) + "\n")
@@ -270,6 +346,9 @@ def test_webmail_in_chromium(make_server):
         timer.cancel()
         if proc.poll() is None:
             proc.kill()
+        canary.close()
     transcript = "\n".join(out)
     assert rc == 0, "browser test failed (exit %s):\n%s" % (rc, transcript)
     assert "step: done" in transcript
+    hits = canary.seen()
+    assert set(hits) <= CANARY_IMAGES, "the canary saw more than images: %s" % hits

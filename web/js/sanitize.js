@@ -8,11 +8,17 @@
 //  3. The frame's document carries its own CSP (FRAME_CSP): nothing may load
 //     but data: and cid: images and inline styles. Remote images, CSS url()
 //     beacons and fonts are blocked unless the reader asks for images.
+// "Show images": the frame is rebuilt from the mail with allowRemote, its CSP
+// becomes FRAME_CSP_REMOTE (images, and only images, from https: as well) and
+// http:// or //host image addresses are rewritten to https://. A srcdoc frame
+// also inherits the page's CSP, whose img-src therefore has https: (and only
+// that remote scheme): the frame's own policy is what keeps remote images out
+// until the click, besides layer 1 taking their addresses out.
 // Without DOMPurify (not installed on the server) no HTML is rendered at all:
 // getPurifier() returns null and the caller shows the text version.
 
 export const FRAME_CSP = "default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'";
-export const FRAME_CSP_REMOTE = "default-src 'none'; img-src data: cid: https: http:; style-src 'unsafe-inline'";
+export const FRAME_CSP_REMOTE = "default-src 'none'; img-src data: cid: https:; style-src 'unsafe-inline'";
 export const SANDBOX = 'allow-popups allow-popups-to-escape-sandbox';
 
 const FORBID_TAGS = ['script', 'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'form', 'input',
@@ -83,6 +89,20 @@ export function stripRemoteCss(css) {
   return { css: out, found };
 }
 
+// With remote images allowed: http:// and protocol-relative addresses in CSS
+// url() become https:// (the only remote scheme both CSPs allow); @import
+// still goes (remote style sheets are not images, and no CSP allows them).
+export function upgradeRemoteCss(css) {
+  return String(css)
+    .replace(/url\(\s*(['"]?)\s*(https?:)?\/\//gi, (m, q) => 'url(' + q + 'https://')
+    .replace(/@import\s+[^;]+;?/gi, '');
+}
+
+// An image address with remote images allowed: https:// for http:// and //host.
+export function upgradeRemoteUrl(v) {
+  return String(v).trim().replace(/^(https?:)?\/\//i, 'https://');
+}
+
 // The per-element work, run by DOMPurify's afterSanitizeAttributes hook.
 // el needs tagName, getAttribute, setAttribute, removeAttribute, hasAttribute.
 // state: {allowRemote, cidUrls: Map(contentId -> url), remoteFound}
@@ -117,8 +137,8 @@ export function rewriteElement(el, state) {
       if (!state.allowRemote) {
         el.removeAttribute(attr);
         el.setAttribute('data-blocked-' + attr, v);
-      } else if (/^\s*\/\//.test(v)) {
-        el.setAttribute(attr, 'https:' + v.trim());
+      } else {
+        el.setAttribute(attr, upgradeRemoteUrl(v));
       }
     } else if (!/^\s*data:image\//i.test(v)) {
       el.removeAttribute(attr);
@@ -128,7 +148,7 @@ export function rewriteElement(el, state) {
     const r = stripRemoteCss(el.getAttribute('style'));
     if (r.found) {
       state.remoteFound = true;
-      if (!state.allowRemote) el.setAttribute('style', r.css);
+      el.setAttribute('style', state.allowRemote ? upgradeRemoteCss(el.getAttribute('style')) : r.css);
     }
   }
 }
@@ -143,7 +163,7 @@ export function sanitizeEmailHtml(purify, html, { allowRemote = false, cidUrls =
       const r = stripRemoteCss(node.textContent);
       if (r.found) {
         state.remoteFound = true;
-        if (!allowRemote) node.textContent = r.css;
+        node.textContent = allowRemote ? upgradeRemoteCss(node.textContent) : r.css;
       }
     }
   };

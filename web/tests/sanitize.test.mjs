@@ -3,7 +3,7 @@
 // element rewriting, CSS stripping and the frame document.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { getPurifier, sanitizeEmailHtml, rewriteElement, stripRemoteCss, buildSrcdoc, FRAME_CSP, FRAME_CSP_REMOTE, PURIFY_CONFIG, SANDBOX } from '../js/sanitize.js';
+import { getPurifier, sanitizeEmailHtml, rewriteElement, stripRemoteCss, upgradeRemoteCss, upgradeRemoteUrl, buildSrcdoc, FRAME_CSP, FRAME_CSP_REMOTE, PURIFY_CONFIG, SANDBOX } from '../js/sanitize.js';
 
 class FakeEl {
   constructor(tagName, attrs = {}) {
@@ -92,6 +92,9 @@ test('remote images are blocked and reported; allowed on request', () => {
   assert.equal(r2.remoteFound, true);
   assert.equal(els[0].getAttribute('src'), 'https://tracker.example/p.gif');
   assert.equal(els[1].getAttribute('background'), 'https://cdn.example/bg.png');
+  const plain = new FakeEl('img', { src: ' http://old.example/p.gif' });
+  sanitizeEmailHtml(fakePurify([plain]), 'ignored', { allowRemote: true });
+  assert.equal(plain.getAttribute('src'), 'https://old.example/p.gif', 'http: images are asked for over https:');
   const none = sanitizeEmailHtml(fakePurify([new FakeEl('p')]), 'x');
   assert.equal(none.remoteFound, false);
 });
@@ -132,12 +135,31 @@ test('CSS url() beacons and @import are stripped from style attributes and <styl
   assert.equal(style.textContent, 'p{background:url()}');
 });
 
+test('shown remote images: CSS url() upgraded to https:, @import still removed', () => {
+  assert.equal(upgradeRemoteCss('a{background:url( "http://t.example/x")} b{background:url(//t.example/y)}'),
+    'a{background:url("https://t.example/x")} b{background:url(https://t.example/y)}');
+  assert.equal(upgradeRemoteCss('@import url(https://t.example/a.css); p{background:url(https://t.example/z)}'), ' p{background:url(https://t.example/z)}');
+  assert.equal(upgradeRemoteCss('p{background:url(data:image/png;base64,AA)}'), 'p{background:url(data:image/png;base64,AA)}');
+  assert.equal(upgradeRemoteUrl(' //cdn.example/a'), 'https://cdn.example/a');
+  assert.equal(upgradeRemoteUrl('HTTP://cdn.example/a'), 'https://cdn.example/a');
+  assert.equal(upgradeRemoteUrl('https://cdn.example/a'), 'https://cdn.example/a');
+  const el = new FakeEl('div', { style: 'background:url(http://t.example/x)' });
+  const style = new FakeEl('style');
+  style.textContent = '@import "https://t.example/s.css"; p{background:url(//t.example/y)}';
+  const r = sanitizeEmailHtml(fakePurify([el, style]), 'x', { allowRemote: true });
+  assert.equal(r.remoteFound, true);
+  assert.equal(el.getAttribute('style'), 'background:url(https://t.example/x)');
+  assert.equal(style.textContent, ' p{background:url(https://t.example/y)}');
+});
+
 test('frame document: CSP meta first, no scripts allowed anywhere', () => {
   const doc = buildSrcdoc('<p>hi</p>');
   assert.ok(doc.startsWith('<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="' + FRAME_CSP + '">'));
   assert.ok(doc.endsWith('<body><p>hi</p></body></html>'));
   assert.equal(FRAME_CSP, "default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'");
   assert.ok(buildSrcdoc('x', { allowRemote: true }).includes(FRAME_CSP_REMOTE));
+  // after "show images": remote images over https: only, still nothing else
+  assert.equal(FRAME_CSP_REMOTE, "default-src 'none'; img-src data: cid: https:; style-src 'unsafe-inline'");
   assert.ok(!/script-src|unsafe-eval/.test(FRAME_CSP_REMOTE));
   assert.ok(!SANDBOX.includes('allow-scripts'));
   assert.ok(!SANDBOX.includes('allow-same-origin'));

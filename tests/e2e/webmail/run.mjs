@@ -7,9 +7,11 @@
 //   BASE        https://127.0.0.1:PORT
 //   USER_ADDR, PASS  the account to log in with; PEER: another local address
 //   SHOTS       directory for screenshots (optional)
+//   CANARY      https origin of the canary server the XSS mail's remote references
+//               point at (it records what it is asked for: action canary_hits)
 // Where the test needs the server side checked or changed by another client,
 // it writes one line `@@ask {"action": ...}` to stdout and reads one JSON line
-// from stdin ({"ok": true, ...} or {"ok": false, "error": ...}).
+// from stdin ({"ok": true, "result": ...} or {"ok": false, "error": ...}).
 // Exit status 0 when every step passed; progress lines start with "step:".
 
 import assert from 'node:assert/strict';
@@ -23,6 +25,10 @@ const USER = process.env.USER_ADDR;
 const PASS = process.env.PASS;
 const PEER = process.env.PEER;
 const SHOTS = process.env.SHOTS || '';
+const CANARY = process.env.CANARY;
+// What the canary may be asked for once the reader clicked "Show images": images only.
+const CANARY_IMAGES = ['/img', '/img-http', '/bg', '/css'];
+let imagesShown = false;
 const T = 15000;
 
 const rl = readline.createInterface({ input: process.stdin });
@@ -61,7 +67,10 @@ async function newPage(opts = {}) {
   page.on('dialog', (d) => { problems.push('dialog opened: ' + d.message()); d.dismiss(); });
   page.on('request', (r) => {
     const u = r.url();
-    if (!u.startsWith(BASE) && !u.startsWith('data:') && !u.startsWith('blob:') && !u.startsWith('about:')) foreign.push(u);
+    if (u.startsWith(BASE + '/') || u.startsWith('data:') || u.startsWith('blob:') || u.startsWith('about:')) return;
+    // after "Show images", the mail's images (and only they) may come from the canary
+    if (imagesShown && CANARY_IMAGES.some((p) => u === CANARY + p)) return;
+    foreign.push(u);
   });
   page.on('console', (m) => {
     const s = m.text();
@@ -154,7 +163,7 @@ try {
   assert.equal(await frame.getAttribute('sandbox'), 'allow-popups allow-popups-to-escape-sandbox');
   const srcdoc = await frame.getAttribute('srcdoc');
   assert.match(srcdoc, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'">/);
-  for (const bad of ['<script', 'onerror', 'onload', 'javascript:', 'http-equiv="refresh"', 'canary.invalid/css', '<form']) {
+  for (const bad of ['<script', 'onerror', 'onload', 'javascript:', 'http-equiv="refresh"', CANARY + '/css', ' src="' + CANARY, '<form']) {
     assert.ok(!srcdoc.includes(bad), 'sanitized frame still has ' + bad);
   }
   const inner = page.frameLocator('iframe.html-frame');
@@ -162,7 +171,29 @@ try {
   await page.locator('.reader-body .notice', { hasText: 'Remote images were blocked' }).waitFor();
   await page.waitForTimeout(1500);
   assert.equal(await page.evaluate(() => window.__xss), undefined, 'script ran in the page');
+  assert.deepEqual((await ask('canary_hits')).result, [], 'a remote reference loaded before "Show images"');
+  assert.deepEqual(foreign, [], 'requests left the server before "Show images"');
   await shot(page, 'html-light');
+
+  step('"Show images": the mail\'s remote images load (http: ones over https:), nothing else does');
+  imagesShown = true;
+  await page.locator('.reader-body .notice button', { hasText: 'Show images' }).click();
+  await page.locator('.reader-body .notice').waitFor({ state: 'detached' });
+  const shown = page.locator('iframe.html-frame');
+  const remoteDoc = await shown.getAttribute('srcdoc');
+  assert.match(remoteDoc, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data: cid: https:; style-src 'unsafe-inline'">/);
+  for (const bad of ['<script', 'onerror', 'javascript:', 'http-equiv="refresh"', '@import', '<form', '<iframe', '<object', 'http://']) {
+    assert.ok(!remoteDoc.includes(bad), 'frame with images shown still has ' + bad);
+  }
+  const seen = (await ask('canary_wait', { paths: ['/img', '/img-http', '/bg', '/css'] })).result;
+  const loaded = await page.frameLocator('iframe.html-frame').locator('img[alt="tracker"]').evaluate((img) => img.complete && img.naturalWidth);
+  assert.equal(loaded, 1, 'the remote image is shown');
+  await page.waitForTimeout(1000);
+  assert.equal(await page.evaluate(() => window.__xss), undefined, 'script ran in the page');
+  const after = (await ask('canary_hits')).result;
+  assert.ok(after.every((p) => CANARY_IMAGES.includes(p)), 'the canary saw more than images: ' + after.join(' '));
+  assert.ok(seen.length <= after.length);
+  await shot(page, 'html-images-light');
   }
 
   step('compose and send to myself and a local peer; it arrives live');
@@ -252,8 +283,15 @@ try {
   await dark.ctx.close();
   const phone = await newPage({ viewport: { width: 390, height: 800 }, isMobile: true, hasTouch: true });
   await login(phone.page);
+  const hitsBefore = (await ask('canary_hits')).result.length;
   await row(phone.page, 'Newsletter with tricks').click();
   await phone.page.locator('.reader-pane .reader-subject').waitFor();
+  if (havePurify) {
+    // "Show images" was for that page: a new one blocks them again
+    await phone.page.locator('.reader-body .notice', { hasText: 'Remote images were blocked' }).waitFor();
+    await phone.page.waitForTimeout(1000);
+    assert.equal((await ask('canary_hits')).result.length, hitsBefore, 'remote images loaded without "Show images"');
+  }
   await shot(phone.page, 'phone-reader');
   await phone.page.locator('.reader-toolbar button[aria-label="Back"]').click();
   await phone.page.locator('.topbar button[aria-label="Menu"]').click();
