@@ -45,6 +45,7 @@ static const struct imap_cmd_def table[] = {
 	{ "STORE", cmd_store, SEL | IMAP_CMD_UID | IMAP_CMD_NO_EXPUNGE },
 	{ "COPY", cmd_copy, SEL | IMAP_CMD_UID },
 	{ "MOVE", cmd_copy, SEL | IMAP_CMD_UID },               /* RFC 6851 */
+	{ "REPLACE", cmd_replace, SEL | IMAP_CMD_UID },         /* RFC 8508 */
 	{ "SORT", cmd_sort, SEL | IMAP_CMD_UID | IMAP_CMD_NO_EXPUNGE },   /* RFC 5256 */
 	{ "THREAD", cmd_thread, SEL | IMAP_CMD_UID | IMAP_CMD_NO_EXPUNGE },
 };

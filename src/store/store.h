@@ -439,9 +439,10 @@ void store_append_async(struct store *s, struct store_append *ap, struct loop *l
  * keyword) nothing is appended and the result is that message's error. They get
  * consecutive UIDs (msgs[i].uid, in order) and one STORE_EV_NEW event. With
  * expunge_uid set, the message expunge_uid of expunge_mailbox_id (of the same account)
- * is expunged in the same transaction after the appends (its own MODSEQ and
- * STORE_EV_EXPUNGE event); when it no longer exists, nothing is done and the result
- * is STORE_ENOTFOUND with the error text "no such message". The account_id and
+ * is expunged in the same transaction, before the appends (so that its quota counts
+ * for them; its own, lower MODSEQ and a STORE_EV_EXPUNGE event); when it no longer
+ * exists, nothing is done and the result is STORE_ENOTFOUND with the error text "no
+ * such message". The account_id and
  * mailbox_id fields of msgs[] are ignored. Returns 1, or the errors of store_append. */
 struct store_append_many {
 	int64_t account_id;

@@ -380,6 +380,15 @@ static int apply_append_many(struct store *s, struct store_op *op)
 		return op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	if (am->expunge_uid != 0 && mbox_owned(c, am->account_id, am->expunge_mailbox_id) <= 0)
 		return op_fail(op, STORE_ENOTFOUND, "no such mailbox");
+	if (am->expunge_uid != 0) {
+		/* first, so that its quota is free for the replacement */
+		uint64_t modseq = acct_next_modseq(c, am->account_id);
+		int r = msg_expunge_uid(op, c, am->account_id, am->expunge_mailbox_id, am->expunge_uid, modseq);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return op_fail(op, STORE_ENOTFOUND, "no such message");
+	}
 	size_t nev = op->nevents;
 	for (size_t i = 0; i < am->n; i++) {
 		struct store_append *ap = &am->msgs[i];
@@ -413,15 +422,6 @@ static int apply_append_many(struct store *s, struct store_op *op)
 	sqlite3_reset(st);
 	for (size_t i = 0; i < am->n; i++)
 		am->msgs[i].uidvalidity = am->uidvalidity;
-	if (am->expunge_uid != 0) {
-		uint64_t modseq = acct_next_modseq(c, am->account_id);
-		int r = msg_expunge_uid(op, c, am->account_id, am->expunge_mailbox_id, am->expunge_uid, modseq);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			return op_fail(op, STORE_ENOTFOUND, "no such message");
-		am->modseq = modseq;
-	}
 	return 1;
 }
 

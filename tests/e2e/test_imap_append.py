@@ -49,7 +49,7 @@ def test_capabilities(srv):
     c = fresh(srv)
     u, _ = c.ok("CAPABILITY")
     caps = u[0].split()
-    assert "MULTIAPPEND" in caps and "APPENDLIMIT=%d" % LIMIT in caps
+    assert "MULTIAPPEND" in caps and "REPLACE" in caps and "APPENDLIMIT=%d" % LIMIT in caps
 
 
 def test_multiappend_rfc3502_example(srv):
@@ -187,3 +187,90 @@ def test_append_condstore_highestmodseq(srv):
     c.send(t.encode() + b" APPEND Drafts {%d+}\r\n" % len(m) + m + b"\r\n")
     u, r = c.read_tagged(t)
     assert r.startswith(t + " OK") and untagged_code(u, "HIGHESTMODSEQ") is None, (u, r)
+
+
+# -- REPLACE (RFC 8508) -----------------------------------------------------------------
+
+def test_replace_rfc8508_example(srv):
+    """RFC 8508 section 3.3's example: REPLACE 4 in the selected Drafts; APPENDUID in an
+    untagged OK first, then EXISTS and EXPUNGE, then the tagged OK."""
+    c = fresh(srv)
+    for i in range(4):
+        c.append("Drafts", msg("draft %d" % i))
+    c.ok("SELECT Drafts")
+    new = msg("draft 3, edited", body="more text\r\n").encode()
+    t = c.tag()
+    c.send('%s REPLACE 4 Drafts (\\Seen \\Draft) {%d}\r\n' % (t, len(new)))
+    sync_literal(c, new + b"\r\n")
+    u, r = c.read_tagged(t)
+    assert r.startswith(t + " OK"), (u, r)
+    assert u[0].startswith("* OK [APPENDUID ") and code(u[0], "APPENDUID").split()[1] == "5", u
+    # the RFC's example sends "* 5 EXISTS" before "* 4 EXPUNGE"; this server reports the
+    # expunge first and then the new count, which describes the same mailbox
+    assert "* 4 EXPUNGE" in u and "* 4 EXISTS" in u and u.index("* 4 EXPUNGE") < u.index("* 4 EXISTS"), u
+    u, _ = c.ok("UID FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert len([l for l in u if "FETCH" in l]) == 4
+    assert "UID 5 " in u[-1] and "edited" in u[-1] and "\\Draft" in u[-1]
+    assert status(c, "Drafts")[0] == 4
+
+
+def test_uid_replace_other_mailbox_qresync(srv):
+    """UID REPLACE from INBOX into Archive; under QRESYNC the old message is reported
+    with VANISHED and the tagged OK carries HIGHESTMODSEQ."""
+    c = fresh(srv)
+    uids = [c.append("INBOX", msg("m%d" % i)) for i in range(3)]
+    c.ok("ENABLE QRESYNC")
+    c.ok("SELECT INBOX")
+    new = msg("replacement").encode()
+    t = c.tag()
+    c.send(t.encode() + b" UID REPLACE %d Archive {%d+}\r\n" % (uids[1], len(new)) + new + b"\r\n")
+    u, r = c.read_tagged(t)
+    assert r.startswith(t + " OK [HIGHESTMODSEQ "), (u, r)
+    assert "* VANISHED %d" % uids[1] in u, u
+    assert u[0].startswith("* OK [APPENDUID ")
+    assert status(c, "INBOX")[0] == 2 and status(c, "Archive")[0] == 1
+    # that UID is gone now: NO, and nothing is appended
+    t = c.tag()
+    c.send(t.encode() + b" UID REPLACE %d Archive {%d+}\r\n" % (uids[1], len(new)) + new + b"\r\n")
+    u, r = c.read_tagged(t)
+    assert r.startswith(t + " NO"), r
+    assert status(c, "Archive")[0] == 1
+
+
+def test_replace_errors_leave_everything(srv):
+    """A sequence number beyond the mailbox is BAD; a missing target mailbox gets NO
+    [TRYCREATE]; a second message (MULTIAPPEND form) is a syntax error; the old
+    message's quota counts for the new one; over quota the old message stays; EXAMINE
+    is read-only; an oversized literal gets NO [TOOBIG] before "+"."""
+    c = fresh(srv)
+    c.append("INBOX", msg("old", body="z" * 2000 + "\r\n"))
+    c.ok("SELECT INBOX")
+    new = msg("new", body="w" * 4000 + "\r\n").encode()
+    lit = b" {%d+}\r\n" % len(new) + new
+
+    def replace(args, extra=b""):
+        t = c.tag()
+        c.send(t.encode() + b" REPLACE " + args + lit + extra + b"\r\n")
+        return c.read_tagged(t)[1]
+
+    assert " BAD" in replace(b"2 INBOX")
+    assert "[TRYCREATE]" in replace(b"1 Nonexistent")
+    assert " BAD" in replace(b"1 INBOX", lit)
+    old_size = int(re.search(r"RFC822.SIZE (\d+)", c.ok("FETCH 1 RFC822.SIZE")[0][0]).group(1))
+    # the new message fits once the old one is gone, the two together would not
+    srv.run("user", "quota", c.user, str(len(new) + 100))
+    assert len(new) + old_size > len(new) + 100
+    assert " OK" in replace(b"1 INBOX")
+    assert status(c) == (1, 3)
+    srv.run("user", "quota", c.user, str(len(new) - 100))
+    assert "[OVERQUOTA]" in replace(b"1 INBOX")
+    assert status(c) == (1, 3)
+    srv.run("user", "quota", c.user, "0")
+    c.ok("EXAMINE INBOX")
+    assert "[READ-ONLY]" in replace(b"1 INBOX")
+    c.ok("SELECT INBOX")
+    assert " OK" in replace(b"* INBOX")
+    assert status(c) == (1, 4)
+    t = c.tag()
+    c.send(t.encode() + b" REPLACE 1 INBOX {%d}\r\n" % (LIMIT + 1))
+    assert c.line().startswith(t + " NO [TOOBIG]")

@@ -670,6 +670,22 @@ static void test_append_many(void **state)
 	assert_int_equal(rep.uid, 1);
 	assert_int_equal(store_mailbox_get(f->s, f->a, f->acct, "INBOX", &mb, &err), 1);
 	assert_int_equal(mb.messages, 3);
+	/* quota: the replacement fits only once the old message is gone */
+	assert_int_equal(store_quota_get(f->s, f->acct, &usage, NULL, NULL, &err), 1);
+	assert_int_equal(store_account_set_quota(f->s, "a@example.test", usage + 1, &err), 1);
+	r.expunge_mailbox_id = drafts.id;
+	r.expunge_uid = rep.uid;
+	assert_int_equal(store_append_many(f->s, &r, &err), 1);
+	assert_int_equal(rep.uid, 2);
+	/* six bytes bigger than the old one: over the quota, nothing happens */
+	r.expunge_uid = rep.uid;
+	rep.data = "X: y\r\nFrom: Bob <bob@example.test>\r\nSubject: second\r\n\r\nbody two, a little longer\r\n";
+	rep.len = strlen(rep.data);
+	assert_int_equal(store_append_many(f->s, &r, &err), STORE_EOVERQUOTA);
+	assert_int_equal(store_mailbox_get(f->s, f->a, f->acct, "Drafts", &drafts, &err), 1);
+	assert_int_equal(drafts.messages, 1);
+	assert_int_equal(drafts.uidnext, 3);
+	assert_int_equal(store_account_set_quota(f->s, "a@example.test", 0, &err), 1);
 	/* no messages, another account's mailbox */
 	struct store_append_many none = { .account_id = f->acct, .mailbox_id = f->inbox, .msgs = msgs, .n = 0 };
 	assert_int_equal(store_append_many(f->s, &none, &err), STORE_EINVAL);
