@@ -34,7 +34,17 @@ struct fetch_job {
 	uint64_t changedsince;     /* 0: none */
 	bool vanished;
 	struct imap_seqset req;    /* the set as requested (for VANISHED) */
+	/* streaming the responses */
+	struct store_msg *msgs;    /* the metadata of the set (cmd_arena) */
+	size_t nmsgs;
+	size_t x, k;               /* next index in idx, in msgs */
+	size_t missing;
+	bool unknown_cte;
+	struct arena *tmp;         /* one message's scratch */
 };
+
+/* Output queued before the next message's response is built (as POP3 RETR does). */
+#define FETCH_OUTPUT_HIGH (256 * 1024)
 
 static bool in_req(const struct imap_seqset *set, uint32_t uid, uint32_t star)
 {
@@ -223,38 +233,58 @@ static void fetch_output(struct imap_session *is, struct fetch_job *j)
 			}
 		}
 	}
-	struct arena *tmp = arena_new();
+	/* the responses go out as the client takes them (fetch_stream_more) */
+	j->msgs = msgs;
+	j->nmsgs = n;
+	j->tmp = arena_new();
+	is->fetch = j;
+	if (!fetch_stream_more(is))
+		imap_busy_begin(is); /* until the last response is out */
+}
+
+/* Writes the next responses while the output is short; after the last one, the tagged
+ * reply. Memory: the output queue stays near FETCH_OUTPUT_HIGH plus one message's
+ * response, whatever the number of messages. */
+bool fetch_stream_more(struct imap_session *is)
+{
+	struct fetch_job *j = is->fetch;
 	struct buf b = { 0 };
-	bool unknown_cte = false;
-	size_t k = 0;
-	size_t missing = 0;
-	for (size_t x = 0; x < j->n; x++) {
-		size_t i = j->idx[x];
+	while (j->x < j->n && conn_output_len(is->c) < FETCH_OUTPUT_HIGH) {
+		size_t i = j->idx[j->x++];
 		uint32_t uid = is->view.uids[i];
-		while (k < n && msgs[k].uid < uid)
-			k++;
-		if (k == n || msgs[k].uid != uid) {
+		while (j->k < j->nmsgs && j->msgs[j->k].uid < uid)
+			j->k++;
+		if (j->k == j->nmsgs || j->msgs[j->k].uid != uid) {
 			if (j->changedsince == 0)
-				missing++; /* expunged meanwhile */
+				j->missing++; /* expunged meanwhile */
 			continue;
 		}
-		put_msg(is, j, &b, i, &msgs[k], tmp, &unknown_cte);
-		arena_clear(tmp);
-		if (b.len >= 256 * 1024) {
-			imap_write(is, b.data, b.len);
-			buf_reset(&b);
-		}
-	}
-	if (b.len)
+		put_msg(is, j, &b, i, &j->msgs[j->k], j->tmp, &j->unknown_cte);
+		arena_clear(j->tmp);
 		imap_write(is, b.data, b.len);
+		buf_reset(&b);
+	}
 	buf_free(&b);
-	arena_free(&tmp);
-	if (unknown_cte)
+	if (j->x < j->n) {
+		conn_want_drained(is->c, true);
+		return false;
+	}
+	conn_want_drained(is->c, false);
+	fetch_stream_end(is);
+	if (j->unknown_cte)
 		imap_tagged(is, "NO", "[UNKNOWN-CTE] Cannot decode a part's Content-Transfer-Encoding");
-	else if (missing)
+	else if (j->missing)
 		imap_tagged(is, "OK", "[EXPUNGEISSUED] Some messages were expunged");
 	else
 		imap_tagged(is, "OK", "%sFETCH completed", is->cmd_uid ? "UID " : "");
+	return true;
+}
+
+void fetch_stream_end(struct imap_session *is)
+{
+	struct fetch_job *j = is->fetch;
+	arena_free(&j->tmp);
+	is->fetch = NULL;
 }
 
 struct seen_ctx {

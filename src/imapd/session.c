@@ -540,8 +540,11 @@ static void imap_event(void *session, enum conn_event ev)
 		conn_puts(is->c, "* BYE [UNAVAILABLE] Server shutting down\r\n");
 		conn_close(is->c);
 		break;
-	case CONN_TLS_READY:
 	case CONN_DRAINED:
+		if (is->fetch != NULL && fetch_stream_more(is))
+			imap_busy_end(is);
+		break;
+	case CONN_TLS_READY:
 		break;
 	case CONN_CLOSED:
 		if (is->sub != NULL)
@@ -551,6 +554,10 @@ static void imap_event(void *session, enum conn_event ev)
 		is->user_counted = false;
 		imap_idle_stop(is);
 		is->c = NULL;
+		if (is->fetch != NULL) { /* a FETCH was streaming: it ends here */
+			fetch_stream_end(is);
+			is->pending--;
+		}
 		if (is->pending > 0)
 			is->dead = true; /* freed when the last step ends */
 		else

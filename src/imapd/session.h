@@ -104,6 +104,8 @@ struct imap_session {
 	int64_t idle_notified;     /* monotonic seconds of the last "still here" */
 	char *idle_tag;            /* the IDLE command's tag (heap: cmd_arena is cleared
 	                            * after each live update) */
+	/* FETCH whose responses are being streamed (cmd_fetch.c; the session is busy) */
+	struct fetch_job *fetch;
 	/* asynchronous steps (see imap_busy_begin) */
 	unsigned pending;
 	bool dead;                 /* the connection closed while steps were in flight */
@@ -221,6 +223,14 @@ struct mail_part;
  * unknown Content-Transfer-Encoding (NO [UNKNOWN-CTE]). */
 int fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const char *msg, size_t len,
 		    uint64_t header_size, const struct mail_part *parts, size_t nparts, const char **error_r);
+
+/* ---- FETCH streaming (cmd_fetch.c) */
+
+/* On CONN_DRAINED while is->fetch: writes more responses, and at the end the tagged
+ * reply. Returns true when it ended (the caller then ends the busy step). */
+bool fetch_stream_more(struct imap_session *is);
+/* Frees the streaming state (also when the connection closed mid-way). */
+void fetch_stream_end(struct imap_session *is);
 
 /* ---- APPEND and REPLACE (cmd_append.c) */
 
