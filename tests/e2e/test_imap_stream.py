@@ -32,6 +32,17 @@ def vm_hwm_kib(pid):
     raise AssertionError("no VmHWM")
 
 
+def sanitized(pid):
+    """True for an AddressSanitizer/ThreadSanitizer build: its quarantine keeps freed
+    memory resident, so peak-memory bounds mean nothing there."""
+    with open("/proc/%d/maps" % pid) as f:
+        maps = f.read()
+    if "libasan" in maps or "libtsan" in maps:
+        return True
+    with open("/proc/%d/exe" % pid, "rb") as f:
+        return b"AddressSanitizer" in f.read()
+
+
 def big_message(i, size=100 * 1024):
     line = ("%06d " % i) + "x" * 68 + "\r\n"
     body = line * (size // len(line))
@@ -78,7 +89,8 @@ def test_fetch_streams_large_results(srv):
     after = vm_hwm_kib(pid)
     grew = after - before
     print("VmHWM before %d KiB, after %d KiB, grew %d KiB for a %d KiB result" % (before, after, grew, total // 1024))
-    assert grew < total // 1024 // 4, (before, after)
+    if not sanitized(pid):
+        assert grew < total // 1024 // 4, (before, after)
     c.ok("NOOP")
 
 
