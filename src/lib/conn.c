@@ -6,6 +6,7 @@
  * STARTTLS frees the plain bufferevent once the last clear-text reply is written and
  * makes a TLS one on the same fd. */
 #include "conn.h"
+#include "conn_z.h"
 
 #include "arena.h"
 #include "ip_table.h"
@@ -29,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #define CONN_READ_HIGH (256 * 1024) /* stop reading while this much input waits */
 
@@ -76,99 +76,34 @@ struct conn {
 	struct conn_z *z; /* COMPRESS=DEFLATE (conn_compress_start), NULL when off */
 };
 
-/* ---- DEFLATE layer (RFC 4978) ----
- * Above TLS, below the session: input is inflated from the bufferevent's input into
- * `in`, which the input calls then read; output is collected in `out` and deflated
- * with Z_SYNC_FLUSH once per loop pass (the deferred event), so that every response
- * the session wrote is complete on the wire without waiting for more (clients block
- * on the partial flush otherwise), while many small writes share one flush. */
-struct conn_z {
-	z_stream inf, def;
-	struct evbuffer *in, *out;
-	bool flush_scheduled;
-};
-
 static void conn_schedule(struct conn *c);
 
+/* With COMPRESS=DEFLATE on (conn_z.h), sessions read and write the layer's plain
+ * buffers; the wire buffers belong to the bufferevent. */
 static struct evbuffer *conn_in(const struct conn *c)
 {
-	return c->z != NULL ? c->z->in : bufferevent_get_input(c->bev);
+	return c->z != NULL ? conn_z_in(c->z) : bufferevent_get_input(c->bev);
 }
 
 static struct evbuffer *conn_out(struct conn *c)
 {
 	if (c->z != NULL) {
-		if (!c->z->flush_scheduled) {
-			c->z->flush_scheduled = true;
-			conn_schedule(c);
-		}
-		return c->z->out;
+		if (conn_z_want_flush(c->z))
+			conn_schedule(c); /* one deflate flush per loop pass */
+		return conn_z_out(c->z);
 	}
 	return bufferevent_get_output(c->bev);
 }
 
-/* Inflates what arrived. Returns 0, or -1 on a corrupt stream. */
 static int z_inflate(struct conn *c)
 {
-	struct evbuffer *raw = bufferevent_get_input(c->bev);
-	unsigned char tmp[16384];
-	while (evbuffer_get_length(raw) > 0) {
-		size_t n = evbuffer_get_contiguous_space(raw);
-		unsigned char *p = evbuffer_pullup(raw, (ev_ssize_t)n);
-		c->z->inf.next_in = p;
-		c->z->inf.avail_in = (uInt)n;
-		do {
-			c->z->inf.next_out = tmp;
-			c->z->inf.avail_out = sizeof(tmp);
-			int r = inflate(&c->z->inf, Z_SYNC_FLUSH);
-			if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END)
-				return -1;
-			evbuffer_add(c->z->in, tmp, sizeof(tmp) - c->z->inf.avail_out);
-			if (r == Z_BUF_ERROR && c->z->inf.avail_out != 0)
-				break;
-		} while (c->z->inf.avail_out == 0 || c->z->inf.avail_in > 0);
-		evbuffer_drain(raw, n - c->z->inf.avail_in);
-		if (c->z->inf.avail_in > 0)
-			break;
-	}
-	return 0;
+	return conn_z_inflate(c->z, bufferevent_get_input(c->bev));
 }
 
-/* Deflates the collected output, ending with a sync flush. */
 static void z_flush(struct conn *c)
 {
-	struct conn_z *z = c->z;
-	z->flush_scheduled = false;
-	if (evbuffer_get_length(z->out) == 0 || c->bev == NULL)
-		return;
-	struct evbuffer *wire = bufferevent_get_output(c->bev);
-	unsigned char tmp[16384];
-	while (evbuffer_get_length(z->out) > 0) {
-		size_t n = evbuffer_get_contiguous_space(z->out);
-		unsigned char *p = evbuffer_pullup(z->out, (ev_ssize_t)n);
-		bool last = n == evbuffer_get_length(z->out);
-		z->def.next_in = p;
-		z->def.avail_in = (uInt)n;
-		do {
-			z->def.next_out = tmp;
-			z->def.avail_out = sizeof(tmp);
-			deflate(&z->def, last ? Z_SYNC_FLUSH : Z_NO_FLUSH);
-			evbuffer_add(wire, tmp, sizeof(tmp) - z->def.avail_out);
-		} while (z->def.avail_out == 0);
-		evbuffer_drain(z->out, n);
-	}
-}
-
-static void z_free(struct conn *c)
-{
-	if (c->z == NULL)
-		return;
-	inflateEnd(&c->z->inf);
-	deflateEnd(&c->z->def);
-	evbuffer_free(c->z->in);
-	evbuffer_free(c->z->out);
-	free(c->z);
-	c->z = NULL;
+	if (c->bev != NULL)
+		conn_z_flush(c->z, bufferevent_get_output(c->bev));
 }
 
 int conn_compress_start(struct conn *c, const char **error_r)
@@ -177,24 +112,9 @@ int conn_compress_start(struct conn *c, const char **error_r)
 		*error_r = "Compression is already on";
 		return -1;
 	}
-	struct conn_z *z = calloc(1, sizeof(*z));
-	if (z == NULL)
-		abort();
-	/* raw DEFLATE (RFC 1951) both ways, as RFC 4978 §3 says */
-	if (inflateInit2(&z->inf, -15) != Z_OK) {
-		free(z);
-		*error_r = "Cannot start decompression";
+	c->z = conn_z_new(error_r);
+	if (c->z == NULL)
 		return -1;
-	}
-	if (deflateInit2(&z->def, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-		inflateEnd(&z->inf);
-		free(z);
-		*error_r = "Cannot start compression";
-		return -1;
-	}
-	z->in = evbuffer_new();
-	z->out = evbuffer_new();
-	c->z = z;
 	/* what the client sent after the command is already compressed */
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
 		if (z_inflate(c) < 0) {
@@ -318,7 +238,7 @@ static void conn_finish(struct conn *c)
 		c->h->event(session, CONN_CLOSED);
 	event_free(c->deferred);
 	buf_free(&c->line);
-	z_free(c);
+	conn_z_free(&c->z);
 	free(c);
 }
 
@@ -407,7 +327,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 			conn_begin_tls(c);
 		return;
 	}
-	if (c->want_drained && (c->z == NULL || evbuffer_get_length(c->z->out) == 0))
+	if (c->want_drained && (c->z == NULL || evbuffer_get_length(conn_z_out(c->z)) == 0))
 		conn_deliver(c, CONN_DRAINED);
 }
 
@@ -711,7 +631,7 @@ void conn_printf(struct conn *c, const char *fmt, ...)
 size_t conn_output_len(struct conn *c)
 {
 	size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
-	return c->z != NULL ? n + evbuffer_get_length(c->z->out) : n;
+	return c->z != NULL ? n + evbuffer_get_length(conn_z_out(c->z)) : n;
 }
 
 void conn_want_drained(struct conn *c, bool want)
