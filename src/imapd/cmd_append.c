@@ -7,7 +7,7 @@
  * The literals were framed by the session within the limits (each at most
  * limits.message_size, all together IMAP_APPEND_TOTAL_MAX, at most
  * IMAP_APPEND_MESSAGES_MAX of them; a larger synchronizing literal got NO [TOOBIG]
- * before any "+", RFC 3502 §3). Every message is checked before the store is asked;
+ * before any "+", RFC 3502 §6.3.11). Every message is checked before the store is asked;
  * then the store appends all of them in one transaction or none (RFC 3502 §6.3.11:
  * atomic), durably before the OK (DESIGN.md §2). The OK carries APPENDUID with the
  * UIDs as a set; with CONDSTORE enabled and the target selected, an untagged

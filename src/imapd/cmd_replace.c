@@ -3,9 +3,9 @@
  *   uid-replace = "UID" SP replace          (seq-number is then a UID)
  * Appends the new message to `mailbox` (which may be another one than the selected)
  * and expunges the old one from the selected mailbox, both in one store transaction
- * (store_append_many with expunge_uid): either both happen or neither (§3.4). The old
+ * (store_append_many with expunge_uid): either both happen or neither. The old
  * message is expunged whatever its \Deleted flag. Responses in the order of the RFC's
- * example (§3.3, with UIDPLUS): "* OK [APPENDUID v u]" first, then EXISTS when the
+ * example (with UIDPLUS): "* OK [APPENDUID v u]" first, then EXISTS when the
  * target is selected and EXPUNGE (VANISHED under QRESYNC), then the tagged OK (with
  * HIGHESTMODSEQ under CONDSTORE). A sequence number beyond the mailbox is BAD as for
  * other commands; a UID not in the mailbox, or a message expunged meanwhile by another
@@ -68,7 +68,7 @@ void cmd_replace(struct imap_session *is, struct imap_cmd *cmd)
 	if (r == 0)
 		return;
 	if (r < 0 || imap_cur_eol(c) < 0) {
-		imap_bad_args(is, cmd); /* one message only, even with MULTIAPPEND (§4.7) */
+		imap_bad_args(is, cmd); /* one message only, even with MULTIAPPEND */
 		return;
 	}
 	/* the message replaced */

@@ -419,7 +419,7 @@ static void literal_check(struct imap_session *is)
 	uint64_t have = imap_reader_size(rd);
 	uint64_t size = rd->lit_size;
 	bool ok;
-	if (message) /* RFC 3502 §3 / RFC 7889: per message and for the whole command */
+	if (message) /* RFC 3502 §6.3.11 / RFC 7889: per message and for the whole command */
 		ok = size <= is->s->message_max && have + size <= imap_append_total_max(is->s) &&
 		     rd->literals <= IMAP_APPEND_MESSAGES_MAX;
 	else
