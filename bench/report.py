@@ -198,11 +198,12 @@ def scaling_plot(res, machine, out, name):
                     v, _ = series(res, side, f"scale{wl}_c{c}", path)
                     row += [f"{statistics.median(v):.6g}", f"{min(v):.6g}", f"{max(v):.6g}"] if v else ["NaN"] * 3
             f.write(" ".join(row) + "\n")
-    png = os.path.join(out, name + ".png")
+    png = name + ".png"  # the gnuplot script runs in `out` and names files relative to it
     title = (f"postamt {machine.get('postamt', '?')} vs Dovecot {machine.get('dovecot', '?').split()[0]} + "
              f"Postfix {machine.get('postfix', '?')}, {machine.get('nproc', '?')} CPUs, "
              f"{machine.get('date', '')}; median of runs, bars: min-max")
-    gp = [f"set terminal pngcairo size 1400,1000 font 'sans,11'", f"set output '{png}'",
+    gp = [f"# written by bench/report.py; run in this folder: gnuplot {name}.gp",
+          f"set terminal pngcairo noenhanced size 1400,1000 font 'sans,11'", f"set output '{png}'",
           "set datafile missing 'NaN'", "set logscale x 2", f"set xrange [{levels[0] / 1.5}:{levels[-1] * 1.5}]",
           "set xtics (" + ", ".join(f'"{c}" {c}' for c in levels) + ")", "set grid", "set key below horizontal",
           "set xlabel 'concurrent clients (connections)'", "set yrange [0:*]",
@@ -210,7 +211,7 @@ def scaling_plot(res, machine, out, name):
     for i, (ptitle, _, _) in enumerate(PLOT):
         base = 2 + 6 * i
         gp += [f"set title '{ptitle}'",
-               f"plot '{dat}' using 1:{base}:{base + 1}:{base + 2} with yerrorlines lw 2 pt 7 lc rgb '#1f77b4' "
+               f"plot '{name}.dat' using 1:{base}:{base + 1}:{base + 2} with yerrorlines lw 2 pt 7 lc rgb '#1f77b4' "
                f"title 'postamt', '' using 1:{base + 3}:{base + 4}:{base + 5} with yerrorlines lw 2 pt 5 "
                f"lc rgb '#d62728' title 'Dovecot + Postfix'"]
     gp.append("unset multiplot")
@@ -218,11 +219,11 @@ def scaling_plot(res, machine, out, name):
     with open(gpf, "w") as f:
         f.write("\n".join(gp) + "\n")
     if not shutil.which("gnuplot"):
-        return f"(gnuplot not found: data in {dat}, script in {gpf})"
-    r = subprocess.run(["gnuplot", gpf], capture_output=True, text=True)
+        return f"(gnuplot not found: data in {name}.dat, script in {name}.gp)"
+    r = subprocess.run(["gnuplot", name + ".gp"], capture_output=True, text=True, cwd=out)
     if r.returncode != 0:
         return f"(gnuplot failed: {r.stderr.strip()[:300]})"
-    return f"Plot: {png} (data {dat})"
+    return f"Plot: {png} (data {name}.dat, gnuplot script {name}.gp), in {out}"
 
 
 def table(res, machine, rows=None):
