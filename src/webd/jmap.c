@@ -132,6 +132,124 @@ bool jmap_arg_uint(struct jmap_ctx *ctx, json_t *args, const char *name, uint64_
 	return true;
 }
 
+const char *jmap_account_state(struct jmap_ctx *ctx)
+{
+	const char *state = jmap_state(ctx);
+	if (state == NULL)
+		jmap_fail(ctx, "serverFail", "cannot read the account");
+	return state;
+}
+
+const char *jmap_begin(struct jmap_ctx *ctx, json_t *args)
+{
+	if (!jmap_check_account(ctx, args))
+		return NULL;
+	return jmap_account_state(ctx);
+}
+
+const char *jmap_begin_set(struct jmap_ctx *ctx, json_t *args)
+{
+	const char *old = jmap_begin(ctx, args);
+	if (old == NULL)
+		return NULL;
+	const char *if_in = json_string_value(json_object_get(args, "ifInState"));
+	if (if_in != NULL && strcmp(if_in, old) != 0) {
+		jmap_fail(ctx, "stateMismatch", "state is %s", old);
+		return NULL;
+	}
+	return old;
+}
+
+bool jmap_set_args(struct jmap_ctx *ctx, json_t *args, json_t **create_r, json_t **update_r, json_t **destroy_r)
+{
+	json_t *create = json_object_get(args, "create"), *update = json_object_get(args, "update"),
+	       *destroy = json_object_get(args, "destroy");
+	if ((create && !json_is_null(create) && !json_is_object(create)) ||
+	    (update && !json_is_null(update) && !json_is_object(update)) ||
+	    (destroy && !json_is_null(destroy) && !json_is_array(destroy))) {
+		jmap_fail(ctx, "invalidArguments", "create/update must be objects, destroy an array");
+		return false;
+	}
+	*create_r = create;
+	*update_r = update;
+	*destroy_r = destroy;
+	return true;
+}
+
+bool jmap_since_state(struct jmap_ctx *ctx, json_t *args, const char *cur, uint64_t *since_r)
+{
+	const char *s = json_string_value(json_object_get(args, "sinceState"));
+	if (s == NULL) {
+		jmap_fail(ctx, "invalidArguments", "sinceState is required");
+		return false;
+	}
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v > strtoull(cur, NULL, 10)) {
+		jmap_fail(ctx, "cannotCalculateChanges", "unknown state %s", s);
+		return false;
+	}
+	*since_r = v;
+	return true;
+}
+
+json_t *jmap_get_reply(struct jmap_ctx *ctx, const char *state, json_t *list, json_t *not_found)
+{
+	return json_pack("{sssssoso}", "accountId", ctx->account_id_str, "state", state, "list", list, "notFound",
+			 not_found);
+}
+
+void jmap_set_out_init(struct jmap_set_out *o)
+{
+	o->created = json_object();
+	o->not_created = json_object();
+	o->updated = json_object();
+	o->not_updated = json_object();
+	o->destroyed = json_array();
+	o->not_destroyed = json_object();
+}
+
+void jmap_set_out_free(struct jmap_set_out *o)
+{
+	json_decref(o->created);
+	json_decref(o->not_created);
+	json_decref(o->updated);
+	json_decref(o->not_updated);
+	json_decref(o->destroyed);
+	json_decref(o->not_destroyed);
+	*o = (struct jmap_set_out){ 0 };
+}
+
+json_t *jmap_set_reply(struct jmap_ctx *ctx, const char *old_state, const char *new_state, struct jmap_set_out *o)
+{
+	json_t *r = json_pack("{sssssssosososososo}", "accountId", ctx->account_id_str, "oldState", old_state,
+			      "newState", new_state ? new_state : old_state, "created", o->created, "updated",
+			      o->updated, "destroyed", o->destroyed, "notCreated", o->not_created, "notUpdated",
+			      o->not_updated, "notDestroyed", o->not_destroyed);
+	*o = (struct jmap_set_out){ 0 };
+	return r;
+}
+
+bool jmap_str_in(const char *const *list, const char *s)
+{
+	for (size_t i = 0; list[i] != NULL; i++) {
+		if (strcmp(list[i], s) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool jmap_array_has(json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v) {
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return true;
+	}
+	return false;
+}
+
 json_t *jmap_core_echo(struct jmap_ctx *ctx, json_t *args)
 {
 	return json_deep_copy(args);

@@ -59,6 +59,40 @@ void jmap_add_implicit(struct jmap_ctx *ctx, const char *name, json_t *args);
 /* Reads an optional unsigned integer argument; false after invalidArguments. */
 bool jmap_arg_uint(struct jmap_ctx *ctx, json_t *args, const char *name, uint64_t *v_r, bool *present_r);
 
+/* The account's state for a method: NULL after jmap_fail(serverFail). */
+const char *jmap_account_state(struct jmap_ctx *ctx);
+/* The start of most methods: jmap_check_account, then jmap_account_state. Returns
+ * the state (arena), or NULL after jmap_fail. */
+const char *jmap_begin(struct jmap_ctx *ctx, json_t *args);
+/* The start of a /set or /import: jmap_begin, then args.ifInState must equal the
+ * state (else stateMismatch). Returns the old state (arena), or NULL after jmap_fail. */
+const char *jmap_begin_set(struct jmap_ctx *ctx, json_t *args);
+/* Reads the create, update (objects) and destroy (array) arguments of a /set, each
+ * NULL or JSON null when absent; false after invalidArguments. */
+bool jmap_set_args(struct jmap_ctx *ctx, json_t *args, json_t **create_r, json_t **update_r, json_t **destroy_r);
+/* Parses args.sinceState against the current state cur: false after
+ * invalidArguments (absent) or cannotCalculateChanges (not a state up to cur). */
+bool jmap_since_state(struct jmap_ctx *ctx, json_t *args, const char *cur, uint64_t *since_r);
+
+/* The /get response {accountId, state, list, notFound}; takes over list and not_found. */
+json_t *jmap_get_reply(struct jmap_ctx *ctx, const char *state, json_t *list, json_t *not_found);
+
+/* The six collections of a /set response (RFC 8620 §5.3). */
+struct jmap_set_out {
+	json_t *created, *not_created, *updated, *not_updated, *destroyed, *not_destroyed;
+};
+/* Empty collections (new references). */
+void jmap_set_out_init(struct jmap_set_out *o);
+/* Drops the collections (after a failure). */
+void jmap_set_out_free(struct jmap_set_out *o);
+/* The /set response; takes over the collections. new_state NULL: old_state. */
+json_t *jmap_set_reply(struct jmap_ctx *ctx, const char *old_state, const char *new_state, struct jmap_set_out *o);
+
+/* True if s is one of list (NULL-terminated). */
+bool jmap_str_in(const char *const *list, const char *s);
+/* True if the JSON array arr holds the string s. */
+bool jmap_array_has(json_t *arr, const char *s);
+
 /* Keyword names: JMAP "$seen" <-> IMAP \Seen; others lower case. */
 unsigned int jmap_keyword_flag(const char *kw);
 /* Adds the message's keywords (flags and keywords) to obj as true values. */
@@ -76,8 +110,12 @@ int jmap_blob_parse(const char *blob_id, int64_t *email_id_r, char *section, siz
  * into the arena. 1, 0 if there is no such blob, <0 on error. *type_r may be NULL. */
 int jmap_blob_read(struct jmap_ctx *ctx, const char *blob_id, const char **data_r, size_t *len_r,
 		   const char **type_r, const char **name_r);
-/* Reads a whole stored message into the arena. */
+/* Reads a whole stored message into the arena: 1, 0 if there is no such email, <0
+ * on error. */
 int jmap_email_read(struct jmap_ctx *ctx, int64_t email_id, const char **data_r, size_t *len_r);
+/* The same for the first max bytes (0: all) of the message; *len_r is what was read. */
+int jmap_email_read_prefix(struct jmap_ctx *ctx, int64_t email_id, uint64_t max, const char **data_r,
+			   size_t *len_r);
 
 /* Email objects from a message: meta may be NULL (Email/parse). */
 struct jmap_email_src {
@@ -98,6 +136,8 @@ struct jmap_get_opts {
 /* Builds the header-derived and body properties of an Email (no id, mailboxIds,
  * keywords, receivedAt, size: the caller adds those). */
 json_t *jmap_email_props(struct jmap_ctx *ctx, const struct jmap_email_src *src, const struct jmap_get_opts *o);
+/* True if the Email property list (NULL: the defaults of RFC 8621 §4.2) holds name. */
+bool jmap_email_prop_wanted(json_t *props, const char *name);
 /* True if the property list asks for something needing the body. */
 bool jmap_props_need_body(json_t *properties, const struct jmap_get_opts *o);
 /* Reads the Email/get property options from args; false after a failure. */
@@ -107,10 +147,6 @@ bool jmap_get_opts_parse(struct jmap_ctx *ctx, json_t *args, struct jmap_get_opt
 json_t *jmap_addresses(struct arena *a, const char *raw);
 /* Compose an RFC 5322 message from an Email create object; NULL after *err_r set. */
 char *jmap_compose(struct jmap_ctx *ctx, json_t *email, size_t *len_r, json_t **err_r);
-
-/* Search: turns a FilterCondition/FilterOperator into a store program for one
- * mailbox. Returns the program (arena) or NULL with *err_r (unsupportedFilter). */
-struct jmap_query_rows;
 
 /* Email/set update of one email (used by EmailSubmission's onSuccessUpdateEmail):
  * returns NULL on success or a SetError. */

@@ -100,15 +100,7 @@ static const char *leaf_name(const struct store_mailbox *mb)
 
 static bool wanted(json_t *props, const char *name)
 {
-	if (props == NULL || strcmp(name, "id") == 0)
-		return true;
-	size_t i;
-	json_t *v;
-	json_array_foreach(props, i, v) {
-		if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
-			return true;
-	}
-	return false;
+	return props == NULL || strcmp(name, "id") == 0 || jmap_array_has(props, name);
 }
 
 static json_t *mailbox_json(const struct mblist *l, const struct store_mailbox *mb, json_t *props)
@@ -165,10 +157,10 @@ json_t *jmap_mailbox_get(struct jmap_ctx *ctx, json_t *args)
 		props = NULL;
 	if (json_is_array(ids) && json_array_size(ids) > JMAP_MAX_OBJECTS)
 		return jmap_fail(ctx, "requestTooLarge", "at most %d ids", JMAP_MAX_OBJECTS);
-	const char *state = jmap_state(ctx);
+	const char *state = jmap_account_state(ctx);
 	struct mblist l;
 	if (state == NULL || !load(ctx, &l))
-		return state ? NULL : jmap_fail(ctx, "serverFail", "cannot read the account");
+		return NULL;
 	json_t *list = json_array(), *not_found = json_array();
 	if (!json_is_array(ids)) {
 		for (size_t i = 0; i < l.n; i++)
@@ -188,38 +180,15 @@ json_t *jmap_mailbox_get(struct jmap_ctx *ctx, json_t *args)
 				json_array_append_new(not_found, json_is_string(v) ? json_copy(v) : json_null());
 		}
 	}
-	return json_pack("{sssssoso}", "accountId", ctx->account_id_str, "state", state, "list", list, "notFound",
-			 not_found);
-}
-
-/* Parses a state string; false after cannotCalculateChanges. */
-static bool parse_since(struct jmap_ctx *ctx, json_t *args, const char *cur, uint64_t *since_r)
-{
-	const char *s = json_string_value(json_object_get(args, "sinceState"));
-	if (s == NULL) {
-		jmap_fail(ctx, "invalidArguments", "sinceState is required");
-		return false;
-	}
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || v > strtoull(cur, NULL, 10)) {
-		jmap_fail(ctx, "cannotCalculateChanges", "unknown state %s", s);
-		return false;
-	}
-	*since_r = v;
-	return true;
+	return jmap_get_reply(ctx, state, list, not_found);
 }
 
 json_t *jmap_mailbox_changes(struct jmap_ctx *ctx, json_t *args)
 {
-	if (!jmap_check_account(ctx, args))
-		return NULL;
-	const char *state = jmap_state(ctx);
+	const char *state = jmap_begin(ctx, args);
 	uint64_t since;
 	struct mblist l;
-	if (state == NULL)
-		return jmap_fail(ctx, "serverFail", "cannot read the account");
-	if (!parse_since(ctx, args, state, &since) || !load(ctx, &l))
+	if (state == NULL || !jmap_since_state(ctx, args, state, &since) || !load(ctx, &l))
 		return NULL;
 	json_t *updated = json_array(), *destroyed = json_array();
 	char id[24];
@@ -330,11 +299,9 @@ json_t *jmap_mailbox_query(struct jmap_ctx *ctx, json_t *args)
 		if (prop == NULL || (strcmp(prop, "name") != 0 && strcmp(prop, "sortOrder") != 0))
 			return jmap_fail(ctx, "unsupportedSort", "sort by %s is not supported", prop ? prop : "?");
 	}
-	const char *state = jmap_state(ctx);
+	const char *state = jmap_account_state(ctx);
 	struct mblist l;
-	if (state == NULL)
-		return jmap_fail(ctx, "serverFail", "cannot read the account");
-	if (!load(ctx, &l))
+	if (state == NULL || !load(ctx, &l))
 		return NULL;
 	const struct store_mailbox **m = arena_alloc(ctx->a, (l.n + 1) * sizeof(*m));
 	size_t n = 0;
@@ -423,23 +390,13 @@ static const struct store_mailbox *lookup_id(struct jmap_ctx *ctx, const struct 
 
 json_t *jmap_mailbox_set(struct jmap_ctx *ctx, json_t *args)
 {
-	if (!jmap_check_account(ctx, args))
+	const char *old = jmap_begin_set(ctx, args);
+	json_t *create, *update, *destroy;
+	if (old == NULL || !jmap_set_args(ctx, args, &create, &update, &destroy))
 		return NULL;
-	const char *old = jmap_state(ctx);
-	if (old == NULL)
-		return jmap_fail(ctx, "serverFail", "cannot read the account");
-	const char *if_in = json_string_value(json_object_get(args, "ifInState"));
-	if (if_in != NULL && strcmp(if_in, old) != 0)
-		return jmap_fail(ctx, "stateMismatch", "state is %s", old);
-	json_t *create = json_object_get(args, "create"), *update = json_object_get(args, "update"),
-	       *destroy = json_object_get(args, "destroy");
-	if ((create && !json_is_null(create) && !json_is_object(create)) ||
-	    (update && !json_is_null(update) && !json_is_object(update)) ||
-	    (destroy && !json_is_null(destroy) && !json_is_array(destroy)))
-		return jmap_fail(ctx, "invalidArguments", "create/update must be objects, destroy an array");
 	bool remove_emails = json_is_true(json_object_get(args, "onDestroyRemoveEmails"));
-	json_t *created = json_object(), *not_created = json_object(), *updated = json_object(),
-	       *not_updated = json_object(), *destroyed = json_array(), *not_destroyed = json_object();
+	struct jmap_set_out o;
+	jmap_set_out_init(&o);
 	struct mblist l;
 	const char *error;
 	const char *key;
@@ -468,20 +425,20 @@ json_t *jmap_mailbox_set(struct jmap_ctx *ctx, json_t *args)
 			char sid[24];
 			store_id_mailbox(id, sid);
 			jmap_created(ctx, key, sid);
-			json_object_set_new(created, key, json_pack("{sssisisisisb}", "id", sid, "totalEmails", 0,
+			json_object_set_new(o.created, key, json_pack("{sssisisisisb}", "id", sid, "totalEmails", 0,
 								    "unreadEmails", 0, "totalThreads", 0,
 								    "unreadThreads", 0, "isSubscribed",
 								    sub == NULL || json_is_true(sub)));
 			load(ctx, &l);
 		} else {
-			json_object_set_new(not_created, key, err);
+			json_object_set_new(o.not_created, key, err);
 		}
 	}
 	json_object_foreach(update, key, v) {
 		const struct store_mailbox *mb = lookup_id(ctx, &l, key);
 		json_t *err = NULL;
 		if (mb == NULL || !json_is_object(v)) {
-			json_object_set_new(not_updated, key, jmap_set_error("notFound", "no such mailbox"));
+			json_object_set_new(o.not_updated, key, jmap_set_error("notFound", "no such mailbox"));
 			continue;
 		}
 		const char *mbname = arena_strdup(ctx->a, mb->name);
@@ -533,9 +490,9 @@ json_t *jmap_mailbox_set(struct jmap_ctx *ctx, json_t *args)
 			}
 		}
 		if (err == NULL)
-			json_object_set_new(updated, key, json_null());
+			json_object_set_new(o.updated, key, json_null());
 		else
-			json_object_set_new(not_updated, key, err);
+			json_object_set_new(o.not_updated, key, err);
 		load(ctx, &l);
 	}
 	size_t i;
@@ -544,35 +501,27 @@ json_t *jmap_mailbox_set(struct jmap_ctx *ctx, json_t *args)
 		const struct store_mailbox *mb = sid ? lookup_id(ctx, &l, sid) : NULL;
 		if (mb == NULL) {
 			if (sid)
-				json_object_set_new(not_destroyed, sid, jmap_set_error("notFound", "no such mailbox"));
+				json_object_set_new(o.not_destroyed, sid, jmap_set_error("notFound", "no such mailbox"));
 			continue;
 		}
 		if (mb->has_children) {
-			json_object_set_new(not_destroyed, sid, jmap_set_error("mailboxHasChild", "delete the children first"));
+			json_object_set_new(o.not_destroyed, sid, jmap_set_error("mailboxHasChild", "delete the children first"));
 			continue;
 		}
 		if (mb->messages > 0 && !remove_emails) {
-			json_object_set_new(not_destroyed, sid,
+			json_object_set_new(o.not_destroyed, sid,
 					    jmap_set_error("mailboxHasEmail", "the mailbox has %u emails", mb->messages));
 			continue;
 		}
 		int r = store_mailbox_delete(ctx->store, ctx->account_id, mb->name, &error);
 		if (r < 0)
-			json_object_set_new(not_destroyed, sid, store_set_error(r, error));
+			json_object_set_new(o.not_destroyed, sid, store_set_error(r, error));
 		else
-			json_array_append_new(destroyed, json_string(sid));
+			json_array_append_new(o.destroyed, json_string(sid));
 		load(ctx, &l);
 	}
-	const char *new_state = jmap_state(ctx);
-	return json_pack("{sssssssosososososo}", "accountId", ctx->account_id_str, "oldState", old, "newState",
-			 new_state ? new_state : old, "created", created, "updated", updated, "destroyed", destroyed,
-			 "notCreated", not_created, "notUpdated", not_updated, "notDestroyed", not_destroyed);
+	return jmap_set_reply(ctx, old, jmap_state(ctx), &o);
 fail:
-	json_decref(created);
-	json_decref(not_created);
-	json_decref(updated);
-	json_decref(not_updated);
-	json_decref(destroyed);
-	json_decref(not_destroyed);
+	jmap_set_out_free(&o);
 	return NULL;
 }

@@ -87,6 +87,20 @@ static int64_t *mailboxes_from(struct jmap_ctx *ctx, json_t *obj, size_t *n_r, j
 	return ids;
 }
 
+/* The keywords and receivedAt of an Email/set create or Email/import object: NULL
+ * or a SetError. */
+static json_t *append_props(struct jmap_ctx *ctx, json_t *v, unsigned int *flags_r, const char ***kws_r,
+			    int64_t *received_r)
+{
+	json_t *kw = json_object_get(v, "keywords");
+	if (kw != NULL && (!json_is_object(kw) || !keywords_from(ctx, kw, flags_r, kws_r)))
+		return jmap_set_error("invalidProperties", "invalid keywords");
+	const char *rs = json_string_value(json_object_get(v, "receivedAt"));
+	if (rs != NULL && web_parse_date(rs, received_r) < 0)
+		return jmap_set_error("invalidProperties", "invalid receivedAt");
+	return NULL;
+}
+
 /* Appends data to the first mailbox and copies it to the others. */
 static json_t *append_email(struct jmap_ctx *ctx, const char *data, size_t len, const int64_t *mbs, size_t nmbs,
 			    unsigned int flags, const char *const *kws, int64_t internal_date, json_t **created_r)
@@ -116,6 +130,16 @@ static json_t *append_email(struct jmap_ctx *ctx, const char *data, size_t len, 
 	return NULL;
 }
 
+/* Expunges one message row: NULL or a SetError. */
+static json_t *expunge_one(struct jmap_ctx *ctx, int64_t mailbox_id, uint32_t uid)
+{
+	struct store_range rg = { uid, uid };
+	struct store_uidset set = { &rg, 1 };
+	const char *error;
+	int r = store_expunge(ctx->store, ctx->a, ctx->account_id, mailbox_id, &set, false, NULL, NULL, &error);
+	return r < 0 ? store_err(r, error) : NULL;
+}
+
 json_t *jmap_email_destroy(struct jmap_ctx *ctx, int64_t email_id)
 {
 	int64_t *mbs;
@@ -125,11 +149,9 @@ json_t *jmap_email_destroy(struct jmap_ctx *ctx, int64_t email_id)
 	if (store_email_mailboxes(ctx->store, ctx->a, ctx->account_id, email_id, &mbs, &uids, &n, &error) <= 0 || n == 0)
 		return jmap_set_error("notFound", "no such email");
 	for (size_t i = 0; i < n; i++) {
-		struct store_range rg = { uids[i], uids[i] };
-		struct store_uidset set = { &rg, 1 };
-		int r = store_expunge(ctx->store, ctx->a, ctx->account_id, mbs[i], &set, false, NULL, NULL, &error);
-		if (r < 0)
-			return store_err(r, error);
+		json_t *err = expunge_one(ctx, mbs[i], uids[i]);
+		if (err != NULL)
+			return err;
 	}
 	return NULL;
 }
@@ -298,36 +320,25 @@ json_t *jmap_email_update(struct jmap_ctx *ctx, int64_t email_id, json_t *patch)
 	for (size_t i = 0; i < n; i++) {
 		if (keep[i] || uids[i] == 0)
 			continue;
-		struct store_range rg = { uids[i], uids[i] };
-		struct store_uidset set = { &rg, 1 };
-		int r = store_expunge(ctx->store, ctx->a, ctx->account_id, mbs[i], &set, false, NULL, NULL, &error);
-		if (r < 0)
-			return store_err(r, error);
+		err = expunge_one(ctx, mbs[i], uids[i]);
+		if (err != NULL)
+			return err;
 	}
 	return NULL;
 }
 
 json_t *jmap_email_set(struct jmap_ctx *ctx, json_t *args)
 {
-	if (!jmap_check_account(ctx, args))
-		return NULL;
-	const char *old = jmap_state(ctx);
+	const char *old = jmap_begin_set(ctx, args);
 	if (old == NULL)
-		return jmap_fail(ctx, "serverFail", "cannot read the account");
-	old = arena_strdup(ctx->a, old);
-	const char *if_in = json_string_value(json_object_get(args, "ifInState"));
-	if (if_in != NULL && strcmp(if_in, old) != 0)
-		return jmap_fail(ctx, "stateMismatch", "state is %s", old);
-	json_t *create = json_object_get(args, "create"), *update = json_object_get(args, "update"),
-	       *destroy = json_object_get(args, "destroy");
-	if ((create && !json_is_null(create) && !json_is_object(create)) ||
-	    (update && !json_is_null(update) && !json_is_object(update)) ||
-	    (destroy && !json_is_null(destroy) && !json_is_array(destroy)))
-		return jmap_fail(ctx, "invalidArguments", "create/update must be objects, destroy an array");
+		return NULL;
+	json_t *create, *update, *destroy;
+	if (!jmap_set_args(ctx, args, &create, &update, &destroy))
+		return NULL;
 	if (json_object_size(create) + json_object_size(update) + json_array_size(destroy) > JMAP_MAX_OBJECTS)
 		return jmap_fail(ctx, "requestTooLarge", "at most %d objects", JMAP_MAX_OBJECTS);
-	json_t *created = json_object(), *not_created = json_object(), *updated = json_object(),
-	       *not_updated = json_object(), *destroyed = json_array(), *not_destroyed = json_object();
+	struct jmap_set_out o;
+	jmap_set_out_init(&o);
 	const char *key;
 	json_t *v;
 	json_object_foreach(create, key, v) {
@@ -338,13 +349,9 @@ json_t *jmap_email_set(struct jmap_ctx *ctx, json_t *args)
 			err = jmap_set_error("invalidProperties", "an Email must be an object");
 		unsigned int flags = 0;
 		const char **kws = NULL;
-		json_t *kw = json_object_get(v, "keywords");
-		if (err == NULL && kw != NULL && (!json_is_object(kw) || !keywords_from(ctx, kw, &flags, &kws)))
-			err = jmap_set_error("invalidProperties", "invalid keywords");
 		int64_t received = 0;
-		const char *rs = json_string_value(json_object_get(v, "receivedAt"));
-		if (err == NULL && rs != NULL && web_parse_date(rs, &received) < 0)
-			err = jmap_set_error("invalidProperties", "invalid receivedAt");
+		if (err == NULL)
+			err = append_props(ctx, v, &flags, &kws, &received);
 		size_t len = 0;
 		char *msg = NULL;
 		if (err == NULL)
@@ -355,11 +362,11 @@ json_t *jmap_email_set(struct jmap_ctx *ctx, json_t *args)
 		if (err == NULL)
 			err = append_email(ctx, msg, len, mbs, nmbs, flags, kws, received, &out);
 		if (err != NULL) {
-			json_object_set_new(not_created, key, err);
+			json_object_set_new(o.not_created, key, err);
 			continue;
 		}
 		jmap_created(ctx, key, json_string_value(json_object_get(out, "id")));
-		json_object_set_new(created, key, out);
+		json_object_set_new(o.created, key, out);
 	}
 	json_object_foreach(update, key, v) {
 		int64_t id;
@@ -367,9 +374,9 @@ json_t *jmap_email_set(struct jmap_ctx *ctx, json_t *args)
 		json_t *err = s && store_id_parse(s, 'E', &id) > 0 ? jmap_email_update(ctx, id, v)
 								   : jmap_set_error("notFound", "no such email");
 		if (err != NULL)
-			json_object_set_new(not_updated, key, err);
+			json_object_set_new(o.not_updated, key, err);
 		else
-			json_object_set_new(updated, key, json_null());
+			json_object_set_new(o.updated, key, json_null());
 	}
 	size_t i;
 	json_array_foreach(destroy, i, v) {
@@ -383,14 +390,11 @@ json_t *jmap_email_set(struct jmap_ctx *ctx, json_t *args)
 			continue;
 		}
 		if (err != NULL)
-			json_object_set_new(not_destroyed, s0, err);
+			json_object_set_new(o.not_destroyed, s0, err);
 		else
-			json_array_append_new(destroyed, json_string(s0));
+			json_array_append_new(o.destroyed, json_string(s0));
 	}
-	const char *new_state = jmap_state(ctx);
-	return json_pack("{sssssssosososososo}", "accountId", ctx->account_id_str, "oldState", old, "newState",
-			 new_state ? new_state : old, "created", created, "updated", updated, "destroyed", destroyed,
-			 "notCreated", not_created, "notUpdated", not_updated, "notDestroyed", not_destroyed);
+	return jmap_set_reply(ctx, old, jmap_state(ctx), &o);
 }
 
 json_t *jmap_email_copy(struct jmap_ctx *ctx, json_t *args)
@@ -407,15 +411,9 @@ json_t *jmap_email_copy(struct jmap_ctx *ctx, json_t *args)
 
 json_t *jmap_email_import(struct jmap_ctx *ctx, json_t *args)
 {
-	if (!jmap_check_account(ctx, args))
-		return NULL;
-	const char *old = jmap_state(ctx);
+	const char *old = jmap_begin_set(ctx, args);
 	if (old == NULL)
-		return jmap_fail(ctx, "serverFail", "cannot read the account");
-	old = arena_strdup(ctx->a, old);
-	const char *if_in = json_string_value(json_object_get(args, "ifInState"));
-	if (if_in != NULL && strcmp(if_in, old) != 0)
-		return jmap_fail(ctx, "stateMismatch", "state is %s", old);
+		return NULL;
 	json_t *emails = json_object_get(args, "emails");
 	if (!json_is_object(emails))
 		return jmap_fail(ctx, "invalidArguments", "emails must be an object");
@@ -429,13 +427,9 @@ json_t *jmap_email_import(struct jmap_ctx *ctx, json_t *args)
 		int64_t *mbs = mailboxes_from(ctx, json_object_get(v, "mailboxIds"), &nmbs, &err);
 		unsigned int flags = 0;
 		const char **kws = NULL;
-		json_t *kw = json_object_get(v, "keywords");
-		if (err == NULL && kw != NULL && (!json_is_object(kw) || !keywords_from(ctx, kw, &flags, &kws)))
-			err = jmap_set_error("invalidProperties", "invalid keywords");
 		int64_t received = 0;
-		const char *rs = json_string_value(json_object_get(v, "receivedAt"));
-		if (err == NULL && rs != NULL && web_parse_date(rs, &received) < 0)
-			err = jmap_set_error("invalidProperties", "invalid receivedAt");
+		if (err == NULL)
+			err = append_props(ctx, v, &flags, &kws, &received);
 		const char *data = NULL;
 		size_t len = 0;
 		if (err == NULL && (blob == NULL || jmap_blob_read(ctx, jmap_resolve_id(ctx, blob) ?: blob, &data, &len,

@@ -131,18 +131,15 @@ static json_t *get_from(struct jmap_ctx *ctx, json_t *args, json_t *all, const c
 		}
 	}
 	json_decref(all);
-	return json_pack("{sssssoso}", "accountId", ctx->account_id_str, "state", state, "list", list, "notFound",
-			 not_found);
+	return jmap_get_reply(ctx, state, list, not_found);
 }
 
 /* Identity and submission states: the account's (changes are not tracked apart). */
 json_t *jmap_identity_get(struct jmap_ctx *ctx, json_t *args)
 {
-	if (!jmap_check_account(ctx, args))
-		return NULL;
-	const char *state = jmap_state(ctx);
+	const char *state = jmap_begin(ctx, args);
 	if (state == NULL)
-		return jmap_fail(ctx, "serverFail", "cannot read the account");
+		return NULL;
 	return get_from(ctx, args, identities(ctx), state);
 }
 
@@ -187,15 +184,12 @@ static json_t *identity_props(struct jmap_ctx *ctx, json_t *target, json_t *v, b
 
 json_t *jmap_identity_set(struct jmap_ctx *ctx, json_t *args)
 {
-	if (!jmap_check_account(ctx, args))
-		return NULL;
-	const char *old = jmap_state(ctx);
+	const char *old = jmap_begin(ctx, args);
 	if (old == NULL)
-		return jmap_fail(ctx, "serverFail", "cannot read the account");
-	old = arena_strdup(ctx->a, old);
+		return NULL;
 	json_t *all = identities(ctx);
-	json_t *created = json_object(), *not_created = json_object(), *updated = json_object(),
-	       *not_updated = json_object(), *destroyed = json_array(), *not_destroyed = json_object();
+	struct jmap_set_out o;
+	jmap_set_out_init(&o);
 	const char *key;
 	json_t *v;
 	json_object_foreach(json_object_get(args, "create"), key, v) {
@@ -207,31 +201,31 @@ json_t *jmap_identity_set(struct jmap_ctx *ctx, json_t *args)
 			err = jmap_set_error("invalidProperties", "email is required");
 		if (err != NULL) {
 			json_decref(ident);
-			json_object_set_new(not_created, key, err);
+			json_object_set_new(o.not_created, key, err);
 			continue;
 		}
 		struct put p = { "identity", NULL, ident, "", 'I' };
 		web_state_with_account(ctx->env->state, ctx->account_id, do_put, &p);
 		jmap_created(ctx, key, p.new_id);
-		json_object_set_new(created, key, json_pack("{sssb}", "id", p.new_id, "mayDelete", 1));
+		json_object_set_new(o.created, key, json_pack("{sssb}", "id", p.new_id, "mayDelete", 1));
 	}
 	json_object_foreach(json_object_get(args, "update"), key, v) {
 		const char *id = jmap_resolve_id(ctx, key);
 		json_t *cur = id ? json_object_get(all, id) : NULL;
 		if (cur == NULL || !json_is_object(v)) {
-			json_object_set_new(not_updated, key, jmap_set_error("notFound", "no such identity"));
+			json_object_set_new(o.not_updated, key, jmap_set_error("notFound", "no such identity"));
 			continue;
 		}
 		json_t *copy = json_deep_copy(cur);
 		json_t *err = identity_props(ctx, copy, v, false);
 		if (err != NULL) {
 			json_decref(copy);
-			json_object_set_new(not_updated, key, err);
+			json_object_set_new(o.not_updated, key, err);
 			continue;
 		}
 		struct put p = { "identity", id, copy, "", 'I' };
 		web_state_with_account(ctx->env->state, ctx->account_id, do_put, &p);
-		json_object_set_new(updated, key, json_null());
+		json_object_set_new(o.updated, key, json_null());
 	}
 	size_t i;
 	json_array_foreach(json_object_get(args, "destroy"), i, v) {
@@ -239,21 +233,19 @@ json_t *jmap_identity_set(struct jmap_ctx *ctx, json_t *args)
 		if (id == NULL)
 			continue;
 		if (strcmp(id, "I0") == 0) {
-			json_object_set_new(not_destroyed, id, jmap_set_error("forbidden", "the account's own identity"));
+			json_object_set_new(o.not_destroyed, id, jmap_set_error("forbidden", "the account's own identity"));
 			continue;
 		}
 		if (json_object_get(all, id) == NULL) {
-			json_object_set_new(not_destroyed, id, jmap_set_error("notFound", "no such identity"));
+			json_object_set_new(o.not_destroyed, id, jmap_set_error("notFound", "no such identity"));
 			continue;
 		}
 		struct put p = { "identity", id, NULL, "", 'I' };
 		web_state_with_account(ctx->env->state, ctx->account_id, do_put, &p);
-		json_array_append_new(destroyed, json_string(id));
+		json_array_append_new(o.destroyed, json_string(id));
 	}
 	json_decref(all);
-	return json_pack("{sssssssosososososo}", "accountId", ctx->account_id_str, "oldState", old, "newState", old,
-			 "created", created, "updated", updated, "destroyed", destroyed, "notCreated", not_created,
-			 "notUpdated", not_updated, "notDestroyed", not_destroyed);
+	return jmap_set_reply(ctx, old, old, &o);
 }
 
 /* ------------------------------------------------------------------ EmailSubmission */
@@ -268,11 +260,9 @@ static json_t *submissions(struct jmap_ctx *ctx)
 
 json_t *jmap_submission_get(struct jmap_ctx *ctx, json_t *args)
 {
-	if (!jmap_check_account(ctx, args))
-		return NULL;
-	const char *state = jmap_state(ctx);
+	const char *state = jmap_begin(ctx, args);
 	if (state == NULL)
-		return jmap_fail(ctx, "serverFail", "cannot read the account");
+		return NULL;
 	return get_from(ctx, args, submissions(ctx), state);
 }
 
@@ -285,11 +275,9 @@ json_t *jmap_submission_changes(struct jmap_ctx *ctx, json_t *args)
 
 json_t *jmap_submission_query(struct jmap_ctx *ctx, json_t *args)
 {
-	if (!jmap_check_account(ctx, args))
-		return NULL;
-	const char *state = jmap_state(ctx);
+	const char *state = jmap_begin(ctx, args);
 	if (state == NULL)
-		return jmap_fail(ctx, "serverFail", "cannot read the account");
+		return NULL;
 	json_t *all = submissions(ctx), *ids = json_array();
 	const char *key;
 	json_t *v;
@@ -489,23 +477,17 @@ static json_t *submit_one(struct jmap_ctx *ctx, json_t *v, json_t *idents, json_
 
 json_t *jmap_submission_set(struct jmap_ctx *ctx, json_t *args)
 {
-	if (!jmap_check_account(ctx, args))
-		return NULL;
-	const char *old = jmap_state(ctx);
+	const char *old = jmap_begin_set(ctx, args);
 	if (old == NULL)
-		return jmap_fail(ctx, "serverFail", "cannot read the account");
-	old = arena_strdup(ctx->a, old);
-	const char *if_in = json_string_value(json_object_get(args, "ifInState"));
-	if (if_in != NULL && strcmp(if_in, old) != 0)
-		return jmap_fail(ctx, "stateMismatch", "state is %s", old);
+		return NULL;
 	json_t *upd_email = json_object_get(args, "onSuccessUpdateEmail");
 	json_t *del_email = json_object_get(args, "onSuccessDestroyEmail");
 	if ((upd_email && !json_is_null(upd_email) && !json_is_object(upd_email)) ||
 	    (del_email && !json_is_null(del_email) && !json_is_array(del_email)))
 		return jmap_fail(ctx, "invalidArguments", "onSuccessUpdateEmail must be an object, onSuccessDestroyEmail an array");
 	json_t *idents = identities(ctx);
-	json_t *created = json_object(), *not_created = json_object(), *updated = json_object(),
-	       *not_updated = json_object(), *destroyed = json_array(), *not_destroyed = json_object();
+	struct jmap_set_out o;
+	jmap_set_out_init(&o);
 	json_t *sent = json_object(); /* creation id / submission id -> email id */
 	const char *key;
 	json_t *v;
@@ -515,40 +497,38 @@ json_t *jmap_submission_set(struct jmap_ctx *ctx, json_t *args)
 		json_t *err = json_is_object(v) ? submit_one(ctx, v, idents, &out, &email_id)
 						: jmap_set_error("invalidProperties", "not an object");
 		if (err != NULL) {
-			json_object_set_new(not_created, key, err);
+			json_object_set_new(o.not_created, key, err);
 			continue;
 		}
 		const char *sid = json_string_value(json_object_get(out, "id"));
 		jmap_created(ctx, key, sid);
 		json_object_set_new(sent, arena_printf(ctx->a, "#%s", key), json_integer(email_id));
 		json_object_set_new(sent, sid, json_integer(email_id));
-		json_object_set_new(created, key, out);
+		json_object_set_new(o.created, key, out);
 	}
 	json_decref(idents);
 	json_t *all = submissions(ctx);
 	json_object_foreach(json_object_get(args, "update"), key, v) {
 		const char *id = jmap_resolve_id(ctx, key);
 		if (id == NULL || json_object_get(all, id) == NULL)
-			json_object_set_new(not_updated, key, jmap_set_error("notFound", "no such submission"));
+			json_object_set_new(o.not_updated, key, jmap_set_error("notFound", "no such submission"));
 		else
-			json_object_set_new(not_updated, key, jmap_set_error("cannotUnsend", "the email was sent already"));
+			json_object_set_new(o.not_updated, key, jmap_set_error("cannotUnsend", "the email was sent already"));
 	}
 	size_t i;
 	json_array_foreach(json_object_get(args, "destroy"), i, v) {
 		const char *id = jmap_resolve_id(ctx, json_string_value(v));
 		if (id == NULL || json_object_get(all, id) == NULL) {
 			if (json_is_string(v))
-				json_object_set_new(not_destroyed, json_string_value(v), jmap_set_error("notFound", "no such submission"));
+				json_object_set_new(o.not_destroyed, json_string_value(v), jmap_set_error("notFound", "no such submission"));
 			continue;
 		}
 		struct put p = { "submission", id, NULL, "", 'S' };
 		web_state_with_account(ctx->env->state, ctx->account_id, do_put, &p);
-		json_array_append_new(destroyed, json_string(id));
+		json_array_append_new(o.destroyed, json_string(id));
 	}
 	json_decref(all);
-	json_t *result = json_pack("{sssssssosososososo}", "accountId", ctx->account_id_str, "oldState", old, "newState",
-				   old, "created", created, "updated", updated, "destroyed", destroyed, "notCreated",
-				   not_created, "notUpdated", not_updated, "notDestroyed", not_destroyed);
+	json_t *result = jmap_set_reply(ctx, old, old, &o);
 	/* the implicit Email/set (RFC 8621 §7.5) */
 	if ((json_is_object(upd_email) && json_object_size(upd_email) > 0) ||
 	    (json_is_array(del_email) && json_array_size(del_email) > 0)) {
@@ -591,18 +571,26 @@ json_t *jmap_submission_set(struct jmap_ctx *ctx, json_t *args)
 
 /* ------------------------------------------------------------------ Quota */
 
+/* The account's storage use and limit (0: none); false after serverFail. */
+static bool quota_read(struct jmap_ctx *ctx, uint64_t *usage_r, uint64_t *limit_r)
+{
+	uint64_t messages;
+	const char *error;
+	if (store_quota_get(ctx->store, ctx->account_id, usage_r, limit_r, &messages, &error) < 0) {
+		jmap_fail(ctx, "serverFail", "%s", error);
+		return false;
+	}
+	return true;
+}
+
 json_t *jmap_quota_get(struct jmap_ctx *ctx, json_t *args)
 {
-	if (!jmap_check_account(ctx, args))
-		return NULL;
-	const char *state = jmap_state(ctx);
+	const char *state = jmap_begin(ctx, args);
 	if (state == NULL)
-		return jmap_fail(ctx, "serverFail", "cannot read the account");
-	state = arena_strdup(ctx->a, state);
-	uint64_t usage, limit, messages;
-	const char *error;
-	if (store_quota_get(ctx->store, ctx->account_id, &usage, &limit, &messages, &error) < 0)
-		return jmap_fail(ctx, "serverFail", "%s", error);
+		return NULL;
+	uint64_t usage, limit;
+	if (!quota_read(ctx, &usage, &limit))
+		return NULL;
 	json_t *all = json_object();
 	if (limit > 0)
 		json_object_set_new(all, "Q0",
@@ -622,16 +610,12 @@ json_t *jmap_quota_changes(struct jmap_ctx *ctx, json_t *args)
 
 json_t *jmap_quota_query(struct jmap_ctx *ctx, json_t *args)
 {
-	if (!jmap_check_account(ctx, args))
-		return NULL;
-	const char *state = jmap_state(ctx);
+	const char *state = jmap_begin(ctx, args);
 	if (state == NULL)
-		return jmap_fail(ctx, "serverFail", "cannot read the account");
-	state = arena_strdup(ctx->a, state);
-	uint64_t usage, limit, messages;
-	const char *error;
-	if (store_quota_get(ctx->store, ctx->account_id, &usage, &limit, &messages, &error) < 0)
-		return jmap_fail(ctx, "serverFail", "%s", error);
+		return NULL;
+	uint64_t usage, limit;
+	if (!quota_read(ctx, &usage, &limit))
+		return NULL;
 	json_t *ids = limit > 0 ? json_pack("[s]", "Q0") : json_array();
 	return json_pack("{sssssbsIsosI}", "accountId", ctx->account_id_str, "queryState", state,
 			 "canCalculateChanges", 0, "position", (json_int_t)0, "ids", ids, "total",

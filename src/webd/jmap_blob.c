@@ -1,0 +1,169 @@
+/* jmap_blob.c: blob ids and blob reading (RFC 8620 §6). A blob is an upload ("U...",
+ * kept in memory by state.c), a whole stored message ("B" + email id) or one part of
+ * one ("B" + email id + "_" + section with "-" for "."; a part's bytes are given
+ * with the transfer encoding undone). Messages are read from the store's file with
+ * pread into the request's arena. */
+#include "jmap.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+void jmap_blob_id(int64_t email_id, const char *section, char *out, size_t outlen)
+{
+	char eid[24];
+	store_id_email(email_id, eid);
+	if (section == NULL || section[0] == '\0') {
+		snprintf(out, outlen, "B%s", eid + 1);
+		return;
+	}
+	int n = snprintf(out, outlen, "B%s_%s", eid + 1, section);
+	for (int i = 0; i < n && (size_t)i < outlen; i++) {
+		if (out[i] == '.')
+			out[i] = '-';
+	}
+}
+
+int jmap_blob_parse(const char *blob_id, int64_t *email_id_r, char *section, size_t seclen)
+{
+	if (blob_id == NULL || blob_id[0] != 'B')
+		return 0;
+	char eid[24];
+	size_t n = strcspn(blob_id + 1, "_");
+	if (n == 0 || n + 2 > sizeof(eid))
+		return 0;
+	eid[0] = 'E';
+	memcpy(eid + 1, blob_id + 1, n);
+	eid[n + 1] = '\0';
+	if (store_id_parse(eid, 'E', email_id_r) <= 0)
+		return 0;
+	const char *sec = blob_id + 1 + n;
+	if (*sec == '\0') {
+		section[0] = '\0';
+		return 1;
+	}
+	sec++;
+	size_t sl = strlen(sec);
+	if (sl == 0 || sl >= seclen)
+		return 0;
+	for (size_t i = 0; i < sl; i++) {
+		if (sec[i] == '-')
+			section[i] = '.';
+		else if (sec[i] >= '0' && sec[i] <= '9')
+			section[i] = sec[i];
+		else
+			return 0;
+	}
+	section[sl] = '\0';
+	return 1;
+}
+
+static int read_fd(struct jmap_ctx *ctx, int fd, uint64_t off, uint64_t len, const char **data_r)
+{
+	char *buf = arena_alloc(ctx->a, len + 1);
+	uint64_t got = 0;
+	while (got < len) {
+		ssize_t k = pread(fd, buf + got, len - got, (off_t)(off + got));
+		if (k <= 0)
+			return -1;
+		got += (uint64_t)k;
+	}
+	buf[len] = '\0';
+	*data_r = buf;
+	return 1;
+}
+
+int jmap_email_read_prefix(struct jmap_ctx *ctx, int64_t email_id, uint64_t max, const char **data_r,
+			   size_t *len_r)
+{
+	int fd;
+	uint64_t size;
+	const char *error;
+	int r = store_email_open(ctx->store, ctx->account_id, email_id, &fd, &size, &error);
+	if (r <= 0)
+		return r;
+	uint64_t want = max > 0 && max < size ? max : size;
+	r = read_fd(ctx, fd, 0, want, data_r);
+	close(fd);
+	*len_r = (size_t)want;
+	return r;
+}
+
+int jmap_email_read(struct jmap_ctx *ctx, int64_t email_id, const char **data_r, size_t *len_r)
+{
+	return jmap_email_read_prefix(ctx, email_id, 0, data_r, len_r);
+}
+
+int jmap_blob_read(struct jmap_ctx *ctx, const char *blob_id, const char **data_r, size_t *len_r,
+		   const char **type_r, const char **name_r)
+{
+	if (blob_id == NULL)
+		return 0;
+	if (blob_id[0] == 'U') {
+		struct web_blob *b = web_upload_get(ctx->env->state, ctx->account_id, blob_id);
+		if (b == NULL)
+			return 0;
+		char *copy = arena_alloc(ctx->a, b->len + 1);
+		memcpy(copy, b->data, b->len);
+		*data_r = copy;
+		*len_r = b->len;
+		if (type_r)
+			*type_r = arena_strdup(ctx->a, b->type);
+		if (name_r)
+			*name_r = NULL;
+		web_blob_unref(ctx->env->state, b);
+		return 1;
+	}
+	int64_t email_id;
+	char section[256];
+	if (blob_id[0] == 'E') {
+		if (store_id_parse(blob_id, 'E', &email_id) <= 0)
+			return 0;
+		section[0] = '\0';
+	} else if (jmap_blob_parse(blob_id, &email_id, section, sizeof(section)) <= 0) {
+		return 0;
+	}
+	const char *msg;
+	size_t len;
+	int r = jmap_email_read(ctx, email_id, &msg, &len);
+	if (r <= 0)
+		return r;
+	if (section[0] == '\0') {
+		*data_r = msg;
+		*len_r = len;
+		if (type_r)
+			*type_r = "message/rfc822";
+		if (name_r)
+			*name_r = NULL;
+		return 1;
+	}
+	struct store_msg_meta meta;
+	int64_t mbid;
+	const char *error;
+	struct mail_part *parts;
+	size_t nparts;
+	if (store_email_meta(ctx->store, ctx->a, ctx->account_id, email_id, &meta, &mbid, &error) <= 0 ||
+	    mail_parts_decode(ctx->a, meta.parts, &parts, &nparts) < 0)
+		return 0;
+	const struct mail_part *p = mail_part_find(parts, nparts, section);
+	if (p == NULL || p->body_off + p->body_len > len || (p->flags & MAIL_PART_MULTIPART))
+		return 0;
+	if (p->flags & MAIL_PART_MESSAGE) {
+		*data_r = msg + p->body_off;
+		*len_r = (size_t)p->body_len;
+	} else {
+		struct buf out = { 0 };
+		mail_part_binary(msg, len, p, &out);
+		char *copy = arena_alloc(ctx->a, out.len + 1);
+		if (out.len)
+			memcpy(copy, out.data, out.len);
+		*data_r = copy;
+		*len_r = out.len;
+		buf_free(&out);
+	}
+	if (type_r)
+		*type_r = arena_printf(ctx->a, "%s/%s", p->type, p->subtype);
+	if (name_r)
+		*name_r = p->filename[0] ? p->filename : NULL;
+	return 1;
+}
