@@ -383,10 +383,17 @@ bool mail_text_contains(struct arena *a, const char *text, size_t len, const cha
 
 const char **mail_msgids(struct arena *a, const char *value, size_t max)
 {
-	const char **v = arena_alloc(a, (max + 1) * sizeof(*v));
-	size_t n = 0;
 	if (value == NULL)
 		value = "";
+	/* room for what the value can hold, not for max: callers pass generous maxima
+	 * (THREAD asks for up to 100,000 per message) */
+	size_t cap = 1; /* the bare-id fallback below takes one */
+	for (const char *p = value; *p; p++)
+		cap += *p == '<';
+	if (cap < max)
+		max = cap;
+	const char **v = arena_alloc(a, (max + 1) * sizeof(*v));
+	size_t n = 0;
 	for (const char *p = value; *p && n < max;) {
 		const char *lt = strchr(p, '<');
 		if (lt == NULL)
