@@ -17,7 +17,6 @@ struct posted {
 	void *arg;
 };
 
-struct delayed;
 
 struct loop {
 	int id;
