@@ -17,7 +17,6 @@ struct posted {
 	void *arg;
 };
 
-
 struct loop {
 	int id;
 	struct delayed *timers; /* armed loop_post_after timers (loop thread only) */
