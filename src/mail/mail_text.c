@@ -13,6 +13,10 @@
 #include <string.h>
 #include <strings.h>
 
+/* GMime keeps process-wide state of its own (charset tables, the parser's
+ * registries) and must be initialised once before any thread uses it. This guard is
+ * the one file-level variable of the module: it holds no data of ours, only
+ * pthread_once's "done" mark, and the library call it guards is not thread-safe. */
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
 
 static void gmime_init_once(void)
