@@ -6,6 +6,7 @@
 #include "login.h"
 
 #include "auth.h"
+#include "cache.h"
 #include "log.h"
 
 #include <pthread.h>
@@ -31,6 +32,7 @@ struct auth_service {
 	pthread_mutex_t lock;
 	size_t limit;
 	char *dummy_hash; /* checked against for unknown users, to take the same time */
+	struct auth_cache *cache; /* recently verified passwords (cache.h) */
 	struct fail_entry *buckets[BUCKETS];
 };
 
@@ -111,9 +113,10 @@ size_t auth_failures(struct auth_service *svc, const char *ip)
 }
 
 struct auth_service *auth_service_new(struct pool *pool, auth_lookup_fn *lookup, void *lookup_ctx,
-				      size_t failures_per_minute)
+				      size_t failures_per_minute, int64_t cache_ttl)
 {
 	struct auth_service *svc = xcalloc(1, sizeof(*svc));
+	svc->cache = auth_cache_new(cache_ttl);
 	svc->pool = pool;
 	svc->lookup = lookup;
 	svc->lookup_ctx = lookup_ctx;
@@ -132,6 +135,11 @@ void auth_service_set_limit(struct auth_service *svc, size_t failures_per_minute
 	pthread_mutex_unlock(&svc->lock);
 }
 
+void auth_service_set_cache_ttl(struct auth_service *svc, int64_t cache_ttl)
+{
+	auth_cache_set_ttl(svc->cache, cache_ttl);
+}
+
 void auth_service_free(struct auth_service **svcp)
 {
 	struct auth_service *svc = *svcp;
@@ -144,6 +152,7 @@ void auth_service_free(struct auth_service **svcp)
 		}
 	}
 	pthread_mutex_destroy(&svc->lock);
+	auth_cache_free(&svc->cache);
 	free(svc->dummy_hash);
 	free(svc);
 	*svcp = NULL;
@@ -175,6 +184,9 @@ static void login_work(void *arg)
 		if (l->svc->dummy_hash != NULL)
 			auth_password_verify(l->svc->dummy_hash, l->password, &error);
 		l->result = AUTH_LOGIN_FAILED;
+	} else if (auth_cache_hit(l->svc->cache, hash, l->password, now_mono())) {
+		l->result = AUTH_LOGIN_OK;
+		l->cached = true;
 	} else {
 		int v = auth_password_verify(hash, l->password, &error);
 		if (v < 0) {
@@ -184,6 +196,8 @@ static void login_work(void *arg)
 			return;
 		}
 		l->result = v > 0 ? AUTH_LOGIN_OK : AUTH_LOGIN_FAILED;
+		if (v > 0)
+			auth_cache_add(l->svc->cache, hash, l->password, now_mono());
 	}
 	if (l->result == AUTH_LOGIN_OK) {
 		l->account_id = id;
@@ -204,7 +218,8 @@ static void login_after_work(void *arg)
 		return;
 	}
 	if (l->result == AUTH_LOGIN_OK)
-		log_info("event=auth_ok proto=%s ip=%s user=%s", l->proto, l->ip, l->address);
+		log_info("event=auth_ok proto=%s ip=%s user=%s cached=%s", l->proto, l->ip, l->address,
+			 l->cached ? "yes" : "no");
 	login_finish(l);
 }
 

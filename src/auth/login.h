@@ -8,7 +8,8 @@
  * minute: each failure is answered only after a delay (AUTH_FAIL_DELAY_MS), and once
  * an address reaches the limit, further attempts are refused at once without
  * looking at the password, until the window moves on. Every failure is logged with
- * the address. */
+ * the address. A password that verified against the same stored hash within
+ * auth.cache_ttl seconds is accepted without hashing again (cache.h). */
 #ifndef POSTAMT_AUTH_LOGIN_H
 #define POSTAMT_AUTH_LOGIN_H
 
@@ -16,6 +17,7 @@
 #include "loop.h"
 #include "pool.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +41,7 @@ struct auth_login {
 	enum auth_login_result result;
 	int64_t account_id;
 	const char *address; /* canonical, in the request's arena */
+	bool cached;         /* accepted by the verified-password cache, without hashing */
 	/* private */
 	struct auth_service *svc;
 	struct arena *arena;
@@ -50,11 +53,14 @@ struct auth_login {
 
 struct auth_service;
 
+/* cache_ttl: seconds a verified password is remembered (cache.h); 0 = never. */
 struct auth_service *auth_service_new(struct pool *pool, auth_lookup_fn *lookup, void *lookup_ctx,
-				      size_t failures_per_minute);
+				      size_t failures_per_minute, int64_t cache_ttl);
 void auth_service_free(struct auth_service **svcp);
 /* Changes the limit (reload). */
 void auth_service_set_limit(struct auth_service *svc, size_t failures_per_minute);
+/* Changes the verified-password cache's lifetime (reload); 0 empties and disables it. */
+void auth_service_set_cache_ttl(struct auth_service *svc, int64_t cache_ttl);
 
 /* Starts a login. user, password, ip and proto are copied. done(arg, login) runs on
  * loop `back` exactly once; the login object is freed after it returns. */

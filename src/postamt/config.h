@@ -37,6 +37,7 @@ struct config {
 	int64_t conns_total;          /* limits.connections */
 	int64_t imap_conns_per_user_ip; /* limits.imap_connections_per_user_ip */
 	int64_t auth_failures_per_min; /* limits.auth_failures_per_minute */
+	int64_t auth_cache_ttl;       /* auth.cache_ttl: seconds a verified password is remembered */
 	int64_t default_quota;        /* quota.default */
 	/* timeouts, in seconds */
 	int64_t timeout_smtp;         /* timeout.smtp */

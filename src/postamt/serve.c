@@ -354,6 +354,7 @@ static void reload(struct server *srv)
 	struct conn_limits lim = limits_from_config(cfg);
 	conn_shared_set_limits(srv->shared, &lim);
 	auth_service_set_limit(srv->auth, (size_t)cfg->auth_failures_per_min);
+	auth_service_set_cache_ttl(srv->auth, cfg->auth_cache_ttl);
 	if (strcmp(cfg->bind, srv->cfg->bind) != 0 || cfg->port_offset != srv->cfg->port_offset ||
 	    cfg->workers != srv->cfg->workers || strcmp(cfg->user, srv->cfg->user) != 0)
 		log_warn("event=reload_partial note=\"bind, port_offset, workers and user take effect on restart\"");
@@ -501,7 +502,8 @@ static int server_start(struct server *srv)
 	/* a yescrypt hash is ~50 ms of CPU: at most half the cores hash at once, so the
 	 * event loops keep theirs under a login storm */
 	srv->auth_pool = pool_new(srv->nloops > 1 ? srv->nloops / 2 : 1);
-	srv->auth = auth_service_new(srv->auth_pool, lookup_account, srv, (size_t)cfg->auth_failures_per_min);
+	srv->auth = auth_service_new(srv->auth_pool, lookup_account, srv, (size_t)cfg->auth_failures_per_min,
+				     cfg->auth_cache_ttl);
 	srv->smtp_env = (struct smtpd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
 					    .submit = submit_remote, .submit_ctx = srv };
 	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };

@@ -33,6 +33,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->conns_per_ip, 50);
 	assert_int_equal(cfg->imap_conns_per_user_ip, 20);
 	assert_int_equal(cfg->auth_failures_per_min, 10);
+	assert_int_equal(cfg->auth_cache_ttl, 3600);
 	assert_int_equal(cfg->timeout_smtp, 300);
 	assert_int_equal(cfg->timeout_pop3, 600);
 	assert_int_equal(cfg->timeout_imap, 1800);
