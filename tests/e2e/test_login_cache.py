@@ -114,3 +114,21 @@ def test_cache_off(make_server):
         assert ok
         assert s.wait_log(r"event=auth_ok proto=imap", since=since)
         assert _last_auth(s, since, u) == ("imap", "no")
+
+
+def test_reload_to_zero_forgets(make_server):
+    """SIGHUP with auth.cache_ttl = 0 empties the cache: the next login hashes again."""
+    import signal
+    u = "cache5@" + DOMAIN
+    s = make_server(users=[u])
+    assert _imap_login(s, u, "secret")
+    ok, since = _after(s, lambda: _imap_login(s, u, "secret"))
+    assert ok and s.wait_log(r"event=auth_ok proto=imap", since=since)
+    assert _last_auth(s, since, u) == ("imap", "yes")
+    since = s.log_size()
+    s.add_config("auth.cache_ttl = 0")
+    s.send_signal(signal.SIGHUP)
+    assert s.wait_log(r"event=reloaded", since=since), s.log_tail()
+    ok, since = _after(s, lambda: _imap_login(s, u, "secret"))
+    assert ok and s.wait_log(r"event=auth_ok proto=imap", since=since)
+    assert _last_auth(s, since, u) == ("imap", "no")
