@@ -1,11 +1,13 @@
 """TLS as a scanner sees it (hardening issue, item 8), on every TLS port (implicit TLS
 and STARTTLS): no SSLv2/SSLv3/TLS 1.0/TLS 1.1, and TLS 1.2 only with forward-secret
 AEAD suites (ECDHE or DHE key exchange; AES-GCM, ChaCha20-Poly1305 or AES-CCM), no
-renegotiation. Uses Debian's `sslscan` (package sslscan); the test is skipped with a
-reason when it is not installed. Also: a new certificate and key are served after
+renegotiation. Checked twice, with Debian's `sslscan` and with Debian's `testssl.sh`
+(packages sslscan, testssl.sh); each test is skipped with a reason when its scanner is
+not installed. Also: a new certificate and key are served after
 SIGHUP, on every TLS port."""
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -15,12 +17,14 @@ import ssl
 import subprocess
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from conftest import finish_server, new_server
 
 SSLSCAN = shutil.which("sslscan")
+TESTSSL = shutil.which("testssl") or shutil.which("testssl.sh")
 PORTS = [("submissions", None), ("pop3s", None), ("imaps", None), ("https", None),
          ("smtp", "--starttls-smtp"), ("submission", "--starttls-smtp"), ("pop3", "--starttls-pop3"),
          ("imap", "--starttls-imap")]
@@ -77,6 +81,65 @@ def test_sslscan(srv, name, starttls):
     comp = test.find("compression")
     if comp is not None:
         assert comp.get("supported") != "1", "%s: TLS compression" % name
+
+
+# ------------------------------------------------------------------ testssl.sh
+
+# the sections of testssl.sh's JSON that judge protocols and ciphers; -p protocols,
+# -s cipher categories, -f forward secrecy, -E every cipher per protocol, -R renegotiation
+TESTSSL_SECTIONS = ("protocols", "ciphers", "pfs", "cipherTests", "vulnerabilities")
+
+
+@pytest.fixture(scope="module")
+def testssl_results(srv, tmp_path_factory):
+    """Runs testssl.sh against all eight TLS ports, four at a time; {name: scanResult}."""
+    out = tmp_path_factory.mktemp("testssl")
+
+    def run(item):
+        name, _ = item
+        path = out / ("%s.json" % name)
+        args = [TESTSSL, "--quiet", "--color", "0", "--warnings", "batch", "-p", "-s", "-f", "-E", "-R",
+                "--jsonfile-pretty", str(path)]
+        if name in STARTTLS:
+            args += ["-t", STARTTLS[name]]
+        args.append("%s:%d" % (srv.host, srv.port(name)))
+        r = subprocess.run(args, capture_output=True, text=True, timeout=600)
+        if not path.exists():
+            return name, {"error": "testssl.sh wrote no result (exit %d): %s %s"
+                          % (r.returncode, r.stdout[-800:], r.stderr[-800:])}
+        with open(path) as f:
+            return name, json.load(f)["scanResult"][0]
+
+    with ThreadPoolExecutor(max_workers=4) as ex:
+        return dict(ex.map(run, PORTS))
+
+
+@pytest.mark.skipif(TESTSSL is None, reason="testssl.sh not installed (Debian package testssl.sh; scripts/install-deps adds it)")
+@pytest.mark.parametrize("name", [p[0] for p in PORTS])
+def test_testssl(testssl_results, name):
+    res = testssl_results[name]
+    assert "error" not in res, res.get("error")
+    findings = {f["id"]: f for sec in TESTSSL_SECTIONS for f in res.get(sec, [])}
+    assert findings, "testssl.sh found nothing on %s: %s" % (name, json.dumps(res)[:1000])
+    for pid in ("SSLv2", "SSLv3", "TLS1", "TLS1_1"):
+        assert findings[pid]["finding"].startswith("not offered"), (name, findings[pid])
+    assert findings["TLS1_2"]["finding"].startswith("offered"), (name, findings["TLS1_2"])
+    assert findings["TLS1_3"]["finding"].startswith("offered"), (name, findings["TLS1_3"])
+    for cat in ("cipherlist_NULL", "cipherlist_aNULL", "cipherlist_EXPORT", "cipherlist_LOW",
+                "cipherlist_3DES_IDEA", "cipherlist_AVERAGE"):
+        assert findings[cat]["finding"].startswith("not offered"), (name, findings[cat])
+    assert findings["PFS"]["finding"].startswith("offered"), (name, findings["PFS"])
+    # every finding is OK or informational: testssl.sh rates weak protocols, ciphers,
+    # insecure renegotiation and the like LOW, MEDIUM, HIGH or CRITICAL
+    bad = [(i, f["severity"], f["finding"]) for i, f in findings.items()
+           if f.get("severity") not in ("OK", "INFO")]
+    assert not bad, "%s: testssl.sh findings %s" % (name, bad)
+    ciphers = [f["finding"] for i, f in findings.items() if i.startswith("cipher-tls")]
+    assert ciphers, "%s: no cipher listed" % name
+    for c in ciphers:
+        assert c.startswith("TLS 1.2") or c.startswith("TLS 1.3"), (name, c)
+        if c.startswith("TLS 1.2"):
+            assert strong_tls12(c.split()[3]), "%s accepts the weak TLS 1.2 suite %s" % (name, c)
 
 
 # ------------------------------------------------------------------ SIGHUP reload
