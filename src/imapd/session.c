@@ -22,7 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-#define IMAP_MAX_ERRORS 20
 #define IDLE_NOTIFY_S 120      /* "* OK Still here" during IDLE, as Dovecot does */
 #define IDLE_TICK_MS (15 * 1000)
 
@@ -45,7 +44,7 @@ void imap_printf(struct imap_session *is, const char *fmt, ...)
 
 void imap_client_error(struct imap_session *is)
 {
-	if (++is->errors >= IMAP_MAX_ERRORS && is->c != NULL && !conn_is_closing(is->c)) {
+	if (++is->errors >= is->s->errors_max && is->c != NULL && !conn_is_closing(is->c)) {
 		conn_log(is->c, LOG_WARN, "event=too_many_errors");
 		conn_puts(is->c, "* BYE Too many invalid commands\r\n");
 		conn_close(is->c);
@@ -342,6 +341,13 @@ static void imap_dispatch(struct imap_session *is, struct bytes line)
 	if (r == 0) {
 		command_end(is);
 		return; /* empty line: ignored, as most servers do */
+	}
+	if (++is->commands > is->s->commands_max) {
+		conn_log(is->c, LOG_WARN, "event=too_many_commands limit=%zu", is->s->commands_max);
+		conn_puts(is->c, "* BYE [LIMIT] Too many commands in one session\r\n");
+		conn_close(is->c);
+		command_end(is);
+		return;
 	}
 	if (r < 0) {
 		imap_tagged(is, "BAD", "%s", error);

@@ -74,7 +74,8 @@ struct imap_session {
 	struct arena *cmd_arena;   /* cleared after every command */
 	enum imap_state state;
 	enum imap_mode mode;
-	unsigned errors;
+	size_t errors;
+	size_t commands; /* command lines so far (limits.commands_per_session) */
 	struct imap_reader rd;
 	/* the command running */
 	const char *tag;           /* in cmd_arena */

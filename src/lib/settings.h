@@ -20,6 +20,8 @@ struct settings {
 	size_t recipients_max;   /* limits.recipients */
 	size_t imap_conns_per_user_ip;
 	size_t auth_failures_per_min;
+	size_t errors_max;       /* limits.errors_per_session: bad commands before the connection is closed */
+	size_t commands_max;     /* limits.commands_per_session: commands before the connection is closed */
 	int timeout_smtp, timeout_pop3, timeout_imap, timeout_imap_login, timeout_http;
 	/* listener ports after port_offset, for redirects and client settings */
 	int port_https;

@@ -25,7 +25,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define POP3_MAX_ERRORS 20
 #define POP3_COMMAND_MAX 255 /* RFC 2449 §4: octets of a command line, with CRLF */
 #define POP3_CHUNK (64 * 1024)
 #define POP3_OUTPUT_HIGH (256 * 1024)
@@ -103,7 +102,8 @@ struct pop3_session {
 	const struct settings *s;
 	struct arena *arena;
 	enum pop3_state state;
-	unsigned errors;
+	size_t errors;
+	size_t commands; /* command lines so far (limits.commands_per_session) */
 	char *user;              /* after USER */
 	bool sasl_pending;       /* AUTH: waiting for a response line */
 	bool sasl_login;         /* LOGIN mechanism (else PLAIN) */
@@ -150,7 +150,7 @@ static void pop3_err(struct pop3_session *ps, const char *text)
 static void pop3_bad(struct pop3_session *ps, const char *text)
 {
 	pop3_err(ps, text);
-	if (++ps->errors >= POP3_MAX_ERRORS && !conn_is_closing(ps->c)) {
+	if (++ps->errors >= ps->s->errors_max && !conn_is_closing(ps->c)) {
 		conn_log(ps->c, LOG_WARN, "event=too_many_errors");
 		pop3_err(ps, "Too many errors, closing connection");
 		conn_close(ps->c);
@@ -671,6 +671,12 @@ static void pop3_dispatch(struct pop3_session *ps, struct bytes line)
 {
 	if (ps->sasl_pending) {
 		sasl_input(ps, line);
+		return;
+	}
+	if (++ps->commands > ps->s->commands_max) {
+		conn_log(ps->c, LOG_WARN, "event=too_many_commands limit=%zu", ps->s->commands_max);
+		pop3_err(ps, "[SYS/PERM] Too many commands, closing connection");
+		conn_close(ps->c);
 		return;
 	}
 	if (line.len > POP3_COMMAND_MAX - 2) {

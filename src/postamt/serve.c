@@ -115,6 +115,8 @@ static void settings_from_config(struct server *srv, const struct config *cfg)
 		.recipients_max = (size_t)cfg->recipients_max,
 		.imap_conns_per_user_ip = (size_t)cfg->imap_conns_per_user_ip,
 		.auth_failures_per_min = (size_t)cfg->auth_failures_per_min,
+		.errors_max = (size_t)cfg->errors_per_session,
+		.commands_max = (size_t)cfg->commands_per_session,
 		.timeout_smtp = (int)cfg->timeout_smtp,
 		.timeout_pop3 = (int)cfg->timeout_pop3,
 		.timeout_imap = (int)cfg->timeout_imap,

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SMTP_MAX_ERRORS 20 /* bad commands before the connection is dropped */
 #define SMTP_COMMAND_MAX 1000 /* octets of a command line with its CRLF */
 
 void smtp_reply(struct smtp_session *ss, int code, const char *enh, const char *fmt, ...)
@@ -44,7 +43,7 @@ void smtp_reply(struct smtp_session *ss, int code, const char *enh, const char *
 
 void smtp_error(struct smtp_session *ss)
 {
-	if (++ss->errors >= SMTP_MAX_ERRORS && ss->c != NULL && !conn_is_closing(ss->c)) {
+	if (++ss->errors >= ss->s->errors_max && ss->c != NULL && !conn_is_closing(ss->c)) {
 		conn_log(ss->c, LOG_WARN, "event=too_many_errors");
 		smtp_reply(ss, 421, "4.7.0", "%s Too many errors, closing connection", ss->s->hostname);
 		conn_close(ss->c);
@@ -123,6 +122,12 @@ static void smtp_dispatch(struct smtp_session *ss, struct bytes line)
 {
 	struct smtp_command cmd;
 	const char *error;
+	if (++ss->commands > ss->s->commands_max) {
+		conn_log(ss->c, LOG_WARN, "event=too_many_commands limit=%zu", ss->s->commands_max);
+		smtp_reply(ss, 421, "4.7.0", "%s Too many commands, closing connection", ss->s->hostname);
+		conn_close(ss->c);
+		return;
+	}
 	/* RFC 5321 §4.5.3.1.4: command lines are at most 512 octets; we take up to 1000
 	 * (the text line limit) as Postfix does, and AUTH lines up to limits.line_length
 	 * (RFC 4954 §4: long initial responses) */

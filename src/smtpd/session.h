@@ -57,7 +57,8 @@ struct smtp_session {
 	enum smtp_mode mode;
 	char *helo;              /* the client's EHLO/HELO name, NULL before */
 	bool esmtp;
-	unsigned errors;         /* bad commands so far */
+	size_t errors;           /* bad commands so far */
+	size_t commands;         /* command lines so far (limits.commands_per_session) */
 	/* authentication */
 	char *auth_user;         /* canonical address once authenticated */
 	int64_t auth_account;

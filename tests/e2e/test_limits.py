@@ -388,3 +388,67 @@ def test_many_concurrent_connections(server):
         for c in conns:
             c.close()
     server.serving()
+
+
+# ------------------------------------------------------------------ commands and errors per session
+
+ERRORS = 4
+COMMANDS = 6
+
+
+@pytest.fixture(scope="module")
+def counted(postamt_bin, tmp_path_factory):
+    srv = new_server(postamt_bin, tmp_path_factory, [
+        "limits.errors_per_session = %d" % ERRORS,
+        "limits.commands_per_session = %d" % COMMANDS,
+    ])
+    yield srv
+    finish_server(srv)
+
+
+# a harmless command and an invalid one per protocol, and the goodbye each limit gets
+SESSION = {
+    "smtp": ("NOOP", "FROB", "250", "500", "421 4.7.0"),
+    "pop3": ("NOOP", "FROB", "-ERR", "-ERR", "-ERR"),  # NOOP before login is refused too
+    "imap": ("a NOOP", "a FROB", "a OK", "a BAD", "* BYE"),
+}
+
+
+@pytest.mark.parametrize("service", ["smtp", "pop3", "imap"])
+def test_errors_per_session(counted, service):
+    """limits.errors_per_session bad commands: the last one is answered, then the
+    goodbye, then the connection is closed."""
+    _, bad, _, bad_reply, bye = SESSION[service]
+    with greeted(counted, service) as c:
+        for i in range(ERRORS - 1):
+            c.sendline(bad)
+            assert c.readline().startswith(bad_reply)
+        c.sendline(bad)
+        assert c.readline().startswith(bad_reply)
+        last = c.readline()
+        assert last.startswith(bye) and ("error" in last.lower() or "invalid" in last.lower()), last
+        assert c.wait_closed(5)
+    assert counted.wait_log(r"event=too_many_errors")
+
+
+@pytest.mark.parametrize("service", ["smtp", "pop3", "imap"])
+def test_commands_per_session(counted, service):
+    """limits.commands_per_session commands are served; the next one gets the
+    protocol's goodbye and the connection is closed. Errors stay below their limit."""
+    good, _, good_reply, _, bye = SESSION[service]
+    with greeted(counted, service) as c:
+        for i in range(COMMANDS):
+            c.sendline(good if service != "pop3" else "CAPA")
+            if service == "pop3":
+                assert c.readline().startswith("+OK")
+                c.read_pop_multiline()
+            elif service == "imap":
+                assert c.read_imap_tagged("a")[-1].startswith(good_reply)
+            else:
+                assert c.readline().startswith(good_reply)
+        c.sendline(good)
+        last = c.readline()
+        assert last.startswith(bye) and "too many commands" in last.lower(), last
+        assert c.wait_closed(5)
+    assert counted.wait_log(r"event=too_many_commands limit=%d" % COMMANDS)
+    wait_serving(counted, service)
