@@ -183,6 +183,8 @@ static void session_free(struct imap_session *is)
 
 static void command_end(struct imap_session *is)
 {
+	if (is->c != NULL)
+		conn_mem_release(is->c); /* the command's literals are gone */
 	imap_reader_reset(&is->rd);
 	arena_clear(is->cmd_arena);
 	is->tag = NULL;
@@ -432,6 +434,10 @@ static void literal_check(struct imap_session *is)
 		ok = size <= is->s->imap_command_max && have + size <= is->s->imap_command_max;
 	if (ok && is->state == IMAP_NOT_AUTHENTICATED && size > is->s->line_max)
 		ok = false; /* before login, no big literals */
+	/* limits.message_memory: the literals of all connections together */
+	bool busy = ok && message && conn_mem_reserve(is->c, have + size) == 0;
+	if (busy)
+		ok = false;
 	if (ok) {
 		imap_reader_literal_accept(rd);
 		if (rd->lit_sync)
@@ -444,18 +450,24 @@ static void literal_check(struct imap_session *is)
 	const char *eol = memchr(cmd.p, '\r', cmd.len);
 	struct bytes first = { cmd.p, eol ? (size_t)(eol - cmd.p) : cmd.len };
 	bool tagged = imap_parse_command_line(first, &cl, &error) > 0;
+	/* RFC 5530: TOOBIG for the client's literal, UNAVAILABLE for the server's memory */
+	const char *why = busy ? "[UNAVAILABLE] Too many messages arriving at once, try again later"
+			       : "[TOOBIG] Literal too big";
+	conn_log(is->c, LOG_WARN, "event=%s size=%llu", busy ? "message_memory_full" : "literal_too_big",
+		 (unsigned long long)size);
 	if (!rd->lit_sync) {
-		conn_log(is->c, LOG_WARN, "event=literal_too_big size=%llu", (unsigned long long)size);
-		conn_puts(is->c, "* BYE [TOOBIG] Literal too big\r\n");
+		conn_printf(is->c, "* BYE %s\r\n", why);
 		conn_close(is->c);
 		return;
 	}
 	if (tagged)
-		conn_printf(is->c, "%.*s NO [TOOBIG] Literal too big\r\n", (int)cl.tag.len, cl.tag.p);
+		conn_printf(is->c, "%.*s NO %s\r\n", (int)cl.tag.len, cl.tag.p, why);
 	else
-		conn_puts(is->c, "* NO [TOOBIG] Literal too big\r\n");
+		conn_printf(is->c, "* NO %s\r\n", why);
+	conn_mem_release(is->c);
 	imap_reader_reset(rd);
-	imap_client_error(is);
+	if (!busy)
+		imap_client_error(is);
 }
 
 static void imap_input(struct imap_session *is)

@@ -40,6 +40,7 @@ struct conn_shared {
 	struct ip_table *ips;
 	atomic_size_t live;
 	atomic_uint_fast64_t next_id;
+	atomic_uint_fast64_t mem_used, mem_limit; /* conn_mem_reserve() */
 };
 
 struct listener {
@@ -73,6 +74,7 @@ struct conn {
 	struct buf line;
 	bool loopback, tls, counted, handshaking;
 	bool closing, abort_now, paused, want_drained, starttls_pending, data_pending;
+	uint64_t mem_held; /* message memory reserved (conn_mem_reserve) */
 	struct conn_z *z; /* COMPRESS=DEFLATE (conn_compress_start), NULL when off */
 };
 
@@ -137,6 +139,7 @@ struct conn_shared *conn_shared_new(const struct conn_limits *limits)
 	struct conn_shared *s = xcalloc(1, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
 	s->limits = *limits;
+	atomic_store(&s->mem_limit, limits->message_memory);
 	s->ips = ip_table_new();
 	atomic_init(&s->live, 0);
 	atomic_init(&s->next_id, 1);
@@ -170,7 +173,38 @@ void conn_shared_set_limits(struct conn_shared *s, const struct conn_limits *lim
 {
 	pthread_mutex_lock(&s->lock);
 	s->limits = *limits;
+	atomic_store(&s->mem_limit, limits->message_memory);
 	pthread_mutex_unlock(&s->lock);
+}
+
+uint64_t conn_shared_mem_used(struct conn_shared *s)
+{
+	return atomic_load(&s->mem_used);
+}
+
+int conn_mem_reserve(struct conn *c, uint64_t n)
+{
+	if (n <= c->mem_held)
+		return 1;
+	struct conn_shared *s = c->srv->shared;
+	uint64_t want = n - c->mem_held;
+	want = (want + CONN_MEM_STEP - 1) / CONN_MEM_STEP * CONN_MEM_STEP;
+	uint64_t limit = atomic_load(&s->mem_limit);
+	uint64_t used = atomic_load(&s->mem_used);
+	do {
+		if (used > limit || want > limit - used)
+			return 0;
+	} while (!atomic_compare_exchange_weak(&s->mem_used, &used, used + want));
+	c->mem_held += want;
+	return 1;
+}
+
+void conn_mem_release(struct conn *c)
+{
+	if (c->mem_held > 0) {
+		atomic_fetch_sub(&c->srv->shared->mem_used, c->mem_held);
+		c->mem_held = 0;
+	}
 }
 
 size_t conn_shared_live(struct conn_shared *s)
@@ -224,6 +258,7 @@ static void conn_finish(struct conn *c)
 	c->fd = -1;
 	if (c->counted)
 		ip_table_release(srv->shared->ips, c->ip);
+	conn_mem_release(c);
 	atomic_fetch_sub(&srv->shared->live, 1);
 	if (c->prev != NULL)
 		c->prev->next = c->next;

@@ -32,6 +32,7 @@ struct config {
 	int64_t line_max;             /* limits.line_length */
 	int64_t imap_command_max;     /* limits.imap_command */
 	int64_t message_max;          /* limits.message_size */
+	int64_t message_memory;       /* limits.message_memory: message bytes held in memory by all connections */
 	int64_t recipients_max;       /* limits.recipients */
 	int64_t conns_per_ip;         /* limits.connections_per_ip */
 	int64_t conns_total;          /* limits.connections */

@@ -135,6 +135,7 @@ static struct conn_limits limits_from_config(const struct config *cfg)
 		.per_ip = (size_t)cfg->conns_per_ip,
 		.total = (size_t)cfg->conns_total,
 		.handshake_timeout = (int)cfg->timeout_tls_handshake,
+		.message_memory = (uint64_t)cfg->message_memory,
 	};
 }
 

@@ -42,6 +42,22 @@ void cmd_data(struct smtp_session *ss, const struct smtp_command *cmd)
 	smtp_reply(ss, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 }
 
+/* Counts the received data against limits.message_memory; past it, the rest of the
+ * message is still read (to stay in step with the client) but dropped, and the
+ * transaction ends with 452 4.3.1 (smtp_deliver). */
+static void hold_data(struct smtp_session *ss)
+{
+	struct smtp_txn *t = &ss->txn;
+	if (!t->no_memory && conn_mem_reserve(ss->c, t->data.len) == 0) {
+		conn_log(ss->c, LOG_WARN, "event=message_memory_full size=%zu", t->data.len);
+		t->no_memory = true;
+		buf_free(&t->data);
+		conn_mem_release(ss->c);
+	}
+	if (t->no_memory)
+		buf_reset(&t->data);
+}
+
 void smtp_data_input(struct smtp_session *ss)
 {
 	struct smtp_txn *t = &ss->txn;
@@ -52,6 +68,7 @@ void smtp_data_input(struct smtp_session *ss)
 		size_t used;
 		int done = smtp_data_feed(&t->dec, (struct bytes){ p, n }, &t->data, &used);
 		conn_input_consume(ss->c, used);
+		hold_data(ss);
 		if (done) {
 			ss->mode = SMTP_MODE_COMMAND;
 			smtp_deliver(ss);
@@ -120,8 +137,10 @@ void smtp_bdat_input(struct smtp_session *ss)
 			t->dec.size += n;
 			if (t->dec.size > t->dec.max)
 				t->dec.too_big = true;
-			if (!t->dec.too_big)
+			if (!t->dec.too_big) {
 				buf_append(&t->data, conn_input_peek(ss->c, n), n);
+				hold_data(ss);
+			}
 		}
 		conn_input_consume(ss->c, n);
 		t->bdat_left -= n;

@@ -249,6 +249,12 @@ void smtp_deliver(struct smtp_session *ss)
 		smtp_txn_reset(ss);
 		return;
 	}
+	if (t->no_memory) {
+		smtp_reply(ss, 452, "4.3.1", "Insufficient system storage: too many messages arriving at once, "
+			   "try again later");
+		smtp_txn_reset(ss);
+		return;
+	}
 	if (!t->bdat && (t->dec.bare_eol || t->dec.nul)) {
 		conn_log(ss->c, LOG_WARN, "event=message_rejected reason=%s", t->dec.nul ? "nul" : "bare-cr-or-lf");
 		smtp_reply(ss, 554, "5.6.0", "Message contains %s (RFC 5321 section 2.3.8)",
@@ -261,6 +267,7 @@ void smtp_deliver(struct smtp_session *ss)
 	job->loop = conn_loop(ss->c);
 	make_id(job->id, sizeof(job->id));
 	build_message(ss, job);
+	buf_free(&t->data); /* the job holds the message now: never two copies for long */
 	collect(ss, job);
 	for (size_t i = 0; i < job->naccounts; i++) {
 		const char *error;

@@ -53,6 +53,8 @@ void smtp_error(struct smtp_session *ss)
 void smtp_txn_reset(struct smtp_session *ss)
 {
 	buf_free(&ss->txn.data);
+	if (ss->c != NULL)
+		conn_mem_release(ss->c);
 	memset(&ss->txn, 0, sizeof(ss->txn));
 	arena_clear(ss->txn_arena);
 }

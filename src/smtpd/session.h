@@ -45,6 +45,7 @@ struct smtp_txn {
 	uint64_t bdat_left;         /* bytes of the current chunk still to read */
 	bool bdat_last;
 	uint64_t bdat_total;
+	bool no_memory;             /* limits.message_memory was reached: the data is read and dropped */
 };
 
 struct smtp_session {

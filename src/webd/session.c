@@ -374,6 +374,15 @@ static bool begin_request(struct web_session *ws, const struct http_request *req
 		web_reply_error(ws, 413, "request body too large");
 		return false;
 	}
+	if (r->content_length > 0 && conn_mem_reserve(ws->c, r->content_length) == 0) {
+		/* limits.message_memory: too many big bodies arriving at once */
+		conn_log(ws->c, LOG_WARN, "event=message_memory_full length=%" PRIu64, r->content_length);
+		ws->req.head = false;
+		ws->keep_alive = false;
+		web_reply_json(ws, 503, json_pack("{ss}", "error", "server busy, try again later"),
+			       "Retry-After: 5\r\n");
+		return false;
+	}
 	if (r->content_length > 0 && strcasecmp(r->expect, "100-continue") == 0)
 		conn_puts(ws->c, "HTTP/1.1 100 Continue\r\n\r\n");
 	ws->body_left = r->content_length;
@@ -393,6 +402,8 @@ static void end_request(struct web_session *ws)
 	ws->mode = WS_HEAD;
 	ws->req_started = 0;
 	buf_free(&ws->req.body);
+	if (ws->c != NULL)
+		conn_mem_release(ws->c);
 	memset(&ws->req, 0, sizeof(ws->req));
 	arena_clear(ws->arena);
 	ws->next = NULL;

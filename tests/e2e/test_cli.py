@@ -176,7 +176,7 @@ def test_check_accepts_every_documented_key(new_datadir):
     srv.add_config([
         "user = postamt", "workers = 2", "pool_threads = 2", "log.level = debug",
         "limits.connections_per_ip = 50", "limits.line_length = 8192", "limits.imap_command = 65536",
-        "limits.message_size = 50M", "limits.recipients = 500", "limits.connections = 10000",
+        "limits.message_size = 50M", "limits.message_memory = 1G", "limits.recipients = 500", "limits.connections = 10000",
         "limits.imap_connections_per_user_ip = 20", "limits.auth_failures_per_minute = 10", "auth.cache_ttl = 3600",
         "limits.errors_per_session = 20", "limits.commands_per_session = 1000000",
         "quota.default = 0", "timeout.smtp = 300", "timeout.pop3 = 600", "timeout.imap = 1800",

@@ -72,6 +72,12 @@ static void echo_event(void *session, enum conn_event ev)
 				assert_true(conn_starttls(e->c) >= 0);
 			} else if (bytes_eq(line, "TLS?")) {
 				conn_printf(e->c, "TLS %s\r\n", conn_is_tls(e->c) ? "yes" : "no");
+			} else if (line.len > 4 && memcmp(line.p, "MEM ", 4) == 0) {
+				uint64_t n = strtoull(line.p + 4, NULL, 10);
+				conn_printf(e->c, "MEM %s\r\n", conn_mem_reserve(e->c, n) ? "ok" : "full");
+			} else if (bytes_eq(line, "FREE")) {
+				conn_mem_release(e->c);
+				conn_puts(e->c, "FREED\r\n");
 			} else if (bytes_eq(line, "QUIT")) {
 				conn_puts(e->c, "BYE\r\n");
 				conn_close(e->c);
@@ -112,7 +118,8 @@ static int setup(void **state)
 	assert_int_equal(tls_write_self_signed(cert, key, "localhost", err, sizeof(err)), 1);
 	SSL_CTX *ctx = tls_server_ctx_new(cert, key, err, sizeof(err));
 	assert_non_null(ctx);
-	struct conn_limits lim = { .per_ip = 3, .total = 100, .handshake_timeout = 2 };
+	struct conn_limits lim = { .per_ip = 3, .total = 100, .handshake_timeout = 2,
+				   .message_memory = 4 * CONN_MEM_STEP };
 	f->shared = conn_shared_new(&lim);
 	conn_shared_set_tls(f->shared, ctx);
 	SSL_CTX_free(ctx);
@@ -237,6 +244,46 @@ static void test_per_ip_limit(void **state)
 	read_line(again, line, sizeof(line));
 	assert_string_equal(line, "HELLO");
 	close(again);
+}
+
+static void expect(int fd, const char *cmd, const char *want)
+{
+	char line[256];
+	send_str(fd, cmd);
+	read_line(fd, line, sizeof(line));
+	assert_string_equal(line, want);
+}
+
+static void test_message_memory(void **state)
+{
+	struct fixture *f = *state;
+	char line[256];
+	int a = client(f->port), b = client(f->port);
+	read_line(a, line, sizeof(line));
+	read_line(b, line, sizeof(line));
+	expect(a, "MEM 1\r\n", "MEM ok"); /* one step */
+	assert_int_equal(conn_shared_mem_used(f->shared), CONN_MEM_STEP);
+	expect(a, "MEM 100\r\n", "MEM ok"); /* already held */
+	assert_int_equal(conn_shared_mem_used(f->shared), CONN_MEM_STEP);
+	expect(b, "MEM 196608\r\n", "MEM ok"); /* three steps: the limit is reached */
+	assert_int_equal(conn_shared_mem_used(f->shared), 4 * CONN_MEM_STEP);
+	expect(a, "MEM 65537\r\n", "MEM full"); /* a second step for a does not fit */
+	assert_int_equal(conn_shared_mem_used(f->shared), 4 * CONN_MEM_STEP);
+	expect(a, "MEM 18446744073709551615\r\n", "MEM full"); /* no wrap-around */
+	expect(b, "FREE\r\n", "FREED");
+	assert_int_equal(conn_shared_mem_used(f->shared), CONN_MEM_STEP);
+	expect(a, "MEM 262144\r\n", "MEM ok"); /* now a may have all of it */
+	assert_int_equal(conn_shared_mem_used(f->shared), 4 * CONN_MEM_STEP);
+	/* closing gives it back */
+	close(a);
+	for (int tries = 0; tries < 100 && conn_shared_mem_used(f->shared) > 0; tries++)
+		usleep(20000);
+	assert_int_equal(conn_shared_mem_used(f->shared), 0);
+	expect(b, "MEM 262144\r\n", "MEM ok");
+	close(b);
+	for (int tries = 0; tries < 100 && conn_shared_mem_used(f->shared) > 0; tries++)
+		usleep(20000);
+	assert_int_equal(conn_shared_mem_used(f->shared), 0);
 }
 
 static void test_line_too_long(void **state)
@@ -369,6 +416,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_echo_and_quit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_per_ip_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_message_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line_too_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_starttls_drops_pipelined, setup, teardown),

@@ -35,6 +35,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->auth_failures_per_min, 10);
 	assert_int_equal(cfg->auth_cache_ttl, 3600);
 	assert_int_equal(cfg->errors_per_session, 20);
+	assert_int_equal(cfg->message_memory, 1024LL * 1024 * 1024);
 	assert_int_equal(cfg->commands_per_session, 1000000);
 	assert_int_equal(cfg->timeout_smtp, 300);
 	assert_int_equal(cfg->timeout_pop3, 600);
