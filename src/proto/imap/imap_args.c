@@ -416,8 +416,8 @@ int imap_cur_datetime(struct imap_cur *cur, int64_t *time_r, int *tz_r)
 	int hh = two_digits(p + 1), mm = two_digits(p + 4), ss = two_digits(p + 7);
 	int zh = two_digits(p + 11), zm = two_digits(p + 13);
 	if (p[0] != ' ' || p[3] != ':' || p[6] != ':' || p[9] != ' ' || (p[10] != '+' && p[10] != '-') ||
-	    p[15] != '"' || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60 || zh < 0 || zm < 0 ||
-	    zm > 59)
+	    p[15] != '"' || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60 || zh < 0 || zh > 23 ||
+	    zm < 0 || zm > 59) /* a zone is hours (at most 23) and minutes; found by fuzz_imap_stream */
 		return fail(cur, "Invalid date-time");
 	int tz = (zh * 60 + zm) * (p[10] == '-' ? -1 : 1);
 	*time_r = imap_days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss - (int64_t)tz * 60;

@@ -139,6 +139,19 @@ static void test_dates(void **state)
 	assert_int_equal(t, 837596665);
 	c = cur("\"17-Jul-1996 25:44:25 -0700\"");
 	assert_int_equal(imap_cur_datetime(&c, &t, &tz), -1);
+	/* zones: hours at most 23, minutes at most 59 (regression: "+7631" was taken) */
+	c = cur("\"02-Oct-2024 10:00:00 +7631\"");
+	assert_int_equal(imap_cur_datetime(&c, &t, &tz), -1);
+	c = cur("\"02-Oct-2024 10:00:00 +2400\"");
+	assert_int_equal(imap_cur_datetime(&c, &t, &tz), -1);
+	c = cur("\"02-Oct-2024 10:00:00 -0060\"");
+	assert_int_equal(imap_cur_datetime(&c, &t, &tz), -1);
+	c = cur("\"02-Oct-2024 10:00:00 +2359\"");
+	assert_int_equal(imap_cur_datetime(&c, &t, &tz), 1);
+	assert_int_equal(tz, 23 * 60 + 59);
+	c = cur("\"02-Oct-2024 10:00:00 -1200\"");
+	assert_int_equal(imap_cur_datetime(&c, &t, &tz), 1);
+	assert_int_equal(tz, -720);
 }
 
 static void test_flags(void **state)
