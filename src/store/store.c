@@ -65,6 +65,10 @@ static const char *const schema[] = {
 	"CREATE INDEX IF NOT EXISTS messages_email ON messages(email_id, account_id)",
 	"CREATE INDEX IF NOT EXISTS messages_account ON messages(account_id, modseq)",
 	"CREATE INDEX IF NOT EXISTS messages_thread ON messages(account_id, thread_id)",
+	/* JMAP Email/query by receivedAt (store_window.c); flags make it covering for
+	 * the $seen/$flagged/... conditions */
+	"CREATE INDEX IF NOT EXISTS messages_received ON messages(mailbox_id, internal_date,"
+	" email_id, flags)",
 	"CREATE TABLE IF NOT EXISTS expunged(mailbox_id INTEGER NOT NULL, uid INTEGER NOT NULL,"
 	" account_id INTEGER NOT NULL, email_id INTEGER NOT NULL, modseq INTEGER NOT NULL,"
 	" PRIMARY KEY(mailbox_id, uid)) WITHOUT ROWID",

@@ -388,6 +388,47 @@ int store_email_changes(struct store *s, struct arena *a, int64_t account_id, ui
 			int64_t **changed_r, size_t *nchanged_r, int64_t **removed_r,
 			size_t *nremoved_r, const char **error_r);
 
+/* One page of the emails of a mailbox in receivedAt order: JMAP Email/query's common
+ * case (inMailbox, keyword conditions, sort by receivedAt; RFC 8620 §5.5 windowing),
+ * answered from the (mailbox_id, internal_date, email_id, flags) index with OFFSET/
+ * LIMIT and COUNT instead of reading and sorting the whole mailbox.
+ *
+ * The list is the distinct email ids of the mailbox's messages that pass the
+ * conditions (an email in the mailbox twice, after an IMAP COPY into the same
+ * mailbox, is listed once, and passes when one of its messages does), ordered by
+ * internal date and then email id, both ascending or both descending (so that a
+ * newest-first list shows the later of two emails of the same second first). This
+ * relies on the messages of one email in one mailbox sharing their internal date,
+ * which holds: only a COPY puts an email into a mailbox twice, and it keeps the date.
+ *
+ * position: without anchor, the index of the first id (< 0: counted from the end,
+ * clamped to 0); with anchor, the offset from the anchor's index (the result is
+ * clamped to 0). Everything is read in one read transaction (one snapshot). */
+#define STORE_WINDOW_KEYWORDS 3
+struct store_window {
+	int64_t account_id;
+	int64_t mailbox_id;
+	bool ascending;            /* oldest first; else newest first */
+	unsigned int flags_on;     /* enum store_flag bits a listed message has */
+	unsigned int flags_off;    /* bits it has none of */
+	/* keywords (case-insensitive) a listed message has, has not; NULL: unused slot */
+	const char *keywords_on[STORE_WINDOW_KEYWORDS];
+	const char *keywords_off[STORE_WINDOW_KEYWORDS];
+	int64_t anchor;            /* an email id, 0 for none */
+	int64_t position;
+	uint64_t limit;            /* at most this many ids */
+	bool want_total;
+	/* out */
+	int64_t *ids;              /* in the arena */
+	size_t n;
+	uint64_t start;            /* the index of ids[0] (the position resolved) */
+	uint64_t total;            /* the length of the list, when want_total */
+};
+/* Returns 1 with the outputs, 0 when the anchor is not in the list, STORE_ENOTFOUND
+ * when the account has no such mailbox, STORE_EINVAL for a bad keyword, <0 on error. */
+int store_email_window(struct store *s, struct arena *a, struct store_window *w,
+		       const char **error_r);
+
 /* ---------------------------------------------------------------- writes */
 
 /* Delivery of one message to one or more accounts' INBOX (or `mailbox` when not NULL,
