@@ -54,7 +54,7 @@ void auth_cache_set_ttl(struct auth_cache *c, int64_t ttl_seconds)
 	pthread_mutex_lock(&c->lock);
 	c->ttl = ttl_seconds > 0 ? ttl_seconds : 0;
 	if (c->ttl == 0)
-		memset(c->slots, 0, sizeof(c->slots));
+		sodium_memzero(c->slots, sizeof(c->slots));
 	pthread_mutex_unlock(&c->lock);
 }
 

@@ -6,7 +6,9 @@
  * email id, sorted, collapsed by thread if asked, and windowed. queryState is the
  * account's state; query changes are computed from the emails changed since
  * (removed: every changed email, added: those changed that are in the results now,
- * RFC 8620 §5.6 allows that). */
+ * RFC 8620 §5.6 allows that). Email/query's common case (one mailbox, keyword
+ * conditions, sort by receivedAt) does not come here: jmap_query_fast.c answers it
+ * from the store's index with the same results. */
 #include "jmap_query.h"
 
 #include <stdio.h>
@@ -296,6 +298,18 @@ static bool run_query(struct jmap_ctx *ctx, json_t *args, struct qresult *res)
 	return true;
 }
 
+json_t *jmap_query_reply(struct jmap_ctx *ctx, const struct jmap_query_page *page, const char *state, json_t *ids,
+			 json_int_t position, uint64_t total)
+{
+	json_t *out = json_pack("{sssssbsIso}", "accountId", ctx->account_id_str, "queryState", state,
+				"canCalculateChanges", 1, "position", position, "ids", ids);
+	if (page->want_total)
+		json_object_set_new(out, "total", json_integer((json_int_t)total));
+	if (page->capped || (!page->has_limit && total > JMAP_QUERY_MAX))
+		json_object_set_new(out, "limit", json_integer((json_int_t)page->limit));
+	return out;
+}
+
 json_t *jmap_email_query(struct jmap_ctx *ctx, json_t *args)
 {
 	const char *state = jmap_begin(ctx, args);
@@ -304,23 +318,34 @@ json_t *jmap_email_query(struct jmap_ctx *ctx, json_t *args)
 	json_t *posv = json_object_get(args, "position");
 	if (posv != NULL && !json_is_null(posv) && !json_is_integer(posv))
 		return jmap_fail(ctx, "invalidArguments", "position must be an integer");
-	uint64_t limit = JMAP_QUERY_MAX;
-	bool has_limit = false;
-	if (!jmap_arg_uint(ctx, args, "limit", &limit, &has_limit))
+	struct jmap_query_page page = { .limit = JMAP_QUERY_MAX };
+	if (!jmap_arg_uint(ctx, args, "limit", &page.limit, &page.has_limit))
 		return NULL;
 	json_t *anchor = json_object_get(args, "anchor");
 	json_t *aoff = json_object_get(args, "anchorOffset");
 	if ((anchor != NULL && !json_is_null(anchor) && !json_is_string(anchor)) ||
 	    (aoff != NULL && !json_is_null(aoff) && !json_is_integer(aoff)))
 		return jmap_fail(ctx, "invalidArguments", "anchor must be an id, anchorOffset an integer");
+	page.position = json_integer_value(posv);
+	page.anchor = json_string_value(anchor);
+	page.anchor_offset = json_integer_value(aoff);
+	if (page.limit > JMAP_QUERY_MAX) {
+		page.limit = JMAP_QUERY_MAX;
+		page.capped = true;
+	}
+	page.want_total = json_is_true(json_object_get(args, "calculateTotal"));
+	json_t *out;
+	int fr = jmap_query_fast(ctx, args, &page, state, &out);
+	if (fr != 0)
+		return fr > 0 ? out : NULL;
 	struct qresult res;
 	if (!run_query(ctx, args, &res))
 		return NULL;
-	json_int_t pos = json_integer_value(posv);
-	if (json_is_string(anchor)) {
+	json_int_t pos = page.position;
+	if (page.anchor != NULL) {
 		int64_t aid;
 		size_t idx = res.n;
-		if (store_id_parse(json_string_value(anchor), 'E', &aid) > 0) {
+		if (store_id_parse(page.anchor, 'E', &aid) > 0) {
 			for (size_t i = 0; i < res.n; i++) {
 				if (res.rows[i].email_id == aid) {
 					idx = i;
@@ -330,7 +355,8 @@ json_t *jmap_email_query(struct jmap_ctx *ctx, json_t *args)
 		}
 		if (idx == res.n)
 			return jmap_fail(ctx, "anchorNotFound", "the anchor is not in the results");
-		pos = (json_int_t)idx + json_integer_value(aoff);
+		/* idx < 2^32: no overflow */
+		pos = page.anchor_offset > INT64_MAX - (json_int_t)idx ? INT64_MAX : (json_int_t)idx + page.anchor_offset;
 		if (pos < 0)
 			pos = 0;
 	} else if (pos < 0) {
@@ -338,24 +364,13 @@ json_t *jmap_email_query(struct jmap_ctx *ctx, json_t *args)
 		if (pos < 0)
 			pos = 0;
 	}
-	bool capped = false;
-	if (limit > JMAP_QUERY_MAX) {
-		limit = JMAP_QUERY_MAX;
-		capped = true;
-	}
 	json_t *ids = json_array();
-	for (size_t i = (size_t)pos; i < res.n && json_array_size(ids) < limit; i++) {
+	for (size_t i = (size_t)pos; i < res.n && json_array_size(ids) < page.limit; i++) {
 		char id[24];
 		store_id_email(res.rows[i].email_id, id);
 		json_array_append_new(ids, json_string(id));
 	}
-	json_t *out = json_pack("{sssssbsIso}", "accountId", ctx->account_id_str, "queryState", state,
-				"canCalculateChanges", 1, "position", (json_int_t)pos, "ids", ids);
-	if (json_is_true(json_object_get(args, "calculateTotal")))
-		json_object_set_new(out, "total", json_integer((json_int_t)res.n));
-	if (capped || (!has_limit && res.n > JMAP_QUERY_MAX))
-		json_object_set_new(out, "limit", json_integer((json_int_t)limit));
-	return out;
+	return jmap_query_reply(ctx, &page, state, ids, pos, res.n);
 }
 
 json_t *jmap_email_query_changes(struct jmap_ctx *ctx, json_t *args)

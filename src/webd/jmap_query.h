@@ -29,4 +29,23 @@ bool jmap_query_load_metas(struct qctx *q, struct mbox_rows *mb);
 /* True if v (an id or an array of ids, "#creationId" resolved) names the mailbox. */
 bool jmap_query_mailbox_listed(json_t *v, int64_t mailbox_id, struct jmap_ctx *ctx);
 
+/* Email/query's window arguments (RFC 8620 §5.5), checked. */
+struct jmap_query_page {
+	json_int_t position;      /* 0 when absent */
+	const char *anchor;       /* NULL: none */
+	json_int_t anchor_offset; /* 0 when absent */
+	uint64_t limit;           /* at most JMAP_QUERY_MAX */
+	bool has_limit;           /* the client gave a limit */
+	bool capped;              /* its limit was above JMAP_QUERY_MAX */
+	bool want_total;          /* calculateTotal */
+};
+/* The Email/query reply (takes ids). total is the number of results. */
+json_t *jmap_query_reply(struct jmap_ctx *ctx, const struct jmap_query_page *page, const char *state, json_t *ids,
+			 json_int_t position, uint64_t total);
+/* Email/query's common case from the store's receivedAt index (jmap_query_fast.c):
+ * 1 with *out_r, 0 when args are not the common case (run the general path), -1
+ * after jmap_fail. */
+int jmap_query_fast(struct jmap_ctx *ctx, json_t *args, const struct jmap_query_page *page, const char *state,
+		    json_t **out_r);
+
 #endif

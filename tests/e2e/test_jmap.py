@@ -19,14 +19,15 @@ import pytest
 from conftest import finish_server, new_server
 
 USER, PEER, SMALL = "anna@example.test", "bert@example.test", "tiny@example.test"
-PW = {USER: "anna-secret-1", PEER: "bert-secret-2", SMALL: "tiny-secret-3"}
+QUSER = "quinn@example.test"  # Email/query's fast path against the general one, on a mailbox of its own
+PW = {USER: "anna-secret-1", PEER: "bert-secret-2", SMALL: "tiny-secret-3", QUSER: "quinn-secret-4"}
 USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:submission",
          "urn:ietf:params:jmap:quota"]
 
 
 @pytest.fixture(scope="module")
 def srv(postamt_bin, tmp_path_factory):
-    s = new_server(postamt_bin, tmp_path_factory, users=[(USER, PW[USER]), (PEER, PW[PEER])])
+    s = new_server(postamt_bin, tmp_path_factory, users=[(USER, PW[USER]), (PEER, PW[PEER]), (QUSER, PW[QUSER])])
     s.run("user", "add", SMALL, "--quota", "20K", input=PW[SMALL] + "\n")
     yield s
     finish_server(s)
@@ -578,6 +579,154 @@ def test_query_changes_and_destroy(srv):
     ch = cl.ok("Email/changes", {"sinceState": st})
     assert eid in ch["destroyed"]
     assert cl.ok("Email/get", {"ids": [eid]})["notFound"] == [eid]
+
+
+def _general(args):
+    """The same query, but with the filter inside an AND operator: Email/query's general path
+    (read every message, sort in C) instead of the store's receivedAt index."""
+    g = dict(args)
+    g["filter"] = {"operator": "AND", "conditions": [args["filter"]]}
+    return g
+
+
+def _fill_query_mailboxes(cl, srv):
+    """40 imported emails with 4 distinct receivedAt values (ties), keywords by number, some also
+    or only in Archive; then IMAP copies of three INBOX messages into INBOX itself (the same
+    email twice in one mailbox) with \\Seen and a keyword only on the copy."""
+    inbox, archive = cl.mailbox("inbox"), cl.mailbox("archive")
+    emails = {}
+    for i in range(40):
+        msg = ("From: q%d@remote.test\r\nTo: %s\r\nSubject: fastq %d\r\nMessage-ID: <fastq-%d@remote.test>\r\n"
+               "\r\nbody %d\r\n" % (i, QUSER, i, i, i)).encode()
+        st, body, _ = cl.request("POST", "/jmap/upload/%s/" % cl.account, msg, {"Content-Type": "message/rfc822"})
+        assert st in (200, 201), body
+        kw = {}
+        if i % 3 == 0:
+            kw["$seen"] = True
+        if i % 5 == 0:
+            kw["$flagged"] = True
+        if i % 4 == 0:
+            kw["$label1"] = True
+        if i % 6 == 0:
+            kw["work"] = True
+        boxes = {archive: True} if i % 11 == 5 else {inbox: True, archive: True} if i % 7 == 3 else {inbox: True}
+        emails["e%d" % i] = {"blobId": json.loads(body)["blobId"], "mailboxIds": boxes, "keywords": kw,
+                             "receivedAt": "2026-01-0%dT10:00:00Z" % (1 + (i * 3) % 4)}
+    r = cl.ok("Email/import", {"emails": emails})
+    assert len(r["created"]) == 40, r
+    im = imaplib.IMAP4_SSL(srv.host, srv.port("imaps"), ssl_context=srv.ssl_context(check_hostname=False))
+    try:
+        im.login(QUSER, PW[QUSER])
+        im.select("INBOX")
+        for uid in (b"2", b"9", b"20"):
+            typ, data = im.uid("COPY", uid, "INBOX")
+            assert typ == "OK", data
+            new_uid = im.response("COPYUID")[1][-1].split()[-1].decode()  # [COPYUID v src dst]
+            typ, data = im.uid("STORE", new_uid, "+FLAGS", "(\\Seen copied)")
+            assert typ == "OK", data
+    finally:
+        im.logout()
+    return inbox, archive
+
+
+def test_email_query_fast_path_matches_general(srv):
+    """Email/query {inMailbox, keyword conditions, sort by receivedAt} is answered from the
+    store's receivedAt index; each window of it equals the general path's answer (same ids in
+    the same order, ties on receivedAt by id in the sort's direction, position, total, limit,
+    anchors, anchorNotFound)."""
+    cl = Client(srv, QUSER)
+    inbox, archive = _fill_query_mailboxes(cl, srv)
+    filters = [
+        {"inMailbox": inbox},
+        {"inMailbox": inbox, "hasKeyword": "$seen"},
+        {"inMailbox": inbox, "notKeyword": "$seen"},
+        {"inMailbox": inbox, "hasKeyword": "$LABEL1", "notKeyword": "work"},
+        {"inMailbox": inbox, "hasKeyword": "copied"},
+        {"inMailbox": inbox, "someInThreadHaveKeyword": "$flagged", "noneInThreadHaveKeyword": "$seen"},
+        {"inMailbox": inbox, "hasKeyword": "$seen", "notKeyword": "$seen"},
+        {"inMailbox": archive},
+        {"inMailbox": archive, "allInThreadHaveKeyword": "work"},
+    ]
+    sorts = [[{"property": "receivedAt", "isAscending": False}], [{"property": "receivedAt", "isAscending": True}],
+             [{"property": "receivedAt"}], None]
+    windows = [{"position": 0, "limit": 50, "calculateTotal": True}, {"position": 3, "limit": 5},
+               {"position": -4, "limit": 10, "calculateTotal": True}, {"position": -100}, {},
+               {"position": 100, "calculateTotal": True}, {"limit": 0, "calculateTotal": True},
+               {"position": 1, "limit": 1, "calculateTotal": False}, {"limit": 9999, "calculateTotal": True},
+               {"anchor": "Ezzzzzz", "limit": 5}]
+    checked = nonempty = 0
+    for flt in filters:
+        for sort in sorts:
+            base = {"filter": flt}
+            if sort is not None:
+                base["sort"] = sort
+            full = cl.ok("Email/query", _general(base))["ids"]
+            full_fast = cl.ok("Email/query", base)["ids"]
+            assert full_fast == full, (flt, sort)
+            wins = list(windows)
+            # anchors: the first, one in the middle, the last; an email that is not in the results
+            for a in ([full[0], full[len(full) // 2], full[-1]] if full else []):
+                for off in (0, -2, 3, -100, 100):
+                    wins.append({"anchor": a, "anchorOffset": off, "limit": 4, "calculateTotal": True})
+                wins.append({"anchor": a, "position": 7, "limit": 2})
+            others = [e for e in cl.ok("Email/query", {"filter": {"inMailbox": archive}})["ids"] if e not in full]
+            if others:
+                wins.append({"anchor": others[0], "limit": 3})
+            calls = []
+            for k, win in enumerate(wins):
+                args = dict(base, accountId=cl.account, **win)
+                calls.append(["Email/query", args, "f%d" % k])
+                calls.append(["Email/query", _general(args), "g%d" % k])
+            for i in range(0, len(calls), 60):
+                resp = cl.api(calls[i:i + 60])
+                for j in range(0, len(resp), 2):
+                    fast, general = resp[j], resp[j + 1]
+                    assert fast[0] == general[0] and fast[1] == general[1], (calls[i + j], fast, general)
+                    checked += 1
+                    nonempty += bool(fast[0] == "Email/query" and fast[1]["ids"])
+    assert checked > 500 and nonempty > 200
+    # the ties are there, and the duplicates (IMAP copies) are one entry each
+    got = cl.ok("Email/get", {"ids": cl.ok("Email/query", {"filter": {"inMailbox": inbox}})["ids"],
+                              "properties": ["receivedAt"]})["list"]
+    assert len({e["receivedAt"] for e in got}) == 4 and len(got) == len({e["id"] for e in got}) == 36
+    dates = [e["receivedAt"] for e in got]
+    assert dates == sorted(dates, reverse=True)
+    tie = [e["id"] for e in got if e["receivedAt"] == dates[0]]
+    assert len(tie) > 1 and tie == sorted(tie, key=_id_number, reverse=True)
+
+
+def _id_number(jmap_id):
+    """The number in a postamt id ("E" + base32 with the digits a-z, 2-7)."""
+    v = 0
+    for ch in jmap_id[1:]:
+        v = v * 32 + "abcdefghijklmnopqrstuvwxyz234567".index(ch)
+    return v
+
+
+def test_email_query_fast_path_query_changes(srv):
+    """queryState and Email/queryChanges after a query the fast path answered."""
+    cl = Client(srv, QUSER)
+    inbox = cl.mailbox("inbox")
+    args = {"filter": {"inMailbox": inbox}, "sort": [{"property": "receivedAt", "isAscending": False}],
+            "position": 0, "limit": 10, "calculateTotal": True}
+    q0 = cl.ok("Email/query", args)
+    smtp_send(srv, QUSER, "fastq changes")
+    deadline = time.monotonic() + 5
+    while True:
+        q1 = cl.ok("Email/query", args)
+        if q1["total"] == q0["total"] + 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert q1["total"] == q0["total"] + 1 and q1["queryState"] != q0["queryState"]
+    new = q1["ids"][0]  # received now: the newest
+    assert new not in q0["ids"] and q1["ids"][1:] == q0["ids"][:9]
+    qc = cl.ok("Email/queryChanges", {"filter": {"inMailbox": inbox}, "sinceQueryState": q0["queryState"],
+                                      "sort": args["sort"], "calculateTotal": True})
+    assert qc["oldQueryState"] == q0["queryState"] and qc["newQueryState"] == q1["queryState"]
+    assert {"id": new, "index": 0} in qc["added"] and qc["total"] == q1["total"]
+    # an anchored page that starts at the new email
+    q2 = cl.ok("Email/query", dict(args, anchor=new, anchorOffset=1, limit=3))
+    assert q2["position"] == 1 and q2["ids"] == q1["ids"][1:4]
 
 
 # ---------------------------------------------------------------- static files and HTTP
