@@ -159,7 +159,7 @@ static void idset_init(struct arena *a, struct idset *s, size_t n)
 	s->v = arena_alloc(a, s->cap * sizeof(int64_t));
 }
 
-/* Adds id; false if it was there. */
+/* Adds id; false if it was there. At most the n of idset_init ids fit. */
 static bool idset_add(struct idset *s, int64_t id)
 {
 	size_t h = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15ull) & (s->cap - 1);
@@ -170,6 +170,17 @@ static bool idset_add(struct idset *s, int64_t id)
 	}
 	s->v[h] = id;
 	return true;
+}
+
+static bool idset_has(const struct idset *s, int64_t id)
+{
+	size_t h = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15ull) & (s->cap - 1);
+	while (s->v[h] != 0) {
+		if (s->v[h] == id)
+			return true;
+		h = (h + 1) & (s->cap - 1);
+	}
+	return false;
 }
 
 struct qresult {
@@ -410,12 +421,9 @@ json_t *jmap_email_query_changes(struct jmap_ctx *ctx, json_t *args)
 		store_id_email(e, id);
 		json_array_append_new(rm, json_string(id));
 	}
-	struct idset chk;
-	idset_init(ctx->a, &chk, nchanged + nremoved);
-	for (size_t i = 0; i < nchanged + nremoved; i++)
-		idset_add(&chk, i < nchanged ? changed[i] : removed[i - nchanged]);
 	for (size_t i = 0; i < res.n; i++) {
-		if (idset_add(&chk, res.rows[i].email_id))
+		/* a lookup only: ch is sized for the changes, not the results */
+		if (!idset_has(&ch, res.rows[i].email_id))
 			continue; /* was not changed */
 		store_id_email(res.rows[i].email_id, id);
 		json_array_append_new(added, json_pack("{sssI}", "id", id, "index", (json_int_t)i));

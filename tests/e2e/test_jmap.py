@@ -3,7 +3,8 @@ http.client against a real `postamt serve`: login, cookie and CSRF, the session
 resource, Basic auth, mailboxes, email query/get after an SMTP delivery, keywords seen
 over IMAP, push (EventSource) within one second of a delivery, upload + import +
 download, sending to a local user, quota, typed errors, static files, and the HTTP
-limits (413, 431, slowloris)."""
+limits (413, 431, slowloris); Email/query's fast path (the store's receivedAt index)
+against the general path, and queryChanges after it."""
 
 import base64
 import imaplib
@@ -704,7 +705,8 @@ def _id_number(jmap_id):
 
 
 def test_email_query_fast_path_query_changes(srv):
-    """queryState and Email/queryChanges after a query the fast path answered."""
+    """queryState and Email/queryChanges after a query the fast path answered (with more
+    results than changes: queryChanges once looped for ever there)."""
     cl = Client(srv, QUSER)
     inbox = cl.mailbox("inbox")
     args = {"filter": {"inMailbox": inbox}, "sort": [{"property": "receivedAt", "isAscending": False}],
