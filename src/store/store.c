@@ -397,6 +397,7 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 	pthread_cond_init(&s->prep_cond, NULL);
 	pthread_cond_init(&s->commit_cond, NULL);
 	pthread_mutex_init(&s->sub_mu, NULL);
+	pthread_mutex_init(&s->wt_mu, NULL);
 
 	if (!opt->create && stat(s->dbpath, &sb) < 0) {
 		snprintf(tl_error, sizeof(tl_error), "no database at %s (run postamt init)", s->dbpath);
@@ -478,6 +479,7 @@ void store_close(struct store **sp)
 	pthread_cond_destroy(&s->prep_cond);
 	pthread_cond_destroy(&s->commit_cond);
 	pthread_mutex_destroy(&s->sub_mu);
+	pthread_mutex_destroy(&s->wt_mu);
 	free(s->dir);
 	free(s->dbpath);
 	free(s->blobdir);

@@ -74,6 +74,18 @@ struct sub_bucket {
 };
 #define SUB_BUCKETS 256
 
+/* store_window.c: a total of store_email_window, valid while the mailbox's
+ * highestmodseq is unchanged (every change to its messages raises it in the same
+ * transaction). */
+struct window_total {
+	int64_t mailbox_id;        /* 0: an empty slot */
+	uint64_t highestmodseq;
+	unsigned int flags_on, flags_off;
+	uint64_t total;
+	uint64_t used;             /* for replacing the least recently used */
+};
+#define WINDOW_TOTALS 32
+
 struct store {
 	char *dir;
 	char *dbpath;
@@ -99,6 +111,10 @@ struct store {
 
 	pthread_mutex_t sub_mu;
 	struct sub_bucket subs[SUB_BUCKETS];
+
+	pthread_mutex_t wt_mu;
+	struct window_total wt[WINDOW_TOTALS];
+	uint64_t wt_tick;
 
 	atomic_uint_fast64_t st_commits, st_ops, st_fsyncs, st_recovered;
 };

@@ -10,7 +10,14 @@
  * without a temporary b-tree. Conditions on system flags are evaluated on the index
  * entry; keyword conditions need the table row, so they have their own statements
  * (three variants: no condition, flags, flags and keywords), each for both
- * directions. Statements are static strings: the connection caches them. */
+ * directions. Statements are static strings: the connection caches them.
+ *
+ * A COUNT over a mailbox of 100,000 messages takes ~6 ms, so the last totals are kept
+ * (struct window_total, WINDOW_TOTALS of them in the store, least recently used
+ * replaced) with the mailbox's highestmodseq, read in the same snapshot: every change
+ * to a mailbox's messages (new, expunged, moved, flags and keywords) raises it in the
+ * same transaction through mbox_adjust, so an unchanged highestmodseq means an
+ * unchanged list, and paging through a folder counts it once. */
 #include "store_int.h"
 
 #include <stdio.h>
@@ -88,8 +95,49 @@ static int count_before(struct conn *c, sqlite3_stmt *st, const struct store_win
 	return 1;
 }
 
-static int window_read(struct conn *c, struct arena *a, struct store_window *w,
-		       const struct kwbind *kw, int variant, const char **error_r)
+/* The remembered total of w's list at the mailbox's highestmodseq: true with *total_r. */
+static bool total_get(struct store *s, const struct store_window *w, uint64_t hms, uint64_t *total_r)
+{
+	bool hit = false;
+	pthread_mutex_lock(&s->wt_mu);
+	for (size_t i = 0; i < WINDOW_TOTALS && !hit; i++) {
+		struct window_total *t = &s->wt[i];
+		if (t->mailbox_id == w->mailbox_id && t->flags_on == w->flags_on && t->flags_off == w->flags_off &&
+		    t->highestmodseq == hms) {
+			t->used = ++s->wt_tick;
+			*total_r = t->total;
+			hit = true;
+		}
+	}
+	pthread_mutex_unlock(&s->wt_mu);
+	return hit;
+}
+
+/* Remembers a total, in the slot of the same list or the least recently used one. */
+static void total_put(struct store *s, const struct store_window *w, uint64_t hms, uint64_t total)
+{
+	pthread_mutex_lock(&s->wt_mu);
+	struct window_total *slot = &s->wt[0];
+	for (size_t i = 0; i < WINDOW_TOTALS; i++) {
+		struct window_total *t = &s->wt[i];
+		if (t->mailbox_id == w->mailbox_id && t->flags_on == w->flags_on && t->flags_off == w->flags_off) {
+			slot = t;
+			break;
+		}
+		if (t->used < slot->used)
+			slot = t;
+	}
+	/* a reader with an older snapshot does not replace a newer total */
+	if (slot->mailbox_id != w->mailbox_id || slot->flags_on != w->flags_on || slot->flags_off != w->flags_off ||
+	    slot->highestmodseq <= hms)
+		*slot = (struct window_total){ .mailbox_id = w->mailbox_id, .highestmodseq = hms,
+					       .flags_on = w->flags_on, .flags_off = w->flags_off,
+					       .total = total, .used = ++s->wt_tick };
+	pthread_mutex_unlock(&s->wt_mu);
+}
+
+static int window_read(struct store *s, struct conn *c, struct arena *a, struct store_window *w,
+		       const struct kwbind *kw, int variant, uint64_t hms, const char **error_r)
 {
 	int asc = w->ascending ? 1 : 0;
 	/* past the end of the list in its order: every entry is before it */
@@ -119,9 +167,15 @@ static int window_read(struct conn *c, struct arena *a, struct store_window *w,
 			pos = 0;
 	}
 	if (w->want_total || pos < 0) {
-		if (count_before(c, conn_stmt(c, sql_count[asc][variant]), w, kw, end, end, &w->total,
-				 error_r) < 0)
-			return STORE_ERR;
+		/* a keyword condition is not part of the key: such totals are not kept */
+		bool keep = variant != V_KEYWORDS;
+		if (!keep || !total_get(s, w, hms, &w->total)) {
+			if (count_before(c, conn_stmt(c, sql_count[asc][variant]), w, kw, end, end, &w->total,
+					 error_r) < 0)
+				return STORE_ERR;
+			if (keep)
+				total_put(s, w, hms, w->total);
+		}
 		if (pos < 0) {
 			pos = (int64_t)w->total + pos;
 			if (pos < 0)
@@ -189,13 +243,24 @@ int store_email_window(struct store *s, struct arena *a, struct store_window *w,
 	/* one snapshot for the anchor, the total and the page (conn_put ends it) */
 	sqlite3_stmt *begin = conn_stmt(c, "BEGIN");
 	int ret = begin != NULL ? step_done(c, begin, error_r) : db_fail(c, "email_window", error_r);
+	uint64_t hms = 0;
 	if (ret > 0) {
-		ret = mbox_owned(c, w->account_id, w->mailbox_id);
-		if (ret == 0) {
-			*error_r = "no such mailbox";
-			ret = STORE_ENOTFOUND;
-		} else if (ret < 0) {
-			*error_r = "database error";
+		sqlite3_stmt *st = conn_stmt(c, "SELECT highestmodseq FROM mailboxes WHERE id = ? AND account_id = ?");
+		if (st == NULL) {
+			ret = db_fail(c, "email_window", error_r);
+		} else {
+			sqlite3_bind_int64(st, 1, w->mailbox_id);
+			sqlite3_bind_int64(st, 2, w->account_id);
+			int rc = sqlite3_step(st);
+			if (rc == SQLITE_ROW) {
+				hms = (uint64_t)sqlite3_column_int64(st, 0);
+			} else if (rc == SQLITE_DONE) {
+				*error_r = "no such mailbox";
+				ret = STORE_ENOTFOUND;
+			} else {
+				ret = db_fail(c, "email_window", error_r);
+			}
+			sqlite3_reset(st);
 		}
 	}
 	if (ret > 0 && (w->flags_on & w->flags_off) != 0) {
@@ -205,7 +270,7 @@ int store_email_window(struct store *s, struct arena *a, struct store_window *w,
 		else
 			w->start = w->position > 0 ? (uint64_t)w->position : 0;
 	} else if (ret > 0) {
-		ret = window_read(c, a, w, &kw, variant, error_r);
+		ret = window_read(s, c, a, w, &kw, variant, hms, error_r);
 	}
 	conn_put(s, c);
 	return ret;

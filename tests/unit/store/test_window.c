@@ -229,6 +229,68 @@ static void test_window_matches_reference(void **state)
 	check_all(f, empty, &conds[0]);
 }
 
+/* The totals the store keeps (by mailbox highestmodseq) follow every change. */
+static void test_window_totals_follow_changes(void **state)
+{
+	struct fixture *f = *state;
+	int64_t other = fill(f);
+	const char *err;
+	const struct cond conds[] = {
+		{ 0 }, { .on = STORE_F_SEEN }, { .off = STORE_F_SEEN }, { .on = STORE_F_FLAGGED, .off = STORE_F_DRAFT },
+	};
+	struct ent ref[4 * NMSG];
+	for (int step = 0; step < 8; step++) {
+		struct store_range r;
+		switch (step) {
+		case 1: /* a new message */
+			deliver1(f, f->acct, "Subject: new\r\n\r\nx\r\n");
+			break;
+		case 2: /* flags on and off */
+		case 3: {
+			struct store_flag_change fc = { .account_id = f->acct, .mailbox_id = f->inbox,
+							.uids = uidset1(&r, 1, 7),
+							.op = step == 2 ? STORE_FLAGS_ADD : STORE_FLAGS_REMOVE,
+							.flags = STORE_F_SEEN | STORE_F_FLAGGED };
+			assert_int_equal(store_flags(f->s, f->a, &fc, &err), 1);
+			break;
+		}
+		case 4: { /* a copy into the same mailbox: no new entry */
+			struct store_copy cp = { .account_id = f->acct, .src_mailbox_id = f->inbox,
+						 .dst_mailbox_id = f->inbox, .uids = uidset1(&r, 3, 4) };
+			assert_int_equal(store_copy(f->s, f->a, &cp, &err), 1);
+			break;
+		}
+		case 5: { /* moved out, moved in */
+			struct store_copy mv = { .account_id = f->acct, .src_mailbox_id = f->inbox, .dst_mailbox_id = other,
+						 .uids = uidset1(&r, 10, 14), .move = true };
+			assert_int_equal(store_copy(f->s, f->a, &mv, &err), 1);
+			struct store_range r2;
+			struct store_copy back = { .account_id = f->acct, .src_mailbox_id = other,
+						   .dst_mailbox_id = f->inbox, .uids = uidset1(&r2, 1, 2), .move = true };
+			assert_int_equal(store_copy(f->s, f->a, &back, &err), 1);
+			break;
+		}
+		case 6: /* expunged */
+		case 7: { /* the mailbox emptied */
+			struct store_uidset set = step == 6 ? uidset1(&r, 20, 25) : uidset1(&r, 1, STORE_UID_MAX);
+			assert_int_equal(store_expunge(f->s, f->a, f->acct, f->inbox, &set, false, NULL, NULL, &err), 1);
+			break;
+		}
+		}
+		for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++) {
+			for (int asc = 0; asc < 2; asc++) {
+				for (int64_t mb = 0; mb < 2; mb++) {
+					int64_t id = mb ? other : f->inbox;
+					size_t nref = reference(f, id, &conds[i], asc, ref);
+					check_one(f, id, &conds[i], asc, ref, nref, 0, 0, 5, true);
+					check_one(f, id, &conds[i], asc, ref, nref, 0, -3, 5, false);
+					arena_clear(f->a);
+				}
+			}
+		}
+	}
+}
+
 static void test_window_errors(void **state)
 {
 	struct fixture *f = *state;
@@ -266,6 +328,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_window_matches_reference),
+		T(test_window_totals_follow_changes),
 		T(test_window_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
