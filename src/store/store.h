@@ -357,6 +357,19 @@ int store_msg_meta(struct store *s, struct arena *a, int64_t account_id, int64_t
 int store_msg_meta_list(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 			const struct store_uidset *set, struct store_msg_meta **metas_r, size_t *n_r,
 			const char **error_r);
+/* The fields a message list is sorted or filtered by, without the rest of the
+ * metadata (JMAP Email/query's general path: a few dozen bytes a message instead of
+ * the several KiB of store_msg_meta_list). */
+struct store_msg_sortkey {
+	uint32_t uid;
+	bool has_attachment;
+	int64_t date;              /* Date: header, unix seconds, 0 if absent/bad */
+	const char *subject;       /* decoded, "" when absent (as in store_msg_meta) */
+	const char *from, *to;
+};
+/* The sort keys of every message of the mailbox, ascending by UID (arena). */
+int store_msg_sortkeys(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+		       struct store_msg_sortkey **keys_r, size_t *n_r, const char **error_r);
 /* Email ids of a thread in the account, oldest first (JMAP Thread/get). */
 int store_thread_emails(struct store *s, struct arena *a, int64_t account_id, int64_t thread_id,
 			int64_t **email_ids_r, size_t *n_r, const char **error_r);

@@ -290,6 +290,36 @@ int store_msg_meta_list(struct store *s, struct arena *a, int64_t account_id, in
 	return ret;
 }
 
+int store_msg_sortkeys(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+		       struct store_msg_sortkey **keys_r, size_t *n_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	struct vec v = { .elem = sizeof(struct store_msg_sortkey) };
+	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
+	if (ret > 0) {
+		sqlite3_stmt *st = conn_stmt(c, "SELECT m.uid, e.has_attachment, e.date, e.subject, e.from_, e.to_"
+					       " FROM messages m JOIN emails e ON e.id = m.email_id"
+					       " WHERE m.mailbox_id = ? ORDER BY m.uid");
+		sqlite3_bind_int64(st, 1, mailbox_id);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct store_msg_sortkey *k = vec_push(a, &v);
+			k->uid = (uint32_t)sqlite3_column_int64(st, 0);
+			k->has_attachment = sqlite3_column_int(st, 1) != 0;
+			k->date = sqlite3_column_int64(st, 2);
+			k->subject = col_text(a, st, 3);
+			k->from = col_text(a, st, 4);
+			k->to = col_text(a, st, 5);
+		}
+		if (rc != SQLITE_DONE)
+			ret = db_fail(c, "msg_sortkeys", error_r);
+	}
+	conn_put(s, c);
+	*keys_r = v.v;
+	*n_r = v.n;
+	return ret;
+}
+
 int store_thread_emails(struct store *s, struct arena *a, int64_t account_id, int64_t thread_id,
 			int64_t **email_ids_r, size_t *n_r, const char **error_r)
 {

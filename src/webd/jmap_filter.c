@@ -59,7 +59,7 @@ static bool keep_after(const struct mbox_rows *mb, size_t i, const void *arg)
 static bool keep_attach(const struct mbox_rows *mb, size_t i, const void *arg)
 {
 	bool want = *(const bool *)arg;
-	return i < mb->nmetas && mb->metas[i].has_attachment == want;
+	return mb->keys[i].has_attachment == want;
 }
 
 bool jmap_query_mailbox_listed(json_t *v, int64_t mailbox_id, struct jmap_ctx *ctx)
@@ -84,28 +84,27 @@ static struct store_search *str_node(struct arena *a, enum store_search_key k, j
 	return s;
 }
 
-bool jmap_query_load_metas(struct qctx *q, struct mbox_rows *mb)
+bool jmap_query_load_keys(struct qctx *q, struct mbox_rows *mb)
 {
-	if (mb->metas != NULL || mb->n == 0)
+	if (mb->keys != NULL || mb->n == 0)
 		return true;
 	const char *error;
-	struct store_msg_meta *m;
+	struct store_msg_sortkey *k;
 	size_t n;
-	if (store_msg_meta_list(q->ctx->store, q->ctx->a, q->ctx->account_id, mb->mailbox_id, NULL, &m, &n, &error) < 0)
+	if (store_msg_sortkeys(q->ctx->store, q->ctx->a, q->ctx->account_id, mb->mailbox_id, &k, &n, &error) < 0)
 		return false;
 	/* same UID order as msgs; align by UID in case a message came or went between */
-	struct store_msg_meta *al = arena_alloc(q->ctx->a, (mb->n + 1) * sizeof(*al));
+	struct store_msg_sortkey *al = arena_alloc(q->ctx->a, (mb->n + 1) * sizeof(*al));
 	size_t j = 0;
 	for (size_t i = 0; i < mb->n; i++) {
-		while (j < n && m[j].m.uid < mb->msgs[i].uid)
+		while (j < n && k[j].uid < mb->msgs[i].uid)
 			j++;
-		if (j < n && m[j].m.uid == mb->msgs[i].uid)
-			al[i] = m[j];
+		if (j < n && k[j].uid == mb->msgs[i].uid)
+			al[i] = k[j];
 		else
 			al[i].from = al[i].to = al[i].subject = "";
 	}
-	mb->metas = al;
-	mb->nmetas = mb->n;
+	mb->keys = al;
 	return true;
 }
 
@@ -222,7 +221,7 @@ static struct store_search *build(struct qctx *q, json_t *f, struct mbox_rows *m
 		} else if (strcmp(key, "hasAttachment") == 0) {
 			if (!json_is_boolean(v))
 				goto bad;
-			if (!jmap_query_load_metas(q, mb)) {
+			if (!jmap_query_load_keys(q, mb)) {
 				q->err_type = "serverFail";
 				snprintf(q->err, sizeof(q->err), "cannot read the mailbox");
 				return NULL;

@@ -15,6 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+/* A general query that used more than this gives the freed memory back (run_query). */
+#define JMAP_QUERY_TRIM (4u << 20)
 
 struct row {
 	int64_t email_id, thread_id, mailbox_id;
@@ -184,12 +190,13 @@ static bool idset_has(const struct idset *s, int64_t id)
 }
 
 struct qresult {
-	struct row *rows;
+	int64_t *ids; /* the email ids in order (the request's arena) */
 	size_t n;
 };
 
-/* Runs the filter and sort of args; false after jmap_fail. */
-static bool run_query(struct jmap_ctx *ctx, json_t *args, struct qresult *res)
+/* Runs the filter and sort of args with every allocation in ctx->a; sets *rows_r and
+ * *n_r (ctx->a); false after jmap_fail. */
+static bool scan_and_sort(struct jmap_ctx *ctx, json_t *args, struct row **rows_r, size_t *n_r)
 {
 	json_t *filter = json_object_get(args, "filter"), *sort = json_object_get(args, "sort");
 	if (filter != NULL && json_is_null(filter))
@@ -226,7 +233,7 @@ static bool run_query(struct jmap_ctx *ctx, json_t *args, struct qresult *res)
 		}
 		if (mb.n == 0)
 			continue;
-		if (need_meta && !jmap_query_load_metas(&q, &mb)) {
+		if (need_meta && !jmap_query_load_keys(&q, &mb)) {
 			jmap_fail(ctx, "serverFail", "cannot read the mailbox");
 			return false;
 		}
@@ -272,12 +279,12 @@ static bool run_query(struct jmap_ctx *ctx, json_t *args, struct qresult *res)
 			*r = (struct row){ .email_id = sm->email_id, .thread_id = sm->thread_id, .mailbox_id = mb.mailbox_id,
 					   .uid = sm->uid, .flags = sm->flags, .keywords = sm->keywords,
 					   .received = sm->internal_date, .size = sm->size };
-			if (mb.metas != NULL) {
-				r->sent = mb.metas[i].date;
-				r->from = mb.metas[i].from;
-				r->to = mb.metas[i].to;
-				r->subject = mb.metas[i].subject;
-				r->has_attachment = mb.metas[i].has_attachment;
+			if (mb.keys != NULL) {
+				r->sent = mb.keys[i].date;
+				r->from = mb.keys[i].from;
+				r->to = mb.keys[i].to;
+				r->subject = mb.keys[i].subject;
+				r->has_attachment = mb.keys[i].has_attachment;
 			}
 		}
 	}
@@ -304,9 +311,40 @@ static bool run_query(struct jmap_ctx *ctx, json_t *args, struct qresult *res)
 		}
 		n = k;
 	}
-	res->rows = rows;
-	res->n = n;
+	*rows_r = rows;
+	*n_r = n;
 	return true;
+}
+
+/* Runs the query of args; false after jmap_fail. Its rows (and on a large mailbox
+ * the metadata of every message: ~500 bytes a message when sorting by receivedAt,
+ * several KiB when sorting by from or subject) live in an arena of their own, freed
+ * here; only the ids go to the request's arena. glibc keeps freed memory in the pool
+ * thread's malloc arena (a freed large block also raises its mmap threshold, so the
+ * next ones come from the heap and stay: 100 MiB after a few such queries on 100,000
+ * messages), so after a large one the free pages go back to the system. */
+static bool run_query(struct jmap_ctx *ctx, json_t *args, struct qresult *res)
+{
+	struct arena *req = ctx->a;
+	struct arena *scratch = arena_new();
+	ctx->a = scratch;
+	struct row *rows;
+	size_t n;
+	bool ok = scan_and_sort(ctx, args, &rows, &n);
+	ctx->a = req;
+	if (ok) {
+		res->ids = arena_alloc(req, (n + 1) * sizeof(int64_t));
+		for (size_t i = 0; i < n; i++)
+			res->ids[i] = rows[i].email_id;
+		res->n = n;
+	}
+	size_t used = arena_used(scratch);
+	arena_free(&scratch);
+#ifdef __GLIBC__
+	if (used > JMAP_QUERY_TRIM)
+		malloc_trim(0);
+#endif
+	return ok;
 }
 
 json_t *jmap_query_reply(struct jmap_ctx *ctx, const struct jmap_query_page *page, const char *state, json_t *ids,
@@ -358,7 +396,7 @@ json_t *jmap_email_query(struct jmap_ctx *ctx, json_t *args)
 		size_t idx = res.n;
 		if (store_id_parse(page.anchor, 'E', &aid) > 0) {
 			for (size_t i = 0; i < res.n; i++) {
-				if (res.rows[i].email_id == aid) {
+				if (res.ids[i] == aid) {
 					idx = i;
 					break;
 				}
@@ -378,7 +416,7 @@ json_t *jmap_email_query(struct jmap_ctx *ctx, json_t *args)
 	json_t *ids = json_array();
 	for (size_t i = (size_t)pos; i < res.n && json_array_size(ids) < page.limit; i++) {
 		char id[24];
-		store_id_email(res.rows[i].email_id, id);
+		store_id_email(res.ids[i], id);
 		json_array_append_new(ids, json_string(id));
 	}
 	return jmap_query_reply(ctx, &page, state, ids, pos, res.n);
@@ -423,9 +461,9 @@ json_t *jmap_email_query_changes(struct jmap_ctx *ctx, json_t *args)
 	}
 	for (size_t i = 0; i < res.n; i++) {
 		/* a lookup only: ch is sized for the changes, not the results */
-		if (!idset_has(&ch, res.rows[i].email_id))
+		if (!idset_has(&ch, res.ids[i]))
 			continue; /* was not changed */
-		store_id_email(res.rows[i].email_id, id);
+		store_id_email(res.ids[i], id);
 		json_array_append_new(added, json_pack("{sssI}", "id", id, "index", (json_int_t)i));
 	}
 	json_t *out = json_pack("{sssssssoso}", "accountId", ctx->account_id_str, "oldQueryState", since_s,

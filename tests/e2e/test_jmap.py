@@ -731,6 +731,53 @@ def test_email_query_fast_path_query_changes(srv):
     assert q2["position"] == 1 and q2["ids"] == q1["ids"][1:4]
 
 
+def test_email_query_general_sorts_and_has_attachment(srv):
+    """The general path's sorts by subject, from and sentAt and the hasAttachment filter (they
+    read the store's sort keys, not the whole metadata): case-insensitive, ties by id in the
+    direction of the last comparator."""
+    cl = Client(srv, QUSER)
+    mbox = cl.ok("Mailbox/set", {"create": {"s": {"name": "Sorts"}}})["created"]["s"]["id"]
+    spec = [("b", "Zed <z@remote.test>", "Mon, 5 Jan 2026 10:00:00 +0000", False),
+            ("A", "amy@remote.test", "Sun, 4 Jan 2026 10:00:00 +0000", True),
+            ("c", "Bob <b@remote.test>", "Sat, 3 Jan 2026 10:00:00 +0000", False),
+            ("a", "amy@remote.test", "Tue, 6 Jan 2026 10:00:00 +0000", False),
+            ("B", "zed@remote.test", "Sun, 4 Jan 2026 10:00:00 +0000", True)]
+    emails = {}
+    for i, (subj, frm, date, attach) in enumerate(spec):
+        msg = "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\n" % (frm, QUSER, subj, date)
+        if attach:
+            msg += ("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\n"
+                    "Content-Type: text/plain\r\n\r\nsee\r\n--XX\r\nContent-Type: application/pdf\r\n"
+                    "Content-Disposition: attachment; filename=x.pdf\r\n\r\nPDF\r\n--XX--\r\n")
+        else:
+            msg += "\r\nbody\r\n"
+        st, body, _ = cl.request("POST", "/jmap/upload/%s/" % cl.account, msg.encode(),
+                                 {"Content-Type": "message/rfc822"})
+        assert st in (200, 201), body
+        emails["s%d" % i] = {"blobId": json.loads(body)["blobId"], "mailboxIds": {mbox: True},
+                             "receivedAt": "2026-02-01T00:00:00Z"}
+    created = cl.ok("Email/import", {"emails": emails})["created"]
+    ids = [created["s%d" % i]["id"] for i in range(len(spec))]
+
+    def order(key, asc):
+        idx = sorted(range(len(spec)), key=lambda i: (key(i), _id_number(ids[i])),
+                     reverse=not asc)
+        return [ids[i] for i in idx]
+
+    def query(sort, flt=None):
+        return cl.ok("Email/query", {"filter": dict({"inMailbox": mbox}, **(flt or {})), "sort": sort})["ids"]
+
+    assert query([{"property": "subject"}]) == order(lambda i: spec[i][0].lower(), True)
+    assert query([{"property": "subject", "isAscending": False}]) == order(lambda i: spec[i][0].lower(), False)
+    assert query([{"property": "from", "isAscending": False}]) == order(lambda i: spec[i][1].lower(), False)
+    sent = cl.ok("Email/get", {"ids": ids, "properties": ["sentAt"]})["list"]
+    sent = {e["id"]: e["sentAt"] for e in sent}
+    assert query([{"property": "sentAt"}]) == order(lambda i: sent[ids[i]], True)
+    with_att = [ids[i] for i in range(len(spec)) if spec[i][3]]
+    assert sorted(query(None, {"hasAttachment": True})) == sorted(with_att)
+    assert sorted(query(None, {"hasAttachment": False})) == sorted(set(ids) - set(with_att))
+
+
 # ---------------------------------------------------------------- static files and HTTP
 
 
