@@ -55,22 +55,22 @@ def _after(s, fn):
     return fn(), since
 
 
+def _cached(s, login, user, password):
+    """Logs in with login (_imap_login or _pop_login), which must succeed; returns
+    (protocol, "yes" or "no") from the server's auth_ok line for it."""
+    ok, since = _after(s, lambda: login(s, user, password))
+    assert ok, "login of %s failed" % user
+    assert s.wait_log(r"event=auth_ok proto=\w+ ip=\S+ user=%s" % re.escape(user), since=since)
+    return _last_auth(s, since, user)
+
+
 def test_repeated_login_cached_across_protocols(make_server):
     u = "cache1@" + DOMAIN
     s = make_server(users=[u])
-    ok, since = _after(s, lambda: _imap_login(s, u, "secret"))
-    assert ok
-    assert s.wait_log(r"event=auth_ok proto=imap ip=\S+ user=%s" % re.escape(u), since=since)
-    assert _last_auth(s, since, u) == ("imap", "no")
-    ok, since = _after(s, lambda: _imap_login(s, u, "secret"))
-    assert ok
-    assert s.wait_log(r"event=auth_ok proto=imap", since=since)
-    assert _last_auth(s, since, u) == ("imap", "yes")
+    assert _cached(s, _imap_login, u, "secret") == ("imap", "no")
+    assert _cached(s, _imap_login, u, "secret") == ("imap", "yes")
     # the same entry serves POP3: the cache belongs to the account, not the protocol
-    ok, since = _after(s, lambda: _pop_login(s, u, "secret"))
-    assert ok
-    assert s.wait_log(r"event=auth_ok proto=pop3", since=since)
-    assert _last_auth(s, since, u) == ("pop3", "yes")
+    assert _cached(s, _pop_login, u, "secret") == ("pop3", "yes")
     # a wrong password right after a cached success still fails (and is hashed)
     ok, since = _after(s, lambda: _imap_login(s, u, "secret2"))
     assert not ok
@@ -87,14 +87,8 @@ def test_password_change_takes_effect_at_once(make_server):
     ok, since = _after(s, lambda: _imap_login(s, u, "secret"))
     assert not ok, "the old password was still accepted after `user passwd`"
     assert s.wait_log(r"event=auth_failed proto=imap ip=\S+ user=%s" % re.escape(u), since=since)
-    ok, since = _after(s, lambda: _imap_login(s, u, "brand-new-pw"))
-    assert ok
-    assert s.wait_log(r"event=auth_ok proto=imap", since=since)
-    assert _last_auth(s, since, u) == ("imap", "no")
-    ok, since = _after(s, lambda: _pop_login(s, u, "brand-new-pw"))
-    assert ok
-    assert s.wait_log(r"event=auth_ok proto=pop3", since=since)
-    assert _last_auth(s, since, u) == ("pop3", "yes")
+    assert _cached(s, _imap_login, u, "brand-new-pw") == ("imap", "no")
+    assert _cached(s, _pop_login, u, "brand-new-pw") == ("pop3", "yes")
 
 
 def test_deleted_user_not_served_from_cache(make_server):
@@ -110,10 +104,7 @@ def test_cache_off(make_server):
     u = "cache4@" + DOMAIN
     s = make_server(["auth.cache_ttl = 0"], users=[u])
     for _ in range(3):
-        ok, since = _after(s, lambda: _imap_login(s, u, "secret"))
-        assert ok
-        assert s.wait_log(r"event=auth_ok proto=imap", since=since)
-        assert _last_auth(s, since, u) == ("imap", "no")
+        assert _cached(s, _imap_login, u, "secret") == ("imap", "no")
 
 
 def test_reload_to_zero_forgets(make_server):
@@ -122,13 +113,9 @@ def test_reload_to_zero_forgets(make_server):
     u = "cache5@" + DOMAIN
     s = make_server(users=[u])
     assert _imap_login(s, u, "secret")
-    ok, since = _after(s, lambda: _imap_login(s, u, "secret"))
-    assert ok and s.wait_log(r"event=auth_ok proto=imap", since=since)
-    assert _last_auth(s, since, u) == ("imap", "yes")
+    assert _cached(s, _imap_login, u, "secret") == ("imap", "yes")
     since = s.log_size()
     s.add_config("auth.cache_ttl = 0")
     s.send_signal(signal.SIGHUP)
     assert s.wait_log(r"event=reloaded", since=since), s.log_tail()
-    ok, since = _after(s, lambda: _imap_login(s, u, "secret"))
-    assert ok and s.wait_log(r"event=auth_ok proto=imap", since=since)
-    assert _last_auth(s, since, u) == ("imap", "no")
+    assert _cached(s, _imap_login, u, "secret") == ("imap", "no")
