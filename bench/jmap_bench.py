@@ -19,11 +19,20 @@ Then:
    the time from sending the request to the last byte of the reply. The same for the
    query alone and for the get alone (of the 50 ids), and the first query after the start
    (cold) is reported as well.
+   Then the general path (JMAP_BENCH_GENERAL requests, default 10): Email/query of the same
+   folder sorted by from, which reads every message's sort keys and sorts them in C. Server
+   memory (Pss, see 3.) after the restart, after the webmail requests and after the general
+   ones.
 3. EventSource: JMAP_BENCH_ES (default 1,000) idle connections to the event source
    (types=*, closeafter=no, ping=0), each its own TLS connection. Server memory (Pss, the
    sum over the server's processes from /proc/PID/smaps_rollup) before they open and 3 s
    after the last one is established; then one message over SMTP and the time until
    every connection has received the `state` event.
+
+JMAP_BENCH_DATA=DIR reuses the data directory of an earlier run (kept with JMAP_BENCH_KEEP=1:
+DIR is its data/ folder) instead of filling a new one: the fill is skipped (N is the INBOX's
+total), the directory is left in place, and the server uses the port offset in its
+postamt.conf.
 
 Prints a Markdown table and writes JSON (--json FILE). A benchmark, not a test: nothing
 fails on a slow figure; it exits non-zero only when something does not work.
@@ -96,14 +105,24 @@ def free_offset():
     raise RuntimeError("no free port offset in 41000..60000")
 
 
+def conf_offset(datadir):
+    """The port offset in a data directory's postamt.conf."""
+    with open(os.path.join(datadir, "postamt.conf")) as f:
+        for line in f:
+            key, _, value = line.partition("=")
+            if key.strip() == "port_offset":
+                return int(value)
+    return 0
+
+
 class Server:
-    def __init__(self, binary, offset):
+    def __init__(self, binary, offset, datadir=None):
         self.bin = binary
         self.offset = offset
         self.base = tempfile.mkdtemp(prefix="postamt-jmap-bench.", dir="/tmp")
         # a server started as root drops to the user 'postamt', which must reach the directory
         os.chmod(self.base, 0o755)
-        self.dir = os.path.join(self.base, "data")
+        self.dir = datadir or os.path.join(self.base, "data")
         # a copy, so that a rebuild during the run changes nothing
         self.bin = os.path.join(self.base, "postamt")
         shutil.copy2(binary, self.bin)
@@ -444,7 +463,12 @@ def main():
         log("ulimit -n is %d: too small for %d EventSource connections; using %d" % (soft, k, soft - conns - 200))
         k = max(0, soft - conns - 200)
 
-    srv = Server(binary, free_offset())
+    reuse = os.environ.get("JMAP_BENCH_DATA")
+    if reuse:
+        reuse = os.path.abspath(reuse)
+        srv = Server(binary, conf_offset(reuse), reuse)
+    else:
+        srv = Server(binary, free_offset())
     stop = {"sig": None}
 
     def on_signal(sig, _frame):
@@ -456,29 +480,37 @@ def main():
            "machine": "%d CPUs, %s, Linux %s" % (os.cpu_count(), platform.machine(), platform.release()),
            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     try:
-        srv.setup(k)
-        srv.start()
-        log("server on port offset %d, data in %s" % (srv.offset, srv.dir))
-        jm = Jmap(srv.port("https"))
-        cold, _ = jm.call_raw(json.dumps({"using": USING, "methodCalls": jm.query_calls()}).encode())
+        if reuse:
+            srv.start()
+            log("server on port offset %d, data in %s (reused)" % (srv.offset, srv.dir))
+            jm = Jmap(srv.port("https"))
+            n = res["n"] = jm.total()
+            cold = None
+        else:
+            srv.setup(k)
+            srv.start()
+            log("server on port offset %d, data in %s" % (srv.offset, srv.dir))
+            jm = Jmap(srv.port("https"))
+            cold, _ = jm.call_raw(json.dumps({"using": USING, "methodCalls": jm.query_calls()}).encode())
 
-        log("filling the INBOX with %d messages over SMTP (%d connections, pipelined)" % (n, conns))
-        t0 = time.perf_counter()
-        asyncio.run(fill(srv.port("smtp"), n, conns))
-        accepted = time.perf_counter() - t0
-        while jm.total() < n:
-            if time.perf_counter() - t0 > 3600:
-                raise RuntimeError("only %d of %d messages arrived" % (jm.total(), n))
-            time.sleep(0.5)
-        res["fill"] = {"seconds": round(time.perf_counter() - t0, 1), "accepted_seconds": round(accepted, 1),
-                       "msgs_per_s": round(n / (time.perf_counter() - t0), 1),
-                       "pss_mib": round(srv.pss_kib() / 1024, 1)}
-        log("filled in %.1f s" % res["fill"]["seconds"])
+            log("filling the INBOX with %d messages over SMTP (%d connections, pipelined)" % (n, conns))
+            t0 = time.perf_counter()
+            asyncio.run(fill(srv.port("smtp"), n, conns))
+            accepted = time.perf_counter() - t0
+            while jm.total() < n:
+                if time.perf_counter() - t0 > 3600:
+                    raise RuntimeError("only %d of %d messages arrived" % (jm.total(), n))
+                time.sleep(0.5)
+            res["fill"] = {"seconds": round(time.perf_counter() - t0, 1), "accepted_seconds": round(accepted, 1),
+                           "msgs_per_s": round(n / (time.perf_counter() - t0), 1),
+                           "pss_mib": round(srv.pss_kib() / 1024, 1)}
+            log("filled in %.1f s" % res["fill"]["seconds"])
         # a fresh server: the first query (cold caches) and then the steady state
         jm.conn.close()
         srv.stop()
         srv.start()
         jm = Jmap(srv.port("https"))
+        res["pss_after_restart_mib"] = round(srv.pss_kib() / 1024, 1)
         body = json.dumps({"using": USING, "methodCalls": jm.query_calls()}).encode()
         first, reply = jm.call_raw(body)
         resp = {r[2]: r[1] for r in reply["methodResponses"]}
@@ -488,12 +520,19 @@ def main():
         q_only = json.dumps({"using": USING, "methodCalls": jm.query_calls()[:1]}).encode()
         g_only = json.dumps({"using": USING, "methodCalls": [["Email/get", {
             "accountId": jm.account, "ids": ids, "properties": LIST_PROPERTIES}, "g"]]}).encode()
-        res["empty_mailbox_query_get_ms"] = round(cold * 1000, 2)
+        res["empty_mailbox_query_get_ms"] = round(cold * 1000, 2) if cold is not None else None
         res["first_query_get_after_restart_ms"] = round(first * 1000, 2)
         res["query_get"] = summary(timings(lambda: jm.call_raw(body)[0], 5, reps))
         res["query_only"] = summary(timings(lambda: jm.call_raw(q_only)[0], 5, reps))
         res["get_only"] = summary(timings(lambda: jm.call_raw(g_only)[0], 5, reps))
         res["reply_bytes"] = len(json.dumps(reply))
+        res["pss_after_webmail_mib"] = round(srv.pss_kib() / 1024, 1)
+        general = env_int("JMAP_BENCH_GENERAL", 10)
+        if general > 0:
+            q = dict(jm.query_calls()[0][1], sort=[{"property": "from", "isAscending": True}])
+            g_body = json.dumps({"using": USING, "methodCalls": [["Email/query", q, "q"]]}).encode()
+            res["general_sort_from"] = summary(timings(lambda: jm.call_raw(g_body)[0], 1, general))
+            res["pss_after_general_mib"] = round(srv.pss_kib() / 1024, 1)
         email_state = jm.call([["Email/get", {"accountId": jm.account, "ids": []}, "s"]])[0][1]["state"]
         jm.conn.close()
         log("query+get median %.2f ms; EventSource: %d connections" % (res["query_get"]["median_ms"], k))
@@ -515,9 +554,12 @@ def main():
 def render(r):
     es = r["eventsource"]
     q, qo, go = r["query_get"], r["query_only"], r["get_only"]
-    rows = [
-        ("Fill over SMTP (%s messages, %d connections, pipelined)" % (format(r["n"], ","), r["smtp_connections"]),
-         "%.1f s, %s msgs/s" % (r["fill"]["seconds"], format(r["fill"]["msgs_per_s"], ",.0f"))),
+    rows = []
+    if "fill" in r:
+        rows.append(("Fill over SMTP (%s messages, %d connections, pipelined)" % (format(r["n"], ","),
+                                                                               r["smtp_connections"]),
+                     "%.1f s, %s msgs/s" % (r["fill"]["seconds"], format(r["fill"]["msgs_per_s"], ",.0f"))))
+    rows += [
         ("Email/query + Email/get, first 50, median / p99 (%d requests)" % q["n"],
          "%.2f / %.2f ms" % (q["median_ms"], q["p99_ms"])),
         ("  Email/query alone (limit 50, calculateTotal), median / p99", "%.2f / %.2f ms" % (qo["median_ms"],
@@ -525,6 +567,20 @@ def render(r):
         ("  Email/get alone (50 ids, list properties), median / p99", "%.2f / %.2f ms" % (go["median_ms"],
                                                                                            go["p99_ms"])),
         ("  first request after a restart (cold)", "%.2f ms" % r["first_query_get_after_restart_ms"]),
+    ]
+    if r.get("empty_mailbox_query_get_ms") is not None:
+        rows.append(("  the same request on the empty INBOX", "%.2f ms" % r["empty_mailbox_query_get_ms"]))
+    if "general_sort_from" in r:
+        g = r["general_sort_from"]
+        rows.append(("Email/query sorted by from (general path), median / p99 (%d requests)" % g["n"],
+                     "%.2f / %.2f ms" % (g["median_ms"], g["p99_ms"])))
+    if "fill" in r:
+        rows.append(("Server Pss after the fill", "%.1f MiB" % r["fill"]["pss_mib"]))
+    rows.append(("Server Pss after the restart / after the webmail requests" +
+                 (" / after the general ones" if "pss_after_general_mib" in r else ""),
+                 " / ".join("%.1f MiB" % r[k] for k in ("pss_after_restart_mib", "pss_after_webmail_mib",
+                                                        "pss_after_general_mib") if k in r)))
+    rows += [
         ("Server Pss, idle, %s messages" % format(r["n"], ","), "%.1f MiB" % es["pss_before_mib"]),
         ("Server Pss with %s idle EventSource connections (TLS)" % format(es["connections"], ","),
          "%.1f MiB (+%.1f KiB each)" % (es["pss_with_mib"], es["kib_per_connection"] or 0)),
