@@ -26,7 +26,8 @@ struct fail_entry {
 };
 
 struct auth_service {
-	struct pool *pool;
+	struct pool *lookup_pool; /* account lookups (the store's pool) */
+	struct pool *hash_pool;   /* password hashing */
 	auth_lookup_fn *lookup;
 	void *lookup_ctx;
 	pthread_mutex_t lock;
@@ -112,12 +113,13 @@ size_t auth_failures(struct auth_service *svc, const char *ip)
 	return n;
 }
 
-struct auth_service *auth_service_new(struct pool *pool, auth_lookup_fn *lookup, void *lookup_ctx,
-				      size_t failures_per_minute, int64_t cache_ttl)
+struct auth_service *auth_service_new(struct pool *lookup_pool, struct pool *hash_pool, auth_lookup_fn *lookup,
+				      void *lookup_ctx, size_t failures_per_minute, int64_t cache_ttl)
 {
 	struct auth_service *svc = xcalloc(1, sizeof(*svc));
 	svc->cache = auth_cache_new(cache_ttl);
-	svc->pool = pool;
+	svc->lookup_pool = lookup_pool;
+	svc->hash_pool = hash_pool;
 	svc->lookup = lookup;
 	svc->lookup_ctx = lookup_ctx;
 	pthread_mutex_init(&svc->lock, NULL);
@@ -166,48 +168,68 @@ static void login_finish(void *arg)
 	free(l);
 }
 
-/* Pool thread: lookup and verify. */
-static void login_work(void *arg)
+/* Store pool: the account, and the answer when the password is remembered. */
+static void lookup_work(void *arg)
 {
 	struct auth_login *l = arg;
-	const char *hash = NULL, *address = NULL, *error = NULL;
-	int64_t id = 0;
-	int r = l->svc->lookup(l->svc->lookup_ctx, l->arena, l->user, &hash, &id, &address);
+	int r = l->svc->lookup(l->svc->lookup_ctx, l->arena, l->user, &l->hash, &l->account_id, &l->address);
 	if (r < 0) {
 		l->result = AUTH_LOGIN_TEMPFAIL;
+		l->decided = true;
 		log_error("event=auth_error proto=%s ip=%s reason=lookup", l->proto, l->ip);
-		return;
+	} else if (r == 0) {
+		l->hash = NULL; /* unknown: hash_work spends the time of a real check */
+	} else if (auth_cache_hit(l->svc->cache, l->hash, l->password, now_mono())) {
+		l->result = AUTH_LOGIN_OK;
+		l->cached = true;
+		l->decided = true;
 	}
-	if (r == 0) {
+}
+
+/* Hashing pool: the slow check. */
+static void hash_work(void *arg)
+{
+	struct auth_login *l = arg;
+	const char *error = NULL;
+	if (l->hash == NULL) {
 		/* spend the same time as a real check, so that timing does not tell
 		 * which users exist */
 		if (l->svc->dummy_hash != NULL)
 			auth_password_verify(l->svc->dummy_hash, l->password, &error);
 		l->result = AUTH_LOGIN_FAILED;
-	} else if (auth_cache_hit(l->svc->cache, hash, l->password, now_mono())) {
-		l->result = AUTH_LOGIN_OK;
-		l->cached = true;
-	} else {
-		int v = auth_password_verify(hash, l->password, &error);
-		if (v < 0) {
-			l->result = AUTH_LOGIN_TEMPFAIL;
-			log_error("event=auth_error proto=%s ip=%s user=%s reason=%s", l->proto, l->ip, address,
-				  LOG_Q(error ? error : "bad hash"));
-			return;
-		}
-		l->result = v > 0 ? AUTH_LOGIN_OK : AUTH_LOGIN_FAILED;
-		if (v > 0)
-			auth_cache_add(l->svc->cache, hash, l->password, now_mono());
+		return;
 	}
-	if (l->result == AUTH_LOGIN_OK) {
-		l->account_id = id;
-		l->address = address;
+	int v = auth_password_verify(l->hash, l->password, &error);
+	if (v < 0) {
+		l->result = AUTH_LOGIN_TEMPFAIL;
+		log_error("event=auth_error proto=%s ip=%s user=%s reason=%s", l->proto, l->ip, l->address,
+			  LOG_Q(error ? error : "bad hash"));
+		return;
 	}
+	l->result = v > 0 ? AUTH_LOGIN_OK : AUTH_LOGIN_FAILED;
+	if (v > 0)
+		auth_cache_add(l->svc->cache, l->hash, l->password, now_mono());
+}
+
+static void login_after_work(void *arg);
+
+/* Back on the loop after the lookup: done, or on to the hashing pool. */
+static void lookup_done(void *arg)
+{
+	struct auth_login *l = arg;
+	if (l->decided)
+		login_after_work(l);
+	else
+		pool_submit(l->svc->hash_pool, hash_work, login_after_work, l->back, l);
 }
 
 static void login_after_work(void *arg)
 {
 	struct auth_login *l = arg;
+	if (l->result != AUTH_LOGIN_OK) {
+		l->account_id = 0;
+		l->address = NULL;
+	}
 	char user[128];
 	log_quote(l->user, strlen(l->user), user, sizeof(user));
 	if (l->result == AUTH_LOGIN_FAILED) {
@@ -242,5 +264,5 @@ void auth_login(struct auth_service *svc, struct loop *back, const char *proto, 
 		loop_post(back, login_finish, l);
 		return;
 	}
-	pool_submit(svc->pool, login_work, login_after_work, back, l);
+	pool_submit(svc->lookup_pool, lookup_work, lookup_done, back, l);
 }

@@ -2,9 +2,9 @@
  * failed-login limiter all protocols share (issue: brute-force defence).
  *
  * A protocol session calls auth_login() with the client's user name, password and
- * address. The account lookup (a callback into the store, given by serve.c) and the
- * slow password check run on the worker pool; the result comes back on the
- * session's loop. Failed attempts are counted per client address over a sliding
+ * address. The account lookup (a callback into the store, given by serve.c) runs on
+ * the store's pool and the slow password check on the hashing pool; the result comes
+ * back on the session's loop. Failed attempts are counted per client address over a sliding
  * minute: each failure is answered only after a delay (AUTH_FAIL_DELAY_MS), and once
  * an address reaches the limit, further attempts are refused at once without
  * looking at the password, until the window moves on. Every failure is logged with
@@ -43,6 +43,8 @@ struct auth_login {
 	const char *address; /* canonical, in the request's arena */
 	bool cached;         /* accepted by the verified-password cache, without hashing */
 	/* private */
+	const char *hash;    /* the stored hash; NULL for an unknown user */
+	bool decided;        /* the lookup already settled the result */
 	struct auth_service *svc;
 	struct arena *arena;
 	const char *user, *password, *ip, *proto;
@@ -53,9 +55,12 @@ struct auth_login {
 
 struct auth_service;
 
-/* cache_ttl: seconds a verified password is remembered (cache.h); 0 = never. */
-struct auth_service *auth_service_new(struct pool *pool, auth_lookup_fn *lookup, void *lookup_ctx,
-				      size_t failures_per_minute, int64_t cache_ttl);
+/* Lookups (and answers from the cache) run on lookup_pool, password hashes on
+ * hash_pool, so that remembered logins never queue behind slow hashes (a login storm,
+ * a password-guessing attack). cache_ttl: seconds a verified password is remembered
+ * (cache.h); 0 = never. */
+struct auth_service *auth_service_new(struct pool *lookup_pool, struct pool *hash_pool, auth_lookup_fn *lookup,
+				      void *lookup_ctx, size_t failures_per_minute, int64_t cache_ttl);
 void auth_service_free(struct auth_service **svcp);
 /* Changes the limit (reload). */
 void auth_service_set_limit(struct auth_service *svc, size_t failures_per_minute);

@@ -505,8 +505,8 @@ static int server_start(struct server *srv)
 	/* a yescrypt hash is ~50 ms of CPU: at most half the cores hash at once, so the
 	 * event loops keep theirs under a login storm */
 	srv->auth_pool = pool_new(srv->nloops > 1 ? srv->nloops / 2 : 1);
-	srv->auth = auth_service_new(srv->auth_pool, lookup_account, srv, (size_t)cfg->auth_failures_per_min,
-				     cfg->auth_cache_ttl);
+	srv->auth = auth_service_new(srv->pool, srv->auth_pool, lookup_account, srv,
+				     (size_t)cfg->auth_failures_per_min, cfg->auth_cache_ttl);
 	srv->smtp_env = (struct smtpd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
 					    .submit = submit_remote, .submit_ctx = srv };
 	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };
