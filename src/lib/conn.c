@@ -169,6 +169,17 @@ void conn_shared_set_tls(struct conn_shared *s, SSL_CTX *ctx)
 	SSL_CTX_free(old); /* connections hold their own references through their SSL */
 }
 
+X509 *conn_tls_certificate(const struct conn *c)
+{
+	struct conn_shared *s = c->srv->shared;
+	pthread_mutex_lock(&s->lock);
+	X509 *x = s->tls != NULL ? SSL_CTX_get0_certificate(s->tls) : NULL;
+	if (x != NULL)
+		X509_up_ref(x);
+	pthread_mutex_unlock(&s->lock);
+	return x;
+}
+
 void conn_shared_set_limits(struct conn_shared *s, const struct conn_limits *limits)
 {
 	pthread_mutex_lock(&s->lock);

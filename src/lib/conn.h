@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 typedef struct ssl_ctx_st SSL_CTX;
+typedef struct x509_st X509;
 
 struct conn;
 struct conn_shared;
@@ -144,6 +145,10 @@ int conn_local_port(const struct conn *c);
 struct loop *conn_loop(const struct conn *c);
 /* The TLS protocol version ("TLSv1.3") or NULL. */
 const char *conn_tls_version(const struct conn *c);
+/* The certificate that new TLS handshakes present (conn_shared_set_tls), on any
+ * connection, plain ones included: a new reference (X509_free it), or NULL when TLS
+ * is off. Thread-safe. */
+X509 *conn_tls_certificate(const struct conn *c);
 
 /* Logs "conn=ID proto=P ip=A " followed by the message. */
 void conn_log(const struct conn *c, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

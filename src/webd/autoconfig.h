@@ -16,6 +16,10 @@ struct autoconfig_params {
 	const char *hostname;
 	int port_offset;
 	const char *email;  /* the user's address, or NULL when unknown */
+	/* The server's certificate (DER) for the Apple profile to install as trusted, or
+	 * NULL: given only when it is self-signed (autoconfig.c). */
+	const unsigned char *cert_der;
+	size_t cert_der_len;
 };
 
 /* True if s looks like local@domain without characters that need escaping in a
@@ -23,9 +27,14 @@ struct autoconfig_params {
 bool autoconfig_email_ok(const char *s);
 void autoconfig_thunderbird(struct buf *out, const struct autoconfig_params *p);
 void autoconfig_outlook(struct buf *out, const struct autoconfig_params *p);
+/* With p->cert_der, the profile has a second payload, com.apple.security.root, that
+ * holds the certificate, so that the device can trust a self-signed server. */
 void autoconfig_apple(struct buf *out, const struct autoconfig_params *p);
 /* The <EMailAddress> of an Autodiscover request body into out. 1, or 0 if absent or
  * implausible. */
 int autoconfig_request_email(const char *body, size_t len, char *out, size_t outlen);
+/* The domain of a local@domain address (after its last '@'), lower-cased into out.
+ * 1, or 0 when there is none or it does not fit. */
+int autoconfig_email_domain(const char *email, char *out, size_t outlen);
 
 #endif

@@ -4,7 +4,12 @@
  * Apple com.apple.mail.managed payload in a Configuration profile. */
 #include "autoconfig.h"
 
+#include "arena.h"
+
+#include <ctype.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -135,6 +140,32 @@ static void plist_string(struct buf *out, const char *key, const char *value)
 	buf_puts(out, "</string>\n");
 }
 
+/* The certificate payload: the DER in a <data> element (base64, lines of 64). */
+static void apple_certificate(struct buf *out, const struct autoconfig_params *p, const char *rev, const char *email)
+{
+	char uuid[37], id[400];
+	uuid_for(p->hostname, email, "certificate", uuid);
+	buf_puts(out, "    <dict>\n");
+	char file[300];
+	snprintf(file, sizeof(file), "%s.cer", p->hostname);
+	plist_string(out, "PayloadCertificateFileName", file);
+	buf_puts(out, "      <key>PayloadContent</key>\n      <data>\n");
+	size_t b64len = 4 * ((p->cert_der_len + 2) / 3) + 1;
+	char *b64 = xmalloc(b64len);
+	int n = EVP_EncodeBlock((unsigned char *)b64, p->cert_der, (int)p->cert_der_len);
+	for (int i = 0; i < n; i += 64)
+		buf_printf(out, "      %.*s\n", n - i < 64 ? n - i : 64, b64 + i);
+	free(b64);
+	buf_puts(out, "      </data>\n");
+	plist_string(out, "PayloadDescription", "The self-signed certificate of the mail server");
+	plist_string(out, "PayloadDisplayName", p->hostname);
+	snprintf(id, sizeof(id), "%s.postamt.certificate", rev);
+	plist_string(out, "PayloadIdentifier", id);
+	plist_string(out, "PayloadType", "com.apple.security.root");
+	plist_string(out, "PayloadUUID", uuid);
+	buf_puts(out, "      <key>PayloadVersion</key>\n      <integer>1</integer>\n    </dict>\n");
+}
+
 void autoconfig_apple(struct buf *out, const struct autoconfig_params *p)
 {
 	const char *email = p->email ? p->email : "";
@@ -184,7 +215,10 @@ void autoconfig_apple(struct buf *out, const struct autoconfig_params *p)
 	plist_string(out, "PayloadUUID", u1);
 	buf_puts(out, "      <key>PayloadVersion</key>\n      <integer>1</integer>\n"
 		      "      <key>PreventAppSheet</key>\n      <false/>\n      <key>PreventMove</key>\n      <false/>\n"
-		      "      <key>SMIMEEnabled</key>\n      <false/>\n    </dict>\n  </array>\n");
+		      "      <key>SMIMEEnabled</key>\n      <false/>\n    </dict>\n");
+	if (p->cert_der != NULL && p->cert_der_len > 0)
+		apple_certificate(out, p, rev, email);
+	buf_puts(out, "  </array>\n");
 	buf_puts(out, "  <key>PayloadDescription</key>\n  <string>Mail settings for ");
 	xml(out, email[0] ? email : p->hostname);
 	buf_puts(out, "</string>\n  <key>PayloadDisplayName</key>\n  <string>Mail on ");
@@ -215,4 +249,16 @@ int autoconfig_request_email(const char *body, size_t len, char *out, size_t out
 	memcpy(out, v.p, v.len);
 	out[v.len] = '\0';
 	return autoconfig_email_ok(out) ? 1 : 0;
+}
+
+int autoconfig_email_domain(const char *email, char *out, size_t outlen)
+{
+	const char *at = email ? strrchr(email, '@') : NULL;
+	if (at == NULL || at[1] == '\0' || strlen(at + 1) >= outlen)
+		return 0;
+	size_t i = 0;
+	for (const char *c = at + 1; *c; c++)
+		out[i++] = (char)tolower((unsigned char)*c);
+	out[i] = '\0';
+	return 1;
 }

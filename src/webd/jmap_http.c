@@ -181,6 +181,7 @@ static void download_done(void *arg)
 		}
 		char ascii[256], enc[1024];
 		size_t o = 0;
+		http_filename_clean(job->name); /* no bidi controls in a saved file name */
 		for (const char *p = job->name; *p && o + 1 < sizeof(ascii); p++) {
 			unsigned char c = (unsigned char)*p;
 			ascii[o++] = (c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '/') ? '_' : (char)c;

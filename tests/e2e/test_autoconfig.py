@@ -5,6 +5,9 @@ configuration says: the configured hostname and every standard port plus the off
 
 import http.client
 import plistlib
+import shutil
+import ssl
+import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -98,3 +101,89 @@ def test_apple_mobileconfig(server):
 def test_http_still_redirects_the_rest(server):
     st, _, r = get(server, "/")
     assert st == 301 and r.getheader("Location").startswith("https://")
+
+
+# ---------------------------------------------------------------- hosted domains only
+# (docs/security.md, outside review December 2026): a server answers autoconfiguration
+# only for the domains it hosts; for any other it would claim to be their mail server.
+
+
+def _outlook_request(address):
+    return ("<?xml version=\"1.0\" encoding=\"utf-8\"?><Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/"
+            "autodiscover/outlook/requestschema/2006\"><Request><EMailAddress>%s</EMailAddress>"
+            "<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+            "</AcceptableResponseSchema></Request></Autodiscover>" % address)
+
+
+def _all_documents(srv, address, tls):
+    """The status of each autoconfiguration document for address."""
+    q = address.replace("@", "%40")
+    out = {}
+    for path in ("/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=" + q,
+                 "/mail/config-v1.1.xml?emailaddress=" + q, "/apple/mobileconfig?email=" + q):
+        out[path.split("?")[0]] = get(srv, path, tls=tls)[0]
+    out["autodiscover"] = get(srv, "/autodiscover/autodiscover.xml", "POST", _outlook_request(address), tls=tls,
+                              headers={"Content-Type": "text/xml"})[0]
+    return out
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_only_hosted_domains(server, tls):
+    for address in ("anna@other.test", "anna@example.test.other.test", "x@test"):
+        got = _all_documents(server, address, tls)
+        assert set(got.values()) == {404}, (address, got)
+    for address in (USER, "nobody-yet@example.test", "Anna@EXAMPLE.Test"):
+        got = _all_documents(server, address, tls)
+        assert set(got.values()) == {200}, (address, got)
+    # without an address Thunderbird's document names the server's own hostname
+    assert get(server, "/mail/config-v1.1.xml", tls=tls)[0] == 200
+
+
+def test_added_domain_is_answered(make_server):
+    srv = make_server()
+    assert set(_all_documents(srv, "anna@other.test", False).values()) == {404}
+    r = srv.run("domain", "add", "other.test")
+    assert r.returncode == 0, r.stderr
+    assert set(_all_documents(srv, "anna@other.test", False).values()) == {200}
+
+
+# ---------------------------------------------------------------- the certificate in the Apple profile
+
+
+def _cert_payloads(body):
+    return [p for p in plistlib.loads(body)["PayloadContent"]
+            if p["PayloadType"] in ("com.apple.security.root", "com.apple.security.pem", "com.apple.security.pkcs1")]
+
+
+def test_apple_profile_has_the_self_signed_certificate(server):
+    with open(server.cafile) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    for tls in (False, True):
+        st, body, _ = get(server, "/apple/mobileconfig?email=anna%40example.test", tls=tls)
+        assert st == 200, body
+        certs = _cert_payloads(body)
+        assert [p["PayloadContent"] for p in certs] == [der]
+        assert certs[0]["PayloadType"] == "com.apple.security.root"
+        uuids = [p["PayloadUUID"] for p in plistlib.loads(body)["PayloadContent"]] + [plistlib.loads(body)["PayloadUUID"]]
+        assert len(set(uuids)) == 3
+
+
+def test_apple_profile_without_a_ca_issued_certificate(make_server, tmp_path):
+    """A certificate from a CA (here a test CA) is trusted through that CA: not in the profile."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path)
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+            "-subj", "/CN=postamt test CA", "-keyout", "ca.key", "-out", "ca.pem")
+    openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-subj", "/CN=localhost", "-keyout", "leaf.key", "-out", "leaf.csr")
+    (tmp_path / "ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+            "-extfile", "ext", "-out", "leaf.pem")
+    srv = make_server(start=False)
+    shutil.copy(tmp_path / "leaf.pem", srv.cafile)
+    shutil.copy(tmp_path / "leaf.key", srv.keyfile)
+    srv.start()
+    st, body, _ = get(srv, "/apple/mobileconfig?email=anna%40example.test")
+    assert st == 200, body
+    assert _cert_payloads(body) == []
+    assert plistlib.loads(body)["PayloadContent"][0]["PayloadType"] == "com.apple.mail.managed"

@@ -2,7 +2,8 @@
 // actions, live updates (JMAP push) and keyboard shortcuts. The reading pane
 // and the compose window live in reader.js and compose.js.
 
-import { h, clear, icon, iconButton, confirmDialog, promptDialog, chooseDialog, infoDialog } from './dom.js';
+import { h, clear, icon, iconButton, confirmDialog, promptDialog, chooseDialog, infoDialog, bidiText } from './dom.js';
+import { showBidi } from './bidi.js';
 import { t, lang } from './i18n.js';
 import { JmapClient, RequestBuilder, openPush, CAP, JmapMethodError } from './jmap.js';
 import { mailboxTree, findRole, parseSearch, movePatch, LIST_PROPERTIES } from './mailboxes.js';
@@ -167,7 +168,7 @@ export async function startApp(root, { username, purifier, onLogout, onExpired }
     }
     const cur = state.byId.get(state.current);
     listTitle.textContent = state.search ? t('search.results') : cur ? mailboxName(cur) : '';
-    document.title = (cur && cur.unreadEmails && cur.role === 'inbox' ? `(${cur.unreadEmails}) ` : '') + (cur ? mailboxName(cur) + ' – ' : '') + 'postamt';
+    document.title = (cur && cur.unreadEmails && cur.role === 'inbox' ? `(${cur.unreadEmails}) ` : '') + (cur ? showBidi(mailboxName(cur)) + ' – ' : '') + 'postamt';
     const r = cur && (cur.role === 'trash' || cur.role === 'junk') ? cur.role : null;
     emptyBtn.hidden = !r || state.search;
     emptyBtn.textContent = r === 'junk' ? t('folder.emptyJunk') : t('folder.emptyTrash');
@@ -285,13 +286,13 @@ export async function startApp(root, { username, purifier, onLogout, onExpired }
     h('span', { class: 'row-mark', 'aria-hidden': 'true' }, checked ? icon('check') : null),
     h('div', { class: 'row-main' },
       h('div', { class: 'row-top' },
-        h('span', { class: 'row-from' }, draft ? h('span', { class: 'draft-tag' }, t('list.draft') + ' ') : null, who || '—'),
+        h('span', { class: 'row-from' }, draft ? h('span', { class: 'draft-tag' }, t('list.draft') + ' ') : null, bidiText(who || '—')),
         h('span', { class: 'row-icons' },
           e.hasAttachment ? h('span', { class: 'att', title: t('list.attachment') }, icon('clip')) : null,
           flagged ? h('span', { class: 'flag', title: t('list.flagged') }, icon('flag')) : null),
         h('time', { class: 'row-date', datetime: date, title: fmtFull(date) }, formatListDate(date, { locale: lang }))),
-      h('div', { class: 'row-subject' }, e.subject || t('list.noSubject')),
-      h('div', { class: 'row-preview' }, e.preview || '')),
+      h('div', { class: 'row-subject' }, bidiText(e.subject || t('list.noSubject'))),
+      h('div', { class: 'row-preview' }, bidiText(e.preview || ''))),
     h('span', { class: 'sr-only' }, [seen ? '' : t('list.unread'), flagged ? t('list.flagged') : '', e.hasAttachment ? t('list.attachment') : ''].filter(Boolean).join(', ')));
     row.addEventListener('click', (ev) => {
       if (ev.shiftKey && state.anchor && state.ids.includes(state.anchor)) { ev.preventDefault(); checkRange(state.anchor, e.id); return; }

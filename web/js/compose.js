@@ -3,7 +3,8 @@
 // Drafts; sending with EmailSubmission/set whose onSuccessUpdateEmail moves
 // the message from Drafts to Sent and clears $draft (RFC 8621 section 7.5).
 
-import { h, clear, icon, iconButton, confirmDialog } from './dom.js';
+import { h, clear, icon, iconButton, confirmDialog, bidiText } from './dom.js';
+import { showBidi } from './bidi.js';
 import { RequestBuilder, JmapMethodError } from './jmap.js';
 import { parseAddressList, formatAddressList } from './address.js';
 import { buildReply, buildForward } from './quote.js';
@@ -145,9 +146,9 @@ export class Composer {
     clear(this.attList);
     for (const a of this.attachments) {
       this.attList.append(h('li', { class: 'c-att' + (a.state === 'error' ? ' error' : '') },
-        icon('clip'), h('span', { class: 'att-name' }, a.name),
+        icon('clip'), h('span', { class: 'att-name' }, bidiText(a.name)),
         h('span', { class: 'muted' }, a.state === 'uploading' ? t('compose.uploading') : a.state === 'error' ? t('compose.uploadFailed', { name: '' }) : formatSize(a.size, lang)),
-        iconButton('close', t('compose.remove', { name: a.name }), () => { this.attachments = this.attachments.filter((x) => x !== a); this.renderAttachments(); })));
+        iconButton('close', t('compose.remove', { name: showBidi(a.name) }), () => { this.attachments = this.attachments.filter((x) => x !== a); this.renderAttachments(); })));
     }
   }
 

@@ -2,6 +2,7 @@
 // (native <dialog>, so focus is trapped and Escape closes).
 
 import { t } from './i18n.js';
+import { bidiSegments } from './bidi.js';
 
 // h('button', {class: 'x', onclick: fn, 'aria-label': '...'}, child, ...)
 // Strings become text nodes; null/false children are skipped.
@@ -160,4 +161,13 @@ export function infoDialog(title, content) {
     dlg.append(h('h2', { class: 'dialog-title' }, title), content, h('div', { class: 'dialog-actions' }, close));
     setTimeout(() => close.focus(), 0);
   });
+}
+
+// Text for the page with its bidi controls shown (bidi.js): text nodes, and for each
+// control a small box with its short name (`RLO`) and its code and name as tooltip.
+// Use it for whatever a sender wrote that is shown as a line: subjects, names,
+// file names.
+export function bidiText(text) {
+  return bidiSegments(text).map((seg) => (typeof seg === 'string' ? seg
+    : h('span', { class: 'bidi-ctl', title: seg.code + ' ' + seg.name, 'aria-label': seg.code + ' ' + seg.name }, seg.abbr)));
 }

@@ -2,7 +2,8 @@
 // clickable, built from text nodes), the HTML body in a sandboxed frame, and
 // attachments. See sanitize.js for the frame's security.
 
-import { h, clear, icon, iconButton } from './dom.js';
+import { h, clear, icon, iconButton, bidiText } from './dom.js';
+import { showBidi, safeFileName } from './bidi.js';
 import { RequestBuilder } from './jmap.js';
 import { READ_PROPERTIES, BODY_PROPERTIES } from './mailboxes.js';
 import { formatAddress } from './address.js';
@@ -131,17 +132,17 @@ export class Reader {
     const { t, lang } = this.o;
     const e = this.email;
     clear(this.pane);
-    const addrLine = (label, list) => (list && list.length ? h('div', { class: 'hdr' }, h('span', { class: 'hdr-label' }, label), h('span', { class: 'hdr-value' }, list.map(formatAddress).join(', '))) : null);
+    const addrLine = (label, list) => (list && list.length ? h('div', { class: 'hdr' }, h('span', { class: 'hdr-label' }, label), h('span', { class: 'hdr-value' }, bidiText(list.map(formatAddress).join(', ')))) : null);
     const from = (e.from && e.from[0]) || { name: '', email: '' };
     const initial = (from.name || from.email || '?').trim().charAt(0).toUpperCase();
     const head = h('header', { class: 'reader-head' },
       h('h2', { class: 'reader-subject', id: 'reader-subject', tabindex: '-1' },
-        e.subject || t('list.noSubject'),
+        bidiText(e.subject || t('list.noSubject')),
         h('span', { class: 'reader-flag', hidden: !(e.keywords && e.keywords.$flagged), title: t('list.flagged') }, icon('flag'))),
       h('div', { class: 'reader-meta' },
         h('div', { class: 'avatar', 'aria-hidden': 'true' }, initial),
         h('div', { class: 'reader-who' },
-          h('div', { class: 'reader-from' }, h('strong', null, from.name || from.email), from.name ? h('span', { class: 'muted' }, ' <' + from.email + '>') : null),
+          h('div', { class: 'reader-from' }, h('strong', null, bidiText(from.name || from.email)), from.name ? h('span', { class: 'muted' }, bidiText(' <' + from.email + '>')) : null),
           addrLine(t('reader.to'), e.to), addrLine(t('reader.cc'), e.cc), addrLine(t('reader.bcc'), e.bcc),
           e.replyTo && e.replyTo.length && !(e.replyTo.length === 1 && e.replyTo[0].email === from.email) ? addrLine(t('reader.replyTo'), e.replyTo) : null),
         h('time', { class: 'reader-date muted', datetime: e.sentAt || e.receivedAt }, formatFullDate(e.sentAt || e.receivedAt, { locale: lang }))));
@@ -207,9 +208,9 @@ export class Reader {
       h('ul', { role: 'list' }, list.map((p) => {
         const name = p.name || (p.type === 'message/rfc822' ? 'message.eml' : 'attachment');
         const url = this.o.client.downloadUrl(p.blobId, name, p.type);
-        const a = h('a', { class: 'attachment', href: url, download: name, title: t('reader.download') + ': ' + name },
-          icon('clip'), h('span', { class: 'att-name' }, name), h('span', { class: 'att-size muted' }, formatSize(p.size, lang)), icon('download', 'att-dl'));
-        a.addEventListener('click', (ev) => { ev.preventDefault(); this.download(url, name); });
+        const a = h('a', { class: 'attachment', href: url, download: safeFileName(name), title: t('reader.download') + ': ' + showBidi(name) },
+          icon('clip'), h('span', { class: 'att-name' }, bidiText(name)), h('span', { class: 'att-size muted' }, formatSize(p.size, lang)), icon('download', 'att-dl'));
+        a.addEventListener('click', (ev) => { ev.preventDefault(); this.download(url, safeFileName(name)); });
         return h('li', null, a);
       })));
   }

@@ -17,6 +17,8 @@
 // Without DOMPurify (not installed on the server) no HTML is rendered at all:
 // getPurifier() returns null and the caller shows the text version.
 
+import { rewriteCssUrls, isRemoteAddress } from './css.js';
+
 export const FRAME_CSP = "default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'";
 export const FRAME_CSP_REMOTE = "default-src 'none'; img-src data: cid: https:; style-src 'unsafe-inline'";
 export const SANDBOX = 'allow-popups allow-popups-to-escape-sandbox';
@@ -71,31 +73,27 @@ function probe(win, p) {
 
 const REMOTE_URL = /^\s*(https?:)?\/\//i;
 
-// Removes remote references from CSS text (url(...) and @import of http(s)
-// or protocol-relative addresses). Returns {css, found}.
+// Removes remote references from CSS text: every address that isRemoteAddress()
+// in url() (however it is spelled: escapes, comments, case), in image-set(),
+// -webkit-image-set(), image(), cross-fade() and src(), and every @import rule
+// (css.js has the tokenizer). Returns {css, found}; css is the text as it was when
+// nothing was found.
 export function stripRemoteCss(css) {
-  let found = false;
-  let out = String(css).replace(/url\(\s*(['"]?)(.*?)\1\s*\)/gi, (m, q, u) => {
-    if (REMOTE_URL.test(u) || /^\s*[a-z][a-z0-9+.-]*:/i.test(u) && !/^\s*(data|cid):/i.test(u)) {
-      found = true;
-      return 'url()';
-    }
-    return m;
-  });
-  out = out.replace(/@import\s+[^;]+;?/gi, () => {
-    found = true;
-    return '';
-  });
-  return { css: out, found };
+  const r = rewriteCssUrls(css, (u) => (isRemoteAddress(u) ? null : u));
+  if (!r.changed && r.imports === 0) return { css: String(css), found: false };
+  return { css: r.css, found: true };
 }
 
 // With remote images allowed: http:// and protocol-relative addresses in CSS
-// url() become https:// (the only remote scheme both CSPs allow); @import
-// still goes (remote style sheets are not images, and no CSP allows them).
+// become https:// (the only remote scheme both CSPs allow), other remote schemes
+// go; @import still goes (remote style sheets are not images, and no CSP allows
+// them). The text comes back written from its tokens (escapes decoded).
 export function upgradeRemoteCss(css) {
-  return String(css)
-    .replace(/url\(\s*(['"]?)\s*(https?:)?\/\//gi, (m, q) => 'url(' + q + 'https://')
-    .replace(/@import\s+[^;]+;?/gi, '');
+  const r = rewriteCssUrls(css, (u) => {
+    if (!isRemoteAddress(u)) return u;
+    return REMOTE_URL.test(u) ? upgradeRemoteUrl(u) : null;
+  });
+  return r.css;
 }
 
 // An image address with remote images allowed: https:// for http:// and //host.

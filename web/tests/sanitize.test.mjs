@@ -164,3 +164,73 @@ test('frame document: CSP meta first, no scripts allowed anywhere', () => {
   assert.ok(!SANDBOX.includes('allow-scripts'));
   assert.ok(!SANDBOX.includes('allow-same-origin'));
 });
+
+// Finding 12 of the December 2026 review: the first layer must see every spelling
+// of a remote CSS reference that a browser would load, not only the text `url(`.
+test('escaped, commented and other CSS loaders are found and blocked', () => {
+  const remote = [
+    ['escaped url(', 'background:u\\72l(https://t.example/a)'],
+    ['escaped first letter', 'background:\\75rl(https://t.example/a)'],
+    ['escape with its whitespace', 'background:\\75 rl(https://t.example/a)'],
+    ['escape with CRLF', 'background:\\75\r\nrl(https://t.example/a)'],
+    ['six-digit escape', 'background:\\000075rl(https://t.example/a)'],
+    ['upper case', 'background:URL(https://t.example/a)'],
+    ['escaped upper case', 'background:\\55 RL(https://t.example/a)'],
+    ['escaped address', 'background:url(\\68ttps://t.example/a)'],
+    ['escaped address in a string', 'background:url("\\68ttps://t.example/a")'],
+    ['escaped slashes', "background:url('https:\\2f\\2ft.example/a')"],
+    ['comment inside', 'background:image-set(/**/"https://t.example/a"/**/ 1x)'],
+    ['comment before', 'background:/*x*/url(https://t.example/a)'],
+    ['image-set', "background-image:image-set('https://t.example/a' 1x)"],
+    ['image-set with url()', 'background-image:image-set(url(https://t.example/a) 1x)'],
+    ['-webkit-image-set', 'background-image:-webkit-image-set("//t.example/a" 1x, "https://t.example/b" 2x)'],
+    ['escaped image-set', 'background-image:\\69mage-set("https://t.example/a" 1x)'],
+    ['image()', 'background-image:image("https://t.example/a")'],
+    ['cross-fade', 'background-image:cross-fade(url(https://t.example/a), url(data:image/png;base64,AA) 50%)'],
+    ['-webkit-cross-fade', 'background-image:-webkit-cross-fade(url(//t.example/a), url(//t.example/b), 50%)'],
+    ['src()', 'background-image:src("https://t.example/a")'],
+    ['escaped @import', "@\\69mport 'https://t.example/s.css'; p{}"],
+    ['@import with a comment', '@import/**/"https://t.example/s.css"; p{}'],
+    ['@IMPORT', '@IMPORT url(https://t.example/s.css); p{}'],
+    ['font-face src', "@font-face{font-family:x;src:u\\rl(https://t.example/f.woff)}"],
+  ];
+  for (const [name, css] of remote) {
+    const r = stripRemoteCss(css);
+    assert.equal(r.found, true, name);
+    assert.ok(!/t\.example/.test(r.css), name + ': ' + r.css);
+    assert.ok(!/\\/.test(r.css.replace(/\\[0-9a-f]+ /g, '')), name + ': stray escape in ' + r.css);
+  }
+  // what stays, stays (and comments in a text without remote content are kept)
+  for (const css of ['p{background:u\\72l(data:image/png;base64,AA)}', 'p{background:image-set("cid:a" 1x)}',
+    'p/*c*/{color:red}', 'p{content:"url(https://t.example/not-a-load)"}', 'p{font-family:"Image Set"}',
+    'p{background:u/**/rl(https://t.example/two-tokens)}', 'p{background:url(/**/"https://t.example/bad-url")}']) {
+    assert.deepEqual(stripRemoteCss(css), { css, found: false }, css);
+  }
+  // what is written back keeps its meaning, and nothing decodes into markup
+  assert.equal(stripRemoteCss('p{color:r\\65 d;background:u\\72l(https://t.example/a)}').css, 'p{color:red;background:url()}');
+  assert.equal(stripRemoteCss('p{content:"\\3c/style>";background:url(//t.example/a)}').css, 'p{content:"\\3c /style\\3e ";background:url()}');
+  assert.equal(stripRemoteCss('@import "x.css"; p{background:image-set("https://t.example/a" 1x, "b.png" 2x)}').css,
+    ' p{background:image-set("" 1x, "b.png" 2x)}');
+  assert.equal(stripRemoteCss('@media print{@import "https://t.example/s.css"}p{background:url(//t.example/a)}').css,
+    '@media print{}p{background:url()}');
+});
+
+test('escaped CSS loaders in style attributes and <style>: blocked with the notice, shown on request', () => {
+  const mk = () => {
+    const el = new FakeEl('div', { style: 'background:u\\72l(https://t.example/x)' });
+    const style = new FakeEl('style');
+    style.textContent = "@\\69mport 'https://t.example/s.css'; p{background:-webkit-image-set('http://t.example/y' 1x)}";
+    return [el, style];
+  };
+  let [el, style] = mk();
+  const r = sanitizeEmailHtml(fakePurify([el, style]), 'x');
+  assert.equal(r.remoteFound, true, 'the "Remote images were blocked" notice shows');
+  assert.equal(el.getAttribute('style'), 'background:url()');
+  assert.equal(style.textContent, ' p{background:-webkit-image-set("" 1x)}');
+  [el, style] = mk();
+  const shown = sanitizeEmailHtml(fakePurify([el, style]), 'x', { allowRemote: true });
+  assert.equal(shown.remoteFound, true);
+  assert.equal(el.getAttribute('style'), 'background:url(https://t.example/x)');
+  assert.equal(style.textContent, ' p{background:-webkit-image-set("https://t.example/y" 1x)}');
+  assert.equal(upgradeRemoteCss('p{background:url(ftp://t.example/z)}'), 'p{background:url()}', 'no CSP allows other schemes');
+});

@@ -210,3 +210,35 @@ int http_pct_encode(const char *s, char *out, size_t outlen)
 	out[o] = '\0';
 	return (int)o;
 }
+
+/* The length of the bidi control at p (UTF-8), or 0. */
+static size_t bidi_control_len(const unsigned char *p)
+{
+	if (p[0] == 0xd8 && p[1] == 0x9c)
+		return 2; /* U+061C ARABIC LETTER MARK */
+	if (p[0] != 0xe2)
+		return 0;
+	if (p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xaa && p[2] <= 0xae)))
+		return 3; /* U+200E, U+200F, U+202A..U+202E */
+	if (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+		return 3; /* U+2066..U+2069 */
+	return 0;
+}
+
+int http_filename_clean(char *s)
+{
+	int n = 0;
+	unsigned char *w = (unsigned char *)s;
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t len = bidi_control_len(p);
+		if (len > 0) {
+			*w++ = '_';
+			p += len;
+			n++;
+		} else {
+			*w++ = *p++;
+		}
+	}
+	*w = '\0';
+	return n;
+}

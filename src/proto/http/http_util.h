@@ -38,4 +38,9 @@ bool http_origin_matches(struct bytes origin, struct bytes host);
  * Returns the length, or -1 when it does not fit. */
 int http_pct_encode(const char *s, char *out, size_t outlen);
 
+/* Replaces, in place, each Unicode bidirectional control in the UTF-8 text s (U+061C,
+ * U+200E, U+200F, U+202A..U+202E, U+2066..U+2069) with '_', so that a file name such
+ * as "invoice<U+202E>fdp.exe" cannot pretend to end in ".pdf". Returns how many. */
+int http_filename_clean(char *s);
+
 #endif

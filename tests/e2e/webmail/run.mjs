@@ -27,7 +27,7 @@ const PEER = process.env.PEER;
 const SHOTS = process.env.SHOTS || '';
 const CANARY = process.env.CANARY;
 // What the canary may be asked for once the reader clicked "Show images": images only.
-const CANARY_IMAGES = ['/img', '/img-http', '/bg', '/css'];
+const CANARY_IMAGES = ['/img', '/img-http', '/bg', '/css', '/esc-attr', '/esc-set'];
 let imagesShown = false;
 const T = 15000;
 
@@ -194,7 +194,41 @@ try {
   assert.ok(after.every((p) => CANARY_IMAGES.includes(p)), 'the canary saw more than images: ' + after.join(' '));
   assert.ok(seen.length <= after.length);
   await shot(page, 'html-images-light');
+
+  step('remote CSS spelled with escapes and image-set(): blocked with the notice; "Show images" loads the images');
+  await row(page, 'Escaped CSS').click();
+  await page.locator('.reader-subject', { hasText: 'Escaped CSS' }).waitFor();
+  await page.frameLocator('iframe.html-frame').locator('text=Escaped CSS text').waitFor();
+  await page.locator('.reader-body .notice', { hasText: 'Remote images were blocked' }).waitFor();
+  const escDoc = await page.locator('iframe.html-frame').getAttribute('srcdoc');
+  assert.ok(!escDoc.includes(CANARY), 'the escaped remote CSS is still in the frame');
+  await page.waitForTimeout(1000);
+  const escBefore = (await ask('canary_hits')).result;
+  assert.ok(!escBefore.some((p) => p.startsWith('/esc-')), 'escaped CSS loaded before "Show images": ' + escBefore.join(' '));
+  await page.locator('.reader-body .notice button', { hasText: 'Show images' }).click();
+  await page.locator('.reader-body .notice').waitFor({ state: 'detached' });
+  await ask('canary_wait', { paths: ['/esc-attr', '/esc-set'] });
+  assert.ok(!(await ask('canary_hits')).result.includes('/esc-import'), '@import loaded');
   }
+
+  step('bidi controls in the subject, the sender\'s name and a file name are shown as markers');
+  const bidiRow = row(page, 'Bidi invoice');
+  await bidiRow.waitFor();
+  assert.equal(await bidiRow.locator('.row-subject .bidi-ctl').textContent(), 'RLO');
+  assert.equal(await bidiRow.locator('.row-from .bidi-ctl').textContent(), 'RLO');
+  assert.ok(!/[\u202a-\u202e\u2066-\u2069]/.test(await bidiRow.textContent()), 'a bidi control is left in the list row');
+  await bidiRow.click();
+  const subj = page.locator('.reader-subject', { hasText: 'Bidi invoice' });
+  await subj.waitFor();
+  assert.equal(await subj.locator('.bidi-ctl').textContent(), 'RLO');
+  assert.equal(await subj.locator('.bidi-ctl').getAttribute('title'), 'U+202E RIGHT-TO-LEFT OVERRIDE');
+  assert.equal((await subj.textContent()).trim(), 'Bidi invoiceRLOfdp.exe check');
+  assert.equal(await page.locator('.reader-from .bidi-ctl').textContent(), 'RLO');
+  const chip = page.locator('.attachments .attachment');
+  assert.equal(await chip.locator('.att-name').textContent(), 'invoiceRLOfdp.exe');
+  assert.equal(await chip.getAttribute('download'), 'invoice_fdp.exe');
+  assert.ok(!/[\u202a-\u202e]/.test(await chip.getAttribute('title')), 'a bidi control is left in the tooltip');
+  await shot(page, 'bidi-light');
 
   step('compose and send to myself and a local peer; it arrives live');
   await page.keyboard.press('c');

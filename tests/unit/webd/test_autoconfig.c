@@ -24,7 +24,7 @@ static int count(const char *hay, const char *needle)
 static void test_thunderbird(void **state)
 {
 	struct buf b = { 0 };
-	struct autoconfig_params p = { "mail.example.test", 10000, "anna@example.test" };
+	struct autoconfig_params p = { .hostname = "mail.example.test", .port_offset = 10000, .email = "anna@example.test" };
 	autoconfig_thunderbird(&b, &p);
 	const char *x = buf_str(&b);
 	assert_non_null(strstr(x, "<clientConfig version=\"1.1\">"));
@@ -48,7 +48,7 @@ static void test_thunderbird(void **state)
 	buf_free(&b);
 
 	/* no address: the hostname stands in for the domain; and escaping */
-	struct autoconfig_params q = { "a<b>&c", 0, NULL };
+	struct autoconfig_params q = { .hostname = "a<b>&c", .port_offset = 0, .email = NULL };
 	autoconfig_thunderbird(&b, &q);
 	x = buf_str(&b);
 	assert_null(strstr(x, "a<b>"));
@@ -60,7 +60,7 @@ static void test_thunderbird(void **state)
 static void test_outlook(void **state)
 {
 	struct buf b = { 0 };
-	struct autoconfig_params p = { "mx.example.test", 0, "anna@example.test" };
+	struct autoconfig_params p = { .hostname = "mx.example.test", .port_offset = 0, .email = "anna@example.test" };
 	autoconfig_outlook(&b, &p);
 	const char *x = buf_str(&b);
 	assert_non_null(strstr(x, "responseschema/2006a"));
@@ -84,7 +84,7 @@ static void test_outlook(void **state)
 static void test_apple(void **state)
 {
 	struct buf b = { 0 };
-	struct autoconfig_params p = { "mx.example.test", 20000, "anna@example.test" };
+	struct autoconfig_params p = { .hostname = "mx.example.test", .port_offset = 20000, .email = "anna@example.test" };
 	autoconfig_apple(&b, &p);
 	const char *x = buf_str(&b);
 	assert_non_null(strstr(x, "<key>IncomingMailServerPortNumber</key>\n      <integer>20993</integer>"));
@@ -99,6 +99,39 @@ static void test_apple(void **state)
 	assert_string_equal(buf_str(&b), buf_str(&c));
 	buf_free(&b);
 	buf_free(&c);
+}
+
+/* A self-signed server's profile carries its certificate as a root payload. */
+static void test_apple_certificate(void **state)
+{
+	static const unsigned char der[70] = { 0x30, 0x82, 0x01, 0x02, 0xff, 0x00, 0x41 };
+	struct buf b = { 0 };
+	struct autoconfig_params p = { .hostname = "mx.example.test", .port_offset = 0, .email = "anna@example.test",
+				       .cert_der = der, .cert_der_len = sizeof(der) };
+	autoconfig_apple(&b, &p);
+	const char *x = buf_str(&b);
+	assert_int_equal(count(x, "<key>PayloadUUID</key>"), 3);
+	assert_non_null(strstr(x, "<key>PayloadType</key>\n      <string>com.apple.security.root</string>"));
+	assert_non_null(strstr(x, "<string>test.example.mx.postamt.certificate</string>"));
+	/* base64 of the 70 bytes in lines of 64 characters (96 in all) */
+	assert_non_null(strstr(x, "<data>\n      MIIBAv8AQQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+				  "      AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n      </data>"));
+	/* the account payload and the outer dictionary are still there, once each */
+	assert_int_equal(count(x, "<string>com.apple.mail.managed</string>"), 1);
+	assert_int_equal(count(x, "<string>Configuration</string>"), 1);
+	buf_free(&b);
+}
+
+static void test_email_domain(void **state)
+{
+	char d[16];
+	assert_int_equal(autoconfig_email_domain("anna@Example.TEST", d, sizeof(d)), 1);
+	assert_string_equal(d, "example.test");
+	assert_int_equal(autoconfig_email_domain("\"a@b\"@other.test", d, sizeof(d)), 1);
+	assert_string_equal(d, "other.test");
+	assert_int_equal(autoconfig_email_domain("anna@", d, sizeof(d)), 0);
+	assert_int_equal(autoconfig_email_domain("anna", d, sizeof(d)), 0);
+	assert_int_equal(autoconfig_email_domain("anna@a-very-long-domain.test", d, sizeof(d)), 0);
 }
 
 static void test_request_email(void **state)
@@ -128,6 +161,8 @@ int main(void)
 		cmocka_unit_test(test_outlook),
 		cmocka_unit_test(test_apple),
 		cmocka_unit_test(test_request_email),
+		cmocka_unit_test(test_apple_certificate),
+		cmocka_unit_test(test_email_domain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
