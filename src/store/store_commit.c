@@ -279,7 +279,8 @@ static void run_txn(struct store *s, struct store_op *batch, bool only_retry)
 			committed = true;
 		} else {
 			full = db_full(c);
-			db_exec(c, "ROLLBACK", &err);
+			if (!sqlite3_get_autocommit(c->db)) /* SQLite may have rolled back already */
+				db_exec(c, "ROLLBACK", &err);
 		}
 		atomic_fetch_add(&s->st_commits, 1);
 	}
