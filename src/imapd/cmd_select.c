@@ -168,7 +168,7 @@ static void select_work(struct imap_session *is, void *arg)
 			first_recent = claimed;
 		} else if (r == STORE_ENOTFOUND) { /* deleted meanwhile */
 			j->r = r;
-			j->error = arena_strdup(is->cmd_arena, error);
+			j->error = arena_strdup(is->cmd_arena, error ? error : "");
 			return;
 		} else { /* e.g. a full disk: open it all the same, \Recent as EXAMINE shows it */
 			j->recent_r = r;
