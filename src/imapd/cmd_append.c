@@ -12,8 +12,11 @@
  * atomic), durably before the OK (DESIGN.md §2). The OK carries APPENDUID with the
  * UIDs as a set; with CONDSTORE enabled and the target selected, an untagged
  * HIGHESTMODSEQ (RFC 7162 §3.1.2.1) precedes it. A missing mailbox gets NO [TRYCREATE],
- * a full account NO [OVERQUOTA]. */
+ * a full account NO [OVERQUOTA], and so does a server disk below limits.disk_reserve
+ * (with a text that says so; RFC 9051 §7.1: the closest code, as Dovecot uses it). */
 #include "session.h"
+
+#include "log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +177,13 @@ void cmd_append(struct imap_session *is, struct imap_cmd *cmd)
 	const char *name, *error;
 	if (imap_mailbox_arg(is, &in, &name, &error) < 0) {
 		imap_tagged(is, "NO", "[CANNOT] %s", error);
+		free(msgs);
+		return;
+	}
+	/* limits.disk_reserve: a temporary refusal while the server's disk is nearly full */
+	if (store_space_check(is->env->store, total, &error) < 0) {
+		conn_log(is->c, LOG_WARN, "event=append_refused reason=disk_reserve size=%llu", (unsigned long long)total);
+		imap_store_error(is, STORE_ENOSPACE, error);
 		free(msgs);
 		return;
 	}

@@ -13,8 +13,13 @@
  * seq-match-data is checked for syntax only) and FETCH (UID FLAGS MODSEQ) for the
  * messages changed since; then OK [READ-WRITE] or [READ-ONLY]. A failed SELECT
  * leaves no mailbox selected (§6.3.2). SELECT claims the IMAP4rev1 \Recent messages
- * (a store write), so the work runs on the pool. */
+ * (a store write), so the work runs on the pool. When that write fails (a full disk:
+ * review finding 10) SELECT still opens the mailbox read-write, showing \Recent as
+ * EXAMINE would (the messages stay recent for the next session), and logs why, so that
+ * users can still expunge to free space. */
 #include "session.h"
+
+#include "log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +38,8 @@ struct select_job {
 	uint64_t q_modseq;
 	struct imap_seqset q_known; /* n == 0: not given */
 	struct buf resync;          /* VANISHED (EARLIER) and FETCH lines (heap) */
+	const char *recent_error;   /* claiming \Recent failed (cmd_arena), NULL if not */
+	int recent_r;
 };
 
 static bool in_known(const struct imap_seqset *k, uint32_t uid)
@@ -154,9 +161,19 @@ static void select_work(struct imap_session *is, void *arg)
 	uint32_t first_recent = j->mb.first_recent_uid;
 	if (!j->readonly && j->mb.recent > 0) {
 		/* a write (group commit): only when there is something to claim */
-		j->r = store_mailbox_claim_recent(is->env->store, is->account_id, j->mb.id, &first_recent, &j->error);
-		if (j->r < 0)
+		uint32_t claimed;
+		const char *error;
+		int r = store_mailbox_claim_recent(is->env->store, is->account_id, j->mb.id, &claimed, &error);
+		if (r > 0) {
+			first_recent = claimed;
+		} else if (r == STORE_ENOTFOUND) { /* deleted meanwhile */
+			j->r = r;
+			j->error = arena_strdup(is->cmd_arena, error ? error : "");
 			return;
+		} else { /* e.g. a full disk: open it all the same, \Recent as EXAMINE shows it */
+			j->recent_r = r;
+			j->recent_error = arena_strdup(is->cmd_arena, error ? error : "");
+		}
 	}
 	j->r = view_open(is, &j->mb, j->readonly, &j->error);
 	if (j->r < 0)
@@ -189,6 +206,9 @@ static void select_done(struct imap_session *is, void *arg)
 			imap_store_error(is, j->r, j->error);
 		return;
 	}
+	if (j->recent_error != NULL)
+		conn_log(is->c, LOG_WARN, "event=select_recent_failed mailbox=%s result=%d error=%s", LOG_Q(j->name),
+			 j->recent_r, LOG_Q(j->recent_error));
 	struct imap_view *v = &is->view;
 	struct buf b = { 0 };
 	struct buf kw = { 0 };

@@ -103,6 +103,9 @@ void imap_store_error(struct imap_session *is, int r, const char *error)
 	case STORE_ELIMIT:
 		imap_tagged(is, "NO", "[LIMIT] %s", error ? error : "Limit reached");
 		break;
+	case STORE_ENOSPACE: /* the server's disk, not the user's quota: see docs/operations.md */
+		imap_tagged(is, "NO", "[OVERQUOTA] The server's disk is full, try again later");
+		break;
 	default:
 		if (is->c != NULL)
 			conn_log(is->c, LOG_ERROR, "event=store_error error=\"%s\"", error ? error : "");

@@ -33,6 +33,8 @@ struct config {
 	int64_t imap_command_max;     /* limits.imap_command */
 	int64_t message_max;          /* limits.message_size */
 	int64_t message_memory;       /* limits.message_memory: message bytes held in memory by all connections */
+	int64_t disk_reserve;         /* limits.disk_reserve: free bytes below which new mail is refused */
+	int64_t disk_reserve_file;    /* limits.disk_reserve_file: size of DIR/db/reserve */
 	int64_t recipients_max;       /* limits.recipients */
 	int64_t conns_per_ip;         /* limits.connections_per_ip */
 	int64_t conns_total;          /* limits.connections */

@@ -358,6 +358,7 @@ static void reload(struct server *srv)
 	conn_shared_set_limits(srv->shared, &lim);
 	auth_service_set_limit(srv->auth, (size_t)cfg->auth_failures_per_min);
 	auth_service_set_cache_ttl(srv->auth, cfg->auth_cache_ttl);
+	store_set_disk_reserve(srv->store, (uint64_t)cfg->disk_reserve);
 	if (strcmp(cfg->bind, srv->cfg->bind) != 0 || cfg->port_offset != srv->cfg->port_offset ||
 	    cfg->workers != srv->cfg->workers || strcmp(cfg->user, srv->cfg->user) != 0)
 		log_warn("event=reload_partial note=\"bind, port_offset, workers and user take effect on restart\"");
@@ -491,7 +492,9 @@ static int server_start(struct server *srv)
 	}
 	/* the store's own limit leaves room for the trace headers the server adds */
 	struct store_options sopt = { .recover = true, .create = true,
-				      .message_max = (uint64_t)cfg->message_max + 64 * 1024 };
+				      .message_max = (uint64_t)cfg->message_max + 64 * 1024,
+				      .disk_reserve = (uint64_t)cfg->disk_reserve,
+				      .reserve_file = (uint64_t)cfg->disk_reserve_file };
 	const char *serr;
 	if (store_open(cfg->data_dir, &sopt, &srv->store, &serr) < 0) {
 		fprintf(stderr, "postamt: cannot open the store in %s: %s\n", cfg->data_dir, serr);
@@ -559,6 +562,7 @@ int serve_run(struct config *cfg, const char *conf_path)
 	log_level_parse(cfg->log_level, &level);
 	log_set_level(level);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a file-size limit: writes fail with EFBIG (disk full), no crash */
 	/* From here on TERM, INT and HUP wait blocked until the main loop can take them,
 	 * and every thread started later inherits the block: only the main thread's
 	 * event loop ever handles them. */

@@ -1,7 +1,8 @@
 /* cmd_mail.c: MAIL FROM (RFC 5321 §4.1.1.2).
  *   mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF
  * Check: no transaction open, the syntax and parameters (smtp_args), the declared
- * SIZE against limits.message_size (RFC 1870 §6.2: 552), and on submission that the
+ * SIZE against limits.message_size (RFC 1870 §6.2: 552), free disk space above
+ * limits.disk_reserve (452 4.3.1, RFC 1870 §6.1), and on submission that the
  * sender is the user's own address or one of their aliases (553 5.7.1). Proceed:
  * open the transaction. */
 #include "session.h"
@@ -56,6 +57,12 @@ void cmd_mail(struct smtp_session *ss, const struct smtp_command *cmd)
 	if (args.has_size && args.size > ss->s->message_max) {
 		smtp_reply(ss, 552, "5.3.4", "Message size exceeds fixed maximum message size (%" PRIu64 ")",
 			   ss->s->message_max);
+		return;
+	}
+	const char *space_error; /* limits.disk_reserve, with the declared SIZE (RFC 1870 §6.1: 452) */
+	if (store_space_check(ss->env->store, args.has_size ? args.size : 0, &space_error) < 0) {
+		conn_log(ss->c, LOG_WARN, "event=mail_refused reason=disk_reserve size=%" PRIu64, args.has_size ? args.size : 0);
+		smtp_reply(ss, 452, "4.3.1", "Insufficient system storage, try again later");
 		return;
 	}
 	if (ss->auth_user != NULL) { /* on every port: an authenticated sender is checked */

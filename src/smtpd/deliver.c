@@ -194,6 +194,8 @@ static void local_done(void *arg, int result, const char *error)
 	log_error("event=delivery_failed id=%s result=%d error=%s", job->id, result, LOG_Q(error ? error : "-"));
 	if (quota && result < 0 && job->nremote == 0)
 		finish(job, 552, "5.2.2", "Mailbox full");
+	else if (result == STORE_ENOSPACE)
+		finish(job, 452, "4.3.1", "Insufficient system storage, try again later");
 	else
 		finish(job, 451, "4.3.0", "Local delivery failed, try again later");
 }
@@ -269,6 +271,14 @@ void smtp_deliver(struct smtp_session *ss)
 	build_message(ss, job);
 	buf_free(&t->data); /* the job holds the message now: never two copies for long */
 	collect(ss, job);
+	const char *space_error; /* limits.disk_reserve: the message must fit above it */
+	if (store_space_check(ss->env->store, job->msg.len, &space_error) < 0) {
+		conn_log(ss->c, LOG_WARN, "event=message_refused reason=disk_reserve size=%zu", job->msg.len);
+		smtp_reply(ss, 452, "4.3.1", "Insufficient system storage, try again later");
+		job_free(job);
+		smtp_txn_reset(ss);
+		return;
+	}
 	for (size_t i = 0; i < job->naccounts; i++) {
 		const char *error;
 		int q = store_quota_check(ss->env->store, job->accounts[i], job->msg.len, &error);

@@ -398,6 +398,7 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 	pthread_cond_init(&s->commit_cond, NULL);
 	pthread_mutex_init(&s->sub_mu, NULL);
 	pthread_mutex_init(&s->wt_mu, NULL);
+	space_init(s);
 
 	if (!opt->create && stat(s->dbpath, &sb) < 0) {
 		snprintf(tl_error, sizeof(tl_error), "no database at %s (run postamt init)", s->dbpath);
@@ -424,6 +425,7 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 	}
 	if (opt->recover)
 		recover_blobs(s);
+	reserve_make(s); /* on a full disk the committer tries again later */
 	s->npreparers = 2;
 	for (int i = 0; i < s->npreparers; i++)
 		pthread_create(&s->preparers[i], NULL, preparer_main, s);
@@ -438,6 +440,7 @@ fail:
 		s->rd_free = c->next;
 		conn_close(c);
 	}
+	space_destroy(s);
 	free(s->dir);
 	free(s->dbpath);
 	free(s->blobdir);
@@ -480,6 +483,7 @@ void store_close(struct store **sp)
 	pthread_cond_destroy(&s->commit_cond);
 	pthread_mutex_destroy(&s->sub_mu);
 	pthread_mutex_destroy(&s->wt_mu);
+	space_destroy(s);
 	free(s->dir);
 	free(s->dbpath);
 	free(s->blobdir);

@@ -52,6 +52,9 @@ enum store_error {
 	STORE_ENOTALLOWED = -7, /* e.g. deleting INBOX, a mailbox with children */
 	STORE_ETOOBIG = -8,     /* message larger than the limit */
 	STORE_ELIMIT = -9,      /* UID space exhausted (never in practice) */
+	STORE_ENOSPACE = -10,   /* the server's disk is full, or new mail would leave less
+	                         * than limits.disk_reserve free: a temporary refusal
+	                         * (SMTP 452 4.3.1, IMAP NO [OVERQUOTA], JMAP overQuota) */
 };
 
 /* Limits. */
@@ -76,6 +79,12 @@ struct store_options {
 	int read_conns;    /* read connections kept (0: 8) */
 	uint64_t message_max; /* largest accepted message in bytes (0: 50 MiB) */
 	bool no_fsync;     /* tests only: skip fsyncs (PRAGMA synchronous=OFF) */
+	uint64_t disk_reserve; /* limits.disk_reserve: new messages are refused (STORE_ENOSPACE)
+	                        * when they would leave fewer free bytes on DIR's file system
+	                        * (0: never); see store_space_check */
+	uint64_t reserve_file; /* limits.disk_reserve_file: bytes kept in DIR/db/reserve and
+	                        * given up when a deletion finds the disk full (0: none; an
+	                        * existing file is then left alone, as the CLI does) */
 };
 
 /* Opens the store in data_dir (DIR/db/store.sqlite, DIR/blobs). Starts the committer
@@ -691,6 +700,16 @@ struct store_stats {
 	uint64_t blobs_recovered;  /* orphan blobs removed by the recovery pass */
 };
 void store_get_stats(struct store *s, struct store_stats *st_r);
+
+/* Free space (store_space.c). Returns 1 when `size` more bytes (0: unknown) still
+ * leave at least the disk reserve (store_options.disk_reserve) free on the file system
+ * of DIR/blobs, STORE_ENOSPACE with *error_r when not. The free space is read with
+ * statvfs at most once a second (and again after deletions freed message files), so
+ * protocols may call this per command. Deletions never consult it. A failing statvfs
+ * counts as enough space (logged). */
+int store_space_check(struct store *s, uint64_t size, const char **error_r);
+/* Changes the disk reserve of a running store (SIGHUP reload). */
+void store_set_disk_reserve(struct store *s, uint64_t bytes);
 /* Runs PRAGMA integrity_check and checks every account's usage against its messages.
  * Returns 1 if all is well, -1 with *error_r describing the first problem. */
 int store_check(struct store *s, const char **error_r);

@@ -308,6 +308,7 @@ static int apply_account_del(struct store *s, struct store_op *op)
 {
 	struct account_req *r = op->req;
 	struct conn *c = s->wc;
+	op->may_use_reserve = true; /* it frees space: works on a full disk (store_space.c) */
 	int64_t id = account_id_of(c, r->address);
 	if (id <= 0)
 		return op_fail(op, STORE_ENOTFOUND, "no account %s", r->address);

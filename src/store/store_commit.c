@@ -13,6 +13,10 @@
  * connection after a commit; a checkpoint fsyncs the database before the WAL is
  * reused), which keeps the WAL small without a separate policy.
  *
+ * A full disk: when an op that deletes fails because the disk is full, the committer
+ * gives up the reserve file and runs those ops again in a second transaction
+ * (store_space.c); the batch's other ops fail with STORE_ENOSPACE.
+ *
  * Ops are queued by any thread. An op with a prepare step goes to the preparers
  * first; when prepared (or when it has none) it joins the commit queue. The committer
  * takes the whole queue as one batch, so batches grow by themselves while a commit is
@@ -24,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ ops */
@@ -208,7 +213,8 @@ static void sync_blobs(struct store *s, struct store_op *batch)
 			log_error("event=store_error what=sync_blobs errno=%d", e);
 			for (struct store_op *op = batch; op != NULL; op = op->next) {
 				if (op->blob_fd >= 0 && op->result >= 0)
-					op_fail(op, STORE_ERR, "cannot sync message files: %s", strerror(e));
+					op_fail(op, errno_full(e) ? STORE_ENOSPACE : STORE_ERR,
+						"cannot sync message files: %s", strerror(e));
 			}
 		}
 	}
@@ -220,14 +226,19 @@ static void sync_blobs(struct store *s, struct store_op *batch)
 	}
 }
 
-static void run_batch(struct store *s, struct store_op *batch)
+/* Runs the ops of batch in one transaction (only those with `retry` set when
+ * only_retry). Sets each op's result, committed and full (the disk is full: its apply
+ * or the COMMIT failed with SQLITE_FULL, ENOSPC, EDQUOT or EFBIG). */
+static void run_txn(struct store *s, struct store_op *batch, bool only_retry)
 {
 	struct conn *c = s->wc;
 	const char *err;
-	sync_blobs(s, batch);
 	bool began = db_exec(c, "BEGIN IMMEDIATE", &err) > 0;
 	size_t applied = 0;
 	for (struct store_op *op = batch; op != NULL; op = op->next) {
+		if (only_retry && !op->retry)
+			continue;
+		op->full = false;
 		if (!began) {
 			op_fail(op, STORE_ERR, "database busy or unavailable");
 			continue;
@@ -241,6 +252,10 @@ static void run_batch(struct store *s, struct store_op *batch)
 		op->result = 0;
 		op->error = NULL;
 		int r = op->apply(s, op);
+		if (r < 0 && db_full(c)) {
+			op->full = true;
+			r = op_fail(op, STORE_ENOSPACE, "the server's disk is full");
+		}
 		reset_all(c);
 		if (r < 0) {
 			op->result = r;
@@ -257,22 +272,70 @@ static void run_batch(struct store *s, struct store_op *batch)
 		}
 		db_exec(c, "RELEASE op", &err);
 	}
-	bool committed = false;
+	bool committed = false, full = false;
 	if (began) {
 		reset_all(c);
 		if (db_exec(c, "COMMIT", &err) > 0) {
 			committed = true;
 		} else {
-			db_exec(c, "ROLLBACK", &err);
+			full = db_full(c);
+			if (!sqlite3_get_autocommit(c->db)) /* SQLite may have rolled back already */
+				db_exec(c, "ROLLBACK", &err);
 		}
 		atomic_fetch_add(&s->st_commits, 1);
 	}
 	atomic_fetch_add(&s->st_ops, applied);
+	for (struct store_op *op = batch; op != NULL; op = op->next) {
+		if (only_retry && !op->retry)
+			continue;
+		if (!committed && op->result >= 0) {
+			if (full) {
+				op->full = true;
+				op_fail(op, STORE_ENOSPACE, "the server's disk is full");
+			} else {
+				op_fail(op, STORE_ERR, "commit failed");
+			}
+		}
+		op->committed = committed && op->result >= 0;
+	}
+}
+
+/* A disk-full failure of an op that deletes: give the reserve file up and run those
+ * ops again (store_space.c). The others keep their STORE_ENOSPACE. */
+static void retry_on_reserve(struct store *s, struct store_op *batch)
+{
+	bool any = false;
+	for (struct store_op *op = batch; op != NULL; op = op->next) {
+		op->retry = op->full && op->may_use_reserve;
+		any |= op->retry;
+	}
+	if (!any || !reserve_release(s))
+		return;
+	for (struct store_op *op = batch; op != NULL; op = op->next) {
+		if (!op->retry)
+			continue;
+		op->result = 0;
+		op->error = NULL;
+		op->nevents = 0;
+		for (size_t i = 0; i < op->nunlink; i++)
+			free(op->unlink[i]);
+		op->nunlink = 0;
+	}
+	run_txn(s, batch, true);
+	for (struct store_op *op = batch; op != NULL; op = op->next) {
+		if (op->retry)
+			log_info("event=store_reserve_used result=%d", op->result);
+	}
+}
+
+static void run_batch(struct store *s, struct store_op *batch)
+{
+	sync_blobs(s, batch);
+	run_txn(s, batch, false);
+	retry_on_reserve(s, batch);
+	bool freed = false;
 	for (struct store_op *op = batch, *next; op != NULL; op = next) {
 		next = op->next;
-		if (!committed && op->result >= 0)
-			op_fail(op, STORE_ERR, "commit failed");
-		op->committed = committed && op->result >= 0;
 		if (op->committed) {
 			events_publish(s, op->events, op->nevents);
 			for (size_t i = 0; i < op->nunlink; i++) {
@@ -280,6 +343,7 @@ static void run_batch(struct store *s, struct store_op *batch)
 				unlink(p);
 				free(p);
 			}
+			freed |= op->nunlink > 0;
 		} else {
 			if (op->blob != NULL) {
 				char *p = blob_path(s, op->blob);
@@ -296,6 +360,9 @@ static void run_batch(struct store *s, struct store_op *batch)
 			op->finish(s, op);
 		op_complete(s, op);
 	}
+	if (freed)
+		space_invalidate(s);
+	reserve_maintain(s);
 }
 
 void *committer_main(void *arg)
@@ -304,8 +371,21 @@ void *committer_main(void *arg)
 	pthread_mutex_lock(&s->q_mu);
 	for (;;) {
 		while (s->commit_head == NULL &&
-		       !(s->stopping && s->prep_head == NULL && s->in_prep == 0))
-			pthread_cond_wait(&s->commit_cond, &s->q_mu);
+		       !(s->stopping && s->prep_head == NULL && s->in_prep == 0)) {
+			if (!s->reserve_missing) {
+				pthread_cond_wait(&s->commit_cond, &s->q_mu);
+				continue;
+			}
+			/* the reserve file is gone: look for room for it once a second */
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			if (pthread_cond_timedwait(&s->commit_cond, &s->q_mu, &ts) == ETIMEDOUT) {
+				pthread_mutex_unlock(&s->q_mu);
+				reserve_maintain(s);
+				pthread_mutex_lock(&s->q_mu);
+			}
+		}
 		if (s->commit_head == NULL)
 			break;
 		struct store_op *batch = s->commit_head;

@@ -49,6 +49,9 @@ static int prepare_message(struct store *s, struct store_op *op, const char *dat
 	if (len > s->opt.message_max)
 		return op_fail(op, STORE_ETOOBIG, "message too large (%zu bytes; the limit is %llu)", len,
 			       (unsigned long long)s->opt.message_max);
+	const char *err;
+	if (store_space_check(s, len, &err) < 0) /* limits.disk_reserve */
+		return op_fail(op, STORE_ENOSPACE, "%s", err);
 	op->len = mail_normalize_crlf(data, len, &op->data);
 	if (op->len > s->opt.message_max)
 		return op_fail(op, STORE_ETOOBIG, "message too large");
@@ -71,14 +74,16 @@ static int prepare_message(struct store *s, struct store_op *op, const char *dat
 	if (fd < 0) {
 		int e = errno;
 		free(path);
-		return op_fail(op, STORE_ERR, "cannot create a message file: %s", strerror(e));
+		return op_fail(op, errno_full(e) ? STORE_ENOSPACE : STORE_ERR, "cannot create a message file: %s",
+			       strerror(e));
 	}
 	op->blob = xstrdup(name); /* from now on a failure unlinks it */
 	op->blob_fd = fd;         /* the committer fsyncs it with the rest of its batch */
 	if (write_all(fd, op->data, op->len) < 0) {
 		int e = errno;
 		free(path);
-		return op_fail(op, STORE_ERR, "cannot write a message file: %s", strerror(e));
+		return op_fail(op, errno_full(e) ? STORE_ENOSPACE : STORE_ERR, "cannot write a message file: %s",
+			       strerror(e));
 	}
 	free(path);
 	return 1;

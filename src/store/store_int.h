@@ -47,6 +47,11 @@ struct store_op {
 	const char *error;     /* static text or in errbuf */
 	char errbuf[256];
 	bool committed;        /* set by the committer: the transaction committed */
+	bool may_use_reserve;  /* set by apply: the op deletes (expunge, \Deleted, MOVE, mailbox
+	                        * or account removal), so on a full disk the committer gives
+	                        * up the reserve file and runs it again (store_space.c) */
+	bool full;             /* apply or the commit failed because the disk is full */
+	bool retry;            /* committer: runs again after the reserve was given up */
 	/* blob written by prepare */
 	char *blob;            /* blob name (hex), malloc'd */
 	int blob_fd;           /* written, not yet fsynced (-1: none); the committer syncs */
@@ -117,6 +122,15 @@ struct store {
 	uint64_t wt_tick;
 
 	atomic_uint_fast64_t st_commits, st_ops, st_fsyncs, st_recovered;
+
+	/* store_space.c: the free-space cache and the reserve file */
+	pthread_mutex_t sp_mu;
+	uint64_t sp_free;       /* f_bavail * f_frsize of DIR/blobs at sp_at */
+	int64_t sp_at;          /* CLOCK_MONOTONIC ms of sp_free; 0: stale */
+	atomic_uint_fast64_t disk_reserve;
+	char *reserve_path;     /* DIR/db/reserve */
+	bool reserve_missing;   /* committer only: the reserve file is wanted and absent */
+	int64_t reserve_tried;  /* committer only: ms of the last attempt to re-create it */
 };
 
 /* store.c: connections and statements */
@@ -207,6 +221,25 @@ int email_release(struct store_op *op, struct conn *c, int64_t email_id);
 
 /* store_event.c */
 void events_publish(struct store *s, const struct store_event *ev, size_t n);
+
+/* store_space.c */
+void space_init(struct store *s);
+void space_destroy(struct store *s);
+/* True when the connection's last error means the disk is full (SQLITE_FULL, or an
+ * I/O error with ENOSPC, EDQUOT or EFBIG). */
+bool db_full(struct conn *c);
+/* True for errno values that mean "no space": ENOSPC, EDQUOT, EFBIG. */
+bool errno_full(int e);
+/* Forgets the cached free space (after blobs were unlinked). */
+void space_invalidate(struct store *s);
+/* Creates DIR/db/reserve when wanted and missing (at open and from the committer):
+ * 1 made or present, 0 not wanted or not enough room now, <0 error (logged). */
+int reserve_make(struct store *s);
+/* Gives the reserve file up (committer only). true if there was one. */
+bool reserve_release(struct store *s);
+/* Called by the committer after each batch and once a second while the reserve is
+ * missing: re-creates it once twice its size is free again. */
+void reserve_maintain(struct store *s);
 
 /* store_commit.c: thread bodies started by store_open */
 void *preparer_main(void *arg);

@@ -334,6 +334,7 @@ static int apply_delete(struct store *s, struct store_op *op)
 {
 	struct mbox_req *r = op->req;
 	struct conn *c = s->wc;
+	op->may_use_reserve = true; /* it frees space: works on a full disk (store_space.c) */
 	if (strcmp(r->name, "INBOX") == 0)
 		return op_fail(op, STORE_ENOTALLOWED, "INBOX cannot be deleted");
 	int64_t id = mbox_id(c, r->account_id, r->name);

@@ -389,6 +389,7 @@ static int apply_expunge(struct store *s, struct store_op *op)
 {
 	struct expunge_req *r = op->req;
 	struct conn *c = s->wc;
+	op->may_use_reserve = true; /* it frees space: works on a full disk (store_space.c) */
 	if (r->uids != NULL && r->uids->n > 0 && r->uids->r == NULL)
 		return op_fail(op, STORE_EINVAL, "malformed UID set");
 	if (mbox_owned(c, r->account_id, r->mailbox_id) <= 0)
@@ -453,6 +454,9 @@ static int apply_flags(struct store *s, struct store_op *op)
 	struct store_flag_change *fc = op->req;
 	struct conn *c = s->wc;
 	struct arena *t = op->tmp;
+	/* setting \Deleted is the first step of an IMAP deletion: on a full disk it may use
+	 * the reserve (store_space.c) */
+	op->may_use_reserve = fc->op != STORE_FLAGS_REMOVE && (fc->flags & STORE_F_DELETED);
 	if (fc->uids.n > 0 && fc->uids.r == NULL)
 		return op_fail(op, STORE_EINVAL, "malformed UID set");
 	if (mbox_owned(c, fc->account_id, fc->mailbox_id) <= 0)
@@ -566,6 +570,7 @@ static int apply_copy(struct store *s, struct store_op *op)
 {
 	struct store_copy *cp = op->req;
 	struct conn *c = s->wc;
+	op->may_use_reserve = cp->move; /* a move to Trash is how many clients delete */
 	if (cp->uids.n > 0 && cp->uids.r == NULL)
 		return op_fail(op, STORE_EINVAL, "malformed UID set");
 	if (mbox_owned(c, cp->account_id, cp->src_mailbox_id) <= 0)

@@ -111,6 +111,12 @@ void web_jmap_upload(struct web_session *ws)
 			*p = ' ';
 	}
 	size_t len = ws->req.body.len;
+	const char *space_error; /* limits.disk_reserve: 507 is temporary (RFC 4918 §11.5) */
+	if (store_space_check(ws->env->store, len, &space_error) < 0) {
+		conn_log(ws->c, LOG_WARN, "event=upload_refused reason=disk_reserve size=%zu", len);
+		web_reply_error(ws, 507, "the server's disk is full, try again later");
+		return;
+	}
 	char *data = ws->req.body.data ? ws->req.body.data : xcalloc(1, 1);
 	memset(&ws->req.body, 0, sizeof(ws->req.body));
 	char id[40];

@@ -16,6 +16,8 @@ static json_t *store_err(int r, const char *error)
 {
 	switch (r) {
 	case STORE_EOVERQUOTA: return jmap_set_error("overQuota", "%s", error ? error : "over quota");
+	/* the server's disk (limits.disk_reserve): RFC 8620 §5.3's server-defined limit */
+	case STORE_ENOSPACE: return jmap_set_error("overQuota", "%s", error ? error : "the server's disk is full");
 	case STORE_ETOOBIG: return jmap_set_error("tooLarge", "%s", error ? error : "too large");
 	case STORE_ENOTFOUND: return jmap_set_error("notFound", "%s", error ? error : "not found");
 	case STORE_EINVAL: return jmap_set_error("invalidProperties", "%s", error ? error : "invalid");

@@ -82,6 +82,7 @@ const char *web_reason(int status)
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	case 505: return "HTTP Version Not Supported";
+	case 507: return "Insufficient Storage";
 	}
 	return "Unknown";
 }
