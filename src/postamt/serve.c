@@ -375,7 +375,7 @@ static void reload(struct server *srv)
 	char *error;
 	/* DIR is the working directory: the unprivileged user may not reach its path */
 	if (config_load(".", "postamt.conf", &cfg, &error) < 0) {
-		log_error("event=reload_failed dir=%s error=%s keeping=old-configuration", LOG_Q(srv->dir),
+		log_error("event=reload_failed file=%s error=%s keeping=old-configuration", LOG_Q(srv->conf_path),
 			  LOG_Q(error));
 		free(error);
 		return;
