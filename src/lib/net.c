@@ -1,4 +1,8 @@
-/* net.c: listening sockets and address helpers (see net.h). */
+/* net.c: listening sockets and address helpers (see net.h).
+ *
+ * Our own worker sockets share each port through SO_REUSEPORT; net_port_free
+ * binds once without it first, so that a port some other process holds (another
+ * postamt included) is refused instead of silently shared. */
 #include "net.h"
 
 #include <arpa/inet.h>
@@ -10,8 +14,20 @@
 #include <string.h>
 #include <unistd.h>
 
-static int listen_one(const struct sockaddr *sa, socklen_t salen, bool v6only_off, char *err,
-		      size_t errlen)
+static int net_local_port_of(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	return -1;
+}
+
+/* Binds a TCP socket to sa. shared: SO_REUSEPORT (our own worker sockets on one
+ * port); listening: also listen(). Returns the fd, or -1 with errno kept and a
+ * message in err. */
+static int bind_one(const struct sockaddr *sa, socklen_t salen, bool v6only_off, bool shared, bool listening,
+		    char *err, size_t errlen)
 {
 	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -20,37 +36,46 @@ static int listen_one(const struct sockaddr *sa, socklen_t salen, bool v6only_of
 	}
 	int one = 1, zero = 0;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+	if (shared && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+		int e = errno;
 		snprintf(err, errlen, "SO_REUSEPORT: %s", strerror(errno));
 		close(fd);
+		errno = e;
 		return -1;
 	}
 	if (v6only_off)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(fd, sa, salen) < 0 || listen(fd, 511) < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
+	if (bind(fd, sa, salen) < 0 || (listening && listen(fd, 511) < 0)) {
+		int e = errno;
+		if (e == EADDRINUSE)
+			snprintf(err, errlen, "port %d is already in use by another process",
+				 net_local_port_of(sa));
+		else
+			snprintf(err, errlen, "%s", strerror(e));
 		close(fd);
+		errno = e;
 		return -1;
 	}
 	return fd;
 }
 
-int net_listen(const char *addr, int port, char *err, size_t errlen)
+/* bind_one on addr:port; addr "" is all addresses (IPv6 with IPv4 mapped, else IPv4). */
+static int bind_addr(const char *addr, int port, bool shared, bool listening, char *err, size_t errlen)
 {
 	if (addr[0] == '\0') {
 		struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
 					   .sin6_addr = in6addr_any };
-		int fd = listen_one((struct sockaddr *)&s6, sizeof(s6), true, err, errlen);
-		if (fd >= 0)
+		int fd = bind_one((struct sockaddr *)&s6, sizeof(s6), true, shared, listening, err, errlen);
+		if (fd >= 0 || errno == EADDRINUSE)
 			return fd;
 		struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 					  .sin_addr.s_addr = htonl(INADDR_ANY) };
-		return listen_one((struct sockaddr *)&s4, sizeof(s4), false, err, errlen);
+		return bind_one((struct sockaddr *)&s4, sizeof(s4), false, shared, listening, err, errlen);
 	}
 	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
 	if (inet_pton(AF_INET, addr, &s4.sin_addr) == 1)
-		return listen_one((struct sockaddr *)&s4, sizeof(s4), false, err, errlen);
+		return bind_one((struct sockaddr *)&s4, sizeof(s4), false, shared, listening, err, errlen);
 	const char *a = addr;
 	char tmp[NET_ADDR_MAX];
 	size_t n = strlen(addr);
@@ -60,9 +85,24 @@ int net_listen(const char *addr, int port, char *err, size_t errlen)
 		a = tmp;
 	}
 	if (inet_pton(AF_INET6, a, &s6.sin6_addr) == 1)
-		return listen_one((struct sockaddr *)&s6, sizeof(s6), false, err, errlen);
+		return bind_one((struct sockaddr *)&s6, sizeof(s6), false, shared, listening, err, errlen);
 	snprintf(err, errlen, "bind address '%s' is not a numeric IPv4 or IPv6 address", addr);
+	errno = EINVAL;
 	return -1;
+}
+
+int net_listen(const char *addr, int port, char *err, size_t errlen)
+{
+	return bind_addr(addr, port, true, true, err, errlen);
+}
+
+int net_port_free(const char *addr, int port, char *err, size_t errlen)
+{
+	int fd = bind_addr(addr, port, false, false, err, errlen);
+	if (fd < 0)
+		return errno == EADDRINUSE ? 0 : -1;
+	close(fd);
+	return 1;
 }
 
 void net_addr_text(const struct sockaddr *sa, socklen_t len, char out[NET_ADDR_MAX])

@@ -15,6 +15,12 @@
  * SO_REUSEPORT. addr "" means all addresses (IPv6 with IPv4 mapped, else IPv4).
  * Returns the fd, or -1 with a message in err (size errlen). */
 int net_listen(const char *addr, int port, char *err, size_t errlen);
+/* Probes addr:port by binding a socket without SO_REUSEPORT (and closing it): any
+ * other socket bound there, with or without SO_REUSEPORT, makes that bind fail.
+ * Call it before the first net_listen of a port. Returns 1 when the port is free,
+ * 0 when another socket holds it, -1 on another error; err says which (0: "port N
+ * is already in use by another process"). */
+int net_port_free(const char *addr, int port, char *err, size_t errlen);
 /* Writes the numeric address of sa into out (IPv4-mapped IPv6 shown as IPv4). */
 void net_addr_text(const struct sockaddr *sa, socklen_t len, char out[NET_ADDR_MAX]);
 /* True for 127.0.0.0/8, ::1 and IPv4-mapped loopback addresses. */

@@ -427,6 +427,61 @@ int config_check(const struct config *cfg, bool check_files, char **problems_r)
 	return count;
 }
 
+static bool key_equal(const struct config *a, const struct config *b, const struct key *k)
+{
+	const char *fa = (const char *)a + k->offset, *fb = (const char *)b + k->offset;
+	switch (k->type) {
+	case KEY_STRING: return strcmp(*(char *const *)fa, *(char *const *)fb) == 0;
+	case KEY_BOOL: return *(const bool *)fa == *(const bool *)fb;
+	case KEY_INT:
+	case KEY_SIZE:
+	case KEY_SECONDS: return *(const int64_t *)fa == *(const int64_t *)fb;
+	}
+	return false;
+}
+
+size_t config_diff(const struct config *a, const struct config *b, const char **names, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (key_equal(a, b, &keys[i]))
+			continue;
+		if (n < max)
+			names[n] = keys[i].name;
+		n++;
+	}
+	bool routes_same = a->nroutes == b->nroutes;
+	for (size_t i = 0; routes_same && i < a->nroutes; i++)
+		routes_same = strcmp(a->routes[i].domain, b->routes[i].domain) == 0 &&
+			      strcmp(a->routes[i].host, b->routes[i].host) == 0 && a->routes[i].port == b->routes[i].port;
+	if (!routes_same) {
+		if (n < max)
+			names[n] = "route.*";
+		n++;
+	}
+	return n;
+}
+
+int config_copy_key(struct config *dst, const struct config *src, const char *name)
+{
+	const struct key *k = key_find(name, strlen(name));
+	if (k == NULL)
+		return -1;
+	char *fd = (char *)dst + k->offset;
+	const char *fs = (const char *)src + k->offset;
+	switch (k->type) {
+	case KEY_STRING:
+		free(*(char **)fd);
+		*(char **)fd = xstrdup(*(char *const *)fs);
+		break;
+	case KEY_BOOL: *(bool *)fd = *(const bool *)fs; break;
+	case KEY_INT:
+	case KEY_SIZE:
+	case KEY_SECONDS: *(int64_t *)fd = *(const int64_t *)fs; break;
+	}
+	return 1;
+}
+
 const struct config_route *config_route_for(const struct config *cfg, const char *domain)
 {
 	const struct config_route *star = NULL;

@@ -85,6 +85,13 @@ int config_parse(struct config *cfg, const char *name, const char *text, size_t 
  * line per problem to *problems_r (malloc'd, NULL if none). Returns the count. */
 int config_check(const struct config *cfg, bool check_files, char **problems_r);
 void config_free(struct config **cfgp);
+/* Names the keys whose values differ between a and b, in the table's order, with
+ * "route.*" standing for any change of the routes. Writes at most max names (static
+ * strings) to names; returns how many keys differ. */
+size_t config_diff(const struct config *a, const struct config *b, const char **names, size_t max);
+/* Copies the value of the key called name (a table key, not "route.*") from src to
+ * dst. Returns 1, or -1 when there is no such key. */
+int config_copy_key(struct config *dst, const struct config *src, const char *name);
 /* The route for an address's domain, or the "*" route, or NULL. */
 const struct config_route *config_route_for(const struct config *cfg, const char *domain);
 /* The port a service listens on: standard port + port_offset. */

@@ -210,7 +210,7 @@ static int cmd_init(const char *dir, int argc, char **argv)
 	struct stat st;
 	if (stat(dir, &st) == 0 && !(S_ISDIR(st.st_mode) && dir_is_empty(dir)))
 		return fail("%s already exists; refusing to overwrite it", dir);
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return fail("cannot create %s: %s", dir, strerror(errno));
 	char real[PATH_MAX];
 	if (realpath(dir, real) == NULL)
@@ -223,7 +223,7 @@ static int cmd_init(const char *dir, int argc, char **argv)
 	int status = 1;
 	char err[512];
 	struct config *cfg = NULL;
-	if (mkdir(tlsdir, 0750) < 0) {
+	if (mkdir(tlsdir, 0700) < 0) {
 		fail("cannot create %s: %s", tlsdir, strerror(errno));
 		goto out;
 	}
@@ -241,7 +241,7 @@ static int cmd_init(const char *dir, int argc, char **argv)
 			       "# route.example.org = 192.0.2.1:25\n"
 			       "# route.* = smarthost.example.net:587\n",
 			       hostname, bind, port_offset);
-	int w = write_text_file(conf, text, 0640);
+	int w = write_text_file(conf, text, 0600);
 	free(text);
 	if (w < 0) {
 		fail("cannot write %s: %s", conf, strerror(errno));
@@ -296,6 +296,9 @@ static int cmd_check(const char *dir)
 
 int main(int argc, char **argv)
 {
+	/* every file a command creates in DIR (database, blobs, queue, keys) is for the
+	 * server's user alone: the database holds the password hashes */
+	umask(077);
 	const char *dir = getenv("POSTAMT_DATA");
 	if (dir == NULL || dir[0] == '\0')
 		dir = "./postamt-data";

@@ -1,14 +1,19 @@
 /* serve.c: the running server.
  *
- * Start-up: load the TLS context, open one SO_REUSEPORT socket per worker and port
- * (while still root, if started as root), drop to the configured user, start the
- * worker loops, then wait for signals on the main thread. SIGHUP re-reads
- * postamt.conf and the certificate and swaps them in for new connections; running
- * connections keep what they started with. SIGTERM/SIGINT close the listeners, send
- * every session CONN_SHUTDOWN, and wait up to timeout.shutdown seconds. */
+ * Start-up: lock DIR and make it the working directory (serve_dir.c), load the TLS
+ * context, check that no other process holds our ports, open one SO_REUSEPORT
+ * socket per worker and port (while still root, if started as root), drop to the
+ * configured user, open the store and the queue relative to DIR, start the worker
+ * loops, then wait for signals on the main thread. SIGHUP re-reads postamt.conf and
+ * the certificate and swaps them in for new connections (running connections keep
+ * what they started with) and gives the queue its new routes; it logs the changed
+ * keys that only a restart applies. SIGTERM/SIGINT close the listeners, send every
+ * session CONN_SHUTDOWN, and wait up to timeout.shutdown seconds. */
 #include "serve.h"
+#include "serve_dir.h"
 
 #include "arena.h"
+#include "buf.h"
 #include "conn.h"
 #include "imapd.h"
 #include "login.h"
@@ -73,7 +78,10 @@ struct settings_gen {
 
 struct server {
 	struct config *cfg;
+	struct config *boot; /* the configuration the server started with (listeners, store, ...) */
 	const char *conf_path;
+	char *dir;           /* DIR's absolute path, for messages; files are reached relative to "." */
+	int lock_fd;         /* holds the lock on DIR/postamt.lock */
 	struct event_base *base; /* main thread: signals and the shutdown timer */
 	struct conn_shared *shared;
 	struct pool *pool;      /* blocking store work, queue submissions */
@@ -206,7 +214,7 @@ static int open_queue(struct server *srv, const struct config *cfg, const char *
 		.dns_server = cfg->queue_dns_server[0] ? cfg->queue_dns_server : NULL,
 		.no_starttls = !cfg->queue_starttls,
 	};
-	srv->queue = queue_open(cfg->data_dir, srv->store, &qs, error_r);
+	srv->queue = queue_open(".", srv->store, &qs, error_r);
 	free(routes); /* queue_open copies */
 	if (srv->queue == NULL)
 		return -1;
@@ -325,15 +333,55 @@ static void begin_shutdown(struct server *srv, const char *why)
 	event_add(srv->stop_timer, &tv);
 }
 
+/* Keys that SIGHUP applies; a change of any other key waits for a restart. */
+static const char *const reloadable_keys[] = {
+	"hostname", "tls.cert", "tls.key", "log.level", "route.*", "auth.cache_ttl",
+	"limits.line_length", "limits.imap_command", "limits.message_memory", "limits.recipients",
+	"limits.connections_per_ip", "limits.connections", "limits.imap_connections_per_user_ip",
+	"limits.auth_failures_per_minute", "limits.errors_per_session", "limits.commands_per_session",
+	"timeout.smtp", "timeout.pop3", "timeout.imap", "timeout.imap_login", "timeout.http",
+	"timeout.tls_handshake", "timeout.shutdown", "limits.disk_reserve",
+};
+
+/* Logs the keys that differ from the running server's start and that a reload
+ * cannot apply (ports, bind address, user, store and queue settings, ...), and
+ * gives them their running value again in cfg, which then describes the server as
+ * it runs. */
+static void keep_restart_keys(const struct config *boot, struct config *cfg)
+{
+	const char *changed[128];
+	size_t n = config_diff(boot, cfg, changed, sizeof(changed) / sizeof(changed[0]));
+	if (n > sizeof(changed) / sizeof(changed[0]))
+		n = sizeof(changed) / sizeof(changed[0]);
+	struct buf keys = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		bool applied = false;
+		for (size_t k = 0; k < sizeof(reloadable_keys) / sizeof(reloadable_keys[0]); k++)
+			applied |= strcmp(changed[i], reloadable_keys[k]) == 0;
+		if (applied)
+			continue;
+		buf_printf(&keys, "%s%s", keys.len ? "," : "", changed[i]);
+		config_copy_key(cfg, boot, changed[i]);
+	}
+	if (keys.len > 0)
+		log_warn("event=reload_needs_restart keys=%s note=\"changed keys keep their old value until a restart\"",
+			 buf_str(&keys));
+	buf_free(&keys);
+}
+
 static void reload(struct server *srv)
 {
 	struct config *cfg;
 	char *error;
-	if (config_load(srv->cfg->data_dir, srv->conf_path, &cfg, &error) < 0) {
-		log_error("event=reload_failed error=%s keeping=old-configuration", LOG_Q(error));
+	/* DIR is the working directory: the unprivileged user may not reach its path */
+	if (config_load(".", "postamt.conf", &cfg, &error) < 0) {
+		log_error("event=reload_failed file=%s error=%s keeping=old-configuration", LOG_Q(srv->conf_path),
+			  LOG_Q(error));
 		free(error);
 		return;
 	}
+	free(cfg->data_dir);
+	cfg->data_dir = xstrdup(srv->dir);
 	char *problems;
 	if (config_check(cfg, true, &problems) > 0) {
 		for (char *p = problems; p != NULL && *p;) {
@@ -359,22 +407,22 @@ static void reload(struct server *srv)
 	auth_service_set_limit(srv->auth, (size_t)cfg->auth_failures_per_min);
 	auth_service_set_cache_ttl(srv->auth, cfg->auth_cache_ttl);
 	store_set_disk_reserve(srv->store, (uint64_t)cfg->disk_reserve);
-	if (strcmp(cfg->bind, srv->cfg->bind) != 0 || cfg->port_offset != srv->cfg->port_offset ||
-	    cfg->workers != srv->cfg->workers || strcmp(cfg->user, srv->cfg->user) != 0)
-		log_warn("event=reload_partial note=\"bind, port_offset, workers and user take effect on restart\"");
-	/* keep the listening layout of the running process */
-	free(cfg->bind);
-	cfg->bind = xstrdup(srv->cfg->bind);
-	cfg->port_offset = srv->cfg->port_offset;
-	cfg->workers = srv->cfg->workers;
+	keep_restart_keys(srv->boot, cfg);
+	struct queue_route *routes = xcalloc(cfg->nroutes + 1, sizeof(*routes));
+	for (size_t i = 0; i < cfg->nroutes; i++)
+		routes[i] = (struct queue_route){ cfg->routes[i].domain, cfg->routes[i].host, cfg->routes[i].port };
+	queue_reload(srv->queue, cfg->hostname, routes, cfg->nroutes);
+	free(routes); /* queue_reload copies */
 	enum log_level level;
 	if (log_level_parse(cfg->log_level, &level) > 0)
 		log_set_level(level);
 	settings_from_config(srv, cfg);
-	/* sessions never see struct config, so the old one can go now */
-	config_free(&srv->cfg);
+	/* sessions never see struct config, so the old one can go now (the first one
+	 * stays as srv->boot) */
+	if (srv->cfg != srv->boot)
+		config_free(&srv->cfg);
 	srv->cfg = cfg;
-	log_info("event=reloaded");
+	log_info("event=reloaded routes=%zu", cfg->nroutes);
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -390,6 +438,17 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 
 static int open_listeners(struct server *srv, int *fds, char *err, size_t errlen)
 {
+	/* first make sure no other process holds any of our ports: SO_REUSEPORT would
+	 * otherwise let the kernel split connections between it and us */
+	for (int s = 0; s < SVC_COUNT; s++) {
+		int port = config_port(srv->cfg, services[s].port);
+		char e[256];
+		if (net_port_free(srv->cfg->bind, port, e, sizeof(e)) <= 0) {
+			snprintf(err, errlen, "cannot listen on %s port %d (%s): %s",
+				 srv->cfg->bind[0] ? srv->cfg->bind : "*", port, services[s].name, e);
+			return -1;
+		}
+	}
 	for (int s = 0; s < SVC_COUNT; s++) {
 		int port = config_port(srv->cfg, services[s].port);
 		for (int i = 0; i < srv->nloops; i++) {
@@ -443,6 +502,9 @@ static void server_cleanup(struct server *srv)
 	free(srv->loops);
 	free(srv->servers);
 	free_settings(srv);
+	if (srv->cfg == srv->boot)
+		srv->boot = NULL;
+	config_free(&srv->boot);
 	for (int i = 0; i < 3; i++)
 		if (srv->sigs[i] != NULL)
 			event_free(srv->sigs[i]);
@@ -486,7 +548,14 @@ static int server_start(struct server *srv)
 	srv->fds = xcalloc((size_t)SVC_COUNT * (size_t)srv->nloops, sizeof(int));
 	for (int i = 0; i < SVC_COUNT * srv->nloops; i++)
 		srv->fds[i] = -1;
+	bool was_root = geteuid() == 0;
 	if (open_listeners(srv, srv->fds, err, sizeof(err)) < 0 || drop_privileges(cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "postamt: %s\n", err);
+		return -1;
+	}
+	struct passwd *me = was_root ? NULL : getpwuid(geteuid());
+	if (serve_dir_check(srv->dir, was_root ? cfg->user : me != NULL ? me->pw_name : "(this user)", err,
+			    sizeof(err)) < 0) {
 		fprintf(stderr, "postamt: %s\n", err);
 		return -1;
 	}
@@ -496,8 +565,8 @@ static int server_start(struct server *srv)
 				      .disk_reserve = (uint64_t)cfg->disk_reserve,
 				      .reserve_file = (uint64_t)cfg->disk_reserve_file };
 	const char *serr;
-	if (store_open(cfg->data_dir, &sopt, &srv->store, &serr) < 0) {
-		fprintf(stderr, "postamt: cannot open the store in %s: %s\n", cfg->data_dir, serr);
+	if (store_open(".", &sopt, &srv->store, &serr) < 0) {
+		fprintf(stderr, "postamt: cannot open the store in %s: %s\n", srv->dir, serr);
 		return -1;
 	}
 	if (open_queue(srv, cfg, &serr) < 0) {
@@ -557,7 +626,16 @@ static int server_start(struct server *srv)
 
 int serve_run(struct config *cfg, const char *conf_path)
 {
-	struct server srv = { .cfg = cfg, .conf_path = conf_path };
+	struct server srv = { .cfg = cfg, .boot = cfg, .conf_path = conf_path, .lock_fd = -1 };
+	/* files the server creates (database, blobs, queue) are its user's alone */
+	umask(077);
+	char err[512];
+	if (serve_dir_enter(cfg->data_dir, &srv.lock_fd, err, sizeof(err)) <= 0) {
+		fprintf(stderr, "postamt: %s\n", err);
+		config_free(&cfg);
+		return 1;
+	}
+	srv.dir = xstrdup(cfg->data_dir);
 	enum log_level level = LOG_INFO;
 	log_level_parse(cfg->log_level, &level);
 	log_set_level(level);
@@ -585,5 +663,7 @@ int serve_run(struct config *cfg, const char *conf_path)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	server_cleanup(&srv);
 	log_info("event=%s", status == 0 ? "stopped" : "start_failed");
+	free(srv.dir);
+	close(srv.lock_fd); /* the lock goes with it */
 	return status;
 }

@@ -124,6 +124,7 @@ static int msg_check(const struct queue_msg *in, const char **error_r)
 }
 
 static void wake_cb(void *arg);
+static void use_gen(struct queue *q, struct queue_gen *g);
 
 int queue_submit(struct queue *q, const struct queue_msg *in, char *id_r, const char **error_r)
 {
@@ -275,9 +276,15 @@ static void take_incoming(struct queue *q)
 	pthread_mutex_lock(&q->lock);
 	struct qmsg *in = q->incoming;
 	q->incoming = NULL;
+	struct queue_gen *g = q->pending;
+	q->pending = NULL;
 	bool flush = q->flush_requested;
 	q->flush_requested = false;
 	pthread_mutex_unlock(&q->lock);
+	if (g != NULL) {
+		use_gen(q, g);
+		log_info("event=queue_reloaded routes=%zu", g->nroutes);
+	}
 	/* the list is newest first: reverse to keep submission order */
 	struct qmsg *rev = NULL;
 	while (in != NULL) {
@@ -323,6 +330,62 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---------------------------------------------------------------- life cycle */
 
+/* A generation with copies of hostname (empty or NULL: the system's name) and routes. */
+static struct queue_gen *gen_new(const char *hostname, const struct queue_route *routes, size_t nroutes)
+{
+	struct queue_gen *g = xcalloc(1, sizeof(*g));
+	char host[256] = "localhost";
+	if (hostname == NULL || hostname[0] == '\0')
+		gethostname(host, sizeof(host) - 1);
+	g->hostname = xstrdup(hostname != NULL && hostname[0] != '\0' ? hostname : host);
+	g->routes = xcalloc(nroutes + 1, sizeof(*g->routes));
+	for (size_t i = 0; i < nroutes; i++) {
+		g->routes[i].domain = xstrdup(routes[i].domain);
+		g->routes[i].host = xstrdup(routes[i].host);
+		g->routes[i].port = routes[i].port != 0 ? routes[i].port : 25;
+	}
+	g->nroutes = nroutes;
+	return g;
+}
+
+static void gen_free(struct queue_gen *g)
+{
+	if (g == NULL)
+		return;
+	for (size_t i = 0; i < g->nroutes; i++) {
+		free((char *)g->routes[i].domain);
+		free((char *)g->routes[i].host);
+	}
+	free(g->routes);
+	free(g->hostname);
+	free(g);
+}
+
+/* Makes g current (before the queue starts, or on the queue thread). */
+static void use_gen(struct queue *q, struct queue_gen *g)
+{
+	g->prev = q->gens;
+	q->gens = g;
+	q->hostname = g->hostname;
+	q->s.hostname = g->hostname;
+	q->routes = g->routes;
+	q->s.routes = g->routes;
+	q->s.nroutes = g->nroutes;
+}
+
+void queue_reload(struct queue *q, const char *hostname, const struct queue_route *routes, size_t nroutes)
+{
+	struct queue_gen *g = gen_new(hostname, routes, nroutes);
+	pthread_mutex_lock(&q->lock);
+	struct queue_gen *old = q->pending; /* never seen by a job: free it */
+	q->pending = g;
+	struct loop *l = q->loop;
+	pthread_mutex_unlock(&q->lock);
+	gen_free(old);
+	if (l != NULL)
+		loop_post(l, wake_cb, q);
+}
+
 struct queue *queue_open(const char *data_dir, struct store *store, const struct queue_settings *s,
 			 const char **error_r)
 {
@@ -331,11 +394,6 @@ struct queue *queue_open(const char *data_dir, struct store *store, const struct
 	q->qdir = qdir_of(data_dir);
 	q->store = store;
 	q->s = *s;
-	char host[256] = "localhost";
-	if (s->hostname == NULL || s->hostname[0] == '\0')
-		gethostname(host, sizeof(host) - 1);
-	q->hostname = xstrdup(s->hostname != NULL && s->hostname[0] != '\0' ? s->hostname : host);
-	q->s.hostname = q->hostname;
 	q->s.retry_initial = def(s->retry_initial, 300);
 	q->s.retry_max = def(s->retry_max, 4 * 3600);
 	q->s.lifetime = def(s->lifetime, 5 * 86400);
@@ -347,13 +405,7 @@ struct queue *queue_open(const char *data_dir, struct store *store, const struct
 	q->s.timeout_data_block = def(s->timeout_data_block, 180);
 	q->s.timeout_data_end = def(s->timeout_data_end, 600);
 	q->s.smtp_port = s->smtp_port != 0 ? s->smtp_port : 25;
-	q->routes = xcalloc(s->nroutes + 1, sizeof(*q->routes));
-	for (size_t i = 0; i < s->nroutes; i++) {
-		q->routes[i].domain = xstrdup(s->routes[i].domain);
-		q->routes[i].host = xstrdup(s->routes[i].host);
-		q->routes[i].port = s->routes[i].port != 0 ? s->routes[i].port : 25;
-	}
-	q->s.routes = q->routes;
+	use_gen(q, gen_new(s->hostname, s->routes, s->nroutes));
 	size_t ndata = 0;
 	while (s->dns_data != NULL && s->dns_data[ndata] != NULL)
 		ndata++;
@@ -442,17 +494,17 @@ void queue_close(struct queue **qp)
 		q->incoming = m->nextm;
 		qmsg_free(&m);
 	}
-	for (size_t i = 0; i < q->s.nroutes; i++) {
-		free((char *)q->routes[i].domain);
-		free((char *)q->routes[i].host);
+	gen_free(q->pending);
+	while (q->gens != NULL) {
+		struct queue_gen *g = q->gens;
+		q->gens = g->prev;
+		gen_free(g);
 	}
-	free(q->routes);
 	for (size_t i = 0; q->dns_data != NULL && q->dns_data[i] != NULL; i++)
 		free(q->dns_data[i]);
 	free(q->dns_data);
 	free((char *)q->s.dns_server);
 	pthread_mutex_destroy(&q->lock);
-	free(q->hostname);
 	free(q->qdir);
 	free(q->data_dir);
 	free(q);

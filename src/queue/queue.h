@@ -105,6 +105,10 @@ void queue_close(struct queue **qp);
  * about one fsync, so call it from the worker pool. Delivery starts at once. */
 int queue_submit(struct queue *q, const struct queue_msg *m, char *id_r, const char **error_r);
 
+/* Replaces the host name and the routes (copied) for deliveries that start from
+ * now on; connections in progress keep their route. Safe from any thread; the
+ * queue's thread takes them before it next looks at its messages. */
+void queue_reload(struct queue *q, const char *hostname, const struct queue_route *routes, size_t nroutes);
 /* Makes every queued message due now (same as `postamt queue flush`). Any thread. */
 void queue_flush_now(struct queue *q);
 

@@ -199,19 +199,30 @@ void qclient_abort(struct qclient **cp);
 struct qdest; /* a destination with its running connections */
 struct qjob;
 
+/* Host name and routes as loaded at one time; kept until queue_close, since a job
+ * may still point at a route of an older one. */
+struct queue_gen {
+	struct queue_gen *prev;
+	char *hostname;
+	struct queue_route *routes;
+	size_t nroutes;
+};
+
 struct queue {
 	char *data_dir;
 	char *qdir; /* DIR/queue */
 	struct store *store;
 	struct queue_settings s; /* strings below are owned copies */
-	char *hostname;
-	struct queue_route *routes;
+	char *hostname;              /* of the current generation (queue thread) */
+	struct queue_route *routes;  /* of the current generation (queue thread) */
+	struct queue_gen *gens;      /* current first, then older ones */
 	char **dns_data;
 
 	/* submitted from other threads, picked up on the loop */
 	pthread_mutex_t lock;
 	struct qmsg *incoming;
 	bool flush_requested;
+	struct queue_gen *pending; /* from queue_reload, taken by the queue thread */
 
 	/* loop state: only the queue's thread touches these once started */
 	struct loop *loop;

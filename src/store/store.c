@@ -110,11 +110,45 @@ static void conn_close(struct conn *c)
 	free(c);
 }
 
+/* SQLite's unix VFS turns every file name into an absolute path and lstat()s each
+ * of its parents, which needs search permission on all of them. A server that
+ * entered DIR before dropping privileges (postamt serve) opens "./db/store.sqlite"
+ * and must not depend on reaching DIR's parents: for a relative data directory the
+ * store opens through this copy of the default VFS, which keeps relative names as
+ * they are (the working directory never changes afterwards). */
+#define CWD_VFS_NAME "postamt-cwd"
+static sqlite3_vfs cwd_vfs;
+static pthread_once_t cwd_vfs_once = PTHREAD_ONCE_INIT;
+
+static int cwd_full_pathname(sqlite3_vfs *vfs, const char *name, int nout, char *out)
+{
+	size_t n = strlen(name);
+	if (n + 1 > (size_t)nout)
+		return SQLITE_CANTOPEN;
+	memcpy(out, name, n + 1);
+	return SQLITE_OK;
+}
+
+static void cwd_vfs_register(void)
+{
+	sqlite3_vfs *base = sqlite3_vfs_find(NULL);
+	cwd_vfs = *base; /* same methods and data: only the name and xFullPathname differ */
+	cwd_vfs.pNext = NULL;
+	cwd_vfs.zName = CWD_VFS_NAME;
+	cwd_vfs.xFullPathname = cwd_full_pathname;
+	sqlite3_vfs_register(&cwd_vfs, 0);
+}
+
 static struct conn *conn_open(struct store *s, const char **error_r)
 {
 	sqlite3 *db = NULL;
+	const char *vfs = NULL;
+	if (s->dbpath[0] != '/') {
+		pthread_once(&cwd_vfs_once, cwd_vfs_register);
+		vfs = CWD_VFS_NAME;
+	}
 	int rc = sqlite3_open_v2(s->dbpath, &db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, vfs);
 	if (rc != SQLITE_OK) {
 		snprintf(tl_error, sizeof(tl_error), "cannot open %s: %s", s->dbpath,
 			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -379,7 +413,12 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 	if (opt == NULL)
 		opt = &defaults;
 	struct stat sb;
-	if (stat(data_dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+	if (stat(data_dir, &sb) < 0) { /* say why: permission denied is not "missing" */
+		snprintf(tl_error, sizeof(tl_error), "%s: %s", data_dir, strerror(errno));
+		*error_r = tl_error;
+		return STORE_ENOTFOUND;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
 		snprintf(tl_error, sizeof(tl_error), "%s is not a directory", data_dir);
 		*error_r = tl_error;
 		return STORE_ENOTFOUND;

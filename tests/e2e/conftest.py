@@ -68,20 +68,16 @@ _base = []
 
 
 def e2e_tmpdir(prefix="postamt"):
-    """A new directory for one server or data dir.
-
-    Not under pytest's tmp_path: that is private (mode 0700) to the user running the
-    tests, and a server started as root drops to its `user` account (default postamt),
-    which must still reach DIR. Removed at exit unless POSTAMT_E2E_KEEP is set."""
+    """A new directory for one server or data dir, private (mode 0700) like any
+    mkdtemp: a server started as root opens DIR before it drops to its `user`
+    account, which then needs no access to DIR's parents. Removed at exit unless
+    POSTAMT_E2E_KEEP is set."""
     if not _base:
         base = tempfile.mkdtemp(prefix="postamt-e2e-")
-        os.chmod(base, 0o755)
         _base.append(base)
         if not os.environ.get("POSTAMT_E2E_KEEP"):
             atexit.register(shutil.rmtree, base, True)
-    d = tempfile.mkdtemp(prefix=prefix + "-", dir=_base[0])
-    os.chmod(d, 0o755)
-    return d
+    return tempfile.mkdtemp(prefix=prefix + "-", dir=_base[0])
 
 
 def binary_path():

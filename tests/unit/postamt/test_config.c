@@ -163,6 +163,39 @@ static void test_load(void **state)
 	rmdir(dir);
 }
 
+/* config_diff names every changed key of each type and route.*; config_copy_key
+ * copies one back (SIGHUP keeps the running value of keys that need a restart). */
+static void test_diff(void **state)
+{
+	struct config *a = config_defaults("/data"), *b = config_defaults("/data");
+	const char *names[8];
+	assert_int_equal(config_diff(a, b, names, 8), 0);
+	char *err;
+	assert_int_equal(parse(b, "port_offset = 5\nbind = ::1\nqueue.starttls = no\n"
+				  "limits.message_size = 2M\nroute.x.test = 127.0.0.1:2525\n", &err), 1);
+	assert_int_equal(config_diff(a, b, names, 8), 5);
+	assert_string_equal(names[0], "bind");
+	assert_string_equal(names[1], "port_offset");
+	assert_string_equal(names[2], "limits.message_size");
+	assert_string_equal(names[3], "queue.starttls");
+	assert_string_equal(names[4], "route.*");
+	assert_int_equal(config_diff(a, b, names, 2), 5); /* counts past max */
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(config_copy_key(b, a, i == 0 ? "bind" : i == 1 ? "port_offset"
+						    : i == 2 ? "limits.message_size" : "queue.starttls"), 1);
+	assert_int_equal(config_copy_key(b, a, "route.*"), -1);
+	assert_int_equal(config_copy_key(b, a, "no.such.key"), -1);
+	assert_int_equal(config_diff(a, b, names, 8), 1);
+	assert_string_equal(names[0], "route.*");
+	assert_string_equal(b->bind, "");
+	assert_int_equal(b->port_offset, 0);
+	/* a different route to the same domain is a change too */
+	assert_int_equal(parse(a, "route.x.test = 127.0.0.1:2526\n", &err), 1);
+	assert_int_equal(config_diff(a, b, names, 8), 1);
+	config_free(&a);
+	config_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +204,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_diff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -484,6 +484,36 @@ static void test_down_restart_flush(void **state)
 	free(dir);
 }
 
+/* queue_reload: deliveries after it use the new routes; the old route is not used
+ * again, and the old generation stays valid until queue_close. */
+static void test_reload_routes(void **state)
+{
+	struct fake *a = fake_start(), *b = fake_start();
+	char *dir = make_tmpdir();
+	struct queue_route routes[] = { { "remote.test", "127.0.0.1", a->port } };
+	struct queue_settings s = settings(routes, 1);
+	const char *err = NULL;
+	struct queue *q = queue_open(dir, NULL, &s, &err);
+	assert_int_equal(queue_start(q, &err), 1);
+	const char *first[] = { "one@remote.test" };
+	submit(q, "alice@example.test", first, 1, TEST_MESSAGE);
+	WAIT_FOR(fake_find(a, "one@remote.test") != NULL, 10);
+	struct queue_route moved[] = { { "remote.test", "127.0.0.1", b->port }, { "*", "127.0.0.1", b->port } };
+	queue_reload(q, "mx.example.test", moved, 2);
+	const char *second[] = { "two@remote.test", "x@other.test" };
+	submit(q, "alice@example.test", second, 2, TEST_MESSAGE);
+	WAIT_FOR(fake_find(b, "two@remote.test") != NULL && fake_find(b, "x@other.test") != NULL, 10);
+	WAIT_FOR(queued(dir) == 0, 5);
+	assert_int_equal(fake_count(a), 1);
+	queue_reload(q, "", NULL, 0); /* twice more: a pending one is replaced */
+	queue_reload(q, "", moved, 1);
+	queue_close(&q);
+	fake_stop(&a);
+	fake_stop(&b);
+	rm_rf(dir);
+	free(dir);
+}
+
 static void test_concurrency_limit(void **state)
 {
 	struct fake *f = fake_start();
@@ -568,6 +598,7 @@ int main(void)
 		cmocka_unit_test(test_mx_lookup),
 		cmocka_unit_test(test_helo_no_pipelining),
 		cmocka_unit_test(test_down_restart_flush),
+		cmocka_unit_test(test_reload_routes),
 		cmocka_unit_test(test_concurrency_limit),
 		cmocka_unit_test(test_starttls),
 	};
