@@ -16,6 +16,7 @@
 struct ip_entry {
 	struct ip_entry *next;
 	size_t count;
+	uint64_t mem; /* message memory held by the address's connections */
 	char ip[];
 };
 
@@ -81,6 +82,7 @@ int ip_table_acquire(struct ip_table *t, const char *ip, size_t per_ip, size_t t
 			struct ip_entry *e = xmalloc(sizeof(*e) + n + 1);
 			e->next = NULL;
 			e->count = 0;
+			e->mem = 0;
 			memcpy(e->ip, ip, n + 1);
 			*ep = e;
 		}
@@ -119,6 +121,37 @@ size_t ip_table_total(struct ip_table *t)
 {
 	pthread_mutex_lock(&t->lock);
 	size_t n = t->total;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+int ip_table_mem_add(struct ip_table *t, const char *ip, uint64_t n, uint64_t max)
+{
+	int r = 0;
+	pthread_mutex_lock(&t->lock);
+	struct ip_entry *e = *ip_find(t, ip);
+	if (e != NULL && e->mem <= max && n <= max - e->mem) {
+		e->mem += n;
+		r = 1;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
+void ip_table_mem_sub(struct ip_table *t, const char *ip, uint64_t n)
+{
+	pthread_mutex_lock(&t->lock);
+	struct ip_entry *e = *ip_find(t, ip);
+	if (e != NULL)
+		e->mem = n < e->mem ? e->mem - n : 0;
+	pthread_mutex_unlock(&t->lock);
+}
+
+uint64_t ip_table_mem(struct ip_table *t, const char *ip)
+{
+	pthread_mutex_lock(&t->lock);
+	struct ip_entry *e = *ip_find(t, ip);
+	uint64_t n = e != NULL ? e->mem : 0;
 	pthread_mutex_unlock(&t->lock);
 	return n;
 }

@@ -112,6 +112,7 @@ static void settings_from_config(struct server *srv, const struct config *cfg)
 		.line_max = (size_t)cfg->line_max,
 		.imap_command_max = (size_t)cfg->imap_command_max,
 		.message_max = (uint64_t)cfg->message_max,
+		.jmap_response_max = (uint64_t)cfg->jmap_response_max,
 		.recipients_max = (size_t)cfg->recipients_max,
 		.imap_conns_per_user_ip = (size_t)cfg->imap_conns_per_user_ip,
 		.auth_failures_per_min = (size_t)cfg->auth_failures_per_min,
@@ -136,6 +137,7 @@ static struct conn_limits limits_from_config(const struct config *cfg)
 		.total = (size_t)cfg->conns_total,
 		.handshake_timeout = (int)cfg->timeout_tls_handshake,
 		.message_memory = (uint64_t)cfg->message_memory,
+		.message_memory_per_ip = (uint64_t)cfg->message_memory_per_ip,
 	};
 }
 
