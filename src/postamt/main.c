@@ -32,7 +32,7 @@ static const char usage_text[] =
 	"  init [--domain D] [--hostname H] [--port-offset N] [--bind ADDR]\n"
 	"  serve\n"
 	"  user add ADDRESS [--quota SIZE] | user passwd ADDRESS | user del ADDRESS\n"
-	"  user list | user quota ADDRESS SIZE\n"
+	"  user list | user quota ADDRESS SIZE | user logout ADDRESS\n"
 	"  domain add D | domain list\n"
 	"  alias add ADDRESS TARGET...\n"
 	"  queue list | queue flush\n"
