@@ -26,6 +26,7 @@
 #define JMAP_MAX_CALLS 64
 #define JMAP_MAX_OBJECTS 1000
 #define JMAP_QUERY_MAX 5000
+#define JMAP_BODY_VALUE_DEFAULT (256 * 1024) /* maxBodyValueBytes when the client gives none */
 
 enum web_csp {
 	WEB_CSP_API,      /* default-src 'none' */
