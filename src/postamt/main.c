@@ -352,7 +352,7 @@ int main(int argc, char **argv)
 		return status;
 	}
 	/* the admin commands get the sub-command and its arguments */
-	static const char *const user_subs[] = { "add", "passwd", "del", "list", "quota", NULL };
+	static const char *const user_subs[] = { "add", "passwd", "del", "list", "quota", "logout", NULL };
 	static const char *const domain_subs[] = { "add", "list", NULL };
 	static const char *const alias_subs[] = { "add", NULL };
 	static const char *const queue_subs[] = { "list", "flush", NULL };
