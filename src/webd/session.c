@@ -1,11 +1,17 @@
 /* session.c: HTTP/1.1 connections with keep-alive (RFC 9112), and the router.
  *
- * A request head is parsed by the pure parser in proto/http; its body is moved out
- * of the connection's input into the request as it arrives, within a limit chosen
- * by path (limits.message_size for uploads, WEB_JSON_MAX for the JSON APIs,
- * WEB_SMALL_BODY_MAX otherwise; 413 before reading when Content-Length is over).
- * A request must be read completely within timeout.http (plus time for a large
- * body at 16 KiB/s), so a client dribbling bytes (slowloris) gets 408. Handlers
+ * A request head is parsed by the pure parser in proto/http and routed at once
+ * (find_route). A route that needs an account authenticates on the head (web_auth),
+ * so a request without valid credentials gets 401 before any body byte is read or
+ * any message memory is taken. The body is then moved out of the connection's input
+ * as it arrives, reserving limits.message_memory for what arrived (not for what was
+ * announced), within a limit chosen by route (limits.message_size for uploads,
+ * WEB_JSON_MAX for /jmap/api, WEB_SMALL_BODY_MAX for other authenticated routes,
+ * WEB_UNAUTH_BODY_MAX without authentication; 413 before reading when
+ * Content-Length is over). A reply sent before the body was read closes the
+ * connection. A request must be read completely within timeout.http (an
+ * authenticated one gets time for a large body at 16 KiB/s more); the read timeout
+ * follows that deadline, so a client dribbling bytes (slowloris) gets 408. Handlers
  * either reply at once or begin an asynchronous step (web_busy_begin: the conn is
  * paused, nothing is parsed meanwhile) and reply when it ends; a session whose conn
  * closed meanwhile is freed by the last step (the `dead` flag, as in smtpd). Every
@@ -385,6 +391,8 @@ static bool begin_request(struct web_session *ws, const struct http_request *req
 	return true;
 }
 
+static void arm_deadline(struct web_session *ws, int64_t now);
+
 /* Authentication (if any) is done: take the body. With no body, runs the route now. */
 static void begin_body(struct web_session *ws)
 {
@@ -414,6 +422,7 @@ static void begin_body(struct web_session *ws)
 	if (strcasecmp(r->expect, "100-continue") == 0)
 		conn_puts(ws->c, "HTTP/1.1 100 Continue\r\n\r\n");
 	ws->mode = WS_BODY;
+	arm_deadline(ws, web_now_ms());
 }
 
 static void end_request(struct web_session *ws)
@@ -435,8 +444,9 @@ static void end_request(struct web_session *ws)
 	memset(&ws->user, 0, sizeof(ws->user));
 }
 
-/* The idle timeout while a request is read: what is left until its deadline, so that
- * a client sending a byte now and then still gets 408 in time. */
+/* The idle timeout while the rest of a request is awaited: what is left until its
+ * deadline, so that a client sending a byte now and then still gets 408 in time.
+ * Once the request is complete (or authentication runs), timeout.http again. */
 static void arm_deadline(struct web_session *ws, int64_t now)
 {
 	int64_t left = (ws->req_deadline - now + 999) / 1000;
@@ -469,7 +479,6 @@ static void web_read(struct web_session *ws)
 			reply_fatal(ws, 408);
 			return;
 		}
-		arm_deadline(ws, now);
 		if (ws->mode == WS_BODY) {
 			size_t take = n < ws->body_left ? n : (size_t)ws->body_left;
 			/* message memory for what arrived, not for what was announced */
@@ -482,8 +491,11 @@ static void web_read(struct web_session *ws)
 			buf_append(&ws->req.body, conn_input_peek(ws->c, take), take);
 			conn_input_consume(ws->c, take);
 			ws->body_left -= take;
-			if (ws->body_left > 0)
+			if (ws->body_left > 0) {
+				arm_deadline(ws, now);
 				return;
+			}
+			conn_set_timeout(ws->c, ws->s->timeout_http);
 			ws->mode = WS_READY;
 			ws->route.fn(ws);
 			if (ws->pending == 0)
@@ -500,6 +512,8 @@ static void web_read(struct web_session *ws)
 			if (n >= head_max) {
 				conn_log(ws->c, LOG_WARN, "event=http_head_too_large limit=%zu", head_max);
 				reply_fatal(ws, 431);
+			} else {
+				arm_deadline(ws, now);
 			}
 			return;
 		}
@@ -511,6 +525,7 @@ static void web_read(struct web_session *ws)
 		if (!begin_request(ws, &req))
 			return;
 		conn_input_consume(ws->c, req.head_len);
+		conn_set_timeout(ws->c, ws->s->timeout_http);
 		if (ws->route.auth != WEB_ROUTE_OPEN) {
 			/* on the head: a request without valid credentials is refused before
 			 * any of its body is read or any memory is taken for it */
