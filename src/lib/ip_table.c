@@ -5,8 +5,10 @@
 #include "ip_table.h"
 
 #include "arena.h"
+#include "net.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +61,14 @@ void ip_table_free(struct ip_table **tp)
 	*tp = NULL;
 }
 
+/* The key an address is counted under, for connections and message memory alike:
+ * every public function looks addresses up through here, so both counts always
+ * agree on what "one address" is (a change of the key, e.g. IPv6 by /64, goes here). */
+static void ip_key(const char *addr, char out[NET_ADDR_MAX])
+{
+	snprintf(out, NET_ADDR_MAX, "%s", addr);
+}
+
 static struct ip_entry **ip_find(struct ip_table *t, const char *ip)
 {
 	struct ip_entry **ep = &t->buckets[ip_hash(ip)];
@@ -67,8 +77,10 @@ static struct ip_entry **ip_find(struct ip_table *t, const char *ip)
 	return ep;
 }
 
-int ip_table_acquire(struct ip_table *t, const char *ip, size_t per_ip, size_t total)
+int ip_table_acquire(struct ip_table *t, const char *addr, size_t per_ip, size_t total)
 {
+	char ip[NET_ADDR_MAX];
+	ip_key(addr, ip);
 	int r = 1;
 	pthread_mutex_lock(&t->lock);
 	struct ip_entry **ep = ip_find(t, ip);
@@ -93,8 +105,10 @@ int ip_table_acquire(struct ip_table *t, const char *ip, size_t per_ip, size_t t
 	return r;
 }
 
-void ip_table_release(struct ip_table *t, const char *ip)
+void ip_table_release(struct ip_table *t, const char *addr)
 {
+	char ip[NET_ADDR_MAX];
+	ip_key(addr, ip);
 	pthread_mutex_lock(&t->lock);
 	struct ip_entry **ep = ip_find(t, ip);
 	if (*ep != NULL) {
@@ -108,8 +122,10 @@ void ip_table_release(struct ip_table *t, const char *ip)
 	pthread_mutex_unlock(&t->lock);
 }
 
-size_t ip_table_count(struct ip_table *t, const char *ip)
+size_t ip_table_count(struct ip_table *t, const char *addr)
 {
+	char ip[NET_ADDR_MAX];
+	ip_key(addr, ip);
 	pthread_mutex_lock(&t->lock);
 	struct ip_entry **ep = ip_find(t, ip);
 	size_t n = *ep != NULL ? (*ep)->count : 0;
@@ -125,8 +141,10 @@ size_t ip_table_total(struct ip_table *t)
 	return n;
 }
 
-int ip_table_mem_add(struct ip_table *t, const char *ip, uint64_t n, uint64_t max)
+int ip_table_mem_add(struct ip_table *t, const char *addr, uint64_t n, uint64_t max)
 {
+	char ip[NET_ADDR_MAX];
+	ip_key(addr, ip);
 	int r = 0;
 	pthread_mutex_lock(&t->lock);
 	struct ip_entry *e = *ip_find(t, ip);
@@ -138,8 +156,10 @@ int ip_table_mem_add(struct ip_table *t, const char *ip, uint64_t n, uint64_t ma
 	return r;
 }
 
-void ip_table_mem_sub(struct ip_table *t, const char *ip, uint64_t n)
+void ip_table_mem_sub(struct ip_table *t, const char *addr, uint64_t n)
 {
+	char ip[NET_ADDR_MAX];
+	ip_key(addr, ip);
 	pthread_mutex_lock(&t->lock);
 	struct ip_entry *e = *ip_find(t, ip);
 	if (e != NULL)
@@ -147,8 +167,10 @@ void ip_table_mem_sub(struct ip_table *t, const char *ip, uint64_t n)
 	pthread_mutex_unlock(&t->lock);
 }
 
-uint64_t ip_table_mem(struct ip_table *t, const char *ip)
+uint64_t ip_table_mem(struct ip_table *t, const char *addr)
 {
+	char ip[NET_ADDR_MAX];
+	ip_key(addr, ip);
 	pthread_mutex_lock(&t->lock);
 	struct ip_entry *e = *ip_find(t, ip);
 	uint64_t n = e != NULL ? e->mem : 0;
