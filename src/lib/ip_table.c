@@ -1,7 +1,9 @@
-/* ip_table.c: per-address connection counting (see ip_table.h).
+/* ip_table.c: per-address connection counting and message-memory shares (see
+ * ip_table.h).
  *
- * A chained hash table of address strings; entries are removed when their count
- * drops to zero, so its size follows the number of distinct connected clients. */
+ * A chained hash table of address keys (ip_key); entries are removed when their
+ * connection count drops to zero (their memory is released first, conn.c), so its
+ * size follows the number of distinct connected clients. */
 #include "ip_table.h"
 
 #include "arena.h"
