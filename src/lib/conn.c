@@ -40,7 +40,7 @@ struct conn_shared {
 	struct ip_table *ips;
 	atomic_size_t live;
 	atomic_uint_fast64_t next_id;
-	atomic_uint_fast64_t mem_used, mem_limit; /* conn_mem_reserve() */
+	atomic_uint_fast64_t mem_used, mem_limit, mem_per_ip; /* conn_mem_reserve() */
 };
 
 struct listener {
@@ -75,6 +75,7 @@ struct conn {
 	bool loopback, tls, counted, handshaking;
 	bool closing, abort_now, paused, want_drained, starttls_pending, data_pending;
 	uint64_t mem_held; /* message memory reserved (conn_mem_reserve) */
+	uint64_t mem_ip_held; /* the part of it counted in the address's share */
 	struct conn_z *z; /* COMPRESS=DEFLATE (conn_compress_start), NULL when off */
 };
 
@@ -140,6 +141,7 @@ struct conn_shared *conn_shared_new(const struct conn_limits *limits)
 	pthread_mutex_init(&s->lock, NULL);
 	s->limits = *limits;
 	atomic_store(&s->mem_limit, limits->message_memory);
+	atomic_store(&s->mem_per_ip, limits->message_memory_per_ip);
 	s->ips = ip_table_new();
 	atomic_init(&s->live, 0);
 	atomic_init(&s->next_id, 1);
@@ -185,6 +187,7 @@ void conn_shared_set_limits(struct conn_shared *s, const struct conn_limits *lim
 	pthread_mutex_lock(&s->lock);
 	s->limits = *limits;
 	atomic_store(&s->mem_limit, limits->message_memory);
+	atomic_store(&s->mem_per_ip, limits->message_memory_per_ip);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -200,13 +203,23 @@ int conn_mem_reserve(struct conn *c, uint64_t n)
 	struct conn_shared *s = c->srv->shared;
 	uint64_t want = n - c->mem_held;
 	want = (want + CONN_MEM_STEP - 1) / CONN_MEM_STEP * CONN_MEM_STEP;
+	/* the address's share first (a connection refused by the per-address connection
+	 * limit is not counted there and gets no share at all) */
+	uint64_t per_ip = atomic_load(&s->mem_per_ip);
+	if (per_ip > 0 && (!c->counted || ip_table_mem_add(s->ips, c->ip, want, per_ip) == 0))
+		return 0;
 	uint64_t limit = atomic_load(&s->mem_limit);
 	uint64_t used = atomic_load(&s->mem_used);
 	do {
-		if (used > limit || want > limit - used)
+		if (used > limit || want > limit - used) {
+			if (per_ip > 0)
+				ip_table_mem_sub(s->ips, c->ip, want);
 			return 0;
+		}
 	} while (!atomic_compare_exchange_weak(&s->mem_used, &used, used + want));
 	c->mem_held += want;
+	if (per_ip > 0)
+		c->mem_ip_held += want;
 	return 1;
 }
 
@@ -216,6 +229,15 @@ void conn_mem_release(struct conn *c)
 		atomic_fetch_sub(&c->srv->shared->mem_used, c->mem_held);
 		c->mem_held = 0;
 	}
+	if (c->mem_ip_held > 0) {
+		ip_table_mem_sub(c->srv->shared->ips, c->ip, c->mem_ip_held);
+		c->mem_ip_held = 0;
+	}
+}
+
+uint64_t conn_shared_mem_used_by(struct conn_shared *s, const char *ip)
+{
+	return ip_table_mem(s->ips, ip);
 }
 
 size_t conn_shared_live(struct conn_shared *s)
@@ -267,9 +289,9 @@ static void conn_finish(struct conn *c)
 	if (c->fd >= 0 && !c->tls)
 		close(c->fd);
 	c->fd = -1;
+	conn_mem_release(c); /* before the address's entry may go */
 	if (c->counted)
 		ip_table_release(srv->shared->ips, c->ip);
-	conn_mem_release(c);
 	atomic_fetch_sub(&srv->shared->live, 1);
 	if (c->prev != NULL)
 		c->prev->next = c->next;

@@ -51,6 +51,7 @@ struct conn_limits {
 	size_t total;          /* open connections overall */
 	int handshake_timeout; /* seconds for a TLS handshake */
 	uint64_t message_memory; /* bytes of message data held by all connections together */
+	uint64_t message_memory_per_ip; /* ... by the connections of one client address (0: no cap) */
 };
 
 /* Process-wide state shared by all loops: connection counts, the TLS context. */
@@ -81,13 +82,17 @@ void conn_server_free(struct conn_server **srvp);
  * counted over all connections of the process, so that many connections sending big
  * messages at once cannot exhaust memory. conn_mem_reserve() raises the connection's
  * holding to at least n bytes (in steps of CONN_MEM_STEP): 1 when done, 0 when the
- * process-wide limit would be exceeded (the holding is then unchanged).
- * conn_mem_release() drops the holding to 0; closing the connection does it too. */
+ * process-wide limit or the share of the client's address (message_memory_per_ip,
+ * keyed like the per-address connection count) would be exceeded (the holding is
+ * then unchanged). conn_mem_release() drops the holding to 0; closing the connection
+ * does it too. */
 #define CONN_MEM_STEP (64 * 1024)
 int conn_mem_reserve(struct conn *c, uint64_t n);
 void conn_mem_release(struct conn *c);
 /* Bytes held by all connections right now (for tests and logs). */
 uint64_t conn_shared_mem_used(struct conn_shared *s);
+/* Bytes held by the connections of one client address right now (for tests). */
+uint64_t conn_shared_mem_used_by(struct conn_shared *s, const char *ip);
 
 /* Input. conn_read_line() takes one line without its CRLF or LF: 1 with *line_r
  * (valid until the next conn call), 0 when no full line is buffered yet, -1 when the

@@ -1,12 +1,16 @@
-/* ip_table.c: per-address connection counting (see ip_table.h).
+/* ip_table.c: per-address connection counting and message-memory shares (see
+ * ip_table.h).
  *
- * A chained hash table of address strings; entries are removed when their count
- * drops to zero, so its size follows the number of distinct connected clients. */
+ * A chained hash table of address keys (ip_key); entries are removed when their
+ * connection count drops to zero (their memory is released first, conn.c), so its
+ * size follows the number of distinct connected clients. */
 #include "ip_table.h"
 
 #include "arena.h"
+#include "net.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,7 @@
 struct ip_entry {
 	struct ip_entry *next;
 	size_t count;
+	uint64_t mem; /* message memory held by the address's connections */
 	char ip[];
 };
 
@@ -58,6 +63,14 @@ void ip_table_free(struct ip_table **tp)
 	*tp = NULL;
 }
 
+/* The key an address is counted under, for connections and message memory alike:
+ * every public function looks addresses up through here, so both counts always
+ * agree on what "one address" is (a change of the key, e.g. IPv6 by /64, goes here). */
+static void ip_key(const char *addr, char out[NET_ADDR_MAX])
+{
+	snprintf(out, NET_ADDR_MAX, "%s", addr);
+}
+
 static struct ip_entry **ip_find(struct ip_table *t, const char *ip)
 {
 	struct ip_entry **ep = &t->buckets[ip_hash(ip)];
@@ -66,8 +79,10 @@ static struct ip_entry **ip_find(struct ip_table *t, const char *ip)
 	return ep;
 }
 
-int ip_table_acquire(struct ip_table *t, const char *ip, size_t per_ip, size_t total)
+int ip_table_acquire(struct ip_table *t, const char *addr, size_t per_ip, size_t total)
 {
+	char ip[NET_ADDR_MAX];
+	ip_key(addr, ip);
 	int r = 1;
 	pthread_mutex_lock(&t->lock);
 	struct ip_entry **ep = ip_find(t, ip);
@@ -81,6 +96,7 @@ int ip_table_acquire(struct ip_table *t, const char *ip, size_t per_ip, size_t t
 			struct ip_entry *e = xmalloc(sizeof(*e) + n + 1);
 			e->next = NULL;
 			e->count = 0;
+			e->mem = 0;
 			memcpy(e->ip, ip, n + 1);
 			*ep = e;
 		}
@@ -91,8 +107,10 @@ int ip_table_acquire(struct ip_table *t, const char *ip, size_t per_ip, size_t t
 	return r;
 }
 
-void ip_table_release(struct ip_table *t, const char *ip)
+void ip_table_release(struct ip_table *t, const char *addr)
 {
+	char ip[NET_ADDR_MAX];
+	ip_key(addr, ip);
 	pthread_mutex_lock(&t->lock);
 	struct ip_entry **ep = ip_find(t, ip);
 	if (*ep != NULL) {
@@ -106,8 +124,10 @@ void ip_table_release(struct ip_table *t, const char *ip)
 	pthread_mutex_unlock(&t->lock);
 }
 
-size_t ip_table_count(struct ip_table *t, const char *ip)
+size_t ip_table_count(struct ip_table *t, const char *addr)
 {
+	char ip[NET_ADDR_MAX];
+	ip_key(addr, ip);
 	pthread_mutex_lock(&t->lock);
 	struct ip_entry **ep = ip_find(t, ip);
 	size_t n = *ep != NULL ? (*ep)->count : 0;
@@ -119,6 +139,43 @@ size_t ip_table_total(struct ip_table *t)
 {
 	pthread_mutex_lock(&t->lock);
 	size_t n = t->total;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+int ip_table_mem_add(struct ip_table *t, const char *addr, uint64_t n, uint64_t max)
+{
+	char ip[NET_ADDR_MAX];
+	ip_key(addr, ip);
+	int r = 0;
+	pthread_mutex_lock(&t->lock);
+	struct ip_entry *e = *ip_find(t, ip);
+	if (e != NULL && e->mem <= max && n <= max - e->mem) {
+		e->mem += n;
+		r = 1;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
+void ip_table_mem_sub(struct ip_table *t, const char *addr, uint64_t n)
+{
+	char ip[NET_ADDR_MAX];
+	ip_key(addr, ip);
+	pthread_mutex_lock(&t->lock);
+	struct ip_entry *e = *ip_find(t, ip);
+	if (e != NULL)
+		e->mem = n < e->mem ? e->mem - n : 0;
+	pthread_mutex_unlock(&t->lock);
+}
+
+uint64_t ip_table_mem(struct ip_table *t, const char *addr)
+{
+	char ip[NET_ADDR_MAX];
+	ip_key(addr, ip);
+	pthread_mutex_lock(&t->lock);
+	struct ip_entry *e = *ip_find(t, ip);
+	uint64_t n = e != NULL ? e->mem : 0;
 	pthread_mutex_unlock(&t->lock);
 	return n;
 }

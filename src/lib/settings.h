@@ -17,6 +17,7 @@ struct settings {
 	size_t line_max;         /* limits.line_length */
 	size_t imap_command_max; /* limits.imap_command */
 	uint64_t message_max;    /* limits.message_size */
+	uint64_t jmap_response_max; /* limits.jmap_response */
 	size_t recipients_max;   /* limits.recipients */
 	size_t imap_conns_per_user_ip;
 	size_t auth_failures_per_min;

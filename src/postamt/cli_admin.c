@@ -163,6 +163,22 @@ static int user_del(const struct config *cfg, int argc, char **argv)
 	return ret;
 }
 
+/* user logout ADDRESS: raises the account's session generation, which ends every
+ * webmail session and remembered HTTP Basic login of it (a running server notices
+ * within two seconds, WEB_GEN_CACHE_MS). */
+static int user_logout(const struct config *cfg, int argc, char **argv)
+{
+	if (argc != 2)
+		return fail("user logout", "usage: user logout ADDRESS");
+	struct store *s;
+	if (open_store(cfg, false, &s) < 0)
+		return 1;
+	const char *err;
+	int ret = store_account_end_sessions(s, argv[1], &err) < 0 ? fail("user logout", err) : 0;
+	store_close(&s);
+	return ret;
+}
+
 static int user_quota(const struct config *cfg, int argc, char **argv)
 {
 	if (argc != 3)
@@ -213,7 +229,7 @@ static int user_list(const struct config *cfg, int argc, char **argv)
 int cli_user(const struct config *cfg, int argc, char **argv)
 {
 	if (argc < 1)
-		return fail("user", "usage: user add|passwd|del|list|quota ...");
+		return fail("user", "usage: user add|passwd|del|list|quota|logout ...");
 	if (strcmp(argv[0], "add") == 0)
 		return user_add(cfg, argc, argv);
 	if (strcmp(argv[0], "passwd") == 0)
@@ -224,7 +240,9 @@ int cli_user(const struct config *cfg, int argc, char **argv)
 		return user_list(cfg, argc, argv);
 	if (strcmp(argv[0], "quota") == 0)
 		return user_quota(cfg, argc, argv);
-	return fail("user", "unknown sub-command (expected add, passwd, del, list or quota)");
+	if (strcmp(argv[0], "logout") == 0)
+		return user_logout(cfg, argc, argv);
+	return fail("user", "unknown sub-command (expected add, passwd, del, list, quota or logout)");
 }
 
 int cli_domain(const struct config *cfg, int argc, char **argv)

@@ -75,6 +75,9 @@ static const struct key keys[] = {
 	Z("limits.message_memory", message_memory, "1G", 1024 * 1024, INT64_MAX),
 	Z("limits.disk_reserve", disk_reserve, "256M", 0, INT64_MAX),
 	Z("limits.disk_reserve_file", disk_reserve_file, "8M", 0, (int64_t)1024 * 1024 * 1024),
+
+	Z("limits.message_memory_per_ip", message_memory_per_ip, "256M", 1024 * 1024, INT64_MAX),
+	Z("limits.jmap_response", jmap_response_max, "64M", 1024 * 1024, INT64_MAX),
 	I("limits.recipients", recipients_max, "500", 1, 100000),
 	I("limits.connections_per_ip", conns_per_ip, "50", 1, 1000000),
 	I("limits.connections", conns_total, "10000", 1, 10000000),

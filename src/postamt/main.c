@@ -32,7 +32,7 @@ static const char usage_text[] =
 	"  init [--domain D] [--hostname H] [--port-offset N] [--bind ADDR]\n"
 	"  serve\n"
 	"  user add ADDRESS [--quota SIZE] | user passwd ADDRESS | user del ADDRESS\n"
-	"  user list | user quota ADDRESS SIZE\n"
+	"  user list | user quota ADDRESS SIZE | user logout ADDRESS\n"
 	"  domain add D | domain list\n"
 	"  alias add ADDRESS TARGET...\n"
 	"  queue list | queue flush\n"
@@ -355,7 +355,7 @@ int main(int argc, char **argv)
 		return status;
 	}
 	/* the admin commands get the sub-command and its arguments */
-	static const char *const user_subs[] = { "add", "passwd", "del", "list", "quota", NULL };
+	static const char *const user_subs[] = { "add", "passwd", "del", "list", "quota", "logout", NULL };
 	static const char *const domain_subs[] = { "add", "list", NULL };
 	static const char *const alias_subs[] = { "add", NULL };
 	static const char *const queue_subs[] = { "list", "flush", NULL };

@@ -120,6 +120,7 @@ static void settings_from_config(struct server *srv, const struct config *cfg)
 		.line_max = (size_t)cfg->line_max,
 		.imap_command_max = (size_t)cfg->imap_command_max,
 		.message_max = (uint64_t)cfg->message_max,
+		.jmap_response_max = (uint64_t)cfg->jmap_response_max,
 		.recipients_max = (size_t)cfg->recipients_max,
 		.imap_conns_per_user_ip = (size_t)cfg->imap_conns_per_user_ip,
 		.auth_failures_per_min = (size_t)cfg->auth_failures_per_min,
@@ -144,6 +145,7 @@ static struct conn_limits limits_from_config(const struct config *cfg)
 		.total = (size_t)cfg->conns_total,
 		.handshake_timeout = (int)cfg->timeout_tls_handshake,
 		.message_memory = (uint64_t)cfg->message_memory,
+		.message_memory_per_ip = (uint64_t)cfg->message_memory_per_ip,
 	};
 }
 
@@ -340,7 +342,8 @@ static const char *const reloadable_keys[] = {
 	"limits.connections_per_ip", "limits.connections", "limits.imap_connections_per_user_ip",
 	"limits.auth_failures_per_minute", "limits.errors_per_session", "limits.commands_per_session",
 	"timeout.smtp", "timeout.pop3", "timeout.imap", "timeout.imap_login", "timeout.http",
-	"timeout.tls_handshake", "timeout.shutdown", "limits.disk_reserve",
+	"timeout.tls_handshake", "timeout.shutdown", "limits.disk_reserve", "limits.message_memory_per_ip",
+	"limits.jmap_response",
 };
 
 /* Logs the keys that differ from the running server's start and that a reload

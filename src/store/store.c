@@ -76,6 +76,10 @@ static const char *const schema[] = {
 	"CREATE INDEX IF NOT EXISTS expunged_account ON expunged(account_id, modseq)",
 	"CREATE TABLE IF NOT EXISTS msgids(account_id INTEGER NOT NULL, msgid TEXT NOT NULL,"
 	" thread_id INTEGER NOT NULL, PRIMARY KEY(account_id, msgid)) WITHOUT ROWID",
+	/* the session generation of an account (store_account_session_gen): a table of its
+	 * own, so that databases made before it need no ALTER; no row means 0 */
+	"CREATE TABLE IF NOT EXISTS session_generations(account_id INTEGER PRIMARY KEY,"
+	" generation INTEGER NOT NULL)",
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 1), ('uidvalidity', 0)",
 };
 

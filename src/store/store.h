@@ -140,6 +140,14 @@ int store_account_get(struct store *s, struct arena *a, const char *address,
 		      struct store_account *acct_r, const char **error_r);
 int store_account_get_by_id(struct store *s, struct arena *a, int64_t id,
 			    struct store_account *acct_r, const char **error_r);
+/* The account's session generation: a counter that store_account_set_password and
+ * store_account_end_sessions raise, so that servers can end the sessions and
+ * remembered credentials made before (the webmail's). Returns 1 and *gen_r, 0 when
+ * there is no such account, <0 on error. */
+int store_account_session_gen(struct store *s, int64_t id, uint64_t *gen_r, const char **error_r);
+/* Raises the account's session generation ("sign out everywhere"). STORE_ENOTFOUND
+ * when there is no such account. */
+int store_account_end_sessions(struct store *s, const char *address, const char **error_r);
 /* All accounts ordered by address: an array in the arena. */
 int store_account_list(struct store *s, struct arena *a, struct store_account **accts_r,
 		       size_t *n_r, const char **error_r);

@@ -241,6 +241,7 @@ struct account_req {
 	const char *address;
 	const char *hash;
 	uint64_t quota;
+	bool end_sessions; /* store_account_end_sessions */
 	int64_t id;
 };
 
@@ -342,6 +343,7 @@ static int apply_account_del(struct store *s, struct store_op *op)
 		"DELETE FROM expunged WHERE account_id = ?",
 		"DELETE FROM mailbox_tombstones WHERE account_id = ?",
 		"DELETE FROM msgids WHERE account_id = ?",
+		"DELETE FROM session_generations WHERE account_id = ?",
 		"DELETE FROM accounts WHERE id = ?",
 	};
 	for (size_t i = 0; i < sizeof(cleanup) / sizeof(cleanup[0]); i++) {
@@ -365,14 +367,33 @@ int store_account_del(struct store *s, const char *address, const char **error_r
 	return r;
 }
 
+/* Raises the session generation of account id (in the write transaction). */
+static int bump_session_gen(struct conn *c, int64_t id, const char **error_r)
+{
+	sqlite3_stmt *st = conn_stmt(c, "INSERT INTO session_generations(account_id, generation) VALUES(?, 1)"
+				     " ON CONFLICT(account_id) DO UPDATE SET generation = generation + 1");
+	sqlite3_bind_int64(st, 1, id);
+	return step_done(c, st, error_r);
+}
+
 static int apply_account_update(struct store *s, struct store_op *op)
 {
 	struct account_req *r = op->req;
 	struct conn *c = s->wc;
-	if (account_id_of(c, r->address) <= 0)
+	int64_t id = account_id_of(c, r->address);
+	if (id <= 0)
 		return op_fail(op, STORE_ENOTFOUND, "no account %s", r->address);
 	sqlite3_stmt *st;
+	const char *err;
+	if (r->end_sessions) {
+		if (bump_session_gen(c, id, &err) < 0)
+			return op_fail(op, STORE_ERR, "%s", err);
+		return 1;
+	}
 	if (r->hash != NULL) {
+		/* a new password ends the sessions made with the old one */
+		if (bump_session_gen(c, id, &err) < 0)
+			return op_fail(op, STORE_ERR, "%s", err);
 		st = conn_stmt(c, "UPDATE accounts SET password = ? WHERE address = ?");
 		bind_text(st, 1, r->hash);
 	} else {
@@ -380,10 +401,39 @@ static int apply_account_update(struct store *s, struct store_op *op)
 		sqlite3_bind_int64(st, 1, (int64_t)r->quota);
 	}
 	bind_text(st, 2, r->address);
-	const char *err;
 	if (step_done(c, st, &err) < 0)
 		return op_fail(op, STORE_ERR, "%s", err);
 	return 1;
+}
+
+int store_account_end_sessions(struct store *s, const char *address, const char **error_r)
+{
+	struct arena *a = arena_new();
+	struct account_req req = { .end_sessions = true };
+	int r = store_address_normalize(a, address, &req.address, error_r);
+	if (r > 0)
+		r = op_run(s, op_new(NULL, apply_account_update, NULL, &req, NULL), error_r);
+	arena_free(&a);
+	return r;
+}
+
+int store_account_session_gen(struct store *s, int64_t id, uint64_t *gen_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	sqlite3_stmt *st = conn_stmt(c, "SELECT COALESCE(g.generation, 0) FROM accounts a"
+				     " LEFT JOIN session_generations g ON g.account_id = a.id WHERE a.id = ?");
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st), ret;
+	if (rc == SQLITE_ROW) {
+		*gen_r = (uint64_t)sqlite3_column_int64(st, 0);
+		ret = 1;
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		ret = db_fail(c, "account_session_gen", error_r);
+	}
+	conn_put(s, c);
+	return ret;
 }
 
 int store_account_set_password(struct store *s, const char *address, const char *password_hash,

@@ -9,7 +9,16 @@
  * WEB_BASIC_CACHE_TTL seconds. A state-changing request authenticated by the cookie
  * must also pass the CSRF check: the custom header X-Postamt-CSRF (which a foreign
  * page cannot send without a CORS preflight we never grant), or Sec-Fetch-Site
- * same-origin, or an Origin equal to the Host. */
+ * same-origin, or an Origin equal to the Host. One authenticated by Basic (which a
+ * browser may have cached after a prompt) is refused when the browser says it comes
+ * from another site (Sec-Fetch-Site cross-site or same-site, or a foreign Origin);
+ * clients that send neither, such as curl, pass. Browser navigations get no
+ * WWW-Authenticate challenge, so that no prompt offers to cache credentials.
+ *
+ * Sessions and Basic entries remember the account's session generation; a password
+ * change or `postamt user logout` raises it and ends them (state.c, within
+ * WEB_GEN_CACHE_MS). POST /api/logout-everywhere ends all of an account's sessions
+ * at once. */
 #include "webd_int.h"
 
 #include "auth.h"
@@ -55,6 +64,28 @@ bool web_csrf_ok(const struct web_session *ws)
 	return false;
 }
 
+/* A Basic-authenticated state-changing request: false when a browser says that it
+ * comes from another site (the browser may have cached the credentials). */
+static bool basic_csrf_ok(const struct web_session *ws)
+{
+	const struct web_request *r = &ws->req;
+	if (strcasecmp(r->fetch_site, "cross-site") == 0 || strcasecmp(r->fetch_site, "same-site") == 0)
+		return false;
+	if (r->origin[0] != '\0' && !http_origin_matches(BYTES_STR(r->origin), BYTES_STR(r->host)))
+		return false;
+	return true;
+}
+
+/* True when a browser sends the request as a navigation or from another site: no
+ * Basic challenge then (the prompt would let it cache credentials for CSRF). */
+static bool browser_request(const struct web_request *r)
+{
+	return r->csrf[0] != '\0' || strcasecmp(r->fetch_mode, "navigate") == 0 ||
+	       strcasecmp(r->fetch_mode, "nested-navigate") == 0 || strcasecmp(r->fetch_dest, "document") == 0 ||
+	       strcasecmp(r->fetch_dest, "iframe") == 0 || strcasecmp(r->fetch_dest, "frame") == 0 ||
+	       strcasecmp(r->fetch_site, "cross-site") == 0 || strcasecmp(r->fetch_site, "same-site") == 0;
+}
+
 static void set_user(struct web_session *ws, int64_t account_id, const char *address, bool by_cookie)
 {
 	ws->user.account_id = account_id;
@@ -65,8 +96,10 @@ static void set_user(struct web_session *ws, int64_t account_id, const char *add
 
 static void unauthorized(struct web_session *ws, const char *text)
 {
-	/* a challenge only for clients that are not the webmail (no browser dialog there) */
-	const char *extra = ws->req.csrf[0] ? NULL : "WWW-Authenticate: Basic realm=\"postamt\", charset=\"UTF-8\"\r\n";
+	/* a challenge only for clients that are not the webmail or a browser navigating
+	 * (no browser dialog there) */
+	const char *extra =
+		browser_request(&ws->req) ? NULL : "WWW-Authenticate: Basic realm=\"postamt\", charset=\"UTF-8\"\r\n";
 	web_reply_json(ws, 401, json_pack("{ss}", "error", text), extra);
 }
 
@@ -108,11 +141,14 @@ static void login_done(void *arg, const struct auth_login *login)
 		web_busy_end(ws);
 		return;
 	}
+	uint64_t gen = 0;
 	if (login->result != AUTH_LOGIN_OK) {
 		login_failed(ws, login);
+	} else if (web_account_gen(ws->env->state, ws->env->store, login->account_id, true, &gen) <= 0) {
+		web_reply_error(ws, 503, "temporary failure; try again later");
 	} else if (job->api) {
 		char token[WEB_TOKEN_LEN + 1];
-		web_sessions_create(ws->env->state, login->account_id, login->address, token);
+		web_sessions_create(ws->env->state, login->account_id, login->address, gen, token);
 		set_user(ws, login->account_id, login->address, true);
 		conn_log(ws->c, LOG_INFO, "event=login user=%s method=cookie", login->address);
 		char *cookie = xasprintf("Set-Cookie: " COOKIE_NAME "=%s; HttpOnly; Secure; SameSite=Strict; Path=/\r\n",
@@ -124,7 +160,7 @@ static void login_done(void *arg, const struct auth_login *login)
 		explicit_bzero(cookie, strlen(cookie));
 		free(cookie);
 	} else {
-		web_basic_store(ws->env->state, job->key, login->account_id, login->address);
+		web_basic_store(ws->env->state, job->key, login->account_id, login->address, gen);
 		set_user(ws, login->account_id, login->address, false);
 		conn_log(ws->c, LOG_INFO, "event=login user=%s method=basic", login->address);
 		ws->next(ws);
@@ -156,9 +192,22 @@ void web_auth(struct web_session *ws, bool state_changing, void (*next)(struct w
 	struct bytes token = http_cookie_get(BYTES_STR(r->cookie), COOKIE_NAME);
 	int64_t id;
 	char address[WEB_ADDRESS_MAX];
+	uint64_t gen, cur;
 	if (token.len > 0 && r->authorization[0] == '\0') {
-		if (web_sessions_lookup(ws->env->state, token, &id, address, sizeof(address)) <= 0) {
+		if (web_sessions_lookup(ws->env->state, token, &id, address, sizeof(address), &gen) <= 0) {
 			unauthorized(ws, "session expired; log in again");
+			return;
+		}
+		int g = web_account_gen(ws->env->state, ws->env->store, id, false, &cur);
+		if (g < 0) {
+			web_reply_error(ws, 503, "temporary failure; try again later");
+			return;
+		}
+		if (g == 0 || cur != gen) {
+			/* the password changed, or the account signed out everywhere (or is gone) */
+			web_sessions_remove(ws->env->state, token);
+			conn_log(ws->c, LOG_INFO, "event=session_ended user=%s reason=generation", address);
+			unauthorized(ws, "session ended; log in again");
 			return;
 		}
 		if (state_changing && !web_csrf_ok(ws)) {
@@ -171,6 +220,11 @@ void web_auth(struct web_session *ws, bool state_changing, void (*next)(struct w
 		return;
 	}
 	if (strncasecmp(r->authorization, "Basic ", 6) == 0) {
+		if (state_changing && !basic_csrf_ok(ws)) {
+			conn_log(ws->c, LOG_WARN, "event=csrf_refused method=basic");
+			web_reply_error(ws, 403, "cross-site request refused");
+			return;
+		}
 		if (!conn_may_send_password(ws->c)) {
 			unauthorized(ws, "passwords are accepted only over TLS");
 			return;
@@ -193,7 +247,9 @@ void web_auth(struct web_session *ws, bool state_changing, void (*next)(struct w
 		const char *user = dec, *password = colon + 1;
 		unsigned char key[32];
 		basic_key(user, password, key);
-		if (web_basic_lookup(ws->env->state, key, &id, address, sizeof(address)) > 0) {
+		if (web_basic_lookup(ws->env->state, key, &id, address, sizeof(address), &gen) > 0 &&
+		    web_account_gen(ws->env->state, ws->env->store, id, false, &cur) > 0 && cur == gen) {
+			/* remembered, and no password change or sign-out since */
 			explicit_bzero(colon + 1, strlen(colon + 1));
 			set_user(ws, id, address, false);
 			next(ws);
@@ -251,13 +307,24 @@ void web_api_logout(struct web_session *ws)
 		       "Set-Cookie: " COOKIE_NAME "=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0\r\n");
 }
 
+void web_api_logout_everywhere(struct web_session *ws)
+{
+	/* authenticated and CSRF-checked by web_auth (a WEB_ROUTE_WRITE route) */
+	size_t n = web_sessions_remove_account(ws->env->state, ws->user.account_id);
+	conn_log(ws->c, LOG_INFO, "event=logout_everywhere user=%s sessions=%zu", ws->user.address, n);
+	web_reply_json(ws, 200, json_pack("{sI}", "sessionsEnded", (json_int_t)n),
+		       "Set-Cookie: " COOKIE_NAME "=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0\r\n");
+}
+
 void web_api_session_check(struct web_session *ws)
 {
 	struct bytes token = http_cookie_get(BYTES_STR(ws->req.cookie), COOKIE_NAME);
 	int64_t id;
 	char address[WEB_ADDRESS_MAX];
+	uint64_t gen, cur;
 	if (token.len == 0 || ws->env == NULL || ws->env->state == NULL ||
-	    web_sessions_lookup(ws->env->state, token, &id, address, sizeof(address)) <= 0) {
+	    web_sessions_lookup(ws->env->state, token, &id, address, sizeof(address), &gen) <= 0 ||
+	    web_account_gen(ws->env->state, ws->env->store, id, false, &cur) <= 0 || cur != gen) {
 		web_reply_error(ws, 401, "not logged in");
 		return;
 	}

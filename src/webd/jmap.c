@@ -340,6 +340,30 @@ static void run_call(struct jmap_ctx *ctx, json_t *req, json_t *call)
 	}
 }
 
+bool jmap_budget_take(struct jmap_ctx *ctx, uint64_t n)
+{
+	uint64_t max = ctx->s->jmap_response_max;
+	if (max == 0 || (ctx->budget_used <= max && n <= max - ctx->budget_used)) {
+		ctx->budget_used += n;
+		return true;
+	}
+	jmap_fail(ctx, "requestTooLarge",
+		  "the request reads or returns more than %" PRIu64 " bytes of mail (limits.jmap_response); "
+		  "ask for fewer emails at once, or a smaller maxBodyValueBytes",
+		  max);
+	return false;
+}
+
+uint64_t jmap_body_values_size(json_t *email)
+{
+	uint64_t n = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(email, "bodyValues"), k, v)
+		n += json_string_length(json_object_get(v, "value"));
+	return n;
+}
+
 void jmap_api_run(const struct webd_env *env, const struct settings *s, int64_t account_id, const char *address,
 		  const char *client_ip, const char *body, size_t len, int *status_r, char **out_r)
 {

@@ -30,6 +30,9 @@ struct jmap_ctx {
 	json_t *err_extra;
 	/* extra responses the current method adds after its own (implicit Email/set) */
 	json_t *implicit;
+	/* message bytes read and body text returned so far by the request
+	 * (limits.jmap_response, jmap_budget_take) */
+	uint64_t budget_used;
 };
 
 typedef json_t *jmap_method_fn(struct jmap_ctx *ctx, json_t *args);
@@ -41,6 +44,12 @@ void jmap_api_run(const struct webd_env *env, const struct settings *s, int64_t 
 /* The session resource (RFC 8620 §2) for the account. */
 json_t *jmap_session_resource(const struct settings *s, int64_t account_id, const char *address);
 
+/* Counts n more message bytes read or returned by the request against
+ * limits.jmap_response: true when they fit, else false after failing the method with
+ * requestTooLarge. */
+bool jmap_budget_take(struct jmap_ctx *ctx, uint64_t n);
+/* Bytes of body text in an Email object's bodyValues. */
+uint64_t jmap_body_values_size(json_t *email);
 /* Sets the method's error (RFC 8620 §3.6.2) and returns NULL. */
 json_t *jmap_fail(struct jmap_ctx *ctx, const char *type, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -131,7 +140,7 @@ struct jmap_get_opts {
 	json_t *properties;       /* NULL: defaults */
 	json_t *body_properties;  /* NULL: defaults */
 	bool fetch_text, fetch_html, fetch_all;
-	uint64_t max_body_bytes;  /* 0: all */
+	uint64_t max_body_bytes;  /* maxBodyValueBytes, JMAP_BODY_VALUE_DEFAULT when not given */
 };
 /* Builds the header-derived and body properties of an Email (no id, mailboxIds,
  * keywords, receivedAt, size: the caller adds those). */

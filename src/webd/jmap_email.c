@@ -52,6 +52,8 @@ static json_t *email_object(struct jmap_ctx *ctx, int64_t email_id, const struct
 		}
 		const char *data;
 		size_t len;
+		if (!jmap_budget_take(ctx, need_body ? meta.m.size : meta.header_size))
+			return NULL; /* *found_r: the method fails with requestTooLarge */
 		r = jmap_email_read_prefix(ctx, email_id, need_body ? 0 : meta.header_size, &data, &len);
 		if (r <= 0) {
 			jmap_fail(ctx, "serverFail", "cannot read the message");
@@ -60,6 +62,10 @@ static json_t *email_object(struct jmap_ctx *ctx, int64_t email_id, const struct
 		struct jmap_email_src src = { .data = data, .len = len, .whole = need_body, .parts = parts,
 					      .nparts = nparts, .email_id = email_id };
 		e = jmap_email_props(ctx, &src, o);
+		if (!jmap_budget_take(ctx, jmap_body_values_size(e))) {
+			json_decref(e);
+			return NULL;
+		}
 	} else {
 		e = json_object();
 	}
@@ -127,9 +133,15 @@ json_t *jmap_email_get(struct jmap_ctx *ctx, json_t *args)
 		return NULL;
 	bool need_body = jmap_props_need_body(o.properties, &o);
 	json_t *list = json_array(), *not_found = json_array();
+	json_t *seen = json_object(); /* RFC 8620 §5.1: each id once, however often asked */
 	size_t i;
 	json_t *v;
 	json_array_foreach(ids, i, v) {
+		if (json_is_string(v)) {
+			if (json_object_get(seen, json_string_value(v)) != NULL)
+				continue;
+			json_object_set_new(seen, json_string_value(v), json_true());
+		}
 		const char *s = jmap_resolve_id(ctx, json_string_value(v));
 		int64_t id;
 		bool found = false;
@@ -139,6 +151,7 @@ json_t *jmap_email_get(struct jmap_ctx *ctx, json_t *args)
 			if (e == NULL && found) {
 				json_decref(list);
 				json_decref(not_found);
+				json_decref(seen);
 				return NULL;
 			}
 		}
@@ -147,6 +160,7 @@ json_t *jmap_email_get(struct jmap_ctx *ctx, json_t *args)
 		else
 			json_array_append_new(not_found, json_is_string(v) ? json_copy(v) : json_null());
 	}
+	json_decref(seen);
 	return jmap_get_reply(ctx, state, list, not_found);
 }
 
@@ -278,6 +292,8 @@ json_t *jmap_email_parse(struct jmap_ctx *ctx, json_t *args)
 	json_t *blobs = json_object_get(args, "blobIds");
 	if (!json_is_array(blobs))
 		return jmap_fail(ctx, "invalidArguments", "blobIds must be an array");
+	if (json_array_size(blobs) > JMAP_MAX_OBJECTS)
+		return jmap_fail(ctx, "requestTooLarge", "at most %d blobIds", JMAP_MAX_OBJECTS);
 	json_t *parsed = json_object(), *not_parsable = json_array(), *not_found = json_array();
 	size_t i;
 	json_t *v;
@@ -285,9 +301,17 @@ json_t *jmap_email_parse(struct jmap_ctx *ctx, json_t *args)
 		const char *bid = json_string_value(v);
 		const char *data, *type;
 		size_t len;
+		if (bid != NULL && json_object_get(parsed, bid) != NULL)
+			continue; /* asked for twice: parsed once */
 		if (bid == NULL || jmap_blob_read(ctx, bid, &data, &len, &type, NULL) <= 0) {
 			json_array_append_new(not_found, json_is_string(v) ? json_copy(v) : json_null());
 			continue;
+		}
+		if (!jmap_budget_take(ctx, len)) {
+			json_decref(parsed);
+			json_decref(not_parsable);
+			json_decref(not_found);
+			return NULL;
 		}
 		struct mail_info *mi = mail_parse(ctx->a, data, len);
 		if (mi == NULL || mi->nparts == 0) {
@@ -302,6 +326,13 @@ json_t *jmap_email_parse(struct jmap_ctx *ctx, json_t *args)
 					      .nparts = mi->nparts, .email_id = 0, .blob_id = NULL };
 		json_t *e = jmap_email_props(ctx, &src, &o);
 		(void)addressable;
+		if (!jmap_budget_take(ctx, jmap_body_values_size(e))) {
+			json_decref(e);
+			json_decref(parsed);
+			json_decref(not_parsable);
+			json_decref(not_found);
+			return NULL;
+		}
 		json_t *props = o.properties;
 		if (jmap_email_prop_wanted(props, "id"))
 			json_object_set_new(e, "id", json_null());

@@ -580,7 +580,14 @@ bool jmap_get_opts_parse(struct jmap_ctx *ctx, json_t *args, struct jmap_get_opt
 	o->fetch_text = json_is_true(json_object_get(args, "fetchTextBodyValues"));
 	o->fetch_html = json_is_true(json_object_get(args, "fetchHTMLBodyValues"));
 	o->fetch_all = json_is_true(json_object_get(args, "fetchAllBodyValues"));
-	return jmap_arg_uint(ctx, args, "maxBodyValueBytes", &o->max_body_bytes, NULL);
+	if (!jmap_arg_uint(ctx, args, "maxBodyValueBytes", &o->max_body_bytes, NULL))
+		return false;
+	/* RFC 8621 §4.2 means "no truncation" by 0 (the default); we cut at a server
+	 * default instead, with isTruncated set (clients that want more, as the webmail's
+	 * reader, ask for it), so that a small request cannot return huge bodies */
+	if (o->max_body_bytes == 0)
+		o->max_body_bytes = JMAP_BODY_VALUE_DEFAULT;
+	return true;
 }
 
 json_t *jmap_email_props(struct jmap_ctx *ctx, const struct jmap_email_src *src, const struct jmap_get_opts *o)

@@ -1,11 +1,17 @@
 /* session.c: HTTP/1.1 connections with keep-alive (RFC 9112), and the router.
  *
- * A request head is parsed by the pure parser in proto/http; its body is moved out
- * of the connection's input into the request as it arrives, within a limit chosen
- * by path (limits.message_size for uploads, WEB_JSON_MAX for the JSON APIs,
- * WEB_SMALL_BODY_MAX otherwise; 413 before reading when Content-Length is over).
- * A request must be read completely within timeout.http (plus time for a large
- * body at 16 KiB/s), so a client dribbling bytes (slowloris) gets 408. Handlers
+ * A request head is parsed by the pure parser in proto/http and routed at once
+ * (find_route). A route that needs an account authenticates on the head (web_auth),
+ * so a request without valid credentials gets 401 before any body byte is read or
+ * any message memory is taken. The body is then moved out of the connection's input
+ * as it arrives, reserving limits.message_memory for what arrived (not for what was
+ * announced), within a limit chosen by route (limits.message_size for uploads,
+ * WEB_JSON_MAX for /jmap/api, WEB_SMALL_BODY_MAX for other authenticated routes,
+ * WEB_UNAUTH_BODY_MAX without authentication; 413 before reading when
+ * Content-Length is over). A reply sent before the body was read closes the
+ * connection. A request must be read completely within timeout.http (an
+ * authenticated one gets time for a large body at 16 KiB/s more); the read timeout
+ * follows that deadline, so a client dribbling bytes (slowloris) gets 408. Handlers
  * either reply at once or begin an asynchronous step (web_busy_begin: the conn is
  * paused, nothing is parsed meanwhile) and reply when it ends; a session whose conn
  * closed meanwhile is freed by the last step (the `dead` flag, as in smtpd). Every
@@ -106,8 +112,8 @@ void web_reply(struct web_session *ws, int status, const char *ctype, const char
 {
 	if (ws->c == NULL || conn_is_closing(ws->c))
 		return;
-	if (ws->stopping)
-		ws->keep_alive = false;
+	if (ws->stopping || ws->body_left > 0)
+		ws->keep_alive = false; /* a body we did not read cannot be skipped safely */
 	bool no_store = extra == NULL || strstr(extra, "Cache-Control:") == NULL;
 	char length[48];
 	snprintf(length, sizeof(length), "Content-Length: %zu\r\n", len);
@@ -187,8 +193,8 @@ bool web_busy_end(struct web_session *ws)
 		return false;
 	}
 	if (ws->pending == 0 && ws->mode != WS_STREAM) {
-		if (ws->mode == WS_READY)
-			end_request(ws);
+		if (ws->mode == WS_READY || ws->mode == WS_AUTH)
+			end_request(ws); /* answered, or refused by authentication */
 		if (ws->stopping && !conn_is_closing(ws->c))
 			conn_close(ws->c);
 		conn_resume(ws->c);
@@ -209,11 +215,26 @@ static void redirect_https(struct web_session *ws)
 	free(loc);
 }
 
-static void method_not_allowed(struct web_session *ws, const char *allow)
+static void method_not_allowed(struct web_session *ws)
 {
 	char extra[64];
-	snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+	snprintf(extra, sizeof(extra), "Allow: %s\r\n", ws->route.allow);
 	web_reply(ws, 405, "text/plain; charset=utf-8", extra, "405 Method Not Allowed\n", 23);
+}
+
+static void not_found(struct web_session *ws)
+{
+	web_reply_text(ws, 404, "404 Not Found\n");
+}
+
+static void static_index(struct web_session *ws)
+{
+	web_static(ws, "index.html");
+}
+
+static void static_file(struct web_session *ws)
+{
+	web_static(ws, ws->req.path + 8);
 }
 
 static bool is_get(const struct web_request *r)
@@ -226,96 +247,75 @@ static bool is_post(const struct web_request *r)
 	return strcmp(r->method, "POST") == 0;
 }
 
-static void route(struct web_session *ws)
+/* Sets ws->route from the request's head: a wrong method becomes a 405 route, an
+ * unknown path a 404 route (both without authentication). */
+static void find_route(struct web_session *ws)
 {
-	struct web_request *r = &ws->req;
+	const struct web_request *r = &ws->req;
 	const char *p = r->path;
-	ws->csp = WEB_CSP_API;
+	struct web_route *rt = &ws->route;
+	*rt = (struct web_route){ .fn = not_found, .auth = WEB_ROUTE_OPEN, .body_max = WEB_UNAUTH_BODY_MAX };
+	bool ok = true; /* the method fits */
 	if (web_autoconfig_path(p)) {
-		web_autoconfig(ws);
+		rt->fn = web_autoconfig;
 		return;
 	}
 	if (!ws->l->https) {
-		redirect_https(ws);
+		rt->fn = redirect_https;
 		return;
 	}
 	if (strcmp(p, "/") == 0 || strcmp(p, "/index.html") == 0) {
-		if (!is_get(r))
-			return method_not_allowed(ws, "GET, HEAD");
-		web_static(ws, "index.html");
+		rt->fn = static_index, rt->allow = "GET, HEAD", ok = is_get(r);
+	} else if (strncmp(p, "/static/", 8) == 0) {
+		rt->fn = static_file, rt->allow = "GET, HEAD", ok = is_get(r);
+	} else if (strcmp(p, "/api/login") == 0) {
+		rt->fn = web_api_login, rt->allow = "POST", ok = is_post(r);
+	} else if (strcmp(p, "/api/logout") == 0) {
+		rt->fn = web_api_logout, rt->allow = "POST", ok = is_post(r);
+	} else if (strcmp(p, "/api/logout-everywhere") == 0) {
+		rt->fn = web_api_logout_everywhere, rt->allow = "POST", ok = is_post(r);
+		rt->auth = WEB_ROUTE_WRITE;
+	} else if (strcmp(p, "/api/mobileconfig") == 0) {
+		rt->fn = web_mobileconfig_user, rt->allow = "GET, HEAD", ok = is_get(r);
+		rt->auth = WEB_ROUTE_READ;
+	} else if (strcmp(p, "/api/session-check") == 0) {
+		rt->fn = web_api_session_check, rt->allow = "GET, HEAD", ok = is_get(r);
+	} else if (strcmp(p, "/.well-known/jmap") == 0 || strcmp(p, "/jmap/session") == 0) {
+		rt->fn = web_jmap_session, rt->allow = "GET, HEAD", ok = is_get(r);
+		rt->auth = WEB_ROUTE_READ;
+	} else if (strcmp(p, "/jmap/api") == 0 || strcmp(p, "/jmap/api/") == 0) {
+		rt->fn = web_jmap_api, rt->allow = "POST", ok = is_post(r);
+		rt->auth = WEB_ROUTE_WRITE, rt->body_max = WEB_JSON_MAX, rt->json = true;
+	} else if (strncmp(p, "/jmap/upload/", 13) == 0) {
+		/* the body is the blob, of any type */
+		rt->fn = web_jmap_upload, rt->allow = "POST", ok = is_post(r);
+		rt->auth = WEB_ROUTE_WRITE, rt->body_max = ws->s->message_max;
+	} else if (strncmp(p, "/jmap/download/", 15) == 0) {
+		rt->fn = web_jmap_download, rt->allow = "GET, HEAD", ok = is_get(r);
+		rt->auth = WEB_ROUTE_READ;
+	} else if (strcmp(p, "/jmap/eventsource") == 0 || strcmp(p, "/jmap/eventsource/") == 0) {
+		rt->fn = web_push_start, rt->allow = "GET", ok = strcmp(r->method, "GET") == 0;
+		rt->auth = WEB_ROUTE_READ;
+	}
+	if (!ok) {
+		*rt = (struct web_route){ .fn = method_not_allowed, .auth = WEB_ROUTE_OPEN,
+					  .body_max = WEB_UNAUTH_BODY_MAX, .allow = rt->allow };
 		return;
 	}
-	if (strncmp(p, "/static/", 8) == 0) {
-		if (!is_get(r))
-			return method_not_allowed(ws, "GET, HEAD");
-		web_static(ws, p + 8);
-		return;
-	}
-	if (strcmp(p, "/api/login") == 0) {
-		if (!is_post(r))
-			return method_not_allowed(ws, "POST");
-		web_api_login(ws);
-		return;
-	}
-	if (strcmp(p, "/api/logout") == 0) {
-		if (!is_post(r))
-			return method_not_allowed(ws, "POST");
-		web_api_logout(ws);
-		return;
-	}
-	if (strcmp(p, "/api/mobileconfig") == 0) {
-		if (!is_get(r))
-			return method_not_allowed(ws, "GET, HEAD");
-		web_auth(ws, false, web_mobileconfig_user);
-		return;
-	}
-	if (strcmp(p, "/api/session-check") == 0) {
-		if (!is_get(r))
-			return method_not_allowed(ws, "GET, HEAD");
-		web_api_session_check(ws);
-		return;
-	}
-	if (strcmp(p, "/.well-known/jmap") == 0 || strcmp(p, "/jmap/session") == 0) {
-		if (!is_get(r))
-			return method_not_allowed(ws, "GET, HEAD");
-		web_auth(ws, false, web_jmap_session);
-		return;
-	}
-	if (strcmp(p, "/jmap/api") == 0 || strcmp(p, "/jmap/api/") == 0) {
-		if (!is_post(r))
-			return method_not_allowed(ws, "POST");
-		web_auth(ws, true, web_jmap_api);
-		return;
-	}
-	if (strncmp(p, "/jmap/upload/", 13) == 0) {
-		if (!is_post(r))
-			return method_not_allowed(ws, "POST");
-		web_auth(ws, true, web_jmap_upload);
-		return;
-	}
-	if (strncmp(p, "/jmap/download/", 15) == 0) {
-		if (!is_get(r))
-			return method_not_allowed(ws, "GET, HEAD");
-		web_auth(ws, false, web_jmap_download);
-		return;
-	}
-	if (strcmp(p, "/jmap/eventsource") == 0 || strcmp(p, "/jmap/eventsource/") == 0) {
-		if (strcmp(r->method, "GET") != 0)
-			return method_not_allowed(ws, "GET");
-		web_auth(ws, false, web_push_start);
-		return;
-	}
-	web_reply_text(ws, 404, "404 Not Found\n");
+	if (rt->auth != WEB_ROUTE_OPEN && rt->body_max < WEB_SMALL_BODY_MAX)
+		rt->body_max = WEB_SMALL_BODY_MAX;
 }
 
-/* The largest body accepted for a request to path. */
-static uint64_t body_limit(struct web_session *ws, const char *path)
+/* True when the Content-Type is application/json (parameters such as charset allowed). */
+static bool is_json_type(const char *ct)
 {
-	if (strncmp(path, "/jmap/upload/", 13) == 0)
-		return ws->s->message_max;
-	if (strncmp(path, "/jmap/api", 9) == 0 || strncmp(path, "/api/", 5) == 0)
-		return WEB_JSON_MAX;
-	return WEB_SMALL_BODY_MAX;
+	size_t n = strlen("application/json");
+	if (strncasecmp(ct, "application/json", n) != 0)
+		return false;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
 }
 
 static const char *hdr(struct web_session *ws, const struct http_request *req, const char *name)
@@ -324,8 +324,10 @@ static const char *hdr(struct web_session *ws, const struct http_request *req, c
 	return v.len ? arena_strndup(ws->arena, v.p, v.len) : "";
 }
 
-/* A complete head: check it, copy what we need, set up the body. Returns false when
- * the reply was an error. */
+/* A complete head: check it, copy what we need, find the route. Returns false when
+ * the reply was an error. No body byte is read and no message memory is taken here:
+ * that happens as the body arrives (web_read), after authentication where the route
+ * needs it (web_auth runs on the head, see begin_body). */
 static bool begin_request(struct web_session *ws, const struct http_request *req)
 {
 	struct web_request *r = &ws->req;
@@ -359,6 +361,8 @@ static bool begin_request(struct web_session *ws, const struct http_request *req
 	r->authorization = hdr(ws, req, "Authorization");
 	r->origin = hdr(ws, req, "Origin");
 	r->fetch_site = hdr(ws, req, "Sec-Fetch-Site");
+	r->fetch_mode = hdr(ws, req, "Sec-Fetch-Mode");
+	r->fetch_dest = hdr(ws, req, "Sec-Fetch-Dest");
 	r->csrf = hdr(ws, req, "X-Postamt-CSRF");
 	r->accept_encoding = hdr(ws, req, "Accept-Encoding");
 	r->content_type = hdr(ws, req, "Content-Type");
@@ -366,34 +370,60 @@ static bool begin_request(struct web_session *ws, const struct http_request *req
 	r->expect = hdr(ws, req, "Expect");
 	r->content_length = req->has_length ? req->content_length : 0;
 	buf_reset(&r->body);
-	uint64_t limit = body_limit(ws, r->path);
+	/* from here on a reply before the body is read ends the connection (web_reply) */
+	ws->body_left = r->content_length;
+	find_route(ws);
+	uint64_t limit = ws->route.body_max;
 	if (r->content_length > limit) {
 		conn_log(ws->c, LOG_INFO, "event=http_body_too_large length=%" PRIu64 " limit=%" PRIu64,
 			 r->content_length, limit);
 		ws->req.head = false;
-		ws->keep_alive = false;
 		web_reply_error(ws, 413, "request body too large");
 		return false;
 	}
-	if (r->content_length > 0 && conn_mem_reserve(ws->c, r->content_length) == 0) {
-		/* limits.message_memory: too many big bodies arriving at once */
+	if (ws->route.json && !is_json_type(r->content_type)) {
+		/* RFC 8620 §3.1 uses application/json; a cross-site form cannot send it
+		 * without a CORS preflight, which we never grant */
+		ws->req.head = false;
+		web_reply_error(ws, 415, "the request must be Content-Type: application/json");
+		return false;
+	}
+	conn_log(ws->c, LOG_DEBUG, "event=http_request method=%s length=%" PRIu64, r->method, r->content_length);
+	return true;
+}
+
+static void arm_deadline(struct web_session *ws, int64_t now);
+
+/* Authentication (if any) is done: take the body. With no body, runs the route now. */
+static void begin_body(struct web_session *ws)
+{
+	struct web_request *r = &ws->req;
+	if (ws->route.auth != WEB_ROUTE_OPEN) {
+		/* an authenticated client gets time for a large body at 16 KiB/s; an
+		 * unauthenticated one has timeout.http for head and (small) body together */
+		ws->req_deadline = web_now_ms() + (int64_t)ws->s->timeout_http * 1000 +
+				   (int64_t)(r->content_length / 16384) * 1000;
+	}
+	if (ws->body_left == 0) {
+		ws->mode = WS_READY;
+		ws->route.fn(ws);
+		return;
+	}
+	size_t pre = (size_t)(r->content_length < 1024 * 1024 ? r->content_length : 1024 * 1024);
+	if (conn_mem_reserve(ws->c, pre) == 0) {
+		/* limits.message_memory (or the address's share): too many bodies at once */
 		conn_log(ws->c, LOG_WARN, "event=message_memory_full length=%" PRIu64, r->content_length);
 		ws->req.head = false;
 		ws->keep_alive = false;
 		web_reply_json(ws, 503, json_pack("{ss}", "error", "server busy, try again later"),
 			       "Retry-After: 5\r\n");
-		return false;
+		return;
 	}
-	if (r->content_length > 0 && strcasecmp(r->expect, "100-continue") == 0)
+	buf_reserve(&r->body, pre);
+	if (strcasecmp(r->expect, "100-continue") == 0)
 		conn_puts(ws->c, "HTTP/1.1 100 Continue\r\n\r\n");
-	ws->body_left = r->content_length;
-	ws->req_deadline = ws->req_started + (int64_t)ws->s->timeout_http * 1000 +
-			   (int64_t)(r->content_length / 16384) * 1000;
-	if (r->content_length > 0)
-		buf_reserve(&r->body, (size_t)(r->content_length < 1024 * 1024 ? r->content_length : 1024 * 1024));
 	ws->mode = WS_BODY;
-	conn_log(ws->c, LOG_DEBUG, "event=http_request method=%s length=%" PRIu64, r->method, r->content_length);
-	return true;
+	arm_deadline(ws, web_now_ms());
 }
 
 static void end_request(struct web_session *ws)
@@ -402,13 +432,30 @@ static void end_request(struct web_session *ws)
 		return;
 	ws->mode = WS_HEAD;
 	ws->req_started = 0;
+	ws->body_left = 0;
 	buf_free(&ws->req.body);
-	if (ws->c != NULL)
+	if (ws->c != NULL) {
 		conn_mem_release(ws->c);
+		conn_set_timeout(ws->c, ws->s->timeout_http);
+	}
 	memset(&ws->req, 0, sizeof(ws->req));
+	memset(&ws->route, 0, sizeof(ws->route));
 	arena_clear(ws->arena);
 	ws->next = NULL;
 	memset(&ws->user, 0, sizeof(ws->user));
+}
+
+/* The idle timeout while the rest of a request is awaited: what is left until its
+ * deadline, so that a client sending a byte now and then still gets 408 in time.
+ * Once the request is complete (or authentication runs), timeout.http again. */
+static void arm_deadline(struct web_session *ws, int64_t now)
+{
+	int64_t left = (ws->req_deadline - now + 999) / 1000;
+	if (left < 1)
+		left = 1;
+	if (left > ws->s->timeout_http)
+		left = ws->s->timeout_http;
+	conn_set_timeout(ws->c, (int)left);
 }
 
 static void web_read(struct web_session *ws)
@@ -435,13 +482,23 @@ static void web_read(struct web_session *ws)
 		}
 		if (ws->mode == WS_BODY) {
 			size_t take = n < ws->body_left ? n : (size_t)ws->body_left;
+			/* message memory for what arrived, not for what was announced */
+			if (conn_mem_reserve(ws->c, ws->req.body.len + take) == 0) {
+				conn_log(ws->c, LOG_WARN, "event=message_memory_full length=%" PRIu64,
+					 ws->req.content_length);
+				reply_fatal(ws, 503);
+				return;
+			}
 			buf_append(&ws->req.body, conn_input_peek(ws->c, take), take);
 			conn_input_consume(ws->c, take);
 			ws->body_left -= take;
-			if (ws->body_left > 0)
+			if (ws->body_left > 0) {
+				arm_deadline(ws, now);
 				return;
+			}
+			conn_set_timeout(ws->c, ws->s->timeout_http);
 			ws->mode = WS_READY;
-			route(ws);
+			ws->route.fn(ws);
 			if (ws->pending == 0)
 				end_request(ws);
 			continue;
@@ -456,6 +513,8 @@ static void web_read(struct web_session *ws)
 			if (n >= head_max) {
 				conn_log(ws->c, LOG_WARN, "event=http_head_too_large limit=%zu", head_max);
 				reply_fatal(ws, 431);
+			} else {
+				arm_deadline(ws, now);
 			}
 			return;
 		}
@@ -467,12 +526,17 @@ static void web_read(struct web_session *ws)
 		if (!begin_request(ws, &req))
 			return;
 		conn_input_consume(ws->c, req.head_len);
-		if (ws->body_left == 0) {
-			ws->mode = WS_READY;
-			route(ws);
-			if (ws->pending == 0)
-				end_request(ws);
+		conn_set_timeout(ws->c, ws->s->timeout_http);
+		if (ws->route.auth != WEB_ROUTE_OPEN) {
+			/* on the head: a request without valid credentials is refused before
+			 * any of its body is read or any memory is taken for it */
+			ws->mode = WS_AUTH;
+			web_auth(ws, ws->route.auth == WEB_ROUTE_WRITE, begin_body);
+		} else {
+			begin_body(ws);
 		}
+		if (ws->pending == 0 && (ws->mode == WS_AUTH || ws->mode == WS_READY))
+			end_request(ws); /* refused, or answered */
 	}
 }
 
@@ -502,7 +566,8 @@ static void web_event(void *session, enum conn_event ev)
 		web_read(ws);
 		break;
 	case CONN_TIMEOUT:
-		if (ws->mode == WS_HEAD && ws->req_started != 0 && ws->pending == 0) {
+		if ((ws->mode == WS_BODY || (ws->mode == WS_HEAD && ws->req_started != 0)) && ws->pending == 0) {
+			conn_log(ws->c, LOG_INFO, "event=http_request_timeout");
 			ws->keep_alive = false;
 			reply_fatal(ws, 408);
 			break;

@@ -4,8 +4,17 @@
  * password hash per request), uploads (refcounted blobs with an expiry and a
  * per-account byte limit), per-account JSON for identities and submissions, and one
  * list of EventSource streams per loop for the ping ticker (push.c). One mutex guards
- * everything but the per-loop lists, which only their loop touches. */
+ * everything but the per-loop lists, which only their loop touches.
+ *
+ * Login sessions and Basic entries carry the account's session generation from when
+ * they were made (store_account_session_gen: raised by every password change and by
+ * `postamt user logout`); web_account_gen() gives the current one from a per-account
+ * cache that asks the store at most every WEB_GEN_CACHE_MS, so that a change made by
+ * the command line (another process) ends them within that time without a database
+ * query per request. */
 #include "webd_int.h"
+
+#include "store.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -19,6 +28,15 @@ struct login_entry {
 	int64_t account_id;
 	char address[WEB_ADDRESS_MAX];
 	int64_t last_used;             /* monotonic seconds */
+	uint64_t gen;                  /* the account's session generation when made */
+};
+
+struct gen_entry {
+	struct gen_entry *next;
+	int64_t account_id;
+	uint64_t gen;
+	bool exists;
+	int64_t checked_ms; /* monotonic */
 };
 
 struct account_entry {
@@ -32,6 +50,7 @@ struct webd_state {
 	pthread_mutex_t mu;
 	struct login_entry *logins[NBUCKETS];
 	struct login_entry *basic[NBUCKETS];
+	struct gen_entry *gens[NBUCKETS];
 	struct web_blob *uploads;
 	struct account_entry *accounts;
 	struct web_pushers **loops;
@@ -71,6 +90,13 @@ void webd_state_free(struct webd_state **sp)
 		return;
 	free_list(st->logins);
 	free_list(st->basic);
+	for (size_t i = 0; i < NBUCKETS; i++) {
+		while (st->gens[i] != NULL) {
+			struct gen_entry *g = st->gens[i];
+			st->gens[i] = g->next;
+			free(g);
+		}
+	}
 	while (st->uploads != NULL) {
 		struct web_blob *b = st->uploads;
 		st->uploads = b->next;
@@ -125,7 +151,8 @@ static void expire_bucket(struct login_entry **head, int64_t now, int64_t ttl)
 	}
 }
 
-static void add_entry(struct login_entry **b, const char *key, int64_t account_id, const char *address)
+static void add_entry(struct login_entry **b, const char *key, int64_t account_id, const char *address,
+		      uint64_t gen)
 {
 	size_t klen = strlen(key);
 	struct login_entry *e = xcalloc(1, sizeof(*e));
@@ -133,13 +160,14 @@ static void add_entry(struct login_entry **b, const char *key, int64_t account_i
 	e->account_id = account_id;
 	snprintf(e->address, sizeof(e->address), "%s", address);
 	e->last_used = now_s();
+	e->gen = gen;
 	size_t h = hash_bytes(e->token, strlen(e->token));
 	e->next = b[h];
 	b[h] = e;
 }
 
 static int find_entry(struct login_entry **b, struct bytes key, int64_t ttl, bool touch, int64_t *account_id_r,
-		      char *address_r, size_t addrlen)
+		      char *address_r, size_t addrlen, uint64_t *gen_r)
 {
 	if (key.len == 0 || key.len > WEB_TOKEN_LEN)
 		return 0;
@@ -152,26 +180,27 @@ static int find_entry(struct login_entry **b, struct bytes key, int64_t ttl, boo
 				e->last_used = now;
 			*account_id_r = e->account_id;
 			snprintf(address_r, addrlen, "%s", e->address);
+			*gen_r = e->gen;
 			return 1;
 		}
 	}
 	return 0;
 }
 
-void web_sessions_create(struct webd_state *st, int64_t account_id, const char *address,
+void web_sessions_create(struct webd_state *st, int64_t account_id, const char *address, uint64_t gen,
 			 char token_r[WEB_TOKEN_LEN + 1])
 {
 	web_random_token(token_r, WEB_TOKEN_LEN + 1, 32);
 	pthread_mutex_lock(&st->mu);
-	add_entry(st->logins, token_r, account_id, address);
+	add_entry(st->logins, token_r, account_id, address, gen);
 	pthread_mutex_unlock(&st->mu);
 }
 
 int web_sessions_lookup(struct webd_state *st, struct bytes token, int64_t *account_id_r, char *address_r,
-			size_t addrlen)
+			size_t addrlen, uint64_t *gen_r)
 {
 	pthread_mutex_lock(&st->mu);
-	int r = find_entry(st->logins, token, WEB_SESSION_IDLE, true, account_id_r, address_r, addrlen);
+	int r = find_entry(st->logins, token, WEB_SESSION_IDLE, true, account_id_r, address_r, addrlen, gen_r);
 	pthread_mutex_unlock(&st->mu);
 	return r;
 }
@@ -206,24 +235,111 @@ static void hex_key(const unsigned char key[32], char out[WEB_TOKEN_LEN + 1])
 }
 
 int web_basic_lookup(struct webd_state *st, const unsigned char key[32], int64_t *account_id_r,
-		     char *address_r, size_t addrlen)
+		     char *address_r, size_t addrlen, uint64_t *gen_r)
 {
 	char k[WEB_TOKEN_LEN + 1];
 	hex_key(key, k);
 	pthread_mutex_lock(&st->mu);
 	int r = find_entry(st->basic, (struct bytes){ k, strlen(k) }, WEB_BASIC_CACHE_TTL, false, account_id_r,
-			   address_r, addrlen);
+			   address_r, addrlen, gen_r);
 	pthread_mutex_unlock(&st->mu);
 	return r;
 }
 
-void web_basic_store(struct webd_state *st, const unsigned char key[32], int64_t account_id, const char *address)
+void web_basic_store(struct webd_state *st, const unsigned char key[32], int64_t account_id, const char *address,
+		     uint64_t gen)
 {
 	char k[WEB_TOKEN_LEN + 1];
 	hex_key(key, k);
 	pthread_mutex_lock(&st->mu);
-	add_entry(st->basic, k, account_id, address);
+	/* a stale entry for the same key (an older generation) goes first */
+	size_t h = hash_bytes(k, strlen(k));
+	for (struct login_entry **pp = &st->basic[h]; *pp != NULL;) {
+		struct login_entry *e = *pp;
+		if (strcmp(e->token, k) == 0) {
+			*pp = e->next;
+			explicit_bzero(e->token, sizeof(e->token));
+			free(e);
+		} else {
+			pp = &e->next;
+		}
+	}
+	add_entry(st->basic, k, account_id, address, gen);
 	pthread_mutex_unlock(&st->mu);
+}
+
+/* Drops every entry of the account from one table (lock held). */
+static size_t remove_account(struct login_entry **b, int64_t account_id)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < NBUCKETS; i++) {
+		for (struct login_entry **pp = &b[i]; *pp != NULL;) {
+			struct login_entry *e = *pp;
+			if (e->account_id == account_id) {
+				*pp = e->next;
+				explicit_bzero(e->token, sizeof(e->token));
+				free(e);
+				n++;
+			} else {
+				pp = &e->next;
+			}
+		}
+	}
+	return n;
+}
+
+size_t web_sessions_remove_account(struct webd_state *st, int64_t account_id)
+{
+	pthread_mutex_lock(&st->mu);
+	size_t n = remove_account(st->logins, account_id);
+	remove_account(st->basic, account_id);
+	pthread_mutex_unlock(&st->mu);
+	return n;
+}
+
+/* ------------------------------------------------------------------ generations */
+
+int web_account_gen(struct webd_state *st, struct store *store, int64_t account_id, bool fresh, uint64_t *gen_r)
+{
+	size_t h = (size_t)((uint64_t)account_id % NBUCKETS);
+	int64_t now = web_now_ms();
+	pthread_mutex_lock(&st->mu);
+	struct gen_entry *g = st->gens[h];
+	while (g != NULL && g->account_id != account_id)
+		g = g->next;
+	if (g != NULL && !fresh && now - g->checked_ms < WEB_GEN_CACHE_MS) {
+		*gen_r = g->gen;
+		int r = g->exists ? 1 : 0;
+		pthread_mutex_unlock(&st->mu);
+		return r;
+	}
+	pthread_mutex_unlock(&st->mu);
+	if (store == NULL) {
+		*gen_r = 0;
+		return 1; /* no store (tests): every session has generation 0 */
+	}
+	/* a primary-key read, at most once per account per WEB_GEN_CACHE_MS */
+	uint64_t gen = 0;
+	const char *error;
+	int r = store_account_session_gen(store, account_id, &gen, &error);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&st->mu);
+	g = st->gens[h];
+	while (g != NULL && g->account_id != account_id)
+		g = g->next;
+	if (g == NULL) {
+		g = xcalloc(1, sizeof(*g));
+		g->account_id = account_id;
+		g->next = st->gens[h];
+		st->gens[h] = g;
+	}
+	g->gen = gen;
+	g->exists = r > 0;
+	g->checked_ms = now;
+	pthread_mutex_unlock(&st->mu);
+	*gen_r = gen;
+	return r;
 }
 
 /* ------------------------------------------------------------------ uploads */

@@ -15,15 +15,18 @@
 #include <time.h>
 
 #define WEB_JSON_MAX (10 * 1024 * 1024)      /* /jmap/api and /api/ bodies */
-#define WEB_SMALL_BODY_MAX (64 * 1024)       /* everything else with a body */
+#define WEB_SMALL_BODY_MAX (64 * 1024)       /* other authenticated requests with a body */
+#define WEB_UNAUTH_BODY_MAX (8 * 1024)       /* requests without authentication (the login form) */
 #define WEB_SESSION_IDLE (12 * 3600)         /* seconds a login session lives unused */
 #define WEB_BASIC_CACHE_TTL 300              /* seconds a checked Basic credential is trusted */
+#define WEB_GEN_CACHE_MS 2000                /* ms an account's session generation is cached */
 #define WEB_UPLOAD_TTL 3600                  /* seconds an upload is kept */
 #define WEB_TOKEN_LEN 43                     /* base64url of 32 random bytes */
 #define WEB_ADDRESS_MAX 256
 #define JMAP_MAX_CALLS 64
 #define JMAP_MAX_OBJECTS 1000
 #define JMAP_QUERY_MAX 5000
+#define JMAP_BODY_VALUE_DEFAULT (256 * 1024) /* maxBodyValueBytes when the client gives none */
 
 enum web_csp {
 	WEB_CSP_API,      /* default-src 'none' */
@@ -38,7 +41,7 @@ struct web_request {
 	struct bytes query;  /* raw query into target */
 	/* header values we use, NUL-terminated (arena), "" when absent */
 	const char *host, *cookie, *authorization, *origin, *fetch_site, *csrf, *accept_encoding,
-		*content_type, *if_none_match, *expect;
+		*content_type, *if_none_match, *expect, *fetch_mode, *fetch_dest;
 	bool head;           /* HEAD: no body in the reply */
 	uint64_t content_length;
 	struct buf body;
@@ -53,6 +56,21 @@ struct web_user {
 };
 
 struct web_push;
+struct web_session;
+
+/* What a request's path leads to (session.c's router), found from its head. */
+enum web_route_auth {
+	WEB_ROUTE_OPEN,  /* no authentication */
+	WEB_ROUTE_READ,  /* authenticated (web_auth), not state-changing */
+	WEB_ROUTE_WRITE, /* authenticated and state-changing (CSRF checks) */
+};
+struct web_route {
+	void (*fn)(struct web_session *ws); /* runs once the body is read */
+	enum web_route_auth auth;
+	uint64_t body_max;  /* the largest body accepted */
+	const char *allow;  /* for 405 replies */
+	bool json;          /* the body must be application/json */
+};
 
 struct web_session {
 	struct conn *c;
@@ -61,9 +79,10 @@ struct web_session {
 	const struct settings *s;
 	struct arena *arena;       /* per request */
 	struct web_request req;
-	enum { WS_HEAD, WS_BODY, WS_READY, WS_STREAM } mode;
-	uint64_t body_left;
-	bool body_discard;
+	/* WS_AUTH: the head is read, authentication runs before any body byte is read */
+	enum { WS_HEAD, WS_AUTH, WS_BODY, WS_READY, WS_STREAM } mode;
+	struct web_route route;    /* the request's */
+	uint64_t body_left;        /* body bytes not read yet (the conn cannot be reused while > 0) */
 	int64_t req_started;       /* monotonic ms when the request's first byte came */
 	int64_t req_deadline;      /* monotonic ms by which the request must be read */
 	bool keep_alive;
@@ -102,6 +121,8 @@ bool web_busy_end(struct web_session *ws);
 void web_auth(struct web_session *ws, bool state_changing, void (*next)(struct web_session *ws));
 void web_api_login(struct web_session *ws);
 void web_api_logout(struct web_session *ws);
+/* POST /api/logout-everywhere: ends every login session of the account. */
+void web_api_logout_everywhere(struct web_session *ws);
 void web_api_session_check(struct web_session *ws);
 /* True if a cookie-authenticated state-changing request passes the CSRF check. */
 bool web_csrf_ok(const struct web_session *ws);
@@ -133,18 +154,27 @@ void web_push_stop(struct web_session *ws);
 
 /* ---- state.c: shared across loops */
 struct webd_state;
-/* Login sessions. */
-void web_sessions_create(struct webd_state *st, int64_t account_id, const char *address,
+struct store;
+/* Login sessions, made at the account's session generation gen. */
+void web_sessions_create(struct webd_state *st, int64_t account_id, const char *address, uint64_t gen,
 			 char token_r[WEB_TOKEN_LEN + 1]);
-/* 1 with the account (touches the idle time), 0 if unknown or expired. */
+/* 1 with the account and the generation it was made at (touches the idle time), 0 if
+ * unknown or expired. */
 int web_sessions_lookup(struct webd_state *st, struct bytes token, int64_t *account_id_r, char *address_r,
-			size_t addrlen);
+			size_t addrlen, uint64_t *gen_r);
 void web_sessions_remove(struct webd_state *st, struct bytes token);
-/* Checked Basic credentials (key: a hash of user and password). */
+/* Ends every login session and Basic entry of the account; returns the number of
+ * login sessions ended. */
+size_t web_sessions_remove_account(struct webd_state *st, int64_t account_id);
+/* Checked Basic credentials (key: a hash of user and password) with the generation. */
 int web_basic_lookup(struct webd_state *st, const unsigned char key[32], int64_t *account_id_r,
-		     char *address_r, size_t addrlen);
+		     char *address_r, size_t addrlen, uint64_t *gen_r);
 void web_basic_store(struct webd_state *st, const unsigned char key[32], int64_t account_id,
-		     const char *address);
+		     const char *address, uint64_t gen);
+/* The account's current session generation (store_account_session_gen), cached for
+ * WEB_GEN_CACHE_MS unless fresh. 1 with *gen_r, 0 when the account is gone, <0 on a
+ * store error. Blocks for one primary-key read when the cache is stale. */
+int web_account_gen(struct webd_state *st, struct store *store, int64_t account_id, bool fresh, uint64_t *gen_r);
 
 /* Uploaded blobs: refcounted, kept WEB_UPLOAD_TTL seconds, per-account byte limit. */
 struct web_blob {

@@ -16,7 +16,7 @@ import { parseAutoconfig, autoconfigUrl } from './clients.js';
 const PAGE = 50;
 const ROLE_ICON = { inbox: 'inbox', drafts: 'drafts', sent: 'sent', archive: 'archive', junk: 'junk', trash: 'trash' };
 
-export async function startApp(root, { username, purifier, onLogout, onExpired }) {
+export async function startApp(root, { username, purifier, onLogout, onLogoutEverywhere, onExpired }) {
   const client = new JmapClient({ onUnauthorized: () => expired() });
   let expiredOnce = false;
   const expired = () => {
@@ -66,6 +66,9 @@ export async function startApp(root, { username, purifier, onLogout, onExpired }
       iconButton('keyboard', t('shortcuts.title'), () => showHelp(), { class: 'icon-btn hide-phone' }),
       iconButton('settings', t('clients.title'), () => showClients(), { id: 'clients-btn' }),
       h('span', { class: 'account-name hide-phone', title: t('user', { name: state.username }) }, state.username),
+      iconButton('logoutAll', t('logoutEverywhere'), async () => {
+        if (await confirmDialog(t('logoutEverywhere.confirm'), { okLabel: t('logoutEverywhere'), danger: true })) onLogoutEverywhere();
+      }, { id: 'logout-everywhere', class: 'icon-btn hide-phone' }),
       iconButton('logout', t('logout'), () => onLogout(), { id: 'logout' })));
 
   const folderList = h('ul', { class: 'folders', role: 'list' });

@@ -61,6 +61,7 @@ const ICONS = {
   close: 'M6 6l12 12M18 6L6 18',
   back: 'M15 5l-7 7 7 7',
   logout: 'M14 4h5v16h-5M10 8l-4 4 4 4M6 12h10',
+  logoutAll: 'M14 4h5v16h-5M10 8l-4 4 4 4M6 12h10M3 3l18 18',
   plus: 'M12 5v14M5 12h14',
   download: 'M12 4v11M7 10l5 5 5-5M5 20h14',
   image: 'M4 5h16v14H4V5zM4 16l5-5 4 4 3-3 4 4M15 9h.01',

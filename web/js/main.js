@@ -2,7 +2,8 @@
 //
 // Server contract (postamt webd): POST /api/login {username, password} -> 200
 // {username, accountId} and an HttpOnly cookie, 401 {error}, 429 when too many
-// failures; POST /api/logout; GET /api/session-check -> 200 or 401. Every
+// failures; POST /api/logout; POST /api/logout-everywhere (ends every session of
+// the account); GET /api/session-check -> 200 or 401. Every
 // request carries X-Postamt-CSRF: 1. Mail itself is plain JMAP.
 
 import { h, clear, icon } from './dom.js';
@@ -102,6 +103,7 @@ async function enter(username) {
     username,
     purifier,
     onLogout: logout,
+    onLogoutEverywhere: () => logout('/api/logout-everywhere'),
     onExpired: () => {
       if (app) app.destroy();
       app = null;
@@ -110,9 +112,9 @@ async function enter(username) {
   });
 }
 
-async function logout() {
+async function logout(path = '/api/logout') {
   try {
-    await api('/api/logout', {});
+    await api(path, {});
   } catch (e) {
     /* gone anyway */
   }

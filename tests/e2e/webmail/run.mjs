@@ -339,6 +339,18 @@ try {
   await page.locator('#login-user').waitFor();
   const check = await page.evaluate(async () => (await fetch('/api/session-check', { headers: { 'X-Postamt-CSRF': '1' } })).status);
   assert.equal(check, 401);
+
+  step('sign out everywhere ends the sessions of other browsers too');
+  const other = await newPage();
+  await login(other.page);
+  await other.page.locator('#logout-everywhere').waitFor();
+  await login(page);
+  await page.locator('#logout-everywhere').click();
+  await page.locator('.dialog .btn.danger').click();
+  await page.locator('#login-user').waitFor();
+  const otherCheck = await other.page.evaluate(async () => (await fetch('/api/session-check', { headers: { 'X-Postamt-CSRF': '1' } })).status);
+  assert.equal(otherCheck, 401);
+  await other.ctx.close();
   await ctx.close();
 
   assert.deepEqual(foreign, [], 'requests left the server');

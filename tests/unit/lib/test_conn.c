@@ -164,6 +164,21 @@ static int client(int port)
 	return fd;
 }
 
+/* A client from another loopback address (127.0.0.2), so another share. */
+static int client_from(int port, const char *ip)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	assert_int_equal(inet_pton(AF_INET, ip, &src.sin_addr), 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	struct timeval tv = { 5, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
 /* Reads one line (up to LF) into out; returns its length, or -1 on EOF/timeout. */
 static int read_line(int fd, char *out, size_t outlen)
 {
@@ -284,6 +299,46 @@ static void test_message_memory(void **state)
 	for (int tries = 0; tries < 100 && conn_shared_mem_used(f->shared) > 0; tries++)
 		usleep(20000);
 	assert_int_equal(conn_shared_mem_used(f->shared), 0);
+}
+
+/* limits.message_memory_per_ip: one address cannot take the whole budget, and what
+ * it holds over several connections counts together. */
+static void test_message_memory_per_ip(void **state)
+{
+	struct fixture *f = *state;
+	struct conn_limits lim = { .per_ip = 3, .total = 100, .handshake_timeout = 2,
+				   .message_memory = 8 * CONN_MEM_STEP, .message_memory_per_ip = 3 * CONN_MEM_STEP };
+	conn_shared_set_limits(f->shared, &lim);
+	char line[256];
+	int a = client(f->port), b = client(f->port), c = client_from(f->port, "127.0.0.2");
+	read_line(a, line, sizeof(line));
+	read_line(b, line, sizeof(line));
+	read_line(c, line, sizeof(line));
+	expect(a, "MEM 131072\r\n", "MEM ok"); /* two steps of 127.0.0.1's three */
+	expect(b, "MEM 131072\r\n", "MEM full"); /* two more would pass the share */
+	assert_int_equal(conn_shared_mem_used_by(f->shared, "127.0.0.1"), 2 * CONN_MEM_STEP);
+	expect(b, "MEM 1\r\n", "MEM ok"); /* the third fits */
+	expect(b, "MEM 131072\r\n", "MEM full");
+	assert_int_equal(conn_shared_mem_used(f->shared), 3 * CONN_MEM_STEP); /* far below the total */
+	/* another address has a share of its own */
+	expect(c, "MEM 196608\r\n", "MEM ok");
+	assert_int_equal(conn_shared_mem_used_by(f->shared, "127.0.0.2"), 3 * CONN_MEM_STEP);
+	assert_int_equal(conn_shared_mem_used(f->shared), 6 * CONN_MEM_STEP);
+	/* released memory returns to the address's share */
+	expect(a, "FREE\r\n", "FREED");
+	assert_int_equal(conn_shared_mem_used_by(f->shared, "127.0.0.1"), CONN_MEM_STEP);
+	expect(b, "MEM 131072\r\n", "MEM ok");
+	/* the total still applies: 5 steps are held, 127.0.0.1 has a step of its share left */
+	lim.message_memory = 5 * CONN_MEM_STEP;
+	conn_shared_set_limits(f->shared, &lim);
+	expect(a, "MEM 1\r\n", "MEM full");
+	close(a);
+	close(b);
+	close(c);
+	for (int tries = 0; tries < 100 && conn_shared_mem_used(f->shared) > 0; tries++)
+		usleep(20000);
+	assert_int_equal(conn_shared_mem_used(f->shared), 0);
+	assert_int_equal(conn_shared_mem_used_by(f->shared, "127.0.0.1"), 0);
 }
 
 static void test_line_too_long(void **state)
@@ -417,6 +472,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_echo_and_quit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_per_ip_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_memory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_message_memory_per_ip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line_too_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_starttls_drops_pipelined, setup, teardown),

@@ -74,6 +74,31 @@ static void test_accounts(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* The session generation: raised by a password change and by end_sessions, gone
+ * with the account (finding 7 of the December 2026 review). */
+static void test_session_generation(void **state)
+{
+	struct fixture *f = *state;
+	const char *err;
+	int64_t id;
+	uint64_t gen = 99;
+	assert_int_equal(store_account_add(f->s, "g@example.test", "$y$h", 0, &id, &err), 1);
+	assert_int_equal(store_account_session_gen(f->s, id, &gen, &err), 1);
+	assert_int_equal(gen, 0);
+	assert_int_equal(store_account_set_quota(f->s, "g@example.test", 5, &err), 1);
+	assert_int_equal(store_account_session_gen(f->s, id, &gen, &err), 1);
+	assert_int_equal(gen, 0); /* a quota change ends nothing */
+	assert_int_equal(store_account_set_password(f->s, "G@EXAMPLE.test", "$y$new", &err), 1);
+	assert_int_equal(store_account_session_gen(f->s, id, &gen, &err), 1);
+	assert_int_equal(gen, 1);
+	assert_int_equal(store_account_end_sessions(f->s, "g@example.test", &err), 1);
+	assert_int_equal(store_account_session_gen(f->s, id, &gen, &err), 1);
+	assert_int_equal(gen, 2);
+	assert_int_equal(store_account_end_sessions(f->s, "nobody@example.test", &err), STORE_ENOTFOUND);
+	assert_int_equal(store_account_del(f->s, "g@example.test", &err), 1);
+	assert_int_equal(store_account_session_gen(f->s, id, &gen, &err), 0);
+}
+
 static void test_aliases(void **state)
 {
 	struct fixture *f = *state;
@@ -265,6 +290,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_domains, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_accounts, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_session_generation, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_aliases, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_mailbox_names, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_mailbox_ops, fixture_setup, fixture_teardown),
