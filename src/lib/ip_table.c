@@ -1,10 +1,12 @@
 /* ip_table.c: per-address connection counting (see ip_table.h).
  *
- * A chained hash table of address strings; entries are removed when their count
- * drops to zero, so its size follows the number of distinct connected clients. */
+ * A chained hash table of address keys (net_addr_key: IPv6 clients count per /64);
+ * entries are removed when their count drops to zero, so its size follows the
+ * number of distinct connected clients. */
 #include "ip_table.h"
 
 #include "arena.h"
+#include "net.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -66,8 +68,10 @@ static struct ip_entry **ip_find(struct ip_table *t, const char *ip)
 	return ep;
 }
 
-int ip_table_acquire(struct ip_table *t, const char *ip, size_t per_ip, size_t total)
+int ip_table_acquire(struct ip_table *t, const char *addr, size_t per_ip, size_t total)
 {
+	char ip[NET_ADDR_MAX];
+	net_addr_key(addr, ip);
 	int r = 1;
 	pthread_mutex_lock(&t->lock);
 	struct ip_entry **ep = ip_find(t, ip);
@@ -91,8 +95,10 @@ int ip_table_acquire(struct ip_table *t, const char *ip, size_t per_ip, size_t t
 	return r;
 }
 
-void ip_table_release(struct ip_table *t, const char *ip)
+void ip_table_release(struct ip_table *t, const char *addr)
 {
+	char ip[NET_ADDR_MAX];
+	net_addr_key(addr, ip);
 	pthread_mutex_lock(&t->lock);
 	struct ip_entry **ep = ip_find(t, ip);
 	if (*ep != NULL) {
@@ -106,8 +112,10 @@ void ip_table_release(struct ip_table *t, const char *ip)
 	pthread_mutex_unlock(&t->lock);
 }
 
-size_t ip_table_count(struct ip_table *t, const char *ip)
+size_t ip_table_count(struct ip_table *t, const char *addr)
 {
+	char ip[NET_ADDR_MAX];
+	net_addr_key(addr, ip);
 	pthread_mutex_lock(&t->lock);
 	struct ip_entry **ep = ip_find(t, ip);
 	size_t n = *ep != NULL ? (*ep)->count : 0;
