@@ -1,40 +1,29 @@
 /* login.c: logins on the worker pool with a shared failed-login limiter (login.h).
  *
- * The limiter keeps, per client address, the times of its recent failures in a small
- * ring; an address is limited while it has `limit` failures younger than 60 s. The
- * table is guarded by a mutex: logins are rare next to everything else. */
+ * A login first takes a slot of the limiter (login_limit.h: per address key and per
+ * account, counted while in flight), then the account is looked up on the store's
+ * pool and the password hashed on the hashing pool; the slot is given back with the
+ * outcome, and the logins that waited for it are started again on their loops. */
 #include "login.h"
 
 #include "auth.h"
 #include "cache.h"
 #include "log.h"
+#include "net.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define WINDOW_SECONDS 60
-#define RING 64 /* failures remembered per address; the limit is capped to this */
-#define BUCKETS 256
-
-struct fail_entry {
-	struct fail_entry *next;
-	time_t times[RING];
-	unsigned head, count;
-	char ip[];
-};
-
 struct auth_service {
 	struct pool *lookup_pool; /* account lookups (the store's pool) */
 	struct pool *hash_pool;   /* password hashing */
 	auth_lookup_fn *lookup;
 	void *lookup_ctx;
-	pthread_mutex_t lock;
-	size_t limit;
 	char *dummy_hash; /* checked against for unknown users, to take the same time */
 	struct auth_cache *cache; /* recently verified passwords (cache.h) */
-	struct fail_entry *buckets[BUCKETS];
+	struct login_limit *limit; /* failed logins per address and account (login_limit.h) */
 };
 
 static time_t now_mono(void)
@@ -44,77 +33,15 @@ static time_t now_mono(void)
 	return ts.tv_sec;
 }
 
-static unsigned ip_bucket(const char *ip)
-{
-	unsigned h = 5381;
-	for (; *ip; ip++)
-		h = h * 33 + (unsigned char)*ip;
-	return h % BUCKETS;
-}
-
-/* Drops failures older than the window; frees the entry when empty. Lock held. */
-static struct fail_entry *entry_get(struct auth_service *svc, const char *ip, bool create)
-{
-	time_t now = now_mono();
-	struct fail_entry **ep = &svc->buckets[ip_bucket(ip)];
-	while (*ep != NULL && strcmp((*ep)->ip, ip) != 0)
-		ep = &(*ep)->next;
-	struct fail_entry *e = *ep;
-	if (e != NULL) {
-		while (e->count > 0) {
-			unsigned oldest = (e->head + RING - e->count) % RING;
-			if (now - e->times[oldest] < WINDOW_SECONDS)
-				break;
-			e->count--;
-		}
-		if (e->count == 0 && !create) {
-			*ep = e->next;
-			free(e);
-			return NULL;
-		}
-		return e;
-	}
-	if (!create)
-		return NULL;
-	size_t n = strlen(ip);
-	e = xcalloc(1, sizeof(*e) + n + 1);
-	memcpy(e->ip, ip, n + 1);
-	e->next = svc->buckets[ip_bucket(ip)];
-	svc->buckets[ip_bucket(ip)] = e;
-	return e;
-}
-
-static bool limited(struct auth_service *svc, const char *ip)
-{
-	pthread_mutex_lock(&svc->lock);
-	struct fail_entry *e = entry_get(svc, ip, false);
-	bool r = e != NULL && e->count >= svc->limit;
-	pthread_mutex_unlock(&svc->lock);
-	return r;
-}
-
-static void record_failure(struct auth_service *svc, const char *ip)
-{
-	pthread_mutex_lock(&svc->lock);
-	struct fail_entry *e = entry_get(svc, ip, true);
-	e->times[e->head] = now_mono();
-	e->head = (e->head + 1) % RING;
-	if (e->count < RING)
-		e->count++;
-	pthread_mutex_unlock(&svc->lock);
-}
-
 size_t auth_failures(struct auth_service *svc, const char *ip)
 {
-	pthread_mutex_lock(&svc->lock);
-	struct fail_entry *e = entry_get(svc, ip, false);
-	size_t n = e != NULL ? e->count : 0;
-	pthread_mutex_unlock(&svc->lock);
-	return n;
+	char key[NET_ADDR_MAX];
+	net_addr_key(ip, key);
+	return login_limit_failures(svc->limit, key, now_mono());
 }
 
 struct auth_service *auth_service_new(struct pool *lookup_pool, struct pool *hash_pool, auth_lookup_fn *lookup,
-				      void *lookup_ctx, size_t failures_per_minute, int64_t cache_ttl)
+				      void *lookup_ctx, const struct login_limits *limits, int64_t cache_ttl)
 {
 	struct auth_service *svc = xcalloc(1, sizeof(*svc));
 	svc->cache = auth_cache_new(cache_ttl);
@@ -122,19 +49,16 @@ struct auth_service *auth_service_new(struct pool *lookup_pool, struct pool *has
 	svc->hash_pool = hash_pool;
 	svc->lookup = lookup;
 	svc->lookup_ctx = lookup_ctx;
-	pthread_mutex_init(&svc->lock, NULL);
-	auth_service_set_limit(svc, failures_per_minute);
+	svc->limit = login_limit_new(limits);
 	const char *error;
 	if (auth_password_hash(AUTH_SCHEME_DEFAULT, "postamt-unknown-user", &svc->dummy_hash, &error) < 0)
 		svc->dummy_hash = NULL; /* unknown users then answer a little faster */
 	return svc;
 }
 
-void auth_service_set_limit(struct auth_service *svc, size_t failures_per_minute)
+void auth_service_set_limits(struct auth_service *svc, const struct login_limits *limits)
 {
-	pthread_mutex_lock(&svc->lock);
-	svc->limit = failures_per_minute < 1 ? 1 : failures_per_minute > RING ? RING : failures_per_minute;
-	pthread_mutex_unlock(&svc->lock);
+	login_limit_set(svc->limit, limits);
 }
 
 void auth_service_set_cache_ttl(struct auth_service *svc, int64_t cache_ttl)
@@ -147,13 +71,7 @@ void auth_service_free(struct auth_service **svcp)
 	struct auth_service *svc = *svcp;
 	if (svc == NULL)
 		return;
-	for (size_t i = 0; i < BUCKETS; i++) {
-		for (struct fail_entry *e = svc->buckets[i], *next; e != NULL; e = next) {
-			next = e->next;
-			free(e);
-		}
-	}
-	pthread_mutex_destroy(&svc->lock);
+	login_limit_free(&svc->limit);
 	auth_cache_free(&svc->cache);
 	free(svc->dummy_hash);
 	free(svc);
@@ -223,6 +141,8 @@ static void lookup_done(void *arg)
 		pool_submit(l->svc->hash_pool, hash_work, login_after_work, l->back, l);
 }
 
+static void login_start(void *arg);
+
 static void login_after_work(void *arg)
 {
 	struct auth_login *l = arg;
@@ -230,18 +150,47 @@ static void login_after_work(void *arg)
 		l->account_id = 0;
 		l->address = NULL;
 	}
+	int outcome = l->result == AUTH_LOGIN_OK ? 1 : l->result == AUTH_LOGIN_FAILED ? 0 : -1;
+	time_t now = now_mono();
+	/* the logins that waited for this address try again, each on its own loop */
+	for (struct login_slot *w = login_limit_end(l->svc->limit, &l->slot, outcome, now), *next; w != NULL;
+	     w = next) {
+		next = w->next;
+		struct auth_login *wl = w->arg;
+		loop_post(wl->back, login_start, wl);
+	}
 	char user[128];
 	log_quote(l->user, strlen(l->user), user, sizeof(user));
 	if (l->result == AUTH_LOGIN_FAILED) {
-		record_failure(l->svc, l->ip);
-		log_warn("event=auth_failed proto=%s ip=%s user=%s failures=%zu", l->proto, l->ip, user,
-			 auth_failures(l->svc, l->ip));
+		log_warn("event=auth_failed proto=%s ip=%s user=%s failures=%zu account_failures=%zu", l->proto,
+			 l->ip, user, login_limit_failures(l->svc->limit, l->addr_key, now),
+			 login_limit_account_failures(l->svc->limit, l->slot.account, now));
 		loop_post_after(l->back, AUTH_FAIL_DELAY_MS, login_finish, l);
 		return;
 	}
 	if (l->result == AUTH_LOGIN_OK)
 		log_info("event=auth_ok proto=%s ip=%s user=%s cached=%s", l->proto, l->ip, l->address,
 			 l->cached ? "yes" : "no");
+	login_finish(l);
+}
+
+/* On the login's loop: take a slot of the limiter, then look the account up; or
+ * wait for a slot; or be refused at once. */
+static void login_start(void *arg)
+{
+	struct auth_login *l = arg;
+	int v = login_limit_begin(l->svc->limit, &l->slot, now_mono());
+	if (v == LOGIN_LIMIT_GO) {
+		pool_submit(l->svc->lookup_pool, lookup_work, lookup_done, l->back, l);
+		return;
+	}
+	if (v == LOGIN_LIMIT_WAIT)
+		return; /* login_after_work of another login of this address posts us again */
+	char user[128];
+	log_quote(l->user, strlen(l->user), user, sizeof(user));
+	l->result = AUTH_LOGIN_LIMITED;
+	log_warn("event=auth_limited proto=%s ip=%s user=%s reason=%s", l->proto, l->ip, user,
+		 v == LOGIN_LIMIT_ACCOUNT ? "account" : "address");
 	login_finish(l);
 }
 
@@ -258,11 +207,14 @@ void auth_login(struct auth_service *svc, struct loop *back, const char *proto, 
 	l->back = back;
 	l->done = done;
 	l->arg = arg;
-	if (limited(svc, ip)) {
-		l->result = AUTH_LOGIN_LIMITED;
-		log_warn("event=auth_limited proto=%s ip=%s", proto, ip);
-		loop_post(back, login_finish, l);
-		return;
-	}
-	pool_submit(svc->lookup_pool, lookup_work, lookup_done, back, l);
+	l->bare_name = strchr(user, '@') == NULL;
+	net_addr_key(ip, l->addr_key);
+	/* the account as typed, lower-cased (an attacker cannot dodge it by case) */
+	char *account = arena_strdup(l->arena, user);
+	for (char *p = account; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	l->slot = (struct login_slot){ .addr = l->addr_key, .account = account, .arg = l };
+	/* the session gets its answer on a later loop pass in every case */
+	loop_post(back, login_start, l);
 }

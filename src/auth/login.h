@@ -4,17 +4,20 @@
  * A protocol session calls auth_login() with the client's user name, password and
  * address. The account lookup (a callback into the store, given by serve.c) runs on
  * the store's pool and the slow password check on the hashing pool; the result comes
- * back on the session's loop. Failed attempts are counted per client address over a sliding
- * minute: each failure is answered only after a delay (AUTH_FAIL_DELAY_MS), and once
- * an address reaches the limit, further attempts are refused at once without
- * looking at the password, until the window moves on. Every failure is logged with
- * the address. A password that verified against the same stored hash within
+ * back on the session's loop. Failed attempts are counted per client address key
+ * (an IPv6 /64) and per account over a sliding minute, attempts in flight included
+ * (login_limit.h): each failure is answered only after a delay (AUTH_FAIL_DELAY_MS),
+ * and once an address reaches the limit, further attempts are refused at once
+ * without looking at the password, until the window moves on. Every failure is
+ * logged with the address (event=auth_failed), every refusal too (event=auth_limited). A password that verified against the same stored hash within
  * auth.cache_ttl seconds is accepted without hashing again (cache.h). */
 #ifndef POSTAMT_AUTH_LOGIN_H
 #define POSTAMT_AUTH_LOGIN_H
 
 #include "arena.h"
+#include "login_limit.h"
 #include "loop.h"
+#include "net.h"
 #include "pool.h"
 
 #include <stdbool.h>
@@ -22,12 +25,15 @@
 #include <stdint.h>
 
 #define AUTH_FAIL_DELAY_MS 1000
+/* Appended to the failure text when the user name has no "@" (DESIGN.md §1: users log
+ * in with their full address); no account has a bare name, so it tells nothing. */
+#define AUTH_BARE_NAME_HINT "; use your full email address as user name"
 
 enum auth_login_result {
 	AUTH_LOGIN_OK = 1,
 	AUTH_LOGIN_FAILED = 0,    /* wrong user or password */
 	AUTH_LOGIN_TEMPFAIL = -1, /* the store or the hash could not be read */
-	AUTH_LOGIN_LIMITED = -2,  /* too many failures from this address */
+	AUTH_LOGIN_LIMITED = -2,  /* too many failures from this address (or for this account) */
 };
 
 /* Looks up user (as typed by the client). Runs on a pool thread. Returns 1 with the
@@ -42,7 +48,10 @@ struct auth_login {
 	int64_t account_id;
 	const char *address; /* canonical, in the request's arena */
 	bool cached;         /* accepted by the verified-password cache, without hashing */
+	bool bare_name;      /* the user name has no "@": on failure, protocols hint at the full address */
 	/* private */
+	struct login_slot slot; /* in the limiter */
+	char addr_key[NET_ADDR_MAX];
 	const char *hash;    /* the stored hash; NULL for an unknown user */
 	bool decided;        /* the lookup already settled the result */
 	struct auth_service *svc;
@@ -60,10 +69,10 @@ struct auth_service;
  * a password-guessing attack). cache_ttl: seconds a verified password is remembered
  * (cache.h); 0 = never. */
 struct auth_service *auth_service_new(struct pool *lookup_pool, struct pool *hash_pool, auth_lookup_fn *lookup,
-				      void *lookup_ctx, size_t failures_per_minute, int64_t cache_ttl);
+				      void *lookup_ctx, const struct login_limits *limits, int64_t cache_ttl);
 void auth_service_free(struct auth_service **svcp);
-/* Changes the limit (reload). */
-void auth_service_set_limit(struct auth_service *svc, size_t failures_per_minute);
+/* Changes the limits (reload). */
+void auth_service_set_limits(struct auth_service *svc, const struct login_limits *limits);
 /* Changes the verified-password cache's lifetime (reload); 0 empties and disables it. */
 void auth_service_set_cache_ttl(struct auth_service *svc, int64_t cache_ttl);
 
@@ -72,7 +81,7 @@ void auth_service_set_cache_ttl(struct auth_service *svc, int64_t cache_ttl);
 void auth_login(struct auth_service *svc, struct loop *back, const char *proto, const char *ip,
 		const char *user, const char *password,
 		void (*done)(void *arg, const struct auth_login *login), void *arg);
-/* Failures counted for ip in the current window (for tests and logs). */
+/* Failures counted for ip's address key in the current window (for tests and logs). */
 size_t auth_failures(struct auth_service *svc, const char *ip);
 
 #endif

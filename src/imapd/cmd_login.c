@@ -33,7 +33,8 @@ static void login_done(void *arg, const struct auth_login *login)
 			conn_puts(is->c, "] Logged in\r\n");
 			break;
 		case AUTH_LOGIN_FAILED:
-			imap_tagged(is, "NO", "[AUTHENTICATIONFAILED] Authentication failed");
+			imap_tagged(is, "NO", "[AUTHENTICATIONFAILED] Authentication failed%s",
+				    login->bare_name ? AUTH_BARE_NAME_HINT : "");
 			imap_client_error(is);
 			break;
 		case AUTH_LOGIN_LIMITED:

@@ -423,20 +423,49 @@ static bool reading_message(struct imap_session *is)
 	return bytes_iprefix(rest, "APPEND ") || bytes_iprefix(rest, "REPLACE ");
 }
 
+/* Before login, whether the command being read may carry literals at all: only the
+ * commands valid in the not-authenticated state (LOGIN's user name and password, an
+ * ID parameter). APPEND and everything else needing a login get no "+". */
+static bool preauth_literal_allowed(struct imap_session *is)
+{
+	struct bytes cmd = imap_reader_command(&is->rd);
+	const char *sp = memchr(cmd.p, ' ', cmd.len);
+	if (sp == NULL)
+		return false;
+	struct bytes rest = { sp + 1, cmd.len - (size_t)(sp + 1 - cmd.p) };
+	size_t n = 0;
+	while (n < rest.len && rest.p[n] != ' ' && rest.p[n] != '\r')
+		n++;
+	const struct imap_cmd_def *def = imap_cmd_lookup((struct bytes){ rest.p, n });
+	return def != NULL && (def->flags & IMAP_NOT_AUTHENTICATED);
+}
+
 static void literal_check(struct imap_session *is)
 {
 	struct imap_reader *rd = &is->rd;
 	bool message = reading_message(is);
 	uint64_t have = imap_reader_size(rd);
 	uint64_t size = rd->lit_size;
-	bool ok;
-	if (message) /* RFC 3502 §6.3.11 / RFC 7889: per message and for the whole command */
+	bool ok, login_first = false;
+	if (is->state == IMAP_NOT_AUTHENTICATED) {
+		/* Finding 2 of the December 2026 review: before login no message literals
+		 * and nothing from the shared message budget; the whole command, literals
+		 * included, stays within limits.line_length. A synchronizing literal of a
+		 * command that needs a login gets no "+"; a non-synchronizing one (RFC 7888
+		 * §4) cannot be refused in band: within the bound it is read and the command
+		 * is then answered BAD, beyond it the server says BYE. */
+		message = false;
+		ok = size <= is->s->line_max && have + size <= is->s->line_max;
+		if (ok && rd->lit_sync && !preauth_literal_allowed(is)) {
+			ok = false;
+			login_first = true;
+		}
+	} else if (message) { /* RFC 3502 §6.3.11 / RFC 7889: per message and for the whole command */
 		ok = size <= is->s->message_max && have + size <= imap_append_total_max(is->s) &&
 		     rd->literals <= IMAP_APPEND_MESSAGES_MAX;
-	else
+	} else {
 		ok = size <= is->s->imap_command_max && have + size <= is->s->imap_command_max;
-	if (ok && is->state == IMAP_NOT_AUTHENTICATED && size > is->s->line_max)
-		ok = false; /* before login, no big literals */
+	}
 	/* limits.message_memory: the literals of all connections together */
 	bool busy = ok && message && conn_mem_reserve(is->c, have + size) == 0;
 	if (busy)
@@ -454,9 +483,12 @@ static void literal_check(struct imap_session *is)
 	struct bytes first = { cmd.p, eol ? (size_t)(eol - cmd.p) : cmd.len };
 	bool tagged = imap_parse_command_line(first, &cl, &error) > 0;
 	/* RFC 5530: TOOBIG for the client's literal, UNAVAILABLE for the server's memory */
-	const char *why = busy ? "[UNAVAILABLE] Too many messages arriving at once, try again later"
-			       : "[TOOBIG] Literal too big";
-	conn_log(is->c, LOG_WARN, "event=%s size=%llu", busy ? "message_memory_full" : "literal_too_big",
+	const char *status = login_first ? "BAD" : "NO";
+	const char *why = login_first ? "Log in first"
+			  : busy      ? "[UNAVAILABLE] Too many messages arriving at once, try again later"
+				      : "[TOOBIG] Literal too big";
+	conn_log(is->c, LOG_WARN, "event=%s size=%llu",
+		 login_first ? "literal_before_login" : busy ? "message_memory_full" : "literal_too_big",
 		 (unsigned long long)size);
 	if (!rd->lit_sync) {
 		conn_printf(is->c, "* BYE %s\r\n", why);
@@ -464,9 +496,9 @@ static void literal_check(struct imap_session *is)
 		return;
 	}
 	if (tagged)
-		conn_printf(is->c, "%.*s NO %s\r\n", (int)cl.tag.len, cl.tag.p, why);
+		conn_printf(is->c, "%.*s %s %s\r\n", (int)cl.tag.len, cl.tag.p, status, why);
 	else
-		conn_printf(is->c, "* NO %s\r\n", why);
+		conn_printf(is->c, "* %s %s\r\n", status, why);
 	conn_mem_release(is->c);
 	imap_reader_reset(rd);
 	if (!busy)

@@ -8,6 +8,7 @@
 #include "imapd.h"
 
 #include "arena.h"
+#include "net.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -65,9 +66,17 @@ static size_t hash(const char *s)
 	return (size_t)(h % NBUCKETS);
 }
 
+/* "user addr-key": an IPv6 /64 counts as one address (net_addr_key) */
+static char *user_key(const char *user, const char *ip)
+{
+	char k[NET_ADDR_MAX];
+	net_addr_key(ip, k);
+	return xasprintf("%s %s", user, k);
+}
+
 bool imapd_users_acquire(struct imapd_users *u, const char *user, const char *ip, size_t max)
 {
-	char *key = xasprintf("%s %s", user, ip);
+	char *key = user_key(user, ip);
 	size_t h = hash(key);
 	bool ok = false;
 	pthread_mutex_lock(&u->mu);
@@ -95,7 +104,7 @@ bool imapd_users_acquire(struct imapd_users *u, const char *user, const char *ip
 
 void imapd_users_release(struct imapd_users *u, const char *user, const char *ip)
 {
-	char *key = xasprintf("%s %s", user, ip);
+	char *key = user_key(user, ip);
 	size_t h = hash(key);
 	pthread_mutex_lock(&u->mu);
 	struct entry **pp = &u->b[h];

@@ -1,4 +1,10 @@
-/* conn_z.c: the DEFLATE layer of a connection (see conn_z.h). */
+/* conn_z.c: the DEFLATE layer of a connection (see conn_z.h).
+ *
+ * Inflating is bounded: conn_z_inflate never lets the plain input grow past the
+ * caller's limit and leaves the rest compressed in the wire buffer, where the
+ * connection's read watermark stops reading the socket. A small compressed input can
+ * stand for a huge plain one (1 MB of spaces inflates to 1 GB), so the limit must
+ * apply to what is produced, not to what arrives. */
 #include "conn_z.h"
 
 #include "arena.h"
@@ -11,6 +17,8 @@ struct conn_z {
 	z_stream inf, def;
 	struct evbuffer *in, *out;
 	bool flush_scheduled;
+	bool pending; /* the last inflate filled its output: more may come without input */
+	bool ended;   /* the client ended its DEFLATE stream */
 };
 
 struct conn_z *conn_z_new(const char **error_r)
@@ -63,29 +71,38 @@ bool conn_z_want_flush(struct conn_z *z)
 	return true;
 }
 
-int conn_z_inflate(struct conn_z *z, struct evbuffer *raw)
+int conn_z_inflate(struct conn_z *z, struct evbuffer *raw, size_t limit)
 {
 	unsigned char tmp[16384];
-	while (evbuffer_get_length(raw) > 0) {
+	for (;;) {
 		size_t n = evbuffer_get_contiguous_space(raw);
-		unsigned char *p = evbuffer_pullup(raw, (ev_ssize_t)n);
-		z->inf.next_in = p;
+		if (z->ended) /* RFC 4978 §3: compression lasts as long as the connection */
+			return n > 0 ? -1 : 0;
+		if (n == 0 && !z->pending)
+			return 0;
+		size_t have = evbuffer_get_length(z->in);
+		if (have >= limit)
+			return 1;
+		size_t room = limit - have < sizeof(tmp) ? limit - have : sizeof(tmp);
+		z->inf.next_in = n > 0 ? evbuffer_pullup(raw, (ev_ssize_t)n) : NULL;
 		z->inf.avail_in = (uInt)n;
-		do {
-			z->inf.next_out = tmp;
-			z->inf.avail_out = sizeof(tmp);
-			int r = inflate(&z->inf, Z_SYNC_FLUSH);
-			if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END)
-				return -1;
-			evbuffer_add(z->in, tmp, sizeof(tmp) - z->inf.avail_out);
-			if (r == Z_BUF_ERROR && z->inf.avail_out != 0)
-				break;
-		} while (z->inf.avail_out == 0 || z->inf.avail_in > 0);
-		evbuffer_drain(raw, n - z->inf.avail_in);
-		if (z->inf.avail_in > 0)
-			break;
+		z->inf.next_out = tmp;
+		z->inf.avail_out = (uInt)room;
+		int r = inflate(&z->inf, Z_SYNC_FLUSH);
+		if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END)
+			return -1;
+		size_t out = room - z->inf.avail_out, used = n - z->inf.avail_in;
+		evbuffer_add(z->in, tmp, out);
+		evbuffer_drain(raw, used);
+		/* the output space ran out: zlib may hold more without needing input */
+		z->pending = z->inf.avail_out == 0;
+		if (r == Z_STREAM_END) {
+			z->ended = true;
+			z->pending = false;
+		} else if (out == 0 && used == 0) {
+			return 0; /* needs more input */
+		}
 	}
-	return 0;
 }
 
 void conn_z_flush(struct conn_z *z, struct evbuffer *wire)

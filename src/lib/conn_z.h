@@ -10,6 +10,7 @@
 #define POSTAMT_LIB_CONN_Z_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct evbuffer;
 struct conn_z;
@@ -22,8 +23,12 @@ struct evbuffer *conn_z_in(struct conn_z *z);
 struct evbuffer *conn_z_out(struct conn_z *z);
 /* Marks a flush as wanted; true when none was pending (then schedule one). */
 bool conn_z_want_flush(struct conn_z *z);
-/* Inflates what arrived in raw into the input. 0, or -1 on a corrupt stream. */
-int conn_z_inflate(struct conn_z *z, struct evbuffer *raw);
+/* Inflates what arrived in raw into the input until the input holds limit bytes;
+ * what is not needed yet stays in raw (consumed input is drained from it). Returns 0
+ * when everything that arrived is inflated, 1 when it stopped at the limit with more
+ * to come (call again once the input has been read below the limit), -1 on a corrupt
+ * stream or on data after the end of the stream. */
+int conn_z_inflate(struct conn_z *z, struct evbuffer *raw, size_t limit);
 /* Deflates the collected output into wire, ending with a sync flush. */
 void conn_z_flush(struct conn_z *z, struct evbuffer *wire);
 

@@ -1,7 +1,8 @@
 /* ip_table.c: per-address connection counting and message-memory shares (see
  * ip_table.h).
  *
- * A chained hash table of address keys (ip_key); entries are removed when their
+ * A chained hash table of address keys (ip_key: net_addr_key, so IPv6 clients
+ * count per /64); entries are removed when their
  * connection count drops to zero (their memory is released first, conn.c), so its
  * size follows the number of distinct connected clients. */
 #include "ip_table.h"
@@ -68,7 +69,7 @@ void ip_table_free(struct ip_table **tp)
  * agree on what "one address" is (a change of the key, e.g. IPv6 by /64, goes here). */
 static void ip_key(const char *addr, char out[NET_ADDR_MAX])
 {
-	snprintf(out, NET_ADDR_MAX, "%s", addr);
+	net_addr_key(addr, out);
 }
 
 static struct ip_entry **ip_find(struct ip_table *t, const char *ip)

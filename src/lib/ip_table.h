@@ -16,7 +16,8 @@ struct ip_table;
 
 struct ip_table *ip_table_new(void);
 void ip_table_free(struct ip_table **tp);
-/* Counts one more connection from ip unless that would pass per_ip for the address or
+/* Addresses are counted under their net_addr_key (an IPv6 /64 as one address).
+ * Counts one more connection from ip unless that would pass per_ip for the address or
  * total overall. Returns 1 when counted, 0 when refused by per_ip, -1 when refused by
  * total. */
 int ip_table_acquire(struct ip_table *t, const char *ip, size_t per_ip, size_t total);

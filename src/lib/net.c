@@ -122,6 +122,22 @@ void net_addr_text(const struct sockaddr *sa, socklen_t len, char out[NET_ADDR_M
 	}
 }
 
+void net_addr_key(const char *ip, char out[NET_ADDR_MAX])
+{
+	struct in6_addr a6;
+	if (inet_pton(AF_INET6, ip, &a6) != 1) {
+		snprintf(out, NET_ADDR_MAX, "%s", ip); /* IPv4 (or not an address): as it is */
+		return;
+	}
+	if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+		inet_ntop(AF_INET, &a6.s6_addr[12], out, NET_ADDR_MAX);
+		return;
+	}
+	memset(&a6.s6_addr[8], 0, 8); /* the /64: one host may hold all of it */
+	inet_ntop(AF_INET6, &a6, out, NET_ADDR_MAX - 3); /* at most 39 characters */
+	strcat(out, "/64");
+}
+
 bool net_is_loopback(const struct sockaddr *sa)
 {
 	if (sa->sa_family == AF_INET)

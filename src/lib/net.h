@@ -23,6 +23,13 @@ int net_listen(const char *addr, int port, char *err, size_t errlen);
 int net_port_free(const char *addr, int port, char *err, size_t errlen);
 /* Writes the numeric address of sa into out (IPv4-mapped IPv6 shown as IPv4). */
 void net_addr_text(const struct sockaddr *sa, socklen_t len, char out[NET_ADDR_MAX]);
+/* The key under which per-address limits count a client, from its address text (as
+ * net_addr_text writes it): an IPv4 address as it is, an IPv4-mapped IPv6 address as
+ * IPv4, any other IPv6 address as its /64 prefix ("2001:db8:1:2::/64"), since one
+ * host or one customer usually holds a whole /64. Used by the connection limit
+ * (ip_table), the failed-login limiter (auth/login_limit.h) and per-address shares of
+ * memory budgets. Text that is no address is copied. Pure. */
+void net_addr_key(const char *ip, char out[NET_ADDR_MAX]);
 /* True for 127.0.0.0/8, ::1 and IPv4-mapped loopback addresses. */
 bool net_is_loopback(const struct sockaddr *sa);
 /* The port a socket is bound to, or -1. */

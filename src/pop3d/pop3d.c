@@ -304,7 +304,8 @@ static void login_done(void *arg, const struct auth_login *login)
 		snapshot(ps);
 		break;
 	case AUTH_LOGIN_FAILED:
-		pop3_bad(ps, "[AUTH] Authentication failed");
+		pop3_bad(ps, login->bare_name ? "[AUTH] Authentication failed" AUTH_BARE_NAME_HINT
+					       : "[AUTH] Authentication failed");
 		break;
 	case AUTH_LOGIN_LIMITED:
 		pop3_bad(ps, "[SYS/TEMP] Too many failed logins from your address, try again later");

@@ -83,6 +83,8 @@ static const struct key keys[] = {
 	I("limits.connections", conns_total, "10000", 1, 10000000),
 	I("limits.imap_connections_per_user_ip", imap_conns_per_user_ip, "20", 1, 1000000),
 	I("limits.auth_failures_per_minute", auth_failures_per_min, "10", 1, 1000000),
+	I("limits.auth_failures_per_account", auth_failures_per_account, "20", 1, 64),
+	I("limits.auth_in_flight_per_ip", auth_in_flight_per_ip, "4", 1, 1000),
 	I("limits.errors_per_session", errors_per_session, "20", 1, 1000000),
 	I("limits.commands_per_session", commands_per_session, "1000000", 1, INT64_MAX),
 	T("auth.cache_ttl", auth_cache_ttl, "3600", 0, 7 * 86400),

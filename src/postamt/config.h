@@ -43,6 +43,8 @@ struct config {
 	int64_t conns_total;          /* limits.connections */
 	int64_t imap_conns_per_user_ip; /* limits.imap_connections_per_user_ip */
 	int64_t auth_failures_per_min; /* limits.auth_failures_per_minute */
+	int64_t auth_failures_per_account; /* limits.auth_failures_per_account (per minute) */
+	int64_t auth_in_flight_per_ip;     /* limits.auth_in_flight_per_ip */
 	int64_t errors_per_session;   /* limits.errors_per_session */
 	int64_t commands_per_session; /* limits.commands_per_session */
 	int64_t auth_cache_ttl;       /* auth.cache_ttl: seconds a verified password is remembered */

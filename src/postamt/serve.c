@@ -407,7 +407,9 @@ static void reload(struct server *srv)
 	SSL_CTX_free(ctx);
 	struct conn_limits lim = limits_from_config(cfg);
 	conn_shared_set_limits(srv->shared, &lim);
-	auth_service_set_limit(srv->auth, (size_t)cfg->auth_failures_per_min);
+	auth_service_set_limits(srv->auth, &(struct login_limits){ (size_t)cfg->auth_failures_per_min,
+								  (size_t)cfg->auth_failures_per_account,
+								  (size_t)cfg->auth_in_flight_per_ip });
 	auth_service_set_cache_ttl(srv->auth, cfg->auth_cache_ttl);
 	store_set_disk_reserve(srv->store, (uint64_t)cfg->disk_reserve);
 	keep_restart_keys(srv->boot, cfg);
@@ -581,7 +583,10 @@ static int server_start(struct server *srv)
 	 * event loops keep theirs under a login storm */
 	srv->auth_pool = pool_new(srv->nloops > 1 ? srv->nloops / 2 : 1);
 	srv->auth = auth_service_new(srv->pool, srv->auth_pool, lookup_account, srv,
-				     (size_t)cfg->auth_failures_per_min, cfg->auth_cache_ttl);
+				     &(struct login_limits){ (size_t)cfg->auth_failures_per_min,
+							     (size_t)cfg->auth_failures_per_account,
+							     (size_t)cfg->auth_in_flight_per_ip },
+				     cfg->auth_cache_ttl);
 	srv->smtp_env = (struct smtpd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
 					    .submit = submit_remote, .submit_ctx = srv };
 	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };

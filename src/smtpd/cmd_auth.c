@@ -25,7 +25,8 @@ static void auth_done(void *arg, const struct auth_login *login)
 			smtp_reply(ss, 235, "2.7.0", "Authentication successful");
 			break;
 		case AUTH_LOGIN_FAILED:
-			smtp_reply(ss, 535, "5.7.8", "Authentication credentials invalid");
+			smtp_reply(ss, 535, "5.7.8", "Authentication credentials invalid%s",
+				   login->bare_name ? AUTH_BARE_NAME_HINT : "");
 			smtp_error(ss);
 			break;
 		case AUTH_LOGIN_LIMITED:

@@ -178,6 +178,7 @@ def test_check_accepts_every_documented_key(new_datadir):
         "limits.connections_per_ip = 50", "limits.line_length = 8192", "limits.imap_command = 65536",
         "limits.message_size = 50M", "limits.message_memory = 1G", "limits.recipients = 500", "limits.connections = 10000",
         "limits.imap_connections_per_user_ip = 20", "limits.auth_failures_per_minute = 10", "auth.cache_ttl = 3600",
+        "limits.auth_failures_per_account = 20", "limits.auth_in_flight_per_ip = 4",
         "limits.errors_per_session = 20", "limits.commands_per_session = 1000000",
         "quota.default = 0", "timeout.smtp = 300", "timeout.pop3 = 600", "timeout.imap = 1800",
         "timeout.imap_login = 60", "timeout.http = 60", "timeout.tls_handshake = 30", "timeout.shutdown = 10",

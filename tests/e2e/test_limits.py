@@ -2,6 +2,7 @@
 limit, over-long lines, idle and TLS-handshake timeouts, garbage instead of a TLS
 ClientHello, clients that vanish. After each, the server still serves."""
 
+import base64
 import socket
 import struct
 import threading
@@ -452,3 +453,82 @@ def test_commands_per_session(counted, service):
         assert c.wait_closed(5)
     assert counted.wait_log(r"event=too_many_commands limit=%d" % COMMANDS)
     wait_serving(counted, service)
+
+
+# ------------------------------------------------------------------ failed logins
+# Security review December 2026, finding 9.
+
+LOGIN_USER, LOGIN_PW = "guess@example.test", "right-pw"
+
+
+def test_concurrent_wrong_logins_are_counted_in_flight(make_server):
+    """45 wrong LOGINs at once from one address against a limit of 10 per minute: the
+    limit was checked when each started and counted when each ended, so all 45 got a
+    real password check. Now an attempt counts while in flight: at most 10 checks
+    (log lines event=auth_failed), the rest refused without one (event=auth_limited),
+    and afterwards even the right password is refused from this address."""
+    srv = make_server(["limits.auth_failures_per_minute = 10"], users=[(LOGIN_USER, LOGIN_PW)])
+    n = 45
+    clients = []
+    for _ in range(n):
+        c = srv.connect("imap", timeout=30)
+        assert c.readline().startswith("* OK")
+        clients.append(c)
+    barrier = threading.Barrier(n)
+    replies = [None] * n
+
+    def attempt(i):
+        barrier.wait(30)
+        clients[i].sendline("a LOGIN %s wrong-%d" % (LOGIN_USER, i))
+        replies[i] = clients[i].read_imap_tagged("a", timeout=60)[1]
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert all(r is not None and r.startswith("a NO") for r in replies), replies
+    log = srv.log()
+    checked = log.count("event=auth_failed proto=imap")
+    refused = log.count("event=auth_limited proto=imap")
+    assert checked <= 10, "%d wrong passwords were checked against a limit of 10" % checked
+    assert checked + refused == n, (checked, refused)
+    assert sum("Too many failed logins" in r for r in replies) == refused
+    c = clients[0]
+    c.sendline("b LOGIN %s %s" % (LOGIN_USER, LOGIN_PW))
+    assert "Too many failed logins" in c.read_imap_tagged("b", timeout=30)[1]
+    for c in clients:
+        c.close()
+
+
+def test_bare_user_name_gets_a_hint(make_server):
+    """Users log in with their full address; a bare name gets told so where the
+    protocol has failure text (IMAP NO, POP3 -ERR, SMTP 535). A full address that
+    fails gets no hint."""
+    srv = make_server(users=[(LOGIN_USER, LOGIN_PW)])
+    hint = "use your full email address as user name"
+    c = srv.connect("imap")
+    c.readline()
+    c.sendline("a LOGIN guess %s" % LOGIN_PW)
+    reply = c.read_imap_tagged("a", timeout=30)[1]
+    assert reply.startswith("a NO [AUTHENTICATIONFAILED]") and hint in reply, reply
+    c.sendline("b LOGIN %s wrong" % LOGIN_USER)
+    reply = c.read_imap_tagged("b", timeout=30)[1]
+    assert reply.startswith("b NO") and hint not in reply, reply
+    c.close()
+    c = srv.connect("pop3")
+    c.readline()
+    c.sendline("USER guess")
+    assert c.readline().startswith("+OK")
+    c.sendline("PASS %s" % LOGIN_PW)
+    reply = c.readline(timeout=30)
+    assert reply.startswith("-ERR") and hint in reply, reply
+    c.close()
+    c = srv.tls_connect("submissions")
+    c.read_smtp_reply()
+    c.sendline("EHLO client.example")
+    c.read_smtp_reply()
+    c.sendline("AUTH PLAIN " + base64.b64encode(b"\0guess\0" + LOGIN_PW.encode()).decode())
+    reply = c.read_smtp_reply(timeout=30)[-1]
+    assert reply.startswith("535") and hint in reply, reply
+    c.close()

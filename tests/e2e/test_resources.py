@@ -16,12 +16,14 @@ SLACK allows for allocator noise (per-thread malloc arenas, TLS buffers). Under
 AddressSanitizer the numbers mean nothing (quarantine): the bound is then skipped,
 the attacks still run and the server must survive them."""
 
+import base64
 import os
 import re
 import socket
 import ssl
 import threading
 import time
+import zlib
 
 import pytest
 
@@ -295,6 +297,142 @@ def test_endless_imap_literal(srv, form):
         results = parallel(attack)
     for sent, closed in results:
         assert closed and sent < STREAM, "an endless literal was read in full (%d bytes)" % sent
+
+
+# ------------------------------------------------------------------ IMAP before login
+
+def test_imap_no_literal_before_login(srv):
+    """Security review December 2026, finding 2 (IMAP part): before LOGIN, APPEND gets
+    no "+" for its literal (and reserves nothing); LOGIN may still send its password as
+    a small literal."""
+    s = connect(srv, "imap")
+    readline(s)
+    s.sendall(b"a APPEND INBOX {10}\r\n")
+    reply = readline(s)
+    assert reply.startswith(b"a BAD") or reply.startswith(b"a NO"), "APPEND before login: %r" % reply
+    s.sendall(b"b LOGIN %s {%d}\r\n" % (USER.encode(), len(PW)))
+    assert readline(s).startswith(b"+")
+    s.sendall(PW.encode() + b"\r\n")
+    while True:
+        line = readline(s)
+        if line.startswith(b"b "):
+            assert line.startswith(b"b OK"), line
+            break
+    s.close()
+
+
+@pytest.mark.parametrize("form", ["sync", "literal+"])
+def test_imap_literals_before_login(srv, form):
+    """Many literals of almost line_length each in one APPEND before LOGIN (the review's
+    probe got "+" 1000 times): no "+" at all for the synchronizing form; BYE as soon as
+    the non-synchronizing ones pass limits.line_length (not after reading them all and
+    answering BAD); memory does not grow."""
+    lit = b"x" * (LINE - 200)
+
+    def attack(i):
+        s = connect(srv, "imap")
+        readline(s)
+        if form == "sync":
+            s.sendall(b"a APPEND INBOX {%d}\r\n" % len(lit))
+            invited = 0
+            reply = readline(s)
+            while reply.startswith(b"+") and invited < 1000:
+                invited += 1
+                s.sendall(lit + b" {%d}\r\n" % len(lit))
+                reply = readline(s)
+            s.close()
+            return invited, reply
+        head = b"a APPEND INBOX {%d+}\r\n" % len(lit)
+        # 200 of them: within the APPEND limits, so only the login rule stops them
+        sent, closed = stream(s, head, lit + b" {%d+}\r\n" % len(lit), 200 * (len(lit) + 12))
+        s.settimeout(10)
+        reply = b""
+        try:
+            while True:
+                b = s.recv(4096)
+                if not b:
+                    break
+                reply += b
+        except (ConnectionResetError, socket.timeout, OSError):
+            pass
+        s.close()
+        return 0, reply
+
+    with Growth(srv, ATTACKERS * 2 * LINE + SLACK, "IMAP literals before login (%s)" % form):
+        results = parallel(attack)
+    for invited, reply in results:
+        assert invited == 0, "%d literals were invited before login" % invited
+        if form == "sync":
+            assert reply.startswith(b"a BAD") or reply.startswith(b"a NO"), reply
+        else:
+            assert b"* BYE" in reply and b"a BAD" not in reply, (
+                "the literals were read (%r); the server should say BYE past limits.line_length" % reply[-200:])
+
+
+# ------------------------------------------------------------------ COMPRESS=DEFLATE bomb
+
+def imap_wait(s, tag):
+    while True:
+        line = readline(s)
+        if line.startswith(tag + b" "):
+            assert line.startswith(tag + b" OK"), line
+            return
+
+
+def test_imap_compress_bomb(srv):
+    """Security review December 2026, finding 3: with COMPRESS=DEFLATE on and a FETCH
+    the client does not read, 1 MB of deflate data standing for 1 GiB of spaces used
+    to be inflated in full into the server's memory. Now inflating stops while the
+    session is busy and at the read watermark: the server grows by far less than the
+    bomb, then reads the spaces as an over-long line and says BYE."""
+    s = imap_logged_in(srv)
+    s.sendall(b"c CREATE Bomb\r\n")
+    readline(s)
+    for k in range(12):  # random base64: FETCH output that does not compress away and
+        # that the socket buffers cannot take, so that the FETCH waits for the client
+        b64 = base64.b64encode(os.urandom(600 * K))
+        msg = b"Subject: bomb %d\r\n\r\n" % k + b"\r\n".join(b64[i:i + 76] for i in range(0, len(b64), 76))
+        s.sendall(b"a%d APPEND Bomb {%d}\r\n" % (k, len(msg)))
+        assert readline(s).startswith(b"+")
+        s.sendall(msg + b"\r\n")
+        imap_wait(s, b"a%d" % k)
+    s.sendall(b"d SELECT Bomb\r\n")
+    imap_wait(s, b"d")
+    s.sendall(b"e COMPRESS DEFLATE\r\n")
+    imap_wait(s, b"e")
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    s.sendall(comp.compress(b"f FETCH 1:* BODY.PEEK[]\r\n") + comp.flush(zlib.Z_SYNC_FLUSH))
+    bomb = {"sent": 0}
+
+    def send_bomb():
+        chunk = b" " * M
+        try:
+            for _ in range(1024):
+                data = comp.compress(chunk)
+                if data:
+                    s.sendall(data)
+                    bomb["sent"] += len(data)
+            s.sendall(comp.flush(zlib.Z_SYNC_FLUSH))
+        except OSError:
+            pass
+
+    with Growth(srv, 64 * M, "a COMPRESS=DEFLATE bomb of 1 GiB"):
+        t = threading.Thread(target=send_bomb)
+        t.start()
+        t.join(60)  # the FETCH output is not read meanwhile
+        s.settimeout(60)
+        closed = False
+        try:
+            while s.recv(65536):
+                pass
+            closed = True
+        except (ConnectionResetError, OSError):
+            closed = True
+        t.join(60)
+    s.close()
+    assert closed, "the server kept the connection after a 1 GiB line"
+    assert bomb["sent"] < 4 * M, "the bomb is not a bomb: %d compressed bytes" % bomb["sent"]
+    srv.serving()
 
 
 # ------------------------------------------------------------------ SMTP DATA

@@ -208,32 +208,65 @@ struct node {
 	int64_t date;                     /* for sorting: the message's, or a dummy's first child's */
 	uint32_t num;
 	unsigned gen;                     /* sort_tree's visit mark */
+	struct node *lp, *lc[2];          /* the link-cut tree of step (1), see below */
 };
 
-static void put_node(struct buf *out, const struct node *x)
+/* put_node's work list: a node to write (with "(" before it), or a ")" */
+struct put_item {
+	const struct node *x;
+	bool open;
+};
+
+static void put_push(struct put_item **st, size_t *n, size_t *cap, const struct node *x, bool open)
 {
-	/* a message, then its children: one child continues the chain, several are
-	 * parenthesised each */
-	for (;;) {
-		if (x->m != NULL)
-			buf_printf(out, "%u", x->m->num);
-		if (x->child == NULL)
-			return;
-		if (x->child->next == NULL) {
-			if (x->m != NULL)
-				buf_putc(out, ' ');
-			x = x->child;
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*st = realloc(*st, *cap * sizeof(**st));
+		if (*st == NULL)
+			abort();
+	}
+	(*st)[(*n)++] = (struct put_item){ x, open };
+}
+
+/* Writes a thread: a message, then its children: one child continues the chain,
+ * several are parenthesised each. Iterative, like everything that walks the tree
+ * (a crafted mailbox can nest 100,000 deep). */
+static void put_node(struct buf *out, const struct node *top)
+{
+	struct put_item *st = NULL;
+	size_t n = 0, cap = 0;
+	put_push(&st, &n, &cap, top, false);
+	while (n > 0) {
+		struct put_item it = st[--n];
+		if (it.x == NULL) {
+			buf_putc(out, ')');
 			continue;
 		}
-		if (x->m != NULL)
-			buf_putc(out, ' ');
-		for (const struct node *c = x->child; c != NULL; c = c->next) {
+		if (it.open)
 			buf_putc(out, '(');
-			put_node(out, c);
-			buf_putc(out, ')');
+		const struct node *x = it.x;
+		for (;;) {
+			if (x->m != NULL)
+				buf_printf(out, "%u", x->m->num);
+			if (x->child == NULL)
+				break;
+			if (x->m != NULL)
+				buf_putc(out, ' ');
+			if (x->child->next == NULL) {
+				x = x->child;
+				continue;
+			}
+			const struct node *last = x->child;
+			while (last->next != NULL)
+				last = last->next;
+			for (const struct node *c = last; c != NULL; c = c->prev) {
+				put_push(&st, &n, &cap, NULL, false); /* its ")" */
+				put_push(&st, &n, &cap, c, true);
+			}
+			break;
 		}
-		return;
 	}
+	free(st);
 }
 
 static int node_cmp(const void *pa, const void *pb)
@@ -340,12 +373,78 @@ static struct node **table_slot(struct table *t, const char *key)
 	return &t->vals[i];
 }
 
-static bool is_ancestor(const struct node *anc, const struct node *x)
+/* Step (1) asks again and again whether linking would make a loop: is this node an
+ * ancestor of that one? Walking up the parents answers in O(depth), O(n^2) for a
+ * crafted chain (finding 14 of the December 2026 review). A link-cut tree (Sleator
+ * and Tarjan) mirrors the forest of step (1) and finds a node's root in amortised
+ * O(log n): each node's lp is its parent in a splay tree of a preferred path, or the
+ * path's parent when the node is the splay tree's root; lc are the splay children
+ * (left: nearer the root of the thread). No re-rooting is needed. */
+static bool lct_is_root(const struct node *x)
 {
-	for (; x != NULL; x = x->parent)
-		if (x == anc)
-			return true;
-	return false;
+	return x->lp == NULL || (x->lp->lc[0] != x && x->lp->lc[1] != x);
+}
+
+static void lct_rotate(struct node *x)
+{
+	struct node *p = x->lp, *g = p->lp;
+	int d = p->lc[1] == x;
+	if (!lct_is_root(p))
+		g->lc[g->lc[1] == p] = x;
+	x->lp = g;
+	p->lc[d] = x->lc[!d];
+	if (x->lc[!d] != NULL)
+		x->lc[!d]->lp = p;
+	x->lc[!d] = p;
+	p->lp = x;
+}
+
+static void lct_splay(struct node *x)
+{
+	while (!lct_is_root(x)) {
+		struct node *p = x->lp;
+		if (!lct_is_root(p))
+			lct_rotate((p->lp->lc[1] == p) == (p->lc[1] == x) ? p : x);
+		lct_rotate(x);
+	}
+}
+
+/* Makes the path from x's root to x preferred, with x at the top of its splay tree. */
+static void lct_access(struct node *x)
+{
+	struct node *last = NULL;
+	for (struct node *y = x; y != NULL; y = y->lp) {
+		lct_splay(y);
+		y->lc[1] = last;
+		last = y;
+	}
+	lct_splay(x);
+}
+
+static struct node *lct_root(struct node *x)
+{
+	lct_access(x);
+	while (x->lc[0] != NULL)
+		x = x->lc[0];
+	lct_splay(x);
+	return x;
+}
+
+/* x has no parent in the forest; parent becomes its parent. */
+static void lct_link(struct node *x, struct node *parent)
+{
+	lct_access(x);
+	x->lp = parent;
+}
+
+/* x loses its parent in the forest. */
+static void lct_cut(struct node *x)
+{
+	lct_access(x);
+	if (x->lc[0] != NULL) {
+		x->lc[0]->lp = NULL;
+		x->lc[0] = NULL;
+	}
 }
 
 static void unlink_node(struct node *x)
@@ -409,15 +508,31 @@ void imap_thread_references(struct arena *a, const struct imap_thread_msg *msgs,
 			if (*slot == NULL)
 				*slot = &nodes[used++];
 			struct node *c = *slot;
-			if (prev != NULL && c->parent == NULL && c != prev && !is_ancestor(c, prev))
+			/* c has no parent: it is an ancestor of prev only as the root of
+			 * prev's thread, and only if it has children */
+			if (prev != NULL && c->parent == NULL && c != prev && (c->child == NULL || lct_root(prev) != c)) {
 				add_child(prev, c);
+				lct_link(c, prev);
+			}
 			prev = c;
 		}
-		/* (1C) the message's parent is the last reference */
-		if (prev != NULL && prev != x && !is_ancestor(x, prev)) {
-			unlink_node(x);
-			add_child(prev, x);
-		} else if (prev == NULL || prev == x) {
+		/* (1C) the message's parent is the last reference, unless x is an
+		 * ancestor of it (then x keeps its place): cut x off, and see whether
+		 * prev's thread is now rooted at x */
+		if (prev != NULL && prev != x) {
+			struct node *old = x->parent;
+			if (old != NULL)
+				lct_cut(x);
+			if (x->child != NULL && lct_root(prev) == x) {
+				if (old != NULL)
+					lct_link(x, old);
+			} else {
+				unlink_node(x);
+				add_child(prev, x);
+				lct_link(x, prev);
+			}
+		} else if (x->parent != NULL) {
+			lct_cut(x);
 			unlink_node(x);
 		}
 	}
@@ -427,30 +542,37 @@ void imap_thread_references(struct arena *a, const struct imap_thread_msg *msgs,
 		if (nodes[i].parent == NULL)
 			add_child(root, &nodes[i]);
 	/* (3) prune dummies: without children deleted; with children promoted unless at
-	 * the root with several children. Iterate until stable (a promotion can expose
-	 * another dummy). */
-	for (bool changed = true; changed;) {
-		changed = false;
-		for (size_t i = 1; i < used; i++) {
-			struct node *x = &nodes[i];
-			if (x->m != NULL || x->parent == NULL)
-				continue;
-			if (x->child == NULL) {
-				unlink_node(x);
-				changed = true;
-				continue;
-			}
-			if (x->parent == root && x->child->next != NULL)
-				continue;
-			/* promote the children to x's place */
-			struct node *p = x->parent;
+	 * the root with several children. One pass, every node after its descendants
+	 * (the reverse of a pre-order walk): a dummy's children are final when it is
+	 * looked at, and what it changes (its parent's children) comes later. */
+	struct node **order = arena_alloc(a, used * sizeof(*order));
+	struct node **stack = arena_alloc(a, used * sizeof(*stack));
+	size_t norder = 0, sp = 0;
+	for (struct node *c = root->child; c != NULL; c = c->next)
+		stack[sp++] = c;
+	while (sp > 0) {
+		struct node *x = stack[--sp];
+		order[norder++] = x;
+		for (struct node *c = x->child; c != NULL; c = c->next)
+			stack[sp++] = c;
+	}
+	while (norder > 0) {
+		struct node *x = order[--norder];
+		if (x->m != NULL || x->parent == NULL)
+			continue;
+		if (x->child == NULL) {
 			unlink_node(x);
-			while (x->child != NULL) {
-				struct node *c = x->child;
-				unlink_node(c);
-				add_child(p, c);
-			}
-			changed = true;
+			continue;
+		}
+		if (x->parent == root && x->child->next != NULL)
+			continue;
+		/* promote the children to x's place */
+		struct node *p = x->parent;
+		unlink_node(x);
+		while (x->child != NULL) {
+			struct node *c = x->child;
+			unlink_node(c);
+			add_child(p, c);
 		}
 	}
 	/* (4) sort the root set (dummies by their first child after sorting below) */

@@ -160,6 +160,170 @@ static void test_threads(void **state)
 	buf_free(&b);
 }
 
+/* ------------------------------------------------------------ deep and crafted threads
+ * Finding 14 of the December 2026 review: linking walked up the parents for every
+ * reference (O(depth) each), so a crafted chain made THREAD=REFERENCES quadratic.
+ * These mailboxes would take minutes that way; the results are checked exactly. */
+
+void naive_thread_references(struct arena *a, const struct imap_thread_msg *msgs, size_t n, struct buf *out);
+
+static struct imap_thread_msg *deep_msgs(size_t n)
+{
+	struct imap_thread_msg *d = arena_alloc(A, n * sizeof(*d));
+	for (size_t i = 0; i < n; i++) {
+		d[i].num = (uint32_t)i + 1;
+		d[i].date = (int64_t)i;
+		d[i].msgid = arena_printf(A, "<%zu@deep>", i);
+		d[i].base = "X";
+	}
+	return d;
+}
+
+/* "(1 2 3 ... n)" */
+static void expect_chain(struct buf *b, size_t n)
+{
+	struct buf want = { 0 };
+	buf_putc(&want, '(');
+	for (size_t i = 1; i <= n; i++)
+		buf_printf(&want, i > 1 ? " %zu" : "%zu", i);
+	buf_putc(&want, ')');
+	assert_int_equal(b->len, want.len);
+	assert_memory_equal(b->data, want.data, want.len);
+	buf_free(&want);
+}
+
+static void test_deep_chains(void **state)
+{
+	(void)state;
+	size_t n = 100000;
+	struct buf b = { 0 };
+	/* every message names all its ancestors, up to 64 of them (cmd_thread keeps
+	 * 256; 64 keep this test's memory at 50 MB) */
+	struct imap_thread_msg *d = deep_msgs(n);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = i < 64 ? i : 64;
+		const char **r = arena_alloc(A, (k + 1) * sizeof(*r));
+		for (size_t j = 0; j < k; j++)
+			r[j] = d[i - k + j].msgid;
+		d[i].refs = r;
+	}
+	imap_thread_references(A, d, n, &b);
+	expect_chain(&b, n);
+	buf_reset(&b);
+	/* the same chain arriving newest first: each message names the next one as its
+	 * parent, so every link moves a growing thread under a new root */
+	d = deep_msgs(n);
+	for (size_t i = 0; i < n; i++) {
+		const char **r = arena_alloc(A, 2 * sizeof(*r));
+		r[0] = i + 1 < n ? d[i + 1].msgid : NULL;
+		d[i].refs = r;
+		d[i].date = (int64_t)(n - i);
+	}
+	imap_thread_references(A, d, n, &b);
+	struct buf want = { 0 };
+	buf_putc(&want, '(');
+	for (size_t i = n; i >= 1; i--)
+		buf_printf(&want, i < n ? " %zu" : "%zu", i);
+	buf_putc(&want, ')');
+	assert_string_equal(buf_str(&b), buf_str(&want));
+	buf_free(&want);
+	buf_free(&b);
+}
+
+static void test_crafted_loops(void **state)
+{
+	(void)state;
+	/* a chain 50,000 deep, then 5,000 messages whose 256 references go back and
+	 * forth between the chain's root and its end: every second pair would close a
+	 * loop, and the old check walked the whole chain to see it */
+	size_t deep = 50000, extra = 5000, n = deep + extra;
+	struct imap_thread_msg *d = deep_msgs(n);
+	for (size_t i = 0; i < deep; i++) {
+		const char **r = arena_alloc(A, 2 * sizeof(*r));
+		r[0] = i > 0 ? d[i - 1].msgid : NULL;
+		d[i].refs = r;
+	}
+	const char **back_and_forth = arena_alloc(A, 257 * sizeof(*back_and_forth));
+	for (size_t j = 0; j < 256; j++)
+		back_and_forth[j] = j % 2 == 0 ? d[0].msgid : d[deep - 1].msgid;
+	for (size_t i = deep; i < n; i++)
+		d[i].refs = back_and_forth;
+	struct buf b = { 0 };
+	imap_thread_references(A, d, n, &b);
+	struct buf want = { 0 };
+	buf_putc(&want, '(');
+	for (size_t i = 1; i <= deep; i++)
+		buf_printf(&want, i > 1 ? " %zu" : "%zu", i);
+	buf_putc(&want, ' ');
+	for (size_t i = deep + 1; i <= n; i++)
+		buf_printf(&want, "(%zu)", i);
+	buf_putc(&want, ')');
+	assert_string_equal(buf_str(&b), buf_str(&want));
+	buf_reset(&b);
+	buf_reset(&want);
+	/* a chain 50,000 deep where every message also has a reply of its own: the
+	 * output nests 50,000 parentheses deep (written without recursion) */
+	deep = 50000;
+	d = deep_msgs(2 * deep);
+	for (size_t i = 0; i < deep; i++) {
+		struct imap_thread_msg *chain = &d[2 * i], *leaf = &d[2 * i + 1];
+		const char **r = arena_alloc(A, 2 * sizeof(*r));
+		r[0] = i > 0 ? d[2 * i - 2].msgid : NULL;
+		chain->refs = r;
+		r = arena_alloc(A, 2 * sizeof(*r));
+		r[0] = chain->msgid;
+		leaf->refs = r;
+	}
+	imap_thread_references(A, d, 2 * deep, &b);
+	buf_putc(&want, '(');
+	for (size_t i = 0; i < deep - 1; i++)
+		buf_printf(&want, "%zu (%zu)(", 2 * i + 1, 2 * i + 2);
+	buf_printf(&want, "%zu %zu", 2 * deep - 1, 2 * deep);
+	for (size_t i = 0; i < deep - 1; i++)
+		buf_putc(&want, ')');
+	buf_putc(&want, ')');
+	assert_string_equal(buf_str(&b), buf_str(&want));
+	buf_free(&want);
+	buf_free(&b);
+}
+
+/* Random small mailboxes with loops, self references, duplicate and missing ids,
+ * equal dates and subjects: the fast implementation answers exactly as the plain
+ * one (thread_naive.c). */
+static void test_random_against_naive(void **state)
+{
+	(void)state;
+	static const char *subjects[] = { "a", "Re: a", "b", "Fwd: b", "[x] a", "" };
+	unsigned seed = 12345;
+	for (int round = 0; round < 3000; round++) {
+		seed = seed * 1103515245u + 12345u;
+		size_t n = 1 + (seed >> 16) % 30, ids = 2 + (seed >> 8) % 25;
+		struct imap_thread_msg *m = arena_alloc(A, n * sizeof(*m));
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			m[i].num = (uint32_t)i + 1;
+			m[i].date = (int64_t)((seed >> 16) % 8);
+			m[i].msgid = (seed >> 4) % 7 == 0 ? NULL : arena_printf(A, "<%u>", (seed >> 8) % (unsigned)ids);
+			m[i].base = imap_base_subject(A, subjects[(seed >> 20) % 6], &m[i].reply);
+			size_t k = (seed >> 24) % 7;
+			const char **r = arena_alloc(A, (k + 1) * sizeof(*r));
+			for (size_t j = 0; j < k; j++) {
+				seed = seed * 1103515245u + 12345u;
+				r[j] = arena_printf(A, "<%u>", (seed >> 16) % (unsigned)ids);
+			}
+			m[i].refs = r;
+		}
+		struct buf fast = { 0 }, plain = { 0 };
+		imap_thread_references(A, m, n, &fast);
+		naive_thread_references(A, m, n, &plain);
+		if (strcmp(buf_str(&fast), buf_str(&plain)) != 0)
+			fail_msg("round %d: %s, want %s", round, buf_str(&fast), buf_str(&plain));
+		buf_free(&fast);
+		buf_free(&plain);
+		arena_clear(A);
+	}
+}
+
 int main(void)
 {
 	A = arena_new();
@@ -168,6 +332,9 @@ int main(void)
 		cmocka_unit_test(test_first_address),
 		cmocka_unit_test(test_sort_parse),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_deep_chains),
+		cmocka_unit_test(test_crafted_loops),
+		cmocka_unit_test(test_random_against_naive),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	arena_free(&A);

@@ -33,6 +33,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->conns_per_ip, 50);
 	assert_int_equal(cfg->imap_conns_per_user_ip, 20);
 	assert_int_equal(cfg->auth_failures_per_min, 10);
+	assert_int_equal(cfg->auth_failures_per_account, 20);
+	assert_int_equal(cfg->auth_in_flight_per_ip, 4);
 	assert_int_equal(cfg->auth_cache_ttl, 3600);
 	assert_int_equal(cfg->errors_per_session, 20);
 	assert_int_equal(cfg->message_memory, 1024LL * 1024 * 1024);
