@@ -18,9 +18,9 @@ static const char *postmaster_address(struct smtp_session *ss)
 {
 	const char **domains;
 	const char *error;
-	if (store_domain_list(ss->env->store, ss->txn_arena, &domains, &error) < 0 || domains[0] == NULL)
+	if (store_domain_list(ss->env->store, ss->cmd_arena, &domains, &error) < 0 || domains[0] == NULL)
 		return NULL;
-	return arena_printf(ss->txn_arena, "postmaster@%s", domains[0]);
+	return arena_printf(ss->cmd_arena, "postmaster@%s", domains[0]);
 }
 
 /* RFC 5321 §4.5.1: postmaster@ every local domain must be accepted. Without an
@@ -30,7 +30,7 @@ static int postmaster_fallback(struct smtp_session *ss, struct bytes domain, str
 	struct store_account *accts;
 	size_t n;
 	const char *error;
-	if (store_account_list(ss->env->store, ss->txn_arena, &accts, &n, &error) < 0)
+	if (store_account_list(ss->env->store, ss->cmd_arena, &accts, &n, &error) < 0)
 		return -1;
 	const struct store_account *first = NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -40,7 +40,7 @@ static int postmaster_fallback(struct smtp_session *ss, struct bytes domain, str
 	}
 	if (first == NULL)
 		return 0;
-	int64_t *ids = arena_alloc(ss->txn_arena, sizeof(*ids));
+	int64_t *ids = arena_alloc(ss->cmd_arena, sizeof(*ids));
 	ids[0] = first->id;
 	*r = (struct store_rcpt){ .accounts = ids, .naccounts = 1 };
 	return 1;
@@ -67,9 +67,16 @@ static void add_rcpt(struct smtp_session *ss, const char *address, const struct 
 		rc->remote = remote;
 		rc->nremote = 1;
 	} else {
-		rc->accounts = r->accounts;
+		/* the lookup was in the command's arena: copy what the transaction keeps */
+		int64_t *accounts = arena_alloc(ss->txn_arena, (r->naccounts + 1) * sizeof(*accounts));
+		if (r->naccounts > 0)
+			memcpy(accounts, r->accounts, r->naccounts * sizeof(*accounts));
+		const char **remote = arena_alloc(ss->txn_arena, (r->nremote + 1) * sizeof(*remote));
+		for (size_t i = 0; i < r->nremote; i++)
+			remote[i] = arena_strdup(ss->txn_arena, r->remote[i]);
+		rc->accounts = accounts;
 		rc->naccounts = r->naccounts;
-		rc->remote = r->remote;
+		rc->remote = remote;
 		rc->nremote = r->nremote;
 	}
 	if (rc->nremote > 0)
@@ -106,7 +113,7 @@ void cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
 	struct store_rcpt r;
 	const char *error;
 	int res = args.to.domain_literal ? STORE_ENOTFOUND
-					 : store_resolve(ss->env->store, ss->txn_arena, address, &r, &error);
+					 : store_resolve(ss->env->store, ss->cmd_arena, address, &r, &error);
 	if (res == STORE_EINVAL)
 		res = 0; /* a local domain, but no address the store could hold: unknown */
 	if (res == 0 && bytes_ieq(args.to.local, "postmaster")) {

@@ -55,8 +55,9 @@ struct smtp_session {
 	const struct settings *s;
 	struct arena *arena;     /* lives as long as the connection */
 	struct arena *txn_arena; /* cleared with every transaction */
+	struct arena *cmd_arena; /* cleared before every command (an AUTH exchange is one command) */
 	enum smtp_mode mode;
-	char *helo;              /* the client's EHLO/HELO name, NULL before */
+	char helo[256];          /* the client's EHLO/HELO name (at most 255 octets), "" before */
 	bool esmtp;
 	size_t errors;           /* bad commands so far */
 	size_t commands;         /* command lines so far (limits.commands_per_session) */
@@ -64,7 +65,7 @@ struct smtp_session {
 	char *auth_user;         /* canonical address once authenticated */
 	int64_t auth_account;
 	enum smtp_auth_step auth_step;
-	char *auth_login_user;   /* LOGIN: the user name while waiting for the password */
+	char *auth_login_user;   /* LOGIN: the user name while waiting for the password (cmd_arena) */
 	/* the transaction */
 	struct smtp_txn txn;
 	bool bdat_failed;        /* the current BDAT chunk is read only to be discarded */
