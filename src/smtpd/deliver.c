@@ -255,7 +255,7 @@ void smtp_deliver(struct smtp_session *ss)
 		smtp_txn_reset(ss);
 		return;
 	}
-	if (!t->bdat && (t->dec.bare_eol || t->dec.nul)) {
+	if (t->dec.bare_eol || t->dec.nul) { /* DATA and BDAT alike */
 		conn_log(ss->c, LOG_WARN, "event=message_rejected reason=%s", t->dec.nul ? "nul" : "bare-cr-or-lf");
 		smtp_reply(ss, 554, "5.6.0", "Message contains %s (RFC 5321 section 2.3.8)",
 			   t->dec.nul ? "NUL bytes" : "bare CR or LF characters");
