@@ -1,6 +1,7 @@
 /* deliver.c: the end of a message: check it, add trace headers, deliver.
  *
- * RFC 5321 §4.4: every message gets a Received header; RFC 6409 §8.3: submission
+ * An authenticated user's From: and Sender: must name addresses they own (553 5.7.1,
+ * store_header_senders_owned). RFC 5321 §4.4: every message gets a Received header; RFC 6409 §8.3: submission
  * adds a missing Date and Message-ID. The 250 is sent only when every copy is on
  * stable storage: remote recipients are first queued durably (on the worker pool,
  * the queue fsyncs), then local recipients are delivered by the store's group commit
@@ -210,6 +211,7 @@ static void deliver_local(struct smtp_job *job)
 		.len = job->msg.len,
 		.accounts = job->accounts,
 		.naccounts = job->naccounts,
+		.return_path = job->out.sender,
 		.results = job->results,
 	};
 	store_deliver_async(ss->env->store, &job->d, job->loop, local_done, job);
@@ -261,6 +263,20 @@ void smtp_deliver(struct smtp_session *ss)
 			   t->dec.nul ? "NUL bytes" : "bare CR or LF characters");
 		smtp_txn_reset(ss);
 		return;
+	}
+	if (ss->auth_user != NULL) {
+		/* DESIGN.md §1: the From: and Sender: of an authenticated user's message name
+		 * only addresses they own, as the envelope sender does (store_sender.c) */
+		const char *bad;
+		if (store_header_senders_owned(ss->env->store, ss->cmd_arena, ss->auth_account, ss->auth_user,
+					       buf_str(&t->data), t->data.len, &bad) <= 0) {
+			conn_log(ss->c, LOG_WARN, "event=sender_rejected reason=header user=%s header_from=%s", ss->auth_user,
+				 LOG_Q(bad));
+			smtp_reply(ss, 553, "5.7.1", "From/Sender header address rejected: %s is not owned by %s", bad,
+				   ss->auth_user);
+			smtp_txn_reset(ss);
+			return;
+		}
 	}
 	struct smtp_job *job = xcalloc(1, sizeof(*job));
 	job->ss = ss;
