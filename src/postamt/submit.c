@@ -167,6 +167,9 @@ int postamt_webd_submit(void *ctx, const struct webd_submission *m, char *id_r, 
 		const char *error;
 		int q = store_quota_check(ps->store, accounts[i], msg.len, &error);
 		if (q < 0) {
+			if (q == STORE_EOVERQUOTA)
+				log_warn("event=quota_rejected proto=jmap id=%s user=%s from=<%s> account=%lld", id, m->user,
+					 m->mail_from, (long long)accounts[i]);
 			*error_r = q == STORE_EOVERQUOTA ? "a recipient's mailbox is full" : "quota lookup failed";
 			result = q == STORE_EOVERQUOTA ? WEBD_SUBMIT_OVERQUOTA : WEBD_SUBMIT_TEMPFAIL;
 			goto out;

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "store.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Where "<Postmaster>" without a domain goes: postmaster@ the first local domain. */
@@ -147,7 +148,9 @@ void cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
 		for (size_t i = 0; i < r.naccounts; i++) {
 			int q = store_quota_check(ss->env->store, r.accounts[i], size, &error);
 			if (q == STORE_EOVERQUOTA) {
-				smtp_reply(ss, 552, "5.2.2", "<%s>: Mailbox full", address);
+				char text[SMTP_MAILBOX_MAX + 32];
+				snprintf(text, sizeof(text), "<%s>: Mailbox full", address);
+				smtp_quota_full(ss, address, text);
 				return;
 			}
 			if (q < 0) {

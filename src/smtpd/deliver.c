@@ -168,7 +168,7 @@ static void job_free(struct smtp_job *job)
 static void finish(struct smtp_job *job, int code, const char *enh, const char *text)
 {
 	struct smtp_session *ss = job->ss;
-	if (ss->c != NULL) {
+	if (ss->c != NULL && code != 0) { /* 0: already answered */
 		if (code == 250)
 			conn_log(ss->c, LOG_INFO, "event=accepted id=%s from=<%s> rcpts=%zu local=%zu remote=%zu size=%zu",
 				 job->id, ss->txn.mail.from.mailbox, ss->txn.nrcpts, job->naccounts, job->nremote,
@@ -193,9 +193,11 @@ static void local_done(void *arg, int result, const char *error)
 	for (size_t i = 0; i < job->naccounts; i++)
 		quota |= job->results[i] == STORE_EOVERQUOTA;
 	log_error("event=delivery_failed id=%s result=%d error=%s", job->id, result, LOG_Q(error ? error : "-"));
-	if (quota && result < 0 && job->nremote == 0)
-		finish(job, 552, "5.2.2", "Mailbox full");
-	else
+	if (quota && result < 0 && job->nremote == 0) {
+		if (job->ss->c != NULL)
+			smtp_quota_full(job->ss, NULL, "Mailbox full");
+		finish(job, 0, NULL, NULL);
+	} else
 		finish(job, 451, "4.3.0", "Local delivery failed, try again later");
 }
 
@@ -290,7 +292,7 @@ void smtp_deliver(struct smtp_session *ss)
 		int q = store_quota_check(ss->env->store, job->accounts[i], job->msg.len, &error);
 		if (q < 0) {
 			if (q == STORE_EOVERQUOTA)
-				smtp_reply(ss, 552, "5.2.2", "Mailbox full: a recipient's quota would be exceeded");
+				smtp_quota_full(ss, NULL, "Mailbox full: a recipient's quota would be exceeded");
 			else
 				smtp_reply(ss, 451, "4.3.0", "Temporary lookup failure");
 			job_free(job);

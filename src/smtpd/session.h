@@ -95,6 +95,12 @@ void smtp_reply(struct smtp_session *ss, int code, const char *enh, const char *
 	__attribute__((format(printf, 4, 5)));
 /* Counts a client error; past the limit the session is closed with 421. */
 void smtp_error(struct smtp_session *ss);
+/* A local recipient's mailbox is full: logs it (event=quota_rejected) and replies.
+ * Port 25 answers 452 4.2.2 (a temporary failure: the sender retries, the user may
+ * make room) unless smtp.quota_full_temporary is off; submission answers 552 5.2.2
+ * (the sender is there to read it, and a retry by the client would not help). `to`
+ * may be NULL (after the data: some recipient), text follows the code. */
+void smtp_quota_full(struct smtp_session *ss, const char *to, const char *text);
 /* Forgets the transaction (RSET, EHLO, end of data). */
 void smtp_txn_reset(struct smtp_session *ss);
 /* True when AUTH may be offered and used on this connection. */
