@@ -15,18 +15,15 @@
 #include <string.h>
 #include <strings.h>
 
-/* Port 25 without AUTH: 1 when the domain of address is local (DESIGN.md §1: such a
- * sender must log in; Postfix's reject_sender_login_mismatch), 0 when not, <0 on a
- * lookup error. */
-static int sender_local(struct smtp_session *ss, const char *address, const char **error_r)
+/* Port 25 without AUTH: 1 when the sender's domain is local (DESIGN.md §1: such a
+ * sender must log in; Postfix's reject_sender_login_mismatch), 0 when not (an
+ * address literal never is), <0 on a lookup error. */
+static int sender_local(struct smtp_session *ss, const struct smtp_mailbox *from, const char **error_r)
 {
-	struct store_rcpt r;
-	int res = store_resolve(ss->env->store, ss->cmd_arena, address, &r, error_r);
-	if (res == STORE_ENOTFOUND)
+	if (from->domain_literal)
 		return 0;
-	if (res < 0 && res != STORE_EINVAL)
-		return res;
-	return 1; /* a local domain, whether or not the address exists */
+	const char *domain = arena_strndup(ss->cmd_arena, from->domain.p, from->domain.len);
+	return store_domain_exists(ss->env->store, domain, error_r);
 }
 
 void cmd_mail(struct smtp_session *ss, const struct smtp_command *cmd)
@@ -67,7 +64,7 @@ void cmd_mail(struct smtp_session *ss, const struct smtp_command *cmd)
 		}
 	} else if (!args.null_path) { /* port 25 without AUTH; the null sender stays accepted */
 		const char *error;
-		int local = sender_local(ss, args.from.mailbox, &error);
+		int local = sender_local(ss, &args.from, &error);
 		if (local < 0) {
 			conn_log(ss->c, LOG_ERROR, "event=store_error op=resolve error=%s", LOG_Q(error));
 			smtp_reply(ss, 451, "4.3.0", "Temporary lookup failure");

@@ -356,10 +356,11 @@ def test_jmap_foreign_header_from_forbidden(srv):
     assert find_message(srv, CAROL, b"jmap alias from")
 
 
-@pytest.mark.parametrize("sender", [ALICE, "Nobody-Here@" + DOMAIN.upper(), ALIAS])
+@pytest.mark.parametrize("sender", ["<%s>" % ALICE, "<Nobody-Here@%s>" % DOMAIN.upper(), "<%s>" % ALIAS,
+                                    '<"alice"@%s>' % DOMAIN, "<@remote.test:%s>" % ALICE])
 def test_port25_local_sender_refused(srv, sender):
     with open_smtp(srv) as c:
-        r = cmd(c, "MAIL FROM:<%s>" % sender)
+        r = cmd(c, "MAIL FROM:%s" % sender)
         assert last(r).startswith("553 5.7.1"), r
         assert code(cmd(c, "RCPT TO:<%s>" % CAROL)) == "503"  # no transaction was opened
 
@@ -370,6 +371,7 @@ def test_port25_remote_and_null_sender_accepted(srv):
         assert last(r).startswith("250"), r
         r = send_mail(c, "", [CAROL], simple_message("p25 null", frm="mailer-daemon@remote.test", to=CAROL))
         assert last(r).startswith("250"), r
+        assert code(cmd(c, "MAIL FROM:<postmaster@[127.0.0.1]>")) == "250"  # an address literal is never local
 
 
 def test_port25_with_auth_is_checked_like_submission(srv):
