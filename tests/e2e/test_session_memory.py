@@ -52,7 +52,7 @@ def repeat(c, lines, count, read_reply):
 
 def smtp_reply(c):
     lines = c.read_smtp_reply(timeout=20)
-    assert lines[-1][:1] in ("2", "3", "5"), lines
+    assert lines[-1][:1] in ("2", "3", "4", "5"), lines
     return lines
 
 
@@ -106,3 +106,22 @@ def test_pop3_repeated_user_does_not_grow(srv):
         c.sendline("QUIT")
     assert after - before < GROWTH_MAX_KB, "RSS grew from %d kB to %d kB after %d USERs" % (before, after, REPEAT)
 
+
+
+def test_smtp_refused_mail_and_rcpt_do_not_grow(srv):
+    # Refusals that do not count as errors: an authenticated MAIL FROM the user does
+    # not own (553), and RCPT to a mailbox that is full (452) inside one transaction.
+    # Their address lookups were kept in the transaction's memory until it ended.
+    assert srv.run("user", "add", "full@" + DOMAIN, "--quota", "1K", input="secret\n").returncode == 0
+    with srv.connect("smtp", timeout=20) as c:
+        assert c.read_smtp_reply()[0].startswith("220")
+        c.sendline("EHLO client.test")
+        c.read_smtp_reply()
+        c.sendline("AUTH PLAIN " + base64.b64encode(b"\0alice@" + DOMAIN.encode() + b"\0secret").decode())
+        assert c.read_smtp_reply()[0].startswith("235")
+        before, after = measure(srv, c, [b"MAIL FROM:<full@" + DOMAIN.encode() + b">"], smtp_reply)
+        assert after - before < GROWTH_MAX_KB, "RSS grew from %d kB to %d kB (MAIL)" % (before, after)
+        c.sendline("MAIL FROM:<alice@%s> SIZE=100000" % DOMAIN)
+        assert c.read_smtp_reply()[0].startswith("250")
+        before, after = measure(srv, c, [b"RCPT TO:<full@" + DOMAIN.encode() + b">"], smtp_reply)
+        assert after - before < GROWTH_MAX_KB, "RSS grew from %d kB to %d kB (RCPT)" % (before, after)
