@@ -4,8 +4,10 @@
  * Check: a transaction is open (503), the recipient limit (452 4.5.3, RFC 5321
  * §4.5.3.1.10), the syntax, then the store: a local address that does not exist is
  * 550 5.1.1; a non-local domain is relaying, allowed only to authenticated users
- * (554 5.7.1 otherwise); a local account over its quota is 552 5.2.2 (with the
- * SIZE the client declared). Proceed: add the recipient. */
+ * (554 5.7.1 otherwise); a local account over its quota (with the SIZE the client
+ * declared) is smtp_quota_full's 452 4.2.2 on port 25, 552 5.2.2 on submission.
+ * Lookups go to the command's arena; the recipient kept is copied into the
+ * transaction's. Proceed: add the recipient. */
 #include "session.h"
 
 #include "log.h"

@@ -1,14 +1,15 @@
 /* deliver.c: the end of a message: check it, add trace headers, deliver.
  *
  * An authenticated user's From: and Sender: must name addresses they own (553 5.7.1,
- * store_header_senders_owned). RFC 5321 §4.4: every message gets a Received header; RFC 6409 §8.3: submission
+ * store_header_senders_owned). RFC 5321 §4.4: every message gets a Received header
+ * (and, stored locally, a Return-Path: the store adds it); RFC 6409 §8.3: submission
  * adds a missing Date and Message-ID. The 250 is sent only when every copy is on
  * stable storage: remote recipients are first queued durably (on the worker pool,
  * the queue fsyncs), then local recipients are delivered by the store's group commit
  * (store_deliver_async). A local account over its quota rejects the whole message
- * with 552 5.2.2 before anything is written, so nothing is half-delivered; a failure
- * after the remote part was queued is answered 451, so the client retries (a
- * duplicate is better than a loss). */
+ * (552 5.2.2, or 452 4.2.2 on port 25: smtp_quota_full) before anything is written,
+ * so nothing is half-delivered; a failure after the remote part was queued is
+ * answered 451, so the client retries (a duplicate is better than a loss). */
 #include "session.h"
 
 #include "log.h"
@@ -197,8 +198,9 @@ static void local_done(void *arg, int result, const char *error)
 		if (job->ss->c != NULL)
 			smtp_quota_full(job->ss, NULL, "Mailbox full");
 		finish(job, 0, NULL, NULL);
-	} else
+	} else {
 		finish(job, 451, "4.3.0", "Local delivery failed, try again later");
+	}
 }
 
 static void deliver_local(struct smtp_job *job)
