@@ -85,7 +85,13 @@ size_t mail_set_return_path(const char *sender, const char *data, size_t len, ch
 {
 	size_t slen = strlen(sender);
 	char *o = xmalloc(len + slen + sizeof("Return-Path: <>\r\n"));
-	size_t k = (size_t)sprintf(o, "Return-Path: <%s>\r\n", sender);
+	size_t k = (size_t)sprintf(o, "Return-Path: <");
+	for (size_t i = 0; i < slen; i++) { /* callers pass a checked address; never a line end */
+		if (sender[i] != '\r' && sender[i] != '\n')
+			o[k++] = sender[i];
+	}
+	memcpy(o + k, ">\r\n", 3);
+	k += 3;
 	size_t i = 0;
 	bool dropping = false; /* inside a Return-Path field (its continuation lines too) */
 	while (i < len) {

@@ -353,6 +353,7 @@ static void test_return_path(void **state)
 	return_path("s@t", "Subject: x\r\n Return-Path: folded, kept\r\n\r\n",
 		    "Return-Path: <s@t>\r\nSubject: x\r\n Return-Path: folded, kept\r\n\r\n");
 	return_path("s@t", "Return-Path: <e@x>", "Return-Path: <s@t>\r\n");
+	return_path("s@t\r\nX-Evil: 1", "\r\n", "Return-Path: <s@tX-Evil: 1>\r\n\r\n");
 }
 
 static void mailboxes(const char *msg, const char *field, int want_r, const char *want)
