@@ -89,6 +89,8 @@ void imap_store_error(struct imap_session *is, int r, const char *error)
 		imap_tagged(is, "NO", "[ALREADYEXISTS] %s", error ? error : "Mailbox already exists");
 		break;
 	case STORE_EOVERQUOTA:
+		if (is->c != NULL)
+			conn_log(is->c, LOG_WARN, "event=quota_rejected user=%s", is->user ? is->user : "-");
 		imap_tagged(is, "NO", "[OVERQUOTA] Quota exceeded");
 		break;
 	case STORE_EINVAL:

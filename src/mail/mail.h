@@ -117,6 +117,18 @@ void mail_body_text(const char *msg, size_t len, const struct mail_part *parts, 
 int mail_header_values(const char *hdr, size_t len, const char *name, struct buf *out);
 /* Same, raw (unfolded, not decoded). */
 int mail_header_values_raw(const char *hdr, size_t len, const char *name, struct buf *out);
+/* The addr-specs of every mailbox in every `name` field (e.g. "From", "Sender") of
+ * msg's header: a NULL-terminated array in the arena and its length, groups
+ * flattened. Returns the number of such fields (0: none), or -1 when a field holds
+ * something that is not a mailbox GMime can parse (the addresses found are still
+ * returned): a sending policy must refuse what it cannot read. */
+int mail_header_mailboxes(struct arena *a, const char *msg, size_t len, const char *name, const char ***addrs_r,
+			  size_t *n_r);
+/* RFC 5321 §4.4: final delivery adds "Return-Path: <sender>" ("" for the null
+ * sender) as the first line; Return-Path fields already in the header (with their
+ * continuation lines) are removed, since only the delivering MTA may write one.
+ * Writes a new NUL-terminated malloc'd copy to *out_r and returns its length. */
+size_t mail_set_return_path(const char *sender, const char *data, size_t len, char **out_r);
 /* Decodes RFC 2047 encoded words and 8-bit text into UTF-8 (arena). */
 const char *mail_decode_header(struct arena *a, const char *raw);
 

@@ -100,14 +100,16 @@ struct pop3_session {
 	const struct pop3d_listener *l;
 	const struct pop3d_env *env;
 	const struct settings *s;
-	struct arena *arena;
+	struct arena *arena;     /* lives as long as the connection: the maildrop snapshot */
+	struct arena *cmd_arena; /* cleared before every command (an AUTH exchange is one command) */
 	enum pop3_state state;
 	size_t errors;
 	size_t commands; /* command lines so far (limits.commands_per_session) */
-	char *user;              /* after USER */
+	char *user;              /* after USER: user_buf, else NULL */
+	char user_buf[POP3_COMMAND_MAX]; /* USER's name, replaced by the next USER */
 	bool sasl_pending;       /* AUTH: waiting for a response line */
 	bool sasl_login;         /* LOGIN mechanism (else PLAIN) */
-	char *sasl_login_user;
+	char *sasl_login_user;   /* in cmd_arena */
 	/* TRANSACTION */
 	int64_t account_id;
 	bool locked;
@@ -164,6 +166,7 @@ static void session_free(struct pop3_session *ps)
 	if (ps->fd >= 0)
 		close(ps->fd);
 	buf_free(&ps->chunk);
+	arena_free(&ps->cmd_arena);
 	arena_free(&ps->arena);
 	free(ps);
 }
@@ -331,7 +334,12 @@ static void cmd_user(struct pop3_session *ps, const struct pop3_command *cmd)
 		pop3_bad(ps, "Syntax: USER name");
 		return;
 	}
-	ps->user = arena_strndup(ps->arena, cmd->args[0].p, cmd->args[0].len);
+	/* a fixed buffer, overwritten: repeated USERs must not accumulate. The command
+	 * line is shorter than POP3_COMMAND_MAX (pop3_dispatch), so is its argument. */
+	size_t n = cmd->args[0].len < sizeof(ps->user_buf) ? cmd->args[0].len : sizeof(ps->user_buf) - 1;
+	memcpy(ps->user_buf, cmd->args[0].p, n);
+	ps->user_buf[n] = '\0';
+	ps->user = ps->user_buf;
 	pop3_ok(ps, "Send your password");
 }
 
@@ -348,7 +356,7 @@ static void cmd_pass(struct pop3_session *ps, const struct pop3_command *cmd)
 		return;
 	}
 	/* RFC 1939 §7: the password may contain spaces: take the rest of the line */
-	char *pw = arena_strndup(ps->arena, cmd->rest.p, cmd->rest.len);
+	char *pw = arena_strndup(ps->cmd_arena, cmd->rest.p, cmd->rest.len);
 	start_login(ps, ps->user, pw);
 	memset(pw, 0, cmd->rest.len);
 }
@@ -357,7 +365,7 @@ static void sasl_plain(struct pop3_session *ps, struct bytes b64)
 {
 	struct auth_sasl_plain p;
 	const char *error;
-	if (auth_sasl_plain_decode(ps->arena, b64, &p, &error) < 0) {
+	if (auth_sasl_plain_decode(ps->cmd_arena, b64, &p, &error) < 0) {
 		pop3_bad(ps, error);
 		return;
 	}
@@ -380,12 +388,12 @@ static void sasl_input(struct pop3_session *ps, struct bytes line)
 		return;
 	}
 	const char *value, *error;
-	if (auth_sasl_login_decode(ps->arena, line, &value, &error) < 0) {
+	if (auth_sasl_login_decode(ps->cmd_arena, line, &value, &error) < 0) {
 		pop3_bad(ps, error);
 		return;
 	}
 	if (ps->sasl_login_user == NULL) {
-		ps->sasl_login_user = arena_strdup(ps->arena, value);
+		ps->sasl_login_user = arena_strdup(ps->cmd_arena, value);
 		ps->sasl_pending = true;
 		conn_puts(ps->c, "+ " AUTH_SASL_LOGIN_PASS_CHALLENGE "\r\n");
 		return;
@@ -674,6 +682,9 @@ static void pop3_dispatch(struct pop3_session *ps, struct bytes line)
 		sasl_input(ps, line);
 		return;
 	}
+	/* what the previous command allocated for itself goes, so a session that
+	 * repeats commands stays at its size (input is paused while a login runs) */
+	arena_clear(ps->cmd_arena);
 	if (++ps->commands > ps->s->commands_max) {
 		conn_log(ps->c, LOG_WARN, "event=too_many_commands limit=%zu", ps->s->commands_max);
 		pop3_err(ps, "[SYS/PERM] Too many commands, closing connection");
@@ -728,6 +739,7 @@ static void *pop3_open(struct conn *c, void *ctx)
 	ps->env = ps->l->env;
 	ps->s = settings_get(ps->l->settings);
 	ps->arena = arena_new();
+	ps->cmd_arena = arena_new();
 	ps->fd = -1;
 	ps->state = POP3_AUTHORIZATION;
 	conn_set_timeout(c, ps->s->timeout_pop3);

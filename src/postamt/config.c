@@ -108,6 +108,7 @@ static const struct key keys[] = {
 	T("queue.timeout_data_end", queue_timeout_data_end, "600", 1, 3600),
 	S("queue.dns_server", queue_dns_server, "", NULL),
 	B("queue.starttls", queue_starttls, "yes"),
+	B("smtp.quota_full_temporary", smtp_quota_full_temporary, "yes"),
 };
 
 static const struct key *key_find(const char *name, size_t len)

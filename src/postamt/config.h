@@ -67,6 +67,7 @@ struct config {
 		queue_timeout_data_end; /* queue.timeout_* */
 	char *queue_dns_server;       /* queue.dns_server */
 	bool queue_starttls;          /* queue.starttls */
+	bool smtp_quota_full_temporary; /* smtp.quota_full_temporary */
 	struct config_route *routes;
 	size_t nroutes;
 };

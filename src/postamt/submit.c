@@ -61,21 +61,6 @@ static bool has_header(const char *msg, size_t len, const char *name)
 	return false;
 }
 
-static bool sender_owned(struct postamt_submit *ps, struct arena *a, const struct webd_submission *m)
-{
-	if (strcasecmp(m->mail_from, m->user) == 0)
-		return true;
-	struct store_rcpt r;
-	const char *error;
-	if (store_resolve(ps->store, a, m->mail_from, &r, &error) <= 0)
-		return false;
-	for (size_t i = 0; i < r.naccounts; i++) {
-		if (r.accounts[i] == m->account_id)
-			return true;
-	}
-	return false;
-}
-
 int postamt_webd_submit(void *ctx, const struct webd_submission *m, char *id_r, size_t idlen,
 			const char **bad_rcpt_r, const char **error_r)
 {
@@ -90,7 +75,7 @@ int postamt_webd_submit(void *ctx, const struct webd_submission *m, char *id_r, 
 	char id[64];
 	make_id(id, sizeof(id));
 
-	if (!sender_owned(ps, a, m)) {
+	if (!store_sender_owned(ps->store, a, m->account_id, m->user, m->mail_from)) {
 		log_warn("event=sender_rejected proto=jmap user=%s from=<%s>", m->user, m->mail_from);
 		*error_r = "sender address not owned by the user";
 		result = WEBD_SUBMIT_FORBIDDEN_FROM;
@@ -182,6 +167,9 @@ int postamt_webd_submit(void *ctx, const struct webd_submission *m, char *id_r, 
 		const char *error;
 		int q = store_quota_check(ps->store, accounts[i], msg.len, &error);
 		if (q < 0) {
+			if (q == STORE_EOVERQUOTA)
+				log_warn("event=quota_rejected proto=jmap id=%s user=%s from=<%s> account=%lld", id, m->user,
+					 m->mail_from, (long long)accounts[i]);
 			*error_r = q == STORE_EOVERQUOTA ? "a recipient's mailbox is full" : "quota lookup failed";
 			result = q == STORE_EOVERQUOTA ? WEBD_SUBMIT_OVERQUOTA : WEBD_SUBMIT_TEMPFAIL;
 			goto out;
@@ -208,7 +196,7 @@ int postamt_webd_submit(void *ctx, const struct webd_submission *m, char *id_r, 
 	if (naccounts > 0) {
 		int *results = xcalloc(naccounts, sizeof(int));
 		struct store_delivery d = { .data = msg.data, .len = msg.len, .accounts = accounts, .naccounts = naccounts,
-					    .results = results };
+					    .return_path = m->mail_from, .results = results };
 		const char *error;
 		int r = store_deliver(ps->store, &d, &error);
 		bool quota = false;

@@ -203,7 +203,7 @@ static int send_bounce(struct queue *q, struct qmsg *m)
 	}
 	if (sr.naccounts > 0) {
 		struct store_delivery d = { .data = dsn.data, .len = dsn.len, .accounts = sr.accounts,
-					    .naccounts = sr.naccounts };
+					    .naccounts = sr.naccounts, .return_path = "" /* a bounce: the null sender */ };
 		if (store_deliver(q->store, &d, &err) < 0) {
 			log_error("event=queue_bounce_failed id=%s to=<%s> error=\"%s\"", m->id, m->sender, err);
 			ret = -1;

@@ -59,7 +59,7 @@ static void auth_plain(struct smtp_session *ss, struct bytes b64)
 {
 	struct auth_sasl_plain p;
 	const char *error;
-	if (auth_sasl_plain_decode(ss->txn_arena, b64, &p, &error) < 0) {
+	if (auth_sasl_plain_decode(ss->cmd_arena, b64, &p, &error) < 0) {
 		auth_fail(ss, error);
 		return;
 	}
@@ -86,16 +86,16 @@ void smtp_auth_input(struct smtp_session *ss, struct bytes line)
 		auth_plain(ss, line);
 		return;
 	case SMTP_AUTH_LOGIN_USER:
-		if (auth_sasl_login_decode(ss->txn_arena, line, &value, &error) < 0) {
+		if (auth_sasl_login_decode(ss->cmd_arena, line, &value, &error) < 0) {
 			auth_fail(ss, error);
 			return;
 		}
-		ss->auth_login_user = arena_strdup(ss->arena, value);
+		ss->auth_login_user = arena_strdup(ss->cmd_arena, value);
 		ss->auth_step = SMTP_AUTH_LOGIN_PASS;
 		smtp_reply(ss, 334, NULL, AUTH_SASL_LOGIN_PASS_CHALLENGE);
 		return;
 	case SMTP_AUTH_LOGIN_PASS:
-		if (auth_sasl_login_decode(ss->txn_arena, line, &value, &error) < 0) {
+		if (auth_sasl_login_decode(ss->cmd_arena, line, &value, &error) < 0) {
 			auth_fail(ss, error);
 			return;
 		}

@@ -3,7 +3,9 @@
  * DATA: check the transaction has recipients and did not use BDAT, reply 354, then
  * decode the dot-stuffed text (smtp_data) until CRLF "." CRLF. BDAT: the chunk is
  * always read, even when the command is refused (RFC 3030 §2: otherwise its bytes
- * would be taken for commands); a refused chunk is discarded and answered after. */
+ * would be taken for commands); a refused chunk is discarded and answered after.
+ * Both apply one policy to the message: bare CR, bare LF and NUL are refused (554
+ * after the end of the data, the LAST chunk for BDAT). */
 #include "session.h"
 
 #include "log.h"
@@ -134,6 +136,9 @@ void smtp_bdat_input(struct smtp_session *ss)
 		if (n > DATA_PEEK)
 			n = DATA_PEEK;
 		if (!ss->bdat_failed) {
+			/* the same policy as DATA: bare CR, bare LF and NUL are refused at
+			 * the end (smtp_deliver); BINARYMIME is not offered */
+			smtp_data_scan(&t->dec, (struct bytes){ conn_input_peek(ss->c, n), n });
 			t->dec.size += n;
 			if (t->dec.size > t->dec.max)
 				t->dec.too_big = true;
@@ -153,6 +158,7 @@ void smtp_bdat_input(struct smtp_session *ss)
 		return;
 	}
 	if (t->bdat_last) {
+		smtp_data_scan_end(&t->dec);
 		smtp_deliver(ss);
 		return;
 	}

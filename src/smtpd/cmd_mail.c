@@ -2,9 +2,11 @@
  *   mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF
  * Check: no transaction open, the syntax and parameters (smtp_args), the declared
  * SIZE against limits.message_size (RFC 1870 §6.2: 552), free disk space above
- * limits.disk_reserve (452 4.3.1, RFC 1870 §6.1), and on submission that the
- * sender is the user's own address or one of their aliases (553 5.7.1). Proceed:
- * open the transaction. */
+ * limits.disk_reserve (452 4.3.1, RFC 1870 §6.1), with AUTH that the sender is
+ * the user's own address or one of their aliases (store_sender_owned, 553 5.7.1),
+ * and without AUTH (port 25) that it is not in a local domain (553 5.7.1: local
+ * users send through submission; the null sender is accepted). Proceed: open the
+ * transaction. */
 #include "session.h"
 
 #include "log.h"
@@ -14,21 +16,15 @@
 #include <string.h>
 #include <strings.h>
 
-/* True when the authenticated user may use `address` as envelope sender: it is
- * theirs, or an alias that reaches their account. */
-static bool sender_owned(struct smtp_session *ss, const char *address)
+/* Port 25 without AUTH: 1 when the sender's domain is local (DESIGN.md §1: such a
+ * sender must log in; Postfix's reject_sender_login_mismatch), 0 when not (an
+ * address literal never is), <0 on a lookup error. */
+static int sender_local(struct smtp_session *ss, const struct smtp_mailbox *from, const char **error_r)
 {
-	if (strcasecmp(address, ss->auth_user) == 0)
-		return true;
-	struct store_rcpt r;
-	const char *error;
-	if (store_resolve(ss->env->store, ss->txn_arena, address, &r, &error) <= 0)
-		return false;
-	for (size_t i = 0; i < r.naccounts; i++) {
-		if (r.accounts[i] == ss->auth_account)
-			return true;
-	}
-	return false;
+	if (from->domain_literal)
+		return 0;
+	const char *domain = arena_strndup(ss->cmd_arena, from->domain.p, from->domain.len);
+	return store_domain_exists(ss->env->store, domain, error_r);
 }
 
 void cmd_mail(struct smtp_session *ss, const struct smtp_command *cmd)
@@ -66,10 +62,28 @@ void cmd_mail(struct smtp_session *ss, const struct smtp_command *cmd)
 		return;
 	}
 	if (ss->auth_user != NULL) { /* on every port: an authenticated sender is checked */
-		if (args.null_path || !sender_owned(ss, args.from.mailbox)) {
+		if (args.null_path || !store_sender_owned(ss->env->store, ss->cmd_arena, ss->auth_account, ss->auth_user,
+							  args.from.mailbox)) {
 			conn_log(ss->c, LOG_WARN, "event=sender_rejected user=%s from=<%s>", ss->auth_user,
 				 args.from.mailbox);
 			smtp_reply(ss, 553, "5.7.1", "Sender address rejected: not owned by %s", ss->auth_user);
+			return;
+		}
+	} else if (!args.null_path) { /* port 25 without AUTH; the null sender stays accepted */
+		const char *error;
+		int local = sender_local(ss, &args.from, &error);
+		if (local < 0) {
+			conn_log(ss->c, LOG_ERROR, "event=store_error op=resolve error=%s", LOG_Q(error));
+			smtp_reply(ss, 451, "4.3.0", "Temporary lookup failure");
+			return;
+		}
+		if (local > 0) {
+			conn_log(ss->c, LOG_WARN, "event=sender_rejected reason=local_unauthenticated from=<%s>",
+				 args.from.mailbox);
+			smtp_reply(ss, 553, "5.7.1",
+				   "Sender address rejected: <%s> is a local address; log in to send as it (submission)",
+				   args.from.mailbox);
+			smtp_error(ss);
 			return;
 		}
 	}

@@ -4,13 +4,16 @@
  * Check: a transaction is open (503), the recipient limit (452 4.5.3, RFC 5321
  * §4.5.3.1.10), the syntax, then the store: a local address that does not exist is
  * 550 5.1.1; a non-local domain is relaying, allowed only to authenticated users
- * (554 5.7.1 otherwise); a local account over its quota is 552 5.2.2 (with the
- * SIZE the client declared). Proceed: add the recipient. */
+ * (554 5.7.1 otherwise); a local account over its quota (with the SIZE the client
+ * declared) is smtp_quota_full's 452 4.2.2 on port 25, 552 5.2.2 on submission.
+ * Lookups go to the command's arena; the recipient kept is copied into the
+ * transaction's. Proceed: add the recipient. */
 #include "session.h"
 
 #include "log.h"
 #include "store.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Where "<Postmaster>" without a domain goes: postmaster@ the first local domain. */
@@ -18,9 +21,9 @@ static const char *postmaster_address(struct smtp_session *ss)
 {
 	const char **domains;
 	const char *error;
-	if (store_domain_list(ss->env->store, ss->txn_arena, &domains, &error) < 0 || domains[0] == NULL)
+	if (store_domain_list(ss->env->store, ss->cmd_arena, &domains, &error) < 0 || domains[0] == NULL)
 		return NULL;
-	return arena_printf(ss->txn_arena, "postmaster@%s", domains[0]);
+	return arena_printf(ss->cmd_arena, "postmaster@%s", domains[0]);
 }
 
 /* RFC 5321 §4.5.1: postmaster@ every local domain must be accepted. Without an
@@ -30,7 +33,7 @@ static int postmaster_fallback(struct smtp_session *ss, struct bytes domain, str
 	struct store_account *accts;
 	size_t n;
 	const char *error;
-	if (store_account_list(ss->env->store, ss->txn_arena, &accts, &n, &error) < 0)
+	if (store_account_list(ss->env->store, ss->cmd_arena, &accts, &n, &error) < 0)
 		return -1;
 	const struct store_account *first = NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -40,7 +43,7 @@ static int postmaster_fallback(struct smtp_session *ss, struct bytes domain, str
 	}
 	if (first == NULL)
 		return 0;
-	int64_t *ids = arena_alloc(ss->txn_arena, sizeof(*ids));
+	int64_t *ids = arena_alloc(ss->cmd_arena, sizeof(*ids));
 	ids[0] = first->id;
 	*r = (struct store_rcpt){ .accounts = ids, .naccounts = 1 };
 	return 1;
@@ -67,9 +70,16 @@ static void add_rcpt(struct smtp_session *ss, const char *address, const struct 
 		rc->remote = remote;
 		rc->nremote = 1;
 	} else {
-		rc->accounts = r->accounts;
+		/* the lookup was in the command's arena: copy what the transaction keeps */
+		int64_t *accounts = arena_alloc(ss->txn_arena, (r->naccounts + 1) * sizeof(*accounts));
+		if (r->naccounts > 0)
+			memcpy(accounts, r->accounts, r->naccounts * sizeof(*accounts));
+		const char **remote = arena_alloc(ss->txn_arena, (r->nremote + 1) * sizeof(*remote));
+		for (size_t i = 0; i < r->nremote; i++)
+			remote[i] = arena_strdup(ss->txn_arena, r->remote[i]);
+		rc->accounts = accounts;
 		rc->naccounts = r->naccounts;
-		rc->remote = r->remote;
+		rc->remote = remote;
 		rc->nremote = r->nremote;
 	}
 	if (rc->nremote > 0)
@@ -106,7 +116,7 @@ void cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
 	struct store_rcpt r;
 	const char *error;
 	int res = args.to.domain_literal ? STORE_ENOTFOUND
-					 : store_resolve(ss->env->store, ss->txn_arena, address, &r, &error);
+					 : store_resolve(ss->env->store, ss->cmd_arena, address, &r, &error);
 	if (res == STORE_EINVAL)
 		res = 0; /* a local domain, but no address the store could hold: unknown */
 	if (res == 0 && bytes_ieq(args.to.local, "postmaster")) {
@@ -140,7 +150,9 @@ void cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
 		for (size_t i = 0; i < r.naccounts; i++) {
 			int q = store_quota_check(ss->env->store, r.accounts[i], size, &error);
 			if (q == STORE_EOVERQUOTA) {
-				smtp_reply(ss, 552, "5.2.2", "<%s>: Mailbox full", address);
+				char text[SMTP_MAILBOX_MAX + 32];
+				snprintf(text, sizeof(text), "<%s>: Mailbox full", address);
+				smtp_quota_full(ss, address, text);
 				return;
 			}
 			if (q < 0) {

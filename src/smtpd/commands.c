@@ -5,6 +5,7 @@
 
 #include "log.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +25,11 @@ static bool helo_name_valid(struct bytes name)
 
 static void set_helo(struct smtp_session *ss, struct bytes name, bool esmtp)
 {
-	ss->helo = arena_strndup(ss->arena, name.p, name.len);
+	/* overwritten in place: repeated EHLOs must not accumulate (a fixed buffer, not
+	 * the connection's arena) */
+	assert(name.len < sizeof(ss->helo));
+	memcpy(ss->helo, name.p, name.len);
+	ss->helo[name.len] = '\0';
 	ss->esmtp = esmtp;
 	smtp_txn_reset(ss); /* RFC 5321 §4.1.4: EHLO/HELO reset the transaction */
 }
@@ -82,7 +87,7 @@ static void cmd_starttls(struct smtp_session *ss, const struct smtp_command *cmd
 		conn_close(ss->c);
 		return;
 	}
-	ss->helo = NULL;
+	ss->helo[0] = '\0';
 	ss->esmtp = false;
 	ss->auth_user = NULL;
 	ss->auth_account = 0;

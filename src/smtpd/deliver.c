@@ -1,13 +1,15 @@
 /* deliver.c: the end of a message: check it, add trace headers, deliver.
  *
- * RFC 5321 §4.4: every message gets a Received header; RFC 6409 §8.3: submission
+ * An authenticated user's From: and Sender: must name addresses they own (553 5.7.1,
+ * store_header_senders_owned). RFC 5321 §4.4: every message gets a Received header
+ * (and, stored locally, a Return-Path: the store adds it); RFC 6409 §8.3: submission
  * adds a missing Date and Message-ID. The 250 is sent only when every copy is on
  * stable storage: remote recipients are first queued durably (on the worker pool,
  * the queue fsyncs), then local recipients are delivered by the store's group commit
  * (store_deliver_async). A local account over its quota rejects the whole message
- * with 552 5.2.2 before anything is written, so nothing is half-delivered; a failure
- * after the remote part was queued is answered 451, so the client retries (a
- * duplicate is better than a loss). */
+ * (552 5.2.2, or 452 4.2.2 on port 25: smtp_quota_full) before anything is written,
+ * so nothing is half-delivered; a failure after the remote part was queued is
+ * answered 451, so the client retries (a duplicate is better than a loss). */
 #include "session.h"
 
 #include "log.h"
@@ -167,7 +169,7 @@ static void job_free(struct smtp_job *job)
 static void finish(struct smtp_job *job, int code, const char *enh, const char *text)
 {
 	struct smtp_session *ss = job->ss;
-	if (ss->c != NULL) {
+	if (ss->c != NULL && code != 0) { /* 0: already answered */
 		if (code == 250)
 			conn_log(ss->c, LOG_INFO, "event=accepted id=%s from=<%s> rcpts=%zu local=%zu remote=%zu size=%zu",
 				 job->id, ss->txn.mail.from.mailbox, ss->txn.nrcpts, job->naccounts, job->nremote,
@@ -192,12 +194,15 @@ static void local_done(void *arg, int result, const char *error)
 	for (size_t i = 0; i < job->naccounts; i++)
 		quota |= job->results[i] == STORE_EOVERQUOTA;
 	log_error("event=delivery_failed id=%s result=%d error=%s", job->id, result, LOG_Q(error ? error : "-"));
-	if (quota && result < 0 && job->nremote == 0)
-		finish(job, 552, "5.2.2", "Mailbox full");
-	else if (result == STORE_ENOSPACE)
+	if (quota && result < 0 && job->nremote == 0) {
+		if (job->ss->c != NULL)
+			smtp_quota_full(job->ss, NULL, "Mailbox full");
+		finish(job, 0, NULL, NULL);
+	} else if (result == STORE_ENOSPACE) {
 		finish(job, 452, "4.3.1", "Insufficient system storage, try again later");
-	else
+	} else {
 		finish(job, 451, "4.3.0", "Local delivery failed, try again later");
+	}
 }
 
 static void deliver_local(struct smtp_job *job)
@@ -212,6 +217,7 @@ static void deliver_local(struct smtp_job *job)
 		.len = job->msg.len,
 		.accounts = job->accounts,
 		.naccounts = job->naccounts,
+		.return_path = job->out.sender,
 		.results = job->results,
 	};
 	store_deliver_async(ss->env->store, &job->d, job->loop, local_done, job);
@@ -257,12 +263,26 @@ void smtp_deliver(struct smtp_session *ss)
 		smtp_txn_reset(ss);
 		return;
 	}
-	if (!t->bdat && (t->dec.bare_eol || t->dec.nul)) {
+	if (t->dec.bare_eol || t->dec.nul) { /* DATA and BDAT alike */
 		conn_log(ss->c, LOG_WARN, "event=message_rejected reason=%s", t->dec.nul ? "nul" : "bare-cr-or-lf");
 		smtp_reply(ss, 554, "5.6.0", "Message contains %s (RFC 5321 section 2.3.8)",
 			   t->dec.nul ? "NUL bytes" : "bare CR or LF characters");
 		smtp_txn_reset(ss);
 		return;
+	}
+	if (ss->auth_user != NULL) {
+		/* DESIGN.md §1: the From: and Sender: of an authenticated user's message name
+		 * only addresses they own, as the envelope sender does (store_sender.c) */
+		const char *bad;
+		if (store_header_senders_owned(ss->env->store, ss->cmd_arena, ss->auth_account, ss->auth_user,
+					       buf_str(&t->data), t->data.len, &bad) <= 0) {
+			conn_log(ss->c, LOG_WARN, "event=sender_rejected reason=header user=%s header_from=%s", ss->auth_user,
+				 LOG_Q(bad));
+			smtp_reply(ss, 553, "5.7.1", "From/Sender header address rejected: %s is not owned by %s", bad,
+				   ss->auth_user);
+			smtp_txn_reset(ss);
+			return;
+		}
 	}
 	struct smtp_job *job = xcalloc(1, sizeof(*job));
 	job->ss = ss;
@@ -284,7 +304,7 @@ void smtp_deliver(struct smtp_session *ss)
 		int q = store_quota_check(ss->env->store, job->accounts[i], job->msg.len, &error);
 		if (q < 0) {
 			if (q == STORE_EOVERQUOTA)
-				smtp_reply(ss, 552, "5.2.2", "Mailbox full: a recipient's quota would be exceeded");
+				smtp_quota_full(ss, NULL, "Mailbox full: a recipient's quota would be exceeded");
 			else
 				smtp_reply(ss, 451, "4.3.0", "Temporary lookup failure");
 			job_free(job);

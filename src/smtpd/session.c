@@ -50,6 +50,16 @@ void smtp_error(struct smtp_session *ss)
 	}
 }
 
+void smtp_quota_full(struct smtp_session *ss, const char *to, const char *text)
+{
+	bool temporary = ss->l->role == SMTPD_MX && ss->s->quota_full_temporary;
+	int code = temporary ? 452 : 552;
+	if (ss->c != NULL)
+		conn_log(ss->c, LOG_WARN, "event=quota_rejected from=<%s> to=<%s> reply=%d", ss->txn.mail.from.mailbox,
+			 to != NULL ? to : "", code);
+	smtp_reply(ss, code, temporary ? "4.2.2" : "5.2.2", "%s", text);
+}
+
 void smtp_txn_reset(struct smtp_session *ss)
 {
 	buf_free(&ss->txn.data);
@@ -68,6 +78,7 @@ static void session_free(struct smtp_session *ss)
 {
 	smtp_txn_reset(ss);
 	arena_free(&ss->txn_arena);
+	arena_free(&ss->cmd_arena);
 	arena_free(&ss->arena);
 	free(ss);
 }
@@ -108,6 +119,7 @@ static void *smtp_open(struct conn *c, void *ctx)
 	ss->s = settings_get(ss->l->settings);
 	ss->arena = arena_new();
 	ss->txn_arena = arena_new();
+	ss->cmd_arena = arena_new();
 	conn_set_timeout(c, ss->s->timeout_smtp);
 	smtp_reply(ss, 220, NULL, "%s ESMTP postamt", ss->s->hostname);
 	return ss;
@@ -160,7 +172,7 @@ static void smtp_dispatch(struct smtp_session *ss, struct bytes line)
 		smtp_error(ss);
 		return;
 	}
-	if ((def->flags & SMTP_CMD_NEEDS_HELO) && ss->helo == NULL) {
+	if ((def->flags & SMTP_CMD_NEEDS_HELO) && ss->helo[0] == '\0') {
 		smtp_reply(ss, 503, "5.5.1", "Send EHLO or HELO first");
 		smtp_error(ss);
 		return;
@@ -203,10 +215,15 @@ static void smtp_read(struct smtp_session *ss)
 			conn_close(ss->c);
 			return;
 		}
-		if (ss->mode == SMTP_MODE_AUTH)
+		if (ss->mode == SMTP_MODE_AUTH) {
 			smtp_auth_input(ss, line);
-		else
+		} else {
+			/* what the previous command allocated for itself goes: a session that
+			 * repeats commands stays at its size (no asynchronous step is in flight
+			 * here, input is paused while one runs) */
+			arena_clear(ss->cmd_arena);
 			smtp_dispatch(ss, line);
+		}
 	}
 }
 

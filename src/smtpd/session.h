@@ -55,8 +55,9 @@ struct smtp_session {
 	const struct settings *s;
 	struct arena *arena;     /* lives as long as the connection */
 	struct arena *txn_arena; /* cleared with every transaction */
+	struct arena *cmd_arena; /* cleared before every command (an AUTH exchange is one command) */
 	enum smtp_mode mode;
-	char *helo;              /* the client's EHLO/HELO name, NULL before */
+	char helo[256];          /* the client's EHLO/HELO name (at most 255 octets), "" before */
 	bool esmtp;
 	size_t errors;           /* bad commands so far */
 	size_t commands;         /* command lines so far (limits.commands_per_session) */
@@ -64,7 +65,7 @@ struct smtp_session {
 	char *auth_user;         /* canonical address once authenticated */
 	int64_t auth_account;
 	enum smtp_auth_step auth_step;
-	char *auth_login_user;   /* LOGIN: the user name while waiting for the password */
+	char *auth_login_user;   /* LOGIN: the user name while waiting for the password (cmd_arena) */
 	/* the transaction */
 	struct smtp_txn txn;
 	bool bdat_failed;        /* the current BDAT chunk is read only to be discarded */
@@ -94,6 +95,12 @@ void smtp_reply(struct smtp_session *ss, int code, const char *enh, const char *
 	__attribute__((format(printf, 4, 5)));
 /* Counts a client error; past the limit the session is closed with 421. */
 void smtp_error(struct smtp_session *ss);
+/* A local recipient's mailbox is full: logs it (event=quota_rejected) and replies.
+ * Port 25 answers 452 4.2.2 (a temporary failure: the sender retries, the user may
+ * make room) unless smtp.quota_full_temporary is off; submission answers 552 5.2.2
+ * (the sender is there to read it, and a retry by the client would not help). `to`
+ * may be NULL (after the data: some recipient), text follows the code. */
+void smtp_quota_full(struct smtp_session *ss, const char *to, const char *text);
 /* Forgets the transaction (RSET, EHLO, end of data). */
 void smtp_txn_reset(struct smtp_session *ss);
 /* True when AUTH may be offered and used on this connection. */

@@ -181,6 +181,17 @@ struct store_rcpt {
 int store_resolve(struct store *s, struct arena *a, const char *address,
 		  struct store_rcpt *rcpt_r, const char **error_r);
 
+/* The sending policy (store_sender.c), one rule for SMTP and JMAP: true when the
+ * user (login address `user`, account account_id) owns `address`: it is their
+ * address, or a local address that delivers to their account. Lookups use a. */
+bool store_sender_owned(struct store *s, struct arena *a, int64_t account_id, const char *user,
+			const char *address);
+/* Every mailbox in msg's From: and Sender: fields must be owned (store_sender_owned).
+ * Returns 1 when they are (or there are no such fields), 0 with the first address
+ * that is not (or a description of an unreadable field) in *bad_r (arena a). */
+int store_header_senders_owned(struct store *s, struct arena *a, int64_t account_id, const char *user,
+			       const char *msg, size_t len, const char **bad_r);
+
 /* Quota check for SMTP RCPT time: 1 if `size` more bytes fit in the account (or size
  * is unknown, pass 0: then 1 unless already over), STORE_EOVERQUOTA if not. */
 int store_quota_check(struct store *s, int64_t account_id, uint64_t size, const char **error_r);
@@ -474,6 +485,11 @@ struct store_delivery {
 	size_t naccounts;
 	const char *mailbox;       /* NULL: INBOX */
 	int64_t internal_date;     /* 0: now */
+	const char *return_path;   /* envelope sender ("" for the null sender): the stored copy
+				    * begins "Return-Path: <return_path>" (RFC 5321 §4.4) and
+				    * Return-Path fields that came with the message are removed.
+				    * Every mail path sets it; NULL (the store's own tests, tools)
+				    * stores the message as it is */
 	int *results;              /* naccounts entries, filled in; may be NULL */
 	uint32_t *uids;            /* naccounts entries, filled in; may be NULL */
 };

@@ -1,7 +1,9 @@
 /* store_deliver.c: new messages: SMTP delivery to many accounts, and IMAP APPEND.
  *
  * Both are two-step ops (store_int.h). The prepare step, on a preparer thread,
- * normalises line endings to CRLF, parses the message once (mail_parse), and writes
+ * normalises line endings to CRLF, for a delivery puts the envelope sender's
+ * Return-Path first (RFC 5321 §4.4, one place for every path that delivers locally),
+ * parses the message once (mail_parse), and writes
  * the blob: a new file under DIR/blobs/xx/ with a random name. The committer then
  * fsyncs the batch's blob files and their directories before its transaction, so a
  * blob is durable before any committed row points at it. The apply
@@ -40,7 +42,10 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-static int prepare_message(struct store *s, struct store_op *op, const char *data, size_t len)
+/* Normalises, parses and writes one message. return_path: the envelope sender of a
+ * final delivery ("" for the null sender), or NULL for APPEND and import. */
+static int prepare_message(struct store *s, struct store_op *op, const char *data, size_t len,
+			   const char *return_path)
 {
 	if (data == NULL && len > 0)
 		return op_fail(op, STORE_EINVAL, "no message data");
@@ -53,6 +58,12 @@ static int prepare_message(struct store *s, struct store_op *op, const char *dat
 	if (store_space_check(s, len, &err) < 0) /* limits.disk_reserve */
 		return op_fail(op, STORE_ENOSPACE, "%s", err);
 	op->len = mail_normalize_crlf(data, len, &op->data);
+	if (return_path != NULL) {
+		char *with;
+		op->len = mail_set_return_path(return_path, op->data, op->len, &with);
+		free(op->data);
+		op->data = with;
+	}
 	if (op->len > s->opt.message_max)
 		return op_fail(op, STORE_ETOOBIG, "message too large");
 	op->parsed = mail_parse(op->tmp, op->data, op->len);
@@ -213,7 +224,9 @@ static int prepare_deliver(struct store *s, struct store_op *op)
 	struct store_delivery *d = op->req;
 	if (d->naccounts == 0 || d->accounts == NULL)
 		return op_fail(op, STORE_EINVAL, "no recipients");
-	return prepare_message(s, op, d->data, d->len);
+	/* RFC 5321 §4.4: this is the final delivery, whatever path the message took
+	 * (port 25, submission, JMAP, a bounce): it gets the one Return-Path */
+	return prepare_message(s, op, d->data, d->len, d->return_path);
 }
 
 static int apply_deliver(struct store *s, struct store_op *op)
@@ -284,7 +297,7 @@ static int prepare_append(struct store *s, struct store_op *op)
 		return op_fail(op, STORE_EINVAL, "invalid flags");
 	if (ap->internal_tz < -24 * 60 || ap->internal_tz > 24 * 60)
 		return op_fail(op, STORE_EINVAL, "invalid time zone");
-	return prepare_message(s, op, ap->data, ap->len);
+	return prepare_message(s, op, ap->data, ap->len, NULL);
 }
 
 static int apply_append(struct store *s, struct store_op *op)
@@ -356,7 +369,7 @@ static int prepare_append_many(struct store *s, struct store_op *op)
 		else if (ap->internal_tz < -24 * 60 || ap->internal_tz > 24 * 60)
 			r = op_fail(op, STORE_EINVAL, "invalid time zone");
 		else
-			r = prepare_message(s, op, ap->data, ap->len);
+			r = prepare_message(s, op, ap->data, ap->len, NULL);
 		mp[i] = (struct many_prep){ op->data, op->len, op->parsed };
 		op->data = NULL;
 		op->parsed = mp;

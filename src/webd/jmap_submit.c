@@ -74,19 +74,7 @@ static json_t *identities(struct jmap_ctx *ctx)
 /* True when the authenticated user may send as address (theirs or an alias of theirs). */
 static bool address_owned(struct jmap_ctx *ctx, const char *address)
 {
-	if (address == NULL)
-		return false;
-	if (strcasecmp(address, ctx->address) == 0)
-		return true;
-	struct store_rcpt r;
-	const char *error;
-	if (store_resolve(ctx->store, ctx->a, address, &r, &error) <= 0)
-		return false;
-	for (size_t i = 0; i < r.naccounts; i++) {
-		if (r.accounts[i] == ctx->account_id)
-			return true;
-	}
-	return false;
+	return store_sender_owned(ctx->store, ctx->a, ctx->account_id, ctx->address, address);
 }
 
 static json_t *get_from(struct jmap_ctx *ctx, json_t *args, json_t *all, const char *state)
@@ -418,6 +406,15 @@ static json_t *submit_one(struct jmap_ctx *ctx, json_t *v, json_t *idents, json_
 	if (strcasecmp(mail_from, ident_email ?: "") != 0 && !address_owned(ctx, mail_from)) {
 		json_decref(rcpts);
 		return jmap_set_error("forbiddenMailFrom", "you cannot send as %s", mail_from);
+	}
+	/* RFC 8621 §7.5: forbiddenFrom when the From: (or Sender:) is not the user's; the
+	 * same rule as SMTP submission's 553 5.7.1 (store_sender.c) */
+	const char *not_owned;
+	if (store_header_senders_owned(ctx->store, ctx->a, ctx->account_id, ctx->address, msg, len, &not_owned) <= 0) {
+		json_decref(rcpts);
+		log_warn("event=sender_rejected proto=jmap reason=header user=%s header_from=%s", ctx->address,
+			 LOG_Q(not_owned));
+		return jmap_set_error("forbiddenFrom", "you cannot send with %s in From or Sender", not_owned);
 	}
 	size_t nr = json_array_size(rcpts);
 	const char **rv = arena_alloc(ctx->a, (nr + 1) * sizeof(*rv));

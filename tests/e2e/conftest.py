@@ -468,9 +468,9 @@ def run_postamt(binary, *args, input=None, timeout=60, env=None, cwd=None):
                           timeout=timeout, env=e, cwd=cwd)
 
 
-def init_datadir(binary, parent, offset, extra_args=()):
+def init_datadir(binary, parent, offset, extra_args=(), domain=DOMAIN):
     datadir = os.path.join(parent, "data")
-    r = run_postamt(binary, "-d", datadir, "init", "--domain", DOMAIN, "--hostname", TLS_NAME,
+    r = run_postamt(binary, "-d", datadir, "init", "--domain", domain, "--hostname", TLS_NAME,
                     "--port-offset", str(offset), "--bind", HOST, *extra_args)
     if r.returncode != 0:
         raise ServerError("postamt init failed (exit %d)\nstdout: %s\nstderr: %s"
@@ -478,14 +478,16 @@ def init_datadir(binary, parent, offset, extra_args=()):
     return datadir
 
 
-def new_server(binary, tmp_path_factory=None, config=(), users=(), start=True):
+def new_server(binary, tmp_path_factory=None, config=(), users=(), start=True, domain=DOMAIN):
     """A data dir with config lines appended and users added, served unless start=False.
+    domain: the one `init --domain` creates (a second instance that must not share
+    example.test, e.g. the next hop in test_queue.py).
     (tmp_path_factory is accepted for symmetry with pytest fixtures and not used.)"""
     last = None
     for attempt in range(3):
         parent = e2e_tmpdir()
         offset = free_offset()
-        datadir = init_datadir(binary, parent, offset)
+        datadir = init_datadir(binary, parent, offset, domain=domain)
         srv = Server(binary, datadir, offset, parent)
         if config:
             srv.add_config(list(config))
@@ -538,13 +540,13 @@ def server(postamt_bin, tmp_path_factory, request):
 
 @pytest.fixture
 def make_server(postamt_bin, tmp_path_factory, request):
-    """Factory: make_server(config_lines, users=(), start=True) -> Server; stopped after the test."""
+    """Factory: make_server(config_lines, users=(), start=True, domain=DOMAIN) -> Server; stopped after the test."""
     made = []
 
-    def factory(config=(), users=(), start=True):
+    def factory(config=(), users=(), start=True, domain=DOMAIN):
         if isinstance(config, str):
             config = [config]
-        srv = new_server(postamt_bin, tmp_path_factory, config, users, start)
+        srv = new_server(postamt_bin, tmp_path_factory, config, users, start, domain=domain)
         made.append(srv)
         request.node._postamt_servers = made
         return srv

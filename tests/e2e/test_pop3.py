@@ -10,6 +10,7 @@ import base64
 import getpass
 import itertools
 import os
+import imaplib
 import poplib
 import re
 import socket
@@ -432,19 +433,26 @@ def test_retr_byte_exact(srv):
         r = pop_cmd(c, "RETR 1")
         assert r.startswith("+OK"), r
         m = read_multiline(c)
-        # the stored message is Received + data; POP3 adds the CRLF the last line lacks
-        assert m.startswith(b"Received: from client.example.org ([127.0.0.1])")
+        # the stored message is Return-Path + Received + data; POP3 adds the CRLF the last line lacks
+        assert m.startswith(b"Return-Path: <sender@example.org>\r\nReceived: from client.example.org ([127.0.0.1])")
         assert m.endswith(data + b"\r\n"), m
         assert len(m) == size + 2
         assert pop_cmd(c, "LIST 1") == "+OK 1 %d" % size
 
 
 def test_retr_stored_bare_lf_cannot_end_the_reply_early(srv):
-    """BDAT may store a message with bare LF line ends; a line "." after a bare LF is
-    still stuffed, so a client that splits on LF (poplib does) never sees an early end."""
+    """A message appended with bare LF line ends; a line "." after a bare LF is still
+    stuffed, so a client that splits on LF (poplib does) never sees an early end.
+    (SMTP refuses bare LF, in BDAT too since the outside review: IMAP APPEND here.)"""
     u = new_user(srv)
     data = b"Subject: lf\n\nbefore\n.\nafter the dot\n.\r\nafter crlf dot\n"
-    deliver(srv, u, data)
+    m = imaplib.IMAP4(srv.host, srv.port("imap"))
+    try:
+        m.login(u, "secret")
+        typ, resp = m.append("INBOX", None, None, data)
+        assert typ == "OK", resp
+    finally:
+        m.logout()
     p = poplib.POP3_SSL(srv.host, srv.port("pop3s"), context=srv.ssl_context(), timeout=10)
     try:
         p.user(u)
@@ -765,7 +773,7 @@ def test_curl_pop3s_and_pop3_ssl_reqd(srv):
     r = subprocess.run(base + ["--ssl-reqd", "pop3://%s:%d/1" % (TLS_NAME, srv.port("pop3"))], capture_output=True,
                        timeout=30)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith(b"Received: ") and r.stdout.endswith(data), r.stdout
+    assert r.stdout.startswith(b"Return-Path: <sender@example.org>\r\nReceived: ") and r.stdout.endswith(data), r.stdout
     r = subprocess.run(base + ["pop3://%s:%d/" % (HOST, srv.port("pop3")), "-X", "UIDL"], capture_output=True,
                        timeout=30)
     assert r.returncode == 0, r.stderr

@@ -272,8 +272,9 @@ def test_port25_delivers_local_mail_without_auth(srv):
     assert len(msgs) == 1
     m = msgs[0]
     head, body = split_message(m)
-    assert m.startswith(b"Received: from client.example.org ([127.0.0.1])"), m[:200]
-    assert header_names(head)[0] == b"received"
+    # RFC 5321 §4.4: final delivery puts the Return-Path first, then our Received
+    assert m.startswith(b"Return-Path: <sender@example.org>\r\nReceived: from client.example.org ([127.0.0.1])"), m[:200]
+    assert header_names(head)[:2] == [b"return-path", b"received"]
     assert header_names(head).count(b"received") == 1
     # the message as sent follows the Received header byte for byte
     assert m.endswith(data.encode()), m
@@ -352,7 +353,7 @@ def test_submission_delivers_and_adds_message_id_and_date(srv):
     m = pop_messages(srv, u)[0]
     head, body = split_message(m)
     names = header_names(head)
-    assert names[0] == b"received"
+    assert names[:2] == [b"return-path", b"received"]
     assert names.count(b"date") == 1 and names.count(b"message-id") == 1, head
     assert re.search(rb"(?m)^Message-ID: <[^<>@\s]+@[^<>\s]+>\r$", head, re.I), head
     assert re.search(rb"(?m)^Date: \w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}\r$", head), head
@@ -709,7 +710,7 @@ def test_bdat_chunks_and_bdat_0_last(srv):
     assert len(msgs) == 2
     # POP3 ends every message with CRLF; the stored bytes are what was sent
     assert msgs[0].endswith(b"".join(parts) + b"\r\n"), msgs[0]
-    assert msgs[0].startswith(b"Received: ")
+    assert msgs[0].startswith(b"Return-Path: <sender@example.org>\r\nReceived: ")
     assert msgs[1].endswith(one)
 
 
@@ -821,12 +822,13 @@ def test_connection_dropped_in_data_stores_nothing(srv):
 # quota
 
 
-def test_quota_size_at_rcpt_552_5_2_2(srv):
+def test_quota_size_at_rcpt_452_4_2_2(srv):
     u = new_user(srv, "q", quota="10K")
     with open_smtp(srv) as c:
         assert code(cmd(c, "MAIL FROM:<sender@example.org> SIZE=20000")) == "250"
         r = cmd(c, "RCPT TO:<%s>" % u)
-        assert last(r).startswith("552 5.2.2"), r
+        # port 25: a full mailbox is temporary (smtp.quota_full_temporary, on by default)
+        assert last(r).startswith("452 4.2.2"), r
         assert code(cmd(c, "RSET")) == "250"
         assert code(cmd(c, "MAIL FROM:<sender@example.org> SIZE=2000")) == "250"
         assert code(cmd(c, "RCPT TO:<%s>" % u)) == "250"
@@ -838,9 +840,9 @@ def test_quota_at_end_of_data_and_nothing_half_delivered(srv):
     body = ("q" * 70 + "\r\n") * 250  # ~18 KB: over the 10K quota, under the 64K message limit
     with open_smtp(srv) as c:
         r = send_mail(c, "sender@example.org", [full], simple_message("over quota", body, to=full))
-        assert last(r).startswith("552 5.2.2"), r
+        assert last(r).startswith("452 4.2.2"), r  # port 25: temporary (smtp.quota_full_temporary)
         r = send_mail(c, "sender@example.org", [other, full], simple_message("two rcpts", body, to=other))
-        assert last(r).startswith("552 5.2.2"), r
+        assert last(r).startswith("452 4.2.2"), r
     assert user_stats(srv, full)["messages"] == 0
     assert user_stats(srv, other)["messages"] == 0, "delivered to one recipient of a refused message"
     # raising the quota with `user quota` lets the same message in
@@ -895,6 +897,10 @@ RELAY_PROBES = [
 def test_open_relay_probe(srv, mail_from, rcpt):
     with open_smtp(srv) as c:
         r = cmd(c, "MAIL FROM:<%s>" % mail_from)
+        if mail_from.endswith("@" + DOMAIN):
+            # a local sender without AUTH is refused at MAIL already (DESIGN.md §1)
+            assert r[-1].startswith("553 5.7.1"), r
+            return
         assert code(r) == "250", r
         r = cmd(c, "RCPT TO:" + rcpt)
         # a 250 is only fine for a recipient that is a local account (the probe
@@ -1014,9 +1020,9 @@ def curl(srv, *args):
     return run_tool(["curl", "-sS", "--max-time", "15", "--cacert", srv.cafile, *args])
 
 
-def write_eml(tmp_path, subject, to):
+def write_eml(tmp_path, subject, to, frm="curl@example.org"):
     p = tmp_path / "msg.eml"
-    p.write_bytes(("From: curl@example.org\r\nTo: %s\r\nSubject: %s\r\n\r\nSent by curl.\r\n" % (to, subject))
+    p.write_bytes(("From: %s\r\nTo: %s\r\nSubject: %s\r\n\r\nSent by curl.\r\n" % (frm, to, subject))
                   .encode())
     return str(p)
 
@@ -1035,7 +1041,7 @@ def test_curl_smtp_port25(srv, tmp_path):
 def test_curl_smtps_465(srv, tmp_path):
     u = new_user(srv, "curl")
     r = curl(srv, "smtps://%s:%d" % (TLS_NAME, srv.port("submissions")), "-u", u + ":secret",
-             "--mail-from", u, "--mail-rcpt", u, "-T", write_eml(tmp_path, "curl 465", u))
+             "--mail-from", u, "--mail-rcpt", u, "-T", write_eml(tmp_path, "curl 465", u, u))
     assert r.returncode == 0, r.stderr
     m = pop_messages(srv, u)
     assert len(m) == 1 and b"Subject: curl 465" in m[0]
@@ -1045,7 +1051,7 @@ def test_curl_smtps_465(srv, tmp_path):
 def test_curl_submission_ssl_reqd(srv, tmp_path):
     u = new_user(srv, "curl")
     r = curl(srv, "smtp://%s:%d" % (TLS_NAME, srv.port("submission")), "--ssl-reqd", "-u", u + ":secret",
-             "--mail-from", u, "--mail-rcpt", u, "-T", write_eml(tmp_path, "curl 587", u))
+             "--mail-from", u, "--mail-rcpt", u, "-T", write_eml(tmp_path, "curl 587", u, u))
     assert r.returncode == 0, r.stderr
     m = pop_messages(srv, u)
     assert len(m) == 1 and b"Subject: curl 587" in m[0] and b"Message-ID:" in m[0]

@@ -156,18 +156,31 @@ void smtp_ehlo_parse(const char *text, struct smtp_ehlo *r)
 void smtp_dot_stuff(struct bytes msg, struct buf *out)
 {
 	buf_reserve(out, msg.len + msg.len / 64 + 8);
-	bool bol = true;
-	size_t start = 0;
+	bool bol = true;  /* at the start of a line */
+	size_t start = 0; /* start of the run of bytes still to copy */
 	for (size_t i = 0; i < msg.len; i++) {
-		if (bol && msg.p[i] == '.') {
+		char c = msg.p[i];
+		if (c == '\r' || c == '\n') {
+			/* CRLF, a bare CR and a bare LF each end a line and go out as CRLF: a
+			 * receiver that ends lines on a bare CR must see the same lines (and the
+			 * same stuffing) as one that does not (SMTP smuggling) */
+			buf_append(out, msg.p + start, i - start);
+			buf_append(out, "\r\n", 2);
+			if (c == '\r' && i + 1 < msg.len && msg.p[i + 1] == '\n')
+				i++;
+			start = i + 1;
+			bol = true;
+			continue;
+		}
+		if (bol && c == '.') {
 			buf_append(out, msg.p + start, i - start);
 			buf_putc(out, '.');
 			start = i;
 		}
-		bol = msg.p[i] == '\n';
+		bol = false;
 	}
 	buf_append(out, msg.p + start, msg.len - start);
-	if (msg.len > 0 && !(msg.len >= 2 && msg.p[msg.len - 2] == '\r' && msg.p[msg.len - 1] == '\n'))
+	if (!bol)
 		buf_append(out, "\r\n", 2);
 	buf_append(out, ".\r\n", 3);
 }

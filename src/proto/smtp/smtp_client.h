@@ -50,8 +50,10 @@ struct smtp_ehlo {
  * keyword with parameters per line). Unknown keywords are ignored. */
 void smtp_ehlo_parse(const char *text, struct smtp_ehlo *r);
 
-/* Appends msg to out dot-stuffed (a "." starting a line is doubled), ends it with
- * CRLF when it does not end so, and appends the terminating ".\r\n". */
+/* Appends msg to out dot-stuffed (a "." starting a line is doubled), with every line
+ * ending (CRLF, a bare CR, a bare LF) written as CRLF, ends it with CRLF when it does
+ * not end so, and appends the terminating ".\r\n". Whatever msg holds, the only
+ * CRLF "." CRLF in the output is the terminator (no SMTP smuggling through us). */
 void smtp_dot_stuff(struct bytes msg, struct buf *out);
 
 /* Enhanced status code at the start of text ("5.1.1 ..."): copies it into enh (size

@@ -1,4 +1,4 @@
-/* smtp_data.c: dot-unstuffing state machine (see smtp_data.h). */
+/* smtp_data.c: dot-unstuffing state machine and the BDAT scanner (see smtp_data.h). */
 #include "smtp_data.h"
 
 enum {
@@ -88,4 +88,25 @@ int smtp_data_feed(struct smtp_data *d, struct bytes in, struct buf *out, size_t
 		put(d, out, in.p + run, i - run);
 	*used_r = i;
 	return 0;
+}
+
+void smtp_data_scan(struct smtp_data *d, struct bytes in)
+{
+	for (size_t i = 0; i < in.len; i++) {
+		char c = in.p[i];
+		if (d->state == ST_CR && c != '\n')
+			d->bare_eol = true; /* a CR not followed by LF */
+		if (c == '\n' && d->state != ST_CR)
+			d->bare_eol = true; /* an LF without its CR */
+		else if (c == '\0')
+			d->nul = true;
+		d->state = c == '\r' ? ST_CR : ST_TEXT;
+	}
+}
+
+void smtp_data_scan_end(struct smtp_data *d)
+{
+	if (d->state == ST_CR)
+		d->bare_eol = true;
+	d->state = ST_TEXT;
 }

@@ -29,4 +29,12 @@ void smtp_data_init(struct smtp_data *d, uint64_t max);
  * it is left alone), 0 when all of in was consumed and more is needed. */
 int smtp_data_feed(struct smtp_data *d, struct bytes in, struct buf *out, size_t *used_r);
 
+/* BDAT (RFC 3030): the chunks carry the message as it is, with no stuffing and no
+ * terminator, and the same policy applies as to DATA. Scans a chunk (any piece of
+ * it, after smtp_data_init) and sets bare_eol and nul as smtp_data_feed would; a CR
+ * at the end of a piece waits for the next. smtp_data_scan_end, after the LAST
+ * chunk, counts a final CR as bare. Neither copies nor counts the size. */
+void smtp_data_scan(struct smtp_data *d, struct bytes in);
+void smtp_data_scan_end(struct smtp_data *d);
+
 #endif

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "arena.h"
 #include "mail.h"
 
 static void test_normalize(void **state)
@@ -327,10 +328,72 @@ static void test_limits(void **state)
 	buf_free(&b);
 }
 
+static void return_path(const char *sender, const char *in, const char *want)
+{
+	char *out;
+	size_t n = mail_set_return_path(sender, in, strlen(in), &out);
+	assert_int_equal(n, strlen(want));
+	assert_string_equal(out, want);
+	free(out);
+}
+
+/* RFC 5321 §4.4: one Return-Path, first, from the envelope; incoming ones removed. */
+static void test_return_path(void **state)
+{
+	(void)state;
+	return_path("a@b.test", "Subject: x\r\n\r\nbody\r\n", "Return-Path: <a@b.test>\r\nSubject: x\r\n\r\nbody\r\n");
+	return_path("", "Subject: x\r\n\r\nbody\r\n", "Return-Path: <>\r\nSubject: x\r\n\r\nbody\r\n");
+	return_path("a@b.test", "", "Return-Path: <a@b.test>\r\n");
+	return_path("a@b.test", "Return-Path: <evil@x.test>\r\nSubject: x\r\n\r\nReturn-Path: <kept@body>\r\n",
+		    "Return-Path: <a@b.test>\r\nSubject: x\r\n\r\nReturn-Path: <kept@body>\r\n");
+	return_path("s@t", "To: y\r\nreturn-path :\r\n <evil@x>\r\n\tmore\r\nSubject: x\r\n\r\n",
+		    "Return-Path: <s@t>\r\nTo: y\r\nSubject: x\r\n\r\n");
+	return_path("s@t", "Return-Path-Not: x\r\nReturn-Paths: y\r\n\r\n",
+		    "Return-Path: <s@t>\r\nReturn-Path-Not: x\r\nReturn-Paths: y\r\n\r\n");
+	return_path("s@t", "Subject: x\r\n Return-Path: folded, kept\r\n\r\n",
+		    "Return-Path: <s@t>\r\nSubject: x\r\n Return-Path: folded, kept\r\n\r\n");
+	return_path("s@t", "Return-Path: <e@x>", "Return-Path: <s@t>\r\n");
+	return_path("s@t\r\nX-Evil: 1", "\r\n", "Return-Path: <s@tX-Evil: 1>\r\n\r\n");
+}
+
+static void mailboxes(const char *msg, const char *field, int want_r, const char *want)
+{
+	struct arena *a = arena_new();
+	const char **v;
+	size_t n;
+	int r = mail_header_mailboxes(a, msg, strlen(msg), field, &v, &n);
+	assert_int_equal(r, want_r);
+	char joined[512] = "";
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(joined, ",");
+		strcat(joined, v[i]);
+	}
+	assert_null(v[n]);
+	assert_string_equal(joined, want);
+	arena_free(&a);
+}
+
+/* The From:/Sender: mailboxes the sending policy checks (outside review, finding 8). */
+static void test_header_mailboxes(void **state)
+{
+	(void)state;
+	mailboxes("From: Bob <bob@x.test>\r\n\r\n", "From", 1, "bob@x.test");
+	mailboxes("Subject: none\r\n\r\nFrom: a@b\r\n", "From", 0, "");
+	mailboxes("From: a@x.test, \"B, C\" <b@x.test>\r\n\r\n", "From", 1, "a@x.test,b@x.test");
+	mailboxes("From: a@x.test\r\nFROM: =?utf-8?q?B=C3=B6b?= <b@x.test>\r\n\r\n", "from", 2, "a@x.test,b@x.test");
+	mailboxes("From: a@x.test\r\n (comment)\r\n\t, c@x.test\r\n\r\n", "From", 1, "a@x.test,c@x.test");
+	mailboxes("From: team: a@x.test, b@x.test;\r\n\r\n", "From", 1, "a@x.test,b@x.test");
+	mailboxes("Sender: s@x.test\r\nFrom: a@x.test\r\n\r\n", "Sender", 1, "s@x.test");
+	mailboxes("From: \r\n\r\n", "From", 1, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_return_path),
+		cmocka_unit_test(test_header_mailboxes),
 		cmocka_unit_test(test_imap_string),
 		cmocka_unit_test(test_parse_helpers),
 		cmocka_unit_test(test_search_helpers),

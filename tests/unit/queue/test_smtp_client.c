@@ -169,6 +169,57 @@ static void test_dot_stuff(void **state)
 	stuff("a.b\r\n", "a.b\r\n.\r\n");
 }
 
+/* Outside review, finding 6: every line ending goes out as CRLF, so a receiver that
+ * ends lines (or the data) on a bare CR or LF sees what a strict one sees. */
+static void test_dot_stuff_bare_line_ends(void **state)
+{
+	stuff("hello\r.\r\nMAIL FROM:<x@y>\r\n", "hello\r\n..\r\nMAIL FROM:<x@y>\r\n.\r\n");
+	stuff("x\n.\nMAIL", "x\r\n..\r\nMAIL\r\n.\r\n");
+	stuff("a\r\n.\r", "a\r\n..\r\n.\r\n");
+	stuff("a\n.\r\n", "a\r\n..\r\n.\r\n");
+	stuff("a\r\n.\n", "a\r\n..\r\n.\r\n");
+	stuff("a\r\r\nb", "a\r\n\r\nb\r\n.\r\n");
+	stuff("a\n\rb", "a\r\n\r\nb\r\n.\r\n");
+	stuff("\r", "\r\n.\r\n");
+	stuff("\n", "\r\n.\r\n");
+	stuff(".", "..\r\n.\r\n");
+	stuff("a\r", "a\r\n.\r\n");
+}
+
+/* Whatever the input, the output is CRLF lines only, and CRLF "." CRLF occurs exactly
+ * once, at the end: every input of up to 6 bytes over the alphabet that matters. */
+static void test_dot_stuff_exhaustive(void **state)
+{
+	static const char alpha[] = { '\r', '\n', '.', 'a' };
+	char in[6];
+	for (size_t len = 0; len <= sizeof(in); len++) {
+		size_t total = 1;
+		for (size_t i = 0; i < len; i++)
+			total *= sizeof(alpha);
+		for (size_t k = 0; k < total; k++) {
+			size_t v = k;
+			for (size_t i = 0; i < len; i++, v /= sizeof(alpha))
+				in[i] = alpha[v % sizeof(alpha)];
+			struct buf b = { 0 };
+			smtp_dot_stuff((struct bytes){ in, len }, &b);
+			const char *o = buf_str(&b);
+			for (size_t i = 0; i < b.len; i++) {
+				if (o[i] == '\r')
+					assert_true(i + 1 < b.len && o[i + 1] == '\n');
+				if (o[i] == '\n')
+					assert_true(i > 0 && o[i - 1] == '\r');
+			}
+			const char *end = strstr(o, "\r\n.\r\n");
+			if (end != NULL)
+				assert_ptr_equal(end, o + b.len - 5);
+			else
+				assert_string_equal(o, ".\r\n");
+			assert_true(b.len == 3 || strncmp(o, ".\r\n", 3) != 0);
+			buf_free(&b);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +227,7 @@ int main(void)
 		cmocka_unit_test(test_leaves_rest),     cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_enhanced_code),   cmocka_unit_test(test_ehlo_parse),
 		cmocka_unit_test(test_dot_stuff),
+		cmocka_unit_test(test_dot_stuff_bare_line_ends), cmocka_unit_test(test_dot_stuff_exhaustive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

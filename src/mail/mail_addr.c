@@ -1,0 +1,125 @@
+/* mail_addr.c: the mailboxes named in an address header field (From:, Sender:),
+ * for the sending policy (who may send as whom, outside review of December 2026).
+ *
+ * The field values are taken from the header block the way the store reads them
+ * (hdr_parse: the first empty line ends the header, values unfolded) and parsed by
+ * GMime's RFC 5322 address-list parser, the same one that builds the ENVELOPE and
+ * JMAP's from/sender that mail clients show. Groups are flattened into their
+ * members. Also the Return-Path field of final delivery (RFC 5321 §4.4). Pure: no
+ * I/O, no global state beyond GMime's initialisation. */
+#include "mail.h"
+#include "mail_int.h"
+
+#include <gmime/gmime.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Appends the mailboxes of one parsed address (a group contributes its members). */
+static void add_address(struct arena *a, InternetAddress *ia, const char ***v, size_t *n, size_t *cap,
+			size_t *bad)
+{
+	if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+		InternetAddressList *m = internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia));
+		for (int i = 0; m != NULL && i < internet_address_list_length(m); i++)
+			add_address(a, internet_address_list_get_address(m, i), v, n, cap, bad);
+		return;
+	}
+	const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+	if (addr == NULL || addr[0] == '\0') {
+		(*bad)++;
+		return;
+	}
+	if (*n + 1 >= *cap) {
+		size_t ncap = *cap * 2;
+		const char **nv = arena_alloc(a, ncap * sizeof(*nv));
+		memcpy(nv, *v, *n * sizeof(*nv));
+		*v = nv;
+		*cap = ncap;
+	}
+	(*v)[(*n)++] = arena_strdup(a, addr);
+}
+
+int mail_header_mailboxes(struct arena *a, const char *msg, size_t len, const char *name, const char ***addrs_r,
+			  size_t *n_r)
+{
+	mail_init();
+	struct hblock hb;
+	hdr_parse(a, msg, len, &hb);
+	size_t nl = strlen(name), n = 0, cap = 8, bad = 0;
+	const char **v = arena_alloc(a, cap * sizeof(*v));
+	int fields = 0;
+	for (size_t i = 0; i < hb.n; i++) {
+		if (hb.f[i].nlen != nl || strncasecmp(hb.f[i].name, name, nl) != 0)
+			continue;
+		fields++;
+		const char *value = unfold(a, hb.f[i].val, hb.f[i].vlen, MAIL_MAX_FIELD);
+		size_t before = n;
+		InternetAddressList *l = internet_address_list_parse(NULL, value);
+		for (int k = 0; l != NULL && k < internet_address_list_length(l); k++)
+			add_address(a, internet_address_list_get_address(l, k), &v, &n, &cap, &bad);
+		if (l != NULL)
+			g_object_unref(l);
+		if (n == before && value[0] != '\0')
+			bad++; /* text that names nobody GMime can see, but a client may show */
+	}
+	v[n] = NULL;
+	*addrs_r = v;
+	*n_r = n;
+	return bad > 0 ? -1 : fields;
+}
+
+/* True when the line at p (n bytes, without its end) starts the field "Return-Path". */
+static bool is_return_path(const char *p, size_t n)
+{
+	static const char name[] = "Return-Path";
+	size_t k = sizeof(name) - 1;
+	if (n < k || strncasecmp(p, name, k) != 0)
+		return false;
+	while (k < n && (p[k] == ' ' || p[k] == '\t'))
+		k++;
+	return k < n && p[k] == ':';
+}
+
+size_t mail_set_return_path(const char *sender, const char *data, size_t len, char **out_r)
+{
+	size_t slen = strlen(sender);
+	char *o = xmalloc(len + slen + sizeof("Return-Path: <>\r\n"));
+	size_t k = (size_t)sprintf(o, "Return-Path: <");
+	for (size_t i = 0; i < slen; i++) { /* callers pass a checked address; never a line end */
+		if (sender[i] != '\r' && sender[i] != '\n')
+			o[k++] = sender[i];
+	}
+	memcpy(o + k, ">\r\n", 3);
+	k += 3;
+	size_t i = 0;
+	bool dropping = false; /* inside a Return-Path field (its continuation lines too) */
+	while (i < len) {
+		const char *nl = memchr(data + i, '\n', len - i);
+		size_t next = nl ? (size_t)(nl - data) + 1 : len;
+		size_t n = next - i; /* the line with its end */
+		size_t text = n - (nl ? 1 : 0);
+		if (text > 0 && data[i + text - 1] == '\r')
+			text--;
+		if (text == 0) /* the empty line: the header ends, the rest is copied */
+			break;
+		if (data[i] == ' ' || data[i] == '\t') {
+			if (!dropping) {
+				memcpy(o + k, data + i, n);
+				k += n;
+			}
+		} else {
+			dropping = is_return_path(data + i, text);
+			if (!dropping) {
+				memcpy(o + k, data + i, n);
+				k += n;
+			}
+		}
+		i = next;
+	}
+	memcpy(o + k, data + i, len - i);
+	k += len - i;
+	o[k] = '\0';
+	*out_r = o;
+	return k;
+}
