@@ -30,6 +30,7 @@ struct key {
 	int64_t min, max; /* for numbers */
 	/* for strings: returns NULL when the value is acceptable, else why not */
 	const char *(*valid)(const char *value);
+	bool reload; /* a SIGHUP applies it to the running server (serve.c); else restart */
 };
 
 static bool domain_valid(const char *d);
@@ -53,63 +54,63 @@ static const char *valid_nonempty(const char *v)
 	return v[0] != '\0' ? NULL : "must not be empty";
 }
 
-#define S(name, field, def, valid) { name, KEY_STRING, offsetof(struct config, field), def, 0, 0, valid }
-#define I(name, field, def, lo, hi) { name, KEY_INT, offsetof(struct config, field), def, lo, hi, NULL }
-#define Z(name, field, def, lo, hi) { name, KEY_SIZE, offsetof(struct config, field), def, lo, hi, NULL }
-#define T(name, field, def, lo, hi) { name, KEY_SECONDS, offsetof(struct config, field), def, lo, hi, NULL }
-#define B(name, field, def) { name, KEY_BOOL, offsetof(struct config, field), def, 0, 0, NULL }
+#define S(name, field, def, valid, r) { name, KEY_STRING, offsetof(struct config, field), def, 0, 0, valid, r }
+#define I(name, field, def, lo, hi, r) { name, KEY_INT, offsetof(struct config, field), def, lo, hi, NULL, r }
+#define Z(name, field, def, lo, hi, r) { name, KEY_SIZE, offsetof(struct config, field), def, lo, hi, NULL, r }
+#define T(name, field, def, lo, hi, r) { name, KEY_SECONDS, offsetof(struct config, field), def, lo, hi, NULL, r }
+#define B(name, field, def, r) { name, KEY_BOOL, offsetof(struct config, field), def, 0, 0, NULL, r }
+#define RELOAD true   /* applied by SIGHUP */
+#define RESTART false /* kept at its running value by SIGHUP, logged as needing a restart */
 
 static const struct key keys[] = {
-	S("hostname", hostname, "localhost", valid_hostname),
-	S("bind", bind, "", NULL),
-	I("port_offset", port_offset, "0", 0, 65000),
-	S("tls.cert", tls_cert, "tls/cert.pem", valid_nonempty),
-	S("tls.key", tls_key, "tls/key.pem", valid_nonempty),
-	S("user", user, "postamt", valid_nonempty),
-	I("workers", workers, "0", 0, 256),
-	I("pool_threads", pool_threads, "4", 1, 256),
-	S("log.level", log_level, "info", valid_log_level),
-	Z("limits.line_length", line_max, "8K", 512, 1024 * 1024),
-	Z("limits.imap_command", imap_command_max, "64K", 1024, 64 * 1024 * 1024),
-	Z("limits.message_size", message_max, "50M", 1024, (int64_t)4 * 1024 * 1024 * 1024),
-	Z("limits.message_memory", message_memory, "1G", 1024 * 1024, INT64_MAX),
-	Z("limits.disk_reserve", disk_reserve, "256M", 0, INT64_MAX),
-	Z("limits.disk_reserve_file", disk_reserve_file, "8M", 0, (int64_t)1024 * 1024 * 1024),
-
-	Z("limits.message_memory_per_ip", message_memory_per_ip, "256M", 1024 * 1024, INT64_MAX),
-	Z("limits.jmap_response", jmap_response_max, "64M", 1024 * 1024, INT64_MAX),
-	I("limits.recipients", recipients_max, "500", 1, 100000),
-	I("limits.connections_per_ip", conns_per_ip, "50", 1, 1000000),
-	I("limits.connections", conns_total, "10000", 1, 10000000),
-	I("limits.imap_connections_per_user_ip", imap_conns_per_user_ip, "20", 1, 1000000),
-	I("limits.auth_failures_per_minute", auth_failures_per_min, "10", 1, 1000000),
-	I("limits.auth_failures_per_account", auth_failures_per_account, "20", 1, 64),
-	I("limits.auth_in_flight_per_ip", auth_in_flight_per_ip, "4", 1, 1000),
-	I("limits.errors_per_session", errors_per_session, "20", 1, 1000000),
-	I("limits.commands_per_session", commands_per_session, "1000000", 1, INT64_MAX),
-	T("auth.cache_ttl", auth_cache_ttl, "3600", 0, 7 * 86400),
-	Z("quota.default", default_quota, "0", 0, INT64_MAX),
-	T("timeout.smtp", timeout_smtp, "300", 1, 86400),
-	T("timeout.pop3", timeout_pop3, "600", 1, 86400),
-	T("timeout.imap", timeout_imap, "1800", 1, 86400),
-	T("timeout.imap_login", timeout_imap_login, "60", 1, 86400),
-	T("timeout.http", timeout_http, "60", 1, 86400),
-	T("timeout.tls_handshake", timeout_tls_handshake, "30", 1, 3600),
-	T("timeout.shutdown", shutdown_grace, "10", 0, 3600),
-	T("queue.retry_initial", queue_retry_initial, "300", 1, 86400),
-	T("queue.retry_max", queue_retry_max, "14400", 1, 7 * 86400),
-	T("queue.lifetime", queue_lifetime, "432000", 1, 60 * 86400),
-	I("queue.concurrency_per_destination", queue_conc_per_dest, "4", 1, 1000),
-	I("queue.concurrency", queue_conc, "20", 1, 10000),
-	T("queue.timeout_connect", queue_timeout_connect, "30", 1, 3600),
-	T("queue.timeout_command", queue_timeout_command, "300", 1, 3600),
-	T("queue.timeout_data_init", queue_timeout_data_init, "120", 1, 3600),
-	T("queue.timeout_data_block", queue_timeout_data_block, "180", 1, 3600),
-	T("queue.timeout_data_end", queue_timeout_data_end, "600", 1, 3600),
-	S("queue.dns_server", queue_dns_server, "", NULL),
-	B("queue.starttls", queue_starttls, "yes"),
-	B("smtp.quota_full_temporary", smtp_quota_full_temporary, "yes"),
-};
+	S("hostname", hostname, "localhost", valid_hostname, RELOAD),
+	S("bind", bind, "", NULL, RESTART),
+	I("port_offset", port_offset, "0", 0, 65000, RESTART),
+	S("tls.cert", tls_cert, "tls/cert.pem", valid_nonempty, RELOAD),
+	S("tls.key", tls_key, "tls/key.pem", valid_nonempty, RELOAD),
+	S("user", user, "postamt", valid_nonempty, RESTART),
+	I("workers", workers, "0", 0, 256, RESTART),
+	I("pool_threads", pool_threads, "4", 1, 256, RESTART),
+	S("log.level", log_level, "info", valid_log_level, RELOAD),
+	Z("limits.line_length", line_max, "8K", 512, 1024 * 1024, RELOAD),
+	Z("limits.imap_command", imap_command_max, "64K", 1024, 64 * 1024 * 1024, RELOAD),
+	Z("limits.message_size", message_max, "50M", 1024, (int64_t)4 * 1024 * 1024 * 1024, RESTART),
+	Z("limits.message_memory", message_memory, "1G", 1024 * 1024, INT64_MAX, RELOAD),
+	Z("limits.disk_reserve", disk_reserve, "256M", 0, INT64_MAX, RELOAD),
+	Z("limits.disk_reserve_file", disk_reserve_file, "8M", 0, (int64_t)1024 * 1024 * 1024, RESTART),
+	Z("limits.message_memory_per_ip", message_memory_per_ip, "256M", 1024 * 1024, INT64_MAX, RELOAD),
+	Z("limits.jmap_response", jmap_response_max, "64M", 1024 * 1024, INT64_MAX, RELOAD),
+	I("limits.recipients", recipients_max, "500", 1, 100000, RELOAD),
+	I("limits.connections_per_ip", conns_per_ip, "50", 1, 1000000, RELOAD),
+	I("limits.connections", conns_total, "10000", 1, 10000000, RELOAD),
+	I("limits.imap_connections_per_user_ip", imap_conns_per_user_ip, "20", 1, 1000000, RELOAD),
+	I("limits.auth_failures_per_minute", auth_failures_per_min, "10", 1, 1000000, RELOAD),
+	I("limits.auth_failures_per_account", auth_failures_per_account, "20", 1, 64, RELOAD),
+	I("limits.auth_in_flight_per_ip", auth_in_flight_per_ip, "4", 1, 1000, RELOAD),
+	I("limits.errors_per_session", errors_per_session, "20", 1, 1000000, RELOAD),
+	I("limits.commands_per_session", commands_per_session, "1000000", 1, INT64_MAX, RELOAD),
+	T("auth.cache_ttl", auth_cache_ttl, "3600", 0, 7 * 86400, RELOAD),
+	Z("quota.default", default_quota, "0", 0, INT64_MAX, RESTART),
+	T("timeout.smtp", timeout_smtp, "300", 1, 86400, RELOAD),
+	T("timeout.pop3", timeout_pop3, "600", 1, 86400, RELOAD),
+	T("timeout.imap", timeout_imap, "1800", 1, 86400, RELOAD),
+	T("timeout.imap_login", timeout_imap_login, "60", 1, 86400, RELOAD),
+	T("timeout.http", timeout_http, "60", 1, 86400, RELOAD),
+	T("timeout.tls_handshake", timeout_tls_handshake, "30", 1, 3600, RELOAD),
+	T("timeout.shutdown", shutdown_grace, "10", 0, 3600, RELOAD),
+	T("queue.retry_initial", queue_retry_initial, "300", 1, 86400, RESTART),
+	T("queue.retry_max", queue_retry_max, "14400", 1, 7 * 86400, RESTART),
+	T("queue.lifetime", queue_lifetime, "432000", 1, 60 * 86400, RESTART),
+	I("queue.concurrency_per_destination", queue_conc_per_dest, "4", 1, 1000, RESTART),
+	I("queue.concurrency", queue_conc, "20", 1, 10000, RESTART),
+	T("queue.timeout_connect", queue_timeout_connect, "30", 1, 3600, RESTART),
+	T("queue.timeout_command", queue_timeout_command, "300", 1, 3600, RESTART),
+	T("queue.timeout_data_init", queue_timeout_data_init, "120", 1, 3600, RESTART),
+	T("queue.timeout_data_block", queue_timeout_data_block, "180", 1, 3600, RESTART),
+	T("queue.timeout_data_end", queue_timeout_data_end, "600", 1, 3600, RESTART),
+	S("queue.dns_server", queue_dns_server, "", NULL, RESTART),
+	B("queue.starttls", queue_starttls, "yes", RESTART),
+	B("smtp.quota_full_temporary", smtp_quota_full_temporary, "yes", RELOAD),};
 
 static const struct key *key_find(const char *name, size_t len)
 {
@@ -466,6 +467,14 @@ size_t config_diff(const struct config *a, const struct config *b, const char **
 		n++;
 	}
 	return n;
+}
+
+bool config_key_reloadable(const char *name)
+{
+	if (strcmp(name, "route.*") == 0)
+		return true;
+	const struct key *k = key_find(name, strlen(name));
+	return k != NULL && k->reload;
 }
 
 int config_copy_key(struct config *dst, const struct config *src, const char *name)

@@ -95,6 +95,9 @@ void config_free(struct config **cfgp);
  * "route.*" standing for any change of the routes. Writes at most max names (static
  * strings) to names; returns how many keys differ. */
 size_t config_diff(const struct config *a, const struct config *b, const char **names, size_t max);
+/* Whether a SIGHUP applies the key called name (a table key or "route.*") to the
+ * running server; the others keep their running value until a restart. */
+bool config_key_reloadable(const char *name);
 /* Copies the value of the key called name (a table key, not "route.*") from src to
  * dst. Returns 1, or -1 when there is no such key. */
 int config_copy_key(struct config *dst, const struct config *src, const char *name);

@@ -336,17 +336,6 @@ static void begin_shutdown(struct server *srv, const char *why)
 	event_add(srv->stop_timer, &tv);
 }
 
-/* Keys that SIGHUP applies; a change of any other key waits for a restart. */
-static const char *const reloadable_keys[] = {
-	"hostname", "tls.cert", "tls.key", "log.level", "route.*", "auth.cache_ttl",
-	"limits.line_length", "limits.imap_command", "limits.message_memory", "limits.recipients",
-	"limits.connections_per_ip", "limits.connections", "limits.imap_connections_per_user_ip",
-	"limits.auth_failures_per_minute", "limits.errors_per_session", "limits.commands_per_session",
-	"timeout.smtp", "timeout.pop3", "timeout.imap", "timeout.imap_login", "timeout.http",
-	"timeout.tls_handshake", "timeout.shutdown", "limits.disk_reserve", "limits.message_memory_per_ip",
-	"limits.jmap_response",
-};
-
 /* Logs the keys that differ from the running server's start and that a reload
  * cannot apply (ports, bind address, user, store and queue settings, ...), and
  * gives them their running value again in cfg, which then describes the server as
@@ -359,10 +348,7 @@ static void keep_restart_keys(const struct config *boot, struct config *cfg)
 		n = sizeof(changed) / sizeof(changed[0]);
 	struct buf keys = { 0 };
 	for (size_t i = 0; i < n; i++) {
-		bool applied = false;
-		for (size_t k = 0; k < sizeof(reloadable_keys) / sizeof(reloadable_keys[0]); k++)
-			applied |= strcmp(changed[i], reloadable_keys[k]) == 0;
-		if (applied)
+		if (config_key_reloadable(changed[i]))
 			continue;
 		buf_printf(&keys, "%s%s", keys.len ? "," : "", changed[i]);
 		config_copy_key(cfg, boot, changed[i]);
@@ -406,6 +392,7 @@ static void reload(struct server *srv)
 	}
 	conn_shared_set_tls(srv->shared, ctx);
 	SSL_CTX_free(ctx);
+	keep_restart_keys(srv->boot, cfg); /* before anything below reads cfg */
 	struct conn_limits lim = limits_from_config(cfg);
 	conn_shared_set_limits(srv->shared, &lim);
 	auth_service_set_limits(srv->auth, &(struct login_limits){ (size_t)cfg->auth_failures_per_min,
@@ -413,7 +400,6 @@ static void reload(struct server *srv)
 								  (size_t)cfg->auth_in_flight_per_ip });
 	auth_service_set_cache_ttl(srv->auth, cfg->auth_cache_ttl);
 	store_set_disk_reserve(srv->store, (uint64_t)cfg->disk_reserve);
-	keep_restart_keys(srv->boot, cfg);
 	struct queue_route *routes = xcalloc(cfg->nroutes + 1, sizeof(*routes));
 	for (size_t i = 0; i < cfg->nroutes; i++)
 		routes[i] = (struct queue_route){ cfg->routes[i].domain, cfg->routes[i].host, cfg->routes[i].port };

@@ -194,6 +194,12 @@ static void test_diff(void **state)
 	/* a different route to the same domain is a change too */
 	assert_int_equal(parse(a, "route.x.test = 127.0.0.1:2526\n", &err), 1);
 	assert_int_equal(config_diff(a, b, names, 8), 1);
+	/* the table says which keys a SIGHUP applies */
+	assert_true(config_key_reloadable("route.*"));
+	assert_true(config_key_reloadable("limits.message_memory"));
+	assert_false(config_key_reloadable("port_offset"));
+	assert_false(config_key_reloadable("limits.message_size"));
+	assert_false(config_key_reloadable("no.such.key"));
 	config_free(&a);
 	config_free(&b);
 }
