@@ -189,6 +189,7 @@ class ViewClient:
         hms_code = None
         max_modseq = 0
         self.flags_seen = set()
+        self.last = []           # this command's untagged responses (bytes)
         while True:
             resp = self._response()
             self.log.append("<" + resp[:160].decode("utf-8", "replace"))
@@ -207,6 +208,7 @@ class ViewClient:
                 elif max_modseq > self.hms:
                     self.hms = max_modseq
                 return status, line
+            self.last.append(resp)
             r = self._untagged(resp, check)
             if isinstance(r, tuple):
                 if r[0] == "hms":

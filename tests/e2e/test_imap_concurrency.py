@@ -234,3 +234,112 @@ def test_random_sessions_agree(srv):
     seconds = float(os.environ.get("POSTAMT_CONC_SECONDS", "20"))
     nsessions = int(os.environ.get("POSTAMT_CONC_SESSIONS", "5"))
     run_random(srv, seed, seconds, nsessions)
+
+
+# ---------------------------------------------------------------- single bugs
+
+
+def pair(srv, mode_a="condstore", n=3, flags=("", "$Todo", "")):
+    user = fresh_user()
+    setup = client(srv, user, "plain", "setup")
+    for i in range(n):
+        setup.command("APPEND INBOX (%s) " % flags[i % len(flags)], literal=message(i))
+    setup.command("LOGOUT")
+    setup.close()
+    a = client(srv, user, mode_a, "a")
+    b = client(srv, user, "condstore", "b")
+    a.select()
+    b.select()
+    return user, a, b
+
+
+def test_flag_change_at_a_modseq_of_own_store_answer_reaches_session(srv):
+    """Bug 1: B sets \\Deleted on 1 and 2 (one MODSEQ); A then stores $Todo on 2, which
+    already has it: A's answer reports 2 at B's MODSEQ, and B's change to 1 must still
+    reach A (the old sync took that MODSEQ as A's own and skipped it)."""
+    user, a, b = pair(srv)
+    uid1, uid2 = a.msgs[0].uid, a.msgs[1].uid
+    typ, _ = b.command("UID STORE %d,%d +FLAGS (\\Deleted)" % (uid1, uid2))
+    assert typ == "OK"
+    typ, _ = a.command("UID STORE %d +FLAGS ($Todo)" % uid2)
+    assert typ == "OK"
+    a.command("NOOP")
+    assert "\\Deleted" in a.msgs[0].flags, a.log[-12:]
+    assert "\\Deleted" in a.msgs[1].flags, a.log[-12:]
+    want = truth(srv, user)
+    assert a.snapshot(True) == want, a.log[-12:]
+    assert not a.problems and not b.problems, a.problems + b.problems
+
+
+def test_silent_store_reports_what_the_client_cannot_know(srv):
+    """Bug 1, .SILENT: B changes message 1, then A stores on it silently without having
+    synced: A is told the flags (B's change is in them) instead of nothing."""
+    user, a, b = pair(srv, "plain")
+    uid1 = a.msgs[0].uid
+    b.command("UID STORE %d +FLAGS (\\Flagged)" % uid1)
+    a.store_silent([1], True, "+FLAGS.SILENT", ["\\Seen"])
+    a.command("NOOP")
+    assert a.msgs[0].flags == {"\\Seen", "\\Flagged"}, a.log[-10:]
+    # and a silent STORE nobody interfered with stays silent
+    a.command("UID STORE %d +FLAGS.SILENT (\\Answered)" % uid1)
+    assert not [r for r in a.last if b"FETCH" in r], a.last
+    a.command("NOOP")
+    assert not [r for r in a.last if b"FETCH" in r], a.last
+
+
+def test_new_keyword_announced_in_flags(srv):
+    """Bug 7: a STORE (own or another session's) or an APPEND that brings a new keyword
+    sends untagged FLAGS (and PERMANENTFLAGS) before the FETCH carrying it."""
+    user, a, b = pair(srv, "plain", flags=("",))
+    typ, _ = a.command("STORE 1 +FLAGS (newkw1)")
+    assert typ == "OK"
+    lines = [r.decode() for r in a.last]
+    fl = [i for i, r in enumerate(lines) if r.startswith("* FLAGS (") and "newkw1" in r]
+    ft = [i for i, r in enumerate(lines) if " FETCH " in r and "newkw1" in r]
+    assert fl and ft and fl[0] < ft[0], lines
+    assert any("PERMANENTFLAGS" in r and "newkw1" in r for r in lines), lines
+    # another session's APPEND with a new keyword
+    b.command("APPEND INBOX (newkw2) ", literal=message(99))
+    a.command("NOOP")
+    a.complete()
+    assert "newkw2" in a.keywords, a.log[-10:]
+    assert not a.problems, a.problems
+
+
+def test_fetch_during_expunge_is_never_partial(srv):
+    """Bug 2: A's FETCH streams while B expunges everything: each FETCH response A gets
+    carries every item asked for, and the command ends NO [EXPUNGEISSUED]."""
+    user = fresh_user()
+    setup = client(srv, user, "plain", "setup")
+    big = b"x" * 200000
+    for i in range(40):
+        setup.command("APPEND INBOX () ", literal=message(i) + big + b"\r\n")
+    setup.command("LOGOUT")
+    setup.close()
+    a = ViewClient(srv.host, srv.port("imap"), user, PW, mode="plain", name="a")
+    a.connect()
+    a.select()
+    a.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+    b = client(srv, user, "plain", "b")
+    b.select()
+    a.sock.sendall(b"f1 FETCH 1:* (UID RFC822.SIZE BODY.PEEK[])\r\n")
+    # the server stops streaming once its output queue is full; then B expunges all
+    time.sleep(0.5)
+    typ, _ = b.command("STORE 1:* +FLAGS.SILENT (\\Deleted)")
+    assert typ == "OK"
+    typ, _ = b.command("EXPUNGE")
+    assert typ == "OK"
+    whole = partial = 0
+    while True:
+        resp = a._response()
+        if resp.startswith(b"f1 "):
+            tagged = resp.decode()
+            break
+        if b" FETCH " in resp:
+            if b"BODY[]" in resp:
+                whole += 1
+            else:
+                partial += 1
+    assert partial == 0, "%d FETCH responses without BODY[] (%d whole)" % (partial, whole)
+    assert whole < 40, "the expunge came too late to test anything"
+    assert tagged.startswith("f1 NO [EXPUNGEISSUED]"), tagged
