@@ -481,6 +481,8 @@ struct store_append {
 	const char *const *keywords; /* NULL-terminated or NULL */
 	int64_t internal_date;     /* 0: now */
 	int internal_tz;           /* minutes east of UTC */
+	bool raw;                  /* keep line ends as they are (IMAP BINARY literal8);
+	                            * false: bare CR/LF become CRLF */
 	uint32_t uid;              /* out */
 	uint32_t uidvalidity;      /* out */
 	int64_t email_id;          /* out */

@@ -40,7 +40,9 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-static int prepare_message(struct store *s, struct store_op *op, const char *data, size_t len)
+/* raw: keep the bytes as they are (an IMAP BINARY literal8, RFC 3516 §4.4: a bare LF
+ * in binary content is data); otherwise line ends become CRLF. */
+static int prepare_message(struct store *s, struct store_op *op, const char *data, size_t len, bool raw)
 {
 	if (data == NULL && len > 0)
 		return op_fail(op, STORE_EINVAL, "no message data");
@@ -49,7 +51,14 @@ static int prepare_message(struct store *s, struct store_op *op, const char *dat
 	if (len > s->opt.message_max)
 		return op_fail(op, STORE_ETOOBIG, "message too large (%zu bytes; the limit is %llu)", len,
 			       (unsigned long long)s->opt.message_max);
-	op->len = mail_normalize_crlf(data, len, &op->data);
+	if (raw) {
+		op->data = xmalloc(len + 1);
+		memcpy(op->data, data, len);
+		op->data[len] = '\0';
+		op->len = len;
+	} else {
+		op->len = mail_normalize_crlf(data, len, &op->data);
+	}
 	if (op->len > s->opt.message_max)
 		return op_fail(op, STORE_ETOOBIG, "message too large");
 	op->parsed = mail_parse(op->tmp, op->data, op->len);
@@ -208,7 +217,7 @@ static int prepare_deliver(struct store *s, struct store_op *op)
 	struct store_delivery *d = op->req;
 	if (d->naccounts == 0 || d->accounts == NULL)
 		return op_fail(op, STORE_EINVAL, "no recipients");
-	return prepare_message(s, op, d->data, d->len);
+	return prepare_message(s, op, d->data, d->len, false);
 }
 
 static int apply_deliver(struct store *s, struct store_op *op)
@@ -279,7 +288,7 @@ static int prepare_append(struct store *s, struct store_op *op)
 		return op_fail(op, STORE_EINVAL, "invalid flags");
 	if (ap->internal_tz < -24 * 60 || ap->internal_tz > 24 * 60)
 		return op_fail(op, STORE_EINVAL, "invalid time zone");
-	return prepare_message(s, op, ap->data, ap->len);
+	return prepare_message(s, op, ap->data, ap->len, ap->raw);
 }
 
 static int apply_append(struct store *s, struct store_op *op)
@@ -351,7 +360,7 @@ static int prepare_append_many(struct store *s, struct store_op *op)
 		else if (ap->internal_tz < -24 * 60 || ap->internal_tz > 24 * 60)
 			r = op_fail(op, STORE_EINVAL, "invalid time zone");
 		else
-			r = prepare_message(s, op, ap->data, ap->len);
+			r = prepare_message(s, op, ap->data, ap->len, ap->raw);
 		mp[i] = (struct many_prep){ op->data, op->len, op->parsed };
 		op->data = NULL;
 		op->parsed = mp;

@@ -172,7 +172,7 @@ class ViewClient:
     def problem(self, text):
         self.problems.append("%s: %s (recent: %s)" % (self.name, text, " | ".join(self.log[-6:])))
 
-    def command(self, text, literal=None, check=None):
+    def command(self, text, literal=None, check=None, literal8=False):
         """Sends "TAG text" (with a non-synchronizing literal appended when given),
         applies every untagged response to the view and returns (status, tagged line).
         check(items) is called for each FETCH response's item dict."""
@@ -180,6 +180,13 @@ class ViewClient:
         tag = "v%d" % self.tagn
         if literal is None:
             self.sock.sendall(("%s %s\r\n" % (tag, text)).encode())
+        elif literal8:
+            self.sock.sendall(("%s %s~{%d}\r\n" % (tag, text, len(literal))).encode())
+            cont = self._response()
+            if not cont.startswith(b"+"):
+                self.log.append("<" + cont[:160].decode("utf-8", "replace"))
+                return cont.decode().split(" ", 2)[1], cont.decode()
+            self.sock.sendall(literal + b"\r\n")
         else:
             self.sock.sendall(("%s %s{%d+}\r\n" % (tag, text, len(literal))).encode() + literal + b"\r\n")
         self.log.append(">%s %s" % (tag, text[:120]))

@@ -123,3 +123,40 @@ def test_long_command_line_after_login_only(srv):
         assert first.startswith(b"* BYE") or first in (b"", b"(reset)"), first
     finally:
         s.close()
+
+
+def binary_message(body):
+    return (b"From: a@remote.test\r\nSubject: bin\r\nMIME-Version: 1.0\r\n"
+            b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+            b"--XX\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+            + body + b"\r\n--XX--\r\n")
+
+
+def test_binary_append_keeps_bare_lf(srv):
+    """Item 5: a literal8 APPEND is binary: its bare LFs stay (BINARY.SIZE 7, not 9)."""
+    c = login(srv)
+    typ, line = c.command("APPEND INBOX ", literal=binary_message(b"ab\ncd\nx"), literal8=True)
+    assert typ == "OK", line
+    c.select()
+    c.command("FETCH 1 (BINARY.SIZE[2] BINARY.PEEK[2])")
+    got = b"".join(c.last)
+    assert b"BINARY.SIZE[2] 7" in got, got
+    assert b"ab\ncd\nx" in got, got
+
+
+def test_body_with_nul_is_not_in_a_plain_literal(srv):
+    """Item 5: NUL never goes out in a {n} literal: BODY has it as 0x80 (as Dovecot),
+    BINARY sends the real bytes in a literal8."""
+    c = login(srv)
+    typ, line = c.command("APPEND INBOX ", literal=binary_message(b"a\x00b"), literal8=True)
+    assert typ == "OK", line
+    c.select()
+    c.command("FETCH 1 (BODY.PEEK[2])")
+    got = b"".join(c.last)
+    assert b"BODY[2] {3}\r\na\x80b" in got, got
+    c.command("FETCH 1 (BODY.PEEK[])")
+    got = b"".join(c.last)
+    assert b"\x00" not in got, got
+    c.command("FETCH 1 (BINARY.PEEK[2])")
+    got = b"".join(c.last)
+    assert b"BINARY[2] ~{3}\r\na\x00b" in got, got
