@@ -230,8 +230,16 @@ int store_mailbox_delete(struct store *s, int64_t account_id, const char *name,
  * leaves INBOX empty (the new mailbox gets a new UIDVALIDITY and new UIDs). */
 int store_mailbox_rename(struct store *s, int64_t account_id, const char *oldname,
 			 const char *newname, const char **error_r);
+/* SUBSCRIBE needs an existing mailbox (STORE_ENOTFOUND otherwise). A subscription
+ * outlives its mailbox: DELETE keeps the name subscribed (RFC 9051 §6.3.7, see
+ * store_lost_subscriptions), a mailbox created again under it is subscribed, and
+ * UNSUBSCRIBE of such a name removes it (1). */
 int store_mailbox_subscribe(struct store *s, int64_t account_id, const char *name, bool on,
 			    const char **error_r);
+/* The subscribed names that have no mailbox (deleted since), sorted, NULL-terminated
+ * (arena). 1, or <0. */
+int store_lost_subscriptions(struct store *s, struct arena *a, int64_t account_id, const char ***names_r,
+			     size_t *n_r, const char **error_r);
 int store_mailbox_set_special_use(struct store *s, int64_t account_id, const char *name,
 				  unsigned int special_use, const char **error_r);
 /* Async forms of the mailbox writes, for callers on a loop (same results as the

@@ -160,3 +160,39 @@ def test_body_with_nul_is_not_in_a_plain_literal(srv):
     c.command("FETCH 1 (BINARY.PEEK[2])")
     got = b"".join(c.last)
     assert b"BINARY[2] ~{3}\r\na\x00b" in got, got
+
+
+def named(r, name):
+    return r.endswith((" " + name, ' "%s"' % name))
+
+
+def test_subscription_survives_delete(srv):
+    """Item 4: DELETE keeps the subscription (RFC 3501 MUST NOT remove it): LIST
+    (SUBSCRIBED) shows \\Subscribed \\NonExistent; a parent that is not subscribed gets
+    CHILDINFO under RECURSIVEMATCH, and \\Noselect in LSUB "%"; UNSUBSCRIBE removes the
+    name; CREATE under the name again finds it subscribed."""
+    c = login(srv)
+    for cmd in ("CREATE p", "CREATE p/c", "UNSUBSCRIBE p", "SUBSCRIBE p/c", "DELETE p/c"):
+        typ, line = c.command(cmd)
+        assert typ == "OK", (cmd, line)
+    c.command('LIST (SUBSCRIBED) "" "*"')
+    assert any(r.startswith("* LIST (") and "\\NonExistent" in r and "\\Subscribed" in r and named(r, "p/c")
+               for r in text(c)), text(c)
+    c.command('LIST (SUBSCRIBED RECURSIVEMATCH) "" "%"')
+    assert any(r.endswith(('"/" p ("CHILDINFO" ("SUBSCRIBED"))', '"/" "p" ("CHILDINFO" ("SUBSCRIBED"))')) for r in text(c)), text(c)
+    c.command('LSUB "" "%"')
+    assert any(r.startswith("* LSUB (\\Noselect)") and named(r, "p") for r in text(c)), text(c)
+    c.command('LSUB "" "*"')
+    assert any(named(r, "p/c") for r in text(c)), text(c)
+    c.command('LIST "" "*"')  # a plain LIST shows only mailboxes
+    assert not any(named(r, "p/c") for r in text(c)), text(c)
+    # created again: subscribed again
+    c.command("CREATE p/c")
+    c.command('LIST (SUBSCRIBED) "" "p/*"')
+    assert any("\\Subscribed" in r and "\\NonExistent" not in r and named(r, "p/c") for r in text(c)), text(c)
+    # UNSUBSCRIBE of a deleted name forgets it
+    c.command("DELETE p/c")
+    typ, line = c.command("UNSUBSCRIBE p/c")
+    assert typ == "OK", line
+    c.command('LIST (SUBSCRIBED) "" "*"')
+    assert not any(named(r, "p/c") for r in text(c)), text(c)
