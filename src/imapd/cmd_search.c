@@ -82,6 +82,31 @@ static struct store_search *convert(struct imap_session *is, const struct imap_s
 			s->set = (struct store_uidset){ r, k };
 		}
 	}
+	if (n->key == IMAP_SK_RECENT || n->key == IMAP_SK_NEW || n->key == IMAP_SK_OLD) {
+		/* this session's \Recent ranges as a UID key: RECENT = UID ranges, NEW = RECENT
+		 * UNSEEN, OLD = NOT RECENT */
+		struct imap_view *v = &is->view;
+		struct store_range *r = arena_alloc(is->cmd_arena, (v->nrecent + 1) * sizeof(*r));
+		size_t k = 0;
+		for (size_t i = 0; i < v->nrecent; i++)
+			r[k++] = (struct store_range){ v->recent[i].lo, v->recent[i].hi - 1 };
+		struct store_search *u = arena_alloc(is->cmd_arena, sizeof(*u));
+		memset(u, 0, sizeof(*u));
+		u->key = STORE_SK_UID;
+		u->set = (struct store_uidset){ k ? r : NULL, k };
+		if (n->key == IMAP_SK_RECENT)
+			return u;
+		memset(s, 0, sizeof(*s));
+		s->key = n->key == IMAP_SK_NEW ? STORE_SK_AND : STORE_SK_NOT;
+		s->sub = u;
+		if (n->key == IMAP_SK_NEW) {
+			struct store_search *un = arena_alloc(is->cmd_arena, sizeof(*un));
+			memset(un, 0, sizeof(*un));
+			un->key = STORE_SK_UNSEEN;
+			u->next = un;
+		}
+		return s;
+	}
 	struct store_search **tail = &s->sub;
 	for (const struct imap_search *c = n->sub; c != NULL; c = c->next) {
 		*tail = convert(is, c);
@@ -100,7 +125,6 @@ int imap_search_uids(struct imap_session *is, const struct imap_search *prog, ui
 		.mailbox_id = v->mailbox_id,
 		.seq_uids = v->uids,
 		.nseq = v->n,
-		.first_recent_uid = v->first_recent,
 	};
 	uint32_t *uids;
 	size_t n;

@@ -52,7 +52,11 @@ struct imap_view {
 	bool readonly;             /* EXAMINE */
 	uint32_t uidvalidity;
 	uint32_t uidnext;          /* as last reported */
-	uint32_t first_recent;     /* IMAP4rev1 \Recent: UIDs >= this (0: none) */
+	/* IMAP4rev1 \Recent (RFC 3501 §2.3.2): the UIDs this session claimed, as ranges
+	 * lo..hi-1 (SELECT claims what no session saw yet, a sync what arrived since); a
+	 * message is recent in one session only. The oldest range goes when they run out. */
+	struct { uint32_t lo, hi; } recent[8];
+	size_t nrecent;
 	uint64_t modseq;           /* changes up to this MODSEQ are reflected */
 	uint32_t *uids;
 	uint64_t *reported;        /* per message: the MODSEQ whose FLAGS the client got
@@ -222,6 +226,8 @@ void view_put_fetch_flags(struct imap_session *is, struct buf *b, size_t i, cons
 void view_gone(struct imap_view *v, uint32_t uid);
 /* True if the view's message at index i is recent for this session. */
 bool view_is_recent(const struct imap_session *is, size_t i);
+/* Notes UIDs lo..hi-1 as recent for this session (claimed from the store). */
+void view_recent_add(struct imap_view *v, uint32_t lo, uint32_t hi);
 
 /* ---- FETCH helpers (fetch_body.c) */
 struct imap_fetch_body;

@@ -112,7 +112,47 @@ static size_t lower_bound(const struct imap_view *v, uint32_t x)
 
 bool view_is_recent(const struct imap_session *is, size_t i)
 {
-	return is->view.first_recent != 0 && is->view.uids[i] >= is->view.first_recent;
+	const struct imap_view *v = &is->view;
+	for (size_t k = 0; k < v->nrecent; k++)
+		if (v->uids[i] >= v->recent[k].lo && v->uids[i] < v->recent[k].hi)
+			return true;
+	return false;
+}
+
+void view_recent_add(struct imap_view *v, uint32_t lo, uint32_t hi)
+{
+	if (lo >= hi)
+		return;
+	if (v->nrecent > 0 && v->recent[v->nrecent - 1].hi == lo) {
+		v->recent[v->nrecent - 1].hi = hi;
+		return;
+	}
+	size_t max = sizeof(v->recent) / sizeof(v->recent[0]);
+	if (v->nrecent == max) {
+		memmove(v->recent, v->recent + 1, (max - 1) * sizeof(v->recent[0]));
+		v->nrecent--;
+	}
+	v->recent[v->nrecent].lo = lo;
+	v->recent[v->nrecent].hi = hi;
+	v->nrecent++;
+}
+
+/* Messages that arrived while the mailbox is selected are recent in the first
+ * read-write IMAP4rev1 session that sees them (RFC 3501 §2.3.2, issue 16): it claims
+ * them in the store, which makes them non-recent for every other session and for
+ * STATUS. A store write from the loop, but only when something is unclaimed. */
+static void claim_new(struct imap_session *is, const struct store_mailbox *mb)
+{
+	struct imap_view *v = &is->view;
+	if (is->rev2 || v->readonly || mb->recent == 0 || v->n == 0)
+		return;
+	uint32_t lo;
+	const char *error;
+	if (store_mailbox_claim_recent(is->env->store, is->account_id, v->mailbox_id, &lo, &error) <= 0)
+		return;
+	/* every message in the view is older than the claim; one that arrived in between
+	 * is claimed but not ours: it is recent nowhere rather than twice */
+	view_recent_add(v, lo, v->uids[v->n - 1] + 1);
 }
 
 int view_resolve(struct imap_session *is, const struct imap_seqset *set, bool uid, size_t **idx_r, size_t *n_r,
@@ -474,6 +514,8 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 				v->reported[i] = m->modseq;
 			}
 		}
+		if (v->n > before)
+			claim_new(is, &mb);
 		if (mb.highestmodseq > v->modseq)
 			v->modseq = mb.highestmodseq;
 		if (v->n != before) {

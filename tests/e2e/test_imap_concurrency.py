@@ -343,3 +343,32 @@ def test_fetch_during_expunge_is_never_partial(srv):
     assert partial == 0, "%d FETCH responses without BODY[] (%d whole)" % (partial, whole)
     assert whole < 40, "the expunge came too late to test anything"
     assert tagged.startswith("f1 NO [EXPUNGEISSUED]"), tagged
+
+
+def test_recent_in_one_session_only(srv):
+    """Bug 3: a message is \\Recent in one session only (RFC 3501 §2.3.2): the first
+    IMAP4rev1 session to see a new delivery gets it, the other and STATUS do not."""
+    user, a, b = pair(srv, "plain", n=2)
+    recent_a = [r for r in a.log if "RECENT" in r]  # A selected first: 1 and 2 are its
+    c = client(srv, user, "plain", "c")
+    c.command("APPEND INBOX () ", literal=message(50))
+    a.command("NOOP")
+    got_a = [r.decode() for r in a.last]
+    assert "* 3 EXISTS" in got_a and "* 3 RECENT" in got_a, got_a
+    a.command("FETCH 3 (FLAGS)")
+    assert any("\\Recent" in r for r in (x.decode() for x in a.last)), a.last
+    b.command("NOOP")
+    got_b = [r.decode() for r in b.last]
+    assert "* 3 EXISTS" in got_b and "* 0 RECENT" in got_b, got_b
+    b.command("FETCH 1:* (FLAGS)")
+    assert not any("\\Recent" in r for r in (x.decode() for x in b.last)), b.last
+    b.command("SEARCH RECENT")
+    assert "* SEARCH" in [r.decode() for r in b.last], b.last
+    a.command("SEARCH RECENT")
+    assert "* SEARCH 1 2 3" in [r.decode() for r in a.last], (recent_a, a.last)
+    a.command("SEARCH NEW")
+    assert "* SEARCH 1 2 3" in [r.decode() for r in a.last], a.last
+    a.command("SEARCH OLD")
+    assert "* SEARCH" in [r.decode() for r in a.last], a.last
+    c.command("STATUS INBOX (RECENT)")
+    assert any("RECENT 0" in r.decode() for r in c.last), c.last
