@@ -253,7 +253,8 @@ static void fetch_output(struct imap_session *is, struct fetch_job *j)
 		if (kb.len)
 			imap_write(is, kb.data, kb.len);
 		buf_free(&kb);
-		is->view.dirty = true;
+		if (j->f.atts & IMAP_FA_MODSEQ)
+			is->view.dirty = true;
 	}
 	/* the responses go out as the client takes them (fetch_stream_more) */
 	j->msgs = msgs;
@@ -288,7 +289,8 @@ bool fetch_stream_more(struct imap_session *is)
 			j->missing++;
 			continue;
 		}
-		if (j->f.atts & IMAP_FA_FLAGS)
+		/* the client now knows the flags (and, under CONDSTORE, needs the MODSEQ too) */
+		if ((j->f.atts & IMAP_FA_FLAGS) && (!is->condstore || (j->f.atts & IMAP_FA_MODSEQ)))
 			view_reported(&is->view, i, j->msgs[j->k].modseq);
 		arena_clear(j->tmp);
 		imap_write(is, b.data, b.len);

@@ -26,8 +26,6 @@ struct store_job {
 	struct store_uidset set;
 	bool silent;
 	bool guard;
-	struct store_msg *pre; /* .SILENT: the set before the change (cmd_arena) */
-	size_t npre;
 };
 
 static void store_cb(void *arg, int result, const char *error)
@@ -55,7 +53,7 @@ static void store_cb(void *arg, int result, const char *error)
 			}
 			struct store_uidset ok = { r, nr };
 			if (ok.n > 0)
-				view_refresh_flags(is, &ok, j->silent, is->cmd_uid, &j->fc, j->pre, j->npre);
+				view_refresh_flags(is, &ok, j->silent, is->cmd_uid, &j->fc);
 			uint32_t *mod = arena_alloc(is->cmd_arena, (j->fc.nmodified + 1) * sizeof(*mod));
 			size_t k = 0;
 			for (size_t i = 0; i < j->fc.nmodified; i++) {
@@ -68,7 +66,7 @@ static void store_cb(void *arg, int result, const char *error)
 			imap_tagged(is, "OK", "[MODIFIED %s] Conditional STORE failed for some messages", buf_str(&b));
 			buf_free(&b);
 		} else {
-			view_refresh_flags(is, &j->set, j->silent, is->cmd_uid, &j->fc, j->pre, j->npre);
+			view_refresh_flags(is, &j->set, j->silent, is->cmd_uid, &j->fc);
 			imap_tagged(is, "OK", "%sSTORE completed", is->cmd_uid ? "UID " : "");
 		}
 	}
@@ -190,13 +188,6 @@ void cmd_store(struct imap_session *is, struct imap_cmd *cmd)
 		.flags = bits,
 		.keywords = kws,
 	};
-	/* .SILENT: whether the client can compute a message's new flags depends on what it
-	 * knew before (view_refresh_flags) */
-	if (silent && store_msg_list(is->env->store, is->cmd_arena, is->account_id, is->view.mailbox_id, &j->set, 0,
-				     &j->pre, &j->npre, &error) < 0) {
-		j->pre = NULL;
-		j->npre = 0;
-	}
 	imap_busy_begin(is);
 	store_flags_async(is->env->store, j->op, &j->fc, conn_loop(is->c), store_cb, j);
 }

@@ -208,12 +208,12 @@ void imap_put_flags(struct buf *b, unsigned flags, const char *keywords, bool re
 void view_reported(struct imap_view *v, size_t i, uint64_t modseq);
 /* After this session's own STORE fc (done): sends "* n FETCH (FLAGS (...))" (with UID
  * when uid_too; with MODSEQ under CONDSTORE) for the given UIDs and notes them as
- * reported. For .SILENT, pre holds the set's messages as they were before the change:
- * a message is then sent (with FLAGS) only when the client cannot compute its flags
- * itself (another session changed it before or after us, unreported), and under
- * CONDSTORE the others get a FETCH with MODSEQ only (RFC 7162 §3.1.3). */
+ * reported. For .SILENT a message is sent (with FLAGS) only when the client cannot
+ * compute its flags itself (another session changed it before us, unreported, or
+ * after us: fc->changed_prev and fc->modseq tell), and under CONDSTORE the others get
+ * a FETCH with MODSEQ only (RFC 7162 §3.1.3). */
 void view_refresh_flags(struct imap_session *is, const struct store_uidset *set, bool silent, bool uid_too,
-			const struct store_flag_change *fc, const struct store_msg *pre, size_t npre);
+			const struct store_flag_change *fc);
 /* If the mailbox has keywords the client was not told of, appends the untagged FLAGS
  * and PERMANENTFLAGS with all of them (RFC 9051 §7.3.5: before a FETCH that carries
  * one). */

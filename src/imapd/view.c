@@ -334,7 +334,8 @@ void view_put_keywords(struct imap_session *is, struct buf *b)
 	buf_free(&kw);
 }
 
-static bool uid_in(const uint32_t *uids, size_t n, uint32_t uid)
+/* Index of uid in the ascending uids, or -1. */
+static long uid_pos(const uint32_t *uids, size_t n, uint32_t uid)
 {
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
@@ -344,31 +345,20 @@ static bool uid_in(const uint32_t *uids, size_t n, uint32_t uid)
 		else
 			hi = mid;
 	}
-	return lo < n && uids[lo] == uid;
-}
-
-static const struct store_msg *msg_find(const struct store_msg *m, size_t n, uint32_t uid)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (m[mid].uid < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && m[lo].uid == uid ? &m[lo] : NULL;
+	return lo < n && uids[lo] == uid ? (long)lo : -1;
 }
 
 void view_refresh_flags(struct imap_session *is, const struct store_uidset *set, bool silent, bool uid_too,
-			const struct store_flag_change *fc, const struct store_msg *pre, size_t npre)
+			const struct store_flag_change *fc)
 {
 	struct imap_view *v = &is->view;
 	struct store_msg *msgs;
 	size_t n;
 	const char *error;
-	/* changes by others up to the MODSEQs sent here go out before the tagged reply */
-	v->dirty = true;
+	/* changes by others up to the MODSEQs sent here go out before the tagged reply
+	 * (RFC 7162 §3.1.2.1: the client takes the highest MODSEQ it saw as its own) */
+	if (is->condstore)
+		v->dirty = true;
 	if (store_msg_list(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, set, 0, &msgs, &n, &error) < 0)
 		return;
 	struct buf b = { 0 };
@@ -382,10 +372,11 @@ void view_refresh_flags(struct imap_session *is, const struct store_uidset *set,
 		if (silent) {
 			/* does the client know the result without being told? */
 			uint64_t known = v->reported[i] > v->modseq ? v->reported[i] : v->modseq;
-			const struct store_msg *p = msg_find(pre, npre, m->uid);
+			long c = fc != NULL ? uid_pos(fc->changed, fc->nchanged, m->uid) : -1;
 			bool knows;
-			if (fc != NULL && uid_in(fc->changed, fc->nchanged, m->uid))
-				knows = m->modseq == fc->modseq && p != NULL && p->modseq <= known;
+			if (c >= 0) /* ours, nobody's since, and the client knew the state before */
+				knows = m->modseq == fc->modseq && fc->changed_prev != NULL &&
+					fc->changed_prev[c] <= known;
 			else
 				knows = m->modseq <= known;
 			flags = !knows;
@@ -480,6 +471,13 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 			return;
 		}
 		uint64_t since = v->modseq;
+		/* changes first, expunges second: an expunge below a MODSEQ this sync sends is
+		 * then always found too (a QRESYNC client takes the highest MODSEQ it saw) */
+		struct store_msg *msgs;
+		size_t n = 0;
+		if (store_msg_list(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, NULL, since, &msgs, &n,
+				   &error) <= 0)
+			n = 0;
 		uint32_t *vanished;
 		size_t nv;
 		if (store_vanished(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, since, &vanished, &nv,
@@ -492,27 +490,22 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 		}
 		if (allow_expunge)
 			send_expunges(is, &b);
-		struct store_msg *msgs;
-		size_t n;
 		size_t before = v->n;
-		if (store_msg_list(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, NULL, since, &msgs, &n,
-				   &error) > 0) {
-			if (n > 0)
-				view_put_keywords(is, &b);
-			uint32_t maxuid = v->n ? v->uids[v->n - 1] : 0;
-			for (size_t k = 0; k < n; k++) {
-				const struct store_msg *m = &msgs[k];
-				if (m->uid > maxuid) {
-					view_add(v, m->uid, m->modseq);
-					maxuid = m->uid;
-					continue;
-				}
-				long i = view_index(v, m->uid);
-				if (i < 0 || m->modseq <= v->reported[i])
-					continue;
-				view_put_fetch_flags(is, &b, (size_t)i, m, true, true);
-				v->reported[i] = m->modseq;
+		if (n > 0)
+			view_put_keywords(is, &b);
+		uint32_t maxuid = v->n ? v->uids[v->n - 1] : 0;
+		for (size_t k = 0; k < n; k++) {
+			const struct store_msg *m = &msgs[k];
+			if (m->uid > maxuid) {
+				view_add(v, m->uid, m->modseq);
+				maxuid = m->uid;
+				continue;
 			}
+			long i = view_index(v, m->uid);
+			if (i < 0 || m->modseq <= v->reported[i])
+				continue;
+			view_put_fetch_flags(is, &b, (size_t)i, m, true, true);
+			v->reported[i] = m->modseq;
 		}
 		if (v->n > before)
 			claim_new(is, &mb);

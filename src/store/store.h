@@ -536,6 +536,7 @@ struct store_flag_change {
 	uint64_t unchanged_since;  /* 0: no guard; else CONDSTORE UNCHANGEDSINCE */
 	/* out (arena given to the call; may be NULL when not wanted): */
 	uint32_t *changed;         /* UIDs whose flags changed, ascending */
+	uint64_t *changed_prev;    /* the MODSEQ each of them had before (parallel) */
 	size_t nchanged;
 	uint32_t *modified;        /* UIDs that failed the UNCHANGEDSINCE guard */
 	size_t nmodified;
