@@ -210,10 +210,12 @@ class ViewClient:
                     hms_code = int(m.group(1))
                 if status == "BAD":
                     self.problem("BAD reply")
-                if hms_code is not None:
-                    self.hms = hms_code
-                elif max_modseq > self.hms:
-                    self.hms = max_modseq
+                new = hms_code if hms_code is not None else max(self.hms, max_modseq)
+                # a client that has not learned the UID of every message yet has not
+                # seen everything up to that MODSEQ: it keeps the old value
+                if any(x.uid is None for x in self.msgs):
+                    new = min(new, self.hms)
+                self.hms = new
                 return status, line
             self.last.append(resp)
             r = self._untagged(resp, check)
