@@ -127,6 +127,9 @@ int imap_append_message_parse(struct imap_session *is, struct imap_cur *c, struc
 	}
 	ap->data = data.p;
 	ap->len = data.len;
+	/* RFC 3516 §4.4: a literal8 is binary: its bare LFs are content, kept as they are
+	 * (the UTF8 form of RFC 6855 is text and gets CRLF like a literal) */
+	ap->raw = lit8 && !utf8;
 	ap->flags = bits;
 	ap->keywords = kws;
 	return 1;

@@ -3,7 +3,9 @@
  *   copy = "COPY" SP sequence-set SP mailbox; move = "MOVE" SP sequence-set SP mailbox
  * COPY answers OK [COPYUID uidvalidity source-uids dest-uids]; MOVE sends the COPYUID
  * in an untagged OK, then EXPUNGE for every moved message, then the tagged OK.
- * A missing target gets NO [TRYCREATE]; a full account NO [OVERQUOTA]. */
+ * A missing target gets NO [TRYCREATE]; a full account NO [OVERQUOTA]. MOVE into the
+ * selected mailbox itself is allowed (RFC 6851 §3.3 does not forbid it; Dovecot does it):
+ * the messages get new UIDs, the old ones are expunged. */
 #include "session.h"
 
 #include <stdlib.h>
@@ -94,10 +96,6 @@ void cmd_copy(struct imap_session *is, struct imap_cmd *cmd)
 	}
 	if (n == 0) {
 		imap_tagged(is, "OK", "%s%s completed", cmd->uid ? "UID " : "", cmd->name);
-		return;
-	}
-	if (move && mb.id == is->view.mailbox_id) {
-		imap_tagged(is, "NO", "[CANNOT] Source and target are the same mailbox");
 		return;
 	}
 	struct copy_job *j = xcalloc(1, sizeof(*j));

@@ -12,8 +12,10 @@
  * returns UID. A body item without .PEEK sets \Seen (unless the mailbox is read-only)
  * before the data goes out, and the changed FLAGS come with it. ENVELOPE, BODY and
  * BODYSTRUCTURE are the strings the store computed at ingest; body sections are cut
- * from the stored message with the part table. Messages expunged by another session
- * but not yet reported are skipped. */
+ * from the stored message with the part table. A message expunged by another session
+ * (before the list was read, or while the responses stream: its metadata or file is
+ * gone) gets no FETCH response at all, never one with items missing, and the command
+ * ends with NO [EXPUNGEISSUED] (RFC 9051 §7.1, RFC 2180 §4.1.3; docs/imap.md). */
 #include "session.h"
 
 #include "imap_fetch.h"
@@ -103,8 +105,11 @@ static int fetch_modifiers(struct imap_session *is, struct imap_cmd *cmd, struct
 	return imap_cur_eol(c);
 }
 
-static void put_msg(struct imap_session *is, struct fetch_job *j, struct buf *b, size_t i, const struct store_msg *m,
-		    struct arena *tmp, bool *unknown_cte)
+/* Appends the FETCH response of view index i (metadata m). Returns 1, or 0 when the
+ * message's metadata or bytes are gone (expunged by another session since the list
+ * was read): then nothing of it may go out, the caller drops what was appended. */
+static int put_msg(struct imap_session *is, struct fetch_job *j, struct buf *b, size_t i, const struct store_msg *m,
+		   struct arena *tmp, bool *unknown_cte)
 {
 	const struct imap_fetch *f = &j->f;
 	const char *error;
@@ -154,6 +159,8 @@ static void put_msg(struct imap_session *is, struct fetch_job *j, struct buf *b,
 	if ((f->atts & (IMAP_FA_ENVELOPE | IMAP_FA_BODY | IMAP_FA_BODYSTRUCTURE | IMAP_FA_PREVIEW)) || f->nbodies > 0) {
 		have_meta = store_msg_meta(is->env->store, tmp, is->account_id, is->view.mailbox_id, m->uid, &meta,
 					   &error) > 0;
+		if (!have_meta)
+			return 0;
 	}
 	if (have_meta) {
 		if (f->atts & IMAP_FA_ENVELOPE) {
@@ -182,7 +189,9 @@ static void put_msg(struct imap_session *is, struct fetch_job *j, struct buf *b,
 		struct mail_part *parts = NULL;
 		size_t nparts = 0;
 		if (store_msg_read(is->env->store, tmp, is->account_id, is->view.mailbox_id, m->uid, &data, &len,
-				   &error) > 0) {
+				   &error) <= 0)
+			return 0;
+		{
 			if (meta.parts != NULL && mail_parts_decode(tmp, meta.parts, &parts, &nparts) < 0)
 				nparts = 0;
 			for (const struct imap_fetch_body *fb = f->bodies; fb != NULL; fb = fb->next) {
@@ -199,6 +208,7 @@ static void put_msg(struct imap_session *is, struct fetch_job *j, struct buf *b,
 		}
 	}
 	buf_puts(b, ")\r\n");
+	return 1;
 }
 
 static void fetch_output(struct imap_session *is, struct fetch_job *j)
@@ -233,6 +243,19 @@ static void fetch_output(struct imap_session *is, struct fetch_job *j)
 			}
 		}
 	}
+	/* a keyword the client was not told of comes in FLAGS first (RFC 9051 §7.3.5); the
+	 * MODSEQs sent make a sync before the tagged reply worthwhile (RFC 7162 §3.1.2.1:
+	 * the client takes the highest as its HIGHESTMODSEQ) */
+	if (j->f.atts & (IMAP_FA_FLAGS | IMAP_FA_MODSEQ)) {
+		struct buf kb = { 0 };
+		if (j->f.atts & IMAP_FA_FLAGS)
+			view_put_keywords(is, &kb);
+		if (kb.len)
+			imap_write(is, kb.data, kb.len);
+		buf_free(&kb);
+		if (j->f.atts & IMAP_FA_MODSEQ)
+			is->view.dirty = true;
+	}
 	/* the responses go out as the client takes them (fetch_stream_more) */
 	j->msgs = msgs;
 	j->nmsgs = n;
@@ -259,7 +282,16 @@ bool fetch_stream_more(struct imap_session *is)
 				j->missing++; /* expunged meanwhile */
 			continue;
 		}
-		put_msg(is, j, &b, i, &j->msgs[j->k], j->tmp, &j->unknown_cte);
+		if (put_msg(is, j, &b, i, &j->msgs[j->k], j->tmp, &j->unknown_cte) <= 0) {
+			/* never a response with items missing (issue 16) */
+			arena_clear(j->tmp);
+			buf_reset(&b);
+			j->missing++;
+			continue;
+		}
+		/* the client now knows the flags (and, under CONDSTORE, needs the MODSEQ too) */
+		if ((j->f.atts & IMAP_FA_FLAGS) && (!is->condstore || (j->f.atts & IMAP_FA_MODSEQ)))
+			view_reported(&is->view, i, j->msgs[j->k].modseq);
 		arena_clear(j->tmp);
 		imap_write(is, b.data, b.len);
 		buf_reset(&b);
@@ -274,7 +306,7 @@ bool fetch_stream_more(struct imap_session *is)
 	if (j->unknown_cte)
 		imap_tagged(is, "NO", "[UNKNOWN-CTE] Cannot decode a part's Content-Transfer-Encoding");
 	else if (j->missing)
-		imap_tagged(is, "OK", "[EXPUNGEISSUED] Some messages were expunged");
+		imap_tagged(is, "NO", "[EXPUNGEISSUED] Some of the requested messages no longer exist");
 	else
 		imap_tagged(is, "OK", "%sFETCH completed", is->cmd_uid ? "UID " : "");
 	return true;
@@ -302,8 +334,6 @@ static void seen_cb(void *arg, int result, const char *error)
 	if (!is->dead) {
 		if (result < 0)
 			conn_log(is->c, LOG_ERROR, "event=store_error op=seen error=\"%s\"", error ? error : "");
-		else if (j->fc.nchanged > 0)
-			view_own_modseq(&is->view, j->fc.modseq); /* the FLAGS go out with the data */
 		fetch_output(is, j);
 	}
 	imap_busy_end(is);

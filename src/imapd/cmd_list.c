@@ -7,7 +7,10 @@
  *   lsub = "LSUB" SP mailbox SP list-mailbox
  * Every LIST line carries \HasChildren/\HasNoChildren and the special-use attribute
  * (macOS Mail uses them without asking, peers-features §4.7). "*" matches anything,
- * "%" anything but the separator "/". */
+ * "%" anything but the separator "/". With the SUBSCRIBED selection (and LSUB) the
+ * subscriptions of deleted mailboxes are listed too, as \NonExistent (RFC 5258 §3.4);
+ * an unsubscribed name with a subscribed descendant gets CHILDINFO under RECURSIVEMATCH
+ * (§3.5) and, in LSUB, \Noselect when "%" hides the descendant (RFC 3501 §6.3.9). */
 #include "session.h"
 
 #include <string.h>
@@ -105,6 +108,80 @@ static int parse_opts(struct imap_cur *c, bool ret, unsigned *opts, unsigned *st
 	}
 }
 
+static bool matches(struct imap_session *is, const char *refname, const char *const *pats, size_t npats,
+		    const char *name)
+{
+	for (size_t k = 0; k < npats; k++) {
+		const char *full = refname[0] ? arena_printf(is->cmd_arena, "%s%s", refname, pats[k]) : pats[k];
+		if (match(canon_pattern(is->cmd_arena, full), name))
+			return true;
+	}
+	return false;
+}
+
+/* A name LIST may show: a mailbox, or (subscriptions only) a subscribed name whose
+ * mailbox was deleted, or the missing parent of one. */
+struct entry {
+	const char *name;
+	const struct store_mailbox *mb; /* NULL: no such mailbox */
+	bool subscribed;
+};
+
+static bool has_entry(const struct entry *e, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(e[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static int entries(struct imap_session *is, const struct store_mailbox *mbs, size_t n, bool subscribed,
+		   struct entry **ents_r, size_t *n_r, const char **error_r)
+{
+	const char **lost = NULL;
+	size_t nlost = 0;
+	if (subscribed &&
+	    store_lost_subscriptions(is->env->store, is->cmd_arena, is->account_id, &lost, &nlost, error_r) < 0)
+		return -1;
+	/* each lost name brings at most its parents (STORE_MAILBOX_DEPTH_MAX levels) */
+	size_t cap = n + nlost * (STORE_MAILBOX_DEPTH_MAX + 1) + 1;
+	struct entry *e = arena_alloc(is->cmd_arena, cap * sizeof(*e));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		e[k++] = (struct entry){ mbs[i].name, &mbs[i], mbs[i].subscribed };
+	for (size_t i = 0; i < nlost; i++)
+		if (!has_entry(e, k, lost[i]))
+			e[k++] = (struct entry){ lost[i], NULL, true };
+	for (size_t i = n; i < k && k < cap; i++) {
+		/* the parents of a lost name that have no mailbox either */
+		char *name = arena_strdup(is->cmd_arena, e[i].name);
+		for (char *p = strchr(name, '/'); p != NULL && k < cap; p = strchr(p + 1, '/')) {
+			*p = '\0';
+			if (!has_entry(e, k, name))
+				e[k++] = (struct entry){ arena_strdup(is->cmd_arena, name), NULL, false };
+			*p = '/';
+		}
+	}
+	*ents_r = e;
+	*n_r = k;
+	return 1;
+}
+
+/* True if a subscribed name lies below name (only one the patterns do not match, when
+ * unmatched_only). */
+static bool descendant(struct imap_session *is, const struct entry *e, size_t n, const char *name,
+		       const char *refname, const char *const *pats, size_t npats, bool unmatched_only)
+{
+	size_t len = strlen(name);
+	for (size_t k = 0; k < n; k++) {
+		if (!e[k].subscribed || strncmp(e[k].name, name, len) != 0 || e[k].name[len] != '/')
+			continue;
+		if (!unmatched_only || !matches(is, refname, pats, npats, e[k].name))
+			return true;
+	}
+	return false;
+}
+
 void cmd_list(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
@@ -199,44 +276,49 @@ void cmd_list(struct imap_session *is, struct imap_cmd *cmd)
 		imap_store_error(is, r, error);
 		return;
 	}
+	struct entry *ents;
+	size_t nents;
+	if (entries(is, mbs, n, (opts & SEL_SUBSCRIBED) != 0, &ents, &nents, &error) < 0) {
+		imap_store_error(is, STORE_ERR, error);
+		return;
+	}
 	struct buf b = { 0 };
-	for (size_t i = 0; i < n; i++) {
-		const struct store_mailbox *mb = &mbs[i];
-		bool hit = false;
-		for (size_t k = 0; k < npats && !hit; k++) {
-			const char *full = refname[0] ? arena_printf(is->cmd_arena, "%s%s", refname, pats[k]) : pats[k];
-			hit = match(canon_pattern(is->cmd_arena, full), mb->name);
-		}
-		if (!hit)
+	for (size_t i = 0; i < nents; i++) {
+		const struct entry *e = &ents[i];
+		const struct store_mailbox *mb = e->mb;
+		if (!matches(is, refname, pats, npats, e->name))
 			continue;
-		bool child_subscribed = false;
-		if ((opts & SEL_SUBSCRIBED) && !mb->subscribed) {
-			if (!(opts & SEL_RECURSIVE))
-				continue;
-			size_t len = strlen(mb->name);
-			for (size_t k = 0; k < n && !child_subscribed; k++)
-				child_subscribed = mbs[k].subscribed && strncmp(mbs[k].name, mb->name, len) == 0 &&
-						   mbs[k].name[len] == '/';
-			if (!child_subscribed)
+		if (mb == NULL && !(opts & SEL_SUBSCRIBED))
+			continue;
+		bool child_subscribed = false, noselect = false;
+		if ((opts & SEL_SUBSCRIBED) && !e->subscribed) {
+			/* RFC 5258 §3.5 (RECURSIVEMATCH): CHILDINFO; RFC 3501 §6.3.9 (LSUB "%"):
+			 * \Noselect when a subscribed descendant is not listed itself */
+			if (lsub)
+				noselect = descendant(is, ents, nents, e->name, refname, pats, npats, true);
+			else if (opts & SEL_RECURSIVE)
+				child_subscribed = descendant(is, ents, nents, e->name, refname, pats, npats, false);
+			if (!child_subscribed && !noselect)
 				continue;
 		}
-		if ((opts & SEL_SPECIAL_USE) && mb->special_use == 0)
+		if ((opts & SEL_SPECIAL_USE) && (mb == NULL || mb->special_use == 0))
 			continue;
 		buf_printf(&b, "* %s (", lsub ? "LSUB" : "LIST");
 		const char *sp = "";
 		if (!lsub) {
-			buf_puts(&b, mb->has_children ? "\\HasChildren" : "\\HasNoChildren");
+			/* RFC 5258 §3.4: a subscribed name without a mailbox is \NonExistent */
+			buf_puts(&b, mb == NULL ? "\\NonExistent" : mb->has_children ? "\\HasChildren" : "\\HasNoChildren");
 			sp = " ";
 		}
-		if ((opts & RET_SUBSCRIBED) && mb->subscribed && !lsub) {
+		if ((opts & RET_SUBSCRIBED) && e->subscribed && !lsub) {
 			buf_printf(&b, "%s\\Subscribed", sp);
 			sp = " ";
 		}
-		if (lsub && !mb->subscribed) {
+		if (noselect) {
 			buf_printf(&b, "%s\\Noselect", sp);
 			sp = " ";
 		}
-		for (unsigned bit = 1; bit <= STORE_SU_FLAGGED; bit <<= 1) {
+		for (unsigned bit = 1; mb != NULL && bit <= STORE_SU_FLAGGED; bit <<= 1) {
 			if (mb->special_use & bit) {
 				const char *nm = store_special_use_name(bit);
 				if (nm) {
@@ -246,13 +328,13 @@ void cmd_list(struct imap_session *is, struct imap_cmd *cmd)
 			}
 		}
 		buf_puts(&b, ") \"/\" ");
-		imap_put_mailbox_name(is, &b, mb->name);
+		imap_put_mailbox_name(is, &b, e->name);
 		if (child_subscribed)
 			buf_puts(&b, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
 		buf_puts(&b, "\r\n");
 		imap_write(is, b.data, b.len);
 		buf_reset(&b);
-		if ((opts & RET_STATUS) && !(child_subscribed && !mb->subscribed))
+		if ((opts & RET_STATUS) && mb != NULL && !(child_subscribed && !e->subscribed))
 			imap_status_write(is, mb, status);
 	}
 	buf_free(&b);

@@ -10,5 +10,10 @@ void cmd_noop(struct imap_session *is, struct imap_cmd *cmd)
 		imap_bad_args(is, cmd);
 		return;
 	}
+	/* a poll asks the store even when no event arrived yet (events come on the loop
+	 * after the change's committer is done; a client that saw another session's
+	 * tagged OK expects its changes now) */
+	if (is->selected)
+		is->view.dirty = true;
 	imap_tagged(is, "OK", "%s completed", cmd->name);
 }

@@ -1,7 +1,8 @@
 /* cmd_search.c: RFC 9051 §6.4.4 SEARCH and §6.4.9 UID SEARCH, with ESEARCH results
  * (RFC 4731, part of IMAP4rev2), SEARCHRES "$" (RFC 5182), WITHIN (RFC 5032 OLDER/
  * YOUNGER) and the RFC 7162 §3.1.5 MODSEQ key (the answer then ends with
- * "(MODSEQ n)", or "MODSEQ n" in ESEARCH: the highest MODSEQ of the matches).
+ * "(MODSEQ n)", or "MODSEQ n" in ESEARCH: the highest MODSEQ of the matches, or of
+ * the MIN/MAX messages when only those are returned, RFC 4731 §3.2).
  *   search = "SEARCH" [search-return-opts] SP search-program
  *   search-return-opts = SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"
  *   search-return-opt = "MIN" / "MAX" / "ALL" / "COUNT" / "SAVE"
@@ -81,6 +82,31 @@ static struct store_search *convert(struct imap_session *is, const struct imap_s
 			s->set = (struct store_uidset){ r, k };
 		}
 	}
+	if (n->key == IMAP_SK_RECENT || n->key == IMAP_SK_NEW || n->key == IMAP_SK_OLD) {
+		/* this session's \Recent ranges as a UID key: RECENT = UID ranges, NEW = RECENT
+		 * UNSEEN, OLD = NOT RECENT */
+		struct imap_view *v = &is->view;
+		struct store_range *r = arena_alloc(is->cmd_arena, (v->nrecent + 1) * sizeof(*r));
+		size_t k = 0;
+		for (size_t i = 0; i < v->nrecent; i++)
+			r[k++] = (struct store_range){ v->recent[i].lo, v->recent[i].hi - 1 };
+		struct store_search *u = arena_alloc(is->cmd_arena, sizeof(*u));
+		memset(u, 0, sizeof(*u));
+		u->key = STORE_SK_UID;
+		u->set = (struct store_uidset){ k ? r : NULL, k };
+		if (n->key == IMAP_SK_RECENT)
+			return u;
+		memset(s, 0, sizeof(*s));
+		s->key = n->key == IMAP_SK_NEW ? STORE_SK_AND : STORE_SK_NOT;
+		s->sub = u;
+		if (n->key == IMAP_SK_NEW) {
+			struct store_search *un = arena_alloc(is->cmd_arena, sizeof(*un));
+			memset(un, 0, sizeof(*un));
+			un->key = STORE_SK_UNSEEN;
+			u->next = un;
+		}
+		return s;
+	}
 	struct store_search **tail = &s->sub;
 	for (const struct imap_search *c = n->sub; c != NULL; c = c->next) {
 		*tail = convert(is, c);
@@ -99,7 +125,6 @@ int imap_search_uids(struct imap_session *is, const struct imap_search *prog, ui
 		.mailbox_id = v->mailbox_id,
 		.seq_uids = v->uids,
 		.nseq = v->n,
-		.first_recent_uid = v->first_recent,
 	};
 	uint32_t *uids;
 	size_t n;
@@ -119,6 +144,31 @@ int imap_search_uids(struct imap_session *is, const struct imap_search *prog, ui
 bool imap_charset_ok(const char *charset)
 {
 	return charset == NULL || strcasecmp(charset, "UTF-8") == 0 || strcasecmp(charset, "US-ASCII") == 0;
+}
+
+/* The highest MODSEQ of the MIN and/or MAX message among uids (ascending, n > 0);
+ * fallback when the store cannot say. */
+static uint64_t minmax_modseq(struct imap_session *is, const uint32_t *uids, size_t n, unsigned ret,
+			      uint64_t fallback)
+{
+	struct store_range r[2];
+	size_t nr = 0;
+	if (ret & RET_MIN)
+		r[nr++] = (struct store_range){ uids[0], uids[0] };
+	if ((ret & RET_MAX) && !(nr == 1 && uids[n - 1] == uids[0]))
+		r[nr++] = (struct store_range){ uids[n - 1], uids[n - 1] };
+	struct store_uidset set = { r, nr };
+	struct store_msg *msgs;
+	size_t nm;
+	const char *error;
+	if (store_msg_list(is->env->store, is->cmd_arena, is->account_id, is->view.mailbox_id, &set, 0, &msgs, &nm,
+			   &error) < 0 || nm == 0)
+		return fallback;
+	uint64_t best = 0;
+	for (size_t i = 0; i < nm; i++)
+		if (msgs[i].modseq > best)
+			best = msgs[i].modseq;
+	return best;
 }
 
 static bool has_modseq(const struct imap_search *n)
@@ -254,8 +304,13 @@ void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
 		}
 		if (ret & RET_COUNT)
 			buf_printf(&b, " COUNT %zu", k);
-		if (modseq && k > 0)
+		if (modseq && k > 0) {
+			/* RFC 4731 §3.2: with MIN and/or MAX but neither ALL nor COUNT, the
+			 * highest MODSEQ of the messages reported, not of all matches */
+			if ((ret & (RET_MIN | RET_MAX)) && !(ret & (RET_ALL | RET_COUNT)))
+				highest = minmax_modseq(is, resuid, k, ret, highest);
 			buf_printf(&b, " MODSEQ %llu", (unsigned long long)highest);
+		}
 		buf_puts(&b, "\r\n");
 	}
 	imap_write(is, b.data, b.len);

@@ -178,7 +178,9 @@ static void select_work(struct imap_session *is, void *arg)
 	j->r = view_open(is, &j->mb, j->readonly, &j->error);
 	if (j->r < 0)
 		return;
-	is->view.first_recent = first_recent;
+	/* what SELECT claimed (EXAMINE: what nobody claimed yet) up to the UIDNEXT read
+	 * before the claim; later arrivals are claimed by the sync that sees them */
+	view_recent_add(&is->view, first_recent, j->mb.uidnext);
 	if (store_mailbox_keywords(is->env->store, is->cmd_arena, is->account_id, j->mb.id, &j->keywords, &j->error) < 0)
 		j->keywords = NULL;
 	if (j->qresync && j->q_uidvalidity == j->mb.uidvalidity)

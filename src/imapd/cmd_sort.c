@@ -8,7 +8,7 @@
  *   sort-data = "SORT" *(SP nz-number)
  * Keys: ARRIVAL (internal date), DATE (sent date, else the internal date, in UTC),
  * SIZE, SUBJECT (base subject, §2.1), FROM/TO/CC (addr-mailbox of the first
- * address), DISPLAYFROM/DISPLAYTO (display name, else the address); strings compare
+ * address; of a group, its name), DISPLAYFROM/DISPLAYTO (display name, else the address); strings compare
  * case-insensitively; ties go by sequence number. The search and the sort run on the
  * worker pool (100,000 messages take a moment); the answer is "* SORT n..." or, with
  * RETURN, "* ESEARCH (TAG "t") [UID] MIN/MAX/ALL/COUNT" where MIN and MAX are the
@@ -50,10 +50,45 @@ static const char *fold(struct arena *a, const char *s)
 	return o;
 }
 
+/* RFC 5256 §3 sorts by the addr-mailbox of the first address of the ENVELOPE: for group
+ * syntax ("team: a@b;", RFC 5322 §3.4) that is the group start, whose addr-mailbox is
+ * the group's name (RFC 9051 §7.5.2). Returns the name, or NULL when the list does not
+ * start with a group. */
+static const char *group_name(struct arena *a, const char *list)
+{
+	const char *p = list;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	const char *s = p, *e;
+	if (*p == '"') {
+		s = ++p;
+		while (*p != '\0' && *p != '"')
+			p += p[0] == '\\' && p[1] != '\0' ? 2 : 1;
+		if (*p != '"')
+			return NULL;
+		e = p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != ':')
+			return NULL;
+	} else {
+		p += strcspn(p, ":<@,\"");
+		if (*p != ':')
+			return NULL;
+		e = p;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+	}
+	return arena_strndup(a, s, (size_t)(e - s));
+}
+
 /* the addr-mailbox of the first address, or its display name */
 static const char *addr_key(struct arena *a, const char *list, bool display)
 {
 	const char *name, *addr;
+	const char *group = list != NULL && !display ? group_name(a, list) : NULL;
+	if (group != NULL)
+		return fold(a, group);
 	imap_first_address(a, list, &name, &addr);
 	if (display)
 		return fold(a, name[0] ? name : addr);

@@ -9,7 +9,8 @@
  * CONDSTORE enabled every answer FETCH carries MODSEQ, even for .SILENT.
  * The change is a store write (group commit) on the committer; then the new flags of
  * every message in the set go out as untagged FETCH (with UID for UID STORE), unless
- * .SILENT. \Recent cannot be stored and is ignored; unknown system flags are BAD. */
+ * .SILENT and the client can compute them itself (RFC 3501 §6.4.6: a change from
+ * another session is reported even then; issue 16). \Recent cannot be stored and is ignored; unknown system flags are BAD. */
 #include "session.h"
 
 #include "log.h"
@@ -52,7 +53,7 @@ static void store_cb(void *arg, int result, const char *error)
 			}
 			struct store_uidset ok = { r, nr };
 			if (ok.n > 0)
-				view_refresh_flags(is, &ok, j->silent, is->cmd_uid);
+				view_refresh_flags(is, &ok, j->silent, is->cmd_uid, &j->fc);
 			uint32_t *mod = arena_alloc(is->cmd_arena, (j->fc.nmodified + 1) * sizeof(*mod));
 			size_t k = 0;
 			for (size_t i = 0; i < j->fc.nmodified; i++) {
@@ -65,7 +66,7 @@ static void store_cb(void *arg, int result, const char *error)
 			imap_tagged(is, "OK", "[MODIFIED %s] Conditional STORE failed for some messages", buf_str(&b));
 			buf_free(&b);
 		} else {
-			view_refresh_flags(is, &j->set, j->silent, is->cmd_uid);
+			view_refresh_flags(is, &j->set, j->silent, is->cmd_uid, &j->fc);
 			imap_tagged(is, "OK", "%sSTORE completed", is->cmd_uid ? "UID " : "");
 		}
 	}

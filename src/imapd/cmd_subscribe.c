@@ -1,7 +1,9 @@
 /* cmd_subscribe.c: RFC 9051 §6.3.7 SUBSCRIBE and §6.3.8 UNSUBSCRIBE.
  *   subscribe = "SUBSCRIBE" SP mailbox; unsubscribe = "UNSUBSCRIBE" SP mailbox
- * Only existing mailboxes can be subscribed here (the store keeps the flag on the
- * mailbox); unsubscribing a name that does not exist succeeds. */
+ * Only existing mailboxes can be subscribed here (refusing a name that never existed
+ * is allowed; Dovecot does too). A subscription outlives its mailbox (DELETE keeps
+ * it, RFC 9051 §6.3.7; LIST shows it \NonExistent); unsubscribing a name that does
+ * not exist succeeds. */
 #include "session.h"
 
 #include <string.h>

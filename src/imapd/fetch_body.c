@@ -6,7 +6,8 @@
  *   own MIME header. A section that does not exist yields an empty string. The
  *   partial <start.count> cuts the result; the response name then shows <start>.
  *   BINARY[part] (RFC 3516 §4.2) is the part with its Content-Transfer-Encoding
- *   undone, sent as literal8 (~{n}) when it contains NUL; BINARY.SIZE is its length. */
+ *   undone, sent as literal8 (~{n}) when it contains NUL; BINARY.SIZE is its length.
+ *   A BODY section with NUL octets has them as 0x80 (put_literal). */
 #include "session.h"
 
 #include "imap_fetch.h"
@@ -44,11 +45,20 @@ static void header_fields(struct buf *out, const char *h, size_t len, const char
 	buf_append(out, "\r\n", 2);
 }
 
+/* A literal never carries NUL (RFC 9051 §4.3): BINARY sends NUL in a literal8; BODY
+ * sends each NUL as 0x80, as Dovecot does (the exact bytes stay available through
+ * BINARY; the length, and so RFC822.SIZE, stays the same). */
 static void put_literal(struct buf *out, const char *p, size_t n, bool allow8)
 {
-	bool nul = allow8 && memchr(p, '\0', n) != NULL;
-	buf_printf(out, "%s{%zu}\r\n", nul ? "~" : "", n);
+	const char *z = memchr(p, '\0', n);
+	buf_printf(out, "%s{%zu}\r\n", z != NULL && allow8 ? "~" : "", n);
+	size_t mark = out->len;
 	buf_append(out, p, n);
+	if (z != NULL && !allow8) {
+		for (size_t i = (size_t)(z - p); i < n; i++)
+			if (out->data[mark + i] == '\0')
+				out->data[mark + i] = (char)0x80;
+	}
 }
 
 int fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const char *msg, size_t len,

@@ -273,6 +273,10 @@ void imap_logged_in(struct imap_session *is, int64_t account_id, const char *add
 	is->account_id = account_id;
 	is->state = IMAP_AUTHENTICATED;
 	conn_set_timeout(is->c, is->s->timeout_imap);
+	/* a command line without literals may now be as long as a whole command (a 31 KB
+	 * ID, RFC 2971; issue 16); before login it stays at limits.line_length */
+	if (is->s->imap_command_max > is->rd.line_max)
+		is->rd.line_max = is->s->imap_command_max;
 	is->sub = store_subscribe(is->env->store, account_id, 0, conn_loop(is->c), on_store_event, is);
 	conn_log(is->c, LOG_INFO, "event=login user=%s", address);
 }
@@ -537,7 +541,7 @@ static void imap_input(struct imap_session *is)
 		case IMAP_READ_MORE:
 			return;
 		case IMAP_READ_TOO_LONG:
-			conn_log(is->c, LOG_WARN, "event=line_too_long limit=%zu", is->s->line_max);
+			conn_log(is->c, LOG_WARN, "event=line_too_long limit=%zu", is->rd.line_max);
 			conn_puts(is->c, "* BYE [LIMIT] Command line too long\r\n");
 			conn_close(is->c);
 			return;

@@ -42,27 +42,31 @@ enum imap_auth_step { IMAP_AUTH_PLAIN, IMAP_AUTH_LOGIN_USER, IMAP_AUTH_LOGIN_PAS
 
 /* The selected mailbox as this session knows it (RFC 9051 §2.3.1): the sequence map
  * (seq n is uids[n-1]) and the MODSEQ up to which changes were reported. Flags are
- * not cached (SELECT of 100,000 messages reads only UIDs): a sync reports every
- * message changed since `modseq` except those at a MODSEQ this session's own STORE
- * or FETCH \Seen produced and already answered with. */
+ * not cached (SELECT of 100,000 messages reads only UIDs). The client knows the state
+ * of message i if its MODSEQ is at most max(modseq, reported[i]): a sync reports every
+ * message changed since `modseq` whose MODSEQ is above reported[i], whoever changed it,
+ * so each change reaches the client exactly once (issue 16). */
 struct imap_view {
 	int64_t mailbox_id;
 	char *name;                /* UTF-8 (heap) */
 	bool readonly;             /* EXAMINE */
 	uint32_t uidvalidity;
 	uint32_t uidnext;          /* as last reported */
-	uint32_t first_recent;     /* IMAP4rev1 \Recent: UIDs >= this (0: none) */
+	/* IMAP4rev1 \Recent (RFC 3501 §2.3.2): the UIDs this session claimed, as ranges
+	 * lo..hi-1 (SELECT claims what no session saw yet, a sync what arrived since); a
+	 * message is recent in one session only. The oldest range goes when they run out. */
+	struct { uint32_t lo, hi; } recent[8];
+	size_t nrecent;
 	uint64_t modseq;           /* changes up to this MODSEQ are reflected */
 	uint32_t *uids;
+	uint64_t *reported;        /* per message: the MODSEQ whose FLAGS the client got
+	                            * last (STORE answer, FETCH FLAGS, sync); 0: none */
 	size_t n, cap;
 	uint32_t *gone;            /* expunged in the store, not yet reported (ascending) */
 	size_t ngone, gonecap;
+	uint64_t gone_since;       /* the pending expunges all have a MODSEQ above this */
 	bool dirty;                /* a store event arrived since the last sync */
 	size_t nkeywords;          /* keywords announced in FLAGS */
-	/* MODSEQs this session's own flag changes got since the last sync: a message still
-	 * at one of them needs no unsolicited FETCH (its flags were sent with the STORE) */
-	uint64_t own[8];
-	size_t nown;
 };
 
 struct imap_session {
@@ -200,12 +204,20 @@ int view_resolve(struct imap_session *is, const struct imap_seqset *set, bool ui
 struct store_uidset view_uidset(struct imap_session *is, const size_t *idx, size_t n);
 /* Appends "(\Seen \Answered kw ...)" for flags and keywords, with \Recent when recent. */
 void imap_put_flags(struct buf *b, unsigned flags, const char *keywords, bool recent);
-/* Notes a MODSEQ this session's own flag change produced and already reported. */
-void view_own_modseq(struct imap_view *v, uint64_t modseq);
-/* After this session's own STORE: sends "* n FETCH (FLAGS (...))" (with UID when
- * uid_too; with MODSEQ under CONDSTORE, also for silent) for the given UIDs and
- * notes their MODSEQs as reported. */
-void view_refresh_flags(struct imap_session *is, const struct store_uidset *set, bool silent, bool uid_too);
+/* Notes that the client got the FLAGS of view index i as of modseq (keeps the highest). */
+void view_reported(struct imap_view *v, size_t i, uint64_t modseq);
+/* After this session's own STORE fc (done): sends "* n FETCH (FLAGS (...))" (with UID
+ * when uid_too; with MODSEQ under CONDSTORE) for the given UIDs and notes them as
+ * reported. For .SILENT a message is sent (with FLAGS) only when the client cannot
+ * compute its flags itself (another session changed it before us, unreported, or
+ * after us: fc->changed_prev and fc->modseq tell), and under CONDSTORE the others get
+ * a FETCH with MODSEQ only (RFC 7162 §3.1.3). */
+void view_refresh_flags(struct imap_session *is, const struct store_uidset *set, bool silent, bool uid_too,
+			const struct store_flag_change *fc);
+/* If the mailbox has keywords the client was not told of, appends the untagged FLAGS
+ * and PERMANENTFLAGS with all of them (RFC 9051 §7.3.5: before a FETCH that carries
+ * one). */
+void view_put_keywords(struct imap_session *is, struct buf *b);
 /* Appends "* n FETCH (UID u FLAGS (...) MODSEQ (m))" for view index i: UID when uid,
  * FLAGS when flags, MODSEQ when CONDSTORE is enabled. */
 void view_put_fetch_flags(struct imap_session *is, struct buf *b, size_t i, const struct store_msg *m, bool uid,
@@ -214,6 +226,8 @@ void view_put_fetch_flags(struct imap_session *is, struct buf *b, size_t i, cons
 void view_gone(struct imap_view *v, uint32_t uid);
 /* True if the view's message at index i is recent for this session. */
 bool view_is_recent(const struct imap_session *is, size_t i);
+/* Notes UIDs lo..hi-1 as recent for this session (claimed from the store). */
+void view_recent_add(struct imap_view *v, uint32_t lo, uint32_t hi);
 
 /* ---- FETCH helpers (fetch_body.c) */
 struct imap_fetch_body;

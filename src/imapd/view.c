@@ -6,8 +6,11 @@
  * messages stay in the sequence map until a later command. §7.4.1/§7.5.2: EXISTS
  * when messages arrive, unsolicited FETCH (FLAGS) when others change flags. The store
  * says what changed since our MODSEQ (store_vanished, store_msg_list changed_since,
- * an index range); the MODSEQs of our own reported changes keep us from repeating
- * them. */
+ * an index range); per message the view keeps the MODSEQ whose flags the client got
+ * last (the STORE answer and FETCH FLAGS count), so a sync reports exactly the changes
+ * the client has not seen, whoever made them, each once (issue 16). The keywords of
+ * the mailbox are compared with those announced, and a new one brings an untagged
+ * FLAGS before the first FETCH that carries it (RFC 9051 §7.3.5). */
 #include "session.h"
 
 #include "log.h"
@@ -15,25 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-void view_own_modseq(struct imap_view *v, uint64_t modseq)
+void view_reported(struct imap_view *v, size_t i, uint64_t modseq)
 {
-	for (size_t i = 0; i < v->nown; i++)
-		if (v->own[i] == modseq)
-			return;
-	if (v->nown == sizeof(v->own) / sizeof(v->own[0])) {
-		/* forgetting one only costs a repeated FETCH */
-		memmove(v->own, v->own + 1, (v->nown - 1) * sizeof(v->own[0]));
-		v->nown--;
-	}
-	v->own[v->nown++] = modseq;
-}
-
-static bool is_own(const struct imap_view *v, uint64_t modseq)
-{
-	for (size_t i = 0; i < v->nown; i++)
-		if (v->own[i] == modseq)
-			return true;
-	return false;
+	if (i < v->n && modseq > v->reported[i])
+		v->reported[i] = modseq;
 }
 
 static void view_grow(struct imap_view *v, size_t need)
@@ -44,12 +32,14 @@ static void view_grow(struct imap_view *v, size_t need)
 	while (cap < need)
 		cap *= 2;
 	v->uids = xrealloc(v->uids, cap * sizeof(*v->uids));
+	v->reported = xrealloc(v->reported, cap * sizeof(*v->reported));
 	v->cap = cap;
 }
 
-static void view_add(struct imap_view *v, uint32_t uid)
+static void view_add(struct imap_view *v, uint32_t uid, uint64_t modseq)
 {
 	view_grow(v, v->n + 1);
+	v->reported[v->n] = modseq; /* the client learns its flags by FETCH after EXISTS */
 	v->uids[v->n++] = uid;
 }
 
@@ -58,6 +48,7 @@ void view_close(struct imap_session *is)
 	struct imap_view *v = &is->view;
 	free(v->name);
 	free(v->uids);
+	free(v->reported);
 	free(v->gone);
 	memset(v, 0, sizeof(*v));
 	is->selected = false;
@@ -86,6 +77,8 @@ int view_open(struct imap_session *is, const struct store_mailbox *mb, bool read
 	view_grow(v, n);
 	if (n > 0)
 		memcpy(v->uids, uids, n * sizeof(*uids));
+	if (n > 0)
+		memset(v->reported, 0, n * sizeof(*v->reported));
 	v->n = n;
 	return 1;
 }
@@ -119,7 +112,47 @@ static size_t lower_bound(const struct imap_view *v, uint32_t x)
 
 bool view_is_recent(const struct imap_session *is, size_t i)
 {
-	return is->view.first_recent != 0 && is->view.uids[i] >= is->view.first_recent;
+	const struct imap_view *v = &is->view;
+	for (size_t k = 0; k < v->nrecent; k++)
+		if (v->uids[i] >= v->recent[k].lo && v->uids[i] < v->recent[k].hi)
+			return true;
+	return false;
+}
+
+void view_recent_add(struct imap_view *v, uint32_t lo, uint32_t hi)
+{
+	if (lo >= hi)
+		return;
+	if (v->nrecent > 0 && v->recent[v->nrecent - 1].hi == lo) {
+		v->recent[v->nrecent - 1].hi = hi;
+		return;
+	}
+	size_t max = sizeof(v->recent) / sizeof(v->recent[0]);
+	if (v->nrecent == max) {
+		memmove(v->recent, v->recent + 1, (max - 1) * sizeof(v->recent[0]));
+		v->nrecent--;
+	}
+	v->recent[v->nrecent].lo = lo;
+	v->recent[v->nrecent].hi = hi;
+	v->nrecent++;
+}
+
+/* Messages that arrived while the mailbox is selected are recent in the first
+ * read-write IMAP4rev1 session that sees them (RFC 3501 §2.3.2, issue 16): it claims
+ * them in the store, which makes them non-recent for every other session and for
+ * STATUS. A store write from the loop, but only when something is unclaimed. */
+static void claim_new(struct imap_session *is, const struct store_mailbox *mb)
+{
+	struct imap_view *v = &is->view;
+	if (is->rev2 || v->readonly || mb->recent == 0 || v->n == 0)
+		return;
+	uint32_t lo;
+	const char *error;
+	if (store_mailbox_claim_recent(is->env->store, is->account_id, v->mailbox_id, &lo, &error) <= 0)
+		return;
+	/* every message in the view is older than the claim; one that arrived in between
+	 * is claimed but not ours: it is recent nowhere rather than twice */
+	view_recent_add(v, lo, v->uids[v->n - 1] + 1);
 }
 
 int view_resolve(struct imap_session *is, const struct imap_seqset *set, bool uid, size_t **idx_r, size_t *n_r,
@@ -266,6 +299,8 @@ void view_put_fetch_flags(struct imap_session *is, struct buf *b, size_t i, cons
 
 void view_gone(struct imap_view *v, uint32_t uid)
 {
+	if (v->ngone == 0)
+		v->gone_since = v->modseq;
 	if (v->ngone == v->gonecap) {
 		v->gonecap = v->gonecap ? v->gonecap * 2 : 16;
 		v->gone = xrealloc(v->gone, v->gonecap * sizeof(*v->gone));
@@ -273,24 +308,83 @@ void view_gone(struct imap_view *v, uint32_t uid)
 	v->gone[v->ngone++] = uid;
 }
 
-void view_refresh_flags(struct imap_session *is, const struct store_uidset *set, bool silent, bool uid_too)
+void view_put_keywords(struct imap_session *is, struct buf *b)
 {
-	/* with CONDSTORE even .SILENT answers with MODSEQ (RFC 7162 §3.1.3, example 3) */
-	bool send = !silent || is->condstore;
+	struct imap_view *v = &is->view;
+	const char **kws;
+	const char *error;
+	if (store_mailbox_keywords(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, &kws, &error) <= 0 ||
+	    kws == NULL)
+		return;
+	size_t n = 0;
+	while (kws[n] != NULL)
+		n++;
+	if (n <= v->nkeywords)
+		return;
+	v->nkeywords = n;
+	struct buf kw = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		buf_putc(&kw, ' ');
+		buf_puts(&kw, kws[i]);
+	}
+	buf_printf(b, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s)\r\n", buf_str(&kw));
+	if (!v->readonly)
+		buf_printf(b, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s \\*)] Flags permitted\r\n",
+			   buf_str(&kw));
+	buf_free(&kw);
+}
+
+/* Index of uid in the ascending uids, or -1. */
+static long uid_pos(const uint32_t *uids, size_t n, uint32_t uid)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && uids[lo] == uid ? (long)lo : -1;
+}
+
+void view_refresh_flags(struct imap_session *is, const struct store_uidset *set, bool silent, bool uid_too,
+			const struct store_flag_change *fc)
+{
 	struct imap_view *v = &is->view;
 	struct store_msg *msgs;
 	size_t n;
 	const char *error;
+	/* changes by others up to the MODSEQs sent here go out before the tagged reply
+	 * (RFC 7162 §3.1.2.1: the client takes the highest MODSEQ it saw as its own) */
+	if (is->condstore)
+		v->dirty = true;
 	if (store_msg_list(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, set, 0, &msgs, &n, &error) < 0)
 		return;
 	struct buf b = { 0 };
+	view_put_keywords(is, &b);
 	for (size_t k = 0; k < n; k++) {
-		long i = view_index(v, msgs[k].uid);
+		const struct store_msg *m = &msgs[k];
+		long i = view_index(v, m->uid);
 		if (i < 0)
 			continue;
-		view_own_modseq(v, msgs[k].modseq);
-		if (send)
-			view_put_fetch_flags(is, &b, (size_t)i, &msgs[k], uid_too, !silent);
+		bool flags = !silent;
+		if (silent) {
+			/* does the client know the result without being told? */
+			uint64_t known = v->reported[i] > v->modseq ? v->reported[i] : v->modseq;
+			long c = fc != NULL ? uid_pos(fc->changed, fc->nchanged, m->uid) : -1;
+			bool knows;
+			if (c >= 0) /* ours, nobody's since, and the client knew the state before */
+				knows = m->modseq == fc->modseq && fc->changed_prev != NULL &&
+					fc->changed_prev[c] <= known;
+			else
+				knows = m->modseq <= known;
+			flags = !knows;
+		}
+		/* with CONDSTORE even .SILENT answers with MODSEQ (RFC 7162 §3.1.3, example 3) */
+		if (flags || is->condstore)
+			view_put_fetch_flags(is, &b, (size_t)i, m, uid_too, flags);
+		view_reported(v, (size_t)i, m->modseq);
 		if (b.len > 65536) {
 			imap_write(is, b.data, b.len);
 			buf_reset(&b);
@@ -346,6 +440,7 @@ static void send_expunges(struct imap_session *is, struct buf *b)
 	for (size_t i = 0; i < v->n; i++) {
 		if (del[i])
 			continue;
+		v->reported[w] = v->reported[i];
 		v->uids[w++] = v->uids[i];
 	}
 	v->n = w;
@@ -376,6 +471,13 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 			return;
 		}
 		uint64_t since = v->modseq;
+		/* changes first, expunges second: an expunge below a MODSEQ this sync sends is
+		 * then always found too (a QRESYNC client takes the highest MODSEQ it saw) */
+		struct store_msg *msgs;
+		size_t n = 0;
+		if (store_msg_list(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, NULL, since, &msgs, &n,
+				   &error) <= 0)
+			n = 0;
 		uint32_t *vanished;
 		size_t nv;
 		if (store_vanished(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, since, &vanished, &nv,
@@ -388,28 +490,27 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 		}
 		if (allow_expunge)
 			send_expunges(is, &b);
-		struct store_msg *msgs;
-		size_t n;
 		size_t before = v->n;
-		if (store_msg_list(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, NULL, since, &msgs, &n,
-				   &error) > 0) {
-			uint32_t maxuid = v->n ? v->uids[v->n - 1] : 0;
-			for (size_t k = 0; k < n; k++) {
-				const struct store_msg *m = &msgs[k];
-				if (m->uid > maxuid) {
-					view_add(v, m->uid);
-					maxuid = m->uid;
-					continue;
-				}
-				long i = view_index(v, m->uid);
-				if (i < 0 || is_own(v, m->modseq))
-					continue;
-				view_put_fetch_flags(is, &b, (size_t)i, m, true, true);
+		if (n > 0)
+			view_put_keywords(is, &b);
+		uint32_t maxuid = v->n ? v->uids[v->n - 1] : 0;
+		for (size_t k = 0; k < n; k++) {
+			const struct store_msg *m = &msgs[k];
+			if (m->uid > maxuid) {
+				view_add(v, m->uid, m->modseq);
+				maxuid = m->uid;
+				continue;
 			}
+			long i = view_index(v, m->uid);
+			if (i < 0 || m->modseq <= v->reported[i])
+				continue;
+			view_put_fetch_flags(is, &b, (size_t)i, m, true, true);
+			v->reported[i] = m->modseq;
 		}
+		if (v->n > before)
+			claim_new(is, &mb);
 		if (mb.highestmodseq > v->modseq)
 			v->modseq = mb.highestmodseq;
-		v->nown = 0; /* all at or below the new modseq */
 		if (v->n != before) {
 			buf_printf(&b, "* %zu EXISTS\r\n", v->n);
 			if (!is->rev2) {
@@ -423,6 +524,11 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 	} else if (allow_expunge) {
 		send_expunges(is, &b);
 	}
+	/* RFC 7162 §3.2.10 (errata 1810): while expunges wait (FETCH, STORE, SEARCH), the
+	 * MODSEQs sent may pass theirs; a HIGHESTMODSEQ below them keeps a client that
+	 * reconnects with QRESYNC from missing them */
+	if (v->ngone > 0 && is->qresync)
+		buf_printf(&b, "* OK [HIGHESTMODSEQ %llu] Expunges pending\r\n", (unsigned long long)v->gone_since);
 	if (b.len)
 		imap_write(is, b.data, b.len);
 	buf_free(&b);

@@ -47,6 +47,9 @@ static const char *const schema[] = {
 	" unseen INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0,"
 	" size INTEGER NOT NULL DEFAULT 0, first_recent_uid INTEGER NOT NULL DEFAULT 1,"
 	" keywords TEXT NOT NULL DEFAULT '', UNIQUE(account_id, name))",
+	/* subscriptions of names that have no mailbox (RFC 9051 §6.3.7: DELETE keeps them) */
+	"CREATE TABLE IF NOT EXISTS lost_subscriptions(account_id INTEGER NOT NULL,"
+	" name TEXT NOT NULL, PRIMARY KEY(account_id, name)) WITHOUT ROWID",
 	"CREATE TABLE IF NOT EXISTS mailbox_tombstones(account_id INTEGER NOT NULL,"
 	" mailbox_id INTEGER NOT NULL, modseq INTEGER NOT NULL,"
 	" PRIMARY KEY(account_id, mailbox_id)) WITHOUT ROWID",

@@ -258,8 +258,16 @@ int store_mailbox_delete(struct store *s, int64_t account_id, const char *name,
  * leaves INBOX empty (the new mailbox gets a new UIDVALIDITY and new UIDs). */
 int store_mailbox_rename(struct store *s, int64_t account_id, const char *oldname,
 			 const char *newname, const char **error_r);
+/* SUBSCRIBE needs an existing mailbox (STORE_ENOTFOUND otherwise). A subscription
+ * outlives its mailbox: DELETE keeps the name subscribed (RFC 9051 §6.3.7, see
+ * store_lost_subscriptions), a mailbox created again under it is subscribed, and
+ * UNSUBSCRIBE of such a name removes it (1). */
 int store_mailbox_subscribe(struct store *s, int64_t account_id, const char *name, bool on,
 			    const char **error_r);
+/* The subscribed names that have no mailbox (deleted since), sorted, NULL-terminated
+ * (arena). 1, or <0. */
+int store_lost_subscriptions(struct store *s, struct arena *a, int64_t account_id, const char ***names_r,
+			     size_t *n_r, const char **error_r);
 int store_mailbox_set_special_use(struct store *s, int64_t account_id, const char *name,
 				  unsigned int special_use, const char **error_r);
 /* Async forms of the mailbox writes, for callers on a loop (same results as the
@@ -514,6 +522,8 @@ struct store_append {
 	const char *const *keywords; /* NULL-terminated or NULL */
 	int64_t internal_date;     /* 0: now */
 	int internal_tz;           /* minutes east of UTC */
+	bool raw;                  /* keep line ends as they are (IMAP BINARY literal8);
+	                            * false: bare CR/LF become CRLF */
 	uint32_t uid;              /* out */
 	uint32_t uidvalidity;      /* out */
 	int64_t email_id;          /* out */
@@ -559,6 +569,7 @@ struct store_flag_change {
 	uint64_t unchanged_since;  /* 0: no guard; else CONDSTORE UNCHANGEDSINCE */
 	/* out (arena given to the call; may be NULL when not wanted): */
 	uint32_t *changed;         /* UIDs whose flags changed, ascending */
+	uint64_t *changed_prev;    /* the MODSEQ each of them had before (parallel) */
 	size_t nchanged;
 	uint32_t *modified;        /* UIDs that failed the UNCHANGEDSINCE guard */
 	size_t nmodified;

@@ -342,6 +342,7 @@ static int apply_account_del(struct store *s, struct store_op *op)
 	static const char *const cleanup[] = {
 		"DELETE FROM expunged WHERE account_id = ?",
 		"DELETE FROM mailbox_tombstones WHERE account_id = ?",
+		"DELETE FROM lost_subscriptions WHERE account_id = ?",
 		"DELETE FROM msgids WHERE account_id = ?",
 		"DELETE FROM session_generations WHERE account_id = ?",
 		"DELETE FROM accounts WHERE id = ?",

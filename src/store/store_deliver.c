@@ -43,9 +43,11 @@ static int write_all(int fd, const char *p, size_t n)
 }
 
 /* Normalises, parses and writes one message. return_path: the envelope sender of a
- * final delivery ("" for the null sender), or NULL for APPEND and import. */
+ * final delivery ("" for the null sender), or NULL for APPEND and import. raw: keep
+ * the bytes as they are (an IMAP BINARY literal8, RFC 3516 §4.4: a bare LF in binary
+ * content is data); otherwise line ends become CRLF. */
 static int prepare_message(struct store *s, struct store_op *op, const char *data, size_t len,
-			   const char *return_path)
+			   const char *return_path, bool raw)
 {
 	if (data == NULL && len > 0)
 		return op_fail(op, STORE_EINVAL, "no message data");
@@ -57,7 +59,14 @@ static int prepare_message(struct store *s, struct store_op *op, const char *dat
 	const char *err;
 	if (store_space_check(s, len, &err) < 0) /* limits.disk_reserve */
 		return op_fail(op, STORE_ENOSPACE, "%s", err);
-	op->len = mail_normalize_crlf(data, len, &op->data);
+	if (raw) {
+		op->data = xmalloc(len + 1);
+		memcpy(op->data, data, len);
+		op->data[len] = '\0';
+		op->len = len;
+	} else {
+		op->len = mail_normalize_crlf(data, len, &op->data);
+	}
 	if (return_path != NULL) {
 		char *with;
 		op->len = mail_set_return_path(return_path, op->data, op->len, &with);
@@ -226,7 +235,7 @@ static int prepare_deliver(struct store *s, struct store_op *op)
 		return op_fail(op, STORE_EINVAL, "no recipients");
 	/* RFC 5321 §4.4: this is the final delivery, whatever path the message took
 	 * (port 25, submission, JMAP, a bounce): it gets the one Return-Path */
-	return prepare_message(s, op, d->data, d->len, d->return_path);
+	return prepare_message(s, op, d->data, d->len, d->return_path, false);
 }
 
 static int apply_deliver(struct store *s, struct store_op *op)
@@ -297,7 +306,7 @@ static int prepare_append(struct store *s, struct store_op *op)
 		return op_fail(op, STORE_EINVAL, "invalid flags");
 	if (ap->internal_tz < -24 * 60 || ap->internal_tz > 24 * 60)
 		return op_fail(op, STORE_EINVAL, "invalid time zone");
-	return prepare_message(s, op, ap->data, ap->len, NULL);
+	return prepare_message(s, op, ap->data, ap->len, NULL, ap->raw);
 }
 
 static int apply_append(struct store *s, struct store_op *op)
@@ -369,7 +378,7 @@ static int prepare_append_many(struct store *s, struct store_op *op)
 		else if (ap->internal_tz < -24 * 60 || ap->internal_tz > 24 * 60)
 			r = op_fail(op, STORE_EINVAL, "invalid time zone");
 		else
-			r = prepare_message(s, op, ap->data, ap->len, NULL);
+			r = prepare_message(s, op, ap->data, ap->len, NULL, ap->raw);
 		mp[i] = (struct many_prep){ op->data, op->len, op->parsed };
 		op->data = NULL;
 		op->parsed = mp;

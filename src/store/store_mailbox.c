@@ -186,7 +186,16 @@ static int insert_mailbox(struct store_op *op, struct conn *c, int64_t account_i
 	uint64_t modseq = acct_next_modseq(c, account_id);
 	if (modseq == 0)
 		return op_fail(op, STORE_ENOTFOUND, "no such account");
-	sqlite3_stmt *st = conn_stmt(c, "INSERT INTO mailboxes(account_id, name, special_use,"
+	/* a subscription the name kept after its mailbox was deleted applies again */
+	sqlite3_stmt *st = conn_stmt(c, "DELETE FROM lost_subscriptions WHERE account_id = ? AND name = ?");
+	sqlite3_bind_int64(st, 1, account_id);
+	bind_text(st, 2, name);
+	const char *err;
+	if (step_done(c, st, &err) < 0)
+		return op_fail(op, STORE_ERR, "%s", err);
+	if (sqlite3_changes(c->db) > 0)
+		subscribed = true;
+	st = conn_stmt(c, "INSERT INTO mailboxes(account_id, name, special_use,"
 				       " subscribed, uidvalidity, modseq, highestmodseq)"
 				       " VALUES(?, ?, ?, ?, ?, ?, ?)");
 	sqlite3_bind_int64(st, 1, account_id);
@@ -196,7 +205,6 @@ static int insert_mailbox(struct store_op *op, struct conn *c, int64_t account_i
 	sqlite3_bind_int64(st, 5, next_uidvalidity(c));
 	sqlite3_bind_int64(st, 6, (int64_t)modseq);
 	sqlite3_bind_int64(st, 7, (int64_t)modseq);
-	const char *err;
 	if (step_done(c, st, &err) < 0)
 		return op_fail(op, STORE_ERR, "%s", err);
 	int64_t id = sqlite3_last_insert_rowid(c->db);
@@ -348,7 +356,13 @@ static int apply_delete(struct store *s, struct store_op *op)
 		return op->result;
 	/* The expunged rows stay: JMAP Email/changes reports the emails as destroyed. */
 	const char *err;
-	sqlite3_stmt *st = conn_stmt(c, "DELETE FROM mailboxes WHERE id = ?");
+	/* RFC 3501 §6.3.4 / RFC 9051 §6.3.7: the subscription outlives the mailbox */
+	sqlite3_stmt *st = conn_stmt(c, "INSERT OR IGNORE INTO lost_subscriptions(account_id, name)"
+				       " SELECT account_id, name FROM mailboxes WHERE id = ? AND subscribed");
+	sqlite3_bind_int64(st, 1, id);
+	if (step_done(c, st, &err) < 0)
+		return op_fail(op, STORE_ERR, "%s", err);
+	st = conn_stmt(c, "DELETE FROM mailboxes WHERE id = ?");
 	sqlite3_bind_int64(st, 1, id);
 	if (step_done(c, st, &err) < 0)
 		return op_fail(op, STORE_ERR, "%s", err);
@@ -531,6 +545,17 @@ static int apply_set(struct store *s, struct store_op *op)
 	struct mbox_req *r = op->req;
 	struct conn *c = s->wc;
 	int64_t id = mbox_id(c, r->account_id, r->name);
+	if (id <= 0 && r->newname == NULL && !r->on) {
+		/* UNSUBSCRIBE of a name whose mailbox was deleted */
+		sqlite3_stmt *d = conn_stmt(c, "DELETE FROM lost_subscriptions WHERE account_id = ? AND name = ?");
+		sqlite3_bind_int64(d, 1, r->account_id);
+		bind_text(d, 2, r->name);
+		const char *derr;
+		if (step_done(c, d, &derr) < 0)
+			return op_fail(op, STORE_ERR, "%s", derr);
+		if (sqlite3_changes(c->db) > 0)
+			return 1;
+	}
 	if (id <= 0)
 		return op_fail(op, STORE_ENOTFOUND, "mailbox %s does not exist", r->name);
 	uint64_t modseq = acct_next_modseq(c, r->account_id);

@@ -104,6 +104,32 @@ int store_mailbox_list(struct store *s, struct arena *a, int64_t account_id,
 	return ret;
 }
 
+int store_lost_subscriptions(struct store *s, struct arena *a, int64_t account_id, const char ***names_r,
+			     size_t *n_r, const char **error_r)
+{
+	struct conn *c = conn_get(s);
+	sqlite3_stmt *st = conn_stmt(c, "SELECT name FROM lost_subscriptions WHERE account_id = ? ORDER BY name");
+	sqlite3_bind_int64(st, 1, account_id);
+	size_t n = 0, cap = 8;
+	const char **v = arena_alloc(a, (cap + 1) * sizeof(*v));
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			const char **nv = arena_alloc(a, (cap * 2 + 1) * sizeof(*v));
+			memcpy(nv, v, n * sizeof(*v));
+			v = nv;
+			cap *= 2;
+		}
+		v[n++] = arena_strdup(a, (const char *)sqlite3_column_text(st, 0));
+	}
+	v[n] = NULL;
+	int ret = rc == SQLITE_DONE ? 1 : db_fail(c, "lost_subscriptions", error_r);
+	conn_put(s, c);
+	*names_r = v;
+	*n_r = n;
+	return ret;
+}
+
 int store_mailbox_keywords(struct store *s, struct arena *a, int64_t account_id,
 			   int64_t mailbox_id, const char ***keywords_r, const char **error_r)
 {

@@ -470,6 +470,7 @@ static int apply_flags(struct store *s, struct store_op *op)
 	/* modseq of each row for the guard */
 	sqlite3_stmt *ms = conn_stmt(c, "SELECT modseq FROM messages WHERE mailbox_id = ? AND uid = ?");
 	uint32_t *changed = xmalloc((n + 1) * sizeof(*changed));
+	uint64_t *prev = xmalloc((n + 1) * sizeof(*prev));
 	uint32_t *modified = xmalloc((n + 1) * sizeof(*modified));
 	const char **newkw = xmalloc((n + 1) * sizeof(*newkw));
 	unsigned int *newflags = xmalloc((n + 1) * sizeof(*newflags));
@@ -505,6 +506,12 @@ static int apply_flags(struct store *s, struct store_op *op)
 		ddeleted += (int)!!(nf & STORE_F_DELETED) - (int)!!(f & STORE_F_DELETED);
 		newflags[nch] = nf;
 		newkw[nch] = nk;
+		/* the MODSEQ before: a session tells from it whether its client saw that state */
+		sqlite3_reset(ms);
+		sqlite3_bind_int64(ms, 1, fc->mailbox_id);
+		sqlite3_bind_int64(ms, 2, rows[i].uid);
+		prev[nch] = sqlite3_step(ms) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(ms, 0) : 0;
+		sqlite3_reset(ms);
 		changed[nch++] = rows[i].uid;
 	}
 	fc->modseq = 0;
@@ -535,9 +542,12 @@ static int apply_flags(struct store *s, struct store_op *op)
 			 changed[nch - 1], (uint32_t)nch, modseq);
 	}
 	fc->changed = fc->modified = NULL;
+	fc->changed_prev = NULL;
 	if (op->arena != NULL) {
 		fc->changed = arena_alloc(op->arena, (nch + 1) * sizeof(uint32_t));
 		memcpy(fc->changed, changed, nch * sizeof(uint32_t));
+		fc->changed_prev = arena_alloc(op->arena, (nch + 1) * sizeof(uint64_t));
+		memcpy(fc->changed_prev, prev, nch * sizeof(uint64_t));
 		fc->modified = arena_alloc(op->arena, (nmod + 1) * sizeof(uint32_t));
 		memcpy(fc->modified, modified, nmod * sizeof(uint32_t));
 	}
@@ -546,6 +556,7 @@ static int apply_flags(struct store *s, struct store_op *op)
 out:
 	free(rows);
 	free(changed);
+	free(prev);
 	free(modified);
 	free(newkw);
 	free(newflags);

@@ -192,7 +192,8 @@ def test_no_expunge_during_fetch_store_search(srv):
         time.sleep(0.3)
         for tag, line in (("f", "FETCH 1:* (FLAGS)"), ("st", "STORE 1 +FLAGS (\\Seen)"), ("se", "SEARCH ALL")):
             untagged, t = cmd(a, tag, line)
-            assert t.startswith(tag + " OK"), t
+            # FETCH of a message expunged meanwhile: NO [EXPUNGEISSUED], as Dovecot (issue 16)
+            assert t.startswith(tag + " OK") or tag == "f" and t.startswith("f NO [EXPUNGEISSUED]"), t
             assert not any("EXPUNGE" in u for u in untagged), (line, untagged)
         untagged, t = cmd(a, "n", "NOOP")
         assert "* %d EXPUNGE" % n in untagged, untagged

@@ -201,12 +201,22 @@ int imap_cur_literal_view(struct imap_cur *cur, struct bytes *out, bool *literal
 	return literal(cur, out, literal8_r);
 }
 
+/* RFC 3516 §4.2: "~" starts a literal8 only before "{"; elsewhere it is an ordinary
+ * ATOM-CHAR ("LIST \"\" ~foo", issue 16). */
+static bool at_literal(const struct imap_cur *cur)
+{
+	if (cur->pos >= cur->len)
+		return false;
+	char c = cur->p[cur->pos];
+	return c == '{' || (c == '~' && cur->pos + 1 < cur->len && cur->p[cur->pos + 1] == '{');
+}
+
 int imap_cur_string(struct imap_cur *cur, struct imap_str *out)
 {
 	int c = imap_cur_peek(cur);
 	if (c == '"')
 		return quoted(cur, out);
-	if (c == '{' || c == '~') {
+	if (at_literal(cur)) {
 		struct bytes v;
 		bool lit8;
 		if (literal(cur, &v, &lit8) < 0)
@@ -221,8 +231,7 @@ int imap_cur_string(struct imap_cur *cur, struct imap_str *out)
 
 int imap_cur_astring(struct imap_cur *cur, struct imap_str *out)
 {
-	int c = imap_cur_peek(cur);
-	if (c == '"' || c == '{' || c == '~')
+	if (imap_cur_peek(cur) == '"' || at_literal(cur))
 		return imap_cur_string(cur, out);
 	size_t s = cur->pos;
 	while (cur->pos < cur->len && imap_is_astring_char((unsigned char)cur->p[cur->pos]))
@@ -244,8 +253,7 @@ int imap_cur_nstring(struct imap_cur *cur, struct imap_str *out)
 
 int imap_cur_list_mailbox(struct imap_cur *cur, struct imap_str *out)
 {
-	int c = imap_cur_peek(cur);
-	if (c == '"' || c == '{' || c == '~')
+	if (imap_cur_peek(cur) == '"' || at_literal(cur))
 		return imap_cur_string(cur, out);
 	size_t s = cur->pos;
 	while (cur->pos < cur->len) {

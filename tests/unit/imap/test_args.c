@@ -65,6 +65,16 @@ static void test_strings(void **state)
 	c = cur("");
 	assert_int_equal(imap_cur_astring(&c, &s), -1);
 	assert_string_equal(c.error, "Missing argument");
+	/* "~" is an ATOM-CHAR unless "{" follows (issue 16: LIST "" ~foo) */
+	c = cur("~foo ~ a~{");
+	assert_int_equal(imap_cur_list_mailbox(&c, &s), 1);
+	assert_string_equal(s.s, "~foo");
+	assert_int_equal(imap_cur_sp(&c), 1);
+	assert_int_equal(imap_cur_astring(&c, &s), 1);
+	assert_string_equal(s.s, "~");
+	assert_int_equal(imap_cur_sp(&c), 1);
+	assert_int_equal(imap_cur_astring(&c, &s), 1);
+	assert_string_equal(s.s, "a~");
 }
 
 static void seq(const char *in, bool saved_ok, int want, size_t n, const uint32_t *pairs)

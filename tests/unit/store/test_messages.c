@@ -184,6 +184,22 @@ static void test_flags(void **state)
 	assert_int_equal(fc.changed[2], 5);
 	uint64_t m1 = fc.modseq;
 	assert_true(m1 > 0);
+	/* changed_prev: each changed message's MODSEQ before the change (issue 16) */
+	struct store_msg *before;
+	size_t nb;
+	struct store_range r5 = { 5, 5 };
+	struct store_uidset s5 = { &r5, 1 };
+	assert_int_equal(store_msg_list(f->s, f->a, f->acct, f->inbox, &s5, 0, &before, &nb, &err), 1);
+	assert_int_equal(nb, 1);
+	assert_int_equal(before[0].modseq, m1);
+	struct store_flag_change d = { .account_id = f->acct, .mailbox_id = f->inbox, .uids = s5,
+				       .op = STORE_FLAGS_ADD, .flags = STORE_F_DRAFT };
+	assert_int_equal(store_flags(f->s, f->a, &d, &err), 1);
+	assert_int_equal(d.nchanged, 1);
+	assert_non_null(d.changed_prev);
+	assert_int_equal(d.changed_prev[0], m1);
+	assert_true(d.modseq > m1);
+	m1 = d.modseq;
 	/* again: nothing changes, no new modseq */
 	assert_int_equal(store_flags(f->s, f->a, &fc, &err), 1);
 	assert_int_equal(fc.nchanged, 0);
