@@ -129,19 +129,27 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+/* Mounts a 16 MiB tmpfs on a new directory dir (root only: false otherwise) and
+ * names the reserve file and a filler file in it. */
+static bool small_tmpfs(char *dir, char reserve[300], char filler[300])
+{
+	assert_non_null(mkdtemp(dir));
+	if (geteuid() != 0 || mount("tmpfs", dir, "tmpfs", 0, "size=16m,mode=0700") < 0) {
+		rmdir(dir);
+		return false;
+	}
+	snprintf(reserve, 300, "%s/db/reserve", dir);
+	snprintf(filler, 300, "%s/filler", dir);
+	return true;
+}
+
 /* A real full disk: a 16 MiB tmpfs with a 2 MiB reserve file. */
 static void test_full_disk_deletions_use_the_reserve(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/postamt-test-XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	if (geteuid() != 0 || mount("tmpfs", dir, "tmpfs", 0, "size=16m,mode=0700") < 0) {
-		rmdir(dir);
+	char dir[] = "/tmp/postamt-test-XXXXXX", reserve[300], filler[300];
+	if (!small_tmpfs(dir, reserve, filler))
 		skip(); /* needs root (CI runs these as root) */
-	}
-	char reserve[300], filler[300];
-	snprintf(reserve, sizeof(reserve), "%s/db/reserve", dir);
-	snprintf(filler, sizeof(filler), "%s/filler", dir);
 	struct store *s = open_opts(dir, 0, 2 * MIB);
 	assert_true(exists(reserve));
 	struct arena *a = arena_new();
@@ -200,15 +208,9 @@ static void test_full_disk_deletions_use_the_reserve(void **state)
 static void test_full_disk_email_batch_all_or_nothing(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/postamt-test-XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	if (geteuid() != 0 || mount("tmpfs", dir, "tmpfs", 0, "size=16m,mode=0700") < 0) {
-		rmdir(dir);
+	char dir[] = "/tmp/postamt-test-XXXXXX", reserve[300], filler[300];
+	if (!small_tmpfs(dir, reserve, filler))
 		skip(); /* needs root (CI runs these as root) */
-	}
-	char reserve[300], filler[300];
-	snprintf(reserve, sizeof(reserve), "%s/db/reserve", dir);
-	snprintf(filler, sizeof(filler), "%s/filler", dir);
 	struct store *s = open_opts(dir, 0, 2 * MIB);
 	struct arena *a = arena_new();
 	int64_t acct, inbox;
