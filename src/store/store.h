@@ -612,6 +612,40 @@ int store_copy(struct store *s, struct arena *a, struct store_copy *c, const cha
 void store_copy_async(struct store *s, struct arena *a, struct store_copy *c, struct loop *loop,
 		      store_done_fn *done, void *arg);
 
+/* One email's change in store_email_update_batch (JMAP Email/set update). Keywords
+ * apply to every message row of the email: first the replacement (when replace: flags
+ * and keywords become set_flags/set_keywords, \Deleted is kept as it is), then
+ * add_*, then del_*. Keyword lists are NULL-terminated or NULL. mailbox_ids (NULL:
+ * unchanged) is the email's set of mailboxes afterwards (at least one): rows in
+ * mailboxes no longer wanted are moved to the new ones (IMAP sees a MOVE), further new
+ * mailboxes get copies (quota is charged), the rest are expunged. */
+struct store_email_update {
+	int64_t email_id;
+	bool replace;
+	unsigned int set_flags, add_flags, del_flags;
+	const char *const *set_keywords, *const *add_keywords, *const *del_keywords;
+	const int64_t *mailbox_ids;
+	size_t nmailboxes;
+	/* out */
+	int result;            /* 1, or STORE_ENOTFOUND (no such email or mailbox),
+	                        * STORE_EOVERQUOTA, STORE_EINVAL (keywords), STORE_ERR */
+	const char *error;     /* when result < 0 (the call's arena) */
+};
+struct store_email_update_batch {
+	int64_t account_id;
+	struct store_email_update *items;
+	size_t n;
+	/* out */
+	uint64_t modseq;       /* the one MODSEQ every change got; 0 when nothing changed */
+};
+/* Applies every item in one store operation (one transaction, one commit, one new
+ * MODSEQ, one event per mailbox and kind). Each item is all or nothing on its own: an
+ * item that fails (item->result < 0) leaves no change behind and the others still
+ * apply. Returns 1 when the batch ran (see each item's result), or <0 when it could
+ * not run at all (a full disk, a database error): then nothing was changed. */
+int store_email_update_batch(struct store *s, struct arena *a, struct store_email_update_batch *b,
+			     const char **error_r);
+
 /* ---------------------------------------------------------------- search */
 
 enum store_search_key {

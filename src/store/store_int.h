@@ -218,6 +218,25 @@ int msg_expunge_uid(struct store_op *op, struct conn *c, int64_t account_id, int
 		    uint32_t uid, uint64_t modseq);
 /* Deletes an email row and queues its blob if no message references it any more. */
 int email_release(struct store_op *op, struct conn *c, int64_t email_id);
+/* Rows of a mailbox selected by a UID set (NULL: all) and an optional \Deleted filter,
+ * ascending by UID (malloc'd array, keyword strings in a; the caller frees it). */
+struct msg_row *msg_select_rows(struct conn *c, struct arena *a, int64_t mailbox_id,
+				const struct store_uidset *set, bool only_deleted, size_t *n_r);
+/* Deletes rows (already selected) from a mailbox, records them as expunged with
+ * modseq and emits one STORE_EV_EXPUNGE; with release, frees their quota and emails. */
+int msg_remove_rows(struct store_op *op, struct conn *c, int64_t account_id, int64_t mailbox_id,
+		    const struct msg_row *rows, size_t n, uint64_t modseq, bool release);
+/* Inserts copies of rows into dst_mailbox_id with modseq (no quota check: the caller
+ * charges copies), their new UIDs into dst_uids (n entries); one STORE_EV_NEW. */
+int msg_copy_rows(struct store_op *op, struct conn *c, int64_t account_id, int64_t dst_mailbox_id,
+		  const struct msg_row *rows, size_t n, uint64_t modseq, uint32_t *dst_uids);
+/* Applies op with the stored keyword string change to the stored string cur. */
+const char *keywords_apply(struct arena *a, const char *cur, enum store_flag_op op,
+			   const char *change);
+/* The number of keywords in a stored keyword string. */
+size_t keywords_count(const char *s);
+/* Adds keywords (stored form) to a mailbox's keyword list (PERMANENTFLAGS). */
+void mbox_add_keywords(struct conn *c, struct arena *a, int64_t mailbox_id, const char *kws);
 
 /* store_event.c */
 void events_publish(struct store *s, const struct store_event *ev, size_t n);

@@ -113,9 +113,8 @@ int keywords_join(struct arena *a, const char *const *kws, const char **out_r,
 	return 1;
 }
 
-/* Applies op to the stored keyword string. */
-static const char *kw_apply(struct arena *a, const char *cur, enum store_flag_op op,
-			    const char *change)
+const char *keywords_apply(struct arena *a, const char *cur, enum store_flag_op op,
+			   const char *change)
 {
 	if (op == STORE_FLAGS_REPLACE)
 		return change;
@@ -139,8 +138,17 @@ static const char *kw_apply(struct arena *a, const char *cur, enum store_flag_op
 	return kw_join_sorted(a, v, ncur);
 }
 
-static void mailbox_add_keywords(struct conn *c, struct arena *a, int64_t mailbox_id,
-				 const char *kws)
+size_t keywords_count(const char *s)
+{
+	size_t n = 0;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p != ' ' && (p == s || p[-1] == ' '))
+			n++;
+	}
+	return n;
+}
+
+void mbox_add_keywords(struct conn *c, struct arena *a, int64_t mailbox_id, const char *kws)
 {
 	if (*kws == '\0')
 		return;
@@ -154,7 +162,7 @@ static void mailbox_add_keywords(struct conn *c, struct arena *a, int64_t mailbo
 	kw_split(a, cur, 0, &n);
 	if (n >= 256)
 		return; /* enough; PERMANENTFLAGS still allows \* */
-	const char *merged = kw_apply(a, cur, STORE_FLAGS_ADD, kws);
+	const char *merged = keywords_apply(a, cur, STORE_FLAGS_ADD, kws);
 	if (strcmp(merged, cur) == 0)
 		return;
 	st = conn_stmt(c, "UPDATE mailboxes SET keywords = ? WHERE id = ?");
@@ -231,7 +239,7 @@ int msg_insert(struct store_op *op, struct conn *c, int64_t account_id, int64_t 
 			!!(row->flags & STORE_F_DELETED), (int64_t)row->size, modseq) < 0)
 		return op_fail(op, STORE_ERR, "database error");
 	if (row->keywords && *row->keywords)
-		mailbox_add_keywords(c, op->tmp, mailbox_id, row->keywords);
+		mbox_add_keywords(c, op->tmp, mailbox_id, row->keywords);
 	row->uid = (uint32_t)uid;
 	return 1;
 }
@@ -252,9 +260,8 @@ int email_release(struct store_op *op, struct conn *c, int64_t email_id)
 	return 1;
 }
 
-/* Rows of a mailbox selected by a UID set (NULL: all) and an optional \Deleted filter. */
-static struct msg_row *select_rows(struct conn *c, struct arena *a, int64_t mailbox_id,
-				   const struct store_uidset *set, bool only_deleted, size_t *n_r)
+struct msg_row *msg_select_rows(struct conn *c, struct arena *a, int64_t mailbox_id,
+				const struct store_uidset *set, bool only_deleted, size_t *n_r)
 {
 	static const struct store_range all = { 1, UINT32_MAX };
 	const struct store_range *r = set ? set->r : &all;
@@ -313,10 +320,8 @@ static struct msg_row *select_rows(struct conn *c, struct arena *a, int64_t mail
 	return v;
 }
 
-/* Deletes rows (already selected) from a mailbox and records them as expunged. */
-static int remove_rows(struct store_op *op, struct conn *c, int64_t account_id,
-		       int64_t mailbox_id, struct msg_row *rows, size_t n, uint64_t modseq,
-		       bool release)
+int msg_remove_rows(struct store_op *op, struct conn *c, int64_t account_id, int64_t mailbox_id,
+		    const struct msg_row *rows, size_t n, uint64_t modseq, bool release)
 {
 	sqlite3_stmt *del = conn_stmt(c, "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?");
 	sqlite3_stmt *ex = conn_stmt(c, "INSERT OR REPLACE INTO expunged(mailbox_id, uid, account_id,"
@@ -357,8 +362,8 @@ int msg_remove_all(struct store_op *op, struct conn *c, int64_t account_id, int6
 		   uint64_t modseq)
 {
 	size_t n;
-	struct msg_row *rows = select_rows(c, op->tmp, mailbox_id, NULL, false, &n);
-	int r = remove_rows(op, c, account_id, mailbox_id, rows, n, modseq, true);
+	struct msg_row *rows = msg_select_rows(c, op->tmp, mailbox_id, NULL, false, &n);
+	int r = msg_remove_rows(op, c, account_id, mailbox_id, rows, n, modseq, true);
 	free(rows);
 	return r;
 }
@@ -369,8 +374,8 @@ int msg_expunge_uid(struct store_op *op, struct conn *c, int64_t account_id, int
 	struct store_range one = { uid, uid };
 	struct store_uidset set = { &one, 1 };
 	size_t n;
-	struct msg_row *rows = select_rows(c, op->tmp, mailbox_id, &set, false, &n);
-	int r = n == 0 ? 0 : remove_rows(op, c, account_id, mailbox_id, rows, n, modseq, true);
+	struct msg_row *rows = msg_select_rows(c, op->tmp, mailbox_id, &set, false, &n);
+	int r = n == 0 ? 0 : msg_remove_rows(op, c, account_id, mailbox_id, rows, n, modseq, true);
 	free(rows);
 	return r;
 }
@@ -395,12 +400,12 @@ static int apply_expunge(struct store *s, struct store_op *op)
 	if (mbox_owned(c, r->account_id, r->mailbox_id) <= 0)
 		return op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	size_t n;
-	struct msg_row *rows = select_rows(c, op->tmp, r->mailbox_id, r->uids,
+	struct msg_row *rows = msg_select_rows(c, op->tmp, r->mailbox_id, r->uids,
 					   r->uids == NULL || r->only_deleted, &n);
 	int ret = 1;
 	if (n > 0) {
 		uint64_t modseq = acct_next_modseq(c, r->account_id);
-		ret = remove_rows(op, c, r->account_id, r->mailbox_id, rows, n, modseq, true);
+		ret = msg_remove_rows(op, c, r->account_id, r->mailbox_id, rows, n, modseq, true);
 	}
 	if (ret > 0 && r->out != NULL && op->arena != NULL) {
 		uint32_t *v = arena_alloc(op->arena, (n + 1) * sizeof(*v));
@@ -466,7 +471,7 @@ static int apply_flags(struct store *s, struct store_op *op)
 	if (keywords_join(t, fc->keywords, &change, &err) < 0)
 		return op_fail(op, STORE_EINVAL, "%s", err);
 	size_t n;
-	struct msg_row *rows = select_rows(c, t, fc->mailbox_id, &fc->uids, false, &n);
+	struct msg_row *rows = msg_select_rows(c, t, fc->mailbox_id, &fc->uids, false, &n);
 	/* modseq of each row for the guard */
 	sqlite3_stmt *ms = conn_stmt(c, "SELECT modseq FROM messages WHERE mailbox_id = ? AND uid = ?");
 	uint32_t *changed = xmalloc((n + 1) * sizeof(*changed));
@@ -493,7 +498,7 @@ static int apply_flags(struct store *s, struct store_op *op)
 		unsigned int nf = fc->op == STORE_FLAGS_ADD ? (f | fc->flags) :
 				  fc->op == STORE_FLAGS_REMOVE ? (f & ~fc->flags) : fc->flags;
 		nf &= STORE_F_ALL;
-		const char *nk = kw_apply(t, rows[i].keywords, fc->op, change);
+		const char *nk = keywords_apply(t, rows[i].keywords, fc->op, change);
 		size_t cnt;
 		kw_split(t, nk, 0, &cnt);
 		if (cnt > STORE_KEYWORDS_PER_MESSAGE) {
@@ -536,7 +541,7 @@ static int apply_flags(struct store *s, struct store_op *op)
 			goto out;
 		}
 		if (fc->op != STORE_FLAGS_REMOVE)
-			mailbox_add_keywords(c, t, fc->mailbox_id, change);
+			mbox_add_keywords(c, t, fc->mailbox_id, change);
 		fc->modseq = modseq;
 		op_event(op, STORE_EV_FLAGS, fc->account_id, fc->mailbox_id, changed[0],
 			 changed[nch - 1], (uint32_t)nch, modseq);
@@ -577,6 +582,21 @@ void store_flags_async(struct store *s, struct arena *a, struct store_flag_chang
 
 /* ------------------------------------------------------------------ copy / move */
 
+int msg_copy_rows(struct store_op *op, struct conn *c, int64_t account_id, int64_t dst_mailbox_id,
+		  const struct msg_row *rows, size_t n, uint64_t modseq, uint32_t *dst_uids)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct msg_row row = rows[i];
+		if (msg_insert(op, c, account_id, dst_mailbox_id, &row, modseq) < 0)
+			return op->result;
+		dst_uids[i] = row.uid;
+	}
+	if (n > 0)
+		op_event(op, STORE_EV_NEW, account_id, dst_mailbox_id, dst_uids[0], dst_uids[n - 1],
+			 (uint32_t)n, modseq);
+	return 1;
+}
+
 static int apply_copy(struct store *s, struct store_op *op)
 {
 	struct store_copy *cp = op->req;
@@ -589,7 +609,7 @@ static int apply_copy(struct store *s, struct store_op *op)
 	if (mbox_owned(c, cp->account_id, cp->dst_mailbox_id) <= 0)
 		return op_fail(op, STORE_ENOTFOUND, "no such target mailbox");
 	size_t n;
-	struct msg_row *rows = select_rows(c, op->tmp, cp->src_mailbox_id, &cp->uids, false, &n);
+	struct msg_row *rows = msg_select_rows(c, op->tmp, cp->src_mailbox_id, &cp->uids, false, &n);
 	int ret = 1;
 	uint32_t *src = xmalloc((n + 1) * sizeof(*src)), *dst = xmalloc((n + 1) * sizeof(*dst));
 	if (n > 0) {
@@ -601,19 +621,14 @@ static int apply_copy(struct store *s, struct store_op *op)
 			goto out;
 		}
 		uint64_t modseq = acct_next_modseq(c, cp->account_id);
-		for (size_t i = 0; i < n; i++) {
-			struct msg_row row = rows[i];
+		for (size_t i = 0; i < n; i++)
 			src[i] = rows[i].uid;
-			if (msg_insert(op, c, cp->account_id, cp->dst_mailbox_id, &row, modseq) < 0) {
-				ret = op->result;
-				goto out;
-			}
-			dst[i] = row.uid;
+		if (msg_copy_rows(op, c, cp->account_id, cp->dst_mailbox_id, rows, n, modseq, dst) < 0) {
+			ret = op->result;
+			goto out;
 		}
-		op_event(op, STORE_EV_NEW, cp->account_id, cp->dst_mailbox_id, dst[0], dst[n - 1],
-			 (uint32_t)n, modseq);
 		if (cp->move &&
-		    remove_rows(op, c, cp->account_id, cp->src_mailbox_id, rows, n, modseq, false) < 0) {
+		    msg_remove_rows(op, c, cp->account_id, cp->src_mailbox_id, rows, n, modseq, false) < 0) {
 			ret = op->result;
 			goto out;
 		}

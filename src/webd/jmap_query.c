@@ -346,18 +346,6 @@ static bool run_query(struct jmap_ctx *ctx, json_t *args, struct qresult *res)
 	return ok;
 }
 
-json_t *jmap_query_reply(struct jmap_ctx *ctx, const struct jmap_query_page *page, const char *state, json_t *ids,
-			 json_int_t position, uint64_t total)
-{
-	json_t *out = json_pack("{sssssbsIso}", "accountId", ctx->account_id_str, "queryState", state,
-				"canCalculateChanges", 1, "position", position, "ids", ids);
-	if (page->want_total)
-		json_object_set_new(out, "total", json_integer((json_int_t)total));
-	if (page->capped || (!page->has_limit && total > JMAP_QUERY_MAX))
-		json_object_set_new(out, "limit", json_integer((json_int_t)page->limit));
-	return out;
-}
-
 json_t *jmap_email_query(struct jmap_ctx *ctx, json_t *args)
 {
 	const char *state = jmap_begin(ctx, args);

@@ -38,7 +38,7 @@ struct jmap_query_page {
 	bool capped;              /* its limit was above JMAP_QUERY_MAX */
 	bool want_total;          /* calculateTotal */
 };
-/* The Email/query reply (takes ids). total is the number of results. */
+/* The Email/query reply (takes ids). total is the number of results (jmap_query_fast.c). */
 json_t *jmap_query_reply(struct jmap_ctx *ctx, const struct jmap_query_page *page, const char *state, json_t *ids,
 			 json_int_t position, uint64_t total);
 /* Email/query's common case from the store's receivedAt index (jmap_query_fast.c):

@@ -11,7 +11,9 @@
  * default is receivedAt descending), and no collapseThreads. The result is the
  * general path's: one entry per email, ties on receivedAt by email id in the same
  * direction. Everything else (and a mailbox the account does not have, and any
- * argument the general path would reject) goes the general way. */
+ * argument the general path would reject) goes the general way. The reply's shape
+ * (jmap_query_reply) is here too: both paths use it, and the general path calls
+ * down into this file, never the other way. */
 #include "jmap_query.h"
 
 #include <string.h>
@@ -117,4 +119,16 @@ int jmap_query_fast(struct jmap_ctx *ctx, json_t *args, const struct jmap_query_
 	}
 	*out_r = jmap_query_reply(ctx, page, state, ids, (json_int_t)w.start, w.total);
 	return 1;
+}
+
+json_t *jmap_query_reply(struct jmap_ctx *ctx, const struct jmap_query_page *page, const char *state, json_t *ids,
+			 json_int_t position, uint64_t total)
+{
+	json_t *out = json_pack("{sssssbsIso}", "accountId", ctx->account_id_str, "queryState", state,
+				"canCalculateChanges", 1, "position", position, "ids", ids);
+	if (page->want_total)
+		json_object_set_new(out, "total", json_integer((json_int_t)total));
+	if (page->capped || (!page->has_limit && total > JMAP_QUERY_MAX))
+		json_object_set_new(out, "limit", json_integer((json_int_t)page->limit));
+	return out;
 }

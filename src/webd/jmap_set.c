@@ -2,7 +2,9 @@
  *
  * keywords map to IMAP flags ($seen = \Seen, ...) and keywords on every mailbox row
  * of the email; mailboxIds changes are store copies, moves and expunges, so IMAP
- * sees a MOVE as a MOVE (RFC 6851 semantics through store_copy). Created drafts are
+ * sees a MOVE as a MOVE (RFC 6851 semantics). All updates of one Email/set are
+ * checked here and applied as one store operation (store_email_update_batch): one
+ * commit and one state change for a bulk action, each email all or nothing. Created drafts are
  * composed (jmap_compose.c) and appended; imports append an uploaded message. */
 #include "jmap.h"
 
@@ -167,21 +169,69 @@ static bool in_list(const int64_t *v, size_t n, int64_t x)
 	return false;
 }
 
-json_t *jmap_email_update(struct jmap_ctx *ctx, int64_t email_id, json_t *patch)
+/* The mailboxes of an email after a mailboxIds patch (into u), or a SetError. */
+static json_t *patch_mailboxes(struct jmap_ctx *ctx, int64_t email_id, json_t *patch, struct store_email_update *u)
 {
-	if (!json_is_object(patch))
-		return jmap_set_error("invalidPatch", "a patch must be an object");
 	int64_t *mbs;
 	uint32_t *uids;
 	size_t n;
 	const char *error;
 	if (store_email_mailboxes(ctx->store, ctx->a, ctx->account_id, email_id, &mbs, &uids, &n, &error) <= 0 || n == 0)
 		return jmap_set_error("notFound", "no such email");
-	/* keywords */
-	json_t *full_kw = NULL, *add_kw = json_object(), *del_kw = json_object();
-	/* mailboxes: the target set */
 	int64_t *target = arena_alloc(ctx->a, (n + json_object_size(patch) + 1) * sizeof(int64_t));
 	size_t ntarget = 0;
+	json_t *err = NULL;
+	json_t *full = json_object_get(patch, "mailboxIds");
+	if (full != NULL) {
+		size_t k;
+		int64_t *ids = mailboxes_from(ctx, full, &k, &err);
+		if (ids == NULL)
+			return err;
+		memcpy(target, ids, k * sizeof(int64_t));
+		ntarget = k;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			if (!in_list(target, ntarget, mbs[i]))
+				target[ntarget++] = mbs[i];
+		}
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(patch, key, v) {
+		if (strncmp(key, "mailboxIds/", 11) != 0)
+			continue;
+		int64_t id;
+		const char *s = jmap_resolve_id(ctx, key + 11);
+		if (s == NULL || store_id_parse(s, 'M', &id) <= 0 || (json_is_true(v) && !mailbox_exists(ctx, id)))
+			return jmap_set_error("invalidProperties", "no such mailbox %s", key + 11);
+		if (json_is_true(v)) {
+			if (!in_list(target, ntarget, id))
+				target[ntarget++] = id;
+		} else {
+			size_t w = 0;
+			for (size_t i = 0; i < ntarget; i++) {
+				if (target[i] != id)
+					target[w++] = target[i];
+			}
+			ntarget = w;
+		}
+	}
+	if (ntarget == 0)
+		return jmap_set_error("invalidProperties", "an email must stay in at least one mailbox");
+	u->mailbox_ids = target;
+	u->nmailboxes = ntarget;
+	return NULL;
+}
+
+/* Checks an Email/set update patch and turns it into u (keywords into flags and
+ * keyword lists, mailboxIds into the target set): NULL, or a SetError. Nothing is
+ * changed here; store_email_update_batch applies u. */
+static json_t *email_patch(struct jmap_ctx *ctx, int64_t email_id, json_t *patch, struct store_email_update *u)
+{
+	*u = (struct store_email_update){ .email_id = email_id };
+	if (!json_is_object(patch))
+		return jmap_set_error("invalidPatch", "a patch must be an object");
+	json_t *full_kw = NULL, *add_kw = json_object(), *del_kw = json_object();
 	bool mb_changed = false;
 	json_t *err = NULL;
 	const char *key;
@@ -204,129 +254,74 @@ json_t *jmap_email_update(struct jmap_ctx *ctx, int64_t email_id, json_t *patch)
 			break;
 		}
 	}
-	if (err == NULL && mb_changed) {
-		json_t *full = json_object_get(patch, "mailboxIds");
-		if (full != NULL) {
-			size_t k;
-			int64_t *ids = mailboxes_from(ctx, full, &k, &err);
-			if (ids != NULL) {
-				memcpy(target, ids, k * sizeof(int64_t));
-				ntarget = k;
-			}
-		} else {
-			memcpy(target, mbs, n * sizeof(int64_t));
-			ntarget = n;
-		}
-		json_object_foreach(patch, key, v) {
-			if (err != NULL || strncmp(key, "mailboxIds/", 11) != 0)
-				continue;
-			int64_t id;
-			const char *s = jmap_resolve_id(ctx, key + 11);
-			if (s == NULL || store_id_parse(s, 'M', &id) <= 0 || (json_is_true(v) && !mailbox_exists(ctx, id))) {
-				err = jmap_set_error("invalidProperties", "no such mailbox %s", key + 11);
-				break;
-			}
-			if (json_is_true(v)) {
-				if (!in_list(target, ntarget, id))
-					target[ntarget++] = id;
-			} else {
-				size_t w = 0;
-				for (size_t i = 0; i < ntarget; i++) {
-					if (target[i] != id)
-						target[w++] = target[i];
-				}
-				ntarget = w;
-			}
-		}
-		if (err == NULL && ntarget == 0)
-			err = jmap_set_error("invalidProperties", "an email must stay in at least one mailbox");
-	}
+	if (err == NULL && mb_changed)
+		err = patch_mailboxes(ctx, email_id, patch, u);
 	if (err == NULL && full_kw != NULL && !json_is_object(full_kw))
 		err = jmap_set_error("invalidProperties", "keywords must be an object");
-	if (err != NULL) {
-		json_decref(add_kw);
-		json_decref(del_kw);
-		return err;
-	}
-	/* apply keywords on every row */
-	for (int step = 0; step < 3 && err == NULL; step++) {
-		json_t *set = step == 0 ? full_kw : step == 1 ? add_kw : del_kw;
-		if (set == NULL || (step > 0 && json_object_size(set) == 0))
-			continue;
-		unsigned int flags;
-		const char **kws;
-		if (!keywords_from(ctx, set, &flags, &kws)) {
+	if (err == NULL && full_kw != NULL) {
+		u->replace = true;
+		if (!keywords_from(ctx, full_kw, &u->set_flags, (const char ***)&u->set_keywords))
 			err = jmap_set_error("invalidProperties", "invalid keywords");
-			break;
-		}
-		for (size_t i = 0; i < n; i++) {
-			struct store_range rg = { uids[i], uids[i] };
-			struct store_flag_change fc = {
-				.account_id = ctx->account_id, .mailbox_id = mbs[i], .uids = { &rg, 1 },
-				.op = step == 0 ? STORE_FLAGS_REPLACE : step == 1 ? STORE_FLAGS_ADD : STORE_FLAGS_REMOVE,
-				.flags = flags, .keywords = kws,
-			};
-			if (step == 0) {
-				/* \Deleted is not a JMAP keyword: keep it as it is */
-				struct store_msg_meta meta;
-				if (store_msg_meta(ctx->store, ctx->a, ctx->account_id, mbs[i], uids[i], &meta, &error) > 0)
-					fc.flags |= meta.m.flags & STORE_F_DELETED;
-			}
-			int r = store_flags(ctx->store, ctx->a, &fc, &error);
-			if (r < 0) {
-				err = store_err(r, error);
-				break;
-			}
-		}
 	}
+	if (err == NULL && (!keywords_from(ctx, add_kw, &u->add_flags, (const char ***)&u->add_keywords) ||
+			    !keywords_from(ctx, del_kw, &u->del_flags, (const char ***)&u->del_keywords)))
+		err = jmap_set_error("invalidProperties", "invalid keywords");
 	json_decref(add_kw);
 	json_decref(del_kw);
-	if (err != NULL || !mb_changed)
-		return err;
-	/* mailboxes: moves first (one removed row per added mailbox), then copies, then expunges */
-	bool *keep = arena_alloc(ctx->a, n * sizeof(bool));
+	return err;
+}
+
+/* Applies n checked updates as one store operation; each item's SetError (or NULL)
+ * into errs[]. */
+static void email_update_run(struct jmap_ctx *ctx, struct store_email_update *items, size_t n, json_t **errs)
+{
+	if (n == 0)
+		return;
+	struct store_email_update_batch b = { .account_id = ctx->account_id, .items = items, .n = n };
+	const char *error;
+	if (store_email_update_batch(ctx->store, ctx->a, &b, &error) < 0)
+		log_warn("event=jmap_email_update_failed error=\"%s\"", error);
 	for (size_t i = 0; i < n; i++)
-		keep[i] = in_list(target, ntarget, mbs[i]);
-	size_t src = 0;
-	while (src < n && !keep[src])
-		src++;
-	for (size_t t = 0; t < ntarget; t++) {
-		if (in_list(mbs, n, target[t]))
+		errs[i] = items[i].result < 0 ? store_err(items[i].result, items[i].error) : NULL;
+}
+
+json_t *jmap_email_update(struct jmap_ctx *ctx, int64_t email_id, json_t *patch)
+{
+	struct store_email_update u;
+	json_t *err = email_patch(ctx, email_id, patch, &u);
+	if (err == NULL)
+		email_update_run(ctx, &u, 1, &err);
+	return err;
+}
+
+/* Email/set update: every patch is checked first, then all valid ones are applied in
+ * one store operation (one commit, one state change); SetErrors per id. */
+static void email_set_update(struct jmap_ctx *ctx, json_t *update, struct jmap_set_out *o)
+{
+	size_t max = json_object_size(update), n = 0;
+	struct store_email_update *items = arena_alloc(ctx->a, (max + 1) * sizeof(*items));
+	const char **keys = arena_alloc(ctx->a, (max + 1) * sizeof(*keys));
+	json_t **errs = arena_alloc(ctx->a, (max + 1) * sizeof(*errs));
+	const char *key;
+	json_t *v;
+	json_object_foreach(update, key, v) {
+		int64_t id;
+		const char *s = jmap_resolve_id(ctx, key);
+		json_t *err = s && store_id_parse(s, 'E', &id) > 0 ? email_patch(ctx, id, v, &items[n])
+								   : jmap_set_error("notFound", "no such email");
+		if (err != NULL) {
+			json_object_set_new(o->not_updated, key, err);
 			continue;
-		/* a row to move away from, if any */
-		size_t mv = n;
-		for (size_t i = 0; i < n; i++) {
-			if (!keep[i] && uids[i] != 0) {
-				mv = i;
-				break;
-			}
 		}
-		size_t from = mv < n ? mv : src;
-		struct store_range rg = { uids[from], uids[from] };
-		struct store_copy cp = { .account_id = ctx->account_id, .src_mailbox_id = mbs[from],
-					 .dst_mailbox_id = target[t], .uids = { &rg, 1 }, .move = mv < n };
-		int r = store_copy(ctx->store, ctx->a, &cp, &error);
-		if (r < 0)
-			return store_err(r, error);
-		if (mv < n) {
-			uids[mv] = 0; /* gone */
-			if (src == n) {
-				/* the moved copy is now the source for further copies */
-				mbs[mv] = target[t];
-				uids[mv] = cp.n > 0 ? cp.dst_uids[0] : 0;
-				keep[mv] = true;
-				src = mv;
-			}
-		}
+		keys[n++] = key;
 	}
+	email_update_run(ctx, items, n, errs);
 	for (size_t i = 0; i < n; i++) {
-		if (keep[i] || uids[i] == 0)
-			continue;
-		err = expunge_one(ctx, mbs[i], uids[i]);
-		if (err != NULL)
-			return err;
+		if (errs[i] != NULL)
+			json_object_set_new(o->not_updated, keys[i], errs[i]);
+		else
+			json_object_set_new(o->updated, keys[i], json_null());
 	}
-	return NULL;
 }
 
 json_t *jmap_email_set(struct jmap_ctx *ctx, json_t *args)
@@ -370,16 +365,7 @@ json_t *jmap_email_set(struct jmap_ctx *ctx, json_t *args)
 		jmap_created(ctx, key, json_string_value(json_object_get(out, "id")));
 		json_object_set_new(o.created, key, out);
 	}
-	json_object_foreach(update, key, v) {
-		int64_t id;
-		const char *s = jmap_resolve_id(ctx, key);
-		json_t *err = s && store_id_parse(s, 'E', &id) > 0 ? jmap_email_update(ctx, id, v)
-								   : jmap_set_error("notFound", "no such email");
-		if (err != NULL)
-			json_object_set_new(o.not_updated, key, err);
-		else
-			json_object_set_new(o.updated, key, json_null());
-	}
+	email_set_update(ctx, update, &o);
 	size_t i;
 	json_array_foreach(destroy, i, v) {
 		const char *s0 = json_string_value(v);

@@ -5,7 +5,9 @@
  * change events of the account on the connection's own loop, and every event (an
  * SMTP delivery, an IMAP STORE or EXPUNGE, a JMAP change) is written at once as
  * `event: state` with a StateChange object whose states are the MODSEQ the change
- * got. Nothing is buffered beyond the conn's output. A ticker per loop (one for all
+ * got, once per MODSEQ: the events one operation makes in several mailboxes (a
+ * move, a bulk Email/set) share it, and a state already sent is not repeated.
+ * Nothing is buffered beyond the conn's output. A ticker per loop (one for all
  * streams of the loop, like IMAP IDLE's) writes `event: ping` every N seconds. */
 #include "webd_int.h"
 
@@ -39,6 +41,8 @@ struct web_push {
 	bool close_after_state;
 	int ping;            /* seconds; 0: none */
 	int64_t last_write;  /* monotonic ms */
+	uint64_t last_modseq; /* the state last sent, and for which types */
+	unsigned last_types;
 };
 
 static void send_event(struct web_push *p, const char *event, const char *data)
@@ -52,6 +56,14 @@ static void send_state(struct web_push *p, uint64_t modseq, unsigned types)
 	types &= p->types;
 	if (types == 0)
 		return;
+	/* one commit is one StateChange: its events for other mailboxes or kinds carry
+	 * the same MODSEQ and would repeat it */
+	if (modseq != 0 && modseq == p->last_modseq && (types & ~p->last_types) == 0)
+		return;
+	if (modseq != p->last_modseq)
+		p->last_types = 0;
+	p->last_modseq = modseq;
+	p->last_types |= types;
 	char state[32];
 	snprintf(state, sizeof(state), "%" PRIu64, modseq);
 	json_t *changes = json_object();

@@ -1,22 +1,19 @@
-/* session.c: HTTP/1.1 connections with keep-alive (RFC 9112), and the router.
+/* session.c: HTTP/1.1 connections with keep-alive (RFC 9112): reading requests.
  *
  * A request head is parsed by the pure parser in proto/http and routed at once
- * (find_route). A route that needs an account authenticates on the head (web_auth),
- * so a request without valid credentials gets 401 before any body byte is read or
- * any message memory is taken. The body is then moved out of the connection's input
- * as it arrives, reserving limits.message_memory for what arrived (not for what was
- * announced), within a limit chosen by route (limits.message_size for uploads,
- * WEB_JSON_MAX for /jmap/api, WEB_SMALL_BODY_MAX for other authenticated routes,
- * WEB_UNAUTH_BODY_MAX without authentication; 413 before reading when
- * Content-Length is over). A reply sent before the body was read closes the
- * connection. A request must be read completely within timeout.http (an
- * authenticated one gets time for a large body at 16 KiB/s more); the read timeout
- * follows that deadline, so a client dribbling bytes (slowloris) gets 408. Handlers
- * either reply at once or begin an asynchronous step (web_busy_begin: the conn is
- * paused, nothing is parsed meanwhile) and reply when it ends; a session whose conn
- * closed meanwhile is freed by the last step (the `dead` flag, as in smtpd). Every
- * reply carries the security headers. On the plain-HTTP listener everything but the
- * autoconfiguration paths is redirected to HTTPS with 301. */
+ * (web_route_find: the table in route.c). A route that needs an account
+ * authenticates on the head (web_auth), so a request without valid credentials
+ * gets 401 before any body byte is read or any message memory is taken. The body
+ * is then moved out of the connection's input as it arrives, reserving
+ * limits.message_memory for what arrived (not for what was announced), within the
+ * route's body limit (413 before reading when Content-Length is over). A reply
+ * sent before the body was read closes the connection. A request must be read
+ * completely within timeout.http (an authenticated one gets time for a large body
+ * at 16 KiB/s more); the read timeout follows that deadline, so a client dribbling
+ * bytes (slowloris) gets 408. Handlers either reply at once or begin an
+ * asynchronous step (request.c: web_busy_begin pauses the conn, nothing is parsed
+ * meanwhile) and reply when it ends. Replies and their security headers are
+ * written by reply.c. */
 #include "webd_int.h"
 
 #include "http_parse.h"
@@ -27,284 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int64_t web_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static const char common_headers[] = "X-Content-Type-Options: nosniff\r\n"
-				     "Referrer-Policy: no-referrer\r\n"
-				     "X-Frame-Options: DENY\r\n"
-				     "Cross-Origin-Opener-Policy: same-origin\r\n"
-				     "Cross-Origin-Resource-Policy: same-origin\r\n";
-
-static const char *csp_header(enum web_csp csp)
-{
-	switch (csp) {
-	case WEB_CSP_PAGE:
-		/* img-src https: only for the HTML mail frame, which inherits this policy:
-		 * its own policy blocks remote images until the reader asks for them
-		 * ("show images", web/js/sanitize.js), and the page shows no remote image
-		 * itself. No other remote loads. */
-		return "Content-Security-Policy: default-src 'self'; frame-src 'self' about:; "
-		       "img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
-		       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-		       "frame-ancestors 'none'\r\n";
-	case WEB_CSP_DOWNLOAD:
-		return "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-		       "sandbox; frame-ancestors 'none'\r\n";
-	case WEB_CSP_API:
-		break;
-	}
-	return "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
-	       "form-action 'none'\r\n";
-}
-
-const char *web_reason(int status)
-{
-	switch (status) {
-	case 100: return "Continue";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 301: return "Moved Permanently";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 415: return "Unsupported Media Type";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
-	case 507: return "Insufficient Storage";
-	}
-	return "Unknown";
-}
-
-static void write_head(struct web_session *ws, int status, const char *ctype, const char *extra, bool has_length,
-		       size_t len, bool no_store)
-{
-	char length[48] = "";
-	if (has_length)
-		snprintf(length, sizeof(length), "Content-Length: %zu\r\n", len);
-	conn_printf(ws->c, "HTTP/1.1 %d %s\r\nServer: postamt\r\n%s%s%s%s%s%s%s%sConnection: %s\r\n\r\n", status,
-		    web_reason(status), ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "", length,
-		    csp_header(ws->csp), common_headers,
-		    ws->l->https ? "Strict-Transport-Security: max-age=31536000\r\n" : "",
-		    no_store ? "Cache-Control: no-store\r\n" : "", ws->keep_alive ? "keep-alive" : "close");
-	(void)extra;
-}
-
-void web_reply(struct web_session *ws, int status, const char *ctype, const char *extra, const void *body,
-	       size_t len)
-{
-	if (ws->c == NULL || conn_is_closing(ws->c))
-		return;
-	if (ws->stopping || ws->body_left > 0)
-		ws->keep_alive = false; /* a body we did not read cannot be skipped safely */
-	bool no_store = extra == NULL || strstr(extra, "Cache-Control:") == NULL;
-	char length[48];
-	snprintf(length, sizeof(length), "Content-Length: %zu\r\n", len);
-	conn_printf(ws->c, "HTTP/1.1 %d %s\r\nServer: postamt\r\n%s%s%s%s%s%s%s%s%sConnection: %s\r\n\r\n", status,
-		    web_reason(status), ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
-		    status == 304 ? "" : length, csp_header(ws->csp), common_headers,
-		    ws->l->https ? "Strict-Transport-Security: max-age=31536000\r\n" : "",
-		    no_store ? "Cache-Control: no-store\r\n" : "", extra ? extra : "",
-		    ws->keep_alive ? "keep-alive" : "close");
-	if (!ws->req.head && len > 0 && status != 304)
-		conn_write(ws->c, body, len);
-	conn_log(ws->c, LOG_DEBUG, "event=http_reply status=%d len=%zu", status, len);
-	if (!ws->keep_alive)
-		conn_close(ws->c);
-}
-
-void web_reply_stream_head(struct web_session *ws, const char *ctype)
-{
-	ws->keep_alive = false;
-	write_head(ws, 200, ctype, NULL, false, 0, true);
-	ws->mode = WS_STREAM;
-}
-
-void web_reply_text(struct web_session *ws, int status, const char *text)
-{
-	web_reply(ws, status, "text/plain; charset=utf-8", NULL, text, strlen(text));
-}
-
-void web_reply_json(struct web_session *ws, int status, json_t *j, const char *extra)
-{
-	char *s = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (s == NULL) {
-		web_reply_text(ws, 500, "500 Internal Server Error\n");
-		return;
-	}
-	web_reply(ws, status, "application/json", extra, s, strlen(s));
-	free(s);
-}
-
-void web_reply_error(struct web_session *ws, int status, const char *text)
-{
-	web_reply_json(ws, status, json_pack("{ss}", "error", text), NULL);
-}
-
-/* An error that ends the connection (the request could not be read to its end). */
-static void reply_fatal(struct web_session *ws, int status)
-{
-	ws->keep_alive = false;
-	ws->req.head = false;
-	char body[96];
-	snprintf(body, sizeof(body), "%d %s\n", status, web_reason(status));
-	web_reply(ws, status, "text/plain; charset=utf-8", NULL, body, strlen(body));
-}
-
-static void session_free(struct web_session *ws)
-{
-	buf_free(&ws->req.body);
-	arena_free(&ws->arena);
-	free(ws);
-}
-
-static void end_request(struct web_session *ws);
-
-void web_busy_begin(struct web_session *ws)
-{
-	ws->pending++;
-	conn_pause(ws->c);
-}
-
-bool web_busy_end(struct web_session *ws)
-{
-	ws->pending--;
-	if (ws->dead) {
-		if (ws->pending == 0)
-			session_free(ws);
-		return false;
-	}
-	if (ws->pending == 0 && ws->mode != WS_STREAM) {
-		if (ws->mode == WS_READY || ws->mode == WS_AUTH)
-			end_request(ws); /* answered, or refused by authentication */
-		if (ws->stopping && !conn_is_closing(ws->c))
-			conn_close(ws->c);
-		conn_resume(ws->c);
-	}
-	return true;
-}
-
-/* ------------------------------------------------------------------ routing */
-
-static void redirect_https(struct web_session *ws)
-{
-	char *loc;
-	if (ws->s->port_https == 443)
-		loc = xasprintf("Location: https://%s%s\r\n", ws->s->hostname, ws->req.target);
-	else
-		loc = xasprintf("Location: https://%s:%d%s\r\n", ws->s->hostname, ws->s->port_https, ws->req.target);
-	web_reply(ws, 301, "text/plain; charset=utf-8", loc, "Moved to HTTPS\n", 15);
-	free(loc);
-}
-
-static void method_not_allowed(struct web_session *ws)
-{
-	char extra[64];
-	snprintf(extra, sizeof(extra), "Allow: %s\r\n", ws->route.allow);
-	web_reply(ws, 405, "text/plain; charset=utf-8", extra, "405 Method Not Allowed\n", 23);
-}
-
-static void not_found(struct web_session *ws)
-{
-	web_reply_text(ws, 404, "404 Not Found\n");
-}
-
-static void static_index(struct web_session *ws)
-{
-	web_static(ws, "index.html");
-}
-
-static void static_file(struct web_session *ws)
-{
-	web_static(ws, ws->req.path + 8);
-}
-
-static bool is_get(const struct web_request *r)
-{
-	return strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
-}
-
-static bool is_post(const struct web_request *r)
-{
-	return strcmp(r->method, "POST") == 0;
-}
-
-/* Sets ws->route from the request's head: a wrong method becomes a 405 route, an
- * unknown path a 404 route (both without authentication). */
-static void find_route(struct web_session *ws)
-{
-	const struct web_request *r = &ws->req;
-	const char *p = r->path;
-	struct web_route *rt = &ws->route;
-	*rt = (struct web_route){ .fn = not_found, .auth = WEB_ROUTE_OPEN, .body_max = WEB_UNAUTH_BODY_MAX };
-	bool ok = true; /* the method fits */
-	if (web_autoconfig_path(p)) {
-		rt->fn = web_autoconfig;
-		return;
-	}
-	if (!ws->l->https) {
-		rt->fn = redirect_https;
-		return;
-	}
-	if (strcmp(p, "/") == 0 || strcmp(p, "/index.html") == 0) {
-		rt->fn = static_index, rt->allow = "GET, HEAD", ok = is_get(r);
-	} else if (strncmp(p, "/static/", 8) == 0) {
-		rt->fn = static_file, rt->allow = "GET, HEAD", ok = is_get(r);
-	} else if (strcmp(p, "/api/login") == 0) {
-		rt->fn = web_api_login, rt->allow = "POST", ok = is_post(r);
-	} else if (strcmp(p, "/api/logout") == 0) {
-		rt->fn = web_api_logout, rt->allow = "POST", ok = is_post(r);
-	} else if (strcmp(p, "/api/logout-everywhere") == 0) {
-		rt->fn = web_api_logout_everywhere, rt->allow = "POST", ok = is_post(r);
-		rt->auth = WEB_ROUTE_WRITE;
-	} else if (strcmp(p, "/api/mobileconfig") == 0) {
-		rt->fn = web_mobileconfig_user, rt->allow = "GET, HEAD", ok = is_get(r);
-		rt->auth = WEB_ROUTE_READ;
-	} else if (strcmp(p, "/api/session-check") == 0) {
-		rt->fn = web_api_session_check, rt->allow = "GET, HEAD", ok = is_get(r);
-	} else if (strcmp(p, "/.well-known/jmap") == 0 || strcmp(p, "/jmap/session") == 0) {
-		rt->fn = web_jmap_session, rt->allow = "GET, HEAD", ok = is_get(r);
-		rt->auth = WEB_ROUTE_READ;
-	} else if (strcmp(p, "/jmap/api") == 0 || strcmp(p, "/jmap/api/") == 0) {
-		rt->fn = web_jmap_api, rt->allow = "POST", ok = is_post(r);
-		rt->auth = WEB_ROUTE_WRITE, rt->body_max = WEB_JSON_MAX, rt->json = true;
-	} else if (strncmp(p, "/jmap/upload/", 13) == 0) {
-		/* the body is the blob, of any type */
-		rt->fn = web_jmap_upload, rt->allow = "POST", ok = is_post(r);
-		rt->auth = WEB_ROUTE_WRITE, rt->body_max = ws->s->message_max;
-	} else if (strncmp(p, "/jmap/download/", 15) == 0) {
-		rt->fn = web_jmap_download, rt->allow = "GET, HEAD", ok = is_get(r);
-		rt->auth = WEB_ROUTE_READ;
-	} else if (strcmp(p, "/jmap/eventsource") == 0 || strcmp(p, "/jmap/eventsource/") == 0) {
-		rt->fn = web_push_start, rt->allow = "GET", ok = strcmp(r->method, "GET") == 0;
-		rt->auth = WEB_ROUTE_READ;
-	}
-	if (!ok) {
-		*rt = (struct web_route){ .fn = method_not_allowed, .auth = WEB_ROUTE_OPEN,
-					  .body_max = WEB_UNAUTH_BODY_MAX, .allow = rt->allow };
-		return;
-	}
-	if (rt->auth != WEB_ROUTE_OPEN && rt->body_max < WEB_SMALL_BODY_MAX)
-		rt->body_max = WEB_SMALL_BODY_MAX;
-}
 
 /* True when the Content-Type is application/json (parameters such as charset allowed). */
 static bool is_json_type(const char *ct)
@@ -336,15 +55,15 @@ static bool begin_request(struct web_session *ws, const struct http_request *req
 	for (int i = 0; i < req->nheaders; i++)
 		hosts += bytes_ieq(req->headers[i].name, "Host");
 	if (hosts > 1 || (req->minor == 1 && hosts == 0)) {
-		reply_fatal(ws, 400);
+		web_reply_fatal(ws, 400);
 		return false;
 	}
 	if (req->chunked) {
-		reply_fatal(ws, 411);
+		web_reply_fatal(ws, 411);
 		return false;
 	}
 	if (req->method.len >= sizeof(r->method) || req->target.len >= sizeof(r->path)) {
-		reply_fatal(ws, 414);
+		web_reply_fatal(ws, 414);
 		return false;
 	}
 	memcpy(r->method, req->method.p, req->method.len);
@@ -372,7 +91,7 @@ static bool begin_request(struct web_session *ws, const struct http_request *req
 	buf_reset(&r->body);
 	/* from here on a reply before the body is read ends the connection (web_reply) */
 	ws->body_left = r->content_length;
-	find_route(ws);
+	web_route_find(ws);
 	uint64_t limit = ws->route.body_max;
 	if (r->content_length > limit) {
 		conn_log(ws->c, LOG_INFO, "event=http_body_too_large length=%" PRIu64 " limit=%" PRIu64,
@@ -426,25 +145,6 @@ static void begin_body(struct web_session *ws)
 	arm_deadline(ws, web_now_ms());
 }
 
-static void end_request(struct web_session *ws)
-{
-	if (ws->mode == WS_STREAM)
-		return;
-	ws->mode = WS_HEAD;
-	ws->req_started = 0;
-	ws->body_left = 0;
-	buf_free(&ws->req.body);
-	if (ws->c != NULL) {
-		conn_mem_release(ws->c);
-		conn_set_timeout(ws->c, ws->s->timeout_http);
-	}
-	memset(&ws->req, 0, sizeof(ws->req));
-	memset(&ws->route, 0, sizeof(ws->route));
-	arena_clear(ws->arena);
-	ws->next = NULL;
-	memset(&ws->user, 0, sizeof(ws->user));
-}
-
 /* The idle timeout while the rest of a request is awaited: what is left until its
  * deadline, so that a client sending a byte now and then still gets 408 in time.
  * Once the request is complete (or authentication runs), timeout.http again. */
@@ -477,7 +177,7 @@ static void web_read(struct web_session *ws)
 		}
 		if (now > ws->req_deadline) {
 			conn_log(ws->c, LOG_INFO, "event=http_request_timeout");
-			reply_fatal(ws, 408);
+			web_reply_fatal(ws, 408);
 			return;
 		}
 		if (ws->mode == WS_BODY) {
@@ -486,7 +186,7 @@ static void web_read(struct web_session *ws)
 			if (conn_mem_reserve(ws->c, ws->req.body.len + take) == 0) {
 				conn_log(ws->c, LOG_WARN, "event=message_memory_full length=%" PRIu64,
 					 ws->req.content_length);
-				reply_fatal(ws, 503);
+				web_reply_fatal(ws, 503);
 				return;
 			}
 			buf_append(&ws->req.body, conn_input_peek(ws->c, take), take);
@@ -500,7 +200,7 @@ static void web_read(struct web_session *ws)
 			ws->mode = WS_READY;
 			ws->route.fn(ws);
 			if (ws->pending == 0)
-				end_request(ws);
+				web_request_end(ws);
 			continue;
 		}
 		size_t look = n < head_max ? n : head_max;
@@ -512,7 +212,7 @@ static void web_read(struct web_session *ws)
 		if (r == 0) {
 			if (n >= head_max) {
 				conn_log(ws->c, LOG_WARN, "event=http_head_too_large limit=%zu", head_max);
-				reply_fatal(ws, 431);
+				web_reply_fatal(ws, 431);
 			} else {
 				arm_deadline(ws, now);
 			}
@@ -520,7 +220,7 @@ static void web_read(struct web_session *ws)
 		}
 		if (r < 0) {
 			conn_log(ws->c, LOG_INFO, "event=http_bad_request status=%d error=\"%s\"", status, error);
-			reply_fatal(ws, status);
+			web_reply_fatal(ws, status);
 			return;
 		}
 		if (!begin_request(ws, &req))
@@ -536,7 +236,7 @@ static void web_read(struct web_session *ws)
 			begin_body(ws);
 		}
 		if (ws->pending == 0 && (ws->mode == WS_AUTH || ws->mode == WS_READY))
-			end_request(ws); /* refused, or answered */
+			web_request_end(ws); /* refused, or answered */
 	}
 }
 
@@ -569,7 +269,7 @@ static void web_event(void *session, enum conn_event ev)
 		if ((ws->mode == WS_BODY || (ws->mode == WS_HEAD && ws->req_started != 0)) && ws->pending == 0) {
 			conn_log(ws->c, LOG_INFO, "event=http_request_timeout");
 			ws->keep_alive = false;
-			reply_fatal(ws, 408);
+			web_reply_fatal(ws, 408);
 			break;
 		}
 		conn_close(ws->c); /* an idle keep-alive just closes */
@@ -593,7 +293,7 @@ static void web_event(void *session, enum conn_event ev)
 		if (ws->pending > 0)
 			ws->dead = true; /* freed when the last step ends */
 		else
-			session_free(ws);
+			web_session_free(ws);
 		break;
 	}
 }

@@ -1,4 +1,4 @@
-/* util.c: small helpers of webd: random tokens and RFC 3339 dates. */
+/* util.c: small helpers of webd: random tokens, RFC 3339 dates, the monotonic clock. */
 #include "webd_int.h"
 
 #include <stdio.h>
@@ -98,4 +98,11 @@ int web_parse_date(const char *s, int64_t *t_r)
 		return -1;
 	*t_r = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
 	return 1;
+}
+
+int64_t web_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

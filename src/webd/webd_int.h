@@ -58,7 +58,7 @@ struct web_user {
 struct web_push;
 struct web_session;
 
-/* What a request's path leads to (session.c's router), found from its head. */
+/* What a request's path leads to (route.c's table), found from its head. */
 enum web_route_auth {
 	WEB_ROUTE_OPEN,  /* no authentication */
 	WEB_ROUTE_READ,  /* authenticated (web_auth), not state-changing */
@@ -95,8 +95,7 @@ struct web_session {
 	struct web_push *push;     /* an EventSource stream */
 };
 
-/* ---- session.c */
-int64_t web_now_ms(void);
+/* ---- reply.c: every reply */
 /* Writes a whole reply with the security headers. extra: more header lines (each
  * ending in CRLF) or NULL. Honours HEAD. Closes afterwards unless keep-alive. */
 void web_reply(struct web_session *ws, int status, const char *ctype, const char *extra, const void *body,
@@ -108,11 +107,29 @@ void web_reply_json(struct web_session *ws, int status, json_t *j, const char *e
 void web_reply_error(struct web_session *ws, int status, const char *text);
 /* The head of a streamed reply (no Content-Length; the stream ends with the conn). */
 void web_reply_stream_head(struct web_session *ws, const char *ctype);
+/* An error that ends the connection (the request could not be read to its end). */
+void web_reply_fatal(struct web_session *ws, int status);
+/* 301 to the same target on the HTTPS port. */
+void web_reply_redirect_https(struct web_session *ws);
+/* 405 with Allow: ws->route.allow. */
+void web_reply_method_not_allowed(struct web_session *ws);
+void web_reply_not_found(struct web_session *ws);
 const char *web_reason(int status);
+
+/* ---- request.c: the end of a request, asynchronous steps */
 /* Asynchronous steps: pause the conn while one runs; web_busy_end returns false when
  * the session is gone (then the caller must not touch ws). */
 void web_busy_begin(struct web_session *ws);
 bool web_busy_end(struct web_session *ws);
+/* Resets the session for the next request (not for a stream). */
+void web_request_end(struct web_session *ws);
+void web_session_free(struct web_session *ws);
+
+/* ---- route.c: the routing table */
+/* Sets ws->route from the request's head (path and method): a wrong method becomes
+ * a 405 route, an unknown path a 404 route, a path not served over plain HTTP a
+ * redirect (all three without authentication). */
+void web_route_find(struct web_session *ws);
 
 /* ---- auth.c: who is asking */
 /* Authenticates the request (cookie, or HTTP Basic), checks CSRF for state-changing
@@ -210,6 +227,7 @@ struct web_pushers {
 struct web_pushers *web_pushers_for(struct webd_state *st, struct loop *l);
 
 /* ---- misc helpers (util.c) */
+int64_t web_now_ms(void);
 /* Random bytes as base64url (no padding) into out (n bytes of randomness). */
 void web_random_token(char *out, size_t outlen, size_t n);
 /* RFC 3339 UTC "2024-01-02T03:04:05Z" */

@@ -2,7 +2,7 @@
  * messages but never deletions, and on a real full file system (a tmpfs mounted by the
  * test: root only, skipped otherwise) deletions give up the reserve file and succeed,
  * other writes fail with STORE_ENOSPACE, and the reserve comes back once space is
- * free. */
+ * free. A JMAP Email/set batch on a full disk is all or nothing. */
 #include "helpers.h"
 
 #include <dirent.h>
@@ -129,19 +129,27 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+/* Mounts a 16 MiB tmpfs on a new directory dir (root only: false otherwise) and
+ * names the reserve file and a filler file in it. */
+static bool small_tmpfs(char *dir, char reserve[300], char filler[300])
+{
+	assert_non_null(mkdtemp(dir));
+	if (geteuid() != 0 || mount("tmpfs", dir, "tmpfs", 0, "size=16m,mode=0700") < 0) {
+		rmdir(dir);
+		return false;
+	}
+	snprintf(reserve, 300, "%s/db/reserve", dir);
+	snprintf(filler, 300, "%s/filler", dir);
+	return true;
+}
+
 /* A real full disk: a 16 MiB tmpfs with a 2 MiB reserve file. */
 static void test_full_disk_deletions_use_the_reserve(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/postamt-test-XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	if (geteuid() != 0 || mount("tmpfs", dir, "tmpfs", 0, "size=16m,mode=0700") < 0) {
-		rmdir(dir);
+	char dir[] = "/tmp/postamt-test-XXXXXX", reserve[300], filler[300];
+	if (!small_tmpfs(dir, reserve, filler))
 		skip(); /* needs root (CI runs these as root) */
-	}
-	char reserve[300], filler[300];
-	snprintf(reserve, sizeof(reserve), "%s/db/reserve", dir);
-	snprintf(filler, sizeof(filler), "%s/filler", dir);
 	struct store *s = open_opts(dir, 0, 2 * MIB);
 	assert_true(exists(reserve));
 	struct arena *a = arena_new();
@@ -194,11 +202,79 @@ static void test_full_disk_deletions_use_the_reserve(void **state)
 	rmdir(dir);
 }
 
+/* JMAP Email/set on a real full disk (issue 15 item 6): a batch of keyword changes
+ * fails as a whole with STORE_ENOSPACE and leaves nothing changed (no flag, no
+ * MODSEQ); a batch that moves to Trash gives up the reserve and applies entirely. */
+static void test_full_disk_email_batch_all_or_nothing(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/postamt-test-XXXXXX", reserve[300], filler[300];
+	if (!small_tmpfs(dir, reserve, filler))
+		skip(); /* needs root (CI runs these as root) */
+	struct store *s = open_opts(dir, 0, 2 * MIB);
+	struct arena *a = arena_new();
+	int64_t acct, inbox;
+	setup_account(s, a, &acct, &inbox);
+	const char *msg = "Subject: one\r\n\r\nbody\r\n";
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(deliver_text(s, acct, msg, strlen(msg)), 1);
+	store_close(&s);
+	s = open_opts(dir, 0, 2 * MIB);
+	fill(filler);
+	const char *err = NULL;
+	struct store_msg *m;
+	size_t n;
+	assert_int_equal(store_msg_list(s, a, acct, inbox, NULL, 0, &m, &n, &err), 1);
+	assert_int_equal(n, 20);
+	struct store_account before;
+	assert_int_equal(store_account_get_by_id(s, a, acct, &before, &err), 1);
+	const char *kws[] = { "work", NULL };
+	struct store_email_update items[20];
+	for (size_t i = 0; i < n; i++)
+		items[i] = (struct store_email_update){ .email_id = m[i].email_id, .add_flags = STORE_F_SEEN,
+							.add_keywords = kws };
+	struct store_email_update_batch b = { .account_id = acct, .items = items, .n = n };
+	assert_int_equal(store_email_update_batch(s, a, &b, &err), STORE_ENOSPACE);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(items[i].result, STORE_ENOSPACE);
+	assert_true(exists(reserve));
+	struct store_account after;
+	assert_int_equal(store_account_get_by_id(s, a, acct, &after, &err), 1);
+	assert_int_equal(after.modseq, before.modseq);
+	assert_int_equal(store_msg_list(s, a, acct, inbox, NULL, 0, &m, &n, &err), 1);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(m[i].flags & STORE_F_SEEN, 0);
+		assert_string_equal(m[i].keywords, "");
+	}
+	/* moving them to Trash deletes: it may use the reserve, and applies to all */
+	struct store_mailbox trash;
+	assert_int_equal(store_mailbox_get(s, a, acct, "Trash", &trash, &err), 1);
+	int64_t to_trash[] = { trash.id };
+	for (size_t i = 0; i < n; i++)
+		items[i] = (struct store_email_update){ .email_id = m[i].email_id, .add_flags = STORE_F_SEEN,
+							.mailbox_ids = to_trash, .nmailboxes = 1 };
+	assert_int_equal(store_email_update_batch(s, a, &b, &err), 1);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(items[i].result, 1);
+	assert_false(exists(reserve));
+	assert_int_equal(store_msg_list(s, a, acct, trash.id, NULL, 0, &m, &n, &err), 1);
+	assert_int_equal(n, 20);
+	assert_int_equal(store_msg_list(s, a, acct, inbox, NULL, 0, &m, &n, &err), 1);
+	assert_int_equal(n, 0);
+	unlink(filler);
+	assert_int_equal(store_check(s, &err), 1);
+	store_close(&s);
+	arena_free(&a);
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_disk_reserve_refuses_new_messages_only),
 		cmocka_unit_test(test_full_disk_deletions_use_the_reserve),
+		cmocka_unit_test(test_full_disk_email_batch_all_or_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
