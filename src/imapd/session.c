@@ -125,7 +125,7 @@ void imap_write_capabilities(struct imap_session *is)
 		if (!conn_may_send_password(is->c))
 			conn_puts(is->c, " LOGINDISABLED");
 		else
-			conn_puts(is->c, " AUTH=PLAIN AUTH=LOGIN");
+			conn_puts(is->c, " AUTH=SCRAM-SHA-256 AUTH=PLAIN AUTH=LOGIN");
 	}
 	conn_puts(is->c, " SASL-IR LITERAL+ LITERAL- UTF8=ACCEPT ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MULTIAPPEND MOVE REPLACE CHILDREN"
 			 " SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE BINARY"
