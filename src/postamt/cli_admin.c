@@ -68,7 +68,11 @@ static int hash_stdin_password(const struct config *cfg, char **hash_r, char **s
 		return -1;
 	int r = auth_password_hash(AUTH_SCHEME_DEFAULT, pw, hash_r, error_r);
 	if (r > 0)
-		r = auth_scram_secret_make(pw, (unsigned)cfg->auth_scram_iterations, scram_r, error_r);
+		r = auth_scram_secret_make(pw,
+					   cfg->auth_scram_iterations >= AUTH_SCRAM_ITERATIONS_MIN
+						   ? (unsigned)cfg->auth_scram_iterations
+						   : AUTH_SCRAM_ITERATIONS_DEFAULT,
+					   scram_r, error_r);
 	explicit_bzero(pw, strlen(pw));
 	free(pw);
 	return r;
