@@ -80,7 +80,8 @@ void auth_service_set_cache_ttl(struct auth_service *svc, int64_t cache_ttl)
 
 void auth_service_set_scram(struct auth_service *svc, auth_scram_save_fn *save, unsigned iterations)
 {
-	svc->save_scram = save;
+	if (svc->save_scram != save) /* reloads pass the same: no write while pool threads read it */
+		svc->save_scram = save;
 	atomic_store(&svc->scram_iterations, iterations);
 }
 
@@ -132,10 +133,12 @@ static void make_scram(struct auth_login *l)
 {
 	char *secret = NULL;
 	const char *error = "store error";
-	if (auth_scram_secret_make(l->password, atomic_load(&l->svc->scram_iterations), &secret, &error) < 0 ||
-	    l->svc->save_scram(l->svc->lookup_ctx, l->account_id, l->hash, secret) < 0)
+	int r = auth_scram_secret_make(l->password, atomic_load(&l->svc->scram_iterations), &secret, &error);
+	if (r > 0)
+		r = l->svc->save_scram(l->svc->lookup_ctx, l->account_id, l->hash, secret);
+	if (r < 0)
 		log_error("event=scram_secret_failed user=%s error=%s", l->address, LOG_Q(error));
-	else
+	else if (r > 0)
 		log_info("event=scram_secret_made user=%s", l->address);
 	free(secret);
 }

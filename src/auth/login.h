@@ -54,7 +54,8 @@ enum auth_login_result {
 typedef int auth_lookup_fn(void *ctx, struct arena *a, const char *user, const char **hash_r,
 			   int64_t *account_id_r, const char **address_r, const char **scram_r);
 /* Stores secret as the account's SCRAM secret, provided its password hash is still
- * hash (a password changed meanwhile wins). Runs on a pool thread; <0 on an error. */
+ * hash (a password changed meanwhile wins). Runs on a pool thread. Returns 1 when
+ * stored, 0 when the hash changed, <0 on an error. */
 typedef int auth_scram_save_fn(void *ctx, int64_t account_id, const char *hash, const char *secret);
 
 struct auth_sasl;

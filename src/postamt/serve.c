@@ -178,7 +178,7 @@ static int save_scram(void *ctx, int64_t account_id, const char *hash, const cha
 	int r = store_account_set_scram(srv->store, account_id, hash, secret, &error);
 	if (r < 0)
 		log_error("event=store_error op=account_set_scram error=%s", LOG_Q(error));
-	return r < 0 ? -1 : 1;
+	return r < 0 ? -1 : r;
 }
 
 /* smtpd_submit_fn: remote recipients of an accepted message go to the queue */
