@@ -1,11 +1,14 @@
 """SCRAM-SHA-256 (RFC 5802, RFC 7677) over IMAP AUTHENTICATE, SMTP AUTH and POP3 AUTH,
 all served by the one SASL exchange in src/auth (sasl.h).
 
-No SCRAM client ships with Python or Debian's curl (built without libgsasl) and
-python3-scramp is not packaged, so the client here is a small one written from the RFC
-with hashlib/hmac; test_client_matches_rfc7677 checks it against the RFC's test
-vector first, so that the server is checked against the RFC, not against itself. The
-driving clients are the stdlib's imaplib, smtplib and poplib.
+The independent client is GNU SASL's command-line tool (Debian package gsasl, in
+scripts/install-deps): it logs in over IMAP and SMTP with STARTTLS, checks the
+server's signature, and derives SCRAM secrets (--mkpasswd) to compare with what
+`user add` stored. Debian's curl is built without libgsasl (no SCRAM) and
+python3-scramp is not packaged, so for POP3 (which gsasl does not speak) and for the
+malformed-message cases the client is a small one written from the RFC with
+hashlib/hmac; test_client_matches_rfc7677 checks it against the RFC's test vector
+first. It drives the stdlib's imaplib, smtplib and poplib.
 
 Also: the mechanism is advertised next to PLAIN; the server's signature is checked by
 the client; a wrong password fails like a wrong PLAIN password and counts in the same
@@ -22,10 +25,11 @@ import os
 import poplib
 import smtplib
 import sqlite3
+import subprocess
 
 import pytest
 
-from conftest import DOMAIN, HOST, finish_server, new_server
+from conftest import DOMAIN, HOST, finish_server, have_tool, new_server
 
 USER = "scram@" + DOMAIN
 PASSWORD = "pencil, with spaces=and,commas"
@@ -281,3 +285,47 @@ def test_scram_secret_made_at_next_password_login(make_server):
     with pytest.raises(imaplib.IMAP4.error, match="AUTHENTICATIONFAILED"):
         imap_scram(s, USER, PASSWORD)
     imap_scram(s, USER, "changed").logout()
+
+
+# --------------------------------------------------------------- GNU SASL (gsasl)
+
+needs_gsasl = pytest.mark.skipif(not have_tool("gsasl"), reason="gsasl (GNU SASL) not installed")
+
+
+def gsasl(s, proto, port, user, password):
+    """gsasl logs in with SCRAM-SHA-256 after STARTTLS (no channel binding: the server
+    offers no -PLUS); returns (exit status, output)."""
+    r = subprocess.run(["gsasl", "--" + proto, "--connect", "%s:%d" % (HOST, s.port(port)), "--starttls",
+                        "--no-cb", "--x509-ca-file", s.cafile, "--hostname", s.tls_name,
+                        "-m", "SCRAM-SHA-256", "-a", user, "-p", password],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    return r.returncode, r.stdout + r.stderr
+
+
+@needs_gsasl
+@pytest.mark.parametrize("proto,port,ok", [("imap", "imap", "Logged in"),
+                                           ("smtp", "submission", "235 2.7.0")])
+def test_gsasl_scram(srv, proto, port, ok):
+    rc, out = gsasl(srv, proto, port, USER, PASSWORD)
+    assert rc == 0 and ok in out, out
+    # gsasl checks the server's signature ("server trusted") before it says finished
+    assert "server trusted" in out, out
+    rc, out = gsasl(srv, proto, port, USER, PASSWORD + "x")
+    assert rc != 0 and ok not in out, out
+
+
+@needs_gsasl
+def test_stored_secret_matches_gsasl(srv):
+    """The secret `user add` stored is the one GNU SASL derives from the password with
+    the same salt and count."""
+    with sqlite3.connect(os.path.join(srv.dir, "db", "store.sqlite"), timeout=10) as db:
+        (secret,) = db.execute("SELECT k.secret FROM scram_secrets k JOIN accounts a ON a.id = k.account_id"
+                               " WHERE a.address = ?", (USER,)).fetchone()
+    assert secret.startswith("SCRAM-SHA-256$10000:"), secret
+    head, keys = secret[len("SCRAM-SHA-256$"):].split("$")
+    count, salt = head.split(":")
+    stored, server = keys.split(":")
+    r = subprocess.run(["gsasl", "--mkpasswd", "--mechanism", "SCRAM-SHA-256", "--password", PASSWORD,
+                        "--salt", salt, "--iteration-count", count], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "{SCRAM-SHA-256}%s,%s,%s,%s" % (count, salt, stored, server)
