@@ -52,8 +52,7 @@ void imap_login_done(void *arg, const struct auth_login *login)
 	imap_busy_end(is);
 }
 
-void imap_start_login(struct imap_session *is, const char *user, const char *password);
-void imap_start_login(struct imap_session *is, const char *user, const char *password)
+static void start_login(struct imap_session *is, const char *user, const char *password)
 {
 	imap_busy_begin(is);
 	auth_login(is->env->auth, conn_loop(is->c), "imap", conn_peer_ip(is->c), user, password, imap_login_done, is);
@@ -78,5 +77,5 @@ void cmd_login(struct imap_session *is, struct imap_cmd *cmd)
 		imap_client_error(is);
 		return;
 	}
-	imap_start_login(is, user.s, pass.s);
+	start_login(is, user.s, pass.s);
 }

@@ -404,7 +404,13 @@ static void sasl_input(struct pop3_session *ps, struct bytes line)
 static void cmd_auth(struct pop3_session *ps, const struct pop3_command *cmd)
 {
 	if (cmd->nargs == 0) {
-		conn_puts(ps->c, "+OK\r\nSCRAM-SHA-256\r\nPLAIN\r\nLOGIN\r\n.\r\n");
+		conn_puts(ps->c, "+OK\r\n");
+		for (const char *m = AUTH_SASL_MECHS; *m != '\0';) {
+			size_t n = strcspn(m, " ");
+			conn_printf(ps->c, "%.*s\r\n", (int)n, m);
+			m += n + (m[n] == ' ');
+		}
+		conn_puts(ps->c, ".\r\n");
 		return;
 	}
 	if (!conn_may_send_password(ps->c)) {

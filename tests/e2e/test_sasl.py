@@ -237,6 +237,10 @@ def pop3_scram(s, user, password):
 
 
 def test_pop3_scram(srv):
+    p = poplib.POP3(HOST, srv.port("pop3"), timeout=10)
+    _, mechs, _ = p._longcmd("AUTH")  # RFC 1734's form: the list of mechanisms
+    assert mechs == [b"SCRAM-SHA-256", b"PLAIN", b"LOGIN"], mechs
+    p.quit()
     p = pop3_scram(srv, USER, PASSWORD)
     count, _ = p.stat()
     assert count >= 0

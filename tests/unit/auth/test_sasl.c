@@ -88,6 +88,12 @@ static void test_plain_errors(void **state)
 	assert_int_equal(auth_sasl_start(a, BYTES("PLAIN"), NULL, &x, &text), AUTH_SASL_CHALLENGE);
 	assert_int_equal(auth_sasl_step(x, BYTES("aGVsbG9="), &text), AUTH_SASL_BAD); /* trailing bits */
 	assert_int_equal(auth_sasl_start(a, BYTES("CRAM-MD5"), NULL, &x, &text), AUTH_SASL_NOMECH);
+	/* every advertised mechanism is one the exchange runs */
+	for (const char *m = AUTH_SASL_MECHS; *m != '\0';) {
+		size_t n = strcspn(m, " ");
+		assert_int_not_equal(auth_sasl_start(a, (struct bytes){ m, n }, NULL, &x, &text), AUTH_SASL_NOMECH);
+		m += n + (m[n] == ' ');
+	}
 	assert_int_equal(auth_sasl_start(a, BYTES("SCRAM-SHA-256-PLUS"), NULL, &x, &text), AUTH_SASL_NOMECH);
 }
 
