@@ -6,7 +6,9 @@
  * with Dovecot's {CRYPT} and {ARGON2ID} schemes: yescrypt "$y$" (the default),
  * SHA-512-crypt "$6$", bcrypt "$2b$" through libxcrypt, and "$argon2id$" through
  * libsodium. The SASL functions are pure decoders of client responses (RFC 4616
- * PLAIN, the LOGIN mechanism) with no I/O, so they are unit- and fuzz-testable. */
+ * PLAIN, the LOGIN mechanism) with no I/O, so they are unit- and fuzz-testable;
+ * protocols use them through the one SASL exchange (sasl.h), which adds
+ * SCRAM-SHA-256 (scram.h). */
 #ifndef POSTAMT_AUTH_H
 #define POSTAMT_AUTH_H
 

@@ -10,7 +10,17 @@
  * and once an address reaches the limit, further attempts are refused at once
  * without looking at the password, until the window moves on. Every failure is
  * logged with the address (event=auth_failed), every refusal too (event=auth_limited). A password that verified against the same stored hash within
- * auth.cache_ttl seconds is accepted without hashing again (cache.h). */
+ * auth.cache_ttl seconds is accepted without hashing again (cache.h).
+ *
+ * SASL exchanges (sasl.h) come here through auth_sasl_check: PLAIN and LOGIN end in
+ * the same password login; SCRAM-SHA-256 takes a slot of the limiter for the lookup
+ * of the user's secret (refused or queued like a password check, counted as neither
+ * success nor failure) and another for the proof, whose outcome counts exactly as a
+ * password's would (a wrong proof is a failure, answered after the same delay). A
+ * SCRAM proof costs two HMACs, so there is nothing for the cache to save. A password
+ * that verifies for an account without a SCRAM secret (one set before SCRAM
+ * existed) makes the secret on the hashing pool and stores it (auth_scram_save_fn),
+ * so that accounts can use SCRAM from their next login on. */
 #ifndef POSTAMT_AUTH_LOGIN_H
 #define POSTAMT_AUTH_LOGIN_H
 
@@ -30,6 +40,7 @@
 #define AUTH_BARE_NAME_HINT "; use your full email address as user name"
 
 enum auth_login_result {
+	AUTH_LOGIN_CONTINUE = 2,  /* SASL: send login->challenge, feed the answer to auth_sasl_step */
 	AUTH_LOGIN_OK = 1,
 	AUTH_LOGIN_FAILED = 0,    /* wrong user or password */
 	AUTH_LOGIN_TEMPFAIL = -1, /* the store or the hash could not be read */
@@ -37,10 +48,17 @@ enum auth_login_result {
 };
 
 /* Looks up user (as typed by the client). Runs on a pool thread. Returns 1 with the
- * stored hash, the account id and the canonical address (all in a), 0 when there
- * is no such user, <0 on an error. */
+ * stored hash, the account id, the canonical address and the SCRAM secret (scram.h;
+ * NULL when the account has none) (all in a), 0 when there is no such user, <0 on an
+ * error. */
 typedef int auth_lookup_fn(void *ctx, struct arena *a, const char *user, const char **hash_r,
-			   int64_t *account_id_r, const char **address_r);
+			   int64_t *account_id_r, const char **address_r, const char **scram_r);
+/* Stores secret as the account's SCRAM secret, provided its password hash is still
+ * hash (a password changed meanwhile wins). Runs on a pool thread. Returns 1 when
+ * stored, 0 when the hash changed, <0 on an error. */
+typedef int auth_scram_save_fn(void *ctx, int64_t account_id, const char *hash, const char *secret);
+
+struct auth_sasl;
 
 struct auth_login {
 	/* result, valid in the done callback */
@@ -49,7 +67,12 @@ struct auth_login {
 	const char *address; /* canonical, in the request's arena */
 	bool cached;         /* accepted by the verified-password cache, without hashing */
 	bool bare_name;      /* the user name has no "@": on failure, protocols hint at the full address */
+	const char *challenge; /* AUTH_LOGIN_CONTINUE: the next SASL challenge (base64), in the exchange's arena */
 	/* private */
+	int kind;            /* enum auth_sasl_check_kind */
+	struct auth_sasl *sasl;
+	const char *scram;   /* the account's SCRAM secret, NULL if none */
+	bool need_scram;     /* make the SCRAM secret once the password verified */
 	struct login_slot slot; /* in the limiter */
 	char addr_key[NET_ADDR_MAX];
 	const char *hash;    /* the stored hash; NULL for an unknown user */
@@ -75,12 +98,22 @@ void auth_service_free(struct auth_service **svcp);
 void auth_service_set_limits(struct auth_service *svc, const struct login_limits *limits);
 /* Changes the verified-password cache's lifetime (reload); 0 empties and disables it. */
 void auth_service_set_cache_ttl(struct auth_service *svc, int64_t cache_ttl);
+/* Where SCRAM secrets made at login go (NULL: none are made), and the PBKDF2
+ * iteration count of new secrets (auth.scram_iterations; also reload). */
+void auth_service_set_scram(struct auth_service *svc, auth_scram_save_fn *save, unsigned iterations);
 
 /* Starts a login. user, password, ip and proto are copied. done(arg, login) runs on
  * loop `back` exactly once; the login object is freed after it returns. */
 void auth_login(struct auth_service *svc, struct loop *back, const char *proto, const char *ip,
 		const char *user, const char *password,
 		void (*done)(void *arg, const struct auth_login *login), void *arg);
+/* Runs the check an exchange asked for with AUTH_SASL_CHECK (sasl.h): the password
+ * login of PLAIN and LOGIN, or SCRAM's secret lookup, proof check and end, all
+ * through the limiter as auth_login. done(arg, login) runs on loop `back` exactly
+ * once, with AUTH_LOGIN_CONTINUE and login->challenge when the exchange goes on; x
+ * must stay valid until then (it lives in the session's command arena). */
+void auth_sasl_check(struct auth_service *svc, struct loop *back, const char *proto, const char *ip,
+		     struct auth_sasl *x, void (*done)(void *arg, const struct auth_login *login), void *arg);
 /* Failures counted for ip's address key in the current window (for tests and logs). */
 size_t auth_failures(struct auth_service *svc, const char *ip);
 

@@ -1,77 +1,71 @@
 /* cmd_authenticate.c: RFC 9051 §6.2.2 with SASL-IR (RFC 4959).
  *   authenticate = "AUTHENTICATE" SP auth-type [SP initial-resp] *(CRLF base64)
  *   initial-resp = (base64 / "=")
- * Mechanisms: PLAIN (RFC 4616) and LOGIN (its "Username:"/"Password:" challenges).
- * Refused like LOGIN without TLS off loopback (NO [PRIVACYREQUIRED]); "*" cancels
- * (BAD, §6.2.2). */
+ * Mechanisms: those of the one SASL exchange (auth/sasl.h: SCRAM-SHA-256, PLAIN,
+ * LOGIN), which decides the dialogue; this file frames its challenges as "+ " lines
+ * and maps its outcomes: a malformed response or "*" BAD (§6.2.2), a foreign
+ * authorization identity NO [AUTHORIZATIONFAILED], an unknown mechanism NO [CANNOT].
+ * Refused like LOGIN without TLS off loopback (NO [PRIVACYREQUIRED]). Credentials are
+ * checked by auth_sasl_check, and the login completes as LOGIN's (cmd_login.c). */
 #include "session.h"
 
 #include "auth.h"
+#include "login.h"
+#include "sasl.h"
 
 #include <string.h>
 
-void imap_start_login(struct imap_session *is, const char *user, const char *password);
+void imap_login_done(void *arg, const struct auth_login *login);
 
-static void auth_fail(struct imap_session *is, const char *error)
+static void auth_done(void *arg, const struct auth_login *login)
 {
-	is->mode = IMAP_MODE_COMMAND;
-	imap_tagged(is, "BAD", "%s", error);
-	imap_client_error(is);
-	imap_reader_reset(&is->rd);
-	arena_clear(is->cmd_arena);
+	struct imap_session *is = arg;
+	if (login->result != AUTH_LOGIN_CONTINUE) {
+		is->sasl = NULL;
+		imap_login_done(arg, login);
+		return;
+	}
+	if (!is->dead) {
+		is->mode = IMAP_MODE_AUTH;
+		conn_printf(is->c, "+ %s\r\n", login->challenge);
+	}
+	imap_busy_end(is);
 }
 
-static void auth_plain(struct imap_session *is, struct bytes b64)
+/* What the exchange said after the command or a response line. */
+static void auth_next(struct imap_session *is, int status, const char *text)
 {
-	struct auth_sasl_plain p;
-	const char *error;
-	if (auth_sasl_plain_decode(is->cmd_arena, b64, &p, &error) < 0) {
-		auth_fail(is, error);
+	if (status == AUTH_SASL_CHALLENGE) {
+		is->mode = IMAP_MODE_AUTH;
+		conn_printf(is->c, "+ %s\r\n", text);
 		return;
 	}
-	if (p.authzid[0] != '\0' && strcmp(p.authzid, p.authcid) != 0) {
-		is->mode = IMAP_MODE_COMMAND;
+	if (status == AUTH_SASL_CHECK) {
+		imap_busy_begin(is);
+		auth_sasl_check(is->env->auth, conn_loop(is->c), "imap", conn_peer_ip(is->c), is->sasl, auth_done, is);
+		return;
+	}
+	bool in_exchange = is->mode == IMAP_MODE_AUTH;
+	is->mode = IMAP_MODE_COMMAND;
+	is->sasl = NULL;
+	if (status == AUTH_SASL_AUTHZID)
 		imap_tagged(is, "NO", "[AUTHORIZATIONFAILED] Authorization identity must be empty or the user");
-		imap_client_error(is);
-		return;
+	else if (status == AUTH_SASL_NOMECH)
+		imap_tagged(is, "NO", "[CANNOT] Unsupported authentication mechanism");
+	else
+		imap_tagged(is, "BAD", "%s", text);
+	imap_client_error(is);
+	if (in_exchange) { /* the command ends here, not in the dispatcher */
+		imap_reader_reset(&is->rd);
+		arena_clear(is->cmd_arena);
 	}
-	imap_start_login(is, p.authcid, p.password);
 }
 
 void imap_auth_input(struct imap_session *is, struct bytes line)
 {
-	if (auth_sasl_is_cancel(line)) {
-		auth_fail(is, "Authentication cancelled");
-		return;
-	}
-	const char *value, *error;
-	switch (is->auth_step) {
-	case IMAP_AUTH_PLAIN:
-		auth_plain(is, line);
-		break;
-	case IMAP_AUTH_LOGIN_USER:
-		if (auth_sasl_login_decode(is->cmd_arena, line, &value, &error) < 0) {
-			auth_fail(is, error);
-			return;
-		}
-		is->auth_login_user = arena_strdup(is->cmd_arena, value);
-		is->auth_step = IMAP_AUTH_LOGIN_PASS;
-		conn_puts(is->c, "+ " AUTH_SASL_LOGIN_PASS_CHALLENGE "\r\n");
-		return;
-	case IMAP_AUTH_LOGIN_PASS:
-		if (auth_sasl_login_decode(is->cmd_arena, line, &value, &error) < 0) {
-			auth_fail(is, error);
-			return;
-		}
-		imap_start_login(is, is->auth_login_user, value);
-		break;
-	}
-	/* a finished exchange ends the command unless a login is in flight */
-	if (is->pending == 0) {
-		is->mode = IMAP_MODE_COMMAND;
-		imap_reader_reset(&is->rd);
-		arena_clear(is->cmd_arena);
-	}
+	const char *text;
+	int status = auth_sasl_step(is->sasl, line, &text);
+	auth_next(is, status, text);
 }
 
 void cmd_authenticate(struct imap_session *is, struct imap_cmd *cmd)
@@ -94,25 +88,7 @@ void cmd_authenticate(struct imap_session *is, struct imap_cmd *cmd)
 		imap_client_error(is);
 		return;
 	}
-	if (bytes_ieq(mech, "PLAIN")) {
-		is->auth_step = IMAP_AUTH_PLAIN;
-		if (has_ir) {
-			auth_plain(is, ir);
-		} else {
-			is->mode = IMAP_MODE_AUTH;
-			conn_puts(is->c, "+ \r\n");
-		}
-		return;
-	}
-	if (bytes_ieq(mech, "LOGIN")) {
-		is->auth_step = IMAP_AUTH_LOGIN_USER;
-		is->mode = IMAP_MODE_AUTH;
-		if (has_ir)
-			imap_auth_input(is, ir);
-		else
-			conn_puts(is->c, "+ " AUTH_SASL_LOGIN_USER_CHALLENGE "\r\n");
-		return;
-	}
-	imap_tagged(is, "NO", "[CANNOT] Unsupported authentication mechanism");
-	imap_client_error(is);
+	const char *text;
+	int status = auth_sasl_start(is->cmd_arena, mech, has_ir ? &ir : NULL, &is->sasl, &text);
+	auth_next(is, status, text);
 }

@@ -13,7 +13,8 @@
 #include <string.h>
 
 /* Completes LOGIN or AUTHENTICATE once the password check is done. */
-static void login_done(void *arg, const struct auth_login *login)
+void imap_login_done(void *arg, const struct auth_login *login);
+void imap_login_done(void *arg, const struct auth_login *login)
 {
 	struct imap_session *is = arg;
 	if (!is->dead) {
@@ -42,6 +43,7 @@ static void login_done(void *arg, const struct auth_login *login)
 			imap_client_error(is);
 			break;
 		case AUTH_LOGIN_TEMPFAIL:
+		case AUTH_LOGIN_CONTINUE: /* not for a password login */
 			imap_tagged(is, "NO", "[UNAVAILABLE] Temporary authentication failure");
 			break;
 		}
@@ -50,11 +52,10 @@ static void login_done(void *arg, const struct auth_login *login)
 	imap_busy_end(is);
 }
 
-void imap_start_login(struct imap_session *is, const char *user, const char *password);
-void imap_start_login(struct imap_session *is, const char *user, const char *password)
+static void start_login(struct imap_session *is, const char *user, const char *password)
 {
 	imap_busy_begin(is);
-	auth_login(is->env->auth, conn_loop(is->c), "imap", conn_peer_ip(is->c), user, password, login_done, is);
+	auth_login(is->env->auth, conn_loop(is->c), "imap", conn_peer_ip(is->c), user, password, imap_login_done, is);
 }
 
 void cmd_login(struct imap_session *is, struct imap_cmd *cmd)
@@ -76,5 +77,5 @@ void cmd_login(struct imap_session *is, struct imap_cmd *cmd)
 		imap_client_error(is);
 		return;
 	}
-	imap_start_login(is, user.s, pass.s);
+	start_login(is, user.s, pass.s);
 }

@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "login.h"
+#include "sasl.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -125,7 +126,11 @@ void imap_write_capabilities(struct imap_session *is)
 		if (!conn_may_send_password(is->c))
 			conn_puts(is->c, " LOGINDISABLED");
 		else
-			conn_puts(is->c, " AUTH=PLAIN AUTH=LOGIN");
+			for (const char *m = AUTH_SASL_MECHS; *m != '\0';) { /* AUTH=SCRAM-SHA-256 AUTH=PLAIN ... */
+			size_t n = strcspn(m, " ");
+			conn_printf(is->c, " AUTH=%.*s", (int)n, m);
+			m += n + (m[n] == ' ');
+		}
 	}
 	conn_puts(is->c, " SASL-IR LITERAL+ LITERAL- UTF8=ACCEPT ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MULTIAPPEND MOVE REPLACE CHILDREN"
 			 " SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE BINARY"

@@ -38,7 +38,6 @@ enum imap_mode {
 	IMAP_MODE_IDLE, /* IDLE: waiting for DONE */
 };
 
-enum imap_auth_step { IMAP_AUTH_PLAIN, IMAP_AUTH_LOGIN_USER, IMAP_AUTH_LOGIN_PASS };
 
 /* The selected mailbox as this session knows it (RFC 9051 §2.3.1): the sequence map
  * (seq n is uids[n-1]) and the MODSEQ up to which changes were reported. Flags are
@@ -89,8 +88,7 @@ struct imap_session {
 	char *user;                /* canonical address once authenticated (arena) */
 	int64_t account_id;
 	bool user_counted;         /* counted in env->users */
-	enum imap_auth_step auth_step;
-	char *auth_login_user;
+	struct auth_sasl *sasl;    /* AUTHENTICATE's SASL exchange, in cmd_arena (auth/sasl.h) */
 	struct store_sub *sub;
 	/* ENABLE */
 	bool rev2;

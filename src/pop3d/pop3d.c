@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "log.h"
 #include "login.h"
+#include "sasl.h"
 #include "pop3_parse.h"
 #include "store.h"
 
@@ -108,8 +109,7 @@ struct pop3_session {
 	char *user;              /* after USER: user_buf, else NULL */
 	char user_buf[POP3_COMMAND_MAX]; /* USER's name, replaced by the next USER */
 	bool sasl_pending;       /* AUTH: waiting for a response line */
-	bool sasl_login;         /* LOGIN mechanism (else PLAIN) */
-	char *sasl_login_user;   /* in cmd_arena */
+	struct auth_sasl *sasl;  /* AUTH's SASL exchange, in cmd_arena (auth/sasl.h) */
 	/* TRANSACTION */
 	int64_t account_id;
 	bool locked;
@@ -226,7 +226,7 @@ static void cmd_capa(struct pop3_session *ps, const struct pop3_command *cmd)
 		if (!conn_is_tls(ps->c))
 			conn_puts(ps->c, "STLS\r\n");
 		if (conn_may_send_password(ps->c))
-			conn_puts(ps->c, "USER\r\nSASL PLAIN LOGIN\r\n");
+			conn_puts(ps->c, "USER\r\nSASL " AUTH_SASL_MECHS "\r\n");
 	}
 	conn_puts(ps->c, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\nEXPIRE NEVER\r\n"
 			 "LOGIN-DELAY 0\r\nUTF8\r\nIMPLEMENTATION postamt\r\n.\r\n");
@@ -297,6 +297,10 @@ static void login_done(void *arg, const struct auth_login *login)
 	if (!busy_end(ps))
 		return;
 	switch (login->result) {
+	case AUTH_LOGIN_CONTINUE:
+		ps->sasl_pending = true;
+		conn_printf(ps->c, "+ %s\r\n", login->challenge);
+		return;
 	case AUTH_LOGIN_OK:
 		if (!pop3_lock(ps->env->locks, login->account_id)) {
 			pop3_err(ps, "[IN-USE] Mailbox is locked by another POP3 session");
@@ -318,6 +322,7 @@ static void login_done(void *arg, const struct auth_login *login)
 		break;
 	}
 	ps->user = NULL;
+	ps->sasl = NULL;
 }
 
 static void start_login(struct pop3_session *ps, const char *user, const char *password)
@@ -361,44 +366,37 @@ static void cmd_pass(struct pop3_session *ps, const struct pop3_command *cmd)
 	memset(pw, 0, cmd->rest.len);
 }
 
-static void sasl_plain(struct pop3_session *ps, struct bytes b64)
+/* What the SASL exchange said after AUTH or a response line. */
+static void sasl_next(struct pop3_session *ps, int status, const char *text)
 {
-	struct auth_sasl_plain p;
-	const char *error;
-	if (auth_sasl_plain_decode(ps->cmd_arena, b64, &p, &error) < 0) {
-		pop3_bad(ps, error);
+	switch (status) {
+	case AUTH_SASL_CHALLENGE:
+		ps->sasl_pending = true;
+		conn_printf(ps->c, "+ %s\r\n", text);
 		return;
-	}
-	if (p.authzid[0] != '\0' && strcmp(p.authzid, p.authcid) != 0) {
+	case AUTH_SASL_CHECK:
+		busy_begin(ps);
+		auth_sasl_check(ps->env->auth, conn_loop(ps->c), "pop3", conn_peer_ip(ps->c), ps->sasl, login_done, ps);
+		return;
+	case AUTH_SASL_AUTHZID:
 		pop3_bad(ps, "[AUTH] Authorization identity must be empty or equal the user");
-		return;
+		break;
+	case AUTH_SASL_NOMECH:
+		pop3_bad(ps, "Unsupported authentication mechanism");
+		break;
+	default: /* malformed, or "*" (RFC 5034 §4: -ERR) */
+		pop3_bad(ps, text);
+		break;
 	}
-	start_login(ps, p.authcid, p.password);
+	ps->sasl = NULL;
 }
 
 static void sasl_input(struct pop3_session *ps, struct bytes line)
 {
 	ps->sasl_pending = false;
-	if (auth_sasl_is_cancel(line)) {
-		pop3_bad(ps, "Authentication cancelled");
-		return;
-	}
-	if (!ps->sasl_login) {
-		sasl_plain(ps, line);
-		return;
-	}
-	const char *value, *error;
-	if (auth_sasl_login_decode(ps->cmd_arena, line, &value, &error) < 0) {
-		pop3_bad(ps, error);
-		return;
-	}
-	if (ps->sasl_login_user == NULL) {
-		ps->sasl_login_user = arena_strdup(ps->cmd_arena, value);
-		ps->sasl_pending = true;
-		conn_puts(ps->c, "+ " AUTH_SASL_LOGIN_PASS_CHALLENGE "\r\n");
-		return;
-	}
-	start_login(ps, ps->sasl_login_user, value);
+	const char *text;
+	int status = auth_sasl_step(ps->sasl, line, &text);
+	sasl_next(ps, status, text);
 }
 
 /* RFC 5034 §4: AUTH mechanism [initial-response]; "AUTH" alone lists the mechanisms
@@ -406,7 +404,13 @@ static void sasl_input(struct pop3_session *ps, struct bytes line)
 static void cmd_auth(struct pop3_session *ps, const struct pop3_command *cmd)
 {
 	if (cmd->nargs == 0) {
-		conn_puts(ps->c, "+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
+		conn_puts(ps->c, "+OK\r\n");
+		for (const char *m = AUTH_SASL_MECHS; *m != '\0';) {
+			size_t n = strcspn(m, " ");
+			conn_printf(ps->c, "%.*s\r\n", (int)n, m);
+			m += n + (m[n] == ' ');
+		}
+		conn_puts(ps->c, ".\r\n");
 		return;
 	}
 	if (!conn_may_send_password(ps->c)) {
@@ -417,26 +421,10 @@ static void cmd_auth(struct pop3_session *ps, const struct pop3_command *cmd)
 		pop3_bad(ps, "Syntax: AUTH mechanism [initial-response]");
 		return;
 	}
-	ps->sasl_login_user = NULL;
-	if (bytes_ieq(cmd->args[0], "PLAIN")) {
-		ps->sasl_login = false;
-		if (cmd->nargs == 2) {
-			sasl_plain(ps, cmd->args[1]);
-		} else {
-			ps->sasl_pending = true;
-			conn_puts(ps->c, "+ \r\n");
-		}
-	} else if (bytes_ieq(cmd->args[0], "LOGIN")) {
-		ps->sasl_login = true;
-		if (cmd->nargs == 2) {
-			sasl_input(ps, cmd->args[1]);
-		} else {
-			ps->sasl_pending = true;
-			conn_puts(ps->c, "+ " AUTH_SASL_LOGIN_USER_CHALLENGE "\r\n");
-		}
-	} else {
-		pop3_bad(ps, "Unsupported authentication mechanism");
-	}
+	const char *text;
+	int status = auth_sasl_start(ps->cmd_arena, cmd->args[0], cmd->nargs == 2 ? &cmd->args[1] : NULL, &ps->sasl,
+				     &text);
+	sasl_next(ps, status, text);
 }
 
 /* ---- TRANSACTION ---- */

@@ -15,6 +15,7 @@
 
 #include "arena.h"
 #include "auth.h"
+#include "scram.h"
 #include "buf.h"
 #include "store.h"
 
@@ -57,12 +58,21 @@ static int read_password(char **pw_r, const char **error_r)
 	return 1;
 }
 
-static int hash_stdin_password(char **hash_r, const char **error_r)
+/* The password on stdin as a crypt(3) hash and a SCRAM-SHA-256 secret (scram.h) with
+ * auth.scram_iterations rounds; both malloc'd. */
+static int hash_stdin_password(const struct config *cfg, char **hash_r, char **scram_r, const char **error_r)
 {
 	char *pw;
+	*hash_r = *scram_r = NULL;
 	if (read_password(&pw, error_r) < 0)
 		return -1;
 	int r = auth_password_hash(AUTH_SCHEME_DEFAULT, pw, hash_r, error_r);
+	if (r > 0)
+		r = auth_scram_secret_make(pw,
+					   cfg->auth_scram_iterations >= AUTH_SCRAM_ITERATIONS_MIN
+						   ? (unsigned)cfg->auth_scram_iterations
+						   : AUTH_SCRAM_ITERATIONS_DEFAULT,
+					   scram_r, error_r);
 	explicit_bzero(pw, strlen(pw));
 	free(pw);
 	return r;
@@ -113,12 +123,14 @@ static int user_add(const struct config *cfg, int argc, char **argv)
 	} else if (store_account_get(s, a, norm, &acct, &err) > 0) {
 		ret = fail("user add", arena_printf(a, "%s already exists", norm));
 	} else {
-		char *hash = NULL;
-		if (hash_stdin_password(&hash, &err) < 0)
-			ret = fail("user add", err);
-		else if (store_account_add(s, norm, hash, quota, NULL, &err) < 0)
+		char *hash = NULL, *scram = NULL;
+		int64_t id;
+		if (hash_stdin_password(cfg, &hash, &scram, &err) < 0 ||
+		    store_account_add(s, norm, hash, quota, &id, &err) < 0 ||
+		    store_account_set_scram(s, id, hash, scram, &err) < 0)
 			ret = fail("user add", err);
 		free(hash);
+		free(scram);
 	}
 	store_close(&s);
 	arena_free(&a);
@@ -139,11 +151,13 @@ static int user_passwd(const struct config *cfg, int argc, char **argv)
 	if (store_account_get(s, a, argv[1], &acct, &err) <= 0) {
 		ret = fail("user passwd", arena_printf(a, "no account %s", argv[1]));
 	} else {
-		char *hash = NULL;
-		if (hash_stdin_password(&hash, &err) < 0 ||
-		    store_account_set_password(s, acct.address, hash, &err) < 0)
+		char *hash = NULL, *scram = NULL;
+		if (hash_stdin_password(cfg, &hash, &scram, &err) < 0 ||
+		    store_account_set_password(s, acct.address, hash, &err) < 0 ||
+		    store_account_set_scram(s, acct.id, hash, scram, &err) < 0)
 			ret = fail("user passwd", err);
 		free(hash);
+		free(scram);
 	}
 	store_close(&s);
 	arena_free(&a);

@@ -48,6 +48,7 @@ struct config {
 	int64_t errors_per_session;   /* limits.errors_per_session */
 	int64_t commands_per_session; /* limits.commands_per_session */
 	int64_t auth_cache_ttl;       /* auth.cache_ttl: seconds a verified password is remembered */
+	int64_t auth_scram_iterations; /* auth.scram_iterations: PBKDF2 rounds of new SCRAM secrets */
 	int64_t default_quota;        /* quota.default */
 	/* timeouts, in seconds */
 	int64_t timeout_smtp;         /* timeout.smtp */

@@ -152,7 +152,7 @@ static struct conn_limits limits_from_config(const struct config *cfg)
 
 /* auth_lookup_fn: the account behind a login name, on a pool thread */
 static int lookup_account(void *ctx, struct arena *a, const char *user, const char **hash_r, int64_t *id_r,
-			  const char **address_r)
+			  const char **address_r, const char **scram_r)
 {
 	struct server *srv = ctx;
 	struct store_account acct;
@@ -166,7 +166,19 @@ static int lookup_account(void *ctx, struct arena *a, const char *user, const ch
 	*hash_r = acct.password_hash;
 	*id_r = acct.id;
 	*address_r = acct.address;
+	*scram_r = acct.scram;
 	return 1;
+}
+
+/* auth_scram_save_fn: a SCRAM secret made at a login, on a pool thread */
+static int save_scram(void *ctx, int64_t account_id, const char *hash, const char *secret)
+{
+	struct server *srv = ctx;
+	const char *error;
+	int r = store_account_set_scram(srv->store, account_id, hash, secret, &error);
+	if (r < 0)
+		log_error("event=store_error op=account_set_scram error=%s", LOG_Q(error));
+	return r < 0 ? -1 : r;
 }
 
 /* smtpd_submit_fn: remote recipients of an accepted message go to the queue */
@@ -399,6 +411,7 @@ static void reload(struct server *srv)
 								  (size_t)cfg->auth_failures_per_account,
 								  (size_t)cfg->auth_in_flight_per_ip });
 	auth_service_set_cache_ttl(srv->auth, cfg->auth_cache_ttl);
+	auth_service_set_scram(srv->auth, save_scram, (unsigned)cfg->auth_scram_iterations);
 	store_set_disk_reserve(srv->store, (uint64_t)cfg->disk_reserve);
 	struct queue_route *routes = xcalloc(cfg->nroutes + 1, sizeof(*routes));
 	for (size_t i = 0; i < cfg->nroutes; i++)
@@ -574,6 +587,7 @@ static int server_start(struct server *srv)
 							     (size_t)cfg->auth_failures_per_account,
 							     (size_t)cfg->auth_in_flight_per_ip },
 				     cfg->auth_cache_ttl);
+	auth_service_set_scram(srv->auth, save_scram, (unsigned)cfg->auth_scram_iterations);
 	srv->smtp_env = (struct smtpd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
 					    .submit = submit_remote, .submit_ctx = srv };
 	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };

@@ -1,16 +1,19 @@
-/* cmd_auth.c: AUTH (RFC 4954) with the PLAIN (RFC 4616) and LOGIN mechanisms.
+/* cmd_auth.c: AUTH (RFC 4954) with the mechanisms of the one SASL exchange
+ * (auth/sasl.h: SCRAM-SHA-256, PLAIN, LOGIN).
  *   auth-command = "AUTH" SP sasl-mech [SP initial-response] CRLF
  * Check: AUTH is allowed only over TLS or from loopback (538 5.7.11 otherwise,
  * RFC 4954 §4 and DESIGN.md §1), once per session (503), not inside a transaction
- * (503). The exchange: PLAIN takes its response as initial response or after an
- * empty "334 "; LOGIN asks "Username:" then "Password:" in base64 (the challenges
- * Outlook expects). "*" cancels (501). The password is checked on the worker pool;
- * a failure is answered after a delay by the shared limiter (auth/login.h). */
+ * (503). The exchange decides the dialogue; this file frames its challenges as
+ * "334 " lines and maps its outcomes: a malformed response 501 5.5.2, "*" 501 5.0.0,
+ * a foreign authorization identity 535 5.7.8, an unknown mechanism 504. Credentials
+ * are checked by auth_sasl_check on the worker pool; a failure is answered after a
+ * delay by the shared limiter (auth/login.h). */
 #include "session.h"
 
 #include "auth.h"
 #include "log.h"
 #include "login.h"
+#include "sasl.h"
 
 #include <string.h>
 
@@ -19,21 +22,29 @@ static void auth_done(void *arg, const struct auth_login *login)
 	struct smtp_session *ss = arg;
 	if (ss->c != NULL) {
 		switch (login->result) {
+		case AUTH_LOGIN_CONTINUE:
+			ss->mode = SMTP_MODE_AUTH;
+			conn_printf(ss->c, "334 %s\r\n", login->challenge);
+			break;
 		case AUTH_LOGIN_OK:
+			ss->sasl = NULL;
 			ss->auth_user = arena_strdup(ss->arena, login->address);
 			ss->auth_account = login->account_id;
 			smtp_reply(ss, 235, "2.7.0", "Authentication successful");
 			break;
 		case AUTH_LOGIN_FAILED:
+			ss->sasl = NULL;
 			smtp_reply(ss, 535, "5.7.8", "Authentication credentials invalid%s",
 				   login->bare_name ? AUTH_BARE_NAME_HINT : "");
 			smtp_error(ss);
 			break;
 		case AUTH_LOGIN_LIMITED:
+			ss->sasl = NULL;
 			smtp_reply(ss, 454, "4.7.0", "Too many failed logins from your address, try again later");
 			smtp_error(ss);
 			break;
 		case AUTH_LOGIN_TEMPFAIL:
+			ss->sasl = NULL;
 			smtp_reply(ss, 454, "4.7.0", "Temporary authentication failure");
 			break;
 		}
@@ -41,68 +52,43 @@ static void auth_done(void *arg, const struct auth_login *login)
 	smtp_busy_end(ss);
 }
 
-static void start_login(struct smtp_session *ss, const char *user, const char *password)
-{
-	smtp_busy_begin(ss);
-	auth_login(ss->env->auth, conn_loop(ss->c), "smtp", conn_peer_ip(ss->c), user, password, auth_done, ss);
-}
-
-static void auth_fail(struct smtp_session *ss, const char *error)
+/* What the exchange said after the command or a response line. */
+static void auth_next(struct smtp_session *ss, int status, const char *text)
 {
 	ss->mode = SMTP_MODE_COMMAND;
-	smtp_reply(ss, 501, "5.5.2", "%s", error);
-	smtp_error(ss);
-}
-
-/* PLAIN's message: authzid NUL authcid NUL passwd */
-static void auth_plain(struct smtp_session *ss, struct bytes b64)
-{
-	struct auth_sasl_plain p;
-	const char *error;
-	if (auth_sasl_plain_decode(ss->cmd_arena, b64, &p, &error) < 0) {
-		auth_fail(ss, error);
+	switch (status) {
+	case AUTH_SASL_CHALLENGE:
+		ss->mode = SMTP_MODE_AUTH;
+		conn_printf(ss->c, "334 %s\r\n", text);
 		return;
-	}
-	if (p.authzid[0] != '\0' && strcmp(p.authzid, p.authcid) != 0) {
-		ss->mode = SMTP_MODE_COMMAND;
-		smtp_reply(ss, 535, "5.7.8", "Authorization identity must be empty or equal the user");
+	case AUTH_SASL_CHECK:
+		smtp_busy_begin(ss);
+		auth_sasl_check(ss->env->auth, conn_loop(ss->c), "smtp", conn_peer_ip(ss->c), ss->sasl, auth_done, ss);
+		return;
+	case AUTH_SASL_CANCELLED:
+		smtp_reply(ss, 501, "5.0.0", "Authentication cancelled");
+		break;
+	case AUTH_SASL_AUTHZID:
+		smtp_reply(ss, 535, "5.7.8", "%s", text);
 		smtp_error(ss);
-		return;
+		break;
+	case AUTH_SASL_NOMECH:
+		smtp_reply(ss, 504, "5.5.4", "Unrecognized authentication mechanism");
+		smtp_error(ss);
+		break;
+	default:
+		smtp_reply(ss, 501, "5.5.2", "%s", text);
+		smtp_error(ss);
+		break;
 	}
-	ss->mode = SMTP_MODE_COMMAND;
-	start_login(ss, p.authcid, p.password);
+	ss->sasl = NULL;
 }
 
 void smtp_auth_input(struct smtp_session *ss, struct bytes line)
 {
-	if (auth_sasl_is_cancel(line)) {
-		ss->mode = SMTP_MODE_COMMAND;
-		smtp_reply(ss, 501, "5.0.0", "Authentication cancelled");
-		return;
-	}
-	const char *value, *error;
-	switch (ss->auth_step) {
-	case SMTP_AUTH_PLAIN:
-		auth_plain(ss, line);
-		return;
-	case SMTP_AUTH_LOGIN_USER:
-		if (auth_sasl_login_decode(ss->cmd_arena, line, &value, &error) < 0) {
-			auth_fail(ss, error);
-			return;
-		}
-		ss->auth_login_user = arena_strdup(ss->cmd_arena, value);
-		ss->auth_step = SMTP_AUTH_LOGIN_PASS;
-		smtp_reply(ss, 334, NULL, AUTH_SASL_LOGIN_PASS_CHALLENGE);
-		return;
-	case SMTP_AUTH_LOGIN_PASS:
-		if (auth_sasl_login_decode(ss->cmd_arena, line, &value, &error) < 0) {
-			auth_fail(ss, error);
-			return;
-		}
-		ss->mode = SMTP_MODE_COMMAND;
-		start_login(ss, ss->auth_login_user, value);
-		return;
-	}
+	const char *text;
+	int status = auth_sasl_step(ss->sasl, line, &text);
+	auth_next(ss, status, text);
 }
 
 void cmd_auth(struct smtp_session *ss, const struct smtp_command *cmd)
@@ -129,28 +115,7 @@ void cmd_auth(struct smtp_session *ss, const struct smtp_command *cmd)
 	const char *sp = memchr(cmd->arg.p, ' ', cmd->arg.len);
 	struct bytes mech = { cmd->arg.p, sp ? (size_t)(sp - cmd->arg.p) : cmd->arg.len };
 	struct bytes ir = sp ? (struct bytes){ sp + 1, cmd->arg.len - mech.len - 1 } : (struct bytes){ NULL, 0 };
-	bool has_ir = sp != NULL;
-	if (bytes_ieq(mech, "PLAIN")) {
-		ss->auth_step = SMTP_AUTH_PLAIN;
-		if (has_ir) {
-			auth_plain(ss, ir);
-		} else {
-			ss->mode = SMTP_MODE_AUTH;
-			conn_puts(ss->c, "334 \r\n"); /* an empty challenge */
-		}
-		return;
-	}
-	if (bytes_ieq(mech, "LOGIN")) {
-		ss->mode = SMTP_MODE_AUTH;
-		if (has_ir) { /* RFC 4954 allows the user name as initial response */
-			ss->auth_step = SMTP_AUTH_LOGIN_USER;
-			smtp_auth_input(ss, ir);
-		} else {
-			ss->auth_step = SMTP_AUTH_LOGIN_USER;
-			smtp_reply(ss, 334, NULL, AUTH_SASL_LOGIN_USER_CHALLENGE);
-		}
-		return;
-	}
-	smtp_reply(ss, 504, "5.5.4", "Unrecognized authentication mechanism");
-	smtp_error(ss);
+	const char *text;
+	int status = auth_sasl_start(ss->cmd_arena, mech, sp ? &ir : NULL, &ss->sasl, &text);
+	auth_next(ss, status, text);
 }

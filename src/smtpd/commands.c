@@ -4,6 +4,7 @@
 #include "session.h"
 
 #include "log.h"
+#include "sasl.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -52,7 +53,7 @@ static void cmd_ehlo(struct smtp_session *ss, const struct smtp_command *cmd)
 	/* RFC 4954 §4: AUTH only where a password may travel (TLS or loopback) */
 	bool tls_first = ss->l->role == SMTPD_SUBMISSION && !conn_is_tls(ss->c); /* 587: AUTH after STARTTLS */
 	if (n > 0 && (size_t)n < sizeof(text) && smtp_auth_allowed(ss) && ss->auth_user == NULL && !tls_first)
-		snprintf(text + n, sizeof(text) - (size_t)n, "\nAUTH PLAIN LOGIN");
+		snprintf(text + n, sizeof(text) - (size_t)n, "\nAUTH " AUTH_SASL_MECHS);
 	smtp_reply(ss, 250, NULL, "%s", text);
 }
 

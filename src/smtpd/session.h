@@ -20,8 +20,6 @@ enum smtp_mode {
 	SMTP_MODE_BUSY,      /* an asynchronous step runs; input waits */
 };
 
-enum smtp_auth_step { SMTP_AUTH_PLAIN, SMTP_AUTH_LOGIN_USER, SMTP_AUTH_LOGIN_PASS };
-
 struct smtp_rcpt {
 	const char *address;       /* canonical, in the transaction arena */
 	const int64_t *accounts;   /* local accounts it resolves to */
@@ -64,8 +62,7 @@ struct smtp_session {
 	/* authentication */
 	char *auth_user;         /* canonical address once authenticated */
 	int64_t auth_account;
-	enum smtp_auth_step auth_step;
-	char *auth_login_user;   /* LOGIN: the user name while waiting for the password (cmd_arena) */
+	struct auth_sasl *sasl;  /* the SASL exchange of AUTH, in cmd_arena (auth/sasl.h) */
 	/* the transaction */
 	struct smtp_txn txn;
 	bool bdat_failed;        /* the current BDAT chunk is read only to be discarded */

@@ -83,6 +83,10 @@ static const char *const schema[] = {
 	 * own, so that databases made before it need no ALTER; no row means 0 */
 	"CREATE TABLE IF NOT EXISTS session_generations(account_id INTEGER PRIMARY KEY,"
 	" generation INTEGER NOT NULL)",
+	/* an account's SCRAM-SHA-256 secret (auth/scram.h), made when its password is set
+	 * or first seen at a login: a table of its own, so that older databases need no
+	 * ALTER; no row means the account cannot use SCRAM yet */
+	"CREATE TABLE IF NOT EXISTS scram_secrets(account_id INTEGER PRIMARY KEY, secret TEXT NOT NULL)",
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 1), ('uidvalidity', 0)",
 };
 

@@ -103,6 +103,7 @@ struct store_account {
 	int64_t id;
 	const char *address;   /* local@domain, domain lower case */
 	const char *password_hash;
+	const char *scram;     /* SCRAM-SHA-256 secret (auth/scram.h), NULL if none yet */
 	uint64_t quota;        /* bytes, 0 = no limit */
 	uint64_t usage;        /* bytes of all messages in all mailboxes (exact) */
 	uint64_t messages;     /* number of messages in all mailboxes */
@@ -132,6 +133,13 @@ int store_account_add(struct store *s, const char *address, const char *password
 int store_account_del(struct store *s, const char *address, const char **error_r);
 int store_account_set_password(struct store *s, const char *address, const char *password_hash,
 			       const char **error_r);
+/* Stores the account's SCRAM secret (made with auth_scram_secret_make), provided its
+ * password hash is still password_hash: a password changed in the meantime keeps
+ * its own (or no) secret. Returns 1 when stored, 0 when the account or its hash
+ * changed, <0 on error. store_account_set_password forgets the secret of the old
+ * password (set the new one after it); store_account_del removes it. */
+int store_account_set_scram(struct store *s, int64_t account_id, const char *password_hash, const char *secret,
+			    const char **error_r);
 int store_account_set_quota(struct store *s, const char *address, uint64_t quota,
 			    const char **error_r);
 /* Looks up an account by address (case-insensitive). Returns 1 and *acct_r (strings in

@@ -240,6 +240,7 @@ int store_domain_exists(struct store *s, const char *domain, const char **error_
 struct account_req {
 	const char *address;
 	const char *hash;
+	const char *scram; /* store_account_set_scram */
 	uint64_t quota;
 	bool end_sessions; /* store_account_end_sessions */
 	int64_t id;
@@ -345,6 +346,7 @@ static int apply_account_del(struct store *s, struct store_op *op)
 		"DELETE FROM lost_subscriptions WHERE account_id = ?",
 		"DELETE FROM msgids WHERE account_id = ?",
 		"DELETE FROM session_generations WHERE account_id = ?",
+		"DELETE FROM scram_secrets WHERE account_id = ?",
 		"DELETE FROM accounts WHERE id = ?",
 	};
 	for (size_t i = 0; i < sizeof(cleanup) / sizeof(cleanup[0]); i++) {
@@ -394,6 +396,11 @@ static int apply_account_update(struct store *s, struct store_op *op)
 	if (r->hash != NULL) {
 		/* a new password ends the sessions made with the old one */
 		if (bump_session_gen(c, id, &err) < 0)
+			return op_fail(op, STORE_ERR, "%s", err);
+		/* the SCRAM secret of the old password goes with it */
+		st = conn_stmt(c, "DELETE FROM scram_secrets WHERE account_id = ?");
+		sqlite3_bind_int64(st, 1, id);
+		if (step_done(c, st, &err) < 0)
 			return op_fail(op, STORE_ERR, "%s", err);
 		st = conn_stmt(c, "UPDATE accounts SET password = ? WHERE address = ?");
 		bind_text(st, 1, r->hash);
@@ -453,6 +460,32 @@ int store_account_set_password(struct store *s, const char *address, const char 
 	return r;
 }
 
+static int apply_account_scram(struct store *s, struct store_op *op)
+{
+	struct account_req *r = op->req;
+	struct conn *c = s->wc;
+	sqlite3_stmt *st = conn_stmt(c, "INSERT OR REPLACE INTO scram_secrets(account_id, secret)"
+				     " SELECT id, ? FROM accounts WHERE id = ? AND password = ?");
+	bind_text(st, 1, r->scram);
+	sqlite3_bind_int64(st, 2, r->id);
+	bind_text(st, 3, r->hash);
+	const char *err;
+	if (step_done(c, st, &err) < 0)
+		return op_fail(op, STORE_ERR, "%s", err);
+	return sqlite3_changes(c->db) > 0 ? 1 : 0;
+}
+
+int store_account_set_scram(struct store *s, int64_t account_id, const char *password_hash, const char *secret,
+			    const char **error_r)
+{
+	if (password_hash == NULL || secret == NULL || *secret == '\0') {
+		*error_r = "no password hash or SCRAM secret";
+		return STORE_EINVAL;
+	}
+	struct account_req req = { .id = account_id, .hash = password_hash, .scram = secret };
+	return op_run(s, op_new(NULL, apply_account_scram, NULL, &req, NULL), error_r);
+}
+
 int store_account_set_quota(struct store *s, const char *address, uint64_t quota,
 			    const char **error_r)
 {
@@ -469,7 +502,9 @@ int store_account_set_quota(struct store *s, const char *address, uint64_t quota
 	return r;
 }
 
-#define ACCOUNT_COLS "id, address, password, quota, usage, messages, modseq"
+#define ACCOUNT_COLS                                                                                    \
+	"a.id, a.address, a.password, a.quota, a.usage, a.messages, a.modseq, k.secret FROM accounts a"    \
+	" LEFT JOIN scram_secrets k ON k.account_id = a.id"
 
 static void account_row(struct arena *a, sqlite3_stmt *st, struct store_account *acct)
 {
@@ -480,6 +515,7 @@ static void account_row(struct arena *a, sqlite3_stmt *st, struct store_account 
 	acct->usage = (uint64_t)sqlite3_column_int64(st, 4);
 	acct->messages = (uint64_t)sqlite3_column_int64(st, 5);
 	acct->modseq = (uint64_t)sqlite3_column_int64(st, 6);
+	acct->scram = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : col_text(a, st, 7);
 }
 
 static int account_get(struct store *s, struct arena *a, const char *address, int64_t id,
@@ -488,10 +524,10 @@ static int account_get(struct store *s, struct arena *a, const char *address, in
 	struct conn *c = conn_get(s);
 	sqlite3_stmt *st;
 	if (address != NULL) {
-		st = conn_stmt(c, "SELECT " ACCOUNT_COLS " FROM accounts WHERE address = ?");
+		st = conn_stmt(c, "SELECT " ACCOUNT_COLS " WHERE a.address = ?");
 		bind_text(st, 1, address);
 	} else {
-		st = conn_stmt(c, "SELECT " ACCOUNT_COLS " FROM accounts WHERE id = ?");
+		st = conn_stmt(c, "SELECT " ACCOUNT_COLS " WHERE a.id = ?");
 		sqlite3_bind_int64(st, 1, id);
 	}
 	int rc = sqlite3_step(st), ret;
@@ -526,7 +562,7 @@ int store_account_list(struct store *s, struct arena *a, struct store_account **
 		       size_t *n_r, const char **error_r)
 {
 	struct conn *c = conn_get(s);
-	sqlite3_stmt *st = conn_stmt(c, "SELECT " ACCOUNT_COLS " FROM accounts ORDER BY address");
+	sqlite3_stmt *st = conn_stmt(c, "SELECT " ACCOUNT_COLS " ORDER BY a.address");
 	size_t n = 0, cap = 16;
 	struct store_account *v = arena_alloc(a, cap * sizeof(*v));
 	int rc;

@@ -81,6 +81,10 @@ static void test_cli(void **state)
 	const char *err;
 	assert_int_equal(store_account_get(s, a, "demo@example.test", &acct, &err), 1);
 	assert_int_equal(auth_password_verify(acct.password_hash, "s3cret pass", &err), 1);
+	/* and a SCRAM-SHA-256 secret was made with it (auth.scram_iterations' default) */
+	assert_non_null(acct.scram);
+	assert_memory_equal(acct.scram, "SCRAM-SHA-256$10000:", 20);
+	const char *old_scram = arena_strdup(a, acct.scram);
 	assert_int_equal(store_account_get(s, a, "b@second.test", &acct, &err), 1);
 	assert_int_equal(auth_password_verify(acct.password_hash, "pw", &err), 1);
 	store_close(&s);
@@ -94,6 +98,16 @@ static void test_cli(void **state)
 	assert_int_equal(store_account_get(s, a, "demo@example.test", &acct, &err), 1);
 	assert_int_equal(auth_password_verify(acct.password_hash, "newpw", &err), 1);
 	assert_int_equal(acct.quota, 0);
+	assert_non_null(acct.scram);
+	assert_string_not_equal(acct.scram, old_scram);
+	/* a secret is stored only for the hash it was made with; a new password drops it */
+	assert_int_equal(store_account_set_scram(s, acct.id, "$y$other", "SCRAM-SHA-256$x", &err), 0);
+	assert_int_equal(store_account_set_scram(s, acct.id, acct.password_hash, "SCRAM-SHA-256$x", &err), 1);
+	assert_int_equal(store_account_get(s, a, "demo@example.test", &acct, &err), 1);
+	assert_string_equal(acct.scram, "SCRAM-SHA-256$x");
+	assert_int_equal(store_account_set_password(s, "demo@example.test", "$y$new", &err), 1);
+	assert_int_equal(store_account_get(s, a, "demo@example.test", &acct, &err), 1);
+	assert_null(acct.scram);
 	store_close(&s);
 
 	assert_int_equal(run(cli_alias, NULL, 4, "add", "team@example.test", "demo@example.test",
