@@ -416,6 +416,36 @@ static void free_settings(struct server *srv)
 	}
 }
 
+static void close_conns_cb(void *arg)
+{
+	conn_server_free(arg); /* on the loop's own thread: sessions close as they would */
+}
+
+static void nothing_cb(void *arg)
+{
+}
+
+/* The drain step of a stop, while the loops still run: the connections left after
+ * the grace period are closed on their own loops, then the pools and the store
+ * finish what is queued and every completion (a login, a pool job, a store write)
+ * runs on its loop and frees its session. Freeing the loops first would let a pool
+ * thread post to a freed loop. Rounds repeat while anything ran, since a completion
+ * may queue the next step (a login's lookup queues its hash). */
+static void drain(struct server *srv)
+{
+	for (int i = 0; i < srv->nloops; i++)
+		loop_call(srv->loops[i], close_conns_cb, &srv->servers[i]);
+	uint64_t ran = 0;
+	for (;;) {
+		uint64_t n = pool_wait_idle(srv->auth_pool) + pool_wait_idle(srv->pool) + store_wait_idle(srv->store);
+		for (int i = 0; i < srv->nloops; i++)
+			loop_call(srv->loops[i], nothing_cb, NULL); /* runs what was posted */
+		if (n == ran)
+			break;
+		ran = n;
+	}
+}
+
 /* Frees whatever start-up got to; safe on a partly started server. */
 static void server_cleanup(struct server *srv)
 {
@@ -423,6 +453,9 @@ static void server_cleanup(struct server *srv)
 		if (srv->loops[i] != NULL)
 			loop_stop_and_join(srv->loops[i]);
 	}
+	/* before the loops are freed: a straggling job may still post to one (dropped) */
+	pool_free(&srv->auth_pool);
+	pool_free(&srv->pool);
 	for (int i = 0; i < srv->nloops && srv->loops != NULL; i++) {
 		conn_server_free(&srv->servers[i]);
 		loop_free(&srv->loops[i]);
@@ -431,8 +464,6 @@ static void server_cleanup(struct server *srv)
 		if (srv->fds[i] >= 0)
 			close(srv->fds[i]);
 	free(srv->fds);
-	pool_free(&srv->auth_pool); /* finishes queued logins first */
-	pool_free(&srv->pool);
 	auth_service_free(&srv->auth);
 	pop3_locks_free(&srv->pop3_env.locks);
 	imapd_users_free(&srv->imap_env.users);
@@ -580,6 +611,7 @@ int serve_run(struct config *cfg, const char *conf_path)
 		log_info("event=ready hostname=%s workers=%d port_offset=%" PRId64 " bind=%s", srv.cfg->hostname,
 			 srv.nloops, srv.cfg->port_offset, srv.cfg->bind[0] ? srv.cfg->bind : "*");
 		event_base_dispatch(srv.base);
+		drain(&srv);
 		status = 0;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
