@@ -60,6 +60,7 @@ START_TIMEOUT = float(os.environ.get("POSTAMT_E2E_START_TIMEOUT", "20"))
 # The contract: SIGTERM/SIGINT stop the server within 10 s.
 STOP_TIMEOUT = 10.0
 
+# Reports of the ASan, LSan, UBSan and TSan builds; finish_server fails the test on any.
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "WARNING: ThreadSanitizer", "SUMMARY: UndefinedBehaviorSanitizer")
 
@@ -309,6 +310,9 @@ class Server:
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        # a ThreadSanitizer build reports every race to the log (SANITIZER_MARKERS fails
+        # the test) and exits non-zero if it reported any
+        env.setdefault("TSAN_OPTIONS", "halt_on_error=0:exitcode=66:second_deadlock_stack=1")
         self.proc = subprocess.Popen([self.bin, "-d", self.dir, "serve"], stdin=subprocess.DEVNULL,
                                      stdout=self._outfh, stderr=self._logfh, env=env)
         deadline = time.monotonic() + timeout
