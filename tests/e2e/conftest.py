@@ -370,11 +370,23 @@ class Server:
             rc = self.wait(timeout)
         took = time.monotonic() - t0
         if rc is None:
+            stacks = self.thread_stacks()
             self.kill()
-            raise ServerError("postamt did not exit within %.0f s of %s\n%s"
-                              % (timeout, signal.Signals(sig).name, self.log_tail()))
+            raise ServerError("postamt did not exit within %.0f s of %s\n%s%s"
+                              % (timeout, signal.Signals(sig).name, self.log_tail(), stacks))
         self._close_log()
         return rc, took
+
+    def thread_stacks(self):
+        """Every thread's stack of the running server (gdb), for the report of a hang; "" without gdb."""
+        if not shutil.which("gdb") or not self.running():
+            return ""
+        try:
+            r = subprocess.run(["gdb", "-p", str(self.proc.pid), "-batch", "-ex", "thread apply all bt 20"],
+                               capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            return "\n(gdb timed out)"
+        return "\n---- threads (gdb) ----\n" + r.stdout[-20000:]
 
     def kill(self):
         if self.proc is not None and self.proc.poll() is None:
