@@ -1,7 +1,8 @@
 # postamt: the Makefile only wraps meson and ninja (DESIGN.md §1).
 #   make         build build/postamt
 #   make run     install missing dependencies (as root), build, create ./postamt-data, serve
-#   make check   build and run every test: unit, end to end, and both again under ASan+UBSan
+#   make check   build and run every test: unit, end to end, both again under ASan+UBSan, and
+#                the unit tests and the threaded end-to-end files under TSan
 #   make fuzz    run every libFuzzer target for FUZZ_SECONDS each
 #   make bench   benchmarks side by side with Dovecot and Postfix
 #   make bench-quick  the same in under two minutes, for day-to-day use
@@ -39,4 +40,4 @@ bench-quick: deps build
 	@BENCH_QUICK=1 scripts/bench
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz

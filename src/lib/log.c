@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -9,12 +10,14 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The threshold is set once before any thread starts: read-only configuration. */
-static enum log_level log_threshold = LOG_INFO;
+/* The threshold is set at start-up and again on reload (SIGHUP, main thread) while
+ * the loops and pools log: an atomic, read relaxed (a line logged under the old
+ * level just after a reload is fine; a torn or cached read is not). */
+static _Atomic int log_threshold = LOG_INFO;
 
 void log_set_level(enum log_level level)
 {
-	log_threshold = level;
+	atomic_store_explicit(&log_threshold, (int)level, memory_order_relaxed);
 }
 
 int log_level_parse(const char *s, enum log_level *level_r)
@@ -32,7 +35,7 @@ int log_level_parse(const char *s, enum log_level *level_r)
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const char *const names[] = { "debug", "info", "warn", "error" };
-	if (level < log_threshold)
+	if ((int)level < atomic_load_explicit(&log_threshold, memory_order_relaxed))
 		return;
 	char line[2048];
 	struct timeval tv;

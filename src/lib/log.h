@@ -12,7 +12,7 @@
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
-/* Sets the lowest level written. Called once at start-up (read-only configuration). */
+/* Sets the lowest level written: at start-up and on reload. Safe from any thread. */
 void log_set_level(enum log_level level);
 /* Parses "debug", "info", "warn" or "error". Returns 1, or -1 if unknown. */
 int log_level_parse(const char *s, enum log_level *level_r);

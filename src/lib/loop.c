@@ -6,6 +6,7 @@
 
 #include "arena.h"
 
+#include <assert.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <pthread.h>
@@ -205,4 +206,37 @@ bool loop_is_current(const struct loop *l)
 struct loop *loop_current(void)
 {
 	return current_loop;
+}
+
+struct call {
+	loop_fn *fn;
+	void *arg;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+};
+
+static void call_run(void *arg)
+{
+	struct call *c = arg;
+	c->fn(c->arg);
+	pthread_mutex_lock(&c->lock);
+	c->done = true;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void loop_call(struct loop *l, loop_fn *fn, void *arg)
+{
+	assert(l->started && !loop_is_current(l));
+	struct call c = { .fn = fn, .arg = arg, .done = false };
+	pthread_mutex_init(&c.lock, NULL);
+	pthread_cond_init(&c.cond, NULL);
+	loop_post(l, call_run, &c);
+	pthread_mutex_lock(&c.lock);
+	while (!c.done)
+		pthread_cond_wait(&c.cond, &c.lock);
+	pthread_mutex_unlock(&c.lock);
+	pthread_cond_destroy(&c.cond);
+	pthread_mutex_destroy(&c.lock);
 }

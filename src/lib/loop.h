@@ -29,6 +29,10 @@ void loop_post(struct loop *l, loop_fn *fn, void *arg);
 /* Runs fn(arg) on the loop's thread after ms milliseconds. Safe from any thread.
  * Like loop_post, a call still pending when the loop is freed is dropped. */
 void loop_post_after(struct loop *l, unsigned ms, loop_fn *fn, void *arg);
+/* Runs fn(arg) on the running loop l's thread and waits until it returned; every call
+ * posted to l before has run by then. For the main thread's stop sequence: never from
+ * l's own thread, never on a loop that is not started. */
+void loop_call(struct loop *l, loop_fn *fn, void *arg);
 /* The libevent base (for src/lib and serve.c only; sessions never see it). */
 struct event_base *loop_base(struct loop *l);
 int loop_id(const struct loop *l);

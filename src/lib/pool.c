@@ -3,8 +3,10 @@
 
 #include "arena.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 struct job {
@@ -18,7 +20,10 @@ struct job {
 struct pool {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	pthread_cond_t idle; /* signalled when the queue is empty and no job runs */
 	struct job *head, *tail;
+	int busy;          /* jobs taken by a thread and not finished */
+	uint64_t finished; /* jobs done, their completion posted or run */
 	bool stopping;
 	int nthreads;
 	pthread_t *threads;
@@ -39,6 +44,7 @@ static void *pool_main(void *arg)
 		p->head = j->next;
 		if (p->head == NULL)
 			p->tail = NULL;
+		p->busy++;
 		pthread_mutex_unlock(&p->lock);
 		j->work(j->arg);
 		if (j->done != NULL) {
@@ -48,6 +54,13 @@ static void *pool_main(void *arg)
 				j->done(j->arg);
 		}
 		free(j);
+		pthread_mutex_lock(&p->lock);
+		assert(p->busy > 0);
+		p->busy--;
+		p->finished++;
+		if (p->busy == 0 && p->head == NULL)
+			pthread_cond_broadcast(&p->idle);
+		pthread_mutex_unlock(&p->lock);
 	}
 }
 
@@ -58,6 +71,7 @@ struct pool *pool_new(int nthreads)
 		nthreads = 1;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
+	pthread_cond_init(&p->idle, NULL);
 	p->threads = xcalloc((size_t)nthreads, sizeof(*p->threads));
 	for (int i = 0; i < nthreads; i++) {
 		if (pthread_create(&p->threads[i], NULL, pool_main, p) != 0)
@@ -80,6 +94,7 @@ void pool_free(struct pool **pp)
 		pthread_join(p->threads[i], NULL);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
+	pthread_cond_destroy(&p->idle);
 	free(p->threads);
 	free(p);
 	*pp = NULL;
@@ -97,4 +112,14 @@ void pool_submit(struct pool *p, pool_work_fn *work, loop_fn *done, struct loop 
 	p->tail = j;
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
+}
+
+uint64_t pool_wait_idle(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	while (p->busy > 0 || p->head != NULL)
+		pthread_cond_wait(&p->idle, &p->lock);
+	uint64_t n = p->finished;
+	pthread_mutex_unlock(&p->lock);
+	return n;
 }

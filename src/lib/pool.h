@@ -7,6 +7,8 @@
 
 #include "loop.h"
 
+#include <stdint.h>
+
 struct pool;
 
 typedef void pool_work_fn(void *arg);
@@ -18,5 +20,9 @@ void pool_free(struct pool **pp);
 /* Queues work; done runs on loop `back` afterwards (or on the pool thread when back is
  * NULL). Never blocks. */
 void pool_submit(struct pool *p, pool_work_fn *work, loop_fn *done, struct loop *back, void *arg);
+/* Waits until no job is queued or running (each finished job's done has been posted
+ * or run); returns how many jobs the pool has finished so far, so that a caller can
+ * tell whether anything ran between two calls. Not from a pool thread. */
+uint64_t pool_wait_idle(struct pool *p);
 
 #endif

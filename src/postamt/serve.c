@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,7 +108,8 @@ struct server {
 	bool stopping;
 	struct timespec stop_started;
 	struct event *stop_timer;
-	struct event *sigs[3];
+	struct event *sig_event; /* reads sig_fd, a signalfd for TERM, INT and HUP */
+	int sig_fd;
 	int *fds; /* listening sockets until the loops take them: [service * nloops + loop] */
 };
 
@@ -430,15 +432,18 @@ static void reload(struct server *srv)
 	log_info("event=reloaded routes=%zu", cfg->nroutes);
 }
 
-static void signal_cb(evutil_socket_t sig, short what, void *arg)
+static void signal_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
-	if (sig == SIGHUP) {
-		if (!srv->stopping)
-			reload(srv);
-		return;
+	struct signalfd_siginfo si;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			if (!srv->stopping)
+				reload(srv);
+			continue;
+		}
+		begin_shutdown(srv, si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 	}
-	begin_shutdown(srv, sig == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
 static int open_listeners(struct server *srv, int *fds, char *err, size_t errlen)
@@ -480,6 +485,36 @@ static void free_settings(struct server *srv)
 	}
 }
 
+static void close_conns_cb(void *arg)
+{
+	conn_server_free(arg); /* on the loop's own thread: sessions close as they would */
+}
+
+static void nothing_cb(void *arg)
+{
+}
+
+/* The drain step of a stop, while the loops still run: the connections left after
+ * the grace period are closed on their own loops, then the pools and the store
+ * finish what is queued and every completion (a login, a pool job, a store write)
+ * runs on its loop and frees its session. Freeing the loops first would let a pool
+ * thread post to a freed loop. Rounds repeat while anything ran, since a completion
+ * may queue the next step (a login's lookup queues its hash). */
+static void drain(struct server *srv)
+{
+	for (int i = 0; i < srv->nloops; i++)
+		loop_call(srv->loops[i], close_conns_cb, &srv->servers[i]);
+	uint64_t ran = 0;
+	for (;;) {
+		uint64_t n = pool_wait_idle(srv->auth_pool) + pool_wait_idle(srv->pool) + store_wait_idle(srv->store);
+		for (int i = 0; i < srv->nloops; i++)
+			loop_call(srv->loops[i], nothing_cb, NULL); /* runs what was posted */
+		if (n == ran)
+			break;
+		ran = n;
+	}
+}
+
 /* Frees whatever start-up got to; safe on a partly started server. */
 static void server_cleanup(struct server *srv)
 {
@@ -487,6 +522,9 @@ static void server_cleanup(struct server *srv)
 		if (srv->loops[i] != NULL)
 			loop_stop_and_join(srv->loops[i]);
 	}
+	/* before the loops are freed: a straggling job may still post to one (dropped) */
+	pool_free(&srv->auth_pool);
+	pool_free(&srv->pool);
 	for (int i = 0; i < srv->nloops && srv->loops != NULL; i++) {
 		conn_server_free(&srv->servers[i]);
 		loop_free(&srv->loops[i]);
@@ -495,8 +533,6 @@ static void server_cleanup(struct server *srv)
 		if (srv->fds[i] >= 0)
 			close(srv->fds[i]);
 	free(srv->fds);
-	pool_free(&srv->auth_pool); /* finishes queued logins first */
-	pool_free(&srv->pool);
 	auth_service_free(&srv->auth);
 	pop3_locks_free(&srv->pop3_env.locks);
 	imapd_users_free(&srv->imap_env.users);
@@ -510,9 +546,10 @@ static void server_cleanup(struct server *srv)
 	if (srv->cfg == srv->boot)
 		srv->boot = NULL;
 	config_free(&srv->boot);
-	for (int i = 0; i < 3; i++)
-		if (srv->sigs[i] != NULL)
-			event_free(srv->sigs[i]);
+	if (srv->sig_event != NULL) {
+		event_free(srv->sig_event);
+		close(srv->sig_fd);
+	}
 	if (srv->stop_timer != NULL)
 		event_free(srv->stop_timer);
 	if (srv->base != NULL)
@@ -526,12 +563,23 @@ static int server_start(struct server *srv)
 {
 	struct config *cfg = srv->cfg;
 	char err[512];
-	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
 	srv->base = event_base_new();
-	for (int i = 0; i < 3; i++) {
-		srv->sigs[i] = evsignal_new(srv->base, signums[i], signal_cb, srv);
-		event_add(srv->sigs[i], NULL);
+	/* TERM, INT and HUP stay blocked in every thread (serve_run) and the main loop
+	 * reads them from a signalfd: no asynchronous handler runs at all. (With one,
+	 * ThreadSanitizer's deferred delivery lost a SIGTERM that came while the main
+	 * thread was entering its first epoll_wait.) */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	srv->sig_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (srv->sig_fd < 0) {
+		fprintf(stderr, "postamt: signalfd: %s\n", strerror(errno));
+		return -1;
 	}
+	srv->sig_event = event_new(srv->base, srv->sig_fd, EV_READ | EV_PERSIST, signal_cb, srv);
+	event_add(srv->sig_event, NULL);
 	char *problems;
 	if (config_check(cfg, true, &problems) > 0) {
 		fprintf(stderr, "postamt: %s", problems);
@@ -650,26 +698,25 @@ int serve_run(struct config *cfg, const char *conf_path)
 	log_set_level(level);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN); /* a file-size limit: writes fail with EFBIG (disk full), no crash */
-	/* From here on TERM, INT and HUP wait blocked until the main loop can take them,
-	 * and every thread started later inherits the block: only the main thread's
-	 * event loop ever handles them. */
-	sigset_t block, old;
+	/* From here to the exit TERM, INT and HUP stay blocked, and every thread started
+	 * later inherits the block: only the main loop takes them, from its signalfd (one
+	 * that came while starting is read there once the loop runs; one that comes
+	 * while draining is never acted on). */
+	sigset_t block;
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
 	int status = 1;
 	if (server_start(&srv) > 0) {
-		/* a signal that came while starting is delivered now, to the handlers */
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		serve_print_client_table(srv.cfg, stdout);
 		log_info("event=ready hostname=%s workers=%d port_offset=%" PRId64 " bind=%s", srv.cfg->hostname,
 			 srv.nloops, srv.cfg->port_offset, srv.cfg->bind[0] ? srv.cfg->bind : "*");
 		event_base_dispatch(srv.base);
+		drain(&srv);
 		status = 0;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	server_cleanup(&srv);
 	log_info("event=%s", status == 0 ? "stopped" : "start_failed");
 	free(srv.dir);

@@ -96,6 +96,11 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
  * must have been removed (store_unsubscribe) before; events still in flight to loops
  * are delivered or dropped safely. */
 void store_close(struct store **sp);
+/* Waits until no write is queued, being prepared or being committed (its completion
+ * posted); returns how many batches the committer has run so far, so that a caller
+ * can tell whether anything ran between two calls. For the server's stop sequence;
+ * not from a store thread. */
+uint64_t store_wait_idle(struct store *s);
 
 /* ---------------------------------------------------------------- accounts */
 

@@ -390,11 +390,28 @@ void *committer_main(void *arg)
 			break;
 		struct store_op *batch = s->commit_head;
 		s->commit_head = s->commit_tail = NULL;
+		s->committing = true;
 		pthread_mutex_unlock(&s->q_mu);
 		run_batch(s, batch);
 		pthread_mutex_lock(&s->q_mu);
+		s->committing = false;
+		s->batches_done++;
 	}
 	pthread_mutex_unlock(&s->q_mu);
 	return NULL;
 }
 
+uint64_t store_wait_idle(struct store *s)
+{
+	/* polled: only the stop sequence waits here, and a batch takes milliseconds */
+	for (;;) {
+		pthread_mutex_lock(&s->q_mu);
+		bool idle = s->prep_head == NULL && s->in_prep == 0 && s->commit_head == NULL && !s->committing;
+		uint64_t n = s->batches_done;
+		pthread_mutex_unlock(&s->q_mu);
+		if (idle)
+			return n;
+		struct timespec ts = { 0, 2 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}

@@ -109,6 +109,8 @@ struct store {
 	struct store_op *prep_head, *prep_tail;
 	struct store_op *commit_head, *commit_tail;
 	int in_prep; /* ops being prepared */
+	bool committing;       /* the committer is running a batch */
+	uint64_t batches_done; /* batches run, their completions posted */
 	bool stopping;
 	pthread_t committer;
 	pthread_t preparers[2];

@@ -60,6 +60,7 @@ START_TIMEOUT = float(os.environ.get("POSTAMT_E2E_START_TIMEOUT", "20"))
 # The contract: SIGTERM/SIGINT stop the server within 10 s.
 STOP_TIMEOUT = 10.0
 
+# Reports of the ASan, LSan, UBSan and TSan builds; finish_server fails the test on any.
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "WARNING: ThreadSanitizer", "SUMMARY: UndefinedBehaviorSanitizer")
 
@@ -305,6 +306,9 @@ class Server:
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        # a ThreadSanitizer build reports every race to the log (SANITIZER_MARKERS fails
+        # the test) and exits non-zero if it reported any
+        env.setdefault("TSAN_OPTIONS", "halt_on_error=0:exitcode=66:second_deadlock_stack=1")
         self.proc = subprocess.Popen([self.bin, "-d", self.dir, "serve"], stdin=subprocess.DEVNULL,
                                      stdout=self._outfh, stderr=self._logfh, env=env)
         deadline = time.monotonic() + timeout
@@ -362,11 +366,23 @@ class Server:
             rc = self.wait(timeout)
         took = time.monotonic() - t0
         if rc is None:
+            stacks = self.thread_stacks()
             self.kill()
-            raise ServerError("postamt did not exit within %.0f s of %s\n%s"
-                              % (timeout, signal.Signals(sig).name, self.log_tail()))
+            raise ServerError("postamt did not exit within %.0f s of %s\n%s%s"
+                              % (timeout, signal.Signals(sig).name, self.log_tail(), stacks))
         self._close_log()
         return rc, took
+
+    def thread_stacks(self):
+        """Every thread's stack of the running server (gdb), for the report of a hang; "" without gdb."""
+        if not shutil.which("gdb") or not self.running():
+            return ""
+        try:
+            r = subprocess.run(["gdb", "-p", str(self.proc.pid), "-batch", "-ex", "thread apply all bt 20"],
+                               capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            return "\n(gdb timed out)"
+        return "\n---- threads (gdb) ----\n" + r.stdout[-20000:]
 
     def kill(self):
         if self.proc is not None and self.proc.poll() is None:

@@ -309,3 +309,28 @@ def test_log_level_error_is_quiet(make_server):
     srv.stop()
     noisy = [l for l in srv.log().splitlines() if re.match(r"^\S+ (debug|info) ", l)]
     assert not noisy, "log.level = error still logs:\n" + "\n".join(noisy[:5])
+
+
+def test_forced_stop_with_logins_in_flight(make_server):
+    # timeout.shutdown = 0: the server stops while logins are still queued on the
+    # hashing pool. Their completions must not reach a freed event loop (the drain
+    # step in serve.c): the sanitizer builds report a use-after-free otherwise, and
+    # the exit must still be clean and quick.
+    users = ["inflight%d@example.test" % i for i in range(16)]
+    srv = make_server(["timeout.shutdown = 0", "workers = 2", "auth.cache_ttl = 0"], users=users)
+    conns = []
+    try:
+        for u in users:
+            c = srv.connect("imap")
+            assert c.readline().startswith("* OK")
+            conns.append(c)
+        for i, (u, c) in enumerate(zip(users, conns)):
+            c.sendline("a%d LOGIN %s secret" % (i, u))
+        # the first login done: the others are queued behind it on the hashing pool
+        assert srv.wait_log(r"event=auth_ok", timeout=20), srv.log_tail()
+        rc, took = srv.stop(timeout=10)
+        assert rc == 0, "exit status %r\n%s" % (rc, srv.log_tail())
+        assert srv.wait_log(r"event=stopped", timeout=1), srv.log_tail()
+    finally:
+        for c in conns:
+            c.close()
