@@ -93,7 +93,7 @@ struct server {
 	struct pop3d_env pop3_env;
 	struct imapd_env imap_env;
 	struct webd_env web_env;
-	struct postamt_submit web_submit;
+	struct submit *submit;       /* the message pipeline */
 	int nloops;
 	struct loop **loops;
 	struct conn_server **servers;
@@ -167,32 +167,6 @@ static int lookup_account(void *ctx, struct arena *a, const char *user, const ch
 	*id_r = acct.id;
 	*address_r = acct.address;
 	return 1;
-}
-
-/* smtpd_submit_fn: remote recipients of an accepted message go to the queue */
-static int submit_remote(void *ctx, const struct smtpd_outbound *m, char *id_r, size_t idlen, const char **error_r)
-{
-	struct server *srv = ctx;
-	struct queue_rcpt *rcpts = xcalloc(m->nrcpts, sizeof(*rcpts));
-	for (size_t i = 0; i < m->nrcpts; i++)
-		rcpts[i] = (struct queue_rcpt){ m->rcpts[i], m->notify[i], m->orcpt[i] };
-	struct queue_msg qm = {
-		.sender = m->sender,
-		.rcpts = rcpts,
-		.nrcpts = m->nrcpts,
-		.envid = m->envid,
-		.ret = (enum smtp_ret)m->ret,
-		.smtputf8 = m->smtputf8,
-		.auth_user = m->auth_user,
-		.data = m->data,
-		.len = m->len,
-	};
-	char id[QUEUE_ID_MAX];
-	int r = queue_submit(srv->queue, &qm, id, error_r);
-	free(rcpts);
-	if (r > 0)
-		snprintf(id_r, idlen, "%s", id);
-	return r;
 }
 
 static int open_queue(struct server *srv, const struct config *cfg, const char **error_r)
@@ -484,6 +458,7 @@ static void server_cleanup(struct server *srv)
 	free(srv->fds);
 	pool_free(&srv->auth_pool); /* finishes queued logins first */
 	pool_free(&srv->pool);
+	submit_free(&srv->submit); /* after the pool: its jobs use it */
 	auth_service_free(&srv->auth);
 	pop3_locks_free(&srv->pop3_env.locks);
 	imapd_users_free(&srv->imap_env.users);
@@ -574,8 +549,9 @@ static int server_start(struct server *srv)
 							     (size_t)cfg->auth_failures_per_account,
 							     (size_t)cfg->auth_in_flight_per_ip },
 				     cfg->auth_cache_ttl);
+	srv->submit = submit_new(srv->store, srv->queue, &srv->settings, srv->pool);
 	srv->smtp_env = (struct smtpd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
-					    .submit = submit_remote, .submit_ctx = srv };
+					    .submit = srv->submit };
 	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };
 
 	settings_from_config(srv, cfg);
@@ -586,9 +562,8 @@ static int server_start(struct server *srv)
 	srv->imap_env = (struct imapd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
 					    .users = imapd_users_new() };
 	srv->imap = (struct imapd_listener){ &srv->settings, &srv->imap_env };
-	srv->web_submit = (struct postamt_submit){ srv->store, srv->queue, &srv->settings };
 	srv->web_env = (struct webd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
-					  .submit = postamt_webd_submit, .submit_ctx = &srv->web_submit,
+					  .submit = srv->submit,
 					  .assets = webd_assets, .nassets = webd_nassets, .state = webd_state_new() };
 	srv->http = (struct webd_listener){ false, &srv->settings, &srv->web_env };
 	srv->https = (struct webd_listener){ true, &srv->settings, &srv->web_env };
