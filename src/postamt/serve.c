@@ -191,11 +191,9 @@ static int open_queue(struct server *srv, const struct config *cfg, const char *
 		.dns_server = cfg->queue_dns_server[0] ? cfg->queue_dns_server : NULL,
 		.no_starttls = !cfg->queue_starttls,
 	};
-	srv->queue = queue_open(".", srv->store, &qs, error_r);
+	srv->queue = queue_open(".", &qs, error_r);
 	free(routes); /* queue_open copies */
-	if (srv->queue == NULL)
-		return -1;
-	return queue_start(srv->queue, error_r);
+	return srv->queue == NULL ? -1 : 1; /* started once the pipeline takes its bounces */
 }
 
 static void listener_for(struct server *srv, enum service svc, const struct conn_handler **h_r, void **ctx_r)
@@ -458,12 +456,12 @@ static void server_cleanup(struct server *srv)
 	free(srv->fds);
 	pool_free(&srv->auth_pool); /* finishes queued logins first */
 	pool_free(&srv->pool);
-	submit_free(&srv->submit); /* after the pool: its jobs use it */
 	auth_service_free(&srv->auth);
 	pop3_locks_free(&srv->pop3_env.locks);
 	imapd_users_free(&srv->imap_env.users);
 	webd_state_free(&srv->web_env.state);
 	queue_close(&srv->queue); /* after the loops and the pool: it may still deliver bounces */
+	submit_free(&srv->submit); /* after the pool and the queue: both call into it */
 	store_close(&srv->store);
 	conn_shared_free(&srv->shared);
 	free(srv->loops);
@@ -555,6 +553,11 @@ static int server_start(struct server *srv)
 	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };
 
 	settings_from_config(srv, cfg);
+	queue_set_bounce(srv->queue, submit_bounce, srv->submit); /* bounces go through the pipeline too */
+	if (queue_start(srv->queue, &serr) < 0) {
+		fprintf(stderr, "postamt: cannot start the outbound queue: %s\n", serr);
+		return -1;
+	}
 	srv->smtp_mx = (struct smtpd_listener){ SMTPD_MX, &srv->settings, &srv->smtp_env };
 	srv->smtp_sub = (struct smtpd_listener){ SMTPD_SUBMISSION, &srv->settings, &srv->smtp_env };
 	srv->smtp_subs = (struct smtpd_listener){ SMTPD_SUBMISSIONS, &srv->settings, &srv->smtp_env };

@@ -57,9 +57,8 @@ void smtp_reply_submit(struct smtp_session *ss, int result, const char *detail)
 	if (ss->c == NULL)
 		return;
 	if (m->event != NULL)
-		conn_log(ss->c, LOG_WARN, "event=%s result=%s user=%s from=<%s> detail=%s", m->event,
-			 submit_result_name(result), ss->auth_user ? ss->auth_user : "-", ss->txn.mail.from.mailbox,
-			 LOG_Q(detail ? detail : "-"));
+		conn_log(ss->c, LOG_WARN, "event=%s reason=%s user=%s detail=%s", m->event, submit_result_name(result),
+			 ss->auth_user ? ss->auth_user : "-", LOG_Q(detail ? detail : "-"));
 	char text[SMTP_MAILBOX_MAX + 160];
 	if ((m->how & R_ADDR) && detail != NULL)
 		snprintf(text, sizeof(text), "<%s>: %s", detail, m->text);

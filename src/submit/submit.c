@@ -204,7 +204,7 @@ int submit_rcpt(struct submit *sp, const struct submit_origin *o, struct arena *
 	int res = remote_only ? STORE_ENOTFOUND : resolve(sp, a, norm, &r, error_r);
 	rc->address = norm;
 	if (res == STORE_ENOTFOUND) {
-		if (o->auth_user == NULL)
+		if (o->auth_user == NULL && o->kind != SUBMIT_KIND_BOUNCE)
 			return SUBMIT_RELAY_DENIED;
 		if (sp->queue == NULL)
 			return SUBMIT_NO_OUTBOUND;

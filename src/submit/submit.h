@@ -1,6 +1,7 @@
 /* submit.h: the message pipeline (Postfix's cleanup(8) role): every message that
- * enters the server, from SMTP port 25, submission 465/587 and the webmail's
- * EmailSubmission, goes through these stages, so that the policy exists once:
+ * enters the server, from SMTP port 25, submission 465/587, the webmail's
+ * EmailSubmission and the queue's bounces, goes through these stages, so that the
+ * policy exists once:
  *
  *   origin      who hands the message in (struct submit_origin)
  *   sender      submit_sender(): the envelope sender is owned (authenticated) or not
@@ -66,6 +67,7 @@ enum submit_kind {
 	SUBMIT_KIND_MX,         /* SMTP port 25: mail for local domains */
 	SUBMIT_KIND_SUBMISSION, /* SMTP 465/587: an authenticated user sends */
 	SUBMIT_KIND_WEBMAIL,    /* JMAP EmailSubmission: an authenticated user sends */
+	SUBMIT_KIND_BOUNCE,     /* a DSN the queue built (submit_bounce) */
 };
 
 struct submit_origin {
@@ -178,5 +180,14 @@ void submit_message_async(struct submit *sp, struct submit_message *m, struct lo
  * arena a. Returns out->result. */
 int submit_send(struct submit *sp, struct submit_message *m, const char *const *addresses, size_t naddresses,
 		struct arena *a, struct submit_outcome *out);
+
+/* A bounce from the queue (queue_bounce_fn; ctx is the struct submit): from the null
+ * sender to `to`, resolved like any recipient (remote ones are queued with
+ * NOTIFY=NEVER: never a bounce of a bounce), with a Received header, through the
+ * hooks, committed. No sender check, no size limit (a DSN's size follows the message
+ * it returns). Blocks. Returns 1 when committed, 0 when dropped for good (an
+ * unknown local address, a hook's refusal) and <0 to try again later, with
+ * *error_r (static text). */
+int submit_bounce(void *ctx, const char *to, const char *data, size_t len, const char **error_r);
 
 #endif

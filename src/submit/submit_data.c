@@ -115,7 +115,9 @@ static void collect(struct submit_job *job)
 			while (j < job->nremote && strcasecmp(job->remote[j].address, rc->remote[k]) != 0)
 				j++;
 			if (j == job->nremote)
-				job->remote[job->nremote++] = (struct queue_rcpt){ rc->remote[k], rc->notify, rc->orcpt };
+				job->remote[job->nremote++] = (struct queue_rcpt){
+					rc->remote[k], job->origin.kind == SUBMIT_KIND_BOUNCE ? SMTP_NOTIFY_NEVER : rc->notify,
+					rc->orcpt };
 		}
 	}
 	job->out.nlocal = job->naccounts;
@@ -130,12 +132,15 @@ static void add_trace(struct submit_job *job, const struct settings *s)
 	textfmt_date((int64_t)time(NULL), date, sizeof(date));
 	struct buf *m = &job->msg;
 	buf_reserve(m, job->data.len + 512);
-	buf_printf(m, "Received: from %s ([%s])\r\n\tby %s (postamt) with %s id %s", o->helo, o->client_ip, s->hostname,
-		   o->with, job->out.id);
+	if (o->kind == SUBMIT_KIND_BOUNCE) /* made here: no client to name */
+		buf_printf(m, "Received: by %s (postamt) id %s", s->hostname, job->out.id);
+	else
+		buf_printf(m, "Received: from %s ([%s])\r\n\tby %s (postamt) with %s id %s", o->helo, o->client_ip,
+			   s->hostname, o->with, job->out.id);
 	if (job->nrcpts == 1)
 		buf_printf(m, "\r\n\tfor <%s>", job->rcpts[0].address);
 	buf_printf(m, ";\r\n\t%s\r\n", date);
-	if (o->kind != SUBMIT_KIND_MX) {
+	if (o->kind == SUBMIT_KIND_SUBMISSION || o->kind == SUBMIT_KIND_WEBMAIL) {
 		if (!textfmt_has_header(job->data.data, job->data.len, "Date"))
 			buf_printf(m, "Date: %s\r\n", date);
 		if (!textfmt_has_header(job->data.data, job->data.len, "Message-ID")) {
@@ -249,7 +254,7 @@ static int prepare(struct submit_job *job)
 			return SUBMIT_FORBIDDEN_FROM;
 		}
 	}
-	if (job->data.len > s->message_max)
+	if (job->data.len > s->message_max && job->origin.kind != SUBMIT_KIND_BOUNCE)
 		return SUBMIT_TOO_BIG;
 	collect(job);
 	add_trace(job, s);
@@ -380,4 +385,24 @@ int submit_send(struct submit *sp, struct submit_message *m, const char *const *
 	out->detail = job->out.detail ? arena_strdup(a, job->out.detail) : NULL;
 	job_free(&job);
 	return r;
+}
+
+/* ------------------------------------------------------------------ bounces */
+
+int submit_bounce(void *ctx, const char *to, const char *data, size_t len, const char **error_r)
+{
+	struct submit *sp = ctx;
+	static const struct submit_origin origin = { .kind = SUBMIT_KIND_BOUNCE, .helo = "localhost", .with = "local" };
+	struct arena *a = arena_new();
+	struct submit_message m = { .origin = &origin, .sender = "" };
+	buf_append(&m.data, data, len);
+	struct submit_outcome out;
+	int r = submit_send(sp, &m, &to, 1, a, &out);
+	arena_free(&a);
+	*error_r = submit_result_name(r);
+	if (r == SUBMIT_OK)
+		return 1;
+	if (r == SUBMIT_UNKNOWN_RCPT || r == SUBMIT_INVALID_RCPT || r == SUBMIT_POLICY)
+		return 0;
+	return -1;
 }

@@ -387,7 +387,8 @@ static json_t *submit_error(struct jmap_ctx *ctx, const struct submit_outcome *r
 		json_object_set_new(err, "maxRecipients", json_integer((json_int_t)ctx->s->recipients_max));
 	if (res->result == SUBMIT_TOO_BIG)
 		json_object_set_new(err, "maxSize", json_integer((json_int_t)ctx->s->message_max));
-	log_warn("event=submission_refused proto=jmap user=%s result=%s detail=%s", ctx->address,
+	log_warn("event=%s proto=jmap user=%s reason=%s detail=%s",
+		 res->result == SUBMIT_OVER_QUOTA ? "quota_rejected" : "submission_refused", ctx->address,
 		 submit_result_name(res->result), LOG_Q(d ? d : "-"));
 	return err;
 }

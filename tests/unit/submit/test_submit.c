@@ -25,7 +25,7 @@ static int setup(void **state)
 	settings_publish(&sref, &settings);
 	struct queue_settings qs = { .hostname = "mx.example.test", .no_fsync = true };
 	const char *err;
-	p->q = queue_open(p->f->dir, p->f->s, &qs, &err);
+	p->q = queue_open(p->f->dir, &qs, &err);
 	assert_non_null(p->q);
 	p->sp = submit_new(p->f->s, p->q, &sref, NULL);
 	*state = p;
@@ -283,6 +283,32 @@ static void hooks_in_order(void **state)
 	assert_non_null(newest(p, p->f->acct, "INBOX"));
 }
 
+/* Bounces from the queue take the same path: resolved, traced, hooked, committed. */
+static void bounces(void **state)
+{
+	struct pfix *p = *state;
+	const char *err;
+	const char dsn[] = "From: MAILER-DAEMON@mx.example.test\r\nSubject: Undelivered\r\n\r\nsorry\r\n";
+	assert_int_equal(submit_bounce(p->sp, "a@example.test", dsn, sizeof(dsn) - 1, &err), 1);
+	const char *msg = newest(p, p->f->acct, "INBOX");
+	assert_non_null(msg);
+	assert_string_equal(field_names(p, msg), "Return-Path,Received,From,Subject,");
+	const char want[] = "Return-Path: <>\r\nReceived: by mx.example.test (postamt) id ";
+	assert_true(strncmp(msg, want, sizeof(want) - 1) == 0);
+	/* an unknown local sender: dropped for good; a remote one: queued */
+	assert_int_equal(submit_bounce(p->sp, "nobody@example.test", dsn, sizeof(dsn) - 1, &err), 0);
+	assert_int_equal(submit_bounce(p->sp, "x@remote.test", dsn, sizeof(dsn) - 1, &err), 1);
+	/* no size limit: a DSN's size follows the message it returns */
+	char *big = malloc(settings.message_max * 2);
+	memcpy(big, dsn, sizeof(dsn) - 1);
+	memset(big + sizeof(dsn) - 1, 'x', settings.message_max * 2 - sizeof(dsn) + 1);
+	memcpy(big + settings.message_max * 2 - 2, "\r\n", 2);
+	int r = submit_bounce(p->sp, "a@example.test", big, settings.message_max * 2, &err);
+	if (r != 1)
+		fail_msg("%d %s", r, err);
+	free(big);
+}
+
 static void result_names(void **state)
 {
 	for (int r = SUBMIT_RESULT_MIN; r < 0; r++) {
@@ -303,6 +329,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(size_before_trace_headers, setup, teardown),
 		cmocka_unit_test_setup_teardown(over_quota, setup, teardown),
 		cmocka_unit_test_setup_teardown(hooks_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(bounces, setup, teardown),
 		cmocka_unit_test(result_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
