@@ -21,7 +21,7 @@
  * webd to JMAP SetErrors, each in one table. Stages that read the store block: the
  * servers call submit_rcpt() and the data stage from the worker pool (the data
  * stage goes there by itself: submit_message_async). See docs/architecture.md,
- * "Message pipeline". Allowed includes: lib, mail, store, queue (DESIGN.md §3). */
+ * "Message pipeline". Allowed includes: lib, mail, store, queue (same page, Layers). */
 #ifndef POSTAMT_SUBMIT_H
 #define POSTAMT_SUBMIT_H
 
