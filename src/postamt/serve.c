@@ -548,8 +548,7 @@ static int server_start(struct server *srv)
 							     (size_t)cfg->auth_in_flight_per_ip },
 				     cfg->auth_cache_ttl);
 	srv->submit = submit_new(srv->store, srv->queue, &srv->settings, srv->pool);
-	srv->smtp_env = (struct smtpd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
-					    .submit = srv->submit };
+	srv->smtp_env = (struct smtpd_env){ .auth = srv->auth, .pool = srv->pool, .submit = srv->submit };
 	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };
 
 	settings_from_config(srv, cfg);

@@ -16,7 +16,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct store;
 struct auth_service;
 struct submit;
 
@@ -28,7 +27,6 @@ enum smtpd_role {
 
 /* Services shared by every SMTP session. */
 struct smtpd_env {
-	struct store *store;
 	struct auth_service *auth;
 	struct pool *pool;
 	struct submit *submit;   /* the message pipeline: every message goes through it */

@@ -108,8 +108,9 @@ struct submit_hook_msg {
 	struct arena *arena;               /* lives until the message is committed */
 };
 
-/* Runs on a pool thread and may block (DNS, a socket to rspamd). Returns SUBMIT_OK to
- * go on, or SUBMIT_POLICY / SUBMIT_TEMPFAIL with *reason_r. */
+/* Runs on a pool thread (the queue's thread for bounces) and may block (DNS, a socket
+ * to rspamd); several messages may be in hooks at once, so ctx must be thread-safe.
+ * Returns SUBMIT_OK to go on, or SUBMIT_POLICY / SUBMIT_TEMPFAIL with *reason_r. */
 typedef int submit_hook_fn(void *ctx, struct submit_hook_msg *m, const char **reason_r);
 
 struct submit_hook {
@@ -122,7 +123,8 @@ struct submit_hook {
 struct submit;
 
 /* queue may be NULL (remote recipients then get SUBMIT_NO_OUTBOUND); settings is
- * read at every message (reloads apply); pool runs the blocking stages. */
+ * read at every message (reloads apply); pool runs the blocking stages of
+ * submit_message_async (it may be NULL when only the blocking calls are used). */
 struct submit *submit_new(struct store *store, struct queue *queue, struct settings_ref *settings,
 			  struct pool *pool);
 void submit_free(struct submit **sp);

@@ -24,6 +24,7 @@
 #include "store.h"
 #include "textfmt.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +245,8 @@ static int prepare(struct submit_job *job)
 	const struct settings *s = settings_get(job->sp->settings);
 	if (job->nrcpts == 0)
 		return SUBMIT_NO_RCPTS;
+	if (job->data.len > s->message_max && job->origin.kind != SUBMIT_KIND_BOUNCE)
+		return SUBMIT_TOO_BIG; /* first, as SMTP's framing finds it first */
 	if (job->origin.auth_user != NULL) {
 		const char *bad;
 		if (store_header_senders_owned(job->sp->store, job->a, job->origin.auth_account, job->origin.auth_user,
@@ -254,8 +257,6 @@ static int prepare(struct submit_job *job)
 			return SUBMIT_FORBIDDEN_FROM;
 		}
 	}
-	if (job->data.len > s->message_max && job->origin.kind != SUBMIT_KIND_BOUNCE)
-		return SUBMIT_TOO_BIG;
 	collect(job);
 	add_trace(job, s);
 	job->out.size = job->msg.len;
@@ -328,6 +329,7 @@ static void prepare_done(void *arg)
 void submit_message_async(struct submit *sp, struct submit_message *m, struct loop *loop, submit_done_fn *done,
 			  void *arg)
 {
+	assert(sp->pool != NULL); /* submit_new without a pool: only the blocking calls */
 	struct submit_job *job = job_new(sp, m, m->rcpts, m->nrcpts);
 	job->loop = loop;
 	job->done = done;
