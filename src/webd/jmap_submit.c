@@ -451,7 +451,10 @@ static json_t *submit_one(struct jmap_ctx *ctx, json_t *v, json_t *idents, json_
 		.sender = mail_from,
 	};
 	buf_append(&m.data, msg, len);
-	m.data.len = strip_bcc(m.data.data, m.data.len);
+	if (m.data.data != NULL) {
+		m.data.len = strip_bcc(m.data.data, m.data.len);
+		m.data.data[m.data.len] = '\0'; /* a buf keeps its NUL */
+	}
 	size_t outlen = m.data.len;
 	struct submit_outcome res;
 	if (submit_send(ctx->env->submit, &m, rv, nr, ctx->a, &res) != SUBMIT_OK) {
