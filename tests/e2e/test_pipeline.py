@@ -6,7 +6,8 @@ bad inputs get the same refusal on all three: a foreign From:, a recipient over 
 a message over limits.message_size (one definition: the bytes sent, before trace
 headers), an unknown local recipient. postmaster@ a local domain without such an
 account reaches the domain's first account over JMAP as over SMTP (it was refused
-over JMAP before the pipeline)."""
+over JMAP before the pipeline). The queue's bounces take the pipeline too: stored with
+`Return-Path: <>` and the pipeline's `Received:`."""
 
 import re
 
@@ -14,7 +15,7 @@ import pytest
 
 from conftest import DOMAIN, finish_server, new_server
 from test_smtp import cmd, code, dot_stuff, open_smtp
-from test_smtp_policy import Jmap, find_message
+from test_smtp_policy import Capture, Jmap, find_message
 
 ALICE, BOB, FULL = "alice@" + DOMAIN, "bob@" + DOMAIN, "full@" + DOMAIN
 MAX = 32 * 1024
@@ -38,8 +39,12 @@ def sized(subject, n, frm=ALICE, to=BOB, extra=""):
 @pytest.fixture(scope="module")
 def srv(postamt_bin, tmp_path_factory):
     # drafts over the final limit can only be made while the limit is higher: make
-    # them, then restart with limits.message_size = MAX
-    s = new_server(postamt_bin, tmp_path_factory, ["limits.message_size = %d" % (2 * MAX)], users=[ALICE, BOB])
+    # them, then restart with limits.message_size = MAX. remote.test is a capture
+    # server that refuses reject-*@ (for bounces).
+    cap = Capture()
+    s = new_server(postamt_bin, tmp_path_factory, ["limits.message_size = %d" % (2 * MAX), "queue.retry_initial = 1",
+                                                   "queue.retry_max = 2", "route.remote.test = 127.0.0.1:%d" % cap.port],
+                   users=[ALICE, BOB])
     assert s.run("user", "add", FULL, "--quota", "2K", input="secret\n").returncode == 0
     cl = Jmap(s, ALICE)
     s.drafts = {n: cl.import_raw(sized("size %d" % n, n).encode()) for n in (MAX, MAX + 1)}
@@ -50,6 +55,7 @@ def srv(postamt_bin, tmp_path_factory):
     s.start()
     yield s
     finish_server(s)
+    cap.sock.close()
 
 
 def smtp_try(srv, service, mail_from, rcpts, data):
@@ -170,3 +176,13 @@ def test_postmaster_over_jmap_and_smtp(srv):
         subject = "to postmaster %s" % path
         assert send(srv, path, ["postmaster@" + DOMAIN], sized(subject, 300, to="postmaster@" + DOMAIN)) == "ok"
         assert find_message(srv, ALICE, subject.encode()), path
+
+
+def test_bounce_goes_through_the_pipeline(srv):
+    """A bounce is stored like any message: Return-Path <> and the pipeline's Received on top."""
+    assert send(srv, "submissions", ["reject-pipeline@remote.test"],
+                sized("will bounce", 300, to="reject-pipeline@remote.test")) == "ok"
+    got = find_message(srv, ALICE, b"reject-pipeline@remote.test", timeout=20)
+    assert got, srv.log_tail()
+    assert re.match(rb"Return-Path: <>\r\nReceived: by localhost \(postamt\) id \S+\r\n\tfor <%s>;\r\n\t" % ALICE.encode(),
+                    got[0]), got[0][:200]
