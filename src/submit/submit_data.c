@@ -309,17 +309,20 @@ static void local_done(void *arg, int result, const char *error)
 	finish(job);
 }
 
+static void finish_on_loop(void *arg)
+{
+	finish(arg);
+}
+
+/* On the pool: stages 4 and 5 and the remote part; then the local part goes to the
+ * store from here (it posts its completion to the caller's loop), which saves the
+ * caller's loop one wake-up per message. */
 static void prepare_work(void *arg)
 {
 	struct submit_job *job = arg;
 	job->out.result = prepare(job);
-}
-
-static void prepare_done(void *arg)
-{
-	struct submit_job *job = arg;
 	if (job->out.result != SUBMIT_OK || job->naccounts == 0) {
-		finish(job);
+		loop_post(job->loop, finish_on_loop, job);
 		return;
 	}
 	set_delivery(job);
@@ -334,7 +337,7 @@ void submit_message_async(struct submit *sp, struct submit_message *m, struct lo
 	job->loop = loop;
 	job->done = done;
 	job->arg = arg;
-	pool_submit(sp->pool, prepare_work, prepare_done, loop, job);
+	pool_submit(sp->pool, prepare_work, NULL, NULL, job);
 }
 
 /* ------------------------------------------------------------------ blocking */
