@@ -94,7 +94,7 @@ struct server {
 	struct pop3d_env pop3_env;
 	struct imapd_env imap_env;
 	struct webd_env web_env;
-	struct postamt_submit web_submit;
+	struct submit *submit;       /* the message pipeline */
 	int nloops;
 	struct loop **loops;
 	struct conn_server **servers;
@@ -183,32 +183,6 @@ static int save_scram(void *ctx, int64_t account_id, const char *hash, const cha
 	return r < 0 ? -1 : r;
 }
 
-/* smtpd_submit_fn: remote recipients of an accepted message go to the queue */
-static int submit_remote(void *ctx, const struct smtpd_outbound *m, char *id_r, size_t idlen, const char **error_r)
-{
-	struct server *srv = ctx;
-	struct queue_rcpt *rcpts = xcalloc(m->nrcpts, sizeof(*rcpts));
-	for (size_t i = 0; i < m->nrcpts; i++)
-		rcpts[i] = (struct queue_rcpt){ m->rcpts[i], m->notify[i], m->orcpt[i] };
-	struct queue_msg qm = {
-		.sender = m->sender,
-		.rcpts = rcpts,
-		.nrcpts = m->nrcpts,
-		.envid = m->envid,
-		.ret = (enum smtp_ret)m->ret,
-		.smtputf8 = m->smtputf8,
-		.auth_user = m->auth_user,
-		.data = m->data,
-		.len = m->len,
-	};
-	char id[QUEUE_ID_MAX];
-	int r = queue_submit(srv->queue, &qm, id, error_r);
-	free(rcpts);
-	if (r > 0)
-		snprintf(id_r, idlen, "%s", id);
-	return r;
-}
-
 static int open_queue(struct server *srv, const struct config *cfg, const char **error_r)
 {
 	struct queue_route *routes = xcalloc(cfg->nroutes + 1, sizeof(*routes));
@@ -231,11 +205,9 @@ static int open_queue(struct server *srv, const struct config *cfg, const char *
 		.dns_server = cfg->queue_dns_server[0] ? cfg->queue_dns_server : NULL,
 		.no_starttls = !cfg->queue_starttls,
 	};
-	srv->queue = queue_open(".", srv->store, &qs, error_r);
+	srv->queue = queue_open(".", &qs, error_r);
 	free(routes); /* queue_open copies */
-	if (srv->queue == NULL)
-		return -1;
-	return queue_start(srv->queue, error_r);
+	return srv->queue == NULL ? -1 : 1; /* started once the pipeline takes its bounces */
 }
 
 static void listener_for(struct server *srv, enum service svc, const struct conn_handler **h_r, void **ctx_r)
@@ -538,6 +510,7 @@ static void server_cleanup(struct server *srv)
 	imapd_users_free(&srv->imap_env.users);
 	webd_state_free(&srv->web_env.state);
 	queue_close(&srv->queue); /* after the loops and the pool: it may still deliver bounces */
+	submit_free(&srv->submit); /* after the pool and the queue: both call into it */
 	store_close(&srv->store);
 	conn_shared_free(&srv->shared);
 	free(srv->loops);
@@ -636,11 +609,16 @@ static int server_start(struct server *srv)
 							     (size_t)cfg->auth_in_flight_per_ip },
 				     cfg->auth_cache_ttl);
 	auth_service_set_scram(srv->auth, save_scram, (unsigned)cfg->auth_scram_iterations);
-	srv->smtp_env = (struct smtpd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
-					    .submit = submit_remote, .submit_ctx = srv };
+	srv->submit = submit_new(srv->store, srv->queue, &srv->settings, srv->pool);
+	srv->smtp_env = (struct smtpd_env){ .auth = srv->auth, .pool = srv->pool, .submit = srv->submit };
 	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };
 
 	settings_from_config(srv, cfg);
+	queue_set_bounce(srv->queue, submit_bounce, srv->submit); /* bounces go through the pipeline too */
+	if (queue_start(srv->queue, &serr) < 0) {
+		fprintf(stderr, "postamt: cannot start the outbound queue: %s\n", serr);
+		return -1;
+	}
 	srv->smtp_mx = (struct smtpd_listener){ SMTPD_MX, &srv->settings, &srv->smtp_env };
 	srv->smtp_sub = (struct smtpd_listener){ SMTPD_SUBMISSION, &srv->settings, &srv->smtp_env };
 	srv->smtp_subs = (struct smtpd_listener){ SMTPD_SUBMISSIONS, &srv->settings, &srv->smtp_env };
@@ -648,9 +626,8 @@ static int server_start(struct server *srv)
 	srv->imap_env = (struct imapd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
 					    .users = imapd_users_new() };
 	srv->imap = (struct imapd_listener){ &srv->settings, &srv->imap_env };
-	srv->web_submit = (struct postamt_submit){ srv->store, srv->queue, &srv->settings };
 	srv->web_env = (struct webd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
-					  .submit = postamt_webd_submit, .submit_ctx = &srv->web_submit,
+					  .submit = srv->submit,
 					  .assets = webd_assets, .nassets = webd_nassets, .state = webd_state_new() };
 	srv->http = (struct webd_listener){ false, &srv->settings, &srv->web_env };
 	srv->https = (struct webd_listener){ true, &srv->settings, &srv->web_env };

@@ -1,8 +1,9 @@
 /* queue.c: the queue's life cycle (open, start, close), submission from any thread,
  * the one-second tick (incoming messages, the flush trigger, due retries), the
  * backoff schedule and the end of a message: when no recipient is pending, a bounce
- * for the failed ones (RFC 3464, queue_dsn.c) goes to the sender, into the store for
- * a local sender, through the queue itself otherwise, and the files are removed.
+ * for the failed ones (RFC 3464, queue_dsn.c) goes to the sender through the message
+ * pipeline (queue_set_bounce; without one, through the queue itself), and the files
+ * are removed.
  *
  * Threads: queue_submit and queue_flush_now may run on any thread; they touch only
  * the files and q->incoming under q->lock. Everything else runs on the queue's own
@@ -11,7 +12,6 @@
 
 #include "log.h"
 #include "loop.h"
-#include "store.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -185,49 +185,31 @@ static int send_bounce(struct queue *q, struct qmsg *m)
 		return 1;
 	}
 	int ret = 1;
-	struct arena *a = arena_new();
-	struct store_rcpt sr = { 0 };
-	int r = q->store != NULL ? store_resolve(q->store, a, m->sender, &sr, &err) : STORE_ENOTFOUND;
-	if (r == STORE_ENOTFOUND) {
-		sr.remote = arena_alloc(a, sizeof(char *));
-		sr.remote[0] = m->sender;
-		sr.nremote = 1;
-		sr.naccounts = 0;
-	} else if (r == 0) {
-		log_warn("event=queue_bounce_dropped id=%s to=<%s> reason=\"no such local user\"", m->id, m->sender);
-		goto out;
-	} else if (r < 0) {
-		log_error("event=queue_bounce_failed id=%s to=<%s> error=\"%s\"", m->id, m->sender, err);
+	if (q->bounce != NULL) { /* the message pipeline: local or remote, like any message */
+		int r = q->bounce(q->bounce_ctx, m->sender, dsn.data, dsn.len, &err);
+		if (r < 0) {
+			log_error("event=queue_bounce_failed id=%s to=<%s> error=\"%s\"", m->id, m->sender, err ? err : "-");
+			ret = -1;
+		} else if (r == 0) {
+			log_warn("event=queue_bounce_dropped id=%s to=<%s> reason=\"%s\"", m->id, m->sender,
+				 err ? err : "no such local user");
+		} else {
+			log_info("event=queue_bounce id=%s to=<%s> failed=%d", m->id, m->sender, n);
+		}
+		buf_free(&dsn);
+		return ret;
+	}
+	struct queue_rcpt rc = { .address = m->sender, .notify = SMTP_NOTIFY_NEVER };
+	struct queue_msg bm = { .sender = "", .rcpts = &rc, .nrcpts = 1, .data = dsn.data, .len = dsn.len };
+	struct qmsg *b = msg_new(&bm);
+	if (spool_write_msg(q->qdir, b, (struct bytes){ dsn.data, dsn.len }, !q->s.no_fsync, &err) < 0) {
+		log_error("event=queue_bounce_failed id=%s error=\"%s\"", m->id, err);
+		qmsg_free(&b);
 		ret = -1;
-		goto out;
-	}
-	if (sr.naccounts > 0) {
-		struct store_delivery d = { .data = dsn.data, .len = dsn.len, .accounts = sr.accounts,
-					    .naccounts = sr.naccounts, .return_path = "" /* a bounce: the null sender */ };
-		if (store_deliver(q->store, &d, &err) < 0) {
-			log_error("event=queue_bounce_failed id=%s to=<%s> error=\"%s\"", m->id, m->sender, err);
-			ret = -1;
-			goto out;
-		}
-		log_info("event=queue_bounce id=%s to=<%s> local=1 failed=%d", m->id, m->sender, n);
-	}
-	if (sr.nremote > 0) {
-		struct queue_rcpt *rc = arena_alloc(a, sr.nremote * sizeof(*rc));
-		for (size_t i = 0; i < sr.nremote; i++)
-			rc[i] = (struct queue_rcpt){ .address = sr.remote[i], .notify = SMTP_NOTIFY_NEVER };
-		struct queue_msg bm = { .sender = "", .rcpts = rc, .nrcpts = sr.nremote, .data = dsn.data, .len = dsn.len };
-		struct qmsg *b = msg_new(&bm);
-		if (spool_write_msg(q->qdir, b, (struct bytes){ dsn.data, dsn.len }, !q->s.no_fsync, &err) < 0) {
-			log_error("event=queue_bounce_failed id=%s error=\"%s\"", m->id, err);
-			qmsg_free(&b);
-			ret = -1;
-			goto out;
-		}
+	} else {
 		log_info("event=queue_bounce id=%s to=<%s> bounce_id=%s failed=%d", m->id, m->sender, b->id, n);
 		queue_msg_add(q, b);
 	}
-out:
-	arena_free(&a);
 	buf_free(&dsn);
 	return ret;
 }
@@ -386,13 +368,17 @@ void queue_reload(struct queue *q, const char *hostname, const struct queue_rout
 		loop_post(l, wake_cb, q);
 }
 
-struct queue *queue_open(const char *data_dir, struct store *store, const struct queue_settings *s,
-			 const char **error_r)
+void queue_set_bounce(struct queue *q, queue_bounce_fn *fn, void *ctx)
+{
+	q->bounce = fn;
+	q->bounce_ctx = ctx;
+}
+
+struct queue *queue_open(const char *data_dir, const struct queue_settings *s, const char **error_r)
 {
 	struct queue *q = xcalloc(1, sizeof(*q));
 	q->data_dir = xstrdup(data_dir);
 	q->qdir = qdir_of(data_dir);
-	q->store = store;
 	q->s = *s;
 	q->s.retry_initial = def(s->retry_initial, 300);
 	q->s.retry_max = def(s->retry_max, 4 * 3600);

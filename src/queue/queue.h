@@ -1,6 +1,7 @@
 /* queue.h: the outbound mail queue (the queue module's only public API).
  *
- * smtpd hands every message with remote recipients to queue_submit(), which returns
+ * The message pipeline (src/submit) hands every message with remote recipients to
+ * queue_submit(), which returns
  * only when the message and its envelope are on stable storage under DIR/queue, so
  * the 250 after DATA can be sent. The queue then delivers on its own thread (one
  * event loop, started by queue_start): per destination domain it takes the route
@@ -8,7 +9,8 @@
  * to the destination (opportunistic STARTTLS, PIPELINING, SIZE, 8BITMIME, DSN),
  * retries temporary failures with exponential backoff and, on permanent failure or
  * expiry, sends an RFC 3464 delivery status notification to the envelope sender
- * (into the store when the sender is local, through the queue otherwise). A message
+ * (through the pipeline, queue_set_bounce: into the store when the sender is local,
+ * through the queue otherwise). A message
  * leaves DIR/queue only when every recipient is delivered or bounced. The on-disk
  * format is described in docs/queue.md.
  *
@@ -30,7 +32,6 @@
 #include <time.h>
 
 struct queue;
-struct store;
 
 #define QUEUE_ID_MAX 32 /* bytes of a queue id including the NUL */
 
@@ -87,11 +88,19 @@ struct queue_msg {
 };
 
 /* Opens the queue in data_dir (creates DIR/queue), removes half-written files and
- * loads every queued message. store may be NULL (then every bounce goes through the
- * queue). Returns the queue, or NULL with *error_r. Does not deliver until
- * queue_start. */
-struct queue *queue_open(const char *data_dir, struct store *store, const struct queue_settings *s,
-			 const char **error_r);
+ * loads every queued message. Returns the queue, or NULL with *error_r. Does not
+ * deliver until queue_start. */
+struct queue *queue_open(const char *data_dir, const struct queue_settings *s, const char **error_r);
+
+/* Where bounces go: the message pipeline (serve.c wires submit_bounce, so a bounce
+ * is resolved, traced, hooked and committed like any message). to is the failed
+ * message's sender, data the DSN (RFC 3464). Returns 1 when the bounce is stored or
+ * queued, 0 when it is dropped for good (no such local address), <0 with *error_r to
+ * try again later. Runs on the queue's thread and may block. */
+typedef int queue_bounce_fn(void *ctx, const char *to, const char *data, size_t len, const char **error_r);
+/* Sets the bounce path before queue_start. Without one (tests), a bounce is queued
+ * for `to` like any outbound message. */
+void queue_set_bounce(struct queue *q, queue_bounce_fn *fn, void *ctx);
 /* Starts delivery on a thread of the queue's own (one event loop; it also does the
  * queue's fsyncs, so they never stall the worker loops). Returns 1, or -1. */
 int queue_start(struct queue *q, const char **error_r);

@@ -9,6 +9,8 @@
  * original header (RET=HDRS, the default) or the whole message (RET=FULL). */
 #include "queue_int.h"
 
+#include "textfmt.h"
+
 #include <string.h>
 
 bool queue_dsn_wanted(const struct qrcpt *r)
@@ -18,13 +20,9 @@ bool queue_dsn_wanted(const struct qrcpt *r)
 
 static void put_date(struct buf *out, time_t t)
 {
-	static const char *days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					"Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	buf_printf(out, "%s, %d %s %d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-		   tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	char date[TEXTFMT_DATE_MAX];
+	textfmt_date((int64_t)t, date, sizeof(date));
+	buf_puts(out, date);
 }
 
 /* Appends s with CR, LF and other controls turned into spaces (header-safe). */

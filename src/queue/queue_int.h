@@ -211,7 +211,8 @@ struct queue_gen {
 struct queue {
 	char *data_dir;
 	char *qdir; /* DIR/queue */
-	struct store *store;
+	queue_bounce_fn *bounce;     /* queue_set_bounce; NULL: bounces are queued */
+	void *bounce_ctx;
 	struct queue_settings s; /* strings below are owned copies */
 	char *hostname;              /* of the current generation (queue thread) */
 	struct queue_route *routes;  /* of the current generation (queue thread) */

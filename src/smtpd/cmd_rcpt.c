@@ -2,91 +2,90 @@
  *   rcpt = "RCPT TO:" ( "<Postmaster@" Domain ">" / "<Postmaster>" / Forward-path )
  *          [SP Rcpt-parameters] CRLF
  * Check: a transaction is open (503), the recipient limit (452 4.5.3, RFC 5321
- * §4.5.3.1.10), the syntax, then the store: a local address that does not exist is
- * 550 5.1.1; a non-local domain is relaying, allowed only to authenticated users
- * (554 5.7.1 otherwise); a local account over its quota (with the SIZE the client
- * declared) is smtp_quota_full's 452 4.2.2 on port 25, 552 5.2.2 on submission.
+ * §4.5.3.1.10), the syntax, then the pipeline's recipient stage (submit_rcpt) on the
+ * worker pool, since it reads the store: a local address that does not exist is
+ * 550 5.1.1; postmaster@ every local domain is accepted; a non-local domain is
+ * relaying, allowed only to authenticated users (554 5.7.1 otherwise); a local
+ * account over its quota (with the SIZE the client declared) is smtp_quota_full's
+ * 452 4.2.2 on port 25, 552 5.2.2 on submission (the table in submit_reply.c).
  * Lookups go to the command's arena; the recipient kept is copied into the
  * transaction's. Proceed: add the recipient. */
 #include "session.h"
 
 #include "log.h"
-#include "store.h"
 
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* Where "<Postmaster>" without a domain goes: postmaster@ the first local domain. */
-static const char *postmaster_address(struct smtp_session *ss)
-{
-	const char **domains;
+/* A recipient being resolved on the pool (the store's lookups are SQL). */
+struct rcpt_job {
+	struct smtp_session *ss;
+	struct submit_origin origin;
+	const char *address;     /* cmd_arena, which stays put while the session is busy */
+	bool remote_only;
+	uint64_t size;
+	struct smtp_rcpt_args args;
+	struct submit_rcpt r;
+	int result;
 	const char *error;
-	if (store_domain_list(ss->env->store, ss->cmd_arena, &domains, &error) < 0 || domains[0] == NULL)
-		return NULL;
-	return arena_printf(ss->cmd_arena, "postmaster@%s", domains[0]);
-}
+};
 
-/* RFC 5321 §4.5.1: postmaster@ every local domain must be accepted. Without an
- * account or alias of that name, the domain's first account gets the mail. */
-static int postmaster_fallback(struct smtp_session *ss, struct bytes domain, struct store_rcpt *r)
-{
-	struct store_account *accts;
-	size_t n;
-	const char *error;
-	if (store_account_list(ss->env->store, ss->cmd_arena, &accts, &n, &error) < 0)
-		return -1;
-	const struct store_account *first = NULL;
-	for (size_t i = 0; i < n; i++) {
-		const char *at = strrchr(accts[i].address, '@');
-		if (at != NULL && bytes_ieq(domain, at + 1) && (first == NULL || accts[i].id < first->id))
-			first = &accts[i];
-	}
-	if (first == NULL)
-		return 0;
-	int64_t *ids = arena_alloc(ss->cmd_arena, sizeof(*ids));
-	ids[0] = first->id;
-	*r = (struct store_rcpt){ .accounts = ids, .naccounts = 1 };
-	return 1;
-}
-
-static void add_rcpt(struct smtp_session *ss, const char *address, const struct store_rcpt *r,
-		     const struct smtp_rcpt_args *args, bool remote_self)
+static void add_rcpt(struct smtp_session *ss, const struct submit_rcpt *r, const struct smtp_rcpt_args *args)
 {
 	struct smtp_txn *t = &ss->txn;
 	if (t->nrcpts == t->rcpts_cap) {
 		size_t cap = t->rcpts_cap ? t->rcpts_cap * 2 : 8;
-		struct smtp_rcpt *n = arena_alloc(ss->txn_arena, cap * sizeof(*n));
+		struct submit_rcpt *n = arena_alloc(ss->txn_arena, cap * sizeof(*n));
 		if (t->nrcpts > 0)
 			memcpy(n, t->rcpts, t->nrcpts * sizeof(*n));
 		t->rcpts = n;
 		t->rcpts_cap = cap;
 	}
-	struct smtp_rcpt *rc = &t->rcpts[t->nrcpts++];
+	/* the lookup was in the command's arena: copy what the transaction keeps */
+	struct submit_rcpt *rc = &t->rcpts[t->nrcpts++];
 	memset(rc, 0, sizeof(*rc));
-	rc->address = arena_strdup(ss->txn_arena, address);
-	if (remote_self) {
-		const char **remote = arena_alloc(ss->txn_arena, sizeof(*remote));
-		remote[0] = rc->address;
-		rc->remote = remote;
-		rc->nremote = 1;
-	} else {
-		/* the lookup was in the command's arena: copy what the transaction keeps */
-		int64_t *accounts = arena_alloc(ss->txn_arena, (r->naccounts + 1) * sizeof(*accounts));
-		if (r->naccounts > 0)
-			memcpy(accounts, r->accounts, r->naccounts * sizeof(*accounts));
-		const char **remote = arena_alloc(ss->txn_arena, (r->nremote + 1) * sizeof(*remote));
-		for (size_t i = 0; i < r->nremote; i++)
-			remote[i] = arena_strdup(ss->txn_arena, r->remote[i]);
-		rc->accounts = accounts;
-		rc->naccounts = r->naccounts;
-		rc->remote = remote;
-		rc->nremote = r->nremote;
-	}
+	rc->address = arena_strdup(ss->txn_arena, r->address);
+	int64_t *accounts = arena_alloc(ss->txn_arena, (r->naccounts + 1) * sizeof(*accounts));
+	if (r->naccounts > 0)
+		memcpy(accounts, r->accounts, r->naccounts * sizeof(*accounts));
+	const char **remote = arena_alloc(ss->txn_arena, (r->nremote + 1) * sizeof(*remote));
+	for (size_t i = 0; i < r->nremote; i++)
+		remote[i] = arena_strdup(ss->txn_arena, r->remote[i]);
+	rc->accounts = accounts;
+	rc->naccounts = r->naccounts;
+	rc->remote = remote;
+	rc->nremote = r->nremote;
 	if (rc->nremote > 0)
 		t->any_remote = true;
 	rc->notify = args->notify;
 	if (args->orcpt.len > 0)
 		rc->orcpt = arena_strndup(ss->txn_arena, args->orcpt.p, args->orcpt.len);
+}
+
+static void rcpt_work(void *arg)
+{
+	struct rcpt_job *j = arg;
+	j->result = submit_rcpt(j->ss->env->submit, &j->origin, j->ss->cmd_arena, j->address, j->remote_only, j->size,
+				&j->r, &j->error);
+}
+
+static void rcpt_done(void *arg)
+{
+	struct rcpt_job *j = arg;
+	struct smtp_session *ss = j->ss;
+	if (ss->c != NULL) {
+		if (j->result == SUBMIT_OK) {
+			add_rcpt(ss, &j->r, &j->args);
+			smtp_reply(ss, 250, "2.1.5", "Ok");
+		} else {
+			if (j->result == SUBMIT_TEMPFAIL)
+				conn_log(ss->c, LOG_ERROR, "event=store_error op=resolve error=%s",
+					 LOG_Q(j->error ? j->error : "-"));
+			smtp_reply_submit(ss, j->result, j->r.address ? j->r.address : j->address);
+		}
+	}
+	free(j);
+	smtp_busy_end(ss);
 }
 
 void cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
@@ -98,7 +97,7 @@ void cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
 		return;
 	}
 	if (t->nrcpts >= ss->s->recipients_max) {
-		smtp_reply(ss, 452, "4.5.3", "Too many recipients");
+		smtp_reply_submit(ss, SUBMIT_TOO_MANY_RCPTS, NULL);
 		return;
 	}
 	struct smtp_rcpt_args args;
@@ -108,63 +107,16 @@ void cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
 		smtp_error(ss);
 		return;
 	}
-	const char *address = args.postmaster ? postmaster_address(ss) : args.to.mailbox;
-	if (address == NULL) {
-		smtp_reply(ss, 550, "5.1.1", "No postmaster here");
-		return;
-	}
-	struct store_rcpt r;
-	const char *error;
-	int res = args.to.domain_literal ? STORE_ENOTFOUND
-					 : store_resolve(ss->env->store, ss->cmd_arena, address, &r, &error);
-	if (res == STORE_EINVAL)
-		res = 0; /* a local domain, but no address the store could hold: unknown */
-	if (res == 0 && bytes_ieq(args.to.local, "postmaster")) {
-		const char *at = strrchr(address, '@');
-		res = postmaster_fallback(ss, BYTES_STR(at + 1), &r);
-	}
-	bool remote = false;
-	if (res == STORE_ENOTFOUND) {
-		if (ss->auth_user == NULL) {
-			conn_log(ss->c, LOG_WARN, "event=relay_denied from=<%s> to=<%s>", t->mail.from.mailbox, address);
-			smtp_reply(ss, 554, "5.7.1", "<%s>: Relay access denied", address);
-			smtp_error(ss);
-			return;
-		}
-		remote = true;
-	} else if (res == 0) {
-		smtp_reply(ss, 550, "5.1.1", "<%s>: Recipient address rejected: User unknown", address);
-		smtp_error(ss);
-		return;
-	} else if (res < 0) {
-		conn_log(ss->c, LOG_ERROR, "event=store_error op=resolve error=%s", LOG_Q(error));
-		smtp_reply(ss, 451, "4.3.0", "Temporary lookup failure");
-		return;
-	}
-	if (remote && ss->env->submit == NULL) {
-		smtp_reply(ss, 451, "4.3.0", "Outbound delivery is not available");
-		return;
-	}
-	if (!remote) {
-		uint64_t size = t->mail.has_size ? t->mail.size : 0;
-		for (size_t i = 0; i < r.naccounts; i++) {
-			int q = store_quota_check(ss->env->store, r.accounts[i], size, &error);
-			if (q == STORE_EOVERQUOTA) {
-				char text[SMTP_MAILBOX_MAX + 32];
-				snprintf(text, sizeof(text), "<%s>: Mailbox full", address);
-				smtp_quota_full(ss, address, text);
-				return;
-			}
-			if (q < 0) {
-				smtp_reply(ss, 451, "4.3.0", "Temporary lookup failure");
-				return;
-			}
-		}
-		if (r.nremote > 0 && ss->env->submit == NULL) {
-			smtp_reply(ss, 451, "4.3.0", "Outbound delivery is not available");
-			return;
-		}
-	}
-	add_rcpt(ss, address, &r, &args, remote);
-	smtp_reply(ss, 250, "2.1.5", "Ok");
+	struct rcpt_job *j = xcalloc(1, sizeof(*j));
+	j->ss = ss;
+	j->origin = *smtp_origin(ss);
+	j->origin.client_ip = NULL; /* the connection may go while the job runs */
+	j->address = args.postmaster ? "postmaster" : arena_strdup(ss->cmd_arena, args.to.mailbox);
+	j->remote_only = args.to.domain_literal;
+	j->size = t->mail.has_size ? t->mail.size : 0;
+	j->args = args;
+	if (args.orcpt.len > 0)
+		j->args.orcpt = (struct bytes){ arena_strndup(ss->cmd_arena, args.orcpt.p, args.orcpt.len), args.orcpt.len };
+	smtp_busy_begin(ss);
+	pool_submit(ss->env->pool, rcpt_work, rcpt_done, conn_loop(ss->c), j);
 }

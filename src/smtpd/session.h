@@ -7,6 +7,7 @@
 #include "smtp_data.h"
 #include "smtp_parse.h"
 #include "smtpd.h"
+#include "submit.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,21 +21,12 @@ enum smtp_mode {
 	SMTP_MODE_BUSY,      /* an asynchronous step runs; input waits */
 };
 
-struct smtp_rcpt {
-	const char *address;       /* canonical, in the transaction arena */
-	const int64_t *accounts;   /* local accounts it resolves to */
-	size_t naccounts;
-	const char *const *remote; /* remote addresses it resolves to */
-	size_t nremote;
-	unsigned notify;
-	const char *orcpt;
-};
 
 /* One mail transaction, from MAIL to the end of the data (RFC 5321 §3.3). */
 struct smtp_txn {
 	bool active;                /* MAIL accepted */
 	struct smtp_mail_args mail;
-	struct smtp_rcpt *rcpts;    /* in the transaction arena */
+	struct submit_rcpt *rcpts;  /* resolved by the pipeline, in the transaction arena */
 	size_t nrcpts, rcpts_cap;
 	bool any_remote;
 	struct buf data;            /* the message as received */
@@ -70,6 +62,8 @@ struct smtp_session {
 	unsigned pending;        /* asynchronous steps in flight */
 	bool dead;               /* the connection closed while steps were in flight */
 	bool stopping;           /* the server stops: close once the step in flight ends */
+	struct submit_origin origin; /* smtp_origin() */
+	char origin_with[16];
 };
 
 /* Command flags checked by the dispatcher before a command runs. */
@@ -117,7 +111,13 @@ void cmd_auth(struct smtp_session *ss, const struct smtp_command *cmd);
 void smtp_data_input(struct smtp_session *ss);
 void smtp_bdat_input(struct smtp_session *ss);
 void smtp_auth_input(struct smtp_session *ss, struct bytes line);
-/* End of the message: check it, deliver, reply (deliver.c). */
+/* End of the message: the framing checks, then the pipeline (deliver.c). */
 void smtp_deliver(struct smtp_session *ss);
+/* The pipeline's view of this client (struct submit_origin), brought up to date
+ * (TLS, AUTH and EHLO may have changed); points into ss. */
+const struct submit_origin *smtp_origin(struct smtp_session *ss);
+/* Answers a pipeline refusal from the one table (submit_reply.c); detail names the
+ * address or reason, may be NULL. Logs what the table says. */
+void smtp_reply_submit(struct smtp_session *ss, int result, const char *detail);
 
 #endif

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "mail.h"
+#include "textfmt.h"
 
 /* ------------------------------------------------------------------ prepare */
 
@@ -87,8 +88,7 @@ static int prepare_message(struct store *s, struct store_op *op, const char *dat
 			got += (size_t)r;
 	}
 	char name[33];
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		snprintf(name + 2 * i, 3, "%02x", rnd[i]);
+	textfmt_hex(rnd, sizeof(rnd), name, sizeof(name));
 	char *path = blob_path(s, name);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {

@@ -9,6 +9,7 @@
 #include "jmap.h"
 
 #include "auth.h"
+#include "textfmt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,18 +159,6 @@ static void msgids(struct composer *c, const char *field, const char *prop, json
 		buf_printf(c->out, "%s<%s>", i > 0 ? "\r\n " : " ", id);
 	}
 	buf_puts(c->out, "\r\n");
-}
-
-static void rfc5322_date(int64_t t, char *out, size_t outlen)
-{
-	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	snprintf(out, outlen, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-		 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* Appends text with CRLF line ends, as 7bit or quoted-printable; returns the
@@ -470,7 +459,7 @@ char *jmap_compose(struct jmap_ctx *ctx, json_t *email, size_t *len_r, json_t **
 	if (json_is_string(ts) && web_parse_date(json_string_value(ts), &t) < 0)
 		fail(&c, "invalidProperties", "sentAt", "invalid date");
 	char date[64];
-	rfc5322_date(t, date, sizeof(date));
+	textfmt_date(t, date, sizeof(date));
 	buf_printf(&out, "Date: %s\r\n", date);
 	addresses(&c, "From", "from", json_object_get(email, "from"));
 	addresses(&c, "Sender", "sender", json_object_get(email, "sender"));

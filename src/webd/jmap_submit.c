@@ -3,14 +3,15 @@
  * Every account has the identity "I0" for its own address; more identities may be
  * created for aliases that reach the account (the same rule as SMTP submission's
  * sender check). Identities and submissions live in memory (state.c) and do not
- * survive a restart. EmailSubmission/set sends the email through the submission
- * hook (webd_env.submit, implemented in src/postamt/submit.c over the store and the
- * outbound queue), exactly as SMTP submission would; sending is immediate, so
+ * survive a restart. EmailSubmission/set sends the email through the message
+ * pipeline (src/submit, submit_send), exactly as SMTP submission does: the same
+ * checks, trace headers, hooks and refusals (mapped in submit_errors); sending is immediate, so
  * undoStatus is "final". onSuccessUpdateEmail and onSuccessDestroyEmail run as an
  * implicit Email/set whose response follows (§7.5). */
 #include "jmap.h"
 
 #include "log.h"
+#include "submit.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -345,6 +346,53 @@ static json_t *header_addresses(struct jmap_ctx *ctx, const char *msg, size_t le
 	return out;
 }
 
+/* The one table from the pipeline's results (src/submit/submit.h) to SetErrors
+ * (RFC 8621 §7.5, RFC 8620 §5.3); smtpd's is submit_reply.c. */
+static const struct {
+	int result;
+	const char *type;
+	const char *text;
+	bool rcpt; /* the detail is a recipient: listed in invalidRecipients */
+} submit_errors[] = {
+	{ SUBMIT_TEMPFAIL, "serverFail", "sending failed; try again later", false },
+	{ SUBMIT_FORBIDDEN_SENDER, "forbiddenMailFrom", "you cannot send as this address", false },
+	{ SUBMIT_FORBIDDEN_FROM, "forbiddenFrom", "you cannot send with this address in From or Sender", false },
+	{ SUBMIT_LOCAL_SENDER, "forbiddenMailFrom", "you cannot send as this address", false },
+	{ SUBMIT_INVALID_RCPT, "invalidRecipients", "invalid recipient address", true },
+	{ SUBMIT_UNKNOWN_RCPT, "invalidRecipients", "no such local recipient", true },
+	{ SUBMIT_RELAY_DENIED, "forbiddenToSend", "relaying is not allowed", true },
+	{ SUBMIT_NO_OUTBOUND, "serverFail", "outbound delivery is not available", false },
+	{ SUBMIT_TOO_MANY_RCPTS, "tooManyRecipients", "too many recipients", false },
+	{ SUBMIT_OVER_QUOTA, "overQuota", "a recipient's mailbox is full", false },
+	{ SUBMIT_TOO_BIG, "tooLarge", "the message is too large", false },
+	{ SUBMIT_POLICY, "forbiddenToSend", "refused by policy", false },
+	{ SUBMIT_DISK_FULL, "serverFail", "insufficient storage; try again later", false },
+	{ SUBMIT_NO_RCPTS, "noRecipients", "the email has no recipients", false },
+};
+
+static json_t *submit_error(struct jmap_ctx *ctx, const struct submit_outcome *res)
+{
+	size_t k = 0; /* an unknown result is a temporary failure */
+	for (size_t i = 0; i < sizeof(submit_errors) / sizeof(submit_errors[0]); i++) {
+		if (submit_errors[i].result == res->result)
+			k = i;
+	}
+	const char *d = res->detail;
+	json_t *err = d != NULL && res->result != SUBMIT_TEMPFAIL
+			      ? jmap_set_error(submit_errors[k].type, "%s: %s", submit_errors[k].text, d)
+			      : jmap_set_error(submit_errors[k].type, "%s", submit_errors[k].text);
+	if (submit_errors[k].rcpt)
+		json_object_set_new(err, "invalidRecipients", json_pack("[s]", d ? d : ""));
+	if (res->result == SUBMIT_TOO_MANY_RCPTS)
+		json_object_set_new(err, "maxRecipients", json_integer((json_int_t)ctx->s->recipients_max));
+	if (res->result == SUBMIT_TOO_BIG)
+		json_object_set_new(err, "maxSize", json_integer((json_int_t)ctx->s->message_max));
+	log_warn("event=%s proto=jmap user=%s reason=%s detail=%s",
+		 res->result == SUBMIT_OVER_QUOTA ? "quota_rejected" : "submission_refused", ctx->address,
+		 submit_result_name(res->result), LOG_Q(d ? d : "-"));
+	return err;
+}
+
 /* Sends one submission; NULL and *created_r, or a SetError. */
 static json_t *submit_one(struct jmap_ctx *ctx, json_t *v, json_t *idents, json_t **created_r, int64_t *email_id_r)
 {
@@ -385,67 +433,35 @@ static json_t *submit_one(struct jmap_ctx *ctx, json_t *v, json_t *idents, json_
 		json_decref(rcpts);
 		return jmap_set_error("invalidEmail", "the email has no From address");
 	}
-	if (json_array_size(rcpts) == 0) {
-		json_decref(rcpts);
-		return jmap_set_error("noRecipients", "the email has no recipients");
-	}
-	if (json_array_size(rcpts) > ctx->s->recipients_max) {
-		json_decref(rcpts);
-		return jmap_set_error("tooManyRecipients", "at most %zu recipients", ctx->s->recipients_max);
-	}
-	if (len > ctx->s->message_max) {
-		json_decref(rcpts);
-		return jmap_set_error("tooLarge", "the message is too large");
-	}
 	if (ctx->env->submit == NULL) {
 		json_decref(rcpts);
 		return jmap_set_error("forbiddenToSend", "sending is not configured");
 	}
-	/* the identity's address must be the sender, or one the user owns */
-	const char *ident_email = json_string_value(json_object_get(ident, "email"));
-	if (strcasecmp(mail_from, ident_email ?: "") != 0 && !address_owned(ctx, mail_from)) {
-		json_decref(rcpts);
-		return jmap_set_error("forbiddenMailFrom", "you cannot send as %s", mail_from);
-	}
-	/* RFC 8621 §7.5: forbiddenFrom when the From: (or Sender:) is not the user's; the
-	 * same rule as SMTP submission's 553 5.7.1 (store_sender.c) */
-	const char *not_owned;
-	if (store_header_senders_owned(ctx->store, ctx->a, ctx->account_id, ctx->address, msg, len, &not_owned) <= 0) {
-		json_decref(rcpts);
-		log_warn("event=sender_rejected proto=jmap reason=header user=%s header_from=%s", ctx->address,
-			 LOG_Q(not_owned));
-		return jmap_set_error("forbiddenFrom", "you cannot send with %s in From or Sender", not_owned);
-	}
+	/* everything else is the message pipeline's, as for SMTP submission: the sender
+	 * (envelope and From:/Sender:), the recipients, the size, trace headers, hooks */
 	size_t nr = json_array_size(rcpts);
 	const char **rv = arena_alloc(ctx->a, (nr + 1) * sizeof(*rv));
 	for (size_t i = 0; i < nr; i++)
 		rv[i] = arena_strdup(ctx->a, json_string_value(json_array_get(rcpts, i)));
-	char *out = arena_alloc(ctx->a, len + 1);
-	memcpy(out, msg, len);
-	size_t outlen = strip_bcc(out, len);
-	struct webd_submission m = {
-		.account_id = ctx->account_id, .user = ctx->address, .mail_from = mail_from, .rcpts = rv,
-		.nrcpts = nr, .data = out, .len = outlen, .client_ip = ctx->client_ip ? ctx->client_ip : "127.0.0.1",
+	struct submit_message m = {
+		.origin = &(struct submit_origin){ .kind = SUBMIT_KIND_WEBMAIL, .helo = "webmail", .with = "HTTPSA",
+						   .client_ip = ctx->client_ip ? ctx->client_ip : "127.0.0.1",
+						   .tls = true, .auth_user = ctx->address,
+						   .auth_account = ctx->account_id },
+		.sender = mail_from,
 	};
-	char qid[64] = "";
-	const char *bad = NULL, *error = NULL;
-	int r = ctx->env->submit(ctx->env->submit_ctx, &m, qid, sizeof(qid), &bad, &error);
-	json_t *err = NULL;
-	switch (r) {
-	case WEBD_SUBMIT_OK: break;
-	case WEBD_SUBMIT_FORBIDDEN_FROM: err = jmap_set_error("forbiddenMailFrom", "%s", error ?: "sender not allowed"); break;
-	case WEBD_SUBMIT_BAD_RCPT:
-		err = jmap_set_error("invalidRecipients", "%s", error ?: "invalid recipient");
-		json_object_set_new(err, "invalidRecipients", json_pack("[s]", bad ? bad : ""));
-		break;
-	case WEBD_SUBMIT_OVERQUOTA: err = jmap_set_error("overQuota", "%s", error ?: "a recipient's mailbox is full"); break;
-	case WEBD_SUBMIT_TOO_BIG: err = jmap_set_error("tooLarge", "%s", error ?: "too large"); break;
-	default: err = jmap_set_error("serverFail", "%s", error ?: "sending failed; try again"); break;
+	buf_append(&m.data, msg, len);
+	if (m.data.data != NULL) {
+		m.data.len = strip_bcc(m.data.data, m.data.len);
+		m.data.data[m.data.len] = '\0'; /* a buf keeps its NUL */
 	}
-	if (err != NULL) {
+	size_t outlen = m.data.len;
+	struct submit_outcome res;
+	if (submit_send(ctx->env->submit, &m, rv, nr, ctx->a, &res) != SUBMIT_OK) {
 		json_decref(rcpts);
-		return err;
+		return submit_error(ctx, &res);
 	}
+	const char *qid = res.id, *error;
 	log_info("event=jmap_submission user=%s from=<%s> rcpts=%zu size=%zu id=%s", ctx->address, mail_from, nr, outlen,
 		 qid);
 	struct store_msg_meta meta;

@@ -15,6 +15,7 @@
 #include "webd_int.h"
 
 #include "store.h"
+#include "textfmt.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -225,13 +226,8 @@ void web_sessions_remove(struct webd_state *st, struct bytes token)
 
 static void hex_key(const unsigned char key[32], char out[WEB_TOKEN_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	/* 20 bytes of the hash are plenty for a cache key */
-	for (int i = 0; i < 20; i++) {
-		out[2 * i] = hex[key[i] >> 4];
-		out[2 * i + 1] = hex[key[i] & 15];
-	}
-	out[40] = '\0';
+	textfmt_hex(key, 20, out, WEB_TOKEN_LEN + 1);
 }
 
 int web_basic_lookup(struct webd_state *st, const unsigned char key[32], int64_t *account_id_r,

@@ -42,7 +42,7 @@ static void test_list_and_flush(void **state)
 
 	const char *err = NULL;
 	struct queue_settings s = { .hostname = "h", .no_fsync = true };
-	struct queue *q = queue_open(dir, NULL, &s, &err);
+	struct queue *q = queue_open(dir, &s, &err);
 	struct queue_rcpt r[] = { { .address = "a@x.test" }, { .address = "b@x.test" }, { .address = "c@y.test" },
 				  { .address = "d@y.test" } };
 	struct queue_msg m = { .sender = "alice@example.test", .rcpts = r, .nrcpts = 4, .data = TEST_MESSAGE,
@@ -51,7 +51,7 @@ static void test_list_and_flush(void **state)
 	assert_int_equal(queue_submit(q, &m, id, &err), 1);
 	queue_close(&q);
 	/* give it a history as the server would */
-	q = queue_open(dir, NULL, &s, &err);
+	q = queue_open(dir, &s, &err);
 	struct qmsg *qm = q->msgs;
 	qm->rcpts[1].attempts = 2;
 	qm->rcpts[1].next = time(NULL) + 3 * 3600 + 60;

@@ -315,7 +315,7 @@ static void test_route_results_and_bounce(void **state)
 	struct queue_settings s = settings(routes, 1);
 	s.lifetime = 4;
 	const char *err = NULL;
-	struct queue *q = queue_open(dir, NULL, &s, &err);
+	struct queue *q = queue_open(dir, &s, &err);
 	assert_non_null(q);
 	assert_int_equal(queue_start(q, &err), 1);
 	const char *rcpts[] = { "ok1@remote.test", "bad1@remote.test", "later1@remote.test", "ok2@other.test" };
@@ -378,7 +378,7 @@ static void test_mx_lookup(void **state)
 		NULL,
 	};
 	const char *err = NULL;
-	struct queue *q = queue_open(dir, NULL, &s, &err);
+	struct queue *q = queue_open(dir, &s, &err);
 	assert_non_null(q);
 	assert_int_equal(queue_start(q, &err), 1);
 	const char *rcpts[] = { "x@remote.test", "y@nullmx.test", "z@nxdomain.test", "w@implicit.test",
@@ -409,7 +409,7 @@ static void test_helo_no_pipelining(void **state)
 	struct queue_settings s = settings(routes, 1);
 	s.dns_data = (const char *const[]){ "localhost. 300 IN A 127.0.0.1", NULL };
 	const char *err = NULL;
-	struct queue *q = queue_open(dir, NULL, &s, &err);
+	struct queue *q = queue_open(dir, &s, &err);
 	assert_int_equal(queue_start(q, &err), 1);
 	const char *rcpts[] = { "bad@remote.test", "a@remote.test", "b@remote.test" };
 	const char *msg = "Subject: dots\r\n\r\n.\r\n..\r\n. x\r\n";
@@ -443,7 +443,7 @@ static void test_down_restart_flush(void **state)
 	s.retry_max = 3600;
 	s.no_fsync = false;
 	const char *err = NULL;
-	struct queue *q = queue_open(dir, NULL, &s, &err);
+	struct queue *q = queue_open(dir, &s, &err);
 	assert_int_equal(queue_start(q, &err), 1);
 	const char *rcpts[] = { "bob@remote.test" };
 	submit(q, "alice@example.test", rcpts, 1, TEST_MESSAGE);
@@ -467,7 +467,7 @@ static void test_down_restart_flush(void **state)
 	/* the destination comes up; the server restarts with the same queue */
 	struct fake *f = fake_start();
 	routes[0].port = f->port;
-	q = queue_open(dir, NULL, &s, &err);
+	q = queue_open(dir, &s, &err);
 	assert_non_null(q);
 	assert_int_equal(q->nmsgs, 1);
 	assert_int_equal(queue_start(q, &err), 1);
@@ -493,7 +493,7 @@ static void test_reload_routes(void **state)
 	struct queue_route routes[] = { { "remote.test", "127.0.0.1", a->port } };
 	struct queue_settings s = settings(routes, 1);
 	const char *err = NULL;
-	struct queue *q = queue_open(dir, NULL, &s, &err);
+	struct queue *q = queue_open(dir, &s, &err);
 	assert_int_equal(queue_start(q, &err), 1);
 	const char *first[] = { "one@remote.test" };
 	submit(q, "alice@example.test", first, 1, TEST_MESSAGE);
@@ -522,7 +522,7 @@ static void test_concurrency_limit(void **state)
 	struct queue_settings s = settings(routes, 1);
 	s.concurrency_per_dest = 1;
 	const char *err = NULL;
-	struct queue *q = queue_open(dir, NULL, &s, &err);
+	struct queue *q = queue_open(dir, &s, &err);
 	char *names[10];
 	for (int i = 0; i < 10; i++) {
 		names[i] = xasprintf("r%d@d%d.test", i, i);
@@ -553,7 +553,7 @@ static void test_starttls(void **state)
 	struct queue_route routes[] = { { "*", "127.0.0.1", f->port } };
 	struct queue_settings s = settings(routes, 1);
 	const char *err = NULL;
-	struct queue *q = queue_open(dir, NULL, &s, &err);
+	struct queue *q = queue_open(dir, &s, &err);
 	assert_int_equal(queue_start(q, &err), 1);
 	const char *rcpts[] = { "secret@remote.test" };
 	submit(q, "alice@example.test", rcpts, 1, TEST_MESSAGE);
@@ -566,7 +566,7 @@ static void test_starttls(void **state)
 
 	/* with STARTTLS switched off, the same server gets the message in the clear */
 	s.no_starttls = true;
-	q = queue_open(dir, NULL, &s, &err);
+	q = queue_open(dir, &s, &err);
 	assert_int_equal(queue_start(q, &err), 1);
 	const char *rcpts2[] = { "plain@remote.test" };
 	submit(q, "alice@example.test", rcpts2, 1, TEST_MESSAGE);
@@ -578,7 +578,7 @@ static void test_starttls(void **state)
 	/* a failed handshake: the same address again, in the clear */
 	s.no_starttls = false;
 	f->break_tls = true;
-	q = queue_open(dir, NULL, &s, &err);
+	q = queue_open(dir, &s, &err);
 	assert_int_equal(queue_start(q, &err), 1);
 	const char *rcpts3[] = { "fallback@remote.test" };
 	submit(q, "alice@example.test", rcpts3, 1, TEST_MESSAGE);

@@ -174,7 +174,7 @@ static void test_submit_list_recover(void **state)
 {
 	char *dir = make_tmpdir();
 	const char *err = NULL;
-	struct queue *q = queue_open(dir, NULL, &test_settings, &err);
+	struct queue *q = queue_open(dir, &test_settings, &err);
 	assert_non_null(q);
 	char id1[QUEUE_ID_MAX], id2[QUEUE_ID_MAX];
 	submit_one(q, "bob@remote.test", id1);
@@ -214,7 +214,7 @@ static void test_submit_list_recover(void **state)
 	assert_int_equal(count_files(qdir, "tmp."), 2);
 
 	/* reopening recovers: temp files and orphan state go, the damaged file stays */
-	q = queue_open(dir, NULL, &test_settings, &err);
+	q = queue_open(dir, &test_settings, &err);
 	assert_non_null(q);
 	assert_int_equal(q->nmsgs, 2);
 	assert_int_equal(count_files(qdir, "tmp."), 0);
@@ -256,7 +256,7 @@ static void test_submit_rejects_bad_input(void **state)
 {
 	char *dir = make_tmpdir();
 	const char *err = NULL;
-	struct queue *q = queue_open(dir, NULL, &test_settings, &err);
+	struct queue *q = queue_open(dir, &test_settings, &err);
 	struct queue_rcpt r = { .address = "no-at-sign" };
 	struct queue_msg m = { .sender = "a@b", .rcpts = &r, .nrcpts = 1, .data = "x", .len = 1 };
 	assert_int_equal(queue_submit(q, &m, NULL, &err), -1);

@@ -1,0 +1,61 @@
+/* textfmt.c: RFC 5322 dates, hex identifiers and the header-field test (textfmt.h).
+ * Before, the SMTP and JMAP submission paths, the DSN builder and the composer each
+ * had their own copy. */
+#include "textfmt.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+void textfmt_date(int64_t t, char *out, size_t outlen)
+{
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	snprintf(out, outlen, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
+		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+void textfmt_hex(const void *data, size_t len, char *out, size_t outlen)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = data;
+	size_t o = 0;
+	for (size_t i = 0; i < len && o + 2 < outlen; i++) {
+		out[o++] = digits[p[i] >> 4];
+		out[o++] = digits[p[i] & 15];
+	}
+	if (outlen > 0)
+		out[o] = '\0';
+}
+
+void textfmt_random_hex(char *out, size_t outlen, size_t nbytes)
+{
+	unsigned char r[64];
+	if (nbytes > sizeof(r))
+		nbytes = sizeof(r);
+	if (getrandom(r, nbytes, 0) != (ssize_t)nbytes)
+		memset(r, 0, nbytes);
+	textfmt_hex(r, nbytes, out, outlen);
+}
+
+bool textfmt_has_header(const char *msg, size_t len, const char *name)
+{
+	size_t n = strlen(name), i = 0;
+	while (i < len) {
+		const char *nl = memchr(msg + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - msg) : len;
+		size_t linelen = end - i;
+		if (linelen == 0 || (linelen == 1 && msg[i] == '\r'))
+			return false; /* the end of the header */
+		if (linelen > n && strncasecmp(msg + i, name, n) == 0 && msg[i + n] == ':')
+			return true;
+		i = end + 1;
+	}
+	return false;
+}

@@ -1,0 +1,31 @@
+/* textfmt.h: small text formatters every module shares, written once: the RFC 5322
+ * date of a moment, random hex identifiers (Message-ID local parts, transaction
+ * ids) and the header-field test that decides whether a message already has a
+ * Date: or Message-ID:. Pure functions apart from the clock and the random source. */
+#ifndef POSTAMT_LIB_TEXTFMT_H
+#define POSTAMT_LIB_TEXTFMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TEXTFMT_DATE_MAX 40 /* "Sun, 07 Dec 2026 01:30:00 +0000" and the NUL, with room */
+
+/* Writes the RFC 5322 §3.3 date-time of t (seconds since the epoch) in UTC, e.g.
+ * "Mon, 07 Dec 2026 01:30:00 +0000", into out (outlen >= TEXTFMT_DATE_MAX). */
+void textfmt_date(int64_t t, char *out, size_t outlen);
+
+/* Writes nbytes random bytes as 2 * nbytes lowercase hex digits and a NUL into out
+ * (outlen >= 2 * nbytes + 1, else the output is cut). Falls back to zeros when the
+ * kernel has no randomness (identifiers stay well-formed; they are not secrets). */
+void textfmt_random_hex(char *out, size_t outlen, size_t nbytes);
+
+/* Writes len bytes of data as lowercase hex and a NUL into out (outlen >= 2 * len + 1,
+ * else the output is cut at a whole byte). */
+void textfmt_hex(const void *data, size_t len, char *out, size_t outlen);
+
+/* True when the header block of msg (up to the first empty line) has a field called
+ * name (ASCII case-insensitive), e.g. textfmt_has_header(m, n, "Message-ID"). */
+bool textfmt_has_header(const char *msg, size_t len, const char *name);
+
+#endif

@@ -1,0 +1,413 @@
+/* submit_data.c: the pipeline's last stages (submit.h): data, hooks, commit.
+ *
+ * The data stage checks what only the whole message shows: an authenticated
+ * sender's From: and Sender: name addresses they own (store_header_senders_owned),
+ * and the size. The size limit has one definition for every path: the bytes the
+ * client handed in (SMTP after dot-unstuffing, JMAP the email as stored), before
+ * any trace header, at most limits.message_size. Then the trace headers, in this
+ * order on every path: Received (RFC 5321 §4.4), and on submission a Date and a
+ * Message-ID when missing (RFC 6409 §8.3); the store adds Return-Path above them.
+ * The hooks run in order; fields they add go above the trace headers. Last come the
+ * disk reserve and the quota of every local account with the final size, all before
+ * anything is written, so nothing is half-delivered.
+ *
+ * The commit is durable before the result is known: remote recipients are queued
+ * first (queue_submit fsyncs), then local ones are stored by the store's group
+ * commit. A failure after the remote part was queued is a temporary failure, so the
+ * client retries (a duplicate is better than a loss). Everything up to the queueing
+ * blocks and runs on a pool thread; submit_message_async then hands the local part
+ * to store_deliver_async so no pool thread waits for the group commit. */
+#include "submit_int.h"
+
+#include "log.h"
+#include "queue.h"
+#include "store.h"
+#include "textfmt.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct submit_job {
+	struct submit *sp;
+	struct arena *a;              /* the job's strings and arrays */
+	struct submit_origin origin;
+	const char *sender;
+	struct submit_rcpt *rcpts;
+	size_t nrcpts;
+	const char *envid;
+	int ret;
+	bool smtputf8;
+	struct buf data;              /* as received */
+	struct buf msg;               /* hook headers, trace headers, the message */
+	int64_t *accounts;            /* distinct local accounts */
+	int *results;
+	size_t naccounts;
+	struct queue_rcpt *remote;    /* distinct remote addresses */
+	size_t nremote;
+	const char *mailbox;          /* a hook's choice, NULL: INBOX */
+	struct store_delivery d;
+	struct submit_outcome out;
+	struct loop *loop;
+	submit_done_fn *done;
+	void *arg;
+};
+
+static struct submit_job *job_new(struct submit *sp, struct submit_message *m, const struct submit_rcpt *rcpts,
+				  size_t nrcpts)
+{
+	struct submit_job *job = xcalloc(1, sizeof(*job));
+	struct arena *a = arena_new();
+	job->sp = sp;
+	job->a = a;
+	job->origin = *m->origin;
+	job->origin.client_ip = arena_strdup(a, m->origin->client_ip ? m->origin->client_ip : "127.0.0.1");
+	job->origin.helo = arena_strdup(a, m->origin->helo ? m->origin->helo : "unknown");
+	job->origin.with = arena_strdup(a, m->origin->with ? m->origin->with : "SMTP");
+	job->origin.auth_user = m->origin->auth_user ? arena_strdup(a, m->origin->auth_user) : NULL;
+	job->sender = arena_strdup(a, m->sender ? m->sender : "");
+	job->envid = m->envid ? arena_strdup(a, m->envid) : NULL;
+	job->ret = m->ret;
+	job->smtputf8 = m->smtputf8;
+	job->data = m->data;
+	m->data = (struct buf){ 0 };
+	job->rcpts = arena_alloc(a, (nrcpts + 1) * sizeof(*job->rcpts));
+	size_t nacc = 0, nrem = 0;
+	for (size_t i = 0; i < nrcpts; i++) {
+		job->rcpts[i] = rcpts[i]; /* the pointed-to arrays stay the caller's until done */
+		nacc += rcpts[i].naccounts;
+		nrem += rcpts[i].nremote;
+	}
+	job->nrcpts = nrcpts;
+	job->accounts = arena_alloc(a, (nacc + 1) * sizeof(*job->accounts));
+	job->results = arena_alloc(a, (nacc + 1) * sizeof(*job->results));
+	job->remote = arena_alloc(a, (nrem + 1) * sizeof(*job->remote));
+	textfmt_random_hex(job->out.id, sizeof(job->out.id), 8);
+	return job;
+}
+
+static void job_free(struct submit_job **jp)
+{
+	struct submit_job *job = *jp;
+	buf_free(&job->data);
+	buf_free(&job->msg);
+	arena_free(&job->a);
+	free(job);
+	*jp = NULL;
+}
+
+/* Distinct local accounts and remote addresses of all recipients. */
+static void collect(struct submit_job *job)
+{
+	for (size_t i = 0; i < job->nrcpts; i++) {
+		const struct submit_rcpt *rc = &job->rcpts[i];
+		for (size_t k = 0; k < rc->naccounts; k++) {
+			size_t j = 0;
+			while (j < job->naccounts && job->accounts[j] != rc->accounts[k])
+				j++;
+			if (j == job->naccounts)
+				job->accounts[job->naccounts++] = rc->accounts[k];
+		}
+		for (size_t k = 0; k < rc->nremote; k++) {
+			size_t j = 0;
+			while (j < job->nremote && strcasecmp(job->remote[j].address, rc->remote[k]) != 0)
+				j++;
+			if (j == job->nremote)
+				job->remote[job->nremote++] = (struct queue_rcpt){
+					rc->remote[k], job->origin.kind == SUBMIT_KIND_BOUNCE ? SMTP_NOTIFY_NEVER : rc->notify,
+					rc->orcpt };
+		}
+	}
+	job->out.nlocal = job->naccounts;
+	job->out.nremote = job->nremote;
+}
+
+/* Received; on submission Date and Message-ID when missing. The same on every path. */
+static void add_trace(struct submit_job *job, const struct settings *s)
+{
+	const struct submit_origin *o = &job->origin;
+	char date[TEXTFMT_DATE_MAX];
+	textfmt_date((int64_t)time(NULL), date, sizeof(date));
+	struct buf *m = &job->msg;
+	buf_reserve(m, job->data.len + 512);
+	if (o->kind == SUBMIT_KIND_BOUNCE) /* made here: no client to name */
+		buf_printf(m, "Received: by %s (postamt) id %s", s->hostname, job->out.id);
+	else
+		buf_printf(m, "Received: from %s ([%s])\r\n\tby %s (postamt) with %s id %s", o->helo, o->client_ip,
+			   s->hostname, o->with, job->out.id);
+	if (job->nrcpts == 1)
+		buf_printf(m, "\r\n\tfor <%s>", job->rcpts[0].address);
+	buf_printf(m, ";\r\n\t%s\r\n", date);
+	if (o->kind == SUBMIT_KIND_SUBMISSION || o->kind == SUBMIT_KIND_WEBMAIL) {
+		if (!textfmt_has_header(job->data.data, job->data.len, "Date"))
+			buf_printf(m, "Date: %s\r\n", date);
+		if (!textfmt_has_header(job->data.data, job->data.len, "Message-ID")) {
+			char mid[24];
+			textfmt_random_hex(mid, sizeof(mid), 8);
+			buf_printf(m, "Message-ID: <%s.%s@%s>\r\n", mid, job->out.id, s->hostname);
+		}
+	}
+	if (job->data.len > 0)
+		buf_append(m, job->data.data, job->data.len);
+	buf_free(&job->data); /* never two copies for long */
+}
+
+/* A hook's mailbox must exist in every local account; otherwise INBOX. */
+static void check_mailbox(struct submit_job *job)
+{
+	for (size_t i = 0; job->mailbox != NULL && i < job->naccounts; i++) {
+		struct store_mailbox mb;
+		const char *error;
+		if (store_mailbox_get(job->sp->store, job->a, job->accounts[i], job->mailbox, &mb, &error) <= 0) {
+			log_warn("event=hook_mailbox_missing id=%s mailbox=%s account=%lld", job->out.id,
+				 LOG_Q(job->mailbox), (long long)job->accounts[i]);
+			job->mailbox = NULL;
+		}
+	}
+}
+
+static int run_hooks(struct submit_job *job)
+{
+	struct submit *sp = job->sp;
+	if (sp->nhooks == 0)
+		return SUBMIT_OK;
+	struct buf headers = { 0 };
+	struct submit_hook_msg hm = { .origin = &job->origin, .sender = job->sender, .rcpts = job->rcpts,
+				      .nrcpts = job->nrcpts, .message = { job->msg.data, job->msg.len },
+				      .headers = &headers, .arena = job->a };
+	int r = SUBMIT_OK;
+	for (size_t i = 0; i < sp->nhooks && r == SUBMIT_OK; i++) {
+		const char *reason = NULL;
+		r = sp->hooks[i].run(sp->hooks[i].ctx, &hm, &reason);
+		if (r != SUBMIT_OK) {
+			r = r == SUBMIT_TEMPFAIL ? SUBMIT_TEMPFAIL : SUBMIT_POLICY; /* the contract: nothing else */
+			job->out.detail = reason != NULL ? reason : "refused by policy";
+			log_warn("event=message_refused id=%s hook=%s result=%s reason=%s", job->out.id, sp->hooks[i].name,
+				 submit_result_name(r), LOG_Q(job->out.detail));
+		}
+	}
+	job->mailbox = hm.mailbox;
+	if (r == SUBMIT_OK && headers.len > 0) {
+		buf_append(&headers, job->msg.data, job->msg.len);
+		buf_free(&job->msg);
+		job->msg = headers;
+	} else {
+		buf_free(&headers);
+	}
+	return r;
+}
+
+static int check_space_and_quota(struct submit_job *job)
+{
+	const char *error;
+	if (store_space_check(job->sp->store, job->msg.len, &error) < 0) {
+		job->out.detail = "disk_reserve";
+		return SUBMIT_DISK_FULL;
+	}
+	for (size_t i = 0; i < job->naccounts; i++) {
+		int q = store_quota_check(job->sp->store, job->accounts[i], job->msg.len, &error);
+		if (q == STORE_EOVERQUOTA)
+			return SUBMIT_OVER_QUOTA;
+		if (q < 0) {
+			job->out.detail = error;
+			return SUBMIT_TEMPFAIL;
+		}
+	}
+	return SUBMIT_OK;
+}
+
+static int queue_remote(struct submit_job *job)
+{
+	if (job->nremote == 0)
+		return SUBMIT_OK;
+	if (job->sp->queue == NULL)
+		return SUBMIT_NO_OUTBOUND;
+	struct queue_msg qm = { .sender = job->sender, .rcpts = job->remote, .nrcpts = job->nremote,
+				.envid = job->envid, .ret = (enum smtp_ret)job->ret, .smtputf8 = job->smtputf8,
+				.auth_user = job->origin.auth_user, .data = job->msg.data, .len = job->msg.len };
+	char qid[QUEUE_ID_MAX];
+	const char *error;
+	if (queue_submit(job->sp->queue, &qm, qid, &error) < 0) {
+		log_error("event=queue_failed id=%s error=%s", job->out.id, LOG_Q(error ? error : "-"));
+		job->out.detail = "queueing failed";
+		return SUBMIT_TEMPFAIL;
+	}
+	snprintf(job->out.id, sizeof(job->out.id), "%s", qid);
+	return SUBMIT_OK;
+}
+
+/* Stages 4 and 5 and the remote half of 6. Blocks. */
+static int prepare(struct submit_job *job)
+{
+	const struct settings *s = settings_get(job->sp->settings);
+	if (job->nrcpts == 0)
+		return SUBMIT_NO_RCPTS;
+	if (job->data.len > s->message_max && job->origin.kind != SUBMIT_KIND_BOUNCE)
+		return SUBMIT_TOO_BIG; /* first, as SMTP's framing finds it first */
+	if (job->origin.auth_user != NULL) {
+		const char *bad;
+		if (store_header_senders_owned(job->sp->store, job->a, job->origin.auth_account, job->origin.auth_user,
+					       job->data.data ? job->data.data : "", job->data.len, &bad) <= 0) {
+			log_warn("event=sender_rejected reason=header user=%s header_from=%s id=%s", job->origin.auth_user,
+				 LOG_Q(bad), job->out.id);
+			job->out.detail = bad;
+			return SUBMIT_FORBIDDEN_FROM;
+		}
+	}
+	collect(job);
+	add_trace(job, s);
+	job->out.size = job->msg.len;
+	int r = run_hooks(job);
+	if (r == SUBMIT_OK)
+		r = check_space_and_quota(job);
+	if (r == SUBMIT_OK)
+		check_mailbox(job);
+	if (r == SUBMIT_OK)
+		r = queue_remote(job);
+	return r;
+}
+
+/* The store's answer for the local part, as a result. */
+static int local_result(struct submit_job *job, int r, const char *error)
+{
+	if (r == 1)
+		return SUBMIT_OK;
+	bool quota = false;
+	for (size_t i = 0; i < job->naccounts; i++)
+		quota |= job->results[i] == STORE_EOVERQUOTA;
+	log_error("event=delivery_failed id=%s result=%d error=%s", job->out.id, r, LOG_Q(error ? error : "-"));
+	if (quota && r < 0 && job->nremote == 0)
+		return SUBMIT_OVER_QUOTA;
+	if (r == STORE_ENOSPACE)
+		return SUBMIT_DISK_FULL;
+	job->out.detail = "local delivery failed";
+	return SUBMIT_TEMPFAIL;
+}
+
+static void set_delivery(struct submit_job *job)
+{
+	job->d = (struct store_delivery){ .data = job->msg.data, .len = job->msg.len, .accounts = job->accounts,
+					  .naccounts = job->naccounts, .mailbox = job->mailbox,
+					  .return_path = job->sender, .results = job->results };
+}
+
+/* ------------------------------------------------------------------ asynchronous */
+
+static void finish(struct submit_job *job)
+{
+	job->done(job->arg, &job->out);
+	job_free(&job);
+}
+
+static void local_done(void *arg, int result, const char *error)
+{
+	struct submit_job *job = arg;
+	job->out.result = local_result(job, result, error);
+	finish(job);
+}
+
+static void finish_on_loop(void *arg)
+{
+	finish(arg);
+}
+
+/* On the pool: stages 4 and 5 and the remote part; then the local part goes to the
+ * store from here (it posts its completion to the caller's loop), which saves the
+ * caller's loop one wake-up per message. */
+static void prepare_work(void *arg)
+{
+	struct submit_job *job = arg;
+	job->out.result = prepare(job);
+	if (job->out.result != SUBMIT_OK || job->naccounts == 0) {
+		loop_post(job->loop, finish_on_loop, job);
+		return;
+	}
+	set_delivery(job);
+	store_deliver_async(job->sp->store, &job->d, job->loop, local_done, job);
+}
+
+void submit_message_async(struct submit *sp, struct submit_message *m, struct loop *loop, submit_done_fn *done,
+			  void *arg)
+{
+	assert(sp->pool != NULL); /* submit_new without a pool: only the blocking calls */
+	struct submit_job *job = job_new(sp, m, m->rcpts, m->nrcpts);
+	job->loop = loop;
+	job->done = done;
+	job->arg = arg;
+	pool_submit(sp->pool, prepare_work, NULL, NULL, job);
+}
+
+/* ------------------------------------------------------------------ blocking */
+
+static int resolve_all(struct submit *sp, struct submit_message *m, const char *const *addresses, size_t n,
+		       struct arena *a, struct submit_rcpt *rcpts, const char **detail_r)
+{
+	const struct settings *s = settings_get(sp->settings);
+	if (n == 0)
+		return SUBMIT_NO_RCPTS;
+	if (n > s->recipients_max) {
+		*detail_r = addresses[s->recipients_max];
+		return SUBMIT_TOO_MANY_RCPTS;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *error;
+		int r = submit_rcpt(sp, m->origin, a, addresses[i], false, 0, &rcpts[i], &error);
+		if (r != SUBMIT_OK) {
+			*detail_r = addresses[i];
+			return r;
+		}
+	}
+	return SUBMIT_OK;
+}
+
+int submit_send(struct submit *sp, struct submit_message *m, const char *const *addresses, size_t naddresses,
+		struct arena *a, struct submit_outcome *out)
+{
+	memset(out, 0, sizeof(*out));
+	const char *detail = NULL;
+	int r = submit_sender(sp, m->origin, a, m->sender, 0, &detail);
+	struct submit_rcpt *rcpts = arena_alloc(a, (naddresses + 1) * sizeof(*rcpts));
+	if (r == SUBMIT_OK)
+		r = resolve_all(sp, m, addresses, naddresses, a, rcpts, &detail);
+	if (r != SUBMIT_OK) {
+		buf_free(&m->data);
+		out->result = r;
+		out->detail = detail;
+		return r;
+	}
+	struct submit_job *job = job_new(sp, m, rcpts, naddresses);
+	r = prepare(job);
+	if (r == SUBMIT_OK && job->naccounts > 0) {
+		const char *error = NULL;
+		set_delivery(job);
+		r = local_result(job, store_deliver(sp->store, &job->d, &error), error);
+	}
+	*out = job->out;
+	out->result = r;
+	out->detail = job->out.detail ? arena_strdup(a, job->out.detail) : NULL;
+	job_free(&job);
+	return r;
+}
+
+/* ------------------------------------------------------------------ bounces */
+
+int submit_bounce(void *ctx, const char *to, const char *data, size_t len, const char **error_r)
+{
+	struct submit *sp = ctx;
+	static const struct submit_origin origin = { .kind = SUBMIT_KIND_BOUNCE, .helo = "localhost", .with = "local" };
+	struct arena *a = arena_new();
+	struct submit_message m = { .origin = &origin, .sender = "" };
+	buf_append(&m.data, data, len);
+	struct submit_outcome out;
+	int r = submit_send(sp, &m, &to, 1, a, &out);
+	arena_free(&a);
+	*error_r = submit_result_name(r);
+	if (r == SUBMIT_OK)
+		return 1;
+	if (r == SUBMIT_UNKNOWN_RCPT || r == SUBMIT_INVALID_RCPT || r == SUBMIT_POLICY)
+		return 0;
+	return -1;
+}
