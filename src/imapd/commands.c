@@ -48,6 +48,7 @@ static const struct imap_cmd_def table[] = {
 	{ "REPLACE", cmd_replace, SEL | IMAP_CMD_UID },         /* RFC 8508 */
 	{ "SORT", cmd_sort, SEL | IMAP_CMD_UID | IMAP_CMD_NO_EXPUNGE },   /* RFC 5256 */
 	{ "THREAD", cmd_thread, SEL | IMAP_CMD_UID | IMAP_CMD_NO_EXPUNGE },
+	{ "CANCELUPDATE", cmd_cancelupdate, SEL },                         /* RFC 5267 */
 };
 
 const struct imap_cmd_def *imap_cmd_lookup(struct bytes name)

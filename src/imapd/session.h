@@ -103,6 +103,8 @@ struct imap_session {
 	uint32_t *saved;           /* SEARCHRES "$": UIDs (heap) */
 	size_t nsaved;
 	bool saved_valid;
+	struct search_update *updates; /* RFC 5267 contexts (search_update.c; heap) */
+	bool updates_stale;        /* own change: evaluate the contexts at the next sync */
 	/* IDLE */
 	struct imapd_idlers *idlers; /* the loop's IDLE list while we are on it */
 	struct imap_session *idle_prev, *idle_next;
@@ -297,6 +299,34 @@ void cmd_quota(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_sort(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_compress(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_thread(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_cancelupdate(struct imap_session *is, struct imap_cmd *cmd);
+
+/* ---- RFC 5267 CONTEXT=SEARCH/SORT updates (search_update.c) */
+struct imap_search;
+struct imap_sort_crit;
+/* Before registering: NO [CANNOT] (tagged reply sent, returns -1) when the program
+ * uses message sequence numbers or "$"; else 0. */
+int search_update_check(struct imap_session *is, const struct imap_search *prog);
+/* Registers a context for the running command's tag: criteria is the search program's
+ * text (what imap_search_parse reads), crit/ncrit the sort keys (NULL for SEARCH),
+ * uids the result (ascending, or in sort order). False when the session has
+ * limits.imap_search_updates contexts already (the caller answers NOUPDATE). */
+bool search_update_add(struct imap_session *is, bool uid, struct bytes criteria, const struct imap_sort_crit *crit,
+		       size_t ncrit, const uint32_t *uids, size_t n);
+/* Contexts of the session. */
+size_t search_update_count(const struct imap_session *is);
+/* Frees every context (the selection ends). */
+void search_update_free_all(struct imap_session *is);
+/* Before the EXPUNGEs of the given UIDs are sent: REMOVEFROM for the members among
+ * them, while their numbers are valid. */
+void search_update_expunged(struct imap_session *is, struct buf *b, const uint32_t *gone, size_t ngone);
+/* After a sync's EXISTS: evaluates every context again and appends ADDTO/REMOVEFROM. */
+void search_update_sync(struct imap_session *is, struct buf *b);
+/* RFC 5267 §4.4: parses "n:m" after PARTIAL SP (either order; returned low first). */
+int imap_cur_partial(struct imap_cur *c, uint32_t *lo_r, uint32_t *hi_r);
+/* Appends " PARTIAL (lo:hi set)" for positions lo..hi of the result nums (in result
+ * order), "NIL" for the set when none falls in the range. */
+void imap_put_partial(struct buf *b, uint32_t lo, uint32_t hi, const uint32_t *nums, size_t n);
 
 /* Evaluates a parsed search program over the selected mailbox (cmd_search.c):
  * the matching UIDs this session knows, ascending (cmd_arena), and the highest
@@ -304,6 +334,10 @@ void cmd_thread(struct imap_session *is, struct imap_cmd *cmd);
 struct imap_search;
 int imap_search_uids(struct imap_session *is, const struct imap_search *prog, uint32_t **uids_r, size_t *n_r,
 		     uint64_t *highest_r, const char **error_r);
+/* Sorts the given UIDs by the criteria (cmd_sort.c): the UIDs in sort order
+ * (cmd_arena). Returns 1, or a store error with *error_r. */
+int imap_sort_uids(struct imap_session *is, const struct imap_sort_crit *crit, size_t ncrit, const uint32_t *uids,
+		   size_t n, uint32_t **out_r, size_t *n_r, const char **error_r);
 /* True when charset (NULL: none given) is one this server searches in: UTF-8,
  * US-ASCII. */
 bool imap_charset_ok(const char *charset);

@@ -51,6 +51,7 @@ void view_close(struct imap_session *is)
 	free(v->reported);
 	free(v->gone);
 	memset(v, 0, sizeof(*v));
+	search_update_free_all(is); /* RFC 5267 contexts end with the selection */
 	is->selected = false;
 	free(is->saved);
 	is->saved = NULL;
@@ -355,6 +356,8 @@ void view_refresh_flags(struct imap_session *is, const struct store_uidset *set,
 	struct store_msg *msgs;
 	size_t n;
 	const char *error;
+	if (is->updates != NULL)
+		is->updates_stale = true; /* RFC 5267: own STORE changes results too */
 	/* changes by others up to the MODSEQs sent here go out before the tagged reply
 	 * (RFC 7162 §3.1.2.1: the client takes the highest MODSEQ it saw as its own) */
 	if (is->condstore)
@@ -407,6 +410,8 @@ static void send_expunges(struct imap_session *is, struct buf *b)
 	if (v->ngone == 0)
 		return;
 	qsort(v->gone, v->ngone, sizeof(*v->gone), cmp_u32);
+	if (is->updates != NULL)
+		search_update_expunged(is, b, v->gone, v->ngone);
 	uint8_t *del = xcalloc(v->n ? v->n : 1, 1);
 	if (is->qresync) {
 		/* RFC 7162 §3.2.10: "* VANISHED uid-set" replaces EXPUNGE */
@@ -455,6 +460,7 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 	if (!is->selected || is->c == NULL)
 		return;
 	struct buf b = { 0 };
+	bool changed = v->dirty || is->updates_stale;
 	if (v->dirty) {
 		v->dirty = false;
 		const char *error;
@@ -524,6 +530,9 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 	} else if (allow_expunge) {
 		send_expunges(is, &b);
 	}
+	/* RFC 5267: the contexts after EXISTS, so that ADDTO names known messages */
+	if (is->updates != NULL && changed)
+		search_update_sync(is, &b);
 	/* RFC 7162 §3.2.10 (errata 1810): while expunges wait (FETCH, STORE, SEARCH), the
 	 * MODSEQs sent may pass theirs; a HIGHESTMODSEQ below them keeps a client that
 	 * reconnects with QRESYNC from missing them */
