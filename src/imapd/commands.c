@@ -35,6 +35,7 @@ static const struct imap_cmd_def table[] = {
 	{ "GETQUOTA", cmd_quota, AUTH },                       /* RFC 9208 */
 	{ "GETQUOTAROOT", cmd_quota, AUTH },
 	{ "COMPRESS", cmd_compress, AUTH },                    /* RFC 4978 */
+	{ "NOTIFY", cmd_notify, AUTH },                        /* RFC 5465 */
 	/* §6.4: selected */
 	{ "CHECK", cmd_noop, SEL },                             /* RFC 3501 §6.4.1 */
 	{ "CLOSE", cmd_close, SEL },

@@ -105,6 +105,7 @@ struct imap_session {
 	bool saved_valid;
 	struct search_update *updates; /* RFC 5267 contexts (search_update.c; heap) */
 	bool updates_stale;        /* own change: evaluate the contexts at the next sync */
+	struct imap_notify *notify; /* RFC 5465 NOTIFY SET (cmd_notify.c; heap) or NULL */
 	/* IDLE */
 	struct imapd_idlers *idlers; /* the loop's IDLE list while we are on it */
 	struct imap_session *idle_prev, *idle_next;
@@ -300,6 +301,25 @@ void cmd_sort(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_compress(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_thread(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_cancelupdate(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_notify(struct imap_session *is, struct imap_cmd *cmd);
+
+/* ---- RFC 5465 NOTIFY (cmd_notify.c) */
+struct store_event;
+/* A store event of the account, for a session with NOTIFY: queues STATUS/LIST
+ * responses and writes them at once when no command is in progress. */
+void imap_notify_event(struct imap_session *is, const struct store_event *ev);
+/* Writes the queued NOTIFY responses (before a tagged reply, or between commands). */
+void imap_notify_flush(struct imap_session *is);
+/* Ends NOTIFY (NOTIFY NONE, session end). */
+void imap_notify_end(struct imap_session *is);
+/* No command in progress: untagged responses may be written now. */
+bool imap_notify_may_write(const struct imap_session *is);
+/* True when a "selected"/"selected-delayed" group wants the selected mailbox's message
+ * events pushed at once; *delayed_r for selected-delayed (no EXPUNGE outside commands). */
+bool imap_notify_selected(const struct imap_session *is, bool *delayed_r);
+/* True when MessageNew of the selected group has fetch attributes: a FETCH with UID
+ * and/or FLAGS follows the EXISTS of each new message. */
+bool imap_notify_new_fetch(const struct imap_session *is, bool *uid_r, bool *flags_r);
 
 /* ---- RFC 5267 CONTEXT=SEARCH/SORT updates (search_update.c) */
 struct imap_search;
@@ -342,6 +362,19 @@ int imap_sort_uids(struct imap_session *is, const struct imap_sort_crit *crit, s
  * US-ASCII. */
 bool imap_charset_ok(const char *charset);
 
+/* STATUS items (bits), for imap_status_items and imap_status_write */
+enum {
+	ST_MESSAGES = 1 << 0,
+	ST_UIDNEXT = 1 << 1,
+	ST_UIDVALIDITY = 1 << 2,
+	ST_UNSEEN = 1 << 3,
+	ST_DELETED = 1 << 4,
+	ST_SIZE = 1 << 5,
+	ST_RECENT = 1 << 6,
+	ST_APPENDLIMIT = 1 << 7,
+	ST_HIGHESTMODSEQ = 1 << 8,
+	ST_MAILBOXID = 1 << 9,
+};
 /* STATUS items for one mailbox, shared by STATUS and LIST RETURN (STATUS ...)
  * (cmd_status.c): parses "(" status-att *(SP status-att) ")" into a bit mask. */
 int imap_status_items(struct imap_cur *cur, unsigned *items_r);

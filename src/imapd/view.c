@@ -500,11 +500,14 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 		if (n > 0)
 			view_put_keywords(is, &b);
 		uint32_t maxuid = v->n ? v->uids[v->n - 1] : 0;
+		size_t first_new = n; /* msgs[first_new..] are the new messages */
 		for (size_t k = 0; k < n; k++) {
 			const struct store_msg *m = &msgs[k];
 			if (m->uid > maxuid) {
 				view_add(v, m->uid, m->modseq);
 				maxuid = m->uid;
+				if (first_new == n)
+					first_new = k;
 				continue;
 			}
 			long i = view_index(v, m->uid);
@@ -524,6 +527,17 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 				for (size_t i = 0; i < v->n; i++)
 					recent += view_is_recent(is, i);
 				buf_printf(&b, "* %zu RECENT\r\n", recent);
+			}
+			/* RFC 5465 §5.2: MessageNew with fetch attributes */
+			bool f_uid, f_flags;
+			if (is->notify != NULL && imap_notify_new_fetch(is, &f_uid, &f_flags)) {
+				for (size_t k = first_new; k < n; k++) {
+					long i = view_index(v, msgs[k].uid);
+					if (i < (long)before)
+						continue;
+					view_put_fetch_flags(is, &b, (size_t)i, &msgs[k], f_uid, f_flags);
+					view_reported(v, (size_t)i, msgs[k].modseq);
+				}
 			}
 		}
 		v->uidnext = mb.uidnext;
