@@ -209,3 +209,121 @@ def test_update_during_idle(srv):
     assert " OK" in t, t
     a.close()
     b.close()
+
+
+def _apply(model, line, tag, ordered, uid):
+    """Applies one ESEARCH update line to the client's copy of a result."""
+    m = re.match(r'\* ESEARCH \(TAG "%s"\)%s (ADDTO|REMOVEFROM) \((.*)\)$' % (tag, " UID" if uid else ""), line)
+    if not m:
+        return
+    what, items = m.group(1), m.group(2).split()
+    pairs = list(zip(items[0::2], items[1::2]))
+    for pos, nums in pairs:
+        pos = int(pos)
+        vals = []
+        for part in nums.split(","):
+            lo, _, hi = part.partition(":")
+            hi = hi or lo
+            lo, hi = sorted((int(lo), int(hi)))
+            vals += range(lo, hi + 1)
+        if not ordered:
+            assert pos == 0, line
+            if what == "ADDTO":
+                assert not set(vals) & set(model), (line, model)
+                model.extend(vals)
+            else:
+                assert set(vals) <= set(model), (line, model)
+                model[:] = [x for x in model if x not in vals]
+        else:
+            assert len(vals) == 1, line
+            if what == "ADDTO":
+                model.insert(pos - 1, vals[0])
+            else:
+                assert model[pos - 1] == vals[0], (line, model)
+                del model[pos - 1]
+
+
+_seen_updates = [0]
+
+
+def _track(lines, contexts):
+    """Feeds untagged lines to every context model, renumbering on EXPUNGE."""
+    _seen_updates[0] += sum(1 for l in lines if "ADDTO" in l or "REMOVEFROM" in l)
+    for l in lines:
+        m = re.match(r"\* (\d+) EXPUNGE$", l)
+        if m:
+            n = int(m.group(1))
+            for c in contexts:
+                if not c["uid"]:
+                    c["model"][:] = [x - 1 if x > n else x for x in c["model"] if x != n]
+            continue
+        for c in contexts:
+            _apply(c["model"], l, c["tag"], c["ordered"], c["uid"])
+
+
+def _numbers(line):
+    out = []
+    for part in line.split(" ALL ")[1].split(",") if " ALL " in line else []:
+        lo, _, hi = part.partition(":")
+        hi = hi or lo
+        out += range(int(lo), int(hi) + 1) if int(lo) <= int(hi) else range(int(lo), int(hi) - 1, -1)
+    return out
+
+
+def test_random_changes_keep_contexts_exact(srv):
+    """Two other sessions change flags, deliver and expunge at random; the watching
+    session's copies of three results (seed: POSTAMT_CTX_SEED), kept only from ADDTO/REMOVEFROM/EXPUNGE, equal
+    fresh searches at the end."""
+    import os
+    import random
+    rnd = random.Random(int(os.environ.get("POSTAMT_CTX_SEED", "5267")))
+    _seen_updates[0] = 0
+    a, b, uids = pair(srv, 12)
+    c = Client(srv, a.user)
+    c.ok("SELECT INBOX")
+    contexts = []
+    for cmd, ordered, uid in (("UID SEARCH RETURN (UPDATE) UNSEEN", False, True),
+                              ("SEARCH RETURN (UPDATE) FLAGGED", False, False),
+                              ("UID SORT RETURN (UPDATE) (REVERSE SUBJECT) UTF-8 OR SEEN DRAFT", True, True)):
+        u, t = a.ok(cmd)
+        tag = t.split()[0]
+        first = esearch(u, tag)
+        contexts.append({"tag": tag, "ordered": ordered, "uid": uid, "cmd": cmd,
+                         "model": _numbers(first[0]) if first else []})
+    flags = ["\\Seen", "\\Flagged", "\\Draft", "\\Deleted"]
+    for step in range(150):
+        s = rnd.choice([b, c])
+        op = rnd.random()
+        if op < 0.6:
+            s.ok("UID STORE %s %sFLAGS (%s)" % (rnd.choice(["1:*", "%d" % rnd.randint(1, 40)]),
+                                                 rnd.choice("+-"), rnd.choice(flags[:3])))
+        elif op < 0.8:
+            s.append("INBOX", msg("r%d" % rnd.randint(0, 99)), flags=rnd.choice(["", "(\\Seen)", "(\\Flagged)"]))
+        else:
+            s.ok("SELECT INBOX")
+            s.ok("UID STORE %d +FLAGS (\\Deleted)" % rnd.randint(1, 40))
+            s.ok("EXPUNGE")
+        if step % 7 == 0:
+            u, _ = a.ok("NOOP")
+            _track(u, contexts)
+        if step % 23 == 0:
+            # the watcher's own change counts too
+            u, _ = a.ok("STORE %d -FLAGS (\\Seen)" % rnd.randint(1, 5))
+            _track(u, contexts)
+    b.ok("NOOP")
+    c.ok("NOOP")
+    u, _ = a.ok("NOOP")
+    _track(u, contexts)
+    u, _ = a.ok("NOOP")
+    _track(u, contexts)
+    assert _seen_updates[0] > 20, _seen_updates  # the run did exercise the updates
+    for ctx in contexts:
+        fresh_cmd = re.sub(r"RETURN \(UPDATE\) ", "", ctx["cmd"])
+        u, _ = a.ok(fresh_cmd)
+        nums = [int(x) for x in u[0].split()[2:]]
+        if ctx["ordered"]:
+            assert ctx["model"] == nums, (ctx["cmd"], ctx["model"], nums)
+        else:
+            assert sorted(ctx["model"]) == sorted(nums), (ctx["cmd"], sorted(ctx["model"]), nums)
+    for s in (a, b, c):
+        s.close()
