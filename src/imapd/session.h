@@ -106,6 +106,7 @@ struct imap_session {
 	struct search_update *updates; /* RFC 5267 contexts (search_update.c; heap) */
 	bool updates_stale;        /* own change: evaluate the contexts at the next sync */
 	struct imap_notify *notify; /* RFC 5465 NOTIFY SET (cmd_notify.c; heap) or NULL */
+	uint64_t catenated;        /* bytes CATENATE joined in the running APPEND/REPLACE */
 	/* IDLE */
 	struct imapd_idlers *idlers; /* the loop's IDLE list while we are on it */
 	struct imap_session *idle_prev, *idle_next;
@@ -239,6 +240,13 @@ struct mail_part;
  * as the item's value: a string/literal, literal8 for BINARY with NULs, or the
  * number for BINARY.SIZE. Returns 1, or -1 with *error_r for BINARY of a part with an
  * unknown Content-Transfer-Encoding (NO [UNKNOWN-CTE]). */
+/* The bytes of body item fb (its section, not its <partial>): *p_r, *n_r point into msg
+ * or into tmp (decoded BINARY, HEADER.FIELDS; the caller frees tmp); *exists_r false
+ * for a section the message does not have (then empty). Returns 1, or -1 with *error_r
+ * for BINARY of an unknown Content-Transfer-Encoding. */
+int fetch_body_bytes(const struct imap_fetch_body *fb, const char *msg, size_t len, uint64_t header_size,
+		     const struct mail_part *parts, size_t nparts, struct buf *tmp, const char **p_r, size_t *n_r,
+		     bool *exists_r, const char **error_r);
 int fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const char *msg, size_t len,
 		    uint64_t header_size, const struct mail_part *parts, size_t nparts, const char **error_r);
 
@@ -265,6 +273,11 @@ static inline uint64_t imap_append_total_max(const struct settings *s)
  * cmd_arena) and checks it. Returns 1; -1 for a syntax error (cur->error); 0 when the
  * message was refused and the tagged reply sent (BAD flag, NO [TOOBIG], NUL...). */
 int imap_append_message_parse(struct imap_session *is, struct imap_cur *c, struct store_append *ap);
+/* RFC 4469 CATENATE (catenate.c), after the keyword: joins the TEXT literals and URL
+ * parts into *data_r (cmd_arena), *raw_r when every part was a literal8. Returns 1;
+ * -1 for a syntax error (cur->error); 0 when the tagged NO was sent ([BADURL "url"],
+ * [TOOBIG]). */
+int imap_catenate_parse(struct imap_session *is, struct imap_cur *c, struct bytes *data_r, bool *raw_r);
 /* Appends "first" or "first:last" (an APPENDUID uid-set of consecutive UIDs). */
 void imap_put_uid_range(struct buf *b, uint32_t first, uint32_t last);
 
