@@ -23,13 +23,15 @@
  * LIST with or without \Subscribed. For the selected mailbox, a "selected" group makes
  * its changes go out as soon as they happen, also between commands (EXISTS, FETCH,
  * EXPUNGE; "selected-delayed" keeps EXPUNGE for a command that may carry it), and
- * MessageNew's fetch attributes (UID and FLAGS; MODSEQ comes with CONDSTORE) add a
- * FETCH for each new message. Without a "selected" group the selected mailbox behaves
+ * MessageNew's fetch attributes (any but body sections, which a large new message
+ * would make costly unasked) add a FETCH for each new message. Without a "selected" group the selected mailbox behaves
  * as without NOTIFY. AnnotationChange, MailboxMetadataChange and ServerMetadataChange
  * are not supported: NO [BADEVENT (...)]. NOTIFY NONE (or a new SELECT of nothing)
  * ends it. The state (groups, a name cache of the account's mailboxes, the queue)
  * exists only for sessions that sent NOTIFY SET; others carry one NULL pointer. */
 #include "session.h"
+
+#include "imap_fetch.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +65,7 @@ struct imap_notify {
 	struct nf_group *groups;
 	size_t ngroups;
 	const struct nf_group *selected; /* the "selected"/"selected-delayed" group or NULL */
-	bool fetch_uid, fetch_flags;     /* MessageNew (fetch-att) for the selected mailbox */
+	char *fetch_atts;                /* MessageNew (fetch-att ...) of that group (heap) */
 	struct nf_box *boxes;            /* the account's mailboxes as last seen */
 	size_t nboxes;
 	bool any_pending;
@@ -84,6 +86,7 @@ static void notify_free(struct imap_notify *n)
 		free(n->boxes[i].name);
 	free(n->boxes);
 	buf_free(&n->lines);
+	free(n->fetch_atts);
 	free(n);
 }
 
@@ -211,14 +214,12 @@ bool imap_notify_selected(const struct imap_session *is, bool *delayed_r)
 	return true;
 }
 
-bool imap_notify_new_fetch(const struct imap_session *is, bool *uid_r, bool *flags_r)
+const char *imap_notify_new_fetch(const struct imap_session *is)
 {
 	const struct imap_notify *n = is->notify;
-	if (n == NULL || n->selected == NULL || !(n->selected->events & NE_NEW) || !(n->fetch_uid || n->fetch_flags))
-		return false;
-	*uid_r = n->fetch_uid;
-	*flags_r = n->fetch_flags;
-	return true;
+	if (n == NULL || n->selected == NULL || !(n->selected->events & NE_NEW))
+		return NULL;
+	return n->fetch_atts;
 }
 
 /* The bookkeeping of one event; a (its own arena: cmd_arena may be in use by a
@@ -330,20 +331,20 @@ static int parse_events(struct imap_session *is, struct imap_cur *c, struct imap
 		if (imap_cur_keyword(c, "MessageNew")) {
 			g->events |= NE_NEW;
 			if (imap_cur_peek(c) == ' ' && c->pos + 1 < c->len && c->p[c->pos + 1] == '(') {
+				/* RFC 5465 §5.1: fetch attributes for the selected mailbox's new
+				 * messages; no body sections (a new message may be large and goes
+				 * out unasked) */
 				imap_cur_sp(c);
-				imap_cur_skip(c, '(');
-				for (bool f2 = true; !imap_cur_skip(c, ')'); f2 = false) {
-					if (!f2 && imap_cur_sp(c) < 0)
-						return -1;
-					if (imap_cur_keyword(c, "UID"))
-						n->fetch_uid = g->kind <= NF_SELECTED_DELAYED;
-					else if (imap_cur_keyword(c, "FLAGS"))
-						n->fetch_flags = g->kind <= NF_SELECTED_DELAYED;
-					else {
-						c->error = "MessageNew takes the fetch attributes UID and FLAGS only";
-						return -1;
-					}
+				size_t start = c->pos;
+				struct imap_fetch f;
+				if (imap_fetch_parse(c, &f) < 0)
+					return -1;
+				if (f.nbodies > 0) {
+					c->error = "MessageNew takes fetch attributes without body sections";
+					return -1;
 				}
+				if (g->kind <= NF_SELECTED_DELAYED && n->fetch_atts == NULL)
+					n->fetch_atts = xstrndup(c->p + start, c->pos - start);
 			}
 		} else if (imap_cur_keyword(c, "MessageExpunge")) {
 			g->events |= NE_EXPUNGE;

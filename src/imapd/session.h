@@ -255,6 +255,12 @@ int fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const cha
 /* On CONN_DRAINED while is->fetch: writes more responses, and at the end the tagged
  * reply. Returns true when it ended (the caller then ends the busy step). */
 bool fetch_stream_more(struct imap_session *is);
+/* Appends the FETCH response of f for view index i (metadata m; tmp for scratch), as
+ * FETCH does (RFC 5465 MessageNew fetch attributes use it). Returns 1, or 0 when the
+ * message is gone (nothing useful was appended). */
+struct imap_fetch;
+int imap_fetch_put(struct imap_session *is, const struct imap_fetch *f, struct buf *b, size_t i,
+		   const struct store_msg *m, struct arena *tmp);
 /* Frees the streaming state (also when the connection closed mid-way). */
 void fetch_stream_end(struct imap_session *is);
 
@@ -330,9 +336,10 @@ bool imap_notify_may_write(const struct imap_session *is);
 /* True when a "selected"/"selected-delayed" group wants the selected mailbox's message
  * events pushed at once; *delayed_r for selected-delayed (no EXPUNGE outside commands). */
 bool imap_notify_selected(const struct imap_session *is, bool *delayed_r);
-/* True when MessageNew of the selected group has fetch attributes: a FETCH with UID
- * and/or FLAGS follows the EXISTS of each new message. */
-bool imap_notify_new_fetch(const struct imap_session *is, bool *uid_r, bool *flags_r);
+/* The fetch attributes of MessageNew in the selected group ("(UID FLAGS ...)", what
+ * imap_fetch_parse reads), or NULL: a FETCH with them follows the EXISTS of each new
+ * message. */
+const char *imap_notify_new_fetch(const struct imap_session *is);
 
 /* ---- RFC 5267 CONTEXT=SEARCH/SORT updates (search_update.c) */
 struct imap_search;

@@ -13,6 +13,7 @@
  * FLAGS before the first FETCH that carries it (RFC 9051 §7.3.5). */
 #include "session.h"
 
+#include "imap_fetch.h"
 #include "log.h"
 
 #include <stdlib.h>
@@ -528,15 +529,29 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 					recent += view_is_recent(is, i);
 				buf_printf(&b, "* %zu RECENT\r\n", recent);
 			}
-			/* RFC 5465 §5.2: MessageNew with fetch attributes */
-			bool f_uid, f_flags;
-			if (is->notify != NULL && imap_notify_new_fetch(is, &f_uid, &f_flags)) {
+			/* RFC 5465 §5.1: MessageNew with fetch attributes */
+			const char *atts = is->notify != NULL ? imap_notify_new_fetch(is) : NULL;
+			struct imap_fetch f;
+			struct imap_cur cur;
+			if (atts != NULL)
+				imap_cur_init(&cur, is->cmd_arena, (struct bytes){ atts, strlen(atts) });
+			if (atts != NULL && imap_fetch_parse(&cur, &f) > 0) {
+				/* RFC 7162 §3.1.4: unsolicited FETCH carries MODSEQ under CONDSTORE */
+				if (is->condstore)
+					f.atts |= IMAP_FA_MODSEQ;
 				for (size_t k = first_new; k < n; k++) {
 					long i = view_index(v, msgs[k].uid);
 					if (i < (long)before)
 						continue;
-					view_put_fetch_flags(is, &b, (size_t)i, &msgs[k], f_uid, f_flags);
-					view_reported(v, (size_t)i, msgs[k].modseq);
+					size_t mark = b.len;
+					if (imap_fetch_put(is, &f, &b, (size_t)i, &msgs[k], is->cmd_arena) <= 0) {
+						b.len = mark; /* gone meanwhile: its EXPUNGE follows */
+						if (b.data != NULL)
+							b.data[mark] = '\0';
+						continue;
+					}
+					if (f.atts & IMAP_FA_FLAGS)
+						view_reported(v, (size_t)i, msgs[k].modseq);
 				}
 			}
 		}

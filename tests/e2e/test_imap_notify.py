@@ -44,7 +44,7 @@ def expect(c, pattern):
             return got
 
 
-ALL = ("NOTIFY SET (selected (MessageNew (UID FLAGS) MessageExpunge FlagChange)) "
+ALL = ("NOTIFY SET (selected (MessageNew (UID FLAGS RFC822.SIZE) MessageExpunge FlagChange)) "
        "(personal (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange))")
 
 
@@ -88,7 +88,7 @@ def test_selected_mailbox_events_pushed(srv):
     uid = b.append("INBOX", msg("new"))
     got = expect(a, r"^\* 1 FETCH ")
     assert "* 1 EXISTS" in got, got
-    assert re.fullmatch(r"\* 1 FETCH \(UID %d FLAGS \(.*\)\)" % uid, got[-1]), got
+    assert re.fullmatch(r"\* 1 FETCH \(UID %d FLAGS \(.*\) RFC822.SIZE \d+\)" % uid, got[-1]), got
     b.ok("SELECT INBOX")
     b.ok("STORE 1 +FLAGS (\\Flagged)")
     got = expect(a, r"^\* 1 FETCH ")
@@ -157,7 +157,7 @@ def test_filters_status_indicator_none_and_errors(srv):
     _, t = a.cmd("NOTIFY SET (personal (MessageNew MessageExpunge MailboxMetadataChange))")
     assert " NO [BADEVENT (" in t, t
     for bad in ("NOTIFY SET (personal (Bogus))", "NOTIFY SET (nowhere (MessageNew))", "NOTIFY SET",
-                "NOTIFY SET (selected (MessageNew (BODY[])))", "NOTIFY FOO"):
+                "NOTIFY SET (selected (MessageNew (BODY.PEEK[])))", "NOTIFY FOO"):
         _, t = a.cmd(bad)
         assert " BAD " in t, (bad, t)
     # NOTIFY NONE: nothing more (a NOOP reads the store; the STATUS would come before its OK)
