@@ -4,6 +4,7 @@
  *   append = "APPEND" SP mailbox 1*append-message            (RFC 3502 §6, RFC 4466)
  *   append-message = [SP flag-list] [SP date-time] SP append-data
  *   append-data = literal / literal8 / utf8-literal;  utf8-literal = "UTF8" SP "(" literal8 ")"
+ *                 / "CATENATE" SP "(" cat-part *(SP cat-part) ")"   (RFC 4469, catenate.c)
  * The literals were framed by the session within the limits (each at most
  * limits.message_size, all together IMAP_APPEND_TOTAL_MAX, at most
  * IMAP_APPEND_MESSAGES_MAX of them; a larger synchronizing literal got NO [TOOBIG]
@@ -80,16 +81,24 @@ int imap_append_message_parse(struct imap_session *is, struct imap_cur *c, struc
 	}
 	struct bytes data;
 	bool lit8;
-	bool utf8 = imap_cur_keyword(c, "UTF8");
-	if (utf8 && (imap_cur_sp(c) < 0 || !imap_cur_skip(c, '('))) {
-		c->error = "Expected UTF8 (literal8)";
-		return -1;
-	}
-	if (imap_cur_literal_view(c, &data, &lit8) < 0)
-		return -1;
-	if (utf8 && (!lit8 || !imap_cur_skip(c, ')'))) {
-		c->error = "Expected UTF8 (literal8)";
-		return -1;
+	bool utf8 = false;
+	if (imap_cur_keyword(c, "CATENATE")) {
+		/* RFC 4469 (catenate.c): lit8 then says whether the result is raw */
+		int r = imap_catenate_parse(is, c, &data, &lit8);
+		if (r <= 0)
+			return r;
+	} else {
+		utf8 = imap_cur_keyword(c, "UTF8");
+		if (utf8 && (imap_cur_sp(c) < 0 || !imap_cur_skip(c, '('))) {
+			c->error = "Expected UTF8 (literal8)";
+			return -1;
+		}
+		if (imap_cur_literal_view(c, &data, &lit8) < 0)
+			return -1;
+		if (utf8 && (!lit8 || !imap_cur_skip(c, ')'))) {
+			c->error = "Expected UTF8 (literal8)";
+			return -1;
+		}
 	}
 	unsigned bits = 0;
 	const char **kws = arena_alloc(is->cmd_arena, (nflags + 1) * sizeof(*kws));
@@ -144,6 +153,7 @@ void cmd_append(struct imap_session *is, struct imap_cmd *cmd)
 		return;
 	}
 	/* check every message first (DESIGN.md §4.3) */
+	is->catenated = 0;
 	size_t n = 0, cap = 4;
 	uint64_t total = 0;
 	struct store_append *msgs = xcalloc(cap, sizeof(*msgs));

@@ -108,10 +108,9 @@ static int fetch_modifiers(struct imap_session *is, struct imap_cmd *cmd, struct
 /* Appends the FETCH response of view index i (metadata m). Returns 1, or 0 when the
  * message's metadata or bytes are gone (expunged by another session since the list
  * was read): then nothing of it may go out, the caller drops what was appended. */
-static int put_msg(struct imap_session *is, struct fetch_job *j, struct buf *b, size_t i, const struct store_msg *m,
-		   struct arena *tmp, bool *unknown_cte)
+static int put_msg(struct imap_session *is, const struct imap_fetch *f, struct buf *b, size_t i,
+		   const struct store_msg *m, struct arena *tmp, bool *unknown_cte)
 {
-	const struct imap_fetch *f = &j->f;
 	const char *error;
 	buf_printf(b, "* %zu FETCH (", i + 1);
 	const char *sp = "";
@@ -211,6 +210,13 @@ static int put_msg(struct imap_session *is, struct fetch_job *j, struct buf *b, 
 	return 1;
 }
 
+int imap_fetch_put(struct imap_session *is, const struct imap_fetch *f, struct buf *b, size_t i,
+		   const struct store_msg *m, struct arena *tmp)
+{
+	bool unknown_cte = false;
+	return put_msg(is, f, b, i, m, tmp, &unknown_cte);
+}
+
 static void fetch_output(struct imap_session *is, struct fetch_job *j)
 {
 	struct store_msg *msgs;
@@ -282,7 +288,7 @@ bool fetch_stream_more(struct imap_session *is)
 				j->missing++; /* expunged meanwhile */
 			continue;
 		}
-		if (put_msg(is, j, &b, i, &j->msgs[j->k], j->tmp, &j->unknown_cte) <= 0) {
+		if (put_msg(is, &j->f, &b, i, &j->msgs[j->k], j->tmp, &j->unknown_cte) <= 0) {
 			/* never a response with items missing (issue 16) */
 			arena_clear(j->tmp);
 			buf_reset(&b);

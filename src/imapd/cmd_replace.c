@@ -64,6 +64,7 @@ void cmd_replace(struct imap_session *is, struct imap_cmd *cmd)
 		return;
 	}
 	struct store_append msg;
+	is->catenated = 0;
 	int r = imap_append_message_parse(is, c, &msg);
 	if (r == 0)
 		return;

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
-enum { RET_MIN = 1, RET_MAX = 2, RET_ALL = 4, RET_COUNT = 8, RET_SAVE = 16 };
+enum { RET_MIN = 1, RET_MAX = 2, RET_ALL = 4, RET_COUNT = 8, RET_SAVE = 16, RET_UPDATE = 32, RET_PARTIAL = 64 };
 
 /* Converts the parsed program to the store's; resolves "*" and "$". */
 static struct store_search *convert(struct imap_session *is, const struct imap_search *n)
@@ -195,6 +195,7 @@ void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	unsigned ret = 0;
+	uint32_t plo = 0, phi = 0;
 	bool esearch = is->rev2;
 	if (imap_cur_keyword(c, "RETURN")) {
 		esearch = true;
@@ -218,7 +219,15 @@ void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
 				ret |= RET_COUNT;
 			else if (imap_cur_keyword(c, "SAVE"))
 				ret |= RET_SAVE;
-			else {
+			else if (imap_cur_keyword(c, "UPDATE"))
+				ret |= RET_UPDATE; /* RFC 5267 §4 */
+			else if (imap_cur_keyword(c, "PARTIAL")) {
+				ret |= RET_PARTIAL; /* RFC 5267 §4.4 */
+				if (imap_cur_sp(c) < 0 || imap_cur_partial(c, &plo, &phi) < 0) {
+					imap_bad_args(is, cmd);
+					return;
+				}
+			} else {
 				c->error = "Unknown search return option";
 				imap_bad_args(is, cmd);
 				return;
@@ -229,10 +238,16 @@ void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
 			return;
 		}
 	}
-	if (esearch && ret == 0)
-		ret |= RET_ALL; /* RETURN () means ALL (RFC 4731 §3.1) */
+	if (esearch && (ret & ~(unsigned)RET_UPDATE) == 0)
+		ret |= RET_ALL; /* RETURN () means ALL (RFC 4731 §3.1), so does (UPDATE) */
+	if ((ret & RET_UPDATE) && (ret & RET_PARTIAL)) {
+		c->error = "UPDATE and PARTIAL cannot be combined";
+		imap_bad_args(is, cmd);
+		return;
+	}
 	struct imap_search *prog;
 	const char *charset;
+	struct bytes criteria = { c->p + c->pos, c->len - c->pos };
 	if (imap_search_parse(c, &prog, &charset) < 0) {
 		forget_saved(is, ret);
 		imap_bad_args(is, cmd);
@@ -241,6 +256,10 @@ void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
 	if (!imap_charset_ok(charset)) {
 		forget_saved(is, ret);
 		imap_tagged(is, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+		return;
+	}
+	if ((ret & RET_UPDATE) && search_update_check(is, prog) < 0) {
+		forget_saved(is, ret);
 		return;
 	}
 	bool modseq = has_modseq(prog);
@@ -304,6 +323,8 @@ void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
 		}
 		if (ret & RET_COUNT)
 			buf_printf(&b, " COUNT %zu", k);
+		if (ret & RET_PARTIAL)
+			imap_put_partial(&b, plo, phi, res, k);
 		if (modseq && k > 0) {
 			/* RFC 4731 §3.2: with MIN and/or MAX but neither ALL nor COUNT, the
 			 * highest MODSEQ of the messages reported, not of all matches */
@@ -312,6 +333,12 @@ void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
 			buf_printf(&b, " MODSEQ %llu", (unsigned long long)highest);
 		}
 		buf_puts(&b, "\r\n");
+	}
+	if ((ret & RET_UPDATE) && !search_update_add(is, cmd->uid, criteria, NULL, 0, resuid, k)) {
+		/* RFC 5267 §4.2: the result is answered, its updates are not */
+		buf_puts(&b, "* NO [NOUPDATE ");
+		imap_put_string(&b, is->tag, strlen(is->tag));
+		buf_puts(&b, "] Too many search contexts (limits.imap_search_updates)\r\n");
 	}
 	imap_write(is, b.data, b.len);
 	buf_free(&b);

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { RET_MIN = 1, RET_MAX = 2, RET_ALL = 4, RET_COUNT = 8 };
+enum { RET_MIN = 1, RET_MAX = 2, RET_ALL = 4, RET_COUNT = 8, RET_UPDATE = 16, RET_PARTIAL = 32 };
 
 struct sort_item {
 	uint32_t uid, seq;
@@ -34,10 +34,13 @@ struct sort_job {
 	size_t ncrit;
 	struct imap_search *prog;
 	unsigned ret;
+	uint32_t plo, phi;         /* PARTIAL */
+	struct bytes criteria;     /* the search program's text, for UPDATE (cmd_arena) */
 	bool esort;
 	int r;
 	const char *error;
 	uint32_t *out; /* sorted numbers (UIDs or sequence numbers) */
+	uint32_t *uids; /* the same as UIDs */
 	size_t n;
 };
 
@@ -96,10 +99,15 @@ static const char *addr_key(struct arena *a, const char *list, bool display)
 	return fold(a, at ? arena_strndup(a, addr, (size_t)(at - addr)) : addr);
 }
 
+struct sort_keys {
+	const struct imap_sort_crit *crit;
+	size_t ncrit;
+};
+
 static int item_cmp(const void *pa, const void *pb, void *arg)
 {
 	const struct sort_item *a = pa, *b = pb;
-	const struct sort_job *j = arg;
+	const struct sort_keys *j = arg;
 	for (size_t k = 0; k < j->ncrit; k++) {
 		int r;
 		if (a->str[k] != NULL)
@@ -112,24 +120,23 @@ static int item_cmp(const void *pa, const void *pb, void *arg)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-static void sort_work(struct imap_session *is, void *arg)
+int imap_sort_uids(struct imap_session *is, const struct imap_sort_crit *crit, size_t ncrit, const uint32_t *uids,
+		   size_t n, uint32_t **out_r, size_t *n_r, const char **error_r)
 {
-	struct sort_job *j = arg;
-	uint32_t *uids;
-	size_t n;
-	j->r = imap_search_uids(is, j->prog, &uids, &n, NULL, &j->error);
-	if (j->r < 0 || n == 0)
-		return;
+	*n_r = 0;
+	*out_r = arena_alloc(is->cmd_arena, (n + 1) * sizeof(**out_r));
+	if (n == 0)
+		return 1;
 	struct store_range *r = arena_alloc(is->cmd_arena, n * sizeof(*r));
 	for (size_t i = 0; i < n; i++)
 		r[i] = (struct store_range){ uids[i], uids[i] };
 	struct store_uidset set = { r, n };
 	struct store_msg_meta *metas;
 	size_t nm;
-	j->r = store_msg_meta_list(is->env->store, is->cmd_arena, is->account_id, is->view.mailbox_id, &set, &metas, &nm,
-				   &j->error);
-	if (j->r < 0)
-		return;
+	int rc = store_msg_meta_list(is->env->store, is->cmd_arena, is->account_id, is->view.mailbox_id, &set, &metas,
+				     &nm, error_r);
+	if (rc < 0)
+		return rc;
 	struct sort_item *items = arena_alloc(is->cmd_arena, (nm + 1) * sizeof(*items));
 	size_t k = 0;
 	for (size_t i = 0; i < nm; i++) {
@@ -140,8 +147,8 @@ static void sort_work(struct imap_session *is, void *arg)
 		struct sort_item *it = &items[k++];
 		it->uid = mm->m.uid;
 		it->seq = (uint32_t)x + 1;
-		for (size_t c = 0; c < j->ncrit; c++) {
-			switch (j->crit[c].key) {
+		for (size_t c = 0; c < ncrit; c++) {
+			switch (crit[c].key) {
 			case IMAP_SORT_ARRIVAL:
 				it->num[c] = mm->m.internal_date;
 				break;
@@ -172,11 +179,28 @@ static void sort_work(struct imap_session *is, void *arg)
 			}
 		}
 	}
-	qsort_r(items, k, sizeof(*items), item_cmp, j);
-	j->out = arena_alloc(is->cmd_arena, (k + 1) * sizeof(*j->out));
+	struct sort_keys keys = { crit, ncrit };
+	qsort_r(items, k, sizeof(*items), item_cmp, &keys);
 	for (size_t i = 0; i < k; i++)
-		j->out[i] = is->cmd_uid ? items[i].uid : items[i].seq;
-	j->n = k;
+		(*out_r)[i] = items[i].uid;
+	*n_r = k;
+	return 1;
+}
+
+static void sort_work(struct imap_session *is, void *arg)
+{
+	struct sort_job *j = arg;
+	uint32_t *uids;
+	size_t n;
+	j->r = imap_search_uids(is, j->prog, &uids, &n, NULL, &j->error);
+	if (j->r < 0)
+		return;
+	j->r = imap_sort_uids(is, j->crit, j->ncrit, uids, n, &j->uids, &j->n, &j->error);
+	if (j->r < 0)
+		return;
+	j->out = arena_alloc(is->cmd_arena, (j->n + 1) * sizeof(*j->out));
+	for (size_t i = 0; i < j->n; i++)
+		j->out[i] = is->cmd_uid ? j->uids[i] : (uint32_t)view_index(&is->view, j->uids[i]) + 1;
 }
 
 static void sort_done(struct imap_session *is, void *arg)
@@ -207,8 +231,15 @@ static void sort_done(struct imap_session *is, void *arg)
 		}
 		if (j->ret & RET_COUNT)
 			buf_printf(&b, " COUNT %zu", j->n);
+		if (j->ret & RET_PARTIAL)
+			imap_put_partial(&b, j->plo, j->phi, j->out, j->n);
 	}
 	buf_puts(&b, "\r\n");
+	if ((j->ret & RET_UPDATE) && !search_update_add(is, is->cmd_uid, j->criteria, j->crit, j->ncrit, j->uids, j->n)) {
+		buf_puts(&b, "* NO [NOUPDATE ");
+		imap_put_string(&b, is->tag, strlen(is->tag));
+		buf_puts(&b, "] Too many search contexts (limits.imap_search_updates)\r\n");
+	}
 	imap_write(is, b.data, b.len);
 	buf_free(&b);
 	imap_tagged(is, "OK", "%sSORT completed", is->cmd_uid ? "UID " : "");
@@ -238,14 +269,27 @@ void cmd_sort(struct imap_session *is, struct imap_cmd *cmd)
 				j->ret |= RET_ALL;
 			else if (imap_cur_keyword(c, "COUNT"))
 				j->ret |= RET_COUNT;
-			else {
+			else if (imap_cur_keyword(c, "UPDATE"))
+				j->ret |= RET_UPDATE; /* RFC 5267 §4 (CONTEXT=SORT) */
+			else if (imap_cur_keyword(c, "PARTIAL")) {
+				j->ret |= RET_PARTIAL;
+				if (imap_cur_sp(c) < 0 || imap_cur_partial(c, &j->plo, &j->phi) < 0) {
+					imap_bad_args(is, cmd);
+					return;
+				}
+			} else {
 				c->error = "Unknown sort return option";
 				imap_bad_args(is, cmd);
 				return;
 			}
 		}
-		if (j->ret == 0)
-			j->ret = RET_ALL;
+		if ((j->ret & ~(unsigned)RET_UPDATE) == 0)
+			j->ret |= RET_ALL;
+		if ((j->ret & RET_UPDATE) && (j->ret & RET_PARTIAL)) {
+			c->error = "UPDATE and PARTIAL cannot be combined";
+			imap_bad_args(is, cmd);
+			return;
+		}
 		if (imap_cur_sp(c) < 0) {
 			imap_bad_args(is, cmd);
 			return;
@@ -254,7 +298,13 @@ void cmd_sort(struct imap_session *is, struct imap_cmd *cmd)
 	struct imap_str charset;
 	const char *cs2;
 	if (imap_sort_parse(c, j->crit, &j->ncrit) < 0 || imap_cur_sp(c) < 0 || imap_cur_astring(c, &charset) < 0 ||
-	    imap_cur_sp(c) < 0 || imap_search_parse(c, &j->prog, &cs2) < 0) {
+	    imap_cur_sp(c) < 0) {
+		imap_bad_args(is, cmd);
+		return;
+	}
+	j->criteria.len = c->len - c->pos;
+	j->criteria.p = arena_strndup(is->cmd_arena, c->p + c->pos, j->criteria.len);
+	if (imap_search_parse(c, &j->prog, &cs2) < 0) {
 		imap_bad_args(is, cmd);
 		return;
 	}
@@ -262,5 +312,7 @@ void cmd_sort(struct imap_session *is, struct imap_cmd *cmd)
 		imap_tagged(is, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
 		return;
 	}
+	if ((j->ret & RET_UPDATE) && search_update_check(is, j->prog) < 0)
+		return;
 	imap_run_async(is, sort_work, sort_done, j);
 }

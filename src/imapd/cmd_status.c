@@ -7,19 +7,6 @@
  * The same items serve LIST ... RETURN (STATUS (...)) (RFC 5819). */
 #include "session.h"
 
-enum {
-	ST_MESSAGES = 1 << 0,
-	ST_UIDNEXT = 1 << 1,
-	ST_UIDVALIDITY = 1 << 2,
-	ST_UNSEEN = 1 << 3,
-	ST_DELETED = 1 << 4,
-	ST_SIZE = 1 << 5,
-	ST_RECENT = 1 << 6,
-	ST_APPENDLIMIT = 1 << 7,
-	ST_HIGHESTMODSEQ = 1 << 8,
-	ST_MAILBOXID = 1 << 9,
-};
-
 static const struct {
 	const char *name;
 	unsigned bit;

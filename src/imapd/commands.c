@@ -35,6 +35,7 @@ static const struct imap_cmd_def table[] = {
 	{ "GETQUOTA", cmd_quota, AUTH },                       /* RFC 9208 */
 	{ "GETQUOTAROOT", cmd_quota, AUTH },
 	{ "COMPRESS", cmd_compress, AUTH },                    /* RFC 4978 */
+	{ "NOTIFY", cmd_notify, AUTH },                        /* RFC 5465 */
 	/* §6.4: selected */
 	{ "CHECK", cmd_noop, SEL },                             /* RFC 3501 §6.4.1 */
 	{ "CLOSE", cmd_close, SEL },
@@ -48,6 +49,7 @@ static const struct imap_cmd_def table[] = {
 	{ "REPLACE", cmd_replace, SEL | IMAP_CMD_UID },         /* RFC 8508 */
 	{ "SORT", cmd_sort, SEL | IMAP_CMD_UID | IMAP_CMD_NO_EXPUNGE },   /* RFC 5256 */
 	{ "THREAD", cmd_thread, SEL | IMAP_CMD_UID | IMAP_CMD_NO_EXPUNGE },
+	{ "CANCELUPDATE", cmd_cancelupdate, SEL },                         /* RFC 5267 */
 };
 
 const struct imap_cmd_def *imap_cmd_lookup(struct bytes name)

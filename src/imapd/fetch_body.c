@@ -61,10 +61,10 @@ static void put_literal(struct buf *out, const char *p, size_t n, bool allow8)
 	}
 }
 
-int fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const char *msg, size_t len,
-		    uint64_t header_size, const struct mail_part *parts, size_t nparts, const char **error_r)
+int fetch_body_bytes(const struct imap_fetch_body *fb, const char *msg, size_t len, uint64_t header_size,
+		     const struct mail_part *parts, size_t nparts, struct buf *tmp, const char **p_r, size_t *n_r,
+		     bool *exists_r, const char **error_r)
 {
-	struct buf tmp = { 0 };
 	const char *p = "";
 	size_t n = 0;
 	bool exists = true;
@@ -83,18 +83,17 @@ int fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const cha
 		if (part && (part->flags & (MAIL_PART_MULTIPART | MAIL_PART_MESSAGE)))
 			enc = "7bit";
 		if (strcasecmp(enc, "base64") == 0) {
-			imap_decode_base64(&tmp, src, slen);
-			p = tmp.data ? tmp.data : "";
-			n = tmp.len;
+			imap_decode_base64(tmp, src, slen);
+			p = tmp->data ? tmp->data : "";
+			n = tmp->len;
 		} else if (strcasecmp(enc, "quoted-printable") == 0) {
-			imap_decode_qp(&tmp, src, slen);
-			p = tmp.data ? tmp.data : "";
-			n = tmp.len;
+			imap_decode_qp(tmp, src, slen);
+			p = tmp->data ? tmp->data : "";
+			n = tmp->len;
 		} else if (strcasecmp(enc, "7bit") == 0 || strcasecmp(enc, "8bit") == 0 || strcasecmp(enc, "binary") == 0) {
 			p = src;
 			n = slen;
 		} else {
-			buf_free(&tmp);
 			*error_r = "Unknown Content-Transfer-Encoding";
 			return -1;
 		}
@@ -124,10 +123,10 @@ int fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const cha
 				break;
 			case IMAP_SECTION_FIELDS:
 			case IMAP_SECTION_FIELDS_NOT:
-				header_fields(&tmp, msg + hoff, (size_t)hlen, fb->fields, fb->nfields,
+				header_fields(tmp, msg + hoff, (size_t)hlen, fb->fields, fb->nfields,
 					      fb->text == IMAP_SECTION_FIELDS_NOT);
-				p = tmp.data;
-				n = tmp.len;
+				p = tmp->data;
+				n = tmp->len;
 				break;
 			case IMAP_SECTION_TEXT:
 				p = msg + toff;
@@ -143,6 +142,23 @@ int fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const cha
 	if (!exists) {
 		p = "";
 		n = 0;
+	}
+	*p_r = p;
+	*n_r = n;
+	*exists_r = exists;
+	return 1;
+}
+
+int fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const char *msg, size_t len,
+		    uint64_t header_size, const struct mail_part *parts, size_t nparts, const char **error_r)
+{
+	struct buf tmp = { 0 };
+	const char *p;
+	size_t n;
+	bool exists;
+	if (fetch_body_bytes(fb, msg, len, header_size, parts, nparts, &tmp, &p, &n, &exists, error_r) < 0) {
+		buf_free(&tmp);
+		return -1;
 	}
 	if (fb->kind == IMAP_BODY_BINARY_SIZE) {
 		buf_printf(out, "%s %zu", fb->name, n);

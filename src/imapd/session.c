@@ -58,6 +58,8 @@ void imap_tagged(struct imap_session *is, const char *status, const char *fmt, .
 		return;
 	if (is->selected && is->state == IMAP_SELECTED)
 		view_sync(is, !(is->cmd_flags & IMAP_CMD_NO_EXPUNGE) || is->cmd_uid);
+	if (is->notify != NULL)
+		imap_notify_flush(is);
 	va_list ap;
 	va_start(ap, fmt);
 	char *text = arena_vprintf(is->cmd_arena, fmt, ap);
@@ -133,9 +135,10 @@ void imap_write_capabilities(struct imap_session *is)
 		}
 	}
 	conn_puts(is->c, " SASL-IR LITERAL+ LITERAL- UTF8=ACCEPT ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MULTIAPPEND MOVE REPLACE CHILDREN"
-			 " SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE BINARY"
+			 " SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE BINARY CATENATE"
 			 " QUOTA QUOTA=RES-STORAGE CONDSTORE QRESYNC ESEARCH SEARCHRES WITHIN OBJECTID"
 			 " SAVEDATE PREVIEW SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT"
+			 " CONTEXT=SEARCH CONTEXT=SORT NOTIFY"
 			 " THREAD=REFERENCES COMPRESS=DEFLATE");
 	conn_printf(is->c, " APPENDLIMIT=%llu", (unsigned long long)is->s->message_max);
 }
@@ -183,6 +186,7 @@ void imap_put_mailbox_name(struct imap_session *is, struct buf *b, const char *u
 static void session_free(struct imap_session *is)
 {
 	view_close(is);
+	imap_notify_end(is);
 	free(is->idle_tag);
 	free(is->saved);
 	imap_reader_free(&is->rd);
@@ -263,11 +267,20 @@ void imap_run_async(struct imap_session *is, imap_work_fn *work, imap_work_fn *d
 static void on_store_event(void *arg, const struct store_event *ev)
 {
 	struct imap_session *is = arg;
-	if (is->c == NULL || !is->selected || ev->mailbox_id != is->view.mailbox_id)
+	if (is->c == NULL)
+		return;
+	if (is->notify != NULL)
+		imap_notify_event(is, ev); /* RFC 5465: the other mailboxes */
+	if (!is->selected || ev->mailbox_id != is->view.mailbox_id)
 		return;
 	is->view.dirty = true;
+	bool delayed = false;
 	if (is->mode == IMAP_MODE_IDLE && is->pending == 0) {
 		view_sync(is, true);
+		arena_clear(is->cmd_arena);
+	} else if (imap_notify_selected(is, &delayed) && imap_notify_may_write(is) && is->state == IMAP_SELECTED) {
+		/* NOTIFY (selected ...): at once, also between commands */
+		view_sync(is, !delayed);
 		arena_clear(is->cmd_arena);
 	}
 }

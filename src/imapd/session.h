@@ -101,6 +101,10 @@ struct imap_session {
 	uint32_t *saved;           /* SEARCHRES "$": UIDs (heap) */
 	size_t nsaved;
 	bool saved_valid;
+	struct search_update *updates; /* RFC 5267 contexts (search_update.c; heap) */
+	bool updates_stale;        /* own change: evaluate the contexts at the next sync */
+	struct imap_notify *notify; /* RFC 5465 NOTIFY SET (cmd_notify.c; heap) or NULL */
+	uint64_t catenated;        /* bytes CATENATE joined in the running APPEND/REPLACE */
 	/* IDLE */
 	struct imapd_idlers *idlers; /* the loop's IDLE list while we are on it */
 	struct imap_session *idle_prev, *idle_next;
@@ -234,6 +238,13 @@ struct mail_part;
  * as the item's value: a string/literal, literal8 for BINARY with NULs, or the
  * number for BINARY.SIZE. Returns 1, or -1 with *error_r for BINARY of a part with an
  * unknown Content-Transfer-Encoding (NO [UNKNOWN-CTE]). */
+/* The bytes of body item fb (its section, not its <partial>): *p_r, *n_r point into msg
+ * or into tmp (decoded BINARY, HEADER.FIELDS; the caller frees tmp); *exists_r false
+ * for a section the message does not have (then empty). Returns 1, or -1 with *error_r
+ * for BINARY of an unknown Content-Transfer-Encoding. */
+int fetch_body_bytes(const struct imap_fetch_body *fb, const char *msg, size_t len, uint64_t header_size,
+		     const struct mail_part *parts, size_t nparts, struct buf *tmp, const char **p_r, size_t *n_r,
+		     bool *exists_r, const char **error_r);
 int fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const char *msg, size_t len,
 		    uint64_t header_size, const struct mail_part *parts, size_t nparts, const char **error_r);
 
@@ -242,6 +253,12 @@ int fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const cha
 /* On CONN_DRAINED while is->fetch: writes more responses, and at the end the tagged
  * reply. Returns true when it ended (the caller then ends the busy step). */
 bool fetch_stream_more(struct imap_session *is);
+/* Appends the FETCH response of f for view index i (metadata m; tmp for scratch), as
+ * FETCH does (RFC 5465 MessageNew fetch attributes use it). Returns 1, or 0 when the
+ * message is gone (nothing useful was appended). */
+struct imap_fetch;
+int imap_fetch_put(struct imap_session *is, const struct imap_fetch *f, struct buf *b, size_t i,
+		   const struct store_msg *m, struct arena *tmp);
 /* Frees the streaming state (also when the connection closed mid-way). */
 void fetch_stream_end(struct imap_session *is);
 
@@ -260,6 +277,11 @@ static inline uint64_t imap_append_total_max(const struct settings *s)
  * cmd_arena) and checks it. Returns 1; -1 for a syntax error (cur->error); 0 when the
  * message was refused and the tagged reply sent (BAD flag, NO [TOOBIG], NUL...). */
 int imap_append_message_parse(struct imap_session *is, struct imap_cur *c, struct store_append *ap);
+/* RFC 4469 CATENATE (catenate.c), after the keyword: joins the TEXT literals and URL
+ * parts into *data_r (cmd_arena), *raw_r when every part was a literal8. Returns 1;
+ * -1 for a syntax error (cur->error); 0 when the tagged NO was sent ([BADURL "url"],
+ * [TOOBIG]). */
+int imap_catenate_parse(struct imap_session *is, struct imap_cur *c, struct bytes *data_r, bool *raw_r);
 /* Appends "first" or "first:last" (an APPENDUID uid-set of consecutive UIDs). */
 void imap_put_uid_range(struct buf *b, uint32_t first, uint32_t last);
 
@@ -295,6 +317,54 @@ void cmd_quota(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_sort(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_compress(struct imap_session *is, struct imap_cmd *cmd);
 void cmd_thread(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_cancelupdate(struct imap_session *is, struct imap_cmd *cmd);
+void cmd_notify(struct imap_session *is, struct imap_cmd *cmd);
+
+/* ---- RFC 5465 NOTIFY (cmd_notify.c) */
+struct store_event;
+/* A store event of the account, for a session with NOTIFY: queues STATUS/LIST
+ * responses and writes them at once when no command is in progress. */
+void imap_notify_event(struct imap_session *is, const struct store_event *ev);
+/* Writes the queued NOTIFY responses (before a tagged reply, or between commands). */
+void imap_notify_flush(struct imap_session *is);
+/* Ends NOTIFY (NOTIFY NONE, session end). */
+void imap_notify_end(struct imap_session *is);
+/* No command in progress: untagged responses may be written now. */
+bool imap_notify_may_write(const struct imap_session *is);
+/* True when a "selected"/"selected-delayed" group wants the selected mailbox's message
+ * events pushed at once; *delayed_r for selected-delayed (no EXPUNGE outside commands). */
+bool imap_notify_selected(const struct imap_session *is, bool *delayed_r);
+/* The fetch attributes of MessageNew in the selected group ("(UID FLAGS ...)", what
+ * imap_fetch_parse reads), or NULL: a FETCH with them follows the EXISTS of each new
+ * message. */
+const char *imap_notify_new_fetch(const struct imap_session *is);
+
+/* ---- RFC 5267 CONTEXT=SEARCH/SORT updates (search_update.c) */
+struct imap_search;
+struct imap_sort_crit;
+/* Before registering: NO [CANNOT] (tagged reply sent, returns -1) when the program
+ * uses message sequence numbers or "$"; else 0. */
+int search_update_check(struct imap_session *is, const struct imap_search *prog);
+/* Registers a context for the running command's tag: criteria is the search program's
+ * text (what imap_search_parse reads), crit/ncrit the sort keys (NULL for SEARCH),
+ * uids the result (ascending, or in sort order). False when the session has
+ * limits.imap_search_updates contexts already (the caller answers NOUPDATE). */
+bool search_update_add(struct imap_session *is, bool uid, struct bytes criteria, const struct imap_sort_crit *crit,
+		       size_t ncrit, const uint32_t *uids, size_t n);
+/* Contexts of the session. */
+size_t search_update_count(const struct imap_session *is);
+/* Frees every context (the selection ends). */
+void search_update_free_all(struct imap_session *is);
+/* Before the EXPUNGEs of the given UIDs are sent: REMOVEFROM for the members among
+ * them, while their numbers are valid. */
+void search_update_expunged(struct imap_session *is, struct buf *b, const uint32_t *gone, size_t ngone);
+/* After a sync's EXISTS: evaluates every context again and appends ADDTO/REMOVEFROM. */
+void search_update_sync(struct imap_session *is, struct buf *b);
+/* RFC 5267 §4.4: parses "n:m" after PARTIAL SP (either order; returned low first). */
+int imap_cur_partial(struct imap_cur *c, uint32_t *lo_r, uint32_t *hi_r);
+/* Appends " PARTIAL (lo:hi set)" for positions lo..hi of the result nums (in result
+ * order), "NIL" for the set when none falls in the range. */
+void imap_put_partial(struct buf *b, uint32_t lo, uint32_t hi, const uint32_t *nums, size_t n);
 
 /* Evaluates a parsed search program over the selected mailbox (cmd_search.c):
  * the matching UIDs this session knows, ascending (cmd_arena), and the highest
@@ -302,10 +372,27 @@ void cmd_thread(struct imap_session *is, struct imap_cmd *cmd);
 struct imap_search;
 int imap_search_uids(struct imap_session *is, const struct imap_search *prog, uint32_t **uids_r, size_t *n_r,
 		     uint64_t *highest_r, const char **error_r);
+/* Sorts the given UIDs by the criteria (cmd_sort.c): the UIDs in sort order
+ * (cmd_arena). Returns 1, or a store error with *error_r. */
+int imap_sort_uids(struct imap_session *is, const struct imap_sort_crit *crit, size_t ncrit, const uint32_t *uids,
+		   size_t n, uint32_t **out_r, size_t *n_r, const char **error_r);
 /* True when charset (NULL: none given) is one this server searches in: UTF-8,
  * US-ASCII. */
 bool imap_charset_ok(const char *charset);
 
+/* STATUS items (bits), for imap_status_items and imap_status_write */
+enum {
+	ST_MESSAGES = 1 << 0,
+	ST_UIDNEXT = 1 << 1,
+	ST_UIDVALIDITY = 1 << 2,
+	ST_UNSEEN = 1 << 3,
+	ST_DELETED = 1 << 4,
+	ST_SIZE = 1 << 5,
+	ST_RECENT = 1 << 6,
+	ST_APPENDLIMIT = 1 << 7,
+	ST_HIGHESTMODSEQ = 1 << 8,
+	ST_MAILBOXID = 1 << 9,
+};
 /* STATUS items for one mailbox, shared by STATUS and LIST RETURN (STATUS ...)
  * (cmd_status.c): parses "(" status-att *(SP status-att) ")" into a bit mask. */
 int imap_status_items(struct imap_cur *cur, unsigned *items_r);

@@ -13,6 +13,7 @@
  * FLAGS before the first FETCH that carries it (RFC 9051 §7.3.5). */
 #include "session.h"
 
+#include "imap_fetch.h"
 #include "log.h"
 
 #include <stdlib.h>
@@ -51,6 +52,7 @@ void view_close(struct imap_session *is)
 	free(v->reported);
 	free(v->gone);
 	memset(v, 0, sizeof(*v));
+	search_update_free_all(is); /* RFC 5267 contexts end with the selection */
 	is->selected = false;
 	free(is->saved);
 	is->saved = NULL;
@@ -355,6 +357,8 @@ void view_refresh_flags(struct imap_session *is, const struct store_uidset *set,
 	struct store_msg *msgs;
 	size_t n;
 	const char *error;
+	if (is->updates != NULL)
+		is->updates_stale = true; /* RFC 5267: own STORE changes results too */
 	/* changes by others up to the MODSEQs sent here go out before the tagged reply
 	 * (RFC 7162 §3.1.2.1: the client takes the highest MODSEQ it saw as its own) */
 	if (is->condstore)
@@ -407,6 +411,8 @@ static void send_expunges(struct imap_session *is, struct buf *b)
 	if (v->ngone == 0)
 		return;
 	qsort(v->gone, v->ngone, sizeof(*v->gone), cmp_u32);
+	if (is->updates != NULL)
+		search_update_expunged(is, b, v->gone, v->ngone);
 	uint8_t *del = xcalloc(v->n ? v->n : 1, 1);
 	if (is->qresync) {
 		/* RFC 7162 §3.2.10: "* VANISHED uid-set" replaces EXPUNGE */
@@ -455,6 +461,7 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 	if (!is->selected || is->c == NULL)
 		return;
 	struct buf b = { 0 };
+	bool changed = v->dirty || is->updates_stale;
 	if (v->dirty) {
 		v->dirty = false;
 		const char *error;
@@ -494,11 +501,14 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 		if (n > 0)
 			view_put_keywords(is, &b);
 		uint32_t maxuid = v->n ? v->uids[v->n - 1] : 0;
+		size_t first_new = n; /* msgs[first_new..] are the new messages */
 		for (size_t k = 0; k < n; k++) {
 			const struct store_msg *m = &msgs[k];
 			if (m->uid > maxuid) {
 				view_add(v, m->uid, m->modseq);
 				maxuid = m->uid;
+				if (first_new == n)
+					first_new = k;
 				continue;
 			}
 			long i = view_index(v, m->uid);
@@ -519,11 +529,39 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 					recent += view_is_recent(is, i);
 				buf_printf(&b, "* %zu RECENT\r\n", recent);
 			}
+			/* RFC 5465 §5.1: MessageNew with fetch attributes */
+			const char *atts = is->notify != NULL ? imap_notify_new_fetch(is) : NULL;
+			struct imap_fetch f;
+			struct imap_cur cur;
+			if (atts != NULL)
+				imap_cur_init(&cur, is->cmd_arena, (struct bytes){ atts, strlen(atts) });
+			if (atts != NULL && imap_fetch_parse(&cur, &f) > 0) {
+				/* RFC 7162 §3.1.4: unsolicited FETCH carries MODSEQ under CONDSTORE */
+				if (is->condstore)
+					f.atts |= IMAP_FA_MODSEQ;
+				for (size_t k = first_new; k < n; k++) {
+					long i = view_index(v, msgs[k].uid);
+					if (i < (long)before)
+						continue;
+					size_t mark = b.len;
+					if (imap_fetch_put(is, &f, &b, (size_t)i, &msgs[k], is->cmd_arena) <= 0) {
+						b.len = mark; /* gone meanwhile: its EXPUNGE follows */
+						if (b.data != NULL)
+							b.data[mark] = '\0';
+						continue;
+					}
+					if (f.atts & IMAP_FA_FLAGS)
+						view_reported(v, (size_t)i, msgs[k].modseq);
+				}
+			}
 		}
 		v->uidnext = mb.uidnext;
 	} else if (allow_expunge) {
 		send_expunges(is, &b);
 	}
+	/* RFC 5267: the contexts after EXISTS, so that ADDTO names known messages */
+	if (is->updates != NULL && changed)
+		search_update_sync(is, &b);
 	/* RFC 7162 §3.2.10 (errata 1810): while expunges wait (FETCH, STORE, SEARCH), the
 	 * MODSEQs sent may pass theirs; a HIGHESTMODSEQ below them keeps a client that
 	 * reconnects with QRESYNC from missing them */

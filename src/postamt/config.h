@@ -47,6 +47,7 @@ struct config {
 	int64_t auth_in_flight_per_ip;     /* limits.auth_in_flight_per_ip */
 	int64_t errors_per_session;   /* limits.errors_per_session */
 	int64_t commands_per_session; /* limits.commands_per_session */
+	int64_t imap_search_updates;  /* limits.imap_search_updates */
 	int64_t auth_cache_ttl;       /* auth.cache_ttl: seconds a verified password is remembered */
 	int64_t auth_scram_iterations; /* auth.scram_iterations: PBKDF2 rounds of new SCRAM secrets */
 	int64_t default_quota;        /* quota.default */

@@ -428,6 +428,43 @@ def test_thread_references_and_orderedsubject(corpus_client):
     assert " NO [BADCHARSET" in t
 
 
+# Looping References, self references and duplicate Message-IDs (issue 16, RFC 5256
+# section 2.2 step 1): the answers are Dovecot 2.3.19's for the same messages.
+LOOPS = [
+    ([("<a@x>", "<b@x>"), ("<b@x>", "<a@x>")], "(2 1)"),
+    ([("<s@x>", "<s@x>")], "(1)"),
+    ([("<d@x>", ""), ("<d@x>", "<x@x>"), ("<e@x>", "<d@x>")], "(1 3)(2)"),
+    ([("<a@x>", "<b@x> <c@x>"), ("<b@x>", "<c@x> <a@x>"), ("<c@x>", "<a@x> <b@x>")], "(2 3 1)"),
+    ([("<p@x>", ""), ("<q@x>", "<p@x> <q@x> <r@x>")], "(1)(2)"),
+    ([("<p@x>", ""), ("<q@x>", "<r@x> <q@x>"), ("<r@x>", "<q@x>")], "(1)(2 3)"),
+]
+
+
+def test_thread_references_loops(srv):
+    c = Client(srv, fresh_user())
+    for k, (msgs, want) in enumerate(LOOPS):
+        c.ok("CREATE loop%d" % k)
+        for i, (mid, refs) in enumerate(msgs):
+            extra = "Message-ID: %s\r\n" % mid + ("References: %s\r\n" % refs if refs else "")
+            c.append("loop%d" % k, msg("s%d-%d" % (k, i), date="Mon, 1 Jan 2024 10:%02d:00 +0000" % i, extra=extra))
+        c.ok("SELECT loop%d" % k)
+        u, _ = c.ok("THREAD REFERENCES UTF-8 ALL")
+        assert u == ["* THREAD " + want], (k, u)
+    # imaptest's "thread" case: A, then B refs C A, then C refs B; and after A is expunged
+    c.ok("CREATE mbox")
+    for mid, refs, date in [("<a@b>", "", "17:06"), ("<b@b>", "<c@b> <a@b>", "15:06"), ("<c@b>", "<b@b>", "16:06")]:
+        extra = "Message-ID: %s\r\n" % mid + ("References: %s\r\n" % refs if refs else "")
+        c.append("mbox", msg("", date="Fri, 22 Feb 2008 %s:23 +0000" % date, extra=extra))
+    c.ok("SELECT mbox")
+    u, _ = c.ok("THREAD REFERENCES US-ASCII ALL")
+    assert u == ["* THREAD (3 1 2)"], u
+    c.ok("STORE 1 +FLAGS (\\Deleted)")
+    c.ok("EXPUNGE")
+    u, _ = c.ok("THREAD REFERENCES US-ASCII ALL")
+    assert u == ["* THREAD (2 1)"], u
+    c.close()
+
+
 def test_sort_keys(corpus_client):
     c = corpus_client
     u, _ = c.ok("SORT (DATE) UTF-8 ALL")

@@ -501,7 +501,7 @@ void imap_thread_references(struct arena *a, const struct imap_thread_msg *msgs,
 		x->m = m;
 		x->date = m->date;
 		x->num = m->num;
-		/* (1B) link the references in order */
+		/* (1A) link the references in order */
 		struct node *prev = NULL;
 		for (const char *const *r = m->refs; r != NULL && *r != NULL; r++) {
 			struct node **slot = table_slot(&ids, *r);
@@ -516,24 +516,19 @@ void imap_thread_references(struct arena *a, const struct imap_thread_msg *msgs,
 			}
 			prev = c;
 		}
-		/* (1C) the message's parent is the last reference, unless x is an
-		 * ancestor of it (then x keeps its place): cut x off, and see whether
-		 * prev's thread is now rooted at x */
-		if (prev != NULL && prev != x) {
-			struct node *old = x->parent;
-			if (old != NULL)
-				lct_cut(x);
-			if (x->child != NULL && lct_root(prev) == x) {
-				if (old != NULL)
-					lct_link(x, old);
-			} else {
-				unlink_node(x);
-				add_child(prev, x);
-				lct_link(x, prev);
-			}
-		} else if (x->parent != NULL) {
+		/* (1B) the message's parent is the last reference. RFC 5256: a parent it
+		 * already has "is probably the result of a truncated References header
+		 * line, so break the current parent/child link before creating the new
+		 * correct one", and do not create it when it would make a loop (x is the
+		 * last reference, or an ancestor of it): then x has no parent at all, as
+		 * Dovecot does too (issue 16) */
+		if (x->parent != NULL) {
 			lct_cut(x);
 			unlink_node(x);
+		}
+		if (prev != NULL && prev != x && (x->child == NULL || lct_root(prev) != x)) {
+			add_child(prev, x);
+			lct_link(x, prev);
 		}
 	}
 	/* (2) root set */

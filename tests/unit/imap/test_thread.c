@@ -91,7 +91,7 @@ struct row {
 	uint32_t num;
 	int64_t date;
 	const char *id;
-	const char *refs[3];
+	const char *refs[4];
 	const char *subject;
 };
 
@@ -287,6 +287,61 @@ static void test_crafted_loops(void **state)
 	buf_free(&b);
 }
 
+/* Looping References, self references and duplicate Message-IDs (issue 16, RFC 5256
+ * §2.2 step 1): the answers are those Dovecot 2.3.19 gives for the same messages (its
+ * imaptest "thread" case among them). The case with <q> failed before: a message
+ * whose last reference is its own descendant kept the parent an earlier message's
+ * References gave it; step 1.B breaks that link first, then makes no new one. */
+static void thread_rows(const struct row *rows, size_t n, const char *want)
+{
+	struct imap_thread_msg *m = load(rows, n);
+	struct buf b = { 0 };
+	imap_thread_references(A, m, n, &b);
+	if (strcmp(buf_str(&b), want) != 0)
+		fail_msg("%s, want %s", buf_str(&b), want);
+	buf_free(&b);
+}
+
+static void test_loops_like_dovecot(void **state)
+{
+	(void)state;
+	static const struct row ab[] = { { 1, 1, "<a@x>", { "<b@x>" }, "loop" },
+					 { 2, 2, "<b@x>", { "<a@x>" }, "loop" } };
+	thread_rows(ab, 2, "(2 1)");
+	static const struct row self[] = { { 1, 1, "<s@x>", { "<s@x>" }, "self" } };
+	thread_rows(self, 1, "(1)");
+	static const struct row dup[] = { { 1, 1, "<d@x>", { NULL }, "dup" },
+					  { 2, 2, "<d@x>", { "<x@x>" }, "dup2" },
+					  { 3, 3, "<e@x>", { "<d@x>" }, "dup3" } };
+	thread_rows(dup, 3, "(1 3)(2)");
+	static const struct row three[] = { { 1, 1, "<a@x>", { "<b@x>", "<c@x>" }, "t" },
+					    { 2, 2, "<b@x>", { "<c@x>", "<a@x>" }, "t" },
+					    { 3, 3, "<c@x>", { "<a@x>", "<b@x>" }, "t" } };
+	thread_rows(three, 3, "(2 3 1)");
+	static const struct row own[] = { { 1, 1, "<p@x>", { NULL }, "p" },
+					  { 2, 2, "<q@x>", { "<p@x>", "<q@x>", "<r@x>" }, "q" } };
+	thread_rows(own, 2, "(1)(2)");
+	static const struct row own2[] = { { 1, 1, "<p@x>", { NULL }, "p" },
+					   { 2, 2, "<q@x>", { "<r@x>", "<q@x>" }, "q" },
+					   { 3, 3, "<r@x>", { "<q@x>" }, "r" } };
+	thread_rows(own2, 3, "(1)(2 3)");
+	static const struct row late[] = { { 1, 1, "<x@x>", { "<y@x>" }, "a" },
+					   { 2, 2, "<z@x>", { "<x@x>", "<y@x>" }, "b" },
+					   { 3, 3, "<y@x>", { NULL }, "c" } };
+	thread_rows(late, 3, "(3 (1)(2))");
+	static const struct row mid[] = { { 1, 1, "<a@x>", { "<p@x>", "<a@x>" }, "a" },
+					  { 2, 2, "<b@x>", { "<a@x>", "<p@x>" }, "b" } };
+	thread_rows(mid, 2, "(1 2)");
+	/* imaptest's thread.mbox, and again with its first message expunged */
+	static const struct row mbox[] = { { 1, 17, "<a@b>", { NULL }, "" },
+					   { 2, 15, "<b@b>", { "<c@b>", "<a@b>" }, "" },
+					   { 3, 16, "<c@b>", { "<b@b>" }, "" } };
+	thread_rows(mbox, 3, "(3 1 2)");
+	static const struct row mbox2[] = { { 1, 15, "<b@b>", { "<c@b>", "<a@b>" }, "" },
+					    { 2, 16, "<c@b>", { "<b@b>" }, "" } };
+	thread_rows(mbox2, 2, "(2 1)");
+}
+
 /* Random small mailboxes with loops, self references, duplicate and missing ids,
  * equal dates and subjects: the fast implementation answers exactly as the plain
  * one (thread_naive.c). */
@@ -334,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_deep_chains),
 		cmocka_unit_test(test_crafted_loops),
+		cmocka_unit_test(test_loops_like_dovecot),
 		cmocka_unit_test(test_random_against_naive),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);

@@ -213,7 +213,7 @@ void naive_thread_references(struct arena *a, const struct imap_thread_msg *msgs
 		x->m = m;
 		x->date = m->date;
 		x->num = m->num;
-		/* (1B) link the references in order */
+		/* (1A) link the references in order */
 		struct node *prev = NULL;
 		for (const char *const *r = m->refs; r != NULL && *r != NULL; r++) {
 			struct node **slot = table_slot(&ids, *r);
@@ -224,13 +224,11 @@ void naive_thread_references(struct arena *a, const struct imap_thread_msg *msgs
 				add_child(prev, c);
 			prev = c;
 		}
-		/* (1C) the message's parent is the last reference */
-		if (prev != NULL && prev != x && !is_ancestor(x, prev)) {
-			unlink_node(x);
+		/* (1B) the message's parent is the last reference: the old link breaks
+		 * first, the new one is not made when it would be a loop */
+		unlink_node(x);
+		if (prev != NULL && prev != x && !is_ancestor(x, prev))
 			add_child(prev, x);
-		} else if (prev == NULL || prev == x) {
-			unlink_node(x);
-		}
 	}
 	/* (2) root set */
 	struct node *root = &nodes[0];
