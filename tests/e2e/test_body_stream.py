@@ -6,6 +6,8 @@ than a bounded output queue. The server is restarted after the APPEND so that th
 APPEND's own buffers do not hide the peak of the read. The bytes are checked too."""
 
 import base64
+import http.client
+import json
 import hashlib
 import re
 import socket
@@ -200,3 +202,38 @@ def test_pop3_retr_streams(srv):
     assert h.digest() == hashlib.sha256(MSG).digest()
     check_growth(srv, before, "RETR")
     sock.close()
+
+
+def test_jmap_download_streams(srv):
+    """JMAP downloads of the whole message and of its base64 part (decoded): the
+    bytes, Content-Length up front, VmHWM + < 2 MiB; the connection stays usable."""
+    c = http.client.HTTPSConnection(srv.tls_name, srv.port("https"), context=srv.ssl_context(), timeout=120)
+    auth = "Basic " + base64.b64encode(("%s:%s" % (USER, PW)).encode()).decode()
+    c.request("GET", "/.well-known/jmap", headers={"Authorization": auth})
+    r = c.getresponse()
+    account = json.loads(r.read())["primaryAccounts"]["urn:ietf:params:jmap:mail"]
+    calls = [["Email/query", {"accountId": account}, "q"],
+             ["Email/get", {"accountId": account, "#ids": {"resultOf": "q", "name": "Email/query", "path": "/ids"},
+                            "properties": ["blobId", "attachments"]}, "g"]]
+    body = json.dumps({"using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], "methodCalls": calls})
+    c.request("POST", "/jmap/api", body, {"Authorization": auth, "Content-Type": "application/json"})
+    r = c.getresponse()
+    email = json.loads(r.read())["methodResponses"][1][1]["list"][0]
+    before = vm_hwm_kib(srv.proc.pid)
+    for blob, want in ((email["blobId"], MSG), (email["attachments"][0]["blobId"], RAW)):
+        c.request("GET", "/jmap/download/%s/%s/x.bin" % (account, blob), headers={"Authorization": auth})
+        r = c.getresponse()
+        assert r.status == 200
+        assert int(r.getheader("Content-Length")) == len(want)
+        h = hashlib.sha256()
+        while True:
+            d = r.read(1 << 20)
+            if not d:
+                break
+            h.update(d)
+        assert h.digest() == hashlib.sha256(want).digest()
+    check_growth(srv, before, "JMAP download")
+    c.request("HEAD", "/jmap/download/%s/%s/x.bin" % (account, email["blobId"]), headers={"Authorization": auth})
+    r = c.getresponse()
+    assert r.status == 200 and int(r.getheader("Content-Length")) == len(MSG) and r.read() == b""
+    c.close()
