@@ -216,7 +216,6 @@ void mail_reader_decode(struct mail_reader *r, const char *in, size_t n, struct 
 		return;
 	}
 	if (r->x == MAIL_X_QP) {
-		buf_reserve(out, n);
 		for (size_t i = 0; i < n; i++) {
 			/* the common case without a state: copy the run up to the next special byte */
 			if (r->qstate == Q_NORMAL) {
@@ -224,9 +223,7 @@ void mail_reader_decode(struct mail_reader *r, const char *in, size_t n, struct 
 				while (j < n && in[j] != '=' && in[j] != ' ' && in[j] != '\t')
 					j++;
 				if (j > i) {
-					memcpy(out->data + out->len, in + i, j - i);
-					out->len += j - i;
-					out->data[out->len] = '\0';
+					buf_append(out, in + i, j - i);
 					i = j;
 					if (i == n)
 						break;
