@@ -217,6 +217,35 @@ static void test_random_decoders(void **state)
 	}
 }
 
+/* Whitespace held at the end of one piece and passed on in the next, decoded into a
+ * fresh buffer each time: the output is more than the piece's input (the QP fast
+ * path once copied past the room it had reserved; AddressSanitizer saw it). */
+static void test_qp_held_whitespace(void **state)
+{
+	(void)state;
+	char piece[300];
+	memset(piece, 'b', sizeof(piece));
+	for (size_t ws = 1; ws <= 40; ws += 3) {
+		for (size_t n = 1; n <= sizeof(piece); n += 7) {
+			struct mail_reader r;
+			struct buf first = { 0 }, second = { 0 };
+			mail_reader_init(&r, -1, 0, 0, MAIL_X_QP, 0);
+			mail_reader_decode(&r, "a", 1, &first);
+			for (size_t i = 0; i < ws; i++)
+				mail_reader_decode(&r, " ", 1, &first);
+			assert_int_equal(first.len, 1);
+			mail_reader_decode(&r, piece, n, &second);
+			mail_reader_decode_end(&r, &second);
+			assert_int_equal(second.len, ws + n);
+			for (size_t i = 0; i < ws; i++)
+				assert_int_equal(second.data[i], ' ');
+			assert_memory_equal(second.data + ws, piece, n);
+			buf_free(&first);
+			buf_free(&second);
+		}
+	}
+}
+
 /* POP3 stuffing of the reader's windows (RETR, TOP) equals stuffing the whole. */
 static void test_pop3_windows(void **state)
 {
@@ -282,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_plain_ranges),  cmocka_unit_test(test_qp),
 		cmocka_unit_test(test_base64),        cmocka_unit_test(test_random_decoders),
 		cmocka_unit_test(test_pop3_windows),  cmocka_unit_test(test_short_file),
+		cmocka_unit_test(test_qp_held_whitespace),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
