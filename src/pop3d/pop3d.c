@@ -502,7 +502,7 @@ static void stream_more(struct pop3_session *ps)
 		buf_reset(&ps->chunk);
 		if (r > 0)
 			pop3_stuff(&ps->stuffer, (struct bytes){ ps->raw.data, ps->raw.len }, &ps->chunk);
-		bool end = r == 0 || ps->stuffer.done;
+		bool end = r == 0 || ps->stuffer.done || ps->rd.off >= ps->rd.end; /* no extra turn */
 		if (end)
 			pop3_stuff_finish(&ps->stuffer, &ps->chunk);
 		conn_write(ps->c, ps->chunk.data, ps->chunk.len);
