@@ -12,7 +12,8 @@
  * returns UID. A body item without .PEEK sets \Seen (unless the mailbox is read-only)
  * before the data goes out, and the changed FLAGS come with it. ENVELOPE, BODY and
  * BODYSTRUCTURE are the strings the store computed at ingest; body sections are cut
- * from the stored message with the part table. A message expunged by another session
+ * from the stored message with the part table and streamed from its file through a
+ * mail_reader (fetch_body.c), one window at a time as the client takes them. A message expunged by another session
  * (before the list was read, or while the responses stream: its metadata or file is
  * gone) gets no FETCH response at all, never one with items missing, and the command
  * ends with NO [EXPUNGEISSUED] (RFC 9051 §7.1, RFC 2180 §4.1.3; docs/imap.md). */
@@ -21,9 +22,13 @@
 #include "imap_fetch.h"
 #include "log.h"
 #include "mail.h"
+#include "mail_reader.h"
 
+#include <assert.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct fetch_job {
 	struct imap_fetch f;
@@ -43,6 +48,15 @@ struct fetch_job {
 	size_t missing;
 	bool unknown_cte;
 	struct arena *tmp;         /* one message's scratch */
+	/* the message being written: its response text, the literals spliced into it */
+	bool active;
+	struct buf text;
+	size_t pos;                /* bytes of text written */
+	struct fetch_splice *sp;   /* the next literal (in tmp) */
+	struct fetch_src src;      /* src.fd: the open message file, or -1 */
+	bool reading;              /* rd streams sp's bytes */
+	struct mail_reader rd;
+	struct buf chunk;          /* one window of rd's output */
 };
 
 /* Output queued before the next message's response is built (as POP3 RETR does). */
@@ -108,9 +122,10 @@ static int fetch_modifiers(struct imap_session *is, struct imap_cmd *cmd, struct
 /* Appends the FETCH response of view index i (metadata m). Returns 1, or 0 when the
  * message's metadata or bytes are gone (expunged by another session since the list
  * was read): then nothing of it may go out, the caller drops what was appended. */
-static int put_msg(struct imap_session *is, const struct imap_fetch *f, struct buf *b, size_t i,
-		   const struct store_msg *m, struct arena *tmp, bool *unknown_cte)
+static int put_msg(struct imap_session *is, struct fetch_job *j, struct buf *b, size_t i, const struct store_msg *m,
+		   struct arena *tmp, bool *unknown_cte)
 {
+	const struct imap_fetch *f = &j->f;
 	const char *error;
 	buf_printf(b, "* %zu FETCH (", i + 1);
 	const char *sp = "";
@@ -183,26 +198,38 @@ static int put_msg(struct imap_session *is, const struct imap_fetch *f, struct b
 		}
 	}
 	if (f->nbodies > 0 && have_meta) {
-		const char *data;
-		size_t len;
+		/* the bytes are streamed from the open file after the text (fetch_msg_more);
+		 * an open fd keeps them readable even if the message is expunged meanwhile */
+		struct fetch_src *src = &j->src;
 		struct mail_part *parts = NULL;
 		size_t nparts = 0;
-		if (store_msg_read(is->env->store, tmp, is->account_id, is->view.mailbox_id, m->uid, &data, &len,
-				   &error) <= 0)
+		uint64_t size;
+		if (store_msg_open(is->env->store, is->account_id, is->view.mailbox_id, m->uid, &src->fd, &size, &error) <=
+		    0) {
+			src->fd = -1;
 			return 0;
-		{
-			if (meta.parts != NULL && mail_parts_decode(tmp, meta.parts, &parts, &nparts) < 0)
-				nparts = 0;
-			for (const struct imap_fetch_body *fb = f->bodies; fb != NULL; fb = fb->next) {
-				buf_puts(b, sp);
-				sp = " ";
-				size_t mark = b->len;
-				if (fetch_body_item(b, fb, data, len, meta.header_size, parts, nparts, &error) < 0) {
-					b->len = mark;
-					b->data[mark] = '\0';
-					*unknown_cte = true;
-					buf_printf(b, "%s NIL", fb->name);
-				}
+		}
+		if (meta.parts != NULL && mail_parts_decode(tmp, meta.parts, &parts, &nparts) < 0)
+			nparts = 0;
+		src->size = size;
+		src->header_size = meta.header_size;
+		src->parts = parts;
+		src->nparts = nparts;
+		src->tmp = tmp;
+		for (const struct imap_fetch_body *fb = f->bodies; fb != NULL; fb = fb->next) {
+			buf_puts(b, sp);
+			sp = " ";
+			size_t mark = b->len;
+			struct fetch_splice *keep = j->sp;
+			int r = fetch_body_item(b, fb, src, &j->sp, &error);
+			if (r == -2)
+				return 0;
+			if (r < 0) {
+				b->len = mark;
+				b->data[mark] = '\0';
+				j->sp = keep;
+				*unknown_cte = true;
+				buf_printf(b, "%s NIL", fb->name);
 			}
 		}
 	}
@@ -210,11 +237,65 @@ static int put_msg(struct imap_session *is, const struct imap_fetch *f, struct b
 	return 1;
 }
 
+/* For unsolicited FETCH responses (NOTIFY's MessageNew, RFC 5465 §5.1): f has no body
+ * sections (cmd_notify.c refuses them), so nothing is streamed and no file is opened. */
 int imap_fetch_put(struct imap_session *is, const struct imap_fetch *f, struct buf *b, size_t i,
 		   const struct store_msg *m, struct arena *tmp)
 {
+	assert(f->nbodies == 0);
+	struct fetch_job j = { .f = *f, .src = { .fd = -1 } };
 	bool unknown_cte = false;
-	return put_msg(is, f, b, i, m, tmp, &unknown_cte);
+	return put_msg(is, &j, b, i, m, tmp, &unknown_cte);
+}
+
+/* Drops the message being written: its file, its splices and its scratch. */
+static void fetch_msg_clear(struct fetch_job *j)
+{
+	if (j->reading)
+		mail_reader_free(&j->rd);
+	j->reading = false;
+	if (j->src.fd >= 0)
+		close(j->src.fd);
+	j->src.fd = -1;
+	j->sp = NULL;
+	j->active = false;
+	j->pos = 0;
+	buf_reset(&j->text);
+	arena_clear(j->tmp);
+}
+
+/* Writes the next piece of the active message: text up to the next literal, or one
+ * window of the literal's bytes. Returns 1, or -1 when the file cannot be read any
+ * more (the client has part of a literal: the connection is closed). */
+static int fetch_msg_more(struct imap_session *is, struct fetch_job *j)
+{
+	if (j->reading) {
+		buf_reset(&j->chunk);
+		int r = mail_reader_next(&j->rd, &j->chunk);
+		if (r < 0)
+			return -1;
+		if (r > 0) {
+			imap_write(is, j->chunk.data, j->chunk.len);
+			return 1;
+		}
+		mail_reader_free(&j->rd);
+		j->reading = false;
+		j->sp = j->sp->next;
+	}
+	size_t stop = j->sp != NULL ? j->sp->at : j->text.len;
+	if (stop > j->pos) {
+		imap_write(is, j->text.data + j->pos, stop - j->pos);
+		j->pos = stop;
+		return 1;
+	}
+	if (j->sp != NULL) {
+		mail_reader_init(&j->rd, j->src.fd, j->sp->off, j->sp->len, (enum mail_xform)j->sp->x, 0);
+		mail_reader_range(&j->rd, j->sp->start, j->sp->count);
+		j->reading = true;
+		return 1;
+	}
+	fetch_msg_clear(j);
+	return 1;
 }
 
 static void fetch_output(struct imap_session *is, struct fetch_job *j)
@@ -266,6 +347,7 @@ static void fetch_output(struct imap_session *is, struct fetch_job *j)
 	j->msgs = msgs;
 	j->nmsgs = n;
 	j->tmp = arena_new();
+	j->src.fd = -1;
 	is->fetch = j;
 	if (!fetch_stream_more(is))
 		imap_busy_begin(is); /* until the last response is out */
@@ -273,12 +355,24 @@ static void fetch_output(struct imap_session *is, struct fetch_job *j)
 
 /* Writes the next responses while the output is short; after the last one, the tagged
  * reply. Memory: the output queue stays near FETCH_OUTPUT_HIGH plus one message's
- * response, whatever the number of messages. */
+ * response text and one reader window (MAIL_READER_WINDOW), whatever the number and
+ * the size of the messages: literals are streamed from the file, not held. */
 bool fetch_stream_more(struct imap_session *is)
 {
 	struct fetch_job *j = is->fetch;
-	struct buf b = { 0 };
-	while (j->x < j->n && conn_output_len(is->c) < FETCH_OUTPUT_HIGH) {
+	while (conn_output_len(is->c) < FETCH_OUTPUT_HIGH) {
+		if (j->active) {
+			if (fetch_msg_more(is, j) < 0) {
+				conn_log(is->c, LOG_ERROR, "event=read_error op=fetch error=%s", LOG_Q(strerror(errno)));
+				fetch_msg_clear(j);
+				conn_want_drained(is->c, false);
+				conn_close(is->c); /* the end of the stream: CONN_CLOSED ends the FETCH */
+				return false;
+			}
+			continue;
+		}
+		if (j->x >= j->n)
+			break;
 		size_t i = j->idx[j->x++];
 		uint32_t uid = is->view.uids[i];
 		while (j->k < j->nmsgs && j->msgs[j->k].uid < uid)
@@ -288,22 +382,18 @@ bool fetch_stream_more(struct imap_session *is)
 				j->missing++; /* expunged meanwhile */
 			continue;
 		}
-		if (put_msg(is, &j->f, &b, i, &j->msgs[j->k], j->tmp, &j->unknown_cte) <= 0) {
+		if (put_msg(is, j, &j->text, i, &j->msgs[j->k], j->tmp, &j->unknown_cte) <= 0) {
 			/* never a response with items missing (issue 16) */
-			arena_clear(j->tmp);
-			buf_reset(&b);
+			fetch_msg_clear(j);
 			j->missing++;
 			continue;
 		}
 		/* the client now knows the flags (and, under CONDSTORE, needs the MODSEQ too) */
 		if ((j->f.atts & IMAP_FA_FLAGS) && (!is->condstore || (j->f.atts & IMAP_FA_MODSEQ)))
 			view_reported(&is->view, i, j->msgs[j->k].modseq);
-		arena_clear(j->tmp);
-		imap_write(is, b.data, b.len);
-		buf_reset(&b);
+		j->active = true;
 	}
-	buf_free(&b);
-	if (j->x < j->n) {
+	if (j->active || j->x < j->n) {
 		conn_want_drained(is->c, true);
 		return false;
 	}
@@ -321,6 +411,9 @@ bool fetch_stream_more(struct imap_session *is)
 void fetch_stream_end(struct imap_session *is)
 {
 	struct fetch_job *j = is->fetch;
+	fetch_msg_clear(j);
+	buf_free(&j->text);
+	buf_free(&j->chunk);
 	arena_free(&j->tmp);
 	is->fetch = NULL;
 }

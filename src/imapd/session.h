@@ -234,10 +234,6 @@ void view_recent_add(struct imap_view *v, uint32_t lo, uint32_t hi);
 /* ---- FETCH helpers (fetch_body.c) */
 struct imap_fetch_body;
 struct mail_part;
-/* Appends the bytes of body item fb of message msg (len bytes, part table parts)
- * as the item's value: a string/literal, literal8 for BINARY with NULs, or the
- * number for BINARY.SIZE. Returns 1, or -1 with *error_r for BINARY of a part with an
- * unknown Content-Transfer-Encoding (NO [UNKNOWN-CTE]). */
 /* The bytes of body item fb (its section, not its <partial>): *p_r, *n_r point into msg
  * or into tmp (decoded BINARY, HEADER.FIELDS; the caller frees tmp); *exists_r false
  * for a section the message does not have (then empty). Returns 1, or -1 with *error_r
@@ -245,8 +241,30 @@ struct mail_part;
 int fetch_body_bytes(const struct imap_fetch_body *fb, const char *msg, size_t len, uint64_t header_size,
 		     const struct mail_part *parts, size_t nparts, struct buf *tmp, const char **p_r, size_t *n_r,
 		     bool *exists_r, const char **error_r);
-int fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const char *msg, size_t len,
-		    uint64_t header_size, const struct mail_part *parts, size_t nparts, const char **error_r);
+/* The message a FETCH response is cut from: its open file and part table. */
+struct fetch_src {
+	int fd;
+	uint64_t size, header_size;
+	const struct mail_part *parts;
+	size_t nparts;
+	struct arena *tmp;         /* the message's scratch */
+};
+/* A literal's bytes, streamed into the response text at offset at: [off, off+len)
+ * of the file under transform x, cut to <start.count>. */
+struct fetch_splice {
+	size_t at;
+	uint64_t off, len;
+	int x;                     /* enum mail_xform */
+	uint64_t start, count;
+	struct fetch_splice *next;
+};
+/* Appends body item fb of the message src as the item's value: a string, or a
+ * literal prefix ({n} CRLF, ~{n} for BINARY with NULs) whose bytes are appended to
+ * the splice list, or the number for BINARY.SIZE. Returns 1; -1 with *error_r for
+ * BINARY of a part with an unknown Content-Transfer-Encoding (NO [UNKNOWN-CTE]); -2
+ * when the file cannot be read. */
+int fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const struct fetch_src *src,
+		    struct fetch_splice **list, const char **error_r);
 
 /* ---- FETCH streaming (cmd_fetch.c) */
 

@@ -5,14 +5,16 @@
  * At login the INBOX is listed once (the maildrop snapshot); DELE only marks, and the
  * marked messages are expunged through the store in the UPDATE state, so a dropped
  * connection deletes nothing and an expunge here is the same event IMAP and JMAP
- * see. RETR and TOP stream the stored message in chunks as the client reads, so a
- * 50 MiB message costs no more than a chunk of memory. */
+ * see. RETR and TOP stream the stored message in windows of a mail_reader (the one
+ * body reader, src/mail/mail_reader.h) through the POP3 stuffing codec as the client
+ * reads, so a 50 MiB message costs no more than a window of memory. */
 #include "pop3d.h"
 
 #include "arena.h"
 #include "auth.h"
 #include "log.h"
 #include "login.h"
+#include "mail_reader.h"
 #include "sasl.h"
 #include "pop3_parse.h"
 #include "store.h"
@@ -119,7 +121,8 @@ struct pop3_session {
 	size_t nmsgs;
 	/* a RETR/TOP being streamed */
 	int fd;
-	uint64_t off, size;
+	struct mail_reader rd;     /* the message's bytes, MAIL_X_NONE windows */
+	struct buf raw;            /* one window */
 	struct pop3_stuffer stuffer;
 	struct buf chunk;
 	unsigned pending;
@@ -166,6 +169,7 @@ static void session_free(struct pop3_session *ps)
 	if (ps->fd >= 0)
 		close(ps->fd);
 	buf_free(&ps->chunk);
+	buf_free(&ps->raw);
 	arena_free(&ps->cmd_arena);
 	arena_free(&ps->arena);
 	free(ps);
@@ -484,29 +488,29 @@ static void cmd_uidl(struct pop3_session *ps, const struct pop3_command *cmd)
 static void stream_more(struct pop3_session *ps)
 {
 	while (ps->fd >= 0 && conn_output_len(ps->c) < POP3_OUTPUT_HIGH) {
-		char buf[POP3_CHUNK];
-		size_t want = ps->size - ps->off < sizeof(buf) ? (size_t)(ps->size - ps->off) : sizeof(buf);
-		ssize_t n = want > 0 ? pread(ps->fd, buf, want, (off_t)ps->off) : 0;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || (n == 0 && want > 0)) {
+		buf_reset(&ps->raw);
+		int r = mail_reader_next(&ps->rd, &ps->raw);
+		if (r < 0) {
 			/* the client already has part of the message: the only honest end */
-			conn_log(ps->c, LOG_ERROR, "event=read_error error=%s", LOG_Q(n < 0 ? strerror(errno) : "short file"));
+			conn_log(ps->c, LOG_ERROR, "event=read_error error=%s", LOG_Q(strerror(errno)));
+			mail_reader_free(&ps->rd);
 			close(ps->fd);
 			ps->fd = -1;
 			conn_close(ps->c);
 			return;
 		}
-		ps->off += (uint64_t)n;
 		buf_reset(&ps->chunk);
-		pop3_stuff(&ps->stuffer, (struct bytes){ buf, (size_t)n }, &ps->chunk);
-		bool end = ps->off >= ps->size || ps->stuffer.done;
+		if (r > 0)
+			pop3_stuff(&ps->stuffer, (struct bytes){ ps->raw.data, ps->raw.len }, &ps->chunk);
+		bool end = r == 0 || ps->stuffer.done || ps->rd.off >= ps->rd.end; /* no extra turn */
 		if (end)
 			pop3_stuff_finish(&ps->stuffer, &ps->chunk);
 		conn_write(ps->c, ps->chunk.data, ps->chunk.len);
 		if (end) {
+			mail_reader_free(&ps->rd);
 			close(ps->fd);
 			ps->fd = -1;
+			buf_free(&ps->raw);
 			conn_want_drained(ps->c, false);
 			busy_end(ps);
 			return;
@@ -531,8 +535,7 @@ static void send_message(struct pop3_session *ps, size_t i, long body_lines)
 		return;
 	}
 	ps->fd = fd;
-	ps->off = 0;
-	ps->size = size;
+	mail_reader_init(&ps->rd, fd, 0, size, MAIL_X_NONE, POP3_CHUNK);
 	pop3_stuff_init(&ps->stuffer, body_lines);
 	if (body_lines < 0)
 		pop3_ok(ps, "%" PRIu64 " octets", size);

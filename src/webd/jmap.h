@@ -119,6 +119,19 @@ int jmap_blob_parse(const char *blob_id, int64_t *email_id_r, char *section, siz
  * into the arena. 1, 0 if there is no such blob, <0 on error. *type_r may be NULL. */
 int jmap_blob_read(struct jmap_ctx *ctx, const char *blob_id, const char **data_r, size_t *len_r,
 		   const char **type_r, const char **name_r);
+/* A stored blob as a file range for a mail_reader: [off, off+len) of fd (the caller
+ * closes it) under transform x (enum mail_xform), size bytes of output. */
+struct jmap_blob_src {
+	int fd;
+	uint64_t off, len, size;
+	int x;
+};
+/* Opens a message or part blob for streaming (the decoded size comes from a
+ * streaming pass). 1 with *src, 0 if there is no such blob, 2 when the blob is to be
+ * read with jmap_blob_read instead (an upload, an encoding the reader cannot undo),
+ * <0 on error. */
+int jmap_blob_open(struct jmap_ctx *ctx, const char *blob_id, struct jmap_blob_src *src, const char **type_r,
+		   const char **name_r);
 /* Reads a whole stored message into the arena: 1, 0 if there is no such email, <0
  * on error. */
 int jmap_email_read(struct jmap_ctx *ctx, int64_t email_id, const char **data_r, size_t *len_r);

@@ -1,9 +1,14 @@
 /* jmap_blob.c: blob ids and blob reading (RFC 8620 §6). A blob is an upload ("U...",
  * kept in memory by state.c), a whole stored message ("B" + email id) or one part of
  * one ("B" + email id + "_" + section with "-" for "."; a part's bytes are given
- * with the transfer encoding undone). Messages are read from the store's file with
- * pread into the request's arena. */
+ * with the transfer encoding undone). Downloads of a message or part are streamed:
+ * jmap_blob_open gives the file range and transform for the one body reader
+ * (src/mail/mail_reader.h) and the HTTP handler reads it a window at a time; other
+ * readers (Email/parse, uploads, encodings the reader cannot undo) pread into the
+ * request's arena. */
 #include "jmap.h"
+
+#include "mail_reader.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -165,5 +170,62 @@ int jmap_blob_read(struct jmap_ctx *ctx, const char *blob_id, const char **data_
 		*type_r = arena_printf(ctx->a, "%s/%s", p->type, p->subtype);
 	if (name_r)
 		*name_r = p->filename[0] ? p->filename : NULL;
+	return 1;
+}
+
+int jmap_blob_open(struct jmap_ctx *ctx, const char *blob_id, struct jmap_blob_src *src, const char **type_r,
+		   const char **name_r)
+{
+	int64_t email_id;
+	char section[256];
+	if (blob_id == NULL || blob_id[0] == 'U')
+		return 2;
+	if (blob_id[0] == 'E') {
+		if (store_id_parse(blob_id, 'E', &email_id) <= 0)
+			return 0;
+		section[0] = '\0';
+	} else if (jmap_blob_parse(blob_id, &email_id, section, sizeof(section)) <= 0) {
+		return 0;
+	}
+	int fd;
+	uint64_t size;
+	const char *error;
+	int r = store_email_open(ctx->store, ctx->account_id, email_id, &fd, &size, &error);
+	if (r <= 0)
+		return r;
+	*src = (struct jmap_blob_src){ .fd = fd, .off = 0, .len = size, .x = MAIL_X_NONE, .size = size };
+	*type_r = "message/rfc822";
+	*name_r = NULL;
+	if (section[0] == '\0')
+		return 1;
+	struct store_msg_meta meta;
+	int64_t mbid;
+	struct mail_part *parts;
+	size_t nparts;
+	const struct mail_part *p = NULL;
+	if (store_email_meta(ctx->store, ctx->a, ctx->account_id, email_id, &meta, &mbid, &error) > 0 &&
+	    mail_parts_decode(ctx->a, meta.parts, &parts, &nparts) >= 0)
+		p = mail_part_find(parts, nparts, section);
+	if (p == NULL || p->body_off + p->body_len > size || (p->flags & MAIL_PART_MULTIPART)) {
+		close(fd);
+		return 0;
+	}
+	int x = (p->flags & MAIL_PART_MESSAGE) ? MAIL_X_NONE : mail_xform_for_encoding(p->encoding);
+	if (x < 0) {
+		close(fd);
+		return 2; /* uuencode and the like: GMime in memory (jmap_blob_read) */
+	}
+	src->off = p->body_off;
+	src->len = p->body_len;
+	src->x = x;
+	src->size = p->body_len;
+	bool nul;
+	if (x != MAIL_X_NONE && mail_reader_measure(fd, src->off, src->len, (enum mail_xform)x, 0, UINT64_MAX,
+						    &src->size, &nul) < 0) {
+		close(fd);
+		return -1;
+	}
+	*type_r = arena_printf(ctx->a, "%s/%s", p->type, p->subtype);
+	*name_r = p->filename[0] ? p->filename : NULL;
 	return 1;
 }

@@ -1,15 +1,25 @@
 /* jmap_http.c: the JMAP endpoints over HTTP (RFC 8620 §2, §3.1, §6): the session
  * resource, the API (run on the worker pool, the conn paused meanwhile), uploads
- * (kept in memory per account, state.c) and downloads (read on the pool). */
+ * (kept in memory per account, state.c) and downloads (opened on the pool; a stored
+ * message or part is then streamed from its file through the one body reader,
+ * src/mail/mail_reader.h, a window at a time as the client takes it, so a 50 MiB
+ * download holds a window, not the message; Content-Length is the stored range or,
+ * for a decoded part, the size a streaming pass counted). */
 #include "jmap.h"
 
 #include "http_util.h"
 #include "log.h"
+#include "mail_reader.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Output queued before the next window of a download is read. */
+#define WEB_DOWNLOAD_OUTPUT_HIGH (256 * 1024)
 
 struct http_job {
 	struct web_session *ws;
@@ -29,11 +39,20 @@ struct http_job {
 	const char *data;
 	size_t len;
 	const char *ctype;
+	struct jmap_blob_src src;  /* src.fd >= 0: stream the blob from the file */
+};
+
+/* A download streamed from the message file, a window at a time. */
+struct web_download {
+	int fd;
+	struct mail_reader rd;
+	struct buf chunk;
 };
 
 static struct http_job *job_new(struct web_session *ws)
 {
 	struct http_job *job = xcalloc(1, sizeof(*job));
+	job->src.fd = -1;
 	job->ws = ws;
 	job->env = ws->env;
 	job->s = ws->s;
@@ -46,6 +65,8 @@ static struct http_job *job_new(struct web_session *ws)
 static void job_free(struct http_job *job)
 {
 	buf_free(&job->body);
+	if (job->src.fd >= 0)
+		close(job->src.fd);
 	free(job->out);
 	arena_free(&job->a);
 	free(job);
@@ -142,7 +163,14 @@ static void download_work(void *arg)
 	};
 	web_account_id_str(job->account_id, ctx.account_id_str);
 	const char *type = NULL, *name = NULL;
-	int r = jmap_blob_read(&ctx, job->blob_id, &job->data, &job->len, &type, &name);
+	int r = jmap_blob_open(&ctx, job->blob_id, &job->src, &type, &name);
+	if (r == 2) {
+		job->src.fd = -1;
+		r = jmap_blob_read(&ctx, job->blob_id, &job->data, &job->len, &type, &name);
+	} else if (r <= 0) {
+		job->src.fd = -1;
+	}
+	(void)name; /* the URL names the file */
 	job->status = r > 0 ? 200 : r == 0 ? 404 : 500;
 	job->ctype = type;
 }
@@ -199,11 +227,61 @@ static void download_done(void *arg)
 					"Cache-Control: private, max-age=3600\r\n",
 					ascii[0] ? ascii : "download", enc);
 		ws->csp = WEB_CSP_DOWNLOAD;
-		web_reply(ws, 200, type, extra, job->data, job->len);
+		if (job->src.fd < 0) {
+			web_reply(ws, 200, type, extra, job->data, job->len);
+		} else if (web_reply_sized_head(ws, 200, type, extra, job->src.size)) {
+			/* the busy step stays until the last window is out (web_download_more) */
+			struct web_download *d = xcalloc(1, sizeof(*d));
+			d->fd = job->src.fd;
+			job->src.fd = -1;
+			mail_reader_init(&d->rd, d->fd, job->src.off, job->src.len, (enum mail_xform)job->src.x, 0);
+			ws->download = d;
+			free(extra);
+			job_free(job);
+			web_download_more(ws);
+			return;
+		} else if (ws->c != NULL && !ws->keep_alive) {
+			conn_close(ws->c); /* HEAD */
+		}
 		free(extra);
 	}
 	job_free(job);
 	web_busy_end(ws);
+}
+
+void web_download_stop(struct web_session *ws)
+{
+	struct web_download *d = ws->download;
+	mail_reader_free(&d->rd);
+	close(d->fd);
+	buf_free(&d->chunk);
+	free(d);
+	ws->download = NULL;
+}
+
+void web_download_more(struct web_session *ws)
+{
+	struct web_download *d = ws->download;
+	while (conn_output_len(ws->c) < WEB_DOWNLOAD_OUTPUT_HIGH) {
+		buf_reset(&d->chunk);
+		int r = mail_reader_next(&d->rd, &d->chunk);
+		if (r > 0) {
+			conn_write(ws->c, d->chunk.data, d->chunk.len);
+			continue;
+		}
+		if (r < 0) {
+			/* the client has part of the body: the only honest end */
+			conn_log(ws->c, LOG_ERROR, "event=read_error op=download error=%s", LOG_Q(strerror(errno)));
+			ws->keep_alive = false;
+		}
+		conn_want_drained(ws->c, false);
+		web_download_stop(ws);
+		if (!ws->keep_alive)
+			conn_close(ws->c);
+		web_busy_end(ws);
+		return;
+	}
+	conn_want_drained(ws->c, true);
 }
 
 /* /jmap/download/{accountId}/{blobId}/{name}?type={type} */

@@ -1,7 +1,7 @@
 /* reply.c: every reply webd writes: the status line and the security headers
  * (Content-Security-Policy per kind of content, nosniff, no referrer, no framing,
  * HSTS on HTTPS, no-store unless the caller caches), whole replies (text, JSON,
- * JSON errors), the head of a streamed reply, the errors that end a connection
+ * JSON errors), the head of a streamed reply or of a download streamed with its length, the errors that end a connection
  * (web_reply_fatal), the redirect to HTTPS and the router's 404 and 405 pages.
  * Nothing here reads a request or calls back into the session: the handlers, the
  * router (route.c) and the HTTP reader (session.c) all sit above this file. */
@@ -85,27 +85,40 @@ static void write_head(struct web_session *ws, int status, const char *ctype, co
 	(void)extra;
 }
 
-void web_reply(struct web_session *ws, int status, const char *ctype, const char *extra, const void *body,
-	       size_t len)
+/* The head of a reply of len body bytes (false: nothing may be written). */
+static bool reply_head(struct web_session *ws, int status, const char *ctype, const char *extra, uint64_t len)
 {
 	if (ws->c == NULL || conn_is_closing(ws->c))
-		return;
+		return false;
 	if (ws->stopping || ws->body_left > 0)
 		ws->keep_alive = false; /* a body we did not read cannot be skipped safely */
 	bool no_store = extra == NULL || strstr(extra, "Cache-Control:") == NULL;
 	char length[48];
-	snprintf(length, sizeof(length), "Content-Length: %zu\r\n", len);
+	snprintf(length, sizeof(length), "Content-Length: %llu\r\n", (unsigned long long)len);
 	conn_printf(ws->c, "HTTP/1.1 %d %s\r\nServer: postamt\r\n%s%s%s%s%s%s%s%s%sConnection: %s\r\n\r\n", status,
 		    web_reason(status), ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
 		    status == 304 ? "" : length, csp_header(ws->csp), common_headers,
 		    ws->l->https ? "Strict-Transport-Security: max-age=31536000\r\n" : "",
 		    no_store ? "Cache-Control: no-store\r\n" : "", extra ? extra : "",
 		    ws->keep_alive ? "keep-alive" : "close");
+	conn_log(ws->c, LOG_DEBUG, "event=http_reply status=%d len=%llu", status, (unsigned long long)len);
+	return true;
+}
+
+void web_reply(struct web_session *ws, int status, const char *ctype, const char *extra, const void *body,
+	       size_t len)
+{
+	if (!reply_head(ws, status, ctype, extra, len))
+		return;
 	if (!ws->req.head && len > 0 && status != 304)
 		conn_write(ws->c, body, len);
-	conn_log(ws->c, LOG_DEBUG, "event=http_reply status=%d len=%zu", status, len);
 	if (!ws->keep_alive)
 		conn_close(ws->c);
+}
+
+bool web_reply_sized_head(struct web_session *ws, int status, const char *ctype, const char *extra, uint64_t len)
+{
+	return reply_head(ws, status, ctype, extra, len) && !ws->req.head;
 }
 
 void web_reply_stream_head(struct web_session *ws, const char *ctype)

@@ -283,13 +283,20 @@ static void web_event(void *session, enum conn_event ev)
 		}
 		conn_close(ws->c);
 		break;
-	case CONN_TLS_READY:
 	case CONN_DRAINED:
+		if (ws->download != NULL)
+			web_download_more(ws);
+		break;
+	case CONN_TLS_READY:
 		break;
 	case CONN_CLOSED:
 		if (ws->push != NULL)
 			web_push_stop(ws);
 		ws->c = NULL;
+		if (ws->download != NULL) { /* a download in flight ends with the conn */
+			web_download_stop(ws);
+			ws->pending--;
+		}
 		if (ws->pending > 0)
 			ws->dead = true; /* freed when the last step ends */
 		else

@@ -93,6 +93,7 @@ struct web_session {
 	struct web_user user;
 	void (*next)(struct web_session *ws); /* what runs after authentication */
 	struct web_push *push;     /* an EventSource stream */
+	struct web_download *download; /* a blob download being streamed (jmap_http.c) */
 };
 
 /* ---- reply.c: every reply */
@@ -105,6 +106,10 @@ void web_reply_text(struct web_session *ws, int status, const char *text);
 void web_reply_json(struct web_session *ws, int status, json_t *j, const char *extra);
 /* {"error": text} */
 void web_reply_error(struct web_session *ws, int status, const char *text);
+/* The head of a reply whose len body bytes the caller streams (a download): true
+ * when the body is to be written (not for HEAD, not on a closing conn); the caller
+ * closes the conn after the body unless ws->keep_alive. */
+bool web_reply_sized_head(struct web_session *ws, int status, const char *ctype, const char *extra, uint64_t len);
 /* The head of a streamed reply (no Content-Length; the stream ends with the conn). */
 void web_reply_stream_head(struct web_session *ws, const char *ctype);
 /* An error that ends the connection (the request could not be read to its end). */
@@ -115,6 +120,13 @@ void web_reply_redirect_https(struct web_session *ws);
 void web_reply_method_not_allowed(struct web_session *ws);
 void web_reply_not_found(struct web_session *ws);
 const char *web_reason(int status);
+
+/* ---- jmap_http.c: a download streams as the output drains */
+/* On CONN_DRAINED while ws->download: writes the next windows; at the end the
+ * request ends (the busy step the download held). */
+void web_download_more(struct web_session *ws);
+/* The conn closed mid-download: frees it (the caller drops the busy step). */
+void web_download_stop(struct web_session *ws);
 
 /* ---- request.c: the end of a request, asynchronous steps */
 /* Asynchronous steps: pause the conn while one runs; web_busy_end returns false when

@@ -62,28 +62,35 @@ void pop3_stuff(struct pop3_stuffer *st, struct bytes in, struct buf *out)
 	size_t run = 0; /* start of bytes not yet copied */
 	if (st->done)
 		return;
-	for (size_t i = 0; i < in.len; i++) {
-		char c = in.p[i];
-		if (st->line_start) {
-			if (!st->in_body) {
-				if (c == '\r' || c == '\n')
-					st->in_body = true; /* the blank line after the header */
-			} else if (st->body_lines == 0) {
-				st->done = true; /* TOP: enough body lines */
-				buf_append(out, in.p + run, i - run);
-				return;
-			} else if (st->body_lines > 0) {
-				st->body_lines--;
-			}
-			if (c == '.') {
-				buf_append(out, in.p + run, i - run);
-				buf_putc(out, '.');
-				run = i;
-			}
-			st->line_start = false;
-		}
-		if (c == '\n')
+	size_t i = 0;
+	while (i < in.len) {
+		if (!st->line_start) {
+			/* inside a line: only its end matters (memchr, not a byte loop) */
+			const char *nl = memchr(in.p + i, '\n', in.len - i);
+			if (nl == NULL)
+				break;
+			i = (size_t)(nl - in.p) + 1;
 			st->line_start = true;
+			continue;
+		}
+		char c = in.p[i];
+		if (!st->in_body) {
+			if (c == '\r' || c == '\n')
+				st->in_body = true; /* the blank line after the header */
+		} else if (st->body_lines == 0) {
+			st->done = true; /* TOP: enough body lines */
+			buf_append(out, in.p + run, i - run);
+			return;
+		} else if (st->body_lines > 0) {
+			st->body_lines--;
+		}
+		if (c == '.') {
+			buf_append(out, in.p + run, i - run);
+			buf_putc(out, '.');
+			run = i;
+		}
+		st->line_start = c == '\n';
+		i++;
 	}
 	buf_append(out, in.p + run, in.len - run);
 }
