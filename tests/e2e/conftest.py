@@ -308,7 +308,8 @@ class Server:
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
         # a ThreadSanitizer build reports every race to the log (SANITIZER_MARKERS fails
         # the test) and exits non-zero if it reported any
-        env.setdefault("TSAN_OPTIONS", "halt_on_error=0:exitcode=66:second_deadlock_stack=1")
+        env.setdefault("TSAN_OPTIONS", "halt_on_error=0:exitcode=66:second_deadlock_stack=1:suppressions="
+                       + os.path.join(REPO, "tests", "tsan.supp"))
         self.proc = subprocess.Popen([self.bin, "-d", self.dir, "serve"], stdin=subprocess.DEVNULL,
                                      stdout=self._outfh, stderr=self._logfh, env=env)
         deadline = time.monotonic() + timeout
