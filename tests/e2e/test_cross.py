@@ -2,11 +2,7 @@
 over SMTP is in the next POP3 STAT; a POP3 DELE+QUIT is an expunge that an IMAP
 session idling on INBOX sees at once; an IMAP \\Deleted+EXPUNGE is gone for the next
 POP3 session; quota filled over SMTP and freed over POP3; byte-exact content through
-every door.
-
-Tests that need IMAP check first that IMAP LOGIN works and skip (saying so) only
-while the server still answers LOGIN with "BAD Unknown command", so they run as soon
-as IMAP lands."""
+every door."""
 
 import base64
 import itertools
@@ -174,16 +170,13 @@ class Imap:
         self.c.close()
 
 
-def imap_login_or_skip(srv, user):
-    """An Imap logged in as user over IMAPS; skips the test while IMAP LOGIN is not implemented."""
+def imap_login(srv, user):
+    """An Imap logged in as user over IMAPS."""
     c = srv.tls_connect("imaps")
     greeting = c.readline()
     assert greeting.startswith("* OK"), greeting
     im = Imap(c)
     _, tagged = im.command('LOGIN "%s" "secret"' % user)
-    if re.search(r"^\S+ BAD .*unknown command", tagged, re.I):
-        c.close()
-        pytest.skip("IMAP LOGIN not implemented yet (server answers %r)" % tagged)
     assert re.match(r"^\S+ OK", tagged), tagged
     return im
 
@@ -246,7 +239,7 @@ def test_dotted_lines_same_bytes_over_imap_and_pop3(srv):
     c = pop_login(srv, u)
     m1, m2 = pop_retr(c, 1), pop_retr(c, 2)
     pop_quit(c)
-    im = imap_login_or_skip(srv, u)
+    im = imap_login(srv, u)
     try:
         imap_select(im)
         b1, b2 = im.fetch_body(1), im.fetch_body(2)
@@ -295,7 +288,7 @@ def test_pop3_dele_quit_seen_by_imap_idle(srv):
     u = new_user(srv)
     for i in range(2):
         assert deliver_bdat(srv, u, simple("idle %d" % i)).startswith("250")
-    im = imap_login_or_skip(srv, u)
+    im = imap_login(srv, u)
     try:
         assert imap_select(im) == 2
         im.n += 1
@@ -328,7 +321,7 @@ def test_imap_deleted_expunge_then_pop3(srv):
         assert pop_cmd(c, "UIDL").startswith("+OK")
         uidl_before = read_multiline(c)
         pop_quit(c)
-    im = imap_login_or_skip(srv, u)
+    im = imap_login(srv, u)
     try:
         assert imap_select(im) == 3
         _, tagged = im.command("STORE 2 +FLAGS (\\Deleted)")
@@ -358,7 +351,7 @@ def test_imap_expunge_during_pop3_session(srv):
     u = new_user(srv)
     for i in range(2):
         assert deliver_bdat(srv, u, simple("race %d" % i)).startswith("250")
-    im = imap_login_or_skip(srv, u)
+    im = imap_login(srv, u)
     c = pop_login(srv, u)
     try:
         assert pop_stat(c)[0] == 2
@@ -381,7 +374,7 @@ def test_pop3_lock_does_not_block_imap(srv):
     assert deliver_bdat(srv, u, simple("both")).startswith("250")
     c = pop_login(srv, u)
     try:
-        im = imap_login_or_skip(srv, u)
+        im = imap_login(srv, u)
         try:
             assert imap_select(im) == 1
         finally:
