@@ -5,15 +5,14 @@ POP3 session; quota filled over SMTP and freed over POP3; byte-exact content thr
 every door."""
 
 import base64
-import itertools
 import re
 import smtplib
-import socket
 import time
 
 import pytest
 
-from conftest import DOMAIN, finish_server, new_server
+from conftest import finish_server, new_server
+from helpers import new_user, pop_cmd, read_multiline, user_stats
 
 
 @pytest.fixture(scope="module")
@@ -25,25 +24,6 @@ def srv(postamt_bin, tmp_path_factory):
 
 # ---------------------------------------------------------------------------
 # helpers
-
-_seq = itertools.count(1)
-
-
-def new_user(srv, prefix="x", quota=None):
-    addr = "%s%d@%s" % (prefix, next(_seq), DOMAIN)
-    srv.add_user(addr, "secret", *(("--quota", quota) if quota else ()))
-    return addr
-
-
-def user_stats(srv, addr):
-    r = srv.run("user", "list")
-    assert r.returncode == 0, r.stderr
-    for line in r.stdout.splitlines():
-        fields = line.split("\t")
-        if fields[0] == addr:
-            d = dict(f.split("=", 1) for f in fields[1:] if "=" in f)
-            return {"usage": int(d["usage"]), "messages": int(d["messages"])}
-    raise AssertionError("%s not in user list" % addr)
 
 
 def smtp_session(srv):
@@ -75,27 +55,6 @@ def deliver_bdat(srv, rcpt, data, size_param=False):
 
 def simple(subject, body="Hello.\r\n", frm="sender@example.org"):
     return ("From: %s\r\nSubject: %s\r\n\r\n%s" % (frm, subject, body)).encode()
-
-
-def pop_cmd(c, line):
-    c.sendline(line)
-    return c.readline()
-
-
-def read_multiline(c, timeout=None):
-    deadline = time.monotonic() + (c.timeout if timeout is None else timeout)
-    while True:
-        if c.buf.startswith(b".\r\n"):
-            c.buf = c.buf[3:]
-            return b""
-        i = c.buf.find(b"\r\n.\r\n")
-        if i >= 0:
-            body, c.buf = c.buf[:i + 2], c.buf[i + 5:]
-            return re.sub(rb"(?m)^\.", b"", body)
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise socket.timeout("no end of multi-line reply")
-        c._fill(left)
 
 
 def pop_login(srv, user):
@@ -274,7 +233,8 @@ def test_quota_filled_over_smtp_emptied_over_pop3(srv):
     for i in range(1, n + 1):
         assert pop_cmd(c, "DELE %d" % i).startswith("+OK")
     pop_quit(c)
-    assert user_stats(srv, u) == {"usage": 0, "messages": 0}
+    st = user_stats(srv, u)
+    assert (st["usage"], st["messages"]) == (0, 0)
     assert deliver_bdat(srv, u, chunk, size_param=True).startswith("250")
     assert deliver_bdat(srv, u, chunk).startswith("250")
     assert user_stats(srv, u)["messages"] == 2

@@ -14,9 +14,7 @@ mail to free space, and new mail is refused temporarily before the disk fills.
 - Under a file-size limit (RLIMIT_FSIZE) a message that crosses it gets 452 instead
   of SIGXFSZ killing the server."""
 
-import base64
 import errno
-import http.client
 import imaplib
 import json
 import os
@@ -28,6 +26,7 @@ import time
 import pytest
 
 from conftest import Server, e2e_tmpdir, finish_server, free_offset, init_datadir
+import helpers
 
 USER, PW = "dora@example.test", "dora-secret-1"
 USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"]
@@ -69,39 +68,14 @@ def inbox_count(srv):
     return int(data[0].decode().split("MESSAGES")[1].strip(" )"))
 
 
-class Jmap:
-    """JMAP over HTTP Basic (no webmail session is written anywhere)."""
+class Jmap(helpers.Jmap):
+    """JMAP over HTTP Basic as USER (no webmail session is written anywhere)."""
 
     def __init__(self, srv):
-        self.conn = http.client.HTTPSConnection(srv.tls_name, srv.port("https"), context=srv.ssl_context(),
-                                                timeout=30)
-        tok = base64.b64encode(("%s:%s" % (USER, PW)).encode()).decode()
-        self.headers = {"Authorization": "Basic " + tok, "Content-Type": "application/json"}
-        st, body = self.request("GET", "/.well-known/jmap")
-        assert st == 200, body
-        self.account = json.loads(body)["primaryAccounts"]["urn:ietf:params:jmap:mail"]
-
-    def request(self, method, path, body=None, headers=None):
-        h = dict(self.headers)
-        h.update(headers or {})
-        self.conn.request(method, path, body, h)
-        r = self.conn.getresponse()
-        return r.status, r.read()
-
-    def call(self, name, args):
-        args = dict(args, accountId=self.account)
-        st, body = self.request("POST", "/jmap/api", json.dumps({"using": USING, "methodCalls": [[name, args, "0"]]}))
-        assert st == 200, body
-        resp = json.loads(body)["methodResponses"][0]
-        assert resp[0] == name, resp
-        return resp[1]
-
-    def upload(self, data):
-        return self.request("POST", "/jmap/upload/%s/" % self.account, data, {"Content-Type": "message/rfc822"})
+        super().__init__(srv, USER, PW, timeout=30, using=USING)
 
     def inbox(self):
-        r = self.call("Mailbox/get", {"ids": None})
-        return [m["id"] for m in r["list"] if m.get("role") == "inbox"][0]
+        return self.mailbox("inbox")
 
     def email_ids(self):
         return self.call("Email/query", {"filter": {"inMailbox": self.inbox()}})["ids"]

@@ -8,6 +8,7 @@ import socket
 import pytest
 
 from conftest import finish_server, new_server
+from helpers import UserPool
 from imapview import ViewClient
 
 PW = "secret"
@@ -21,12 +22,11 @@ def srv(postamt_bin):
     finish_server(s)
 
 
-_next = [0]
+fresh_user = UserPool(USERS)
 
 
 def login(srv, mode="plain"):
-    u = USERS[_next[0]]
-    _next[0] += 1
+    u = fresh_user()
     c = ViewClient(srv.host, srv.port("imap"), u, PW, mode=mode, name=u)
     c.connect()
     return c

@@ -23,6 +23,7 @@ import time
 import pytest
 
 from conftest import finish_server, new_server
+from helpers import UserPool
 from imapview import ViewClient
 
 PW = "secret"
@@ -38,13 +39,7 @@ def srv(postamt_bin):
     finish_server(s)
 
 
-_next = [0]
-
-
-def fresh_user():
-    u = USERS[_next[0]]
-    _next[0] += 1
-    return u
+fresh_user = UserPool(USERS)
 
 
 def message(i, rnd=None):

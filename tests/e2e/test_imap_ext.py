@@ -13,6 +13,7 @@ import zlib
 import pytest
 
 from conftest import finish_server, new_server
+from helpers import UserPool
 
 PW = "secret"
 USERS = ["cs%d@example.test" % i for i in range(40)]
@@ -25,13 +26,7 @@ def srv(postamt_bin):
     finish_server(s)
 
 
-_next = [0]
-
-
-def fresh_user():
-    u = USERS[_next[0]]
-    _next[0] += 1
-    return u
+fresh_user = UserPool(USERS)
 
 
 class Client:

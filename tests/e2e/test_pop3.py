@@ -8,7 +8,6 @@ exactly the bytes sent, after the Received header the server adds)."""
 
 import base64
 import getpass
-import itertools
 import os
 import imaplib
 import poplib
@@ -21,6 +20,7 @@ import time
 import pytest
 
 from conftest import DOMAIN, HOST, TLS_NAME, LineClient, finish_server, have_tool, new_server
+from helpers import new_user, pop_cmd, read_multiline, user_stats
 
 CAPA_ALWAYS = ("TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "EXPIRE NEVER", "LOGIN-DELAY 0",
                "UTF8")
@@ -35,25 +35,6 @@ def srv(postamt_bin, tmp_path_factory):
 
 # ---------------------------------------------------------------------------
 # helpers
-
-_seq = itertools.count(1)
-
-
-def new_user(srv, prefix="p", quota=None, password="secret"):
-    addr = "%s%d@%s" % (prefix, next(_seq), DOMAIN)
-    srv.add_user(addr, password, *(("--quota", quota) if quota else ()))
-    return addr
-
-
-def user_stats(srv, addr):
-    r = srv.run("user", "list")
-    assert r.returncode == 0, r.stderr
-    for line in r.stdout.splitlines():
-        fields = line.split("\t")
-        if fields[0] == addr:
-            d = dict(f.split("=", 1) for f in fields[1:] if "=" in f)
-            return {"quota": d.get("quota"), "usage": int(d["usage"]), "messages": int(d["messages"])}
-    raise AssertionError("%s not in user list:\n%s" % (addr, r.stdout))
 
 
 def b64(s):
@@ -88,29 +69,6 @@ def deliver(srv, rcpt, data):
 
 def simple(subject, body="Hello.\r\n"):
     return ("From: sender@example.org\r\nTo: someone@example.test\r\nSubject: %s\r\n\r\n%s" % (subject, body)).encode()
-
-
-def pop_cmd(c, line):
-    c.sendline(line)
-    return c.readline()
-
-
-def read_multiline(c, timeout=None):
-    """The body of a multi-line reply as bytes, dot-unstuffed, with its line ends
-    exactly as sent (the final CRLF before "." included)."""
-    deadline = time.monotonic() + (c.timeout if timeout is None else timeout)
-    while True:
-        if c.buf.startswith(b".\r\n"):
-            c.buf = c.buf[3:]
-            return b""
-        i = c.buf.find(b"\r\n.\r\n")
-        if i >= 0:
-            body, c.buf = c.buf[:i + 2], c.buf[i + 5:]
-            return re.sub(rb"(?m)^\.", b"", body)
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise socket.timeout("no end of multi-line reply; got %r" % c.buf[-200:])
-        c._fill(left)
 
 
 def pop_open(srv, service="pop3s", stls=False):

@@ -10,10 +10,11 @@ import pwd
 import re
 import signal
 import socket
-import subprocess
 import time
 
 import pytest
+
+from helpers import serve_fails
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: postamt drops privileges only when started as root")
 
@@ -25,15 +26,8 @@ def proc_status(path):
 
 def serve_refuses(srv, timeout=20):
     """Runs `serve`, expecting it to exit non-zero before serving; returns its stderr."""
-    p = subprocess.Popen([srv.bin, "-d", srv.dir, "serve"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-        pytest.fail("serve kept running instead of refusing\n%s" % err[-2000:])
-    assert p.returncode != 0, "serve exited with 0\n%s" % err
+    rc, err = serve_fails(srv.bin, srv.dir, timeout)
+    assert rc != 0, "serve exited with 0\n%s" % err
     # and nothing is listening on its ports
     for name in ("smtp", "imap"):
         with pytest.raises(OSError):

@@ -18,6 +18,7 @@ import re
 import smtplib
 import time
 
+from helpers import imap_messages
 
 
 def NEEDS_SMTPD(fn):
@@ -54,21 +55,7 @@ def submit(a, to, subject="queue test", sender="alice@example.test", body="Hello
 
 def inbox(srv, user, password="secret"):
     """Every message in user's INBOX as email.message.Message objects."""
-    m = imaplib.IMAP4(srv.host, srv.port("imap"))
-    try:
-        m.login(user, password)
-        m.select("INBOX", readonly=True)
-        typ, data = m.search(None, "ALL")
-        out = []
-        for num in data[0].split():
-            typ, parts = m.fetch(num, "(RFC822)")
-            out.append(email.message_from_bytes(parts[0][1]))
-        return out
-    finally:
-        try:
-            m.logout()
-        except Exception:
-            pass
+    return [email.message_from_bytes(m) for m in imap_messages(srv, user, password)]
 
 
 def wait_inbox(srv, user, pred, timeout=20):

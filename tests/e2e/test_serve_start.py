@@ -20,12 +20,12 @@ import smtplib
 import socket
 import stat
 import subprocess
-import threading
 import time
 
 import pytest
 
 from conftest import HOST, REPO, Server, e2e_tmpdir, finish_server, free_offset, init_datadir
+from helpers import CaptureSMTP, serve_fails
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="needs root: only a root-started serve drops privileges, which is what "
@@ -37,19 +37,6 @@ def private_dir():
     d = e2e_tmpdir("private")
     os.chmod(d, 0o700)
     return d
-
-
-def serve_fails(bin_path, datadir, timeout=20):
-    """Runs `serve` on datadir, expecting it to exit non-zero before serving; returns (status, stderr)."""
-    p = subprocess.Popen([bin_path, "-d", datadir, "serve"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-        pytest.fail("serve kept running instead of refusing\n%s" % err[-2000:])
-    return p.returncode, err
 
 
 def imap_login(host, port, user, password):
@@ -237,68 +224,6 @@ def test_no_file_in_data_dir_is_readable_by_others(make_server):
 
 # ------------------------------------------------------------------ SIGHUP
 
-class CaptureSMTP:
-    """A minimal SMTP server on loopback that keeps every message it accepts."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind((HOST, 0))
-        self.sock.listen(5)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.messages = []
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            try:
-                self._session(conn)
-            except OSError:
-                pass
-            finally:
-                conn.close()
-
-    def _session(self, conn):
-        conn.settimeout(10)
-        f = conn.makefile("rb")
-        conn.sendall(b"220 capture ESMTP\r\n")
-        while True:
-            line = f.readline()
-            if not line:
-                return
-            verb = line[:4].upper()
-            if verb in (b"EHLO", b"HELO"):
-                conn.sendall(b"250-capture\r\n250 8BITMIME\r\n")
-            elif verb == b"DATA":
-                conn.sendall(b"354 go\r\n")
-                data = []
-                while True:
-                    l = f.readline()
-                    if not l or l == b".\r\n":
-                        break
-                    data.append(l)
-                self.messages.append(b"".join(data))
-                conn.sendall(b"250 2.0.0 kept\r\n")
-            elif verb == b"QUIT":
-                conn.sendall(b"221 bye\r\n")
-                return
-            else:
-                conn.sendall(b"250 ok\r\n")
-
-    def close(self):
-        self._stop = True
-        self.sock.close()
-        self._thread.join(5)
-
-
 def rewrite_conf(srv, old, new):
     with open(srv.conf) as f:
         text = f.read()
@@ -325,7 +250,7 @@ def test_sighup_applies_new_routes(make_server):
             assert time.monotonic() < deadline, "nothing delivered in 15 s\n" + srv.log_tail()
             time.sleep(0.1)
         assert not a.messages, "delivered to the old route after SIGHUP"
-        assert b"Subject: rerouted" in b.messages[0]
+        assert b"Subject: rerouted" in b.messages[0][2]
     finally:
         a.close()
         b.close()

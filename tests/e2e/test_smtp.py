@@ -9,7 +9,6 @@ Remote delivery between two postamt instances (`route.` keys) is tested in
 test_queue.py, not here."""
 
 import base64
-import itertools
 import os
 import poplib
 import re
@@ -23,6 +22,7 @@ from email.message import EmailMessage
 import pytest
 
 from conftest import DOMAIN, HOST, TLS_NAME, LineClient, finish_server, have_tool, new_server
+from helpers import new_user, user_stats
 
 MESSAGE_MAX = 64 * 1024
 RECIPIENTS_MAX = 5
@@ -47,28 +47,6 @@ def srv(postamt_bin, tmp_path_factory):
 
 # ---------------------------------------------------------------------------
 # helpers
-
-_seq = itertools.count(1)
-
-
-def new_user(srv, prefix="u", quota=None, password="secret"):
-    """A fresh account, so tests sharing the module's server do not see each other's mail."""
-    addr = "%s%d@%s" % (prefix, next(_seq), DOMAIN)
-    extra = ("--quota", quota) if quota else ()
-    srv.add_user(addr, password, *extra)
-    return addr
-
-
-def user_stats(srv, addr):
-    """{'quota': .., 'usage': int, 'messages': int} from `postamt user list`."""
-    r = srv.run("user", "list")
-    assert r.returncode == 0, r.stderr
-    for line in r.stdout.splitlines():
-        fields = line.split("\t")
-        if fields[0] == addr:
-            d = dict(f.split("=", 1) for f in fields[1:] if "=" in f)
-            return {"quota": d.get("quota"), "usage": int(d["usage"]), "messages": int(d["messages"])}
-    raise AssertionError("%s not in user list:\n%s" % (addr, r.stdout))
 
 
 def pop_messages(srv, addr, password="secret"):

@@ -16,118 +16,31 @@ and 8), Return-Path at final delivery (RFC 5321 §4.4) and quota refusals.
   smtp.quota_full_temporary = no), submission 552 5.2.2; each refusal is logged
   (event=quota_rejected), IMAP's NO [OVERQUOTA] too."""
 
-import base64
-import http.client
 import imaplib
 import json
-import socket
-import threading
 import time
 
 import pytest
 
 from conftest import DOMAIN, finish_server, new_server
+import helpers
+from helpers import CaptureSMTP, imap_messages
 from test_smtp import cmd, code, last, open_smtp, send_mail, simple_message
 
 ALICE, BOB, CAROL = "alice@" + DOMAIN, "bob@" + DOMAIN, "carol@" + DOMAIN
 ALIAS = "alias-alice@" + DOMAIN
 FULL = "full@" + DOMAIN
-USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:submission"]
 
 
 # ---------------------------------------------------------------------------
 # a capture SMTP server: the next hop for remote.test
 
 
-class Capture:
-    """Accepts every message (RCPT to reject-*@ gets 550) and keeps the raw DATA bytes."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.messages = []  # (mail_from line, [rcpt lines], raw data up to and including CRLF . CRLF)
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                s, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(s,), daemon=True).start()
-
-    def _serve(self, s):
-        s.settimeout(30)
-        buf = b""
-        mail, rcpts = None, []
-
-        def line():
-            nonlocal buf
-            while b"\r\n" not in buf:
-                d = s.recv(65536)
-                if not d:
-                    raise EOFError
-                buf += d
-            l, _, buf = buf.partition(b"\r\n")
-            return l
-
-        try:
-            s.sendall(b"220 capture ESMTP\r\n")
-            while True:
-                l = line()
-                verb = l[:4].upper()
-                if verb in (b"EHLO", b"HELO"):
-                    s.sendall(b"250-capture\r\n250 8BITMIME\r\n")
-                elif verb == b"MAIL":
-                    mail, rcpts = l, []
-                    s.sendall(b"250 ok\r\n")
-                elif verb == b"RCPT":
-                    if b"reject-" in l:
-                        s.sendall(b"550 5.1.1 no such user\r\n")
-                    else:
-                        rcpts.append(l)
-                        s.sendall(b"250 ok\r\n")
-                elif verb == b"DATA":
-                    s.sendall(b"354 go\r\n")
-                    while b"\r\n.\r\n" not in b"\r\n" + buf:
-                        d = s.recv(65536)
-                        if not d:
-                            raise EOFError
-                        buf += d
-                    i = (b"\r\n" + buf).index(b"\r\n.\r\n")
-                    data, buf = buf[:i + 3], buf[i + 3:]
-                    with self.lock:
-                        self.messages.append((mail, rcpts, data))
-                    s.sendall(b"250 captured\r\n")
-                elif verb == b"QUIT":
-                    s.sendall(b"221 bye\r\n")
-                    break
-                else:
-                    s.sendall(b"250 ok\r\n")
-        except (EOFError, OSError):
-            pass
-        finally:
-            s.close()
-
-    def wait(self, needle, timeout=20):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                for m in self.messages:
-                    if needle in m[2]:
-                        return m
-            time.sleep(0.1)
-        raise AssertionError("capture server got nothing with %r; got %d messages" % (needle, len(self.messages)))
-
-
 @pytest.fixture(scope="module")
 def capture():
-    cap = Capture()
+    cap = CaptureSMTP()
     yield cap
-    cap.sock.close()
+    cap.close()
 
 
 @pytest.fixture(scope="module")
@@ -144,21 +57,6 @@ def srv(postamt_bin, tmp_path_factory, capture):
 
 # ---------------------------------------------------------------------------
 # helpers
-
-
-def imap_messages(srv, user, password="secret"):
-    m = imaplib.IMAP4(srv.host, srv.port("imap"))
-    try:
-        m.login(user, password)
-        m.select("INBOX", readonly=True)
-        _, data = m.search(None, "ALL")
-        out = []
-        for num in data[0].split():
-            _, parts = m.fetch(num, "(BODY.PEEK[])")
-            out.append(parts[0][1])
-        return out
-    finally:
-        m.logout()
 
 
 def find_message(srv, user, needle, timeout=10):
@@ -179,39 +77,11 @@ def bdat(c, chunks):
     return replies
 
 
-class Jmap:
-    """JMAP over HTTP Basic."""
-
-    def __init__(self, srv, user, password="secret"):
-        self.conn = http.client.HTTPSConnection(srv.tls_name, srv.port("https"), context=srv.ssl_context(),
-                                                timeout=20)
-        tok = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
-        self.headers = {"Authorization": "Basic " + tok}
-        st, body = self.request("GET", "/.well-known/jmap")
-        assert st == 200, body
-        self.account = json.loads(body)["primaryAccounts"]["urn:ietf:params:jmap:mail"]
-
-    def request(self, method, path, body=None, headers=None):
-        h = dict(self.headers)
-        h.update(headers or {})
-        self.conn.request(method, path, body, h)
-        r = self.conn.getresponse()
-        return r.status, r.read()
-
-    def call(self, name, args):
-        args = dict(args, accountId=self.account)
-        st, body = self.request("POST", "/jmap/api", json.dumps({"using": USING, "methodCalls": [[name, args, "c"]]}),
-                                {"Content-Type": "application/json"})
-        assert st == 200, body
-        r = json.loads(body)["methodResponses"][0]
-        assert r[0] == name, r
-        return r[1]
-
-    def mailbox(self, role):
-        return [m["id"] for m in self.call("Mailbox/get", {"ids": None})["list"] if m["role"] == role][0]
+class Jmap(helpers.Jmap):
+    """JMAP over HTTP Basic, with an import into Drafts and a submission."""
 
     def import_raw(self, raw):
-        st, body = self.request("POST", "/jmap/upload/%s/" % self.account, raw, {"Content-Type": "message/rfc822"})
+        st, body = self.upload(raw)
         assert st in (200, 201), body
         blob = json.loads(body)["blobId"]
         r = self.call("Email/import", {"emails": {"i": {"blobId": blob, "mailboxIds": {self.mailbox("drafts"): True}}}})
