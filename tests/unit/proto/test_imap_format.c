@@ -1,4 +1,4 @@
-/* test_format.c: the response formatter and modified UTF-7 (RFC 3501 §5.1.3) with
+/* test_imap_format.c: the response formatter and modified UTF-7 (RFC 3501 §5.1.3) with
  * round trips, and the BINARY decoders. */
 #include <setjmp.h>
 #include <stdarg.h>

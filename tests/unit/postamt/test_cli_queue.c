@@ -1,4 +1,4 @@
-/* test_cli.c: `postamt queue list` and `queue flush` (cli_queue.c) on a spool with a
+/* test_cli_queue.c: `postamt queue list` and `queue flush` (cli_queue.c) on a spool with a
  * pending, a deferred, a delivered and a failed recipient; usage errors. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* test_reader.c: imap_reader (src/proto/imap/imap_reader.c), RFC 9051 §4.3 literals,
+/* test_imap_reader.c: imap_reader (src/proto/imap/imap_reader.c), RFC 9051 §4.3 literals,
  * RFC 7888 LITERAL+, RFC 3516 literal8; every input also fed one byte at a time. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* test_cli.c: the admin sub-commands of cli_admin.c against a real store: init,
+/* test_cli_admin.c: the admin sub-commands of cli_admin.c against a real store: init,
  * domain add/list, user add (password from stdin, --quota), duplicate and unknown
  * domain errors with exit status 1, user list output, quota, passwd, del, alias. */
 #include "helpers.h"

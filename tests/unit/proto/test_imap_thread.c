@@ -1,4 +1,4 @@
-/* test_thread.c: SORT criteria, base subjects (RFC 5256 §2.1), first addresses and
+/* test_imap_thread.c: SORT criteria, base subjects (RFC 5256 §2.1), first addresses and
  * the ORDEREDSUBJECT and REFERENCES algorithms over a fixed corpus with known
  * answers (imap_thread.c). */
 #include <setjmp.h>
@@ -344,7 +344,7 @@ static void test_loops_like_dovecot(void **state)
 
 /* Random small mailboxes with loops, self references, duplicate and missing ids,
  * equal dates and subjects: the fast implementation answers exactly as the plain
- * one (thread_naive.c). */
+ * one (imap_thread_naive.c). */
 static void test_random_against_naive(void **state)
 {
 	(void)state;

@@ -1,4 +1,4 @@
-/* test_args.c: argument parsing (imap_args.c), sequence sets, search programs
+/* test_imap_args.c: argument parsing (imap_args.c), sequence sets, search programs
  * (imap_search.c) and fetch attributes (imap_fetch.c), RFC 9051 §9. */
 #include <setjmp.h>
 #include <stdarg.h>

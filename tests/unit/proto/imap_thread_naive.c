@@ -1,4 +1,4 @@
-/* thread_naive.c: the REFERENCES threading as it was before the December 2026 review
+/* imap_thread_naive.c: the REFERENCES threading as it was before the December 2026 review
  * (finding 14), kept only as the oracle of test_thread.c: it walks up the parents to
  * find loops (O(depth) per link) and repeats the prune until nothing changes, which
  * is slow on deep chains but obviously the algorithm of RFC 5256 §4. The randomised
