@@ -47,7 +47,7 @@ size_t auth_failures(struct auth_service *svc, const char *ip)
 {
 	char key[NET_ADDR_MAX];
 	net_addr_key(ip, key);
-	return login_limit_failures(svc->limit, key, now_mono());
+	return auth_login_limit_failures(svc->limit, key, now_mono());
 }
 
 struct auth_service *auth_service_new(struct pool *lookup_pool, struct pool *hash_pool, auth_lookup_fn *lookup,
@@ -59,7 +59,7 @@ struct auth_service *auth_service_new(struct pool *lookup_pool, struct pool *has
 	svc->hash_pool = hash_pool;
 	svc->lookup = lookup;
 	svc->lookup_ctx = lookup_ctx;
-	svc->limit = login_limit_new(limits);
+	svc->limit = auth_login_limit_new(limits);
 	svc->scram_iterations = AUTH_SCRAM_ITERATIONS_DEFAULT;
 	randombytes_buf(svc->fake_key, sizeof(svc->fake_key));
 	const char *error;
@@ -70,7 +70,7 @@ struct auth_service *auth_service_new(struct pool *lookup_pool, struct pool *has
 
 void auth_service_set_limits(struct auth_service *svc, const struct login_limits *limits)
 {
-	login_limit_set(svc->limit, limits);
+	auth_login_limit_set(svc->limit, limits);
 }
 
 void auth_service_set_cache_ttl(struct auth_service *svc, int64_t cache_ttl)
@@ -90,7 +90,7 @@ void auth_service_free(struct auth_service **svcp)
 	struct auth_service *svc = *svcp;
 	if (svc == NULL)
 		return;
-	login_limit_free(&svc->limit);
+	auth_login_limit_free(&svc->limit);
 	auth_cache_free(&svc->cache);
 	free(svc->dummy_hash);
 	free(svc);
@@ -251,7 +251,7 @@ static void login_after_work(void *arg)
 	int outcome = l->result == AUTH_LOGIN_OK ? 1 : l->result == AUTH_LOGIN_FAILED ? 0 : -1;
 	time_t now = now_mono();
 	/* the logins that waited for this address try again, each on its own loop */
-	for (struct login_slot *w = login_limit_end(l->svc->limit, &l->slot, outcome, now), *next; w != NULL;
+	for (struct login_slot *w = auth_login_limit_end(l->svc->limit, &l->slot, outcome, now), *next; w != NULL;
 	     w = next) {
 		next = w->next;
 		struct auth_login *wl = w->arg;
@@ -261,8 +261,8 @@ static void login_after_work(void *arg)
 	log_quote(l->user, strlen(l->user), user, sizeof(user));
 	if (l->result == AUTH_LOGIN_FAILED) {
 		log_warn("event=auth_failed proto=%s ip=%s user=%s failures=%zu account_failures=%zu", l->proto,
-			 l->ip, user, login_limit_failures(l->svc->limit, l->addr_key, now),
-			 login_limit_account_failures(l->svc->limit, l->slot.account, now));
+			 l->ip, user, auth_login_limit_failures(l->svc->limit, l->addr_key, now),
+			 auth_login_limit_account_failures(l->svc->limit, l->slot.account, now));
 		loop_post_after(l->back, AUTH_FAIL_DELAY_MS, login_finish, l);
 		return;
 	}
@@ -277,7 +277,7 @@ static void login_after_work(void *arg)
 static void login_start(void *arg)
 {
 	struct auth_login *l = arg;
-	int v = login_limit_begin(l->svc->limit, &l->slot, now_mono());
+	int v = auth_login_limit_begin(l->svc->limit, &l->slot, now_mono());
 	if (v == LOGIN_LIMIT_GO) {
 		if (l->kind == AUTH_SASL_CHECK_SCRAM_PROOF)
 			scram_proof(l);

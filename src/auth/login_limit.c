@@ -165,15 +165,15 @@ static size_t clamp(size_t v, size_t lo, size_t hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-struct login_limit *login_limit_new(const struct login_limits *limits)
+struct login_limit *auth_login_limit_new(const struct login_limits *limits)
 {
 	struct login_limit *l = xcalloc(1, sizeof(*l));
 	pthread_mutex_init(&l->lock, NULL);
-	login_limit_set(l, limits);
+	auth_login_limit_set(l, limits);
 	return l;
 }
 
-void login_limit_set(struct login_limit *l, const struct login_limits *limits)
+void auth_login_limit_set(struct login_limit *l, const struct login_limits *limits)
 {
 	pthread_mutex_lock(&l->lock);
 	l->lim.per_ip = clamp(limits->per_ip, 1, LOGIN_LIMIT_RING);
@@ -192,7 +192,7 @@ static void table_free(struct table *t)
 	}
 }
 
-void login_limit_free(struct login_limit **lp)
+void auth_login_limit_free(struct login_limit **lp)
 {
 	struct login_limit *l = *lp;
 	if (l == NULL)
@@ -204,7 +204,7 @@ void login_limit_free(struct login_limit **lp)
 	*lp = NULL;
 }
 
-int login_limit_begin(struct login_limit *l, struct login_slot *slot, time_t now)
+int auth_login_limit_begin(struct login_limit *l, struct login_slot *slot, time_t now)
 {
 	pthread_mutex_lock(&l->lock);
 	sweep(l, now);
@@ -237,7 +237,7 @@ int login_limit_begin(struct login_limit *l, struct login_slot *slot, time_t now
 	return v;
 }
 
-struct login_slot *login_limit_end(struct login_limit *l, struct login_slot *slot, int outcome, time_t now)
+struct login_slot *auth_login_limit_end(struct login_limit *l, struct login_slot *slot, int outcome, time_t now)
 {
 	pthread_mutex_lock(&l->lock);
 	struct entry *a = find(&l->addrs, slot->addr, true, now);
@@ -259,7 +259,7 @@ struct login_slot *login_limit_end(struct login_limit *l, struct login_slot *slo
 	return woken;
 }
 
-size_t login_limit_failures(struct login_limit *l, const char *addr, time_t now)
+size_t auth_login_limit_failures(struct login_limit *l, const char *addr, time_t now)
 {
 	pthread_mutex_lock(&l->lock);
 	struct entry *e = find(&l->addrs, addr, false, now);
@@ -268,7 +268,7 @@ size_t login_limit_failures(struct login_limit *l, const char *addr, time_t now)
 	return n;
 }
 
-size_t login_limit_account_failures(struct login_limit *l, const char *account, time_t now)
+size_t auth_login_limit_account_failures(struct login_limit *l, const char *account, time_t now)
 {
 	pthread_mutex_lock(&l->lock);
 	struct entry *e = find(&l->accounts, account, false, now);

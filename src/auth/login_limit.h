@@ -43,33 +43,33 @@ struct login_slot {
 	const char *account; /* the user name as typed, lower-cased */
 	void *arg;           /* the caller's */
 	/* private */
-	struct login_slot *next; /* in a queue, or in the list login_limit_end returns */
+	struct login_slot *next; /* in a queue, or in the list auth_login_limit_end returns */
 	bool held;               /* counted in flight */
 };
 
 enum login_limit_verdict {
-	LOGIN_LIMIT_GO = 1,       /* counted in flight: check the password, then login_limit_end */
-	LOGIN_LIMIT_WAIT = 0,     /* queued: login_limit_end of another slot hands it back */
+	LOGIN_LIMIT_GO = 1,       /* counted in flight: check the password, then auth_login_limit_end */
+	LOGIN_LIMIT_WAIT = 0,     /* queued: auth_login_limit_end of another slot hands it back */
 	LOGIN_LIMIT_ADDRESS = -1, /* refused: too many failures from the address */
 	LOGIN_LIMIT_ACCOUNT = -2, /* refused: too many failures for the account, new address */
 };
 
-struct login_limit *login_limit_new(const struct login_limits *limits);
-void login_limit_free(struct login_limit **lp);
+struct login_limit *auth_login_limit_new(const struct login_limits *limits);
+void auth_login_limit_free(struct login_limit **lp);
 /* Changes the limits (reload). */
-void login_limit_set(struct login_limit *l, const struct login_limits *limits);
+void auth_login_limit_set(struct login_limit *l, const struct login_limits *limits);
 /* Starts an attempt at time now; returns an enum login_limit_verdict. A refused or
  * waiting slot is not counted. */
-int login_limit_begin(struct login_limit *l, struct login_slot *slot, time_t now);
+int auth_login_limit_begin(struct login_limit *l, struct login_slot *slot, time_t now);
 /* Ends an attempt that got LOGIN_LIMIT_GO. outcome: 1 the password was right (the
  * address becomes known to the account; nothing is counted), 0 it was wrong (a
  * failure for the address and for the account), -1 neither (a temporary error).
  * Returns the slots that waited for this address, unlinked (through slot->next):
- * call login_limit_begin again for each. */
-struct login_slot *login_limit_end(struct login_limit *l, struct login_slot *slot, int outcome, time_t now);
+ * call auth_login_limit_begin again for each. */
+struct login_slot *auth_login_limit_end(struct login_limit *l, struct login_slot *slot, int outcome, time_t now);
 /* Failures counted in the window for an address key, or an account (for logs and
  * tests). */
-size_t login_limit_failures(struct login_limit *l, const char *addr, time_t now);
-size_t login_limit_account_failures(struct login_limit *l, const char *account, time_t now);
+size_t auth_login_limit_failures(struct login_limit *l, const char *addr, time_t now);
+size_t auth_login_limit_account_failures(struct login_limit *l, const char *account, time_t now);
 
 #endif

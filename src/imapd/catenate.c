@@ -177,7 +177,7 @@ static int url_bytes(struct imap_session *is, struct arena *a, const char *url, 
 	const char *bp;
 	size_t bn;
 	bool exists;
-	if (fetch_body_bytes(f.bodies, data, len, meta.header_size, parts, nparts, &tmp, &bp, &bn, &exists, &error) < 0 ||
+	if (imap_fetch_body_bytes(f.bodies, data, len, meta.header_size, parts, nparts, &tmp, &bp, &bn, &exists, &error) < 0 ||
 	    !exists) {
 		buf_free(&tmp);
 		return 0;

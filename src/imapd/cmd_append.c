@@ -48,7 +48,7 @@ static void append_cb(void *arg, int result, const char *error)
 			if (is->selected && is->view.mailbox_id == j->am.mailbox_id) {
 				is->view.dirty = true; /* EXISTS before the OK */
 				if (is->condstore) {
-					view_sync(is, true);
+					imap_view_sync(is, true);
 					imap_printf(is, "* OK [HIGHESTMODSEQ %llu] Highest\r\n",
 						    (unsigned long long)is->view.modseq);
 				}
@@ -144,7 +144,7 @@ int imap_append_message_parse(struct imap_session *is, struct imap_cur *c, struc
 	return 1;
 }
 
-void cmd_append(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_append(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	struct imap_str in;

@@ -68,7 +68,7 @@ void imap_auth_input(struct imap_session *is, struct bytes line)
 	auth_next(is, status, text);
 }
 
-void cmd_authenticate(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_authenticate(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	struct bytes mech;

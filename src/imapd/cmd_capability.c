@@ -1,7 +1,7 @@
 /* cmd_capability.c: RFC 9051 §6.1.1. capability = "CAPABILITY" */
 #include "session.h"
 
-void cmd_capability(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_capability(struct imap_session *is, struct imap_cmd *cmd)
 {
 	if (imap_cur_eol(&cmd->args) < 0) {
 		imap_bad_args(is, cmd);

@@ -14,7 +14,7 @@ struct close_job {
 
 static void deselect(struct imap_session *is)
 {
-	view_close(is);
+	imap_view_close(is);
 	is->state = IMAP_AUTHENTICATED;
 }
 
@@ -34,7 +34,7 @@ static void close_cb(void *arg, int result, const char *error)
 	imap_busy_end(is);
 }
 
-void cmd_close(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_close(struct imap_session *is, struct imap_cmd *cmd)
 {
 	if (imap_cur_eol(&cmd->args) < 0) {
 		imap_bad_args(is, cmd);

@@ -8,7 +8,7 @@
 
 #include "log.h"
 
-void cmd_compress(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_compress(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	struct bytes alg;

@@ -40,7 +40,7 @@ static void copy_cb(void *arg, int result, const char *error)
 					imap_printf(is, "* OK %sMoved\r\n", buf_str(&code));
 				struct imap_view *v = &is->view;
 				for (size_t i = 0; i < j->cp.n; i++) {
-					view_gone(v, j->cp.src_uids[i]);
+					imap_view_gone(v, j->cp.src_uids[i]);
 				}
 				if (is->view.mailbox_id == j->cp.dst_mailbox_id)
 					is->view.dirty = true;
@@ -58,7 +58,7 @@ static void copy_cb(void *arg, int result, const char *error)
 	imap_busy_end(is);
 }
 
-void cmd_copy(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_copy(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	struct imap_seqset set;
@@ -79,7 +79,7 @@ void cmd_copy(struct imap_session *is, struct imap_cmd *cmd)
 		return;
 	}
 	size_t *idx, n;
-	if (view_resolve(is, &set, cmd->uid, &idx, &n, &error) < 0) {
+	if (imap_view_resolve(is, &set, cmd->uid, &idx, &n, &error) < 0) {
 		imap_tagged(is, "BAD", "%s", error);
 		imap_client_error(is);
 		return;
@@ -105,7 +105,7 @@ void cmd_copy(struct imap_session *is, struct imap_cmd *cmd)
 		.account_id = is->account_id,
 		.src_mailbox_id = is->view.mailbox_id,
 		.dst_mailbox_id = mb.id,
-		.uids = view_uidset(is, idx, n),
+		.uids = imap_view_uidset(is, idx, n),
 		.move = move,
 	};
 	imap_busy_begin(is);

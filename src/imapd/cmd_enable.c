@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-void cmd_enable(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_enable(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	struct buf out = { 0 };

@@ -26,12 +26,12 @@ static void expunge_cb(void *arg, int result, const char *error)
 		} else {
 			struct imap_view *v = &is->view;
 			for (size_t i = 0; i < j->n; i++) {
-				view_gone(v, j->expunged[i]);
+				imap_view_gone(v, j->expunged[i]);
 			}
 			if (is->condstore) {
 				/* RFC 7162 §3.2.10 (and §3.1.2.1): the new HIGHESTMODSEQ with the OK */
 				v->dirty = true;
-				view_sync(is, true);
+				imap_view_sync(is, true);
 				imap_tagged(is, "OK", "[HIGHESTMODSEQ %llu] %sEXPUNGE completed",
 					    (unsigned long long)v->modseq, is->cmd_uid ? "UID " : "");
 			} else {
@@ -44,7 +44,7 @@ static void expunge_cb(void *arg, int result, const char *error)
 	imap_busy_end(is);
 }
 
-void cmd_expunge(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_expunge(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	struct imap_seqset set;
@@ -67,13 +67,13 @@ void cmd_expunge(struct imap_session *is, struct imap_cmd *cmd)
 	if (cmd->uid) {
 		size_t *idx, n;
 		const char *error;
-		if (view_resolve(is, &set, true, &idx, &n, &error) < 0 || n == 0) {
+		if (imap_view_resolve(is, &set, true, &idx, &n, &error) < 0 || n == 0) {
 			arena_free(&j->op);
 			free(j);
 			imap_tagged(is, "OK", "UID EXPUNGE completed");
 			return;
 		}
-		j->set = view_uidset(is, idx, n);
+		j->set = imap_view_uidset(is, idx, n);
 		uids = &j->set;
 	}
 	imap_busy_begin(is);

@@ -135,7 +135,7 @@ static int put_msg(struct imap_session *is, struct fetch_job *j, struct buf *b, 
 	}
 	if (f->atts & IMAP_FA_FLAGS) {
 		buf_printf(b, "%sFLAGS ", sp);
-		imap_put_flags(b, m->flags, m->keywords, !is->rev2 && view_is_recent(is, i));
+		imap_put_flags(b, m->flags, m->keywords, !is->rev2 && imap_view_is_recent(is, i));
 		sp = " ";
 	}
 	if (f->atts & IMAP_FA_INTERNALDATE) {
@@ -221,7 +221,7 @@ static int put_msg(struct imap_session *is, struct fetch_job *j, struct buf *b, 
 			sp = " ";
 			size_t mark = b->len;
 			struct fetch_splice *keep = j->sp;
-			int r = fetch_body_item(b, fb, src, &j->sp, &error);
+			int r = imap_fetch_body_item(b, fb, src, &j->sp, &error);
 			if (r == -2)
 				return 0;
 			if (r < 0) {
@@ -336,20 +336,20 @@ static void fetch_output(struct imap_session *is, struct fetch_job *j)
 	if (j->f.atts & (IMAP_FA_FLAGS | IMAP_FA_MODSEQ)) {
 		struct buf kb = { 0 };
 		if (j->f.atts & IMAP_FA_FLAGS)
-			view_put_keywords(is, &kb);
+			imap_view_put_keywords(is, &kb);
 		if (kb.len)
 			imap_write(is, kb.data, kb.len);
 		buf_free(&kb);
 		if (j->f.atts & IMAP_FA_MODSEQ)
 			is->view.dirty = true;
 	}
-	/* the responses go out as the client takes them (fetch_stream_more) */
+	/* the responses go out as the client takes them (imap_fetch_stream_more) */
 	j->msgs = msgs;
 	j->nmsgs = n;
 	j->tmp = arena_new();
 	j->src.fd = -1;
 	is->fetch = j;
-	if (!fetch_stream_more(is))
+	if (!imap_fetch_stream_more(is))
 		imap_busy_begin(is); /* until the last response is out */
 }
 
@@ -357,7 +357,7 @@ static void fetch_output(struct imap_session *is, struct fetch_job *j)
  * reply. Memory: the output queue stays near FETCH_OUTPUT_HIGH plus one message's
  * response text and one reader window (MAIL_READER_WINDOW), whatever the number and
  * the size of the messages: literals are streamed from the file, not held. */
-bool fetch_stream_more(struct imap_session *is)
+bool imap_fetch_stream_more(struct imap_session *is)
 {
 	struct fetch_job *j = is->fetch;
 	while (conn_output_len(is->c) < FETCH_OUTPUT_HIGH) {
@@ -390,7 +390,7 @@ bool fetch_stream_more(struct imap_session *is)
 		}
 		/* the client now knows the flags (and, under CONDSTORE, needs the MODSEQ too) */
 		if ((j->f.atts & IMAP_FA_FLAGS) && (!is->condstore || (j->f.atts & IMAP_FA_MODSEQ)))
-			view_reported(&is->view, i, j->msgs[j->k].modseq);
+			imap_view_reported(&is->view, i, j->msgs[j->k].modseq);
 		j->active = true;
 	}
 	if (j->active || j->x < j->n) {
@@ -398,7 +398,7 @@ bool fetch_stream_more(struct imap_session *is)
 		return false;
 	}
 	conn_want_drained(is->c, false);
-	fetch_stream_end(is);
+	imap_fetch_stream_end(is);
 	if (j->unknown_cte)
 		imap_tagged(is, "NO", "[UNKNOWN-CTE] Cannot decode a part's Content-Transfer-Encoding");
 	else if (j->missing)
@@ -408,7 +408,7 @@ bool fetch_stream_more(struct imap_session *is)
 	return true;
 }
 
-void fetch_stream_end(struct imap_session *is)
+void imap_fetch_stream_end(struct imap_session *is)
 {
 	struct fetch_job *j = is->fetch;
 	fetch_msg_clear(j);
@@ -438,7 +438,7 @@ static void seen_cb(void *arg, int result, const char *error)
 	imap_busy_end(is);
 }
 
-void cmd_fetch(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_fetch(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	struct imap_seqset set;
@@ -452,7 +452,7 @@ void cmd_fetch(struct imap_session *is, struct imap_cmd *cmd)
 	if (j->f.atts & IMAP_FA_MODSEQ)
 		imap_condstore_enable(is);
 	const char *error;
-	if (view_resolve(is, &set, cmd->uid, &j->idx, &j->n, &error) < 0) {
+	if (imap_view_resolve(is, &set, cmd->uid, &j->idx, &j->n, &error) < 0) {
 		imap_tagged(is, "BAD", "%s", error);
 		imap_client_error(is);
 		return;
@@ -463,7 +463,7 @@ void cmd_fetch(struct imap_session *is, struct imap_cmd *cmd)
 		imap_tagged(is, "OK", "%sFETCH completed", cmd->uid ? "UID " : "");
 		return;
 	}
-	j->set = view_uidset(is, j->idx, j->n);
+	j->set = imap_view_uidset(is, j->idx, j->n);
 	if (j->f.sets_seen && !is->view.readonly) {
 		/* the messages not yet \Seen get it, and FLAGS in the response */
 		struct store_msg *msgs;

@@ -2,7 +2,7 @@
  * id-params-list = "(" *(string SP nstring) ")" / nil. We answer with our name. */
 #include "session.h"
 
-void cmd_id(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_id(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	if (!imap_cur_keyword(c, "NIL")) {

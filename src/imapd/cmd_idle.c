@@ -27,7 +27,7 @@ void imap_idle_input(struct imap_session *is, struct bytes line)
 	is->tag = NULL;
 }
 
-void cmd_idle(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_idle(struct imap_session *is, struct imap_cmd *cmd)
 {
 	if (imap_cur_eol(&cmd->args) < 0) {
 		imap_bad_args(is, cmd);
@@ -35,7 +35,7 @@ void cmd_idle(struct imap_session *is, struct imap_cmd *cmd)
 	}
 	/* pending updates first, then the continuation */
 	if (is->selected)
-		view_sync(is, true);
+		imap_view_sync(is, true);
 	conn_puts(is->c, "+ idling\r\n");
 	free(is->idle_tag);
 	is->idle_tag = xstrdup(is->tag);

@@ -182,7 +182,7 @@ static bool descendant(struct imap_session *is, const struct entry *e, size_t n,
 	return false;
 }
 
-void cmd_list(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_list(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	bool lsub = strcmp(cmd->name, "LSUB") == 0;

@@ -58,7 +58,7 @@ static void start_login(struct imap_session *is, const char *user, const char *p
 	auth_login(is->env->auth, conn_loop(is->c), "imap", conn_peer_ip(is->c), user, password, imap_login_done, is);
 }
 
-void cmd_login(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_login(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	struct imap_str user, pass;

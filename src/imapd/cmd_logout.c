@@ -1,7 +1,7 @@
 /* cmd_logout.c: RFC 9051 §6.1.3. "LOGOUT": untagged BYE, tagged OK, then close. */
 #include "session.h"
 
-void cmd_logout(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_logout(struct imap_session *is, struct imap_cmd *cmd)
 {
 	if (imap_cur_eol(&cmd->args) < 0) {
 		imap_bad_args(is, cmd);

@@ -3,7 +3,7 @@
  * shared namespaces. */
 #include "session.h"
 
-void cmd_namespace(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_namespace(struct imap_session *is, struct imap_cmd *cmd)
 {
 	if (imap_cur_eol(&cmd->args) < 0) {
 		imap_bad_args(is, cmd);

@@ -4,7 +4,7 @@
  * STATUS for the selected mailbox (peers-features §4.10). */
 #include "session.h"
 
-void cmd_noop(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_noop(struct imap_session *is, struct imap_cmd *cmd)
 {
 	if (imap_cur_eol(&cmd->args) < 0) {
 		imap_bad_args(is, cmd);

@@ -430,7 +430,7 @@ static int parse_group(struct imap_session *is, struct imap_cur *c, struct imap_
 	return 1;
 }
 
-void cmd_notify(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_notify(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	if (imap_cur_keyword(c, "NONE")) {

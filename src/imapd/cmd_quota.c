@@ -22,7 +22,7 @@ static void put_quota(struct imap_session *is, struct buf *b)
 		buf_puts(b, "* QUOTA \"\" ()\r\n");
 }
 
-void cmd_quota(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_quota(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	struct imap_str in;

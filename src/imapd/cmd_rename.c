@@ -26,7 +26,7 @@ static void rename_done(struct imap_session *is, void *arg)
 		imap_store_error(is, j->r, j->error);
 }
 
-void cmd_rename(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_rename(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	struct imap_str a, b;

@@ -33,7 +33,7 @@ static void replace_cb(void *arg, int result, const char *error)
 			if (is->selected) /* the sync finds the expunge (and the new message) */
 				v->dirty = true;
 			if (is->condstore && is->selected) {
-				view_sync(is, true);
+				imap_view_sync(is, true);
 				imap_tagged(is, "OK", "[HIGHESTMODSEQ %llu] %sREPLACE completed",
 					    (unsigned long long)v->modseq, is->cmd_uid ? "UID " : "");
 			} else {
@@ -51,7 +51,7 @@ static void replace_cb(void *arg, int result, const char *error)
 	imap_busy_end(is);
 }
 
-void cmd_replace(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_replace(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	struct imap_view *v = &is->view;
@@ -77,7 +77,7 @@ void cmd_replace(struct imap_session *is, struct imap_cmd *cmd)
 	if (cmd->uid) {
 		if (star)
 			old_uid = v->n ? v->uids[v->n - 1] : 0;
-		else if (view_index(v, (uint32_t)num) >= 0)
+		else if (imap_view_index(v, (uint32_t)num) >= 0)
 			old_uid = (uint32_t)num;
 		if (old_uid == 0) {
 			imap_tagged(is, "NO", "No such message");

@@ -134,7 +134,7 @@ int imap_search_uids(struct imap_session *is, const struct imap_search *prog, ui
 	/* keep what this session knows */
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (view_index(v, uids[i]) >= 0)
+		if (imap_view_index(v, uids[i]) >= 0)
 			uids[k++] = uids[i];
 	*uids_r = uids;
 	*n_r = k;
@@ -191,7 +191,7 @@ static void forget_saved(struct imap_session *is, unsigned ret)
 	is->nsaved = 0;
 }
 
-void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_search(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	unsigned ret = 0;
@@ -258,7 +258,7 @@ void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
 		imap_tagged(is, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
 		return;
 	}
-	if ((ret & RET_UPDATE) && search_update_check(is, prog) < 0) {
+	if ((ret & RET_UPDATE) && imap_search_update_check(is, prog) < 0) {
 		forget_saved(is, ret);
 		return;
 	}
@@ -278,7 +278,7 @@ void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
 	/* as sequence numbers unless UID SEARCH */
 	uint32_t *res = arena_alloc(is->cmd_arena, (k + 1) * sizeof(*res));
 	for (size_t i = 0; i < k; i++)
-		res[i] = cmd->uid ? resuid[i] : (uint32_t)view_index(&is->view, resuid[i]) + 1;
+		res[i] = cmd->uid ? resuid[i] : (uint32_t)imap_view_index(&is->view, resuid[i]) + 1;
 	if (ret & RET_SAVE) {
 		free(is->saved);
 		size_t ns = k;
@@ -334,7 +334,7 @@ void cmd_search(struct imap_session *is, struct imap_cmd *cmd)
 		}
 		buf_puts(&b, "\r\n");
 	}
-	if ((ret & RET_UPDATE) && !search_update_add(is, cmd->uid, criteria, NULL, 0, resuid, k)) {
+	if ((ret & RET_UPDATE) && !imap_search_update_add(is, cmd->uid, criteria, NULL, 0, resuid, k)) {
 		/* RFC 5267 §4.2: the result is answered, its updates are not */
 		buf_puts(&b, "* NO [NOUPDATE ");
 		imap_put_string(&b, is->tag, strlen(is->tag));

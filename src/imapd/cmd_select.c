@@ -74,7 +74,7 @@ static void resync_work(struct imap_session *is, struct select_job *j)
 			   &error) > 0) {
 		size_t k = 0;
 		for (size_t i = 0; i < ngone; i++)
-			if (in_known(&j->q_known, gone[i]) && view_index(v, gone[i]) < 0)
+			if (in_known(&j->q_known, gone[i]) && imap_view_index(v, gone[i]) < 0)
 				gone[k++] = gone[i];
 		if (k > 0) {
 			buf_puts(&j->resync, "* VANISHED (EARLIER) ");
@@ -87,9 +87,9 @@ static void resync_work(struct imap_session *is, struct select_job *j)
 	if (store_msg_list(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, NULL, j->q_modseq, &msgs, &n,
 			   &error) > 0) {
 		for (size_t k = 0; k < n; k++) {
-			long i = view_index(v, msgs[k].uid);
+			long i = imap_view_index(v, msgs[k].uid);
 			if (i >= 0)
-				view_put_fetch_flags(is, &j->resync, (size_t)i, &msgs[k], true, true);
+				imap_view_put_fetch_flags(is, &j->resync, (size_t)i, &msgs[k], true, true);
 		}
 	}
 }
@@ -175,12 +175,12 @@ static void select_work(struct imap_session *is, void *arg)
 			j->recent_error = arena_strdup(is->cmd_arena, error ? error : "");
 		}
 	}
-	j->r = view_open(is, &j->mb, j->readonly, &j->error);
+	j->r = imap_view_open(is, &j->mb, j->readonly, &j->error);
 	if (j->r < 0)
 		return;
 	/* what SELECT claimed (EXAMINE: what nobody claimed yet) up to the UIDNEXT read
 	 * before the claim; later arrivals are claimed by the sync that sees them */
-	view_recent_add(&is->view, first_recent, j->mb.uidnext);
+	imap_view_recent_add(&is->view, first_recent, j->mb.uidnext);
 	if (store_mailbox_keywords(is->env->store, is->cmd_arena, is->account_id, j->mb.id, &j->keywords, &j->error) < 0)
 		j->keywords = NULL;
 	if (j->qresync && j->q_uidvalidity == j->mb.uidvalidity)
@@ -188,7 +188,7 @@ static void select_work(struct imap_session *is, void *arg)
 	if (j->mb.unseen > 0 && !is->rev2) {
 		uint32_t uid;
 		if (store_first_unseen(is->env->store, is->account_id, j->mb.id, &uid, &j->error) > 0) {
-			long i = view_index(&is->view, uid);
+			long i = imap_view_index(&is->view, uid);
 			if (i >= 0)
 				j->first_unseen = (uint32_t)i + 1;
 		}
@@ -200,7 +200,7 @@ static void select_done(struct imap_session *is, void *arg)
 	struct select_job *j = arg;
 	if (j->r <= 0) {
 		buf_free(&j->resync);
-		view_close(is);
+		imap_view_close(is);
 		is->state = IMAP_AUTHENTICATED;
 		if (j->r == 0)
 			imap_tagged(is, "NO", "[NONEXISTENT] No such mailbox");
@@ -229,7 +229,7 @@ static void select_done(struct imap_session *is, void *arg)
 	if (!is->rev2) {
 		size_t recent = 0;
 		for (size_t i = 0; i < v->n; i++)
-			recent += view_is_recent(is, i);
+			recent += imap_view_is_recent(is, i);
 		buf_printf(&b, "* %zu RECENT\r\n", recent);
 		if (j->first_unseen)
 			buf_printf(&b, "* OK [UNSEEN %u] First unseen\r\n", j->first_unseen);
@@ -257,7 +257,7 @@ static void select_done(struct imap_session *is, void *arg)
 	imap_tagged(is, "OK", "[%s] %s completed", v->readonly ? "READ-ONLY" : "READ-WRITE", v->readonly ? "EXAMINE" : "SELECT");
 }
 
-void cmd_select(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_select(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	struct imap_str in;
@@ -268,7 +268,7 @@ void cmd_select(struct imap_session *is, struct imap_cmd *cmd)
 		return;
 	}
 	bool was_selected = is->selected;
-	view_close(is);
+	imap_view_close(is);
 	is->state = IMAP_AUTHENTICATED;
 	if (condstore || j->qresync)
 		imap_condstore_enable(is); /* not selected now: no untagged HIGHESTMODSEQ */

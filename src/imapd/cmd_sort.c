@@ -141,7 +141,7 @@ int imap_sort_uids(struct imap_session *is, const struct imap_sort_crit *crit, s
 	size_t k = 0;
 	for (size_t i = 0; i < nm; i++) {
 		const struct store_msg_meta *mm = &metas[i];
-		long x = view_index(&is->view, mm->m.uid);
+		long x = imap_view_index(&is->view, mm->m.uid);
 		if (x < 0)
 			continue;
 		struct sort_item *it = &items[k++];
@@ -200,7 +200,7 @@ static void sort_work(struct imap_session *is, void *arg)
 		return;
 	j->out = arena_alloc(is->cmd_arena, (j->n + 1) * sizeof(*j->out));
 	for (size_t i = 0; i < j->n; i++)
-		j->out[i] = is->cmd_uid ? j->uids[i] : (uint32_t)view_index(&is->view, j->uids[i]) + 1;
+		j->out[i] = is->cmd_uid ? j->uids[i] : (uint32_t)imap_view_index(&is->view, j->uids[i]) + 1;
 }
 
 static void sort_done(struct imap_session *is, void *arg)
@@ -235,7 +235,7 @@ static void sort_done(struct imap_session *is, void *arg)
 			imap_put_partial(&b, j->plo, j->phi, j->out, j->n);
 	}
 	buf_puts(&b, "\r\n");
-	if ((j->ret & RET_UPDATE) && !search_update_add(is, is->cmd_uid, j->criteria, j->crit, j->ncrit, j->uids, j->n)) {
+	if ((j->ret & RET_UPDATE) && !imap_search_update_add(is, is->cmd_uid, j->criteria, j->crit, j->ncrit, j->uids, j->n)) {
 		buf_puts(&b, "* NO [NOUPDATE ");
 		imap_put_string(&b, is->tag, strlen(is->tag));
 		buf_puts(&b, "] Too many search contexts (limits.imap_search_updates)\r\n");
@@ -245,7 +245,7 @@ static void sort_done(struct imap_session *is, void *arg)
 	imap_tagged(is, "OK", "%sSORT completed", is->cmd_uid ? "UID " : "");
 }
 
-void cmd_sort(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_sort(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	struct sort_job *j = arena_alloc(is->cmd_arena, sizeof(*j));
@@ -312,7 +312,7 @@ void cmd_sort(struct imap_session *is, struct imap_cmd *cmd)
 		imap_tagged(is, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
 		return;
 	}
-	if ((j->ret & RET_UPDATE) && search_update_check(is, j->prog) < 0)
+	if ((j->ret & RET_UPDATE) && imap_search_update_check(is, j->prog) < 0)
 		return;
 	imap_run_async(is, sort_work, sort_done, j);
 }

@@ -5,7 +5,7 @@
 
 #include "log.h"
 
-void cmd_starttls(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_starttls(struct imap_session *is, struct imap_cmd *cmd)
 {
 	if (imap_cur_eol(&cmd->args) < 0) {
 		imap_bad_args(is, cmd);

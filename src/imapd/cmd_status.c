@@ -98,7 +98,7 @@ void imap_status_write(struct imap_session *is, const struct store_mailbox *mb, 
 	buf_free(&b);
 }
 
-void cmd_status(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_status(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	struct imap_str in;

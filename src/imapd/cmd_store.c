@@ -53,11 +53,11 @@ static void store_cb(void *arg, int result, const char *error)
 			}
 			struct store_uidset ok = { r, nr };
 			if (ok.n > 0)
-				view_refresh_flags(is, &ok, j->silent, is->cmd_uid, &j->fc);
+				imap_view_refresh_flags(is, &ok, j->silent, is->cmd_uid, &j->fc);
 			uint32_t *mod = arena_alloc(is->cmd_arena, (j->fc.nmodified + 1) * sizeof(*mod));
 			size_t k = 0;
 			for (size_t i = 0; i < j->fc.nmodified; i++) {
-				long x = view_index(&is->view, j->fc.modified[i]);
+				long x = imap_view_index(&is->view, j->fc.modified[i]);
 				if (x >= 0)
 					mod[k++] = is->cmd_uid ? j->fc.modified[i] : (uint32_t)x + 1;
 			}
@@ -66,7 +66,7 @@ static void store_cb(void *arg, int result, const char *error)
 			imap_tagged(is, "OK", "[MODIFIED %s] Conditional STORE failed for some messages", buf_str(&b));
 			buf_free(&b);
 		} else {
-			view_refresh_flags(is, &j->set, j->silent, is->cmd_uid, &j->fc);
+			imap_view_refresh_flags(is, &j->set, j->silent, is->cmd_uid, &j->fc);
 			imap_tagged(is, "OK", "%sSTORE completed", is->cmd_uid ? "UID " : "");
 		}
 	}
@@ -75,7 +75,7 @@ static void store_cb(void *arg, int result, const char *error)
 	imap_busy_end(is);
 }
 
-void cmd_store(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_store(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	struct imap_seqset set;
@@ -153,7 +153,7 @@ void cmd_store(struct imap_session *is, struct imap_cmd *cmd)
 	}
 	size_t *idx, n;
 	const char *error;
-	if (view_resolve(is, &set, cmd->uid, &idx, &n, &error) < 0) {
+	if (imap_view_resolve(is, &set, cmd->uid, &idx, &n, &error) < 0) {
 		imap_tagged(is, "BAD", "%s", error);
 		imap_client_error(is);
 		return;
@@ -176,7 +176,7 @@ void cmd_store(struct imap_session *is, struct imap_cmd *cmd)
 	struct store_job *j = xcalloc(1, sizeof(*j));
 	j->is = is;
 	j->op = arena_new();
-	j->set = view_uidset(is, idx, n);
+	j->set = imap_view_uidset(is, idx, n);
 	j->silent = silent;
 	j->guard = guard;
 	j->fc = (struct store_flag_change){

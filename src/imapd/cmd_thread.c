@@ -46,7 +46,7 @@ static void thread_work(struct imap_session *is, void *arg)
 	size_t k = 0;
 	for (size_t i = 0; i < nm; i++) {
 		const struct store_msg_meta *mm = &metas[i];
-		long x = view_index(&is->view, mm->m.uid);
+		long x = imap_view_index(&is->view, mm->m.uid);
 		if (x < 0)
 			continue;
 		struct imap_thread_msg *t = &tm[k++];
@@ -95,7 +95,7 @@ static void thread_done(struct imap_session *is, void *arg)
 	imap_tagged(is, "OK", "%sTHREAD completed", is->cmd_uid ? "UID " : "");
 }
 
-void cmd_thread(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_thread(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	struct thread_job *j = arena_alloc(is->cmd_arena, sizeof(*j));

@@ -72,7 +72,7 @@ static void put_literal(struct buf *out, const char *p, size_t n, bool allow8)
 	}
 }
 
-int fetch_body_bytes(const struct imap_fetch_body *fb, const char *msg, size_t len, uint64_t header_size,
+int imap_fetch_body_bytes(const struct imap_fetch_body *fb, const char *msg, size_t len, uint64_t header_size,
 		     const struct mail_part *parts, size_t nparts, struct buf *tmp, const char **p_r, size_t *n_r,
 		     bool *exists_r, const char **error_r)
 {
@@ -235,7 +235,7 @@ static int binary_item(struct buf *out, const struct imap_fetch_body *fb, const 
 	return 1;
 }
 
-int fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const struct fetch_src *src,
+int imap_fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const struct fetch_src *src,
 		    struct fetch_splice **list, const char **error_r)
 {
 	bool exists = true;

@@ -53,7 +53,7 @@ static bool uses_numbers(const struct imap_search *n)
 	return false;
 }
 
-size_t search_update_count(const struct imap_session *is)
+size_t imap_search_update_count(const struct imap_session *is)
 {
 	size_t k = 0;
 	for (const struct search_update *u = is->updates; u != NULL; u = u->next)
@@ -61,7 +61,7 @@ size_t search_update_count(const struct imap_session *is)
 	return k;
 }
 
-int search_update_check(struct imap_session *is, const struct imap_search *prog)
+int imap_search_update_check(struct imap_session *is, const struct imap_search *prog)
 {
 	if (uses_numbers(prog)) {
 		imap_tagged(is, "NO",
@@ -71,10 +71,10 @@ int search_update_check(struct imap_session *is, const struct imap_search *prog)
 	return 0;
 }
 
-bool search_update_add(struct imap_session *is, bool uid, struct bytes criteria, const struct imap_sort_crit *crit,
+bool imap_search_update_add(struct imap_session *is, bool uid, struct bytes criteria, const struct imap_sort_crit *crit,
 		       size_t ncrit, const uint32_t *uids, size_t n)
 {
-	if (search_update_count(is) >= is->s->imap_search_updates)
+	if (imap_search_update_count(is) >= is->s->imap_search_updates)
 		return false;
 	struct search_update *u = xcalloc(1, sizeof(*u));
 	u->tag = xstrdup(is->tag);
@@ -106,7 +106,7 @@ static void update_free(struct search_update *u)
 	free(u);
 }
 
-void search_update_free_all(struct imap_session *is)
+void imap_search_update_free_all(struct imap_session *is)
 {
 	while (is->updates != NULL) {
 		struct search_update *u = is->updates;
@@ -154,7 +154,7 @@ static bool in_sorted(const uint32_t *v, size_t n, uint32_t x)
 /* the number the client uses for uid: the UID or its sequence number */
 static uint32_t number(struct imap_session *is, const struct search_update *u, uint32_t uid)
 {
-	return u->uid ? uid : (uint32_t)view_index(&is->view, uid) + 1;
+	return u->uid ? uid : (uint32_t)imap_view_index(&is->view, uid) + 1;
 }
 
 static void put_head(struct imap_session *is, struct buf *b, const struct search_update *u, const char *what)
@@ -217,7 +217,7 @@ static void remove_members(struct imap_session *is, struct buf *b, struct search
 	u->n = w;
 }
 
-void search_update_expunged(struct imap_session *is, struct buf *b, const uint32_t *gone, size_t ngone)
+void imap_search_update_expunged(struct imap_session *is, struct buf *b, const uint32_t *gone, size_t ngone)
 {
 	if (ngone == 0)
 		return;
@@ -227,12 +227,12 @@ void search_update_expunged(struct imap_session *is, struct buf *b, const uint32
 	for (struct search_update *u = is->updates; u != NULL; u = u->next) {
 		uint8_t *drop = arena_alloc(is->cmd_arena, u->n + 1);
 		for (size_t i = 0; i < u->n; i++)
-			drop[i] = in_sorted(g, ngone, u->uids[i]) && view_index(&is->view, u->uids[i]) >= 0;
+			drop[i] = in_sorted(g, ngone, u->uids[i]) && imap_view_index(&is->view, u->uids[i]) >= 0;
 		remove_members(is, b, u, drop);
 	}
 }
 
-void search_update_sync(struct imap_session *is, struct buf *b)
+void imap_search_update_sync(struct imap_session *is, struct buf *b)
 {
 	is->updates_stale = false;
 	for (struct search_update *u = is->updates; u != NULL; u = u->next) {
@@ -281,7 +281,7 @@ void search_update_sync(struct imap_session *is, struct buf *b)
 	}
 }
 
-void cmd_cancelupdate(struct imap_session *is, struct imap_cmd *cmd)
+void imap_cmd_cancelupdate(struct imap_session *is, struct imap_cmd *cmd)
 {
 	struct imap_cur *c = &cmd->args;
 	size_t unknown = 0;

@@ -57,7 +57,7 @@ void imap_tagged(struct imap_session *is, const char *status, const char *fmt, .
 	if (is->c == NULL)
 		return;
 	if (is->selected && is->state == IMAP_SELECTED)
-		view_sync(is, !(is->cmd_flags & IMAP_CMD_NO_EXPUNGE) || is->cmd_uid);
+		imap_view_sync(is, !(is->cmd_flags & IMAP_CMD_NO_EXPUNGE) || is->cmd_uid);
 	if (is->notify != NULL)
 		imap_notify_flush(is);
 	va_list ap;
@@ -185,7 +185,7 @@ void imap_put_mailbox_name(struct imap_session *is, struct buf *b, const char *u
 
 static void session_free(struct imap_session *is)
 {
-	view_close(is);
+	imap_view_close(is);
 	imap_notify_end(is);
 	free(is->idle_tag);
 	free(is->saved);
@@ -276,11 +276,11 @@ static void on_store_event(void *arg, const struct store_event *ev)
 	is->view.dirty = true;
 	bool delayed = false;
 	if (is->mode == IMAP_MODE_IDLE && is->pending == 0) {
-		view_sync(is, true);
+		imap_view_sync(is, true);
 		arena_clear(is->cmd_arena);
 	} else if (imap_notify_selected(is, &delayed) && imap_notify_may_write(is) && is->state == IMAP_SELECTED) {
 		/* NOTIFY (selected ...): at once, also between commands */
-		view_sync(is, !delayed);
+		imap_view_sync(is, !delayed);
 		arena_clear(is->cmd_arena);
 	}
 }
@@ -618,7 +618,7 @@ static void imap_event(void *session, enum conn_event ev)
 		conn_close(is->c);
 		break;
 	case CONN_DRAINED:
-		if (is->fetch != NULL && fetch_stream_more(is))
+		if (is->fetch != NULL && imap_fetch_stream_more(is))
 			imap_busy_end(is);
 		break;
 	case CONN_TLS_READY:
@@ -632,7 +632,7 @@ static void imap_event(void *session, enum conn_event ev)
 		imap_idle_stop(is);
 		is->c = NULL;
 		if (is->fetch != NULL) { /* a FETCH was streaming: it ends here */
-			fetch_stream_end(is);
+			imap_fetch_stream_end(is);
 			is->pending--;
 		}
 		if (is->pending > 0)

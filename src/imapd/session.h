@@ -142,7 +142,7 @@ const struct imap_cmd_def *imap_cmd_lookup(struct bytes name);
 void imap_condstore_enable(struct imap_session *is);
 
 /* Completes the running command: first the pending untagged updates of the
- * selected mailbox (view_sync, with EXPUNGE unless the command forbids it), then
+ * selected mailbox (imap_view_sync, with EXPUNGE unless the command forbids it), then
  * "TAG STATUS text". status is "OK", "NO" or "BAD"; text may start with a response
  * code "[...]". BAD and NO count as client errors where appropriate. */
 void imap_tagged(struct imap_session *is, const char *status, const char *fmt, ...)
@@ -189,47 +189,47 @@ void imap_put_mailbox_name(struct imap_session *is, struct buf *b, const char *u
 /* ---- the selected mailbox (view.c) */
 
 /* Opens the view of mailbox mb (SELECT/EXAMINE). Returns 1 or <0 with *error_r. */
-int view_open(struct imap_session *is, const struct store_mailbox *mb, bool readonly, const char **error_r);
-void view_close(struct imap_session *is);
+int imap_view_open(struct imap_session *is, const struct store_mailbox *mb, bool readonly, const char **error_r);
+void imap_view_close(struct imap_session *is);
 /* Sends the pending untagged EXISTS/EXPUNGE/FETCH for changes made by others (and
  * by this session's own store operations) since the last sync. With allow_expunge
  * false, expunged messages stay in the sequence map until a later sync. */
-void view_sync(struct imap_session *is, bool allow_expunge);
+void imap_view_sync(struct imap_session *is, bool allow_expunge);
 /* Position (0-based) of uid in the view, or -1. */
-long view_index(const struct imap_view *v, uint32_t uid);
+long imap_view_index(const struct imap_view *v, uint32_t uid);
 /* Resolves a sequence set (uid false: sequence numbers; true: UIDs) to ascending
  * view indices (cmd_arena). Sequence numbers beyond the mailbox are an error
  * (returns -1 with *error_r); unknown UIDs are skipped. */
-int view_resolve(struct imap_session *is, const struct imap_seqset *set, bool uid, size_t **idx_r, size_t *n_r,
+int imap_view_resolve(struct imap_session *is, const struct imap_seqset *set, bool uid, size_t **idx_r, size_t *n_r,
 		 const char **error_r);
 /* The UID set (ranges) of the given view indices, for store calls (cmd_arena). */
-struct store_uidset view_uidset(struct imap_session *is, const size_t *idx, size_t n);
+struct store_uidset imap_view_uidset(struct imap_session *is, const size_t *idx, size_t n);
 /* Appends "(\Seen \Answered kw ...)" for flags and keywords, with \Recent when recent. */
 void imap_put_flags(struct buf *b, unsigned flags, const char *keywords, bool recent);
 /* Notes that the client got the FLAGS of view index i as of modseq (keeps the highest). */
-void view_reported(struct imap_view *v, size_t i, uint64_t modseq);
+void imap_view_reported(struct imap_view *v, size_t i, uint64_t modseq);
 /* After this session's own STORE fc (done): sends "* n FETCH (FLAGS (...))" (with UID
  * when uid_too; with MODSEQ under CONDSTORE) for the given UIDs and notes them as
  * reported. For .SILENT a message is sent (with FLAGS) only when the client cannot
  * compute its flags itself (another session changed it before us, unreported, or
  * after us: fc->changed_prev and fc->modseq tell), and under CONDSTORE the others get
  * a FETCH with MODSEQ only (RFC 7162 §3.1.3). */
-void view_refresh_flags(struct imap_session *is, const struct store_uidset *set, bool silent, bool uid_too,
+void imap_view_refresh_flags(struct imap_session *is, const struct store_uidset *set, bool silent, bool uid_too,
 			const struct store_flag_change *fc);
 /* If the mailbox has keywords the client was not told of, appends the untagged FLAGS
  * and PERMANENTFLAGS with all of them (RFC 9051 §7.3.5: before a FETCH that carries
  * one). */
-void view_put_keywords(struct imap_session *is, struct buf *b);
+void imap_view_put_keywords(struct imap_session *is, struct buf *b);
 /* Appends "* n FETCH (UID u FLAGS (...) MODSEQ (m))" for view index i: UID when uid,
  * FLAGS when flags, MODSEQ when CONDSTORE is enabled. */
-void view_put_fetch_flags(struct imap_session *is, struct buf *b, size_t i, const struct store_msg *m, bool uid,
+void imap_view_put_fetch_flags(struct imap_session *is, struct buf *b, size_t i, const struct store_msg *m, bool uid,
 			  bool flags);
 /* Notes uid as expunged, to be reported at the next sync that may (EXPUNGE/VANISHED). */
-void view_gone(struct imap_view *v, uint32_t uid);
+void imap_view_gone(struct imap_view *v, uint32_t uid);
 /* True if the view's message at index i is recent for this session. */
-bool view_is_recent(const struct imap_session *is, size_t i);
+bool imap_view_is_recent(const struct imap_session *is, size_t i);
 /* Notes UIDs lo..hi-1 as recent for this session (claimed from the store). */
-void view_recent_add(struct imap_view *v, uint32_t lo, uint32_t hi);
+void imap_view_recent_add(struct imap_view *v, uint32_t lo, uint32_t hi);
 
 /* ---- FETCH helpers (fetch_body.c) */
 struct imap_fetch_body;
@@ -238,7 +238,7 @@ struct mail_part;
  * or into tmp (decoded BINARY, HEADER.FIELDS; the caller frees tmp); *exists_r false
  * for a section the message does not have (then empty). Returns 1, or -1 with *error_r
  * for BINARY of an unknown Content-Transfer-Encoding. */
-int fetch_body_bytes(const struct imap_fetch_body *fb, const char *msg, size_t len, uint64_t header_size,
+int imap_fetch_body_bytes(const struct imap_fetch_body *fb, const char *msg, size_t len, uint64_t header_size,
 		     const struct mail_part *parts, size_t nparts, struct buf *tmp, const char **p_r, size_t *n_r,
 		     bool *exists_r, const char **error_r);
 /* The message a FETCH response is cut from: its open file and part table. */
@@ -263,14 +263,14 @@ struct fetch_splice {
  * the splice list, or the number for BINARY.SIZE. Returns 1; -1 with *error_r for
  * BINARY of a part with an unknown Content-Transfer-Encoding (NO [UNKNOWN-CTE]); -2
  * when the file cannot be read. */
-int fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const struct fetch_src *src,
+int imap_fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const struct fetch_src *src,
 		    struct fetch_splice **list, const char **error_r);
 
 /* ---- FETCH streaming (cmd_fetch.c) */
 
 /* On CONN_DRAINED while is->fetch: writes more responses, and at the end the tagged
  * reply. Returns true when it ended (the caller then ends the busy step). */
-bool fetch_stream_more(struct imap_session *is);
+bool imap_fetch_stream_more(struct imap_session *is);
 /* Appends the FETCH response of f for view index i (metadata m; tmp for scratch), as
  * FETCH does (RFC 5465 MessageNew fetch attributes use it). Returns 1, or 0 when the
  * message is gone (nothing useful was appended). */
@@ -278,7 +278,7 @@ struct imap_fetch;
 int imap_fetch_put(struct imap_session *is, const struct imap_fetch *f, struct buf *b, size_t i,
 		   const struct store_msg *m, struct arena *tmp);
 /* Frees the streaming state (also when the connection closed mid-way). */
-void fetch_stream_end(struct imap_session *is);
+void imap_fetch_stream_end(struct imap_session *is);
 
 /* ---- APPEND and REPLACE (cmd_append.c) */
 
@@ -304,39 +304,39 @@ int imap_catenate_parse(struct imap_session *is, struct imap_cur *c, struct byte
 void imap_put_uid_range(struct buf *b, uint32_t first, uint32_t last);
 
 /* ---- handlers, one per cmd_<name>.c */
-void cmd_capability(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_noop(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_logout(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_starttls(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_login(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_authenticate(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_capability(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_noop(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_logout(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_starttls(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_login(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_authenticate(struct imap_session *is, struct imap_cmd *cmd);
 void imap_auth_input(struct imap_session *is, struct bytes line);
-void cmd_enable(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_id(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_namespace(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_select(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_create(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_delete(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_rename(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_subscribe(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_list(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_status(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_append(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_replace(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_idle(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_enable(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_id(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_namespace(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_select(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_create(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_delete(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_rename(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_subscribe(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_list(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_status(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_append(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_replace(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_idle(struct imap_session *is, struct imap_cmd *cmd);
 void imap_idle_input(struct imap_session *is, struct bytes line);
-void cmd_close(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_expunge(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_search(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_fetch(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_store(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_copy(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_quota(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_sort(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_compress(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_thread(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_cancelupdate(struct imap_session *is, struct imap_cmd *cmd);
-void cmd_notify(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_close(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_expunge(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_search(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_fetch(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_store(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_copy(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_quota(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_sort(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_compress(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_thread(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_cancelupdate(struct imap_session *is, struct imap_cmd *cmd);
+void imap_cmd_notify(struct imap_session *is, struct imap_cmd *cmd);
 
 /* ---- RFC 5465 NOTIFY (cmd_notify.c) */
 struct store_event;
@@ -362,22 +362,22 @@ struct imap_search;
 struct imap_sort_crit;
 /* Before registering: NO [CANNOT] (tagged reply sent, returns -1) when the program
  * uses message sequence numbers or "$"; else 0. */
-int search_update_check(struct imap_session *is, const struct imap_search *prog);
+int imap_search_update_check(struct imap_session *is, const struct imap_search *prog);
 /* Registers a context for the running command's tag: criteria is the search program's
  * text (what imap_search_parse reads), crit/ncrit the sort keys (NULL for SEARCH),
  * uids the result (ascending, or in sort order). False when the session has
  * limits.imap_search_updates contexts already (the caller answers NOUPDATE). */
-bool search_update_add(struct imap_session *is, bool uid, struct bytes criteria, const struct imap_sort_crit *crit,
+bool imap_search_update_add(struct imap_session *is, bool uid, struct bytes criteria, const struct imap_sort_crit *crit,
 		       size_t ncrit, const uint32_t *uids, size_t n);
 /* Contexts of the session. */
-size_t search_update_count(const struct imap_session *is);
+size_t imap_search_update_count(const struct imap_session *is);
 /* Frees every context (the selection ends). */
-void search_update_free_all(struct imap_session *is);
+void imap_search_update_free_all(struct imap_session *is);
 /* Before the EXPUNGEs of the given UIDs are sent: REMOVEFROM for the members among
  * them, while their numbers are valid. */
-void search_update_expunged(struct imap_session *is, struct buf *b, const uint32_t *gone, size_t ngone);
+void imap_search_update_expunged(struct imap_session *is, struct buf *b, const uint32_t *gone, size_t ngone);
 /* After a sync's EXISTS: evaluates every context again and appends ADDTO/REMOVEFROM. */
-void search_update_sync(struct imap_session *is, struct buf *b);
+void imap_search_update_sync(struct imap_session *is, struct buf *b);
 /* RFC 5267 §4.4: parses "n:m" after PARTIAL SP (either order; returned low first). */
 int imap_cur_partial(struct imap_cur *c, uint32_t *lo_r, uint32_t *hi_r);
 /* Appends " PARTIAL (lo:hi set)" for positions lo..hi of the result nums (in result

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void view_reported(struct imap_view *v, size_t i, uint64_t modseq)
+void imap_view_reported(struct imap_view *v, size_t i, uint64_t modseq)
 {
 	if (i < v->n && modseq > v->reported[i])
 		v->reported[i] = modseq;
@@ -44,7 +44,7 @@ static void view_add(struct imap_view *v, uint32_t uid, uint64_t modseq)
 	v->uids[v->n++] = uid;
 }
 
-void view_close(struct imap_session *is)
+void imap_view_close(struct imap_session *is)
 {
 	struct imap_view *v = &is->view;
 	free(v->name);
@@ -52,7 +52,7 @@ void view_close(struct imap_session *is)
 	free(v->reported);
 	free(v->gone);
 	memset(v, 0, sizeof(*v));
-	search_update_free_all(is); /* RFC 5267 contexts end with the selection */
+	imap_search_update_free_all(is); /* RFC 5267 contexts end with the selection */
 	is->selected = false;
 	free(is->saved);
 	is->saved = NULL;
@@ -62,7 +62,7 @@ void view_close(struct imap_session *is)
 
 /* Runs on a pool thread during SELECT: touches only the view (the caller closed the
  * previous one and sets `selected` back on the loop). */
-int view_open(struct imap_session *is, const struct store_mailbox *mb, bool readonly, const char **error_r)
+int imap_view_open(struct imap_session *is, const struct store_mailbox *mb, bool readonly, const char **error_r)
 {
 	struct imap_view *v = &is->view;
 	v->mailbox_id = mb->id;
@@ -85,7 +85,7 @@ int view_open(struct imap_session *is, const struct store_mailbox *mb, bool read
 	return 1;
 }
 
-long view_index(const struct imap_view *v, uint32_t uid)
+long imap_view_index(const struct imap_view *v, uint32_t uid)
 {
 	size_t lo = 0, hi = v->n;
 	while (lo < hi) {
@@ -112,7 +112,7 @@ static size_t lower_bound(const struct imap_view *v, uint32_t x)
 	return lo;
 }
 
-bool view_is_recent(const struct imap_session *is, size_t i)
+bool imap_view_is_recent(const struct imap_session *is, size_t i)
 {
 	const struct imap_view *v = &is->view;
 	for (size_t k = 0; k < v->nrecent; k++)
@@ -121,7 +121,7 @@ bool view_is_recent(const struct imap_session *is, size_t i)
 	return false;
 }
 
-void view_recent_add(struct imap_view *v, uint32_t lo, uint32_t hi)
+void imap_view_recent_add(struct imap_view *v, uint32_t lo, uint32_t hi)
 {
 	if (lo >= hi)
 		return;
@@ -154,10 +154,10 @@ static void claim_new(struct imap_session *is, const struct store_mailbox *mb)
 		return;
 	/* every message in the view is older than the claim; one that arrived in between
 	 * is claimed but not ours: it is recent nowhere rather than twice */
-	view_recent_add(v, lo, v->uids[v->n - 1] + 1);
+	imap_view_recent_add(v, lo, v->uids[v->n - 1] + 1);
 }
 
-int view_resolve(struct imap_session *is, const struct imap_seqset *set, bool uid, size_t **idx_r, size_t *n_r,
+int imap_view_resolve(struct imap_session *is, const struct imap_seqset *set, bool uid, size_t **idx_r, size_t *n_r,
 		 const char **error_r)
 {
 	struct imap_view *v = &is->view;
@@ -168,7 +168,7 @@ int view_resolve(struct imap_session *is, const struct imap_seqset *set, bool ui
 		size_t *idx = arena_alloc(is->cmd_arena, (is->nsaved + 1) * sizeof(*idx));
 		size_t k = 0;
 		for (size_t i = 0; i < is->nsaved; i++) {
-			long x = view_index(v, is->saved[i]);
+			long x = imap_view_index(v, is->saved[i]);
 			if (x >= 0)
 				idx[k++] = (size_t)x;
 		}
@@ -232,7 +232,7 @@ int view_resolve(struct imap_session *is, const struct imap_seqset *set, bool ui
 	return 1;
 }
 
-struct store_uidset view_uidset(struct imap_session *is, const size_t *idx, size_t n)
+struct store_uidset imap_view_uidset(struct imap_session *is, const size_t *idx, size_t n)
 {
 	struct store_range *r = arena_alloc(is->cmd_arena, (n + 1) * sizeof(*r));
 	size_t k = 0;
@@ -278,7 +278,7 @@ void imap_put_flags(struct buf *b, unsigned flags, const char *keywords, bool re
 	buf_putc(b, ')');
 }
 
-void view_put_fetch_flags(struct imap_session *is, struct buf *b, size_t i, const struct store_msg *m, bool uid,
+void imap_view_put_fetch_flags(struct imap_session *is, struct buf *b, size_t i, const struct store_msg *m, bool uid,
 			  bool flags)
 {
 	buf_printf(b, "* %zu FETCH (", i + 1);
@@ -289,7 +289,7 @@ void view_put_fetch_flags(struct imap_session *is, struct buf *b, size_t i, cons
 	}
 	if (flags) {
 		buf_printf(b, "%sFLAGS ", sp);
-		imap_put_flags(b, m->flags, m->keywords, !is->rev2 && view_is_recent(is, i));
+		imap_put_flags(b, m->flags, m->keywords, !is->rev2 && imap_view_is_recent(is, i));
 		sp = " ";
 	}
 	/* RFC 7162 §3.1.4: once CONDSTORE is enabled, every unsolicited FETCH and every
@@ -299,7 +299,7 @@ void view_put_fetch_flags(struct imap_session *is, struct buf *b, size_t i, cons
 	buf_puts(b, ")\r\n");
 }
 
-void view_gone(struct imap_view *v, uint32_t uid)
+void imap_view_gone(struct imap_view *v, uint32_t uid)
 {
 	if (v->ngone == 0)
 		v->gone_since = v->modseq;
@@ -310,7 +310,7 @@ void view_gone(struct imap_view *v, uint32_t uid)
 	v->gone[v->ngone++] = uid;
 }
 
-void view_put_keywords(struct imap_session *is, struct buf *b)
+void imap_view_put_keywords(struct imap_session *is, struct buf *b)
 {
 	struct imap_view *v = &is->view;
 	const char **kws;
@@ -350,7 +350,7 @@ static long uid_pos(const uint32_t *uids, size_t n, uint32_t uid)
 	return lo < n && uids[lo] == uid ? (long)lo : -1;
 }
 
-void view_refresh_flags(struct imap_session *is, const struct store_uidset *set, bool silent, bool uid_too,
+void imap_view_refresh_flags(struct imap_session *is, const struct store_uidset *set, bool silent, bool uid_too,
 			const struct store_flag_change *fc)
 {
 	struct imap_view *v = &is->view;
@@ -366,10 +366,10 @@ void view_refresh_flags(struct imap_session *is, const struct store_uidset *set,
 	if (store_msg_list(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, set, 0, &msgs, &n, &error) < 0)
 		return;
 	struct buf b = { 0 };
-	view_put_keywords(is, &b);
+	imap_view_put_keywords(is, &b);
 	for (size_t k = 0; k < n; k++) {
 		const struct store_msg *m = &msgs[k];
-		long i = view_index(v, m->uid);
+		long i = imap_view_index(v, m->uid);
 		if (i < 0)
 			continue;
 		bool flags = !silent;
@@ -387,8 +387,8 @@ void view_refresh_flags(struct imap_session *is, const struct store_uidset *set,
 		}
 		/* with CONDSTORE even .SILENT answers with MODSEQ (RFC 7162 §3.1.3, example 3) */
 		if (flags || is->condstore)
-			view_put_fetch_flags(is, &b, (size_t)i, m, uid_too, flags);
-		view_reported(v, (size_t)i, m->modseq);
+			imap_view_put_fetch_flags(is, &b, (size_t)i, m, uid_too, flags);
+		imap_view_reported(v, (size_t)i, m->modseq);
 		if (b.len > 65536) {
 			imap_write(is, b.data, b.len);
 			buf_reset(&b);
@@ -412,13 +412,13 @@ static void send_expunges(struct imap_session *is, struct buf *b)
 		return;
 	qsort(v->gone, v->ngone, sizeof(*v->gone), cmp_u32);
 	if (is->updates != NULL)
-		search_update_expunged(is, b, v->gone, v->ngone);
+		imap_search_update_expunged(is, b, v->gone, v->ngone);
 	uint8_t *del = xcalloc(v->n ? v->n : 1, 1);
 	if (is->qresync) {
 		/* RFC 7162 §3.2.10: "* VANISHED uid-set" replaces EXPUNGE */
 		size_t k = 0;
 		for (size_t x = 0; x < v->ngone; x++) {
-			long i = view_index(v, v->gone[x]);
+			long i = imap_view_index(v, v->gone[x]);
 			if (i < 0 || del[i])
 				continue;
 			del[i] = 1;
@@ -432,7 +432,7 @@ static void send_expunges(struct imap_session *is, struct buf *b)
 	}
 	/* descending, so that each number is valid when it is sent */
 	for (size_t k = v->ngone; !is->qresync && k-- > 0;) {
-		long i = view_index(v, v->gone[k]);
+		long i = imap_view_index(v, v->gone[k]);
 		if (i < 0 || del[i])
 			continue;
 		del[i] = 1;
@@ -452,10 +452,10 @@ static void send_expunges(struct imap_session *is, struct buf *b)
 	v->n = w;
 	v->ngone = 0;
 	free(del);
-	/* the saved search result forgets expunged messages on its own (view_resolve) */
+	/* the saved search result forgets expunged messages on its own (imap_view_resolve) */
 }
 
-void view_sync(struct imap_session *is, bool allow_expunge)
+void imap_view_sync(struct imap_session *is, bool allow_expunge)
 {
 	struct imap_view *v = &is->view;
 	if (!is->selected || is->c == NULL)
@@ -490,16 +490,16 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 		if (store_vanished(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, since, &vanished, &nv,
 				   &error) > 0) {
 			for (size_t k = 0; k < nv; k++) {
-				if (view_index(v, vanished[k]) < 0)
+				if (imap_view_index(v, vanished[k]) < 0)
 					continue;
-				view_gone(v, vanished[k]);
+				imap_view_gone(v, vanished[k]);
 			}
 		}
 		if (allow_expunge)
 			send_expunges(is, &b);
 		size_t before = v->n;
 		if (n > 0)
-			view_put_keywords(is, &b);
+			imap_view_put_keywords(is, &b);
 		uint32_t maxuid = v->n ? v->uids[v->n - 1] : 0;
 		size_t first_new = n; /* msgs[first_new..] are the new messages */
 		for (size_t k = 0; k < n; k++) {
@@ -511,10 +511,10 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 					first_new = k;
 				continue;
 			}
-			long i = view_index(v, m->uid);
+			long i = imap_view_index(v, m->uid);
 			if (i < 0 || m->modseq <= v->reported[i])
 				continue;
-			view_put_fetch_flags(is, &b, (size_t)i, m, true, true);
+			imap_view_put_fetch_flags(is, &b, (size_t)i, m, true, true);
 			v->reported[i] = m->modseq;
 		}
 		if (v->n > before)
@@ -526,7 +526,7 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 			if (!is->rev2) {
 				size_t recent = 0;
 				for (size_t i = 0; i < v->n; i++)
-					recent += view_is_recent(is, i);
+					recent += imap_view_is_recent(is, i);
 				buf_printf(&b, "* %zu RECENT\r\n", recent);
 			}
 			/* RFC 5465 §5.1: MessageNew with fetch attributes */
@@ -540,7 +540,7 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 				if (is->condstore)
 					f.atts |= IMAP_FA_MODSEQ;
 				for (size_t k = first_new; k < n; k++) {
-					long i = view_index(v, msgs[k].uid);
+					long i = imap_view_index(v, msgs[k].uid);
 					if (i < (long)before)
 						continue;
 					size_t mark = b.len;
@@ -551,7 +551,7 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 						continue;
 					}
 					if (f.atts & IMAP_FA_FLAGS)
-						view_reported(v, (size_t)i, msgs[k].modseq);
+						imap_view_reported(v, (size_t)i, msgs[k].modseq);
 				}
 			}
 		}
@@ -561,7 +561,7 @@ void view_sync(struct imap_session *is, bool allow_expunge)
 	}
 	/* RFC 5267: the contexts after EXISTS, so that ADDTO names known messages */
 	if (is->updates != NULL && changed)
-		search_update_sync(is, &b);
+		imap_search_update_sync(is, &b);
 	/* RFC 7162 §3.2.10 (errata 1810): while expunges wait (FETCH, STORE, SEARCH), the
 	 * MODSEQs sent may pass theirs; a HIGHESTMODSEQ below them keeps a client that
 	 * reconnects with QRESYNC from missing them */

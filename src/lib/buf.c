@@ -137,7 +137,7 @@ ptrdiff_t bytes_find_eol(struct bytes a, size_t *eol_len_r)
 	return i;
 }
 
-int parse_uint64(struct bytes a, uint64_t max, uint64_t *out_r)
+int buf_parse_uint64(struct bytes a, uint64_t max, uint64_t *out_r)
 {
 	if (a.len == 0)
 		return -1;
@@ -154,7 +154,7 @@ int parse_uint64(struct bytes a, uint64_t max, uint64_t *out_r)
 	return 1;
 }
 
-int parse_size(const char *s, uint64_t *out_r, const char **error_r)
+int buf_parse_size(const char *s, uint64_t *out_r, const char **error_r)
 {
 	size_t n = strlen(s);
 	uint64_t mult = 1;
@@ -168,7 +168,7 @@ int parse_size(const char *s, uint64_t *out_r, const char **error_r)
 		}
 	}
 	uint64_t v;
-	if (parse_uint64((struct bytes){ s, n }, UINT64_MAX / mult, &v) < 0) {
+	if (buf_parse_uint64((struct bytes){ s, n }, UINT64_MAX / mult, &v) < 0) {
 		*error_r = "invalid size (expected digits with an optional K, M or G suffix)";
 		return -1;
 	}
@@ -176,7 +176,7 @@ int parse_size(const char *s, uint64_t *out_r, const char **error_r)
 	return 1;
 }
 
-void format_size(uint64_t size, char *out, size_t outlen)
+void buf_format_size(uint64_t size, char *out, size_t outlen)
 {
 	static const char suffix[] = "KMGT";
 	int i = -1;

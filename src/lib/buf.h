@@ -54,11 +54,11 @@ ptrdiff_t bytes_find_eol(struct bytes a, size_t *eol_len_r);
 
 /* Parses a decimal unsigned number that fills all of a; no sign, no spaces.
  * Returns 1 and *out_r, or -1 on an empty, non-digit or overflowing value. */
-int parse_uint64(struct bytes a, uint64_t max, uint64_t *out_r);
+int buf_parse_uint64(struct bytes a, uint64_t max, uint64_t *out_r);
 /* Parses a size: digits with an optional K, M or G suffix (powers of 1024). "0"
  * means no limit. Returns 1, or -1 with *error_r set. */
-int parse_size(const char *s, uint64_t *out_r, const char **error_r);
-/* Formats a size the way parse_size reads it (largest exact suffix). */
-void format_size(uint64_t size, char *out, size_t outlen);
+int buf_parse_size(const char *s, uint64_t *out_r, const char **error_r);
+/* Formats a size the way buf_parse_size reads it (largest exact suffix). */
+void buf_format_size(uint64_t size, char *out, size_t outlen);
 
 #endif

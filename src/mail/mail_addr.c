@@ -2,7 +2,7 @@
  * for the sending policy (who may send as whom, outside review of December 2026).
  *
  * The field values are taken from the header block the way the store reads them
- * (hdr_parse: the first empty line ends the header, values unfolded) and parsed by
+ * (mail_hdr_parse: the first empty line ends the header, values unfolded) and parsed by
  * GMime's RFC 5322 address-list parser, the same one that builds the ENVELOPE and
  * JMAP's from/sender that mail clients show. Groups are flattened into their
  * members. Also the Return-Path field of final delivery (RFC 5321 §4.4). Pure: no
@@ -45,7 +45,7 @@ int mail_header_mailboxes(struct arena *a, const char *msg, size_t len, const ch
 {
 	mail_init();
 	struct hblock hb;
-	hdr_parse(a, msg, len, &hb);
+	mail_hdr_parse(a, msg, len, &hb);
 	size_t nl = strlen(name), n = 0, cap = 8, bad = 0;
 	const char **v = arena_alloc(a, cap * sizeof(*v));
 	int fields = 0;
@@ -53,7 +53,7 @@ int mail_header_mailboxes(struct arena *a, const char *msg, size_t len, const ch
 		if (hb.f[i].nlen != nl || strncasecmp(hb.f[i].name, name, nl) != 0)
 			continue;
 		fields++;
-		const char *value = unfold(a, hb.f[i].val, hb.f[i].vlen, MAIL_MAX_FIELD);
+		const char *value = mail_unfold(a, hb.f[i].val, hb.f[i].vlen, MAIL_MAX_FIELD);
 		size_t before = n;
 		InternetAddressList *l = internet_address_list_parse(NULL, value);
 		for (int k = 0; l != NULL && k < internet_address_list_length(l); k++)

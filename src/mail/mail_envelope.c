@@ -308,15 +308,15 @@ static void put_addresses(struct arena *a, const char *raw, struct buf *out)
 	buf_putc(out, ')');
 }
 
-void envelope_build(struct arena *a, const struct hblock *hb, struct buf *out)
+void mail_envelope_build(struct arena *a, const struct hblock *hb, struct buf *out)
 {
-	const char *from = hdr_value(a, hb, "From", MAIL_MAX_FIELD);
-	const char *sender = hdr_value(a, hb, "Sender", MAIL_MAX_FIELD);
-	const char *reply_to = hdr_value(a, hb, "Reply-To", MAIL_MAX_FIELD);
+	const char *from = mail_hdr_value(a, hb, "From", MAIL_MAX_FIELD);
+	const char *sender = mail_hdr_value(a, hb, "Sender", MAIL_MAX_FIELD);
+	const char *reply_to = mail_hdr_value(a, hb, "Reply-To", MAIL_MAX_FIELD);
 	buf_putc(out, '(');
-	put_s(out, hdr_value(a, hb, "Date", 1024));
+	put_s(out, mail_hdr_value(a, hb, "Date", 1024));
 	buf_putc(out, ' ');
-	put_s(out, hdr_value(a, hb, "Subject", MAIL_MAX_FIELD));
+	put_s(out, mail_hdr_value(a, hb, "Subject", MAIL_MAX_FIELD));
 	buf_putc(out, ' ');
 	put_addresses(a, from, out);
 	buf_putc(out, ' ');
@@ -327,16 +327,16 @@ void envelope_build(struct arena *a, const struct hblock *hb, struct buf *out)
 	static const char *const rest[] = { "To", "Cc", "Bcc" };
 	for (size_t i = 0; i < 3; i++) {
 		buf_putc(out, ' ');
-		put_addresses(a, hdr_value(a, hb, rest[i], MAIL_MAX_FIELD), out);
+		put_addresses(a, mail_hdr_value(a, hb, rest[i], MAIL_MAX_FIELD), out);
 	}
 	buf_putc(out, ' ');
-	put_s(out, hdr_value(a, hb, "In-Reply-To", 8192));
+	put_s(out, mail_hdr_value(a, hb, "In-Reply-To", 8192));
 	buf_putc(out, ' ');
-	put_s(out, hdr_value(a, hb, "Message-ID", 2048));
+	put_s(out, mail_hdr_value(a, hb, "Message-ID", 2048));
 	buf_putc(out, ')');
 }
 
-const char *addr_decoded(struct arena *a, const char *raw)
+const char *mail_addr_decoded(struct arena *a, const char *raw)
 {
 	if (raw == NULL)
 		return "";

@@ -31,29 +31,29 @@ struct ctype {
 #define HDR_MAX_FIELDS 2000
 
 /* Parses the header block at p (at most len bytes). */
-void hdr_parse(struct arena *a, const char *p, size_t len, struct hblock *hb);
+void mail_hdr_parse(struct arena *a, const char *p, size_t len, struct hblock *hb);
 /* The first field called name (case-insensitive), or NULL. */
-const struct hfield *hdr_get(const struct hblock *hb, const char *name);
+const struct hfield *mail_hdr_get(const struct hblock *hb, const char *name);
 /* The unfolded value (CR/LF removed, NUL -> space, trimmed, at most max bytes) of the
  * first field called name, or NULL if absent. */
-const char *hdr_value(struct arena *a, const struct hblock *hb, const char *name, size_t max);
-/* Unfolds raw header bytes (see hdr_value). */
-char *unfold(struct arena *a, const char *v, size_t n, size_t max);
+const char *mail_hdr_value(struct arena *a, const struct hblock *hb, const char *name, size_t max);
+/* Unfolds raw header bytes (see mail_hdr_value). */
+char *mail_unfold(struct arena *a, const char *v, size_t n, size_t max);
 /* Parses a Content-Type or Content-Disposition value ("a/b; x=y" or "a; x=y"). */
-void ctype_parse(struct arena *a, const char *v, bool with_subtype, struct ctype *ct);
-const char *param_get(const struct ctype *ct, const char *name);
-char *lower(struct arena *a, const char *s);
+void mail_ctype_parse(struct arena *a, const char *v, bool with_subtype, struct ctype *ct);
+const char *mail_param_get(const struct ctype *ct, const char *name);
+char *mail_lower(struct arena *a, const char *s);
 
 /* mail_envelope.c */
-void envelope_build(struct arena *a, const struct hblock *hb, struct buf *out);
+void mail_envelope_build(struct arena *a, const struct hblock *hb, struct buf *out);
 /* Decoded "Name <a@b>, ..." of a raw address header value (NULL -> ""). */
-const char *addr_decoded(struct arena *a, const char *raw);
+const char *mail_addr_decoded(struct arena *a, const char *raw);
 
 /* mail_text.c */
 /* The decoded file name of a part (Content-Disposition filename, else Content-Type
  * name; RFC 2231 and 2047 decoded), "" if none. */
-const char *decoded_filename(struct arena *a, const struct hblock *hb);
-const char *preview_build(struct arena *a, const char *msg, size_t len,
+const char *mail_decoded_filename(struct arena *a, const struct hblock *hb);
+const char *mail_preview_build(struct arena *a, const char *msg, size_t len,
 			  const struct mail_part *parts, size_t n);
 
 #endif

@@ -23,7 +23,7 @@
 
 /* ------------------------------------------------------------------ headers */
 
-char *lower(struct arena *a, const char *s)
+char *mail_lower(struct arena *a, const char *s)
 {
 	char *o = arena_strdup(a, s);
 	for (char *p = o; *p; p++) {
@@ -74,7 +74,7 @@ static bool is_field_line(const char *p, size_t n, size_t *colon_r)
 	return true;
 }
 
-void hdr_parse(struct arena *a, const char *p, size_t len, struct hblock *hb)
+void mail_hdr_parse(struct arena *a, const char *p, size_t len, struct hblock *hb)
 {
 	size_t cap = 16;
 	hb->f = arena_alloc(a, cap * sizeof(*hb->f));
@@ -129,7 +129,7 @@ void hdr_parse(struct arena *a, const char *p, size_t len, struct hblock *hb)
 	hb->len = len;
 }
 
-const struct hfield *hdr_get(const struct hblock *hb, const char *name)
+const struct hfield *mail_hdr_get(const struct hblock *hb, const char *name)
 {
 	size_t n = strlen(name);
 	for (size_t i = 0; i < hb->n; i++) {
@@ -139,7 +139,7 @@ const struct hfield *hdr_get(const struct hblock *hb, const char *name)
 	return NULL;
 }
 
-char *unfold(struct arena *a, const char *v, size_t n, size_t max)
+char *mail_unfold(struct arena *a, const char *v, size_t n, size_t max)
 {
 	char *o = arena_alloc(a, (n < max ? n : max) + 1);
 	size_t k = 0;
@@ -158,10 +158,10 @@ char *unfold(struct arena *a, const char *v, size_t n, size_t max)
 	return o + s;
 }
 
-const char *hdr_value(struct arena *a, const struct hblock *hb, const char *name, size_t max)
+const char *mail_hdr_value(struct arena *a, const struct hblock *hb, const char *name, size_t max)
 {
-	const struct hfield *f = hdr_get(hb, name);
-	return f ? unfold(a, f->val, f->vlen, max) : NULL;
+	const struct hfield *f = mail_hdr_get(hb, name);
+	return f ? mail_unfold(a, f->val, f->vlen, max) : NULL;
 }
 
 /* ------------------------------------------------------------------ content-type */
@@ -196,7 +196,7 @@ static const char *token(struct arena *a, const char **sp, const char *stop)
 	return arena_strndup(a, b, (size_t)(s - b));
 }
 
-void ctype_parse(struct arena *a, const char *v, bool with_subtype, struct ctype *ct)
+void mail_ctype_parse(struct arena *a, const char *v, bool with_subtype, struct ctype *ct)
 {
 	memset(ct, 0, sizeof(*ct));
 	ct->type = "";
@@ -256,7 +256,7 @@ void ctype_parse(struct arena *a, const char *v, bool with_subtype, struct ctype
 	}
 }
 
-const char *param_get(const struct ctype *ct, const char *name)
+const char *mail_param_get(const struct ctype *ct, const char *name)
 {
 	for (size_t i = 0; i < ct->np; i++) {
 		if (strcasecmp(ct->p[i].name, name) == 0)
@@ -311,7 +311,7 @@ static bool boundary_line(const char *p, size_t n, const char *b, size_t bl, boo
 
 static void split_multipart(struct pctx *c, struct node *n, int depth)
 {
-	const char *b = param_get(&n->ct, "boundary");
+	const char *b = mail_param_get(&n->ct, "boundary");
 	size_t bl = b ? strlen(b) : 0;
 	struct node **tail = &n->child;
 	bool digest = strcasecmp(n->ct.subtype, "digest") == 0;
@@ -384,12 +384,12 @@ static struct node *parse_entity(struct pctx *c, uint64_t off, uint64_t len, int
 	struct node *n = arena_alloc(c->a, sizeof(*n));
 	c->nodes++;
 	n->hdr_off = off;
-	hdr_parse(c->a, c->d + off, len, &n->hb);
+	mail_hdr_parse(c->a, c->d + off, len, &n->hb);
 	n->hdr_len = n->hb.len;
 	n->body_off = off + n->hdr_len;
 	n->body_len = len - n->hdr_len;
-	const char *ctv = hdr_value(c->a, &n->hb, "Content-Type", 8192);
-	ctype_parse(c->a, ctv, true, &n->ct);
+	const char *ctv = mail_hdr_value(c->a, &n->hb, "Content-Type", 8192);
+	mail_ctype_parse(c->a, ctv, true, &n->ct);
 	n->ct_present = ctv != NULL && n->ct.type[0] != '\0' && n->ct.subtype[0] != '\0';
 	if (!n->ct_present) {
 		struct param *keep = n->ct.p;
@@ -490,7 +490,7 @@ static void put_params(struct arena *a, struct buf *out, const struct ctype *raw
 {
 	struct ctype ct;
 	merge_params(a, raw, &ct);
-	bool charset = param_get(&ct, "charset") != NULL;
+	bool charset = mail_param_get(&ct, "charset") != NULL;
 	if (ct.np == 0 && !text) {
 		buf_puts(out, "NIL");
 		return;
@@ -511,15 +511,15 @@ static void put_params(struct arena *a, struct buf *out, const struct ctype *raw
 static void put_nstring_field(struct arena *a, struct buf *out, const struct hblock *hb,
 			      const char *name)
 {
-	const char *v = hdr_value(a, hb, name, 4096);
+	const char *v = mail_hdr_value(a, hb, name, 4096);
 	put_str(out, v);
 }
 
 static void put_disposition(struct arena *a, struct buf *out, const struct hblock *hb)
 {
-	const char *v = hdr_value(a, hb, "Content-Disposition", 8192);
+	const char *v = mail_hdr_value(a, hb, "Content-Disposition", 8192);
 	struct ctype d;
-	ctype_parse(a, v, false, &d);
+	mail_ctype_parse(a, v, false, &d);
 	if (v == NULL || d.type[0] == '\0') {
 		buf_puts(out, "NIL");
 		return;
@@ -533,7 +533,7 @@ static void put_disposition(struct arena *a, struct buf *out, const struct hbloc
 
 static void put_language(struct arena *a, struct buf *out, const struct hblock *hb)
 {
-	const char *v = hdr_value(a, hb, "Content-Language", 1024);
+	const char *v = mail_hdr_value(a, hb, "Content-Language", 1024);
 	if (v == NULL) {
 		buf_puts(out, "NIL");
 		return;
@@ -588,7 +588,7 @@ static void bodystructure(struct pctx *c, const struct node *n, bool ext, struct
 	}
 	if (n->message) {
 		buf_puts(out, "\"message\" ");
-		put_str(out, lower(a, n->ct.subtype));
+		put_str(out, mail_lower(a, n->ct.subtype));
 	} else {
 		put_str(out, n->ct.type);
 		buf_putc(out, ' ');
@@ -602,12 +602,12 @@ static void bodystructure(struct pctx *c, const struct node *n, bool ext, struct
 	buf_putc(out, ' ');
 	put_nstring_field(a, out, &n->hb, "Content-Description");
 	buf_putc(out, ' ');
-	const char *enc = hdr_value(a, &n->hb, "Content-Transfer-Encoding", 256);
+	const char *enc = mail_hdr_value(a, &n->hb, "Content-Transfer-Encoding", 256);
 	put_str(out, enc && *enc ? enc : "7bit");
 	buf_printf(out, " %llu", (unsigned long long)n->body_len);
 	if (n->message) {
 		buf_putc(out, ' ');
-		envelope_build(a, &n->child->hb, out);
+		mail_envelope_build(a, &n->child->hb, out);
 		buf_putc(out, ' ');
 		bodystructure(c, n->child, ext, out);
 		buf_printf(out, " %llu", (unsigned long long)count_lines(c->d + n->body_off, n->body_len));
@@ -654,17 +654,17 @@ static void add_part(struct pctx *c, struct ptab *t, const struct node *n, const
 	p->body_len = n->body_len;
 	p->lines = count_lines(c->d + n->body_off, n->body_len);
 	p->depth = depth;
-	p->type = lower(a, n->ct.type);
-	p->subtype = lower(a, n->ct.subtype);
-	const char *enc = hdr_value(a, &n->hb, "Content-Transfer-Encoding", 256);
-	p->encoding = enc && *enc ? lower(a, enc) : "7bit";
-	const char *cs = param_get(&n->ct, "charset");
-	p->charset = cs ? lower(a, cs) : "";
+	p->type = mail_lower(a, n->ct.type);
+	p->subtype = mail_lower(a, n->ct.subtype);
+	const char *enc = mail_hdr_value(a, &n->hb, "Content-Transfer-Encoding", 256);
+	p->encoding = enc && *enc ? mail_lower(a, enc) : "7bit";
+	const char *cs = mail_param_get(&n->ct, "charset");
+	p->charset = cs ? mail_lower(a, cs) : "";
 	struct ctype d;
-	ctype_parse(a, hdr_value(a, &n->hb, "Content-Disposition", 8192), false, &d);
-	p->disposition = lower(a, d.type);
-	p->filename = decoded_filename(a, &n->hb);
-	const char *cid = hdr_value(a, &n->hb, "Content-ID", 1024);
+	mail_ctype_parse(a, mail_hdr_value(a, &n->hb, "Content-Disposition", 8192), false, &d);
+	p->disposition = mail_lower(a, d.type);
+	p->filename = mail_decoded_filename(a, &n->hb);
+	const char *cid = mail_hdr_value(a, &n->hb, "Content-ID", 1024);
 	p->content_id = cid ? cid : "";
 	if (n->multipart)
 		p->flags |= MAIL_PART_MULTIPART;
@@ -724,7 +724,7 @@ struct mail_info *mail_parse(struct arena *a, const char *data, size_t len)
 	mi->header_len = root->hdr_len;
 
 	struct buf b = { 0 };
-	envelope_build(a, &root->hb, &b);
+	mail_envelope_build(a, &root->hb, &b);
 	mi->envelope = arena_strdup(a, buf_str(&b));
 	buf_reset(&b);
 	bodystructure(&c, root, true, &b);
@@ -742,7 +742,7 @@ struct mail_info *mail_parse(struct arena *a, const char *data, size_t len)
 	for (size_t i = 0; i < t.n; i++)
 		mi->has_attachment |= (t.v[i].flags & MAIL_PART_ATTACHMENT) != 0;
 
-	const char *subj = hdr_value(a, &root->hb, "Subject", MAIL_MAX_FIELD);
+	const char *subj = mail_hdr_value(a, &root->hb, "Subject", MAIL_MAX_FIELD);
 	mi->subject = subj ? mail_decode_header(a, subj) : "";
 	static const struct { const char *name; size_t off; } addrs[] = {
 		{ "From", offsetof(struct mail_info, from) },
@@ -753,22 +753,22 @@ struct mail_info *mail_parse(struct arena *a, const char *data, size_t len)
 		{ "Sender", offsetof(struct mail_info, sender) },
 	};
 	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
-		const char *raw = hdr_value(a, &root->hb, addrs[i].name, MAIL_MAX_FIELD);
-		*(const char **)((char *)mi + addrs[i].off) = addr_decoded(a, raw);
+		const char *raw = mail_hdr_value(a, &root->hb, addrs[i].name, MAIL_MAX_FIELD);
+		*(const char **)((char *)mi + addrs[i].off) = mail_addr_decoded(a, raw);
 	}
 	const char *v;
-	v = hdr_value(a, &root->hb, "Message-ID", 2048);
+	v = mail_hdr_value(a, &root->hb, "Message-ID", 2048);
 	mi->message_id = v ? v : "";
-	v = hdr_value(a, &root->hb, "In-Reply-To", 8192);
+	v = mail_hdr_value(a, &root->hb, "In-Reply-To", 8192);
 	mi->in_reply_to = v ? v : "";
-	v = hdr_value(a, &root->hb, "References", MAIL_MAX_FIELD);
+	v = mail_hdr_value(a, &root->hb, "References", MAIL_MAX_FIELD);
 	mi->references = v ? v : "";
-	v = hdr_value(a, &root->hb, "Date", 1024);
+	v = mail_hdr_value(a, &root->hb, "Date", 1024);
 	if (v == NULL || mail_parse_date(v, &mi->date, &mi->date_tz) < 0) {
 		mi->date = 0;
 		mi->date_tz = 0;
 	}
-	mi->preview = preview_build(a, data, len, mi->parts, mi->nparts);
+	mi->preview = mail_preview_build(a, data, len, mi->parts, mi->nparts);
 	return mi;
 }
 

@@ -63,10 +63,10 @@ const char *mail_decode_header(struct arena *a, const char *raw)
 	return take(a, v);
 }
 
-const char *decoded_filename(struct arena *a, const struct hblock *hb)
+const char *mail_decoded_filename(struct arena *a, const struct hblock *hb)
 {
 	mail_init();
-	const char *v = hdr_value(a, hb, "Content-Disposition", 8192);
+	const char *v = mail_hdr_value(a, hb, "Content-Disposition", 8192);
 	if (v != NULL) {
 		GMimeContentDisposition *d = g_mime_content_disposition_parse(NULL, v);
 		if (d != NULL) {
@@ -77,7 +77,7 @@ const char *decoded_filename(struct arena *a, const struct hblock *hb)
 				return r;
 		}
 	}
-	v = hdr_value(a, hb, "Content-Type", 8192);
+	v = mail_hdr_value(a, hb, "Content-Type", 8192);
 	if (v != NULL) {
 		GMimeContentType *ct = g_mime_content_type_parse(NULL, v);
 		if (ct != NULL) {
@@ -261,7 +261,7 @@ void mail_body_text(const char *msg, size_t len, const struct mail_part *parts, 
 	}
 }
 
-const char *preview_build(struct arena *a, const char *msg, size_t len,
+const char *mail_preview_build(struct arena *a, const char *msg, size_t len,
 			  const struct mail_part *parts, size_t n)
 {
 	const struct mail_part *best = NULL;
@@ -316,13 +316,13 @@ static int header_values(const char *hdr, size_t len, const char *name, bool dec
 {
 	struct arena *a = arena_new();
 	struct hblock hb;
-	hdr_parse(a, hdr, len, &hb);
+	mail_hdr_parse(a, hdr, len, &hb);
 	size_t nl = strlen(name);
 	int found = 0;
 	for (size_t i = 0; i < hb.n; i++) {
 		if (hb.f[i].nlen != nl || strncasecmp(hb.f[i].name, name, nl) != 0)
 			continue;
-		const char *v = unfold(a, hb.f[i].val, hb.f[i].vlen, MAIL_MAX_FIELD);
+		const char *v = mail_unfold(a, hb.f[i].val, hb.f[i].vlen, MAIL_MAX_FIELD);
 		buf_puts(out, decode ? mail_decode_header(a, v) : v);
 		buf_putc(out, '\n');
 		found++;

@@ -205,7 +205,7 @@ static bool busy_end(struct pop3_session *ps)
 static int msg_arg(struct pop3_session *ps, struct bytes arg, size_t *idx_r)
 {
 	uint64_t n;
-	if (parse_uint64(arg, UINT32_MAX, &n) < 0) {
+	if (buf_parse_uint64(arg, UINT32_MAX, &n) < 0) {
 		pop3_bad(ps, "Invalid message number");
 		return -1;
 	}
@@ -566,7 +566,7 @@ static void cmd_top(struct pop3_session *ps, const struct pop3_command *cmd)
 	}
 	if (msg_arg(ps, cmd->args[0], &i) < 0)
 		return;
-	if (parse_uint64(cmd->args[1], 1000000000, &lines) < 0) {
+	if (buf_parse_uint64(cmd->args[1], 1000000000, &lines) < 0) {
 		pop3_bad(ps, "Invalid number of lines");
 		return;
 	}

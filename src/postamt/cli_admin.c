@@ -87,10 +87,10 @@ static int user_add(const struct config *cfg, int argc, char **argv)
 		if (strcmp(argv[i], "--quota") == 0) {
 			if (i + 1 >= argc)
 				return fail("user add", "--quota needs a SIZE");
-			if (parse_size(argv[++i], &quota, &err) < 0)
+			if (buf_parse_size(argv[++i], &quota, &err) < 0)
 				return fail("user add", err);
 		} else if (strncmp(argv[i], "--quota=", 8) == 0) {
-			if (parse_size(argv[i] + 8, &quota, &err) < 0)
+			if (buf_parse_size(argv[i] + 8, &quota, &err) < 0)
 				return fail("user add", err);
 		} else if (argv[i][0] == '-') {
 			return fail("user add", "unknown option (usage: user add ADDRESS [--quota SIZE])");
@@ -199,7 +199,7 @@ static int user_quota(const struct config *cfg, int argc, char **argv)
 		return fail("user quota", "usage: user quota ADDRESS SIZE");
 	uint64_t quota;
 	const char *err;
-	if (parse_size(argv[2], &quota, &err) < 0)
+	if (buf_parse_size(argv[2], &quota, &err) < 0)
 		return fail("user quota", err);
 	struct store *s;
 	if (open_store(cfg, false, &s) < 0)
@@ -230,7 +230,7 @@ static int user_list(const struct config *cfg, int argc, char **argv)
 			if (v[i].quota == 0)
 				snprintf(q, sizeof(q), "unlimited");
 			else
-				format_size(v[i].quota, q, sizeof(q));
+				buf_format_size(v[i].quota, q, sizeof(q));
 			printf("%s\tquota=%s\tusage=%llu\tmessages=%llu\n", v[i].address, q,
 			       (unsigned long long)v[i].usage, (unsigned long long)v[i].messages);
 		}

@@ -59,7 +59,7 @@ static int queue_list_cmd(const struct config *cfg)
 	for (size_t i = 0; i < n; i++) {
 		char age[32], size[32];
 		duration((long long)(now - e[i].created), age, sizeof(age));
-		format_size(e[i].size, size, sizeof(size));
+		buf_format_size(e[i].size, size, sizeof(size));
 		printf("%-22s %-7s %-7s <%s>\n", e[i].id, age, size, e[i].sender);
 		for (size_t j = 0; j < e[i].nrcpts; j++) {
 			const struct queue_entry_rcpt *r = &e[i].rcpts[j];

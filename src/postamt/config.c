@@ -139,7 +139,7 @@ static int key_set(struct config *cfg, const struct key *k, const char *value, c
 	}
 	case KEY_INT:
 	case KEY_SECONDS:
-		if (parse_uint64((struct bytes){ value, strlen(value) }, INT64_MAX, &v) < 0) {
+		if (buf_parse_uint64((struct bytes){ value, strlen(value) }, INT64_MAX, &v) < 0) {
 			*error_r = "expected a whole number";
 			return -1;
 		}
@@ -155,7 +155,7 @@ static int key_set(struct config *cfg, const struct key *k, const char *value, c
 		}
 		return 1;
 	case KEY_SIZE:
-		if (parse_size(value, &v, error_r) < 0)
+		if (buf_parse_size(value, &v, error_r) < 0)
 			return -1;
 		if (v > INT64_MAX) {
 			*error_r = "size too large";
@@ -223,7 +223,7 @@ static int parse_hostport(const char *value, char **host_r, uint16_t *port_r)
 		hostlen = (size_t)(colon - value);
 	}
 	uint64_t port;
-	if (hostlen == 0 || parse_uint64(BYTES_STR(colon + 1), 65535, &port) < 0 || port == 0)
+	if (hostlen == 0 || buf_parse_uint64(BYTES_STR(colon + 1), 65535, &port) < 0 || port == 0)
 		return -1;
 	for (size_t i = 0; i < hostlen; i++) {
 		unsigned char c = (unsigned char)host[i];

@@ -183,7 +183,7 @@ static int cmd_init(const char *dir, int argc, char **argv)
 		case 'b': bind = optarg; break;
 		case 'p': {
 			uint64_t v;
-			if (parse_uint64(BYTES_STR(optarg), 65000, &v) < 0)
+			if (buf_parse_uint64(BYTES_STR(optarg), 65000, &v) < 0)
 				return usage("--port-offset takes a number from 0 to 65000");
 			port_offset = (long)v;
 			break;

@@ -82,7 +82,7 @@ static void load_cb(void *arg, struct qmsg *m)
 static struct qmsg *msg_new(const struct queue_msg *in)
 {
 	struct qmsg *m = xcalloc(1, sizeof(*m));
-	spool_new_id(m->id);
+	queue_spool_new_id(m->id);
 	m->created = time(NULL);
 	m->sender = xstrdup(in->sender != NULL ? in->sender : "");
 	m->envid = in->envid != NULL && in->envid[0] != '\0' ? xstrdup(in->envid) : NULL;
@@ -131,8 +131,8 @@ int queue_submit(struct queue *q, const struct queue_msg *in, char *id_r, const 
 	if (msg_check(in, error_r) < 0)
 		return -1;
 	struct qmsg *m = msg_new(in);
-	if (spool_write_msg(q->qdir, m, (struct bytes){ in->data, in->len }, !q->s.no_fsync, error_r) < 0) {
-		qmsg_free(&m);
+	if (queue_spool_write_msg(q->qdir, m, (struct bytes){ in->data, in->len }, !q->s.no_fsync, error_r) < 0) {
+		queue_msg_free(&m);
 		return -1;
 	}
 	log_info("event=queue_submit id=%s from=<%s> rcpts=%zu size=%" PRIu64 "%s%s", m->id, m->sender, m->nrcpts,
@@ -169,7 +169,7 @@ static int send_bounce(struct queue *q, struct qmsg *m)
 		return 1; /* never bounce a bounce (RFC 3464 §2, RFC 5321 §6.1) */
 	struct buf data = { 0 }, dsn = { 0 };
 	const char *err = NULL;
-	if (spool_read_data(q->qdir, m, &data, &err) < 0) {
+	if (queue_spool_read_data(q->qdir, m, &data, &err) < 0) {
 		log_error("event=queue_bounce_failed id=%s error=\"%s\"", m->id, err);
 		buf_free(&data);
 		return 1; /* the message is gone: nothing to retry with */
@@ -202,9 +202,9 @@ static int send_bounce(struct queue *q, struct qmsg *m)
 	struct queue_rcpt rc = { .address = m->sender, .notify = SMTP_NOTIFY_NEVER };
 	struct queue_msg bm = { .sender = "", .rcpts = &rc, .nrcpts = 1, .data = dsn.data, .len = dsn.len };
 	struct qmsg *b = msg_new(&bm);
-	if (spool_write_msg(q->qdir, b, (struct bytes){ dsn.data, dsn.len }, !q->s.no_fsync, &err) < 0) {
+	if (queue_spool_write_msg(q->qdir, b, (struct bytes){ dsn.data, dsn.len }, !q->s.no_fsync, &err) < 0) {
 		log_error("event=queue_bounce_failed id=%s error=\"%s\"", m->id, err);
-		qmsg_free(&b);
+		queue_msg_free(&b);
 		ret = -1;
 	} else {
 		log_info("event=queue_bounce id=%s to=<%s> bounce_id=%s failed=%d", m->id, m->sender, b->id, n);
@@ -216,7 +216,7 @@ static int send_bounce(struct queue *q, struct qmsg *m)
 
 void queue_msg_round_done(struct queue *q, struct qmsg *m)
 {
-	size_t pending = qmsg_summarize(m);
+	size_t pending = queue_msg_summarize(m);
 	const char *err = NULL;
 	bool unreported = false;
 	for (size_t i = 0; i < m->nrcpts; i++)
@@ -237,7 +237,7 @@ void queue_msg_round_done(struct queue *q, struct qmsg *m)
 		}
 	}
 	if (pending > 0 || m->jobs > 0) {
-		if (spool_write_state(q->qdir, m, !q->s.no_fsync, &err) < 0)
+		if (queue_spool_write_state(q->qdir, m, !q->s.no_fsync, &err) < 0)
 			log_error("event=queue_state_failed id=%s error=\"%s\"", m->id, err);
 		return;
 	}
@@ -245,10 +245,10 @@ void queue_msg_round_done(struct queue *q, struct qmsg *m)
 	for (size_t i = 0; i < m->nrcpts; i++)
 		delivered += m->rcpts[i].state == QUEUE_RCPT_DELIVERED;
 	log_info("event=queue_done id=%s delivered=%zu failed=%zu", m->id, delivered, m->nrcpts - delivered);
-	if (spool_remove(q->qdir, m->id, !q->s.no_fsync, &err) < 0)
+	if (queue_spool_remove(q->qdir, m->id, !q->s.no_fsync, &err) < 0)
 		log_error("event=queue_remove_failed id=%s error=\"%s\"", m->id, err);
 	msg_unlink(q, m);
-	qmsg_free(&m);
+	queue_msg_free(&m);
 }
 
 /* ---------------------------------------------------------------- the tick */
@@ -409,7 +409,7 @@ struct queue *queue_open(const char *data_dir, const struct queue_settings *s, c
 		queue_close(&q);
 		return NULL;
 	}
-	int n = spool_load(q->qdir, true, load_cb, q, error_r);
+	int n = queue_spool_load(q->qdir, true, load_cb, q, error_r);
 	if (n < 0) {
 		queue_close(&q);
 		return NULL;
@@ -422,14 +422,14 @@ int queue_start(struct queue *q, const char **error_r)
 {
 	struct loop *l = loop_new(-1);
 	struct event_base *base = loop_base(l);
-	q->dns = qdns_new(base, &q->s, error_r);
+	q->dns = queue_dns_new(base, &q->s, error_r);
 	if (q->dns == NULL) {
 		loop_free(&l);
 		return -1;
 	}
-	q->clients = qclient_set_new(base, error_r);
+	q->clients = queue_client_set_new(base, error_r);
 	if (q->clients == NULL) {
-		qdns_free(&q->dns);
+		queue_dns_free(&q->dns);
 		loop_free(&l);
 		return -1;
 	}
@@ -439,8 +439,8 @@ int queue_start(struct queue *q, const char **error_r)
 	if (loop_start(l, error_r) < 0) {
 		event_free(q->tick);
 		q->tick = NULL;
-		qclient_set_free(&q->clients);
-		qdns_free(&q->dns);
+		queue_client_set_free(&q->clients);
+		queue_dns_free(&q->dns);
 		loop_free(&l);
 		return -1;
 	}
@@ -465,20 +465,20 @@ void queue_close(struct queue **qp)
 		/* the loop's thread is gone: its state can be freed from here */
 		q->stopping = true;
 		queue_jobs_free(q);
-		qclient_set_free(&q->clients);
-		qdns_free(&q->dns);
+		queue_client_set_free(&q->clients);
+		queue_dns_free(&q->dns);
 		event_free(q->tick);
 		loop_free(&l);
 	}
 	while (q->msgs != NULL) {
 		struct qmsg *m = q->msgs;
 		msg_unlink(q, m);
-		qmsg_free(&m);
+		queue_msg_free(&m);
 	}
 	while (q->incoming != NULL) {
 		struct qmsg *m = q->incoming;
 		q->incoming = m->nextm;
-		qmsg_free(&m);
+		queue_msg_free(&m);
 	}
 	gen_free(q->pending);
 	while (q->gens != NULL) {
@@ -520,7 +520,7 @@ static void list_cb(void *arg, struct qmsg *m)
 	memset(e, 0, sizeof(*e));
 	snprintf(e->id, sizeof(e->id), "%s", m->id);
 	e->created = m->created;
-	qmsg_summarize(m);
+	queue_msg_summarize(m);
 	e->next_attempt = m->next;
 	e->attempts = m->attempts;
 	e->sender = arena_strdup(c->a, m->sender);
@@ -535,7 +535,7 @@ static void list_cb(void *arg, struct qmsg *m)
 		e->rcpts[i].next_attempt = r->next;
 		e->rcpts[i].last_error = arena_strdup(c->a, r->diag != NULL ? r->diag : "");
 	}
-	qmsg_free(&m);
+	queue_msg_free(&m);
 }
 
 int queue_list(const char *data_dir, struct arena *a, struct queue_entry **entries_r, size_t *n_r,
@@ -543,7 +543,7 @@ int queue_list(const char *data_dir, struct arena *a, struct queue_entry **entri
 {
 	char *qdir = qdir_of(data_dir);
 	struct list_ctx c = { .a = a };
-	int r = spool_load(qdir, false, list_cb, &c, error_r);
+	int r = queue_spool_load(qdir, false, list_cb, &c, error_r);
 	free(qdir);
 	if (r < 0)
 		return -1;

@@ -57,7 +57,7 @@ struct qclient {
 	char d_error[256];
 };
 
-struct qclient_set *qclient_set_new(struct event_base *base, const char **error_r)
+struct qclient_set *queue_client_set_new(struct event_base *base, const char **error_r)
 {
 	struct qclient_set *s = xcalloc(1, sizeof(*s));
 	s->base = base;
@@ -89,7 +89,7 @@ static void client_free(struct qclient *c)
 	free(c);
 }
 
-void qclient_set_free(struct qclient_set **sp)
+void queue_client_set_free(struct qclient_set **sp)
 {
 	struct qclient_set *s = *sp;
 	if (s == NULL)
@@ -101,7 +101,7 @@ void qclient_set_free(struct qclient_set **sp)
 	*sp = NULL;
 }
 
-void qclient_abort(struct qclient **cp)
+void queue_client_abort(struct qclient **cp)
 {
 	if (*cp != NULL)
 		client_free(*cp);
@@ -505,7 +505,7 @@ static void defer_cb(evutil_socket_t fd, short what, void *arg)
 	client_free(c);
 }
 
-struct qclient *qclient_start(struct qclient_set *set, const struct qclient_params *p, qclient_fn *done, void *arg)
+struct qclient *queue_client_start(struct qclient_set *set, const struct qclient_params *p, qclient_fn *done, void *arg)
 {
 	struct qclient *c = xcalloc(1, sizeof(*c));
 	c->set = set;

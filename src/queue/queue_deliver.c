@@ -81,8 +81,8 @@ static void dest_release(struct queue *q, struct qdest *d)
 
 static void job_free(struct qjob *j)
 {
-	qdns_cancel(&j->dns);
-	qclient_abort(&j->client);
+	queue_dns_cancel(&j->dns);
+	queue_client_abort(&j->client);
 	for (size_t i = 0; i < j->n; i++)
 		free(j->cr[i].text);
 	free(j->cr);
@@ -228,7 +228,7 @@ static void try_next(struct qjob *j)
 		.nrcpts = j->n,
 		.data = { j->data.data, j->data.len },
 	};
-	j->client = qclient_start(j->q->clients, &p, client_done, j);
+	j->client = queue_client_start(j->q->clients, &p, client_done, j);
 }
 
 static void dns_done(void *arg, const struct qdns_result *r)
@@ -244,7 +244,7 @@ static void dns_done(void *arg, const struct qdns_result *r)
 	memcpy(j->targets, r->t, r->n * sizeof(*j->targets));
 	j->ntargets = r->n;
 	const char *err = NULL;
-	if (spool_read_data(j->q->qdir, j->m, &j->data, &err) < 0) {
+	if (queue_spool_read_data(j->q->qdir, j->m, &j->data, &err) < 0) {
 		log_error("event=queue_read_failed id=%s error=\"%s\"", j->m->id, err);
 		job_fail_all(j, 0, "4.3.0", err);
 		return;
@@ -280,9 +280,9 @@ static void job_start(struct queue *q, struct qmsg *m, const char *domain, struc
 	q->jobs = j;
 	log_debug("event=queue_job id=%s domain=%s rcpts=%zu via=%s", m->id, domain, j->n, dest->key);
 	if (route != NULL)
-		j->dns = qdns_resolve_host(q->dns, route->host, route->port, dns_done, j);
+		j->dns = queue_dns_resolve_host(q->dns, route->host, route->port, dns_done, j);
 	else
-		j->dns = qdns_resolve_mx(q->dns, domain, q->s.smtp_port, dns_done, j);
+		j->dns = queue_dns_resolve_mx(q->dns, domain, q->s.smtp_port, dns_done, j);
 }
 
 void queue_schedule(struct queue *q)
@@ -321,7 +321,7 @@ void queue_schedule(struct queue *q)
 				continue; /* d->active > 0: d stays listed */
 			job_start(q, m, r->domain, d, route);
 		}
-		size_t pending = qmsg_summarize(m);
+		size_t pending = queue_msg_summarize(m);
 		/* an expiry, or a message whose recipients are all final (its bounce failed
 		 * before, or a crash came before its removal): finish it */
 		if (expired_any || (pending == 0 && m->jobs == 0))

@@ -72,7 +72,7 @@ static void ub_ready_cb(evutil_socket_t fd, short what, void *arg)
 	ub_process(d->ctx);
 }
 
-struct qdns *qdns_new(struct event_base *base, const struct queue_settings *s, const char **error_r)
+struct qdns *queue_dns_new(struct event_base *base, const struct queue_settings *s, const char **error_r)
 {
 	struct qdns *d = xcalloc(1, sizeof(*d));
 	d->base = base;
@@ -103,7 +103,7 @@ struct qdns *qdns_new(struct event_base *base, const struct queue_settings *s, c
 	return d;
 }
 
-void qdns_free(struct qdns **dp)
+void queue_dns_free(struct qdns **dp)
 {
 	struct qdns *d = *dp;
 	if (d == NULL)
@@ -349,7 +349,7 @@ static struct qdns_req *req_new(struct qdns *d, const char *name, uint16_t port,
 	return r;
 }
 
-struct qdns_req *qdns_resolve_mx(struct qdns *d, const char *domain, uint16_t port, qdns_fn *fn, void *arg)
+struct qdns_req *queue_dns_resolve_mx(struct qdns *d, const char *domain, uint16_t port, qdns_fn *fn, void *arg)
 {
 	struct qdns_req *r = req_new(d, domain, port, fn, arg);
 	size_t n = strlen(domain);
@@ -372,7 +372,7 @@ struct qdns_req *qdns_resolve_mx(struct qdns *d, const char *domain, uint16_t po
 	return r;
 }
 
-struct qdns_req *qdns_resolve_host(struct qdns *d, const char *host, uint16_t port, qdns_fn *fn, void *arg)
+struct qdns_req *queue_dns_resolve_host(struct qdns *d, const char *host, uint16_t port, qdns_fn *fn, void *arg)
 {
 	struct qdns_req *r = req_new(d, host, port, fn, arg);
 	if (literal_target(r, host, host)) {
@@ -385,7 +385,7 @@ struct qdns_req *qdns_resolve_host(struct qdns *d, const char *host, uint16_t po
 	return r;
 }
 
-void qdns_cancel(struct qdns_req **rp)
+void queue_dns_cancel(struct qdns_req **rp)
 {
 	struct qdns_req *r = *rp;
 	if (r == NULL)

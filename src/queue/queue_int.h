@@ -56,45 +56,45 @@ struct qmsg {
 	struct qmsg *prev, *nextm;
 };
 
-void qmsg_free(struct qmsg **mp);
+void queue_msg_free(struct qmsg **mp);
 /* Recomputes m->attempts and m->next from the recipients. Returns the number of
  * pending recipients. */
-size_t qmsg_summarize(struct qmsg *m);
+size_t queue_msg_summarize(struct qmsg *m);
 
 /* ---------------------------------------------------------------- spool */
 
 /* Encodes the immutable header of the data file (everything before the message). */
-void spool_header_encode(const struct qmsg *m, struct buf *out);
+void queue_spool_header_encode(const struct qmsg *m, struct buf *out);
 /* Parses a data file's header from data (the whole file or its start). Returns 1 with
  * a new message (its offset and size set), 0 when more bytes are needed, -1 with
  * *error_r if it is not a queue file. */
-int spool_header_decode(const char *id, struct bytes data, struct qmsg **m_r, const char **error_r);
+int queue_spool_header_decode(const char *id, struct bytes data, struct qmsg **m_r, const char **error_r);
 /* Encodes / applies the mutable state (per recipient: state, attempts, next attempt,
- * last reply). Decoding also sets m->attempts and m->next (qmsg_summarize). */
-void spool_state_encode(const struct qmsg *m, struct buf *out);
-int spool_state_decode(struct qmsg *m, struct bytes data, const char **error_r);
+ * last reply). Decoding also sets m->attempts and m->next (queue_msg_summarize). */
+void queue_spool_state_encode(const struct qmsg *m, struct buf *out);
+int queue_spool_state_decode(struct qmsg *m, struct bytes data, const char **error_r);
 
 /* Writes header + message as DIR/queue/ID (temp file, fsync, rename, dir fsync);
  * sets m->offset. */
-int spool_write_msg(const char *qdir, struct qmsg *m, struct bytes data, bool fsync_on,
+int queue_spool_write_msg(const char *qdir, struct qmsg *m, struct bytes data, bool fsync_on,
 		    const char **error_r);
 /* Writes DIR/queue/ID.st atomically. */
-int spool_write_state(const char *qdir, const struct qmsg *m, bool fsync_on, const char **error_r);
+int queue_spool_write_state(const char *qdir, const struct qmsg *m, bool fsync_on, const char **error_r);
 /* Removes ID.st and ID (then fsyncs the directory). */
-int spool_remove(const char *qdir, const char *id, bool fsync_on, const char **error_r);
+int queue_spool_remove(const char *qdir, const char *id, bool fsync_on, const char **error_r);
 /* Loads every message of qdir, oldest first (recover: remove temp files and orphan
  * state files first). Messages that cannot be read are logged and skipped. Returns
  * the count, -1 on error. Each message is passed to fn. */
 typedef void spool_load_fn(void *arg, struct qmsg *m);
-int spool_load(const char *qdir, bool recover, spool_load_fn *fn, void *arg, const char **error_r);
+int queue_spool_load(const char *qdir, bool recover, spool_load_fn *fn, void *arg, const char **error_r);
 /* Reads the message bytes of m into out. */
-int spool_read_data(const char *qdir, const struct qmsg *m, struct buf *out, const char **error_r);
+int queue_spool_read_data(const char *qdir, const struct qmsg *m, struct buf *out, const char **error_r);
 /* Makes a new unique id. */
-void spool_new_id(char id[QUEUE_ID_MAX]);
+void queue_spool_new_id(char id[QUEUE_ID_MAX]);
 
 /* Escaping of values in the text files: bytes <= 0x20, '%' and 0x7f become %XX. */
-void spool_escape(const char *s, struct buf *out);
-char *spool_unescape(struct bytes s); /* malloc'd */
+void queue_spool_escape(const char *s, struct buf *out);
+char *queue_spool_unescape(struct bytes s); /* malloc'd */
 
 /* ---------------------------------------------------------------- backoff */
 
@@ -137,15 +137,15 @@ struct qdns_result {
 /* r and its targets are valid during the call only. The request is freed after. */
 typedef void qdns_fn(void *arg, const struct qdns_result *r);
 
-struct qdns *qdns_new(struct event_base *base, const struct queue_settings *s, const char **error_r);
-void qdns_free(struct qdns **dp);
+struct qdns *queue_dns_new(struct event_base *base, const struct queue_settings *s, const char **error_r);
+void queue_dns_free(struct qdns **dp);
 /* Looks up where mail for domain goes: MX in preference order (RFC 5321 §5.1), else
  * the domain's own addresses; a domain literal ([192.0.2.1]) is used as is. */
-struct qdns_req *qdns_resolve_mx(struct qdns *d, const char *domain, uint16_t port, qdns_fn *fn, void *arg);
+struct qdns_req *queue_dns_resolve_mx(struct qdns *d, const char *domain, uint16_t port, qdns_fn *fn, void *arg);
 /* The addresses of one host (a name or an IP address). */
-struct qdns_req *qdns_resolve_host(struct qdns *d, const char *host, uint16_t port, qdns_fn *fn, void *arg);
+struct qdns_req *queue_dns_resolve_host(struct qdns *d, const char *host, uint16_t port, qdns_fn *fn, void *arg);
 /* Cancels a request; fn is not called. */
-void qdns_cancel(struct qdns_req **rp);
+void queue_dns_cancel(struct qdns_req **rp);
 
 /* ---------------------------------------------------------------- client */
 
@@ -187,12 +187,12 @@ enum qclient_outcome {
 /* error: why (QC_TRY_NEXT / QC_TLS_FAILED), code/enh: a reply that caused it or 0. */
 typedef void qclient_fn(void *arg, enum qclient_outcome out, int code, const char *enh, const char *error);
 
-struct qclient_set *qclient_set_new(struct event_base *base, const char **error_r);
-void qclient_set_free(struct qclient_set **sp); /* frees live clients without callbacks */
+struct qclient_set *queue_client_set_new(struct event_base *base, const char **error_r);
+void queue_client_set_free(struct qclient_set **sp); /* frees live clients without callbacks */
 /* Starts one connection. done runs exactly once (never from inside this call),
- * unless qclient_abort comes first. After done the client may still say QUIT. */
-struct qclient *qclient_start(struct qclient_set *set, const struct qclient_params *p, qclient_fn *done, void *arg);
-void qclient_abort(struct qclient **cp);
+ * unless queue_client_abort comes first. After done the client may still say QUIT. */
+struct qclient *queue_client_start(struct qclient_set *set, const struct qclient_params *p, qclient_fn *done, void *arg);
+void queue_client_abort(struct qclient **cp);
 
 /* ---------------------------------------------------------------- the queue */
 

@@ -7,7 +7,7 @@
  * and last reply of each recipient) lives in ID.st, replaced the same way. Recovery
  * deletes temp files (writes that never finished, so never acknowledged) and state
  * files without a data file (a removal cut short). Values in both files are escaped
- * (spool_escape) so that each field is one token without spaces. */
+ * (queue_spool_escape) so that each field is one token without spaces. */
 #include "queue_int.h"
 
 #include "log.h"
@@ -28,7 +28,7 @@
 #define HEADER_MAGIC "POSTAMT-QUEUE 1\n"
 #define STATE_MAGIC "POSTAMT-QUEUE-STATE 1\n"
 
-void qmsg_free(struct qmsg **mp)
+void queue_msg_free(struct qmsg **mp)
 {
 	struct qmsg *m = *mp;
 	if (m == NULL)
@@ -47,7 +47,7 @@ void qmsg_free(struct qmsg **mp)
 	*mp = NULL;
 }
 
-void spool_new_id(char id[QUEUE_ID_MAX])
+void queue_spool_new_id(char id[QUEUE_ID_MAX])
 {
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
@@ -60,7 +60,7 @@ void spool_new_id(char id[QUEUE_ID_MAX])
 
 /* ---------------------------------------------------------------- escaping */
 
-void spool_escape(const char *s, struct buf *out)
+void queue_spool_escape(const char *s, struct buf *out)
 {
 	if (s == NULL || *s == '\0') {
 		buf_putc(out, '-');
@@ -89,7 +89,7 @@ static int hexval(char c)
 	return -1;
 }
 
-char *spool_unescape(struct bytes s)
+char *queue_spool_unescape(struct bytes s)
 {
 	if (s.len == 1 && s.p[0] == '-')
 		return xstrdup("");
@@ -125,21 +125,21 @@ static struct bytes next_token(struct bytes *s)
 
 static int token_u64(struct bytes t, uint64_t *v)
 {
-	return parse_uint64(t, UINT64_MAX, v);
+	return buf_parse_uint64(t, UINT64_MAX, v);
 }
 
 /* ---------------------------------------------------------------- header */
 
-void spool_header_encode(const struct qmsg *m, struct buf *out)
+void queue_spool_header_encode(const struct qmsg *m, struct buf *out)
 {
 	buf_puts(out, HEADER_MAGIC);
 	buf_printf(out, "created %lld\n", (long long)m->created);
 	buf_puts(out, "sender ");
-	spool_escape(m->sender, out);
+	queue_spool_escape(m->sender, out);
 	buf_putc(out, '\n');
 	if (m->envid != NULL) {
 		buf_puts(out, "envid ");
-		spool_escape(m->envid, out);
+		queue_spool_escape(m->envid, out);
 		buf_putc(out, '\n');
 	}
 	if (m->ret != SMTP_RET_NONE)
@@ -148,15 +148,15 @@ void spool_header_encode(const struct qmsg *m, struct buf *out)
 		buf_puts(out, "smtputf8\n");
 	if (m->auth_user != NULL) {
 		buf_puts(out, "auth ");
-		spool_escape(m->auth_user, out);
+		queue_spool_escape(m->auth_user, out);
 		buf_putc(out, '\n');
 	}
 	for (size_t i = 0; i < m->nrcpts; i++) {
 		const struct qrcpt *r = &m->rcpts[i];
 		buf_puts(out, "rcpt ");
-		spool_escape(r->address, out);
+		queue_spool_escape(r->address, out);
 		buf_printf(out, " %u ", r->notify);
-		spool_escape(r->orcpt, out);
+		queue_spool_escape(r->orcpt, out);
 		buf_putc(out, '\n');
 	}
 	buf_printf(out, "size %" PRIu64 "\n\n", m->size);
@@ -169,7 +169,7 @@ static void rcpt_set_address(struct qrcpt *r, char *address)
 	r->domain = at != NULL ? at + 1 : address + strlen(address);
 }
 
-int spool_header_decode(const char *id, struct bytes data, struct qmsg **m_r, const char **error_r)
+int queue_spool_header_decode(const char *id, struct bytes data, struct qmsg **m_r, const char **error_r)
 {
 	size_t ml = strlen(HEADER_MAGIC);
 	if (data.len < ml)
@@ -186,7 +186,7 @@ int spool_header_decode(const char *id, struct bytes data, struct qmsg **m_r, co
 	for (;;) {
 		const char *nl = memchr(data.p + pos, '\n', data.len - pos);
 		if (nl == NULL) {
-			qmsg_free(&m);
+			queue_msg_free(&m);
 			return 0;
 		}
 		struct bytes line = { data.p + pos, (size_t)(nl - (data.p + pos)) };
@@ -199,11 +199,11 @@ int spool_header_decode(const char *id, struct bytes data, struct qmsg **m_r, co
 			m->created = (time_t)v;
 		} else if (bytes_eq(key, "sender")) {
 			free(m->sender);
-			m->sender = spool_unescape(next_token(&line));
+			m->sender = queue_spool_unescape(next_token(&line));
 			have_sender = true;
 		} else if (bytes_eq(key, "envid")) {
 			free(m->envid);
-			m->envid = spool_unescape(next_token(&line));
+			m->envid = queue_spool_unescape(next_token(&line));
 		} else if (bytes_eq(key, "ret")) {
 			struct bytes t = next_token(&line);
 			m->ret = bytes_eq(t, "full") ? SMTP_RET_FULL : SMTP_RET_HDRS;
@@ -211,7 +211,7 @@ int spool_header_decode(const char *id, struct bytes data, struct qmsg **m_r, co
 			m->smtputf8 = true;
 		} else if (bytes_eq(key, "auth")) {
 			free(m->auth_user);
-			m->auth_user = spool_unescape(next_token(&line));
+			m->auth_user = queue_spool_unescape(next_token(&line));
 		} else if (bytes_eq(key, "rcpt")) {
 			struct bytes a = next_token(&line), n = next_token(&line), o = next_token(&line);
 			if (a.len == 0 || token_u64(n, &v) <= 0 || v > 15)
@@ -222,9 +222,9 @@ int spool_header_decode(const char *id, struct bytes data, struct qmsg **m_r, co
 			}
 			struct qrcpt *r = &m->rcpts[m->nrcpts++];
 			memset(r, 0, sizeof(*r));
-			rcpt_set_address(r, spool_unescape(a));
+			rcpt_set_address(r, queue_spool_unescape(a));
 			r->notify = (unsigned)v;
-			char *orcpt = o.len > 0 ? spool_unescape(o) : NULL;
+			char *orcpt = o.len > 0 ? queue_spool_unescape(o) : NULL;
 			if (orcpt != NULL && *orcpt == '\0') {
 				free(orcpt);
 				orcpt = NULL;
@@ -242,7 +242,7 @@ int spool_header_decode(const char *id, struct bytes data, struct qmsg **m_r, co
 	*m_r = m;
 	return 1;
 bad:
-	qmsg_free(&m);
+	queue_msg_free(&m);
 	*error_r = "malformed queue file header";
 	return -1;
 }
@@ -251,7 +251,7 @@ bad:
 
 static const char *state_names[] = { "pending", "delivered", "failed" };
 
-void spool_state_encode(const struct qmsg *m, struct buf *out)
+void queue_spool_state_encode(const struct qmsg *m, struct buf *out)
 {
 	buf_puts(out, STATE_MAGIC);
 	for (size_t i = 0; i < m->nrcpts; i++) {
@@ -259,16 +259,16 @@ void spool_state_encode(const struct qmsg *m, struct buf *out)
 		buf_printf(out, "r %zu %s %u %lld %d ", i, r->reported ? "bounced" : state_names[r->state], r->attempts,
 			   (long long)r->next,
 			   r->code);
-		spool_escape(r->enh, out);
+		queue_spool_escape(r->enh, out);
 		buf_putc(out, ' ');
-		spool_escape(r->remote_mta, out);
+		queue_spool_escape(r->remote_mta, out);
 		buf_putc(out, ' ');
-		spool_escape(r->diag, out);
+		queue_spool_escape(r->diag, out);
 		buf_putc(out, '\n');
 	}
 }
 
-int spool_state_decode(struct qmsg *m, struct bytes data, const char **error_r)
+int queue_spool_state_decode(struct qmsg *m, struct bytes data, const char **error_r)
 {
 	size_t ml = strlen(STATE_MAGIC);
 	if (data.len < ml || memcmp(data.p, STATE_MAGIC, ml) != 0) {
@@ -306,28 +306,28 @@ int spool_state_decode(struct qmsg *m, struct bytes data, const char **error_r)
 			r->code = (int)c;
 			r->attempts = (unsigned)a;
 			r->next = (time_t)t;
-			char *e = spool_unescape(enh);
+			char *e = queue_spool_unescape(enh);
 			snprintf(r->enh, sizeof(r->enh), "%s", e);
 			free(e);
 			free(r->remote_mta);
-			r->remote_mta = spool_unescape(mta);
+			r->remote_mta = queue_spool_unescape(mta);
 			if (*r->remote_mta == '\0') {
 				free(r->remote_mta);
 				r->remote_mta = NULL;
 			}
 			free(r->diag);
-			r->diag = spool_unescape(diag);
+			r->diag = queue_spool_unescape(diag);
 			if (*r->diag == '\0') {
 				free(r->diag);
 				r->diag = NULL;
 			}
 		}
 	}
-	qmsg_summarize(m);
+	queue_msg_summarize(m);
 	return 1;
 }
 
-size_t qmsg_summarize(struct qmsg *m)
+size_t queue_msg_summarize(struct qmsg *m)
 {
 	size_t pending = 0;
 	m->attempts = 0;
@@ -365,7 +365,7 @@ static int write_atomic(const char *qdir, const char *name, const struct iovec *
 			const char **error_r)
 {
 	char id[QUEUE_ID_MAX];
-	spool_new_id(id);
+	queue_spool_new_id(id);
 	char *tmp = xasprintf("%s/tmp.%s.%s", qdir, name, id);
 	char *final = xasprintf("%s/%s", qdir, name);
 	int ret = -1;
@@ -417,10 +417,10 @@ out:
 	return ret;
 }
 
-int spool_write_msg(const char *qdir, struct qmsg *m, struct bytes data, bool fsync_on, const char **error_r)
+int queue_spool_write_msg(const char *qdir, struct qmsg *m, struct bytes data, bool fsync_on, const char **error_r)
 {
 	struct buf h = { 0 };
-	spool_header_encode(m, &h);
+	queue_spool_header_encode(m, &h);
 	m->offset = h.len;
 	struct iovec iov[2] = { { h.data, h.len }, { (void *)data.p, data.len } };
 	int r = write_atomic(qdir, m->id, iov, 2, fsync_on, error_r);
@@ -428,10 +428,10 @@ int spool_write_msg(const char *qdir, struct qmsg *m, struct bytes data, bool fs
 	return r;
 }
 
-int spool_write_state(const char *qdir, const struct qmsg *m, bool fsync_on, const char **error_r)
+int queue_spool_write_state(const char *qdir, const struct qmsg *m, bool fsync_on, const char **error_r)
 {
 	struct buf b = { 0 };
-	spool_state_encode(m, &b);
+	queue_spool_state_encode(m, &b);
 	char name[QUEUE_ID_MAX + 4];
 	snprintf(name, sizeof(name), "%s.st", m->id);
 	struct iovec iov[1] = { { b.data, b.len } };
@@ -440,7 +440,7 @@ int spool_write_state(const char *qdir, const struct qmsg *m, bool fsync_on, con
 	return r;
 }
 
-int spool_remove(const char *qdir, const char *id, bool fsync_on, const char **error_r)
+int queue_spool_remove(const char *qdir, const char *id, bool fsync_on, const char **error_r)
 {
 	char *st = xasprintf("%s/%s.st", qdir, id), *data = xasprintf("%s/%s", qdir, id);
 	/* the data file first: a state file without one is removed by recovery */
@@ -483,7 +483,7 @@ static int read_file(const char *path, struct buf *out, size_t max)
 	return 1;
 }
 
-int spool_read_data(const char *qdir, const struct qmsg *m, struct buf *out, const char **error_r)
+int queue_spool_read_data(const char *qdir, const struct qmsg *m, struct buf *out, const char **error_r)
 {
 	char *path = xasprintf("%s/%s", qdir, m->id);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -545,7 +545,7 @@ static struct qmsg *load_one(const char *qdir, const char *id)
 			goto out;
 		b.len += (size_t)n;
 		b.data[b.len] = '\0';
-		int r = spool_header_decode(id, (struct bytes){ b.data, b.len }, &m, &err);
+		int r = queue_spool_header_decode(id, (struct bytes){ b.data, b.len }, &m, &err);
 		if (r < 0)
 			goto out;
 		if (r > 0)
@@ -557,17 +557,17 @@ static struct qmsg *load_one(const char *qdir, const char *id)
 	}
 	if ((uint64_t)st.st_size != m->offset + m->size) {
 		err = "size does not match the header";
-		qmsg_free(&m);
+		queue_msg_free(&m);
 		goto out;
 	}
 	char *stpath = xasprintf("%s.st", path);
 	buf_reset(&b);
 	int r = read_file(stpath, &b, 0);
 	free(stpath);
-	if (r > 0 && spool_state_decode(m, (struct bytes){ b.data, b.len }, &err) < 0)
-		qmsg_free(&m);
+	if (r > 0 && queue_spool_state_decode(m, (struct bytes){ b.data, b.len }, &err) < 0)
+		queue_msg_free(&m);
 	else if (r < 0)
-		qmsg_free(&m);
+		queue_msg_free(&m);
 out:
 	if (m == NULL)
 		log_error("event=queue_file_unreadable id=%s error=\"%s\"", id, err);
@@ -586,7 +586,7 @@ static int cmp_msg(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-int spool_load(const char *qdir, bool recover, spool_load_fn *fn, void *arg, const char **error_r)
+int queue_spool_load(const char *qdir, bool recover, spool_load_fn *fn, void *arg, const char **error_r)
 {
 	DIR *d = opendir(qdir);
 	if (d == NULL) {

@@ -1,4 +1,4 @@
-/* cmd_auth.c: AUTH (RFC 4954) with the mechanisms of the one SASL exchange
+/* smtp_cmd_auth.c: AUTH (RFC 4954) with the mechanisms of the one SASL exchange
  * (auth/sasl.h: SCRAM-SHA-256, PLAIN, LOGIN).
  *   auth-command = "AUTH" SP sasl-mech [SP initial-response] CRLF
  * Check: AUTH is allowed only over TLS or from loopback (538 5.7.11 otherwise,
@@ -91,7 +91,7 @@ void smtp_auth_input(struct smtp_session *ss, struct bytes line)
 	auth_next(ss, status, text);
 }
 
-void cmd_auth(struct smtp_session *ss, const struct smtp_command *cmd)
+void smtp_cmd_auth(struct smtp_session *ss, const struct smtp_command *cmd)
 {
 	if (!conn_may_send_password(ss->c)) {
 		smtp_reply(ss, 538, "5.7.11", "Encryption required for requested authentication mechanism");

@@ -1,4 +1,4 @@
-/* cmd_data.c: DATA (RFC 5321 §4.1.1.4) and BDAT (RFC 3030 §2).
+/* smtp_cmd_data.c: DATA (RFC 5321 §4.1.1.4) and BDAT (RFC 3030 §2).
  *   data = "DATA" CRLF                bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CRLF
  * DATA: check the transaction has recipients and did not use BDAT, reply 354, then
  * decode the dot-stuffed text (smtp_data) until CRLF "." CRLF. BDAT: the chunk is
@@ -15,7 +15,7 @@
 
 #define DATA_PEEK (256 * 1024)
 
-void cmd_data(struct smtp_session *ss, const struct smtp_command *cmd)
+void smtp_cmd_data(struct smtp_session *ss, const struct smtp_command *cmd)
 {
 	struct smtp_txn *t = &ss->txn;
 	if (cmd->arg.len > 0) {
@@ -85,7 +85,7 @@ static int parse_bdat(struct bytes arg, uint64_t *size_r, bool *last_r)
 	const char *sp = memchr(arg.p, ' ', arg.len);
 	struct bytes num = { arg.p, sp ? (size_t)(sp - arg.p) : arg.len };
 	*last_r = false;
-	if (parse_uint64(num, UINT64_MAX / 2, size_r) < 0)
+	if (buf_parse_uint64(num, UINT64_MAX / 2, size_r) < 0)
 		return -1;
 	if (sp != NULL) {
 		struct bytes rest = { sp + 1, arg.len - num.len - 1 };
@@ -96,7 +96,7 @@ static int parse_bdat(struct bytes arg, uint64_t *size_r, bool *last_r)
 	return 1;
 }
 
-void cmd_bdat(struct smtp_session *ss, const struct smtp_command *cmd)
+void smtp_cmd_bdat(struct smtp_session *ss, const struct smtp_command *cmd)
 {
 	struct smtp_txn *t = &ss->txn;
 	uint64_t size;

@@ -1,4 +1,4 @@
-/* cmd_mail.c: MAIL FROM (RFC 5321 §4.1.1.2).
+/* smtp_cmd_mail.c: MAIL FROM (RFC 5321 §4.1.1.2).
  *   mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF
  * Check: no transaction open, the syntax and parameters (smtp_args), then the
  * pipeline's sender stage (submit_sender): the declared SIZE against
@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-void cmd_mail(struct smtp_session *ss, const struct smtp_command *cmd)
+void smtp_cmd_mail(struct smtp_session *ss, const struct smtp_command *cmd)
 {
 	if (ss->txn.active) {
 		smtp_reply(ss, 503, "5.5.1", "Nested MAIL command");

@@ -1,4 +1,4 @@
-/* cmd_rcpt.c: RCPT TO (RFC 5321 §4.1.1.3).
+/* smtp_cmd_rcpt.c: RCPT TO (RFC 5321 §4.1.1.3).
  *   rcpt = "RCPT TO:" ( "<Postmaster@" Domain ">" / "<Postmaster>" / Forward-path )
  *          [SP Rcpt-parameters] CRLF
  * Check: a transaction is open (503), the recipient limit (452 4.5.3, RFC 5321
@@ -88,7 +88,7 @@ static void rcpt_done(void *arg)
 	smtp_busy_end(ss);
 }
 
-void cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
+void smtp_cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
 {
 	struct smtp_txn *t = &ss->txn;
 	if (!t->active) {

@@ -1,6 +1,6 @@
 /* commands.c: the SMTP command table and the session-level verbs (EHLO, HELO,
  * STARTTLS, NOOP, RSET, QUIT, HELP, VRFY). The mail transaction verbs live in their
- * own files (cmd_mail.c, cmd_rcpt.c, cmd_data.c, cmd_auth.c). */
+ * own files (smtp_cmd_mail.c, smtp_cmd_rcpt.c, smtp_cmd_data.c, smtp_cmd_auth.c). */
 #include "session.h"
 
 #include "log.h"
@@ -132,10 +132,10 @@ static void cmd_vrfy(struct smtp_session *ss, const struct smtp_command *cmd)
 static const struct smtp_cmd_def table[SMTP_VERB_COUNT] = {
 	[SMTP_HELO] = { SMTP_HELO, cmd_helo, 0 },
 	[SMTP_EHLO] = { SMTP_EHLO, cmd_ehlo, 0 },
-	[SMTP_MAIL] = { SMTP_MAIL, cmd_mail, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS | SMTP_CMD_NEEDS_AUTH },
-	[SMTP_RCPT] = { SMTP_RCPT, cmd_rcpt, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS | SMTP_CMD_NEEDS_AUTH },
-	[SMTP_DATA] = { SMTP_DATA, cmd_data, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS | SMTP_CMD_NEEDS_AUTH },
-	[SMTP_BDAT] = { SMTP_BDAT, cmd_bdat, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS | SMTP_CMD_NEEDS_AUTH },
+	[SMTP_MAIL] = { SMTP_MAIL, smtp_cmd_mail, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS | SMTP_CMD_NEEDS_AUTH },
+	[SMTP_RCPT] = { SMTP_RCPT, smtp_cmd_rcpt, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS | SMTP_CMD_NEEDS_AUTH },
+	[SMTP_DATA] = { SMTP_DATA, smtp_cmd_data, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS | SMTP_CMD_NEEDS_AUTH },
+	[SMTP_BDAT] = { SMTP_BDAT, smtp_cmd_bdat, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS | SMTP_CMD_NEEDS_AUTH },
 	[SMTP_RSET] = { SMTP_RSET, cmd_rset, 0 },
 	[SMTP_NOOP] = { SMTP_NOOP, cmd_noop, 0 },
 	[SMTP_QUIT] = { SMTP_QUIT, cmd_quit, 0 },
@@ -143,7 +143,7 @@ static const struct smtp_cmd_def table[SMTP_VERB_COUNT] = {
 	[SMTP_EXPN] = { SMTP_EXPN, NULL, 0 },
 	[SMTP_HELP] = { SMTP_HELP, cmd_help, 0 },
 	[SMTP_STARTTLS] = { SMTP_STARTTLS, cmd_starttls, 0 },
-	[SMTP_AUTH] = { SMTP_AUTH, cmd_auth, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS },
+	[SMTP_AUTH] = { SMTP_AUTH, smtp_cmd_auth, SMTP_CMD_NEEDS_HELO | SMTP_CMD_NEEDS_TLS },
 };
 
 const struct smtp_cmd_def *smtp_cmd_lookup(enum smtp_verb verb)

@@ -102,11 +102,11 @@ void smtp_busy_begin(struct smtp_session *ss);
 bool smtp_busy_end(struct smtp_session *ss);
 
 /* Verbs, each in its own file */
-void cmd_mail(struct smtp_session *ss, const struct smtp_command *cmd);
-void cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd);
-void cmd_data(struct smtp_session *ss, const struct smtp_command *cmd);
-void cmd_bdat(struct smtp_session *ss, const struct smtp_command *cmd);
-void cmd_auth(struct smtp_session *ss, const struct smtp_command *cmd);
+void smtp_cmd_mail(struct smtp_session *ss, const struct smtp_command *cmd);
+void smtp_cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd);
+void smtp_cmd_data(struct smtp_session *ss, const struct smtp_command *cmd);
+void smtp_cmd_bdat(struct smtp_session *ss, const struct smtp_command *cmd);
+void smtp_cmd_auth(struct smtp_session *ss, const struct smtp_command *cmd);
 /* Input in the data, BDAT and AUTH modes. */
 void smtp_data_input(struct smtp_session *ss);
 void smtp_bdat_input(struct smtp_session *ss);

@@ -92,7 +92,7 @@ static const char *const schema[] = {
 
 /* ------------------------------------------------------------------ errors */
 
-int op_fail(struct store_op *op, int code, const char *fmt, ...)
+int store_op_fail(struct store_op *op, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -103,7 +103,7 @@ int op_fail(struct store_op *op, int code, const char *fmt, ...)
 	return code;
 }
 
-int db_fail(struct conn *c, const char *what, const char **error_r)
+int store_db_fail(struct db *c, const char *what, const char **error_r)
 {
 	log_error("event=store_error what=%s sqlite=\"%s\"", what, sqlite3_errmsg(c->db));
 	snprintf(tl_error, sizeof(tl_error), "database error (%s)", what);
@@ -113,7 +113,7 @@ int db_fail(struct conn *c, const char *what, const char **error_r)
 
 /* ------------------------------------------------------------------ connections */
 
-static void conn_close(struct conn *c)
+static void db_close(struct db *c)
 {
 	for (size_t i = 0; i < c->ncache; i++)
 		sqlite3_finalize(c->cache[i].st);
@@ -150,7 +150,7 @@ static void cwd_vfs_register(void)
 	sqlite3_vfs_register(&cwd_vfs, 0);
 }
 
-static struct conn *conn_open(struct store *s, const char **error_r)
+static struct db *db_open(struct store *s, const char **error_r)
 {
 	sqlite3 *db = NULL;
 	const char *vfs = NULL;
@@ -169,7 +169,7 @@ static struct conn *conn_open(struct store *s, const char **error_r)
 	}
 	sqlite3_busy_timeout(db, 10000);
 	sqlite3_extended_result_codes(db, 1);
-	struct conn *c = xcalloc(1, sizeof(*c));
+	struct db *c = xcalloc(1, sizeof(*c));
 	c->db = db;
 	const char *pragmas = s->opt.no_fsync ?
 		"PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA foreign_keys=OFF;"
@@ -182,7 +182,7 @@ static struct conn *conn_open(struct store *s, const char **error_r)
 			 msg ? msg : "?");
 		sqlite3_free(msg);
 		*error_r = tl_error;
-		conn_close(c);
+		db_close(c);
 		return NULL;
 	}
 	return c;
@@ -191,11 +191,11 @@ static struct conn *conn_open(struct store *s, const char **error_r)
 /* A pooled connection. All are opened up front (store_open); when every one is busy
  * a new one is opened, and if that fails (e.g. out of file descriptors under a
  * connection flood) the caller waits for one to come back instead of failing. */
-struct conn *conn_get(struct store *s)
+struct db *store_db_get(struct store *s)
 {
 	pthread_mutex_lock(&s->rd_mu);
 	for (;;) {
-		struct conn *c = s->rd_free;
+		struct db *c = s->rd_free;
 		if (c != NULL) {
 			s->rd_free = c->next;
 			pthread_mutex_unlock(&s->rd_mu);
@@ -203,7 +203,7 @@ struct conn *conn_get(struct store *s)
 		}
 		pthread_mutex_unlock(&s->rd_mu);
 		const char *err;
-		c = conn_open(s, &err);
+		c = db_open(s, &err);
 		pthread_mutex_lock(&s->rd_mu);
 		if (c != NULL) {
 			s->rd_count++;
@@ -222,7 +222,7 @@ struct conn *conn_get(struct store *s)
 	}
 }
 
-void conn_put(struct store *s, struct conn *c)
+void store_db_put(struct store *s, struct db *c)
 {
 	for (size_t i = 0; i < c->ncache; i++)
 		sqlite3_reset(c->cache[i].st);
@@ -231,7 +231,7 @@ void conn_put(struct store *s, struct conn *c)
 	int keep = s->opt.read_conns > 0 ? s->opt.read_conns : 8;
 	pthread_mutex_lock(&s->rd_mu);
 	int count = 0;
-	for (struct conn *x = s->rd_free; x != NULL; x = x->next)
+	for (struct db *x = s->rd_free; x != NULL; x = x->next)
 		count++;
 	if (count < keep) {
 		c->next = s->rd_free;
@@ -243,10 +243,10 @@ void conn_put(struct store *s, struct conn *c)
 	}
 	pthread_mutex_unlock(&s->rd_mu);
 	if (c != NULL)
-		conn_close(c);
+		db_close(c);
 }
 
-sqlite3_stmt *conn_stmt(struct conn *c, const char *sql)
+sqlite3_stmt *store_db_stmt(struct db *c, const char *sql)
 {
 	for (size_t i = 0; i < c->ncache; i++) {
 		if (c->cache[i].sql == sql) {
@@ -275,7 +275,7 @@ sqlite3_stmt *conn_stmt(struct conn *c, const char *sql)
 	return st;
 }
 
-int db_exec(struct conn *c, const char *sql, const char **error_r)
+int store_db_exec(struct db *c, const char *sql, const char **error_r)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -288,7 +288,7 @@ int db_exec(struct conn *c, const char *sql, const char **error_r)
 	return 1;
 }
 
-void bind_text(sqlite3_stmt *st, int i, const char *s)
+void store_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s == NULL)
 		sqlite3_bind_null(st, i);
@@ -296,7 +296,7 @@ void bind_text(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
 }
 
-const char *col_text(struct arena *a, sqlite3_stmt *st, int i)
+const char *store_col_text(struct arena *a, sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 	if (t == NULL)
@@ -304,26 +304,26 @@ const char *col_text(struct arena *a, sqlite3_stmt *st, int i)
 	return arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
 }
 
-int step_done(struct conn *c, sqlite3_stmt *st, const char **error_r)
+int store_step_done(struct db *c, sqlite3_stmt *st, const char **error_r)
 {
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
 		sqlite3_reset(st);
 		return 1;
 	}
-	int r = db_fail(c, "step", error_r);
+	int r = store_db_fail(c, "step", error_r);
 	sqlite3_reset(st);
 	return r;
 }
 
 /* ------------------------------------------------------------------ blobs */
 
-char *blob_path(struct store *s, const char *blob)
+char *store_blob_path(struct store *s, const char *blob)
 {
 	return xasprintf("%s/%.2s/%s", s->blobdir, blob, blob + 2);
 }
 
-void stat_fsync(struct store *s)
+void store_stat_fsync(struct store *s)
 {
 	atomic_fetch_add(&s->st_fsyncs, 1);
 }
@@ -338,7 +338,7 @@ static int mkdir_sync(const char *path, bool *created_r)
 	return errno == EEXIST ? 1 : -1;
 }
 
-int fsync_path(const char *path)
+int store_fsync_path(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -376,8 +376,8 @@ static int make_dirs(struct store *s, const char **error_r)
 		sub_created |= created;
 	}
 	if ((any || sub_created) && !s->opt.no_fsync) {
-		fsync_path(s->blobdir);
-		fsync_path(s->dir);
+		store_fsync_path(s->blobdir);
+		store_fsync_path(s->dir);
 	}
 	return 1;
 }
@@ -385,8 +385,8 @@ static int make_dirs(struct store *s, const char **error_r)
 /* Deletes blob files no email row references, and leftover temporary files. */
 static void recover_blobs(struct store *s)
 {
-	struct conn *c = conn_get(s);
-	sqlite3_stmt *st = conn_stmt(c, "SELECT 1 FROM emails WHERE blob = ?");
+	struct db *c = store_db_get(s);
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM emails WHERE blob = ?");
 	for (int i = 0; i < 256 && st != NULL; i++) {
 		char dir[4096];
 		snprintf(dir, sizeof(dir), "%s/%02x", s->blobdir, i);
@@ -412,7 +412,7 @@ static void recover_blobs(struct store *s)
 		}
 		closedir(d);
 	}
-	conn_put(s, c);
+	store_db_put(s, c);
 }
 
 /* ------------------------------------------------------------------ open/close */
@@ -448,7 +448,7 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 	pthread_cond_init(&s->commit_cond, NULL);
 	pthread_mutex_init(&s->sub_mu, NULL);
 	pthread_mutex_init(&s->wt_mu, NULL);
-	space_init(s);
+	store_space_init(s);
 
 	if (!opt->create && stat(s->dbpath, &sb) < 0) {
 		snprintf(tl_error, sizeof(tl_error), "no database at %s (run postamt init)", s->dbpath);
@@ -457,16 +457,16 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 	}
 	if (make_dirs(s, error_r) < 0)
 		goto fail;
-	s->wc = conn_open(s, error_r);
+	s->wc = db_open(s, error_r);
 	if (s->wc == NULL)
 		goto fail;
 	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++) {
-		if (db_exec(s->wc, schema[i], error_r) < 0)
+		if (store_db_exec(s->wc, schema[i], error_r) < 0)
 			goto fail;
 	}
 	/* the read pool, opened now so that reads never depend on opening files later */
 	for (int i = 0; i < (s->opt.read_conns > 0 ? s->opt.read_conns : 8); i++) {
-		struct conn *c = conn_open(s, error_r);
+		struct db *c = db_open(s, error_r);
 		if (c == NULL)
 			goto fail;
 		c->next = s->rd_free;
@@ -475,22 +475,22 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 	}
 	if (opt->recover)
 		recover_blobs(s);
-	reserve_make(s); /* on a full disk the committer tries again later */
+	store_reserve_make(s); /* on a full disk the committer tries again later */
 	s->npreparers = 2;
 	for (int i = 0; i < s->npreparers; i++)
-		pthread_create(&s->preparers[i], NULL, preparer_main, s);
-	pthread_create(&s->committer, NULL, committer_main, s);
+		pthread_create(&s->preparers[i], NULL, store_preparer_main, s);
+	pthread_create(&s->committer, NULL, store_committer_main, s);
 	*store_r = s;
 	return 1;
 fail:
 	if (s->wc != NULL)
-		conn_close(s->wc);
+		db_close(s->wc);
 	while (s->rd_free != NULL) {
-		struct conn *c = s->rd_free;
+		struct db *c = s->rd_free;
 		s->rd_free = c->next;
-		conn_close(c);
+		db_close(c);
 	}
-	space_destroy(s);
+	store_space_destroy(s);
 	free(s->dir);
 	free(s->dbpath);
 	free(s->blobdir);
@@ -516,11 +516,11 @@ void store_close(struct store **sp)
 	pthread_mutex_unlock(&s->q_mu);
 	pthread_join(s->committer, NULL);
 	sqlite3_exec(s->wc->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-	conn_close(s->wc);
+	db_close(s->wc);
 	while (s->rd_free != NULL) {
-		struct conn *c = s->rd_free;
+		struct db *c = s->rd_free;
 		s->rd_free = c->next;
-		conn_close(c);
+		db_close(c);
 	}
 	for (int i = 0; i < SUB_BUCKETS; i++) {
 		if (s->subs[i].head != NULL)
@@ -533,7 +533,7 @@ void store_close(struct store **sp)
 	pthread_cond_destroy(&s->commit_cond);
 	pthread_mutex_destroy(&s->sub_mu);
 	pthread_mutex_destroy(&s->wt_mu);
-	space_destroy(s);
+	store_space_destroy(s);
 	free(s->dir);
 	free(s->dbpath);
 	free(s->blobdir);
@@ -604,11 +604,11 @@ void store_get_stats(struct store *s, struct store_stats *st_r)
 
 int store_check(struct store *s, const char **error_r)
 {
-	struct conn *c = conn_get(s);
+	struct db *c = store_db_get(s);
 	int ret = 1;
-	sqlite3_stmt *st = conn_stmt(c, "PRAGMA integrity_check");
+	sqlite3_stmt *st = store_db_stmt(c, "PRAGMA integrity_check");
 	if (st == NULL || sqlite3_step(st) != SQLITE_ROW) {
-		ret = db_fail(c, "integrity_check", error_r);
+		ret = store_db_fail(c, "integrity_check", error_r);
 		goto out;
 	}
 	const char *res = (const char *)sqlite3_column_text(st, 0);
@@ -618,7 +618,7 @@ int store_check(struct store *s, const char **error_r)
 		ret = -1;
 		goto out;
 	}
-	st = conn_stmt(c, "SELECT a.address, a.usage, a.messages,"
+	st = store_db_stmt(c, "SELECT a.address, a.usage, a.messages,"
 			  " (SELECT COALESCE(SUM(size),0) FROM messages m WHERE m.account_id = a.id),"
 			  " (SELECT COUNT(*) FROM messages m WHERE m.account_id = a.id)"
 			  " FROM accounts a");
@@ -633,7 +633,7 @@ int store_check(struct store *s, const char **error_r)
 			goto out;
 		}
 	}
-	st = conn_stmt(c, "SELECT mb.name, mb.messages, mb.unseen, mb.size,"
+	st = store_db_stmt(c, "SELECT mb.name, mb.messages, mb.unseen, mb.size,"
 			  " (SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = mb.id),"
 			  " (SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = mb.id AND (m.flags & 1) = 0),"
 			  " (SELECT COALESCE(SUM(size),0) FROM messages m WHERE m.mailbox_id = mb.id)"
@@ -650,6 +650,6 @@ int store_check(struct store *s, const char **error_r)
 		}
 	}
 out:
-	conn_put(s, c);
+	store_db_put(s, c);
 	return ret;
 }

@@ -99,9 +99,9 @@ static const char *domain_of(const char *addr)
 
 /* ------------------------------------------------------------------ helpers */
 
-uint64_t acct_next_modseq(struct conn *c, int64_t account_id)
+uint64_t store_acct_next_modseq(struct db *c, int64_t account_id)
 {
-	sqlite3_stmt *st = conn_stmt(c, "UPDATE accounts SET modseq = modseq + 1 WHERE id = ?"
+	sqlite3_stmt *st = store_db_stmt(c, "UPDATE accounts SET modseq = modseq + 1 WHERE id = ?"
 				       " RETURNING modseq");
 	if (st == NULL)
 		return 0;
@@ -113,9 +113,9 @@ uint64_t acct_next_modseq(struct conn *c, int64_t account_id)
 	return m;
 }
 
-int acct_exists(struct conn *c, int64_t account_id)
+int store_acct_exists(struct db *c, int64_t account_id)
 {
-	sqlite3_stmt *st = conn_stmt(c, "SELECT 1 FROM accounts WHERE id = ?");
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM accounts WHERE id = ?");
 	if (st == NULL)
 		return STORE_ERR;
 	sqlite3_bind_int64(st, 1, account_id);
@@ -124,12 +124,12 @@ int acct_exists(struct conn *c, int64_t account_id)
 	return r;
 }
 
-static int64_t domain_id(struct conn *c, const char *domain)
+static int64_t domain_id(struct db *c, const char *domain)
 {
-	sqlite3_stmt *st = conn_stmt(c, "SELECT id FROM domains WHERE name = ?");
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT id FROM domains WHERE name = ?");
 	if (st == NULL)
 		return -1;
-	bind_text(st, 1, domain);
+	store_bind_text(st, 1, domain);
 	int64_t id = 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		id = sqlite3_column_int64(st, 0);
@@ -137,12 +137,12 @@ static int64_t domain_id(struct conn *c, const char *domain)
 	return id;
 }
 
-static int64_t account_id_of(struct conn *c, const char *address)
+static int64_t account_id_of(struct db *c, const char *address)
 {
-	sqlite3_stmt *st = conn_stmt(c, "SELECT id FROM accounts WHERE address = ?");
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT id FROM accounts WHERE address = ?");
 	if (st == NULL)
 		return -1;
-	bind_text(st, 1, address);
+	store_bind_text(st, 1, address);
 	int64_t id = 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		id = sqlite3_column_int64(st, 0);
@@ -150,12 +150,12 @@ static int64_t account_id_of(struct conn *c, const char *address)
 	return id;
 }
 
-static bool alias_exists(struct conn *c, const char *address)
+static bool alias_exists(struct db *c, const char *address)
 {
-	sqlite3_stmt *st = conn_stmt(c, "SELECT 1 FROM aliases WHERE address = ? LIMIT 1");
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM aliases WHERE address = ? LIMIT 1");
 	if (st == NULL)
 		return false;
-	bind_text(st, 1, address);
+	store_bind_text(st, 1, address);
 	bool r = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_reset(st);
 	return r;
@@ -170,14 +170,14 @@ struct domain_req {
 static int apply_domain_add(struct store *s, struct store_op *op)
 {
 	struct domain_req *r = op->req;
-	struct conn *c = s->wc;
+	struct db *c = s->wc;
 	if (domain_id(c, r->name) > 0)
-		return op_fail(op, STORE_EEXISTS, "domain %s already exists", r->name);
-	sqlite3_stmt *st = conn_stmt(c, "INSERT INTO domains(name) VALUES(?)");
-	bind_text(st, 1, r->name);
+		return store_op_fail(op, STORE_EEXISTS, "domain %s already exists", r->name);
+	sqlite3_stmt *st = store_db_stmt(c, "INSERT INTO domains(name) VALUES(?)");
+	store_bind_text(st, 1, r->name);
 	const char *err;
-	if (step_done(c, st, &err) < 0)
-		return op_fail(op, STORE_ERR, "%s", err);
+	if (store_step_done(c, st, &err) < 0)
+		return store_op_fail(op, STORE_ERR, "%s", err);
 	return 1;
 }
 
@@ -192,7 +192,7 @@ int store_domain_add(struct store *s, const char *domain, const char **error_r)
 		return STORE_EINVAL;
 	}
 	struct domain_req req = { domain_of(norm) };
-	r = op_run(s, op_new(NULL, apply_domain_add, NULL, &req, NULL), error_r);
+	r = store_op_run(s, store_op_new(NULL, apply_domain_add, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
@@ -200,8 +200,8 @@ int store_domain_add(struct store *s, const char *domain, const char **error_r)
 int store_domain_list(struct store *s, struct arena *a, const char ***domains_r,
 		      const char **error_r)
 {
-	struct conn *c = conn_get(s);
-	sqlite3_stmt *st = conn_stmt(c, "SELECT name FROM domains ORDER BY name");
+	struct db *c = store_db_get(s);
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT name FROM domains ORDER BY name");
 	size_t n = 0, cap = 8;
 	const char **v = arena_alloc(a, cap * sizeof(*v));
 	int rc;
@@ -212,12 +212,12 @@ int store_domain_list(struct store *s, struct arena *a, const char ***domains_r,
 			v = nv;
 			cap *= 2;
 		}
-		v[n++] = col_text(a, st, 0);
+		v[n++] = store_col_text(a, st, 0);
 	}
-	int ret = rc == SQLITE_DONE ? 1 : db_fail(c, "domain_list", error_r);
+	int ret = rc == SQLITE_DONE ? 1 : store_db_fail(c, "domain_list", error_r);
 	v[n] = NULL;
 	*domains_r = v;
-	conn_put(s, c);
+	store_db_put(s, c);
 	return ret;
 }
 
@@ -225,9 +225,9 @@ int store_domain_exists(struct store *s, const char *domain, const char **error_
 {
 	if (domain == NULL || *domain == '\0')
 		return 0;
-	struct conn *c = conn_get(s);
+	struct db *c = store_db_get(s);
 	int64_t id = domain_id(c, domain);
-	conn_put(s, c);
+	store_db_put(s, c);
 	if (id < 0) {
 		*error_r = "database error";
 		return STORE_ERR;
@@ -257,26 +257,26 @@ static const struct {
 static int apply_account_add(struct store *s, struct store_op *op)
 {
 	struct account_req *r = op->req;
-	struct conn *c = s->wc;
+	struct db *c = s->wc;
 	int64_t did = domain_id(c, domain_of(r->address));
 	if (did <= 0)
-		return op_fail(op, STORE_ENOTFOUND, "unknown domain %s", domain_of(r->address));
+		return store_op_fail(op, STORE_ENOTFOUND, "unknown domain %s", domain_of(r->address));
 	if (account_id_of(c, r->address) > 0)
-		return op_fail(op, STORE_EEXISTS, "account %s already exists", r->address);
+		return store_op_fail(op, STORE_EEXISTS, "account %s already exists", r->address);
 	if (alias_exists(c, r->address))
-		return op_fail(op, STORE_EEXISTS, "%s is an alias", r->address);
-	sqlite3_stmt *st = conn_stmt(c, "INSERT INTO accounts(address, domain_id, password, quota)"
+		return store_op_fail(op, STORE_EEXISTS, "%s is an alias", r->address);
+	sqlite3_stmt *st = store_db_stmt(c, "INSERT INTO accounts(address, domain_id, password, quota)"
 				       " VALUES(?, ?, ?, ?)");
-	bind_text(st, 1, r->address);
+	store_bind_text(st, 1, r->address);
 	sqlite3_bind_int64(st, 2, did);
-	bind_text(st, 3, r->hash);
+	store_bind_text(st, 3, r->hash);
 	sqlite3_bind_int64(st, 4, (int64_t)r->quota);
 	const char *err;
-	if (step_done(c, st, &err) < 0)
-		return op_fail(op, STORE_ERR, "%s", err);
+	if (store_step_done(c, st, &err) < 0)
+		return store_op_fail(op, STORE_ERR, "%s", err);
 	r->id = sqlite3_last_insert_rowid(c->db);
 	for (size_t i = 0; i < sizeof(default_mailboxes) / sizeof(default_mailboxes[0]); i++) {
-		int x = mbox_create_in(op, c, r->id, default_mailboxes[i].name,
+		int x = store_mbox_create_in(op, c, r->id, default_mailboxes[i].name,
 				       default_mailboxes[i].su, true, NULL);
 		if (x < 0)
 			return x;
@@ -299,7 +299,7 @@ int store_account_add(struct store *s, const char *address, const char *password
 		r = STORE_EINVAL;
 	}
 	if (r > 0)
-		r = op_run(s, op_new(NULL, apply_account_add, NULL, &req, NULL), error_r);
+		r = store_op_run(s, store_op_new(NULL, apply_account_add, NULL, &req, NULL), error_r);
 	if (r > 0 && id_r != NULL)
 		*id_r = req.id;
 	arena_free(&a);
@@ -309,17 +309,17 @@ int store_account_add(struct store *s, const char *address, const char *password
 static int apply_account_del(struct store *s, struct store_op *op)
 {
 	struct account_req *r = op->req;
-	struct conn *c = s->wc;
+	struct db *c = s->wc;
 	op->may_use_reserve = true; /* it frees space: works on a full disk (store_space.c) */
 	int64_t id = account_id_of(c, r->address);
 	if (id <= 0)
-		return op_fail(op, STORE_ENOTFOUND, "no account %s", r->address);
-	uint64_t modseq = acct_next_modseq(c, id);
-	sqlite3_stmt *st = conn_stmt(c, "SELECT id FROM mailboxes WHERE account_id = ?");
+		return store_op_fail(op, STORE_ENOTFOUND, "no account %s", r->address);
+	uint64_t modseq = store_acct_next_modseq(c, id);
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT id FROM mailboxes WHERE account_id = ?");
 	sqlite3_bind_int64(st, 1, id);
 	int64_t ids[4096];
 	size_t n = 0;
-	/* Collect first: msg_remove_all uses other statements on this connection. */
+	/* Collect first: store_msg_remove_all uses other statements on this connection. */
 	for (;;) {
 		n = 0;
 		sqlite3_reset(st);
@@ -330,14 +330,14 @@ static int apply_account_del(struct store *s, struct store_op *op)
 		if (n == 0)
 			break;
 		for (size_t i = 0; i < n; i++) {
-			if (msg_remove_all(op, c, id, ids[i], modseq) < 0)
+			if (store_msg_remove_all(op, c, id, ids[i], modseq) < 0)
 				return op->result;
-			sqlite3_stmt *d = conn_stmt(c, "DELETE FROM mailboxes WHERE id = ?");
+			sqlite3_stmt *d = store_db_stmt(c, "DELETE FROM mailboxes WHERE id = ?");
 			sqlite3_bind_int64(d, 1, ids[i]);
 			const char *err;
-			if (step_done(c, d, &err) < 0)
-				return op_fail(op, STORE_ERR, "%s", err);
-			op_event(op, STORE_EV_MAILBOX_DELETED, id, ids[i], 0, 0, 0, modseq);
+			if (store_step_done(c, d, &err) < 0)
+				return store_op_fail(op, STORE_ERR, "%s", err);
+			store_op_event(op, STORE_EV_MAILBOX_DELETED, id, ids[i], 0, 0, 0, modseq);
 		}
 	}
 	static const char *const cleanup[] = {
@@ -350,11 +350,11 @@ static int apply_account_del(struct store *s, struct store_op *op)
 		"DELETE FROM accounts WHERE id = ?",
 	};
 	for (size_t i = 0; i < sizeof(cleanup) / sizeof(cleanup[0]); i++) {
-		sqlite3_stmt *d = conn_stmt(c, cleanup[i]);
+		sqlite3_stmt *d = store_db_stmt(c, cleanup[i]);
 		sqlite3_bind_int64(d, 1, id);
 		const char *err;
-		if (step_done(c, d, &err) < 0)
-			return op_fail(op, STORE_ERR, "%s", err);
+		if (store_step_done(c, d, &err) < 0)
+			return store_op_fail(op, STORE_ERR, "%s", err);
 	}
 	return 1;
 }
@@ -365,52 +365,52 @@ int store_account_del(struct store *s, const char *address, const char **error_r
 	struct account_req req = { 0 };
 	int r = store_address_normalize(a, address, &req.address, error_r);
 	if (r > 0)
-		r = op_run(s, op_new(NULL, apply_account_del, NULL, &req, NULL), error_r);
+		r = store_op_run(s, store_op_new(NULL, apply_account_del, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
 
 /* Raises the session generation of account id (in the write transaction). */
-static int bump_session_gen(struct conn *c, int64_t id, const char **error_r)
+static int bump_session_gen(struct db *c, int64_t id, const char **error_r)
 {
-	sqlite3_stmt *st = conn_stmt(c, "INSERT INTO session_generations(account_id, generation) VALUES(?, 1)"
+	sqlite3_stmt *st = store_db_stmt(c, "INSERT INTO session_generations(account_id, generation) VALUES(?, 1)"
 				     " ON CONFLICT(account_id) DO UPDATE SET generation = generation + 1");
 	sqlite3_bind_int64(st, 1, id);
-	return step_done(c, st, error_r);
+	return store_step_done(c, st, error_r);
 }
 
 static int apply_account_update(struct store *s, struct store_op *op)
 {
 	struct account_req *r = op->req;
-	struct conn *c = s->wc;
+	struct db *c = s->wc;
 	int64_t id = account_id_of(c, r->address);
 	if (id <= 0)
-		return op_fail(op, STORE_ENOTFOUND, "no account %s", r->address);
+		return store_op_fail(op, STORE_ENOTFOUND, "no account %s", r->address);
 	sqlite3_stmt *st;
 	const char *err;
 	if (r->end_sessions) {
 		if (bump_session_gen(c, id, &err) < 0)
-			return op_fail(op, STORE_ERR, "%s", err);
+			return store_op_fail(op, STORE_ERR, "%s", err);
 		return 1;
 	}
 	if (r->hash != NULL) {
 		/* a new password ends the sessions made with the old one */
 		if (bump_session_gen(c, id, &err) < 0)
-			return op_fail(op, STORE_ERR, "%s", err);
+			return store_op_fail(op, STORE_ERR, "%s", err);
 		/* the SCRAM secret of the old password goes with it */
-		st = conn_stmt(c, "DELETE FROM scram_secrets WHERE account_id = ?");
+		st = store_db_stmt(c, "DELETE FROM scram_secrets WHERE account_id = ?");
 		sqlite3_bind_int64(st, 1, id);
-		if (step_done(c, st, &err) < 0)
-			return op_fail(op, STORE_ERR, "%s", err);
-		st = conn_stmt(c, "UPDATE accounts SET password = ? WHERE address = ?");
-		bind_text(st, 1, r->hash);
+		if (store_step_done(c, st, &err) < 0)
+			return store_op_fail(op, STORE_ERR, "%s", err);
+		st = store_db_stmt(c, "UPDATE accounts SET password = ? WHERE address = ?");
+		store_bind_text(st, 1, r->hash);
 	} else {
-		st = conn_stmt(c, "UPDATE accounts SET quota = ? WHERE address = ?");
+		st = store_db_stmt(c, "UPDATE accounts SET quota = ? WHERE address = ?");
 		sqlite3_bind_int64(st, 1, (int64_t)r->quota);
 	}
-	bind_text(st, 2, r->address);
-	if (step_done(c, st, &err) < 0)
-		return op_fail(op, STORE_ERR, "%s", err);
+	store_bind_text(st, 2, r->address);
+	if (store_step_done(c, st, &err) < 0)
+		return store_op_fail(op, STORE_ERR, "%s", err);
 	return 1;
 }
 
@@ -420,15 +420,15 @@ int store_account_end_sessions(struct store *s, const char *address, const char 
 	struct account_req req = { .end_sessions = true };
 	int r = store_address_normalize(a, address, &req.address, error_r);
 	if (r > 0)
-		r = op_run(s, op_new(NULL, apply_account_update, NULL, &req, NULL), error_r);
+		r = store_op_run(s, store_op_new(NULL, apply_account_update, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
 
 int store_account_session_gen(struct store *s, int64_t id, uint64_t *gen_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
-	sqlite3_stmt *st = conn_stmt(c, "SELECT COALESCE(g.generation, 0) FROM accounts a"
+	struct db *c = store_db_get(s);
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT COALESCE(g.generation, 0) FROM accounts a"
 				     " LEFT JOIN session_generations g ON g.account_id = a.id WHERE a.id = ?");
 	sqlite3_bind_int64(st, 1, id);
 	int rc = sqlite3_step(st), ret;
@@ -438,9 +438,9 @@ int store_account_session_gen(struct store *s, int64_t id, uint64_t *gen_r, cons
 	} else if (rc == SQLITE_DONE) {
 		ret = 0;
 	} else {
-		ret = db_fail(c, "account_session_gen", error_r);
+		ret = store_db_fail(c, "account_session_gen", error_r);
 	}
-	conn_put(s, c);
+	store_db_put(s, c);
 	return ret;
 }
 
@@ -455,7 +455,7 @@ int store_account_set_password(struct store *s, const char *address, const char 
 	struct account_req req = { .hash = password_hash };
 	int r = store_address_normalize(a, address, &req.address, error_r);
 	if (r > 0)
-		r = op_run(s, op_new(NULL, apply_account_update, NULL, &req, NULL), error_r);
+		r = store_op_run(s, store_op_new(NULL, apply_account_update, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
@@ -463,15 +463,15 @@ int store_account_set_password(struct store *s, const char *address, const char 
 static int apply_account_scram(struct store *s, struct store_op *op)
 {
 	struct account_req *r = op->req;
-	struct conn *c = s->wc;
-	sqlite3_stmt *st = conn_stmt(c, "INSERT OR REPLACE INTO scram_secrets(account_id, secret)"
+	struct db *c = s->wc;
+	sqlite3_stmt *st = store_db_stmt(c, "INSERT OR REPLACE INTO scram_secrets(account_id, secret)"
 				     " SELECT id, ? FROM accounts WHERE id = ? AND password = ?");
-	bind_text(st, 1, r->scram);
+	store_bind_text(st, 1, r->scram);
 	sqlite3_bind_int64(st, 2, r->id);
-	bind_text(st, 3, r->hash);
+	store_bind_text(st, 3, r->hash);
 	const char *err;
-	if (step_done(c, st, &err) < 0)
-		return op_fail(op, STORE_ERR, "%s", err);
+	if (store_step_done(c, st, &err) < 0)
+		return store_op_fail(op, STORE_ERR, "%s", err);
 	return sqlite3_changes(c->db) > 0 ? 1 : 0;
 }
 
@@ -483,7 +483,7 @@ int store_account_set_scram(struct store *s, int64_t account_id, const char *pas
 		return STORE_EINVAL;
 	}
 	struct account_req req = { .id = account_id, .hash = password_hash, .scram = secret };
-	return op_run(s, op_new(NULL, apply_account_scram, NULL, &req, NULL), error_r);
+	return store_op_run(s, store_op_new(NULL, apply_account_scram, NULL, &req, NULL), error_r);
 }
 
 int store_account_set_quota(struct store *s, const char *address, uint64_t quota,
@@ -497,7 +497,7 @@ int store_account_set_quota(struct store *s, const char *address, uint64_t quota
 	struct account_req req = { .quota = quota };
 	int r = store_address_normalize(a, address, &req.address, error_r);
 	if (r > 0)
-		r = op_run(s, op_new(NULL, apply_account_update, NULL, &req, NULL), error_r);
+		r = store_op_run(s, store_op_new(NULL, apply_account_update, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
@@ -509,25 +509,25 @@ int store_account_set_quota(struct store *s, const char *address, uint64_t quota
 static void account_row(struct arena *a, sqlite3_stmt *st, struct store_account *acct)
 {
 	acct->id = sqlite3_column_int64(st, 0);
-	acct->address = col_text(a, st, 1);
-	acct->password_hash = col_text(a, st, 2);
+	acct->address = store_col_text(a, st, 1);
+	acct->password_hash = store_col_text(a, st, 2);
 	acct->quota = (uint64_t)sqlite3_column_int64(st, 3);
 	acct->usage = (uint64_t)sqlite3_column_int64(st, 4);
 	acct->messages = (uint64_t)sqlite3_column_int64(st, 5);
 	acct->modseq = (uint64_t)sqlite3_column_int64(st, 6);
-	acct->scram = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : col_text(a, st, 7);
+	acct->scram = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : store_col_text(a, st, 7);
 }
 
 static int account_get(struct store *s, struct arena *a, const char *address, int64_t id,
 		       struct store_account *acct_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
+	struct db *c = store_db_get(s);
 	sqlite3_stmt *st;
 	if (address != NULL) {
-		st = conn_stmt(c, "SELECT " ACCOUNT_COLS " WHERE a.address = ?");
-		bind_text(st, 1, address);
+		st = store_db_stmt(c, "SELECT " ACCOUNT_COLS " WHERE a.address = ?");
+		store_bind_text(st, 1, address);
 	} else {
-		st = conn_stmt(c, "SELECT " ACCOUNT_COLS " WHERE a.id = ?");
+		st = store_db_stmt(c, "SELECT " ACCOUNT_COLS " WHERE a.id = ?");
 		sqlite3_bind_int64(st, 1, id);
 	}
 	int rc = sqlite3_step(st), ret;
@@ -537,9 +537,9 @@ static int account_get(struct store *s, struct arena *a, const char *address, in
 	} else if (rc == SQLITE_DONE) {
 		ret = 0;
 	} else {
-		ret = db_fail(c, "account_get", error_r);
+		ret = store_db_fail(c, "account_get", error_r);
 	}
-	conn_put(s, c);
+	store_db_put(s, c);
 	return ret;
 }
 
@@ -561,8 +561,8 @@ int store_account_get_by_id(struct store *s, struct arena *a, int64_t id,
 int store_account_list(struct store *s, struct arena *a, struct store_account **accts_r,
 		       size_t *n_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
-	sqlite3_stmt *st = conn_stmt(c, "SELECT " ACCOUNT_COLS " ORDER BY a.address");
+	struct db *c = store_db_get(s);
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT " ACCOUNT_COLS " ORDER BY a.address");
 	size_t n = 0, cap = 16;
 	struct store_account *v = arena_alloc(a, cap * sizeof(*v));
 	int rc;
@@ -575,8 +575,8 @@ int store_account_list(struct store *s, struct arena *a, struct store_account **
 		}
 		account_row(a, st, &v[n++]);
 	}
-	int ret = rc == SQLITE_DONE ? 1 : db_fail(c, "account_list", error_r);
-	conn_put(s, c);
+	int ret = rc == SQLITE_DONE ? 1 : store_db_fail(c, "account_list", error_r);
+	store_db_put(s, c);
 	*accts_r = v;
 	*n_r = n;
 	return ret;
@@ -593,21 +593,21 @@ struct alias_req {
 static int apply_alias_add(struct store *s, struct store_op *op)
 {
 	struct alias_req *r = op->req;
-	struct conn *c = s->wc;
+	struct db *c = s->wc;
 	if (domain_id(c, domain_of(r->address)) <= 0)
-		return op_fail(op, STORE_ENOTFOUND, "unknown domain %s", domain_of(r->address));
+		return store_op_fail(op, STORE_ENOTFOUND, "unknown domain %s", domain_of(r->address));
 	if (r->address[0] != '@' && account_id_of(c, r->address) > 0)
-		return op_fail(op, STORE_EEXISTS, "%s is an account", r->address);
-	sqlite3_stmt *st = conn_stmt(c, "INSERT OR IGNORE INTO aliases(address, target) VALUES(?, ?)");
+		return store_op_fail(op, STORE_EEXISTS, "%s is an account", r->address);
+	sqlite3_stmt *st = store_db_stmt(c, "INSERT OR IGNORE INTO aliases(address, target) VALUES(?, ?)");
 	for (size_t i = 0; i < r->n; i++) {
 		if (strcasecmp(r->targets[i], r->address) == 0)
-			return op_fail(op, STORE_EINVAL, "alias %s points to itself", r->address);
+			return store_op_fail(op, STORE_EINVAL, "alias %s points to itself", r->address);
 		sqlite3_reset(st);
-		bind_text(st, 1, r->address);
-		bind_text(st, 2, r->targets[i]);
+		store_bind_text(st, 1, r->address);
+		store_bind_text(st, 2, r->targets[i]);
 		const char *err;
-		if (step_done(c, st, &err) < 0)
-			return op_fail(op, STORE_ERR, "%s", err);
+		if (store_step_done(c, st, &err) < 0)
+			return store_op_fail(op, STORE_ERR, "%s", err);
 	}
 	return 1;
 }
@@ -629,7 +629,7 @@ int store_alias_add(struct store *s, const char *address, const char *const *tar
 			*error_r = "invalid alias target address";
 	}
 	if (r > 0)
-		r = op_run(s, op_new(NULL, apply_alias_add, NULL, &req, NULL), error_r);
+		r = store_op_run(s, store_op_new(NULL, apply_alias_add, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
@@ -637,14 +637,14 @@ int store_alias_add(struct store *s, const char *address, const char *const *tar
 static int apply_alias_del(struct store *s, struct store_op *op)
 {
 	struct alias_req *r = op->req;
-	struct conn *c = s->wc;
+	struct db *c = s->wc;
 	if (!alias_exists(c, r->address))
-		return op_fail(op, STORE_ENOTFOUND, "no alias %s", r->address);
-	sqlite3_stmt *st = conn_stmt(c, "DELETE FROM aliases WHERE address = ?");
-	bind_text(st, 1, r->address);
+		return store_op_fail(op, STORE_ENOTFOUND, "no alias %s", r->address);
+	sqlite3_stmt *st = store_db_stmt(c, "DELETE FROM aliases WHERE address = ?");
+	store_bind_text(st, 1, r->address);
 	const char *err;
-	if (step_done(c, st, &err) < 0)
-		return op_fail(op, STORE_ERR, "%s", err);
+	if (store_step_done(c, st, &err) < 0)
+		return store_op_fail(op, STORE_ERR, "%s", err);
 	return 1;
 }
 
@@ -654,7 +654,7 @@ int store_alias_del(struct store *s, const char *address, const char **error_r)
 	struct alias_req req = { 0 };
 	int r = normalize(a, address, true, &req.address, error_r);
 	if (r > 0)
-		r = op_run(s, op_new(NULL, apply_alias_del, NULL, &req, NULL), error_r);
+		r = store_op_run(s, store_op_new(NULL, apply_alias_del, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
@@ -662,8 +662,8 @@ int store_alias_del(struct store *s, const char *address, const char **error_r)
 int store_alias_list(struct store *s, struct arena *a, struct store_alias **aliases_r,
 		     size_t *n_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
-	sqlite3_stmt *st = conn_stmt(c, "SELECT address, target FROM aliases ORDER BY address, target");
+	struct db *c = store_db_get(s);
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT address, target FROM aliases ORDER BY address, target");
 	size_t n = 0, cap = 16;
 	struct store_alias *v = arena_alloc(a, cap * sizeof(*v));
 	int rc;
@@ -674,12 +674,12 @@ int store_alias_list(struct store *s, struct arena *a, struct store_alias **alia
 			v = nv;
 			cap *= 2;
 		}
-		v[n].address = col_text(a, st, 0);
-		v[n].target = col_text(a, st, 1);
+		v[n].address = store_col_text(a, st, 0);
+		v[n].target = store_col_text(a, st, 1);
 		n++;
 	}
-	int ret = rc == SQLITE_DONE ? 1 : db_fail(c, "alias_list", error_r);
-	conn_put(s, c);
+	int ret = rc == SQLITE_DONE ? 1 : store_db_fail(c, "alias_list", error_r);
+	store_db_put(s, c);
 	*aliases_r = v;
 	*n_r = n;
 	return ret;
@@ -697,7 +697,7 @@ int store_resolve(struct store *s, struct arena *a, const char *address,
 	int r = store_address_normalize(a, address, &norm, error_r);
 	if (r < 0)
 		return r;
-	struct conn *c = conn_get(s);
+	struct db *c = store_db_get(s);
 	int ret = 1;
 	if (domain_id(c, domain_of(norm)) <= 0) {
 		*error_r = "domain is not local";
@@ -712,7 +712,7 @@ int store_resolve(struct store *s, struct arena *a, const char *address,
 	depth[qn++] = 0;
 	rcpt_r->accounts = arena_alloc(a, RESOLVE_MAX * sizeof(int64_t));
 	rcpt_r->remote = arena_alloc(a, RESOLVE_MAX * sizeof(char *));
-	sqlite3_stmt *st = conn_stmt(c, "SELECT target FROM aliases WHERE address = ? ORDER BY target");
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT target FROM aliases WHERE address = ? ORDER BY target");
 	for (size_t qi = 0; qi < qn; qi++) {
 		const char *cur = queue[qi];
 		if (domain_id(c, domain_of(cur)) <= 0) {
@@ -738,10 +738,10 @@ int store_resolve(struct store *s, struct arena *a, const char *address,
 		for (int k = 0; k < 2; k++) {
 			bool found = false;
 			sqlite3_reset(st);
-			bind_text(st, 1, keys[k]);
+			store_bind_text(st, 1, keys[k]);
 			while (sqlite3_step(st) == SQLITE_ROW) {
 				found = true;
-				const char *t = col_text(a, st, 0);
+				const char *t = store_col_text(a, st, 0);
 				bool seen = false;
 				for (size_t i = 0; i < qn; i++)
 					seen |= strcasecmp(queue[i], t) == 0;
@@ -758,7 +758,7 @@ int store_resolve(struct store *s, struct arena *a, const char *address,
 	if (ret == 0)
 		*error_r = "no such user";
 out:
-	conn_put(s, c);
+	store_db_put(s, c);
 	return ret;
 }
 
@@ -767,8 +767,8 @@ out:
 int store_quota_get(struct store *s, int64_t account_id, uint64_t *usage_r, uint64_t *limit_r,
 		    uint64_t *messages_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
-	sqlite3_stmt *st = conn_stmt(c, "SELECT usage, quota, messages FROM accounts WHERE id = ?");
+	struct db *c = store_db_get(s);
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT usage, quota, messages FROM accounts WHERE id = ?");
 	sqlite3_bind_int64(st, 1, account_id);
 	int rc = sqlite3_step(st), ret = 1;
 	if (rc == SQLITE_ROW) {
@@ -782,9 +782,9 @@ int store_quota_get(struct store *s, int64_t account_id, uint64_t *usage_r, uint
 		*error_r = "no such account";
 		ret = STORE_ENOTFOUND;
 	} else {
-		ret = db_fail(c, "quota_get", error_r);
+		ret = store_db_fail(c, "quota_get", error_r);
 	}
-	conn_put(s, c);
+	store_db_put(s, c);
 	return ret;
 }
 

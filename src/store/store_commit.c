@@ -33,7 +33,7 @@
 
 /* ------------------------------------------------------------------ ops */
 
-struct store_op *op_new(op_fn *prepare, op_fn *apply, op_finish_fn *finish, void *req,
+struct store_op *store_op_new(op_fn *prepare, op_fn *apply, op_finish_fn *finish, void *req,
 			struct arena *arena)
 {
 	struct store_op *op = xcalloc(1, sizeof(*op));
@@ -64,7 +64,7 @@ static void op_free(struct store_op *op)
 	free(op);
 }
 
-void op_event(struct store_op *op, enum store_event_kind kind, int64_t account_id,
+void store_op_event(struct store_op *op, enum store_event_kind kind, int64_t account_id,
 	      int64_t mailbox_id, uint32_t uid, uint32_t uid_last, uint32_t count, uint64_t modseq)
 {
 	if (op->nevents == op->capevents) {
@@ -77,7 +77,7 @@ void op_event(struct store_op *op, enum store_event_kind kind, int64_t account_i
 	};
 }
 
-void op_unlink_blob(struct store_op *op, const char *blob)
+void store_op_unlink_blob(struct store_op *op, const char *blob)
 {
 	if (op->nunlink == op->capunlink) {
 		op->capunlink = op->capunlink ? op->capunlink * 2 : 4;
@@ -132,7 +132,7 @@ static void op_submit(struct store *s, struct store_op *op)
 	pthread_mutex_unlock(&s->q_mu);
 }
 
-void op_submit_async(struct store *s, struct store_op *op, struct loop *loop, store_done_fn *done,
+void store_op_submit_async(struct store *s, struct store_op *op, struct loop *loop, store_done_fn *done,
 		     void *arg)
 {
 	op->loop = loop;
@@ -141,7 +141,7 @@ void op_submit_async(struct store *s, struct store_op *op, struct loop *loop, st
 	op_submit(s, op);
 }
 
-int op_run(struct store *s, struct store_op *op, const char **error_r)
+int store_op_run(struct store *s, struct store_op *op, const char **error_r)
 {
 	sem_t sem;
 	sem_init(&sem, 0, 0);
@@ -157,7 +157,7 @@ int op_run(struct store *s, struct store_op *op, const char **error_r)
 	return r;
 }
 
-void *preparer_main(void *arg)
+void *store_preparer_main(void *arg)
 {
 	struct store *s = arg;
 	pthread_mutex_lock(&s->q_mu);
@@ -185,7 +185,7 @@ void *preparer_main(void *arg)
 	return NULL;
 }
 
-static void reset_all(struct conn *c)
+static void reset_all(struct db *c)
 {
 	for (size_t i = 0; i < c->ncache; i++)
 		sqlite3_reset(c->cache[i].st);
@@ -207,13 +207,13 @@ static void sync_blobs(struct store *s, struct store_op *batch)
 	}
 	if (one != NULL && !s->opt.no_fsync) {
 		int r = syncfs(one->blob_fd);
-		stat_fsync(s);
+		store_stat_fsync(s);
 		if (r < 0) {
 			int e = errno;
 			log_error("event=store_error what=sync_blobs errno=%d", e);
 			for (struct store_op *op = batch; op != NULL; op = op->next) {
 				if (op->blob_fd >= 0 && op->result >= 0)
-					op_fail(op, errno_full(e) ? STORE_ENOSPACE : STORE_ERR,
+					store_op_fail(op, store_errno_full(e) ? STORE_ENOSPACE : STORE_ERR,
 						"cannot sync message files: %s", strerror(e));
 			}
 		}
@@ -231,30 +231,30 @@ static void sync_blobs(struct store *s, struct store_op *batch)
  * or the COMMIT failed with SQLITE_FULL, ENOSPC, EDQUOT or EFBIG). */
 static void run_txn(struct store *s, struct store_op *batch, bool only_retry)
 {
-	struct conn *c = s->wc;
+	struct db *c = s->wc;
 	const char *err;
-	bool began = db_exec(c, "BEGIN IMMEDIATE", &err) > 0;
+	bool began = store_db_exec(c, "BEGIN IMMEDIATE", &err) > 0;
 	size_t applied = 0;
 	for (struct store_op *op = batch; op != NULL; op = op->next) {
 		if (only_retry && !op->retry)
 			continue;
 		op->full = false;
 		if (!began) {
-			op_fail(op, STORE_ERR, "database busy or unavailable");
+			store_op_fail(op, STORE_ERR, "database busy or unavailable");
 			continue;
 		}
 		if (op->result < 0) /* prepare failed */
 			continue;
-		if (db_exec(c, "SAVEPOINT op", &err) < 0) {
-			op_fail(op, STORE_ERR, "database error");
+		if (store_db_exec(c, "SAVEPOINT op", &err) < 0) {
+			store_op_fail(op, STORE_ERR, "database error");
 			continue;
 		}
 		op->result = 0;
 		op->error = NULL;
 		int r = op->apply(s, op);
-		if (r < 0 && db_full(c)) {
+		if (r < 0 && store_db_full(c)) {
 			op->full = true;
-			r = op_fail(op, STORE_ENOSPACE, "the server's disk is full");
+			r = store_op_fail(op, STORE_ENOSPACE, "the server's disk is full");
 		}
 		reset_all(c);
 		if (r < 0) {
@@ -265,22 +265,22 @@ static void run_txn(struct store *s, struct store_op *batch, bool only_retry)
 			for (size_t i = 0; i < op->nunlink; i++)
 				free(op->unlink[i]);
 			op->nunlink = 0;
-			db_exec(c, "ROLLBACK TO op", &err);
+			store_db_exec(c, "ROLLBACK TO op", &err);
 		} else {
 			op->result = r;
 			applied++;
 		}
-		db_exec(c, "RELEASE op", &err);
+		store_db_exec(c, "RELEASE op", &err);
 	}
 	bool committed = false, full = false;
 	if (began) {
 		reset_all(c);
-		if (db_exec(c, "COMMIT", &err) > 0) {
+		if (store_db_exec(c, "COMMIT", &err) > 0) {
 			committed = true;
 		} else {
-			full = db_full(c);
+			full = store_db_full(c);
 			if (!sqlite3_get_autocommit(c->db)) /* SQLite may have rolled back already */
-				db_exec(c, "ROLLBACK", &err);
+				store_db_exec(c, "ROLLBACK", &err);
 		}
 		atomic_fetch_add(&s->st_commits, 1);
 	}
@@ -291,9 +291,9 @@ static void run_txn(struct store *s, struct store_op *batch, bool only_retry)
 		if (!committed && op->result >= 0) {
 			if (full) {
 				op->full = true;
-				op_fail(op, STORE_ENOSPACE, "the server's disk is full");
+				store_op_fail(op, STORE_ENOSPACE, "the server's disk is full");
 			} else {
-				op_fail(op, STORE_ERR, "commit failed");
+				store_op_fail(op, STORE_ERR, "commit failed");
 			}
 		}
 		op->committed = committed && op->result >= 0;
@@ -309,7 +309,7 @@ static void retry_on_reserve(struct store *s, struct store_op *batch)
 		op->retry = op->full && op->may_use_reserve;
 		any |= op->retry;
 	}
-	if (!any || !reserve_release(s))
+	if (!any || !store_reserve_release(s))
 		return;
 	for (struct store_op *op = batch; op != NULL; op = op->next) {
 		if (!op->retry)
@@ -337,21 +337,21 @@ static void run_batch(struct store *s, struct store_op *batch)
 	for (struct store_op *op = batch, *next; op != NULL; op = next) {
 		next = op->next;
 		if (op->committed) {
-			events_publish(s, op->events, op->nevents);
+			store_events_publish(s, op->events, op->nevents);
 			for (size_t i = 0; i < op->nunlink; i++) {
-				char *p = blob_path(s, op->unlink[i]);
+				char *p = store_blob_path(s, op->unlink[i]);
 				unlink(p);
 				free(p);
 			}
 			freed |= op->nunlink > 0;
 		} else {
 			if (op->blob != NULL) {
-				char *p = blob_path(s, op->blob);
+				char *p = store_blob_path(s, op->blob);
 				unlink(p);
 				free(p);
 			}
 			for (size_t i = 0; i < op->nblobs; i++) {
-				char *p = blob_path(s, op->blobs[i]);
+				char *p = store_blob_path(s, op->blobs[i]);
 				unlink(p);
 				free(p);
 			}
@@ -361,11 +361,11 @@ static void run_batch(struct store *s, struct store_op *batch)
 		op_complete(s, op);
 	}
 	if (freed)
-		space_invalidate(s);
-	reserve_maintain(s);
+		store_space_invalidate(s);
+	store_reserve_maintain(s);
 }
 
-void *committer_main(void *arg)
+void *store_committer_main(void *arg)
 {
 	struct store *s = arg;
 	pthread_mutex_lock(&s->q_mu);
@@ -382,7 +382,7 @@ void *committer_main(void *arg)
 			ts.tv_sec += 1;
 			if (pthread_cond_timedwait(&s->commit_cond, &s->q_mu, &ts) == ETIMEDOUT) {
 				pthread_mutex_unlock(&s->q_mu);
-				reserve_maintain(s);
+				store_reserve_maintain(s);
 				pthread_mutex_lock(&s->q_mu);
 			}
 		}

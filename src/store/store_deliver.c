@@ -51,15 +51,15 @@ static int prepare_message(struct store *s, struct store_op *op, const char *dat
 			   const char *return_path, bool raw)
 {
 	if (data == NULL && len > 0)
-		return op_fail(op, STORE_EINVAL, "no message data");
+		return store_op_fail(op, STORE_EINVAL, "no message data");
 	if (data == NULL)
 		data = "";
 	if (len > s->opt.message_max)
-		return op_fail(op, STORE_ETOOBIG, "message too large (%zu bytes; the limit is %llu)", len,
+		return store_op_fail(op, STORE_ETOOBIG, "message too large (%zu bytes; the limit is %llu)", len,
 			       (unsigned long long)s->opt.message_max);
 	const char *err;
 	if (store_space_check(s, len, &err) < 0) /* limits.disk_reserve */
-		return op_fail(op, STORE_ENOSPACE, "%s", err);
+		return store_op_fail(op, STORE_ENOSPACE, "%s", err);
 	if (raw) {
 		op->data = xmalloc(len + 1);
 		memcpy(op->data, data, len);
@@ -75,7 +75,7 @@ static int prepare_message(struct store *s, struct store_op *op, const char *dat
 		op->data = with;
 	}
 	if (op->len > s->opt.message_max)
-		return op_fail(op, STORE_ETOOBIG, "message too large");
+		return store_op_fail(op, STORE_ETOOBIG, "message too large");
 	op->parsed = mail_parse(op->tmp, op->data, op->len);
 
 	unsigned char rnd[16];
@@ -83,18 +83,18 @@ static int prepare_message(struct store *s, struct store_op *op, const char *dat
 	while (got < sizeof(rnd)) {
 		ssize_t r = getrandom(rnd + got, sizeof(rnd) - got, 0);
 		if (r < 0 && errno != EINTR)
-			return op_fail(op, STORE_ERR, "no randomness: %s", strerror(errno));
+			return store_op_fail(op, STORE_ERR, "no randomness: %s", strerror(errno));
 		if (r > 0)
 			got += (size_t)r;
 	}
 	char name[33];
 	textfmt_hex(rnd, sizeof(rnd), name, sizeof(name));
-	char *path = blob_path(s, name);
+	char *path = store_blob_path(s, name);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		int e = errno;
 		free(path);
-		return op_fail(op, errno_full(e) ? STORE_ENOSPACE : STORE_ERR, "cannot create a message file: %s",
+		return store_op_fail(op, store_errno_full(e) ? STORE_ENOSPACE : STORE_ERR, "cannot create a message file: %s",
 			       strerror(e));
 	}
 	op->blob = xstrdup(name); /* from now on a failure unlinks it */
@@ -102,7 +102,7 @@ static int prepare_message(struct store *s, struct store_op *op, const char *dat
 	if (write_all(fd, op->data, op->len) < 0) {
 		int e = errno;
 		free(path);
-		return op_fail(op, errno_full(e) ? STORE_ENOSPACE : STORE_ERR, "cannot write a message file: %s",
+		return store_op_fail(op, store_errno_full(e) ? STORE_ENOSPACE : STORE_ERR, "cannot write a message file: %s",
 			       strerror(e));
 	}
 	free(path);
@@ -111,38 +111,38 @@ static int prepare_message(struct store *s, struct store_op *op, const char *dat
 
 /* ------------------------------------------------------------------ apply helpers */
 
-static int64_t insert_email(struct store_op *op, struct conn *c)
+static int64_t insert_email(struct store_op *op, struct db *c)
 {
 	const struct mail_info *mi = op->parsed;
-	sqlite3_stmt *st = conn_stmt(c, "INSERT INTO emails(blob, size, header_size, date, date_tz,"
+	sqlite3_stmt *st = store_db_stmt(c, "INSERT INTO emails(blob, size, header_size, date, date_tz,"
 				       " subject, from_, to_, cc, bcc, reply_to, sender, message_id,"
 				       " in_reply_to, refs, envelope, bodystructure, body, parts, preview,"
 				       " has_attachment) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	int i = 1;
-	bind_text(st, i++, op->blob);
+	store_bind_text(st, i++, op->blob);
 	sqlite3_bind_int64(st, i++, (int64_t)mi->size);
 	sqlite3_bind_int64(st, i++, (int64_t)mi->header_len);
 	sqlite3_bind_int64(st, i++, mi->date);
 	sqlite3_bind_int(st, i++, mi->date_tz);
-	bind_text(st, i++, mi->subject);
-	bind_text(st, i++, mi->from);
-	bind_text(st, i++, mi->to);
-	bind_text(st, i++, mi->cc);
-	bind_text(st, i++, mi->bcc);
-	bind_text(st, i++, mi->reply_to);
-	bind_text(st, i++, mi->sender);
-	bind_text(st, i++, mi->message_id);
-	bind_text(st, i++, mi->in_reply_to);
-	bind_text(st, i++, mi->references);
-	bind_text(st, i++, mi->envelope);
-	bind_text(st, i++, mi->bodystructure);
-	bind_text(st, i++, mi->body);
-	bind_text(st, i++, mail_parts_encode(op->tmp, mi->parts, mi->nparts));
-	bind_text(st, i++, mi->preview);
+	store_bind_text(st, i++, mi->subject);
+	store_bind_text(st, i++, mi->from);
+	store_bind_text(st, i++, mi->to);
+	store_bind_text(st, i++, mi->cc);
+	store_bind_text(st, i++, mi->bcc);
+	store_bind_text(st, i++, mi->reply_to);
+	store_bind_text(st, i++, mi->sender);
+	store_bind_text(st, i++, mi->message_id);
+	store_bind_text(st, i++, mi->in_reply_to);
+	store_bind_text(st, i++, mi->references);
+	store_bind_text(st, i++, mi->envelope);
+	store_bind_text(st, i++, mi->bodystructure);
+	store_bind_text(st, i++, mi->body);
+	store_bind_text(st, i++, mail_parts_encode(op->tmp, mi->parts, mi->nparts));
+	store_bind_text(st, i++, mi->preview);
 	sqlite3_bind_int(st, i++, mi->has_attachment);
 	const char *err;
-	if (step_done(c, st, &err) < 0) {
-		op_fail(op, STORE_ERR, "%s", err);
+	if (store_step_done(c, st, &err) < 0) {
+		store_op_fail(op, STORE_ERR, "%s", err);
 		return -1;
 	}
 	return sqlite3_last_insert_rowid(c->db);
@@ -151,7 +151,7 @@ static int64_t insert_email(struct store_op *op, struct conn *c)
 /* The thread of a new message in an account: that of any message it references (or
  * that shares its Message-ID), else a new thread named after the email. Records the
  * ids so later replies find the thread. */
-static int64_t thread_for(struct store_op *op, struct conn *c, int64_t account_id,
+static int64_t thread_for(struct store_op *op, struct db *c, int64_t account_id,
 			  int64_t email_id)
 {
 	const struct mail_info *mi = op->parsed;
@@ -160,12 +160,12 @@ static int64_t thread_for(struct store_op *op, struct conn *c, int64_t account_i
 	const char **refs = mail_msgids(op->tmp, mi->references, 64);
 	const char **lists[3] = { irt, refs, own };
 	int64_t thread = 0;
-	sqlite3_stmt *st = conn_stmt(c, "SELECT thread_id FROM msgids WHERE account_id = ? AND msgid = ?");
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT thread_id FROM msgids WHERE account_id = ? AND msgid = ?");
 	for (int l = 0; l < 3 && thread == 0; l++) {
 		for (size_t i = 0; lists[l][i] != NULL && thread == 0; i++) {
 			sqlite3_reset(st);
 			sqlite3_bind_int64(st, 1, account_id);
-			bind_text(st, 2, lists[l][i]);
+			store_bind_text(st, 2, lists[l][i]);
 			if (sqlite3_step(st) == SQLITE_ROW)
 				thread = sqlite3_column_int64(st, 0);
 		}
@@ -173,44 +173,44 @@ static int64_t thread_for(struct store_op *op, struct conn *c, int64_t account_i
 	sqlite3_reset(st);
 	if (thread == 0)
 		thread = email_id;
-	sqlite3_stmt *ins = conn_stmt(c, "INSERT OR IGNORE INTO msgids(account_id, msgid, thread_id)"
+	sqlite3_stmt *ins = store_db_stmt(c, "INSERT OR IGNORE INTO msgids(account_id, msgid, thread_id)"
 					" VALUES(?, ?, ?)");
 	const char *err;
 	for (int l = 0; l < 3; l++) {
 		for (size_t i = 0; lists[l][i] != NULL; i++) {
 			sqlite3_reset(ins);
 			sqlite3_bind_int64(ins, 1, account_id);
-			bind_text(ins, 2, lists[l][i]);
+			store_bind_text(ins, 2, lists[l][i]);
 			sqlite3_bind_int64(ins, 3, thread);
-			step_done(c, ins, &err);
+			store_step_done(c, ins, &err);
 		}
 	}
 	return thread;
 }
 
 /* Inserts one message row for an account into a mailbox; charges quota. */
-static int add_to_mailbox(struct store_op *op, struct conn *c, int64_t account_id,
+static int add_to_mailbox(struct store_op *op, struct db *c, int64_t account_id,
 			  int64_t mailbox_id, int64_t email_id, unsigned int flags,
 			  const char *keywords, int64_t idate, int itz, uint32_t *uid_r)
 {
-	if (acct_charge(op, c, account_id, (int64_t)op->len, 1, true) < 0)
+	if (store_acct_charge(op, c, account_id, (int64_t)op->len, 1, true) < 0)
 		return op->result;
-	uint64_t modseq = acct_next_modseq(c, account_id);
+	uint64_t modseq = store_acct_next_modseq(c, account_id);
 	struct msg_row row = {
 		.email_id = email_id, .thread_id = thread_for(op, c, account_id, email_id),
 		.flags = flags & STORE_F_ALL, .keywords = keywords, .size = op->len,
 		.internal_date = idate ? idate : (int64_t)time(NULL), .internal_tz = itz,
 	};
-	if (msg_insert(op, c, account_id, mailbox_id, &row, modseq) < 0)
+	if (store_msg_insert(op, c, account_id, mailbox_id, &row, modseq) < 0)
 		return op->result;
-	op_event(op, STORE_EV_NEW, account_id, mailbox_id, row.uid, row.uid, 1, modseq);
+	store_op_event(op, STORE_EV_NEW, account_id, mailbox_id, row.uid, row.uid, 1, modseq);
 	*uid_r = row.uid;
 	return 1;
 }
 
-static int64_t mailbox_for(struct conn *c, int64_t account_id, const char *name)
+static int64_t mailbox_for(struct db *c, int64_t account_id, const char *name)
 {
-	sqlite3_stmt *st = conn_stmt(c, "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
 	int64_t id = 0;
 	for (int i = 0; i < 2 && id == 0; i++) {
 		const char *n = i == 0 ? name : "INBOX";
@@ -218,7 +218,7 @@ static int64_t mailbox_for(struct conn *c, int64_t account_id, const char *name)
 			continue;
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, account_id);
-		bind_text(st, 2, n);
+		store_bind_text(st, 2, n);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			id = sqlite3_column_int64(st, 0);
 	}
@@ -232,7 +232,7 @@ static int prepare_deliver(struct store *s, struct store_op *op)
 {
 	struct store_delivery *d = op->req;
 	if (d->naccounts == 0 || d->accounts == NULL)
-		return op_fail(op, STORE_EINVAL, "no recipients");
+		return store_op_fail(op, STORE_EINVAL, "no recipients");
 	/* RFC 5321 §4.4: this is the final delivery, whatever path the message took
 	 * (port 25, submission, JMAP, a bounce): it gets the one Return-Path */
 	return prepare_message(s, op, d->data, d->len, d->return_path, false);
@@ -241,7 +241,7 @@ static int prepare_deliver(struct store *s, struct store_op *op)
 static int apply_deliver(struct store *s, struct store_op *op)
 {
 	struct store_delivery *d = op->req;
-	struct conn *c = s->wc;
+	struct db *c = s->wc;
 	int64_t email_id = insert_email(op, c);
 	if (email_id < 0)
 		return op->result;
@@ -253,15 +253,15 @@ static int apply_deliver(struct store *s, struct store_op *op)
 		int r;
 		uint32_t uid = 0;
 		size_t nev = op->nevents;
-		db_exec(c, "SAVEPOINT rcpt", &err);
+		store_db_exec(c, "SAVEPOINT rcpt", &err);
 		int64_t mb = mailbox_for(c, d->accounts[i], d->mailbox);
 		if (mb <= 0)
-			r = op_fail(op, STORE_ENOTFOUND, "no such account");
+			r = store_op_fail(op, STORE_ENOTFOUND, "no such account");
 		else
 			r = add_to_mailbox(op, c, d->accounts[i], mb, email_id, 0, "", d->internal_date,
 					   0, &uid);
 		if (r < 0) {
-			db_exec(c, "ROLLBACK TO rcpt", &err);
+			store_db_exec(c, "ROLLBACK TO rcpt", &err);
 			op->nevents = nev;
 			if (first_err == 0) {
 				first_err = r;
@@ -270,14 +270,14 @@ static int apply_deliver(struct store *s, struct store_op *op)
 		} else {
 			ok++;
 		}
-		db_exec(c, "RELEASE rcpt", &err);
+		store_db_exec(c, "RELEASE rcpt", &err);
 		if (d->results)
 			d->results[i] = r < 0 ? r : 1;
 		if (d->uids)
 			d->uids[i] = uid;
 	}
 	if (ok == 0) {
-		return op_fail(op, first_err ? first_err : STORE_ERR, "%s", first_msg);
+		return store_op_fail(op, first_err ? first_err : STORE_ERR, "%s", first_msg);
 	}
 	op->error = NULL;
 	return ok == d->naccounts ? 1 : 0;
@@ -285,13 +285,13 @@ static int apply_deliver(struct store *s, struct store_op *op)
 
 int store_deliver(struct store *s, struct store_delivery *d, const char **error_r)
 {
-	return op_run(s, op_new(prepare_deliver, apply_deliver, NULL, d, NULL), error_r);
+	return store_op_run(s, store_op_new(prepare_deliver, apply_deliver, NULL, d, NULL), error_r);
 }
 
 void store_deliver_async(struct store *s, struct store_delivery *d, struct loop *loop,
 			 store_done_fn *done, void *arg)
 {
-	op_submit_async(s, op_new(prepare_deliver, apply_deliver, NULL, d, NULL), loop, done, arg);
+	store_op_submit_async(s, store_op_new(prepare_deliver, apply_deliver, NULL, d, NULL), loop, done, arg);
 }
 
 /* ------------------------------------------------------------------ append */
@@ -300,24 +300,24 @@ static int prepare_append(struct store *s, struct store_op *op)
 {
 	struct store_append *ap = op->req;
 	const char *kw, *err;
-	if (keywords_join(op->tmp, ap->keywords, &kw, &err) < 0)
-		return op_fail(op, STORE_EINVAL, "%s", err);
+	if (store_keywords_join(op->tmp, ap->keywords, &kw, &err) < 0)
+		return store_op_fail(op, STORE_EINVAL, "%s", err);
 	if ((ap->flags & ~(unsigned)STORE_F_ALL) != 0)
-		return op_fail(op, STORE_EINVAL, "invalid flags");
+		return store_op_fail(op, STORE_EINVAL, "invalid flags");
 	if (ap->internal_tz < -24 * 60 || ap->internal_tz > 24 * 60)
-		return op_fail(op, STORE_EINVAL, "invalid time zone");
+		return store_op_fail(op, STORE_EINVAL, "invalid time zone");
 	return prepare_message(s, op, ap->data, ap->len, NULL, ap->raw);
 }
 
 static int apply_append(struct store *s, struct store_op *op)
 {
 	struct store_append *ap = op->req;
-	struct conn *c = s->wc;
-	if (mbox_owned(c, ap->account_id, ap->mailbox_id) <= 0)
-		return op_fail(op, STORE_ENOTFOUND, "no such mailbox");
+	struct db *c = s->wc;
+	if (store_mbox_owned(c, ap->account_id, ap->mailbox_id) <= 0)
+		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	const char *kw, *err;
-	if (keywords_join(op->tmp, ap->keywords, &kw, &err) < 0)
-		return op_fail(op, STORE_EINVAL, "%s", err);
+	if (store_keywords_join(op->tmp, ap->keywords, &kw, &err) < 0)
+		return store_op_fail(op, STORE_EINVAL, "%s", err);
 	int64_t email_id = insert_email(op, c);
 	if (email_id < 0)
 		return op->result;
@@ -328,7 +328,7 @@ static int apply_append(struct store *s, struct store_op *op)
 		return r;
 	ap->uid = uid;
 	ap->email_id = email_id;
-	sqlite3_stmt *st = conn_stmt(c, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
 	sqlite3_bind_int64(st, 1, ap->mailbox_id);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		ap->uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
@@ -338,13 +338,13 @@ static int apply_append(struct store *s, struct store_op *op)
 
 int store_append(struct store *s, struct store_append *ap, const char **error_r)
 {
-	return op_run(s, op_new(prepare_append, apply_append, NULL, ap, NULL), error_r);
+	return store_op_run(s, store_op_new(prepare_append, apply_append, NULL, ap, NULL), error_r);
 }
 
 void store_append_async(struct store *s, struct store_append *ap, struct loop *loop,
 			store_done_fn *done, void *arg)
 {
-	op_submit_async(s, op_new(prepare_append, apply_append, NULL, ap, NULL), loop, done, arg);
+	store_op_submit_async(s, store_op_new(prepare_append, apply_append, NULL, ap, NULL), loop, done, arg);
 }
 
 /* ------------------------------------------------------------------ append many */
@@ -361,7 +361,7 @@ static int prepare_append_many(struct store *s, struct store_op *op)
 {
 	struct store_append_many *am = op->req;
 	if (am->n == 0 || am->msgs == NULL)
-		return op_fail(op, STORE_EINVAL, "no messages");
+		return store_op_fail(op, STORE_EINVAL, "no messages");
 	struct many_prep *mp = arena_alloc(op->tmp, am->n * sizeof(*mp));
 	memset(mp, 0, am->n * sizeof(*mp));
 	op->parsed = mp; /* finish_append_many frees the data through it */
@@ -371,12 +371,12 @@ static int prepare_append_many(struct store *s, struct store_op *op)
 	for (size_t i = 0; i < am->n && r > 0; i++) {
 		const struct store_append *ap = &am->msgs[i];
 		const char *kw, *err;
-		if (keywords_join(op->tmp, ap->keywords, &kw, &err) < 0)
-			r = op_fail(op, STORE_EINVAL, "%s", err);
+		if (store_keywords_join(op->tmp, ap->keywords, &kw, &err) < 0)
+			r = store_op_fail(op, STORE_EINVAL, "%s", err);
 		else if ((ap->flags & ~(unsigned)STORE_F_ALL) != 0)
-			r = op_fail(op, STORE_EINVAL, "invalid flags");
+			r = store_op_fail(op, STORE_EINVAL, "invalid flags");
 		else if (ap->internal_tz < -24 * 60 || ap->internal_tz > 24 * 60)
-			r = op_fail(op, STORE_EINVAL, "invalid time zone");
+			r = store_op_fail(op, STORE_EINVAL, "invalid time zone");
 		else
 			r = prepare_message(s, op, ap->data, ap->len, NULL, ap->raw);
 		mp[i] = (struct many_prep){ op->data, op->len, op->parsed };
@@ -402,26 +402,26 @@ static int apply_append_many(struct store *s, struct store_op *op)
 {
 	struct store_append_many *am = op->req;
 	struct many_prep *mp = op->parsed;
-	struct conn *c = s->wc;
-	if (mbox_owned(c, am->account_id, am->mailbox_id) <= 0)
-		return op_fail(op, STORE_ENOTFOUND, "no such mailbox");
-	if (am->expunge_uid != 0 && mbox_owned(c, am->account_id, am->expunge_mailbox_id) <= 0)
-		return op_fail(op, STORE_ENOTFOUND, "no such mailbox");
+	struct db *c = s->wc;
+	if (store_mbox_owned(c, am->account_id, am->mailbox_id) <= 0)
+		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
+	if (am->expunge_uid != 0 && store_mbox_owned(c, am->account_id, am->expunge_mailbox_id) <= 0)
+		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	if (am->expunge_uid != 0) {
 		/* first, so that its quota is free for the replacement */
-		uint64_t modseq = acct_next_modseq(c, am->account_id);
-		int r = msg_expunge_uid(op, c, am->account_id, am->expunge_mailbox_id, am->expunge_uid, modseq);
+		uint64_t modseq = store_acct_next_modseq(c, am->account_id);
+		int r = store_msg_expunge_uid(op, c, am->account_id, am->expunge_mailbox_id, am->expunge_uid, modseq);
 		if (r < 0)
 			return r;
 		if (r == 0)
-			return op_fail(op, STORE_ENOTFOUND, "no such message");
+			return store_op_fail(op, STORE_ENOTFOUND, "no such message");
 	}
 	size_t nev = op->nevents;
 	for (size_t i = 0; i < am->n; i++) {
 		struct store_append *ap = &am->msgs[i];
 		const char *kw, *err;
-		if (keywords_join(op->tmp, ap->keywords, &kw, &err) < 0)
-			return op_fail(op, STORE_EINVAL, "%s", err);
+		if (store_keywords_join(op->tmp, ap->keywords, &kw, &err) < 0)
+			return store_op_fail(op, STORE_EINVAL, "%s", err);
 		op->parsed = mp[i].parsed;
 		op->len = mp[i].len;
 		op->blob = op->blobs[i];
@@ -440,9 +440,9 @@ static int apply_append_many(struct store *s, struct store_op *op)
 	}
 	/* one event for the batch: subscribers sync once */
 	op->nevents = nev;
-	op_event(op, STORE_EV_NEW, am->account_id, am->mailbox_id, am->msgs[0].uid, am->msgs[am->n - 1].uid,
+	store_op_event(op, STORE_EV_NEW, am->account_id, am->mailbox_id, am->msgs[0].uid, am->msgs[am->n - 1].uid,
 		 (uint32_t)am->n, am->modseq);
-	sqlite3_stmt *st = conn_stmt(c, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
 	sqlite3_bind_int64(st, 1, am->mailbox_id);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		am->uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
@@ -464,12 +464,12 @@ static void finish_append_many(struct store *s, struct store_op *op)
 
 int store_append_many(struct store *s, struct store_append_many *am, const char **error_r)
 {
-	return op_run(s, op_new(prepare_append_many, apply_append_many, finish_append_many, am, NULL), error_r);
+	return store_op_run(s, store_op_new(prepare_append_many, apply_append_many, finish_append_many, am, NULL), error_r);
 }
 
 void store_append_many_async(struct store *s, struct store_append_many *am, struct loop *loop,
 			     store_done_fn *done, void *arg)
 {
-	op_submit_async(s, op_new(prepare_append_many, apply_append_many, finish_append_many, am, NULL), loop, done,
+	store_op_submit_async(s, store_op_new(prepare_append_many, apply_append_many, finish_append_many, am, NULL), loop, done,
 			arg);
 }

@@ -22,20 +22,20 @@ struct batch_ctx {
 };
 
 /* The batch's MODSEQ, allocated on first use. *fresh_r is set when this call made it. */
-static uint64_t batch_modseq(struct conn *c, struct batch_ctx *bc, bool *fresh_r)
+static uint64_t batch_modseq(struct db *c, struct batch_ctx *bc, bool *fresh_r)
 {
 	if (bc->modseq == 0) {
-		bc->modseq = acct_next_modseq(c, bc->b->account_id);
+		bc->modseq = store_acct_next_modseq(c, bc->b->account_id);
 		*fresh_r = true;
 	}
 	return bc->modseq;
 }
 
 /* Every row of the email (malloc'd; keyword strings in a), by mailbox and UID. */
-static struct msg_row *email_rows(struct conn *c, struct arena *a, int64_t account_id, int64_t email_id,
+static struct msg_row *email_rows(struct db *c, struct arena *a, int64_t account_id, int64_t email_id,
 				  int64_t **mbs_r, size_t *n_r)
 {
-	sqlite3_stmt *st = conn_stmt(c, "SELECT mailbox_id, uid, thread_id, flags, keywords, size,"
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT mailbox_id, uid, thread_id, flags, keywords, size,"
 				       " internal_date, internal_tz FROM messages"
 				       " WHERE email_id = ? AND account_id = ? ORDER BY mailbox_id, uid");
 	sqlite3_bind_int64(st, 1, email_id);
@@ -55,7 +55,7 @@ static struct msg_row *email_rows(struct conn *c, struct arena *a, int64_t accou
 			.email_id = email_id,
 			.thread_id = sqlite3_column_int64(st, 2),
 			.flags = (unsigned int)sqlite3_column_int(st, 3),
-			.keywords = col_text(a, st, 4),
+			.keywords = store_col_text(a, st, 4),
 			.size = (uint64_t)sqlite3_column_int64(st, 5),
 			.internal_date = sqlite3_column_int64(st, 6),
 			.internal_tz = sqlite3_column_int(st, 7),
@@ -68,21 +68,21 @@ static struct msg_row *email_rows(struct conn *c, struct arena *a, int64_t accou
 	return v;
 }
 
-/* The keyword changes of u in stored form; 1 or op_fail(STORE_EINVAL). */
+/* The keyword changes of u in stored form; 1 or store_op_fail(STORE_EINVAL). */
 static int item_keywords(struct store_op *op, const struct store_email_update *u, const char *kw[3])
 {
 	const char *const *lists[3] = { u->set_keywords, u->add_keywords, u->del_keywords };
 	const char *err;
 	for (int i = 0; i < 3; i++) {
 		kw[i] = "";
-		if (keywords_join(op->tmp, lists[i], &kw[i], &err) < 0)
-			return op_fail(op, STORE_EINVAL, "%s", err);
+		if (store_keywords_join(op->tmp, lists[i], &kw[i], &err) < 0)
+			return store_op_fail(op, STORE_EINVAL, "%s", err);
 	}
 	return 1;
 }
 
 /* Keywords and flags on every row (rows[] is updated to the new values). */
-static int item_flags(struct store_op *op, struct conn *c, struct batch_ctx *bc,
+static int item_flags(struct store_op *op, struct db *c, struct batch_ctx *bc,
 		      const struct store_email_update *u, const int64_t *mbs, struct msg_row *rows, size_t n,
 		      bool *fresh_r)
 {
@@ -100,31 +100,31 @@ static int item_flags(struct store_op *op, struct conn *c, struct batch_ctx *bc,
 		}
 		nf = (nf | u->add_flags) & ~u->del_flags & STORE_F_ALL;
 		if (*kw[1] != '\0')
-			nk = keywords_apply(t, nk, STORE_FLAGS_ADD, kw[1]);
+			nk = store_keywords_apply(t, nk, STORE_FLAGS_ADD, kw[1]);
 		if (*kw[2] != '\0')
-			nk = keywords_apply(t, nk, STORE_FLAGS_REMOVE, kw[2]);
-		if (keywords_count(nk) > STORE_KEYWORDS_PER_MESSAGE)
-			return op_fail(op, STORE_EINVAL, "too many keywords on a message");
+			nk = store_keywords_apply(t, nk, STORE_FLAGS_REMOVE, kw[2]);
+		if (store_keywords_count(nk) > STORE_KEYWORDS_PER_MESSAGE)
+			return store_op_fail(op, STORE_EINVAL, "too many keywords on a message");
 		if (nf == f && strcmp(nk, rows[i].keywords) == 0)
 			continue;
 		uint64_t modseq = batch_modseq(c, bc, fresh_r);
-		sqlite3_stmt *up = conn_stmt(c, "UPDATE messages SET flags = ?, keywords = ?, modseq = ?"
+		sqlite3_stmt *up = store_db_stmt(c, "UPDATE messages SET flags = ?, keywords = ?, modseq = ?"
 					       " WHERE mailbox_id = ? AND uid = ?");
 		sqlite3_bind_int(up, 1, (int)nf);
-		bind_text(up, 2, nk);
+		store_bind_text(up, 2, nk);
 		sqlite3_bind_int64(up, 3, (int64_t)modseq);
 		sqlite3_bind_int64(up, 4, mbs[i]);
 		sqlite3_bind_int64(up, 5, rows[i].uid);
 		const char *err;
-		if (step_done(c, up, &err) < 0)
-			return op_fail(op, STORE_ERR, "%s", err);
+		if (store_step_done(c, up, &err) < 0)
+			return store_op_fail(op, STORE_ERR, "%s", err);
 		int64_t dunseen = (int)!(nf & STORE_F_SEEN) - (int)!(f & STORE_F_SEEN);
 		int64_t ddeleted = (int)!!(nf & STORE_F_DELETED) - (int)!!(f & STORE_F_DELETED);
-		if (mbox_adjust(c, mbs[i], 0, dunseen, ddeleted, 0, modseq) < 0)
-			return op_fail(op, STORE_ERR, "database error");
+		if (store_mbox_adjust(c, mbs[i], 0, dunseen, ddeleted, 0, modseq) < 0)
+			return store_op_fail(op, STORE_ERR, "database error");
 		if (*nk != '\0')
-			mbox_add_keywords(c, t, mbs[i], nk);
-		op_event(op, STORE_EV_FLAGS, account_id, mbs[i], rows[i].uid, rows[i].uid, 1, modseq);
+			store_mbox_add_keywords(c, t, mbs[i], nk);
+		store_op_event(op, STORE_EV_FLAGS, account_id, mbs[i], rows[i].uid, rows[i].uid, 1, modseq);
 		rows[i].flags = nf;
 		rows[i].keywords = nk;
 	}
@@ -142,7 +142,7 @@ static bool in_list(const int64_t *v, size_t n, int64_t x)
 
 /* The email's mailboxes become u->mailbox_ids: moves first (one row that is no longer
  * wanted per new mailbox), then copies (charged to the quota), then expunges. */
-static int item_mailboxes(struct store_op *op, struct conn *c, struct batch_ctx *bc,
+static int item_mailboxes(struct store_op *op, struct db *c, struct batch_ctx *bc,
 			  const struct store_email_update *u, int64_t *mbs, struct msg_row *rows, size_t n,
 			  bool *fresh_r)
 {
@@ -150,10 +150,10 @@ static int item_mailboxes(struct store_op *op, struct conn *c, struct batch_ctx 
 	const int64_t *target = u->mailbox_ids;
 	size_t ntarget = u->nmailboxes;
 	if (ntarget == 0)
-		return op_fail(op, STORE_EINVAL, "an email must stay in at least one mailbox");
+		return store_op_fail(op, STORE_EINVAL, "an email must stay in at least one mailbox");
 	for (size_t t = 0; t < ntarget; t++) {
-		if (!in_list(mbs, n, target[t]) && mbox_owned(c, account_id, target[t]) <= 0)
-			return op_fail(op, STORE_ENOTFOUND, "no such mailbox");
+		if (!in_list(mbs, n, target[t]) && store_mbox_owned(c, account_id, target[t]) <= 0)
+			return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	}
 	bool *keep = arena_alloc(op->tmp, n * sizeof(bool));
 	bool *gone = arena_alloc(op->tmp, n * sizeof(bool));
@@ -175,13 +175,13 @@ static int item_mailboxes(struct store_op *op, struct conn *c, struct batch_ctx 
 		size_t from = mv < n ? mv : src;
 		uint64_t modseq = batch_modseq(c, bc, fresh_r);
 		uint32_t dst;
-		if (mv == n && acct_charge(op, c, account_id, (int64_t)rows[from].size, 1, true) < 0)
+		if (mv == n && store_acct_charge(op, c, account_id, (int64_t)rows[from].size, 1, true) < 0)
 			return op->result;
-		if (msg_copy_rows(op, c, account_id, target[t], &rows[from], 1, modseq, &dst) < 0)
+		if (store_msg_copy_rows(op, c, account_id, target[t], &rows[from], 1, modseq, &dst) < 0)
 			return op->result;
 		if (mv == n)
 			continue;
-		if (msg_remove_rows(op, c, account_id, mbs[mv], &rows[mv], 1, modseq, false) < 0)
+		if (store_msg_remove_rows(op, c, account_id, mbs[mv], &rows[mv], 1, modseq, false) < 0)
 			return op->result;
 		gone[mv] = true;
 		if (src == n) {
@@ -197,19 +197,19 @@ static int item_mailboxes(struct store_op *op, struct conn *c, struct batch_ctx 
 		if (keep[i] || gone[i])
 			continue;
 		uint64_t modseq = batch_modseq(c, bc, fresh_r);
-		if (msg_remove_rows(op, c, account_id, mbs[i], &rows[i], 1, modseq, true) < 0)
+		if (store_msg_remove_rows(op, c, account_id, mbs[i], &rows[i], 1, modseq, true) < 0)
 			return op->result;
 	}
 	return 1;
 }
 
-static int item_apply(struct store_op *op, struct conn *c, struct batch_ctx *bc, struct store_email_update *u,
+static int item_apply(struct store_op *op, struct db *c, struct batch_ctx *bc, struct store_email_update *u,
 		      bool *fresh_r)
 {
 	size_t n;
 	int64_t *mbs;
 	struct msg_row *rows = email_rows(c, op->tmp, bc->b->account_id, u->email_id, &mbs, &n);
-	int r = n == 0 ? op_fail(op, STORE_ENOTFOUND, "no such email") : 1;
+	int r = n == 0 ? store_op_fail(op, STORE_ENOTFOUND, "no such email") : 1;
 	if (r > 0)
 		r = item_flags(op, c, bc, u, mbs, rows, n, fresh_r);
 	if (r > 0 && u->mailbox_ids != NULL)
@@ -244,7 +244,7 @@ static void coalesce_events(struct store_op *op)
 static int apply_batch(struct store *s, struct store_op *op)
 {
 	struct store_email_update_batch *b = op->req;
-	struct conn *c = s->wc;
+	struct db *c = s->wc;
 	struct batch_ctx bc = { .b = b };
 	const char *err;
 	for (size_t i = 0; i < b->n; i++) {
@@ -255,10 +255,10 @@ static int apply_batch(struct store *s, struct store_op *op)
 		struct store_email_update *u = &b->items[i];
 		size_t nevents = op->nevents, nunlink = op->nunlink;
 		bool fresh = false;
-		if (db_exec(c, "SAVEPOINT item", &err) < 0)
-			return op_fail(op, STORE_ERR, "database error");
+		if (store_db_exec(c, "SAVEPOINT item", &err) < 0)
+			return store_op_fail(op, STORE_ERR, "database error");
 		int r = item_apply(op, c, &bc, u, &fresh);
-		if (r < 0 && (db_full(c) || r == STORE_ERR))
+		if (r < 0 && (store_db_full(c) || r == STORE_ERR))
 			return r; /* the whole operation fails; the committer rolls it back */
 		u->result = r < 0 ? r : 1;
 		u->error = NULL;
@@ -267,7 +267,7 @@ static int apply_batch(struct store *s, struct store_op *op)
 			u->error = op->arena ? arena_strdup(op->arena, op->error ? op->error : "store error") : NULL;
 			op->result = 0;
 			op->error = NULL;
-			db_exec(c, "ROLLBACK TO item", &err);
+			store_db_exec(c, "ROLLBACK TO item", &err);
 			op->nevents = nevents;
 			for (size_t k = nunlink; k < op->nunlink; k++)
 				free(op->unlink[k]);
@@ -275,8 +275,8 @@ static int apply_batch(struct store *s, struct store_op *op)
 			if (fresh)
 				bc.modseq = 0; /* its allocation was rolled back too */
 		}
-		if (db_exec(c, "RELEASE item", &err) < 0)
-			return op_fail(op, STORE_ERR, "database error");
+		if (store_db_exec(c, "RELEASE item", &err) < 0)
+			return store_op_fail(op, STORE_ERR, "database error");
 	}
 	coalesce_events(op);
 	b->modseq = bc.modseq;
@@ -291,7 +291,7 @@ int store_email_update_batch(struct store *s, struct arena *a, struct store_emai
 		b->items[i].result = STORE_ERR;
 		b->items[i].error = NULL;
 	}
-	int r = op_run(s, op_new(NULL, apply_batch, NULL, b, a), error_r);
+	int r = store_op_run(s, store_op_new(NULL, apply_batch, NULL, b, a), error_r);
 	if (r < 0) {
 		const char *error = a != NULL ? arena_strdup(a, *error_r) : NULL;
 		for (size_t i = 0; i < b->n; i++) {

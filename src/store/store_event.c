@@ -102,7 +102,7 @@ static void deliver(void *arg)
 	free(d);
 }
 
-void events_publish(struct store *s, const struct store_event *ev, size_t n)
+void store_events_publish(struct store *s, const struct store_event *ev, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct delivery **ds = NULL;

@@ -23,7 +23,7 @@ static void msg_row_read(struct arena *a, sqlite3_stmt *st, struct store_msg *m)
 {
 	m->uid = (uint32_t)sqlite3_column_int64(st, 0);
 	m->flags = (unsigned int)sqlite3_column_int(st, 1);
-	m->keywords = sqlite3_column_bytes(st, 2) == 0 ? "" : col_text(a, st, 2);
+	m->keywords = sqlite3_column_bytes(st, 2) == 0 ? "" : store_col_text(a, st, 2);
 	m->modseq = (uint64_t)sqlite3_column_int64(st, 3);
 	m->size = (uint64_t)sqlite3_column_int64(st, 4);
 	m->internal_date = sqlite3_column_int64(st, 5);
@@ -51,10 +51,10 @@ static void *vec_push(struct arena *a, struct vec *v)
 	return (char *)v->v + v->elem * v->n++;
 }
 
-static int check_mailbox(struct conn *c, int64_t account_id, int64_t mailbox_id,
+static int check_mailbox(struct db *c, int64_t account_id, int64_t mailbox_id,
 			 const char **error_r)
 {
-	int r = mbox_owned(c, account_id, mailbox_id);
+	int r = store_mbox_owned(c, account_id, mailbox_id);
 	if (r == 0) {
 		*error_r = "no such mailbox";
 		return STORE_ENOTFOUND;
@@ -68,7 +68,7 @@ int store_msg_list(struct store *s, struct arena *a, int64_t account_id, int64_t
 		   const struct store_uidset *set, uint64_t changed_since,
 		   struct store_msg **msgs_r, size_t *n_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
+	struct db *c = store_db_get(s);
 	struct vec v = { .elem = sizeof(struct store_msg) };
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
 	if (ret > 0 && set != NULL && set->n > 0 && set->r == NULL) {
@@ -78,7 +78,7 @@ int store_msg_list(struct store *s, struct arena *a, int64_t account_id, int64_t
 	if (ret > 0 && set == NULL && changed_since > 0) {
 		/* the changes of a whole mailbox (session sync, CHANGEDSINCE 1:*): a range
 		 * of the (mailbox_id, modseq) index instead of a scan of every row */
-		sqlite3_stmt *st = conn_stmt(c, "SELECT " MSG_COLS " FROM messages m INDEXED BY messages_modseq"
+		sqlite3_stmt *st = store_db_stmt(c, "SELECT " MSG_COLS " FROM messages m INDEXED BY messages_modseq"
 					       " WHERE m.mailbox_id = ? AND m.modseq > ? ORDER BY m.uid");
 		sqlite3_bind_int64(st, 1, mailbox_id);
 		sqlite3_bind_int64(st, 2, (int64_t)changed_since);
@@ -86,12 +86,12 @@ int store_msg_list(struct store *s, struct arena *a, int64_t account_id, int64_t
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			msg_row_read(a, st, vec_push(a, &v));
 		if (rc != SQLITE_DONE)
-			ret = db_fail(c, "msg_list", error_r);
+			ret = store_db_fail(c, "msg_list", error_r);
 	} else if (ret > 0) {
 		static const struct store_range all = { 1, UINT32_MAX };
 		const struct store_range *r = set ? set->r : &all;
 		size_t nr = set ? set->n : 1;
-		sqlite3_stmt *st = conn_stmt(c, "SELECT " MSG_COLS " FROM messages m WHERE m.mailbox_id = ?"
+		sqlite3_stmt *st = store_db_stmt(c, "SELECT " MSG_COLS " FROM messages m WHERE m.mailbox_id = ?"
 					       " AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid");
 		uint32_t last = 0;
 		bool sorted = true;
@@ -110,7 +110,7 @@ int store_msg_list(struct store *s, struct arena *a, int64_t account_id, int64_t
 				last = m->uid;
 			}
 			if (rc != SQLITE_DONE) {
-				ret = db_fail(c, "msg_list", error_r);
+				ret = store_db_fail(c, "msg_list", error_r);
 				break;
 			}
 		}
@@ -133,7 +133,7 @@ int store_msg_list(struct store *s, struct arena *a, int64_t account_id, int64_t
 			v.n = k;
 		}
 	}
-	conn_put(s, c);
+	store_db_put(s, c);
 	*msgs_r = v.v;
 	*n_r = v.n;
 	return ret;
@@ -142,19 +142,19 @@ int store_msg_list(struct store *s, struct arena *a, int64_t account_id, int64_t
 int store_uid_list(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		   uint32_t **uids_r, size_t *n_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
+	struct db *c = store_db_get(s);
 	struct vec v = { .elem = sizeof(uint32_t) };
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
 	if (ret > 0) {
-		sqlite3_stmt *st = conn_stmt(c, "SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid");
+		sqlite3_stmt *st = store_db_stmt(c, "SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid");
 		sqlite3_bind_int64(st, 1, mailbox_id);
 		int rc;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			*(uint32_t *)vec_push(a, &v) = (uint32_t)sqlite3_column_int64(st, 0);
 		if (rc != SQLITE_DONE)
-			ret = db_fail(c, "uid_list", error_r);
+			ret = store_db_fail(c, "uid_list", error_r);
 	}
-	conn_put(s, c);
+	store_db_put(s, c);
 	*uids_r = v.v;
 	*n_r = v.n;
 	return ret;
@@ -163,11 +163,11 @@ int store_uid_list(struct store *s, struct arena *a, int64_t account_id, int64_t
 int store_first_unseen(struct store *s, int64_t account_id, int64_t mailbox_id, uint32_t *uid_r,
 		       const char **error_r)
 {
-	struct conn *c = conn_get(s);
+	struct db *c = store_db_get(s);
 	*uid_r = 0;
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
 	if (ret > 0) {
-		sqlite3_stmt *st = conn_stmt(c, "SELECT uid FROM messages WHERE mailbox_id = ? AND (flags & ?) = 0"
+		sqlite3_stmt *st = store_db_stmt(c, "SELECT uid FROM messages WHERE mailbox_id = ? AND (flags & ?) = 0"
 					       " ORDER BY uid LIMIT 1");
 		sqlite3_bind_int64(st, 1, mailbox_id);
 		sqlite3_bind_int(st, 2, STORE_F_SEEN);
@@ -177,9 +177,9 @@ int store_first_unseen(struct store *s, int64_t account_id, int64_t mailbox_id, 
 		else if (rc == SQLITE_DONE)
 			ret = 0;
 		else
-			ret = db_fail(c, "first_unseen", error_r);
+			ret = store_db_fail(c, "first_unseen", error_r);
 	}
-	conn_put(s, c);
+	store_db_put(s, c);
 	return ret;
 }
 
@@ -191,32 +191,32 @@ static void meta_read(struct arena *a, sqlite3_stmt *st, struct store_msg_meta *
 {
 	msg_row_read(a, st, &mm->m);
 	int i = 10;
-	mm->envelope = col_text(a, st, i++);
-	mm->bodystructure = col_text(a, st, i++);
-	mm->body = col_text(a, st, i++);
-	mm->subject = col_text(a, st, i++);
-	mm->from = col_text(a, st, i++);
-	mm->to = col_text(a, st, i++);
-	mm->cc = col_text(a, st, i++);
-	mm->bcc = col_text(a, st, i++);
-	mm->reply_to = col_text(a, st, i++);
-	mm->sender = col_text(a, st, i++);
-	mm->message_id = col_text(a, st, i++);
-	mm->in_reply_to = col_text(a, st, i++);
-	mm->references = col_text(a, st, i++);
+	mm->envelope = store_col_text(a, st, i++);
+	mm->bodystructure = store_col_text(a, st, i++);
+	mm->body = store_col_text(a, st, i++);
+	mm->subject = store_col_text(a, st, i++);
+	mm->from = store_col_text(a, st, i++);
+	mm->to = store_col_text(a, st, i++);
+	mm->cc = store_col_text(a, st, i++);
+	mm->bcc = store_col_text(a, st, i++);
+	mm->reply_to = store_col_text(a, st, i++);
+	mm->sender = store_col_text(a, st, i++);
+	mm->message_id = store_col_text(a, st, i++);
+	mm->in_reply_to = store_col_text(a, st, i++);
+	mm->references = store_col_text(a, st, i++);
 	mm->date = sqlite3_column_int64(st, i++);
 	mm->date_tz = sqlite3_column_int(st, i++);
-	mm->preview = col_text(a, st, i++);
+	mm->preview = store_col_text(a, st, i++);
 	mm->header_size = (uint64_t)sqlite3_column_int64(st, i++);
 	mm->has_attachment = sqlite3_column_int(st, i++) != 0;
-	mm->parts = col_text(a, st, i++);
+	mm->parts = store_col_text(a, st, i++);
 }
 
 int store_msg_meta(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		   uint32_t uid, struct store_msg_meta *meta_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
-	sqlite3_stmt *st = conn_stmt(c, "SELECT " META_COLS " FROM messages m JOIN emails e"
+	struct db *c = store_db_get(s);
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT " META_COLS " FROM messages m JOIN emails e"
 				       " ON e.id = m.email_id WHERE m.mailbox_id = ? AND m.uid = ?"
 				       " AND m.account_id = ?");
 	sqlite3_bind_int64(st, 1, mailbox_id);
@@ -227,9 +227,9 @@ int store_msg_meta(struct store *s, struct arena *a, int64_t account_id, int64_t
 		meta_read(a, st, meta_r);
 		ret = 1;
 	} else {
-		ret = rc == SQLITE_DONE ? 0 : db_fail(c, "msg_meta", error_r);
+		ret = rc == SQLITE_DONE ? 0 : store_db_fail(c, "msg_meta", error_r);
 	}
-	conn_put(s, c);
+	store_db_put(s, c);
 	return ret;
 }
 
@@ -243,7 +243,7 @@ int store_msg_meta_list(struct store *s, struct arena *a, int64_t account_id, in
 			const struct store_uidset *set, struct store_msg_meta **metas_r, size_t *n_r,
 			const char **error_r)
 {
-	struct conn *c = conn_get(s);
+	struct db *c = store_db_get(s);
 	struct vec v = { .elem = sizeof(struct store_msg_meta) };
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
 	if (ret > 0 && set != NULL && set->n > 0 && set->r == NULL) {
@@ -254,7 +254,7 @@ int store_msg_meta_list(struct store *s, struct arena *a, int64_t account_id, in
 		static const struct store_range all = { 1, UINT32_MAX };
 		const struct store_range *r = set ? set->r : &all;
 		size_t nr = set ? set->n : 1;
-		sqlite3_stmt *st = conn_stmt(c, "SELECT " META_COLS " FROM messages m JOIN emails e"
+		sqlite3_stmt *st = store_db_stmt(c, "SELECT " META_COLS " FROM messages m JOIN emails e"
 					       " ON e.id = m.email_id WHERE m.mailbox_id = ?"
 					       " AND m.uid BETWEEN ? AND ? ORDER BY m.uid");
 		bool sorted = true;
@@ -271,7 +271,7 @@ int store_msg_meta_list(struct store *s, struct arena *a, int64_t account_id, in
 					sorted = false;
 			}
 			if (rc != SQLITE_DONE)
-				ret = db_fail(c, "msg_meta_list", error_r);
+				ret = store_db_fail(c, "msg_meta_list", error_r);
 		}
 		if (!sorted) { /* unordered or overlapping ranges: sort, dedupe */
 			struct store_msg_meta *m = v.v;
@@ -284,7 +284,7 @@ int store_msg_meta_list(struct store *s, struct arena *a, int64_t account_id, in
 			v.n = k;
 		}
 	}
-	conn_put(s, c);
+	store_db_put(s, c);
 	*metas_r = v.v;
 	*n_r = v.n;
 	return ret;
@@ -293,11 +293,11 @@ int store_msg_meta_list(struct store *s, struct arena *a, int64_t account_id, in
 int store_msg_sortkeys(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		       struct store_msg_sortkey **keys_r, size_t *n_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
+	struct db *c = store_db_get(s);
 	struct vec v = { .elem = sizeof(struct store_msg_sortkey) };
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
 	if (ret > 0) {
-		sqlite3_stmt *st = conn_stmt(c, "SELECT m.uid, e.has_attachment, e.date, e.subject, e.from_, e.to_"
+		sqlite3_stmt *st = store_db_stmt(c, "SELECT m.uid, e.has_attachment, e.date, e.subject, e.from_, e.to_"
 					       " FROM messages m JOIN emails e ON e.id = m.email_id"
 					       " WHERE m.mailbox_id = ? ORDER BY m.uid");
 		sqlite3_bind_int64(st, 1, mailbox_id);
@@ -307,14 +307,14 @@ int store_msg_sortkeys(struct store *s, struct arena *a, int64_t account_id, int
 			k->uid = (uint32_t)sqlite3_column_int64(st, 0);
 			k->has_attachment = sqlite3_column_int(st, 1) != 0;
 			k->date = sqlite3_column_int64(st, 2);
-			k->subject = col_text(a, st, 3);
-			k->from = col_text(a, st, 4);
-			k->to = col_text(a, st, 5);
+			k->subject = store_col_text(a, st, 3);
+			k->from = store_col_text(a, st, 4);
+			k->to = store_col_text(a, st, 5);
 		}
 		if (rc != SQLITE_DONE)
-			ret = db_fail(c, "msg_sortkeys", error_r);
+			ret = store_db_fail(c, "msg_sortkeys", error_r);
 	}
-	conn_put(s, c);
+	store_db_put(s, c);
 	*keys_r = v.v;
 	*n_r = v.n;
 	return ret;
@@ -323,17 +323,17 @@ int store_msg_sortkeys(struct store *s, struct arena *a, int64_t account_id, int
 int store_thread_emails(struct store *s, struct arena *a, int64_t account_id, int64_t thread_id,
 			int64_t **email_ids_r, size_t *n_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
+	struct db *c = store_db_get(s);
 	struct vec v = { .elem = sizeof(int64_t) };
-	sqlite3_stmt *st = conn_stmt(c, "SELECT DISTINCT m.email_id FROM messages m"
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT DISTINCT m.email_id FROM messages m"
 				       " WHERE m.account_id = ? AND m.thread_id = ? ORDER BY m.email_id");
 	sqlite3_bind_int64(st, 1, account_id);
 	sqlite3_bind_int64(st, 2, thread_id);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		*(int64_t *)vec_push(a, &v) = sqlite3_column_int64(st, 0);
-	int ret = rc == SQLITE_DONE ? 1 : db_fail(c, "thread_emails", error_r);
-	conn_put(s, c);
+	int ret = rc == SQLITE_DONE ? 1 : store_db_fail(c, "thread_emails", error_r);
+	store_db_put(s, c);
 	*email_ids_r = v.v;
 	*n_r = v.n;
 	return ret;
@@ -342,8 +342,8 @@ int store_thread_emails(struct store *s, struct arena *a, int64_t account_id, in
 int store_email_meta(struct store *s, struct arena *a, int64_t account_id, int64_t email_id,
 		     struct store_msg_meta *meta_r, int64_t *mailbox_id_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
-	sqlite3_stmt *st = conn_stmt(c, "SELECT " META_COLS " FROM messages m JOIN emails e"
+	struct db *c = store_db_get(s);
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT " META_COLS " FROM messages m JOIN emails e"
 				       " ON e.id = m.email_id WHERE m.email_id = ? AND m.account_id = ?"
 				       " LIMIT 1");
 	sqlite3_bind_int64(st, 1, email_id);
@@ -355,9 +355,9 @@ int store_email_meta(struct store *s, struct arena *a, int64_t account_id, int64
 			*mailbox_id_r = sqlite3_column_int64(st, 29);
 		ret = 1;
 	} else {
-		ret = rc == SQLITE_DONE ? 0 : db_fail(c, "email_meta", error_r);
+		ret = rc == SQLITE_DONE ? 0 : store_db_fail(c, "email_meta", error_r);
 	}
-	conn_put(s, c);
+	store_db_put(s, c);
 	return ret;
 }
 
@@ -365,9 +365,9 @@ int store_email_mailboxes(struct store *s, struct arena *a, int64_t account_id,
 			  int64_t email_id, int64_t **mailbox_ids_r, uint32_t **uids_r,
 			  size_t *n_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
+	struct db *c = store_db_get(s);
 	struct vec vm = { .elem = sizeof(int64_t) }, vu = { .elem = sizeof(uint32_t) };
-	sqlite3_stmt *st = conn_stmt(c, "SELECT mailbox_id, uid FROM messages WHERE email_id = ?"
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT mailbox_id, uid FROM messages WHERE email_id = ?"
 				       " AND account_id = ? ORDER BY mailbox_id, uid");
 	sqlite3_bind_int64(st, 1, email_id);
 	sqlite3_bind_int64(st, 2, account_id);
@@ -376,8 +376,8 @@ int store_email_mailboxes(struct store *s, struct arena *a, int64_t account_id,
 		*(int64_t *)vec_push(a, &vm) = sqlite3_column_int64(st, 0);
 		*(uint32_t *)vec_push(a, &vu) = (uint32_t)sqlite3_column_int64(st, 1);
 	}
-	int ret = rc == SQLITE_DONE ? 1 : db_fail(c, "email_mailboxes", error_r);
-	conn_put(s, c);
+	int ret = rc == SQLITE_DONE ? 1 : store_db_fail(c, "email_mailboxes", error_r);
+	store_db_put(s, c);
 	*mailbox_ids_r = vm.v;
 	*uids_r = vu.v;
 	*n_r = vm.n;
@@ -389,7 +389,7 @@ int store_email_mailboxes(struct store *s, struct arena *a, int64_t account_id,
 static int open_blob(struct store *s, const char *blob, int *fd_r, uint64_t *size_r,
 		     const char **error_r)
 {
-	char *path = blob_path(s, blob);
+	char *path = store_blob_path(s, blob);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	free(path);
 	if (fd < 0) {
@@ -411,19 +411,19 @@ static int open_blob(struct store *s, const char *blob, int *fd_r, uint64_t *siz
 static int blob_of(struct store *s, struct arena *a, const char *sql, int64_t k1, int64_t k2,
 		   int64_t k3, const char **blob_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
-	sqlite3_stmt *st = conn_stmt(c, sql);
+	struct db *c = store_db_get(s);
+	sqlite3_stmt *st = store_db_stmt(c, sql);
 	sqlite3_bind_int64(st, 1, k1);
 	sqlite3_bind_int64(st, 2, k2);
 	sqlite3_bind_int64(st, 3, k3);
 	int rc = sqlite3_step(st), ret;
 	if (rc == SQLITE_ROW) {
-		*blob_r = col_text(a, st, 0);
+		*blob_r = store_col_text(a, st, 0);
 		ret = 1;
 	} else {
-		ret = rc == SQLITE_DONE ? 0 : db_fail(c, "blob_of", error_r);
+		ret = rc == SQLITE_DONE ? 0 : store_db_fail(c, "blob_of", error_r);
 	}
-	conn_put(s, c);
+	store_db_put(s, c);
 	return ret;
 }
 
@@ -491,11 +491,11 @@ int store_msg_read(struct store *s, struct arena *a, int64_t account_id, int64_t
 int store_vanished(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		   uint64_t modseq, uint32_t **uids_r, size_t *n_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
+	struct db *c = store_db_get(s);
 	struct vec v = { .elem = sizeof(uint32_t) };
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
 	if (ret > 0) {
-		sqlite3_stmt *st = conn_stmt(c, "SELECT uid FROM expunged WHERE mailbox_id = ?"
+		sqlite3_stmt *st = store_db_stmt(c, "SELECT uid FROM expunged WHERE mailbox_id = ?"
 					       " AND modseq > ? ORDER BY uid");
 		sqlite3_bind_int64(st, 1, mailbox_id);
 		sqlite3_bind_int64(st, 2, (int64_t)modseq);
@@ -503,9 +503,9 @@ int store_vanished(struct store *s, struct arena *a, int64_t account_id, int64_t
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			*(uint32_t *)vec_push(a, &v) = (uint32_t)sqlite3_column_int64(st, 0);
 		if (rc != SQLITE_DONE)
-			ret = db_fail(c, "vanished", error_r);
+			ret = store_db_fail(c, "vanished", error_r);
 	}
-	conn_put(s, c);
+	store_db_put(s, c);
 	*uids_r = v.v;
 	*n_r = v.n;
 	return ret;
@@ -515,18 +515,18 @@ int store_email_changes(struct store *s, struct arena *a, int64_t account_id, ui
 			int64_t **changed_r, size_t *nchanged_r, int64_t **removed_r,
 			size_t *nremoved_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
+	struct db *c = store_db_get(s);
 	struct vec ch = { .elem = sizeof(int64_t) }, rm = { .elem = sizeof(int64_t) };
 	int ret = 1, rc;
-	sqlite3_stmt *st = conn_stmt(c, "SELECT DISTINCT email_id FROM messages WHERE account_id = ?"
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT DISTINCT email_id FROM messages WHERE account_id = ?"
 				       " AND modseq > ? ORDER BY email_id");
 	sqlite3_bind_int64(st, 1, account_id);
 	sqlite3_bind_int64(st, 2, (int64_t)modseq);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		*(int64_t *)vec_push(a, &ch) = sqlite3_column_int64(st, 0);
 	if (rc != SQLITE_DONE)
-		ret = db_fail(c, "email_changes", error_r);
-	st = conn_stmt(c, "SELECT DISTINCT x.email_id FROM expunged x WHERE x.account_id = ?1"
+		ret = store_db_fail(c, "email_changes", error_r);
+	st = store_db_stmt(c, "SELECT DISTINCT x.email_id FROM expunged x WHERE x.account_id = ?1"
 			  " AND x.modseq > ?2 AND x.email_id > 0 AND NOT EXISTS(SELECT 1 FROM messages m"
 			  " WHERE m.email_id = x.email_id AND m.account_id = ?1) ORDER BY x.email_id");
 	sqlite3_bind_int64(st, 1, account_id);
@@ -534,8 +534,8 @@ int store_email_changes(struct store *s, struct arena *a, int64_t account_id, ui
 	while (ret > 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		*(int64_t *)vec_push(a, &rm) = sqlite3_column_int64(st, 0);
 	if (ret > 0 && rc != SQLITE_DONE)
-		ret = db_fail(c, "email_changes", error_r);
-	conn_put(s, c);
+		ret = store_db_fail(c, "email_changes", error_r);
+	store_db_put(s, c);
 	*changed_r = ch.v;
 	*nchanged_r = ch.n;
 	*removed_r = rm.v;

@@ -1,6 +1,6 @@
 /* store_int.h: what the store's own files share (never included outside src/store).
  *
- * The store is one struct store per process. Reads borrow a struct conn (an SQLite
+ * The store is one struct store per process. Reads borrow a struct db (an SQLite
  * connection with a cache of prepared statements) from a small pool. Writes are
  * struct store_op values: an optional prepare step (parse the message, write and
  * fsync its blob) run by a preparer thread, and an apply step run by the single
@@ -22,14 +22,14 @@
 
 #define STMT_CACHE 96
 
-struct conn {
+struct db {
 	sqlite3 *db;
 	struct {
 		const char *sql; /* identity of a static SQL string */
 		sqlite3_stmt *st;
 	} cache[STMT_CACHE];
 	size_t ncache;
-	struct conn *next;
+	struct db *next;
 };
 
 struct store_op;
@@ -99,10 +99,10 @@ struct store {
 
 	pthread_mutex_t rd_mu;
 	pthread_cond_t rd_cond; /* a connection came back to the pool */
-	struct conn *rd_free;
+	struct db *rd_free;
 	int rd_count;
 
-	struct conn *wc; /* the committer's connection */
+	struct db *wc; /* the committer's connection */
 
 	pthread_mutex_t q_mu;
 	pthread_cond_t prep_cond, commit_cond;
@@ -137,57 +137,57 @@ struct store {
 
 /* store.c: connections and statements */
 /* Borrows a read connection (never fails; may wait for one). */
-struct conn *conn_get(struct store *s);
-void conn_put(struct store *s, struct conn *c);
+struct db *store_db_get(struct store *s);
+void store_db_put(struct store *s, struct db *c);
 /* Returns a reset prepared statement for a static SQL string (cached). Aborts on a
  * syntax error (a bug), returns NULL on other errors. */
-sqlite3_stmt *conn_stmt(struct conn *c, const char *sql);
+sqlite3_stmt *store_db_stmt(struct db *c, const char *sql);
 /* Logs the connection's last error; returns STORE_ERR with *error_r set. */
-int db_fail(struct conn *c, const char *what, const char **error_r);
+int store_db_fail(struct db *c, const char *what, const char **error_r);
 /* Runs SQL with no result rows. Returns 1 or STORE_ERR. */
-int db_exec(struct conn *c, const char *sql, const char **error_r);
+int store_db_exec(struct db *c, const char *sql, const char **error_r);
 /* Binds text that may be NULL. */
-void bind_text(sqlite3_stmt *st, int i, const char *s);
+void store_bind_text(sqlite3_stmt *st, int i, const char *s);
 /* Copies column i's text into the arena ("" for NULL). */
-const char *col_text(struct arena *a, sqlite3_stmt *st, int i);
+const char *store_col_text(struct arena *a, sqlite3_stmt *st, int i);
 /* Steps a statement expected to produce no rows. 1 or STORE_ERR. */
-int step_done(struct conn *c, sqlite3_stmt *st, const char **error_r);
+int store_step_done(struct db *c, sqlite3_stmt *st, const char **error_r);
 
 /* store.c: the thread-local error text (copies msg; returns it). */
 const char *store_set_error(const char *msg);
 /* fsync of a directory by path; 0 or -1. */
-int fsync_path(const char *path);
+int store_fsync_path(const char *path);
 
 /* store_commit.c: running ops */
-struct store_op *op_new(op_fn *prepare, op_fn *apply, op_finish_fn *finish, void *req,
+struct store_op *store_op_new(op_fn *prepare, op_fn *apply, op_finish_fn *finish, void *req,
 			struct arena *arena);
 /* Queues op; with loop/done for async. Returns immediately. */
-void op_submit_async(struct store *s, struct store_op *op, struct loop *loop, store_done_fn *done,
+void store_op_submit_async(struct store *s, struct store_op *op, struct loop *loop, store_done_fn *done,
 		     void *arg);
 /* Queues op and waits; returns its result and frees it. */
-int op_run(struct store *s, struct store_op *op, const char **error_r);
+int store_op_run(struct store *s, struct store_op *op, const char **error_r);
 /* Sets op->result and an error message (printf into errbuf); returns code. */
-int op_fail(struct store_op *op, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void op_event(struct store_op *op, enum store_event_kind kind, int64_t account_id,
+int store_op_fail(struct store_op *op, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void store_op_event(struct store_op *op, enum store_event_kind kind, int64_t account_id,
 	      int64_t mailbox_id, uint32_t uid, uint32_t uid_last, uint32_t count, uint64_t modseq);
-void op_unlink_blob(struct store_op *op, const char *blob);
+void store_op_unlink_blob(struct store_op *op, const char *blob);
 /* Path of a blob file (malloc'd). */
-char *blob_path(struct store *s, const char *blob);
-void stat_fsync(struct store *s);
+char *store_blob_path(struct store *s, const char *blob);
+void store_stat_fsync(struct store *s);
 
 /* store_account.c */
 /* Allocates the account's next MODSEQ (inside a write). Returns it, or 0 on error. */
-uint64_t acct_next_modseq(struct conn *c, int64_t account_id);
-int acct_exists(struct conn *c, int64_t account_id);
+uint64_t store_acct_next_modseq(struct db *c, int64_t account_id);
+int store_acct_exists(struct db *c, int64_t account_id);
 
 /* store_mailbox.c */
-int mbox_create_in(struct store_op *op, struct conn *c, int64_t account_id, const char *name,
+int store_mbox_create_in(struct store_op *op, struct db *c, int64_t account_id, const char *name,
 		   unsigned int special_use, bool subscribed, int64_t *id_r);
 /* Adjusts the counters of a mailbox. */
-int mbox_adjust(struct conn *c, int64_t mailbox_id, int64_t dmessages, int64_t dunseen,
+int store_mbox_adjust(struct db *c, int64_t mailbox_id, int64_t dmessages, int64_t dunseen,
 		int64_t ddeleted, int64_t dsize, uint64_t modseq);
 /* Checks the mailbox belongs to the account; returns 1, 0, <0. */
-int mbox_owned(struct conn *c, int64_t account_id, int64_t mailbox_id);
+int store_mbox_owned(struct db *c, int64_t account_id, int64_t mailbox_id);
 
 /* store_message.c */
 struct msg_row {
@@ -201,69 +201,69 @@ struct msg_row {
 };
 /* Inserts a message row with the mailbox's next UID (set in row->uid) and the given
  * MODSEQ; updates the mailbox counters and keyword list, not the account. */
-int msg_insert(struct store_op *op, struct conn *c, int64_t account_id, int64_t mailbox_id,
+int store_msg_insert(struct store_op *op, struct db *c, int64_t account_id, int64_t mailbox_id,
 	       struct msg_row *row, uint64_t modseq);
 /* Adds dsize bytes and dmessages messages to the account's usage. With check, fails
  * with STORE_EOVERQUOTA when dsize > 0 and the limit would be exceeded. */
-int acct_charge(struct store_op *op, struct conn *c, int64_t account_id, int64_t dsize,
+int store_acct_charge(struct store_op *op, struct db *c, int64_t account_id, int64_t dsize,
 		int64_t dmessages, bool check);
 /* Normalises a keyword list (validate, dedupe case-insensitively, sort) into the
  * stored form. Returns 1, or STORE_EINVAL. */
-int keywords_join(struct arena *a, const char *const *kws, const char **out_r,
+int store_keywords_join(struct arena *a, const char *const *kws, const char **out_r,
 		  const char **error_r);
 /* Removes every message of a mailbox (delete, account removal); frees quota. */
-int msg_remove_all(struct store_op *op, struct conn *c, int64_t account_id, int64_t mailbox_id,
+int store_msg_remove_all(struct store_op *op, struct db *c, int64_t account_id, int64_t mailbox_id,
 		   uint64_t modseq);
 /* Expunges one message (REPLACE) with the given MODSEQ; frees its quota. Returns 1,
  * 0 when the mailbox has no such UID, <0 error. */
-int msg_expunge_uid(struct store_op *op, struct conn *c, int64_t account_id, int64_t mailbox_id,
+int store_msg_expunge_uid(struct store_op *op, struct db *c, int64_t account_id, int64_t mailbox_id,
 		    uint32_t uid, uint64_t modseq);
 /* Deletes an email row and queues its blob if no message references it any more. */
-int email_release(struct store_op *op, struct conn *c, int64_t email_id);
+int store_email_release(struct store_op *op, struct db *c, int64_t email_id);
 /* Rows of a mailbox selected by a UID set (NULL: all) and an optional \Deleted filter,
  * ascending by UID (malloc'd array, keyword strings in a; the caller frees it). */
-struct msg_row *msg_select_rows(struct conn *c, struct arena *a, int64_t mailbox_id,
+struct msg_row *store_msg_select_rows(struct db *c, struct arena *a, int64_t mailbox_id,
 				const struct store_uidset *set, bool only_deleted, size_t *n_r);
 /* Deletes rows (already selected) from a mailbox, records them as expunged with
  * modseq and emits one STORE_EV_EXPUNGE; with release, frees their quota and emails. */
-int msg_remove_rows(struct store_op *op, struct conn *c, int64_t account_id, int64_t mailbox_id,
+int store_msg_remove_rows(struct store_op *op, struct db *c, int64_t account_id, int64_t mailbox_id,
 		    const struct msg_row *rows, size_t n, uint64_t modseq, bool release);
 /* Inserts copies of rows into dst_mailbox_id with modseq (no quota check: the caller
  * charges copies), their new UIDs into dst_uids (n entries); one STORE_EV_NEW. */
-int msg_copy_rows(struct store_op *op, struct conn *c, int64_t account_id, int64_t dst_mailbox_id,
+int store_msg_copy_rows(struct store_op *op, struct db *c, int64_t account_id, int64_t dst_mailbox_id,
 		  const struct msg_row *rows, size_t n, uint64_t modseq, uint32_t *dst_uids);
 /* Applies op with the stored keyword string change to the stored string cur. */
-const char *keywords_apply(struct arena *a, const char *cur, enum store_flag_op op,
+const char *store_keywords_apply(struct arena *a, const char *cur, enum store_flag_op op,
 			   const char *change);
 /* The number of keywords in a stored keyword string. */
-size_t keywords_count(const char *s);
+size_t store_keywords_count(const char *s);
 /* Adds keywords (stored form) to a mailbox's keyword list (PERMANENTFLAGS). */
-void mbox_add_keywords(struct conn *c, struct arena *a, int64_t mailbox_id, const char *kws);
+void store_mbox_add_keywords(struct db *c, struct arena *a, int64_t mailbox_id, const char *kws);
 
 /* store_event.c */
-void events_publish(struct store *s, const struct store_event *ev, size_t n);
+void store_events_publish(struct store *s, const struct store_event *ev, size_t n);
 
 /* store_space.c */
-void space_init(struct store *s);
-void space_destroy(struct store *s);
+void store_space_init(struct store *s);
+void store_space_destroy(struct store *s);
 /* True when the connection's last error means the disk is full (SQLITE_FULL, or an
  * I/O error with ENOSPC, EDQUOT or EFBIG). */
-bool db_full(struct conn *c);
+bool store_db_full(struct db *c);
 /* True for errno values that mean "no space": ENOSPC, EDQUOT, EFBIG. */
-bool errno_full(int e);
+bool store_errno_full(int e);
 /* Forgets the cached free space (after blobs were unlinked). */
-void space_invalidate(struct store *s);
+void store_space_invalidate(struct store *s);
 /* Creates DIR/db/reserve when wanted and missing (at open and from the committer):
  * 1 made or present, 0 not wanted or not enough room now, <0 error (logged). */
-int reserve_make(struct store *s);
+int store_reserve_make(struct store *s);
 /* Gives the reserve file up (committer only). true if there was one. */
-bool reserve_release(struct store *s);
+bool store_reserve_release(struct store *s);
 /* Called by the committer after each batch and once a second while the reserve is
  * missing: re-creates it once twice its size is free again. */
-void reserve_maintain(struct store *s);
+void store_reserve_maintain(struct store *s);
 
 /* store_commit.c: thread bodies started by store_open */
-void *preparer_main(void *arg);
-void *committer_main(void *arg);
+void *store_preparer_main(void *arg);
+void *store_committer_main(void *arg);
 
 #endif

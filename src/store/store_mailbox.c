@@ -128,11 +128,11 @@ int store_mailbox_name_check(struct arena *a, const char *name, const char **out
 
 /* ------------------------------------------------------------------ helpers */
 
-static int64_t mbox_id(struct conn *c, int64_t account_id, const char *name)
+static int64_t mbox_id(struct db *c, int64_t account_id, const char *name)
 {
-	sqlite3_stmt *st = conn_stmt(c, "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
 	sqlite3_bind_int64(st, 1, account_id);
-	bind_text(st, 2, name);
+	store_bind_text(st, 2, name);
 	int64_t id = 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		id = sqlite3_column_int64(st, 0);
@@ -140,9 +140,9 @@ static int64_t mbox_id(struct conn *c, int64_t account_id, const char *name)
 	return id;
 }
 
-int mbox_owned(struct conn *c, int64_t account_id, int64_t mailbox_id)
+int store_mbox_owned(struct db *c, int64_t account_id, int64_t mailbox_id)
 {
-	sqlite3_stmt *st = conn_stmt(c, "SELECT 1 FROM mailboxes WHERE id = ? AND account_id = ?");
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM mailboxes WHERE id = ? AND account_id = ?");
 	if (st == NULL)
 		return STORE_ERR;
 	sqlite3_bind_int64(st, 1, mailbox_id);
@@ -152,9 +152,9 @@ int mbox_owned(struct conn *c, int64_t account_id, int64_t mailbox_id)
 	return r;
 }
 
-static uint32_t next_uidvalidity(struct conn *c)
+static uint32_t next_uidvalidity(struct db *c)
 {
-	sqlite3_stmt *st = conn_stmt(c, "UPDATE meta SET value = MAX(value + 1,"
+	sqlite3_stmt *st = store_db_stmt(c, "UPDATE meta SET value = MAX(value + 1,"
 				       " CAST(strftime('%s','now') AS INTEGER)) WHERE key = 'uidvalidity'"
 				       " RETURNING value");
 	uint32_t v = 1;
@@ -164,10 +164,10 @@ static uint32_t next_uidvalidity(struct conn *c)
 	return v ? v : 1;
 }
 
-int mbox_adjust(struct conn *c, int64_t mailbox_id, int64_t dmessages, int64_t dunseen,
+int store_mbox_adjust(struct db *c, int64_t mailbox_id, int64_t dmessages, int64_t dunseen,
 		int64_t ddeleted, int64_t dsize, uint64_t modseq)
 {
-	sqlite3_stmt *st = conn_stmt(c, "UPDATE mailboxes SET messages = messages + ?,"
+	sqlite3_stmt *st = store_db_stmt(c, "UPDATE mailboxes SET messages = messages + ?,"
 				       " unseen = unseen + ?, deleted = deleted + ?, size = size + ?,"
 				       " highestmodseq = MAX(highestmodseq, ?) WHERE id = ?");
 	sqlite3_bind_int64(st, 1, dmessages);
@@ -177,45 +177,45 @@ int mbox_adjust(struct conn *c, int64_t mailbox_id, int64_t dmessages, int64_t d
 	sqlite3_bind_int64(st, 5, (int64_t)modseq);
 	sqlite3_bind_int64(st, 6, mailbox_id);
 	const char *err;
-	return step_done(c, st, &err);
+	return store_step_done(c, st, &err);
 }
 
-static int insert_mailbox(struct store_op *op, struct conn *c, int64_t account_id,
+static int insert_mailbox(struct store_op *op, struct db *c, int64_t account_id,
 			  const char *name, unsigned int su, bool subscribed, int64_t *id_r)
 {
-	uint64_t modseq = acct_next_modseq(c, account_id);
+	uint64_t modseq = store_acct_next_modseq(c, account_id);
 	if (modseq == 0)
-		return op_fail(op, STORE_ENOTFOUND, "no such account");
+		return store_op_fail(op, STORE_ENOTFOUND, "no such account");
 	/* a subscription the name kept after its mailbox was deleted applies again */
-	sqlite3_stmt *st = conn_stmt(c, "DELETE FROM lost_subscriptions WHERE account_id = ? AND name = ?");
+	sqlite3_stmt *st = store_db_stmt(c, "DELETE FROM lost_subscriptions WHERE account_id = ? AND name = ?");
 	sqlite3_bind_int64(st, 1, account_id);
-	bind_text(st, 2, name);
+	store_bind_text(st, 2, name);
 	const char *err;
-	if (step_done(c, st, &err) < 0)
-		return op_fail(op, STORE_ERR, "%s", err);
+	if (store_step_done(c, st, &err) < 0)
+		return store_op_fail(op, STORE_ERR, "%s", err);
 	if (sqlite3_changes(c->db) > 0)
 		subscribed = true;
-	st = conn_stmt(c, "INSERT INTO mailboxes(account_id, name, special_use,"
+	st = store_db_stmt(c, "INSERT INTO mailboxes(account_id, name, special_use,"
 				       " subscribed, uidvalidity, modseq, highestmodseq)"
 				       " VALUES(?, ?, ?, ?, ?, ?, ?)");
 	sqlite3_bind_int64(st, 1, account_id);
-	bind_text(st, 2, name);
+	store_bind_text(st, 2, name);
 	sqlite3_bind_int(st, 3, (int)su);
 	sqlite3_bind_int(st, 4, subscribed);
 	sqlite3_bind_int64(st, 5, next_uidvalidity(c));
 	sqlite3_bind_int64(st, 6, (int64_t)modseq);
 	sqlite3_bind_int64(st, 7, (int64_t)modseq);
-	if (step_done(c, st, &err) < 0)
-		return op_fail(op, STORE_ERR, "%s", err);
+	if (store_step_done(c, st, &err) < 0)
+		return store_op_fail(op, STORE_ERR, "%s", err);
 	int64_t id = sqlite3_last_insert_rowid(c->db);
 	if (id_r)
 		*id_r = id;
-	op_event(op, STORE_EV_MAILBOX_CREATED, account_id, id, 0, 0, 0, modseq);
+	store_op_event(op, STORE_EV_MAILBOX_CREATED, account_id, id, 0, 0, 0, modseq);
 	return 1;
 }
 
 /* Creates the missing parents of name (not subscribed, no special use). */
-static int create_parents(struct store_op *op, struct conn *c, int64_t account_id, const char *name)
+static int create_parents(struct store_op *op, struct db *c, int64_t account_id, const char *name)
 {
 	char buf[STORE_MAILBOX_NAME_MAX + 1];
 	snprintf(buf, sizeof(buf), "%s", name);
@@ -231,11 +231,11 @@ static int create_parents(struct store_op *op, struct conn *c, int64_t account_i
 	return 1;
 }
 
-int mbox_create_in(struct store_op *op, struct conn *c, int64_t account_id, const char *name,
+int store_mbox_create_in(struct store_op *op, struct db *c, int64_t account_id, const char *name,
 		   unsigned int special_use, bool subscribed, int64_t *id_r)
 {
 	if (mbox_id(c, account_id, name) > 0)
-		return op_fail(op, STORE_EEXISTS, "mailbox %s already exists", name);
+		return store_op_fail(op, STORE_EEXISTS, "mailbox %s already exists", name);
 	int r = create_parents(op, c, account_id, name);
 	if (r < 0)
 		return r;
@@ -274,14 +274,14 @@ static int apply_fail(struct store *s, struct store_op *op)
 {
 	(void)s;
 	struct mbox_req *r = op->req;
-	return op_fail(op, r->fail_code, "%s", r->fail_msg);
+	return store_op_fail(op, r->fail_code, "%s", r->fail_msg);
 }
 
 /* Builds an async op whose request (and canonical names) live in the op's arena. */
 static struct store_op *mbox_async_op(op_fn *apply, int64_t account_id, const char *name,
 				      const char *newname, struct mbox_req **req_r)
 {
-	struct store_op *op = op_new(NULL, apply, mbox_finish, NULL, NULL);
+	struct store_op *op = store_op_new(NULL, apply, mbox_finish, NULL, NULL);
 	struct mbox_req *r = arena_alloc(op->tmp, sizeof(*r));
 	r->account_id = account_id;
 	op->req = r;
@@ -304,9 +304,9 @@ static struct store_op *mbox_async_op(op_fn *apply, int64_t account_id, const ch
 static int apply_create(struct store *s, struct store_op *op)
 {
 	struct mbox_req *r = op->req;
-	if (acct_exists(s->wc, r->account_id) <= 0)
-		return op_fail(op, STORE_ENOTFOUND, "no such account");
-	return mbox_create_in(op, s->wc, r->account_id, r->name, r->su, true, &r->id);
+	if (store_acct_exists(s->wc, r->account_id) <= 0)
+		return store_op_fail(op, STORE_ENOTFOUND, "no such account");
+	return store_mbox_create_in(op, s->wc, r->account_id, r->name, r->su, true, &r->id);
 }
 
 int store_mailbox_create(struct store *s, int64_t account_id, const char *name,
@@ -320,19 +320,19 @@ int store_mailbox_create(struct store *s, int64_t account_id, const char *name,
 		r = STORE_EINVAL;
 	}
 	if (r > 0)
-		r = op_run(s, op_new(NULL, apply_create, NULL, &req, NULL), error_r);
+		r = store_op_run(s, store_op_new(NULL, apply_create, NULL, &req, NULL), error_r);
 	if (r > 0 && id_r)
 		*id_r = req.id;
 	arena_free(&a);
 	return r;
 }
 
-static bool has_children(struct conn *c, int64_t account_id, const char *name)
+static bool has_children(struct db *c, int64_t account_id, const char *name)
 {
-	sqlite3_stmt *st = conn_stmt(c, "SELECT 1 FROM mailboxes WHERE account_id = ?1"
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM mailboxes WHERE account_id = ?1"
 				       " AND name > ?2 || '/' AND name < ?2 || '0' LIMIT 1");
 	sqlite3_bind_int64(st, 1, account_id);
-	bind_text(st, 2, name);
+	store_bind_text(st, 2, name);
 	bool r = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_reset(st);
 	return r;
@@ -341,39 +341,39 @@ static bool has_children(struct conn *c, int64_t account_id, const char *name)
 static int apply_delete(struct store *s, struct store_op *op)
 {
 	struct mbox_req *r = op->req;
-	struct conn *c = s->wc;
+	struct db *c = s->wc;
 	op->may_use_reserve = true; /* it frees space: works on a full disk (store_space.c) */
 	if (strcmp(r->name, "INBOX") == 0)
-		return op_fail(op, STORE_ENOTALLOWED, "INBOX cannot be deleted");
+		return store_op_fail(op, STORE_ENOTALLOWED, "INBOX cannot be deleted");
 	int64_t id = mbox_id(c, r->account_id, r->name);
 	if (id <= 0)
-		return op_fail(op, STORE_ENOTFOUND, "mailbox %s does not exist", r->name);
+		return store_op_fail(op, STORE_ENOTFOUND, "mailbox %s does not exist", r->name);
 	if (has_children(c, r->account_id, r->name))
-		return op_fail(op, STORE_ENOTALLOWED, "mailbox %s has children; delete them first",
+		return store_op_fail(op, STORE_ENOTALLOWED, "mailbox %s has children; delete them first",
 			       r->name);
-	uint64_t modseq = acct_next_modseq(c, r->account_id);
-	if (msg_remove_all(op, c, r->account_id, id, modseq) < 0)
+	uint64_t modseq = store_acct_next_modseq(c, r->account_id);
+	if (store_msg_remove_all(op, c, r->account_id, id, modseq) < 0)
 		return op->result;
 	/* The expunged rows stay: JMAP Email/changes reports the emails as destroyed. */
 	const char *err;
 	/* RFC 3501 §6.3.4 / RFC 9051 §6.3.7: the subscription outlives the mailbox */
-	sqlite3_stmt *st = conn_stmt(c, "INSERT OR IGNORE INTO lost_subscriptions(account_id, name)"
+	sqlite3_stmt *st = store_db_stmt(c, "INSERT OR IGNORE INTO lost_subscriptions(account_id, name)"
 				       " SELECT account_id, name FROM mailboxes WHERE id = ? AND subscribed");
 	sqlite3_bind_int64(st, 1, id);
-	if (step_done(c, st, &err) < 0)
-		return op_fail(op, STORE_ERR, "%s", err);
-	st = conn_stmt(c, "DELETE FROM mailboxes WHERE id = ?");
+	if (store_step_done(c, st, &err) < 0)
+		return store_op_fail(op, STORE_ERR, "%s", err);
+	st = store_db_stmt(c, "DELETE FROM mailboxes WHERE id = ?");
 	sqlite3_bind_int64(st, 1, id);
-	if (step_done(c, st, &err) < 0)
-		return op_fail(op, STORE_ERR, "%s", err);
-	st = conn_stmt(c, "INSERT OR REPLACE INTO mailbox_tombstones(account_id,"
+	if (store_step_done(c, st, &err) < 0)
+		return store_op_fail(op, STORE_ERR, "%s", err);
+	st = store_db_stmt(c, "INSERT OR REPLACE INTO mailbox_tombstones(account_id,"
 				       " mailbox_id, modseq) VALUES(?, ?, ?)");
 	sqlite3_bind_int64(st, 1, r->account_id);
 	sqlite3_bind_int64(st, 2, id);
 	sqlite3_bind_int64(st, 3, (int64_t)modseq);
-	if (step_done(c, st, &err) < 0)
-		return op_fail(op, STORE_ERR, "%s", err);
-	op_event(op, STORE_EV_MAILBOX_DELETED, r->account_id, id, 0, 0, 0, modseq);
+	if (store_step_done(c, st, &err) < 0)
+		return store_op_fail(op, STORE_ERR, "%s", err);
+	store_op_event(op, STORE_EV_MAILBOX_DELETED, r->account_id, id, 0, 0, 0, modseq);
 	return 1;
 }
 
@@ -384,7 +384,7 @@ int store_mailbox_delete(struct store *s, int64_t account_id, const char *name,
 	struct mbox_req req = { .account_id = account_id };
 	int r = store_mailbox_name_check(a, name, &req.name, error_r);
 	if (r > 0)
-		r = op_run(s, op_new(NULL, apply_delete, NULL, &req, NULL), error_r);
+		r = store_op_run(s, store_op_new(NULL, apply_delete, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
@@ -394,14 +394,14 @@ int store_mailbox_delete(struct store *s, int64_t account_id, const char *name,
 static int rename_inbox(struct store *s, struct store_op *op, int64_t inbox)
 {
 	struct mbox_req *r = op->req;
-	struct conn *c = s->wc;
+	struct db *c = s->wc;
 	int64_t dst;
-	int x = mbox_create_in(op, c, r->account_id, r->newname, 0, true, &dst);
+	int x = store_mbox_create_in(op, c, r->account_id, r->newname, 0, true, &dst);
 	if (x < 0)
 		return x;
-	uint64_t modseq = acct_next_modseq(c, r->account_id);
+	uint64_t modseq = store_acct_next_modseq(c, r->account_id);
 	/* Collect the UIDs first (ascending), then move each row. */
-	sqlite3_stmt *st = conn_stmt(c, "SELECT uid, flags, size FROM messages WHERE mailbox_id = ?"
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT uid, flags, size FROM messages WHERE mailbox_id = ?"
 				       " ORDER BY uid");
 	sqlite3_bind_int64(st, 1, inbox);
 	size_t n = 0, cap = 256;
@@ -418,9 +418,9 @@ static int rename_inbox(struct store *s, struct store_op *op, int64_t inbox)
 	}
 	sqlite3_reset(st);
 	const char *err;
-	sqlite3_stmt *mv = conn_stmt(c, "UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ?"
+	sqlite3_stmt *mv = store_db_stmt(c, "UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ?"
 				       " WHERE mailbox_id = ? AND uid = ?");
-	sqlite3_stmt *ex = conn_stmt(c, "INSERT OR REPLACE INTO expunged(mailbox_id, uid, account_id,"
+	sqlite3_stmt *ex = store_db_stmt(c, "INSERT OR REPLACE INTO expunged(mailbox_id, uid, account_id,"
 				       " email_id, modseq) VALUES(?, ?, ?, 0, ?)");
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_reset(mv);
@@ -434,24 +434,24 @@ static int rename_inbox(struct store *s, struct store_op *op, int64_t inbox)
 		sqlite3_bind_int64(ex, 2, uids[i]);
 		sqlite3_bind_int64(ex, 3, r->account_id);
 		sqlite3_bind_int64(ex, 4, (int64_t)modseq);
-		if (step_done(c, mv, &err) < 0 || step_done(c, ex, &err) < 0) {
+		if (store_step_done(c, mv, &err) < 0 || store_step_done(c, ex, &err) < 0) {
 			free(uids);
-			return op_fail(op, STORE_ERR, "%s", err);
+			return store_op_fail(op, STORE_ERR, "%s", err);
 		}
 	}
-	sqlite3_stmt *un = conn_stmt(c, "UPDATE mailboxes SET uidnext = ? WHERE id = ?");
+	sqlite3_stmt *un = store_db_stmt(c, "UPDATE mailboxes SET uidnext = ? WHERE id = ?");
 	sqlite3_bind_int64(un, 1, (int64_t)n + 1);
 	sqlite3_bind_int64(un, 2, dst);
-	if (step_done(c, un, &err) < 0 ||
-	    mbox_adjust(c, inbox, -(int64_t)n, -unseen, -deleted, -size, modseq) < 0 ||
-	    mbox_adjust(c, dst, (int64_t)n, unseen, deleted, size, modseq) < 0) {
+	if (store_step_done(c, un, &err) < 0 ||
+	    store_mbox_adjust(c, inbox, -(int64_t)n, -unseen, -deleted, -size, modseq) < 0 ||
+	    store_mbox_adjust(c, dst, (int64_t)n, unseen, deleted, size, modseq) < 0) {
 		free(uids);
-		return op_fail(op, STORE_ERR, "database error");
+		return store_op_fail(op, STORE_ERR, "database error");
 	}
 	if (n > 0) {
-		op_event(op, STORE_EV_EXPUNGE, r->account_id, inbox, uids[0], uids[n - 1],
+		store_op_event(op, STORE_EV_EXPUNGE, r->account_id, inbox, uids[0], uids[n - 1],
 			 (uint32_t)n, modseq);
-		op_event(op, STORE_EV_NEW, r->account_id, dst, 1, (uint32_t)n, (uint32_t)n, modseq);
+		store_op_event(op, STORE_EV_NEW, r->account_id, dst, 1, (uint32_t)n, (uint32_t)n, modseq);
 	}
 	free(uids);
 	return 1;
@@ -460,22 +460,22 @@ static int rename_inbox(struct store *s, struct store_op *op, int64_t inbox)
 static int apply_rename(struct store *s, struct store_op *op)
 {
 	struct mbox_req *r = op->req;
-	struct conn *c = s->wc;
+	struct db *c = s->wc;
 	int64_t id = mbox_id(c, r->account_id, r->name);
 	if (id <= 0)
-		return op_fail(op, STORE_ENOTFOUND, "mailbox %s does not exist", r->name);
+		return store_op_fail(op, STORE_ENOTFOUND, "mailbox %s does not exist", r->name);
 	if (mbox_id(c, r->account_id, r->newname) > 0)
-		return op_fail(op, STORE_EEXISTS, "mailbox %s already exists", r->newname);
+		return store_op_fail(op, STORE_EEXISTS, "mailbox %s already exists", r->newname);
 	size_t ol = strlen(r->name);
 	if (strncmp(r->newname, r->name, ol) == 0 && r->newname[ol] == STORE_SEP)
-		return op_fail(op, STORE_EINVAL, "cannot move a mailbox into itself");
+		return store_op_fail(op, STORE_EINVAL, "cannot move a mailbox into itself");
 	if (strcmp(r->name, "INBOX") == 0)
 		return rename_inbox(s, op, id);
 	/* The mailbox and its children, as (id, name). */
-	sqlite3_stmt *st = conn_stmt(c, "SELECT id, name FROM mailboxes WHERE account_id = ?1 AND"
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT id, name FROM mailboxes WHERE account_id = ?1 AND"
 				       " (name = ?2 OR (name > ?2 || '/' AND name < ?2 || '0'))");
 	sqlite3_bind_int64(st, 1, r->account_id);
-	bind_text(st, 2, r->name);
+	store_bind_text(st, 2, r->name);
 	struct arena *a = op->tmp;
 	size_t n = 0, cap = 16;
 	int64_t *ids = arena_alloc(a, cap * sizeof(*ids));
@@ -491,33 +491,33 @@ static int apply_rename(struct store *s, struct store_op *op)
 			cap *= 2;
 		}
 		ids[n] = sqlite3_column_int64(st, 0);
-		const char *old = col_text(a, st, 1);
+		const char *old = store_col_text(a, st, 1);
 		names[n] = arena_printf(a, "%s%s", r->newname, old + ol);
 		if (strlen(names[n]) > STORE_MAILBOX_NAME_MAX) {
 			sqlite3_reset(st);
-			return op_fail(op, STORE_EINVAL, "new name too long for a child mailbox");
+			return store_op_fail(op, STORE_EINVAL, "new name too long for a child mailbox");
 		}
 		n++;
 	}
 	sqlite3_reset(st);
 	for (size_t i = 0; i < n; i++) {
 		if (mbox_id(c, r->account_id, names[i]) > 0)
-			return op_fail(op, STORE_EEXISTS, "mailbox %s already exists", names[i]);
+			return store_op_fail(op, STORE_EEXISTS, "mailbox %s already exists", names[i]);
 	}
 	int x = create_parents(op, c, r->account_id, r->newname);
 	if (x < 0)
 		return x;
-	uint64_t modseq = acct_next_modseq(c, r->account_id);
-	sqlite3_stmt *up = conn_stmt(c, "UPDATE mailboxes SET name = ?, modseq = ? WHERE id = ?");
+	uint64_t modseq = store_acct_next_modseq(c, r->account_id);
+	sqlite3_stmt *up = store_db_stmt(c, "UPDATE mailboxes SET name = ?, modseq = ? WHERE id = ?");
 	const char *err;
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_reset(up);
-		bind_text(up, 1, names[i]);
+		store_bind_text(up, 1, names[i]);
 		sqlite3_bind_int64(up, 2, (int64_t)modseq);
 		sqlite3_bind_int64(up, 3, ids[i]);
-		if (step_done(c, up, &err) < 0)
-			return op_fail(op, STORE_ERR, "%s", err);
-		op_event(op, STORE_EV_MAILBOX_RENAMED, r->account_id, ids[i], 0, 0, 0, modseq);
+		if (store_step_done(c, up, &err) < 0)
+			return store_op_fail(op, STORE_ERR, "%s", err);
+		store_op_event(op, STORE_EV_MAILBOX_RENAMED, r->account_id, ids[i], 0, 0, 0, modseq);
 	}
 	return 1;
 }
@@ -535,7 +535,7 @@ int store_mailbox_rename(struct store *s, int64_t account_id, const char *oldnam
 		r = STORE_EEXISTS;
 	}
 	if (r > 0)
-		r = op_run(s, op_new(NULL, apply_rename, NULL, &req, NULL), error_r);
+		r = store_op_run(s, store_op_new(NULL, apply_rename, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
@@ -543,36 +543,36 @@ int store_mailbox_rename(struct store *s, int64_t account_id, const char *oldnam
 static int apply_set(struct store *s, struct store_op *op)
 {
 	struct mbox_req *r = op->req;
-	struct conn *c = s->wc;
+	struct db *c = s->wc;
 	int64_t id = mbox_id(c, r->account_id, r->name);
 	if (id <= 0 && r->newname == NULL && !r->on) {
 		/* UNSUBSCRIBE of a name whose mailbox was deleted */
-		sqlite3_stmt *d = conn_stmt(c, "DELETE FROM lost_subscriptions WHERE account_id = ? AND name = ?");
+		sqlite3_stmt *d = store_db_stmt(c, "DELETE FROM lost_subscriptions WHERE account_id = ? AND name = ?");
 		sqlite3_bind_int64(d, 1, r->account_id);
-		bind_text(d, 2, r->name);
+		store_bind_text(d, 2, r->name);
 		const char *derr;
-		if (step_done(c, d, &derr) < 0)
-			return op_fail(op, STORE_ERR, "%s", derr);
+		if (store_step_done(c, d, &derr) < 0)
+			return store_op_fail(op, STORE_ERR, "%s", derr);
 		if (sqlite3_changes(c->db) > 0)
 			return 1;
 	}
 	if (id <= 0)
-		return op_fail(op, STORE_ENOTFOUND, "mailbox %s does not exist", r->name);
-	uint64_t modseq = acct_next_modseq(c, r->account_id);
+		return store_op_fail(op, STORE_ENOTFOUND, "mailbox %s does not exist", r->name);
+	uint64_t modseq = store_acct_next_modseq(c, r->account_id);
 	sqlite3_stmt *st;
 	if (r->newname != NULL) { /* marker: special-use */
-		st = conn_stmt(c, "UPDATE mailboxes SET special_use = ?, modseq = ? WHERE id = ?");
+		st = store_db_stmt(c, "UPDATE mailboxes SET special_use = ?, modseq = ? WHERE id = ?");
 		sqlite3_bind_int(st, 1, (int)r->su);
 	} else {
-		st = conn_stmt(c, "UPDATE mailboxes SET subscribed = ?, modseq = ? WHERE id = ?");
+		st = store_db_stmt(c, "UPDATE mailboxes SET subscribed = ?, modseq = ? WHERE id = ?");
 		sqlite3_bind_int(st, 1, r->on);
 	}
 	sqlite3_bind_int64(st, 2, (int64_t)modseq);
 	sqlite3_bind_int64(st, 3, id);
 	const char *err;
-	if (step_done(c, st, &err) < 0)
-		return op_fail(op, STORE_ERR, "%s", err);
-	op_event(op, STORE_EV_MAILBOX_CHANGED, r->account_id, id, 0, 0, 0, modseq);
+	if (store_step_done(c, st, &err) < 0)
+		return store_op_fail(op, STORE_ERR, "%s", err);
+	store_op_event(op, STORE_EV_MAILBOX_CHANGED, r->account_id, id, 0, 0, 0, modseq);
 	return 1;
 }
 
@@ -583,7 +583,7 @@ int store_mailbox_subscribe(struct store *s, int64_t account_id, const char *nam
 	struct mbox_req req = { .account_id = account_id, .on = on };
 	int r = store_mailbox_name_check(a, name, &req.name, error_r);
 	if (r > 0)
-		r = op_run(s, op_new(NULL, apply_set, NULL, &req, NULL), error_r);
+		r = store_op_run(s, store_op_new(NULL, apply_set, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
@@ -599,7 +599,7 @@ int store_mailbox_set_special_use(struct store *s, int64_t account_id, const cha
 		r = STORE_EINVAL;
 	}
 	if (r > 0)
-		r = op_run(s, op_new(NULL, apply_set, NULL, &req, NULL), error_r);
+		r = store_op_run(s, store_op_new(NULL, apply_set, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
@@ -607,8 +607,8 @@ int store_mailbox_set_special_use(struct store *s, int64_t account_id, const cha
 static int apply_claim_recent(struct store *s, struct store_op *op)
 {
 	struct mbox_req *r = op->req;
-	struct conn *c = s->wc;
-	sqlite3_stmt *st = conn_stmt(c, "SELECT first_recent_uid FROM mailboxes"
+	struct db *c = s->wc;
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT first_recent_uid FROM mailboxes"
 				       " WHERE id = ? AND account_id = ?");
 	sqlite3_bind_int64(st, 1, r->id);
 	sqlite3_bind_int64(st, 2, r->account_id);
@@ -617,14 +617,14 @@ static int apply_claim_recent(struct store *s, struct store_op *op)
 		r->uid = (uint32_t)sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
-		return op_fail(op, STORE_ENOTFOUND, "no such mailbox");
+		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	if (rc != SQLITE_ROW)
-		return op_fail(op, STORE_ERR, "database error");
-	st = conn_stmt(c, "UPDATE mailboxes SET first_recent_uid = uidnext WHERE id = ?");
+		return store_op_fail(op, STORE_ERR, "database error");
+	st = store_db_stmt(c, "UPDATE mailboxes SET first_recent_uid = uidnext WHERE id = ?");
 	sqlite3_bind_int64(st, 1, r->id);
 	const char *err;
-	if (step_done(c, st, &err) < 0)
-		return op_fail(op, STORE_ERR, "%s", err);
+	if (store_step_done(c, st, &err) < 0)
+		return store_op_fail(op, STORE_ERR, "%s", err);
 	return 1;
 }
 
@@ -632,7 +632,7 @@ int store_mailbox_claim_recent(struct store *s, int64_t account_id, int64_t mail
 			       uint32_t *first_recent_uid_r, const char **error_r)
 {
 	struct mbox_req req = { .account_id = account_id, .id = mailbox_id };
-	int r = op_run(s, op_new(NULL, apply_claim_recent, NULL, &req, NULL), error_r);
+	int r = store_op_run(s, store_op_new(NULL, apply_claim_recent, NULL, &req, NULL), error_r);
 	if (r > 0)
 		*first_recent_uid_r = req.uid;
 	return r;
@@ -648,14 +648,14 @@ void store_mailbox_create_async(struct store *s, int64_t account_id, const char 
 	struct store_op *op = mbox_async_op(apply_create, account_id, name, NULL, &r);
 	r->su = special_use;
 	r->id_out = id_r;
-	op_submit_async(s, op, loop, done, arg);
+	store_op_submit_async(s, op, loop, done, arg);
 }
 
 void store_mailbox_delete_async(struct store *s, int64_t account_id, const char *name,
 				struct loop *loop, store_done_fn *done, void *arg)
 {
 	struct mbox_req *r;
-	op_submit_async(s, mbox_async_op(apply_delete, account_id, name, NULL, &r), loop, done, arg);
+	store_op_submit_async(s, mbox_async_op(apply_delete, account_id, name, NULL, &r), loop, done, arg);
 }
 
 void store_mailbox_rename_async(struct store *s, int64_t account_id, const char *oldname,
@@ -669,7 +669,7 @@ void store_mailbox_rename_async(struct store *s, int64_t account_id, const char 
 		r->fail_msg = "mailbox INBOX already exists";
 		op->apply = apply_fail;
 	}
-	op_submit_async(s, op, loop, done, arg);
+	store_op_submit_async(s, op, loop, done, arg);
 }
 
 void store_mailbox_subscribe_async(struct store *s, int64_t account_id, const char *name, bool on,
@@ -678,7 +678,7 @@ void store_mailbox_subscribe_async(struct store *s, int64_t account_id, const ch
 	struct mbox_req *r;
 	struct store_op *op = mbox_async_op(apply_set, account_id, name, NULL, &r);
 	r->on = on;
-	op_submit_async(s, op, loop, done, arg);
+	store_op_submit_async(s, op, loop, done, arg);
 }
 
 void store_mailbox_claim_recent_async(struct store *s, int64_t account_id, int64_t mailbox_id,
@@ -689,5 +689,5 @@ void store_mailbox_claim_recent_async(struct store *s, int64_t account_id, int64
 	struct store_op *op = mbox_async_op(apply_claim_recent, account_id, NULL, NULL, &r);
 	r->id = mailbox_id;
 	r->uid_out = first_recent_uid_r;
-	op_submit_async(s, op, loop, done, arg);
+	store_op_submit_async(s, op, loop, done, arg);
 }

@@ -21,7 +21,7 @@ static void mbox_row(struct arena *a, sqlite3_stmt *st, struct store_mailbox *mb
 {
 	mb->id = sqlite3_column_int64(st, 0);
 	mb->account_id = sqlite3_column_int64(st, 1);
-	mb->name = col_text(a, st, 2);
+	mb->name = store_col_text(a, st, 2);
 	mb->special_use = (unsigned int)sqlite3_column_int(st, 3);
 	mb->subscribed = sqlite3_column_int(st, 4) != 0;
 	mb->uidvalidity = (uint32_t)sqlite3_column_int64(st, 5);
@@ -40,14 +40,14 @@ static void mbox_row(struct arena *a, sqlite3_stmt *st, struct store_mailbox *mb
 static int mbox_get(struct store *s, struct arena *a, int64_t account_id, const char *name,
 		    int64_t id, struct store_mailbox *mb_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
+	struct db *c = store_db_get(s);
 	sqlite3_stmt *st;
 	if (name != NULL) {
-		st = conn_stmt(c, "SELECT " MBOX_COLS " FROM mailboxes m WHERE m.account_id = ?"
+		st = store_db_stmt(c, "SELECT " MBOX_COLS " FROM mailboxes m WHERE m.account_id = ?"
 				  " AND m.name = ?");
-		bind_text(st, 2, name);
+		store_bind_text(st, 2, name);
 	} else {
-		st = conn_stmt(c, "SELECT " MBOX_COLS " FROM mailboxes m WHERE m.account_id = ?"
+		st = store_db_stmt(c, "SELECT " MBOX_COLS " FROM mailboxes m WHERE m.account_id = ?"
 				  " AND m.id = ?");
 		sqlite3_bind_int64(st, 2, id);
 	}
@@ -57,9 +57,9 @@ static int mbox_get(struct store *s, struct arena *a, int64_t account_id, const 
 		mbox_row(a, st, mb_r);
 		ret = 1;
 	} else {
-		ret = rc == SQLITE_DONE ? 0 : db_fail(c, "mailbox_get", error_r);
+		ret = rc == SQLITE_DONE ? 0 : store_db_fail(c, "mailbox_get", error_r);
 	}
-	conn_put(s, c);
+	store_db_put(s, c);
 	return ret;
 }
 
@@ -81,8 +81,8 @@ int store_mailbox_get_by_id(struct store *s, struct arena *a, int64_t account_id
 int store_mailbox_list(struct store *s, struct arena *a, int64_t account_id,
 		       struct store_mailbox **mbs_r, size_t *n_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
-	sqlite3_stmt *st = conn_stmt(c, "SELECT " MBOX_COLS " FROM mailboxes m WHERE m.account_id = ?"
+	struct db *c = store_db_get(s);
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT " MBOX_COLS " FROM mailboxes m WHERE m.account_id = ?"
 				       " ORDER BY m.name != 'INBOX', m.name");
 	sqlite3_bind_int64(st, 1, account_id);
 	size_t n = 0, cap = 16;
@@ -97,8 +97,8 @@ int store_mailbox_list(struct store *s, struct arena *a, int64_t account_id,
 		}
 		mbox_row(a, st, &v[n++]);
 	}
-	int ret = rc == SQLITE_DONE ? 1 : db_fail(c, "mailbox_list", error_r);
-	conn_put(s, c);
+	int ret = rc == SQLITE_DONE ? 1 : store_db_fail(c, "mailbox_list", error_r);
+	store_db_put(s, c);
 	*mbs_r = v;
 	*n_r = n;
 	return ret;
@@ -107,8 +107,8 @@ int store_mailbox_list(struct store *s, struct arena *a, int64_t account_id,
 int store_lost_subscriptions(struct store *s, struct arena *a, int64_t account_id, const char ***names_r,
 			     size_t *n_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
-	sqlite3_stmt *st = conn_stmt(c, "SELECT name FROM lost_subscriptions WHERE account_id = ? ORDER BY name");
+	struct db *c = store_db_get(s);
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT name FROM lost_subscriptions WHERE account_id = ? ORDER BY name");
 	sqlite3_bind_int64(st, 1, account_id);
 	size_t n = 0, cap = 8;
 	const char **v = arena_alloc(a, (cap + 1) * sizeof(*v));
@@ -123,8 +123,8 @@ int store_lost_subscriptions(struct store *s, struct arena *a, int64_t account_i
 		v[n++] = arena_strdup(a, (const char *)sqlite3_column_text(st, 0));
 	}
 	v[n] = NULL;
-	int ret = rc == SQLITE_DONE ? 1 : db_fail(c, "lost_subscriptions", error_r);
-	conn_put(s, c);
+	int ret = rc == SQLITE_DONE ? 1 : store_db_fail(c, "lost_subscriptions", error_r);
+	store_db_put(s, c);
 	*names_r = v;
 	*n_r = n;
 	return ret;
@@ -133,19 +133,19 @@ int store_lost_subscriptions(struct store *s, struct arena *a, int64_t account_i
 int store_mailbox_keywords(struct store *s, struct arena *a, int64_t account_id,
 			   int64_t mailbox_id, const char ***keywords_r, const char **error_r)
 {
-	struct conn *c = conn_get(s);
-	sqlite3_stmt *st = conn_stmt(c, "SELECT keywords FROM mailboxes WHERE id = ? AND account_id = ?");
+	struct db *c = store_db_get(s);
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT keywords FROM mailboxes WHERE id = ? AND account_id = ?");
 	sqlite3_bind_int64(st, 1, mailbox_id);
 	sqlite3_bind_int64(st, 2, account_id);
 	int rc = sqlite3_step(st), ret = 1;
 	const char *kw = "";
 	if (rc == SQLITE_ROW)
-		kw = col_text(a, st, 0);
+		kw = store_col_text(a, st, 0);
 	else if (rc == SQLITE_DONE)
 		ret = 0;
 	else
-		ret = db_fail(c, "mailbox_keywords", error_r);
-	conn_put(s, c);
+		ret = store_db_fail(c, "mailbox_keywords", error_r);
+	store_db_put(s, c);
 	size_t n = 1;
 	for (const char *p = kw; *p; p++)
 		n += *p == ' ';
@@ -163,8 +163,8 @@ int store_mailbox_destroyed_since(struct store *s, struct arena *a, int64_t acco
 				  uint64_t modseq, int64_t **ids_r, size_t *n_r,
 				  const char **error_r)
 {
-	struct conn *c = conn_get(s);
-	sqlite3_stmt *st = conn_stmt(c, "SELECT mailbox_id FROM mailbox_tombstones"
+	struct db *c = store_db_get(s);
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT mailbox_id FROM mailbox_tombstones"
 				       " WHERE account_id = ? AND modseq > ? ORDER BY mailbox_id");
 	sqlite3_bind_int64(st, 1, account_id);
 	sqlite3_bind_int64(st, 2, (int64_t)modseq);
@@ -180,8 +180,8 @@ int store_mailbox_destroyed_since(struct store *s, struct arena *a, int64_t acco
 		}
 		v[n++] = sqlite3_column_int64(st, 0);
 	}
-	int ret = rc == SQLITE_DONE ? 1 : db_fail(c, "destroyed_since", error_r);
-	conn_put(s, c);
+	int ret = rc == SQLITE_DONE ? 1 : store_db_fail(c, "destroyed_since", error_r);
+	store_db_put(s, c);
 	*ids_r = v;
 	*n_r = n;
 	return ret;

@@ -388,17 +388,17 @@ int store_search(struct store *s, struct arena *a, const struct store_search_ctx
 		arena_free(&c.row);
 		return ret;
 	}
-	struct conn *cn = conn_get(s);
-	ret = mbox_owned(cn, ctx->account_id, ctx->mailbox_id);
+	struct db *cn = store_db_get(s);
+	ret = store_mbox_owned(cn, ctx->account_id, ctx->mailbox_id);
 	if (ret <= 0) {
 		*error_r = ret == 0 ? "no such mailbox" : "database error";
 		ret = ret == 0 ? STORE_ENOTFOUND : STORE_ERR;
-		conn_put(s, cn);
+		store_db_put(s, cn);
 		arena_free(&c.a);
 		arena_free(&c.row);
 		return ret;
 	}
-	c.st = conn_stmt(cn, c.need_fields ? sql_rows_fields : sql_rows);
+	c.st = store_db_stmt(cn, c.need_fields ? sql_rows_fields : sql_rows);
 	sqlite3_bind_int64(c.st, 1, ctx->mailbox_id);
 	size_t n = 0, cap = 64;
 	uint32_t *v = xmalloc(cap * sizeof(*v));
@@ -440,10 +440,10 @@ int store_search(struct store *s, struct arena *a, const struct store_search_ctx
 		arena_clear(c.row);
 	}
 	if (rc != SQLITE_DONE)
-		ret = db_fail(cn, "search", error_r);
+		ret = store_db_fail(cn, "search", error_r);
 	else
 		ret = 1;
-	conn_put(s, cn);
+	store_db_put(s, cn);
 	buf_free(&c.hdrtext);
 	buf_free(&c.bodytext);
 	arena_free(&c.a);

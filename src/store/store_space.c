@@ -37,34 +37,34 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1; /* never 0 */
 }
 
-void space_init(struct store *s)
+void store_space_init(struct store *s)
 {
 	pthread_mutex_init(&s->sp_mu, NULL);
 	atomic_store(&s->disk_reserve, s->opt.disk_reserve);
 	s->reserve_path = xasprintf("%s/db/reserve", s->dir);
 }
 
-void space_destroy(struct store *s)
+void store_space_destroy(struct store *s)
 {
 	pthread_mutex_destroy(&s->sp_mu);
 	free(s->reserve_path);
 	s->reserve_path = NULL;
 }
 
-bool errno_full(int e)
+bool store_errno_full(int e)
 {
 	return e == ENOSPC || e == EDQUOT || e == EFBIG;
 }
 
-bool db_full(struct conn *c)
+bool store_db_full(struct db *c)
 {
 	int ec = sqlite3_extended_errcode(c->db);
 	if ((ec & 0xff) == SQLITE_FULL)
 		return true;
-	return (ec & 0xff) == SQLITE_IOERR && errno_full(sqlite3_system_errno(c->db));
+	return (ec & 0xff) == SQLITE_IOERR && store_errno_full(sqlite3_system_errno(c->db));
 }
 
-void space_invalidate(struct store *s)
+void store_space_invalidate(struct store *s)
 {
 	pthread_mutex_lock(&s->sp_mu);
 	s->sp_at = 0;
@@ -111,7 +111,7 @@ void store_set_disk_reserve(struct store *s, uint64_t bytes)
 	atomic_store(&s->disk_reserve, bytes);
 }
 
-int reserve_make(struct store *s)
+int store_reserve_make(struct store *s)
 {
 	uint64_t size = s->opt.reserve_file;
 	if (size == 0)
@@ -135,16 +135,16 @@ int reserve_make(struct store *s)
 		free(tmp);
 		log_warn("event=store_reserve_failed path=%s size=%llu error=\"%s\"", s->reserve_path,
 			 (unsigned long long)size, strerror(e));
-		return errno_full(e) ? 0 : -1;
+		return store_errno_full(e) ? 0 : -1;
 	}
 	free(tmp);
 	s->reserve_missing = false;
-	space_invalidate(s);
+	store_space_invalidate(s);
 	log_info("event=store_reserve_created path=%s size=%llu", s->reserve_path, (unsigned long long)size);
 	return 1;
 }
 
-bool reserve_release(struct store *s)
+bool store_reserve_release(struct store *s)
 {
 	if (s->opt.reserve_file == 0 || s->reserve_missing)
 		return false;
@@ -152,13 +152,13 @@ bool reserve_release(struct store *s)
 	s->reserve_tried = now_ms();
 	if (unlink(s->reserve_path) < 0)
 		return false;
-	space_invalidate(s);
+	store_space_invalidate(s);
 	log_warn("event=store_disk_full action=reserve_released path=%s size=%llu", s->reserve_path,
 		 (unsigned long long)s->opt.reserve_file);
 	return true;
 }
 
-void reserve_maintain(struct store *s)
+void store_reserve_maintain(struct store *s)
 {
 	if (!s->reserve_missing)
 		return;
@@ -168,5 +168,5 @@ void reserve_maintain(struct store *s)
 	uint64_t avail;
 	if (space_free(s, &avail) < 0 || avail / 2 < s->opt.reserve_file)
 		return;
-	reserve_make(s);
+	store_reserve_make(s);
 }

@@ -16,7 +16,7 @@
  * (struct window_total, WINDOW_TOTALS of them in the store, least recently used
  * replaced) with the mailbox's highestmodseq, read in the same snapshot: every change
  * to a mailbox's messages (new, expunged, moved, flags and keywords) raises it in the
- * same transaction through mbox_adjust, so an unchanged highestmodseq means an
+ * same transaction through store_mbox_adjust, so an unchanged highestmodseq means an
  * unchanged list, and paging through a folder counts it once. */
 #include "store_int.h"
 
@@ -76,17 +76,17 @@ static void bind_conds(sqlite3_stmt *st, const struct store_window *w, const str
 }
 
 /* One COUNT (in *n_r); 1 or STORE_ERR. */
-static int count_before(struct conn *c, sqlite3_stmt *st, const struct store_window *w,
+static int count_before(struct db *c, sqlite3_stmt *st, const struct store_window *w,
 			const struct kwbind *kw, int64_t date, int64_t email_id, uint64_t *n_r,
 			const char **error_r)
 {
 	if (st == NULL)
-		return db_fail(c, "email_window", error_r);
+		return store_db_fail(c, "email_window", error_r);
 	bind_conds(st, w, kw);
 	sqlite3_bind_int64(st, 10, date);
 	sqlite3_bind_int64(st, 11, email_id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		int r = db_fail(c, "email_window", error_r);
+		int r = store_db_fail(c, "email_window", error_r);
 		sqlite3_reset(st);
 		return r;
 	}
@@ -136,7 +136,7 @@ static void total_put(struct store *s, const struct store_window *w, uint64_t hm
 	pthread_mutex_unlock(&s->wt_mu);
 }
 
-static int window_read(struct store *s, struct conn *c, struct arena *a, struct store_window *w,
+static int window_read(struct store *s, struct db *c, struct arena *a, struct store_window *w,
 		       const struct kwbind *kw, int variant, uint64_t hms, const char **error_r)
 {
 	int asc = w->ascending ? 1 : 0;
@@ -144,9 +144,9 @@ static int window_read(struct store *s, struct conn *c, struct arena *a, struct 
 	int64_t end = asc ? INT64_MAX : INT64_MIN;
 	int64_t pos = w->position;
 	if (w->anchor != 0) {
-		sqlite3_stmt *st = conn_stmt(c, sql_anchor);
+		sqlite3_stmt *st = store_db_stmt(c, sql_anchor);
 		if (st == NULL)
-			return db_fail(c, "email_window", error_r);
+			return store_db_fail(c, "email_window", error_r);
 		bind_conds(st, w, kw);
 		sqlite3_bind_int64(st, 14, w->anchor);
 		sqlite3_bind_int64(st, 15, w->account_id);
@@ -156,9 +156,9 @@ static int window_read(struct store *s, struct conn *c, struct arena *a, struct 
 		if (rc == SQLITE_DONE)
 			return 0;
 		if (rc != SQLITE_ROW)
-			return db_fail(c, "email_window", error_r);
+			return store_db_fail(c, "email_window", error_r);
 		uint64_t idx;
-		if (count_before(c, conn_stmt(c, sql_count[asc][variant]), w, kw, date, w->anchor, &idx,
+		if (count_before(c, store_db_stmt(c, sql_count[asc][variant]), w, kw, date, w->anchor, &idx,
 				 error_r) < 0)
 			return STORE_ERR;
 		/* idx < 2^32: no overflow below INT64_MAX - 2^32 */
@@ -170,7 +170,7 @@ static int window_read(struct store *s, struct conn *c, struct arena *a, struct 
 		/* a keyword condition is not part of the key: such totals are not kept */
 		bool keep = variant != V_KEYWORDS;
 		if (!keep || !total_get(s, w, hms, &w->total)) {
-			if (count_before(c, conn_stmt(c, sql_count[asc][variant]), w, kw, end, end, &w->total,
+			if (count_before(c, store_db_stmt(c, sql_count[asc][variant]), w, kw, end, end, &w->total,
 					 error_r) < 0)
 				return STORE_ERR;
 			if (keep)
@@ -185,9 +185,9 @@ static int window_read(struct store *s, struct conn *c, struct arena *a, struct 
 	w->start = (uint64_t)pos;
 	if (w->limit == 0)
 		return 1;
-	sqlite3_stmt *st = conn_stmt(c, sql_page[asc][variant]);
+	sqlite3_stmt *st = store_db_stmt(c, sql_page[asc][variant]);
 	if (st == NULL)
-		return db_fail(c, "email_window", error_r);
+		return store_db_fail(c, "email_window", error_r);
 	bind_conds(st, w, kw);
 	sqlite3_bind_int64(st, 12, w->limit > INT64_MAX ? INT64_MAX : (int64_t)w->limit);
 	sqlite3_bind_int64(st, 13, pos);
@@ -206,7 +206,7 @@ static int window_read(struct store *s, struct conn *c, struct arena *a, struct 
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return db_fail(c, "email_window", error_r);
+		return store_db_fail(c, "email_window", error_r);
 	return 1;
 }
 
@@ -239,15 +239,15 @@ int store_email_window(struct store *s, struct arena *a, struct store_window *w,
 		}
 	}
 	int variant = any_kw ? V_KEYWORDS : (w->flags_on | w->flags_off) != 0 ? V_FLAGS : V_NONE;
-	struct conn *c = conn_get(s);
-	/* one snapshot for the anchor, the total and the page (conn_put ends it) */
-	sqlite3_stmt *begin = conn_stmt(c, "BEGIN");
-	int ret = begin != NULL ? step_done(c, begin, error_r) : db_fail(c, "email_window", error_r);
+	struct db *c = store_db_get(s);
+	/* one snapshot for the anchor, the total and the page (store_db_put ends it) */
+	sqlite3_stmt *begin = store_db_stmt(c, "BEGIN");
+	int ret = begin != NULL ? store_step_done(c, begin, error_r) : store_db_fail(c, "email_window", error_r);
 	uint64_t hms = 0;
 	if (ret > 0) {
-		sqlite3_stmt *st = conn_stmt(c, "SELECT highestmodseq FROM mailboxes WHERE id = ? AND account_id = ?");
+		sqlite3_stmt *st = store_db_stmt(c, "SELECT highestmodseq FROM mailboxes WHERE id = ? AND account_id = ?");
 		if (st == NULL) {
-			ret = db_fail(c, "email_window", error_r);
+			ret = store_db_fail(c, "email_window", error_r);
 		} else {
 			sqlite3_bind_int64(st, 1, w->mailbox_id);
 			sqlite3_bind_int64(st, 2, w->account_id);
@@ -258,7 +258,7 @@ int store_email_window(struct store *s, struct arena *a, struct store_window *w,
 				*error_r = "no such mailbox";
 				ret = STORE_ENOTFOUND;
 			} else {
-				ret = db_fail(c, "email_window", error_r);
+				ret = store_db_fail(c, "email_window", error_r);
 			}
 			sqlite3_reset(st);
 		}
@@ -272,6 +272,6 @@ int store_email_window(struct store *s, struct arena *a, struct store_window *w,
 	} else if (ret > 0) {
 		ret = window_read(s, c, a, w, &kw, variant, hms, error_r);
 	}
-	conn_put(s, c);
+	store_db_put(s, c);
 	return ret;
 }

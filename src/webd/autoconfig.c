@@ -59,7 +59,7 @@ static void reply_apple(struct web_session *ws, struct autoconfig_params *p)
 		}
 	}
 	X509_free(cert);
-	autoconfig_apple(&out, p);
+	web_autoconfig_apple(&out, p);
 	OPENSSL_free(der);
 	web_reply(ws, 200, "application/x-apple-aspen-config",
 		  "Content-Disposition: attachment; filename=\"postamt.mobileconfig\"\r\n", out.data, out.len);
@@ -76,10 +76,10 @@ static void reply_doc(struct web_session *ws, enum autoconfig_doc doc, const cha
 		reply_apple(ws, &p);
 		return;
 	case DOC_OUTLOOK:
-		autoconfig_outlook(&out, &p);
+		web_autoconfig_outlook(&out, &p);
 		break;
 	case DOC_THUNDERBIRD:
-		autoconfig_thunderbird(&out, &p);
+		web_autoconfig_thunderbird(&out, &p);
 		break;
 	}
 	web_reply(ws, 200, "application/xml; charset=utf-8", NULL, out.data, out.len);
@@ -124,7 +124,7 @@ static void answer(struct web_session *ws, enum autoconfig_doc doc, const char *
 	job->store = ws->env->store;
 	job->doc = doc;
 	snprintf(job->email, sizeof(job->email), "%s", email);
-	if (autoconfig_email_domain(email, job->domain, sizeof(job->domain)) <= 0) {
+	if (web_autoconfig_email_domain(email, job->domain, sizeof(job->domain)) <= 0) {
 		free(job);
 		web_reply_text(ws, 400, "400 Bad Request: invalid address\n");
 		return;
@@ -145,7 +145,7 @@ void web_autoconfig(struct web_session *ws)
 			return;
 		}
 		bool have = ws->req.body.len > 0 &&
-			    autoconfig_request_email(ws->req.body.data, ws->req.body.len, email, sizeof(email)) > 0;
+			    web_autoconfig_request_email(ws->req.body.data, ws->req.body.len, email, sizeof(email)) > 0;
 		answer(ws, DOC_OUTLOOK, have ? email : NULL);
 		return;
 	}
@@ -155,7 +155,7 @@ void web_autoconfig(struct web_session *ws)
 	}
 	bool apple = strcmp(path, "/apple/mobileconfig") == 0;
 	int r = http_query_get(ws->req.query, apple ? "email" : "emailaddress", email, sizeof(email));
-	if (r != 0 && !(r > 0 && autoconfig_email_ok(email))) {
+	if (r != 0 && !(r > 0 && web_autoconfig_email_ok(email))) {
 		web_reply_text(ws, 400, "400 Bad Request: invalid address\n");
 		return;
 	}

@@ -24,17 +24,17 @@ struct autoconfig_params {
 
 /* True if s looks like local@domain without characters that need escaping in a
  * header or that no address has. */
-bool autoconfig_email_ok(const char *s);
-void autoconfig_thunderbird(struct buf *out, const struct autoconfig_params *p);
-void autoconfig_outlook(struct buf *out, const struct autoconfig_params *p);
+bool web_autoconfig_email_ok(const char *s);
+void web_autoconfig_thunderbird(struct buf *out, const struct autoconfig_params *p);
+void web_autoconfig_outlook(struct buf *out, const struct autoconfig_params *p);
 /* With p->cert_der, the profile has a second payload, com.apple.security.root, that
  * holds the certificate, so that the device can trust a self-signed server. */
-void autoconfig_apple(struct buf *out, const struct autoconfig_params *p);
+void web_autoconfig_apple(struct buf *out, const struct autoconfig_params *p);
 /* The <EMailAddress> of an Autodiscover request body into out. 1, or 0 if absent or
  * implausible. */
-int autoconfig_request_email(const char *body, size_t len, char *out, size_t outlen);
+int web_autoconfig_request_email(const char *body, size_t len, char *out, size_t outlen);
 /* The domain of a local@domain address (after its last '@'), lower-cased into out.
  * 1, or 0 when there is none or it does not fit. */
-int autoconfig_email_domain(const char *email, char *out, size_t outlen);
+int web_autoconfig_email_domain(const char *email, char *out, size_t outlen);
 
 #endif

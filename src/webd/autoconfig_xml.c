@@ -15,7 +15,7 @@
 
 #define PORT(std) ((std) + p->port_offset)
 
-bool autoconfig_email_ok(const char *s)
+bool web_autoconfig_email_ok(const char *s)
 {
 	if (s == NULL || s[0] == '\0' || strlen(s) > 254)
 		return false;
@@ -62,7 +62,7 @@ static void tb_server(struct buf *out, const struct autoconfig_params *p, const 
 		   port, socket, tag);
 }
 
-void autoconfig_thunderbird(struct buf *out, const struct autoconfig_params *p)
+void web_autoconfig_thunderbird(struct buf *out, const struct autoconfig_params *p)
 {
 	const char *domain = domain_of(p);
 	buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<clientConfig version=\"1.1\">\n  <emailProvider id=\"");
@@ -105,7 +105,7 @@ static void ol_protocol(struct buf *out, const struct autoconfig_params *p, cons
 	buf_puts(out, "      </Protocol>\n");
 }
 
-void autoconfig_outlook(struct buf *out, const struct autoconfig_params *p)
+void web_autoconfig_outlook(struct buf *out, const struct autoconfig_params *p)
 {
 	buf_puts(out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 		      "<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006\">\n"
@@ -166,7 +166,7 @@ static void apple_certificate(struct buf *out, const struct autoconfig_params *p
 	buf_puts(out, "      <key>PayloadVersion</key>\n      <integer>1</integer>\n    </dict>\n");
 }
 
-void autoconfig_apple(struct buf *out, const struct autoconfig_params *p)
+void web_autoconfig_apple(struct buf *out, const struct autoconfig_params *p)
 {
 	const char *email = p->email ? p->email : "";
 	char u1[37], u2[37];
@@ -233,7 +233,7 @@ void autoconfig_apple(struct buf *out, const struct autoconfig_params *p)
 		   u2);
 }
 
-int autoconfig_request_email(const char *body, size_t len, char *out, size_t outlen)
+int web_autoconfig_request_email(const char *body, size_t len, char *out, size_t outlen)
 {
 	static const char open[] = "<EMailAddress>", close[] = "</EMailAddress>";
 	const char *s = memmem(body, len, open, sizeof(open) - 1);
@@ -248,10 +248,10 @@ int autoconfig_request_email(const char *body, size_t len, char *out, size_t out
 		return 0;
 	memcpy(out, v.p, v.len);
 	out[v.len] = '\0';
-	return autoconfig_email_ok(out) ? 1 : 0;
+	return web_autoconfig_email_ok(out) ? 1 : 0;
 }
 
-int autoconfig_email_domain(const char *email, char *out, size_t outlen)
+int web_autoconfig_email_domain(const char *email, char *out, size_t outlen)
 {
 	const char *at = email ? strrchr(email, '@') : NULL;
 	if (at == NULL || at[1] == '\0' || strlen(at + 1) >= outlen)

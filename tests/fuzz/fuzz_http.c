@@ -85,7 +85,7 @@ static void check_one(const char *p, size_t len, const struct result *res)
 		}
 		if (bytes_ieq(name, "Content-Length")) {
 			uint64_t n;
-			CHECK(parse_uint64(value, UINT64_MAX, &n) > 0 && n == req->content_length);
+			CHECK(buf_parse_uint64(value, UINT64_MAX, &n) > 0 && n == req->content_length);
 			seen_length = true;
 		}
 		if (bytes_ieq(name, "Transfer-Encoding"))

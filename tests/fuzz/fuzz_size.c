@@ -1,18 +1,18 @@
 /* fuzz_size.c: libFuzzer target for the number parsers in src/lib/buf.c
- * (parse_uint64, parse_size, format_size), which every configuration value and
+ * (buf_parse_uint64, buf_parse_size, buf_format_size), which every configuration value and
  * protocol count goes through.
  *
- * Invariants: parse_uint64 accepts exactly nonempty all-digit text whose value fits
- * the limit and returns that value; parse_size accepts digits with an optional K, M,
+ * Invariants: buf_parse_uint64 accepts exactly nonempty all-digit text whose value fits
+ * the limit and returns that value; buf_parse_size accepts digits with an optional K, M,
  * G or T suffix and returns the value times its power of 1024, without overflow;
- * format_size of a parsed size reads back as the same size. */
+ * buf_format_size of a parsed size reads back as the same size. */
 #include "fuzz.h"
 
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	/* the first 8 bytes choose the limit for parse_uint64 */
+	/* the first 8 bytes choose the limit for buf_parse_uint64 */
 	uint64_t max = UINT64_MAX;
 	if (size >= 8) {
 		memcpy(&max, data, 8);
@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	struct bytes a = { (const char *)data, size };
 	uint64_t v = 0;
-	int r = parse_uint64(a, max, &v);
+	int r = buf_parse_uint64(a, max, &v);
 	CHECK(r == 1 || r == -1);
 	/* reference: 128-bit accumulation */
 	bool digits = size > 0;
@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	const char *error = NULL;
 	uint64_t sz = 0;
-	r = parse_size(s, &sz, &error);
+	r = buf_parse_size(s, &sz, &error);
 	CHECK(r == 1 || r == -1);
 	if (r < 0) {
 		CHECK(error != NULL && error[0] != '\0');
@@ -60,13 +60,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		default: break;
 		}
 		uint64_t base;
-		CHECK(parse_uint64((struct bytes){ s, shift ? n - 1 : n }, UINT64_MAX, &base) == 1);
+		CHECK(buf_parse_uint64((struct bytes){ s, shift ? n - 1 : n }, UINT64_MAX, &base) == 1);
 		CHECK(shift == 0 || base <= (UINT64_MAX >> shift));
 		CHECK(sz == base << shift);
 		char out[32];
-		format_size(sz, out, sizeof(out));
+		buf_format_size(sz, out, sizeof(out));
 		uint64_t back = 0;
-		CHECK(parse_size(out, &back, &error) == 1 && back == sz);
+		CHECK(buf_parse_size(out, &back, &error) == 1 && back == sz);
 	}
 	free(s);
 	return 0;

@@ -122,7 +122,7 @@ int http_parse_request(struct bytes in, struct http_request *req_r, int *status_
 		req_r->headers[req_r->nheaders++] = (struct http_header){ name, value };
 		if (bytes_ieq(name, "Content-Length")) {
 			uint64_t len;
-			if (parse_uint64(value, UINT64_MAX / 2, &len) < 0 ||
+			if (buf_parse_uint64(value, UINT64_MAX / 2, &len) < 0 ||
 			    (req_r->has_length && len != req_r->content_length))
 				return fail(status_r, error_r, 400, "bad Content-Length");
 			req_r->has_length = true;

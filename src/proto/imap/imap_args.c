@@ -274,7 +274,7 @@ int imap_cur_number(struct imap_cur *cur, uint64_t min, uint64_t max, uint64_t *
 	while (cur->pos < cur->len && cur->p[cur->pos] >= '0' && cur->p[cur->pos] <= '9')
 		cur->pos++;
 	uint64_t v;
-	if (cur->pos == s || parse_uint64((struct bytes){ cur->p + s, cur->pos - s }, max, &v) < 0 || v < min) {
+	if (cur->pos == s || buf_parse_uint64((struct bytes){ cur->p + s, cur->pos - s }, max, &v) < 0 || v < min) {
 		cur->pos = s;
 		return fail(cur, "Invalid number");
 	}

@@ -112,7 +112,7 @@ static int section(struct imap_cur *cur, struct bytes v, struct imap_fetch_body 
 			return fail(cur, "Invalid partial");
 		struct bytes a = { v.p + i + 1, (size_t)(dot - (v.p + i + 1)) };
 		struct bytes c = { dot + 1, (size_t)(v.p + v.len - 1 - (dot + 1)) };
-		if (parse_uint64(a, UINT32_MAX, &b->start) < 0 || parse_uint64(c, UINT32_MAX, &b->count) < 0 ||
+		if (buf_parse_uint64(a, UINT32_MAX, &b->start) < 0 || buf_parse_uint64(c, UINT32_MAX, &b->count) < 0 ||
 		    b->count == 0)
 			return fail(cur, "Invalid partial");
 		b->partial = true;

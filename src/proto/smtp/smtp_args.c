@@ -367,7 +367,7 @@ int smtp_parse_mail(struct bytes arg, bool utf8_ok, struct smtp_mail_args *r, st
 	while ((n = next_param(arg, &pos, &p)) > 0) {
 		uint64_t v;
 		if (bytes_ieq(p.key, "SIZE") && p.has_value && !r->has_size &&
-		    parse_uint64(p.value, UINT64_MAX, &v) > 0) {
+		    buf_parse_uint64(p.value, UINT64_MAX, &v) > 0) {
 			r->has_size = true;
 			r->size = v;
 		} else if (bytes_ieq(p.key, "BODY") && p.has_value) {

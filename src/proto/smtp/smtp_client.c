@@ -145,7 +145,7 @@ void smtp_ehlo_parse(const char *text, struct smtp_ehlo *r)
 			if (sp != NULL) {
 				struct bytes v = bytes_trim((struct bytes){ sp + 1, n - kw.len - 1 });
 				uint64_t sz;
-				if (parse_uint64(v, UINT64_MAX, &sz) > 0)
+				if (buf_parse_uint64(v, UINT64_MAX, &sz) > 0)
 					r->size = sz;
 			}
 		}

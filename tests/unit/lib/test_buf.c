@@ -53,46 +53,46 @@ static void test_bytes(void **state)
 static void test_numbers(void **state)
 {
 	uint64_t v;
-	assert_int_equal(parse_uint64(BYTES("0"), 10, &v), 1);
+	assert_int_equal(buf_parse_uint64(BYTES("0"), 10, &v), 1);
 	assert_int_equal(v, 0);
-	assert_int_equal(parse_uint64(BYTES("18446744073709551615"), UINT64_MAX, &v), 1);
+	assert_int_equal(buf_parse_uint64(BYTES("18446744073709551615"), UINT64_MAX, &v), 1);
 	assert_true(v == UINT64_MAX);
-	assert_int_equal(parse_uint64(BYTES("18446744073709551616"), UINT64_MAX, &v), -1);
-	assert_int_equal(parse_uint64(BYTES("11"), 10, &v), -1);
-	assert_int_equal(parse_uint64(BYTES("10"), 10, &v), 1);
-	assert_int_equal(parse_uint64(BYTES(""), 10, &v), -1);
-	assert_int_equal(parse_uint64(BYTES("-1"), 10, &v), -1);
-	assert_int_equal(parse_uint64(BYTES("1 "), 10, &v), -1);
-	assert_int_equal(parse_uint64(BYTES("+1"), 10, &v), -1);
+	assert_int_equal(buf_parse_uint64(BYTES("18446744073709551616"), UINT64_MAX, &v), -1);
+	assert_int_equal(buf_parse_uint64(BYTES("11"), 10, &v), -1);
+	assert_int_equal(buf_parse_uint64(BYTES("10"), 10, &v), 1);
+	assert_int_equal(buf_parse_uint64(BYTES(""), 10, &v), -1);
+	assert_int_equal(buf_parse_uint64(BYTES("-1"), 10, &v), -1);
+	assert_int_equal(buf_parse_uint64(BYTES("1 "), 10, &v), -1);
+	assert_int_equal(buf_parse_uint64(BYTES("+1"), 10, &v), -1);
 }
 
 static void test_sizes(void **state)
 {
 	uint64_t v;
 	const char *err;
-	assert_int_equal(parse_size("0", &v, &err), 1);
+	assert_int_equal(buf_parse_size("0", &v, &err), 1);
 	assert_int_equal(v, 0);
-	assert_int_equal(parse_size("512", &v, &err), 1);
+	assert_int_equal(buf_parse_size("512", &v, &err), 1);
 	assert_int_equal(v, 512);
-	assert_int_equal(parse_size("8K", &v, &err), 1);
+	assert_int_equal(buf_parse_size("8K", &v, &err), 1);
 	assert_int_equal(v, 8192);
-	assert_int_equal(parse_size("50m", &v, &err), 1);
+	assert_int_equal(buf_parse_size("50m", &v, &err), 1);
 	assert_int_equal(v, 50ULL << 20);
-	assert_int_equal(parse_size("2G", &v, &err), 1);
+	assert_int_equal(buf_parse_size("2G", &v, &err), 1);
 	assert_int_equal(v, 2ULL << 30);
-	assert_int_equal(parse_size("G", &v, &err), -1);
-	assert_int_equal(parse_size("1.5G", &v, &err), -1);
-	assert_int_equal(parse_size("", &v, &err), -1);
-	assert_int_equal(parse_size("99999999999999999999K", &v, &err), -1);
-	assert_int_equal(parse_size("17179869184G", &v, &err), -1); /* 2^34 G overflows */
+	assert_int_equal(buf_parse_size("G", &v, &err), -1);
+	assert_int_equal(buf_parse_size("1.5G", &v, &err), -1);
+	assert_int_equal(buf_parse_size("", &v, &err), -1);
+	assert_int_equal(buf_parse_size("99999999999999999999K", &v, &err), -1);
+	assert_int_equal(buf_parse_size("17179869184G", &v, &err), -1); /* 2^34 G overflows */
 	char out[32];
-	format_size(50ULL << 20, out, sizeof(out));
+	buf_format_size(50ULL << 20, out, sizeof(out));
 	assert_string_equal(out, "50M");
-	format_size(1000, out, sizeof(out));
+	buf_format_size(1000, out, sizeof(out));
 	assert_string_equal(out, "1000");
-	format_size(0, out, sizeof(out));
+	buf_format_size(0, out, sizeof(out));
 	assert_string_equal(out, "0");
-	format_size(3ULL << 30, out, sizeof(out));
+	buf_format_size(3ULL << 30, out, sizeof(out));
 	assert_string_equal(out, "3G");
 }
 

@@ -1,4 +1,4 @@
-/* test_numbers.c: parse_uint64 and parse_size (src/lib/buf.c), the number parsers
+/* test_numbers.c: buf_parse_uint64 and buf_parse_size (src/lib/buf.c), the number parsers
  * under HTTP Content-Length, POP3/IMAP message numbers and every size in the
  * configuration. Kept with the parser tests because the fuzz target tests/fuzz/
  * fuzz_size.c found the case in test_regress_limit_below_digit. */
@@ -14,7 +14,7 @@
 
 static int u64(const char *s, uint64_t max, uint64_t *v)
 {
-	return parse_uint64((struct bytes){ s, strlen(s) }, max, v);
+	return buf_parse_uint64((struct bytes){ s, strlen(s) }, max, v);
 }
 
 static void test_uint64(void **state)
@@ -38,7 +38,7 @@ static void test_uint64(void **state)
 	assert_int_equal(u64(" 1", UINT64_MAX, &v), -1);
 	assert_int_equal(u64("1 ", UINT64_MAX, &v), -1);
 	assert_int_equal(u64("1a", UINT64_MAX, &v), -1);
-	assert_int_equal(parse_uint64(BYTES("1\0"), UINT64_MAX, &v), -1);
+	assert_int_equal(buf_parse_uint64(BYTES("1\0"), UINT64_MAX, &v), -1);
 	assert_int_equal(u64("10", 10, &v), 1);
 	assert_int_equal(u64("11", 10, &v), -1);
 	assert_int_equal(u64("0", 0, &v), 1);
@@ -46,7 +46,7 @@ static void test_uint64(void **state)
 
 /* Found by tests/fuzz/fuzz_size.c (corpus/size/regress-digit-above-limit): with a
  * limit below 9, `max - digit` wraps around and a digit above the limit is accepted,
- * e.g. parse_uint64("2", 0) returns 1 with 2. */
+ * e.g. buf_parse_uint64("2", 0) returns 1 with 2. */
 static void test_regress_limit_below_digit(void **state)
 {
 	(void)state;
@@ -63,29 +63,29 @@ static void test_size(void **state)
 	(void)state;
 	uint64_t v = 1;
 	const char *error = NULL;
-	assert_int_equal(parse_size("0", &v, &error), 1);
+	assert_int_equal(buf_parse_size("0", &v, &error), 1);
 	assert_int_equal(v, 0);
-	assert_int_equal(parse_size("64K", &v, &error), 1);
+	assert_int_equal(buf_parse_size("64K", &v, &error), 1);
 	assert_int_equal(v, 64 * 1024);
-	assert_int_equal(parse_size("50m", &v, &error), 1);
+	assert_int_equal(buf_parse_size("50m", &v, &error), 1);
 	assert_int_equal(v, 50 * 1024 * 1024);
-	assert_int_equal(parse_size("4G", &v, &error), 1);
+	assert_int_equal(buf_parse_size("4G", &v, &error), 1);
 	assert_true(v == 4ULL << 30);
-	assert_int_equal(parse_size("16777215T", &v, &error), 1);
+	assert_int_equal(buf_parse_size("16777215T", &v, &error), 1);
 	assert_true(v == 16777215ULL << 40);
-	assert_int_equal(parse_size("16777216T", &v, &error), -1);
+	assert_int_equal(buf_parse_size("16777216T", &v, &error), -1);
 	assert_non_null(error);
-	assert_int_equal(parse_size("K", &v, &error), -1);
-	assert_int_equal(parse_size("", &v, &error), -1);
-	assert_int_equal(parse_size("1KB", &v, &error), -1);
-	assert_int_equal(parse_size("1.5G", &v, &error), -1);
-	assert_int_equal(parse_size(" 1K", &v, &error), -1);
+	assert_int_equal(buf_parse_size("K", &v, &error), -1);
+	assert_int_equal(buf_parse_size("", &v, &error), -1);
+	assert_int_equal(buf_parse_size("1KB", &v, &error), -1);
+	assert_int_equal(buf_parse_size("1.5G", &v, &error), -1);
+	assert_int_equal(buf_parse_size(" 1K", &v, &error), -1);
 	char out[32];
-	format_size(64 * 1024, out, sizeof(out));
+	buf_format_size(64 * 1024, out, sizeof(out));
 	assert_string_equal(out, "64K");
-	format_size(1025, out, sizeof(out));
+	buf_format_size(1025, out, sizeof(out));
 	assert_string_equal(out, "1025");
-	format_size(0, out, sizeof(out));
+	buf_format_size(0, out, sizeof(out));
 	assert_string_equal(out, "0");
 }
 

@@ -63,7 +63,7 @@ static void test_list_and_flush(void **state)
 	qm->rcpts[3].diag = strdup("550 5.1.1 no such user");
 	char qdir[300];
 	snprintf(qdir, sizeof(qdir), "%s/queue", dir);
-	assert_int_equal(spool_write_state(qdir, qm, false, &err), 1);
+	assert_int_equal(queue_spool_write_state(qdir, qm, false, &err), 1);
 	queue_close(&q);
 
 	assert_int_equal(run(&cfg, "list", out, sizeof(out)), 0);

@@ -72,7 +72,7 @@ static void test_dsn_headers(void **state)
 	assert_null(strstr(buf_str(&b), "Hello Bob."));
 	assert_non_null(strstr(buf_str(&b), "Content-Type: text/rfc822-headers"));
 	buf_free(&b);
-	qmsg_free(&m);
+	queue_msg_free(&m);
 }
 
 static void test_dsn_full(void **state)
@@ -88,7 +88,7 @@ static void test_dsn_full(void **state)
 	assert_non_null(strstr(buf_str(&b), "Content-Type: message/rfc822\r\n\r\n" TEST_MESSAGE));
 	assert_null(strstr(buf_str(&b), "dave@gone.test"));
 	buf_free(&b);
-	qmsg_free(&m);
+	queue_msg_free(&m);
 }
 
 static void test_no_dsn(void **state)
@@ -108,7 +108,7 @@ static void test_no_dsn(void **state)
 	assert_int_equal(queue_dsn_build(&in, &b), 0);
 	assert_int_equal(b.len, 0);
 	buf_free(&b);
-	qmsg_free(&m);
+	queue_msg_free(&m);
 }
 
 int main(int argc, char **argv)

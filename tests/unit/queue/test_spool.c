@@ -38,17 +38,17 @@ static void test_header_round_trip(void **state)
 {
 	struct qmsg *m = sample();
 	struct buf b = { 0 };
-	spool_header_encode(m, &b);
+	queue_spool_header_encode(m, &b);
 	buf_puts(&b, "message bytes");
 	/* a prefix is "need more", never an error */
 	for (size_t n = 0; n < b.len - 13; n++) {
 		struct qmsg *x = NULL;
 		const char *err;
-		assert_int_equal(spool_header_decode("X", (struct bytes){ b.data, n }, &x, &err), 0);
+		assert_int_equal(queue_spool_header_decode("X", (struct bytes){ b.data, n }, &x, &err), 0);
 	}
 	struct qmsg *d = NULL;
 	const char *err = NULL;
-	assert_int_equal(spool_header_decode(m->id, (struct bytes){ b.data, b.len }, &d, &err), 1);
+	assert_int_equal(queue_spool_header_decode(m->id, (struct bytes){ b.data, b.len }, &d, &err), 1);
 	assert_string_equal(d->id, m->id);
 	assert_int_equal(d->created, m->created);
 	assert_string_equal(d->sender, m->sender);
@@ -66,21 +66,21 @@ static void test_header_round_trip(void **state)
 	assert_string_equal(d->rcpts[1].address, "-");
 	assert_null(d->rcpts[1].orcpt);
 	assert_string_equal(d->rcpts[2].address, "carol%x@other.test");
-	qmsg_free(&d);
+	queue_msg_free(&d);
 
 	/* the null sender */
 	free(m->sender);
 	m->sender = strdup("");
 	buf_reset(&b);
-	spool_header_encode(m, &b);
-	assert_int_equal(spool_header_decode(m->id, (struct bytes){ b.data, b.len }, &d, &err), 1);
+	queue_spool_header_encode(m, &b);
+	assert_int_equal(queue_spool_header_decode(m->id, (struct bytes){ b.data, b.len }, &d, &err), 1);
 	assert_string_equal(d->sender, "");
-	qmsg_free(&d);
+	queue_msg_free(&d);
 
-	assert_int_equal(spool_header_decode("X", BYTES("From: someone\r\n\r\n"), &d, &err), -1);
-	assert_int_equal(spool_header_decode("X", BYTES("POSTAMT-QUEUE 1\nsize 1\n\nx"), &d, &err), -1);
+	assert_int_equal(queue_spool_header_decode("X", BYTES("From: someone\r\n\r\n"), &d, &err), -1);
+	assert_int_equal(queue_spool_header_decode("X", BYTES("POSTAMT-QUEUE 1\nsize 1\n\nx"), &d, &err), -1);
 	buf_free(&b);
-	qmsg_free(&m);
+	queue_msg_free(&m);
 }
 
 static void test_state_round_trip(void **state)
@@ -99,11 +99,11 @@ static void test_state_round_trip(void **state)
 	m->rcpts[2].code = 550;
 	m->rcpts[2].diag = strdup("550 5.1.1 100% unknown\nsecond line");
 	struct buf b = { 0 };
-	spool_state_encode(m, &b);
+	queue_spool_state_encode(m, &b);
 
 	struct qmsg *d = sample();
 	const char *err = NULL;
-	assert_int_equal(spool_state_decode(d, (struct bytes){ b.data, b.len }, &err), 1);
+	assert_int_equal(queue_spool_state_decode(d, (struct bytes){ b.data, b.len }, &err), 1);
 	assert_int_equal(d->rcpts[0].state, QUEUE_RCPT_DELIVERED);
 	assert_int_equal(d->rcpts[0].code, 250);
 	assert_string_equal(d->rcpts[0].enh, "2.0.0");
@@ -118,11 +118,11 @@ static void test_state_round_trip(void **state)
 	assert_string_equal(d->rcpts[2].enh, "");
 	assert_int_equal(d->attempts, 3);
 	assert_int_equal(d->next, 1700001234);
-	assert_int_equal(spool_state_decode(d, BYTES("garbage"), &err), -1);
-	assert_int_equal(spool_state_decode(d, BYTES("POSTAMT-QUEUE-STATE 1\nr 7 failed 0 0 550 - - -\n"), &err), -1);
+	assert_int_equal(queue_spool_state_decode(d, BYTES("garbage"), &err), -1);
+	assert_int_equal(queue_spool_state_decode(d, BYTES("POSTAMT-QUEUE-STATE 1\nr 7 failed 0 0 550 - - -\n"), &err), -1);
 	buf_free(&b);
-	qmsg_free(&m);
-	qmsg_free(&d);
+	queue_msg_free(&m);
+	queue_msg_free(&d);
 }
 
 static void test_escape(void **state)
@@ -130,10 +130,10 @@ static void test_escape(void **state)
 	const char *vals[] = { "", "-", "a b", "100%", "x\r\ny", "plain@x", "ü@ß.de", "%41" };
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
 		struct buf b = { 0 };
-		spool_escape(vals[i], &b);
+		queue_spool_escape(vals[i], &b);
 		assert_null(strpbrk(buf_str(&b), " \r\n"));
 		assert_true(b.len > 0);
-		char *u = spool_unescape((struct bytes){ b.data, b.len });
+		char *u = queue_spool_unescape((struct bytes){ b.data, b.len });
 		assert_string_equal(u, vals[i]);
 		free(u);
 		buf_free(&b);
@@ -221,7 +221,7 @@ static void test_submit_list_recover(void **state)
 	assert_int_equal(count_files(qdir, "0000000EE"), 0);
 	assert_int_equal(count_files(qdir, "0000000DD"), 1);
 	struct buf data = { 0 };
-	assert_int_equal(spool_read_data(qdir, q->msgs, &data, &err), 1);
+	assert_int_equal(queue_spool_read_data(qdir, q->msgs, &data, &err), 1);
 	assert_int_equal(data.len, strlen(TEST_MESSAGE));
 	assert_memory_equal(data.data, TEST_MESSAGE, data.len);
 	buf_free(&data);
@@ -230,7 +230,7 @@ static void test_submit_list_recover(void **state)
 	q->msgs->rcpts[0].attempts = 2;
 	q->msgs->rcpts[0].next = 1900000000;
 	q->msgs->rcpts[0].diag = strdup("451 4.3.0 later");
-	assert_int_equal(spool_write_state(qdir, q->msgs, true, &err), 1);
+	assert_int_equal(queue_spool_write_state(qdir, q->msgs, true, &err), 1);
 	queue_close(&q);
 	arena_clear(a);
 	assert_int_equal(queue_list(dir, a, &e, &n, &err), 1);
@@ -243,7 +243,7 @@ static void test_submit_list_recover(void **state)
 	assert_int_equal(count_files(qdir, "flush"), 1);
 
 	/* removal */
-	assert_int_equal(spool_remove(qdir, id1, true, &err), 1);
+	assert_int_equal(queue_spool_remove(qdir, id1, true, &err), 1);
 	arena_clear(a);
 	assert_int_equal(queue_list(dir, a, &e, &n, &err), 1);
 	assert_int_equal(n, 1);

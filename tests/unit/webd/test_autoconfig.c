@@ -25,7 +25,7 @@ static void test_thunderbird(void **state)
 {
 	struct buf b = { 0 };
 	struct autoconfig_params p = { .hostname = "mail.example.test", .port_offset = 10000, .email = "anna@example.test" };
-	autoconfig_thunderbird(&b, &p);
+	web_autoconfig_thunderbird(&b, &p);
 	const char *x = buf_str(&b);
 	assert_non_null(strstr(x, "<clientConfig version=\"1.1\">"));
 	assert_non_null(strstr(x, "<emailProvider id=\"example.test\">"));
@@ -49,7 +49,7 @@ static void test_thunderbird(void **state)
 
 	/* no address: the hostname stands in for the domain; and escaping */
 	struct autoconfig_params q = { .hostname = "a<b>&c", .port_offset = 0, .email = NULL };
-	autoconfig_thunderbird(&b, &q);
+	web_autoconfig_thunderbird(&b, &q);
 	x = buf_str(&b);
 	assert_null(strstr(x, "a<b>"));
 	assert_non_null(strstr(x, "a&lt;b&gt;&amp;c"));
@@ -61,7 +61,7 @@ static void test_outlook(void **state)
 {
 	struct buf b = { 0 };
 	struct autoconfig_params p = { .hostname = "mx.example.test", .port_offset = 0, .email = "anna@example.test" };
-	autoconfig_outlook(&b, &p);
+	web_autoconfig_outlook(&b, &p);
 	const char *x = buf_str(&b);
 	assert_non_null(strstr(x, "responseschema/2006a"));
 	assert_int_equal(count(x, "<Server>mx.example.test</Server>"), 6);
@@ -85,7 +85,7 @@ static void test_apple(void **state)
 {
 	struct buf b = { 0 };
 	struct autoconfig_params p = { .hostname = "mx.example.test", .port_offset = 20000, .email = "anna@example.test" };
-	autoconfig_apple(&b, &p);
+	web_autoconfig_apple(&b, &p);
 	const char *x = buf_str(&b);
 	assert_non_null(strstr(x, "<key>IncomingMailServerPortNumber</key>\n      <integer>20993</integer>"));
 	assert_non_null(strstr(x, "<key>OutgoingMailServerPortNumber</key>\n      <integer>20465</integer>"));
@@ -95,7 +95,7 @@ static void test_apple(void **state)
 	assert_int_equal(count(x, "<key>PayloadUUID</key>"), 2);
 	/* stable: the same input gives the same profile */
 	struct buf c = { 0 };
-	autoconfig_apple(&c, &p);
+	web_autoconfig_apple(&c, &p);
 	assert_string_equal(buf_str(&b), buf_str(&c));
 	buf_free(&b);
 	buf_free(&c);
@@ -108,7 +108,7 @@ static void test_apple_certificate(void **state)
 	struct buf b = { 0 };
 	struct autoconfig_params p = { .hostname = "mx.example.test", .port_offset = 0, .email = "anna@example.test",
 				       .cert_der = der, .cert_der_len = sizeof(der) };
-	autoconfig_apple(&b, &p);
+	web_autoconfig_apple(&b, &p);
 	const char *x = buf_str(&b);
 	assert_int_equal(count(x, "<key>PayloadUUID</key>"), 3);
 	assert_non_null(strstr(x, "<key>PayloadType</key>\n      <string>com.apple.security.root</string>"));
@@ -125,13 +125,13 @@ static void test_apple_certificate(void **state)
 static void test_email_domain(void **state)
 {
 	char d[16];
-	assert_int_equal(autoconfig_email_domain("anna@Example.TEST", d, sizeof(d)), 1);
+	assert_int_equal(web_autoconfig_email_domain("anna@Example.TEST", d, sizeof(d)), 1);
 	assert_string_equal(d, "example.test");
-	assert_int_equal(autoconfig_email_domain("\"a@b\"@other.test", d, sizeof(d)), 1);
+	assert_int_equal(web_autoconfig_email_domain("\"a@b\"@other.test", d, sizeof(d)), 1);
 	assert_string_equal(d, "other.test");
-	assert_int_equal(autoconfig_email_domain("anna@", d, sizeof(d)), 0);
-	assert_int_equal(autoconfig_email_domain("anna", d, sizeof(d)), 0);
-	assert_int_equal(autoconfig_email_domain("anna@a-very-long-domain.test", d, sizeof(d)), 0);
+	assert_int_equal(web_autoconfig_email_domain("anna@", d, sizeof(d)), 0);
+	assert_int_equal(web_autoconfig_email_domain("anna", d, sizeof(d)), 0);
+	assert_int_equal(web_autoconfig_email_domain("anna@a-very-long-domain.test", d, sizeof(d)), 0);
 }
 
 static void test_request_email(void **state)
@@ -140,18 +140,18 @@ static void test_request_email(void **state)
 	const char *req = "<?xml version=\"1.0\"?><Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/"
 			  "outlook/requestschema/2006\"><Request><EMailAddress> anna@example.test </EMailAddress>"
 			  "<AcceptableResponseSchema>x</AcceptableResponseSchema></Request></Autodiscover>";
-	assert_int_equal(autoconfig_request_email(req, strlen(req), out, sizeof(out)), 1);
+	assert_int_equal(web_autoconfig_request_email(req, strlen(req), out, sizeof(out)), 1);
 	assert_string_equal(out, "anna@example.test");
 	static const char *const bad[] = {
 		"<EMailAddress>a<b@c</EMailAddress>", "<EMailAddress></EMailAddress>", "<EMailAddress>nobody</EMailAddress>",
 		"<EMailAddress>a@b", "no address", "<EMailAddress>a\"@b.test</EMailAddress>",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(autoconfig_request_email(bad[i], strlen(bad[i]), out, sizeof(out)), 0);
-	assert_true(autoconfig_email_ok("a.b+c@example.test"));
-	assert_false(autoconfig_email_ok("a b@example.test"));
-	assert_false(autoconfig_email_ok("@example.test"));
-	assert_false(autoconfig_email_ok("a@"));
+		assert_int_equal(web_autoconfig_request_email(bad[i], strlen(bad[i]), out, sizeof(out)), 0);
+	assert_true(web_autoconfig_email_ok("a.b+c@example.test"));
+	assert_false(web_autoconfig_email_ok("a b@example.test"));
+	assert_false(web_autoconfig_email_ok("@example.test"));
+	assert_false(web_autoconfig_email_ok("a@"));
 }
 
 int main(void)
