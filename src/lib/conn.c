@@ -5,7 +5,7 @@
  * fd; a TLS bufferevent does (it frees its SSL only with BEV_OPT_CLOSE_ON_FREE).
  * STARTTLS frees the plain bufferevent once the last clear-text reply is written and
  * makes a TLS one on the same fd. */
-#include "conn.h"
+#include "conn_int.h"
 #include "conn_z.h"
 
 #include "arena.h"
@@ -30,55 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define CONN_READ_HIGH (256 * 1024) /* stop reading while this much input waits */
-
-struct conn_shared {
-	pthread_mutex_t lock; /* guards tls and limits */
-	SSL_CTX *tls;
-	struct conn_limits limits;
-	struct ip_table *ips;
-	atomic_size_t live;
-	atomic_uint_fast64_t next_id;
-	atomic_uint_fast64_t mem_used, mem_limit, mem_per_ip; /* conn_mem_reserve() */
-};
-
-struct listener {
-	struct listener *next;
-	struct evconnlistener *ev;
-	struct conn_server *srv;
-	enum conn_tls tls;
-	const struct conn_handler *h;
-	void *ctx;
-};
-
-struct conn_server {
-	struct loop *loop;
-	struct conn_shared *shared;
-	struct listener *listeners;
-	struct conn *conns; /* doubly linked list of this loop's connections */
-};
-
-struct conn {
-	struct conn_server *srv;
-	struct conn *prev, *next;
-	struct bufferevent *bev;
-	struct event *deferred; /* finishes a close, re-delivers data after resume, starts TLS */
-	const struct conn_handler *h;
-	void *session;
-	uint64_t id;
-	int fd;
-	int local_port;
-	int timeout;
-	char ip[NET_ADDR_MAX];
-	struct buf line;
-	bool loopback, tls, counted, handshaking;
-	bool closing, abort_now, paused, want_drained, starttls_pending, data_pending;
-	uint64_t mem_held; /* message memory reserved (conn_mem_reserve) */
-	uint64_t mem_ip_held; /* the part of it counted in the address's share */
-	struct conn_z *z; /* COMPRESS=DEFLATE (conn_compress_start), NULL when off */
-	bool z_more;      /* inflating stopped at CONN_READ_HIGH with more to come */
-};
 
 static void conn_schedule(struct conn *c);
 
@@ -159,126 +110,6 @@ bool conn_is_compressed(const struct conn *c)
 	return c->z != NULL;
 }
 
-/* ---- shared ---- */
-
-struct conn_shared *conn_shared_new(const struct conn_limits *limits)
-{
-	struct conn_shared *s = xcalloc(1, sizeof(*s));
-	pthread_mutex_init(&s->lock, NULL);
-	s->limits = *limits;
-	atomic_store(&s->mem_limit, limits->message_memory);
-	atomic_store(&s->mem_per_ip, limits->message_memory_per_ip);
-	s->ips = ip_table_new();
-	atomic_init(&s->live, 0);
-	atomic_init(&s->next_id, 1);
-	return s;
-}
-
-void conn_shared_free(struct conn_shared **sp)
-{
-	struct conn_shared *s = *sp;
-	if (s == NULL)
-		return;
-	SSL_CTX_free(s->tls);
-	ip_table_free(&s->ips);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
-	*sp = NULL;
-}
-
-void conn_shared_set_tls(struct conn_shared *s, SSL_CTX *ctx)
-{
-	if (ctx != NULL)
-		SSL_CTX_up_ref(ctx);
-	pthread_mutex_lock(&s->lock);
-	SSL_CTX *old = s->tls;
-	s->tls = ctx;
-	pthread_mutex_unlock(&s->lock);
-	SSL_CTX_free(old); /* connections hold their own references through their SSL */
-}
-
-X509 *conn_tls_certificate(const struct conn *c)
-{
-	struct conn_shared *s = c->srv->shared;
-	pthread_mutex_lock(&s->lock);
-	X509 *x = s->tls != NULL ? SSL_CTX_get0_certificate(s->tls) : NULL;
-	if (x != NULL)
-		X509_up_ref(x);
-	pthread_mutex_unlock(&s->lock);
-	return x;
-}
-
-void conn_shared_set_limits(struct conn_shared *s, const struct conn_limits *limits)
-{
-	pthread_mutex_lock(&s->lock);
-	s->limits = *limits;
-	atomic_store(&s->mem_limit, limits->message_memory);
-	atomic_store(&s->mem_per_ip, limits->message_memory_per_ip);
-	pthread_mutex_unlock(&s->lock);
-}
-
-uint64_t conn_shared_mem_used(struct conn_shared *s)
-{
-	return atomic_load(&s->mem_used);
-}
-
-int conn_mem_reserve(struct conn *c, uint64_t n)
-{
-	if (n <= c->mem_held)
-		return 1;
-	struct conn_shared *s = c->srv->shared;
-	uint64_t want = n - c->mem_held;
-	want = (want + CONN_MEM_STEP - 1) / CONN_MEM_STEP * CONN_MEM_STEP;
-	/* the address's share first (a connection refused by the per-address connection
-	 * limit is not counted there and gets no share at all) */
-	uint64_t per_ip = atomic_load(&s->mem_per_ip);
-	if (per_ip > 0 && (!c->counted || ip_table_mem_add(s->ips, c->ip, want, per_ip) == 0))
-		return 0;
-	uint64_t limit = atomic_load(&s->mem_limit);
-	uint64_t used = atomic_load(&s->mem_used);
-	do {
-		if (used > limit || want > limit - used) {
-			if (per_ip > 0)
-				ip_table_mem_sub(s->ips, c->ip, want);
-			return 0;
-		}
-	} while (!atomic_compare_exchange_weak(&s->mem_used, &used, used + want));
-	c->mem_held += want;
-	if (per_ip > 0)
-		c->mem_ip_held += want;
-	return 1;
-}
-
-void conn_mem_release(struct conn *c)
-{
-	if (c->mem_held > 0) {
-		atomic_fetch_sub(&c->srv->shared->mem_used, c->mem_held);
-		c->mem_held = 0;
-	}
-	if (c->mem_ip_held > 0) {
-		ip_table_mem_sub(c->srv->shared->ips, c->ip, c->mem_ip_held);
-		c->mem_ip_held = 0;
-	}
-}
-
-uint64_t conn_shared_mem_used_by(struct conn_shared *s, const char *ip)
-{
-	return ip_table_mem(s->ips, ip);
-}
-
-size_t conn_shared_live(struct conn_shared *s)
-{
-	return atomic_load(&s->live);
-}
-
-static SSL *shared_new_ssl(struct conn_shared *s)
-{
-	pthread_mutex_lock(&s->lock);
-	SSL *ssl = s->tls != NULL ? SSL_new(s->tls) : NULL;
-	pthread_mutex_unlock(&s->lock);
-	return ssl;
-}
-
 /* ---- logging ---- */
 
 void conn_log(const struct conn *c, int level, const char *fmt, ...)
@@ -346,7 +177,7 @@ static void conn_setup_bev(struct conn *c);
 static void conn_begin_tls(struct conn *c)
 {
 	c->starttls_pending = false;
-	SSL *ssl = shared_new_ssl(c->srv->shared);
+	SSL *ssl = conn_shared_new_ssl(c->srv->shared);
 	if (ssl == NULL) {
 		conn_log(c, LOG_ERROR, "event=tls_error reason=no-context");
 		conn_abort(c);
@@ -532,7 +363,7 @@ static void accept_cb(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 	c->counted = r > 0;
 
 	if (lst->tls == CONN_TLS_IMPLICIT) {
-		SSL *ssl = shared_new_ssl(sh);
+		SSL *ssl = conn_shared_new_ssl(sh);
 		if (ssl == NULL) {
 			conn_log(c, LOG_ERROR, "event=tls_error reason=no-context");
 			if (c->counted)

@@ -1,7 +1,7 @@
 /* store_account.c: domains, accounts, aliases, recipient resolution and quota.
  *
- * Addresses are stored with the domain in lower case and compared case-insensitively
- * (COLLATE NOCASE), as every mail client and most servers do. An account owns its
+ * Addresses (store_address.c) are stored with the domain in lower case and compared
+ * case-insensitively (COLLATE NOCASE), as every mail client and most servers do. An account owns its
  * mailboxes and message rows; deleting it removes them and frees unreferenced blobs.
  * Aliases map an address (or "@domain", a catch-all) to targets that may be local or
  * remote; store_resolve() expands them for SMTP with a depth limit and loop cut. */
@@ -10,92 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-/* ------------------------------------------------------------------ addresses */
-
-static bool domain_valid(const char *d, size_t n)
-{
-	if (n == 0 || n > 253 || d[0] == '.' || d[0] == '-' || d[n - 1] == '.' || d[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)d[i];
-		if (c == '.' && i + 1 < n && d[i + 1] == '.')
-			return false;
-		if (!(c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '.'))
-			return false;
-	}
-	return true;
-}
-
-static bool local_valid(const char *l, size_t n)
-{
-	if (n == 0 || n > 64 || l[0] == '.' || l[n - 1] == '.')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)l[i];
-		if (c <= ' ' || c == 0x7f || strchr("<>()[],;:\"\\@", c) != NULL)
-			return false;
-	}
-	return true;
-}
-
-static int normalize(struct arena *a, const char *address, bool allow_catchall,
-		     const char **out_r, const char **error_r)
-{
-	if (address == NULL) {
-		*error_r = "no address";
-		return STORE_EINVAL;
-	}
-	size_t n = strlen(address);
-	while (n > 0 && (address[0] == ' ' || address[0] == '\t')) {
-		address++;
-		n--;
-	}
-	while (n > 0 && (address[n - 1] == ' ' || address[n - 1] == '\t'))
-		n--;
-	if (n == 0 || n > STORE_ADDRESS_MAX) {
-		*error_r = n == 0 ? "empty address" : "address too long";
-		return STORE_EINVAL;
-	}
-	const char *at = NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (address[i] == '@')
-			at = address + i;
-	}
-	if (at == NULL) {
-		*error_r = "address has no @domain";
-		return STORE_EINVAL;
-	}
-	size_t ln = (size_t)(at - address), dn = n - ln - 1;
-	if (!(ln == 0 && allow_catchall) && !local_valid(address, ln)) {
-		*error_r = "invalid local part in address";
-		return STORE_EINVAL;
-	}
-	if (!domain_valid(at + 1, dn)) {
-		*error_r = "invalid domain in address";
-		return STORE_EINVAL;
-	}
-	char *out = arena_strndup(a, address, n);
-	for (size_t i = ln + 1; i < n; i++) {
-		if (out[i] >= 'A' && out[i] <= 'Z')
-			out[i] = (char)(out[i] - 'A' + 'a');
-	}
-	*out_r = out;
-	return 1;
-}
-
-int store_address_normalize(struct arena *a, const char *address, const char **out_r,
-			    const char **error_r)
-{
-	return normalize(a, address, false, out_r, error_r);
-}
-
-static const char *domain_of(const char *addr)
-{
-	const char *at = strrchr(addr, '@');
-	return at ? at + 1 : "";
-}
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -185,13 +99,13 @@ int store_domain_add(struct store *s, const char *domain, const char **error_r)
 {
 	struct arena *a = arena_new();
 	const char *norm;
-	int r = normalize(a, domain ? arena_printf(a, "x@%s", domain) : NULL, false, &norm, error_r);
+	int r = store_addr_normalize(a, domain ? arena_printf(a, "x@%s", domain) : NULL, false, &norm, error_r);
 	if (r < 0) {
 		*error_r = "invalid domain name";
 		arena_free(&a);
 		return STORE_EINVAL;
 	}
-	struct domain_req req = { domain_of(norm) };
+	struct domain_req req = { store_domain_of(norm) };
 	r = store_op_run(s, store_op_new(NULL, apply_domain_add, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
@@ -258,9 +172,9 @@ static int apply_account_add(struct store *s, struct store_op *op)
 {
 	struct account_req *r = op->req;
 	struct db *c = s->wc;
-	int64_t did = domain_id(c, domain_of(r->address));
+	int64_t did = domain_id(c, store_domain_of(r->address));
 	if (did <= 0)
-		return store_op_fail(op, STORE_ENOTFOUND, "unknown domain %s", domain_of(r->address));
+		return store_op_fail(op, STORE_ENOTFOUND, "unknown domain %s", store_domain_of(r->address));
 	if (account_id_of(c, r->address) > 0)
 		return store_op_fail(op, STORE_EEXISTS, "account %s already exists", r->address);
 	if (alias_exists(c, r->address))
@@ -594,8 +508,8 @@ static int apply_alias_add(struct store *s, struct store_op *op)
 {
 	struct alias_req *r = op->req;
 	struct db *c = s->wc;
-	if (domain_id(c, domain_of(r->address)) <= 0)
-		return store_op_fail(op, STORE_ENOTFOUND, "unknown domain %s", domain_of(r->address));
+	if (domain_id(c, store_domain_of(r->address)) <= 0)
+		return store_op_fail(op, STORE_ENOTFOUND, "unknown domain %s", store_domain_of(r->address));
 	if (r->address[0] != '@' && account_id_of(c, r->address) > 0)
 		return store_op_fail(op, STORE_EEXISTS, "%s is an account", r->address);
 	sqlite3_stmt *st = store_db_stmt(c, "INSERT OR IGNORE INTO aliases(address, target) VALUES(?, ?)");
@@ -621,7 +535,7 @@ int store_alias_add(struct store *s, const char *address, const char *const *tar
 	}
 	struct arena *a = arena_new();
 	struct alias_req req = { .n = ntargets };
-	int r = normalize(a, address, true, &req.address, error_r);
+	int r = store_addr_normalize(a, address, true, &req.address, error_r);
 	req.targets = arena_alloc(a, ntargets * sizeof(*req.targets));
 	for (size_t i = 0; r > 0 && i < ntargets; i++) {
 		r = store_address_normalize(a, targets[i], &req.targets[i], error_r);
@@ -652,7 +566,7 @@ int store_alias_del(struct store *s, const char *address, const char **error_r)
 {
 	struct arena *a = arena_new();
 	struct alias_req req = { 0 };
-	int r = normalize(a, address, true, &req.address, error_r);
+	int r = store_addr_normalize(a, address, true, &req.address, error_r);
 	if (r > 0)
 		r = store_op_run(s, store_op_new(NULL, apply_alias_del, NULL, &req, NULL), error_r);
 	arena_free(&a);
@@ -699,7 +613,7 @@ int store_resolve(struct store *s, struct arena *a, const char *address,
 		return r;
 	struct db *c = store_db_get(s);
 	int ret = 1;
-	if (domain_id(c, domain_of(norm)) <= 0) {
+	if (domain_id(c, store_domain_of(norm)) <= 0) {
 		*error_r = "domain is not local";
 		ret = STORE_ENOTFOUND;
 		goto out;
@@ -715,7 +629,7 @@ int store_resolve(struct store *s, struct arena *a, const char *address,
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT target FROM aliases WHERE address = ? ORDER BY target");
 	for (size_t qi = 0; qi < qn; qi++) {
 		const char *cur = queue[qi];
-		if (domain_id(c, domain_of(cur)) <= 0) {
+		if (domain_id(c, store_domain_of(cur)) <= 0) {
 			bool dup = false;
 			for (size_t i = 0; i < rcpt_r->nremote; i++)
 				dup |= strcasecmp(rcpt_r->remote[i], cur) == 0;
@@ -734,7 +648,7 @@ int store_resolve(struct store *s, struct arena *a, const char *address,
 		}
 		if (depth[qi] >= STORE_ALIAS_DEPTH)
 			continue;
-		const char *keys[2] = { cur, arena_printf(a, "@%s", domain_of(cur)) };
+		const char *keys[2] = { cur, arena_printf(a, "@%s", store_domain_of(cur)) };
 		for (int k = 0; k < 2; k++) {
 			bool found = false;
 			sqlite3_reset(st);

@@ -266,4 +266,12 @@ void store_reserve_maintain(struct store *s);
 void *store_preparer_main(void *arg);
 void *store_committer_main(void *arg);
 
+/* store_address.c: address syntax. store_addr_normalize checks address (a catch-all
+ * "@domain" too when allow_catchall) and writes its canonical form (domain in lower
+ * case, in a) to *out_r: 1, or STORE_EINVAL with *error_r. store_domain_of: the part
+ * after the last '@' of a canonical address. */
+int store_addr_normalize(struct arena *a, const char *address, bool allow_catchall, const char **out_r,
+			 const char **error_r);
+const char *store_domain_of(const char *addr);
+
 #endif
