@@ -313,7 +313,7 @@ int mail_reader_next(struct mail_reader *r, struct buf *out)
 			mail_reader_decode(r, r->raw, (size_t)k, out);
 		}
 		size_t got = out->len - mark;
-		if (r->skip > 0) {
+		if (r->skip > 0 && got > 0) { /* out->data may be NULL when nothing came */
 			size_t s = r->skip < got ? (size_t)r->skip : got;
 			memmove(out->data + mark, out->data + mark + s, got - s);
 			got -= s;

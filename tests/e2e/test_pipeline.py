@@ -15,7 +15,8 @@ import pytest
 
 from conftest import DOMAIN, finish_server, new_server
 from test_smtp import cmd, code, dot_stuff, open_smtp
-from test_smtp_policy import Capture, Jmap, find_message
+from helpers import CaptureSMTP as Capture
+from test_smtp_policy import Jmap, find_message
 
 ALICE, BOB, FULL = "alice@" + DOMAIN, "bob@" + DOMAIN, "full@" + DOMAIN
 MAX = 32 * 1024
