@@ -4,23 +4,9 @@
  * checked for length and control bytes here, so protocol code can pass the results
  * straight to the account lookup. */
 #include "auth.h"
+#include "textfmt.h"
 
 #include <string.h>
-
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
 
 int auth_base64_decode(struct arena *a, struct bytes in, char **out_r, size_t *len_r,
 		       const char **error_r)
@@ -49,7 +35,7 @@ int auth_base64_decode(struct arena *a, struct bytes in, char **out_r, size_t *l
 	uint32_t acc = 0;
 	int bits = 0;
 	for (size_t i = 0; i < n; i++) {
-		int v = b64val((unsigned char)in.p[i]);
+		int v = textfmt_base64_digit((unsigned char)in.p[i]);
 		if (v < 0) {
 			*error_r = "invalid base64 character";
 			return -1;

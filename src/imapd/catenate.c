@@ -19,6 +19,7 @@
  * result is raw (bare LFs kept) only when every TEXT part is a literal8 and there is no
  * URL part, else line ends are made CRLF as for a literal. */
 #include "session.h"
+#include "textfmt.h"
 
 #include "imap_fetch.h"
 #include "mail.h"
@@ -26,17 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Percent-decodes s[0..n) into the arena; NULL for a bad escape or a NUL. */
 static char *pct_decode(struct arena *a, const char *s, size_t n)
@@ -50,7 +40,7 @@ static char *pct_decode(struct arena *a, const char *s, size_t n)
 		}
 		if (i + 2 >= n)
 			return NULL;
-		int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+		int h = textfmt_hex_digit(s[i + 1]), l = textfmt_hex_digit(s[i + 2]);
 		if (h < 0 || l < 0 || (h == 0 && l == 0))
 			return NULL;
 		o[k++] = (char)(h * 16 + l);

@@ -5,6 +5,7 @@
  * They match imap_decode_base64/imap_decode_qp (proto/imap) byte for byte; the unit
  * test tests/unit/mail/test_reader.c checks that for every split. */
 #include "mail_reader.h"
+#include "textfmt.h"
 
 #include "arena.h"
 
@@ -64,21 +65,6 @@ void mail_reader_free(struct mail_reader *r)
 	r->raw = NULL;
 }
 
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 static void b64_decode(struct mail_reader *r, const char *in, size_t n, struct buf *out)
 {
 	if (r->stopped)
@@ -91,7 +77,7 @@ static void b64_decode(struct mail_reader *r, const char *in, size_t n, struct b
 			r->stopped = true;
 			break;
 		}
-		int v = b64val(c);
+		int v = textfmt_base64_digit(c);
 		if (v < 0)
 			continue;
 		r->acc = (r->acc << 6) | (uint32_t)v;
@@ -104,17 +90,6 @@ static void b64_decode(struct mail_reader *r, const char *in, size_t n, struct b
 	}
 	out->len = (size_t)(o - out->data);
 	out->data[out->len] = '\0';
-}
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 static void ws_flush(struct mail_reader *r, struct buf *out)
@@ -181,7 +156,7 @@ static void qp_char(struct mail_reader *r, char c, struct buf *out)
 			qp_normal(r, c, out);
 			return;
 		}
-		if (hexval((unsigned char)c) >= 0) {
+		if (textfmt_hex_digit((unsigned char)c) >= 0) {
 			r->h1 = c;
 			r->qstate = Q_EQ_H1;
 			return;
@@ -191,8 +166,8 @@ static void qp_char(struct mail_reader *r, char c, struct buf *out)
 		qp_normal(r, c, out);
 		return;
 	case Q_EQ_H1:
-		if (hexval((unsigned char)c) >= 0) {
-			buf_putc(out, (char)(hexval((unsigned char)r->h1) * 16 + hexval((unsigned char)c)));
+		if (textfmt_hex_digit((unsigned char)c) >= 0) {
+			buf_putc(out, (char)(textfmt_hex_digit((unsigned char)r->h1) * 16 + textfmt_hex_digit((unsigned char)c)));
 			r->qstate = Q_NORMAL;
 			return;
 		}

@@ -9,6 +9,7 @@
  * files without a data file (a removal cut short). Values in both files are escaped
  * (queue_spool_escape) so that each field is one token without spaces. */
 #include "queue_int.h"
+#include "textfmt.h"
 
 #include "log.h"
 
@@ -78,17 +79,6 @@ void queue_spool_escape(const char *s, struct buf *out)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 char *queue_spool_unescape(struct bytes s)
 {
 	if (s.len == 1 && s.p[0] == '-')
@@ -96,8 +86,8 @@ char *queue_spool_unescape(struct bytes s)
 	char *out = xmalloc(s.len + 1);
 	size_t o = 0;
 	for (size_t i = 0; i < s.len; i++) {
-		if (s.p[i] == '%' && i + 2 < s.len && hexval(s.p[i + 1]) >= 0 && hexval(s.p[i + 2]) >= 0) {
-			char c = (char)(hexval(s.p[i + 1]) * 16 + hexval(s.p[i + 2]));
+		if (s.p[i] == '%' && i + 2 < s.len && textfmt_hex_digit(s.p[i + 1]) >= 0 && textfmt_hex_digit(s.p[i + 2]) >= 0) {
+			char c = (char)(textfmt_hex_digit(s.p[i + 1]) * 16 + textfmt_hex_digit(s.p[i + 2]));
 			out[o++] = c == '\0' ? '?' : c;
 			i += 2;
 			continue;

@@ -1,19 +1,9 @@
 /* http_util.c: see http_util.h. */
 #include "http_util.h"
+#include "textfmt.h"
 
 #include <string.h>
 #include <strings.h>
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Decodes in into out (NUL-terminated). plus: '+' means space. Returns the length or -1. */
 static int pct_decode(struct bytes in, bool plus, char *out, size_t outlen)
@@ -24,7 +14,7 @@ static int pct_decode(struct bytes in, bool plus, char *out, size_t outlen)
 		if (c == '%') {
 			if (i + 2 >= in.len)
 				return -1;
-			int h = hexval(in.p[i + 1]), l = hexval(in.p[i + 2]);
+			int h = textfmt_hex_digit(in.p[i + 1]), l = textfmt_hex_digit(in.p[i + 2]);
 			if (h < 0 || l < 0)
 				return -1;
 			c = (unsigned char)(h * 16 + l);

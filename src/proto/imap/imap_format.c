@@ -5,6 +5,7 @@
  * *CHAR8; RFC 3501 §5.1.3: "&" starts modified BASE64 of UTF-16 ended by "-", "&-"
  * is "&", printable US-ASCII (0x20-0x7e) other than "&" is never encoded. */
 #include "imap_format.h"
+#include "textfmt.h"
 
 #include "imap_parse.h"
 
@@ -306,17 +307,6 @@ void imap_decode_base64(struct buf *out, const char *s, size_t len)
 	}
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 void imap_decode_qp(struct buf *out, const char *s, size_t len)
 {
 	size_t i = 0;
@@ -351,8 +341,8 @@ void imap_decode_qp(struct buf *out, const char *s, size_t len)
 			i = len;
 			continue;
 		}
-		if (i + 2 < len && hexval((unsigned char)s[i + 1]) >= 0 && hexval((unsigned char)s[i + 2]) >= 0) {
-			buf_putc(out, (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2])));
+		if (i + 2 < len && textfmt_hex_digit((unsigned char)s[i + 1]) >= 0 && textfmt_hex_digit((unsigned char)s[i + 2]) >= 0) {
+			buf_putc(out, (char)(textfmt_hex_digit((unsigned char)s[i + 1]) * 16 + textfmt_hex_digit((unsigned char)s[i + 2])));
 			i += 3;
 			continue;
 		}
