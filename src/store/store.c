@@ -126,7 +126,10 @@ static void db_close(struct db *c)
  * entered DIR before dropping privileges (postamt serve) opens "./db/store.sqlite"
  * and must not depend on reaching DIR's parents: for a relative data directory the
  * store opens through this copy of the default VFS, which keeps relative names as
- * they are (the working directory never changes afterwards). */
+ * they are (the working directory never changes afterwards).
+ * SQLite keeps a pointer to a registered VFS for the life of the process, so the VFS
+ * must be file-level and registered once (pthread_once: store_open may run more than
+ * once, e.g. in tests); after that it is never written. */
 #define CWD_VFS_NAME "postamt-cwd"
 static sqlite3_vfs cwd_vfs;
 static pthread_once_t cwd_vfs_once = PTHREAD_ONCE_INIT;
