@@ -62,10 +62,11 @@ static bool prefix_match(const uint8_t *x, const uint8_t *y, unsigned bits)
 	return (x[whole] & mask) == (y[whole] & mask);
 }
 
-/* Is this a name check_host() can evaluate (§4.3): printable ASCII, labels of 1 to 63
- * bytes, at least two of them, 253 bytes at most (a trailing dot allowed), no
- * address literal. */
-static bool domain_ok(const char *d)
+/* Is this a name DNS can be asked about: labels of 1 to 63 bytes, at least two of
+ * them, 253 bytes at most (a trailing dot allowed), no address literal. `strict` (the
+ * identity, §4.3) also wants printable ASCII without spaces; a mechanism's target is
+ * whatever its macros made of it (§7.1: "%_" gives a space). */
+static bool domain_ok(const char *d, bool strict)
 {
 	size_t len = strlen(d);
 	if (len > 0 && d[len - 1] == '.')
@@ -82,7 +83,7 @@ static bool domain_ok(const char *d)
 			continue;
 		}
 		unsigned char c = (unsigned char)d[i];
-		if (c <= 0x20 || c >= 0x7f)
+		if (strict && (c <= 0x20 || c >= 0x7f))
 			return false;
 		cur++;
 	}
@@ -288,7 +289,7 @@ static int mech_match(struct eval *e, const struct spf_mech *m, const char *doma
 		}
 	}
 	case SPF_MECH_A:
-		if (!domain_ok(t))
+		if (!domain_ok(t, false))
 			return count_void(e, t) < 0 ? -MAILAUTH_PERMERROR : 0;
 		r = addr_match(e, t, m, &is_void);
 		if (r < 0)
@@ -297,7 +298,7 @@ static int mech_match(struct eval *e, const struct spf_mech *m, const char *doma
 			return -MAILAUTH_PERMERROR;
 		return r;
 	case SPF_MECH_MX: {
-		if (!domain_ok(t))
+		if (!domain_ok(t, false))
 			return count_void(e, t) < 0 ? -MAILAUTH_PERMERROR : 0;
 		const struct mailauth_mx *mx;
 		size_t n;
@@ -331,7 +332,7 @@ static int mech_match(struct eval *e, const struct spf_mech *m, const char *doma
 		return n > 0;
 	}
 	case SPF_MECH_EXISTS: {
-		if (!domain_ok(t))
+		if (!domain_ok(t, false))
 			return count_void(e, t) < 0 ? -MAILAUTH_PERMERROR : 0;
 		const struct mailauth_addr *addrs;
 		size_t n;
@@ -358,7 +359,7 @@ static const char *explain(struct eval *e, const char *spec, const char *domain)
 	macro_ctx(e, domain, &m);
 	char *name, *text;
 	const char *error;
-	if (spf_macro_expand_domain(spec, strlen(spec), &m, e->a, &name, &error) < 0 || !domain_ok(name))
+	if (spf_macro_expand_domain(spec, strlen(spec), &m, e->a, &name, &error) < 0 || !domain_ok(name, false))
 		return NULL;
 	const char **txts;
 	size_t n;
@@ -385,7 +386,7 @@ static enum mailauth_result qualifier_result(enum spf_qualifier q)
 
 static enum mailauth_result check_host(struct eval *e, const char *domain, bool in_include)
 {
-	if (!domain_ok(domain)) {
+	if (!domain_ok(domain, e->lookups == 0)) {
 		e->problem = arena_printf(e->a, "'%s' is not a domain name", domain);
 		return MAILAUTH_NONE;
 	}
