@@ -34,9 +34,8 @@ struct eval {
 	const char *problem;
 	const char *mechanism;
 	const char *explanation;
-	const char *cur_domain; /* the domain being evaluated, for %{p} */
-	const char *p_name;     /* %{p}, once computed */
-	const char *p_for;      /* ... for this domain */
+	const char *p_name; /* %{p}, once computed */
+	const char *p_for;  /* ... for this domain */
 };
 
 /* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 client it stands for. */
@@ -161,17 +160,17 @@ static void validated_names(struct eval *e, const char *domain, const char ***na
 }
 
 /* %{p}: a validated name, preferring the current domain or one under it (§7.3). */
-static const char *p_macro(void *ctx)
+static const char *p_macro(void *ctx, const char *domain)
 {
 	struct eval *e = ctx;
-	if (e->p_name != NULL && e->p_for == e->cur_domain)
+	if (e->p_name != NULL && strcasecmp(e->p_for, domain) == 0)
 		return e->p_name;
 	const char **names;
 	size_t n;
 	validated_names(e, NULL, &names, &n);
 	const char *best = "unknown";
 	for (size_t i = 0; i < n; i++) {
-		if (name_under(names[i], e->cur_domain)) {
+		if (name_under(names[i], domain)) {
 			best = names[i];
 			break;
 		}
@@ -179,7 +178,7 @@ static const char *p_macro(void *ctx)
 			best = names[0];
 	}
 	e->p_name = best;
-	e->p_for = e->cur_domain;
+	e->p_for = domain;
 	return best;
 }
 
@@ -417,9 +416,7 @@ static enum mailauth_result check_host(struct eval *e, const char *domain, bool 
 	}
 	for (size_t i = 0; i < rec->n_mechs; i++) {
 		const struct spf_mech *m = &rec->mechs[i];
-		e->cur_domain = domain;
 		r = mech_match(e, m, domain);
-		e->cur_domain = domain;
 		if (r < 0)
 			return (enum mailauth_result)(-r);
 		if (r == 0)

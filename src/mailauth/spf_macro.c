@@ -81,7 +81,7 @@ static const char *letter_value(char l, const struct spf_macro_ctx *ctx, bool ex
 	case 'v':
 		return ctx->ip->family == AF_INET ? "in-addr" : "ip6";
 	case 'p':
-		return ctx->validated_name != NULL ? ctx->validated_name(ctx->cb_ctx) : "unknown";
+		return ctx->validated_name != NULL ? ctx->validated_name(ctx->cb_ctx, ctx->domain) : "unknown";
 	case 'c':
 		if (!exp)
 			return NULL;

@@ -32,9 +32,9 @@ struct spf_macro_ctx {
 	const char *helo;          /* h */
 	const char *receiver;      /* r (exp only) */
 	int64_t now;               /* t (exp only) */
-	/* p: the validated name of the client (§5.5); called at most once per expansion
-	 * that uses %{p}; returns the name, or "unknown". NULL: always "unknown". */
-	const char *(*validated_name)(void *cb_ctx);
+	/* p: the validated name of the client (§5.5), preferring `domain` or a name under
+	 * it; called for each %{p}; returns the name, or "unknown". NULL: always "unknown". */
+	const char *(*validated_name)(void *cb_ctx, const char *domain);
 	void *cb_ctx;
 };
 
