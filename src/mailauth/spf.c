@@ -63,8 +63,9 @@ static bool prefix_match(const uint8_t *x, const uint8_t *y, unsigned bits)
 
 /* Is this a name DNS can be asked about: labels of 1 to 63 bytes, at least two of
  * them, 253 bytes at most (a trailing dot allowed), no address literal. `strict` (the
- * identity, §4.3) also wants printable ASCII without spaces; a mechanism's target is
- * whatever its macros made of it (§7.1: "%_" gives a space). */
+ * identity, §4.3) also wants printable ASCII without spaces and a top label that is
+ * not all digits (a bare IPv4 address as HELO); a mechanism's target is whatever its
+ * macros made of it (§7.1: "%_" gives a space). */
 static bool domain_ok(const char *d, bool strict)
 {
 	size_t len = strlen(d);
@@ -73,14 +74,19 @@ static bool domain_ok(const char *d, bool strict)
 	if (len == 0 || len > SPF_DOMAIN_MAX || d[0] == '[')
 		return false;
 	size_t labels = 0, cur = 0;
+	bool numeric = true; /* the current label is all digits */
 	for (size_t i = 0; i <= len; i++) {
 		if (i == len || d[i] == '.') {
 			if (cur == 0 || cur > 63)
 				return false;
+			if (i == len && strict && numeric)
+				return false; /* "192.0.2.1": an address, not a domain */
 			labels++;
 			cur = 0;
+			numeric = true;
 			continue;
 		}
+		numeric = numeric && d[i] >= '0' && d[i] <= '9';
 		unsigned char c = (unsigned char)d[i];
 		if (strict && (c <= 0x20 || c >= 0x7f))
 			return false;

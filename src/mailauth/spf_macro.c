@@ -338,15 +338,15 @@ int spf_macro_expand(const char *s, size_t len, const struct spf_macro_ctx *ctx,
 		     char **out_r, const char **error_r)
 {
 	assert(ctx != NULL && ctx->ip != NULL);
-	struct out o = { .p = arena_alloc(a, SPF_MACRO_MAX_OUTPUT + 1), .cap = SPF_MACRO_MAX_OUTPUT, .ok = true };
+	char buf[SPF_MACRO_MAX_OUTPUT];
+	struct out o = { .p = buf, .cap = sizeof(buf), .ok = true };
 	if (scan(s, len, ctx, exp, &o, error_r) < 0)
 		return -1;
 	if (!o.ok) {
 		*error_r = "macro expansion too long";
 		return -1;
 	}
-	o.p[o.len] = '\0';
-	*out_r = o.p;
+	*out_r = arena_strndup(a, buf, o.len);
 	return 1;
 }
 

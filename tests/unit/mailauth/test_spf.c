@@ -320,6 +320,13 @@ static void eval_basic(void **state)
 	assert_int_equal(r.queries, 0);
 	r = CHECK(z, "192.0.2.1", "user@nothing.example", "x");
 	assert_int_equal(r.v.result, MAILAUTH_NONE);
+	/* A bare address as HELO, a UTF-8 domain: none, no DNS question. */
+	r = CHECK(z, "192.0.2.1", "", "192.0.2.1");
+	assert_int_equal(r.v.result, MAILAUTH_NONE);
+	assert_int_equal(r.queries, 0);
+	r = CHECK(z, "192.0.2.1", "u@b\xc3\xbc" "cher.example", "x");
+	assert_int_equal(r.v.result, MAILAUTH_NONE);
+	assert_int_equal(r.queries, 0);
 	/* spf_check_helo checks HELO whatever MAIL FROM says. */
 	struct zone zz = { .rrs = z, .n = sizeof(z) / sizeof(z[0]) };
 	struct mailauth_dns dns = zone_dns(&zz);
