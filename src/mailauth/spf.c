@@ -504,8 +504,7 @@ int spf_check_helo(const struct mailauth_dns *dns, const struct spf_request *req
 	return run(dns, req, helo, "postmaster", SPF_IDENTITY_HELO, a, v_r);
 }
 
-int spf_check(const struct mailauth_dns *dns, const struct spf_request *req, struct arena *a,
-	      struct spf_verdict *v_r)
+int spf_check(const struct mailauth_dns *dns, const struct spf_request *req, struct arena *a, struct spf_verdict *v_r)
 {
 	const char *from = req->mail_from != NULL ? req->mail_from : "";
 	if (from[0] == '\0')

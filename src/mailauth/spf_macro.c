@@ -350,8 +350,8 @@ int spf_macro_expand(const char *s, size_t len, const struct spf_macro_ctx *ctx,
 	return 1;
 }
 
-int spf_macro_expand_domain(const char *s, size_t len, const struct spf_macro_ctx *ctx, struct arena *a,
-			    char **out_r, const char **error_r)
+int spf_macro_expand_domain(const char *s, size_t len, const struct spf_macro_ctx *ctx, struct arena *a, char **out_r,
+			    const char **error_r)
 {
 	char *d;
 	if (spf_macro_expand(s, len, ctx, false, a, &d, error_r) < 0)

@@ -154,8 +154,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(req.ip.bytes, "\xc0\x00\x02\x01", 4);
 	} else {
 		req.ip.family = AF_INET6;
-		memcpy(req.ip.bytes, sel == 1 ? "\x20\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\x02" :
-						"\0\0\0\0\0\0\0\0\0\0\xff\xff\xc0\x00\x02\x03", 16);
+		memcpy(req.ip.bytes,
+		       sel == 1 ? "\x20\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\x02"
+				: "\0\0\0\0\0\0\0\0\0\0\xff\xff\xc0\x00\x02\x03",
+		       16);
 	}
 	if (size > 1 && data[1] == 'H')
 		req.mail_from = "";

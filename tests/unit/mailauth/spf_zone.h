@@ -170,7 +170,8 @@ static int zone_ptr(void *ctx, const struct mailauth_addr *addr, struct arena *a
 	} else {
 		size_t o = 0;
 		for (int i = 15; i >= 0; i--)
-			o += (size_t)snprintf(rev + o, sizeof(rev) - o, "%x.%x.", addr->bytes[i] & 15, addr->bytes[i] >> 4);
+			o += (size_t)snprintf(rev + o, sizeof(rev) - o, "%x.%x.", addr->bytes[i] & 15,
+					      addr->bytes[i] >> 4);
 		snprintf(rev + o, sizeof(rev) - o, "ip6.arpa");
 	}
 	struct zone_collect c = { .a = a };

@@ -21,8 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RR(name, type, data) { name, type, data, sizeof(data) - 1, 0 }
-#define MX(name, pref, host) { name, "MX", host, sizeof(host) - 1, pref }
+#define RR(name, type, data)                          \
+	{                                             \
+		name, type, data, sizeof(data) - 1, 0 \
+	}
+#define MX(name, pref, host)                             \
+	{                                                \
+		name, "MX", host, sizeof(host) - 1, pref \
+	}
 
 static struct arena *A;
 
@@ -100,15 +106,43 @@ static void parser_errors(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"v=spf1 ip4:192.0.2.1/33", "v=spf1 ip4:192.0.2.01", "v=spf1 ip4:192.0.2", "v=spf1 ip4:192.0.2.1//24",
-		"v=spf1 ip6:2001:db8::/129", "v=spf1 ip6:2001:db8::/064", "v=spf1 ip6:192.0.2.1", "v=spf1 a/24/64",
-		"v=spf1 a//129", "v=spf1 a:", "v=spf1 include", "v=spf1 include:", "v=spf1 exists", "v=spf1 ptr/0",
-		"v=spf1 all/8", "v=spf1 -all.", "v=spf1 a:abc.123", "v=spf1 a:museum", "v=spf1 a:example.-com",
-		"v=spf1 redirect=a.example redirect=b.example", "v=spf1 exp=a.example exp=b.example",
-		"v=spf1 redirect:a.example", "v=spf1 foo", "v=spf1 +redirect=a.example", "v=spf1 a:%{x}.example.com",
-		"v=spf1 a:%{c}.example.com", "v=spf1 a:%{d0}.example.com", "v=spf1 a:%.example.com",
-		"v=spf1 a:100%.example.com", "v=spf1 a:%{d", "v=spf1 x=%{q}", "v=spf1\ta", "v=spf1 a\r\n",
-		"v=spf1 a:\xc3\xa9.example.com", "v=spf1 ip4:", "v=spf1 ip4:1.2.3.4/", "v=spf1 a/",
+		"v=spf1 ip4:192.0.2.1/33",
+		"v=spf1 ip4:192.0.2.01",
+		"v=spf1 ip4:192.0.2",
+		"v=spf1 ip4:192.0.2.1//24",
+		"v=spf1 ip6:2001:db8::/129",
+		"v=spf1 ip6:2001:db8::/064",
+		"v=spf1 ip6:192.0.2.1",
+		"v=spf1 a/24/64",
+		"v=spf1 a//129",
+		"v=spf1 a:",
+		"v=spf1 include",
+		"v=spf1 include:",
+		"v=spf1 exists",
+		"v=spf1 ptr/0",
+		"v=spf1 all/8",
+		"v=spf1 -all.",
+		"v=spf1 a:abc.123",
+		"v=spf1 a:museum",
+		"v=spf1 a:example.-com",
+		"v=spf1 redirect=a.example redirect=b.example",
+		"v=spf1 exp=a.example exp=b.example",
+		"v=spf1 redirect:a.example",
+		"v=spf1 foo",
+		"v=spf1 +redirect=a.example",
+		"v=spf1 a:%{x}.example.com",
+		"v=spf1 a:%{c}.example.com",
+		"v=spf1 a:%{d0}.example.com",
+		"v=spf1 a:%.example.com",
+		"v=spf1 a:100%.example.com",
+		"v=spf1 a:%{d",
+		"v=spf1 x=%{q}",
+		"v=spf1\ta",
+		"v=spf1 a\r\n",
+		"v=spf1 a:\xc3\xa9.example.com",
+		"v=spf1 ip4:",
+		"v=spf1 ip4:1.2.3.4/",
+		"v=spf1 a/",
 		"v=spf1 ip4:256.0.0.1",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -324,7 +358,10 @@ static void eval_basic(void **state)
 	r = CHECK(z, "192.0.2.1", "", "192.0.2.1");
 	assert_int_equal(r.v.result, MAILAUTH_NONE);
 	assert_int_equal(r.queries, 0);
-	r = CHECK(z, "192.0.2.1", "u@b\xc3\xbc" "cher.example", "x");
+	r = CHECK(z, "192.0.2.1",
+		  "u@b\xc3\xbc"
+		  "cher.example",
+		  "x");
 	assert_int_equal(r.v.result, MAILAUTH_NONE);
 	assert_int_equal(r.queries, 0);
 	/* spf_check_helo checks HELO whatever MAIL FROM says. */
@@ -436,18 +473,28 @@ static void eval_mx_ptr_names(void **state)
 	(void)state;
 	static const struct suite_rr z[] = {
 		RR("example.com", "TXT", "v=spf1 mx -all"),
-		MX("example.com", 1, "m1.example.com"), MX("example.com", 2, "m2.example.com"),
-		MX("example.com", 3, "m3.example.com"), MX("example.com", 4, "m4.example.com"),
-		MX("example.com", 5, "m5.example.com"), MX("example.com", 6, "m6.example.com"),
-		MX("example.com", 7, "m7.example.com"), MX("example.com", 8, "m8.example.com"),
-		MX("example.com", 9, "m9.example.com"), MX("example.com", 10, "m10.example.com"),
+		MX("example.com", 1, "m1.example.com"),
+		MX("example.com", 2, "m2.example.com"),
+		MX("example.com", 3, "m3.example.com"),
+		MX("example.com", 4, "m4.example.com"),
+		MX("example.com", 5, "m5.example.com"),
+		MX("example.com", 6, "m6.example.com"),
+		MX("example.com", 7, "m7.example.com"),
+		MX("example.com", 8, "m8.example.com"),
+		MX("example.com", 9, "m9.example.com"),
+		MX("example.com", 10, "m10.example.com"),
 		RR("m10.example.com", "A", "192.0.2.10"),
 		RR("eleven.example.com", "TXT", "v=spf1 mx -all"),
-		MX("eleven.example.com", 1, "m1.example.com"), MX("eleven.example.com", 2, "m2.example.com"),
-		MX("eleven.example.com", 3, "m3.example.com"), MX("eleven.example.com", 4, "m4.example.com"),
-		MX("eleven.example.com", 5, "m5.example.com"), MX("eleven.example.com", 6, "m6.example.com"),
-		MX("eleven.example.com", 7, "m7.example.com"), MX("eleven.example.com", 8, "m8.example.com"),
-		MX("eleven.example.com", 9, "m9.example.com"), MX("eleven.example.com", 10, "m10.example.com"),
+		MX("eleven.example.com", 1, "m1.example.com"),
+		MX("eleven.example.com", 2, "m2.example.com"),
+		MX("eleven.example.com", 3, "m3.example.com"),
+		MX("eleven.example.com", 4, "m4.example.com"),
+		MX("eleven.example.com", 5, "m5.example.com"),
+		MX("eleven.example.com", 6, "m6.example.com"),
+		MX("eleven.example.com", 7, "m7.example.com"),
+		MX("eleven.example.com", 8, "m8.example.com"),
+		MX("eleven.example.com", 9, "m9.example.com"),
+		MX("eleven.example.com", 10, "m10.example.com"),
 		MX("eleven.example.com", 11, "m11.example.com"),
 		RR("null.example.com", "TXT", "v=spf1 mx ?all"),
 		MX("null.example.com", 0, ""),

@@ -101,8 +101,10 @@ static void rfc7208_suite(void **state)
 			got, exp, v.problem, c->results[0], c->explanation != NULL ? " exp=" : "",
 			c->explanation != NULL ? c->explanation : "");
 	}
-	fprintf(stderr, "rfc7208 suite: %u/%u cases accepted (%u with the preferred result), %u none for a record "
-			"with a NUL\n", ok, total, preferred, dropped);
+	fprintf(stderr,
+		"rfc7208 suite: %u/%u cases accepted (%u with the preferred result), %u none for a record "
+		"with a NUL\n",
+		ok, total, preferred, dropped);
 	arena_free(&a);
 	assert_int_equal(total, 203);
 	assert_int_equal(dropped, sizeof(dropped_by_dns) / sizeof(dropped_by_dns[0]));

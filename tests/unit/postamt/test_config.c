@@ -234,12 +234,8 @@ static void test_spf_keys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_check),
-		cmocka_unit_test(test_load),
-		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_defaults), cmocka_unit_test(test_values), cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_check),    cmocka_unit_test(test_load),   cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_spf_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
