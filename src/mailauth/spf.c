@@ -140,16 +140,17 @@ static int name_has_ip(struct eval *e, const char *name)
 }
 
 /* The client's validated names (§5.5), at most lim.ptr_names PTR names looked at;
- * only those under `domain` when it is not NULL. Returns the count in *n_r (0 also
- * for DNS errors: they make the ptr mechanism not match). */
-static void validated_names(struct eval *e, const char *domain, const char ***names_r, size_t *n_r)
+ * only those under `domain` when it is not NULL. Puts the count in *n_r (0 also for
+ * DNS errors: they make the ptr mechanism not match, §5.5) and returns the PTR
+ * question's enum mailauth_dns_status. */
+static int validated_names(struct eval *e, const char *domain, const char ***names_r, size_t *n_r)
 {
 	const char **ptrs;
 	size_t n;
 	*n_r = 0;
 	int r = e->dns->ptr(e->dns->ctx, &e->ip, e->a, &ptrs, &n);
 	if (r <= 0)
-		return;
+		return r;
 	if (n > e->lim.ptr_names)
 		n = e->lim.ptr_names;
 	const char **out = arena_alloc(e->a, (n + 1) * sizeof(*out));
@@ -163,6 +164,7 @@ static void validated_names(struct eval *e, const char *domain, const char ***na
 	}
 	*names_r = out;
 	*n_r = k;
+	return r;
 }
 
 /* %{p}: a validated name, preferring the current domain or one under it (§7.3). */
@@ -333,7 +335,9 @@ static int mech_match(struct eval *e, const struct spf_mech *m, const char *doma
 	case SPF_MECH_PTR: {
 		const char **names;
 		size_t n;
-		validated_names(e, strip_dot(e->a, t), &names, &n);
+		/* An empty PTR answer is this term's void lookup. */
+		if (validated_names(e, strip_dot(e->a, t), &names, &n) == MAILAUTH_DNS_NONE)
+			return count_void(e, "the client's PTR") < 0 ? -MAILAUTH_PERMERROR : 0;
 		return n > 0;
 	}
 	case SPF_MECH_EXISTS: {

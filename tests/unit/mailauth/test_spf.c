@@ -451,6 +451,7 @@ static void eval_void_limit(void **state)
 	static const struct suite_rr z[] = {
 		RR("example.com", "TXT", "v=spf1 a:n1.example.com mx:n2.example.com exists:n3.example.com +all"),
 		RR("two.example.com", "TXT", "v=spf1 a:n1.example.com mx:n2.example.com +all"),
+		RR("ptr.example.com", "TXT", "v=spf1 ptr a:n1.example.com mx:n2.example.com +all"),
 	};
 	struct run r = CHECK(z, "192.0.2.1", "u@example.com", "h");
 	assert_int_equal(r.v.result, MAILAUTH_PERMERROR);
@@ -459,6 +460,10 @@ static void eval_void_limit(void **state)
 	r = CHECK(z, "192.0.2.1", "u@two.example.com", "h");
 	assert_int_equal(r.v.result, MAILAUTH_PASS);
 	assert_int_equal(r.v.void_lookups, 2);
+	/* A ptr term whose PTR question has no answer is a void lookup too. */
+	r = CHECK(z, "192.0.2.1", "u@ptr.example.com", "h");
+	assert_int_equal(r.v.result, MAILAUTH_PERMERROR);
+	assert_int_equal(r.v.void_lookups, 3);
 	struct spf_limits lim = spf_default_limits;
 	lim.void_lookups = 3;
 	r = check(z, sizeof(z) / sizeof(z[0]), "192.0.2.1", "u@example.com", "h", &lim);
