@@ -458,6 +458,18 @@ static enum mailauth_result check_host(struct eval *e, const char *domain, bool 
 	return MAILAUTH_NEUTRAL;
 }
 
+/* A copy fit for a log line, a header comment or an SMTP reply: bytes outside
+ * printable ASCII (from HELO, a local part, a macro's output) become '?'. */
+static const char *printable(struct arena *a, const char *s)
+{
+	size_t n = strlen(s);
+	char *c = arena_strndup(a, s, n);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)c[i] < 0x20 || (unsigned char)c[i] > 0x7e)
+			c[i] = '?';
+	return c;
+}
+
 static int run(const struct mailauth_dns *dns, const struct spf_request *req, const char *domain, const char *local,
 	       enum spf_identity identity, struct arena *a, struct spf_verdict *v_r)
 {
@@ -486,8 +498,9 @@ static int run(const struct mailauth_dns *dns, const struct spf_request *req, co
 	v_r->domain = domain;
 	v_r->result = check_host(&e, domain, false);
 	v_r->mechanism = e.mechanism;
-	v_r->explanation = v_r->result == MAILAUTH_FAIL ? e.explanation : NULL;
-	v_r->problem = e.problem != NULL ? e.problem : "";
+	v_r->explanation =
+		v_r->result == MAILAUTH_FAIL && e.explanation != NULL ? printable(a, e.explanation) : NULL;
+	v_r->problem = e.problem != NULL ? printable(a, e.problem) : "";
 	v_r->dns_lookups = e.lookups;
 	v_r->void_lookups = e.voids;
 	return 1;

@@ -583,6 +583,8 @@ static void eval_include_redirect_exp(void **state)
 		RR("two.example.com", "TXT", "two"),
 		RR("badm-exp.example.com", "TXT", "v=spf1 -all exp=badm.example.com"),
 		RR("badm.example.com", "TXT", "100%"),
+		RR("helo-exp.example.com", "TXT", "v=spf1 -all exp=h.example.com"),
+		RR("h.example.com", "TXT", "helo %{h}"),
 	};
 	struct run r = CHECK(z, "192.0.2.1", "u@example.com", "h");
 	assert_int_equal(r.v.result, MAILAUTH_PASS);
@@ -606,6 +608,10 @@ static void eval_include_redirect_exp(void **state)
 	r = CHECK(z, "192.0.2.1", "u@badm-exp.example.com", "h");
 	assert_int_equal(r.v.result, MAILAUTH_FAIL);
 	assert_null(r.v.explanation);
+	/* Values from the client (HELO here) cannot put control bytes into the text. */
+	r = CHECK(z, "192.0.2.1", "u@helo-exp.example.com", "bad\x01\x7f\xc3\xa9");
+	assert_int_equal(r.v.result, MAILAUTH_FAIL);
+	assert_string_equal(r.v.explanation, "helo bad????");
 }
 
 int main(void)
