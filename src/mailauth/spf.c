@@ -498,8 +498,7 @@ static int run(const struct mailauth_dns *dns, const struct spf_request *req, co
 	v_r->domain = domain;
 	v_r->result = check_host(&e, domain, false);
 	v_r->mechanism = e.mechanism;
-	v_r->explanation =
-		v_r->result == MAILAUTH_FAIL && e.explanation != NULL ? printable(a, e.explanation) : NULL;
+	v_r->explanation = v_r->result == MAILAUTH_FAIL && e.explanation != NULL ? printable(a, e.explanation) : NULL;
 	v_r->problem = e.problem != NULL ? printable(a, e.problem) : "";
 	v_r->dns_lookups = e.lookups;
 	v_r->void_lookups = e.voids;
