@@ -73,6 +73,8 @@ struct dkim_tag {
 	size_t name_len;
 	const char *value;
 	size_t value_len;
+	const char *raw;   /* everything between "=" and ";" (or the end), FWS included */
+	size_t raw_len;
 };
 
 /* Parses a tag list. Returns the number of tags (>= 0) with *tags_r in a, or -1 with
