@@ -171,3 +171,26 @@ def test_sighup_reloads_keys_at_once(srv):
     smtp_send(srv, [BOB], "after hup")
     used = dict(verify_all(srv, stored(srv, BOB, b"after hup")[0]))
     assert used["ed25519-sha256"] == signing_selectors(srv)["ed25519"]
+
+
+def test_concurrent_submissions_all_verify(srv):
+    """Several messages in the signing hook at once (pool threads) share the key set."""
+    import threading
+    errors = []
+
+    def one(i):
+        try:
+            smtp_send(srv, [BOB], "parallel %d" % i)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    for i in range(8):
+        got = stored(srv, BOB, b"parallel %d\r\n" % i)
+        assert len(got) == 1, i
+        assert len(verify_all(srv, got[0])) == 2
