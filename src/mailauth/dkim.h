@@ -7,11 +7,14 @@
  *
  * Verification gives one verdict per DKIM-Signature field (the first
  * DKIM_VERIFY_MAX_SIGNATURES, top down; more are ignored), with the result words of
- * RFC 8601 (mailauth.h): pass; fail (the body hash or the signature does not match);
- * neutral (a signature that cannot be used: a syntax error in it); policy (valid
- * syntax the verifier refuses: rsa-sha1, RSA below 1024 bits, expired, a timestamp
- * in the future); temperror (DNS); permerror (no or a broken key record, a revoked
- * key, a key that does not allow the algorithm or service). The parsers inside
+ * RFC 8601 (mailauth.h): pass; fail (the body hash or the signature does not match,
+ * or the body is shorter than l=); neutral (a signature that cannot be read: a
+ * syntax error, a missing or malformed tag); policy (a valid-looking signature the
+ * verifier's time policy refuses: x= passed, t= too far in the future); temperror
+ * (DNS); permerror (a signature that can never verify: rsa-sha1 or an unknown
+ * algorithm (RFC 8301), h= without From, i= outside d=, no or a broken key record,
+ * a revoked key, a key that does not allow the algorithm or service, t=s with a
+ * subdomain i=, an RSA key below 1024 bits (RFC 8301)). The parsers inside
  * (tag lists, key records, canonicalization) are exported for tests and fuzzing. */
 #ifndef POSTAMT_DKIM_H
 #define POSTAMT_DKIM_H
@@ -40,6 +43,8 @@ struct dkim_verdict {
 	const char *reason;     /* a short text for the log and the A-R comment */
 };
 
+/* The limits of verification; the server takes them from the configuration keys
+ * dkim.max_signatures and dkim.clock_skew (docs/configuration.md). */
 struct dkim_verify_opts {
 	unsigned max_signatures; /* 0: DKIM_VERIFY_MAX_SIGNATURES */
 	unsigned clock_skew;     /* seconds; 0: DKIM_VERIFY_CLOCK_SKEW */

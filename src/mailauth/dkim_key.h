@@ -95,9 +95,10 @@ size_t dkim_keyset_domains(const struct dkim_keyset *set);
 int dkim_keyset_find(const struct dkim_keyset *set, const char *domain, const struct dkim_signer **ed_r,
 		     const struct dkim_signer **rsa_r);
 
-/* A fingerprint of DIR/dkim (the names, sizes and mtimes of its domain directories
- * and key files), so a caller can tell cheaply whether the keys changed since it
- * loaded them. Returns 1 with *fp_r, or 0 when DIR/dkim does not exist (*fp_r = 0). */
+/* A fingerprint of DIR/dkim (the mtime and inode of DIR/dkim and of each domain
+ * directory: adding, removing or renaming a key file changes its directory's), so a
+ * caller can tell cheaply whether the keys changed since it loaded them; a key file
+ * rewritten in place is not noticed (SIGHUP). Returns 1 with *fp_r, or 0 when DIR/dkim does not exist (*fp_r = 0). */
 int dkim_key_fingerprint(int dir_fd, unsigned long long *fp_r);
 
 #endif
