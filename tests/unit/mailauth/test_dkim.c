@@ -71,12 +71,19 @@ void dns_table_load_golden(struct dns_table *t)
 {
 	size_t len;
 	char *s = read_golden("dns.txt", &len);
+	t->owned = s;
 	for (char *line = strtok(s, "\n"); line != NULL; line = strtok(NULL, "\n")) {
 		char *tab = strchr(line, '\t');
 		assert_non_null(tab);
 		*tab = '\0';
 		dns_table_add(t, line, tab + 1);
 	}
+}
+
+void dns_table_free(struct dns_table *t)
+{
+	free(t->owned);
+	t->owned = NULL;
 }
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
@@ -139,6 +146,7 @@ static void test_rfc8463_example(void **state)
 	assert_non_null(strstr(v[0].reason, "signature"));
 	assert_int_equal(v[1].result, MAILAUTH_FAIL);
 	free(msg);
+	dns_table_free(&t);
 	arena_free(&a);
 }
 
@@ -167,6 +175,7 @@ static void test_python_golden(void **state)
 		assert_int_equal(v[0].result, MAILAUTH_FAIL);
 		free(msg);
 	}
+	dns_table_free(&t);
 	arena_free(&a);
 }
 
@@ -192,6 +201,7 @@ static void test_l_tag(void **state)
 	assert_int_equal(v[0].result, MAILAUTH_FAIL);
 	assert_non_null(strstr(v[0].reason, "l="));
 	free(msg);
+	dns_table_free(&t);
 	arena_free(&a);
 }
 
