@@ -38,10 +38,10 @@ const char *dkim_alg_key_type(enum dkim_alg alg);
 
 /* One key of a domain, as listed. */
 struct dkim_key_info {
-	const char *selector;  /* the file name without ".pem" */
+	const char *selector; /* the file name without ".pem" */
 	enum dkim_alg alg;
-	const char *txt;       /* the DNS TXT record text: "v=DKIM1; k=ed25519; p=BASE64" */
-	int active;            /* 1: the key that signs for its algorithm, else 0 */
+	const char *txt; /* the DNS TXT record text: "v=DKIM1; k=ed25519; p=BASE64" */
+	int active;      /* 1: the key that signs for its algorithm, else 0 */
 };
 
 /* Makes a new Ed25519 and a new RSA-2048 key for domain, selectors from now (UTC) as
@@ -76,10 +76,10 @@ struct dkim_keyset;
 
 /* One signing key. pkey is an EVP_PKEY * (OpenSSL), kept opaque here. */
 struct dkim_signer {
-	const char *domain;   /* lower case */
+	const char *domain; /* lower case */
 	const char *selector;
 	enum dkim_alg alg;
-	void *pkey;           /* EVP_PKEY *, owned by the keyset */
+	void *pkey; /* EVP_PKEY *, owned by the keyset */
 };
 
 /* Loads the signing keys of every domain directory under DIR/dkim. A missing

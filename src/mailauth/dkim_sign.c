@@ -15,8 +15,16 @@
 #include <strings.h>
 
 static const char *const signed_fields[] = {
-	"From",        "To",           "Cc",         "Subject",      "Date",
-	"Message-ID",  "In-Reply-To",  "References", "MIME-Version", "Content-Type",
+	"From",
+	"To",
+	"Cc",
+	"Subject",
+	"Date",
+	"Message-ID",
+	"In-Reply-To",
+	"References",
+	"MIME-Version",
+	"Content-Type",
 	"Content-Transfer-Encoding",
 };
 
@@ -55,8 +63,8 @@ static void h_append(struct buf *b, const char *name, size_t nl, size_t *col, bo
 	*col += nl;
 }
 
-int dkim_sign(const struct dkim_signer *key, const char *prefix, size_t plen, const char *msg, size_t len,
-	      time_t now, struct arena *a, char **field_r, const char **error_r)
+int dkim_sign(const struct dkim_signer *key, const char *prefix, size_t plen, const char *msg, size_t len, time_t now,
+	      struct arena *a, char **field_r, const char **error_r)
 {
 	struct dkim_field *f = NULL;
 	size_t nf = 0, cap = 0;
@@ -85,8 +93,8 @@ int dkim_sign(const struct dkim_signer *key, const char *prefix, size_t plen, co
 		   alg_ed ? "ed25519-sha256" : "rsa-sha256", key->domain, key->selector, (long long)now);
 	size_t col = 8 + 7 + strlen("; h=") + 3, nh = 0;
 	/* the list of names, in the order of signed_fields, then List-* in message order */
-	const char **names = arena_alloc(a, (nf + 2 + sizeof(signed_fields) / sizeof(signed_fields[0])) *
-						    sizeof(*names));
+	const char **names =
+		arena_alloc(a, (nf + 2 + sizeof(signed_fields) / sizeof(signed_fields[0])) * sizeof(*names));
 	size_t nnames = 0;
 	for (size_t k = 0; k < sizeof(signed_fields) / sizeof(signed_fields[0]); k++)
 		names[nnames++] = signed_fields[k];

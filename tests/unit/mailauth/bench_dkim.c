@@ -60,10 +60,12 @@ int main(int argc, char **argv)
 	size_t ninfo;
 	dkim_key_list(dfd, "bench.test", a, &info, &ninfo, &err);
 	struct buf m = { 0 };
-	buf_puts(&m, "Received: from client ([127.0.0.1])\r\n\tby mx.bench.test (postamt) with ESMTPSA id 1;\r\n"
-		     "\tMon, 07 Dec 2026 04:00:00 +0000\r\nFrom: Alice <alice@bench.test>\r\nTo: Bob <bob@example.net>\r\n"
-		     "Subject: A message of about four kilobytes\r\nDate: Mon, 07 Dec 2026 04:00:00 +0000\r\n"
-		     "Message-ID: <1.2@bench.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
+	buf_puts(
+		&m,
+		"Received: from client ([127.0.0.1])\r\n\tby mx.bench.test (postamt) with ESMTPSA id 1;\r\n"
+		"\tMon, 07 Dec 2026 04:00:00 +0000\r\nFrom: Alice <alice@bench.test>\r\nTo: Bob <bob@example.net>\r\n"
+		"Subject: A message of about four kilobytes\r\nDate: Mon, 07 Dec 2026 04:00:00 +0000\r\n"
+		"Message-ID: <1.2@bench.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
 	while (m.len < 4096)
 		buf_puts(&m, "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\r\n");
 	for (int k = 0; k < 2; k++) {

@@ -252,8 +252,9 @@ static void test_tag_list(void **state)
 	assert_memory_equal(t[2].raw, "ab\r\n cd ", t[2].raw_len);
 	assert_int_equal(t[3].value_len, 0);
 	assert_int_equal(dkim_tag_list_parse("", 0, a, &t, &err), 0);
-	static const char *const bad[] = { "a=1; a=2", "1a=x", "a", "a=1;;b=2", "=x", "a=b\x01", "a=\xc3\xa9",
-					   "a=x;b" };
+	static const char *const bad[] = {
+		"a=1; a=2", "1a=x", "a", "a=1;;b=2", "=x", "a=b\x01", "a=\xc3\xa9", "a=x;b"
+	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err = NULL;
 		if (dkim_tag_list_parse(bad[i], strlen(bad[i]), a, &t, &err) != -1)
@@ -348,7 +349,8 @@ static void test_verdicts(void **state)
 		  "no key record" },
 		{ "v=1; a=rsa-sha256; d=d.test; s=slow; h=from; bh=AAAA; b=AAAA", 1000, MAILAUTH_TEMPERROR, "DNS" },
 		{ "v=1; a=rsa-sha256; d=d.test; s=gone; h=from; bh=AAAA; b=AAAA", 1000, MAILAUTH_PERMERROR, "revoked" },
-		{ "v=1; a=ed25519-sha256; d=d.test; s=rsa; h=from; bh=AAAA; b=AAAA", 1000, MAILAUTH_PERMERROR, "k=rsa" },
+		{ "v=1; a=ed25519-sha256; d=d.test; s=rsa; h=from; bh=AAAA; b=AAAA", 1000, MAILAUTH_PERMERROR,
+		  "k=rsa" },
 		{ "v=1; a=ed25519-sha256; d=d.test; s=ed; h=from; bh=AAAA; b=AAAA", 1000, MAILAUTH_PERMERROR,
 		  "32 bytes" },
 		{ "v=1; a=rsa-sha256; d=d.test; s=sha1; h=from; bh=AAAA; b=AAAA", 1000, MAILAUTH_PERMERROR, "h=" },
