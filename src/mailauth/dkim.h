@@ -69,6 +69,12 @@ int dkim_verify_opts(const struct mailauth_dns *dns, const struct dkim_verify_op
 int dkim_sign(const struct dkim_signer *key, const char *prefix, size_t plen, const char *msg, size_t len, time_t now,
 	      struct arena *a, char **field_r, const char **error_r);
 
+/* The same with several keys over the same bytes: the canonical body and the signed
+ * header fields are hashed once; fields_r[k] is key k's field. Returns 1, or -1 with
+ * *error_r (static) and no field valid. */
+int dkim_sign_many(const struct dkim_signer *const *keys, size_t nkeys, const char *prefix, size_t plen,
+		   const char *msg, size_t len, time_t now, struct arena *a, char **fields_r, const char **error_r);
+
 /* ---- the parsers inside, for tests and fuzzing ---- */
 
 /* One tag=value of a tag list (RFC 6376 §3.2); value has its surrounding FWS removed
