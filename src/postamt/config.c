@@ -117,7 +117,9 @@ static const struct key keys[] = {
 	T("queue.timeout_data_end", queue_timeout_data_end, "600", 1, 3600, RESTART),
 	S("queue.dns_server", queue_dns_server, "", NULL, RESTART),
 	B("queue.starttls", queue_starttls, "yes", RESTART),
-	B("smtp.quota_full_temporary", smtp_quota_full_temporary, "yes", RELOAD),};
+	B("smtp.quota_full_temporary", smtp_quota_full_temporary, "yes", RELOAD),
+	I("dkim.max_signatures", dkim_max_signatures, "8", 1, 64, RELOAD),
+	T("dkim.clock_skew", dkim_clock_skew, "300", 1, 86400, RELOAD),};
 
 static const struct key *key_find(const char *name, size_t len)
 {

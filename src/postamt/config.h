@@ -74,6 +74,9 @@ struct config {
 	char *queue_dns_server;       /* queue.dns_server */
 	bool queue_starttls;          /* queue.starttls */
 	bool smtp_quota_full_temporary; /* smtp.quota_full_temporary */
+	/* DKIM verification (struct dkim_verify_opts) */
+	int64_t dkim_max_signatures;  /* dkim.max_signatures: signatures checked per message */
+	int64_t dkim_clock_skew;      /* dkim.clock_skew: seconds a signature's t= may lie ahead */
 	struct config_route *routes;
 	size_t nroutes;
 };
