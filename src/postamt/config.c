@@ -90,6 +90,8 @@ static const struct key keys[] = {
 	I("limits.errors_per_session", errors_per_session, "20", 1, 1000000, RELOAD),
 	I("limits.commands_per_session", commands_per_session, "1000000", 1, INT64_MAX, RELOAD),
 	I("limits.imap_search_updates", imap_search_updates, "8", 0, 1000, RELOAD),
+	I("limits.send_per_hour", send_per_hour, "1000", 0, 100000000, RELOAD),
+	I("limits.recipients_per_hour", recipients_per_hour, "5000", 0, 100000000, RELOAD),
 	T("auth.cache_ttl", auth_cache_ttl, "3600", 0, 7 * 86400, RELOAD),
 	I("auth.scram_iterations", auth_scram_iterations, "10000", 4096, 10000000, RELOAD),
 	Z("quota.default", default_quota, "0", 0, INT64_MAX, RESTART),

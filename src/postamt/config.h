@@ -48,6 +48,8 @@ struct config {
 	int64_t errors_per_session;   /* limits.errors_per_session */
 	int64_t commands_per_session; /* limits.commands_per_session */
 	int64_t imap_search_updates;  /* limits.imap_search_updates */
+	int64_t send_per_hour;        /* limits.send_per_hour: messages per account per hour, 0 = no limit */
+	int64_t recipients_per_hour;  /* limits.recipients_per_hour: recipients per account per hour, 0 = no limit */
 	int64_t auth_cache_ttl;       /* auth.cache_ttl: seconds a verified password is remembered */
 	int64_t auth_scram_iterations; /* auth.scram_iterations: PBKDF2 rounds of new SCRAM secrets */
 	int64_t default_quota;        /* quota.default */

@@ -130,6 +130,8 @@ static void settings_from_config(struct server *srv, const struct config *cfg)
 		.commands_max = (size_t)cfg->commands_per_session,
 		.imap_search_updates = (size_t)cfg->imap_search_updates,
 		.quota_full_temporary = cfg->smtp_quota_full_temporary,
+		.send_per_hour = (uint64_t)cfg->send_per_hour,
+		.recipients_per_hour = (uint64_t)cfg->recipients_per_hour,
 		.timeout_smtp = (int)cfg->timeout_smtp,
 		.timeout_pop3 = (int)cfg->timeout_pop3,
 		.timeout_imap = (int)cfg->timeout_imap,
