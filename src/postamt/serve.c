@@ -186,11 +186,23 @@ static int save_scram(void *ctx, int64_t account_id, const char *hash, const cha
 	return r < 0 ? -1 : r;
 }
 
-static int open_queue(struct server *srv, const struct config *cfg, const char **error_r)
+/* The queue's routes from cfg, each with its login (route_auth) and TLS mode
+ * (route_tls); the strings stay cfg's (the queue copies them). free() the array. */
+static struct queue_route *queue_routes(const struct config *cfg)
 {
 	struct queue_route *routes = xcalloc(cfg->nroutes + 1, sizeof(*routes));
-	for (size_t i = 0; i < cfg->nroutes; i++)
-		routes[i] = (struct queue_route){ cfg->routes[i].domain, cfg->routes[i].host, cfg->routes[i].port };
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		const struct config_route *r = &cfg->routes[i];
+		routes[i] = (struct queue_route){ .domain = r->domain, .host = r->host, .port = r->port,
+						  .implicit_tls = config_route_implicit_tls(cfg, r->domain) };
+		config_route_login(cfg, r->domain, &routes[i].auth_user, &routes[i].auth_password);
+	}
+	return routes;
+}
+
+static int open_queue(struct server *srv, const struct config *cfg, const char **error_r)
+{
+	struct queue_route *routes = queue_routes(cfg);
 	struct queue_settings qs = {
 		.hostname = cfg->hostname,
 		.retry_initial = (unsigned)cfg->queue_retry_initial,
@@ -390,9 +402,7 @@ static void reload(struct server *srv)
 	auth_service_set_cache_ttl(srv->auth, cfg->auth_cache_ttl);
 	auth_service_set_scram(srv->auth, save_scram, (unsigned)cfg->auth_scram_iterations);
 	store_set_disk_reserve(srv->store, (uint64_t)cfg->disk_reserve);
-	struct queue_route *routes = xcalloc(cfg->nroutes + 1, sizeof(*routes));
-	for (size_t i = 0; i < cfg->nroutes; i++)
-		routes[i] = (struct queue_route){ cfg->routes[i].domain, cfg->routes[i].host, cfg->routes[i].port };
+	struct queue_route *routes = queue_routes(cfg);
 	queue_reload(srv->queue, cfg->hostname, routes, cfg->nroutes);
 	free(routes); /* queue_reload copies */
 	enum log_level level;
