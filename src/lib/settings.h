@@ -26,7 +26,7 @@ struct settings {
 	size_t commands_max;     /* limits.commands_per_session: commands before the connection is closed */
 	size_t imap_search_updates; /* limits.imap_search_updates: RFC 5267 contexts per session */
 	bool quota_full_temporary; /* smtp.quota_full_temporary: port 25 answers a full mailbox 452 4.2.2 */
-	uint64_t send_per_hour;       /* limits.send_per_hour: messages an account may submit per hour, 0 = no limit */
+	uint64_t send_per_hour;    /* limits.send_per_hour: messages an account may submit per hour, 0 = no limit */
 	uint64_t recipients_per_hour; /* limits.recipients_per_hour: their recipients per hour, 0 = no limit */
 	int timeout_smtp, timeout_pop3, timeout_imap, timeout_imap_login, timeout_http;
 	/* listener ports after port_offset, for redirects and client settings */

@@ -116,7 +116,8 @@ static const struct key keys[] = {
 	T("queue.timeout_data_end", queue_timeout_data_end, "600", 1, 3600, RESTART),
 	S("queue.dns_server", queue_dns_server, "", NULL, RESTART),
 	B("queue.starttls", queue_starttls, "yes", RESTART),
-	B("smtp.quota_full_temporary", smtp_quota_full_temporary, "yes", RELOAD),};
+	B("smtp.quota_full_temporary", smtp_quota_full_temporary, "yes", RELOAD),
+};
 
 static const struct key *key_find(const char *name, size_t len)
 {
@@ -322,9 +323,9 @@ static int route_opt_set(struct config *cfg, bool auth, const char *domain, size
 		return -1;
 	}
 	if (!auth) {
-		int tls = strcmp(value, "implicit") == 0 ? CONFIG_TLS_IMPLICIT
+		int tls = strcmp(value, "implicit") == 0   ? CONFIG_TLS_IMPLICIT
 			  : strcmp(value, "starttls") == 0 ? CONFIG_TLS_STARTTLS
-							     : 0;
+							   : 0;
 		if (tls == 0) {
 			free(d);
 			*error_r = "expected implicit or starttls";
@@ -558,7 +559,8 @@ size_t config_diff(const struct config *a, const struct config *b, const char **
 	for (size_t i = 0; routes_same && i < a->nroute_opts; i++) {
 		const struct config_route_opt *x = &a->route_opts[i], *y = &b->route_opts[i];
 		routes_same = strcmp(x->domain, y->domain) == 0 && x->has_auth == y->has_auth && x->tls == y->tls &&
-			      (x->user == NULL) == (y->user == NULL) && (x->user == NULL || strcmp(x->user, y->user) == 0) &&
+			      (x->user == NULL) == (y->user == NULL) &&
+			      (x->user == NULL || strcmp(x->user, y->user) == 0) &&
 			      (x->password == NULL || strcmp(x->password, y->password) == 0);
 	}
 	if (!routes_same) {
@@ -625,8 +627,7 @@ static const struct config_route_opt *opt_for(const struct config *cfg, const ch
 	return star;
 }
 
-int config_route_login(const struct config *cfg, const char *route_domain, const char **user_r,
-		       const char **password_r)
+int config_route_login(const struct config *cfg, const char *route_domain, const char **user_r, const char **password_r)
 {
 	const struct config_route_opt *o = opt_for(cfg, route_domain, true);
 	if (o == NULL || o->user == NULL)

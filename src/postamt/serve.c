@@ -193,7 +193,9 @@ static struct queue_route *queue_routes(const struct config *cfg)
 	struct queue_route *routes = xcalloc(cfg->nroutes + 1, sizeof(*routes));
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		const struct config_route *r = &cfg->routes[i];
-		routes[i] = (struct queue_route){ .domain = r->domain, .host = r->host, .port = r->port,
+		routes[i] = (struct queue_route){ .domain = r->domain,
+						  .host = r->host,
+						  .port = r->port,
 						  .implicit_tls = config_route_implicit_tls(cfg, r->domain) };
 		config_route_login(cfg, r->domain, &routes[i].auth_user, &routes[i].auth_password);
 	}

@@ -300,9 +300,10 @@ static void start_auth(struct qclient *c)
 {
 	if (!c->tls) {
 		auth_fail(c, 0, "4.7.11",
-			  c->ehlo.starttls ? "STARTTLS is off for this route (queue.starttls = no); the password is not sent "
-					     "in the clear"
-					   : "the relay offers no STARTTLS; the password is not sent in the clear");
+			  c->ehlo.starttls
+				  ? "STARTTLS is off for this route (queue.starttls = no); the password is not sent "
+				    "in the clear"
+				  : "the relay offers no STARTTLS; the password is not sent in the clear");
 		return;
 	}
 	if (!c->ehlo.auth_plain) {

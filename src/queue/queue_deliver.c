@@ -199,8 +199,8 @@ static void client_done(void *arg, enum qclient_outcome out, int code, const cha
 	if (out == QC_AUTH_FAILED) {
 		log_error("event=queue_auth_failed id=%s host=%s user=%s error=\"%s\" note=\"mail for this route stays "
 			  "queued; check route_auth and route_tls, then reload\"",
-			  j->m->id, t->host, j->route != NULL && j->route->auth_user != NULL ? j->route->auth_user : "-",
-			  j->last_error);
+			  j->m->id, t->host,
+			  j->route != NULL && j->route->auth_user != NULL ? j->route->auth_user : "-", j->last_error);
 		job_fail_all(j, 0, j->last_enh, j->last_error);
 		return;
 	}

@@ -169,8 +169,8 @@ struct qclient_params {
 	const struct sockaddr *addr;
 	socklen_t addrlen;
 	bool try_tls;
-	bool implicit_tls;          /* TLS from the first byte; a failure is not retried in the clear */
-	const char *auth_user;      /* log in with AUTH PLAIN (only inside TLS); NULL: no login */
+	bool implicit_tls;     /* TLS from the first byte; a failure is not retried in the clear */
+	const char *auth_user; /* log in with AUTH PLAIN (only inside TLS); NULL: no login */
 	const char *auth_password;
 	const char *sender;
 	const char *envid;

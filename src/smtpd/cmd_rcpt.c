@@ -26,7 +26,7 @@ struct rcpt_job {
 	const char *address;     /* cmd_arena, which stays put while the session is busy */
 	bool remote_only;
 	uint64_t size;
-	size_t accepted;         /* recipients the transaction holds (the hourly limits) */
+	size_t accepted; /* recipients the transaction holds (the hourly limits) */
 	struct smtp_rcpt_args args;
 	struct submit_rcpt r;
 	int result;
@@ -84,8 +84,10 @@ static void rcpt_done(void *arg)
 			if (j->result == SUBMIT_TEMPFAIL)
 				conn_log(ss->c, LOG_ERROR, "event=store_error op=resolve error=%s",
 					 LOG_Q(j->error ? j->error : "-"));
-			smtp_reply_submit(ss, j->result, j->result == SUBMIT_RATE_LIMITED ? j->error
-							 : j->r.address ? j->r.address : j->address);
+			smtp_reply_submit(ss, j->result,
+					  j->result == SUBMIT_RATE_LIMITED ? j->error
+					  : j->r.address                   ? j->r.address
+									   : j->address);
 		}
 	}
 	free(j);

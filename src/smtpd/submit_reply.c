@@ -11,10 +11,10 @@
 #include <stdio.h>
 
 enum {
-	R_ADDR = 1 << 0,  /* "<detail>: " before the text, when there is a detail */
-	R_ERROR = 1 << 1, /* counts against limits.errors_per_session */
-	R_QUOTA = 1 << 2, /* smtp_quota_full decides 452 4.2.2 or 552 5.2.2 */
-	R_SIZE = 1 << 3,  /* the limit after the text */
+	R_ADDR = 1 << 0,   /* "<detail>: " before the text, when there is a detail */
+	R_ERROR = 1 << 1,  /* counts against limits.errors_per_session */
+	R_QUOTA = 1 << 2,  /* smtp_quota_full decides 452 4.2.2 or 552 5.2.2 */
+	R_SIZE = 1 << 3,   /* the limit after the text */
 	R_DETAIL = 1 << 4, /* " (<detail>)" after the text, when there is a detail */
 };
 

@@ -21,9 +21,9 @@
 struct entry {
 	struct entry *next;
 	int64_t account;
-	int64_t minute;          /* the newest minute the buckets describe */
+	int64_t minute;                /* the newest minute the buckets describe */
 	uint64_t messages, recipients; /* totals over the buckets */
-	int64_t warned_until;    /* seconds: no new warning before this */
+	int64_t warned_until;          /* seconds: no new warning before this */
 	uint32_t msg[MINUTES], rcpt[MINUTES];
 };
 
@@ -31,7 +31,7 @@ struct send_limit {
 	pthread_mutex_t lock; /* send_limit.lock: guards everything below */
 	struct entry **heads;
 	size_t nheads, n;
-	int64_t swept;        /* the minute of the last sweep */
+	int64_t swept; /* the minute of the last sweep */
 };
 
 struct send_limit *send_limit_new(void)
@@ -230,8 +230,7 @@ void send_limit_release(struct send_limit *l, struct send_limit_ticket *t, int64
 	*t = (struct send_limit_ticket){ 0 };
 }
 
-void send_limit_counts(struct send_limit *l, int64_t account, int64_t now, uint64_t *messages_r,
-		       uint64_t *recipients_r)
+void send_limit_counts(struct send_limit *l, int64_t account, int64_t now, uint64_t *messages_r, uint64_t *recipients_r)
 {
 	pthread_mutex_lock(&l->lock);
 	struct entry *e = entry_get(l, account, now, false);

@@ -40,7 +40,7 @@ struct send_limit_ticket {
 	int64_t account;
 	int64_t minute; /* the minute it was counted in */
 	uint64_t recipients;
-	bool counted;   /* false: nothing to give back */
+	bool counted; /* false: nothing to give back */
 };
 
 struct send_limit *send_limit_new(void);

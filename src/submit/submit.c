@@ -110,14 +110,15 @@ struct send_limit_caps submit_limit_caps(struct submit *sp)
 	return (struct send_limit_caps){ s->send_per_hour, s->recipients_per_hour };
 }
 
-const char *submit_limit_refused(const struct submit_origin *o, const struct send_limit_refusal *r,
-				 const char *stage, struct arena *a)
+const char *submit_limit_refused(const struct submit_origin *o, const struct send_limit_refusal *r, const char *stage,
+				 struct arena *a)
 {
 	if (r->first)
-		log_warn("event=send_limit account=%s kind=%s limit=%" PRIu64 " stage=%s note=\"the account reached its "
-			 "hourly send limit; if it does not usually send this much, its password may be stolen; further "
-			 "refusals within the hour are logged at level info\"",
-			 o->auth_user, r->kind, r->limit, stage);
+		log_warn(
+			"event=send_limit account=%s kind=%s limit=%" PRIu64 " stage=%s note=\"the account reached its "
+			"hourly send limit; if it does not usually send this much, its password may be stolen; further "
+			"refusals within the hour are logged at level info\"",
+			o->auth_user, r->kind, r->limit, stage);
 	else
 		log_info("event=send_limit account=%s kind=%s limit=%" PRIu64 " stage=%s", o->auth_user, r->kind,
 			 r->limit, stage);
@@ -246,8 +247,7 @@ static int quota_precheck(struct submit *sp, const struct store_rcpt *r, uint64_
 }
 
 int submit_rcpt(struct submit *sp, const struct submit_origin *o, struct arena *a, const char *address,
-		bool remote_only, uint64_t declared_size, size_t accepted, struct submit_rcpt *rc,
-		const char **error_r)
+		bool remote_only, uint64_t declared_size, size_t accepted, struct submit_rcpt *rc, const char **error_r)
 {
 	memset(rc, 0, sizeof(*rc));
 	*error_r = NULL;

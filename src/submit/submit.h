@@ -155,8 +155,7 @@ int submit_sender(struct submit *sp, const struct submit_origin *o, struct arena
  * Blocks (SQL): call it from a pool thread. Returns SUBMIT_OK with *r filled in
  * (arena a), or a refusal. */
 int submit_rcpt(struct submit *sp, const struct submit_origin *o, struct arena *a, const char *address,
-		bool remote_only, uint64_t declared_size, size_t accepted, struct submit_rcpt *r,
-		const char **error_r);
+		bool remote_only, uint64_t declared_size, size_t accepted, struct submit_rcpt *r, const char **error_r);
 
 /* What the data stage and the commit need. */
 struct submit_message {

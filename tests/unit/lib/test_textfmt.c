@@ -35,8 +35,12 @@ static void hex(void **state)
 /* RFC 4648 §10 test vectors, and bytes of every value */
 static void base64(void **state)
 {
-	static const char *const vec[][2] = { { "", "" },	  { "f", "Zg==" },	{ "fo", "Zm8=" },
-					      { "foo", "Zm9v" },  { "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
+	static const char *const vec[][2] = { { "", "" },
+					      { "f", "Zg==" },
+					      { "fo", "Zm8=" },
+					      { "foo", "Zm9v" },
+					      { "foob", "Zm9vYg==" },
+					      { "fooba", "Zm9vYmE=" },
 					      { "foobar", "Zm9vYmFy" } };
 	char out[TEXTFMT_BASE64_LEN(8)];
 	for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {

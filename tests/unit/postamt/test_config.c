@@ -252,8 +252,8 @@ static void test_route_options(void **state)
 	config_free(&cfg);
 	/* an option without its route */
 	cfg = config_defaults("/data");
-	assert_int_equal(parse(cfg, "route.a.test = h:25\nroute_auth.b.test = u:p\nroute_tls.c.test = implicit\n", &err),
-			 1);
+	assert_int_equal(
+		parse(cfg, "route.a.test = h:25\nroute_auth.b.test = u:p\nroute_tls.c.test = implicit\n", &err), 1);
 	assert_int_equal(config_check(cfg, false, &problems), 2);
 	assert_non_null(strstr(problems, "route_auth.b.test has no route.b.test"));
 	assert_non_null(strstr(problems, "route_tls.c.test has no route.c.test"));
@@ -261,7 +261,8 @@ static void test_route_options(void **state)
 	free(problems);
 	config_free(&cfg);
 	/* bad values: the message names the key, never the value */
-	expect_error("route_auth.x.test = nocolon-secret\n", "test.conf:1: route_auth.x.test: route_auth value must be");
+	expect_error("route_auth.x.test = nocolon-secret\n",
+		     "test.conf:1: route_auth.x.test: route_auth value must be");
 	expect_error("route_auth.x.test = :secret\n", "route_auth value must be USER:PASSWORD");
 	expect_error("route_auth.x.test = user:\n", "route_auth value must be USER:PASSWORD");
 	expect_error("route_auth.-x- = u:p\n", "invalid domain in route_auth key");
@@ -276,12 +277,8 @@ static void test_route_options(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_check),
-		cmocka_unit_test(test_load),
-		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_values), cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_check),         cmocka_unit_test(test_load),   cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_route_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -161,11 +161,16 @@ static void test_ehlo_auth(void **state)
 		const char *text;
 		bool plain;
 	} cases[] = {
-		{ "mx\nAUTH LOGIN PLAIN", true },	 { "mx\nauth plain", true },
-		{ "mx\nAUTH=LOGIN PLAIN", true },	 { "mx\nAUTH SCRAM-SHA-256 LOGIN", false },
-		{ "mx\nAUTH PLAINX XPLAIN", false }, { "mx\nAUTH", false },
-		{ "mx\nAUTH ", false },		 { "mx\nAUTHPLAIN", false },
-		{ "mx\nX-AUTH PLAIN", false },	 { "mx\nAUTH CRAM-MD5\nAUTH=PLAIN", true },
+		{ "mx\nAUTH LOGIN PLAIN", true },
+		{ "mx\nauth plain", true },
+		{ "mx\nAUTH=LOGIN PLAIN", true },
+		{ "mx\nAUTH SCRAM-SHA-256 LOGIN", false },
+		{ "mx\nAUTH PLAINX XPLAIN", false },
+		{ "mx\nAUTH", false },
+		{ "mx\nAUTH ", false },
+		{ "mx\nAUTHPLAIN", false },
+		{ "mx\nX-AUTH PLAIN", false },
+		{ "mx\nAUTH CRAM-MD5\nAUTH=PLAIN", true },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct smtp_ehlo e;
@@ -263,12 +268,17 @@ static void test_dot_stuff_exhaustive(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_single_line),     cmocka_unit_test(test_multi_line_byte_at_a_time),
-		cmocka_unit_test(test_leaves_rest),     cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_enhanced_code),   cmocka_unit_test(test_ehlo_parse),
+		cmocka_unit_test(test_single_line),
+		cmocka_unit_test(test_multi_line_byte_at_a_time),
+		cmocka_unit_test(test_leaves_rest),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_enhanced_code),
+		cmocka_unit_test(test_ehlo_parse),
 		cmocka_unit_test(test_dot_stuff),
-		cmocka_unit_test(test_ehlo_auth), cmocka_unit_test(test_auth_plain),
-		cmocka_unit_test(test_dot_stuff_bare_line_ends), cmocka_unit_test(test_dot_stuff_exhaustive),
+		cmocka_unit_test(test_ehlo_auth),
+		cmocka_unit_test(test_auth_plain),
+		cmocka_unit_test(test_dot_stuff_bare_line_ends),
+		cmocka_unit_test(test_dot_stuff_exhaustive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

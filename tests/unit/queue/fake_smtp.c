@@ -89,14 +89,17 @@ static void session(struct fake *f, int fd)
 			if (f->no_ehlo)
 				snprintf(reply, sizeof(reply), "502 5.5.1 EHLO not here\r\n");
 			else if (f->no_pipelining)
-				snprintf(reply, sizeof(reply), "250-fake.test\r\n%s250-8BITMIME\r\n250 SIZE 1000000\r\n", auth);
+				snprintf(reply, sizeof(reply),
+					 "250-fake.test\r\n%s250-8BITMIME\r\n250 SIZE 1000000\r\n", auth);
 			else if (f->tls != NULL && io->ssl == NULL)
 				snprintf(reply, sizeof(reply),
-					 "250-fake.test\r\n%s250-STARTTLS\r\n250-PIPELINING\r\n250 SIZE 1000000\r\n", auth);
-			else
-				snprintf(reply, sizeof(reply),
-					 "250-fake.test\r\n%s250-PIPELINING\r\n250-8BITMIME\r\n250-DSN\r\n250 SIZE 1000000\r\n",
+					 "250-fake.test\r\n%s250-STARTTLS\r\n250-PIPELINING\r\n250 SIZE 1000000\r\n",
 					 auth);
+			else
+				snprintf(
+					reply, sizeof(reply),
+					"250-fake.test\r\n%s250-PIPELINING\r\n250-8BITMIME\r\n250-DSN\r\n250 SIZE 1000000\r\n",
+					auth);
 			say(io, reply);
 		} else if (strncasecmp(line, "AUTH ", 5) == 0) {
 			pthread_mutex_lock(&f->lock);
@@ -134,7 +137,8 @@ static void session(struct fake *f, int fd)
 			cur.authed = authed;
 			accepted = 0;
 			char *end = strchr(line + 11, '>');
-			snprintf(cur.sender, sizeof(cur.sender), "%.*s", end != NULL ? (int)(end - line - 11) : 0, line + 11);
+			snprintf(cur.sender, sizeof(cur.sender), "%.*s", end != NULL ? (int)(end - line - 11) : 0,
+				 line + 11);
 			cur.tls = io->ssl != NULL;
 			say(io, "250 2.1.0 ok\r\n");
 		} else if (strncasecmp(line, "RCPT TO:<", 9) == 0) {
@@ -288,7 +292,6 @@ int queued(const char *dir)
 	return (int)n;
 }
 
-
 void submit(struct queue *q, const char *sender, const char *const *rcpts, size_t n, const char *data)
 {
 	struct queue_rcpt r[8];
@@ -303,9 +306,14 @@ static const char *const test_zone[] = { "local-zone: test. static", NULL };
 
 struct queue_settings settings(struct queue_route *routes, size_t nroutes)
 {
-	return (struct queue_settings){ .hostname = "mx.example.test", .retry_initial = 1, .retry_max = 2,
-					 .lifetime = 3600, .timeout_command = 5, .timeout_connect = 5,
-					 .routes = routes, .nroutes = nroutes, .no_fsync = true,
-					 .dns_data = test_zone };
+	return (struct queue_settings){ .hostname = "mx.example.test",
+					.retry_initial = 1,
+					.retry_max = 2,
+					.lifetime = 3600,
+					.timeout_command = 5,
+					.timeout_connect = 5,
+					.routes = routes,
+					.nroutes = nroutes,
+					.no_fsync = true,
+					.dns_data = test_zone };
 }
-

@@ -32,18 +32,18 @@ struct fake {
 	pthread_t thread;
 	atomic_bool stop;
 	bool no_ehlo, no_pipelining;
-	SSL_CTX *tls;        /* offer STARTTLS with this context (or, with implicit, use it at once) */
-	bool break_tls;      /* answer the ClientHello with garbage */
-	bool implicit;       /* TLS from the first byte (RFC 8314) */
+	SSL_CTX *tls;            /* offer STARTTLS with this context (or, with implicit, use it at once) */
+	bool break_tls;          /* answer the ClientHello with garbage */
+	bool implicit;           /* TLS from the first byte (RFC 8314) */
 	const char *auth_mechs;  /* offered as "AUTH <mechs>", in the clear too; NULL: no AUTH */
 	const char *auth_expect; /* the accepted AUTH PLAIN response (base64); NULL: AUTH not required */
-	char tls_version[32]; /* of the last handshake */
+	char tls_version[32];    /* of the last handshake */
 	pthread_mutex_t lock;
 	struct received msgs[32];
 	int nmsgs;
 	int sessions;
-	int auth_lines;      /* AUTH commands received */
-	int auth_in_clear;   /* ... of them outside TLS */
+	int auth_lines;    /* AUTH commands received */
+	int auth_in_clear; /* ... of them outside TLS */
 };
 
 struct fake *fake_start(void);
@@ -65,12 +65,12 @@ void submit(struct queue *q, const char *sender, const char *const *rcpts, size_
 struct queue_settings settings(struct queue_route *routes, size_t nroutes);
 
 /* Waits up to `seconds` for cond to hold. */
-#define WAIT_FOR(cond, seconds)                                                                              \
-	do {                                                                                                 \
-		time_t deadline_ = time(NULL) + (seconds);                                                   \
-		while (!(cond) && time(NULL) < deadline_)                                                    \
-			usleep(20000);                                                                       \
-		assert_true(cond);                                                                           \
+#define WAIT_FOR(cond, seconds)                            \
+	do {                                               \
+		time_t deadline_ = time(NULL) + (seconds); \
+		while (!(cond) && time(NULL) < deadline_)  \
+			usleep(20000);                     \
+		assert_true(cond);                         \
 	} while (0)
 
 #endif

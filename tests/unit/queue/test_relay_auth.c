@@ -48,8 +48,12 @@ static struct env *env_new(bool tls, bool implicit, const char *mechs, const cha
 	e->f->implicit = implicit;
 	e->f->auth_mechs = mechs;
 	e->f->auth_expect = GOOD;
-	e->route = (struct queue_route){ .domain = "remote.test", .host = "127.0.0.1", .port = e->f->port,
-					 .auth_user = USER, .auth_password = password, .implicit_tls = implicit };
+	e->route = (struct queue_route){ .domain = "remote.test",
+					 .host = "127.0.0.1",
+					 .port = e->f->port,
+					 .auth_user = USER,
+					 .auth_password = password,
+					 .implicit_tls = implicit };
 	struct queue_settings s = settings(&e->route, 1);
 	s.retry_initial = 60; /* a deferral stays deferred while the test looks */
 	s.retry_max = 60;

@@ -28,7 +28,7 @@ static int take(struct send_limit *l, int64_t acct, const struct send_limit_caps
 static void sliding_window(void **state)
 {
 	struct send_limit *l = send_limit_new();
-	assert_int_equal(take(l, 1, &caps_m3, 1, T0), 1);          /* minute 0 */
+	assert_int_equal(take(l, 1, &caps_m3, 1, T0), 1);           /* minute 0 */
 	assert_int_equal(take(l, 1, &caps_m3, 1, T0 + 30 * 60), 1); /* minute 30 */
 	assert_int_equal(take(l, 1, &caps_m3, 1, T0 + 59 * 60), 1); /* minute 59 */
 	struct send_limit_refusal r;
@@ -187,12 +187,9 @@ static void threads_never_overshoot(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sliding_window),
-		cmocka_unit_test(caps_and_zero),
-		cmocka_unit_test(release_gives_back),
-		cmocka_unit_test(warning_once_per_hour),
-		cmocka_unit_test(memory_bound),
-		cmocka_unit_test(threads_never_overshoot),
+		cmocka_unit_test(sliding_window),     cmocka_unit_test(caps_and_zero),
+		cmocka_unit_test(release_gives_back), cmocka_unit_test(warning_once_per_hour),
+		cmocka_unit_test(memory_bound),       cmocka_unit_test(threads_never_overshoot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -211,7 +211,8 @@ static void over_quota(void **state)
 	assert_null(newest(p, p->f->acct2, "INBOX"));
 	/* the pre-check at RCPT time with a declared size */
 	struct submit_rcpt r;
-	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "b@example.test", false, 1000, 0, &r, &err), SUBMIT_OVER_QUOTA);
+	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "b@example.test", false, 1000, 0, &r, &err),
+			 SUBMIT_OVER_QUOTA);
 	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "b@example.test", false, 10, 0, &r, &err), SUBMIT_OK);
 }
 
@@ -360,8 +361,7 @@ static void send_limit_recipients(void **state)
 	struct submit_rcpt r;
 	const char *err;
 	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "b@example.test", false, 0, 2, &r, &err), SUBMIT_OK);
-	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "b@example.test", false, 0, 3, &r, &err),
-			 SUBMIT_RATE_LIMITED);
+	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "b@example.test", false, 0, 3, &r, &err), SUBMIT_RATE_LIMITED);
 	assert_string_equal(err, "3 recipients per hour");
 	/* two local recipients are counted */
 	struct submit_message m = { .origin = &o, .sender = "a@example.test" };
@@ -370,8 +370,7 @@ static void send_limit_recipients(void **state)
 	struct submit_outcome out;
 	assert_int_equal(submit_send(p->sp, &m, two, 2, p->f->a, &out), SUBMIT_OK);
 	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "x@remote.test", false, 0, 0, &r, &err), SUBMIT_OK);
-	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "x@remote.test", false, 0, 1, &r, &err),
-			 SUBMIT_RATE_LIMITED);
+	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "x@remote.test", false, 0, 1, &r, &err), SUBMIT_RATE_LIMITED);
 	/* the webmail gets it for the whole list */
 	struct submit_origin web = origin_a(p, SUBMIT_KIND_WEBMAIL);
 	struct submit_message m2 = { .origin = &web, .sender = "a@example.test" };
