@@ -507,11 +507,9 @@ int config_check(const struct config *cfg, bool check_files, char **problems_r)
 	}
 	for (size_t i = 0; i < cfg->nroute_opts; i++) {
 		const struct config_route_opt *o = &cfg->route_opts[i];
-		bool routed = strcmp(o->domain, "*") == 0;
-		for (size_t k = 0; k < cfg->nroutes && !routed; k++)
-			routed = strcmp(cfg->routes[k].domain, o->domain) == 0;
-		if (!routed)
-			problem(&out, &count, "%s.%s has no route.%s (a login and TLS mode belong to a route)",
+		/* DOMAIN's own route, or route.* (the option then applies to DOMAIN's mail there) */
+		if (strcmp(o->domain, "*") != 0 && config_route_for(cfg, o->domain) == NULL)
+			problem(&out, &count, "%s.%s has neither route.%s nor route.* (a login and TLS mode belong to a route)",
 				o->has_auth ? "route_auth" : "route_tls", o->domain, o->domain);
 	}
 	if (check_files) {

@@ -40,11 +40,13 @@ def no_password_anywhere(*servers):
         assert PASSWORD not in r.stdout + r.stderr
 
 
-@pytest.mark.parametrize("key", ["b.test", "*"])
-def test_login_after_starttls_on_587(make_server, key):
+@pytest.mark.parametrize("route,login", [("b.test", "b.test"), ("*", "*"), ("*", "b.test")])
+def test_login_after_starttls_on_587(make_server, route, login):
+    """route_auth.DOMAIN with route.DOMAIN, route_auth.* with route.*, and route_auth.DOMAIN
+    for DOMAIN's mail through route.*."""
     b = relay(make_server)
-    a = sender(make_server, ["route.%s = 127.0.0.1:%d" % (key, b.port("submission")),
-                             "route_auth.%s = alice@example.test:%s" % (key, PASSWORD)])
+    a = sender(make_server, ["route.%s = 127.0.0.1:%d" % (route, b.port("submission")),
+                             "route_auth.%s = alice@example.test:%s" % (login, PASSWORD)])
     submit(a, "bob@b.test", subject="via the relay")
     got = wait_inbox(b, "bob@b.test", lambda m: m["Subject"] == "via the relay")
     assert "Hello from A." in got.get_payload()

@@ -250,15 +250,18 @@ static void test_route_options(void **state)
 	assert_string_equal(names[0], "route.*");
 	config_free(&b);
 	config_free(&cfg);
-	/* an option without its route */
+	/* an option without its route (nor route.*) */
 	cfg = config_defaults("/data");
-	assert_int_equal(
-		parse(cfg, "route.a.test = h:25\nroute_auth.b.test = u:p\nroute_tls.c.test = implicit\n", &err), 1);
+	assert_int_equal(parse(cfg, "route.a.test = h:25\nroute_auth.b.test = u:p\nroute_tls.c.test = implicit\n", &err),
+			 1);
 	assert_int_equal(config_check(cfg, false, &problems), 2);
-	assert_non_null(strstr(problems, "route_auth.b.test has no route.b.test"));
-	assert_non_null(strstr(problems, "route_tls.c.test has no route.c.test"));
+	assert_non_null(strstr(problems, "route_auth.b.test has neither route.b.test nor route.*"));
+	assert_non_null(strstr(problems, "route_tls.c.test has neither route.c.test nor route.*"));
 	assert_null(strstr(problems, ":p"));
 	free(problems);
+	/* with route.* they apply to those domains' mail there */
+	assert_int_equal(parse(cfg, "route.* = relay:587\n", &err), 1);
+	assert_int_equal(config_check(cfg, false, &problems), 0);
 	config_free(&cfg);
 	/* bad values: the message names the key, never the value */
 	expect_error("route_auth.x.test = nocolon-secret\n",
