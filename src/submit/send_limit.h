@@ -6,7 +6,7 @@
  * account, so a limit never allows twice its value across an hour boundary (as a
  * fixed window would) and an account regains capacity minute by minute. Memory is
  * bounded: an entry per account that sent (or was warned) in the last hour, about
- * 520 bytes each; emptied entries are dropped by a sweep once a minute. Times are
+ * 530 bytes each; emptied entries are dropped by a sweep once a minute. Times are
  * seconds of a monotonic clock, passed in by the caller (the pipeline passes
  * CLOCK_MONOTONIC; the tests pass their own). Thread-safe: one mutex,
  * `send_limit.lock`, guards the whole table; every call holds it for a few hundred
