@@ -56,26 +56,11 @@ static const char *valid_nonempty(const char *v)
 	return v[0] != '\0' ? NULL : "must not be empty";
 }
 
-#define S(name, field, def, valid, r)                                                 \
-	{                                                                             \
-		name, KEY_STRING, offsetof(struct config, field), def, 0, 0, valid, r \
-	}
-#define I(name, field, def, lo, hi, r)                                              \
-	{                                                                           \
-		name, KEY_INT, offsetof(struct config, field), def, lo, hi, NULL, r \
-	}
-#define Z(name, field, def, lo, hi, r)                                               \
-	{                                                                            \
-		name, KEY_SIZE, offsetof(struct config, field), def, lo, hi, NULL, r \
-	}
-#define T(name, field, def, lo, hi, r)                                                  \
-	{                                                                               \
-		name, KEY_SECONDS, offsetof(struct config, field), def, lo, hi, NULL, r \
-	}
-#define B(name, field, def, r)                                                     \
-	{                                                                          \
-		name, KEY_BOOL, offsetof(struct config, field), def, 0, 0, NULL, r \
-	}
+#define S(name, field, def, valid, r) { name, KEY_STRING, offsetof(struct config, field), def, 0, 0, valid, r }
+#define I(name, field, def, lo, hi, r) { name, KEY_INT, offsetof(struct config, field), def, lo, hi, NULL, r }
+#define Z(name, field, def, lo, hi, r) { name, KEY_SIZE, offsetof(struct config, field), def, lo, hi, NULL, r }
+#define T(name, field, def, lo, hi, r) { name, KEY_SECONDS, offsetof(struct config, field), def, lo, hi, NULL, r }
+#define B(name, field, def, r) { name, KEY_BOOL, offsetof(struct config, field), def, 0, 0, NULL, r }
 #define RELOAD true   /* applied by SIGHUP */
 #define RESTART false /* kept at its running value by SIGHUP, logged as needing a restart */
 
@@ -287,7 +272,8 @@ static bool domain_valid(const char *d)
 	return true;
 }
 
-static int route_set(struct config *cfg, const char *domain, size_t dlen, const char *value, const char **error_r)
+static int route_set(struct config *cfg, const char *domain, size_t dlen, const char *value,
+		     const char **error_r)
 {
 	char *d = xstrndup(domain, dlen);
 	for (char *p = d; *p; p++)
@@ -521,7 +507,7 @@ int config_check(const struct config *cfg, bool check_files, char **problems_r)
 	struct buf out = { 0 };
 	int count = 0;
 	static const int ports[] = { PORT_SMTP, PORT_SUBMISSIONS, PORT_SUBMISSION, PORT_POP3, PORT_POP3S,
-				     PORT_IMAP, PORT_IMAPS,       PORT_HTTP,       PORT_HTTPS };
+				     PORT_IMAP, PORT_IMAPS, PORT_HTTP, PORT_HTTPS };
 	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
 		if (config_port(cfg, ports[i]) > 65535)
 			problem(&out, &count, "port_offset %" PRId64 " puts port %d beyond 65535", cfg->port_offset,
@@ -531,8 +517,7 @@ int config_check(const struct config *cfg, bool check_files, char **problems_r)
 		const struct config_route_opt *o = &cfg->route_opts[i];
 		/* DOMAIN's own route, or route.* (the option then applies to DOMAIN's mail there) */
 		if (strcmp(o->domain, "*") != 0 && config_route_for(cfg, o->domain) == NULL)
-			problem(&out, &count,
-				"%s.%s has neither route.%s nor route.* (a login and TLS mode belong to a route)",
+			problem(&out, &count, "%s.%s has neither route.%s nor route.* (a login and TLS mode belong to a route)",
 				o->has_auth ? "route_auth" : "route_tls", o->domain, o->domain);
 	}
 	if (check_files) {
@@ -553,14 +538,11 @@ static bool key_equal(const struct config *a, const struct config *b, const stru
 {
 	const char *fa = (const char *)a + k->offset, *fb = (const char *)b + k->offset;
 	switch (k->type) {
-	case KEY_STRING:
-		return strcmp(*(char *const *)fa, *(char *const *)fb) == 0;
-	case KEY_BOOL:
-		return *(const bool *)fa == *(const bool *)fb;
+	case KEY_STRING: return strcmp(*(char *const *)fa, *(char *const *)fb) == 0;
+	case KEY_BOOL: return *(const bool *)fa == *(const bool *)fb;
 	case KEY_INT:
 	case KEY_SIZE:
-	case KEY_SECONDS:
-		return *(const int64_t *)fa == *(const int64_t *)fb;
+	case KEY_SECONDS: return *(const int64_t *)fa == *(const int64_t *)fb;
 	}
 	return false;
 }
@@ -578,8 +560,7 @@ size_t config_diff(const struct config *a, const struct config *b, const char **
 	bool routes_same = a->nroutes == b->nroutes;
 	for (size_t i = 0; routes_same && i < a->nroutes; i++)
 		routes_same = strcmp(a->routes[i].domain, b->routes[i].domain) == 0 &&
-			      strcmp(a->routes[i].host, b->routes[i].host) == 0 &&
-			      a->routes[i].port == b->routes[i].port;
+			      strcmp(a->routes[i].host, b->routes[i].host) == 0 && a->routes[i].port == b->routes[i].port;
 	routes_same = routes_same && a->nroute_opts == b->nroute_opts;
 	for (size_t i = 0; routes_same && i < a->nroute_opts; i++) {
 		const struct config_route_opt *x = &a->route_opts[i], *y = &b->route_opts[i];
@@ -616,14 +597,10 @@ int config_copy_key(struct config *dst, const struct config *src, const char *na
 		free(*(char **)fd);
 		*(char **)fd = xstrdup(*(char *const *)fs);
 		break;
-	case KEY_BOOL:
-		*(bool *)fd = *(const bool *)fs;
-		break;
+	case KEY_BOOL: *(bool *)fd = *(const bool *)fs; break;
 	case KEY_INT:
 	case KEY_SIZE:
-	case KEY_SECONDS:
-		*(int64_t *)fd = *(const int64_t *)fs;
-		break;
+	case KEY_SECONDS: *(int64_t *)fd = *(const int64_t *)fs; break;
 	}
 	return 1;
 }

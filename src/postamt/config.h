@@ -29,68 +29,68 @@ struct config_route_opt {
 enum { CONFIG_TLS_STARTTLS = 1, CONFIG_TLS_IMPLICIT = 2 };
 
 struct config {
-	char *data_dir; /* absolute path of DIR; not a key, set by the loader */
-	char *hostname; /* hostname */
-	char *bind;     /* bind: listen address, "" for all addresses */
+	char *data_dir;   /* absolute path of DIR; not a key, set by the loader */
+	char *hostname;   /* hostname */
+	char *bind;       /* bind: listen address, "" for all addresses */
 	int64_t port_offset;
-	char *tls_cert;       /* tls.cert, absolute after loading */
-	char *tls_key;        /* tls.key, absolute after loading */
-	char *user;           /* user: account to run as when started as root */
-	int64_t workers;      /* workers: event-loop threads, 0 = one per core */
+	char *tls_cert;   /* tls.cert, absolute after loading */
+	char *tls_key;    /* tls.key, absolute after loading */
+	char *user;       /* user: account to run as when started as root */
+	int64_t workers;  /* workers: event-loop threads, 0 = one per core */
 	int64_t pool_threads; /* pool_threads: threads for blocking work */
-	char *log_level;      /* log.level */
+	char *log_level;  /* log.level */
 	/* limits (DESIGN.md §6) */
-	int64_t line_max;          /* limits.line_length */
-	int64_t imap_command_max;  /* limits.imap_command */
-	int64_t message_max;       /* limits.message_size */
-	int64_t message_memory;    /* limits.message_memory: message bytes held in memory by all connections */
-	int64_t disk_reserve;      /* limits.disk_reserve: free bytes below which new mail is refused */
-	int64_t disk_reserve_file; /* limits.disk_reserve_file: size of DIR/db/reserve */
+	int64_t line_max;             /* limits.line_length */
+	int64_t imap_command_max;     /* limits.imap_command */
+	int64_t message_max;          /* limits.message_size */
+	int64_t message_memory;       /* limits.message_memory: message bytes held in memory by all connections */
+	int64_t disk_reserve;         /* limits.disk_reserve: free bytes below which new mail is refused */
+	int64_t disk_reserve_file;    /* limits.disk_reserve_file: size of DIR/db/reserve */
 
-	int64_t message_memory_per_ip;  /* limits.message_memory_per_ip: ... by the connections of one address */
-	int64_t jmap_response_max;      /* limits.jmap_response: message bytes one JMAP request may read and return */
-	int64_t recipients_max;         /* limits.recipients */
-	int64_t conns_per_ip;           /* limits.connections_per_ip */
-	int64_t conns_total;            /* limits.connections */
+	int64_t message_memory_per_ip; /* limits.message_memory_per_ip: ... by the connections of one address */
+	int64_t jmap_response_max;    /* limits.jmap_response: message bytes one JMAP request may read and return */
+	int64_t recipients_max;       /* limits.recipients */
+	int64_t conns_per_ip;         /* limits.connections_per_ip */
+	int64_t conns_total;          /* limits.connections */
 	int64_t imap_conns_per_user_ip; /* limits.imap_connections_per_user_ip */
-	int64_t auth_failures_per_min;  /* limits.auth_failures_per_minute */
+	int64_t auth_failures_per_min; /* limits.auth_failures_per_minute */
 	int64_t auth_failures_per_account; /* limits.auth_failures_per_account (per minute) */
 	int64_t auth_in_flight_per_ip;     /* limits.auth_in_flight_per_ip */
-	int64_t errors_per_session;        /* limits.errors_per_session */
-	int64_t commands_per_session;      /* limits.commands_per_session */
-	int64_t imap_search_updates;       /* limits.imap_search_updates */
-	int64_t send_per_hour;             /* limits.send_per_hour: messages per account per hour, 0 = no limit */
-	int64_t recipients_per_hour;   /* limits.recipients_per_hour: recipients per account per hour, 0 = no limit */
-	int64_t auth_cache_ttl;        /* auth.cache_ttl: seconds a verified password is remembered */
+	int64_t errors_per_session;   /* limits.errors_per_session */
+	int64_t commands_per_session; /* limits.commands_per_session */
+	int64_t imap_search_updates;  /* limits.imap_search_updates */
+	int64_t send_per_hour;        /* limits.send_per_hour: messages per account per hour, 0 = no limit */
+	int64_t recipients_per_hour;  /* limits.recipients_per_hour: recipients per account per hour, 0 = no limit */
+	int64_t auth_cache_ttl;       /* auth.cache_ttl: seconds a verified password is remembered */
 	int64_t auth_scram_iterations; /* auth.scram_iterations: PBKDF2 rounds of new SCRAM secrets */
 	int64_t spf_max_dns_lookups;   /* spf.max_dns_lookups: include a mx ptr exists redirect per SPF check */
 	int64_t spf_max_void_lookups;  /* spf.max_void_lookups: empty DNS answers per SPF check */
 	int64_t spf_max_mx_names;      /* spf.max_mx_names: MX names per SPF mx mechanism */
 	int64_t spf_max_ptr_names;     /* spf.max_ptr_names: PTR names per SPF ptr mechanism or %{p} */
-	int64_t default_quota;         /* quota.default */
+	int64_t default_quota;        /* quota.default */
 	/* timeouts, in seconds */
-	int64_t timeout_smtp;          /* timeout.smtp */
-	int64_t timeout_pop3;          /* timeout.pop3 */
-	int64_t timeout_imap;          /* timeout.imap */
-	int64_t timeout_imap_login;    /* timeout.imap_login */
-	int64_t timeout_http;          /* timeout.http */
+	int64_t timeout_smtp;         /* timeout.smtp */
+	int64_t timeout_pop3;         /* timeout.pop3 */
+	int64_t timeout_imap;         /* timeout.imap */
+	int64_t timeout_imap_login;   /* timeout.imap_login */
+	int64_t timeout_http;         /* timeout.http */
 	int64_t timeout_tls_handshake; /* timeout.tls_handshake */
-	int64_t shutdown_grace;        /* timeout.shutdown */
+	int64_t shutdown_grace;       /* timeout.shutdown */
 	/* outbound queue */
-	int64_t queue_retry_initial; /* queue.retry_initial */
-	int64_t queue_retry_max;     /* queue.retry_max */
-	int64_t queue_lifetime;      /* queue.lifetime */
-	int64_t queue_conc_per_dest; /* queue.concurrency_per_destination */
-	int64_t queue_conc;          /* queue.concurrency */
+	int64_t queue_retry_initial;  /* queue.retry_initial */
+	int64_t queue_retry_max;      /* queue.retry_max */
+	int64_t queue_lifetime;       /* queue.lifetime */
+	int64_t queue_conc_per_dest;  /* queue.concurrency_per_destination */
+	int64_t queue_conc;           /* queue.concurrency */
 	int64_t queue_timeout_connect, queue_timeout_command, queue_timeout_data_init, queue_timeout_data_block,
 		queue_timeout_data_end; /* queue.timeout_* */
-	char *queue_dns_server;         /* queue.dns_server */
-	bool queue_starttls;            /* queue.starttls */
+	char *queue_dns_server;       /* queue.dns_server */
+	bool queue_starttls;          /* queue.starttls */
 	bool smtp_quota_full_temporary; /* smtp.quota_full_temporary */
 	/* DKIM verification (struct dkim_verify_opts) */
-	int64_t dkim_max_signatures; /* dkim.max_signatures: signatures checked per message */
-	int64_t dkim_clock_skew;     /* dkim.clock_skew: seconds a signature's t= may lie ahead */
-	int64_t dkim_publish_delay;  /* dkim.publish_delay: seconds a new key waits before it signs */
+	int64_t dkim_max_signatures;  /* dkim.max_signatures: signatures checked per message */
+	int64_t dkim_clock_skew;      /* dkim.clock_skew: seconds a signature's t= may lie ahead */
+	int64_t dkim_publish_delay;   /* dkim.publish_delay: seconds a new key waits before it signs */
 	struct config_route *routes;
 	size_t nroutes;
 	struct config_route_opt *route_opts; /* route_auth.* and route_tls.* keys */
@@ -99,15 +99,8 @@ struct config {
 
 /* Standard ports of the contract; the listener port is this plus port_offset. */
 enum {
-	PORT_SMTP = 25,
-	PORT_SUBMISSIONS = 465,
-	PORT_SUBMISSION = 587,
-	PORT_POP3 = 110,
-	PORT_POP3S = 995,
-	PORT_IMAP = 143,
-	PORT_IMAPS = 993,
-	PORT_HTTP = 80,
-	PORT_HTTPS = 443
+	PORT_SMTP = 25, PORT_SUBMISSIONS = 465, PORT_SUBMISSION = 587, PORT_POP3 = 110,
+	PORT_POP3S = 995, PORT_IMAP = 143, PORT_IMAPS = 993, PORT_HTTP = 80, PORT_HTTPS = 443
 };
 
 /* Returns a configuration with every default. data_dir is copied. */

@@ -49,15 +49,7 @@
 #include <unistd.h>
 
 enum service {
-	SVC_SMTP,
-	SVC_SUBMISSIONS,
-	SVC_SUBMISSION,
-	SVC_POP3,
-	SVC_POP3S,
-	SVC_IMAP,
-	SVC_IMAPS,
-	SVC_HTTP,
-	SVC_HTTPS,
+	SVC_SMTP, SVC_SUBMISSIONS, SVC_SUBMISSION, SVC_POP3, SVC_POP3S, SVC_IMAP, SVC_IMAPS, SVC_HTTP, SVC_HTTPS,
 	SVC_COUNT
 };
 
@@ -91,8 +83,8 @@ struct server {
 	struct config *cfg;
 	struct config *boot; /* the configuration the server started with (listeners, store, ...) */
 	const char *conf_path;
-	char *dir;               /* DIR's absolute path, for messages; files are reached relative to "." */
-	int lock_fd;             /* holds the lock on DIR/postamt.lock */
+	char *dir;           /* DIR's absolute path, for messages; files are reached relative to "." */
+	int lock_fd;         /* holds the lock on DIR/postamt.lock */
 	struct event_base *base; /* main thread: signals and the shutdown timer */
 	struct conn_shared *shared;
 	struct pool *pool;      /* blocking store work, queue submissions */
@@ -104,8 +96,8 @@ struct server {
 	struct pop3d_env pop3_env;
 	struct imapd_env imap_env;
 	struct webd_env web_env;
-	struct submit *submit;  /* the message pipeline */
-	struct dkim_hook *dkim; /* its last hook: DKIM signing of outgoing mail */
+	struct submit *submit;       /* the message pipeline */
+	struct dkim_hook *dkim;      /* its last hook: DKIM signing of outgoing mail */
 	int nloops;
 	struct loop **loops;
 	struct conn_server **servers;
@@ -251,70 +243,38 @@ static int open_queue(struct server *srv, const struct config *cfg, const char *
 		.no_starttls = !cfg->queue_starttls,
 	};
 	srv->queue = queue_open(".", &qs, error_r);
-	free(routes);                       /* queue_open copies */
+	free(routes); /* queue_open copies */
 	return srv->queue == NULL ? -1 : 1; /* started once the pipeline takes its bounces */
 }
 
 static void listener_for(struct server *srv, enum service svc, const struct conn_handler **h_r, void **ctx_r)
 {
 	switch (svc) {
-	case SVC_SMTP:
-		*h_r = &smtpd_handler;
-		*ctx_r = &srv->smtp_mx;
-		break;
-	case SVC_SUBMISSION:
-		*h_r = &smtpd_handler;
-		*ctx_r = &srv->smtp_sub;
-		break;
-	case SVC_SUBMISSIONS:
-		*h_r = &smtpd_handler;
-		*ctx_r = &srv->smtp_subs;
-		break;
-	case SVC_POP3:
-	case SVC_POP3S:
-		*h_r = &pop3d_handler;
-		*ctx_r = &srv->pop3;
-		break;
-	case SVC_IMAP:
-	case SVC_IMAPS:
-		*h_r = &imapd_handler;
-		*ctx_r = &srv->imap;
-		break;
-	case SVC_HTTP:
-		*h_r = &webd_handler;
-		*ctx_r = &srv->http;
-		break;
-	case SVC_HTTPS:
-		*h_r = &webd_handler;
-		*ctx_r = &srv->https;
-		break;
-	case SVC_COUNT:
-		abort();
+	case SVC_SMTP: *h_r = &smtpd_handler; *ctx_r = &srv->smtp_mx; break;
+	case SVC_SUBMISSION: *h_r = &smtpd_handler; *ctx_r = &srv->smtp_sub; break;
+	case SVC_SUBMISSIONS: *h_r = &smtpd_handler; *ctx_r = &srv->smtp_subs; break;
+	case SVC_POP3: case SVC_POP3S: *h_r = &pop3d_handler; *ctx_r = &srv->pop3; break;
+	case SVC_IMAP: case SVC_IMAPS: *h_r = &imapd_handler; *ctx_r = &srv->imap; break;
+	case SVC_HTTP: *h_r = &webd_handler; *ctx_r = &srv->http; break;
+	case SVC_HTTPS: *h_r = &webd_handler; *ctx_r = &srv->https; break;
+	case SVC_COUNT: abort();
 	}
 }
 
 void serve_print_client_table(const struct config *cfg, FILE *out)
 {
-	static const struct {
-		enum service svc;
-		const char *what;
-	} rows[] = {
-		{ SVC_IMAPS, "IMAP (incoming)" },
-		{ SVC_IMAP, "IMAP (incoming)" },
-		{ SVC_POP3S, "POP3 (incoming)" },
-		{ SVC_POP3, "POP3 (incoming)" },
-		{ SVC_SUBMISSIONS, "SMTP (outgoing)" },
-		{ SVC_SUBMISSION, "SMTP (outgoing)" },
-		{ SVC_SMTP, "SMTP (MX, from other servers)" },
-		{ SVC_HTTPS, "Webmail" },
+	static const struct { enum service svc; const char *what; } rows[] = {
+		{ SVC_IMAPS, "IMAP (incoming)" }, { SVC_IMAP, "IMAP (incoming)" },
+		{ SVC_POP3S, "POP3 (incoming)" }, { SVC_POP3, "POP3 (incoming)" },
+		{ SVC_SUBMISSIONS, "SMTP (outgoing)" }, { SVC_SUBMISSION, "SMTP (outgoing)" },
+		{ SVC_SMTP, "SMTP (MX, from other servers)" }, { SVC_HTTPS, "Webmail" },
 	};
 	fprintf(out, "\nClient settings for postamt on %s\n", cfg->hostname);
 	fprintf(out, "  %-31s %-22s %-6s %-9s %s\n", "service", "server", "port", "security", "user name");
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct service_def *d = &services[rows[i].svc];
-		const char *user = rows[i].svc == SVC_SMTP    ? "(none)"
-				   : rows[i].svc == SVC_HTTPS ? "full address"
-							      : "full address";
+		const char *user = rows[i].svc == SVC_SMTP ? "(none)"
+				   : rows[i].svc == SVC_HTTPS ? "full address" : "full address";
 		fprintf(out, "  %-31s %-22s %-6d %-9s %s\n", rows[i].what, cfg->hostname, config_port(cfg, d->port),
 			d->security, user);
 	}
@@ -330,10 +290,9 @@ static int drop_privileges(const struct config *cfg, char *err, size_t errlen)
 		return 1;
 	struct passwd *pw = getpwnam(cfg->user);
 	if (pw == NULL) {
-		snprintf(
-			err, errlen,
-			"user '%s' does not exist: create it (scripts/install-deps does) or set 'user' in postamt.conf",
-			cfg->user);
+		snprintf(err, errlen,
+			 "user '%s' does not exist: create it (scripts/install-deps does) or set 'user' in postamt.conf",
+			 cfg->user);
 		return -1;
 	}
 	if (pw->pw_uid == 0) {
@@ -418,9 +377,8 @@ static void keep_restart_keys(const struct config *boot, struct config *cfg)
 		config_copy_key(cfg, boot, changed[i]);
 	}
 	if (keys.len > 0)
-		log_warn(
-			"event=reload_needs_restart keys=%s note=\"changed keys keep their old value until a restart\"",
-			buf_str(&keys));
+		log_warn("event=reload_needs_restart keys=%s note=\"changed keys keep their old value until a restart\"",
+			 buf_str(&keys));
 	buf_free(&keys);
 }
 
@@ -461,8 +419,8 @@ static void reload(struct server *srv)
 	struct conn_limits lim = limits_from_config(cfg);
 	conn_shared_set_limits(srv->shared, &lim);
 	auth_service_set_limits(srv->auth, &(struct login_limits){ (size_t)cfg->auth_failures_per_min,
-								   (size_t)cfg->auth_failures_per_account,
-								   (size_t)cfg->auth_in_flight_per_ip });
+								  (size_t)cfg->auth_failures_per_account,
+								  (size_t)cfg->auth_in_flight_per_ip });
 	auth_service_set_cache_ttl(srv->auth, cfg->auth_cache_ttl);
 	auth_service_set_scram(srv->auth, save_scram, (unsigned)cfg->auth_scram_iterations);
 	store_set_disk_reserve(srv->store, (uint64_t)cfg->disk_reserve);
@@ -589,7 +547,7 @@ static void server_cleanup(struct server *srv)
 	pop3_locks_free(&srv->pop3_env.locks);
 	imapd_users_free(&srv->imap_env.users);
 	webd_state_free(&srv->web_env.state);
-	queue_close(&srv->queue);  /* after the loops and the pool: it may still deliver bounces */
+	queue_close(&srv->queue); /* after the loops and the pool: it may still deliver bounces */
 	submit_free(&srv->submit); /* after the pool and the queue: both call into it */
 	dkim_hook_free(&srv->dkim);
 	store_close(&srv->store);
@@ -661,17 +619,13 @@ static int server_start(struct server *srv)
 		return -1;
 	}
 	struct passwd *me = was_root ? NULL : getpwuid(geteuid());
-	if (serve_dir_check(srv->dir,
-			    was_root     ? cfg->user
-			    : me != NULL ? me->pw_name
-					 : "(this user)",
-			    err, sizeof(err)) < 0) {
+	if (serve_dir_check(srv->dir, was_root ? cfg->user : me != NULL ? me->pw_name : "(this user)", err,
+			    sizeof(err)) < 0) {
 		fprintf(stderr, "postamt: %s\n", err);
 		return -1;
 	}
 	/* the store's own limit leaves room for the trace headers the server adds */
-	struct store_options sopt = { .recover = true,
-				      .create = true,
+	struct store_options sopt = { .recover = true, .create = true,
 				      .message_max = (uint64_t)cfg->message_max + 64 * 1024,
 				      .disk_reserve = (uint64_t)cfg->disk_reserve,
 				      .reserve_file = (uint64_t)cfg->disk_reserve_file };
@@ -697,7 +651,8 @@ static int server_start(struct server *srv)
 	srv->submit = submit_new(srv->store, srv->queue, &srv->settings, srv->pool);
 	/* hooks, in order (docs/architecture.md, "Where a new hook goes"); DKIM signing
 	 * stays last, so it signs the message as it leaves, with every field added above */
-	srv->dkim = dkim_hook_new(AT_FDCWD, srv->store, cfg->dkim_publish_delay); /* DIR is the working directory */
+	/* DIR is the working directory */
+	srv->dkim = dkim_hook_new(AT_FDCWD, srv->store, cfg->dkim_publish_delay);
 	submit_hook_add(srv->submit, &(struct submit_hook){ "dkim_sign", dkim_hook_run, srv->dkim });
 	srv->smtp_env = (struct smtpd_env){ .auth = srv->auth, .pool = srv->pool, .submit = srv->submit };
 	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };
@@ -712,17 +667,12 @@ static int server_start(struct server *srv)
 	srv->smtp_sub = (struct smtpd_listener){ SMTPD_SUBMISSION, &srv->settings, &srv->smtp_env };
 	srv->smtp_subs = (struct smtpd_listener){ SMTPD_SUBMISSIONS, &srv->settings, &srv->smtp_env };
 	srv->pop3 = (struct pop3d_listener){ &srv->settings, &srv->pop3_env };
-	srv->imap_env = (struct imapd_env){
-		.store = srv->store, .auth = srv->auth, .pool = srv->pool, .users = imapd_users_new()
-	};
+	srv->imap_env = (struct imapd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
+					    .users = imapd_users_new() };
 	srv->imap = (struct imapd_listener){ &srv->settings, &srv->imap_env };
-	srv->web_env = (struct webd_env){ .store = srv->store,
-					  .auth = srv->auth,
-					  .pool = srv->pool,
+	srv->web_env = (struct webd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
 					  .submit = srv->submit,
-					  .assets = webd_assets,
-					  .nassets = webd_nassets,
-					  .state = webd_state_new() };
+					  .assets = webd_assets, .nassets = webd_nassets, .state = webd_state_new() };
 	srv->http = (struct webd_listener){ false, &srv->settings, &srv->web_env };
 	srv->https = (struct webd_listener){ true, &srv->settings, &srv->web_env };
 
