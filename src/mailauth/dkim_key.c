@@ -134,9 +134,10 @@ static int cmp_loaded(const void *x, const void *y)
 
 /* Loads every *.pem of the open domain directory dfd (which it closes) as signers
  * whose domain is NULL, selector on the heap, created the stamp, else what the
- * selector implies. Keys of unknown kinds are skipped. *bad_r counts unreadable files (their names appended
- * to *bad_names_r, heap, may be NULL). Returns the number of keys, sorted, in
- * *keys_r (heap array; selector and pkey owned by it). */
+ * selector implies. Keys of unknown kinds are skipped. *bad_r counts unreadable
+ * files (their names appended to *bad_names_r, heap, may be NULL). Returns the number
+ * of keys, sorted (algorithm, then newest first), in *keys_r (heap array; selector
+ * and pkey owned by it). */
 static size_t load_dir(int dfd, struct dkim_signer **keys_r, size_t *bad_r, char **bad_names_r)
 {
 	*keys_r = NULL;
