@@ -1,6 +1,6 @@
 /* dkim_key.c: the DKIM key files under DIR/dkim (dkim_key.h): making, listing and
- * retiring a domain's keys, and loading every domain's signing keys into an immutable
- * set for the signing hook.
+ * retiring a domain's keys, and loading every domain's keys into an immutable set for
+ * the signing hook, which picks the signer when it signs (dkim_key_time.c).
  *
  * A key file is written to a temporary name, fsynced, and then hard-linked to its
  * selector's name, so a half-written key is never published and two commands making
@@ -100,9 +100,11 @@ static int key_alg(EVP_PKEY *pk)
 	return 0;
 }
 
-/* Reads a PEM private key at dfd/name. NULL on any error. */
-static EVP_PKEY *read_key(int dfd, const char *name)
+/* Reads a PEM private key at dfd/name and its creation stamp (*created_r: the stamp,
+ * else 0). NULL on any error, a malformed stamp line included. */
+static EVP_PKEY *read_key(int dfd, const char *name, time_t *created_r)
 {
+	*created_r = 0;
 	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return NULL;
@@ -111,31 +113,32 @@ static EVP_PKEY *read_key(int dfd, const char *name)
 		close(fd);
 		return NULL;
 	}
-	EVP_PKEY *pk = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	char line[128]; /* the stamp line is 43 bytes; a longer first line is no stamp or a bad one */
+	const char *err;
+	EVP_PKEY *pk = NULL;
+	if (fgets(line, sizeof(line), f) != NULL && dkim_key_stamp_parse(line, strlen(line), created_r, &err) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0)
+		pk = PEM_read_PrivateKey(f, NULL, NULL, NULL); /* skips the text before the PEM block */
 	fclose(f);
 	return pk;
 }
 
-/* One key of a domain, with its loaded key. */
-struct loaded_key {
-	char *selector;
-	enum dkim_alg alg;
-	EVP_PKEY *pkey;
-};
-
 static int cmp_loaded(const void *x, const void *y)
 {
-	const struct loaded_key *a = x, *b = y;
+	const struct dkim_signer *a = x, *b = y;
+	assert(a->domain == NULL && b->domain == NULL);
 	if (a->alg != b->alg)
 		return a->alg < b->alg ? -1 : 1;
 	return -strcmp(a->selector, b->selector);
 }
 
-/* Loads every *.pem of the open domain directory dfd (which it closes). Keys of
- * unknown kinds are skipped. *bad_r counts unreadable files (their names appended
- * to *bad_names_r, heap, may be NULL). Returns the number of keys, sorted, in
- * *keys_r (heap array; selector and pkey owned by it). */
-static size_t load_dir(int dfd, struct loaded_key **keys_r, size_t *bad_r, char **bad_names_r)
+/* Loads every *.pem of the open domain directory dfd (which it closes) as signers
+ * whose domain is NULL, selector on the heap, created the stamp, else what the
+ * selector implies. Keys of unknown kinds are skipped. *bad_r counts unreadable
+ * files (their names appended to *bad_names_r, heap, may be NULL). Returns the number
+ * of keys, sorted (algorithm, then newest first), in *keys_r (heap array; selector
+ * and pkey owned by it). */
+static size_t load_dir(int dfd, struct dkim_signer **keys_r, size_t *bad_r, char **bad_names_r)
 {
 	*keys_r = NULL;
 	*bad_r = 0;
@@ -145,13 +148,14 @@ static size_t load_dir(int dfd, struct loaded_key **keys_r, size_t *bad_r, char 
 		return 0;
 	}
 	size_t n = 0, cap = 0;
-	struct loaded_key *keys = NULL;
+	struct dkim_signer *keys = NULL;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		size_t nl = strlen(e->d_name);
 		if (nl <= 4 || strcmp(e->d_name + nl - 4, ".pem") != 0 || e->d_name[0] == '.')
 			continue;
-		EVP_PKEY *pk = read_key(dirfd(d), e->d_name);
+		time_t created;
+		EVP_PKEY *pk = read_key(dirfd(d), e->d_name, &created);
 		int alg = pk != NULL ? key_alg(pk) : 0;
 		if (alg == 0) {
 			EVP_PKEY_free(pk);
@@ -167,7 +171,10 @@ static size_t load_dir(int dfd, struct loaded_key **keys_r, size_t *bad_r, char 
 			cap = cap ? cap * 2 : 4;
 			keys = xrealloc(keys, cap * sizeof(*keys));
 		}
-		keys[n++] = (struct loaded_key){ xstrndup(e->d_name, nl - 4), (enum dkim_alg)alg, pk };
+		char *sel = xstrndup(e->d_name, nl - 4);
+		if (created == 0)
+			created = dkim_key_selector_time(sel);
+		keys[n++] = (struct dkim_signer){ NULL, sel, (enum dkim_alg)alg, pk, created };
 	}
 	closedir(d);
 	if (n > 1)
@@ -176,10 +183,10 @@ static size_t load_dir(int dfd, struct loaded_key **keys_r, size_t *bad_r, char 
 	return n;
 }
 
-static void free_loaded(struct loaded_key *keys, size_t n)
+static void free_loaded(struct dkim_signer *keys, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		free(keys[i].selector);
+		free((char *)keys[i].selector);
 		EVP_PKEY_free(keys[i].pkey);
 	}
 	free(keys);
@@ -193,8 +200,8 @@ static int open_domain_dir(int dir_fd, const char *domain)
 	return openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-int dkim_key_list(int dir_fd, const char *domain, struct arena *a, struct dkim_key_info **keys_r, size_t *n_r,
-		  const char **error_r)
+int dkim_key_list(int dir_fd, const char *domain, time_t now, int64_t publish_delay, struct arena *a,
+		  struct dkim_key_info **keys_r, size_t *n_r, const char **error_r)
 {
 	*keys_r = NULL;
 	*n_r = 0;
@@ -210,7 +217,7 @@ int dkim_key_list(int dir_fd, const char *domain, struct arena *a, struct dkim_k
 		*error_r = arena_printf(a, "%s/%s: %s", DKIM_KEY_DIR, dom, strerror(errno));
 		return -1;
 	}
-	struct loaded_key *keys;
+	struct dkim_signer *keys;
 	size_t bad;
 	char *bad_names = NULL;
 	size_t n = load_dir(dfd, &keys, &bad, &bad_names);
@@ -221,10 +228,20 @@ int dkim_key_list(int dir_fd, const char *domain, struct arena *a, struct dkim_k
 	}
 	free(bad_names);
 	struct dkim_key_info *out = arena_alloc(a, (n ? n : 1) * sizeof(*out));
+	size_t lo = 0, signer = 0;
 	for (size_t i = 0; r > 0 && i < n; i++) {
+		if (i == lo) { /* the first (newest) key of its algorithm */
+			size_t hi = i;
+			while (hi < n && keys[hi].alg == keys[i].alg)
+				hi++;
+			signer = lo + dkim_key_choose(keys + lo, hi - lo, now, publish_delay);
+			lo = hi;
+		}
 		out[i].selector = arena_strdup(a, keys[i].selector);
 		out[i].alg = keys[i].alg;
-		out[i].active = i == 0 || keys[i - 1].alg != keys[i].alg;
+		out[i].created = keys[i].created;
+		out[i].ripe_at = dkim_key_ripe_at(keys[i].created, publish_delay);
+		out[i].state = i == signer ? DKIM_KEY_SIGNING : i < signer ? DKIM_KEY_WAITING : DKIM_KEY_PUBLISHED;
 		out[i].txt = key_txt(keys[i].pkey, keys[i].alg, a);
 		if (out[i].txt == NULL) {
 			*error_r = arena_printf(a, "%s/%s/%s.pem: cannot encode the public key", DKIM_KEY_DIR, dom,
@@ -251,8 +268,9 @@ static int make_dir(int dir_fd, const char *path, uid_t owner, gid_t group)
 	return errno == EEXIST ? 0 : -1;
 }
 
-/* Writes pk as PKCS#8 PEM into dfd/tmp (0600, fsynced). -1 with errno. */
-static int write_key(int dfd, const char *tmp, EVP_PKEY *pk, uid_t owner, gid_t group)
+/* Writes the stamp of now and pk as PKCS#8 PEM into dfd/tmp (0600, fsynced). -1 with
+ * errno. */
+static int write_key(int dfd, const char *tmp, EVP_PKEY *pk, time_t now, uid_t owner, gid_t group)
 {
 	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
@@ -262,8 +280,11 @@ static int write_key(int dfd, const char *tmp, EVP_PKEY *pk, uid_t owner, gid_t 
 		close(fd);
 		return -1;
 	}
-	bool ok = PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL) == 1 && fflush(f) == 0 &&
-		  fchmod(fd, 0600) == 0 && (owner == (uid_t)-1 || fchown(fd, owner, group) == 0) && fsync(fd) == 0;
+	char stamp[64];
+	dkim_key_stamp_format(now, stamp, sizeof(stamp));
+	bool ok = fputs(stamp, f) >= 0 && PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL) == 1 &&
+		  fflush(f) == 0 && fchmod(fd, 0600) == 0 && (owner == (uid_t)-1 || fchown(fd, owner, group) == 0) &&
+		  fsync(fd) == 0;
 	if (fclose(f) != 0)
 		ok = false;
 	if (!ok && errno == 0)
@@ -272,8 +293,8 @@ static int write_key(int dfd, const char *tmp, EVP_PKEY *pk, uid_t owner, gid_t 
 }
 
 /* Makes one key of alg and links it under the first free selector of the day. */
-static int generate_one(int dfd, enum dkim_alg alg, const char *day, uid_t owner, gid_t group, struct arena *a,
-			const char **sel_r, const char **error_r)
+static int generate_one(int dfd, enum dkim_alg alg, time_t now, const char *day, uid_t owner, gid_t group,
+			struct arena *a, const char **sel_r, const char **error_r)
 {
 	EVP_PKEY *pk = alg == DKIM_ALG_ED25519 ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")
 					       : EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)DKIM_KEY_RSA_BITS);
@@ -285,7 +306,7 @@ static int generate_one(int dfd, enum dkim_alg alg, const char *day, uid_t owner
 	snprintf(tmp, sizeof(tmp), ".new-%c-%ld.tmp", alg == DKIM_ALG_ED25519 ? 'e' : 'r', (long)getpid());
 	unlinkat(dfd, tmp, 0); /* a leftover of a crashed run of ours */
 	errno = 0;
-	if (write_key(dfd, tmp, pk, owner, group) < 0) {
+	if (write_key(dfd, tmp, pk, now, owner, group) < 0) {
 		*error_r = arena_printf(a, "cannot write a key: %s", strerror(errno));
 		unlinkat(dfd, tmp, 0);
 		EVP_PKEY_free(pk);
@@ -344,9 +365,9 @@ int dkim_key_generate(int dir_fd, const char *domain, time_t now, uid_t owner, g
 	char day[40];
 	snprintf(day, sizeof(day), "%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 	const char *ed = NULL, *rsa = NULL;
-	int r = generate_one(dfd, DKIM_ALG_ED25519, day, owner, group, a, &ed, error_r);
+	int r = generate_one(dfd, DKIM_ALG_ED25519, now, day, owner, group, a, &ed, error_r);
 	if (r > 0)
-		r = generate_one(dfd, DKIM_ALG_RSA, day, owner, group, a, &rsa, error_r);
+		r = generate_one(dfd, DKIM_ALG_RSA, now, day, owner, group, a, &rsa, error_r);
 	close(dfd);
 	if (ed_sel_r != NULL)
 		*ed_sel_r = ed;
@@ -355,7 +376,8 @@ int dkim_key_generate(int dir_fd, const char *domain, time_t now, uid_t owner, g
 	return r > 0 ? 1 : -1;
 }
 
-int dkim_key_retire(int dir_fd, const char *domain, const char *selector, struct arena *a, const char **error_r)
+int dkim_key_retire(int dir_fd, const char *domain, const char *selector, time_t now, int64_t publish_delay,
+		    struct arena *a, const char **error_r)
 {
 	char *dom = lower_dup(a, domain);
 	if (!domain_ok(dom)) {
@@ -366,17 +388,29 @@ int dkim_key_retire(int dir_fd, const char *domain, const char *selector, struct
 		return 0;
 	struct dkim_key_info *keys;
 	size_t n;
-	if (dkim_key_list(dir_fd, dom, a, &keys, &n, error_r) < 0)
+	if (dkim_key_list(dir_fd, dom, now, publish_delay, a, &keys, &n, error_r) < 0)
 		return -1;
 	size_t i = 0;
 	while (i < n && strcmp(keys[i].selector, selector) != 0)
 		i++;
 	if (i == n)
 		return 0;
-	if (keys[i].active) {
-		*error_r = arena_printf(
-			a, "%s is the active %s key of %s: make a newer one first (postamt dkim rotate %s)", selector,
-			dkim_alg_key_type(keys[i].alg), dom, dom);
+	if (keys[i].state == DKIM_KEY_SIGNING) {
+		size_t w = 0; /* a newer key that will take over */
+		while (w < i && (keys[w].alg != keys[i].alg || keys[w].state != DKIM_KEY_WAITING))
+			w++;
+		if (w < i) {
+			char when[32];
+			struct tm tm;
+			gmtime_r(&keys[w].ripe_at, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			*error_r = arena_printf(
+				a, "%s is the signing %s key of %s: %s takes over at %s, retire it after that",
+				selector, dkim_alg_key_type(keys[i].alg), dom, keys[w].selector, when);
+		} else
+			*error_r = arena_printf(
+				a, "%s is the signing %s key of %s: make a newer one first (postamt dkim rotate %s)",
+				selector, dkim_alg_key_type(keys[i].alg), dom, dom);
 		return -1;
 	}
 	int dfd = open_domain_dir(dir_fd, dom);
@@ -396,7 +430,7 @@ int dkim_key_retire(int dir_fd, const char *domain, const char *selector, struct
 /* ---- the signing key set ---- */
 
 struct dkim_keyset {
-	struct dkim_signer *signers; /* sorted by domain, Ed25519 before RSA */
+	struct dkim_signer *signers; /* every key; sorted by domain, Ed25519 before RSA, then newest first */
 	size_t n;
 	size_t ndomains;
 };
@@ -405,7 +439,11 @@ static int cmp_signer(const void *x, const void *y)
 {
 	const struct dkim_signer *a = x, *b = y;
 	int c = strcmp(a->domain, b->domain);
-	return c != 0 ? c : (int)a->alg - (int)b->alg;
+	if (c != 0)
+		return c;
+	if (a->alg != b->alg)
+		return (int)a->alg - (int)b->alg;
+	return -strcmp(a->selector, b->selector);
 }
 
 int dkim_keyset_load(int dir_fd, struct dkim_keyset **set_r, char **warnings_r, const char **error_r)
@@ -443,7 +481,7 @@ int dkim_keyset_load(int dir_fd, struct dkim_keyset **set_r, char **warnings_r, 
 		int dfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0)
 			continue;
-		struct loaded_key *keys;
+		struct dkim_signer *keys;
 		size_t bad;
 		char *bad_names = NULL;
 		size_t n = load_dir(dfd, &keys, &bad, &bad_names);
@@ -454,22 +492,17 @@ int dkim_keyset_load(int dir_fd, struct dkim_keyset **set_r, char **warnings_r, 
 			free(old);
 		}
 		free(bad_names);
-		bool any = false;
 		for (size_t i = 0; i < n; i++) {
-			bool active = i == 0 || keys[i - 1].alg != keys[i].alg;
-			if (!active)
-				continue;
 			if (set->n == cap) {
 				cap = cap ? cap * 2 : 8;
 				set->signers = xrealloc(set->signers, cap * sizeof(*set->signers));
 			}
-			set->signers[set->n++] =
-				(struct dkim_signer){ xstrdup(e->d_name), keys[i].selector, keys[i].alg, keys[i].pkey };
+			set->signers[set->n++] = (struct dkim_signer){ xstrdup(e->d_name), keys[i].selector,
+								       keys[i].alg, keys[i].pkey, keys[i].created };
 			keys[i].selector = NULL; /* now the set's */
 			keys[i].pkey = NULL;
-			any = true;
 		}
-		set->ndomains += any;
+		set->ndomains += n > 0;
 		free_loaded(keys, n);
 	}
 	closedir(d);
@@ -499,15 +532,22 @@ size_t dkim_keyset_domains(const struct dkim_keyset *set)
 	return set->ndomains;
 }
 
-int dkim_keyset_find(const struct dkim_keyset *set, const char *domain, const struct dkim_signer **ed_r,
-		     const struct dkim_signer **rsa_r)
+int dkim_keyset_find(const struct dkim_keyset *set, const char *domain, time_t now, int64_t publish_delay,
+		     const struct dkim_signer **ed_r, const struct dkim_signer **rsa_r)
 {
 	*ed_r = *rsa_r = NULL;
 	int found = 0;
-	for (size_t i = 0; i < set->n; i++) {
-		const struct dkim_signer *s = &set->signers[i];
-		if (strcasecmp(s->domain, domain) != 0)
-			continue;
+	size_t i = 0;
+	while (i < set->n && strcasecmp(set->signers[i].domain, domain) != 0)
+		i++;
+	while (i < set->n && strcasecmp(set->signers[i].domain, domain) == 0) {
+		/* the run of one algorithm, newest first */
+		size_t lo = i;
+		while (i < set->n && set->signers[i].alg == set->signers[lo].alg &&
+		       strcasecmp(set->signers[i].domain, domain) == 0)
+			i++;
+		const struct dkim_signer *s =
+			&set->signers[lo + dkim_key_choose(set->signers + lo, i - lo, now, publish_delay)];
 		if (s->alg == DKIM_ALG_ED25519)
 			*ed_r = s;
 		else

@@ -5,19 +5,100 @@
  * directories a command makes are given to the service user (the `user` key), as
  * init does with the whole of DIR, so the server can read them after dropping
  * privileges. A running server picks up new and removed keys by itself (the signing
- * hook watches DIR/dkim; SIGHUP reloads at once). */
+ * hook watches DIR/dkim; SIGHUP reloads at once).
+ *
+ * Which key signs depends on the time and dkim.publish_delay (dkim_key.h): a new key
+ * waits that long for its TXT record to reach the DNS. So `rotate` prints the records
+ * to publish now and when each new key starts signing, and `list` each key's state:
+ * signing, published, or waiting until a date. */
 #include "cli.h"
 
 #include "arena.h"
 #include "dkim_key.h"
 #include "store.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* A time as 2026-12-09T04:31:40Z, in a. */
+static const char *utc(struct arena *a, time_t t)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char s[40];
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return arena_strdup(a, s);
+}
+
+/* The state column of `dkim list`. */
+static const char *state_text(struct arena *a, const struct dkim_key_info *k)
+{
+	switch (k->state) {
+	case DKIM_KEY_SIGNING:
+		return "signing";
+	case DKIM_KEY_WAITING:
+		return arena_printf(a, "waiting until %s", utc(a, k->ripe_at));
+	case DKIM_KEY_PUBLISHED:
+		break;
+	}
+	return "published";
+}
+
+/* Prints the TXT record of key k of domain in zone-file syntax, its text split into
+ * quoted strings of at most 255 bytes (RFC 1035 §3.3.14). */
+static void print_record(const char *domain, const struct dkim_key_info *k)
+{
+	printf("%s._domainkey.%s. 3600 IN TXT", k->selector, domain);
+	for (size_t off = 0, len = strlen(k->txt); off < len; off += 255)
+		printf(" \"%.*s\"", (int)(len - off < 255 ? len - off : 255), k->txt + off);
+	printf("\n");
+}
+
+/* After making ed and rsa for domain: the records to publish now, and when each new key
+ * signs (comment lines, so the output can go into a zone file as it is). */
+static void print_new_keys(const struct config *cfg, int dfd, const char *domain, const char *ed, const char *rsa,
+			   struct arena *a)
+{
+	struct dkim_key_info *keys;
+	size_t n;
+	const char *err;
+	time_t now = time(NULL);
+	char *dom = arena_strdup(a, domain);
+	for (char *p = dom; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	domain = dom;
+	if (dkim_key_list(dfd, domain, now, cfg->dkim_publish_delay, a, &keys, &n, &err) < 0) {
+		printf("%s: new DKIM keys %s (ed25519) and %s (rsa); publish them: postamt dkim list %s\n", domain, ed,
+		       rsa, domain);
+		return;
+	}
+	printf("; %s: new DKIM keys %s (ed25519) and %s (rsa); publish these TXT records now:\n", domain, ed, rsa);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(keys[i].selector, ed) == 0 || strcmp(keys[i].selector, rsa) == 0)
+			print_record(domain, &keys[i]);
+	for (size_t i = 0; i < n; i++) {
+		const struct dkim_key_info *k = &keys[i];
+		if (strcmp(k->selector, ed) != 0 && strcmp(k->selector, rsa) != 0)
+			continue;
+		const char *alg = dkim_alg_key_type(k->alg);
+		if (k->state == DKIM_KEY_SIGNING) {
+			printf("; %s (%s) signs from now on\n", k->selector, alg);
+			continue;
+		}
+		const char *signer = NULL; /* the key that keeps signing meanwhile */
+		for (size_t j = 0; j < n; j++)
+			if (keys[j].alg == k->alg && keys[j].state == DKIM_KEY_SIGNING)
+				signer = keys[j].selector;
+		printf("; %s (%s) starts signing at %s (dkim.publish_delay = %lld s); until then %s signs\n",
+		       k->selector, alg, utc(a, k->ripe_at), (long long)cfg->dkim_publish_delay,
+		       signer ? signer : "an older key");
+	}
+}
 
 static int fail(const char *what, const char *msg)
 {
@@ -55,8 +136,7 @@ int cli_dkim_generate(const struct config *cfg, const char *domain, bool quiet)
 	if (dkim_key_generate(dfd, domain, time(NULL), uid, gid, a, &ed, &rsa, &err) < 0)
 		ret = fail("dkim", err);
 	else if (!quiet)
-		printf("%s: new DKIM keys %s (ed25519) and %s (rsa); publish them: postamt dkim list %s\n", domain, ed,
-		       rsa, domain);
+		print_new_keys(cfg, dfd, domain, ed, rsa, a);
 	arena_free(&a);
 	close(dfd);
 	return ret;
@@ -93,11 +173,11 @@ static int dkim_list(const struct config *cfg, const char *domain)
 	size_t n;
 	const char *err;
 	int ret = 0;
-	if (dkim_key_list(dfd, domain, a, &keys, &n, &err) < 0)
+	if (dkim_key_list(dfd, domain, time(NULL), cfg->dkim_publish_delay, a, &keys, &n, &err) < 0)
 		ret = fail("dkim list", err);
 	for (size_t i = 0; ret == 0 && i < n; i++)
-		printf("%s %s %s %s\n", keys[i].selector, dkim_alg_key_type(keys[i].alg),
-		       keys[i].active ? "signing" : "published", keys[i].txt);
+		printf("%s %s %s %s\n", keys[i].selector, dkim_alg_key_type(keys[i].alg), state_text(a, &keys[i]),
+		       keys[i].txt);
 	arena_free(&a);
 	close(dfd);
 	return ret;
@@ -112,7 +192,7 @@ static int dkim_retire(const struct config *cfg, const char *domain, const char 
 	}
 	struct arena *a = arena_new();
 	const char *err;
-	int r = dkim_key_retire(dfd, domain, selector, a, &err), ret = 0;
+	int r = dkim_key_retire(dfd, domain, selector, time(NULL), cfg->dkim_publish_delay, a, &err), ret = 0;
 	if (r < 0)
 		ret = fail("dkim retire", err);
 	else if (r == 0)

@@ -124,6 +124,7 @@ static const struct key keys[] = {
 	B("smtp.quota_full_temporary", smtp_quota_full_temporary, "yes", RELOAD),
 	I("dkim.max_signatures", dkim_max_signatures, "8", 1, 64, RELOAD),
 	T("dkim.clock_skew", dkim_clock_skew, "300", 1, 86400, RELOAD),
+	T("dkim.publish_delay", dkim_publish_delay, "172800", 0, 90 * 86400, RELOAD),
 };
 
 static const struct key *key_find(const char *name, size_t len)

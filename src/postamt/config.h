@@ -90,6 +90,7 @@ struct config {
 	/* DKIM verification (struct dkim_verify_opts) */
 	int64_t dkim_max_signatures;  /* dkim.max_signatures: signatures checked per message */
 	int64_t dkim_clock_skew;      /* dkim.clock_skew: seconds a signature's t= may lie ahead */
+	int64_t dkim_publish_delay;   /* dkim.publish_delay: seconds a new key waits before it signs */
 	struct config_route *routes;
 	size_t nroutes;
 	struct config_route_opt *route_opts; /* route_auth.* and route_tls.* keys */

@@ -7,7 +7,13 @@
  * (dkim_hook_reload) and by itself when DIR/dkim changes: at most once a second a
  * signing thread compares the directory's fingerprint (the mtimes of DIR/dkim and of
  * each domain's directory, which a new or removed key file changes) with the loaded
- * one. So `postamt dkim rotate` takes effect within a second, without a restart.
+ * one. So a key that `postamt dkim rotate` makes is seen within a second, without a
+ * restart.
+ *
+ * The set holds every key of every domain; which one signs depends on the time (a new
+ * key waits dkim.publish_delay for its TXT record to reach the DNS, dkim_key.h), so
+ * it is chosen for each message with the current time (dkim_keyset_find): a waiting
+ * key starts signing when it ripens, without a reload.
  *
  * Which mail is signed: what an authenticated user submits (587/465, the webmail)
  * with a From: address in a local domain that has keys, whether its recipients are
@@ -21,6 +27,7 @@
 #include "mail.h"
 #include "store.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +39,11 @@ struct keyref {
 };
 
 struct dkim_hook {
-	pthread_mutex_t mu; /* guards cur, fp and checked */
+	pthread_mutex_t mu; /* guards cur, fp, checked and publish_delay */
 	struct keyref *cur;
 	unsigned long long fp;
 	time_t checked;
+	int64_t publish_delay; /* dkim.publish_delay */
 	int dir_fd;
 	struct store *store;
 };
@@ -75,9 +83,11 @@ static void load_locked(struct dkim_hook *h, const char *why)
 	log_info("event=dkim_keys_loaded reason=%s domains=%zu", why, dkim_keyset_domains(set));
 }
 
-struct dkim_hook *dkim_hook_new(int dir_fd, struct store *store)
+struct dkim_hook *dkim_hook_new(int dir_fd, struct store *store, int64_t publish_delay)
 {
+	assert(publish_delay >= 0);
 	struct dkim_hook *h = xcalloc(1, sizeof(*h));
+	h->publish_delay = publish_delay;
 	pthread_mutex_init(&h->mu, NULL);
 	h->dir_fd = dir_fd;
 	h->store = store;
@@ -102,6 +112,14 @@ void dkim_hook_free(struct dkim_hook **hp)
 	*hp = NULL;
 }
 
+void dkim_hook_set_publish_delay(struct dkim_hook *h, int64_t publish_delay)
+{
+	assert(publish_delay >= 0);
+	pthread_mutex_lock(&h->mu);
+	h->publish_delay = publish_delay;
+	pthread_mutex_unlock(&h->mu);
+}
+
 void dkim_hook_reload(struct dkim_hook *h)
 {
 	pthread_mutex_lock(&h->mu);
@@ -109,11 +127,12 @@ void dkim_hook_reload(struct dkim_hook *h)
 	pthread_mutex_unlock(&h->mu);
 }
 
-/* The current key set, reloaded first when DIR/dkim changed (checked once a second). */
-static struct keyref *acquire(struct dkim_hook *h)
+/* The current key set, reloaded first when DIR/dkim changed (checked once a second),
+ * and the publish delay in force. */
+static struct keyref *acquire(struct dkim_hook *h, time_t now, int64_t *publish_delay_r)
 {
-	time_t now = time(NULL);
 	pthread_mutex_lock(&h->mu);
+	*publish_delay_r = h->publish_delay;
 	if (now != h->checked) {
 		h->checked = now;
 		unsigned long long fp;
@@ -147,9 +166,11 @@ int dkim_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
 	if (at == NULL || at[1] == '\0')
 		return SUBMIT_OK;
 	const char *domain = at + 1;
-	struct keyref *r = acquire(h);
+	time_t now = time(NULL);
+	int64_t delay;
+	struct keyref *r = acquire(h, now, &delay);
 	const struct dkim_signer *ed = NULL, *rsa = NULL;
-	if (r->set == NULL || dkim_keyset_find(r->set, domain, &ed, &rsa) == 0) {
+	if (r->set == NULL || dkim_keyset_find(r->set, domain, now, delay, &ed, &rsa) == 0) {
 		release(h, r);
 		return SUBMIT_OK;
 	}
@@ -166,8 +187,8 @@ int dkim_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
 		keys[nkeys++] = rsa;
 	/* both sign the same bytes: the fields of earlier hooks, then the message */
 	char *fields[2] = { NULL, NULL };
-	int r_sign = dkim_sign_many(keys, nkeys, m->headers->data, m->headers->len, m->message.p, m->message.len,
-				    time(NULL), m->arena, fields, &error);
+	int r_sign = dkim_sign_many(keys, nkeys, m->headers->data, m->headers->len, m->message.p, m->message.len, now,
+				    m->arena, fields, &error);
 	release(h, r);
 	if (r_sign < 0) {
 		log_error("event=dkim_sign_failed domain=%s error=%s", domain, LOG_Q(error));

@@ -432,6 +432,7 @@ static void reload(struct server *srv)
 	if (log_level_parse(cfg->log_level, &level) > 0)
 		log_set_level(level);
 	settings_from_config(srv, cfg);
+	dkim_hook_set_publish_delay(srv->dkim, cfg->dkim_publish_delay);
 	dkim_hook_reload(srv->dkim); /* rotated keys at once, without waiting for the watch */
 	/* sessions never see struct config, so the old one can go now (the first one
 	 * stays as srv->boot) */
@@ -650,7 +651,8 @@ static int server_start(struct server *srv)
 	srv->submit = submit_new(srv->store, srv->queue, &srv->settings, srv->pool);
 	/* hooks, in order (docs/architecture.md, "Where a new hook goes"); DKIM signing
 	 * stays last, so it signs the message as it leaves, with every field added above */
-	srv->dkim = dkim_hook_new(AT_FDCWD, srv->store); /* DIR is the working directory */
+	/* DIR is the working directory */
+	srv->dkim = dkim_hook_new(AT_FDCWD, srv->store, cfg->dkim_publish_delay);
 	submit_hook_add(srv->submit, &(struct submit_hook){ "dkim_sign", dkim_hook_run, srv->dkim });
 	srv->smtp_env = (struct smtpd_env){ .auth = srv->auth, .pool = srv->pool, .submit = srv->submit };
 	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };

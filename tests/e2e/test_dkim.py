@@ -8,9 +8,14 @@ TXT records `postamt dkim list` prints: the copy stored for a local recipient (r
 over IMAP) and the bytes the queue hands to the next hop (a capture server behind
 `route.remote.test`). Port-25 mail is not signed. `postamt dkim rotate` takes effect
 without a restart (the hook watches DIR/dkim), and after SIGHUP at once; `dkim retire`
-removes an old key and refuses the signing one."""
+removes an old key and refuses the signing one. Those run with `dkim.publish_delay = 0`;
+with the default (2 days) a rotated key waits: the next message is still signed by the
+old selector, `dkim list` says until when the new one waits, and a reload to
+`dkim.publish_delay = 0` lets it sign at once."""
 
+import datetime
 import re
+import signal
 import smtplib
 import time
 
@@ -28,7 +33,8 @@ ALICE, BOB = "alice@" + DOMAIN, "bob@" + DOMAIN
 @pytest.fixture(scope="module")
 def srv(postamt_bin, tmp_path_factory):
     cap = CaptureSMTP()
-    s = new_server(postamt_bin, tmp_path_factory, ["route.remote.test = 127.0.0.1:%d" % cap.port],
+    s = new_server(postamt_bin, tmp_path_factory,
+                   ["route.remote.test = 127.0.0.1:%d" % cap.port, "dkim.publish_delay = 0"],
                    users=[ALICE, BOB])
     s.capture = cap
     yield s
@@ -36,14 +42,19 @@ def srv(postamt_bin, tmp_path_factory):
     cap.close()
 
 
+LIST_LINE = re.compile(r"^(\S+) (ed25519|rsa) (signing|published|waiting until \S+) (v=DKIM1; .*)$")
+
+
 def key_records(srv, domain=DOMAIN):
-    """{selector: TXT} from `postamt dkim list D` (SELECTOR ALG signing|published TXT)."""
+    """{selector: (alg, state, TXT)} from `postamt dkim list D`
+    (SELECTOR ALG signing|published|waiting until DATE TXT)."""
     r = srv.run("dkim", "list", domain)
     assert r.returncode == 0, r.stderr
     out = {}
     for line in r.stdout.splitlines():
-        sel, alg, state, txt = line.split(" ", 3)
-        out[sel] = (alg, state, txt)
+        m = LIST_LINE.match(line)
+        assert m, line
+        out[m.group(1)] = (m.group(2), m.group(3), m.group(4))
     return out
 
 
@@ -136,9 +147,11 @@ def test_port25_mail_is_not_signed(srv):
 
 
 def test_rotation_takes_effect_without_restart(srv):
+    """With dkim.publish_delay = 0 a rotated key signs at once."""
     before = signing_selectors(srv)
     r = srv.run("dkim", "rotate", DOMAIN)
     assert r.returncode == 0, r.stderr
+    assert r.stdout.count(" signs from now on") == 2, r.stdout
     after = signing_selectors(srv)
     assert after["ed25519"] > before["ed25519"] and after["rsa"] > before["rsa"]
     recs = key_records(srv)
@@ -196,3 +209,62 @@ def test_concurrent_submissions_all_verify(srv):
         got = stored(srv, BOB, b"parallel %d\r\n" % i)
         assert len(got) == 1, i
         assert len(verify_all(srv, got[0])) == 2
+
+
+def rotate_records(out):
+    """{selector: TXT} from the zone-file lines `dkim rotate` prints, its strings joined."""
+    recs = {}
+    for line in out.splitlines():
+        m = re.match(r"^([^.; ]+)\._domainkey\.%s\. 3600 IN TXT (.*)$" % re.escape(DOMAIN), line)
+        if m:
+            parts = re.findall(r'"([^"]*)"', m.group(2))
+            assert all(len(p) <= 255 for p in parts), line
+            recs[m.group(1)] = "".join(parts)
+    return recs
+
+
+@pytest.fixture(scope="module")
+def srv_delay(postamt_bin, tmp_path_factory):
+    """A server with the default dkim.publish_delay (2 days)."""
+    s = new_server(postamt_bin, tmp_path_factory, users=[ALICE, BOB])
+    yield s
+    finish_server(s)
+
+
+def test_rotated_key_waits_for_publish_delay(srv_delay):
+    srv = srv_delay
+    before = signing_selectors(srv)  # the domain's first keys sign at once
+    assert set(before) == {"ed25519", "rsa"}
+    r = srv.run("dkim", "rotate", DOMAIN)
+    assert r.returncode == 0, r.stderr
+    recs = key_records(srv)
+    new = {alg: sel for sel, (alg, state, _) in recs.items() if state.startswith("waiting until ")}
+    assert set(new) == {"ed25519", "rsa"}, recs
+    assert signing_selectors(srv) == before
+    # rotate printed the records to publish now (what list prints) and when they sign
+    printed = rotate_records(r.stdout)
+    assert printed == {sel: recs[sel][2] for sel in new.values()}, r.stdout
+    until = recs[new["ed25519"]][1].split()[-1]
+    ripe = datetime.datetime.strptime(until, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    assert ripe > datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+    assert "%s (ed25519) starts signing at %s" % (new["ed25519"], until) in r.stdout
+    assert "until then %s signs" % before["ed25519"] in r.stdout
+    # the server has the new keys loaded (SIGHUP) and still signs with the old ones
+    since = srv.log_size()
+    srv.send_signal(signal.SIGHUP)
+    srv.wait_log(r"event=dkim_keys_loaded reason=reload", since=since)
+    smtp_send(srv, [BOB], "waiting rotation")
+    used = dict(verify_all(srv, stored(srv, BOB, b"waiting rotation")[0]))
+    assert used == {"ed25519-sha256": before["ed25519"], "rsa-sha256": before["rsa"]}, used
+    # the signing key cannot be retired; the refusal says which key takes over, and when
+    r = srv.run("dkim", "retire", DOMAIN, before["ed25519"])
+    assert r.returncode == 1 and new["ed25519"] in r.stderr and until in r.stderr, r.stderr
+    # dkim.publish_delay is reloadable: 0 lets the waiting keys sign at once
+    srv.add_config("dkim.publish_delay = 0")
+    since = srv.log_size()
+    srv.send_signal(signal.SIGHUP)
+    srv.wait_log(r"event=reloaded", since=since)
+    assert signing_selectors(srv) == new  # `dkim list` reads the same key
+    smtp_send(srv, [BOB], "delay zero")
+    used = dict(verify_all(srv, stored(srv, BOB, b"delay zero")[0]))
+    assert used == {"ed25519-sha256": new["ed25519"], "rsa-sha256": new["rsa"]}, used

@@ -56,10 +56,10 @@ int main(int argc, char **argv)
 	char *warn;
 	dkim_keyset_load(dfd, &set, &warn, &err);
 	const struct dkim_signer *keys[2];
-	dkim_keyset_find(set, "bench.test", &keys[0], &keys[1]);
+	dkim_keyset_find(set, "bench.test", time(NULL), 0, &keys[0], &keys[1]);
 	struct dkim_key_info *info;
 	size_t ninfo;
-	dkim_key_list(dfd, "bench.test", a, &info, &ninfo, &err);
+	dkim_key_list(dfd, "bench.test", time(NULL), 0, a, &info, &ninfo, &err);
 	struct buf m = { 0 };
 	buf_puts(
 		&m,

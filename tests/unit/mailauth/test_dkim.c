@@ -407,7 +407,7 @@ static void test_short_rsa_key(void **state)
 	OPENSSL_free(der);
 	struct dns_table t = { 0 };
 	dns_table_add(&t, "short._domainkey.d.test", arena_printf(a, "v=DKIM1; k=rsa; p=%s", b64));
-	struct dkim_signer key = { "d.test", "short", DKIM_ALG_RSA, pk };
+	struct dkim_signer key = { "d.test", "short", DKIM_ALG_RSA, pk, 0 };
 	char *field;
 	const char *err;
 	assert_int_equal(dkim_sign(&key, NULL, 0, body_part, strlen(body_part), 1000, a, &field, &err), 1);

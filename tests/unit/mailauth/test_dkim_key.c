@@ -1,6 +1,8 @@
 /* test_dkim_key.c: the key store (dkim_key.c) and signing with its keys: selectors by
- * date with a suffix letter, the greatest selector signs, retire refuses the signer,
- * mode 0600, the fingerprint notices a rotation; a message signed with both keys
+ * date with a suffix letter, the newest ripe key signs (dkim_key_time.c: a new key
+ * waits dkim.publish_delay; a new domain's keys sign at once; the creation stamp in
+ * the key file, or the selector's date without it), retire refuses the signer, mode
+ * 0600, the fingerprint notices a rotation; a message signed with both keys
  * (and with fields an earlier hook adds) verifies against the listed TXT records,
  * From is over-signed, repeated fields are signed bottom-up. */
 #include "helpers.h"
@@ -37,6 +39,9 @@ static int teardown(void **state)
 
 /* 2026-12-07 12:00 UTC */
 #define DAY1 ((time_t)1796644800)
+/* the default dkim.publish_delay, and a time when every key made in these tests is ripe */
+#define DELAY ((int64_t)2 * 86400)
+#define LATER (DAY1 + 30 * 86400)
 
 static void test_generate_list_retire(void **state)
 {
@@ -63,26 +68,26 @@ static void test_generate_list_retire(void **state)
 
 	struct dkim_key_info *k;
 	size_t n;
-	assert_int_equal(dkim_key_list(dfd, "sign.test", a, &k, &n, &err), 6);
+	assert_int_equal(dkim_key_list(dfd, "sign.test", LATER, DELAY, a, &k, &n, &err), 6);
 	assert_string_equal(k[0].selector, "e20261208");
 	assert_int_equal(k[0].alg, DKIM_ALG_ED25519);
-	assert_true(k[0].active);
-	assert_false(k[1].active);
+	assert_int_equal(k[0].state, DKIM_KEY_SIGNING);
+	assert_int_equal(k[1].state, DKIM_KEY_PUBLISHED);
 	assert_string_equal(k[3].selector, "r20261208");
 	assert_int_equal(k[3].alg, DKIM_ALG_RSA);
-	assert_true(k[3].active);
+	assert_int_equal(k[3].state, DKIM_KEY_SIGNING);
 	assert_int_equal(strncmp(k[0].txt, "v=DKIM1; k=ed25519; p=", 22), 0);
 	assert_int_equal(strlen(k[0].txt), 22 + 44);
 	assert_int_equal(strncmp(k[3].txt, "v=DKIM1; k=rsa; p=MIIBIjAN", 26), 0);
 
-	assert_int_equal(dkim_key_retire(dfd, "sign.test", "e20261208", a, &err), -1);
+	assert_int_equal(dkim_key_retire(dfd, "sign.test", "e20261208", LATER, DELAY, a, &err), -1);
 	assert_non_null(strstr(err, "rotate"));
-	assert_int_equal(dkim_key_retire(dfd, "sign.test", "e20261207", a, &err), 1);
-	assert_int_equal(dkim_key_retire(dfd, "sign.test", "e20261207", a, &err), 0);
-	assert_int_equal(dkim_key_retire(dfd, "sign.test", "../../etc", a, &err), 0);
-	assert_int_equal(dkim_key_list(dfd, "sign.test", a, &k, &n, &err), 5);
-	assert_int_equal(dkim_key_list(dfd, "other.test", a, &k, &n, &err), 0);
-	assert_int_equal(dkim_key_list(dfd, "../x", a, &k, &n, &err), -1);
+	assert_int_equal(dkim_key_retire(dfd, "sign.test", "e20261207", LATER, DELAY, a, &err), 1);
+	assert_int_equal(dkim_key_retire(dfd, "sign.test", "e20261207", LATER, DELAY, a, &err), 0);
+	assert_int_equal(dkim_key_retire(dfd, "sign.test", "../../etc", LATER, DELAY, a, &err), 0);
+	assert_int_equal(dkim_key_list(dfd, "sign.test", LATER, DELAY, a, &k, &n, &err), 5);
+	assert_int_equal(dkim_key_list(dfd, "other.test", LATER, DELAY, a, &k, &n, &err), 0);
+	assert_int_equal(dkim_key_list(dfd, "../x", LATER, DELAY, a, &k, &n, &err), -1);
 	assert_int_equal(dkim_key_generate(dfd, "a/b", DAY1, (uid_t)-1, (gid_t)-1, a, &ed, &rsa, &err), -1);
 
 	struct dkim_keyset *set;
@@ -91,10 +96,10 @@ static void test_generate_list_retire(void **state)
 	assert_null(warn);
 	assert_int_equal(dkim_keyset_domains(set), 1);
 	const struct dkim_signer *e, *r;
-	assert_int_equal(dkim_keyset_find(set, "SIGN.test", &e, &r), 2);
+	assert_int_equal(dkim_keyset_find(set, "SIGN.test", LATER, DELAY, &e, &r), 2);
 	assert_string_equal(e->selector, "e20261208");
 	assert_string_equal(r->selector, "r20261208");
-	assert_int_equal(dkim_keyset_find(set, "other.test", &e, &r), 0);
+	assert_int_equal(dkim_keyset_find(set, "other.test", LATER, DELAY, &e, &r), 0);
 	dkim_keyset_free(&set);
 	assert_null(set);
 	arena_free(&a);
@@ -117,12 +122,200 @@ static void test_keyset_bad_file(void **state)
 	assert_non_null(strstr(warn, "zzz.pem"));
 	free(warn);
 	const struct dkim_signer *e, *r;
-	assert_int_equal(dkim_keyset_find(set, "bad.test", &e, &r), 2);
+	assert_int_equal(dkim_keyset_find(set, "bad.test", LATER, DELAY, &e, &r), 2);
 	dkim_keyset_free(&set);
 	struct dkim_key_info *k;
 	size_t n;
-	assert_int_equal(dkim_key_list(dfd, "bad.test", a, &k, &n, &err), -1);
+	assert_int_equal(dkim_key_list(dfd, "bad.test", LATER, DELAY, a, &k, &n, &err), -1);
 	assert_non_null(strstr(err, "zzz.pem"));
+	arena_free(&a);
+}
+
+/* The rule with a fixed now (dkim_key_choose): the newest ripe key signs; when none
+ * is ripe, the oldest (a new domain's only key at once; a key that was signing keeps
+ * signing through a second rotation before the first new key ripened). */
+static void test_choose_rule(void **state)
+{
+	(void)state;
+	/* newest first, as the key set keeps them */
+	struct dkim_signer k[3] = {
+		{ .selector = "e20261227", .created = DAY1 + 20 * 86400 },
+		{ .selector = "e20261217", .created = DAY1 + 10 * 86400 },
+		{ .selector = "e20261207", .created = DAY1 },
+	};
+	/* a new domain: one key, not ripe, signs */
+	assert_int_equal(dkim_key_choose(k + 2, 1, DAY1, DELAY), 0);
+	/* rotated on day 10: the old key signs until the new one is DELAY old, to the second */
+	assert_int_equal(dkim_key_choose(k + 1, 2, DAY1 + 10 * 86400, DELAY), 1);
+	assert_int_equal(dkim_key_choose(k + 1, 2, DAY1 + 12 * 86400 - 1, DELAY), 1);
+	assert_int_equal(dkim_key_choose(k + 1, 2, DAY1 + 12 * 86400, DELAY), 0);
+	/* with no delay the new key signs at once */
+	assert_int_equal(dkim_key_choose(k + 1, 2, DAY1 + 10 * 86400, 0), 0);
+	/* three keys: the newest ripe, not the newest */
+	assert_int_equal(dkim_key_choose(k, 3, DAY1 + 21 * 86400, DELAY), 1);
+	assert_int_equal(dkim_key_choose(k, 3, DAY1 + 22 * 86400, DELAY), 0);
+	/* two unripe keys (rotated within DELAY of the domain's creation): the oldest */
+	struct dkim_signer young[2] = {
+		{ .selector = "e20261207b", .created = DAY1 + 3600 },
+		{ .selector = "e20261207", .created = DAY1 },
+	};
+	assert_int_equal(dkim_key_choose(young, 2, DAY1 + 7200, DELAY), 1);
+	assert_int_equal(dkim_key_choose(young, 2, DAY1 + 3600 + DELAY, DELAY), 0);
+	/* the delay saturates instead of wrapping */
+	assert_true(dkim_key_ripe_at(DAY1, INT64_MAX) > DAY1);
+}
+
+/* The creation stamp (first line of a key file) and the selector's date. */
+static void test_stamp(void **state)
+{
+	(void)state;
+	char line[64];
+	size_t n = dkim_key_stamp_format(DAY1 + 1, line, sizeof(line));
+	assert_string_equal(line, "postamt-dkim-created: 2026-12-07T12:00:01Z\n");
+	assert_int_equal(n, strlen(line));
+	time_t t = 0;
+	const char *err = NULL;
+	assert_int_equal(dkim_key_stamp_parse(line, n, &t, &err), 1);
+	assert_int_equal(t, DAY1 + 1);
+	const char *crlf = "postamt-dkim-created: 2026-12-07T12:00:00Z\r\n-----BEGIN";
+	assert_int_equal(dkim_key_stamp_parse(crlf, strlen(crlf), &t, &err), 1);
+	assert_int_equal(t, DAY1);
+	const char *pem = "-----BEGIN PRIVATE KEY-----\n";
+	assert_int_equal(dkim_key_stamp_parse(pem, strlen(pem), &t, &err), 0);
+	static const char *const bad[] = {
+		"postamt-dkim-created: 2026-02-30T12:00:00Z\n", /* no such day */
+		"postamt-dkim-created: 2026-12-07 12:00:00Z\n",
+		"postamt-dkim-created: 2026-12-07T12:00:00Z", /* no line end */
+		"postamt-dkim-created: 2026-12-07T24:00:00Z\n",
+		"postamt-dkim-created: 1969-12-31T23:59:59Z\n",
+		"postamt-dkim-created: 2026-12-07T12:00:00+01:00\n",
+		"postamt-dkim-created:\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = NULL;
+		assert_int_equal(dkim_key_stamp_parse(bad[i], strlen(bad[i]), &t, &err), -1);
+		assert_non_null(err);
+	}
+	/* without a stamp: the end of the selector's UTC day, the latest it can be from */
+	assert_int_equal(dkim_key_selector_time("e20261207"), DAY1 + 12 * 3600);
+	assert_int_equal(dkim_key_selector_time("r20261207c"), DAY1 + 12 * 3600);
+	assert_int_equal(dkim_key_selector_time("e20261232"), 0);
+	assert_int_equal(dkim_key_selector_time("mail"), 0);
+	assert_int_equal(dkim_key_selector_time("e20261207bb"), 0);
+}
+
+/* Replaces the first line of the key file at path (its stamp) by `first`: "" gives a
+ * key as an older postamt or an admin wrote it. */
+static void rewrite_first_line(const char *path, const char *first)
+{
+	int fd = openat(dfd, path, O_RDONLY);
+	assert_true(fd >= 0);
+	char text[8192];
+	ssize_t len = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	assert_true(len > 0);
+	text[len] = '\0';
+	assert_int_equal(strncmp(text, DKIM_KEY_STAMP, strlen(DKIM_KEY_STAMP)), 0);
+	char *nl = strchr(text, '\n');
+	assert_non_null(nl);
+	fd = openat(dfd, path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_true(write(fd, first, strlen(first)) == (ssize_t)strlen(first));
+	assert_true(write(fd, nl + 1, strlen(nl + 1)) == (ssize_t)strlen(nl + 1));
+	close(fd);
+}
+
+/* The selectors of the keys that sign for rot.test at now. */
+static void signers_at(const struct dkim_keyset *set, time_t now, const char **ed_r, const char **rsa_r)
+{
+	const struct dkim_signer *e, *r;
+	assert_int_equal(dkim_keyset_find(set, "rot.test", now, DELAY, &e, &r), 2);
+	*ed_r = e->selector;
+	*rsa_r = r->selector;
+}
+
+/* Through the files: a new domain signs at once; a rotation waits DELAY (list says
+ * until when; the key set, loaded once, changes its choice as the time passes);
+ * retire refuses the signer and names its successor; a second rotation before the
+ * first ripened; a key file without its stamp counts from its selector's date. */
+static void test_rotation_waits(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new();
+	const char *ed1, *rsa1, *ed2, *rsa2, *ed3, *rsa3, *err, *e, *r;
+	assert_int_equal(dkim_key_generate(dfd, "rot.test", DAY1, (uid_t)-1, (gid_t)-1, a, &ed1, &rsa1, &err), 1);
+	struct dkim_key_info *k;
+	size_t n;
+	assert_int_equal(dkim_key_list(dfd, "rot.test", DAY1, DELAY, a, &k, &n, &err), 2);
+	assert_int_equal(k[0].created, DAY1);
+	assert_int_equal(k[0].state, DKIM_KEY_SIGNING); /* nothing older: at once */
+	assert_int_equal(k[1].state, DKIM_KEY_SIGNING);
+
+	/* first rotation, on day 10 */
+	time_t t2 = DAY1 + 10 * 86400;
+	assert_int_equal(dkim_key_generate(dfd, "rot.test", t2, (uid_t)-1, (gid_t)-1, a, &ed2, &rsa2, &err), 1);
+	assert_int_equal(dkim_key_list(dfd, "rot.test", t2, DELAY, a, &k, &n, &err), 4);
+	assert_string_equal(k[0].selector, ed2);
+	assert_int_equal(k[0].state, DKIM_KEY_WAITING);
+	assert_int_equal(k[0].ripe_at, t2 + DELAY);
+	assert_int_equal(k[1].state, DKIM_KEY_SIGNING);
+	assert_int_equal(k[2].state, DKIM_KEY_WAITING);
+	assert_int_equal(k[3].state, DKIM_KEY_SIGNING);
+	/* with dkim.publish_delay = 0 the new keys sign at once */
+	assert_int_equal(dkim_key_list(dfd, "rot.test", t2, 0, a, &k, &n, &err), 4);
+	assert_int_equal(k[0].state, DKIM_KEY_SIGNING);
+	assert_int_equal(k[1].state, DKIM_KEY_PUBLISHED);
+
+	struct dkim_keyset *set;
+	char *warn;
+	assert_int_equal(dkim_keyset_load(dfd, &set, &warn, &err), 1);
+	assert_null(warn);
+	signers_at(set, t2, &e, &r);
+	assert_string_equal(e, ed1);
+	assert_string_equal(r, rsa1);
+	signers_at(set, t2 + DELAY - 1, &e, &r);
+	assert_string_equal(e, ed1);
+	signers_at(set, t2 + DELAY, &e, &r); /* the same loaded set: no reload needed */
+	assert_string_equal(e, ed2);
+	assert_string_equal(r, rsa2);
+	dkim_keyset_free(&set);
+
+	/* the old key still signs: retire refuses it and says when it may go */
+	assert_int_equal(dkim_key_retire(dfd, "rot.test", ed1, t2, DELAY, a, &err), -1);
+	assert_non_null(strstr(err, ed2));
+	assert_non_null(strstr(err, "2026-12-19T12:00:00Z"));
+
+	/* a second rotation on day 11, before the first ripened: ed1 keeps signing */
+	time_t t3 = t2 + 86400;
+	assert_int_equal(dkim_key_generate(dfd, "rot.test", t3, (uid_t)-1, (gid_t)-1, a, &ed3, &rsa3, &err), 1);
+	assert_int_equal(dkim_keyset_load(dfd, &set, &warn, &err), 1);
+	signers_at(set, t3, &e, &r);
+	assert_string_equal(e, ed1);
+	assert_string_equal(r, rsa1);
+	signers_at(set, t2 + DELAY, &e, &r);
+	assert_string_equal(e, ed2);
+	signers_at(set, t3 + DELAY, &e, &r);
+	assert_string_equal(e, ed3);
+	assert_string_equal(r, rsa3);
+	dkim_keyset_free(&set);
+	assert_int_equal(dkim_key_list(dfd, "rot.test", t2 + DELAY, DELAY, a, &k, &n, &err), 6);
+	assert_string_equal(k[0].selector, ed3);
+	assert_int_equal(k[0].state, DKIM_KEY_WAITING);
+	assert_int_equal(k[1].state, DKIM_KEY_SIGNING);
+	assert_int_equal(k[2].state, DKIM_KEY_PUBLISHED);
+	/* now ed1 may go; a waiting key may be withdrawn */
+	assert_int_equal(dkim_key_retire(dfd, "rot.test", ed1, t2 + DELAY, DELAY, a, &err), 1);
+	assert_int_equal(dkim_key_retire(dfd, "rot.test", ed3, t2 + DELAY, DELAY, a, &err), 1);
+
+	/* a key file without the stamp line counts from the end of its selector's day */
+	rewrite_first_line(arena_printf(a, "dkim/rot.test/%s.pem", rsa3), "");
+	assert_int_equal(dkim_key_list(dfd, "rot.test", t3, DELAY, a, &k, &n, &err), 4);
+	assert_string_equal(k[1].selector, rsa3); /* ed2, then rsa3 rsa2 rsa1 */
+	assert_int_equal(k[1].created, DAY1 + 12 * 3600 + 11 * 86400);
+	/* a broken stamp makes the file unreadable, named */
+	rewrite_first_line(arena_printf(a, "dkim/rot.test/%s.pem", ed2), "postamt-dkim-created: yesterday\n");
+	assert_int_equal(dkim_key_list(dfd, "rot.test", t3, DELAY, a, &k, &n, &err), -1);
+	assert_non_null(strstr(err, ed2));
 	arena_free(&a);
 }
 
@@ -148,7 +341,7 @@ static void test_sign_and_verify(void **state)
 	assert_int_equal(dkim_key_generate(dfd, "sign.test", DAY1, (uid_t)-1, (gid_t)-1, a, &ed, &rsa, &err), 1);
 	struct dkim_key_info *k;
 	size_t n;
-	assert_int_equal(dkim_key_list(dfd, "sign.test", a, &k, &n, &err), 2);
+	assert_int_equal(dkim_key_list(dfd, "sign.test", LATER, DELAY, a, &k, &n, &err), 2);
 	struct dns_table t = { 0 };
 	dns_table_add(&t, arena_printf(a, "%s._domainkey.sign.test", k[0].selector), k[0].txt);
 	dns_table_add(&t, arena_printf(a, "%s._domainkey.sign.test", k[1].selector), k[1].txt);
@@ -156,7 +349,7 @@ static void test_sign_and_verify(void **state)
 	char *warn;
 	assert_int_equal(dkim_keyset_load(dfd, &set, &warn, &err), 1);
 	const struct dkim_signer *e, *r;
-	assert_int_equal(dkim_keyset_find(set, "sign.test", &e, &r), 2);
+	assert_int_equal(dkim_keyset_find(set, "sign.test", LATER, DELAY, &e, &r), 2);
 
 	const char *prefix = "List-Id: <l.sign.test>\r\n"; /* a field an earlier hook adds */
 	char *f1, *f2;
@@ -238,6 +431,9 @@ int test_key_store_main(void)
 		cmocka_unit_test_setup_teardown(test_generate_list_retire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keyset_bad_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sign_and_verify, setup, teardown),
+		cmocka_unit_test(test_choose_rule),
+		cmocka_unit_test(test_stamp),
+		cmocka_unit_test_setup_teardown(test_rotation_waits, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("dkim_key", tests, NULL, NULL);
 }
