@@ -10,7 +10,9 @@
  * authenticated (timeout.imap), shorter before login (timeout.imap_login).
  * Store events for the account arrive on the session's loop (store_subscribe): they
  * mark the view dirty, and the changes go out before the next tagged reply, or at
- * once during IDLE (RFC 2177). */
+ * once during IDLE (RFC 2177). Asynchronous steps hold the connection (lib/conn's
+ * session core); commands that take the input over (IDLE, AUTHENTICATE) or stream
+ * their responses (FETCH) install continuations, so this file names no command. */
 #include "session.h"
 
 #include "log.h"
@@ -28,13 +30,12 @@
 
 void imap_write(struct imap_session *is, const char *s, size_t len)
 {
-	if (is->c != NULL)
-		conn_write(is->c, s, len);
+	conn_write(is->c, s, len);
 }
 
 void imap_printf(struct imap_session *is, const char *fmt, ...)
 {
-	if (is->c == NULL)
+	if (conn_is_closed(is->c))
 		return;
 	va_list ap;
 	va_start(ap, fmt);
@@ -45,8 +46,7 @@ void imap_printf(struct imap_session *is, const char *fmt, ...)
 
 void imap_client_error(struct imap_session *is)
 {
-	if (++is->errors >= is->s->errors_max && is->c != NULL && !conn_is_closing(is->c)) {
-		conn_log(is->c, LOG_WARN, "event=too_many_errors");
+	if (conn_client_error(is->c) < 0) {
 		conn_puts(is->c, "* BYE Too many invalid commands\r\n");
 		conn_close(is->c);
 	}
@@ -54,7 +54,7 @@ void imap_client_error(struct imap_session *is)
 
 void imap_tagged(struct imap_session *is, const char *status, const char *fmt, ...)
 {
-	if (is->c == NULL)
+	if (conn_is_closed(is->c))
 		return;
 	if (is->selected && is->state == IMAP_SELECTED)
 		imap_view_sync(is, !(is->cmd_flags & IMAP_CMD_NO_EXPUNGE) || is->cmd_uid);
@@ -92,8 +92,7 @@ void imap_store_error(struct imap_session *is, int r, const char *error)
 		imap_tagged(is, "NO", "[ALREADYEXISTS] %s", error ? error : "Mailbox already exists");
 		break;
 	case STORE_EOVERQUOTA:
-		if (is->c != NULL)
-			conn_log(is->c, LOG_WARN, "event=quota_rejected user=%s", is->user ? is->user : "-");
+		conn_log(is->c, LOG_WARN, "event=quota_rejected user=%s", is->user ? is->user : "-");
 		imap_tagged(is, "NO", "[OVERQUOTA] Quota exceeded");
 		break;
 	case STORE_EINVAL:
@@ -112,8 +111,7 @@ void imap_store_error(struct imap_session *is, int r, const char *error)
 		imap_tagged(is, "NO", "[OVERQUOTA] The server's disk is full, try again later");
 		break;
 	default:
-		if (is->c != NULL)
-			conn_log(is->c, LOG_ERROR, "event=store_error error=\"%s\"", error ? error : "");
+		conn_log(is->c, LOG_ERROR, "event=store_error error=\"%s\"", error ? error : "");
 		imap_tagged(is, "NO", "[SERVERBUG] Internal error, try again later");
 		break;
 	}
@@ -183,8 +181,10 @@ void imap_put_mailbox_name(struct imap_session *is, struct buf *b, const char *u
 
 /* ------------------------------------------------------------ asynchronous steps */
 
-static void session_free(struct imap_session *is)
+/* The handler's free callback: the connection is gone and no step holds it. */
+static void session_free(void *session)
 {
+	struct imap_session *is = session;
 	imap_view_close(is);
 	imap_notify_end(is);
 	free(is->idle_tag);
@@ -197,8 +197,7 @@ static void session_free(struct imap_session *is)
 
 static void command_end(struct imap_session *is)
 {
-	if (is->c != NULL)
-		conn_mem_release(is->c); /* the command's literals are gone */
+	conn_mem_release(is->c); /* the command's literals are gone */
 	imap_reader_reset(&is->rd);
 	arena_clear(is->cmd_arena);
 	is->tag = NULL;
@@ -206,30 +205,16 @@ static void command_end(struct imap_session *is)
 	is->cmd_uid = false;
 }
 
-void imap_busy_begin(struct imap_session *is)
+int imap_continuation_line(struct imap_session *is, const struct conn_continuation *k, struct bytes *line_r)
 {
-	is->pending++;
-	conn_pause(is->c);
-}
-
-bool imap_busy_end(struct imap_session *is)
-{
-	is->pending--;
-	if (is->dead) {
-		if (is->pending == 0)
-			session_free(is);
-		return false;
+	if (!conn_may_read(is->c, k))
+		return 0;
+	int r = conn_read_line(is->c, is->s->line_max, line_r);
+	if (r < 0) {
+		conn_puts(is->c, "* BYE [LIMIT] Line too long\r\n");
+		conn_close(is->c);
 	}
-	if (is->pending == 0) {
-		if (is->mode == IMAP_MODE_COMMAND)
-			command_end(is);
-		if (is->stopping) {
-			conn_puts(is->c, "* BYE [UNAVAILABLE] Server shutting down\r\n");
-			conn_close(is->c);
-		}
-		conn_resume(is->c);
-	}
-	return true;
+	return r;
 }
 
 struct async_job {
@@ -248,17 +233,18 @@ static void job_done(void *arg)
 {
 	struct async_job *j = arg;
 	struct imap_session *is = j->is;
-	if (!is->dead)
+	struct conn *c = is->c;
+	if (!conn_is_closed(c))
 		j->done(is, j->ctx);
 	free(j);
-	imap_busy_end(is);
+	conn_release(c);
 }
 
 void imap_run_async(struct imap_session *is, imap_work_fn *work, imap_work_fn *done, void *ctx)
 {
 	struct async_job *j = xcalloc(1, sizeof(*j));
 	*j = (struct async_job){ is, work, done, ctx };
-	imap_busy_begin(is);
+	conn_hold(is->c);
 	pool_submit(is->env->pool, job_work, job_done, conn_loop(is->c), j);
 }
 
@@ -267,7 +253,7 @@ void imap_run_async(struct imap_session *is, imap_work_fn *work, imap_work_fn *d
 static void on_store_event(void *arg, const struct store_event *ev)
 {
 	struct imap_session *is = arg;
-	if (is->c == NULL)
+	if (conn_is_closed(is->c))
 		return;
 	if (is->notify != NULL)
 		imap_notify_event(is, ev); /* RFC 5465: the other mailboxes */
@@ -275,7 +261,7 @@ static void on_store_event(void *arg, const struct store_event *ev)
 		return;
 	is->view.dirty = true;
 	bool delayed = false;
-	if (is->mode == IMAP_MODE_IDLE && is->pending == 0) {
+	if (is->mode == IMAP_MODE_IDLE && conn_holds(is->c) == 0) {
 		imap_view_sync(is, true);
 		arena_clear(is->cmd_arena);
 	} else if (imap_notify_selected(is, &delayed) && imap_notify_may_write(is) && is->state == IMAP_SELECTED) {
@@ -371,8 +357,7 @@ static void imap_dispatch(struct imap_session *is, struct bytes line)
 		command_end(is);
 		return; /* empty line: ignored, as most servers do */
 	}
-	if (++is->commands > is->s->commands_max) {
-		conn_log(is->c, LOG_WARN, "event=too_many_commands limit=%zu", is->s->commands_max);
+	if (conn_command(is->c) < 0) {
 		conn_puts(is->c, "* BYE [LIMIT] Too many commands in one session\r\n");
 		conn_close(is->c);
 		command_end(is);
@@ -426,7 +411,9 @@ static void imap_dispatch(struct imap_session *is, struct bytes line)
 		return;
 	}
 	def->run(is, &cmd);
-	if (is->c != NULL && is->pending == 0 && is->mode == IMAP_MODE_COMMAND)
+	/* a command that holds the connection ends at CONN_RELEASED; one that took the
+	 * input over (IDLE, AUTHENTICATE) ends itself */
+	if (conn_holds(is->c) == 0 && is->mode == IMAP_MODE_COMMAND)
 		command_end(is);
 }
 
@@ -531,23 +518,7 @@ static void literal_check(struct imap_session *is)
 
 static void imap_input(struct imap_session *is)
 {
-	while (is->c != NULL && !conn_is_closing(is->c) && is->pending == 0) {
-		if (is->mode == IMAP_MODE_IDLE || is->mode == IMAP_MODE_AUTH) {
-			struct bytes line;
-			int r = conn_read_line(is->c, is->s->line_max, &line);
-			if (r == 0)
-				return;
-			if (r < 0) {
-				conn_puts(is->c, "* BYE [LIMIT] Line too long\r\n");
-				conn_close(is->c);
-				return;
-			}
-			if (is->mode == IMAP_MODE_IDLE)
-				imap_idle_input(is, line);
-			else
-				imap_auth_input(is, line);
-			continue;
-		}
+	while (conn_may_read(is->c, NULL)) {
 		size_t n = conn_input_len(is->c);
 		if (n == 0)
 			return;
@@ -609,18 +580,15 @@ static void imap_event(void *session, enum conn_event ev)
 		conn_puts(is->c, "* BYE Autologout; idle for too long\r\n");
 		conn_close(is->c);
 		break;
-	case CONN_SHUTDOWN:
-		if (is->pending > 0) {
-			is->stopping = true;
-			break;
-		}
+	case CONN_SHUTDOWN: /* the core waits for the step in flight to reply */
 		conn_puts(is->c, "* BYE [UNAVAILABLE] Server shutting down\r\n");
 		conn_close(is->c);
 		break;
-	case CONN_DRAINED:
-		if (is->fetch != NULL && imap_fetch_stream_more(is))
-			imap_busy_end(is);
+	case CONN_RELEASED: /* the step that held the connection is over */
+		if (is->mode == IMAP_MODE_COMMAND)
+			command_end(is);
 		break;
+	case CONN_DRAINED:
 	case CONN_TLS_READY:
 		break;
 	case CONN_CLOSED:
@@ -629,16 +597,7 @@ static void imap_event(void *session, enum conn_event ev)
 		if (is->user_counted)
 			imapd_users_release(is->env->users, is->user, conn_peer_ip(is->c));
 		is->user_counted = false;
-		imap_idle_stop(is);
-		is->c = NULL;
-		if (is->fetch != NULL) { /* a FETCH was streaming: it ends here */
-			imap_fetch_stream_end(is);
-			is->pending--;
-		}
-		if (is->pending > 0)
-			is->dead = true; /* freed when the last step ends */
-		else
-			session_free(is);
+		imap_idle_stop(is); /* session_free follows once no step holds the conn */
 		break;
 	}
 }
@@ -648,4 +607,5 @@ const struct conn_handler imapd_handler = {
 	.open = imap_open,
 	.event = imap_event,
 	.refuse = imap_refuse,
+	.free = session_free,
 };

@@ -150,6 +150,8 @@ static struct conn_limits limits_from_config(const struct config *cfg)
 		.handshake_timeout = (int)cfg->timeout_tls_handshake,
 		.message_memory = (uint64_t)cfg->message_memory,
 		.message_memory_per_ip = (uint64_t)cfg->message_memory_per_ip,
+		.errors_per_session = (size_t)cfg->errors_per_session,
+		.commands_per_session = (size_t)cfg->commands_per_session,
 	};
 }
 

@@ -96,6 +96,7 @@ static void echo_event(void *session, enum conn_event ev)
 		break;
 	case CONN_TLS_READY:
 	case CONN_DRAINED:
+	case CONN_RELEASED:
 		break;
 	case CONN_CLOSED:
 		atomic_fetch_add(&e->f->closed, 1);
@@ -104,7 +105,7 @@ static void echo_event(void *session, enum conn_event ev)
 	}
 }
 
-static const struct conn_handler echo_handler = { "echo", echo_open, echo_event, echo_refuse };
+static const struct conn_handler echo_handler = { "echo", echo_open, echo_event, echo_refuse, NULL };
 
 static int setup(void **state)
 {
