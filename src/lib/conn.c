@@ -173,8 +173,10 @@ void conn_destroy(struct conn *c)
 	assert(c->closed && c->holds == 0);
 	void *session = c->session;
 	c->session = NULL;
-	if (session != NULL && c->h->free != NULL)
+	if (session != NULL && c->h->free != NULL) {
 		c->h->free(session);
+		conn_log(c, LOG_DEBUG, "event=session_freed");
+	}
 	free(c);
 }
 
@@ -219,6 +221,8 @@ static void conn_finish(struct conn *c)
 		k->closed(c->cont_arg);
 	if (c->session != NULL)
 		c->h->event(c->session, CONN_CLOSED);
+	if (c->holds > 1) /* work is out: the session is freed at its last release */
+		conn_log(c, LOG_DEBUG, "event=close_held holds=%u", c->holds - 1);
 	conn_release(c);
 }
 

@@ -126,8 +126,6 @@ static void settings_from_config(struct server *srv, const struct config *cfg)
 		.recipients_max = (size_t)cfg->recipients_max,
 		.imap_conns_per_user_ip = (size_t)cfg->imap_conns_per_user_ip,
 		.auth_failures_per_min = (size_t)cfg->auth_failures_per_min,
-		.errors_max = (size_t)cfg->errors_per_session,
-		.commands_max = (size_t)cfg->commands_per_session,
 		.imap_search_updates = (size_t)cfg->imap_search_updates,
 		.quota_full_temporary = cfg->smtp_quota_full_temporary,
 		.timeout_smtp = (int)cfg->timeout_smtp,
