@@ -129,7 +129,7 @@ struct imap_cmd_def {
 
 const struct imap_cmd_def *imap_cmd_lookup(struct bytes name);
 
-/* ---- replies (session.c) */
+/* ---- replies (reply.c) */
 
 /* A CONDSTORE-enabling command (RFC 7162 §3.1) ran: turns CONDSTORE on and, when a
  * mailbox is selected, reports its HIGHESTMODSEQ (§3.1.2.1). */
@@ -162,10 +162,14 @@ void imap_client_error(struct imap_session *is);
 typedef void imap_work_fn(struct imap_session *is, void *ctx);
 void imap_run_async(struct imap_session *is, imap_work_fn *work, imap_work_fn *done, void *ctx);
 
+/* The connection closed (events.c): no more store events, IDLE list, user count. */
+void imap_session_detach(struct imap_session *is);
+/* The session is freed (events.c): the view and the NOTIFY state go. */
+void imap_session_state_free(struct imap_session *is);
 /* Logged in: state, timeout, event subscription. */
 void imap_logged_in(struct imap_session *is, int64_t account_id, const char *address);
 /* Enters IDLE mode and the loop's list for "* OK Still here"; imap_idle_stop leaves
- * it (session.c). */
+ * it (events.c). */
 void imap_idle_start(struct imap_session *is);
 void imap_idle_stop(struct imap_session *is);
 
@@ -174,7 +178,7 @@ void imap_idle_stop(struct imap_session *is);
  * limits.line_length (BYE sent, closing). */
 int imap_continuation_line(struct imap_session *is, const struct conn_continuation *k, struct bytes *line_r);
 
-/* ---- mailbox names (session.c) */
+/* ---- mailbox names (reply.c) */
 
 /* Decodes a mailbox argument (modified UTF-7 for IMAP4rev1 clients, UTF-8 after
  * ENABLE IMAP4rev2) and canonicalises it with the store. Returns 1 with the UTF-8
