@@ -538,22 +538,30 @@ void conn_server_shutdown(struct conn_server *srv)
 	}
 }
 
-void conn_server_free(struct conn_server **srvp)
+void conn_server_close_all(struct conn_server *srv)
 {
-	struct conn_server *srv = *srvp;
-	if (srv == NULL)
-		return;
 	conn_server_stop_listening(srv);
 	while (srv->conns != NULL) {
 		srv->conns->abort_now = true;
 		conn_finish(srv->conns);
 	}
-	/* a conn still held now belongs to work that never completed (the pools and the
-	 * store are drained before this): it is leaked rather than freed under it */
-	if (srv->held_closed > 0)
-		log_warn("event=conn_leak held=%zu", srv->held_closed);
-	free(srv);
+}
+
+void conn_server_free(struct conn_server **srvp)
+{
+	struct conn_server *srv = *srvp;
+	if (srv == NULL)
+		return;
+	conn_server_close_all(srv);
 	*srvp = NULL;
+	/* a conn still held now belongs to work that never completed (the pools and the
+	 * store are drained before this): it and its server are leaked, not freed under
+	 * a straggler */
+	if (srv->held_closed > 0) {
+		log_warn("event=conn_leak held=%zu", srv->held_closed);
+		return;
+	}
+	free(srv);
 }
 
 /* ---- input ---- */

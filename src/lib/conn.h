@@ -105,7 +105,13 @@ int conn_server_listen(struct conn_server *srv, int fd, enum conn_tls tls, const
 void conn_server_stop_listening(struct conn_server *srv);
 /* Sends CONN_SHUTDOWN to every connection of the loop (on the loop's thread). */
 void conn_server_shutdown(struct conn_server *srv);
-/* Frees the server and force-closes what is left; only after the loop has stopped. */
+/* Stops listening and closes every connection of the loop now (on the loop's
+ * thread): CONN_CLOSED is delivered; sessions whose work is still out are freed at
+ * its last release, so the server must stay until that work is drained. */
+void conn_server_close_all(struct conn_server *srv);
+/* Frees the server after conn_server_close_all (done here too); only after the loop
+ * has stopped and every hold was released (a conn still held is logged as
+ * event=conn_leak and left, with the server, rather than freed under its holder). */
 void conn_server_free(struct conn_server **srvp);
 
 /* Message memory (limits.message_memory): the bytes of message data that sessions hold

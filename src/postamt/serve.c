@@ -460,7 +460,7 @@ static void free_settings(struct server *srv)
 
 static void close_conns_cb(void *arg)
 {
-	conn_server_free(arg); /* on the loop's own thread: sessions close as they would */
+	conn_server_close_all(arg); /* on the loop's own thread: sessions close as they would */
 }
 
 static void nothing_cb(void *arg)
@@ -476,7 +476,7 @@ static void nothing_cb(void *arg)
 static void drain(struct server *srv)
 {
 	for (int i = 0; i < srv->nloops; i++)
-		loop_call(srv->loops[i], close_conns_cb, &srv->servers[i]);
+		loop_call(srv->loops[i], close_conns_cb, srv->servers[i]);
 	uint64_t ran = 0;
 	for (;;) {
 		uint64_t n = pool_wait_idle(srv->auth_pool) + pool_wait_idle(srv->pool) + store_wait_idle(srv->store);
