@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define IMAP_SESSION_ARENA 1024 /* the first chunk of the connection's arena */
+#define IMAP_COMMAND_ARENA 2048 /* ... of the command's */
+
 /* The handler's free callback: the connection is gone and no step holds it. */
 static void session_free(void *session)
 {
@@ -251,8 +254,10 @@ static void *imap_open(struct conn *c, void *ctx)
 	is->l = ctx;
 	is->env = is->l->env;
 	is->s = settings_get(is->l->settings);
-	is->arena = arena_new();
-	is->cmd_arena = arena_new();
+	/* small first chunks: most connections wait in IDLE most of the time, and a
+	 * command that needs more gets a chunk that goes when it ends */
+	is->arena = arena_new_sized(IMAP_SESSION_ARENA);
+	is->cmd_arena = arena_new_sized(IMAP_COMMAND_ARENA);
 	is->state = IMAP_NOT_AUTHENTICATED;
 	imap_reader_init(&is->rd, is->s->line_max);
 	conn_set_timeout(c, is->s->timeout_imap_login);
