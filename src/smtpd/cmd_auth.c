@@ -93,15 +93,8 @@ static void auth_next(struct smtp_session *ss, int status, const char *text)
 static void auth_input(void *arg)
 {
 	struct smtp_session *ss = arg;
-	while (conn_may_read(ss->c, &auth_k)) {
-		struct bytes line;
-		int r = conn_read_line(ss->c, ss->s->line_max, &line);
-		if (r == 0)
-			return;
-		if (r < 0) {
-			smtp_line_too_long(ss);
-			return;
-		}
+	struct bytes line;
+	while (smtp_next_line(ss, &auth_k, &line) > 0) {
 		const char *text;
 		int status = auth_sasl_step(ss->sasl, line, &text);
 		auth_next(ss, status, text);

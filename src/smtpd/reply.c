@@ -1,8 +1,9 @@
 /* reply.c: what the SMTP commands and the session share: replies (RFC 5321 §4.2,
  * multi-line with "CODE-"), the client-error count and its 421 (limits.errors_per_
  * session, counted by lib/conn), the quota refusal, the end of a transaction, whether
- * AUTH may be used, the over-long line. It calls nothing else in smtpd, so neither
- * the session (session.c) nor a verb (commands.c, cmd_*.c) depends on the other. */
+ * AUTH may be used, and reading a line (500 and close beyond limits.line_length). It
+ * calls nothing else in smtpd, so neither the session (session.c) nor a verb
+ * (commands.c, cmd_*.c) depends on the other. */
 #include "session.h"
 
 #include "log.h"
@@ -63,9 +64,15 @@ bool smtp_auth_allowed(const struct smtp_session *ss)
 	return ss->env->auth != NULL && conn_may_send_password(ss->c);
 }
 
-void smtp_line_too_long(struct smtp_session *ss)
+int smtp_next_line(struct smtp_session *ss, const struct conn_continuation *k, struct bytes *line_r)
 {
-	conn_log(ss->c, LOG_WARN, "event=line_too_long limit=%zu", ss->s->line_max);
-	smtp_reply(ss, 500, "5.5.2", "Line too long");
-	conn_close(ss->c);
+	if (!conn_may_read(ss->c, k))
+		return 0;
+	int r = conn_read_line(ss->c, ss->s->line_max, line_r);
+	if (r < 0) {
+		conn_log(ss->c, LOG_WARN, "event=line_too_long limit=%zu", ss->s->line_max);
+		smtp_reply(ss, 500, "5.5.2", "Line too long");
+		conn_close(ss->c);
+	}
+	return r;
 }

@@ -108,15 +108,8 @@ static void smtp_dispatch(struct smtp_session *ss, struct bytes line)
  * over (then the core hands the rest of the input to that command). */
 static void smtp_read(struct smtp_session *ss)
 {
-	while (conn_may_read(ss->c, NULL)) {
-		struct bytes line;
-		int r = conn_read_line(ss->c, ss->s->line_max, &line);
-		if (r == 0)
-			return;
-		if (r < 0) {
-			smtp_line_too_long(ss);
-			return;
-		}
+	struct bytes line;
+	while (smtp_next_line(ss, NULL, &line) > 0) {
 		/* what the previous command allocated for itself goes: a session that
 		 * repeats commands stays at its size (no asynchronous step is in flight
 		 * here: input waits while one holds the connection) */

@@ -90,8 +90,10 @@ void smtp_cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd);
 void smtp_cmd_data(struct smtp_session *ss, const struct smtp_command *cmd);
 void smtp_cmd_bdat(struct smtp_session *ss, const struct smtp_command *cmd);
 void smtp_cmd_auth(struct smtp_session *ss, const struct smtp_command *cmd);
-/* A line the session cannot take (over limits.line_length): 500 and close. */
-void smtp_line_too_long(struct smtp_session *ss);
+/* The next command or response line for the reader k (NULL: the command reader; a
+ * continuation passes itself): 1 with *line_r, 0 when no full line is buffered or k
+ * may not read now, -1 when the line is over limits.line_length (500, closing). */
+int smtp_next_line(struct smtp_session *ss, const struct conn_continuation *k, struct bytes *line_r);
 /* End of the message: the framing checks, then the pipeline (deliver.c). */
 void smtp_deliver(struct smtp_session *ss);
 /* The pipeline's view of this client (struct submit_origin), brought up to date
