@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define IDLE_NOTIFY_S 120      /* "* OK Still here" during IDLE, as Dovecot does */
+#define IDLE_NOTIFY_S 120 /* "* OK Still here" during IDLE, as Dovecot does */
 #define IDLE_TICK_MS (15 * 1000)
 
 struct async_job {

@@ -49,15 +49,7 @@ struct conn;
 struct conn_shared;
 struct conn_server;
 
-enum conn_event {
-	CONN_DATA,
-	CONN_DRAINED,
-	CONN_TIMEOUT,
-	CONN_TLS_READY,
-	CONN_SHUTDOWN,
-	CONN_RELEASED,
-	CONN_CLOSED
-};
+enum conn_event { CONN_DATA, CONN_DRAINED, CONN_TIMEOUT, CONN_TLS_READY, CONN_SHUTDOWN, CONN_RELEASED, CONN_CLOSED };
 enum conn_tls { CONN_PLAIN, CONN_TLS_IMPLICIT };
 
 struct conn_handler {
@@ -81,8 +73,8 @@ struct conn_limits {
 	int handshake_timeout; /* seconds for a TLS handshake */
 	uint64_t message_memory; /* bytes of message data held by all connections together */
 	uint64_t message_memory_per_ip; /* ... by the connections of one client address (0: no cap) */
-	size_t errors_per_session;   /* client errors before the session ends (conn_client_error) */
-	size_t commands_per_session; /* commands before the session ends (conn_command) */
+	size_t errors_per_session;      /* client errors before the session ends (conn_client_error) */
+	size_t commands_per_session;    /* commands before the session ends (conn_command) */
 };
 
 /* Process-wide state shared by all loops: connection counts, the TLS context. */

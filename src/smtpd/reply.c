@@ -47,7 +47,7 @@ void smtp_quota_full(struct smtp_session *ss, const char *to, const char *text)
 	bool temporary = ss->l->role == SMTPD_MX && ss->s->quota_full_temporary;
 	int code = temporary ? 452 : 552;
 	conn_log(ss->c, LOG_WARN, "event=quota_rejected from=<%s> to=<%s> reply=%d", ss->txn.mail.from.mailbox,
-			 to != NULL ? to : "", code);
+		 to != NULL ? to : "", code);
 	smtp_reply(ss, code, temporary ? "4.2.2" : "5.2.2", "%s", text);
 }
 

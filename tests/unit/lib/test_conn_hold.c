@@ -136,8 +136,9 @@ static const struct conn_handler hold_handler = { "hold", s_open, s_event, s_ref
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct conn_limits lim = { .per_ip = 10, .total = 100, .handshake_timeout = 2, .errors_per_session = 3,
-				   .commands_per_session = 6 };
+	struct conn_limits lim = {
+		.per_ip = 10, .total = 100, .handshake_timeout = 2, .errors_per_session = 3, .commands_per_session = 6
+	};
 	f->shared = conn_shared_new(&lim);
 	f->loop = loop_new(0);
 	f->srv = conn_server_new(f->loop, f->shared);
