@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "conn.h"
+#include "conn_client.h"
 #include "loop.h"
 #include "net.h"
 #include "tls.h"
@@ -154,17 +155,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int client(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	struct timeval tv = { 5, 0 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
 /* A client from another loopback address (127.0.0.2), so another share. */
 static int client_from(int port, const char *ip)
 {
@@ -196,17 +186,6 @@ static int read_line(int fd, char *out, size_t outlen)
 	}
 	out[n] = '\0';
 	return (int)n;
-}
-
-static void send_str(int fd, const char *s)
-{
-	assert_int_equal(send(fd, s, strlen(s), MSG_NOSIGNAL), (ssize_t)strlen(s));
-}
-
-static bool at_eof(int fd)
-{
-	char ch;
-	return recv(fd, &ch, 1, 0) == 0;
 }
 
 static void test_echo_and_quit(void **state)

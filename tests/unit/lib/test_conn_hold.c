@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "conn.h"
+#include "conn_client.h"
 #include "loop.h"
 #include "net.h"
 
@@ -164,17 +165,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int client(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	struct timeval tv = { 5, 0 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
 static void expect_line(int fd, const char *want)
 {
 	char out[256];
@@ -190,17 +180,6 @@ static void expect_line(int fd, const char *want)
 	}
 	out[n] = '\0';
 	assert_string_equal(out, want);
-}
-
-static void send_str(int fd, const char *s)
-{
-	assert_int_equal(send(fd, s, strlen(s), MSG_NOSIGNAL), (ssize_t)strlen(s));
-}
-
-static bool at_eof(int fd)
-{
-	char ch;
-	return recv(fd, &ch, 1, 0) == 0;
 }
 
 /* Nothing arrives within a short while (the input is waiting, as it should). */
