@@ -41,7 +41,7 @@ static void append_cb(void *arg, int result, const char *error)
 {
 	struct append_job *j = arg;
 	struct imap_session *is = j->is;
-	if (!is->dead) {
+	if (!conn_is_closed(is->c)) {
 		if (result > 0) {
 			struct buf b = { 0 };
 			imap_put_uid_range(&b, j->msgs[0].uid, j->msgs[j->am.n - 1].uid);
@@ -63,7 +63,7 @@ static void append_cb(void *arg, int result, const char *error)
 	}
 	free(j->msgs);
 	free(j);
-	imap_busy_end(is);
+	conn_release(is->c);
 }
 
 int imap_append_message_parse(struct imap_session *is, struct imap_cur *c, struct store_append *ap)
@@ -219,6 +219,6 @@ void imap_cmd_append(struct imap_session *is, struct imap_cmd *cmd)
 		.msgs = msgs,
 		.n = n,
 	};
-	imap_busy_begin(is);
+	conn_hold(is->c);
 	store_append_many_async(is->env->store, &j->am, conn_loop(is->c), append_cb, j);
 }

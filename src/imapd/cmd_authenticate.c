@@ -6,7 +6,8 @@
  * and maps its outcomes: a malformed response or "*" BAD (§6.2.2), a foreign
  * authorization identity NO [AUTHORIZATIONFAILED], an unknown mechanism NO [CANNOT].
  * Refused like LOGIN without TLS off loopback (NO [PRIVACYREQUIRED]). Credentials are
- * checked by auth_sasl_check, and the login completes as LOGIN's (cmd_login.c). */
+ * checked by auth_sasl_check, and the login completes as LOGIN's (cmd_login.c).
+ * While the exchange waits for a response line it owns the input (a continuation). */
 #include "session.h"
 
 #include "auth.h"
@@ -17,19 +18,24 @@
 
 void imap_login_done(void *arg, const struct auth_login *login);
 
+static void auth_input(void *arg);
+static const struct conn_continuation auth_k = { .data = auth_input };
+
 static void auth_done(void *arg, const struct auth_login *login)
 {
 	struct imap_session *is = arg;
 	if (login->result != AUTH_LOGIN_CONTINUE) {
 		is->sasl = NULL;
+		conn_continue_end(is->c);
 		imap_login_done(arg, login);
 		return;
 	}
-	if (!is->dead) {
+	if (!conn_is_closed(is->c)) {
 		is->mode = IMAP_MODE_AUTH;
+		conn_continue(is->c, &auth_k, is);
 		conn_printf(is->c, "+ %s\r\n", login->challenge);
 	}
-	imap_busy_end(is);
+	conn_release(is->c);
 }
 
 /* What the exchange said after the command or a response line. */
@@ -37,16 +43,18 @@ static void auth_next(struct imap_session *is, int status, const char *text)
 {
 	if (status == AUTH_SASL_CHALLENGE) {
 		is->mode = IMAP_MODE_AUTH;
+		conn_continue(is->c, &auth_k, is);
 		conn_printf(is->c, "+ %s\r\n", text);
 		return;
 	}
 	if (status == AUTH_SASL_CHECK) {
-		imap_busy_begin(is);
+		conn_hold(is->c);
 		auth_sasl_check(is->env->auth, conn_loop(is->c), "imap", conn_peer_ip(is->c), is->sasl, auth_done, is);
 		return;
 	}
 	bool in_exchange = is->mode == IMAP_MODE_AUTH;
 	is->mode = IMAP_MODE_COMMAND;
+	conn_continue_end(is->c);
 	is->sasl = NULL;
 	if (status == AUTH_SASL_AUTHZID)
 		imap_tagged(is, "NO", "[AUTHORIZATIONFAILED] Authorization identity must be empty or the user");
@@ -61,8 +69,13 @@ static void auth_next(struct imap_session *is, int status, const char *text)
 	}
 }
 
-void imap_auth_input(struct imap_session *is, struct bytes line)
+/* A response line of the exchange (RFC 9051 §6.2.2). */
+static void auth_input(void *arg)
 {
+	struct imap_session *is = arg;
+	struct bytes line;
+	if (imap_continuation_line(is, &auth_k, &line) <= 0)
+		return;
 	const char *text;
 	int status = auth_sasl_step(is->sasl, line, &text);
 	auth_next(is, status, text);

@@ -22,7 +22,7 @@ static void close_cb(void *arg, int result, const char *error)
 {
 	struct close_job *j = arg;
 	struct imap_session *is = j->is;
-	if (!is->dead) {
+	if (!conn_is_closed(is->c)) {
 		deselect(is);
 		if (result < 0)
 			imap_store_error(is, result, error);
@@ -31,7 +31,7 @@ static void close_cb(void *arg, int result, const char *error)
 	}
 	arena_free(&j->op);
 	free(j);
-	imap_busy_end(is);
+	conn_release(is->c);
 }
 
 void imap_cmd_close(struct imap_session *is, struct imap_cmd *cmd)
@@ -48,7 +48,7 @@ void imap_cmd_close(struct imap_session *is, struct imap_cmd *cmd)
 	struct close_job *j = xcalloc(1, sizeof(*j));
 	j->is = is;
 	j->op = arena_new();
-	imap_busy_begin(is);
+	conn_hold(is->c);
 	store_expunge_async(is->env->store, j->op, is->account_id, is->view.mailbox_id, NULL, true, NULL, NULL,
 			    conn_loop(is->c), close_cb, j);
 }

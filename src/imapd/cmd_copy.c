@@ -21,7 +21,7 @@ static void copy_cb(void *arg, int result, const char *error)
 {
 	struct copy_job *j = arg;
 	struct imap_session *is = j->is;
-	if (!is->dead) {
+	if (!conn_is_closed(is->c)) {
 		if (result == STORE_ENOTFOUND) {
 			imap_tagged(is, "NO", "[TRYCREATE] No such mailbox");
 		} else if (result < 0) {
@@ -55,7 +55,7 @@ static void copy_cb(void *arg, int result, const char *error)
 	}
 	arena_free(&j->op);
 	free(j);
-	imap_busy_end(is);
+	conn_release(is->c);
 }
 
 void imap_cmd_copy(struct imap_session *is, struct imap_cmd *cmd)
@@ -108,6 +108,6 @@ void imap_cmd_copy(struct imap_session *is, struct imap_cmd *cmd)
 		.uids = imap_view_uidset(is, idx, n),
 		.move = move,
 	};
-	imap_busy_begin(is);
+	conn_hold(is->c);
 	store_copy_async(is->env->store, j->op, &j->cp, conn_loop(is->c), copy_cb, j);
 }

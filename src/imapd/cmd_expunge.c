@@ -20,7 +20,7 @@ static void expunge_cb(void *arg, int result, const char *error)
 {
 	struct expunge_job *j = arg;
 	struct imap_session *is = j->is;
-	if (!is->dead) {
+	if (!conn_is_closed(is->c)) {
 		if (result < 0) {
 			imap_store_error(is, result, error);
 		} else {
@@ -41,7 +41,7 @@ static void expunge_cb(void *arg, int result, const char *error)
 	}
 	arena_free(&j->op);
 	free(j);
-	imap_busy_end(is);
+	conn_release(is->c);
 }
 
 void imap_cmd_expunge(struct imap_session *is, struct imap_cmd *cmd)
@@ -76,7 +76,7 @@ void imap_cmd_expunge(struct imap_session *is, struct imap_cmd *cmd)
 		j->set = imap_view_uidset(is, idx, n);
 		uids = &j->set;
 	}
-	imap_busy_begin(is);
+	conn_hold(is->c);
 	store_expunge_async(is->env->store, j->op, is->account_id, is->view.mailbox_id, uids, true, &j->expunged, &j->n,
 			    conn_loop(is->c), expunge_cb, j);
 }

@@ -298,6 +298,13 @@ static int fetch_msg_more(struct imap_session *is, struct fetch_job *j)
 	return 1;
 }
 
+static bool stream_more(struct imap_session *is);
+static void stream_drained(void *arg);
+static void stream_closed(void *arg);
+/* While the responses stream, FETCH holds the connection and owns its drained and
+ * close events (a continuation without input: pipelined commands wait). */
+static const struct conn_continuation stream_k = { .drained = stream_drained, .closed = stream_closed };
+
 static void fetch_output(struct imap_session *is, struct fetch_job *j)
 {
 	struct store_msg *msgs;
@@ -343,21 +350,42 @@ static void fetch_output(struct imap_session *is, struct fetch_job *j)
 		if (j->f.atts & IMAP_FA_MODSEQ)
 			is->view.dirty = true;
 	}
-	/* the responses go out as the client takes them (imap_fetch_stream_more) */
+	/* the responses go out as the client takes them (stream_more) */
 	j->msgs = msgs;
 	j->nmsgs = n;
 	j->tmp = arena_new();
 	j->src.fd = -1;
 	is->fetch = j;
-	if (!imap_fetch_stream_more(is))
-		imap_busy_begin(is); /* until the last response is out */
+	if (!stream_more(is)) { /* until the last response is out */
+		conn_hold(is->c);
+		conn_continue(is->c, &stream_k, is);
+	}
+}
+
+static void stream_end(struct imap_session *is);
+
+static void stream_drained(void *arg)
+{
+	struct imap_session *is = arg;
+	if (stream_more(is)) {
+		conn_continue_end(is->c);
+		conn_release(is->c);
+	}
+}
+
+/* The connection went mid-way (or a read error closed it): the FETCH ends here. */
+static void stream_closed(void *arg)
+{
+	struct imap_session *is = arg;
+	stream_end(is);
+	conn_release(is->c);
 }
 
 /* Writes the next responses while the output is short; after the last one, the tagged
  * reply. Memory: the output queue stays near FETCH_OUTPUT_HIGH plus one message's
  * response text and one reader window (MAIL_READER_WINDOW), whatever the number and
  * the size of the messages: literals are streamed from the file, not held. */
-bool imap_fetch_stream_more(struct imap_session *is)
+static bool stream_more(struct imap_session *is)
 {
 	struct fetch_job *j = is->fetch;
 	while (conn_output_len(is->c) < FETCH_OUTPUT_HIGH) {
@@ -398,7 +426,7 @@ bool imap_fetch_stream_more(struct imap_session *is)
 		return false;
 	}
 	conn_want_drained(is->c, false);
-	imap_fetch_stream_end(is);
+	stream_end(is);
 	if (j->unknown_cte)
 		imap_tagged(is, "NO", "[UNKNOWN-CTE] Cannot decode a part's Content-Transfer-Encoding");
 	else if (j->missing)
@@ -408,7 +436,7 @@ bool imap_fetch_stream_more(struct imap_session *is)
 	return true;
 }
 
-void imap_fetch_stream_end(struct imap_session *is)
+static void stream_end(struct imap_session *is)
 {
 	struct fetch_job *j = is->fetch;
 	fetch_msg_clear(j);
@@ -430,12 +458,12 @@ static void seen_cb(void *arg, int result, const char *error)
 	struct fetch_job *j = sc->j;
 	free(sc);
 	arena_free(&j->op);
-	if (!is->dead) {
+	if (!conn_is_closed(is->c)) {
 		if (result < 0)
 			conn_log(is->c, LOG_ERROR, "event=store_error op=seen error=\"%s\"", error ? error : "");
 		fetch_output(is, j);
 	}
-	imap_busy_end(is);
+	conn_release(is->c);
 }
 
 void imap_cmd_fetch(struct imap_session *is, struct imap_cmd *cmd)
@@ -486,7 +514,7 @@ void imap_cmd_fetch(struct imap_session *is, struct imap_cmd *cmd)
 			struct seen_ctx *sc = xcalloc(1, sizeof(*sc));
 			sc->is = is;
 			sc->j = j;
-			imap_busy_begin(is);
+			conn_hold(is->c);
 			store_flags_async(is->env->store, j->op, &j->fc, conn_loop(is->c), seen_cb, sc);
 			return;
 		}

@@ -4,13 +4,22 @@
  * event handler in session.c syncs the view at once); "* OK Still here" every two
  * minutes keeps NATs open. "DONE" ends it with the tagged OK; commands the client
  * pipelined right after DONE (iOS 18 Mail does) are simply read next. Anything else
- * than DONE ends IDLE with BAD. */
+ * than DONE ends IDLE with BAD. Until then IDLE owns the input (a continuation,
+ * lib/conn). */
 #include "session.h"
 
 #include <stdlib.h>
 
-void imap_idle_input(struct imap_session *is, struct bytes line)
+static void idle_input(void *arg);
+static const struct conn_continuation idle_k = { .data = idle_input };
+
+static void idle_input(void *arg)
 {
+	struct imap_session *is = arg;
+	struct bytes line;
+	if (imap_continuation_line(is, &idle_k, &line) <= 0)
+		return;
+	conn_continue_end(is->c);
 	is->mode = IMAP_MODE_COMMAND;
 	imap_idle_stop(is);
 	is->tag = arena_strdup(is->cmd_arena, is->idle_tag);
@@ -43,4 +52,5 @@ void imap_cmd_idle(struct imap_session *is, struct imap_cmd *cmd)
 	arena_clear(is->cmd_arena);
 	is->tag = NULL;
 	imap_idle_start(is);
+	conn_continue(is->c, &idle_k, is);
 }

@@ -17,7 +17,7 @@ void imap_login_done(void *arg, const struct auth_login *login);
 void imap_login_done(void *arg, const struct auth_login *login)
 {
 	struct imap_session *is = arg;
-	if (!is->dead) {
+	if (!conn_is_closed(is->c)) {
 		switch (login->result) {
 		case AUTH_LOGIN_OK:
 			if (is->env->users != NULL &&
@@ -49,12 +49,12 @@ void imap_login_done(void *arg, const struct auth_login *login)
 		}
 	}
 	is->mode = IMAP_MODE_COMMAND;
-	imap_busy_end(is);
+	conn_release(is->c);
 }
 
 static void start_login(struct imap_session *is, const char *user, const char *password)
 {
-	imap_busy_begin(is);
+	conn_hold(is->c);
 	auth_login(is->env->auth, conn_loop(is->c), "imap", conn_peer_ip(is->c), user, password, imap_login_done, is);
 }
 

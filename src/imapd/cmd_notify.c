@@ -98,7 +98,7 @@ void imap_notify_end(struct imap_session *is)
 
 bool imap_notify_may_write(const struct imap_session *is)
 {
-	return is->c != NULL && is->pending == 0 && is->fetch == NULL && is->mode != IMAP_MODE_AUTH;
+	return !conn_is_closed(is->c) && conn_holds(is->c) == 0 && is->fetch == NULL && is->mode != IMAP_MODE_AUTH;
 }
 
 static const struct nf_group *match(const struct imap_notify *n, const char *name, bool subscribed)
@@ -168,7 +168,7 @@ static void put_status(struct imap_session *is, const struct store_mailbox *mb, 
 void imap_notify_flush(struct imap_session *is)
 {
 	struct imap_notify *n = is->notify;
-	if (n == NULL || is->c == NULL)
+	if (n == NULL || conn_is_closed(is->c))
 		return;
 	if (n->lines.len > 0) {
 		imap_write(is, n->lines.data, n->lines.len);
@@ -303,7 +303,7 @@ static void note_event(struct imap_session *is, struct imap_notify *n, struct ar
 void imap_notify_event(struct imap_session *is, const struct store_event *ev)
 {
 	struct imap_notify *n = is->notify;
-	if (n == NULL || is->c == NULL)
+	if (n == NULL || conn_is_closed(is->c))
 		return;
 	struct arena *a = arena_new();
 	note_event(is, n, a, ev);

@@ -25,7 +25,7 @@ static void replace_cb(void *arg, int result, const char *error)
 {
 	struct replace_job *j = arg;
 	struct imap_session *is = j->is;
-	if (!is->dead) {
+	if (!conn_is_closed(is->c)) {
 		if (result > 0) {
 			imap_printf(is, "* OK [APPENDUID %u %u] Replacement message ready\r\n", j->am.uidvalidity,
 				    j->msg.uid);
@@ -48,7 +48,7 @@ static void replace_cb(void *arg, int result, const char *error)
 		}
 	}
 	free(j);
-	imap_busy_end(is);
+	conn_release(is->c);
 }
 
 void imap_cmd_replace(struct imap_session *is, struct imap_cmd *cmd)
@@ -121,6 +121,6 @@ void imap_cmd_replace(struct imap_session *is, struct imap_cmd *cmd)
 		.expunge_mailbox_id = v->mailbox_id,
 		.expunge_uid = old_uid,
 	};
-	imap_busy_begin(is);
+	conn_hold(is->c);
 	store_append_many_async(is->env->store, &j->am, conn_loop(is->c), replace_cb, j);
 }

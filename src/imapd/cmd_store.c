@@ -32,7 +32,7 @@ static void store_cb(void *arg, int result, const char *error)
 {
 	struct store_job *j = arg;
 	struct imap_session *is = j->is;
-	if (!is->dead) {
+	if (!conn_is_closed(is->c)) {
 		if (result < 0) {
 			imap_store_error(is, result, error);
 		} else if (j->guard && j->fc.nmodified > 0) {
@@ -72,7 +72,7 @@ static void store_cb(void *arg, int result, const char *error)
 	}
 	arena_free(&j->op);
 	free(j);
-	imap_busy_end(is);
+	conn_release(is->c);
 }
 
 void imap_cmd_store(struct imap_session *is, struct imap_cmd *cmd)
@@ -188,6 +188,6 @@ void imap_cmd_store(struct imap_session *is, struct imap_cmd *cmd)
 		.flags = bits,
 		.keywords = kws,
 	};
-	imap_busy_begin(is);
+	conn_hold(is->c);
 	store_flags_async(is->env->store, j->op, &j->fc, conn_loop(is->c), store_cb, j);
 }

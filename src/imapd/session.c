@@ -10,183 +10,24 @@
  * authenticated (timeout.imap), shorter before login (timeout.imap_login).
  * Store events for the account arrive on the session's loop (store_subscribe): they
  * mark the view dirty, and the changes go out before the next tagged reply, or at
- * once during IDLE (RFC 2177). */
+ * once during IDLE (RFC 2177). Asynchronous steps hold the connection (lib/conn's
+ * session core); commands that take the input over (IDLE, AUTHENTICATE) or stream
+ * their responses (FETCH) install continuations, so this file names no command. */
 #include "session.h"
 
 #include "log.h"
-#include "login.h"
-#include "sasl.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#define IDLE_NOTIFY_S 120      /* "* OK Still here" during IDLE, as Dovecot does */
-#define IDLE_TICK_MS (15 * 1000)
+#define IMAP_SESSION_ARENA 1024 /* the first chunk of the connection's arena */
+#define IMAP_COMMAND_ARENA 2048 /* ... of the command's */
 
-void imap_write(struct imap_session *is, const char *s, size_t len)
+/* The handler's free callback: the connection is gone and no step holds it. */
+static void session_free(void *session)
 {
-	if (is->c != NULL)
-		conn_write(is->c, s, len);
-}
-
-void imap_printf(struct imap_session *is, const char *fmt, ...)
-{
-	if (is->c == NULL)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = arena_vprintf(is->cmd_arena, fmt, ap);
-	va_end(ap);
-	conn_write(is->c, s, strlen(s));
-}
-
-void imap_client_error(struct imap_session *is)
-{
-	if (++is->errors >= is->s->errors_max && is->c != NULL && !conn_is_closing(is->c)) {
-		conn_log(is->c, LOG_WARN, "event=too_many_errors");
-		conn_puts(is->c, "* BYE Too many invalid commands\r\n");
-		conn_close(is->c);
-	}
-}
-
-void imap_tagged(struct imap_session *is, const char *status, const char *fmt, ...)
-{
-	if (is->c == NULL)
-		return;
-	if (is->selected && is->state == IMAP_SELECTED)
-		imap_view_sync(is, !(is->cmd_flags & IMAP_CMD_NO_EXPUNGE) || is->cmd_uid);
-	if (is->notify != NULL)
-		imap_notify_flush(is);
-	va_list ap;
-	va_start(ap, fmt);
-	char *text = arena_vprintf(is->cmd_arena, fmt, ap);
-	va_end(ap);
-	conn_printf(is->c, "%s %s %s\r\n", is->tag ? is->tag : "*", status, text);
-}
-
-void imap_condstore_enable(struct imap_session *is)
-{
-	if (is->condstore)
-		return;
-	is->condstore = true;
-	if (is->selected)
-		imap_printf(is, "* OK [HIGHESTMODSEQ %llu] Highest\r\n", (unsigned long long)is->view.modseq);
-}
-
-void imap_bad_args(struct imap_session *is, struct imap_cmd *cmd)
-{
-	imap_tagged(is, "BAD", "%s", cmd->args.error ? cmd->args.error : "Invalid arguments");
-	imap_client_error(is);
-}
-
-void imap_store_error(struct imap_session *is, int r, const char *error)
-{
-	switch (r) {
-	case STORE_ENOTFOUND:
-		imap_tagged(is, "NO", "[NONEXISTENT] %s", error ? error : "No such mailbox");
-		break;
-	case STORE_EEXISTS:
-		imap_tagged(is, "NO", "[ALREADYEXISTS] %s", error ? error : "Mailbox already exists");
-		break;
-	case STORE_EOVERQUOTA:
-		if (is->c != NULL)
-			conn_log(is->c, LOG_WARN, "event=quota_rejected user=%s", is->user ? is->user : "-");
-		imap_tagged(is, "NO", "[OVERQUOTA] Quota exceeded");
-		break;
-	case STORE_EINVAL:
-		imap_tagged(is, "NO", "[CANNOT] %s", error ? error : "Invalid argument");
-		break;
-	case STORE_ENOTALLOWED:
-		imap_tagged(is, "NO", "[CANNOT] %s", error ? error : "Not allowed");
-		break;
-	case STORE_ETOOBIG:
-		imap_tagged(is, "NO", "[TOOBIG] Message too big");
-		break;
-	case STORE_ELIMIT:
-		imap_tagged(is, "NO", "[LIMIT] %s", error ? error : "Limit reached");
-		break;
-	case STORE_ENOSPACE: /* the server's disk, not the user's quota: see docs/operations.md */
-		imap_tagged(is, "NO", "[OVERQUOTA] The server's disk is full, try again later");
-		break;
-	default:
-		if (is->c != NULL)
-			conn_log(is->c, LOG_ERROR, "event=store_error error=\"%s\"", error ? error : "");
-		imap_tagged(is, "NO", "[SERVERBUG] Internal error, try again later");
-		break;
-	}
-}
-
-void imap_write_capabilities(struct imap_session *is)
-{
-	conn_puts(is->c, "IMAP4rev1 IMAP4rev2");
-	if (is->state == IMAP_NOT_AUTHENTICATED) {
-		if (!conn_is_tls(is->c))
-			conn_puts(is->c, " STARTTLS");
-		if (!conn_may_send_password(is->c))
-			conn_puts(is->c, " LOGINDISABLED");
-		else
-			for (const char *m = AUTH_SASL_MECHS; *m != '\0';) { /* AUTH=SCRAM-SHA-256 AUTH=PLAIN ... */
-			size_t n = strcspn(m, " ");
-			conn_printf(is->c, " AUTH=%.*s", (int)n, m);
-			m += n + (m[n] == ' ');
-		}
-	}
-	conn_puts(is->c, " SASL-IR LITERAL+ LITERAL- UTF8=ACCEPT ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MULTIAPPEND MOVE REPLACE CHILDREN"
-			 " SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE BINARY CATENATE"
-			 " QUOTA QUOTA=RES-STORAGE CONDSTORE QRESYNC ESEARCH SEARCHRES WITHIN OBJECTID"
-			 " SAVEDATE PREVIEW SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT"
-			 " CONTEXT=SEARCH CONTEXT=SORT NOTIFY"
-			 " THREAD=REFERENCES COMPRESS=DEFLATE");
-	conn_printf(is->c, " APPENDLIMIT=%llu", (unsigned long long)is->s->message_max);
-}
-
-/* ------------------------------------------------------------ mailbox names */
-
-int imap_mailbox_arg(struct imap_session *is, const struct imap_str *in, const char **name_r, const char **error_r)
-{
-	if (memchr(in->s, '\0', in->len) != NULL) {
-		*error_r = "Mailbox name contains NUL";
-		return -1;
-	}
-	const char *utf8 = in->s;
-	if (!is->rev2 && !is->utf8) {
-		/* IMAP4rev1: modified UTF-7 (RFC 3501 §5.1.3), strictly */
-		struct buf b = { 0 };
-		int r = imap_utf7_decode(&b, in->s, in->len);
-		if (r > 0)
-			utf8 = arena_strndup(is->cmd_arena, buf_str(&b), b.len);
-		buf_free(&b);
-		if (r < 0) {
-			*error_r = "Mailbox name is not valid modified UTF-7";
-			return -1;
-		}
-	}
-	const char *canon, *err;
-	if (store_mailbox_name_check(is->cmd_arena, utf8, &canon, &err) < 0) {
-		*error_r = arena_strdup(is->cmd_arena, err);
-		return -1;
-	}
-	*name_r = canon;
-	return 1;
-}
-
-void imap_put_mailbox_name(struct imap_session *is, struct buf *b, const char *utf8)
-{
-	if (is->rev2 || is->utf8)
-		imap_put_string(b, utf8, strlen(utf8));
-	else
-		imap_put_mailbox(b, utf8);
-}
-
-/* ------------------------------------------------------------ asynchronous steps */
-
-static void session_free(struct imap_session *is)
-{
-	imap_view_close(is);
-	imap_notify_end(is);
+	struct imap_session *is = session;
+	imap_session_state_free(is);
 	free(is->idle_tag);
 	free(is->saved);
 	imap_reader_free(&is->rd);
@@ -197,166 +38,12 @@ static void session_free(struct imap_session *is)
 
 static void command_end(struct imap_session *is)
 {
-	if (is->c != NULL)
-		conn_mem_release(is->c); /* the command's literals are gone */
+	conn_mem_release(is->c); /* the command's literals are gone */
 	imap_reader_reset(&is->rd);
 	arena_clear(is->cmd_arena);
 	is->tag = NULL;
 	is->cmd_flags = 0;
 	is->cmd_uid = false;
-}
-
-void imap_busy_begin(struct imap_session *is)
-{
-	is->pending++;
-	conn_pause(is->c);
-}
-
-bool imap_busy_end(struct imap_session *is)
-{
-	is->pending--;
-	if (is->dead) {
-		if (is->pending == 0)
-			session_free(is);
-		return false;
-	}
-	if (is->pending == 0) {
-		if (is->mode == IMAP_MODE_COMMAND)
-			command_end(is);
-		if (is->stopping) {
-			conn_puts(is->c, "* BYE [UNAVAILABLE] Server shutting down\r\n");
-			conn_close(is->c);
-		}
-		conn_resume(is->c);
-	}
-	return true;
-}
-
-struct async_job {
-	struct imap_session *is;
-	imap_work_fn *work, *done;
-	void *ctx;
-};
-
-static void job_work(void *arg)
-{
-	struct async_job *j = arg;
-	j->work(j->is, j->ctx);
-}
-
-static void job_done(void *arg)
-{
-	struct async_job *j = arg;
-	struct imap_session *is = j->is;
-	if (!is->dead)
-		j->done(is, j->ctx);
-	free(j);
-	imap_busy_end(is);
-}
-
-void imap_run_async(struct imap_session *is, imap_work_fn *work, imap_work_fn *done, void *ctx)
-{
-	struct async_job *j = xcalloc(1, sizeof(*j));
-	*j = (struct async_job){ is, work, done, ctx };
-	imap_busy_begin(is);
-	pool_submit(is->env->pool, job_work, job_done, conn_loop(is->c), j);
-}
-
-/* ------------------------------------------------------------ events and IDLE */
-
-static void on_store_event(void *arg, const struct store_event *ev)
-{
-	struct imap_session *is = arg;
-	if (is->c == NULL)
-		return;
-	if (is->notify != NULL)
-		imap_notify_event(is, ev); /* RFC 5465: the other mailboxes */
-	if (!is->selected || ev->mailbox_id != is->view.mailbox_id)
-		return;
-	is->view.dirty = true;
-	bool delayed = false;
-	if (is->mode == IMAP_MODE_IDLE && is->pending == 0) {
-		imap_view_sync(is, true);
-		arena_clear(is->cmd_arena);
-	} else if (imap_notify_selected(is, &delayed) && imap_notify_may_write(is) && is->state == IMAP_SELECTED) {
-		/* NOTIFY (selected ...): at once, also between commands */
-		imap_view_sync(is, !delayed);
-		arena_clear(is->cmd_arena);
-	}
-}
-
-void imap_logged_in(struct imap_session *is, int64_t account_id, const char *address)
-{
-	is->user = arena_strdup(is->arena, address);
-	is->account_id = account_id;
-	is->state = IMAP_AUTHENTICATED;
-	conn_set_timeout(is->c, is->s->timeout_imap);
-	/* a command line without literals may now be as long as a whole command (a 31 KB
-	 * ID, RFC 2971; issue 16); before login it stays at limits.line_length */
-	if (is->s->imap_command_max > is->rd.line_max)
-		is->rd.line_max = is->s->imap_command_max;
-	is->sub = store_subscribe(is->env->store, account_id, 0, conn_loop(is->c), on_store_event, is);
-	conn_log(is->c, LOG_INFO, "event=login user=%s", address);
-}
-
-static int64_t mono_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
-}
-
-/* Every IDLE_TICK_MS while the loop has IDLE sessions: "still here" to those that
- * heard nothing for IDLE_NOTIFY_S. */
-static void idle_tick(void *arg)
-{
-	struct imapd_idlers *il = arg;
-	il->armed = false;
-	if (il->head == NULL)
-		return;
-	int64_t now = mono_seconds();
-	for (struct imap_session *is = il->head; is != NULL; is = is->idle_next) {
-		if (now - is->idle_notified >= IDLE_NOTIFY_S) {
-			conn_puts(is->c, "* OK Still here\r\n");
-			is->idle_notified = now;
-		}
-	}
-	il->armed = true;
-	loop_post_after(il->loop, IDLE_TICK_MS, idle_tick, il);
-}
-
-void imap_idle_start(struct imap_session *is)
-{
-	is->mode = IMAP_MODE_IDLE;
-	if (is->env == NULL || is->env->users == NULL || is->idlers != NULL)
-		return;
-	struct imapd_idlers *il = imapd_idlers_for(is->env->users, conn_loop(is->c));
-	is->idlers = il;
-	is->idle_notified = mono_seconds();
-	is->idle_prev = NULL;
-	is->idle_next = il->head;
-	if (il->head != NULL)
-		il->head->idle_prev = is;
-	il->head = is;
-	if (!il->armed) {
-		il->armed = true;
-		loop_post_after(il->loop, IDLE_TICK_MS, idle_tick, il);
-	}
-}
-
-void imap_idle_stop(struct imap_session *is)
-{
-	struct imapd_idlers *il = is->idlers;
-	if (il == NULL)
-		return;
-	if (is->idle_prev != NULL)
-		is->idle_prev->idle_next = is->idle_next;
-	else
-		il->head = is->idle_next;
-	if (is->idle_next != NULL)
-		is->idle_next->idle_prev = is->idle_prev;
-	is->idlers = NULL;
-	is->idle_prev = is->idle_next = NULL;
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -371,8 +58,7 @@ static void imap_dispatch(struct imap_session *is, struct bytes line)
 		command_end(is);
 		return; /* empty line: ignored, as most servers do */
 	}
-	if (++is->commands > is->s->commands_max) {
-		conn_log(is->c, LOG_WARN, "event=too_many_commands limit=%zu", is->s->commands_max);
+	if (conn_command(is->c) < 0) {
 		conn_puts(is->c, "* BYE [LIMIT] Too many commands in one session\r\n");
 		conn_close(is->c);
 		command_end(is);
@@ -426,7 +112,9 @@ static void imap_dispatch(struct imap_session *is, struct bytes line)
 		return;
 	}
 	def->run(is, &cmd);
-	if (is->c != NULL && is->pending == 0 && is->mode == IMAP_MODE_COMMAND)
+	/* a command that holds the connection ends at CONN_RELEASED; one that took the
+	 * input over (IDLE, AUTHENTICATE) ends itself */
+	if (conn_holds(is->c) == 0 && is->mode == IMAP_MODE_COMMAND)
 		command_end(is);
 }
 
@@ -531,23 +219,7 @@ static void literal_check(struct imap_session *is)
 
 static void imap_input(struct imap_session *is)
 {
-	while (is->c != NULL && !conn_is_closing(is->c) && is->pending == 0) {
-		if (is->mode == IMAP_MODE_IDLE || is->mode == IMAP_MODE_AUTH) {
-			struct bytes line;
-			int r = conn_read_line(is->c, is->s->line_max, &line);
-			if (r == 0)
-				return;
-			if (r < 0) {
-				conn_puts(is->c, "* BYE [LIMIT] Line too long\r\n");
-				conn_close(is->c);
-				return;
-			}
-			if (is->mode == IMAP_MODE_IDLE)
-				imap_idle_input(is, line);
-			else
-				imap_auth_input(is, line);
-			continue;
-		}
+	while (conn_may_read(is->c, NULL)) {
 		size_t n = conn_input_len(is->c);
 		if (n == 0)
 			return;
@@ -582,8 +254,10 @@ static void *imap_open(struct conn *c, void *ctx)
 	is->l = ctx;
 	is->env = is->l->env;
 	is->s = settings_get(is->l->settings);
-	is->arena = arena_new();
-	is->cmd_arena = arena_new();
+	/* small first chunks: most connections wait in IDLE most of the time, and a
+	 * command that needs more gets a chunk that goes when it ends */
+	is->arena = arena_new_sized(IMAP_SESSION_ARENA);
+	is->cmd_arena = arena_new_sized(IMAP_COMMAND_ARENA);
 	is->state = IMAP_NOT_AUTHENTICATED;
 	imap_reader_init(&is->rd, is->s->line_max);
 	conn_set_timeout(c, is->s->timeout_imap_login);
@@ -609,36 +283,19 @@ static void imap_event(void *session, enum conn_event ev)
 		conn_puts(is->c, "* BYE Autologout; idle for too long\r\n");
 		conn_close(is->c);
 		break;
-	case CONN_SHUTDOWN:
-		if (is->pending > 0) {
-			is->stopping = true;
-			break;
-		}
+	case CONN_SHUTDOWN: /* the core waits for the step in flight to reply */
 		conn_puts(is->c, "* BYE [UNAVAILABLE] Server shutting down\r\n");
 		conn_close(is->c);
 		break;
-	case CONN_DRAINED:
-		if (is->fetch != NULL && imap_fetch_stream_more(is))
-			imap_busy_end(is);
+	case CONN_RELEASED: /* the step that held the connection is over */
+		if (is->mode == IMAP_MODE_COMMAND)
+			command_end(is);
 		break;
+	case CONN_DRAINED:
 	case CONN_TLS_READY:
 		break;
-	case CONN_CLOSED:
-		if (is->sub != NULL)
-			store_unsubscribe(&is->sub);
-		if (is->user_counted)
-			imapd_users_release(is->env->users, is->user, conn_peer_ip(is->c));
-		is->user_counted = false;
-		imap_idle_stop(is);
-		is->c = NULL;
-		if (is->fetch != NULL) { /* a FETCH was streaming: it ends here */
-			imap_fetch_stream_end(is);
-			is->pending--;
-		}
-		if (is->pending > 0)
-			is->dead = true; /* freed when the last step ends */
-		else
-			session_free(is);
+	case CONN_CLOSED: /* session_free follows once no step holds the conn */
+		imap_session_detach(is);
 		break;
 	}
 }
@@ -648,4 +305,5 @@ const struct conn_handler imapd_handler = {
 	.open = imap_open,
 	.event = imap_event,
 	.refuse = imap_refuse,
+	.free = session_free,
 };

@@ -69,7 +69,7 @@ struct imap_view {
 };
 
 struct imap_session {
-	struct conn *c;            /* NULL once the connection is gone */
+	struct conn *c;            /* valid until the session is freed; conn_is_closed() once gone */
 	const struct imapd_listener *l;
 	const struct imapd_env *env;
 	const struct settings *s;
@@ -77,8 +77,6 @@ struct imap_session {
 	struct arena *cmd_arena;   /* cleared after every command */
 	enum imap_state state;
 	enum imap_mode mode;
-	size_t errors;
-	size_t commands; /* command lines so far (limits.commands_per_session) */
 	struct imap_reader rd;
 	/* the command running */
 	const char *tag;           /* in cmd_arena */
@@ -111,12 +109,8 @@ struct imap_session {
 	int64_t idle_notified;     /* monotonic seconds of the last "still here" */
 	char *idle_tag;            /* the IDLE command's tag (heap: cmd_arena is cleared
 	                            * after each live update) */
-	/* FETCH whose responses are being streamed (cmd_fetch.c; the session is busy) */
+	/* FETCH whose responses are being streamed (cmd_fetch.c; it holds the conn) */
 	struct fetch_job *fetch;
-	/* asynchronous steps (see imap_busy_begin) */
-	unsigned pending;
-	bool dead;                 /* the connection closed while steps were in flight */
-	bool stopping;             /* the server stops: close once the step in flight ends */
 };
 
 /* One command as the dispatcher hands it to its handler. */
@@ -135,7 +129,7 @@ struct imap_cmd_def {
 
 const struct imap_cmd_def *imap_cmd_lookup(struct bytes name);
 
-/* ---- replies (session.c) */
+/* ---- replies (reply.c) */
 
 /* A CONDSTORE-enabling command (RFC 7162 §3.1) ran: turns CONDSTORE on and, when a
  * mailbox is selected, reports its HIGHESTMODSEQ (§3.1.2.1). */
@@ -159,24 +153,32 @@ void imap_printf(struct imap_session *is, const char *fmt, ...) __attribute__((f
 /* Counts a client error; past the limit the session ends with BYE. */
 void imap_client_error(struct imap_session *is);
 
-/* Asynchronous steps: begin pauses input; end resumes it (and finishes the command),
- * or frees a session whose connection is gone. Returns false when it was freed. */
-void imap_busy_begin(struct imap_session *is);
-bool imap_busy_end(struct imap_session *is);
-/* Runs work(is, ctx) on the worker pool, then done(is, ctx) on the session's loop
- * (not called when the connection closed meanwhile). The session is busy in
- * between. */
+/* Asynchronous steps hold the connection (conn_hold: input waits, the session
+ * outlives the close); the completion replies unless conn_is_closed() and ends with
+ * conn_release() (the command then ends at CONN_RELEASED), after which it must not
+ * touch the session. Runs work(is, ctx) on the worker pool, then done(is, ctx) on the
+ * session's loop (not called when the connection closed meanwhile), holding the
+ * connection in between. */
 typedef void imap_work_fn(struct imap_session *is, void *ctx);
 void imap_run_async(struct imap_session *is, imap_work_fn *work, imap_work_fn *done, void *ctx);
 
+/* The connection closed (events.c): no more store events, IDLE list, user count. */
+void imap_session_detach(struct imap_session *is);
+/* The session is freed (events.c): the view and the NOTIFY state go. */
+void imap_session_state_free(struct imap_session *is);
 /* Logged in: state, timeout, event subscription. */
 void imap_logged_in(struct imap_session *is, int64_t account_id, const char *address);
 /* Enters IDLE mode and the loop's list for "* OK Still here"; imap_idle_stop leaves
- * it (session.c). */
+ * it (events.c). */
 void imap_idle_start(struct imap_session *is);
 void imap_idle_stop(struct imap_session *is);
 
-/* ---- mailbox names (session.c) */
+/* For a continuation k reading lines (IDLE, AUTHENTICATE): 1 with *line_r, 0 when
+ * no full line is buffered or k may not read now, -1 when the line is over
+ * limits.line_length (BYE sent, closing). */
+int imap_continuation_line(struct imap_session *is, const struct conn_continuation *k, struct bytes *line_r);
+
+/* ---- mailbox names (reply.c) */
 
 /* Decodes a mailbox argument (modified UTF-7 for IMAP4rev1 clients, UTF-8 after
  * ENABLE IMAP4rev2) and canonicalises it with the store. Returns 1 with the UTF-8
@@ -266,19 +268,14 @@ struct fetch_splice {
 int imap_fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const struct fetch_src *src,
 		    struct fetch_splice **list, const char **error_r);
 
-/* ---- FETCH streaming (cmd_fetch.c) */
+/* ---- FETCH (cmd_fetch.c) */
 
-/* On CONN_DRAINED while is->fetch: writes more responses, and at the end the tagged
- * reply. Returns true when it ended (the caller then ends the busy step). */
-bool imap_fetch_stream_more(struct imap_session *is);
 /* Appends the FETCH response of f for view index i (metadata m; tmp for scratch), as
  * FETCH does (RFC 5465 MessageNew fetch attributes use it). Returns 1, or 0 when the
  * message is gone (nothing useful was appended). */
 struct imap_fetch;
 int imap_fetch_put(struct imap_session *is, const struct imap_fetch *f, struct buf *b, size_t i,
 		   const struct store_msg *m, struct arena *tmp);
-/* Frees the streaming state (also when the connection closed mid-way). */
-void imap_fetch_stream_end(struct imap_session *is);
 
 /* ---- APPEND and REPLACE (cmd_append.c) */
 
@@ -310,7 +307,6 @@ void imap_cmd_logout(struct imap_session *is, struct imap_cmd *cmd);
 void imap_cmd_starttls(struct imap_session *is, struct imap_cmd *cmd);
 void imap_cmd_login(struct imap_session *is, struct imap_cmd *cmd);
 void imap_cmd_authenticate(struct imap_session *is, struct imap_cmd *cmd);
-void imap_auth_input(struct imap_session *is, struct bytes line);
 void imap_cmd_enable(struct imap_session *is, struct imap_cmd *cmd);
 void imap_cmd_id(struct imap_session *is, struct imap_cmd *cmd);
 void imap_cmd_namespace(struct imap_session *is, struct imap_cmd *cmd);
@@ -324,7 +320,6 @@ void imap_cmd_status(struct imap_session *is, struct imap_cmd *cmd);
 void imap_cmd_append(struct imap_session *is, struct imap_cmd *cmd);
 void imap_cmd_replace(struct imap_session *is, struct imap_cmd *cmd);
 void imap_cmd_idle(struct imap_session *is, struct imap_cmd *cmd);
-void imap_idle_input(struct imap_session *is, struct bytes line);
 void imap_cmd_close(struct imap_session *is, struct imap_cmd *cmd);
 void imap_cmd_expunge(struct imap_session *is, struct imap_cmd *cmd);
 void imap_cmd_search(struct imap_session *is, struct imap_cmd *cmd);

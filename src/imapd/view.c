@@ -458,7 +458,7 @@ static void send_expunges(struct imap_session *is, struct buf *b)
 void imap_view_sync(struct imap_session *is, bool allow_expunge)
 {
 	struct imap_view *v = &is->view;
-	if (!is->selected || is->c == NULL)
+	if (!is->selected || conn_is_closed(is->c))
 		return;
 	struct buf b = { 0 };
 	bool changed = v->dirty || is->updates_stale;

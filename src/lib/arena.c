@@ -79,9 +79,9 @@ char *xasprintf(const char *fmt, ...)
 	return p;
 }
 
-static struct chunk *chunk_new(size_t min)
+static struct chunk *chunk_new(size_t min, size_t floor)
 {
-	size_t size = min > ARENA_CHUNK ? min : ARENA_CHUNK;
+	size_t size = min > floor ? min : floor;
 	struct chunk *c = xmalloc(sizeof(*c) + size);
 	c->next = NULL;
 	c->size = size;
@@ -91,8 +91,13 @@ static struct chunk *chunk_new(size_t min)
 
 struct arena *arena_new(void)
 {
+	return arena_new_sized(ARENA_CHUNK);
+}
+
+struct arena *arena_new_sized(size_t first)
+{
 	struct arena *a = xcalloc(1, sizeof(*a));
-	a->head = a->first = chunk_new(ARENA_CHUNK);
+	a->head = a->first = chunk_new(first, ARENA_ALIGN);
 	return a;
 }
 
@@ -131,7 +136,7 @@ void *arena_alloc(struct arena *a, size_t size)
 	if (c->size - c->used < size) {
 		if (size > ARENA_CHUNK / 4) {
 			/* big block: own chunk, placed behind the current one */
-			struct chunk *big = chunk_new(size);
+			struct chunk *big = chunk_new(size, ARENA_CHUNK);
 			big->used = size;
 			big->next = c->next;
 			c->next = big;
@@ -139,7 +144,7 @@ void *arena_alloc(struct arena *a, size_t size)
 			memset(big->data, 0, size);
 			return big->data;
 		}
-		c = chunk_new(ARENA_CHUNK);
+		c = chunk_new(ARENA_CHUNK, ARENA_CHUNK);
 		c->next = a->head;
 		a->head = c;
 	}

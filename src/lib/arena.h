@@ -14,6 +14,10 @@ struct arena;
 
 /* Returns a new, empty arena. Never NULL. Free with arena_free(). */
 struct arena *arena_new(void);
+/* The same with a first chunk (the one arena_clear keeps) of `first` bytes; later
+ * chunks have the usual size. For arenas that most connections barely use while
+ * they wait (an IMAP session in IDLE), so that an idle connection stays small. */
+struct arena *arena_new_sized(size_t first);
 /* Frees every allocation and the arena itself; sets *ap to NULL. NULL-safe. */
 void arena_free(struct arena **ap);
 /* Frees every allocation, keeps the arena (and its first chunk) for reuse. */

@@ -4,7 +4,8 @@
  * session while it is inside a conn_* call. A plain socket bufferevent never owns its
  * fd; a TLS bufferevent does (it frees its SSL only with BEV_OPT_CLOSE_ON_FREE).
  * STARTTLS frees the plain bufferevent once the last clear-text reply is written and
- * makes a TLS one on the same fd. */
+ * makes a TLS one on the same fd. A closed conn that is still held (conn_session.c)
+ * keeps only its struct: every I/O call on it is a no-op. */
 #include "conn_int.h"
 #include "conn_z.h"
 
@@ -20,6 +21,7 @@
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <assert.h>
 #include <limits.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -73,7 +75,7 @@ static int z_inflate(struct conn *c)
  * wake read_cb: the client can be waiting for our answer). */
 static void z_again(struct conn *c)
 {
-	if (c->z != NULL && c->z_more && !c->paused && !c->closing &&
+	if (c->z != NULL && c->z_more && c->holds == 0 && !c->closing &&
 	    evbuffer_get_length(conn_z_in(c->z)) < CONN_READ_HIGH) {
 		c->data_pending = true;
 		conn_schedule(c);
@@ -90,6 +92,10 @@ int conn_compress_start(struct conn *c, const char **error_r)
 {
 	if (c->z != NULL) {
 		*error_r = "Compression is already on";
+		return -1;
+	}
+	if (c->closing) {
+		*error_r = "Connection is closing";
 		return -1;
 	}
 	c->z = conn_z_new(error_r);
@@ -125,10 +131,53 @@ void conn_log(const struct conn *c, int level, const char *fmt, ...)
 
 /* ---- life cycle ---- */
 
-static void conn_deliver(struct conn *c, enum conn_event ev)
+void conn_deliver(struct conn *c, enum conn_event ev)
 {
-	if (c->session != NULL)
+	if (c->session != NULL && !c->closed)
 		c->h->event(c->session, ev);
+}
+
+/* Input to the reader in charge: the continuation, else the session. When a reader
+ * returns with input left and another reader was installed meanwhile (a command took
+ * over the input, or gave it back), the new one reads next. */
+static void deliver_data(struct conn *c)
+{
+	for (;;) {
+		if (c->closing || c->closed || c->holds > 0 || c->session == NULL)
+			return;
+		const struct conn_continuation *k = c->cont;
+		void *arg = c->cont_arg;
+		if (k != NULL && k->data == NULL)
+			return;
+		if (evbuffer_get_length(conn_in(c)) == 0)
+			return;
+		if (k != NULL)
+			k->data(arg);
+		else
+			c->h->event(c->session, CONN_DATA);
+		if (c->cont == k && c->cont_arg == arg)
+			return; /* the same reader: it took what it could */
+	}
+}
+
+void conn_resume_input(struct conn *c)
+{
+	if (c->closed || c->closing)
+		return;
+	c->data_pending = true;
+	conn_schedule(c);
+}
+
+void conn_destroy(struct conn *c)
+{
+	assert(c->closed && c->holds == 0);
+	void *session = c->session;
+	c->session = NULL;
+	if (session != NULL && c->h->free != NULL) {
+		c->h->free(session);
+		conn_log(c, LOG_DEBUG, "event=session_freed");
+	}
+	free(c);
 }
 
 static void conn_finish(struct conn *c)
@@ -157,19 +206,30 @@ static void conn_finish(struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	conn_log(c, LOG_DEBUG, "event=close");
-	void *session = c->session;
-	c->session = NULL;
-	if (session != NULL)
-		c->h->event(session, CONN_CLOSED);
 	event_free(c->deferred);
+	c->deferred = NULL;
 	buf_free(&c->line);
 	conn_z_free(&c->z);
-	free(c);
+	c->closing = true;
+	c->closed = true; /* from here on every I/O call is a no-op */
+	/* the CLOSED callbacks may release holds: keep one of our own meanwhile */
+	c->holds++;
+	srv->held_closed++; /* until the last conn_release(), ours included */
+	const struct conn_continuation *k = c->cont;
+	c->cont = NULL;
+	if (k != NULL && k->closed != NULL)
+		k->closed(c->cont_arg);
+	if (c->session != NULL)
+		c->h->event(c->session, CONN_CLOSED);
+	if (c->holds > 1) /* work is out: the session is freed at its last release */
+		conn_log(c, LOG_DEBUG, "event=close_held holds=%u", c->holds - 1);
+	conn_release(c);
 }
 
 static void conn_schedule(struct conn *c)
 {
-	event_active(c->deferred, EV_TIMEOUT, 0);
+	if (c->deferred != NULL)
+		event_active(c->deferred, EV_TIMEOUT, 0);
 }
 
 static void conn_setup_bev(struct conn *c);
@@ -210,13 +270,13 @@ static void deferred_cb(evutil_socket_t fd, short what, void *arg)
 		conn_begin_tls(c);
 		return;
 	}
-	if (c->data_pending && !c->paused && !c->closing) {
+	if (c->data_pending && c->holds == 0 && !c->closing) {
 		c->data_pending = false;
 		if (c->z != NULL && z_inflate(c) < 0)
 			return;
-		if (evbuffer_get_length(conn_in(c)) > 0)
-			conn_deliver(c, CONN_DATA);
-		z_again(c);
+		deliver_data(c);
+		if (!c->closed)
+			z_again(c);
 	}
 }
 
@@ -227,14 +287,15 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
 		return;
 	}
-	if (c->paused) {
+	if (c->holds > 0) {
 		c->data_pending = true;
 		return;
 	}
 	if (c->z != NULL && z_inflate(c) < 0)
 		return;
-	conn_deliver(c, CONN_DATA);
-	z_again(c);
+	deliver_data(c);
+	if (!c->closed)
+		z_again(c);
 }
 
 static void write_cb(struct bufferevent *bev, void *arg)
@@ -253,8 +314,12 @@ static void write_cb(struct bufferevent *bev, void *arg)
 			conn_begin_tls(c);
 		return;
 	}
-	if (c->want_drained && (c->z == NULL || evbuffer_get_length(conn_z_out(c->z)) == 0))
-		conn_deliver(c, CONN_DRAINED);
+	if (c->want_drained && (c->z == NULL || evbuffer_get_length(conn_z_out(c->z)) == 0)) {
+		if (c->cont != NULL && c->cont->drained != NULL)
+			c->cont->drained(c->cont_arg);
+		else
+			conn_deliver(c, CONN_DRAINED);
+	}
 }
 
 static void apply_timeouts(struct conn *c)
@@ -352,6 +417,8 @@ static void accept_cb(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 	pthread_mutex_lock(&sh->lock);
 	struct conn_limits lim = sh->limits;
 	pthread_mutex_unlock(&sh->lock);
+	c->errors_max = lim.errors_per_session;
+	c->commands_max = lim.commands_per_session;
 	int r = ip_table_acquire(sh->ips, c->ip, lim.per_ip, lim.total);
 	if (r < 0) {
 		/* over the total: no reply, not even a TLS handshake */
@@ -459,10 +526,24 @@ void conn_server_shutdown(struct conn_server *srv)
 	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
 		if (c->closing)
 			continue;
-		if (c->session == NULL || still_handshaking(c))
+		if (c->session == NULL || still_handshaking(c)) {
 			conn_abort(c);
+			continue;
+		}
+		c->stopping = true;
+		if (c->holds > 0)
+			c->stop_waiting = true; /* the command in flight replies first */
 		else
 			conn_deliver(c, CONN_SHUTDOWN);
+	}
+}
+
+void conn_server_close_all(struct conn_server *srv)
+{
+	conn_server_stop_listening(srv);
+	while (srv->conns != NULL) {
+		srv->conns->abort_now = true;
+		conn_finish(srv->conns);
 	}
 }
 
@@ -471,19 +552,24 @@ void conn_server_free(struct conn_server **srvp)
 	struct conn_server *srv = *srvp;
 	if (srv == NULL)
 		return;
-	conn_server_stop_listening(srv);
-	while (srv->conns != NULL) {
-		srv->conns->abort_now = true;
-		conn_finish(srv->conns);
+	conn_server_close_all(srv);
+	*srvp = NULL;
+	/* a conn still held now belongs to work that never completed (the pools and the
+	 * store are drained before this): it and its server are leaked, not freed under
+	 * a straggler */
+	if (srv->held_closed > 0) {
+		log_warn("event=conn_leak held=%zu", srv->held_closed);
+		return;
 	}
 	free(srv);
-	*srvp = NULL;
 }
 
 /* ---- input ---- */
 
 int conn_read_line(struct conn *c, size_t max, struct bytes *line_r)
 {
+	if (c->closed)
+		return 0;
 	struct evbuffer *in = conn_in(c);
 	size_t eol_len = 0;
 	struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
@@ -503,6 +589,8 @@ int conn_read_line(struct conn *c, size_t max, struct bytes *line_r)
 
 size_t conn_input_len(struct conn *c)
 {
+	if (c->closed)
+		return 0;
 	return evbuffer_get_length(conn_in(c));
 }
 
@@ -516,25 +604,11 @@ void conn_input_consume(struct conn *c, size_t n)
 	evbuffer_drain(conn_in(c), n);
 }
 
-void conn_pause(struct conn *c)
-{
-	c->paused = true;
-}
-
-void conn_resume(struct conn *c)
-{
-	if (!c->paused)
-		return;
-	c->paused = false;
-	c->data_pending = true;
-	conn_schedule(c);
-}
-
 /* ---- output ---- */
 
 void conn_write(struct conn *c, const void *data, size_t len)
 {
-	if (c->closing && c->abort_now)
+	if (c->closed || (c->closing && c->abort_now))
 		return;
 	evbuffer_add(conn_out(c), data, len);
 }
@@ -546,7 +620,7 @@ void conn_puts(struct conn *c, const char *s)
 
 void conn_printf(struct conn *c, const char *fmt, ...)
 {
-	if (c->closing && c->abort_now)
+	if (c->closed || (c->closing && c->abort_now))
 		return;
 	va_list ap;
 	va_start(ap, fmt);
@@ -556,6 +630,8 @@ void conn_printf(struct conn *c, const char *fmt, ...)
 
 size_t conn_output_len(struct conn *c)
 {
+	if (c->closed)
+		return 0;
 	size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
 	return c->z != NULL ? n + evbuffer_get_length(conn_z_out(c->z)) : n;
 }
@@ -577,6 +653,8 @@ void conn_close(struct conn *c)
 
 void conn_abort(struct conn *c)
 {
+	if (c->closed)
+		return;
 	c->closing = true;
 	c->abort_now = true;
 	conn_schedule(c);
@@ -589,7 +667,7 @@ bool conn_is_closing(const struct conn *c)
 
 long conn_starttls(struct conn *c)
 {
-	if (c->tls || c->starttls_pending || c->closing)
+	if (c->closed || c->tls || c->starttls_pending || c->closing)
 		return -1;
 	pthread_mutex_lock(&c->srv->shared->lock);
 	bool have_tls = c->srv->shared->tls != NULL;
@@ -653,7 +731,7 @@ struct loop *conn_loop(const struct conn *c)
 
 const char *conn_tls_version(const struct conn *c)
 {
-	if (!c->tls || c->handshaking)
+	if (!c->tls || c->handshaking || c->bev == NULL)
 		return NULL;
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 	return ssl != NULL ? SSL_get_version(ssl) : NULL;

@@ -5,14 +5,32 @@
  *
  *   CONN_DATA       new input is buffered: read lines or bytes until need-more
  *   CONN_DRAINED    the output buffer became empty (only after conn_want_drained)
- *   CONN_TIMEOUT    no input for the idle timeout: say goodbye, then conn_close()
+ *   CONN_TIMEOUT    no input for the idle timeout: say goodbye; the conn then closes
  *   CONN_TLS_READY  a TLS handshake finished (implicit TLS or after conn_starttls)
- *   CONN_SHUTDOWN   the server is stopping: finish the command, say goodbye, close
- *   CONN_CLOSED     the connection is gone; free the session. The conn is freed
- *                   right after this call returns: do not touch it again.
+ *   CONN_SHUTDOWN   the server is stopping: say goodbye, close. It waits while the
+ *                   conn is held (below), so the command in flight replies first
+ *   CONN_RELEASED   the last hold went while the connection is open: the command
+ *                   that was out is over (end it); input resumes after this event
+ *   CONN_CLOSED     the socket is gone: stop using it (unsubscribe, leave lists).
+ *                   The session itself is freed by the handler's free callback, at
+ *                   once or, while the conn is held, at the last conn_release().
  *
- * Events are never delivered from inside a conn_* call the session makes: CLOSED
- * after conn_close() or conn_abort() comes from the loop, later. Everything here runs
+ * Holds (the session core): asynchronous work for a session (a pool job, a store
+ * callback, a password check) takes conn_hold() while it is out and conn_release()
+ * when its completion ran. While held, input waits (no CONN_DATA) and CONN_SHUTDOWN
+ * waits; a held conn outlives CONN_CLOSED: its socket is gone and every output call
+ * is a no-op, but the struct, its session and conn_log/conn_loop stay valid until the
+ * last release. So a completion arriving after the client went away is safe without
+ * per-server flags: it asks conn_is_closed() and releases.
+ *
+ * Continuations: a command that takes over the input (SASL exchanges, IDLE, message
+ * data, streamed responses) installs its own callbacks with conn_continue(); until
+ * conn_continue_end() they get the input and the drained events instead of the
+ * handler, so that a session's dispatcher never names a command.
+ *
+ * Events are never delivered from inside a conn_* call the session makes, with one
+ * exception: conn_release() of the last hold delivers CONN_RELEASED (and a waiting
+ * CONN_SHUTDOWN), or runs the free callback, before it returns. Everything here runs
  * on the connection's own loop thread, except the conn_shared calls. */
 #ifndef POSTAMT_LIB_CONN_H
 #define POSTAMT_LIB_CONN_H
@@ -31,7 +49,7 @@ struct conn;
 struct conn_shared;
 struct conn_server;
 
-enum conn_event { CONN_DATA, CONN_DRAINED, CONN_TIMEOUT, CONN_TLS_READY, CONN_SHUTDOWN, CONN_CLOSED };
+enum conn_event { CONN_DATA, CONN_DRAINED, CONN_TIMEOUT, CONN_TLS_READY, CONN_SHUTDOWN, CONN_RELEASED, CONN_CLOSED };
 enum conn_tls { CONN_PLAIN, CONN_TLS_IMPLICIT };
 
 struct conn_handler {
@@ -43,6 +61,9 @@ struct conn_handler {
 	/* The connection is refused by a limit: write the protocol's "too many
 	 * connections" reply with conn_write(); the conn then closes by itself. */
 	void (*refuse)(struct conn *c, void *ctx);
+	/* Frees the session: after CONN_CLOSED, once no hold is left. NULL: the session
+	 * frees itself on CONN_CLOSED (then it must never hold the conn). */
+	void (*free)(void *session);
 };
 
 /* Limits in force for new connections; replaced as a whole on reload. */
@@ -52,6 +73,8 @@ struct conn_limits {
 	int handshake_timeout; /* seconds for a TLS handshake */
 	uint64_t message_memory; /* bytes of message data held by all connections together */
 	uint64_t message_memory_per_ip; /* ... by the connections of one client address (0: no cap) */
+	size_t errors_per_session;      /* client errors before the session ends (conn_client_error) */
+	size_t commands_per_session;    /* commands before the session ends (conn_command) */
 };
 
 /* Process-wide state shared by all loops: connection counts, the TLS context. */
@@ -74,7 +97,13 @@ int conn_server_listen(struct conn_server *srv, int fd, enum conn_tls tls, const
 void conn_server_stop_listening(struct conn_server *srv);
 /* Sends CONN_SHUTDOWN to every connection of the loop (on the loop's thread). */
 void conn_server_shutdown(struct conn_server *srv);
-/* Frees the server and force-closes what is left; only after the loop has stopped. */
+/* Stops listening and closes every connection of the loop now (on the loop's
+ * thread): CONN_CLOSED is delivered; sessions whose work is still out are freed at
+ * its last release, so the server must stay until that work is drained. */
+void conn_server_close_all(struct conn_server *srv);
+/* Frees the server after conn_server_close_all (done here too); only after the loop
+ * has stopped and every hold was released (a conn still held is logged as
+ * event=conn_leak and left, with the server, rather than freed under its holder). */
 void conn_server_free(struct conn_server **srvp);
 
 /* Message memory (limits.message_memory): the bytes of message data that sessions hold
@@ -103,10 +132,52 @@ size_t conn_input_len(struct conn *c);
 const char *conn_input_peek(struct conn *c, size_t n);
 /* Drops the first n buffered bytes. */
 void conn_input_consume(struct conn *c, size_t n);
-/* Stops CONN_DATA (e.g. while a store operation runs) and restarts it; on resume a
- * CONN_DATA follows if input is buffered. */
-void conn_pause(struct conn *c);
-void conn_resume(struct conn *c);
+/* ---- the session core (conn_session.c) ---- */
+
+/* Takes a hold on c for asynchronous work (see the top of this file): input and
+ * CONN_SHUTDOWN wait, and c and its session outlive CONN_CLOSED, until the matching
+ * conn_release(). Holds nest. */
+void conn_hold(struct conn *c);
+/* Gives a hold back. The last one delivers CONN_RELEASED and a waiting CONN_SHUTDOWN
+ * and resumes input on an open conn, or, once CONN_CLOSED went, runs the handler's
+ * free callback and frees c: the caller must not touch c or the session after this
+ * call unless it holds another reference. Returns true when c is still open. */
+bool conn_release(struct conn *c);
+/* Holds in force (for tests and asserts). */
+unsigned conn_holds(const struct conn *c);
+/* True once CONN_CLOSED was delivered (only the struct is left, kept by holds). */
+bool conn_is_closed(const struct conn *c);
+/* True once the server asked the connection to stop (CONN_SHUTDOWN delivered or
+ * waiting for the last hold): a reply made now should be the last. */
+bool conn_is_stopping(const struct conn *c);
+
+/* A continuation: a command's own callbacks for the input (data: called while input is
+ * buffered and the conn is not held; NULL: input waits), the drained event (NULL: the
+ * handler gets CONN_DRAINED) and the close (closed: the connection went while the
+ * continuation was installed; runs before the handler's CONN_CLOSED; NULL: nothing). */
+struct conn_continuation {
+	void (*data)(void *arg);
+	void (*drained)(void *arg);
+	void (*closed)(void *arg);
+};
+/* Installs k with arg, replacing any other. When the session or a continuation leaves
+ * input buffered and a different reader is installed, the new one is called next in
+ * the same loop pass, so pipelined input is never left waiting. */
+void conn_continue(struct conn *c, const struct conn_continuation *k, void *arg);
+/* Uninstalls the continuation: input goes to the handler again (CONN_DATA). */
+void conn_continue_end(struct conn *c);
+/* True while the caller (k: the installed continuation, NULL: the session's own
+ * reader) may read input now: c is not closing, not held and k is the reader. A read
+ * loop runs while this holds. */
+bool conn_may_read(const struct conn *c, const struct conn_continuation *k);
+
+/* The per-session limits, checked here for every protocol. conn_command() counts one
+ * command line: 1, or -1 (logged as event=too_many_commands) beyond
+ * limits.commands_per_session; conn_client_error() counts one client error: 1, or -1
+ * (logged as event=too_many_errors) when limits.errors_per_session is reached on a
+ * conn that is not closing yet. On -1 the session says its goodbye and closes. */
+int conn_command(struct conn *c);
+int conn_client_error(struct conn *c);
 
 /* Output: queued, written as the socket allows. */
 void conn_write(struct conn *c, const void *data, size_t len);

@@ -40,6 +40,7 @@ struct conn_server {
 	struct conn_shared *shared;
 	struct listener *listeners;
 	struct conn *conns; /* doubly linked list of this loop's connections */
+	size_t held_closed; /* closed connections still held (conn_release frees them) */
 };
 
 struct conn {
@@ -56,12 +57,28 @@ struct conn {
 	char ip[NET_ADDR_MAX];
 	struct buf line;
 	bool loopback, tls, counted, handshaking;
-	bool closing, abort_now, paused, want_drained, starttls_pending, data_pending;
+	bool closing, abort_now, want_drained, starttls_pending, data_pending;
+	/* the session core (conn_session.c) */
+	unsigned holds;       /* conn_hold() not yet released */
+	bool closed;          /* CONN_CLOSED delivered: only the struct is left */
+	bool stopping;        /* CONN_SHUTDOWN delivered or waiting for the last hold */
+	bool stop_waiting;    /* CONN_SHUTDOWN arrived while held */
+	const struct conn_continuation *cont; /* conn_continue(), or NULL */
+	void *cont_arg;
+	size_t commands, errors; /* conn_command(), conn_client_error() */
+	size_t commands_max, errors_max;
 	uint64_t mem_held; /* message memory reserved (conn_mem_reserve) */
 	uint64_t mem_ip_held; /* the part of it counted in the address's share */
 	struct conn_z *z; /* COMPRESS=DEFLATE (conn_compress_start), NULL when off */
 	bool z_more;      /* inflating stopped at CONN_READ_HIGH with more to come */
 };
+
+/* conn.c for conn_session.c: delivers ev to the session (not after CONN_CLOSED);
+ * delivers buffered input to the reader in charge (the continuation or the session)
+ * on the next loop pass; frees a closed conn (the session through the free callback). */
+void conn_deliver(struct conn *c, enum conn_event ev);
+void conn_resume_input(struct conn *c);
+void conn_destroy(struct conn *c);
 
 /* A new SSL from the current TLS context (NULL when there is none). Any thread. */
 SSL *conn_shared_new_ssl(struct conn_shared *s);

@@ -77,6 +77,8 @@ int conn_mem_reserve(struct conn *c, uint64_t n)
 {
 	if (n <= c->mem_held)
 		return 1;
+	if (c->closed)
+		return 0; /* the budget went with the socket */
 	struct conn_shared *s = c->srv->shared;
 	uint64_t want = n - c->mem_held;
 	want = (want + CONN_MEM_STEP - 1) / CONN_MEM_STEP * CONN_MEM_STEP;

@@ -22,8 +22,6 @@ struct settings {
 	size_t recipients_max;   /* limits.recipients */
 	size_t imap_conns_per_user_ip;
 	size_t auth_failures_per_min;
-	size_t errors_max;       /* limits.errors_per_session: bad commands before the connection is closed */
-	size_t commands_max;     /* limits.commands_per_session: commands before the connection is closed */
 	size_t imap_search_updates; /* limits.imap_search_updates: RFC 5267 contexts per session */
 	bool quota_full_temporary; /* smtp.quota_full_temporary: port 25 answers a full mailbox 452 4.2.2 */
 	/* spf.max_*: the port-25 SPF check's struct spf_limits (RFC 7208 §4.6.4) */

@@ -90,7 +90,7 @@ void pop3_unlock(struct pop3_locks *l, int64_t account_id)
 
 /* ---- session ---- */
 
-enum pop3_state { POP3_AUTHORIZATION = 1, POP3_TRANSACTION = 2, POP3_BUSY = 4 };
+enum pop3_state { POP3_AUTHORIZATION = 1, POP3_TRANSACTION = 2 };
 
 struct pop3_msg {
 	uint32_t uid;
@@ -106,11 +106,8 @@ struct pop3_session {
 	struct arena *arena;     /* lives as long as the connection: the maildrop snapshot */
 	struct arena *cmd_arena; /* cleared before every command (an AUTH exchange is one command) */
 	enum pop3_state state;
-	size_t errors;
-	size_t commands; /* command lines so far (limits.commands_per_session) */
 	char *user;              /* after USER: user_buf, else NULL */
 	char user_buf[POP3_COMMAND_MAX]; /* USER's name, replaced by the next USER */
-	bool sasl_pending;       /* AUTH: waiting for a response line */
 	struct auth_sasl *sasl;  /* AUTH's SASL exchange, in cmd_arena (auth/sasl.h) */
 	/* TRANSACTION */
 	int64_t account_id;
@@ -125,9 +122,6 @@ struct pop3_session {
 	struct buf raw;            /* one window */
 	struct pop3_stuffer stuffer;
 	struct buf chunk;
-	unsigned pending;
-	bool dead;
-	bool stopping; /* the server stops: close once the step in flight ends */
 };
 
 struct pop3_cmd_def {
@@ -155,15 +149,16 @@ static void pop3_err(struct pop3_session *ps, const char *text)
 static void pop3_bad(struct pop3_session *ps, const char *text)
 {
 	pop3_err(ps, text);
-	if (++ps->errors >= ps->s->errors_max && !conn_is_closing(ps->c)) {
-		conn_log(ps->c, LOG_WARN, "event=too_many_errors");
+	if (conn_client_error(ps->c) < 0) {
 		pop3_err(ps, "Too many errors, closing connection");
 		conn_close(ps->c);
 	}
 }
 
-static void session_free(struct pop3_session *ps)
+/* The handler's free callback: the connection is gone and no step holds it. */
+static void session_free(void *session)
 {
+	struct pop3_session *ps = session;
 	if (ps->locked)
 		pop3_unlock(ps->env->locks, ps->account_id);
 	if (ps->fd >= 0)
@@ -175,29 +170,20 @@ static void session_free(struct pop3_session *ps)
 	free(ps);
 }
 
-static void busy_begin(struct pop3_session *ps)
+/* A line for the reader k (NULL: the command reader, else a continuation): 1 with
+ * *line_r, 0 when none is buffered or k may not read now, -1 when it is over
+ * limits.line_length (answered, closing). */
+static int read_line(struct pop3_session *ps, const struct conn_continuation *k, struct bytes *line_r)
 {
-	ps->pending++;
-	ps->state |= POP3_BUSY;
-	conn_pause(ps->c);
-}
-
-/* Returns false when the session was freed. */
-static bool busy_end(struct pop3_session *ps)
-{
-	ps->pending--;
-	if (ps->dead) {
-		if (ps->pending == 0)
-			session_free(ps);
-		return false;
-	}
-	ps->state &= ~POP3_BUSY;
-	if (ps->stopping && !conn_is_closing(ps->c)) {
-		pop3_err(ps, "[SYS/TEMP] Server shutting down, try again later");
+	if (!conn_may_read(ps->c, k))
+		return 0;
+	int r = conn_read_line(ps->c, ps->s->line_max, line_r);
+	if (r < 0) {
+		conn_log(ps->c, LOG_WARN, "event=line_too_long limit=%zu", ps->s->line_max);
+		pop3_err(ps, "Line too long");
 		conn_close(ps->c);
 	}
-	conn_resume(ps->c);
-	return true;
+	return r;
 }
 
 /* A message number argument (RFC 1939: "msg"): 1 with the index, or -1 after
@@ -295,14 +281,15 @@ static void snapshot(struct pop3_session *ps)
 	pop3_ok(ps, "Logged in, %zu messages (%" PRIu64 " octets)", n, total);
 }
 
-static void login_done(void *arg, const struct auth_login *login)
+static void sasl_read(void *arg);
+/* AUTH waiting for a response line owns the input */
+static const struct conn_continuation sasl_k = { .data = sasl_read };
+
+static void login_result(struct pop3_session *ps, const struct auth_login *login)
 {
-	struct pop3_session *ps = arg;
-	if (!busy_end(ps))
-		return;
 	switch (login->result) {
 	case AUTH_LOGIN_CONTINUE:
-		ps->sasl_pending = true;
+		conn_continue(ps->c, &sasl_k, ps);
 		conn_printf(ps->c, "+ %s\r\n", login->challenge);
 		return;
 	case AUTH_LOGIN_OK:
@@ -329,9 +316,18 @@ static void login_done(void *arg, const struct auth_login *login)
 	ps->sasl = NULL;
 }
 
+static void login_done(void *arg, const struct auth_login *login)
+{
+	struct pop3_session *ps = arg;
+	struct conn *c = ps->c;
+	if (!conn_is_closed(c))
+		login_result(ps, login);
+	conn_release(c);
+}
+
 static void start_login(struct pop3_session *ps, const char *user, const char *password)
 {
-	busy_begin(ps);
+	conn_hold(ps->c);
 	auth_login(ps->env->auth, conn_loop(ps->c), "pop3", conn_peer_ip(ps->c), user, password, login_done, ps);
 }
 
@@ -375,11 +371,11 @@ static void sasl_next(struct pop3_session *ps, int status, const char *text)
 {
 	switch (status) {
 	case AUTH_SASL_CHALLENGE:
-		ps->sasl_pending = true;
+		conn_continue(ps->c, &sasl_k, ps);
 		conn_printf(ps->c, "+ %s\r\n", text);
 		return;
 	case AUTH_SASL_CHECK:
-		busy_begin(ps);
+		conn_hold(ps->c);
 		auth_sasl_check(ps->env->auth, conn_loop(ps->c), "pop3", conn_peer_ip(ps->c), ps->sasl, login_done, ps);
 		return;
 	case AUTH_SASL_AUTHZID:
@@ -395,9 +391,13 @@ static void sasl_next(struct pop3_session *ps, int status, const char *text)
 	ps->sasl = NULL;
 }
 
-static void sasl_input(struct pop3_session *ps, struct bytes line)
+static void sasl_read(void *arg)
 {
-	ps->sasl_pending = false;
+	struct pop3_session *ps = arg;
+	struct bytes line;
+	if (read_line(ps, &sasl_k, &line) <= 0)
+		return;
+	conn_continue_end(ps->c);
 	const char *text;
 	int status = auth_sasl_step(ps->sasl, line, &text);
 	sasl_next(ps, status, text);
@@ -484,7 +484,28 @@ static void cmd_uidl(struct pop3_session *ps, const struct pop3_command *cmd)
 	cmd_list_uidl(ps, cmd, true);
 }
 
-/* Writes the next chunks of the message being sent while the output is short. */
+/* Writes the next chunks of the message being sent while the output is short. The
+ * transfer holds the connection and owns its drained and close events. */
+static void stream_more(struct pop3_session *ps);
+static void stream_drained(void *arg)
+{
+	stream_more(arg);
+}
+
+/* The connection went mid-transfer (or a read error closed it). */
+static void stream_closed(void *arg)
+{
+	struct pop3_session *ps = arg;
+	if (ps->fd >= 0) {
+		mail_reader_free(&ps->rd);
+		close(ps->fd);
+		ps->fd = -1;
+	}
+	conn_release(ps->c);
+}
+
+static const struct conn_continuation stream_k = { .drained = stream_drained, .closed = stream_closed };
+
 static void stream_more(struct pop3_session *ps)
 {
 	while (ps->fd >= 0 && conn_output_len(ps->c) < POP3_OUTPUT_HIGH) {
@@ -493,10 +514,7 @@ static void stream_more(struct pop3_session *ps)
 		if (r < 0) {
 			/* the client already has part of the message: the only honest end */
 			conn_log(ps->c, LOG_ERROR, "event=read_error error=%s", LOG_Q(strerror(errno)));
-			mail_reader_free(&ps->rd);
-			close(ps->fd);
-			ps->fd = -1;
-			conn_close(ps->c);
+			conn_close(ps->c); /* stream_closed ends the transfer */
 			return;
 		}
 		buf_reset(&ps->chunk);
@@ -512,7 +530,8 @@ static void stream_more(struct pop3_session *ps)
 			ps->fd = -1;
 			buf_free(&ps->raw);
 			conn_want_drained(ps->c, false);
-			busy_end(ps);
+			conn_continue_end(ps->c);
+			conn_release(ps->c);
 			return;
 		}
 	}
@@ -541,7 +560,8 @@ static void send_message(struct pop3_session *ps, size_t i, long body_lines)
 		pop3_ok(ps, "%" PRIu64 " octets", size);
 	else
 		pop3_ok(ps, "Top of message follows");
-	busy_begin(ps);
+	conn_hold(ps->c);
+	conn_continue(ps->c, &stream_k, ps);
 	stream_more(ps);
 }
 
@@ -612,7 +632,8 @@ static void update_done(void *arg, int result, const char *error)
 	struct pop3_session *ps = u->ps;
 	if (result < 0)
 		log_error("event=store_error op=expunge error=%s", LOG_Q(error ? error : "-"));
-	if (!ps->dead) {
+	struct conn *c = ps->c;
+	if (!conn_is_closed(c)) {
 		if (result < 0)
 			pop3_err(ps, "[SYS/TEMP] Some deleted messages not removed");
 		else
@@ -621,7 +642,7 @@ static void update_done(void *arg, int result, const char *error)
 	}
 	arena_free(&u->arena);
 	free(u);
-	busy_end(ps);
+	conn_release(c);
 }
 
 /* RFC 1939 §6: QUIT in TRANSACTION enters UPDATE: remove the marked messages */
@@ -644,7 +665,7 @@ static void cmd_quit(struct pop3_session *ps, const struct pop3_command *cmd)
 			u->ranges[u->n++] = (struct store_range){ ps->msgs[i].uid, ps->msgs[i].uid };
 	}
 	u->set = (struct store_uidset){ u->ranges, u->n };
-	busy_begin(ps);
+	conn_hold(ps->c);
 	store_expunge_async(ps->env->store, u->arena, ps->account_id, ps->mailbox_id, &u->set, false, NULL, NULL,
 			    conn_loop(ps->c), update_done, u);
 }
@@ -669,15 +690,10 @@ static const struct pop3_cmd_def commands[] = {
 
 static void pop3_dispatch(struct pop3_session *ps, struct bytes line)
 {
-	if (ps->sasl_pending) {
-		sasl_input(ps, line);
-		return;
-	}
 	/* what the previous command allocated for itself goes, so a session that
-	 * repeats commands stays at its size (input is paused while a login runs) */
+	 * repeats commands stays at its size (input waits while a login holds the conn) */
 	arena_clear(ps->cmd_arena);
-	if (++ps->commands > ps->s->commands_max) {
-		conn_log(ps->c, LOG_WARN, "event=too_many_commands limit=%zu", ps->s->commands_max);
+	if (conn_command(ps->c) < 0) {
 		pop3_err(ps, "[SYS/PERM] Too many commands, closing connection");
 		conn_close(ps->c);
 		return;
@@ -707,19 +723,9 @@ static void pop3_dispatch(struct pop3_session *ps, struct bytes line)
 
 static void pop3_read(struct pop3_session *ps)
 {
-	while (!conn_is_closing(ps->c) && !(ps->state & POP3_BUSY)) {
-		struct bytes line;
-		int r = conn_read_line(ps->c, ps->s->line_max, &line);
-		if (r == 0)
-			return;
-		if (r < 0) {
-			conn_log(ps->c, LOG_WARN, "event=line_too_long limit=%zu", ps->s->line_max);
-			pop3_err(ps, "Line too long");
-			conn_close(ps->c);
-			return;
-		}
+	struct bytes line;
+	while (read_line(ps, NULL, &line) > 0)
 		pop3_dispatch(ps, line);
-	}
 }
 
 static void *pop3_open(struct conn *c, void *ctx)
@@ -751,34 +757,18 @@ static void pop3_event(void *session, enum conn_event ev)
 		pop3_read(ps);
 		break;
 	case CONN_DRAINED:
-		if (ps->fd >= 0)
-			stream_more(ps);
+	case CONN_RELEASED:
 		break;
 	case CONN_TIMEOUT:
 		pop3_err(ps, "Timeout, closing connection");
 		conn_close(ps->c);
 		break;
-	case CONN_SHUTDOWN:
-		if (ps->state & POP3_BUSY) {
-			ps->stopping = true; /* a RETR or the UPDATE state finishes first */
-			break;
-		}
+	case CONN_SHUTDOWN: /* a RETR or the UPDATE state holds the conn: it finishes first */
 		pop3_err(ps, "[SYS/TEMP] Server shutting down, try again later");
 		conn_close(ps->c);
 		break;
 	case CONN_TLS_READY:
-		break;
-	case CONN_CLOSED:
-		ps->c = NULL;
-		if (ps->fd >= 0) { /* a transfer in flight ends with the connection */
-			close(ps->fd);
-			ps->fd = -1;
-			ps->pending--;
-		}
-		if (ps->pending > 0)
-			ps->dead = true;
-		else
-			session_free(ps);
+	case CONN_CLOSED: /* session_free follows once no step holds the conn */
 		break;
 	}
 }
@@ -788,4 +778,5 @@ const struct conn_handler pop3d_handler = {
 	.open = pop3_open,
 	.event = pop3_event,
 	.refuse = pop3_refuse,
+	.free = session_free,
 };

@@ -129,8 +129,6 @@ static void settings_from_config(struct server *srv, const struct config *cfg)
 		.recipients_max = (size_t)cfg->recipients_max,
 		.imap_conns_per_user_ip = (size_t)cfg->imap_conns_per_user_ip,
 		.auth_failures_per_min = (size_t)cfg->auth_failures_per_min,
-		.errors_max = (size_t)cfg->errors_per_session,
-		.commands_max = (size_t)cfg->commands_per_session,
 		.imap_search_updates = (size_t)cfg->imap_search_updates,
 		.quota_full_temporary = cfg->smtp_quota_full_temporary,
 		.spf_max_dns_lookups = (unsigned)cfg->spf_max_dns_lookups,
@@ -160,6 +158,8 @@ static struct conn_limits limits_from_config(const struct config *cfg)
 		.handshake_timeout = (int)cfg->timeout_tls_handshake,
 		.message_memory = (uint64_t)cfg->message_memory,
 		.message_memory_per_ip = (uint64_t)cfg->message_memory_per_ip,
+		.errors_per_session = (size_t)cfg->errors_per_session,
+		.commands_per_session = (size_t)cfg->commands_per_session,
 	};
 }
 
@@ -497,7 +497,7 @@ static void free_settings(struct server *srv)
 
 static void close_conns_cb(void *arg)
 {
-	conn_server_free(arg); /* on the loop's own thread: sessions close as they would */
+	conn_server_close_all(arg); /* on the loop's own thread: sessions close as they would */
 }
 
 static void nothing_cb(void *arg)
@@ -513,7 +513,7 @@ static void nothing_cb(void *arg)
 static void drain(struct server *srv)
 {
 	for (int i = 0; i < srv->nloops; i++)
-		loop_call(srv->loops[i], close_conns_cb, &srv->servers[i]);
+		loop_call(srv->loops[i], close_conns_cb, srv->servers[i]);
 	uint64_t ran = 0;
 	for (;;) {
 		uint64_t n = pool_wait_idle(srv->auth_pool) + pool_wait_idle(srv->pool) + store_wait_idle(srv->store);

@@ -7,7 +7,8 @@
  * "334 " lines and maps its outcomes: a malformed response 501 5.5.2, "*" 501 5.0.0,
  * a foreign authorization identity 535 5.7.8, an unknown mechanism 504. Credentials
  * are checked by auth_sasl_check on the worker pool; a failure is answered after a
- * delay by the shared limiter (auth/login.h). */
+ * delay by the shared limiter (auth/login.h). While the exchange waits for a
+ * response line, it owns the input (a continuation, lib/conn). */
 #include "session.h"
 
 #include "auth.h"
@@ -17,14 +18,18 @@
 
 #include <string.h>
 
+static void auth_input(void *arg);
+static const struct conn_continuation auth_k = { .data = auth_input };
+
 static void auth_done(void *arg, const struct auth_login *login)
 {
 	struct smtp_session *ss = arg;
-	if (ss->c != NULL) {
+	struct conn *c = ss->c;
+	if (!conn_is_closed(c)) {
 		switch (login->result) {
 		case AUTH_LOGIN_CONTINUE:
-			ss->mode = SMTP_MODE_AUTH;
-			conn_printf(ss->c, "334 %s\r\n", login->challenge);
+			conn_continue(c, &auth_k, ss);
+			conn_printf(c, "334 %s\r\n", login->challenge);
 			break;
 		case AUTH_LOGIN_OK:
 			ss->sasl = NULL;
@@ -49,20 +54,20 @@ static void auth_done(void *arg, const struct auth_login *login)
 			break;
 		}
 	}
-	smtp_busy_end(ss);
+	conn_release(c);
 }
 
 /* What the exchange said after the command or a response line. */
 static void auth_next(struct smtp_session *ss, int status, const char *text)
 {
-	ss->mode = SMTP_MODE_COMMAND;
+	conn_continue_end(ss->c);
 	switch (status) {
 	case AUTH_SASL_CHALLENGE:
-		ss->mode = SMTP_MODE_AUTH;
+		conn_continue(ss->c, &auth_k, ss);
 		conn_printf(ss->c, "334 %s\r\n", text);
 		return;
 	case AUTH_SASL_CHECK:
-		smtp_busy_begin(ss);
+		conn_hold(ss->c);
 		auth_sasl_check(ss->env->auth, conn_loop(ss->c), "smtp", conn_peer_ip(ss->c), ss->sasl, auth_done, ss);
 		return;
 	case AUTH_SASL_CANCELLED:
@@ -84,11 +89,16 @@ static void auth_next(struct smtp_session *ss, int status, const char *text)
 	ss->sasl = NULL;
 }
 
-void smtp_auth_input(struct smtp_session *ss, struct bytes line)
+/* A response line of the exchange (RFC 4954 §4). */
+static void auth_input(void *arg)
 {
-	const char *text;
-	int status = auth_sasl_step(ss->sasl, line, &text);
-	auth_next(ss, status, text);
+	struct smtp_session *ss = arg;
+	struct bytes line;
+	while (smtp_next_line(ss, &auth_k, &line) > 0) {
+		const char *text;
+		int status = auth_sasl_step(ss->sasl, line, &text);
+		auth_next(ss, status, text);
+	}
 }
 
 void smtp_cmd_auth(struct smtp_session *ss, const struct smtp_command *cmd)

@@ -5,7 +5,8 @@
  * always read, even when the command is refused (RFC 3030 §2: otherwise its bytes
  * would be taken for commands); a refused chunk is discarded and answered after.
  * Both apply one policy to the message: bare CR, bare LF and NUL are refused (554
- * after the end of the data, the LAST chunk for BDAT). */
+ * after the end of the data, the LAST chunk for BDAT). The message text is read by
+ * continuations (lib/conn) that own the input until the end of the data or chunk. */
 #include "session.h"
 
 #include "log.h"
@@ -14,6 +15,11 @@
 #include <string.h>
 
 #define DATA_PEEK (256 * 1024)
+
+static void data_input(void *arg);
+static void bdat_input(void *arg);
+static const struct conn_continuation data_k = { .data = data_input };
+static const struct conn_continuation bdat_k = { .data = bdat_input };
 
 void smtp_cmd_data(struct smtp_session *ss, const struct smtp_command *cmd)
 {
@@ -40,7 +46,7 @@ void smtp_cmd_data(struct smtp_session *ss, const struct smtp_command *cmd)
 	}
 	smtp_data_init(&t->dec, ss->s->message_max);
 	buf_reset(&t->data);
-	ss->mode = SMTP_MODE_DATA;
+	conn_continue(ss->c, &data_k, ss);
 	smtp_reply(ss, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 }
 
@@ -60,8 +66,9 @@ static void hold_data(struct smtp_session *ss)
 		buf_reset(&t->data);
 }
 
-void smtp_data_input(struct smtp_session *ss)
+static void data_input(void *arg)
 {
+	struct smtp_session *ss = arg;
 	struct smtp_txn *t = &ss->txn;
 	size_t avail;
 	while ((avail = conn_input_len(ss->c)) > 0) {
@@ -72,7 +79,7 @@ void smtp_data_input(struct smtp_session *ss)
 		conn_input_consume(ss->c, used);
 		hold_data(ss);
 		if (done) {
-			ss->mode = SMTP_MODE_COMMAND;
+			conn_continue_end(ss->c);
 			smtp_deliver(ss);
 			return;
 		}
@@ -122,11 +129,13 @@ void smtp_cmd_bdat(struct smtp_session *ss, const struct smtp_command *cmd)
 	}
 	t->bdat_left = size;
 	t->bdat_last = last;
-	ss->mode = SMTP_MODE_BDAT;
+	conn_continue(ss->c, &bdat_k, ss);
+	bdat_input(ss); /* BDAT 0 LAST ends here, without waiting for input */
 }
 
-void smtp_bdat_input(struct smtp_session *ss)
+static void bdat_input(void *arg)
 {
+	struct smtp_session *ss = arg;
 	struct smtp_txn *t = &ss->txn;
 	while (t->bdat_left > 0) {
 		size_t avail = conn_input_len(ss->c);
@@ -151,7 +160,7 @@ void smtp_bdat_input(struct smtp_session *ss)
 		t->bdat_left -= n;
 		t->bdat_total += n;
 	}
-	ss->mode = SMTP_MODE_COMMAND;
+	conn_continue_end(ss->c);
 	if (ss->bdat_failed) {
 		smtp_reply(ss, ss->bdat_err.code, ss->bdat_err.enh, "%s", ss->bdat_err.text);
 		smtp_error(ss);

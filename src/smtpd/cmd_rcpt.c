@@ -23,7 +23,7 @@
 struct rcpt_job {
 	struct smtp_session *ss;
 	struct submit_origin origin;
-	const char *address;     /* cmd_arena, which stays put while the session is busy */
+	const char *address;     /* cmd_arena, which stays put while the job holds the conn */
 	bool remote_only;
 	uint64_t size;
 	size_t accepted; /* recipients the transaction holds (the hourly limits) */
@@ -76,7 +76,8 @@ static void rcpt_done(void *arg)
 {
 	struct rcpt_job *j = arg;
 	struct smtp_session *ss = j->ss;
-	if (ss->c != NULL) {
+	struct conn *c = ss->c;
+	if (!conn_is_closed(c)) {
 		if (j->result == SUBMIT_OK) {
 			add_rcpt(ss, &j->r, &j->args);
 			smtp_reply(ss, 250, "2.1.5", "Ok");
@@ -91,7 +92,7 @@ static void rcpt_done(void *arg)
 		}
 	}
 	free(j);
-	smtp_busy_end(ss);
+	conn_release(c);
 }
 
 void smtp_cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
@@ -124,6 +125,6 @@ void smtp_cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
 	j->args = args;
 	if (args.orcpt.len > 0)
 		j->args.orcpt = (struct bytes){ arena_strndup(ss->cmd_arena, args.orcpt.p, args.orcpt.len), args.orcpt.len };
-	smtp_busy_begin(ss);
+	conn_hold(ss->c);
 	pool_submit(ss->env->pool, rcpt_work, rcpt_done, conn_loop(ss->c), j);
 }

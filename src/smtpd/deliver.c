@@ -17,7 +17,7 @@
 
 const struct submit_origin *smtp_origin(struct smtp_session *ss)
 {
-	bool tls = ss->c != NULL && conn_is_tls(ss->c), auth = ss->auth_user != NULL;
+	bool tls = conn_is_tls(ss->c), auth = ss->auth_user != NULL;
 	bool ext = ss->esmtp || ss->txn.mail.smtputf8;
 	/* RFC 3848: ESMTP, ESMTPS, ESMTPA, ESMTPSA (UTF8SMTP* for SMTPUTF8, RFC 6531) */
 	snprintf(ss->origin_with, sizeof(ss->origin_with), "%s%s%s",
@@ -25,7 +25,7 @@ const struct submit_origin *smtp_origin(struct smtp_session *ss)
 		 auth && ext ? "A" : "");
 	ss->origin = (struct submit_origin){
 		.kind = ss->l->role == SMTPD_MX ? SUBMIT_KIND_MX : SUBMIT_KIND_SUBMISSION,
-		.client_ip = ss->c != NULL ? conn_peer_ip(ss->c) : NULL,
+		.client_ip = conn_peer_ip(ss->c),
 		.helo = ss->helo,
 		.with = ss->origin_with,
 		.tls = tls,
@@ -38,7 +38,8 @@ const struct submit_origin *smtp_origin(struct smtp_session *ss)
 static void delivered(void *arg, const struct submit_outcome *out)
 {
 	struct smtp_session *ss = arg;
-	if (ss->c != NULL) {
+	struct conn *c = ss->c;
+	if (!conn_is_closed(c)) {
 		if (out->result == SUBMIT_OK) {
 			conn_log(ss->c, LOG_INFO, "event=accepted id=%s from=<%s> rcpts=%zu local=%zu remote=%zu size=%zu",
 				 out->id, ss->txn.mail.from.mailbox, ss->txn.nrcpts, out->nlocal, out->nremote, out->size);
@@ -48,7 +49,7 @@ static void delivered(void *arg, const struct submit_outcome *out)
 		}
 	}
 	smtp_txn_reset(ss);
-	smtp_busy_end(ss);
+	conn_release(c);
 }
 
 void smtp_deliver(struct smtp_session *ss)
@@ -83,6 +84,6 @@ void smtp_deliver(struct smtp_session *ss)
 		.data = t->data, /* the pipeline holds the message now: never two copies for long */
 	};
 	t->data = (struct buf){ 0 };
-	smtp_busy_begin(ss);
+	conn_hold(ss->c);
 	submit_message_async(ss->env->submit, &m, conn_loop(ss->c), delivered, ss);
 }

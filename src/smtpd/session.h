@@ -12,16 +12,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* What the session does with the next input. */
-enum smtp_mode {
-	SMTP_MODE_COMMAND,
-	SMTP_MODE_DATA,      /* after 354: dot-stuffed message text */
-	SMTP_MODE_BDAT,      /* reading a BDAT chunk of bdat_left bytes */
-	SMTP_MODE_AUTH,      /* waiting for a SASL response line */
-	SMTP_MODE_BUSY,      /* an asynchronous step runs; input waits */
-};
-
-
 /* One mail transaction, from MAIL to the end of the data (RFC 5321 §3.3). */
 struct smtp_txn {
 	bool active;                /* MAIL accepted */
@@ -39,18 +29,15 @@ struct smtp_txn {
 };
 
 struct smtp_session {
-	struct conn *c; /* NULL once the connection is gone */
+	struct conn *c; /* valid until the session is freed; conn_is_closed() once gone */
 	const struct smtpd_listener *l;
 	const struct smtpd_env *env;
 	const struct settings *s;
 	struct arena *arena;     /* lives as long as the connection */
 	struct arena *txn_arena; /* cleared with every transaction */
 	struct arena *cmd_arena; /* cleared before every command (an AUTH exchange is one command) */
-	enum smtp_mode mode;
 	char helo[256];          /* the client's EHLO/HELO name (at most 255 octets), "" before */
 	bool esmtp;
-	size_t errors;           /* bad commands so far */
-	size_t commands;         /* command lines so far (limits.commands_per_session) */
 	/* authentication */
 	char *auth_user;         /* canonical address once authenticated */
 	int64_t auth_account;
@@ -59,9 +46,6 @@ struct smtp_session {
 	struct smtp_txn txn;
 	bool bdat_failed;        /* the current BDAT chunk is read only to be discarded */
 	struct smtp_error bdat_err;
-	unsigned pending;        /* asynchronous steps in flight */
-	bool dead;               /* the connection closed while steps were in flight */
-	bool stopping;           /* the server stops: close once the step in flight ends */
 	struct submit_origin origin; /* smtp_origin() */
 	char origin_with[16];
 };
@@ -96,10 +80,9 @@ void smtp_quota_full(struct smtp_session *ss, const char *to, const char *text);
 void smtp_txn_reset(struct smtp_session *ss);
 /* True when AUTH may be offered and used on this connection. */
 bool smtp_auth_allowed(const struct smtp_session *ss);
-/* Asynchronous steps: begin pauses input; end resumes it, or frees a session whose
- * connection is gone. Returns false when the session was freed. */
-void smtp_busy_begin(struct smtp_session *ss);
-bool smtp_busy_end(struct smtp_session *ss);
+/* Asynchronous steps hold the connection (conn_hold: input waits, the session
+ * outlives the close); their completion replies unless conn_is_closed() and ends
+ * with conn_release(), after which it must not touch the session. */
 
 /* Verbs, each in its own file */
 void smtp_cmd_mail(struct smtp_session *ss, const struct smtp_command *cmd);
@@ -107,10 +90,10 @@ void smtp_cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd);
 void smtp_cmd_data(struct smtp_session *ss, const struct smtp_command *cmd);
 void smtp_cmd_bdat(struct smtp_session *ss, const struct smtp_command *cmd);
 void smtp_cmd_auth(struct smtp_session *ss, const struct smtp_command *cmd);
-/* Input in the data, BDAT and AUTH modes. */
-void smtp_data_input(struct smtp_session *ss);
-void smtp_bdat_input(struct smtp_session *ss);
-void smtp_auth_input(struct smtp_session *ss, struct bytes line);
+/* The next command or response line for the reader k (NULL: the command reader; a
+ * continuation passes itself): 1 with *line_r, 0 when no full line is buffered or k
+ * may not read now, -1 when the line is over limits.line_length (500, closing). */
+int smtp_next_line(struct smtp_session *ss, const struct conn_continuation *k, struct bytes *line_r);
 /* End of the message: the framing checks, then the pipeline (deliver.c). */
 void smtp_deliver(struct smtp_session *ss);
 /* The pipeline's view of this client (struct submit_origin), brought up to date

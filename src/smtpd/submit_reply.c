@@ -58,7 +58,7 @@ void smtp_reply_submit(struct smtp_session *ss, int result, const char *detail)
 		if (replies[i].result == result)
 			m = &replies[i];
 	}
-	if (ss->c == NULL)
+	if (conn_is_closed(ss->c))
 		return;
 	if (m->event != NULL)
 		conn_log(ss->c, LOG_WARN, "event=%s reason=%s user=%s detail=%s", m->event, submit_result_name(result),

@@ -136,9 +136,9 @@ static void login_done(void *arg, const struct auth_login *login)
 {
 	struct login_job *job = arg;
 	struct web_session *ws = job->ws;
-	if (ws->dead) {
+	if (conn_is_closed(ws->c)) {
 		free(job);
-		web_busy_end(ws);
+		conn_release(ws->c);
 		return;
 	}
 	uint64_t gen = 0;
@@ -167,7 +167,7 @@ static void login_done(void *arg, const struct auth_login *login)
 	}
 	explicit_bzero(job->key, sizeof(job->key));
 	free(job);
-	web_busy_end(ws);
+	conn_release(ws->c);
 }
 
 static void start_login(struct web_session *ws, const char *user, const char *password, bool api)
@@ -177,7 +177,7 @@ static void start_login(struct web_session *ws, const char *user, const char *pa
 	job->api = api;
 	if (!api)
 		basic_key(user, password, job->key);
-	web_busy_begin(ws);
+	conn_hold(ws->c);
 	auth_login(ws->env->auth, conn_loop(ws->c), "http", conn_peer_ip(ws->c), user, password, login_done, job);
 }
 

@@ -97,7 +97,7 @@ static void domain_done(void *arg)
 {
 	struct autoconfig_job *job = arg;
 	struct web_session *ws = job->ws;
-	if (!ws->dead) {
+	if (!conn_is_closed(ws->c)) {
 		if (job->exists > 0) {
 			reply_doc(ws, job->doc, job->email);
 		} else if (job->exists == 0) {
@@ -108,7 +108,7 @@ static void domain_done(void *arg)
 		}
 	}
 	free(job);
-	web_busy_end(ws);
+	conn_release(ws->c);
 }
 
 /* Replies with the document for email, after checking on the pool that its domain
@@ -129,7 +129,7 @@ static void answer(struct web_session *ws, enum autoconfig_doc doc, const char *
 		web_reply_text(ws, 400, "400 Bad Request: invalid address\n");
 		return;
 	}
-	web_busy_begin(ws);
+	conn_hold(ws->c);
 	pool_submit(ws->env->pool, domain_work, domain_done, conn_loop(ws->c), job);
 }
 

@@ -88,7 +88,7 @@ static void api_done(void *arg)
 {
 	struct http_job *job = arg;
 	struct web_session *ws = job->ws;
-	if (!ws->dead) {
+	if (!conn_is_closed(ws->c)) {
 		if (job->out == NULL)
 			web_reply_error(ws, 500, "internal error");
 		else
@@ -96,7 +96,7 @@ static void api_done(void *arg)
 				  NULL, job->out, strlen(job->out));
 	}
 	job_free(job);
-	web_busy_end(ws);
+	conn_release(ws->c);
 }
 
 void web_jmap_api(struct web_session *ws)
@@ -104,7 +104,7 @@ void web_jmap_api(struct web_session *ws)
 	struct http_job *job = job_new(ws);
 	job->body = ws->req.body; /* moved */
 	memset(&ws->req.body, 0, sizeof(ws->req.body));
-	web_busy_begin(ws);
+	conn_hold(ws->c);
 	pool_submit(ws->env->pool, api_work, api_done, conn_loop(ws->c), job);
 }
 
@@ -191,13 +191,27 @@ static bool media_type_ok(const char *t)
 	return strlen(t) < 128;
 }
 
+static void download_more(void *arg);
+static void download_stop(struct web_session *ws);
+
+/* The conn closed mid-download: the download and its hold end here. */
+static void download_closed(void *arg)
+{
+	struct web_session *ws = arg;
+	download_stop(ws);
+	conn_release(ws->c);
+}
+
+/* A download streams as the output drains, holding the conn (no request is read). */
+static const struct conn_continuation download_k = { .drained = download_more, .closed = download_closed };
+
 static void download_done(void *arg)
 {
 	struct http_job *job = arg;
 	struct web_session *ws = job->ws;
-	if (ws->dead) {
+	if (conn_is_closed(ws->c)) {
 		job_free(job);
-		web_busy_end(ws);
+		conn_release(ws->c);
 		return;
 	}
 	if (job->status != 200) {
@@ -230,7 +244,7 @@ static void download_done(void *arg)
 		if (job->src.fd < 0) {
 			web_reply(ws, 200, type, extra, job->data, job->len);
 		} else if (web_reply_sized_head(ws, 200, type, extra, job->src.size)) {
-			/* the busy step stays until the last window is out (web_download_more) */
+			/* the job's hold stays until the last window is out (download_more) */
 			struct web_download *d = xcalloc(1, sizeof(*d));
 			d->fd = job->src.fd;
 			job->src.fd = -1;
@@ -238,18 +252,19 @@ static void download_done(void *arg)
 			ws->download = d;
 			free(extra);
 			job_free(job);
-			web_download_more(ws);
+			conn_continue(ws->c, &download_k, ws);
+			download_more(ws);
 			return;
-		} else if (ws->c != NULL && !ws->keep_alive) {
+		} else if (!ws->keep_alive) {
 			conn_close(ws->c); /* HEAD */
 		}
 		free(extra);
 	}
 	job_free(job);
-	web_busy_end(ws);
+	conn_release(ws->c);
 }
 
-void web_download_stop(struct web_session *ws)
+static void download_stop(struct web_session *ws)
 {
 	struct web_download *d = ws->download;
 	mail_reader_free(&d->rd);
@@ -259,8 +274,9 @@ void web_download_stop(struct web_session *ws)
 	ws->download = NULL;
 }
 
-void web_download_more(struct web_session *ws)
+static void download_more(void *arg)
 {
+	struct web_session *ws = arg;
 	struct web_download *d = ws->download;
 	while (conn_output_len(ws->c) < WEB_DOWNLOAD_OUTPUT_HIGH) {
 		buf_reset(&d->chunk);
@@ -275,10 +291,11 @@ void web_download_more(struct web_session *ws)
 			ws->keep_alive = false;
 		}
 		conn_want_drained(ws->c, false);
-		web_download_stop(ws);
+		download_stop(ws);
+		conn_continue_end(ws->c);
 		if (!ws->keep_alive)
 			conn_close(ws->c);
-		web_busy_end(ws);
+		conn_release(ws->c);
 		return;
 	}
 	conn_want_drained(ws->c, true);
@@ -307,6 +324,6 @@ void web_jmap_download(struct web_session *ws)
 	snprintf(job->name, sizeof(job->name), "%s", s2 + 1);
 	if (http_query_get(ws->req.query, "type", job->type, sizeof(job->type)) <= 0)
 		job->type[0] = '\0';
-	web_busy_begin(ws);
+	conn_hold(ws->c);
 	pool_submit(ws->env->pool, download_work, download_done, conn_loop(ws->c), job);
 }

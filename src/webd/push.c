@@ -89,7 +89,7 @@ static void send_state(struct web_push *p, uint64_t modseq, unsigned types)
 static void on_event(void *arg, const struct store_event *ev)
 {
 	struct web_push *p = arg;
-	if (p->ws->c == NULL || conn_is_closing(p->ws->c))
+	if (conn_is_closing(p->ws->c))
 		return;
 	unsigned types = 0;
 	switch (ev->kind) {

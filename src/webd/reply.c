@@ -88,9 +88,9 @@ static void write_head(struct web_session *ws, int status, const char *ctype, co
 /* The head of a reply of len body bytes (false: nothing may be written). */
 static bool reply_head(struct web_session *ws, int status, const char *ctype, const char *extra, uint64_t len)
 {
-	if (ws->c == NULL || conn_is_closing(ws->c))
+	if (conn_is_closing(ws->c))
 		return false;
-	if (ws->stopping || ws->body_left > 0)
+	if (conn_is_stopping(ws->c) || ws->body_left > 0)
 		ws->keep_alive = false; /* a body we did not read cannot be skipped safely */
 	bool no_store = extra == NULL || strstr(extra, "Cache-Control:") == NULL;
 	char length[48];

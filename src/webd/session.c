@@ -11,8 +11,8 @@
  * completely within timeout.http (an authenticated one gets time for a large body
  * at 16 KiB/s more); the read timeout follows that deadline, so a client dribbling
  * bytes (slowloris) gets 408. Handlers either reply at once or begin an
- * asynchronous step (request.c: web_busy_begin pauses the conn, nothing is parsed
- * meanwhile) and reply when it ends. Replies and their security headers are
+ * asynchronous step (it holds the conn: lib/conn's session core; nothing is parsed
+ * meanwhile) and reply when it ends; the request ends at CONN_RELEASED. Replies and their security headers are
  * written by reply.c. */
 #include "webd_int.h"
 
@@ -50,7 +50,7 @@ static const char *hdr(struct web_session *ws, const struct http_request *req, c
 static bool begin_request(struct web_session *ws, const struct http_request *req)
 {
 	struct web_request *r = &ws->req;
-	ws->keep_alive = req->keep_alive && !ws->stopping;
+	ws->keep_alive = req->keep_alive && !conn_is_stopping(ws->c);
 	int hosts = 0;
 	for (int i = 0; i < req->nheaders; i++)
 		hosts += bytes_ieq(req->headers[i].name, "Host");
@@ -161,7 +161,7 @@ static void arm_deadline(struct web_session *ws, int64_t now)
 static void web_read(struct web_session *ws)
 {
 	size_t head_max = ws->s->line_max * 4;
-	while (ws->c != NULL && !conn_is_closing(ws->c) && ws->pending == 0) {
+	while (conn_may_read(ws->c, NULL)) {
 		if (ws->mode == WS_STREAM) {
 			/* an EventSource client has nothing more to say */
 			conn_input_consume(ws->c, conn_input_len(ws->c));
@@ -199,7 +199,7 @@ static void web_read(struct web_session *ws)
 			conn_set_timeout(ws->c, ws->s->timeout_http);
 			ws->mode = WS_READY;
 			ws->route.fn(ws);
-			if (ws->pending == 0)
+			if (conn_holds(ws->c) == 0)
 				web_request_end(ws);
 			continue;
 		}
@@ -235,7 +235,7 @@ static void web_read(struct web_session *ws)
 		} else {
 			begin_body(ws);
 		}
-		if (ws->pending == 0 && (ws->mode == WS_AUTH || ws->mode == WS_READY))
+		if (conn_holds(ws->c) == 0 && (ws->mode == WS_AUTH || ws->mode == WS_READY))
 			web_request_end(ws); /* refused, or answered */
 	}
 }
@@ -266,7 +266,7 @@ static void web_event(void *session, enum conn_event ev)
 		web_read(ws);
 		break;
 	case CONN_TIMEOUT:
-		if ((ws->mode == WS_BODY || (ws->mode == WS_HEAD && ws->req_started != 0)) && ws->pending == 0) {
+		if ((ws->mode == WS_BODY || (ws->mode == WS_HEAD && ws->req_started != 0)) && conn_holds(ws->c) == 0) {
 			conn_log(ws->c, LOG_INFO, "event=http_request_timeout");
 			ws->keep_alive = false;
 			web_reply_fatal(ws, 408);
@@ -274,33 +274,21 @@ static void web_event(void *session, enum conn_event ev)
 		}
 		conn_close(ws->c); /* an idle keep-alive just closes */
 		break;
-	case CONN_SHUTDOWN:
+	case CONN_SHUTDOWN: /* the core waits for the step in flight to reply */
 		if (ws->push != NULL)
 			web_push_stop(ws);
-		if (ws->pending > 0) {
-			ws->stopping = true; /* the step in flight replies, then we close */
-			break;
-		}
 		conn_close(ws->c);
 		break;
-	case CONN_DRAINED:
-		if (ws->download != NULL)
-			web_download_more(ws);
+	case CONN_RELEASED: /* answered, or refused by authentication */
+		if (ws->mode == WS_READY || ws->mode == WS_AUTH)
+			web_request_end(ws);
 		break;
+	case CONN_DRAINED:
 	case CONN_TLS_READY:
 		break;
-	case CONN_CLOSED:
+	case CONN_CLOSED: /* web_session_free follows once no step holds the conn */
 		if (ws->push != NULL)
 			web_push_stop(ws);
-		ws->c = NULL;
-		if (ws->download != NULL) { /* a download in flight ends with the conn */
-			web_download_stop(ws);
-			ws->pending--;
-		}
-		if (ws->pending > 0)
-			ws->dead = true; /* freed when the last step ends */
-		else
-			web_session_free(ws);
 		break;
 	}
 }
@@ -310,4 +298,5 @@ const struct conn_handler webd_handler = {
 	.open = web_open,
 	.event = web_event,
 	.refuse = web_refuse,
+	.free = web_session_free,
 };

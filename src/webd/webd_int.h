@@ -87,9 +87,6 @@ struct web_session {
 	int64_t req_deadline;      /* monotonic ms by which the request must be read */
 	bool keep_alive;
 	enum web_csp csp;
-	unsigned pending;          /* asynchronous steps in flight */
-	bool dead;                 /* the conn closed while steps were in flight */
-	bool stopping;             /* CONN_SHUTDOWN came while busy */
 	struct web_user user;
 	void (*next)(struct web_session *ws); /* what runs after authentication */
 	struct web_push *push;     /* an EventSource stream */
@@ -121,21 +118,15 @@ void web_reply_method_not_allowed(struct web_session *ws);
 void web_reply_not_found(struct web_session *ws);
 const char *web_reason(int status);
 
-/* ---- jmap_http.c: a download streams as the output drains */
-/* On CONN_DRAINED while ws->download: writes the next windows; at the end the
- * request ends (the busy step the download held). */
-void web_download_more(struct web_session *ws);
-/* The conn closed mid-download: frees it (the caller drops the busy step). */
-void web_download_stop(struct web_session *ws);
-
-/* ---- request.c: the end of a request, asynchronous steps */
-/* Asynchronous steps: pause the conn while one runs; web_busy_end returns false when
- * the session is gone (then the caller must not touch ws). */
-void web_busy_begin(struct web_session *ws);
-bool web_busy_end(struct web_session *ws);
+/* ---- request.c: the end of a request */
+/* Asynchronous steps hold the conn (conn_hold: no request is read meanwhile, the
+ * session outlives the close); the completion replies unless conn_is_closed() and
+ * ends with conn_release(), after which it must not touch ws: the request then ends
+ * at CONN_RELEASED. A download streams as a continuation (jmap_http.c). */
 /* Resets the session for the next request (not for a stream). */
 void web_request_end(struct web_session *ws);
-void web_session_free(struct web_session *ws);
+/* The handler's free callback (the conn is gone and no step holds it). */
+void web_session_free(void *session);
 
 /* ---- route.c: the routing table */
 /* Sets ws->route from the request's head (path and method): a wrong method becomes

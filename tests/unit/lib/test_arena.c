@@ -53,6 +53,31 @@ static void test_big_and_many(void **state)
 	arena_free(&a); /* NULL-safe */
 }
 
+/* A small first chunk: allocations beyond it go to new chunks, clear keeps only the
+ * first, and what was handed out stays intact until then. */
+static void test_sized(void **state)
+{
+	struct arena *a = arena_new_sized(64);
+	char *small = arena_strdup(a, "fits");
+	char *more[100];
+	for (int i = 0; i < 100; i++)
+		more[i] = arena_printf(a, "line %d", i);
+	char *big = arena_alloc(a, 10000);
+	big[9999] = 'x';
+	assert_string_equal(small, "fits");
+	for (int i = 0; i < 100; i++) {
+		char want[16];
+		snprintf(want, sizeof(want), "line %d", i);
+		assert_string_equal(more[i], want);
+	}
+	assert_true(arena_used(a) >= 10000 + 100 * 7);
+	arena_clear(a);
+	assert_int_equal(arena_used(a), 0);
+	assert_string_equal(arena_strdup(a, "again"), "again");
+	arena_free(&a);
+	assert_null(a);
+}
+
 static void test_strndup(void **state)
 {
 	struct arena *a = arena_new();
@@ -73,6 +98,7 @@ int main(void)
 		cmocka_unit_test(test_alloc_zeroed_aligned),
 		cmocka_unit_test(test_big_and_many),
 		cmocka_unit_test(test_strndup),
+		cmocka_unit_test(test_sized),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "conn.h"
+#include "conn_client.h"
 #include "loop.h"
 #include "net.h"
 #include "tls.h"
@@ -96,6 +97,7 @@ static void echo_event(void *session, enum conn_event ev)
 		break;
 	case CONN_TLS_READY:
 	case CONN_DRAINED:
+	case CONN_RELEASED:
 		break;
 	case CONN_CLOSED:
 		atomic_fetch_add(&e->f->closed, 1);
@@ -104,7 +106,7 @@ static void echo_event(void *session, enum conn_event ev)
 	}
 }
 
-static const struct conn_handler echo_handler = { "echo", echo_open, echo_event, echo_refuse };
+static const struct conn_handler echo_handler = { "echo", echo_open, echo_event, echo_refuse, NULL };
 
 static int setup(void **state)
 {
@@ -153,17 +155,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int client(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	struct timeval tv = { 5, 0 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
 /* A client from another loopback address (127.0.0.2), so another share. */
 static int client_from(int port, const char *ip)
 {
@@ -195,17 +186,6 @@ static int read_line(int fd, char *out, size_t outlen)
 	}
 	out[n] = '\0';
 	return (int)n;
-}
-
-static void send_str(int fd, const char *s)
-{
-	assert_int_equal(send(fd, s, strlen(s), MSG_NOSIGNAL), (ssize_t)strlen(s));
-}
-
-static bool at_eof(int fd)
-{
-	char ch;
-	return recv(fd, &ch, 1, 0) == 0;
 }
 
 static void test_echo_and_quit(void **state)
