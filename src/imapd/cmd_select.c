@@ -177,7 +177,8 @@ static void select_work(struct imap_session *is, void *arg)
 	/* everything the responses say, from one read transaction (issue 16: read apart,
 	 * a message expunged between the UID list and the QRESYNC changes was counted in
 	 * EXISTS but reported neither by FETCH nor by VANISHED) */
-	j->r = store_mailbox_snapshot(store, is->cmd_arena, is->account_id, mb.id, j->qresync, j->q_modseq, &j->snap,
+	bool resync = j->qresync && j->q_uidvalidity == mb.uidvalidity; /* else a full sync (§3.2.5) */
+	j->r = store_mailbox_snapshot(store, is->cmd_arena, is->account_id, mb.id, resync, j->q_modseq, &j->snap,
 				      &j->error);
 	if (j->r <= 0)
 		return; /* 0: deleted meanwhile */
@@ -185,7 +186,7 @@ static void select_work(struct imap_session *is, void *arg)
 	/* what SELECT claimed (EXAMINE: what nobody claimed yet) up to the UIDNEXT read
 	 * before the claim; later arrivals are claimed by the sync that sees them */
 	imap_view_recent_add(&is->view, first_recent, mb.uidnext);
-	if (j->qresync && j->q_uidvalidity == j->snap.mb.uidvalidity)
+	if (resync && j->q_uidvalidity == j->snap.mb.uidvalidity)
 		resync_work(is, j);
 	if (j->snap.first_unseen > 0 && !is->rev2) {
 		long i = imap_view_index(&is->view, j->snap.first_unseen);
