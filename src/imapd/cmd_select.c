@@ -16,11 +16,16 @@
  * (a store write), so the work runs on the pool. When that write fails (a full disk:
  * review finding 10) SELECT still opens the mailbox read-write, showing \Recent as
  * EXAMINE would (the messages stay recent for the next session), and logs why, so that
- * users can still expunge to free space. */
+ * users can still expunge to free space. Everything the responses say (EXISTS, UIDNEXT,
+ * HIGHESTMODSEQ, the sequence map, FLAGS, UNSEEN, VANISHED and FETCH) comes from one
+ * snapshot of the store (store_mailbox_snapshot), and the view syncs on from its
+ * HIGHESTMODSEQ: a message that another session expunges while SELECT runs is still
+ * reported with the rest and goes with a later VANISHED/EXPUNGE (issue 16). */
 #include "session.h"
 
 #include "log.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,8 +34,7 @@ struct select_job {
 	bool readonly;
 	int r;
 	const char *error;
-	struct store_mailbox mb;
-	const char **keywords;
+	struct store_mailbox_snapshot snap; /* what the responses report (cmd_arena) */
 	uint32_t first_unseen; /* sequence number, 0 if none */
 	/* QRESYNC parameters */
 	bool qresync;
@@ -63,34 +67,27 @@ static bool in_known(const struct imap_seqset *k, uint32_t uid)
 	return false;
 }
 
-/* RFC 7162 §3.2.5.1: what changed since the client's MODSEQ (on the pool thread) */
+/* RFC 7162 §3.2.5.1: what changed since the client's MODSEQ, from the snapshot the view
+ * was opened from (on the pool thread) */
 static void resync_work(struct imap_session *is, struct select_job *j)
 {
 	struct imap_view *v = &is->view;
-	const char *error;
-	uint32_t *gone;
-	size_t ngone;
-	if (store_vanished(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, j->q_modseq, &gone, &ngone,
-			   &error) > 0) {
-		size_t k = 0;
-		for (size_t i = 0; i < ngone; i++)
-			if (in_known(&j->q_known, gone[i]) && imap_view_index(v, gone[i]) < 0)
-				gone[k++] = gone[i];
-		if (k > 0) {
-			buf_puts(&j->resync, "* VANISHED (EARLIER) ");
-			imap_put_set(&j->resync, gone, k);
-			buf_puts(&j->resync, "\r\n");
-		}
+	const struct store_mailbox_snapshot *sn = &j->snap;
+	uint32_t *gone = arena_alloc(is->cmd_arena, (sn->nvanished + 1) * sizeof(*gone));
+	size_t k = 0;
+	for (size_t i = 0; i < sn->nvanished; i++)
+		if (in_known(&j->q_known, sn->vanished[i]) && imap_view_index(v, sn->vanished[i]) < 0)
+			gone[k++] = sn->vanished[i];
+	if (k > 0) {
+		buf_puts(&j->resync, "* VANISHED (EARLIER) ");
+		imap_put_set(&j->resync, gone, k);
+		buf_puts(&j->resync, "\r\n");
 	}
-	struct store_msg *msgs;
-	size_t n;
-	if (store_msg_list(is->env->store, is->cmd_arena, is->account_id, v->mailbox_id, NULL, j->q_modseq, &msgs, &n,
-			   &error) > 0) {
-		for (size_t k = 0; k < n; k++) {
-			long i = imap_view_index(v, msgs[k].uid);
-			if (i >= 0)
-				imap_view_put_fetch_flags(is, &j->resync, (size_t)i, &msgs[k], true, true);
-		}
+	for (size_t c = 0; c < sn->nchanged; c++) {
+		long i = imap_view_index(v, sn->changed[c].uid);
+		assert(i >= 0); /* one snapshot: every changed message is in the UID list */
+		imap_view_put_fetch_flags(is, &j->resync, (size_t)i, &sn->changed[c], true, true);
+		imap_view_reported(v, (size_t)i, sn->changed[c].modseq);
 	}
 }
 
@@ -155,15 +152,17 @@ static int select_params(struct imap_session *is, struct imap_cur *c, struct sel
 static void select_work(struct imap_session *is, void *arg)
 {
 	struct select_job *j = arg;
-	j->r = store_mailbox_get(is->env->store, is->cmd_arena, is->account_id, j->name, &j->mb, &j->error);
+	struct store *store = is->env->store;
+	struct store_mailbox mb;
+	j->r = store_mailbox_get(store, is->cmd_arena, is->account_id, j->name, &mb, &j->error);
 	if (j->r <= 0)
 		return;
-	uint32_t first_recent = j->mb.first_recent_uid;
-	if (!j->readonly && j->mb.recent > 0) {
+	uint32_t first_recent = mb.first_recent_uid;
+	if (!j->readonly && mb.recent > 0) {
 		/* a write (group commit): only when there is something to claim */
 		uint32_t claimed;
 		const char *error;
-		int r = store_mailbox_claim_recent(is->env->store, is->account_id, j->mb.id, &claimed, &error);
+		int r = store_mailbox_claim_recent(store, is->account_id, mb.id, &claimed, &error);
 		if (r > 0) {
 			first_recent = claimed;
 		} else if (r == STORE_ENOTFOUND) { /* deleted meanwhile */
@@ -175,23 +174,24 @@ static void select_work(struct imap_session *is, void *arg)
 			j->recent_error = arena_strdup(is->cmd_arena, error ? error : "");
 		}
 	}
-	j->r = imap_view_open(is, &j->mb, j->readonly, &j->error);
-	if (j->r < 0)
-		return;
+	/* everything the responses say, from one read transaction (issue 16: read apart,
+	 * a message expunged between the UID list and the QRESYNC changes was counted in
+	 * EXISTS but reported neither by FETCH nor by VANISHED) */
+	bool resync = j->qresync && j->q_uidvalidity == mb.uidvalidity; /* else a full sync (§3.2.5) */
+	j->r = store_mailbox_snapshot(store, is->cmd_arena, is->account_id, mb.id, resync, j->q_modseq, &j->snap,
+				      &j->error);
+	if (j->r <= 0)
+		return; /* 0: deleted meanwhile */
+	imap_view_open(is, &j->snap, j->readonly);
 	/* what SELECT claimed (EXAMINE: what nobody claimed yet) up to the UIDNEXT read
 	 * before the claim; later arrivals are claimed by the sync that sees them */
-	imap_view_recent_add(&is->view, first_recent, j->mb.uidnext);
-	if (store_mailbox_keywords(is->env->store, is->cmd_arena, is->account_id, j->mb.id, &j->keywords, &j->error) < 0)
-		j->keywords = NULL;
-	if (j->qresync && j->q_uidvalidity == j->mb.uidvalidity)
+	imap_view_recent_add(&is->view, first_recent, mb.uidnext);
+	if (resync && j->q_uidvalidity == j->snap.mb.uidvalidity)
 		resync_work(is, j);
-	if (j->mb.unseen > 0 && !is->rev2) {
-		uint32_t uid;
-		if (store_first_unseen(is->env->store, is->account_id, j->mb.id, &uid, &j->error) > 0) {
-			long i = imap_view_index(&is->view, uid);
-			if (i >= 0)
-				j->first_unseen = (uint32_t)i + 1;
-		}
+	if (j->snap.first_unseen > 0 && !is->rev2) {
+		long i = imap_view_index(&is->view, j->snap.first_unseen);
+		assert(i >= 0);
+		j->first_unseen = (uint32_t)i + 1;
 	}
 }
 
@@ -214,9 +214,9 @@ static void select_done(struct imap_session *is, void *arg)
 	struct imap_view *v = &is->view;
 	struct buf b = { 0 };
 	struct buf kw = { 0 };
-	for (size_t i = 0; j->keywords && j->keywords[i]; i++) {
+	for (size_t i = 0; j->snap.keywords && j->snap.keywords[i]; i++) {
 		buf_putc(&kw, ' ');
-		buf_puts(&kw, j->keywords[i]);
+		buf_puts(&kw, j->snap.keywords[i]);
 		v->nkeywords++;
 	}
 	buf_printf(&b, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s)\r\n", buf_str(&kw));

@@ -190,8 +190,10 @@ void imap_put_mailbox_name(struct imap_session *is, struct buf *b, const char *u
 
 /* ---- the selected mailbox (view.c) */
 
-/* Opens the view of mailbox mb (SELECT/EXAMINE). Returns 1 or <0 with *error_r. */
-int imap_view_open(struct imap_session *is, const struct store_mailbox *mb, bool readonly, const char **error_r);
+/* Opens the view of the mailbox as the snapshot shows it (SELECT/EXAMINE): its UIDs,
+ * UIDNEXT and HIGHESTMODSEQ, so that the first sync reports exactly what changed after
+ * the snapshot. Copies what it keeps (the snapshot may live in the command arena). */
+void imap_view_open(struct imap_session *is, const struct store_mailbox_snapshot *snap, bool readonly);
 void imap_view_close(struct imap_session *is);
 /* Sends the pending untagged EXISTS/EXPUNGE/FETCH for changes made by others (and
  * by this session's own store operations) since the last sync. With allow_expunge

@@ -62,27 +62,21 @@ void imap_view_close(struct imap_session *is)
 
 /* Runs on a pool thread during SELECT: touches only the view (the caller closed the
  * previous one and sets `selected` back on the loop). */
-int imap_view_open(struct imap_session *is, const struct store_mailbox *mb, bool readonly, const char **error_r)
+void imap_view_open(struct imap_session *is, const struct store_mailbox_snapshot *snap, bool readonly)
 {
 	struct imap_view *v = &is->view;
-	v->mailbox_id = mb->id;
-	v->name = xstrdup(mb->name);
+	v->mailbox_id = snap->mb.id;
+	v->name = xstrdup(snap->mb.name);
 	v->readonly = readonly;
-	v->uidvalidity = mb->uidvalidity;
-	v->uidnext = mb->uidnext;
-	v->modseq = mb->highestmodseq;
-	uint32_t *uids;
-	size_t n;
-	int r = store_uid_list(is->env->store, is->cmd_arena, is->account_id, mb->id, &uids, &n, error_r);
-	if (r < 0)
-		return r;
-	view_grow(v, n);
-	if (n > 0)
-		memcpy(v->uids, uids, n * sizeof(*uids));
-	if (n > 0)
-		memset(v->reported, 0, n * sizeof(*v->reported));
-	v->n = n;
-	return 1;
+	v->uidvalidity = snap->mb.uidvalidity;
+	v->uidnext = snap->mb.uidnext;
+	v->modseq = snap->mb.highestmodseq; /* the sync goes on from the snapshot */
+	view_grow(v, snap->nuids);
+	if (snap->nuids > 0) {
+		memcpy(v->uids, snap->uids, snap->nuids * sizeof(*snap->uids));
+		memset(v->reported, 0, snap->nuids * sizeof(*v->reported));
+	}
+	v->n = snap->nuids;
 }
 
 long imap_view_index(const struct imap_view *v, uint32_t uid)

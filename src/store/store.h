@@ -85,6 +85,10 @@ struct store_options {
 	uint64_t reserve_file; /* limits.disk_reserve_file: bytes kept in DIR/db/reserve and
 	                        * given up when a deletion finds the disk full (0: none; an
 	                        * existing file is then left alone, as the CLI does) */
+	/* tests only (NULL in the server): called by store_mailbox_snapshot inside its read
+	 * transaction, after the UID list is read, so that a test can commit writes there */
+	void (*snapshot_hook)(void *arg);
+	void *snapshot_hook_arg;
 };
 
 /* Opens the store in data_dir (DIR/db/store.sqlite, DIR/blobs). Starts the committer
@@ -445,6 +449,36 @@ int store_email_open(struct store *s, int64_t account_id, int64_t email_id, int 
  * ascending, in the arena. */
 int store_vanished(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		   uint64_t modseq, uint32_t **uids_r, size_t *n_r, const char **error_r);
+
+/* What IMAP SELECT/EXAMINE reports about a mailbox, read from one snapshot of the store
+ * (one read transaction): the counters with UIDNEXT and HIGHESTMODSEQ, every UID, the
+ * keywords in use, the first unseen UID and, when asked, the changes since a MODSEQ
+ * (QRESYNC, RFC 7162 §3.2.5). Because it is one snapshot, nothing committed meanwhile
+ * shows in one part and not in another: every UID is below mb.uidnext, nuids equals
+ * mb.messages, every changed message is in uids with a MODSEQ <= mb.highestmodseq, no
+ * vanished UID is in uids, and every change after the snapshot has a MODSEQ above
+ * mb.highestmodseq (so a session that syncs from there misses nothing and reports
+ * nothing twice). Separate calls (store_mailbox_get, store_uid_list, store_msg_list,
+ * store_vanished) may each see a later state than the one before. */
+struct store_mailbox_snapshot {
+	struct store_mailbox mb;   /* name, counters, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ */
+	uint32_t *uids;            /* every message, ascending (NULL when nuids is 0) */
+	size_t nuids;
+	const char **keywords;     /* in use, NULL-terminated */
+	uint32_t first_unseen;     /* the lowest UID without \Seen, 0 if none */
+	bool changes;              /* asked for: changed and vanished below are filled */
+	struct store_msg *changed; /* MODSEQ > changed_since, ascending UID */
+	size_t nchanged;
+	uint32_t *vanished;        /* expunged with MODSEQ > changed_since, ascending */
+	size_t nvanished;
+};
+/* Reads *snap_r (arrays and strings in the arena) for the account's mailbox; with
+ * changes, also the messages changed and the UIDs expunged since changed_since (0:
+ * every message and every expunged UID). Returns 1, 0 if the account has no such
+ * mailbox, <0 error (*snap_r zeroed unless 1). */
+int store_mailbox_snapshot(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+			   bool changes, uint64_t changed_since, struct store_mailbox_snapshot *snap_r,
+			   const char **error_r);
 /* Email ids of the account expunged (from some mailbox) after modseq: for JMAP
  * Email/changes (an id may still exist in another mailbox: check store_email_meta). */
 int store_email_changes(struct store *s, struct arena *a, int64_t account_id, uint64_t modseq,

@@ -5,7 +5,8 @@
  * WITHOUT ROWID table: the rows of a mailbox are contiguous and already in UID order,
  * so SELECT + FETCH 1:* (UID FLAGS) of 100,000 messages reads ~3 MB sequentially.
  * Every query is scoped by account: a mailbox or email id of another account gives
- * "not found", never its data. */
+ * "not found", never its data. store_mailbox_snapshot runs several of these reads in one
+ * read transaction, so that what SELECT reports comes from one state of the store. */
 #include "store_int.h"
 
 #include <errno.h>
@@ -64,6 +65,63 @@ static int check_mailbox(struct db *c, int64_t account_id, int64_t mailbox_id,
 	return r;
 }
 
+/* The messages of a mailbox with MODSEQ > since, ascending by UID (session sync,
+ * CHANGEDSINCE 1:*, QRESYNC): a range of the (mailbox_id, modseq) index instead of a
+ * scan of every row, so the cost follows the number of changes. */
+static int changed_read(struct db *c, struct arena *a, int64_t mailbox_id, uint64_t since, struct vec *v,
+			const char **error_r)
+{
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT " MSG_COLS " FROM messages m INDEXED BY messages_modseq"
+				       " WHERE m.mailbox_id = ? AND m.modseq > ? ORDER BY m.uid");
+	sqlite3_bind_int64(st, 1, mailbox_id);
+	sqlite3_bind_int64(st, 2, (int64_t)since);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		msg_row_read(a, st, vec_push(a, v));
+	int ret = rc == SQLITE_DONE ? 1 : store_db_fail(c, "msg_list", error_r);
+	sqlite3_reset(st);
+	return ret;
+}
+
+/* The UIDs of one column query with one bound mailbox id and an optional MODSEQ
+ * (sql's second parameter), ascending, into v. */
+static int uids_read(struct db *c, struct arena *a, const char *sql, int64_t mailbox_id, uint64_t modseq,
+		     bool with_modseq, struct vec *v, const char *what, const char **error_r)
+{
+	sqlite3_stmt *st = store_db_stmt(c, sql);
+	sqlite3_bind_int64(st, 1, mailbox_id);
+	if (with_modseq)
+		sqlite3_bind_int64(st, 2, (int64_t)modseq);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*(uint32_t *)vec_push(a, v) = (uint32_t)sqlite3_column_int64(st, 0);
+	int ret = rc == SQLITE_DONE ? 1 : store_db_fail(c, what, error_r);
+	sqlite3_reset(st);
+	return ret;
+}
+
+static const char sql_uids[] = "SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid";
+static const char sql_vanished[] = "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid";
+
+/* The lowest UID without \Seen: 1 with *uid_r, 0 if none, <0 error. */
+static int first_unseen_read(struct db *c, int64_t mailbox_id, uint32_t *uid_r, const char **error_r)
+{
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT uid FROM messages WHERE mailbox_id = ? AND (flags & ?) = 0"
+				       " ORDER BY uid LIMIT 1");
+	sqlite3_bind_int64(st, 1, mailbox_id);
+	sqlite3_bind_int(st, 2, STORE_F_SEEN);
+	int rc = sqlite3_step(st), ret;
+	*uid_r = 0;
+	if (rc == SQLITE_ROW) {
+		*uid_r = (uint32_t)sqlite3_column_int64(st, 0);
+		ret = 1;
+	} else {
+		ret = rc == SQLITE_DONE ? 0 : store_db_fail(c, "first_unseen", error_r);
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
 int store_msg_list(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		   const struct store_uidset *set, uint64_t changed_since,
 		   struct store_msg **msgs_r, size_t *n_r, const char **error_r)
@@ -76,17 +134,7 @@ int store_msg_list(struct store *s, struct arena *a, int64_t account_id, int64_t
 		ret = STORE_EINVAL;
 	}
 	if (ret > 0 && set == NULL && changed_since > 0) {
-		/* the changes of a whole mailbox (session sync, CHANGEDSINCE 1:*): a range
-		 * of the (mailbox_id, modseq) index instead of a scan of every row */
-		sqlite3_stmt *st = store_db_stmt(c, "SELECT " MSG_COLS " FROM messages m INDEXED BY messages_modseq"
-					       " WHERE m.mailbox_id = ? AND m.modseq > ? ORDER BY m.uid");
-		sqlite3_bind_int64(st, 1, mailbox_id);
-		sqlite3_bind_int64(st, 2, (int64_t)changed_since);
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			msg_row_read(a, st, vec_push(a, &v));
-		if (rc != SQLITE_DONE)
-			ret = store_db_fail(c, "msg_list", error_r);
+		ret = changed_read(c, a, mailbox_id, changed_since, &v, error_r);
 	} else if (ret > 0) {
 		static const struct store_range all = { 1, UINT32_MAX };
 		const struct store_range *r = set ? set->r : &all;
@@ -145,15 +193,8 @@ int store_uid_list(struct store *s, struct arena *a, int64_t account_id, int64_t
 	struct db *c = store_db_get(s);
 	struct vec v = { .elem = sizeof(uint32_t) };
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
-	if (ret > 0) {
-		sqlite3_stmt *st = store_db_stmt(c, "SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid");
-		sqlite3_bind_int64(st, 1, mailbox_id);
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			*(uint32_t *)vec_push(a, &v) = (uint32_t)sqlite3_column_int64(st, 0);
-		if (rc != SQLITE_DONE)
-			ret = store_db_fail(c, "uid_list", error_r);
-	}
+	if (ret > 0)
+		ret = uids_read(c, a, sql_uids, mailbox_id, 0, false, &v, "uid_list", error_r);
 	store_db_put(s, c);
 	*uids_r = v.v;
 	*n_r = v.n;
@@ -166,19 +207,8 @@ int store_first_unseen(struct store *s, int64_t account_id, int64_t mailbox_id, 
 	struct db *c = store_db_get(s);
 	*uid_r = 0;
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
-	if (ret > 0) {
-		sqlite3_stmt *st = store_db_stmt(c, "SELECT uid FROM messages WHERE mailbox_id = ? AND (flags & ?) = 0"
-					       " ORDER BY uid LIMIT 1");
-		sqlite3_bind_int64(st, 1, mailbox_id);
-		sqlite3_bind_int(st, 2, STORE_F_SEEN);
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			*uid_r = (uint32_t)sqlite3_column_int64(st, 0);
-		else if (rc == SQLITE_DONE)
-			ret = 0;
-		else
-			ret = store_db_fail(c, "first_unseen", error_r);
-	}
+	if (ret > 0)
+		ret = first_unseen_read(c, mailbox_id, uid_r, error_r);
 	store_db_put(s, c);
 	return ret;
 }
@@ -494,21 +524,54 @@ int store_vanished(struct store *s, struct arena *a, int64_t account_id, int64_t
 	struct db *c = store_db_get(s);
 	struct vec v = { .elem = sizeof(uint32_t) };
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
-	if (ret > 0) {
-		sqlite3_stmt *st = store_db_stmt(c, "SELECT uid FROM expunged WHERE mailbox_id = ?"
-					       " AND modseq > ? ORDER BY uid");
-		sqlite3_bind_int64(st, 1, mailbox_id);
-		sqlite3_bind_int64(st, 2, (int64_t)modseq);
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			*(uint32_t *)vec_push(a, &v) = (uint32_t)sqlite3_column_int64(st, 0);
-		if (rc != SQLITE_DONE)
-			ret = store_db_fail(c, "vanished", error_r);
-	}
+	if (ret > 0)
+		ret = uids_read(c, a, sql_vanished, mailbox_id, modseq, true, &v, "vanished", error_r);
 	store_db_put(s, c);
 	*uids_r = v.v;
 	*n_r = v.n;
 	return ret;
+}
+
+int store_mailbox_snapshot(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+			   bool changes, uint64_t changed_since, struct store_mailbox_snapshot *snap_r,
+			   const char **error_r)
+{
+	memset(snap_r, 0, sizeof(*snap_r));
+	struct db *c = store_db_get(s);
+	struct vec uids = { .elem = sizeof(uint32_t) }, changed = { .elem = sizeof(struct store_msg) },
+		   vanished = { .elem = sizeof(uint32_t) };
+	/* a deferred read transaction: the first SELECT fixes the WAL snapshot that every
+	 * later statement of the transaction reads, whatever the committer commits meanwhile */
+	int ret = store_db_exec(c, "BEGIN", error_r);
+	if (ret > 0)
+		ret = store_mbox_read(c, a, account_id, NULL, mailbox_id, &snap_r->mb, error_r);
+	if (ret > 0)
+		ret = uids_read(c, a, sql_uids, mailbox_id, 0, false, &uids, "uid_list", error_r);
+	if (ret > 0 && s->opt.snapshot_hook != NULL)
+		s->opt.snapshot_hook(s->opt.snapshot_hook_arg);
+	if (ret > 0)
+		ret = store_mbox_keywords_read(c, a, account_id, mailbox_id, &snap_r->keywords, error_r);
+	if (ret > 0 && snap_r->mb.unseen > 0)
+		ret = first_unseen_read(c, mailbox_id, &snap_r->first_unseen, error_r) < 0 ? STORE_ERR : 1;
+	if (ret > 0 && changes)
+		ret = changed_read(c, a, mailbox_id, changed_since, &changed, error_r);
+	if (ret > 0 && changes)
+		ret = uids_read(c, a, sql_vanished, mailbox_id, changed_since, true, &vanished, "vanished", error_r);
+	if (ret > 0)
+		ret = store_db_exec(c, "COMMIT", error_r);
+	store_db_put(s, c); /* rolls back a transaction left open by an error */
+	if (ret <= 0) {
+		memset(snap_r, 0, sizeof(*snap_r));
+		return ret;
+	}
+	snap_r->uids = uids.v;
+	snap_r->nuids = uids.n;
+	snap_r->changes = changes;
+	snap_r->changed = changed.v;
+	snap_r->nchanged = changed.n;
+	snap_r->vanished = vanished.v;
+	snap_r->nvanished = vanished.n;
+	return 1;
 }
 
 int store_email_changes(struct store *s, struct arena *a, int64_t account_id, uint64_t modseq,

@@ -195,6 +195,16 @@ int store_mbox_adjust(struct db *c, int64_t mailbox_id, int64_t dmessages, int64
 /* Checks the mailbox belongs to the account; returns 1, 0, <0. */
 int store_mbox_owned(struct db *c, int64_t account_id, int64_t mailbox_id);
 
+/* store_mailbox_read.c: the reads on a connection the caller holds (so that several
+ * can share one read transaction, store_mailbox_snapshot) */
+/* The mailbox row by name (canonical) or, with name NULL, by id: 1, 0 if the account
+ * has no such mailbox, <0 error. */
+int store_mbox_read(struct db *c, struct arena *a, int64_t account_id, const char *name, int64_t id,
+		    struct store_mailbox *mb_r, const char **error_r);
+/* Its keywords in use, NULL-terminated (as store_mailbox_keywords). */
+int store_mbox_keywords_read(struct db *c, struct arena *a, int64_t account_id, int64_t mailbox_id,
+			     const char ***keywords_r, const char **error_r);
+
 /* store_message.c */
 struct msg_row {
 	uint32_t uid;

@@ -37,10 +37,9 @@ static void mbox_row(struct arena *a, sqlite3_stmt *st, struct store_mailbox *mb
 	mb->recent = (uint32_t)sqlite3_column_int64(st, 15);
 }
 
-static int mbox_get(struct store *s, struct arena *a, int64_t account_id, const char *name,
-		    int64_t id, struct store_mailbox *mb_r, const char **error_r)
+int store_mbox_read(struct db *c, struct arena *a, int64_t account_id, const char *name, int64_t id,
+		    struct store_mailbox *mb_r, const char **error_r)
 {
-	struct db *c = store_db_get(s);
 	sqlite3_stmt *st;
 	if (name != NULL) {
 		st = store_db_stmt(c, "SELECT " MBOX_COLS " FROM mailboxes m WHERE m.account_id = ?"
@@ -59,6 +58,15 @@ static int mbox_get(struct store *s, struct arena *a, int64_t account_id, const 
 	} else {
 		ret = rc == SQLITE_DONE ? 0 : store_db_fail(c, "mailbox_get", error_r);
 	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+static int mbox_get(struct store *s, struct arena *a, int64_t account_id, const char *name,
+		    int64_t id, struct store_mailbox *mb_r, const char **error_r)
+{
+	struct db *c = store_db_get(s);
+	int ret = store_mbox_read(c, a, account_id, name, id, mb_r, error_r);
 	store_db_put(s, c);
 	return ret;
 }
@@ -130,10 +138,9 @@ int store_lost_subscriptions(struct store *s, struct arena *a, int64_t account_i
 	return ret;
 }
 
-int store_mailbox_keywords(struct store *s, struct arena *a, int64_t account_id,
-			   int64_t mailbox_id, const char ***keywords_r, const char **error_r)
+int store_mbox_keywords_read(struct db *c, struct arena *a, int64_t account_id, int64_t mailbox_id,
+			     const char ***keywords_r, const char **error_r)
 {
-	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT keywords FROM mailboxes WHERE id = ? AND account_id = ?");
 	sqlite3_bind_int64(st, 1, mailbox_id);
 	sqlite3_bind_int64(st, 2, account_id);
@@ -145,7 +152,7 @@ int store_mailbox_keywords(struct store *s, struct arena *a, int64_t account_id,
 		ret = 0;
 	else
 		ret = store_db_fail(c, "mailbox_keywords", error_r);
-	store_db_put(s, c);
+	sqlite3_reset(st);
 	size_t n = 1;
 	for (const char *p = kw; *p; p++)
 		n += *p == ' ';
@@ -156,6 +163,15 @@ int store_mailbox_keywords(struct store *s, struct arena *a, int64_t account_id,
 		v[k++] = t;
 	v[k] = NULL;
 	*keywords_r = v;
+	return ret;
+}
+
+int store_mailbox_keywords(struct store *s, struct arena *a, int64_t account_id,
+			   int64_t mailbox_id, const char ***keywords_r, const char **error_r)
+{
+	struct db *c = store_db_get(s);
+	int ret = store_mbox_keywords_read(c, a, account_id, mailbox_id, keywords_r, error_r);
+	store_db_put(s, c);
 	return ret;
 }
 
