@@ -73,6 +73,7 @@ static const struct key keys[] = {
 	S("user", user, "postamt", valid_nonempty, RESTART),
 	I("workers", workers, "0", 0, 256, RESTART),
 	I("pool_threads", pool_threads, "4", 1, 256, RESTART),
+	I("pool_threads_messages", pool_threads_messages, "16", 1, 1024, RESTART),
 	S("log.level", log_level, "info", valid_log_level, RELOAD),
 	Z("limits.line_length", line_max, "8K", 512, 1024 * 1024, RELOAD),
 	Z("limits.imap_command", imap_command_max, "64K", 1024, 64 * 1024 * 1024, RELOAD),

@@ -38,6 +38,7 @@ struct config {
 	char *user;       /* user: account to run as when started as root */
 	int64_t workers;  /* workers: event-loop threads, 0 = one per core */
 	int64_t pool_threads; /* pool_threads: threads for blocking work */
+	int64_t pool_threads_messages; /* pool_threads_messages: the pipeline's data stage and hooks */
 	char *log_level;  /* log.level */
 	/* limits (DESIGN.md §6) */
 	int64_t line_max;             /* limits.line_length */

@@ -89,6 +89,8 @@ struct server {
 	struct conn_shared *shared;
 	struct pool *pool;      /* blocking store work, queue submissions */
 	struct pool *auth_pool; /* password hashing, kept apart so logins never delay store work */
+	struct pool *msg_pool;  /* the pipeline's data stage and hooks: a hook waiting on DNS never delays
+				 * IMAP, POP3 or JMAP work */
 	struct store *store;
 	struct queue *queue;
 	struct auth_service *auth;
@@ -516,7 +518,8 @@ static void drain(struct server *srv)
 		loop_call(srv->loops[i], close_conns_cb, srv->servers[i]);
 	uint64_t ran = 0;
 	for (;;) {
-		uint64_t n = pool_wait_idle(srv->auth_pool) + pool_wait_idle(srv->pool) + store_wait_idle(srv->store);
+		uint64_t n = pool_wait_idle(srv->auth_pool) + pool_wait_idle(srv->msg_pool) + pool_wait_idle(srv->pool) +
+			     store_wait_idle(srv->store);
 		for (int i = 0; i < srv->nloops; i++)
 			loop_call(srv->loops[i], nothing_cb, NULL); /* runs what was posted */
 		if (n == ran)
@@ -534,6 +537,7 @@ static void server_cleanup(struct server *srv)
 	}
 	/* before the loops are freed: a straggling job may still post to one (dropped) */
 	pool_free(&srv->auth_pool);
+	pool_free(&srv->msg_pool);
 	pool_free(&srv->pool);
 	for (int i = 0; i < srv->nloops && srv->loops != NULL; i++) {
 		conn_server_free(&srv->servers[i]);
@@ -648,7 +652,10 @@ static int server_start(struct server *srv)
 							     (size_t)cfg->auth_in_flight_per_ip },
 				     cfg->auth_cache_ttl);
 	auth_service_set_scram(srv->auth, save_scram, (unsigned)cfg->auth_scram_iterations);
-	srv->submit = submit_new(srv->store, srv->queue, &srv->settings, srv->pool);
+	/* messages get their own threads: the hooks may wait on DNS (mailauth.timeout),
+	 * which must delay only other messages, never the store work of open sessions */
+	srv->msg_pool = pool_new((int)cfg->pool_threads_messages);
+	srv->submit = submit_new(srv->store, srv->queue, &srv->settings, srv->msg_pool);
 	/* hooks, in order (docs/architecture.md, "Where a new hook goes"); DKIM signing
 	 * stays last, so it signs the message as it leaves, with every field added above */
 	/* DIR is the working directory */
