@@ -41,48 +41,6 @@ static const char *const trust_anchors[] = {
 	"/var/lib/unbound/root.key",
 };
 
-int dns_server_parse(const char *server, char *out, size_t outlen)
-{
-	char host[64];
-	unsigned long port = 53;
-	const char *p;
-	size_t hl;
-	if (server[0] == '[') { /* [v6]:port */
-		p = strchr(server, ']');
-		if (p == NULL)
-			return -1;
-		hl = (size_t)(p - server - 1);
-		server++;
-		p++;
-		if (*p == ':')
-			p++;
-		else if (*p != '\0')
-			return -1;
-	} else if ((p = strchr(server, '@')) != NULL || ((p = strrchr(server, ':')) != NULL && strchr(server, ':') == p)) {
-		hl = (size_t)(p - server); /* v4:port, host@port */
-		p++;
-	} else {
-		hl = strlen(server); /* v4 or bare v6 */
-		p = server + hl;
-	}
-	if (hl == 0 || hl >= sizeof(host))
-		return -1;
-	memcpy(host, server, hl);
-	host[hl] = '\0';
-	if (*p != '\0') {
-		char *end;
-		port = strtoul(p, &end, 10);
-		if (*end != '\0' || port == 0 || port > 65535)
-			return -1;
-	}
-	unsigned char buf[16];
-	if (inet_pton(AF_INET, host, buf) != 1 && inet_pton(AF_INET6, host, buf) != 1)
-		return -1;
-	if ((size_t)snprintf(out, outlen, "%s@%lu", host, port) >= outlen)
-		return -1;
-	return 1;
-}
-
 static int set(struct ub_ctx *ctx, const char *opt, const char *val, const char **error_r)
 {
 	int e = ub_ctx_set_option(ctx, opt, val);

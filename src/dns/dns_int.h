@@ -57,11 +57,6 @@ size_t dns_cache_count(const struct dns_cache *c);
  * trust anchor, the test data. Returns 1, or -1 with *error_r. */
 int dns_configure(struct ub_ctx *ctx, const struct dns_settings *s, const char **error_r);
 
-/* dns.server's value (HOST:PORT, [V6]:PORT, HOST@PORT, or an address alone for port
- * 53; HOST an IP address) as libunbound's "ADDR@PORT" in out. Returns 1, or -1 when
- * it is not one of those. */
-int dns_server_parse(const char *server, char *out, size_t outlen);
-
 /* Monotonic milliseconds. */
 uint64_t dns_now_ms(void);
 

@@ -89,6 +89,7 @@ struct server {
 	struct pool *auth_pool; /* password hashing, kept apart so logins never delay store work */
 	struct store *store;
 	struct queue *queue;
+	struct dns *dns;        /* the resolver every part asks (dns.* keys) */
 	struct auth_service *auth;
 	struct smtpd_env smtp_env;
 	struct pop3d_env pop3_env;
@@ -184,8 +185,22 @@ static int save_scram(void *ctx, int64_t account_id, const char *hash, const cha
 	return r < 0 ? -1 : r;
 }
 
+/* The settings of the resolver from the dns.* keys. */
+struct dns_settings serve_dns_settings(const struct config *cfg)
+{
+	return (struct dns_settings){
+		.server = cfg->dns_server,
+		.timeout_ms = (unsigned)cfg->dns_timeout_ms,
+		.cache_entries = cfg->dns_cache_entries == 0 ? DNS_CACHE_OFF : (unsigned)cfg->dns_cache_entries,
+	};
+}
+
 static int open_queue(struct server *srv, const struct config *cfg, const char **error_r)
 {
+	struct dns_settings ds = serve_dns_settings(cfg);
+	srv->dns = dns_new(&ds, error_r);
+	if (srv->dns == NULL)
+		return -1;
 	struct queue_route *routes = xcalloc(cfg->nroutes + 1, sizeof(*routes));
 	for (size_t i = 0; i < cfg->nroutes; i++)
 		routes[i] = (struct queue_route){ cfg->routes[i].domain, cfg->routes[i].host, cfg->routes[i].port };
@@ -203,7 +218,8 @@ static int open_queue(struct server *srv, const struct config *cfg, const char *
 		.timeout_data_end = (unsigned)cfg->queue_timeout_data_end,
 		.routes = routes,
 		.nroutes = cfg->nroutes,
-		.dns_server = cfg->queue_dns_server[0] ? cfg->queue_dns_server : NULL,
+		.dns = srv->dns,
+		.smtp_port = (uint16_t)cfg->queue_smtp_port,
 		.no_starttls = !cfg->queue_starttls,
 	};
 	srv->queue = queue_open(".", &qs, error_r);
@@ -512,6 +528,7 @@ static void server_cleanup(struct server *srv)
 	webd_state_free(&srv->web_env.state);
 	queue_close(&srv->queue); /* after the loops and the pool: it may still deliver bounces */
 	submit_free(&srv->submit); /* after the pool and the queue: both call into it */
+	dns_free(&srv->dns);       /* after every loop, pool, the queue and the pipeline's hooks */
 	store_close(&srv->store);
 	conn_shared_free(&srv->shared);
 	free(srv->loops);
