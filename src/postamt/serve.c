@@ -15,6 +15,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "conn.h"
+#include "dkim_hook.h"
 #include "imapd.h"
 #include "login.h"
 #include "log.h"
@@ -31,6 +32,7 @@
 #include "webd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -96,6 +98,7 @@ struct server {
 	struct imapd_env imap_env;
 	struct webd_env web_env;
 	struct submit *submit;       /* the message pipeline */
+	struct dkim_hook *dkim;      /* its last hook: DKIM signing of outgoing mail */
 	int nloops;
 	struct loop **loops;
 	struct conn_server **servers;
@@ -413,6 +416,7 @@ static void reload(struct server *srv)
 	if (log_level_parse(cfg->log_level, &level) > 0)
 		log_set_level(level);
 	settings_from_config(srv, cfg);
+	dkim_hook_reload(srv->dkim); /* rotated keys at once, without waiting for the watch */
 	/* sessions never see struct config, so the old one can go now (the first one
 	 * stays as srv->boot) */
 	if (srv->cfg != srv->boot)
@@ -528,6 +532,7 @@ static void server_cleanup(struct server *srv)
 	webd_state_free(&srv->web_env.state);
 	queue_close(&srv->queue); /* after the loops and the pool: it may still deliver bounces */
 	submit_free(&srv->submit); /* after the pool and the queue: both call into it */
+	dkim_hook_free(&srv->dkim);
 	dns_free(&srv->dns);       /* after every loop, pool, the queue and the pipeline's hooks */
 	store_close(&srv->store);
 	conn_shared_free(&srv->shared);
@@ -628,6 +633,10 @@ static int server_start(struct server *srv)
 				     cfg->auth_cache_ttl);
 	auth_service_set_scram(srv->auth, save_scram, (unsigned)cfg->auth_scram_iterations);
 	srv->submit = submit_new(srv->store, srv->queue, &srv->settings, srv->pool);
+	/* hooks, in order (docs/architecture.md, "Where a new hook goes"); DKIM signing
+	 * stays last, so it signs the message as it leaves, with every field added above */
+	srv->dkim = dkim_hook_new(AT_FDCWD, srv->store); /* DIR is the working directory */
+	submit_hook_add(srv->submit, &(struct submit_hook){ "dkim_sign", dkim_hook_run, srv->dkim });
 	srv->smtp_env = (struct smtpd_env){ .auth = srv->auth, .pool = srv->pool, .submit = srv->submit };
 	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };
 
