@@ -44,8 +44,8 @@ static bool public_addr(const struct dns_addr *ad)
 			 (b[0] == 100 && (b[1] & 0xc0) == 64) || b[0] >= 224);
 	static const uint8_t loop6[16] = { [15] = 1 }, any6[16] = { 0 };
 	return memcmp(b, loop6, 16) != 0 && memcmp(b, any6, 16) != 0 && (b[0] & 0xfe) != 0xfc && /* ULA */
-	       !(b[0] == 0xfe && (b[1] & 0xc0) == 0x80) && b[0] != 0xff &&                      /* link-local, multicast */
-	       !(memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0);                           /* v4-mapped */
+	       !(b[0] == 0xfe && (b[1] & 0xc0) == 0x80) && b[0] != 0xff && /* link-local, multicast */
+	       !(memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0);      /* v4-mapped */
 }
 
 /* The addresses whose reverse DNS matters: the `bind` address, else the machine's
@@ -231,7 +231,8 @@ int cli_dns(const struct config *cfg, int argc, char **argv)
 	int known = store_domain_exists(s, dom, &err);
 	store_close(&s);
 	if (known <= 0) {
-		fail(known < 0 ? err : arena_printf(a, "%s is not a local domain (add it with: domain add %s)", dom, dom));
+		fail(known < 0 ? err
+			       : arena_printf(a, "%s is not a local domain (add it with: domain add %s)", dom, dom));
 		goto out;
 	}
 	int dfd = open(cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

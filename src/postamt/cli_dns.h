@@ -16,24 +16,24 @@
  * it). */
 struct dns_rec {
 	const char *name;
-	int type;           /* DNS_MX, DNS_TXT, DNS_SRV, DNS_CNAME */
-	const char *what;   /* what it is for, in comments and --check lines ("SPF", "DKIM e20261207") */
-	unsigned pref;      /* MX preference; SRV priority */
+	int type;              /* DNS_MX, DNS_TXT, DNS_SRV, DNS_CNAME */
+	const char *what;      /* what it is for, in comments and --check lines ("SPF", "DKIM e20261207") */
+	unsigned pref;         /* MX preference; SRV priority */
 	unsigned weight, port; /* SRV */
-	const char *target; /* MX host, SRV target, CNAME target */
-	const char *text;   /* TXT */
-	const char *tag;    /* TXT: how our record starts ("v=spf1"), to tell it among other TXT records
+	const char *target;    /* MX host, SRV target, CNAME target */
+	const char *text;      /* TXT */
+	const char *tag;       /* TXT: how our record starts ("v=spf1"), to tell it among other TXT records
 	                     * of the same name; NULL: the name holds only ours */
-	bool comment;       /* printed commented out (not published by default, not checked) */
-	const char *note;   /* a comment line printed before it, or NULL */
+	bool comment;          /* printed commented out (not published by default, not checked) */
+	const char *note;      /* a comment line printed before it, or NULL */
 };
 
 /* What the records are made of. */
 struct dns_rec_input {
-	const char *domain;     /* lower case, no trailing dot */
-	const char *hostname;   /* the `hostname` key: MX target, SRV targets, SPF a: */
-	unsigned port_offset;   /* listeners are the standard ports plus this */
-	const char *relay;      /* route.* (HOST:PORT) when everything leaves through a relay, or NULL */
+	const char *domain;                /* lower case, no trailing dot */
+	const char *hostname;              /* the `hostname` key: MX target, SRV targets, SPF a: */
+	unsigned port_offset;              /* listeners are the standard ports plus this */
+	const char *relay;                 /* route.* (HOST:PORT) when everything leaves through a relay, or NULL */
 	const char *const *dkim_selectors; /* the domain's DKIM keys, n_dkim of them */
 	const char *const *dkim_txt;       /* their TXT record text (dkim_key.h) */
 	size_t n_dkim;

@@ -24,9 +24,8 @@ static const struct {
 	const char *label;
 	unsigned port;
 } services[] = {
-	{ "_submissions._tcp", 465 }, { "_submission._tcp", 587 }, { "_imaps._tcp", 993 },
-	{ "_imap._tcp", 143 },        { "_pop3s._tcp", 995 },      { "_pop3._tcp", 110 },
-	{ "_autodiscover._tcp", 443 },
+	{ "_submissions._tcp", 465 }, { "_submission._tcp", 587 }, { "_imaps._tcp", 993 },        { "_imap._tcp", 143 },
+	{ "_pop3s._tcp", 995 },       { "_pop3._tcp", 110 },       { "_autodiscover._tcp", 443 },
 };
 
 size_t dns_records_build(const struct dns_rec_input *in, struct arena *a, struct dns_rec **recs_r)
@@ -146,11 +145,20 @@ void dns_record_format(const struct dns_rec *r, struct buf *out)
 		buf_printf(out, "; %s\n", r->note);
 	buf_printf(out, "%s%s. %d IN %s ", r->comment ? "; " : "", r->name, DNS_REC_TTL, dns_rrtype_name(r->type));
 	switch (r->type) {
-	case DNS_MX: buf_printf(out, "%u %s.", r->pref, r->target); break;
-	case DNS_SRV: buf_printf(out, "%u %u %u %s.", r->pref, r->weight, r->port, r->target); break;
-	case DNS_CNAME: buf_printf(out, "%s.", r->target); break;
-	case DNS_TXT: format_txt(r->text, out); break;
-	default: break;
+	case DNS_MX:
+		buf_printf(out, "%u %s.", r->pref, r->target);
+		break;
+	case DNS_SRV:
+		buf_printf(out, "%u %u %u %s.", r->pref, r->weight, r->port, r->target);
+		break;
+	case DNS_CNAME:
+		buf_printf(out, "%s.", r->target);
+		break;
+	case DNS_TXT:
+		format_txt(r->text, out);
+		break;
+	default:
+		break;
 	}
 	buf_putc(out, '\n');
 }
@@ -162,11 +170,11 @@ static bool txt_equal(const char *a, size_t alen, const char *b, bool dkim)
 {
 	size_t i = 0, j = 0, blen = strlen(b);
 	for (;;) {
-		while (i < alen && (a[i] == ' ' || a[i] == '\t') && (dkim || i == 0 || i + 1 == alen ||
-								   a[i + 1] == ' ' || a[i + 1] == '\t'))
+		while (i < alen && (a[i] == ' ' || a[i] == '\t') &&
+		       (dkim || i == 0 || i + 1 == alen || a[i + 1] == ' ' || a[i + 1] == '\t'))
 			i++;
-		while (j < blen && (b[j] == ' ' || b[j] == '\t') && (dkim || j == 0 || j + 1 == blen ||
-								   b[j + 1] == ' ' || b[j + 1] == '\t'))
+		while (j < blen && (b[j] == ' ' || b[j] == '\t') &&
+		       (dkim || j == 0 || j + 1 == blen || b[j + 1] == ' ' || b[j + 1] == '\t'))
 			j++;
 		if (i == alen || j == blen)
 			return i == alen && j == blen;
@@ -230,6 +238,7 @@ enum dns_rec_state dns_record_compare(const struct dns_rec *r, const struct dns_
 			return DNS_REC_OK;
 		*found_r = arena_printf(a, "%s.", ans->names[0]);
 		return DNS_REC_DIFFERENT;
-	default: return DNS_REC_MISSING;
+	default:
+		return DNS_REC_MISSING;
 	}
 }

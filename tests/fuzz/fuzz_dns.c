@@ -61,14 +61,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(r != -1 || (n > 0 && err != NULL));
 	for (size_t k = 0; r > 0 && k < (size_t)r; k++) {
 		switch (type) {
-		case DNS_A: CHECK(ans.addrs[k].family == AF_INET); break;
-		case DNS_AAAA: CHECK(ans.addrs[k].family == AF_INET6); break;
-		case DNS_TXT: CHECK(ans.txt[k].text[ans.txt[k].len] == '\0'); break;
-		case DNS_MX: check_name(ans.mx[k].host); break;
-		case DNS_SRV: check_name(ans.srv[k].target); break;
+		case DNS_A:
+			CHECK(ans.addrs[k].family == AF_INET);
+			break;
+		case DNS_AAAA:
+			CHECK(ans.addrs[k].family == AF_INET6);
+			break;
+		case DNS_TXT:
+			CHECK(ans.txt[k].text[ans.txt[k].len] == '\0');
+			break;
+		case DNS_MX:
+			check_name(ans.mx[k].host);
+			break;
+		case DNS_SRV:
+			check_name(ans.srv[k].target);
+			break;
 		case DNS_PTR:
-		case DNS_CNAME: check_name(ans.names[k]); break;
-		case DNS_TLSA: CHECK(ans.tlsa[k].len < 65536); break;
+		case DNS_CNAME:
+			check_name(ans.names[k]);
+			break;
+		case DNS_TLSA:
+			CHECK(ans.tlsa[k].len < 65536);
+			break;
 		}
 	}
 	/* the dns.server syntax over the same bytes as text */
