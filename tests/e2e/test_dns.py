@@ -192,3 +192,12 @@ def test_bad_dns_server_is_refused(new_datadir):
     r = d.run("check")
     assert r.returncode == 1
     assert "dns.server" in r.stdout + r.stderr
+
+
+def test_domain_add_keys_are_printed(new_datadir):
+    d = new_datadir()
+    assert d.run("domain", "add", "other.test").returncode == 0
+    recs = zone_records(d.run("dns", "other.test").stdout)
+    dkim = [n for n, t, _ in recs if t == "TXT" and n.endswith("._domainkey.other.test")]
+    assert len(dkim) == 2
+    assert ("other.test", "MX") in {(n, t) for n, t, _ in recs}
