@@ -133,6 +133,8 @@ static const struct key keys[] = {
 	M("dns.timeout", dns_timeout_ms, "5s", 10, 300000, RESTART),
 	I("dns.cache_entries", dns_cache_entries, "4096", 0, 10000000, RESTART),
 	I("queue.smtp_port", queue_smtp_port, "25", 1, 65535, RESTART),
+	I("dkim.max_signatures", dkim_max_signatures, "8", 1, 64, RELOAD),
+	T("dkim.clock_skew", dkim_clock_skew, "300", 1, 86400, RELOAD),
 };
 
 static const struct key *key_find(const char *name, size_t len)
