@@ -140,16 +140,17 @@ static int name_has_ip(struct eval *e, const char *name)
 }
 
 /* The client's validated names (§5.5), at most lim.ptr_names PTR names looked at;
- * only those under `domain` when it is not NULL. Returns the count in *n_r (0 also
- * for DNS errors: they make the ptr mechanism not match). */
-static void validated_names(struct eval *e, const char *domain, const char ***names_r, size_t *n_r)
+ * only those under `domain` when it is not NULL. Puts the count in *n_r (0 also for
+ * DNS errors: they make the ptr mechanism not match, §5.5) and returns the PTR
+ * question's enum mailauth_dns_status. */
+static int validated_names(struct eval *e, const char *domain, const char ***names_r, size_t *n_r)
 {
 	const char **ptrs;
 	size_t n;
 	*n_r = 0;
 	int r = e->dns->ptr(e->dns->ctx, &e->ip, e->a, &ptrs, &n);
 	if (r <= 0)
-		return;
+		return r;
 	if (n > e->lim.ptr_names)
 		n = e->lim.ptr_names;
 	const char **out = arena_alloc(e->a, (n + 1) * sizeof(*out));
@@ -163,6 +164,7 @@ static void validated_names(struct eval *e, const char *domain, const char ***na
 	}
 	*names_r = out;
 	*n_r = k;
+	return r;
 }
 
 /* %{p}: a validated name, preferring the current domain or one under it (§7.3). */
@@ -333,7 +335,9 @@ static int mech_match(struct eval *e, const struct spf_mech *m, const char *doma
 	case SPF_MECH_PTR: {
 		const char **names;
 		size_t n;
-		validated_names(e, strip_dot(e->a, t), &names, &n);
+		/* An empty PTR answer is this term's void lookup. */
+		if (validated_names(e, strip_dot(e->a, t), &names, &n) == MAILAUTH_DNS_NONE)
+			return count_void(e, "the client's PTR") < 0 ? -MAILAUTH_PERMERROR : 0;
 		return n > 0;
 	}
 	case SPF_MECH_EXISTS: {
@@ -454,8 +458,21 @@ static enum mailauth_result check_host(struct eval *e, const char *domain, bool 
 	return MAILAUTH_NEUTRAL;
 }
 
+/* A copy fit for a log line, a header comment or an SMTP reply: bytes outside
+ * printable ASCII (from HELO, a local part, a macro's output) become '?'. */
+static const char *printable(struct arena *a, const char *s)
+{
+	size_t n = strlen(s);
+	char *c = arena_strndup(a, s, n);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)c[i] < 0x20 || (unsigned char)c[i] > 0x7e)
+			c[i] = '?';
+	return c;
+}
+
+/* check_host(ip, domain, local@sender_domain) with the verdict filled in. */
 static int run(const struct mailauth_dns *dns, const struct spf_request *req, const char *domain, const char *local,
-	       enum spf_identity identity, struct arena *a, struct spf_verdict *v_r)
+	       const char *sender_domain, enum spf_identity identity, struct arena *a, struct spf_verdict *v_r)
 {
 	memset(v_r, 0, sizeof(*v_r));
 	v_r->identity = identity;
@@ -474,16 +491,16 @@ static int run(const struct mailauth_dns *dns, const struct spf_request *req, co
 		.receiver = req->receiver != NULL ? req->receiver : "unknown",
 		.now = req->now,
 		.local = local,
-		.sender_domain = domain,
+		.sender_domain = sender_domain,
 	};
 	normalize_ip(&req->ip, &e.ip);
-	e.sender = arena_printf(a, "%s@%s", local, domain);
+	e.sender = arena_printf(a, "%s@%s", local, sender_domain);
 	v_r->sender = e.sender;
 	v_r->domain = domain;
 	v_r->result = check_host(&e, domain, false);
 	v_r->mechanism = e.mechanism;
-	v_r->explanation = v_r->result == MAILAUTH_FAIL ? e.explanation : NULL;
-	v_r->problem = e.problem != NULL ? e.problem : "";
+	v_r->explanation = v_r->result == MAILAUTH_FAIL && e.explanation != NULL ? printable(a, e.explanation) : NULL;
+	v_r->problem = e.problem != NULL ? printable(a, e.problem) : "";
 	v_r->dns_lookups = e.lookups;
 	v_r->void_lookups = e.voids;
 	return 1;
@@ -494,14 +511,14 @@ int spf_check_host(const struct mailauth_dns *dns, const struct spf_request *req
 {
 	const char *at = strrchr(sender, '@');
 	const char *local = at != NULL && at != sender ? arena_strndup(a, sender, (size_t)(at - sender)) : "postmaster";
-	return run(dns, req, domain, local, identity, a, v_r);
+	return run(dns, req, domain, local, at != NULL ? at + 1 : sender, identity, a, v_r);
 }
 
 int spf_check_helo(const struct mailauth_dns *dns, const struct spf_request *req, struct arena *a,
 		   struct spf_verdict *v_r)
 {
 	const char *helo = req->helo != NULL ? req->helo : "";
-	return run(dns, req, helo, "postmaster", SPF_IDENTITY_HELO, a, v_r);
+	return run(dns, req, helo, "postmaster", helo, SPF_IDENTITY_HELO, a, v_r);
 }
 
 int spf_check(const struct mailauth_dns *dns, const struct spf_request *req, struct arena *a, struct spf_verdict *v_r)
@@ -511,7 +528,7 @@ int spf_check(const struct mailauth_dns *dns, const struct spf_request *req, str
 		return spf_check_helo(dns, req, a, v_r);
 	const char *at = strrchr(from, '@');
 	if (at == NULL)
-		return run(dns, req, from, "postmaster", SPF_IDENTITY_MAILFROM, a, v_r);
+		return run(dns, req, from, "postmaster", from, SPF_IDENTITY_MAILFROM, a, v_r);
 	const char *local = at != from ? arena_strndup(a, from, (size_t)(at - from)) : "postmaster";
-	return run(dns, req, at + 1, local, SPF_IDENTITY_MAILFROM, a, v_r);
+	return run(dns, req, at + 1, local, at + 1, SPF_IDENTITY_MAILFROM, a, v_r);
 }

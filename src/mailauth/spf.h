@@ -62,11 +62,12 @@ struct spf_verdict {
 	const char *domain;          /* the domain whose policy was evaluated first; "" if none */
 	const char *mechanism;       /* the mechanism that matched ("-all", "ip4:192.0.2.0/24");
 					NULL when none matched (the default neutral) */
-	const char *explanation;     /* fail only: the expanded exp= text, or the default
-					explanation; NULL otherwise */
+	const char *explanation;     /* fail only: the expanded exp= text (NULL without one;
+					the caller words its own default); printable ASCII */
 	const char *problem;         /* one line for logs and Authentication-Results comments:
 					why this result (e.g. "10 DNS lookups exceeded",
-					"syntax error near 'ip4:1.2.3'"); never NULL */
+					"syntax error near 'ip4:1.2.3'"); printable ASCII,
+					never NULL */
 	unsigned dns_lookups;        /* DNS-mechanism terms evaluated, counted against the limit */
 	unsigned void_lookups;       /* void answers seen */
 };
@@ -86,8 +87,9 @@ int spf_check_helo(const struct mailauth_dns *dns, const struct spf_request *req
 		   struct spf_verdict *v_r);
 
 /* RFC 7208's check_host(ip, domain, sender) itself, for callers that chose the
- * identity themselves: `domain` is evaluated, `sender` (local@domain) feeds the %{s}
- * %{l} %{o} macros; the request's mail_from is unused. Same returns as spf_check. */
+ * identity themselves: `domain` is evaluated, `sender` (local@domain, or a domain:
+ * postmaster@it) feeds the %{s} %{l} %{o} macros and v_r->sender; the request's
+ * mail_from is unused. Same returns as spf_check. */
 int spf_check_host(const struct mailauth_dns *dns, const struct spf_request *req, const char *domain,
 		   const char *sender, enum spf_identity identity, struct arena *a, struct spf_verdict *v_r);
 

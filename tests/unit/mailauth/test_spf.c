@@ -451,6 +451,7 @@ static void eval_void_limit(void **state)
 	static const struct suite_rr z[] = {
 		RR("example.com", "TXT", "v=spf1 a:n1.example.com mx:n2.example.com exists:n3.example.com +all"),
 		RR("two.example.com", "TXT", "v=spf1 a:n1.example.com mx:n2.example.com +all"),
+		RR("ptr.example.com", "TXT", "v=spf1 ptr a:n1.example.com mx:n2.example.com +all"),
 	};
 	struct run r = CHECK(z, "192.0.2.1", "u@example.com", "h");
 	assert_int_equal(r.v.result, MAILAUTH_PERMERROR);
@@ -459,6 +460,10 @@ static void eval_void_limit(void **state)
 	r = CHECK(z, "192.0.2.1", "u@two.example.com", "h");
 	assert_int_equal(r.v.result, MAILAUTH_PASS);
 	assert_int_equal(r.v.void_lookups, 2);
+	/* A ptr term whose PTR question has no answer is a void lookup too. */
+	r = CHECK(z, "192.0.2.1", "u@ptr.example.com", "h");
+	assert_int_equal(r.v.result, MAILAUTH_PERMERROR);
+	assert_int_equal(r.v.void_lookups, 3);
 	struct spf_limits lim = spf_default_limits;
 	lim.void_lookups = 3;
 	r = check(z, sizeof(z) / sizeof(z[0]), "192.0.2.1", "u@example.com", "h", &lim);
@@ -578,6 +583,8 @@ static void eval_include_redirect_exp(void **state)
 		RR("two.example.com", "TXT", "two"),
 		RR("badm-exp.example.com", "TXT", "v=spf1 -all exp=badm.example.com"),
 		RR("badm.example.com", "TXT", "100%"),
+		RR("helo-exp.example.com", "TXT", "v=spf1 -all exp=h.example.com"),
+		RR("h.example.com", "TXT", "helo %{h}"),
 	};
 	struct run r = CHECK(z, "192.0.2.1", "u@example.com", "h");
 	assert_int_equal(r.v.result, MAILAUTH_PASS);
@@ -601,6 +608,34 @@ static void eval_include_redirect_exp(void **state)
 	r = CHECK(z, "192.0.2.1", "u@badm-exp.example.com", "h");
 	assert_int_equal(r.v.result, MAILAUTH_FAIL);
 	assert_null(r.v.explanation);
+	/* Values from the client (HELO here) cannot put control bytes into the text. */
+	r = CHECK(z, "192.0.2.1", "u@helo-exp.example.com", "bad\x01\x7f\xc3\xa9");
+	assert_int_equal(r.v.result, MAILAUTH_FAIL);
+	assert_string_equal(r.v.explanation, "helo bad????");
+}
+
+/* spf_check_host: the caller's identity; %{r} without a receiver and %{t}. */
+static void eval_check_host(void **state)
+{
+	(void)state;
+	static const struct suite_rr z[] = {
+		RR("example.org", "TXT", "v=spf1 exists:%{l}.%{o}.users.example.org -all exp=why.example.org"),
+		RR("alice.example.com.users.example.org", "A", "127.0.0.2"),
+		RR("why.example.org", "TXT", "%{r} at %{t}: %{s} not from %{i}"),
+	};
+	struct zone zz = { .rrs = z, .n = sizeof(z) / sizeof(z[0]) };
+	struct mailauth_dns dns = zone_dns(&zz);
+	struct spf_request req = { .mail_from = "ignored@example.net", .helo = "h.example.net", .now = 42 };
+	assert_true(zone_parse_ip("192.0.2.9", &req.ip));
+	struct spf_verdict v;
+	assert_int_equal(spf_check_host(&dns, &req, "example.org", "alice@example.com", SPF_IDENTITY_MAILFROM, A, &v), 1);
+	assert_int_equal(v.result, MAILAUTH_PASS);
+	assert_string_equal(v.domain, "example.org");
+	assert_string_equal(v.sender, "alice@example.com");
+	assert_int_equal(spf_check_host(&dns, &req, "example.org", "bob@example.com", SPF_IDENTITY_HELO, A, &v), 1);
+	assert_int_equal(v.result, MAILAUTH_FAIL);
+	assert_int_equal(v.identity, SPF_IDENTITY_HELO);
+	assert_string_equal(v.explanation, "unknown at 42: bob@example.com not from 192.0.2.9");
 }
 
 int main(void)
@@ -619,6 +654,7 @@ int main(void)
 		cmocka_unit_test(eval_mx_ptr_names),
 		cmocka_unit_test(eval_temperror),
 		cmocka_unit_test(eval_include_redirect_exp),
+		cmocka_unit_test(eval_check_host),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

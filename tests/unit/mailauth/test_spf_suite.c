@@ -133,10 +133,66 @@ static int dump(void)
 	return 0;
 }
 
+/* --stdin: zones and cases from tab-separated lines, for differential tests
+ * (spf_diff.py): "rr NAME TYPE PREF DATA" adds a record, "case ID HOST MAILFROM HELO"
+ * checks against the records so far and prints "ID<TAB>result<TAB>explanation",
+ * "reset" forgets the records. Data may not hold a tab or a newline. */
+static int from_stdin(void)
+{
+	struct arena *a = arena_new(), *zone_a = arena_new();
+	size_t cap = 256, n = 0;
+	struct suite_rr *rrs = malloc(cap * sizeof(*rrs));
+	char line[8192];
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		char *f[6] = { 0 };
+		size_t nf = 0;
+		for (char *p = line; nf < 6; nf++) {
+			f[nf] = p;
+			char *tab = strchr(p, '\t');
+			if (tab == NULL) {
+				nf++;
+				break;
+			}
+			*tab = '\0';
+			p = tab + 1;
+		}
+		if (strcmp(f[0], "reset") == 0) {
+			n = 0;
+			arena_clear(zone_a);
+		} else if (strcmp(f[0], "rr") == 0 && nf == 5) {
+			if (n == cap)
+				rrs = realloc(rrs, (cap *= 2) * sizeof(*rrs));
+			rrs[n++] = (struct suite_rr){ arena_strdup(zone_a, f[1]), arena_strdup(zone_a, f[2]),
+						      arena_strdup(zone_a, f[4]), strlen(f[4]), atoi(f[3]) };
+		} else if (strcmp(f[0], "case") == 0 && nf == 5) {
+			struct zone z = { .rrs = rrs, .n = n };
+			struct mailauth_dns dns = zone_dns(&z);
+			struct spf_request req = { .mail_from = f[3], .helo = f[4], .receiver = "receiver.example" };
+			struct spf_verdict v;
+			arena_clear(a);
+			if (!zone_parse_ip(f[2], &req.ip)) {
+				printf("%s\tbad-host\t\n", f[1]);
+				continue;
+			}
+			spf_check(&dns, &req, a, &v);
+			printf("%s\t%s\t%s\n", f[1], mailauth_result_name(v.result),
+			       v.explanation != NULL ? v.explanation : "DEFAULT");
+		}
+		fflush(stdout);
+	}
+	free(rrs);
+	arena_free(&a);
+	arena_free(&zone_a);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--dump") == 0)
 		return dump();
+	if (argc > 1 && strcmp(argv[1], "--stdin") == 0)
+		return from_stdin();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rfc7208_suite),
 	};
