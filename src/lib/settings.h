@@ -28,6 +28,9 @@ struct settings {
 	bool quota_full_temporary; /* smtp.quota_full_temporary: port 25 answers a full mailbox 452 4.2.2 */
 	/* spf.max_*: the port-25 SPF check's struct spf_limits (RFC 7208 §4.6.4) */
 	unsigned spf_max_dns_lookups, spf_max_void_lookups, spf_max_mx_names, spf_max_ptr_names;
+
+	uint64_t send_per_hour;    /* limits.send_per_hour: messages an account may submit per hour, 0 = no limit */
+	uint64_t recipients_per_hour; /* limits.recipients_per_hour: their recipients per hour, 0 = no limit */
 	int timeout_smtp, timeout_pop3, timeout_imap, timeout_imap_login, timeout_http;
 	/* listener ports after port_offset, for redirects and client settings */
 	int port_https;
