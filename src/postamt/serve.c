@@ -93,6 +93,7 @@ struct server {
 				 * IMAP, POP3 or JMAP work */
 	struct store *store;
 	struct queue *queue;
+	struct dns *dns;        /* the resolver every part asks (dns.* keys) */
 	struct auth_service *auth;
 	struct smtpd_env smtp_env;
 	struct pop3d_env pop3_env;
@@ -196,6 +197,16 @@ static int save_scram(void *ctx, int64_t account_id, const char *hash, const cha
 	return r < 0 ? -1 : r;
 }
 
+/* The settings of the resolver from the dns.* keys. */
+struct dns_settings serve_dns_settings(const struct config *cfg)
+{
+	return (struct dns_settings){
+		.server = cfg->dns_server,
+		.timeout_ms = (unsigned)cfg->dns_timeout_ms,
+		.cache_entries = cfg->dns_cache_entries == 0 ? DNS_CACHE_OFF : (unsigned)cfg->dns_cache_entries,
+	};
+}
+
 /* The queue's routes from cfg, each with its login (route_auth) and TLS mode
  * (route_tls); the strings stay cfg's (the queue copies them). A route_auth.DOMAIN or
  * route_tls.DOMAIN without its own route.DOMAIN applies to DOMAIN's mail through
@@ -225,6 +236,10 @@ static struct queue_route *queue_routes(const struct config *cfg, size_t *n_r)
 
 static int open_queue(struct server *srv, const struct config *cfg, const char **error_r)
 {
+	struct dns_settings ds = serve_dns_settings(cfg);
+	srv->dns = dns_new(&ds, error_r);
+	if (srv->dns == NULL)
+		return -1;
 	size_t nroutes;
 	struct queue_route *routes = queue_routes(cfg, &nroutes);
 	struct queue_settings qs = {
@@ -241,7 +256,8 @@ static int open_queue(struct server *srv, const struct config *cfg, const char *
 		.timeout_data_end = (unsigned)cfg->queue_timeout_data_end,
 		.routes = routes,
 		.nroutes = nroutes,
-		.dns_server = cfg->queue_dns_server[0] ? cfg->queue_dns_server : NULL,
+		.dns = srv->dns,
+		.smtp_port = (uint16_t)cfg->queue_smtp_port,
 		.no_starttls = !cfg->queue_starttls,
 	};
 	srv->queue = queue_open(".", &qs, error_r);
@@ -554,6 +570,7 @@ static void server_cleanup(struct server *srv)
 	queue_close(&srv->queue); /* after the loops and the pool: it may still deliver bounces */
 	submit_free(&srv->submit); /* after the pool and the queue: both call into it */
 	dkim_hook_free(&srv->dkim);
+	dns_free(&srv->dns);       /* after every loop, pool, the queue and the pipeline's hooks */
 	store_close(&srv->store);
 	conn_shared_free(&srv->shared);
 	free(srv->loops);
