@@ -14,6 +14,8 @@ Fixtures (see tests/e2e/README.md for the full description):
                     srv = make_server(["limits.connections_per_ip = 3"])
                 stopped (and checked to exit 0) at the end of the test
   new_datadir   factory for an initialised data dir without a running server
+  dns_stub      a started authoritative DNS server on loopback (dnsstub.py);
+                    make_server(["dns.server = " + dns_stub.server])
 
 A Server object has: .dir, .ports (by service name), .port(name), .host,
 .cafile, .conf, .run(*args), .add_user(addr, password), .send_signal(sig),
@@ -578,6 +580,18 @@ def make_server(postamt_bin, tmp_path_factory, request):
         finally:
             srv.kill()
     assert not errors, "\n".join(errors)
+
+
+@pytest.fixture
+def dns_stub():
+    """A started DnsStub (tests/e2e/dnsstub.py) with no records; `dns_stub.server` is the
+    value for `dns.server`, records come from dns_stub.set()/add()/add_zone(). Stopped after
+    the test."""
+    from dnsstub import DnsStub
+
+    stub = DnsStub().start()
+    yield stub
+    stub.stop()
 
 
 @pytest.fixture
