@@ -29,6 +29,15 @@ struct settings {
 	int timeout_smtp, timeout_pop3, timeout_imap, timeout_imap_login, timeout_http;
 	/* listener ports after port_offset, for redirects and client settings */
 	int port_https;
+	int mailauth_inbound;          /* mailauth.inbound: enum settings_mailauth */
+	unsigned mailauth_timeout_ms;  /* mailauth.timeout: all DNS questions of one message */
+};
+
+/* mailauth.inbound: what port 25 does with SPF, DKIM, DMARC and iprev. */
+enum settings_mailauth {
+	SETTINGS_MAILAUTH_ENFORCE = 0, /* the default: check, write Authentication-Results, apply DMARC */
+	SETTINGS_MAILAUTH_REPORT,      /* check and write, refuse and file nothing */
+	SETTINGS_MAILAUTH_OFF,         /* no checks */
 };
 
 struct settings_ref {

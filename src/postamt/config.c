@@ -49,6 +49,13 @@ static const char *valid_log_level(const char *v)
 	return "expected debug, info, warn or error";
 }
 
+static const char *valid_mailauth_mode(const char *v)
+{
+	return strcmp(v, "enforce") == 0 || strcmp(v, "report") == 0 || strcmp(v, "off") == 0
+		       ? NULL
+		       : "expected enforce, report or off";
+}
+
 static const char *valid_nonempty(const char *v)
 {
 	return v[0] != '\0' ? NULL : "must not be empty";
@@ -112,7 +119,10 @@ static const struct key keys[] = {
 	T("queue.timeout_data_end", queue_timeout_data_end, "600", 1, 3600, RESTART),
 	S("queue.dns_server", queue_dns_server, "", NULL, RESTART),
 	B("queue.starttls", queue_starttls, "yes", RESTART),
-	B("smtp.quota_full_temporary", smtp_quota_full_temporary, "yes", RELOAD),};
+	B("smtp.quota_full_temporary", smtp_quota_full_temporary, "yes", RELOAD),
+	S("mailauth.inbound", mailauth_inbound, "enforce", valid_mailauth_mode, RELOAD),
+	T("mailauth.timeout", mailauth_timeout, "15", 1, 600, RELOAD),
+};
 
 static const struct key *key_find(const char *name, size_t len)
 {

@@ -70,6 +70,8 @@ struct config {
 	char *queue_dns_server;       /* queue.dns_server */
 	bool queue_starttls;          /* queue.starttls */
 	bool smtp_quota_full_temporary; /* smtp.quota_full_temporary */
+	char *mailauth_inbound;       /* mailauth.inbound: enforce, report or off */
+	int64_t mailauth_timeout;     /* mailauth.timeout: seconds for all DNS questions of one message */
 	struct config_route *routes;
 	size_t nroutes;
 };

@@ -15,7 +15,9 @@
 #include "arena.h"
 #include "buf.h"
 #include "conn.h"
+#include "dns.h"
 #include "imapd.h"
+#include "inbound.h"
 #include "login.h"
 #include "log.h"
 #include "loop.h"
@@ -95,6 +97,8 @@ struct server {
 	struct imapd_env imap_env;
 	struct webd_env web_env;
 	struct submit *submit;       /* the message pipeline */
+	struct dns *dns;             /* the resolver of the mail-authentication checks */
+	struct mailauth_inbound *mailauth; /* the port-25 checks: the pipeline's first hook */
 	int nloops;
 	struct loop **loops;
 	struct conn_server **servers;
@@ -136,6 +140,10 @@ static void settings_from_config(struct server *srv, const struct config *cfg)
 		.timeout_imap_login = (int)cfg->timeout_imap_login,
 		.timeout_http = (int)cfg->timeout_http,
 		.port_https = config_port(cfg, PORT_HTTPS),
+		.mailauth_inbound = strcmp(cfg->mailauth_inbound, "off") == 0      ? SETTINGS_MAILAUTH_OFF
+				    : strcmp(cfg->mailauth_inbound, "report") == 0 ? SETTINGS_MAILAUTH_REPORT
+										    : SETTINGS_MAILAUTH_ENFORCE,
+		.mailauth_timeout_ms = (unsigned)cfg->mailauth_timeout * 1000u,
 	};
 	g->prev = srv->gens;
 	srv->gens = g;
@@ -512,6 +520,8 @@ static void server_cleanup(struct server *srv)
 	webd_state_free(&srv->web_env.state);
 	queue_close(&srv->queue); /* after the loops and the pool: it may still deliver bounces */
 	submit_free(&srv->submit); /* after the pool and the queue: both call into it */
+	mailauth_inbound_free(&srv->mailauth); /* a hook of the pipeline: after it */
+	dns_free(&srv->dns);
 	store_close(&srv->store);
 	conn_shared_free(&srv->shared);
 	free(srv->loops);
@@ -529,6 +539,28 @@ static void server_cleanup(struct server *srv)
 	if (srv->base != NULL)
 		event_base_free(srv->base);
 	config_free(&srv->cfg);
+}
+
+/* mailauth: is the domain one of ours (a From: domain that outsiders may not use)? */
+static bool local_domain(void *ctx, const char *domain)
+{
+	struct server *srv = ctx;
+	const char *error;
+	return store_domain_exists(srv->store, domain, &error) > 0;
+}
+
+/* The pipeline's hooks, in their fixed order (docs/architecture.md, "The hook
+ * contract"): mail authentication first, so its Authentication-Results field is
+ * the first of the stored copy. */
+static void add_hooks(struct server *srv, const struct config *cfg)
+{
+	const char *error = NULL;
+	srv->dns = dns_new(&(struct dns_settings){ .server = cfg->queue_dns_server }, &error);
+	if (srv->dns == NULL)
+		log_warn("event=dns_unavailable error=%s (mail authentication gives temperror)", LOG_Q(error));
+	srv->mailauth = mailauth_inbound_new(&(struct mailauth_inbound_env){
+		.dns = srv->dns, .settings = &srv->settings, .is_local = local_domain, .local_ctx = srv });
+	submit_hook_add(srv->submit, &(struct submit_hook){ "mailauth", mailauth_inbound_run, srv->mailauth });
 }
 
 /* Everything up to serving: TLS, sockets, privileges, store, loops. Returns 1, or
@@ -611,6 +643,7 @@ static int server_start(struct server *srv)
 				     cfg->auth_cache_ttl);
 	auth_service_set_scram(srv->auth, save_scram, (unsigned)cfg->auth_scram_iterations);
 	srv->submit = submit_new(srv->store, srv->queue, &srv->settings, srv->pool);
+	add_hooks(srv, cfg);
 	srv->smtp_env = (struct smtpd_env){ .auth = srv->auth, .pool = srv->pool, .submit = srv->submit };
 	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };
 

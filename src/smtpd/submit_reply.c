@@ -45,6 +45,8 @@ static const struct reply_map replies[] = {
 	{ SUBMIT_POLICY, 550, "5.7.1", "Message refused by policy", "message_refused", R_ADDR },
 	{ SUBMIT_DISK_FULL, 452, "4.3.1", "Insufficient system storage, try again later", "message_refused", 0 },
 	{ SUBMIT_NO_RCPTS, 503, "5.5.1", "Need RCPT command", NULL, R_ERROR },
+	{ SUBMIT_POLICY_TEMP, 451, "4.7.1", "Message deferred by policy, try again later", "message_deferred",
+	  R_ADDR },
 };
 
 void smtp_reply_submit(struct smtp_session *ss, int result, const char *detail)

@@ -35,6 +35,7 @@ static const char *const result_names[] = {
 	[-SUBMIT_POLICY] = "policy",
 	[-SUBMIT_DISK_FULL] = "disk_full",
 	[-SUBMIT_NO_RCPTS] = "no_rcpts",
+	[-SUBMIT_POLICY_TEMP] = "policy_temp",
 };
 
 const char *submit_result_name(int result)

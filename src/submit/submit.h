@@ -56,8 +56,10 @@ enum submit_result {
 	SUBMIT_POLICY = -12,          /* a hook refused the message */
 	SUBMIT_DISK_FULL = -13,       /* the store's disk is above limits.disk_reserve */
 	SUBMIT_NO_RCPTS = -14,        /* no recipient at all */
+	SUBMIT_POLICY_TEMP = -15,     /* a hook deferred the message: its policy would refuse it, but a
+				       * check could not finish (DNS): try again later */
 };
-#define SUBMIT_RESULT_MIN SUBMIT_NO_RCPTS
+#define SUBMIT_RESULT_MIN SUBMIT_POLICY_TEMP
 
 /* The stable name of a result ("over_quota"), for logs and tests. */
 const char *submit_result_name(int result);
@@ -103,7 +105,8 @@ struct submit_span {
  * set `mailbox` to the local target mailbox (a name in `arena`; it must exist in
  * every local account, else delivery falls back to INBOX, except Junk, which the
  * pipeline creates when an account lacks it); or refuse by returning SUBMIT_POLICY
- * (permanent) or SUBMIT_TEMPFAIL with *reason_r (static or in `arena`). Anything
+ * (permanent), SUBMIT_POLICY_TEMP (the policy would refuse, but a check failed for
+ * now) or SUBMIT_TEMPFAIL (a local failure) with *reason_r (static or in `arena`). Anything
  * else it must leave alone. */
 struct submit_hook_msg {
 	const struct submit_origin *origin;
@@ -128,7 +131,8 @@ int submit_hook_drop(struct submit_hook_msg *m, size_t off, size_t len);
 
 /* Runs on a pool thread (the queue's thread for bounces) and may block (DNS, a socket
  * to rspamd); several messages may be in hooks at once, so ctx must be thread-safe.
- * Returns SUBMIT_OK to go on, or SUBMIT_POLICY / SUBMIT_TEMPFAIL with *reason_r. */
+ * Returns SUBMIT_OK to go on, or SUBMIT_POLICY / SUBMIT_POLICY_TEMP /
+ * SUBMIT_TEMPFAIL with *reason_r. */
 typedef int submit_hook_fn(void *ctx, struct submit_hook_msg *m, const char **reason_r);
 
 struct submit_hook {

@@ -249,7 +249,8 @@ static int run_hooks(struct submit_job *job)
 		const char *reason = NULL;
 		r = sp->hooks[i].run(sp->hooks[i].ctx, &hm, &reason);
 		if (r != SUBMIT_OK) {
-			r = r == SUBMIT_TEMPFAIL ? SUBMIT_TEMPFAIL : SUBMIT_POLICY; /* the contract: nothing else */
+			if (r != SUBMIT_TEMPFAIL && r != SUBMIT_POLICY_TEMP)
+				r = SUBMIT_POLICY; /* the contract: nothing else */
 			job->out.detail = reason != NULL ? reason : "refused by policy";
 			log_warn("event=message_refused id=%s hook=%s result=%s reason=%s", job->out.id, sp->hooks[i].name,
 				 submit_result_name(r), LOG_Q(job->out.detail));

@@ -368,6 +368,7 @@ static const struct {
 	{ SUBMIT_POLICY, "forbiddenToSend", "refused by policy", false },
 	{ SUBMIT_DISK_FULL, "serverFail", "insufficient storage; try again later", false },
 	{ SUBMIT_NO_RCPTS, "noRecipients", "the email has no recipients", false },
+	{ SUBMIT_POLICY_TEMP, "serverFail", "deferred by policy; try again later", false },
 };
 
 static json_t *submit_error(struct jmap_ctx *ctx, const struct submit_outcome *res)
