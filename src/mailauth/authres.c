@@ -6,8 +6,9 @@
  *   	dmarc=pass (p=reject dis=none) header.from=example.com;
  *   	iprev=pass policy.iprev=192.0.2.1 (mail.example.com)
  *
- * A value is written bare when it is an RFC 2045 token, or local-part@domain with
- * a dot-atom local part (RFC 8601's pvalue); anything else becomes a quoted string.
+ * A value is written bare when it is an RFC 2045 token, or (a property's pvalue
+ * only, not the authserv-id or a reason) local-part@domain with a dot-atom local
+ * part; anything else becomes a quoted string.
  * Control characters (CR and LF among them) never reach the output: they become
  * "?", so a hostile MAIL FROM cannot start a header field of its own. */
 #include "authres.h"
@@ -63,13 +64,14 @@ static bool is_plain_address(const char *s, size_t n)
 	return true;
 }
 
-static void put_value(struct buf *out, const char *s)
+/* value (RFC 2045 token or quoted-string); with pvalue, local-part@domain bare too */
+static void put_value(struct buf *out, const char *s, bool pvalue)
 {
 	size_t n = strlen(s);
 	bool cut = n > AUTHRES_VALUE_MAX;
 	if (cut)
 		n = AUTHRES_VALUE_MAX;
-	if (!cut && (is_token(s, n) || is_plain_address(s, n))) {
+	if (!cut && (is_token(s, n) || (pvalue && is_plain_address(s, n)))) {
 		buf_append(out, s, n);
 		return;
 	}
@@ -108,7 +110,7 @@ static void put_method(struct buf *out, const char *method, enum mailauth_result
 	buf_printf(out, ";\r\n\t%s=%s", method, mailauth_result_name(r));
 	if (reason != NULL) {
 		buf_puts(out, " reason=");
-		put_value(out, reason);
+		put_value(out, reason, false);
 	}
 }
 
@@ -117,13 +119,13 @@ static void put_prop(struct buf *out, const char *name, const char *value)
 	if (value == NULL)
 		return;
 	buf_printf(out, " %s=", name);
-	put_value(out, value);
+	put_value(out, value, true);
 }
 
 void authres_write(const struct authres *ar, struct buf *out)
 {
 	buf_puts(out, "Authentication-Results: ");
-	put_value(out, ar->authserv_id);
+	put_value(out, ar->authserv_id, false);
 
 	put_method(out, "spf", ar->spf, ar->spf_reason);
 	if (ar->spf_mailfrom != NULL)

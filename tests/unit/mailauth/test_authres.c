@@ -171,7 +171,7 @@ static void round_trip(void **state)
 {
 	(void)state;
 	struct arena *a = arena_new();
-	const char *ids[] = { "mx.example.org", "odd id", "q\"uote", "semi;colon", "(paren)" };
+	const char *ids[] = { "mx.example.org", "odd id", "q\"uote", "semi;colon", "(paren)", "mx@x.example.org" };
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		struct authres ar = { .authserv_id = ids[i], .spf_mailfrom = "a@b.example" };
 		struct buf b = { 0 };
