@@ -143,6 +143,11 @@ void dns_cancel(struct dns_req **rp);
  * "4.3.2.1.in-addr.arpa", for a DNS_PTR question. Allocated in a. */
 const char *dns_reverse_name(int family, const uint8_t *bytes, struct arena *a);
 
+/* Checks dns.server's value (HOST:PORT, [V6]:PORT, HOST@PORT, or an address alone
+ * for port 53; HOST an IP address) and writes it as libunbound's "ADDR@PORT" to out.
+ * Returns 1, or -1 when it is none of those. */
+int dns_server_parse(const char *server, char *out, size_t outlen);
+
 /* The name of a type ("MX"), or NULL. */
 const char *dns_rrtype_name(int rrtype);
 

@@ -1,10 +1,12 @@
 /* dns_parse.c: the pure half of the resolver: record data (RFC 1035 §3.3 wire format,
  * as libunbound hands it, one record at a time, names uncompressed) into the plain
- * structs of dns.h; reverse names; type names. No sockets, no libunbound: unit-tested
+ * structs of dns.h; reverse names; type names; dns.server's syntax. No sockets, no libunbound: unit-tested
  * and fuzzed on bytes. */
 #include "dns.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -202,4 +204,46 @@ int dns_parse_rdata(int rrtype, const uint8_t *const *data, const size_t *len, s
 		return -1;
 	}
 	return (int)k;
+}
+
+int dns_server_parse(const char *server, char *out, size_t outlen)
+{
+	char host[64];
+	unsigned long port = 53;
+	const char *p;
+	size_t hl;
+	if (server[0] == '[') { /* [v6]:port */
+		p = strchr(server, ']');
+		if (p == NULL)
+			return -1;
+		hl = (size_t)(p - server - 1);
+		server++;
+		p++;
+		if (*p == ':')
+			p++;
+		else if (*p != '\0')
+			return -1;
+	} else if ((p = strchr(server, '@')) != NULL || ((p = strrchr(server, ':')) != NULL && strchr(server, ':') == p)) {
+		hl = (size_t)(p - server); /* v4:port, host@port */
+		p++;
+	} else {
+		hl = strlen(server); /* v4 or bare v6 */
+		p = server + hl;
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		return -1;
+	memcpy(host, server, hl);
+	host[hl] = '\0';
+	if (*p != '\0') {
+		char *end;
+		port = strtoul(p, &end, 10);
+		if (*end != '\0' || port == 0 || port > 65535)
+			return -1;
+	}
+	unsigned char buf[16];
+	if (inet_pton(AF_INET, host, buf) != 1 && inet_pton(AF_INET6, host, buf) != 1)
+		return -1;
+	if ((size_t)snprintf(out, outlen, "%s@%lu", host, port) >= outlen)
+		return -1;
+	return 1;
 }

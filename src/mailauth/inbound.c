@@ -93,7 +93,7 @@ int mailauth_inbound_run(void *ctx, struct submit_hook_msg *m, const char **reas
 	struct arena *a = m->arena;
 	uint64_t start = mailauth_now_ms();
 	struct mailauth_resolver res;
-	mailauth_resolver_init(&res, in->env.dns, 0, s->mailauth_timeout_ms);
+	mailauth_resolver_init(&res, in->env.dns, in->env.lookup_timeout_ms, s->mailauth_timeout_ms);
 	struct mailauth_dns dns = mailauth_resolver_dns(&res);
 	const char *client = m->origin->client_ip ? m->origin->client_ip : "";
 	struct mailauth_addr ip;

@@ -55,7 +55,8 @@ typedef bool mailauth_local_fn(void *ctx, const char *domain);
 
 struct mailauth_inbound_env {
 	struct dns *dns;                 /* NULL: every lookup is a temporary failure */
-	struct settings_ref *settings;   /* hostname, mailauth.inbound, mailauth.timeout, dns.timeout */
+	unsigned lookup_timeout_ms;      /* dns.timeout: one question; 0: MAILAUTH_DNS_TIMEOUT_MS */
+	struct settings_ref *settings;   /* hostname, mailauth.inbound, mailauth.timeout */
 	mailauth_local_fn *is_local;
 	void *local_ctx;
 };

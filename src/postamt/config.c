@@ -7,6 +7,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "dns.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -20,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum key_type { KEY_STRING, KEY_INT, KEY_SIZE, KEY_SECONDS, KEY_BOOL };
+enum key_type { KEY_STRING, KEY_INT, KEY_SIZE, KEY_SECONDS, KEY_MS, KEY_BOOL };
 
 struct key {
 	const char *name;
@@ -61,10 +62,20 @@ static const char *valid_nonempty(const char *v)
 	return v[0] != '\0' ? NULL : "must not be empty";
 }
 
+static const char *valid_dns_server(const char *v)
+{
+	char out[96];
+	return v[0] == '\0' || dns_server_parse(v, out, sizeof(out)) > 0
+		       ? NULL
+		       : "expected an IP address with an optional port (HOST:PORT, [V6]:PORT)";
+}
+
 #define S(name, field, def, valid, r) { name, KEY_STRING, offsetof(struct config, field), def, 0, 0, valid, r }
 #define I(name, field, def, lo, hi, r) { name, KEY_INT, offsetof(struct config, field), def, lo, hi, NULL, r }
 #define Z(name, field, def, lo, hi, r) { name, KEY_SIZE, offsetof(struct config, field), def, lo, hi, NULL, r }
 #define T(name, field, def, lo, hi, r) { name, KEY_SECONDS, offsetof(struct config, field), def, lo, hi, NULL, r }
+/* milliseconds: "N" (seconds, as the other durations), "Ns" or "Nms" */
+#define M(name, field, def, lo, hi, r) { name, KEY_MS, offsetof(struct config, field), def, lo, hi, NULL, r }
 #define B(name, field, def, r) { name, KEY_BOOL, offsetof(struct config, field), def, 0, 0, NULL, r }
 #define RELOAD true   /* applied by SIGHUP */
 #define RESTART false /* kept at its running value by SIGHUP, logged as needing a restart */
@@ -117,9 +128,13 @@ static const struct key keys[] = {
 	T("queue.timeout_data_init", queue_timeout_data_init, "120", 1, 3600, RESTART),
 	T("queue.timeout_data_block", queue_timeout_data_block, "180", 1, 3600, RESTART),
 	T("queue.timeout_data_end", queue_timeout_data_end, "600", 1, 3600, RESTART),
-	S("queue.dns_server", queue_dns_server, "", NULL, RESTART),
 	B("queue.starttls", queue_starttls, "yes", RESTART),
 	B("smtp.quota_full_temporary", smtp_quota_full_temporary, "yes", RELOAD),
+	S("dns.server", dns_server, "", valid_dns_server, RESTART),
+	S("queue.dns_server", dns_server, "", valid_dns_server, RESTART), /* the old name of dns.server */
+	M("dns.timeout", dns_timeout_ms, "5s", 10, 300000, RESTART),
+	I("dns.cache_entries", dns_cache_entries, "4096", 0, 10000000, RESTART),
+	I("queue.smtp_port", queue_smtp_port, "25", 1, 65535, RESTART),
 	S("mailauth.inbound", mailauth_inbound, "enforce", valid_mailauth_mode, RELOAD),
 	T("mailauth.timeout", mailauth_timeout, "15", 1, 600, RELOAD),
 };
@@ -146,6 +161,21 @@ static int key_set(struct config *cfg, const struct key *k, const char *value, c
 		free(*s);
 		*s = xstrdup(value);
 		return 1;
+	}
+	case KEY_MS: {
+		size_t n = strlen(value), scale = 1000;
+		if (n > 2 && strcmp(value + n - 2, "ms") == 0) {
+			n -= 2;
+			scale = 1;
+		} else if (n > 1 && value[n - 1] == 's') {
+			n--;
+		}
+		if (buf_parse_uint64((struct bytes){ value, n }, INT64_MAX / 1000, &v) < 0) {
+			*error_r = "expected a duration (5s, 1500ms)";
+			return -1;
+		}
+		v *= scale;
+		break;
 	}
 	case KEY_INT:
 	case KEY_SECONDS:
@@ -200,8 +230,11 @@ void config_free(struct config **cfgp)
 	if (cfg == NULL)
 		return;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (keys[i].type == KEY_STRING)
-			free(*(char **)((char *)cfg + keys[i].offset));
+		if (keys[i].type == KEY_STRING) {
+			char **sp = (char **)((char *)cfg + keys[i].offset);
+			free(*sp);
+			*sp = NULL; /* an old name shares its field with the new one */
+		}
 	}
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		free(cfg->routes[i].domain);
@@ -446,6 +479,15 @@ int config_check(const struct config *cfg, bool check_files, char **problems_r)
 	return count;
 }
 
+/* True for a key that is the old name of an earlier one (the same field). */
+static bool key_is_old_name(const struct key *k)
+{
+	for (const struct key *e = keys; e < k; e++)
+		if (e->offset == k->offset)
+			return true;
+	return false;
+}
+
 static bool key_equal(const struct config *a, const struct config *b, const struct key *k)
 {
 	const char *fa = (const char *)a + k->offset, *fb = (const char *)b + k->offset;
@@ -454,7 +496,8 @@ static bool key_equal(const struct config *a, const struct config *b, const stru
 	case KEY_BOOL: return *(const bool *)fa == *(const bool *)fb;
 	case KEY_INT:
 	case KEY_SIZE:
-	case KEY_SECONDS: return *(const int64_t *)fa == *(const int64_t *)fb;
+	case KEY_SECONDS:
+	case KEY_MS: return *(const int64_t *)fa == *(const int64_t *)fb;
 	}
 	return false;
 }
@@ -463,7 +506,7 @@ size_t config_diff(const struct config *a, const struct config *b, const char **
 {
 	size_t n = 0;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (key_equal(a, b, &keys[i]))
+		if (key_equal(a, b, &keys[i]) || key_is_old_name(&keys[i]))
 			continue;
 		if (n < max)
 			names[n] = keys[i].name;
@@ -504,7 +547,8 @@ int config_copy_key(struct config *dst, const struct config *src, const char *na
 	case KEY_BOOL: *(bool *)fd = *(const bool *)fs; break;
 	case KEY_INT:
 	case KEY_SIZE:
-	case KEY_SECONDS: *(int64_t *)fd = *(const int64_t *)fs; break;
+	case KEY_SECONDS:
+	case KEY_MS: *(int64_t *)fd = *(const int64_t *)fs; break;
 	}
 	return 1;
 }

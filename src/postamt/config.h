@@ -67,9 +67,13 @@ struct config {
 	int64_t queue_conc;           /* queue.concurrency */
 	int64_t queue_timeout_connect, queue_timeout_command, queue_timeout_data_init, queue_timeout_data_block,
 		queue_timeout_data_end; /* queue.timeout_* */
-	char *queue_dns_server;       /* queue.dns_server */
 	bool queue_starttls;          /* queue.starttls */
+	int64_t queue_smtp_port;      /* queue.smtp_port: port of mail exchangers */
 	bool smtp_quota_full_temporary; /* smtp.quota_full_temporary */
+	/* DNS (src/dns) */
+	char *dns_server;             /* dns.server (queue.dns_server is its old name) */
+	int64_t dns_timeout_ms;       /* dns.timeout, milliseconds */
+	int64_t dns_cache_entries;    /* dns.cache_entries; 0: no cache */
 	char *mailauth_inbound;       /* mailauth.inbound: enforce, report or off */
 	int64_t mailauth_timeout;     /* mailauth.timeout: seconds for all DNS questions of one message */
 	struct config_route *routes;

@@ -91,13 +91,13 @@ struct server {
 	struct pool *auth_pool; /* password hashing, kept apart so logins never delay store work */
 	struct store *store;
 	struct queue *queue;
+	struct dns *dns;        /* the resolver every part asks (dns.* keys) */
 	struct auth_service *auth;
 	struct smtpd_env smtp_env;
 	struct pop3d_env pop3_env;
 	struct imapd_env imap_env;
 	struct webd_env web_env;
 	struct submit *submit;       /* the message pipeline */
-	struct dns *dns;             /* the resolver of the mail-authentication checks */
 	struct mailauth_inbound *mailauth; /* the port-25 checks: the pipeline's first hook */
 	int nloops;
 	struct loop **loops;
@@ -192,8 +192,22 @@ static int save_scram(void *ctx, int64_t account_id, const char *hash, const cha
 	return r < 0 ? -1 : r;
 }
 
+/* The settings of the resolver from the dns.* keys. */
+struct dns_settings serve_dns_settings(const struct config *cfg)
+{
+	return (struct dns_settings){
+		.server = cfg->dns_server,
+		.timeout_ms = (unsigned)cfg->dns_timeout_ms,
+		.cache_entries = cfg->dns_cache_entries == 0 ? DNS_CACHE_OFF : (unsigned)cfg->dns_cache_entries,
+	};
+}
+
 static int open_queue(struct server *srv, const struct config *cfg, const char **error_r)
 {
+	struct dns_settings ds = serve_dns_settings(cfg);
+	srv->dns = dns_new(&ds, error_r);
+	if (srv->dns == NULL)
+		return -1;
 	struct queue_route *routes = xcalloc(cfg->nroutes + 1, sizeof(*routes));
 	for (size_t i = 0; i < cfg->nroutes; i++)
 		routes[i] = (struct queue_route){ cfg->routes[i].domain, cfg->routes[i].host, cfg->routes[i].port };
@@ -211,7 +225,8 @@ static int open_queue(struct server *srv, const struct config *cfg, const char *
 		.timeout_data_end = (unsigned)cfg->queue_timeout_data_end,
 		.routes = routes,
 		.nroutes = cfg->nroutes,
-		.dns_server = cfg->queue_dns_server[0] ? cfg->queue_dns_server : NULL,
+		.dns = srv->dns,
+		.smtp_port = (uint16_t)cfg->queue_smtp_port,
 		.no_starttls = !cfg->queue_starttls,
 	};
 	srv->queue = queue_open(".", &qs, error_r);
@@ -521,7 +536,7 @@ static void server_cleanup(struct server *srv)
 	queue_close(&srv->queue); /* after the loops and the pool: it may still deliver bounces */
 	submit_free(&srv->submit); /* after the pool and the queue: both call into it */
 	mailauth_inbound_free(&srv->mailauth); /* a hook of the pipeline: after it */
-	dns_free(&srv->dns);
+	dns_free(&srv->dns);       /* after every loop, pool, the queue and the pipeline's hooks */
 	store_close(&srv->store);
 	conn_shared_free(&srv->shared);
 	free(srv->loops);
@@ -554,12 +569,9 @@ static bool local_domain(void *ctx, const char *domain)
  * the first of the stored copy. */
 static void add_hooks(struct server *srv, const struct config *cfg)
 {
-	const char *error = NULL;
-	srv->dns = dns_new(&(struct dns_settings){ .server = cfg->queue_dns_server }, &error);
-	if (srv->dns == NULL)
-		log_warn("event=dns_unavailable error=%s (mail authentication gives temperror)", LOG_Q(error));
 	srv->mailauth = mailauth_inbound_new(&(struct mailauth_inbound_env){
-		.dns = srv->dns, .settings = &srv->settings, .is_local = local_domain, .local_ctx = srv });
+		.dns = srv->dns, .lookup_timeout_ms = (unsigned)cfg->dns_timeout_ms, .settings = &srv->settings,
+		.is_local = local_domain, .local_ctx = srv });
 	submit_hook_add(srv->submit, &(struct submit_hook){ "mailauth", mailauth_inbound_run, srv->mailauth });
 }
 

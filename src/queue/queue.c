@@ -422,7 +422,7 @@ int queue_start(struct queue *q, const char **error_r)
 {
 	struct loop *l = loop_new(-1);
 	struct event_base *base = loop_base(l);
-	q->dns = queue_dns_new(base, &q->s, error_r);
+	q->dns = queue_dns_new(l, &q->s, error_r);
 	if (q->dns == NULL) {
 		loop_free(&l);
 		return -1;

@@ -32,6 +32,7 @@
 #include <time.h>
 
 struct queue;
+struct dns;
 
 #define QUEUE_ID_MAX 32 /* bytes of a queue id including the NUL */
 
@@ -60,7 +61,9 @@ struct queue_settings {
 	uint16_t smtp_port;           /* port of MX hosts [25] */
 	const struct queue_route *routes;
 	size_t nroutes;
-	const char *dns_server;       /* forward DNS queries to this address [resolv.conf] */
+	struct dns *dns;              /* the server's resolver (not owned; outlives the queue);
+	                               * NULL: the queue makes its own from the two below */
+	const char *dns_server;       /* dns.server for the queue's own resolver [recursion] */
 	const char *const *dns_data;  /* tests: local records for the resolver, NULL-ended,
 	                               * e.g. "remote.test. MX 10 mx.remote.test." */
 	bool no_starttls;             /* never try STARTTLS */

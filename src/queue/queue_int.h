@@ -2,7 +2,7 @@
  *
  * queue_spool.c  the files under DIR/queue: encoding, atomic writes, recovery
  * queue_dsn.c    RFC 3464 delivery status notifications (pure)
- * queue_dns.c    MX and address lookups with libunbound on the queue's loop
+ * queue_dns.c    MX and address lookups through src/dns, answered on the queue's loop
  * queue_client.c the SMTP client for one connection attempt
  * queue_deliver.c the scheduler: jobs per destination, limits, results
  * queue.c        open/start/close/submit, backoff, bounces */
@@ -137,7 +137,9 @@ struct qdns_result {
 /* r and its targets are valid during the call only. The request is freed after. */
 typedef void qdns_fn(void *arg, const struct qdns_result *r);
 
-struct qdns *queue_dns_new(struct event_base *base, const struct queue_settings *s, const char **error_r);
+/* The queue's view of the resolver, answering on loop: s->dns when set (not owned),
+ * else one made from s->dns_server and s->dns_data. NULL with *error_r on failure. */
+struct qdns *queue_dns_new(struct loop *loop, const struct queue_settings *s, const char **error_r);
 void queue_dns_free(struct qdns **dp);
 /* Looks up where mail for domain goes: MX in preference order (RFC 5321 §5.1), else
  * the domain's own addresses; a domain literal ([192.0.2.1]) is used as is. */

@@ -30,9 +30,10 @@ A UDP answer larger than the client's EDNS buffer (512 bytes without EDNS) or th
 
 import socket
 import struct
+import sys
 import threading
 
-from dnslib import CLASS, DNSRecord, QTYPE, RCODE, RR, SOA
+from dnslib import CLASS, EDNS0, DNSRecord, QTYPE, RCODE, RR, SOA
 
 BEHAVIOURS = ("timeout", "servfail", "refused")
 
@@ -187,6 +188,13 @@ class DnsStub:
 
     def _reply_bytes(self, data, proto):
         try:
+            return self._reply(data, proto)
+        except Exception as e:  # noqa: BLE001 - a bug here must not stop the server
+            sys.stderr.write("dnsstub: %r\n" % e)
+            return None
+
+    def _reply(self, data, proto):
+        try:
             request = DNSRecord.parse(data)
         except Exception:  # noqa: BLE001 - junk in, no answer out
             return None
@@ -199,7 +207,7 @@ class DnsStub:
             return None
         if request.ar and any(rr.rtype == QTYPE.OPT for rr in request.ar):
             size = max(512, next(rr.rclass for rr in request.ar if rr.rtype == QTYPE.OPT))
-            reply.add_ar(RR(".", QTYPE.OPT, rclass=1232, ttl=0))
+            reply.add_ar(EDNS0(udp_len=1232))
         else:
             size = 512
         packed = reply.pack()

@@ -171,6 +171,67 @@ def test_killed_server_loses_nothing(make_server):
 
 
 # ---------------------------------------------------------------------------
+# delivery through MX records asked of a DNS server (dns.server, the stub)
+
+
+def make_mx_pair(make_server, dns_stub, key="dns.server", extra=()):
+    """B serves b.test; A finds it through the MX of b.test at the stub DNS server
+    (no route), on B's SMTP port (queue.smtp_port: the MX port, 25 on the Internet)."""
+    b = make_server(start=False, domain="b.test")
+    b.add_user("bob@b.test")
+    b.start()
+    a = make_server(QUEUE_KEYS + ["%s = %s" % (key, dns_stub.server), "queue.smtp_port = %d" % b.port("smtp")]
+                    + list(extra), users=["alice@example.test"])
+    return a, b
+
+
+def test_delivers_through_mx_at_dns_server(make_server, dns_stub):
+    dns_stub.set("b.test", {"MX": ["20 backup.b.test.", "10 mx.b.test."]})
+    dns_stub.set("mx.b.test", {"A": ["127.0.0.1"]})
+    dns_stub.set("backup.b.test", {"A": ["127.0.0.1"]})
+    a, b = make_mx_pair(make_server, dns_stub)
+    submit(a, "bob@b.test", subject="via MX")
+    wait_inbox(b, "bob@b.test", lambda m: m["Subject"] == "via MX")
+    assert dns_stub.count("b.test", "MX") >= 1
+    assert dns_stub.count("mx.b.test", "A") >= 1
+    wait_queue(a, lambda out: out.strip() == "queue is empty")
+
+
+def test_old_key_queue_dns_server_still_works(make_server, dns_stub):
+    # no MX: the domain's own address is its mail exchanger (RFC 5321 §5.1)
+    dns_stub.set("b.test", {"A": ["127.0.0.1"]})
+    a, b = make_mx_pair(make_server, dns_stub, key="queue.dns_server")
+    submit(a, "bob@b.test", subject="implicit MX, old key")
+    wait_inbox(b, "bob@b.test", lambda m: m["Subject"] == "implicit MX, old key")
+    assert dns_stub.count("b.test", "MX") >= 1 and dns_stub.count("b.test", "A") >= 1
+
+
+def test_null_mx_and_nxdomain_bounce(make_server, dns_stub):
+    dns_stub.set("b.test", {"MX": ["0 ."]})
+    a, b = make_mx_pair(make_server, dns_stub)
+    submit(a, "bob@b.test", subject="to a null MX")
+    dsn = wait_inbox(a, "alice@example.test", lambda m: "Undelivered" in (m["Subject"] or ""))
+    assert re.search(r"Status: 5\.1\.10", dsn.get_payload()[1].as_string())
+    submit(a, "carol@nowhere.test", subject="to no domain")
+    wait_inbox(a, "alice@example.test", lambda m: "Undelivered" in (m["Subject"] or "")
+               and "carol@nowhere.test" in m.get_payload()[1].as_string())
+    wait_queue(a, lambda out: out.strip() == "queue is empty")
+
+
+def test_dns_timeout_defers(make_server, dns_stub):
+    dns_stub.set("b.test", "timeout")
+    a, b = make_mx_pair(make_server, dns_stub, extra=["dns.timeout = 300ms"])
+    submit(a, "bob@b.test", subject="DNS is down")
+    out = wait_queue(a, lambda out: "bob@b.test" in out and "deferred" in out)
+    assert "DNS timeout" in out
+    # DNS comes back: delivered on a retry
+    dns_stub.set("b.test", {"MX": ["10 mx.b.test."]})
+    dns_stub.set("mx.b.test", {"A": ["127.0.0.1"]})
+    assert a.run("queue", "flush").returncode == 0
+    wait_inbox(b, "bob@b.test", lambda m: m["Subject"] == "DNS is down")
+
+
+# ---------------------------------------------------------------------------
 # the command line (needs only `queue` in main.c)
 
 
