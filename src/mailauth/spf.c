@@ -34,9 +34,8 @@ struct eval {
 	const char *problem;
 	const char *mechanism;
 	const char *explanation;
-	const char *cur_domain; /* the domain being evaluated, for %{p} */
-	const char *p_name;     /* %{p}, once computed */
-	const char *p_for;      /* ... for this domain */
+	const char *p_name; /* %{p}, once computed */
+	const char *p_for;  /* ... for this domain */
 };
 
 /* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 client it stands for. */
@@ -62,10 +61,12 @@ static bool prefix_match(const uint8_t *x, const uint8_t *y, unsigned bits)
 	return (x[whole] & mask) == (y[whole] & mask);
 }
 
-/* Is this a name check_host() can evaluate (§4.3): printable ASCII, labels of 1 to 63
- * bytes, at least two of them, 253 bytes at most (a trailing dot allowed), no
- * address literal. */
-static bool domain_ok(const char *d)
+/* Is this a name DNS can be asked about: labels of 1 to 63 bytes, at least two of
+ * them, 253 bytes at most (a trailing dot allowed), no address literal. `strict` (the
+ * identity, §4.3) also wants printable ASCII without spaces and a top label that is
+ * not all digits (a bare IPv4 address as HELO); a mechanism's target is whatever its
+ * macros made of it (§7.1: "%_" gives a space). */
+static bool domain_ok(const char *d, bool strict)
 {
 	size_t len = strlen(d);
 	if (len > 0 && d[len - 1] == '.')
@@ -73,16 +74,21 @@ static bool domain_ok(const char *d)
 	if (len == 0 || len > SPF_DOMAIN_MAX || d[0] == '[')
 		return false;
 	size_t labels = 0, cur = 0;
+	bool numeric = true; /* the current label is all digits */
 	for (size_t i = 0; i <= len; i++) {
 		if (i == len || d[i] == '.') {
 			if (cur == 0 || cur > 63)
 				return false;
+			if (i == len && strict && numeric)
+				return false; /* "192.0.2.1": an address, not a domain */
 			labels++;
 			cur = 0;
+			numeric = true;
 			continue;
 		}
+		numeric = numeric && d[i] >= '0' && d[i] <= '9';
 		unsigned char c = (unsigned char)d[i];
-		if (c <= 0x20 || c >= 0x7f)
+		if (strict && (c <= 0x20 || c >= 0x7f))
 			return false;
 		cur++;
 	}
@@ -134,16 +140,17 @@ static int name_has_ip(struct eval *e, const char *name)
 }
 
 /* The client's validated names (§5.5), at most lim.ptr_names PTR names looked at;
- * only those under `domain` when it is not NULL. Returns the count in *n_r (0 also
- * for DNS errors: they make the ptr mechanism not match). */
-static void validated_names(struct eval *e, const char *domain, const char ***names_r, size_t *n_r)
+ * only those under `domain` when it is not NULL. Puts the count in *n_r (0 also for
+ * DNS errors: they make the ptr mechanism not match, §5.5) and returns the PTR
+ * question's enum mailauth_dns_status. */
+static int validated_names(struct eval *e, const char *domain, const char ***names_r, size_t *n_r)
 {
 	const char **ptrs;
 	size_t n;
 	*n_r = 0;
 	int r = e->dns->ptr(e->dns->ctx, &e->ip, e->a, &ptrs, &n);
 	if (r <= 0)
-		return;
+		return r;
 	if (n > e->lim.ptr_names)
 		n = e->lim.ptr_names;
 	const char **out = arena_alloc(e->a, (n + 1) * sizeof(*out));
@@ -157,20 +164,21 @@ static void validated_names(struct eval *e, const char *domain, const char ***na
 	}
 	*names_r = out;
 	*n_r = k;
+	return r;
 }
 
 /* %{p}: a validated name, preferring the current domain or one under it (§7.3). */
-static const char *p_macro(void *ctx)
+static const char *p_macro(void *ctx, const char *domain)
 {
 	struct eval *e = ctx;
-	if (e->p_name != NULL && e->p_for == e->cur_domain)
+	if (e->p_name != NULL && strcasecmp(e->p_for, domain) == 0)
 		return e->p_name;
 	const char **names;
 	size_t n;
 	validated_names(e, NULL, &names, &n);
 	const char *best = "unknown";
 	for (size_t i = 0; i < n; i++) {
-		if (name_under(names[i], e->cur_domain)) {
+		if (name_under(names[i], domain)) {
 			best = names[i];
 			break;
 		}
@@ -178,7 +186,7 @@ static const char *p_macro(void *ctx)
 			best = names[0];
 	}
 	e->p_name = best;
-	e->p_for = e->cur_domain;
+	e->p_for = domain;
 	return best;
 }
 
@@ -288,7 +296,7 @@ static int mech_match(struct eval *e, const struct spf_mech *m, const char *doma
 		}
 	}
 	case SPF_MECH_A:
-		if (!domain_ok(t))
+		if (!domain_ok(t, false))
 			return count_void(e, t) < 0 ? -MAILAUTH_PERMERROR : 0;
 		r = addr_match(e, t, m, &is_void);
 		if (r < 0)
@@ -297,7 +305,7 @@ static int mech_match(struct eval *e, const struct spf_mech *m, const char *doma
 			return -MAILAUTH_PERMERROR;
 		return r;
 	case SPF_MECH_MX: {
-		if (!domain_ok(t))
+		if (!domain_ok(t, false))
 			return count_void(e, t) < 0 ? -MAILAUTH_PERMERROR : 0;
 		const struct mailauth_mx *mx;
 		size_t n;
@@ -327,11 +335,13 @@ static int mech_match(struct eval *e, const struct spf_mech *m, const char *doma
 	case SPF_MECH_PTR: {
 		const char **names;
 		size_t n;
-		validated_names(e, strip_dot(e->a, t), &names, &n);
+		/* An empty PTR answer is this term's void lookup. */
+		if (validated_names(e, strip_dot(e->a, t), &names, &n) == MAILAUTH_DNS_NONE)
+			return count_void(e, "the client's PTR") < 0 ? -MAILAUTH_PERMERROR : 0;
 		return n > 0;
 	}
 	case SPF_MECH_EXISTS: {
-		if (!domain_ok(t))
+		if (!domain_ok(t, false))
 			return count_void(e, t) < 0 ? -MAILAUTH_PERMERROR : 0;
 		const struct mailauth_addr *addrs;
 		size_t n;
@@ -358,7 +368,7 @@ static const char *explain(struct eval *e, const char *spec, const char *domain)
 	macro_ctx(e, domain, &m);
 	char *name, *text;
 	const char *error;
-	if (spf_macro_expand_domain(spec, strlen(spec), &m, e->a, &name, &error) < 0 || !domain_ok(name))
+	if (spf_macro_expand_domain(spec, strlen(spec), &m, e->a, &name, &error) < 0 || !domain_ok(name, false))
 		return NULL;
 	const char **txts;
 	size_t n;
@@ -385,7 +395,7 @@ static enum mailauth_result qualifier_result(enum spf_qualifier q)
 
 static enum mailauth_result check_host(struct eval *e, const char *domain, bool in_include)
 {
-	if (!domain_ok(domain)) {
+	if (!domain_ok(domain, e->lookups == 0)) {
 		e->problem = arena_printf(e->a, "'%s' is not a domain name", domain);
 		return MAILAUTH_NONE;
 	}
@@ -416,9 +426,7 @@ static enum mailauth_result check_host(struct eval *e, const char *domain, bool 
 	}
 	for (size_t i = 0; i < rec->n_mechs; i++) {
 		const struct spf_mech *m = &rec->mechs[i];
-		e->cur_domain = domain;
 		r = mech_match(e, m, domain);
-		e->cur_domain = domain;
 		if (r < 0)
 			return (enum mailauth_result)(-r);
 		if (r == 0)
@@ -450,6 +458,18 @@ static enum mailauth_result check_host(struct eval *e, const char *domain, bool 
 	return MAILAUTH_NEUTRAL;
 }
 
+/* A copy fit for a log line, a header comment or an SMTP reply: bytes outside
+ * printable ASCII (from HELO, a local part, a macro's output) become '?'. */
+static const char *printable(struct arena *a, const char *s)
+{
+	size_t n = strlen(s);
+	char *c = arena_strndup(a, s, n);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)c[i] < 0x20 || (unsigned char)c[i] > 0x7e)
+			c[i] = '?';
+	return c;
+}
+
 static int run(const struct mailauth_dns *dns, const struct spf_request *req, const char *domain, const char *local,
 	       enum spf_identity identity, struct arena *a, struct spf_verdict *v_r)
 {
@@ -478,8 +498,8 @@ static int run(const struct mailauth_dns *dns, const struct spf_request *req, co
 	v_r->domain = domain;
 	v_r->result = check_host(&e, domain, false);
 	v_r->mechanism = e.mechanism;
-	v_r->explanation = v_r->result == MAILAUTH_FAIL ? e.explanation : NULL;
-	v_r->problem = e.problem != NULL ? e.problem : "";
+	v_r->explanation = v_r->result == MAILAUTH_FAIL && e.explanation != NULL ? printable(a, e.explanation) : NULL;
+	v_r->problem = e.problem != NULL ? printable(a, e.problem) : "";
 	v_r->dns_lookups = e.lookups;
 	v_r->void_lookups = e.voids;
 	return 1;
@@ -500,8 +520,7 @@ int spf_check_helo(const struct mailauth_dns *dns, const struct spf_request *req
 	return run(dns, req, helo, "postmaster", SPF_IDENTITY_HELO, a, v_r);
 }
 
-int spf_check(const struct mailauth_dns *dns, const struct spf_request *req, struct arena *a,
-	      struct spf_verdict *v_r)
+int spf_check(const struct mailauth_dns *dns, const struct spf_request *req, struct arena *a, struct spf_verdict *v_r)
 {
 	const char *from = req->mail_from != NULL ? req->mail_from : "";
 	if (from[0] == '\0')

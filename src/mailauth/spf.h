@@ -45,11 +45,11 @@ extern const struct spf_limits spf_default_limits;
 
 /* What is checked. Strings are NUL-terminated and must live until spf_check returns. */
 struct spf_request {
-	struct mailauth_addr ip; /* the SMTP client; an IPv4-mapped IPv6 address is treated as IPv4 */
-	const char *mail_from;   /* the MAIL FROM address without <>; "" for the null sender */
-	const char *helo;        /* the HELO/EHLO argument as the client gave it (may be "" or junk) */
-	const char *receiver;    /* our host name, for %{r}; NULL: "unknown" */
-	int64_t now;             /* seconds since the epoch, for %{t} */
+	struct mailauth_addr ip;         /* the SMTP client; an IPv4-mapped IPv6 address is treated as IPv4 */
+	const char *mail_from;           /* the MAIL FROM address without <>; "" for the null sender */
+	const char *helo;                /* the HELO/EHLO argument as the client gave it (may be "" or junk) */
+	const char *receiver;            /* our host name, for %{r}; NULL: "unknown" */
+	int64_t now;                     /* seconds since the epoch, for %{t} */
 	const struct spf_limits *limits; /* NULL: spf_default_limits */
 };
 
@@ -62,11 +62,12 @@ struct spf_verdict {
 	const char *domain;          /* the domain whose policy was evaluated first; "" if none */
 	const char *mechanism;       /* the mechanism that matched ("-all", "ip4:192.0.2.0/24");
 					NULL when none matched (the default neutral) */
-	const char *explanation;     /* fail only: the expanded exp= text, or the default
-					explanation; NULL otherwise */
+	const char *explanation;     /* fail only: the expanded exp= text (NULL without one;
+					the caller words its own default); printable ASCII */
 	const char *problem;         /* one line for logs and Authentication-Results comments:
 					why this result (e.g. "10 DNS lookups exceeded",
-					"syntax error near 'ip4:1.2.3'"); never NULL */
+					"syntax error near 'ip4:1.2.3'"); printable ASCII,
+					never NULL */
 	unsigned dns_lookups;        /* DNS-mechanism terms evaluated, counted against the limit */
 	unsigned void_lookups;       /* void answers seen */
 };
@@ -77,8 +78,7 @@ struct spf_verdict {
  * and returns 1 (the result is in v_r->result: SPF has no failure of its own outside
  * the result words); returns -1 only for a request it cannot represent (an address
  * family other than AF_INET/AF_INET6), with v_r->result = PERMERROR. */
-int spf_check(const struct mailauth_dns *dns, const struct spf_request *req, struct arena *a,
-	      struct spf_verdict *v_r);
+int spf_check(const struct mailauth_dns *dns, const struct spf_request *req, struct arena *a, struct spf_verdict *v_r);
 
 /* Checks the HELO identity only (§2.3): postmaster@HELO, whatever MAIL FROM is; `none`
  * when HELO is not a domain name (an address literal, a single label). Same returns

@@ -81,7 +81,7 @@ static const char *letter_value(char l, const struct spf_macro_ctx *ctx, bool ex
 	case 'v':
 		return ctx->ip->family == AF_INET ? "in-addr" : "ip6";
 	case 'p':
-		return ctx->validated_name != NULL ? ctx->validated_name(ctx->cb_ctx) : "unknown";
+		return ctx->validated_name != NULL ? ctx->validated_name(ctx->cb_ctx, ctx->domain) : "unknown";
 	case 'c':
 		if (!exp)
 			return NULL;
@@ -338,20 +338,20 @@ int spf_macro_expand(const char *s, size_t len, const struct spf_macro_ctx *ctx,
 		     char **out_r, const char **error_r)
 {
 	assert(ctx != NULL && ctx->ip != NULL);
-	struct out o = { .p = arena_alloc(a, SPF_MACRO_MAX_OUTPUT + 1), .cap = SPF_MACRO_MAX_OUTPUT, .ok = true };
+	char buf[SPF_MACRO_MAX_OUTPUT];
+	struct out o = { .p = buf, .cap = sizeof(buf), .ok = true };
 	if (scan(s, len, ctx, exp, &o, error_r) < 0)
 		return -1;
 	if (!o.ok) {
 		*error_r = "macro expansion too long";
 		return -1;
 	}
-	o.p[o.len] = '\0';
-	*out_r = o.p;
+	*out_r = arena_strndup(a, buf, o.len);
 	return 1;
 }
 
-int spf_macro_expand_domain(const char *s, size_t len, const struct spf_macro_ctx *ctx, struct arena *a,
-			    char **out_r, const char **error_r)
+int spf_macro_expand_domain(const char *s, size_t len, const struct spf_macro_ctx *ctx, struct arena *a, char **out_r,
+			    const char **error_r)
 {
 	char *d;
 	if (spf_macro_expand(s, len, ctx, false, a, &d, error_r) < 0)

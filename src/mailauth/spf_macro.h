@@ -24,17 +24,17 @@
 
 /* What the letters stand for. Strings NUL-terminated; `ip` is AF_INET or AF_INET6. */
 struct spf_macro_ctx {
-	const char *sender;        /* s: local@domain */
-	const char *local;         /* l */
-	const char *sender_domain; /* o */
-	const char *domain;        /* d: the domain being evaluated */
+	const char *sender;             /* s: local@domain */
+	const char *local;              /* l */
+	const char *sender_domain;      /* o */
+	const char *domain;             /* d: the domain being evaluated */
 	const struct mailauth_addr *ip; /* i c v */
-	const char *helo;          /* h */
-	const char *receiver;      /* r (exp only) */
-	int64_t now;               /* t (exp only) */
-	/* p: the validated name of the client (§5.5); called at most once per expansion
-	 * that uses %{p}; returns the name, or "unknown". NULL: always "unknown". */
-	const char *(*validated_name)(void *cb_ctx);
+	const char *helo;               /* h */
+	const char *receiver;           /* r (exp only) */
+	int64_t now;                    /* t (exp only) */
+	/* p: the validated name of the client (§5.5), preferring `domain` or a name under
+	 * it; called for each %{p}; returns the name, or "unknown". NULL: always "unknown". */
+	const char *(*validated_name)(void *cb_ctx, const char *domain);
 	void *cb_ctx;
 };
 
@@ -55,8 +55,8 @@ int spf_macro_expand(const char *s, size_t len, const struct spf_macro_ctx *ctx,
 /* Expands a domain-spec and makes it a name to ask DNS: the trailing dot removed,
  * labels dropped from the left until it is at most SPF_DOMAIN_MAX bytes. Returns 1,
  * or -1 with *error_r as spf_macro_expand. */
-int spf_macro_expand_domain(const char *s, size_t len, const struct spf_macro_ctx *ctx, struct arena *a,
-			    char **out_r, const char **error_r);
+int spf_macro_expand_domain(const char *s, size_t len, const struct spf_macro_ctx *ctx, struct arena *a, char **out_r,
+			    const char **error_r);
 
 /* Writes the %{i} form of an address: dotted quad, or 32 dot-separated nibbles for
  * IPv6. `out` must hold at least 64 bytes; returns the length. */

@@ -278,9 +278,11 @@ int spf_record_parse(const char *text, struct arena *a, const struct spf_record 
 			return -1;
 		}
 	}
-	/* Upper bound on terms: one per two bytes. */
-	size_t max_terms = len / 2 + 1;
-	struct spf_mech *mechs = arena_alloc(a, max_terms * sizeof(*mechs));
+	/* Upper bound on terms: one per space-separated word. */
+	size_t max_terms = 0;
+	for (size_t i = 6; i < len; i++)
+		max_terms += text[i] != ' ' && text[i - 1] == ' ';
+	struct spf_mech *mechs = arena_alloc(a, (max_terms + 1) * sizeof(*mechs));
 	struct spf_record *rec = arena_alloc(a, sizeof(*rec));
 	size_t n = 0;
 	size_t i = 6;

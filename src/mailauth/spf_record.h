@@ -36,11 +36,11 @@ enum spf_qualifier {
 struct spf_mech {
 	enum spf_mech_kind kind;
 	enum spf_qualifier qualifier;
-	const char *domain;  /* the domain-spec (a macro string, NUL-terminated) or NULL: the current domain */
-	unsigned cidr4;      /* a, mx, ip4: prefix length for IPv4 (32 when absent) */
-	unsigned cidr6;      /* a, mx, ip6: prefix length for IPv6 (128 when absent) */
-	uint8_t net[16];     /* ip4 (4 bytes used) and ip6 */
-	const char *text;    /* the term as written, for the verdict and logs */
+	const char *domain; /* the domain-spec (a macro string, NUL-terminated) or NULL: the current domain */
+	unsigned cidr4;     /* a, mx, ip4: prefix length for IPv4 (32 when absent) */
+	unsigned cidr6;     /* a, mx, ip6: prefix length for IPv6 (128 when absent) */
+	uint8_t net[16];    /* ip4 (4 bytes used) and ip6 */
+	const char *text;   /* the term as written, for the verdict and logs */
 };
 
 struct spf_record {

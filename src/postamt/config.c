@@ -110,6 +110,11 @@ static const struct key keys[] = {
 	I("limits.imap_search_updates", imap_search_updates, "8", 0, 1000, RELOAD),
 	T("auth.cache_ttl", auth_cache_ttl, "3600", 0, 7 * 86400, RELOAD),
 	I("auth.scram_iterations", auth_scram_iterations, "10000", 4096, 10000000, RELOAD),
+	/* SPF processing limits (RFC 7208 §4.6.4; struct spf_limits, src/mailauth/spf.h) */
+	I("spf.max_dns_lookups", spf_max_dns_lookups, "10", 1, 100, RELOAD),
+	I("spf.max_void_lookups", spf_max_void_lookups, "2", 0, 100, RELOAD),
+	I("spf.max_mx_names", spf_max_mx_names, "10", 1, 100, RELOAD),
+	I("spf.max_ptr_names", spf_max_ptr_names, "10", 1, 100, RELOAD),
 	Z("quota.default", default_quota, "0", 0, INT64_MAX, RESTART),
 	T("timeout.smtp", timeout_smtp, "300", 1, 86400, RELOAD),
 	T("timeout.pop3", timeout_pop3, "600", 1, 86400, RELOAD),

@@ -50,6 +50,10 @@ struct config {
 	int64_t imap_search_updates;  /* limits.imap_search_updates */
 	int64_t auth_cache_ttl;       /* auth.cache_ttl: seconds a verified password is remembered */
 	int64_t auth_scram_iterations; /* auth.scram_iterations: PBKDF2 rounds of new SCRAM secrets */
+	int64_t spf_max_dns_lookups;   /* spf.max_dns_lookups: include a mx ptr exists redirect per SPF check */
+	int64_t spf_max_void_lookups;  /* spf.max_void_lookups: empty DNS answers per SPF check */
+	int64_t spf_max_mx_names;      /* spf.max_mx_names: MX names per SPF mx mechanism */
+	int64_t spf_max_ptr_names;     /* spf.max_ptr_names: PTR names per SPF ptr mechanism or %{p} */
 	int64_t default_quota;        /* quota.default */
 	/* timeouts, in seconds */
 	int64_t timeout_smtp;         /* timeout.smtp */

@@ -204,15 +204,39 @@ static void test_diff(void **state)
 	config_free(&b);
 }
 
+/* The SPF limits of RFC 7208 §4.6.4: the RFC's values by default, settable in range. */
+static void test_spf_keys(void **state)
+{
+	(void)state;
+	struct config *cfg = config_defaults("/data");
+	char *err;
+	assert_int_equal(cfg->spf_max_dns_lookups, 10);
+	assert_int_equal(cfg->spf_max_void_lookups, 2);
+	assert_int_equal(cfg->spf_max_mx_names, 10);
+	assert_int_equal(cfg->spf_max_ptr_names, 10);
+	assert_int_equal(parse(cfg,
+			       "spf.max_dns_lookups = 20\nspf.max_void_lookups = 0\nspf.max_mx_names = 5\n"
+			       "spf.max_ptr_names = 3\n",
+			       &err),
+			 1);
+	assert_int_equal(cfg->spf_max_dns_lookups, 20);
+	assert_int_equal(cfg->spf_max_void_lookups, 0);
+	assert_int_equal(cfg->spf_max_mx_names, 5);
+	assert_int_equal(cfg->spf_max_ptr_names, 3);
+	assert_true(config_key_reloadable("spf.max_dns_lookups"));
+	config_free(&cfg);
+	expect_error("spf.max_dns_lookups = 0\n", "spf.max_dns_lookups: value out of range");
+	expect_error("spf.max_dns_lookups = 101\n", "spf.max_dns_lookups: value out of range");
+	expect_error("spf.max_mx_names = 0\n", "spf.max_mx_names: value out of range");
+	expect_error("spf.max_void_lookups = -1\n", "spf.max_void_lookups: expected a whole number");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_check),
-		cmocka_unit_test(test_load),
-		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_defaults), cmocka_unit_test(test_values), cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_check),    cmocka_unit_test(test_load),   cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_spf_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
