@@ -28,6 +28,8 @@ struct settings {
 	bool quota_full_temporary; /* smtp.quota_full_temporary: port 25 answers a full mailbox 452 4.2.2 */
 	/* spf.max_*: the port-25 SPF check's struct spf_limits (RFC 7208 §4.6.4) */
 	unsigned spf_max_dns_lookups, spf_max_void_lookups, spf_max_mx_names, spf_max_ptr_names;
+	/* dkim.max_signatures, dkim.clock_skew: the port-25 DKIM check's struct dkim_verify_opts */
+	unsigned dkim_max_signatures, dkim_clock_skew;
 	int timeout_smtp, timeout_pop3, timeout_imap, timeout_imap_login, timeout_http;
 	/* listener ports after port_offset, for redirects and client settings */
 	int port_https;

@@ -104,15 +104,19 @@ int mailauth_inbound_run(void *ctx, struct submit_hook_msg *m, const char **reas
 	/* SPF: MAIL FROM, or postmaster@HELO for the null sender */
 	struct spf_verdict spf = { .result = MAILAUTH_NONE, .domain = "", .problem = "no client address" };
 	if (have_ip) {
+		struct spf_limits lim = { s->spf_max_dns_lookups, s->spf_max_void_lookups, s->spf_max_mx_names,
+					  s->spf_max_ptr_names };
 		struct spf_request req = { .ip = ip, .mail_from = m->sender, .helo = m->origin->helo ? m->origin->helo : "",
-					   .receiver = s->hostname, .now = (int64_t)time(NULL) };
+					   .receiver = s->hostname, .now = (int64_t)time(NULL),
+					   .limits = lim.dns_mechanisms ? &lim : NULL };
 		spf_check(&dns, &req, a, &spf);
 	}
 
 	/* DKIM: every signature */
 	struct dkim_verdict *dk = NULL;
 	size_t ndk = 0;
-	dkim_verify(&dns, m->message.p, m->message.len, time(NULL), a, &dk, &ndk);
+	struct dkim_verify_opts dko = { s->dkim_max_signatures, s->dkim_clock_skew };
+	dkim_verify_opts(&dns, &dko, m->message.p, m->message.len, time(NULL), a, &dk, &ndk);
 
 	/* DMARC on the one From: domain */
 	const char *from = NULL, *from_why = NULL;

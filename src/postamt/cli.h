@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#include <stdbool.h>
+
 /* user add ADDRESS [--quota SIZE] | passwd ADDRESS | del ADDRESS | list | quota ADDRESS SIZE */
 int cli_user(const struct config *cfg, int argc, char **argv);
 /* domain add D | domain list */
@@ -16,5 +18,10 @@ int cli_domain(const struct config *cfg, int argc, char **argv);
 int cli_alias(const struct config *cfg, int argc, char **argv);
 /* Creates the database for a new DIR with its first domain (called by init). */
 int cli_init_store(const struct config *cfg, const char *domain);
+/* dkim rotate D | dkim retire D SELECTOR | dkim list D (cli_dkim.c) */
+int cli_dkim(const struct config *cfg, int argc, char **argv);
+/* Makes domain's first (or next) DKIM key pair under DIR/dkim; prints the selectors
+ * unless quiet. Returns the exit status. */
+int cli_dkim_generate(const struct config *cfg, const char *domain, bool quiet);
 
 #endif

@@ -272,6 +272,8 @@ int cli_domain(const struct config *cfg, int argc, char **argv)
 			return 1;
 		int ret = store_domain_add(s, argv[1], &err) < 0 ? fail("domain add", err) : 0;
 		store_close(&s);
+		if (ret == 0) /* a new domain signs its mail from the start */
+			ret = cli_dkim_generate(cfg, argv[1], false);
 		return ret;
 	}
 	if (strcmp(argv[0], "list") == 0) {
@@ -320,5 +322,7 @@ int cli_init_store(const struct config *cfg, const char *domain)
 	if (domain != NULL && store_domain_add(s, domain, &err) < 0)
 		ret = fail("init", err);
 	store_close(&s);
+	if (ret == 0 && domain != NULL)
+		ret = cli_dkim_generate(cfg, domain, true);
 	return ret;
 }

@@ -142,7 +142,8 @@ static const struct key keys[] = {
 	I("queue.smtp_port", queue_smtp_port, "25", 1, 65535, RESTART),
 	S("mailauth.inbound", mailauth_inbound, "enforce", valid_mailauth_mode, RELOAD),
 	T("mailauth.timeout", mailauth_timeout, "15", 1, 600, RELOAD),
-};
+	I("dkim.max_signatures", dkim_max_signatures, "8", 1, 64, RELOAD),
+	T("dkim.clock_skew", dkim_clock_skew, "300", 1, 86400, RELOAD),};
 
 static const struct key *key_find(const char *name, size_t len)
 {

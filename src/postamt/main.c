@@ -36,6 +36,7 @@ static const char usage_text[] =
 	"  domain add D | domain list\n"
 	"  alias add ADDRESS TARGET...\n"
 	"  queue list | queue flush\n"
+	"  dkim rotate D | dkim retire D SELECTOR | dkim list D\n"
 	"  check\n"
 	"  version\n"
 	"DIR defaults to $POSTAMT_DATA, then ./postamt-data.\n";
@@ -339,7 +340,7 @@ int main(int argc, char **argv)
 		return cmd_check(dir);
 	}
 	bool known = strcmp(cmd, "serve") == 0 || strcmp(cmd, "user") == 0 || strcmp(cmd, "domain") == 0 ||
-		     strcmp(cmd, "alias") == 0 || strcmp(cmd, "queue") == 0;
+		     strcmp(cmd, "alias") == 0 || strcmp(cmd, "queue") == 0 || strcmp(cmd, "dkim") == 0;
 	if (!known)
 		return usage("unknown command");
 	if (strcmp(cmd, "serve") == 0 && sub_argc != 1)
@@ -359,9 +360,11 @@ int main(int argc, char **argv)
 	static const char *const domain_subs[] = { "add", "list", NULL };
 	static const char *const alias_subs[] = { "add", NULL };
 	static const char *const queue_subs[] = { "list", "flush", NULL };
+	static const char *const dkim_subs[] = { "rotate", "retire", "list", NULL };
 	const char *const *subs = strcmp(cmd, "user") == 0     ? user_subs
 				  : strcmp(cmd, "domain") == 0 ? domain_subs
 				  : strcmp(cmd, "queue") == 0  ? queue_subs
+				  : strcmp(cmd, "dkim") == 0   ? dkim_subs
 							       : alias_subs;
 	bool sub_known = false;
 	for (size_t k = 0; sub_argc >= 2 && subs[k] != NULL; k++)
@@ -376,6 +379,8 @@ int main(int argc, char **argv)
 		status = cli_domain(cfg, sub_argc - 1, sub_argv + 1);
 	else if (strcmp(cmd, "queue") == 0)
 		status = cli_queue(cfg, sub_argc - 1, sub_argv + 1);
+	else if (strcmp(cmd, "dkim") == 0)
+		status = cli_dkim(cfg, sub_argc - 1, sub_argv + 1);
 	else
 		status = cli_alias(cfg, sub_argc - 1, sub_argv + 1);
 	config_free(&cfg);

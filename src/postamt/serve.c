@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "conn.h"
 #include "dns.h"
+#include "dkim_hook.h"
 #include "imapd.h"
 #include "inbound.h"
 #include "login.h"
@@ -33,6 +34,7 @@
 #include "webd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -99,6 +101,7 @@ struct server {
 	struct webd_env web_env;
 	struct submit *submit;       /* the message pipeline */
 	struct mailauth_inbound *mailauth; /* the port-25 checks: the pipeline's first hook */
+	struct dkim_hook *dkim;      /* its last hook: DKIM signing of outgoing mail */
 	int nloops;
 	struct loop **loops;
 	struct conn_server **servers;
@@ -138,6 +141,8 @@ static void settings_from_config(struct server *srv, const struct config *cfg)
 		.spf_max_void_lookups = (unsigned)cfg->spf_max_void_lookups,
 		.spf_max_mx_names = (unsigned)cfg->spf_max_mx_names,
 		.spf_max_ptr_names = (unsigned)cfg->spf_max_ptr_names,
+		.dkim_max_signatures = (unsigned)cfg->dkim_max_signatures,
+		.dkim_clock_skew = (unsigned)cfg->dkim_clock_skew,
 		.timeout_smtp = (int)cfg->timeout_smtp,
 		.timeout_pop3 = (int)cfg->timeout_pop3,
 		.timeout_imap = (int)cfg->timeout_imap,
@@ -424,6 +429,7 @@ static void reload(struct server *srv)
 	if (log_level_parse(cfg->log_level, &level) > 0)
 		log_set_level(level);
 	settings_from_config(srv, cfg);
+	dkim_hook_reload(srv->dkim); /* rotated keys at once, without waiting for the watch */
 	/* sessions never see struct config, so the old one can go now (the first one
 	 * stays as srv->boot) */
 	if (srv->cfg != srv->boot)
@@ -539,7 +545,8 @@ static void server_cleanup(struct server *srv)
 	webd_state_free(&srv->web_env.state);
 	queue_close(&srv->queue); /* after the loops and the pool: it may still deliver bounces */
 	submit_free(&srv->submit); /* after the pool and the queue: both call into it */
-	mailauth_inbound_free(&srv->mailauth); /* a hook of the pipeline: after it */
+	mailauth_inbound_free(&srv->mailauth); /* hooks of the pipeline: after it */
+	dkim_hook_free(&srv->dkim);
 	dns_free(&srv->dns);       /* after every loop, pool, the queue and the pipeline's hooks */
 	store_close(&srv->store);
 	conn_shared_free(&srv->shared);
@@ -577,6 +584,10 @@ static void add_hooks(struct server *srv, const struct config *cfg)
 		.dns = srv->dns, .lookup_timeout_ms = (unsigned)cfg->dns_timeout_ms, .settings = &srv->settings,
 		.is_local = local_domain, .local_ctx = srv });
 	submit_hook_add(srv->submit, &(struct submit_hook){ "mailauth", mailauth_inbound_run, srv->mailauth });
+	/* DKIM signing stays last, so it signs the message as it leaves, with every
+	 * field added above */
+	srv->dkim = dkim_hook_new(AT_FDCWD, srv->store); /* DIR is the working directory */
+	submit_hook_add(srv->submit, &(struct submit_hook){ "dkim_sign", dkim_hook_run, srv->dkim });
 }
 
 /* Everything up to serving: TLS, sockets, privileges, store, loops. Returns 1, or

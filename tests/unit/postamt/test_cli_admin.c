@@ -129,10 +129,65 @@ static void test_cli(void **state)
 	rm_rf(dir);
 }
 
+/* Counts lines of the last output that contain needle. */
+static int lines_with(const char *needle)
+{
+	int n = 0;
+	for (const char *p = output(); (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* init and domain add make a key pair; dkim rotate adds one; dkim retire refuses the
+ * signing keys and removes an older one; dkim list shows the TXT records. */
+static void test_cli_dkim(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/postamt-cli-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(outpath, sizeof(outpath), "%s/out.txt", dir);
+	snprintf(inpath, sizeof(inpath), "%s/in.txt", dir);
+	struct config cfg = { .data_dir = dir };
+	assert_int_equal(cli_init_store(&cfg, "example.test"), 0);
+	assert_int_equal(run(cli_dkim, NULL, 2, "list", "example.test"), 0);
+	assert_int_equal(lines_with(" signing v=DKIM1; k="), 2);
+	assert_int_equal(run(cli_domain, NULL, 2, "add", "second.test"), 0);
+	assert_int_equal(run(cli_dkim, NULL, 2, "list", "second.test"), 0);
+	assert_int_equal(lines_with(" ed25519 signing v=DKIM1; k=ed25519; p="), 1);
+	assert_int_equal(lines_with(" rsa signing v=DKIM1; k=rsa; p=MII"), 1);
+	char ed_old[32];
+	assert_int_equal(sscanf(output(), "%31s", ed_old), 1);
+	assert_int_equal(ed_old[0], 'e');
+
+	assert_int_equal(run(cli_dkim, NULL, 2, "rotate", "second.test"), 0);
+	assert_int_equal(run(cli_dkim, NULL, 2, "list", "second.test"), 0);
+	assert_int_equal(lines_with(" signing "), 2);
+	assert_int_equal(lines_with(" published "), 2);
+	char ed_new[32];
+	assert_int_equal(sscanf(output(), "%31s", ed_new), 1);
+	assert_true(strcmp(ed_new, ed_old) > 0); /* same day: a suffix letter */
+	assert_int_equal(strlen(ed_new), strlen(ed_old) + 1);
+
+	assert_int_equal(run(cli_dkim, NULL, 3, "retire", "second.test", ed_new), 1); /* signs */
+	assert_int_equal(run(cli_dkim, NULL, 3, "retire", "second.test", ed_old), 0);
+	assert_int_equal(run(cli_dkim, NULL, 3, "retire", "second.test", ed_old), 1); /* gone */
+	assert_int_equal(run(cli_dkim, NULL, 2, "list", "second.test"), 0);
+	assert_int_equal(lines_with(" ed25519 "), 1);
+	assert_int_equal(run(cli_dkim, NULL, 2, "rotate", "nowhere.test"), 1); /* not local */
+	assert_int_equal(run(cli_dkim, NULL, 1, "rotate"), 1);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/dkim/second.test/%s.pem", dir, ed_new);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	rm_rf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cli),
+		cmocka_unit_test(test_cli_dkim),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

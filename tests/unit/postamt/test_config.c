@@ -125,6 +125,22 @@ static void test_errors(void **state)
 	config_free(&cfg);
 }
 
+/* The DKIM verification limits: defaults, a value, the range. */
+static void test_dkim_keys(void **state)
+{
+	(void)state;
+	struct config *cfg = config_defaults("/data");
+	assert_int_equal(cfg->dkim_max_signatures, 8);
+	assert_int_equal(cfg->dkim_clock_skew, 300);
+	char *err;
+	assert_int_equal(parse(cfg, "dkim.max_signatures = 3\ndkim.clock_skew = 60\n", &err), 1);
+	assert_int_equal(cfg->dkim_max_signatures, 3);
+	assert_int_equal(cfg->dkim_clock_skew, 60);
+	config_free(&cfg);
+	expect_error("dkim.max_signatures = 65\n", "dkim.max_signatures");
+	expect_error("dkim.max_signatures = 0\n", "dkim.max_signatures");
+}
+
 static void test_check(void **state)
 {
 	struct config *cfg = config_defaults("/nonexistent");
@@ -234,8 +250,13 @@ static void test_spf_keys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults), cmocka_unit_test(test_values), cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_check),    cmocka_unit_test(test_load),   cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_dkim_keys),
+		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_spf_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

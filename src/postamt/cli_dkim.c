@@ -1,0 +1,151 @@
+/* cli_dkim.c: `postamt dkim rotate|retire|list`, the DKIM key commands (dkim_key.h),
+ * and the key pair that `domain add` and `init` make for a new domain.
+ *
+ * Keys live in DIR/dkim/<domain>/<selector>.pem. Run as root, the files and
+ * directories a command makes are given to the service user (the `user` key), as
+ * init does with the whole of DIR, so the server can read them after dropping
+ * privileges. A running server picks up new and removed keys by itself (the signing
+ * hook watches DIR/dkim; SIGHUP reloads at once). */
+#include "cli.h"
+
+#include "arena.h"
+#include "dkim_key.h"
+#include "store.h"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int fail(const char *what, const char *msg)
+{
+	fprintf(stderr, "postamt: %s: %s\n", what, msg);
+	return 1;
+}
+
+/* The owner for new key files: the service user when running as root. */
+static void key_owner(const struct config *cfg, uid_t *uid_r, gid_t *gid_r)
+{
+	*uid_r = (uid_t)-1;
+	*gid_r = (gid_t)-1;
+	if (geteuid() != 0 || cfg->user == NULL)
+		return;
+	struct passwd *pw = getpwnam(cfg->user);
+	if (pw != NULL) {
+		*uid_r = pw->pw_uid;
+		*gid_r = pw->pw_gid;
+	}
+}
+
+int cli_dkim_generate(const struct config *cfg, const char *domain, bool quiet)
+{
+	int dfd = open(cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		perror("postamt: cannot open the data directory");
+		return 1;
+	}
+	uid_t uid;
+	gid_t gid;
+	key_owner(cfg, &uid, &gid);
+	struct arena *a = arena_new();
+	const char *ed, *rsa, *err;
+	int ret = 0;
+	if (dkim_key_generate(dfd, domain, time(NULL), uid, gid, a, &ed, &rsa, &err) < 0)
+		ret = fail("dkim", err);
+	else if (!quiet)
+		printf("%s: new DKIM keys %s (ed25519) and %s (rsa); publish them: postamt dkim list %s\n", domain, ed,
+		       rsa, domain);
+	arena_free(&a);
+	close(dfd);
+	return ret;
+}
+
+/* The domain must be local (a typo must not make keys nobody uses). */
+static int check_local(const struct config *cfg, const char *what, const char *domain)
+{
+	struct store_options opt = { .create = false };
+	struct store *s;
+	const char *err;
+	if (store_open(cfg->data_dir, &opt, &s, &err) < 0)
+		return fail(what, err);
+	int r = store_domain_exists(s, domain, &err);
+	store_close(&s);
+	if (r < 0)
+		return fail(what, err);
+	if (r == 0) {
+		fprintf(stderr, "postamt: %s: %s is not a local domain\n", what, domain);
+		return 1;
+	}
+	return 0;
+}
+
+static int dkim_list(const struct config *cfg, const char *domain)
+{
+	int dfd = open(cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		perror("postamt: cannot open the data directory");
+		return 1;
+	}
+	struct arena *a = arena_new();
+	struct dkim_key_info *keys;
+	size_t n;
+	const char *err;
+	int ret = 0;
+	if (dkim_key_list(dfd, domain, a, &keys, &n, &err) < 0)
+		ret = fail("dkim list", err);
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		printf("%s %s %s %s\n", keys[i].selector, dkim_alg_key_type(keys[i].alg),
+		       keys[i].active ? "signing" : "published", keys[i].txt);
+	arena_free(&a);
+	close(dfd);
+	return ret;
+}
+
+static int dkim_retire(const struct config *cfg, const char *domain, const char *selector)
+{
+	int dfd = open(cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		perror("postamt: cannot open the data directory");
+		return 1;
+	}
+	struct arena *a = arena_new();
+	const char *err;
+	int r = dkim_key_retire(dfd, domain, selector, a, &err), ret = 0;
+	if (r < 0)
+		ret = fail("dkim retire", err);
+	else if (r == 0)
+		ret = fail("dkim retire", arena_printf(a, "%s has no key %s", domain, selector));
+	else
+		printf("%s: key %s removed; remove its TXT record %s._domainkey.%s too\n", domain, selector, selector,
+		       domain);
+	arena_free(&a);
+	close(dfd);
+	return ret;
+}
+
+int cli_dkim(const struct config *cfg, int argc, char **argv)
+{
+	const char *usage = "usage: dkim rotate D | dkim retire D SELECTOR | dkim list D";
+	if (argc < 1)
+		return fail("dkim", usage);
+	if (strcmp(argv[0], "rotate") == 0) {
+		if (argc != 2)
+			return fail("dkim rotate", "usage: dkim rotate D");
+		if (check_local(cfg, "dkim rotate", argv[1]) != 0)
+			return 1;
+		return cli_dkim_generate(cfg, argv[1], false);
+	}
+	if (strcmp(argv[0], "retire") == 0) {
+		if (argc != 3)
+			return fail("dkim retire", "usage: dkim retire D SELECTOR");
+		return dkim_retire(cfg, argv[1], argv[2]);
+	}
+	if (strcmp(argv[0], "list") == 0) {
+		if (argc != 2)
+			return fail("dkim list", "usage: dkim list D");
+		return dkim_list(cfg, argv[1]);
+	}
+	return fail("dkim", usage);
+}

@@ -1,0 +1,186 @@
+/* dkim_hook.c: DKIM signing of outgoing mail, as the pipeline's last hook.
+ *
+ * The keys are loaded once into an immutable set (dkim_keyset_load) that signing
+ * threads share by reference count: a message takes a reference under the mutex,
+ * signs without it, and drops the reference; a reload swaps in a new set and the old
+ * one is freed by the last message that used it. A reload happens on SIGHUP
+ * (dkim_hook_reload) and by itself when DIR/dkim changes: at most once a second a
+ * signing thread compares the directory's fingerprint (the mtimes of DIR/dkim and of
+ * each domain's directory, which a new or removed key file changes) with the loaded
+ * one. So `postamt dkim rotate` takes effect within a second, without a restart.
+ *
+ * Which mail is signed: what an authenticated user submits (587/465, the webmail)
+ * with a From: address in a local domain that has keys, whether its recipients are
+ * remote or local (a local copy may be forwarded later, and a recipient can check it
+ * like any other). Bounces and port-25 mail are never signed here. */
+#include "dkim_hook.h"
+
+#include "buf.h"
+#include "dkim.h"
+#include "log.h"
+#include "mail.h"
+#include "store.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct keyref {
+	struct dkim_keyset *set;
+	unsigned refs; /* the hook's own reference plus one per message signing */
+};
+
+struct dkim_hook {
+	pthread_mutex_t mu; /* guards cur, fp and checked */
+	struct keyref *cur;
+	unsigned long long fp;
+	time_t checked;
+	int dir_fd;
+	struct store *store;
+};
+
+static void unref(struct keyref *r)
+{
+	if (--r->refs > 0)
+		return;
+	dkim_keyset_free(&r->set);
+	free(r);
+}
+
+/* Loads the keys and swaps them in. Called with mu held. */
+static void load_locked(struct dkim_hook *h, const char *why)
+{
+	struct dkim_keyset *set;
+	char *warnings;
+	const char *error;
+	unsigned long long fp;
+	dkim_key_fingerprint(h->dir_fd, &fp);
+	if (dkim_keyset_load(h->dir_fd, &set, &warnings, &error) < 0) {
+		log_error("event=dkim_keys_failed error=%s keeping=old-keys", LOG_Q(error));
+		h->fp = fp; /* not again every second; SIGHUP or the next change retries */
+		return;
+	}
+	if (warnings != NULL) {
+		log_warn("event=dkim_keys_problem problem=%s", LOG_Q(warnings));
+		free(warnings);
+	}
+	struct keyref *r = xcalloc(1, sizeof(*r));
+	r->set = set;
+	r->refs = 1;
+	if (h->cur != NULL)
+		unref(h->cur);
+	h->cur = r;
+	h->fp = fp;
+	log_info("event=dkim_keys_loaded reason=%s domains=%zu", why, dkim_keyset_domains(set));
+}
+
+struct dkim_hook *dkim_hook_new(int dir_fd, struct store *store)
+{
+	struct dkim_hook *h = xcalloc(1, sizeof(*h));
+	pthread_mutex_init(&h->mu, NULL);
+	h->dir_fd = dir_fd;
+	h->store = store;
+	h->checked = time(NULL);
+	load_locked(h, "start");
+	if (h->cur == NULL) { /* no keys (set NULL) until the directory can be read */
+		h->cur = xcalloc(1, sizeof(*h->cur));
+		h->cur->refs = 1;
+	}
+	return h;
+}
+
+void dkim_hook_free(struct dkim_hook **hp)
+{
+	struct dkim_hook *h = *hp;
+	if (h == NULL)
+		return;
+	if (h->cur != NULL)
+		unref(h->cur);
+	pthread_mutex_destroy(&h->mu);
+	free(h);
+	*hp = NULL;
+}
+
+void dkim_hook_reload(struct dkim_hook *h)
+{
+	pthread_mutex_lock(&h->mu);
+	load_locked(h, "reload");
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* The current key set, reloaded first when DIR/dkim changed (checked once a second). */
+static struct keyref *acquire(struct dkim_hook *h)
+{
+	time_t now = time(NULL);
+	pthread_mutex_lock(&h->mu);
+	if (now != h->checked) {
+		h->checked = now;
+		unsigned long long fp;
+		dkim_key_fingerprint(h->dir_fd, &fp);
+		if (fp != h->fp)
+			load_locked(h, "changed");
+	}
+	struct keyref *r = h->cur;
+	r->refs++;
+	pthread_mutex_unlock(&h->mu);
+	return r;
+}
+
+static void release(struct dkim_hook *h, struct keyref *r)
+{
+	pthread_mutex_lock(&h->mu);
+	unref(r);
+	pthread_mutex_unlock(&h->mu);
+}
+
+int dkim_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
+{
+	struct dkim_hook *h = ctx;
+	enum submit_kind kind = m->origin->kind;
+	if (kind != SUBMIT_KIND_SUBMISSION && kind != SUBMIT_KIND_WEBMAIL)
+		return SUBMIT_OK;
+	const char **from;
+	size_t nfrom = 0;
+	mail_header_mailboxes(m->arena, m->message.p, m->message.len, "From", &from, &nfrom);
+	const char *at = nfrom > 0 ? strrchr(from[0], '@') : NULL;
+	if (at == NULL || at[1] == '\0')
+		return SUBMIT_OK;
+	const char *domain = at + 1;
+	struct keyref *r = acquire(h);
+	const struct dkim_signer *ed = NULL, *rsa = NULL;
+	if (r->set == NULL || dkim_keyset_find(r->set, domain, &ed, &rsa) == 0) {
+		release(h, r);
+		return SUBMIT_OK;
+	}
+	const char *error;
+	if (store_domain_exists(h->store, domain, &error) <= 0) { /* keys left behind by a removed domain */
+		release(h, r);
+		return SUBMIT_OK;
+	}
+	time_t now = time(NULL);
+	const struct dkim_signer *keys[2] = { ed, rsa };
+	char *fields[2] = { NULL, NULL };
+	int ret = SUBMIT_OK;
+	/* both sign the same bytes: the fields of earlier hooks, then the message */
+	const char *prefix = m->headers->data;
+	size_t plen = m->headers->len;
+	for (int i = 0; i < 2 && ret == SUBMIT_OK; i++) {
+		if (keys[i] == NULL)
+			continue;
+		if (dkim_sign(keys[i], prefix, plen, m->message.p, m->message.len, now, m->arena, &fields[i], &error) <
+		    0) {
+			log_error("event=dkim_sign_failed domain=%s selector=%s error=%s", domain, keys[i]->selector,
+				  LOG_Q(error));
+			*reason_r = "cannot sign the message, try again later";
+			ret = SUBMIT_TEMPFAIL;
+		}
+	}
+	release(h, r);
+	if (ret != SUBMIT_OK)
+		return ret;
+	for (int i = 0; i < 2; i++)
+		if (fields[i] != NULL)
+			buf_puts(m->headers, fields[i]);
+	return SUBMIT_OK;
+}
