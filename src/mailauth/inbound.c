@@ -58,10 +58,17 @@ static int from_domain(struct submit_hook_msg *m, const char **domain_r, const c
 	return 1;
 }
 
-static bool is_local(const struct mailauth_inbound *in, const char *domain)
+/* The From: domain or its organizational domain is one of ours (compared in lower
+ * case: "EXAMPLE.test" must not slip past). */
+static bool is_local(const struct mailauth_inbound *in, struct arena *a, const char *from)
 {
-	if (in->env.is_local == NULL || domain == NULL)
+	if (in->env.is_local == NULL || from == NULL)
 		return false;
+	char *domain = arena_strdup(a, from);
+	for (char *p = domain; *p != '\0'; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p + 32);
+	}
 	const char *org = psl_org_domain(domain);
 	return in->env.is_local(in->env.local_ctx, domain) ||
 	       (strcmp(org, domain) != 0 && in->env.is_local(in->env.local_ctx, org));
@@ -179,7 +186,7 @@ int mailauth_inbound_run(void *ctx, struct submit_hook_msg *m, const char **reas
 
 	/* the policy */
 	struct mailauth_facts f = { .dmarc = dmarc.result, .disposition = dmarc.disposition,
-				    .local_from = is_local(in, from), .aligned = aligned, .temp = temp };
+				    .local_from = is_local(in, a, from), .aligned = aligned, .temp = temp };
 	const char *why;
 	enum mailauth_action act = mailauth_decide(&f, &why);
 	bool enforce = s->mailauth_inbound == SETTINGS_MAILAUTH_ENFORCE && m->origin->auth_user == NULL;

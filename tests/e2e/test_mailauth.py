@@ -285,6 +285,9 @@ def test_local_domain_from_outside_is_refused(mta, zone):
     code, text = send(mta, "someone@outside.test", u, message("ceo@example.test", u, "urgent wire"))
     assert code == 550 and text.startswith("5.7.1"), (code, text)
     assert mailbox(mta, u) == []
+    # in capitals too
+    code, text = send(mta, "someone@outside.test", u, message("ceo@EXAMPLE.Test", u, "shouting"))
+    assert code == 550, (code, text)
     # a subdomain of ours too, and without any record
     zone.remove("_dmarc.example.test")
     code, text = send(mta, "someone@outside.test", u, message("it@sub.example.test", u, "reset password"))
