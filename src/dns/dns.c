@@ -49,9 +49,9 @@ struct dns_req {
 	enum req_state state;
 	char *name;
 	int rrtype;
-	uint64_t deadline;  /* monotonic ms */
+	uint64_t deadline; /* monotonic ms */
 	int async_id;
-	bool cancelled;     /* asynchronous: nobody wants the answer any more */
+	bool cancelled; /* asynchronous: nobody wants the answer any more */
 	struct dns_raw *raw;
 	/* blocking */
 	bool sync;

@@ -81,15 +81,15 @@ struct dns_tlsa {
  * no trailing dot and are lower case as the server sent them. Everything lives in
  * the arena given to the query. Only the array of the asked type is set. */
 struct dns_answer {
-	int rrtype;           /* enum dns_rrtype asked */
-	int status;           /* enum dns_status */
-	bool nxdomain;        /* DNS_NONE: true for NXDOMAIN, false for NODATA */
-	bool secure;          /* DNSSEC-validated (never with dns.server set) */
-	bool cached;          /* answered from the cache */
-	unsigned ttl;         /* seconds the answer may be kept */
-	const char *canon;    /* the name after CNAMEs, or NULL when none was followed */
-	const char *error;    /* DNS_TEMP: why, for logs (static or in the arena) */
-	size_t n;             /* records in the array of rrtype */
+	int rrtype;                   /* enum dns_rrtype asked */
+	int status;                   /* enum dns_status */
+	bool nxdomain;                /* DNS_NONE: true for NXDOMAIN, false for NODATA */
+	bool secure;                  /* DNSSEC-validated (never with dns.server set) */
+	bool cached;                  /* answered from the cache */
+	unsigned ttl;                 /* seconds the answer may be kept */
+	const char *canon;            /* the name after CNAMEs, or NULL when none was followed */
+	const char *error;            /* DNS_TEMP: why, for logs (static or in the arena) */
+	size_t n;                     /* records in the array of rrtype */
 	const struct dns_addr *addrs; /* DNS_A, DNS_AAAA */
 	const struct dns_txt *txt;    /* DNS_TXT */
 	const struct dns_mx *mx;      /* DNS_MX, in the order of the answer */
@@ -100,11 +100,11 @@ struct dns_answer {
 
 /* Settings (the `dns.*` keys). Zero/NULL means the default in brackets. */
 struct dns_settings {
-	const char *server;               /* HOST:PORT (or HOST, port 53) to ask everything;
+	const char *server;            /* HOST:PORT (or HOST, port 53) to ask everything;
 	                                   * NULL/"": recurse with DNSSEC validation */
-	unsigned timeout_ms;              /* default per-question deadline [5000] */
-	unsigned cache_entries;           /* answers kept [4096]; DNS_CACHE_OFF: none */
-	const char *const *local_data;    /* tests: records libunbound answers itself,
+	unsigned timeout_ms;           /* default per-question deadline [5000] */
+	unsigned cache_entries;        /* answers kept [4096]; DNS_CACHE_OFF: none */
+	const char *const *local_data; /* tests: records libunbound answers itself,
 	                                   * NULL-ended, e.g. "mx.test. A 127.0.0.1", or
 	                                   * "local-zone: NAME TYPE" */
 };

@@ -16,12 +16,12 @@ struct ub_result;
  * one memcpy): buf holds the canonical name (NUL-terminated, "" when no CNAME was
  * followed), then n records as a 2-byte big-endian length and the record data. */
 struct dns_raw {
-	int status;        /* enum dns_status */
+	int status; /* enum dns_status */
 	bool nxdomain, secure, cached;
 	unsigned ttl;
 	const char *error; /* static */
 	size_t n;
-	size_t size;       /* bytes used in buf */
+	size_t size; /* bytes used in buf */
 	uint8_t buf[];
 };
 

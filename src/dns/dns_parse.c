@@ -1,7 +1,7 @@
 /* dns_parse.c: the pure half of the resolver: record data (RFC 1035 §3.3 wire format,
  * as libunbound hands it, one record at a time, names uncompressed) into the plain
- * structs of dns.h; reverse names; type names; dns.server's syntax. No sockets, no libunbound: unit-tested
- * and fuzzed on bytes. */
+ * structs of dns.h; reverse names; type names; dns.server's syntax. No sockets, no
+ * libunbound: unit-tested and fuzzed on bytes. */
 #include "dns.h"
 
 #include <arpa/inet.h>
@@ -13,15 +13,24 @@
 const char *dns_rrtype_name(int rrtype)
 {
 	switch (rrtype) {
-	case DNS_A: return "A";
-	case DNS_CNAME: return "CNAME";
-	case DNS_PTR: return "PTR";
-	case DNS_MX: return "MX";
-	case DNS_TXT: return "TXT";
-	case DNS_AAAA: return "AAAA";
-	case DNS_SRV: return "SRV";
-	case DNS_TLSA: return "TLSA";
-	default: return NULL;
+	case DNS_A:
+		return "A";
+	case DNS_CNAME:
+		return "CNAME";
+	case DNS_PTR:
+		return "PTR";
+	case DNS_MX:
+		return "MX";
+	case DNS_TXT:
+		return "TXT";
+	case DNS_AAAA:
+		return "AAAA";
+	case DNS_SRV:
+		return "SRV";
+	case DNS_TLSA:
+		return "TLSA";
+	default:
+		return NULL;
 	}
 }
 
@@ -121,14 +130,28 @@ int dns_parse_rdata(int rrtype, const uint8_t *const *data, const size_t *len, s
 	size_t cap = n > 0 ? n : 1;
 	switch (rrtype) {
 	case DNS_A:
-	case DNS_AAAA: addrs = arena_alloc(a, cap * sizeof(*addrs)); break;
-	case DNS_TXT: txt = arena_alloc(a, cap * sizeof(*txt)); break;
-	case DNS_MX: mx = arena_alloc(a, cap * sizeof(*mx)); break;
-	case DNS_SRV: srv = arena_alloc(a, cap * sizeof(*srv)); break;
-	case DNS_TLSA: tlsa = arena_alloc(a, cap * sizeof(*tlsa)); break;
+	case DNS_AAAA:
+		addrs = arena_alloc(a, cap * sizeof(*addrs));
+		break;
+	case DNS_TXT:
+		txt = arena_alloc(a, cap * sizeof(*txt));
+		break;
+	case DNS_MX:
+		mx = arena_alloc(a, cap * sizeof(*mx));
+		break;
+	case DNS_SRV:
+		srv = arena_alloc(a, cap * sizeof(*srv));
+		break;
+	case DNS_TLSA:
+		tlsa = arena_alloc(a, cap * sizeof(*tlsa));
+		break;
 	case DNS_PTR:
-	case DNS_CNAME: names = arena_alloc(a, cap * sizeof(*names)); break;
-	default: *error_r = "unsupported record type"; return -1;
+	case DNS_CNAME:
+		names = arena_alloc(a, cap * sizeof(*names));
+		break;
+	default:
+		*error_r = "unsupported record type";
+		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *p = data[i];
@@ -223,7 +246,8 @@ int dns_server_parse(const char *server, char *out, size_t outlen)
 			p++;
 		else if (*p != '\0')
 			return -1;
-	} else if ((p = strchr(server, '@')) != NULL || ((p = strrchr(server, ':')) != NULL && strchr(server, ':') == p)) {
+	} else if ((p = strchr(server, '@')) != NULL ||
+		   ((p = strrchr(server, ':')) != NULL && strchr(server, ':') == p)) {
 		hl = (size_t)(p - server); /* v4:port, host@port */
 		p++;
 	} else {

@@ -45,11 +45,16 @@ struct dns_raw *dns_raw_error(const char *error)
 static const char *rcode_error(int rcode)
 {
 	switch (rcode) {
-	case 1: return "DNS FORMERR";
-	case 2: return "DNS SERVFAIL";
-	case 4: return "DNS NOTIMP";
-	case 5: return "DNS REFUSED";
-	default: return "DNS error";
+	case 1:
+		return "DNS FORMERR";
+	case 2:
+		return "DNS SERVFAIL";
+	case 4:
+		return "DNS NOTIMP";
+	case 5:
+		return "DNS REFUSED";
+	default:
+		return "DNS error";
 	}
 }
 
@@ -96,8 +101,7 @@ struct dns_raw *dns_raw_from_result(const char *qname, int err, const struct ub_
 	return r;
 }
 
-int dns_raw_answer(const struct dns_raw *raw, int rrtype, struct arena *a, struct dns_answer *ans,
-		   const char **error_r)
+int dns_raw_answer(const struct dns_raw *raw, int rrtype, struct arena *a, struct dns_answer *ans, const char **error_r)
 {
 	*ans = (struct dns_answer){
 		.rrtype = rrtype,
@@ -136,12 +140,12 @@ int dns_raw_answer(const struct dns_raw *raw, int rrtype, struct arena *a, struc
 /* ---------------------------------------------------------------- cache */
 
 struct centry {
-	struct centry *hnext;        /* bucket chain */
+	struct centry *hnext;         /* bucket chain */
 	struct centry *lprev, *lnext; /* recency: head is the newest */
 	uint64_t hash;
-	uint64_t expires;            /* monotonic ms */
+	uint64_t expires; /* monotonic ms */
 	int rrtype;
-	char *name;                  /* lower case */
+	char *name; /* lower case */
 	struct dns_raw *raw;
 };
 

@@ -5,6 +5,7 @@
  * DIR defaults to $POSTAMT_DATA, then ./postamt-data. Every command exits 0 on success
  * and 1 with a one-line message on stderr otherwise. */
 #include "cli.h"
+#include "cli_dns.h"
 #include "cli_queue.h"
 #include "config.h"
 #include "serve.h"
@@ -37,6 +38,7 @@ static const char usage_text[] =
 	"  alias add ADDRESS TARGET...\n"
 	"  queue list | queue flush\n"
 	"  dkim rotate D | dkim retire D SELECTOR | dkim list D\n"
+	"  dns D [--check]\n"
 	"  check\n"
 	"  version\n"
 	"DIR defaults to $POSTAMT_DATA, then ./postamt-data.\n";
@@ -340,11 +342,14 @@ int main(int argc, char **argv)
 		return cmd_check(dir);
 	}
 	bool known = strcmp(cmd, "serve") == 0 || strcmp(cmd, "user") == 0 || strcmp(cmd, "domain") == 0 ||
-		     strcmp(cmd, "alias") == 0 || strcmp(cmd, "queue") == 0 || strcmp(cmd, "dkim") == 0;
+		     strcmp(cmd, "alias") == 0 || strcmp(cmd, "queue") == 0 || strcmp(cmd, "dkim") == 0 ||
+		     strcmp(cmd, "dns") == 0;
 	if (!known)
 		return usage("unknown command");
 	if (strcmp(cmd, "serve") == 0 && sub_argc != 1)
 		return usage("serve takes no arguments");
+	if (strcmp(cmd, "dns") == 0 && (sub_argc < 2 || sub_argc > 3))
+		return usage("dns takes a domain and --check");
 	struct config *cfg = load_config(dir);
 	if (cfg == NULL)
 		return 1;
@@ -353,6 +358,11 @@ int main(int argc, char **argv)
 		char *path = conf_path_of(cfg->data_dir);
 		status = serve_run(cfg, path); /* takes cfg */
 		free(path);
+		return status;
+	}
+	if (strcmp(cmd, "dns") == 0) {
+		status = cli_dns(cfg, sub_argc - 1, sub_argv + 1);
+		config_free(&cfg);
 		return status;
 	}
 	/* the admin commands get the sub-command and its arguments */

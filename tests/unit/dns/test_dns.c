@@ -58,7 +58,11 @@ static void test_parse_txt(void **state)
 	assert_int_equal(parse1(DNS_TXT, "\x00", 1, a, &ans), 1);
 	assert_string_equal(ans.txt[0].text, "");
 	/* a NUL stays visible through len */
-	assert_int_equal(parse1(DNS_TXT, "\x03" "a\0b", 4, a, &ans), 1);
+	assert_int_equal(parse1(DNS_TXT,
+				"\x03"
+				"a\0b",
+				4, a, &ans),
+			 1);
 	assert_int_equal(ans.txt[0].len, 3);
 	assert_int_equal(strlen(ans.txt[0].text), 1);
 	/* a string running past the record is malformed */
@@ -74,7 +78,12 @@ static void test_parse_txt(void **state)
 	assert_int_equal(ans.txt[0].len, 200 * 255);
 	free(big);
 	/* several records: the bad one is skipped */
-	const uint8_t *d[3] = { (const uint8_t *)"\x01" "a", (const uint8_t *)"\x05" "b", (const uint8_t *)"\x01" "c" };
+	const uint8_t *d[3] = { (const uint8_t *)"\x01"
+						 "a",
+				(const uint8_t *)"\x05"
+						 "b",
+				(const uint8_t *)"\x01"
+						 "c" };
 	size_t l[3] = { 2, 2, 2 };
 	const char *err = NULL;
 	assert_int_equal(dns_parse_rdata(DNS_TXT, d, l, 3, a, &ans, &err), 2);
@@ -87,7 +96,11 @@ static void test_parse_names(void **state)
 {
 	struct arena *a = arena_new();
 	struct dns_answer ans;
-	assert_int_equal(parse1(DNS_MX, "\x00\x0a\x02mx\x07" "example\x04test\x00", 19, a, &ans), 1);
+	assert_int_equal(parse1(DNS_MX,
+				"\x00\x0a\x02mx\x07"
+				"example\x04test\x00",
+				19, a, &ans),
+			 1);
 	assert_int_equal(ans.mx[0].pref, 10);
 	assert_string_equal(ans.mx[0].host, "mx.example.test");
 	/* the null MX of RFC 7505 */
@@ -96,7 +109,11 @@ static void test_parse_names(void **state)
 	assert_int_equal(parse1(DNS_PTR, "\x04host\x04test\x00", 11, a, &ans), 1);
 	assert_string_equal(ans.names[0], "host.test");
 	/* bytes that could smuggle a dot or a NUL into a name are escaped */
-	assert_int_equal(parse1(DNS_PTR, "\x03" "a.b\x04te\0t\x00", 10, a, &ans), 1);
+	assert_int_equal(parse1(DNS_PTR,
+				"\x03"
+				"a.b\x04te\0t\x00",
+				10, a, &ans),
+			 1);
 	assert_string_equal(ans.names[0], "a\\046b.te\\000t");
 	/* compression pointers, labels past the data, trailing bytes: malformed */
 	assert_int_equal(parse1(DNS_PTR, "\xc0\x0c", 2, a, &ans), -1);
@@ -462,16 +479,11 @@ static void test_resolver_deadline(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_addresses),
-		cmocka_unit_test(test_parse_txt),
-		cmocka_unit_test(test_parse_names),
-		cmocka_unit_test(test_reverse_and_names),
-		cmocka_unit_test(test_server_parse),
-		cmocka_unit_test(test_cache),
-		cmocka_unit_test(test_raw_answer_malformed),
-		cmocka_unit_test(test_resolver_blocking),
-		cmocka_unit_test(test_resolver_async),
-		cmocka_unit_test(test_resolver_threads),
+		cmocka_unit_test(test_parse_addresses),      cmocka_unit_test(test_parse_txt),
+		cmocka_unit_test(test_parse_names),          cmocka_unit_test(test_reverse_and_names),
+		cmocka_unit_test(test_server_parse),         cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_raw_answer_malformed), cmocka_unit_test(test_resolver_blocking),
+		cmocka_unit_test(test_resolver_async),       cmocka_unit_test(test_resolver_threads),
 		cmocka_unit_test(test_resolver_deadline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -266,6 +266,41 @@ static void test_spf_keys(void **state)
 	expect_error("spf.max_void_lookups = -1\n", "spf.max_void_lookups: expected a whole number");
 }
 
+/* dns.server with its old name, dns.timeout in seconds or milliseconds, the cache size;
+ * a changed server is reported once by config_diff, under its new name. */
+static void test_dns_keys(void **state)
+{
+	(void)state;
+	struct config *cfg = config_defaults("/data");
+	char *err;
+	assert_string_equal(cfg->dns_server, "");
+	assert_int_equal(cfg->dns_timeout_ms, 5000);
+	assert_int_equal(cfg->dns_cache_entries, 4096);
+	assert_int_equal(cfg->queue_smtp_port, 25);
+	assert_int_equal(parse(cfg, "queue.dns_server = 127.0.0.1:5353\ndns.timeout = 1500ms\n", &err), 1);
+	assert_string_equal(cfg->dns_server, "127.0.0.1:5353");
+	assert_int_equal(cfg->dns_timeout_ms, 1500);
+	assert_int_equal(parse(cfg, "dns.server = [::1]:53\ndns.timeout = 2\ndns.cache_entries = 0\n", &err), 1);
+	assert_string_equal(cfg->dns_server, "[::1]:53");
+	assert_int_equal(cfg->dns_timeout_ms, 2000);
+	assert_int_equal(cfg->dns_cache_entries, 0);
+	assert_int_equal(parse(cfg, "dns.timeout = 3s\n", &err), 1);
+	assert_int_equal(cfg->dns_timeout_ms, 3000);
+	struct config *def = config_defaults("/data");
+	const char *names[8];
+	assert_int_equal(config_diff(def, cfg, names, 8), 3);
+	assert_string_equal(names[0], "dns.server");
+	assert_string_equal(names[1], "dns.timeout");
+	assert_string_equal(names[2], "dns.cache_entries");
+	config_free(&def);
+	config_free(&cfg); /* the two names share one string: freed once */
+	expect_error("dns.server = ns.example.test:53\n", "dns.server: expected an IP address");
+	expect_error("queue.dns_server = 127.0.0.1:0\n", "queue.dns_server: expected an IP address");
+	expect_error("dns.timeout = 5ms\n", "dns.timeout: value out of range");
+	expect_error("dns.timeout = 301s\n", "dns.timeout: value out of range");
+	expect_error("dns.timeout = fast\n", "dns.timeout: expected a duration");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_spf_keys),
+		cmocka_unit_test(test_dns_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
