@@ -470,8 +470,9 @@ static const char *printable(struct arena *a, const char *s)
 	return c;
 }
 
+/* check_host(ip, domain, local@sender_domain) with the verdict filled in. */
 static int run(const struct mailauth_dns *dns, const struct spf_request *req, const char *domain, const char *local,
-	       enum spf_identity identity, struct arena *a, struct spf_verdict *v_r)
+	       const char *sender_domain, enum spf_identity identity, struct arena *a, struct spf_verdict *v_r)
 {
 	memset(v_r, 0, sizeof(*v_r));
 	v_r->identity = identity;
@@ -490,10 +491,10 @@ static int run(const struct mailauth_dns *dns, const struct spf_request *req, co
 		.receiver = req->receiver != NULL ? req->receiver : "unknown",
 		.now = req->now,
 		.local = local,
-		.sender_domain = domain,
+		.sender_domain = sender_domain,
 	};
 	normalize_ip(&req->ip, &e.ip);
-	e.sender = arena_printf(a, "%s@%s", local, domain);
+	e.sender = arena_printf(a, "%s@%s", local, sender_domain);
 	v_r->sender = e.sender;
 	v_r->domain = domain;
 	v_r->result = check_host(&e, domain, false);
@@ -510,14 +511,14 @@ int spf_check_host(const struct mailauth_dns *dns, const struct spf_request *req
 {
 	const char *at = strrchr(sender, '@');
 	const char *local = at != NULL && at != sender ? arena_strndup(a, sender, (size_t)(at - sender)) : "postmaster";
-	return run(dns, req, domain, local, identity, a, v_r);
+	return run(dns, req, domain, local, at != NULL ? at + 1 : sender, identity, a, v_r);
 }
 
 int spf_check_helo(const struct mailauth_dns *dns, const struct spf_request *req, struct arena *a,
 		   struct spf_verdict *v_r)
 {
 	const char *helo = req->helo != NULL ? req->helo : "";
-	return run(dns, req, helo, "postmaster", SPF_IDENTITY_HELO, a, v_r);
+	return run(dns, req, helo, "postmaster", helo, SPF_IDENTITY_HELO, a, v_r);
 }
 
 int spf_check(const struct mailauth_dns *dns, const struct spf_request *req, struct arena *a, struct spf_verdict *v_r)
@@ -527,7 +528,7 @@ int spf_check(const struct mailauth_dns *dns, const struct spf_request *req, str
 		return spf_check_helo(dns, req, a, v_r);
 	const char *at = strrchr(from, '@');
 	if (at == NULL)
-		return run(dns, req, from, "postmaster", SPF_IDENTITY_MAILFROM, a, v_r);
+		return run(dns, req, from, "postmaster", from, SPF_IDENTITY_MAILFROM, a, v_r);
 	const char *local = at != from ? arena_strndup(a, from, (size_t)(at - from)) : "postmaster";
-	return run(dns, req, at + 1, local, SPF_IDENTITY_MAILFROM, a, v_r);
+	return run(dns, req, at + 1, local, at + 1, SPF_IDENTITY_MAILFROM, a, v_r);
 }

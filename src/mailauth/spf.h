@@ -87,8 +87,9 @@ int spf_check_helo(const struct mailauth_dns *dns, const struct spf_request *req
 		   struct spf_verdict *v_r);
 
 /* RFC 7208's check_host(ip, domain, sender) itself, for callers that chose the
- * identity themselves: `domain` is evaluated, `sender` (local@domain) feeds the %{s}
- * %{l} %{o} macros; the request's mail_from is unused. Same returns as spf_check. */
+ * identity themselves: `domain` is evaluated, `sender` (local@domain, or a domain:
+ * postmaster@it) feeds the %{s} %{l} %{o} macros and v_r->sender; the request's
+ * mail_from is unused. Same returns as spf_check. */
 int spf_check_host(const struct mailauth_dns *dns, const struct spf_request *req, const char *domain,
 		   const char *sender, enum spf_identity identity, struct arena *a, struct spf_verdict *v_r);
 

@@ -614,6 +614,30 @@ static void eval_include_redirect_exp(void **state)
 	assert_string_equal(r.v.explanation, "helo bad????");
 }
 
+/* spf_check_host: the caller's identity; %{r} without a receiver and %{t}. */
+static void eval_check_host(void **state)
+{
+	(void)state;
+	static const struct suite_rr z[] = {
+		RR("example.org", "TXT", "v=spf1 exists:%{l}.%{o}.users.example.org -all exp=why.example.org"),
+		RR("alice.example.com.users.example.org", "A", "127.0.0.2"),
+		RR("why.example.org", "TXT", "%{r} at %{t}: %{s} not from %{i}"),
+	};
+	struct zone zz = { .rrs = z, .n = sizeof(z) / sizeof(z[0]) };
+	struct mailauth_dns dns = zone_dns(&zz);
+	struct spf_request req = { .mail_from = "ignored@example.net", .helo = "h.example.net", .now = 42 };
+	assert_true(zone_parse_ip("192.0.2.9", &req.ip));
+	struct spf_verdict v;
+	assert_int_equal(spf_check_host(&dns, &req, "example.org", "alice@example.com", SPF_IDENTITY_MAILFROM, A, &v), 1);
+	assert_int_equal(v.result, MAILAUTH_PASS);
+	assert_string_equal(v.domain, "example.org");
+	assert_string_equal(v.sender, "alice@example.com");
+	assert_int_equal(spf_check_host(&dns, &req, "example.org", "bob@example.com", SPF_IDENTITY_HELO, A, &v), 1);
+	assert_int_equal(v.result, MAILAUTH_FAIL);
+	assert_int_equal(v.identity, SPF_IDENTITY_HELO);
+	assert_string_equal(v.explanation, "unknown at 42: bob@example.com not from 192.0.2.9");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -630,6 +654,7 @@ int main(void)
 		cmocka_unit_test(eval_mx_ptr_names),
 		cmocka_unit_test(eval_temperror),
 		cmocka_unit_test(eval_include_redirect_exp),
+		cmocka_unit_test(eval_check_host),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
