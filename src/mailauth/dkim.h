@@ -7,11 +7,14 @@
  *
  * Verification gives one verdict per DKIM-Signature field (the first
  * DKIM_VERIFY_MAX_SIGNATURES, top down; more are ignored), with the result words of
- * RFC 8601 (mailauth.h): pass; fail (the body hash or the signature does not match);
- * neutral (a signature that cannot be used: a syntax error in it); policy (valid
- * syntax the verifier refuses: rsa-sha1, RSA below 1024 bits, expired, a timestamp
- * in the future); temperror (DNS); permerror (no or a broken key record, a revoked
- * key, a key that does not allow the algorithm or service). The parsers inside
+ * RFC 8601 (mailauth.h): pass; fail (the body hash or the signature does not match,
+ * or the body is shorter than l=); neutral (a signature that cannot be read: a
+ * syntax error, a missing or malformed tag); policy (a valid-looking signature the
+ * verifier's time policy refuses: x= passed, t= too far in the future); temperror
+ * (DNS); permerror (a signature that can never verify: rsa-sha1 or an unknown
+ * algorithm (RFC 8301), h= without From, i= outside d=, no or a broken key record,
+ * a revoked key, a key that does not allow the algorithm or service, t=s with a
+ * subdomain i=, an RSA key below 1024 bits (RFC 8301)). The parsers inside
  * (tag lists, key records, canonicalization) are exported for tests and fuzzing. */
 #ifndef POSTAMT_DKIM_H
 #define POSTAMT_DKIM_H
@@ -32,14 +35,16 @@
  * known (a tag missing or unparseable) are NULL. */
 struct dkim_verdict {
 	enum mailauth_result result;
-	const char *domain;     /* d= (for header.d) */
-	const char *selector;   /* s= (for header.s) */
-	const char *algorithm;  /* a= (for header.a) */
-	const char *identity;   /* i=, or "@" d= when absent (for header.i) */
-	const char *b_prefix;   /* the first 16 characters of b= without FWS (header.b) */
-	const char *reason;     /* a short text for the log and the A-R comment */
+	const char *domain;    /* d= (for header.d) */
+	const char *selector;  /* s= (for header.s) */
+	const char *algorithm; /* a= (for header.a) */
+	const char *identity;  /* i=, or "@" d= when absent (for header.i) */
+	const char *b_prefix;  /* the first 16 characters of b= without FWS (header.b) */
+	const char *reason;    /* a short text for the log and the A-R comment */
 };
 
+/* The limits of verification; the server takes them from the configuration keys
+ * dkim.max_signatures and dkim.clock_skew (docs/configuration.md). */
 struct dkim_verify_opts {
 	unsigned max_signatures; /* 0: DKIM_VERIFY_MAX_SIGNATURES */
 	unsigned clock_skew;     /* seconds; 0: DKIM_VERIFY_CLOCK_SKEW */
@@ -52,8 +57,8 @@ struct dkim_verify_opts {
 int dkim_verify(const struct mailauth_dns *dns, const char *msg, size_t len, time_t now, struct arena *a,
 		struct dkim_verdict **verdicts_r, size_t *n_r);
 /* The same with explicit limits (opts may be NULL: defaults). */
-int dkim_verify_opts(const struct mailauth_dns *dns, const struct dkim_verify_opts *opts, const char *msg,
-		     size_t len, time_t now, struct arena *a, struct dkim_verdict **verdicts_r, size_t *n_r);
+int dkim_verify_opts(const struct mailauth_dns *dns, const struct dkim_verify_opts *opts, const char *msg, size_t len,
+		     time_t now, struct arena *a, struct dkim_verdict **verdicts_r, size_t *n_r);
 
 /* Signs a message with one key: prefix (plen bytes, may be 0) is complete header
  * fields that will stand above msg (fields other hooks add), msg the message as it
@@ -61,8 +66,14 @@ int dkim_verify_opts(const struct mailauth_dns *dns, const struct dkim_verify_op
  * (From over-signed). Returns 1 with *field_r, the complete field
  * "DKIM-Signature: ...\r\n" (folded, in a), or -1 with *error_r (static) when the
  * message has no header part or OpenSSL fails. Thread-safe (the key is only read). */
-int dkim_sign(const struct dkim_signer *key, const char *prefix, size_t plen, const char *msg, size_t len,
-	      time_t now, struct arena *a, char **field_r, const char **error_r);
+int dkim_sign(const struct dkim_signer *key, const char *prefix, size_t plen, const char *msg, size_t len, time_t now,
+	      struct arena *a, char **field_r, const char **error_r);
+
+/* The same with several keys over the same bytes: the canonical body and the signed
+ * header fields are hashed once; fields_r[k] is key k's field. Returns 1, or -1 with
+ * *error_r (static) and no field valid. */
+int dkim_sign_many(const struct dkim_signer *const *keys, size_t nkeys, const char *prefix, size_t plen,
+		   const char *msg, size_t len, time_t now, struct arena *a, char **fields_r, const char **error_r);
 
 /* ---- the parsers inside, for tests and fuzzing ---- */
 
@@ -73,25 +84,24 @@ struct dkim_tag {
 	size_t name_len;
 	const char *value;
 	size_t value_len;
-	const char *raw;   /* everything between "=" and ";" (or the end), FWS included */
+	const char *raw; /* everything between "=" and ";" (or the end), FWS included */
 	size_t raw_len;
 };
 
 /* Parses a tag list. Returns the number of tags (>= 0) with *tags_r in a, or -1 with
  * *error_r (static) on a syntax error or a duplicate tag name. */
-int dkim_tag_list_parse(const char *s, size_t len, struct arena *a, struct dkim_tag **tags_r,
-			const char **error_r);
+int dkim_tag_list_parse(const char *s, size_t len, struct arena *a, struct dkim_tag **tags_r, const char **error_r);
 
 /* A parsed key record (RFC 6376 §3.6.1). */
 struct dkim_key_record {
-	const char *key_type;        /* k=, "rsa" when absent */
-	unsigned char *pubkey;       /* p= decoded (NULL, 0 when revoked: empty p=) */
+	const char *key_type;  /* k=, "rsa" when absent */
+	unsigned char *pubkey; /* p= decoded (NULL, 0 when revoked: empty p=) */
 	size_t pubkey_len;
 	bool revoked;
-	bool testing;                /* t=y */
-	bool strict;                 /* t=s: i= domain must equal d= */
-	const char *hashes;          /* h= as written, NULL when absent (all allowed) */
-	const char *services;        /* s= as written, NULL when absent (all) */
+	bool testing;         /* t=y */
+	bool strict;          /* t=s: i= domain must equal d= */
+	const char *hashes;   /* h= as written, NULL when absent (all allowed) */
+	const char *services; /* s= as written, NULL when absent (all) */
 };
 /* Parses a key record. Returns 1, or -1 with *error_r (static). */
 int dkim_key_record_parse(const char *s, size_t len, struct arena *a, struct dkim_key_record *rec_r,

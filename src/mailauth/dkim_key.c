@@ -374,9 +374,9 @@ int dkim_key_retire(int dir_fd, const char *domain, const char *selector, struct
 	if (i == n)
 		return 0;
 	if (keys[i].active) {
-		*error_r = arena_printf(a,
-					"%s is the active %s key of %s: make a newer one first (postamt dkim rotate %s)",
-					selector, dkim_alg_key_type(keys[i].alg), dom, dom);
+		*error_r = arena_printf(
+			a, "%s is the active %s key of %s: make a newer one first (postamt dkim rotate %s)", selector,
+			dkim_alg_key_type(keys[i].alg), dom, dom);
 		return -1;
 	}
 	int dfd = open_domain_dir(dir_fd, dom);
@@ -463,8 +463,8 @@ int dkim_keyset_load(int dir_fd, struct dkim_keyset **set_r, char **warnings_r, 
 				cap = cap ? cap * 2 : 8;
 				set->signers = xrealloc(set->signers, cap * sizeof(*set->signers));
 			}
-			set->signers[set->n++] = (struct dkim_signer){ xstrdup(e->d_name), keys[i].selector, keys[i].alg,
-								       keys[i].pkey };
+			set->signers[set->n++] =
+				(struct dkim_signer){ xstrdup(e->d_name), keys[i].selector, keys[i].alg, keys[i].pkey };
 			keys[i].selector = NULL; /* now the set's */
 			keys[i].pkey = NULL;
 			any = true;

@@ -38,10 +38,10 @@ const char *dkim_alg_key_type(enum dkim_alg alg);
 
 /* One key of a domain, as listed. */
 struct dkim_key_info {
-	const char *selector;  /* the file name without ".pem" */
+	const char *selector; /* the file name without ".pem" */
 	enum dkim_alg alg;
-	const char *txt;       /* the DNS TXT record text: "v=DKIM1; k=ed25519; p=BASE64" */
-	int active;            /* 1: the key that signs for its algorithm, else 0 */
+	const char *txt; /* the DNS TXT record text: "v=DKIM1; k=ed25519; p=BASE64" */
+	int active;      /* 1: the key that signs for its algorithm, else 0 */
 };
 
 /* Makes a new Ed25519 and a new RSA-2048 key for domain, selectors from now (UTC) as
@@ -76,10 +76,10 @@ struct dkim_keyset;
 
 /* One signing key. pkey is an EVP_PKEY * (OpenSSL), kept opaque here. */
 struct dkim_signer {
-	const char *domain;   /* lower case */
+	const char *domain; /* lower case */
 	const char *selector;
 	enum dkim_alg alg;
-	void *pkey;           /* EVP_PKEY *, owned by the keyset */
+	void *pkey; /* EVP_PKEY *, owned by the keyset */
 };
 
 /* Loads the signing keys of every domain directory under DIR/dkim. A missing
@@ -95,9 +95,10 @@ size_t dkim_keyset_domains(const struct dkim_keyset *set);
 int dkim_keyset_find(const struct dkim_keyset *set, const char *domain, const struct dkim_signer **ed_r,
 		     const struct dkim_signer **rsa_r);
 
-/* A fingerprint of DIR/dkim (the names, sizes and mtimes of its domain directories
- * and key files), so a caller can tell cheaply whether the keys changed since it
- * loaded them. Returns 1 with *fp_r, or 0 when DIR/dkim does not exist (*fp_r = 0). */
+/* A fingerprint of DIR/dkim (the mtime and inode of DIR/dkim and of each domain
+ * directory: adding, removing or renaming a key file changes its directory's), so a
+ * caller can tell cheaply whether the keys changed since it loaded them; a key file
+ * rewritten in place is not noticed (SIGHUP). Returns 1 with *fp_r, or 0 when DIR/dkim does not exist (*fp_r = 0). */
 int dkim_key_fingerprint(int dir_fd, unsigned long long *fp_r);
 
 #endif

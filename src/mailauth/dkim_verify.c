@@ -31,7 +31,7 @@ struct sig {
 	size_t b_len, bh_len;
 	bool has_l, has_t, has_x;
 	unsigned long long l, t, x;
-	const char *b_raw;     /* b='s value span in the field, for emptying it */
+	const char *b_raw; /* b='s value span in the field, for emptying it */
 	size_t b_raw_len;
 };
 
@@ -88,8 +88,8 @@ static int parse_sig(const struct dkim_field *f, struct arena *a, struct sig *sg
 		v->reason = arena_printf(a, "bad tag list: %s", error);
 		return MAILAUTH_NEUTRAL;
 	}
-	const char *tv = NULL, *ta = NULL, *tb = NULL, *tbh = NULL, *tc = NULL, *tl = NULL, *tq = NULL,
-		   *tt = NULL, *tx = NULL;
+	const char *tv = NULL, *ta = NULL, *tb = NULL, *tbh = NULL, *tc = NULL, *tl = NULL, *tq = NULL, *tt = NULL,
+		   *tx = NULL;
 	size_t b_len = 0, bh_len = 0;
 	for (int k = 0; k < n; k++) {
 		const struct dkim_tag *t = &tags[k];
@@ -385,8 +385,8 @@ static int verify_one(const struct mailauth_dns *dns, const struct dkim_verify_o
 	return MAILAUTH_PASS;
 }
 
-int dkim_verify_opts(const struct mailauth_dns *dns, const struct dkim_verify_opts *opts, const char *msg,
-		     size_t len, time_t now, struct arena *a, struct dkim_verdict **verdicts_r, size_t *n_r)
+int dkim_verify_opts(const struct mailauth_dns *dns, const struct dkim_verify_opts *opts, const char *msg, size_t len,
+		     time_t now, struct arena *a, struct dkim_verdict **verdicts_r, size_t *n_r)
 {
 	struct dkim_verify_opts o = { DKIM_VERIFY_MAX_SIGNATURES, DKIM_VERIFY_CLOCK_SKEW };
 	if (opts != NULL && opts->max_signatures > 0)
@@ -408,8 +408,8 @@ int dkim_verify_opts(const struct mailauth_dns *dns, const struct dkim_verify_op
 		if (!dkim_field_is(&f[i], "DKIM-Signature", 14))
 			continue;
 		struct dkim_verdict *v = &vs[n++];
-		v->result = (enum mailauth_result)verify_one(dns, &o, f, nf, i, msg + body_off, len - body_off, now, a,
-							     v);
+		v->result =
+			(enum mailauth_result)verify_one(dns, &o, f, nf, i, msg + body_off, len - body_off, now, a, v);
 	}
 	*verdicts_r = vs;
 	*n_r = n;

@@ -158,29 +158,23 @@ int dkim_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
 		release(h, r);
 		return SUBMIT_OK;
 	}
-	time_t now = time(NULL);
-	const struct dkim_signer *keys[2] = { ed, rsa };
-	char *fields[2] = { NULL, NULL };
-	int ret = SUBMIT_OK;
+	const struct dkim_signer *keys[2];
+	size_t nkeys = 0;
+	if (ed != NULL)
+		keys[nkeys++] = ed;
+	if (rsa != NULL)
+		keys[nkeys++] = rsa;
 	/* both sign the same bytes: the fields of earlier hooks, then the message */
-	const char *prefix = m->headers->data;
-	size_t plen = m->headers->len;
-	for (int i = 0; i < 2 && ret == SUBMIT_OK; i++) {
-		if (keys[i] == NULL)
-			continue;
-		if (dkim_sign(keys[i], prefix, plen, m->message.p, m->message.len, now, m->arena, &fields[i], &error) <
-		    0) {
-			log_error("event=dkim_sign_failed domain=%s selector=%s error=%s", domain, keys[i]->selector,
-				  LOG_Q(error));
-			*reason_r = "cannot sign the message, try again later";
-			ret = SUBMIT_TEMPFAIL;
-		}
-	}
+	char *fields[2] = { NULL, NULL };
+	int r_sign = dkim_sign_many(keys, nkeys, m->headers->data, m->headers->len, m->message.p, m->message.len,
+				    time(NULL), m->arena, fields, &error);
 	release(h, r);
-	if (ret != SUBMIT_OK)
-		return ret;
-	for (int i = 0; i < 2; i++)
-		if (fields[i] != NULL)
-			buf_puts(m->headers, fields[i]);
+	if (r_sign < 0) {
+		log_error("event=dkim_sign_failed domain=%s error=%s", domain, LOG_Q(error));
+		*reason_r = "cannot sign the message, try again later";
+		return SUBMIT_TEMPFAIL;
+	}
+	for (size_t i = 0; i < nkeys; i++)
+		buf_puts(m->headers, fields[i]);
 	return SUBMIT_OK;
 }

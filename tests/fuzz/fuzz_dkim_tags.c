@@ -38,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (t[i].value_len > 0)
 				CHECK(!fws(t[i].value[0]) && !fws(t[i].value[t[i].value_len - 1]));
 			for (int k = 0; k < i; k++)
-				CHECK(t[k].name_len != t[i].name_len || memcmp(t[k].name, t[i].name, t[i].name_len) != 0);
+				CHECK(t[k].name_len != t[i].name_len ||
+				      memcmp(t[k].name, t[i].name, t[i].name_len) != 0);
 		}
 	}
 	struct dkim_key_record rec;

@@ -18,10 +18,12 @@ struct dns_table {
 	const char *txt[16];
 	size_t n;
 	const char *temp_name;
+	char *owned; /* the text of dns.txt, when loaded */
 };
 void dns_table_add(struct dns_table *t, const char *name, const char *txt);
-/* Loads GOLDEN_DIR/dns.txt ("NAME<TAB>TXT" lines; strings leak, fine in a test). */
+/* Loads GOLDEN_DIR/dns.txt ("NAME<TAB>TXT" lines); dns_table_free releases it. */
 void dns_table_load_golden(struct dns_table *t);
+void dns_table_free(struct dns_table *t);
 struct mailauth_dns dns_of(struct dns_table *t);
 /* Reads GOLDEN_DIR/name into a heap string; *len_r its length. */
 char *read_golden(const char *name, size_t *len_r);

@@ -71,12 +71,19 @@ void dns_table_load_golden(struct dns_table *t)
 {
 	size_t len;
 	char *s = read_golden("dns.txt", &len);
+	t->owned = s;
 	for (char *line = strtok(s, "\n"); line != NULL; line = strtok(NULL, "\n")) {
 		char *tab = strchr(line, '\t');
 		assert_non_null(tab);
 		*tab = '\0';
 		dns_table_add(t, line, tab + 1);
 	}
+}
+
+void dns_table_free(struct dns_table *t)
+{
+	free(t->owned);
+	t->owned = NULL;
 }
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
@@ -139,6 +146,7 @@ static void test_rfc8463_example(void **state)
 	assert_non_null(strstr(v[0].reason, "signature"));
 	assert_int_equal(v[1].result, MAILAUTH_FAIL);
 	free(msg);
+	dns_table_free(&t);
 	arena_free(&a);
 }
 
@@ -167,6 +175,7 @@ static void test_python_golden(void **state)
 		assert_int_equal(v[0].result, MAILAUTH_FAIL);
 		free(msg);
 	}
+	dns_table_free(&t);
 	arena_free(&a);
 }
 
@@ -192,6 +201,7 @@ static void test_l_tag(void **state)
 	assert_int_equal(v[0].result, MAILAUTH_FAIL);
 	assert_non_null(strstr(v[0].reason, "l="));
 	free(msg);
+	dns_table_free(&t);
 	arena_free(&a);
 }
 
@@ -242,8 +252,9 @@ static void test_tag_list(void **state)
 	assert_memory_equal(t[2].raw, "ab\r\n cd ", t[2].raw_len);
 	assert_int_equal(t[3].value_len, 0);
 	assert_int_equal(dkim_tag_list_parse("", 0, a, &t, &err), 0);
-	static const char *const bad[] = { "a=1; a=2", "1a=x", "a", "a=1;;b=2", "=x", "a=b\x01", "a=\xc3\xa9",
-					   "a=x;b" };
+	static const char *const bad[] = {
+		"a=1; a=2", "1a=x", "a", "a=1;;b=2", "=x", "a=b\x01", "a=\xc3\xa9", "a=x;b"
+	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err = NULL;
 		if (dkim_tag_list_parse(bad[i], strlen(bad[i]), a, &t, &err) != -1)
@@ -338,7 +349,8 @@ static void test_verdicts(void **state)
 		  "no key record" },
 		{ "v=1; a=rsa-sha256; d=d.test; s=slow; h=from; bh=AAAA; b=AAAA", 1000, MAILAUTH_TEMPERROR, "DNS" },
 		{ "v=1; a=rsa-sha256; d=d.test; s=gone; h=from; bh=AAAA; b=AAAA", 1000, MAILAUTH_PERMERROR, "revoked" },
-		{ "v=1; a=ed25519-sha256; d=d.test; s=rsa; h=from; bh=AAAA; b=AAAA", 1000, MAILAUTH_PERMERROR, "k=rsa" },
+		{ "v=1; a=ed25519-sha256; d=d.test; s=rsa; h=from; bh=AAAA; b=AAAA", 1000, MAILAUTH_PERMERROR,
+		  "k=rsa" },
 		{ "v=1; a=ed25519-sha256; d=d.test; s=ed; h=from; bh=AAAA; b=AAAA", 1000, MAILAUTH_PERMERROR,
 		  "32 bytes" },
 		{ "v=1; a=rsa-sha256; d=d.test; s=sha1; h=from; bh=AAAA; b=AAAA", 1000, MAILAUTH_PERMERROR, "h=" },

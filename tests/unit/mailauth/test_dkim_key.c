@@ -216,6 +216,17 @@ static void test_sign_and_verify(void **state)
 	*strstr(m4, "X-Unsigned: yes") = 'Y';
 	assert_int_equal(dkim_verify(&dns, m4, strlen(m4), now, a, &v, &n), 2);
 	assert_int_equal(v[1].result, MAILAUTH_PASS);
+	/* both keys in one call (what the hook does): one body hash, two valid fields */
+	const struct dkim_signer *both[2] = { e, r };
+	char *fs[2];
+	assert_int_equal(dkim_sign_many(both, 2, NULL, 0, message, strlen(message), now, a, fs, &err), 1);
+	char *m5 = arena_printf(a, "%s%s%s", fs[0], fs[1], message);
+	assert_int_equal(dkim_verify(&dns, m5, strlen(m5), now, a, &v, &n), 2);
+	assert_int_equal(v[0].result, MAILAUTH_PASS);
+	assert_string_equal(v[0].algorithm, "ed25519-sha256");
+	assert_int_equal(v[1].result, MAILAUTH_PASS);
+	assert_string_equal(v[1].algorithm, "rsa-sha256");
+	assert_int_equal(dkim_sign_many(both, 2, NULL, 0, "no header", 9, now, a, fs, &err), -1);
 	dkim_keyset_free(&set);
 	arena_free(&a);
 }
