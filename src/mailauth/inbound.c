@@ -17,6 +17,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -37,25 +38,40 @@ void mailauth_inbound_free(struct mailauth_inbound **ip)
 	*ip = NULL;
 }
 
-/* The one From: domain: 1 with *domain_r (arena), 0 when there are several From:
- * fields or addresses, none, or one without a domain (RFC 7489 §6.6.1). */
-static int from_domain(struct submit_hook_msg *m, const char **domain_r, const char **why_r)
+/* The distinct domains of every From: address (at most MAILAUTH_FROM_MAX, in
+ * order). Returns 1 when there is exactly one From: field with one address that has
+ * a domain (the DMARC case), else 0 with *why_r: none, several or unreadable
+ * (RFC 7489 §6.6.1: permerror in the header; the domains found still count for
+ * the policy, so a second address cannot hide a forged one). */
+#define MAILAUTH_FROM_MAX 20
+static int from_domains(struct submit_hook_msg *m, const char ***doms_r, size_t *n_r, const char **why_r)
 {
 	const char **addrs;
 	size_t n;
 	int fields = mail_header_mailboxes(m->arena, m->message.p, m->message.len, "From", &addrs, &n);
-	if (fields != 1 || n != 1) {
-		*why_r = fields == 0 ? "no From: field" : fields > 1 ? "several From: fields"
-			 : n != 1 ? "not exactly one From: address" : "unreadable From: field";
-		return 0;
+	const char **doms = arena_alloc(m->arena, MAILAUTH_FROM_MAX * sizeof(*doms));
+	size_t nd = 0;
+	bool domainless = false;
+	for (size_t i = 0; i < n && nd < MAILAUTH_FROM_MAX; i++) {
+		const char *at = strrchr(addrs[i], '@');
+		if (at == NULL || at[1] == '\0') {
+			domainless = true;
+			continue;
+		}
+		size_t k = 0;
+		while (k < nd && strcasecmp(doms[k], at + 1) != 0)
+			k++;
+		if (k == nd)
+			doms[nd++] = at + 1;
 	}
-	const char *at = strrchr(addrs[0], '@');
-	if (at == NULL || at[1] == '\0') {
-		*why_r = "From: address without a domain";
-		return 0;
-	}
-	*domain_r = at + 1;
-	return 1;
+	*doms_r = doms;
+	*n_r = nd;
+	if (fields == 1 && n == 1 && nd == 1)
+		return 1;
+	*why_r = fields == 0 ? "no From: field" : fields > 1 ? "several From: fields"
+		 : fields < 0 ? "unreadable From: field" : n != 1 ? "not exactly one From: address"
+		 : domainless ? "From: address without a domain" : "unreadable From: field";
+	return 0;
 }
 
 /* The From: domain or its organizational domain is one of ours (compared in lower
@@ -83,6 +99,43 @@ static void unmap(struct mailauth_addr *ip)
 		memset(ip->bytes + 4, 0, 12);
 		ip->family = AF_INET;
 	}
+}
+
+/* How strict an action is: the strictest of several From: domains applies. */
+static int rank(enum mailauth_action a)
+{
+	static const int ranks[] = { [MAILAUTH_ACCEPT] = 0, [MAILAUTH_JUNK] = 1, [MAILAUTH_DEFER] = 2,
+				     [MAILAUTH_REJECT] = 3 };
+	return ranks[a];
+}
+
+/* What the checks already made say about one From: domain. */
+struct verdicts {
+	const struct spf_verdict *spf;
+	const struct dkim_verdict *dk;
+	const struct dmarc_dkim *dd;
+	size_t ndk;
+	bool temp;
+};
+
+/* DMARC for one From: domain, then the policy. Returns the action and *why_r;
+ * *out the DMARC outcome. */
+static enum mailauth_action judge(const struct mailauth_inbound *in, const struct mailauth_dns *dns, struct arena *a,
+				  const char *from, const struct verdicts *v, struct dmarc_outcome *out,
+				  const char **why_r)
+{
+	struct dmarc_input din = { .from_domain = from, .spf = v->spf->result, .spf_domain = v->spf->domain,
+				   .dkim = v->dd, .ndkim = v->ndk, .sample = arc4random_uniform(100) };
+	dmarc_check(dns, &din, a, out);
+	bool aligned = out->spf_aligned || out->dkim_aligned;
+	/* without a record alignment still tells a local domain's own mail */
+	if (!aligned)
+		aligned = v->spf->result == MAILAUTH_PASS && dmarc_aligned(v->spf->domain, from, false);
+	for (size_t i = 0; i < v->ndk && !aligned; i++)
+		aligned = v->dk[i].result == MAILAUTH_PASS && dmarc_aligned(v->dk[i].domain, from, false);
+	struct mailauth_facts f = { .dmarc = out->result, .disposition = out->disposition,
+				    .local_from = is_local(in, a, from), .aligned = aligned, .temp = v->temp };
+	return mailauth_decide(&f, why_r);
 }
 
 static const char *action_name(enum mailauth_action a)
@@ -137,18 +190,28 @@ int mailauth_inbound_run(void *ctx, struct submit_hook_msg *m, const char **reas
 					       dk[i].result == MAILAUTH_PASS ? NULL : dk[i].reason };
 		temp |= dk[i].result == MAILAUTH_TEMPERROR;
 	}
-	if (from_domain(m, &from, &from_why) > 0) {
-		struct dmarc_input din = { .from_domain = from, .spf = spf.result, .spf_domain = spf.domain,
-					   .dkim = dd, .ndkim = ndk, .sample = arc4random_uniform(100) };
-		dmarc_check(&dns, &din, a, &dmarc);
+	const struct verdicts v = { &spf, dk, dd, ndk, temp };
+	const char **doms;
+	size_t ndoms;
+	enum mailauth_action act = MAILAUTH_ACCEPT;
+	const char *why = "", *judged = NULL;
+	if (from_domains(m, &doms, &ndoms, &from_why) > 0) {
+		from = judged = doms[0];
+		act = judge(in, &dns, a, from, &v, &dmarc, &why);
 	} else {
+		/* permerror in the header; the strictest policy of the domains found applies
+		 * (RFC 7489 §6.6.1), each with its own DNS questions */
 		dmarc.reason = from_why;
-	}
-	bool aligned = dmarc.spf_aligned || dmarc.dkim_aligned;
-	if (from != NULL && !aligned) { /* no record: alignment still tells a local domain's own mail */
-		aligned = spf.result == MAILAUTH_PASS && dmarc_aligned(spf.domain, from, false);
-		for (size_t i = 0; i < ndk && !aligned; i++)
-			aligned = dk[i].result == MAILAUTH_PASS && dmarc_aligned(dk[i].domain, from, false);
+		for (size_t i = 0; i < ndoms; i++) {
+			struct dmarc_outcome o;
+			const char *w;
+			enum mailauth_action x = judge(in, &dns, a, doms[i], &v, &o, &w);
+			if (rank(x) > rank(act)) {
+				act = x;
+				why = w;
+				judged = doms[i];
+			}
+		}
 	}
 
 	/* iprev */
@@ -185,14 +248,10 @@ int mailauth_inbound_run(void *ctx, struct submit_hook_msg *m, const char **reas
 		submit_hook_drop(m, spans[i].off, spans[i].len);
 
 	/* the policy */
-	struct mailauth_facts f = { .dmarc = dmarc.result, .disposition = dmarc.disposition,
-				    .local_from = is_local(in, a, from), .aligned = aligned, .temp = temp };
-	const char *why;
-	enum mailauth_action act = mailauth_decide(&f, &why);
 	bool enforce = s->mailauth_inbound == SETTINGS_MAILAUTH_ENFORCE && m->origin->auth_user == NULL;
 	log_info("event=mailauth ip=%s mailfrom=%s from=%s spf=%s dkim=%zu/%s dmarc=%s policy=%s iprev=%s action=%s%s "
 		 "forged_ar=%zu lookups=%u expired=%u ms=%llu",
-		 client, LOG_Q(m->sender), LOG_Q(from ? from : "-"), mailauth_result_name(spf.result), ndk,
+		 client, LOG_Q(m->sender), LOG_Q(judged ? judged : "-"), mailauth_result_name(spf.result), ndk,
 		 ndk ? mailauth_result_name(dk[0].result) : "none", mailauth_result_name(dmarc.result),
 		 policy ? LOG_Q(policy) : "-", mailauth_result_name(iprev), action_name(act),
 		 enforce ? "" : "(report)", nforged, res.questions, res.expired,
@@ -206,10 +265,10 @@ int mailauth_inbound_run(void *ctx, struct submit_hook_msg *m, const char **reas
 		m->mailbox = "Junk";
 		break;
 	case MAILAUTH_REJECT:
-		*reason_r = arena_printf(a, "%s (%s)", why, from ? from : "-");
+		*reason_r = arena_printf(a, "%s (%s)", why, judged ? judged : "-");
 		return SUBMIT_POLICY;
 	case MAILAUTH_DEFER:
-		*reason_r = arena_printf(a, "%s, DNS failed (%s)", why, from ? from : "-");
+		*reason_r = arena_printf(a, "%s, DNS failed (%s)", why, judged ? judged : "-");
 		return SUBMIT_POLICY_TEMP;
 	}
 	return SUBMIT_OK;

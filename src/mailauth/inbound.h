@@ -3,8 +3,9 @@
  * field is the first one of the stored copy).
  *
  * For every message from SMTP port 25 (SUBMIT_KIND_MX) it runs SPF (MAIL FROM, or
- * HELO for the null sender), DKIM (every signature), DMARC on the From: domain and
- * iprev; writes "Authentication-Results: HOSTNAME;" with all four; removes incoming
+ * HELO for the null sender), DKIM (every signature), DMARC on the From: domain (with
+ * several From: addresses: permerror in the header, and the strictest policy of
+ * their domains applies, RFC 7489 §6.6.1) and iprev; writes "Authentication-Results: HOSTNAME;" with all four; removes incoming
  * Authentication-Results fields that claim HOSTNAME (RFC 8601 §5); and applies the
  * policy (mailauth_decide): DMARC reject -> SUBMIT_POLICY (550 5.7.1), quarantine ->
  * the Junk mailbox, a local From: domain failing DMARC -> reject whatever its record
