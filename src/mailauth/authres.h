@@ -24,20 +24,20 @@ struct authres_dkim {
 
 /* Everything one field says. A NULL string leaves its part out. */
 struct authres {
-	const char *authserv_id;     /* the hostname key */
+	const char *authserv_id; /* the hostname key */
 	enum mailauth_result spf;
-	const char *spf_mailfrom;    /* smtp.mailfrom: MAIL FROM's address (or postmaster@helo) */
-	const char *spf_helo;        /* smtp.helo: used instead when mailfrom is NULL (the null sender) */
+	const char *spf_mailfrom; /* smtp.mailfrom: MAIL FROM's address (or postmaster@helo) */
+	const char *spf_helo;     /* smtp.helo: used instead when mailfrom is NULL (the null sender) */
 	const char *spf_reason;
 	const struct authres_dkim *dkim; /* ndkim == 0: "dkim=none" */
 	size_t ndkim;
 	enum mailauth_result dmarc;
-	const char *dmarc_from;      /* header.from: the From: domain */
-	const char *dmarc_policy;    /* a comment such as "p=reject dis=quarantine" */
+	const char *dmarc_from;   /* header.from: the From: domain */
+	const char *dmarc_policy; /* a comment such as "p=reject dis=quarantine" */
 	const char *dmarc_reason;
 	enum mailauth_result iprev;
-	const char *iprev_ip;        /* policy.iprev: the client's address */
-	const char *iprev_name;      /* a comment: the name that resolved back */
+	const char *iprev_ip;   /* policy.iprev: the client's address */
+	const char *iprev_name; /* a comment: the name that resolved back */
 };
 
 /* Values longer than this are cut (with "...") so a folded line stays far below

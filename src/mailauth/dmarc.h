@@ -28,16 +28,16 @@ const char *dmarc_policy_name(enum dmarc_policy p);
 /* A parsed record (RFC 7489 §6.3). Strings live in the parser's arena. */
 struct dmarc_record {
 	enum dmarc_policy p;
-	enum dmarc_policy sp;  /* p when the record has no sp= */
-	bool p_fallback;       /* p was missing or invalid, but rua valid: treated as p=none (§6.6.3) */
-	unsigned pct;          /* 0..100, default 100 */
-	bool adkim_strict;     /* adkim=s; default relaxed */
-	bool aspf_strict;      /* aspf=s; default relaxed */
-	const char *rua;       /* raw URI list, NULL when absent or not one valid URI */
-	const char *ruf;       /* the same for ruf= */
-	const char *fo;        /* default "0" */
-	const char *rf;        /* default "afrf" */
-	uint32_t ri;           /* default 86400 */
+	enum dmarc_policy sp; /* p when the record has no sp= */
+	bool p_fallback;      /* p was missing or invalid, but rua valid: treated as p=none (§6.6.3) */
+	unsigned pct;         /* 0..100, default 100 */
+	bool adkim_strict;    /* adkim=s; default relaxed */
+	bool aspf_strict;     /* aspf=s; default relaxed */
+	const char *rua;      /* raw URI list, NULL when absent or not one valid URI */
+	const char *ruf;      /* the same for ruf= */
+	const char *fo;       /* default "0" */
+	const char *rf;       /* default "afrf" */
+	uint32_t ri;          /* default 86400 */
 };
 
 /* Limits of the check. */
@@ -50,8 +50,7 @@ struct dmarc_record {
  * discovery skips it); -1 with *error_r (static) when p (or sp) is missing or
  * invalid and no valid rua URI allows p=none (§6.6.3), or when it is longer than
  * DMARC_RECORD_MAX. */
-int dmarc_record_parse(const char *text, size_t len, struct arena *a, struct dmarc_record *rec_r,
-		       const char **error_r);
+int dmarc_record_parse(const char *text, size_t len, struct arena *a, struct dmarc_record *rec_r, const char **error_r);
 
 /* One DKIM result as DMARC needs it. */
 struct dmarc_dkim {
@@ -61,12 +60,12 @@ struct dmarc_dkim {
 
 /* What the check needs. */
 struct dmarc_input {
-	const char *from_domain;      /* the RFC5322.From domain, no trailing dot */
-	enum mailauth_result spf;     /* the SPF result (only pass counts) */
-	const char *spf_domain;       /* the domain SPF authenticated: MAIL FROM's, or HELO's for the null sender */
+	const char *from_domain;  /* the RFC5322.From domain, no trailing dot */
+	enum mailauth_result spf; /* the SPF result (only pass counts) */
+	const char *spf_domain;   /* the domain SPF authenticated: MAIL FROM's, or HELO's for the null sender */
 	const struct dmarc_dkim *dkim;
 	size_t ndkim;
-	unsigned sample;              /* a uniform random number in 0..99: applied when sample < pct */
+	unsigned sample; /* a uniform random number in 0..99: applied when sample < pct */
 };
 
 struct dmarc_outcome {
@@ -75,9 +74,9 @@ struct dmarc_outcome {
 	enum dmarc_policy disposition; /* what to apply: policy on fail when sampled, one step lower when
 					* not sampled (§6.6.4), none on pass, none and errors */
 	bool spf_aligned, dkim_aligned;
-	const char *policy_domain;     /* the domain whose _dmarc record applied (arena), NULL without one */
-	const char *org_domain;        /* the From domain's organizational domain (a suffix of from_domain) */
-	const char *reason;            /* why, for Authentication-Results and logs (static or arena) */
+	const char *policy_domain; /* the domain whose _dmarc record applied (arena), NULL without one */
+	const char *org_domain;    /* the From domain's organizational domain (a suffix of from_domain) */
+	const char *reason;        /* why, for Authentication-Results and logs (static or arena) */
 };
 
 /* True when the two domains align: equal (ASCII case-insensitive) when strict,

@@ -163,11 +163,20 @@ static int parse_uint(struct bytes v, uint64_t max, uint64_t *out_r)
 	return buf_parse_uint64(v, max, out_r);
 }
 
-enum { SEEN_P = 1, SEEN_SP = 2, SEEN_PCT = 4, SEEN_ADKIM = 8, SEEN_ASPF = 16, SEEN_RUA = 32, SEEN_RUF = 64,
-       SEEN_FO = 128, SEEN_RF = 256, SEEN_RI = 512 };
+enum {
+	SEEN_P = 1,
+	SEEN_SP = 2,
+	SEEN_PCT = 4,
+	SEEN_ADKIM = 8,
+	SEEN_ASPF = 16,
+	SEEN_RUA = 32,
+	SEEN_RUF = 64,
+	SEEN_FO = 128,
+	SEEN_RF = 256,
+	SEEN_RI = 512
+};
 
-int dmarc_record_parse(const char *text, size_t len, struct arena *a, struct dmarc_record *rec_r,
-		       const char **error_r)
+int dmarc_record_parse(const char *text, size_t len, struct arena *a, struct dmarc_record *rec_r, const char **error_r)
 {
 	*rec_r = (struct dmarc_record){ .pct = 100, .fo = "0", .rf = "afrf", .ri = 86400 };
 	if (len > DMARC_RECORD_MAX) {

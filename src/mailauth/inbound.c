@@ -68,9 +68,12 @@ static int from_domains(struct submit_hook_msg *m, const char ***doms_r, size_t 
 	*n_r = nd;
 	if (fields == 1 && n == 1 && nd == 1)
 		return 1;
-	*why_r = fields == 0 ? "no From: field" : fields > 1 ? "several From: fields"
-		 : fields < 0 ? "unreadable From: field" : n != 1 ? "not exactly one From: address"
-		 : domainless ? "From: address without a domain" : "unreadable From: field";
+	*why_r = fields == 0  ? "no From: field"
+		 : fields > 1 ? "several From: fields"
+		 : fields < 0 ? "unreadable From: field"
+		 : n != 1     ? "not exactly one From: address"
+		 : domainless ? "From: address without a domain"
+			      : "unreadable From: field";
 	return 0;
 }
 
@@ -104,8 +107,9 @@ static void unmap(struct mailauth_addr *ip)
 /* How strict an action is: the strictest of several From: domains applies. */
 static int rank(enum mailauth_action a)
 {
-	static const int ranks[] = { [MAILAUTH_ACCEPT] = 0, [MAILAUTH_JUNK] = 1, [MAILAUTH_DEFER] = 2,
-				     [MAILAUTH_REJECT] = 3 };
+	static const int ranks[] = {
+		[MAILAUTH_ACCEPT] = 0, [MAILAUTH_JUNK] = 1, [MAILAUTH_DEFER] = 2, [MAILAUTH_REJECT] = 3
+	};
 	return ranks[a];
 }
 
@@ -124,8 +128,12 @@ static enum mailauth_action judge(const struct mailauth_inbound *in, const struc
 				  const char *from, const struct verdicts *v, struct dmarc_outcome *out,
 				  const char **why_r)
 {
-	struct dmarc_input din = { .from_domain = from, .spf = v->spf->result, .spf_domain = v->spf->domain,
-				   .dkim = v->dd, .ndkim = v->ndk, .sample = arc4random_uniform(100) };
+	struct dmarc_input din = { .from_domain = from,
+				   .spf = v->spf->result,
+				   .spf_domain = v->spf->domain,
+				   .dkim = v->dd,
+				   .ndkim = v->ndk,
+				   .sample = arc4random_uniform(100) };
 	dmarc_check(dns, &din, a, out);
 	bool aligned = out->spf_aligned || out->dkim_aligned;
 	/* without a record alignment still tells a local domain's own mail */
@@ -133,8 +141,11 @@ static enum mailauth_action judge(const struct mailauth_inbound *in, const struc
 		aligned = v->spf->result == MAILAUTH_PASS && dmarc_aligned(v->spf->domain, from, false);
 	for (size_t i = 0; i < v->ndk && !aligned; i++)
 		aligned = v->dk[i].result == MAILAUTH_PASS && dmarc_aligned(v->dk[i].domain, from, false);
-	struct mailauth_facts f = { .dmarc = out->result, .disposition = out->disposition,
-				    .local_from = is_local(in, a, from), .aligned = aligned, .temp = v->temp };
+	struct mailauth_facts f = { .dmarc = out->result,
+				    .disposition = out->disposition,
+				    .local_from = is_local(in, a, from),
+				    .aligned = aligned,
+				    .temp = v->temp };
 	return mailauth_decide(&f, why_r);
 }
 
@@ -166,8 +177,11 @@ int mailauth_inbound_run(void *ctx, struct submit_hook_msg *m, const char **reas
 	if (have_ip) {
 		struct spf_limits lim = { s->spf_max_dns_lookups, s->spf_max_void_lookups, s->spf_max_mx_names,
 					  s->spf_max_ptr_names };
-		struct spf_request req = { .ip = ip, .mail_from = m->sender, .helo = m->origin->helo ? m->origin->helo : "",
-					   .receiver = s->hostname, .now = (int64_t)time(NULL),
+		struct spf_request req = { .ip = ip,
+					   .mail_from = m->sender,
+					   .helo = m->origin->helo ? m->origin->helo : "",
+					   .receiver = s->hostname,
+					   .now = (int64_t)time(NULL),
 					   .limits = lim.dns_mechanisms ? &lim : NULL };
 		spf_check(&dns, &req, a, &spf);
 	}
@@ -216,15 +230,15 @@ int mailauth_inbound_run(void *ctx, struct submit_hook_msg *m, const char **reas
 
 	/* iprev */
 	const char *iprev_name = NULL;
-	enum mailauth_result iprev = have_ip ? iprev_check(&dns, &ip, IPREV_MAX_NAMES, a, &iprev_name)
-					     : MAILAUTH_PERMERROR;
+	enum mailauth_result iprev =
+		have_ip ? iprev_check(&dns, &ip, IPREV_MAX_NAMES, a, &iprev_name) : MAILAUTH_PERMERROR;
 
 	/* the field, first of the stored copy; forged ones claiming our name go */
 	const char *policy = NULL;
 	if (dmarc.policy_domain != NULL)
-		policy = arena_printf(a, "p=%s dis=%s", dmarc_policy_name(dmarc.policy),
-				      dmarc_policy_name(dmarc.result == MAILAUTH_FAIL ? dmarc.disposition
-										      : DMARC_POLICY_NONE));
+		policy = arena_printf(
+			a, "p=%s dis=%s", dmarc_policy_name(dmarc.policy),
+			dmarc_policy_name(dmarc.result == MAILAUTH_FAIL ? dmarc.disposition : DMARC_POLICY_NONE));
 	struct authres ar = {
 		.authserv_id = s->hostname,
 		.spf = spf.result,
@@ -253,9 +267,8 @@ int mailauth_inbound_run(void *ctx, struct submit_hook_msg *m, const char **reas
 		 "forged_ar=%zu lookups=%u expired=%u ms=%llu",
 		 client, LOG_Q(m->sender), LOG_Q(judged ? judged : "-"), mailauth_result_name(spf.result), ndk,
 		 ndk ? mailauth_result_name(dk[0].result) : "none", mailauth_result_name(dmarc.result),
-		 policy ? LOG_Q(policy) : "-", mailauth_result_name(iprev), action_name(act),
-		 enforce ? "" : "(report)", nforged, res.questions, res.expired,
-		 (unsigned long long)(mailauth_now_ms() - start));
+		 policy ? LOG_Q(policy) : "-", mailauth_result_name(iprev), action_name(act), enforce ? "" : "(report)",
+		 nforged, res.questions, res.expired, (unsigned long long)(mailauth_now_ms() - start));
 	if (!enforce)
 		return SUBMIT_OK;
 	switch (act) {

@@ -55,9 +55,9 @@ enum mailauth_action mailauth_decide(const struct mailauth_facts *f, const char 
 typedef bool mailauth_local_fn(void *ctx, const char *domain);
 
 struct mailauth_inbound_env {
-	struct dns *dns;                 /* NULL: every lookup is a temporary failure */
-	unsigned lookup_timeout_ms;      /* dns.timeout: one question; 0: MAILAUTH_DNS_TIMEOUT_MS */
-	struct settings_ref *settings;   /* hostname, mailauth.inbound, mailauth.timeout */
+	struct dns *dns;               /* NULL: every lookup is a temporary failure */
+	unsigned lookup_timeout_ms;    /* dns.timeout: one question; 0: MAILAUTH_DNS_TIMEOUT_MS */
+	struct settings_ref *settings; /* hostname, mailauth.inbound, mailauth.timeout */
 	mailauth_local_fn *is_local;
 	void *local_ctx;
 };

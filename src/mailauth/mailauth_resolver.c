@@ -19,7 +19,8 @@ uint64_t mailauth_now_ms(void)
 
 void mailauth_resolver_init(struct mailauth_resolver *r, struct dns *dns, unsigned timeout_ms, unsigned budget_ms)
 {
-	*r = (struct mailauth_resolver){ .dns = dns, .timeout_ms = timeout_ms,
+	*r = (struct mailauth_resolver){ .dns = dns,
+					 .timeout_ms = timeout_ms,
 					 .deadline_ms = mailauth_now_ms() + budget_ms };
 }
 

@@ -19,11 +19,11 @@ struct dns;
 #define MAILAUTH_DNS_TIMEOUT_MS 5000 /* per question when the caller gives 0 (dns.h's default) */
 
 struct mailauth_resolver {
-	struct dns *dns;       /* NULL: every question is a temporary failure */
-	unsigned timeout_ms;   /* per question; 0: MAILAUTH_DNS_TIMEOUT_MS */
-	uint64_t deadline_ms;  /* CLOCK_MONOTONIC milliseconds */
-	unsigned questions;    /* asked of the resolver */
-	unsigned expired;      /* not asked: the deadline had passed */
+	struct dns *dns;      /* NULL: every question is a temporary failure */
+	unsigned timeout_ms;  /* per question; 0: MAILAUTH_DNS_TIMEOUT_MS */
+	uint64_t deadline_ms; /* CLOCK_MONOTONIC milliseconds */
+	unsigned questions;   /* asked of the resolver */
+	unsigned expired;     /* not asked: the deadline had passed */
 };
 
 /* Milliseconds of CLOCK_MONOTONIC. */

@@ -42,9 +42,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (strlen(id) == idlen && idlen > 0) {
 		char *v = arena_strndup(a, msg, mlen < 600 ? mlen : 600);
 		struct authres_dkim dk = { MAILAUTH_FAIL, v, v, v, v };
-		struct authres ar = { .authserv_id = id, .spf = MAILAUTH_SOFTFAIL, .spf_mailfrom = v, .spf_reason = v,
-				      .dkim = &dk, .ndkim = 1, .dmarc = MAILAUTH_FAIL, .dmarc_from = v,
-				      .dmarc_policy = v, .dmarc_reason = v, .iprev = MAILAUTH_PASS, .iprev_ip = v,
+		struct authres ar = { .authserv_id = id,
+				      .spf = MAILAUTH_SOFTFAIL,
+				      .spf_mailfrom = v,
+				      .spf_reason = v,
+				      .dkim = &dk,
+				      .ndkim = 1,
+				      .dmarc = MAILAUTH_FAIL,
+				      .dmarc_from = v,
+				      .dmarc_policy = v,
+				      .dmarc_reason = v,
+				      .iprev = MAILAUTH_PASS,
+				      .iprev_ip = v,
 				      .iprev_name = v };
 		struct buf b = { 0 };
 		authres_write(&ar, &b);

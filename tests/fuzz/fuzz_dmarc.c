@@ -81,8 +81,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dmarc_dkim dk[2] = { { MAILAUTH_PASS, "example.com" }, { MAILAUTH_FAIL, from } };
 	for (int round = 0; round < 2; round++) {
 		d.fail = round == 1;
-		struct dmarc_input in = { .from_domain = from, .spf = MAILAUTH_PASS, .spf_domain = org,
-					  .dkim = dk, .ndkim = 2, .sample = (unsigned)(size % 100) };
+		struct dmarc_input in = { .from_domain = from,
+					  .spf = MAILAUTH_PASS,
+					  .spf_domain = org,
+					  .dkim = dk,
+					  .ndkim = 2,
+					  .sample = (unsigned)(size % 100) };
 		struct dmarc_outcome out;
 		enum mailauth_result r = dmarc_check(&dns, &in, a, &out);
 		CHECK(r == out.result && out.reason != NULL);

@@ -79,6 +79,9 @@ static inline struct mailauth_dns dns_table_dns(struct dns_table *t)
 	return (struct mailauth_dns){ .ctx = t, .txt = dns_table_txt, .addr = dns_table_addr, .ptr = dns_table_ptr };
 }
 
-#define DNS_TABLE(rows) { rows, sizeof(rows) / sizeof(rows[0]), 0 }
+#define DNS_TABLE(rows)                                 \
+	{                                               \
+		rows, sizeof(rows) / sizeof(rows[0]), 0 \
+	}
 
 #endif

@@ -43,8 +43,12 @@ static void writer(void **state)
 	buf_free(&b);
 
 	/* the null sender: smtp.helo; unsigned: dkim=none */
-	struct authres ar2 = { .authserv_id = "mx.example.org", .spf = MAILAUTH_NONE, .spf_helo = "client.example",
-			       .dmarc = MAILAUTH_NONE, .iprev = MAILAUTH_FAIL, .iprev_ip = "2001:db8::1" };
+	struct authres ar2 = { .authserv_id = "mx.example.org",
+			       .spf = MAILAUTH_NONE,
+			       .spf_helo = "client.example",
+			       .dmarc = MAILAUTH_NONE,
+			       .iprev = MAILAUTH_FAIL,
+			       .iprev_ip = "2001:db8::1" };
 	authres_write(&ar2, &b);
 	assert_string_equal(buf_str(&b), "Authentication-Results: mx.example.org;\r\n"
 					 "\tspf=none smtp.helo=client.example;\r\n"
@@ -146,9 +150,10 @@ static void find_fields(void **state)
 	size_t n = authres_find(message, strlen(message), "mx.example.org", a, &sp);
 	assert_int_equal(n, 3);
 	assert_memory_equal(message + sp[0].off, "Authentication-Results: MX.Example.ORG; spf=pass\r\n", sp[0].len);
-	assert_memory_equal(message + sp[1].off,
-			    "authentication-results :\r\n\t(forged) mx.example.org;\r\n\tdkim=pass header.d=bank.example\r\n",
-			    sp[1].len);
+	assert_memory_equal(
+		message + sp[1].off,
+		"authentication-results :\r\n\t(forged) mx.example.org;\r\n\tdkim=pass header.d=bank.example\r\n",
+		sp[1].len);
 	assert_memory_equal(message + sp[2].off, "Authentication-Results: \"mx.example.org\"; dmarc=pass\r\n",
 			    sp[2].len);
 	assert_true(sp[0].off < sp[1].off && sp[1].off < sp[2].off);
@@ -188,11 +193,8 @@ static void round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(writer),
-		cmocka_unit_test(writer_quotes),
-		cmocka_unit_test(parse_id),
-		cmocka_unit_test(find_fields),
-		cmocka_unit_test(round_trip),
+		cmocka_unit_test(writer),      cmocka_unit_test(writer_quotes), cmocka_unit_test(parse_id),
+		cmocka_unit_test(find_fields), cmocka_unit_test(round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

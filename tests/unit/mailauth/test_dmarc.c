@@ -80,9 +80,8 @@ static void record_parser(void **state)
 	assert_true(rec.p_fallback);
 
 	/* bad optional values give defaults; unknown tags and stray words are ignored */
-	assert_int_equal(parse("v=DMARC1; p=REJECT; pct=101; adkim=x; aspf=; ri=abc; fo=9; rf=:; foo=bar; junk", a,
-			       &rec),
-			 1);
+	assert_int_equal(
+		parse("v=DMARC1; p=REJECT; pct=101; adkim=x; aspf=; ri=abc; fo=9; rf=:; foo=bar; junk", a, &rec), 1);
 	assert_int_equal(rec.p, DMARC_POLICY_REJECT);
 	assert_int_equal(rec.pct, 100);
 	assert_false(rec.adkim_strict);
@@ -150,7 +149,8 @@ static void alignment_table(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(align_cases) / sizeof(align_cases[0]); i++) {
 		const struct align_case *c = &align_cases[i];
-		if (dmarc_aligned(c->from, c->auth, false) != c->relaxed || dmarc_aligned(c->auth, c->from, false) != c->relaxed)
+		if (dmarc_aligned(c->from, c->auth, false) != c->relaxed ||
+		    dmarc_aligned(c->auth, c->from, false) != c->relaxed)
 			fail_msg("relaxed %s / %s: want %d", c->from, c->auth, c->relaxed);
 		if (dmarc_aligned(c->from, c->auth, true) != c->strict)
 			fail_msg("strict %s / %s: want %d", c->from, c->auth, c->strict);
@@ -189,13 +189,13 @@ struct check_case {
 
 static const struct check_case check_cases[] = {
 	/* pass by SPF, by DKIM, relaxed */
-	{ "example.com", MAILAUTH_PASS, "example.com", NULL, 0, MAILAUTH_PASS, DMARC_POLICY_REJECT,
-	  DMARC_POLICY_NONE, "example.com", 1 },
+	{ "example.com", MAILAUTH_PASS, "example.com", NULL, 0, MAILAUTH_PASS, DMARC_POLICY_REJECT, DMARC_POLICY_NONE,
+	  "example.com", 1 },
 	{ "example.com", MAILAUTH_FAIL, "example.com", "mail.example.com", 0, MAILAUTH_PASS, DMARC_POLICY_REJECT,
 	  DMARC_POLICY_NONE, "example.com", 1 },
 	/* SPF passed, but for another domain; SPF softfail never counts */
-	{ "example.com", MAILAUTH_PASS, "example.net", NULL, 0, MAILAUTH_FAIL, DMARC_POLICY_REJECT,
-	  DMARC_POLICY_REJECT, "example.com", 1 },
+	{ "example.com", MAILAUTH_PASS, "example.net", NULL, 0, MAILAUTH_FAIL, DMARC_POLICY_REJECT, DMARC_POLICY_REJECT,
+	  "example.com", 1 },
 	{ "example.com", MAILAUTH_SOFTFAIL, "example.com", NULL, 0, MAILAUTH_FAIL, DMARC_POLICY_REJECT,
 	  DMARC_POLICY_REJECT, "example.com", 1 },
 	/* a subdomain without its own record: the organizational domain's sp */
@@ -239,7 +239,8 @@ static const struct check_case check_cases[] = {
 	{ "shop.example.co.uk", MAILAUTH_FAIL, NULL, NULL, 0, MAILAUTH_FAIL, DMARC_POLICY_REJECT, DMARC_POLICY_REJECT,
 	  "example.co.uk", 2 },
 	/* no usable From domain: no question at all */
-	{ "", MAILAUTH_PASS, "example.com", NULL, 0, MAILAUTH_PERMERROR, DMARC_POLICY_NONE, DMARC_POLICY_NONE, NULL, 0 },
+	{ "", MAILAUTH_PASS, "example.com", NULL, 0, MAILAUTH_PERMERROR, DMARC_POLICY_NONE, DMARC_POLICY_NONE, NULL,
+	  0 },
 	{ "bad domain.com", MAILAUTH_PASS, "example.com", NULL, 0, MAILAUTH_PERMERROR, DMARC_POLICY_NONE,
 	  DMARC_POLICY_NONE, NULL, 0 },
 	{ "a..example.com", MAILAUTH_PASS, "example.com", NULL, 0, MAILAUTH_PERMERROR, DMARC_POLICY_NONE,
@@ -255,8 +256,11 @@ static void discovery_and_verdict(void **state)
 		struct mailauth_dns dns = dns_table_dns(&t);
 		struct arena *a = arena_new();
 		struct dmarc_dkim dk = { MAILAUTH_PASS, c->dkim_domain };
-		struct dmarc_input in = { .from_domain = c->from, .spf = c->spf, .spf_domain = c->spf_domain,
-					  .dkim = c->dkim_domain ? &dk : NULL, .ndkim = c->dkim_domain ? 1 : 0,
+		struct dmarc_input in = { .from_domain = c->from,
+					  .spf = c->spf,
+					  .spf_domain = c->spf_domain,
+					  .dkim = c->dkim_domain ? &dk : NULL,
+					  .ndkim = c->dkim_domain ? 1 : 0,
 					  .sample = c->sample };
 		struct dmarc_outcome out;
 		enum mailauth_result r = dmarc_check(&dns, &in, a, &out);
@@ -281,7 +285,8 @@ static void failed_dkim_does_not_align(void **state)
 	struct dns_table t = DNS_TABLE(zone);
 	struct mailauth_dns dns = dns_table_dns(&t);
 	struct arena *a = arena_new();
-	struct dmarc_dkim dk[] = { { MAILAUTH_FAIL, "example.com" }, { MAILAUTH_PASS, "example.net" },
+	struct dmarc_dkim dk[] = { { MAILAUTH_FAIL, "example.com" },
+				   { MAILAUTH_PASS, "example.net" },
 				   { MAILAUTH_TEMPERROR, "example.com" } };
 	struct dmarc_input in = { .from_domain = "example.com", .spf = MAILAUTH_NONE, .dkim = dk, .ndkim = 3 };
 	struct dmarc_outcome out;
