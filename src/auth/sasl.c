@@ -60,22 +60,8 @@ int auth_base64_decode(struct arena *a, struct bytes in, char **out_r, size_t *l
 
 char *auth_base64_encode(struct arena *a, const void *data, size_t len)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *p = data;
-	char *out = arena_alloc(a, (len + 2) / 3 * 4 + 1);
-	size_t o = 0;
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < len)
-			v |= p[i + 2];
-		out[o++] = tab[(v >> 18) & 63];
-		out[o++] = tab[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < len ? tab[v & 63] : '=';
-	}
-	out[o] = '\0';
+	char *out = arena_alloc(a, TEXTFMT_BASE64_LEN(len));
+	textfmt_base64(data, len, out, TEXTFMT_BASE64_LEN(len));
 	return out;
 }
 

@@ -10,7 +10,7 @@
  * SIZE, SUBJECT (base subject, §2.1), FROM/TO/CC (addr-mailbox of the first
  * address; of a group, its name), DISPLAYFROM/DISPLAYTO (display name, else the address); strings compare
  * case-insensitively; ties go by sequence number. The search and the sort run on the
- * worker pool (100,000 messages take a moment); the answer is "* SORT n..." or, with
+ * worker pool (search_job.c; 100,000 messages take a moment); the answer is "* SORT n..." or, with
  * RETURN, "* ESEARCH (TAG "t") [UID] MIN/MAX/ALL/COUNT" where MIN and MAX are the
  * first and last in sort order and ALL keeps the sort order. */
 #include "session.h"
@@ -37,8 +37,6 @@ struct sort_job {
 	uint32_t plo, phi;         /* PARTIAL */
 	struct bytes criteria;     /* the search program's text, for UPDATE (cmd_arena) */
 	bool esort;
-	int r;
-	const char *error;
 	uint32_t *out; /* sorted numbers (UIDs or sequence numbers) */
 	uint32_t *uids; /* the same as UIDs */
 	size_t n;
@@ -187,27 +185,24 @@ int imap_sort_uids(struct imap_session *is, const struct imap_sort_crit *crit, s
 	return 1;
 }
 
-static void sort_work(struct imap_session *is, void *arg)
+/* On the pool, after the search: sorts the matches. */
+static void sort_then(struct imap_session *is, struct imap_search_job *sj, void *arg)
 {
 	struct sort_job *j = arg;
-	uint32_t *uids;
-	size_t n;
-	j->r = imap_search_uids(is, j->prog, &uids, &n, NULL, &j->error);
-	if (j->r < 0)
-		return;
-	j->r = imap_sort_uids(is, j->crit, j->ncrit, uids, n, &j->uids, &j->n, &j->error);
-	if (j->r < 0)
+	sj->r = imap_sort_uids(is, j->crit, j->ncrit, sj->uids, sj->n, &j->uids, &j->n, &sj->error);
+	if (sj->r < 0)
 		return;
 	j->out = arena_alloc(is->cmd_arena, (j->n + 1) * sizeof(*j->out));
 	for (size_t i = 0; i < j->n; i++)
 		j->out[i] = is->cmd_uid ? j->uids[i] : (uint32_t)imap_view_index(&is->view, j->uids[i]) + 1;
 }
 
-static void sort_done(struct imap_session *is, void *arg)
+/* On the loop: the answer and the tagged reply. */
+static void sort_reply(struct imap_session *is, struct imap_search_job *sj, void *arg)
 {
 	struct sort_job *j = arg;
-	if (j->r < 0) {
-		imap_store_error(is, j->r, j->error);
+	if (sj->r < 0) {
+		imap_store_error(is, sj->r, sj->error);
 		return;
 	}
 	struct buf b = { 0 };
@@ -314,5 +309,5 @@ void imap_cmd_sort(struct imap_session *is, struct imap_cmd *cmd)
 	}
 	if ((j->ret & RET_UPDATE) && imap_search_update_check(is, j->prog) < 0)
 		return;
-	imap_run_async(is, sort_work, sort_done, j);
+	imap_search_async(is, j->prog, sort_then, sort_reply, j);
 }

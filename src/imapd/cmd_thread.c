@@ -4,7 +4,7 @@
  *   thread-data = "THREAD" [SP 1*thread-list]
  * The messages matching the search are threaded by src/proto/imap/imap_thread.c
  * from their Message-ID, References (or In-Reply-To), base subject and sent date
- * (the internal date when there is no Date:), on the worker pool. */
+ * (the internal date when there is no Date:), on the worker pool (search_job.c). */
 #include "session.h"
 
 #include "imap_search.h"
@@ -19,19 +19,17 @@
 struct thread_job {
 	bool references;
 	struct imap_search *prog;
-	int r;
-	const char *error;
 	struct buf out;
 };
 
-static void thread_work(struct imap_session *is, void *arg)
+/* On the pool, after the search: threads the matches. */
+static void thread_then(struct imap_session *is, struct imap_search_job *sj, void *arg)
 {
 	struct thread_job *j = arg;
 	struct arena *a = is->cmd_arena;
-	uint32_t *uids;
-	size_t n;
-	j->r = imap_search_uids(is, j->prog, &uids, &n, NULL, &j->error);
-	if (j->r < 0 || n == 0)
+	const uint32_t *uids = sj->uids;
+	size_t n = sj->n;
+	if (n == 0)
 		return;
 	struct store_range *r = arena_alloc(a, n * sizeof(*r));
 	for (size_t i = 0; i < n; i++)
@@ -39,8 +37,9 @@ static void thread_work(struct imap_session *is, void *arg)
 	struct store_uidset set = { r, n };
 	struct store_msg_meta *metas;
 	size_t nm;
-	j->r = store_msg_meta_list(is->env->store, a, is->account_id, is->view.mailbox_id, &set, &metas, &nm, &j->error);
-	if (j->r < 0)
+	sj->r = store_msg_meta_list(is->env->store, a, is->account_id, is->view.mailbox_id, &set, &metas, &nm,
+				    &sj->error);
+	if (sj->r < 0)
 		return;
 	struct imap_thread_msg *tm = arena_alloc(a, (nm + 1) * sizeof(*tm));
 	size_t k = 0;
@@ -76,12 +75,13 @@ static void thread_work(struct imap_session *is, void *arg)
 		imap_thread_orderedsubject(a, tm, k, &j->out);
 }
 
-static void thread_done(struct imap_session *is, void *arg)
+/* On the loop: the answer and the tagged reply. */
+static void thread_reply(struct imap_session *is, struct imap_search_job *sj, void *arg)
 {
 	struct thread_job *j = arg;
-	if (j->r < 0) {
+	if (sj->r < 0) {
 		buf_free(&j->out);
-		imap_store_error(is, j->r, j->error);
+		imap_store_error(is, sj->r, sj->error);
 		return;
 	}
 	if (j->out.len == 0)
@@ -117,5 +117,5 @@ void imap_cmd_thread(struct imap_session *is, struct imap_cmd *cmd)
 		imap_tagged(is, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
 		return;
 	}
-	imap_run_async(is, thread_work, thread_done, j);
+	imap_search_async(is, j->prog, thread_then, thread_reply, j);
 }

@@ -93,20 +93,18 @@ int imap_fetch_body_bytes(const struct imap_fetch_body *fb, const char *msg, siz
 		size_t slen = part ? (size_t)part->body_len : len;
 		if (part && (part->flags & (MAIL_PART_MULTIPART | MAIL_PART_MESSAGE)))
 			enc = "7bit";
-		if (strcasecmp(enc, "base64") == 0) {
-			imap_decode_base64(tmp, src, slen);
-			p = tmp->data ? tmp->data : "";
-			n = tmp->len;
-		} else if (strcasecmp(enc, "quoted-printable") == 0) {
-			imap_decode_qp(tmp, src, slen);
-			p = tmp->data ? tmp->data : "";
-			n = tmp->len;
-		} else if (strcasecmp(enc, "7bit") == 0 || strcasecmp(enc, "8bit") == 0 || strcasecmp(enc, "binary") == 0) {
+		int x = mail_xform_for_encoding(enc);
+		if (x < 0) {
+			*error_r = "Unknown Content-Transfer-Encoding";
+			return -1;
+		}
+		if (x == MAIL_X_NONE) {
 			p = src;
 			n = slen;
 		} else {
-			*error_r = "Unknown Content-Transfer-Encoding";
-			return -1;
+			mail_decode(x, src, slen, tmp);
+			p = tmp->data ? tmp->data : "";
+			n = tmp->len;
 		}
 	} else if (exists) {
 		/* where the header and text of the selected message are */

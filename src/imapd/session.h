@@ -384,10 +384,29 @@ int imap_cur_partial(struct imap_cur *c, uint32_t *lo_r, uint32_t *hi_r);
  * order), "NIL" for the set when none falls in the range. */
 void imap_put_partial(struct buf *b, uint32_t lo, uint32_t hi, const uint32_t *nums, size_t n);
 
-/* Evaluates a parsed search program over the selected mailbox (cmd_search.c):
- * the matching UIDs this session knows, ascending (cmd_arena), and the highest
- * MODSEQ among them. Returns 1, or a store error with *error_r. */
+/* ---- search programs (search_job.c) */
 struct imap_search;
+/* A search evaluated for SEARCH, SORT or THREAD: r is 1, or a store error with error;
+ * uids are the matching UIDs this session knows, ascending (cmd_arena), highest the
+ * highest MODSEQ among them. A pool step may replace r and error. */
+struct imap_search_job {
+	int r;
+	const char *error;
+	uint32_t *uids;
+	size_t n;
+	uint64_t highest;
+};
+typedef void imap_search_step_fn(struct imap_session *is, struct imap_search_job *job, void *arg);
+/* Runs the parsed program prog over the selected mailbox: converts it on the loop,
+ * evaluates it on the worker pool, then then(is, job, arg) on the pool as well when
+ * the search succeeded (then may be NULL; it may read the view and use cmd_arena, it
+ * may not write to the connection), then reply(is, job, arg) on the session's loop,
+ * which writes the answer and the tagged reply (not called when the connection closed
+ * meanwhile). The session is busy in between, so pipelined commands wait. */
+void imap_search_async(struct imap_session *is, const struct imap_search *prog, imap_search_step_fn *then,
+		       imap_search_step_fn *reply, void *arg);
+/* The same search done at once, on the calling thread (RFC 5267 contexts at a sync):
+ * returns 1 with the UIDs and highest MODSEQ as above, or a store error with *error_r. */
 int imap_search_uids(struct imap_session *is, const struct imap_search *prog, uint32_t **uids_r, size_t *n_r,
 		     uint64_t *highest_r, const char **error_r);
 /* Sorts the given UIDs by the criteria (cmd_sort.c): the UIDs in sort order

@@ -30,6 +30,9 @@ struct settings {
 	unsigned spf_max_dns_lookups, spf_max_void_lookups, spf_max_mx_names, spf_max_ptr_names;
 	/* dkim.max_signatures, dkim.clock_skew: the port-25 DKIM check's struct dkim_verify_opts */
 	unsigned dkim_max_signatures, dkim_clock_skew;
+
+	uint64_t send_per_hour;    /* limits.send_per_hour: messages an account may submit per hour, 0 = no limit */
+	uint64_t recipients_per_hour; /* limits.recipients_per_hour: their recipients per hour, 0 = no limit */
 	int timeout_smtp, timeout_pop3, timeout_imap, timeout_imap_login, timeout_http;
 	/* listener ports after port_offset, for redirects and client settings */
 	int port_https;

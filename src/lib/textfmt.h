@@ -28,6 +28,11 @@ void textfmt_hex(const void *data, size_t len, char *out, size_t outlen);
  * name (ASCII case-insensitive), e.g. textfmt_has_header(m, n, "Message-ID"). */
 bool textfmt_has_header(const char *msg, size_t len, const char *name);
 
+/* Writes len bytes of data as base64 (RFC 4648 §4, with '=' padding) and a NUL into
+ * out. outlen must be at least TEXTFMT_BASE64_LEN(len). */
+#define TEXTFMT_BASE64_LEN(len) (((len) + 2) / 3 * 4 + 1)
+void textfmt_base64(const void *data, size_t len, char *out, size_t outlen);
+
 /* The value of one hexadecimal digit (either case), or -1. */
 int textfmt_hex_digit(unsigned char c);
 /* The value of one base64 digit of RFC 4648 §4 (A-Z a-z 0-9 + /), or -1 ('=' too). */

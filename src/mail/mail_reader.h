@@ -10,10 +10,14 @@
  *   MAIL_X_NUL80    the bytes as stored, NUL sent as 0x80 (an IMAP literal, RFC 9051 §4.3)
  *   MAIL_X_BASE64   base64 decoded (BINARY, RFC 3516; JMAP part downloads)
  *   MAIL_X_QP       quoted-printable decoded (the same)
- * The base64 and quoted-printable decoders are incremental and give the same bytes as
- * the one-shot decoders of proto/imap for any split of the input, with one bound:
- * a run of more than MAIL_READER_QP_WS spaces/tabs inside a QP line is passed on
- * rather than held to see whether a line end follows (RFC 2045 lines are <= 76).
+ * The base64 and quoted-printable decoders are the server's only ones for transfer
+ * encodings (the search text decodes with GMime at ingest). They are incremental and
+ * give the same bytes for any split of the input; base64 skips bytes outside its
+ * alphabet and stops at "="; quoted-printable drops soft line breaks and the
+ * whitespace before a line end, and keeps invalid escapes as they are. One bound: a run
+ * of more than MAIL_READER_QP_WS spaces/tabs inside a QP line is passed on rather than
+ * held to see whether a line end follows (RFC 2045 lines are <= 76). mail_decode is
+ * the one-shot form for bytes already in memory.
  * mail_reader_range() cuts the transformed output to <start.count> (IMAP partial
  * fetches); for the byte-preserving transforms it is a cut of the file range, for the
  * decoders the skipped output is decoded and dropped. POP3 byte stuffing is the POP3
@@ -76,5 +80,9 @@ int mail_reader_measure(int fd, uint64_t off, uint64_t len, enum mail_xform x, u
 void mail_reader_decode(struct mail_reader *r, const char *in, size_t n, struct buf *out);
 /* Ends the decoder input: flushes what the state holds. */
 void mail_reader_decode_end(struct mail_reader *r, struct buf *out);
+/* Appends in[0..n) under transform x to out in one go (the same decoders; MAIL_X_NONE
+ * and MAIL_X_NUL80 append the bytes as they are): BINARY of a message in memory
+ * (CATENATE's URLs). */
+void mail_decode(enum mail_xform x, const char *in, size_t n, struct buf *out);
 
 #endif

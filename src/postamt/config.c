@@ -2,7 +2,9 @@
  *
  * One table lists every key with its type, place in struct config, default and
  * bounds; the parser, the defaults and `postamt check` all read that table, so a key
- * exists in exactly one place. route.DOMAIN keys are the one family outside it. */
+ * exists in exactly one place. route.DOMAIN keys and their options route_auth.DOMAIN
+ * (USER:PASSWORD for a smarthost login) and route_tls.DOMAIN (implicit or starttls)
+ * are the one family outside it; "*" stands for every route. */
 #include "config.h"
 
 #include "arena.h"
@@ -108,6 +110,8 @@ static const struct key keys[] = {
 	I("limits.errors_per_session", errors_per_session, "20", 1, 1000000, RELOAD),
 	I("limits.commands_per_session", commands_per_session, "1000000", 1, INT64_MAX, RELOAD),
 	I("limits.imap_search_updates", imap_search_updates, "8", 0, 1000, RELOAD),
+	I("limits.send_per_hour", send_per_hour, "1000", 0, 100000000, RELOAD),
+	I("limits.recipients_per_hour", recipients_per_hour, "5000", 0, 100000000, RELOAD),
 	T("auth.cache_ttl", auth_cache_ttl, "3600", 0, 7 * 86400, RELOAD),
 	I("auth.scram_iterations", auth_scram_iterations, "10000", 4096, 10000000, RELOAD),
 	/* SPF processing limits (RFC 7208 §4.6.4; struct spf_limits, src/mailauth/spf.h) */
@@ -142,8 +146,10 @@ static const struct key keys[] = {
 	I("queue.smtp_port", queue_smtp_port, "25", 1, 65535, RESTART),
 	S("mailauth.inbound", mailauth_inbound, "enforce", valid_mailauth_mode, RELOAD),
 	T("mailauth.timeout", mailauth_timeout, "15", 1, 600, RELOAD),
+
 	I("dkim.max_signatures", dkim_max_signatures, "8", 1, 64, RELOAD),
-	T("dkim.clock_skew", dkim_clock_skew, "300", 1, 86400, RELOAD),};
+	T("dkim.clock_skew", dkim_clock_skew, "300", 1, 86400, RELOAD),
+};
 
 static const struct key *key_find(const char *name, size_t len)
 {
@@ -247,6 +253,15 @@ void config_free(struct config **cfgp)
 		free(cfg->routes[i].host);
 	}
 	free(cfg->routes);
+	for (size_t i = 0; i < cfg->nroute_opts; i++) {
+		struct config_route_opt *o = &cfg->route_opts[i];
+		free(o->domain);
+		free(o->user);
+		if (o->password != NULL)
+			explicit_bzero(o->password, strlen(o->password));
+		free(o->password);
+	}
+	free(cfg->route_opts);
 	free(cfg->data_dir);
 	free(cfg);
 	*cfgp = NULL;
@@ -331,6 +346,70 @@ static int route_set(struct config *cfg, const char *domain, size_t dlen, const 
 	return 1;
 }
 
+/* The options of a route key, made on first use. d is lower case and valid. */
+static struct config_route_opt *route_opt(struct config *cfg, const char *d)
+{
+	for (size_t i = 0; i < cfg->nroute_opts; i++)
+		if (strcmp(cfg->route_opts[i].domain, d) == 0)
+			return &cfg->route_opts[i];
+	cfg->route_opts = xrealloc(cfg->route_opts, (cfg->nroute_opts + 1) * sizeof(*cfg->route_opts));
+	struct config_route_opt *o = &cfg->route_opts[cfg->nroute_opts++];
+	*o = (struct config_route_opt){ .domain = xstrdup(d) };
+	return o;
+}
+
+/* route_auth.DOMAIN = USER:PASSWORD (split at the first ':'; empty: no login for this
+ * route, overriding route_auth.*) and route_tls.DOMAIN = implicit|starttls. The
+ * messages never repeat the value: it holds a password. */
+static int route_opt_set(struct config *cfg, bool auth, const char *domain, size_t dlen, const char *value,
+			 const char **error_r)
+{
+	char *d = xstrndup(domain, dlen);
+	for (char *p = d; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (!domain_valid(d)) {
+		free(d);
+		*error_r = auth ? "invalid domain in route_auth key" : "invalid domain in route_tls key";
+		return -1;
+	}
+	if (!auth) {
+		int tls = strcmp(value, "implicit") == 0   ? CONFIG_TLS_IMPLICIT
+			  : strcmp(value, "starttls") == 0 ? CONFIG_TLS_STARTTLS
+							   : 0;
+		if (tls == 0) {
+			free(d);
+			*error_r = "expected implicit or starttls";
+			return -1;
+		}
+		route_opt(cfg, d)->tls = tls;
+		free(d);
+		return 1;
+	}
+	const char *colon = strchr(value, ':');
+	if (value[0] != '\0' && (colon == NULL || colon == value || colon[1] == '\0')) {
+		free(d);
+		*error_r = "route_auth value must be USER:PASSWORD (or empty for no login)";
+		return -1;
+	}
+	for (const char *p = value; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			free(d);
+			*error_r = "control character in route_auth value";
+			return -1;
+		}
+	}
+	struct config_route_opt *o = route_opt(cfg, d);
+	free(d);
+	free(o->user);
+	if (o->password != NULL)
+		explicit_bzero(o->password, strlen(o->password));
+	free(o->password);
+	o->has_auth = true;
+	o->user = value[0] != '\0' ? xstrndup(value, (size_t)(colon - value)) : NULL;
+	o->password = value[0] != '\0' ? xstrdup(colon + 1) : NULL;
+	return 1;
+}
+
 static bool is_key_char(char c)
 {
 	return isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-' || c == '*';
@@ -386,10 +465,15 @@ int config_parse(struct config *cfg, const char *name, const char *text, size_t 
 			r = key_set(cfg, key, value, &error);
 		else if (bytes_iprefix(k, "route.") && k.len > 6)
 			r = route_set(cfg, k.p + 6, k.len - 6, value, &error);
+		else if (bytes_iprefix(k, "route_auth.") && k.len > 11)
+			r = route_opt_set(cfg, true, k.p + 11, k.len - 11, value, &error);
+		else if (bytes_iprefix(k, "route_tls.") && k.len > 10)
+			r = route_opt_set(cfg, false, k.p + 10, k.len - 10, value, &error);
 		else {
 			r = -1;
 			error = "unknown key";
 		}
+		explicit_bzero(value, strlen(value)); /* it may be a password */
 		free(value);
 		if (r < 0) {
 			*error_r = xasprintf("%s:%zu: %.*s: %s", name, lineno, (int)k.len, k.p, error);
@@ -471,6 +555,13 @@ int config_check(const struct config *cfg, bool check_files, char **problems_r)
 			problem(&out, &count, "port_offset %" PRId64 " puts port %d beyond 65535", cfg->port_offset,
 				ports[i]);
 	}
+	for (size_t i = 0; i < cfg->nroute_opts; i++) {
+		const struct config_route_opt *o = &cfg->route_opts[i];
+		/* DOMAIN's own route, or route.* (the option then applies to DOMAIN's mail there) */
+		if (strcmp(o->domain, "*") != 0 && config_route_for(cfg, o->domain) == NULL)
+			problem(&out, &count, "%s.%s has neither route.%s nor route.* (a login and TLS mode belong to a route)",
+				o->has_auth ? "route_auth" : "route_tls", o->domain, o->domain);
+	}
 	if (check_files) {
 		struct stat st;
 		if (stat(cfg->tls_cert, &st) < 0)
@@ -522,6 +613,14 @@ size_t config_diff(const struct config *a, const struct config *b, const char **
 	for (size_t i = 0; routes_same && i < a->nroutes; i++)
 		routes_same = strcmp(a->routes[i].domain, b->routes[i].domain) == 0 &&
 			      strcmp(a->routes[i].host, b->routes[i].host) == 0 && a->routes[i].port == b->routes[i].port;
+	routes_same = routes_same && a->nroute_opts == b->nroute_opts;
+	for (size_t i = 0; routes_same && i < a->nroute_opts; i++) {
+		const struct config_route_opt *x = &a->route_opts[i], *y = &b->route_opts[i];
+		routes_same = strcmp(x->domain, y->domain) == 0 && x->has_auth == y->has_auth && x->tls == y->tls &&
+			      (x->user == NULL) == (y->user == NULL) &&
+			      (x->user == NULL || strcmp(x->user, y->user) == 0) &&
+			      (x->password == NULL || strcmp(x->password, y->password) == 0);
+	}
 	if (!routes_same) {
 		if (n < max)
 			names[n] = "route.*";
@@ -569,6 +668,38 @@ const struct config_route *config_route_for(const struct config *cfg, const char
 			star = &cfg->routes[i];
 	}
 	return star;
+}
+
+/* The options of route_domain, else those of "*", for which `has` holds. */
+static const struct config_route_opt *opt_for(const struct config *cfg, const char *route_domain, bool auth)
+{
+	const struct config_route_opt *star = NULL;
+	for (size_t i = 0; i < cfg->nroute_opts; i++) {
+		const struct config_route_opt *o = &cfg->route_opts[i];
+		if (auth ? !o->has_auth : o->tls == 0)
+			continue;
+		if (strcasecmp(o->domain, route_domain) == 0)
+			return o;
+		if (strcmp(o->domain, "*") == 0)
+			star = o;
+	}
+	return star;
+}
+
+int config_route_login(const struct config *cfg, const char *route_domain, const char **user_r, const char **password_r)
+{
+	const struct config_route_opt *o = opt_for(cfg, route_domain, true);
+	if (o == NULL || o->user == NULL)
+		return 0;
+	*user_r = o->user;
+	*password_r = o->password;
+	return 1;
+}
+
+bool config_route_implicit_tls(const struct config *cfg, const char *route_domain)
+{
+	const struct config_route_opt *o = opt_for(cfg, route_domain, false);
+	return o != NULL && o->tls == CONFIG_TLS_IMPLICIT;
 }
 
 int config_port(const struct config *cfg, int standard_port)

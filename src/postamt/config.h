@@ -17,6 +17,17 @@ struct config_route {
 	uint16_t port;
 };
 
+/* route_auth.DOMAIN / route_tls.DOMAIN: how the queue talks to the host of the route
+ * for DOMAIN ("*": the default for every route). */
+struct config_route_opt {
+	char *domain;   /* lower case, or "*" */
+	bool has_auth;  /* route_auth given: user NULL means "no login" (an empty value) */
+	char *user;     /* route_auth USER, NULL when none */
+	char *password; /* route_auth PASSWORD (never logged), NULL when none */
+	int tls;        /* route_tls: 0 not given, CONFIG_TLS_STARTTLS, CONFIG_TLS_IMPLICIT */
+};
+enum { CONFIG_TLS_STARTTLS = 1, CONFIG_TLS_IMPLICIT = 2 };
+
 struct config {
 	char *data_dir;   /* absolute path of DIR; not a key, set by the loader */
 	char *hostname;   /* hostname */
@@ -48,6 +59,8 @@ struct config {
 	int64_t errors_per_session;   /* limits.errors_per_session */
 	int64_t commands_per_session; /* limits.commands_per_session */
 	int64_t imap_search_updates;  /* limits.imap_search_updates */
+	int64_t send_per_hour;        /* limits.send_per_hour: messages per account per hour, 0 = no limit */
+	int64_t recipients_per_hour;  /* limits.recipients_per_hour: recipients per account per hour, 0 = no limit */
 	int64_t auth_cache_ttl;       /* auth.cache_ttl: seconds a verified password is remembered */
 	int64_t auth_scram_iterations; /* auth.scram_iterations: PBKDF2 rounds of new SCRAM secrets */
 	int64_t spf_max_dns_lookups;   /* spf.max_dns_lookups: include a mx ptr exists redirect per SPF check */
@@ -85,6 +98,8 @@ struct config {
 	int64_t dkim_clock_skew;      /* dkim.clock_skew: seconds a signature's t= may lie ahead */
 	struct config_route *routes;
 	size_t nroutes;
+	struct config_route_opt *route_opts; /* route_auth.* and route_tls.* keys */
+	size_t nroute_opts;
 };
 
 /* Standard ports of the contract; the listener port is this plus port_offset. */
@@ -118,6 +133,13 @@ bool config_key_reloadable(const char *name);
 int config_copy_key(struct config *dst, const struct config *src, const char *name);
 /* The route for an address's domain, or the "*" route, or NULL. */
 const struct config_route *config_route_for(const struct config *cfg, const char *domain);
+/* The login for the route whose key is route_domain (route_auth.DOMAIN, else
+ * route_auth.*): 1 with *user_r and *password_r (owned by cfg), 0 when none. */
+int config_route_login(const struct config *cfg, const char *route_domain, const char **user_r,
+		       const char **password_r);
+/* Whether the route whose key is route_domain uses implicit TLS (route_tls.DOMAIN,
+ * else route_tls.*, = implicit); else STARTTLS as for any destination. */
+bool config_route_implicit_tls(const struct config *cfg, const char *route_domain);
 /* The port a service listens on: standard port + port_offset. */
 int config_port(const struct config *cfg, int standard_port);
 

@@ -143,6 +143,9 @@ static void settings_from_config(struct server *srv, const struct config *cfg)
 		.spf_max_ptr_names = (unsigned)cfg->spf_max_ptr_names,
 		.dkim_max_signatures = (unsigned)cfg->dkim_max_signatures,
 		.dkim_clock_skew = (unsigned)cfg->dkim_clock_skew,
+
+		.send_per_hour = (uint64_t)cfg->send_per_hour,
+		.recipients_per_hour = (uint64_t)cfg->recipients_per_hour,
 		.timeout_smtp = (int)cfg->timeout_smtp,
 		.timeout_pop3 = (int)cfg->timeout_pop3,
 		.timeout_imap = (int)cfg->timeout_imap,
@@ -211,15 +214,41 @@ struct dns_settings serve_dns_settings(const struct config *cfg)
 	};
 }
 
+/* The queue's routes from cfg, each with its login (route_auth) and TLS mode
+ * (route_tls); the strings stay cfg's (the queue copies them). A route_auth.DOMAIN or
+ * route_tls.DOMAIN without its own route.DOMAIN applies to DOMAIN's mail through
+ * route.*: it becomes a route of its own to the same host. *n_r is the count;
+ * free() the array. */
+static struct queue_route *queue_routes(const struct config *cfg, size_t *n_r)
+{
+	struct queue_route *routes = xcalloc(cfg->nroutes + cfg->nroute_opts + 1, sizeof(*routes));
+	size_t n = 0;
+	const struct config_route *star = config_route_for(cfg, "*");
+	for (size_t i = 0; i < cfg->nroutes + cfg->nroute_opts; i++) {
+		const struct config_route *r = i < cfg->nroutes ? &cfg->routes[i] : star;
+		const char *domain = i < cfg->nroutes ? r->domain : cfg->route_opts[i - cfg->nroutes].domain;
+		if (i >= cfg->nroutes && (star == NULL || strcmp(domain, "*") == 0 ||
+					  strcasecmp(config_route_for(cfg, domain)->domain, domain) == 0))
+			continue; /* an option of a route listed above, or without any route */
+		routes[n] = (struct queue_route){ .domain = domain,
+						  .host = r->host,
+						  .port = r->port,
+						  .implicit_tls = config_route_implicit_tls(cfg, domain) };
+		config_route_login(cfg, domain, &routes[n].auth_user, &routes[n].auth_password);
+		n++;
+	}
+	*n_r = n;
+	return routes;
+}
+
 static int open_queue(struct server *srv, const struct config *cfg, const char **error_r)
 {
 	struct dns_settings ds = serve_dns_settings(cfg);
 	srv->dns = dns_new(&ds, error_r);
 	if (srv->dns == NULL)
 		return -1;
-	struct queue_route *routes = xcalloc(cfg->nroutes + 1, sizeof(*routes));
-	for (size_t i = 0; i < cfg->nroutes; i++)
-		routes[i] = (struct queue_route){ cfg->routes[i].domain, cfg->routes[i].host, cfg->routes[i].port };
+	size_t nroutes;
+	struct queue_route *routes = queue_routes(cfg, &nroutes);
 	struct queue_settings qs = {
 		.hostname = cfg->hostname,
 		.retry_initial = (unsigned)cfg->queue_retry_initial,
@@ -233,7 +262,7 @@ static int open_queue(struct server *srv, const struct config *cfg, const char *
 		.timeout_data_block = (unsigned)cfg->queue_timeout_data_block,
 		.timeout_data_end = (unsigned)cfg->queue_timeout_data_end,
 		.routes = routes,
-		.nroutes = cfg->nroutes,
+		.nroutes = nroutes,
 		.dns = srv->dns,
 		.smtp_port = (uint16_t)cfg->queue_smtp_port,
 		.no_starttls = !cfg->queue_starttls,
@@ -420,10 +449,9 @@ static void reload(struct server *srv)
 	auth_service_set_cache_ttl(srv->auth, cfg->auth_cache_ttl);
 	auth_service_set_scram(srv->auth, save_scram, (unsigned)cfg->auth_scram_iterations);
 	store_set_disk_reserve(srv->store, (uint64_t)cfg->disk_reserve);
-	struct queue_route *routes = xcalloc(cfg->nroutes + 1, sizeof(*routes));
-	for (size_t i = 0; i < cfg->nroutes; i++)
-		routes[i] = (struct queue_route){ cfg->routes[i].domain, cfg->routes[i].host, cfg->routes[i].port };
-	queue_reload(srv->queue, cfg->hostname, routes, cfg->nroutes);
+	size_t nroutes;
+	struct queue_route *routes = queue_routes(cfg, &nroutes);
+	queue_reload(srv->queue, cfg->hostname, routes, nroutes);
 	free(routes); /* queue_reload copies */
 	enum log_level level;
 	if (log_level_parse(cfg->log_level, &level) > 0)

@@ -325,6 +325,11 @@ static struct queue_gen *gen_new(const char *hostname, const struct queue_route 
 		g->routes[i].domain = xstrdup(routes[i].domain);
 		g->routes[i].host = xstrdup(routes[i].host);
 		g->routes[i].port = routes[i].port != 0 ? routes[i].port : 25;
+		g->routes[i].implicit_tls = routes[i].implicit_tls;
+		if (routes[i].auth_user != NULL && routes[i].auth_password != NULL) {
+			g->routes[i].auth_user = xstrdup(routes[i].auth_user);
+			g->routes[i].auth_password = xstrdup(routes[i].auth_password);
+		}
 	}
 	g->nroutes = nroutes;
 	return g;
@@ -337,6 +342,10 @@ static void gen_free(struct queue_gen *g)
 	for (size_t i = 0; i < g->nroutes; i++) {
 		free((char *)g->routes[i].domain);
 		free((char *)g->routes[i].host);
+		free((char *)g->routes[i].auth_user);
+		if (g->routes[i].auth_password != NULL)
+			explicit_bzero((char *)g->routes[i].auth_password, strlen(g->routes[i].auth_password));
+		free((char *)g->routes[i].auth_password);
 	}
 	free(g->routes);
 	free(g->hostname);

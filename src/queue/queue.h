@@ -36,11 +36,16 @@ struct dns;
 
 #define QUEUE_ID_MAX 32 /* bytes of a queue id including the NUL */
 
-/* A configured route: mail for domain ("*": every domain) goes to host:port. */
+/* A configured route: mail for domain ("*": every domain) goes to host:port. With
+ * auth_user the queue logs in to that host (a smarthost) with AUTH PLAIN, only ever
+ * inside TLS: after STARTTLS, or on implicit TLS (port-465 relays). */
 struct queue_route {
 	const char *domain;
 	const char *host; /* a name or an IP address */
 	uint16_t port;
+	const char *auth_user;     /* NULL: no login */
+	const char *auth_password; /* never logged */
+	bool implicit_tls;         /* TLS from the first byte (RFC 8314), never in the clear */
 };
 
 /* Settings. Zero means the default in brackets. Strings and arrays are copied by

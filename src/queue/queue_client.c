@@ -9,7 +9,14 @@
  * retries the address in the clear), or QC_DONE with a reply for every recipient
  * (the reply to RCPT if it was refused, else the reply to DATA's final dot, else the
  * reply that ended the transaction, or a synthetic 4.4.2 when the connection broke).
- * After reporting it says QUIT and frees itself. Timeouts follow RFC 5321 §4.5.3.2. */
+ * After reporting it says QUIT and frees itself. Timeouts follow RFC 5321 §4.5.3.2.
+ *
+ * A route with a login (route_auth, a smarthost) gets AUTH PLAIN (RFC 4954, RFC 4616)
+ * after EHLO, and only inside TLS: after STARTTLS, or on implicit TLS (route_tls =
+ * implicit, RFC 8314: the handshake right after connecting, the greeting inside it).
+ * A relay that offers no STARTTLS, refuses it, offers no AUTH PLAIN or refuses the
+ * login ends with QC_AUTH_FAILED: the password never goes out in the clear, and the
+ * recipients wait for a later attempt. The password is never logged. */
 #include "queue_int.h"
 
 #include "log.h"
@@ -33,7 +40,7 @@ struct qclient_set {
 	struct qclient *head;
 };
 
-enum qc_state { S_CONNECTING, S_GREETING, S_EHLO, S_HELO, S_STARTTLS, S_TLS, S_TX, S_DATA_END, S_QUIT };
+enum qc_state { S_CONNECTING, S_GREETING, S_EHLO, S_HELO, S_STARTTLS, S_TLS, S_AUTH, S_TX, S_DATA_END, S_QUIT };
 
 struct qclient {
 	struct qclient_set *set;
@@ -278,6 +285,66 @@ static void begin_tx(struct qclient *c)
 	set_read_timeout(c, c->p.s->timeout_command);
 }
 
+/* The route's login cannot be done: report it (the caller keeps every recipient
+ * queued) and say QUIT. */
+static void auth_fail(struct qclient *c, int code, const char *enh, const char *why)
+{
+	char err[600];
+	snprintf(err, sizeof(err), "%s [%s]: %s", c->p.host, c->peer, why);
+	report(c, QC_AUTH_FAILED, code, enh, err);
+	quit(c);
+}
+
+/* After EHLO on a route with a login: AUTH PLAIN, only inside TLS. */
+static void start_auth(struct qclient *c)
+{
+	if (!c->tls) {
+		auth_fail(c, 0, "4.7.11",
+			  c->ehlo.starttls
+				  ? "STARTTLS is off for this route (queue.starttls = no); the password is not sent "
+				    "in the clear"
+				  : "the relay offers no STARTTLS; the password is not sent in the clear");
+		return;
+	}
+	if (!c->ehlo.auth_plain) {
+		auth_fail(c, 0, "4.7.0", "the relay does not offer AUTH PLAIN");
+		return;
+	}
+	struct buf b = { 0 };
+	buf_puts(&b, "AUTH PLAIN ");
+	if (smtp_auth_plain(c->p.auth_user, c->p.auth_password, &b) < 0) {
+		buf_free(&b);
+		auth_fail(c, 0, "4.7.0", "the route's login cannot be sent with AUTH PLAIN");
+		return;
+	}
+	send_line(c, "%s", buf_str(&b));
+	explicit_bzero(b.data, b.len);
+	buf_free(&b);
+	c->state = S_AUTH;
+	set_read_timeout(c, c->p.s->timeout_command);
+}
+
+/* The reply to AUTH: 235 goes on; anything else (535 wrong password, 534, 454, a
+ * challenge) keeps the mail queued, since a wrong password is the admin's to fix and
+ * must not bounce every message at once. */
+static void auth_reply(struct qclient *c, const struct smtp_reply *rep)
+{
+	if (rep->code == 235) {
+		log_info("event=queue_auth id=%s host=%s user=%s", c->p.id, c->p.host, c->p.auth_user);
+		begin_tx(c);
+		return;
+	}
+	if (rep->code == 334)
+		send_line(c, "*"); /* a challenge to an initial response: cancel (RFC 4954 §4) */
+	char enh[16];
+	snprintf(enh, sizeof(enh), "4%s", reply_enh(rep) + 1);
+	char *t = reply_text(rep);
+	char why[400];
+	snprintf(why, sizeof(why), "login as %s refused: %s", c->p.auth_user, t);
+	free(t);
+	auth_fail(c, rep->code, enh, why);
+}
+
 static void send_data(struct qclient *c)
 {
 	struct buf b = { 0 };
@@ -378,6 +445,10 @@ static bool on_reply(struct qclient *c, const struct smtp_reply *rep)
 		c->state = S_EHLO;
 		break;
 	case S_EHLO:
+		if (!ok && c->p.auth_user != NULL) {
+			auth_fail(c, 0, "4.7.0", "the relay refused EHLO, so no login is possible");
+			break;
+		}
 		if (!ok) {
 			send_line(c, "HELO %s", c->p.helo);
 			c->state = S_HELO;
@@ -387,6 +458,8 @@ static bool on_reply(struct qclient *c, const struct smtp_reply *rep)
 		if (c->ehlo.starttls && c->p.try_tls && !c->tls) {
 			send_line(c, "STARTTLS");
 			c->state = S_STARTTLS;
+		} else if (c->p.auth_user != NULL) {
+			start_auth(c);
 		} else {
 			begin_tx(c);
 		}
@@ -407,7 +480,13 @@ static bool on_reply(struct qclient *c, const struct smtp_reply *rep)
 			start_tls(c);
 			return false; /* the old bufferevent's input must not be read again */
 		}
-		begin_tx(c); /* refused: go on in the clear */
+		if (c->p.auth_user != NULL)
+			auth_fail(c, 0, "4.7.11", "the relay refused STARTTLS; the password is not sent in the clear");
+		else
+			begin_tx(c); /* refused: go on in the clear */
+		break;
+	case S_AUTH:
+		auth_reply(c, rep);
 		break;
 	case S_TX:
 		tx_reply(c, rep);
@@ -456,6 +535,10 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct qclient *c = arg;
 	if (what & BEV_EVENT_CONNECTED) {
+		if (c->p.implicit_tls) { /* RFC 8314 §3.3: TLS first, the greeting inside it */
+			start_tls(c);
+			return;
+		}
 		c->state = S_GREETING;
 		set_read_timeout(c, c->p.s->timeout_command);
 		return;
@@ -481,8 +564,12 @@ static void tls_event_cb(struct bufferevent *bev, short what, void *arg)
 	if ((what & BEV_EVENT_CONNECTED) && c->state == S_TLS) {
 		SSL *ssl = bufferevent_openssl_get_ssl(bev);
 		c->tls = true;
-		log_info("event=queue_tls id=%s host=%s addr=%s version=%s cipher=%s", c->p.id, c->p.host, c->peer,
-			 SSL_get_version(ssl), SSL_get_cipher_name(ssl));
+		log_info("event=queue_tls id=%s host=%s addr=%s version=%s cipher=%s%s", c->p.id, c->p.host, c->peer,
+			 SSL_get_version(ssl), SSL_get_cipher_name(ssl), c->p.implicit_tls ? " mode=implicit" : "");
+		if (c->p.implicit_tls) {
+			c->state = S_GREETING;
+			return;
+		}
 		send_line(c, "EHLO %s", c->p.helo);
 		c->state = S_EHLO;
 		return;

@@ -5,7 +5,14 @@
  * addresses in order with queue_client.c until one runs the transaction, then sets
  * each recipient's new state: 2xx delivered, 5xx failed, anything else pending with
  * the next attempt after an exponential backoff (or failed once the message is older
- * than the lifetime). A destination is the route's host:port, or the domain. */
+ * than the lifetime). A destination is the route's host:port, or the domain.
+ *
+ * A route with a login (route_auth) or implicit TLS never falls back to the clear
+ * after a failed handshake, and a login that cannot be done (QC_AUTH_FAILED: no TLS,
+ * no AUTH PLAIN, 535 and the like) defers every recipient of the job without trying
+ * the route's other addresses (they would refuse the same login, and count against
+ * it): a wrong password is the admin's mistake, fixed by a reload, and must not
+ * bounce all mail at once; the log says so loudly (level error). */
 #include "queue_int.h"
 
 #include "log.h"
@@ -188,7 +195,16 @@ static void client_done(void *arg, enum qclient_outcome out, int code, const cha
 	}
 	snprintf(j->last_error, sizeof(j->last_error), "%s", error != NULL ? error : "failed");
 	snprintf(j->last_enh, sizeof(j->last_enh), "%s", enh != NULL && enh[0] == '4' ? enh : "4.4.1");
-	if (out == QC_TLS_FAILED && !j->tls_off) {
+	bool tls_only = j->route != NULL && (j->route->implicit_tls || j->route->auth_user != NULL);
+	if (out == QC_AUTH_FAILED) {
+		log_error("event=queue_auth_failed id=%s host=%s user=%s error=\"%s\" note=\"mail for this route stays "
+			  "queued; check route_auth and route_tls, then reload\"",
+			  j->m->id, t->host,
+			  j->route != NULL && j->route->auth_user != NULL ? j->route->auth_user : "-", j->last_error);
+		job_fail_all(j, 0, j->last_enh, j->last_error);
+		return;
+	}
+	if (out == QC_TLS_FAILED && !j->tls_off && !tls_only) {
 		log_warn("event=queue_tls_failed id=%s host=%s error=\"%s\" retry=plain", j->m->id, t->host, j->last_error);
 		j->tls_off = true;
 	} else {
@@ -219,6 +235,9 @@ static void try_next(struct qjob *j)
 		.addr = (const struct sockaddr *)&t->addr,
 		.addrlen = t->addrlen,
 		.try_tls = !j->q->s.no_starttls && !j->tls_off,
+		.implicit_tls = j->route != NULL && j->route->implicit_tls,
+		.auth_user = j->route != NULL ? j->route->auth_user : NULL,
+		.auth_password = j->route != NULL ? j->route->auth_password : NULL,
 		.sender = j->m->sender,
 		.envid = j->m->envid,
 		.ret = j->m->ret,

@@ -171,6 +171,9 @@ struct qclient_params {
 	const struct sockaddr *addr;
 	socklen_t addrlen;
 	bool try_tls;
+	bool implicit_tls;     /* TLS from the first byte; a failure is not retried in the clear */
+	const char *auth_user; /* log in with AUTH PLAIN (only inside TLS); NULL: no login */
+	const char *auth_password;
 	const char *sender;
 	const char *envid;
 	enum smtp_ret ret;
@@ -182,9 +185,11 @@ struct qclient_params {
 };
 
 enum qclient_outcome {
-	QC_DONE,      /* the transaction ran: every rcpt has a code */
-	QC_TRY_NEXT,  /* no transaction (connect, greeting, EHLO...): try another host */
-	QC_TLS_FAILED /* the TLS handshake failed: try again without TLS */
+	QC_DONE,       /* the transaction ran: every rcpt has a code */
+	QC_TRY_NEXT,   /* no transaction (connect, greeting, EHLO...): try another host */
+	QC_TLS_FAILED, /* the TLS handshake failed: try again without TLS */
+	QC_AUTH_FAILED /* the route's login could not be done (no TLS, no AUTH PLAIN, refused):
+	                * every recipient waits for a later attempt (never a bounce) */
 };
 /* error: why (QC_TRY_NEXT / QC_TLS_FAILED), code/enh: a reply that caused it or 0. */
 typedef void qclient_fn(void *arg, enum qclient_outcome out, int code, const char *enh, const char *error);

@@ -5,7 +5,8 @@
  * limits.message_size (RFC 1870 §6.2: 552), free disk space above
  * limits.disk_reserve (452 4.3.1, RFC 1870 §6.1), with AUTH that the sender is the
  * user's own address or one of their aliases (553 5.7.1), and without AUTH (port 25)
- * that it is not in a local domain (553 5.7.1; the null sender is accepted). The
+ * that it is not in a local domain (553 5.7.1; the null sender is accepted), and on
+ * submission that the account is within its hourly send limits (451 4.7.1). The
  * replies come from one table (submit_reply.c). Proceed: open the transaction. */
 #include "session.h"
 

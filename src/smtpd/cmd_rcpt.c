@@ -7,7 +7,9 @@
  * 550 5.1.1; postmaster@ every local domain is accepted; a non-local domain is
  * relaying, allowed only to authenticated users (554 5.7.1 otherwise); a local
  * account over its quota (with the SIZE the client declared) is smtp_quota_full's
- * 452 4.2.2 on port 25, 552 5.2.2 on submission (the table in submit_reply.c).
+ * 452 4.2.2 on port 25, 552 5.2.2 on submission (the table in submit_reply.c); on
+ * submission, an account past limits.recipients_per_hour with the recipients
+ * already accepted is 451 4.7.1.
  * Lookups go to the command's arena; the recipient kept is copied into the
  * transaction's. Proceed: add the recipient. */
 #include "session.h"
@@ -24,6 +26,7 @@ struct rcpt_job {
 	const char *address;     /* cmd_arena, which stays put while the session is busy */
 	bool remote_only;
 	uint64_t size;
+	size_t accepted; /* recipients the transaction holds (the hourly limits) */
 	struct smtp_rcpt_args args;
 	struct submit_rcpt r;
 	int result;
@@ -66,7 +69,7 @@ static void rcpt_work(void *arg)
 {
 	struct rcpt_job *j = arg;
 	j->result = submit_rcpt(j->ss->env->submit, &j->origin, j->ss->cmd_arena, j->address, j->remote_only, j->size,
-				&j->r, &j->error);
+				j->accepted, &j->r, &j->error);
 }
 
 static void rcpt_done(void *arg)
@@ -81,7 +84,10 @@ static void rcpt_done(void *arg)
 			if (j->result == SUBMIT_TEMPFAIL)
 				conn_log(ss->c, LOG_ERROR, "event=store_error op=resolve error=%s",
 					 LOG_Q(j->error ? j->error : "-"));
-			smtp_reply_submit(ss, j->result, j->r.address ? j->r.address : j->address);
+			smtp_reply_submit(ss, j->result,
+					  j->result == SUBMIT_RATE_LIMITED ? j->error
+					  : j->r.address                   ? j->r.address
+									   : j->address);
 		}
 	}
 	free(j);
@@ -114,6 +120,7 @@ void smtp_cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
 	j->address = args.postmaster ? "postmaster" : arena_strdup(ss->cmd_arena, args.to.mailbox);
 	j->remote_only = args.to.domain_literal;
 	j->size = t->mail.has_size ? t->mail.size : 0;
+	j->accepted = t->nrcpts;
 	j->args = args;
 	if (args.orcpt.len > 0)
 		j->args.orcpt = (struct bytes){ arena_strndup(ss->cmd_arena, args.orcpt.p, args.orcpt.len), args.orcpt.len };

@@ -11,10 +11,11 @@
 #include <stdio.h>
 
 enum {
-	R_ADDR = 1 << 0,  /* "<detail>: " before the text, when there is a detail */
-	R_ERROR = 1 << 1, /* counts against limits.errors_per_session */
-	R_QUOTA = 1 << 2, /* smtp_quota_full decides 452 4.2.2 or 552 5.2.2 */
-	R_SIZE = 1 << 3,  /* the limit after the text */
+	R_ADDR = 1 << 0,   /* "<detail>: " before the text, when there is a detail */
+	R_ERROR = 1 << 1,  /* counts against limits.errors_per_session */
+	R_QUOTA = 1 << 2,  /* smtp_quota_full decides 452 4.2.2 or 552 5.2.2 */
+	R_SIZE = 1 << 3,   /* the limit after the text */
+	R_DETAIL = 1 << 4, /* " (<detail>)" after the text, when there is a detail */
 };
 
 struct reply_map {
@@ -45,6 +46,9 @@ static const struct reply_map replies[] = {
 	{ SUBMIT_POLICY, 550, "5.7.1", "Message refused by policy", "message_refused", R_ADDR },
 	{ SUBMIT_DISK_FULL, 452, "4.3.1", "Insufficient system storage, try again later", "message_refused", 0 },
 	{ SUBMIT_NO_RCPTS, 503, "5.5.1", "Need RCPT command", NULL, R_ERROR },
+	/* RFC 3463 §3.8: X.7.1 delivery not authorized; 4xx: the client may try later */
+	{ SUBMIT_RATE_LIMITED, 451, "4.7.1", "Hourly send limit of this account reached, try again later", NULL,
+	  R_DETAIL },
 	{ SUBMIT_POLICY_TEMP, 451, "4.7.1", "Message deferred by policy, try again later", "message_deferred",
 	  R_ADDR },
 };
@@ -64,6 +68,8 @@ void smtp_reply_submit(struct smtp_session *ss, int result, const char *detail)
 	char text[SMTP_MAILBOX_MAX + 160];
 	if ((m->how & R_ADDR) && detail != NULL)
 		snprintf(text, sizeof(text), "<%s>: %s", detail, m->text);
+	else if ((m->how & R_DETAIL) && detail != NULL)
+		snprintf(text, sizeof(text), "%s (%s)", m->text, detail);
 	else if (m->how & R_SIZE)
 		snprintf(text, sizeof(text), "%s (%" PRIu64 ")", m->text, ss->s->message_max);
 	else

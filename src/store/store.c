@@ -19,15 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Error text of the last failing call on this thread (like errno; see store.h). */
-static _Thread_local char tl_error[256];
-
-const char *store_set_error(const char *msg)
-{
-	snprintf(tl_error, sizeof(tl_error), "%s", msg);
-	return tl_error;
-}
-
 static const char *const schema[] = {
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS domains(id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -90,247 +81,6 @@ static const char *const schema[] = {
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 1), ('uidvalidity', 0)",
 };
 
-/* ------------------------------------------------------------------ errors */
-
-int store_op_fail(struct store_op *op, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(op->errbuf, sizeof(op->errbuf), fmt, ap);
-	va_end(ap);
-	op->error = op->errbuf;
-	op->result = code;
-	return code;
-}
-
-int store_db_fail(struct db *c, const char *what, const char **error_r)
-{
-	log_error("event=store_error what=%s sqlite=\"%s\"", what, sqlite3_errmsg(c->db));
-	snprintf(tl_error, sizeof(tl_error), "database error (%s)", what);
-	*error_r = tl_error;
-	return STORE_ERR;
-}
-
-/* ------------------------------------------------------------------ connections */
-
-static void db_close(struct db *c)
-{
-	for (size_t i = 0; i < c->ncache; i++)
-		sqlite3_finalize(c->cache[i].st);
-	sqlite3_close_v2(c->db);
-	free(c);
-}
-
-/* SQLite's unix VFS turns every file name into an absolute path and lstat()s each
- * of its parents, which needs search permission on all of them. A server that
- * entered DIR before dropping privileges (postamt serve) opens "./db/store.sqlite"
- * and must not depend on reaching DIR's parents: for a relative data directory the
- * store opens through this copy of the default VFS, which keeps relative names as
- * they are (the working directory never changes afterwards).
- * SQLite keeps a pointer to a registered VFS for the life of the process, so the VFS
- * must be file-level and registered once (pthread_once: store_open may run more than
- * once, e.g. in tests); after that it is never written. */
-#define CWD_VFS_NAME "postamt-cwd"
-static sqlite3_vfs cwd_vfs;
-static pthread_once_t cwd_vfs_once = PTHREAD_ONCE_INIT;
-
-static int cwd_full_pathname(sqlite3_vfs *vfs, const char *name, int nout, char *out)
-{
-	size_t n = strlen(name);
-	if (n + 1 > (size_t)nout)
-		return SQLITE_CANTOPEN;
-	memcpy(out, name, n + 1);
-	return SQLITE_OK;
-}
-
-static void cwd_vfs_register(void)
-{
-	sqlite3_vfs *base = sqlite3_vfs_find(NULL);
-	cwd_vfs = *base; /* same methods and data: only the name and xFullPathname differ */
-	cwd_vfs.pNext = NULL;
-	cwd_vfs.zName = CWD_VFS_NAME;
-	cwd_vfs.xFullPathname = cwd_full_pathname;
-	sqlite3_vfs_register(&cwd_vfs, 0);
-}
-
-static struct db *db_open(struct store *s, const char **error_r)
-{
-	sqlite3 *db = NULL;
-	const char *vfs = NULL;
-	if (s->dbpath[0] != '/') {
-		pthread_once(&cwd_vfs_once, cwd_vfs_register);
-		vfs = CWD_VFS_NAME;
-	}
-	int rc = sqlite3_open_v2(s->dbpath, &db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, vfs);
-	if (rc != SQLITE_OK) {
-		snprintf(tl_error, sizeof(tl_error), "cannot open %s: %s", s->dbpath,
-			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-		*error_r = tl_error;
-		sqlite3_close_v2(db);
-		return NULL;
-	}
-	sqlite3_busy_timeout(db, 10000);
-	sqlite3_extended_result_codes(db, 1);
-	struct db *c = xcalloc(1, sizeof(*c));
-	c->db = db;
-	const char *pragmas = s->opt.no_fsync ?
-		"PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA foreign_keys=OFF;"
-		" PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY" :
-		"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
-		" PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY";
-	char *msg = NULL;
-	if (sqlite3_exec(db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(tl_error, sizeof(tl_error), "cannot set up %s: %s", s->dbpath,
-			 msg ? msg : "?");
-		sqlite3_free(msg);
-		*error_r = tl_error;
-		db_close(c);
-		return NULL;
-	}
-	return c;
-}
-
-/* A pooled connection. All are opened up front (store_open); when every one is busy
- * a new one is opened, and if that fails (e.g. out of file descriptors under a
- * connection flood) the caller waits for one to come back instead of failing. */
-struct db *store_db_get(struct store *s)
-{
-	pthread_mutex_lock(&s->rd_mu);
-	for (;;) {
-		struct db *c = s->rd_free;
-		if (c != NULL) {
-			s->rd_free = c->next;
-			pthread_mutex_unlock(&s->rd_mu);
-			return c;
-		}
-		pthread_mutex_unlock(&s->rd_mu);
-		const char *err;
-		c = db_open(s, &err);
-		pthread_mutex_lock(&s->rd_mu);
-		if (c != NULL) {
-			s->rd_count++;
-			pthread_mutex_unlock(&s->rd_mu);
-			return c;
-		}
-		log_warn("event=store_conn_wait error=\"%s\"", err);
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&s->rd_cond, &s->rd_mu, &ts);
-	}
-}
-
-void store_db_put(struct store *s, struct db *c)
-{
-	for (size_t i = 0; i < c->ncache; i++)
-		sqlite3_reset(c->cache[i].st);
-	if (!sqlite3_get_autocommit(c->db))
-		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-	int keep = s->opt.read_conns > 0 ? s->opt.read_conns : 8;
-	pthread_mutex_lock(&s->rd_mu);
-	int count = 0;
-	for (struct db *x = s->rd_free; x != NULL; x = x->next)
-		count++;
-	if (count < keep) {
-		c->next = s->rd_free;
-		s->rd_free = c;
-		c = NULL;
-		pthread_cond_signal(&s->rd_cond);
-	} else {
-		s->rd_count--;
-	}
-	pthread_mutex_unlock(&s->rd_mu);
-	if (c != NULL)
-		db_close(c);
-}
-
-sqlite3_stmt *store_db_stmt(struct db *c, const char *sql)
-{
-	for (size_t i = 0; i < c->ncache; i++) {
-		if (c->cache[i].sql == sql) {
-			sqlite3_stmt *st = c->cache[i].st;
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
-			return st;
-		}
-	}
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-	if (rc != SQLITE_OK) {
-		log_error("event=store_error what=prepare sqlite=\"%s\" sql=\"%.80s\"",
-			  sqlite3_errmsg(c->db), sql);
-		if (rc == SQLITE_ERROR)
-			abort(); /* an SQL bug */
-		return NULL;
-	}
-	if (c->ncache < STMT_CACHE) {
-		c->cache[c->ncache].sql = sql;
-		c->cache[c->ncache].st = st;
-		c->ncache++;
-	} else {
-		abort(); /* raise STMT_CACHE */
-	}
-	return st;
-}
-
-int store_db_exec(struct db *c, const char *sql, const char **error_r)
-{
-	char *msg = NULL;
-	if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		log_error("event=store_error what=exec sqlite=\"%s\" sql=\"%.60s\"", msg ? msg : "?", sql);
-		sqlite3_free(msg);
-		snprintf(tl_error, sizeof(tl_error), "database error");
-		*error_r = tl_error;
-		return STORE_ERR;
-	}
-	return 1;
-}
-
-void store_bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-}
-
-const char *store_col_text(struct arena *a, sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	if (t == NULL)
-		return arena_strndup(a, "", 0);
-	return arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
-}
-
-int store_step_done(struct db *c, sqlite3_stmt *st, const char **error_r)
-{
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
-		sqlite3_reset(st);
-		return 1;
-	}
-	int r = store_db_fail(c, "step", error_r);
-	sqlite3_reset(st);
-	return r;
-}
-
-/* ------------------------------------------------------------------ blobs */
-
-char *store_blob_path(struct store *s, const char *blob)
-{
-	return xasprintf("%s/%.2s/%s", s->blobdir, blob, blob + 2);
-}
-
-void store_stat_fsync(struct store *s)
-{
-	atomic_fetch_add(&s->st_fsyncs, 1);
-}
-
 static int mkdir_sync(const char *path, bool *created_r)
 {
 	*created_r = false;
@@ -341,16 +91,6 @@ static int mkdir_sync(const char *path, bool *created_r)
 	return errno == EEXIST ? 1 : -1;
 }
 
-int store_fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int r = fsync(fd);
-	close(fd);
-	return r;
-}
-
 static int make_dirs(struct store *s, const char **error_r)
 {
 	bool created, any = false;
@@ -358,9 +98,8 @@ static int make_dirs(struct store *s, const char **error_r)
 	const char *paths[] = { dbdir, s->blobdir };
 	for (size_t i = 0; i < 2; i++) {
 		if (mkdir_sync(paths[i], &created) < 0) {
-			snprintf(tl_error, sizeof(tl_error), "cannot create %.150s: %s", paths[i],
+			*error_r = store_set_errorf("cannot create %.150s: %s", paths[i],
 				 strerror(errno));
-			*error_r = tl_error;
 			free(dbdir);
 			return STORE_ERR;
 		}
@@ -372,8 +111,7 @@ static int make_dirs(struct store *s, const char **error_r)
 		char p[4096];
 		snprintf(p, sizeof(p), "%s/%02x", s->blobdir, i);
 		if (mkdir_sync(p, &created) < 0) {
-			snprintf(tl_error, sizeof(tl_error), "cannot create %.150s: %s", p, strerror(errno));
-			*error_r = tl_error;
+			*error_r = store_set_errorf("cannot create %.150s: %s", p, strerror(errno));
 			return STORE_ERR;
 		}
 		sub_created |= created;
@@ -428,13 +166,11 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 		opt = &defaults;
 	struct stat sb;
 	if (stat(data_dir, &sb) < 0) { /* say why: permission denied is not "missing" */
-		snprintf(tl_error, sizeof(tl_error), "%s: %s", data_dir, strerror(errno));
-		*error_r = tl_error;
+		*error_r = store_set_errorf("%s: %s", data_dir, strerror(errno));
 		return STORE_ENOTFOUND;
 	}
 	if (!S_ISDIR(sb.st_mode)) {
-		snprintf(tl_error, sizeof(tl_error), "%s is not a directory", data_dir);
-		*error_r = tl_error;
+		*error_r = store_set_errorf("%s is not a directory", data_dir);
 		return STORE_ENOTFOUND;
 	}
 	struct store *s = xcalloc(1, sizeof(*s));
@@ -454,13 +190,12 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 	store_space_init(s);
 
 	if (!opt->create && stat(s->dbpath, &sb) < 0) {
-		snprintf(tl_error, sizeof(tl_error), "no database at %s (run postamt init)", s->dbpath);
-		*error_r = tl_error;
+		*error_r = store_set_errorf("no database at %s (run postamt init)", s->dbpath);
 		goto fail;
 	}
 	if (make_dirs(s, error_r) < 0)
 		goto fail;
-	s->wc = db_open(s, error_r);
+	s->wc = store_db_open(s, error_r);
 	if (s->wc == NULL)
 		goto fail;
 	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++) {
@@ -469,7 +204,7 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 	}
 	/* the read pool, opened now so that reads never depend on opening files later */
 	for (int i = 0; i < (s->opt.read_conns > 0 ? s->opt.read_conns : 8); i++) {
-		struct db *c = db_open(s, error_r);
+		struct db *c = store_db_open(s, error_r);
 		if (c == NULL)
 			goto fail;
 		c->next = s->rd_free;
@@ -487,11 +222,11 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 	return 1;
 fail:
 	if (s->wc != NULL)
-		db_close(s->wc);
+		store_db_close(s->wc);
 	while (s->rd_free != NULL) {
 		struct db *c = s->rd_free;
 		s->rd_free = c->next;
-		db_close(c);
+		store_db_close(c);
 	}
 	store_space_destroy(s);
 	free(s->dir);
@@ -519,11 +254,11 @@ void store_close(struct store **sp)
 	pthread_mutex_unlock(&s->q_mu);
 	pthread_join(s->committer, NULL);
 	sqlite3_exec(s->wc->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-	db_close(s->wc);
+	store_db_close(s->wc);
 	while (s->rd_free != NULL) {
 		struct db *c = s->rd_free;
 		s->rd_free = c->next;
-		db_close(c);
+		store_db_close(c);
 	}
 	for (int i = 0; i < SUB_BUCKETS; i++) {
 		if (s->subs[i].head != NULL)
@@ -616,8 +351,7 @@ int store_check(struct store *s, const char **error_r)
 	}
 	const char *res = (const char *)sqlite3_column_text(st, 0);
 	if (res == NULL || strcmp(res, "ok") != 0) {
-		snprintf(tl_error, sizeof(tl_error), "integrity_check: %s", res ? res : "?");
-		*error_r = tl_error;
+		*error_r = store_set_errorf("integrity_check: %s", res ? res : "?");
 		ret = -1;
 		goto out;
 	}
@@ -628,10 +362,9 @@ int store_check(struct store *s, const char **error_r)
 	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
 		if (sqlite3_column_int64(st, 1) != sqlite3_column_int64(st, 3) ||
 		    sqlite3_column_int64(st, 2) != sqlite3_column_int64(st, 4)) {
-			snprintf(tl_error, sizeof(tl_error), "usage of %s is %lld, messages sum %lld",
+			*error_r = store_set_errorf("usage of %s is %lld, messages sum %lld",
 				 sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1),
 				 (long long)sqlite3_column_int64(st, 3));
-			*error_r = tl_error;
 			ret = -1;
 			goto out;
 		}
@@ -645,9 +378,8 @@ int store_check(struct store *s, const char **error_r)
 		if (sqlite3_column_int64(st, 1) != sqlite3_column_int64(st, 4) ||
 		    sqlite3_column_int64(st, 2) != sqlite3_column_int64(st, 5) ||
 		    sqlite3_column_int64(st, 3) != sqlite3_column_int64(st, 6)) {
-			snprintf(tl_error, sizeof(tl_error), "counters of mailbox %s are wrong",
+			*error_r = store_set_errorf("counters of mailbox %s are wrong",
 				 sqlite3_column_text(st, 0));
-			*error_r = tl_error;
 			ret = -1;
 			goto out;
 		}

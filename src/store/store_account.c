@@ -13,31 +13,6 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-uint64_t store_acct_next_modseq(struct db *c, int64_t account_id)
-{
-	sqlite3_stmt *st = store_db_stmt(c, "UPDATE accounts SET modseq = modseq + 1 WHERE id = ?"
-				       " RETURNING modseq");
-	if (st == NULL)
-		return 0;
-	sqlite3_bind_int64(st, 1, account_id);
-	uint64_t m = 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		m = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return m;
-}
-
-int store_acct_exists(struct db *c, int64_t account_id)
-{
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM accounts WHERE id = ?");
-	if (st == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(st, 1, account_id);
-	int r = sqlite3_step(st) == SQLITE_ROW ? 1 : 0;
-	sqlite3_reset(st);
-	return r;
-}
-
 static int64_t domain_id(struct db *c, const char *domain)
 {
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT id FROM domains WHERE name = ?");

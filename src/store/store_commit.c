@@ -24,6 +24,7 @@
  * a synchronous caller waiting on a semaphore. */
 #include "store_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,6 +178,7 @@ void *store_preparer_main(void *arg)
 		if (r < 0 && op->error == NULL)
 			op->error = "store error";
 		pthread_mutex_lock(&s->q_mu);
+		assert(s->in_prep > 0);
 		s->in_prep--;
 		queue_push(&s->commit_head, &s->commit_tail, op);
 		pthread_cond_signal(&s->commit_cond);

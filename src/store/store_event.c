@@ -12,6 +12,7 @@
  * from inside the callback. */
 #include "store_int.h"
 
+#include <assert.h>
 #include <stdlib.h>
 
 struct store_sub {
@@ -33,7 +34,9 @@ struct delivery {
 
 static void sub_unref(struct store_sub *sub)
 {
-	if (atomic_fetch_sub(&sub->refs, 1) == 1) {
+	int was = atomic_fetch_sub(&sub->refs, 1);
+	assert(was > 0); /* a release without its reference */
+	if (was == 1) {
 		pthread_mutex_destroy(&sub->mu);
 		free(sub);
 	}

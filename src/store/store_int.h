@@ -135,7 +135,11 @@ struct store {
 	int64_t reserve_tried;  /* committer only: ms of the last attempt to re-create it */
 };
 
-/* store.c: connections and statements */
+/* store_db.c: connections and statements */
+/* Opens a new connection to the database; NULL with *error_r. */
+struct db *store_db_open(struct store *s, const char **error_r);
+/* Closes c and its cached statements. */
+void store_db_close(struct db *c);
 /* Borrows a read connection (never fails; may wait for one). */
 struct db *store_db_get(struct store *s);
 void store_db_put(struct store *s, struct db *c);
@@ -153,8 +157,10 @@ const char *store_col_text(struct arena *a, sqlite3_stmt *st, int i);
 /* Steps a statement expected to produce no rows. 1 or STORE_ERR. */
 int store_step_done(struct db *c, sqlite3_stmt *st, const char **error_r);
 
-/* store.c: the thread-local error text (copies msg; returns it). */
+/* store_db.c: the thread-local error text (copies msg; returns it). */
 const char *store_set_error(const char *msg);
+/* The same with a format (store_db.c). */
+const char *store_set_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* fsync of a directory by path; 0 or -1. */
 int store_fsync_path(const char *path);
 

@@ -140,18 +140,6 @@ static int64_t mbox_id(struct db *c, int64_t account_id, const char *name)
 	return id;
 }
 
-int store_mbox_owned(struct db *c, int64_t account_id, int64_t mailbox_id)
-{
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM mailboxes WHERE id = ? AND account_id = ?");
-	if (st == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(st, 1, mailbox_id);
-	sqlite3_bind_int64(st, 2, account_id);
-	int r = sqlite3_step(st) == SQLITE_ROW ? 1 : 0;
-	sqlite3_reset(st);
-	return r;
-}
-
 static uint32_t next_uidvalidity(struct db *c)
 {
 	sqlite3_stmt *st = store_db_stmt(c, "UPDATE meta SET value = MAX(value + 1,"
@@ -162,22 +150,6 @@ static uint32_t next_uidvalidity(struct db *c)
 		v = (uint32_t)sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return v ? v : 1;
-}
-
-int store_mbox_adjust(struct db *c, int64_t mailbox_id, int64_t dmessages, int64_t dunseen,
-		int64_t ddeleted, int64_t dsize, uint64_t modseq)
-{
-	sqlite3_stmt *st = store_db_stmt(c, "UPDATE mailboxes SET messages = messages + ?,"
-				       " unseen = unseen + ?, deleted = deleted + ?, size = size + ?,"
-				       " highestmodseq = MAX(highestmodseq, ?) WHERE id = ?");
-	sqlite3_bind_int64(st, 1, dmessages);
-	sqlite3_bind_int64(st, 2, dunseen);
-	sqlite3_bind_int64(st, 3, ddeleted);
-	sqlite3_bind_int64(st, 4, dsize);
-	sqlite3_bind_int64(st, 5, (int64_t)modseq);
-	sqlite3_bind_int64(st, 6, mailbox_id);
-	const char *err;
-	return store_step_done(c, st, &err);
 }
 
 static int insert_mailbox(struct store_op *op, struct db *c, int64_t account_id,

@@ -9,16 +9,25 @@
  * postmaster@ every local domain is accepted (RFC 5321 §4.5.1), and without an
  * account or alias of that name the domain's first account gets the mail; a
  * non-local domain is relaying, for authenticated senders only; a local account
- * already over quota (with the declared SIZE) refuses the recipient. */
+ * already over quota (with the declared SIZE) refuses the recipient.
+ *
+ * The hourly send limits (send_limit.h) are checked at both stages for accounts
+ * sending on submission or the webmail: at MAIL whether one more message (with one
+ * recipient) fits, at RCPT whether the transaction's recipients and this one do,
+ * so a client learns early; the data stage counts the message (submit_data.c).
+ * Local recipients count like remote ones: a stolen password used to spam the
+ * server's own users is abuse too. */
 #include "submit_int.h"
 
 #include "log.h"
 #include "store.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static const char *const result_names[] = {
 	[-SUBMIT_TEMPFAIL] = "tempfail",
@@ -35,6 +44,7 @@ static const char *const result_names[] = {
 	[-SUBMIT_POLICY] = "policy",
 	[-SUBMIT_DISK_FULL] = "disk_full",
 	[-SUBMIT_NO_RCPTS] = "no_rcpts",
+	[-SUBMIT_RATE_LIMITED] = "rate_limited",
 	[-SUBMIT_POLICY_TEMP] = "policy_temp",
 };
 
@@ -55,6 +65,7 @@ struct submit *submit_new(struct store *store, struct queue *queue, struct setti
 	sp->queue = queue;
 	sp->settings = settings;
 	sp->pool = pool;
+	sp->limits = send_limit_new();
 	return sp;
 }
 
@@ -64,6 +75,7 @@ void submit_free(struct submit **spp)
 	if (sp == NULL)
 		return;
 	free(sp->hooks);
+	send_limit_free(&sp->limits);
 	free(sp);
 	*spp = NULL;
 }
@@ -77,6 +89,55 @@ void submit_hook_add(struct submit *sp, const struct submit_hook *h)
 bool submit_has_outbound(const struct submit *sp)
 {
 	return sp->queue != NULL;
+}
+
+/* ------------------------------------------------------------------ send limits */
+
+bool submit_limited(const struct submit_origin *o)
+{
+	return o->auth_user != NULL && (o->kind == SUBMIT_KIND_SUBMISSION || o->kind == SUBMIT_KIND_WEBMAIL);
+}
+
+int64_t submit_limit_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+struct send_limit_caps submit_limit_caps(struct submit *sp)
+{
+	const struct settings *s = settings_get(sp->settings);
+	return (struct send_limit_caps){ s->send_per_hour, s->recipients_per_hour };
+}
+
+const char *submit_limit_refused(const struct submit_origin *o, const struct send_limit_refusal *r, const char *stage,
+				 struct arena *a)
+{
+	if (r->first)
+		log_warn(
+			"event=send_limit account=%s kind=%s limit=%" PRIu64 " stage=%s note=\"the account reached its "
+			"hourly send limit; if it does not usually send this much, its password may be stolen; further "
+			"refusals within the hour are logged at level info\"",
+			o->auth_user, r->kind, r->limit, stage);
+	else
+		log_info("event=send_limit account=%s kind=%s limit=%" PRIu64 " stage=%s", o->auth_user, r->kind,
+			 r->limit, stage);
+	return arena_printf(a, "%" PRIu64 " %s per hour", r->limit, r->kind);
+}
+
+/* Whether `recipients` more recipients (and one message) fit the account's limits. */
+static int limit_check(struct submit *sp, const struct submit_origin *o, struct arena *a, uint64_t recipients,
+		       const char *stage, const char **detail_r)
+{
+	if (!submit_limited(o))
+		return SUBMIT_OK;
+	struct send_limit_caps caps = submit_limit_caps(sp);
+	struct send_limit_refusal r;
+	if (send_limit_check(sp->limits, o->auth_account, &caps, 1, recipients, submit_limit_now(), &r) > 0)
+		return SUBMIT_OK;
+	*detail_r = submit_limit_refused(o, &r, stage, a);
+	return SUBMIT_RATE_LIMITED;
 }
 
 /* ------------------------------------------------------------------ the sender */
@@ -104,7 +165,7 @@ int submit_sender(struct submit *sp, const struct submit_origin *o, struct arena
 			*detail_r = sender;
 			return SUBMIT_FORBIDDEN_SENDER;
 		}
-		return SUBMIT_OK;
+		return limit_check(sp, o, a, 1, "mail", detail_r);
 	}
 	if (sender[0] == '\0' || domain_of(sender)[0] == '[')
 		return SUBMIT_OK; /* the null sender; an address literal is never local */
@@ -187,10 +248,13 @@ static int quota_precheck(struct submit *sp, const struct store_rcpt *r, uint64_
 }
 
 int submit_rcpt(struct submit *sp, const struct submit_origin *o, struct arena *a, const char *address,
-		bool remote_only, uint64_t declared_size, struct submit_rcpt *rc, const char **error_r)
+		bool remote_only, uint64_t declared_size, size_t accepted, struct submit_rcpt *rc, const char **error_r)
 {
 	memset(rc, 0, sizeof(*rc));
 	*error_r = NULL;
+	int lim = limit_check(sp, o, a, (uint64_t)accepted + 1, "rcpt", error_r);
+	if (lim != SUBMIT_OK)
+		return lim;
 	if (strcasecmp(address, "postmaster") == 0) {
 		address = postmaster_address(sp, a);
 		if (address == NULL) {

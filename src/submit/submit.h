@@ -5,7 +5,8 @@
  *
  *   origin      who hands the message in (struct submit_origin)
  *   sender      submit_sender(): the envelope sender is owned (authenticated) or not
- *               local (port 25); the declared size and the disk reserve
+ *               local (port 25); the declared size and the disk reserve; the
+ *               account's hourly send limits (send_limit.h)
  *   recipients  submit_rcpt(): aliases, postmaster@ of every local domain, local vs
  *               remote, the relay rule, the quota pre-check with the declared size
  *   data        the From:/Sender: ownership, the size limit (one definition: the
@@ -56,7 +57,8 @@ enum submit_result {
 	SUBMIT_POLICY = -12,          /* a hook refused the message */
 	SUBMIT_DISK_FULL = -13,       /* the store's disk is above limits.disk_reserve */
 	SUBMIT_NO_RCPTS = -14,        /* no recipient at all */
-	SUBMIT_POLICY_TEMP = -15,     /* a hook deferred the message: its policy would refuse it, but a
+	SUBMIT_RATE_LIMITED = -15,    /* the account's limits.send_per_hour / recipients_per_hour */
+	SUBMIT_POLICY_TEMP = -16,     /* a hook deferred the message: its policy would refuse it, but a
 				       * check could not finish (DNS): try again later */
 };
 #define SUBMIT_RESULT_MIN SUBMIT_POLICY_TEMP
@@ -157,17 +159,25 @@ bool submit_has_outbound(const struct submit *sp);
 
 /* Stage 2, the envelope sender: "" for the null sender. declared_size is SMTP's SIZE
  * (0: none). Reads the store (fast lookups; allowed on a loop). Returns SUBMIT_OK or
- * a refusal; *detail_r (arena) names the reason for the log. */
+ * a refusal; *detail_r (arena) names the reason for the log. An authenticated
+ * sender on submission or the webmail whose account already sent
+ * limits.send_per_hour messages (or limits.recipients_per_hour recipients) in the
+ * last hour gets SUBMIT_RATE_LIMITED, *detail_r naming the limit ("1000 messages
+ * per hour"). */
 int submit_sender(struct submit *sp, const struct submit_origin *o, struct arena *a, const char *sender,
 		  uint64_t declared_size, const char **detail_r);
 
 /* Stage 3, one recipient. address is as the client gave it ("postmaster" without a
  * domain means postmaster@ the first local domain); remote_only is true for an
  * address literal domain (never local). declared_size (0: none) is pre-checked
- * against the quota of every local account it reaches. Blocks (SQL): call it from
- * a pool thread. Returns SUBMIT_OK with *r filled in (arena a), or a refusal. */
+ * against the quota of every local account it reaches. accepted is the number of
+ * recipients the transaction already holds: with them and this one, an account on
+ * submission or the webmail must stay within limits.recipients_per_hour (else
+ * SUBMIT_RATE_LIMITED, *error_r naming the limit; local recipients count too).
+ * Blocks (SQL): call it from a pool thread. Returns SUBMIT_OK with *r filled in
+ * (arena a), or a refusal. */
 int submit_rcpt(struct submit *sp, const struct submit_origin *o, struct arena *a, const char *address,
-		bool remote_only, uint64_t declared_size, struct submit_rcpt *r, const char **error_r);
+		bool remote_only, uint64_t declared_size, size_t accepted, struct submit_rcpt *r, const char **error_r);
 
 /* What the data stage and the commit need. */
 struct submit_message {

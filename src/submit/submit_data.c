@@ -11,6 +11,13 @@
  * disk reserve and the quota of every local account with the final size, all before
  * anything is written, so nothing is half-delivered.
  *
+ * A message from an account on submission or the webmail is counted against its
+ * hourly send limits (send_limit.h) before the trace headers: one message and its
+ * recipients (the addresses of the envelope, local ones included), checked and
+ * counted under one lock, so concurrent sessions of one account cannot overshoot.
+ * A message refused after that (a hook, the quota, a failed commit) is given back:
+ * only what was accepted counts.
+ *
  * The commit is durable before the result is known: remote recipients are queued
  * first (queue_submit fsyncs), then local ones are stored by the store's group
  * commit. A failure after the remote part was queued is a temporary failure, so the
@@ -51,6 +58,7 @@ struct submit_job {
 	const char *mailbox;          /* a hook's choice, NULL: INBOX */
 	struct store_delivery d;
 	struct submit_outcome out;
+	struct send_limit_ticket ticket; /* what the send limits counted; given back on a refusal */
 	struct loop *loop;
 	submit_done_fn *done;
 	void *arg;
@@ -92,6 +100,8 @@ static struct submit_job *job_new(struct submit *sp, struct submit_message *m, c
 static void job_free(struct submit_job **jp)
 {
 	struct submit_job *job = *jp;
+	if (job->out.result != SUBMIT_OK) /* a refused message does not count */
+		send_limit_release(job->sp->limits, &job->ticket, submit_limit_now());
 	buf_free(&job->data);
 	buf_free(&job->msg);
 	arena_free(&job->a);
@@ -324,6 +334,15 @@ static int prepare(struct submit_job *job)
 			return SUBMIT_FORBIDDEN_FROM;
 		}
 	}
+	if (submit_limited(&job->origin)) {
+		struct send_limit_caps caps = submit_limit_caps(job->sp);
+		struct send_limit_refusal lr;
+		if (send_limit_take(job->sp->limits, job->origin.auth_account, &caps, job->nrcpts, submit_limit_now(),
+				    &job->ticket, &lr) <= 0) {
+			job->out.detail = submit_limit_refused(&job->origin, &lr, "data", job->a);
+			return SUBMIT_RATE_LIMITED;
+		}
+	}
 	collect(job);
 	add_trace(job, s);
 	job->out.size = job->msg.len;
@@ -421,9 +440,9 @@ static int resolve_all(struct submit *sp, struct submit_message *m, const char *
 	}
 	for (size_t i = 0; i < n; i++) {
 		const char *error;
-		int r = submit_rcpt(sp, m->origin, a, addresses[i], false, 0, &rcpts[i], &error);
+		int r = submit_rcpt(sp, m->origin, a, addresses[i], false, 0, i, &rcpts[i], &error);
 		if (r != SUBMIT_OK) {
-			*detail_r = addresses[i];
+			*detail_r = r == SUBMIT_RATE_LIMITED ? error : addresses[i];
 			return r;
 		}
 	}
@@ -452,8 +471,8 @@ int submit_send(struct submit *sp, struct submit_message *m, const char *const *
 		set_delivery(job);
 		r = local_result(job, store_deliver(sp->store, &job->d, &error), error);
 	}
+	job->out.result = r; /* job_free gives the count back unless r is SUBMIT_OK */
 	*out = job->out;
-	out->result = r;
 	out->detail = job->out.detail ? arena_strdup(a, job->out.detail) : NULL;
 	job_free(&job);
 	return r;

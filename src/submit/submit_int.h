@@ -2,6 +2,7 @@
 #ifndef POSTAMT_SUBMIT_INT_H
 #define POSTAMT_SUBMIT_INT_H
 
+#include "send_limit.h"
 #include "submit.h"
 
 struct submit {
@@ -11,6 +12,20 @@ struct submit {
 	struct pool *pool;
 	struct submit_hook *hooks;    /* in order; fixed once the servers run */
 	size_t nhooks;
+	struct send_limit *limits; /* per-account hourly counters (thread-safe) */
 };
+
+/* Whether o is counted against the hourly send limits: an authenticated account
+ * on submission (465/587) or the webmail; never port 25 or a bounce. */
+bool submit_limited(const struct submit_origin *o);
+/* Seconds of the monotonic clock, the time of the send limits. */
+int64_t submit_limit_now(void);
+/* The caps of the current settings. */
+struct send_limit_caps submit_limit_caps(struct submit *sp);
+/* Logs a refusal by the send limits (event=send_limit; the account's first in an
+ * hour at level warning, for the admin) and returns its detail ("1000 messages per
+ * hour", in arena a). stage names where it was found (mail, rcpt, data). */
+const char *submit_limit_refused(const struct submit_origin *o, const struct send_limit_refusal *r, const char *stage,
+				 struct arena *a);
 
 #endif

@@ -368,6 +368,11 @@ static const struct {
 	{ SUBMIT_POLICY, "forbiddenToSend", "refused by policy", false },
 	{ SUBMIT_DISK_FULL, "serverFail", "insufficient storage; try again later", false },
 	{ SUBMIT_NO_RCPTS, "noRecipients", "the email has no recipients", false },
+	/* RFC 8620 §5.3 rateLimit (create): a server-defined rate limit was reached and
+	 * it may work if tried again later, which is exactly this; RFC 8621 §7.5's
+	 * forbiddenToSend would read as a lasting ban and tooManyRecipients as a
+	 * per-message limit (with maxRecipients), neither of which it is */
+	{ SUBMIT_RATE_LIMITED, "rateLimit", "hourly send limit of this account reached; try again later", false },
 	{ SUBMIT_POLICY_TEMP, "serverFail", "deferred by policy; try again later", false },
 };
 

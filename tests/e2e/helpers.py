@@ -170,13 +170,17 @@ class Jmap:
 class CaptureSMTP:
     """An SMTP server on loopback that accepts every message (RCPT to reject-*@ gets 550)
     and keeps (MAIL line, [RCPT lines], raw DATA up to and including CRLF . CRLF) in
-    messages. One thread per connection; close() stops it."""
+    messages, and every command line in lines. ehlo_extra: more EHLO keywords (e.g.
+    b"AUTH PLAIN LOGIN": a relay that offers a login without TLS; AUTH gets 535). One
+    thread per connection; close() stops it."""
 
-    def __init__(self, host="127.0.0.1"):
+    def __init__(self, host="127.0.0.1", ehlo_extra=()):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind((host, 0))
         self.sock.listen(8)
         self.port = self.sock.getsockname()[1]
+        self.ehlo_extra = list(ehlo_extra)
+        self.lines = []
         self.messages = []
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
@@ -211,9 +215,14 @@ class CaptureSMTP:
             s.sendall(b"220 capture ESMTP\r\n")
             while True:
                 l = line()
+                with self.lock:
+                    self.lines.append(l)
                 verb = l[:4].upper()
                 if verb in (b"EHLO", b"HELO"):
-                    s.sendall(b"250-capture\r\n250 8BITMIME\r\n")
+                    s.sendall(b"250-capture\r\n" + b"".join(b"250-" + k + b"\r\n" for k in self.ehlo_extra)
+                              + b"250 8BITMIME\r\n")
+                elif verb == b"AUTH":
+                    s.sendall(b"535 5.7.8 no\r\n")
                 elif verb == b"MAIL":
                     mail, rcpts = l, []
                     s.sendall(b"250 ok\r\n")

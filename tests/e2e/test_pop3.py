@@ -295,11 +295,66 @@ def test_commands_only_before_authentication(srv):
         assert stat(c) == (0, 0)
 
 
-@pytest.mark.skip(reason="plaintext USER/PASS refusal needs a plain connection from a non-loopback address; "
-                  "every address this host can use for itself (127.0.0.0/8) is loopback; covered by the "
-                  "unit tests of conn_may_send_password only")
-def test_plaintext_refused_from_non_loopback():
-    pass
+def own_non_loopback_ipv4():
+    """An IPv4 address of this host outside 127.0.0.0/8 (a connection to it comes
+    from it, so the server sees a non-loopback peer), or None."""
+    r = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True)
+    for m in re.finditer(r"\binet (\d+\.\d+\.\d+\.\d+)/", r.stdout):
+        if not m.group(1).startswith("127."):
+            return m.group(1)
+    return None
+
+
+def test_plaintext_refused_from_non_loopback(make_server):
+    """RFC 2595 §2.3 / RFC 8314: no password over a plain connection from another
+    host. The server listens on one of this host's own non-loopback addresses, so the
+    peer it sees is not loopback: POP3 refuses USER/PASS and AUTH until STLS (CAPA
+    offers neither), IMAP advertises LOGINDISABLED and refuses LOGIN, SMTP submission
+    offers no AUTH before STARTTLS. After the TLS upgrade the same login works."""
+    ip = own_non_loopback_ipv4()
+    if ip is None:
+        pytest.skip("this host has no non-loopback IPv4 address to listen on")
+    u = "far@" + DOMAIN
+    srv = make_server(users=[u], start=False)
+    with open(srv.conf) as f:
+        conf = f.read()
+    with open(srv.conf, "w") as f:
+        f.write(re.sub(r"(?m)^bind\s*=.*$", "bind = " + ip, conf))
+    srv.host = ip
+    srv.start()
+
+    c = pop_open(srv, "pop3")
+    capa = pop_cmd(c, "CAPA") + read_multiline(c).decode()
+    assert "STLS" in capa and "USER" not in capa and "SASL" not in capa, capa
+    for line in ("USER " + u, "PASS secret", "AUTH PLAIN " + base64.b64encode(("\0%s\0secret" % u).encode()).decode()):
+        r = pop_cmd(c, line)
+        assert r.startswith("-ERR"), (line, r)
+    assert pop_cmd(c, "STLS").startswith("+OK")
+    c.starttls(srv.ssl_context())
+    assert pop_cmd(c, "USER " + u).startswith("+OK")
+    assert pop_cmd(c, "PASS secret").startswith("+OK")
+    c.close()
+
+    im = imaplib.IMAP4(ip, srv.port("imap"))
+    assert "LOGINDISABLED" in im.capabilities, im.capabilities
+    with pytest.raises(imaplib.IMAP4.error):
+        im.login(u, "secret")
+    # the certificate names TLS_NAME, not the address: the chain is still checked
+    im.starttls(ssl_context=srv.ssl_context(check_hostname=False))
+    assert im.login(u, "secret")[0] == "OK"
+    im.logout()
+
+    import smtplib
+    sm = smtplib.SMTP(ip, srv.port("submission"), timeout=10)
+    sm.ehlo()
+    assert not sm.has_extn("auth"), sm.esmtp_features
+    code, _ = sm.docmd("AUTH", "PLAIN " + base64.b64encode(("\0%s\0secret" % u).encode()).decode())
+    assert code >= 500, code
+    sm.starttls(context=srv.ssl_context(check_hostname=False))
+    sm.ehlo()
+    assert sm.has_extn("auth")
+    sm.login(u, "secret")
+    sm.quit()
 
 
 def test_failed_login_limit_shared_with_smtp(make_server):

@@ -1,4 +1,4 @@
-/* imap_format.c: strings, mailbox names, dates and the BINARY decoders (see
+/* imap_format.c: strings, mailbox names and dates (see
  * imap_format.h).
  *
  * RFC 9051 §9: quoted = DQUOTE *QUOTED-CHAR DQUOTE; literal = "{" number64 "}" CRLF
@@ -281,72 +281,4 @@ int imap_utf7_decode(struct buf *out, const char *s, size_t len)
 			return -1;
 	}
 	return 1;
-}
-
-/* ------------------------------------------------------------ BINARY decoders */
-
-void imap_decode_base64(struct buf *out, const char *s, size_t len)
-{
-	static const char std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	uint32_t acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '=')
-			break;
-		const char *p = c ? strchr(std, c) : NULL;
-		if (p == NULL)
-			continue;
-		acc = (acc << 6) | (uint32_t)(p - std);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf_putc(out, (char)((acc >> bits) & 0xff));
-		}
-		acc &= (1u << bits) - 1;
-	}
-}
-
-void imap_decode_qp(struct buf *out, const char *s, size_t len)
-{
-	size_t i = 0;
-	while (i < len) {
-		char c = s[i];
-		if (c != '=') {
-			/* trailing whitespace before a line break is dropped (RFC 2045 §6.7 (3)) */
-			if (c == ' ' || c == '\t') {
-				size_t j = i;
-				while (j < len && (s[j] == ' ' || s[j] == '\t'))
-					j++;
-				if (j == len || s[j] == '\r' || s[j] == '\n') {
-					i = j;
-					continue;
-				}
-			}
-			buf_putc(out, c);
-			i++;
-			continue;
-		}
-		/* soft line break: "=" optional whitespace CRLF */
-		size_t j = i + 1;
-		while (j < len && (s[j] == ' ' || s[j] == '\t'))
-			j++;
-		if (j < len && (s[j] == '\r' || s[j] == '\n')) {
-			if (s[j] == '\r' && j + 1 < len && s[j + 1] == '\n')
-				j++;
-			i = j + 1;
-			continue;
-		}
-		if (j == len) {
-			i = len;
-			continue;
-		}
-		if (i + 2 < len && textfmt_hex_digit((unsigned char)s[i + 1]) >= 0 && textfmt_hex_digit((unsigned char)s[i + 2]) >= 0) {
-			buf_putc(out, (char)(textfmt_hex_digit((unsigned char)s[i + 1]) * 16 + textfmt_hex_digit((unsigned char)s[i + 2])));
-			i += 3;
-			continue;
-		}
-		buf_putc(out, '=');
-		i++;
-	}
 }

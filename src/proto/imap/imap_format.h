@@ -38,11 +38,5 @@ void imap_put_datetime(struct buf *b, int64_t t, int tz);
 int imap_utf7_encode(struct buf *out, const char *s, size_t len);
 int imap_utf7_decode(struct buf *out, const char *s, size_t len);
 
-/* Content-Transfer-Encoding decoders for BINARY (RFC 3516): base64 (ignoring
- * whitespace and anything outside the alphabet, stopping at "=") and
- * quoted-printable (soft line breaks removed, invalid escapes kept as they are).
- * Append to out. */
-void imap_decode_base64(struct buf *out, const char *s, size_t len);
-void imap_decode_qp(struct buf *out, const char *s, size_t len);
 
 #endif

@@ -2,8 +2,13 @@
  * (see smtp_client.h). Pure: no sockets, no allocation beyond the caller's buffers. */
 #include "smtp_client.h"
 
+#include "arena.h"
+#include "textfmt.h"
+
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void smtp_reply_init(struct smtp_reply_parser *p)
 {
@@ -114,6 +119,22 @@ int smtp_reply_feed(struct smtp_reply_parser *p, struct bytes in, size_t *used_r
 	return 0;
 }
 
+/* Whether the space-separated mechanism list p (n bytes) names PLAIN. */
+static bool lists_plain(const char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		while (i < n && (p[i] == ' ' || p[i] == '\r'))
+			i++;
+		size_t start = i;
+		while (i < n && p[i] != ' ' && p[i] != '\r')
+			i++;
+		if (bytes_ieq((struct bytes){ p + start, i - start }, "PLAIN"))
+			return true;
+	}
+	return false;
+}
+
 void smtp_ehlo_parse(const char *text, struct smtp_ehlo *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -140,6 +161,8 @@ void smtp_ehlo_parse(const char *text, struct smtp_ehlo *r)
 			r->enhancedstatuscodes = true;
 		else if (bytes_ieq(kw, "CHUNKING"))
 			r->chunking = true;
+		else if (bytes_ieq(kw, "AUTH") || (kw.len > 5 && strncasecmp(line, "AUTH=", 5) == 0))
+			r->auth_plain |= n > 5 && lists_plain(line + 5, n - 5);
 		else if (bytes_ieq(kw, "SIZE")) {
 			r->has_size = true;
 			if (sp != NULL) {
@@ -151,6 +174,26 @@ void smtp_ehlo_parse(const char *text, struct smtp_ehlo *r)
 		}
 		line = end;
 	}
+}
+
+int smtp_auth_plain(const char *user, const char *password, struct buf *out)
+{
+	size_t ul = strlen(user), pl = strlen(password);
+	if (ul == 0 || pl == 0)
+		return -1;
+	struct buf raw = { 0 };
+	buf_putc(&raw, '\0'); /* no authzid: act as the user who logs in */
+	buf_append(&raw, user, ul);
+	buf_putc(&raw, '\0');
+	buf_append(&raw, password, pl);
+	char *b64 = xmalloc(TEXTFMT_BASE64_LEN(raw.len));
+	textfmt_base64(raw.data, raw.len, b64, TEXTFMT_BASE64_LEN(raw.len));
+	buf_puts(out, b64);
+	explicit_bzero(raw.data, raw.len); /* the password does not linger in freed memory */
+	explicit_bzero(b64, strlen(b64));
+	free(b64);
+	buf_free(&raw);
+	return 1;
 }
 
 void smtp_dot_stuff(struct bytes msg, struct buf *out)

@@ -3,7 +3,8 @@
  * The outbound queue talks to other servers; these functions hold the parts of that
  * conversation that need no socket: an incremental parser for (multi-line) replies
  * that can be fed any number of bytes at a time, the reading of an EHLO reply into
- * the extensions postamt uses, and the dot-stuffing of a message for DATA. */
+ * the extensions postamt uses, the AUTH PLAIN response for a smarthost login, and
+ * the dot-stuffing of a message for DATA. */
 #ifndef POSTAMT_SMTP_CLIENT_H
 #define POSTAMT_SMTP_CLIENT_H
 
@@ -45,10 +46,16 @@ struct smtp_ehlo {
 	bool starttls, pipelining, eightbitmime, dsn, smtputf8, enhancedstatuscodes, chunking;
 	bool has_size;
 	uint64_t size; /* SIZE n; 0: no limit announced */
+	bool auth_plain; /* AUTH (RFC 4954 §3) lists PLAIN; the old "AUTH=" form counts too */
 };
 /* Reads the text of a 250 EHLO reply (first line: the server's name, then one
  * keyword with parameters per line). Unknown keywords are ignored. */
 void smtp_ehlo_parse(const char *text, struct smtp_ehlo *r);
+
+/* Appends the initial response of AUTH PLAIN (RFC 4616 §2, RFC 4954 §4): base64 of
+ * an empty authzid, NUL, user, NUL, password; no CRLF. Returns 1, or -1 when user
+ * or password is empty or holds a NUL (which PLAIN cannot carry). */
+int smtp_auth_plain(const char *user, const char *password, struct buf *out);
 
 /* Appends msg to out dot-stuffed (a "." starting a line is doubled), with every line
  * ending (CRLF, a bare CR, a bare LF) written as CRLF, ends it with CRLF when it does

@@ -32,6 +32,25 @@ static void hex(void **state)
 	assert_string_not_equal(a, b);
 }
 
+/* RFC 4648 §10 test vectors, and bytes of every value */
+static void base64(void **state)
+{
+	static const char *const vec[][2] = { { "", "" },
+					      { "f", "Zg==" },
+					      { "fo", "Zm8=" },
+					      { "foo", "Zm9v" },
+					      { "foob", "Zm9vYg==" },
+					      { "fooba", "Zm9vYmE=" },
+					      { "foobar", "Zm9vYmFy" } };
+	char out[TEXTFMT_BASE64_LEN(8)];
+	for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+		textfmt_base64(vec[i][0], strlen(vec[i][0]), out, sizeof(out));
+		assert_string_equal(out, vec[i][1]);
+	}
+	textfmt_base64("\x00\xff\xfe\x80", 4, out, sizeof(out));
+	assert_string_equal(out, "AP/+gA==");
+}
+
 static void has_header(void **state)
 {
 	const char m[] = "Subject: x\r\nmessage-id: <a@b>\r\n\r\nDate: in the body\r\n";
@@ -48,6 +67,7 @@ int main(void)
 		cmocka_unit_test(date_is_rfc5322),
 		cmocka_unit_test(hex),
 		cmocka_unit_test(has_header),
+		cmocka_unit_test(base64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
-/* test_config.c: the postamt.conf parser: defaults, every value type, routes, errors
- * with file and line, and the semantic checks. */
+/* test_config.c: the postamt.conf parser: defaults, every value type, routes and
+ * their login and TLS options, errors with file and line (never the password), and
+ * the semantic checks. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -301,6 +302,78 @@ static void test_dns_keys(void **state)
 	expect_error("dns.timeout = fast\n", "dns.timeout: expected a duration");
 }
 
+/* route_auth.DOMAIN / route_auth.* and route_tls: the login of a route falls back to
+ * "*", an empty value means no login, the password may hold ':' and '#'-less text,
+ * errors never repeat the value, options need a route, and a change is a route change
+ * (reloadable). */
+static void test_route_options(void **state)
+{
+	struct config *cfg = config_defaults("/data");
+	char *err;
+	const char *text = "route.* = smarthost.example.net:587\n"
+			   "route.relay.test = 127.0.0.1:465\n"
+			   "route.internal.test = 10.0.0.5:25\n"
+			   "route_auth.* = me@example.org:pa:ss w=rd\n"
+			   "route_auth.Relay.TEST = other@example.org:x\n"
+			   "route_auth.internal.test =\n"
+			   "route_tls.relay.test = implicit\n"
+			   "route_tls.internal.test = starttls\n"
+			   "limits.send_per_hour = 0\n"
+			   "limits.recipients_per_hour = 20\n";
+	assert_int_equal(parse(cfg, text, &err), 1);
+	assert_int_equal(cfg->send_per_hour, 0);
+	assert_int_equal(cfg->recipients_per_hour, 20);
+	const char *user, *password;
+	assert_int_equal(config_route_login(cfg, "*", &user, &password), 1);
+	assert_string_equal(user, "me@example.org");
+	assert_string_equal(password, "pa:ss w=rd"); /* split at the first ':' */
+	assert_int_equal(config_route_login(cfg, "relay.test", &user, &password), 1);
+	assert_string_equal(user, "other@example.org");
+	assert_string_equal(password, "x");
+	assert_int_equal(config_route_login(cfg, "internal.test", &user, &password), 0); /* empty: none */
+	assert_int_equal(config_route_login(cfg, "unrouted.test", &user, &password), 1); /* the default */
+	assert_true(config_route_implicit_tls(cfg, "relay.test"));
+	assert_false(config_route_implicit_tls(cfg, "internal.test"));
+	assert_false(config_route_implicit_tls(cfg, "*"));
+	char *problems;
+	assert_int_equal(config_check(cfg, false, &problems), 0);
+	/* a change of a password is a change of the routes: SIGHUP applies it */
+	struct config *b = config_defaults("/data");
+	assert_int_equal(parse(b, text, &err), 1);
+	const char *names[4];
+	assert_int_equal(config_diff(cfg, b, names, 4), 0);
+	assert_int_equal(parse(b, "route_auth.relay.test = other@example.org:y\n", &err), 1);
+	assert_int_equal(config_diff(cfg, b, names, 4), 1);
+	assert_string_equal(names[0], "route.*");
+	config_free(&b);
+	config_free(&cfg);
+	/* an option without its route (nor route.*) */
+	cfg = config_defaults("/data");
+	assert_int_equal(parse(cfg, "route.a.test = h:25\nroute_auth.b.test = u:p\nroute_tls.c.test = implicit\n", &err),
+			 1);
+	assert_int_equal(config_check(cfg, false, &problems), 2);
+	assert_non_null(strstr(problems, "route_auth.b.test has neither route.b.test nor route.*"));
+	assert_non_null(strstr(problems, "route_tls.c.test has neither route.c.test nor route.*"));
+	assert_null(strstr(problems, ":p"));
+	free(problems);
+	/* with route.* they apply to those domains' mail there */
+	assert_int_equal(parse(cfg, "route.* = relay:587\n", &err), 1);
+	assert_int_equal(config_check(cfg, false, &problems), 0);
+	config_free(&cfg);
+	/* bad values: the message names the key, never the value */
+	expect_error("route_auth.x.test = nocolon-secret\n",
+		     "test.conf:1: route_auth.x.test: route_auth value must be");
+	expect_error("route_auth.x.test = :secret\n", "route_auth value must be USER:PASSWORD");
+	expect_error("route_auth.x.test = user:\n", "route_auth value must be USER:PASSWORD");
+	expect_error("route_auth.-x- = u:p\n", "invalid domain in route_auth key");
+	expect_error("route_tls.x.test = yes\n", "route_tls.x.test: expected implicit or starttls");
+	cfg = config_defaults("/data");
+	assert_int_equal(parse(cfg, "route_auth.x.test = nocolon-secret\n", &err), -1);
+	assert_null(strstr(err, "secret"));
+	free(err);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,11 +381,12 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_check),
-		cmocka_unit_test(test_dkim_keys),
-		cmocka_unit_test(test_mailauth_keys),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_spf_keys),
+		cmocka_unit_test(test_dkim_keys),
+		cmocka_unit_test(test_route_options),
+		cmocka_unit_test(test_mailauth_keys),
 		cmocka_unit_test(test_dns_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /* test_imap_format.c: the response formatter and modified UTF-7 (RFC 3501 §5.1.3) with
- * round trips, and the BINARY decoders. */
+ * round trips. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -109,26 +109,12 @@ static void test_utf7(void **state)
 	}
 }
 
-static void test_decoders(void **state)
-{
-	(void)state;
-	struct buf b = { 0 };
-	imap_decode_base64(&b, "aGVs\r\nbG8A\r\nAQ==", 16);
-	assert_int_equal(b.len, 7);
-	assert_memory_equal(b.data, "hello\0\1", 7);
-	buf_reset(&b);
-	imap_decode_qp(&b, "a=3Db=\r\nc =\r\nd=ZZ  \r\n", 21);
-	assert_string_equal(buf_str(&b), "a=bc d=ZZ\r\n");
-	buf_free(&b);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_utf7),
 		cmocka_unit_test(test_set),
-		cmocka_unit_test(test_decoders),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

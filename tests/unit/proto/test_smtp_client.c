@@ -148,8 +148,53 @@ static void test_ehlo_parse(void **state)
 	assert_true(e.eightbitmime && e.dsn && e.smtputf8 && e.enhancedstatuscodes && e.chunking && e.has_size);
 	assert_int_equal(e.size, 0);
 	assert_false(e.starttls || e.pipelining);
+	assert_true(e.auth_plain);
 	smtp_ehlo_parse("only a greeting", &e);
-	assert_false(e.has_size || e.dsn);
+	assert_false(e.has_size || e.dsn || e.auth_plain);
+}
+
+/* AUTH (RFC 4954 §3) with PLAIN among its mechanisms, in either case and in the old
+ * "AUTH=" form; not a mechanism that merely contains PLAIN, nor an empty list */
+static void test_ehlo_auth(void **state)
+{
+	static const struct {
+		const char *text;
+		bool plain;
+	} cases[] = {
+		{ "mx\nAUTH LOGIN PLAIN", true },
+		{ "mx\nauth plain", true },
+		{ "mx\nAUTH=LOGIN PLAIN", true },
+		{ "mx\nAUTH SCRAM-SHA-256 LOGIN", false },
+		{ "mx\nAUTH PLAINX XPLAIN", false },
+		{ "mx\nAUTH", false },
+		{ "mx\nAUTH ", false },
+		{ "mx\nAUTHPLAIN", false },
+		{ "mx\nX-AUTH PLAIN", false },
+		{ "mx\nAUTH CRAM-MD5\nAUTH=PLAIN", true },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct smtp_ehlo e;
+		smtp_ehlo_parse(cases[i].text, &e);
+		if (e.auth_plain != cases[i].plain)
+			fail_msg("%s: %d", cases[i].text, e.auth_plain);
+	}
+}
+
+/* The AUTH PLAIN initial response: RFC 4616 §4's example, and a password with the
+ * characters a config line can hold (':' '@' '"' '\\' '+' '/' '=' UTF-8, a space),
+ * checked against Python's base64 of "\0user\0password" */
+static void test_auth_plain(void **state)
+{
+	struct buf b = { 0 };
+	assert_int_equal(smtp_auth_plain("tim", "tanstaaftanstaaf", &b), 1);
+	assert_string_equal(buf_str(&b), "AHRpbQB0YW5zdGFhZnRhbnN0YWFm");
+	buf_free(&b);
+	assert_int_equal(smtp_auth_plain("relay@example.net", "p@ss:w\xc3\xb6rd \"x\" +/=\\", &b), 1);
+	assert_string_equal(buf_str(&b), "AHJlbGF5QGV4YW1wbGUubmV0AHBAc3M6d8O2cmQgIngiICsvPVw=");
+	buf_free(&b);
+	assert_int_equal(smtp_auth_plain("", "x", &b), -1);
+	assert_int_equal(smtp_auth_plain("u", "", &b), -1);
+	assert_int_equal(b.len, 0);
 }
 
 static void stuff(const char *in, const char *want)
@@ -223,11 +268,17 @@ static void test_dot_stuff_exhaustive(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_single_line),     cmocka_unit_test(test_multi_line_byte_at_a_time),
-		cmocka_unit_test(test_leaves_rest),     cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_enhanced_code),   cmocka_unit_test(test_ehlo_parse),
+		cmocka_unit_test(test_single_line),
+		cmocka_unit_test(test_multi_line_byte_at_a_time),
+		cmocka_unit_test(test_leaves_rest),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_enhanced_code),
+		cmocka_unit_test(test_ehlo_parse),
 		cmocka_unit_test(test_dot_stuff),
-		cmocka_unit_test(test_dot_stuff_bare_line_ends), cmocka_unit_test(test_dot_stuff_exhaustive),
+		cmocka_unit_test(test_ehlo_auth),
+		cmocka_unit_test(test_auth_plain),
+		cmocka_unit_test(test_dot_stuff_bare_line_ends),
+		cmocka_unit_test(test_dot_stuff_exhaustive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,10 @@
  * and metadata, email ids and JMAP change queries. */
 #include "helpers.h"
 
+#include <signal.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 static const char *msg1 =
 	"From: Alice <alice@example.test>\r\n"
@@ -712,6 +715,81 @@ static void test_append_many(void **state)
 	assert_int_equal(store_append_many(f->s, &none, &err), STORE_ENOTFOUND);
 }
 
+/* In a child: a store with one delivered (unseen) message, its directory written to
+ * fd; corrupt (SQL or NULL) is run on the database behind the store's back; then the
+ * message is expunged, which gives its size back to the account and takes it out of
+ * the mailbox's counters. Exits 0 when that returns. */
+static void expunge_child(int fd, const char *corrupt)
+{
+	void *st = NULL;
+	if (fixture_setup(&st) < 0)
+		_exit(2);
+	struct fixture *f = st;
+	if (write(fd, f->dir, strlen(f->dir)) < 0)
+		_exit(2);
+	close(fd);
+	deliver1(f, f->acct, msg1);
+	if (corrupt != NULL) {
+		char *path = xasprintf("%s/db/store.sqlite", f->dir);
+		sqlite3 *db;
+		if (sqlite3_open(path, &db) != SQLITE_OK || sqlite3_exec(db, corrupt, NULL, NULL, NULL) != SQLITE_OK)
+			_exit(3);
+		sqlite3_close(db);
+		free(path);
+	}
+	const char *err;
+	struct store_range r;
+	struct store_uidset set = uidset1(&r, 1, 1);
+	store_expunge(f->s, f->a, f->acct, f->inbox, &set, false, NULL, NULL, &err);
+	_exit(0);
+}
+
+/* Runs expunge_child; returns its wait status and removes its directory. */
+static int run_expunge_child(const char *corrupt)
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		expunge_child(p[1], corrupt);
+	}
+	close(p[1]);
+	char dir[256] = "";
+	ssize_t n = read(p[0], dir, sizeof(dir) - 1);
+	close(p[0]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (n > 0 && strncmp(dir, "/tmp/postamt-test-", 18) == 0) {
+		dir[n] = '\0';
+		rm_rf(dir);
+	}
+	return status;
+}
+
+/* The account's usage and message count and the mailbox's counters are sums over the
+ * message rows, changed in the same transaction: a counter going below zero is a bug,
+ * and the store asserts instead of storing it (issue 15 item 8). */
+static void test_negative_counters_assert(void **state)
+{
+	(void)state;
+	int st = run_expunge_child(NULL);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	static const char *const corrupt[] = {
+		"UPDATE accounts SET usage = 0",      /* quota bytes */
+		"UPDATE accounts SET messages = 0",   /* the account's message count */
+		"UPDATE mailboxes SET unseen = 0",    /* the mailbox's unseen counter */
+		"UPDATE mailboxes SET messages = 0 WHERE name = 'INBOX'",
+	};
+	for (size_t i = 0; i < sizeof(corrupt) / sizeof(corrupt[0]); i++) {
+		st = run_expunge_child(corrupt[i]);
+		if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT))
+			fail_msg("%s: the expunge did not abort (status %d)", corrupt[i], st);
+	}
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
@@ -720,7 +798,7 @@ int main(void)
 		T(test_expunge), T(test_copy_move), T(test_quota_exact), T(test_rename_inbox),
 		T(test_delete_mailbox_frees), T(test_uidvalidity_stable), T(test_recent),
 		T(test_meta_list_threads),
-		cmocka_unit_test(test_too_big),
+		cmocka_unit_test(test_too_big), cmocka_unit_test(test_negative_counters_assert),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /* test_submit.c: the message pipeline (src/submit) against a real store in a
  * temporary directory and a real (not started) outbound queue: the sender and
  * recipient rules, postmaster@, the one size definition, the trace headers, the
- * quota, and the hook contract with test hooks (add a header, pick a mailbox,
- * refuse with a reason), in order. */
+ * quota, the hook contract with test hooks (add a header, pick a mailbox,
+ * refuse with a reason), in order, and the hourly send limits of an account. */
 #include "../store/helpers.h"
 
 #include "queue.h"
@@ -137,11 +137,11 @@ static void postmaster_of_every_domain(void **state)
 	assert_non_null(newest(p, p->f->acct, "INBOX"));
 	struct submit_rcpt r;
 	const char *err;
-	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "Postmaster@EXAMPLE.test", false, 0, &r, &err), SUBMIT_OK);
+	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "Postmaster@EXAMPLE.test", false, 0, 0, &r, &err), SUBMIT_OK);
 	assert_int_equal(r.naccounts, 1);
 	assert_int_equal(r.accounts[0], p->f->acct);
 	/* "postmaster" alone: postmaster@ the first local domain */
-	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "postmaster", false, 0, &r, &err), SUBMIT_OK);
+	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "postmaster", false, 0, 0, &r, &err), SUBMIT_OK);
 	assert_int_equal(r.accounts[0], p->f->acct);
 }
 
@@ -161,13 +161,13 @@ static void refusals(void **state)
 	struct submit_origin mx = { .kind = SUBMIT_KIND_MX, .client_ip = "198.51.100.7", .helo = "r", .with = "ESMTP" };
 	struct submit_rcpt r;
 	const char *err;
-	assert_int_equal(submit_rcpt(p->sp, &mx, p->f->a, "x@remote.test", false, 0, &r, &err), SUBMIT_RELAY_DENIED);
+	assert_int_equal(submit_rcpt(p->sp, &mx, p->f->a, "x@remote.test", false, 0, 0, &r, &err), SUBMIT_RELAY_DENIED);
 	assert_int_equal(submit_sender(p->sp, &mx, p->f->a, "a@example.test", 0, &err), SUBMIT_LOCAL_SENDER);
 	assert_int_equal(submit_sender(p->sp, &mx, p->f->a, "", 0, &err), SUBMIT_OK);
 	assert_int_equal(submit_sender(p->sp, &mx, p->f->a, "x@remote.test", 4097, &err), SUBMIT_TOO_BIG);
 	/* without a queue, remote recipients cannot be taken */
 	struct submit *noq = submit_new(p->f->s, NULL, &sref, NULL);
-	assert_int_equal(submit_rcpt(noq, &o, p->f->a, "x@remote.test", false, 0, &r, &err), SUBMIT_NO_OUTBOUND);
+	assert_int_equal(submit_rcpt(noq, &o, p->f->a, "x@remote.test", false, 0, 0, &r, &err), SUBMIT_NO_OUTBOUND);
 	submit_free(&noq);
 	assert_null(noq);
 	/* with one, they are queued durably and the id is the queue's */
@@ -211,8 +211,9 @@ static void over_quota(void **state)
 	assert_null(newest(p, p->f->acct2, "INBOX"));
 	/* the pre-check at RCPT time with a declared size */
 	struct submit_rcpt r;
-	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "b@example.test", false, 1000, &r, &err), SUBMIT_OVER_QUOTA);
-	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "b@example.test", false, 10, &r, &err), SUBMIT_OK);
+	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "b@example.test", false, 1000, 0, &r, &err),
+			 SUBMIT_OVER_QUOTA);
+	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "b@example.test", false, 10, 0, &r, &err), SUBMIT_OK);
 }
 
 /* ------------------------------------------------------------------ hooks */
@@ -388,6 +389,104 @@ static void bounces(void **state)
 	free(big);
 }
 
+/* ------------------------------------------------------------------ send limits */
+
+/* limits.send_per_hour: the third message of an account with a cap of 2 is refused at
+ * the sender stage and at the data stage; other kinds are not counted; a reload to 0
+ * lifts the cap. */
+static void send_limit_messages(void **state)
+{
+	struct pfix *p = *state;
+	struct settings capped = settings;
+	capped.send_per_hour = 2;
+	settings_publish(&sref, &capped);
+	struct submit_origin web = origin_a(p, SUBMIT_KIND_WEBMAIL), sub = origin_a(p, SUBMIT_KIND_SUBMISSION);
+	struct submit_outcome out;
+	const char *detail;
+	assert_int_equal(send(p, &web, "a@example.test", "b@example.test", plain, &out), SUBMIT_OK);
+	assert_int_equal(submit_sender(p->sp, &sub, p->f->a, "a@example.test", 0, &detail), SUBMIT_OK);
+	assert_int_equal(send(p, &sub, "a@example.test", "x@remote.test", plain, &out), SUBMIT_OK);
+	/* both kinds share the account's count */
+	assert_int_equal(send(p, &web, "a@example.test", "b@example.test", plain, &out), SUBMIT_RATE_LIMITED);
+	assert_string_equal(out.detail, "2 messages per hour");
+	assert_int_equal(submit_sender(p->sp, &sub, p->f->a, "a@example.test", 0, &detail), SUBMIT_RATE_LIMITED);
+	assert_string_equal(detail, "2 messages per hour");
+	/* port 25 and bounces are never counted */
+	struct submit_origin mx = { .kind = SUBMIT_KIND_MX, .client_ip = "198.51.100.7", .helo = "r", .with = "ESMTP" };
+	assert_int_equal(send(p, &mx, "x@remote.test", "a@example.test", plain, &out), SUBMIT_OK);
+	const char dsn[] = "From: MAILER-DAEMON@mx.example.test\r\nSubject: Undelivered\r\n\r\nsorry\r\n";
+	const char *err;
+	assert_int_equal(submit_bounce(p->sp, "a@example.test", dsn, sizeof(dsn) - 1, &err), 1);
+	/* another account has its own count */
+	struct submit_origin b = web;
+	b.auth_user = "b@example.test";
+	b.auth_account = p->f->acct2;
+	const char from_b[] = "From: b@example.test\r\nTo: a@example.test\r\nSubject: hi\r\n\r\nbody\r\n";
+	assert_int_equal(send(p, &b, "b@example.test", "a@example.test", from_b, &out), SUBMIT_OK);
+	/* a reload that sets 0 lifts the cap at once */
+	settings_publish(&sref, &settings);
+	assert_int_equal(send(p, &web, "a@example.test", "b@example.test", plain, &out), SUBMIT_OK);
+}
+
+/* limits.recipients_per_hour: checked at RCPT with the transaction's recipients
+ * already accepted, local ones included, and counted at the data stage. */
+static void send_limit_recipients(void **state)
+{
+	struct pfix *p = *state;
+	struct settings capped = settings;
+	capped.recipients_per_hour = 3;
+	settings_publish(&sref, &capped);
+	struct submit_origin o = origin_a(p, SUBMIT_KIND_SUBMISSION);
+	struct submit_rcpt r;
+	const char *err;
+	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "b@example.test", false, 0, 2, &r, &err), SUBMIT_OK);
+	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "b@example.test", false, 0, 3, &r, &err), SUBMIT_RATE_LIMITED);
+	assert_string_equal(err, "3 recipients per hour");
+	/* two local recipients are counted */
+	struct submit_message m = { .origin = &o, .sender = "a@example.test" };
+	buf_puts(&m.data, plain);
+	const char *two[] = { "b@example.test", "a@example.test" };
+	struct submit_outcome out;
+	assert_int_equal(submit_send(p->sp, &m, two, 2, p->f->a, &out), SUBMIT_OK);
+	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "x@remote.test", false, 0, 0, &r, &err), SUBMIT_OK);
+	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "x@remote.test", false, 0, 1, &r, &err), SUBMIT_RATE_LIMITED);
+	/* the webmail gets it for the whole list */
+	struct submit_origin web = origin_a(p, SUBMIT_KIND_WEBMAIL);
+	struct submit_message m2 = { .origin = &web, .sender = "a@example.test" };
+	buf_puts(&m2.data, plain);
+	assert_int_equal(submit_send(p->sp, &m2, two, 2, p->f->a, &out), SUBMIT_RATE_LIMITED);
+	assert_string_equal(out.detail, "3 recipients per hour");
+	settings_publish(&sref, &settings);
+}
+
+static int refuse_all(void *ctx, struct submit_hook_msg *m, const char **reason_r)
+{
+	bool *on = ctx;
+	if (!*on)
+		return SUBMIT_OK;
+	*reason_r = "refused";
+	return SUBMIT_POLICY;
+}
+
+/* A message refused after it was counted (here by a hook) gives its count back. */
+static void send_limit_refused_not_counted(void **state)
+{
+	struct pfix *p = *state;
+	bool refuse = true;
+	submit_hook_add(p->sp, &(struct submit_hook){ "refuse", refuse_all, &refuse });
+	struct settings capped = settings;
+	capped.send_per_hour = 1;
+	settings_publish(&sref, &capped);
+	struct submit_origin o = origin_a(p, SUBMIT_KIND_WEBMAIL);
+	struct submit_outcome out;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(send(p, &o, "a@example.test", "b@example.test", plain, &out), SUBMIT_POLICY);
+	refuse = false;
+	assert_int_equal(send(p, &o, "a@example.test", "b@example.test", plain, &out), SUBMIT_OK);
+	assert_int_equal(send(p, &o, "a@example.test", "b@example.test", plain, &out), SUBMIT_RATE_LIMITED);
+	settings_publish(&sref, &settings);
+}
+
 static void result_names(void **state)
 {
 	for (int r = SUBMIT_RESULT_MIN; r < 0; r++) {
@@ -411,6 +510,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(hooks_drop_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(junk_recreated, setup, teardown),
 		cmocka_unit_test_setup_teardown(bounces, setup, teardown),
+		cmocka_unit_test_setup_teardown(send_limit_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(send_limit_recipients, setup, teardown),
+		cmocka_unit_test_setup_teardown(send_limit_refused_not_counted, setup, teardown),
 		cmocka_unit_test(result_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
