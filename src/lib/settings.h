@@ -26,12 +26,23 @@ struct settings {
 	bool quota_full_temporary; /* smtp.quota_full_temporary: port 25 answers a full mailbox 452 4.2.2 */
 	/* spf.max_*: the port-25 SPF check's struct spf_limits (RFC 7208 §4.6.4) */
 	unsigned spf_max_dns_lookups, spf_max_void_lookups, spf_max_mx_names, spf_max_ptr_names;
+	/* dkim.max_signatures, dkim.clock_skew: the port-25 DKIM check's struct dkim_verify_opts */
+	unsigned dkim_max_signatures, dkim_clock_skew;
 
 	uint64_t send_per_hour;    /* limits.send_per_hour: messages an account may submit per hour, 0 = no limit */
 	uint64_t recipients_per_hour; /* limits.recipients_per_hour: their recipients per hour, 0 = no limit */
 	int timeout_smtp, timeout_pop3, timeout_imap, timeout_imap_login, timeout_http;
 	/* listener ports after port_offset, for redirects and client settings */
 	int port_https;
+	int mailauth_inbound;          /* mailauth.inbound: enum settings_mailauth */
+	unsigned mailauth_timeout_ms;  /* mailauth.timeout: all DNS questions of one message */
+};
+
+/* mailauth.inbound: what port 25 does with SPF, DKIM, DMARC and iprev. */
+enum settings_mailauth {
+	SETTINGS_MAILAUTH_ENFORCE = 0, /* the default: check, write Authentication-Results, apply DMARC */
+	SETTINGS_MAILAUTH_REPORT,      /* check and write, refuse and file nothing */
+	SETTINGS_MAILAUTH_OFF,         /* no checks */
 };
 
 struct settings_ref {

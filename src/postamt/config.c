@@ -52,6 +52,13 @@ static const char *valid_log_level(const char *v)
 	return "expected debug, info, warn or error";
 }
 
+static const char *valid_mailauth_mode(const char *v)
+{
+	return strcmp(v, "enforce") == 0 || strcmp(v, "report") == 0 || strcmp(v, "off") == 0
+		       ? NULL
+		       : "expected enforce, report or off";
+}
+
 static const char *valid_nonempty(const char *v)
 {
 	return v[0] != '\0' ? NULL : "must not be empty";
@@ -138,6 +145,9 @@ static const struct key keys[] = {
 	M("dns.timeout", dns_timeout_ms, "5s", 10, 300000, RESTART),
 	I("dns.cache_entries", dns_cache_entries, "4096", 0, 10000000, RESTART),
 	I("queue.smtp_port", queue_smtp_port, "25", 1, 65535, RESTART),
+	S("mailauth.inbound", mailauth_inbound, "enforce", valid_mailauth_mode, RELOAD),
+	T("mailauth.timeout", mailauth_timeout, "15", 1, 600, RELOAD),
+
 	I("dkim.max_signatures", dkim_max_signatures, "8", 1, 64, RELOAD),
 	T("dkim.clock_skew", dkim_clock_skew, "300", 1, 86400, RELOAD),
 	T("dkim.publish_delay", dkim_publish_delay, "172800", 0, 90 * 86400, RELOAD),

@@ -92,6 +92,8 @@ struct config {
 	char *dns_server;             /* dns.server (queue.dns_server is its old name) */
 	int64_t dns_timeout_ms;       /* dns.timeout, milliseconds */
 	int64_t dns_cache_entries;    /* dns.cache_entries; 0: no cache */
+	char *mailauth_inbound;       /* mailauth.inbound: enforce, report or off */
+	int64_t mailauth_timeout;     /* mailauth.timeout: seconds for all DNS questions of one message */
 	/* DKIM verification (struct dkim_verify_opts) */
 	int64_t dkim_max_signatures;  /* dkim.max_signatures: signatures checked per message */
 	int64_t dkim_clock_skew;      /* dkim.clock_skew: seconds a signature's t= may lie ahead */

@@ -15,8 +15,10 @@
 #include "arena.h"
 #include "buf.h"
 #include "conn.h"
+#include "dns.h"
 #include "dkim_hook.h"
 #include "imapd.h"
+#include "inbound.h"
 #include "login.h"
 #include "log.h"
 #include "loop.h"
@@ -100,6 +102,7 @@ struct server {
 	struct imapd_env imap_env;
 	struct webd_env web_env;
 	struct submit *submit;       /* the message pipeline */
+	struct mailauth_inbound *mailauth; /* the port-25 checks: the pipeline's first hook */
 	struct dkim_hook *dkim;      /* its last hook: DKIM signing of outgoing mail */
 	int nloops;
 	struct loop **loops;
@@ -138,6 +141,8 @@ static void settings_from_config(struct server *srv, const struct config *cfg)
 		.spf_max_void_lookups = (unsigned)cfg->spf_max_void_lookups,
 		.spf_max_mx_names = (unsigned)cfg->spf_max_mx_names,
 		.spf_max_ptr_names = (unsigned)cfg->spf_max_ptr_names,
+		.dkim_max_signatures = (unsigned)cfg->dkim_max_signatures,
+		.dkim_clock_skew = (unsigned)cfg->dkim_clock_skew,
 
 		.send_per_hour = (uint64_t)cfg->send_per_hour,
 		.recipients_per_hour = (uint64_t)cfg->recipients_per_hour,
@@ -147,6 +152,10 @@ static void settings_from_config(struct server *srv, const struct config *cfg)
 		.timeout_imap_login = (int)cfg->timeout_imap_login,
 		.timeout_http = (int)cfg->timeout_http,
 		.port_https = config_port(cfg, PORT_HTTPS),
+		.mailauth_inbound = strcmp(cfg->mailauth_inbound, "off") == 0      ? SETTINGS_MAILAUTH_OFF
+				    : strcmp(cfg->mailauth_inbound, "report") == 0 ? SETTINGS_MAILAUTH_REPORT
+										    : SETTINGS_MAILAUTH_ENFORCE,
+		.mailauth_timeout_ms = (unsigned)cfg->mailauth_timeout * 1000u,
 	};
 	g->prev = srv->gens;
 	srv->gens = g;
@@ -569,6 +578,7 @@ static void server_cleanup(struct server *srv)
 	webd_state_free(&srv->web_env.state);
 	queue_close(&srv->queue); /* after the loops and the pool: it may still deliver bounces */
 	submit_free(&srv->submit); /* after the pool and the queue: both call into it */
+	mailauth_inbound_free(&srv->mailauth); /* hooks of the pipeline: after it */
 	dkim_hook_free(&srv->dkim);
 	dns_free(&srv->dns);       /* after every loop, pool, the queue and the pipeline's hooks */
 	store_close(&srv->store);
@@ -588,6 +598,29 @@ static void server_cleanup(struct server *srv)
 	if (srv->base != NULL)
 		event_base_free(srv->base);
 	config_free(&srv->cfg);
+}
+
+/* mailauth: is the domain one of ours (a From: domain that outsiders may not use)? */
+static bool local_domain(void *ctx, const char *domain)
+{
+	struct server *srv = ctx;
+	const char *error;
+	return store_domain_exists(srv->store, domain, &error) > 0;
+}
+
+/* The pipeline's hooks, in their fixed order (docs/architecture.md, "The hook
+ * contract"): mail authentication first, so its Authentication-Results field is
+ * the first of the stored copy. */
+static void add_hooks(struct server *srv, const struct config *cfg)
+{
+	srv->mailauth = mailauth_inbound_new(&(struct mailauth_inbound_env){
+		.dns = srv->dns, .lookup_timeout_ms = (unsigned)cfg->dns_timeout_ms, .settings = &srv->settings,
+		.is_local = local_domain, .local_ctx = srv });
+	submit_hook_add(srv->submit, &(struct submit_hook){ "mailauth", mailauth_inbound_run, srv->mailauth });
+	/* DKIM signing stays last, so it signs the message as it leaves, with every
+	 * field added above */
+	srv->dkim = dkim_hook_new(AT_FDCWD, srv->store, cfg->dkim_publish_delay); /* DIR is the working directory */
+	submit_hook_add(srv->submit, &(struct submit_hook){ "dkim_sign", dkim_hook_run, srv->dkim });
 }
 
 /* Everything up to serving: TLS, sockets, privileges, store, loops. Returns 1, or
@@ -673,11 +706,7 @@ static int server_start(struct server *srv)
 	 * which must delay only other messages, never the store work of open sessions */
 	srv->msg_pool = pool_new((int)cfg->pool_threads_messages);
 	srv->submit = submit_new(srv->store, srv->queue, &srv->settings, srv->msg_pool);
-	/* hooks, in order (docs/architecture.md, "Where a new hook goes"); DKIM signing
-	 * stays last, so it signs the message as it leaves, with every field added above */
-	/* DIR is the working directory */
-	srv->dkim = dkim_hook_new(AT_FDCWD, srv->store, cfg->dkim_publish_delay);
-	submit_hook_add(srv->submit, &(struct submit_hook){ "dkim_sign", dkim_hook_run, srv->dkim });
+	add_hooks(srv, cfg);
 	srv->smtp_env = (struct smtpd_env){ .auth = srv->auth, .pool = srv->pool, .submit = srv->submit };
 	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };
 

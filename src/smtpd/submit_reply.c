@@ -49,6 +49,8 @@ static const struct reply_map replies[] = {
 	/* RFC 3463 §3.8: X.7.1 delivery not authorized; 4xx: the client may try later */
 	{ SUBMIT_RATE_LIMITED, 451, "4.7.1", "Hourly send limit of this account reached, try again later", NULL,
 	  R_DETAIL },
+	{ SUBMIT_POLICY_TEMP, 451, "4.7.1", "Message deferred by policy, try again later", "message_deferred",
+	  R_ADDR },
 };
 
 void smtp_reply_submit(struct smtp_session *ss, int result, const char *detail)

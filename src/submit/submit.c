@@ -45,6 +45,7 @@ static const char *const result_names[] = {
 	[-SUBMIT_DISK_FULL] = "disk_full",
 	[-SUBMIT_NO_RCPTS] = "no_rcpts",
 	[-SUBMIT_RATE_LIMITED] = "rate_limited",
+	[-SUBMIT_POLICY_TEMP] = "policy_temp",
 };
 
 const char *submit_result_name(int result)

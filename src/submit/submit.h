@@ -58,8 +58,10 @@ enum submit_result {
 	SUBMIT_DISK_FULL = -13,       /* the store's disk is above limits.disk_reserve */
 	SUBMIT_NO_RCPTS = -14,        /* no recipient at all */
 	SUBMIT_RATE_LIMITED = -15,    /* the account's limits.send_per_hour / recipients_per_hour */
+	SUBMIT_POLICY_TEMP = -16,     /* a hook deferred the message: its policy would refuse it, but a
+				       * check could not finish (DNS): try again later */
 };
-#define SUBMIT_RESULT_MIN SUBMIT_RATE_LIMITED
+#define SUBMIT_RESULT_MIN SUBMIT_POLICY_TEMP
 
 /* The stable name of a result ("over_quota"), for logs and tests. */
 const char *submit_result_name(int result);
@@ -93,12 +95,21 @@ struct submit_rcpt {
 	const char *orcpt;         /* DSN ORCPT, NULL when not given */
 };
 
+/* A header field of submit_hook_msg.message, as offsets into it. */
+struct submit_span {
+	size_t off, len;
+};
+
 /* A hook sees the message after the data stage and before the commit. It may:
  * append complete header fields ("Name: value\r\n") to `headers` (they go above the
- * trace headers, in hook order); set `mailbox` to the local target mailbox (a name
- * in `arena`; it must exist in every local account, else delivery falls back to
- * INBOX); or refuse by returning SUBMIT_POLICY (permanent) or SUBMIT_TEMPFAIL with
- * *reason_r (static or in `arena`). Anything else it must leave alone. */
+ * trace headers, in hook order); remove header fields of `message` with
+ * submit_hook_drop() (e.g. a forged Authentication-Results claiming our host name);
+ * set `mailbox` to the local target mailbox (a name in `arena`; it must exist in
+ * every local account, else delivery falls back to INBOX, except Junk, which the
+ * pipeline creates when an account lacks it); or refuse by returning SUBMIT_POLICY
+ * (permanent), SUBMIT_POLICY_TEMP (the policy would refuse, but a check failed for
+ * now) or SUBMIT_TEMPFAIL (a local failure) with *reason_r (static or in `arena`). Anything
+ * else it must leave alone. */
 struct submit_hook_msg {
 	const struct submit_origin *origin;
 	const char *sender;                /* "" for the null sender */
@@ -108,11 +119,22 @@ struct submit_hook_msg {
 	struct buf *headers;               /* header fields added by hooks */
 	const char *mailbox;               /* NULL: INBOX */
 	struct arena *arena;               /* lives until the message is committed */
+	struct submit_span *drop;          /* fields of `message` to remove (submit_hook_drop) */
+	size_t ndrop, drop_cap;
 };
+
+/* Removes one whole header field of m->message from the stored copy: off and len
+ * cover its name through the line end of its last continuation line, inside the
+ * header block. Every hook sees the message unchanged (the removal happens once all
+ * hooks have run), so offsets are always into m->message; marking a field twice is
+ * harmless. Returns 1, or -1 (nothing marked) when the span is not exactly whole
+ * header fields of the header block: a hook removes fields, never parts of them. */
+int submit_hook_drop(struct submit_hook_msg *m, size_t off, size_t len);
 
 /* Runs on a pool thread (the queue's thread for bounces) and may block (DNS, a socket
  * to rspamd); several messages may be in hooks at once, so ctx must be thread-safe.
- * Returns SUBMIT_OK to go on, or SUBMIT_POLICY / SUBMIT_TEMPFAIL with *reason_r. */
+ * Returns SUBMIT_OK to go on, or SUBMIT_POLICY / SUBMIT_POLICY_TEMP /
+ * SUBMIT_TEMPFAIL with *reason_r. */
 typedef int submit_hook_fn(void *ctx, struct submit_hook_msg *m, const char **reason_r);
 
 struct submit_hook {

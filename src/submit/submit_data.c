@@ -165,18 +165,84 @@ static void add_trace(struct submit_job *job, const struct settings *s)
 	buf_free(&job->data); /* never two copies for long */
 }
 
-/* A hook's mailbox must exist in every local account; otherwise INBOX. */
+/* A hook's mailbox must exist in every local account; otherwise INBOX. Junk is
+ * the exception: every account is made with one, and a hook that files mail there
+ * (DMARC quarantine, the junk filter) means the folder users expect, so an account
+ * that lost it gets it back (with the \Junk special use when it is free). */
 static void check_mailbox(struct submit_job *job)
 {
 	for (size_t i = 0; job->mailbox != NULL && i < job->naccounts; i++) {
 		struct store_mailbox mb;
 		const char *error;
+		if (strcmp(job->mailbox, "Junk") == 0 &&
+		    store_mailbox_get(job->sp->store, job->a, job->accounts[i], job->mailbox, &mb, &error) <= 0 &&
+		    (store_mailbox_create(job->sp->store, job->accounts[i], "Junk", STORE_SU_JUNK, NULL, &error) >= 0 ||
+		     store_mailbox_create(job->sp->store, job->accounts[i], "Junk", 0, NULL, &error) >= 0))
+			log_info("event=junk_created id=%s account=%lld", job->out.id, (long long)job->accounts[i]);
 		if (store_mailbox_get(job->sp->store, job->a, job->accounts[i], job->mailbox, &mb, &error) <= 0) {
 			log_warn("event=hook_mailbox_missing id=%s mailbox=%s account=%lld", job->out.id,
 				 LOG_Q(job->mailbox), (long long)job->accounts[i]);
 			job->mailbox = NULL;
 		}
 	}
+}
+
+/* The end of the header block of m: the offset of its empty line, or len. */
+static size_t header_end(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		if (p[i] == '\n')
+			return i;
+		if (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n')
+			return i;
+		const char *nl = memchr(p + i, '\n', len - i);
+		if (nl == NULL)
+			return len;
+		i = (size_t)(nl - p) + 1;
+	}
+	return len;
+}
+
+int submit_hook_drop(struct submit_hook_msg *m, size_t off, size_t len)
+{
+	const char *p = m->message.p;
+	size_t n = m->message.len;
+	if (len == 0 || off > n || len > n - off)
+		return -1;
+	size_t end = off + len, hend = header_end(p, n);
+	if (end > hend || (off > 0 && p[off - 1] != '\n') || p[off] == ' ' || p[off] == '\t' || p[off] == '\r' ||
+	    p[off] == '\n' || p[end - 1] != '\n' || (end < hend && (p[end] == ' ' || p[end] == '\t')))
+		return -1;
+	if (m->ndrop == m->drop_cap) {
+		size_t cap = m->drop_cap ? 2 * m->drop_cap : 4;
+		struct submit_span *d = arena_alloc(m->arena, cap * sizeof(*d));
+		if (m->ndrop > 0)
+			memcpy(d, m->drop, m->ndrop * sizeof(*d));
+		m->drop = d;
+		m->drop_cap = cap;
+	}
+	m->drop[m->ndrop++] = (struct submit_span){ off, len };
+	return 1;
+}
+
+/* Appends msg to out without the spans (in any order, overlapping or repeated). */
+static void append_without(struct buf *out, const struct buf *msg, struct submit_span *drop, size_t n)
+{
+	for (size_t i = 1; i < n; i++) { /* insertion sort by offset: a few spans */
+		struct submit_span x = drop[i];
+		size_t j = i;
+		for (; j > 0 && drop[j - 1].off > x.off; j--)
+			drop[j] = drop[j - 1];
+		drop[j] = x;
+	}
+	size_t pos = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (drop[i].off > pos)
+			buf_append(out, msg->data + pos, drop[i].off - pos);
+		if (drop[i].off + drop[i].len > pos)
+			pos = drop[i].off + drop[i].len;
+	}
+	buf_append(out, msg->data + pos, msg->len - pos);
 }
 
 static int run_hooks(struct submit_job *job)
@@ -193,15 +259,16 @@ static int run_hooks(struct submit_job *job)
 		const char *reason = NULL;
 		r = sp->hooks[i].run(sp->hooks[i].ctx, &hm, &reason);
 		if (r != SUBMIT_OK) {
-			r = r == SUBMIT_TEMPFAIL ? SUBMIT_TEMPFAIL : SUBMIT_POLICY; /* the contract: nothing else */
+			if (r != SUBMIT_TEMPFAIL && r != SUBMIT_POLICY_TEMP)
+				r = SUBMIT_POLICY; /* the contract: nothing else */
 			job->out.detail = reason != NULL ? reason : "refused by policy";
 			log_warn("event=message_refused id=%s hook=%s result=%s reason=%s", job->out.id, sp->hooks[i].name,
 				 submit_result_name(r), LOG_Q(job->out.detail));
 		}
 	}
 	job->mailbox = hm.mailbox;
-	if (r == SUBMIT_OK && headers.len > 0) {
-		buf_append(&headers, job->msg.data, job->msg.len);
+	if (r == SUBMIT_OK && (headers.len > 0 || hm.ndrop > 0)) {
+		append_without(&headers, &job->msg, hm.drop, hm.ndrop);
 		buf_free(&job->msg);
 		job->msg = headers;
 	} else {

@@ -373,6 +373,7 @@ static const struct {
 	 * forbiddenToSend would read as a lasting ban and tooManyRecipients as a
 	 * per-message limit (with maxRecipients), neither of which it is */
 	{ SUBMIT_RATE_LIMITED, "rateLimit", "hourly send limit of this account reached; try again later", false },
+	{ SUBMIT_POLICY_TEMP, "serverFail", "deferred by policy; try again later", false },
 };
 
 static json_t *submit_error(struct jmap_ctx *ctx, const struct submit_outcome *res)

@@ -16,6 +16,10 @@ Fixtures (see tests/e2e/README.md for the full description):
   new_datadir   factory for an initialised data dir without a running server
   dns_stub      a started authoritative DNS server on loopback (dnsstub.py);
                     make_server(["dns.server = " + dns_stub.server])
+                Servers whose config names no dns.server ask a quiet stub of the
+                session (no records: every name NXDOMAIN at once), so port 25's
+                mail-authentication checks never wait for DNS recursion that the
+                test machine cannot do; "dns.server =" (empty) opts out.
 
 A Server object has: .dir, .ports (by service name), .port(name), .host,
 .cafile, .conf, .run(*args), .add_user(addr, password), .send_signal(sig),
@@ -497,6 +501,20 @@ def init_datadir(binary, parent, offset, extra_args=(), domain=DOMAIN):
     return datadir
 
 
+_quiet_dns = None
+
+
+def quiet_dns_server():
+    """The session's stub DNS server with no records (dns.server value), started once."""
+    global _quiet_dns
+    if _quiet_dns is None:
+        from dnsstub import DnsStub
+
+        _quiet_dns = DnsStub().start()
+        atexit.register(_quiet_dns.stop)
+    return _quiet_dns.server
+
+
 def new_server(binary, tmp_path_factory=None, config=(), users=(), start=True, domain=DOMAIN):
     """A data dir with config lines appended and users added, served unless start=False.
     domain: the one `init --domain` creates (a second instance that must not share
@@ -508,8 +526,11 @@ def new_server(binary, tmp_path_factory=None, config=(), users=(), start=True, d
         offset = free_offset()
         datadir = init_datadir(binary, parent, offset, domain=domain)
         srv = Server(binary, datadir, offset, parent)
+        config = list(config)
+        if not any(re.match(r"\s*(dns\.server|queue\.dns_server)\s*=", line) for line in config):
+            config.insert(0, "dns.server = " + quiet_dns_server())
         if config:
-            srv.add_config(list(config))
+            srv.add_config(config)
         for u in users:
             addr, pw = (u, "secret") if isinstance(u, str) else u
             srv.add_user(addr, pw)

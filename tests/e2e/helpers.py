@@ -63,6 +63,16 @@ class UserPool:
         return u
 
 
+# ------------------------------------------------------------------ stored messages
+
+def port25_head(sender, hostname="localhost"):
+    """A regex for how a message delivered from port 25 begins: Return-Path, then the
+    mail-authentication checks' Authentication-Results field (folded, the first of the
+    stored copy, DESIGN.md §1 "Mail authentication"), then our Received."""
+    return re.compile(rb"Return-Path: <%s>\r\nAuthentication-Results: %s;\r\n(?:\t[^\r\n]*\r\n)+Received: "
+                      % (re.escape(sender.encode()), re.escape(hostname.encode())))
+
+
 # ------------------------------------------------------------------ IMAP
 
 def imap_messages(srv, user, password="secret"):

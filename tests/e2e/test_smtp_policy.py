@@ -262,7 +262,7 @@ def test_return_path_port25_replaces_incoming(srv):
         r = send_mail(c, "bounces+x@remote.test", [CAROL], "Return-Path: <first@evil.test>\r\n" + data)
         assert last(r).startswith("250"), r
     m = find_message(srv, CAROL, b"rp port25")[0]
-    assert m.startswith(b"Return-Path: <bounces+x@remote.test>\r\nReceived: "), m[:200]
+    assert helpers.port25_head("bounces+x@remote.test").match(m), m[:400]
     head = m.split(b"\r\n\r\n")[0]
     assert head.lower().count(b"return-path:") == 1 and b"evil.test" not in head, head
 

@@ -142,6 +142,25 @@ static void test_dkim_keys(void **state)
 	expect_error("dkim.max_signatures = 0\n", "dkim.max_signatures");
 }
 
+static void test_mailauth_keys(void **state)
+{
+	(void)state;
+	struct config *cfg = config_defaults("/data");
+	assert_string_equal(cfg->mailauth_inbound, "enforce");
+	assert_int_equal(cfg->mailauth_timeout, 15);
+	char *err;
+	assert_int_equal(parse(cfg, "mailauth.inbound = report\nmailauth.timeout = 4\n", &err), 1);
+	assert_string_equal(cfg->mailauth_inbound, "report");
+	assert_int_equal(cfg->mailauth_timeout, 4);
+	assert_int_equal(parse(cfg, "mailauth.inbound = off\n", &err), 1);
+	assert_true(config_key_reloadable("mailauth.inbound") && config_key_reloadable("mailauth.timeout"));
+	config_free(&cfg);
+	expect_error("mailauth.inbound = reject\n", "mailauth.inbound");
+	expect_error("mailauth.inbound = Enforce\n", "mailauth.inbound");
+	expect_error("mailauth.timeout = 0\n", "mailauth.timeout");
+	expect_error("mailauth.timeout = 601\n", "mailauth.timeout");
+}
+
 static void test_check(void **state)
 {
 	struct config *cfg = config_defaults("/nonexistent");
@@ -358,9 +377,16 @@ static void test_route_options(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),   cmocka_unit_test(test_values),     cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_check),      cmocka_unit_test(test_load),       cmocka_unit_test(test_diff),
-		cmocka_unit_test(test_spf_keys),   cmocka_unit_test(test_dkim_keys),  cmocka_unit_test(test_route_options),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_spf_keys),
+		cmocka_unit_test(test_dkim_keys),
+		cmocka_unit_test(test_route_options),
+		cmocka_unit_test(test_mailauth_keys),
 		cmocka_unit_test(test_dns_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

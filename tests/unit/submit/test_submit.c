@@ -284,6 +284,85 @@ static void hooks_in_order(void **state)
 	assert_non_null(newest(p, p->f->acct, "INBOX"));
 }
 
+/* A hook that removes header fields: "X-Drop" fields (whole, with their
+ * continuation lines) and, to show that every hook sees the same message, the
+ * same field again from a second call; bad spans are refused. */
+static int hook_drop(void *ctx, struct submit_hook_msg *m, const char **reason_r)
+{
+	const char *p = m->message.p;
+	size_t n = m->message.len;
+	int *bad = ctx;
+	/* not whole fields: a part of a line, a continuation line, past the header */
+	*bad += submit_hook_drop(m, 1, 5) < 0;
+	*bad += submit_hook_drop(m, 0, n + 1) < 0;
+	*bad += submit_hook_drop(m, n, 0) < 0;
+	*bad += submit_hook_drop(m, 0, n) < 0;
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t end = nl ? (size_t)(nl - p) + 1 : n;
+		if (end - i <= 2)
+			break;
+		if (strncmp(p + i, "X-Drop:", 7) == 0) {
+			size_t e = end;
+			while (e < n && (p[e] == ' ' || p[e] == '\t')) {
+				nl = memchr(p + e, '\n', n - e);
+				e = nl ? (size_t)(nl - p) + 1 : n;
+			}
+			/* the first line only: refused when the field is folded */
+			*bad += submit_hook_drop(m, i, end - i) < 0;
+			assert_int_equal(submit_hook_drop(m, i, e - i), 1);
+			assert_int_equal(submit_hook_drop(m, i, e - i), 1);
+			end = e;
+		}
+		i = end;
+	}
+	buf_puts(m->headers, "X-Added: yes\r\n");
+	return SUBMIT_OK;
+}
+
+static void hooks_drop_fields(void **state)
+{
+	struct pfix *p = *state;
+	int bad = 0;
+	submit_hook_add(p->sp, &(struct submit_hook){ "drop", hook_drop, &bad });
+	submit_hook_add(p->sp, &(struct submit_hook){ "drop2", hook_drop, &bad });
+	struct submit_origin o = origin_a(p, SUBMIT_KIND_WEBMAIL);
+	struct submit_outcome out;
+	const char *text = "From: a@example.test\r\nX-Drop: one\r\n\tfolded\r\nTo: b@example.test\r\n"
+			   "X-Drop: two\r\nSubject: hi\r\n\r\nX-Drop: in the body\r\n";
+	assert_int_equal(send(p, &o, "a@example.test", "b@example.test", text, &out), SUBMIT_OK);
+	assert_int_equal(bad, 2 * 5); /* in each hook: four bad spans, the folded field cut after its first line */
+	const char *msg = newest(p, p->f->acct2, "INBOX");
+	assert_non_null(msg);
+	assert_string_equal(field_names(p, msg), "Return-Path,X-Added,X-Added,Received,Date,Message-ID,From,To,Subject,");
+	assert_non_null(strstr(msg, "\r\n\r\nX-Drop: in the body\r\n"));
+	assert_null(strstr(msg, "folded"));
+}
+
+/* A hook that files into Junk finds it even in an account that deleted it. */
+static int hook_junk(void *ctx, struct submit_hook_msg *m, const char **reason_r)
+{
+	m->mailbox = "Junk";
+	return SUBMIT_OK;
+}
+
+static void junk_recreated(void **state)
+{
+	struct pfix *p = *state;
+	const char *err;
+	assert_true(store_mailbox_delete(p->f->s, p->f->acct2, "Junk", &err) >= 0);
+	struct store_mailbox mb;
+	assert_int_equal(store_mailbox_get(p->f->s, p->f->a, p->f->acct2, "Junk", &mb, &err), 0);
+	submit_hook_add(p->sp, &(struct submit_hook){ "junk", hook_junk, NULL });
+	struct submit_origin o = origin_a(p, SUBMIT_KIND_WEBMAIL);
+	struct submit_outcome out;
+	assert_int_equal(send(p, &o, "a@example.test", "b@example.test", plain, &out), SUBMIT_OK);
+	assert_non_null(newest(p, p->f->acct2, "Junk"));
+	assert_null(newest(p, p->f->acct2, "INBOX"));
+	assert_int_equal(store_mailbox_get(p->f->s, p->f->a, p->f->acct2, "Junk", &mb, &err), 1);
+	assert_int_equal(mb.special_use, STORE_SU_JUNK);
+}
+
 /* Bounces from the queue take the same path: resolved, traced, hooked, committed. */
 static void bounces(void **state)
 {
@@ -428,6 +507,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(size_before_trace_headers, setup, teardown),
 		cmocka_unit_test_setup_teardown(over_quota, setup, teardown),
 		cmocka_unit_test_setup_teardown(hooks_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(hooks_drop_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(junk_recreated, setup, teardown),
 		cmocka_unit_test_setup_teardown(bounces, setup, teardown),
 		cmocka_unit_test_setup_teardown(send_limit_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(send_limit_recipients, setup, teardown),
