@@ -2,6 +2,15 @@
 #include "mailauth.h"
 
 #include <assert.h>
+#include <string.h>
+
+const char *mailauth_txt_copy(struct arena *a, const char *data, size_t len)
+{
+	char *s = arena_strndup(a, data, len);
+	for (char *p = memchr(s, '\0', len); p != NULL; p = memchr(p, '\0', len - (size_t)(p - s)))
+		*p = 0x7f;
+	return s;
+}
 
 const char *mailauth_result_name(enum mailauth_result r)
 {

@@ -40,7 +40,9 @@ struct mailauth_mx {
 struct mailauth_dns {
 	void *ctx;
 	/* TXT: each record's character-strings concatenated (RFC 7208 §3.3, RFC 6376
-	 * §3.6.2.2) into one NUL-terminated string; a record holding a NUL is skipped. */
+	 * §3.6.2.2) into one NUL-terminated string (mailauth_txt_copy): a NUL inside a
+	 * record becomes DEL (0x7f), which no record syntax allows, so the record is a
+	 * syntax error (SPF permerror, RFC 7208 §4.6) rather than silently absent. */
 	int (*txt)(void *ctx, const char *name, struct arena *a, const char ***records_r, size_t *n_r);
 	/* A (family AF_INET) or AAAA (AF_INET6). */
 	int (*addr)(void *ctx, const char *name, int family, struct arena *a, const struct mailauth_addr **addrs_r,
@@ -62,6 +64,10 @@ enum mailauth_result {
 	MAILAUTH_TEMPERROR,
 	MAILAUTH_PERMERROR,
 };
+
+/* A TXT record's bytes as the txt callback returns them: a NUL-terminated copy in a,
+ * each NUL inside the record replaced by DEL (0x7f). */
+const char *mailauth_txt_copy(struct arena *a, const char *data, size_t len);
 
 /* "pass", "fail", ... as written in Authentication-Results. */
 const char *mailauth_result_name(enum mailauth_result r);

@@ -1,6 +1,6 @@
 /* mailauth_resolver.c: struct mailauth_dns over the resolver module with a deadline
  * per message (mailauth_resolver.h). Answers are copied into the checks' own shapes:
- * TXT records that hold a NUL are skipped (mailauth.h), PTR questions are asked for
+ * a NUL inside a TXT record becomes DEL (mailauth_txt_copy), PTR questions are asked for
  * the reverse name of the address. */
 #include "mailauth_resolver.h"
 
@@ -52,10 +52,8 @@ static int q_txt(void *ctx, const char *name, struct arena *a, const char ***rec
 		return s;
 	const char **v = arena_alloc(a, (ans.n + 1) * sizeof(*v));
 	size_t n = 0;
-	for (size_t i = 0; i < ans.n; i++) {
-		if (strlen(ans.txt[i].text) == ans.txt[i].len)
-			v[n++] = ans.txt[i].text;
-	}
+	for (size_t i = 0; i < ans.n; i++)
+		v[n++] = mailauth_txt_copy(a, ans.txt[i].text, ans.txt[i].len);
 	*records_r = v;
 	*n_r = n;
 	return n > 0 ? MAILAUTH_DNS_FOUND : MAILAUTH_DNS_NONE;
