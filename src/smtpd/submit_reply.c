@@ -16,6 +16,7 @@ enum {
 	R_QUOTA = 1 << 2,  /* smtp_quota_full decides 452 4.2.2 or 552 5.2.2 */
 	R_SIZE = 1 << 3,   /* the limit after the text */
 	R_DETAIL = 1 << 4, /* " (<detail>)" after the text, when there is a detail */
+	R_REASON = 1 << 5, /* ": <detail>" after the text: a hook's reason (control bytes become '?') */
 };
 
 struct reply_map {
@@ -43,14 +44,14 @@ static const struct reply_map replies[] = {
 	{ SUBMIT_TOO_MANY_RCPTS, 452, "4.5.3", "Too many recipients", NULL, 0 },
 	{ SUBMIT_OVER_QUOTA, 0, NULL, "Mailbox full", NULL, R_ADDR | R_QUOTA },
 	{ SUBMIT_TOO_BIG, 552, "5.3.4", "Message size exceeds fixed maximum message size", NULL, R_SIZE },
-	{ SUBMIT_POLICY, 550, "5.7.1", "Message refused by policy", "message_refused", R_ADDR },
+	{ SUBMIT_POLICY, 550, "5.7.1", "Message refused by policy", "message_refused", R_REASON },
 	{ SUBMIT_DISK_FULL, 452, "4.3.1", "Insufficient system storage, try again later", "message_refused", 0 },
 	{ SUBMIT_NO_RCPTS, 503, "5.5.1", "Need RCPT command", NULL, R_ERROR },
 	/* RFC 3463 §3.8: X.7.1 delivery not authorized; 4xx: the client may try later */
 	{ SUBMIT_RATE_LIMITED, 451, "4.7.1", "Hourly send limit of this account reached, try again later", NULL,
 	  R_DETAIL },
 	{ SUBMIT_POLICY_TEMP, 451, "4.7.1", "Message deferred by policy, try again later", "message_deferred",
-	  R_ADDR },
+	  R_REASON },
 };
 
 void smtp_reply_submit(struct smtp_session *ss, int result, const char *detail)
@@ -70,6 +71,13 @@ void smtp_reply_submit(struct smtp_session *ss, int result, const char *detail)
 		snprintf(text, sizeof(text), "<%s>: %s", detail, m->text);
 	else if ((m->how & R_DETAIL) && detail != NULL)
 		snprintf(text, sizeof(text), "%s (%s)", m->text, detail);
+	else if ((m->how & R_REASON) && detail != NULL) {
+		int n = snprintf(text, sizeof(text), "%s: ", m->text);
+		snprintf(text + n, sizeof(text) - (size_t)n, "%s", detail);
+		for (char *p = text + n; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+	}
 	else if (m->how & R_SIZE)
 		snprintf(text, sizeof(text), "%s (%" PRIu64 ")", m->text, ss->s->message_max);
 	else

@@ -221,6 +221,8 @@ def test_dmarc_reject_refused_and_nothing_stored(mta, zone):
     u = new_user(mta, "rej")
     code, text = send(mta, "ceo@reject.test", u, message("ceo@reject.test", u, "forged"))
     assert code == 550 and text.startswith("5.7.1"), (code, text)
+    # the reply gives the hook's reason as text, not as an address in angle brackets
+    assert "Message refused by policy: " in text and "reject.test" in text and "<" not in text, text
     assert mailbox(mta, u) == [] and mailbox(mta, u, "Junk") == []
     assert mta.wait_log(r"event=message_refused .*hook=mailauth", timeout=10)
 
