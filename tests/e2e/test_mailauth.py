@@ -13,6 +13,8 @@ import imaplib
 import re
 import smtplib
 import subprocess
+import threading
+import time
 
 import dkim
 import dns.resolver
@@ -374,3 +376,36 @@ def test_off_mode_checks_nothing(make_server, zone):
     (raw,) = mailbox(srv, u)
     assert auth_results(raw) == []
     assert zone.count("_dmarc.reject.test") == 0
+
+
+def test_slow_dns_delays_only_the_message(make_server, zone):
+    """The checks wait on DNS on the message pool (pool_threads_messages), not on the
+    pool that serves sessions: with one session thread (pool_threads = 1) and a sender
+    domain whose every question times out, IMAP work that needs the store (LOGIN,
+    SELECT, SEARCH, FETCH) is answered while the message still waits for its checks.
+    Ordering, not timing: the IMAP session finishes before the SMTP reply arrives."""
+    zone.set("stalled.test", "timeout")
+    zone.set("_dmarc.stalled.test", "timeout")
+    srv = make_server(["dns.server = " + zone.server, "dns.timeout = 2s", "mailauth.timeout = 4",
+                       "pool_threads = 1", "pool_threads_messages = 2"])
+    u = new_user(srv, "slow")
+    events = []
+    stalled = [threading.Thread(target=lambda: events.append(("smtp",) + send(
+        srv, "a@stalled.test", u, message("a@stalled.test", u, "stalled %d" % i)))) for i in range(2)]
+    for t in stalled:
+        t.start()
+    # both messages are in their checks once the stub has been asked about them
+    deadline = time.monotonic() + 10
+    while zone.count("stalled.test") < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert zone.count("stalled.test") >= 1
+    m = imaplib.IMAP4(srv.host, srv.port("imap"))
+    m.login(u, "secret")
+    assert m.select("INBOX")[0] == "OK"
+    assert m.search(None, "ALL")[0] == "OK"
+    m.logout()
+    events.append(("imap",))
+    for t in stalled:
+        t.join()
+    assert events[0] == ("imap",), events
+    assert all(e[1] in (250, 451) for e in events[1:]), events
