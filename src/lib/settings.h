@@ -36,6 +36,8 @@ struct settings {
 	int port_https;
 	int mailauth_inbound;          /* mailauth.inbound: enum settings_mailauth */
 	unsigned mailauth_timeout_ms;  /* mailauth.timeout: all DNS questions of one message */
+	const char *mta_sts_mode;      /* mta_sts.mode: testing, enforce or none */
+	uint32_t mta_sts_max_age;      /* mta_sts.max_age, seconds */
 };
 
 /* mailauth.inbound: what port 25 does with SPF, DKIM, DMARC and iprev. */

@@ -45,6 +45,12 @@ void textfmt_random_hex(char *out, size_t outlen, size_t nbytes)
 	textfmt_hex(r, nbytes, out, outlen);
 }
 
+int textfmt_mta_sts_policy(char *out, size_t outlen, const char *mode, const char *mx, uint32_t max_age)
+{
+	return snprintf(out, outlen, "version: STSv1\r\nmode: %s\r\nmx: %s\r\nmax_age: %u\r\n", mode, mx,
+			(unsigned)max_age);
+}
+
 bool textfmt_has_header(const char *msg, size_t len, const char *name)
 {
 	size_t n = strlen(name), i = 0;

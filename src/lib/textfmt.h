@@ -33,6 +33,13 @@ bool textfmt_has_header(const char *msg, size_t len, const char *name);
 #define TEXTFMT_BASE64_LEN(len) (((len) + 2) / 3 * 4 + 1)
 void textfmt_base64(const void *data, size_t len, char *out, size_t outlen);
 
+/* Writes the MTA-STS policy (RFC 8461 §3.2) of a server whose only MX is mx into out
+ * (NUL-terminated, cut at outlen): "version: STSv1", "mode: MODE" (testing, enforce
+ * or none), "mx: MX", "max_age: SECONDS", each line ending in CRLF. Returns the
+ * length it needed (as snprintf). webd serves it; `postamt dns` derives the policy
+ * id of the _mta-sts TXT record from it, so the id changes whenever the policy does. */
+int textfmt_mta_sts_policy(char *out, size_t outlen, const char *mode, const char *mx, uint32_t max_age);
+
 /* The value of one hexadecimal digit (either case), or -1. */
 int textfmt_hex_digit(unsigned char c);
 /* The value of one base64 digit of RFC 4648 §4 (A-Z a-z 0-9 + /), or -1 ('=' too). */

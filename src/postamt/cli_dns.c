@@ -265,6 +265,8 @@ int cli_dns(const struct config *cfg, int argc, char **argv)
 		.dkim_selectors = sel,
 		.dkim_txt = txt,
 		.n_dkim = nkeys,
+		.mta_sts_mode = cfg->mta_sts_mode,
+		.mta_sts_max_age = (uint32_t)cfg->mta_sts_max_age,
 	};
 	struct dns_rec *recs;
 	size_t n = dns_records_build(&in, a, &recs);

@@ -37,6 +37,8 @@ struct dns_rec_input {
 	const char *const *dkim_selectors; /* the domain's DKIM keys, n_dkim of them */
 	const char *const *dkim_txt;       /* their TXT record text (dkim_key.h) */
 	size_t n_dkim;
+	const char *mta_sts_mode;          /* mta_sts.mode: testing, enforce or none */
+	uint32_t mta_sts_max_age;          /* mta_sts.max_age */
 };
 
 /* The TTL of every record printed. */

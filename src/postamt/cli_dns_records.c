@@ -10,9 +10,13 @@
  *   _smtp._tls.D TXT "v=TLSRPTv1; rua=mailto:postmaster@D"
  *   _submissions._tcp.D SRV ... (RFC 6186, RFC 8314), _autodiscover._tcp.D SRV
  *   autoconfig.D, autodiscover.D CNAME H           Thunderbird's and Outlook's look-ups
- * MTA-STS (RFC 8461) is printed commented out: it needs a policy served over HTTPS at
- * mta-sts.D, which postamt does not serve yet. Pure: no files, no sockets. */
+ *   _mta-sts.D TXT "v=STSv1; id=..."; mta-sts.D CNAME H   MTA-STS (RFC 8461): webd serves
+ *                                                 the policy; the id is a hash of its text
+ * With mta_sts.mode = none the MTA-STS records are printed commented out. Pure: no
+ * files, no sockets. */
 #include "cli_dns.h"
+
+#include "textfmt.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -85,29 +89,32 @@ size_t dns_records_build(const struct dns_rec_input *in, struct arena *a, struct
 	r[n++] = (struct dns_rec){
 		.name = arena_printf(a, "autodiscover.%s", d), .type = DNS_CNAME, .what = "autodiscover", .target = h
 	};
-	/* a stable id: it changes when the policy (its mx) does */
+	/* the id changes exactly when the served policy's text does (RFC 8461 §3.1) */
+	char policy[512];
+	textfmt_mta_sts_policy(policy, sizeof(policy), in->mta_sts_mode, h, in->mta_sts_max_age);
 	unsigned long long fp = 1469598103934665603ull;
-	for (const char *p = h; *p != '\0'; p++)
+	for (const char *p = policy; *p != '\0'; p++)
 		fp = (fp ^ (unsigned char)*p) * 1099511628211ull;
+	bool sts_off = strcmp(in->mta_sts_mode, "none") == 0;
 	r[n++] = (struct dns_rec){
 		.name = arena_printf(a, "_mta-sts.%s", d),
 		.type = DNS_TXT,
 		.what = "MTA-STS",
 		.tag = "v=STSv1",
 		.text = arena_printf(a, "v=STSv1; id=%016llx", fp),
-		.comment = true,
+		.comment = sts_off,
 		.note = arena_printf(a,
-				     "MTA-STS (RFC 8461) also needs its policy at https://mta-sts.%s/.well-known/"
-				     "mta-sts.txt (mode, mx: %s, max_age) under a certificate for mta-sts.%s, which "
-				     "postamt does not serve yet: publish these only with that policy served elsewhere",
-				     d, h, d),
+				     "MTA-STS (RFC 8461): postamt serves the policy (mode: %s) at https://mta-sts.%s/"
+				     ".well-known/mta-sts.txt; senders fetch it only under a certificate valid for "
+				     "mta-sts.%s (a CA's, not the self-signed one)",
+				     in->mta_sts_mode, d, d),
 	};
 	r[n++] = (struct dns_rec){
 		.name = arena_printf(a, "mta-sts.%s", d),
 		.type = DNS_CNAME,
 		.what = "MTA-STS policy host",
 		.target = h,
-		.comment = true,
+		.comment = sts_off,
 	};
 	*recs_r = r;
 	return n;

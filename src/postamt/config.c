@@ -59,6 +59,13 @@ static const char *valid_mailauth_mode(const char *v)
 		       : "expected enforce, report or off";
 }
 
+static const char *valid_mta_sts_mode(const char *v)
+{
+	return strcmp(v, "testing") == 0 || strcmp(v, "enforce") == 0 || strcmp(v, "none") == 0
+		       ? NULL
+		       : "expected testing, enforce or none";
+}
+
 static const char *valid_nonempty(const char *v)
 {
 	return v[0] != '\0' ? NULL : "must not be empty";
@@ -147,6 +154,8 @@ static const struct key keys[] = {
 	I("queue.smtp_port", queue_smtp_port, "25", 1, 65535, RESTART),
 	S("mailauth.inbound", mailauth_inbound, "enforce", valid_mailauth_mode, RELOAD),
 	T("mailauth.timeout", mailauth_timeout, "15", 1, 600, RELOAD),
+	S("mta_sts.mode", mta_sts_mode, "testing", valid_mta_sts_mode, RELOAD),
+	T("mta_sts.max_age", mta_sts_max_age, "604800", 86400, 31557600, RELOAD),
 
 	I("dkim.max_signatures", dkim_max_signatures, "8", 1, 64, RELOAD),
 	T("dkim.clock_skew", dkim_clock_skew, "300", 1, 86400, RELOAD),

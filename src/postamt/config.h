@@ -94,6 +94,8 @@ struct config {
 	int64_t dns_cache_entries;    /* dns.cache_entries; 0: no cache */
 	char *mailauth_inbound;       /* mailauth.inbound: enforce, report or off */
 	int64_t mailauth_timeout;     /* mailauth.timeout: seconds for all DNS questions of one message */
+	char *mta_sts_mode;           /* mta_sts.mode: testing, enforce or none (RFC 8461 §5) */
+	int64_t mta_sts_max_age;      /* mta_sts.max_age: seconds senders keep the policy */
 	/* DKIM verification (struct dkim_verify_opts) */
 	int64_t dkim_max_signatures;  /* dkim.max_signatures: signatures checked per message */
 	int64_t dkim_clock_skew;      /* dkim.clock_skew: seconds a signature's t= may lie ahead */

@@ -79,6 +79,7 @@ struct settings_gen {
 	struct settings_gen *prev;
 	struct settings s;
 	char *hostname;
+	char *mta_sts_mode;
 };
 
 struct server {
@@ -126,6 +127,7 @@ static void settings_from_config(struct server *srv, const struct config *cfg)
 {
 	struct settings_gen *g = xcalloc(1, sizeof(*g));
 	g->hostname = xstrdup(cfg->hostname);
+	g->mta_sts_mode = xstrdup(cfg->mta_sts_mode);
 	g->s = (struct settings){
 		.hostname = g->hostname,
 		.line_max = (size_t)cfg->line_max,
@@ -156,6 +158,8 @@ static void settings_from_config(struct server *srv, const struct config *cfg)
 				    : strcmp(cfg->mailauth_inbound, "report") == 0 ? SETTINGS_MAILAUTH_REPORT
 										    : SETTINGS_MAILAUTH_ENFORCE,
 		.mailauth_timeout_ms = (unsigned)cfg->mailauth_timeout * 1000u,
+		.mta_sts_mode = g->mta_sts_mode,
+		.mta_sts_max_age = (uint32_t)cfg->mta_sts_max_age,
 	};
 	g->prev = srv->gens;
 	srv->gens = g;
@@ -518,6 +522,7 @@ static void free_settings(struct server *srv)
 		struct settings_gen *g = srv->gens;
 		srv->gens = g->prev;
 		free(g->hostname);
+		free(g->mta_sts_mode);
 		free(g);
 	}
 }

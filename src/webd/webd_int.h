@@ -158,6 +158,8 @@ void web_static(struct web_session *ws, const char *name);
 /* True when path is one of the autoconfiguration paths (served on HTTP too). */
 bool web_autoconfig_path(const char *path);
 void web_autoconfig(struct web_session *ws);
+/* GET /.well-known/mta-sts.txt: the MTA-STS policy (mta_sts.c). */
+void web_mta_sts(struct web_session *ws);
 /* GET /api/mobileconfig: the Apple profile for the logged-in user. */
 void web_mobileconfig_user(struct web_session *ws);
 

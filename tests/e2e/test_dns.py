@@ -8,7 +8,11 @@ The data directories come from `init --domain example.test --hostname localhost
 reverse DNS checked is that of 127.0.0.1.
 """
 
+import http.client
 import re
+import signal
+import time
+import urllib.request
 
 from dnslib import QTYPE, RR
 
@@ -84,8 +88,9 @@ def test_output_is_zone_lines_with_every_record(new_datadir):
         assert str(rr.rdata.target) == "localhost."
     assert str(by[("autoconfig." + DOMAIN, "CNAME")][0].rdata.label) == "localhost."
     assert str(by[("autodiscover." + DOMAIN, "CNAME")][0].rdata.label) == "localhost."
-    # MTA-STS is printed, commented out (no policy served)
-    assert re.search(r"^; _mta-sts\.example\.test\. 3600 IN TXT \"v=STSv1; id=\w+\"$", r.stdout, re.M)
+    # MTA-STS: the policy host and the id of the policy webd serves (test_mta_sts_policy)
+    assert re.search(r"^_mta-sts\.example\.test\. 3600 IN TXT \"v=STSv1; id=\w+\"$", r.stdout, re.M)
+    assert str(by[("mta-sts." + DOMAIN, "CNAME")][0].rdata.label) == "localhost."
 
 
 def test_usage_and_unknown_domain(new_datadir):
@@ -201,3 +206,37 @@ def test_domain_add_keys_are_printed(new_datadir):
     dkim = [n for n, t, _ in recs if t == "TXT" and n.endswith("._domainkey.other.test")]
     assert len(dkim) == 2
     assert ("other.test", "MX") in {(n, t) for n, t, _ in recs}
+
+
+def test_mta_sts_policy(make_server):
+    """RFC 8461 §3.2: the policy at https://mta-sts.D/.well-known/mta-sts.txt, over HTTPS
+    only (the plain listener redirects, which senders must not follow), its mode and
+    max_age from the configuration, reloadable; the _mta-sts id `postamt dns` prints
+    changes with it."""
+    srv = make_server(["mta_sts.mode = enforce", "mta_sts.max_age = 86400"])
+    ctx = srv.ssl_context(check_hostname=False)
+
+    def fetch():
+        url = "https://%s:%d/.well-known/mta-sts.txt" % (srv.host, srv.port("https"))
+        with urllib.request.urlopen(url, context=ctx, timeout=10) as resp:
+            assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/plain")
+            return resp.read().decode()
+
+    def sts_id():
+        out = srv.run("dns", DOMAIN).stdout
+        return re.search(r"^_mta-sts\.\S+ 3600 IN TXT \"v=STSv1; id=(\w+)\"$", out, re.M).group(1)
+
+    assert fetch() == "version: STSv1\r\nmode: enforce\r\nmx: localhost\r\nmax_age: 86400\r\n"
+    before = sts_id()
+    # the plain-HTTP listener does not serve it
+    h = http.client.HTTPConnection(srv.host, srv.port("http"), timeout=10)
+    h.request("GET", "/.well-known/mta-sts.txt")
+    assert h.getresponse().status == 301
+    h.close()
+    srv.add_config("mta_sts.mode = testing")
+    srv.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while "mode: testing" not in fetch() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert fetch() == "version: STSv1\r\nmode: testing\r\nmx: localhost\r\nmax_age: 86400\r\n"
+    assert sts_id() != before

@@ -28,7 +28,9 @@ static void test_build(void **state)
 				    .port_offset = 10000,
 				    .dkim_selectors = sel,
 				    .dkim_txt = txt,
-				    .n_dkim = 2 };
+				    .n_dkim = 2,
+				    .mta_sts_mode = "testing",
+				    .mta_sts_max_age = 604800 };
 	struct dns_rec *r;
 	size_t n = dns_records_build(&in, a, &r);
 	const struct dns_rec *mx = find(r, n, "example.org", DNS_MX);
@@ -45,7 +47,19 @@ static void test_build(void **state)
 	assert_int_equal(find(r, n, "_submissions._tcp.example.org", DNS_SRV)->port, 10465);
 	assert_int_equal(find(r, n, "_pop3._tcp.example.org", DNS_SRV)->port, 10110);
 	assert_non_null(find(r, n, "autoconfig.example.org", DNS_CNAME));
+	/* MTA-STS: published; the id follows the policy's text (mode, mx, max_age) */
+	const struct dns_rec *sts = find(r, n, "_mta-sts.example.org", DNS_TXT);
+	assert_false(sts->comment);
+	assert_false(find(r, n, "mta-sts.example.org", DNS_CNAME)->comment);
+	const char *id_testing = sts->text;
+	in.mta_sts_mode = "enforce";
+	n = dns_records_build(&in, a, &r);
+	assert_string_not_equal(find(r, n, "_mta-sts.example.org", DNS_TXT)->text, id_testing);
+	in.mta_sts_mode = "none"; /* switched off: printed commented out */
+	n = dns_records_build(&in, a, &r);
 	assert_true(find(r, n, "_mta-sts.example.org", DNS_TXT)->comment);
+	assert_true(find(r, n, "mta-sts.example.org", DNS_CNAME)->comment);
+	in.mta_sts_mode = "testing";
 	/* a relay for everything: a note above SPF */
 	in.relay = "smtp.relay.example:587";
 	n = dns_records_build(&in, a, &r);
