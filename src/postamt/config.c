@@ -325,17 +325,27 @@ static bool domain_valid(const char *d)
 	return true;
 }
 
-static int route_set(struct config *cfg, const char *domain, size_t dlen, const char *value,
-		     const char **error_r)
+/* The DOMAIN of a route key (route.D, route_auth.D, route_tls.D) in lower case (heap),
+ * or NULL with *error_r when it is not a domain ("*" is one here: domain_valid). */
+static char *route_key_domain(const char *domain, size_t dlen, const char *error, const char **error_r)
 {
 	char *d = xstrndup(domain, dlen);
 	for (char *p = d; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	if (!domain_valid(d)) {
 		free(d);
-		*error_r = "invalid domain in route key";
-		return -1;
+		*error_r = error;
+		return NULL;
 	}
+	return d;
+}
+
+static int route_set(struct config *cfg, const char *domain, size_t dlen, const char *value,
+		     const char **error_r)
+{
+	char *d = route_key_domain(domain, dlen, "invalid domain in route key", error_r);
+	if (d == NULL)
+		return -1;
 	char *host;
 	uint16_t port;
 	if (parse_hostport(value, &host, &port) < 0) {
@@ -375,14 +385,10 @@ static struct config_route_opt *route_opt(struct config *cfg, const char *d)
 static int route_opt_set(struct config *cfg, bool auth, const char *domain, size_t dlen, const char *value,
 			 const char **error_r)
 {
-	char *d = xstrndup(domain, dlen);
-	for (char *p = d; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	if (!domain_valid(d)) {
-		free(d);
-		*error_r = auth ? "invalid domain in route_auth key" : "invalid domain in route_tls key";
+	char *d = route_key_domain(domain, dlen,
+				   auth ? "invalid domain in route_auth key" : "invalid domain in route_tls key", error_r);
+	if (d == NULL)
 		return -1;
-	}
 	if (!auth) {
 		int tls = strcmp(value, "implicit") == 0   ? CONFIG_TLS_IMPLICIT
 			  : strcmp(value, "starttls") == 0 ? CONFIG_TLS_STARTTLS
