@@ -142,6 +142,8 @@ static int head_field(const char *head, size_t len, const char *name, struct byt
 		const char *eol = memchr(line, '\n', len - pos);
 		size_t llen = eol != NULL ? (size_t)(eol - line) : len - pos;
 		pos += llen + 1;
+		if (llen > 0 && line[llen - 1] == '\r')
+			llen--;
 		if (llen > nlen && line[nlen] == ':' && strncasecmp(line, name, nlen) == 0) {
 			*value_r = bytes_trim((struct bytes){ line + nlen + 1, llen - nlen - 1 });
 			return 1;

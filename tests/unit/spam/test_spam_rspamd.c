@@ -81,7 +81,8 @@ static void test_response(void **state)
 	struct spam_rspamd_result r;
 	const char *err = NULL;
 	char resp[512];
-	snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nConnection: close\r\ncontent-length: %zu\r\n\r\n%s",
+	snprintf(resp, sizeof(resp),
+		 "HTTP/1.1 200 OK\r\nConnection: close\r\ncontent-length: %zu\r\nContent-Type: application/json\r\n\r\n%s",
 		 strlen(BODY_REJECT), BODY_REJECT);
 	size_t len = strlen(resp);
 	assert_int_equal(spam_rspamd_response(resp, len, false, 4096, &r, &err), 1);
