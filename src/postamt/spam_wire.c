@@ -37,12 +37,13 @@ struct spam_wire *spam_wire_new(const struct config *cfg, struct dns *d, struct 
 		return NULL;
 	}
 	w->check = (struct smtpd_client_check){ check_start, check_cancel, w->dnsbl };
-	w->hook = spam_hook_new(&(struct spam_hook_env){ .settings = settings,
-							 .rspamd_url = cfg->spam_rspamd,
-							 .rspamd_timeout_ms = (unsigned)cfg->spam_rspamd_timeout_ms,
-							 .rspamd_tempfail = strcmp(cfg->spam_rspamd_fail, "tempfail") == 0,
-							 .rspamd_response_max = (size_t)cfg->spam_rspamd_response_max },
-				error_r);
+	w->hook = spam_hook_new(
+		&(struct spam_hook_env){ .settings = settings,
+					 .rspamd_url = cfg->spam_rspamd,
+					 .rspamd_timeout_ms = (unsigned)cfg->spam_rspamd_timeout_ms,
+					 .rspamd_tempfail = strcmp(cfg->spam_rspamd_fail, "tempfail") == 0,
+					 .rspamd_response_max = (size_t)cfg->spam_rspamd_response_max },
+		error_r);
 	if (w->hook == NULL) {
 		spam_wire_free(&w);
 		return NULL;

@@ -51,8 +51,8 @@ bool smtp_client_refused(struct smtp_session *ss)
 {
 	if (ss->check_zone == NULL || ss->auth_user != NULL)
 		return false;
-	conn_log(ss->c, LOG_INFO, "event=dnsbl_refused ip=%s zone=%s answer=%s", conn_peer_ip(ss->c),
-		 ss->check_zone, ss->check_code);
+	conn_log(ss->c, LOG_INFO, "event=dnsbl_refused ip=%s zone=%s answer=%s", conn_peer_ip(ss->c), ss->check_zone,
+		 ss->check_code);
 	smtp_reply(ss, 554, "5.7.1", "Client host [%s] blocked using %s (%s)", conn_peer_ip(ss->c), ss->check_zone,
 		   ss->check_code);
 	return true;

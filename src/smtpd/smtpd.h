@@ -29,8 +29,7 @@ enum smtpd_role {
  * refusing blocklist lists the client (RCPT then answers 554 5.7.1 naming zone);
  * score and weighted (zones separated by spaces, NULL when none) come from lists
  * that only add to the spam score. The strings are valid during the call only. */
-typedef void smtpd_client_done_fn(void *arg, const char *zone, const char *code, double score,
-				  const char *weighted);
+typedef void smtpd_client_done_fn(void *arg, const char *zone, const char *code, double score, const char *weighted);
 
 /* The connect-time check of port-25 clients (the DNS blocklists of src/spam, wired
  * in serve.c; smtpd may not include dns or spam). start asks about ip and returns

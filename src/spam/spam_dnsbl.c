@@ -150,8 +150,8 @@ enum spam_dnsbl_state spam_dnsbl_classify(int status, const struct dns_addr *add
 	return listed != NULL ? SPAM_DNSBL_LISTED : SPAM_DNSBL_REFUSED_US;
 }
 
-void spam_dnsbl_combine(const struct spam_dnsbl_list *list, const enum spam_dnsbl_state *states,
-			char (*codes)[16], struct arena *a, struct spam_dnsbl_verdict *verdict_r)
+void spam_dnsbl_combine(const struct spam_dnsbl_list *list, const enum spam_dnsbl_state *states, char (*codes)[16],
+			struct arena *a, struct spam_dnsbl_verdict *verdict_r)
 {
 	memset(verdict_r, 0, sizeof(*verdict_r));
 	char weighted[SPAM_DNSBL_MAX_ZONES * (DNS_NAME_MAX + 1) + 1];

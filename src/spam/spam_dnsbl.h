@@ -20,8 +20,8 @@
 
 /* One zone of spam.dnsbl. */
 struct spam_dnsbl_zone {
-	const char *zone;   /* lower case, no trailing dot */
-	double weight;      /* 0: a listing refuses the client; > 0: adds to the score */
+	const char *zone; /* lower case, no trailing dot */
+	double weight;    /* 0: a listing refuses the client; > 0: adds to the score */
 };
 
 struct spam_dnsbl_list {
@@ -44,11 +44,11 @@ const char *spam_dnsbl_query_name(const char *ip, const char *zone, struct arena
 
 /* What one zone's A answer says about the client. */
 enum spam_dnsbl_state {
-	SPAM_DNSBL_CLEAN = 0,   /* NXDOMAIN or no A record */
-	SPAM_DNSBL_LISTED,      /* an A record in 127.0.0.0/8 (not 127.255.255.x) */
-	SPAM_DNSBL_REFUSED_US,  /* 127.255.255.x: the list refuses our resolver (public forwarder, over quota) */
-	SPAM_DNSBL_BOGUS,       /* only A records outside 127.0.0.0/8: a broken or hijacked zone, not listed */
-	SPAM_DNSBL_TEMP,        /* timeout or server failure: not listed */
+	SPAM_DNSBL_CLEAN = 0,  /* NXDOMAIN or no A record */
+	SPAM_DNSBL_LISTED,     /* an A record in 127.0.0.0/8 (not 127.255.255.x) */
+	SPAM_DNSBL_REFUSED_US, /* 127.255.255.x: the list refuses our resolver (public forwarder, over quota) */
+	SPAM_DNSBL_BOGUS,      /* only A records outside 127.0.0.0/8: a broken or hijacked zone, not listed */
+	SPAM_DNSBL_TEMP,       /* timeout or server failure: not listed */
 };
 
 /* Classifies one answer (status as enum dns_status, the A records). Pure. With a
@@ -65,8 +65,8 @@ struct spam_dnsbl_verdict {
 };
 
 /* Combines one state (and code) per zone of `list` into a verdict, strings in `a`. */
-void spam_dnsbl_combine(const struct spam_dnsbl_list *list, const enum spam_dnsbl_state *states,
-			char (*codes)[16], struct arena *a, struct spam_dnsbl_verdict *verdict_r);
+void spam_dnsbl_combine(const struct spam_dnsbl_list *list, const enum spam_dnsbl_state *states, char (*codes)[16],
+			struct arena *a, struct spam_dnsbl_verdict *verdict_r);
 
 /* --- the lookups ------------------------------------------------------------ */
 
@@ -95,8 +95,8 @@ bool spam_dnsbl_enabled(const struct spam_dnsbl *b);
  * a minute per zone). Returns the check, to be given to spam_dnsbl_cancel while fn
  * has not run, or NULL (fn will not run) when there is nothing to ask (no zones, or
  * ip is not an address). Thread-safe; the check belongs to `loop`. */
-struct spam_dnsbl_check *spam_dnsbl_start(struct spam_dnsbl *b, const char *ip, struct loop *loop,
-					  spam_dnsbl_fn *fn, void *arg);
+struct spam_dnsbl_check *spam_dnsbl_start(struct spam_dnsbl *b, const char *ip, struct loop *loop, spam_dnsbl_fn *fn,
+					  void *arg);
 /* Forgets a check whose fn has not run (on its loop); fn will not run. Sets *cp to
  * NULL; NULL-safe. */
 void spam_dnsbl_cancel(struct spam_dnsbl_check **cp);

@@ -101,8 +101,8 @@ static void answered(void *arg, const struct dns_answer *ans)
 	struct spam_dnsbl *b = k->b;
 	size_t i = s->zone;
 	k->reqs[i] = NULL;
-	enum spam_dnsbl_state st = spam_dnsbl_classify(ans->status, ans->addrs, ans->rrtype == DNS_A ? ans->n : 0,
-						       k->codes[i]);
+	enum spam_dnsbl_state st =
+		spam_dnsbl_classify(ans->status, ans->addrs, ans->rrtype == DNS_A ? ans->n : 0, k->codes[i]);
 	k->states[i] = st;
 	const char *zone = b->list.zones[i].zone;
 	switch (st) {
@@ -127,8 +127,8 @@ static void answered(void *arg, const struct dns_answer *ans)
 		finish(k);
 }
 
-struct spam_dnsbl_check *spam_dnsbl_start(struct spam_dnsbl *b, const char *ip, struct loop *loop,
-					  spam_dnsbl_fn *fn, void *arg)
+struct spam_dnsbl_check *spam_dnsbl_start(struct spam_dnsbl *b, const char *ip, struct loop *loop, spam_dnsbl_fn *fn,
+					  void *arg)
 {
 	if (!spam_dnsbl_enabled(b) || ip == NULL || strlen(ip) >= sizeof(((struct spam_dnsbl_check *)0)->ip))
 		return NULL;

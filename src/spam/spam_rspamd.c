@@ -217,7 +217,8 @@ int spam_rspamd_response(const char *data, size_t len, bool eof, size_t max, str
 	hlen = (size_t)(end - data);
 	/* HTTP/1.x SP 3DIGIT */
 	if (hlen < 12 || memcmp(data, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)data[7]) || data[8] != ' ' ||
-	    !isdigit((unsigned char)data[9]) || !isdigit((unsigned char)data[10]) || !isdigit((unsigned char)data[11])) {
+	    !isdigit((unsigned char)data[9]) || !isdigit((unsigned char)data[10]) ||
+	    !isdigit((unsigned char)data[11])) {
 		*error_r = "the answer is not HTTP/1.x";
 		return -1;
 	}
@@ -229,7 +230,8 @@ int spam_rspamd_response(const char *data, size_t len, bool eof, size_t max, str
 	size_t flen = fields != NULL ? hlen - (size_t)(fields + 1 - data) : 0;
 	fields = fields != NULL ? fields + 1 : data + hlen;
 	struct bytes v;
-	if (head_field(fields, flen, "Transfer-Encoding", &v) > 0 || head_field(fields, flen, "Content-Encoding", &v) > 0) {
+	if (head_field(fields, flen, "Transfer-Encoding", &v) > 0 ||
+	    head_field(fields, flen, "Content-Encoding", &v) > 0) {
 		*error_r = "the answer is encoded (chunked or compressed), which was not asked for";
 		return -1;
 	}

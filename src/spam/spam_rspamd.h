@@ -19,12 +19,12 @@
 
 /* rspamd's actions, in its own words. */
 enum spam_rspamd_action {
-	SPAM_RSPAMD_NO_ACTION = 0, /* "no action" */
-	SPAM_RSPAMD_GREYLIST,      /* "greylist" */
-	SPAM_RSPAMD_ADD_HEADER,    /* "add header" */
+	SPAM_RSPAMD_NO_ACTION = 0,   /* "no action" */
+	SPAM_RSPAMD_GREYLIST,        /* "greylist" */
+	SPAM_RSPAMD_ADD_HEADER,      /* "add header" */
 	SPAM_RSPAMD_REWRITE_SUBJECT, /* "rewrite subject" */
-	SPAM_RSPAMD_SOFT_REJECT,   /* "soft reject" */
-	SPAM_RSPAMD_REJECT,        /* "reject" */
+	SPAM_RSPAMD_SOFT_REJECT,     /* "soft reject" */
+	SPAM_RSPAMD_REJECT,          /* "reject" */
 };
 
 /* The name rspamd uses for an action ("soft reject"). */
@@ -53,9 +53,9 @@ int spam_rspamd_url_parse(const char *url, struct spam_rspamd_url *u_r, const ch
 
 /* The envelope of one message, as rspamd's request header fields. */
 struct spam_rspamd_req {
-	const char *ip;       /* the client's address */
-	const char *helo;     /* its EHLO name, may be NULL */
-	const char *from;     /* the envelope sender, "" for the null sender */
+	const char *ip;   /* the client's address */
+	const char *helo; /* its EHLO name, may be NULL */
+	const char *from; /* the envelope sender, "" for the null sender */
 	const char *const *rcpts;
 	size_t nrcpts;
 	const char *queue_id; /* may be NULL */

@@ -34,8 +34,9 @@ static void test_parse(void **state)
 	assert_string_equal(l.zones[2].zone, "weighted.test");
 	assert_true(l.zones[2].weight == 0.5);
 	/* bad ones */
-	const char *bad[] = { "a..b", "bl.test=", "bl.test=0", "bl.test=-1", "bl.test=x", "bl.test=1001",
-			      "bl.test, BL.test", "b l@x", "=2", ".", "bl.test=1e3" };
+	const char *bad[] = { "a..b",         "bl.test=",         "bl.test=0", "bl.test=-1", "bl.test=x",
+			      "bl.test=1001", "bl.test, BL.test", "b l@x",     "=2",         ".",
+			      "bl.test=1e3" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err = NULL;
 		assert_int_equal(spam_dnsbl_parse(bad[i], a, &l, &err), -1);

@@ -33,8 +33,16 @@ static void test_url(void **state)
 	assert_int_equal(spam_rspamd_url_parse("http://[::1]:8080", &u, &err), 1);
 	assert_string_equal(u.host, "::1");
 	assert_string_equal(u.port, "8080");
-	const char *bad[] = { "https://127.0.0.1:11333", "127.0.0.1:11333", "http://", "http://h:0", "http://h:65536",
-			      "http://h:x", "http://h:1/checkv2", "http://[::1", "http://a b:1", "http://h:1 " };
+	const char *bad[] = { "https://127.0.0.1:11333",
+			      "127.0.0.1:11333",
+			      "http://",
+			      "http://h:0",
+			      "http://h:65536",
+			      "http://h:x",
+			      "http://h:1/checkv2",
+			      "http://[::1",
+			      "http://a b:1",
+			      "http://h:1 " };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err = NULL;
 		assert_int_equal(spam_rspamd_url_parse(bad[i], &u, &err), -1);
@@ -48,8 +56,13 @@ static void test_request(void **state)
 	const char *err;
 	assert_int_equal(spam_rspamd_url_parse("http://[::1]:11333", &u, &err), 1);
 	const char *rcpts[] = { "a@example.test", "b@example.test" };
-	struct spam_rspamd_req r = { .ip = "192.0.2.1", .helo = "mail.\r\nX-Evil: 1", .from = "", .rcpts = rcpts,
-				     .nrcpts = 2, .queue_id = "Q1", .mta_name = "mx.example.test" };
+	struct spam_rspamd_req r = { .ip = "192.0.2.1",
+				     .helo = "mail.\r\nX-Evil: 1",
+				     .from = "",
+				     .rcpts = rcpts,
+				     .nrcpts = 2,
+				     .queue_id = "Q1",
+				     .mta_name = "mx.example.test" };
 	struct buf out = { 0 };
 	spam_rspamd_request(&out, &u, &r, 42);
 	assert_string_equal(buf_str(&out), "POST /checkv2 HTTP/1.1\r\n"
@@ -81,9 +94,10 @@ static void test_response(void **state)
 	struct spam_rspamd_result r;
 	const char *err = NULL;
 	char resp[512];
-	snprintf(resp, sizeof(resp),
-		 "HTTP/1.1 200 OK\r\nConnection: close\r\ncontent-length: %zu\r\nContent-Type: application/json\r\n\r\n%s",
-		 strlen(BODY_REJECT), BODY_REJECT);
+	snprintf(
+		resp, sizeof(resp),
+		"HTTP/1.1 200 OK\r\nConnection: close\r\ncontent-length: %zu\r\nContent-Type: application/json\r\n\r\n%s",
+		strlen(BODY_REJECT), BODY_REJECT);
 	size_t len = strlen(resp);
 	assert_int_equal(spam_rspamd_response(resp, len, false, 4096, &r, &err), 1);
 	assert_int_equal(r.action, SPAM_RSPAMD_REJECT);
@@ -215,9 +229,12 @@ static void test_header_find(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_url),	    cmocka_unit_test(test_request),
-		cmocka_unit_test(test_response),    cmocka_unit_test(test_verdict),
-		cmocka_unit_test(test_client_failures), cmocka_unit_test(test_header_find),
+		cmocka_unit_test(test_url),
+		cmocka_unit_test(test_request),
+		cmocka_unit_test(test_response),
+		cmocka_unit_test(test_verdict),
+		cmocka_unit_test(test_client_failures),
+		cmocka_unit_test(test_header_find),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
