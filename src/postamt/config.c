@@ -10,6 +10,8 @@
 #include "arena.h"
 #include "buf.h"
 #include "dns.h"
+#include "spam_dnsbl.h"
+#include "spam_rspamd.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -64,6 +66,28 @@ static const char *valid_mta_sts_mode(const char *v)
 	return strcmp(v, "testing") == 0 || strcmp(v, "enforce") == 0 || strcmp(v, "none") == 0
 		       ? NULL
 		       : "expected testing, enforce or none";
+}
+
+static const char *valid_dnsbl(const char *v)
+{
+	struct arena *a = arena_new();
+	struct spam_dnsbl_list list;
+	const char *error = NULL;
+	spam_dnsbl_parse(v, a, &list, &error);
+	arena_free(&a);
+	return error;
+}
+
+static const char *valid_rspamd_url(const char *v)
+{
+	struct spam_rspamd_url u;
+	const char *error = NULL;
+	return v[0] == '\0' || spam_rspamd_url_parse(v, &u, &error) > 0 ? NULL : error;
+}
+
+static const char *valid_rspamd_fail(const char *v)
+{
+	return strcmp(v, "accept") == 0 || strcmp(v, "tempfail") == 0 ? NULL : "expected accept or tempfail";
 }
 
 static const char *valid_nonempty(const char *v)
@@ -160,6 +184,13 @@ static const struct key keys[] = {
 	I("dkim.max_signatures", dkim_max_signatures, "8", 1, 64, RELOAD),
 	T("dkim.clock_skew", dkim_clock_skew, "300", 1, 86400, RELOAD),
 	T("dkim.publish_delay", dkim_publish_delay, "172800", 0, 90 * 86400, RELOAD),
+
+	/* spam defence: DNS blocklists and rspamd (src/spam, docs/spam.md) */
+	S("spam.dnsbl", spam_dnsbl, "", valid_dnsbl, RESTART),
+	S("spam.rspamd", spam_rspamd, "", valid_rspamd_url, RESTART),
+	M("spam.rspamd_timeout", spam_rspamd_timeout_ms, "10s", 100, 300000, RESTART),
+	S("spam.rspamd_fail", spam_rspamd_fail, "accept", valid_rspamd_fail, RESTART),
+	Z("spam.rspamd_response_max", spam_rspamd_response_max, "1M", 1024, 64 * 1024 * 1024, RESTART),
 };
 
 static const struct key *key_find(const char *name, size_t len)

@@ -100,6 +100,12 @@ struct config {
 	int64_t dkim_max_signatures;  /* dkim.max_signatures: signatures checked per message */
 	int64_t dkim_clock_skew;      /* dkim.clock_skew: seconds a signature's t= may lie ahead */
 	int64_t dkim_publish_delay;   /* dkim.publish_delay: seconds a new key waits before it signs */
+	/* spam defence: blocklists and rspamd (src/spam, docs/spam.md) */
+	char *spam_dnsbl;                 /* spam.dnsbl: ZONE or ZONE=WEIGHT, separated by commas */
+	char *spam_rspamd;                /* spam.rspamd: http://HOST:PORT, "" for none */
+	int64_t spam_rspamd_timeout_ms;   /* spam.rspamd_timeout */
+	char *spam_rspamd_fail;           /* spam.rspamd_fail: accept or tempfail */
+	int64_t spam_rspamd_response_max; /* spam.rspamd_response_max: bytes of an answer */
 	struct config_route *routes;
 	size_t nroutes;
 	struct config_route_opt *route_opts; /* route_auth.* and route_tls.* keys */

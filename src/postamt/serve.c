@@ -28,6 +28,7 @@
 #include "queue.h"
 #include "settings.h"
 #include "smtpd.h"
+#include "spam_wire.h"
 #include "store.h"
 #include "submit.h"
 #include "tls.h"
@@ -104,6 +105,7 @@ struct server {
 	struct webd_env web_env;
 	struct submit *submit;       /* the message pipeline */
 	struct mailauth_inbound *mailauth; /* the port-25 checks: the pipeline's first hook */
+	struct spam_wire *spam;      /* blocklists (smtpd's client check) and the spam hook, after mailauth */
 	struct dkim_hook *dkim;      /* its last hook: DKIM signing of outgoing mail */
 	int nloops;
 	struct loop **loops;
@@ -585,6 +587,7 @@ static void server_cleanup(struct server *srv)
 	submit_free(&srv->submit); /* after the pool and the queue: both call into it */
 	mailauth_inbound_free(&srv->mailauth); /* hooks of the pipeline: after it */
 	dkim_hook_free(&srv->dkim);
+	spam_wire_free(&srv->spam);
 	dns_free(&srv->dns);       /* after every loop, pool, the queue and the pipeline's hooks */
 	store_close(&srv->store);
 	conn_shared_free(&srv->shared);
@@ -616,16 +619,24 @@ static bool local_domain(void *ctx, const char *domain)
 /* The pipeline's hooks, in their fixed order (docs/architecture.md, "The hook
  * contract"): mail authentication first, so its Authentication-Results field is
  * the first of the stored copy. */
-static void add_hooks(struct server *srv, const struct config *cfg)
+static int add_hooks(struct server *srv, const struct config *cfg)
 {
+	const char *error;
 	srv->mailauth = mailauth_inbound_new(&(struct mailauth_inbound_env){
 		.dns = srv->dns, .lookup_timeout_ms = (unsigned)cfg->dns_timeout_ms, .settings = &srv->settings,
 		.is_local = local_domain, .local_ctx = srv });
 	submit_hook_add(srv->submit, &(struct submit_hook){ "mailauth", mailauth_inbound_run, srv->mailauth });
+	srv->spam = spam_wire_new(cfg, srv->dns, &srv->settings, &error);
+	if (srv->spam == NULL) {
+		fprintf(stderr, "postamt: spam settings: %s\n", error);
+		return -1;
+	}
+	spam_wire_add_hook(srv->spam, srv->submit);
 	/* DKIM signing stays last, so it signs the message as it leaves, with every
 	 * field added above */
 	srv->dkim = dkim_hook_new(AT_FDCWD, srv->store, cfg->dkim_publish_delay); /* DIR is the working directory */
 	submit_hook_add(srv->submit, &(struct submit_hook){ "dkim_sign", dkim_hook_run, srv->dkim });
+	return 1;
 }
 
 /* Everything up to serving: TLS, sockets, privileges, store, loops. Returns 1, or
@@ -711,8 +722,10 @@ static int server_start(struct server *srv)
 	 * which must delay only other messages, never the store work of open sessions */
 	srv->msg_pool = pool_new((int)cfg->pool_threads_messages);
 	srv->submit = submit_new(srv->store, srv->queue, &srv->settings, srv->msg_pool);
-	add_hooks(srv, cfg);
-	srv->smtp_env = (struct smtpd_env){ .auth = srv->auth, .pool = srv->pool, .submit = srv->submit };
+	if (add_hooks(srv, cfg) < 0)
+		return -1;
+	srv->smtp_env = (struct smtpd_env){ .auth = srv->auth, .pool = srv->pool, .submit = srv->submit,
+					    .client_check = spam_wire_client_check(srv->spam) };
 	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };
 
 	settings_from_config(srv, cfg);

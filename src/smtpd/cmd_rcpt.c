@@ -10,6 +10,9 @@
  * 452 4.2.2 on port 25, 552 5.2.2 on submission (the table in submit_reply.c); on
  * submission, an account past limits.recipients_per_hour with the recipients
  * already accepted is 451 4.7.1.
+ * Before the recipient stage, a port-25 client that a refusing DNS blocklist lists
+ * gets 554 5.7.1 naming the list (client_check.c); while the blocklist answers are
+ * still out the RCPT waits for them (the job is parked, the connection held).
  * Lookups go to the command's arena; the recipient kept is copied into the
  * transaction's. Proceed: add the recipient. */
 #include "session.h"
@@ -126,5 +129,27 @@ void smtp_cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
 	if (args.orcpt.len > 0)
 		j->args.orcpt = (struct bytes){ arena_strndup(ss->cmd_arena, args.orcpt.p, args.orcpt.len), args.orcpt.len };
 	conn_hold(ss->c);
+	if (ss->check != NULL) { /* the blocklists have not answered: wait, without blocking the loop */
+		ss->rcpt_waiting = j;
+		return;
+	}
+	if (smtp_client_refused(ss)) {
+		free(j);
+		conn_release(ss->c);
+		return;
+	}
 	pool_submit(ss->env->pool, rcpt_work, rcpt_done, conn_loop(ss->c), j);
+}
+
+void smtp_rcpt_resume(struct smtp_session *ss)
+{
+	struct rcpt_job *j = ss->rcpt_waiting;
+	struct conn *c = ss->c;
+	ss->rcpt_waiting = NULL;
+	if (conn_is_closed(c) || smtp_client_refused(ss)) {
+		free(j);
+		conn_release(c); /* may free the session */
+		return;
+	}
+	pool_submit(ss->env->pool, rcpt_work, rcpt_done, conn_loop(c), j);
 }

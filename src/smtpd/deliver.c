@@ -31,6 +31,8 @@ const struct submit_origin *smtp_origin(struct smtp_session *ss)
 		.tls = tls,
 		.auth_user = ss->auth_user,
 		.auth_account = ss->auth_account,
+		.dnsbl_score = ss->check_score,
+		.dnsbl_zones = ss->check_weighted,
 	};
 	return &ss->origin;
 }

@@ -23,6 +23,7 @@
 static void smtp_free(void *session)
 {
 	struct smtp_session *ss = session;
+	smtp_client_check_cancel(ss);
 	smtp_txn_reset(ss);
 	arena_free(&ss->txn_arena);
 	arena_free(&ss->cmd_arena);
@@ -42,6 +43,7 @@ static void *smtp_open(struct conn *c, void *ctx)
 	ss->cmd_arena = arena_new();
 	conn_set_timeout(c, ss->s->timeout_smtp);
 	smtp_reply(ss, 220, NULL, "%s ESMTP postamt", ss->s->hostname);
+	smtp_client_check_start(ss);
 	return ss;
 }
 

@@ -28,6 +28,8 @@ struct smtp_txn {
 	bool no_memory;             /* limits.message_memory was reached: the data is read and dropped */
 };
 
+struct rcpt_job;
+
 struct smtp_session {
 	struct conn *c; /* valid until the session is freed; conn_is_closed() once gone */
 	const struct smtpd_listener *l;
@@ -46,6 +48,13 @@ struct smtp_session {
 	struct smtp_txn txn;
 	bool bdat_failed;        /* the current BDAT chunk is read only to be discarded */
 	struct smtp_error bdat_err;
+	/* the connect-time client check (port 25, DNS blocklists; client_check.c) */
+	void *check;             /* the check while its answers are out, else NULL */
+	const char *check_zone;  /* a refusing list that names the client (arena), else NULL */
+	const char *check_code;
+	double check_score;      /* weighted lists: score and zones (arena) for the spam header */
+	const char *check_weighted;
+	struct rcpt_job *rcpt_waiting; /* a RCPT that waits for the check (holds the conn) */
 	struct submit_origin origin; /* smtp_origin() */
 	char origin_with[16];
 };
@@ -83,6 +92,15 @@ bool smtp_auth_allowed(const struct smtp_session *ss);
 /* Asynchronous steps hold the connection (conn_hold: input waits, the session
  * outlives the close); their completion replies unless conn_is_closed() and ends
  * with conn_release(), after which it must not touch the session. */
+
+/* The connect-time client check (client_check.c): started at open on port 25,
+ * cancelled at free; smtp_client_refused() is true when RCPT must refuse (it
+ * replies 554 5.7.1 naming the list and logs). */
+void smtp_client_check_start(struct smtp_session *ss);
+void smtp_client_check_cancel(struct smtp_session *ss);
+bool smtp_client_refused(struct smtp_session *ss);
+/* Goes on with the RCPT in ss->rcpt_waiting once the check answered (cmd_rcpt.c). */
+void smtp_rcpt_resume(struct smtp_session *ss);
 
 /* Verbs, each in its own file */
 void smtp_cmd_mail(struct smtp_session *ss, const struct smtp_command *cmd);

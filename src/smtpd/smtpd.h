@@ -25,11 +25,29 @@ enum smtpd_role {
 	SMTPD_SUBMISSIONS, /* 465: implicit TLS, AUTH before MAIL (RFC 8314) */
 };
 
+/* The verdict of the connect-time client check: zone and code are set when a
+ * refusing blocklist lists the client (RCPT then answers 554 5.7.1 naming zone);
+ * score and weighted (zones separated by spaces, NULL when none) come from lists
+ * that only add to the spam score. The strings are valid during the call only. */
+typedef void smtpd_client_done_fn(void *arg, const char *zone, const char *code, double score, const char *weighted);
+
+/* The connect-time check of port-25 clients (the DNS blocklists of src/spam, wired
+ * in serve.c; smtpd may not include dns or spam). start asks about ip and returns
+ * a handle, or NULL when there is nothing to ask (done will not run); done runs
+ * later on loop, never inside start. cancel forgets a handle whose done has not
+ * run, on the same loop. */
+struct smtpd_client_check {
+	void *(*start)(void *ctx, const char *ip, struct loop *loop, smtpd_client_done_fn *done, void *arg);
+	void (*cancel)(void *handle);
+	void *ctx;
+};
+
 /* Services shared by every SMTP session. */
 struct smtpd_env {
 	struct auth_service *auth;
 	struct pool *pool;
 	struct submit *submit;   /* the message pipeline: every message goes through it */
+	const struct smtpd_client_check *client_check; /* port 25 at connect; NULL: none */
 };
 
 struct smtpd_listener {

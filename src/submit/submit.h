@@ -82,6 +82,8 @@ struct submit_origin {
 	bool tls;
 	const char *auth_user;   /* the authenticated address, NULL when none */
 	int64_t auth_account;    /* its account id */
+	double dnsbl_score;      /* port 25: the weights of the weighted blocklists that list the client */
+	const char *dnsbl_zones; /* those zones, separated by spaces; NULL when none */
 };
 
 /* One recipient, resolved: the local accounts and remote addresses it reaches. */
@@ -121,6 +123,7 @@ struct submit_hook_msg {
 	struct arena *arena;               /* lives until the message is committed */
 	struct submit_span *drop;          /* fields of `message` to remove (submit_hook_drop) */
 	size_t ndrop, drop_cap;
+	const char *id;                    /* the message's id, as logged (e.g. rspamd's Queue-Id) */
 };
 
 /* Removes one whole header field of m->message from the stored copy: off and len

@@ -76,6 +76,7 @@ static struct submit_job *job_new(struct submit *sp, struct submit_message *m, c
 	job->origin.helo = arena_strdup(a, m->origin->helo ? m->origin->helo : "unknown");
 	job->origin.with = arena_strdup(a, m->origin->with ? m->origin->with : "SMTP");
 	job->origin.auth_user = m->origin->auth_user ? arena_strdup(a, m->origin->auth_user) : NULL;
+	job->origin.dnsbl_zones = m->origin->dnsbl_zones ? arena_strdup(a, m->origin->dnsbl_zones) : NULL;
 	job->sender = arena_strdup(a, m->sender ? m->sender : "");
 	job->envid = m->envid ? arena_strdup(a, m->envid) : NULL;
 	job->ret = m->ret;
@@ -253,7 +254,7 @@ static int run_hooks(struct submit_job *job)
 	struct buf headers = { 0 };
 	struct submit_hook_msg hm = { .origin = &job->origin, .sender = job->sender, .rcpts = job->rcpts,
 				      .nrcpts = job->nrcpts, .message = { job->msg.data, job->msg.len },
-				      .headers = &headers, .arena = job->a };
+				      .headers = &headers, .arena = job->a, .id = job->out.id };
 	int r = SUBMIT_OK;
 	for (size_t i = 0; i < sp->nhooks && r == SUBMIT_OK; i++) {
 		const char *reason = NULL;

@@ -161,6 +161,37 @@ static void test_mailauth_keys(void **state)
 	expect_error("mailauth.timeout = 601\n", "mailauth.timeout");
 }
 
+static void test_spam_keys(void **state)
+{
+	(void)state;
+	struct config *cfg = config_defaults("/data");
+	assert_string_equal(cfg->spam_dnsbl, "");
+	assert_string_equal(cfg->spam_rspamd, "");
+	assert_int_equal(cfg->spam_rspamd_timeout_ms, 10000);
+	assert_string_equal(cfg->spam_rspamd_fail, "accept");
+	assert_int_equal(cfg->spam_rspamd_response_max, 1024 * 1024);
+	char *err;
+	assert_int_equal(parse(cfg,
+			       "spam.dnsbl = zen.spamhaus.org, bl.test=2.5\nspam.rspamd = http://127.0.0.1:11333\n"
+			       "spam.rspamd_timeout = 1500ms\nspam.rspamd_fail = tempfail\nspam.rspamd_response_max = 64K\n",
+			       &err),
+			 1);
+	assert_string_equal(cfg->spam_dnsbl, "zen.spamhaus.org, bl.test=2.5");
+	assert_string_equal(cfg->spam_rspamd, "http://127.0.0.1:11333");
+	assert_int_equal(cfg->spam_rspamd_timeout_ms, 1500);
+	assert_string_equal(cfg->spam_rspamd_fail, "tempfail");
+	assert_int_equal(cfg->spam_rspamd_response_max, 64 * 1024);
+	assert_false(config_key_reloadable("spam.dnsbl") || config_key_reloadable("spam.rspamd"));
+	config_free(&cfg);
+	expect_error("spam.dnsbl = bl..test\n", "spam.dnsbl");
+	expect_error("spam.dnsbl = bl.test=0\n", "spam.dnsbl");
+	expect_error("spam.rspamd = https://127.0.0.1:11333\n", "spam.rspamd");
+	expect_error("spam.rspamd = http://127.0.0.1:11333/checkv2\n", "spam.rspamd");
+	expect_error("spam.rspamd_fail = reject\n", "spam.rspamd_fail");
+	expect_error("spam.rspamd_timeout = 50ms\n", "spam.rspamd_timeout");
+	expect_error("spam.rspamd_response_max = 100\n", "spam.rspamd_response_max");
+}
+
 static void test_check(void **state)
 {
 	struct config *cfg = config_defaults("/nonexistent");
@@ -387,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_dkim_keys),
 		cmocka_unit_test(test_route_options),
 		cmocka_unit_test(test_mailauth_keys),
+		cmocka_unit_test(test_spam_keys),
 		cmocka_unit_test(test_dns_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
