@@ -98,12 +98,18 @@ struct ctx {
 	struct buf *b;
 };
 
-static void words(struct ctx *c, const char *const *topic, size_t ntopic, unsigned n)
+/* n words: 45% of the topic, `cross` percent of the other kind's topic (a
+ * newsletter's offers, a spammer's everyday words), the rest everyday words. */
+static void words(struct ctx *c, const char *const *topic, size_t ntopic, const char *const *other, size_t nother,
+		  unsigned cross, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		const char *w;
-		if (chance(c->s, 45))
+		unsigned r = (unsigned)pick_n(c->s, 100);
+		if (r < 45)
 			w = topic[pick_n(c->s, ntopic)];
+		else if (r < 45 + cross)
+			w = other[pick_n(c->s, nother)];
 		else
 			w = c->de ? PICK(c->s, common_de) : PICK(c->s, common_en);
 		buf_printf(c->b, "%s%s", i ? " " : "", w);
@@ -192,15 +198,21 @@ static void header(struct ctx *c, const char *hostname, const char *from_name, c
 static void body(struct ctx *c, bool spam, int kind, const char *link, bool html, const char *sign)
 {
 	uint64_t *s = c->s;
-	const char *const *topic;
-	size_t ntopic;
+	const char *const *topic, *const *other;
+	size_t ntopic, nother;
 	if (spam) {
 		topic = c->de ? spam_de : spam_en;
 		ntopic = c->de ? N(spam_de) : N(spam_en);
+		other = c->de ? ham_de : ham_en;
+		nother = c->de ? N(ham_de) : N(ham_en);
 	} else {
 		topic = c->de ? ham_de : ham_en;
 		ntopic = c->de ? N(ham_de) : N(ham_en);
+		other = c->de ? spam_de : spam_en;
+		nother = c->de ? N(spam_de) : N(spam_en);
 	}
+	/* newsletters and invoices sell; spam pretends to be ordinary mail */
+	unsigned cross = spam ? 15 : (kind == 4 || kind == 2) ? 20 : 3;
 	static const char *const open_en[][3] = {
 		{ "Hi,", "Dear customer,", "Hello friend," },
 	};
@@ -249,7 +261,7 @@ static void body(struct ctx *c, bool spam, int kind, const char *link, bool html
 	buf_printf(c->b, "%s ", lines[kind % 7]);
 	unsigned paras = 1 + (unsigned)pick_n(s, 3);
 	for (unsigned p = 0; p < paras; p++) {
-		words(c, topic, ntopic, 8 + (unsigned)pick_n(s, 20));
+		words(c, topic, ntopic, other, nother, cross, 8 + (unsigned)pick_n(s, 20));
 		if (chance(s, 40))
 			buf_printf(c->b, " %s", lines[pick_n(s, 7)]);
 		buf_puts(c->b, html ? "</p>\r\n<p>" : "\r\n\r\n");

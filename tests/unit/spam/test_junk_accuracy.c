@@ -8,6 +8,7 @@
 #include "corpus.h"
 #include "junk.h"
 
+#include <sqlite3.h>
 #include <time.h>
 
 #define TRAIN 50
@@ -18,6 +19,24 @@ static double cpu_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Bytes of the account's model on disk: the pages of junk_token (dbstat), or -1. */
+static long long model_bytes(const char *path)
+{
+	sqlite3 *db;
+	long long n = -1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(db, "SELECT SUM(pgsize) FROM dbstat WHERE name = 'junk_token'", -1, &st, NULL) ==
+		    SQLITE_OK) {
+			if (sqlite3_step(st) == SQLITE_ROW)
+				n = sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+		}
+	}
+	sqlite3_close(db);
+	return n;
 }
 
 static void accuracy(void **state)
@@ -41,8 +60,14 @@ static void accuracy(void **state)
 	assert_int_equal(store_junk_stats(f->s, f->a, f->acct, 5, &st, &err), 1);
 	assert_int_equal(st.model.nspam, TRAIN);
 	assert_int_equal(st.model.nham, TRAIN);
+	for (size_t i = 0; i < st.ntop_spam; i++)
+		printf("top spam token: %lld %lld %s\n", (long long)st.top_spam[i].nspam, (long long)st.top_spam[i].nham,
+		       st.top_spam[i].token);
+	for (size_t i = 0; i < st.ntop_ham; i++)
+		printf("top ham token: %lld %lld %s\n", (long long)st.top_ham[i].nspam, (long long)st.top_ham[i].nham,
+		       st.top_ham[i].token);
 	unsigned caught = 0, missed = 0, ham_ok = 0, misfiled = 0;
-	double ms = 0;
+	double ms = 0, spam_low = 1, ham_high = 0;
 	for (int i = 0; i < 2 * TEST; i++) {
 		bool spam = i % 2 == 0;
 		buf_reset(&b);
@@ -52,6 +77,10 @@ static void accuracy(void **state)
 		assert_int_equal(junk_classify(j, f->acct, b.data, b.len, &v, &err), 1);
 		ms += cpu_ms() - t0;
 		assert_true(v.trained);
+		if (spam && v.score < spam_low)
+			spam_low = v.score;
+		if (!spam && v.score > ham_high)
+			ham_high = v.score;
 		if (spam && v.spam)
 			caught++;
 		else if (spam)
@@ -67,8 +96,10 @@ static void accuracy(void **state)
 	snprintf(path, sizeof(path), "%s/db/store.sqlite", f->dir);
 	printf("junk accuracy: %u/%d spam caught (recall %.3f), %u/%d ham misfiled (precision %.3f)\n", caught, TEST,
 	       recall, misfiled, TEST, precision);
-	printf("junk cost: %.2f CPU-ms per verdict; model: %lld tokens after %d+%d lessons\n", ms / (2 * TEST),
-	       (long long)st.ntokens, TRAIN, TRAIN);
+	printf("junk scores: lowest spam %.4f, highest ham %.4f\n", spam_low, ham_high);
+	printf("junk cost: %.2f CPU-ms per verdict; model: %lld tokens, %lld bytes of junk_token pages after %d+%d "
+	       "lessons\n",
+	       ms / (2 * TEST), (long long)st.ntokens, model_bytes(path), TRAIN, TRAIN);
 	assert_true(caught * 100 >= 95 * TEST);
 	assert_true(misfiled * 100 <= 1 * TEST);
 	junk_free(&j);
