@@ -3,6 +3,7 @@
 #include "junk_int.h"
 
 #include "log.h"
+#include "textfmt.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -53,7 +54,12 @@ int junk_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
 		memcpy(copy, m->headers->data, hl);
 	memcpy(copy + hl, m->message.p, ml);
 	copy[hl + ml] = '\0';
-	junk_tokenize(a, copy, hl + ml, junk_settings_of(j), &t);
+	/* without an earlier hook's field (mail authentication off), a field claiming
+	 * our name can only be the sender's forgery: read none */
+	struct junk_settings set = *junk_settings_of(j);
+	if (hl == 0 || !textfmt_has_header(m->headers->data, hl, "Authentication-Results"))
+		set.hostname = NULL;
+	junk_tokenize(a, copy, hl + ml, &set, &t);
 	bool all_spam = true, any_trained = false, any_on = false;
 	double low = 1.0;
 	unsigned ntok = 0;
