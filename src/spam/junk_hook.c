@@ -92,8 +92,9 @@ int junk_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
 			all_spam &= v.spam;
 		}
 	}
-	arena_free(&a);
-	const char *word = all_spam ? "spam" : "ham";
+	const char *word = !any_on ? "off" : !any_trained ? "untrained" : all_spam ? "spam" : "ham";
+	log_info("event=junk verdict=%s score=%.3f tokens=%u accounts=%zu from=%s", word, any_trained ? low : 0.5, ntok,
+		 seen, LOG_Q(t.from != NULL ? t.from : ""));
 	if (!any_on)
 		buf_puts(m->headers, JUNK_HEADER ": off\r\n");
 	else if (!any_trained)
@@ -104,5 +105,6 @@ int junk_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
 		m->mailbox = "Junk";
 		submit_hook_keyword(m, "$Junk");
 	}
+	arena_free(&a);
 	return SUBMIT_OK;
 }
