@@ -30,10 +30,27 @@ static void drop_incoming(struct submit_hook_msg *m)
 	}
 }
 
+/* What a user sends makes its recipients the account's contacts. */
+static void add_contacts(struct junk *j, struct submit_hook_msg *m)
+{
+	if (m->origin->auth_account <= 0 || m->nrcpts == 0)
+		return;
+	const char **addrs = arena_alloc(m->arena, m->nrcpts * sizeof(*addrs));
+	for (size_t i = 0; i < m->nrcpts; i++)
+		addrs[i] = m->rcpts[i].address;
+	const char *error;
+	if (junk_contacts_add(j, m->origin->auth_account, addrs, m->nrcpts, &error) < 0)
+		log_warn("event=junk_error account=%lld error=%s", (long long)m->origin->auth_account, LOG_Q(error));
+}
+
 int junk_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
 {
 	(void)reason_r;
 	struct junk *j = ctx;
+	if (m->origin->kind == SUBMIT_KIND_SUBMISSION || m->origin->kind == SUBMIT_KIND_WEBMAIL) {
+		add_contacts(j, m);
+		return SUBMIT_OK;
+	}
 	if (m->origin->kind != SUBMIT_KIND_MX)
 		return SUBMIT_OK;
 	size_t naccounts = 0;

@@ -159,12 +159,20 @@ static void verdicts(void **state)
 	assert_int_equal(send_mx(h, SUBMIT_KIND_MX, to_ab, 2, b.data), SUBMIT_OK);
 	assert_int_equal(count(h, h->f->acct2, "Junk"), junk + 1);
 	assert_int_equal(count(h, h->f->acct, "Junk"), 1);
-	/* submission: no verdict, no header */
+	/* submission: no verdict, no header; the recipients become the sender's contacts */
+	struct store_junk_stats st;
+	const char *err;
+	assert_int_equal(store_junk_stats(h->f->s, h->f->a, h->f->acct, 1, &st, &err), 1);
+	assert_int_equal(st.ncontacts, 0);
+	const char *to_ar[] = { to_a[0], "Someone@Remote.example" };
 	assert_int_equal(
-		send_mx(h, SUBMIT_KIND_SUBMISSION, to_a, 1, "From: a@example.test\r\nSubject: x\r\n\r\nhi\r\n"),
+		send_mx(h, SUBMIT_KIND_SUBMISSION, to_ar, 2, "From: a@example.test\r\nSubject: x\r\n\r\nhi\r\n"),
 		SUBMIT_OK);
 	msg = newest(h, h->f->acct, "INBOX", NULL);
 	assert_null(strstr(msg, "X-Postamt-Junk"));
+	assert_int_equal(store_junk_stats(h->f->s, h->f->a, h->f->acct, 1, &st, &err), 1);
+	assert_int_equal(st.ncontacts, 2);
+	assert_int_equal(store_junk_is_contact(h->f->s, h->f->acct, "someone@remote.example", &err), 1);
 	buf_free(&b);
 }
 
