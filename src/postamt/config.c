@@ -191,6 +191,12 @@ static const struct key keys[] = {
 	M("spam.rspamd_timeout", spam_rspamd_timeout_ms, "10s", 100, 300000, RESTART),
 	S("spam.rspamd_fail", spam_rspamd_fail, "accept", valid_rspamd_fail, RESTART),
 	Z("spam.rspamd_response_max", spam_rspamd_response_max, "1M", 1024, 64 * 1024 * 1024, RESTART),
+	/* the junk filter (src/spam/junk.h, docs/spam.md "The junk filter") */
+	I("spam.junk_threshold", junk_threshold, "95", 50, 100, RESTART),
+	I("spam.junk_min_trained", junk_min_trained, "20", 1, 100000, RESTART),
+	I("spam.junk_max_tokens", junk_max_tokens, "1000", 10, 100000, RESTART),
+	Z("spam.junk_max_bytes", junk_max_bytes, "256k", 1024, 64 * 1024 * 1024, RESTART),
+	I("spam.junk_significant", junk_significant, "150", 1, 10000, RESTART),
 };
 
 static const struct key *key_find(const char *name, size_t len)

@@ -106,6 +106,12 @@ struct config {
 	int64_t spam_rspamd_timeout_ms;   /* spam.rspamd_timeout */
 	char *spam_rspamd_fail;           /* spam.rspamd_fail: accept or tempfail */
 	int64_t spam_rspamd_response_max; /* spam.rspamd_response_max: bytes of an answer */
+	/* the junk filter (struct junk_settings) */
+	int64_t junk_threshold;       /* spam.junk_threshold: percent score that is spam */
+	int64_t junk_min_trained;     /* spam.junk_min_trained: lessons of each kind before verdicts */
+	int64_t junk_max_tokens;      /* spam.junk_max_tokens: distinct tokens per message */
+	int64_t junk_max_bytes;       /* spam.junk_max_bytes: bytes of a message the tokenizer reads */
+	int64_t junk_significant;     /* spam.junk_significant: tokens combined into a score */
 	struct config_route *routes;
 	size_t nroutes;
 	struct config_route_opt *route_opts; /* route_auth.* and route_tls.* keys */

@@ -19,6 +19,7 @@
 #include "dkim_hook.h"
 #include "imapd.h"
 #include "inbound.h"
+#include "junk_hook.h"
 #include "login.h"
 #include "log.h"
 #include "loop.h"
@@ -107,6 +108,7 @@ struct server {
 	struct mailauth_inbound *mailauth; /* the port-25 checks: the pipeline's first hook */
 	struct spam_wire *spam;      /* blocklists (smtpd's client check) and the spam hook, after mailauth */
 	struct dkim_hook *dkim;      /* its last hook: DKIM signing of outgoing mail */
+	struct junk *junk;           /* the junk filter (its hook, and the model for training) */
 	int nloops;
 	struct loop **loops;
 	struct conn_server **servers;
@@ -588,6 +590,7 @@ static void server_cleanup(struct server *srv)
 	mailauth_inbound_free(&srv->mailauth); /* hooks of the pipeline: after it */
 	dkim_hook_free(&srv->dkim);
 	spam_wire_free(&srv->spam);
+	junk_free(&srv->junk);
 	dns_free(&srv->dns);       /* after every loop, pool, the queue and the pipeline's hooks */
 	store_close(&srv->store);
 	conn_shared_free(&srv->shared);
@@ -619,6 +622,18 @@ static bool local_domain(void *ctx, const char *domain)
 /* The pipeline's hooks, in their fixed order (docs/architecture.md, "The hook
  * contract"): mail authentication first, so its Authentication-Results field is
  * the first of the stored copy. */
+/* The junk filter's settings from the spam.junk_* keys; hostname is borrowed. */
+static void junk_settings_from_config(const struct config *cfg, struct junk_settings *js)
+{
+	junk_settings_default(js);
+	js->threshold = (double)cfg->junk_threshold / 100.0;
+	js->min_trained = (unsigned)cfg->junk_min_trained;
+	js->max_tokens = (unsigned)cfg->junk_max_tokens;
+	js->max_bytes = (size_t)cfg->junk_max_bytes;
+	js->significant = (unsigned)cfg->junk_significant;
+	js->hostname = cfg->hostname;
+}
+
 static int add_hooks(struct server *srv, const struct config *cfg)
 {
 	const char *error;
@@ -632,6 +647,11 @@ static int add_hooks(struct server *srv, const struct config *cfg)
 		return -1;
 	}
 	spam_wire_add_hook(srv->spam, srv->submit);
+	/* the junk filter after mail authentication: it reads our Authentication-Results */
+	struct junk_settings js;
+	junk_settings_from_config(cfg, &js);
+	srv->junk = junk_new(srv->store, &js);
+	submit_hook_add(srv->submit, &(struct submit_hook){ "junk", junk_hook_run, srv->junk });
 	/* DKIM signing stays last, so it signs the message as it leaves, with every
 	 * field added above */
 	srv->dkim = dkim_hook_new(AT_FDCWD, srv->store, cfg->dkim_publish_delay); /* DIR is the working directory */

@@ -78,6 +78,14 @@ static const char *const schema[] = {
 	 * or first seen at a login: a table of its own, so that older databases need no
 	 * ALTER; no row means the account cannot use SCRAM yet */
 	"CREATE TABLE IF NOT EXISTS scram_secrets(account_id INTEGER PRIMARY KEY, secret TEXT NOT NULL)",
+	/* the junk filter's model (store_junk.c): tables of their own, so older databases
+	 * get them at the next start without any ALTER */
+	"CREATE TABLE IF NOT EXISTS junk_count(account_id INTEGER PRIMARY KEY, nspam INTEGER NOT NULL,"
+	" nham INTEGER NOT NULL, off INTEGER NOT NULL DEFAULT 0)",
+	"CREATE TABLE IF NOT EXISTS junk_token(account_id INTEGER NOT NULL, token TEXT NOT NULL,"
+	" nspam INTEGER NOT NULL, nham INTEGER NOT NULL, PRIMARY KEY(account_id, token)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS junk_contact(account_id INTEGER NOT NULL, address TEXT NOT NULL,"
+	" PRIMARY KEY(account_id, address)) WITHOUT ROWID",
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 1), ('uidvalidity', 0)",
 };
 
