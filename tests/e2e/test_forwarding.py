@@ -28,10 +28,11 @@ def test_forward_keeps_envelope_sender_and_message(make_server):
         mail, rcpts, data = cap.wait(b"forward me")
         assert mail.startswith(b"MAIL FROM:<bounces@sender.test>"), mail  # not rewritten (no SRS)
         assert len(rcpts) == 1 and rcpts[0].startswith(b"RCPT TO:<x@remote.test>"), rcpts
-        # our fields on top (the checks' Authentication-Results, folded, then Received),
-        # then the original bytes unchanged (the signature's input)
-        assert re.match(rb"Authentication-Results: localhost;\r\n(?:\t[^\r\n]*\r\n)+Received: from mx\.sender\.test",
-                        data), data[:400]
+        # our fields on top (the checks' Authentication-Results, folded; the junk filter's
+        # verdict for the local target of the alias; Received), then the original bytes
+        # unchanged (the signature's input)
+        assert re.match(rb"Authentication-Results: localhost;\r\n(?:\t[^\r\n]*\r\n)+"
+                        rb"X-Postamt-Junk: untrained\r\nReceived: from mx\.sender\.test", data), data[:400]
         assert data.endswith(ORIGINAL.encode() + b".\r\n")
     finally:
         cap.close()
