@@ -335,10 +335,11 @@ static void run_batch(struct store *s, struct store_op *batch)
 	sync_blobs(s, batch);
 	run_txn(s, batch, false);
 	retry_on_reserve(s, batch);
-	bool freed = false;
+	bool freed = false, lessons = false;
 	for (struct store_op *op = batch, *next; op != NULL; op = next) {
 		next = op->next;
 		if (op->committed) {
+			lessons |= op->lessons;
 			store_events_publish(s, op->events, op->nevents);
 			for (size_t i = 0; i < op->nunlink; i++) {
 				char *p = store_blob_path(s, op->unlink[i]);
@@ -364,6 +365,8 @@ static void run_batch(struct store *s, struct store_op *batch)
 	}
 	if (freed)
 		store_space_invalidate(s);
+	if (lessons)
+		store_lesson_notify(s); /* the junk filter's learner has work */
 	store_reserve_maintain(s);
 }
 
