@@ -151,6 +151,13 @@ static const struct key keys[] = {
 	I("dkim.max_signatures", dkim_max_signatures, "8", 1, 64, RELOAD),
 	T("dkim.clock_skew", dkim_clock_skew, "300", 1, 86400, RELOAD),
 	T("dkim.publish_delay", dkim_publish_delay, "172800", 0, 90 * 86400, RELOAD),
+
+	/* the junk filter (src/spam/junk.h, docs/spam.md "The junk filter") */
+	I("spam.junk_threshold", junk_threshold, "95", 50, 100, RESTART),
+	I("spam.junk_min_trained", junk_min_trained, "20", 1, 100000, RESTART),
+	I("spam.junk_max_tokens", junk_max_tokens, "1000", 10, 100000, RESTART),
+	Z("spam.junk_max_bytes", junk_max_bytes, "256k", 1024, 64 * 1024 * 1024, RESTART),
+	I("spam.junk_significant", junk_significant, "150", 1, 10000, RESTART),
 };
 
 static const struct key *key_find(const char *name, size_t len)

@@ -98,6 +98,12 @@ struct config {
 	int64_t dkim_max_signatures;  /* dkim.max_signatures: signatures checked per message */
 	int64_t dkim_clock_skew;      /* dkim.clock_skew: seconds a signature's t= may lie ahead */
 	int64_t dkim_publish_delay;   /* dkim.publish_delay: seconds a new key waits before it signs */
+	/* the junk filter (struct junk_settings) */
+	int64_t junk_threshold;       /* spam.junk_threshold: percent score that is spam */
+	int64_t junk_min_trained;     /* spam.junk_min_trained: lessons of each kind before verdicts */
+	int64_t junk_max_tokens;      /* spam.junk_max_tokens: distinct tokens per message */
+	int64_t junk_max_bytes;       /* spam.junk_max_bytes: bytes of a message the tokenizer reads */
+	int64_t junk_significant;     /* spam.junk_significant: tokens combined into a score */
 	struct config_route *routes;
 	size_t nroutes;
 	struct config_route_opt *route_opts; /* route_auth.* and route_tls.* keys */

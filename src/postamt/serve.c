@@ -19,6 +19,7 @@
 #include "dkim_hook.h"
 #include "imapd.h"
 #include "inbound.h"
+#include "junk_hook.h"
 #include "login.h"
 #include "log.h"
 #include "loop.h"
@@ -104,6 +105,7 @@ struct server {
 	struct submit *submit;       /* the message pipeline */
 	struct mailauth_inbound *mailauth; /* the port-25 checks: the pipeline's first hook */
 	struct dkim_hook *dkim;      /* its last hook: DKIM signing of outgoing mail */
+	struct junk *junk;           /* the junk filter (its hook, and the model for training) */
 	int nloops;
 	struct loop **loops;
 	struct conn_server **servers;
@@ -580,6 +582,7 @@ static void server_cleanup(struct server *srv)
 	submit_free(&srv->submit); /* after the pool and the queue: both call into it */
 	mailauth_inbound_free(&srv->mailauth); /* hooks of the pipeline: after it */
 	dkim_hook_free(&srv->dkim);
+	junk_free(&srv->junk);
 	dns_free(&srv->dns);       /* after every loop, pool, the queue and the pipeline's hooks */
 	store_close(&srv->store);
 	conn_shared_free(&srv->shared);
@@ -611,12 +614,29 @@ static bool local_domain(void *ctx, const char *domain)
 /* The pipeline's hooks, in their fixed order (docs/architecture.md, "The hook
  * contract"): mail authentication first, so its Authentication-Results field is
  * the first of the stored copy. */
+/* The junk filter's settings from the spam.junk_* keys; hostname is borrowed. */
+static void junk_settings_from_config(const struct config *cfg, struct junk_settings *js)
+{
+	junk_settings_default(js);
+	js->threshold = (double)cfg->junk_threshold / 100.0;
+	js->min_trained = (unsigned)cfg->junk_min_trained;
+	js->max_tokens = (unsigned)cfg->junk_max_tokens;
+	js->max_bytes = (size_t)cfg->junk_max_bytes;
+	js->significant = (unsigned)cfg->junk_significant;
+	js->hostname = cfg->hostname;
+}
+
 static void add_hooks(struct server *srv, const struct config *cfg)
 {
 	srv->mailauth = mailauth_inbound_new(&(struct mailauth_inbound_env){
 		.dns = srv->dns, .lookup_timeout_ms = (unsigned)cfg->dns_timeout_ms, .settings = &srv->settings,
 		.is_local = local_domain, .local_ctx = srv });
 	submit_hook_add(srv->submit, &(struct submit_hook){ "mailauth", mailauth_inbound_run, srv->mailauth });
+	/* the junk filter after mail authentication: it reads our Authentication-Results */
+	struct junk_settings js;
+	junk_settings_from_config(cfg, &js);
+	srv->junk = junk_new(srv->store, &js);
+	submit_hook_add(srv->submit, &(struct submit_hook){ "junk", junk_hook_run, srv->junk });
 	/* DKIM signing stays last, so it signs the message as it leaves, with every
 	 * field added above */
 	srv->dkim = dkim_hook_new(AT_FDCWD, srv->store, cfg->dkim_publish_delay); /* DIR is the working directory */

@@ -87,6 +87,14 @@ static const char *const schema[] = {
 	"CREATE TABLE IF NOT EXISTS junk_lessons(id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" account_id INTEGER NOT NULL, email_id INTEGER NOT NULL, spam INTEGER NOT NULL, ham INTEGER NOT NULL)",
 	"CREATE UNIQUE INDEX IF NOT EXISTS junk_lessons_email ON junk_lessons(email_id, account_id)",
+	/* the junk filter's model (store_junk.c): tables of their own, so older databases
+	 * get them at the next start without any ALTER */
+	"CREATE TABLE IF NOT EXISTS junk_count(account_id INTEGER PRIMARY KEY, nspam INTEGER NOT NULL,"
+	" nham INTEGER NOT NULL, off INTEGER NOT NULL DEFAULT 0)",
+	"CREATE TABLE IF NOT EXISTS junk_token(account_id INTEGER NOT NULL, token TEXT NOT NULL,"
+	" nspam INTEGER NOT NULL, nham INTEGER NOT NULL, PRIMARY KEY(account_id, token)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS junk_contact(account_id INTEGER NOT NULL, address TEXT NOT NULL,"
+	" PRIMARY KEY(account_id, address)) WITHOUT ROWID",
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 1), ('uidvalidity', 0)",
 };
 

@@ -539,6 +539,8 @@ struct store_delivery {
 	const int64_t *accounts;
 	size_t naccounts;
 	const char *mailbox;       /* NULL: INBOX */
+	const char *const *keywords; /* NULL-terminated keywords of the stored copies
+				      * ("$Junk"), NULL: none; a bad one fails the delivery */
 	int64_t internal_date;     /* 0: now */
 	const char *return_path;   /* envelope sender ("" for the null sender): the stored copy
 				    * begins "Return-Path: <return_path>" (RFC 5321 §4.4) and
@@ -870,5 +872,42 @@ void store_set_disk_reserve(struct store *s, uint64_t bytes);
 /* Runs PRAGMA integrity_check and checks every account's usage against its messages.
  * Returns 1 if all is well, -1 with *error_r describing the first problem. */
 int store_check(struct store *s, const char **error_r);
+
+/* The junk filter's model (store_junk.c; the filter itself is src/spam/junk.h). */
+struct store_junk_token {
+	const char *token;       /* in: the token text */
+	int64_t nspam, nham;     /* out: learned spam and ham messages that held it */
+};
+struct store_junk_model {
+	int64_t nspam, nham;     /* messages learned */
+	bool enabled;            /* the account's filter is on (the default) */
+};
+/* Counts one lesson: every token and the message totals get spam_delta and
+ * ham_delta (each -1, 0 or 1; counts never go below zero, tokens at 0/0 are
+ * removed). One transaction. Returns 1, STORE_ENOTFOUND (no account), STORE_EINVAL
+ * or STORE_ERR with *error_r. */
+int store_junk_learn(struct store *s, int64_t account, const char *const *tokens, size_t n, int spam_delta,
+		     int ham_delta, const char **error_r);
+/* Fills the counts of the n tokens (0/0 for unknown ones) and the account's totals
+ * and switch (an account with no lessons: 0/0, enabled). Returns 1 or STORE_ERR. */
+int store_junk_read(struct store *s, int64_t account, struct store_junk_token *toks, size_t n,
+		    struct store_junk_model *model_r, const char **error_r);
+/* Adds addresses (lower case, as given) to the account's contacts. Returns 1, or <0. */
+int store_junk_contacts_add(struct store *s, int64_t account, const char *const *addresses, size_t n,
+			    const char **error_r);
+/* Returns 1 if address (lower case) is a contact of the account, 0 if not, or <0. */
+int store_junk_is_contact(struct store *s, int64_t account, const char *address, const char **error_r);
+/* Turns the account's filter on or off. Returns 1, STORE_ENOTFOUND or STORE_ERR. */
+int store_junk_set_enabled(struct store *s, int64_t account, bool on, const char **error_r);
+/* What `postamt user junk` shows: totals, the number of tokens and contacts, and
+ * the `top` tokens most in spam and most in ham (arrays in a). Returns 1 or <0. */
+struct store_junk_stats {
+	struct store_junk_model model;
+	int64_t ntokens, ncontacts;
+	struct store_junk_token *top_spam, *top_ham;
+	size_t ntop_spam, ntop_ham;
+};
+int store_junk_stats(struct store *s, struct arena *a, int64_t account, size_t top, struct store_junk_stats *st_r,
+		     const char **error_r);
 
 #endif

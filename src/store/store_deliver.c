@@ -247,8 +247,10 @@ static int apply_deliver(struct store *s, struct store_op *op)
 		return op->result;
 	size_t ok = 0;
 	int first_err = 0;
-	const char *err;
+	const char *err, *kw = "";
 	char first_msg[sizeof(op->errbuf)] = "";
+	if (d->keywords != NULL && store_keywords_join(op->tmp, d->keywords, &kw, &err) < 0)
+		return store_op_fail(op, STORE_EINVAL, "%s", err);
 	for (size_t i = 0; i < d->naccounts; i++) {
 		int r;
 		uint32_t uid = 0;
@@ -258,7 +260,7 @@ static int apply_deliver(struct store *s, struct store_op *op)
 		if (mb <= 0)
 			r = store_op_fail(op, STORE_ENOTFOUND, "no such account");
 		else
-			r = add_to_mailbox(op, c, d->accounts[i], mb, email_id, 0, "", d->internal_date,
+			r = add_to_mailbox(op, c, d->accounts[i], mb, email_id, 0, kw, d->internal_date,
 					   0, &uid);
 		if (r < 0) {
 			store_db_exec(c, "ROLLBACK TO rcpt", &err);

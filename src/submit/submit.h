@@ -104,6 +104,7 @@ struct submit_span {
  * append complete header fields ("Name: value\r\n") to `headers` (they go above the
  * trace headers, in hook order); remove header fields of `message` with
  * submit_hook_drop() (e.g. a forged Authentication-Results claiming our host name);
+ * set keywords on the local copies with submit_hook_keyword();
  * set `mailbox` to the local target mailbox (a name in `arena`; it must exist in
  * every local account, else delivery falls back to INBOX, except Junk, which the
  * pipeline creates when an account lacks it); or refuse by returning SUBMIT_POLICY
@@ -121,7 +122,15 @@ struct submit_hook_msg {
 	struct arena *arena;               /* lives until the message is committed */
 	struct submit_span *drop;          /* fields of `message` to remove (submit_hook_drop) */
 	size_t ndrop, drop_cap;
+	const char **keywords;             /* keywords of the stored copies (submit_hook_keyword) */
+	size_t nkeywords, keywords_cap;
 };
+
+/* Sets an IMAP keyword (e.g. "$Junk", RFC 9051 §2.3.2; a string in m->arena or
+ * static) on the local copies of the message. Setting one twice is harmless.
+ * Returns 1, or -1 (nothing set) when kw is not a valid keyword atom or one of the
+ * system flags (backslash names). */
+int submit_hook_keyword(struct submit_hook_msg *m, const char *kw);
 
 /* Removes one whole header field of m->message from the stored copy: off and len
  * cover its name through the line end of its last continuation line, inside the

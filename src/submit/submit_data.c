@@ -56,6 +56,7 @@ struct submit_job {
 	struct queue_rcpt *remote;    /* distinct remote addresses */
 	size_t nremote;
 	const char *mailbox;          /* a hook's choice, NULL: INBOX */
+	const char *const *keywords;  /* the hooks' keywords (NULL-terminated), NULL: none */
 	struct store_delivery d;
 	struct submit_outcome out;
 	struct send_limit_ticket ticket; /* what the send limits counted; given back on a refusal */
@@ -225,6 +226,34 @@ int submit_hook_drop(struct submit_hook_msg *m, size_t off, size_t len)
 	return 1;
 }
 
+int submit_hook_keyword(struct submit_hook_msg *m, const char *kw)
+{
+	size_t n = strlen(kw);
+	if (n == 0 || n > 64)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)kw[i];
+		/* atom-char minus list-wildcards, quoted-specials and "]" (RFC 9051 §9): no "\" either */
+		if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\]", c) != NULL)
+			return -1;
+	}
+	for (size_t i = 0; i < m->nkeywords; i++) {
+		if (strcasecmp(m->keywords[i], kw) == 0)
+			return 1;
+	}
+	if (m->nkeywords + 1 >= m->keywords_cap) {
+		size_t cap = m->keywords_cap ? 2 * m->keywords_cap : 4;
+		const char **k = arena_alloc(m->arena, cap * sizeof(*k));
+		if (m->nkeywords > 0)
+			memcpy(k, m->keywords, m->nkeywords * sizeof(*k));
+		m->keywords = k;
+		m->keywords_cap = cap;
+	}
+	m->keywords[m->nkeywords++] = kw;
+	m->keywords[m->nkeywords] = NULL;
+	return 1;
+}
+
 /* Appends msg to out without the spans (in any order, overlapping or repeated). */
 static void append_without(struct buf *out, const struct buf *msg, struct submit_span *drop, size_t n)
 {
@@ -267,6 +296,7 @@ static int run_hooks(struct submit_job *job)
 		}
 	}
 	job->mailbox = hm.mailbox;
+	job->keywords = hm.keywords;
 	if (r == SUBMIT_OK && (headers.len > 0 || hm.ndrop > 0)) {
 		append_without(&headers, &job->msg, hm.drop, hm.ndrop);
 		buf_free(&job->msg);
@@ -376,7 +406,7 @@ static int local_result(struct submit_job *job, int r, const char *error)
 static void set_delivery(struct submit_job *job)
 {
 	job->d = (struct store_delivery){ .data = job->msg.data, .len = job->msg.len, .accounts = job->accounts,
-					  .naccounts = job->naccounts, .mailbox = job->mailbox,
+					  .naccounts = job->naccounts, .mailbox = job->mailbox, .keywords = job->keywords,
 					  .return_path = job->sender, .results = job->results };
 }
 

@@ -1,0 +1,92 @@
+/* junk_hook.c: the junk filter as a port-25 hook (junk_hook.h). */
+#include "junk_hook.h"
+#include "junk_int.h"
+
+#include "log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Marks every JUNK_HEADER field of the message's header block for removal. */
+static void drop_incoming(struct submit_hook_msg *m)
+{
+	const char *p = m->message.p;
+	size_t n = m->message.len, nl = strlen(JUNK_HEADER);
+	size_t i = 0;
+	while (i < n && p[i] != '\r' && p[i] != '\n') {
+		size_t start = i;
+		/* the field runs through its continuation lines */
+		for (;;) {
+			const char *e = memchr(p + i, '\n', n - i);
+			i = e != NULL ? (size_t)(e - p) + 1 : n;
+			if (i >= n || (p[i] != ' ' && p[i] != '\t'))
+				break;
+		}
+		if (i - start > nl && strncasecmp(p + start, JUNK_HEADER, nl) == 0 &&
+		    (p[start + nl] == ':' || p[start + nl] == ' ' || p[start + nl] == '\t'))
+			submit_hook_drop(m, start, i - start);
+	}
+}
+
+int junk_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
+{
+	(void)reason_r;
+	struct junk *j = ctx;
+	if (m->origin->kind != SUBMIT_KIND_MX)
+		return SUBMIT_OK;
+	size_t naccounts = 0;
+	for (size_t i = 0; i < m->nrcpts; i++)
+		naccounts += m->rcpts[i].naccounts;
+	if (naccounts == 0)
+		return SUBMIT_OK;
+	drop_incoming(m);
+	struct arena *a = arena_new();
+	struct junk_tokens t;
+	junk_tokenize(a, m->message.p, m->message.len, junk_settings_of(j), &t);
+	bool all_spam = true, any_trained = false, any_on = false;
+	double low = 1.0;
+	unsigned ntok = 0;
+	size_t seen = 0;
+	int64_t *done = arena_alloc(a, naccounts * sizeof(*done));
+	for (size_t i = 0; i < m->nrcpts; i++) {
+		for (size_t k = 0; k < m->rcpts[i].naccounts; k++) {
+			int64_t acct = m->rcpts[i].accounts[k];
+			bool dup = false;
+			for (size_t d = 0; d < seen; d++)
+				dup |= done[d] == acct;
+			if (dup)
+				continue;
+			done[seen++] = acct;
+			struct junk_verdict v;
+			const char *error;
+			if (junk_classify_tokens(j, acct, a, &t, &v, NULL, &error) < 0) {
+				log_warn("event=junk_error account=%lld error=%s", (long long)acct, LOG_Q(error));
+				arena_free(&a);
+				return SUBMIT_OK;
+			}
+			any_on |= v.enabled;
+			if (v.enabled && v.trained) {
+				any_trained = true;
+				if (v.score <= low) {
+					low = v.score;
+					ntok = v.ntokens;
+				}
+			}
+			all_spam &= v.spam;
+		}
+	}
+	arena_free(&a);
+	const char *word = all_spam ? "spam" : "ham";
+	if (!any_on)
+		buf_puts(m->headers, JUNK_HEADER ": off\r\n");
+	else if (!any_trained)
+		buf_puts(m->headers, JUNK_HEADER ": untrained\r\n");
+	else
+		buf_printf(m->headers, JUNK_HEADER ": %s; score=%.3f; tokens=%u\r\n", word, low, ntok);
+	if (all_spam) {
+		m->mailbox = "Junk";
+		submit_hook_keyword(m, "$Junk");
+	}
+	return SUBMIT_OK;
+}
