@@ -10,7 +10,8 @@
 
 #include <stdbool.h>
 
-/* user add ADDRESS [--quota SIZE] | passwd ADDRESS | del ADDRESS | list | quota ADDRESS SIZE */
+/* user add ADDRESS [--quota SIZE] | passwd ADDRESS | del ADDRESS | list | quota ADDRESS SIZE |
+ * junk ADDRESS [--on|--off] */
 int cli_user(const struct config *cfg, int argc, char **argv);
 /* domain add D | domain list */
 int cli_domain(const struct config *cfg, int argc, char **argv);

@@ -240,10 +240,53 @@ static int user_list(const struct config *cfg, int argc, char **argv)
 	return ret;
 }
 
+static void print_tokens(const char *title, const struct store_junk_token *t, size_t n)
+{
+	printf("%s (spam ham token):\n", title);
+	for (size_t i = 0; i < n; i++)
+		printf("  %lld\t%lld\t%s\n", (long long)t[i].nspam, (long long)t[i].nham, t[i].token);
+}
+
+/* user junk ADDRESS [--on|--off]: the account's junk filter (docs/spam.md). */
+static int user_junk(const struct config *cfg, int argc, char **argv)
+{
+	static const char usage[] = "usage: user junk ADDRESS [--on|--off]";
+	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "--on") != 0 && strcmp(argv[2], "--off") != 0))
+		return fail("user junk", usage);
+	struct store *s;
+	if (open_store(cfg, false, &s) < 0)
+		return 1;
+	struct arena *a = arena_new();
+	struct store_account acct;
+	struct store_junk_stats st;
+	const char *err;
+	int ret = 0, r = store_account_get(s, a, argv[1], &acct, &err);
+	if (r == 0)
+		ret = fail("user junk", "no such account");
+	else if (r < 0)
+		ret = fail("user junk", err);
+	else if (argc == 3 && store_junk_set_enabled(s, acct.id, strcmp(argv[2], "--on") == 0, &err) < 0)
+		ret = fail("user junk", err);
+	else if (store_junk_stats(s, a, acct.id, 10, &st, &err) < 0)
+		ret = fail("user junk", err);
+	else {
+		bool trained = st.model.nspam >= cfg->junk_min_trained && st.model.nham >= cfg->junk_min_trained;
+		printf("%s\tjunk filter %s\n", acct.address, st.model.enabled ? "on" : "off");
+		printf("learned: %lld spam, %lld ham (%s)\n", (long long)st.model.nspam, (long long)st.model.nham,
+		       trained ? "trained" : "untrained: verdicts start at spam.junk_min_trained of each");
+		printf("tokens: %lld\ncontacts: %lld\n", (long long)st.ntokens, (long long)st.ncontacts);
+		print_tokens("top spam tokens", st.top_spam, st.ntop_spam);
+		print_tokens("top ham tokens", st.top_ham, st.ntop_ham);
+	}
+	store_close(&s);
+	arena_free(&a);
+	return ret;
+}
+
 int cli_user(const struct config *cfg, int argc, char **argv)
 {
 	if (argc < 1)
-		return fail("user", "usage: user add|passwd|del|list|quota|logout ...");
+		return fail("user", "usage: user add|passwd|del|list|quota|logout|junk ...");
 	if (strcmp(argv[0], "add") == 0)
 		return user_add(cfg, argc, argv);
 	if (strcmp(argv[0], "passwd") == 0)
@@ -256,7 +299,9 @@ int cli_user(const struct config *cfg, int argc, char **argv)
 		return user_quota(cfg, argc, argv);
 	if (strcmp(argv[0], "logout") == 0)
 		return user_logout(cfg, argc, argv);
-	return fail("user", "unknown sub-command (expected add, passwd, del, list, quota or logout)");
+	if (strcmp(argv[0], "junk") == 0)
+		return user_junk(cfg, argc, argv);
+	return fail("user", "unknown sub-command (expected add, passwd, del, list, quota, logout or junk)");
 }
 
 int cli_domain(const struct config *cfg, int argc, char **argv)

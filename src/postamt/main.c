@@ -34,6 +34,7 @@ static const char usage_text[] =
 	"  serve\n"
 	"  user add ADDRESS [--quota SIZE] | user passwd ADDRESS | user del ADDRESS\n"
 	"  user list | user quota ADDRESS SIZE | user logout ADDRESS\n"
+	"  user junk ADDRESS [--on|--off]\n"
 	"  domain add D | domain list\n"
 	"  alias add ADDRESS TARGET...\n"
 	"  queue list | queue flush\n"
@@ -366,7 +367,7 @@ int main(int argc, char **argv)
 		return status;
 	}
 	/* the admin commands get the sub-command and its arguments */
-	static const char *const user_subs[] = { "add", "passwd", "del", "list", "quota", "logout", NULL };
+	static const char *const user_subs[] = { "add", "passwd", "del", "list", "quota", "logout", "junk", NULL };
 	static const char *const domain_subs[] = { "add", "list", NULL };
 	static const char *const alias_subs[] = { "add", NULL };
 	static const char *const queue_subs[] = { "list", "flush", NULL };

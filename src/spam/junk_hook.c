@@ -43,7 +43,17 @@ int junk_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
 	drop_incoming(m);
 	struct arena *a = arena_new();
 	struct junk_tokens t;
-	junk_tokenize(a, m->message.p, m->message.len, junk_settings_of(j), &t);
+	/* the fields of earlier hooks go on top of the stored copy: the mail
+	 * authentication hook's Authentication-Results is the first one the filter
+	 * trusts (forged ones below it are marked for removal) */
+	size_t max = junk_settings_of(j)->max_bytes, hl = m->headers->len;
+	size_t ml = m->message.len < max ? m->message.len : max;
+	char *copy = arena_alloc(a, hl + ml + 1);
+	if (hl > 0)
+		memcpy(copy, m->headers->data, hl);
+	memcpy(copy + hl, m->message.p, ml);
+	copy[hl + ml] = '\0';
+	junk_tokenize(a, copy, hl + ml, junk_settings_of(j), &t);
 	bool all_spam = true, any_trained = false, any_on = false;
 	double low = 1.0;
 	unsigned ntok = 0;

@@ -68,8 +68,9 @@ class UserPool:
 def port25_head(sender, hostname="localhost"):
     """A regex for how a message delivered from port 25 begins: Return-Path, then the
     mail-authentication checks' Authentication-Results field (folded, the first of the
-    stored copy, DESIGN.md §1 "Mail authentication"), then our Received."""
-    return re.compile(rb"Return-Path: <%s>\r\nAuthentication-Results: %s;\r\n(?:\t[^\r\n]*\r\n)+Received: "
+    stored copy, DESIGN.md §1 "Mail authentication"), the junk filter's verdict, then our Received."""
+    return re.compile(rb"Return-Path: <%s>\r\nAuthentication-Results: %s;\r\n(?:\t[^\r\n]*\r\n)+"
+                      rb"X-Postamt-Junk: [^\r\n]*\r\nReceived: "
                       % (re.escape(sender.encode()), re.escape(hostname.encode())))
 
 

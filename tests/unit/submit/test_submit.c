@@ -363,6 +363,48 @@ static void junk_recreated(void **state)
 	assert_int_equal(mb.special_use, STORE_SU_JUNK);
 }
 
+/* A hook that sets keywords: valid ones (twice is harmless), refused bad ones. */
+static int hook_keywords(void *ctx, struct submit_hook_msg *m, const char **reason_r)
+{
+	(void)reason_r;
+	int *bad = ctx;
+	*bad += submit_hook_keyword(m, "\\Seen") < 0;
+	*bad += submit_hook_keyword(m, "two words") < 0;
+	*bad += submit_hook_keyword(m, "") < 0;
+	*bad += submit_hook_keyword(m, "br]acket") < 0;
+	assert_int_equal(submit_hook_keyword(m, "$Junk"), 1);
+	assert_int_equal(submit_hook_keyword(m, "$junk"), 1);
+	assert_int_equal(submit_hook_keyword(m, "Filtered"), 1);
+	m->mailbox = "Junk";
+	return SUBMIT_OK;
+}
+
+/* Keywords a hook sets land on every local copy (and nothing else does). */
+static void hooks_set_keywords(void **state)
+{
+	struct pfix *p = *state;
+	int bad = 0;
+	submit_hook_add(p->sp, &(struct submit_hook){ "keywords", hook_keywords, &bad });
+	struct submit_origin o = origin_a(p, SUBMIT_KIND_WEBMAIL);
+	struct submit_outcome out;
+	struct submit_message m = { .origin = &o, .sender = "a@example.test" };
+	buf_puts(&m.data, plain);
+	const char *rcpts[] = { "a@example.test", "b@example.test" };
+	assert_int_equal(submit_send(p->sp, &m, rcpts, 2, p->f->a, &out), SUBMIT_OK);
+	assert_int_equal(bad, 4);
+	const int64_t accts[] = { p->f->acct, p->f->acct2 };
+	for (size_t i = 0; i < 2; i++) {
+		struct store_mailbox mb;
+		const char *err;
+		assert_int_equal(store_mailbox_get(p->f->s, p->f->a, accts[i], "Junk", &mb, &err), 1);
+		struct store_msg *msgs;
+		size_t n;
+		assert_true(store_msg_list(p->f->s, p->f->a, accts[i], mb.id, NULL, 0, &msgs, &n, &err) >= 0);
+		assert_int_equal(n, 1);
+		assert_string_equal(msgs[0].keywords, "$Junk Filtered");
+	}
+}
+
 /* Bounces from the queue take the same path: resolved, traced, hooked, committed. */
 static void bounces(void **state)
 {
@@ -509,6 +551,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(hooks_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(hooks_drop_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(junk_recreated, setup, teardown),
+		cmocka_unit_test_setup_teardown(hooks_set_keywords, setup, teardown),
 		cmocka_unit_test_setup_teardown(bounces, setup, teardown),
 		cmocka_unit_test_setup_teardown(send_limit_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(send_limit_recipients, setup, teardown),

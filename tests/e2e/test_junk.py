@@ -1,0 +1,54 @@
+"""The per-account junk filter (DESIGN.md §1 "Spam defence", docs/spam.md): its
+verdict header on mail from port 25, forged verdicts removed, the per-account switch
+and `postamt user junk`. What the filter learns and how well it judges is in the
+unit tests (tests/unit/spam: the model, the hook, the accuracy over a generated
+corpus); lessons from the mailboxes come with the store's training triggers.
+"""
+
+import smtplib
+
+from helpers import imap_messages, new_user
+
+SPAM = ("From: Lottery <win@lottery.example>\r\nTo: {to}\r\nSubject: You won\r\n"
+        "X-Postamt-Junk: ham; score=0.000\r\n"
+        "Message-ID: <{n}@lottery.example>\r\n\r\nClaim your prize: https://claim.example/\r\n")
+
+
+def send25(srv, to, data):
+    with smtplib.SMTP(srv.host, srv.port("smtp"), local_hostname="client.mail.test", timeout=60) as s:
+        s.ehlo()
+        s.sendmail("win@lottery.example", [to], data.encode())
+
+
+def junk_info(srv, addr, *flags):
+    r = srv.run("user", "junk", addr, *flags)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def test_verdict_header_switch_and_cli(make_server):
+    # mail authentication is off here: no DNS is needed, and nothing else decides
+    srv = make_server(config=("mailauth.inbound = off",))
+    user = new_user(srv)
+    send25(srv, user, SPAM.format(to=user, n=1))
+    msgs = imap_messages(srv, user)
+    assert len(msgs) == 1
+    head = msgs[0].split(b"\r\n\r\n", 1)[0]
+    # our verdict, once, and the sender's forged one is gone
+    assert head.count(b"X-Postamt-Junk:") == 1, head
+    assert b"\r\nX-Postamt-Junk: untrained\r\n" in head, head
+    out = junk_info(srv, user)
+    assert out.startswith(user + "\tjunk filter on\n"), out
+    assert "learned: 0 spam, 0 ham (untrained" in out
+    assert "tokens: 0\n" in out and "contacts: 0\n" in out
+    # switched off: the verdict says so
+    assert "junk filter off" in junk_info(srv, user, "--off")
+    send25(srv, user, SPAM.format(to=user, n=2))
+    msgs = imap_messages(srv, user)
+    assert b"\r\nX-Postamt-Junk: off\r\n" in msgs[-1], msgs[-1][:400]
+    assert "junk filter on" in junk_info(srv, user, "--on")
+    # bad use of the command
+    for args in (("junk",), ("junk", user, "--maybe"), ("junk", "nobody@example.test")):
+        r = srv.run("user", *args)
+        assert r.returncode == 1, r.stdout
+        assert r.stderr.strip(), args
