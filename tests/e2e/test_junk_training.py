@@ -119,6 +119,10 @@ def test_imap_move_copy_and_keywords(srv):
         m.logout()
     log = srv.log()
     assert re.search(r"event=junk_learned account=%d email=\d+ spam=-1 ham=\+1" % account_id(srv, USER), log)
+    # what an admin sees
+    r = srv.run("user", "junk", USER)
+    assert r.returncode == 0, r.stderr
+    assert "learned: 2 spam, 2 ham" in r.stdout, r.stdout
 
 
 def test_jmap_spam_and_not_spam(srv):
@@ -193,3 +197,6 @@ def test_big_move_into_junk(srv):
         b.logout()
     batches = [int(x) for x in re.findall(r"event=junk_batch lessons=(\d+)", srv.log()[mark:])]
     assert sum(batches) == n and max(batches) == 200, batches
+    stamps = re.findall(r"^(\S+)T(\d+):(\d+):([\d.]+)Z info event=junk_batch", srv.log()[mark:], re.M)
+    secs = [int(h) * 3600 + int(m) * 60 + float(x) for _, h, m, x in stamps]
+    print("learned %d messages in %d batches, %.1f s from the first batch to the last" % (n, len(secs), secs[-1] - secs[0]))
