@@ -835,8 +835,9 @@ int store_lessons_done(struct store *s, const struct store_lesson *lessons, size
 /* The message's current lesson (enum store_lesson_class) in *class_r. 1, or <0. */
 int store_lesson_get(struct store *s, int64_t account_id, int64_t email_id, int *class_r, const char **error_r);
 /* fn(arg) runs on the committer thread after every commit that recorded a lesson: it
- * must be quick and must not wait for the store (post or queue work). Set it before
- * the servers start; NULL turns it off. */
+ * must be quick and must not call the store (post or queue work). Set it before the
+ * servers start; NULL turns it off, and once that call returned fn is not running and
+ * is never called again (so arg may be freed). */
 typedef void store_lesson_notify_fn(void *arg);
 void store_set_lesson_notify(struct store *s, store_lesson_notify_fn *fn, void *arg);
 

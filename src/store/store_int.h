@@ -135,7 +135,7 @@ struct store {
 	bool reserve_missing;   /* committer only: the reserve file is wanted and absent */
 	int64_t reserve_tried;  /* committer only: ms of the last attempt to re-create it */
 
-	/* store_lesson.c: told after a commit that recorded lessons (under sub_mu) */
+	/* store_commit.c: told after a commit that recorded lessons (under sub_mu) */
 	store_lesson_notify_fn *lesson_fn;
 	void *lesson_arg;
 };
@@ -290,7 +290,7 @@ void store_reserve_maintain(struct store *s);
  * store_lesson_append: a message appended to a mailbox with keywords kws;
  * store_lesson_forget_account: the account's lessons and marks go (before its
  * messages, so that pending lessons no longer pin them). Each returns 1 or
- * store_op_fail's code. store_lesson_notify: the committer tells the learner. */
+ * store_op_fail's code. The committer tells the learner (store_commit.c). */
 int store_lesson_copy(struct store_op *op, struct db *c, int64_t account_id, int64_t src_mailbox_id,
 		      int64_t dst_mailbox_id, const struct msg_row *rows, size_t n);
 int store_lesson_mailboxes(struct store_op *op, struct db *c, int64_t account_id, int64_t email_id,
@@ -300,7 +300,6 @@ int store_lesson_keywords(struct store_op *op, struct db *c, int64_t account_id,
 int store_lesson_append(struct store_op *op, struct db *c, int64_t account_id, int64_t mailbox_id,
 			int64_t email_id, const char *kws);
 int store_lesson_forget_account(struct store_op *op, struct db *c, int64_t account_id);
-void store_lesson_notify(struct store *s);
 
 /* store_commit.c: thread bodies started by store_open */
 void *store_preparer_main(void *arg);

@@ -194,24 +194,6 @@ int store_lesson_forget_account(struct store_op *op, struct db *c, int64_t accou
 
 /* ------------------------------------------------------------------ the learner's side */
 
-void store_set_lesson_notify(struct store *s, store_lesson_notify_fn *fn, void *arg)
-{
-	pthread_mutex_lock(&s->sub_mu);
-	s->lesson_fn = fn;
-	s->lesson_arg = arg;
-	pthread_mutex_unlock(&s->sub_mu);
-}
-
-void store_lesson_notify(struct store *s)
-{
-	pthread_mutex_lock(&s->sub_mu);
-	store_lesson_notify_fn *fn = s->lesson_fn;
-	void *arg = s->lesson_arg;
-	pthread_mutex_unlock(&s->sub_mu);
-	if (fn != NULL)
-		fn(arg);
-}
-
 int store_lessons_next(struct store *s, struct arena *a, size_t max, struct store_lesson **lessons_r, size_t *n_r,
 		       const char **error_r)
 {
