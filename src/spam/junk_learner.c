@@ -63,8 +63,9 @@ static bool apply_one(struct junk_learner *l, struct arena *a, const struct stor
 	size_t len;
 	int r = store_lesson_read(l->store, a, ls->email_id, l->max_bytes, &data, &len, &error);
 	if (r <= 0) {
+		const char *why = r == 0 ? "message gone" : error != NULL ? error : "?";
 		log_warn("event=junk_learn_failed account=%" PRId64 " email=%" PRId64 " error=%s", ls->account_id,
-			 ls->email_id, LOG_Q(r == 0 ? "message gone" : error != NULL ? error : "?"));
+			 ls->email_id, LOG_Q(why));
 		return false;
 	}
 	if (junk_train(l->junk, ls->account_id, data, len, ls->spam, ls->ham, &error) < 0) {

@@ -147,8 +147,8 @@ static bool has_keyword(const char *kws, const char *kw)
 	return false;
 }
 
-int store_lesson_keywords(struct store_op *op, struct db *c, int64_t account_id, int64_t email_id,
-			  const char *old_kws, const char *new_kws)
+int store_lesson_keywords(struct store_op *op, struct db *c, int64_t account_id, int64_t email_id, const char *old_kws,
+			  const char *new_kws)
 {
 	bool set_junk = !has_keyword(old_kws, "$Junk") && has_keyword(new_kws, "$Junk");
 	bool set_notjunk = !has_keyword(old_kws, "$NotJunk") && has_keyword(new_kws, "$NotJunk");
@@ -157,8 +157,8 @@ int store_lesson_keywords(struct store_op *op, struct db *c, int64_t account_id,
 	return lesson_note(op, c, account_id, email_id, set_junk ? STORE_LESSON_SPAM : STORE_LESSON_HAM);
 }
 
-int store_lesson_append(struct store_op *op, struct db *c, int64_t account_id, int64_t mailbox_id,
-			int64_t email_id, const char *kws)
+int store_lesson_append(struct store_op *op, struct db *c, int64_t account_id, int64_t mailbox_id, int64_t email_id,
+			const char *kws)
 {
 	if (mbox_special_use(c, mailbox_id) & STORE_SU_JUNK)
 		return lesson_note(op, c, account_id, email_id, STORE_LESSON_SPAM);
