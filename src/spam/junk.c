@@ -69,8 +69,7 @@ int junk_train(struct junk *j, int64_t account, const char *msg, size_t len, int
 	return r < 0 ? r : 1;
 }
 
-int junk_contacts_add(struct junk *j, int64_t account, const char *const *addresses, size_t n,
-		      const char **error_r)
+int junk_contacts_add(struct junk *j, int64_t account, const char *const *addresses, size_t n, const char **error_r)
 {
 	struct arena *a = arena_new();
 	const char **low = arena_alloc(a, (n + 1) * sizeof(*low));

@@ -23,12 +23,12 @@ struct store;
 
 /* The filter's limits and threshold (config keys spam.junk_*, docs/configuration.md). */
 struct junk_settings {
-	double threshold;        /* score >= threshold is spam (default 0.95) */
-	unsigned min_trained;    /* spam and ham messages each before verdicts count (default 20) */
-	unsigned max_tokens;     /* distinct tokens taken from one message (default 1000) */
-	size_t max_bytes;        /* bytes of one message the tokenizer reads (default 256 KiB) */
-	unsigned significant;    /* tokens combined into a score (default 150) */
-	const char *hostname;    /* our authserv-id: the Authentication-Results field we trust */
+	double threshold;     /* score >= threshold is spam (default 0.95) */
+	unsigned min_trained; /* spam and ham messages each before verdicts count (default 20) */
+	unsigned max_tokens;  /* distinct tokens taken from one message (default 1000) */
+	size_t max_bytes;     /* bytes of one message the tokenizer reads (default 256 KiB) */
+	unsigned significant; /* tokens combined into a score (default 150) */
+	const char *hostname; /* our authserv-id: the Authentication-Results field we trust */
 };
 
 /* The default settings (hostname NULL: Authentication-Results is ignored). */
@@ -36,10 +36,10 @@ void junk_settings_default(struct junk_settings *set_r);
 
 /* A verdict. */
 struct junk_verdict {
-	double score;   /* 0 (ham) .. 1 (spam) */
-	bool spam;      /* trained and score >= threshold */
-	bool trained;   /* false while fewer than min_trained spam and ham messages were learned */
-	bool enabled;   /* the account's filter is on (when off: score 0.5, spam false) */
+	double score;     /* 0 (ham) .. 1 (spam) */
+	bool spam;        /* trained and score >= threshold */
+	bool trained;     /* false while fewer than min_trained spam and ham messages were learned */
+	bool enabled;     /* the account's filter is on (when off: spam is false) */
 	unsigned ntokens; /* tokens that went into the score */
 };
 
@@ -60,8 +60,7 @@ int junk_train(struct junk *j, int64_t account, const char *msg, size_t len, int
 
 /* Marks addresses as the account's known contacts (mail from them leans ham).
  * Addresses are compared lower-cased. Blocks. Returns 1, or <0 with *error_r. */
-int junk_contacts_add(struct junk *j, int64_t account, const char *const *addresses, size_t n,
-		      const char **error_r);
+int junk_contacts_add(struct junk *j, int64_t account, const char *const *addresses, size_t n, const char **error_r);
 
 /* The verdict for one message to account: fills *v (score 0..1, spam bool, trained
  * bool: false while fewer than min_trained (20) spam and 20 ham messages have been

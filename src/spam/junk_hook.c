@@ -3,6 +3,7 @@
 #include "junk_int.h"
 
 #include "log.h"
+#include "textfmt.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -29,10 +30,27 @@ static void drop_incoming(struct submit_hook_msg *m)
 	}
 }
 
+/* What a user sends makes its recipients the account's contacts. */
+static void add_contacts(struct junk *j, struct submit_hook_msg *m)
+{
+	if (m->origin->auth_account <= 0 || m->nrcpts == 0)
+		return;
+	const char **addrs = arena_alloc(m->arena, m->nrcpts * sizeof(*addrs));
+	for (size_t i = 0; i < m->nrcpts; i++)
+		addrs[i] = m->rcpts[i].address;
+	const char *error;
+	if (junk_contacts_add(j, m->origin->auth_account, addrs, m->nrcpts, &error) < 0)
+		log_warn("event=junk_error account=%lld error=%s", (long long)m->origin->auth_account, LOG_Q(error));
+}
+
 int junk_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
 {
 	(void)reason_r;
 	struct junk *j = ctx;
+	if (m->origin->kind == SUBMIT_KIND_SUBMISSION || m->origin->kind == SUBMIT_KIND_WEBMAIL) {
+		add_contacts(j, m);
+		return SUBMIT_OK;
+	}
 	if (m->origin->kind != SUBMIT_KIND_MX)
 		return SUBMIT_OK;
 	size_t naccounts = 0;
@@ -53,7 +71,12 @@ int junk_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
 		memcpy(copy, m->headers->data, hl);
 	memcpy(copy + hl, m->message.p, ml);
 	copy[hl + ml] = '\0';
-	junk_tokenize(a, copy, hl + ml, junk_settings_of(j), &t);
+	/* without an earlier hook's field (mail authentication off), a field claiming
+	 * our name can only be the sender's forgery: read none */
+	struct junk_settings set = *junk_settings_of(j);
+	if (hl == 0 || !textfmt_has_header(m->headers->data, hl, "Authentication-Results"))
+		set.hostname = NULL;
+	junk_tokenize(a, copy, hl + ml, &set, &t);
 	bool all_spam = true, any_trained = false, any_on = false;
 	double low = 1.0;
 	unsigned ntok = 0;
@@ -86,8 +109,9 @@ int junk_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
 			all_spam &= v.spam;
 		}
 	}
-	arena_free(&a);
-	const char *word = all_spam ? "spam" : "ham";
+	const char *word = !any_on ? "off" : !any_trained ? "untrained" : all_spam ? "spam" : "ham";
+	log_info("event=junk verdict=%s score=%.3f tokens=%u accounts=%zu from=%s", word, any_trained ? low : 0.5, ntok,
+		 seen, LOG_Q(t.from != NULL ? t.from : ""));
 	if (!any_on)
 		buf_puts(m->headers, JUNK_HEADER ": off\r\n");
 	else if (!any_trained)
@@ -98,5 +122,6 @@ int junk_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
 		m->mailbox = "Junk";
 		submit_hook_keyword(m, "$Junk");
 	}
+	arena_free(&a);
 	return SUBMIT_OK;
 }

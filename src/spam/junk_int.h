@@ -12,20 +12,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JUNK_TOKEN_MAX 64        /* bytes of one token (longer ones are cut) */
-#define JUNK_WORD_MIN 2          /* bytes of a word, fewer are skipped */
-#define JUNK_WORD_MAX 40         /* bytes of a word, more are skipped */
-#define JUNK_MAX_PARTS 1000      /* MIME parts looked at */
-#define JUNK_MIN_DEV 0.1         /* |f(w) - 0.5| a token needs to count */
-#define JUNK_CONTACT_PULL 0.5    /* a contact's mail: score times this (see docs/spam.md) */
+#define JUNK_TOKEN_MAX 64     /* bytes of one token (longer ones are cut) */
+#define JUNK_WORD_MIN 2       /* bytes of a word, fewer are skipped */
+#define JUNK_WORD_MAX 40      /* bytes of a word, more are skipped */
+#define JUNK_MAX_PARTS 1000   /* MIME parts looked at */
+#define JUNK_MIN_DEV 0.1      /* |f(w) - 0.5| a token needs to count */
+#define JUNK_CONTACT_PULL 0.5 /* a contact's mail: score times this (see docs/spam.md) */
 
 /* The distinct tokens of one message, in the order first seen (arena). */
 struct junk_tokens {
 	const char **tok;
 	size_t n;
-	size_t bytes_read;       /* message and decoded-text bytes looked at */
-	const char *from;        /* the first From: address, lower case, or NULL */
-	bool dmarc_fail;         /* our Authentication-Results says dmarc=fail */
+	size_t bytes_read; /* message and decoded-text bytes looked at */
+	const char *from;  /* the first From: address, lower case, or NULL */
+	bool dmarc_fail;   /* our Authentication-Results says dmarc=fail */
 };
 
 /* Splits msg (len bytes, any bytes) into at most set->max_tokens distinct tokens,

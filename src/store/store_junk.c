@@ -29,8 +29,9 @@ static int apply_learn(struct store *s, struct store_op *op)
 	if (store_acct_exists(c, r->account) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no account %lld", (long long)r->account);
 	op->may_use_reserve = r->dspam < 0 || r->dham < 0;
-	sqlite3_stmt *st = store_db_stmt(c, "INSERT INTO junk_count(account_id, nspam, nham) VALUES(?, MAX(0, ?), MAX(0, ?))"
-				     " ON CONFLICT(account_id) DO UPDATE SET " CLAMP_ADD("nspam") ", " CLAMP_ADD("nham"));
+	sqlite3_stmt *st =
+		store_db_stmt(c, "INSERT INTO junk_count(account_id, nspam, nham) VALUES(?, MAX(0, ?), MAX(0, ?))"
+				 " ON CONFLICT(account_id) DO UPDATE SET " CLAMP_ADD("nspam") ", " CLAMP_ADD("nham"));
 	sqlite3_bind_int64(st, 1, r->account);
 	sqlite3_bind_int(st, 2, r->dspam);
 	sqlite3_bind_int(st, 3, r->dham);
@@ -39,8 +40,9 @@ static int apply_learn(struct store *s, struct store_op *op)
 	if (store_step_done(c, st, &err) < 0)
 		return store_op_fail(op, STORE_ERR, "%s", err);
 	for (size_t i = 0; i < r->n; i++) {
-		st = store_db_stmt(c, "INSERT INTO junk_token(account_id, token, nspam, nham) VALUES(?, ?, MAX(0, ?), MAX(0, ?))"
-				 " ON CONFLICT(account_id, token) DO UPDATE SET " CLAMP_ADD("nspam") ", " CLAMP_ADD("nham"));
+		st = store_db_stmt(
+			c, "INSERT INTO junk_token(account_id, token, nspam, nham) VALUES(?, ?, MAX(0, ?), MAX(0, ?))"
+			   " ON CONFLICT(account_id, token) DO UPDATE SET " CLAMP_ADD("nspam") ", " CLAMP_ADD("nham"));
 		sqlite3_bind_int64(st, 1, r->account);
 		store_bind_text(st, 2, r->tokens[i]);
 		sqlite3_bind_int(st, 3, r->dspam);
@@ -51,7 +53,7 @@ static int apply_learn(struct store *s, struct store_op *op)
 			return store_op_fail(op, STORE_ERR, "%s", err);
 		if (r->dspam < 0 || r->dham < 0) {
 			st = store_db_stmt(c, "DELETE FROM junk_token WHERE account_id = ? AND token = ?"
-					 " AND nspam = 0 AND nham = 0");
+					      " AND nspam = 0 AND nham = 0");
 			sqlite3_bind_int64(st, 1, r->account);
 			store_bind_text(st, 2, r->tokens[i]);
 			if (store_step_done(c, st, &err) < 0)
@@ -68,8 +70,9 @@ int store_junk_learn(struct store *s, int64_t account, const char *const *tokens
 		*error_r = "junk lesson: deltas must be -1, 0 or 1";
 		return STORE_EINVAL;
 	}
-	struct junk_learn_req req = { .account = account, .tokens = tokens, .n = n, .dspam = spam_delta,
-				      .dham = ham_delta };
+	struct junk_learn_req req = {
+		.account = account, .tokens = tokens, .n = n, .dspam = spam_delta, .dham = ham_delta
+	};
 	return store_op_run(s, store_op_new(NULL, apply_learn, NULL, &req, NULL), error_r);
 }
 
@@ -143,7 +146,8 @@ static int apply_contacts(struct store *s, struct store_op *op)
 	if (store_acct_exists(c, r->account) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no account %lld", (long long)r->account);
 	for (size_t i = 0; i < r->n; i++) {
-		sqlite3_stmt *st = store_db_stmt(c, "INSERT OR IGNORE INTO junk_contact(account_id, address) VALUES(?, ?)");
+		sqlite3_stmt *st =
+			store_db_stmt(c, "INSERT OR IGNORE INTO junk_contact(account_id, address) VALUES(?, ?)");
 		sqlite3_bind_int64(st, 1, r->account);
 		store_bind_text(st, 2, r->addrs[i]);
 		if (store_step_done(c, st, &err) < 0)
@@ -172,7 +176,7 @@ static int apply_switch(struct store *s, struct store_op *op)
 	if (store_acct_exists(c, r->account) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no account %lld", (long long)r->account);
 	sqlite3_stmt *st = store_db_stmt(c, "INSERT INTO junk_count(account_id, nspam, nham, off) VALUES(?, 0, 0, ?)"
-				     " ON CONFLICT(account_id) DO UPDATE SET off = excluded.off");
+					    " ON CONFLICT(account_id) DO UPDATE SET off = excluded.off");
 	sqlite3_bind_int64(st, 1, r->account);
 	sqlite3_bind_int(st, 2, r->on ? 0 : 1);
 	if (store_step_done(c, st, &err) < 0)

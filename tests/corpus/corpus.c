@@ -32,64 +32,82 @@ static bool chance(uint64_t *s, unsigned percent)
 }
 
 static const char *const first_names[] = {
-	"Anna", "Jonas", "Lena", "Lukas", "Marie", "Felix", "Sophie", "Paul", "Emma", "Max", "Julia", "Tobias",
-	"Sarah", "David", "Laura", "Michael", "Katrin", "Stefan", "Jennifer", "Thomas", "Emily", "James", "Olivia",
-	"Daniel", "Jürgen", "Björn", "Sören", "Jörg", "Hannah", "Ben",
+	"Anna",  "Jonas",  "Lena",   "Lukas",  "Marie",  "Felix",   "Sophie", "Paul",   "Emma",     "Max",
+	"Julia", "Tobias", "Sarah",  "David",  "Laura",  "Michael", "Katrin", "Stefan", "Jennifer", "Thomas",
+	"Emily", "James",  "Olivia", "Daniel", "Jürgen", "Björn",   "Sören",  "Jörg",   "Hannah",   "Ben",
 };
 static const char *const last_names[] = {
-	"Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Hoffmann", "Schäfer",
-	"Smith", "Johnson", "Brown", "Taylor", "Wilson", "Miller", "Davis", "Clarke", "Koch", "Richter", "Wolf",
-	"Neumann", "Schwarz", "Krüger", "Hartmann",
+	"Müller",  "Schmidt", "Schneider", "Fischer", "Weber",   "Meyer",  "Wagner",   "Becker", "Hoffmann",
+	"Schäfer", "Smith",   "Johnson",   "Brown",   "Taylor",  "Wilson", "Miller",   "Davis",  "Clarke",
+	"Koch",    "Richter", "Wolf",      "Neumann", "Schwarz", "Krüger", "Hartmann",
 };
 static const char *const ham_domains[] = {
-	"example.org", "web.de", "gmx.net", "posteo.de", "mailbox.org", "uni-hamburg.de", "firma-beispiel.de",
-	"company.example", "family.example", "tu-berlin.de",
+	"example.org",       "web.de",          "gmx.net",        "posteo.de",    "mailbox.org", "uni-hamburg.de",
+	"firma-beispiel.de", "company.example", "family.example", "tu-berlin.de",
 };
 static const char *const vendor_domains[] = {
-	"stadtwerke-musterstadt.de", "telekom.de", "vodafone.de", "amazon.de", "deutschebahn.com", "hetzner.com",
-	"github.com", "dhl.de", "ikea.com", "zalando.de",
+	"stadtwerke-musterstadt.de",
+	"telekom.de",
+	"vodafone.de",
+	"amazon.de",
+	"deutschebahn.com",
+	"hetzner.com",
+	"github.com",
+	"dhl.de",
+	"ikea.com",
+	"zalando.de",
 };
 static const char *const spam_tlds[] = { "top", "xyz", "click", "info", "biz", "ru", "cn", "online", "shop", "win" };
 static const char *const spam_stems[] = {
-	"secure", "login", "verify", "account", "update", "pharma", "meds", "crypto", "coin", "profit", "bonus",
-	"lucky", "winner", "deal", "cheap", "best", "global", "support", "service", "center", "mail", "pay",
+	"secure", "login",  "verify", "account", "update", "pharma", "meds",    "crypto",  "coin",   "profit", "bonus",
+	"lucky",  "winner", "deal",   "cheap",   "best",   "global", "support", "service", "center", "mail",   "pay",
 };
 
 /* everyday words both kinds use */
 static const char *const common_en[] = {
-	"the", "and", "you", "your", "please", "today", "time", "information", "account", "order", "team", "new",
-	"week", "more", "here", "email", "link", "contact", "details", "thank", "offer", "service", "below", "help",
-	"customer", "best", "regards", "month", "now", "update", "free", "price", "click", "online",
+	"the",     "and",   "you",    "your",    "please", "today", "time",     "information", "account",
+	"order",   "team",  "new",    "week",    "more",   "here",  "email",    "link",        "contact",
+	"details", "thank", "offer",  "service", "below",  "help",  "customer", "best",        "regards",
+	"month",   "now",   "update", "free",    "price",  "click", "online",
 };
 static const char *const common_de[] = {
-	"und", "der", "die", "das", "ihr", "ihre", "bitte", "heute", "zeit", "informationen", "konto", "bestellung",
-	"team", "neu", "woche", "mehr", "hier", "link", "kontakt", "angebot", "service", "danke", "grüße", "freundlichen",
-	"kunden", "monat", "jetzt", "aktualisierung", "kostenlos", "preis", "klicken", "online",
+	"und",       "der",   "die",           "das",    "ihr",        "ihre",    "bitte",
+	"heute",     "zeit",  "informationen", "konto",  "bestellung", "team",    "neu",
+	"woche",     "mehr",  "hier",          "link",   "kontakt",    "angebot", "service",
+	"danke",     "grüße", "freundlichen",  "kunden", "monat",      "jetzt",   "aktualisierung",
+	"kostenlos", "preis", "klicken",       "online",
 };
 static const char *const ham_en[] = {
-	"meeting", "project", "draft", "review", "tomorrow", "lunch", "weekend", "kids", "holiday", "attached",
-	"notes", "agenda", "slides", "feedback", "schedule", "dinner", "birthday", "photos", "trip", "garden",
-	"repository", "release", "patch", "deadline", "colleague", "conference", "train", "presentation",
-	"minutes", "budget", "quarterly", "library", "concert", "recipe", "apartment", "landlord",
+	"meeting",   "project",    "draft",     "review",       "tomorrow",   "lunch",    "weekend",   "kids",
+	"holiday",   "attached",   "notes",     "agenda",       "slides",     "feedback", "schedule",  "dinner",
+	"birthday",  "photos",     "trip",      "garden",       "repository", "release",  "patch",     "deadline",
+	"colleague", "conference", "train",     "presentation", "minutes",    "budget",   "quarterly", "library",
+	"concert",   "recipe",     "apartment", "landlord",
 };
 static const char *const ham_de[] = {
-	"besprechung", "projekt", "entwurf", "morgen", "mittagessen", "wochenende", "kinder", "urlaub", "anhang",
-	"notizen", "tagesordnung", "folien", "rückmeldung", "termin", "abendessen", "geburtstag", "fotos", "reise",
-	"garten", "kollegen", "konferenz", "zug", "vortrag", "protokoll", "haushalt", "bücherei", "konzert",
-	"rezept", "wohnung", "vermieter", "schöne", "grüße", "übermorgen", "straße", "müssen", "größe",
+	"besprechung", "projekt",  "entwurf",      "morgen",   "mittagessen", "wochenende", "kinder",     "urlaub",
+	"anhang",      "notizen",  "tagesordnung", "folien",   "rückmeldung", "termin",     "abendessen", "geburtstag",
+	"fotos",       "reise",    "garten",       "kollegen", "konferenz",   "zug",        "vortrag",    "protokoll",
+	"haushalt",    "bücherei", "konzert",      "rezept",   "wohnung",     "vermieter",  "schöne",     "grüße",
+	"übermorgen",  "straße",   "müssen",       "größe",
 };
 static const char *const spam_en[] = {
-	"viagra", "cialis", "pills", "pharmacy", "prescription", "bitcoin", "crypto", "investment", "guaranteed",
-	"profit", "millionaire", "winner", "lottery", "claim", "prize", "urgent", "suspended", "verify", "password",
-	"unusual", "activity", "limited", "exclusive", "risk", "cash", "wire", "transfer", "beneficiary", "inheritance",
-	"dating", "singles", "hot", "discount", "cheap", "ranking", "seo", "traffic", "unsubscribe", "congratulations",
-	"selected", "trading", "returns", "wallet", "funds",
+	"viagra",   "cialis",      "pills",           "pharmacy",    "prescription", "bitcoin",
+	"crypto",   "investment",  "guaranteed",      "profit",      "millionaire",  "winner",
+	"lottery",  "claim",       "prize",           "urgent",      "suspended",    "verify",
+	"password", "unusual",     "activity",        "limited",     "exclusive",    "risk",
+	"cash",     "wire",        "transfer",        "beneficiary", "inheritance",  "dating",
+	"singles",  "hot",         "discount",        "cheap",       "ranking",      "seo",
+	"traffic",  "unsubscribe", "congratulations", "selected",    "trading",      "returns",
+	"wallet",   "funds",
 };
 static const char *const spam_de[] = {
-	"gewinn", "gewinner", "lotterie", "dringend", "gesperrt", "verifizieren", "passwort", "ungewöhnliche",
-	"aktivität", "exklusiv", "risikofrei", "bargeld", "überweisung", "erbschaft", "rendite", "investition",
-	"kryptowährung", "garantiert", "potenzmittel", "apotheke", "rezeptfrei", "bestätigen", "sicherheitsgründen",
-	"eingeschränkt", "glückwunsch", "ausgewählt", "handel", "geldbörse", "sofort", "verdienen",
+	"gewinn",       "gewinner",      "lotterie",           "dringend",      "gesperrt",
+	"verifizieren", "passwort",      "ungewöhnliche",      "aktivität",     "exklusiv",
+	"risikofrei",   "bargeld",       "überweisung",        "erbschaft",     "rendite",
+	"investition",  "kryptowährung", "garantiert",         "potenzmittel",  "apotheke",
+	"rezeptfrei",   "bestätigen",    "sicherheitsgründen", "eingeschränkt", "glückwunsch",
+	"ausgewählt",   "handel",        "geldbörse",          "sofort",        "verdienen",
 };
 
 struct ctx {
@@ -257,7 +275,8 @@ static void body(struct ctx *c, bool spam, int kind, const char *link, bool html
 		"Ihre Rechnung ist überfällig, öffnen Sie den Anhang, um eine Mahnung zu vermeiden.",
 		"Verdienen Sie von zu Hause aus mit unserem geheimen System.",
 	};
-	const char *const *lines = spam ? (c->de ? spam_lines_de : spam_lines_en) : (c->de ? ham_lines_de : ham_lines_en);
+	const char *const *lines =
+		spam ? (c->de ? spam_lines_de : spam_lines_en) : (c->de ? ham_lines_de : ham_lines_en);
 	buf_printf(c->b, "%s ", lines[kind % 7]);
 	unsigned paras = 1 + (unsigned)pick_n(s, 3);
 	for (unsigned p = 0; p < paras; p++) {
@@ -278,10 +297,10 @@ static void body(struct ctx *c, bool spam, int kind, const char *link, bool html
 
 const char *corpus_message(uint64_t *seed, bool spam, const char *hostname, struct buf *out)
 {
-	static const char *const ham_kinds[] = { "meeting", "notes", "invoice", "shipping", "newsletter", "family",
-						 "release" };
-	static const char *const spam_kinds[] = { "phishing", "pharma", "crypto", "lottery", "advance-fee", "seo",
-						  "dating" };
+	static const char *const ham_kinds[] = { "meeting",    "notes",  "invoice", "shipping",
+						 "newsletter", "family", "release" };
+	static const char *const spam_kinds[] = { "phishing",    "pharma", "crypto", "lottery",
+						  "advance-fee", "seo",    "dating" };
 	uint64_t *s = seed;
 	struct ctx c = { .s = s, .de = chance(s, 50), .b = out };
 	int kind = (int)pick_n(s, 7);
@@ -309,7 +328,9 @@ const char *corpus_message(uint64_t *seed, bool spam, const char *hostname, stru
 		char d[100];
 		spam_domain(s, d, sizeof(d));
 		if (kind == 0 && chance(s, 50)) {
-			static const char *const brands[] = { "PayPal", "Sparkasse", "Amazon", "Apple", "Netflix", "DHL" };
+			static const char *const brands[] = {
+				"PayPal", "Sparkasse", "Amazon", "Apple", "Netflix", "DHL"
+			};
 			from_name = PICK(s, brands);
 			snprintf(from, sizeof(from), "service@%s", d);
 		} else {
@@ -318,19 +339,28 @@ const char *corpus_message(uint64_t *seed, bool spam, const char *hostname, stru
 		spam_domain(s, link, sizeof(link));
 		list = chance(s, 20);
 	}
-	static const char *const ham_subj_en[] = { "Meeting on Thursday", "Notes from yesterday", "Your invoice {}",
-						   "Your parcel {} is on its way", "Newsletter {}", "Photos from the trip",
+	static const char *const ham_subj_en[] = { "Meeting on Thursday", "Notes from yesterday",
+						   "Your invoice {}",     "Your parcel {} is on its way",
+						   "Newsletter {}",       "Photos from the trip",
 						   "Release {} tagged" };
-	static const char *const ham_subj_de[] = { "Besprechung am Donnerstag", "Notizen von gestern",
-						   "Ihre Rechnung {}", "Ihr Paket {} ist unterwegs", "Newsletter {}",
-						   "Fotos vom Ausflug", "Nebenkostenabrechnung {}" };
+	static const char *const ham_subj_de[] = {
+		"Besprechung am Donnerstag",  "Notizen von gestern", "Ihre Rechnung {}",
+		"Ihr Paket {} ist unterwegs", "Newsletter {}",       "Fotos vom Ausflug",
+		"Nebenkostenabrechnung {}"
+	};
 	static const char *const spam_subj_en[] = { "Urgent: your account is suspended",
-						    "Cheap meds online {}% off", "Earn {} dollars a day with Bitcoin",
-						    "You won {} EUR!", "Confidential business proposal",
-						    "Rank first on Google", "{} singles near you" };
-	static const char *const spam_subj_de[] = { "Dringend: Ihr Konto wurde gesperrt", "Potenzmittel {}% billiger",
-						    "Verdienen Sie {} Euro am Tag", "Sie haben {} EUR gewonnen!",
-						    "Vertrauliches Angebot", "Ihre offene Rechnung {}",
+						    "Cheap meds online {}% off",
+						    "Earn {} dollars a day with Bitcoin",
+						    "You won {} EUR!",
+						    "Confidential business proposal",
+						    "Rank first on Google",
+						    "{} singles near you" };
+	static const char *const spam_subj_de[] = { "Dringend: Ihr Konto wurde gesperrt",
+						    "Potenzmittel {}% billiger",
+						    "Verdienen Sie {} Euro am Tag",
+						    "Sie haben {} EUR gewonnen!",
+						    "Vertrauliches Angebot",
+						    "Ihre offene Rechnung {}",
 						    "Geheimes System: {} Euro" };
 	const char *fmt = spam ? (c.de ? spam_subj_de : spam_subj_en)[kind] : (c.de ? ham_subj_de : ham_subj_en)[kind];
 	char subject[160];
@@ -345,21 +375,23 @@ const char *corpus_message(uint64_t *seed, bool spam, const char *hostname, stru
 	char sign[120];
 	snprintf(sign, sizeof(sign), "%s", spam ? (c.de ? "Ihr Kundenservice" : "Customer Service") : fname);
 	if (!attach) {
-		header(&c, hostname, from_name, from, to, subject, list, spam, html ? "text/html; charset=utf-8"
-										  : "text/plain; charset=utf-8");
+		header(&c, hostname, from_name, from, to, subject, list, spam,
+		       html ? "text/html; charset=utf-8" : "text/plain; charset=utf-8");
 		body(&c, spam, kind, link, html, sign);
 	} else {
 		header(&c, hostname, from_name, from, to, subject, list, spam, "multipart/mixed; boundary=\"b1\"");
 		buf_printf(out, "--b1\r\nContent-Type: %s; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
 			   html ? "text/html" : "text/plain");
 		body(&c, spam, kind, link, html, sign);
-		const char *ctype = spam ? (chance(s, 50) ? "application/zip" : "application/x-msdownload")
-					 : "application/pdf";
+		const char *ctype =
+			spam ? (chance(s, 50) ? "application/zip" : "application/x-msdownload") : "application/pdf";
 		const char *ext = spam ? (ctype[12] == 'z' ? "zip" : "exe") : "pdf";
-		buf_printf(out, "--b1\r\nContent-Type: %s; name=\"%s%u.%s\"\r\nContent-Disposition: attachment\r\n"
-				"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKJcfsj6IKNSAwIG9iago8PC9MZW5ndGggNiAwIFI+Pgpz\r\n"
-				"--b1--\r\n",
-			   ctype, c.de ? "Rechnung" : "invoice", (unsigned)pick_n(s, 10000), ext);
+		buf_printf(
+			out,
+			"--b1\r\nContent-Type: %s; name=\"%s%u.%s\"\r\nContent-Disposition: attachment\r\n"
+			"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKJcfsj6IKNSAwIG9iago8PC9MZW5ndGggNiAwIFI+Pgpz\r\n"
+			"--b1--\r\n",
+			ctype, c.de ? "Rechnung" : "invoice", (unsigned)pick_n(s, 10000), ext);
 	}
 	return spam ? spam_kinds[kind] : ham_kinds[kind];
 }

@@ -52,3 +52,18 @@ def test_verdict_header_switch_and_cli(make_server):
         r = srv.run("user", *args)
         assert r.returncode == 1, r.stdout
         assert r.stderr.strip(), args
+
+
+def test_sent_mail_makes_contacts(make_server):
+    """What a user sends makes its recipients contacts of the account."""
+    srv = make_server(config=("mailauth.inbound = off",))
+    alice, bob = new_user(srv), new_user(srv)
+    assert "contacts: 0\n" in junk_info(srv, alice)
+    with smtplib.SMTP_SSL(srv.host, srv.port("submissions"), context=srv.ssl_context(), timeout=30) as s:
+        s.login(alice, "secret")
+        s.sendmail(alice, [bob], ("From: %s\r\nTo: %s\r\nSubject: hi\r\n\r\nhello\r\n" % (alice, bob)).encode())
+    assert "contacts: 1\n" in junk_info(srv, alice)
+    assert "contacts: 0\n" in junk_info(srv, bob)
+    # sent mail is not judged
+    (m,) = imap_messages(srv, bob)
+    assert b"X-Postamt-Junk" not in m

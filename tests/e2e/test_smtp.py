@@ -251,10 +251,10 @@ def test_port25_delivers_local_mail_without_auth(srv):
     m = msgs[0]
     head, body = split_message(m)
     # RFC 5321 §4.4: final delivery puts the Return-Path first, then (port 25) the
-    # checks' Authentication-Results, then our Received
+    # checks' Authentication-Results, the junk filter's verdict, then our Received
     assert port25_head("sender@example.org").match(m), m[:400]
     assert b"\r\nReceived: from client.example.org ([127.0.0.1])" in m
-    assert header_names(head)[:3] == [b"return-path", b"authentication-results", b"received"]
+    assert header_names(head)[:4] == [b"return-path", b"authentication-results", b"x-postamt-junk", b"received"]
     assert header_names(head).count(b"received") == 1
     # the message as sent follows the Received header byte for byte
     assert m.endswith(data.encode()), m

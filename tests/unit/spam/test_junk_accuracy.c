@@ -61,8 +61,8 @@ static void accuracy(void **state)
 	assert_int_equal(st.model.nspam, TRAIN);
 	assert_int_equal(st.model.nham, TRAIN);
 	for (size_t i = 0; i < st.ntop_spam; i++)
-		printf("top spam token: %lld %lld %s\n", (long long)st.top_spam[i].nspam, (long long)st.top_spam[i].nham,
-		       st.top_spam[i].token);
+		printf("top spam token: %lld %lld %s\n", (long long)st.top_spam[i].nspam,
+		       (long long)st.top_spam[i].nham, st.top_spam[i].token);
 	for (size_t i = 0; i < st.ntop_ham; i++)
 		printf("top ham token: %lld %lld %s\n", (long long)st.top_ham[i].nspam, (long long)st.top_ham[i].nham,
 		       st.top_ham[i].token);

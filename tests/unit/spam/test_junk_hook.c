@@ -37,7 +37,6 @@ static int setup(void **state)
 	junk_settings_default(&js);
 	js.hostname = "mx.example.test";
 	h->j = junk_new(h->f->s, &js);
-	submit_hook_add(h->sp, &(struct submit_hook){ "junk", junk_hook_run, h->j });
 	*state = h;
 	return 0;
 }
@@ -75,7 +74,8 @@ static int send_mx(struct hfix *h, enum submit_kind kind, const char *const *to,
 		o.auth_account = h->f->acct;
 		o.with = "ESMTPSA";
 	}
-	struct submit_message m = { .origin = &o, .sender = kind == SUBMIT_KIND_MX ? "x@sender.example" : "a@example.test" };
+	struct submit_message m = { .origin = &o,
+				    .sender = kind == SUBMIT_KIND_MX ? "x@sender.example" : "a@example.test" };
 	buf_puts(&m.data, text);
 	struct submit_outcome out;
 	return submit_send(h->sp, &m, to, n, h->f->a, &out);
@@ -113,6 +113,7 @@ static void verdicts(void **state)
 {
 	struct hfix *h = *state;
 	uint64_t seed = 42;
+	submit_hook_add(h->sp, &(struct submit_hook){ "junk", junk_hook_run, h->j });
 	const char *to_b[] = { "b@example.test" }, *to_a[] = { "a@example.test" };
 	struct buf b = { 0 };
 	/* untrained: a header, INBOX */
@@ -158,11 +159,60 @@ static void verdicts(void **state)
 	assert_int_equal(send_mx(h, SUBMIT_KIND_MX, to_ab, 2, b.data), SUBMIT_OK);
 	assert_int_equal(count(h, h->f->acct2, "Junk"), junk + 1);
 	assert_int_equal(count(h, h->f->acct, "Junk"), 1);
-	/* submission: no verdict, no header */
-	assert_int_equal(send_mx(h, SUBMIT_KIND_SUBMISSION, to_a, 1, "From: a@example.test\r\nSubject: x\r\n\r\nhi\r\n"),
-			 SUBMIT_OK);
+	/* submission: no verdict, no header; the recipients become the sender's contacts */
+	struct store_junk_stats st;
+	const char *err;
+	assert_int_equal(store_junk_stats(h->f->s, h->f->a, h->f->acct, 1, &st, &err), 1);
+	assert_int_equal(st.ncontacts, 0);
+	const char *to_ar[] = { to_a[0], "Someone@Remote.example" };
+	assert_int_equal(
+		send_mx(h, SUBMIT_KIND_SUBMISSION, to_ar, 2, "From: a@example.test\r\nSubject: x\r\n\r\nhi\r\n"),
+		SUBMIT_OK);
 	msg = newest(h, h->f->acct, "INBOX", NULL);
 	assert_null(strstr(msg, "X-Postamt-Junk"));
+	assert_int_equal(store_junk_stats(h->f->s, h->f->a, h->f->acct, 1, &st, &err), 1);
+	assert_int_equal(st.ncontacts, 2);
+	assert_int_equal(store_junk_is_contact(h->f->s, h->f->acct, "someone@remote.example", &err), 1);
+	buf_free(&b);
+}
+
+/* Stands in for the mail authentication hook: writes our Authentication-Results
+ * with the DMARC result *ctx says. */
+static int hook_authres(void *ctx, struct submit_hook_msg *m, const char **reason_r)
+{
+	(void)reason_r;
+	buf_printf(m->headers, "Authentication-Results: mx.example.test; dmarc=%s header.from=x\r\n",
+		   *(const bool *)ctx ? "fail" : "pass");
+	return SUBMIT_OK;
+}
+
+/* A contact's mail stays out of Junk, unless the earlier hook's
+ * Authentication-Results (in m->headers, not in the message) says DMARC failed. */
+static void contact_and_earlier_authres(void **state)
+{
+	struct hfix *h = *state;
+	bool fail = false;
+	submit_hook_add(h->sp, &(struct submit_hook){ "authres", hook_authres, &fail });
+	submit_hook_add(h->sp, &(struct submit_hook){ "junk", junk_hook_run, h->j });
+	uint64_t seed = 7;
+	train(h, h->f->acct2, &seed);
+	const char *err;
+	const char *contact[] = { "friend@contact.example" };
+	assert_int_equal(junk_contacts_add(h->j, h->f->acct2, contact, 1, &err), 1);
+	/* spam from the contact: the score is halved, INBOX */
+	struct buf b = { 0 };
+	buf_puts(&b, "From: friend@contact.example\r\n");
+	corpus_message(&seed, true, "elsewhere.example", &b);
+	const char *to_b[] = { "b@example.test" };
+	assert_int_equal(send_mx(h, SUBMIT_KIND_MX, to_b, 1, b.data), SUBMIT_OK);
+	const char *msg = newest(h, h->f->acct2, "INBOX", NULL);
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "X-Postamt-Junk: ham; score="));
+	assert_int_equal(count(h, h->f->acct2, "Junk"), 0);
+	/* the same with dmarc=fail from the earlier hook: Junk */
+	fail = true;
+	assert_int_equal(send_mx(h, SUBMIT_KIND_MX, to_b, 1, b.data), SUBMIT_OK);
+	assert_int_equal(count(h, h->f->acct2, "Junk"), 1);
 	buf_free(&b);
 }
 
@@ -170,6 +220,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(verdicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(contact_and_earlier_authres, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
