@@ -19,7 +19,6 @@
 #include "dkim_hook.h"
 #include "imapd.h"
 #include "inbound.h"
-#include "junk_contacts.h"
 #include "junk_hook.h"
 #include "junk_learner.h"
 #include "login.h"
@@ -646,8 +645,6 @@ static void add_hooks(struct server *srv, const struct config *cfg)
 	junk_settings_from_config(cfg, &js);
 	srv->junk = junk_new(srv->store, &js);
 	submit_hook_add(srv->submit, &(struct submit_hook){ "junk", junk_hook_run, srv->junk });
-	/* the recipients of mail users send become their known contacts */
-	submit_hook_add(srv->submit, &(struct submit_hook){ "junk_contacts", junk_contacts_run, srv->junk });
 	/* and what users do with their mail trains the filter (on the pool, in batches) */
 	srv->learner = junk_learner_new(srv->store, srv->junk, srv->pool,
 					&(struct junk_learner_settings){ (size_t)cfg->learn_batch,

@@ -2,7 +2,7 @@
  * and a real filter: lessons applied in batches with their deltas, a changed verdict
  * unlearned, a message expunged before the learner came still learned, a crash
  * between learning and marking done applying the batch again (at least once, never
- * lost), the pool-driven learner woken by the store; and the known-contacts hook. */
+ * lost), the pool-driven learner woken by the store. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -20,7 +20,6 @@
 #include <cmocka.h>
 
 #include "junk.h"
-#include "junk_contacts.h"
 #include "junk_learner.h"
 #include "pool.h"
 #include "store.h"
@@ -227,31 +226,6 @@ static void test_on_the_pool(void **state)
 	junk_learner_free(&l);
 }
 
-static void test_contacts_hook(void **state)
-{
-	struct fx *f = *state;
-	const int64_t accts[] = { f->acct };
-	struct submit_rcpt rcpts[2] = {
-		{ .address = "friend@far.example" },
-		{ .address = "a@example.test", .accounts = accts, .naccounts = 1 },
-	};
-	struct submit_origin o = { .kind = SUBMIT_KIND_SUBMISSION, .auth_user = "a@example.test", .auth_account = f->acct };
-	struct submit_hook_msg m = { .origin = &o, .sender = "a@example.test", .rcpts = rcpts, .nrcpts = 2, .arena = f->a };
-	const char *reason = NULL, *err;
-	assert_int_equal(junk_contacts_run(f->j, &m, &reason), SUBMIT_OK);
-	assert_int_equal(store_junk_is_contact(f->s, f->acct, "friend@far.example", &err), 1);
-	/* mail that arrives makes no contact of its sender's recipients */
-	struct submit_rcpt other = { .address = "stranger@far.example" };
-	o.kind = SUBMIT_KIND_MX;
-	m.rcpts = &other;
-	m.nrcpts = 1;
-	assert_int_equal(junk_contacts_run(f->j, &m, &reason), SUBMIT_OK);
-	assert_int_equal(store_junk_is_contact(f->s, f->acct, "stranger@far.example", &err), 0);
-	o.kind = SUBMIT_KIND_WEBMAIL;
-	assert_int_equal(junk_contacts_run(f->j, &m, &reason), SUBMIT_OK);
-	assert_int_equal(store_junk_is_contact(f->s, f->acct, "stranger@far.example", &err), 1);
-}
-
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -261,7 +235,6 @@ int main(void)
 		T(test_expunged_before_learning),
 		T(test_crash_applies_again),
 		T(test_on_the_pool),
-		T(test_contacts_hook),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
