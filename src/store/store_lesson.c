@@ -70,9 +70,9 @@ static int lesson_note(struct store_op *op, struct db *c, int64_t account_id, in
 	sqlite3_bind_int64(st, 3, account_id);
 	sqlite3_bind_int64(st, 4, email_id);
 	int rc = sqlite3_step(st);
+	bool updated = rc == SQLITE_ROW; /* at most one row: UNIQUE(email_id, account_id) */
 	if (rc == SQLITE_ROW)
 		rc = sqlite3_step(st);
-	bool updated = sqlite3_changes(c->db) > 0;
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return store_op_fail(op, STORE_ERR, "database error");
