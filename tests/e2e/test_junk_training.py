@@ -212,3 +212,40 @@ def test_big_move_into_junk(srv):
     stamps = re.findall(r"^(\S+)T(\d+):(\d+):([\d.]+)Z info event=junk_batch", srv.log()[mark:], re.M)
     secs = [int(h) * 3600 + int(m) * 60 + float(x) for _, h, m, x in stamps]
     print("learned %d messages in %d batches, %.1f s from the first batch to the last" % (n, len(secs), secs[-1] - secs[0]))
+
+
+def test_stop_keeps_pending_lessons(make_server):
+    """A stop while the learner works: the server stops in time (the learner finishes
+    its batch, starts no other), the lessons left wait in the store, and the next start
+    learns them: every message exactly once."""
+    n = 2000
+    s = make_server(config=["spam.learn_batch = 10"], users=[(USER, PW[USER])])
+    sock = socket.create_connection((s.host, s.port("imap")), timeout=60)
+    f = sock.makefile("rb")
+    f.readline()
+    sock.sendall(b"a LOGIN %s %s\r\n" % (USER.encode(), PW[USER].encode()))
+    while not f.readline().startswith(b"a "):
+        pass
+    for k in range(0, n, 500):
+        msgs = [("From: stop%d@shop.example\r\nSubject: stop %d\r\n\r\ncheap pills %d\r\n" % (i, i, i)).encode()
+                for i in range(k, k + 500)]
+        assert multiappend(f, sock, "b%d" % k, msgs).startswith(b"b%d OK" % k)
+    sock.sendall(b"c SELECT INBOX\r\n")
+    while not f.readline().startswith(b"c "):
+        pass
+    sock.sendall(b"d UID MOVE 1:* Junk\r\n")
+    while True:
+        line = f.readline()
+        if line.startswith(b"d "):
+            assert line.startswith(b"d OK"), line
+            break
+    sock.close()
+    rc, _ = s.stop()
+    assert rc == 0
+    left = pending(s)
+    print("stopped with %d of %d lessons pending" % (left, n))
+    first = len(re.findall(r"event=junk_batch lessons=", s.log()))
+    s.start()
+    assert model(s, USER) == (n, 0)
+    batches = len(re.findall(r"event=junk_batch lessons=", s.log()))
+    assert batches - first == (left + 9) // 10, (left, first, batches)
