@@ -20,6 +20,7 @@
 #include "imapd.h"
 #include "inbound.h"
 #include "junk_hook.h"
+#include "junk_learner.h"
 #include "login.h"
 #include "log.h"
 #include "loop.h"
@@ -109,6 +110,8 @@ struct server {
 	struct spam_wire *spam;      /* blocklists (smtpd's client check) and the spam hook, after mailauth */
 	struct dkim_hook *dkim;      /* its last hook: DKIM signing of outgoing mail */
 	struct junk *junk;           /* the junk filter (its hook, and the model for training) */
+	struct junk_learner *learner; /* applies the store's lessons to the models, on the pool */
+	struct event *learn_timer;   /* main thread: wakes the learner now and then */
 	int nloops;
 	struct loop **loops;
 	struct conn_server **servers;
@@ -548,6 +551,7 @@ static void nothing_cb(void *arg)
  * may queue the next step (a login's lookup queues its hash). */
 static void drain(struct server *srv)
 {
+	junk_learner_stop(srv->learner); /* what is left waits in the store for the next start */
 	for (int i = 0; i < srv->nloops; i++)
 		loop_call(srv->loops[i], close_conns_cb, srv->servers[i]);
 	uint64_t ran = 0;
@@ -569,10 +573,12 @@ static void server_cleanup(struct server *srv)
 		if (srv->loops[i] != NULL)
 			loop_stop_and_join(srv->loops[i]);
 	}
+	junk_learner_stop(srv->learner); /* its jobs queue no successor while the pool finishes */
 	/* before the loops are freed: a straggling job may still post to one (dropped) */
 	pool_free(&srv->auth_pool);
 	pool_free(&srv->msg_pool);
 	pool_free(&srv->pool);
+	junk_learner_free(&srv->learner); /* after the pool: no job of it runs any more */
 	for (int i = 0; i < srv->nloops && srv->loops != NULL; i++) {
 		conn_server_free(&srv->servers[i]);
 		loop_free(&srv->loops[i]);
@@ -606,6 +612,8 @@ static void server_cleanup(struct server *srv)
 	}
 	if (srv->stop_timer != NULL)
 		event_free(srv->stop_timer);
+	if (srv->learn_timer != NULL)
+		event_free(srv->learn_timer);
 	if (srv->base != NULL)
 		event_base_free(srv->base);
 	config_free(&srv->cfg);
@@ -652,11 +660,26 @@ static int add_hooks(struct server *srv, const struct config *cfg)
 	junk_settings_from_config(cfg, &js);
 	srv->junk = junk_new(srv->store, &js);
 	submit_hook_add(srv->submit, &(struct submit_hook){ "junk", junk_hook_run, srv->junk });
+	/* and what users do with their mail trains the filter (on the pool, in batches) */
+	srv->learner = junk_learner_new(srv->store, srv->junk, srv->pool,
+					&(struct junk_learner_settings){ (size_t)cfg->learn_batch,
+									 (size_t)cfg->junk_max_bytes });
 	/* DKIM signing stays last, so it signs the message as it leaves, with every
 	 * field added above */
 	srv->dkim = dkim_hook_new(AT_FDCWD, srv->store, cfg->dkim_publish_delay); /* DIR is the working directory */
 	submit_hook_add(srv->submit, &(struct submit_hook){ "dkim_sign", dkim_hook_run, srv->dkim });
 	return 1;
+}
+
+/* How often the learner looks for lessons nobody told it of. */
+#define LEARN_TICK_SECONDS 60
+
+static void learn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct server *srv = arg;
+	junk_learner_kick(srv->learner);
 }
 
 /* Everything up to serving: TLS, sockets, privileges, store, loops. Returns 1, or
@@ -790,6 +813,11 @@ static int server_start(struct server *srv)
 			return -1;
 		}
 	}
+	/* lessons left from before the last stop, and then now and then those another
+	 * process (a command) recorded: the store tells the learner only of its own */
+	junk_learner_kick(srv->learner);
+	srv->learn_timer = event_new(srv->base, -1, EV_PERSIST, learn_timer_cb, srv);
+	event_add(srv->learn_timer, &(struct timeval){ LEARN_TICK_SECONDS, 0 });
 	return 1;
 }
 

@@ -78,6 +78,15 @@ static const char *const schema[] = {
 	 * or first seen at a login: a table of its own, so that older databases need no
 	 * ALTER; no row means the account cannot use SCRAM yet */
 	"CREATE TABLE IF NOT EXISTS scram_secrets(account_id INTEGER PRIMARY KEY, secret TEXT NOT NULL)",
+	/* the junk filter's lessons (store_lesson.c): tables of their own, so that older
+	 * databases need no ALTER. junk_marks: the current lesson per message (1 spam,
+	 * 2 ham); junk_lessons: what the learner has still to apply, one row per message */
+	"CREATE TABLE IF NOT EXISTS junk_marks(account_id INTEGER NOT NULL, email_id INTEGER NOT NULL,"
+	" class INTEGER NOT NULL, PRIMARY KEY(account_id, email_id)) WITHOUT ROWID",
+	"CREATE INDEX IF NOT EXISTS junk_marks_email ON junk_marks(email_id)",
+	"CREATE TABLE IF NOT EXISTS junk_lessons(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" account_id INTEGER NOT NULL, email_id INTEGER NOT NULL, spam INTEGER NOT NULL, ham INTEGER NOT NULL)",
+	"CREATE UNIQUE INDEX IF NOT EXISTS junk_lessons_email ON junk_lessons(email_id, account_id)",
 	/* the junk filter's model (store_junk.c): tables of their own, so older databases
 	 * get them at the next start without any ALTER */
 	"CREATE TABLE IF NOT EXISTS junk_count(account_id INTEGER PRIMARY KEY, nspam INTEGER NOT NULL,"

@@ -799,6 +799,48 @@ struct store_sub *store_subscribe(struct store *s, int64_t account_id, int64_t m
  * (each holds a reference, the subscription is freed by the last one). */
 void store_unsubscribe(struct store_sub **subp);
 
+/* ---------------------------------------------------------------- junk filter lessons */
+
+/* What the user taught about a message (store_lesson.c): moving or copying it into a
+ * \Junk mailbox (IMAP COPY/MOVE, JMAP mailboxIds), APPENDing it there or setting
+ * $Junk teaches spam; moving or copying it out of \Junk into a mailbox that is not
+ * \Trash, or setting $NotJunk, teaches ham. Recorded by the store in the change's own
+ * transaction; store_deliver (the pipeline) records nothing, nor does clearing a
+ * keyword. Per message (account, email id) the current lesson is kept, so a repeated
+ * lesson records nothing and a changed one unlearns the old (spam -1, ham +1). */
+enum store_lesson_class { STORE_LESSON_NONE = 0, STORE_LESSON_SPAM = 1, STORE_LESSON_HAM = 2 };
+
+/* A pending change of an account's model: apply spam/ham (+1 learn, -1 unlearn, 0
+ * nothing; both 0 happens when a lesson was undone before it was learned). */
+struct store_lesson {
+	int64_t id;
+	int64_t account_id;
+	int64_t email_id;
+	int spam, ham;
+};
+/* The oldest pending lessons, at most max, in the order they were recorded (array in
+ * the arena). 1, or <0. A message has at most one pending lesson. */
+int store_lessons_next(struct store *s, struct arena *a, size_t max, struct store_lesson **lessons_r, size_t *n_r,
+		       const char **error_r);
+/* Reads at most max bytes (0: all) of the lesson's message, even when it was expunged
+ * since (a pending lesson keeps its message file). 1 with the bytes in the arena
+ * (NUL-terminated), 0 when the email is gone, <0 on error. */
+int store_lesson_read(struct store *s, struct arena *a, int64_t email_id, size_t max, const char **data_r,
+		      size_t *len_r, const char **error_r);
+/* Marks lessons (as returned by store_lessons_next) as applied to the model: their
+ * spam/ham are subtracted from the pending rows, a row that reaches zero is removed
+ * and frees its message file when no mailbox holds the message any more. A lesson
+ * recorded for the same message meanwhile stays pending. A synchronous write. */
+int store_lessons_done(struct store *s, const struct store_lesson *lessons, size_t n, const char **error_r);
+/* The message's current lesson (enum store_lesson_class) in *class_r. 1, or <0. */
+int store_lesson_get(struct store *s, int64_t account_id, int64_t email_id, int *class_r, const char **error_r);
+/* fn(arg) runs on the committer thread after every commit that recorded a lesson: it
+ * must be quick and must not call the store (post or queue work). Set it before the
+ * servers start; NULL turns it off, and once that call returned fn is not running and
+ * is never called again (so arg may be freed). */
+typedef void store_lesson_notify_fn(void *arg);
+void store_set_lesson_notify(struct store *s, store_lesson_notify_fn *fn, void *arg);
+
 /* ---------------------------------------------------------------- ids */
 
 /* Stable ids as strings usable as IMAP OBJECTID and JMAP ids ("M" + base-32 of the

@@ -204,6 +204,9 @@ static int apply_account_del(struct store *s, struct store_op *op)
 	if (id <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no account %s", r->address);
 	uint64_t modseq = store_acct_next_modseq(c, id);
+	/* first, so that pending lessons no longer keep its messages */
+	if (store_lesson_forget_account(op, c, id) < 0)
+		return op->result;
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT id FROM mailboxes WHERE account_id = ?");
 	sqlite3_bind_int64(st, 1, id);
 	int64_t ids[4096];

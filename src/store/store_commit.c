@@ -330,15 +330,36 @@ static void retry_on_reserve(struct store *s, struct store_op *batch)
 	}
 }
 
+/* ------------------------------------------------------------------ the junk filter's learner */
+
+void store_set_lesson_notify(struct store *s, store_lesson_notify_fn *fn, void *arg)
+{
+	pthread_mutex_lock(&s->sub_mu);
+	s->lesson_fn = fn;
+	s->lesson_arg = arg;
+	pthread_mutex_unlock(&s->sub_mu);
+}
+
+static void lesson_notify(struct store *s)
+{
+	/* called under the mutex, so that once store_set_lesson_notify(NULL) returned no
+	 * call into the old receiver is in flight (it may be freed); fn is quick */
+	pthread_mutex_lock(&s->sub_mu);
+	if (s->lesson_fn != NULL)
+		s->lesson_fn(s->lesson_arg);
+	pthread_mutex_unlock(&s->sub_mu);
+}
+
 static void run_batch(struct store *s, struct store_op *batch)
 {
 	sync_blobs(s, batch);
 	run_txn(s, batch, false);
 	retry_on_reserve(s, batch);
-	bool freed = false;
+	bool freed = false, lessons = false;
 	for (struct store_op *op = batch, *next; op != NULL; op = next) {
 		next = op->next;
 		if (op->committed) {
+			lessons |= op->lessons;
 			store_events_publish(s, op->events, op->nevents);
 			for (size_t i = 0; i < op->nunlink; i++) {
 				char *p = store_blob_path(s, op->unlink[i]);
@@ -364,6 +385,8 @@ static void run_batch(struct store *s, struct store_op *batch)
 	}
 	if (freed)
 		store_space_invalidate(s);
+	if (lessons)
+		lesson_notify(s); /* the junk filter's learner has work */
 	store_reserve_maintain(s);
 }
 

@@ -328,6 +328,8 @@ static int apply_append(struct store *s, struct store_op *op)
 			       ap->internal_date, ap->internal_tz, &uid);
 	if (r < 0)
 		return r;
+	if (store_lesson_append(op, c, ap->account_id, ap->mailbox_id, email_id, kw) < 0)
+		return op->result;
 	ap->uid = uid;
 	ap->email_id = email_id;
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
@@ -436,6 +438,8 @@ static int apply_append_many(struct store *s, struct store_op *op)
 		op->blob = NULL;
 		if (r < 0)
 			return r;
+		if (store_lesson_append(op, c, am->account_id, am->mailbox_id, email_id, kw) < 0)
+			return op->result;
 		ap->uid = uid;
 		ap->email_id = email_id;
 		am->modseq = op->events[op->nevents - 1].modseq;

@@ -118,6 +118,8 @@ static int item_flags(struct store_op *op, struct db *c, struct batch_ctx *bc,
 		const char *err;
 		if (store_step_done(c, up, &err) < 0)
 			return store_op_fail(op, STORE_ERR, "%s", err);
+		if (store_lesson_keywords(op, c, account_id, u->email_id, rows[i].keywords, nk) < 0)
+			return op->result;
 		int64_t dunseen = (int)!(nf & STORE_F_SEEN) - (int)!(f & STORE_F_SEEN);
 		int64_t ddeleted = (int)!!(nf & STORE_F_DELETED) - (int)!!(f & STORE_F_DELETED);
 		if (store_mbox_adjust(c, mbs[i], 0, dunseen, ddeleted, 0, modseq) < 0)
@@ -155,6 +157,9 @@ static int item_mailboxes(struct store_op *op, struct db *c, struct batch_ctx *b
 		if (!in_list(mbs, n, target[t]) && store_mbox_owned(c, account_id, target[t]) <= 0)
 			return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	}
+	/* before anything moves: the lesson compares the mailboxes before and after */
+	if (store_lesson_mailboxes(op, c, account_id, u->email_id, mbs, n, target, ntarget) < 0)
+		return op->result;
 	bool *keep = arena_alloc(op->tmp, n * sizeof(bool));
 	bool *gone = arena_alloc(op->tmp, n * sizeof(bool));
 	size_t src = n;

@@ -52,6 +52,7 @@ struct store_op {
 	                        * up the reserve file and runs it again (store_space.c) */
 	bool full;             /* apply or the commit failed because the disk is full */
 	bool retry;            /* committer: runs again after the reserve was given up */
+	bool lessons;          /* apply recorded a junk filter lesson (store_lesson.c) */
 	/* blob written by prepare */
 	char *blob;            /* blob name (hex), malloc'd */
 	int blob_fd;           /* written, not yet fsynced (-1: none); the committer syncs */
@@ -133,6 +134,10 @@ struct store {
 	char *reserve_path;     /* DIR/db/reserve */
 	bool reserve_missing;   /* committer only: the reserve file is wanted and absent */
 	int64_t reserve_tried;  /* committer only: ms of the last attempt to re-create it */
+
+	/* store_commit.c: told after a commit that recorded lessons (under sub_mu) */
+	store_lesson_notify_fn *lesson_fn;
+	void *lesson_arg;
 };
 
 /* store_db.c: connections and statements */
@@ -277,6 +282,24 @@ bool store_reserve_release(struct store *s);
 /* Called by the committer after each batch and once a second while the reserve is
  * missing: re-creates it once twice its size is free again. */
 void store_reserve_maintain(struct store *s);
+
+/* store_lesson.c: junk filter lessons, recorded inside the change's transaction.
+ * store_lesson_copy: rows copied or moved from src to dst (IMAP COPY/MOVE);
+ * store_lesson_mailboxes: an email's set of mailboxes changed (JMAP mailboxIds);
+ * store_lesson_keywords: a row's keywords changed from old_kws to new_kws (stored form);
+ * store_lesson_append: a message appended to a mailbox with keywords kws;
+ * store_lesson_forget_account: the account's lessons and marks go (before its
+ * messages, so that pending lessons no longer pin them). Each returns 1 or
+ * store_op_fail's code. The committer tells the learner (store_commit.c). */
+int store_lesson_copy(struct store_op *op, struct db *c, int64_t account_id, int64_t src_mailbox_id,
+		      int64_t dst_mailbox_id, const struct msg_row *rows, size_t n);
+int store_lesson_mailboxes(struct store_op *op, struct db *c, int64_t account_id, int64_t email_id,
+			   const int64_t *before, size_t nbefore, const int64_t *after, size_t nafter);
+int store_lesson_keywords(struct store_op *op, struct db *c, int64_t account_id, int64_t email_id,
+			  const char *old_kws, const char *new_kws);
+int store_lesson_append(struct store_op *op, struct db *c, int64_t account_id, int64_t mailbox_id,
+			int64_t email_id, const char *kws);
+int store_lesson_forget_account(struct store_op *op, struct db *c, int64_t account_id);
 
 /* store_commit.c: thread bodies started by store_open */
 void *store_preparer_main(void *arg);

@@ -137,6 +137,7 @@ static int apply_flags(struct store *s, struct store_op *op)
 	uint32_t *modified = xmalloc((n + 1) * sizeof(*modified));
 	const char **newkw = xmalloc((n + 1) * sizeof(*newkw));
 	unsigned int *newflags = xmalloc((n + 1) * sizeof(*newflags));
+	size_t *rowof = xmalloc((n + 1) * sizeof(*rowof));
 	size_t nch = 0, nmod = 0;
 	int64_t dunseen = 0, ddeleted = 0;
 	int ret = 1;
@@ -167,6 +168,7 @@ static int apply_flags(struct store *s, struct store_op *op)
 		ddeleted += (int)!!(nf & STORE_F_DELETED) - (int)!!(f & STORE_F_DELETED);
 		newflags[nch] = nf;
 		newkw[nch] = nk;
+		rowof[nch] = i;
 		/* the MODSEQ before: a session tells from it whether its client saw that state */
 		sqlite3_reset(ms);
 		sqlite3_bind_int64(ms, 1, fc->mailbox_id);
@@ -189,6 +191,11 @@ static int apply_flags(struct store *s, struct store_op *op)
 			sqlite3_bind_int64(up, 5, changed[i]);
 			if (store_step_done(c, up, &err) < 0) {
 				ret = store_op_fail(op, STORE_ERR, "%s", err);
+				goto out;
+			}
+			const struct msg_row *row = &rows[rowof[i]];
+			if (store_lesson_keywords(op, c, fc->account_id, row->email_id, row->keywords, newkw[i]) < 0) {
+				ret = op->result;
 				goto out;
 			}
 		}
@@ -221,6 +228,7 @@ out:
 	free(modified);
 	free(newkw);
 	free(newflags);
+	free(rowof);
 	return ret;
 }
 
@@ -265,6 +273,10 @@ static int apply_copy(struct store *s, struct store_op *op)
 		for (size_t i = 0; i < n; i++)
 			src[i] = rows[i].uid;
 		if (store_msg_copy_rows(op, c, cp->account_id, cp->dst_mailbox_id, rows, n, modseq, dst) < 0) {
+			ret = op->result;
+			goto out;
+		}
+		if (store_lesson_copy(op, c, cp->account_id, cp->src_mailbox_id, cp->dst_mailbox_id, rows, n) < 0) {
 			ret = op->result;
 			goto out;
 		}

@@ -311,6 +311,18 @@ int store_email_release(struct store_op *op, struct db *c, int64_t email_id)
 	sqlite3_reset(st);
 	if (used)
 		return 1;
+	/* a pending junk filter lesson keeps the message for the learner (store_lesson.c) */
+	st = store_db_stmt(c, "SELECT 1 FROM junk_lessons WHERE email_id = ? LIMIT 1");
+	sqlite3_bind_int64(st, 1, email_id);
+	used = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	if (used)
+		return 1;
+	st = store_db_stmt(c, "DELETE FROM junk_marks WHERE email_id = ?");
+	sqlite3_bind_int64(st, 1, email_id);
+	const char *err;
+	if (store_step_done(c, st, &err) < 0)
+		return store_op_fail(op, STORE_ERR, "%s", err);
 	st = store_db_stmt(c, "DELETE FROM emails WHERE id = ? RETURNING blob");
 	sqlite3_bind_int64(st, 1, email_id);
 	if (sqlite3_step(st) == SQLITE_ROW)

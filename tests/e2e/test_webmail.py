@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import smtplib
+import sqlite3
 import ssl
 import subprocess
 import threading
@@ -264,6 +265,21 @@ class Helper:
                 return True
             finally:
                 c.logout()
+        return _until(check, 30)
+
+    def do_junk_model(self, req):
+        """The user's junk filter model has learned req's spam and ham counts (read from the
+        store once the learner has drained every lesson)."""
+        path = os.path.join(self.server.dir, "db", "store.sqlite")
+
+        def check():
+            with sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10) as c:
+                if c.execute("SELECT COUNT(*) FROM junk_lessons").fetchone()[0]:
+                    return False
+                row = c.execute("SELECT j.nspam, j.nham FROM junk_count j JOIN accounts a ON a.id = j.account_id"
+                                " WHERE a.address = ?", (self.user(req),)).fetchone()
+            assert tuple(row or (0, 0)) == (req["spam"], req["ham"]), row
+            return True
         return _until(check, 30)
 
     def do_imap_reply_check(self, req):

@@ -6,7 +6,7 @@ import { h, clear, icon, iconButton, confirmDialog, promptDialog, chooseDialog, 
 import { showBidi } from './bidi.js';
 import { t, lang } from './i18n.js';
 import { JmapClient, RequestBuilder, openPush, CAP, JmapMethodError } from './jmap.js';
-import { mailboxTree, findRole, parseSearch, movePatch, LIST_PROPERTIES } from './mailboxes.js';
+import { mailboxTree, findRole, parseSearch, movePatch, junkPatch, LIST_PROPERTIES } from './mailboxes.js';
 import { displayName } from './address.js';
 import { formatListDate, formatFullDate, formatSize } from './format.js';
 import { Reader } from './reader.js';
@@ -88,12 +88,14 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   const emptyBtn = h('button', { type: 'button', class: 'btn subtle small', hidden: true, onclick: () => emptyFolder() });
   const rows = h('div', { class: 'rows', role: 'listbox', tabindex: '0', 'aria-labelledby': 'list-title', id: 'message-list', 'aria-multiselectable': 'true' });
   const bulkCount = h('span', { class: 'bulk-count', 'aria-live': 'polite' });
+  // "Spam", or "Not spam" in the Junk folder (renderFolders sets which)
+  const bulkJunkBtn = iconButton('junk', t('junk'), () => bulk(inJunkFolder() ? 'notjunk' : 'junk'));
   const bulkBar = h('div', { class: 'bulk', role: 'toolbar', 'aria-label': t('bulk.label'), hidden: true },
     iconButton('close', t('bulk.clear'), () => clearChecks(), { class: 'icon-btn' }), bulkCount,
     h('span', { class: 'bulk-actions' },
       iconButton('mailOpen', t('markRead'), () => bulk('read')), iconButton('mail', t('markUnread'), () => bulk('unread')),
       iconButton('flag', t('flag'), () => bulk('flag')), iconButton('archive', t('archive'), () => bulk('archive')),
-      iconButton('move', t('move'), () => bulk('move')), iconButton('junk', t('junk'), () => bulk('junk')),
+      iconButton('move', t('move'), () => bulk('move')), bulkJunkBtn,
       iconButton('trash', t('delete'), () => bulk('delete'))));
   const moreBtn = h('button', { type: 'button', class: 'btn subtle more-btn', hidden: true, onclick: () => loadMore() }, t('list.more'));
   const listStatus = h('p', { class: 'list-status muted' });
@@ -122,6 +124,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   const role = (r) => findRole(state.mailboxes, r);
   const mailboxName = (m) => (m.role && ROLE_ICON[m.role] && !m.parentId ? t('folder.' + m.role) : m.name);
   const isIn = (email, r) => { const m = role(r); return !!(m && email.mailboxIds && email.mailboxIds[m.id]); };
+  const inJunkFolder = () => { const cur = state.byId.get(state.current); return !!cur && cur.role === 'junk' && !state.search; };
   const fmtFull = (d) => formatFullDate(d, { locale: lang });
 
   // ---- mailboxes --------------------------------------------------------
@@ -172,6 +175,10 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     const cur = state.byId.get(state.current);
     listTitle.textContent = state.search ? t('search.results') : cur ? mailboxName(cur) : '';
     document.title = (cur && cur.unreadEmails && cur.role === 'inbox' ? `(${cur.unreadEmails}) ` : '') + (cur ? showBidi(mailboxName(cur)) + ' – ' : '') + 'postamt';
+    const notJunk = inJunkFolder();
+    bulkJunkBtn.setAttribute('aria-label', notJunk ? t('notJunk') : t('junk'));
+    bulkJunkBtn.title = notJunk ? t('notJunk') : t('junk');
+    bulkJunkBtn.setAttribute('aria-pressed', notJunk ? 'true' : 'false');
     const r = cur && (cur.role === 'trash' || cur.role === 'junk') ? cur.role : null;
     emptyBtn.hidden = !r || state.search;
     emptyBtn.textContent = r === 'junk' ? t('folder.emptyJunk') : t('folder.emptyTrash');
@@ -354,6 +361,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       let target = null;
       if (action === 'archive') { target = role('archive'); if (!target) { toast(t('status.noArchive'), { error: true }); return; } message = t('status.archived'); }
       else if (action === 'junk') { target = role('junk'); message = t('status.junk'); }
+      else if (action === 'notjunk') { target = role('inbox'); message = t('status.notJunk'); }
       else if (action === 'move') {
         const choices = mailboxTree(state.mailboxes, lang).filter(({ mailbox }) => mailbox.id !== state.current)
           .map(({ mailbox, depth }) => ({ label: mailboxName(mailbox), value: mailbox.id, depth, icon: ROLE_ICON[mailbox.role] || 'folder' }));
@@ -386,9 +394,13 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       if (!target) return;
       for (const id of ids) {
         const p = {};
-        for (const f of Object.keys(byId(id).mailboxIds || { [state.current]: true })) if (f !== target.id) p['mailboxIds/' + f] = null;
+        const from = byId(id).mailboxIds || { [state.current]: true };
+        if (action === 'junk' || action === 'notjunk') {
+          patches[id] = junkPatch(from, target.id, action === 'junk');
+          continue;
+        }
+        for (const f of Object.keys(from)) if (f !== target.id) p['mailboxIds/' + f] = null;
         p['mailboxIds/' + target.id] = true;
-        if (action === 'junk') { p['keywords/$junk'] = true; p['keywords/$notjunk'] = null; }
         patches[id] = p;
       }
       remove = true;
@@ -607,19 +619,11 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     if (isIn(e, 'junk')) {
       // Not junk: back to the inbox, remember the verdict.
       if (!inbox) return;
-      const patch = { 'keywords/$junk': null, 'keywords/$notjunk': true };
-      for (const f of Object.keys(e.mailboxIds || {})) if (f !== inbox.id) patch['mailboxIds/' + f] = null;
-      patch['mailboxIds/' + inbox.id] = true;
-      await updateEmail(id, patch, { remove: true });
+      await updateEmail(id, junkPatch(e.mailboxIds, inbox.id, false), { remove: true });
       toast(t('status.notJunk'));
       return;
     }
-    const patch = { 'keywords/$junk': true, 'keywords/$notjunk': null };
-    if (j) {
-      for (const f of Object.keys(e.mailboxIds || {})) if (f !== j.id) patch['mailboxIds/' + f] = null;
-      patch['mailboxIds/' + j.id] = true;
-    }
-    await updateEmail(id, patch, { remove: !!j });
+    await updateEmail(id, junkPatch(e.mailboxIds, j ? j.id : null, true), { remove: !!j });
     toast(t('status.junk'));
   }
 

@@ -90,6 +90,19 @@ export function movePatch(fromId, toId) {
   return p;
 }
 
+// Email/set update patch of the Spam / Not spam actions: the email leaves every
+// mailbox it is in for toId (Junk for spam, the inbox for not spam; null: stays
+// where it is) and gets $junk or $notjunk (the other one cleared). The server
+// learns from both the move and the keyword (docs/spam.md, "Training the filter").
+export function junkPatch(mailboxIds, toId, spam) {
+  const p = { 'keywords/$junk': spam ? true : null, 'keywords/$notjunk': spam ? null : true };
+  if (toId) {
+    for (const f of Object.keys(mailboxIds || {})) if (f !== toId) p['mailboxIds/' + f] = null;
+    p['mailboxIds/' + toId] = true;
+  }
+  return p;
+}
+
 export const LIST_PROPERTIES = ['id', 'threadId', 'mailboxIds', 'keywords', 'from', 'to', 'subject', 'receivedAt',
   'sentAt', 'preview', 'hasAttachment', 'size'];
 

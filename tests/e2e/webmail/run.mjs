@@ -280,6 +280,22 @@ try {
   await row(page, 'Hello from SMTP').waitFor({ state: 'detached' });
   await ask('imap_in_folder', { subject: 'Hello from SMTP', role: '\\Archive' });
 
+  step('spam and not spam teach the junk filter');
+  await row(page, 'Escaped CSS').click();
+  await page.locator('.reader-subject', { hasText: 'Escaped CSS' }).waitFor();
+  await page.keyboard.press('!');
+  await row(page, 'Escaped CSS').waitFor({ state: 'detached' });
+  await ask('imap_in_folder', { subject: 'Escaped CSS', role: '\\Junk' });
+  await ask('junk_model', { spam: 1, ham: 0 });
+  await page.locator('.folders .folder-name', { hasText: 'Junk' }).click();
+  await row(page, 'Escaped CSS').click();
+  await page.keyboard.press('x');
+  await page.locator('.bulk [aria-label="Not junk"]').click();
+  await row(page, 'Escaped CSS').waitFor({ state: 'detached' });
+  await ask('imap_in_folder', { subject: 'Escaped CSS', folder: 'INBOX' });
+  await ask('junk_model', { spam: 0, ham: 1 });
+  await page.locator('.folders .folder-name', { hasText: 'Inbox' }).click();
+
   step('search');
   await page.keyboard.press('/');
   await page.locator('#search').fill('subject:Newsletter');
