@@ -11,15 +11,14 @@
  * session CONN_SHUTDOWN, and wait up to timeout.shutdown seconds. */
 #include "serve.h"
 #include "serve_dir.h"
+#include "serve_hooks.h"
+#include "serve_settings.h"
 
 #include "arena.h"
 #include "buf.h"
 #include "conn.h"
 #include "dns.h"
-#include "dkim_hook.h"
 #include "imapd.h"
-#include "inbound.h"
-#include "junk_hook.h"
 #include "junk_learner.h"
 #include "login.h"
 #include "log.h"
@@ -30,7 +29,6 @@
 #include "queue.h"
 #include "settings.h"
 #include "smtpd.h"
-#include "spam_wire.h"
 #include "store.h"
 #include "submit.h"
 #include "tls.h"
@@ -77,14 +75,6 @@ static const struct service_def services[SVC_COUNT] = {
 	[SVC_HTTPS] = { "https", PORT_HTTPS, CONN_TLS_IMPLICIT, "TLS" },
 };
 
-/* One published settings value and the strings it points to. */
-struct settings_gen {
-	struct settings_gen *prev;
-	struct settings s;
-	char *hostname;
-	char *mta_sts_mode;
-};
-
 struct server {
 	struct config *cfg;
 	struct config *boot; /* the configuration the server started with (listeners, store, ...) */
@@ -106,10 +96,7 @@ struct server {
 	struct imapd_env imap_env;
 	struct webd_env web_env;
 	struct submit *submit;       /* the message pipeline */
-	struct mailauth_inbound *mailauth; /* the port-25 checks: the pipeline's first hook */
-	struct spam_wire *spam;      /* blocklists (smtpd's client check) and the spam hook, after mailauth */
-	struct dkim_hook *dkim;      /* its last hook: DKIM signing of outgoing mail */
-	struct junk *junk;           /* the junk filter (its hook, and the model for training) */
+	struct serve_hooks hooks;    /* the pipeline's hooks: mailauth, spam, junk, dkim_sign */
 	struct junk_learner *learner; /* applies the store's lessons to the models, on the pool */
 	struct event *learn_timer;   /* main thread: wakes the learner now and then */
 	int nloops;
@@ -129,62 +116,6 @@ struct server {
 	int sig_fd;
 	int *fds; /* listening sockets until the loops take them: [service * nloops + loop] */
 };
-
-static void settings_from_config(struct server *srv, const struct config *cfg)
-{
-	struct settings_gen *g = xcalloc(1, sizeof(*g));
-	g->hostname = xstrdup(cfg->hostname);
-	g->mta_sts_mode = xstrdup(cfg->mta_sts_mode);
-	g->s = (struct settings){
-		.hostname = g->hostname,
-		.line_max = (size_t)cfg->line_max,
-		.imap_command_max = (size_t)cfg->imap_command_max,
-		.message_max = (uint64_t)cfg->message_max,
-		.jmap_response_max = (uint64_t)cfg->jmap_response_max,
-		.recipients_max = (size_t)cfg->recipients_max,
-		.imap_conns_per_user_ip = (size_t)cfg->imap_conns_per_user_ip,
-		.auth_failures_per_min = (size_t)cfg->auth_failures_per_min,
-		.imap_search_updates = (size_t)cfg->imap_search_updates,
-		.quota_full_temporary = cfg->smtp_quota_full_temporary,
-		.spf_max_dns_lookups = (unsigned)cfg->spf_max_dns_lookups,
-		.spf_max_void_lookups = (unsigned)cfg->spf_max_void_lookups,
-		.spf_max_mx_names = (unsigned)cfg->spf_max_mx_names,
-		.spf_max_ptr_names = (unsigned)cfg->spf_max_ptr_names,
-		.dkim_max_signatures = (unsigned)cfg->dkim_max_signatures,
-		.dkim_clock_skew = (unsigned)cfg->dkim_clock_skew,
-
-		.send_per_hour = (uint64_t)cfg->send_per_hour,
-		.recipients_per_hour = (uint64_t)cfg->recipients_per_hour,
-		.timeout_smtp = (int)cfg->timeout_smtp,
-		.timeout_pop3 = (int)cfg->timeout_pop3,
-		.timeout_imap = (int)cfg->timeout_imap,
-		.timeout_imap_login = (int)cfg->timeout_imap_login,
-		.timeout_http = (int)cfg->timeout_http,
-		.port_https = config_port(cfg, PORT_HTTPS),
-		.mailauth_inbound = strcmp(cfg->mailauth_inbound, "off") == 0      ? SETTINGS_MAILAUTH_OFF
-				    : strcmp(cfg->mailauth_inbound, "report") == 0 ? SETTINGS_MAILAUTH_REPORT
-										    : SETTINGS_MAILAUTH_ENFORCE,
-		.mailauth_timeout_ms = (unsigned)cfg->mailauth_timeout * 1000u,
-		.mta_sts_mode = g->mta_sts_mode,
-		.mta_sts_max_age = (uint32_t)cfg->mta_sts_max_age,
-	};
-	g->prev = srv->gens;
-	srv->gens = g;
-	settings_publish(&srv->settings, &g->s);
-}
-
-static struct conn_limits limits_from_config(const struct config *cfg)
-{
-	return (struct conn_limits){
-		.per_ip = (size_t)cfg->conns_per_ip,
-		.total = (size_t)cfg->conns_total,
-		.handshake_timeout = (int)cfg->timeout_tls_handshake,
-		.message_memory = (uint64_t)cfg->message_memory,
-		.message_memory_per_ip = (uint64_t)cfg->message_memory_per_ip,
-		.errors_per_session = (size_t)cfg->errors_per_session,
-		.commands_per_session = (size_t)cfg->commands_per_session,
-	};
-}
 
 /* auth_lookup_fn: the account behind a login name, on a pool thread */
 static int lookup_account(void *ctx, struct arena *a, const char *user, const char **hash_r, int64_t *id_r,
@@ -454,7 +385,7 @@ static void reload(struct server *srv)
 	conn_shared_set_tls(srv->shared, ctx);
 	SSL_CTX_free(ctx);
 	keep_restart_keys(srv->boot, cfg); /* before anything below reads cfg */
-	struct conn_limits lim = limits_from_config(cfg);
+	struct conn_limits lim = serve_conn_limits(cfg);
 	conn_shared_set_limits(srv->shared, &lim);
 	auth_service_set_limits(srv->auth, &(struct login_limits){ (size_t)cfg->auth_failures_per_min,
 								  (size_t)cfg->auth_failures_per_account,
@@ -469,9 +400,8 @@ static void reload(struct server *srv)
 	enum log_level level;
 	if (log_level_parse(cfg->log_level, &level) > 0)
 		log_set_level(level);
-	settings_from_config(srv, cfg);
-	dkim_hook_set_publish_delay(srv->dkim, cfg->dkim_publish_delay);
-	dkim_hook_reload(srv->dkim); /* rotated keys at once, without waiting for the watch */
+	serve_settings_publish(&srv->gens, &srv->settings, cfg);
+	serve_hooks_reload(&srv->hooks, cfg);
 	/* sessions never see struct config, so the old one can go now (the first one
 	 * stays as srv->boot) */
 	if (srv->cfg != srv->boot)
@@ -521,17 +451,6 @@ static int open_listeners(struct server *srv, int *fds, char *err, size_t errlen
 		}
 	}
 	return 1;
-}
-
-static void free_settings(struct server *srv)
-{
-	while (srv->gens != NULL) {
-		struct settings_gen *g = srv->gens;
-		srv->gens = g->prev;
-		free(g->hostname);
-		free(g->mta_sts_mode);
-		free(g);
-	}
 }
 
 static void close_conns_cb(void *arg)
@@ -593,16 +512,13 @@ static void server_cleanup(struct server *srv)
 	webd_state_free(&srv->web_env.state);
 	queue_close(&srv->queue); /* after the loops and the pool: it may still deliver bounces */
 	submit_free(&srv->submit); /* after the pool and the queue: both call into it */
-	mailauth_inbound_free(&srv->mailauth); /* hooks of the pipeline: after it */
-	dkim_hook_free(&srv->dkim);
-	spam_wire_free(&srv->spam);
-	junk_free(&srv->junk);
+	serve_hooks_free(&srv->hooks); /* hooks of the pipeline: after it */
 	dns_free(&srv->dns);       /* after every loop, pool, the queue and the pipeline's hooks */
 	store_close(&srv->store);
 	conn_shared_free(&srv->shared);
 	free(srv->loops);
 	free(srv->servers);
-	free_settings(srv);
+	serve_settings_free(&srv->gens);
 	if (srv->cfg == srv->boot)
 		srv->boot = NULL;
 	config_free(&srv->boot);
@@ -619,55 +535,17 @@ static void server_cleanup(struct server *srv)
 	config_free(&srv->cfg);
 }
 
-/* mailauth: is the domain one of ours (a From: domain that outsiders may not use)? */
-static bool local_domain(void *ctx, const char *domain)
-{
-	struct server *srv = ctx;
-	const char *error;
-	return store_domain_exists(srv->store, domain, &error) > 0;
-}
-
-/* The pipeline's hooks, in their fixed order (docs/architecture.md, "The hook
- * contract"): mail authentication first, so its Authentication-Results field is
- * the first of the stored copy. */
-/* The junk filter's settings from the spam.junk_* keys; hostname is borrowed. */
-static void junk_settings_from_config(const struct config *cfg, struct junk_settings *js)
-{
-	junk_settings_default(js);
-	js->threshold = (double)cfg->junk_threshold / 100.0;
-	js->min_trained = (unsigned)cfg->junk_min_trained;
-	js->max_tokens = (unsigned)cfg->junk_max_tokens;
-	js->max_bytes = (size_t)cfg->junk_max_bytes;
-	js->significant = (unsigned)cfg->junk_significant;
-	js->hostname = cfg->hostname;
-}
-
 static int add_hooks(struct server *srv, const struct config *cfg)
 {
 	const char *error;
-	srv->mailauth = mailauth_inbound_new(&(struct mailauth_inbound_env){
-		.dns = srv->dns, .lookup_timeout_ms = (unsigned)cfg->dns_timeout_ms, .settings = &srv->settings,
-		.is_local = local_domain, .local_ctx = srv });
-	submit_hook_add(srv->submit, &(struct submit_hook){ "mailauth", mailauth_inbound_run, srv->mailauth });
-	srv->spam = spam_wire_new(cfg, srv->dns, &srv->settings, &error);
-	if (srv->spam == NULL) {
-		fprintf(stderr, "postamt: spam settings: %s\n", error);
+	if (serve_hooks_add(&srv->hooks, cfg, srv->submit, srv->store, srv->dns, &srv->settings, &error) < 0) {
+		fprintf(stderr, "postamt: %s\n", error);
 		return -1;
 	}
-	spam_wire_add_hook(srv->spam, srv->submit);
-	/* the junk filter after mail authentication: it reads our Authentication-Results */
-	struct junk_settings js;
-	junk_settings_from_config(cfg, &js);
-	srv->junk = junk_new(srv->store, &js);
-	submit_hook_add(srv->submit, &(struct submit_hook){ "junk", junk_hook_run, srv->junk });
-	/* and what users do with their mail trains the filter (on the pool, in batches) */
-	srv->learner = junk_learner_new(srv->store, srv->junk, srv->pool,
+	/* what users do with their mail trains the junk filter (on the pool, in batches) */
+	srv->learner = junk_learner_new(srv->store, srv->hooks.junk, srv->pool,
 					&(struct junk_learner_settings){ (size_t)cfg->learn_batch,
 									 (size_t)cfg->junk_max_bytes });
-	/* DKIM signing stays last, so it signs the message as it leaves, with every
-	 * field added above */
-	srv->dkim = dkim_hook_new(AT_FDCWD, srv->store, cfg->dkim_publish_delay); /* DIR is the working directory */
-	submit_hook_add(srv->submit, &(struct submit_hook){ "dkim_sign", dkim_hook_run, srv->dkim });
 	return 1;
 }
 
@@ -716,7 +594,7 @@ static int server_start(struct server *srv)
 		fprintf(stderr, "postamt: %s\n", err);
 		return -1;
 	}
-	struct conn_limits lim = limits_from_config(cfg);
+	struct conn_limits lim = serve_conn_limits(cfg);
 	srv->shared = conn_shared_new(&lim);
 	conn_shared_set_tls(srv->shared, ctx);
 	SSL_CTX_free(ctx);
@@ -768,10 +646,10 @@ static int server_start(struct server *srv)
 	if (add_hooks(srv, cfg) < 0)
 		return -1;
 	srv->smtp_env = (struct smtpd_env){ .auth = srv->auth, .pool = srv->pool, .submit = srv->submit,
-					    .client_check = spam_wire_client_check(srv->spam) };
+					    .client_check = serve_hooks_client_check(&srv->hooks) };
 	srv->pop3_env = (struct pop3d_env){ .store = srv->store, .auth = srv->auth, .locks = pop3_locks_new() };
 
-	settings_from_config(srv, cfg);
+	serve_settings_publish(&srv->gens, &srv->settings, cfg);
 	queue_set_bounce(srv->queue, submit_bounce, srv->submit); /* bounces go through the pipeline too */
 	if (queue_start(srv->queue, &serr) < 0) {
 		fprintf(stderr, "postamt: cannot start the outbound queue: %s\n", serr);

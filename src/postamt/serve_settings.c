@@ -1,0 +1,83 @@
+/* serve_settings.c: the parts of the configuration that sessions and the session
+ * core read, copied out of struct config (serve_settings.h). */
+#include "serve_settings.h"
+
+#include "arena.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* One published settings value and the strings it points to. */
+struct settings_gen {
+	struct settings_gen *prev;
+	struct settings s;
+	char *hostname;
+	char *mta_sts_mode;
+};
+
+void serve_settings_publish(struct settings_gen **gens, struct settings_ref *ref, const struct config *cfg)
+{
+	struct settings_gen *g = xcalloc(1, sizeof(*g));
+	g->hostname = xstrdup(cfg->hostname);
+	g->mta_sts_mode = xstrdup(cfg->mta_sts_mode);
+	g->s = (struct settings){
+		.hostname = g->hostname,
+		.line_max = (size_t)cfg->line_max,
+		.imap_command_max = (size_t)cfg->imap_command_max,
+		.message_max = (uint64_t)cfg->message_max,
+		.jmap_response_max = (uint64_t)cfg->jmap_response_max,
+		.recipients_max = (size_t)cfg->recipients_max,
+		.imap_conns_per_user_ip = (size_t)cfg->imap_conns_per_user_ip,
+		.auth_failures_per_min = (size_t)cfg->auth_failures_per_min,
+		.imap_search_updates = (size_t)cfg->imap_search_updates,
+		.quota_full_temporary = cfg->smtp_quota_full_temporary,
+		.spf_max_dns_lookups = (unsigned)cfg->spf_max_dns_lookups,
+		.spf_max_void_lookups = (unsigned)cfg->spf_max_void_lookups,
+		.spf_max_mx_names = (unsigned)cfg->spf_max_mx_names,
+		.spf_max_ptr_names = (unsigned)cfg->spf_max_ptr_names,
+		.dkim_max_signatures = (unsigned)cfg->dkim_max_signatures,
+		.dkim_clock_skew = (unsigned)cfg->dkim_clock_skew,
+
+		.send_per_hour = (uint64_t)cfg->send_per_hour,
+		.recipients_per_hour = (uint64_t)cfg->recipients_per_hour,
+		.timeout_smtp = (int)cfg->timeout_smtp,
+		.timeout_pop3 = (int)cfg->timeout_pop3,
+		.timeout_imap = (int)cfg->timeout_imap,
+		.timeout_imap_login = (int)cfg->timeout_imap_login,
+		.timeout_http = (int)cfg->timeout_http,
+		.port_https = config_port(cfg, PORT_HTTPS),
+		.mailauth_inbound = strcmp(cfg->mailauth_inbound, "off") == 0      ? SETTINGS_MAILAUTH_OFF
+				    : strcmp(cfg->mailauth_inbound, "report") == 0 ? SETTINGS_MAILAUTH_REPORT
+										    : SETTINGS_MAILAUTH_ENFORCE,
+		.mailauth_timeout_ms = (unsigned)cfg->mailauth_timeout * 1000u,
+		.mta_sts_mode = g->mta_sts_mode,
+		.mta_sts_max_age = (uint32_t)cfg->mta_sts_max_age,
+	};
+	g->prev = *gens;
+	*gens = g;
+	settings_publish(ref, &g->s);
+}
+
+struct conn_limits serve_conn_limits(const struct config *cfg)
+{
+	return (struct conn_limits){
+		.per_ip = (size_t)cfg->conns_per_ip,
+		.total = (size_t)cfg->conns_total,
+		.handshake_timeout = (int)cfg->timeout_tls_handshake,
+		.message_memory = (uint64_t)cfg->message_memory,
+		.message_memory_per_ip = (uint64_t)cfg->message_memory_per_ip,
+		.errors_per_session = (size_t)cfg->errors_per_session,
+		.commands_per_session = (size_t)cfg->commands_per_session,
+	};
+}
+
+void serve_settings_free(struct settings_gen **gens)
+{
+	while (*gens != NULL) {
+		struct settings_gen *g = *gens;
+		*gens = g->prev;
+		free(g->hostname);
+		free(g->mta_sts_mode);
+		free(g);
+	}
+}
