@@ -5,7 +5,8 @@
  * fd; a TLS bufferevent does (it frees its SSL only with BEV_OPT_CLOSE_ON_FREE).
  * STARTTLS frees the plain bufferevent once the last clear-text reply is written and
  * makes a TLS one on the same fd. A closed conn that is still held (conn_session.c)
- * keeps only its struct: every I/O call on it is a no-op. */
+ * keeps only its struct: every I/O call on it is a no-op; its last conn_release()
+ * (below, with conn_finish) frees it. */
 #include "conn_int.h"
 #include "conn_z.h"
 
@@ -178,6 +179,31 @@ void conn_destroy(struct conn *c)
 		conn_log(c, LOG_DEBUG, "event=session_freed");
 	}
 	free(c);
+}
+
+/* The session core's release (declared in conn.h, the rest of the core is in
+ * conn_session.c): the last release on an open conn delivers CONN_RELEASED, the
+ * delayed CONN_SHUTDOWN, then resumes input; on a closed conn it frees the session. */
+bool conn_release(struct conn *c)
+{
+	assert(c->holds > 0);
+	if (--c->holds > 0)
+		return !c->closed;
+	if (c->closed) {
+		assert(c->srv->held_closed > 0);
+		c->srv->held_closed--;
+		conn_destroy(c);
+		return false;
+	}
+	conn_deliver(c, CONN_RELEASED);
+	if (c->holds > 0)
+		return true; /* the session started more work */
+	if (c->stop_waiting && !c->closing) {
+		c->stop_waiting = false;
+		conn_deliver(c, CONN_SHUTDOWN);
+	}
+	conn_resume_input(c);
+	return true;
 }
 
 static void conn_finish(struct conn *c)

@@ -7,7 +7,9 @@
  * delivers CONN_RELEASED (the session ends its command), then the delayed
  * CONN_SHUTDOWN, then resumes input. A conn that closes while held keeps its struct
  * (conn_finish counts it in its server's held_closed) until the last release, which
- * runs the handler's free callback. Loop thread only. */
+ * runs the handler's free callback. conn_release() itself lives in conn.c, next to
+ * conn_finish() and conn_destroy() that it pairs with, so that this file only sits
+ * above conn.c (no file cycle). Loop thread only. */
 #include "conn_int.h"
 
 #include "log.h"
@@ -19,28 +21,6 @@ void conn_hold(struct conn *c)
 {
 	assert(c->holds < UINT_MAX);
 	c->holds++;
-}
-
-bool conn_release(struct conn *c)
-{
-	assert(c->holds > 0);
-	if (--c->holds > 0)
-		return !c->closed;
-	if (c->closed) {
-		assert(c->srv->held_closed > 0);
-		c->srv->held_closed--;
-		conn_destroy(c);
-		return false;
-	}
-	conn_deliver(c, CONN_RELEASED);
-	if (c->holds > 0)
-		return true; /* the session started more work */
-	if (c->stop_waiting && !c->closing) {
-		c->stop_waiting = false;
-		conn_deliver(c, CONN_SHUTDOWN);
-	}
-	conn_resume_input(c);
-	return true;
 }
 
 unsigned conn_holds(const struct conn *c)

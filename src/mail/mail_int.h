@@ -30,6 +30,7 @@ struct ctype {
 
 #define HDR_MAX_FIELDS 2000
 
+/* mail_hdr.c (the bottom of the module: it calls no other file of it) */
 /* Parses the header block at p (at most len bytes). */
 void mail_hdr_parse(struct arena *a, const char *p, size_t len, struct hblock *hb);
 /* The first field called name (case-insensitive), or NULL. */
@@ -39,10 +40,16 @@ const struct hfield *mail_hdr_get(const struct hblock *hb, const char *name);
 const char *mail_hdr_value(struct arena *a, const struct hblock *hb, const char *name, size_t max);
 /* Unfolds raw header bytes (see mail_hdr_value). */
 char *mail_unfold(struct arena *a, const char *v, size_t n, size_t max);
+/* The end of the line of p[0..len) starting at i (the index of its CR LF or LF, or
+ * len), and the next line's start in *next_r. */
+size_t mail_line_end(const char *p, size_t len, size_t i, size_t *next_r);
+/* A lower-case copy of s in a. */
+char *mail_lower(struct arena *a, const char *s);
+
+/* mail_parse.c */
 /* Parses a Content-Type or Content-Disposition value ("a/b; x=y" or "a; x=y"). */
 void mail_ctype_parse(struct arena *a, const char *v, bool with_subtype, struct ctype *ct);
 const char *mail_param_get(const struct ctype *ct, const char *name);
-char *mail_lower(struct arena *a, const char *s);
 
 /* mail_envelope.c */
 void mail_envelope_build(struct arena *a, const struct hblock *hb, struct buf *out);

@@ -5,7 +5,8 @@
  * queue_dns.c    MX and address lookups through src/dns, answered on the queue's loop
  * queue_client.c the SMTP client for one connection attempt
  * queue_deliver.c the scheduler: jobs per destination, limits, results
- * queue.c        open/start/close/submit, backoff, bounces */
+ * queue_msgs.c   the message list, backoff, the end of a message and its bounce
+ * queue.c        open/start/close/submit, the tick, the CLI views */
 #ifndef POSTAMT_QUEUE_INT_H
 #define POSTAMT_QUEUE_INT_H
 
@@ -248,8 +249,16 @@ struct queue {
 /* queue_deliver.c */
 void queue_schedule(struct queue *q); /* starts what is due and allowed */
 void queue_jobs_free(struct queue *q);
-/* queue.c: a job ended; m's recipients have their new states. */
+/* queue_msgs.c: a job ended; m's recipients have their new states. Sends the bounce
+ * for newly failed recipients, writes the state, or removes and frees m when nothing
+ * is pending (m may be freed on return). */
 void queue_msg_round_done(struct queue *q, struct qmsg *m);
+/* queue_msgs.c: appends m to q's list (q takes ownership). */
 void queue_msg_add(struct queue *q, struct qmsg *m);
+/* queue_msgs.c: takes m off q's list (the caller frees it). */
+void queue_msg_unlink(struct queue *q, struct qmsg *m);
+/* queue_msgs.c: a new message from a submission, with a fresh id, not yet written nor
+ * listed; the caller owns it (queue_msg_free). */
+struct qmsg *queue_msg_new(const struct queue_msg *in);
 
 #endif

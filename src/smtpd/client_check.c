@@ -6,7 +6,8 @@
  * says EHLO and MAIL. The verdict arrives on the session's loop and is kept in the
  * session. A RCPT that comes while the answers are still out waits for them
  * without blocking the loop: cmd_rcpt.c parks its job in ss->rcpt_waiting and
- * holds the connection, and the verdict resumes it (smtp_rcpt_resume). A client
+ * holds the connection, and the verdict resumes it through ss->rcpt_resume (a
+ * pointer cmd_rcpt.c sets, so that this file does not call up into the command). A client
  * named by a refusing list gets 554 5.7.1 at every RCPT; weighted lists only go
  * into the origin (smtp_origin), for the spam hook's header. Submission (465/587)
  * is never checked; loopback clients are checked like any other. */
@@ -14,6 +15,7 @@
 
 #include "log.h"
 
+#include <assert.h>
 #include <string.h>
 
 static void checked(void *arg, const char *zone, const char *code, double score, const char *weighted)
@@ -27,8 +29,10 @@ static void checked(void *arg, const char *zone, const char *code, double score,
 	ss->check_score = score;
 	if (weighted != NULL)
 		ss->check_weighted = arena_strdup(ss->arena, weighted);
-	if (ss->rcpt_waiting != NULL)
-		smtp_rcpt_resume(ss);
+	if (ss->rcpt_waiting != NULL) {
+		assert(ss->rcpt_resume != NULL);
+		ss->rcpt_resume(ss); /* upward, through the pointer cmd_rcpt.c set */
+	}
 }
 
 void smtp_client_check_start(struct smtp_session *ss)

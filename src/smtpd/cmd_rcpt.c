@@ -98,6 +98,8 @@ static void rcpt_done(void *arg)
 	conn_release(c);
 }
 
+static void rcpt_resume(struct smtp_session *ss);
+
 void smtp_cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
 {
 	struct smtp_txn *t = &ss->txn;
@@ -131,6 +133,7 @@ void smtp_cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
 	conn_hold(ss->c);
 	if (ss->check != NULL) { /* the blocklists have not answered: wait, without blocking the loop */
 		ss->rcpt_waiting = j;
+		ss->rcpt_resume = rcpt_resume;
 		return;
 	}
 	if (smtp_client_refused(ss)) {
@@ -141,7 +144,9 @@ void smtp_cmd_rcpt(struct smtp_session *ss, const struct smtp_command *cmd)
 	pool_submit(ss->env->pool, rcpt_work, rcpt_done, conn_loop(ss->c), j);
 }
 
-void smtp_rcpt_resume(struct smtp_session *ss)
+/* Goes on with the RCPT in ss->rcpt_waiting once the check answered (called through
+ * ss->rcpt_resume by client_check.c). */
+static void rcpt_resume(struct smtp_session *ss)
 {
 	struct rcpt_job *j = ss->rcpt_waiting;
 	struct conn *c = ss->c;

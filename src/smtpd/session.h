@@ -55,6 +55,9 @@ struct smtp_session {
 	double check_score;      /* weighted lists: score and zones (arena) for the spam header */
 	const char *check_weighted;
 	struct rcpt_job *rcpt_waiting; /* a RCPT that waits for the check (holds the conn) */
+	/* Set with rcpt_waiting by cmd_rcpt.c: the check's verdict calls it to go on with
+	 * that RCPT. A pointer, not a call, so that client_check.c stays below cmd_rcpt.c. */
+	void (*rcpt_resume)(struct smtp_session *ss);
 	struct submit_origin origin; /* smtp_origin() */
 	char origin_with[16];
 };
@@ -99,8 +102,6 @@ bool smtp_auth_allowed(const struct smtp_session *ss);
 void smtp_client_check_start(struct smtp_session *ss);
 void smtp_client_check_cancel(struct smtp_session *ss);
 bool smtp_client_refused(struct smtp_session *ss);
-/* Goes on with the RCPT in ss->rcpt_waiting once the check answered (cmd_rcpt.c). */
-void smtp_rcpt_resume(struct smtp_session *ss);
 
 /* Verbs, each in its own file */
 void smtp_cmd_mail(struct smtp_session *ss, const struct smtp_command *cmd);
