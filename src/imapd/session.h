@@ -100,7 +100,7 @@ struct imap_session {
 	bool saved_valid;
 	struct search_update *updates; /* RFC 5267 contexts (search_update.c; heap) */
 	bool updates_stale;        /* own change: evaluate the contexts at the next sync */
-	struct imap_notify *notify; /* RFC 5465 NOTIFY SET (cmd_notify.c; heap) or NULL */
+	struct imap_notify *notify; /* RFC 5465 NOTIFY SET (notify.c; heap) or NULL */
 	uint64_t catenated;        /* bytes CATENATE joined in the running APPEND/REPLACE */
 	/* IDLE */
 	struct imapd_idlers *idlers; /* the loop's IDLE list while we are on it */
@@ -344,7 +344,7 @@ void imap_cmd_thread(struct imap_session *is, struct imap_cmd *cmd);
 void imap_cmd_cancelupdate(struct imap_session *is, struct imap_cmd *cmd);
 void imap_cmd_notify(struct imap_session *is, struct imap_cmd *cmd);
 
-/* ---- RFC 5465 NOTIFY (cmd_notify.c) */
+/* ---- RFC 5465 NOTIFY (notify.c; the command in cmd_notify.c) */
 struct store_event;
 /* A store event of the account, for a session with NOTIFY: queues STATUS/LIST
  * responses and writes them at once when no command is in progress. */
@@ -417,7 +417,7 @@ void imap_search_async(struct imap_session *is, const struct imap_search *prog, 
  * returns 1 with the UIDs and highest MODSEQ as above, or a store error with *error_r. */
 int imap_search_uids(struct imap_session *is, const struct imap_search *prog, uint32_t **uids_r, size_t *n_r,
 		     uint64_t *highest_r, const char **error_r);
-/* Sorts the given UIDs by the criteria (cmd_sort.c): the UIDs in sort order
+/* Sorts the given UIDs by the criteria (sort_uids.c): the UIDs in sort order
  * (cmd_arena). Returns 1, or a store error with *error_r. */
 int imap_sort_uids(struct imap_session *is, const struct imap_sort_crit *crit, size_t ncrit, const uint32_t *uids,
 		   size_t n, uint32_t **out_r, size_t *n_r, const char **error_r);
@@ -439,7 +439,7 @@ enum {
 	ST_MAILBOXID = 1 << 9,
 };
 /* STATUS items for one mailbox, shared by STATUS and LIST RETURN (STATUS ...)
- * (cmd_status.c): parses "(" status-att *(SP status-att) ")" into a bit mask. */
+ * (status_put.c): parses "(" status-att *(SP status-att) ")" into a bit mask. */
 int imap_status_items(struct imap_cur *cur, unsigned *items_r);
 /* Writes "* STATUS name (...)" for mb. */
 void imap_status_write(struct imap_session *is, const struct store_mailbox *mb, unsigned items);
