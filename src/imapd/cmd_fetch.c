@@ -119,135 +119,6 @@ static int fetch_modifiers(struct imap_session *is, struct imap_cmd *cmd, struct
 	return imap_cur_eol(c);
 }
 
-/* Appends the FETCH response of view index i (metadata m). Returns 1, or 0 when the
- * message's metadata or bytes are gone (expunged by another session since the list
- * was read): then nothing of it may go out, the caller drops what was appended. */
-static int put_msg(struct imap_session *is, struct fetch_job *j, struct buf *b, size_t i, const struct store_msg *m,
-		   struct arena *tmp, bool *unknown_cte)
-{
-	const struct imap_fetch *f = &j->f;
-	const char *error;
-	buf_printf(b, "* %zu FETCH (", i + 1);
-	const char *sp = "";
-	if (f->atts & IMAP_FA_UID) {
-		buf_printf(b, "UID %u", m->uid);
-		sp = " ";
-	}
-	if (f->atts & IMAP_FA_FLAGS) {
-		buf_printf(b, "%sFLAGS ", sp);
-		imap_put_flags(b, m->flags, m->keywords, !is->rev2 && imap_view_is_recent(is, i));
-		sp = " ";
-	}
-	if (f->atts & IMAP_FA_INTERNALDATE) {
-		buf_printf(b, "%sINTERNALDATE ", sp);
-		imap_put_datetime(b, m->internal_date, m->internal_tz);
-		sp = " ";
-	}
-	if (f->atts & IMAP_FA_RFC822_SIZE) {
-		buf_printf(b, "%sRFC822.SIZE %llu", sp, (unsigned long long)m->size);
-		sp = " ";
-	}
-	if (f->atts & IMAP_FA_MODSEQ) {
-		buf_printf(b, "%sMODSEQ (%llu)", sp, (unsigned long long)m->modseq);
-		sp = " ";
-	}
-	if (f->atts & IMAP_FA_EMAILID) {
-		char id[24];
-		store_id_email(m->email_id, id);
-		buf_printf(b, "%sEMAILID (%s)", sp, id);
-		sp = " ";
-	}
-	if (f->atts & IMAP_FA_THREADID) {
-		char id[24];
-		store_id_thread(m->thread_id, id);
-		buf_printf(b, "%sTHREADID (%s)", sp, id);
-		sp = " ";
-	}
-	if (f->atts & IMAP_FA_SAVEDATE) {
-		buf_printf(b, "%sSAVEDATE ", sp);
-		imap_put_datetime(b, m->save_date, 0);
-		sp = " ";
-	}
-	struct store_msg_meta meta;
-	bool have_meta = false;
-	if ((f->atts & (IMAP_FA_ENVELOPE | IMAP_FA_BODY | IMAP_FA_BODYSTRUCTURE | IMAP_FA_PREVIEW)) || f->nbodies > 0) {
-		have_meta = store_msg_meta(is->env->store, tmp, is->account_id, is->view.mailbox_id, m->uid, &meta,
-					   &error) > 0;
-		if (!have_meta)
-			return 0;
-	}
-	if (have_meta) {
-		if (f->atts & IMAP_FA_ENVELOPE) {
-			buf_printf(b, "%sENVELOPE %s", sp, meta.envelope);
-			sp = " ";
-		}
-		if (f->atts & IMAP_FA_BODY) {
-			buf_printf(b, "%sBODY %s", sp, meta.body);
-			sp = " ";
-		}
-		if (f->atts & IMAP_FA_BODYSTRUCTURE) {
-			buf_printf(b, "%sBODYSTRUCTURE %s", sp, meta.bodystructure);
-			sp = " ";
-		}
-		if (f->atts & IMAP_FA_PREVIEW) {
-			/* RFC 8970 §3: the preview computed at ingest, never NIL (LAZY is the same) */
-			buf_printf(b, "%sPREVIEW ", sp);
-			const char *pv = meta.preview ? meta.preview : "";
-			imap_put_string(b, pv, strlen(pv));
-			sp = " ";
-		}
-	}
-	if (f->nbodies > 0 && have_meta) {
-		/* the bytes are streamed from the open file after the text (fetch_msg_more);
-		 * an open fd keeps them readable even if the message is expunged meanwhile */
-		struct fetch_src *src = &j->src;
-		struct mail_part *parts = NULL;
-		size_t nparts = 0;
-		uint64_t size;
-		if (store_msg_open(is->env->store, is->account_id, is->view.mailbox_id, m->uid, &src->fd, &size, &error) <=
-		    0) {
-			src->fd = -1;
-			return 0;
-		}
-		if (meta.parts != NULL && mail_parts_decode(tmp, meta.parts, &parts, &nparts) < 0)
-			nparts = 0;
-		src->size = size;
-		src->header_size = meta.header_size;
-		src->parts = parts;
-		src->nparts = nparts;
-		src->tmp = tmp;
-		for (const struct imap_fetch_body *fb = f->bodies; fb != NULL; fb = fb->next) {
-			buf_puts(b, sp);
-			sp = " ";
-			size_t mark = b->len;
-			struct fetch_splice *keep = j->sp;
-			int r = imap_fetch_body_item(b, fb, src, &j->sp, &error);
-			if (r == -2)
-				return 0;
-			if (r < 0) {
-				b->len = mark;
-				b->data[mark] = '\0';
-				j->sp = keep;
-				*unknown_cte = true;
-				buf_printf(b, "%s NIL", fb->name);
-			}
-		}
-	}
-	buf_puts(b, ")\r\n");
-	return 1;
-}
-
-/* For unsolicited FETCH responses (NOTIFY's MessageNew, RFC 5465 §5.1): f has no body
- * sections (cmd_notify.c refuses them), so nothing is streamed and no file is opened. */
-int imap_fetch_put(struct imap_session *is, const struct imap_fetch *f, struct buf *b, size_t i,
-		   const struct store_msg *m, struct arena *tmp)
-{
-	assert(f->nbodies == 0);
-	struct fetch_job j = { .f = *f, .src = { .fd = -1 } };
-	bool unknown_cte = false;
-	return put_msg(is, &j, b, i, m, tmp, &unknown_cte);
-}
-
 /* Drops the message being written: its file, its splices and its scratch. */
 static void fetch_msg_clear(struct fetch_job *j)
 {
@@ -410,7 +281,7 @@ static bool stream_more(struct imap_session *is)
 				j->missing++; /* expunged meanwhile */
 			continue;
 		}
-		if (put_msg(is, j, &j->text, i, &j->msgs[j->k], j->tmp, &j->unknown_cte) <= 0) {
+		if (imap_fetch_msg(is, &j->f, &j->src, &j->sp, &j->text, i, &j->msgs[j->k], j->tmp, &j->unknown_cte) <= 0) {
 			/* never a response with items missing (issue 16) */
 			fetch_msg_clear(j);
 			j->missing++;

@@ -23,11 +23,6 @@
 
 enum { RET_MIN = 1, RET_MAX = 2, RET_ALL = 4, RET_COUNT = 8, RET_SAVE = 16, RET_UPDATE = 32, RET_PARTIAL = 64 };
 
-bool imap_charset_ok(const char *charset)
-{
-	return charset == NULL || strcasecmp(charset, "UTF-8") == 0 || strcasecmp(charset, "US-ASCII") == 0;
-}
-
 /* The highest MODSEQ of the MIN and/or MAX message among uids (ascending, n > 0);
  * fallback when the store cannot say. On the pool. */
 static uint64_t minmax_modseq(struct imap_session *is, const uint32_t *uids, size_t n, unsigned ret,

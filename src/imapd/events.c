@@ -1,6 +1,6 @@
 /* events.c: what happens to an IMAP session besides its commands' own work, shared
- * by the commands and the session: asynchronous steps on the worker pool (they hold
- * the connection: lib/conn's session core), the lines of a continuation, the login
+ * by the commands and the session (asynchronous steps on the worker pool are async.c):
+ * the lines of a continuation, the login
  * (state, autologout timer, the subscription to the account's store events), the
  * store events themselves (they mark the view dirty; during IDLE, RFC 2177, or with
  * NOTIFY for the selected mailbox, RFC 5465, the changes go out at once), the loop's
@@ -16,37 +16,6 @@
 
 #define IDLE_NOTIFY_S 120 /* "* OK Still here" during IDLE, as Dovecot does */
 #define IDLE_TICK_MS (15 * 1000)
-
-struct async_job {
-	struct imap_session *is;
-	imap_work_fn *work, *done;
-	void *ctx;
-};
-
-static void job_work(void *arg)
-{
-	struct async_job *j = arg;
-	j->work(j->is, j->ctx);
-}
-
-static void job_done(void *arg)
-{
-	struct async_job *j = arg;
-	struct imap_session *is = j->is;
-	struct conn *c = is->c;
-	if (!conn_is_closed(c))
-		j->done(is, j->ctx);
-	free(j);
-	conn_release(c);
-}
-
-void imap_run_async(struct imap_session *is, imap_work_fn *work, imap_work_fn *done, void *ctx)
-{
-	struct async_job *j = xcalloc(1, sizeof(*j));
-	*j = (struct async_job){ is, work, done, ctx };
-	conn_hold(is->c);
-	pool_submit(is->env->pool, job_work, job_done, conn_loop(is->c), j);
-}
 
 int imap_continuation_line(struct imap_session *is, const struct conn_continuation *k, struct bytes *line_r)
 {

@@ -1,10 +1,9 @@
 /* reply.c: what the IMAP commands and the session share for replies: writing (nothing
- * once the connection is gone), the tagged completion with the pending untagged
- * updates before it (RFC 9051 §7.1, §7.5.1), the client-error count and its BYE
- * (limits.errors_per_session, counted by lib/conn), store errors as response codes
- * (RFC 5530), the capability list, and mailbox names in the client's encoding (RFC
- * 3501 §5.1.3 modified UTF-7, or UTF-8 after ENABLE). It calls no command and nothing
- * in session.c. */
+ * once the connection is gone), the client-error count and its BYE
+ * (limits.errors_per_session, counted by lib/conn), the capability list, and mailbox
+ * names in the client's encoding (RFC 3501 §5.1.3 modified UTF-7, or UTF-8 after
+ * ENABLE). The bottom of the module: it calls no other file of it (the tagged
+ * completion, which first syncs the view and flushes NOTIFY's queue, is tagged.c). */
 #include "session.h"
 
 #include "log.h"
@@ -38,21 +37,6 @@ void imap_client_error(struct imap_session *is)
 	}
 }
 
-void imap_tagged(struct imap_session *is, const char *status, const char *fmt, ...)
-{
-	if (conn_is_closed(is->c))
-		return;
-	if (is->selected && is->state == IMAP_SELECTED)
-		imap_view_sync(is, !(is->cmd_flags & IMAP_CMD_NO_EXPUNGE) || is->cmd_uid);
-	if (is->notify != NULL)
-		imap_notify_flush(is);
-	va_list ap;
-	va_start(ap, fmt);
-	char *text = arena_vprintf(is->cmd_arena, fmt, ap);
-	va_end(ap);
-	conn_printf(is->c, "%s %s %s\r\n", is->tag ? is->tag : "*", status, text);
-}
-
 void imap_condstore_enable(struct imap_session *is)
 {
 	if (is->condstore)
@@ -60,47 +44,6 @@ void imap_condstore_enable(struct imap_session *is)
 	is->condstore = true;
 	if (is->selected)
 		imap_printf(is, "* OK [HIGHESTMODSEQ %llu] Highest\r\n", (unsigned long long)is->view.modseq);
-}
-
-void imap_bad_args(struct imap_session *is, struct imap_cmd *cmd)
-{
-	imap_tagged(is, "BAD", "%s", cmd->args.error ? cmd->args.error : "Invalid arguments");
-	imap_client_error(is);
-}
-
-void imap_store_error(struct imap_session *is, int r, const char *error)
-{
-	switch (r) {
-	case STORE_ENOTFOUND:
-		imap_tagged(is, "NO", "[NONEXISTENT] %s", error ? error : "No such mailbox");
-		break;
-	case STORE_EEXISTS:
-		imap_tagged(is, "NO", "[ALREADYEXISTS] %s", error ? error : "Mailbox already exists");
-		break;
-	case STORE_EOVERQUOTA:
-		conn_log(is->c, LOG_WARN, "event=quota_rejected user=%s", is->user ? is->user : "-");
-		imap_tagged(is, "NO", "[OVERQUOTA] Quota exceeded");
-		break;
-	case STORE_EINVAL:
-		imap_tagged(is, "NO", "[CANNOT] %s", error ? error : "Invalid argument");
-		break;
-	case STORE_ENOTALLOWED:
-		imap_tagged(is, "NO", "[CANNOT] %s", error ? error : "Not allowed");
-		break;
-	case STORE_ETOOBIG:
-		imap_tagged(is, "NO", "[TOOBIG] Message too big");
-		break;
-	case STORE_ELIMIT:
-		imap_tagged(is, "NO", "[LIMIT] %s", error ? error : "Limit reached");
-		break;
-	case STORE_ENOSPACE: /* the server's disk, not the user's quota: see docs/operations.md */
-		imap_tagged(is, "NO", "[OVERQUOTA] The server's disk is full, try again later");
-		break;
-	default:
-		conn_log(is->c, LOG_ERROR, "event=store_error error=\"%s\"", error ? error : "");
-		imap_tagged(is, "NO", "[SERVERBUG] Internal error, try again later");
-		break;
-	}
 }
 
 void imap_write_capabilities(struct imap_session *is)

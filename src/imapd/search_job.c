@@ -22,6 +22,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Converts the parsed program to the store's; resolves "*" and "$". */
 static struct store_search *convert(struct imap_session *is, const struct imap_search *n)
@@ -193,4 +194,9 @@ void imap_search_async(struct imap_session *is, const struct imap_search *prog, 
 	a->view_uids = is->view.uids;
 	a->view_n = is->view.n;
 	imap_run_async(is, search_work, search_done, a);
+}
+
+bool imap_charset_ok(const char *charset)
+{
+	return charset == NULL || strcasecmp(charset, "UTF-8") == 0 || strcasecmp(charset, "US-ASCII") == 0;
 }

@@ -1,6 +1,6 @@
 /* search_update.c: RFC 5267 §4 CONTEXT=SEARCH and CONTEXT=SORT: results kept up to
- * date after SEARCH/SORT RETURN (UPDATE), and CANCELUPDATE.
- *   cancelupdate = "CANCELUPDATE" 1*(SP tag-string)
+ * date after SEARCH/SORT RETURN (UPDATE) (CANCELUPDATE and the check of the criteria
+ * are in cmd_cancelupdate.c).
  *   ret-data-addto = "ADDTO" SP "(" context-position SP sequence-set
  *                    *(SP context-position SP sequence-set) ")"
  *   ret-data-removefrom = "REMOVEFROM" SP "(" ... the same ... ")"
@@ -16,8 +16,7 @@
  * just before its EXPUNGE, when its number is still valid. Sort keys never change, so
  * the order of the members is fixed and only membership changes.
  *
- * Criteria with message sequence numbers or "$" would change meaning as the mailbox
- * changes: UPDATE then answers NO [CANNOT] (UID sets are fine). UPDATE with PARTIAL is
+ * UPDATE with PARTIAL is
  * refused with BAD. At most limits.imap_search_updates contexts per session; one more
  * answers NO [NOUPDATE "tag"] (the search itself is still answered). Contexts end with
  * the selection (SELECT, EXAMINE, CLOSE, UNSELECT, logout). A session without
@@ -43,32 +42,12 @@ struct search_update {
 	size_t n;
 };
 
-static bool uses_numbers(const struct imap_search *n)
-{
-	if (n->key == IMAP_SK_SEQ || ((n->key == IMAP_SK_UID) && n->set.saved))
-		return true;
-	for (const struct imap_search *c = n->sub; c != NULL; c = c->next)
-		if (uses_numbers(c))
-			return true;
-	return false;
-}
-
 size_t imap_search_update_count(const struct imap_session *is)
 {
 	size_t k = 0;
 	for (const struct search_update *u = is->updates; u != NULL; u = u->next)
 		k++;
 	return k;
-}
-
-int imap_search_update_check(struct imap_session *is, const struct imap_search *prog)
-{
-	if (uses_numbers(prog)) {
-		imap_tagged(is, "NO",
-			    "[CANNOT] UPDATE needs criteria without message sequence numbers or $ (use UID sets)");
-		return -1;
-	}
-	return 0;
 }
 
 bool imap_search_update_add(struct imap_session *is, bool uid, struct bytes criteria, const struct imap_sort_crit *crit,
@@ -104,6 +83,19 @@ static void update_free(struct search_update *u)
 	free(u->criteria);
 	free(u->uids);
 	free(u);
+}
+
+bool imap_search_update_cancel(struct imap_session *is, const char *tag)
+{
+	struct search_update **pp = &is->updates;
+	while (*pp != NULL && strcmp((*pp)->tag, tag) != 0)
+		pp = &(*pp)->next;
+	if (*pp == NULL)
+		return false;
+	struct search_update *u = *pp;
+	*pp = u->next;
+	update_free(u);
+	return true;
 }
 
 void imap_search_update_free_all(struct imap_session *is)
@@ -279,39 +271,6 @@ void imap_search_update_sync(struct imap_session *is, struct buf *b)
 			u->n = nn;
 		}
 	}
-}
-
-void imap_cmd_cancelupdate(struct imap_session *is, struct imap_cmd *cmd)
-{
-	struct imap_cur *c = &cmd->args;
-	size_t unknown = 0;
-	for (bool first = true;; first = false) {
-		if (!first && imap_cur_end(c))
-			break;
-		if (!first && imap_cur_sp(c) < 0) {
-			imap_bad_args(is, cmd);
-			return;
-		}
-		struct imap_str tag;
-		if (imap_cur_string(c, &tag) < 0) {
-			imap_bad_args(is, cmd);
-			return;
-		}
-		struct search_update **pp = &is->updates;
-		while (*pp != NULL && strcmp((*pp)->tag, tag.s) != 0)
-			pp = &(*pp)->next;
-		if (*pp == NULL) {
-			unknown++;
-			continue;
-		}
-		struct search_update *u = *pp;
-		*pp = u->next;
-		update_free(u);
-	}
-	if (unknown > 0)
-		imap_tagged(is, "NO", "Unknown search context tag");
-	else
-		imap_tagged(is, "OK", "CANCELUPDATE completed");
 }
 
 int imap_cur_partial(struct imap_cur *c, uint32_t *lo_r, uint32_t *hi_r)

@@ -38,7 +38,6 @@ enum imap_mode {
 	IMAP_MODE_IDLE, /* IDLE: waiting for DONE */
 };
 
-
 /* The selected mailbox as this session knows it (RFC 9051 §2.3.1): the sequence map
  * (seq n is uids[n-1]) and the MODSEQ up to which changes were reported. Flags are
  * not cached (SELECT of 100,000 messages reads only UIDs). The client knows the state
@@ -101,7 +100,7 @@ struct imap_session {
 	bool saved_valid;
 	struct search_update *updates; /* RFC 5267 contexts (search_update.c; heap) */
 	bool updates_stale;        /* own change: evaluate the contexts at the next sync */
-	struct imap_notify *notify; /* RFC 5465 NOTIFY SET (cmd_notify.c; heap) or NULL */
+	struct imap_notify *notify; /* RFC 5465 NOTIFY SET (notify.c; heap) or NULL */
 	uint64_t catenated;        /* bytes CATENATE joined in the running APPEND/REPLACE */
 	/* IDLE */
 	struct imapd_idlers *idlers; /* the loop's IDLE list while we are on it */
@@ -129,13 +128,13 @@ struct imap_cmd_def {
 
 const struct imap_cmd_def *imap_cmd_lookup(struct bytes name);
 
-/* ---- replies (reply.c) */
+/* ---- replies (reply.c; the tagged completions in tagged.c) */
 
 /* A CONDSTORE-enabling command (RFC 7162 §3.1) ran: turns CONDSTORE on and, when a
  * mailbox is selected, reports its HIGHESTMODSEQ (§3.1.2.1). */
 void imap_condstore_enable(struct imap_session *is);
 
-/* Completes the running command: first the pending untagged updates of the
+/* Completes the running command (tagged.c): first the pending untagged updates of the
  * selected mailbox (imap_view_sync, with EXPUNGE unless the command forbids it), then
  * "TAG STATUS text". status is "OK", "NO" or "BAD"; text may start with a response
  * code "[...]". BAD and NO count as client errors where appropriate. */
@@ -153,7 +152,7 @@ void imap_printf(struct imap_session *is, const char *fmt, ...) __attribute__((f
 /* Counts a client error; past the limit the session ends with BYE. */
 void imap_client_error(struct imap_session *is);
 
-/* Asynchronous steps hold the connection (conn_hold: input waits, the session
+/* Asynchronous steps (async.c) hold the connection (conn_hold: input waits, the session
  * outlives the close); the completion replies unless conn_is_closed() and ends with
  * conn_release() (the command then ends at CONN_RELEASED), after which it must not
  * touch the session. Runs work(is, ctx) on the worker pool, then done(is, ctx) on the
@@ -194,8 +193,11 @@ void imap_put_mailbox_name(struct imap_session *is, struct buf *b, const char *u
  * UIDNEXT and HIGHESTMODSEQ, so that the first sync reports exactly what changed after
  * the snapshot. Copies what it keeps (the snapshot may live in the command arena). */
 void imap_view_open(struct imap_session *is, const struct store_mailbox_snapshot *snap, bool readonly);
+/* Ends the selection: the view, its update contexts and the saved result (view_sync.c). */
 void imap_view_close(struct imap_session *is);
-/* Sends the pending untagged EXISTS/EXPUNGE/FETCH for changes made by others (and
+/* Appends uid (the highest so far) to the view, its flags known up to modseq. */
+void imap_view_add(struct imap_view *v, uint32_t uid, uint64_t modseq);
+/* Sends (view_sync.c) the pending untagged EXISTS/EXPUNGE/FETCH for changes made by others (and
  * by this session's own store operations) since the last sync. With allow_expunge
  * false, expunged messages stay in the sequence map until a later sync. */
 void imap_view_sync(struct imap_session *is, bool allow_expunge);
@@ -270,12 +272,19 @@ struct fetch_splice {
 int imap_fetch_body_item(struct buf *out, const struct imap_fetch_body *fb, const struct fetch_src *src,
 		    struct fetch_splice **list, const char **error_r);
 
-/* ---- FETCH (cmd_fetch.c) */
+/* ---- FETCH responses (fetch_put.c) */
 
-/* Appends the FETCH response of f for view index i (metadata m; tmp for scratch), as
- * FETCH does (RFC 5465 MessageNew fetch attributes use it). Returns 1, or 0 when the
- * message is gone (nothing useful was appended). */
 struct imap_fetch;
+/* Appends the FETCH response of f for view index i (metadata m; tmp for scratch). Body
+ * sections read the file it opens into src->fd (the caller closes it; -1 when none)
+ * and add their literals to *sp_r; *unknown_cte is set when a BINARY item met an
+ * unknown Content-Transfer-Encoding (the item is then NIL). Returns 1, or 0 when the
+ * message's metadata or bytes are gone (the caller drops what was appended). */
+int imap_fetch_msg(struct imap_session *is, const struct imap_fetch *f, struct fetch_src *src,
+		   struct fetch_splice **sp_r, struct buf *b, size_t i, const struct store_msg *m, struct arena *tmp,
+		   bool *unknown_cte);
+/* imap_fetch_msg for f without body sections (RFC 5465 MessageNew fetch attributes).
+ * Returns 1, or 0 when the message is gone (nothing useful was appended). */
 int imap_fetch_put(struct imap_session *is, const struct imap_fetch *f, struct buf *b, size_t i,
 		   const struct store_msg *m, struct arena *tmp);
 
@@ -335,7 +344,7 @@ void imap_cmd_thread(struct imap_session *is, struct imap_cmd *cmd);
 void imap_cmd_cancelupdate(struct imap_session *is, struct imap_cmd *cmd);
 void imap_cmd_notify(struct imap_session *is, struct imap_cmd *cmd);
 
-/* ---- RFC 5465 NOTIFY (cmd_notify.c) */
+/* ---- RFC 5465 NOTIFY (notify.c; the command in cmd_notify.c) */
 struct store_event;
 /* A store event of the account, for a session with NOTIFY: queues STATUS/LIST
  * responses and writes them at once when no command is in progress. */
@@ -370,6 +379,8 @@ bool imap_search_update_add(struct imap_session *is, bool uid, struct bytes crit
 size_t imap_search_update_count(const struct imap_session *is);
 /* Frees every context (the selection ends). */
 void imap_search_update_free_all(struct imap_session *is);
+/* Ends the newest context with this tag (CANCELUPDATE). Returns false when there is none. */
+bool imap_search_update_cancel(struct imap_session *is, const char *tag);
 /* Before the EXPUNGEs of the given UIDs are sent: REMOVEFROM for the members among
  * them, while their numbers are valid. */
 void imap_search_update_expunged(struct imap_session *is, struct buf *b, const uint32_t *gone, size_t ngone);
@@ -406,7 +417,7 @@ void imap_search_async(struct imap_session *is, const struct imap_search *prog, 
  * returns 1 with the UIDs and highest MODSEQ as above, or a store error with *error_r. */
 int imap_search_uids(struct imap_session *is, const struct imap_search *prog, uint32_t **uids_r, size_t *n_r,
 		     uint64_t *highest_r, const char **error_r);
-/* Sorts the given UIDs by the criteria (cmd_sort.c): the UIDs in sort order
+/* Sorts the given UIDs by the criteria (sort_uids.c): the UIDs in sort order
  * (cmd_arena). Returns 1, or a store error with *error_r. */
 int imap_sort_uids(struct imap_session *is, const struct imap_sort_crit *crit, size_t ncrit, const uint32_t *uids,
 		   size_t n, uint32_t **out_r, size_t *n_r, const char **error_r);
@@ -428,7 +439,7 @@ enum {
 	ST_MAILBOXID = 1 << 9,
 };
 /* STATUS items for one mailbox, shared by STATUS and LIST RETURN (STATUS ...)
- * (cmd_status.c): parses "(" status-att *(SP status-att) ")" into a bit mask. */
+ * (status_put.c): parses "(" status-att *(SP status-att) ")" into a bit mask. */
 int imap_status_items(struct imap_cur *cur, unsigned *items_r);
 /* Writes "* STATUS name (...)" for mb. */
 void imap_status_write(struct imap_session *is, const struct store_mailbox *mb, unsigned items);
