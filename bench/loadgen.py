@@ -274,7 +274,7 @@ async def smtp_session(host, port, a, rcpts, counter, lat, errors, done_cb):
 
         def envelope(i):
             rcpt = rcpts[i % len(rcpts)]
-            msg = a.signed[i] if a.signed else make_message(i, a.size, rcpt, a.tag, a.sender)
+            msg = a.signed[i] if getattr(a, "signed", None) else make_message(i, a.size, rcpt, a.tag, a.sender)
             return (b"MAIL FROM:<" + a.sender.encode() + b">\r\nRCPT TO:<" + rcpt.encode() + b">\r\nDATA\r\n", msg)
 
         i = take()
