@@ -340,7 +340,7 @@ def main():
     for k in ("load", "checks", "signed", "dkim"):
         if k in machine:
             head += f"{k}: {machine[k]}\n"
-    dns = res.pop("dns-stub", None)
+    dns = res.get("dns-stub")
     if dns and "queries" in dns:
         head += (f"stub DNS server: {dns['queries']:,} questions answered in the whole run "
                  f"({', '.join(f'{t} {n:,}' for t, n in sorted(dns.get('by_type', {}).items()))})\n")
