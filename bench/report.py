@@ -90,6 +90,25 @@ ROWS = [
     ("SMTP, one message per connection", "accepted msgs/s", "smtp1", "accepted_per_s", True),
     ("", "delivered msgs/s", "smtp1", "delivered_per_s", True),
     ("", "server CPU-ms/msg incl. delivery", "smtp1", "e2e_cpu_ms_per_msg", False),
+    # a postamt with port-25 checks: the same loops with `mailauth.inbound = off`, against the same peer runs
+    ("SMTP, pipelined, postamt's checks off (mailauth.inbound = off)", "accepted msgs/s", "smtpoff|smtp",
+     "accepted_per_s", True),
+    ("", "delivered msgs/s", "smtpoff|smtp", "delivered_per_s", True),
+    ("", "server CPU-ms/msg incl. delivery", "smtpoff|smtp", "e2e_cpu_ms_per_msg", False),
+    ("", "latency per message p50 ms", "smtpoff|smtp", "latency.p50_ms", False),
+    ("SMTP, one message per connection, postamt's checks off", "delivered msgs/s", "smtp1off|smtp1",
+     "delivered_per_s", True),
+    ("", "server CPU-ms/msg incl. delivery", "smtp1off|smtp1", "e2e_cpu_ms_per_msg", False),
+    # postamt only (the peer set-up has no submission service): AUTH PLAIN on 465, DKIM-signed if it signs
+    ("Submission, 465 (TLS, AUTH PLAIN), pipelined; postamt only", "accepted msgs/s", "sub|-", "accepted_per_s", True),
+    ("", "delivered msgs/s", "sub|-", "delivered_per_s", True),
+    ("", "server CPU-ms/msg incl. delivery", "sub|-", "e2e_cpu_ms_per_msg", False),
+    ("", "latency per message p50 ms", "sub|-", "latency.p50_ms", False),
+    ("DKIM, one S-byte message (bench_dkim, CPU-ms)", "sign ed25519-sha256", "dkim|-", "ed25519_sign_ms", False),
+    ("", "sign rsa-sha256 (2048 bits)", "dkim|-", "rsa_sign_ms", False),
+    ("", "sign both (what a submission costs)", "dkim|-", "both_sign_ms", False),
+    ("", "verify ed25519-sha256", "dkim|-", "ed25519_verify_ms", False),
+    ("", "verify rsa-sha256", "dkim|-", "rsa_verify_ms", False),
     ("IMAP loop (LOGIN SELECT FETCH FETCH-50 STORE SEARCH LOGOUT)", "commands/s", "imap", "commands_per_s", True),
     ("", "server CPU-ms/command", "imap", "cpu_ms_per_command", False),
     ("", "LOGIN p50 ms", "imap", "latency.LOGIN.p50_ms", False),
@@ -241,6 +260,8 @@ def table(res, machine, rows=None):
         pa_phase, _, peer_phase = phase.partition("|")
         a, ar = series(res, "postamt", pa_phase, path)
         b, br = series(res, "peer", peer_phase or pa_phase, path)
+        if peer_phase == "-":  # a figure of postamt alone
+            b, br = [], None
         if ar and not a:
             ar, _ = (None if ("postamt", phase) in said else ar), said.add(("postamt", phase))
         if br and not b:
@@ -256,7 +277,8 @@ def table(res, machine, rows=None):
             elif hib is not None:
                 better = "≈"
         sec = sec.replace("DROP", _param(drop, "DROP")).replace("LARGE", _param(drop, "LARGE"))
-        ca, cb = cell(a, ar), cell(b, br)
+        sec = sec.replace("S-byte", _param(drop, "S") + "-byte")
+        ca, cb = cell(a, ar), ("–" if peer_phase == "-" else cell(b, br))
         if path == "all_notified_s":  # not everyone saw the delivery within the generator's notify timeout
             ca, cb = (not_all(res, side, phase) if not v else c for side, v, c in (("postamt", a, ca), ("peer", b, cb)))
             if not a or not b:
@@ -315,6 +337,13 @@ def main():
             f"Postfix {machine.get('postfix', '?')}; {machine.get('date', '')}\n"
             f"machine: {machine.get('nproc', '?')} CPUs ({machine.get('cpu', '?')}), {machine.get('mem', '?')}, "
             f"{machine.get('kernel', '?')}\nparameters: {machine.get('params', '?')}\n")
+    for k in ("load", "checks", "signed", "dkim"):
+        if k in machine:
+            head += f"{k}: {machine[k]}\n"
+    dns = res.get("dns-stub")
+    if dns and "queries" in dns:
+        head += (f"stub DNS server: {dns['queries']:,} questions answered in the whole run "
+                 f"({', '.join(f'{t} {n:,}' for t, n in sorted(dns.get('by_type', {}).items()))})\n")
     main_table = table(res, machine)
     text = head
     if main_table.count("\n") > 1:
