@@ -84,6 +84,17 @@ int junk_contacts_add(struct junk *j, int64_t account, const char *const *addres
 	return r < 0 ? r : 1;
 }
 
+int junk_account_judges(struct junk *j, int64_t account, bool *enabled_r, bool *judges_r, const char **error_r)
+{
+	struct store_junk_model model;
+	if (store_junk_read(j->store, account, NULL, 0, &model, error_r) < 0)
+		return -1;
+	if (enabled_r != NULL)
+		*enabled_r = model.enabled;
+	*judges_r = model.enabled && model.nspam >= j->set.min_trained && model.nham >= j->set.min_trained;
+	return 1;
+}
+
 int junk_classify_tokens(struct junk *j, int64_t account, struct arena *a, const struct junk_tokens *t,
 			 struct junk_verdict *v, double **f_r, const char **error_r)
 {

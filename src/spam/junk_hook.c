@@ -59,6 +59,27 @@ int junk_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
 	if (naccounts == 0)
 		return SUBMIT_OK;
 	drop_incoming(m);
+	/* tokenizing parses the whole message: only when some recipient's filter judges
+	 * (untrained or switched-off accounts get the header without that cost) */
+	bool any_judges = false, any_enabled = false;
+	for (size_t i = 0; i < m->nrcpts && !any_judges; i++) {
+		for (size_t k = 0; k < m->rcpts[i].naccounts && !any_judges; k++) {
+			bool on, judges;
+			const char *error;
+			if (junk_account_judges(j, m->rcpts[i].accounts[k], &on, &judges, &error) < 0) {
+				log_warn("event=junk_error account=%lld error=%s", (long long)m->rcpts[i].accounts[k],
+					 LOG_Q(error));
+				return SUBMIT_OK;
+			}
+			any_judges |= judges;
+			any_enabled |= on;
+		}
+	}
+	if (!any_judges) {
+		log_info("event=junk verdict=%s accounts=%zu", any_enabled ? "untrained" : "off", naccounts);
+		buf_puts(m->headers, any_enabled ? JUNK_HEADER ": untrained\r\n" : JUNK_HEADER ": off\r\n");
+		return SUBMIT_OK;
+	}
 	struct arena *a = arena_new();
 	struct junk_tokens t;
 	/* the fields of earlier hooks go on top of the stored copy: the mail

@@ -54,6 +54,11 @@ const struct junk_settings *junk_settings_of(const struct junk *j);
 
 /* junk_classify over tokens already made (t, in a); *f_r (when not NULL) gets
  * f(w) of every token, in token order (arena). Blocks. Returns 1 or -1. */
+/* Whether account's filter is on and has learned enough (min_trained of each kind) to
+ * judge: the cheap question (one row) asked before a message is tokenized. Blocks.
+ * Returns 1 with *judges_r, or <0 with *error_r; *enabled_r may be NULL. */
+int junk_account_judges(struct junk *j, int64_t account, bool *enabled_r, bool *judges_r, const char **error_r);
+
 int junk_classify_tokens(struct junk *j, int64_t account, struct arena *a, const struct junk_tokens *t,
 			 struct junk_verdict *v, double **f_r, const char **error_r);
 
