@@ -695,69 +695,6 @@ struct store_email_update_batch {
 int store_email_update_batch(struct store *s, struct arena *a, struct store_email_update_batch *b,
 			     const char **error_r);
 
-/* ---------------------------------------------------------------- search */
-
-enum store_search_key {
-	STORE_SK_ALL, STORE_SK_AND, STORE_SK_OR, STORE_SK_NOT,
-	/* flags */
-	STORE_SK_ANSWERED, STORE_SK_DELETED, STORE_SK_DRAFT, STORE_SK_FLAGGED, STORE_SK_SEEN,
-	STORE_SK_UNANSWERED, STORE_SK_UNDELETED, STORE_SK_UNDRAFT, STORE_SK_UNFLAGGED,
-	STORE_SK_UNSEEN, STORE_SK_NEW, STORE_SK_OLD, STORE_SK_RECENT,
-	STORE_SK_KEYWORD, STORE_SK_UNKEYWORD,           /* str = keyword */
-	/* strings: str, case-insensitive substring on decoded UTF-8 */
-	STORE_SK_BCC, STORE_SK_CC, STORE_SK_FROM, STORE_SK_TO, STORE_SK_SUBJECT,
-	STORE_SK_BODY, STORE_SK_TEXT,
-	STORE_SK_HEADER,                                /* field = header name, str */
-	/* dates: day = days since 1970-01-01 (store_search_day) */
-	STORE_SK_BEFORE, STORE_SK_ON, STORE_SK_SINCE,   /* internal date */
-	STORE_SK_SENTBEFORE, STORE_SK_SENTON, STORE_SK_SENTSINCE, /* Date: header */
-	STORE_SK_SAVEDBEFORE, STORE_SK_SAVEDON, STORE_SK_SAVEDSINCE, /* save date */
-	STORE_SK_OLDER, STORE_SK_YOUNGER,               /* num = seconds (RFC 5032) */
-	/* numbers */
-	STORE_SK_LARGER, STORE_SK_SMALLER,              /* num = bytes */
-	STORE_SK_MODSEQ,                                /* num = modseq (>=) */
-	/* sets */
-	STORE_SK_UID,                                   /* set */
-	STORE_SK_SEQ,                                   /* set of sequence numbers */
-	/* ids (RFC 8474) */
-	STORE_SK_EMAILID, STORE_SK_THREADID,            /* str = id as from store_id_* */
-};
-
-/* A search program: a tree the IMAP parser (or JMAP filter) builds, e.g. in its command
- * arena. AND nodes hold a list of children linked by `next` (an IMAP search program is
- * an AND of its keys); OR holds exactly two children (sub, sub->next); NOT one. */
-struct store_search {
-	enum store_search_key key;
-	const char *str;          /* string keys, KEYWORD, EMAILID/THREADID */
-	const char *field;        /* HEADER field name */
-	int64_t num;              /* LARGER/SMALLER/MODSEQ/OLDER/YOUNGER */
-	int32_t day;              /* date keys */
-	struct store_uidset set;  /* UID/SEQ */
-	struct store_search *sub; /* children of AND/OR/NOT */
-	struct store_search *next;/* next sibling */
-};
-
-/* Days since 1970-01-01 for a calendar date (for the date keys). */
-int32_t store_search_day(int year, int month, int day);
-
-struct store_search_ctx {
-	int64_t account_id;
-	int64_t mailbox_id;
-	/* the session's sequence map for SEQ keys: seq n is uids[n-1]; NULL if unused */
-	const uint32_t *seq_uids;
-	size_t nseq;
-	uint32_t first_recent_uid; /* for RECENT/NEW/OLD: the session's view (0: none) */
-	time_t now;               /* for OLDER/YOUNGER; 0: time(NULL) */
-};
-/* Evaluates the program over the mailbox. Returns 1 and the matching UIDs ascending
- * (arena), or <0 (STORE_EINVAL for a malformed tree). *highest_modseq_r (may be NULL)
- * gets the highest MODSEQ among the matches (for the SEARCH MODSEQ response). Strings
- * are compared case-insensitively after decoding (RFC 2047 headers, base64/QP bodies,
- * charsets to UTF-8). */
-int store_search(struct store *s, struct arena *a, const struct store_search_ctx *ctx,
-		 const struct store_search *prog, uint32_t **uids_r, size_t *n_r,
-		 uint64_t *highest_modseq_r, const char **error_r);
-
 /* ---------------------------------------------------------------- events */
 
 enum store_event_kind {
@@ -799,48 +736,6 @@ struct store_sub *store_subscribe(struct store *s, int64_t account_id, int64_t m
  * (each holds a reference, the subscription is freed by the last one). */
 void store_unsubscribe(struct store_sub **subp);
 
-/* ---------------------------------------------------------------- junk filter lessons */
-
-/* What the user taught about a message (store_lesson.c): moving or copying it into a
- * \Junk mailbox (IMAP COPY/MOVE, JMAP mailboxIds), APPENDing it there or setting
- * $Junk teaches spam; moving or copying it out of \Junk into a mailbox that is not
- * \Trash, or setting $NotJunk, teaches ham. Recorded by the store in the change's own
- * transaction; store_deliver (the pipeline) records nothing, nor does clearing a
- * keyword. Per message (account, email id) the current lesson is kept, so a repeated
- * lesson records nothing and a changed one unlearns the old (spam -1, ham +1). */
-enum store_lesson_class { STORE_LESSON_NONE = 0, STORE_LESSON_SPAM = 1, STORE_LESSON_HAM = 2 };
-
-/* A pending change of an account's model: apply spam/ham (+1 learn, -1 unlearn, 0
- * nothing; both 0 happens when a lesson was undone before it was learned). */
-struct store_lesson {
-	int64_t id;
-	int64_t account_id;
-	int64_t email_id;
-	int spam, ham;
-};
-/* The oldest pending lessons, at most max, in the order they were recorded (array in
- * the arena). 1, or <0. A message has at most one pending lesson. */
-int store_lessons_next(struct store *s, struct arena *a, size_t max, struct store_lesson **lessons_r, size_t *n_r,
-		       const char **error_r);
-/* Reads at most max bytes (0: all) of the lesson's message, even when it was expunged
- * since (a pending lesson keeps its message file). 1 with the bytes in the arena
- * (NUL-terminated), 0 when the email is gone, <0 on error. */
-int store_lesson_read(struct store *s, struct arena *a, int64_t email_id, size_t max, const char **data_r,
-		      size_t *len_r, const char **error_r);
-/* Marks lessons (as returned by store_lessons_next) as applied to the model: their
- * spam/ham are subtracted from the pending rows, a row that reaches zero is removed
- * and frees its message file when no mailbox holds the message any more. A lesson
- * recorded for the same message meanwhile stays pending. A synchronous write. */
-int store_lessons_done(struct store *s, const struct store_lesson *lessons, size_t n, const char **error_r);
-/* The message's current lesson (enum store_lesson_class) in *class_r. 1, or <0. */
-int store_lesson_get(struct store *s, int64_t account_id, int64_t email_id, int *class_r, const char **error_r);
-/* fn(arg) runs on the committer thread after every commit that recorded a lesson: it
- * must be quick and must not call the store (post or queue work). Set it before the
- * servers start; NULL turns it off, and once that call returned fn is not running and
- * is never called again (so arg may be freed). */
-typedef void store_lesson_notify_fn(void *arg);
-void store_set_lesson_notify(struct store *s, store_lesson_notify_fn *fn, void *arg);
-
 /* ---------------------------------------------------------------- ids */
 
 /* Stable ids as strings usable as IMAP OBJECTID and JMAP ids ("M" + base-32 of the
@@ -874,41 +769,9 @@ void store_set_disk_reserve(struct store *s, uint64_t bytes);
  * Returns 1 if all is well, -1 with *error_r describing the first problem. */
 int store_check(struct store *s, const char **error_r);
 
-/* The junk filter's model (store_junk.c; the filter itself is src/spam/junk.h). */
-struct store_junk_token {
-	const char *token;       /* in: the token text */
-	int64_t nspam, nham;     /* out: learned spam and ham messages that held it */
-};
-struct store_junk_model {
-	int64_t nspam, nham;     /* messages learned */
-	bool enabled;            /* the account's filter is on (the default) */
-};
-/* Counts one lesson: every token and the message totals get spam_delta and
- * ham_delta (each -1, 0 or 1; counts never go below zero, tokens at 0/0 are
- * removed). One transaction. Returns 1, STORE_ENOTFOUND (no account), STORE_EINVAL
- * or STORE_ERR with *error_r. */
-int store_junk_learn(struct store *s, int64_t account, const char *const *tokens, size_t n, int spam_delta,
-		     int ham_delta, const char **error_r);
-/* Fills the counts of the n tokens (0/0 for unknown ones) and the account's totals
- * and switch (an account with no lessons: 0/0, enabled). Returns 1 or STORE_ERR. */
-int store_junk_read(struct store *s, int64_t account, struct store_junk_token *toks, size_t n,
-		    struct store_junk_model *model_r, const char **error_r);
-/* Adds addresses (lower case, as given) to the account's contacts. Returns 1, or <0. */
-int store_junk_contacts_add(struct store *s, int64_t account, const char *const *addresses, size_t n,
-			    const char **error_r);
-/* Returns 1 if address (lower case) is a contact of the account, 0 if not, or <0. */
-int store_junk_is_contact(struct store *s, int64_t account, const char *address, const char **error_r);
-/* Turns the account's filter on or off. Returns 1, STORE_ENOTFOUND or STORE_ERR. */
-int store_junk_set_enabled(struct store *s, int64_t account, bool on, const char **error_r);
-/* What `postamt user junk` shows: totals, the number of tokens and contacts, and
- * the `top` tokens most in spam and most in ham (arrays in a). Returns 1 or <0. */
-struct store_junk_stats {
-	struct store_junk_model model;
-	int64_t ntokens, ncontacts;
-	struct store_junk_token *top_spam, *top_ham;
-	size_t ntop_spam, ntop_ham;
-};
-int store_junk_stats(struct store *s, struct arena *a, int64_t account, size_t top, struct store_junk_stats *st_r,
-		     const char **error_r);
+/* Searching and sorting a mailbox (store_search.h), the junk filter's lessons and
+ * models (store_junk.h): parts of this API kept in headers of their own. */
+#include "store_search.h"
+#include "store_junk.h"
 
 #endif

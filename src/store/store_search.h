@@ -1,0 +1,71 @@
+/* store_search.h: searching and sorting a mailbox, the part of the store API that
+ * IMAP SEARCH/SORT/THREAD and JMAP Email/query use (store_search.c). Included by
+ * store.h after the types it uses (struct store, struct store_uidset, the error
+ * codes); include store.h, not this file. */
+#ifndef POSTAMT_STORE_SEARCH_H
+#define POSTAMT_STORE_SEARCH_H
+
+/* ---------------------------------------------------------------- search */
+
+enum store_search_key {
+	STORE_SK_ALL, STORE_SK_AND, STORE_SK_OR, STORE_SK_NOT,
+	/* flags */
+	STORE_SK_ANSWERED, STORE_SK_DELETED, STORE_SK_DRAFT, STORE_SK_FLAGGED, STORE_SK_SEEN,
+	STORE_SK_UNANSWERED, STORE_SK_UNDELETED, STORE_SK_UNDRAFT, STORE_SK_UNFLAGGED,
+	STORE_SK_UNSEEN, STORE_SK_NEW, STORE_SK_OLD, STORE_SK_RECENT,
+	STORE_SK_KEYWORD, STORE_SK_UNKEYWORD,           /* str = keyword */
+	/* strings: str, case-insensitive substring on decoded UTF-8 */
+	STORE_SK_BCC, STORE_SK_CC, STORE_SK_FROM, STORE_SK_TO, STORE_SK_SUBJECT,
+	STORE_SK_BODY, STORE_SK_TEXT,
+	STORE_SK_HEADER,                                /* field = header name, str */
+	/* dates: day = days since 1970-01-01 (store_search_day) */
+	STORE_SK_BEFORE, STORE_SK_ON, STORE_SK_SINCE,   /* internal date */
+	STORE_SK_SENTBEFORE, STORE_SK_SENTON, STORE_SK_SENTSINCE, /* Date: header */
+	STORE_SK_SAVEDBEFORE, STORE_SK_SAVEDON, STORE_SK_SAVEDSINCE, /* save date */
+	STORE_SK_OLDER, STORE_SK_YOUNGER,               /* num = seconds (RFC 5032) */
+	/* numbers */
+	STORE_SK_LARGER, STORE_SK_SMALLER,              /* num = bytes */
+	STORE_SK_MODSEQ,                                /* num = modseq (>=) */
+	/* sets */
+	STORE_SK_UID,                                   /* set */
+	STORE_SK_SEQ,                                   /* set of sequence numbers */
+	/* ids (RFC 8474) */
+	STORE_SK_EMAILID, STORE_SK_THREADID,            /* str = id as from store_id_* */
+};
+
+/* A search program: a tree the IMAP parser (or JMAP filter) builds, e.g. in its command
+ * arena. AND nodes hold a list of children linked by `next` (an IMAP search program is
+ * an AND of its keys); OR holds exactly two children (sub, sub->next); NOT one. */
+struct store_search {
+	enum store_search_key key;
+	const char *str;          /* string keys, KEYWORD, EMAILID/THREADID */
+	const char *field;        /* HEADER field name */
+	int64_t num;              /* LARGER/SMALLER/MODSEQ/OLDER/YOUNGER */
+	int32_t day;              /* date keys */
+	struct store_uidset set;  /* UID/SEQ */
+	struct store_search *sub; /* children of AND/OR/NOT */
+	struct store_search *next;/* next sibling */
+};
+
+/* Days since 1970-01-01 for a calendar date (for the date keys). */
+int32_t store_search_day(int year, int month, int day);
+
+struct store_search_ctx {
+	int64_t account_id;
+	int64_t mailbox_id;
+	/* the session's sequence map for SEQ keys: seq n is uids[n-1]; NULL if unused */
+	const uint32_t *seq_uids;
+	size_t nseq;
+	uint32_t first_recent_uid; /* for RECENT/NEW/OLD: the session's view (0: none) */
+	time_t now;               /* for OLDER/YOUNGER; 0: time(NULL) */
+};
+/* Evaluates the program over the mailbox. Returns 1 and the matching UIDs ascending
+ * (arena), or <0 (STORE_EINVAL for a malformed tree). *highest_modseq_r (may be NULL)
+ * gets the highest MODSEQ among the matches (for the SEARCH MODSEQ response). Strings
+ * are compared case-insensitively after decoding (RFC 2047 headers, base64/QP bodies,
+ * charsets to UTF-8). */
+int store_search(struct store *s, struct arena *a, const struct store_search_ctx *ctx,
+		 const struct store_search *prog, uint32_t **uids_r, size_t *n_r,
+		 uint64_t *highest_modseq_r, const char **error_r);
+
+#endif
