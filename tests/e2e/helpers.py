@@ -76,6 +76,25 @@ def port25_head(sender, hostname="localhost"):
 
 # ------------------------------------------------------------------ IMAP
 
+def mailbox(srv, user, name="INBOX"):
+    """The messages of one mailbox of user (password "secret") as raw bytes, in UID
+    order; [] when the mailbox does not exist. Selected read-only (BODY.PEEK)."""
+    m = imaplib.IMAP4(srv.host, srv.port("imap"))
+    try:
+        m.login(user, "secret")
+        typ, _ = m.select('"%s"' % name, readonly=True)
+        if typ != "OK":
+            return []
+        _, data = m.search(None, "ALL")
+        out = []
+        for num in data[0].split():
+            _, parts = m.fetch(num, "(BODY.PEEK[])")
+            out.append(parts[0][1])
+        return out
+    finally:
+        m.logout()
+
+
 def imap_messages(srv, user, password="secret"):
     """Every message in user's INBOX as raw bytes (BODY.PEEK[], INBOX selected read-only)."""
     m = imaplib.IMAP4(srv.host, srv.port("imap"))

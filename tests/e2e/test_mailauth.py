@@ -21,7 +21,7 @@ import dns.resolver
 import pytest
 import spf
 
-from helpers import new_user
+from helpers import new_user, mailbox
 
 pytestmark = pytest.mark.filterwarnings("ignore:please use dns.resolver.resolve:DeprecationWarning")
 
@@ -52,22 +52,6 @@ def method(ar, name):
     raise AssertionError("no %s= in %r" % (name, ar))
 
 
-def mailbox(srv, user, name="INBOX"):
-    """The messages of one mailbox as raw bytes ([] when the mailbox does not exist)."""
-    m = imaplib.IMAP4(srv.host, srv.port("imap"))
-    try:
-        m.login(user, "secret")
-        typ, _ = m.select('"%s"' % name, readonly=True)
-        if typ != "OK":
-            return []
-        _, data = m.search(None, "ALL")
-        out = []
-        for num in data[0].split():
-            _, parts = m.fetch(num, "(BODY.PEEK[])")
-            out.append(parts[0][1])
-        return out
-    finally:
-        m.logout()
 
 
 def send(srv, mail_from, rcpt, data, helo=CLIENT_NAME):

@@ -6,10 +6,9 @@ answer (the list refuses our resolver) is logged and refuses nobody; a weighted 
 only adds the X-DNSBL-Score header; a DNS timeout is "not listed" and RCPT waits for
 it without stalling other connections; submission is never checked.
 """
-import imaplib
 import smtplib
 
-from helpers import new_user
+from helpers import new_user, mailbox
 
 CLIENT = "1.0.0.127"  # 127.0.0.1 reversed
 
@@ -18,21 +17,6 @@ def msg(to, subject, extra=""):
     return ("From: someone@sender.test\r\nTo: %s\r\nSubject: %s\r\n%s\r\nHello.\r\n" % (to, subject, extra)).encode()
 
 
-def mailbox(srv, user, name="INBOX"):
-    m = imaplib.IMAP4(srv.host, srv.port("imap"))
-    try:
-        m.login(user, "secret")
-        typ, _ = m.select('"%s"' % name, readonly=True)
-        if typ != "OK":
-            return []
-        _, data = m.search(None, "ALL")
-        out = []
-        for num in data[0].split():
-            _, parts = m.fetch(num, "(BODY.PEEK[])")
-            out.append(parts[0][1])
-        return out
-    finally:
-        m.logout()
 
 
 def blocklisted_server(make_server, dns_stub, dnsbl, *extra):

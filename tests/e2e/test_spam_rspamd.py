@@ -7,7 +7,6 @@ clean message is delivered with X-Rspamd-Score/X-Rspamd-Action; "add header" goe
 to Junk; "greylist" is 451 4.7.1; rspamd stopped: accepted and logged, or 451 with
 spam.rspamd_fail = tempfail; submission is never checked.
 """
-import imaplib
 import os
 import pwd
 import grp
@@ -20,7 +19,7 @@ import time
 import pytest
 
 from conftest import e2e_tmpdir, finish_server, new_server
-from helpers import new_user
+from helpers import new_user, mailbox
 
 GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
 RSPAMD = shutil.which("rspamd") or "/usr/bin/rspamd"
@@ -135,21 +134,6 @@ def send(srv, rcpt, data):
         return code, text.decode()
 
 
-def mailbox(srv, user, name="INBOX"):
-    m = imaplib.IMAP4(srv.host, srv.port("imap"))
-    try:
-        m.login(user, "secret")
-        typ, _ = m.select('"%s"' % name, readonly=True)
-        if typ != "OK":
-            return []
-        _, data = m.search(None, "ALL")
-        out = []
-        for num in data[0].split():
-            _, parts = m.fetch(num, "(BODY.PEEK[])")
-            out.append(parts[0][1])
-        return out
-    finally:
-        m.logout()
 
 
 def test_gtube_refused_and_stored_nowhere(srv):
