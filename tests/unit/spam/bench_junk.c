@@ -71,7 +71,8 @@ int main(int argc, char **argv)
 	int64_t acct;
 	if (store_open(dir, &opt, &s, &err) < 0)
 		return die("store_open", err);
-	if (store_domain_add(s, "bench.test", &err) < 0 || store_account_add(s, "a@bench.test", "$y$x", 0, &acct, &err) < 0)
+	if (store_domain_add(s, "bench.test", &err) < 0 ||
+	    store_account_add(s, "a@bench.test", "$y$x", 0, &acct, &err) < 0)
 		return die("account", err);
 	struct junk_settings set;
 	junk_settings_default(&set);
