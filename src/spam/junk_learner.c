@@ -21,7 +21,7 @@ struct junk_learner {
 	struct junk *junk;
 	struct pool *pool;
 	atomic_size_t batch, max_bytes; /* junk_learner_set may change them at any time */
-	pthread_mutex_t mu; /* guards running, again, stopping */
+	pthread_mutex_t mu;             /* guards running, again, stopping */
 	bool running, again, stopping;
 	atomic_uint_fast64_t applied;
 };

@@ -284,9 +284,11 @@ static void headers(struct tokset *t, const char *msg, const struct mail_info *i
  * for the whole class, since each extension alone is rare in a young model. */
 static bool risky_ext(const char *ext)
 {
-	static const char *const risky[] = { "exe", "scr", "com", "pif", "bat", "cmd", "js", "jse", "vbs", "vbe",
-					     "wsf", "hta", "jar", "msi", "lnk", "iso", "img", "vhd", "zip", "rar",
-					     "7z", "ace", "arj", "cab", "gz", "docm", "xlsm", "pptm", "dotm", "xlam" };
+	static const char *const risky[] = {
+		"exe", "scr", "com", "pif", "bat", "cmd",  "js",   "jse",  "vbs",  "vbe",
+		"wsf", "hta", "jar", "msi", "lnk", "iso",  "img",  "vhd",  "zip",  "rar",
+		"7z",  "ace", "arj", "cab", "gz",  "docm", "xlsm", "pptm", "dotm", "xlam"
+	};
 	for (size_t i = 0; i < sizeof(risky) / sizeof(risky[0]); i++) {
 		if (strcmp(ext, risky[i]) == 0)
 			return true;

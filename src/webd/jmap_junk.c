@@ -56,7 +56,8 @@ json_t *jmap_junk_get(struct jmap_ctx *ctx, json_t *args)
 		json_t *o = json_pack("{ss}", "id", JUNK_ID);
 		size_t i;
 		json_t *p;
-		json_array_foreach(props, i, p) {
+		json_array_foreach(props, i, p)
+		{
 			json_t *v = json_is_string(p) ? json_object_get(obj, json_string_value(p)) : NULL;
 			if (v == NULL) {
 				json_decref(o);
@@ -74,7 +75,8 @@ json_t *jmap_junk_get(struct jmap_ctx *ctx, json_t *args)
 	} else {
 		size_t i;
 		json_t *v;
-		json_array_foreach(ids, i, v) {
+		json_array_foreach(ids, i, v)
+		{
 			const char *id = jmap_resolve_id(ctx, json_string_value(v));
 			if (id != NULL && strcmp(id, JUNK_ID) == 0)
 				json_array_append(list, obj);
@@ -97,7 +99,8 @@ static int junk_patch(json_t *patch, bool *on_r, json_t **err_r)
 	const char *key;
 	json_t *v;
 	bool have = false;
-	json_object_foreach(patch, key, v) {
+	json_object_foreach(patch, key, v)
+	{
 		if (strcmp(key, "enabled") == 0 && json_is_boolean(v)) {
 			*on_r = json_is_true(v);
 			have = true;
@@ -137,12 +140,12 @@ json_t *jmap_junk_set(struct jmap_ctx *ctx, json_t *args)
 	const char *key;
 	json_t *v;
 	if (json_is_object(create)) {
-		json_object_foreach(create, key, v)
-			json_object_set_new(o.not_created, key,
-					    jmap_set_error("singleton", "there is one JunkSettings object, update it"));
+		json_object_foreach(create, key, v) json_object_set_new(
+			o.not_created, key, jmap_set_error("singleton", "there is one JunkSettings object, update it"));
 	}
 	if (json_is_object(update)) {
-		json_object_foreach(update, key, v) {
+		json_object_foreach(update, key, v)
+		{
 			const char *id = jmap_resolve_id(ctx, key);
 			if (id == NULL || strcmp(id, JUNK_ID) != 0) {
 				json_object_set_new(o.not_updated, key, jmap_set_error("notFound", "no such object"));
@@ -164,7 +167,8 @@ json_t *jmap_junk_set(struct jmap_ctx *ctx, json_t *args)
 	}
 	if (json_is_array(destroy)) {
 		size_t i;
-		json_array_foreach(destroy, i, v) {
+		json_array_foreach(destroy, i, v)
+		{
 			if (json_is_string(v))
 				json_object_set_new(o.not_destroyed, json_string_value(v),
 						    jmap_set_error("singleton", "JunkSettings cannot be destroyed"));
