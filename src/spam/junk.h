@@ -28,6 +28,8 @@ struct junk_settings {
 	unsigned max_tokens;  /* distinct tokens taken from one message (default 1000) */
 	size_t max_bytes;     /* bytes of one message the tokenizer reads (default 256 KiB) */
 	unsigned significant; /* tokens combined into a score (default 150) */
+	unsigned reputation;  /* lessons of one kind (and none of the other) about the sender's
+			       * address that decide for it (default 2; 0: off) */
 	const char *hostname; /* our authserv-id: the Authentication-Results field we trust */
 };
 
@@ -41,6 +43,7 @@ struct junk_verdict {
 	bool trained;     /* false while fewer than min_trained spam and ham messages were learned */
 	bool enabled;     /* the account's filter is on (when off: spam is false) */
 	unsigned ntokens; /* tokens that went into the score */
+	int reputation;   /* the sender's own history decided: +1 spam, -1 ham, 0 not */
 };
 
 /* The filter service: one per server, thread-safe. */
@@ -49,6 +52,11 @@ struct junk;
 /* Makes the service over store (borrowed; it must outlive the service). settings is
  * copied (hostname too). Never fails. */
 struct junk *junk_new(struct store *store, const struct junk_settings *settings);
+/* Replaces the settings (SIGHUP): calls that start after it use the new ones, calls
+ * under way finish with the old (kept until junk_free). A copy, as for junk_new;
+ * nothing is published when nothing changed. Not thread-safe against itself (one
+ * reloading thread). */
+void junk_set_settings(struct junk *j, const struct junk_settings *settings);
 /* Frees *j and sets it to NULL; NULL is fine. */
 void junk_free(struct junk **j);
 

@@ -101,6 +101,7 @@ int junk_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
 	bool all_spam = true, any_trained = false, any_on = false;
 	double low = 1.0;
 	unsigned ntok = 0;
+	int rep = 0; /* the sender's history decided the lowest verdict: +1 spam, -1 ham */
 	size_t seen = 0;
 	int64_t *done = arena_alloc(a, naccounts * sizeof(*done));
 	for (size_t i = 0; i < m->nrcpts; i++) {
@@ -125,20 +126,26 @@ int junk_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
 				if (v.score <= low) {
 					low = v.score;
 					ntok = v.ntokens;
+					rep = v.reputation;
 				}
 			}
 			all_spam &= v.spam;
 		}
 	}
 	const char *word = !any_on ? "off" : !any_trained ? "untrained" : all_spam ? "spam" : "ham";
-	log_info("event=junk verdict=%s score=%.3f tokens=%u accounts=%zu from=%s", word, any_trained ? low : 0.5, ntok,
+	const char *sender = rep > 0 ? "; sender=spam" : rep < 0 ? "; sender=ham" : "";
+	log_info("event=junk verdict=%s score=%.3f tokens=%u sender=%s accounts=%zu from=%s", word,
+		 any_trained ? low : 0.5, ntok,
+		 rep > 0   ? "spam"
+		 : rep < 0 ? "ham"
+			   : "-",
 		 seen, LOG_Q(t.from != NULL ? t.from : ""));
 	if (!any_on)
 		buf_puts(m->headers, JUNK_HEADER ": off\r\n");
 	else if (!any_trained)
 		buf_puts(m->headers, JUNK_HEADER ": untrained\r\n");
 	else
-		buf_printf(m->headers, JUNK_HEADER ": %s; score=%.3f; tokens=%u\r\n", word, low, ntok);
+		buf_printf(m->headers, JUNK_HEADER ": %s; score=%.3f; tokens=%u%s\r\n", word, low, ntok, sender);
 	if (all_spam) {
 		m->mailbox = "Junk";
 		submit_hook_keyword(m, "$Junk");

@@ -44,10 +44,12 @@ static const struct method {
 	{ "Quota/get", JMAP_CAP_QUOTA, jmap_quota_get },
 	{ "Quota/changes", JMAP_CAP_QUOTA, jmap_quota_changes },
 	{ "Quota/query", JMAP_CAP_QUOTA, jmap_quota_query },
+	{ "JunkSettings/get", JMAP_CAP_JUNK, jmap_junk_get },
+	{ "JunkSettings/set", JMAP_CAP_JUNK, jmap_junk_set },
 };
 
 static const char *const capabilities[] = { JMAP_CAP_CORE, JMAP_CAP_MAIL, JMAP_CAP_SUBMISSION, JMAP_CAP_QUOTA,
-					    NULL };
+					    JMAP_CAP_JUNK, NULL };
 
 json_t *jmap_session_resource(const struct settings *s, int64_t account_id, const char *address)
 {
@@ -59,20 +61,20 @@ json_t *jmap_session_resource(const struct settings *s, int64_t account_id, cons
 				 (json_int_t)JMAP_MAX_CALLS, "maxObjectsInGet", (json_int_t)JMAP_MAX_OBJECTS,
 				 "maxObjectsInSet", (json_int_t)JMAP_MAX_OBJECTS, "collationAlgorithms",
 				 "i;ascii-casemap", "i;unicode-casemap");
-	json_t *caps = json_pack("{sos{}s{}s{}}", JMAP_CAP_CORE, core, JMAP_CAP_MAIL, JMAP_CAP_SUBMISSION,
-				 JMAP_CAP_QUOTA);
+	json_t *caps = json_pack("{sos{}s{}s{}s{}}", JMAP_CAP_CORE, core, JMAP_CAP_MAIL, JMAP_CAP_SUBMISSION,
+				 JMAP_CAP_QUOTA, JMAP_CAP_JUNK);
 	json_t *mail = json_pack("{snsIsIsIs[ssssssss]sb}", "maxMailboxesPerEmail", "maxMailboxDepth",
 				 (json_int_t)STORE_MAILBOX_DEPTH_MAX, "maxSizeMailboxName",
 				 (json_int_t)STORE_MAILBOX_NAME_MAX, "maxSizeAttachmentsPerEmail",
 				 (json_int_t)s->message_max, "emailQuerySortOptions", "receivedAt", "sentAt", "size",
 				 "from", "to", "subject", "hasKeyword", "id", "mayCreateTopLevelMailbox", 1);
 	json_t *sub = json_pack("{sIs{}}", "maxDelayedSend", (json_int_t)0, "submissionExtensions");
-	json_t *acaps = json_pack("{s{}sosos{}}", JMAP_CAP_CORE, JMAP_CAP_MAIL, mail, JMAP_CAP_SUBMISSION, sub,
-				  JMAP_CAP_QUOTA);
+	json_t *acaps = json_pack("{s{}sosos{}s{}}", JMAP_CAP_CORE, JMAP_CAP_MAIL, mail, JMAP_CAP_SUBMISSION, sub,
+				  JMAP_CAP_QUOTA, JMAP_CAP_JUNK);
 	json_t *account = json_pack("{sssbsbso}", "name", address, "isPersonal", 1, "isReadOnly", 0,
 				    "accountCapabilities", acaps);
-	json_t *primary = json_pack("{ssssssss}", JMAP_CAP_CORE, acct, JMAP_CAP_MAIL, acct, JMAP_CAP_SUBMISSION, acct,
-				    JMAP_CAP_QUOTA, acct);
+	json_t *primary = json_pack("{ssssssssss}", JMAP_CAP_CORE, acct, JMAP_CAP_MAIL, acct, JMAP_CAP_SUBMISSION,
+				    acct, JMAP_CAP_QUOTA, acct, JMAP_CAP_JUNK, acct);
 	char state[48];
 	snprintf(state, sizeof(state), "s%" PRId64, account_id);
 	return json_pack("{so s{so} so ss ss ss ss ss ss}", "capabilities", caps, "accounts", acct, account,

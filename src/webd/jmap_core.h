@@ -18,6 +18,7 @@
 #define JMAP_CAP_MAIL "urn:ietf:params:jmap:mail"
 #define JMAP_CAP_SUBMISSION "urn:ietf:params:jmap:submission"
 #define JMAP_CAP_QUOTA "urn:ietf:params:jmap:quota"
+#define JMAP_CAP_JUNK "urn:postamt:params:jmap:junk" /* JunkSettings (jmap_junk.c) */
 
 /* A request-level problem (RFC 7807 problem details, RFC 8620 §3.6.1). */
 struct jmap_problem {

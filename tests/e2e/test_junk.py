@@ -6,12 +6,17 @@ corpus); lessons from the mailboxes come with the store's training triggers.
 """
 
 import smtplib
+import time
 
-from helpers import imap_messages, new_user
+from helpers import imap_messages, mailbox, new_user
 
 SPAM = ("From: Lottery <win@lottery.example>\r\nTo: {to}\r\nSubject: You won\r\n"
         "X-Postamt-Junk: ham; score=0.000\r\n"
         "Message-ID: <{n}@lottery.example>\r\n\r\nClaim your prize: https://claim.example/\r\n")
+
+
+HAM = ("From: Anna <anna@friends.example>\r\nTo: {to}\r\nSubject: Dinner on Friday\r\n"
+       "Message-ID: <{n}@friends.example>\r\n\r\nShall we meet at eight? Love, Anna\r\n")
 
 
 def send25(srv, to, data):
@@ -67,3 +72,68 @@ def test_sent_mail_makes_contacts(make_server):
     # sent mail is not judged
     (m,) = imap_messages(srv, bob)
     assert b"X-Postamt-Junk" not in m
+
+
+def test_sighup_applies_junk_keys(make_server):
+    """spam.junk_min_trained applies on SIGHUP: an account with one lesson of each kind
+    is untrained under the default (20) and judges once the key says 1."""
+    import imaplib
+    srv = make_server(config=("mailauth.inbound = off",))
+    user = new_user(srv)
+    send25(srv, user, SPAM.format(to=user, n=1))
+    send25(srv, user, HAM.format(to=user, n=2))
+    m = imaplib.IMAP4(srv.host, srv.port("imap"))
+    m.login(user, "secret")
+    m.select("INBOX")
+    assert m.store("1", "+FLAGS", "($Junk)")[0] == "OK"
+    assert m.store("2", "+FLAGS", "($NotJunk)")[0] == "OK"
+    m.logout()
+    deadline = time.monotonic() + 30
+    while "learned: 1 spam, 1 ham" not in junk_info(srv, user) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "learned: 1 spam, 1 ham (untrained" in junk_info(srv, user)
+    send25(srv, user, SPAM.format(to=user, n=3))
+    assert b"\r\nX-Postamt-Junk: untrained\r\n" in imap_messages(srv, user)[-1]
+    srv.add_config("spam.junk_min_trained = 1")
+    since = srv.log_size()
+    srv.send_signal(1)  # SIGHUP
+    assert srv.wait_log(r"event=reloaded", since=since), srv.log_tail()
+    assert "reload_needs_restart" not in srv.log()[since:]
+    send25(srv, user, SPAM.format(to=user, n=4))
+    assert not any(b"Message-ID: <4@lottery.example>" in raw for raw in imap_messages(srv, user)), \
+        "judged spam: delivered to Junk"
+    (raw,) = [r for r in mailbox(srv, user, "Junk") if b"<4@lottery.example>" in r]
+    assert b"\r\nX-Postamt-Junk: spam; score=" in raw, raw[:400]
+
+
+def test_sender_reputation(make_server):
+    """A sender whose mail the user moved to Junk twice (spam.junk_reputation) and never
+    out: its next message lands in Junk whatever it says, and the verdict says why."""
+    import imaplib
+    srv = make_server(config=("mailauth.inbound = off", "spam.junk_min_trained = 1"))
+    user = new_user(srv)
+    shop = ("From: Deals <deals@shop.example>\r\nTo: {to}\r\nSubject: Weekly offers {n}\r\n"
+            "Message-ID: <{n}@shop.example>\r\n\r\nOur weekly offers for you, number {n}\r\n")
+    send25(srv, user, SPAM.format(to=user, n=1))
+    send25(srv, user, HAM.format(to=user, n=2))
+    send25(srv, user, shop.format(to=user, n=3))
+    send25(srv, user, shop.format(to=user, n=4))
+    m = imaplib.IMAP4(srv.host, srv.port("imap"))
+    m.login(user, "secret")
+    m.select("INBOX")
+    assert m.store("2", "+FLAGS", "($NotJunk)")[0] == "OK"
+    assert m.uid("MOVE", "1,3,4", "Junk")[0] == "OK"
+    m.logout()
+    deadline = time.monotonic() + 30
+    while "learned: 3 spam, 1 ham" not in junk_info(srv, user) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "learned: 3 spam, 1 ham (trained" in junk_info(srv, user)
+    # the shop writes like Anna now: the words say ham, the sender's history says spam
+    send25(srv, user, HAM.format(to=user, n=5).replace("Anna <anna@friends.example>", "Deals <deals@shop.example>"))
+    (raw,) = [r for r in mailbox(srv, user, "Junk") if b"<5@friends.example>" in r]
+    assert b"\r\nX-Postamt-Junk: spam; score=0.950; tokens=" in raw, raw[:400]
+    assert b"; sender=spam\r\n" in raw, raw[:400]
+    # Anna's mail is judged by its words as before
+    send25(srv, user, HAM.format(to=user, n=6))
+    (raw,) = [r for r in imap_messages(srv, user) if b"<6@friends.example>" in r]
+    assert b"\r\nX-Postamt-Junk: ham; score=" in raw and b"sender=" not in raw, raw[:400]
