@@ -380,7 +380,7 @@ struct acme *acme_start(const struct acme_settings *s, struct tls_challenges *ch
 		return NULL;
 	}
 	struct acme *acme = xcalloc(1, sizeof(*acme));
-	if (acme_net_init(&acme->client.net, s->ca_file, s->timeout_ms, s->response_max, err, errlen) < 0) {
+	if (acme_net_init(&acme->client.net, s->ca_pem, s->timeout_ms, s->response_max, err, errlen) < 0) {
 		acme_net_free(&acme->client.net);
 		free(acme);
 		return NULL;

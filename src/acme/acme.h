@@ -31,7 +31,7 @@ enum acme_challenge_mode { ACME_CHALLENGE_ANY, ACME_CHALLENGE_TLS_ALPN, ACME_CHA
 struct acme_settings {
 	const char *directory;  /* acme.directory: the CA's directory URL (https) */
 	const char *email;      /* acme.email: the account's contact, or "" */
-	const char *ca_file;    /* acme.ca_file: another CA to trust for the directory, or "" */
+	const char *ca_pem;     /* acme.ca_file's PEM text (read before privileges drop), or NULL */
 	const char *const *names; /* hostname, then acme.names; copied */
 	size_t nnames;
 	enum acme_challenge_mode challenge; /* acme.challenge */

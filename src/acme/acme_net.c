@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -19,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int acme_net_init(struct acme_net *n, const char *ca_file, int timeout_ms, size_t response_max, char *err,
+int acme_net_init(struct acme_net *n, const char *ca_pem, int timeout_ms, size_t response_max, char *err,
 		  size_t errlen)
 {
 	*n = (struct acme_net){ .timeout_ms = timeout_ms, .response_max = response_max, .fd = -1 };
@@ -32,10 +33,22 @@ int acme_net_init(struct acme_net *n, const char *ca_file, int timeout_ms, size_
 	SSL_CTX_set_min_proto_version(n->ctx, TLS1_2_VERSION);
 	SSL_CTX_set_verify(n->ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_default_verify_paths(n->ctx);
-	if (ca_file != NULL && ca_file[0] != '\0' && SSL_CTX_load_verify_locations(n->ctx, ca_file, NULL) != 1) {
-		snprintf(err, errlen, "acme.ca_file %s: cannot load it", ca_file);
+	if (ca_pem != NULL && ca_pem[0] != '\0') {
+		X509_STORE *store = SSL_CTX_get_cert_store(n->ctx);
+		BIO *b = BIO_new_mem_buf(ca_pem, -1);
+		int added = 0;
+		X509 *x;
+		while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+			if (X509_STORE_add_cert(store, x) == 1)
+				added++;
+			X509_free(x);
+		}
+		BIO_free(b);
 		ERR_clear_error();
-		return -1;
+		if (added == 0) {
+			snprintf(err, errlen, "acme.ca_file holds no certificate");
+			return -1;
+		}
 	}
 	ERR_clear_error();
 	return 1;

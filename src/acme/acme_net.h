@@ -20,9 +20,9 @@ struct acme_net {
 	bool stopping;        /* acme_net_cancel: no exchange starts or goes on */
 };
 
-/* Sets up n (trust store plus ca_file when not empty). Returns 1, or -1 with a
- * message in err. */
-int acme_net_init(struct acme_net *n, const char *ca_file, int timeout_ms, size_t response_max, char *err,
+/* Sets up n: the system's trust store plus the PEM certificates in ca_pem (NULL or
+ * "": none). Returns 1, or -1 with a message in err. */
+int acme_net_init(struct acme_net *n, const char *ca_pem, int timeout_ms, size_t response_max, char *err,
 		  size_t errlen);
 /* Frees what acme_net_init made. */
 void acme_net_free(struct acme_net *n);

@@ -593,8 +593,9 @@ static int server_start(struct server *srv)
 		free(problems);
 		return -1;
 	}
-	serve_tls_init(&srv->tls, cfg);
-	SSL_CTX *ctx = serve_tls_ctx(&srv->tls, cfg, err, sizeof(err));
+	SSL_CTX *ctx = NULL;
+	if (serve_tls_init(&srv->tls, cfg, err, sizeof(err)) > 0)
+		ctx = serve_tls_ctx(&srv->tls, cfg, err, sizeof(err));
 	if (ctx == NULL) {
 		fprintf(stderr, "postamt: %s\n", err);
 		return -1;

@@ -8,6 +8,7 @@
 #include "tls.h"
 #include "tls_challenge.h"
 
+#include <errno.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +16,29 @@
 #include <strings.h>
 #include <unistd.h>
 
-void serve_tls_init(struct serve_tls *t, const struct config *cfg)
+/* Bytes of acme.ca_file at most. */
+#define CA_FILE_MAX (1024 * 1024)
+
+int serve_tls_init(struct serve_tls *t, const struct config *cfg, char *err, size_t errlen)
 {
 	*t = (struct serve_tls){ .challenges = tls_challenges_new(), .acme_on = cfg->acme_directory[0] != '\0' };
 	tls_challenges_set_port(t->challenges, config_port(cfg, PORT_HTTPS));
+	if (!t->acme_on || cfg->acme_ca_file[0] == '\0')
+		return 1;
+	FILE *f = fopen(cfg->acme_ca_file, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "acme.ca_file %s: %s", cfg->acme_ca_file, strerror(errno));
+		return -1;
+	}
+	t->ca_pem = xmalloc(CA_FILE_MAX + 1);
+	size_t n = fread(t->ca_pem, 1, CA_FILE_MAX + 1, f);
+	fclose(f);
+	if (n > CA_FILE_MAX) {
+		snprintf(err, errlen, "acme.ca_file %s: larger than 1 MiB", cfg->acme_ca_file);
+		return -1;
+	}
+	t->ca_pem[n] = '\0';
+	return 1;
 }
 
 static SSL_CTX *ctx_from(struct serve_tls *t, const char *cert, const char *key, char *err, size_t errlen)
@@ -77,7 +97,7 @@ int serve_tls_start_acme(struct serve_tls *t, const struct config *cfg, char *er
 	struct acme_settings s = {
 		.directory = cfg->acme_directory,
 		.email = cfg->acme_email,
-		.ca_file = cfg->acme_ca_file,
+		.ca_pem = t->ca_pem,
 		.names = names,
 		.nnames = n,
 		.challenge = strcmp(cfg->acme_challenge, "http-01") == 0       ? ACME_CHALLENGE_HTTP
@@ -113,4 +133,6 @@ void serve_tls_free(struct serve_tls *t)
 {
 	acme_stop(&t->acme);
 	tls_challenges_free(&t->challenges);
+	free(t->ca_pem);
+	t->ca_pem = NULL;
 }

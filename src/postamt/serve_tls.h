@@ -19,11 +19,13 @@ struct serve_tls {
 	struct tls_challenges *challenges; /* pending ACME answers (served by webd and the hook) */
 	struct acme *acme;                /* NULL when acme.directory is empty */
 	bool acme_on;
+	char *ca_pem;                     /* acme.ca_file, read at start (as root) */
 	char install_error[512];          /* the ACME thread's last install error */
 };
 
-/* Sets up t for cfg (no thread yet). */
-void serve_tls_init(struct serve_tls *t, const struct config *cfg);
+/* Sets up t for cfg (no thread yet) and reads acme.ca_file. Returns 1, or -1 with
+ * a message in err. */
+int serve_tls_init(struct serve_tls *t, const struct config *cfg, char *err, size_t errlen);
 /* The context for cfg as described above. Returns a new context, or NULL with a
  * message in err. */
 SSL_CTX *serve_tls_ctx(struct serve_tls *t, const struct config *cfg, char *err, size_t errlen);

@@ -1,0 +1,299 @@
+"""ACME (RFC 8555): certificates obtained and renewed from Debian's pebble, a real
+test CA, with challenges really validated (PEBBLE_VA_NOSLEEP=1, pebble's random
+badNonce answers left on).
+
+Each pebble runs on loopback with its own configuration, validating on the
+server's HTTP and HTTPS ports (port_offset) and resolving names through the stub
+DNS server. Pebble issues short-lived certificates (certificateValidityPeriod),
+so renewal at two thirds of the lifetime happens within seconds.
+"""
+import json
+import os
+import socket
+import ssl
+import stat
+import subprocess
+import threading
+import time
+import http.server
+
+import pytest
+from cryptography import x509
+
+from conftest import e2e_tmpdir, finish_server, new_server
+
+NAME = "mail.example.test"
+ALT = "imap.example.test"
+VALIDITY = 12  # seconds: renewal falls due 8 s after issuance
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def make_tls_cert(d):
+    """A self-signed certificate for pebble's (or the fake CA's) HTTPS listener."""
+    cert, key = os.path.join(d, "ca-cert.pem"), os.path.join(d, "ca-key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
+
+
+class Pebble:
+    def __init__(self, dns_server, http_port, tls_port, validity=VALIDITY):
+        self.dir = e2e_tmpdir("pebble")
+        self.cert, self.key = make_tls_cert(self.dir)
+        self.port, self.mgmt = free_port(), free_port()
+        self.conf = os.path.join(self.dir, "pebble.json")
+        with open(self.conf, "w") as f:
+            json.dump({"pebble": {"listenAddress": "127.0.0.1:%d" % self.port,
+                                  "managementListenAddress": "127.0.0.1:%d" % self.mgmt,
+                                  "certificate": self.cert, "privateKey": self.key,
+                                  "httpPort": http_port, "tlsPort": tls_port,
+                                  "ocspResponderURL": "", "externalAccountBindingRequired": False,
+                                  "certificateValidityPeriod": validity}}, f)
+        self.dns = dns_server.replace("@", ":")
+        self.log = os.path.join(self.dir, "pebble.log")
+        self.proc = None
+
+    @property
+    def url(self):
+        return "https://127.0.0.1:%d/dir" % self.port
+
+    def start(self):
+        env = dict(os.environ, PEBBLE_VA_NOSLEEP="1")
+        self.proc = subprocess.Popen(["pebble", "-config", self.conf, "-dnsserver", self.dns],
+                                     stdout=open(self.log, "ab"), stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                assert time.monotonic() < deadline, open(self.log).read()
+                time.sleep(0.05)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def acme_config(pebble, challenge, extra=()):
+    return ["hostname = " + NAME, "acme.directory = " + pebble.url, "acme.email = admin@example.test",
+            "acme.names = " + ALT, "acme.ca_file = " + pebble.cert, "acme.challenge = " + challenge,
+            "acme.retry_initial = 1", "acme.retry_max = 2", "acme.timeout = 5"] + list(extra)
+
+
+def peer_cert(srv, name, server_hostname=NAME):
+    """The certificate a new TLS handshake on port `name` presents."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection((srv.host, srv.port(name)), timeout=5) as s:
+        with ctx.wrap_socket(s, server_hostname=server_hostname) as t:
+            return x509.load_der_x509_certificate(t.getpeercert(binary_form=True))
+
+
+def issuer_cn(cert):
+    return cert.issuer.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+
+
+def dns_names(cert):
+    return cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+        x509.DNSName)
+
+
+def wait_for(cond, timeout, what):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        time.sleep(0.1)
+
+
+def installs(srv):
+    return srv.log().count("event=tls_certificate_installed")
+
+
+def start_acme_server(postamt_bin, dns, challenge, validity=VALIDITY, extra=()):
+    """A server (not started) and its pebble (started), pointed at each other."""
+    srv = new_server(postamt_bin, start=False, config=["dns.server = " + dns.server])
+    pebble = Pebble(dns.server, srv.port("http"), srv.port("https"), validity).start()
+    srv.add_config(acme_config(pebble, challenge, extra))
+    return srv, pebble
+
+
+@pytest.fixture(scope="module")
+def dns():
+    from dnsstub import DnsStub
+
+    stub = DnsStub().start()
+    stub.set(NAME, {"A": ["127.0.0.1"]})
+    stub.set(ALT, {"A": ["127.0.0.1"]})
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture(scope="module")
+def http01(postamt_bin, dns):
+    """A server that gets its certificate by http-01; it renews every few seconds."""
+    srv, pebble = start_acme_server(postamt_bin, dns, "http-01")
+    srv.start()
+    yield srv, pebble
+    try:
+        finish_server(srv)
+    finally:
+        srv.kill()
+        pebble.stop()
+
+
+def test_http01_issues_and_swaps_live(http01):
+    srv, pebble = http01
+    # a connection opened before the certificate arrives stays usable across the swap
+    old = srv.tls_connect("imaps")
+    assert old.readline().startswith("* OK")
+    wait_for(lambda: installs(srv) >= 1, 20, "the first certificate")
+    assert "type=http-01" in srv.log()
+    for port in ("imaps", "submissions", "https", "pop3s"):
+        cert = peer_cert(srv, port)
+        assert issuer_cn(cert).startswith("Pebble Intermediate CA"), port
+        assert set(dns_names(cert)) == {NAME, ALT}, port
+    old.sendline("a NOOP")
+    assert old.read_imap_tagged("a").startswith("a OK")
+    old.close()
+    # STARTTLS on port 25 takes the same context
+    with srv.connect("smtp") as c:
+        c.read_smtp_reply()
+        c.sendline("EHLO client.test")
+        c.read_smtp_reply()
+        c.sendline("STARTTLS")
+        assert c.read_smtp_reply().startswith("220")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        t = ctx.wrap_socket(c.sock, server_hostname=NAME)
+        assert issuer_cn(x509.load_der_x509_certificate(t.getpeercert(True))).startswith("Pebble")
+        t.close()
+
+
+def test_files_are_private_and_status_written(http01):
+    srv, _ = http01
+    wait_for(lambda: installs(srv) >= 1, 20, "the first certificate")
+    d = os.path.join(srv.dir, "tls", "acme")
+    for f in ("account.key", "key.pem", "cert.pem", "status"):
+        mode = stat.S_IMODE(os.stat(os.path.join(d, f)).st_mode)
+        assert mode == 0o600, (f, oct(mode))
+    status = wait_for(lambda: "state: valid" in open(os.path.join(d, "status")).read() and
+                      open(os.path.join(d, "status")).read(), 10, "status valid")
+    assert "names: " + NAME in status and ALT in status
+    assert "issuer: " in status and "Pebble" in status
+    r = srv.run("tls", "status")
+    assert r.returncode == 0, r.stderr
+    assert "state: valid" in r.stdout and NAME in r.stdout and "next_renewal: 20" in r.stdout
+
+
+def test_renews_at_two_thirds_of_lifetime(http01):
+    srv, _ = http01
+    wait_for(lambda: installs(srv) >= 1, 20, "the first certificate")
+    first = peer_cert(srv, "imaps").serial_number
+    n = installs(srv)
+    wait_for(lambda: installs(srv) > n, 20, "a renewal")
+    cert = peer_cert(srv, "https")
+    assert cert.serial_number != first
+    life = (cert.not_valid_after - cert.not_valid_before).total_seconds()
+    assert life <= VALIDITY + 1
+    assert "reason=renewal" in srv.log()
+
+
+def test_restart_with_ca_down_serves_last_certificate(http01):
+    srv, pebble = http01
+    wait_for(lambda: installs(srv) >= 1, 20, "the first certificate")
+    srv.stop()
+    pebble.stop()
+    with open(os.path.join(srv.dir, "tls", "acme", "cert.pem"), "rb") as f:
+        last = x509.load_pem_x509_certificate(f.read()).serial_number
+    since = srv.log_size()
+    srv.start()
+    assert peer_cert(srv, "imaps").serial_number == last
+    # the lapsed certificate is due: the order fails, is retried, and the last one stays
+    srv.wait_log(r"event=acme_order_failed .*failures=2", timeout=15, since=since)
+    assert peer_cert(srv, "https").serial_number == last
+
+
+def test_tls_alpn01(postamt_bin, dns):
+    srv, pebble = start_acme_server(postamt_bin, dns, "tls-alpn-01", validity=3600)
+    try:
+        srv.start()
+        wait_for(lambda: installs(srv) >= 1, 20, "the certificate by tls-alpn-01")
+        assert "type=tls-alpn-01" in srv.log()
+        cert = peer_cert(srv, "https")
+        assert issuer_cn(cert).startswith("Pebble Intermediate CA")
+        assert set(dns_names(cert)) == {NAME, ALT}
+        # an ordinary client never sees the challenge certificate nor acme-tls/1
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.set_alpn_protocols(["acme-tls/1"])
+        with socket.create_connection((srv.host, srv.port("https")), timeout=5) as s:
+            with ctx.wrap_socket(s, server_hostname=NAME) as t:
+                assert t.selected_alpn_protocol() is None
+        # long-lived: no renewal is due, and the status says when it will be
+        status = open(os.path.join(srv.dir, "tls", "acme", "status")).read()
+        assert "next_renewal: 20" in status
+    finally:
+        try:
+            finish_server(srv)
+        finally:
+            srv.kill()
+            pebble.stop()
+
+
+class FakeCA(http.server.BaseHTTPRequestHandler):
+    body = b""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("body,reason", [
+    (b'{"newNonce":"http://127.0.0.1/n","newAccount":"https://x/a","newOrder":"https://x/o"}',
+     "member newNonce: not an https URL"),
+    (b'{"newNonce":"https://x/n","newAccount":"https://x/a"}', "member newOrder is missing"),
+    (b'[1,2,3]', "answer is not a JSON object"),
+    (b'{"newNonce":"https://x/n","newNonce":"https://x/n"}', "answer is not valid JSON"),
+    (b'{' + b' ' * (2 * 1024 * 1024) + b'}', "response body too large"),
+])
+def test_hostile_directory_refused(make_server, body, reason):
+    d = e2e_tmpdir("fakeca")
+    cert, key = make_tls_cert(d)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), type("H", (FakeCA,), {"body": body}))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        srv = make_server(["hostname = " + NAME, "acme.directory = https://127.0.0.1:%d/dir" % httpd.server_port,
+                           "acme.ca_file = " + cert, "acme.retry_initial = 30"])
+        since = 0
+        assert srv.wait_log(r"event=acme_order_failed", timeout=10, since=since), srv.log_tail()
+        assert reason in srv.log()
+        # the configured certificate stays in use
+        with open(srv.cafile, "rb") as f:
+            assert peer_cert(srv, "imaps").serial_number == x509.load_pem_x509_certificate(f.read()).serial_number
+    finally:
+        httpd.shutdown()
