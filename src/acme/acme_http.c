@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -79,8 +80,7 @@ int acme_url_parse(const char *url, struct acme_url *u, const char **error_r)
 			*error_r = "URL has a bad port";
 			return -1;
 		}
-		memcpy(u->port, port, pl);
-		u->port[pl] = '\0';
+		snprintf(u->port, sizeof(u->port), "%u", (unsigned)p & 0xffffu); /* pl may be > 5: leading zeros */
 	} else {
 		strcpy(u->port, "443");
 	}

@@ -58,6 +58,8 @@ int acme_b64url_decode(struct arena *a, const char *s, unsigned char **out_r, si
 			out[o++] = (unsigned char)(acc >> bits);
 		}
 	}
+	if ((acc & ((1u << bits) - 1)) != 0)
+		return -1; /* bits left over that no encoder writes: not canonical */
 	out[o] = '\0';
 	*out_r = out;
 	*len_r = o;
@@ -134,8 +136,8 @@ static int es256(EVP_PKEY *key, const char *input, unsigned char sig[64])
 	return r;
 }
 
-char *acme_jws(struct arena *a, EVP_PKEY *key, const char *kid, const char *nonce, const char *url,
-	       const char *payload, const char **error_r)
+char *acme_jws(struct arena *a, EVP_PKEY *key, const char *kid, const char *nonce, const char *url, const char *payload,
+	       const char **error_r)
 {
 	json_t *prot = json_object();
 	json_object_set_new(prot, "alg", json_string("ES256"));

@@ -75,6 +75,7 @@ static void test_b64url(void **state)
 	assert_int_equal(acme_b64url_decode(a, "Zm9v+A", &out, &len), -1); /* standard alphabet */
 	assert_int_equal(acme_b64url_decode(a, "Zg==", &out, &len), -1);   /* padding */
 	assert_int_equal(acme_b64url_decode(a, "Z", &out, &len), -1);      /* impossible length */
+	assert_int_equal(acme_b64url_decode(a, "Zh", &out, &len), -1);     /* bits left over: not canonical */
 	arena_free(&a);
 }
 

@@ -34,6 +34,8 @@ static void test_url(void **state)
 	assert_string_equal(u.host, "::1");
 	assert_string_equal(u.port, "8443");
 	assert_string_equal(u.path, "/a?b=c");
+	assert_int_equal(acme_url_parse("https://h:000000000000000443/", &u, &err), 1);
+	assert_string_equal(u.port, "443");
 	assert_int_equal(acme_url_parse("https://h?q", &u, &err), 1);
 	assert_string_equal(u.path, "/?q");
 
