@@ -338,6 +338,13 @@ static void test_authz_challenge(void **state)
 	assert_string_equal(az.challenges[1].type, "tls-alpn-01");
 	assert_string_equal(az.challenges[1].url, "https://ca/c/2");
 	assert_null(az.challenges[2].token);
+	/* a type we do not use keeps no token that is not a base64url word */
+	struct acme_challenge c0;
+	assert_int_equal(acme_challenge_parse(S("{\"type\":\"x-99\",\"url\":\"https://ca/c\",\"status\":\"pending\","
+						"\"token\":\"../x\"}"),
+					      a, &c0, &err),
+			 1);
+	assert_null(c0.token);
 
 	const char *bad[][2] = {
 		{ "{\"status\":\"pending\",\"identifier\":{\"type\":\"ip\",\"value\":\"1.2.3.4\"},\"challenges\":[]}",
