@@ -225,7 +225,7 @@ static time_t due_time(struct acme *acme, X509 *cert, time_t *ari_next, struct a
 		if (k > 0) {
 			uint32_t rnd;
 			RAND_bytes((unsigned char *)&rnd, sizeof(rnd));
-			time_t pick = ri.start + (time_t)(rnd % (uint32_t)(ri.end - ri.start));
+			time_t pick = acme_renewal_pick(&ri, rnd);
 			log_info("event=acme_renewal_info start=%lld end=%lld", (long long)ri.start, (long long)ri.end);
 			if (pick < due)
 				due = pick;
@@ -262,7 +262,8 @@ static int order_once(struct acme *acme, const char *replaces, char *err, size_t
 		klen = BIO_get_mem_data(b, &kpem);
 	/* the key first: a reload between the two renames finds an old chain with a new
 	 * key, which tls_server_ctx_new refuses (key mismatch) and keeps the old context */
-	if (klen <= 0 || write_file(ACME_KEY_FILE, kpem, (size_t)klen) < 0 || write_file(ACME_CERT_FILE, pem, len) < 0) {
+	if (klen <= 0 || write_file(ACME_KEY_FILE, kpem, (size_t)klen) < 0 ||
+	    write_file(ACME_CERT_FILE, pem, len) < 0) {
 		snprintf(err, errlen, "cannot write %s: %s", ACME_DIR, strerror(errno));
 		r = -1;
 	}
@@ -327,7 +328,9 @@ static void *acme_thread(void *arg)
 		set_state(acme, "ordering", NULL);
 		publish(acme);
 		log_info("event=acme_order_start names=%zu reason=%s", acme->nnames,
-			 cert == NULL ? "no-certificate" : failures > 0 ? "retry" : "renewal");
+			 cert == NULL   ? "no-certificate"
+			 : failures > 0 ? "retry"
+					: "renewal");
 		char err[sizeof(acme->status.last_error)];
 		int64_t started = mono_now();
 		if (order_once(acme, ari_id, err, sizeof(err)) > 0) {
@@ -347,13 +350,7 @@ static void *acme_thread(void *arg)
 		if (stop)
 			break;
 		failures++;
-		long delay = acme->retry_initial;
-		for (int i = 1; i < failures && delay < acme->retry_max; i++)
-			delay *= 2;
-		if (delay > acme->retry_max)
-			delay = acme->retry_max;
-		if (acme->client.retry_after > delay)
-			delay = acme->client.retry_after; /* the CA's rate limit */
+		long delay = acme_retry_delay(failures, acme->retry_initial, acme->retry_max, acme->client.retry_after);
 		pthread_mutex_lock(&acme->lock);
 		acme->status.next_renewal = time(NULL) + delay;
 		pthread_mutex_unlock(&acme->lock);
@@ -368,8 +365,8 @@ static void *acme_thread(void *arg)
 	return NULL;
 }
 
-struct acme *acme_start(const struct acme_settings *s, struct tls_challenges *ch, acme_install_fn *install,
-			void *ctx, char *err, size_t errlen)
+struct acme *acme_start(const struct acme_settings *s, struct tls_challenges *ch, acme_install_fn *install, void *ctx,
+			char *err, size_t errlen)
 {
 	if (s->nnames == 0) {
 		snprintf(err, errlen, "no names to order a certificate for");
@@ -393,7 +390,7 @@ struct acme *acme_start(const struct acme_settings *s, struct tls_challenges *ch
 	}
 	acme->client.directory_url = xstrdup(s->directory);
 	acme->client.email = xstrdup(s->email != NULL ? s->email : "");
-	acme->client.pref = s->challenge == ACME_CHALLENGE_HTTP	     ? ACME_CH_HTTP
+	acme->client.pref = s->challenge == ACME_CHALLENGE_HTTP       ? ACME_CH_HTTP
 			    : s->challenge == ACME_CHALLENGE_TLS_ALPN ? ACME_CH_TLS_ALPN
 								      : ACME_CH_ANY;
 	acme->client.challenges = ch;

@@ -29,7 +29,7 @@ typedef struct x509_st X509;
 struct acme_url {
 	char host[ACME_HOST_MAX + 1]; /* without brackets for IPv6 */
 	char port[6];
-	char path[ACME_URL_MAX + 1];  /* with the query, at least "/" */
+	char path[ACME_URL_MAX + 1]; /* with the query, at least "/" */
 };
 
 /* Parses an https:// URL (RFC 8555 §6.1: ACME is HTTPS only). Returns 1, or -1 with
@@ -38,10 +38,10 @@ int acme_url_parse(const char *url, struct acme_url *u, const char **error_r);
 
 struct acme_http_response {
 	int status;
-	const char *nonce;       /* Replay-Nonce or NULL */
-	const char *location;    /* Location or NULL */
-	const char *ctype;       /* Content-Type without parameters, lower case, or NULL */
-	long retry_after;        /* Retry-After in seconds, -1 when absent or not a number */
+	const char *nonce;         /* Replay-Nonce or NULL */
+	const char *location;      /* Location or NULL */
+	const char *ctype;         /* Content-Type without parameters, lower case, or NULL */
+	long retry_after;          /* Retry-After in seconds, -1 when absent or not a number */
 	const unsigned char *body; /* NUL-terminated after len bytes */
 	size_t body_len;
 };
@@ -56,7 +56,13 @@ int acme_http_response_parse(const unsigned char *data, size_t len, bool eof, si
 /* ---- acme_json.c ---- */
 
 enum acme_obj_status {
-	ACME_PENDING, ACME_READY, ACME_PROCESSING, ACME_VALID, ACME_INVALID, ACME_EXPIRED, ACME_DEACTIVATED,
+	ACME_PENDING,
+	ACME_READY,
+	ACME_PROCESSING,
+	ACME_VALID,
+	ACME_INVALID,
+	ACME_EXPIRED,
+	ACME_DEACTIVATED,
 	ACME_REVOKED
 };
 /* The status word's name ("valid"). */
@@ -67,9 +73,9 @@ const char *acme_status_name(enum acme_obj_status s);
 
 struct acme_directory {
 	const char *new_nonce, *new_account, *new_order; /* required */
-	const char *renewal_info;  /* RFC 9773 §4, or NULL */
-	const char *terms;         /* meta.termsOfService, or NULL */
-	bool eab_required;         /* meta.externalAccountRequired */
+	const char *renewal_info;                        /* RFC 9773 §4, or NULL */
+	const char *terms;                               /* meta.termsOfService, or NULL */
+	bool eab_required;                               /* meta.externalAccountRequired */
 };
 
 struct acme_problem {
@@ -131,6 +137,16 @@ int acme_problem_parse(const unsigned char *data, size_t len, struct arena *a, s
 		       const char **error_r);
 int acme_renewal_info_parse(const unsigned char *data, size_t len, struct arena *a, struct acme_renewal_info *ri,
 			    const char **error_r);
+/* The moment to renew in ri's window (RFC 9773 §4.2): start plus rnd modulo its
+ * length; start for an empty window. */
+time_t acme_renewal_pick(const struct acme_renewal_info *ri, uint32_t rnd);
+
+#define ACME_RETRY_AFTER_MAX (7 * 86400) /* seconds a failed order waits at most */
+
+/* Seconds to wait after the failures-th failed order in a row: initial doubled per
+ * failure up to max, or the CA's retry_after (seconds, -1: none) when longer, never
+ * more than ACME_RETRY_AFTER_MAX. */
+long acme_retry_delay(int failures, long initial, long max, long retry_after);
 /* An RFC 3339 date-time ("2025-01-02T03:04:05.678Z", "...+01:00") as seconds since
  * the epoch. Returns 1, or -1. */
 int acme_time_parse(const char *s, time_t *t_r);
@@ -152,15 +168,15 @@ char *acme_thumbprint(struct arena *a, EVP_PKEY *key);
 /* The flattened JWS (RFC 8555 §6.2) of payload (NULL: POST-as-GET, the empty
  * payload) for url with nonce, identified by kid (the account URL) or, when kid is
  * NULL, by the JWK. Returns the JSON text in a, or NULL with *error_r. */
-char *acme_jws(struct arena *a, EVP_PKEY *key, const char *kid, const char *nonce, const char *url,
-	       const char *payload, const char **error_r);
+char *acme_jws(struct arena *a, EVP_PKEY *key, const char *kid, const char *nonce, const char *url, const char *payload,
+	       const char **error_r);
 
 /* ---- acme_x509.c ---- */
 
 /* A DER CSR (PKCS #10) for names[0..n) (subjectAltName dNSName each, CN names[0])
  * signed by key. Returns 1 with *der_r in a, or -1 with *error_r. */
-int acme_csr(struct arena *a, EVP_PKEY *key, const char *const *names, size_t n, unsigned char **der_r,
-	     size_t *len_r, const char **error_r);
+int acme_csr(struct arena *a, EVP_PKEY *key, const char *const *names, size_t n, unsigned char **der_r, size_t *len_r,
+	     const char **error_r);
 /* The tls-alpn-01 certificate for name (RFC 8737 §3): self-signed, a new P-256
  * key, subjectAltName dNSName name, the critical acmeIdentifier extension with the
  * SHA-256 of keyauth. Returns 1 with new *cert_r and *key_r, or -1. */
@@ -169,9 +185,9 @@ int acme_alpn_cert(const char *name, const char *keyauth, X509 **cert_r, EVP_PKE
 #define ACME_CHAIN_MAX 8 /* certificates in a chain */
 
 struct acme_cert_info {
-	char names[1024];  /* subjectAltName DNS names, ", " between */
-	char issuer[256];  /* the issuer's name, one line */
-	char serial[80];   /* hex */
+	char names[1024]; /* subjectAltName DNS names, ", " between */
+	char issuer[256]; /* the issuer's name, one line */
+	char serial[80];  /* hex */
 	time_t not_before, not_after;
 };
 

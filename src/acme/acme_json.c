@@ -10,6 +10,7 @@
 
 #include "arena.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -379,4 +380,25 @@ int acme_renewal_info_parse(const unsigned char *data, size_t len, struct arena 
 out:
 	json_decref(j);
 	return r;
+}
+
+time_t acme_renewal_pick(const struct acme_renewal_info *ri, uint32_t rnd)
+{
+	assert(ri->end >= ri->start);
+	uint64_t span = (uint64_t)ri->end - (uint64_t)ri->start;
+	return ri->start + (span > 0 ? (time_t)(rnd % span) : 0);
+}
+
+long acme_retry_delay(int failures, long initial, long max, long retry_after)
+{
+	long delay = initial;
+	for (int i = 1; i < failures && delay < max; i++)
+		delay *= 2;
+	if (delay > max)
+		delay = max;
+	if (retry_after > delay)
+		delay = retry_after; /* the CA's rate limit */
+	if (delay > ACME_RETRY_AFTER_MAX)
+		delay = ACME_RETRY_AFTER_MAX; /* a hostile Retry-After must not stop renewals for good */
+	return delay;
 }

@@ -6,7 +6,8 @@
  * Input: one byte chooses the parser, the rest is the JSON text. Invariants: a
  * parse that succeeds gives https URLs that acme_url_parse accepts, 1 to
  * ACME_LIST_MAX authorizations, at most ACME_LIST_MAX challenges with base64url
- * tokens, a known status, a window that does not end before it starts; a failure
+ * tokens, a known status, a window that does not end before it starts and a
+ * renewal moment inside it; a failure
  * always has a message. base64url decoding round-trips through the encoder. */
 #include "fuzz.h"
 
@@ -109,6 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		k = acme_renewal_info_parse(p, n, a, &ri, &err);
 		if (k == 1) {
 			CHECK(ri.end >= ri.start);
+			time_t pick = acme_renewal_pick(&ri, (uint32_t)n * 2654435761u);
+			CHECK(pick >= ri.start && pick <= ri.end);
 			if (ri.explanation != NULL)
 				check_url(ri.explanation);
 		}

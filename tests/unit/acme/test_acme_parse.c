@@ -454,6 +454,26 @@ static void test_renewal_info_and_time(void **state)
 	arena_free(&a);
 }
 
+static void test_renewal_pick_and_retry(void **state)
+{
+	(void)state;
+	struct acme_renewal_info ri = { .start = 1000, .end = 1000 };
+	assert_int_equal((long)acme_renewal_pick(&ri, 12345), 1000); /* an empty window: no division by 0 */
+	ri.end = 1100;
+	assert_int_equal((long)acme_renewal_pick(&ri, 250), 1050);
+	ri.start = 0;
+	ri.end = (time_t)1 << 40; /* wider than 32 bits */
+	assert_int_equal((long)acme_renewal_pick(&ri, 0xffffffffu), 0xffffffffL);
+	/* 60, 120, 240 ... up to retry_max; a longer Retry-After wins, a hostile one is capped */
+	assert_int_equal(acme_retry_delay(1, 60, 86400, -1), 60);
+	assert_int_equal(acme_retry_delay(2, 60, 86400, -1), 120);
+	assert_int_equal(acme_retry_delay(4, 60, 86400, -1), 480);
+	assert_int_equal(acme_retry_delay(40, 60, 86400, -1), 86400);
+	assert_int_equal(acme_retry_delay(1, 60, 86400, 3600), 3600);
+	assert_int_equal(acme_retry_delay(1, 60, 86400, 10), 60);
+	assert_int_equal(acme_retry_delay(1, 60, 86400, 999999999999999999L), ACME_RETRY_AFTER_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +486,7 @@ int main(void)
 		cmocka_unit_test(test_authz_challenge),
 		cmocka_unit_test(test_problem_account),
 		cmocka_unit_test(test_renewal_info_and_time),
+		cmocka_unit_test(test_renewal_pick_and_retry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
