@@ -9,6 +9,7 @@ so renewal at two thirds of the lifetime happens within seconds.
 """
 import json
 import os
+import re
 import socket
 import ssl
 import stat
@@ -232,7 +233,7 @@ def test_restart_with_ca_down_serves_last_certificate(http01):
     srv.start()
     assert peer_cert(srv, "imaps").serial_number == last
     # the lapsed certificate is due: the order fails, is retried, and the last one stays
-    srv.wait_log(r"event=acme_order_failed .*failures=2", timeout=15, since=since)
+    assert srv.wait_log(r"event=acme_order_failed .*failures=2", timeout=15, since=since), srv.log_tail()
     assert peer_cert(srv, "https").serial_number == last
 
 
@@ -265,17 +266,41 @@ def test_tls_alpn01(postamt_bin, dns):
 
 
 class FakeCA(http.server.BaseHTTPRequestHandler):
-    body = b""
+    """A "CA" whose directory answer the test sets (FakeCA.body)."""
+    body = b"{}"
 
     def do_GET(self):
+        body = type(self).body
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(self.body)))
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(self.body)
+        self.wfile.write(body)
 
     def log_message(self, *args):
         pass
+
+
+@pytest.fixture(scope="module")
+def fakeca(postamt_bin):
+    """One server retrying every second against a fake CA whose answer each test sets."""
+    d = e2e_tmpdir("fakeca")
+    cert, key = make_tls_cert(d)
+    handler = type("H", (FakeCA,), {})
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    srv = new_server(postamt_bin, config=["hostname = " + NAME,
+                                          "acme.directory = https://127.0.0.1:%d/dir" % httpd.server_port,
+                                          "acme.ca_file = " + cert, "acme.retry_initial = 1", "acme.retry_max = 1"])
+    try:
+        yield srv, handler
+        finish_server(srv)
+    finally:
+        srv.kill()
+        httpd.shutdown()
 
 
 @pytest.mark.parametrize("body,reason", [
@@ -286,21 +311,24 @@ class FakeCA(http.server.BaseHTTPRequestHandler):
     (b'{"newNonce":"https://x/n","newNonce":"https://x/n"}', "answer is not valid JSON"),
     (b'{' + b' ' * (2 * 1024 * 1024) + b'}', "response body too large"),
 ], ids=["http-url", "missing-member", "not-object", "duplicate-member", "too-large"])
-def test_hostile_directory_refused(make_server, body, reason):
-    d = e2e_tmpdir("fakeca")
-    cert, key = make_tls_cert(d)
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), type("H", (FakeCA,), {"body": body}))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        srv = make_server(["hostname = " + NAME, "acme.directory = https://127.0.0.1:%d/dir" % httpd.server_port,
-                           "acme.ca_file = " + cert, "acme.retry_initial = 30"])
-        assert srv.wait_log(r"event=acme_order_failed", timeout=10), srv.log_tail()
-        assert reason in srv.log()
-        # the configured certificate stays in use
-        with open(srv.cafile, "rb") as f:
-            assert peer_cert(srv, "imaps").serial_number == x509.load_pem_x509_certificate(f.read()).serial_number
-    finally:
-        httpd.shutdown()
+def test_hostile_directory_refused(fakeca, body, reason):
+    srv, handler = fakeca
+    since = srv.log_size()
+    handler.body = body
+    m = srv.wait_log(r"event=acme_order_failed error=[^\n]*" + re.escape(reason), timeout=10, since=since)
+    assert m, srv.log_tail()
+    # nothing was installed: the configured certificate stays in use
+    assert installs(srv) == 0
+    with open(srv.cafile, "rb") as f:
+        assert peer_cert(srv, "imaps").serial_number == x509.load_pem_x509_certificate(f.read()).serial_number
+
+
+def test_tls_status_without_acme(server):
+    """Without acme.directory, `tls status` describes tls.cert (the one init made)."""
+    r = server.run("tls", "status")
+    assert r.returncode == 0, r.stderr
+    with open(server.cafile, "rb") as f:
+        cert = x509.load_pem_x509_certificate(f.read())
+    assert "state: manual" in r.stdout
+    assert "serial: %X\n" % cert.serial_number in r.stdout
+    assert "not_after: " + cert.not_valid_after.strftime("%Y-%m-%dT%H:%M:%SZ") in r.stdout
