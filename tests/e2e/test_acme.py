@@ -225,7 +225,8 @@ def test_renews_at_two_thirds_of_lifetime(http01):
 def test_restart_with_ca_down_serves_last_certificate(http01):
     srv, pebble = http01
     wait_for(lambda: installs(srv) >= 1, 20, "the first certificate")
-    srv.stop()
+    rc, _ = srv.stop()
+    assert rc == 0, srv.log_tail()
     pebble.stop()
     with open(os.path.join(srv.dir, "tls", "acme", "cert.pem"), "rb") as f:
         last = x509.load_pem_x509_certificate(f.read()).serial_number
