@@ -7,6 +7,7 @@ server's HTTP and HTTPS ports (port_offset) and resolving names through the stub
 DNS server. Pebble issues short-lived certificates (certificateValidityPeriod),
 so renewal at two thirds of the lifetime happens within seconds.
 """
+import base64
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import stat
 import subprocess
 import threading
 import time
+import urllib.request
 import http.server
 
 import pytest
@@ -238,31 +240,98 @@ def test_restart_with_ca_down_serves_last_certificate(http01):
     assert peer_cert(srv, "https").serial_number == last
 
 
-def test_tls_alpn01(postamt_bin, dns):
-    srv, pebble = start_acme_server(postamt_bin, dns, "tls-alpn-01", validity=3600)
+class AriFront(http.server.BaseHTTPRequestHandler):
+    """pebble has no renewalInfo (RFC 9773): this front serves pebble's directory
+    with one added, and answers it: the first certificate asked about gets a window
+    that has already begun (renew now), any later one a window months away."""
+    pebble_dir = ""
+    ctx = None
+    asked = []
+
+    def do_GET(self):
+        cls = type(self)
+        if self.path == "/dir":
+            with urllib.request.urlopen(cls.pebble_dir, context=cls.ctx) as r:
+                d = json.load(r)
+            d["renewalInfo"] = "https://127.0.0.1:%d/ari/" % self.server.server_port
+            body = json.dumps(d).encode()
+        elif self.path.startswith("/ari/"):
+            cls.asked.append(self.path[len("/ari/"):])
+            now = time.time()
+            start, end = (now - 120, now - 60) if len(set(cls.asked)) == 1 else (now + 9e6, now + 9.1e6)
+            fmt = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+            body = json.dumps({"suggestedWindow": {"start": fmt(start), "end": fmt(end)}}).encode()
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def ari_cert_id(cert):
+    """RFC 9773 §4.1: base64url(authority key identifier) "." base64url(serial's DER octets)."""
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+    n = cert.serial_number
+    octets = n.to_bytes((n.bit_length() + 8) // 8, "big")  # a leading 0 when the top bit is set
+    return b64(aki) + "." + b64(octets)
+
+
+def test_tls_alpn01_and_ari_window(postamt_bin, dns):
+    """A certificate by tls-alpn-01 (RFC 8737); being long-lived, it is renewed at
+    once only because the CA's renewalInfo window has begun (RFC 9773), asked for
+    the right certificate; the next window is months away: no third order."""
+    srv = new_server(postamt_bin, start=False, config=["dns.server = " + dns.server])
+    pebble = Pebble(dns.server, srv.port("http"), srv.port("https"), validity=3600).start()
+    ctx = ssl.create_default_context(cafile=pebble.cert)
+    handler = type("A", (AriFront,), {"pebble_dir": pebble.url, "ctx": ctx, "asked": []})
+    front = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(pebble.cert, pebble.key)
+    front.socket = tls.wrap_socket(front.socket, server_side=True)
+    threading.Thread(target=front.serve_forever, daemon=True).start()
+    url = "https://127.0.0.1:%d/dir" % front.server_port
+    srv.add_config([l for l in acme_config(pebble, "tls-alpn-01") if not l.startswith("acme.directory")]
+                   + ["acme.directory = " + url])
     try:
         srv.start()
+        assert srv.wait_log(r"event=acme_directory .*renewal_info=yes", timeout=20), srv.log_tail()
         wait_for(lambda: installs(srv) >= 1, 20, "the certificate by tls-alpn-01")
-        assert "type=tls-alpn-01" in srv.log()
+        assert "type=tls-alpn-01" in srv.log() and "type=http-01" not in srv.log()
         cert = peer_cert(srv, "https")
         assert issuer_cn(cert).startswith("Pebble Intermediate CA")
         assert set(dns_names(cert)) == {NAME, ALT}
         # an ordinary client never sees the challenge certificate nor acme-tls/1
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
+        ctx = unverified()
         ctx.set_alpn_protocols(["acme-tls/1"])
-        with socket.create_connection((srv.host, srv.port("https")), timeout=5) as s:
-            with ctx.wrap_socket(s, server_hostname=NAME) as t:
+        with socket.create_connection((srv.host, srv.port("https")), timeout=5) as sock:
+            with ctx.wrap_socket(sock, server_hostname=NAME) as t:
                 assert t.selected_alpn_protocol() is None
-        # long-lived: no renewal is due, and the status says when it will be
-        status = open(os.path.join(srv.dir, "tls", "acme", "status")).read()
-        assert "next_renewal: 20" in status
+                assert issuer_cn(x509.load_der_x509_certificate(t.getpeercert(True))).startswith("Pebble")
+        wait_for(lambda: installs(srv) >= 2, 30, "the renewal the window asked for")
+        assert srv.wait_log(r"event=acme_order_start .*reason=renewal", timeout=1)
+        with open(os.path.join(srv.dir, "tls", "acme", "cert.pem"), "rb") as f:
+            second = x509.load_pem_x509_certificate(f.read())
+        assert handler.asked[0] != ari_cert_id(second)
+        # the first question was about the first certificate (no longer on disk): its id
+        # has the issuer's key identifier, which the second shares
+        assert handler.asked[0].split(".")[0] == ari_cert_id(second).split(".")[0]
+        # the second certificate's window is months away: no third order
+        wait_for(lambda: ari_cert_id(second) in handler.asked, 10, "the renewal info of the second certificate")
+        assert installs(srv) == 2
+        assert "next_renewal: 20" in open(os.path.join(srv.dir, "tls", "acme", "status")).read()
     finally:
         try:
             finish_server(srv)
         finally:
             srv.kill()
+            front.shutdown()
             pebble.stop()
 
 
