@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import re
+import signal
 import socket
 import ssl
 import stat
@@ -222,6 +223,17 @@ def test_renews_at_two_thirds_of_lifetime(http01):
     assert life <= VALIDITY + 1
     status = open(os.path.join(srv.dir, "tls", "acme", "status")).read()
     assert "last_success: " in status
+
+
+def test_reload_keeps_acme_certificate(http01):
+    """SIGHUP rebuilds the context from DIR/tls/acme, not from tls.cert."""
+    srv, _ = http01
+    wait_for(lambda: installs(srv) >= 1, 20, "the first certificate")
+    since = srv.log_size()
+    srv.send_signal(signal.SIGHUP)
+    assert srv.wait_log(r"event=reloaded", timeout=10, since=since), srv.log_tail()
+    assert re.search(r"event=tls_certificate source=acme", srv.log()[since:])
+    assert issuer_cn(peer_cert(srv, "imaps")).startswith("Pebble Intermediate CA")
 
 
 def test_restart_with_ca_down_serves_last_certificate(http01):
