@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -39,7 +40,8 @@ struct acme {
 	acme_install_fn *install;
 	void *install_ctx;
 	pthread_t thread;
-	pthread_mutex_t lock; /* guards stopping and status */
+	pthread_mutex_t lock;       /* guards stopping and status */
+	pthread_mutex_t files_lock; /* held while key.pem and cert.pem change (acme_files_lock) */
 	pthread_cond_t wake;
 	bool stopping;
 	struct acme_status status;
@@ -260,8 +262,9 @@ static int order_once(struct acme *acme, const char *replaces, char *err, size_t
 	long klen = 0;
 	if (PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) == 1)
 		klen = BIO_get_mem_data(b, &kpem);
-	/* the key first: a reload between the two renames finds an old chain with a new
-	 * key, which tls_server_ctx_new refuses (key mismatch) and keeps the old context */
+	/* a reload (acme_files_lock) never reads a new key with an old chain; after a
+	 * crash between the two renames the thread finds them apart and orders anew */
+	pthread_mutex_lock(&acme->files_lock);
 	if (klen <= 0 || write_file(ACME_KEY_FILE, kpem, (size_t)klen) < 0 ||
 	    write_file(ACME_CERT_FILE, pem, len) < 0) {
 		snprintf(err, errlen, "cannot write %s: %s", ACME_DIR, strerror(errno));
@@ -274,7 +277,32 @@ static int order_once(struct acme *acme, const char *replaces, char *err, size_t
 		snprintf(err, errlen, "install failed: %s", error);
 		r = -1;
 	}
+	pthread_mutex_unlock(&acme->files_lock);
 	return r;
+}
+
+/* True when the key in key_path is cert's. */
+static bool key_matches(X509 *cert, const char *key_path)
+{
+	FILE *f = fopen(key_path, "r");
+	if (f == NULL)
+		return false;
+	EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	bool ok = key != NULL && X509_check_private_key(cert, key) == 1;
+	EVP_PKEY_free(key);
+	ERR_clear_error();
+	return ok;
+}
+
+void acme_files_lock(struct acme *acme)
+{
+	pthread_mutex_lock(&acme->files_lock);
+}
+
+void acme_files_unlock(struct acme *acme)
+{
+	pthread_mutex_unlock(&acme->files_lock);
 }
 
 static void *acme_thread(void *arg)
@@ -286,6 +314,11 @@ static void *acme_thread(void *arg)
 	for (;;) {
 		arena_clear(a);
 		X509 *cert = read_cert(ACME_CERT_FILE);
+		if (cert != NULL && !key_matches(cert, ACME_KEY_FILE)) {
+			log_warn("event=acme_key_mismatch file=%s note=\"ordering a new certificate\"", ACME_KEY_FILE);
+			X509_free(cert);
+			cert = NULL;
+		}
 		const char *ari_id = NULL;
 		time_t due = 0;
 		pthread_mutex_lock(&acme->lock);
@@ -408,6 +441,7 @@ struct acme *acme_start(const struct acme_settings *s, struct tls_challenges *ch
 	acme->install = install;
 	acme->install_ctx = ctx;
 	pthread_mutex_init(&acme->lock, NULL);
+	pthread_mutex_init(&acme->files_lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -440,6 +474,7 @@ void acme_stop(struct acme **ap)
 	free(acme->names);
 	pthread_cond_destroy(&acme->wake);
 	pthread_mutex_destroy(&acme->lock);
+	pthread_mutex_destroy(&acme->files_lock);
 	free(acme);
 	*ap = NULL;
 }

@@ -29,18 +29,18 @@ struct tls_challenges;
 enum acme_challenge_mode { ACME_CHALLENGE_ANY, ACME_CHALLENGE_TLS_ALPN, ACME_CHALLENGE_HTTP };
 
 struct acme_settings {
-	const char *directory;  /* acme.directory: the CA's directory URL (https) */
-	const char *email;      /* acme.email: the account's contact, or "" */
-	const char *ca_pem;     /* acme.ca_file's PEM text (read before privileges drop), or NULL */
+	const char *directory;    /* acme.directory: the CA's directory URL (https) */
+	const char *email;        /* acme.email: the account's contact, or "" */
+	const char *ca_pem;       /* acme.ca_file's PEM text (read before privileges drop), or NULL */
 	const char *const *names; /* hostname, then acme.names; copied */
 	size_t nnames;
 	enum acme_challenge_mode challenge; /* acme.challenge */
-	bool rsa;               /* acme.key_type = rsa: RSA-2048 instead of P-256 */
-	int timeout_ms;         /* acme.timeout: one HTTPS exchange */
-	size_t response_max;    /* acme.response_max: bytes of one answer's body */
-	int retry_initial;      /* acme.retry_initial: seconds before the first retry */
-	int retry_max;          /* acme.retry_max: the longest wait between retries */
-	int poll_max;           /* acme.poll_max: polls of an authorization or order */
+	bool rsa;                           /* acme.key_type = rsa: RSA-2048 instead of P-256 */
+	int timeout_ms;                     /* acme.timeout: one HTTPS exchange */
+	size_t response_max;                /* acme.response_max: bytes of one answer's body */
+	int retry_initial;                  /* acme.retry_initial: seconds before the first retry */
+	int retry_max;                      /* acme.retry_max: the longest wait between retries */
+	int poll_max;                       /* acme.poll_max: polls of an authorization or order */
 };
 
 /* Installs the certificate chain and key at the two paths (relative to DIR) on
@@ -52,21 +52,27 @@ struct acme;
 /* Starts the ACME thread. ch is where challenge answers go (the listeners serve
  * them); it must outlive the thread. Returns the client, or NULL with a message in
  * err (account key unreadable, acme.ca_file unusable, ...). */
-struct acme *acme_start(const struct acme_settings *s, struct tls_challenges *ch, acme_install_fn *install,
-			void *ctx, char *err, size_t errlen);
+struct acme *acme_start(const struct acme_settings *s, struct tls_challenges *ch, acme_install_fn *install, void *ctx,
+			char *err, size_t errlen);
 /* Stops the thread (ending an exchange under way) and frees the client. *ap = NULL. */
 void acme_stop(struct acme **ap);
 
+/* Held while the thread replaces key.pem and cert.pem and installs them: a reader
+ * of the two files (a reload) takes it so as never to see a new key with an old
+ * chain. Any thread but the ACME thread; never inside the install function. */
+void acme_files_lock(struct acme *acme);
+void acme_files_unlock(struct acme *acme);
+
 struct acme_status {
 	bool have_cert;
-	char names[1024];      /* the certificate's DNS names, ", " between */
+	char names[1024]; /* the certificate's DNS names, ", " between */
 	char issuer[256];
-	char serial[80];       /* hex */
+	char serial[80]; /* hex */
 	time_t not_before, not_after;
-	char state[16];        /* "starting", "ordering", "valid", "failing" */
-	time_t next_renewal;   /* when the next order starts (0: unknown) */
-	time_t last_success;   /* when the last certificate was installed (0: not yet) */
-	char last_error[512];  /* the last failed order's reason, or "" */
+	char state[16];       /* "starting", "ordering", "valid", "failing" */
+	time_t next_renewal;  /* when the next order starts (0: unknown) */
+	time_t last_success;  /* when the last certificate was installed (0: not yet) */
+	char last_error[512]; /* the last failed order's reason, or "" */
 };
 
 /* Copies the current state into *st (any thread). Returns 1. */

@@ -52,7 +52,11 @@ static SSL_CTX *ctx_from(struct serve_tls *t, const char *cert, const char *key,
 SSL_CTX *serve_tls_ctx(struct serve_tls *t, const struct config *cfg, char *err, size_t errlen)
 {
 	if (t->acme_on && access(ACME_CERT_FILE, F_OK) == 0) {
+		if (t->acme != NULL)
+			acme_files_lock(t->acme); /* a reload while the ACME thread renews */
 		SSL_CTX *ctx = ctx_from(t, ACME_CERT_FILE, ACME_KEY_FILE, err, errlen);
+		if (t->acme != NULL)
+			acme_files_unlock(t->acme);
 		if (ctx != NULL) {
 			log_info("event=tls_certificate source=acme file=%s", ACME_CERT_FILE);
 			return ctx;

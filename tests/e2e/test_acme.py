@@ -236,6 +236,24 @@ def test_reload_keeps_acme_certificate(http01):
     assert issuer_cn(peer_cert(srv, "imaps")).startswith("Pebble Intermediate CA")
 
 
+def test_key_apart_from_certificate_orders_anew(http01):
+    """key.pem that is not cert.pem's (a crash between the two renames): the
+    listeners fall back to tls.cert at start and a new certificate is ordered at
+    once, not when the old one would have been due."""
+    srv, _ = http01
+    wait_for(lambda: installs(srv) >= 1, 20, "the first certificate")
+    rc, _ = srv.stop()
+    assert rc == 0, srv.log_tail()
+    keyfile = os.path.join(srv.dir, "tls", "acme", "key.pem")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
+                    keyfile], check=True, capture_output=True)
+    since = srv.log_size()
+    srv.start()
+    assert srv.wait_log(r"event=acme_key_mismatch", timeout=10, since=since), srv.log_tail()
+    assert srv.wait_log(r"event=tls_certificate_installed", timeout=20, since=since), srv.log_tail()
+    assert issuer_cn(peer_cert(srv, "imaps")).startswith("Pebble Intermediate CA")
+
+
 def test_restart_with_ca_down_serves_last_certificate(http01):
     srv, pebble = http01
     wait_for(lambda: installs(srv) >= 1, 20, "the first certificate")
