@@ -10,6 +10,7 @@ so renewal at two thirds of the lifetime happens within seconds.
 import base64
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -32,11 +33,18 @@ VALIDITY = 6  # seconds: renewal falls due 4 s after issuance
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A free loopback port above the servers' range (port_offset 20000..40000 plus at
+    most 995), so that pebble and the fake CAs never take a port a server needs."""
+    while True:
+        port = random.randint(41000, 60999)
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
 
 
 def make_tls_cert(d):
@@ -321,7 +329,7 @@ def test_tls_alpn01_and_ari_window(postamt_bin, dns):
     pebble = Pebble(dns.server, srv.port("http"), srv.port("https"), validity=3600).start()
     ctx = ssl.create_default_context(cafile=pebble.cert)
     handler = type("A", (AriFront,), {"pebble_dir": pebble.url, "ctx": ctx, "asked": []})
-    front = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    front = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(pebble.cert, pebble.key)
     front.socket = tls.wrap_socket(front.socket, server_side=True)
@@ -387,7 +395,7 @@ def fakeca(postamt_bin):
     d = e2e_tmpdir("fakeca")
     cert, key = make_tls_cert(d)
     handler = type("H", (FakeCA,), {})
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
