@@ -440,3 +440,23 @@ def test_tls_status_without_acme(server):
     assert "state: manual" in r.stdout
     assert "serial: %X\n" % cert.serial_number in r.stdout
     assert "not_after: " + cert.not_valid_after.strftime("%Y-%m-%dT%H:%M:%SZ") in r.stdout
+
+
+def test_http01_path_without_challenge_is_404(server):
+    """Port 80 answers /.well-known/acme-challenge/ itself (no redirect to HTTPS), and
+    only for a pending token: unknown or hostile tokens get 404."""
+    for token in ("unknown", "..%2F..%2Fetc%2Fpasswd", "a" * 300, ""):
+        with socket.create_connection((server.host, server.port("http")), timeout=5) as s:
+            s.sendall(("GET /.well-known/acme-challenge/%s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                       % (token, NAME)).encode())
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        if "%" in token:
+            # refused before the route (a bad path): port 80's usual redirect, nothing served
+            assert not data.startswith(b"HTTP/1.1 200"), (token, data[:200])
+        else:
+            assert data.startswith(b"HTTP/1.1 404"), (token, data[:200])
