@@ -415,6 +415,7 @@ struct acme *acme_start(const struct acme_settings *s, struct tls_challenges *ch
 		free(acme);
 		return NULL;
 	}
+	acme->client.net.dns = s->dns;
 	acme->client.account_key = account_key(err, errlen);
 	if (acme->client.account_key == NULL) {
 		acme_net_free(&acme->client.net);

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <time.h>
 
+struct dns;
 struct tls_challenges;
 
 #define ACME_DIR "tls/acme"
@@ -32,6 +33,7 @@ struct acme_settings {
 	const char *directory;    /* acme.directory: the CA's directory URL (https) */
 	const char *email;        /* acme.email: the account's contact, or "" */
 	const char *ca_pem;       /* acme.ca_file's PEM text (read before privileges drop), or NULL */
+	struct dns *dns;          /* the resolver for the CA's name (dns.*), or NULL: getaddrinfo */
 	const char *const *names; /* hostname, then acme.names; copied */
 	size_t nnames;
 	enum acme_challenge_mode challenge; /* acme.challenge */

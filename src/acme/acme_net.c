@@ -4,6 +4,7 @@
 #include "acme_net.h"
 
 #include "arena.h"
+#include "dns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int acme_net_init(struct acme_net *n, const char *ca_pem, int timeout_ms, size_t response_max, char *err,
-		  size_t errlen)
+int acme_net_init(struct acme_net *n, const char *ca_pem, int timeout_ms, size_t response_max, char *err, size_t errlen)
 {
 	*n = (struct acme_net){ .timeout_ms = timeout_ms, .response_max = response_max, .fd = -1 };
 	pthread_mutex_init(&n->lock, NULL);
@@ -93,17 +94,88 @@ static int wait_fd(int fd, short events, int64_t deadline)
 	}
 }
 
+#define ADDRS_MAX 8 /* addresses of the CA tried at most */
+
+/* The CA's addresses: an IP literal as it is, else the AAAA and A records asked of
+ * the server's resolver (dns.server when set, like every DNS question of postamt),
+ * or of getaddrinfo without one (commands, tests). Returns how many are in out. */
+static size_t resolve(struct acme_net *n, const struct acme_url *u, int64_t deadline,
+		      struct sockaddr_storage out[ADDRS_MAX], socklen_t lens[ADDRS_MAX], const char **error_r)
+{
+	int port = atoi(u->port);
+	size_t k = 0;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&out[0];
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out[0];
+	memset(&out[0], 0, sizeof(out[0]));
+	if (inet_pton(AF_INET, u->host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		lens[0] = sizeof(*s4);
+		return 1;
+	}
+	memset(&out[0], 0, sizeof(out[0]));
+	if (inet_pton(AF_INET6, u->host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		lens[0] = sizeof(*s6);
+		return 1;
+	}
+	*error_r = "cannot resolve the CA's host name";
+	if (n->dns == NULL) {
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG }, *res;
+		if (getaddrinfo(u->host, u->port, &hints, &res) != 0)
+			return 0;
+		for (struct addrinfo *ai = res; ai != NULL && k < ADDRS_MAX; ai = ai->ai_next) {
+			if (ai->ai_addrlen > sizeof(out[k]))
+				continue;
+			memcpy(&out[k], ai->ai_addr, ai->ai_addrlen);
+			lens[k++] = ai->ai_addrlen;
+		}
+		freeaddrinfo(res);
+		return k;
+	}
+	static const int types[] = { DNS_AAAA, DNS_A };
+	struct arena *a = arena_new();
+	for (size_t t = 0; t < 2; t++) {
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			break;
+		struct dns_answer ans;
+		const char *error;
+		if (dns_query_wait(n->dns, u->host, types[t], (unsigned)left, a, &ans, &error) != DNS_FOUND)
+			continue;
+		for (size_t i = 0; i < ans.n && k < ADDRS_MAX; i++) {
+			memset(&out[k], 0, sizeof(out[k]));
+			if (ans.addrs[i].family == AF_INET6) {
+				struct sockaddr_in6 *x = (struct sockaddr_in6 *)&out[k];
+				x->sin6_family = AF_INET6;
+				x->sin6_port = htons((uint16_t)port);
+				memcpy(&x->sin6_addr, ans.addrs[i].bytes, 16);
+				lens[k++] = sizeof(*x);
+			} else {
+				struct sockaddr_in *x = (struct sockaddr_in *)&out[k];
+				x->sin_family = AF_INET;
+				x->sin_port = htons((uint16_t)port);
+				memcpy(&x->sin_addr, ans.addrs[i].bytes, 4);
+				lens[k++] = sizeof(*x);
+			}
+		}
+	}
+	arena_free(&a);
+	return k;
+}
+
 static int connect_to(struct acme_net *n, const struct acme_url *u, int64_t deadline, const char **error_r)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG }, *res;
-	if (getaddrinfo(u->host, u->port, &hints, &res) != 0) {
-		*error_r = "cannot resolve the CA's host name";
+	struct sockaddr_storage addrs[ADDRS_MAX];
+	socklen_t lens[ADDRS_MAX];
+	size_t naddrs = resolve(n, u, deadline, addrs, lens, error_r);
+	if (naddrs == 0)
 		return -1;
-	}
 	int fd = -1;
 	*error_r = "cannot connect to the CA";
-	for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+	for (size_t i = 0; i < naddrs && fd < 0; i++) {
+		fd = socket(addrs[i].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			continue;
 		pthread_mutex_lock(&n->lock);
@@ -113,7 +185,7 @@ static int connect_to(struct acme_net *n, const struct acme_url *u, int64_t dead
 		pthread_mutex_unlock(&n->lock);
 		int err = 0;
 		socklen_t el = sizeof(err);
-		if (!stop && (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		if (!stop && (connect(fd, (struct sockaddr *)&addrs[i], lens[i]) == 0 ||
 			      (errno == EINPROGRESS && wait_fd(fd, POLLOUT, deadline) > 0 &&
 			       getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == 0)))
 			break;
@@ -123,7 +195,6 @@ static int connect_to(struct acme_net *n, const struct acme_url *u, int64_t dead
 		close(fd);
 		fd = -1;
 	}
-	freeaddrinfo(res);
 	return fd;
 }
 
@@ -164,7 +235,7 @@ int acme_https(struct acme_net *n, const char *method, const char *url, const ch
 		if (ssl_step(ssl, fd, k, deadline) < 0) {
 			long v = SSL_get_verify_result(ssl);
 			*error_r = v != X509_V_OK ? arena_printf(a, "the CA's certificate does not verify: %s",
-								  X509_verify_cert_error_string(v))
+								 X509_verify_cert_error_string(v))
 						  : "TLS handshake with the CA failed or timed out";
 			goto out;
 		}

@@ -11,13 +11,16 @@
 
 typedef struct ssl_ctx_st SSL_CTX;
 
+struct dns;
+
 struct acme_net {
 	SSL_CTX *ctx;
-	int timeout_ms;      /* acme.timeout, for one whole exchange */
-	size_t response_max; /* acme.response_max: bytes of a response body */
+	int timeout_ms;       /* acme.timeout, for one whole exchange */
+	size_t response_max;  /* acme.response_max: bytes of a response body */
 	pthread_mutex_t lock; /* guards fd and stopping */
 	int fd;               /* the socket of the exchange under way, or -1 */
 	bool stopping;        /* acme_net_cancel: no exchange starts or goes on */
+	struct dns *dns;      /* the server's resolver (dns.*), or NULL: getaddrinfo */
 };
 
 /* Sets up n: the system's trust store plus the PEM certificates in ca_pem (NULL or

@@ -704,6 +704,7 @@ static int server_start(struct server *srv)
 	srv->learn_timer = event_new(srv->base, -1, EV_PERSIST, learn_timer_cb, srv);
 	event_add(srv->learn_timer, &(struct timeval){ LEARN_TICK_SECONDS, 0 });
 	/* last: the listeners answer its challenges from now on */
+	srv->tls.dns = srv->dns; /* made with the queue */
 	if (serve_tls_start_acme(&srv->tls, cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "postamt: acme: %s\n", err);
 		return -1;

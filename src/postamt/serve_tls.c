@@ -102,6 +102,7 @@ int serve_tls_start_acme(struct serve_tls *t, const struct config *cfg, char *er
 		.directory = cfg->acme_directory,
 		.email = cfg->acme_email,
 		.ca_pem = t->ca_pem,
+		.dns = t->dns,
 		.names = names,
 		.nnames = n,
 		.challenge = strcmp(cfg->acme_challenge, "http-01") == 0       ? ACME_CHALLENGE_HTTP

@@ -12,15 +12,17 @@
 
 typedef struct ssl_ctx_st SSL_CTX;
 struct conn_shared;
+struct dns;
 struct tls_challenges;
 
 struct serve_tls {
-	struct conn_shared *shared;       /* where contexts are installed */
+	struct conn_shared *shared;        /* where contexts are installed */
+	struct dns *dns;                   /* the resolver the ACME client asks for the CA's name */
 	struct tls_challenges *challenges; /* pending ACME answers (served by webd and the hook) */
-	struct acme *acme;                /* NULL when acme.directory is empty */
+	struct acme *acme;                 /* NULL when acme.directory is empty */
 	bool acme_on;
-	char *ca_pem;                     /* acme.ca_file, read at start (as root) */
-	char install_error[512];          /* the ACME thread's last install error */
+	char *ca_pem;            /* acme.ca_file, read at start (as root) */
+	char install_error[512]; /* the ACME thread's last install error */
 };
 
 /* Sets up t for cfg (no thread yet) and reads acme.ca_file. Returns 1, or -1 with
