@@ -21,6 +21,8 @@ int cli_alias(const struct config *cfg, int argc, char **argv);
 int cli_init_store(const struct config *cfg, const char *domain);
 /* dkim rotate D | dkim retire D SELECTOR | dkim list D (cli_dkim.c) */
 int cli_dkim(const struct config *cfg, int argc, char **argv);
+/* `tls status` (cli_tls.c): the certificate and ACME state. Returns the exit status. */
+int cli_tls(struct config *cfg, int argc, char **argv);
 /* Makes domain's first (or next) DKIM key pair under DIR/dkim; unless quiet, prints
  * their TXT records to publish and when each starts signing (dkim.publish_delay). Returns the exit status. */
 int cli_dkim_generate(const struct config *cfg, const char *domain, bool quiet);

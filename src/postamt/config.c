@@ -7,6 +7,7 @@
  * are the one family outside it; "*" stands for every route. */
 #include "config.h"
 
+#include "acme_int.h"
 #include "arena.h"
 #include "buf.h"
 #include "dns.h"
@@ -101,6 +102,42 @@ static const char *valid_dns_server(const char *v)
 	return v[0] == '\0' || dns_server_parse(v, out, sizeof(out)) > 0
 		       ? NULL
 		       : "expected an IP address with an optional port (HOST:PORT, [V6]:PORT)";
+}
+
+/* acme.*: certificates by ACME (src/acme, docs/acme.md) */
+static const char *valid_acme_directory(const char *v)
+{
+	struct acme_url u;
+	const char *error = NULL;
+	return v[0] == '\0' || acme_url_parse(v, &u, &error) > 0 ? NULL : error;
+}
+
+static const char *valid_acme_names(const char *v)
+{
+	char buf[4096];
+	if (strlen(v) >= sizeof(buf))
+		return "too long";
+	strcpy(buf, v);
+	size_t n = 0;
+	for (char *save, *t = strtok_r(buf, ", \t", &save); t != NULL; t = strtok_r(NULL, ", \t", &save)) {
+		if (!domain_valid(t) || strchr(t, '*') != NULL || strchr(t, '.') == NULL)
+			return "expected host names separated by commas (no wildcards)";
+		if (++n > 99)
+			return "at most 99 names";
+	}
+	return NULL;
+}
+
+static const char *valid_acme_challenge(const char *v)
+{
+	return strcmp(v, "any") == 0 || strcmp(v, "tls-alpn-01") == 0 || strcmp(v, "http-01") == 0
+		       ? NULL
+		       : "expected any, tls-alpn-01 or http-01";
+}
+
+static const char *valid_acme_key_type(const char *v)
+{
+	return strcmp(v, "ecdsa") == 0 || strcmp(v, "rsa") == 0 ? NULL : "expected ecdsa or rsa";
 }
 
 #define S(name, field, def, valid, r) { name, KEY_STRING, offsetof(struct config, field), def, 0, 0, valid, r }
@@ -200,6 +237,18 @@ static const struct key keys[] = {
 	I("spam.junk_reputation", junk_reputation, "2", 0, 100000, RELOAD),
 	/* training: the learner's batches (src/spam/junk_learner.h, docs/spam.md "Training the filter") */
 	I("spam.learn_batch", learn_batch, "200", 1, 100000, RELOAD),
+	/* certificates by ACME (src/acme, docs/acme.md) */
+	S("acme.directory", acme_directory, "", valid_acme_directory, RESTART),
+	S("acme.email", acme_email, "", NULL, RESTART),
+	S("acme.names", acme_names, "", valid_acme_names, RESTART),
+	S("acme.ca_file", acme_ca_file, "", NULL, RESTART),
+	S("acme.challenge", acme_challenge, "any", valid_acme_challenge, RESTART),
+	S("acme.key_type", acme_key_type, "ecdsa", valid_acme_key_type, RESTART),
+	T("acme.timeout", acme_timeout, "30", 1, 600, RESTART),
+	Z("acme.response_max", acme_response_max, "1M", 16 * 1024, 64 * 1024 * 1024, RESTART),
+	T("acme.retry_initial", acme_retry_initial, "60", 1, 86400, RESTART),
+	T("acme.retry_max", acme_retry_max, "86400", 1, 7 * 86400, RESTART),
+	I("acme.poll_max", acme_poll_max, "60", 1, 10000, RESTART),
 };
 
 static const struct key *key_find(const char *name, size_t len)

@@ -110,6 +110,18 @@ struct config {
 	int64_t junk_threshold;       /* spam.junk_threshold: percent score that is spam */
 	int64_t junk_min_trained;     /* spam.junk_min_trained: lessons of each kind before verdicts */
 	int64_t junk_max_tokens;      /* spam.junk_max_tokens: distinct tokens per message */
+	/* certificates by ACME (struct acme_settings, docs/acme.md) */
+	char *acme_directory;         /* acme.directory: the CA's directory URL; "" = off */
+	char *acme_email;             /* acme.email: the account's contact */
+	char *acme_names;             /* acme.names: names besides hostname, separated by commas */
+	char *acme_ca_file;           /* acme.ca_file: a CA to trust for the directory */
+	char *acme_challenge;         /* acme.challenge: any, tls-alpn-01 or http-01 */
+	char *acme_key_type;          /* acme.key_type: ecdsa or rsa */
+	int64_t acme_timeout;         /* acme.timeout: seconds for one exchange with the CA */
+	int64_t acme_response_max;    /* acme.response_max: bytes of one answer */
+	int64_t acme_retry_initial;   /* acme.retry_initial: seconds before the first retry */
+	int64_t acme_retry_max;       /* acme.retry_max: longest wait between retries */
+	int64_t acme_poll_max;        /* acme.poll_max: polls of an authorization or order */
 	int64_t junk_max_bytes;       /* spam.junk_max_bytes: bytes of a message the tokenizer reads */
 	int64_t junk_significant;     /* spam.junk_significant: tokens combined into a score */
 	int64_t junk_reputation;      /* spam.junk_reputation: one sender's lessons that decide (0: off) */

@@ -40,6 +40,7 @@ static const char usage_text[] =
 	"  queue list | queue flush\n"
 	"  dkim rotate D | dkim retire D SELECTOR | dkim list D\n"
 	"  dns D [--check]\n"
+	"  tls status\n"
 	"  check\n"
 	"  version\n"
 	"DIR defaults to $POSTAMT_DATA, then ./postamt-data.\n";
@@ -344,7 +345,7 @@ int main(int argc, char **argv)
 	}
 	bool known = strcmp(cmd, "serve") == 0 || strcmp(cmd, "user") == 0 || strcmp(cmd, "domain") == 0 ||
 		     strcmp(cmd, "alias") == 0 || strcmp(cmd, "queue") == 0 || strcmp(cmd, "dkim") == 0 ||
-		     strcmp(cmd, "dns") == 0;
+		     strcmp(cmd, "dns") == 0 || strcmp(cmd, "tls") == 0;
 	if (!known)
 		return usage("unknown command");
 	if (strcmp(cmd, "serve") == 0 && sub_argc != 1)
@@ -359,6 +360,11 @@ int main(int argc, char **argv)
 		char *path = conf_path_of(cfg->data_dir);
 		status = serve_run(cfg, path); /* takes cfg */
 		free(path);
+		return status;
+	}
+	if (strcmp(cmd, "tls") == 0) {
+		status = cli_tls(cfg, sub_argc - 1, sub_argv + 1);
+		config_free(&cfg);
 		return status;
 	}
 	if (strcmp(cmd, "dns") == 0) {

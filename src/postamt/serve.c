@@ -13,6 +13,7 @@
 #include "serve_dir.h"
 #include "serve_hooks.h"
 #include "serve_settings.h"
+#include "serve_tls.h"
 
 #include "arena.h"
 #include "buf.h"
@@ -83,6 +84,7 @@ struct server {
 	int lock_fd;         /* holds the lock on DIR/postamt.lock */
 	struct event_base *base; /* main thread: signals and the shutdown timer */
 	struct conn_shared *shared;
+	struct serve_tls tls;   /* owns the certificate of every listener, runs ACME */
 	struct pool *pool;      /* blocking store work, queue submissions */
 	struct pool *auth_pool; /* password hashing, kept apart so logins never delay store work */
 	struct pool *msg_pool;  /* the pipeline's data stage and hooks: a hook waiting on DNS never delays
@@ -376,7 +378,7 @@ static void reload(struct server *srv)
 		return;
 	}
 	char err[512];
-	SSL_CTX *ctx = tls_server_ctx_new(cfg->tls_cert, cfg->tls_key, err, sizeof(err));
+	SSL_CTX *ctx = serve_tls_ctx(&srv->tls, cfg, err, sizeof(err));
 	if (ctx == NULL) {
 		log_error("event=reload_failed error=%s keeping=old-configuration", LOG_Q(err));
 		config_free(&cfg);
@@ -490,6 +492,7 @@ static void drain(struct server *srv)
 /* Frees whatever start-up got to; safe on a partly started server. */
 static void server_cleanup(struct server *srv)
 {
+	serve_tls_stop(&srv->tls); /* the ACME thread installs into srv->shared */
 	for (int i = 0; i < srv->nloops && srv->loops != NULL; i++) {
 		if (srv->loops[i] != NULL)
 			loop_stop_and_join(srv->loops[i]);
@@ -518,6 +521,7 @@ static void server_cleanup(struct server *srv)
 	dns_free(&srv->dns);       /* after every loop, pool, the queue and the pipeline's hooks */
 	store_close(&srv->store);
 	conn_shared_free(&srv->shared);
+	serve_tls_free(&srv->tls); /* after every context that refers to its challenges */
 	free(srv->loops);
 	free(srv->servers);
 	serve_settings_free(&srv->gens);
@@ -591,13 +595,16 @@ static int server_start(struct server *srv)
 		free(problems);
 		return -1;
 	}
-	SSL_CTX *ctx = tls_server_ctx_new(cfg->tls_cert, cfg->tls_key, err, sizeof(err));
+	SSL_CTX *ctx = NULL;
+	if (serve_tls_init(&srv->tls, cfg, err, sizeof(err)) > 0)
+		ctx = serve_tls_ctx(&srv->tls, cfg, err, sizeof(err));
 	if (ctx == NULL) {
 		fprintf(stderr, "postamt: %s\n", err);
 		return -1;
 	}
 	struct conn_limits lim = serve_conn_limits(cfg);
 	srv->shared = conn_shared_new(&lim);
+	srv->tls.shared = srv->shared;
 	conn_shared_set_tls(srv->shared, ctx);
 	SSL_CTX_free(ctx);
 
@@ -665,7 +672,7 @@ static int server_start(struct server *srv)
 					    .users = imapd_users_new() };
 	srv->imap = (struct imapd_listener){ &srv->settings, &srv->imap_env };
 	srv->web_env = (struct webd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
-					  .submit = srv->submit,
+					  .submit = srv->submit, .challenges = srv->tls.challenges,
 					  .assets = webd_assets, .nassets = webd_nassets, .state = webd_state_new() };
 	srv->http = (struct webd_listener){ false, &srv->settings, &srv->web_env };
 	srv->https = (struct webd_listener){ true, &srv->settings, &srv->web_env };
@@ -698,6 +705,12 @@ static int server_start(struct server *srv)
 	junk_learner_kick(srv->learner);
 	srv->learn_timer = event_new(srv->base, -1, EV_PERSIST, learn_timer_cb, srv);
 	event_add(srv->learn_timer, &(struct timeval){ LEARN_TICK_SECONDS, 0 });
+	/* last: the listeners answer its challenges from now on */
+	srv->tls.dns = srv->dns; /* made with the queue */
+	if (serve_tls_start_acme(&srv->tls, cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "postamt: acme: %s\n", err);
+		return -1;
+	}
 	return 1;
 }
 

@@ -64,6 +64,7 @@ static const struct route_row routes[] = {
 	{ "/api/logout-everywhere",  false, NULL,                M_POST, WEB_ROUTE_WRITE, BODY_SMALL,   false, web_api_logout_everywhere },
 	{ "/api/mobileconfig",       false, NULL,                GET,    WEB_ROUTE_READ,  BODY_SMALL,   false, web_mobileconfig_user },
 	{ "/api/session-check",      false, NULL,                GET,    WEB_ROUTE_OPEN,  BODY_UNAUTH,  false, web_api_session_check },
+	{ "/.well-known/acme-challenge/", true, NULL,            GET,    WEB_ROUTE_OPEN,  BODY_UNAUTH,  true, web_acme_challenge },
 	{ "/.well-known/mta-sts.txt", false, NULL,               GET,    WEB_ROUTE_OPEN,  BODY_UNAUTH,  false, web_mta_sts },
 	{ "/.well-known/jmap",       false, NULL,                GET,    WEB_ROUTE_READ,  BODY_SMALL,   false, web_jmap_session },
 	{ "/jmap/session",           false, NULL,                GET,    WEB_ROUTE_READ,  BODY_SMALL,   false, web_jmap_session },

@@ -160,6 +160,8 @@ bool web_autoconfig_path(const char *path);
 void web_autoconfig(struct web_session *ws);
 /* GET /.well-known/mta-sts.txt: the MTA-STS policy (mta_sts.c). */
 void web_mta_sts(struct web_session *ws);
+/* GET /.well-known/acme-challenge/TOKEN: the ACME http-01 answer (mta_sts.c). */
+void web_acme_challenge(struct web_session *ws);
 /* GET /api/mobileconfig: the Apple profile for the logged-in user. */
 void web_mobileconfig_user(struct web_session *ws);
 

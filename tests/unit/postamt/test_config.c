@@ -357,6 +357,39 @@ static void test_dns_keys(void **state)
 	expect_error("dns.timeout = fast\n", "dns.timeout: expected a duration");
 }
 
+/* acme.*: defaults (off), values, and the checks: an https directory, names
+ * without wildcards, the challenge and key words, the bounds of the limits. */
+static void test_acme_keys(void **state)
+{
+	(void)state;
+	struct config *cfg = config_defaults("/data");
+	char *err;
+	assert_string_equal(cfg->acme_directory, "");
+	assert_string_equal(cfg->acme_challenge, "any");
+	assert_string_equal(cfg->acme_key_type, "ecdsa");
+	assert_int_equal(cfg->acme_retry_initial, 60);
+	assert_int_equal(cfg->acme_retry_max, 86400);
+	assert_int_equal(cfg->acme_poll_max, 60);
+	assert_int_equal(cfg->acme_response_max, 1024 * 1024);
+	assert_int_equal(parse(cfg,
+			       "acme.directory = https://acme-staging-v02.api.letsencrypt.org/directory\n"
+			       "acme.names = imap.example.org, smtp.example.org\nacme.challenge = tls-alpn-01\n"
+			       "acme.key_type = rsa\nacme.timeout = 10\nacme.response_max = 64K\n",
+			       &err),
+			 1);
+	assert_string_equal(cfg->acme_directory, "https://acme-staging-v02.api.letsencrypt.org/directory");
+	assert_string_equal(cfg->acme_names, "imap.example.org, smtp.example.org");
+	assert_int_equal(cfg->acme_response_max, 64 * 1024);
+	config_free(&cfg);
+	expect_error("acme.directory = http://ca.example/dir\n", "acme.directory: not an https URL");
+	expect_error("acme.names = *.example.org\n", "acme.names: expected host names separated by commas");
+	expect_error("acme.names = localhost\n", "acme.names: expected host names separated by commas");
+	expect_error("acme.challenge = dns-01\n", "acme.challenge: expected any, tls-alpn-01 or http-01");
+	expect_error("acme.key_type = ed25519\n", "acme.key_type: expected ecdsa or rsa");
+	expect_error("acme.response_max = 1K\n", "acme.response_max: value out of range");
+	expect_error("acme.retry_initial = 0\n", "acme.retry_initial: value out of range");
+}
+
 /* route_auth.DOMAIN / route_auth.* and route_tls: the login of a route falls back to
  * "*", an empty value means no login, the password may hold ':' and '#'-less text,
  * errors never repeat the value, options need a route, and a change is a route change
@@ -432,12 +465,19 @@ static void test_route_options(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_values),
-		cmocka_unit_test(test_errors),        cmocka_unit_test(test_check),
-		cmocka_unit_test(test_load),          cmocka_unit_test(test_diff),
-		cmocka_unit_test(test_spf_keys),      cmocka_unit_test(test_dkim_keys),
-		cmocka_unit_test(test_route_options), cmocka_unit_test(test_mailauth_keys),
-		cmocka_unit_test(test_spam_keys),     cmocka_unit_test(test_dns_keys),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_spf_keys),
+		cmocka_unit_test(test_dkim_keys),
+		cmocka_unit_test(test_route_options),
+		cmocka_unit_test(test_mailauth_keys),
+		cmocka_unit_test(test_spam_keys),
+		cmocka_unit_test(test_dns_keys),
+		cmocka_unit_test(test_acme_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
