@@ -42,7 +42,18 @@ static const char *take(struct arena *a, char *g)
 /* Valid UTF-8 with NUL and other C0 controls except TAB/LF turned into spaces. */
 static char *make_valid(const char *s, size_t len)
 {
-	char *v = g_utf8_make_valid(s, (gssize)len);
+	char *v;
+	if (memchr(s, '\0', len) != NULL) { /* g_utf8_make_valid would make NUL U+FFFD */
+		char *c = g_malloc(len + 1);
+		memcpy(c, s, len);
+		c[len] = '\0';
+		for (size_t i = 0; i < len; i++)
+			c[i] = c[i] == '\0' ? ' ' : c[i];
+		v = g_utf8_make_valid(c, (gssize)len);
+		g_free(c);
+	} else {
+		v = g_utf8_make_valid(s, (gssize)len);
+	}
 	for (char *p = v; *p; p++) {
 		if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\n')
 			*p = ' ';
@@ -55,12 +66,11 @@ const char *mail_decode_header(struct arena *a, const char *raw)
 	mail_init();
 	if (raw == NULL || *raw == '\0')
 		return "";
-	char *d = g_mime_utils_header_decode_text(NULL, raw);
-	if (d == NULL)
-		return arena_strdup(a, raw);
-	char *v = make_valid(d, strlen(d));
-	g_free(d);
-	return take(a, v);
+	struct buf b = { 0 };
+	mail_rfc2047_decode(raw, strlen(raw), &b);
+	const char *r = arena_strdup(a, buf_str(&b));
+	buf_free(&b);
+	return r;
 }
 
 const char *mail_decoded_filename(struct arena *a, const struct hblock *hb)
@@ -193,8 +203,12 @@ static void decode_body(const char *raw, size_t len, const char *encoding, struc
 	}
 }
 
-/* Converts bytes in charset to valid UTF-8 (malloc'd by GLib). */
-static char *to_utf8(const char *s, size_t len, const char *charset)
+void mail_free_utf8(char *s)
+{
+	g_free(s);
+}
+
+char *mail_to_utf8(const char *s, size_t len, const char *charset)
 {
 	if (charset == NULL || *charset == '\0' || strcasecmp(charset, "utf-8") == 0 ||
 	    strcasecmp(charset, "us-ascii") == 0 || strcasecmp(charset, "utf8") == 0)
@@ -224,7 +238,7 @@ static void part_text_limited(const char *msg, size_t len, const struct mail_par
 		blen = limit;
 	struct buf raw = { 0 };
 	decode_body(msg + p->body_off, blen, p->encoding, &raw);
-	char *u = to_utf8(raw.data ? raw.data : "", raw.len, p->charset);
+	char *u = mail_to_utf8(raw.data ? raw.data : "", raw.len, p->charset);
 	buf_free(&raw);
 	if (html_to_text && strcmp(p->subtype, "html") == 0)
 		html_strip(u, strlen(u), out);

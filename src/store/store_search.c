@@ -236,15 +236,47 @@ static void load_blob(struct sctx *c)
 		c->header_size = got;
 }
 
-/* The whole header decoded (for TEXT): unfolded fields, RFC 2047 decoded. */
+/* The message's MIME parts (from the row's part table), or 0 if it has none. */
+static int row_parts(struct sctx *c, struct mail_part **parts_r, size_t *n_r)
+{
+	return mail_parts_decode(c->row, col(c, 18), parts_r, n_r);
+}
+
+/* Appends raw[off..off+len) decoded as header text, if it lies within the message. */
+static void put_header_block(struct sctx *c, uint64_t off, uint64_t len)
+{
+	if (len == 0 || off > c->rawlen || len > c->rawlen - off)
+		return;
+	buf_puts(&c->hdrtext, mail_decode_header(c->row, arena_strndup(c->row, c->raw + off, len)));
+	buf_putc(&c->hdrtext, '\n');
+}
+
+/* Every header TEXT looks at (RFC 9051 §6.4.4: "header (including MIME header
+ * fields)"), decoded: the message's header, each MIME part's header, the header of
+ * each attached message, and the decoded file names (RFC 2231 names are not readable
+ * in the raw header). */
 static const char *header_text(struct sctx *c, size_t *len_r)
 {
 	if (!c->hdrtext_done) {
 		c->hdrtext_done = true;
 		load_blob(c);
+		struct mail_part *parts;
+		size_t n;
 		if (!c->load_failed) {
-			const char *d = mail_decode_header(c->row, arena_strndup(c->row, c->raw, c->header_size));
-			buf_puts(&c->hdrtext, d);
+			put_header_block(c, 0, c->header_size);
+			if (row_parts(c, &parts, &n) > 0) {
+				for (size_t i = 1; i < n; i++) {
+					const struct mail_part *p = &parts[i];
+					if (p->hdr_off >= c->header_size) /* not the top header again */
+						put_header_block(c, p->hdr_off, p->hdr_len);
+					if (p->flags & MAIL_PART_MESSAGE)
+						put_header_block(c, p->body_off, p->msg_hdr_len);
+					if (*p->filename) {
+						buf_puts(&c->hdrtext, p->filename);
+						buf_putc(&c->hdrtext, '\n');
+					}
+				}
+			}
 		}
 	}
 	*len_r = c->hdrtext.len;
@@ -258,7 +290,7 @@ static const char *body_text(struct sctx *c, size_t *len_r)
 		load_blob(c);
 		struct mail_part *parts;
 		size_t n;
-		if (!c->load_failed && mail_parts_decode(c->row, col(c, 18), &parts, &n) > 0)
+		if (!c->load_failed && row_parts(c, &parts, &n) > 0)
 			mail_body_text(c->raw, c->rawlen, parts, n, &c->bodytext);
 	}
 	*len_r = c->bodytext.len;
