@@ -287,8 +287,9 @@ static struct mail_info *read_parse(struct store *s, struct arena *a, const char
 	return mi;
 }
 
-int store_index_rebuild(struct store *s, int64_t account_id, bool all, store_index_progress_fn *progress,
-			void *arg, struct store_index_counts *counts_r, const char **error_r)
+int store_index_rebuild(struct store *s, int64_t account_id, bool all, int64_t after_id,
+			store_index_progress_fn *progress, void *arg, struct store_index_counts *counts_r,
+			const char **error_r)
 {
 	static const char sql_pending[] =
 		"SELECT e.id, e.blob FROM email_unindexed u JOIN emails e ON e.id = u.email_id"
@@ -298,7 +299,7 @@ int store_index_rebuild(struct store *s, int64_t account_id, bool all, store_ind
 		"SELECT e.id, e.blob FROM emails e WHERE e.id > ? AND (?2 = 0 OR EXISTS (SELECT 1"
 		" FROM messages m WHERE m.email_id = e.id AND m.account_id = ?2)) ORDER BY e.id LIMIT 200";
 	memset(counts_r, 0, sizeof(*counts_r));
-	int64_t last = 0;
+	int64_t last = after_id;
 	for (;;) {
 		struct arena *a = arena_new();
 		struct rebuild_req req = { .items = arena_alloc(a, REBUILD_BATCH * sizeof(*req.items)) };
@@ -332,8 +333,9 @@ int store_index_rebuild(struct store *s, int64_t account_id, bool all, store_ind
 			return r;
 		counts_r->indexed += req.indexed;
 		counts_r->too_big += req.too_big;
-		if (progress != NULL)
-			progress(arg, counts_r);
+		counts_r->last_id = last;
+		if (progress != NULL && progress(arg, counts_r) < 0)
+			return 0;
 	}
 }
 

@@ -313,7 +313,7 @@ static void test_index_equals_scan(void **state)
 
 	/* indexed anew */
 	struct store_index_counts cnt;
-	assert_int_equal(store_index_rebuild(f->s, 0, false, NULL, NULL, &cnt, &err), 1);
+	assert_int_equal(store_index_rebuild(f->s, 0, false, 0, NULL, NULL, &cnt, &err), 1);
 	assert_int_equal(cnt.indexed, NMSG);
 	assert_int_equal(store_index_pending(f->s, &pending, &too_big, &err), 1);
 	assert_int_equal(pending, 0);
@@ -388,7 +388,7 @@ static void test_old_store_is_pending(void **state)
 	assert_string_equal(r, "1,2,");
 	free(r);
 	struct store_index_counts cnt;
-	assert_int_equal(store_index_rebuild(f->s, f->acct, false, NULL, NULL, &cnt, &err), 1);
+	assert_int_equal(store_index_rebuild(f->s, f->acct, false, 0, NULL, NULL, &cnt, &err), 1);
 	assert_int_equal(cnt.indexed, 2);
 	r = answer(f, &k);
 	assert_string_equal(r, "1,2,");
