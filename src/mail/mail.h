@@ -69,6 +69,9 @@ struct mail_info {
 	bool has_attachment;
 	struct mail_part *parts;  /* parts[0] is the whole message (section "") */
 	size_t nparts;
+	/* the full-text index's input, filled at ingest by the store (NULL otherwise):
+	 * mail_header_text and mail_body_text, case-folded (mail_casefold) */
+	const char *index_hdr, *index_body;
 };
 
 /* Initialises GMime once per process (thread-safe; every function calls it). */
@@ -112,6 +115,11 @@ void mail_part_binary(const char *msg, size_t len, const struct mail_part *p, st
  * looks at), separated by newlines. */
 void mail_body_text(const char *msg, size_t len, const struct mail_part *parts, size_t n,
 		    struct buf *out);
+/* Appends the header text SEARCH TEXT looks at (RFC 9051 §6.4.4: the message's
+ * header, every MIME part's header, attached messages' headers, decoded file names),
+ * RFC 2047-decoded, blocks separated by newlines. header_len: the top header's bytes. */
+void mail_header_text(const char *msg, size_t len, uint64_t header_len, const struct mail_part *parts,
+		      size_t n, struct buf *out);
 /* Appends to out every value of header field `name` in the header block hdr, unfolded
  * and RFC 2047-decoded, one per line. Returns the number of fields found. */
 int mail_header_values(const char *hdr, size_t len, const char *name, struct buf *out);

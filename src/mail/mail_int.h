@@ -56,6 +56,21 @@ void mail_envelope_build(struct arena *a, const struct hblock *hb, struct buf *o
 /* Decoded "Name <a@b>, ..." of a raw address header value (NULL -> ""). */
 const char *mail_addr_decoded(struct arena *a, const char *raw);
 
+/* mail_charset.c (below mail_text.c and mail_rfc2047.c) */
+/* s[0..len) in charset (NULL, "" or unknown: UTF-8, falling back to ISO-8859-1 when a
+ * conversion fails) as valid UTF-8 with C0 controls other than TAB and LF as spaces;
+ * free it with mail_free_utf8. */
+char *mail_to_utf8(const char *s, size_t len, const char *charset);
+void mail_free_utf8(char *s);
+/* s[0..len) as valid UTF-8 (U+FFFD for invalid bytes), NUL and C0 controls other than
+ * TAB and LF as spaces; GLib-allocated (mail_free_utf8). */
+char *mail_utf8_valid(const char *s, size_t len);
+
+/* mail_rfc2047.c */
+/* Appends header text s[0..n) with its RFC 2047 encoded words decoded, as valid UTF-8
+ * (see the file's comment for the rules). */
+void mail_rfc2047_decode(const char *s, size_t n, struct buf *out);
+
 /* mail_text.c */
 /* The decoded file name of a part (Content-Disposition filename, else Content-Type
  * name; RFC 2231 and 2047 decoded), "" if none. */

@@ -1,5 +1,6 @@
-/* mail_text.c: decoding with GMime: header words, file names, dates, part bodies to
- * UTF-8 text, the preview, case folding for search, and the part table's storage form.
+/* mail_text.c: decoding: header text (mail_rfc2047.c's decoder), file names and dates
+ * (GMime), part bodies to UTF-8 text (mail_charset.c), the preview, case folding for
+ * search, and the part table's storage form.
  *
  * Decoding never fails: an unknown charset falls back to ISO-8859-1, invalid UTF-8
  * becomes U+FFFD, NULs become spaces, broken base64 or quoted-printable decodes as far
@@ -39,28 +40,17 @@ static const char *take(struct arena *a, char *g)
 	return r;
 }
 
-/* Valid UTF-8 with NUL and other C0 controls except TAB/LF turned into spaces. */
-static char *make_valid(const char *s, size_t len)
-{
-	char *v = g_utf8_make_valid(s, (gssize)len);
-	for (char *p = v; *p; p++) {
-		if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\n')
-			*p = ' ';
-	}
-	return v;
-}
 
 const char *mail_decode_header(struct arena *a, const char *raw)
 {
 	mail_init();
 	if (raw == NULL || *raw == '\0')
 		return "";
-	char *d = g_mime_utils_header_decode_text(NULL, raw);
-	if (d == NULL)
-		return arena_strdup(a, raw);
-	char *v = make_valid(d, strlen(d));
-	g_free(d);
-	return take(a, v);
+	struct buf b = { 0 };
+	mail_rfc2047_decode(raw, strlen(raw), &b);
+	const char *r = arena_strdup(a, buf_str(&b));
+	buf_free(&b);
+	return r;
 }
 
 const char *mail_decoded_filename(struct arena *a, const struct hblock *hb)
@@ -71,7 +61,7 @@ const char *mail_decoded_filename(struct arena *a, const struct hblock *hb)
 		GMimeContentDisposition *d = g_mime_content_disposition_parse(NULL, v);
 		if (d != NULL) {
 			const char *fn = g_mime_content_disposition_get_parameter(d, "filename");
-			const char *r = fn ? take(a, make_valid(fn, strlen(fn))) : NULL;
+			const char *r = fn ? take(a, mail_utf8_valid(fn, strlen(fn))) : NULL;
 			g_object_unref(d);
 			if (r != NULL && *r)
 				return r;
@@ -82,7 +72,7 @@ const char *mail_decoded_filename(struct arena *a, const struct hblock *hb)
 		GMimeContentType *ct = g_mime_content_type_parse(NULL, v);
 		if (ct != NULL) {
 			const char *fn = g_mime_content_type_get_parameter(ct, "name");
-			const char *r = fn ? take(a, make_valid(fn, strlen(fn))) : NULL;
+			const char *r = fn ? take(a, mail_utf8_valid(fn, strlen(fn))) : NULL;
 			g_object_unref(ct);
 			if (r != NULL)
 				return r;
@@ -193,23 +183,7 @@ static void decode_body(const char *raw, size_t len, const char *encoding, struc
 	}
 }
 
-/* Converts bytes in charset to valid UTF-8 (malloc'd by GLib). */
-static char *to_utf8(const char *s, size_t len, const char *charset)
-{
-	if (charset == NULL || *charset == '\0' || strcasecmp(charset, "utf-8") == 0 ||
-	    strcasecmp(charset, "us-ascii") == 0 || strcasecmp(charset, "utf8") == 0)
-		return make_valid(s, len);
-	const char *name = g_mime_charset_iconv_name(charset);
-	gsize outlen = 0;
-	char *c = g_convert(s, (gssize)len, "UTF-8", name ? name : charset, NULL, &outlen, NULL);
-	if (c == NULL)
-		c = g_convert(s, (gssize)len, "UTF-8", "ISO-8859-1", NULL, &outlen, NULL);
-	if (c == NULL)
-		return make_valid(s, len);
-	char *v = make_valid(c, outlen);
-	g_free(c);
-	return v;
-}
+
 
 static void part_text_limited(const char *msg, size_t len, const struct mail_part *p,
 			      bool html_to_text, size_t limit, struct buf *out)
@@ -224,7 +198,7 @@ static void part_text_limited(const char *msg, size_t len, const struct mail_par
 		blen = limit;
 	struct buf raw = { 0 };
 	decode_body(msg + p->body_off, blen, p->encoding, &raw);
-	char *u = to_utf8(raw.data ? raw.data : "", raw.len, p->charset);
+	char *u = mail_to_utf8(raw.data ? raw.data : "", raw.len, p->charset);
 	buf_free(&raw);
 	if (html_to_text && strcmp(p->subtype, "html") == 0)
 		html_strip(u, strlen(u), out);
@@ -343,7 +317,7 @@ int mail_header_values_raw(const char *hdr, size_t len, const char *name, struct
 
 const char *mail_casefold(struct arena *a, const char *s, size_t len)
 {
-	char *v = make_valid(s, len);
+	char *v = mail_utf8_valid(s, len);
 	char *f = g_utf8_casefold(v, -1);
 	g_free(v);
 	return take(a, f);
@@ -376,7 +350,7 @@ bool mail_text_contains(struct arena *a, const char *text, size_t len, const cha
 		}
 		return false;
 	}
-	char *v = make_valid(text, len);
+	char *v = mail_utf8_valid(text, len);
 	char *f = g_utf8_casefold(v, -1);
 	g_free(v);
 	bool r = strstr(f, folded_needle) != NULL;

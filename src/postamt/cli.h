@@ -27,4 +27,7 @@ int cli_tls(struct config *cfg, int argc, char **argv);
  * their TXT records to publish and when each starts signing (dkim.publish_delay). Returns the exit status. */
 int cli_dkim_generate(const struct config *cfg, const char *domain, bool quiet);
 
+/* index rebuild [ADDRESS] | index status (cli_index.c) */
+int cli_index(const struct config *cfg, int argc, char **argv);
+
 #endif

@@ -169,6 +169,7 @@ static const struct key keys[] = {
 	Z("limits.disk_reserve_file", disk_reserve_file, "8M", 0, (int64_t)1024 * 1024 * 1024, RESTART),
 	Z("limits.message_memory_per_ip", message_memory_per_ip, "256M", 1024 * 1024, INT64_MAX, RELOAD),
 	Z("limits.jmap_response", jmap_response_max, "64M", 1024 * 1024, INT64_MAX, RELOAD),
+	Z("search.index_text_max", index_text_max, "4M", 0, (int64_t)1024 * 1024 * 1024, RESTART),
 	I("limits.recipients", recipients_max, "500", 1, 100000, RELOAD),
 	I("limits.connections_per_ip", conns_per_ip, "50", 1, 1000000, RELOAD),
 	I("limits.connections", conns_total, "10000", 1, 10000000, RELOAD),

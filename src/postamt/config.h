@@ -47,6 +47,7 @@ struct config {
 	int64_t message_memory;       /* limits.message_memory: message bytes held in memory by all connections */
 	int64_t disk_reserve;         /* limits.disk_reserve: free bytes below which new mail is refused */
 	int64_t disk_reserve_file;    /* limits.disk_reserve_file: size of DIR/db/reserve */
+	int64_t index_text_max;       /* search.index_text_max: larger texts are not indexed */
 
 	int64_t message_memory_per_ip; /* limits.message_memory_per_ip: ... by the connections of one address */
 	int64_t jmap_response_max;    /* limits.jmap_response: message bytes one JMAP request may read and return */

@@ -41,6 +41,7 @@ static const char usage_text[] =
 	"  dkim rotate D | dkim retire D SELECTOR | dkim list D\n"
 	"  dns D [--check]\n"
 	"  tls status\n"
+	"  index rebuild [ADDRESS] | index status\n"
 	"  check\n"
 	"  version\n"
 	"DIR defaults to $POSTAMT_DATA, then ./postamt-data.\n";
@@ -345,7 +346,8 @@ int main(int argc, char **argv)
 	}
 	bool known = strcmp(cmd, "serve") == 0 || strcmp(cmd, "user") == 0 || strcmp(cmd, "domain") == 0 ||
 		     strcmp(cmd, "alias") == 0 || strcmp(cmd, "queue") == 0 || strcmp(cmd, "dkim") == 0 ||
-		     strcmp(cmd, "dns") == 0 || strcmp(cmd, "tls") == 0;
+		     strcmp(cmd, "dns") == 0 || strcmp(cmd, "tls") == 0 ||
+		     strcmp(cmd, "index") == 0;
 	if (!known)
 		return usage("unknown command");
 	if (strcmp(cmd, "serve") == 0 && sub_argc != 1)
@@ -378,10 +380,12 @@ int main(int argc, char **argv)
 	static const char *const alias_subs[] = { "add", NULL };
 	static const char *const queue_subs[] = { "list", "flush", NULL };
 	static const char *const dkim_subs[] = { "rotate", "retire", "list", NULL };
+	static const char *const index_subs[] = { "rebuild", "status", NULL };
 	const char *const *subs = strcmp(cmd, "user") == 0     ? user_subs
 				  : strcmp(cmd, "domain") == 0 ? domain_subs
 				  : strcmp(cmd, "queue") == 0  ? queue_subs
 				  : strcmp(cmd, "dkim") == 0   ? dkim_subs
+				  : strcmp(cmd, "index") == 0  ? index_subs
 							       : alias_subs;
 	bool sub_known = false;
 	for (size_t k = 0; sub_argc >= 2 && subs[k] != NULL; k++)
@@ -398,6 +402,8 @@ int main(int argc, char **argv)
 		status = cli_queue(cfg, sub_argc - 1, sub_argv + 1);
 	else if (strcmp(cmd, "dkim") == 0)
 		status = cli_dkim(cfg, sub_argc - 1, sub_argv + 1);
+	else if (strcmp(cmd, "index") == 0)
+		status = cli_index(cfg, sub_argc - 1, sub_argv + 1);
 	else
 		status = cli_alias(cfg, sub_argc - 1, sub_argv + 1);
 	config_free(&cfg);

@@ -21,6 +21,7 @@
 #include "dns.h"
 #include "imapd.h"
 #include "junk_learner.h"
+#include "serve_index.h"
 #include "login.h"
 #include "log.h"
 #include "loop.h"
@@ -101,6 +102,7 @@ struct server {
 	struct serve_hooks hooks;    /* the pipeline's hooks: mailauth, spam, junk, dkim_sign */
 	struct junk_learner *learner; /* applies the store's lessons to the models, on the pool */
 	struct event *learn_timer;   /* main thread: wakes the learner now and then */
+	struct index_catchup *index_catchup; /* indexes a store made before the index, on the pool */
 	int nloops;
 	struct loop **loops;
 	struct conn_server **servers;
@@ -475,6 +477,7 @@ static void nothing_cb(void *arg)
 static void drain(struct server *srv)
 {
 	junk_learner_stop(srv->learner); /* what is left waits in the store for the next start */
+	index_catchup_stop(srv->index_catchup); /* the same */
 	for (int i = 0; i < srv->nloops; i++)
 		loop_call(srv->loops[i], close_conns_cb, srv->servers[i]);
 	uint64_t ran = 0;
@@ -498,11 +501,13 @@ static void server_cleanup(struct server *srv)
 			loop_stop_and_join(srv->loops[i]);
 	}
 	junk_learner_stop(srv->learner); /* its jobs queue no successor while the pool finishes */
+	index_catchup_stop(srv->index_catchup);
 	/* before the loops are freed: a straggling job may still post to one (dropped) */
 	pool_free(&srv->auth_pool);
 	pool_free(&srv->msg_pool);
 	pool_free(&srv->pool);
 	junk_learner_free(&srv->learner); /* after the pool: no job of it runs any more */
+	index_catchup_free(&srv->index_catchup);
 	for (int i = 0; i < srv->nloops && srv->loops != NULL; i++) {
 		conn_server_free(&srv->servers[i]);
 		loop_free(&srv->loops[i]);
@@ -552,6 +557,7 @@ static int add_hooks(struct server *srv, const struct config *cfg)
 	srv->learner = junk_learner_new(srv->store, srv->hooks.junk, srv->pool,
 					&(struct junk_learner_settings){ (size_t)cfg->learn_batch,
 									 (size_t)cfg->junk_max_bytes });
+	srv->index_catchup = index_catchup_start(srv->store, srv->pool);
 	return 1;
 }
 
@@ -628,7 +634,8 @@ static int server_start(struct server *srv)
 	struct store_options sopt = { .recover = true, .create = true,
 				      .message_max = (uint64_t)cfg->message_max + 64 * 1024,
 				      .disk_reserve = (uint64_t)cfg->disk_reserve,
-				      .reserve_file = (uint64_t)cfg->disk_reserve_file };
+				      .reserve_file = (uint64_t)cfg->disk_reserve_file,
+				      .index_text_max = (uint64_t)cfg->index_text_max };
 	const char *serr;
 	if (store_open(".", &sopt, &srv->store, &serr) < 0) {
 		fprintf(stderr, "postamt: cannot open the store in %s: %s\n", srv->dir, serr);

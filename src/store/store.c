@@ -95,6 +95,10 @@ static const char *const schema[] = {
 	" nspam INTEGER NOT NULL, nham INTEGER NOT NULL, PRIMARY KEY(account_id, token)) WITHOUT ROWID",
 	"CREATE TABLE IF NOT EXISTS junk_contact(account_id INTEGER NOT NULL, address TEXT NOT NULL,"
 	" PRIMARY KEY(account_id, address)) WITHOUT ROWID",
+	/* the full-text index (store_index.c) */
+	"CREATE VIRTUAL TABLE IF NOT EXISTS email_text USING fts5(hdr, body, tokenize='trigram')",
+	"CREATE TABLE IF NOT EXISTS email_unindexed(email_id INTEGER PRIMARY KEY, reason INTEGER NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS email_text_stale(email_id INTEGER PRIMARY KEY)",
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 1), ('uidvalidity', 0)",
 };
 
@@ -219,6 +223,8 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 		if (store_db_exec(s->wc, schema[i], error_r) < 0)
 			goto fail;
 	}
+	if (store_index_setup(s->wc, error_r) < 0)
+		goto fail;
 	/* the read pool, opened now so that reads never depend on opening files later */
 	for (int i = 0; i < (s->opt.read_conns > 0 ? s->opt.read_conns : 8); i++) {
 		struct db *c = store_db_open(s, error_r);

@@ -85,6 +85,8 @@ struct store_options {
 	uint64_t reserve_file; /* limits.disk_reserve_file: bytes kept in DIR/db/reserve and
 	                        * given up when a deletion finds the disk full (0: none; an
 	                        * existing file is then left alone, as the CLI does) */
+	uint64_t index_text_max; /* search.index_text_max: decoded text of a message above
+	                          * this is not indexed (0: STORE_INDEX_TEXT_MAX) */
 	/* tests only (NULL in the server): called by store_mailbox_snapshot inside its read
 	 * transaction, after the UID list is read, so that a test can commit writes there */
 	void (*snapshot_hook)(void *arg);

@@ -77,6 +77,7 @@ static int prepare_message(struct store *s, struct store_op *op, const char *dat
 	if (op->len > s->opt.message_max)
 		return store_op_fail(op, STORE_ETOOBIG, "message too large");
 	op->parsed = mail_parse(op->tmp, op->data, op->len);
+	store_index_prepare(s, op->tmp, op->data, op->len, op->parsed);
 
 	unsigned char rnd[16];
 	size_t got = 0;
@@ -145,7 +146,10 @@ static int64_t insert_email(struct store_op *op, struct db *c)
 		store_op_fail(op, STORE_ERR, "%s", err);
 		return -1;
 	}
-	return sqlite3_last_insert_rowid(c->db);
+	int64_t id = sqlite3_last_insert_rowid(c->db);
+	if (store_index_add(op, c, id, mi) < 0) /* same transaction: never one without the other */
+		return -1;
+	return id;
 }
 
 /* The thread of a new message in an account: that of any message it references (or

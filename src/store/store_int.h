@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "log.h"
 
-#define STMT_CACHE 96
+#define STMT_CACHE 256
 
 struct db {
 	sqlite3 *db;
@@ -185,6 +185,37 @@ void store_op_unlink_blob(struct store_op *op, const char *blob);
 /* Path of a blob file (malloc'd). */
 char *store_blob_path(struct store *s, const char *blob);
 void store_stat_fsync(struct store *s);
+
+struct mail_info;
+/* store_index.c: the full-text index (see the file's comment) */
+/* A sorted set of email ids (arena). */
+struct store_idset {
+	int64_t *ids;
+	size_t n;
+};
+bool store_idset_has(const struct store_idset *set, int64_t id);
+/* Preparer: fills mi->index_hdr and mi->index_body (NULL when the text is over the
+ * limit). */
+void store_index_prepare(struct store *s, struct arena *a, const char *msg, size_t len,
+			 struct mail_info *mi);
+/* Apply: the index entry of a new emails row (or its email_unindexed row). 1 or <0. */
+int store_index_add(struct store_op *op, struct db *c, int64_t email_id, const struct mail_info *mi);
+/* Apply: removes what the index holds of an emails row being deleted. In an op the
+ * entry is only listed as stale (cheap, works on a full disk) and removed by later
+ * deliveries or the next start; op NULL removes it at once. 1 or STORE_ERR. */
+int store_index_remove(struct store_op *op, struct db *c, int64_t email_id, const char **error_r);
+/* At open, on the writer: a store made before the index lists its messages as
+ * pending, once. 1 or STORE_ERR. */
+int store_index_setup(struct db *c, const char **error_r);
+/* UTF-8 characters in s (the trigram index answers needles of 3 or more). */
+size_t store_index_chars(const char *folded);
+/* The emails whose body (or, headers_too, header text or body) contains the folded
+ * needle (3 or more characters). 1 or <0. */
+int store_index_match(struct db *c, struct arena *a, bool headers_too, const char *folded,
+		      struct store_idset *out, const char **error_r);
+/* The emails in the mailbox that are not in the index. 1 or <0. */
+int store_index_unindexed(struct db *c, struct arena *a, int64_t mailbox_id, struct store_idset *out,
+			  const char **error_r);
 
 /* store_account.c */
 /* Allocates the account's next MODSEQ (inside a write). Returns it, or 0 on error. */

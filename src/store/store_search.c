@@ -5,7 +5,10 @@
  * and the children of each AND ordered by cost (flags, numbers and dates; then the
  * stored decoded header fields; last the keys that need the message file). Then one
  * scan over the mailbox's rows in UID order evaluates it per message, reading the blob
- * only for a message that reaches a HEADER, BODY or TEXT key. Strings match as
+ * only for a message that reaches a HEADER, BODY or TEXT key. BODY and TEXT with a
+ * needle of 3 or more characters are answered by the full-text index (store_index.c),
+ * asked once per key before the scan; only messages not in the index yet are read for
+ * them. Strings match as
  * case-insensitive substrings of decoded UTF-8 (RFC 2047 words, transfer encodings and
  * charsets undone by the mail module). */
 #include "store_int.h"
@@ -46,6 +49,8 @@ struct cnode {
 	const char *needle;  /* folded */
 	int64_t id;          /* EMAILID/THREADID */
 	enum cost cost;
+	int fts;             /* BODY/TEXT answered by the full-text index: 1 body, 2 TEXT */
+	struct store_idset hits; /* the index's matches (fts) */
 	struct cnode **sub;
 	size_t nsub;
 };
@@ -56,6 +61,8 @@ struct sctx {
 	struct arena *row;   /* scratch for one row, cleared after each */
 	const struct store_search_ctx *ctx;
 	bool need_fields, need_blob;
+	size_t nfts;         /* nodes answered by the index */
+	struct store_idset unindexed; /* emails of the mailbox not in the index */
 	/* current row */
 	sqlite3_stmt *st;
 	uint32_t uid;
@@ -158,9 +165,17 @@ static int compile(struct sctx *c, const struct store_search *k, int depth, stru
 			n->needle = mail_casefold(c->a, k->str, strlen(k->str));
 			bool blob = k->key == STORE_SK_BODY || k->key == STORE_SK_TEXT ||
 				    k->key == STORE_SK_HEADER;
-			n->cost = blob ? COST_BLOB : COST_FIELD;
-			c->need_fields = true;
-			c->need_blob |= blob;
+			if ((k->key == STORE_SK_BODY || k->key == STORE_SK_TEXT) &&
+			    store_index_chars(n->needle) >= 3) {
+				/* the trigram index answers it; shorter needles are scanned */
+				n->fts = k->key == STORE_SK_TEXT ? 2 : 1;
+				n->cost = COST_ROW;
+				c->nfts++;
+			} else {
+				n->cost = blob ? COST_BLOB : COST_FIELD;
+				c->need_fields = true;
+				c->need_blob |= blob;
+			}
 		}
 		if (k->key == STORE_SK_SENTBEFORE || k->key == STORE_SK_SENTON ||
 		    k->key == STORE_SK_SENTSINCE) {
@@ -236,15 +251,24 @@ static void load_blob(struct sctx *c)
 		c->header_size = got;
 }
 
-/* The whole header decoded (for TEXT): unfolded fields, RFC 2047 decoded. */
+/* The message's MIME parts (from the row's part table), or 0 if it has none. */
+static int row_parts(struct sctx *c, struct mail_part **parts_r, size_t *n_r)
+{
+	return mail_parts_decode(c->row, col(c, 18), parts_r, n_r);
+}
+
+/* What TEXT looks at in headers (mail_header_text), decoded. */
 static const char *header_text(struct sctx *c, size_t *len_r)
 {
 	if (!c->hdrtext_done) {
 		c->hdrtext_done = true;
 		load_blob(c);
+		struct mail_part *parts = NULL;
+		size_t n = 0;
 		if (!c->load_failed) {
-			const char *d = mail_decode_header(c->row, arena_strndup(c->row, c->raw, c->header_size));
-			buf_puts(&c->hdrtext, d);
+			if (row_parts(c, &parts, &n) <= 0)
+				n = 0;
+			mail_header_text(c->raw, c->rawlen, c->header_size, parts, n, &c->hdrtext);
 		}
 	}
 	*len_r = c->hdrtext.len;
@@ -258,7 +282,7 @@ static const char *body_text(struct sctx *c, size_t *len_r)
 		load_blob(c);
 		struct mail_part *parts;
 		size_t n;
-		if (!c->load_failed && mail_parts_decode(c->row, col(c, 18), &parts, &n) > 0)
+		if (!c->load_failed && row_parts(c, &parts, &n) > 0)
 			mail_body_text(c->raw, c->rawlen, parts, n, &c->bodytext);
 	}
 	*len_r = c->bodytext.len;
@@ -316,11 +340,17 @@ static bool eval(struct sctx *c, const struct cnode *n)
 		return r;
 	}
 	case STORE_SK_BODY: {
+		if (n->fts && (store_idset_has(&n->hits, c->email_id) ||
+			       !store_idset_has(&c->unindexed, c->email_id)))
+			return store_idset_has(&n->hits, c->email_id);
 		size_t l;
 		const char *t = body_text(c, &l);
 		return contains(c, t, l, n->needle);
 	}
 	case STORE_SK_TEXT: {
+		if (n->fts && (store_idset_has(&n->hits, c->email_id) ||
+			       !store_idset_has(&c->unindexed, c->email_id)))
+			return store_idset_has(&n->hits, c->email_id);
 		size_t l;
 		const char *t = header_text(c, &l);
 		if (contains(c, t, l, n->needle))
@@ -365,6 +395,18 @@ static bool eval(struct sctx *c, const struct cnode *n)
 	return false;
 }
 
+/* Asks the index for every node it answers. 1 or <0. */
+static int index_lookups(struct sctx *c, struct db *cn, struct cnode *n, const char **error_r)
+{
+	if (n->fts && store_index_match(cn, c->a, n->fts == 2, n->needle, &n->hits, error_r) < 0)
+		return STORE_ERR;
+	for (size_t i = 0; i < n->nsub; i++) {
+		if (index_lookups(c, cn, n->sub[i], error_r) < 0)
+			return STORE_ERR;
+	}
+	return 1;
+}
+
 static const char sql_rows[] =
 	"SELECT uid, flags, keywords, modseq, size, internal_date, internal_tz, save_date,"
 	" email_id, thread_id FROM messages WHERE mailbox_id = ? ORDER BY uid";
@@ -400,6 +442,15 @@ int store_search(struct store *s, struct arena *a, const struct store_search_ctx
 		arena_free(&c.row);
 		return ret;
 	}
+	if (c.nfts > 0 && (store_index_unindexed(cn, c.a, ctx->mailbox_id, &c.unindexed, error_r) < 0 ||
+			   index_lookups(&c, cn, root, error_r) < 0)) {
+		store_db_put(s, cn);
+		arena_free(&c.a);
+		arena_free(&c.row);
+		return STORE_ERR;
+	}
+	if (c.unindexed.n > 0) /* messages not in the index yet are read as before */
+		c.need_fields = c.need_blob = true;
 	c.st = store_db_stmt(cn, c.need_fields ? sql_rows_fields : sql_rows);
 	sqlite3_bind_int64(c.st, 1, ctx->mailbox_id);
 	size_t n = 0, cap = 64;

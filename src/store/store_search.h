@@ -68,4 +68,31 @@ int store_search(struct store *s, struct arena *a, const struct store_search_ctx
 		 const struct store_search *prog, uint32_t **uids_r, size_t *n_r,
 		 uint64_t *highest_modseq_r, const char **error_r);
 
+/* ---------------------------------------------------------------- full-text index */
+
+/* The decoded text of a message above this many bytes is not indexed (searched by
+ * reading the file); search.index_text_max. */
+#define STORE_INDEX_TEXT_MAX (4 * 1024 * 1024)
+
+struct store_index_counts {
+	uint64_t indexed;    /* entries written */
+	uint64_t too_big;    /* messages whose text is over the limit (left to the scan) */
+	uint64_t unreadable; /* message files that could not be read (left pending) */
+	int64_t last_id;     /* the last email id looked at */
+};
+/* Called after each batch; returns 0 to go on, <0 to stop. */
+typedef int store_index_progress_fn(void *arg, const struct store_index_counts *so_far);
+
+/* Indexes messages that are not in the full-text index yet (all == false), or
+ * rebuilds every entry (all == true), of one account (account_id > 0) or of all, in
+ * the order of their email ids after after_id. Works in batches of 200 messages, one
+ * transaction each, while the server runs; progress (may be NULL) is called after each
+ * batch and may stop it. Returns 1 when every message was looked at, 0 when progress
+ * stopped it (counts_r->last_id says where), or <0 with *error_r. */
+int store_index_rebuild(struct store *s, int64_t account_id, bool all, int64_t after_id,
+			store_index_progress_fn *progress, void *arg, struct store_index_counts *counts_r,
+			const char **error_r);
+/* Messages waiting to be indexed, and messages too big for the index. 1 or <0. */
+int store_index_pending(struct store *s, int64_t *pending_r, int64_t *too_big_r, const char **error_r);
+
 #endif

@@ -129,12 +129,12 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* Mounts a 16 MiB tmpfs on a new directory dir (root only: false otherwise) and
+/* Mounts a 48 MiB tmpfs on a new directory dir (root only: false otherwise) and
  * names the reserve file and a filler file in it. */
 static bool small_tmpfs(char *dir, char reserve[300], char filler[300])
 {
 	assert_non_null(mkdtemp(dir));
-	if (geteuid() != 0 || mount("tmpfs", dir, "tmpfs", 0, "size=16m,mode=0700") < 0) {
+	if (geteuid() != 0 || mount("tmpfs", dir, "tmpfs", 0, "size=48m,mode=0700") < 0) {
 		rmdir(dir);
 		return false;
 	}
@@ -143,7 +143,7 @@ static bool small_tmpfs(char *dir, char reserve[300], char filler[300])
 	return true;
 }
 
-/* A real full disk: a 16 MiB tmpfs with a 2 MiB reserve file. */
+/* A real full disk: a 48 MiB tmpfs (room for the full-text index of the 256 KiB messages) with a 2 MiB reserve file. */
 static void test_full_disk_deletions_use_the_reserve(void **state)
 {
 	(void)state;
