@@ -38,6 +38,11 @@ struct settings {
 	unsigned mailauth_timeout_ms;  /* mailauth.timeout: all DNS questions of one message */
 	const char *mta_sts_mode;      /* mta_sts.mode: testing, enforce or none */
 	uint32_t mta_sts_max_age;      /* mta_sts.max_age, seconds */
+	/* Sieve (docs/sieve.md): ManageSieve's limits and capabilities */
+	size_t sieve_max_scripts;      /* sieve.max_scripts: scripts per account, 0 = no limit */
+	size_t sieve_max_script_size;  /* sieve.max_script_size: bytes of one script */
+	unsigned sieve_max_redirects;  /* sieve.max_redirects: redirects per message (MAXREDIRECTS) */
+	int timeout_sieve;             /* timeout.sieve: ManageSieve idle seconds */
 };
 
 /* mailauth.inbound: what port 25 does with SPF, DKIM, DMARC and iprev. */

@@ -52,6 +52,10 @@ void serve_settings_publish(struct settings_gen **gens, struct settings_ref *ref
 		.mailauth_timeout_ms = (unsigned)cfg->mailauth_timeout * 1000u,
 		.mta_sts_mode = g->mta_sts_mode,
 		.mta_sts_max_age = (uint32_t)cfg->mta_sts_max_age,
+		.sieve_max_scripts = (size_t)cfg->sieve_max_scripts,
+		.sieve_max_script_size = (size_t)cfg->sieve_max_script_size,
+		.sieve_max_redirects = (unsigned)cfg->sieve_max_redirects,
+		.timeout_sieve = (int)cfg->timeout_sieve,
 	};
 	g->prev = *gens;
 	*gens = g;
