@@ -43,6 +43,7 @@ struct settings {
 	size_t sieve_max_script_size;  /* sieve.max_script_size: bytes of one script */
 	unsigned sieve_max_redirects;  /* sieve.max_redirects: redirects per message (MAXREDIRECTS) */
 	int timeout_sieve;             /* timeout.sieve: ManageSieve idle seconds */
+	const char *subaddress_delimiter; /* sieve.subaddress_delimiter: "" = no subaddressing */
 };
 
 /* mailauth.inbound: what port 25 does with SPF, DKIM, DMARC and iprev. */
