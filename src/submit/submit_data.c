@@ -40,7 +40,7 @@
 
 struct submit_job {
 	struct submit *sp;
-	struct arena *a; /* the job's strings and arrays */
+	struct arena *a;              /* the job's strings and arrays */
 	struct submit_origin origin;
 	const char *sender;
 	struct submit_rcpt *rcpts;
@@ -48,15 +48,15 @@ struct submit_job {
 	const char *envid;
 	int ret;
 	bool smtputf8;
-	struct buf data;   /* as received */
-	struct buf msg;    /* hook headers, trace headers, the message */
-	int64_t *accounts; /* distinct local accounts */
+	struct buf data;              /* as received */
+	struct buf msg;               /* hook headers, trace headers, the message */
+	int64_t *accounts;            /* distinct local accounts */
 	int *results;
 	size_t naccounts;
-	struct queue_rcpt *remote; /* distinct remote addresses */
+	struct queue_rcpt *remote;    /* distinct remote addresses */
 	size_t nremote;
-	const char *mailbox;         /* a hook's choice, NULL: INBOX */
-	const char *const *keywords; /* the hooks' keywords (NULL-terminated), NULL: none */
+	const char *mailbox;          /* a hook's choice, NULL: INBOX */
+	const char *const *keywords;  /* the hooks' keywords (NULL-terminated), NULL: none */
 	struct submit_plan *plans;   /* per-account copies a hook chose (submit_hook_deliver) */
 	size_t nplans;
 	struct store_delivery d;
@@ -134,7 +134,7 @@ static void collect(struct submit_job *job)
 					(struct queue_rcpt){ rc->remote[k],
 							     job->origin.kind == SUBMIT_KIND_BOUNCE ? SMTP_NOTIFY_NEVER
 												    : rc->notify,
-							     rc->orcpt };
+					rc->orcpt };
 		}
 	}
 	job->out.nlocal = job->naccounts;
