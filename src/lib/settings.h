@@ -44,6 +44,10 @@ struct settings {
 	unsigned sieve_max_redirects;  /* sieve.max_redirects: redirects per message (MAXREDIRECTS) */
 	int timeout_sieve;             /* timeout.sieve: ManageSieve idle seconds */
 	const char *subaddress_delimiter; /* sieve.subaddress_delimiter: "" = no subaddressing */
+	unsigned sieve_max_actions;    /* sieve.max_actions: actions of one run */
+	uint64_t sieve_max_cpu_steps;  /* sieve.max_cpu_steps: interpreter steps of one run */
+	int64_t sieve_vacation_min_period, sieve_vacation_max_period; /* seconds */
+	int64_t sieve_vacation_default_period; /* seconds: the JMAP vacation fragment's period */
 };
 
 /* mailauth.inbound: what port 25 does with SPF, DKIM, DMARC and iprev. */

@@ -59,6 +59,11 @@ void serve_settings_publish(struct settings_gen **gens, struct settings_ref *ref
 		.sieve_max_redirects = (unsigned)cfg->sieve_max_redirects,
 		.timeout_sieve = (int)cfg->timeout_sieve,
 		.subaddress_delimiter = g->subaddress_delimiter,
+		.sieve_max_actions = (unsigned)cfg->sieve_max_actions,
+		.sieve_max_cpu_steps = (uint64_t)cfg->sieve_max_cpu_steps,
+		.sieve_vacation_min_period = cfg->sieve_vacation_min_period,
+		.sieve_vacation_max_period = cfg->sieve_vacation_max_period,
+		.sieve_vacation_default_period = cfg->sieve_vacation_default_period,
 	};
 	g->prev = *gens;
 	*gens = g;
