@@ -260,6 +260,26 @@ static bool type_matches(const struct mail_part *p, const char **types, size_t n
 	return false;
 }
 
+/* Collapses runs of spaces and tabs into one space and trims the ends. */
+static void collapse_space(struct buf *b)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < b->len; i++) {
+		char c = b->data[i];
+		bool sp = c == ' ' || c == '\t';
+		if (sp && (o == 0 || b->data[o - 1] == ' ' || b->data[o - 1] == '\n'))
+			continue;
+		if (c == '\n' && o > 0 && b->data[o - 1] == ' ')
+			o--;
+		b->data[o++] = sp ? ' ' : c;
+	}
+	while (o > 0 && (b->data[o - 1] == ' ' || b->data[o - 1] == '\n' || b->data[o - 1] == '\r'))
+		o--;
+	b->len = o;
+	if (b->data != NULL)
+		b->data[o] = '\0';
+}
+
 size_t sieve_msg_body(struct sieve_run *run, enum sieve_bodyxf xf, const char **types, size_t ntypes,
 		      const char ***vals_r, size_t **lens_r)
 {
@@ -294,9 +314,11 @@ size_t sieve_msg_body(struct sieve_run *run, enum sieve_bodyxf xf, const char **
 		if (!type_matches(p, xf == BODY_TEXT ? (const char **)text_only : types, xf == BODY_TEXT ? 1 : ntypes))
 			continue;
 		buf_reset(&b);
-		if (strcasecmp(p->type, "text") == 0)
+		if (strcasecmp(p->type, "text") == 0) {
 			mail_part_text(run->msg->data, run->msg->len, p, xf == BODY_TEXT, &b);
-		else
+			if (xf == BODY_TEXT && strcasecmp(p->subtype, "html") == 0)
+				collapse_space(&b); /* tags became spaces */
+		} else
 			mail_part_binary(run->msg->data, run->msg->len, p, &b);
 		size_t len = b.len < max ? b.len : max;
 		v[n] = arena_strndup(run->a, b.len ? b.data : "", len);
