@@ -150,6 +150,9 @@ static void include(void **state)
 	struct opts broken = { .inc_name = "b", .inc_text = "nonsense;" };
 	expect("require \"include\"; include \"b\";", msg_plain, &broken,
 	       "ERROR: line 1: include \"b\": line 1: unknown command 'nonsense'");
+	/* the actions of an included script outlive it (its strings are copied) */
+	struct opts lit = { .inc_name = "lit", .inc_text = "require \"fileinto\"; fileinto \"Literal box\";" };
+	expect("require \"include\"; include \"lit\";", msg_plain, &lit, "fileinto \"Literal box\"\n");
 	/* stop in an included script ends everything */
 	struct opts st = { .inc_name = "s", .inc_text = "stop;" };
 	expect("require \"include\"; include \"s\"; discard;", msg_plain, &st, "keep\n");
