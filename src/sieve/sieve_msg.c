@@ -369,7 +369,7 @@ const char *sieve_date_part(struct sieve_run *run, int64_t t, int zone, const ch
 		return arena_printf(a, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, tm.tm_mon + 1, tm.tm_mday,
 				    tm.tm_hour, tm.tm_min, tm.tm_sec, zone < 0 ? '-' : '+', (az / 60) % 100, az % 60);
 	if (!strcasecmp(part, "std11"))
-		return arena_printf(a, "%s, %d %s %04d %02d:%02d:%02d %s", wd[tm.tm_wday], tm.tm_mday, mo[tm.tm_mon], y,
+		return arena_printf(a, "%s, %02d %s %04d %02d:%02d:%02d %s", wd[tm.tm_wday], tm.tm_mday, mo[tm.tm_mon], y,
 				    tm.tm_hour, tm.tm_min, tm.tm_sec, zs);
 	if (!strcasecmp(part, "zone"))
 		return arena_strdup(a, zs);
