@@ -449,10 +449,10 @@ static int check_node(struct ctx *c)
 		const struct sieve_slist *l = &pr->slists[keysl - 1];
 		for (uint32_t k = 0; k < l->n; k++) {
 			const struct sieve_str *s = &pr->strs[l->first + k];
+			if (s->vars) /* checked when it is expanded */
+				continue;
 			if (s->len > pr->limits.max_regex_bytes)
 				return err(c, "regular expression longer than %zu bytes", pr->limits.max_regex_bytes);
-			if (s->vars)
-				continue;
 			regex_t re;
 			int flags = REG_EXTENDED | REG_NOSUB | (n->cmp == CMP_CASEMAP ? REG_ICASE : 0);
 			int rc = regcomp(&re, pr->blob + s->off, flags);

@@ -260,6 +260,26 @@ static bool type_matches(const struct mail_part *p, const char **types, size_t n
 	return false;
 }
 
+/* Collapses runs of spaces and tabs into one space and trims the ends. */
+static void collapse_space(struct buf *b)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < b->len; i++) {
+		char c = b->data[i];
+		bool sp = c == ' ' || c == '\t';
+		if (sp && (o == 0 || b->data[o - 1] == ' ' || b->data[o - 1] == '\n'))
+			continue;
+		if (c == '\n' && o > 0 && b->data[o - 1] == ' ')
+			o--;
+		b->data[o++] = sp ? ' ' : c;
+	}
+	while (o > 0 && (b->data[o - 1] == ' ' || b->data[o - 1] == '\n' || b->data[o - 1] == '\r'))
+		o--;
+	b->len = o;
+	if (b->data != NULL)
+		b->data[o] = '\0';
+}
+
 size_t sieve_msg_body(struct sieve_run *run, enum sieve_bodyxf xf, const char **types, size_t ntypes,
 		      const char ***vals_r, size_t **lens_r)
 {
@@ -294,9 +314,11 @@ size_t sieve_msg_body(struct sieve_run *run, enum sieve_bodyxf xf, const char **
 		if (!type_matches(p, xf == BODY_TEXT ? (const char **)text_only : types, xf == BODY_TEXT ? 1 : ntypes))
 			continue;
 		buf_reset(&b);
-		if (strcasecmp(p->type, "text") == 0)
+		if (strcasecmp(p->type, "text") == 0) {
 			mail_part_text(run->msg->data, run->msg->len, p, xf == BODY_TEXT, &b);
-		else
+			if (xf == BODY_TEXT && strcasecmp(p->subtype, "html") == 0)
+				collapse_space(&b); /* tags became spaces */
+		} else
 			mail_part_binary(run->msg->data, run->msg->len, p, &b);
 		size_t len = b.len < max ? b.len : max;
 		v[n] = arena_strndup(run->a, b.len ? b.data : "", len);
@@ -347,7 +369,7 @@ const char *sieve_date_part(struct sieve_run *run, int64_t t, int zone, const ch
 		return arena_printf(a, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, tm.tm_mon + 1, tm.tm_mday,
 				    tm.tm_hour, tm.tm_min, tm.tm_sec, zone < 0 ? '-' : '+', (az / 60) % 100, az % 60);
 	if (!strcasecmp(part, "std11"))
-		return arena_printf(a, "%s, %d %s %04d %02d:%02d:%02d %s", wd[tm.tm_wday], tm.tm_mday, mo[tm.tm_mon], y,
+		return arena_printf(a, "%s, %02d %s %04d %02d:%02d:%02d %s", wd[tm.tm_wday], tm.tm_mday, mo[tm.tm_mon], y,
 				    tm.tm_hour, tm.tm_min, tm.tm_sec, zs);
 	if (!strcasecmp(part, "zone"))
 		return arena_strdup(a, zs);

@@ -227,7 +227,7 @@ static int test_spam(struct sieve_run *run, const struct sieve_node *n, const ch
 	else if (n->flags & NF_PERCENT)
 		snprintf(v, sizeof(v), "%d", p > 100 ? 100 : p);
 	else
-		snprintf(v, sizeof(v), "%d", 1 + ((p > 100 ? 100 : p) * 9 + 50) / 100);
+		snprintf(v, sizeof(v), "%d", 1 + (p > 100 ? 100 : p) * 9 / 100); /* as Pigeonhole */
 	const char *vals[1] = { v };
 	return match_values(run, n, vals, NULL, 1, n->sl[1], error_r);
 }

@@ -139,7 +139,9 @@ int sieve_strings(struct sieve_run *run, uint32_t sl, const char ***strs_r, cons
 		const char *text = pr->blob + s->off;
 		run->steps++;
 		if (!s->vars || !(pr->exts & EXT_VARIABLES)) {
-			v[k] = text;
+			/* copied: results outlive the program (and an included one) */
+			v[k] = arena_strndup(run->a, text, s->len);
+			run->steps += s->len / 64;
 			continue;
 		}
 		buf_reset(&b);
