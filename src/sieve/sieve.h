@@ -28,7 +28,7 @@ struct mail_part;
 
 /* Resource limits. sieve_limits_default() fills the defaults given in brackets. */
 struct sieve_limits {
-	size_t max_script_bytes;   /* bytes of a script's text [1 MiB] */
+	size_t max_script_bytes;   /* bytes of a script's text [256 KiB] */
 	unsigned max_nesting;      /* depth of nested blocks and tests [32] */
 	unsigned max_actions;      /* actions one run may produce [32] */
 	unsigned max_redirects;    /* redirect actions per run [4] */
