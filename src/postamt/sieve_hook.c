@@ -71,6 +71,14 @@ struct sieve_hook *sieve_hook_new(struct store *store, struct submit *submit, st
 	return h;
 }
 
+int sieve_hook_srs_reverse(void *ctx, struct arena *a, const char *address, const char **to_r)
+{
+	struct sieve_hook *h = ctx;
+	if (h->srs_len == 0)
+		return 0;
+	return sieve_reply_srs_reverse(a, h->srs_secret, h->srs_len, address, (int64_t)time(NULL), to_r);
+}
+
 void sieve_hook_free(struct sieve_hook **hp)
 {
 	free(*hp);

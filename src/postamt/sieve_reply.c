@@ -288,7 +288,9 @@ int sieve_reply_srs(struct arena *a, const void *secret, size_t secret_len, cons
 	char tt[3] = { b32[(day >> 5) & 31], b32[day & 31], 0 };
 	const char *sdom = at + 1;
 	size_t slocal = (size_t)(at - sender);
-	const char *data = arena_printf(a, "%s%s%.*s", tt, sdom, (int)slocal, sender);
+	char *data = arena_printf(a, "%s%s%.*s", tt, sdom, (int)slocal, sender);
+	for (char *p = data; *p != '\0'; p++) /* hops may change the case of an address */
+		*p = (char)tolower((unsigned char)*p);
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
 	HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)data, strlen(data), mac, &maclen);
@@ -300,6 +302,37 @@ int sieve_reply_srs(struct arena *a, const void *secret, size_t secret_len, cons
 			*p = '_';
 	}
 	*out_r = arena_printf(a, "SRS0=%.4s=%s=%s=%.*s@%s", b64, tt, sdom, (int)slocal, sender, domain);
+	return 1;
+}
+
+int sieve_reply_srs_reverse(struct arena *a, const void *secret, size_t secret_len, const char *address, int64_t now,
+			    const char **orig_r)
+{
+	const char *at = strrchr(address, '@');
+	if (at == NULL || strncasecmp(address, "SRS0=", 5) != 0)
+		return 0;
+	/* SRS0=HHHH=TT=domain=local@ours: the local part may hold "=" itself */
+	const char *h = address + 5, *tt = strchr(h, '=');
+	if (tt == NULL || tt - h != 4 || tt[1] == '\0' || tt[3] != '=')
+		return 0;
+	const char *dom = tt + 4, *eq = strchr(dom, '=');
+	if (eq == NULL || eq >= at || eq == dom || eq + 1 >= at)
+		return 0;
+	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+	const char *d1 = strchr(b32, tolower((unsigned char)tt[1])), *d2 = strchr(b32, tolower((unsigned char)tt[2]));
+	if (d1 == NULL || d2 == NULL || tt[1] == '\0' || tt[2] == '\0')
+		return 0;
+	unsigned stamp = (unsigned)((d1 - b32) << 5 | (d2 - b32));
+	unsigned today = (unsigned)((now / 86400) % 1024);
+	if ((today + 1024 - stamp) % 1024 > SIEVE_REPLY_SRS_MAX_AGE)
+		return 0;
+	const char *orig = arena_printf(a, "%.*s@%.*s", (int)(at - eq - 1), eq + 1, (int)(eq - dom), dom);
+	const char *again;
+	if (sieve_reply_srs(a, secret, secret_len, orig, "x", now - (int64_t)((today + 1024 - stamp) % 1024) * 86400,
+			    &again) <= 0 ||
+	    strncasecmp(again + 5, h, 4) != 0)
+		return 0;
+	*orig_r = orig;
 	return 1;
 }
 

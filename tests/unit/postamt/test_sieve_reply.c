@@ -111,6 +111,19 @@ static void srs(void **state)
 	sieve_reply_srs(a, "othersecretother", 16, "joe@far.test", "example.test", 86400 * 5, &out2);
 	assert_string_not_equal(out, out2); /* keyed */
 	assert_int_equal(sieve_reply_srs(a, "secretsecretsecret", 18, "nodomain", "example.test", 0, &out), 0);
+	/* back: the original sender, also when a hop changed the case; never forged or expired */
+	const char *orig;
+	sieve_reply_srs(a, "secretsecretsecret", 18, "Joe=X@far.test", "example.test", 86400 * 1030, &out);
+	assert_int_equal(sieve_reply_srs_reverse(a, "secretsecretsecret", 18, out, 86400 * 1040, &orig), 1);
+	assert_string_equal(orig, "Joe=X@far.test");
+	char *upper = arena_strdup(a, out);
+	for (char *q = upper; *q != '\0'; q++)
+		*q = (char)(*q >= 'a' && *q <= 'z' ? *q - 32 : *q);
+	assert_int_equal(sieve_reply_srs_reverse(a, "secretsecretsecret", 18, upper, 86400 * 1040, &orig), 1);
+	assert_int_equal(sieve_reply_srs_reverse(a, "othersecretother", 16, out, 86400 * 1040, &orig), 0);
+	assert_int_equal(sieve_reply_srs_reverse(a, "secretsecretsecret", 18, out, 86400 * 1060, &orig), 0);
+	assert_int_equal(sieve_reply_srs_reverse(a, "secretsecretsecret", 18, "SRS0=abcd@example.test", 0, &orig), 0);
+	assert_int_equal(sieve_reply_srs_reverse(a, "secretsecretsecret", 18, "joe@example.test", 0, &orig), 0);
 	arena_free(&a);
 }
 
