@@ -22,7 +22,8 @@ GOOD = 'require "fileinto";\r\nif header :contains "subject" "x" { fileinto "X";
 
 @pytest.fixture(scope="module")
 def srv(postamt_bin, tmp_path_factory):
-    s = new_server(postamt_bin, tmp_path_factory, ["sieve.max_scripts = 3", "sieve.max_script_size = 2048"],
+    s = new_server(postamt_bin, tmp_path_factory, ["sieve.max_scripts = 3", "sieve.max_script_size = 2048",
+                                                   "limits.connections_per_ip = 4"],
                    users=[USER, "tess@example.test"])
     yield s
     finish_server(s)
@@ -159,3 +160,27 @@ def test_sieve_connect(srv, tmp_path):
     r = subprocess.run(common + ["--list"], input="secret\n", capture_output=True, text=True, timeout=30, env=env)
     assert r.returncode == 0, r.stderr
     assert "vac" in r.stdout and "ACTIVE" in r.stdout.upper()
+
+
+def test_login_mechanism_and_unauthenticate(srv):
+    c = Client(srv.host, srv.port("sieve"))
+    assert c.connect(USER, "secret", starttls=True, authmech="LOGIN")
+    assert c.listscripts() is not None
+    c.logout()
+    r = raw_login(srv)
+    r.sendline("UNAUTHENTICATE")
+    assert r.readline() == "OK"
+    r.sendline("LISTSCRIPTS")
+    assert r.readline().startswith("NO")
+    r.close()
+
+
+def test_connections_per_ip(srv):
+    held = [raw(srv)[0] for _ in range(4)]
+    extra = srv.connect("sieve")
+    assert extra.readline().startswith("BYE (TRYLATER)")
+    assert extra.wait_closed(5)
+    for c in held:
+        c.sendline("LOGOUT")
+        assert c.readline().startswith("OK")
+        assert c.wait_closed(5)
