@@ -227,7 +227,8 @@ void sieve_reply_reject(struct buf *out, struct arena *a, const char *from, cons
 		   boundary);
 	const char *end = NULL;
 	for (size_t i = 0; i + 1 < orig_len && end == NULL; i++) {
-		if (orig[i] == '\n' && (orig[i + 1] == '\n' || (orig[i + 1] == '\r' && i + 2 < orig_len && orig[i + 2] == '\n')))
+		if (orig[i] == '\n' &&
+		    (orig[i + 1] == '\n' || (orig[i + 1] == '\r' && i + 2 < orig_len && orig[i + 2] == '\n')))
 			end = orig + i + 1;
 	}
 	buf_append(out, orig, end != NULL ? (size_t)(end - orig) : orig_len);
@@ -261,11 +262,14 @@ void sieve_reply_vacation_script(struct buf *out, const char *subject, const cha
 		textfmt_random_hex(boundary, sizeof(boundary), 12);
 		buf_puts(out, " :mime");
 		buf_printf(&body, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", boundary);
-		buf_printf(&body, "--%s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+		buf_printf(&body,
+			   "--%s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
 			   boundary);
 		put_crlf(&body, text_body != NULL ? text_body : "");
-		buf_printf(&body, "\r\n--%s\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
-			   boundary);
+		buf_printf(
+			&body,
+			"\r\n--%s\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+			boundary);
 		put_crlf(&body, html_body);
 		buf_printf(&body, "\r\n--%s--\r\n", boundary);
 	} else {

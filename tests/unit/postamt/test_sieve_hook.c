@@ -73,10 +73,14 @@ static int teardown(void **state)
 /* b@example.test sends to a@example.test over the webmail. */
 static int send_b_to_a(struct hfix *p, const char *subject)
 {
-	struct submit_origin o = { .kind = SUBMIT_KIND_WEBMAIL, .helo = "webmail", .with = "HTTPSA",
-				   .auth_user = "b@example.test", .auth_account = p->f->acct2 };
+	struct submit_origin o = { .kind = SUBMIT_KIND_WEBMAIL,
+				   .helo = "webmail",
+				   .with = "HTTPSA",
+				   .auth_user = "b@example.test",
+				   .auth_account = p->f->acct2 };
 	struct submit_message m = { .origin = &o, .sender = "b@example.test" };
-	buf_printf(&m.data, "From: b@example.test\r\nTo: a@example.test\r\nSubject: %s\r\nMessage-ID: <%s@b>\r\n\r\nhi\r\n",
+	buf_printf(&m.data,
+		   "From: b@example.test\r\nTo: a@example.test\r\nSubject: %s\r\nMessage-ID: <%s@b>\r\n\r\nhi\r\n",
 		   subject, subject);
 	const char *rcpts[] = { "a@example.test" };
 	struct submit_outcome out;
@@ -105,8 +109,12 @@ static size_t count_with(struct hfix *p, int64_t acct, const char *mailbox, cons
 static void put_active(struct hfix *p, const char *text, const void *compiled, size_t clen)
 {
 	struct store_sieve_limits l = { 0 };
-	struct store_sieve_put sp = { .name = "main", .text = text, .text_len = strlen(text), .compiled = compiled,
-				      .compiled_len = clen, .activate = true };
+	struct store_sieve_put sp = { .name = "main",
+				      .text = text,
+				      .text_len = strlen(text),
+				      .compiled = compiled,
+				      .compiled_len = clen,
+				      .activate = true };
 	const char *err;
 	assert_int_equal(store_sieve_put(p->f->s, p->f->acct, &sp, &l, NULL, &err), 1);
 }
@@ -116,8 +124,9 @@ static void jmap_vacation(void **state)
 	struct hfix *p = *state;
 	const char *err;
 	int64_t now = (int64_t)time(NULL);
-	struct store_sieve_vacation v = { .enabled = true, .from_date = now + 3600, .subject = "Out of office",
-					  .text_body = "Back soon." };
+	struct store_sieve_vacation v = {
+		.enabled = true, .from_date = now + 3600, .subject = "Out of office", .text_body = "Back soon."
+	};
 	assert_int_equal(store_sieve_vacation_set(p->f->s, p->f->acct, &v, &err), 1);
 	assert_int_equal(send_b_to_a(p, "early"), SUBMIT_OK); /* before fromDate: no reply */
 	assert_int_equal(count_with(p, p->f->acct2, "INBOX", "Subject: Out of office"), 0);
@@ -142,10 +151,11 @@ static void jmap_vacation(void **state)
 static void spamtest_and_errors(void **state)
 {
 	struct hfix *p = *state;
-	put_active(p,
-		   "require [\"spamtest\", \"relational\", \"comparator-i;ascii-numeric\", \"fileinto\", \"mailbox\"];\r\n"
-		   "if spamtest :value \"ge\" :comparator \"i;ascii-numeric\" \"9\" { fileinto :create \"Spam\"; }\r\n",
-		   "stale", 5); /* a saved form that does not load: compiled again */
+	put_active(
+		p,
+		"require [\"spamtest\", \"relational\", \"comparator-i;ascii-numeric\", \"fileinto\", \"mailbox\"];\r\n"
+		"if spamtest :value \"ge\" :comparator \"i;ascii-numeric\" \"9\" { fileinto :create \"Spam\"; }\r\n",
+		"stale", 5); /* a saved form that does not load: compiled again */
 	assert_int_equal(send_b_to_a(p, "spammy"), SUBMIT_OK);
 	assert_int_equal(count_with(p, p->f->acct, "Spam", "Subject: spammy"), 1);
 	struct store_sieve_script sc;
