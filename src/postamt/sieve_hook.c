@@ -222,15 +222,13 @@ static bool do_redirect(struct run *r, const struct sieve_action *act)
 /* The addresses a vacation reply answers for (RFC 5230 §4.5). */
 static bool addressed_to_user(struct run *r, const struct sieve_action *act)
 {
-	const char **addrs = arena_alloc(r->a, (act->naddresses + 3) * sizeof(*addrs));
+	const char **all = arena_alloc(r->a, (act->naddresses + 3) * sizeof(*all));
 	size_t n = 0;
-	addrs[n++] = r->user;
-	addrs[n++] = r->env_to;
+	all[n++] = r->user;
+	all[n++] = r->env_to;
 	const char *base;
 	if (submit_subaddress_base(r->a, r->env_to, r->s->subaddress_delimiter, &base) > 0)
-		addrs[n++] = base;
-	const char **all = arena_alloc(r->a, (n + act->naddresses) * sizeof(*all));
-	memcpy(all, addrs, n * sizeof(*all));
+		all[n++] = base;
 	for (size_t i = 0; i < act->naddresses; i++)
 		all[n++] = act->addresses[i];
 	return sieve_reply_addressed(r->a, r->m->message.p, r->m->message.len, all, n);
@@ -270,11 +268,11 @@ static void do_vacation(struct run *r, const struct sieve_action *act)
 					   .hostname = r->s->hostname,
 					   .now = r->now };
 	sieve_reply_vacation(&out, r->a, &vr, m->message.p, m->message.len);
-	int s = submit_resend(r->h->submit, "", m->sender, out.data, out.len, &error);
+	/* the duplicate memory already has the sender: a failed send is not retried (logged) */
+	submit_resend(r->h->submit, "", m->sender, out.data, out.len, &error);
 	buf_free(&out);
 	log_info("event=vacation_sent id=%s account=%lld to=%s result=%s", m->id, (long long)r->account,
 		 LOG_Q(m->sender), error);
-	(void)s;
 }
 
 static void do_reject_notice(struct run *r, const struct sieve_action *act)
