@@ -175,6 +175,35 @@ def test_login_mechanism_and_unauthenticate(srv):
     r.close()
 
 
+def test_scram(srv):
+    """SCRAM-SHA-256 (the ScramClient of test_sasl.py, checked against RFC 7677): the
+    server-final message comes as a last challenge that the client answers with an
+    empty string (RFC 5804 §2.1, RFC 4422 §5)."""
+    import base64
+    from test_sasl import Scram
+    c, _ = raw(srv)
+    c.sendline("STARTTLS")
+    assert c.readline().startswith("OK")
+    c.starttls(srv.ssl_context())
+    while not c.readline().startswith("OK"):
+        pass
+    sc = Scram(USER, "secret")
+    c.sendline('AUTHENTICATE "SCRAM-SHA-256" "%s"' % base64.b64encode(sc.first()).decode())
+    first = c.readline()
+    assert first.startswith('"'), first
+    c.sendline('"%s"' % base64.b64encode(sc.final(base64.b64decode(first.strip('"')))).decode())
+    final = c.readline()
+    sc.check_final(base64.b64decode(final.strip('"')))
+    c.sendline('""')
+    assert c.readline() == 'OK "Logged in"'
+    c.sendline("LISTSCRIPTS")
+    while True:
+        line = c.readline()
+        if line.startswith("OK"):
+            break
+    c.close()
+
+
 def test_connections_per_ip(make_server):
     srv = make_server(["limits.connections_per_ip = 3"])
     # start-up probes and closed connections free their slot a moment later: retry until 3 are greeted
