@@ -182,12 +182,12 @@ static void compile_limits(void **state)
 		    "line 1: header: regular expression longer than 4 bytes");
 	/* deep nesting at the default: an error, not a stack overflow */
 	struct buf b = { 0 };
-	for (int i = 0; i < 100000; i++)
+	for (int i = 0; i < 20000; i++)
 		buf_puts(&b, "if true {");
 	compile_err(buf_str(&b), NULL, "line 1: nesting deeper than 32");
 	buf_reset(&b);
 	buf_puts(&b, "if ");
-	for (int i = 0; i < 100000; i++)
+	for (int i = 0; i < 20000; i++)
 		buf_puts(&b, "not ");
 	buf_puts(&b, "true { keep; }");
 	compile_err(buf_str(&b), NULL, "line 1: nesting deeper than 32");
