@@ -214,6 +214,96 @@ static bool equal(enum sieve_cmp cmp, const char *v, size_t vlen, const char *k,
 	return vlen == klen && compare(cmp, v, vlen, k, klen) == 0;
 }
 
+int sieve_regex_check(const char *re, const char **why_r)
+{
+	enum { MAXD = 64 };
+	uint64_t size[MAXD + 1] = { 0 }, last = 0;
+	unsigned d = 0;
+	const uint64_t cap = 1000000000;
+	for (const char *p = re; *p; p++) {
+		switch (*p) {
+		case '(':
+			if (d == MAXD) {
+				*why_r = "groups nested too deeply";
+				return -1;
+			}
+			size[++d] = 0;
+			last = 0;
+			break;
+		case ')':
+			if (d == 0) {
+				last = 1;
+				size[0]++;
+				break;
+			}
+			last = size[d] > 0 ? size[d] : 1;
+			d--;
+			size[d] += last;
+			break;
+		case '[': {
+			const char *q = p + 1;
+			if (*q == '^')
+				q++;
+			if (*q == ']')
+				q++;
+			while (*q && *q != ']')
+				q++;
+			p = *q ? q : q - 1;
+			last = 1;
+			size[d]++;
+			break;
+		}
+		case '\\':
+			if (p[1] >= '1' && p[1] <= '9') {
+				*why_r = "back-references are not supported";
+				return -1;
+			}
+			if (p[1])
+				p++;
+			last = 1;
+			size[d]++;
+			break;
+		case '{': {
+			char *end;
+			unsigned long lo = strtoul(p + 1, &end, 10), hi = lo;
+			if (*end == ',') {
+				hi = end[1] == '}' ? lo + 1 : strtoul(end + 1, &end, 10);
+				if (*end != '}')
+					end = (char *)strchr(end, '}');
+			}
+			if (end != NULL && *end == '}') {
+				uint64_t f = hi > lo ? hi : lo;
+				if (f > 1000)
+					f = cap;
+				uint64_t grown = last * (f > 0 ? f : 1);
+				if (grown > cap)
+					grown = cap;
+				size[d] += grown - last;
+				last = grown;
+				p = end;
+			} else {
+				last = 1;
+				size[d]++;
+			}
+			break;
+		}
+		case '*':
+		case '+':
+		case '?':
+		case '|':
+			break;
+		default:
+			last = 1;
+			size[d]++;
+		}
+		if (size[d] > 10000) {
+			*why_r = "too complex (its repetitions expand to more than 10000 elements)";
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The compiled regex for key (cached for the run). */
 static int get_regex(struct sieve_run *run, const char *key, bool icase, regex_t **re_r, const char **error_r)
 {
@@ -228,6 +318,9 @@ static int get_regex(struct sieve_run *run, const char *key, bool icase, regex_t
 	if (run->nregexes >= run->lim->max_regex_per_run)
 		return sieve_run_error(run, error_r, "more than %u regular expressions in one run",
 				       run->lim->max_regex_per_run);
+	const char *why;
+	if (sieve_regex_check(key, &why) < 0)
+		return sieve_run_error(run, error_r, "regular expression \"%s\": %s", key, why);
 	struct sieve_regex *r = xcalloc(1, sizeof(*r));
 	r->key = xstrdup(key);
 	r->icase = icase;

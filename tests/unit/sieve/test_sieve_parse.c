@@ -72,6 +72,11 @@ static void invalid_scripts(void **state)
 		{ "if header :regex \"a\" \"b\" { keep; }", "line 1: header: :regex needs require \"regex\"" },
 		{ "require \"regex\"; if header :regex \"a\" \"(\" { keep; }",
 		  "line 1: header: invalid regular expression \"(\"" },
+		{ "require \"regex\"; if header :regex \"a\" \"(a)\\\\1\" { keep; }",
+		  "line 1: header: regular expression \"(a)\\1\": back-references are not supported" },
+		{ "require \"regex\"; if header :regex \"a\" \"((a{200}){100})\" { keep; }",
+		  "line 1: header: regular expression \"((a{200}){100})\": too complex (its repetitions expand to "
+		  "more than 10000 elements)" },
 		{ "require \"relational\"; if header :value \"xx\" \"a\" \"b\" { keep; }",
 		  "line 1: header: invalid relational operator \"xx\"" },
 		{ "if size 100 { keep; }", "line 1: size: needs :over or :under" },
