@@ -4,7 +4,7 @@
  * else chains, stop) and collects actions with the rules of RFC 5228 §4 and the
  * extensions: keep, fileinto and redirect (without :copy) and discard cancel the
  * implicit keep; a second fileinto to the same mailbox or redirect to the same
- * address adds nothing (their flags merge); reject/ereject conflict with any
+ * address adds nothing (the last store's flags count, as in Pigeonhole); reject/ereject conflict with any
  * other delivering action and with vacation (RFC 5429 §2.1); there is at most one
  * vacation (RFC 5230 §4.7); redirects are bounded by limits.max_redirects and all
  * actions by limits.max_actions. imap4flags' internal variable gives the flags of
@@ -204,12 +204,8 @@ static int do_store(struct sieve_run *run, const struct sieve_node *n, const cha
 			break;
 		}
 	}
-	if (act != NULL) { /* the same mailbox again: merge flags and options */
-		const char *old = "";
-		for (size_t k = 0; k < act->nflags; k++)
-			old = arena_printf(run->a, "%s%s%s", old, k ? " " : "", act->flags[k]);
-		const char *merged = flags_edit(run, old, &flagset, 1, true);
-		act->nflags = flags_split(run, merged, &act->flags);
+	if (act != NULL) { /* the same mailbox again: one store, the last flags (as Pigeonhole) */
+		act->nflags = flags_split(run, flagset, &act->flags);
 		act->create |= (n->flags & NF_CREATE) != 0;
 		act->copy &= copy;
 		act->flags_given |= (n->flags & NF_FLAGS) != 0;
@@ -224,6 +220,16 @@ static int do_store(struct sieve_run *run, const struct sieve_node *n, const cha
 	act->flags_given = (n->flags & NF_FLAGS) != 0;
 	act->nflags = flags_split(run, flagset, &act->flags);
 	return 0;
+}
+
+/* Addresses are the same when their local parts are equal and their domains equal
+ * but for case (RFC 5321 §2.4). */
+static bool same_address(const char *a, const char *b)
+{
+	const char *ata = strrchr(a, '@'), *atb = strrchr(b, '@');
+	if (ata == NULL || atb == NULL)
+		return strcmp(a, b) == 0;
+	return ata - a == atb - b && strncmp(a, b, (size_t)(ata - a)) == 0 && strcasecmp(ata, atb) == 0;
 }
 
 static int do_redirect(struct sieve_run *run, const struct sieve_node *n, const char **error_r)
@@ -241,7 +247,7 @@ static int do_redirect(struct sieve_run *run, const struct sieve_node *n, const 
 	if (!copy)
 		run->implicit_keep = false;
 	for (size_t i = 0; i < run->nacts; i++)
-		if (run->acts[i].type == SIEVE_ACT_REDIRECT && strcasecmp(run->acts[i].address, addr) == 0) {
+		if (run->acts[i].type == SIEVE_ACT_REDIRECT && same_address(run->acts[i].address, addr)) {
 			run->acts[i].copy &= copy;
 			return 0;
 		}

@@ -163,6 +163,20 @@ CASES = [
      {"spam": 60}),
     ("include", 'require ["include", "fileinto"]; include :personal "inc1"; include :global "g1";\n'
      'include :once "inc1"; fileinto "after";', "plain", {}),
+    ("core-merge-same-target", R + 'fileinto :flags "$a" "Same"; fileinto :flags "$b" "Same"; '
+     'fileinto "INBOX"; keep; redirect "x@example.net"; redirect "X@example.net"; redirect "x@EXAMPLE.net";', "plain",
+     {}),
+    ("core-wildcards", R + 'if header :matches "subject" "?dev? *ing at ??" { fileinto "q"; }\n'
+     'if header :matches "subject" "*\\\\*" { fileinto "no-star"; }\n'
+     'if header :contains "subject" "" { fileinto "empty-key"; }\n'
+     'if header :is :comparator "i;ascii-numeric" "x-priority" "002" { fileinto "numeric-is"; }', "plain", {}),
+    ("core-size-suffix", R + 'if size :under 1M { fileinto "under-1M"; } if size :over 1K { fileinto "big"; }',
+     "mime", {}),
+    ("imap4flags-spaces", R + 'addflag "$a $b  $c"; removeflag "$b"; addflag ["$A", "\\answered"];', "plain",
+     {}),
+    ("variables-quotewildcard", R + 'set :quotewildcard "q" "a*b"; '
+     'if string :matches "a*b" "${q}" { fileinto "quoted"; }\n'
+     'if string :matches "axxb" "${q}" { fileinto "not-quoted"; }', "plain", {}),
     ("encoded-character", 'require ["encoded-character", "fileinto"];\n'
      'if header :contains "subject" "${hex:5b 64 65 76 5d}" { fileinto "${unicode:48}ex"; }', "plain", {}),
 ]
