@@ -336,6 +336,12 @@ static int bind_tag(struct ctx *c, const char *t)
 						    "length" };
 		for (int k = 0; k < 6; k++)
 			if (!strcmp(t, mods[k])) {
+				/* RFC 5229 §4.1: two modifiers of one precedence are an error */
+				uint32_t same = k < 2 ? NF_MOD_LOWER | NF_MOD_UPPER
+					      : k < 4 ? NF_MOD_LOWERFIRST | NF_MOD_UPPERFIRST
+						      : (uint32_t)NF_MOD_LOWER << k;
+				if (n->flags & same)
+					return err(c, "modifier :%s conflicts with one of the same precedence", t);
 				n->flags |= (uint32_t)NF_MOD_LOWER << k;
 				return 0;
 			}
