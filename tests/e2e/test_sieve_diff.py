@@ -34,7 +34,16 @@ import tempfile
 
 import pytest
 
-from conftest import run_postamt
+from conftest import SANITIZER_MARKERS
+from conftest import run_postamt as _run_postamt
+
+
+def run_postamt(binary, *args):
+    """run_postamt, failing on any sanitizer report (an ASan build exits 1 on one,
+    which the error cases below also expect)."""
+    r = _run_postamt(binary, *args)
+    assert not any(m in r.stderr for m in SANITIZER_MARKERS), r.stderr
+    return r
 
 SIEVE_TEST = shutil.which("sieve-test")
 
