@@ -541,8 +541,9 @@ int sieve_exec_program(struct sieve_run *run, const struct sieve_program *prog, 
 int sieve_run(const struct sieve_program *prog, const struct sieve_message *msg, struct arena *a,
 	      struct sieve_result *r, const char **error_r)
 {
-	struct sieve_run run = { .prog = prog, .msg = msg, .lim = &prog->limits, .a = a, .implicit_keep = true,
-				 .flags = "" };
+	struct sieve_run run = {
+		.prog = prog, .msg = msg, .lim = &prog->limits, .a = a, .implicit_keep = true, .flags = ""
+	};
 	*r = (struct sieve_result){ 0 };
 	int ret = sieve_exec_program(&run, prog, error_r);
 	sieve_regex_free_all(&run);

@@ -252,7 +252,8 @@ static bool type_matches(const struct mail_part *p, const char **types, size_t n
 		if (slash == NULL) {
 			if (strcasecmp(t, p->type) == 0)
 				return true;
-		} else if (strlen(p->type) == (size_t)(slash - t) && strncasecmp(t, p->type, (size_t)(slash - t)) == 0 &&
+		} else if (strlen(p->type) == (size_t)(slash - t) &&
+			   strncasecmp(t, p->type, (size_t)(slash - t)) == 0 &&
 			   strcasecmp(slash + 1, p->subtype) == 0) {
 			return true;
 		}
@@ -369,8 +370,8 @@ const char *sieve_date_part(struct sieve_run *run, int64_t t, int zone, const ch
 		return arena_printf(a, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, tm.tm_mon + 1, tm.tm_mday,
 				    tm.tm_hour, tm.tm_min, tm.tm_sec, zone < 0 ? '-' : '+', (az / 60) % 100, az % 60);
 	if (!strcasecmp(part, "std11"))
-		return arena_printf(a, "%s, %02d %s %04d %02d:%02d:%02d %s", wd[tm.tm_wday], tm.tm_mday, mo[tm.tm_mon], y,
-				    tm.tm_hour, tm.tm_min, tm.tm_sec, zs);
+		return arena_printf(a, "%s, %02d %s %04d %02d:%02d:%02d %s", wd[tm.tm_wday], tm.tm_mday, mo[tm.tm_mon],
+				    y, tm.tm_hour, tm.tm_min, tm.tm_sec, zs);
 	if (!strcasecmp(part, "zone"))
 		return arena_strdup(a, zs);
 	if (!strcasecmp(part, "weekday"))

@@ -177,8 +177,8 @@ static void run_limits(void **state)
 	struct opts o = { .lim = &l };
 	expect("require [\"fileinto\"]; fileinto \"a\"; fileinto \"b\"; fileinto \"c\";", msg_plain, &o,
 	       "fileinto \"a\"\nfileinto \"b\"\nfileinto \"c\"\n");
-	expect("require [\"fileinto\"]; fileinto \"a\"; fileinto \"b\"; fileinto \"c\"; fileinto \"d\";", msg_plain,
-	       &o, "ERROR: line 1: more than 3 actions");
+	expect("require [\"fileinto\"]; fileinto \"a\"; fileinto \"b\"; fileinto \"c\"; fileinto \"d\";", msg_plain, &o,
+	       "ERROR: line 1: more than 3 actions");
 	sieve_limits_default(&l);
 	l.max_redirects = 1;
 	expect("redirect \"a@b.c\"; redirect \"d@e.f\";", msg_plain, &o, "ERROR: line 1: more than 1 redirects");
