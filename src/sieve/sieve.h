@@ -66,8 +66,8 @@ int sieve_compile(const char *text, size_t len, const struct sieve_limits *limit
 /* Frees a program; NULL-safe; sets *progp to NULL. */
 void sieve_program_free(struct sieve_program **progp);
 
-/* Appends the program's compiled form (a versioned binary, a few hundred bytes
- * for a typical script) to out. */
+/* Appends the program's compiled form (a versioned binary, about three times the
+ * script's size: 2.2 KB for a 650-byte script) to out. */
 void sieve_program_save(const struct sieve_program *prog, struct buf *out);
 
 /* Loads a compiled form written by sieve_program_save. Any bytes are safe: returns

@@ -180,6 +180,11 @@ static int do_store(struct sieve_run *run, const struct sieve_node *n, const cha
 	enum sieve_action_type type = n->op == OP_KEEP ? SIEVE_ACT_KEEP : SIEVE_ACT_FILEINTO;
 	if (type == SIEVE_ACT_FILEINTO && sieve_string(run, n->sl[0], &mailbox, error_r) < 0)
 		return -1;
+	bool bad_name = mailbox[0] == '\0';
+	for (const char *q = mailbox; *q && !bad_name; q++)
+		bad_name = (unsigned char)*q < 0x20 || *q == 0x7f;
+	if (bad_name)
+		return sieve_run_error(run, error_r, "fileinto: invalid mailbox name \"%s\"", mailbox);
 	if (check_reject_conflict(run, type, error_r) < 0)
 		return -1;
 	const char *flagset = run->flags;

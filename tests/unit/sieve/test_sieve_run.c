@@ -41,6 +41,11 @@ static void fileinto_copy_flags(void **state)
 	s = xasprintf("%sfileinto :create \"New/Box\"; fileinto \"INBOX\";", req);
 	expect(s, msg_plain, NULL, "fileinto \"New/Box\" create\nfileinto \"INBOX\"\n");
 	free(s);
+	/* an empty name or control characters (possible through variables) */
+	expect("require [\"fileinto\", \"variables\"]; fileinto \"${none}\";", msg_plain, NULL,
+	       "ERROR: line 1: fileinto: invalid mailbox name \"\"");
+	expect("require [\"fileinto\", \"encoded-character\"]; fileinto \"a${hex:0a}b\";", msg_plain, NULL,
+	       "ERROR: line 1: fileinto: invalid mailbox name \"a\nb\"");
 	/* the same mailbox twice: one action, the last flags */
 	s = xasprintf("%sfileinto :flags \"\\\\Seen\" \"W\"; fileinto :flags [\"$a\", \"\\\\seen\"] \"W\";", req);
 	expect(s, msg_plain, NULL, "fileinto \"W\" flags: $a \\seen\n");
