@@ -309,7 +309,11 @@ size_t sieve_msg_body(struct sieve_run *run, enum sieve_bodyxf xf, const char **
 	struct buf b = { 0 };
 	static const char *const text_only[] = { "text" };
 	for (size_t i = 0; i < nparts; i++) {
-		const struct mail_part *p = &parts[i];
+		/* decode no more than can give max bytes (quoted-printable: 3 to 1) */
+		struct mail_part capped = parts[i];
+		if (max < UINT64_MAX / 4 && capped.body_len > 3 * (uint64_t)max + 16)
+			capped.body_len = 3 * (uint64_t)max + 16;
+		const struct mail_part *p = &capped;
 		if (strcasecmp(p->type, "multipart") == 0 || strcasecmp(p->type, "message") == 0)
 			continue;
 		if (!type_matches(p, xf == BODY_TEXT ? (const char **)text_only : types, xf == BODY_TEXT ? 1 : ntypes))

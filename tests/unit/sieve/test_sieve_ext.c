@@ -85,6 +85,9 @@ static void body(void **state)
 	struct opts o = { .lim = &l };
 	check("\"body\"", "body :raw :contains \"Hello\"", msg_plain, &o, true);
 	check("\"body\"", "body :raw :contains \"meeting\"", msg_plain, &o, false);
+	/* decoded parts too: the first 8 decoded bytes of the base64 part */
+	check("\"body\"", "body :content \"application\" :contains \"secret b\"", msg_mime, &o, true);
+	check("\"body\"", "body :content \"application\" :contains \"bytes\"", msg_mime, &o, false);
 }
 
 static void relational_numeric(void **state)
