@@ -82,6 +82,17 @@ MSG = {
         "\n"
         "c2VjcmV0IGJ5dGVz\n"
         "--b--\n"),
+    "odd": (
+        "From: \"Doe, John\" <john@example.org> (comment)\n"
+        "To: a@x.example, b@x.example\n"
+        "To: c@x.example\n"
+        "Subject:\n"
+        "X-A: one\n"
+        "X-A: two\n"
+        "Reply-To: <@route.example:real@example.net>\n"
+        "Sender: plain@example.com (Plain)\n"
+        "\n"
+        "b\n"),
 }
 
 R = 'require ["fileinto", "copy", "mailbox", "imap4flags", "variables", "relational", ' \
@@ -189,6 +200,15 @@ CASES = [
     ("variables-quotewildcard", R + 'set :quotewildcard "q" "a*b"; '
      'if string :matches "a*b" "${q}" { fileinto "quoted"; }\n'
      'if string :matches "axxb" "${q}" { fileinto "not-quoted"; }', "plain", {}),
+    ("core-odd-addresses", R + 'if address :matches "from" "*" { fileinto "f-${1}"; }\n'
+     'if address :matches "reply-to" "*" { fileinto "r-${1}"; }\n'
+     'if address :matches "sender" "*" { fileinto "s-${1}"; }\n'
+     'if address :localpart :is "from" "john" { fileinto "lp"; }', "odd", {}),
+    ("core-several-fields", R + 'if header :count "eq" :comparator "i;ascii-numeric" "to" "2" { fileinto "to2"; }\n'
+     'if address :count "eq" :comparator "i;ascii-numeric" "to" "3" { fileinto "a3"; }\n'
+     'if header :matches "x-a" "*" { fileinto "${1}"; }\n'
+     'if header :matches :comparator "i;octet" "x-a" "t?o" { fileinto "octet"; }\n'
+     'if allof (header :is "subject" "", exists "subject") { fileinto "empty-subject"; }', "odd", {}),
     # run-time errors: both fall back to keeping the message in INBOX
     ("error-redirects", 'redirect "a@example.net"; redirect "b@example.net"; redirect "c@example.net"; '
      'redirect "d@example.net"; redirect "e@example.net";', "plain", {"error": True}),
