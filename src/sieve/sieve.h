@@ -18,7 +18,9 @@
  * - v2: the interpreter behind it (v1 had a stand-in that kept every message);
  *   max_script_bytes defaults to 256 KiB (sieve.max_script_size's default); every
  *   string in a result is a copy in the run's arena, so the program may be freed
- *   before the actions are carried out. No signature changed. */
+ *   before the actions are carried out. No signature changed.
+ * - v3: struct sieve_limits gained max_memory at its end (set by
+ *   sieve_limits_default; callers that fill the struct from it need no change). */
 #ifndef POSTAMT_SIEVE_SIEVE_H
 #define POSTAMT_SIEVE_SIEVE_H
 
@@ -45,6 +47,7 @@ struct sieve_limits {
 	unsigned max_include_depth; /* nested includes [5] */
 	unsigned max_includes;      /* scripts included in one run [16] */
 	size_t max_body_bytes;      /* decoded body bytes the body test looks at [1 MiB] */
+	size_t max_memory;          /* bytes one run may allocate in its arena [64 MiB] (v3) */
 };
 
 /* Fills *l_r with the defaults above. */

@@ -39,6 +39,16 @@ static int steps_error(struct sieve_run *run, const char **error_r)
 			       (unsigned long long)run->lim->max_cpu_steps);
 }
 
+int sieve_run_check(struct sieve_run *run, const char **error_r)
+{
+	if (run->steps > run->lim->max_cpu_steps)
+		return steps_error(run, error_r);
+	if (arena_used(run->a) - run->mem_base > run->lim->max_memory)
+		return sieve_run_error(run, error_r, "the script used more than %zu bytes of memory",
+				       run->lim->max_memory);
+	return 0;
+}
+
 /* --- flags (RFC 5232): a space-separated set, case-insensitive --- */
 
 static bool flag_in(const char *set, const char *f, size_t flen)
@@ -436,8 +446,9 @@ static int exec_command(struct sieve_run *run, const struct sieve_program *pr, u
 {
 	const struct sieve_node *n = &pr->nodes[idx];
 	run->line = n->line;
-	if (++run->steps > run->lim->max_cpu_steps)
-		return steps_error(run, error_r);
+	++run->steps;
+	if (sieve_run_check(run, error_r) < 0)
+		return -1;
 	switch ((enum sieve_op)n->op) {
 	case OP_STOP:
 		run->stop = true;
@@ -546,9 +557,13 @@ int sieve_exec_program(struct sieve_run *run, const struct sieve_program *prog, 
 int sieve_run(const struct sieve_program *prog, const struct sieve_message *msg, struct arena *a,
 	      struct sieve_result *r, const char **error_r)
 {
-	struct sieve_run run = {
-		.prog = prog, .msg = msg, .lim = &prog->limits, .a = a, .implicit_keep = true, .flags = ""
-	};
+	struct sieve_run run = { .prog = prog,
+				 .msg = msg,
+				 .lim = &prog->limits,
+				 .a = a,
+				 .implicit_keep = true,
+				 .flags = "",
+				 .mem_base = arena_used(a) };
 	*r = (struct sieve_result){ 0 };
 	int ret = sieve_exec_program(&run, prog, error_r);
 	sieve_regex_free_all(&run);

@@ -64,6 +64,9 @@ struct sieve_run {
 	struct mail_info *info;
 	const char *body; /* after the header */
 	size_t body_len;
+	const char **body_vals[2]; /* decoded parts for :text and :content, per part index */
+	size_t *body_lens[2];
+	size_t mem_base; /* arena_used() when the run started (limits.max_memory) */
 	struct sieve_regex *regexes;
 	unsigned nregexes;
 };
@@ -71,6 +74,10 @@ struct sieve_run {
 /* Sets *error_r to "line N: ..." and returns -1. */
 int sieve_run_error(struct sieve_run *run, const char **error_r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Returns 0, or -1 with *error_r when the run is over limits.max_cpu_steps or
+ * limits.max_memory. */
+int sieve_run_check(struct sieve_run *run, const char **error_r);
 
 /* sieve_match.c */
 /* Returns 1 match, 0 no match, <0 error (a limit; *error_r set). For :matches and

@@ -32,6 +32,7 @@ void sieve_limits_default(struct sieve_limits *l_r)
 		.max_include_depth = 5,
 		.max_includes = 16,
 		.max_body_bytes = 1024 * 1024,
+		.max_memory = 64 * 1024 * 1024,
 	};
 }
 

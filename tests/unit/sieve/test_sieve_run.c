@@ -238,6 +238,16 @@ static void run_limits(void **state)
 	expect("require [\"regex\", \"variables\"]; set \"x\" \"abcd\";"
 	       "if header :regex \"subject\" \"${x}\" { discard; }",
 	       msg_plain, &o, "ERROR: line 1: regular expression longer than 3 bytes");
+	/* memory: a script doubling a variable allocates ~12 KB per command */
+	struct buf mem = { 0 };
+	buf_puts(&mem, "require \"variables\"; set \"a\" \"0123456789\";");
+	for (int i = 0; i < 60; i++)
+		buf_puts(&mem, "set \"a\" \"${a}${a}\";");
+	expect(buf_str(&mem), msg_plain, NULL, "keep\n");
+	sieve_limits_default(&l);
+	l.max_memory = 64 * 1024;
+	expect(buf_str(&mem), msg_plain, &o, "ERROR: line 1: the script used more than 65536 bytes of memory");
+	buf_free(&mem);
 	sieve_limits_default(&l);
 	l.max_includes = 1;
 	struct opts inc = { .lim = &l, .inc_name = "i", .inc_text = "keep;" };
