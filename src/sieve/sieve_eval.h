@@ -33,10 +33,10 @@ struct sieve_field {
 struct sieve_run {
 	const struct sieve_program *prog; /* the script running now (include changes it) */
 	const struct sieve_message *msg;
-	const struct sieve_limits *lim;   /* the top script's */
+	const struct sieve_limits *lim; /* the top script's */
 	struct arena *a;
 	uint64_t steps;
-	unsigned line;                    /* of the command running, for errors */
+	unsigned line; /* of the command running, for errors */
 	/* actions */
 	struct sieve_action *acts;
 	size_t nacts, capacts;
@@ -64,6 +64,9 @@ struct sieve_run {
 	struct mail_info *info;
 	const char *body; /* after the header */
 	size_t body_len;
+	const char **body_vals[2]; /* decoded parts for :text and :content, per part index */
+	size_t *body_lens[2];
+	size_t mem_base; /* arena_used() when the run started (limits.max_memory) */
 	struct sieve_regex *regexes;
 	unsigned nregexes;
 };
@@ -72,11 +75,15 @@ struct sieve_run {
 int sieve_run_error(struct sieve_run *run, const char **error_r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Returns 0, or -1 with *error_r when the run is over limits.max_cpu_steps or
+ * limits.max_memory. */
+int sieve_run_check(struct sieve_run *run, const char **error_r);
+
 /* sieve_match.c */
 /* Returns 1 match, 0 no match, <0 error (a limit; *error_r set). For :matches and
  * :regex, a match sets the match variables. */
-int sieve_match_one(struct sieve_run *run, const struct sieve_node *n, const char *value, size_t vlen,
-		    const char *key, size_t klen, const char **error_r);
+int sieve_match_one(struct sieve_run *run, const struct sieve_node *n, const char *value, size_t vlen, const char *key,
+		    size_t klen, const char **error_r);
 /* :value/:count comparison of a and b under the node's comparator and relop. */
 bool sieve_relational(const struct sieve_node *n, const char *a, size_t alen, const char *b, size_t blen);
 /* Wildcard matching (:matches). Returns 1/0, or -1 if the step budget ran out. */

@@ -252,7 +252,8 @@ static bool type_matches(const struct mail_part *p, const char **types, size_t n
 		if (slash == NULL) {
 			if (strcasecmp(t, p->type) == 0)
 				return true;
-		} else if (strlen(p->type) == (size_t)(slash - t) && strncasecmp(t, p->type, (size_t)(slash - t)) == 0 &&
+		} else if (strlen(p->type) == (size_t)(slash - t) &&
+			   strncasecmp(t, p->type, (size_t)(slash - t)) == 0 &&
 			   strcasecmp(slash + 1, p->subtype) == 0) {
 			return true;
 		}
@@ -280,6 +281,43 @@ static void collapse_space(struct buf *b)
 		b->data[o] = '\0';
 }
 
+/* The decoded value of part i for mode (0: :text, 1: :content), decoded once per
+ * run however many body tests ask. */
+static const char *part_value(struct sieve_run *run, const struct mail_part *parts, size_t nparts, size_t i, int mode,
+			      size_t *len_r)
+{
+	size_t max = run->lim->max_body_bytes;
+	if (run->body_vals[mode] == NULL) {
+		run->body_vals[mode] = arena_alloc(run->a, (nparts + 1) * sizeof(char *));
+		run->body_lens[mode] = arena_alloc(run->a, (nparts + 1) * sizeof(size_t));
+		memset(run->body_vals[mode], 0, (nparts + 1) * sizeof(char *));
+	}
+	if (run->body_vals[mode][i] != NULL) {
+		*len_r = run->body_lens[mode][i];
+		return run->body_vals[mode][i];
+	}
+	/* decode no more than can give max bytes (quoted-printable: 3 to 1) */
+	struct mail_part p = parts[i];
+	if (max < UINT64_MAX / 4 && p.body_len > 3 * (uint64_t)max + 16)
+		p.body_len = 3 * (uint64_t)max + 16;
+	struct buf b = { 0 };
+	if (strcasecmp(p.type, "text") == 0) {
+		mail_part_text(run->msg->data, run->msg->len, &p, mode == 0, &b);
+		if (mode == 0 && strcasecmp(p.subtype, "html") == 0)
+			collapse_space(&b); /* tags became spaces */
+	} else {
+		mail_part_binary(run->msg->data, run->msg->len, &p, &b);
+	}
+	size_t len = b.len < max ? b.len : max;
+	const char *v = arena_strndup(run->a, b.len ? b.data : "", len);
+	buf_free(&b);
+	run->steps += len / 16;
+	run->body_vals[mode][i] = v;
+	run->body_lens[mode][i] = len;
+	*len_r = len;
+	return v;
+}
+
 size_t sieve_msg_body(struct sieve_run *run, enum sieve_bodyxf xf, const char **types, size_t ntypes,
 		      const char ***vals_r, size_t **lens_r)
 {
@@ -289,7 +327,7 @@ size_t sieve_msg_body(struct sieve_run *run, enum sieve_bodyxf xf, const char **
 		const char **v = arena_alloc(run->a, 2 * sizeof(char *));
 		size_t *l = arena_alloc(run->a, 2 * sizeof(size_t));
 		l[0] = run->body_len < max ? run->body_len : max;
-		v[0] = arena_strndup(run->a, run->body, l[0]);
+		v[0] = run->body; /* the message itself: matching takes lengths */
 		*vals_r = v;
 		*lens_r = l;
 		return 1;
@@ -305,7 +343,6 @@ size_t sieve_msg_body(struct sieve_run *run, enum sieve_bodyxf xf, const char **
 	const char **v = arena_alloc(run->a, (nparts + 1) * sizeof(char *));
 	size_t *l = arena_alloc(run->a, (nparts + 1) * sizeof(size_t));
 	size_t n = 0;
-	struct buf b = { 0 };
 	static const char *const text_only[] = { "text" };
 	for (size_t i = 0; i < nparts; i++) {
 		const struct mail_part *p = &parts[i];
@@ -313,19 +350,9 @@ size_t sieve_msg_body(struct sieve_run *run, enum sieve_bodyxf xf, const char **
 			continue;
 		if (!type_matches(p, xf == BODY_TEXT ? (const char **)text_only : types, xf == BODY_TEXT ? 1 : ntypes))
 			continue;
-		buf_reset(&b);
-		if (strcasecmp(p->type, "text") == 0) {
-			mail_part_text(run->msg->data, run->msg->len, p, xf == BODY_TEXT, &b);
-			if (xf == BODY_TEXT && strcasecmp(p->subtype, "html") == 0)
-				collapse_space(&b); /* tags became spaces */
-		} else
-			mail_part_binary(run->msg->data, run->msg->len, p, &b);
-		size_t len = b.len < max ? b.len : max;
-		v[n] = arena_strndup(run->a, b.len ? b.data : "", len);
-		l[n++] = len;
-		run->steps += len / 64;
+		v[n] = part_value(run, parts, nparts, i, xf == BODY_TEXT ? 0 : 1, &l[n]);
+		n++;
 	}
-	buf_free(&b);
 	*vals_r = v;
 	*lens_r = l;
 	return n;
@@ -369,8 +396,8 @@ const char *sieve_date_part(struct sieve_run *run, int64_t t, int zone, const ch
 		return arena_printf(a, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, tm.tm_mon + 1, tm.tm_mday,
 				    tm.tm_hour, tm.tm_min, tm.tm_sec, zone < 0 ? '-' : '+', (az / 60) % 100, az % 60);
 	if (!strcasecmp(part, "std11"))
-		return arena_printf(a, "%s, %02d %s %04d %02d:%02d:%02d %s", wd[tm.tm_wday], tm.tm_mday, mo[tm.tm_mon], y,
-				    tm.tm_hour, tm.tm_min, tm.tm_sec, zs);
+		return arena_printf(a, "%s, %02d %s %04d %02d:%02d:%02d %s", wd[tm.tm_wday], tm.tm_mday, mo[tm.tm_mon],
+				    y, tm.tm_hour, tm.tm_min, tm.tm_sec, zs);
 	if (!strcasecmp(part, "zone"))
 		return arena_strdup(a, zs);
 	if (!strcasecmp(part, "weekday"))

@@ -269,9 +269,9 @@ int sieve_test(struct sieve_run *run, uint32_t idx, unsigned depth, const char *
 {
 	const struct sieve_program *pr = run->prog;
 	const struct sieve_node *n = &pr->nodes[idx];
-	if (++run->steps > run->lim->max_cpu_steps)
-		return sieve_run_error(run, error_r, "the script used more than %llu steps",
-				       (unsigned long long)run->lim->max_cpu_steps);
+	++run->steps;
+	if (sieve_run_check(run, error_r) < 0)
+		return -1;
 	const uint32_t *kids = pr->kids + n->kid0;
 	switch ((enum sieve_op)n->op) {
 	case OP_TRUE:

@@ -151,9 +151,8 @@ int sieve_strings(struct sieve_run *run, uint32_t sl, const char ***strs_r, cons
 	}
 	buf_free(&b);
 	*strs_r = v;
-	if (run->steps > run->lim->max_cpu_steps)
-		return sieve_run_error(run, error_r, "the script used more than %llu steps",
-				       (unsigned long long)run->lim->max_cpu_steps);
+	if (sieve_run_check(run, error_r) < 0)
+		return -1;
 	return (int)l->n;
 }
 

@@ -18,8 +18,11 @@ static void core_actions(void **state)
 	expect("if false { } elsif false { } else { discard; }", msg_plain, NULL, "discard\n");
 	expect("redirect \"carol@example.net\";", msg_plain, NULL, "redirect \"carol@example.net\"\n");
 	/* the same target twice is one action */
-	expect("redirect \"c@example.net\"; redirect \"C@example.net\";", msg_plain, NULL,
+	expect("redirect \"c@example.net\"; redirect \"c@EXAMPLE.net\";", msg_plain, NULL,
 	       "redirect \"c@example.net\"\n");
+	/* local parts are case-sensitive */
+	expect("redirect \"c@example.net\"; redirect \"C@example.net\";", msg_plain, NULL,
+	       "redirect \"c@example.net\"\nredirect \"C@example.net\"\n");
 	expect("redirect \"not an address\";", msg_plain, NULL,
 	       "ERROR: line 1: redirect: invalid address \"not an address\"");
 }
@@ -38,9 +41,14 @@ static void fileinto_copy_flags(void **state)
 	s = xasprintf("%sfileinto :create \"New/Box\"; fileinto \"INBOX\";", req);
 	expect(s, msg_plain, NULL, "fileinto \"New/Box\" create\nfileinto \"INBOX\"\n");
 	free(s);
-	/* the same mailbox twice: one action, flags merged */
+	/* an empty name or control characters (possible through variables) */
+	expect("require [\"fileinto\", \"variables\"]; fileinto \"${none}\";", msg_plain, NULL,
+	       "ERROR: line 1: fileinto: invalid mailbox name \"\"");
+	expect("require [\"fileinto\", \"encoded-character\"]; fileinto \"a${hex:0a}b\";", msg_plain, NULL,
+	       "ERROR: line 1: fileinto: invalid mailbox name \"a\nb\"");
+	/* the same mailbox twice: one action, the last flags */
 	s = xasprintf("%sfileinto :flags \"\\\\Seen\" \"W\"; fileinto :flags [\"$a\", \"\\\\seen\"] \"W\";", req);
-	expect(s, msg_plain, NULL, "fileinto \"W\" flags: \\Seen $a\n");
+	expect(s, msg_plain, NULL, "fileinto \"W\" flags: $a \\seen\n");
 	free(s);
 	/* the internal variable: addflag/removeflag/setflag, used by fileinto and the implicit keep */
 	s = xasprintf("%saddflag [\"\\\\Flagged\", \"$x $y\"]; removeflag \"$X\"; fileinto :copy \"A\";"
@@ -120,6 +128,13 @@ static void variables(void **state)
 	s = xasprintf("%sif header :matches \"from\" \"* <*@*>\" { fileinto \"${3}/${2}/${1}|${0}\"; }", req);
 	expect(s, msg_plain, NULL, "fileinto \"example.org/alice/Alice Example|Alice Example <alice@example.org>\"\n");
 	free(s);
+	/* shortest first, left to right (RFC 5229 §3.2); ? takes one UTF-8 character */
+	s = xasprintf("%sif header :matches \"subject\" \"*e*\" { fileinto \"${1}|${2}\"; }", req);
+	expect(s, msg_plain, NULL, "fileinto \"[d|v] Meeting at 10\"\n");
+	free(s);
+	s = xasprintf("%sif header :matches \"subject\" \"*?e*n\" { fileinto \"${1}|${2}|${3}\"; }", req);
+	expect(s, msg_mime, NULL, "fileinto \"Gr\xc3\xbc|\xc3\x9f| aus Berli\"\n");
+	free(s);
 	s = xasprintf("%sif string :is \"${x}\" \"\" { fileinto \"empty\"; }", req);
 	expect(s, msg_plain, NULL, "fileinto \"empty\"\n");
 	free(s);
@@ -167,8 +182,8 @@ static void run_limits(void **state)
 	struct opts o = { .lim = &l };
 	expect("require [\"fileinto\"]; fileinto \"a\"; fileinto \"b\"; fileinto \"c\";", msg_plain, &o,
 	       "fileinto \"a\"\nfileinto \"b\"\nfileinto \"c\"\n");
-	expect("require [\"fileinto\"]; fileinto \"a\"; fileinto \"b\"; fileinto \"c\"; fileinto \"d\";", msg_plain,
-	       &o, "ERROR: line 1: more than 3 actions");
+	expect("require [\"fileinto\"]; fileinto \"a\"; fileinto \"b\"; fileinto \"c\"; fileinto \"d\";", msg_plain, &o,
+	       "ERROR: line 1: more than 3 actions");
 	sieve_limits_default(&l);
 	l.max_redirects = 1;
 	expect("redirect \"a@b.c\"; redirect \"d@e.f\";", msg_plain, &o, "ERROR: line 1: more than 1 redirects");
@@ -181,14 +196,26 @@ static void run_limits(void **state)
 	       "if header :contains [\"x\",\"y\",\"z\",\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\"] "
 	       "[\"x\",\"y\",\"z\",\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\"] {}",
 	       msg_plain, &o, "ERROR: line 1: the script used more than 50 steps");
-	/* a pathological :matches pattern runs out of steps at the default limit */
+	/* a backtracking :matches pattern costs len(value) * len(pattern) steps at most:
+	 * within the default limit it finishes, below it the run fails */
 	struct buf b = { 0 };
 	buf_puts(&b, "X: ");
 	for (int i = 0; i < 3000; i++)
 		buf_putc(&b, 'a');
 	buf_puts(&b, "\r\n\r\nbody\r\n");
-	expect("if header :matches \"x\" \"*a*a*a*a*a*a*a*a*a*a*a*a*b\" { discard; }", buf_str(&b), NULL,
-	       "ERROR: line 1: the script used more than 5000000 steps");
+	expect("if header :matches \"x\" \"*a*a*a*a*a*a*a*a*a*a*a*a*b\" { discard; }", buf_str(&b), NULL, "keep\n");
+	sieve_limits_default(&l);
+	l.max_cpu_steps = 1000;
+	expect("if header :matches \"x\" \"*a*a*a*a*a*a*a*a*a*a*a*a*b\" { discard; }", buf_str(&b), &o,
+	       "ERROR: line 1: the script used more than 1000 steps");
+	/* a pattern of 100 000 wildcards does not recurse (no stack exhaustion) */
+	struct buf sc = { 0 };
+	buf_puts(&sc, "if header :matches \"x\" \"");
+	for (int i = 0; i < 50000; i++)
+		buf_puts(&sc, "*?");
+	buf_puts(&sc, "\" { discard; }");
+	expect(buf_str(&sc), buf_str(&b), NULL, "keep\n");
+	buf_free(&sc);
 	buf_free(&b);
 	sieve_limits_default(&l);
 	l.max_variable_bytes = 4;
@@ -211,6 +238,16 @@ static void run_limits(void **state)
 	expect("require [\"regex\", \"variables\"]; set \"x\" \"abcd\";"
 	       "if header :regex \"subject\" \"${x}\" { discard; }",
 	       msg_plain, &o, "ERROR: line 1: regular expression longer than 3 bytes");
+	/* memory: a script doubling a variable allocates ~12 KB per command */
+	struct buf mem = { 0 };
+	buf_puts(&mem, "require \"variables\"; set \"a\" \"0123456789\";");
+	for (int i = 0; i < 60; i++)
+		buf_puts(&mem, "set \"a\" \"${a}${a}\";");
+	expect(buf_str(&mem), msg_plain, NULL, "keep\n");
+	sieve_limits_default(&l);
+	l.max_memory = 64 * 1024;
+	expect(buf_str(&mem), msg_plain, &o, "ERROR: line 1: the script used more than 65536 bytes of memory");
+	buf_free(&mem);
 	sieve_limits_default(&l);
 	l.max_includes = 1;
 	struct opts inc = { .lim = &l, .inc_name = "i", .inc_text = "keep;" };
