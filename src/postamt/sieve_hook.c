@@ -234,7 +234,8 @@ static bool addressed_to_user(struct run *r, const struct sieve_action *act)
 	return sieve_reply_addressed(r->a, r->m->message.p, r->m->message.len, all, n);
 }
 
-static void do_vacation(struct run *r, const struct sieve_action *act)
+/* script: the script's name, or "" for the JMAP fragment (each has its own memory). */
+static void do_vacation(struct run *r, const struct sieve_action *act, const char *script)
 {
 	struct submit_hook_msg *m = r->m;
 	const char *why;
@@ -251,7 +252,8 @@ static void do_vacation(struct run *r, const struct sieve_action *act)
 	char *sender = arena_strdup(r->a, m->sender);
 	for (char *p = sender; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
-	const char *key = arena_printf(r->a, "vacation\n%s\n%s", act->handle ? act->handle : "", sender);
+	/* per (script, :handle, sender), RFC 5230 §4.2 */
+	const char *key = arena_printf(r->a, "vacation\n%s\n%s\n%s", script, act->handle ? act->handle : "", sender);
 	const char *error;
 	int d = store_sieve_duplicate(r->h->store, r->account, key, (time_t)r->now, period, &error);
 	if (d <= 0) {
@@ -334,14 +336,14 @@ static struct sieve_program *vacation_program(struct run *r)
 }
 
 /* Carries out the vacation fragment's and the script's actions for one account. */
-static int execute(struct run *r, const struct sieve_result *vres, const struct sieve_result *res,
+static int execute(struct run *r, const struct sieve_result *vres, const struct sieve_result *res, const char *script,
 		   const char **reason_r)
 {
 	struct submit_hook_msg *m = r->m;
 	r->copies = arena_alloc(r->a, (res->nactions + 2) * sizeof(*r->copies));
 	for (size_t i = 0; i < vres->nactions; i++) {
 		if (vres->actions[i].type == SIEVE_ACT_VACATION)
-			do_vacation(r, &vres->actions[i]);
+			do_vacation(r, &vres->actions[i], "");
 	}
 	for (size_t i = 0; i < res->nactions; i++) {
 		const struct sieve_action *act = &res->actions[i];
@@ -373,7 +375,7 @@ static int execute(struct run *r, const struct sieve_result *vres, const struct 
 			log_info("event=sieve_discard id=%s account=%lld", m->id, (long long)r->account);
 			break;
 		case SIEVE_ACT_VACATION:
-			do_vacation(r, act);
+			do_vacation(r, act, script);
 			break;
 		}
 	}
@@ -434,7 +436,7 @@ static int run_account(struct sieve_hook *h, struct submit_hook_msg *m, const st
 		vres = (struct sieve_result){ 0 };
 	if (prog == NULL || !run_program(&r, prog, &msg, name, &res))
 		res = (struct sieve_result){ .implicit_keep = true };
-	int rv = execute(&r, &vres, &res, reason_r);
+	int rv = execute(&r, &vres, &res, name, reason_r);
 	sieve_program_free(&prog); /* the results may point into the programs */
 	sieve_program_free(&vprog);
 	return rv;

@@ -171,11 +171,30 @@ static void spamtest_and_errors(void **state)
 	assert_int_equal(count_with(p, p->f->acct, "INBOX", "Subject: limited"), 1);
 }
 
+/* The vacation memory is per (script, :handle, sender): the same handle in another
+ * script answers again. */
+static void vacation_memory_per_script(void **state)
+{
+	struct hfix *p = *state;
+	static const char text[] = "require \"vacation\";\r\nvacation :handle \"h\" :subject \"Gone\" \"Gone.\";\r\n";
+	put_active(p, text, NULL, 0);
+	assert_int_equal(send_b_to_a(p, "one"), SUBMIT_OK);
+	assert_int_equal(send_b_to_a(p, "two"), SUBMIT_OK);
+	assert_int_equal(count_with(p, p->f->acct2, "INBOX", "Subject: Gone"), 1);
+	struct store_sieve_limits l = { 0 };
+	struct store_sieve_put sp = { .name = "other", .text = text, .text_len = strlen(text), .activate = true };
+	const char *err;
+	assert_int_equal(store_sieve_put(p->f->s, p->f->acct, &sp, &l, NULL, &err), 1);
+	assert_int_equal(send_b_to_a(p, "three"), SUBMIT_OK);
+	assert_int_equal(count_with(p, p->f->acct2, "INBOX", "Subject: Gone"), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(jmap_vacation, setup, teardown),
 		cmocka_unit_test_setup_teardown(spamtest_and_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(vacation_memory_per_script, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
