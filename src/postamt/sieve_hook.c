@@ -164,6 +164,10 @@ static int load_program(struct run *r, struct sieve_program **prog_r, const char
 	return 1;
 }
 
+/* A keep: where the earlier hooks would have put the message (the junk filter's or
+ * the mail checks' Junk, which is made again if the account deleted it), else INBOX. */
+static void add_keep(struct run *r, const char *const *flags, size_t nflags);
+
 static void add_copy(struct run *r, const char *mailbox, bool create, const char *const *flags, size_t nflags)
 {
 	struct submit_copy *c = &r->copies[r->ncopies++];
@@ -190,6 +194,12 @@ static bool is_local_domain(struct run *r, const char *address)
 	const char *at = strrchr(address, '@');
 	const char *error;
 	return at != NULL && store_domain_exists(r->h->store, at + 1, &error) > 0;
+}
+
+static void add_keep(struct run *r, const char *const *flags, size_t nflags)
+{
+	const char *mb = r->m->mailbox;
+	add_copy(r, mb, mb != NULL && strcmp(mb, "Junk") == 0, flags, nflags);
 }
 
 /* Redirects the message; false when it was not sent (the caller keeps it). */
@@ -349,14 +359,14 @@ static int execute(struct run *r, const struct sieve_result *vres, const struct 
 		const struct sieve_action *act = &res->actions[i];
 		switch (act->type) {
 		case SIEVE_ACT_KEEP:
-			add_copy(r, NULL, false, act->flags, act->nflags);
+			add_keep(r, act->flags, act->nflags);
 			break;
 		case SIEVE_ACT_FILEINTO:
 			add_copy(r, act->mailbox, act->create, act->flags, act->nflags);
 			break;
 		case SIEVE_ACT_REDIRECT:
 			if (!do_redirect(r, act) && !act->copy)
-				add_copy(r, NULL, false, NULL, 0); /* never lost */
+				add_keep(r, NULL, 0); /* never lost */
 			break;
 		case SIEVE_ACT_REJECT:
 		case SIEVE_ACT_EREJECT:
@@ -380,7 +390,7 @@ static int execute(struct run *r, const struct sieve_result *vres, const struct 
 		}
 	}
 	if (res->implicit_keep)
-		add_copy(r, NULL, false, res->keep_flags, res->nkeep_flags);
+		add_keep(r, res->keep_flags, res->nkeep_flags);
 	submit_hook_deliver(m, r->account, r->copies, r->ncopies);
 	const char *error;
 	for (size_t i = 0; i < res->ndups; i++) {

@@ -36,6 +36,8 @@ struct hfix {
 static int fake_junk(void *ctx, struct submit_hook_msg *m, const char **reason_r)
 {
 	buf_puts(m->headers, "X-Postamt-Junk: spam; score=0.970; tokens=40\r\n");
+	if (memmem(m->message.p, m->message.len, "Subject: junkit", 15) != NULL)
+		m->mailbox = "Junk"; /* the filter's choice for this one */
 	return SUBMIT_OK;
 }
 
@@ -189,12 +191,30 @@ static void vacation_memory_per_script(void **state)
 	assert_int_equal(count_with(p, p->f->acct2, "INBOX", "Subject: Gone"), 2);
 }
 
+/* A keep (explicit or implicit) goes where the junk filter put the message; fileinto
+ * overrides it. */
+static void keep_follows_junk(void **state)
+{
+	struct hfix *p = *state;
+	const char *err;
+	assert_true(store_mailbox_delete(p->f->s, p->f->acct, "Junk", &err) >= 0); /* made again */
+	put_active(
+		p,
+		"require \"fileinto\";\r\nif header :contains \"subject\" \"filed\" { fileinto \"INBOX\"; stop; }\r\nkeep;\r\n",
+		NULL, 0);
+	assert_int_equal(send_b_to_a(p, "junkit-kept"), SUBMIT_OK);
+	assert_int_equal(send_b_to_a(p, "junkit-filed"), SUBMIT_OK);
+	assert_int_equal(count_with(p, p->f->acct, "Junk", "Subject: junkit-kept"), 1);
+	assert_int_equal(count_with(p, p->f->acct, "INBOX", "Subject: junkit-filed"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(jmap_vacation, setup, teardown),
 		cmocka_unit_test_setup_teardown(spamtest_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(vacation_memory_per_script, setup, teardown),
+		cmocka_unit_test_setup_teardown(keep_follows_junk, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
