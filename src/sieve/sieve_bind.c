@@ -522,6 +522,8 @@ static int check_node(struct ctx *c)
 		break;
 	case OP_INCLUDE:
 		s = first_str(pr, n->sl[0] - 1, &len, &vars);
+		if (vars) /* RFC 6609 §3.2: a constant */
+			return err(c, "the script name must be a constant, not \"%s\"", s);
 		if (len == 0 || memchr(s, '/', len) != NULL)
 			return err(c, "invalid script name \"%s\"", s);
 		break;

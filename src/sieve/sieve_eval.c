@@ -385,6 +385,8 @@ static int do_include(struct sieve_run *run, const struct sieve_node *n, const c
 	const char *name;
 	if (sieve_string(run, n->sl[0], &name, error_r) < 0)
 		return -1;
+	if (name[0] == '\0' || strchr(name, '/') != NULL) /* a loaded program is not checked by the binder */
+		return sieve_run_error(run, error_r, "include: invalid script name \"%s\"", name);
 	bool global = (n->flags & NF_GLOBAL) != 0;
 	const char *key = arena_printf(run->a, "%c%s", global ? 'g' : 'p', name);
 	if (n->flags & NF_ONCE)
