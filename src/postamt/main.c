@@ -43,6 +43,7 @@ static const char usage_text[] =
 	"  tls status\n"
 	"  index rebuild [ADDRESS] | index status\n"
 	"  check\n"
+	"  sieve check FILE | sieve test FILE MESSAGE [--from A] [--to A] [--spam N] [--mailbox M]...\n"
 	"  version\n"
 	"DIR defaults to $POSTAMT_DATA, then ./postamt-data.\n";
 
@@ -339,6 +340,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "init") == 0)
 		return cmd_init(dir, sub_argc, sub_argv);
+	if (strcmp(cmd, "sieve") == 0) /* files only: no data directory */
+		return cli_sieve(sub_argc - 1, sub_argv + 1);
 	if (strcmp(cmd, "check") == 0) {
 		if (sub_argc != 1)
 			return usage("check takes no arguments");
