@@ -95,6 +95,17 @@ static const char *const schema[] = {
 	" nspam INTEGER NOT NULL, nham INTEGER NOT NULL, PRIMARY KEY(account_id, token)) WITHOUT ROWID",
 	"CREATE TABLE IF NOT EXISTS junk_contact(account_id INTEGER NOT NULL, address TEXT NOT NULL,"
 	" PRIMARY KEY(account_id, address)) WITHOUT ROWID",
+	/* Sieve (store_sieve.c): scripts (at most one active per account), the account's
+	 * Sieve state for JMAP, the out-of-office settings, the duplicate memory */
+	"CREATE TABLE IF NOT EXISTS sieve_scripts(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" account_id INTEGER NOT NULL, name TEXT NOT NULL, text BLOB NOT NULL, compiled BLOB,"
+	" active INTEGER NOT NULL DEFAULT 0, modseq INTEGER NOT NULL, UNIQUE(account_id, name))",
+	"CREATE TABLE IF NOT EXISTS sieve_state(account_id INTEGER PRIMARY KEY, modseq INTEGER NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS sieve_vacation(account_id INTEGER PRIMARY KEY, enabled INTEGER NOT NULL,"
+	" from_date INTEGER NOT NULL, to_date INTEGER NOT NULL, subject TEXT, text_body TEXT, html_body TEXT)",
+	"CREATE TABLE IF NOT EXISTS sieve_duplicates(account_id INTEGER NOT NULL, key TEXT NOT NULL,"
+	" expires INTEGER NOT NULL, PRIMARY KEY(account_id, key))",
+	"CREATE INDEX IF NOT EXISTS sieve_duplicates_expires ON sieve_duplicates(account_id, expires)",
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 1), ('uidvalidity', 0)",
 };
 

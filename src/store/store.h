@@ -773,5 +773,6 @@ int store_check(struct store *s, const char **error_r);
  * models (store_junk.h): parts of this API kept in headers of their own. */
 #include "store_search.h"
 #include "store_junk.h"
+#include "store_sieve.h"
 
 #endif

@@ -242,6 +242,10 @@ static int apply_account_del(struct store *s, struct store_op *op)
 		"DELETE FROM junk_token WHERE account_id = ?",
 		"DELETE FROM junk_count WHERE account_id = ?",
 		"DELETE FROM junk_contact WHERE account_id = ?",
+		"DELETE FROM sieve_scripts WHERE account_id = ?",
+		"DELETE FROM sieve_state WHERE account_id = ?",
+		"DELETE FROM sieve_vacation WHERE account_id = ?",
+		"DELETE FROM sieve_duplicates WHERE account_id = ?",
 		"DELETE FROM accounts WHERE id = ?",
 	};
 	for (size_t i = 0; i < sizeof(cleanup) / sizeof(cleanup[0]); i++) {
