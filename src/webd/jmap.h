@@ -42,7 +42,8 @@ typedef json_t *jmap_method_fn(struct jmap_ctx *ctx, json_t *args);
 void jmap_api_run(const struct webd_env *env, const struct settings *s, int64_t account_id, const char *address,
 		  const char *client_ip, const char *body, size_t len, int *status_r, char **out_r);
 /* The session resource (RFC 8620 §2) for the account. */
-json_t *jmap_session_resource(const struct settings *s, int64_t account_id, const char *address);
+json_t *jmap_session_resource(const struct webd_env *env, const struct settings *s, int64_t account_id,
+			      const char *address);
 
 /* Counts n more message bytes read or returned by the request against
  * limits.jmap_response: true when they fit, else false after failing the method with
@@ -176,6 +177,17 @@ json_t *jmap_email_update(struct jmap_ctx *ctx, int64_t email_id, json_t *patch)
 /* Email/set destroy of one email: NULL or a SetError. */
 json_t *jmap_email_destroy(struct jmap_ctx *ctx, int64_t email_id);
 
+/* Sieve scripts (jmap_sieve.c): reads a script blob "S<id>-<modseq>" into the
+ * arena: 1, 0 if there is no such blob (or the script changed since), <0 on error. */
+int jmap_sieve_blob_read(struct jmap_ctx *ctx, const char *blob_id, const char **data_r, size_t *len_r);
+/* The store limits from the settings (sieve.max_scripts, sieve.max_script_size). */
+void jmap_sieve_limits(const struct webd_env *env, const struct settings *s, struct store_sieve_limits *l_r);
+/* Checks accountId and that Sieve is offered; returns the account's Sieve state
+ * string (arena), or NULL after jmap_fail. */
+const char *jmap_sieve_state(struct jmap_ctx *ctx, json_t *args);
+/* Parses a UTCDate ("2026-12-24T00:00:00Z", RFC 8620 §1.4): 1 with *t_r, else 0. */
+int jmap_utcdate_parse(const char *s, int64_t *t_r);
+
 /* Mailbox role name of a special-use bit ("inbox" for INBOX). */
 const char *jmap_mailbox_role(const struct store_mailbox *mb);
 
@@ -189,5 +201,7 @@ jmap_method_fn jmap_snippet_get;
 jmap_method_fn jmap_identity_get, jmap_identity_changes, jmap_identity_set;
 jmap_method_fn jmap_submission_get, jmap_submission_changes, jmap_submission_query, jmap_submission_set;
 jmap_method_fn jmap_quota_get, jmap_quota_changes, jmap_quota_query;
+jmap_method_fn jmap_sieve_get, jmap_sieve_set, jmap_sieve_query, jmap_sieve_validate;
+jmap_method_fn jmap_vacation_get, jmap_vacation_set;
 
 #endif

@@ -44,12 +44,49 @@ static const struct method {
 	{ "Quota/get", JMAP_CAP_QUOTA, jmap_quota_get },
 	{ "Quota/changes", JMAP_CAP_QUOTA, jmap_quota_changes },
 	{ "Quota/query", JMAP_CAP_QUOTA, jmap_quota_query },
+	{ "SieveScript/get", JMAP_CAP_SIEVE, jmap_sieve_get },
+	{ "SieveScript/set", JMAP_CAP_SIEVE, jmap_sieve_set },
+	{ "SieveScript/query", JMAP_CAP_SIEVE, jmap_sieve_query },
+	{ "SieveScript/validate", JMAP_CAP_SIEVE, jmap_sieve_validate },
+	{ "VacationResponse/get", JMAP_CAP_VACATION, jmap_vacation_get },
+	{ "VacationResponse/set", JMAP_CAP_VACATION, jmap_vacation_set },
 };
 
+/* The capabilities a request may use; the Sieve ones only when serve wired Sieve in. */
 static const char *const capabilities[] = { JMAP_CAP_CORE, JMAP_CAP_MAIL, JMAP_CAP_SUBMISSION, JMAP_CAP_QUOTA,
 					    NULL };
+static const char *const capabilities_sieve[] = {
+	JMAP_CAP_CORE, JMAP_CAP_MAIL, JMAP_CAP_SUBMISSION, JMAP_CAP_QUOTA, JMAP_CAP_SIEVE, JMAP_CAP_VACATION, NULL
+};
 
-json_t *jmap_session_resource(const struct settings *s, int64_t account_id, const char *address)
+/* RFC 9661 §1.3.1: the account capability of urn:ietf:params:jmap:sieve. */
+static json_t *sieve_capability(const struct webd_env *env, const struct settings *s)
+{
+	json_t *ext = json_array();
+	const char *p = env->sieve->extensions ? env->sieve->extensions : "";
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		if (n > 0)
+			json_array_append_new(ext, json_stringn(p, n));
+		p += n;
+		p += strspn(p, " ");
+	}
+	struct store_sieve_limits lim;
+	jmap_sieve_limits(env, s, &lim);
+	json_t *c = json_pack("{ss sI so}", "implementation", "postamt", "maxSizeScriptName",
+			      (json_int_t)STORE_SIEVE_NAME_MAX, "sieveExtensions", ext);
+	json_object_set_new(c, "maxSizeScript",
+			    lim.max_script_size ? json_integer((json_int_t)lim.max_script_size) : json_null());
+	json_object_set_new(c, "maxNumberScripts",
+			    lim.max_scripts ? json_integer((json_int_t)lim.max_scripts) : json_null());
+	json_object_set_new(c, "maxNumberRedirects", json_integer((json_int_t)env->sieve->max_redirects));
+	json_object_set_new(c, "notificationMethods", json_null());
+	json_object_set_new(c, "externalLists", json_null());
+	return c;
+}
+
+json_t *jmap_session_resource(const struct webd_env *env, const struct settings *s, int64_t account_id,
+			      const char *address)
 {
 	char acct[32];
 	web_account_id_str(account_id, acct);
@@ -73,6 +110,14 @@ json_t *jmap_session_resource(const struct settings *s, int64_t account_id, cons
 				    "accountCapabilities", acaps);
 	json_t *primary = json_pack("{ssssssss}", JMAP_CAP_CORE, acct, JMAP_CAP_MAIL, acct, JMAP_CAP_SUBMISSION, acct,
 				    JMAP_CAP_QUOTA, acct);
+	if (env->sieve != NULL) {
+		json_object_set_new(caps, JMAP_CAP_SIEVE, json_object());
+		json_object_set_new(caps, JMAP_CAP_VACATION, json_object());
+		json_object_set_new(acaps, JMAP_CAP_SIEVE, sieve_capability(env, s));
+		json_object_set_new(acaps, JMAP_CAP_VACATION, json_object());
+		json_object_set_new(primary, JMAP_CAP_SIEVE, json_string(acct));
+		json_object_set_new(primary, JMAP_CAP_VACATION, json_string(acct));
+	}
 	char state[48];
 	snprintf(state, sizeof(state), "s%" PRId64, account_id);
 	return json_pack("{so s{so} so ss ss ss ss ss ss}", "capabilities", caps, "accounts", acct, account,
@@ -139,7 +184,8 @@ void jmap_api_run(const struct webd_env *env, const struct settings *s, int64_t 
 {
 	struct jmap_problem p;
 	json_t *req;
-	if (jmap_parse_request(body, len, JMAP_MAX_CALLS, capabilities, &req, &p) < 0) {
+	if (jmap_parse_request(body, len, JMAP_MAX_CALLS, env->sieve ? capabilities_sieve : capabilities, &req, &p) <
+	    0) {
 		*status_r = 400;
 		json_t *j = problem_json(&p);
 		*out_r = json_dumps(j, JSON_COMPACT);

@@ -18,6 +18,8 @@
 #define JMAP_CAP_MAIL "urn:ietf:params:jmap:mail"
 #define JMAP_CAP_SUBMISSION "urn:ietf:params:jmap:submission"
 #define JMAP_CAP_QUOTA "urn:ietf:params:jmap:quota"
+#define JMAP_CAP_SIEVE "urn:ietf:params:jmap:sieve"
+#define JMAP_CAP_VACATION "urn:ietf:params:jmap:vacationresponse"
 
 /* A request-level problem (RFC 7807 problem details, RFC 8620 §3.6.1). */
 struct jmap_problem {
