@@ -186,19 +186,19 @@ static const struct key keys[] = {
 	T("dkim.publish_delay", dkim_publish_delay, "172800", 0, 90 * 86400, RELOAD),
 
 	/* spam defence: DNS blocklists and rspamd (src/spam, docs/spam.md) */
-	S("spam.dnsbl", spam_dnsbl, "", valid_dnsbl, RESTART),
-	S("spam.rspamd", spam_rspamd, "", valid_rspamd_url, RESTART),
-	M("spam.rspamd_timeout", spam_rspamd_timeout_ms, "10s", 100, 300000, RESTART),
-	S("spam.rspamd_fail", spam_rspamd_fail, "accept", valid_rspamd_fail, RESTART),
-	Z("spam.rspamd_response_max", spam_rspamd_response_max, "1M", 1024, 64 * 1024 * 1024, RESTART),
+	S("spam.dnsbl", spam_dnsbl, "", valid_dnsbl, RELOAD),
+	S("spam.rspamd", spam_rspamd, "", valid_rspamd_url, RELOAD),
+	M("spam.rspamd_timeout", spam_rspamd_timeout_ms, "10s", 100, 300000, RELOAD),
+	S("spam.rspamd_fail", spam_rspamd_fail, "accept", valid_rspamd_fail, RELOAD),
+	Z("spam.rspamd_response_max", spam_rspamd_response_max, "1M", 1024, 64 * 1024 * 1024, RELOAD),
 	/* the junk filter (src/spam/junk.h, docs/spam.md "The junk filter") */
-	I("spam.junk_threshold", junk_threshold, "95", 50, 100, RESTART),
-	I("spam.junk_min_trained", junk_min_trained, "20", 1, 100000, RESTART),
-	I("spam.junk_max_tokens", junk_max_tokens, "1000", 10, 100000, RESTART),
-	Z("spam.junk_max_bytes", junk_max_bytes, "256k", 1024, 64 * 1024 * 1024, RESTART),
-	I("spam.junk_significant", junk_significant, "150", 1, 10000, RESTART),
+	I("spam.junk_threshold", junk_threshold, "95", 50, 100, RELOAD),
+	I("spam.junk_min_trained", junk_min_trained, "20", 1, 100000, RELOAD),
+	I("spam.junk_max_tokens", junk_max_tokens, "1000", 10, 100000, RELOAD),
+	Z("spam.junk_max_bytes", junk_max_bytes, "256k", 1024, 64 * 1024 * 1024, RELOAD),
+	I("spam.junk_significant", junk_significant, "150", 1, 10000, RELOAD),
 	/* training: the learner's batches (src/spam/junk_learner.h, docs/spam.md "Training the filter") */
-	I("spam.learn_batch", learn_batch, "200", 1, 100000, RESTART),
+	I("spam.learn_batch", learn_batch, "200", 1, 100000, RELOAD),
 };
 
 static const struct key *key_find(const char *name, size_t len)

@@ -404,6 +404,8 @@ static void reload(struct server *srv)
 		log_set_level(level);
 	serve_settings_publish(&srv->gens, &srv->settings, cfg);
 	serve_hooks_reload(&srv->hooks, cfg);
+	junk_learner_set(srv->learner, &(struct junk_learner_settings){ (size_t)cfg->learn_batch,
+									 (size_t)cfg->junk_max_bytes });
 	/* sessions never see struct config, so the old one can go now (the first one
 	 * stays as srv->boot) */
 	if (srv->cfg != srv->boot)

@@ -5,6 +5,7 @@
 #include "dkim_hook.h"
 #include "inbound.h"
 #include "junk_hook.h"
+#include "log.h"
 #include "spam_wire.h"
 #include "store.h"
 #include "submit.h"
@@ -52,6 +53,12 @@ int serve_hooks_add(struct serve_hooks *h, const struct config *cfg, struct subm
 
 void serve_hooks_reload(struct serve_hooks *h, const struct config *cfg)
 {
+	const char *err;
+	if (spam_wire_reload(h->spam, cfg, &err) < 0)
+		log_error("event=reload_failed keys=spam.* error=%s keeping=old-spam-settings", LOG_Q(err));
+	struct junk_settings js;
+	junk_settings_from_config(cfg, &js);
+	junk_set_settings(h->junk, &js);
 	dkim_hook_set_publish_delay(h->dkim, cfg->dkim_publish_delay);
 	dkim_hook_reload(h->dkim);
 }

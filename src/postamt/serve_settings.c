@@ -52,6 +52,8 @@ void serve_settings_publish(struct settings_gen **gens, struct settings_ref *ref
 		.mailauth_timeout_ms = (unsigned)cfg->mailauth_timeout * 1000u,
 		.mta_sts_mode = g->mta_sts_mode,
 		.mta_sts_max_age = (uint32_t)cfg->mta_sts_max_age,
+		.junk_threshold = (double)cfg->junk_threshold / 100.0,
+		.junk_min_trained = (unsigned)cfg->junk_min_trained,
 	};
 	g->prev = *gens;
 	*gens = g;

@@ -18,7 +18,11 @@ struct spam_wire;
 struct spam_wire *spam_wire_new(const struct config *cfg, struct dns *d, struct settings_ref *settings,
 				const char **error_r);
 void spam_wire_free(struct spam_wire **wp);
-/* smtpd's client check, or NULL when spam.dnsbl is empty. Owned by w. */
+/* Applies changed spam.* keys (blocklists, rspamd) on SIGHUP: new checks and
+ * messages use the new ones, those under way finish with the old. Returns 1 when
+ * something changed, 0 when nothing did, or -1 with *error_r (the old ones stay). */
+int spam_wire_reload(struct spam_wire *w, const struct config *cfg, const char **error_r);
+/* smtpd's client check (owned by w); it asks nothing while spam.dnsbl is empty. */
 const struct smtpd_client_check *spam_wire_client_check(struct spam_wire *w);
 /* Adds the spam hook to the pipeline (after the mail-authentication hook). */
 void spam_wire_add_hook(struct spam_wire *w, struct submit *sp);

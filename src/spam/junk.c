@@ -1,20 +1,41 @@
 /* junk.c: the junk filter service (junk.h): lessons and verdicts over the model the
  * store keeps (store_junk.c), with the tokenizer (junk_tokens.c) and the math
  * (junk_math.c). The service holds only read-only settings, so any number of pool
- * threads may use it at once; the store serializes the writes. */
+ * threads may use it at once; the store serializes the writes. A reload
+ * (junk_set_settings) publishes a new settings value and keeps the old ones until
+ * junk_free, so a call that read one may use it to its end. */
 #include "junk_int.h"
 
 #include "store.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct junk {
-	struct store *store;
+/* One published settings value (hostname copied). */
+struct junk_gen {
+	struct junk_gen *prev;
 	struct junk_settings set;
 	char *hostname;
 };
+
+struct junk {
+	struct store *store;
+	_Atomic(const struct junk_settings *) cur;
+	struct junk_gen *gens; /* newest first; the reloading thread only */
+};
+
+static void publish(struct junk *j, const struct junk_settings *settings)
+{
+	struct junk_gen *g = xcalloc(1, sizeof(*g));
+	g->set = *settings;
+	g->hostname = settings->hostname != NULL ? xstrdup(settings->hostname) : NULL;
+	g->set.hostname = g->hostname;
+	g->prev = j->gens;
+	j->gens = g;
+	atomic_store_explicit(&j->cur, &g->set, memory_order_release);
+}
 
 void junk_settings_default(struct junk_settings *set_r)
 {
@@ -31,10 +52,20 @@ struct junk *junk_new(struct store *store, const struct junk_settings *settings)
 {
 	struct junk *j = xcalloc(1, sizeof(*j));
 	j->store = store;
-	j->set = *settings;
-	j->hostname = settings->hostname != NULL ? xstrdup(settings->hostname) : NULL;
-	j->set.hostname = j->hostname;
+	publish(j, settings);
 	return j;
+}
+
+void junk_set_settings(struct junk *j, const struct junk_settings *settings)
+{
+	const struct junk_settings *cur = junk_settings_of(j);
+	bool same_host = (cur->hostname == NULL) == (settings->hostname == NULL) &&
+			 (cur->hostname == NULL || strcmp(cur->hostname, settings->hostname) == 0);
+	if (same_host && cur->threshold == settings->threshold && cur->min_trained == settings->min_trained &&
+	    cur->max_tokens == settings->max_tokens && cur->max_bytes == settings->max_bytes &&
+	    cur->significant == settings->significant)
+		return;
+	publish(j, settings);
 }
 
 void junk_free(struct junk **jp)
@@ -43,13 +74,18 @@ void junk_free(struct junk **jp)
 	if (j == NULL)
 		return;
 	*jp = NULL;
-	free(j->hostname);
+	while (j->gens != NULL) {
+		struct junk_gen *g = j->gens;
+		j->gens = g->prev;
+		free(g->hostname);
+		free(g);
+	}
 	free(j);
 }
 
 const struct junk_settings *junk_settings_of(const struct junk *j)
 {
-	return &j->set;
+	return atomic_load_explicit(&((struct junk *)j)->cur, memory_order_acquire);
 }
 
 int junk_train(struct junk *j, int64_t account, const char *msg, size_t len, int spam_delta, int ham_delta,
@@ -63,7 +99,7 @@ int junk_train(struct junk *j, int64_t account, const char *msg, size_t len, int
 		return 1;
 	struct arena *a = arena_new();
 	struct junk_tokens t;
-	junk_tokenize(a, msg, len, &j->set, &t);
+	junk_tokenize(a, msg, len, junk_settings_of(j), &t);
 	int r = store_junk_learn(j->store, account, t.tok, t.n, spam_delta, ham_delta, error_r);
 	arena_free(&a);
 	return r < 0 ? r : 1;
@@ -91,13 +127,15 @@ int junk_account_judges(struct junk *j, int64_t account, bool *enabled_r, bool *
 		return -1;
 	if (enabled_r != NULL)
 		*enabled_r = model.enabled;
-	*judges_r = model.enabled && model.nspam >= j->set.min_trained && model.nham >= j->set.min_trained;
+	unsigned min = junk_settings_of(j)->min_trained;
+	*judges_r = model.enabled && model.nspam >= min && model.nham >= min;
 	return 1;
 }
 
 int junk_classify_tokens(struct junk *j, int64_t account, struct arena *a, const struct junk_tokens *t,
 			 struct junk_verdict *v, double **f_r, const char **error_r)
 {
+	const struct junk_settings *set = junk_settings_of(j);
 	memset(v, 0, sizeof(*v));
 	v->score = 0.5;
 	struct store_junk_token *toks = arena_alloc(a, (t->n + 1) * sizeof(*toks));
@@ -107,7 +145,7 @@ int junk_classify_tokens(struct junk *j, int64_t account, struct arena *a, const
 	if (store_junk_read(j->store, account, toks, t->n, &model, error_r) < 0)
 		return -1;
 	v->enabled = model.enabled;
-	v->trained = model.nspam >= j->set.min_trained && model.nham >= j->set.min_trained;
+	v->trained = model.nspam >= set->min_trained && model.nham >= set->min_trained;
 	double *f = arena_alloc(a, (t->n + 1) * sizeof(*f));
 	for (size_t i = 0; i < t->n; i++)
 		f[i] = junk_robinson(toks[i].nspam, toks[i].nham, model.nspam, model.nham);
@@ -115,7 +153,7 @@ int junk_classify_tokens(struct junk *j, int64_t account, struct arena *a, const
 		*f_r = f;
 	double *sig = arena_alloc(a, (t->n + 1) * sizeof(*sig));
 	memcpy(sig, f, t->n * sizeof(*f));
-	size_t k = junk_significant(sig, t->n, j->set.significant);
+	size_t k = junk_significant(sig, t->n, set->significant);
 	v->ntokens = (unsigned)k;
 	v->score = junk_fisher(sig, k);
 	if (t->from != NULL && !t->dmarc_fail) {
@@ -125,7 +163,7 @@ int junk_classify_tokens(struct junk *j, int64_t account, struct arena *a, const
 		if (c > 0)
 			v->score *= JUNK_CONTACT_PULL;
 	}
-	v->spam = v->enabled && v->trained && v->score >= j->set.threshold;
+	v->spam = v->enabled && v->trained && v->score >= set->threshold;
 	return 1;
 }
 
@@ -134,7 +172,7 @@ int junk_classify(struct junk *j, int64_t account, const char *msg, size_t len, 
 {
 	struct arena *a = arena_new();
 	struct junk_tokens t;
-	junk_tokenize(a, msg, len, &j->set, &t);
+	junk_tokenize(a, msg, len, junk_settings_of(j), &t);
 	int r = junk_classify_tokens(j, account, a, &t, v, NULL, error_r);
 	arena_free(&a);
 	return r;

@@ -49,6 +49,11 @@ struct junk;
 /* Makes the service over store (borrowed; it must outlive the service). settings is
  * copied (hostname too). Never fails. */
 struct junk *junk_new(struct store *store, const struct junk_settings *settings);
+/* Replaces the settings (SIGHUP): calls that start after it use the new ones, calls
+ * under way finish with the old (kept until junk_free). A copy, as for junk_new;
+ * nothing is published when nothing changed. Not thread-safe against itself (one
+ * reloading thread). */
+void junk_set_settings(struct junk *j, const struct junk_settings *settings);
 /* Frees *j and sets it to NULL; NULL is fine. */
 void junk_free(struct junk **j);
 

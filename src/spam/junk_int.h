@@ -49,7 +49,7 @@ double junk_fisher(const double *f, size_t n);
  * JUNK_MIN_DEV away, moving them to the front; returns how many. */
 size_t junk_significant(double *f, size_t n, size_t max);
 
-/* The settings the service was made with. */
+/* The service's current settings (valid until junk_free). */
 const struct junk_settings *junk_settings_of(const struct junk *j);
 
 /* junk_classify over tokens already made (t, in a); *f_r (when not NULL) gets

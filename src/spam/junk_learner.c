@@ -20,7 +20,7 @@ struct junk_learner {
 	struct store *store;
 	struct junk *junk;
 	struct pool *pool;
-	size_t batch, max_bytes;
+	atomic_size_t batch, max_bytes; /* junk_learner_set may change them at any time */
 	pthread_mutex_t mu; /* guards running, again, stopping */
 	bool running, again, stopping;
 	atomic_uint_fast64_t applied;
@@ -61,7 +61,7 @@ static bool apply_one(struct junk_learner *l, struct arena *a, const struct stor
 		return true; /* undone before it was learned */
 	const char *data, *error = NULL;
 	size_t len;
-	int r = store_lesson_read(l->store, a, ls->email_id, l->max_bytes, &data, &len, &error);
+	int r = store_lesson_read(l->store, a, ls->email_id, atomic_load(&l->max_bytes), &data, &len, &error);
 	if (r <= 0) {
 		const char *why = r == 0 ? "message gone" : error != NULL ? error : "?";
 		log_warn("event=junk_learn_failed account=%" PRId64 " email=%" PRId64 " error=%s", ls->account_id,
@@ -84,7 +84,7 @@ int junk_learner_run_once(struct junk_learner *l, const char **error_r)
 	struct arena *a = arena_new();
 	struct store_lesson *v;
 	size_t n;
-	int r = store_lessons_next(l->store, a, l->batch, &v, &n, error_r);
+	int r = store_lessons_next(l->store, a, atomic_load(&l->batch), &v, &n, error_r);
 	if (r > 0 && n > 0) {
 		size_t dropped = 0;
 		for (size_t i = 0; i < n; i++) {
@@ -110,7 +110,7 @@ static void learner_job(void *arg)
 		log_error("event=junk_learner_error error=%s", LOG_Q(error != NULL ? error : "?"));
 	pthread_mutex_lock(&l->mu);
 	/* a full batch leaves more behind; after an error wait for the next kick */
-	if (!l->stopping && n >= 0 && ((size_t)n == l->batch || l->again))
+	if (!l->stopping && n >= 0 && ((size_t)n >= atomic_load(&l->batch) || l->again))
 		submit_locked(l);
 	else
 		l->running = false;
@@ -124,11 +124,16 @@ struct junk_learner *junk_learner_new(struct store *store, struct junk *junk, st
 	l->store = store;
 	l->junk = junk;
 	l->pool = pool;
-	l->batch = set->batch > 0 ? set->batch : 200;
-	l->max_bytes = set->max_bytes;
+	junk_learner_set(l, set);
 	pthread_mutex_init(&l->mu, NULL);
 	store_set_lesson_notify(store, notify, l);
 	return l;
+}
+
+void junk_learner_set(struct junk_learner *l, const struct junk_learner_settings *set)
+{
+	atomic_store(&l->batch, set->batch > 0 ? set->batch : 200);
+	atomic_store(&l->max_bytes, set->max_bytes);
 }
 
 void junk_learner_stop(struct junk_learner *l)

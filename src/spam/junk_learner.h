@@ -40,6 +40,8 @@ struct junk_learner;
  * the background and only junk_learner_run_once applies lessons (tests, tools). */
 struct junk_learner *junk_learner_new(struct store *store, struct junk *junk, struct pool *pool,
 				      const struct junk_learner_settings *set);
+/* Changes the batch size and bytes read (SIGHUP); the next batch uses them. Any thread. */
+void junk_learner_set(struct junk_learner *l, const struct junk_learner_settings *set);
 /* Starts a pool job unless one is out (then that one goes on afterwards). Any thread;
  * never blocks on the store. Nothing after junk_learner_stop. */
 void junk_learner_kick(struct junk_learner *l);

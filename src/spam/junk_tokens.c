@@ -160,7 +160,14 @@ static char *lower_dup(struct arena *a, const char *s)
 	return d;
 }
 
-/* Link domains: every http(s):// URL in text gives url:HOST. */
+/* The top-level domain of a host name (after the last dot), or "". */
+static const char *tld_of(const char *host)
+{
+	const char *dot = strrchr(host, '.');
+	return dot != NULL && dot[1] != '\0' ? dot + 1 : "";
+}
+
+/* Link domains: every http(s):// URL in text gives url:HOST and urltld:TLD. */
 static void links(struct tokset *t, const char *text, size_t len)
 {
 	const char *p = text, *end = text + len;
@@ -184,6 +191,8 @@ static void links(struct tokset *t, const char *text, size_t len)
 		host[n] = '\0';
 		fold(host, n);
 		add(t, "url:", host, n);
+		if (*tld_of(host) != '\0')
+			add_str(t, "urltld:", tld_of(host));
 		p = q;
 	}
 }
@@ -235,6 +244,8 @@ static void headers(struct tokset *t, const char *msg, const struct mail_info *i
 		t->out->from = from;
 		add_str(t, "from:", from);
 		add_str(t, "fromdom:", domain_of(from));
+		if (*tld_of(domain_of(from)) != '\0')
+			add_str(t, "fromtld:", tld_of(domain_of(from)));
 	} else {
 		add_str(t, "from:", "none");
 	}
@@ -268,9 +279,35 @@ static void headers(struct tokset *t, const char *msg, const struct mail_info *i
 	authres(t, msg, hlen);
 }
 
+/* File name extensions that run code or hide it (programs, scripts, macro documents,
+ * disk images, archives): an attachment with one also gives attach:risky, one token
+ * for the whole class, since each extension alone is rare in a young model. */
+static bool risky_ext(const char *ext)
+{
+	static const char *const risky[] = { "exe", "scr", "com", "pif", "bat", "cmd", "js", "jse", "vbs", "vbe",
+					     "wsf", "hta", "jar", "msi", "lnk", "iso", "img", "vhd", "zip", "rar",
+					     "7z", "ace", "arj", "cab", "gz", "docm", "xlsm", "pptm", "dotm", "xlam" };
+	for (size_t i = 0; i < sizeof(risky) / sizeof(risky[0]); i++) {
+		if (strcmp(ext, risky[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The <img tags of an HTML part's source (count, capped). */
+static size_t img_tags(const char *html, size_t len)
+{
+	size_t n = 0;
+	for (const char *p = html, *end = html + len; n < 100 && (p = memmem(p, (size_t)(end - p), "<img", 4)) != NULL;
+	     p += 4)
+		n++;
+	return n;
+}
+
 static void bodies(struct tokset *t, const char *msg, size_t len, const struct mail_info *info)
 {
 	bool plain = false, html = false;
+	size_t imgs = 0;
 	for (size_t i = 0; i < info->nparts && i < JUNK_MAX_PARTS && !full(t); i++) {
 		const struct mail_part *p = &info->parts[i];
 		if (p->flags & (MAIL_PART_MULTIPART | MAIL_PART_MESSAGE))
@@ -284,6 +321,8 @@ static void bodies(struct tokset *t, const char *msg, size_t len, const struct m
 				char *ext = arena_strdup(t->a, dot + 1);
 				fold(ext, strlen(ext));
 				add_str(t, "attach-ext:", ext);
+				if (risky_ext(ext))
+					add_str(t, "attach:", "risky");
 			}
 			continue;
 		}
@@ -301,6 +340,7 @@ static void bodies(struct tokset *t, const char *msg, size_t len, const struct m
 		t->out->bytes_read += rn;
 		links(t, raw.data ? raw.data : "", rn);
 		if (is_html) {
+			imgs += img_tags(raw.data ? raw.data : "", rn);
 			struct buf txt = { 0 };
 			mail_part_text(msg, len, p, true, &txt);
 			size_t tn = txt.len < t->text_left ? txt.len : t->text_left;
@@ -314,6 +354,8 @@ static void bodies(struct tokset *t, const char *msg, size_t len, const struct m
 		buf_free(&raw);
 	}
 	add_str(t, "html:", html ? (plain ? "alternative" : "only") : "none");
+	if (html)
+		add_str(t, "img:", bucket(imgs));
 }
 
 void junk_tokenize(struct arena *a, const char *msg, size_t len, const struct junk_settings *set,

@@ -50,14 +50,15 @@ static const struct method {
 	{ "SieveScript/validate", JMAP_CAP_SIEVE, jmap_sieve_validate },
 	{ "VacationResponse/get", JMAP_CAP_VACATION, jmap_vacation_get },
 	{ "VacationResponse/set", JMAP_CAP_VACATION, jmap_vacation_set },
+	{ "JunkSettings/get", JMAP_CAP_JUNK, jmap_junk_get },
+	{ "JunkSettings/set", JMAP_CAP_JUNK, jmap_junk_set },
 };
 
 /* The capabilities a request may use; the Sieve ones only when serve wired Sieve in. */
-static const char *const capabilities[] = { JMAP_CAP_CORE, JMAP_CAP_MAIL, JMAP_CAP_SUBMISSION, JMAP_CAP_QUOTA,
-					    NULL };
-static const char *const capabilities_sieve[] = {
-	JMAP_CAP_CORE, JMAP_CAP_MAIL, JMAP_CAP_SUBMISSION, JMAP_CAP_QUOTA, JMAP_CAP_SIEVE, JMAP_CAP_VACATION, NULL
-};
+static const char *const capabilities[] = { JMAP_CAP_CORE,  JMAP_CAP_MAIL, JMAP_CAP_SUBMISSION,
+					    JMAP_CAP_QUOTA, JMAP_CAP_JUNK, NULL };
+static const char *const capabilities_sieve[] = { JMAP_CAP_CORE, JMAP_CAP_MAIL,  JMAP_CAP_SUBMISSION, JMAP_CAP_QUOTA,
+						  JMAP_CAP_JUNK, JMAP_CAP_SIEVE, JMAP_CAP_VACATION,   NULL };
 
 /* RFC 9661 §1.3.1: the account capability of urn:ietf:params:jmap:sieve. */
 static json_t *sieve_capability(const struct webd_env *env, const struct settings *s)
@@ -90,26 +91,26 @@ json_t *jmap_session_resource(const struct webd_env *env, const struct settings 
 {
 	char acct[32];
 	web_account_id_str(account_id, acct);
-	json_t *core = json_pack("{sI sI sI sI sI sI sI s[ss]}", "maxSizeUpload", (json_int_t)s->message_max,
-				 "maxConcurrentUpload", (json_int_t)4, "maxSizeRequest", (json_int_t)WEB_JSON_MAX,
-				 "maxConcurrentRequests", (json_int_t)4, "maxCallsInRequest",
-				 (json_int_t)JMAP_MAX_CALLS, "maxObjectsInGet", (json_int_t)JMAP_MAX_OBJECTS,
-				 "maxObjectsInSet", (json_int_t)JMAP_MAX_OBJECTS, "collationAlgorithms",
-				 "i;ascii-casemap", "i;unicode-casemap");
-	json_t *caps = json_pack("{sos{}s{}s{}}", JMAP_CAP_CORE, core, JMAP_CAP_MAIL, JMAP_CAP_SUBMISSION,
-				 JMAP_CAP_QUOTA);
+	json_t *core =
+		json_pack("{sI sI sI sI sI sI sI s[ss]}", "maxSizeUpload", (json_int_t)s->message_max,
+			  "maxConcurrentUpload", (json_int_t)4, "maxSizeRequest", (json_int_t)WEB_JSON_MAX,
+			  "maxConcurrentRequests", (json_int_t)4, "maxCallsInRequest", (json_int_t)JMAP_MAX_CALLS,
+			  "maxObjectsInGet", (json_int_t)JMAP_MAX_OBJECTS, "maxObjectsInSet",
+			  (json_int_t)JMAP_MAX_OBJECTS, "collationAlgorithms", "i;ascii-casemap", "i;unicode-casemap");
+	json_t *caps = json_pack("{sos{}s{}s{}s{}}", JMAP_CAP_CORE, core, JMAP_CAP_MAIL, JMAP_CAP_SUBMISSION,
+				 JMAP_CAP_QUOTA, JMAP_CAP_JUNK);
 	json_t *mail = json_pack("{snsIsIsIs[ssssssss]sb}", "maxMailboxesPerEmail", "maxMailboxDepth",
 				 (json_int_t)STORE_MAILBOX_DEPTH_MAX, "maxSizeMailboxName",
 				 (json_int_t)STORE_MAILBOX_NAME_MAX, "maxSizeAttachmentsPerEmail",
 				 (json_int_t)s->message_max, "emailQuerySortOptions", "receivedAt", "sentAt", "size",
 				 "from", "to", "subject", "hasKeyword", "id", "mayCreateTopLevelMailbox", 1);
 	json_t *sub = json_pack("{sIs{}}", "maxDelayedSend", (json_int_t)0, "submissionExtensions");
-	json_t *acaps = json_pack("{s{}sosos{}}", JMAP_CAP_CORE, JMAP_CAP_MAIL, mail, JMAP_CAP_SUBMISSION, sub,
-				  JMAP_CAP_QUOTA);
+	json_t *acaps = json_pack("{s{}sosos{}s{}}", JMAP_CAP_CORE, JMAP_CAP_MAIL, mail, JMAP_CAP_SUBMISSION, sub,
+				  JMAP_CAP_QUOTA, JMAP_CAP_JUNK);
 	json_t *account = json_pack("{sssbsbso}", "name", address, "isPersonal", 1, "isReadOnly", 0,
 				    "accountCapabilities", acaps);
-	json_t *primary = json_pack("{ssssssss}", JMAP_CAP_CORE, acct, JMAP_CAP_MAIL, acct, JMAP_CAP_SUBMISSION, acct,
-				    JMAP_CAP_QUOTA, acct);
+	json_t *primary = json_pack("{ssssssssss}", JMAP_CAP_CORE, acct, JMAP_CAP_MAIL, acct, JMAP_CAP_SUBMISSION, acct,
+				    JMAP_CAP_QUOTA, acct, JMAP_CAP_JUNK, acct);
 	if (env->sieve != NULL) {
 		json_object_set_new(caps, JMAP_CAP_SIEVE, json_object());
 		json_object_set_new(caps, JMAP_CAP_VACATION, json_object());
@@ -152,8 +153,8 @@ static void run_call(struct jmap_ctx *ctx, json_t *req, json_t *call)
 			m = &methods[i];
 	}
 	if (m == NULL || !jmap_using(req, m->cap)) {
-		jmap_fail(ctx, "unknownMethod", "%s%s", m == NULL ? "no such method: " : "capability not in using: ",
-			  m == NULL ? name : m->cap);
+		jmap_fail(ctx, "unknownMethod", "%s%s",
+			  m == NULL ? "no such method: " : "capability not in using: ", m == NULL ? name : m->cap);
 	} else if (jmap_resolve_refs(args, ctx->responses, &type, desc, sizeof(desc)) < 0) {
 		jmap_fail(ctx, type, "%s", desc);
 	} else {
@@ -207,7 +208,8 @@ void jmap_api_run(const struct webd_env *env, const struct settings *s, int64_t 
 	ctx.created_ids = given ? json_deep_copy(given) : json_object();
 	size_t i;
 	json_t *call;
-	json_array_foreach(json_object_get(req, "methodCalls"), i, call) {
+	json_array_foreach(json_object_get(req, "methodCalls"), i, call)
+	{
 		run_call(&ctx, req, call);
 		arena_clear(ctx.a);
 	}

@@ -6,12 +6,17 @@ corpus); lessons from the mailboxes come with the store's training triggers.
 """
 
 import smtplib
+import time
 
-from helpers import imap_messages, new_user
+from helpers import imap_messages, mailbox, new_user
 
 SPAM = ("From: Lottery <win@lottery.example>\r\nTo: {to}\r\nSubject: You won\r\n"
         "X-Postamt-Junk: ham; score=0.000\r\n"
         "Message-ID: <{n}@lottery.example>\r\n\r\nClaim your prize: https://claim.example/\r\n")
+
+
+HAM = ("From: Anna <anna@friends.example>\r\nTo: {to}\r\nSubject: Dinner on Friday\r\n"
+       "Message-ID: <{n}@friends.example>\r\n\r\nShall we meet at eight? Love, Anna\r\n")
 
 
 def send25(srv, to, data):
@@ -67,3 +72,35 @@ def test_sent_mail_makes_contacts(make_server):
     # sent mail is not judged
     (m,) = imap_messages(srv, bob)
     assert b"X-Postamt-Junk" not in m
+
+
+def test_sighup_applies_junk_keys(make_server):
+    """spam.junk_min_trained applies on SIGHUP: an account with one lesson of each kind
+    is untrained under the default (20) and judges once the key says 1."""
+    import imaplib
+    srv = make_server(config=("mailauth.inbound = off",))
+    user = new_user(srv)
+    send25(srv, user, SPAM.format(to=user, n=1))
+    send25(srv, user, HAM.format(to=user, n=2))
+    m = imaplib.IMAP4(srv.host, srv.port("imap"))
+    m.login(user, "secret")
+    m.select("INBOX")
+    assert m.store("1", "+FLAGS", "($Junk)")[0] == "OK"
+    assert m.store("2", "+FLAGS", "($NotJunk)")[0] == "OK"
+    m.logout()
+    deadline = time.monotonic() + 30
+    while "learned: 1 spam, 1 ham" not in junk_info(srv, user) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "learned: 1 spam, 1 ham (untrained" in junk_info(srv, user)
+    send25(srv, user, SPAM.format(to=user, n=3))
+    assert b"\r\nX-Postamt-Junk: untrained\r\n" in imap_messages(srv, user)[-1]
+    srv.add_config("spam.junk_min_trained = 1")
+    since = srv.log_size()
+    srv.send_signal(1)  # SIGHUP
+    assert srv.wait_log(r"event=reloaded", since=since), srv.log_tail()
+    assert "reload_needs_restart" not in srv.log()[since:]
+    send25(srv, user, SPAM.format(to=user, n=4))
+    assert not any(b"Message-ID: <4@lottery.example>" in raw for raw in imap_messages(srv, user)), \
+        "judged spam: delivered to Junk"
+    (raw,) = [r for r in mailbox(srv, user, "Junk") if b"<4@lottery.example>" in r]
+    assert b"\r\nX-Postamt-Junk: spam; score=" in raw, raw[:400]

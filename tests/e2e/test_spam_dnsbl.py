@@ -138,3 +138,25 @@ def test_submission_is_never_checked(make_server, dns_stub):
         assert s.data(msg(u, "submitted").replace(b"someone@sender.test", u.encode()))[0] == 250
     assert srv.log().count("event=dnsbl_") == before
     assert len(mailbox(srv, u)) == 1
+
+
+def test_sighup_applies_a_new_list(make_server, dns_stub):
+    """spam.dnsbl applies on SIGHUP: a list added to the running server refuses the next
+    connection; no restart is asked for."""
+    dns_stub.set(CLIENT + ".late.test", {"A": ["127.0.0.2"]})
+    srv = make_server(config=["dns.server = " + dns_stub.server, "dns.cache_entries = 0"])
+    u = new_user(srv, "reload")
+    with smtplib.SMTP(srv.host, srv.port("smtp"), timeout=30) as s:
+        s.ehlo("client.test")
+        s.mail("someone@sender.test")
+        assert s.rcpt(u)[0] == 250
+    srv.add_config("spam.dnsbl = late.test")
+    since = srv.log_size()
+    srv.send_signal(1)  # SIGHUP
+    assert srv.wait_log(r"event=reloaded", since=since), srv.log_tail()
+    assert "reload_needs_restart" not in srv.log()[since:]
+    with smtplib.SMTP(srv.host, srv.port("smtp"), timeout=30) as s:
+        s.ehlo("client.test")
+        s.mail("someone@sender.test")
+        code, text = s.rcpt(u)
+        assert code == 554 and b"late.test" in text, (code, text)

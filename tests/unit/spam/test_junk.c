@@ -81,12 +81,17 @@ static void tokens_of_a_message(void **state)
 		"attach:application/pdf",
 		"attach-ext:pdf",
 		"html:alternative",
+		"fromtld:de",
+		"urltld:example",
+		"urltld:net",
+		"img:0",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		if (!has(&t, want[i]))
 			fail_msg("missing token %s", want[i]);
 	}
 	/* numbers, one-letter words, script content and the foreign A-R field are not tokens */
+	assert_false(has(&t, "attach:risky")); /* a PDF is not */
 	assert_false(has(&t, "12345"));
 	assert_false(has(&t, "x"));
 	assert_false(has(&t, "hidden"));
@@ -155,6 +160,30 @@ static void tokens_bounded(void **state)
 	junk_tokenize(a, "", 0, &set, &t);
 	assert_true(has(&t, "from:none"));
 	buf_free(&b);
+	arena_free(&a);
+}
+
+/* The class tokens: an attachment that runs code or hides it (attach:risky, whatever
+ * its extension), the pictures of an HTML part (img:N), the sender's and the links'
+ * top-level domains. */
+static void tokens_risky_attachment_and_images(void **state)
+{
+	(void)state;
+	static const char msg[] = "From: Ute <ute@billing.icu>\r\nSubject: Rechnung\r\nMIME-Version: 1.0\r\n"
+				  "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+				  "--b\r\nContent-Type: text/html\r\n\r\n<p>Ansehen</p><img src=\"https://cdn.pics.xyz/a.png\">"
+				  "<img src=\"x.png\">\r\n"
+				  "--b\r\nContent-Type: application/octet-stream; name=\"Rechnung.DOCM\"\r\n"
+				  "Content-Disposition: attachment\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--b--\r\n";
+	struct junk_settings set = settings();
+	struct arena *a = arena_new();
+	struct junk_tokens t;
+	junk_tokenize(a, msg, sizeof(msg) - 1, &set, &t);
+	const char *want[] = { "attach-ext:docm", "attach:risky", "img:2", "html:only", "fromtld:icu", "urltld:xyz" };
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (!has(&t, want[i]))
+			fail_msg("missing token %s", want[i]);
+	}
 	arena_free(&a);
 }
 
@@ -313,6 +342,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tokens_of_a_message),
 		cmocka_unit_test(tokens_bounded),
+		cmocka_unit_test(tokens_risky_attachment_and_images),
 		cmocka_unit_test(robinson_values),
 		cmocka_unit_test(fisher_values),
 		cmocka_unit_test_setup_teardown(model_in_store, fixture_setup, fixture_teardown),
