@@ -236,7 +236,7 @@ export function openSettings(container, opts) {
       const want = keep || pick.value || (scripts.find((s) => s.isActive) || {}).id || '';
       clear(pick);
       pick.append(h('option', { value: '' }, t('raw.new')),
-        scripts.map((s) => h('option', { value: s.id }, (s.name || s.id) + (s.isActive ? ' (' + t('raw.active') + ')' : ''))));
+        ...scripts.map((s) => h('option', { value: s.id }, (s.name || s.id) + (s.isActive ? ' (' + t('raw.active') + ')' : ''))));
       pick.value = scripts.some((s) => s.id === want) ? want : '';
       await fill();
       sec.dataset.loaded = '1';

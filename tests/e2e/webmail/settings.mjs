@@ -192,4 +192,6 @@ try {
   process.exitCode = 1;
 } finally {
   await browser.close();
+  rl.close(); // stdin would keep node running
+  process.exit(process.exitCode || 0);
 }
