@@ -136,12 +136,16 @@ static json_t *apply(json_t *patch, struct store_sieve_vacation *v)
 		} else if (strcmp(k, "subject") == 0 || strcmp(k, "textBody") == 0 || strcmp(k, "htmlBody") == 0) {
 			ok = json_is_null(x) || json_is_string(x);
 			const char *s = json_string_value(x);
-			if (strcmp(k, "subject") == 0)
+			if (strcmp(k, "subject") == 0) {
+				/* one header line: a line break would start another header */
+				for (const char *p = s; ok && p != NULL && *p != '\0'; p++)
+					ok = (unsigned char)*p >= 0x20 && *p != 0x7f;
 				v->subject = s;
-			else if (strcmp(k, "textBody") == 0)
+			} else if (strcmp(k, "textBody") == 0) {
 				v->text_body = s;
-			else
+			} else {
 				v->html_body = s;
+			}
 		} else {
 			ok = false;
 		}
@@ -156,7 +160,7 @@ static json_t *apply(json_t *patch, struct store_sieve_vacation *v)
 	}
 	json_t *e = json_pack("{ssssso}", "type", "invalidProperties", "description",
 			      "isEnabled is a boolean, fromDate/toDate UTCDates (toDate not before fromDate) or null, "
-			      "subject/textBody/htmlBody strings or null",
+			      "subject (one line) / textBody / htmlBody strings or null",
 			      "properties", bad);
 	assert(e != NULL);
 	return e;

@@ -282,7 +282,7 @@ def test_vacation_singleton(srv):
     assert r["notCreated"]["x"]["type"] == "singleton"
     assert r["notDestroyed"]["singleton"]["type"] == "singleton"
     assert r["notUpdated"]["other"]["type"] == "notFound"
-    for bad in ({"fromDate": "24.12.2026"}, {"isEnabled": "yes"}, {"subject": 5}, {"unknown": 1},
+    for bad in ({"fromDate": "24.12.2026"}, {"isEnabled": "yes"}, {"subject": 5}, {"subject": "Away\r\nBcc: x@example.test"}, {"unknown": 1},
                 {"fromDate": "2027-01-02T00:00:00Z", "toDate": "2027-01-01T00:00:00Z"}):
         err = c.call("VacationResponse/set", {"update": {"singleton": bad}})["notUpdated"]["singleton"]
         assert err["type"] == "invalidProperties", (bad, err)
