@@ -24,5 +24,8 @@ int cli_dkim(const struct config *cfg, int argc, char **argv);
 /* Makes domain's first (or next) DKIM key pair under DIR/dkim; unless quiet, prints
  * their TXT records to publish and when each starts signing (dkim.publish_delay). Returns the exit status. */
 int cli_dkim_generate(const struct config *cfg, const char *domain, bool quiet);
+/* sieve check FILE | sieve test FILE MESSAGE [options] (cli_sieve.c); needs no
+ * configuration: argv[0] is "check" or "test". */
+int cli_sieve(int argc, char **argv);
 
 #endif

@@ -41,6 +41,7 @@ static const char usage_text[] =
 	"  dkim rotate D | dkim retire D SELECTOR | dkim list D\n"
 	"  dns D [--check]\n"
 	"  check\n"
+	"  sieve check FILE | sieve test FILE MESSAGE [--from A] [--to A] [--spam N] [--mailbox M]...\n"
 	"  version\n"
 	"DIR defaults to $POSTAMT_DATA, then ./postamt-data.\n";
 
@@ -337,6 +338,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "init") == 0)
 		return cmd_init(dir, sub_argc, sub_argv);
+	if (strcmp(cmd, "sieve") == 0) /* files only: no data directory */
+		return cli_sieve(sub_argc - 1, sub_argv + 1);
 	if (strcmp(cmd, "check") == 0) {
 		if (sub_argc != 1)
 			return usage("check takes no arguments");
