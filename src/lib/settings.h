@@ -40,6 +40,16 @@ struct settings {
 	uint32_t mta_sts_max_age;      /* mta_sts.max_age, seconds */
 	double junk_threshold;         /* spam.junk_threshold / 100: what JunkSettings/get shows */
 	unsigned junk_min_trained;     /* spam.junk_min_trained */
+	/* Sieve (docs/sieve.md): ManageSieve's limits and capabilities */
+	size_t sieve_max_scripts;      /* sieve.max_scripts: scripts per account, 0 = no limit */
+	size_t sieve_max_script_size;  /* sieve.max_script_size: bytes of one script */
+	unsigned sieve_max_redirects;  /* sieve.max_redirects: redirects per message (MAXREDIRECTS) */
+	int timeout_sieve;             /* timeout.sieve: ManageSieve idle seconds */
+	const char *subaddress_delimiter; /* sieve.subaddress_delimiter: "" = no subaddressing */
+	unsigned sieve_max_actions;    /* sieve.max_actions: actions of one run */
+	uint64_t sieve_max_cpu_steps;  /* sieve.max_cpu_steps: interpreter steps of one run */
+	int64_t sieve_vacation_min_period, sieve_vacation_max_period; /* seconds */
+	int64_t sieve_vacation_default_period; /* seconds: the JMAP vacation fragment's period */
 };
 
 /* mailauth.inbound: what port 25 does with SPF, DKIM, DMARC and iprev. */

@@ -95,6 +95,19 @@ static const char *valid_nonempty(const char *v)
 	return v[0] != '\0' ? NULL : "must not be empty";
 }
 
+/* sieve.subaddress_delimiter: "" (off) or up to 4 characters, each one a delimiter
+ * (as Postfix's recipient_delimiter), none of them "@", a space or a control byte */
+static const char *valid_delimiter(const char *v)
+{
+	if (strlen(v) > 4)
+		return "at most 4 delimiter characters";
+	for (const char *p = v; *p != '\0'; p++) {
+		if (*p == '@' || (unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return "delimiters must be printable ASCII other than @";
+	}
+	return NULL;
+}
+
 static const char *valid_dns_server(const char *v)
 {
 	char out[96];
@@ -199,6 +212,18 @@ static const struct key keys[] = {
 	I("spam.junk_significant", junk_significant, "150", 1, 10000, RELOAD),
 	/* training: the learner's batches (src/spam/junk_learner.h, docs/spam.md "Training the filter") */
 	I("spam.learn_batch", learn_batch, "200", 1, 100000, RELOAD),
+	/* Sieve: ManageSieve, delivery, vacation (src/sieved, docs/sieve.md) */
+	I("sieve.max_scripts", sieve_max_scripts, "20", 0, 100000, RELOAD),
+	Z("sieve.max_script_size", sieve_max_script_size, "256K", 1024, 16 * 1024 * 1024, RELOAD),
+	I("sieve.max_redirects", sieve_max_redirects, "4", 0, 64, RELOAD),
+	I("sieve.max_actions", sieve_max_actions, "32", 1, 1024, RELOAD),
+	I("sieve.max_cpu_steps", sieve_max_cpu_steps, "5000000", 1000, INT64_MAX, RELOAD),
+	T("sieve.vacation_min_period", sieve_vacation_min_period, "86400", 0, 365 * 86400, RELOAD),
+	T("sieve.vacation_max_period", sieve_vacation_max_period, "7776000", 0, 3650 * 86400, RELOAD),
+	T("sieve.vacation_default_period", sieve_vacation_default_period, "604800", 0, 365 * 86400, RELOAD),
+	S("sieve.subaddress_delimiter", subaddress_delimiter, "+", valid_delimiter, RELOAD),
+	S("sieve.srs_key", sieve_srs_key, "srs.key", valid_nonempty, RESTART),
+	T("timeout.sieve", timeout_sieve, "600", 1, 86400, RELOAD),
 };
 
 static const struct key *key_find(const char *name, size_t len)
@@ -605,7 +630,7 @@ int config_check(const struct config *cfg, bool check_files, char **problems_r)
 	struct buf out = { 0 };
 	int count = 0;
 	static const int ports[] = { PORT_SMTP, PORT_SUBMISSIONS, PORT_SUBMISSION, PORT_POP3, PORT_POP3S,
-				     PORT_IMAP, PORT_IMAPS, PORT_HTTP, PORT_HTTPS };
+				     PORT_IMAP, PORT_IMAPS, PORT_HTTP, PORT_HTTPS, PORT_SIEVE };
 	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
 		if (config_port(cfg, ports[i]) > 65535)
 			problem(&out, &count, "port_offset %" PRId64 " puts port %d beyond 65535", cfg->port_offset,

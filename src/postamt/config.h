@@ -113,6 +113,18 @@ struct config {
 	int64_t junk_max_bytes;       /* spam.junk_max_bytes: bytes of a message the tokenizer reads */
 	int64_t junk_significant;     /* spam.junk_significant: tokens combined into a score */
 	int64_t learn_batch;          /* spam.learn_batch: lessons the learner applies per pool job */
+	/* Sieve (docs/sieve.md) */
+	int64_t sieve_max_scripts;        /* sieve.max_scripts: scripts per account */
+	int64_t sieve_max_script_size;    /* sieve.max_script_size: bytes of one script */
+	int64_t sieve_max_redirects;      /* sieve.max_redirects: redirects per message */
+	int64_t sieve_max_actions;        /* sieve.max_actions: actions per message */
+	int64_t sieve_max_cpu_steps;      /* sieve.max_cpu_steps: interpreter steps per message */
+	int64_t sieve_vacation_min_period; /* sieve.vacation_min_period: seconds */
+	int64_t sieve_vacation_max_period; /* sieve.vacation_max_period: seconds */
+	int64_t sieve_vacation_default_period; /* sieve.vacation_default_period: seconds (JMAP vacation) */
+	char *subaddress_delimiter;       /* sieve.subaddress_delimiter: "" turns subaddressing off */
+	char *sieve_srs_key;              /* sieve.srs_key: file of the SRS secret (relative to DIR) */
+	int64_t timeout_sieve;            /* timeout.sieve: ManageSieve idle seconds */
 	struct config_route *routes;
 	size_t nroutes;
 	struct config_route_opt *route_opts; /* route_auth.* and route_tls.* keys */
@@ -122,7 +134,8 @@ struct config {
 /* Standard ports of the contract; the listener port is this plus port_offset. */
 enum {
 	PORT_SMTP = 25, PORT_SUBMISSIONS = 465, PORT_SUBMISSION = 587, PORT_POP3 = 110,
-	PORT_POP3S = 995, PORT_IMAP = 143, PORT_IMAPS = 993, PORT_HTTP = 80, PORT_HTTPS = 443
+	PORT_POP3S = 995, PORT_IMAP = 143, PORT_IMAPS = 993, PORT_HTTP = 80, PORT_HTTPS = 443,
+	PORT_SIEVE = 4190
 };
 
 /* Returns a configuration with every default. data_dir is copied. */

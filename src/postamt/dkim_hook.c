@@ -157,7 +157,8 @@ int dkim_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)
 {
 	struct dkim_hook *h = ctx;
 	enum submit_kind kind = m->origin->kind;
-	if (kind != SUBMIT_KIND_SUBMISSION && kind != SUBMIT_KIND_WEBMAIL)
+	/* what users send, and what their Sieve scripts send (vacation replies) */
+	if (kind != SUBMIT_KIND_SUBMISSION && kind != SUBMIT_KIND_WEBMAIL && kind != SUBMIT_KIND_SIEVE)
 		return SUBMIT_OK;
 	const char **from;
 	size_t nfrom = 0;

@@ -26,6 +26,7 @@
 #include "net.h"
 #include "pool.h"
 #include "pop3d.h"
+#include "sieved.h"
 #include "queue.h"
 #include "settings.h"
 #include "smtpd.h"
@@ -54,7 +55,7 @@
 
 enum service {
 	SVC_SMTP, SVC_SUBMISSIONS, SVC_SUBMISSION, SVC_POP3, SVC_POP3S, SVC_IMAP, SVC_IMAPS, SVC_HTTP, SVC_HTTPS,
-	SVC_COUNT
+	SVC_SIEVE, SVC_COUNT
 };
 
 struct service_def {
@@ -74,6 +75,7 @@ static const struct service_def services[SVC_COUNT] = {
 	[SVC_IMAPS] = { "imaps", PORT_IMAPS, CONN_TLS_IMPLICIT, "TLS" },
 	[SVC_HTTP] = { "http", PORT_HTTP, CONN_PLAIN, "none (redirects)" },
 	[SVC_HTTPS] = { "https", PORT_HTTPS, CONN_TLS_IMPLICIT, "TLS" },
+	[SVC_SIEVE] = { "sieve", PORT_SIEVE, CONN_PLAIN, "STARTTLS" },
 };
 
 struct server {
@@ -94,6 +96,7 @@ struct server {
 	struct auth_service *auth;
 	struct smtpd_env smtp_env;
 	struct pop3d_env pop3_env;
+	struct sieved_env sieve_env;
 	struct imapd_env imap_env;
 	struct webd_env web_env;
 	struct webd_sieve web_sieve;
@@ -109,6 +112,7 @@ struct server {
 	/* listener contexts: one per role, shared by all loops */
 	struct smtpd_listener smtp_mx, smtp_sub, smtp_subs;
 	struct pop3d_listener pop3;
+	struct sieved_listener sieve;
 	struct imapd_listener imap;
 	struct webd_listener http, https;
 	bool stopping;
@@ -228,6 +232,7 @@ static void listener_for(struct server *srv, enum service svc, const struct conn
 	case SVC_IMAP: case SVC_IMAPS: *h_r = &imapd_handler; *ctx_r = &srv->imap; break;
 	case SVC_HTTP: *h_r = &webd_handler; *ctx_r = &srv->http; break;
 	case SVC_HTTPS: *h_r = &webd_handler; *ctx_r = &srv->https; break;
+	case SVC_SIEVE: *h_r = &sieved_handler; *ctx_r = &srv->sieve; break;
 	case SVC_COUNT: abort();
 	}
 }
@@ -239,6 +244,7 @@ void serve_print_client_table(const struct config *cfg, FILE *out)
 		{ SVC_POP3S, "POP3 (incoming)" }, { SVC_POP3, "POP3 (incoming)" },
 		{ SVC_SUBMISSIONS, "SMTP (outgoing)" }, { SVC_SUBMISSION, "SMTP (outgoing)" },
 		{ SVC_SMTP, "SMTP (MX, from other servers)" }, { SVC_HTTPS, "Webmail" },
+		{ SVC_SIEVE, "ManageSieve (filters)" },
 	};
 	fprintf(out, "\nClient settings for postamt on %s\n", cfg->hostname);
 	fprintf(out, "  %-31s %-22s %-6s %-9s %s\n", "service", "server", "port", "security", "user name");
@@ -663,6 +669,8 @@ static int server_start(struct server *srv)
 	srv->smtp_sub = (struct smtpd_listener){ SMTPD_SUBMISSION, &srv->settings, &srv->smtp_env };
 	srv->smtp_subs = (struct smtpd_listener){ SMTPD_SUBMISSIONS, &srv->settings, &srv->smtp_env };
 	srv->pop3 = (struct pop3d_listener){ &srv->settings, &srv->pop3_env };
+	srv->sieve_env = (struct sieved_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool };
+	srv->sieve = (struct sieved_listener){ &srv->settings, &srv->sieve_env };
 	srv->imap_env = (struct imapd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
 					    .users = imapd_users_new() };
 	srv->imap = (struct imapd_listener){ &srv->settings, &srv->imap_env };

@@ -6,6 +6,7 @@
 #include "inbound.h"
 #include "junk_hook.h"
 #include "log.h"
+#include "sieve_hook.h"
 #include "spam_wire.h"
 #include "store.h"
 #include "submit.h"
@@ -46,6 +47,8 @@ int serve_hooks_add(struct serve_hooks *h, const struct config *cfg, struct subm
 	junk_settings_from_config(cfg, &js);
 	h->junk = junk_new(store, &js);
 	submit_hook_add(sp, &(struct submit_hook){ "junk", junk_hook_run, h->junk });
+	h->sieve = sieve_hook_new(store, sp, settings, cfg->sieve_srs_key); /* DIR is the working directory */
+	submit_hook_add(sp, &(struct submit_hook){ "sieve", sieve_hook_run, h->sieve });
 	h->dkim = dkim_hook_new(AT_FDCWD, store, cfg->dkim_publish_delay); /* DIR is the working directory */
 	submit_hook_add(sp, &(struct submit_hook){ "dkim_sign", dkim_hook_run, h->dkim });
 	return 1;
@@ -74,4 +77,6 @@ void serve_hooks_free(struct serve_hooks *h)
 	dkim_hook_free(&h->dkim);
 	spam_wire_free(&h->spam);
 	junk_free(&h->junk);
+	if (h->sieve != NULL)
+		sieve_hook_free(&h->sieve);
 }

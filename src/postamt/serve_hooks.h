@@ -2,7 +2,7 @@
  * in their fixed order (docs/architecture.md, "The hook contract"): mailauth (SPF,
  * DKIM, DMARC, iprev: its Authentication-Results is the first field of the stored
  * copy) → spam (blocklist score, rspamd) → junk (the per-account filter; it reads our
- * Authentication-Results) → dkim_sign (last, so it signs the message as it leaves,
+ * Authentication-Results) → sieve (each recipient's script, sieve_hook.h) → dkim_sign (last, so it signs the message as it leaves,
  * with every field added above). The composition root's part: only serve.c uses it. */
 #ifndef POSTAMT_SERVE_HOOKS_H
 #define POSTAMT_SERVE_HOOKS_H
@@ -13,6 +13,7 @@
 struct dns;
 struct dkim_hook;
 struct junk;
+struct sieve_hook;
 struct mailauth_inbound;
 struct smtpd_client_check;
 struct spam_wire;
@@ -23,6 +24,7 @@ struct serve_hooks {
 	struct mailauth_inbound *mailauth; /* the port-25 checks */
 	struct spam_wire *spam;            /* blocklists (smtpd's client check) and the spam hook */
 	struct junk *junk;                 /* the junk filter: its hook, and the model the learner trains */
+	struct sieve_hook *sieve;          /* the recipients' Sieve scripts and vacation */
 	struct dkim_hook *dkim;            /* DKIM signing of outgoing mail */
 };
 

@@ -13,6 +13,7 @@ struct settings_gen {
 	struct settings s;
 	char *hostname;
 	char *mta_sts_mode;
+	char *subaddress_delimiter;
 };
 
 void serve_settings_publish(struct settings_gen **gens, struct settings_ref *ref, const struct config *cfg)
@@ -20,6 +21,7 @@ void serve_settings_publish(struct settings_gen **gens, struct settings_ref *ref
 	struct settings_gen *g = xcalloc(1, sizeof(*g));
 	g->hostname = xstrdup(cfg->hostname);
 	g->mta_sts_mode = xstrdup(cfg->mta_sts_mode);
+	g->subaddress_delimiter = xstrdup(cfg->subaddress_delimiter);
 	g->s = (struct settings){
 		.hostname = g->hostname,
 		.line_max = (size_t)cfg->line_max,
@@ -54,6 +56,16 @@ void serve_settings_publish(struct settings_gen **gens, struct settings_ref *ref
 		.mta_sts_max_age = (uint32_t)cfg->mta_sts_max_age,
 		.junk_threshold = (double)cfg->junk_threshold / 100.0,
 		.junk_min_trained = (unsigned)cfg->junk_min_trained,
+		.sieve_max_scripts = (size_t)cfg->sieve_max_scripts,
+		.sieve_max_script_size = (size_t)cfg->sieve_max_script_size,
+		.sieve_max_redirects = (unsigned)cfg->sieve_max_redirects,
+		.timeout_sieve = (int)cfg->timeout_sieve,
+		.subaddress_delimiter = g->subaddress_delimiter,
+		.sieve_max_actions = (unsigned)cfg->sieve_max_actions,
+		.sieve_max_cpu_steps = (uint64_t)cfg->sieve_max_cpu_steps,
+		.sieve_vacation_min_period = cfg->sieve_vacation_min_period,
+		.sieve_vacation_max_period = cfg->sieve_vacation_max_period,
+		.sieve_vacation_default_period = cfg->sieve_vacation_default_period,
 	};
 	g->prev = *gens;
 	*gens = g;
@@ -80,6 +92,7 @@ void serve_settings_free(struct settings_gen **gens)
 		*gens = g->prev;
 		free(g->hostname);
 		free(g->mta_sts_mode);
+		free(g->subaddress_delimiter);
 		free(g);
 	}
 }

@@ -541,6 +541,8 @@ struct store_delivery {
 	const char *mailbox;       /* NULL: INBOX */
 	const char *const *keywords; /* NULL-terminated keywords of the stored copies
 				      * ("$Junk"), NULL: none; a bad one fails the delivery */
+	unsigned int flags;        /* enum store_flag bits of the stored copies (Sieve's
+				    * imap4flags: \Seen, \Flagged...), 0: none */
 	int64_t internal_date;     /* 0: now */
 	const char *return_path;   /* envelope sender ("" for the null sender): the stored copy
 				    * begins "Return-Path: <return_path>" (RFC 5321 §4.4) and

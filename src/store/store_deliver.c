@@ -260,7 +260,8 @@ static int apply_deliver(struct store *s, struct store_op *op)
 		if (mb <= 0)
 			r = store_op_fail(op, STORE_ENOTFOUND, "no such account");
 		else
-			r = add_to_mailbox(op, c, d->accounts[i], mb, email_id, 0, kw, d->internal_date,
+			r = add_to_mailbox(op, c, d->accounts[i], mb, email_id, d->flags & STORE_F_ALL, kw,
+					   d->internal_date,
 					   0, &uid);
 		if (r < 0) {
 			store_db_exec(c, "ROLLBACK TO rcpt", &err);

@@ -57,8 +57,7 @@ const char *submit_result_name(int result)
 	return "unknown";
 }
 
-struct submit *submit_new(struct store *store, struct queue *queue, struct settings_ref *settings,
-			  struct pool *pool)
+struct submit *submit_new(struct store *store, struct queue *queue, struct settings_ref *settings, struct pool *pool)
 {
 	struct submit *sp = xcalloc(1, sizeof(*sp));
 	sp->store = store;
@@ -160,6 +159,8 @@ int submit_sender(struct submit *sp, const struct submit_origin *o, struct arena
 		*detail_r = "disk_reserve";
 		return SUBMIT_DISK_FULL;
 	}
+	if (o->kind == SUBMIT_KIND_SIEVE)
+		return SUBMIT_OK;   /* the server sends for a script: the sender is the original one or SRS */
 	if (o->auth_user != NULL) { /* on every port: an authenticated sender is checked */
 		if (sender[0] == '\0' || !store_sender_owned(sp->store, a, o->auth_account, o->auth_user, sender)) {
 			*detail_r = sender;
@@ -193,6 +194,18 @@ static const char *postmaster_address(struct submit *sp, struct arena *a)
 	return arena_printf(a, "postmaster@%s", domains[0]);
 }
 
+int submit_subaddress_base(struct arena *a, const char *address, const char *delimiters, const char **base_r)
+{
+	const char *at = strrchr(address, '@');
+	if (delimiters == NULL || delimiters[0] == '\0' || at == NULL)
+		return 0;
+	size_t cut = strcspn(address, delimiters);
+	if (cut == 0 || address + cut >= at)
+		return 0; /* no delimiter in the local part, or nothing before it */
+	*base_r = arena_printf(a, "%.*s%s", (int)cut, address, at);
+	return 1;
+}
+
 /* RFC 5321 §4.5.1: postmaster@ every local domain must be accepted. Without an
  * account or alias of that name, the domain's first account gets the mail.
  * Returns 1 with *r, 0 when the domain has no account, <0 on a store error. */
@@ -224,12 +237,18 @@ static bool is_postmaster(const char *address)
 
 /* Resolves address into *r: 1 local (accounts and maybe forwards), STORE_ENOTFOUND
  * not a local domain, 0 unknown, <0 error. */
-static int resolve(struct submit *sp, struct arena *a, const char *address, struct store_rcpt *r,
-		   const char **error_r)
+static int resolve(struct submit *sp, struct arena *a, const char *address, struct store_rcpt *r, const char **error_r)
 {
 	int res = store_resolve(sp->store, a, address, r, error_r);
 	if (res == STORE_EINVAL)
 		res = 0; /* a local domain, but no address the store could hold: unknown */
+	const char *base;
+	if (res == 0 &&
+	    submit_subaddress_base(a, address, settings_get(sp->settings)->subaddress_delimiter, &base) > 0) {
+		res = store_resolve(sp->store, a, base, r, error_r);
+		if (res == STORE_EINVAL)
+			res = 0;
+	}
 	if (res == 0 && is_postmaster(address))
 		res = postmaster_fallback(sp, a, domain_of(address), r, error_r);
 	return res;
@@ -269,7 +288,7 @@ int submit_rcpt(struct submit *sp, const struct submit_origin *o, struct arena *
 	int res = remote_only ? STORE_ENOTFOUND : resolve(sp, a, norm, &r, error_r);
 	rc->address = norm;
 	if (res == STORE_ENOTFOUND) {
-		if (o->auth_user == NULL && o->kind != SUBMIT_KIND_BOUNCE)
+		if (o->auth_user == NULL && o->kind != SUBMIT_KIND_BOUNCE && o->kind != SUBMIT_KIND_SIEVE)
 			return SUBMIT_RELAY_DENIED;
 		if (sp->queue == NULL)
 			return SUBMIT_NO_OUTBOUND;

@@ -72,6 +72,8 @@ enum submit_kind {
 	SUBMIT_KIND_SUBMISSION, /* SMTP 465/587: an authenticated user sends */
 	SUBMIT_KIND_WEBMAIL,    /* JMAP EmailSubmission: an authenticated user sends */
 	SUBMIT_KIND_BOUNCE,     /* a DSN the queue built (submit_bounce) */
+	SUBMIT_KIND_SIEVE,      /* what a Sieve script sends (submit_resend): a redirect, a
+	                         * vacation reply, a rejection notice */
 };
 
 struct submit_origin {
@@ -102,6 +104,23 @@ struct submit_span {
 	size_t off, len;
 };
 
+/* One local copy of the message for one account, as a hook chose it (Sieve's keep
+ * and fileinto). Strings and arrays in the message's arena or static. */
+struct submit_copy {
+	const char *mailbox;         /* NULL: INBOX */
+	bool create;                 /* a missing mailbox is created (Sieve's :create); else
+	                              * the copy goes to INBOX (event=hook_mailbox_missing) */
+	unsigned int flags;          /* enum store_flag bits (store.h) */
+	const char *const *keywords; /* NULL-terminated or NULL; the hooks' keywords are added */
+};
+
+/* The copies one local account gets instead of the default delivery. */
+struct submit_plan {
+	int64_t account;
+	const struct submit_copy *copies;
+	size_t ncopies; /* 0: nothing is stored for the account (discard, reject, redirect) */
+};
+
 /* A hook sees the message after the data stage and before the commit. It may:
  * append complete header fields ("Name: value\r\n") to `headers` (they go above the
  * trace headers, in hook order); remove header fields of `message` with
@@ -127,7 +146,16 @@ struct submit_hook_msg {
 	const char *id;                    /* the message's id, as logged (e.g. rspamd's Queue-Id) */
 	const char **keywords;             /* keywords of the stored copies (submit_hook_keyword) */
 	size_t nkeywords, keywords_cap;
+	struct submit_plan *plans;         /* per-account deliveries (submit_hook_deliver) */
+	size_t nplans, plans_cap;
 };
+
+/* Replaces the default delivery of one local recipient account (m->mailbox, INBOX)
+ * with n copies (n == 0: none). copies is copied (its strings are not: they must
+ * live in m->arena or be static). A later call for the same account replaces the
+ * earlier one. Returns 1, or -1 (nothing changed) when account is not one of the
+ * message's local recipients. */
+int submit_hook_deliver(struct submit_hook_msg *m, int64_t account, const struct submit_copy *copies, size_t n);
 
 /* Sets an IMAP keyword (e.g. "$Junk", RFC 9051 §2.3.2; a string in m->arena or
  * static) on the local copies of the message. Setting one twice is harmless.
@@ -191,6 +219,14 @@ int submit_sender(struct submit *sp, const struct submit_origin *o, struct arena
 int submit_rcpt(struct submit *sp, const struct submit_origin *o, struct arena *a, const char *address,
 		bool remote_only, uint64_t declared_size, size_t accepted, struct submit_rcpt *r, const char **error_r);
 
+/* Subaddressing (RFC 5233): "user+detail@domain" without its detail, cut at the
+ * first of the delimiter characters in the local part (sieve.subaddress_delimiter).
+ * Returns 1 with *base_r (arena), or 0 when the address has no detail (or
+ * delimiters is NULL or ""). Recipients that are unknown as given are resolved
+ * again without the detail; the recipient's address keeps it (Sieve's envelope
+ * "to"). */
+int submit_subaddress_base(struct arena *a, const char *address, const char *delimiters, const char **base_r);
+
 /* What the data stage and the commit need. */
 struct submit_message {
 	const struct submit_origin *origin;
@@ -235,5 +271,16 @@ int submit_send(struct submit *sp, struct submit_message *m, const char *const *
  * unknown local address, a hook's refusal) and <0 to try again later, with
  * *error_r (static text). */
 int submit_bounce(void *ctx, const char *to, const char *data, size_t len, const char **error_r);
+
+/* A message a Sieve script sends (SUBMIT_KIND_SIEVE): a redirect with the original
+ * (or SRS-rewritten) envelope sender, a vacation reply or a rejection notice from
+ * the null sender (""). Like submit_bounce: no sender or From: check (the server
+ * itself sends), `to` resolved like any recipient (remote ones queued), a Received
+ * header, the hooks (so a local recipient's own script runs), the size limit.
+ * Blocks (call it from a pool thread, e.g. inside a hook). Returns 1 when committed,
+ * 0 when refused for good (unknown address, policy, too big) and <0 to try again
+ * later, with *error_r (static text: submit_result_name). */
+int submit_resend(struct submit *sp, const char *sender, const char *to, const char *data, size_t len,
+		  const char **error_r);
 
 #endif

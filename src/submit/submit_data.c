@@ -57,6 +57,8 @@ struct submit_job {
 	size_t nremote;
 	const char *mailbox;          /* a hook's choice, NULL: INBOX */
 	const char *const *keywords;  /* the hooks' keywords (NULL-terminated), NULL: none */
+	struct submit_plan *plans;   /* per-account copies a hook chose (submit_hook_deliver) */
+	size_t nplans;
 	struct store_delivery d;
 	struct submit_outcome out;
 	struct send_limit_ticket ticket; /* what the send limits counted; given back on a refusal */
@@ -128,8 +130,10 @@ static void collect(struct submit_job *job)
 			while (j < job->nremote && strcasecmp(job->remote[j].address, rc->remote[k]) != 0)
 				j++;
 			if (j == job->nremote)
-				job->remote[job->nremote++] = (struct queue_rcpt){
-					rc->remote[k], job->origin.kind == SUBMIT_KIND_BOUNCE ? SMTP_NOTIFY_NEVER : rc->notify,
+				job->remote[job->nremote++] =
+					(struct queue_rcpt){ rc->remote[k],
+							     job->origin.kind == SUBMIT_KIND_BOUNCE ? SMTP_NOTIFY_NEVER
+												    : rc->notify,
 					rc->orcpt };
 		}
 	}
@@ -145,7 +149,7 @@ static void add_trace(struct submit_job *job, const struct settings *s)
 	textfmt_date((int64_t)time(NULL), date, sizeof(date));
 	struct buf *m = &job->msg;
 	buf_reserve(m, job->data.len + 512);
-	if (o->kind == SUBMIT_KIND_BOUNCE) /* made here: no client to name */
+	if (o->kind == SUBMIT_KIND_BOUNCE || o->kind == SUBMIT_KIND_SIEVE) /* made here: no client to name */
 		buf_printf(m, "Received: by %s (postamt) id %s", s->hostname, job->out.id);
 	else
 		buf_printf(m, "Received: from %s ([%s])\r\n\tby %s (postamt) with %s id %s", o->helo, o->client_ip,
@@ -281,9 +285,14 @@ static int run_hooks(struct submit_job *job)
 	if (sp->nhooks == 0)
 		return SUBMIT_OK;
 	struct buf headers = { 0 };
-	struct submit_hook_msg hm = { .origin = &job->origin, .sender = job->sender, .rcpts = job->rcpts,
-				      .nrcpts = job->nrcpts, .message = { job->msg.data, job->msg.len },
-				      .headers = &headers, .arena = job->a, .id = job->out.id };
+	struct submit_hook_msg hm = { .origin = &job->origin,
+				      .sender = job->sender,
+				      .rcpts = job->rcpts,
+				      .nrcpts = job->nrcpts,
+				      .message = { job->msg.data, job->msg.len },
+				      .headers = &headers,
+				      .arena = job->a,
+				      .id = job->out.id };
 	int r = SUBMIT_OK;
 	for (size_t i = 0; i < sp->nhooks && r == SUBMIT_OK; i++) {
 		const char *reason = NULL;
@@ -292,12 +301,14 @@ static int run_hooks(struct submit_job *job)
 			if (r != SUBMIT_TEMPFAIL && r != SUBMIT_POLICY_TEMP)
 				r = SUBMIT_POLICY; /* the contract: nothing else */
 			job->out.detail = reason != NULL ? reason : "refused by policy";
-			log_warn("event=message_refused id=%s hook=%s result=%s reason=%s", job->out.id, sp->hooks[i].name,
-				 submit_result_name(r), LOG_Q(job->out.detail));
+			log_warn("event=message_refused id=%s hook=%s result=%s reason=%s", job->out.id,
+				 sp->hooks[i].name, submit_result_name(r), LOG_Q(job->out.detail));
 		}
 	}
 	job->mailbox = hm.mailbox;
 	job->keywords = hm.keywords;
+	job->plans = hm.plans;
+	job->nplans = hm.nplans;
 	if (r == SUBMIT_OK && (headers.len > 0 || hm.ndrop > 0)) {
 		append_without(&headers, &job->msg, hm.drop, hm.ndrop);
 		buf_free(&job->msg);
@@ -333,9 +344,15 @@ static int queue_remote(struct submit_job *job)
 		return SUBMIT_OK;
 	if (job->sp->queue == NULL)
 		return SUBMIT_NO_OUTBOUND;
-	struct queue_msg qm = { .sender = job->sender, .rcpts = job->remote, .nrcpts = job->nremote,
-				.envid = job->envid, .ret = (enum smtp_ret)job->ret, .smtputf8 = job->smtputf8,
-				.auth_user = job->origin.auth_user, .data = job->msg.data, .len = job->msg.len };
+	struct queue_msg qm = { .sender = job->sender,
+				.rcpts = job->remote,
+				.nrcpts = job->nremote,
+				.envid = job->envid,
+				.ret = (enum smtp_ret)job->ret,
+				.smtputf8 = job->smtputf8,
+				.auth_user = job->origin.auth_user,
+				.data = job->msg.data,
+				.len = job->msg.len };
 	char qid[QUEUE_ID_MAX];
 	const char *error;
 	if (queue_submit(job->sp->queue, &qm, qid, &error) < 0) {
@@ -344,6 +361,123 @@ static int queue_remote(struct submit_job *job)
 		return SUBMIT_TEMPFAIL;
 	}
 	snprintf(job->out.id, sizeof(job->out.id), "%s", qid);
+	return SUBMIT_OK;
+}
+
+int submit_hook_deliver(struct submit_hook_msg *m, int64_t account, const struct submit_copy *copies, size_t n)
+{
+	bool found = false;
+	for (size_t i = 0; i < m->nrcpts && !found; i++) {
+		for (size_t k = 0; k < m->rcpts[i].naccounts && !found; k++)
+			found = m->rcpts[i].accounts[k] == account;
+	}
+	if (!found)
+		return -1;
+	struct submit_copy *c = arena_alloc(m->arena, (n + 1) * sizeof(*c));
+	if (n > 0)
+		memcpy(c, copies, n * sizeof(*c));
+	for (size_t i = 0; i < m->nplans; i++) {
+		if (m->plans[i].account == account) {
+			m->plans[i] = (struct submit_plan){ account, c, n };
+			return 1;
+		}
+	}
+	if (m->nplans == m->plans_cap) {
+		size_t cap = m->plans_cap ? 2 * m->plans_cap : 4;
+		struct submit_plan *p = arena_alloc(m->arena, cap * sizeof(*p));
+		if (m->nplans > 0)
+			memcpy(p, m->plans, m->nplans * sizeof(*p));
+		m->plans = p;
+		m->plans_cap = cap;
+	}
+	m->plans[m->nplans++] = (struct submit_plan){ account, c, n };
+	return 1;
+}
+
+/* A copy's keywords and the hooks' ones, NULL-terminated (or NULL when none). */
+static const char *const *merge_keywords(struct arena *a, const char *const *k1, const char *const *k2)
+{
+	size_t n = 0;
+	for (size_t i = 0; k1 != NULL && k1[i] != NULL; i++)
+		n++;
+	for (size_t i = 0; k2 != NULL && k2[i] != NULL; i++)
+		n++;
+	if (n == 0)
+		return NULL;
+	const char **out = arena_alloc(a, (n + 1) * sizeof(*out));
+	size_t j = 0;
+	for (size_t i = 0; k1 != NULL && k1[i] != NULL; i++)
+		out[j++] = k1[i];
+	for (size_t i = 0; k2 != NULL && k2[i] != NULL; i++)
+		out[j++] = k2[i];
+	out[j] = NULL;
+	return out;
+}
+
+/* The mailbox one copy goes to: its own when it exists (or is created with
+ * :create), else INBOX with a log line. */
+static const char *copy_mailbox(struct submit_job *job, int64_t account, const struct submit_copy *c)
+{
+	if (c->mailbox == NULL || strcasecmp(c->mailbox, "INBOX") == 0)
+		return NULL;
+	struct store_mailbox mb;
+	const char *error;
+	if (store_mailbox_get(job->sp->store, job->a, account, c->mailbox, &mb, &error) > 0)
+		return c->mailbox;
+	if (c->create) {
+		const char *name;
+		int r = store_mailbox_name_check(job->a, c->mailbox, &name, &error);
+		if (r > 0)
+			r = store_mailbox_create(job->sp->store, account, name, 0, NULL, &error);
+		if (r > 0 || r == STORE_EEXISTS) {
+			log_info("event=hook_mailbox_created id=%s mailbox=%s account=%lld", job->out.id,
+				 LOG_Q(c->mailbox), (long long)account);
+			return r > 0 ? name : c->mailbox;
+		}
+		log_warn("event=hook_mailbox_create_failed id=%s mailbox=%s account=%lld error=%s", job->out.id,
+			 LOG_Q(c->mailbox), (long long)account, LOG_Q(error));
+		return NULL;
+	}
+	log_warn("event=hook_mailbox_missing id=%s mailbox=%s account=%lld", job->out.id, LOG_Q(c->mailbox),
+		 (long long)account);
+	return NULL;
+}
+
+/* The accounts with a plan leave the default delivery and get their copies here,
+ * one store delivery each. Blocks. */
+static int deliver_plans(struct submit_job *job)
+{
+	for (size_t p = 0; p < job->nplans; p++) {
+		const struct submit_plan *pl = &job->plans[p];
+		size_t j = 0;
+		for (size_t i = 0; i < job->naccounts; i++) {
+			if (job->accounts[i] != pl->account)
+				job->accounts[j++] = job->accounts[i];
+		}
+		job->naccounts = j;
+		for (size_t i = 0; i < pl->ncopies; i++) {
+			const struct submit_copy *c = &pl->copies[i];
+			int64_t account = pl->account;
+			struct store_delivery d = { .data = job->msg.data,
+						    .len = job->msg.len,
+						    .accounts = &account,
+						    .naccounts = 1,
+						    .mailbox = copy_mailbox(job, account, c),
+						    .keywords = merge_keywords(job->a, c->keywords, job->keywords),
+						    .flags = c->flags,
+						    .return_path = job->sender };
+			const char *error = NULL;
+			int r = store_deliver(job->sp->store, &d, &error);
+			if (r != 1) {
+				log_error("event=delivery_failed id=%s account=%lld error=%s", job->out.id,
+					  (long long)account, LOG_Q(error ? error : "-"));
+				if (r == STORE_EOVERQUOTA && job->nremote == 0 && job->naccounts == 0)
+					return SUBMIT_OVER_QUOTA;
+				job->out.detail = "local delivery failed";
+				return r == STORE_ENOSPACE ? SUBMIT_DISK_FULL : SUBMIT_TEMPFAIL;
+			}
+		}
+	}
 	return SUBMIT_OK;
 }
 
@@ -359,8 +493,8 @@ static int prepare(struct submit_job *job)
 		const char *bad;
 		if (store_header_senders_owned(job->sp->store, job->a, job->origin.auth_account, job->origin.auth_user,
 					       job->data.data ? job->data.data : "", job->data.len, &bad) <= 0) {
-			log_warn("event=sender_rejected reason=header user=%s header_from=%s id=%s", job->origin.auth_user,
-				 LOG_Q(bad), job->out.id);
+			log_warn("event=sender_rejected reason=header user=%s header_from=%s id=%s",
+				 job->origin.auth_user, LOG_Q(bad), job->out.id);
 			job->out.detail = bad;
 			return SUBMIT_FORBIDDEN_FROM;
 		}
@@ -384,6 +518,8 @@ static int prepare(struct submit_job *job)
 		check_mailbox(job);
 	if (r == SUBMIT_OK)
 		r = queue_remote(job);
+	if (r == SUBMIT_OK && job->nplans > 0)
+		r = deliver_plans(job);
 	return r;
 }
 
@@ -406,9 +542,14 @@ static int local_result(struct submit_job *job, int r, const char *error)
 
 static void set_delivery(struct submit_job *job)
 {
-	job->d = (struct store_delivery){ .data = job->msg.data, .len = job->msg.len, .accounts = job->accounts,
-					  .naccounts = job->naccounts, .mailbox = job->mailbox, .keywords = job->keywords,
-					  .return_path = job->sender, .results = job->results };
+	job->d = (struct store_delivery){ .data = job->msg.data,
+					  .len = job->msg.len,
+					  .accounts = job->accounts,
+					  .naccounts = job->naccounts,
+					  .mailbox = job->mailbox,
+					  .keywords = job->keywords,
+					  .return_path = job->sender,
+					  .results = job->results };
 }
 
 /* ------------------------------------------------------------------ asynchronous */
@@ -510,6 +651,24 @@ int submit_send(struct submit *sp, struct submit_message *m, const char *const *
 }
 
 /* ------------------------------------------------------------------ bounces */
+
+int submit_resend(struct submit *sp, const char *sender, const char *to, const char *data, size_t len,
+		  const char **error_r)
+{
+	static const struct submit_origin origin = { .kind = SUBMIT_KIND_SIEVE, .helo = "localhost", .with = "local" };
+	struct arena *a = arena_new();
+	struct submit_message m = { .origin = &origin, .sender = sender };
+	buf_append(&m.data, data, len);
+	struct submit_outcome out;
+	int r = submit_send(sp, &m, &to, 1, a, &out);
+	arena_free(&a);
+	*error_r = submit_result_name(r);
+	if (r == SUBMIT_OK)
+		return 1;
+	if (r == SUBMIT_TEMPFAIL || r == SUBMIT_POLICY_TEMP || r == SUBMIT_DISK_FULL || r == SUBMIT_NO_OUTBOUND)
+		return -1;
+	return 0;
+}
 
 int submit_bounce(void *ctx, const char *to, const char *data, size_t len, const char **error_r)
 {

@@ -55,6 +55,7 @@ PORTS = {
     "imaps": 993,
     "http": 80,
     "https": 443,
+    "sieve": 4190,
 }
 IMPLICIT_TLS = ("submissions", "pop3s", "imaps", "https")
 HOST = "127.0.0.1"
