@@ -674,7 +674,7 @@ static int server_start(struct server *srv)
 	srv->imap_env = (struct imapd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
 					    .users = imapd_users_new() };
 	srv->imap = (struct imapd_listener){ &srv->settings, &srv->imap_env };
-	webd_sieve_init(&srv->web_sieve, cfg);
+	webd_sieve_init(&srv->web_sieve);
 	srv->web_env = (struct webd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
 					  .submit = srv->submit,
 					  .assets = webd_assets, .nassets = webd_nassets, .state = webd_state_new(),

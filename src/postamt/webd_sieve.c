@@ -1,15 +1,25 @@
-/* webd_sieve.c: see webd_sieve.h. Scripts are compiled with the language's default
- * limits; the compiled form goes to the store next to the text, as ManageSieve's
- * PUTSCRIPT does, so delivery need not compile them again. */
+/* webd_sieve.c: see webd_sieve.h. Scripts are compiled with the limits of the
+ * current settings generation (sieve.max_script_size, max_redirects, max_actions,
+ * max_cpu_steps, as ManageSieve and delivery use); the compiled form goes to the
+ * store next to the text, as ManageSieve's PUTSCRIPT does, so delivery need not
+ * compile them again. */
 #include "webd_sieve.h"
 
 #include "buf.h"
+#include "settings.h"
 #include "sieve.h"
 
-static int compile(const char *text, size_t len, struct arena *a, struct buf *compiled, const char **error_r)
+static int compile(const struct settings *s, const char *text, size_t len, struct arena *a, struct buf *compiled,
+		   const char **error_r)
 {
+	struct sieve_limits lim;
+	sieve_limits_default(&lim);
+	lim.max_script_bytes = s->sieve_max_script_size;
+	lim.max_actions = s->sieve_max_actions;
+	lim.max_redirects = s->sieve_max_redirects;
+	lim.max_cpu_steps = s->sieve_max_cpu_steps;
 	struct sieve_program *prog = NULL;
-	if (sieve_compile(text, len, NULL, a, &prog, error_r) < 0)
+	if (sieve_compile(text, len, &lim, a, &prog, error_r) < 0)
 		return -1;
 	if (compiled != NULL)
 		sieve_program_save(prog, compiled);
@@ -17,14 +27,7 @@ static int compile(const char *text, size_t len, struct arena *a, struct buf *co
 	return 1;
 }
 
-void webd_sieve_init(struct webd_sieve *w, const struct config *cfg)
+void webd_sieve_init(struct webd_sieve *w)
 {
-	(void)cfg;
-	struct sieve_limits l;
-	sieve_limits_default(&l);
-	*w = (struct webd_sieve){ .compile = compile,
-				  .extensions = sieve_extensions(),
-				  .max_redirects = l.max_redirects,
-				  .max_scripts = 32,
-				  .max_script_size = l.max_script_bytes };
+	*w = (struct webd_sieve){ .compile = compile, .extensions = sieve_extensions() };
 }

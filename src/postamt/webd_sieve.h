@@ -4,11 +4,10 @@
 #ifndef POSTAMT_WEBD_SIEVE_H
 #define POSTAMT_WEBD_SIEVE_H
 
-#include "config.h"
 #include "webd.h"
 
-/* Fills *w for webd_env.sieve from the sieve.* keys of cfg (the server keeps it;
- * read-only once serving). */
-void webd_sieve_init(struct webd_sieve *w, const struct config *cfg);
+/* Fills *w for webd_env.sieve (the server keeps it; read-only once serving). The
+ * limits come from the settings each call is given, so a reload applies them. */
+void webd_sieve_init(struct webd_sieve *w);
 
 #endif

@@ -80,7 +80,7 @@ static json_t *sieve_capability(const struct webd_env *env, const struct setting
 			    lim.max_script_size ? json_integer((json_int_t)lim.max_script_size) : json_null());
 	json_object_set_new(c, "maxNumberScripts",
 			    lim.max_scripts ? json_integer((json_int_t)lim.max_scripts) : json_null());
-	json_object_set_new(c, "maxNumberRedirects", json_integer((json_int_t)env->sieve->max_redirects));
+	json_object_set_new(c, "maxNumberRedirects", json_integer((json_int_t)s->sieve_max_redirects));
 	json_object_set_new(c, "notificationMethods", json_null());
 	json_object_set_new(c, "externalLists", json_null());
 	return c;

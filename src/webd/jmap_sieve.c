@@ -93,9 +93,9 @@ int jmap_sieve_blob_read(struct jmap_ctx *ctx, const char *blob_id, const char *
 
 void jmap_sieve_limits(const struct webd_env *env, const struct settings *s, struct store_sieve_limits *l_r)
 {
-	(void)s;
-	*l_r = (struct store_sieve_limits){ .max_scripts = env->sieve->max_scripts,
-					    .max_script_size = env->sieve->max_script_size };
+	(void)env;
+	*l_r = (struct store_sieve_limits){ .max_scripts = s->sieve_max_scripts,
+					    .max_script_size = s->sieve_max_script_size };
 }
 
 /* The Sieve state string, after checking accountId; NULL after jmap_fail. */
@@ -214,7 +214,7 @@ static int script_content(struct jmap_ctx *ctx, const char *blob_id, const char 
 		return 0;
 	}
 	const char *error = NULL;
-	if (ctx->env->sieve->compile(data, len, ctx->a, compiled, &error) < 0) {
+	if (ctx->env->sieve->compile(ctx->s, data, len, ctx->a, compiled, &error) < 0) {
 		*err_r = jmap_set_error("invalidSieve", "%s", error ? error : "the script is not valid");
 		return 0;
 	}

@@ -28,7 +28,7 @@ BAD = b'require ["fileinto"];\r\nif header :contains "subject" "x" {\r\n  filein
 @pytest.fixture(scope="module")
 def srv(postamt_bin, tmp_path_factory):
     s = new_server(postamt_bin, tmp_path_factory, users=[(USER, PW[USER]), (OTHER, PW[OTHER])],
-                   config=[] and ["sieve.max_script_size = %d" % MAX_SIZE, "sieve.max_scripts = %d" % MAX_SCRIPTS])
+                   config=["sieve.max_script_size = %d" % MAX_SIZE, "sieve.max_scripts = %d" % MAX_SCRIPTS])
     yield s
     finish_server(s)
 
