@@ -5,30 +5,44 @@ saves a script in the raw editor after the compiler refused a broken one, switch
 junk filter and reads the page in German; this side answers its questions by reading
 what the server stored over JMAP with HTTP Basic (never through the page).
 
-When the server runs Sieve at delivery (DELIVERY below), the rule and the
-out-of-office reply are also checked with real mail; until then the stored script
-and VacationResponse are what is checked. playwright-core is set up as for
-test_webmail.py (skipped, saying why, only without chromium, node/npm or the module)."""
+The rule and the out-of-office reply are also checked with real mail: a second server
+(b.test, behind the first one's route.b.test) sends over port 25 and receives the
+out-of-office reply; the filed message is read over IMAP. playwright-core is set up as
+for test_webmail.py (skipped, saying why, only without chromium, node/npm or the
+module)."""
 
 import base64
+import email
+import email.policy
 import http.client
 import json
 import os
+import smtplib
 import subprocess
 import threading
+import time
 
-from test_webmail import NODE_DIR, CHROMIUM, _node_setup, _imap, _find, _until, _deliver
+from helpers import mailbox
+from test_webmail import NODE_DIR, CHROMIUM, _node_setup, _imap, _until
 
 USER = "anna@example.test"
-PEER = "peer@example.test"
-PASSWORDS = {USER: "anna-pw-7341", PEER: "peer-pw-9913"}
+REMOTE = "bob@b.test"  # on the second server, password "secret"
+PASSWORDS = {USER: "anna-pw-7341"}
 CAP_JUNK = "urn:postamt:params:jmap:junk"
 USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:sieve",
          "urn:ietf:params:jmap:vacationresponse"]
 
-# The delivery hook that runs the active script is not part of this server yet: the
-# rule and the vacation reply are checked as stored. Set to True when it is.
-DELIVERY = False
+# Set to False to check only what is stored (a server without Sieve at delivery).
+DELIVERY = True
+
+
+def send25(server, subject):
+    """A message from REMOTE to USER over port 25, as another server sends it."""
+    msg = ("From: Bob <%s>\r\nTo: <%s>\r\nSubject: %s\r\nMessage-ID: <%d@b.test>\r\n\r\nHello Anna.\r\n"
+           % (REMOTE, USER, subject, time.time_ns()))
+    with smtplib.SMTP(server.host, server.port("smtp"), timeout=10) as s:
+        s.ehlo("mx.b.test")
+        s.sendmail(REMOTE, [USER], msg.encode())
 
 
 class Jmap:
@@ -64,8 +78,9 @@ class Jmap:
 class Helper:
     """Answers settings.mjs's requests (`@@ask {...}`)."""
 
-    def __init__(self, server):
+    def __init__(self, server, remote):
         self.server = server
+        self.remote = remote
         self.jmap = Jmap(server)
 
     def handle(self, req):
@@ -99,24 +114,33 @@ class Helper:
         return True
 
     def do_vacation_reply(self, req):
-        _deliver(self.server, req["subject"])
+        """A message over port 25 gets the out-of-office reply (req: the reply's subject
+        and a line of its text) at REMOTE on the second server."""
+        send25(self.server, req["subject"])
 
         def check():
-            c = _imap(self.server, PEER)
-            try:
-                assert _find(c, "INBOX", "Away"), "no out-of-office reply to %s yet" % PEER
-                return True
-            finally:
-                c.logout()
+            for raw in mailbox(self.remote, REMOTE):
+                m = email.message_from_bytes(raw, policy=email.policy.default)
+                if m["Subject"] == req["reply_subject"]:
+                    body = m.get_body(("plain",)).get_content()
+                    assert req["reply_text"] in body, body
+                    assert m["Auto-Submitted"], "no Auto-Submitted header"
+                    return True
+            raise AssertionError("no out-of-office reply at %s yet" % REMOTE)
         return _until(check, 30)
 
     def do_deliver_and_find(self, req):
-        _deliver(self.server, req["subject"])
+        send25(self.server, req["subject"])
 
         def check():
             c = _imap(self.server, USER)
             try:
-                assert _find(c, req["folder"], req["subject"]), "%r not in %s" % (req["subject"], req["folder"])
+                typ, _ = c.select('"%s"' % req["folder"], readonly=True)
+                assert typ == "OK", "select %s" % req["folder"]
+                typ, data = c.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+                subjects = [email.message_from_bytes(d[1], policy=email.policy.default)["Subject"]
+                            for d in data if isinstance(d, tuple)]
+                assert req["subject"] in subjects, "%r not in %s (only %s)" % (req["subject"], req["folder"], subjects)
                 return True
             finally:
                 c.logout()
@@ -125,9 +149,9 @@ class Helper:
 
 def test_settings_in_chromium(make_server):
     node, module = _node_setup()
-    server = make_server()
+    remote = make_server(users=[REMOTE], domain="b.test")
+    server = make_server(config=["queue.retry_initial = 1", "route.b.test = 127.0.0.1:%d" % remote.port("smtp")])
     server.add_user(USER, PASSWORDS[USER])
-    server.add_user(PEER, PASSWORDS[PEER])
     c = _imap(server, USER)
     assert c.create("Receipts")[0] == "OK"
     c.logout()
@@ -136,7 +160,7 @@ def test_settings_in_chromium(make_server):
                DELIVERY="1" if DELIVERY else "0", SHOTS=os.environ.get("POSTAMT_WEBMAIL_SHOTS", ""))
     proc = subprocess.Popen([node, os.path.join(NODE_DIR, "settings.mjs")], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=NODE_DIR)
-    helper = Helper(server)
+    helper = Helper(server, remote)
     out = []
     timer = threading.Timer(240, proc.kill)
     timer.start()

@@ -101,7 +101,7 @@ try {
     subject: 'Away "until" 2099', textBody: 'I am away.\nBack later.' } });
   if (DELIVERY) {
     step('a message over port 25 gets the out-of-office reply');
-    await ask('vacation_reply', { subject: 'Are you there?' });
+    await ask('vacation_reply', { subject: 'Are you there?', reply_subject: 'Away "until" 2099', reply_text: 'I am away.' });
   }
 
   step('a rule "subject contains X: move to folder Y" is written as the active script "webmail"');
