@@ -210,6 +210,7 @@ static const struct key keys[] = {
 	I("spam.junk_max_tokens", junk_max_tokens, "1000", 10, 100000, RELOAD),
 	Z("spam.junk_max_bytes", junk_max_bytes, "256k", 1024, 64 * 1024 * 1024, RELOAD),
 	I("spam.junk_significant", junk_significant, "150", 1, 10000, RELOAD),
+	I("spam.junk_reputation", junk_reputation, "2", 0, 100000, RELOAD),
 	/* training: the learner's batches (src/spam/junk_learner.h, docs/spam.md "Training the filter") */
 	I("spam.learn_batch", learn_batch, "200", 1, 100000, RELOAD),
 	/* Sieve: ManageSieve, delivery, vacation (src/sieved, docs/sieve.md) */

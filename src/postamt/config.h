@@ -112,6 +112,7 @@ struct config {
 	int64_t junk_max_tokens;      /* spam.junk_max_tokens: distinct tokens per message */
 	int64_t junk_max_bytes;       /* spam.junk_max_bytes: bytes of a message the tokenizer reads */
 	int64_t junk_significant;     /* spam.junk_significant: tokens combined into a score */
+	int64_t junk_reputation;      /* spam.junk_reputation: one sender's lessons that decide (0: off) */
 	int64_t learn_batch;          /* spam.learn_batch: lessons the learner applies per pool job */
 	/* Sieve (docs/sieve.md) */
 	int64_t sieve_max_scripts;        /* sieve.max_scripts: scripts per account */

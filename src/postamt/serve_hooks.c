@@ -29,6 +29,7 @@ static void junk_settings_from_config(const struct config *cfg, struct junk_sett
 	js->max_tokens = (unsigned)cfg->junk_max_tokens;
 	js->max_bytes = (size_t)cfg->junk_max_bytes;
 	js->significant = (unsigned)cfg->junk_significant;
+	js->reputation = (unsigned)cfg->junk_reputation;
 	js->hostname = cfg->hostname;
 }
 

@@ -45,6 +45,7 @@ void junk_settings_default(struct junk_settings *set_r)
 		.max_tokens = 1000,
 		.max_bytes = 256 * 1024,
 		.significant = 150,
+		.reputation = 2,
 	};
 }
 
@@ -63,7 +64,7 @@ void junk_set_settings(struct junk *j, const struct junk_settings *settings)
 			 (cur->hostname == NULL || strcmp(cur->hostname, settings->hostname) == 0);
 	if (same_host && cur->threshold == settings->threshold && cur->min_trained == settings->min_trained &&
 	    cur->max_tokens == settings->max_tokens && cur->max_bytes == settings->max_bytes &&
-	    cur->significant == settings->significant)
+	    cur->significant == settings->significant && cur->reputation == settings->reputation)
 		return;
 	publish(j, settings);
 }
@@ -132,6 +133,32 @@ int junk_account_judges(struct junk *j, int64_t account, bool *enabled_r, bool *
 	return 1;
 }
 
+/* The sender's history with this user (as mox weighs it): when the user taught at
+ * least set->reputation messages from this From: address as spam and none as ham,
+ * the message is spam whatever its words say (score at least the threshold); the
+ * other way round its score is pulled towards ham as a contact's is, unless our DMARC
+ * check failed (a forged From: must not borrow a sender's good name). */
+static void sender_reputation(const struct junk_settings *set, const struct junk_tokens *t,
+			      const struct store_junk_token *toks, struct junk_verdict *v)
+{
+	if (t->from == NULL || set->reputation == 0)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		const char *tok = toks[i].token;
+		if (strncmp(tok, "from:", 5) != 0 || strcmp(tok + 5, t->from) != 0)
+			continue;
+		if (toks[i].nspam >= set->reputation && toks[i].nham == 0) {
+			v->reputation = 1;
+			if (v->score < set->threshold)
+				v->score = set->threshold;
+		} else if (toks[i].nham >= set->reputation && toks[i].nspam == 0 && !t->dmarc_fail) {
+			v->reputation = -1;
+			v->score *= JUNK_CONTACT_PULL;
+		}
+		return;
+	}
+}
+
 int junk_classify_tokens(struct junk *j, int64_t account, struct arena *a, const struct junk_tokens *t,
 			 struct junk_verdict *v, double **f_r, const char **error_r)
 {
@@ -156,6 +183,7 @@ int junk_classify_tokens(struct junk *j, int64_t account, struct arena *a, const
 	size_t k = junk_significant(sig, t->n, set->significant);
 	v->ntokens = (unsigned)k;
 	v->score = junk_fisher(sig, k);
+	sender_reputation(set, t, toks, v);
 	if (t->from != NULL && !t->dmarc_fail) {
 		int c = store_junk_is_contact(j->store, account, t->from, error_r);
 		if (c < 0)

@@ -28,6 +28,8 @@ struct junk_settings {
 	unsigned max_tokens;  /* distinct tokens taken from one message (default 1000) */
 	size_t max_bytes;     /* bytes of one message the tokenizer reads (default 256 KiB) */
 	unsigned significant; /* tokens combined into a score (default 150) */
+	unsigned reputation;  /* lessons of one kind (and none of the other) about the sender's
+			       * address that decide for it (default 2; 0: off) */
 	const char *hostname; /* our authserv-id: the Authentication-Results field we trust */
 };
 
@@ -41,6 +43,7 @@ struct junk_verdict {
 	bool trained;     /* false while fewer than min_trained spam and ham messages were learned */
 	bool enabled;     /* the account's filter is on (when off: spam is false) */
 	unsigned ntokens; /* tokens that went into the score */
+	int reputation;   /* the sender's own history decided: +1 spam, -1 ham, 0 not */
 };
 
 /* The filter service: one per server, thread-safe. */

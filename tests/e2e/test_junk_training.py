@@ -161,7 +161,9 @@ def multiappend(sock_file, sock, tag, msgs):
 
 
 def test_big_move_into_junk(srv):
-    n = 5000
+    # 5,000 here; the 50,000 of docs/spam.md were measured with POSTAMT_JUNK_BIG_MOVE=50000
+    n = int(os.environ.get("POSTAMT_JUNK_BIG_MOVE", "5000"))
+    assert n % 500 == 0
     s = socket.create_connection((srv.host, srv.port("imap")), timeout=60)
     f = s.makefile("rb")
     f.readline()
@@ -203,7 +205,17 @@ def test_big_move_into_junk(srv):
         assert pending(srv) > 0
         typ, data = a.select("Junk")
         assert typ == "OK"
-        assert model(srv, USER, wait=300) == (before[0] + n, before[1])
+        # the other session while the learner works: NOOP round trips (printed, not asserted)
+        rtt = []
+        while pending(srv) > 0 and len(rtt) < 5000:
+            t4 = time.monotonic()
+            assert b.noop()[0] == "OK"
+            rtt.append(time.monotonic() - t4)
+            time.sleep(0.02)  # a sample every 20 ms, leaving the cores to the learner
+        if rtt:
+            print("NOOP of another session while learning: %d, median %.1f ms, max %.1f ms"
+                  % (len(rtt), 1000 * sorted(rtt)[len(rtt) // 2], 1000 * max(rtt)))
+        assert model(srv, USER, wait=max(300, n / 50)) == (before[0] + n, before[1])
     finally:
         a.logout()
         b.logout()

@@ -290,11 +290,36 @@ try {
   await page.locator('.folders .folder-name', { hasText: 'Junk' }).click();
   await row(page, 'Escaped CSS').click();
   await page.keyboard.press('x');
-  await page.locator('.bulk [aria-label="Not junk"]').click();
+  await page.locator('.bulk [aria-label="Not spam"]').click();
   await row(page, 'Escaped CSS').waitFor({ state: 'detached' });
   await ask('imap_in_folder', { subject: 'Escaped CSS', folder: 'INBOX' });
   await ask('junk_model', { spam: 0, ham: 1 });
+  // the reader's "Spam" button in a folder other than the inbox (Archive)
+  await page.locator('.folders .folder-name', { hasText: 'Archive' }).click();
+  await row(page, 'Hello from SMTP').click();
+  await page.locator('.reader-subject', { hasText: 'Hello from SMTP' }).waitFor();
+  await page.locator('.reader-toolbar [aria-label="Spam"]').click();
+  await row(page, 'Hello from SMTP').waitFor({ state: 'detached' });
+  await ask('imap_in_folder', { subject: 'Hello from SMTP', role: '\\Junk' });
+  await ask('junk_model', { spam: 1, ham: 1 });
   await page.locator('.folders .folder-name', { hasText: 'Inbox' }).click();
+
+  step('in German: "Spam" in the toolbars, "Kein Spam" in the Spam folder');
+  const de = await newPage({ locale: 'de-DE' });
+  await login(de.page);
+  await row(de.page, 'Escaped CSS').click();
+  await de.page.locator('.reader-toolbar [aria-label="Spam"]').waitFor();
+  await de.page.keyboard.press('x');
+  await de.page.locator('.bulk [aria-label="Spam"]').waitFor();
+  await de.page.keyboard.press('Escape');
+  await de.page.locator('.folders .folder-name', { hasText: 'Spam' }).click();
+  await row(de.page, 'Hello from SMTP').click();
+  await de.page.locator('.reader-subject', { hasText: 'Hello from SMTP' }).waitFor();
+  await de.page.locator('.reader-toolbar [aria-label="Kein Spam"]').click();
+  await row(de.page, 'Hello from SMTP').waitFor({ state: 'detached' });
+  await ask('imap_in_folder', { subject: 'Hello from SMTP', folder: 'INBOX' });
+  await ask('junk_model', { spam: 0, ham: 2 });
+  await de.ctx.close();
 
   step('search');
   await page.keyboard.press('/');

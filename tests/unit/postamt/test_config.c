@@ -171,17 +171,33 @@ static void test_spam_keys(void **state)
 	assert_string_equal(cfg->spam_rspamd_fail, "accept");
 	assert_int_equal(cfg->spam_rspamd_response_max, 1024 * 1024);
 	char *err;
-	assert_int_equal(parse(cfg,
-			       "spam.dnsbl = zen.spamhaus.org, bl.test=2.5\nspam.rspamd = http://127.0.0.1:11333\n"
-			       "spam.rspamd_timeout = 1500ms\nspam.rspamd_fail = tempfail\nspam.rspamd_response_max = 64K\n",
-			       &err),
-			 1);
+	assert_int_equal(
+		parse(cfg,
+		      "spam.dnsbl = zen.spamhaus.org, bl.test=2.5\nspam.rspamd = http://127.0.0.1:11333\n"
+		      "spam.rspamd_timeout = 1500ms\nspam.rspamd_fail = tempfail\nspam.rspamd_response_max = 64K\n",
+		      &err),
+		1);
 	assert_string_equal(cfg->spam_dnsbl, "zen.spamhaus.org, bl.test=2.5");
 	assert_string_equal(cfg->spam_rspamd, "http://127.0.0.1:11333");
 	assert_int_equal(cfg->spam_rspamd_timeout_ms, 1500);
 	assert_string_equal(cfg->spam_rspamd_fail, "tempfail");
 	assert_int_equal(cfg->spam_rspamd_response_max, 64 * 1024);
-	assert_false(config_key_reloadable("spam.dnsbl") || config_key_reloadable("spam.rspamd"));
+	/* every spam.* key applies at SIGHUP (docs/configuration.md) */
+	static const char *const spam_keys[] = { "spam.dnsbl",
+						 "spam.rspamd",
+						 "spam.rspamd_timeout",
+						 "spam.rspamd_fail",
+						 "spam.rspamd_response_max",
+						 "spam.junk_threshold",
+						 "spam.junk_min_trained",
+						 "spam.junk_max_tokens",
+						 "spam.junk_max_bytes",
+						 "spam.junk_significant",
+						 "spam.junk_reputation",
+						 "spam.learn_batch" };
+	for (size_t i = 0; i < sizeof(spam_keys) / sizeof(spam_keys[0]); i++)
+		assert_true(config_key_reloadable(spam_keys[i]));
+	assert_int_equal(cfg->junk_reputation, 2);
 	config_free(&cfg);
 	expect_error("spam.dnsbl = bl..test\n", "spam.dnsbl");
 	expect_error("spam.dnsbl = bl.test=0\n", "spam.dnsbl");
@@ -190,6 +206,7 @@ static void test_spam_keys(void **state)
 	expect_error("spam.rspamd_fail = reject\n", "spam.rspamd_fail");
 	expect_error("spam.rspamd_timeout = 50ms\n", "spam.rspamd_timeout");
 	expect_error("spam.rspamd_response_max = 100\n", "spam.rspamd_response_max");
+	expect_error("spam.junk_reputation = -1\n", "spam.junk_reputation");
 }
 
 static void test_check(void **state)
@@ -240,8 +257,11 @@ static void test_diff(void **state)
 	const char *names[8];
 	assert_int_equal(config_diff(a, b, names, 8), 0);
 	char *err;
-	assert_int_equal(parse(b, "port_offset = 5\nbind = ::1\nqueue.starttls = no\n"
-				  "limits.message_size = 2M\nroute.x.test = 127.0.0.1:2525\n", &err), 1);
+	assert_int_equal(parse(b,
+			       "port_offset = 5\nbind = ::1\nqueue.starttls = no\n"
+			       "limits.message_size = 2M\nroute.x.test = 127.0.0.1:2525\n",
+			       &err),
+			 1);
 	assert_int_equal(config_diff(a, b, names, 8), 5);
 	assert_string_equal(names[0], "bind");
 	assert_string_equal(names[1], "port_offset");
@@ -250,8 +270,12 @@ static void test_diff(void **state)
 	assert_string_equal(names[4], "route.*");
 	assert_int_equal(config_diff(a, b, names, 2), 5); /* counts past max */
 	for (size_t i = 0; i < 4; i++)
-		assert_int_equal(config_copy_key(b, a, i == 0 ? "bind" : i == 1 ? "port_offset"
-						    : i == 2 ? "limits.message_size" : "queue.starttls"), 1);
+		assert_int_equal(config_copy_key(b, a,
+						 i == 0   ? "bind"
+						 : i == 1 ? "port_offset"
+						 : i == 2 ? "limits.message_size"
+							  : "queue.starttls"),
+				 1);
 	assert_int_equal(config_copy_key(b, a, "route.*"), -1);
 	assert_int_equal(config_copy_key(b, a, "no.such.key"), -1);
 	assert_int_equal(config_diff(a, b, names, 8), 1);
@@ -380,8 +404,8 @@ static void test_route_options(void **state)
 	config_free(&cfg);
 	/* an option without its route (nor route.*) */
 	cfg = config_defaults("/data");
-	assert_int_equal(parse(cfg, "route.a.test = h:25\nroute_auth.b.test = u:p\nroute_tls.c.test = implicit\n", &err),
-			 1);
+	assert_int_equal(
+		parse(cfg, "route.a.test = h:25\nroute_auth.b.test = u:p\nroute_tls.c.test = implicit\n", &err), 1);
 	assert_int_equal(config_check(cfg, false, &problems), 2);
 	assert_non_null(strstr(problems, "route_auth.b.test has neither route.b.test nor route.*"));
 	assert_non_null(strstr(problems, "route_tls.c.test has neither route.c.test nor route.*"));
@@ -408,18 +432,12 @@ static void test_route_options(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_check),
-		cmocka_unit_test(test_load),
-		cmocka_unit_test(test_diff),
-		cmocka_unit_test(test_spf_keys),
-		cmocka_unit_test(test_dkim_keys),
-		cmocka_unit_test(test_route_options),
-		cmocka_unit_test(test_mailauth_keys),
-		cmocka_unit_test(test_spam_keys),
-		cmocka_unit_test(test_dns_keys),
+		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_values),
+		cmocka_unit_test(test_errors),        cmocka_unit_test(test_check),
+		cmocka_unit_test(test_load),          cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_spf_keys),      cmocka_unit_test(test_dkim_keys),
+		cmocka_unit_test(test_route_options), cmocka_unit_test(test_mailauth_keys),
+		cmocka_unit_test(test_spam_keys),     cmocka_unit_test(test_dns_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

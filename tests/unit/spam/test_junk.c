@@ -2,7 +2,7 @@
  * tokenizer (header features, German words, HTML, links, attachments, our own
  * Authentication-Results only, the bounds on hostile input), Robinson's f(w) and
  * Fisher's combining against values computed by hand, and lessons, unlearning,
- * contacts, the switch and account deletion in a real store. */
+ * contacts, sender reputation, the switch and account deletion in a real store. */
 #include "../store/helpers.h"
 
 #include "buf.h"
@@ -169,12 +169,13 @@ static void tokens_bounded(void **state)
 static void tokens_risky_attachment_and_images(void **state)
 {
 	(void)state;
-	static const char msg[] = "From: Ute <ute@billing.icu>\r\nSubject: Rechnung\r\nMIME-Version: 1.0\r\n"
-				  "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
-				  "--b\r\nContent-Type: text/html\r\n\r\n<p>Ansehen</p><img src=\"https://cdn.pics.xyz/a.png\">"
-				  "<img src=\"x.png\">\r\n"
-				  "--b\r\nContent-Type: application/octet-stream; name=\"Rechnung.DOCM\"\r\n"
-				  "Content-Disposition: attachment\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--b--\r\n";
+	static const char msg[] =
+		"From: Ute <ute@billing.icu>\r\nSubject: Rechnung\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+		"--b\r\nContent-Type: text/html\r\n\r\n<p>Ansehen</p><img src=\"https://cdn.pics.xyz/a.png\">"
+		"<img src=\"x.png\">\r\n"
+		"--b\r\nContent-Type: application/octet-stream; name=\"Rechnung.DOCM\"\r\n"
+		"Content-Disposition: attachment\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--b--\r\n";
 	struct junk_settings set = settings();
 	struct arena *a = arena_new();
 	struct junk_tokens t;
@@ -337,6 +338,72 @@ static void contacts_and_switch(void **state)
 	junk_free(&j);
 }
 
+/* Sender reputation: a From: address the user taught as spam (spam.junk_reputation
+ * times, never as ham) decides, whatever the words say; one taught as ham pulls
+ * towards ham unless our DMARC check failed; one lesson the other way ends it. */
+static const char shop_news[] =
+	"From: Deals@Shop.example\r\nSubject: weekly offers\r\n\r\nour weekly offers for you\r\n";
+static const char shop_lunch[] = "From: deals@shop.example\r\nSubject: lunch tomorrow\r\n\r\n"
+				 "shall we meet for lunch near the office\r\n";
+static const char anna_prize[] = "From: anna@family.example\r\nSubject: you won the lottery\r\n\r\n"
+				 "claim your prize now https://claim.example\r\n";
+
+static void sender_reputation(void **state)
+{
+	struct fixture *f = *state;
+	struct junk_settings set = settings();
+	set.min_trained = 1;
+	set.reputation = 0;
+	struct junk *j = junk_new(f->s, &set);
+	const char *err;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(junk_train(j, f->acct, ham_msg, sizeof(ham_msg) - 1, 0, 1, &err), 1);
+	assert_int_equal(junk_train(j, f->acct, spam_msg, sizeof(spam_msg) - 1, 1, 0, &err), 1);
+	for (int i = 0; i < 2; i++) /* the user moved the shop's newsletter into Junk twice */
+		assert_int_equal(junk_train(j, f->acct, shop_news, sizeof(shop_news) - 1, 1, 0, &err), 1);
+	struct junk_verdict off, on;
+	/* the words alone: ham */
+	assert_int_equal(junk_classify(j, f->acct, shop_lunch, sizeof(shop_lunch) - 1, &off, &err), 1);
+	assert_true(off.trained);
+	assert_false(off.spam);
+	assert_int_equal(off.reputation, 0);
+	/* with the sender's history: spam */
+	set.reputation = 2;
+	junk_set_settings(j, &set);
+	assert_int_equal(junk_classify(j, f->acct, shop_lunch, sizeof(shop_lunch) - 1, &on, &err), 1);
+	assert_true(on.spam);
+	assert_int_equal(on.reputation, 1);
+	assert_float_equal(on.score, set.threshold, 1e-12);
+	/* three needed, two taught: the words decide again */
+	set.reputation = 3;
+	junk_set_settings(j, &set);
+	assert_int_equal(junk_classify(j, f->acct, shop_lunch, sizeof(shop_lunch) - 1, &on, &err), 1);
+	assert_false(on.spam);
+	assert_int_equal(on.reputation, 0);
+	/* a sender taught as ham three times: spammy words are pulled towards ham */
+	set.reputation = 0;
+	junk_set_settings(j, &set);
+	assert_int_equal(junk_classify(j, f->acct, anna_prize, sizeof(anna_prize) - 1, &off, &err), 1);
+	set.reputation = 2;
+	junk_set_settings(j, &set);
+	assert_int_equal(junk_classify(j, f->acct, anna_prize, sizeof(anna_prize) - 1, &on, &err), 1);
+	assert_int_equal(on.reputation, -1);
+	assert_float_equal(on.score, off.score * JUNK_CONTACT_PULL, 1e-12);
+	/* ... not when our DMARC check says the From: is forged */
+	struct buf forged = { 0 };
+	buf_puts(&forged, "Authentication-Results: mx.example.test; dmarc=fail header.from=family.example\r\n");
+	buf_puts(&forged, anna_prize);
+	assert_int_equal(junk_classify(j, f->acct, forged.data, forged.len, &on, &err), 1);
+	assert_int_equal(on.reputation, 0);
+	buf_free(&forged);
+	/* one of the shop's messages moved out of Junk: its history is mixed, no longer decides */
+	assert_int_equal(junk_train(j, f->acct, shop_news, sizeof(shop_news) - 1, 0, 1, &err), 1);
+	assert_int_equal(junk_classify(j, f->acct, shop_lunch, sizeof(shop_lunch) - 1, &on, &err), 1);
+	assert_int_equal(on.reputation, 0);
+	assert_false(on.spam);
+	junk_free(&j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +414,7 @@ int main(void)
 		cmocka_unit_test(fisher_values),
 		cmocka_unit_test_setup_teardown(model_in_store, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(contacts_and_switch, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(sender_reputation, fixture_setup, fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
