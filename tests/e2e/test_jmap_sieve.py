@@ -287,3 +287,24 @@ def test_vacation_singleton(srv):
         err = c.call("VacationResponse/set", {"update": {"singleton": bad}})["notUpdated"]["singleton"]
         assert err["type"] == "invalidProperties", (bad, err)
     assert Client(srv, user=OTHER).call("VacationResponse/get", {"ids": None})["list"][0]["isEnabled"] is False
+
+
+def test_limits_apply_on_reload(make_server):
+    """sieve.max_scripts and sieve.max_script_size are read per request: a SIGHUP
+    changes the capability and what SieveScript/set accepts."""
+    srv = make_server(users=[(USER, PW[USER])])
+    c = Client(srv)
+    cap = c.sess["accounts"][c.account]["accountCapabilities"][CAP_SIEVE]
+    assert (cap["maxNumberScripts"], cap["maxSizeScript"], cap["maxNumberRedirects"]) == (20, 256 * 1024, 4), cap
+    assert not c.create("first", b"keep;\r\n")["notCreated"]
+    srv.add_config("sieve.max_scripts = 1", "sieve.max_script_size = 1024", "sieve.max_redirects = 2")
+    since = srv.log_size()
+    srv.send_signal(1)  # SIGHUP
+    assert srv.wait_log(r"event=reloaded", since=since), srv.log_tail()
+    c = Client(srv)
+    cap = c.sess["accounts"][c.account]["accountCapabilities"][CAP_SIEVE]
+    assert (cap["maxNumberScripts"], cap["maxSizeScript"], cap["maxNumberRedirects"]) == (1, 1024, 2), cap
+    assert c.create("second", b"keep;\r\n")["notCreated"]["k"]["type"] == "overQuota"
+    big = b"# " + b"x" * 1024 + b"\r\nkeep;\r\n"
+    err = c.call("SieveScript/validate", {"blobId": c.upload(big)})["error"]
+    assert err["type"] == "tooLarge" and err["maxSize"] == 1024, err
