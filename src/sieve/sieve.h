@@ -14,7 +14,11 @@
  * otherwise), never a crash. A run error means: keep the message in INBOX, log.
  *
  * Header history (compatible changes only unless noted):
- * - v1: first version. */
+ * - v1: first version.
+ * - v2: the interpreter behind it (v1 had a stand-in that kept every message);
+ *   max_script_bytes defaults to 256 KiB (sieve.max_script_size's default); every
+ *   string in a result is a copy in the run's arena, so the program may be freed
+ *   before the actions are carried out. No signature changed. */
 #ifndef POSTAMT_SIEVE_SIEVE_H
 #define POSTAMT_SIEVE_SIEVE_H
 
@@ -28,7 +32,7 @@ struct mail_part;
 
 /* Resource limits. sieve_limits_default() fills the defaults given in brackets. */
 struct sieve_limits {
-	size_t max_script_bytes;   /* bytes of a script's text [1 MiB] */
+	size_t max_script_bytes;   /* bytes of a script's text [256 KiB] */
 	unsigned max_nesting;      /* depth of nested blocks and tests [32] */
 	unsigned max_actions;      /* actions one run may produce [32] */
 	unsigned max_redirects;    /* redirect actions per run [4] */
@@ -162,9 +166,12 @@ struct sieve_result {
 	uint64_t steps;          /* interpreter steps used (for logs and tests) */
 };
 
-/* Runs a program over a message. Returns 1 and *r (memory in a), or -1 and
- * *error_r (in a) on a run-time error or a limit hit: the caller then ignores r
- * and keeps the message in INBOX. */
+/* Runs a program over a message. Returns 1 and *r (memory in a, independent of
+ * prog), or -1 and *error_r (in a) on a run-time error or a limit hit: the caller
+ * then ignores r and keeps the message in INBOX. Thread-safe: a program may be run
+ * by several threads at once (it is only read). Recording duplicate ids is the
+ * caller's, after delivery (r->dups). A vacation action's seconds is the script's
+ * request: clamping it to the configured range is the caller's. */
 int sieve_run(const struct sieve_program *prog, const struct sieve_message *msg, struct arena *a,
 	      struct sieve_result *r, const char **error_r);
 

@@ -453,6 +453,9 @@ static int check_node(struct ctx *c)
 				continue;
 			if (s->len > pr->limits.max_regex_bytes)
 				return err(c, "regular expression longer than %zu bytes", pr->limits.max_regex_bytes);
+			const char *why;
+			if (sieve_regex_check(pr->blob + s->off, &why) < 0)
+				return err(c, "regular expression \"%s\": %s", pr->blob + s->off, why);
 			regex_t re;
 			int flags = REG_EXTENDED | REG_NOSUB | (n->cmp == CMP_CASEMAP ? REG_ICASE : 0);
 			int rc = regcomp(&re, pr->blob + s->off, flags);

@@ -188,6 +188,11 @@ struct arena *sieve_builder_arena(struct sieve_builder *b);
 uint32_t sieve_builder_exts(struct sieve_builder *b);
 const struct sieve_program *sieve_builder_prog(struct sieve_builder *b);
 
+/* sieve_match.c: refuses regular expressions whose matching work glibc does not
+ * bound: back-references, and counted repetitions that expand to more than 10 000
+ * elements ("(a{100}){100}"). Returns 0, or -1 with *why_r (static). */
+int sieve_regex_check(const char *re, const char **why_r);
+
 /* sieve_prog.c */
 void sieve_limits_copy(struct sieve_limits *dst, const struct sieve_limits *src);
 

@@ -107,55 +107,72 @@ struct wm {
 	unsigned maxcaps;
 };
 
-static int wild(struct wm *w, size_t si, size_t pi, unsigned ci)
+/* The classic iterative glob match: on a mismatch, only the most recent '*' takes
+ * one more character (earlier ones keep the shortest span that let the match go
+ * on, which is also the shortest-first capture RFC 5229 §3.2 asks for). No
+ * recursion, so a pattern of any length cannot exhaust the stack; O(len(s) *
+ * len(p)) steps at worst, charged to the run. */
+static int wild(struct wm *w)
 {
+	size_t si = 0, pi = 0;
+	unsigned ci = 0;
+	bool have_star = false;
+	size_t star_pi = 0, star_si = 0;
+	unsigned star_ci = 0;
 	for (;;) {
 		if (++*w->steps > w->max)
 			return -1;
-		if (pi == w->plen)
-			return si == w->slen;
-		char c = w->p[pi];
-		if (c == '*') {
-			for (size_t k = si;; k += k < w->slen ? utf8_len(w->s + k, w->slen - k) : 1) {
-				if (k > w->slen)
-					return 0;
+		if (pi == w->plen && si == w->slen)
+			return 1;
+		if (pi < w->plen) {
+			char c = w->p[pi];
+			if (c == '*') {
 				if (ci < w->maxcaps) {
 					w->caps[ci] = w->s + si;
-					w->caplens[ci] = k - si;
+					w->caplens[ci] = 0;
 				}
-				int r = wild(w, k, pi + 1, ci + 1);
-				if (r != 0)
-					return r;
-				if (++*w->steps > w->max)
-					return -1;
+				have_star = true;
+				star_pi = pi;
+				star_si = si;
+				star_ci = ci;
+				pi++;
+				ci++;
+				continue;
+			}
+			if (c == '?' && si < w->slen) {
+				size_t l = utf8_len(w->s + si, w->slen - si);
+				if (ci < w->maxcaps) {
+					w->caps[ci] = w->s + si;
+					w->caplens[ci] = l;
+				}
+				si += l;
+				pi++;
+				ci++;
+				continue;
+			}
+			if (c != '?' && si < w->slen) {
+				size_t pl = c == '\\' && pi + 1 < w->plen ? 2 : 1;
+				unsigned char x = (unsigned char)w->s[si], y = (unsigned char)w->p[pi + pl - 1];
+				if (w->icase) {
+					x = fold(x);
+					y = fold(y);
+				}
+				if (x == y) {
+					si++;
+					pi += pl;
+					continue;
+				}
 			}
 		}
-		if (c == '?') {
-			if (si >= w->slen)
-				return 0;
-			size_t l = utf8_len(w->s + si, w->slen - si);
-			if (ci < w->maxcaps) {
-				w->caps[ci] = w->s + si;
-				w->caplens[ci] = l;
-			}
-			si += l;
-			pi++;
-			ci++;
-			continue;
-		}
-		if (c == '\\' && pi + 1 < w->plen)
-			c = w->p[++pi];
-		if (si >= w->slen)
+		/* mismatch: the last '*' takes one more character */
+		if (!have_star || star_si >= w->slen)
 			return 0;
-		unsigned char x = (unsigned char)w->s[si], y = (unsigned char)c;
-		if (w->icase) {
-			x = fold(x);
-			y = fold(y);
-		}
-		if (x != y)
-			return 0;
-		si++;
-		pi++;
+		star_si += utf8_len(w->s + star_si, w->slen - star_si);
+		if (star_ci < w->maxcaps)
+			w->caplens[star_ci] = (size_t)(w->s + star_si - w->caps[star_ci]);
+		si = star_si;
+		pi = star_pi + 1;
+		ci = star_ci + 1;
 	}
 }
 
@@ -171,7 +188,7 @@ int sieve_wildmatch(const char *s, size_t slen, const char *p, size_t plen, bool
 			n++;
 	}
 	*ncaps_r = n < maxcaps ? n : maxcaps;
-	return wild(&w, 0, 0, 0);
+	return wild(&w);
 }
 
 static bool contains(enum sieve_cmp cmp, const char *v, size_t vlen, const char *k, size_t klen)
@@ -197,6 +214,96 @@ static bool equal(enum sieve_cmp cmp, const char *v, size_t vlen, const char *k,
 	return vlen == klen && compare(cmp, v, vlen, k, klen) == 0;
 }
 
+int sieve_regex_check(const char *re, const char **why_r)
+{
+	enum { MAXD = 64 };
+	uint64_t size[MAXD + 1] = { 0 }, last = 0;
+	unsigned d = 0;
+	const uint64_t cap = 1000000000;
+	for (const char *p = re; *p; p++) {
+		switch (*p) {
+		case '(':
+			if (d == MAXD) {
+				*why_r = "groups nested too deeply";
+				return -1;
+			}
+			size[++d] = 0;
+			last = 0;
+			break;
+		case ')':
+			if (d == 0) {
+				last = 1;
+				size[0]++;
+				break;
+			}
+			last = size[d] > 0 ? size[d] : 1;
+			d--;
+			size[d] += last;
+			break;
+		case '[': {
+			const char *q = p + 1;
+			if (*q == '^')
+				q++;
+			if (*q == ']')
+				q++;
+			while (*q && *q != ']')
+				q++;
+			p = *q ? q : q - 1;
+			last = 1;
+			size[d]++;
+			break;
+		}
+		case '\\':
+			if (p[1] >= '1' && p[1] <= '9') {
+				*why_r = "back-references are not supported";
+				return -1;
+			}
+			if (p[1])
+				p++;
+			last = 1;
+			size[d]++;
+			break;
+		case '{': {
+			char *end;
+			unsigned long lo = strtoul(p + 1, &end, 10), hi = lo;
+			if (*end == ',') {
+				hi = end[1] == '}' ? lo + 1 : strtoul(end + 1, &end, 10);
+				if (*end != '}')
+					end = (char *)strchr(end, '}');
+			}
+			if (end != NULL && *end == '}') {
+				uint64_t f = hi > lo ? hi : lo;
+				if (f > 1000)
+					f = cap;
+				uint64_t grown = last * (f > 0 ? f : 1);
+				if (grown > cap)
+					grown = cap;
+				size[d] += grown - last;
+				last = grown;
+				p = end;
+			} else {
+				last = 1;
+				size[d]++;
+			}
+			break;
+		}
+		case '*':
+		case '+':
+		case '?':
+		case '|':
+			break;
+		default:
+			last = 1;
+			size[d]++;
+		}
+		if (size[d] > 10000) {
+			*why_r = "too complex (its repetitions expand to more than 10000 elements)";
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The compiled regex for key (cached for the run). */
 static int get_regex(struct sieve_run *run, const char *key, bool icase, regex_t **re_r, const char **error_r)
 {
@@ -211,6 +318,9 @@ static int get_regex(struct sieve_run *run, const char *key, bool icase, regex_t
 	if (run->nregexes >= run->lim->max_regex_per_run)
 		return sieve_run_error(run, error_r, "more than %u regular expressions in one run",
 				       run->lim->max_regex_per_run);
+	const char *why;
+	if (sieve_regex_check(key, &why) < 0)
+		return sieve_run_error(run, error_r, "regular expression \"%s\": %s", key, why);
 	struct sieve_regex *r = xcalloc(1, sizeof(*r));
 	r->key = xstrdup(key);
 	r->icase = icase;

@@ -20,7 +20,7 @@
 void sieve_limits_default(struct sieve_limits *l_r)
 {
 	*l_r = (struct sieve_limits){
-		.max_script_bytes = 1024 * 1024,
+		.max_script_bytes = 256 * 1024,
 		.max_nesting = 32,
 		.max_actions = 32,
 		.max_redirects = 4,

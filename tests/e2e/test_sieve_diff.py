@@ -337,3 +337,38 @@ def test_compile_errors_agree(postamt_bin, work):
         theirs = subprocess.run([SIEVE_TEST, "-c", conf, "-C", spath, os.devnull], capture_output=True,
                                 text=True, timeout=30)
         assert theirs.returncode != 0, (script, theirs.stdout + theirs.stderr)
+
+
+def test_cli_check_test_and_errors(postamt_bin, work):
+    """`postamt sieve check` says OK or names the line; `sieve test` on a run-time
+    error prints the error, "keep" (what delivery does then) and exits 1; bad
+    arguments are a usage error."""
+    d, scripts, conf = work
+    good = os.path.join(scripts, "cli-good.sieve")
+    with open(good, "w") as f:
+        f.write('require "fileinto";\nfileinto "A";\n')
+    r = run_postamt(postamt_bin, "sieve", "check", good)
+    assert r.returncode == 0 and r.stdout == good + ": OK\n", r
+    bad = os.path.join(scripts, "cli-bad.sieve")
+    with open(bad, "w") as f:
+        f.write('require "fileinto";\n\nfileinto :create "A";\n')
+    r = run_postamt(postamt_bin, "sieve", "check", bad)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr == 'postamt: %s: line 3: fileinto: :create needs require "mailbox"\n' % bad
+    conflict = os.path.join(scripts, "cli-conflict.sieve")
+    with open(conflict, "w") as f:
+        f.write('require ["reject", "fileinto"];\nfileinto "A";\nreject "no";\n')
+    mpath = os.path.join(d, "cli.eml")
+    with open(mpath, "w") as f:
+        f.write(MSG["plain"])
+    r = run_postamt(postamt_bin, "sieve", "test", conflict, mpath)
+    assert r.returncode == 1 and r.stdout == "keep\n"
+    assert "line 3: reject conflicts with an earlier action" in r.stderr
+    r = run_postamt(postamt_bin, "sieve", "test", good, mpath)
+    assert r.returncode == 0 and r.stdout == 'fileinto "A"\n'
+    for args in (["sieve"], ["sieve", "frob", good], ["sieve", "test", good], ["sieve", "test", good, mpath, "--x"],
+                 ["sieve", "test", good, mpath, "--spam", "101"]):
+        r = run_postamt(postamt_bin, *args)
+        assert r.returncode == 1 and "usage" in r.stderr, (args, r)
+    r = run_postamt(postamt_bin, "sieve", "check", os.path.join(d, "missing.sieve"))
+    assert r.returncode == 1 and "No such file" in r.stderr

@@ -142,6 +142,13 @@ static void regex(void **state)
 	expect("require [\"regex\", \"variables\", \"fileinto\"];"
 	       "if header :regex \"subject\" \"\\\\[([a-z]+)\\\\] (.*) at ([0-9]+)\" { fileinto \"${1}-${3}-${2}\"; }",
 	       msg_plain, NULL, "fileinto \"dev-10-Meeting\"\n");
+	/* bounded repetitions within the budget are fine; beyond it, at run time too */
+	check("\"regex\"", "header :regex \"subject\" \"^(.{1,5}){1,20}$\"", msg_plain, NULL, true);
+	expect("require [\"regex\", \"variables\"]; set \"n\" \"200\";"
+	       "if header :regex \"subject\" \"(x{${n}}){${n}}\" { discard; }",
+	       msg_plain, NULL,
+	       "ERROR: line 1: regular expression \"(x{200}){200}\": too complex (its repetitions expand to more "
+	       "than 10000 elements)");
 	/* a pattern built at run time that does not compile: a run error */
 	expect("require [\"regex\", \"variables\"]; set \"p\" \"(\"; if header :regex \"subject\" \"${p}\" { discard; }",
 	       msg_plain, NULL, "ERROR: line 1: invalid regular expression \"(\"");

@@ -72,6 +72,11 @@ static void invalid_scripts(void **state)
 		{ "if header :regex \"a\" \"b\" { keep; }", "line 1: header: :regex needs require \"regex\"" },
 		{ "require \"regex\"; if header :regex \"a\" \"(\" { keep; }",
 		  "line 1: header: invalid regular expression \"(\"" },
+		{ "require \"regex\"; if header :regex \"a\" \"(a)\\\\1\" { keep; }",
+		  "line 1: header: regular expression \"(a)\\1\": back-references are not supported" },
+		{ "require \"regex\"; if header :regex \"a\" \"((a{200}){100})\" { keep; }",
+		  "line 1: header: regular expression \"((a{200}){100})\": too complex (its repetitions expand to "
+		  "more than 10000 elements)" },
 		{ "require \"relational\"; if header :value \"xx\" \"a\" \"b\" { keep; }",
 		  "line 1: header: invalid relational operator \"xx\"" },
 		{ "if size 100 { keep; }", "line 1: size: needs :over or :under" },
@@ -182,12 +187,12 @@ static void compile_limits(void **state)
 		    "line 1: header: regular expression longer than 4 bytes");
 	/* deep nesting at the default: an error, not a stack overflow */
 	struct buf b = { 0 };
-	for (int i = 0; i < 100000; i++)
+	for (int i = 0; i < 20000; i++)
 		buf_puts(&b, "if true {");
 	compile_err(buf_str(&b), NULL, "line 1: nesting deeper than 32");
 	buf_reset(&b);
 	buf_puts(&b, "if ");
-	for (int i = 0; i < 100000; i++)
+	for (int i = 0; i < 20000; i++)
 		buf_puts(&b, "not ");
 	buf_puts(&b, "true { keep; }");
 	compile_err(buf_str(&b), NULL, "line 1: nesting deeper than 32");
