@@ -30,6 +30,7 @@ static const struct {
 } services[] = {
 	{ "_submissions._tcp", 465 }, { "_submission._tcp", 587 }, { "_imaps._tcp", 993 },        { "_imap._tcp", 143 },
 	{ "_pop3s._tcp", 995 },       { "_pop3._tcp", 110 },       { "_autodiscover._tcp", 443 },
+	{ "_sieve._tcp", 4190 }, /* RFC 5804 §1.8 */
 };
 
 size_t dns_records_build(const struct dns_rec_input *in, struct arena *a, struct dns_rec **recs_r)

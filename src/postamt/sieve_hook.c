@@ -159,7 +159,8 @@ static int load_program(struct run *r, struct sieve_program **prog_r, const char
 static void add_copy(struct run *r, const char *mailbox, bool create, const char *const *flags, size_t nflags)
 {
 	struct submit_copy *c = &r->copies[r->ncopies++];
-	*c = (struct submit_copy){ .mailbox = mailbox, .create = create };
+	/* copied: the commit comes after the programs are freed */
+	*c = (struct submit_copy){ .mailbox = mailbox != NULL ? arena_strdup(r->a, mailbox) : NULL, .create = create };
 	const char **kw = arena_alloc(r->a, (nflags + 1) * sizeof(*kw));
 	size_t nkw = 0;
 	for (size_t i = 0; i < nflags; i++) {
@@ -167,7 +168,7 @@ static void add_copy(struct run *r, const char *mailbox, bool create, const char
 		if (bit != 0)
 			c->flags |= bit;
 		else if (flags[i][0] != '\\' && store_keyword_valid(flags[i]))
-			kw[nkw++] = flags[i];
+			kw[nkw++] = arena_strdup(r->a, flags[i]);
 		else
 			log_info("event=sieve_flag_ignored account=%lld flag=%s", (long long)r->account, LOG_Q(flags[i]));
 	}
@@ -325,6 +326,62 @@ static struct sieve_program *vacation_program(struct run *r)
 	return prog;
 }
 
+/* Carries out the vacation fragment's and the script's actions for one account. */
+static int execute(struct run *r, const struct sieve_result *vres, const struct sieve_result *res,
+		   const char **reason_r)
+{
+	struct submit_hook_msg *m = r->m;
+	r->copies = arena_alloc(r->a, (res->nactions + 2) * sizeof(*r->copies));
+	for (size_t i = 0; i < vres->nactions; i++) {
+		if (vres->actions[i].type == SIEVE_ACT_VACATION)
+			do_vacation(r, &vres->actions[i]);
+	}
+	for (size_t i = 0; i < res->nactions; i++) {
+		const struct sieve_action *act = &res->actions[i];
+		switch (act->type) {
+		case SIEVE_ACT_KEEP:
+			add_copy(r, NULL, false, act->flags, act->nflags);
+			break;
+		case SIEVE_ACT_FILEINTO:
+			add_copy(r, act->mailbox, act->create, act->flags, act->nflags);
+			break;
+		case SIEVE_ACT_REDIRECT:
+			if (!do_redirect(r, act) && !act->copy)
+				add_copy(r, NULL, false, NULL, 0); /* never lost */
+			break;
+		case SIEVE_ACT_REJECT:
+		case SIEVE_ACT_EREJECT:
+			if (reject_in_smtp(m)) {
+				log_info("event=sieve_reject id=%s account=%lld smtp=yes", m->id, (long long)r->account);
+				*reason_r = act->reason != NULL && act->reason[0] != '\0'
+						    ? arena_printf(r->a, "Rejected by the recipient's filter: %s", act->reason)
+						    : "Rejected by the recipient's filter";
+				return SUBMIT_POLICY;
+			}
+			do_reject_notice(r, act);
+			break;
+		case SIEVE_ACT_DISCARD:
+			log_info("event=sieve_discard id=%s account=%lld", m->id, (long long)r->account);
+			break;
+		case SIEVE_ACT_VACATION:
+			do_vacation(r, act);
+			break;
+		}
+	}
+	if (res->implicit_keep)
+		add_copy(r, NULL, false, res->keep_flags, res->nkeep_flags);
+	submit_hook_deliver(m, r->account, r->copies, r->ncopies);
+	const char *error;
+	for (size_t i = 0; i < res->ndups; i++) {
+		const char *key = arena_printf(r->a, "dup\n%s\n%s", res->dups[i].handle, res->dups[i].id);
+		store_sieve_duplicate(r->h->store, r->account, key, (time_t)r->now, (int64_t)res->dups[i].seconds,
+				      &error);
+	}
+	log_info("event=sieve id=%s account=%lld actions=%zu copies=%zu steps=%llu", m->id, (long long)r->account,
+		 res->nactions, r->ncopies, (unsigned long long)res->steps);
+	return SUBMIT_OK;
+}
+
 static int run_account(struct sieve_hook *h, struct submit_hook_msg *m, const struct submit_rcpt *rc, int64_t account,
 		       const char **reason_r)
 {
@@ -336,10 +393,8 @@ static int run_account(struct sieve_hook *h, struct submit_hook_msg *m, const st
 	if (lp < 0)
 		log_warn("event=sieve_error id=%s account=%lld error=%s note=\"kept in INBOX\"", m->id, (long long)account,
 			 LOG_Q(error ? error : "-"));
-	if (prog == NULL && vprog == NULL)
-		return SUBMIT_OK;
 	struct store_account acct;
-	if (store_account_get_by_id(h->store, r.a, account, &acct, &error) <= 0) {
+	if ((prog == NULL && vprog == NULL) || store_account_get_by_id(h->store, r.a, account, &acct, &error) <= 0) {
 		sieve_program_free(&prog);
 		sieve_program_free(&vprog);
 		return SUBMIT_OK;
@@ -353,60 +408,15 @@ static int run_account(struct sieve_hook *h, struct submit_hook_msg *m, const st
 									: -1,
 				     .now = r.now, .duplicate = cb_duplicate, .mailbox_exists = cb_mailbox_exists,
 				     .include = cb_include, .ctx = &r };
-	struct sieve_result vres = { 0 }, res = { .implicit_keep = true };
-	bool vok = vprog != NULL && run_program(&r, vprog, &msg, "vacation", &vres);
-	bool ok = prog != NULL && run_program(&r, prog, &msg, name, &res);
-	sieve_program_free(&prog);
-	sieve_program_free(&vprog);
-	if (!ok)
+	struct sieve_result vres = { 0 }, res = { 0 };
+	if (vprog != NULL && !run_program(&r, vprog, &msg, "vacation", &vres))
+		vres = (struct sieve_result){ 0 };
+	if (prog == NULL || !run_program(&r, prog, &msg, name, &res))
 		res = (struct sieve_result){ .implicit_keep = true };
-	r.copies = arena_alloc(r.a, (res.nactions + 2) * sizeof(*r.copies));
-	for (size_t i = 0; vok && i < vres.nactions; i++) {
-		if (vres.actions[i].type == SIEVE_ACT_VACATION)
-			do_vacation(&r, &vres.actions[i]);
-	}
-	for (size_t i = 0; i < res.nactions; i++) {
-		const struct sieve_action *act = &res.actions[i];
-		switch (act->type) {
-		case SIEVE_ACT_KEEP:
-			add_copy(&r, NULL, false, act->flags, act->nflags);
-			break;
-		case SIEVE_ACT_FILEINTO:
-			add_copy(&r, act->mailbox, act->create, act->flags, act->nflags);
-			break;
-		case SIEVE_ACT_REDIRECT:
-			if (!do_redirect(&r, act) && !act->copy)
-				add_copy(&r, NULL, false, NULL, 0); /* never lost */
-			break;
-		case SIEVE_ACT_REJECT:
-		case SIEVE_ACT_EREJECT:
-			if (reject_in_smtp(m)) {
-				log_info("event=sieve_reject id=%s account=%lld smtp=yes", m->id, (long long)account);
-				*reason_r = act->reason != NULL && act->reason[0] != '\0'
-						    ? arena_printf(r.a, "Rejected by the recipient's filter: %s", act->reason)
-						    : "Rejected by the recipient's filter";
-				return SUBMIT_POLICY;
-			}
-			do_reject_notice(&r, act);
-			break;
-		case SIEVE_ACT_DISCARD:
-			log_info("event=sieve_discard id=%s account=%lld", m->id, (long long)account);
-			break;
-		case SIEVE_ACT_VACATION:
-			do_vacation(&r, act);
-			break;
-		}
-	}
-	if (res.implicit_keep)
-		add_copy(&r, NULL, false, res.keep_flags, res.nkeep_flags);
-	submit_hook_deliver(m, account, r.copies, r.ncopies);
-	for (size_t i = 0; i < res.ndups; i++) {
-		const char *key = arena_printf(r.a, "dup\n%s\n%s", res.dups[i].handle, res.dups[i].id);
-		store_sieve_duplicate(h->store, account, key, (time_t)r.now, (int64_t)res.dups[i].seconds, &error);
-	}
-	log_info("event=sieve id=%s account=%lld script=%s actions=%zu copies=%zu steps=%llu", m->id,
-		 (long long)account, LOG_Q(name), res.nactions, r.ncopies, (unsigned long long)res.steps);
-	return SUBMIT_OK;
+	int rv = execute(&r, &vres, &res, reason_r);
+	sieve_program_free(&prog); /* the results may point into the programs */
+	sieve_program_free(&vprog);
+	return rv;
 }
 
 int sieve_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r)

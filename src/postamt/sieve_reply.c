@@ -10,7 +10,6 @@
 #include <openssl/hmac.h>
 
 #include <ctype.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,7 +346,7 @@ int sieve_reply_spam_percent(const char *hdr, size_t len, const char *name)
 		char *end;
 		double d = strtod(sc + 6, &end);
 		if (end != sc + 6 && d >= 0.0 && d <= 1.0)
-			pct = (int)lround(d * 100.0);
+			pct = (int)(d * 100.0 + 0.5);
 	}
 	arena_free(&a);
 	return pct;

@@ -65,7 +65,11 @@ def open_idle_sessions(srv):
     assert pop3s.readline().startswith("+OK")
     smtps = srv.tls_connect("submissions")
     assert smtps.readline().startswith("220")
-    return {"smtp": smtp, "imap": imap, "pop3": pop3, "imaps": imaps, "pop3s": pop3s, "submissions": smtps}
+    sieve = srv.connect("sieve")
+    while not sieve.readline().startswith("OK"):  # ManageSieve: the capabilities, then OK
+        pass
+    return {"smtp": smtp, "imap": imap, "pop3": pop3, "imaps": imaps, "pop3s": pop3s, "submissions": smtps,
+            "sieve": sieve}
 
 
 # -- graceful stop -----------------------------------------------------------------
@@ -85,7 +89,7 @@ def test_graceful_stop_says_goodbye(make_server):
         t0 = time.monotonic()
         srv.send_signal(signal.SIGTERM)
         expected = {"smtp": "421 4.3.2", "imap": "* BYE", "pop3": "-ERR",
-                    "imaps": "* BYE", "pop3s": "-ERR", "submissions": "421 4.3.2"}
+                    "imaps": "* BYE", "pop3s": "-ERR", "submissions": "421 4.3.2", "sieve": "BYE (TRYLATER)"}
         got = {name: c.read_all(12) for name, c in conns.items()}
         wrong = {name: text for name, (text, closed) in got.items() if not text.startswith(expected[name])}
         assert not wrong, "no goodbye on shutdown: %r" % wrong

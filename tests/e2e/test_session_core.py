@@ -79,6 +79,15 @@ def test_pop3_pass_client_leaves(srv):
     fail_login_and_leave(srv, "pop3", since, c, lambda c: c.sendline("PASS wrong"))
 
 
+def test_sieve_authenticate_client_leaves(srv):
+    since = srv.log_size()
+    c = srv.connect("sieve")
+    while not c.readline().startswith("OK"):  # the capabilities, then OK
+        pass
+    token = base64.b64encode(b"\0" + USER.encode() + b"\0wrong").decode()
+    fail_login_and_leave(srv, "sieve", since, c, lambda c: c.sendline('AUTHENTICATE "PLAIN" "%s"' % token))
+
+
 def test_http_basic_client_leaves(srv):
     since = srv.log_size()
     c = srv.tls_connect("https")
@@ -107,7 +116,7 @@ def test_imap_append_client_leaves(srv):
 
 
 def test_server_still_serves(srv):
-    for name in ("smtp", "imap", "pop3"):
+    for name in ("smtp", "imap", "pop3", "sieve"):
         c = srv.connect(name)
         assert c.readline()
         c.sock.close()

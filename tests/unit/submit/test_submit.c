@@ -405,6 +405,85 @@ static void hooks_set_keywords(void **state)
 	}
 }
 
+/* A hook that gives account b two copies (Work with \\Seen and a keyword, created;
+ * a missing folder that falls back to INBOX) and account a none. */
+static int hook_plan(void *ctx, struct submit_hook_msg *m, const char **reason_r)
+{
+	struct pfix *p = ctx;
+	static const char *const kw[] = { "$Work", NULL };
+	const struct submit_copy copies[] = {
+		{ .mailbox = "Work", .create = true, .flags = STORE_F_SEEN, .keywords = kw },
+		{ .mailbox = "Missing" },
+	};
+	assert_int_equal(submit_hook_keyword(m, "Hooked"), 1);
+	assert_int_equal(submit_hook_deliver(m, p->f->acct2, copies, 2), 1);
+	assert_int_equal(submit_hook_deliver(m, p->f->acct, NULL, 0), 1);
+	assert_int_equal(submit_hook_deliver(m, 999999, NULL, 0), -1); /* not a recipient */
+	return SUBMIT_OK;
+}
+
+/* Per-account copies replace the default delivery of those accounts only. */
+static void hooks_deliver_per_account(void **state)
+{
+	struct pfix *p = *state;
+	submit_hook_add(p->sp, &(struct submit_hook){ "plan", hook_plan, p });
+	struct submit_origin o = origin_a(p, SUBMIT_KIND_WEBMAIL);
+	struct submit_outcome out;
+	struct submit_message m = { .origin = &o, .sender = "a@example.test" };
+	buf_puts(&m.data, plain);
+	const char *rcpts[] = { "a@example.test", "b@example.test" };
+	assert_int_equal(submit_send(p->sp, &m, rcpts, 2, p->f->a, &out), SUBMIT_OK);
+	assert_null(newest(p, p->f->acct, "INBOX")); /* none for a */
+	assert_non_null(newest(p, p->f->acct2, "INBOX")); /* Missing fell back to INBOX */
+	struct store_mailbox mb;
+	const char *err;
+	assert_int_equal(store_mailbox_get(p->f->s, p->f->a, p->f->acct2, "Work", &mb, &err), 1);
+	struct store_msg *msgs;
+	size_t n;
+	assert_true(store_msg_list(p->f->s, p->f->a, p->f->acct2, mb.id, NULL, 0, &msgs, &n, &err) >= 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(msgs[0].flags & STORE_F_SEEN, STORE_F_SEEN);
+	assert_string_equal(msgs[0].keywords, "$Work Hooked");
+	assert_int_equal(store_mailbox_get(p->f->s, p->f->a, p->f->acct2, "Missing", &mb, &err), 0);
+}
+
+/* What a script sends: no sender check (a local or SRS sender without a login),
+ * remote recipients queued, local ones delivered; subaddresses resolve. */
+static void resend_and_subaddress(void **state)
+{
+	struct pfix *p = *state;
+	const char *err;
+	const char msg[] = "From: x@far.test\r\nSubject: fwd\r\n\r\nbody\r\n";
+	assert_int_equal(submit_resend(p->sp, "SRS0=abcd=aa=far.test=x@example.test", "b@example.test", msg,
+				       sizeof(msg) - 1, &err), 1);
+	const char *got = newest(p, p->f->acct2, "INBOX");
+	assert_non_null(got);
+	assert_true(strncmp(got, "Return-Path: <SRS0=abcd=aa=far.test=x@example.test>\r\n", 52) == 0);
+	assert_int_equal(submit_resend(p->sp, "", "x@remote.test", msg, sizeof(msg) - 1, &err), 1);
+	assert_int_equal(submit_resend(p->sp, "", "nobody@example.test", msg, sizeof(msg) - 1, &err), 0);
+	/* user+detail@ reaches user@ and keeps the detail in the recipient */
+	struct settings s2 = settings;
+	s2.subaddress_delimiter = "+-";
+	settings_publish(&sref, &s2);
+	struct submit_origin o = origin_a(p, SUBMIT_KIND_WEBMAIL);
+	struct submit_rcpt rc;
+	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "b+lists@example.test", false, 0, 0, &rc, &err), SUBMIT_OK);
+	assert_string_equal(rc.address, "b+lists@example.test");
+	assert_int_equal(rc.naccounts, 1);
+	assert_int_equal(rc.accounts[0], p->f->acct2);
+	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "b-x@example.test", false, 0, 0, &rc, &err), SUBMIT_OK);
+	s2.subaddress_delimiter = "";
+	settings_publish(&sref, &s2);
+	assert_int_equal(submit_rcpt(p->sp, &o, p->f->a, "b+lists@example.test", false, 0, 0, &rc, &err),
+			 SUBMIT_UNKNOWN_RCPT);
+	const char *base;
+	assert_int_equal(submit_subaddress_base(p->f->a, "u+d+e@x.test", "+", &base), 1);
+	assert_string_equal(base, "u@x.test");
+	assert_int_equal(submit_subaddress_base(p->f->a, "+d@x.test", "+", &base), 0);
+	assert_int_equal(submit_subaddress_base(p->f->a, "u@x+y.test", "+", &base), 0);
+	settings_publish(&sref, &settings);
+}
+
 /* Bounces from the queue take the same path: resolved, traced, hooked, committed. */
 static void bounces(void **state)
 {
@@ -553,6 +632,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(junk_recreated, setup, teardown),
 		cmocka_unit_test_setup_teardown(hooks_set_keywords, setup, teardown),
 		cmocka_unit_test_setup_teardown(bounces, setup, teardown),
+		cmocka_unit_test_setup_teardown(hooks_deliver_per_account, setup, teardown),
+		cmocka_unit_test_setup_teardown(resend_and_subaddress, setup, teardown),
 		cmocka_unit_test_setup_teardown(send_limit_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(send_limit_recipients, setup, teardown),
 		cmocka_unit_test_setup_teardown(send_limit_refused_not_counted, setup, teardown),
