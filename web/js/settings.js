@@ -195,7 +195,7 @@ export function openSettings(container, opts) {
         if (err) { status.textContent = errorText(err); return; }
         toast(t('rules.saved'));
         await load();
-        status.textContent = t('rules.savedCount', { count: rules.length });
+        status.textContent = rules.length === 1 ? t('rules.savedOne') : t('rules.savedCount', { count: rules.length });
         raw.refresh();
       } catch (e) {
         fail(e);

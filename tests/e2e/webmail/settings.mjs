@@ -127,6 +127,7 @@ try {
   await page.locator('#rules-list .rule').last().locator('.rule-remove').click();
   await page.locator('#rules-save').click();
   await page.locator('.toast', { hasText: 'Rules saved and active.' }).waitFor();
+  await page.locator('#rules-status', { hasText: 'One rule active.' }).waitFor();
   await ask('script', { name: 'webmail', active: true, contains: ['fileinto "Receipts";', 'header :contains "subject" "Receipt \\"no. 7\\""'] });
   await shot(page, 'settings-en');
   if (DELIVERY) {
