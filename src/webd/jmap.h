@@ -198,7 +198,8 @@ jmap_method_fn jmap_snippet_get;
 jmap_method_fn jmap_identity_get, jmap_identity_changes, jmap_identity_set;
 jmap_method_fn jmap_submission_get, jmap_submission_changes, jmap_submission_query, jmap_submission_set;
 jmap_method_fn jmap_quota_get, jmap_quota_changes, jmap_quota_query;
-jmap_method_fn jmap_sieve_get, jmap_sieve_set, jmap_sieve_query, jmap_sieve_validate;
+jmap_method_fn jmap_sieve_get, jmap_sieve_changes, jmap_sieve_set, jmap_sieve_query, jmap_sieve_query_changes,
+	jmap_sieve_validate;
 jmap_method_fn jmap_vacation_get, jmap_vacation_set;
 jmap_method_fn jmap_junk_get, jmap_junk_set;
 

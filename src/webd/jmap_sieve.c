@@ -1,11 +1,13 @@
 /* jmap_sieve.c: JMAP for Sieve Scripts (RFC 9661): SieveScript/get, /set (create,
- * update, destroy, onSuccessActivateScript, onSuccessDeactivateScript), /query and
- * /validate over the store's Sieve API (store_sieve.h). A script's content is a blob:
+ * update, destroy, onSuccessActivateScript, onSuccessDeactivateScript), /query,
+ * /validate, and /changes and /queryChanges (cannotCalculateChanges once anything
+ * changed) over the store's Sieve API (store_sieve.h). A script's content is a blob:
  * clients upload it (RFC 8620 §6.1) and name the blobId; a stored script's blob is
  * "S<script id>-<64-bit hash of its text>", so a blob id never names two contents,
- * and reads back through the download URL. Scripts are compiled (and so validated) through the
- * webd_sieve callbacks that serve wires to src/sieve; the compiled form is stored next
- * to the text. The state string is the account's Sieve state (store_sieve_state). */
+ * and reads back through the download URL. Scripts are compiled (and so validated)
+ * through the webd_sieve callbacks that serve wires to src/sieve; the compiled form
+ * is stored next to the text. The state string is the account's Sieve state
+ * (store_sieve_state). */
 #include "jmap.h"
 
 #include "buf.h"
@@ -561,6 +563,29 @@ json_t *jmap_sieve_query(struct jmap_ctx *ctx, json_t *args)
 	return json_pack("{sssssbsIsosI}", "accountId", ctx->account_id_str, "queryState", state, "canCalculateChanges",
 			 0, "position", (json_int_t)(position < total ? position : total), "ids", ids, "total",
 			 (json_int_t)total);
+}
+
+/* The state is one counter per account (no change log): sinceState equal to it means
+ * no changes; any other is cannotCalculateChanges, and the client fetches again. */
+json_t *jmap_sieve_changes(struct jmap_ctx *ctx, json_t *args)
+{
+	const char *state = sieve_state(ctx, args);
+	if (state == NULL)
+		return NULL;
+	const char *since = json_string_value(json_object_get(args, "sinceState"));
+	if (since == NULL)
+		return jmap_fail(ctx, "invalidArguments", "sinceState is required");
+	if (strcmp(since, state) != 0)
+		return jmap_fail(ctx, "cannotCalculateChanges", "state is %s; fetch the scripts again", state);
+	return json_pack("{sssssssbs[]s[]s[]}", "accountId", ctx->account_id_str, "oldState", state, "newState", state,
+			 "hasMoreChanges", 0, "created", "updated", "destroyed");
+}
+
+json_t *jmap_sieve_query_changes(struct jmap_ctx *ctx, json_t *args)
+{
+	if (sieve_state(ctx, args) == NULL)
+		return NULL;
+	return jmap_fail(ctx, "cannotCalculateChanges", "query the scripts again");
 }
 
 json_t *jmap_sieve_validate(struct jmap_ctx *ctx, json_t *args)

@@ -308,3 +308,15 @@ def test_limits_apply_on_reload(make_server):
     big = b"# " + b"x" * 1024 + b"\r\nkeep;\r\n"
     err = c.call("SieveScript/validate", {"blobId": c.upload(big)})["error"]
     assert err["type"] == "tooLarge" and err["maxSize"] == 1024, err
+
+
+def test_changes(basic):
+    state = basic.call("SieveScript/get", {"ids": []})["state"]
+    r = basic.call("SieveScript/changes", {"sinceState": state})
+    assert (r["oldState"], r["newState"], r["created"], r["updated"], r["destroyed"], r["hasMoreChanges"]) == \
+        (state, state, [], [], [], False), r
+    basic.create("x", b"keep;\r\n")
+    r = basic.calls([["SieveScript/changes", {"sinceState": state}, "c"],
+                     ["SieveScript/queryChanges", {"sinceQueryState": state}, "q"]])
+    assert [x[0] for x in r] == ["error", "error"], r
+    assert r[0][1]["type"] == "cannotCalculateChanges" and r[1][1]["type"] == "cannotCalculateChanges", r
