@@ -100,8 +100,9 @@ int cli_sieve(int argc, char **argv)
 	if (test && argc < 3)
 		return sieve_usage();
 	struct cli_ctx c = { .a = arena_new() };
-	struct sieve_message m = { .spam_percent = -1, .ctx = &c, .mailbox_exists = cb_mailbox_exists,
-				   .include = cb_include };
+	struct sieve_message m = {
+		.spam_percent = -1, .ctx = &c, .mailbox_exists = cb_mailbox_exists, .include = cb_include
+	};
 	c.mailboxes = calloc((size_t)argc, sizeof(char *));
 	for (int i = 3; test && i < argc; i++) {
 		if (i + 1 >= argc)

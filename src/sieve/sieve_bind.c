@@ -114,7 +114,7 @@ static const struct opdef {
 	{ "spamtest", OP_SPAMTEST, true, EXT_SPAMTEST, MATCHING, "S", { 1 } },
 };
 
-static const char *const dateparts[] = { "year",   "month", "day",     "date", "julian", "hour",    "minute",
+static const char *const dateparts[] = { "year",   "month", "day",     "date",  "julian", "hour",    "minute",
 					 "second", "time",  "iso8601", "std11", "zone",   "weekday", NULL };
 
 /* The index of a date part name, or -1. */
@@ -332,10 +332,16 @@ static int bind_tag(struct ctx *c, const char *t)
 			}
 		break;
 	case OP_SET: {
-		static const char *const mods[] = { "lower", "upper", "lowerfirst", "upperfirst", "quotewildcard",
-						    "length" };
+		static const char *const mods[] = { "lower",      "upper",         "lowerfirst",
+						    "upperfirst", "quotewildcard", "length" };
 		for (int k = 0; k < 6; k++)
 			if (!strcmp(t, mods[k])) {
+				/* RFC 5229 §4.1: two modifiers of one precedence are an error */
+				uint32_t same = k < 2   ? NF_MOD_LOWER | NF_MOD_UPPER
+						: k < 4 ? NF_MOD_LOWERFIRST | NF_MOD_UPPERFIRST
+							: (uint32_t)NF_MOD_LOWER << k;
+				if (n->flags & same)
+					return err(c, "modifier :%s conflicts with one of the same precedence", t);
 				n->flags |= (uint32_t)NF_MOD_LOWER << k;
 				return 0;
 			}
@@ -525,8 +531,8 @@ static int check_node(struct ctx *c)
 	return 0;
 }
 
-int sieve_bind(struct sieve_builder *b, const char *name, bool is_test, const struct sieve_rawarg *args,
-	       size_t nargs, size_t ntests, bool has_block, struct sieve_node *node, const char **error_r)
+int sieve_bind(struct sieve_builder *b, const char *name, bool is_test, const struct sieve_rawarg *args, size_t nargs,
+	       size_t ntests, bool has_block, struct sieve_node *node, const char **error_r)
 {
 	struct arena *a = sieve_builder_arena(b);
 	const struct opdef *def = NULL;
@@ -539,7 +545,12 @@ int sieve_bind(struct sieve_builder *b, const char *name, bool is_test, const st
 		*error_r = arena_printf(a, "unknown %s '%s'", is_test ? "test" : "command", name);
 		return -1;
 	}
-	struct ctx c = { .b = b, .pr = sieve_builder_prog(b), .def = def, .args = args, .nargs = nargs, .n = node,
+	struct ctx c = { .b = b,
+			 .pr = sieve_builder_prog(b),
+			 .def = def,
+			 .args = args,
+			 .nargs = nargs,
+			 .n = node,
 			 .error_r = error_r };
 	node->op = (uint8_t)def->op;
 	if (def->ext != 0 && need(&c, def->ext, def->test ? "this test" : "this command") < 0)

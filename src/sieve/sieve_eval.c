@@ -4,7 +4,7 @@
  * else chains, stop) and collects actions with the rules of RFC 5228 §4 and the
  * extensions: keep, fileinto and redirect (without :copy) and discard cancel the
  * implicit keep; a second fileinto to the same mailbox or redirect to the same
- * address adds nothing (their flags merge); reject/ereject conflict with any
+ * address adds nothing (the last store's flags count, as in Pigeonhole); reject/ereject conflict with any
  * other delivering action and with vacation (RFC 5429 §2.1); there is at most one
  * vacation (RFC 5230 §4.7); redirects are bounded by limits.max_redirects and all
  * actions by limits.max_actions. imap4flags' internal variable gives the flags of
@@ -180,6 +180,11 @@ static int do_store(struct sieve_run *run, const struct sieve_node *n, const cha
 	enum sieve_action_type type = n->op == OP_KEEP ? SIEVE_ACT_KEEP : SIEVE_ACT_FILEINTO;
 	if (type == SIEVE_ACT_FILEINTO && sieve_string(run, n->sl[0], &mailbox, error_r) < 0)
 		return -1;
+	bool bad_name = mailbox[0] == '\0';
+	for (const char *q = mailbox; *q && !bad_name; q++)
+		bad_name = (unsigned char)*q < 0x20 || *q == 0x7f;
+	if (bad_name)
+		return sieve_run_error(run, error_r, "fileinto: invalid mailbox name \"%s\"", mailbox);
 	if (check_reject_conflict(run, type, error_r) < 0)
 		return -1;
 	const char *flagset = run->flags;
@@ -204,12 +209,8 @@ static int do_store(struct sieve_run *run, const struct sieve_node *n, const cha
 			break;
 		}
 	}
-	if (act != NULL) { /* the same mailbox again: merge flags and options */
-		const char *old = "";
-		for (size_t k = 0; k < act->nflags; k++)
-			old = arena_printf(run->a, "%s%s%s", old, k ? " " : "", act->flags[k]);
-		const char *merged = flags_edit(run, old, &flagset, 1, true);
-		act->nflags = flags_split(run, merged, &act->flags);
+	if (act != NULL) { /* the same mailbox again: one store, the last flags (as Pigeonhole) */
+		act->nflags = flags_split(run, flagset, &act->flags);
 		act->create |= (n->flags & NF_CREATE) != 0;
 		act->copy &= copy;
 		act->flags_given |= (n->flags & NF_FLAGS) != 0;
@@ -224,6 +225,16 @@ static int do_store(struct sieve_run *run, const struct sieve_node *n, const cha
 	act->flags_given = (n->flags & NF_FLAGS) != 0;
 	act->nflags = flags_split(run, flagset, &act->flags);
 	return 0;
+}
+
+/* Addresses are the same when their local parts are equal and their domains equal
+ * but for case (RFC 5321 §2.4). */
+static bool same_address(const char *a, const char *b)
+{
+	const char *ata = strrchr(a, '@'), *atb = strrchr(b, '@');
+	if (ata == NULL || atb == NULL)
+		return strcmp(a, b) == 0;
+	return ata - a == atb - b && strncmp(a, b, (size_t)(ata - a)) == 0 && strcasecmp(ata, atb) == 0;
 }
 
 static int do_redirect(struct sieve_run *run, const struct sieve_node *n, const char **error_r)
@@ -241,7 +252,7 @@ static int do_redirect(struct sieve_run *run, const struct sieve_node *n, const 
 	if (!copy)
 		run->implicit_keep = false;
 	for (size_t i = 0; i < run->nacts; i++)
-		if (run->acts[i].type == SIEVE_ACT_REDIRECT && strcasecmp(run->acts[i].address, addr) == 0) {
+		if (run->acts[i].type == SIEVE_ACT_REDIRECT && same_address(run->acts[i].address, addr)) {
 			run->acts[i].copy &= copy;
 			return 0;
 		}
@@ -535,8 +546,9 @@ int sieve_exec_program(struct sieve_run *run, const struct sieve_program *prog, 
 int sieve_run(const struct sieve_program *prog, const struct sieve_message *msg, struct arena *a,
 	      struct sieve_result *r, const char **error_r)
 {
-	struct sieve_run run = { .prog = prog, .msg = msg, .lim = &prog->limits, .a = a, .implicit_keep = true,
-				 .flags = "" };
+	struct sieve_run run = {
+		.prog = prog, .msg = msg, .lim = &prog->limits, .a = a, .implicit_keep = true, .flags = ""
+	};
 	*r = (struct sieve_result){ 0 };
 	int ret = sieve_exec_program(&run, prog, error_r);
 	sieve_regex_free_all(&run);

@@ -33,10 +33,10 @@ struct sieve_field {
 struct sieve_run {
 	const struct sieve_program *prog; /* the script running now (include changes it) */
 	const struct sieve_message *msg;
-	const struct sieve_limits *lim;   /* the top script's */
+	const struct sieve_limits *lim; /* the top script's */
 	struct arena *a;
 	uint64_t steps;
-	unsigned line;                    /* of the command running, for errors */
+	unsigned line; /* of the command running, for errors */
 	/* actions */
 	struct sieve_action *acts;
 	size_t nacts, capacts;
@@ -75,8 +75,8 @@ int sieve_run_error(struct sieve_run *run, const char **error_r, const char *fmt
 /* sieve_match.c */
 /* Returns 1 match, 0 no match, <0 error (a limit; *error_r set). For :matches and
  * :regex, a match sets the match variables. */
-int sieve_match_one(struct sieve_run *run, const struct sieve_node *n, const char *value, size_t vlen,
-		    const char *key, size_t klen, const char **error_r);
+int sieve_match_one(struct sieve_run *run, const struct sieve_node *n, const char *value, size_t vlen, const char *key,
+		    size_t klen, const char **error_r);
 /* :value/:count comparison of a and b under the node's comparator and relop. */
 bool sieve_relational(const struct sieve_node *n, const char *a, size_t alen, const char *b, size_t blen);
 /* Wildcard matching (:matches). Returns 1/0, or -1 if the step budget ran out. */

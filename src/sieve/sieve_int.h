@@ -86,8 +86,8 @@ enum {
 	NF_MOD_UPPERFIRST = 1 << 16,
 	NF_MOD_QUOTEWILDCARD = 1 << 17,
 	NF_MOD_LENGTH = 1 << 18,
-	NF_FLAGS = 1 << 19,     /* :flags given (sl[1]) */
-	NF_ZONE = 1 << 20,      /* date :zone given (sl[3]) */
+	NF_FLAGS = 1 << 19, /* :flags given (sl[1]) */
+	NF_ZONE = 1 << 20,  /* date :zone given (sl[3]) */
 	NF_ALL = (1 << 21) - 1
 };
 
@@ -96,15 +96,15 @@ enum {
 
 /* One command or test. The meaning of the slots per op is in sieve_bind.c. */
 struct sieve_node {
-	uint8_t op;       /* enum sieve_op */
-	uint8_t match;    /* enum sieve_match */
-	uint8_t relop;    /* enum sieve_relop for :value/:count */
-	uint8_t cmp;      /* enum sieve_cmp */
-	uint8_t part;     /* enum sieve_addrpart, or enum sieve_bodyxf for body */
-	uint32_t flags;   /* NF_* */
-	uint32_t line;    /* for run-time errors */
-	int64_t num;      /* size, days/seconds, index... */
-	int64_t num2;     /* :index */
+	uint8_t op;             /* enum sieve_op */
+	uint8_t match;          /* enum sieve_match */
+	uint8_t relop;          /* enum sieve_relop for :value/:count */
+	uint8_t cmp;            /* enum sieve_cmp */
+	uint8_t part;           /* enum sieve_addrpart, or enum sieve_bodyxf for body */
+	uint32_t flags;         /* NF_* */
+	uint32_t line;          /* for run-time errors */
+	int64_t num;            /* size, days/seconds, index... */
+	int64_t num2;           /* :index */
 	uint32_t sl[SIEVE_NSL]; /* string lists (index + 1, or SIEVE_NONE) */
 	uint32_t kid0, nkids;   /* children: kids[kid0 .. kid0 + nkids) */
 };
@@ -169,10 +169,10 @@ uint32_t sieve_ext_bit(const char *name, size_t len);
 enum sieve_argtype { ARG_TAG = 1, ARG_NUMBER, ARG_STRLIST };
 struct sieve_rawarg {
 	enum sieve_argtype type;
-	const char *tag;  /* ARG_TAG: the name without ':' (NUL-terminated) */
-	uint64_t number;  /* ARG_NUMBER */
-	uint32_t sl;      /* ARG_STRLIST: the list index (not + 1) */
-	bool single;      /* ARG_STRLIST written as one string, not [ ] */
+	const char *tag; /* ARG_TAG: the name without ':' (NUL-terminated) */
+	uint64_t number; /* ARG_NUMBER */
+	uint32_t sl;     /* ARG_STRLIST: the list index (not + 1) */
+	bool single;     /* ARG_STRLIST written as one string, not [ ] */
 };
 
 struct sieve_builder; /* sieve_parse.c */
@@ -180,8 +180,8 @@ struct sieve_builder; /* sieve_parse.c */
 /* sieve_bind.c: binds raw arguments of command or test `name` into *node.
  * Returns 1, or -1 with *error_r (arena text, without the line prefix).
  * is_test says where it stood. ntests is how many tests the node has. */
-int sieve_bind(struct sieve_builder *b, const char *name, bool is_test, const struct sieve_rawarg *args,
-	       size_t nargs, size_t ntests, bool has_block, struct sieve_node *node, const char **error_r);
+int sieve_bind(struct sieve_builder *b, const char *name, bool is_test, const struct sieve_rawarg *args, size_t nargs,
+	       size_t ntests, bool has_block, struct sieve_node *node, const char **error_r);
 
 /* sieve_parse.c: for the binder. */
 struct arena *sieve_builder_arena(struct sieve_builder *b);

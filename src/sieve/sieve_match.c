@@ -80,12 +80,18 @@ bool sieve_relational(const struct sieve_node *n, const char *a, size_t alen, co
 {
 	int c = compare((enum sieve_cmp)n->cmp, a, alen, b, blen);
 	switch ((enum sieve_relop)n->relop) {
-	case REL_GT: return c > 0;
-	case REL_GE: return c >= 0;
-	case REL_LT: return c < 0;
-	case REL_LE: return c <= 0;
-	case REL_EQ: return c == 0;
-	case REL_NE: return c != 0;
+	case REL_GT:
+		return c > 0;
+	case REL_GE:
+		return c >= 0;
+	case REL_LT:
+		return c < 0;
+	case REL_LE:
+		return c <= 0;
+	case REL_EQ:
+		return c == 0;
+	case REL_NE:
+		return c != 0;
 	}
 	return false;
 }

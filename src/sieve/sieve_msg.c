@@ -252,7 +252,8 @@ static bool type_matches(const struct mail_part *p, const char **types, size_t n
 		if (slash == NULL) {
 			if (strcasecmp(t, p->type) == 0)
 				return true;
-		} else if (strlen(p->type) == (size_t)(slash - t) && strncasecmp(t, p->type, (size_t)(slash - t)) == 0 &&
+		} else if (strlen(p->type) == (size_t)(slash - t) &&
+			   strncasecmp(t, p->type, (size_t)(slash - t)) == 0 &&
 			   strcasecmp(slash + 1, p->subtype) == 0) {
 			return true;
 		}
@@ -308,7 +309,11 @@ size_t sieve_msg_body(struct sieve_run *run, enum sieve_bodyxf xf, const char **
 	struct buf b = { 0 };
 	static const char *const text_only[] = { "text" };
 	for (size_t i = 0; i < nparts; i++) {
-		const struct mail_part *p = &parts[i];
+		/* decode no more than can give max bytes (quoted-printable: 3 to 1) */
+		struct mail_part capped = parts[i];
+		if (max < UINT64_MAX / 4 && capped.body_len > 3 * (uint64_t)max + 16)
+			capped.body_len = 3 * (uint64_t)max + 16;
+		const struct mail_part *p = &capped;
 		if (strcasecmp(p->type, "multipart") == 0 || strcasecmp(p->type, "message") == 0)
 			continue;
 		if (!type_matches(p, xf == BODY_TEXT ? (const char **)text_only : types, xf == BODY_TEXT ? 1 : ntypes))
@@ -369,8 +374,8 @@ const char *sieve_date_part(struct sieve_run *run, int64_t t, int zone, const ch
 		return arena_printf(a, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, tm.tm_mon + 1, tm.tm_mday,
 				    tm.tm_hour, tm.tm_min, tm.tm_sec, zone < 0 ? '-' : '+', (az / 60) % 100, az % 60);
 	if (!strcasecmp(part, "std11"))
-		return arena_printf(a, "%s, %02d %s %04d %02d:%02d:%02d %s", wd[tm.tm_wday], tm.tm_mday, mo[tm.tm_mon], y,
-				    tm.tm_hour, tm.tm_min, tm.tm_sec, zs);
+		return arena_printf(a, "%s, %02d %s %04d %02d:%02d:%02d %s", wd[tm.tm_wday], tm.tm_mday, mo[tm.tm_mon],
+				    y, tm.tm_hour, tm.tm_min, tm.tm_sec, zs);
 	if (!strcasecmp(part, "zone"))
 		return arena_strdup(a, zs);
 	if (!strcasecmp(part, "weekday"))

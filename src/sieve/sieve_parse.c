@@ -17,24 +17,37 @@
 #include "buf.h"
 #include "sieve_int.h"
 
-enum tok { T_EOF = 0, T_IDENT, T_TAG, T_NUMBER, T_STRING, T_LBRACK, T_RBRACK, T_COMMA, T_LPAREN, T_RPAREN,
-	   T_LBRACE, T_RBRACE, T_SEMI };
+enum tok {
+	T_EOF = 0,
+	T_IDENT,
+	T_TAG,
+	T_NUMBER,
+	T_STRING,
+	T_LBRACK,
+	T_RBRACK,
+	T_COMMA,
+	T_LPAREN,
+	T_RPAREN,
+	T_LBRACE,
+	T_RBRACE,
+	T_SEMI
+};
 
 struct sieve_builder {
 	struct arena *a;
 	struct sieve_program *prog;
 	const char *p, *end;
 	unsigned line;
-	const char *error;   /* set on the first error */
+	const char *error; /* set on the first error */
 	unsigned error_line;
 	/* the current token */
 	enum tok tok;
 	unsigned tok_line;
-	struct buf text;     /* T_IDENT, T_TAG, T_STRING: its text */
+	struct buf text; /* T_IDENT, T_TAG, T_STRING: its text */
 	uint64_t number;
 	/* capacities */
 	uint32_t cap_nodes, cap_kids, cap_slists, cap_strs, cap_blob;
-	uint32_t *tmp_kids;   /* a stack of children being collected */
+	uint32_t *tmp_kids; /* a stack of children being collected */
 	uint32_t ntmp, cap_tmp;
 };
 
@@ -231,9 +244,18 @@ static int next(struct sieve_builder *b)
 		uint64_t mul = 1;
 		if (b->p < b->end) {
 			switch (*b->p) {
-			case 'K': case 'k': mul = 1024; break;
-			case 'M': case 'm': mul = 1024 * 1024; break;
-			case 'G': case 'g': mul = 1024 * 1024 * 1024; break;
+			case 'K':
+			case 'k':
+				mul = 1024;
+				break;
+			case 'M':
+			case 'm':
+				mul = 1024 * 1024;
+				break;
+			case 'G':
+			case 'g':
+				mul = 1024 * 1024 * 1024;
+				break;
 			}
 			if (mul > 1)
 				b->p++;
@@ -251,16 +273,16 @@ static int next(struct sieve_builder *b)
 
 /* --- building the program --- */
 
-#define GROW(arr, n, cap, extra)                                                                           \
-	do {                                                                                               \
-		if ((uint64_t)(n) + (extra) > (cap)) {                                                     \
-			uint64_t nc_ = (cap) ? (uint64_t)(cap) * 2 : 16;                                   \
-			while (nc_ < (uint64_t)(n) + (extra))                                              \
-				nc_ *= 2;                                                                  \
-			assert(nc_ <= UINT32_MAX);                                                         \
-			(arr) = xrealloc((arr), (size_t)nc_ * sizeof(*(arr)));                             \
-			(cap) = (uint32_t)nc_;                                                             \
-		}                                                                                          \
+#define GROW(arr, n, cap, extra)                                               \
+	do {                                                                   \
+		if ((uint64_t)(n) + (extra) > (cap)) {                         \
+			uint64_t nc_ = (cap) ? (uint64_t)(cap)*2 : 16;         \
+			while (nc_ < (uint64_t)(n) + (extra))                  \
+				nc_ *= 2;                                      \
+			assert(nc_ <= UINT32_MAX);                             \
+			(arr) = xrealloc((arr), (size_t)nc_ * sizeof(*(arr))); \
+			(cap) = (uint32_t)nc_;                                 \
+		}                                                              \
 	} while (0)
 
 static int hexval(char c)

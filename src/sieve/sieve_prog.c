@@ -220,8 +220,8 @@ static int load_arrays(struct sieve_program *p, struct rd *r, const char **error
 	return 0;
 }
 
-int sieve_program_load(const void *data, size_t len, const struct sieve_limits *limits,
-		       struct sieve_program **prog_r, const char **error_r)
+int sieve_program_load(const void *data, size_t len, const struct sieve_limits *limits, struct sieve_program **prog_r,
+		       const char **error_r)
 {
 	struct rd r = { data, len };
 	if (len < sizeof(MAGIC) + 8 * 4 || memcmp(data, MAGIC, sizeof(MAGIC)) != 0)

@@ -41,8 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(sieve_program_load(b1.data, b1.len, &lim, &q, &err) == 1);
 		sieve_program_save(q, &b2);
 		CHECK(b1.len == b2.len && memcmp(b1.data, b2.data, b1.len) == 0);
-		struct sieve_message m = { .data = msg, .len = sizeof(msg) - 1, .env_from = "alice@example.org",
-					   .env_to = "bob+x@example.com", .spam_percent = 50, .now = 1796638800 };
+		struct sieve_message m = { .data = msg,
+					   .len = sizeof(msg) - 1,
+					   .env_from = "alice@example.org",
+					   .env_to = "bob+x@example.com",
+					   .spam_percent = 50,
+					   .now = 1796638800 };
 		struct sieve_result res;
 		if (sieve_run(q, &m, a, &res, &err) > 0) {
 			struct buf out = { 0 };

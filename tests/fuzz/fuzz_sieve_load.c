@@ -29,8 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(b.len == size && memcmp(b.data, data, size) == 0);
 	buf_free(&b);
 	struct arena *a = arena_new();
-	struct sieve_message m = { .data = msg, .len = sizeof(msg) - 1, .env_from = "a@b.c", .env_to = "d+e@f.g",
-				   .spam_percent = -1, .now = 1796638800 };
+	struct sieve_message m = { .data = msg,
+				   .len = sizeof(msg) - 1,
+				   .env_from = "a@b.c",
+				   .env_to = "d+e@f.g",
+				   .spam_percent = -1,
+				   .now = 1796638800 };
 	struct sieve_result res;
 	if (sieve_run(p, &m, a, &res, &err) < 0)
 		CHECK(err != NULL);

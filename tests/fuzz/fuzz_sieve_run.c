@@ -68,10 +68,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *err = NULL;
 	if (sieve_compile(buf_str(&script), script.len, &lim, a, &p, &err) > 0) {
 		struct ctx x = { buf_str(&script), script.len };
-		struct sieve_message sm = { .data = m, .len = mlen, .env_from = "a@b.c", .env_to = "u+d@e.f",
-					    .auth = "u@e.f", .spam_percent = (int)(mlen % 101), .now = 1796638800,
-					    .tz_minutes = 60, .duplicate = cb_dup, .mailbox_exists = cb_mbox,
-					    .include = cb_inc, .ctx = &x };
+		struct sieve_message sm = { .data = m,
+					    .len = mlen,
+					    .env_from = "a@b.c",
+					    .env_to = "u+d@e.f",
+					    .auth = "u@e.f",
+					    .spam_percent = (int)(mlen % 101),
+					    .now = 1796638800,
+					    .tz_minutes = 60,
+					    .duplicate = cb_dup,
+					    .mailbox_exists = cb_mbox,
+					    .include = cb_inc,
+					    .ctx = &x };
 		struct sieve_result res;
 		if (sieve_run(p, &sm, a, &res, &err) > 0) {
 			CHECK(res.steps <= lim.max_cpu_steps + 1);

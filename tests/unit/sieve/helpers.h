@@ -61,8 +61,8 @@ struct opts {
 	bool set_spam;
 	int64_t now;
 	int tz;
-	const char *seen_id;   /* duplicate: this id was seen */
-	const char *mailboxes; /* space-separated existing mailboxes */
+	const char *seen_id;             /* duplicate: this id was seen */
+	const char *mailboxes;           /* space-separated existing mailboxes */
 	const char *inc_name, *inc_text; /* include: one script */
 	const struct sieve_limits *lim;
 };

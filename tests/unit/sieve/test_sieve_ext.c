@@ -10,7 +10,7 @@
 static void check(const char *req, const char *t, const char *msg, const struct opts *o, bool want)
 {
 	char *s = req[0] != '\0' ? xasprintf("require [%s]; if %s { discard; }", req, t)
-				  : xasprintf("if %s { discard; }", t);
+				 : xasprintf("if %s { discard; }", t);
 	expect(s, msg, o, want ? "discard\n" : "keep\n");
 	free(s);
 }
@@ -85,6 +85,9 @@ static void body(void **state)
 	struct opts o = { .lim = &l };
 	check("\"body\"", "body :raw :contains \"Hello\"", msg_plain, &o, true);
 	check("\"body\"", "body :raw :contains \"meeting\"", msg_plain, &o, false);
+	/* decoded parts too: the first 8 decoded bytes of the base64 part */
+	check("\"body\"", "body :content \"application\" :contains \"secret b\"", msg_mime, &o, true);
+	check("\"body\"", "body :content \"application\" :contains \"bytes\"", msg_mime, &o, false);
 }
 
 static void relational_numeric(void **state)
@@ -92,12 +95,10 @@ static void relational_numeric(void **state)
 	(void)state;
 	const char *r = "\"relational\", \"comparator-i;ascii-numeric\"";
 	check(r, "header :value \"lt\" :comparator \"i;ascii-numeric\" \"x-priority\" \"3\"", msg_plain, NULL, true);
-	check(r, "header :value \"gt\" :comparator \"i;ascii-numeric\" \"x-priority\" \"10\"", msg_plain, NULL,
-	      false);
+	check(r, "header :value \"gt\" :comparator \"i;ascii-numeric\" \"x-priority\" \"10\"", msg_plain, NULL, false);
 	check(r, "header :value \"gt\" \"x-priority\" \"10\"", msg_plain, NULL, true); /* casemap: "2" > "10" */
 	check(r, "header :count \"eq\" :comparator \"i;ascii-numeric\" \"received\" \"2\"", msg_plain, NULL, true);
-	check(r, "address :count \"ge\" :comparator \"i;ascii-numeric\" [\"to\", \"cc\"] \"3\"", msg_plain, NULL,
-	      true);
+	check(r, "address :count \"ge\" :comparator \"i;ascii-numeric\" [\"to\", \"cc\"] \"3\"", msg_plain, NULL, true);
 	check(r, "header :count \"eq\" :comparator \"i;ascii-numeric\" \"x-none\" \"0\"", msg_plain, NULL, true);
 	/* a non-number is positive infinity; :is under i;ascii-numeric compares values */
 	check(r, "header :value \"gt\" :comparator \"i;ascii-numeric\" \"subject\" \"99999\"", msg_plain, NULL, true);
@@ -199,9 +200,11 @@ static void mailboxexists(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(core_tests),       cmocka_unit_test(envelope_subaddress), cmocka_unit_test(body),
-		cmocka_unit_test(relational_numeric), cmocka_unit_test(date_index),        cmocka_unit_test(regex),
-		cmocka_unit_test(duplicate),        cmocka_unit_test(spamtest),            cmocka_unit_test(mailboxexists),
+		cmocka_unit_test(core_tests),    cmocka_unit_test(envelope_subaddress),
+		cmocka_unit_test(body),          cmocka_unit_test(relational_numeric),
+		cmocka_unit_test(date_index),    cmocka_unit_test(regex),
+		cmocka_unit_test(duplicate),     cmocka_unit_test(spamtest),
+		cmocka_unit_test(mailboxexists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

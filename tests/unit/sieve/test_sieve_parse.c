@@ -85,10 +85,14 @@ static void invalid_scripts(void **state)
 		{ "\"unterminated", "line 1: unterminated string" },
 		{ "keep; /* open", "line 1: unterminated comment" },
 		{ "require \"vacation\";\nvacation text:\nno end\n", "line 2: unterminated multi-line string (no line "
-								    "with a single '.')" },
+								     "with a single '.')" },
 		{ "keep; @", "line 1: unexpected character '@'" },
 		{ "if size :over 99999999999999999999 { keep; }", "line 1: number too large" },
 		{ "require \"variables\"; set \"1bad\" \"x\";", "line 1: set: invalid variable name \"1bad\"" },
+		{ "require \"variables\"; set :upper :lower \"a\" \"b\";",
+		  "line 1: set: modifier :lower conflicts with one of the same precedence" },
+		{ "require \"variables\"; set :length :length \"a\" \"b\";",
+		  "line 1: set: modifier :length conflicts with one of the same precedence" },
 		{ "require \"date\"; if currentdate \"century\" \"20\" { keep; }",
 		  "line 1: currentdate: unknown date part \"century\"" },
 		{ "require \"date\"; if date :zone \"CET\" \"date\" \"year\" \"1\" { keep; }",
@@ -203,10 +207,26 @@ static void extension_list(void **state)
 {
 	(void)state;
 	const char *e = sieve_extensions();
-	static const char *const want[] = { "fileinto", "reject", "ereject", "envelope", "imap4flags", "body",
-					    "variables", "vacation", "vacation-seconds", "relational",
-					    "comparator-i;ascii-numeric", "subaddress", "copy", "mailbox", "date",
-					    "index", "regex", "duplicate", "spamtest", "include" };
+	static const char *const want[] = { "fileinto",
+					    "reject",
+					    "ereject",
+					    "envelope",
+					    "imap4flags",
+					    "body",
+					    "variables",
+					    "vacation",
+					    "vacation-seconds",
+					    "relational",
+					    "comparator-i;ascii-numeric",
+					    "subaddress",
+					    "copy",
+					    "mailbox",
+					    "date",
+					    "index",
+					    "regex",
+					    "duplicate",
+					    "spamtest",
+					    "include" };
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		char *s = xasprintf("require \"%s\";", want[i]);
 		struct sieve_program *p = compile_ok(s, NULL);
@@ -222,8 +242,9 @@ static void extension_list(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(valid_scripts),  cmocka_unit_test(invalid_scripts), cmocka_unit_test(encoded_and_multiline),
-		cmocka_unit_test(save_and_load),  cmocka_unit_test(compile_limits),  cmocka_unit_test(extension_list),
+		cmocka_unit_test(valid_scripts),         cmocka_unit_test(invalid_scripts),
+		cmocka_unit_test(encoded_and_multiline), cmocka_unit_test(save_and_load),
+		cmocka_unit_test(compile_limits),        cmocka_unit_test(extension_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,8 +18,11 @@ static void core_actions(void **state)
 	expect("if false { } elsif false { } else { discard; }", msg_plain, NULL, "discard\n");
 	expect("redirect \"carol@example.net\";", msg_plain, NULL, "redirect \"carol@example.net\"\n");
 	/* the same target twice is one action */
-	expect("redirect \"c@example.net\"; redirect \"C@example.net\";", msg_plain, NULL,
+	expect("redirect \"c@example.net\"; redirect \"c@EXAMPLE.net\";", msg_plain, NULL,
 	       "redirect \"c@example.net\"\n");
+	/* local parts are case-sensitive */
+	expect("redirect \"c@example.net\"; redirect \"C@example.net\";", msg_plain, NULL,
+	       "redirect \"c@example.net\"\nredirect \"C@example.net\"\n");
 	expect("redirect \"not an address\";", msg_plain, NULL,
 	       "ERROR: line 1: redirect: invalid address \"not an address\"");
 }
@@ -38,9 +41,14 @@ static void fileinto_copy_flags(void **state)
 	s = xasprintf("%sfileinto :create \"New/Box\"; fileinto \"INBOX\";", req);
 	expect(s, msg_plain, NULL, "fileinto \"New/Box\" create\nfileinto \"INBOX\"\n");
 	free(s);
-	/* the same mailbox twice: one action, flags merged */
+	/* an empty name or control characters (possible through variables) */
+	expect("require [\"fileinto\", \"variables\"]; fileinto \"${none}\";", msg_plain, NULL,
+	       "ERROR: line 1: fileinto: invalid mailbox name \"\"");
+	expect("require [\"fileinto\", \"encoded-character\"]; fileinto \"a${hex:0a}b\";", msg_plain, NULL,
+	       "ERROR: line 1: fileinto: invalid mailbox name \"a\nb\"");
+	/* the same mailbox twice: one action, the last flags */
 	s = xasprintf("%sfileinto :flags \"\\\\Seen\" \"W\"; fileinto :flags [\"$a\", \"\\\\seen\"] \"W\";", req);
-	expect(s, msg_plain, NULL, "fileinto \"W\" flags: \\Seen $a\n");
+	expect(s, msg_plain, NULL, "fileinto \"W\" flags: $a \\seen\n");
 	free(s);
 	/* the internal variable: addflag/removeflag/setflag, used by fileinto and the implicit keep */
 	s = xasprintf("%saddflag [\"\\\\Flagged\", \"$x $y\"]; removeflag \"$X\"; fileinto :copy \"A\";"
@@ -174,8 +182,8 @@ static void run_limits(void **state)
 	struct opts o = { .lim = &l };
 	expect("require [\"fileinto\"]; fileinto \"a\"; fileinto \"b\"; fileinto \"c\";", msg_plain, &o,
 	       "fileinto \"a\"\nfileinto \"b\"\nfileinto \"c\"\n");
-	expect("require [\"fileinto\"]; fileinto \"a\"; fileinto \"b\"; fileinto \"c\"; fileinto \"d\";", msg_plain,
-	       &o, "ERROR: line 1: more than 3 actions");
+	expect("require [\"fileinto\"]; fileinto \"a\"; fileinto \"b\"; fileinto \"c\"; fileinto \"d\";", msg_plain, &o,
+	       "ERROR: line 1: more than 3 actions");
 	sieve_limits_default(&l);
 	l.max_redirects = 1;
 	expect("redirect \"a@b.c\"; redirect \"d@e.f\";", msg_plain, &o, "ERROR: line 1: more than 1 redirects");
