@@ -50,6 +50,7 @@ int serve_hooks_add(struct serve_hooks *h, const struct config *cfg, struct subm
 	submit_hook_add(sp, &(struct submit_hook){ "junk", junk_hook_run, h->junk });
 	h->sieve = sieve_hook_new(store, sp, settings, cfg->sieve_srs_key); /* DIR is the working directory */
 	submit_hook_add(sp, &(struct submit_hook){ "sieve", sieve_hook_run, h->sieve });
+	submit_set_rewrite(sp, sieve_hook_srs_reverse, h->sieve);
 	h->dkim = dkim_hook_new(AT_FDCWD, store, cfg->dkim_publish_delay); /* DIR is the working directory */
 	submit_hook_add(sp, &(struct submit_hook){ "dkim_sign", dkim_hook_run, h->dkim });
 	return 1;

@@ -71,6 +71,14 @@ struct sieve_hook *sieve_hook_new(struct store *store, struct submit *submit, st
 	return h;
 }
 
+int sieve_hook_srs_reverse(void *ctx, struct arena *a, const char *address, const char **to_r)
+{
+	struct sieve_hook *h = ctx;
+	if (h->srs_len == 0)
+		return 0;
+	return sieve_reply_srs_reverse(a, h->srs_secret, h->srs_len, address, (int64_t)time(NULL), to_r);
+}
+
 void sieve_hook_free(struct sieve_hook **hp)
 {
 	free(*hp);
@@ -85,8 +93,8 @@ struct run {
 	struct submit_hook_msg *m;
 	struct arena *a; /* m->arena */
 	int64_t account;
-	const char *user;     /* the account's address */
-	const char *env_to;   /* the recipient as given (with its +detail) */
+	const char *user;   /* the account's address */
+	const char *env_to; /* the recipient as given (with its +detail) */
 	int64_t now;
 	struct submit_copy *copies;
 	size_t ncopies;
@@ -170,7 +178,8 @@ static void add_copy(struct run *r, const char *mailbox, bool create, const char
 		else if (flags[i][0] != '\\' && store_keyword_valid(flags[i]))
 			kw[nkw++] = arena_strdup(r->a, flags[i]);
 		else
-			log_info("event=sieve_flag_ignored account=%lld flag=%s", (long long)r->account, LOG_Q(flags[i]));
+			log_info("event=sieve_flag_ignored account=%lld flag=%s", (long long)r->account,
+				 LOG_Q(flags[i]));
 	}
 	kw[nkw] = NULL;
 	c->keywords = nkw > 0 ? kw : NULL;
@@ -213,15 +222,13 @@ static bool do_redirect(struct run *r, const struct sieve_action *act)
 /* The addresses a vacation reply answers for (RFC 5230 §4.5). */
 static bool addressed_to_user(struct run *r, const struct sieve_action *act)
 {
-	const char **addrs = arena_alloc(r->a, (act->naddresses + 3) * sizeof(*addrs));
+	const char **all = arena_alloc(r->a, (act->naddresses + 3) * sizeof(*all));
 	size_t n = 0;
-	addrs[n++] = r->user;
-	addrs[n++] = r->env_to;
+	all[n++] = r->user;
+	all[n++] = r->env_to;
 	const char *base;
 	if (submit_subaddress_base(r->a, r->env_to, r->s->subaddress_delimiter, &base) > 0)
-		addrs[n++] = base;
-	const char **all = arena_alloc(r->a, (n + act->naddresses) * sizeof(*all));
-	memcpy(all, addrs, n * sizeof(*all));
+		all[n++] = base;
 	for (size_t i = 0; i < act->naddresses; i++)
 		all[n++] = act->addresses[i];
 	return sieve_reply_addressed(r->a, r->m->message.p, r->m->message.len, all, n);
@@ -261,11 +268,11 @@ static void do_vacation(struct run *r, const struct sieve_action *act)
 					   .hostname = r->s->hostname,
 					   .now = r->now };
 	sieve_reply_vacation(&out, r->a, &vr, m->message.p, m->message.len);
-	int s = submit_resend(r->h->submit, "", m->sender, out.data, out.len, &error);
+	/* the duplicate memory already has the sender: a failed send is not retried (logged) */
+	submit_resend(r->h->submit, "", m->sender, out.data, out.len, &error);
 	buf_free(&out);
 	log_info("event=vacation_sent id=%s account=%lld to=%s result=%s", m->id, (long long)r->account,
 		 LOG_Q(m->sender), error);
-	(void)s;
 }
 
 static void do_reject_notice(struct run *r, const struct sieve_action *act)
@@ -352,9 +359,11 @@ static int execute(struct run *r, const struct sieve_result *vres, const struct 
 		case SIEVE_ACT_REJECT:
 		case SIEVE_ACT_EREJECT:
 			if (reject_in_smtp(m)) {
-				log_info("event=sieve_reject id=%s account=%lld smtp=yes", m->id, (long long)r->account);
+				log_info("event=sieve_reject id=%s account=%lld smtp=yes", m->id,
+					 (long long)r->account);
 				*reason_r = act->reason != NULL && act->reason[0] != '\0'
-						    ? arena_printf(r->a, "Rejected by the recipient's filter: %s", act->reason)
+						    ? arena_printf(r->a, "Rejected by the recipient's filter: %s",
+								   act->reason)
 						    : "Rejected by the recipient's filter";
 				return SUBMIT_POLICY;
 			}
@@ -385,14 +394,19 @@ static int execute(struct run *r, const struct sieve_result *vres, const struct 
 static int run_account(struct sieve_hook *h, struct submit_hook_msg *m, const struct submit_rcpt *rc, int64_t account,
 		       const char **reason_r)
 {
-	struct run r = { .h = h, .s = settings_get(h->settings), .m = m, .a = m->arena, .account = account,
-			 .env_to = rc->address, .now = (int64_t)time(NULL) };
+	struct run r = { .h = h,
+			 .s = settings_get(h->settings),
+			 .m = m,
+			 .a = m->arena,
+			 .account = account,
+			 .env_to = rc->address,
+			 .now = (int64_t)time(NULL) };
 	struct sieve_program *prog = NULL, *vprog = vacation_program(&r);
 	const char *error = NULL, *name = "";
 	int lp = load_program(&r, &prog, &name, &error);
 	if (lp < 0)
-		log_warn("event=sieve_error id=%s account=%lld error=%s note=\"kept in INBOX\"", m->id, (long long)account,
-			 LOG_Q(error ? error : "-"));
+		log_warn("event=sieve_error id=%s account=%lld error=%s note=\"kept in INBOX\"", m->id,
+			 (long long)account, LOG_Q(error ? error : "-"));
 	struct store_account acct;
 	if ((prog == NULL && vprog == NULL) || store_account_get_by_id(h->store, r.a, account, &acct, &error) <= 0) {
 		sieve_program_free(&prog);
@@ -400,14 +414,21 @@ static int run_account(struct sieve_hook *h, struct submit_hook_msg *m, const st
 		return SUBMIT_OK;
 	}
 	r.user = acct.address;
-	struct sieve_message msg = { .data = m->message.p, .len = m->message.len, .env_from = m->sender,
-				     .env_to = rc->address, .auth = m->origin->auth_user,
+	struct sieve_message msg = { .data = m->message.p,
+				     .len = m->message.len,
+				     .env_from = m->sender,
+				     .env_to = rc->address,
+				     .auth = m->origin->auth_user,
 				     .subaddress_delimiter = r.s->subaddress_delimiter,
-				     .spam_percent = m->headers != NULL ? sieve_reply_spam_percent(m->headers->data,
-												  m->headers->len, JUNK_HEADER)
-									: -1,
-				     .now = r.now, .duplicate = cb_duplicate, .mailbox_exists = cb_mailbox_exists,
-				     .include = cb_include, .ctx = &r };
+				     .spam_percent = m->headers != NULL
+							     ? sieve_reply_spam_percent(m->headers->data,
+											m->headers->len, JUNK_HEADER)
+							     : -1,
+				     .now = r.now,
+				     .duplicate = cb_duplicate,
+				     .mailbox_exists = cb_mailbox_exists,
+				     .include = cb_include,
+				     .ctx = &r };
 	struct sieve_result vres = { 0 }, res = { 0 };
 	if (vprog != NULL && !run_program(&r, vprog, &msg, "vacation", &vres))
 		vres = (struct sieve_result){ 0 };

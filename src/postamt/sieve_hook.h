@@ -11,6 +11,7 @@
 #ifndef POSTAMT_SIEVE_HOOK_H
 #define POSTAMT_SIEVE_HOOK_H
 
+#include "arena.h"
 #include "settings.h"
 
 struct store;
@@ -27,6 +28,10 @@ struct sieve_hook;
 struct sieve_hook *sieve_hook_new(struct store *store, struct submit *submit, struct settings_ref *settings,
 				  const char *srs_key_path);
 void sieve_hook_free(struct sieve_hook **hp);
+
+/* The SRS reverse (submit_rewrite_fn): a bounce to an SRS0 address this server made
+ * (its hash valid, at most 21 days old) goes on to the original sender. */
+int sieve_hook_srs_reverse(void *ctx, struct arena *a, const char *address, const char **to_r);
 
 /* The hook (submit_hook_fn). Thread-safe. */
 int sieve_hook_run(void *ctx, struct submit_hook_msg *m, const char **reason_r);

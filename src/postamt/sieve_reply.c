@@ -227,7 +227,8 @@ void sieve_reply_reject(struct buf *out, struct arena *a, const char *from, cons
 		   boundary);
 	const char *end = NULL;
 	for (size_t i = 0; i + 1 < orig_len && end == NULL; i++) {
-		if (orig[i] == '\n' && (orig[i + 1] == '\n' || (orig[i + 1] == '\r' && i + 2 < orig_len && orig[i + 2] == '\n')))
+		if (orig[i] == '\n' &&
+		    (orig[i + 1] == '\n' || (orig[i + 1] == '\r' && i + 2 < orig_len && orig[i + 2] == '\n')))
 			end = orig + i + 1;
 	}
 	buf_append(out, orig, end != NULL ? (size_t)(end - orig) : orig_len);
@@ -261,11 +262,14 @@ void sieve_reply_vacation_script(struct buf *out, const char *subject, const cha
 		textfmt_random_hex(boundary, sizeof(boundary), 12);
 		buf_puts(out, " :mime");
 		buf_printf(&body, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", boundary);
-		buf_printf(&body, "--%s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+		buf_printf(&body,
+			   "--%s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
 			   boundary);
 		put_crlf(&body, text_body != NULL ? text_body : "");
-		buf_printf(&body, "\r\n--%s\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
-			   boundary);
+		buf_printf(
+			&body,
+			"\r\n--%s\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+			boundary);
 		put_crlf(&body, html_body);
 		buf_printf(&body, "\r\n--%s--\r\n", boundary);
 	} else {
@@ -288,7 +292,9 @@ int sieve_reply_srs(struct arena *a, const void *secret, size_t secret_len, cons
 	char tt[3] = { b32[(day >> 5) & 31], b32[day & 31], 0 };
 	const char *sdom = at + 1;
 	size_t slocal = (size_t)(at - sender);
-	const char *data = arena_printf(a, "%s%s%.*s", tt, sdom, (int)slocal, sender);
+	char *data = arena_printf(a, "%s%s%.*s", tt, sdom, (int)slocal, sender);
+	for (char *p = data; *p != '\0'; p++) /* hops may change the case of an address */
+		*p = (char)tolower((unsigned char)*p);
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
 	HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)data, strlen(data), mac, &maclen);
@@ -300,6 +306,37 @@ int sieve_reply_srs(struct arena *a, const void *secret, size_t secret_len, cons
 			*p = '_';
 	}
 	*out_r = arena_printf(a, "SRS0=%.4s=%s=%s=%.*s@%s", b64, tt, sdom, (int)slocal, sender, domain);
+	return 1;
+}
+
+int sieve_reply_srs_reverse(struct arena *a, const void *secret, size_t secret_len, const char *address, int64_t now,
+			    const char **orig_r)
+{
+	const char *at = strrchr(address, '@');
+	if (at == NULL || strncasecmp(address, "SRS0=", 5) != 0)
+		return 0;
+	/* SRS0=HHHH=TT=domain=local@ours: the local part may hold "=" itself */
+	const char *h = address + 5, *tt = strchr(h, '=');
+	if (tt == NULL || tt - h != 4 || tt[1] == '\0' || tt[3] != '=')
+		return 0;
+	const char *dom = tt + 4, *eq = strchr(dom, '=');
+	if (eq == NULL || eq >= at || eq == dom || eq + 1 >= at)
+		return 0;
+	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+	const char *d1 = strchr(b32, tolower((unsigned char)tt[1])), *d2 = strchr(b32, tolower((unsigned char)tt[2]));
+	if (d1 == NULL || d2 == NULL || tt[1] == '\0' || tt[2] == '\0')
+		return 0;
+	unsigned stamp = (unsigned)((d1 - b32) << 5 | (d2 - b32));
+	unsigned today = (unsigned)((now / 86400) % 1024);
+	if ((today + 1024 - stamp) % 1024 > SIEVE_REPLY_SRS_MAX_AGE)
+		return 0;
+	const char *orig = arena_printf(a, "%.*s@%.*s", (int)(at - eq - 1), eq + 1, (int)(eq - dom), dom);
+	const char *again;
+	if (sieve_reply_srs(a, secret, secret_len, orig, "x", now - (int64_t)((today + 1024 - stamp) % 1024) * 86400,
+			    &again) <= 0 ||
+	    strncasecmp(again + 5, h, 4) != 0)
+		return 0;
+	*orig_r = orig;
 	return 1;
 }
 

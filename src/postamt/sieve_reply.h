@@ -71,6 +71,14 @@ void sieve_reply_vacation_script(struct buf *out, const char *subject, const cha
 int sieve_reply_srs(struct arena *a, const void *secret, size_t secret_len, const char *sender, const char *domain,
 		    int64_t now, const char **out_r);
 
+/* The reverse of sieve_reply_srs for a bounce coming back: when address is an SRS0
+ * address whose hash matches (case-insensitive) and whose day stamp is at most
+ * SIEVE_REPLY_SRS_MAX_AGE days old at now, returns 1 with the original sender in
+ * *orig_r (arena); 0 when it is not one (or forged, or expired). */
+#define SIEVE_REPLY_SRS_MAX_AGE 21
+int sieve_reply_srs_reverse(struct arena *a, const void *secret, size_t secret_len, const char *address, int64_t now,
+			    const char **orig_r);
+
 /* The number of SIEVE_REPLY_LOOP_HEADER fields in hdr, and whether one of them
  * names address (case-insensitive) in *seen_r. */
 size_t sieve_reply_hops(const char *hdr, size_t len, const char *address, bool *seen_r);

@@ -85,6 +85,12 @@ void submit_hook_add(struct submit *sp, const struct submit_hook *h)
 	sp->hooks[sp->nhooks++] = *h;
 }
 
+void submit_set_rewrite(struct submit *sp, submit_rewrite_fn *fn, void *ctx)
+{
+	sp->rewrite = fn;
+	sp->rewrite_ctx = ctx;
+}
+
 bool submit_has_outbound(const struct submit *sp)
 {
 	return sp->queue != NULL;
@@ -294,6 +300,16 @@ int submit_rcpt(struct submit *sp, const struct submit_origin *o, struct arena *
 			return SUBMIT_NO_OUTBOUND;
 		const char **remote = arena_alloc(a, sizeof(*remote));
 		remote[0] = norm;
+		rc->remote = remote;
+		rc->nremote = 1;
+		return SUBMIT_OK;
+	}
+	const char *to;
+	if (res == 0 && sp->rewrite != NULL && sp->queue != NULL && sp->rewrite(sp->rewrite_ctx, a, norm, &to) > 0) {
+		/* e.g. a bounce to an SRS address of a redirect: on to the original sender */
+		log_info("event=rcpt_rewritten rcpt=%s to=%s", LOG_Q(norm), LOG_Q(to));
+		const char **remote = arena_alloc(a, sizeof(*remote));
+		remote[0] = to;
 		rc->remote = remote;
 		rc->nremote = 1;
 		return SUBMIT_OK;

@@ -194,6 +194,13 @@ struct submit *submit_new(struct store *store, struct queue *queue, struct setti
 void submit_free(struct submit **sp);
 /* Appends a hook (copied) to the ordered list. Only before the servers start. */
 void submit_hook_add(struct submit *sp, const struct submit_hook *h);
+/* A rewriter of local addresses that do not resolve (the Sieve hook's SRS reverse:
+ * a bounce to "SRS0=...@local" goes back to the original sender): returns 1 with
+ * *to_r (arena a), the address the mail is sent on to as a remote recipient, or 0. */
+typedef int submit_rewrite_fn(void *ctx, struct arena *a, const char *address, const char **to_r);
+/* Sets the rewriter (one; NULL for none). Only before the servers start. */
+void submit_set_rewrite(struct submit *sp, submit_rewrite_fn *fn, void *ctx);
+
 /* True when remote recipients can be queued. */
 bool submit_has_outbound(const struct submit *sp);
 

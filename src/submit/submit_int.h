@@ -13,6 +13,8 @@ struct submit {
 	struct submit_hook *hooks;    /* in order; fixed once the servers run */
 	size_t nhooks;
 	struct send_limit *limits; /* per-account hourly counters (thread-safe) */
+	submit_rewrite_fn *rewrite; /* unknown local addresses (SRS), NULL: none */
+	void *rewrite_ctx;
 };
 
 /* Whether o is counted against the hourly send limits: an authenticated account

@@ -81,7 +81,7 @@ def test_output_is_zone_lines_with_every_record(new_datadir):
     assert dmarc.startswith("v=DMARC1; p=quarantine; rua=mailto:postmaster@" + DOMAIN)
     assert b"".join(by[("_smtp._tls." + DOMAIN, "TXT")][0].rdata.data).startswith(b"v=TLSRPTv1; rua=mailto:")
     ports = {"_submissions": 465, "_submission": 587, "_imaps": 993, "_imap": 143, "_pop3s": 995,
-             "_pop3": 110, "_autodiscover": 443}
+             "_pop3": 110, "_autodiscover": 443, "_sieve": 4190}
     for svc, port in ports.items():
         (rr,) = by[("%s._tcp.%s" % (svc, DOMAIN), "SRV")]
         assert rr.rdata.port == port + d.offset

@@ -10,6 +10,7 @@ import os
 import socket
 import ssl
 import subprocess
+import time
 
 import pytest
 
@@ -159,3 +160,68 @@ def test_sieve_connect(srv, tmp_path):
     r = subprocess.run(common + ["--list"], input="secret\n", capture_output=True, text=True, timeout=30, env=env)
     assert r.returncode == 0, r.stderr
     assert "vac" in r.stdout and "ACTIVE" in r.stdout.upper()
+
+
+def test_login_mechanism_and_unauthenticate(srv):
+    c = Client(srv.host, srv.port("sieve"))
+    assert c.connect(USER, "secret", starttls=True, authmech="LOGIN")
+    assert c.listscripts() is not None
+    c.logout()
+    r = raw_login(srv)
+    r.sendline("UNAUTHENTICATE")
+    assert r.readline() == "OK"
+    r.sendline("LISTSCRIPTS")
+    assert r.readline().startswith("NO")
+    r.close()
+
+
+def test_scram(srv):
+    """SCRAM-SHA-256 (the ScramClient of test_sasl.py, checked against RFC 7677): the
+    server-final message comes as a last challenge that the client answers with an
+    empty string (RFC 5804 §2.1, RFC 4422 §5)."""
+    import base64
+    from test_sasl import Scram
+    c, _ = raw(srv)
+    c.sendline("STARTTLS")
+    assert c.readline().startswith("OK")
+    c.starttls(srv.ssl_context())
+    while not c.readline().startswith("OK"):
+        pass
+    sc = Scram(USER, "secret")
+    c.sendline('AUTHENTICATE "SCRAM-SHA-256" "%s"' % base64.b64encode(sc.first()).decode())
+    first = c.readline()
+    assert first.startswith('"'), first
+    c.sendline('"%s"' % base64.b64encode(sc.final(base64.b64decode(first.strip('"')))).decode())
+    final = c.readline()
+    sc.check_final(base64.b64decode(final.strip('"')))
+    c.sendline('""')
+    assert c.readline() == 'OK "Logged in"'
+    c.sendline("LISTSCRIPTS")
+    while True:
+        line = c.readline()
+        if line.startswith("OK"):
+            break
+    c.close()
+
+
+def test_connections_per_ip(make_server):
+    srv = make_server(["limits.connections_per_ip = 3"])
+    # start-up probes and closed connections free their slot a moment later: retry until 3 are greeted
+    held = []
+    deadline = time.monotonic() + 15
+    while len(held) < 3 and time.monotonic() < deadline:
+        c = srv.connect("sieve")
+        if c.readline().startswith('"IMPLEMENTATION"'):
+            while not c.readline().startswith("OK"):
+                pass
+            held.append(c)
+        else:
+            c.close()
+    assert len(held) == 3
+    extra = srv.connect("sieve")
+    assert extra.readline().startswith("BYE (TRYLATER)")
+    assert extra.wait_closed(5)
+    for c in held:
+        c.sendline("LOGOUT")
+        assert c.readline().startswith("OK")
+        assert c.wait_closed(5)

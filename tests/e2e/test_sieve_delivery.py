@@ -9,6 +9,7 @@ and what was stored is read over IMAP with imaplib.
 
 import email
 import imaplib
+import re
 import smtplib
 import time
 
@@ -136,6 +137,12 @@ def test_redirect_with_loop_protection(pair):
     # an outside sender is rewritten with SRS into our domain
     assert b"Return-Path: <SRS0=" in got[0] and b"@example.test>" in got[0]
     assert "forward me" not in subjects(a, "frank@example.test")
+    # a bounce to that SRS address goes on to the original sender (queued to outside.test)
+    srs = re.search(rb"Return-Path: <(SRS0=[^>]+)>", got[0]).group(1).decode()
+    assert send25(a, srs, "bounce back", sender="") == {}
+    a.wait_log(r"event=rcpt_rewritten rcpt=%s to=someone@outside.test" % re.escape(srs))
+    with pytest.raises(smtplib.SMTPRecipientsRefused):  # a forged one is unknown
+        send25(a, "SRS0=zzzz" + srs[9:], "forged", sender="")
     # two accounts redirecting to each other: the loop is cut, the message kept
     put_active(a, "gina@example.test", 'redirect "erin@example.test";\r\n', name="g")
     put_active(a, "erin@example.test", 'redirect "gina@example.test";\r\n', name="e")

@@ -207,6 +207,11 @@ static void test_spam_keys(void **state)
 	expect_error("spam.rspamd_timeout = 50ms\n", "spam.rspamd_timeout");
 	expect_error("spam.rspamd_response_max = 100\n", "spam.rspamd_response_max");
 	expect_error("spam.junk_reputation = -1\n", "spam.junk_reputation");
+	expect_error("sieve.subaddress_delimiter = a@\n", "sieve.subaddress_delimiter");
+	expect_error("sieve.subaddress_delimiter = +-_=.\n", "sieve.subaddress_delimiter");
+	expect_error("sieve.max_script_size = 100\n", "sieve.max_script_size");
+	expect_error("sieve.max_redirects = 65\n", "sieve.max_redirects");
+	expect_error("sieve.srs_key =\n", "sieve.srs_key");
 }
 
 static void test_check(void **state)
@@ -215,8 +220,9 @@ static void test_check(void **state)
 	char *err, *problems;
 	assert_int_equal(parse(cfg, "port_offset = 65000\n", &err), 1);
 	int n = config_check(cfg, false, &problems);
-	assert_int_equal(n, 3); /* 587, 993 and 995 pass 65535 */
+	assert_int_equal(n, 4); /* 587, 993, 995 and ManageSieve's 4190 pass 65535 */
 	assert_non_null(strstr(problems, "port 587 beyond 65535"));
+	assert_non_null(strstr(problems, "port 4190 beyond 65535"));
 	free(problems);
 	config_free(&cfg);
 	cfg = config_defaults("/nonexistent");

@@ -49,8 +49,11 @@ static void vacation_reply(void **state)
 {
 	struct arena *a = arena_new();
 	struct buf out = { 0 };
-	struct sieve_vacation_reply r = { .from = "ann@example.test", .to = "bob@b.test", .body = "Away.\nBack Monday.",
-					  .hostname = "mail.example.test", .now = 1700000000 };
+	struct sieve_vacation_reply r = { .from = "ann@example.test",
+					  .to = "bob@b.test",
+					  .body = "Away.\nBack Monday.",
+					  .hostname = "mail.example.test",
+					  .now = 1700000000 };
 	sieve_reply_vacation(&out, a, &r, ORIG, sizeof(ORIG) - 1);
 	const char *s = buf_str(&out);
 	assert_non_null(strstr(s, "Subject: Auto: Lunch?\r\n"));
@@ -91,7 +94,7 @@ static void vacation_script(void **state)
 	struct buf out = { 0 };
 	sieve_reply_vacation_script(&out, "Say \"hi\"", "I am away.", NULL, 604800);
 	assert_string_equal(buf_str(&out), "require [\"vacation\", \"vacation-seconds\"];\r\n"
-					    "vacation :seconds 604800 :subject \"Say \\\"hi\\\"\" \"I am away.\";\r\n");
+					   "vacation :seconds 604800 :subject \"Say \\\"hi\\\"\" \"I am away.\";\r\n");
 	buf_reset(&out);
 	sieve_reply_vacation_script(&out, NULL, "text", "<p>html</p>", 86400);
 	assert_non_null(strstr(buf_str(&out), ":mime"));
@@ -104,20 +107,35 @@ static void srs(void **state)
 {
 	struct arena *a = arena_new();
 	const char *out, *out2;
-	assert_int_equal(sieve_reply_srs(a, "secretsecretsecret", 18, "joe@far.test", "example.test", 86400 * 5, &out), 1);
+	assert_int_equal(sieve_reply_srs(a, "secretsecretsecret", 18, "joe@far.test", "example.test", 86400 * 5, &out),
+			 1);
 	assert_int_equal(strncmp(out, "SRS0=", 5), 0);
 	assert_non_null(strstr(out, "=af=far.test=joe@example.test"));
 	assert_int_equal(strlen(out), strlen("SRS0=xxxx=af=far.test=joe@example.test"));
 	sieve_reply_srs(a, "othersecretother", 16, "joe@far.test", "example.test", 86400 * 5, &out2);
 	assert_string_not_equal(out, out2); /* keyed */
 	assert_int_equal(sieve_reply_srs(a, "secretsecretsecret", 18, "nodomain", "example.test", 0, &out), 0);
+	/* back: the original sender, also when a hop changed the case; never forged or expired */
+	const char *orig;
+	sieve_reply_srs(a, "secretsecretsecret", 18, "Joe=X@far.test", "example.test", 86400 * 1030, &out);
+	assert_int_equal(sieve_reply_srs_reverse(a, "secretsecretsecret", 18, out, 86400 * 1040, &orig), 1);
+	assert_string_equal(orig, "Joe=X@far.test");
+	char *upper = arena_strdup(a, out);
+	for (char *q = upper; *q != '\0'; q++)
+		*q = (char)(*q >= 'a' && *q <= 'z' ? *q - 32 : *q);
+	assert_int_equal(sieve_reply_srs_reverse(a, "secretsecretsecret", 18, upper, 86400 * 1040, &orig), 1);
+	assert_int_equal(sieve_reply_srs_reverse(a, "othersecretother", 16, out, 86400 * 1040, &orig), 0);
+	assert_int_equal(sieve_reply_srs_reverse(a, "secretsecretsecret", 18, out, 86400 * 1060, &orig), 0);
+	assert_int_equal(sieve_reply_srs_reverse(a, "secretsecretsecret", 18, "SRS0=abcd@example.test", 0, &orig), 0);
+	assert_int_equal(sieve_reply_srs_reverse(a, "secretsecretsecret", 18, "joe@example.test", 0, &orig), 0);
 	arena_free(&a);
 }
 
 static void hops_and_spam(void **state)
 {
-	static const char h[] = "X-Postamt-Sieve-Redirect: ann@example.test\r\nx-postamt-sieve-redirect:  zed@b.test \r\n"
-				"X-Postamt-Junk: spam; score=0.987; tokens=40\r\n\r\nX-Postamt-Sieve-Redirect: body\r\n";
+	static const char h[] =
+		"X-Postamt-Sieve-Redirect: ann@example.test\r\nx-postamt-sieve-redirect:  zed@b.test \r\n"
+		"X-Postamt-Junk: spam; score=0.987; tokens=40\r\n\r\nX-Postamt-Sieve-Redirect: body\r\n";
 	bool seen;
 	assert_int_equal(sieve_reply_hops(h, sizeof(h) - 1, "ZED@b.test", &seen), 2);
 	assert_true(seen);
@@ -130,7 +148,7 @@ static void hops_and_spam(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(allowed_rules), cmocka_unit_test(addressed),	    cmocka_unit_test(vacation_reply),
+		cmocka_unit_test(allowed_rules), cmocka_unit_test(addressed),       cmocka_unit_test(vacation_reply),
 		cmocka_unit_test(reject_notice), cmocka_unit_test(vacation_script), cmocka_unit_test(srs),
 		cmocka_unit_test(hops_and_spam),
 	};
