@@ -5,7 +5,8 @@ and replies with quoted text, work mail, newsletters (HTML, multipart/alternativ
 offers and List-Unsubscribe), shop receipts and invoices with PDF attachments, shipping
 notices, mailing-list threads; phishing, pharmacy with obfuscated words, advance-fee
 letters, crypto schemes, fake invoices with .zip/.exe/.docm attachments, image-only
-spam with a line of text, lottery and dating spam. Each message is put together from
+spam with a line of text, lottery and dating spam. POSTAMT_JUNK_HIJACKED=0.3 sends 30% of
+the spam from hijacked mailboxes at the freemail providers of the personal ham. Each message is put together from
 pools of sentences, names, amounts and links, in random order and choice (a seeded
 random.Random), so two messages of one kind share words but rarely a sentence.
 
@@ -14,6 +15,7 @@ messages(rng, kind, n) returns n (message_id, envelope_sender, bytes) tuples of 
 ("ham" or "spam")."""
 
 import base64
+import os
 import random
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -508,6 +510,23 @@ SPAM = [(spam_phish, 3), (spam_pharma, 2), (spam_fraud, 2), (spam_crypto, 2), (s
         (spam_image, 1), (spam_lottery, 1)]
 
 
+# Spam sent from hijacked mailboxes at the same providers the ham comes from: the sender's
+# address and domain say nothing, only what the message says and links to does. The share
+# (0..1) comes from POSTAMT_JUNK_HIJACKED, default 0: the filter does not reach the goal
+# with it yet (docs/spam.md, "Accuracy end to end"); 0 leaves the corpus as it was.
+HIJACKED = float(os.environ.get("POSTAMT_JUNK_HIJACKED", "0"))
+FREEMAIL = ["posteo.test", "web.test", "gmx.test", "mailbox.test", "outlook.test", "fastmail.test"]
+
+
+def hijacked(rng, msg):
+    """Puts a freemail sender (a person's name and address) on spam msg; returns the address."""
+    first, last = person(rng, rng.random() < 0.5)
+    sender = addr_of(rng, first, last, pick(rng, FREEMAIL))
+    del msg["From"]
+    msg["From"] = formataddr(("%s %s" % (first, last), sender))
+    return sender
+
+
 def messages(rng, kind, n, to):
     """n (message_id, envelope_sender, bytes) of kind "ham" or "spam", addressed to `to`."""
     kinds = HAM if kind == "ham" else SPAM
@@ -515,6 +534,8 @@ def messages(rng, kind, n, to):
     out = []
     for _ in range(n):
         sender, msg = rng.choice(makers)(rng, to)
+        if kind == "spam" and HIJACKED > 0 and rng.random() < HIJACKED:
+            sender = hijacked(rng, msg)
         mid = "<%016x@%s>" % (rng.getrandbits(64), sender.split("@")[1])
         msg["Message-ID"] = mid
         out.append((mid, sender, msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))))
