@@ -36,6 +36,7 @@
 #include "submit.h"
 #include "tls.h"
 #include "webd.h"
+#include "webd_sieve.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -101,6 +102,7 @@ struct server {
 	struct sieved_env sieve_env;
 	struct imapd_env imap_env;
 	struct webd_env web_env;
+	struct webd_sieve web_sieve;
 	struct submit *submit;       /* the message pipeline */
 	struct serve_hooks hooks;    /* the pipeline's hooks: mailauth, spam, junk, dkim_sign */
 	struct junk_learner *learner; /* applies the store's lessons to the models, on the pool */
@@ -686,9 +688,11 @@ static int server_start(struct server *srv)
 	srv->imap_env = (struct imapd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
 					    .users = imapd_users_new() };
 	srv->imap = (struct imapd_listener){ &srv->settings, &srv->imap_env };
+	webd_sieve_init(&srv->web_sieve);
 	srv->web_env = (struct webd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
 					  .submit = srv->submit, .challenges = srv->tls.challenges,
-					  .assets = webd_assets, .nassets = webd_nassets, .state = webd_state_new() };
+					  .assets = webd_assets, .nassets = webd_nassets, .state = webd_state_new(),
+					  .sieve = &srv->web_sieve };
 	srv->http = (struct webd_listener){ false, &srv->settings, &srv->web_env };
 	srv->https = (struct webd_listener){ true, &srv->settings, &srv->web_env };
 

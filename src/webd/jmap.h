@@ -16,13 +16,13 @@ struct jmap_ctx {
 	const struct webd_env *env;
 	const struct settings *s;
 	struct store *store;
-	struct arena *a;            /* the request's */
+	struct arena *a; /* the request's */
 	int64_t account_id;
 	const char *address;
 	char account_id_str[32];
 	const char *client_ip;
-	json_t *created_ids;        /* creation id -> id, for "#creationId" references */
-	json_t *responses;          /* methodResponses so far */
+	json_t *created_ids; /* creation id -> id, for "#creationId" references */
+	json_t *responses;   /* methodResponses so far */
 	const char *call_id;
 	/* the current method's error (set by jmap_fail) */
 	char err_type[64];
@@ -42,7 +42,8 @@ typedef json_t *jmap_method_fn(struct jmap_ctx *ctx, json_t *args);
 void jmap_api_run(const struct webd_env *env, const struct settings *s, int64_t account_id, const char *address,
 		  const char *client_ip, const char *body, size_t len, int *status_r, char **out_r);
 /* The session resource (RFC 8620 §2) for the account. */
-json_t *jmap_session_resource(const struct settings *s, int64_t account_id, const char *address);
+json_t *jmap_session_resource(const struct webd_env *env, const struct settings *s, int64_t account_id,
+			      const char *address);
 
 /* Counts n more message bytes read or returned by the request against
  * limits.jmap_response: true when they fit, else false after failing the method with
@@ -51,8 +52,7 @@ bool jmap_budget_take(struct jmap_ctx *ctx, uint64_t n);
 /* Bytes of body text in an Email object's bodyValues. */
 uint64_t jmap_body_values_size(json_t *email);
 /* Sets the method's error (RFC 8620 §3.6.2) and returns NULL. */
-json_t *jmap_fail(struct jmap_ctx *ctx, const char *type, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+json_t *jmap_fail(struct jmap_ctx *ctx, const char *type, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A SetError object {type, description}. */
 json_t *jmap_set_error(const char *type, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The account's state string (its highest MODSEQ), in the arena; NULL on error. */
@@ -117,8 +117,8 @@ void jmap_blob_id(int64_t email_id, const char *section, char *out, size_t outle
 int jmap_blob_parse(const char *blob_id, int64_t *email_id_r, char *section, size_t seclen);
 /* Reads a blob's bytes (upload, message or part, transfer encoding undone for parts)
  * into the arena. 1, 0 if there is no such blob, <0 on error. *type_r may be NULL. */
-int jmap_blob_read(struct jmap_ctx *ctx, const char *blob_id, const char **data_r, size_t *len_r,
-		   const char **type_r, const char **name_r);
+int jmap_blob_read(struct jmap_ctx *ctx, const char *blob_id, const char **data_r, size_t *len_r, const char **type_r,
+		   const char **name_r);
 /* A stored blob as a file range for a mail_reader: [off, off+len) of fd (the caller
  * closes it) under transform x (enum mail_xform), size bytes of output. */
 struct jmap_blob_src {
@@ -136,24 +136,23 @@ int jmap_blob_open(struct jmap_ctx *ctx, const char *blob_id, struct jmap_blob_s
  * on error. */
 int jmap_email_read(struct jmap_ctx *ctx, int64_t email_id, const char **data_r, size_t *len_r);
 /* The same for the first max bytes (0: all) of the message; *len_r is what was read. */
-int jmap_email_read_prefix(struct jmap_ctx *ctx, int64_t email_id, uint64_t max, const char **data_r,
-			   size_t *len_r);
+int jmap_email_read_prefix(struct jmap_ctx *ctx, int64_t email_id, uint64_t max, const char **data_r, size_t *len_r);
 
 /* Email objects from a message: meta may be NULL (Email/parse). */
 struct jmap_email_src {
-	const char *data;     /* whole message, or just the header when body is not needed */
+	const char *data; /* whole message, or just the header when body is not needed */
 	size_t len;
 	bool whole;
 	const struct mail_part *parts;
 	size_t nparts;
-	int64_t email_id;     /* 0 for Email/parse */
-	const char *blob_id;  /* for Email/parse */
+	int64_t email_id;    /* 0 for Email/parse */
+	const char *blob_id; /* for Email/parse */
 };
 struct jmap_get_opts {
-	json_t *properties;       /* NULL: defaults */
-	json_t *body_properties;  /* NULL: defaults */
+	json_t *properties;      /* NULL: defaults */
+	json_t *body_properties; /* NULL: defaults */
 	bool fetch_text, fetch_html, fetch_all;
-	uint64_t max_body_bytes;  /* maxBodyValueBytes, JMAP_BODY_VALUE_DEFAULT when not given */
+	uint64_t max_body_bytes; /* maxBodyValueBytes, JMAP_BODY_VALUE_DEFAULT when not given */
 };
 /* Builds the header-derived and body properties of an Email (no id, mailboxIds,
  * keywords, receivedAt, size: the caller adds those). */
@@ -176,12 +175,22 @@ json_t *jmap_email_update(struct jmap_ctx *ctx, int64_t email_id, json_t *patch)
 /* Email/set destroy of one email: NULL or a SetError. */
 json_t *jmap_email_destroy(struct jmap_ctx *ctx, int64_t email_id);
 
+/* Sieve scripts (jmap_sieve.c): reads a script blob "S<id>-<modseq>" into the
+ * arena: 1, 0 if there is no such blob (or the script changed since), <0 on error. */
+int jmap_sieve_blob_read(struct jmap_ctx *ctx, const char *blob_id, const char **data_r, size_t *len_r);
+/* The store limits from the settings (sieve.max_scripts, sieve.max_script_size). */
+void jmap_sieve_limits(const struct webd_env *env, const struct settings *s, struct store_sieve_limits *l_r);
+/* Checks accountId and that Sieve is offered; returns the account's Sieve state
+ * string (arena), or NULL after jmap_fail. */
+const char *jmap_sieve_state(struct jmap_ctx *ctx, json_t *args);
+/* Parses a UTCDate ("2026-12-24T00:00:00Z", RFC 8620 §1.4): 1 with *t_r, else 0. */
+int jmap_utcdate_parse(const char *s, int64_t *t_r);
+
 /* Mailbox role name of a special-use bit ("inbox" for INBOX). */
 const char *jmap_mailbox_role(const struct store_mailbox *mb);
 
 jmap_method_fn jmap_core_echo;
-jmap_method_fn jmap_mailbox_get, jmap_mailbox_changes, jmap_mailbox_query, jmap_mailbox_query_changes,
-	jmap_mailbox_set;
+jmap_method_fn jmap_mailbox_get, jmap_mailbox_changes, jmap_mailbox_query, jmap_mailbox_query_changes, jmap_mailbox_set;
 jmap_method_fn jmap_thread_get, jmap_thread_changes;
 jmap_method_fn jmap_email_get, jmap_email_changes, jmap_email_query, jmap_email_query_changes, jmap_email_set,
 	jmap_email_copy, jmap_email_import, jmap_email_parse;
@@ -189,6 +198,9 @@ jmap_method_fn jmap_snippet_get;
 jmap_method_fn jmap_identity_get, jmap_identity_changes, jmap_identity_set;
 jmap_method_fn jmap_submission_get, jmap_submission_changes, jmap_submission_query, jmap_submission_set;
 jmap_method_fn jmap_quota_get, jmap_quota_changes, jmap_quota_query;
+jmap_method_fn jmap_sieve_get, jmap_sieve_changes, jmap_sieve_set, jmap_sieve_query, jmap_sieve_query_changes,
+	jmap_sieve_validate;
+jmap_method_fn jmap_vacation_get, jmap_vacation_set;
 jmap_method_fn jmap_junk_get, jmap_junk_set;
 
 #endif

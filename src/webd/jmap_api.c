@@ -44,23 +44,61 @@ static const struct method {
 	{ "Quota/get", JMAP_CAP_QUOTA, jmap_quota_get },
 	{ "Quota/changes", JMAP_CAP_QUOTA, jmap_quota_changes },
 	{ "Quota/query", JMAP_CAP_QUOTA, jmap_quota_query },
+	{ "SieveScript/get", JMAP_CAP_SIEVE, jmap_sieve_get },
+	{ "SieveScript/set", JMAP_CAP_SIEVE, jmap_sieve_set },
+	{ "SieveScript/changes", JMAP_CAP_SIEVE, jmap_sieve_changes },
+	{ "SieveScript/query", JMAP_CAP_SIEVE, jmap_sieve_query },
+	{ "SieveScript/queryChanges", JMAP_CAP_SIEVE, jmap_sieve_query_changes },
+	{ "SieveScript/validate", JMAP_CAP_SIEVE, jmap_sieve_validate },
+	{ "VacationResponse/get", JMAP_CAP_VACATION, jmap_vacation_get },
+	{ "VacationResponse/set", JMAP_CAP_VACATION, jmap_vacation_set },
 	{ "JunkSettings/get", JMAP_CAP_JUNK, jmap_junk_get },
 	{ "JunkSettings/set", JMAP_CAP_JUNK, jmap_junk_set },
 };
 
-static const char *const capabilities[] = { JMAP_CAP_CORE, JMAP_CAP_MAIL, JMAP_CAP_SUBMISSION, JMAP_CAP_QUOTA,
-					    JMAP_CAP_JUNK, NULL };
+/* The capabilities a request may use; the Sieve ones only when serve wired Sieve in. */
+static const char *const capabilities[] = { JMAP_CAP_CORE,  JMAP_CAP_MAIL, JMAP_CAP_SUBMISSION,
+					    JMAP_CAP_QUOTA, JMAP_CAP_JUNK, NULL };
+static const char *const capabilities_sieve[] = { JMAP_CAP_CORE, JMAP_CAP_MAIL,  JMAP_CAP_SUBMISSION, JMAP_CAP_QUOTA,
+						  JMAP_CAP_JUNK, JMAP_CAP_SIEVE, JMAP_CAP_VACATION,   NULL };
 
-json_t *jmap_session_resource(const struct settings *s, int64_t account_id, const char *address)
+/* RFC 9661 §1.3.1: the account capability of urn:ietf:params:jmap:sieve. */
+static json_t *sieve_capability(const struct webd_env *env, const struct settings *s)
+{
+	json_t *ext = json_array();
+	const char *p = env->sieve->extensions ? env->sieve->extensions : "";
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		if (n > 0)
+			json_array_append_new(ext, json_stringn(p, n));
+		p += n;
+		p += strspn(p, " ");
+	}
+	struct store_sieve_limits lim;
+	jmap_sieve_limits(env, s, &lim);
+	json_t *c = json_pack("{ss sI so}", "implementation", "postamt", "maxSizeScriptName",
+			      (json_int_t)STORE_SIEVE_NAME_MAX, "sieveExtensions", ext);
+	json_object_set_new(c, "maxSizeScript",
+			    lim.max_script_size ? json_integer((json_int_t)lim.max_script_size) : json_null());
+	json_object_set_new(c, "maxNumberScripts",
+			    lim.max_scripts ? json_integer((json_int_t)lim.max_scripts) : json_null());
+	json_object_set_new(c, "maxNumberRedirects", json_integer((json_int_t)s->sieve_max_redirects));
+	json_object_set_new(c, "notificationMethods", json_null());
+	json_object_set_new(c, "externalLists", json_null());
+	return c;
+}
+
+json_t *jmap_session_resource(const struct webd_env *env, const struct settings *s, int64_t account_id,
+			      const char *address)
 {
 	char acct[32];
 	web_account_id_str(account_id, acct);
-	json_t *core = json_pack("{sI sI sI sI sI sI sI s[ss]}", "maxSizeUpload", (json_int_t)s->message_max,
-				 "maxConcurrentUpload", (json_int_t)4, "maxSizeRequest", (json_int_t)WEB_JSON_MAX,
-				 "maxConcurrentRequests", (json_int_t)4, "maxCallsInRequest",
-				 (json_int_t)JMAP_MAX_CALLS, "maxObjectsInGet", (json_int_t)JMAP_MAX_OBJECTS,
-				 "maxObjectsInSet", (json_int_t)JMAP_MAX_OBJECTS, "collationAlgorithms",
-				 "i;ascii-casemap", "i;unicode-casemap");
+	json_t *core =
+		json_pack("{sI sI sI sI sI sI sI s[ss]}", "maxSizeUpload", (json_int_t)s->message_max,
+			  "maxConcurrentUpload", (json_int_t)4, "maxSizeRequest", (json_int_t)WEB_JSON_MAX,
+			  "maxConcurrentRequests", (json_int_t)4, "maxCallsInRequest", (json_int_t)JMAP_MAX_CALLS,
+			  "maxObjectsInGet", (json_int_t)JMAP_MAX_OBJECTS, "maxObjectsInSet",
+			  (json_int_t)JMAP_MAX_OBJECTS, "collationAlgorithms", "i;ascii-casemap", "i;unicode-casemap");
 	json_t *caps = json_pack("{sos{}s{}s{}s{}}", JMAP_CAP_CORE, core, JMAP_CAP_MAIL, JMAP_CAP_SUBMISSION,
 				 JMAP_CAP_QUOTA, JMAP_CAP_JUNK);
 	json_t *mail = json_pack("{snsIsIsIs[ssssssss]sb}", "maxMailboxesPerEmail", "maxMailboxDepth",
@@ -73,8 +111,16 @@ json_t *jmap_session_resource(const struct settings *s, int64_t account_id, cons
 				  JMAP_CAP_QUOTA, JMAP_CAP_JUNK);
 	json_t *account = json_pack("{sssbsbso}", "name", address, "isPersonal", 1, "isReadOnly", 0,
 				    "accountCapabilities", acaps);
-	json_t *primary = json_pack("{ssssssssss}", JMAP_CAP_CORE, acct, JMAP_CAP_MAIL, acct, JMAP_CAP_SUBMISSION,
-				    acct, JMAP_CAP_QUOTA, acct, JMAP_CAP_JUNK, acct);
+	json_t *primary = json_pack("{ssssssssss}", JMAP_CAP_CORE, acct, JMAP_CAP_MAIL, acct, JMAP_CAP_SUBMISSION, acct,
+				    JMAP_CAP_QUOTA, acct, JMAP_CAP_JUNK, acct);
+	if (env->sieve != NULL) {
+		json_object_set_new(caps, JMAP_CAP_SIEVE, json_object());
+		json_object_set_new(caps, JMAP_CAP_VACATION, json_object());
+		json_object_set_new(acaps, JMAP_CAP_SIEVE, sieve_capability(env, s));
+		json_object_set_new(acaps, JMAP_CAP_VACATION, json_object());
+		json_object_set_new(primary, JMAP_CAP_SIEVE, json_string(acct));
+		json_object_set_new(primary, JMAP_CAP_VACATION, json_string(acct));
+	}
 	char state[48];
 	snprintf(state, sizeof(state), "s%" PRId64, account_id);
 	return json_pack("{so s{so} so ss ss ss ss ss ss}", "capabilities", caps, "accounts", acct, account,
@@ -109,8 +155,8 @@ static void run_call(struct jmap_ctx *ctx, json_t *req, json_t *call)
 			m = &methods[i];
 	}
 	if (m == NULL || !jmap_using(req, m->cap)) {
-		jmap_fail(ctx, "unknownMethod", "%s%s", m == NULL ? "no such method: " : "capability not in using: ",
-			  m == NULL ? name : m->cap);
+		jmap_fail(ctx, "unknownMethod", "%s%s",
+			  m == NULL ? "no such method: " : "capability not in using: ", m == NULL ? name : m->cap);
 	} else if (jmap_resolve_refs(args, ctx->responses, &type, desc, sizeof(desc)) < 0) {
 		jmap_fail(ctx, type, "%s", desc);
 	} else {
@@ -141,7 +187,8 @@ void jmap_api_run(const struct webd_env *env, const struct settings *s, int64_t 
 {
 	struct jmap_problem p;
 	json_t *req;
-	if (jmap_parse_request(body, len, JMAP_MAX_CALLS, capabilities, &req, &p) < 0) {
+	if (jmap_parse_request(body, len, JMAP_MAX_CALLS, env->sieve ? capabilities_sieve : capabilities, &req, &p) <
+	    0) {
 		*status_r = 400;
 		json_t *j = problem_json(&p);
 		*out_r = json_dumps(j, JSON_COMPACT);
@@ -163,7 +210,8 @@ void jmap_api_run(const struct webd_env *env, const struct settings *s, int64_t 
 	ctx.created_ids = given ? json_deep_copy(given) : json_object();
 	size_t i;
 	json_t *call;
-	json_array_foreach(json_object_get(req, "methodCalls"), i, call) {
+	json_array_foreach(json_object_get(req, "methodCalls"), i, call)
+	{
 		run_call(&ctx, req, call);
 		arena_clear(ctx.a);
 	}

@@ -1,7 +1,8 @@
 /* jmap_blob.c: blob ids and blob reading (RFC 8620 §6). A blob is an upload ("U...",
- * kept in memory by state.c), a whole stored message ("B" + email id) or one part of
+ * kept in memory by state.c), a whole stored message ("B" + email id), one part of
  * one ("B" + email id + "_" + section with "-" for "."; a part's bytes are given
- * with the transfer encoding undone). Downloads of a message or part are streamed:
+ * with the transfer encoding undone) or a Sieve script's text ("S...",
+ * jmap_sieve.c). Downloads of a message or part are streamed:
  * jmap_blob_open gives the file range and transform for the one body reader
  * (src/mail/mail_reader.h) and the HTTP handler reads it a window at a time; other
  * readers (Email/parse, uploads, encodings the reader cannot undo) pread into the
@@ -104,6 +105,14 @@ int jmap_blob_read(struct jmap_ctx *ctx, const char *blob_id, const char **data_
 {
 	if (blob_id == NULL)
 		return 0;
+	if (blob_id[0] == 'S') {
+		int r = jmap_sieve_blob_read(ctx, blob_id, data_r, len_r);
+		if (r > 0 && type_r)
+			*type_r = "application/sieve";
+		if (r > 0 && name_r)
+			*name_r = NULL;
+		return r;
+	}
 	if (blob_id[0] == 'U') {
 		struct web_blob *b = web_upload_get(ctx->env->state, ctx->account_id, blob_id);
 		if (b == NULL)
@@ -178,7 +187,7 @@ int jmap_blob_open(struct jmap_ctx *ctx, const char *blob_id, struct jmap_blob_s
 {
 	int64_t email_id;
 	char section[256];
-	if (blob_id == NULL || blob_id[0] == 'U')
+	if (blob_id == NULL || blob_id[0] == 'U' || blob_id[0] == 'S')
 		return 2;
 	if (blob_id[0] == 'E') {
 		if (store_id_parse(blob_id, 'E', &email_id) <= 0)

@@ -18,13 +18,15 @@
 #define JMAP_CAP_MAIL "urn:ietf:params:jmap:mail"
 #define JMAP_CAP_SUBMISSION "urn:ietf:params:jmap:submission"
 #define JMAP_CAP_QUOTA "urn:ietf:params:jmap:quota"
+#define JMAP_CAP_SIEVE "urn:ietf:params:jmap:sieve"
+#define JMAP_CAP_VACATION "urn:ietf:params:jmap:vacationresponse"
 #define JMAP_CAP_JUNK "urn:postamt:params:jmap:junk" /* JunkSettings (jmap_junk.c) */
 
 /* A request-level problem (RFC 7807 problem details, RFC 8620 §3.6.1). */
 struct jmap_problem {
-	const char *type;   /* one of JMAP_PROBLEM_* */
+	const char *type; /* one of JMAP_PROBLEM_* */
 	char detail[256];
-	const char *limit;  /* for JMAP_PROBLEM_LIMIT: "maxCallsInRequest" */
+	const char *limit; /* for JMAP_PROBLEM_LIMIT: "maxCallsInRequest" */
 };
 
 /* Parses and checks a Request: an object with "using" (array of strings, each in

@@ -74,7 +74,7 @@ static void job_free(struct http_job *job)
 
 void web_jmap_session(struct web_session *ws)
 {
-	web_reply_json(ws, 200, jmap_session_resource(ws->s, ws->user.account_id, ws->user.address), NULL);
+	web_reply_json(ws, 200, jmap_session_resource(ws->env, ws->s, ws->user.account_id, ws->user.address), NULL);
 }
 
 static void api_work(void *arg)

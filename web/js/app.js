@@ -12,6 +12,7 @@ import { formatListDate, formatFullDate, formatSize } from './format.js';
 import { Reader } from './reader.js';
 import { Composer } from './compose.js';
 import { parseAutoconfig, autoconfigUrl } from './clients.js';
+import { openSettings } from './settings.js';
 
 const PAGE = 50;
 const ROLE_ICON = { inbox: 'inbox', drafts: 'drafts', sent: 'sent', archive: 'archive', junk: 'junk', trash: 'trash' };
@@ -64,6 +65,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     searchForm,
     h('div', { class: 'account' },
       iconButton('keyboard', t('shortcuts.title'), () => showHelp(), { class: 'icon-btn hide-phone' }),
+      iconButton('sliders', t('settings.title'), () => showSettings(), { id: 'settings-btn' }),
       iconButton('settings', t('clients.title'), () => showClients(), { id: 'clients-btn' }),
       h('span', { class: 'account-name hide-phone', title: t('user', { name: state.username }) }, state.username),
       iconButton('logoutAll', t('logoutEverywhere'), async () => {
@@ -772,9 +774,22 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     return show;
   }
 
+  // The settings view (settings.js) takes the place of the three panes.
+  let settingsView = null;
+  function showSettings() {
+    if (settingsView) return;
+    document.body.classList.remove('nav-open');
+    main.hidden = true;
+    settingsView = openSettings(root, {
+      client, t, lang, mailboxes: () => state.mailboxes, toast, fail,
+      onClose: () => { settingsView = null; main.hidden = false; rows.focus({ preventScroll: true }); },
+    });
+    toastRegion.before(root.lastChild); // keep the toasts last, above the view
+  }
+
   function onKey(e) {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (document.querySelector('dialog[open]') || composer) return;
+    if (document.querySelector('dialog[open]') || composer || settingsView) return;
     const tgt = e.target;
     if (tgt && (tgt.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(tgt.tagName))) {
       if (e.key === 'Escape' && tgt === searchInput) { searchInput.blur(); rows.focus(); }
@@ -846,6 +861,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       if (push) push.close();
       clearInterval(poll);
       if (composer) composer.close(false);
+      if (settingsView) settingsView.close();
       document.body.classList.remove('reading', 'nav-open');
     },
   };

@@ -68,6 +68,9 @@ const ICONS = {
   keyboard: 'M3 6h18v12H3V6zM7 10h.01M11 10h.01M15 10h.01M7 14h10',
   dot: 'M12 10a2 2 0 100 4 2 2 0 000-4z',
   check: 'M5 12l5 5 9-10',
+  up: 'M6 15l6-6 6 6',
+  down: 'M6 9l6 6 6-6',
+  sliders: 'M4 6h10M18 6h2M4 12h4M12 12h8M4 18h12M20 18h0M14 4v4M8 10v4M16 16v4',
   settings: 'M12 9a3 3 0 100 6 3 3 0 000-6zM12 2v3M12 19v3M2 12h3M19 12h3M4.9 4.9L7 7M17 17l2.1 2.1M4.9 19.1L7 17M17 7l2.1-2.1',
 };
 

@@ -10,17 +10,24 @@ export const CAP = {
   mail: 'urn:ietf:params:jmap:mail',
   submission: 'urn:ietf:params:jmap:submission',
   quota: 'urn:ietf:params:jmap:quota',
+  sieve: 'urn:ietf:params:jmap:sieve',
+  vacation: 'urn:ietf:params:jmap:vacationresponse',
+  junk: 'urn:postamt:params:jmap:junk',
 };
 
 // Header every request of ours carries (the server's CSRF check).
 export const CSRF_HEADER = 'X-Postamt-CSRF';
 
-// Which capability a method needs (RFC 8621 section 1.3, RFC 9425).
+// Which capability a method needs (RFC 8621 section 1.3, RFC 9425, RFC 9661;
+// JunkSettings is postamt's own).
 export function capabilityFor(method) {
   const type = method.split('/')[0];
   if (type === 'Core') return CAP.core;
   if (type === 'EmailSubmission' || type === 'Identity') return CAP.submission;
   if (type === 'Quota') return CAP.quota;
+  if (type === 'SieveScript') return CAP.sieve;
+  if (type === 'VacationResponse') return CAP.vacation;
+  if (type === 'JunkSettings') return CAP.junk;
   return CAP.mail;
 }
 

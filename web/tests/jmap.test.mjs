@@ -26,6 +26,9 @@ test('using lists the capabilities of the methods', () => {
   assert.equal(capabilityFor('EmailSubmission/set'), CAP.submission);
   assert.equal(capabilityFor('Thread/get'), CAP.mail);
   assert.equal(capabilityFor('Core/echo'), CAP.core);
+  assert.equal(capabilityFor('SieveScript/validate'), 'urn:ietf:params:jmap:sieve');
+  assert.equal(capabilityFor('VacationResponse/set'), 'urn:ietf:params:jmap:vacationresponse');
+  assert.equal(capabilityFor('JunkSettings/get'), 'urn:postamt:params:jmap:junk');
 });
 
 test('ref() with another name (implicit Email/set of EmailSubmission/set)', () => {
