@@ -520,6 +520,43 @@ static int check_node(struct ctx *c)
 		if ((n->flags & (NF_DAYS | NF_SECONDS)) && n->num < 0)
 			return err(c, "negative period");
 		break;
+	case OP_ADDRESS: {
+		/* RFC 5228 §5.1: only header fields that hold addresses */
+		static const char *const ok[] = { "from",
+						  "sender",
+						  "reply-to",
+						  "to",
+						  "cc",
+						  "bcc",
+						  "resent-from",
+						  "resent-sender",
+						  "resent-reply-to",
+						  "resent-to",
+						  "resent-cc",
+						  "resent-bcc",
+						  "return-path",
+						  "delivered-to",
+						  "envelope-to",
+						  "x-original-to",
+						  "x-envelope-to",
+						  "errors-to",
+						  "mail-followup-to",
+						  "mail-reply-to",
+						  "disposition-notification-to",
+						  "approved",
+						  NULL };
+		const struct sieve_slist *l = &pr->slists[n->sl[0] - 1];
+		for (uint32_t k = 0; k < l->n; k++) {
+			const struct sieve_str *st = &pr->strs[l->first + k];
+			const char *h = pr->blob + st->off;
+			bool found = st->vars != 0;
+			for (int j = 0; ok[j] != NULL && !found; j++)
+				found = strcasecmp(h, ok[j]) == 0;
+			if (!found)
+				return err(c, "header \"%s\" does not hold addresses", h);
+		}
+		break;
+	}
 	case OP_INCLUDE:
 		s = first_str(pr, n->sl[0] - 1, &len, &vars);
 		if (vars) /* RFC 6609 §3.2: a constant */

@@ -547,7 +547,9 @@ int sieve_exec_program(struct sieve_run *run, const struct sieve_program *prog, 
 	run->scope = ++run->next_scope;
 	run->globals = NULL;
 	run->nglobals = 0;
-	int r = exec_block(run, prog, prog->kids + prog->root0, prog->nroot, 0, error_r);
+	/* an empty script has no children array at all */
+	const uint32_t *top = prog->nroot > 0 ? prog->kids + prog->root0 : NULL;
+	int r = exec_block(run, prog, top, prog->nroot, 0, error_r);
 	run->ret = false;
 	run->prog = saved_prog;
 	run->scope = saved_scope;

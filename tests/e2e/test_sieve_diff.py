@@ -382,7 +382,8 @@ def test_compile_errors_agree(postamt_bin, work):
     """Scripts both refuse to compile (postamt names the line)."""
     d, scripts, conf = work
     bad = ['fileinto "x";', 'keep', 'if header :is "a" { keep; }', 'require "nosuch";',
-           'if true { keep; ', 'require "variables"; set "1x" "y";']
+           'if true { keep; ', 'require "variables"; set "1x" "y";', 'if address "subject" "x" { keep; }',
+           'require "variables"; set :upper :lower "a" "b";']
     for i, script in enumerate(bad):
         spath = os.path.join(scripts, "bad%d.sieve" % i)
         with open(spath, "w") as f:

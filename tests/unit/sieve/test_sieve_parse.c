@@ -96,6 +96,8 @@ static void invalid_scripts(void **state)
 		{ "require [\"include\", \"variables\"]; include \"${x}\";",
 		  "line 1: include: the script name must be a constant, not \"${x}\"" },
 		{ "require \"include\"; include \"../x\";", "line 1: include: invalid script name \"../x\"" },
+		{ "if address :is [\"From\", \"Subject\"] \"a\" { keep; }",
+		  "line 1: address: header \"Subject\" does not hold addresses" },
 		{ "require \"date\"; if currentdate \"century\" \"20\" { keep; }",
 		  "line 1: currentdate: unknown date part \"century\"" },
 		{ "require \"date\"; if date :zone \"CET\" \"date\" \"year\" \"1\" { keep; }",
