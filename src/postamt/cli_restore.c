@@ -1,7 +1,8 @@
 /* cli_restore.c: `postamt -d DIR restore SRC` (docs/operations.md).
  *
  * SRC must be a finished backup: its manifest parses and ends with its `end` line
- * (backup_manifest.h). DIR must not exist, or be an empty directory. Every file of the
+ * (backup_manifest.h). DIR must not exist (DESIGN.md §1: an existing one, even empty,
+ * is refused, so nothing is ever overwritten or mixed in). Every file of the
  * manifest goes to DIR.incomplete (message files hard linked when SRC is on the same
  * file system: the store never writes a message file twice; everything else copied),
  * each is checked against its size and SHA-256, the database's counts against the
@@ -133,8 +134,9 @@ int cli_restore(const char *dir, int argc, char **argv)
 	int status = 1;
 	bool made = false;
 	struct stat st;
-	if (lstat(target, &st) == 0 && !(S_ISDIR(st.st_mode) && empty_dir(target))) {
-		fail("%s exists and is not empty; refusing to overwrite it (restore into a new DIR)", target);
+	if (lstat(target, &st) == 0) {
+		fail("%s exists%s; refusing it (restore creates DIR: give a path that does not exist)", target,
+		     S_ISDIR(st.st_mode) && empty_dir(target) ? "" : " and is not empty");
 		goto out;
 	}
 	if (lstat(tmp, &st) == 0) {
