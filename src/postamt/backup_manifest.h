@@ -40,7 +40,7 @@ struct manifest {
 	const char *version; /* the postamt release */
 	int64_t schema;
 	int64_t created;
-	const char *since;   /* NULL unless --since */
+	const char *since; /* NULL unless --since */
 	/* accounts, mailboxes, messages, emails (manifest_count_names order) */
 	uint64_t counts[MANIFEST_COUNTS];
 	struct manifest_file *files; /* sorted by path (manifest_find) */

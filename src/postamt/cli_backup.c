@@ -34,16 +34,16 @@
 #define BACKUP_TRIES 5
 
 struct backup {
-	const char *src;        /* DIR, absolute */
-	const char *tmp;        /* DEST.incomplete */
-	const char *prev_dir;   /* --since, or NULL */
+	const char *src;      /* DIR, absolute */
+	const char *tmp;      /* DEST.incomplete */
+	const char *prev_dir; /* --since, or NULL */
 	struct manifest prev;
 	struct store_counts counts; /* of the database copy */
-	FILE *mf;               /* tmp/manifest */
+	FILE *mf;                   /* tmp/manifest */
 	bool subdir_made[256];
 	size_t nfiles, missing, linked, copied, reused, warnings;
 	uint64_t bytes;
-	const char *error;      /* set with a negative callback result */
+	const char *error; /* set with a negative callback result */
 	char errbuf[3 * PATH_MAX];
 };
 
@@ -64,7 +64,8 @@ static int add_line(struct backup *b, const char *rel, uint64_t size, const char
 	struct manifest_file f = { .path = rel, .size = size };
 	memcpy(f.sha256, hex, 65);
 	if (manifest_write_file(b->mf, &f) < 0) {
-		snprintf(b->errbuf, sizeof(b->errbuf), "cannot write the manifest line of %s: %s", rel, strerror(errno));
+		snprintf(b->errbuf, sizeof(b->errbuf), "cannot write the manifest line of %s: %s", rel,
+			 strerror(errno));
 		b->error = b->errbuf;
 		return -1;
 	}
@@ -162,11 +163,13 @@ static int one_blob(void *arg, const struct store_blob_info *info)
 		b->copied++;
 	}
 	if (size != info->size) {
-		fprintf(stderr, "postamt: backup: warning: %s has %llu bytes, the database says %llu (run postamt verify)\n",
+		fprintf(stderr,
+			"postamt: backup: warning: %s has %llu bytes, the database says %llu (run postamt verify)\n",
 			info->relpath, (unsigned long long)size, (unsigned long long)info->size);
 		b->warnings++;
 	} else if (info->sha256 != NULL && strcmp(info->sha256, hex) != 0) {
-		fprintf(stderr, "postamt: backup: warning: %s differs from its SHA-256 recorded at delivery (run postamt verify)\n",
+		fprintf(stderr,
+			"postamt: backup: warning: %s differs from its SHA-256 recorded at delivery (run postamt verify)\n",
 			info->relpath);
 		b->warnings++;
 	}
@@ -215,7 +218,8 @@ static int copy_rest(struct backup *b, const char *rel)
 			continue;
 		}
 		if (!S_ISREG(st.st_mode) || !manifest_path_ok(sub, strlen(sub))) {
-			fprintf(stderr, "postamt: backup: warning: %s left out (not a regular file or an unusable name)\n",
+			fprintf(stderr,
+				"postamt: backup: warning: %s left out (not a regular file or an unusable name)\n",
 				from);
 			b->warnings++;
 			continue;
@@ -256,9 +260,11 @@ static int pass(struct backup *b, struct store *s, const char *since)
 	if (b->mf == NULL)
 		return fail("cannot create %s: %s", mpath, strerror(errno)), -1;
 	counts = b->counts;
-	struct manifest m = { .version = POSTAMT_VERSION, .schema = counts.schema, .created = (int64_t)time(NULL),
-			      .since = since, .counts = { counts.accounts, counts.mailboxes, counts.messages,
-							  counts.emails } };
+	struct manifest m = { .version = POSTAMT_VERSION,
+			      .schema = counts.schema,
+			      .created = (int64_t)time(NULL),
+			      .since = since,
+			      .counts = { counts.accounts, counts.mailboxes, counts.messages, counts.emails } };
 	char hex[65];
 	uint64_t size;
 	if (manifest_write_header(b->mf, &m) < 0 || store_file_sha256(db, hex, &size) <= 0 ||
@@ -418,8 +424,7 @@ int cli_backup(const struct config *cfg, int argc, char **argv)
 	       " mailboxes of %llu accounts, %.2f s%s\n",
 	       dst, b.nfiles, (unsigned long long)b.bytes, b.linked, b.copied, b.reused,
 	       (unsigned long long)b.counts.messages, (unsigned long long)b.counts.mailboxes,
-	       (unsigned long long)b.counts.accounts, backup_now() - t0,
-	       b.warnings > 0 ? " (with warnings)" : "");
+	       (unsigned long long)b.counts.accounts, backup_now() - t0, b.warnings > 0 ? " (with warnings)" : "");
 	status = 0;
 out:
 	if (b.mf != NULL)

@@ -109,7 +109,8 @@ static int restore_file(const char *src, const char *tmp, const struct manifest_
 		r = backup_copy_file(from, to, hex, &size);
 	}
 	if (r <= 0)
-		return fail("%s: %s; nothing was restored", from, r == 0 || errno == ENOENT ? "missing" : strerror(errno)),
+		return fail("%s: %s; nothing was restored", from,
+			    r == 0 || errno == ENOENT ? "missing" : strerror(errno)),
 		       -1;
 	if (size != f->size)
 		return fail("%s has %llu bytes, the manifest says %llu; nothing was restored", from,

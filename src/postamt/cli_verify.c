@@ -51,11 +51,15 @@ static int lock_dir(const char *cmd, const char *dir)
 		text[n > 0 ? n : 0] = '\0';
 		long pid = strtol(text, NULL, 10);
 		if (errno == EWOULDBLOCK && pid > 0)
-			fail(cmd, "%s is in use by a running postamt serve (pid %ld): stop it first, or check a backup"
-				  " restored elsewhere", dir, pid);
+			fail(cmd,
+			     "%s is in use by a running postamt serve (pid %ld): stop it first, or check a backup"
+			     " restored elsewhere",
+			     dir, pid);
 		else
-			fail(cmd, "%s is in use by a running postamt serve: stop it first, or check a backup restored"
-				  " elsewhere", dir);
+			fail(cmd,
+			     "%s is in use by a running postamt serve: stop it first, or check a backup restored"
+			     " elsewhere",
+			     dir);
 		close(fd);
 		free(path);
 		return -1;

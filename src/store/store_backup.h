@@ -80,7 +80,6 @@ int store_verify(struct store *s, bool repair, store_report_fn *fn, void *arg, s
  * database in place (after the automatic copy). fn gets one line per migration
  * (what it changes and how many rows). Returns 1 (nothing to do: *ran_r = 0),
  * <0 with *error_r. */
-int store_upgrade(const char *data_dir, bool dry_run, store_report_fn *fn, void *arg, int *ran_r,
-		  const char **error_r);
+int store_upgrade(const char *data_dir, bool dry_run, store_report_fn *fn, void *arg, int *ran_r, const char **error_r);
 
 #endif

@@ -320,8 +320,8 @@ void store_sha256_hex(const void *data, size_t len, char hex[65]);
  * after `from` in one transaction on c; fn (may be NULL) gets a line per migration.
  * Returns 1 or <0 with *error_r. */
 int store_schema_read(struct db *c, int64_t *version_r, const char **error_r);
-int store_migrate_in(struct store *s, struct db *c, int64_t from, const char *const *schema, size_t nschema,
-		     bool copy, store_report_fn *fn, void *arg, const char **error_r);
+int store_migrate_in(struct store *s, struct db *c, int64_t from, const char *const *schema, size_t nschema, bool copy,
+		     store_report_fn *fn, void *arg, const char **error_r);
 
 /* store_commit.c: thread bodies started by store_open */
 void *store_preparer_main(void *arg);

@@ -28,12 +28,12 @@ struct migration {
 
 /* 1 -> 2: record the SHA-256 of every message file, so that verify and backups can
  * tell a damaged file (email_digests; new messages get theirs at delivery). */
-static int to_digests(struct store *s, struct db *c, uint64_t *changed_r, const char **note_r,
-		      const char **error_r)
+static int to_digests(struct store *s, struct db *c, uint64_t *changed_r, const char **note_r, const char **error_r)
 {
 	sqlite3_stmt *sel = NULL;
-	if (sqlite3_prepare_v2(c->db, "SELECT e.id, e.blob FROM emails e WHERE NOT EXISTS"
-				      " (SELECT 1 FROM email_digests d WHERE d.email_id = e.id)",
+	if (sqlite3_prepare_v2(c->db,
+			       "SELECT e.id, e.blob FROM emails e WHERE NOT EXISTS"
+			       " (SELECT 1 FROM email_digests d WHERE d.email_id = e.id)",
 			       -1, &sel, NULL) != SQLITE_OK)
 		return store_db_fail(c, "migration 2", error_r);
 	sqlite3_stmt *ins = store_db_stmt(c, "INSERT INTO email_digests(email_id, sha256) VALUES(?, ?)");
@@ -132,8 +132,8 @@ static int copy_before(struct store *s, struct db *c, int64_t from, const char *
 	return ret;
 }
 
-int store_migrate_in(struct store *s, struct db *c, int64_t from, const char *const *schema, size_t nschema,
-		     bool copy, store_report_fn *fn, void *arg, const char **error_r)
+int store_migrate_in(struct store *s, struct db *c, int64_t from, const char *const *schema, size_t nschema, bool copy,
+		     store_report_fn *fn, void *arg, const char **error_r)
 {
 	_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION - 1,
 		       "one migration per schema version after 1");
@@ -171,8 +171,7 @@ fail:;
 	return STORE_ERR;
 }
 
-int store_upgrade(const char *data_dir, bool dry_run, store_report_fn *fn, void *arg, int *ran_r,
-		  const char **error_r)
+int store_upgrade(const char *data_dir, bool dry_run, store_report_fn *fn, void *arg, int *ran_r, const char **error_r)
 {
 	*ran_r = 0;
 	struct store tmp = { 0 }; /* enough of a store for store_db_open and the blob paths */

@@ -26,7 +26,7 @@ struct verify {
 	store_report_fn *fn;
 	void *arg;
 	struct store_verify_result *r;
-	char **move;   /* blob names to move to lost+found after the commit (malloc'd) */
+	char **move; /* blob names to move to lost+found after the commit (malloc'd) */
 	size_t nmove, capmove;
 };
 
@@ -114,7 +114,8 @@ static int check_emails(struct verify *v)
 			say(v, true, "message file %s has %llu bytes, the database says %llu (%s)", rel,
 			    (unsigned long long)got, (unsigned long long)size, at);
 		else if (want != NULL && strcmp(want, hex) != 0)
-			say(v, true, "message file %s is damaged: its SHA-256 differs from the one recorded at delivery (%s)",
+			say(v, true,
+			    "message file %s is damaged: its SHA-256 differs from the one recorded at delivery (%s)",
 			    rel, at);
 		if (!shown && !pinned) {
 			say(v, true, "orphan message: email %lld (file %s) is in no mailbox", (long long)id, rel);
@@ -198,12 +199,12 @@ static int exec_bind2(struct verify *v, const char *sql, int64_t a, int64_t b)
 static int check_counters(struct verify *v)
 {
 	/* mailboxes: counters and UIDNEXT */
-	sqlite3_stmt *st = store_db_stmt(v->c,
-		"SELECT mb.id, a.address, mb.name, mb.messages, mb.unseen, mb.deleted, mb.size, mb.uidnext,"
-		" COUNT(m.uid), COALESCE(SUM((m.flags & 1) = 0), 0), COALESCE(SUM((m.flags & 8) != 0), 0),"
-		" COALESCE(SUM(m.size), 0), COALESCE(MAX(m.uid), 0)"
-		" FROM mailboxes mb JOIN accounts a ON a.id = mb.account_id"
-		" LEFT JOIN messages m ON m.mailbox_id = mb.id GROUP BY mb.id ORDER BY mb.id");
+	sqlite3_stmt *st = store_db_stmt(
+		v->c, "SELECT mb.id, a.address, mb.name, mb.messages, mb.unseen, mb.deleted, mb.size, mb.uidnext,"
+		      " COUNT(m.uid), COALESCE(SUM((m.flags & 1) = 0), 0), COALESCE(SUM((m.flags & 8) != 0), 0),"
+		      " COALESCE(SUM(m.size), 0), COALESCE(MAX(m.uid), 0)"
+		      " FROM mailboxes mb JOIN accounts a ON a.id = mb.account_id"
+		      " LEFT JOIN messages m ON m.mailbox_id = mb.id GROUP BY mb.id ORDER BY mb.id");
 	if (st == NULL)
 		return -1;
 	static const char *const names[] = { "messages", "unseen", "deleted", "size" };
@@ -225,8 +226,8 @@ static int check_counters(struct verify *v)
 			int64_t have = sqlite3_column_int64(st, 3 + (k < 4 ? k : 4));
 			int64_t want = k < 4 ? sqlite3_column_int64(st, 8 + k) : sqlite3_column_int64(st, 12);
 			if (k < 4 && have != want)
-				say(v, true, "mailbox %s %s: %s counter is %lld, the messages add up to %lld", addr, name,
-				    names[k], (long long)have, (long long)want);
+				say(v, true, "mailbox %s %s: %s counter is %lld, the messages add up to %lld", addr,
+				    name, names[k], (long long)have, (long long)want);
 			else if (k == 4 && want >= have)
 				say(v, true, "mailbox %s %s: UID %lld is not below UIDNEXT %lld", addr, name,
 				    (long long)want, (long long)have);
@@ -239,17 +240,20 @@ static int check_counters(struct verify *v)
 				}
 				fixes[nfix++] = (struct fixrow){ id, k < 4 ? want : want + 1, k };
 				if (k < 4)
-					fixed(v, "mailbox %s %s: %s set to %lld", addr, name, names[k], (long long)want);
+					fixed(v, "mailbox %s %s: %s set to %lld", addr, name, names[k],
+					      (long long)want);
 				else
-					fixed(v, "mailbox %s %s: UIDNEXT raised to %lld", addr, name, (long long)want + 1);
+					fixed(v, "mailbox %s %s: UIDNEXT raised to %lld", addr, name,
+					      (long long)want + 1);
 			}
 		}
 	}
 	sqlite3_reset(st);
 	int ret = rc == SQLITE_DONE ? 1 : -1;
 	for (size_t i = 0; i < nfix && ret > 0; i++)
-		ret = exec_bind2(v, fixes[i].what < 4 ? fix[fixes[i].what] : "UPDATE mailboxes SET uidnext = ? WHERE id = ?",
-				 fixes[i].value, fixes[i].id);
+		ret = exec_bind2(
+			v, fixes[i].what < 4 ? fix[fixes[i].what] : "UPDATE mailboxes SET uidnext = ? WHERE id = ?",
+			fixes[i].value, fixes[i].id);
 	free(fixes);
 	if (ret < 0)
 		return -1;
@@ -272,8 +276,9 @@ static int check_counters(struct verify *v)
 		sqlite3_reset(st);
 
 	/* accounts: usage (the quota's measure) and messages */
-	st = store_db_stmt(v->c, "SELECT a.id, a.address, a.usage, a.messages, COALESCE(SUM(m.size), 0), COUNT(m.uid)"
-				 " FROM accounts a LEFT JOIN messages m ON m.account_id = a.id GROUP BY a.id ORDER BY a.id");
+	st = store_db_stmt(v->c,
+			   "SELECT a.id, a.address, a.usage, a.messages, COALESCE(SUM(m.size), 0), COUNT(m.uid)"
+			   " FROM accounts a LEFT JOIN messages m ON m.account_id = a.id GROUP BY a.id ORDER BY a.id");
 	if (st == NULL)
 		return -1;
 	struct acct {
@@ -309,7 +314,8 @@ static int check_counters(struct verify *v)
 	for (size_t i = 0; i < nacc && ret > 0; i++) {
 		ret = exec_bind2(v, "UPDATE accounts SET usage = ? WHERE id = ?", acc[i].usage, acc[i].id);
 		if (ret > 0)
-			ret = exec_bind2(v, "UPDATE accounts SET messages = ? WHERE id = ?", acc[i].messages, acc[i].id);
+			ret = exec_bind2(v, "UPDATE accounts SET messages = ? WHERE id = ?", acc[i].messages,
+					 acc[i].id);
 	}
 	free(acc);
 	return ret;

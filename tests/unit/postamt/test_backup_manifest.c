@@ -25,8 +25,9 @@ static char *written(size_t *len_r, const char *since)
 	char *text = NULL;
 	FILE *f = open_memstream(&text, len_r);
 	assert_non_null(f);
-	struct manifest m = { .version = "0.1.0", .schema = 2, .created = 1796641880, .since = since,
-			      .counts = { 1, 6, 5, 5 } };
+	struct manifest m = {
+		.version = "0.1.0", .schema = 2, .created = 1796641880, .since = since, .counts = { 1, 6, 5, 5 }
+	};
 	assert_int_equal(manifest_write_header(f, &m), 1);
 	struct manifest_file files[] = {
 		{ .path = "db/store.sqlite", .size = 151552, .sha256 = H1 },
@@ -178,10 +179,10 @@ static void test_malformed(void **state)
 static void test_path_ok(void **state)
 {
 	(void)state;
-	static const char *const good[] = { "db/store.sqlite", "blobs/00/abc", "postamt.conf", "a..b", ".hidden/x",
-					    "tls/cert.pem" };
-	static const char *const bad[] = { "", "/abs", "a/", "a//b", "./a", "a/..", "../a", "a/./b", " a", "a ",
-					   "a\nb", "a\x7f" };
+	static const char *const good[] = { "db/store.sqlite", "blobs/00/abc", "postamt.conf", "a..b",
+					    ".hidden/x",       "tls/cert.pem" };
+	static const char *const bad[] = { "",     "/abs",  "a/", "a//b", "./a",  "a/..",
+					   "../a", "a/./b", " a", "a ",   "a\nb", "a\x7f" };
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		assert_int_equal(manifest_path_ok(good[i], strlen(good[i])), 1);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)

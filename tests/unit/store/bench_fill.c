@@ -19,10 +19,12 @@ static void *writer(void *arg)
 	struct job *j = arg;
 	char text[2048];
 	for (int i = j->first; i < j->first + j->n; i++) {
-		int len = snprintf(text, sizeof(text),
-				   "From: bench@example.test\r\nTo: u@example.test\r\nSubject: fill %d\r\n"
-				   "Message-ID: <fill-%d@example.test>\r\n\r\n%.*s\r\n", i, i, 1500,
-				   "Lorem ipsum dolor sit amet, consectetur adipiscing elit. Lorem ipsum dolor sit amet, consectetur adipiscing elit. Lorem ipsum dolor sit amet, consectetur adipiscing elit. Lorem ipsum dolor sit amet, consectetur adipiscing elit. Lorem ipsum dolor sit amet, consectetur adipiscing elit. ");
+		int len = snprintf(
+			text, sizeof(text),
+			"From: bench@example.test\r\nTo: u@example.test\r\nSubject: fill %d\r\n"
+			"Message-ID: <fill-%d@example.test>\r\n\r\n%.*s\r\n",
+			i, i, 1500,
+			"Lorem ipsum dolor sit amet, consectetur adipiscing elit. Lorem ipsum dolor sit amet, consectetur adipiscing elit. Lorem ipsum dolor sit amet, consectetur adipiscing elit. Lorem ipsum dolor sit amet, consectetur adipiscing elit. Lorem ipsum dolor sit amet, consectetur adipiscing elit. ");
 		struct store_delivery d = { .data = text, .len = (size_t)len, .accounts = &j->acct, .naccounts = 1 };
 		const char *err;
 		if (store_deliver(j->s, &d, &err) != 1) {

@@ -77,8 +77,11 @@ static void test_pending_lesson_is_no_orphan(void **state)
 	assert_int_equal(store_mailbox_get(f->s, f->a, f->acct, "Junk", &junk, &err), 1);
 	uint32_t uid = deliver1(f, f->acct, msg);
 	struct store_range rg = { uid, uid };
-	struct store_copy c = { .account_id = f->acct, .src_mailbox_id = f->inbox, .dst_mailbox_id = junk.id,
-				.uids = { &rg, 1 }, .move = true };
+	struct store_copy c = { .account_id = f->acct,
+				.src_mailbox_id = f->inbox,
+				.dst_mailbox_id = junk.id,
+				.uids = { &rg, 1 },
+				.move = true };
 	assert_int_equal(store_copy(f->s, f->a, &c, &err), 1);
 	struct store_range all = { 1, STORE_UID_MAX };
 	struct store_uidset set = { &all, 1 };
