@@ -380,3 +380,29 @@ def test_kill_during_backup_and_restore(live, backup, tmp_path):
     r = run_postamt(live.bin, "-d", target, "restore", backup["dest"])
     assert r.returncode == 1 and "interrupted restore" in r.stderr
     assert tree(backup["dest"]) == before
+
+
+def test_restore_checks_the_manifest(live, tmp_path):
+    """A backup whose message file was changed (same size), cut short or removed is refused by restore,
+    which names the file and leaves no DIR behind."""
+    dest = str(tmp_path / "bk")
+    r = live.run("backup", dest)
+    assert r.returncode == 0, r.stderr
+    with open(os.path.join(dest, "manifest")) as f:
+        blobs = [l.split(" ", 3)[3] for l in f.read().splitlines() if l.startswith("file ") and " blobs/" in l]
+    for rel, damage, why in ((blobs[0], "flip", "is damaged"), (blobs[1], "cut", "bytes, the manifest says"),
+                             (blobs[2], "remove", "missing")):
+        path = os.path.join(dest, rel)
+        with open(path, "rb") as f:
+            data = f.read()
+        os.unlink(path)  # the backup's link only: the live server's file stays as it was
+        if damage != "remove":
+            with open(path, "wb") as f:
+                f.write(data[:-1] + bytes([data[-1] ^ 1]) if damage == "flip" else data[:-5])
+        target = str(tmp_path / ("r-" + damage))
+        r = run_postamt(live.bin, "-d", target, "restore", dest)
+        assert r.returncode == 1 and rel in r.stderr and why in r.stderr, r.stderr
+        assert "nothing was restored" in r.stderr
+        assert not os.path.exists(target) and not os.path.exists(target + ".incomplete")
+        with open(path, "wb") as f:  # mended for the next case
+            f.write(data)

@@ -105,6 +105,8 @@ static void test_counter_and_orphans_repaired(void **state)
 	deliver1(f, f->acct, msg);
 	/* a wrong counter, an email row whose message went, a file nothing names */
 	sql(f, "UPDATE mailboxes SET unseen = unseen + 5 WHERE name = 'INBOX'");
+	sql(f, "UPDATE mailboxes SET uidnext = 2 WHERE name = 'INBOX' AND account_id = (SELECT id FROM accounts"
+	       " WHERE address = 'a@example.test')");
 	char text[256];
 	snprintf(text, sizeof(text), "DELETE FROM messages WHERE uid = %u", gone);
 	sql(f, text);
@@ -120,6 +122,7 @@ static void test_counter_and_orphans_repaired(void **state)
 	struct lines l;
 	struct store_verify_result r = verify(f, false, &l);
 	assert_true(has(&l, "unseen counter is"));
+	assert_true(has(&l, "INBOX: UID 3 is not below UIDNEXT 2"));
 	assert_true(has(&l, "orphan message: email"));
 	assert_true(has(&l, "orphan file blobs/ab/cdef0123456789abcdef0123456789"));
 	assert_true(r.problems >= 3);
@@ -132,6 +135,7 @@ static void test_counter_and_orphans_repaired(void **state)
 		fail_msg("%u of %u repaired", r.repaired, r.problems);
 	}
 	assert_true(has(&l, "lost+found"));
+	assert_true(has(&l, "UIDNEXT raised to 4"));
 	char lf[512];
 	snprintf(lf, sizeof(lf), "%s/lost+found/abcdef0123456789abcdef0123456789", f->dir);
 	struct stat st;
@@ -140,6 +144,29 @@ static void test_counter_and_orphans_repaired(void **state)
 	r = verify(f, false, &l);
 	if (r.problems != 0)
 		fail_msg("after --repair: %s", l.text[0]);
+}
+
+/* A file of the right size with other bytes: found by the digest recorded at delivery,
+ * and left reported by --repair (only a backup has the right bytes). */
+static void test_damaged_file(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t uid = deliver1(f, f->acct, msg);
+	struct store_msg_meta meta;
+	const char *err;
+	assert_int_equal(store_msg_meta(f->s, f->a, f->acct, f->inbox, uid, &meta, &err), 1);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/blobs", f->dir);
+	char cmd[700];
+	/* the one message file: overwrite its first byte in place */
+	snprintf(cmd, sizeof(cmd), "f=$(find %s -type f) && printf X | dd of=$f bs=1 count=1 conv=notrunc 2>/dev/null",
+		 path);
+	assert_int_equal(system(cmd), 0);
+	struct lines l;
+	struct store_verify_result r = verify(f, true, &l);
+	assert_int_equal(r.problems, 1);
+	assert_int_equal(r.repaired, 0);
+	assert_true(has(&l, "is damaged: its SHA-256 differs from the one recorded at delivery (a@example.test INBOX UID"));
 }
 
 static int count_blob(void *arg, const struct store_blob_info *b)
@@ -181,6 +208,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sound_store, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_pending_lesson_is_no_orphan, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_counter_and_orphans_repaired, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_file, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot, fixture_setup, fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
