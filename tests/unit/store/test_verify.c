@@ -166,7 +166,8 @@ static void test_damaged_file(void **state)
 	struct store_verify_result r = verify(f, true, &l);
 	assert_int_equal(r.problems, 1);
 	assert_int_equal(r.repaired, 0);
-	assert_true(has(&l, "is damaged: its SHA-256 differs from the one recorded at delivery (a@example.test INBOX UID"));
+	assert_true(
+		has(&l, "is damaged: its SHA-256 differs from the one recorded at delivery (a@example.test INBOX UID"));
 }
 
 static int count_blob(void *arg, const struct store_blob_info *b)
