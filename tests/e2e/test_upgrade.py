@@ -115,7 +115,8 @@ def test_serve_migrates_at_start(postamt_bin):
     srv = schema1_dir(postamt_bin)
     srv.start()
     try:
-        assert "event=store_migrate from=1 to=2" in srv.log()
+        # the line may reach the log file after the ports accept: poll for it
+        assert srv.wait_log(r"event=store_migrate from=1 to=2", timeout=20), srv.log_tail()
         check_fixture_mail(srv)
     finally:
         finish_server(srv)
