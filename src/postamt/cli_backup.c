@@ -396,8 +396,13 @@ int cli_backup(const struct config *cfg, int argc, char **argv)
 	made = true;
 	int r = 0;
 	for (int i = 0; i < BACKUP_TRIES && r == 0; i++) {
-		if (i > 0)
+		if (i > 0) {
+			fprintf(stderr,
+				"postamt: backup: %zu message files were expunged while the backup ran; starting again"
+				" with a new copy of the database\n",
+				b.missing);
 			reset_pass(&b);
+		}
 		r = pass(&b, s, since);
 	}
 	if (r == 0)

@@ -406,3 +406,47 @@ def test_restore_checks_the_manifest(live, tmp_path):
         assert not os.path.exists(target) and not os.path.exists(target + ".incomplete")
         with open(path, "wb") as f:  # mended for the next case
             f.write(data)
+
+
+def test_files_expunged_during_backup(live, tmp_path):
+    """Messages expunged between the copy of the database and the link of their files make the backup start
+    again with a new copy; the result has neither their rows nor their files, and restores and verifies."""
+    user = "bk3@example.test"
+    live.add_user(user)
+    with smtplib.SMTP_SSL(live.host, live.port("submissions"), context=live.ssl_context()) as s:
+        s.login(user, "secret")
+        for i in range(7000, 7005):
+            s.sendmail(user, [user], message(i, user))
+    dest = str(tmp_path / "bk")
+    env = dict(os.environ, POSTAMT_TEST_STOP="backup")
+    env.pop("POSTAMT_DATA", None)
+    p = subprocess.Popen([live.bin, "-d", live.dir, "backup", dest], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    wait_stopped(p.pid)  # the database is copied, one file linked: expunge all five now
+    m = imaplib.IMAP4(live.host, live.port("imap"))
+    m.login(user, "secret")
+    m.select("INBOX")
+    m.uid("STORE", "1:*", "+FLAGS.SILENT", r"(\Deleted)")
+    m.expunge()
+    m.logout()
+    while p.poll() is None:  # every pass stops once at its first file
+        p.send_signal(signal.SIGCONT)
+        try:
+            p.wait(0.2)
+        except subprocess.TimeoutExpired:
+            pass
+    out, err = p.communicate()
+    assert p.returncode == 0, err
+    assert re.search(r"[1-5] message files were expunged while the backup ran; starting again", err), err
+    with open(os.path.join(dest, "manifest")) as f:
+        assert "count accounts 3\n" in f.read()
+    restored = str(tmp_path / "restored")
+    r = run_postamt(live.bin, "-d", restored, "restore", dest)
+    assert r.returncode == 0, r.stderr
+    r = run_postamt(live.bin, "-d", restored, "verify")
+    assert r.returncode == 0, r.stdout + r.stderr
+    db = sqlite3.connect(os.path.join(restored, "db", "store.sqlite"))
+    n = db.execute("SELECT COUNT(*) FROM messages m JOIN accounts a ON a.id = m.account_id"
+                   " WHERE a.address = ?", (user,)).fetchone()[0]
+    db.close()
+    assert n == 0
