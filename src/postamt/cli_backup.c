@@ -322,6 +322,23 @@ static char *parent_of(const char *path)
 	return p;
 }
 
+/* True when dst (which does not exist) would lie inside dir: the backup would copy
+ * itself. Decided on the real path of dst's parent; false when that does not exist
+ * (creating DEST fails then, with its own message). */
+static bool inside_dir(const char *dir, const char *dst)
+{
+	char *parent = parent_of(dst);
+	char real_parent[PATH_MAX], real_dir[PATH_MAX];
+	bool inside = false;
+	if (realpath(parent, real_parent) != NULL && realpath(dir, real_dir) != NULL) {
+		size_t n = strlen(real_dir);
+		inside = strncmp(real_parent, real_dir, n) == 0 &&
+			 (real_parent[n] == '\0' || real_parent[n] == '/' || strcmp(real_dir, "/") == 0);
+	}
+	free(parent);
+	return inside;
+}
+
 int cli_backup(const struct config *cfg, int argc, char **argv)
 {
 	static const struct option opts[] = { { "since", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 } };
@@ -343,6 +360,12 @@ int cli_backup(const struct config *cfg, int argc, char **argv)
 	struct stat st;
 	if (lstat(dst, &st) == 0) {
 		fail("%s exists; a backup goes to a new path (nothing was written)", dst);
+		free(dst);
+		return 1;
+	}
+	if (inside_dir(cfg->data_dir, dst)) {
+		fail("%s is inside the data directory %s: a backup goes outside it (nothing was written)", dst,
+		     cfg->data_dir);
 		free(dst);
 		return 1;
 	}

@@ -267,8 +267,8 @@ def test_backup_since(live, backup):
 
 
 def test_refusals(live, backup, tmp_path):
-    """An existing DEST, an existing or non-empty DIR for restore, verify of a running server's DIR: each is
-    refused with a clear message and nothing is overwritten."""
+    """An existing DEST, a DEST inside DIR, an existing or non-empty DIR for restore, verify of a running
+    server's DIR: each is refused with a clear message and nothing is overwritten."""
     before = tree(backup["dest"])
     r = live.run("backup", backup["dest"])
     assert r.returncode == 1 and "exists" in r.stderr, r.stderr
@@ -286,6 +286,10 @@ def test_refusals(live, backup, tmp_path):
         assert r.returncode == 1 and why in r.stderr, r.stderr
     assert (full / "keep.txt").read_text() == "mine\n" and len(list(full.iterdir())) == 1
     assert list(empty.iterdir()) == []
+    for inside in ("bk", "blobs/bk"):  # a backup inside DIR would copy itself
+        r = live.run("backup", os.path.join(live.dir, inside))
+        assert r.returncode == 1 and "is inside the data directory" in r.stderr, r.stderr
+        assert not os.path.exists(os.path.join(live.dir, inside + ".incomplete"))
     r = live.run("verify")
     assert r.returncode == 1
     assert "in use by a running postamt serve (pid %d)" % live.pid in r.stderr
