@@ -5,6 +5,7 @@
  * DIR defaults to $POSTAMT_DATA, then ./postamt-data. Every command exits 0 on success
  * and 1 with a one-line message on stderr otherwise. */
 #include "cli.h"
+#include "cli_backup.h"
 #include "cli_dns.h"
 #include "cli_queue.h"
 #include "config.h"
@@ -42,6 +43,7 @@ static const char usage_text[] =
 	"  dns D [--check]\n"
 	"  tls status\n"
 	"  index rebuild [ADDRESS] | index status\n"
+	"  backup DEST [--since PREVIOUS] | restore SRC | verify [--repair] | upgrade [--dry-run]\n"
 	"  check\n"
 	"  sieve check FILE | sieve test FILE MESSAGE [--from A] [--to A] [--spam N] [--mailbox M]...\n"
 	"  version\n"
@@ -346,6 +348,18 @@ int main(int argc, char **argv)
 		if (sub_argc != 1)
 			return usage("check takes no arguments");
 		return cmd_check(dir);
+	}
+	if (strcmp(cmd, "restore") == 0) /* DIR has no configuration yet */
+		return cli_restore(dir, sub_argc, sub_argv);
+	if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "verify") == 0 || strcmp(cmd, "upgrade") == 0) {
+		struct config *bcfg = load_config(dir);
+		if (bcfg == NULL)
+			return 1;
+		int st = strcmp(cmd, "backup") == 0   ? cli_backup(bcfg, sub_argc, sub_argv)
+			 : strcmp(cmd, "verify") == 0 ? cli_verify(bcfg, sub_argc, sub_argv)
+						      : cli_upgrade(bcfg, sub_argc, sub_argv);
+		config_free(&bcfg);
+		return st;
 	}
 	bool known = strcmp(cmd, "serve") == 0 || strcmp(cmd, "user") == 0 || strcmp(cmd, "domain") == 0 ||
 		     strcmp(cmd, "alias") == 0 || strcmp(cmd, "queue") == 0 || strcmp(cmd, "dkim") == 0 ||

@@ -639,7 +639,7 @@ static int server_start(struct server *srv)
 		return -1;
 	}
 	/* the store's own limit leaves room for the trace headers the server adds */
-	struct store_options sopt = { .recover = true, .create = true,
+	struct store_options sopt = { .recover = true, .create = true, .migrate = true,
 				      .message_max = (uint64_t)cfg->message_max + 64 * 1024,
 				      .disk_reserve = (uint64_t)cfg->disk_reserve,
 				      .reserve_file = (uint64_t)cfg->disk_reserve_file,

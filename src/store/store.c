@@ -19,7 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const schema[] = {
+#define SCHEMA_STR2(x) #x
+#define SCHEMA_STR(x) SCHEMA_STR2(x)
+
+const char *const store_schema[] = {
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS domains(id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" name TEXT NOT NULL UNIQUE COLLATE NOCASE)",
@@ -110,8 +113,14 @@ static const char *const schema[] = {
 	"CREATE TABLE IF NOT EXISTS sieve_duplicates(account_id INTEGER NOT NULL, key TEXT NOT NULL,"
 	" expires INTEGER NOT NULL, PRIMARY KEY(account_id, key))",
 	"CREATE INDEX IF NOT EXISTS sieve_duplicates_expires ON sieve_duplicates(account_id, expires)",
-	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 1), ('uidvalidity', 0)",
+	/* the SHA-256 of each message file (store_backup.h; schema 2) */
+	"CREATE TABLE IF NOT EXISTS email_digests(email_id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL)",
+	/* a new database gets the current schema; an older one keeps its row until
+	 * store_migrate_in raises it (store_migrate.c) */
+	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', " SCHEMA_STR(STORE_SCHEMA_VERSION) "),"
+	" ('uidvalidity', 0)",
 };
+const size_t store_nschema = sizeof(store_schema) / sizeof(store_schema[0]);
 
 static int mkdir_sync(const char *path, bool *created_r)
 {
@@ -230,9 +239,30 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 	s->wc = store_db_open(s, error_r);
 	if (s->wc == NULL)
 		goto fail;
-	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++) {
-		if (store_db_exec(s->wc, schema[i], error_r) < 0)
+	int64_t version;
+	if (store_schema_read(s->wc, &version, error_r) < 0)
+		goto fail;
+	if (version > STORE_SCHEMA_VERSION) {
+		*error_r = store_set_errorf("the database %s has schema %lld, newer than this postamt's (%d): it was"
+					    " written by a later release; run that release (or restore a backup)",
+					    s->dbpath, (long long)version, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (version != 0 && version < STORE_SCHEMA_VERSION) {
+		if (!opt->migrate) {
+			*error_r = store_set_errorf("the database has schema %lld and this postamt needs %d: run"
+						    " 'postamt upgrade' (or start 'postamt serve', which migrates it)",
+						    (long long)version, STORE_SCHEMA_VERSION);
 			goto fail;
+		}
+		log_info("event=store_migrate from=%lld to=%d", (long long)version, STORE_SCHEMA_VERSION);
+		if (store_migrate_in(s, s->wc, version, store_schema, store_nschema, true, NULL, NULL, error_r) < 0)
+			goto fail;
+	} else {
+		for (size_t i = 0; i < store_nschema; i++) {
+			if (store_db_exec(s->wc, store_schema[i], error_r) < 0)
+				goto fail;
+		}
 	}
 	if (store_index_setup(s->wc, error_r) < 0)
 		goto fail;

@@ -76,6 +76,8 @@ struct store_options {
 	bool recover;      /* run the recovery pass (delete blobs not referenced by any
 	                    * row): the server does this once at start, the CLI never */
 	bool create;       /* create DIR/db and DIR/blobs if missing */
+	bool migrate;      /* migrate an older database forward (store_backup.h): the server
+	                    * and `postamt upgrade`; without it an older one is refused */
 	int read_conns;    /* read connections kept (0: 8) */
 	uint64_t message_max; /* largest accepted message in bytes (0: 50 MiB) */
 	bool no_fsync;     /* tests only: skip fsyncs (PRAGMA synchronous=OFF) */

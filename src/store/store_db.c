@@ -72,7 +72,7 @@ void store_db_close(struct db *c)
  * SQLite keeps a pointer to a registered VFS for the life of the process, so the VFS
  * must be file-level and registered once (pthread_once: store_open may run more than
  * once, e.g. in tests); after that it is never written. */
-#define CWD_VFS_NAME "postamt-cwd"
+#define CWD_VFS_NAME STORE_CWD_VFS
 static sqlite3_vfs cwd_vfs;
 static pthread_once_t cwd_vfs_once = PTHREAD_ONCE_INIT;
 

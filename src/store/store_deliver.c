@@ -107,6 +107,9 @@ static int prepare_message(struct store *s, struct store_op *op, const char *dat
 			       strerror(e));
 	}
 	free(path);
+	char *hex = arena_alloc(op->tmp, 65);
+	store_sha256_hex(op->data, op->len, hex);
+	op->digest = hex;
 	return 1;
 }
 
@@ -149,6 +152,15 @@ static int64_t insert_email(struct store_op *op, struct db *c)
 	int64_t id = sqlite3_last_insert_rowid(c->db);
 	if (store_index_add(op, c, id, mi) < 0) /* same transaction: never one without the other */
 		return -1;
+	if (op->digest != NULL) { /* for postamt verify and backups (store_backup.h) */
+		st = store_db_stmt(c, "INSERT INTO email_digests(email_id, sha256) VALUES(?, ?)");
+		sqlite3_bind_int64(st, 1, id);
+		store_bind_text(st, 2, op->digest);
+		if (store_step_done(c, st, &err) < 0) {
+			store_op_fail(op, STORE_ERR, "%s", err);
+			return -1;
+		}
+	}
 	return id;
 }
 
@@ -364,6 +376,7 @@ struct many_prep {
 	char *data;    /* malloc'd, freed by finish_append_many */
 	size_t len;
 	void *parsed;
+	const char *digest;
 };
 
 static int prepare_append_many(struct store *s, struct store_op *op)
@@ -388,8 +401,9 @@ static int prepare_append_many(struct store *s, struct store_op *op)
 			r = store_op_fail(op, STORE_EINVAL, "invalid time zone");
 		else
 			r = prepare_message(s, op, ap->data, ap->len, NULL, ap->raw);
-		mp[i] = (struct many_prep){ op->data, op->len, op->parsed };
+		mp[i] = (struct many_prep){ op->data, op->len, op->parsed, op->digest };
 		op->data = NULL;
+		op->digest = NULL;
 		op->parsed = mp;
 		if (op->blob != NULL) {
 			op->blobs[op->nblobs++] = op->blob;
@@ -434,6 +448,7 @@ static int apply_append_many(struct store *s, struct store_op *op)
 		op->parsed = mp[i].parsed;
 		op->len = mp[i].len;
 		op->blob = op->blobs[i];
+		op->digest = mp[i].digest;
 		int64_t email_id = insert_email(op, c);
 		uint32_t uid = 0;
 		int r = email_id < 0 ? op->result
@@ -441,6 +456,7 @@ static int apply_append_many(struct store *s, struct store_op *op)
 						      ap->internal_date, ap->internal_tz, &uid);
 		op->parsed = mp;
 		op->blob = NULL;
+		op->digest = NULL;
 		if (r < 0)
 			return r;
 		if (store_lesson_append(op, c, am->account_id, am->mailbox_id, email_id, kw) < 0)

@@ -11,6 +11,7 @@
 #define POSTAMT_STORE_INT_H
 
 #include "store.h"
+#include "store_backup.h"
 
 #include <pthread.h>
 #include <semaphore.h>
@@ -59,6 +60,7 @@ struct store_op {
 	char *data;            /* normalised message, malloc'd */
 	size_t len;
 	void *parsed;          /* struct mail_info * in tmp */
+	const char *digest;    /* SHA-256 of data (hex, in tmp), set by prepare with the blob */
 	char **blobs;          /* further blobs written by prepare (multi-message ops,
 	                        * malloc'd names): unlinked like `blob` unless committed */
 	size_t nblobs;
@@ -139,6 +141,14 @@ struct store {
 	store_lesson_notify_fn *lesson_fn;
 	void *lesson_arg;
 };
+
+/* The name of store_db.c's VFS for relative database paths (registered by the first
+ * store_db_open of one). */
+#define STORE_CWD_VFS "postamt-cwd"
+
+/* store.c: the schema list (CREATE ... IF NOT EXISTS statements, in order). */
+extern const char *const store_schema[];
+extern const size_t store_nschema;
 
 /* store_db.c: connections and statements */
 /* Opens a new connection to the database; NULL with *error_r. */
@@ -331,6 +341,18 @@ int store_lesson_keywords(struct store_op *op, struct db *c, int64_t account_id,
 int store_lesson_append(struct store_op *op, struct db *c, int64_t account_id, int64_t mailbox_id,
 			int64_t email_id, const char *kws);
 int store_lesson_forget_account(struct store_op *op, struct db *c, int64_t account_id);
+
+/* store_backup.c: the SHA-256 of bytes as lower-case hex. */
+void store_sha256_hex(const void *data, size_t len, char hex[65]);
+
+/* store_migrate.c: the schema version. store_schema_read: 1 with *version_r (0: a
+ * new database without tables), <0 with *error_r. store_migrate_in: the automatic
+ * copy of the database, then the schema list (schema, nschema) and every migration
+ * after `from` in one transaction on c; fn (may be NULL) gets a line per migration.
+ * Returns 1 or <0 with *error_r. */
+int store_schema_read(struct db *c, int64_t *version_r, const char **error_r);
+int store_migrate_in(struct store *s, struct db *c, int64_t from, const char *const *schema, size_t nschema, bool copy,
+		     store_report_fn *fn, void *arg, const char **error_r);
 
 /* store_commit.c: thread bodies started by store_open */
 void *store_preparer_main(void *arg);

@@ -325,6 +325,10 @@ int store_email_release(struct store_op *op, struct db *c, int64_t email_id)
 		return store_op_fail(op, STORE_ERR, "%s", err);
 	if (store_index_remove(op, c, email_id, &err) < 0)
 		return store_op_fail(op, STORE_ERR, "%s", err);
+	st = store_db_stmt(c, "DELETE FROM email_digests WHERE email_id = ?");
+	sqlite3_bind_int64(st, 1, email_id);
+	if (store_step_done(c, st, &err) < 0)
+		return store_op_fail(op, STORE_ERR, "%s", err);
 	st = store_db_stmt(c, "DELETE FROM emails WHERE id = ? RETURNING blob");
 	sqlite3_bind_int64(st, 1, email_id);
 	if (sqlite3_step(st) == SQLITE_ROW)
