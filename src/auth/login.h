@@ -116,5 +116,11 @@ void auth_sasl_check(struct auth_service *svc, struct loop *back, const char *pr
 		     struct auth_sasl *x, void (*done)(void *arg, const struct auth_login *login), void *arg);
 /* Failures counted for ip's address key in the current window (for tests and logs). */
 size_t auth_failures(struct auth_service *svc, const char *ip);
+/* The admin API shares the failed-login limiter: auth_admin_limited is true when ip
+ * has too many failures (answer 429, as a login would get); auth_admin_refused counts
+ * a refused admin request (not an admin, a failed CSRF check) of account from ip as a
+ * failed login. Any thread. */
+bool auth_admin_limited(struct auth_service *svc, const char *ip);
+void auth_admin_refused(struct auth_service *svc, const char *ip, const char *account);
 
 #endif

@@ -95,6 +95,9 @@ static const char *const schema[] = {
 	" nspam INTEGER NOT NULL, nham INTEGER NOT NULL, PRIMARY KEY(account_id, token)) WITHOUT ROWID",
 	"CREATE TABLE IF NOT EXISTS junk_contact(account_id INTEGER NOT NULL, address TEXT NOT NULL,"
 	" PRIMARY KEY(account_id, address)) WITHOUT ROWID",
+	/* the admin flag (store_admin.c): a table of its own, so that older databases need
+	 * no ALTER; an account is an admin when it has a row */
+	"CREATE TABLE IF NOT EXISTS admins(account_id INTEGER PRIMARY KEY)",
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 1), ('uidvalidity', 0)",
 };
 
