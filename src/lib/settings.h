@@ -38,6 +38,7 @@ struct settings {
 	unsigned mailauth_timeout_ms;  /* mailauth.timeout: all DNS questions of one message */
 	const char *mta_sts_mode;      /* mta_sts.mode: testing, enforce or none */
 	uint32_t mta_sts_max_age;      /* mta_sts.max_age, seconds */
+	const char *metrics_token;     /* metrics.token: "" means loopback clients only */
 };
 
 /* mailauth.inbound: what port 25 does with SPF, DKIM, DMARC and iprev. */

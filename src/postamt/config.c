@@ -103,6 +103,16 @@ static const char *valid_dns_server(const char *v)
 		       : "expected an IP address with an optional port (HOST:PORT, [V6]:PORT)";
 }
 
+static const char *valid_webhook(const char *v)
+{
+	if (v[0] == '\0')
+		return NULL;
+	if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) || strpbrk(v, " \t\r\n") != NULL ||
+	    strlen(v) > 2000)
+		return "expected an http:// or https:// URL";
+	return NULL;
+}
+
 #define S(name, field, def, valid, r) { name, KEY_STRING, offsetof(struct config, field), def, 0, 0, valid, r }
 #define I(name, field, def, lo, hi, r) { name, KEY_INT, offsetof(struct config, field), def, lo, hi, NULL, r }
 #define Z(name, field, def, lo, hi, r) { name, KEY_SIZE, offsetof(struct config, field), def, lo, hi, NULL, r }
@@ -199,6 +209,16 @@ static const struct key keys[] = {
 	I("spam.junk_significant", junk_significant, "150", 1, 10000, RESTART),
 	/* training: the learner's batches (src/spam/junk_learner.h, docs/spam.md "Training the filter") */
 	I("spam.learn_batch", learn_batch, "200", 1, 100000, RESTART),
+	/* administration: /metrics, the admin pages, alerts (docs/admin.md) */
+	S("metrics.token", metrics_token, "", NULL, RELOAD),
+	I("admin.recent_events", admin_recent_events, "1000", 0, 1000000, RESTART),
+	S("alert.webhook", alert_webhook, "", valid_webhook, RESTART),
+	T("alert.interval", alert_interval, "300", 5, 86400, RESTART),
+	T("alert.repeat", alert_repeat, "21600", 60, 30 * 86400, RESTART),
+	T("alert.queue_age", alert_queue_age, "3600", 60, 30 * 86400, RESTART),
+	I("alert.cert_days", alert_cert_days, "14", 1, 365, RESTART),
+	I("alert.disk_percent", alert_disk_percent, "90", 1, 100, RESTART),
+	B("alert.dns", alert_dns, "yes", RESTART),
 };
 
 static const struct key *key_find(const char *name, size_t len)

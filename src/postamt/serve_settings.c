@@ -13,6 +13,7 @@ struct settings_gen {
 	struct settings s;
 	char *hostname;
 	char *mta_sts_mode;
+	char *metrics_token;
 };
 
 void serve_settings_publish(struct settings_gen **gens, struct settings_ref *ref, const struct config *cfg)
@@ -20,6 +21,7 @@ void serve_settings_publish(struct settings_gen **gens, struct settings_ref *ref
 	struct settings_gen *g = xcalloc(1, sizeof(*g));
 	g->hostname = xstrdup(cfg->hostname);
 	g->mta_sts_mode = xstrdup(cfg->mta_sts_mode);
+	g->metrics_token = xstrdup(cfg->metrics_token);
 	g->s = (struct settings){
 		.hostname = g->hostname,
 		.line_max = (size_t)cfg->line_max,
@@ -52,6 +54,7 @@ void serve_settings_publish(struct settings_gen **gens, struct settings_ref *ref
 		.mailauth_timeout_ms = (unsigned)cfg->mailauth_timeout * 1000u,
 		.mta_sts_mode = g->mta_sts_mode,
 		.mta_sts_max_age = (uint32_t)cfg->mta_sts_max_age,
+		.metrics_token = g->metrics_token,
 	};
 	g->prev = *gens;
 	*gens = g;
@@ -78,6 +81,7 @@ void serve_settings_free(struct settings_gen **gens)
 		*gens = g->prev;
 		free(g->hostname);
 		free(g->mta_sts_mode);
+		free(g->metrics_token);
 		free(g);
 	}
 }

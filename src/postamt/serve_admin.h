@@ -1,0 +1,40 @@
+/* serve_admin.h: what the admin API and /metrics get from the composition root
+ * (struct webd_admin_ops): the queue, DNS records and their check, DKIM keys, the
+ * certificate in use, the disk; and the alert webhook's thread (serve_alert.c). */
+#ifndef POSTAMT_SERVE_ADMIN_H
+#define POSTAMT_SERVE_ADMIN_H
+
+#include "config.h"
+#include "pool.h"
+#include "webd.h"
+
+struct store;
+struct queue;
+struct dns;
+struct serve_admin;
+
+/* The parts the callbacks use; none is owned. cfg must outlive the object (the boot
+ * configuration). */
+struct serve_admin_parts {
+	const struct config *cfg;
+	struct store *store;
+	struct queue *queue;
+	struct dns *dns;
+	struct pool *pools[3]; /* the store pool, the message pool, the hashing pool (for /metrics) */
+};
+struct serve_admin *serve_admin_new(const struct serve_admin_parts *parts);
+/* The ops for webd_env.admin (valid as long as the object). */
+const struct webd_admin_ops *serve_admin_ops(struct serve_admin *sa);
+/* Starts the alert thread when alert.webhook is set. Returns 1, or -1 with *error_r. */
+int serve_admin_start_alerts(struct serve_admin *sa, const char **error_r);
+/* Stops the alert thread (if any) and frees. *sap = NULL. Before the queue closes. */
+void serve_admin_free(struct serve_admin **sap);
+
+/* ---- for serve_alert.c */
+/* The certificate in use as JSON (its one reader: until ACME can say which
+ * certificate it installed, the file tls.cert names). NULL with *error_r. */
+struct json_t *serve_admin_certificate(struct serve_admin *sa, const char **error_r);
+/* Problems found in domain's DNS records (checked at most every ten minutes; cached). */
+int serve_admin_dns_problems(struct serve_admin *sa, const char *domain, const char **error_r);
+
+#endif
