@@ -8,6 +8,8 @@
 #include "pool.h"
 #include "webd.h"
 
+#include <stdint.h>
+
 struct store;
 struct queue;
 struct dns;
@@ -31,10 +33,25 @@ int serve_admin_start_alerts(struct serve_admin *sa, const char **error_r);
 void serve_admin_free(struct serve_admin **sap);
 
 /* ---- for serve_alert.c */
+const struct config *serve_admin_config(const struct serve_admin *sa);
+struct store *serve_admin_store(const struct serve_admin *sa);
+/* Drops domain's cached DNS check. */
+void serve_admin_dns_forget(struct serve_admin *sa, const char *domain);
+/* The data directory's file system: its size and what the server may still use.
+ * Returns 1, or -1. */
+int serve_admin_disk(uint64_t *total_r, uint64_t *free_r);
 /* The certificate in use as JSON (its one reader: until ACME can say which
  * certificate it installed, the file tls.cert names). NULL with *error_r. */
 struct json_t *serve_admin_certificate(struct serve_admin *sa, const char **error_r);
 /* Problems found in domain's DNS records (checked at most every ten minutes; cached). */
 int serve_admin_dns_problems(struct serve_admin *sa, const char *domain, const char **error_r);
+
+/* ---- serve_alert.c: the alert webhook's thread */
+struct serve_alert;
+/* Starts the thread that checks every alert.interval seconds (the first check at
+ * once) and POSTs each problem to alert.webhook. Returns 1, or -1 with *error_r. */
+int serve_alert_start(struct serve_admin *sa, struct serve_alert **alert_r, const char **error_r);
+/* Stops and joins the thread (a POST in flight ends within its timeout); *alert_p = NULL. */
+void serve_alert_stop(struct serve_alert **alert_p);
 
 #endif

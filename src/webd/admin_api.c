@@ -113,7 +113,7 @@ static json_t *events_json(const char *query)
 	for (size_t i = 0; i < n; i++) {
 		char when[32];
 		web_utc_date(ev[i].time, when);
-		json_array_append_new(arr, json_pack("{sssssssssss}", "time", when, "what", ev[i].what, "from", ev[i].from,
+		json_array_append_new(arr, json_pack("{ssssssssss}", "time", when, "what", ev[i].what, "from", ev[i].from,
 						     "to", ev[i].to, "detail", ev[i].detail));
 	}
 	free(ev);
@@ -202,7 +202,7 @@ static json_t *overview_json(struct admin_job *job, struct store *s, struct aren
 	json_t *probs = json_array();
 	if (ops != NULL && store_domain_list(s, a, &doms, &err) > 0) {
 		for (size_t i = 0; doms[i] != NULL && i < 50; i++) {
-			json_t *d = ops->dns(ops->ctx, doms[i], true, &err);
+			json_t *d = ops->dns(ops->ctx, doms[i], WEBD_DNS_CACHED, &err);
 			json_int_t p = d != NULL ? json_integer_value(json_object_get(d, "problems")) : 0;
 			if (d == NULL || p > 0)
 				json_array_append_new(probs, json_pack("{sssI}", "domain", doms[i], "problems", d != NULL ? p : 1));
@@ -380,7 +380,7 @@ static void run(struct admin_job *job, struct store *s, struct arena *a)
 			job->out = err_json("not a local domain");
 			return;
 		}
-		out = rq.op == ADMIN_DNS ? ops->dns(ops->ctx, rq.domain, rq.check, &err)
+		out = rq.op == ADMIN_DNS ? ops->dns(ops->ctx, rq.domain, rq.check ? WEBD_DNS_FRESH : WEBD_DNS_UNCHECKED, &err)
 					 : ops->dkim(ops->ctx, rq.domain, false, &err);
 		break;
 	case ADMIN_USERS:

@@ -45,6 +45,7 @@ extern const size_t webd_nassets;
  * JSON results are new references (jansson), NULL with *error_r (static text or text
  * owned by ctx until the next call on the thread) on failure. */
 struct json_t;
+enum webd_dns_check { WEBD_DNS_UNCHECKED, WEBD_DNS_CACHED, WEBD_DNS_FRESH };
 struct webd_admin_ops {
 	void *ctx;
 	/* The queue: [{id, created, sender, size, attempts, nextAttempt, recipients: [{address,
@@ -55,8 +56,9 @@ struct webd_admin_ops {
 	/* Messages queued and the oldest's creation time (0: none). 1, or -1. */
 	int (*queue_stats)(void *ctx, size_t *n_r, int64_t *oldest_r, const char **error_r);
 	/* The records domain needs, each with its check: {domain, problems, records: [{name,
-	 * type, what, data, state, found}]}; check false: no DNS questions (state "unchecked"). */
-	struct json_t *(*dns)(void *ctx, const char *domain, bool check, const char **error_r);
+	 * type, what, data, state, found}]}; WEBD_DNS_UNCHECKED: no DNS questions (state
+	 * "unchecked"); CACHED: a check of the last ten minutes will do; FRESH: ask now. */
+	struct json_t *(*dns)(void *ctx, const char *domain, enum webd_dns_check check, const char **error_r);
 	/* DKIM: a new key pair for domain ("rotate" and a domain's first keys), then the
 	 * list [{selector, algorithm, created, signing, txt}]. */
 	struct json_t *(*dkim)(void *ctx, const char *domain, bool generate, const char **error_r);
