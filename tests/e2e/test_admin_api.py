@@ -334,3 +334,35 @@ def test_failed_admin_requests_hit_the_login_limiter(postamt_bin):
         assert Api(s, ADMIN).get("users")[0] == 429
     finally:
         finish_server(s)
+
+
+def test_cli_admin_flag_aliases_domains(new_datadir):
+    """The commands behind the same data: `user add --admin`, `user admin on|off`
+    (shown by `user list`), `alias list` and `alias del`, `domain del` refused while
+    the domain has accounts or aliases."""
+    d = new_datadir()
+    d.add_user("root@example.test", "pw", "--admin")
+    d.add_user("eve@example.test", "pw")
+    lines = dict(l.split("\t", 1) for l in d.run("user", "list").stdout.splitlines())
+    assert lines["root@example.test"].endswith("\tadmin") and "admin" not in lines["eve@example.test"]
+    assert d.run("user", "admin", "eve@example.test", "on").returncode == 0
+    assert d.run("user", "list").stdout.count("\tadmin") == 2
+    assert d.run("user", "admin", "eve@example.test", "off").returncode == 0
+    r = d.run("user", "admin", "eve@example.test", "maybe")
+    assert r.returncode != 0 and "on|off" in r.stderr
+    assert d.run("user", "admin", "nobody@example.test", "on").returncode != 0
+    assert d.run("domain", "add", "side.test").returncode == 0
+    assert d.run("alias", "add", "team@side.test", "root@example.test", "eve@example.test").returncode == 0
+    assert d.run("alias", "add", "@side.test", "root@example.test").returncode == 0
+    out = d.run("alias", "list").stdout
+    assert "team@side.test\teve@example.test, root@example.test\n" in out and "@side.test\troot@example.test\n" in out
+    r = d.run("domain", "del", "side.test")
+    assert r.returncode != 0 and "alias" in r.stderr.lower()
+    assert d.run("alias", "del", "team@side.test").returncode == 0
+    assert d.run("alias", "del", "@side.test").returncode == 0
+    assert d.run("alias", "del", "@side.test").returncode != 0
+    assert d.run("alias", "list").stdout == ""
+    assert d.run("domain", "del", "side.test").returncode == 0
+    r = d.run("domain", "del", "example.test")
+    assert r.returncode != 0 and "account" in r.stderr.lower()
+    assert "side.test" not in d.run("domain", "list").stdout
