@@ -33,6 +33,8 @@ struct auth_service {
 	struct auth_cache *cache; /* recently verified passwords (cache.h) */
 	struct login_limit *limit; /* failed logins per address and account (login_limit.h) */
 	auth_scram_save_fn *save_scram; /* NULL: no SCRAM secrets are made at login */
+	auth_login_hook_fn *login_hook;  /* NULL: none */
+	void *login_hook_ctx;
 	_Atomic unsigned scram_iterations;
 	unsigned char fake_key[32]; /* SCRAM salts for users without a secret (sasl.h) */
 };
@@ -68,6 +70,12 @@ void auth_admin_refused(struct auth_service *svc, const char *ip, const char *ac
 		acct[i] = account[i] >= 'A' && account[i] <= 'Z' ? (char)(account[i] - 'A' + 'a') : account[i];
 	acct[i] = '\0';
 	auth_login_limit_fail(svc->limit, key, acct, now_mono());
+}
+
+void auth_service_set_login_hook(struct auth_service *svc, auth_login_hook_fn *hook, void *ctx)
+{
+	svc->login_hook = hook;
+	svc->login_hook_ctx = ctx;
 }
 
 struct auth_service *auth_service_new(struct pool *lookup_pool, struct pool *hash_pool, auth_lookup_fn *lookup,
@@ -288,9 +296,12 @@ static void login_after_work(void *arg)
 		loop_post_after(l->back, AUTH_FAIL_DELAY_MS, login_finish, l);
 		return;
 	}
-	if (l->result == AUTH_LOGIN_OK)
+	if (l->result == AUTH_LOGIN_OK) {
 		log_info("event=auth_ok proto=%s ip=%s user=%s cached=%s", l->proto, l->ip, l->address,
 			 l->cached ? "yes" : "no");
+		if (l->svc->login_hook != NULL)
+			l->svc->login_hook(l->svc->login_hook_ctx, l->account_id, l->proto, l->ip);
+	}
 	login_finish(l);
 }
 

@@ -101,6 +101,11 @@ void auth_service_set_cache_ttl(struct auth_service *svc, int64_t cache_ttl);
 /* Where SCRAM secrets made at login go (NULL: none are made), and the PBKDF2
  * iteration count of new secrets (auth.scram_iterations; also reload). */
 void auth_service_set_scram(struct auth_service *svc, auth_scram_save_fn *save, unsigned iterations);
+/* Called on the login's loop after every successful login (the admin pages' "last
+ * login"): it must not block. proto and ip are valid during the call. Set before any
+ * login starts; NULL (the default) for none. */
+typedef void auth_login_hook_fn(void *ctx, int64_t account_id, const char *proto, const char *ip);
+void auth_service_set_login_hook(struct auth_service *svc, auth_login_hook_fn *hook, void *ctx);
 
 /* Starts a login. user, password, ip and proto are copied. done(arg, login) runs on
  * loop `back` exactly once; the login object is freed after it returns. */

@@ -671,6 +671,7 @@ static int server_start(struct server *srv)
 	srv->admin = serve_admin_new(&(struct serve_admin_parts){
 		.cfg = srv->boot, .store = srv->store, .queue = srv->queue, .dns = srv->dns,
 		.pools = { srv->pool, srv->msg_pool, srv->auth_pool } });
+	auth_service_set_login_hook(srv->auth, serve_admin_login_hook(), srv->admin);
 	metrics_events_init((size_t)cfg->admin_recent_events);
 	srv->web_env = (struct webd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
 					  .submit = srv->submit,

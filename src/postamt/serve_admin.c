@@ -12,6 +12,7 @@
 #include "cli_dns.h"
 #include "dkim_key.h"
 #include "log.h"
+#include "login.h"
 #include "metrics.h"
 #include "queue.h"
 #include "store.h"
@@ -21,6 +22,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -29,6 +31,8 @@
 
 #define DNS_CACHE_SECONDS 600
 #define DNS_CACHE_MAX 64 /* domains whose last check is kept */
+#define LOGIN_WRITE_SECONDS 3600 /* an account's last login is written at most this often */
+#define LOGIN_SLOTS 4096         /* direct-mapped by account id: a collision costs a write */
 
 struct dns_cached {
 	char domain[256];
@@ -42,6 +46,11 @@ struct serve_admin {
 	pthread_mutex_t lock; /* the DNS cache */
 	struct dns_cached cache[DNS_CACHE_MAX];
 	struct serve_alert *alert; /* serve_alert.c, or NULL */
+	pthread_mutex_t login_lock; /* logins[] */
+	struct {
+		int64_t account_id;
+		time_t written;
+	} logins[LOGIN_SLOTS];
 };
 
 static const char *utc_text(time_t t, char out[32])
@@ -365,6 +374,55 @@ static void gauges_cb(void *ctx, struct buf *out)
 	}
 }
 
+/* ---- last logins */
+
+struct login_job {
+	struct serve_admin *sa;
+	int64_t account_id;
+	time_t at;
+	char proto[16];
+	char ip[64];
+};
+
+static void login_write(void *arg)
+{
+	struct login_job *j = arg;
+	const char *err;
+	if (store_last_login_set(j->sa->p.store, j->account_id, (int64_t)j->at, j->proto, j->ip, &err) < 0)
+		log_warn("event=store_error op=last_login_set error=%s", LOG_Q(err));
+	free(j);
+}
+
+/* auth_login_hook_fn, on a loop: the store is written on the pool, at most hourly
+ * per account (the admin pages show the last login to the hour). */
+static void login_hook(void *ctx, int64_t account_id, const char *proto, const char *ip)
+{
+	struct serve_admin *sa = ctx;
+	time_t now = time(NULL);
+	size_t slot = (size_t)((uint64_t)account_id % LOGIN_SLOTS);
+	pthread_mutex_lock(&sa->login_lock);
+	bool due = sa->logins[slot].account_id != account_id || now - sa->logins[slot].written >= LOGIN_WRITE_SECONDS;
+	if (due) {
+		sa->logins[slot].account_id = account_id;
+		sa->logins[slot].written = now;
+	}
+	pthread_mutex_unlock(&sa->login_lock);
+	if (!due || sa->p.pools[0] == NULL)
+		return;
+	struct login_job *j = xcalloc(1, sizeof(*j));
+	j->sa = sa;
+	j->account_id = account_id;
+	j->at = now;
+	snprintf(j->proto, sizeof(j->proto), "%s", proto);
+	snprintf(j->ip, sizeof(j->ip), "%s", ip);
+	pool_submit(sa->p.pools[0], login_write, NULL, NULL, j);
+}
+
+auth_login_hook_fn *serve_admin_login_hook(void)
+{
+	return login_hook;
+}
+
 /* ---- the object */
 
 struct serve_admin *serve_admin_new(const struct serve_admin_parts *parts)
@@ -372,6 +430,7 @@ struct serve_admin *serve_admin_new(const struct serve_admin_parts *parts)
 	struct serve_admin *sa = xcalloc(1, sizeof(*sa));
 	sa->p = *parts;
 	pthread_mutex_init(&sa->lock, NULL);
+	pthread_mutex_init(&sa->login_lock, NULL);
 	sa->ops = (struct webd_admin_ops){
 		.ctx = sa,
 		.queue_list = queue_list_cb,
@@ -410,6 +469,7 @@ void serve_admin_free(struct serve_admin **sap)
 	for (size_t i = 0; i < DNS_CACHE_MAX; i++)
 		json_decref(sa->cache[i].result);
 	pthread_mutex_destroy(&sa->lock);
+	pthread_mutex_destroy(&sa->login_lock);
 	free(sa);
 	*sap = NULL;
 }

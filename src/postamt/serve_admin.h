@@ -27,6 +27,10 @@ struct serve_admin_parts {
 struct serve_admin *serve_admin_new(const struct serve_admin_parts *parts);
 /* The ops for webd_env.admin (valid as long as the object). */
 const struct webd_admin_ops *serve_admin_ops(struct serve_admin *sa);
+/* The hook for auth_service_set_login_hook (ctx: the object): records each account's
+ * last login in the store, at most hourly per account. */
+#include "login.h"
+auth_login_hook_fn *serve_admin_login_hook(void);
 /* Starts the alert thread when alert.webhook is set. Returns 1, or -1 with *error_r. */
 int serve_admin_start_alerts(struct serve_admin *sa, const char **error_r);
 /* Stops the alert thread (if any) and frees. *sap = NULL. Before the queue closes. */

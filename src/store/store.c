@@ -98,6 +98,9 @@ static const char *const schema[] = {
 	/* the admin flag (store_admin.c): a table of its own, so that older databases need
 	 * no ALTER; an account is an admin when it has a row */
 	"CREATE TABLE IF NOT EXISTS admins(account_id INTEGER PRIMARY KEY)",
+	/* each account's last login (store_admin.c), written at most hourly per account */
+	"CREATE TABLE IF NOT EXISTS last_logins(account_id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+	" proto TEXT NOT NULL, ip TEXT NOT NULL)",
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 1), ('uidvalidity', 0)",
 };
 

@@ -177,6 +177,18 @@ int store_account_list(struct store *s, struct arena *a, struct store_account **
 int store_account_set_admin(struct store *s, const char *address, bool on, const char **error_r);
 int store_account_is_admin(struct store *s, int64_t account_id, const char **error_r);
 int store_admin_list(struct store *s, struct arena *a, int64_t **ids_r, size_t *n_r, const char **error_r);
+/* An account's last login (store_admin.c), for the admin pages. set: records it (a
+ * write; callers throttle); 1, or <0 (an account deleted meanwhile is no error).
+ * list: every recorded one, in a. 1, or <0. */
+struct store_last_login {
+	int64_t account_id;
+	int64_t at; /* unix seconds */
+	const char *proto, *ip;
+};
+int store_last_login_set(struct store *s, int64_t account_id, int64_t at, const char *proto, const char *ip,
+			 const char **error_r);
+int store_last_login_list(struct store *s, struct arena *a, struct store_last_login **v_r, size_t *n_r,
+			  const char **error_r);
 /* Removes a local domain that nothing uses any more. 1; STORE_ENOTFOUND; STORE_EINVAL
  * for a malformed name; STORE_ENOTALLOWED (with counts in *error_r) while an account
  * or an alias (the catch-all included) of the domain exists. The domain's DKIM key

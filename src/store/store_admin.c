@@ -4,7 +4,8 @@
  * The flag lives in a table of its own (`admins`, one row per admin account), so
  * that databases made before it need no ALTER; no row means "not an admin". Servers
  * read it on every admin request (a primary-key read), so a change takes effect at
- * once, for open sessions too. A domain is removed only when nothing uses it any
+ * once, for open sessions too. Each account's last login (`last_logins`) is a table
+ * of its own for the same reason; the server writes it at most hourly per account. A domain is removed only when nothing uses it any
  * more: no account and no alias (catch-all included) in it. */
 #include "store_int.h"
 
@@ -140,4 +141,61 @@ int store_domain_del(struct store *s, const char *domain, const char **error_r)
 	}
 	arena_free(&a);
 	return r;
+}
+
+struct last_login_req {
+	int64_t account_id, at;
+	const char *proto, *ip;
+};
+
+static int apply_last_login(struct store *s, struct store_op *op)
+{
+	struct last_login_req *r = op->req;
+	struct db *c = s->wc;
+	sqlite3_stmt *st = store_db_stmt(c, "INSERT OR REPLACE INTO last_logins(account_id, at, proto, ip)"
+					 " SELECT id, ?, ?, ? FROM accounts WHERE id = ?");
+	sqlite3_bind_int64(st, 1, r->at);
+	store_bind_text(st, 2, r->proto);
+	store_bind_text(st, 3, r->ip);
+	sqlite3_bind_int64(st, 4, r->account_id);
+	const char *err;
+	if (store_step_done(c, st, &err) < 0)
+		return store_op_fail(op, STORE_ERR, "%s", err);
+	return 1;
+}
+
+int store_last_login_set(struct store *s, int64_t account_id, int64_t at, const char *proto, const char *ip,
+			 const char **error_r)
+{
+	struct last_login_req req = { account_id, at, proto, ip };
+	return store_op_run(s, store_op_new(NULL, apply_last_login, NULL, &req, NULL), error_r);
+}
+
+int store_last_login_list(struct store *s, struct arena *a, struct store_last_login **v_r, size_t *n_r,
+			  const char **error_r)
+{
+	struct db *c = store_db_get(s);
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT account_id, at, proto, ip FROM last_logins ORDER BY account_id");
+	size_t n = 0, cap = 8;
+	struct store_last_login *v = arena_alloc(a, cap * sizeof(*v));
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct store_last_login *nv = arena_alloc(a, cap * 2 * sizeof(*v));
+			memcpy(nv, v, n * sizeof(*v));
+			v = nv;
+			cap *= 2;
+		}
+		v[n].account_id = sqlite3_column_int64(st, 0);
+		v[n].at = sqlite3_column_int64(st, 1);
+		v[n].proto = arena_strdup(a, (const char *)sqlite3_column_text(st, 2));
+		v[n].ip = arena_strdup(a, (const char *)sqlite3_column_text(st, 3));
+		n++;
+	}
+	int ret = rc == SQLITE_DONE ? 1 : store_db_fail(c, "last_login_list", error_r);
+	sqlite3_reset(st);
+	store_db_put(s, c);
+	*v_r = v;
+	*n_r = n;
+	return ret;
 }

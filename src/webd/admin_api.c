@@ -70,18 +70,27 @@ static int store_status(int r)
 static json_t *users_json(struct store *s, struct arena *a, const char **error_r)
 {
 	struct store_account *v;
-	size_t n, nadm;
+	size_t n, nadm, nll;
 	int64_t *adm;
-	if (store_account_list(s, a, &v, &n, error_r) < 0 || store_admin_list(s, a, &adm, &nadm, error_r) < 0)
+	struct store_last_login *ll;
+	if (store_account_list(s, a, &v, &n, error_r) < 0 || store_admin_list(s, a, &adm, &nadm, error_r) < 0 ||
+	    store_last_login_list(s, a, &ll, &nll, error_r) < 0)
 		return NULL;
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		bool admin = false;
 		for (size_t k = 0; k < nadm; k++)
 			admin |= adm[k] == v[i].id;
-		json_array_append_new(arr, json_pack("{sssIsIsIsb}", "address", v[i].address, "quota", (json_int_t)v[i].quota,
-						     "usedBytes", (json_int_t)v[i].usage, "messages",
-						     (json_int_t)v[i].messages, "admin", admin));
+		json_t *u = json_pack("{sssIsIsIsb}", "address", v[i].address, "quota", (json_int_t)v[i].quota, "usedBytes",
+				      (json_int_t)v[i].usage, "messages", (json_int_t)v[i].messages, "admin", admin);
+		for (size_t k = 0; k < nll; k++) /* both in ascending id order would allow a merge; lists are short */
+			if (ll[k].account_id == v[i].id) {
+				char when[32];
+				web_utc_date((time_t)ll[k].at, when);
+				json_object_set_new(u, "lastLogin", json_pack("{ssssss}", "time", when, "protocol", ll[k].proto,
+									      "ip", ll[k].ip));
+			}
+		json_array_append_new(arr, u);
 	}
 	return arr;
 }

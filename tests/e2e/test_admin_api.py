@@ -104,6 +104,13 @@ def test_every_read_for_an_admin(srv):
     assert {k["algorithm"] for k in keys} == {"ed25519", "rsa"}
     st, cert = a.get("certificate")
     assert cert["source"] == "tls.cert" and cert["daysLeft"] > 300 and "localhost" in cert["names"]
+    # this test's own Basic login is recorded (on the pool, so poll)
+    deadline = time.monotonic() + 10
+    while "lastLogin" not in byaddr[ADMIN] and time.monotonic() < deadline:
+        time.sleep(0.1)
+        byaddr = {u["address"]: u for u in a.get("users")[1]}
+    assert byaddr[ADMIN]["lastLogin"]["protocol"] == "http" and byaddr[ADMIN]["lastLogin"]["ip"] == "127.0.0.1"
+    assert "lastLogin" not in byaddr[USER]
     st, ov = a.get("overview")
     assert ov["accounts"] == 2 and "queueMessages" in ov and 0 < ov["disk"]["usedPercent"] <= 100
 

@@ -159,6 +159,7 @@ async function users(main, { api, reload }) {
     h('td', null, u.address), h('td', { class: 'num' }, size(u.usedBytes)),
     h('td', { class: 'num' }, u.quota ? size(u.quota) : at('user.unlimited')), h('td', { class: 'num' }, u.messages),
     h('td', null, u.admin ? at('yes') : at('no')),
+    h('td', null, u.lastLogin ? [when(u.lastLogin.time), h('div', { class: 'muted' }, u.lastLogin.protocol + ', ' + u.lastLogin.ip)] : at('user.never')),
     h('td', { class: 'actions' },
       h('button', { class: 'btn small', type: 'button', onclick: async () => {
         const p = await promptDialog(at('user.passwordPrompt', { a: u.address }));
@@ -175,7 +176,7 @@ async function users(main, { api, reload }) {
         if (c) act(line, () => api('users/delete', { address: u.address, confirm: c }), reload);
       } }, at('delete')))));
   clear(main).append(h('h1', null, at('nav.users')), form, line,
-    table('users-table', [at('user.address'), at('user.used'), at('user.quota'), at('user.messages'), at('user.admin'), at('actions')], rows));
+    table('users-table', [at('user.address'), at('user.used'), at('user.quota'), at('user.messages'), at('user.admin'), at('user.lastLogin'), at('actions')], rows));
 }
 
 async function aliases(main, { api, reload }) {
