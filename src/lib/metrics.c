@@ -23,8 +23,8 @@ static const double latency_bounds[METRICS_LATENCY_BUCKETS] = { 0.01, 0.05, 0.1,
 static const char *const proto_names[MP_COUNT] = { "smtp", "pop3", "imap", "http", "sieve", "other" };
 static const char *const kind_names[MK_COUNT] = { "mx", "submission", "webmail", "bounce" };
 static const char *const verdict_names[MV_COUNT] = { "accepted", "junk", "refused", "tempfail" };
-static const char *const reason_names[MR_COUNT] = { "policy", "dnsbl", "relay", "unknown_recipient", "sender",
-						    "quota",  "size",  "rate",  "other" };
+static const char *const reason_names[MR_COUNT] = { "policy", "dnsbl", "relay", "unknown_recipient", "sender", "quota",
+						    "size",   "rate",  "other" };
 
 void metrics_add(enum metric m, uint64_t n)
 {

@@ -36,18 +36,18 @@ enum metric_reason {
 };
 
 enum metric {
-	M_CONN_OPEN,                                   /* gauge, + enum metric_proto */
-	M_CONN_TOTAL = M_CONN_OPEN + MP_COUNT,         /* + enum metric_proto */
-	M_LOGIN_OK = M_CONN_TOTAL + MP_COUNT,          /* + enum metric_proto */
-	M_LOGIN_FAILED = M_LOGIN_OK + MP_COUNT,        /* + enum metric_proto */
-	M_RECEIVED = M_LOGIN_FAILED + MP_COUNT,        /* + kind * MV_COUNT + verdict */
-	M_REFUSED = M_RECEIVED + MK_COUNT * MV_COUNT,  /* + enum metric_reason */
-	M_DELIVERED_LOCAL = M_REFUSED + MR_COUNT,      /* local copies stored */
-	M_OUT_SENT,                                    /* outbound recipients delivered */
-	M_OUT_DEFERRED,                                /* outbound attempts that failed temporarily */
-	M_OUT_BOUNCED,                                 /* outbound recipients failed for good */
-	M_IMAP_IDLE,                                   /* gauge: IMAP sessions in IDLE */
-	M_ADMIN_ACTIONS,                               /* admin API changes */
+	M_CONN_OPEN,                                  /* gauge, + enum metric_proto */
+	M_CONN_TOTAL = M_CONN_OPEN + MP_COUNT,        /* + enum metric_proto */
+	M_LOGIN_OK = M_CONN_TOTAL + MP_COUNT,         /* + enum metric_proto */
+	M_LOGIN_FAILED = M_LOGIN_OK + MP_COUNT,       /* + enum metric_proto */
+	M_RECEIVED = M_LOGIN_FAILED + MP_COUNT,       /* + kind * MV_COUNT + verdict */
+	M_REFUSED = M_RECEIVED + MK_COUNT * MV_COUNT, /* + enum metric_reason */
+	M_DELIVERED_LOCAL = M_REFUSED + MR_COUNT,     /* local copies stored */
+	M_OUT_SENT,                                   /* outbound recipients delivered */
+	M_OUT_DEFERRED,                               /* outbound attempts that failed temporarily */
+	M_OUT_BOUNCED,                                /* outbound recipients failed for good */
+	M_IMAP_IDLE,                                  /* gauge: IMAP sessions in IDLE */
+	M_ADMIN_ACTIONS,                              /* admin API changes */
 	M_COUNT_ALL
 };
 
@@ -76,10 +76,10 @@ void metrics_format_gauge(struct buf *out, const char *name, const char *help, d
  * bounded (metrics_events_init; 0 entries until then, and recording is a no-op), under
  * one mutex (an event is a message's or recipient's end, not a per-byte path). */
 struct metrics_ev {
-	int64_t time;      /* unix seconds */
-	char what[16];     /* "delivered" (local), "sent", "deferred", "bounced", "refused" */
+	int64_t time;  /* unix seconds */
+	char what[16]; /* "delivered" (local), "sent", "deferred", "bounced", "refused" */
 	char from[128];
-	char to[256];      /* one address, or several separated by ", " */
+	char to[256]; /* one address, or several separated by ", " */
 	char detail[192];
 };
 /* Sets the ring's size (admin.recent_events); keeps the newest entries that fit. */

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #define DNS_CACHE_SECONDS 600
-#define DNS_CACHE_MAX 64 /* domains whose last check is kept */
+#define DNS_CACHE_MAX 64         /* domains whose last check is kept */
 #define LOGIN_WRITE_SECONDS 3600 /* an account's last login is written at most this often */
 #define LOGIN_SLOTS 4096         /* direct-mapped by account id: a collision costs a write */
 
@@ -45,7 +45,7 @@ struct serve_admin {
 	struct webd_admin_ops ops;
 	pthread_mutex_t lock; /* the DNS cache */
 	struct dns_cached cache[DNS_CACHE_MAX];
-	struct serve_alert *alert; /* serve_alert.c, or NULL */
+	struct serve_alert *alert;  /* serve_alert.c, or NULL */
 	pthread_mutex_t login_lock; /* logins[] */
 	struct {
 		int64_t account_id;
@@ -81,15 +81,16 @@ static json_t *queue_list_cb(void *ctx, const char **error_r)
 		json_t *rc = json_array();
 		for (size_t k = 0; k < v[i].nrcpts; k++) {
 			const struct queue_entry_rcpt *r = &v[i].rcpts[k];
-			json_array_append_new(rc, json_pack("{sssssIss}", "address", r->address, "state", states[r->state],
-							    "attempts", (json_int_t)r->attempts, "lastError",
-							    r->last_error != NULL ? r->last_error : ""));
+			json_array_append_new(rc, json_pack("{sssssIss}", "address", r->address, "state",
+							    states[r->state], "attempts", (json_int_t)r->attempts,
+							    "lastError", r->last_error != NULL ? r->last_error : ""));
 		}
-		json_array_append_new(arr, json_pack("{sssssssIsIssso}", "id", v[i].id, "created", utc_text(v[i].created, c),
-						     "sender", v[i].sender, "size", (json_int_t)v[i].size, "attempts",
-						     (json_int_t)v[i].attempts, "nextAttempt",
-						     v[i].next_attempt > 0 ? utc_text(v[i].next_attempt, na) : "now",
-						     "recipients", rc));
+		json_array_append_new(arr,
+				      json_pack("{sssssssIsIssso}", "id", v[i].id, "created", utc_text(v[i].created, c),
+						"sender", v[i].sender, "size", (json_int_t)v[i].size, "attempts",
+						(json_int_t)v[i].attempts, "nextAttempt",
+						v[i].next_attempt > 0 ? utc_text(v[i].next_attempt, na) : "now",
+						"recipients", rc));
 	}
 out:
 	(void)sa;
@@ -128,10 +129,14 @@ static int queue_stats_cb(void *ctx, size_t *n_r, int64_t *oldest_r, const char 
 static const char *rec_data(const struct dns_rec *r, struct arena *a)
 {
 	switch (r->type) {
-	case DNS_MX: return arena_printf(a, "%u %s.", r->pref, r->target);
-	case DNS_SRV: return arena_printf(a, "%u %u %u %s.", r->pref, r->weight, r->port, r->target);
-	case DNS_CNAME: return arena_printf(a, "%s.", r->target);
-	case DNS_TXT: return r->text;
+	case DNS_MX:
+		return arena_printf(a, "%u %s.", r->pref, r->target);
+	case DNS_SRV:
+		return arena_printf(a, "%u %u %u %s.", r->pref, r->weight, r->port, r->target);
+	case DNS_CNAME:
+		return arena_printf(a, "%s.", r->target);
+	case DNS_TXT:
+		return r->text;
 	}
 	return "";
 }
@@ -162,10 +167,11 @@ static json_t *dns_uncached(struct serve_admin *sa, const char *domain, bool che
 	for (size_t i = 0; i < n; i++) {
 		const struct dns_rec *d = &recs[i];
 		const char *state = d->comment ? "optional" : !check ? "unchecked" : words[res[i].state];
-		json_array_append_new(arr, json_pack("{ssssssssssss?ss?}", "name", d->name, "type", dns_rrtype_name(d->type),
-						     "what", d->what, "data", rec_data(d, a), "state", state, "found",
-						     check && !d->comment ? res[i].found : NULL, "error",
-						     check && !d->comment ? res[i].error : NULL));
+		json_array_append_new(arr,
+				      json_pack("{ssssssssssss?ss?}", "name", d->name, "type", dns_rrtype_name(d->type),
+						"what", d->what, "data", rec_data(d, a), "state", state, "found",
+						check && !d->comment ? res[i].found : NULL, "error",
+						check && !d->comment ? res[i].error : NULL));
 	}
 	o = json_pack("{sssIsbso}", "domain", domain, "problems", (json_int_t)bad, "checked", check, "records", arr);
 out:
@@ -275,10 +281,10 @@ static json_t *dkim_cb(void *ctx, const char *domain, bool generate, const char 
 		char c[32], r[32];
 		json_array_append_new(arr, json_pack("{ssssssssssssss}", "selector", keys[i].selector, "algorithm",
 						     keys[i].alg == DKIM_ALG_ED25519 ? "ed25519" : "rsa", "created",
-						     utc_text(keys[i].created, c), "signsFrom", utc_text(keys[i].ripe_at, r),
-						     "state", st[keys[i].state], "name",
-						     arena_printf(a, "%s._domainkey.%s", keys[i].selector, domain), "txt",
-						     keys[i].txt));
+						     utc_text(keys[i].created, c), "signsFrom",
+						     utc_text(keys[i].ripe_at, r), "state", st[keys[i].state], "name",
+						     arena_printf(a, "%s._domainkey.%s", keys[i].selector, domain),
+						     "txt", keys[i].txt));
 	}
 out:
 	arena_free(&a);
@@ -311,9 +317,9 @@ json_t *serve_admin_certificate(struct serve_admin *sa, const char **error_r)
 	char nb[32], na[32];
 	time_t now = time(NULL);
 	json_int_t days = ci.not_after > now ? (json_int_t)((ci.not_after - now) / 86400) : 0;
-	return json_pack("{sssssssssssIssss}", "subject", ci.subject, "issuer", ci.issuer, "names", ci.names, "notBefore",
-			 utc_text(ci.not_before, nb), "notAfter", utc_text(ci.not_after, na), "daysLeft", days,
-			 "selfSigned", strcmp(ci.subject, ci.issuer) == 0 ? "yes" : "no", "source", "tls.cert");
+	return json_pack("{sssssssssssIssss}", "subject", ci.subject, "issuer", ci.issuer, "names", ci.names,
+			 "notBefore", utc_text(ci.not_before, nb), "notAfter", utc_text(ci.not_after, na), "daysLeft",
+			 days, "selfSigned", strcmp(ci.subject, ci.issuer) == 0 ? "yes" : "no", "source", "tls.cert");
 }
 
 static json_t *certificate_cb(void *ctx, const char **error_r)
@@ -364,7 +370,8 @@ static void gauges_cb(void *ctx, struct buf *out)
 			"# TYPE postamt_pool_queued_jobs gauge\n");
 	for (size_t i = 0; i < 3; i++)
 		if (sa->p.pools[i] != NULL)
-			buf_printf(out, "postamt_pool_queued_jobs{pool=\"%s\"} %zu\n", pools[i], pool_queued(sa->p.pools[i]));
+			buf_printf(out, "postamt_pool_queued_jobs{pool=\"%s\"} %zu\n", pools[i],
+				   pool_queued(sa->p.pools[i]));
 	uint64_t total, avail;
 	if (serve_admin_disk(&total, &avail) > 0) {
 		metrics_format_gauge(out, "postamt_disk_total_bytes", "Size of the data directory's file system.",

@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ALERT_KEYS_MAX 64     /* problems tracked at once (one per domain for DNS) */
+#define ALERT_KEYS_MAX 64 /* problems tracked at once (one per domain for DNS) */
 #define ALERT_TIMEOUT_SECONDS 10
 
 struct alert_state {
@@ -213,7 +213,8 @@ static void post(struct serve_alert *al, const char *kind, const char *key, bool
 	const char *err = NULL;
 	int st = http_post(cfg->alert_webhook, body, &err);
 	if (st >= 200 && st < 300)
-		log_info("event=alert_posted alert=%s state=%s status=%d", LOG_Q(key), firing ? "firing" : "resolved", st);
+		log_info("event=alert_posted alert=%s state=%s status=%d", LOG_Q(key), firing ? "firing" : "resolved",
+			 st);
 	else if (st > 0)
 		log_warn("event=alert_post_failed alert=%s status=%d", LOG_Q(key), st);
 	else
@@ -263,8 +264,8 @@ static void check_all(struct serve_alert *al)
 	if (c != NULL) {
 		json_int_t days = json_integer_value(json_object_get(c, "daysLeft"));
 		snprintf(msg, sizeof(msg), "the certificate for %s expires on %s (%lld days)",
-			 json_string_value(json_object_get(c, "subject")), json_string_value(json_object_get(c, "notAfter")),
-			 (long long)days);
+			 json_string_value(json_object_get(c, "subject")),
+			 json_string_value(json_object_get(c, "notAfter")), (long long)days);
 		found(al, "certificate", "certificate", days < cfg->alert_cert_days, msg, days, cfg->alert_cert_days);
 		json_decref(c);
 	}

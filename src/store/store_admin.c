@@ -50,7 +50,7 @@ int store_account_is_admin(struct store *s, int64_t account_id, const char **err
 {
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM admins d JOIN accounts a ON a.id = d.account_id"
-				     " WHERE d.account_id = ?");
+					    " WHERE d.account_id = ?");
 	sqlite3_bind_int64(st, 1, account_id);
 	int rc = sqlite3_step(st), ret;
 	if (rc == SQLITE_ROW)
@@ -153,7 +153,7 @@ static int apply_last_login(struct store *s, struct store_op *op)
 	struct last_login_req *r = op->req;
 	struct db *c = s->wc;
 	sqlite3_stmt *st = store_db_stmt(c, "INSERT OR REPLACE INTO last_logins(account_id, at, proto, ip)"
-					 " SELECT id, ?, ?, ? FROM accounts WHERE id = ?");
+					    " SELECT id, ?, ?, ? FROM accounts WHERE id = ?");
 	sqlite3_bind_int64(st, 1, r->at);
 	store_bind_text(st, 2, r->proto);
 	store_bind_text(st, 3, r->ip);

@@ -47,17 +47,17 @@ enum admin_op {
 
 struct admin_req {
 	enum admin_op op;
-	const char *name;     /* the endpoint, "users/add" (static) */
-	bool write;           /* a change: POST, audit-logged */
+	const char *name; /* the endpoint, "users/add" (static) */
+	bool write;       /* a change: POST, audit-logged */
 	/* arguments (in the arena), NULL when not given */
-	const char *domain;   /* lower case, no trailing dot */
-	const char *address;  /* normalized (an alias may be the catch-all "@domain") */
+	const char *domain;  /* lower case, no trailing dot */
+	const char *address; /* normalized (an alias may be the catch-all "@domain") */
 	const char *password;
-	const char *id;       /* queue id */
-	const char *query;    /* events: the search */
-	bool check;           /* dns: ask DNS (default true) */
+	const char *id;    /* queue id */
+	const char *query; /* events: the search */
+	bool check;        /* dns: ask DNS (default true) */
 	bool has_quota;
-	uint64_t quota;       /* bytes, 0 = no limit */
+	uint64_t quota; /* bytes, 0 = no limit */
 	bool has_admin, admin;
 	const char **targets; /* alias targets, normalized */
 	size_t ntargets;

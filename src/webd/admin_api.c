@@ -57,10 +57,13 @@ static const char *store_err_text(int r, const char *err)
 static int store_status(int r)
 {
 	switch (r) {
-	case STORE_ENOTFOUND: return 404;
+	case STORE_ENOTFOUND:
+		return 404;
 	case STORE_EEXISTS:
-	case STORE_ENOTALLOWED: return 409;
-	case STORE_EINVAL: return 400;
+	case STORE_ENOTALLOWED:
+		return 409;
+	case STORE_EINVAL:
+		return 400;
 	}
 	return 500;
 }
@@ -81,14 +84,16 @@ static json_t *users_json(struct store *s, struct arena *a, const char **error_r
 		bool admin = false;
 		for (size_t k = 0; k < nadm; k++)
 			admin |= adm[k] == v[i].id;
-		json_t *u = json_pack("{sssIsIsIsb}", "address", v[i].address, "quota", (json_int_t)v[i].quota, "usedBytes",
-				      (json_int_t)v[i].usage, "messages", (json_int_t)v[i].messages, "admin", admin);
+		json_t *u =
+			json_pack("{sssIsIsIsb}", "address", v[i].address, "quota", (json_int_t)v[i].quota, "usedBytes",
+				  (json_int_t)v[i].usage, "messages", (json_int_t)v[i].messages, "admin", admin);
 		for (size_t k = 0; k < nll; k++) /* both in ascending id order would allow a merge; lists are short */
 			if (ll[k].account_id == v[i].id) {
 				char when[32];
 				web_utc_date((time_t)ll[k].at, when);
-				json_object_set_new(u, "lastLogin", json_pack("{ssssss}", "time", when, "protocol", ll[k].proto,
-									      "ip", ll[k].ip));
+				json_object_set_new(
+					u, "lastLogin",
+					json_pack("{ssssss}", "time", when, "protocol", ll[k].proto, "ip", ll[k].ip));
 			}
 		json_array_append_new(arr, u);
 	}
@@ -105,7 +110,8 @@ static json_t *aliases_json(struct store *s, struct arena *a, const char **error
 	json_t *cur = NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (cur == NULL || strcmp(json_string_value(json_object_get(cur, "address")), v[i].address) != 0) {
-			cur = json_pack("{sssbs[]}", "address", v[i].address, "catchAll", v[i].address[0] == '@', "targets");
+			cur = json_pack("{sssbs[]}", "address", v[i].address, "catchAll", v[i].address[0] == '@',
+					"targets");
 			json_array_append_new(arr, cur);
 		}
 		json_array_append_new(json_object_get(cur, "targets"), json_string(v[i].target));
@@ -122,8 +128,8 @@ static json_t *events_json(const char *query)
 	for (size_t i = 0; i < n; i++) {
 		char when[32];
 		web_utc_date(ev[i].time, when);
-		json_array_append_new(arr, json_pack("{ssssssssss}", "time", when, "what", ev[i].what, "from", ev[i].from,
-						     "to", ev[i].to, "detail", ev[i].detail));
+		json_array_append_new(arr, json_pack("{ssssssssss}", "time", when, "what", ev[i].what, "from",
+						     ev[i].from, "to", ev[i].to, "detail", ev[i].detail));
 	}
 	free(ev);
 	return arr;
@@ -138,12 +144,14 @@ static json_t *spam_json(struct store *s, struct arena *a)
 	for (int k = 0; k < MK_COUNT; k++) {
 		json_t *kv = json_object();
 		for (int v = 0; v < MV_COUNT; v++)
-			json_object_set_new(kv, verdicts[v], json_integer((json_int_t)metrics_get(M_RECEIVED + k * MV_COUNT + v)));
+			json_object_set_new(kv, verdicts[v],
+					    json_integer((json_int_t)metrics_get(M_RECEIVED + k * MV_COUNT + v)));
 		json_object_set_new(rec, kinds[k], kv);
 	}
 	json_object_set_new(o, "received", rec);
-	static const char *const reasons[MR_COUNT] = { "policy", "dnsbl", "relay", "unknownRecipient", "sender",
-						       "quota",  "size",  "rate",  "other" };
+	static const char *const reasons[MR_COUNT] = { "policy", "dnsbl", "relay", "unknownRecipient",
+						       "sender", "quota", "size",  "rate",
+						       "other" };
 	json_t *ref = json_object();
 	for (int r = 0; r < MR_COUNT; r++)
 		json_object_set_new(ref, reasons[r], json_integer((json_int_t)metrics_get(M_REFUSED + r)));
@@ -158,8 +166,9 @@ static json_t *spam_json(struct store *s, struct arena *a)
 			struct store_junk_stats st;
 			if (store_junk_stats(s, a, v[i].id, 0, &st, &err) > 0)
 				json_array_append_new(acc, json_pack("{sssbsIsI}", "address", v[i].address, "enabled",
-								     st.model.enabled, "learnedSpam", (json_int_t)st.model.nspam,
-								     "learnedHam", (json_int_t)st.model.nham));
+								     st.model.enabled, "learnedSpam",
+								     (json_int_t)st.model.nspam, "learnedHam",
+								     (json_int_t)st.model.nham));
 		}
 	}
 	json_object_set_new(o, "junkFilters", acc);
@@ -175,11 +184,13 @@ static json_t *overview_json(struct admin_job *job, struct store *s, struct aren
 	int64_t oldest = 0;
 	if (ops != NULL && ops->queue_stats(ops->ctx, &nq, &oldest, &err) > 0) {
 		json_object_set_new(o, "queueMessages", json_integer((json_int_t)nq));
-		json_object_set_new(o, "queueOldestSeconds", json_integer(oldest > 0 ? (json_int_t)(time(NULL) - oldest) : 0));
+		json_object_set_new(o, "queueOldestSeconds",
+				    json_integer(oldest > 0 ? (json_int_t)(time(NULL) - oldest) : 0));
 	}
 	int64_t hour = (int64_t)time(NULL) - 3600;
-	json_object_set_new(o, "deliveredLastHour", json_integer((json_int_t)(metrics_events_count("delivered", hour) +
-									      metrics_events_count("sent", hour))));
+	json_object_set_new(o, "deliveredLastHour",
+			    json_integer((json_int_t)(metrics_events_count("delivered", hour) +
+						      metrics_events_count("sent", hour))));
 	json_object_set_new(o, "refusedLastHour", json_integer((json_int_t)metrics_events_count("refused", hour)));
 	json_object_set_new(o, "bouncedLastHour", json_integer((json_int_t)metrics_events_count("bounced", hour)));
 	if (ops != NULL) {
@@ -200,7 +211,8 @@ static json_t *overview_json(struct admin_job *job, struct store *s, struct aren
 			used += v[i].usage;
 			if (v[i].quota > 0 && v[i].usage * 10 >= v[i].quota * 9)
 				json_array_append_new(near, json_pack("{sssIsI}", "address", v[i].address, "usedBytes",
-								      (json_int_t)v[i].usage, "quota", (json_int_t)v[i].quota));
+								      (json_int_t)v[i].usage, "quota",
+								      (json_int_t)v[i].quota));
 		}
 		json_object_set_new(o, "accounts", json_integer((json_int_t)n));
 	}
@@ -214,7 +226,8 @@ static json_t *overview_json(struct admin_job *job, struct store *s, struct aren
 			json_t *d = ops->dns(ops->ctx, doms[i], WEBD_DNS_CACHED, &err);
 			json_int_t p = d != NULL ? json_integer_value(json_object_get(d, "problems")) : 0;
 			if (d == NULL || p > 0)
-				json_array_append_new(probs, json_pack("{sssI}", "domain", doms[i], "problems", d != NULL ? p : 1));
+				json_array_append_new(
+					probs, json_pack("{sssI}", "domain", doms[i], "problems", d != NULL ? p : 1));
 			json_decref(d);
 		}
 	}
@@ -235,8 +248,8 @@ static int set_password(struct store *s, const char *address, const char *passwo
 }
 
 /* Runs a change; 1 done, or <0 with *status_r and *error_r. *out_r: the answer. */
-static int change(struct admin_job *job, const struct admin_req *rq, struct store *s, struct arena *a,
-		  json_t **out_r, int *status_r, const char **error_r)
+static int change(struct admin_job *job, const struct admin_req *rq, struct store *s, struct arena *a, json_t **out_r,
+		  int *status_r, const char **error_r)
 {
 	const struct webd_admin_ops *ops = job->env->admin;
 	int r = 1;
@@ -308,7 +321,9 @@ static int change(struct admin_job *job, const struct admin_req *rq, struct stor
 	case ADMIN_QUEUE_BOUNCE: {
 		if (ops == NULL)
 			return *status_r = 503, *error_r = "no outbound queue", -1;
-		const char *act = rq->op == ADMIN_QUEUE_RETRY ? "retry" : rq->op == ADMIN_QUEUE_DELETE ? "delete" : "bounce";
+		const char *act = rq->op == ADMIN_QUEUE_RETRY    ? "retry"
+				  : rq->op == ADMIN_QUEUE_DELETE ? "delete"
+								 : "bounce";
 		int q = ops->queue_act(ops->ctx, rq->id, act, error_r);
 		if (q == 0)
 			return *status_r = 404, *error_r = "no such queued message", -1;
@@ -349,8 +364,8 @@ static void run(struct admin_job *job, struct store *s, struct arena *a)
 	if (rq.write) {
 		int r = change(job, &rq, s, a, &out, &status, &err);
 		log_info("event=admin_action admin=%s ip=%s action=%s target=%s result=%s%s%s", job->address, job->ip,
-			 rq.name, LOG_Q(target_of(&rq)), r > 0 ? "ok" : "refused", r > 0 ? "" : " error=",
-			 r > 0 ? "" : LOG_Q(err != NULL ? err : "-"));
+			 rq.name, LOG_Q(target_of(&rq)), r > 0 ? "ok" : "refused",
+			 r > 0 ? "" : " error=", r > 0 ? "" : LOG_Q(err != NULL ? err : "-"));
 		if (r < 0) {
 			json_decref(out);
 			job->status = status;
@@ -389,8 +404,9 @@ static void run(struct admin_job *job, struct store *s, struct arena *a)
 			job->out = err_json("not a local domain");
 			return;
 		}
-		out = rq.op == ADMIN_DNS ? ops->dns(ops->ctx, rq.domain, rq.check ? WEBD_DNS_FRESH : WEBD_DNS_UNCHECKED, &err)
-					 : ops->dkim(ops->ctx, rq.domain, false, &err);
+		out = rq.op == ADMIN_DNS
+			      ? ops->dns(ops->ctx, rq.domain, rq.check ? WEBD_DNS_FRESH : WEBD_DNS_UNCHECKED, &err)
+			      : ops->dkim(ops->ctx, rq.domain, false, &err);
 		break;
 	case ADMIN_USERS:
 		out = users_json(s, a, &err);

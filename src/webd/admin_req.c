@@ -152,7 +152,8 @@ static int field(struct arena *a, struct admin_req *r, const char *key, json_t *
 		r->password = arena_strdup(a, p);
 	} else if (strcmp(key, "quota") == 0) {
 		if (quota_arg(v, &r->quota) < 0 || r->quota > (uint64_t)INT64_MAX)
-			return *error_r = "quota: expected bytes (a number) or a SIZE such as \"500M\" (0: no limit)", -1;
+			return *error_r = "quota: expected bytes (a number) or a SIZE such as \"500M\" (0: no limit)",
+			       -1;
 		r->has_quota = true;
 	} else if (strcmp(key, "admin") == 0) {
 		if (!json_is_boolean(v))
@@ -195,7 +196,8 @@ static int parse_body(const struct endpoint *ep, const char *body, size_t len, s
 	const char *key;
 	json_t *v;
 	int ret = 1;
-	json_object_foreach (j, key, v) {
+	json_object_foreach(j, key, v)
+	{
 		bool req;
 		if (!field_allowed(ep->fields, key, &req)) {
 			*error_r = arena_printf(a, "unknown field \"%.64s\"", key);
@@ -239,7 +241,8 @@ static int parse_query(struct bytes query, struct arena *a, struct admin_req *r,
 		return *error_r = "domain: expected a domain name", -1;
 	if ((r->op == ADMIN_DNS || r->op == ADMIN_DKIM) && r->domain == NULL)
 		return *error_r = "missing query parameter domain", -1;
-	if ((g = http_query_get(query, "check", v, sizeof(v))) < 0 || (g > 0 && strcmp(v, "0") != 0 && strcmp(v, "1") != 0))
+	if ((g = http_query_get(query, "check", v, sizeof(v))) < 0 ||
+	    (g > 0 && strcmp(v, "0") != 0 && strcmp(v, "1") != 0))
 		return *error_r = "check: expected 0 or 1", -1;
 	if (g > 0)
 		r->check = strcmp(v, "1") == 0;

@@ -81,8 +81,9 @@ void web_metrics(struct web_session *ws)
 {
 	if (!allowed(ws)) {
 		conn_log(ws->c, LOG_INFO, "event=metrics_refused");
-		web_reply_text(ws, 403, "403 Forbidden: /metrics answers loopback clients, others need "
-					"Authorization: Bearer <metrics.token>\n");
+		web_reply_text(ws, 403,
+			       "403 Forbidden: /metrics answers loopback clients, others need "
+			       "Authorization: Bearer <metrics.token>\n");
 		return;
 	}
 	if (ws->env == NULL || ws->env->pool == NULL || ws->env->store == NULL) {

@@ -20,10 +20,32 @@
 #include <string.h>
 
 static const char *const paths[] = {
-	"me", "overview", "domains", "domains/add", "domains/remove", "dns", "dkim", "dkim/rotate", "users",
-	"users/add", "users/password", "users/quota", "users/admin", "users/delete", "aliases", "aliases/add",
-	"aliases/remove", "queue", "queue/retry", "queue/delete", "queue/bounce", "certificate", "events", "spam",
-	"nothing", "",
+	"me",
+	"overview",
+	"domains",
+	"domains/add",
+	"domains/remove",
+	"dns",
+	"dkim",
+	"dkim/rotate",
+	"users",
+	"users/add",
+	"users/password",
+	"users/quota",
+	"users/admin",
+	"users/delete",
+	"aliases",
+	"aliases/add",
+	"aliases/remove",
+	"queue",
+	"queue/retry",
+	"queue/delete",
+	"queue/bounce",
+	"certificate",
+	"events",
+	"spam",
+	"nothing",
+	"",
 };
 
 static void check_domain(const char *d)
@@ -83,18 +105,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case ADMIN_DOMAIN_REMOVE:
 		case ADMIN_DKIM_ROTATE:
 		case ADMIN_DNS:
-		case ADMIN_DKIM: CHECK(r.domain != NULL); break;
+		case ADMIN_DKIM:
+			CHECK(r.domain != NULL);
+			break;
 		case ADMIN_USER_ADD:
-		case ADMIN_USER_PASSWORD: CHECK(r.address != NULL && r.password != NULL); break;
-		case ADMIN_USER_QUOTA: CHECK(r.address != NULL && r.has_quota); break;
-		case ADMIN_USER_ADMIN: CHECK(r.address != NULL && r.has_admin); break;
+		case ADMIN_USER_PASSWORD:
+			CHECK(r.address != NULL && r.password != NULL);
+			break;
+		case ADMIN_USER_QUOTA:
+			CHECK(r.address != NULL && r.has_quota);
+			break;
+		case ADMIN_USER_ADMIN:
+			CHECK(r.address != NULL && r.has_admin);
+			break;
 		case ADMIN_USER_DELETE:
-		case ADMIN_ALIAS_REMOVE: CHECK(r.address != NULL); break;
-		case ADMIN_ALIAS_ADD: CHECK(r.address != NULL && r.ntargets > 0); break;
+		case ADMIN_ALIAS_REMOVE:
+			CHECK(r.address != NULL);
+			break;
+		case ADMIN_ALIAS_ADD:
+			CHECK(r.address != NULL && r.ntargets > 0);
+			break;
 		case ADMIN_QUEUE_RETRY:
 		case ADMIN_QUEUE_DELETE:
-		case ADMIN_QUEUE_BOUNCE: CHECK(r.id != NULL); break;
-		default: break;
+		case ADMIN_QUEUE_BOUNCE:
+			CHECK(r.id != NULL);
+			break;
+		default:
+			break;
 		}
 	}
 	arena_free(&a);

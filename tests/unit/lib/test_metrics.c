@@ -57,8 +57,8 @@ static void test_text_form(void **state)
 {
 	(void)state;
 	metrics_inc(M_LOGIN_FAILED + MP_POP3);
-	metrics_observe_latency_ms(3);      /* <= 0.01 s */
-	metrics_observe_latency_ms(700);    /* <= 1 s */
+	metrics_observe_latency_ms(3);         /* <= 0.01 s */
+	metrics_observe_latency_ms(700);       /* <= 1 s */
 	metrics_observe_latency_ms(999999999); /* over every bound: +Inf only */
 	struct buf out = { 0 };
 	metrics_format(&out);

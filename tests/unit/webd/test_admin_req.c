@@ -56,10 +56,11 @@ static void test_user_add(void **state)
 	struct admin_req r;
 	int status;
 	const char *err;
-	assert_int_equal(parse("POST", "users/add", "",
-			       "{\"address\":\"Ann@Example.TEST\",\"password\":\"p w\",\"quota\":\"10M\",\"admin\":true}", a,
-			       &r, &status, &err),
-			 1);
+	assert_int_equal(
+		parse("POST", "users/add", "",
+		      "{\"address\":\"Ann@Example.TEST\",\"password\":\"p w\",\"quota\":\"10M\",\"admin\":true}", a, &r,
+		      &status, &err),
+		1);
 	assert_int_equal(r.op, ADMIN_USER_ADD);
 	assert_true(r.write);
 	assert_string_equal(r.address, "Ann@example.test");
@@ -67,7 +68,8 @@ static void test_user_add(void **state)
 	assert_true(r.has_quota);
 	assert_int_equal(r.quota, 10 * 1024 * 1024);
 	assert_true(r.has_admin && r.admin);
-	assert_int_equal(parse("POST", "users/quota", "", "{\"address\":\"a@b.test\",\"quota\":0}", a, &r, &status, &err), 1);
+	assert_int_equal(
+		parse("POST", "users/quota", "", "{\"address\":\"a@b.test\",\"quota\":0}", a, &r, &status, &err), 1);
 	assert_true(r.has_quota);
 	assert_int_equal(r.quota, 0);
 	arena_free(&a);
@@ -91,7 +93,8 @@ static void test_bad_input(void **state)
 	(void)state;
 	expect_400("users/add", "", "JSON object");
 	expect_400("users/add", "[]", "JSON object");
-	expect_400("users/add", "{\"address\":\"a@b.test\",\"address\":\"c@b.test\",\"password\":\"x\"}", "JSON object");
+	expect_400("users/add", "{\"address\":\"a@b.test\",\"address\":\"c@b.test\",\"password\":\"x\"}",
+		   "JSON object");
 	expect_400("users/add", "{\"address\":\"a@b.test\"}", "missing field \"password\"");
 	expect_400("users/add", "{\"address\":\"a@b.test\",\"password\":\"x\",\"pasword\":1}", "unknown field");
 	expect_400("users/add", "{\"address\":\"ab.test\",\"password\":\"x\"}", "address");
@@ -99,7 +102,8 @@ static void test_bad_input(void **state)
 	expect_400("users/add", "{\"address\":7,\"password\":\"x\"}", "address");
 	expect_400("users/add", "{\"address\":\"a@b.test\",\"password\":\"\"}", "password");
 	expect_400("users/add", "{\"address\":\"a@b.test\",\"password\":\"a\\r\\nb\"}", "password");
-	expect_400("users/add", "{\"address\":\"a@b.test\",\"password\":\"a\\u0000b\"}", "JSON object"); /* jansson: no NUL */
+	expect_400("users/add", "{\"address\":\"a@b.test\",\"password\":\"a\\u0000b\"}",
+		   "JSON object"); /* jansson: no NUL */
 	expect_400("users/add", "{\"address\":\"a@b.test\",\"password\":\"x\",\"quota\":-1}", "quota");
 	expect_400("users/add", "{\"address\":\"a@b.test\",\"password\":\"x\",\"quota\":\"many\"}", "quota");
 	expect_400("users/admin", "{\"address\":\"a@b.test\",\"admin\":1}", "admin");
@@ -126,8 +130,9 @@ static void test_aliases_and_queries(void **state)
 	struct admin_req r;
 	int status;
 	const char *err;
-	assert_int_equal(parse("POST", "aliases/add", "", "{\"address\":\"@Shop.TEST.\",\"targets\":[\"a@b.test\",\"c@B.test\"]}",
-			       a, &r, &status, &err),
+	assert_int_equal(parse("POST", "aliases/add", "",
+			       "{\"address\":\"@Shop.TEST.\",\"targets\":[\"a@b.test\",\"c@B.test\"]}", a, &r, &status,
+			       &err),
 			 1);
 	assert_string_equal(r.address, "@shop.test");
 	assert_int_equal(r.ntargets, 2);
@@ -187,10 +192,8 @@ static void test_routes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_methods),
-		cmocka_unit_test(test_user_add),
-		cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_aliases_and_queries),
+		cmocka_unit_test(test_methods),   cmocka_unit_test(test_user_add),
+		cmocka_unit_test(test_bad_input), cmocka_unit_test(test_aliases_and_queries),
 		cmocka_unit_test(test_routes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
