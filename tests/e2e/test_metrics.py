@@ -10,6 +10,7 @@ import http.client
 import http.server
 import imaplib
 import json
+import os
 import smtplib
 import subprocess
 import threading
@@ -189,22 +190,43 @@ class Sink:
         self.httpd.server_close()
 
 
+def short_lived_cert(srv, days=5):
+    """Replaces the server's certificate and key (in place: owner and mode stay) by a
+    self-signed one for localhost that expires in `days` days."""
+    tmp = srv.dir + "/../short"
+    os.makedirs(tmp, exist_ok=True)
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-days", str(days), "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                        "-keyout", tmp + "/key.pem", "-out", tmp + "/cert.pem"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for name in ("cert.pem", "key.pem"):
+        with open(tmp + "/" + name) as src, open(os.path.join(srv.dir, "tls", name), "w") as dst:
+            dst.write(src.read())
+
+
 def test_alert_webhook(postamt_bin):
-    """disk_percent 1 makes the disk alert fire at the first check; cert_days 3651
-    (more than the self-signed certificate's ten years) the certificate one; the
-    queue and DNS (no domains' records in the quiet stub) stay quiet or fire as their
-    rules say, and every POST is one JSON object."""
+    """At the first check: disk_percent 1 makes the disk alert fire, a certificate
+    that expires in 5 days the certificate one, and the quiet stub DNS (no records)
+    one DNS alert for the domain; the queue is empty and stays quiet. Every POST is
+    one JSON object to the configured path."""
     sink = Sink()
     s = new_server(postamt_bin, config=["alert.webhook = http://127.0.0.1:%d/hook/path" % sink.port,
-                                        "alert.disk_percent = 1", "alert.dns = no"])
+                                        "alert.disk_percent = 1", "alert.cert_days = 14"], start=False)
+    short_lived_cert(s)
+    s.start()
     try:
         path, ctype, body = sink.wait(lambda b: b[2]["alert"] == "disk")
         assert path == "/hook/path" and ctype == "application/json"
         assert body["state"] == "firing" and body["host"] == "localhost" and body["threshold"] == 1
         assert 1 <= body["value"] <= 100 and "disk" in body["message"]
+        _, _, cert = sink.wait(lambda b: b[2]["alert"] == "certificate")
+        assert cert["state"] == "firing" and cert["value"] in (4, 5) and cert["threshold"] == 14
+        assert "localhost" in cert["message"]
+        _, _, dns = sink.wait(lambda b: b[2]["alert"] == "dns")
+        assert dns["key"] == "dns:example.test" and dns["value"] > 0 and "example.test" in dns["message"]
         s.wait_log(r"event=alert_posted alert=disk state=firing status=204")
-        # nothing else fired: the queue is empty, the certificate has years left, DNS is off
-        assert {b[2]["alert"] for b in sink.bodies} == {"disk"}
+        # one POST per problem: the first check is over once all three came
+        assert sorted(b[2]["alert"] for b in sink.bodies) == ["certificate", "disk", "dns"]
     finally:
         finish_server(s)
         sink.close()
