@@ -213,7 +213,7 @@ static const struct key keys[] = {
 	S("metrics.token", metrics_token, "", NULL, RELOAD),
 	I("admin.recent_events", admin_recent_events, "1000", 0, 1000000, RESTART),
 	S("alert.webhook", alert_webhook, "", valid_webhook, RESTART),
-	T("alert.interval", alert_interval, "300", 5, 86400, RESTART),
+	T("alert.interval", alert_interval, "300", 1, 86400, RESTART),
 	T("alert.repeat", alert_repeat, "21600", 60, 30 * 86400, RESTART),
 	T("alert.queue_age", alert_queue_age, "3600", 60, 30 * 86400, RESTART),
 	I("alert.cert_days", alert_cert_days, "14", 1, 365, RESTART),

@@ -193,7 +193,7 @@ class Sink:
 def short_lived_cert(srv, days=5):
     """Replaces the server's certificate and key (in place: owner and mode stay) by a
     self-signed one for localhost that expires in `days` days."""
-    tmp = srv.dir + "/../short"
+    tmp = srv.dir + "/../cert%d" % days
     os.makedirs(tmp, exist_ok=True)
     r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                         "-days", str(days), "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
@@ -208,10 +208,12 @@ def test_alert_webhook(postamt_bin):
     """At the first check: disk_percent 1 makes the disk alert fire, a certificate
     that expires in 5 days the certificate one, and the quiet stub DNS (no records)
     one DNS alert for the domain; the queue is empty and stays quiet. Every POST is
-    one JSON object to the configured path."""
+    one JSON object to the configured path. A new certificate resolves its alert at
+    a later check (every second here), and nothing fires twice within alert.repeat."""
     sink = Sink()
     s = new_server(postamt_bin, config=["alert.webhook = http://127.0.0.1:%d/hook/path" % sink.port,
-                                        "alert.disk_percent = 1", "alert.cert_days = 14"], start=False)
+                                        "alert.disk_percent = 1", "alert.cert_days = 14", "alert.interval = 1"],
+                   start=False)
     short_lived_cert(s)
     s.start()
     try:
@@ -226,7 +228,12 @@ def test_alert_webhook(postamt_bin):
         assert dns["key"] == "dns:example.test" and dns["value"] > 0 and "example.test" in dns["message"]
         s.wait_log(r"event=alert_posted alert=disk state=firing status=204")
         # one POST per problem: the first check is over once all three came
-        assert sorted(b[2]["alert"] for b in sink.bodies) == ["certificate", "disk", "dns"]
+        assert sorted(b[2]["alert"] for b in sink.bodies[:3]) == ["certificate", "disk", "dns"]
+        short_lived_cert(s, days=400)
+        _, _, res = sink.wait(lambda b: b[2]["alert"] == "certificate" and b[2]["state"] == "resolved")
+        assert res["value"] >= 398
+        firing = [b[2]["key"] for b in sink.bodies if b[2]["state"] == "firing"]
+        assert sorted(firing) == ["certificate", "disk", "dns:example.test"], firing
     finally:
         finish_server(s)
         sink.close()
