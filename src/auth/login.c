@@ -72,6 +72,11 @@ void auth_admin_refused(struct auth_service *svc, const char *ip, const char *ac
 	auth_login_limit_fail(svc->limit, key, acct, now_mono());
 }
 
+unsigned auth_service_scram_iterations(struct auth_service *svc)
+{
+	return atomic_load(&svc->scram_iterations);
+}
+
 void auth_service_set_login_hook(struct auth_service *svc, auth_login_hook_fn *hook, void *ctx)
 {
 	svc->login_hook = hook;

@@ -101,6 +101,8 @@ void auth_service_set_cache_ttl(struct auth_service *svc, int64_t cache_ttl);
 /* Where SCRAM secrets made at login go (NULL: none are made), and the PBKDF2
  * iteration count of new secrets (auth.scram_iterations; also reload). */
 void auth_service_set_scram(struct auth_service *svc, auth_scram_save_fn *save, unsigned iterations);
+/* The iteration count for new SCRAM secrets (auth.scram_iterations); any thread. */
+unsigned auth_service_scram_iterations(struct auth_service *svc);
 /* Called on the login's loop after every successful login (the admin pages' "last
  * login"): it must not block. proto and ip are valid during the call. Set before any
  * login starts; NULL (the default) for none. */

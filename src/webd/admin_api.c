@@ -17,6 +17,7 @@
 #include "log.h"
 #include "login.h"
 #include "metrics.h"
+#include "scram.h"
 #include "store.h"
 #include "store_junk.h"
 
@@ -237,14 +238,39 @@ static json_t *overview_json(struct admin_job *job, struct store *s, struct aren
 
 /* ---- changes */
 
-static int set_password(struct store *s, const char *address, const char *password, const char **error_r)
+/* The password's hash and SCRAM secret (as `user add` and `user passwd` make them),
+ * both malloc'ed. 1, or -1 with *error_r. */
+static int hash_password(const struct webd_env *env, const char *password, char **hash_r, char **scram_r,
+			 const char **error_r)
 {
-	char *hash = NULL;
-	int r = auth_password_hash(AUTH_SCHEME_DEFAULT, password, &hash, error_r);
+	*hash_r = *scram_r = NULL;
+	unsigned it = env->auth != NULL ? auth_service_scram_iterations(env->auth) : AUTH_SCRAM_ITERATIONS_DEFAULT;
+	if (auth_password_hash(AUTH_SCHEME_DEFAULT, password, hash_r, error_r) < 0 ||
+	    auth_scram_secret_make(password, it, scram_r, error_r) < 0) {
+		free(*hash_r);
+		*hash_r = NULL;
+		return -1;
+	}
+	return 1;
+}
+
+static int set_password(const struct webd_env *env, struct store *s, struct arena *a, const char *address,
+			const char *password, const char **error_r)
+{
+	struct store_account acct;
+	int r = store_account_get(s, a, address, &acct, error_r);
+	if (r == 0)
+		return STORE_ENOTFOUND;
+	char *hash = NULL, *scram = NULL;
 	if (r > 0)
-		r = store_account_set_password(s, address, hash, error_r);
+		r = hash_password(env, password, &hash, &scram, error_r);
+	if (r > 0)
+		r = store_account_set_password(s, acct.address, hash, error_r);
+	if (r > 0)
+		r = store_account_set_scram(s, acct.id, hash, scram, error_r);
 	free(hash);
-	return r;
+	free(scram);
+	return r < 0 ? r : 1;
 }
 
 /* Runs a change; 1 done, or <0 with *status_r and *error_r. *out_r: the answer. */
@@ -281,21 +307,25 @@ static int change(struct admin_job *job, const struct admin_req *rq, struct stor
 		}
 		break;
 	case ADMIN_USER_ADD: {
-		char *hash = NULL;
+		char *hash = NULL, *scram = NULL;
+		int64_t id = 0;
 		const char *dom = strchr(rq->address, '@') + 1;
 		if ((r = store_domain_exists(s, dom, error_r)) == 0)
 			return *status_r = 404, *error_r = arena_printf(a, "unknown domain %s", dom), -1;
 		if (r > 0)
-			r = auth_password_hash(AUTH_SCHEME_DEFAULT, rq->password, &hash, error_r);
+			r = hash_password(job->env, rq->password, &hash, &scram, error_r);
 		if (r > 0)
-			r = store_account_add(s, rq->address, hash, rq->has_quota ? rq->quota : 0, NULL, error_r);
+			r = store_account_add(s, rq->address, hash, rq->has_quota ? rq->quota : 0, &id, error_r);
+		if (r > 0 && store_account_set_scram(s, id, hash, scram, error_r) < 0)
+			r = STORE_ERR;
 		free(hash);
+		free(scram);
 		if (r > 0 && rq->has_admin && rq->admin)
 			r = store_account_set_admin(s, rq->address, true, error_r);
 		break;
 	}
 	case ADMIN_USER_PASSWORD:
-		r = set_password(s, rq->address, rq->password, error_r);
+		r = set_password(job->env, s, a, rq->address, rq->password, error_r);
 		break;
 	case ADMIN_USER_QUOTA:
 		r = store_account_set_quota(s, rq->address, rq->quota, error_r);

@@ -9,6 +9,7 @@ only where named (the queue tests submit their own messages)."""
 
 import base64
 import http.client
+import imaplib
 import json
 import re
 import smtplib
@@ -18,6 +19,7 @@ import time
 import pytest
 
 from conftest import finish_server, new_server
+from test_sasl import imap_scram
 
 ADMIN = "admin@example.test"
 USER = "bob@example.test"
@@ -160,7 +162,12 @@ def test_user_lifecycle_with_audit_log(srv):
     assert carol["quota"] == 10 * 1024 * 1024 and carol["admin"] is False
     assert a.post("users/add", {"address": "carol@example.test", "password": "x"})[0] == 409
     assert a.post("users/quota", {"address": "carol@example.test", "quota": 0})[0] == 200
+    imap_scram(srv, "carol@example.test", "pw-carol").logout()  # the API made the SCRAM secret too
     assert a.post("users/password", {"address": "carol@example.test", "password": "new-pw"})[0] == 200
+    with pytest.raises(imaplib.IMAP4.error):
+        imap_scram(srv, "carol@example.test", "pw-carol")
+    imap_scram(srv, "carol@example.test", "new-pw").logout()
+    assert a.post("users/password", {"address": "nobody@example.test", "password": "x"})[0] == 404
     st, _ = Api(srv, "carol@example.test", "new-pw").get("me")
     assert st == 403
     # delete needs the address repeated
