@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "cache.h"
 #include "log.h"
+#include "metrics.h"
 #include "net.h"
 #include "sasl.h"
 #include "scram.h"
@@ -32,6 +33,8 @@ struct auth_service {
 	struct auth_cache *cache; /* recently verified passwords (cache.h) */
 	struct login_limit *limit; /* failed logins per address and account (login_limit.h) */
 	auth_scram_save_fn *save_scram; /* NULL: no SCRAM secrets are made at login */
+	auth_login_hook_fn *login_hook;  /* NULL: none */
+	void *login_hook_ctx;
 	_Atomic unsigned scram_iterations;
 	unsigned char fake_key[32]; /* SCRAM salts for users without a secret (sasl.h) */
 };
@@ -48,6 +51,36 @@ size_t auth_failures(struct auth_service *svc, const char *ip)
 	char key[NET_ADDR_MAX];
 	net_addr_key(ip, key);
 	return auth_login_limit_failures(svc->limit, key, now_mono());
+}
+
+bool auth_admin_limited(struct auth_service *svc, const char *ip)
+{
+	char key[NET_ADDR_MAX];
+	net_addr_key(ip, key);
+	return auth_login_limit_refused(svc->limit, key, now_mono());
+}
+
+void auth_admin_refused(struct auth_service *svc, const char *ip, const char *account)
+{
+	char key[NET_ADDR_MAX];
+	net_addr_key(ip, key);
+	char acct[256];
+	size_t i = 0;
+	for (; account[i] != '\0' && i + 1 < sizeof(acct); i++)
+		acct[i] = account[i] >= 'A' && account[i] <= 'Z' ? (char)(account[i] - 'A' + 'a') : account[i];
+	acct[i] = '\0';
+	auth_login_limit_fail(svc->limit, key, acct, now_mono());
+}
+
+unsigned auth_service_scram_iterations(struct auth_service *svc)
+{
+	return atomic_load(&svc->scram_iterations);
+}
+
+void auth_service_set_login_hook(struct auth_service *svc, auth_login_hook_fn *hook, void *ctx)
+{
+	svc->login_hook = hook;
+	svc->login_hook_ctx = ctx;
 }
 
 struct auth_service *auth_service_new(struct pool *lookup_pool, struct pool *hash_pool, auth_lookup_fn *lookup,
@@ -249,6 +282,8 @@ static void login_after_work(void *arg)
 		l->address = NULL;
 	}
 	int outcome = l->result == AUTH_LOGIN_OK ? 1 : l->result == AUTH_LOGIN_FAILED ? 0 : -1;
+	if (outcome >= 0)
+		metrics_inc((outcome > 0 ? M_LOGIN_OK : M_LOGIN_FAILED) + metrics_proto(l->proto));
 	time_t now = now_mono();
 	/* the logins that waited for this address try again, each on its own loop */
 	for (struct login_slot *w = auth_login_limit_end(l->svc->limit, &l->slot, outcome, now), *next; w != NULL;
@@ -266,9 +301,12 @@ static void login_after_work(void *arg)
 		loop_post_after(l->back, AUTH_FAIL_DELAY_MS, login_finish, l);
 		return;
 	}
-	if (l->result == AUTH_LOGIN_OK)
+	if (l->result == AUTH_LOGIN_OK) {
 		log_info("event=auth_ok proto=%s ip=%s user=%s cached=%s", l->proto, l->ip, l->address,
 			 l->cached ? "yes" : "no");
+		if (l->svc->login_hook != NULL)
+			l->svc->login_hook(l->svc->login_hook_ctx, l->account_id, l->proto, l->ip);
+	}
 	login_finish(l);
 }
 
@@ -292,6 +330,7 @@ static void login_start(void *arg)
 	char user[128];
 	log_quote(l->user, strlen(l->user), user, sizeof(user));
 	l->result = AUTH_LOGIN_LIMITED;
+	metrics_inc(M_LOGIN_FAILED + metrics_proto(l->proto));
 	log_warn("event=auth_limited proto=%s ip=%s user=%s reason=%s", l->proto, l->ip, user,
 		 v == LOGIN_LIMIT_ACCOUNT ? "account" : "address");
 	login_finish(l);

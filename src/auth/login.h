@@ -101,6 +101,13 @@ void auth_service_set_cache_ttl(struct auth_service *svc, int64_t cache_ttl);
 /* Where SCRAM secrets made at login go (NULL: none are made), and the PBKDF2
  * iteration count of new secrets (auth.scram_iterations; also reload). */
 void auth_service_set_scram(struct auth_service *svc, auth_scram_save_fn *save, unsigned iterations);
+/* The iteration count for new SCRAM secrets (auth.scram_iterations); any thread. */
+unsigned auth_service_scram_iterations(struct auth_service *svc);
+/* Called on the login's loop after every successful login (the admin pages' "last
+ * login"): it must not block. proto and ip are valid during the call. Set before any
+ * login starts; NULL (the default) for none. */
+typedef void auth_login_hook_fn(void *ctx, int64_t account_id, const char *proto, const char *ip);
+void auth_service_set_login_hook(struct auth_service *svc, auth_login_hook_fn *hook, void *ctx);
 
 /* Starts a login. user, password, ip and proto are copied. done(arg, login) runs on
  * loop `back` exactly once; the login object is freed after it returns. */
@@ -116,5 +123,11 @@ void auth_sasl_check(struct auth_service *svc, struct loop *back, const char *pr
 		     struct auth_sasl *x, void (*done)(void *arg, const struct auth_login *login), void *arg);
 /* Failures counted for ip's address key in the current window (for tests and logs). */
 size_t auth_failures(struct auth_service *svc, const char *ip);
+/* The admin API shares the failed-login limiter: auth_admin_limited is true when ip
+ * has too many failures (answer 429, as a login would get); auth_admin_refused counts
+ * a refused admin request (not an admin, a failed CSRF check) of account from ip as a
+ * failed login. Any thread. */
+bool auth_admin_limited(struct auth_service *svc, const char *ip);
+void auth_admin_refused(struct auth_service *svc, const char *ip, const char *account);
 
 #endif

@@ -276,3 +276,21 @@ size_t auth_login_limit_account_failures(struct login_limit *l, const char *acco
 	pthread_mutex_unlock(&l->lock);
 	return n;
 }
+
+bool auth_login_limit_refused(struct login_limit *l, const char *addr, time_t now)
+{
+	pthread_mutex_lock(&l->lock);
+	sweep(l, now);
+	struct entry *e = find(&l->addrs, addr, false, now);
+	bool refused = e != NULL && e->count >= l->lim.per_ip;
+	pthread_mutex_unlock(&l->lock);
+	return refused;
+}
+
+void auth_login_limit_fail(struct login_limit *l, const char *addr, const char *account, time_t now)
+{
+	pthread_mutex_lock(&l->lock);
+	add_failure(find(&l->addrs, addr, true, now), now);
+	add_failure(find(&l->accounts, account, true, now), now);
+	pthread_mutex_unlock(&l->lock);
+}

@@ -67,6 +67,12 @@ int auth_login_limit_begin(struct login_limit *l, struct login_slot *slot, time_
  * Returns the slots that waited for this address, unlinked (through slot->next):
  * call auth_login_limit_begin again for each. */
 struct login_slot *auth_login_limit_end(struct login_limit *l, struct login_slot *slot, int outcome, time_t now);
+/* For requests that are not logins but must share the limiter (the admin API):
+ * auth_login_limit_refused is true when the address has per_ip failures in the
+ * window (it would get LOGIN_LIMIT_ADDRESS); auth_login_limit_fail counts one
+ * failure for the address and the account without a slot. */
+bool auth_login_limit_refused(struct login_limit *l, const char *addr, time_t now);
+void auth_login_limit_fail(struct login_limit *l, const char *addr, const char *account, time_t now);
 /* Failures counted in the window for an address key, or an account (for logs and
  * tests). */
 size_t auth_login_limit_failures(struct login_limit *l, const char *addr, time_t now);

@@ -7,6 +7,7 @@
  * IDLE list with its "* OK Still here", and the end of all of it when the connection
  * closes (imap_session_detach). It calls no command's handler and nothing in
  * session.c. */
+#include "metrics.h"
 #include "session.h"
 
 #include "log.h"
@@ -97,6 +98,7 @@ void imap_idle_start(struct imap_session *is)
 		return;
 	struct imapd_idlers *il = imapd_idlers_for(is->env->users, conn_loop(is->c));
 	is->idlers = il;
+	metrics_gauge_add(M_IMAP_IDLE, 1);
 	is->idle_notified = mono_seconds();
 	is->idle_prev = NULL;
 	is->idle_next = il->head;
@@ -122,6 +124,7 @@ void imap_idle_stop(struct imap_session *is)
 		is->idle_next->idle_prev = is->idle_prev;
 	is->idlers = NULL;
 	is->idle_prev = is->idle_next = NULL;
+	metrics_gauge_add(M_IMAP_IDLE, -1);
 }
 
 void imap_session_detach(struct imap_session *is)

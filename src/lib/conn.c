@@ -13,6 +13,7 @@
 #include "arena.h"
 #include "ip_table.h"
 #include "log.h"
+#include "metrics.h"
 #include "net.h"
 
 #include <event2/buffer.h>
@@ -172,6 +173,8 @@ void conn_resume_input(struct conn *c)
 void conn_destroy(struct conn *c)
 {
 	assert(c->closed && c->holds == 0);
+	if (c->metric_proto > 0)
+		metrics_gauge_add(M_CONN_OPEN + (c->metric_proto - 1), -1);
 	void *session = c->session;
 	c->session = NULL;
 	if (session != NULL && c->h->free != NULL) {
@@ -489,6 +492,10 @@ static void accept_cb(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 		return;
 	}
 	conn_log(c, LOG_INFO, "event=connect port=%d tls=%s", c->local_port, c->tls ? "implicit" : "no");
+	enum metric_proto mp = metrics_proto(lst->h->proto);
+	metrics_inc(M_CONN_TOTAL + mp);
+	metrics_gauge_add(M_CONN_OPEN + mp, 1);
+	c->metric_proto = 1 + (int)mp;
 	c->session = lst->h->open(c, lst->ctx);
 }
 

@@ -57,6 +57,7 @@ struct conn {
 	char ip[NET_ADDR_MAX];
 	struct buf line;
 	bool loopback, tls, counted, handshaking;
+	int metric_proto; /* 1 + enum metric_proto while counted in connections_open, else 0 */
 	bool closing, abort_now, want_drained, starttls_pending, data_pending;
 	/* the session core (conn_session.c) */
 	unsigned holds;       /* conn_hold() not yet released */

@@ -123,3 +123,13 @@ uint64_t pool_wait_idle(struct pool *p)
 	pthread_mutex_unlock(&p->lock);
 	return n;
 }
+
+size_t pool_queued(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	size_t n = 0;
+	for (struct job *j = p->head; j != NULL; j = j->next)
+		n++;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}

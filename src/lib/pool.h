@@ -7,6 +7,7 @@
 
 #include "loop.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct pool;
@@ -24,5 +25,7 @@ void pool_submit(struct pool *p, pool_work_fn *work, loop_fn *done, struct loop 
  * or run); returns how many jobs the pool has finished so far, so that a caller can
  * tell whether anything ran between two calls. Not from a pool thread. */
 uint64_t pool_wait_idle(struct pool *p);
+/* Jobs queued and not yet taken by a thread (for /metrics); any thread. */
+size_t pool_queued(struct pool *p);
 
 #endif

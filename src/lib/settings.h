@@ -50,6 +50,7 @@ struct settings {
 	uint64_t sieve_max_cpu_steps;  /* sieve.max_cpu_steps: interpreter steps of one run */
 	int64_t sieve_vacation_min_period, sieve_vacation_max_period; /* seconds */
 	int64_t sieve_vacation_default_period; /* seconds: the JMAP vacation fragment's period */
+	const char *metrics_token;     /* metrics.token: "" means loopback clients only */
 };
 
 /* mailauth.inbound: what port 25 does with SPF, DKIM, DMARC and iprev. */

@@ -1,6 +1,7 @@
 /* tls.c: server TLS contexts and self-signed certificates (see tls.h). */
 #include "tls.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -167,4 +168,66 @@ out:
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	return r;
+}
+
+static void name_entry(X509_NAME *n, char *out, size_t outlen)
+{
+	int nids[] = { NID_commonName, NID_organizationName };
+	out[0] = '\0';
+	for (size_t i = 0; i < 2 && out[0] == '\0'; i++)
+		if (X509_NAME_get_text_by_NID(n, nids[i], out, (int)outlen) < 0)
+			out[0] = '\0';
+	if (out[0] == '\0')
+		X509_NAME_oneline(n, out, (int)outlen);
+}
+
+static time_t asn1_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return timegm(&tm);
+}
+
+int tls_cert_file_info(const char *path, struct tls_cert_info *info, char *err, size_t errlen)
+{
+	memset(info, 0, sizeof(*info));
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "cannot open %s", path);
+		return -1;
+	}
+	X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (x == NULL) {
+		snprintf(err, errlen, "%s holds no PEM certificate", path);
+		return -1;
+	}
+	name_entry(X509_get_subject_name(x), info->subject, sizeof(info->subject));
+	name_entry(X509_get_issuer_name(x), info->issuer, sizeof(info->issuer));
+	info->not_before = asn1_time(X509_get0_notBefore(x));
+	info->not_after = asn1_time(X509_get0_notAfter(x));
+	GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	size_t len = 0;
+	for (int i = 0; sans != NULL && i < sk_GENERAL_NAME_num(sans); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+		char one[64];
+		const char *s = NULL;
+		if (g->type == GEN_DNS) {
+			s = (const char *)ASN1_STRING_get0_data(g->d.dNSName);
+		} else if (g->type == GEN_IPADD) {
+			const unsigned char *b = ASN1_STRING_get0_data(g->d.iPAddress);
+			int n = ASN1_STRING_length(g->d.iPAddress);
+			if (n == 4 || n == 16) {
+				inet_ntop(n == 4 ? AF_INET : AF_INET6, b, one, sizeof(one));
+				s = one;
+			}
+		}
+		if (s != NULL && len + strlen(s) + 3 < sizeof(info->names))
+			len += (size_t)snprintf(info->names + len, sizeof(info->names) - len, "%s%s", len > 0 ? ", " : "",
+						s);
+	}
+	GENERAL_NAMES_free(sans);
+	X509_free(x);
+	return 1;
 }

@@ -8,6 +8,7 @@
 #define POSTAMT_LIB_TLS_H
 
 #include <stddef.h>
+#include <time.h>
 
 typedef struct ssl_ctx_st SSL_CTX;
 
@@ -19,5 +20,16 @@ SSL_CTX *tls_server_ctx_new(const char *cert_path, const char *key_path, char *e
  * 1, or -1 with a message in err. */
 int tls_write_self_signed(const char *cert_path, const char *key_path, const char *hostname, char *err,
 			  size_t errlen);
+
+/* What the admin pages show of a certificate. */
+struct tls_cert_info {
+	char subject[256];  /* the subject's CN, or the whole subject line */
+	char issuer[256];   /* the issuer's CN (or O), or the whole issuer line */
+	char names[1024];   /* the DNS and IP subjectAltNames, separated by ", " */
+	time_t not_before, not_after;
+};
+/* Reads the first certificate of the PEM file at path. Returns 1, or -1 with a
+ * message in err. */
+int tls_cert_file_info(const char *path, struct tls_cert_info *info, char *err, size_t errlen);
 
 #endif

@@ -10,12 +10,12 @@
 
 #include <stdbool.h>
 
-/* user add ADDRESS [--quota SIZE] | passwd ADDRESS | del ADDRESS | list | quota ADDRESS SIZE |
- * junk ADDRESS [--on|--off] */
+/* user add ADDRESS [--quota SIZE] [--admin] | passwd ADDRESS | del ADDRESS | list | quota ADDRESS SIZE |
+ * junk ADDRESS [--on|--off] | admin ADDRESS on|off */
 int cli_user(const struct config *cfg, int argc, char **argv);
-/* domain add D | domain list */
+/* domain add D | domain del D | domain list */
 int cli_domain(const struct config *cfg, int argc, char **argv);
-/* alias add ADDRESS TARGET... */
+/* alias add ADDRESS TARGET... | alias del ADDRESS | alias list */
 int cli_alias(const struct config *cfg, int argc, char **argv);
 /* Creates the database for a new DIR with its first domain (called by init). */
 int cli_init_store(const struct config *cfg, const char *domain);

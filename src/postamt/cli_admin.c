@@ -81,6 +81,7 @@ static int hash_stdin_password(const struct config *cfg, char **hash_r, char **s
 static int user_add(const struct config *cfg, int argc, char **argv)
 {
 	const char *address = NULL;
+	bool admin = false;
 	uint64_t quota = cfg->default_quota > 0 ? (uint64_t)cfg->default_quota : 0;
 	const char *err;
 	for (int i = 1; i < argc; i++) {
@@ -92,8 +93,10 @@ static int user_add(const struct config *cfg, int argc, char **argv)
 		} else if (strncmp(argv[i], "--quota=", 8) == 0) {
 			if (buf_parse_size(argv[i] + 8, &quota, &err) < 0)
 				return fail("user add", err);
+		} else if (strcmp(argv[i], "--admin") == 0) {
+			admin = true;
 		} else if (argv[i][0] == '-') {
-			return fail("user add", "unknown option (usage: user add ADDRESS [--quota SIZE])");
+			return fail("user add", "unknown option (usage: user add ADDRESS [--quota SIZE] [--admin])");
 		} else if (address == NULL) {
 			address = argv[i];
 		} else {
@@ -127,7 +130,8 @@ static int user_add(const struct config *cfg, int argc, char **argv)
 		int64_t id;
 		if (hash_stdin_password(cfg, &hash, &scram, &err) < 0 ||
 		    store_account_add(s, norm, hash, quota, &id, &err) < 0 ||
-		    store_account_set_scram(s, id, hash, scram, &err) < 0)
+		    store_account_set_scram(s, id, hash, scram, &err) < 0 ||
+		    (admin && store_account_set_admin(s, norm, true, &err) < 0))
 			ret = fail("user add", err);
 		free(hash);
 		free(scram);
@@ -209,6 +213,22 @@ static int user_quota(const struct config *cfg, int argc, char **argv)
 	return ret;
 }
 
+/* user admin ADDRESS on|off: the admin flag (docs/admin.md); a running server reads it
+ * on every admin request, so it takes effect at once. */
+static int user_admin(const struct config *cfg, int argc, char **argv)
+{
+	if (argc != 3 || (strcmp(argv[2], "on") != 0 && strcmp(argv[2], "off") != 0))
+		return fail("user admin", "usage: user admin ADDRESS on|off");
+	struct store *s;
+	if (open_store(cfg, false, &s) < 0)
+		return 1;
+	const char *err;
+	int ret = store_account_set_admin(s, argv[1], strcmp(argv[2], "on") == 0, &err) < 0 ? fail("user admin", err)
+												: 0;
+	store_close(&s);
+	return ret;
+}
+
 static int user_list(const struct config *cfg, int argc, char **argv)
 {
 	(void)argv;
@@ -222,17 +242,23 @@ static int user_list(const struct config *cfg, int argc, char **argv)
 	size_t n;
 	const char *err;
 	int ret = 0;
-	if (store_account_list(s, a, &v, &n, &err) < 0) {
+	int64_t *admins;
+	size_t nadmins;
+	if (store_account_list(s, a, &v, &n, &err) < 0 || store_admin_list(s, a, &admins, &nadmins, &err) < 0) {
 		ret = fail("user list", err);
 	} else {
 		for (size_t i = 0; i < n; i++) {
+			bool admin = false;
+			for (size_t k = 0; k < nadmins; k++)
+				admin |= admins[k] == v[i].id;
 			char q[32];
 			if (v[i].quota == 0)
 				snprintf(q, sizeof(q), "unlimited");
 			else
 				buf_format_size(v[i].quota, q, sizeof(q));
-			printf("%s\tquota=%s\tusage=%llu\tmessages=%llu\n", v[i].address, q,
-			       (unsigned long long)v[i].usage, (unsigned long long)v[i].messages);
+			printf("%s\tquota=%s\tusage=%llu\tmessages=%llu%s\n", v[i].address, q,
+			       (unsigned long long)v[i].usage, (unsigned long long)v[i].messages,
+			       admin ? "\tadmin" : "");
 		}
 	}
 	store_close(&s);
@@ -286,7 +312,7 @@ static int user_junk(const struct config *cfg, int argc, char **argv)
 int cli_user(const struct config *cfg, int argc, char **argv)
 {
 	if (argc < 1)
-		return fail("user", "usage: user add|passwd|del|list|quota|logout|junk ...");
+		return fail("user", "usage: user add|passwd|del|list|quota|logout|junk|admin ...");
 	if (strcmp(argv[0], "add") == 0)
 		return user_add(cfg, argc, argv);
 	if (strcmp(argv[0], "passwd") == 0)
@@ -301,13 +327,15 @@ int cli_user(const struct config *cfg, int argc, char **argv)
 		return user_logout(cfg, argc, argv);
 	if (strcmp(argv[0], "junk") == 0)
 		return user_junk(cfg, argc, argv);
-	return fail("user", "unknown sub-command (expected add, passwd, del, list, quota, logout or junk)");
+	if (strcmp(argv[0], "admin") == 0)
+		return user_admin(cfg, argc, argv);
+	return fail("user", "unknown sub-command (expected add, passwd, del, list, quota, logout, junk or admin)");
 }
 
 int cli_domain(const struct config *cfg, int argc, char **argv)
 {
 	if (argc < 1)
-		return fail("domain", "usage: domain add D | domain list");
+		return fail("domain", "usage: domain add D | domain del D | domain list");
 	const char *err;
 	struct store *s;
 	if (strcmp(argv[0], "add") == 0) {
@@ -338,21 +366,56 @@ int cli_domain(const struct config *cfg, int argc, char **argv)
 		arena_free(&a);
 		return ret;
 	}
-	return fail("domain", "unknown sub-command (expected add or list)");
+	if (strcmp(argv[0], "del") == 0) {
+		if (argc != 2)
+			return fail("domain del", "usage: domain del D");
+		if (open_store(cfg, false, &s) < 0)
+			return 1;
+		int ret = store_domain_del(s, argv[1], &err) < 0 ? fail("domain del", err) : 0;
+		store_close(&s);
+		return ret;
+	}
+	return fail("domain", "unknown sub-command (expected add, del or list)");
 }
 
+/* alias add ADDRESS TARGET... | alias del ADDRESS | alias list (one line per alias:
+ * the address, a tab, its targets separated by ", "). */
 int cli_alias(const struct config *cfg, int argc, char **argv)
 {
-	if (argc < 1 || strcmp(argv[0], "add") != 0)
-		return fail("alias", "usage: alias add ADDRESS TARGET...");
-	if (argc < 3)
-		return fail("alias add", "usage: alias add ADDRESS TARGET...");
+	static const char usage[] = "usage: alias add ADDRESS TARGET... | alias del ADDRESS | alias list";
+	if (argc < 1)
+		return fail("alias", usage);
+	bool add = strcmp(argv[0], "add") == 0, del = strcmp(argv[0], "del") == 0, list = strcmp(argv[0], "list") == 0;
+	if ((add && argc < 3) || (del && argc != 2) || (list && argc != 1) || (!add && !del && !list))
+		return fail("alias", usage);
 	struct store *s;
 	if (open_store(cfg, false, &s) < 0)
 		return 1;
 	const char *err;
-	int ret = store_alias_add(s, argv[1], (const char *const *)argv + 2, (size_t)(argc - 2),
-				  &err) < 0 ? fail("alias add", err) : 0;
+	int ret = 0;
+	if (add) {
+		if (store_alias_add(s, argv[1], (const char *const *)argv + 2, (size_t)(argc - 2), &err) < 0)
+			ret = fail("alias add", err);
+	} else if (del) {
+		if (store_alias_del(s, argv[1], &err) < 0)
+			ret = fail("alias del", err);
+	} else {
+		struct arena *a = arena_new();
+		struct store_alias *v;
+		size_t n;
+		if (store_alias_list(s, a, &v, &n, &err) < 0) {
+			ret = fail("alias list", err);
+		} else {
+			for (size_t i = 0; i < n; i++) {
+				bool first = i == 0 || strcmp(v[i].address, v[i - 1].address) != 0;
+				bool last = i + 1 == n || strcmp(v[i].address, v[i + 1].address) != 0;
+				if (first)
+					printf("%s\t", v[i].address);
+				printf("%s%s", v[i].target, last ? "\n" : ", ");
+			}
+		}
+		arena_free(&a);
+	}
 	store_close(&s);
 	return ret;
 }

@@ -167,6 +167,30 @@ static enum dns_rec_state check_cname_as_address(struct dns *d, const struct dns
 	return any ? DNS_REC_DIFFERENT : DNS_REC_MISSING;
 }
 
+size_t dns_records_check(struct dns *d, const struct dns_rec *recs, size_t n, struct arena *a,
+			 struct dns_rec_result *out)
+{
+	size_t bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct dns_rec *r = &recs[i];
+		out[i] = (struct dns_rec_result){ .state = DNS_REC_OK };
+		if (r->comment)
+			continue;
+		struct dns_answer ans;
+		const char *err = NULL;
+		int s = dns_query_wait(d, r->name, r->type, 0, a, &ans, &err);
+		const char *found = NULL;
+		enum dns_rec_state st = dns_record_compare(r, &ans, a, &found);
+		if (r->type == DNS_CNAME && s == DNS_NONE)
+			st = check_cname_as_address(d, r, a, &found);
+		out[i].state = st;
+		out[i].found = found;
+		out[i].error = s == DNS_TEMP ? (err != NULL ? arena_strdup(a, err) : "DNS error") : NULL;
+		bad += st != DNS_REC_OK;
+	}
+	return bad;
+}
+
 static int check_records(const struct config *cfg, const struct dns_rec *recs, size_t n, struct arena *a)
 {
 	struct dns_settings ds = serve_dns_settings(cfg);
@@ -175,28 +199,55 @@ static int check_records(const struct config *cfg, const struct dns_rec *recs, s
 	if (d == NULL)
 		return fail(err);
 	static const char *const words[] = { "ok", "missing", "different" };
-	bool all_ok = true;
+	struct dns_rec_result *res = arena_alloc(a, (n + 1) * sizeof(*res));
+	size_t bad = dns_records_check(d, recs, n, a, res);
 	for (size_t i = 0; i < n; i++) {
 		const struct dns_rec *r = &recs[i];
 		if (r->comment)
 			continue;
-		struct dns_answer ans;
-		int s = dns_query_wait(d, r->name, r->type, 0, a, &ans, &err);
-		const char *found = NULL;
-		enum dns_rec_state st = dns_record_compare(r, &ans, a, &found);
-		if (r->type == DNS_CNAME && s == DNS_NONE)
-			st = check_cname_as_address(d, r, a, &found);
-		all_ok &= st == DNS_REC_OK;
-		printf("%s %s. %s (%s)", words[st], r->name, dns_rrtype_name(r->type), r->what);
-		if (s == DNS_TEMP)
-			printf(": DNS error: %s", err);
-		else if (found != NULL)
-			printf(": DNS has %s", found);
+		printf("%s %s. %s (%s)", words[res[i].state], r->name, dns_rrtype_name(r->type), r->what);
+		if (res[i].error != NULL)
+			printf(": DNS error: %s", res[i].error);
+		else if (res[i].found != NULL)
+			printf(": DNS has %s", res[i].found);
 		putchar('\n');
 	}
 	check_reverse(cfg, d, a);
 	dns_free(&d);
-	return all_ok ? 0 : 1;
+	return bad == 0 ? 0 : 1;
+}
+
+int dns_records_for(const struct config *cfg, int dir_fd, const char *domain, struct arena *a,
+		    struct dns_rec **recs_r, size_t *n_r, size_t *nkeys_r, const char **error_r)
+{
+	struct dkim_key_info *keys = NULL;
+	size_t nkeys = 0;
+	if (dkim_key_list(dir_fd, domain, time(NULL), cfg->dkim_publish_delay, a, &keys, &nkeys, error_r) < 0)
+		return -1;
+	const char **sel = arena_alloc(a, (nkeys + 1) * sizeof(*sel));
+	const char **txt = arena_alloc(a, (nkeys + 1) * sizeof(*txt));
+	for (size_t i = 0; i < nkeys; i++) {
+		sel[i] = keys[i].selector;
+		txt[i] = keys[i].txt;
+	}
+	const struct config_route *relay = config_route_for(cfg, "*");
+	struct dns_rec_input in = {
+		.domain = domain,
+		.hostname = cfg->hostname,
+		.port_offset = (unsigned)cfg->port_offset,
+		.relay = relay != NULL && strcmp(relay->domain, "*") == 0
+				 ? arena_printf(a, "%s:%u", relay->host, relay->port)
+				 : NULL,
+		.dkim_selectors = sel,
+		.dkim_txt = txt,
+		.n_dkim = nkeys,
+		.mta_sts_mode = cfg->mta_sts_mode,
+		.mta_sts_max_age = (uint32_t)cfg->mta_sts_max_age,
+	};
+	*n_r = dns_records_build(&in, a, recs_r);
+	if (nkeys_r != NULL)
+		*nkeys_r = nkeys;
+	return 1;
 }
 
 int cli_dns(const struct config *cfg, int argc, char **argv)
@@ -240,36 +291,14 @@ int cli_dns(const struct config *cfg, int argc, char **argv)
 		fail("cannot open the data directory");
 		goto out;
 	}
-	struct dkim_key_info *keys = NULL;
-	size_t nkeys = 0;
-	int lr = dkim_key_list(dfd, dom, time(NULL), cfg->dkim_publish_delay, a, &keys, &nkeys, &err);
+	struct dns_rec *recs;
+	size_t n, nkeys;
+	int lr = dns_records_for(cfg, dfd, dom, a, &recs, &n, &nkeys, &err);
 	close(dfd);
 	if (lr < 0) {
 		fail(err);
 		goto out;
 	}
-	const char **sel = arena_alloc(a, (nkeys + 1) * sizeof(*sel));
-	const char **txt = arena_alloc(a, (nkeys + 1) * sizeof(*txt));
-	for (size_t i = 0; i < nkeys; i++) {
-		sel[i] = keys[i].selector;
-		txt[i] = keys[i].txt;
-	}
-	const struct config_route *relay = config_route_for(cfg, "*");
-	struct dns_rec_input in = {
-		.domain = dom,
-		.hostname = cfg->hostname,
-		.port_offset = (unsigned)cfg->port_offset,
-		.relay = relay != NULL && strcmp(relay->domain, "*") == 0
-				 ? arena_printf(a, "%s:%u", relay->host, relay->port)
-				 : NULL,
-		.dkim_selectors = sel,
-		.dkim_txt = txt,
-		.n_dkim = nkeys,
-		.mta_sts_mode = cfg->mta_sts_mode,
-		.mta_sts_max_age = (uint32_t)cfg->mta_sts_max_age,
-	};
-	struct dns_rec *recs;
-	size_t n = dns_records_build(&in, a, &recs);
 	if (check) {
 		ret = check_records(cfg, recs, n, a);
 		goto out;

@@ -66,6 +66,24 @@ enum dns_rec_state { DNS_REC_OK = 0, DNS_REC_MISSING, DNS_REC_DIFFERENT };
 enum dns_rec_state dns_record_compare(const struct dns_rec *r, const struct dns_answer *ans, struct arena *a,
 				      const char **found_r);
 
+/* The records of domain from cfg and its DKIM keys under dir_fd (cli_dns.c). Returns
+ * 1 with the records in a (and how many DKIM keys it has in *nkeys_r unless NULL), or
+ * -1 with *error_r. */
+struct config;
+int dns_records_for(const struct config *cfg, int dir_fd, const char *domain, struct arena *a,
+		    struct dns_rec **recs_r, size_t *n_r, size_t *nkeys_r, const char **error_r);
+/* One record's check: its state, what DNS has when different, the DNS error. */
+struct dns_rec_result {
+	enum dns_rec_state state;
+	const char *found; /* in a, or NULL */
+	const char *error; /* in a: the question failed (then state is MISSING), or NULL */
+};
+/* Asks d (blocking, dns_query_wait) for each record that is not commented out and
+ * compares; out[i] for recs[i] (commented ones are DNS_REC_OK). Returns how many are
+ * not ok. For `dns --check` and the admin API. */
+size_t dns_records_check(struct dns *d, const struct dns_rec *recs, size_t n, struct arena *a,
+			 struct dns_rec_result *out);
+
 /* `postamt dns D [--check]` (cli_dns.c): argv[0] is D. */
 struct config;
 int cli_dns(const struct config *cfg, int argc, char **argv);

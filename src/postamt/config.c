@@ -153,6 +153,16 @@ static const char *valid_acme_key_type(const char *v)
 	return strcmp(v, "ecdsa") == 0 || strcmp(v, "rsa") == 0 ? NULL : "expected ecdsa or rsa";
 }
 
+static const char *valid_webhook(const char *v)
+{
+	if (v[0] == '\0')
+		return NULL;
+	if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) || strpbrk(v, " \t\r\n") != NULL ||
+	    strlen(v) > 2000)
+		return "expected an http:// or https:// URL";
+	return NULL;
+}
+
 #define S(name, field, def, valid, r) { name, KEY_STRING, offsetof(struct config, field), def, 0, 0, valid, r }
 #define I(name, field, def, lo, hi, r) { name, KEY_INT, offsetof(struct config, field), def, lo, hi, NULL, r }
 #define Z(name, field, def, lo, hi, r) { name, KEY_SIZE, offsetof(struct config, field), def, lo, hi, NULL, r }
@@ -275,6 +285,16 @@ static const struct key keys[] = {
 	S("sieve.subaddress_delimiter", subaddress_delimiter, "+", valid_delimiter, RELOAD),
 	S("sieve.srs_key", sieve_srs_key, "srs.key", valid_nonempty, RESTART),
 	T("timeout.sieve", timeout_sieve, "600", 1, 86400, RELOAD),
+	/* administration: /metrics, the admin pages, alerts (docs/admin.md) */
+	S("metrics.token", metrics_token, "", NULL, RELOAD),
+	I("admin.recent_events", admin_recent_events, "1000", 0, 1000000, RESTART),
+	S("alert.webhook", alert_webhook, "", valid_webhook, RESTART),
+	T("alert.interval", alert_interval, "300", 1, 86400, RESTART),
+	T("alert.repeat", alert_repeat, "21600", 60, 30 * 86400, RESTART),
+	T("alert.queue_age", alert_queue_age, "3600", 60, 30 * 86400, RESTART),
+	I("alert.cert_days", alert_cert_days, "14", 1, 365, RESTART),
+	I("alert.disk_percent", alert_disk_percent, "90", 1, 100, RESTART),
+	B("alert.dns", alert_dns, "yes", RESTART),
 };
 
 static const struct key *key_find(const char *name, size_t len)

@@ -126,6 +126,16 @@ struct config {
 	int64_t junk_max_bytes;       /* spam.junk_max_bytes: bytes of a message the tokenizer reads */
 	int64_t junk_significant;     /* spam.junk_significant: tokens combined into a score */
 	int64_t junk_reputation;      /* spam.junk_reputation: one sender's lessons that decide (0: off) */
+	/* administration (docs/admin.md) */
+	char *metrics_token;          /* metrics.token: Bearer token for /metrics from non-loopback clients */
+	int64_t admin_recent_events;  /* admin.recent_events: deliveries and refusals kept for the admin pages */
+	char *alert_webhook;          /* alert.webhook: URL that alerts are POSTed to, "" for none */
+	int64_t alert_interval;       /* alert.interval: seconds between checks */
+	int64_t alert_repeat;         /* alert.repeat: seconds before a lasting problem is posted again */
+	int64_t alert_queue_age;      /* alert.queue_age: the oldest queued message's age that alerts */
+	int64_t alert_cert_days;      /* alert.cert_days: days before the certificate expires that alert */
+	int64_t alert_disk_percent;   /* alert.disk_percent: disk use that alerts */
+	bool alert_dns;               /* alert.dns: check every domain's DNS records */
 	int64_t learn_batch;          /* spam.learn_batch: lessons the learner applies per pool job */
 	/* Sieve (docs/sieve.md) */
 	int64_t sieve_max_scripts;        /* sieve.max_scripts: scripts per account */

@@ -33,11 +33,11 @@ static const char usage_text[] =
 	"usage: postamt [-d DIR | --data DIR] COMMAND ...\n"
 	"  init [--domain D] [--hostname H] [--port-offset N] [--bind ADDR]\n"
 	"  serve\n"
-	"  user add ADDRESS [--quota SIZE] | user passwd ADDRESS | user del ADDRESS\n"
+	"  user add ADDRESS [--quota SIZE] [--admin] | user passwd ADDRESS | user del ADDRESS\n"
 	"  user list | user quota ADDRESS SIZE | user logout ADDRESS\n"
-	"  user junk ADDRESS [--on|--off]\n"
-	"  domain add D | domain list\n"
-	"  alias add ADDRESS TARGET...\n"
+	"  user junk ADDRESS [--on|--off] | user admin ADDRESS on|off\n"
+	"  domain add D | domain del D | domain list\n"
+	"  alias add ADDRESS TARGET... | alias del ADDRESS | alias list\n"
 	"  queue list | queue flush\n"
 	"  dkim rotate D | dkim retire D SELECTOR | dkim list D\n"
 	"  dns D [--check]\n"
@@ -392,9 +392,10 @@ int main(int argc, char **argv)
 		return status;
 	}
 	/* the admin commands get the sub-command and its arguments */
-	static const char *const user_subs[] = { "add", "passwd", "del", "list", "quota", "logout", "junk", NULL };
-	static const char *const domain_subs[] = { "add", "list", NULL };
-	static const char *const alias_subs[] = { "add", NULL };
+	static const char *const user_subs[] = { "add", "passwd", "del", "list", "quota", "logout", "junk", "admin",
+						 NULL };
+	static const char *const domain_subs[] = { "add", "del", "list", NULL };
+	static const char *const alias_subs[] = { "add", "del", "list", NULL };
 	static const char *const queue_subs[] = { "list", "flush", NULL };
 	static const char *const dkim_subs[] = { "rotate", "retire", "list", NULL };
 	static const char *const index_subs[] = { "rebuild", "status", NULL };

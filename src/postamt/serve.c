@@ -10,6 +10,7 @@
  * keys that only a restart applies. SIGTERM/SIGINT close the listeners, send every
  * session CONN_SHUTDOWN, and wait up to timeout.shutdown seconds. */
 #include "serve.h"
+#include "serve_admin.h"
 #include "serve_dir.h"
 #include "serve_hooks.h"
 #include "serve_settings.h"
@@ -25,6 +26,7 @@
 #include "login.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "net.h"
 #include "pool.h"
 #include "pop3d.h"
@@ -103,6 +105,7 @@ struct server {
 	struct imapd_env imap_env;
 	struct webd_env web_env;
 	struct webd_sieve web_sieve;
+	struct serve_admin *admin;   /* the admin API's and /metrics' callbacks, the alert thread */
 	struct submit *submit;       /* the message pipeline */
 	struct serve_hooks hooks;    /* the pipeline's hooks: mailauth, spam, junk, dkim_sign */
 	struct junk_learner *learner; /* applies the store's lessons to the models, on the pool */
@@ -514,6 +517,9 @@ static void server_cleanup(struct server *srv)
 	pool_free(&srv->auth_pool);
 	pool_free(&srv->msg_pool);
 	pool_free(&srv->pool);
+	/* after the pool (its jobs call the admin ops), before the queue, the store and DNS
+	 * that its alert thread asks */
+	serve_admin_free(&srv->admin);
 	junk_learner_free(&srv->learner); /* after the pool: no job of it runs any more */
 	index_catchup_free(&srv->index_catchup);
 	for (int i = 0; i < srv->nloops && srv->loops != NULL; i++) {
@@ -689,10 +695,19 @@ static int server_start(struct server *srv)
 					    .users = imapd_users_new() };
 	srv->imap = (struct imapd_listener){ &srv->settings, &srv->imap_env };
 	webd_sieve_init(&srv->web_sieve);
+	srv->admin = serve_admin_new(&(struct serve_admin_parts){
+		.cfg = srv->boot, .store = srv->store, .queue = srv->queue, .dns = srv->dns,
+		.pools = { srv->pool, srv->msg_pool, srv->auth_pool } });
+	auth_service_set_login_hook(srv->auth, serve_admin_login_hook(), srv->admin);
+	metrics_events_init((size_t)cfg->admin_recent_events);
 	srv->web_env = (struct webd_env){ .store = srv->store, .auth = srv->auth, .pool = srv->pool,
 					  .submit = srv->submit, .challenges = srv->tls.challenges,
 					  .assets = webd_assets, .nassets = webd_nassets, .state = webd_state_new(),
-					  .sieve = &srv->web_sieve };
+					  .sieve = &srv->web_sieve, .admin = serve_admin_ops(srv->admin) };
+	if (serve_admin_start_alerts(srv->admin, &serr) < 0) {
+		fprintf(stderr, "postamt: %s\n", serr);
+		return -1;
+	}
 	srv->http = (struct webd_listener){ false, &srv->settings, &srv->web_env };
 	srv->https = (struct webd_listener){ true, &srv->settings, &srv->web_env };
 

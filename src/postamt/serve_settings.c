@@ -14,6 +14,7 @@ struct settings_gen {
 	char *hostname;
 	char *mta_sts_mode;
 	char *subaddress_delimiter;
+	char *metrics_token;
 };
 
 void serve_settings_publish(struct settings_gen **gens, struct settings_ref *ref, const struct config *cfg)
@@ -22,6 +23,7 @@ void serve_settings_publish(struct settings_gen **gens, struct settings_ref *ref
 	g->hostname = xstrdup(cfg->hostname);
 	g->mta_sts_mode = xstrdup(cfg->mta_sts_mode);
 	g->subaddress_delimiter = xstrdup(cfg->subaddress_delimiter);
+	g->metrics_token = xstrdup(cfg->metrics_token);
 	g->s = (struct settings){
 		.hostname = g->hostname,
 		.line_max = (size_t)cfg->line_max,
@@ -66,6 +68,7 @@ void serve_settings_publish(struct settings_gen **gens, struct settings_ref *ref
 		.sieve_vacation_min_period = cfg->sieve_vacation_min_period,
 		.sieve_vacation_max_period = cfg->sieve_vacation_max_period,
 		.sieve_vacation_default_period = cfg->sieve_vacation_default_period,
+		.metrics_token = g->metrics_token,
 	};
 	g->prev = *gens;
 	*gens = g;
@@ -93,6 +96,7 @@ void serve_settings_free(struct settings_gen **gens)
 		free(g->hostname);
 		free(g->mta_sts_mode);
 		free(g->subaddress_delimiter);
+		free(g->metrics_token);
 		free(g);
 	}
 }

@@ -99,7 +99,7 @@ void queue_flush_now(struct queue *q)
 
 /* ---------------------------------------------------------------- the tick */
 
-static void take_incoming(struct queue *q)
+void queue_take_incoming(struct queue *q)
 {
 	pthread_mutex_lock(&q->lock);
 	struct qmsg *in = q->incoming;
@@ -147,7 +147,7 @@ static void wake_cb(void *arg)
 	struct queue *q = arg;
 	if (q->stopping)
 		return;
-	take_incoming(q);
+	queue_take_incoming(q);
 	queue_schedule(q);
 }
 

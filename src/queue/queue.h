@@ -129,6 +129,23 @@ void queue_reload(struct queue *q, const char *hostname, const struct queue_rout
 /* Makes every queued message due now (same as `postamt queue flush`). Any thread. */
 void queue_flush_now(struct queue *q);
 
+/* ---------------------------------------------------------------- for the admin */
+
+enum queue_action {
+	QUEUE_ACT_RETRY,  /* every pending recipient is due now */
+	QUEUE_ACT_DELETE, /* removed without a bounce */
+	QUEUE_ACT_BOUNCE, /* pending recipients fail now (5.0.0); the sender gets the DSN */
+	QUEUE_ACT_STATS,  /* internal: queue_stats */
+};
+/* Acts on message id of the running queue (queue_admin.c). Blocks until the queue's
+ * loop did it (at most a few seconds; never call it on the queue's thread). Returns 1,
+ * 0 when there is no such message, -1 with *error_r (static text: not running, no
+ * answer, or the message is being delivered right now). */
+int queue_act(struct queue *q, const char *id, enum queue_action act, const char **error_r);
+/* The number of queued messages and the creation time of the oldest (0 if none), as
+ * the running queue sees them. Same blocking and returns as queue_act. */
+int queue_stats(struct queue *q, size_t *nmsgs_r, time_t *oldest_r, const char **error_r);
+
 /* ---------------------------------------------------------------- for the CLI */
 
 enum queue_rcpt_state { QUEUE_RCPT_PENDING, QUEUE_RCPT_DELIVERED, QUEUE_RCPT_FAILED };

@@ -16,6 +16,7 @@
 #include "queue_int.h"
 
 #include "log.h"
+#include "metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,10 +129,15 @@ static void apply(struct queue *q, struct qmsg *m, struct qrcpt *r, int code, co
 	bool permanent = code >= 500 || (code == 0 && enh != NULL && enh[0] == '5');
 	if (code >= 200 && code < 300) {
 		r->state = QUEUE_RCPT_DELIVERED;
+		metrics_inc(M_OUT_SENT);
+		metrics_observe_latency_ms(now > m->created ? (uint64_t)(now - m->created) * 1000 : 0);
+		metrics_event("sent", m->sender, r->address, diag);
 		log_info("event=queue_delivered id=%s to=<%s> relay=%s reply=\"%s\"", m->id, r->address,
 			 mta != NULL ? mta : "-", diag != NULL ? diag : "");
 	} else if (permanent) {
 		r->state = QUEUE_RCPT_FAILED;
+		metrics_inc(M_OUT_BOUNCED);
+		metrics_event("bounced", m->sender, r->address, diag);
 		log_info("event=queue_failed id=%s to=<%s> relay=%s reply=\"%s\"", m->id, r->address,
 			 mta != NULL ? mta : "-", diag != NULL ? diag : "");
 	} else {
@@ -139,10 +145,14 @@ static void apply(struct queue *q, struct qmsg *m, struct qrcpt *r, int code, co
 		r->next = now + (time_t)queue_backoff(r->attempts, q->s.retry_initial, q->s.retry_max);
 		if (now - m->created >= (time_t)q->s.lifetime) {
 			r->state = QUEUE_RCPT_FAILED;
+			metrics_inc(M_OUT_BOUNCED);
+			metrics_event("bounced", m->sender, r->address, diag);
 			snprintf(r->enh, sizeof(r->enh), "4.4.7");
 			log_info("event=queue_expired id=%s to=<%s> reply=\"%s\"", m->id, r->address,
 				 diag != NULL ? diag : "");
 		} else {
+			metrics_inc(M_OUT_DEFERRED);
+			metrics_event("deferred", m->sender, r->address, diag);
 			log_info("event=queue_deferred id=%s to=<%s> relay=%s attempts=%u retry_in=%llds reply=\"%s\"",
 				 m->id, r->address, mta != NULL ? mta : "-", r->attempts, (long long)(r->next - now),
 				 diag != NULL ? diag : "");

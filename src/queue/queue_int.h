@@ -246,6 +246,9 @@ struct queue {
 	bool stopping;
 };
 
+/* queue.c: moves submitted messages onto the list, applies a pending reload and the
+ * flush trigger (on the queue's loop). */
+void queue_take_incoming(struct queue *q);
 /* queue_deliver.c */
 void queue_schedule(struct queue *q); /* starts what is due and allowed */
 void queue_jobs_free(struct queue *q);

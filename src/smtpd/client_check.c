@@ -11,6 +11,7 @@
  * named by a refusing list gets 554 5.7.1 at every RCPT; weighted lists only go
  * into the origin (smtp_origin), for the spam hook's header. Submission (465/587)
  * is never checked; loopback clients are checked like any other. */
+#include "metrics.h"
 #include "session.h"
 
 #include "log.h"
@@ -55,6 +56,8 @@ bool smtp_client_refused(struct smtp_session *ss)
 {
 	if (ss->check_zone == NULL || ss->auth_user != NULL)
 		return false;
+	metrics_inc(M_REFUSED + MR_DNSBL);
+	metrics_event("refused", NULL, conn_peer_ip(ss->c), ss->check_zone);
 	conn_log(ss->c, LOG_INFO, "event=dnsbl_refused ip=%s zone=%s answer=%s", conn_peer_ip(ss->c), ss->check_zone,
 		 ss->check_code);
 	smtp_reply(ss, 554, "5.7.1", "Client host [%s] blocked using %s (%s)", conn_peer_ip(ss->c), ss->check_zone,

@@ -113,6 +113,12 @@ const char *const store_schema[] = {
 	"CREATE TABLE IF NOT EXISTS sieve_duplicates(account_id INTEGER NOT NULL, key TEXT NOT NULL,"
 	" expires INTEGER NOT NULL, PRIMARY KEY(account_id, key))",
 	"CREATE INDEX IF NOT EXISTS sieve_duplicates_expires ON sieve_duplicates(account_id, expires)",
+	/* the admin flag (store_admin.c): a table of its own, so that older databases need
+	 * no ALTER; an account is an admin when it has a row */
+	"CREATE TABLE IF NOT EXISTS admins(account_id INTEGER PRIMARY KEY)",
+	/* each account's last login (store_admin.c), written at most hourly per account */
+	"CREATE TABLE IF NOT EXISTS last_logins(account_id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+	" proto TEXT NOT NULL, ip TEXT NOT NULL)",
 	/* the SHA-256 of each message file (store_backup.h; schema 2) */
 	"CREATE TABLE IF NOT EXISTS email_digests(email_id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL)",
 	/* a new database gets the current schema; an older one keeps its row until

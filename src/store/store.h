@@ -173,6 +173,32 @@ int store_account_end_sessions(struct store *s, const char *address, const char 
 int store_account_list(struct store *s, struct arena *a, struct store_account **accts_r,
 		       size_t *n_r, const char **error_r);
 
+/* The admin flag (store_admin.c): admins get /admin and its API in the webmail.
+ * store_account_set_admin: 1, STORE_ENOTFOUND when there is no such account.
+ * store_account_is_admin: 1 admin, 0 not (or no such account), <0 on error; a
+ * primary-key read, so servers ask on every admin request. store_admin_list: the
+ * admins' account ids in ascending order (array in a). */
+int store_account_set_admin(struct store *s, const char *address, bool on, const char **error_r);
+int store_account_is_admin(struct store *s, int64_t account_id, const char **error_r);
+int store_admin_list(struct store *s, struct arena *a, int64_t **ids_r, size_t *n_r, const char **error_r);
+/* An account's last login (store_admin.c), for the admin pages. set: records it (a
+ * write; callers throttle); 1, or <0 (an account deleted meanwhile is no error).
+ * list: every recorded one, in a. 1, or <0. */
+struct store_last_login {
+	int64_t account_id;
+	int64_t at; /* unix seconds */
+	const char *proto, *ip;
+};
+int store_last_login_set(struct store *s, int64_t account_id, int64_t at, const char *proto, const char *ip,
+			 const char **error_r);
+int store_last_login_list(struct store *s, struct arena *a, struct store_last_login **v_r, size_t *n_r,
+			  const char **error_r);
+/* Removes a local domain that nothing uses any more. 1; STORE_ENOTFOUND; STORE_EINVAL
+ * for a malformed name; STORE_ENOTALLOWED (with counts in *error_r) while an account
+ * or an alias (the catch-all included) of the domain exists. The domain's DKIM key
+ * files are the caller's business. */
+int store_domain_del(struct store *s, const char *domain, const char **error_r);
+
 /* Adds targets to the alias address (a local domain's address that is not an
  * account). A target is any address, local or remote. "@domain" as the alias address
  * is a catch-all for that domain. */

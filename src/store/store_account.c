@@ -239,6 +239,8 @@ static int apply_account_del(struct store *s, struct store_op *op)
 		"DELETE FROM msgids WHERE account_id = ?",
 		"DELETE FROM session_generations WHERE account_id = ?",
 		"DELETE FROM scram_secrets WHERE account_id = ?",
+		"DELETE FROM admins WHERE account_id = ?",
+		"DELETE FROM last_logins WHERE account_id = ?",
 		"DELETE FROM junk_token WHERE account_id = ?",
 		"DELETE FROM junk_count WHERE account_id = ?",
 		"DELETE FROM junk_contact WHERE account_id = ?",

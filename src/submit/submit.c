@@ -272,8 +272,9 @@ static int quota_precheck(struct submit *sp, const struct store_rcpt *r, uint64_
 	return SUBMIT_OK;
 }
 
-int submit_rcpt(struct submit *sp, const struct submit_origin *o, struct arena *a, const char *address,
-		bool remote_only, uint64_t declared_size, size_t accepted, struct submit_rcpt *rc, const char **error_r)
+static int rcpt_stage(struct submit *sp, const struct submit_origin *o, struct arena *a, const char *address,
+		      bool remote_only, uint64_t declared_size, size_t accepted, struct submit_rcpt *rc,
+		      const char **error_r)
 {
 	memset(rc, 0, sizeof(*rc));
 	*error_r = NULL;
@@ -328,4 +329,12 @@ int submit_rcpt(struct submit *sp, const struct submit_origin *o, struct arena *
 	rc->remote = (const char *const *)r.remote;
 	rc->nremote = r.nremote;
 	return SUBMIT_OK;
+}
+
+int submit_rcpt(struct submit *sp, const struct submit_origin *o, struct arena *a, const char *address,
+		bool remote_only, uint64_t declared_size, size_t accepted, struct submit_rcpt *rc, const char **error_r)
+{
+	int r = rcpt_stage(sp, o, a, address, remote_only, declared_size, accepted, rc, error_r);
+	submit_count_rcpt(o, NULL, address, r);
+	return r;
 }

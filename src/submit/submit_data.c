@@ -65,6 +65,7 @@ struct submit_job {
 	struct loop *loop;
 	submit_done_fn *done;
 	void *arg;
+	int64_t started_ms;           /* when the data stage began (the delivery latency) */
 };
 
 static struct submit_job *job_new(struct submit *sp, struct submit_message *m, const struct submit_rcpt *rcpts,
@@ -98,12 +99,17 @@ static struct submit_job *job_new(struct submit *sp, struct submit_message *m, c
 	job->results = arena_alloc(a, (nacc + 1) * sizeof(*job->results));
 	job->remote = arena_alloc(a, (nrem + 1) * sizeof(*job->remote));
 	textfmt_random_hex(job->out.id, sizeof(job->out.id), 8);
+	job->started_ms = submit_now_ms();
 	return job;
 }
 
 static void job_free(struct submit_job **jp)
 {
 	struct submit_job *job = *jp;
+	submit_count_message(&job->origin, job->sender, job->rcpts, job->nrcpts, job->out.result, job->out.detail,
+			     job->out.result == SUBMIT_OK ? job->naccounts : 0,
+			     job->mailbox != NULL && strcmp(job->mailbox, "Junk") == 0, job->started_ms,
+			     submit_now_ms());
 	if (job->out.result != SUBMIT_OK) /* a refused message does not count */
 		send_limit_release(job->sp->limits, &job->ticket, submit_limit_now());
 	buf_free(&job->data);

@@ -22,6 +22,15 @@ struct submit {
 bool submit_limited(const struct submit_origin *o);
 /* Seconds of the monotonic clock, the time of the send limits. */
 int64_t submit_limit_now(void);
+/* Monotonic milliseconds (the delivery latency's clock). */
+int64_t submit_now_ms(void);
+/* submit_metrics.c: a recipient's result at RCPT (refusals are counted), and a
+ * message's end (kind and verdict, refusal reason, local copies and their latency,
+ * the recent-events ring). */
+void submit_count_rcpt(const struct submit_origin *o, const char *sender, const char *address, int result);
+void submit_count_message(const struct submit_origin *o, const char *sender, const struct submit_rcpt *rcpts,
+			  size_t nrcpts, int result, const char *detail, size_t nlocal_ok, bool junk,
+			  int64_t started_ms, int64_t now_ms);
 /* The caps of the current settings. */
 struct send_limit_caps submit_limit_caps(struct submit *sp);
 /* Logs a refusal by the send limits (event=send_limit; the account's first in an

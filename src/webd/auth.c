@@ -96,6 +96,13 @@ static void set_user(struct web_session *ws, int64_t account_id, const char *add
 
 static void unauthorized(struct web_session *ws, const char *text)
 {
+	/* the admin page navigated to without a login: to the login page */
+	if ((strcmp(ws->req.path, "/admin") == 0 || strcmp(ws->req.path, "/admin/") == 0) &&
+	    strcasecmp(ws->req.fetch_mode, "navigate") == 0) {
+		web_reply(ws, 303, "text/plain; charset=utf-8", "Location: /\r\nCache-Control: no-store\r\n",
+			  "log in first\n", 13);
+		return;
+	}
 	/* a challenge only for clients that are not the webmail or a browser navigating
 	 * (no browser dialog there) */
 	const char *extra =

@@ -49,7 +49,12 @@ static void static_index(struct web_session *ws)
 
 static void static_file(struct web_session *ws)
 {
-	web_static(ws, ws->req.path + strlen("/static/"));
+	const char *name = ws->req.path + strlen("/static/");
+	if (strcmp(name, "admin.html") == 0) { /* only through /admin, for admins */
+		web_reply_not_found(ws);
+		return;
+	}
+	web_static(ws, name);
 }
 
 #define GET (M_GET | M_HEAD)
@@ -75,6 +80,12 @@ static const struct route_row routes[] = {
 	{ "/jmap/download/",         true,  NULL,                GET,    WEB_ROUTE_READ,  BODY_SMALL,   false, web_jmap_download },
 	{ "/jmap/eventsource",       false, NULL,                M_GET,  WEB_ROUTE_READ,  BODY_SMALL,   false, web_push_start },
 	{ "/jmap/eventsource/",      false, NULL,                M_GET,  WEB_ROUTE_READ,  BODY_SMALL,   false, web_push_start },
+	/* administration (admin_api.c, metrics_http.c): the admin flag is checked per request */
+	{ "/admin",                  false, NULL,                GET,    WEB_ROUTE_READ,  BODY_SMALL,   false, web_admin_page },
+	{ "/admin/",                 false, NULL,                GET,    WEB_ROUTE_READ,  BODY_SMALL,   false, web_admin_page },
+	/* GET reads, POST changes (WEB_ROUTE_WRITE applies to POST only: CSRF) */
+	{ "/admin/api/",             true,  NULL,                GET | M_POST, WEB_ROUTE_WRITE, BODY_SMALL, false, web_admin_api },
+	{ "/metrics",                false, NULL,                GET,    WEB_ROUTE_OPEN,  BODY_UNAUTH,  true, web_metrics },
 };
 #undef GET
 
@@ -105,6 +116,7 @@ static const char *allow_of(unsigned methods)
 	case M_GET | M_HEAD: return "GET, HEAD";
 	case M_GET: return "GET";
 	case M_POST: return "POST";
+	case M_GET | M_HEAD | M_POST: return "GET, HEAD, POST";
 	}
 	return "GET, HEAD, POST";
 }
@@ -144,6 +156,8 @@ void web_route_find(struct web_session *ws)
 	}
 	rt->fn = row->fn;
 	rt->auth = row->auth;
+	if (rt->auth == WEB_ROUTE_WRITE && (method_bit(r->method) & (M_GET | M_HEAD)) != 0)
+		rt->auth = WEB_ROUTE_READ; /* a row that takes both: only its POSTs change state */
 	rt->body_max = body_max(ws, row->body);
 	rt->json = row->body == BODY_JSON;
 }

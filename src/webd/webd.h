@@ -11,6 +11,7 @@
 #ifndef POSTAMT_WEBD_H
 #define POSTAMT_WEBD_H
 
+#include "buf.h"
 #include "conn.h"
 #include "pool.h"
 #include "settings.h"
@@ -52,6 +53,38 @@ struct webd_asset {
 extern const struct webd_asset webd_assets[];
 extern const size_t webd_nassets;
 
+/* What the admin API and /metrics need from parts webd may not include (the queue,
+ * the resolver, the TLS files, DKIM keys, the disk; DESIGN.md §3): serve fills it
+ * (src/postamt/serve_admin.c). Every function runs on a pool thread and may block.
+ * JSON results are new references (jansson), NULL with *error_r (static text or text
+ * owned by ctx until the next call on the thread) on failure. */
+struct json_t;
+enum webd_dns_check { WEBD_DNS_UNCHECKED, WEBD_DNS_CACHED, WEBD_DNS_FRESH };
+struct webd_admin_ops {
+	void *ctx;
+	/* The queue: [{id, created, sender, size, attempts, nextAttempt, recipients: [{address,
+	 * state, attempts, lastError}]}] */
+	struct json_t *(*queue_list)(void *ctx, const char **error_r);
+	/* act: "retry", "delete" or "bounce". 1 done, 0 no such message, -1 *error_r. */
+	int (*queue_act)(void *ctx, const char *id, const char *act, const char **error_r);
+	/* Messages queued and the oldest's creation time (0: none). 1, or -1. */
+	int (*queue_stats)(void *ctx, size_t *n_r, int64_t *oldest_r, const char **error_r);
+	/* The records domain needs, each with its check: {domain, problems, records: [{name,
+	 * type, what, data, state, found}]}; WEBD_DNS_UNCHECKED: no DNS questions (state
+	 * "unchecked"); CACHED: a check of the last ten minutes will do; FRESH: ask now. */
+	struct json_t *(*dns)(void *ctx, const char *domain, enum webd_dns_check check, const char **error_r);
+	/* DKIM: a new key pair for domain ("rotate" and a domain's first keys), then the
+	 * list [{selector, algorithm, created, signing, txt}]. */
+	struct json_t *(*dkim)(void *ctx, const char *domain, bool generate, const char **error_r);
+	/* The certificate in use: {subject, issuer, names, notBefore, notAfter, daysLeft, source}. */
+	struct json_t *(*certificate)(void *ctx, const char **error_r);
+	/* The data directory's file system: {totalBytes, freeBytes, usedPercent}. */
+	struct json_t *(*disk)(void *ctx, const char **error_r);
+	/* GET /metrics: appends the gauges read at scrape time that webd cannot read
+	 * (queue, certificate, pools, disk) in the Prometheus text format. */
+	void (*gauges)(void *ctx, struct buf *out);
+};
+
 struct webd_env {
 	struct store *store;
 	struct auth_service *auth;
@@ -64,6 +97,7 @@ struct webd_env {
 	/* Sieve: SieveScript and VacationResponse (urn:ietf:params:jmap:sieve,
 	 * urn:ietf:params:jmap:vacationresponse); NULL: neither is offered. */
 	const struct webd_sieve *sieve;
+	const struct webd_admin_ops *admin; /* NULL: the admin API answers 503 for what needs it */
 };
 
 struct webd_listener {

@@ -171,6 +171,12 @@ void web_jmap_api(struct web_session *ws);
 void web_jmap_upload(struct web_session *ws);
 void web_jmap_download(struct web_session *ws);
 
+/* ---- admin_api.c: /admin and /admin/api/ (docs/admin-api.md) */
+void web_admin_api(struct web_session *ws);
+void web_admin_page(struct web_session *ws);
+/* ---- metrics_http.c: GET /metrics (Prometheus text format 0.0.4) */
+void web_metrics(struct web_session *ws);
+
 /* ---- push.c */
 void web_push_start(struct web_session *ws);
 /* The conn closed or the server stops: unsubscribe and free (on the loop). */
