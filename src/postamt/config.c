@@ -199,6 +199,10 @@ static const struct key keys[] = {
 	I("spam.junk_significant", junk_significant, "150", 1, 10000, RESTART),
 	/* training: the learner's batches (src/spam/junk_learner.h, docs/spam.md "Training the filter") */
 	I("spam.learn_batch", learn_batch, "200", 1, 100000, RESTART),
+	/* `postamt import imap://...`: what a foreign IMAP server may send (docs/import.md) */
+	Z("import.line_max", import_line_max, "1M", 1024, 64 * 1024 * 1024, RELOAD),
+	T("import.timeout", import_timeout, "60", 1, 3600, RELOAD),
+	I("import.batch", import_batch, "100", 1, 10000, RELOAD),
 };
 
 static const struct key *key_find(const char *name, size_t len)

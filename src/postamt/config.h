@@ -113,6 +113,9 @@ struct config {
 	int64_t junk_max_bytes;       /* spam.junk_max_bytes: bytes of a message the tokenizer reads */
 	int64_t junk_significant;     /* spam.junk_significant: tokens combined into a score */
 	int64_t learn_batch;          /* spam.learn_batch: lessons the learner applies per pool job */
+	int64_t import_line_max;      /* import.line_max: a line from a foreign IMAP server */
+	int64_t import_timeout;       /* import.timeout: seconds to wait for a foreign server */
+	int64_t import_batch;         /* import.batch: messages appended per transaction */
 	struct config_route *routes;
 	size_t nroutes;
 	struct config_route_opt *route_opts; /* route_auth.* and route_tls.* keys */

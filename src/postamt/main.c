@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cli_dns.h"
 #include "cli_queue.h"
+#include "import.h"
 #include "config.h"
 #include "serve.h"
 
@@ -39,6 +40,9 @@ static const char usage_text[] =
 	"  alias add ADDRESS TARGET...\n"
 	"  queue list | queue flush\n"
 	"  dkim rotate D | dkim retire D SELECTOR | dkim list D\n"
+	"  import ADDRESS SOURCE [--folder NAME] [--ca FILE] [--insecure]\n"
+	"                      SOURCE: a Maildir, an mbox file, imap[s]://USER@HOST:PORT\n"
+	"  export ADDRESS DEST [--mbox [--folder NAME]]\n"
 	"  dns D [--check]\n"
 	"  check\n"
 	"  version\n"
@@ -344,7 +348,7 @@ int main(int argc, char **argv)
 	}
 	bool known = strcmp(cmd, "serve") == 0 || strcmp(cmd, "user") == 0 || strcmp(cmd, "domain") == 0 ||
 		     strcmp(cmd, "alias") == 0 || strcmp(cmd, "queue") == 0 || strcmp(cmd, "dkim") == 0 ||
-		     strcmp(cmd, "dns") == 0;
+		     strcmp(cmd, "dns") == 0 || strcmp(cmd, "import") == 0 || strcmp(cmd, "export") == 0;
 	if (!known)
 		return usage("unknown command");
 	if (strcmp(cmd, "serve") == 0 && sub_argc != 1)
@@ -363,6 +367,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "dns") == 0) {
 		status = cli_dns(cfg, sub_argc - 1, sub_argv + 1);
+		config_free(&cfg);
+		return status;
+	}
+	if (strcmp(cmd, "import") == 0 || strcmp(cmd, "export") == 0) {
+		status = strcmp(cmd, "import") == 0 ? cli_import(cfg, sub_argc, sub_argv) : cli_export(cfg, sub_argc, sub_argv);
 		config_free(&cfg);
 		return status;
 	}

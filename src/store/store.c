@@ -95,6 +95,14 @@ static const char *const schema[] = {
 	" nspam INTEGER NOT NULL, nham INTEGER NOT NULL, PRIMARY KEY(account_id, token)) WITHOUT ROWID",
 	"CREATE TABLE IF NOT EXISTS junk_contact(account_id INTEGER NOT NULL, address TEXT NOT NULL,"
 	" PRIMARY KEY(account_id, address)) WITHOUT ROWID",
+	/* `postamt import` (store_import.c): the keys of what was imported, per target mailbox */
+	"CREATE TABLE IF NOT EXISTS import_keys(account_id INTEGER NOT NULL, scope TEXT NOT NULL,"
+	" key TEXT NOT NULL, PRIMARY KEY(account_id, scope, key)) WITHOUT ROWID",
+	/* change events another process (the CLI) announced for the server (store_import.c) */
+	"CREATE TABLE IF NOT EXISTS announced_events(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" at INTEGER NOT NULL, kind INTEGER NOT NULL, account_id INTEGER NOT NULL,"
+	" mailbox_id INTEGER NOT NULL, uid INTEGER NOT NULL, uid_last INTEGER NOT NULL,"
+	" count INTEGER NOT NULL, modseq INTEGER NOT NULL)",
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 1), ('uidvalidity', 0)",
 };
 
@@ -230,6 +238,8 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 	}
 	if (opt->recover)
 		recover_blobs(s);
+	if (s->opt.watch_ms > 0)
+		store_watch_init(s);
 	store_reserve_make(s); /* on a full disk the committer tries again later */
 	s->npreparers = 2;
 	for (int i = 0; i < s->npreparers; i++)
