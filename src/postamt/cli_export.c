@@ -282,11 +282,15 @@ int cli_export(const struct config *cfg, int argc, char **argv)
 	struct store_options opt = { 0 };
 	struct store *s;
 	const char *err;
-	if (store_open(cfg->data_dir, &opt, &s, &err) < 0) {
-		fprintf(stderr, "postamt: cannot open the store: %s\n", err);
+	struct arena *a = arena_new();
+	dest = import_abs_path(a, dest);
+	/* the store's threads read its files as the service user; this thread writes DEST
+	 * as the caller */
+	if (import_store_open(cfg, &opt, &s, &err) < 0) {
+		fprintf(stderr, "postamt: cannot open the store in %s: %s\n", cfg->data_dir, err);
+		arena_free(&a);
 		return 1;
 	}
-	struct arena *a = arena_new();
 	struct store_account acct;
 	int status = 1;
 	uint64_t count = 0;

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pwd.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +44,55 @@ void import_report(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+int import_fs_service(const struct config *cfg, const char **error_r)
+{
+	if (geteuid() != 0 || cfg->user == NULL)
+		return 1;
+	struct passwd *pw = getpwnam(cfg->user);
+	if (pw == NULL || pw->pw_uid == 0)
+		return 1;
+	/* setfsuid returns the previous value; a second call tells whether it took */
+	setfsgid(pw->pw_gid);
+	setfsuid(pw->pw_uid);
+	if ((uid_t)setfsuid(pw->pw_uid) != pw->pw_uid || (gid_t)setfsgid(pw->pw_gid) != pw->pw_gid) {
+		*error_r = "cannot act as the service user";
+		return -1;
+	}
+	return 1;
+}
+
+void import_fs_root(void)
+{
+	if (geteuid() != 0)
+		return;
+	setfsuid(0);
+	setfsgid(0);
+}
+
+int import_store_open(const struct config *cfg, const struct store_options *opt, struct store **s_r,
+		      const char **error_r)
+{
+	if (chdir(cfg->data_dir) < 0) {
+		*error_r = strerror(errno);
+		return -1;
+	}
+	int r = import_fs_service(cfg, error_r);
+	if (r > 0)
+		r = store_open(".", opt, s_r, error_r) < 0 ? -1 : 1;
+	import_fs_root();
+	return r;
+}
+
+const char *import_abs_path(struct arena *a, const char *path)
+{
+	char *cwd = path[0] == '/' ? NULL : getcwd(NULL, 0);
+	if (cwd == NULL)
+		return path;
+	const char *abs = arena_printf(a, "%s/%s", cwd, path);
+	free(cwd);
+	return abs;
 }
 
 struct import_folder *import_add_folder(struct import_run *run, const char *source_name, const char *name,
@@ -293,6 +344,9 @@ static int import_folder(struct import_run *run, struct import_source *src, stru
 			r = -1;
 			err = "it is empty";
 		}
+		/* as over SMTP, where DATA's last line ends in CRLF before the "." */
+		if (r > 0 && body->data[body->len - 1] != '\n')
+			buf_append(body, "\r\n", 2);
 		if (r < 0) {
 			import_report("folder \"%s\": message %s left out: %s", f->source_name, it->keys[0], err);
 			run->refused++;
@@ -373,11 +427,19 @@ int cli_import(const struct config *cfg, int argc, char **argv)
 				     .disk_reserve = (uint64_t)cfg->disk_reserve };
 	struct store *s;
 	const char *err;
-	if (store_open(cfg->data_dir, &opt, &s, &err) < 0) {
-		fprintf(stderr, "postamt: cannot open the store: %s\n", err);
+	struct arena *a = arena_new();
+	if (strstr(source, "://") == NULL)
+		source = import_abs_path(a, source);
+	if (ca_file != NULL)
+		ca_file = import_abs_path(a, ca_file);
+	/* the store's threads create its files as the service user; this thread reads
+	 * the source as the caller */
+	if (import_store_open(cfg, &opt, &s, &err) < 0) {
+		fprintf(stderr, "postamt: cannot open the store in %s: %s\n", cfg->data_dir, err);
+		arena_free(&a);
 		return 1;
 	}
-	struct import_run run = { .cfg = cfg, .s = s, .a = arena_new(), .tty = isatty(STDOUT_FILENO) == 1 };
+	struct import_run run = { .cfg = cfg, .s = s, .a = a, .tty = isatty(STDOUT_FILENO) == 1 };
 	struct import_source src = { 0 };
 	struct store_account acct;
 	int status = 1;

@@ -95,6 +95,24 @@ void import_source_close(struct import_source *src);
 int import_plan_imap(struct import_run *run, struct import_source *src, const char *url, const char *ca_file,
 		     bool insecure);
 
+/* When the command runs as root, the server runs as the service user (cfg->user) and
+ * must own every file the store creates (message files, their directories, SQLite's
+ * -wal and -shm). import_fs_service() makes the calling thread's file accesses those of
+ * that user (setfsuid: threads started later, such as the store's, inherit it);
+ * import_fs_root() makes them root's again, for reading a source or writing DEST. Both
+ * do nothing when not root or when the user does not exist. Returns 1, or -1 with
+ * *error_r (static) when the switch failed. */
+int import_fs_service(const struct config *cfg, const char **error_r);
+void import_fs_root(void);
+/* Opens the store of cfg->data_dir for a command: enters DIR (as the server does, so
+ * that the service user needs no access to DIR's parents) and opens it as the service
+ * user (import_fs_service). Relative paths the command was given must be made absolute
+ * first (import_abs_path). Returns 1 with *s_r, or -1 with *error_r. */
+int import_store_open(const struct config *cfg, const struct store_options *opt, struct store **s_r,
+		      const char **error_r);
+/* path as an absolute path (in a), from the current directory when relative. */
+const char *import_abs_path(struct arena *a, const char *path);
+
 /* cli_import.c / cli_export.c: the commands (cli.h conventions). */
 int cli_import(const struct config *cfg, int argc, char **argv);
 int cli_export(const struct config *cfg, int argc, char **argv);

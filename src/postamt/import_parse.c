@@ -251,8 +251,9 @@ int import_mbox_next(const char *data, size_t len, size_t *pos, struct import_mb
 		q = (size_t)(n2 - data) + 1;
 	}
 	size_t end = next;
-	/* the separating blank line belongs to neither message */
-	if (next < len && end >= m->start + 2 && data[end - 1] == '\n') {
+	/* the separating blank line belongs to neither message; writers put one after
+	 * the last message as well */
+	if (end >= m->start + 2 && data[end - 1] == '\n') {
 		size_t e2 = end - 1;
 		if (e2 > m->start && data[e2 - 1] == '\r')
 			e2--;

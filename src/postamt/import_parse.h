@@ -74,8 +74,9 @@ struct import_mbox_msg {
 	size_t from_len;
 };
 /* Finds the message at *pos (0 at first) and moves *pos past it. A message starts at
- * a line beginning "From "; it ends before the next such line, less one line end (the
- * blank line that separates messages). The last message needs no final newline.
+ * a line beginning "From "; it ends before the next such line (or the end of the
+ * data), less one blank line when there is one (the line that separates messages,
+ * also written after the last). The last message needs no final newline.
  * Returns 1 with *m, 0 when no message is left, -1 when the data does not start with
  * "From " (not an mbox file). */
 int import_mbox_next(const char *data, size_t len, size_t *pos, struct import_mbox_msg *m);
