@@ -204,6 +204,22 @@ static int64_t elapsed_ms(const struct progress *p)
 	return (int64_t)(ts.tv_sec - p->t0.tv_sec) * 1000 + (ts.tv_nsec - p->t0.tv_nsec) / 1000000;
 }
 
+/* size for people: "980 B", "14.6 MB" (powers of 1024, as quotas are given) */
+static void human_size(uint64_t n, char *out, size_t outlen)
+{
+	static const char *const units[] = { "B", "KB", "MB", "GB", "TB" };
+	double v = (double)n;
+	size_t u = 0;
+	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, outlen, "%llu B", (unsigned long long)n);
+	else
+		snprintf(out, outlen, "%.1f %s", v, units[u]);
+}
+
 static void progress_draw(struct progress *p, const char *folder, bool force)
 {
 	if (!p->tty)
@@ -215,8 +231,8 @@ static void progress_draw(struct progress *p, const char *folder, bool force)
 	double s = ms > 0 ? (double)ms / 1000.0 : 0.001;
 	double rate = (double)p->msgs / s;
 	char done[32], total[32];
-	buf_format_size(p->bytes, done, sizeof(done));
-	buf_format_size(p->total_bytes, total, sizeof(total));
+	human_size(p->bytes, done, sizeof(done));
+	human_size(p->total_bytes, total, sizeof(total));
 	int width = 24;
 	int fill = p->total_bytes > 0 ? (int)((double)p->bytes / (double)p->total_bytes * width) : width;
 	if (fill > width)
@@ -298,9 +314,9 @@ static int import_folder(struct import_run *run, struct import_source *src, stru
 	}
 	if (limit > 0 && usage + f->bytes > limit) {
 		char need[32], have[32], lim[32];
-		buf_format_size(f->bytes, need, sizeof(need));
-		buf_format_size(limit > usage ? limit - usage : 0, have, sizeof(have));
-		buf_format_size(limit, lim, sizeof(lim));
+		human_size(f->bytes, need, sizeof(need));
+		human_size(limit > usage ? limit - usage : 0, have, sizeof(have));
+		human_size(limit, lim, sizeof(lim));
 		if (pg->tty)
 			printf("\n");
 		import_report("over quota: folder \"%s\" needs %s, %s has %s free of its quota of %s; "
@@ -486,7 +502,7 @@ int cli_import(const struct config *cfg, int argc, char **argv)
 		printf("\n");
 	int64_t ms = elapsed_ms(&pg);
 	char bytes[32];
-	buf_format_size(pg.bytes, bytes, sizeof(bytes));
+	human_size(pg.bytes, bytes, sizeof(bytes));
 	printf("imported %llu messages (%s) into %zu folders of %s in %.1f s (%.0f msg/s); %llu already there, "
 	       "%llu left out%s\n",
 	       (unsigned long long)pg.msgs, bytes, folders_done, run.address, (double)ms / 1000.0,

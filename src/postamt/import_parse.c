@@ -71,6 +71,17 @@ int import_folder_name(struct arena *a, const char *path, char sep, const char *
 			}
 			buf_append(&out, p, n);
 		}
+		/* what mUTF-7 decodes to is checked like the raw bytes ("&AAw-" is a form feed) */
+		for (size_t i = before; i < out.len; i++) {
+			unsigned char c = (unsigned char)out.data[i];
+			if (c < 0x20 || c == 0x7f || c == '/') {
+				*error_r = "control character or \"/\" in a folder name";
+				r = -1;
+				break;
+			}
+		}
+		if (r < 0)
+			break;
 		if (e == NULL)
 			break;
 		p = e + 1;
