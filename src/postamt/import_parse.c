@@ -196,6 +196,7 @@ static const struct {
 	{ "Deleted Messages", IMPORT_SU_TRASH },
 	{ "Bin", IMPORT_SU_TRASH },
 	{ "Papierkorb", IMPORT_SU_TRASH },
+	{ "Gelöscht", IMPORT_SU_TRASH },
 	{ "Gelöschte Elemente", IMPORT_SU_TRASH },
 	{ "Gelöschte Objekte", IMPORT_SU_TRASH },
 	{ "Junk", IMPORT_SU_JUNK },
