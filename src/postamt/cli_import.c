@@ -137,6 +137,48 @@ struct import_folder *import_add_folder(struct import_run *run, const char *sour
 	return f;
 }
 
+static size_t key_hash(const char *k)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *k != '\0'; k++)
+		h = (h ^ (unsigned char)*k) * 1099511628211ull;
+	return (size_t)h;
+}
+
+static bool seen_has(const struct import_folder *f, const char *key)
+{
+	if (f->seen_cap == 0)
+		return false;
+	for (size_t i = key_hash(key) & (f->seen_cap - 1);; i = (i + 1) & (f->seen_cap - 1)) {
+		if (f->seen[i] == NULL)
+			return false;
+		if (strcmp(f->seen[i], key) == 0)
+			return true;
+	}
+}
+
+static void seen_add(struct import_folder *f, const char *key)
+{
+	if ((f->seen_n + 1) * 2 > f->seen_cap) {
+		size_t cap = f->seen_cap ? f->seen_cap * 2 : 256;
+		const char **old = f->seen;
+		size_t old_cap = f->seen_cap;
+		f->seen = xcalloc(cap, sizeof(*f->seen));
+		f->seen_cap = cap;
+		f->seen_n = 0;
+		for (size_t i = 0; i < old_cap; i++) {
+			if (old[i] != NULL)
+				seen_add(f, old[i]);
+		}
+		free(old);
+	}
+	size_t i = key_hash(key) & (f->seen_cap - 1);
+	while (f->seen[i] != NULL)
+		i = (i + 1) & (f->seen_cap - 1);
+	f->seen[i] = key;
+	f->seen_n++;
+}
+
 int import_add_item(struct import_run *run, struct import_folder *f, struct import_item *it,
 		    const char *source_key, const char *message_id)
 {
@@ -160,15 +202,13 @@ int import_add_item(struct import_run *run, struct import_folder *f, struct impo
 	}
 	/* the same message twice in one source folder (a copy): once */
 	for (size_t k = 0; k < nk; k++) {
-		for (size_t i = 0; i < f->n; i++) {
-			for (size_t j = 0; f->items[i].keys[j] != NULL; j++) {
-				if (strcmp(f->items[i].keys[j], it->keys[k]) == 0) {
-					run->skipped++;
-					return 0;
-				}
-			}
+		if (seen_has(f, it->keys[k])) {
+			run->skipped++;
+			return 0;
 		}
 	}
+	for (size_t k = 0; k < nk; k++)
+		seen_add(f, it->keys[k]);
 	/* keep valid keywords only */
 	size_t nkw = 0;
 	for (size_t i = 0; it->keywords != NULL && it->keywords[i] != NULL; i++) {
@@ -511,8 +551,10 @@ int cli_import(const struct config *cfg, int argc, char **argv)
 	status = stop || run.refused > 0 ? 1 : 0;
 out:
 	import_source_close(&src);
-	for (size_t i = 0; i < run.nfolders; i++)
+	for (size_t i = 0; i < run.nfolders; i++) {
 		free(run.folders[i].items);
+		free(run.folders[i].seen);
+	}
 	free(run.folders);
 	arena_free(&run.a);
 	store_close(&s);

@@ -40,6 +40,8 @@ struct import_folder {
 	struct import_item *items;
 	size_t n, cap;
 	uint64_t bytes;
+	const char **seen;       /* every key of items: an open-addressing set */
+	size_t seen_n, seen_cap;
 };
 
 struct import_source;
