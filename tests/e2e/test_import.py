@@ -11,13 +11,16 @@ import email.utils
 import imaplib
 import mailbox
 import os
+import pty
 import re
+import signal
+import subprocess
 import time
 
 import pytest
 
 from conftest import e2e_tmpdir, finish_server, new_server
-from helpers import mailbox as stored, new_user
+from helpers import mailbox as stored, new_user, user_stats
 
 
 @pytest.fixture(scope="module")
@@ -312,3 +315,72 @@ def test_export_maildir_and_mbox_read_back(srv):
     got = fetch_meta(srv, other, "INBOX")
     assert [(g[0], g[2]) for g in got] == [({"\\Seen", "\\Answered"},
                                             b"Status: RO\r\nX-Status: A\r\n" + stored(srv, user, "Sent")[0])]
+
+
+# ------------------------------------------------------------------ kill -9, progress bar
+
+def test_kill_9_then_resume_without_duplicates_or_gaps(srv):
+    user = new_user(srv, "kill")
+    n = 1500
+    path = os.path.join(e2e_tmpdir("kill"), "big.mbox")
+    with open(path, "wb") as f:
+        for i in range(n):
+            f.write(b"From x Thu Jan  1 00:00:00 2026\nSubject: m%d\nMessage-ID: <k%d@x>\n\n%s\n\n"
+                    % (i, i, b"y" * 1000))
+    proc = subprocess.Popen([srv.bin, "-d", srv.dir, "import", user, path, "--folder", "Big"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while user_stats(srv, user)["messages"] == 0 and proc.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    first = user_stats(srv, user)["messages"]
+    assert 0 < first < n, first  # killed in the middle: some batches committed, not all
+    r = run_import(srv, user, path, "--folder", "Big")
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"imported (\d+) messages .* (\d+) already there", r.stdout)
+    assert m and int(m.group(1)) + int(m.group(2)) == n, r.stdout
+    assert int(m.group(2)) == first, (first, r.stdout)
+    subjects = set()
+    c = imap(srv, user)
+    try:
+        c.select("Big", readonly=True)
+        _, data = c.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        for part in data:
+            if isinstance(part, tuple):
+                subjects.add(part[1].strip())
+    finally:
+        c.logout()
+    assert len(subjects) == n and user_stats(srv, user)["messages"] == n
+    print("killed after %d of %d messages" % (first, n))
+
+
+def test_progress_bar_on_a_terminal_only(srv):
+    user = new_user(srv, "tty")
+    path = os.path.join(e2e_tmpdir("tty"), "m.mbox")
+    with open(path, "wb") as f:
+        f.write(b"From x Thu Jan  1 00:00:00 2026\nSubject: a\n\n1\n")
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.run([srv.bin, "-d", srv.dir, "import", user, path], stdout=slave,
+                           stderr=subprocess.PIPE, timeout=60)
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(master)
+    assert p.returncode == 0, p.stderr
+    assert re.search(rb"\r\[#+\] 1/1 msgs .* msg/s ETA \d+:\d\d", out), out
+    assert b"imported 1 messages" in out
+    r = run_import(srv, user, path)  # a pipe: the summary only
+    assert "[" not in r.stdout and "ETA" not in r.stdout, r.stdout
