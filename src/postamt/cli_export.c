@@ -54,8 +54,8 @@ static int maildir_dir(struct buf *out, const char *name)
 	}
 }
 
-static int export_mailbox_maildir(struct store *s, struct arena *a, int64_t account_id,
-				  const struct store_mailbox *mb, const char *dir, uint64_t *count_r)
+static int export_mailbox_maildir(struct store *s, struct arena *a, int64_t account_id, const struct store_mailbox *mb,
+				  const char *dir, uint64_t *count_r)
 {
 	const char *err;
 	struct store_msg *msgs;
@@ -81,8 +81,8 @@ static int export_mailbox_maildir(struct store *s, struct arena *a, int64_t acco
 	for (size_t i = 0; i < n && result > 0; i++) {
 		const struct store_msg *m = &msgs[i];
 		buf_reset(&name);
-		buf_printf(&name, "%s/cur/%lld.M%uP%d.postamt,S=%llu,W=%llu:2,", dir, (long long)m->internal_date, m->uid,
-			   (int)getpid(), (unsigned long long)m->size, (unsigned long long)m->size);
+		buf_printf(&name, "%s/cur/%lld.M%uP%d.postamt,S=%llu,W=%llu:2,", dir, (long long)m->internal_date,
+			   m->uid, (int)getpid(), (unsigned long long)m->size, (unsigned long long)m->size);
 		if (m->flags & STORE_F_DRAFT)
 			buf_putc(&name, 'D');
 		if (m->flags & STORE_F_FLAGGED)
@@ -328,8 +328,10 @@ int cli_export(const struct config *cfg, int argc, char **argv)
 			if (strcmp(mbs[i].name, "INBOX") != 0) {
 				buf_putc(&dir, '/');
 				if (maildir_dir(&dir, mbs[i].name) < 0) {
-					fprintf(stderr, "postamt: folder \"%s\" left out: a \".\" in its name has no "
-							"Maildir++ form\n", mbs[i].name);
+					fprintf(stderr,
+						"postamt: folder \"%s\" left out: a \".\" in its name has no "
+						"Maildir++ form\n",
+						mbs[i].name);
 					buf_free(&dir);
 					continue;
 				}

@@ -179,8 +179,8 @@ static void seen_add(struct import_folder *f, const char *key)
 	f->seen_n++;
 }
 
-int import_add_item(struct import_run *run, struct import_folder *f, struct import_item *it,
-		    const char *source_key, const char *message_id)
+int import_add_item(struct import_run *run, struct import_folder *f, struct import_item *it, const char *source_key,
+		    const char *message_id)
 {
 	size_t nk = 0;
 	if (source_key != NULL)
@@ -298,8 +298,8 @@ struct batch {
 };
 
 /* Appends the batch to the folder's mailbox. 1, or <0 with the store's code. */
-static int flush(struct import_run *run, int64_t mailbox_id, const char *scope, struct batch *b,
-		 struct progress *pg, const char **error_r)
+static int flush(struct import_run *run, int64_t mailbox_id, const char *scope, struct batch *b, struct progress *pg,
+		 const char **error_r)
 {
 	if (b->n == 0)
 		return 1;
@@ -434,7 +434,8 @@ static int import_folder(struct import_run *run, struct import_source *src, stru
 			printf("\n");
 		if (result == STORE_EOVERQUOTA)
 			import_report("over quota in folder \"%s\" (mail arrived meanwhile): stopped; "
-				      "what was imported stays, a second run adds the rest", f->source_name);
+				      "what was imported stays, a second run adds the rest",
+				      f->source_name);
 		else
 			import_report("folder \"%s\": %s", f->source_name, err);
 		*stop_r = true;

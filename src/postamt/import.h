@@ -22,53 +22,53 @@
 #define IMPORT_KEYS 3 /* a source key, a Message-ID+size key, NULL */
 
 struct import_item {
-	uint64_t size;           /* as the source reports it */
-	unsigned int flags;      /* enum store_flag */
-	const char **keywords;   /* NULL-terminated, valid ones only */
-	int64_t internal_date;   /* 0: now */
+	uint64_t size;         /* as the source reports it */
+	unsigned int flags;    /* enum store_flag */
+	const char **keywords; /* NULL-terminated, valid ones only */
+	int64_t internal_date; /* 0: now */
 	const char *keys[IMPORT_KEYS];
-	const char *path;        /* Maildir: the file; IMAP: NULL */
-	uint64_t off, len;       /* mbox: the message's bytes in the file */
-	uint32_t uid;            /* IMAP */
+	const char *path;  /* Maildir: the file; IMAP: NULL */
+	uint64_t off, len; /* mbox: the message's bytes in the file */
+	uint32_t uid;      /* IMAP */
 };
 
 struct import_folder {
 	const char *source_name; /* as the source names it (for messages) */
 	const char *name;        /* target: a canonical mailbox name */
 	unsigned int special_use;
-	const char *imap_name;   /* IMAP: the name to SELECT (mUTF-7) */
+	const char *imap_name; /* IMAP: the name to SELECT (mUTF-7) */
 	struct import_item *items;
 	size_t n, cap;
 	uint64_t bytes;
-	const char **seen;       /* every key of items: an open-addressing set */
+	const char **seen; /* every key of items: an open-addressing set */
 	size_t seen_n, seen_cap;
 };
 
 struct import_source;
 /* Loads item's message into out (reset first). 1, or -1 with *error_r (the message is
  * reported and skipped), or -2 with *error_r (the source failed: stop). */
-typedef int import_load_fn(struct import_source *src, const struct import_folder *f,
-			   const struct import_item *it, struct buf *out, const char **error_r);
+typedef int import_load_fn(struct import_source *src, const struct import_folder *f, const struct import_item *it,
+			   struct buf *out, const char **error_r);
 
 struct import_source {
 	import_load_fn *load;
 	void *ctx;
 	void (*close)(struct import_source *src); /* may be NULL */
-	const void *current;     /* IMAP: the folder selected now */
-	const char *mbox_data;   /* mbox: the mapped file */
+	const void *current;                      /* IMAP: the folder selected now */
+	const char *mbox_data;                    /* mbox: the mapped file */
 	size_t mbox_len;
 };
 
 struct import_run {
 	const struct config *cfg;
 	struct store *s;
-	struct arena *a;         /* everything of the plan */
+	struct arena *a; /* everything of the plan */
 	int64_t account_id;
 	const char *address;
 	struct import_folder *folders;
 	size_t nfolders, capfolders;
 	uint64_t total_msgs, total_bytes, skipped, refused;
-	bool tty;                /* draw the progress bar on stdout */
+	bool tty; /* draw the progress bar on stdout */
 };
 
 /* Adds a folder to the plan: name is a source folder name already in UTF-8 with "/"
@@ -81,8 +81,8 @@ struct import_folder *import_add_folder(struct import_run *run, const char *sour
  * source_key and message_id: either may be NULL) is known; counts it as skipped
  * then. Keywords that are not valid IMAP keywords are dropped. Returns 1 added, 0
  * skipped, <0 store error. */
-int import_add_item(struct import_run *run, struct import_folder *f, struct import_item *it,
-		    const char *source_key, const char *message_id);
+int import_add_item(struct import_run *run, struct import_folder *f, struct import_item *it, const char *source_key,
+		    const char *message_id);
 /* Prints a report line about one message or folder on stderr. */
 void import_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -334,8 +334,11 @@ static unsigned int special_use_attr(const struct imapc_item *attrs)
 	static const struct {
 		const char *name;
 		unsigned int su;
-	} map[] = { { "\\Sent", STORE_SU_SENT },   { "\\Drafts", STORE_SU_DRAFTS }, { "\\Trash", STORE_SU_TRASH },
-		    { "\\Junk", STORE_SU_JUNK },   { "\\Archive", STORE_SU_ARCHIVE } };
+	} map[] = { { "\\Sent", STORE_SU_SENT },
+		    { "\\Drafts", STORE_SU_DRAFTS },
+		    { "\\Trash", STORE_SU_TRASH },
+		    { "\\Junk", STORE_SU_JUNK },
+		    { "\\Archive", STORE_SU_ARCHIVE } };
 	for (size_t i = 0; i < attrs->n; i++) {
 		for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++) {
 			if (imapc_is(&attrs->items[i], map[k].name))
@@ -380,7 +383,8 @@ static int on_list(struct imapc *c, const struct imapc_response *r, void *arg)
 		}
 		size_t idx = (size_t)(f - run->folders);
 		struct import_folder *g = &run->folders[run->nfolders++];
-		*g = (struct import_folder){ .source_name = utf8, .name = run->folders[idx].name,
+		*g = (struct import_folder){ .source_name = utf8,
+					     .name = run->folders[idx].name,
 					     .special_use = run->folders[idx].special_use,
 					     .imap_name = arena_strdup(run->a, name->s) };
 	}
@@ -509,8 +513,8 @@ static int on_fetch(struct imapc *c, const struct imapc_response *r, void *arg)
 		    l->items[i + 1].kind == IMAPC_STRING)
 			mid = import_header_value(run->a, l->items[i + 1].s, l->items[i + 1].len, "Message-ID");
 	}
-	const char *key = arena_printf(run->a, "imap %s %u %llu", fc->f->imap_name, fc->uidvalidity,
-				       (unsigned long long)uid);
+	const char *key =
+		arena_printf(run->a, "imap %s %u %llu", fc->f->imap_name, fc->uidvalidity, (unsigned long long)uid);
 	if (import_add_item(run, fc->f, &it, key, mid) < 0)
 		fc->result = -1;
 	return 1;
@@ -644,7 +648,8 @@ int import_plan_imap(struct import_run *run, struct import_source *src, const ch
 	free(pw);
 	struct list_ctx lc = { run, src };
 	if (r > 0)
-		r = command(c, on_list, &lc, c->special_use ? "LIST \"\" \"*\" RETURN (SPECIAL-USE)" : "LIST \"\" \"*\"");
+		r = command(c, on_list, &lc,
+			    c->special_use ? "LIST \"\" \"*\" RETURN (SPECIAL-USE)" : "LIST \"\" \"*\"");
 	for (size_t i = 0; r > 0 && i < run->nfolders; i++) {
 		struct import_folder *f = &run->folders[i];
 		struct select_ctx sc = { 0 };

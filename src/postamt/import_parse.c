@@ -130,12 +130,24 @@ int import_maildir_filename(const char *name, struct import_maildir_file *r)
 		return -1;
 	for (const char *f = info + 2; *f != '\0'; f++) {
 		switch (*f) {
-		case 'D': r->flags |= IMPORT_F_DRAFT; break;
-		case 'F': r->flags |= IMPORT_F_FLAGGED; break;
-		case 'P': r->passed = true; break;
-		case 'R': r->flags |= IMPORT_F_ANSWERED; break;
-		case 'S': r->flags |= IMPORT_F_SEEN; break;
-		case 'T': r->flags |= IMPORT_F_DELETED; break;
+		case 'D':
+			r->flags |= IMPORT_F_DRAFT;
+			break;
+		case 'F':
+			r->flags |= IMPORT_F_FLAGGED;
+			break;
+		case 'P':
+			r->passed = true;
+			break;
+		case 'R':
+			r->flags |= IMPORT_F_ANSWERED;
+			break;
+		case 'S':
+			r->flags |= IMPORT_F_SEEN;
+			break;
+		case 'T':
+			r->flags |= IMPORT_F_DELETED;
+			break;
 		default:
 			if (*f >= 'a' && *f <= 'z')
 				r->keywords |= 1u << (*f - 'a');
@@ -145,8 +157,7 @@ int import_maildir_filename(const char *name, struct import_maildir_file *r)
 	return 1;
 }
 
-int import_dovecot_keywords(struct arena *a, const char *data, size_t len,
-			    const char *slots[IMPORT_KEYWORD_SLOTS])
+int import_dovecot_keywords(struct arena *a, const char *data, size_t len, const char *slots[IMPORT_KEYWORD_SLOTS])
 {
 	for (size_t i = 0; i < IMPORT_KEYWORD_SLOTS; i++)
 		slots[i] = NULL;
@@ -318,8 +329,9 @@ int64_t import_mbox_date(const char *line, size_t len)
 		if (mi < 0 || day < 1 || day > 31 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60 ||
 		    year < 1970 || year > 9999)
 			continue;
-		struct tm tm = { .tm_year = year - 1900, .tm_mon = mi, .tm_mday = day,
-				 .tm_hour = hh, .tm_min = mm, .tm_sec = ss };
+		struct tm tm = {
+			.tm_year = year - 1900, .tm_mon = mi, .tm_mday = day, .tm_hour = hh, .tm_min = mm, .tm_sec = ss
+		};
 		time_t t = timegm(&tm);
 		return t > 0 ? (int64_t)t : 0;
 	}
@@ -374,8 +386,7 @@ const char *import_header_value(struct arena *a, const char *msg, size_t len, co
 	return NULL;
 }
 
-void import_mbox_flags(struct arena *a, const char *msg, size_t len, unsigned int *flags_r,
-		       const char ***keywords_r)
+void import_mbox_flags(struct arena *a, const char *msg, size_t len, unsigned int *flags_r, const char ***keywords_r)
 {
 	unsigned int flags = 0;
 	const char *st = import_header_value(a, msg, len, "Status");
@@ -386,11 +397,20 @@ void import_mbox_flags(struct arena *a, const char *msg, size_t len, unsigned in
 	}
 	for (const char *p = xs; p != NULL && *p != '\0'; p++) {
 		switch (*p) {
-		case 'A': flags |= IMPORT_F_ANSWERED; break;
-		case 'F': flags |= IMPORT_F_FLAGGED; break;
-		case 'T': flags |= IMPORT_F_DRAFT; break;
-		case 'D': flags |= IMPORT_F_DELETED; break;
-		default: break;
+		case 'A':
+			flags |= IMPORT_F_ANSWERED;
+			break;
+		case 'F':
+			flags |= IMPORT_F_FLAGGED;
+			break;
+		case 'T':
+			flags |= IMPORT_F_DRAFT;
+			break;
+		case 'D':
+			flags |= IMPORT_F_DELETED;
+			break;
+		default:
+			break;
 		}
 	}
 	*flags_r = flags;

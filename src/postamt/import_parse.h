@@ -43,12 +43,12 @@ int import_folder_name(struct arena *a, const char *path, char sep, const char *
 
 /* What a Maildir file name says ("UNIQ,S=123,W=130:2,FRSab"). */
 struct import_maildir_file {
-	unsigned int flags;    /* enum import_flag bits (D F R S T) */
-	bool passed;           /* P: forwarded ($Forwarded) */
-	uint32_t keywords;     /* bit i: keyword letter 'a' + i */
-	uint64_t size;         /* from ",S=" when has_size */
+	unsigned int flags; /* enum import_flag bits (D F R S T) */
+	bool passed;        /* P: forwarded ($Forwarded) */
+	uint32_t keywords;  /* bit i: keyword letter 'a' + i */
+	uint64_t size;      /* from ",S=" when has_size */
 	bool has_size;
-	size_t uniq_len;       /* the unique part: name[0..uniq_len), before ":" or ";" */
+	size_t uniq_len; /* the unique part: name[0..uniq_len), before ":" or ";" */
 };
 /* Parses a file name. Returns 1, 0 for names that are no message (dot files), or -1
  * for a name with a bad ",S=" or an info part other than "2," (counted as a report
@@ -58,8 +58,7 @@ int import_maildir_filename(const char *name, struct import_maildir_file *r);
 /* Parses the dovecot-keywords file ("0 $Junk\n1 work\n"): slots[i] gets the keyword
  * of letter 'a' + i (arena), NULL where none. Bad lines are skipped. Returns the
  * number of keywords found. */
-int import_dovecot_keywords(struct arena *a, const char *data, size_t len,
-			    const char *slots[IMPORT_KEYWORD_SLOTS]);
+int import_dovecot_keywords(struct arena *a, const char *data, size_t len, const char *slots[IMPORT_KEYWORD_SLOTS]);
 
 /* The special-use role (enum import_special_use bit) that a folder's name implies:
  * "Sent", "Gesendet", "Sent Items", "Papierkorb", "Spam"... compared
@@ -89,8 +88,7 @@ int64_t import_mbox_date(const char *line, size_t len);
 /* The flags and keywords a message's Status:, X-Status: and X-Keywords: fields give
  * (R: \Seen; A: \Answered, F: \Flagged, T: \Draft, D: \Deleted). *keywords_r is a
  * NULL-terminated array in a (not yet validated). */
-void import_mbox_flags(struct arena *a, const char *msg, size_t len, unsigned int *flags_r,
-		       const char ***keywords_r);
+void import_mbox_flags(struct arena *a, const char *msg, size_t len, unsigned int *flags_r, const char ***keywords_r);
 
 /* The unfolded value of the first header field `name` in msg's header (arena), NULL
  * when there is none; at most 998 bytes are kept. */

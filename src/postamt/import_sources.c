@@ -113,7 +113,8 @@ static int plan_maildir_folder(struct import_run *run, const char *dir, const ch
 			if (r == 0 || !PATHF(file, "%s/%s", path, fn) || stat(file, &sb) < 0 || !S_ISREG(sb.st_mode))
 				continue;
 			if (r < 0) {
-				import_report("folder \"%s\": %s: unusual name, imported without flags", source_name, fn);
+				import_report("folder \"%s\": %s: unusual name, imported without flags", source_name,
+					      fn);
 				memset(&mf, 0, sizeof(mf));
 				mf.uniq_len = strlen(fn);
 			}

@@ -24,7 +24,6 @@ struct store;
 
 /* 1 when the account's mailbox `scope` (a canonical mailbox name) has key recorded by
  * an earlier import, 0 when not, <0 on error (*error_r). */
-int store_import_known(struct store *s, int64_t account_id, const char *scope, const char *key,
-		       const char **error_r);
+int store_import_known(struct store *s, int64_t account_id, const char *scope, const char *key, const char **error_r);
 
 #endif

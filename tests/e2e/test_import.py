@@ -71,7 +71,10 @@ def fetch_meta(srv, user, folder):
 
 
 def run_import(srv, *args, input=None):
-    return srv.run("import", *args, input=input, timeout=120)
+    r = srv.run("import", *args, input=input, timeout=120)
+    # an ASan/UBSan build reports on stderr; commands expected to fail would hide it
+    assert "Sanitizer" not in r.stderr and "runtime error:" not in r.stderr, r.stderr
+    return r
 
 
 def crlf(b):

@@ -19,7 +19,11 @@ static bool utf8_clean(const char *s)
 	size_t n = strlen(s);
 	for (size_t i = 0; i < n;) {
 		unsigned char c = p[i];
-		size_t k = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : c >= 0xf0 && c < 0xf5 ? 3 : 9;
+		size_t k = c < 0x80                ? 0
+			   : c >= 0xc2 && c < 0xe0 ? 1
+			   : (c & 0xf0) == 0xe0    ? 2
+			   : c >= 0xf0 && c < 0xf5 ? 3
+						   : 9;
 		if (k == 9 || n - i - 1 < k || (k == 0 && (c < 0x20 || c == 0x7f)))
 			return false;
 		for (size_t j = 1; j <= k; j++)

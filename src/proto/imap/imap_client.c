@@ -339,7 +339,8 @@ int imapc_parse(struct arena *a, const char *data, size_t len, const struct imap
 		while (w < c.end && data[w] >= 'A' && (data[w] | 0x20) <= 'z')
 			w++;
 		for (size_t i = 0; statuses[i] != NULL; i++) {
-			if (w - c.pos == strlen(statuses[i]) && strncasecmp(data + c.pos, statuses[i], w - c.pos) == 0 &&
+			if (w - c.pos == strlen(statuses[i]) &&
+			    strncasecmp(data + c.pos, statuses[i], w - c.pos) == 0 &&
 			    (w == c.end || data[w] == ' ' || data[w] == '\r' || data[w] == '\n')) {
 				resp_r->status = statuses[i];
 				c.pos = w;

@@ -30,13 +30,13 @@ struct imapc_item {
 };
 
 struct imapc_response {
-	const char *tag;   /* "*", "+", or the command's tag */
+	const char *tag;    /* "*", "+", or the command's tag */
 	const char *status; /* "OK", "NO", "BAD", "BYE", "PREAUTH" (upper case), or NULL
 	                     * for data responses and continuations */
-	const char *code;  /* a status's response code without the brackets ("UIDVALIDITY
+	const char *code;   /* a status's response code without the brackets ("UIDVALIDITY
 	                    * 3857529045"), NULL if none */
-	const char *text;  /* a status's or continuation's human text */
-	uint32_t number;   /* "* 5 FETCH ...": 5 (has_number) */
+	const char *text;   /* a status's or continuation's human text */
+	uint32_t number;    /* "* 5 FETCH ...": 5 (has_number) */
 	int has_number;
 	struct imapc_item *items; /* the data items after the tag (and number) */
 	size_t n;

@@ -25,7 +25,7 @@ static void test_folder_names(void **state)
 	struct arena *a = arena_new();
 	assert_string_equal(name_of(a, "Sub.Folder", '.'), "Sub/Folder");
 	assert_string_equal(name_of(a, "Sub/Folder", '/'), "Sub/Folder");
-	assert_string_equal(name_of(a, "Reisen.K&APY-ln", '.'), "Reisen/K\xc3\xb6ln");  /* mUTF-7 */
+	assert_string_equal(name_of(a, "Reisen.K&APY-ln", '.'), "Reisen/K\xc3\xb6ln");    /* mUTF-7 */
 	assert_string_equal(name_of(a, "Reisen/K\xc3\xb6ln", '/'), "Reisen/K\xc3\xb6ln"); /* UTF-8 */
 	assert_string_equal(name_of(a, "a..b", '.'), "empty level in a folder name");
 	assert_string_equal(name_of(a, "bad\x01", '.'), "control character or \"/\" in a folder name");
@@ -150,9 +150,12 @@ static void test_mbox_flags(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_folder_names),   cmocka_unit_test(test_maildir_filenames),
-		cmocka_unit_test(test_dovecot_keywords), cmocka_unit_test(test_special_use),
-		cmocka_unit_test(test_mbox),           cmocka_unit_test(test_mbox_flags),
+		cmocka_unit_test(test_folder_names),
+		cmocka_unit_test(test_maildir_filenames),
+		cmocka_unit_test(test_dovecot_keywords),
+		cmocka_unit_test(test_special_use),
+		cmocka_unit_test(test_mbox),
+		cmocka_unit_test(test_mbox_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
