@@ -3,8 +3,9 @@
  * Writes the account's mailboxes, read through the store API, as a Maildir tree that
  * Dovecot reads (its default Maildir++ layout): INBOX in DEST/{cur,new,tmp}, every
  * other mailbox in DEST/.Level1.Level2 with each level in modified UTF-7, a message per
- * file in cur/ named "TIME.M<uid>P<pid>.postamt,S=SIZE,W=SIZE:2,FLAGS" with the file's
- * mtime set to the internal date, and the keywords as letters that each folder's
+ * file in cur/ named "NOW.M<uid, 10 digits>P<pid>.postamt,S=SIZE,W=SIZE:2,FLAGS" (names
+ * sort in UID order, which Dovecot keeps) with the file's mtime set to the internal
+ * date, and the keywords as letters that each folder's
  * dovecot-keywords file names. With --mbox, one mailbox (--folder, default INBOX) goes
  * to the file DEST in mboxrd format with Status:/X-Status:/X-Keywords: fields. DEST
  * must not exist: nothing is ever overwritten. */
@@ -81,8 +82,10 @@ static int export_mailbox_maildir(struct store *s, struct arena *a, int64_t acco
 	for (size_t i = 0; i < n && result > 0; i++) {
 		const struct store_msg *m = &msgs[i];
 		buf_reset(&name);
-		buf_printf(&name, "%s/cur/%lld.M%uP%d.postamt,S=%llu,W=%llu:2,", dir, (long long)m->internal_date,
-			   m->uid, (int)getpid(), (unsigned long long)m->size, (unsigned long long)m->size);
+		/* Dovecot numbers new files in the order of their names (time, then M):
+		 * the export's clock and the zero-padded UID keep the store's order */
+		buf_printf(&name, "%s/cur/%lld.M%010uP%d.postamt,S=%llu,W=%llu:2,", dir, (long long)time(NULL), m->uid,
+			   (int)getpid(), (unsigned long long)m->size, (unsigned long long)m->size);
 		if (m->flags & STORE_F_DRAFT)
 			buf_putc(&name, 'D');
 		if (m->flags & STORE_F_FLAGGED)

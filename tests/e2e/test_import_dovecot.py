@@ -30,6 +30,7 @@ from helpers import new_user
 DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)
 SRC_USER = "alice@old.example"  # the "@" goes into the URL as %40
 PW = "s3cret pass"
+EXPORT_USER = "bob@old.example"
 
 
 def free_port():
@@ -70,6 +71,8 @@ class Dovecot:
                 me.pw_name, me.pw_name, "nogroup" if False else me.pw_name)
         with open(d + "/users", "w") as f:
             f.write("%s:{PLAIN}%s:%d:%d::%s::\n" % (SRC_USER, PW, uid, gid, self.home))
+            # the account that serves what `postamt export` writes (test_export_read_by_dovecot)
+            f.write("%s:{PLAIN}%s:%d:%d::%s::\n" % (EXPORT_USER, PW, uid, gid, os.path.join(d, "exported")))
         os.makedirs(d + "/run", exist_ok=True)
         with open(d + "/dovecot.conf", "w") as f:
             f.write(f"""instance_name = postamt-e2e-{self.imap_port}
@@ -410,3 +413,42 @@ def test_hostile_server_bounded(srv):
     assert re.search(r"UID", r.stderr), r.stderr          # UID 0 and the repeated UID 5 reported
     assert re.search(r"literal|large|limit", r.stderr), r.stderr
     assert "imported 0 messages" in r.stdout, r.stdout
+
+
+def test_export_read_by_dovecot(srv, dovecot):
+    """What `postamt export` writes, Dovecot serves: folders, flags, keywords, dates."""
+    user = new_user(srv, "dc")
+    r = pull(srv, dovecot, user)
+    assert r.returncode == 0, r.stderr
+    home = os.path.join(dovecot.dir, "exported")
+    os.makedirs(home)
+    r = srv.run("export", user, os.path.join(home, "Maildir"))
+    assert r.returncode == 0, r.stderr
+    for dirpath, dirnames, filenames in os.walk(home):
+        for n in dirnames + filenames:
+            os.chown(os.path.join(dirpath, n), dovecot.uid, dovecot.gid)
+    os.chown(home, dovecot.uid, dovecot.gid)
+    m = imaplib.IMAP4("127.0.0.1", dovecot.imap_port)
+    try:
+        m.starttls()
+        m.login(EXPORT_USER, PW)
+        _, data = m.list()
+        names = {re.match(rb'\(.*?\) "/" "?(.*?)"?$', l).group(1).decode() for l in data}
+        assert {"INBOX", "Sent", "Drafts", "Reisen/K&APY-ln", "Neu/Unterordner"} <= names, names
+        typ, _ = m.select('"Reisen/K&APY-ln"', readonly=True)
+        assert typ == "OK"
+        _, data = m.fetch("1:*", "(FLAGS INTERNALDATE BODY.PEEK[])")
+        got = []
+        for part in data:
+            if isinstance(part, tuple):
+                flags = set(re.search(rb"FLAGS \((.*?)\)", part[0]).group(1).decode().split()) - {"\\Recent"}
+                got.append((flags, int(time.mktime(imaplib.Internaldate2tuple(part[0]))), part[1]))
+        assert got == [({"\\Seen"}, 1300000000, b"Subject: dom\r\n\r\ncathedral\r\n"),
+                       ({"\\Flagged", "Urlaub"}, 1200000000,
+                        b"Subject: appended\r\nMessage-ID: <ap1@old.example>\r\n\r\nvia IMAP\r\n")], got
+        m.select("INBOX", readonly=True)
+        _, data = m.fetch("1:*", "(FLAGS)")
+        flags = [set(re.search(rb"FLAGS \((.*?)\)", l).group(1).decode().split()) - {"\\Recent"} for l in data]
+        assert flags[:3] == [{"\\Seen"}, {"\\Flagged", "\\Seen", "$Label1"}, {"\\Answered", "Rechnung"}], flags
+    finally:
+        m.logout()
