@@ -1,5 +1,5 @@
-/* import.h: `postamt import` and `postamt export` (cli_import.c, import_sources.c,
- * import_imap.c, cli_export.c), shared between their files only.
+/* import.h: `postamt import` and `postamt export` (cli_import.c, import_plan.c,
+ * import_sources.c, import_imap.c, cli_export.c), shared between their files only.
  *
  * An import runs in two phases. Planning: the source lists its folders and, for each,
  * its messages with their sizes, flags, keywords, dates and import keys (no message
