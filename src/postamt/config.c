@@ -295,6 +295,10 @@ static const struct key keys[] = {
 	I("alert.cert_days", alert_cert_days, "14", 1, 365, RESTART),
 	I("alert.disk_percent", alert_disk_percent, "90", 1, 100, RESTART),
 	B("alert.dns", alert_dns, "yes", RESTART),
+	/* `postamt import imap://...`: what a foreign IMAP server may send (docs/import.md) */
+	Z("import.line_max", import_line_max, "1M", 1024, 64 * 1024 * 1024, RELOAD),
+	T("import.timeout", import_timeout, "60", 1, 3600, RELOAD),
+	I("import.batch", import_batch, "100", 1, 10000, RELOAD),
 };
 
 static const struct key *key_find(const char *name, size_t len)

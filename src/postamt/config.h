@@ -149,6 +149,9 @@ struct config {
 	char *subaddress_delimiter;       /* sieve.subaddress_delimiter: "" turns subaddressing off */
 	char *sieve_srs_key;              /* sieve.srs_key: file of the SRS secret (relative to DIR) */
 	int64_t timeout_sieve;            /* timeout.sieve: ManageSieve idle seconds */
+	int64_t import_line_max;      /* import.line_max: a line from a foreign IMAP server */
+	int64_t import_timeout;       /* import.timeout: seconds to wait for a foreign server */
+	int64_t import_batch;         /* import.batch: messages appended per transaction */
 	struct config_route *routes;
 	size_t nroutes;
 	struct config_route_opt *route_opts; /* route_auth.* and route_tls.* keys */

@@ -8,6 +8,7 @@
 #include "cli_backup.h"
 #include "cli_dns.h"
 #include "cli_queue.h"
+#include "import.h"
 #include "config.h"
 #include "serve.h"
 
@@ -40,6 +41,9 @@ static const char usage_text[] =
 	"  alias add ADDRESS TARGET... | alias del ADDRESS | alias list\n"
 	"  queue list | queue flush\n"
 	"  dkim rotate D | dkim retire D SELECTOR | dkim list D\n"
+	"  import ADDRESS SOURCE [--folder NAME] [--ca FILE] [--insecure]\n"
+	"                      SOURCE: a Maildir, an mbox file, imap[s]://USER@HOST:PORT\n"
+	"  export ADDRESS DEST [--mbox [--folder NAME]]\n"
 	"  dns D [--check]\n"
 	"  tls status\n"
 	"  index rebuild [ADDRESS] | index status\n"
@@ -364,7 +368,8 @@ int main(int argc, char **argv)
 	bool known = strcmp(cmd, "serve") == 0 || strcmp(cmd, "user") == 0 || strcmp(cmd, "domain") == 0 ||
 		     strcmp(cmd, "alias") == 0 || strcmp(cmd, "queue") == 0 || strcmp(cmd, "dkim") == 0 ||
 		     strcmp(cmd, "dns") == 0 || strcmp(cmd, "tls") == 0 ||
-		     strcmp(cmd, "index") == 0;
+		     strcmp(cmd, "index") == 0 || strcmp(cmd, "import") == 0 ||
+		     strcmp(cmd, "export") == 0;
 	if (!known)
 		return usage("unknown command");
 	if (strcmp(cmd, "serve") == 0 && sub_argc != 1)
@@ -388,6 +393,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "dns") == 0) {
 		status = cli_dns(cfg, sub_argc - 1, sub_argv + 1);
+		config_free(&cfg);
+		return status;
+	}
+	if (strcmp(cmd, "import") == 0 || strcmp(cmd, "export") == 0) {
+		status = strcmp(cmd, "import") == 0 ? cli_import(cfg, sub_argc, sub_argv) : cli_export(cfg, sub_argc, sub_argv);
 		config_free(&cfg);
 		return status;
 	}

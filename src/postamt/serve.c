@@ -649,7 +649,10 @@ static int server_start(struct server *srv)
 				      .message_max = (uint64_t)cfg->message_max + 64 * 1024,
 				      .disk_reserve = (uint64_t)cfg->disk_reserve,
 				      .reserve_file = (uint64_t)cfg->disk_reserve_file,
-				      .index_text_max = (uint64_t)cfg->index_text_max };
+				      .index_text_max = (uint64_t)cfg->index_text_max,
+
+				      /* `postamt import` in another process announces its changes */
+				      .watch_ms = 250 };
 	const char *serr;
 	if (store_open(".", &sopt, &srv->store, &serr) < 0) {
 		fprintf(stderr, "postamt: cannot open the store in %s: %s\n", srv->dir, serr);

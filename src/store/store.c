@@ -119,6 +119,14 @@ const char *const store_schema[] = {
 	/* each account's last login (store_admin.c), written at most hourly per account */
 	"CREATE TABLE IF NOT EXISTS last_logins(account_id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
 	" proto TEXT NOT NULL, ip TEXT NOT NULL)",
+	/* `postamt import` (store_import.c): the keys of what was imported, per target mailbox */
+	"CREATE TABLE IF NOT EXISTS import_keys(account_id INTEGER NOT NULL, scope TEXT NOT NULL,"
+	" key TEXT NOT NULL, PRIMARY KEY(account_id, scope, key)) WITHOUT ROWID",
+	/* change events another process (the CLI) announced for the server (store_import.c) */
+	"CREATE TABLE IF NOT EXISTS announced_events(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" at INTEGER NOT NULL, kind INTEGER NOT NULL, account_id INTEGER NOT NULL,"
+	" mailbox_id INTEGER NOT NULL, uid INTEGER NOT NULL, uid_last INTEGER NOT NULL,"
+	" count INTEGER NOT NULL, modseq INTEGER NOT NULL)",
 	/* the SHA-256 of each message file (store_backup.h; schema 2) */
 	"CREATE TABLE IF NOT EXISTS email_digests(email_id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL)",
 	/* a new database gets the current schema; an older one keeps its row until
@@ -283,6 +291,8 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 	}
 	if (opt->recover)
 		recover_blobs(s);
+	if (s->opt.watch_ms > 0)
+		store_watch_init(s);
 	store_reserve_make(s); /* on a full disk the committer tries again later */
 	s->npreparers = 2;
 	for (int i = 0; i < s->npreparers; i++)

@@ -93,6 +93,10 @@ struct store_options {
 	 * transaction, after the UID list is read, so that a test can commit writes there */
 	void (*snapshot_hook)(void *arg);
 	void *snapshot_hook_arg;
+	bool announce;     /* write this process's change events into the database for
+	                    * a watching server (store_import.h); the CLI sets it */
+	int watch_ms;      /* publish changes other processes announced, polled this often
+	                    * (0: never; the server sets it) */
 };
 
 /* Opens the store in data_dir (DIR/db/store.sqlite, DIR/blobs). Starts the committer
@@ -633,6 +637,11 @@ struct store_append_many {
 	/* out */
 	uint32_t uidvalidity;
 	uint64_t modseq;           /* the highest MODSEQ the operation gave */
+	/* import (store_import.h): import_keys[i] are msgs[i]'s keys (NULL-terminated, or
+	 * NULL for none), recorded under the scope import_scope in the same transaction;
+	 * import_keys NULL: none */
+	const char *import_scope;
+	const char *const *const *import_keys;
 };
 int store_append_many(struct store *s, struct store_append_many *am, const char **error_r);
 void store_append_many_async(struct store *s, struct store_append_many *am, struct loop *loop,
@@ -806,5 +815,6 @@ int store_check(struct store *s, const char **error_r);
 #include "store_search.h"
 #include "store_junk.h"
 #include "store_sieve.h"
+#include "store_import.h"
 
 #endif

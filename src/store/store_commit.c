@@ -271,6 +271,10 @@ static void run_txn(struct store *s, struct store_op *batch, bool only_retry)
 		} else {
 			op->result = r;
 			applied++;
+			/* a lost announcement only delays a watching server's sessions until
+			 * their next command: not worth failing the change for */
+			if (s->opt.announce && op->nevents > 0 && store_announce_events(op, c) < 0)
+				log_warn("event=store_announce_failed");
 		}
 		store_db_exec(c, "RELEASE op", &err);
 	}
@@ -397,15 +401,29 @@ void *store_committer_main(void *arg)
 	for (;;) {
 		while (s->commit_head == NULL &&
 		       !(s->stopping && s->prep_head == NULL && s->in_prep == 0)) {
-			if (!s->reserve_missing) {
+			int64_t due = store_watch_due(s);
+			if (due == 0) { /* changes other processes announced (store_import.c) */
+				pthread_mutex_unlock(&s->q_mu);
+				store_watch_run(s);
+				pthread_mutex_lock(&s->q_mu);
+				continue;
+			}
+			if (!s->reserve_missing && due < 0) {
 				pthread_cond_wait(&s->commit_cond, &s->q_mu);
 				continue;
 			}
-			/* the reserve file is gone: look for room for it once a second */
+			/* the reserve file is gone: look for room for it once a second; and the
+			 * next read of announced changes */
+			int64_t wait_ms = s->reserve_missing && (due < 0 || due > 1000) ? 1000 : due;
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 1;
-			if (pthread_cond_timedwait(&s->commit_cond, &s->q_mu, &ts) == ETIMEDOUT) {
+			ts.tv_sec += wait_ms / 1000;
+			ts.tv_nsec += (wait_ms % 1000) * 1000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			if (pthread_cond_timedwait(&s->commit_cond, &s->q_mu, &ts) == ETIMEDOUT && s->reserve_missing) {
 				pthread_mutex_unlock(&s->q_mu);
 				store_reserve_maintain(s);
 				pthread_mutex_lock(&s->q_mu);
@@ -418,6 +436,8 @@ void *store_committer_main(void *arg)
 		s->committing = true;
 		pthread_mutex_unlock(&s->q_mu);
 		run_batch(s, batch);
+		if (store_watch_due(s) == 0) /* a steady stream of batches never times out */
+			store_watch_run(s);
 		pthread_mutex_lock(&s->q_mu);
 		s->committing = false;
 		s->batches_done++;

@@ -461,6 +461,9 @@ static int apply_append_many(struct store *s, struct store_op *op)
 			return r;
 		if (store_lesson_append(op, c, am->account_id, am->mailbox_id, email_id, kw) < 0)
 			return op->result;
+		if (am->import_keys != NULL &&
+		    store_import_record(op, c, am->account_id, am->import_scope, am->import_keys[i]) < 0)
+			return op->result;
 		ap->uid = uid;
 		ap->email_id = email_id;
 		am->modseq = op->events[op->nevents - 1].modseq;

@@ -140,6 +140,11 @@ struct store {
 	/* store_commit.c: told after a commit that recorded lessons (under sub_mu) */
 	store_lesson_notify_fn *lesson_fn;
 	void *lesson_arg;
+
+	/* store_import.c: announced changes read so far (committer only) */
+	int64_t watch_last;     /* the highest announced_events id seen */
+	int64_t watch_at;       /* CLOCK_MONOTONIC ms of the last read */
+	int64_t watch_cleaned;  /* ... of the last removal of old rows */
 };
 
 /* The name of store_db.c's VFS for relative database paths (registered by the first
@@ -353,6 +358,18 @@ void store_sha256_hex(const void *data, size_t len, char hex[65]);
 int store_schema_read(struct db *c, int64_t *version_r, const char **error_r);
 int store_migrate_in(struct store *s, struct db *c, int64_t from, const char *const *schema, size_t nschema, bool copy,
 		     store_report_fn *fn, void *arg, const char **error_r);
+/* store_import.c. store_import_record: inserts the import keys (NULL-terminated) of one
+ * message under scope (1, or store_op_fail's code). store_announce_events: writes op's
+ * events into announced_events (1 or STORE_ERR). store_watch_init: the watch starts
+ * after the newest announced row (at open). store_watch_due: ms until the next read of
+ * announced rows (0: now, -1: never). store_watch_run: reads them, publishes them,
+ * removes old rows (committer only, outside a batch). */
+int store_import_record(struct store_op *op, struct db *c, int64_t account_id, const char *scope,
+			const char *const *keys);
+int store_announce_events(struct store_op *op, struct db *c);
+void store_watch_init(struct store *s);
+int64_t store_watch_due(struct store *s);
+void store_watch_run(struct store *s);
 
 /* store_commit.c: thread bodies started by store_open */
 void *store_preparer_main(void *arg);
