@@ -112,18 +112,37 @@ def _ports_free(offset):
     return True
 
 
+# Servers' ports (offset + 25 .. offset + 4190) stay below the kernel's ephemeral range
+# (32768 and up, where every outgoing connection and every bind to port 0 takes its
+# port), and each pytest-xdist worker has a band of offsets of its own whose ports
+# cannot meet another worker's: between a check that a port is free and the server's
+# bind, nothing else in the run can take it.
+OFFSET_LO, OFFSET_HI = 1100, 28000
+OFFSET_SPAN = max(PORTS.values()) + 10  # the ports one offset covers
+
+
+def _offset_band():
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    k = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    width = (OFFSET_HI - OFFSET_LO) // max(workers, 1)
+    lo = OFFSET_LO + (k % max(workers, 1)) * width
+    return lo, lo + width - OFFSET_SPAN
+
+
 def free_offset():
-    """A port offset in 20000..40000 for which all nine ports are free now."""
+    """A port offset of this worker's band for which all the ports are free now."""
     rng = random.SystemRandom()
+    lo, hi = _offset_band()
     with _offset_lock:
         for _ in range(500):
-            offset = rng.randrange(20000, 40000)
+            offset = rng.randrange(lo, hi)
             if offset in _used_offsets:
                 continue
             if _ports_free(offset):
                 _used_offsets.add(offset)
                 return offset
-    raise RuntimeError("no free port offset found in 20000..40000")
+    raise RuntimeError("no free port offset found in %d..%d" % (lo, hi))
 
 
 # ---------------------------------------------------------------------------

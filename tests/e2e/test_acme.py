@@ -34,8 +34,8 @@ VALIDITY = 6  # seconds: renewal falls due 4 s after issuance
 
 
 def free_port():
-    """A free loopback port above the servers' range (port_offset 20000..40000 plus at
-    most 995), so that pebble and the fake CAs never take a port a server needs."""
+    """A free loopback port above the servers' range (conftest.OFFSET_HI plus at most
+    4190), so that pebble and the fake CAs never take a port a server needs."""
     while True:
         port = random.randint(41000, 60999)
         s = socket.socket()
