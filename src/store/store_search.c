@@ -420,8 +420,9 @@ static uint64_t mbox_count(struct db *cn, int64_t mailbox_id)
 /* The node whose index matches bound the answer, if it is worth looking up their rows
  * one by one rather than reading the mailbox's rows: the root when it is answered by
  * the index, or the AND child so answered with the fewest matches; NULL otherwise.
- * rows: the mailbox's messages. */
-static const struct cnode *driver(const struct cnode *root, uint64_t rows)
+ * unindexed: the mailbox's messages not in the index (candidates too); rows: all of
+ * its messages. */
+static const struct cnode *driver(const struct cnode *root, size_t unindexed, uint64_t rows)
 {
 	const struct cnode *best = root->fts ? root : NULL;
 	if (root->k->key == STORE_SK_AND) {
@@ -432,7 +433,7 @@ static const struct cnode *driver(const struct cnode *root, uint64_t rows)
 		}
 	}
 	/* a lookup costs a few row reads: worth it below about a quarter of the rows */
-	return best != NULL && best->hits.n * 4 < rows ? best : NULL;
+	return best != NULL && (best->hits.n + unindexed) * 4 < rows ? best : NULL;
 }
 
 struct matches {
@@ -539,7 +540,7 @@ int store_search(struct store *s, struct arena *a, const struct store_search_ctx
 	}
 	if (c.unindexed.n > 0) /* messages not in the index yet are read as before */
 		c.need_fields = c.need_blob = true;
-	const struct cnode *drive = c.unindexed.n == 0 ? driver(root, mbox_count(cn, ctx->mailbox_id)) : NULL;
+	const struct cnode *drive = driver(root, c.unindexed.n, mbox_count(cn, ctx->mailbox_id));
 	struct matches m = { .cap = 64 };
 	m.v = xmalloc(m.cap * sizeof(*m.v));
 	int rc;
@@ -548,10 +549,20 @@ int store_search(struct store *s, struct arena *a, const struct store_search_ctx
 		 * every row of the mailbox */
 		sqlite3_stmt *byid = store_db_stmt(cn, c.need_fields ? sql_rows_fields_email : sql_rows_email);
 		rc = SQLITE_DONE;
-		for (size_t i = 0; i < drive->hits.n && rc == SQLITE_DONE; i++) {
+		/* the index's matches and the messages it does not hold, both sorted: merged */
+		const struct store_idset *h = &drive->hits, *u = &c.unindexed;
+		size_t i = 0, j = 0;
+		while ((i < h->n || j < u->n) && rc == SQLITE_DONE) {
+			int64_t id;
+			if (j >= u->n || (i < h->n && h->ids[i] < u->ids[j]))
+				id = h->ids[i++];
+			else if (i >= h->n || u->ids[j] < h->ids[i])
+				id = u->ids[j++];
+			else
+				id = (j++, h->ids[i++]);
 			sqlite3_reset(byid);
 			sqlite3_bind_int64(byid, 1, ctx->mailbox_id);
-			sqlite3_bind_int64(byid, 2, drive->hits.ids[i]);
+			sqlite3_bind_int64(byid, 2, id);
 			c.st = byid;
 			while ((rc = sqlite3_step(byid)) == SQLITE_ROW)
 				row_eval(&c, root, &m);
