@@ -1,15 +1,19 @@
-/* serve_index.c: the background catch-up of the full-text index.
+/* serve_index.c: the server's indexer of the full-text index.
  *
- * A store made before the index lists every message as pending (store_index.c);
- * searches read those files as before, so the server is fully usable at once. This
- * indexes them while it serves: one batch of 200 messages per pool job (one write
- * transaction through the committer, like any delivery), the next job queued by the
- * one before, so that a big store never holds a pool thread for long and a stop
- * waits for one batch at most. Progress goes to the log. */
+ * Deliveries list each new message as waiting (store_index.c); searches read the
+ * files of waiting messages, so nothing is ever missing from results. This writes
+ * their entries in the background: a run indexes one batch of 200 messages per pool
+ * job (one write transaction through the committer, like a delivery), the next job
+ * queued by the one before while messages wait, so that a big backlog never holds a
+ * pool thread for long and a stop waits for one batch at most. The server kicks it
+ * every second. A store made before the index starts with every message waiting: that
+ * catch-up is logged (start, every 10,000 messages, end); the steady trickle of new
+ * mail is not. */
 #include "serve_index.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "arena.h"
 #include "log.h"
@@ -20,8 +24,10 @@ struct index_catchup {
 	struct store *s;
 	struct pool *pool;
 	atomic_bool stop;
-	int64_t pending;     /* at the start */
-	int64_t after;       /* email ids up to this one were looked at */
+	atomic_bool running;  /* a run's job is queued or running */
+	/* the catch-up after start, while it lasts (only the jobs touch these) */
+	bool catching_up;
+	int64_t pending;      /* waiting at the start */
 	uint64_t indexed, logged;
 };
 
@@ -35,28 +41,34 @@ static int one_batch(void *arg, const struct store_index_counts *c)
 static void job(void *arg)
 {
 	struct index_catchup *ic = arg;
-	if (atomic_load(&ic->stop))
+	if (atomic_load(&ic->stop)) {
+		atomic_store(&ic->running, false);
 		return;
+	}
 	struct store_index_counts c;
 	const char *err;
-	int r = store_index_rebuild(ic->s, 0, false, ic->after, one_batch, NULL, &c, &err);
+	int r = store_index_rebuild(ic->s, 0, false, 0, one_batch, NULL, &c, &err);
 	if (r < 0) {
-		log_error("event=index_catchup_failed error=%s indexed=%llu", LOG_Q(err), (unsigned long long)ic->indexed);
+		log_error("event=index_failed error=%s", LOG_Q(err));
+		atomic_store(&ic->running, false);
 		return;
 	}
-	ic->indexed += c.indexed;
-	ic->after = c.last_id > ic->after ? c.last_id : ic->after;
-	if (r == 1) {
-		log_info("event=index_catchup_done indexed=%llu", (unsigned long long)ic->indexed);
+	if (ic->catching_up) {
+		ic->indexed += c.indexed;
+		if (r == 1) {
+			ic->catching_up = false;
+			log_info("event=index_catchup_done indexed=%llu", (unsigned long long)ic->indexed);
+		} else if (ic->indexed - ic->logged >= 10000) {
+			ic->logged = ic->indexed;
+			log_info("event=index_catchup_progress indexed=%llu of=%lld", (unsigned long long)ic->indexed,
+				 (long long)ic->pending);
+		}
+	}
+	if (r == 0 && !atomic_load(&ic->stop)) {
+		pool_submit(ic->pool, job, NULL, NULL, ic); /* more may wait */
 		return;
 	}
-	if (ic->indexed - ic->logged >= 10000) {
-		ic->logged = ic->indexed;
-		log_info("event=index_catchup_progress indexed=%llu of=%lld", (unsigned long long)ic->indexed,
-			 (long long)ic->pending);
-	}
-	if (!atomic_load(&ic->stop))
-		pool_submit(ic->pool, job, NULL, NULL, ic);
+	atomic_store(&ic->running, false);
 }
 
 struct index_catchup *index_catchup_start(struct store *s, struct pool *pool)
@@ -65,17 +77,26 @@ struct index_catchup *index_catchup_start(struct store *s, struct pool *pool)
 	ic->s = s;
 	ic->pool = pool;
 	atomic_init(&ic->stop, false);
-	int64_t too_big = 0;
+	atomic_init(&ic->running, false);
+	int64_t other = 0;
 	const char *err;
-	if (store_index_pending(s, &ic->pending, &too_big, &err) < 0) {
-		log_error("event=index_catchup_failed error=%s", LOG_Q(err));
+	if (store_index_pending(s, &ic->pending, &other, &err) < 0) {
+		log_error("event=index_failed error=%s", LOG_Q(err));
 		return ic;
 	}
 	if (ic->pending > 0) {
+		ic->catching_up = true;
 		log_info("event=index_catchup_start pending=%lld", (long long)ic->pending);
-		pool_submit(pool, job, NULL, NULL, ic);
+		index_catchup_kick(ic);
 	}
 	return ic;
+}
+
+void index_catchup_kick(struct index_catchup *ic)
+{
+	if (ic == NULL || atomic_load(&ic->stop) || atomic_exchange(&ic->running, true))
+		return;
+	pool_submit(ic->pool, job, NULL, NULL, ic);
 }
 
 void index_catchup_stop(struct index_catchup *ic)

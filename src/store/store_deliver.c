@@ -77,7 +77,6 @@ static int prepare_message(struct store *s, struct store_op *op, const char *dat
 	if (op->len > s->opt.message_max)
 		return store_op_fail(op, STORE_ETOOBIG, "message too large");
 	op->parsed = mail_parse(op->tmp, op->data, op->len);
-	store_index_prepare(s, op->tmp, op->data, op->len, op->parsed);
 
 	unsigned char rnd[16];
 	size_t got = 0;
@@ -150,7 +149,7 @@ static int64_t insert_email(struct store_op *op, struct db *c)
 		return -1;
 	}
 	int64_t id = sqlite3_last_insert_rowid(c->db);
-	if (store_index_add(op, c, id, mi) < 0) /* same transaction: never one without the other */
+	if (store_index_defer(op, c, id) < 0) /* same transaction: searched from its file until indexed */
 		return -1;
 	if (op->digest != NULL) { /* for postamt verify and backups (store_backup.h) */
 		st = store_db_stmt(c, "INSERT INTO email_digests(email_id, sha256) VALUES(?, ?)");

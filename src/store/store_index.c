@@ -9,13 +9,16 @@
  * characters matches a message in the index exactly when the scan would match it
  * (RFC 9051 §6.4.4 substring semantics, i;unicode-casemap folding).
  *
- * The entry is written in the same transaction as the emails row (store_deliver.c)
- * and deleted with it (store_rows.c): an indexed message is never missing from
- * results, a deleted one never found. Messages that are not in the index are listed
- * in email_unindexed with a reason: INDEX_PENDING (stored before the index existed,
- * or when indexing failed), INDEX_TOO_BIG (decoded text over search.index_text_max).
- * Searches evaluate those by reading the file, as before; `postamt index rebuild`
- * (store_index_rebuild) indexes pending ones and rebuilds entries. */
+ * A new message is listed in email_unindexed as INDEX_PENDING in the same transaction
+ * as its emails row (store_deliver.c), and the server's indexer (serve_index.c) writes
+ * its entry moments later, 200 messages per transaction: FTS5 makes a segment per
+ * transaction, and one per delivery cost about twice the CPU per message and kept the
+ * committer busy. Messages not in the index (INDEX_PENDING; INDEX_TOO_BIG: decoded
+ * text over search.index_text_max; INDEX_UNREADABLE: the file could not be read when
+ * indexing) are searched by reading their files, as before, so a message is never
+ * missing from results; entries go with their emails row (store_rows.c), so a
+ * deleted message is never found. `postamt index rebuild` (store_index_rebuild)
+ * rewrites entries. */
 #include "store_int.h"
 
 #include <errno.h>
@@ -27,7 +30,7 @@
 
 #include "mail.h"
 
-enum { INDEX_PENDING = 0, INDEX_TOO_BIG = 1 };
+enum { INDEX_PENDING = 0, INDEX_TOO_BIG = 1, INDEX_UNREADABLE = 2 };
 
 void store_index_prepare(struct store *s, struct arena *a, const char *msg, size_t len,
 			 struct mail_info *mi)
@@ -66,6 +69,14 @@ static int mark_unindexed(struct db *c, int64_t email_id, int reason, const char
 	sqlite3_bind_int64(st, 1, email_id);
 	sqlite3_bind_int(st, 2, reason);
 	return store_step_done(c, st, error_r);
+}
+
+int store_index_defer(struct store_op *op, struct db *c, int64_t email_id)
+{
+	const char *err;
+	if (mark_unindexed(c, email_id, INDEX_PENDING, &err) < 0)
+		return store_op_fail(op, STORE_ERR, "%s", err);
+	return 1;
 }
 
 int store_index_add(struct store_op *op, struct db *c, int64_t email_id, const struct mail_info *mi)
@@ -234,14 +245,17 @@ static int apply_rebuild(struct store *s, struct store_op *op)
 	const char *err;
 	for (size_t i = 0; i < r->n; i++) {
 		struct rebuild_item *it = &r->items[i];
-		if (it->mi == NULL)
-			continue;
 		sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM emails WHERE id = ?");
 		sqlite3_bind_int64(st, 1, it->email_id);
 		bool exists = sqlite3_step(st) == SQLITE_ROW;
 		sqlite3_reset(st);
 		if (!exists) { /* deleted since it was read */
 			r->gone++;
+			continue;
+		}
+		if (it->mi == NULL) { /* searched from its file (if it ever comes back); verify says more */
+			if (mark_unindexed(c, it->email_id, INDEX_UNREADABLE, &err) < 0)
+				return store_op_fail(op, STORE_ERR, "%s", err);
 			continue;
 		}
 		if (store_index_remove(NULL, c, it->email_id, &err) < 0)
@@ -343,7 +357,7 @@ int store_index_pending(struct store *s, int64_t *pending_r, int64_t *too_big_r,
 {
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT COUNT(*) FILTER (WHERE reason = 0),"
-				       " COUNT(*) FILTER (WHERE reason = 1) FROM email_unindexed");
+				       " COUNT(*) FILTER (WHERE reason <> 0) FROM email_unindexed");
 	int r = 1;
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*pending_r = sqlite3_column_int64(st, 0);

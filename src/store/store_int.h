@@ -213,7 +213,9 @@ bool store_idset_has(const struct store_idset *set, int64_t id);
  * limit). */
 void store_index_prepare(struct store *s, struct arena *a, const char *msg, size_t len,
 			 struct mail_info *mi);
-/* Apply: the index entry of a new emails row (or its email_unindexed row). 1 or <0. */
+/* Apply: lists a new emails row as waiting for the indexer. 1 or <0. */
+int store_index_defer(struct store_op *op, struct db *c, int64_t email_id);
+/* Apply: the index entry of an emails row (or its email_unindexed row). 1 or <0. */
 int store_index_add(struct store_op *op, struct db *c, int64_t email_id, const struct mail_info *mi);
 /* Apply: removes what the index holds of an emails row being deleted. In an op the
  * entry is only listed as stale (cheap, works on a full disk) and removed by later

@@ -407,9 +407,98 @@ static int index_lookups(struct sctx *c, struct db *cn, struct cnode *n, const c
 	return 1;
 }
 
+/* The mailbox's message count (0 when it cannot be read: the scan is then used). */
+static uint64_t mbox_count(struct db *cn, int64_t mailbox_id)
+{
+	sqlite3_stmt *st = store_db_stmt(cn, "SELECT messages FROM mailboxes WHERE id = ?");
+	sqlite3_bind_int64(st, 1, mailbox_id);
+	uint64_t n = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return n;
+}
+
+/* The node whose index matches bound the answer, if it is worth looking up their rows
+ * one by one rather than reading the mailbox's rows: the root when it is answered by
+ * the index, or the AND child so answered with the fewest matches; NULL otherwise.
+ * unindexed: the mailbox's messages not in the index (candidates too); rows: all of
+ * its messages. */
+static const struct cnode *driver(const struct cnode *root, size_t unindexed, uint64_t rows)
+{
+	const struct cnode *best = root->fts ? root : NULL;
+	if (root->k->key == STORE_SK_AND) {
+		for (size_t i = 0; i < root->nsub; i++) {
+			const struct cnode *x = root->sub[i];
+			if (x->fts && (best == NULL || x->hits.n < best->hits.n))
+				best = x;
+		}
+	}
+	/* a lookup costs a few row reads: worth it below about a quarter of the rows */
+	return best != NULL && (best->hits.n + unindexed) * 4 < rows ? best : NULL;
+}
+
+struct matches {
+	uint32_t *v;
+	size_t n, cap;
+	uint64_t hi; /* the highest MODSEQ among them */
+};
+
+static int cmp_uid(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Evaluates the program on the statement's current row; a match goes into m. */
+static void row_eval(struct sctx *c, const struct cnode *root, struct matches *m)
+{
+	c->uid = (uint32_t)sqlite3_column_int64(c->st, 0);
+	c->flags = (unsigned int)sqlite3_column_int(c->st, 1);
+	c->keywords = col(c, 2);
+	c->modseq = (uint64_t)sqlite3_column_int64(c->st, 3);
+	c->size = (uint64_t)sqlite3_column_int64(c->st, 4);
+	c->idate = sqlite3_column_int64(c->st, 5);
+	c->itz = sqlite3_column_int(c->st, 6);
+	c->sdate = sqlite3_column_int64(c->st, 7);
+	c->email_id = sqlite3_column_int64(c->st, 8);
+	c->thread_id = sqlite3_column_int64(c->st, 9);
+	if (c->need_fields) {
+		c->hdate = sqlite3_column_int64(c->st, 15);
+		c->htz = sqlite3_column_int(c->st, 16);
+		if (c->hdate == 0) { /* no usable Date: use the internal date */
+			c->hdate = c->idate;
+			c->htz = c->itz;
+		}
+		c->header_size = (uint64_t)sqlite3_column_int64(c->st, 17);
+	}
+	c->loaded = c->load_failed = c->hdrtext_done = c->bodytext_done = false;
+	bool match = eval(c, root);
+	free(c->raw);
+	c->raw = NULL;
+	buf_reset(&c->hdrtext);
+	buf_reset(&c->bodytext);
+	if (match) {
+		if (m->n == m->cap)
+			m->v = xrealloc(m->v, (m->cap *= 2) * sizeof(*m->v));
+		m->v[m->n++] = c->uid;
+		if (c->modseq > m->hi)
+			m->hi = c->modseq;
+	}
+	arena_clear(c->row);
+}
+
 static const char sql_rows[] =
 	"SELECT uid, flags, keywords, modseq, size, internal_date, internal_tz, save_date,"
 	" email_id, thread_id FROM messages WHERE mailbox_id = ? ORDER BY uid";
+/* one email's rows in the mailbox (INDEXED BY: without statistics SQLite would read
+ * the mailbox's range of another index instead) */
+static const char sql_rows_email[] =
+	"SELECT uid, flags, keywords, modseq, size, internal_date, internal_tz, save_date,"
+	" email_id, thread_id FROM messages INDEXED BY messages_email WHERE mailbox_id = ? AND email_id = ?";
+static const char sql_rows_fields_email[] =
+	"SELECT m.uid, m.flags, m.keywords, m.modseq, m.size, m.internal_date, m.internal_tz,"
+	" m.save_date, m.email_id, m.thread_id, e.subject, e.from_, e.to_, e.cc, e.bcc, e.date,"
+	" e.date_tz, e.header_size, e.parts FROM messages m INDEXED BY messages_email"
+	" JOIN emails e ON e.id = m.email_id WHERE m.mailbox_id = ? AND m.email_id = ?";
 static const char sql_rows_fields[] =
 	"SELECT m.uid, m.flags, m.keywords, m.modseq, m.size, m.internal_date, m.internal_tz,"
 	" m.save_date, m.email_id, m.thread_id, e.subject, e.from_, e.to_, e.cc, e.bcc, e.date,"
@@ -451,46 +540,40 @@ int store_search(struct store *s, struct arena *a, const struct store_search_ctx
 	}
 	if (c.unindexed.n > 0) /* messages not in the index yet are read as before */
 		c.need_fields = c.need_blob = true;
-	c.st = store_db_stmt(cn, c.need_fields ? sql_rows_fields : sql_rows);
-	sqlite3_bind_int64(c.st, 1, ctx->mailbox_id);
-	size_t n = 0, cap = 64;
-	uint32_t *v = xmalloc(cap * sizeof(*v));
-	uint64_t hi = 0;
+	const struct cnode *drive = driver(root, c.unindexed.n, mbox_count(cn, ctx->mailbox_id));
+	struct matches m = { .cap = 64 };
+	m.v = xmalloc(m.cap * sizeof(*m.v));
 	int rc;
-	while ((rc = sqlite3_step(c.st)) == SQLITE_ROW) {
-		c.uid = (uint32_t)sqlite3_column_int64(c.st, 0);
-		c.flags = (unsigned int)sqlite3_column_int(c.st, 1);
-		c.keywords = col(&c, 2);
-		c.modseq = (uint64_t)sqlite3_column_int64(c.st, 3);
-		c.size = (uint64_t)sqlite3_column_int64(c.st, 4);
-		c.idate = sqlite3_column_int64(c.st, 5);
-		c.itz = sqlite3_column_int(c.st, 6);
-		c.sdate = sqlite3_column_int64(c.st, 7);
-		c.email_id = sqlite3_column_int64(c.st, 8);
-		c.thread_id = sqlite3_column_int64(c.st, 9);
-		if (c.need_fields) {
-			c.hdate = sqlite3_column_int64(c.st, 15);
-			c.htz = sqlite3_column_int(c.st, 16);
-			if (c.hdate == 0) { /* no usable Date: use the internal date */
-				c.hdate = c.idate;
-				c.htz = c.itz;
-			}
-			c.header_size = (uint64_t)sqlite3_column_int64(c.st, 17);
+	if (drive != NULL) {
+		/* only the index's matches can match: look up their rows instead of reading
+		 * every row of the mailbox */
+		sqlite3_stmt *byid = store_db_stmt(cn, c.need_fields ? sql_rows_fields_email : sql_rows_email);
+		rc = SQLITE_DONE;
+		/* the index's matches and the messages it does not hold, both sorted: merged */
+		const struct store_idset *h = &drive->hits, *u = &c.unindexed;
+		size_t i = 0, j = 0;
+		while ((i < h->n || j < u->n) && rc == SQLITE_DONE) {
+			int64_t id;
+			if (j >= u->n || (i < h->n && h->ids[i] < u->ids[j]))
+				id = h->ids[i++];
+			else if (i >= h->n || u->ids[j] < h->ids[i])
+				id = u->ids[j++];
+			else
+				id = (j++, h->ids[i++]);
+			sqlite3_reset(byid);
+			sqlite3_bind_int64(byid, 1, ctx->mailbox_id);
+			sqlite3_bind_int64(byid, 2, id);
+			c.st = byid;
+			while ((rc = sqlite3_step(byid)) == SQLITE_ROW)
+				row_eval(&c, root, &m);
 		}
-		c.loaded = c.load_failed = c.hdrtext_done = c.bodytext_done = false;
-		bool match = eval(&c, root);
-		free(c.raw);
-		c.raw = NULL;
-		buf_reset(&c.hdrtext);
-		buf_reset(&c.bodytext);
-		if (match) {
-			if (n == cap)
-				v = xrealloc(v, (cap *= 2) * sizeof(*v));
-			v[n++] = c.uid;
-			if (c.modseq > hi)
-				hi = c.modseq;
-		}
-		arena_clear(c.row);
+		sqlite3_reset(byid);
+		qsort(m.v, m.n, sizeof(*m.v), cmp_uid);
+	} else {
+		c.st = store_db_stmt(cn, c.need_fields ? sql_rows_fields : sql_rows);
+		sqlite3_bind_int64(c.st, 1, ctx->mailbox_id);
+		while ((rc = sqlite3_step(c.st)) == SQLITE_ROW)
+			row_eval(&c, root, &m);
 	}
 	if (rc != SQLITE_DONE)
 		ret = store_db_fail(cn, "search", error_r);
@@ -502,12 +585,12 @@ int store_search(struct store *s, struct arena *a, const struct store_search_ctx
 	arena_free(&c.a);
 	arena_free(&c.row);
 	if (ret > 0) {
-		*uids_r = arena_alloc(a, (n + 1) * sizeof(uint32_t));
-		memcpy(*uids_r, v, n * sizeof(uint32_t));
-		*n_r = n;
+		*uids_r = arena_alloc(a, (m.n + 1) * sizeof(uint32_t));
+		memcpy(*uids_r, m.v, m.n * sizeof(uint32_t));
+		*n_r = m.n;
 		if (highest_modseq_r)
-			*highest_modseq_r = hi;
+			*highest_modseq_r = m.hi;
 	}
-	free(v);
+	free(m.v);
 	return ret;
 }
