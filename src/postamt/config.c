@@ -117,7 +117,7 @@ static const char *valid_dns_server(const char *v)
 		       : "expected an IP address with an optional port (HOST:PORT, [V6]:PORT)";
 }
 
-/* acme.*: certificates by ACME (src/acme, docs/acme.md) */
+/* acme.*: certificates by ACME (src/acme, docs/tls.md) */
 static const char *valid_acme_directory(const char *v)
 {
 	struct acme_url u;
@@ -261,7 +261,7 @@ static const struct key keys[] = {
 	I("spam.junk_reputation", junk_reputation, "2", 0, 100000, RELOAD),
 	/* training: the learner's batches (src/spam/junk_learner.h, docs/spam.md "Training the filter") */
 	I("spam.learn_batch", learn_batch, "200", 1, 100000, RELOAD),
-	/* certificates by ACME (src/acme, docs/acme.md) */
+	/* certificates by ACME (src/acme, docs/tls.md) */
 	S("acme.directory", acme_directory, "", valid_acme_directory, RESTART),
 	S("acme.email", acme_email, "", NULL, RESTART),
 	S("acme.names", acme_names, "", valid_acme_names, RESTART),

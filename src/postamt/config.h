@@ -111,7 +111,7 @@ struct config {
 	int64_t junk_threshold;       /* spam.junk_threshold: percent score that is spam */
 	int64_t junk_min_trained;     /* spam.junk_min_trained: lessons of each kind before verdicts */
 	int64_t junk_max_tokens;      /* spam.junk_max_tokens: distinct tokens per message */
-	/* certificates by ACME (struct acme_settings, docs/acme.md) */
+	/* certificates by ACME (struct acme_settings, docs/tls.md) */
 	char *acme_directory;         /* acme.directory: the CA's directory URL; "" = off */
 	char *acme_email;             /* acme.email: the account's contact */
 	char *acme_names;             /* acme.names: names besides hostname, separated by commas */
