@@ -23,6 +23,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "textfmt.h"
+
 #define CHARSET_MAX 64 /* longer charset names are not charsets */
 
 struct word {
@@ -72,32 +74,6 @@ static int word_parse(const char *s, size_t n, struct word *w)
 	return 1;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int b64val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* Appends the bytes a word encodes. Base64 stops at its padding; stray characters are
  * skipped; a trailing partial group yields the whole bytes it holds. */
 static void word_bytes(const struct word *w, struct buf *out)
@@ -108,8 +84,8 @@ static void word_bytes(const struct word *w, struct buf *out)
 			int h, l;
 			if (c == '_') {
 				buf_putc(out, ' ');
-			} else if (c == '=' && i + 2 < w->textlen && (h = hexval(w->text[i + 1])) >= 0 &&
-				   (l = hexval(w->text[i + 2])) >= 0) {
+			} else if (c == '=' && i + 2 < w->textlen && (h = textfmt_hex_digit((unsigned char)w->text[i + 1])) >= 0 &&
+				   (l = textfmt_hex_digit((unsigned char)w->text[i + 2])) >= 0) {
 				buf_putc(out, (char)(h << 4 | l));
 				i += 2;
 			} else {
@@ -123,7 +99,7 @@ static void word_bytes(const struct word *w, struct buf *out)
 	for (size_t i = 0; i < w->textlen; i++) {
 		if (w->text[i] == '=')
 			break;
-		int v = b64val(w->text[i]);
+		int v = textfmt_base64_digit((unsigned char)w->text[i]);
 		if (v < 0)
 			continue;
 		acc = (acc << 6) | (uint32_t)v;
