@@ -29,9 +29,9 @@
 
 struct word {
 	char charset[CHARSET_MAX + 1];
-	char enc;             /* 'B' or 'Q' */
-	const char *text;     /* encoded text */
-	size_t textlen, len;  /* len: the whole word, "=?" to "?=" */
+	char enc;            /* 'B' or 'Q' */
+	const char *text;    /* encoded text */
+	size_t textlen, len; /* len: the whole word, "=?" to "?=" */
 };
 
 /* Parses an encoded word at s[0..n). Returns 1 and fills *w, or 0 if s does not start
@@ -84,7 +84,8 @@ static void word_bytes(const struct word *w, struct buf *out)
 			int h, l;
 			if (c == '_') {
 				buf_putc(out, ' ');
-			} else if (c == '=' && i + 2 < w->textlen && (h = textfmt_hex_digit((unsigned char)w->text[i + 1])) >= 0 &&
+			} else if (c == '=' && i + 2 < w->textlen &&
+				   (h = textfmt_hex_digit((unsigned char)w->text[i + 1])) >= 0 &&
 				   (l = textfmt_hex_digit((unsigned char)w->text[i + 2])) >= 0) {
 				buf_putc(out, (char)(h << 4 | l));
 				i += 2;
@@ -124,10 +125,10 @@ static void put_converted(struct buf *out, const char *s, size_t n, const char *
 
 void mail_rfc2047_decode(const char *s, size_t n, struct buf *out)
 {
-	struct buf pending = { 0 };   /* bytes of adjacent words in one charset */
+	struct buf pending = { 0 }; /* bytes of adjacent words in one charset */
 	char pcs[CHARSET_MAX + 1] = "";
-	size_t raw_start = 0;         /* start of text not yet written */
-	bool after_word = false;      /* the last thing seen was an encoded word */
+	size_t raw_start = 0;    /* start of text not yet written */
+	bool after_word = false; /* the last thing seen was an encoded word */
 	size_t i = 0;
 	while (i < n) {
 		struct word w;

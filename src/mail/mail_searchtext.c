@@ -20,8 +20,8 @@ static void put_block(const char *msg, size_t len, uint64_t off, uint64_t n, str
 	buf_putc(out, '\n');
 }
 
-void mail_header_text(const char *msg, size_t len, uint64_t header_len, const struct mail_part *parts,
-		      size_t n, struct buf *out)
+void mail_header_text(const char *msg, size_t len, uint64_t header_len, const struct mail_part *parts, size_t n,
+		      struct buf *out)
 {
 	if (header_len > len)
 		header_len = len;

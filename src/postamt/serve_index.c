@@ -24,10 +24,10 @@ struct index_catchup {
 	struct store *s;
 	struct pool *pool;
 	atomic_bool stop;
-	atomic_bool running;  /* a run's job is queued or running */
+	atomic_bool running; /* a run's job is queued or running */
 	/* the catch-up after start, while it lasts (only the jobs touch these) */
 	bool catching_up;
-	int64_t pending;      /* waiting at the start */
+	int64_t pending; /* waiting at the start */
 	uint64_t indexed, logged;
 };
 

@@ -32,8 +32,7 @@
 
 enum { INDEX_PENDING = 0, INDEX_TOO_BIG = 1, INDEX_UNREADABLE = 2 };
 
-void store_index_prepare(struct store *s, struct arena *a, const char *msg, size_t len,
-			 struct mail_info *mi)
+void store_index_prepare(struct store *s, struct arena *a, const char *msg, size_t len, struct mail_info *mi)
 {
 	struct buf h = { 0 }, b = { 0 };
 	mail_header_text(msg, len, mi->header_len, mi->parts, mi->nparts, &h);
@@ -52,12 +51,12 @@ void store_index_prepare(struct store *s, struct arena *a, const char *msg, size
 static int purge_stale(struct db *c, int max, const char **error_r)
 {
 	sqlite3_stmt *st = store_db_stmt(c, "DELETE FROM email_text WHERE rowid IN"
-				       " (SELECT email_id FROM email_text_stale ORDER BY email_id LIMIT ?)");
+					    " (SELECT email_id FROM email_text_stale ORDER BY email_id LIMIT ?)");
 	sqlite3_bind_int(st, 1, max);
 	if (store_step_done(c, st, error_r) < 0)
 		return STORE_ERR;
 	st = store_db_stmt(c, "DELETE FROM email_text_stale WHERE email_id IN"
-			 " (SELECT email_id FROM email_text_stale ORDER BY email_id LIMIT ?)");
+			      " (SELECT email_id FROM email_text_stale ORDER BY email_id LIMIT ?)");
 	sqlite3_bind_int(st, 1, max);
 	return store_step_done(c, st, error_r);
 }
@@ -128,8 +127,10 @@ int store_index_setup(struct db *c, const char **error_r)
 	/* the store predates the index: every message is pending until it is indexed */
 	if (store_db_exec(c, "BEGIN IMMEDIATE", error_r) < 0)
 		return STORE_ERR;
-	if (store_db_exec(c, "INSERT OR IGNORE INTO email_unindexed(email_id, reason)"
-			     " SELECT id, 0 FROM emails WHERE id NOT IN (SELECT rowid FROM email_text)", error_r) < 0 ||
+	if (store_db_exec(c,
+			  "INSERT OR IGNORE INTO email_unindexed(email_id, reason)"
+			  " SELECT id, 0 FROM emails WHERE id NOT IN (SELECT rowid FROM email_text)",
+			  error_r) < 0 ||
 	    store_db_exec(c, "INSERT INTO meta(key, value) VALUES('search_index', 1)", error_r) < 0 ||
 	    store_db_exec(c, "COMMIT", error_r) < 0) {
 		const char *ignored;
@@ -156,8 +157,7 @@ static int cmp_id(const void *a, const void *b)
 }
 
 /* Runs a query that yields one integer column into a sorted array in a. */
-static int collect_ids(struct db *c, sqlite3_stmt *st, struct arena *a, struct store_idset *out,
-		       const char **error_r)
+static int collect_ids(struct db *c, sqlite3_stmt *st, struct arena *a, struct store_idset *out, const char **error_r)
 {
 	size_t n = 0, cap = 64;
 	int64_t *v = xmalloc(cap * sizeof(*v));
@@ -180,8 +180,8 @@ static int collect_ids(struct db *c, sqlite3_stmt *st, struct arena *a, struct s
 	return 1;
 }
 
-int store_index_match(struct db *c, struct arena *a, bool headers_too, const char *folded,
-		      struct store_idset *out, const char **error_r)
+int store_index_match(struct db *c, struct arena *a, bool headers_too, const char *folded, struct store_idset *out,
+		      const char **error_r)
 {
 	/* an FTS5 string: the needle in double quotes, inner quotes doubled */
 	struct buf q = { 0 };
@@ -203,7 +203,7 @@ int store_index_unindexed(struct db *c, struct arena *a, int64_t mailbox_id, str
 			  const char **error_r)
 {
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT m.email_id FROM email_unindexed u"
-				       " JOIN messages m ON m.email_id = u.email_id WHERE m.mailbox_id = ?");
+					    " JOIN messages m ON m.email_id = u.email_id WHERE m.mailbox_id = ?");
 	sqlite3_bind_int64(st, 1, mailbox_id);
 	return collect_ids(c, st, a, out, error_r);
 }
@@ -357,7 +357,7 @@ int store_index_pending(struct store *s, int64_t *pending_r, int64_t *too_big_r,
 {
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT COUNT(*) FILTER (WHERE reason = 0),"
-				       " COUNT(*) FILTER (WHERE reason <> 0) FROM email_unindexed");
+					    " COUNT(*) FILTER (WHERE reason <> 0) FROM email_unindexed");
 	int r = 1;
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*pending_r = sqlite3_column_int64(st, 0);

@@ -46,10 +46,10 @@ enum cost { COST_ROW = 0, COST_FIELD = 1, COST_BLOB = 2 };
 
 struct cnode {
 	const struct store_search *k;
-	const char *needle;  /* folded */
-	int64_t id;          /* EMAILID/THREADID */
+	const char *needle; /* folded */
+	int64_t id;         /* EMAILID/THREADID */
 	enum cost cost;
-	int fts;             /* BODY/TEXT answered by the full-text index: 1 body, 2 TEXT */
+	int fts;                 /* BODY/TEXT answered by the full-text index: 1 body, 2 TEXT */
 	struct store_idset hits; /* the index's matches (fts) */
 	struct cnode **sub;
 	size_t nsub;
@@ -57,11 +57,11 @@ struct cnode {
 
 struct sctx {
 	struct store *s;
-	struct arena *a;     /* the compiled program */
-	struct arena *row;   /* scratch for one row, cleared after each */
+	struct arena *a;   /* the compiled program */
+	struct arena *row; /* scratch for one row, cleared after each */
 	const struct store_search_ctx *ctx;
 	bool need_fields, need_blob;
-	size_t nfts;         /* nodes answered by the index */
+	size_t nfts;                  /* nodes answered by the index */
 	struct store_idset unindexed; /* emails of the mailbox not in the index */
 	/* current row */
 	sqlite3_stmt *st;
@@ -83,12 +83,10 @@ struct sctx {
 static bool is_string_key(enum store_search_key k)
 {
 	return k == STORE_SK_BCC || k == STORE_SK_CC || k == STORE_SK_FROM || k == STORE_SK_TO ||
-	       k == STORE_SK_SUBJECT || k == STORE_SK_BODY || k == STORE_SK_TEXT ||
-	       k == STORE_SK_HEADER;
+	       k == STORE_SK_SUBJECT || k == STORE_SK_BODY || k == STORE_SK_TEXT || k == STORE_SK_HEADER;
 }
 
-static int compile(struct sctx *c, const struct store_search *k, int depth, struct cnode **out,
-		   const char **error_r)
+static int compile(struct sctx *c, const struct store_search *k, int depth, struct cnode **out, const char **error_r)
 {
 	if (k == NULL || depth > SEARCH_DEPTH_MAX) {
 		*error_r = k == NULL ? "empty search key" : "search program nested too deeply";
@@ -163,10 +161,8 @@ static int compile(struct sctx *c, const struct store_search *k, int depth, stru
 				return STORE_EINVAL;
 			}
 			n->needle = mail_casefold(c->a, k->str, strlen(k->str));
-			bool blob = k->key == STORE_SK_BODY || k->key == STORE_SK_TEXT ||
-				    k->key == STORE_SK_HEADER;
-			if ((k->key == STORE_SK_BODY || k->key == STORE_SK_TEXT) &&
-			    store_index_chars(n->needle) >= 3) {
+			bool blob = k->key == STORE_SK_BODY || k->key == STORE_SK_TEXT || k->key == STORE_SK_HEADER;
+			if ((k->key == STORE_SK_BODY || k->key == STORE_SK_TEXT) && store_index_chars(n->needle) >= 3) {
 				/* the trigram index answers it; shorter needles are scanned */
 				n->fts = k->key == STORE_SK_TEXT ? 2 : 1;
 				n->cost = COST_ROW;
@@ -177,8 +173,7 @@ static int compile(struct sctx *c, const struct store_search *k, int depth, stru
 				c->need_blob |= blob;
 			}
 		}
-		if (k->key == STORE_SK_SENTBEFORE || k->key == STORE_SK_SENTON ||
-		    k->key == STORE_SK_SENTSINCE) {
+		if (k->key == STORE_SK_SENTBEFORE || k->key == STORE_SK_SENTON || k->key == STORE_SK_SENTSINCE) {
 			n->cost = COST_FIELD;
 			c->need_fields = true;
 		}
@@ -300,35 +295,58 @@ static bool eval(struct sctx *c, const struct cnode *n)
 	const struct store_search_ctx *x = c->ctx;
 	bool recent = x->first_recent_uid > 0 && c->uid >= x->first_recent_uid;
 	switch (k->key) {
-	case STORE_SK_ALL: return true;
+	case STORE_SK_ALL:
+		return true;
 	case STORE_SK_AND:
 		for (size_t i = 0; i < n->nsub; i++) {
 			if (!eval(c, n->sub[i]))
 				return false;
 		}
 		return true;
-	case STORE_SK_OR: return eval(c, n->sub[0]) || eval(c, n->sub[1]);
-	case STORE_SK_NOT: return !eval(c, n->sub[0]);
-	case STORE_SK_ANSWERED: return c->flags & STORE_F_ANSWERED;
-	case STORE_SK_DELETED: return c->flags & STORE_F_DELETED;
-	case STORE_SK_DRAFT: return c->flags & STORE_F_DRAFT;
-	case STORE_SK_FLAGGED: return c->flags & STORE_F_FLAGGED;
-	case STORE_SK_SEEN: return c->flags & STORE_F_SEEN;
-	case STORE_SK_UNANSWERED: return !(c->flags & STORE_F_ANSWERED);
-	case STORE_SK_UNDELETED: return !(c->flags & STORE_F_DELETED);
-	case STORE_SK_UNDRAFT: return !(c->flags & STORE_F_DRAFT);
-	case STORE_SK_UNFLAGGED: return !(c->flags & STORE_F_FLAGGED);
-	case STORE_SK_UNSEEN: return !(c->flags & STORE_F_SEEN);
-	case STORE_SK_RECENT: return recent;
-	case STORE_SK_NEW: return recent && !(c->flags & STORE_F_SEEN);
-	case STORE_SK_OLD: return !recent;
-	case STORE_SK_KEYWORD: return has_keyword(c->keywords, k->str);
-	case STORE_SK_UNKEYWORD: return !has_keyword(c->keywords, k->str);
-	case STORE_SK_FROM: return contains(c, col(c, 11), strlen(col(c, 11)), n->needle);
-	case STORE_SK_TO: return contains(c, col(c, 12), strlen(col(c, 12)), n->needle);
-	case STORE_SK_CC: return contains(c, col(c, 13), strlen(col(c, 13)), n->needle);
-	case STORE_SK_BCC: return contains(c, col(c, 14), strlen(col(c, 14)), n->needle);
-	case STORE_SK_SUBJECT: return contains(c, col(c, 10), strlen(col(c, 10)), n->needle);
+	case STORE_SK_OR:
+		return eval(c, n->sub[0]) || eval(c, n->sub[1]);
+	case STORE_SK_NOT:
+		return !eval(c, n->sub[0]);
+	case STORE_SK_ANSWERED:
+		return c->flags & STORE_F_ANSWERED;
+	case STORE_SK_DELETED:
+		return c->flags & STORE_F_DELETED;
+	case STORE_SK_DRAFT:
+		return c->flags & STORE_F_DRAFT;
+	case STORE_SK_FLAGGED:
+		return c->flags & STORE_F_FLAGGED;
+	case STORE_SK_SEEN:
+		return c->flags & STORE_F_SEEN;
+	case STORE_SK_UNANSWERED:
+		return !(c->flags & STORE_F_ANSWERED);
+	case STORE_SK_UNDELETED:
+		return !(c->flags & STORE_F_DELETED);
+	case STORE_SK_UNDRAFT:
+		return !(c->flags & STORE_F_DRAFT);
+	case STORE_SK_UNFLAGGED:
+		return !(c->flags & STORE_F_FLAGGED);
+	case STORE_SK_UNSEEN:
+		return !(c->flags & STORE_F_SEEN);
+	case STORE_SK_RECENT:
+		return recent;
+	case STORE_SK_NEW:
+		return recent && !(c->flags & STORE_F_SEEN);
+	case STORE_SK_OLD:
+		return !recent;
+	case STORE_SK_KEYWORD:
+		return has_keyword(c->keywords, k->str);
+	case STORE_SK_UNKEYWORD:
+		return !has_keyword(c->keywords, k->str);
+	case STORE_SK_FROM:
+		return contains(c, col(c, 11), strlen(col(c, 11)), n->needle);
+	case STORE_SK_TO:
+		return contains(c, col(c, 12), strlen(col(c, 12)), n->needle);
+	case STORE_SK_CC:
+		return contains(c, col(c, 13), strlen(col(c, 13)), n->needle);
+	case STORE_SK_BCC:
+		return contains(c, col(c, 14), strlen(col(c, 14)), n->needle);
+	case STORE_SK_SUBJECT:
+		return contains(c, col(c, 10), strlen(col(c, 10)), n->needle);
 	case STORE_SK_HEADER: {
 		load_blob(c);
 		if (c->load_failed)
@@ -340,16 +358,14 @@ static bool eval(struct sctx *c, const struct cnode *n)
 		return r;
 	}
 	case STORE_SK_BODY: {
-		if (n->fts && (store_idset_has(&n->hits, c->email_id) ||
-			       !store_idset_has(&c->unindexed, c->email_id)))
+		if (n->fts && (store_idset_has(&n->hits, c->email_id) || !store_idset_has(&c->unindexed, c->email_id)))
 			return store_idset_has(&n->hits, c->email_id);
 		size_t l;
 		const char *t = body_text(c, &l);
 		return contains(c, t, l, n->needle);
 	}
 	case STORE_SK_TEXT: {
-		if (n->fts && (store_idset_has(&n->hits, c->email_id) ||
-			       !store_idset_has(&c->unindexed, c->email_id)))
+		if (n->fts && (store_idset_has(&n->hits, c->email_id) || !store_idset_has(&c->unindexed, c->email_id)))
 			return store_idset_has(&n->hits, c->email_id);
 		size_t l;
 		const char *t = header_text(c, &l);
@@ -358,21 +374,36 @@ static bool eval(struct sctx *c, const struct cnode *n)
 		t = body_text(c, &l);
 		return contains(c, t, l, n->needle);
 	}
-	case STORE_SK_BEFORE: return day_of(c->idate, c->itz) < k->day;
-	case STORE_SK_ON: return day_of(c->idate, c->itz) == k->day;
-	case STORE_SK_SINCE: return day_of(c->idate, c->itz) >= k->day;
-	case STORE_SK_SENTBEFORE: return day_of(c->hdate, c->htz) < k->day;
-	case STORE_SK_SENTON: return day_of(c->hdate, c->htz) == k->day;
-	case STORE_SK_SENTSINCE: return day_of(c->hdate, c->htz) >= k->day;
-	case STORE_SK_SAVEDBEFORE: return day_of(c->sdate, 0) < k->day;
-	case STORE_SK_SAVEDON: return day_of(c->sdate, 0) == k->day;
-	case STORE_SK_SAVEDSINCE: return day_of(c->sdate, 0) >= k->day;
-	case STORE_SK_OLDER: return (x->now ? x->now : time(NULL)) - c->idate >= k->num;
-	case STORE_SK_YOUNGER: return (x->now ? x->now : time(NULL)) - c->idate <= k->num;
-	case STORE_SK_LARGER: return k->num < 0 || c->size > (uint64_t)k->num;
-	case STORE_SK_SMALLER: return k->num > 0 && c->size < (uint64_t)k->num;
-	case STORE_SK_MODSEQ: return k->num <= 0 || c->modseq >= (uint64_t)k->num;
-	case STORE_SK_UID: return in_set(&k->set, c->uid);
+	case STORE_SK_BEFORE:
+		return day_of(c->idate, c->itz) < k->day;
+	case STORE_SK_ON:
+		return day_of(c->idate, c->itz) == k->day;
+	case STORE_SK_SINCE:
+		return day_of(c->idate, c->itz) >= k->day;
+	case STORE_SK_SENTBEFORE:
+		return day_of(c->hdate, c->htz) < k->day;
+	case STORE_SK_SENTON:
+		return day_of(c->hdate, c->htz) == k->day;
+	case STORE_SK_SENTSINCE:
+		return day_of(c->hdate, c->htz) >= k->day;
+	case STORE_SK_SAVEDBEFORE:
+		return day_of(c->sdate, 0) < k->day;
+	case STORE_SK_SAVEDON:
+		return day_of(c->sdate, 0) == k->day;
+	case STORE_SK_SAVEDSINCE:
+		return day_of(c->sdate, 0) >= k->day;
+	case STORE_SK_OLDER:
+		return (x->now ? x->now : time(NULL)) - c->idate >= k->num;
+	case STORE_SK_YOUNGER:
+		return (x->now ? x->now : time(NULL)) - c->idate <= k->num;
+	case STORE_SK_LARGER:
+		return k->num < 0 || c->size > (uint64_t)k->num;
+	case STORE_SK_SMALLER:
+		return k->num > 0 && c->size < (uint64_t)k->num;
+	case STORE_SK_MODSEQ:
+		return k->num <= 0 || c->modseq >= (uint64_t)k->num;
+	case STORE_SK_UID:
+		return in_set(&k->set, c->uid);
 	case STORE_SK_SEQ: {
 		if (x->seq_uids == NULL)
 			return false;
@@ -388,8 +419,10 @@ static bool eval(struct sctx *c, const struct cnode *n)
 			return false;
 		return in_set(&k->set, (uint32_t)(lo + 1));
 	}
-	case STORE_SK_EMAILID: return c->email_id == n->id;
-	case STORE_SK_THREADID: return c->thread_id == n->id;
+	case STORE_SK_EMAILID:
+		return c->email_id == n->id;
+	case STORE_SK_THREADID:
+		return c->thread_id == n->id;
 	}
 	assert(!"a key that compile() let through");
 	return false;
@@ -486,9 +519,8 @@ static void row_eval(struct sctx *c, const struct cnode *root, struct matches *m
 	arena_clear(c->row);
 }
 
-static const char sql_rows[] =
-	"SELECT uid, flags, keywords, modseq, size, internal_date, internal_tz, save_date,"
-	" email_id, thread_id FROM messages WHERE mailbox_id = ? ORDER BY uid";
+static const char sql_rows[] = "SELECT uid, flags, keywords, modseq, size, internal_date, internal_tz, save_date,"
+			       " email_id, thread_id FROM messages WHERE mailbox_id = ? ORDER BY uid";
 /* one email's rows in the mailbox (INDEXED BY: without statistics SQLite would read
  * the mailbox's range of another index instead) */
 static const char sql_rows_email[] =
@@ -505,9 +537,8 @@ static const char sql_rows_fields[] =
 	" e.date_tz, e.header_size, e.parts FROM messages m JOIN emails e ON e.id = m.email_id"
 	" WHERE m.mailbox_id = ? ORDER BY m.uid";
 
-int store_search(struct store *s, struct arena *a, const struct store_search_ctx *ctx,
-		 const struct store_search *prog, uint32_t **uids_r, size_t *n_r,
-		 uint64_t *highest_modseq_r, const char **error_r)
+int store_search(struct store *s, struct arena *a, const struct store_search_ctx *ctx, const struct store_search *prog,
+		 uint32_t **uids_r, size_t *n_r, uint64_t *highest_modseq_r, const char **error_r)
 {
 	*uids_r = NULL;
 	*n_r = 0;

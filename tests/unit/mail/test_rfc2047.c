@@ -70,16 +70,20 @@ static void test_malformed_and_8bit(void **state)
 {
 	(void)state;
 	struct arena *a = arena_new();
-	assert_string_equal(dec(a, "=?utf-8?x?abc?="), "=?utf-8?x?abc?=");   /* no such encoding */
-	assert_string_equal(dec(a, "=?utf-8?q?abc"), "=?utf-8?q?abc");       /* unterminated */
-	assert_string_equal(dec(a, "=?\?q?abc?="), "=?\?q?abc?=");             /* no charset */
-	assert_string_equal(dec(a, "=?utf-8?q?a b?="), "=?utf-8?q?a b?=");   /* space inside */
+	assert_string_equal(dec(a, "=?utf-8?x?abc?="), "=?utf-8?x?abc?="); /* no such encoding */
+	assert_string_equal(dec(a, "=?utf-8?q?abc"), "=?utf-8?q?abc");     /* unterminated */
+	assert_string_equal(dec(a, "=?\?q?abc?="), "=?\?q?abc?=");         /* no charset */
+	assert_string_equal(dec(a, "=?utf-8?q?a b?="), "=?utf-8?q?a b?="); /* space inside */
 	assert_string_equal(dec(a, "=?utf-8?q?\?="), "");
-	assert_string_equal(dec(a, "=?utf-8?q?=ZZ?="), "=ZZ");               /* bad escape kept */
-	assert_string_equal(dec(a, "Gr\xc3\xb6\xc3\x9f" "e"), "Größe");     /* raw UTF-8 */
-	assert_string_equal(dec(a, "Gr\xf6\xdf" "e"), "Größe");              /* raw Latin-1 */
-	assert_string_equal(dec(a, "=?utf-8?q?a=00b=07c?="), "a b c");       /* controls */
-	assert_string_equal(dec(a, "=?utf-8?b?/w==?="), "\xef\xbf\xbd");     /* invalid UTF-8 */
+	assert_string_equal(dec(a, "=?utf-8?q?=ZZ?="), "=ZZ"); /* bad escape kept */
+	assert_string_equal(dec(a, "Gr\xc3\xb6\xc3\x9f"
+				   "e"),
+			    "Größe"); /* raw UTF-8 */
+	assert_string_equal(dec(a, "Gr\xf6\xdf"
+				   "e"),
+			    "Größe");                                    /* raw Latin-1 */
+	assert_string_equal(dec(a, "=?utf-8?q?a=00b=07c?="), "a b c");   /* controls */
+	assert_string_equal(dec(a, "=?utf-8?b?/w==?="), "\xef\xbf\xbd"); /* invalid UTF-8 */
 	arena_free(&a);
 }
 
@@ -89,7 +93,8 @@ static void test_always_valid(void **state)
 	(void)state;
 	struct arena *a = arena_new();
 	uint32_t x = 12345;
-	const char alphabet[] = "=?uUtTfF-8bBqQ_ \t\r\n\xc3\xa4\xff\x80" "ABC/+=?";
+	const char alphabet[] = "=?uUtTfF-8bBqQ_ \t\r\n\xc3\xa4\xff\x80"
+				"ABC/+=?";
 	for (int round = 0; round < 20000; round++) {
 		char s[48];
 		size_t n = 1 + round % 46;

@@ -28,10 +28,10 @@ static char *take(struct buf *b)
 #define NMSG 1200
 
 static const char *const words[] = {
-	"Größe", "Straße", "strasse", "Müller", "ÄRGER", "naïve", "café", "emoji😀", "🎉party",
-	"Rechnung", "invoice", "meeting", "Zürich", "Köln", "über", "Apfel", "quarterly", "numbers",
-	"the", "and", "Übersicht", "FUSSBALL", "fußball", "señor", "Ελλάδα", "пример", "x", "ab",
-	"Bericht", "Termin", "Lieferung", "déjà", "vu", "Schöne", "Grüße", "Kostenvoranschlag",
+	"Größe",    "Straße",  "strasse",   "Müller",    "ÄRGER",   "naïve", "café",   "emoji😀",    "🎉party",
+	"Rechnung", "invoice", "meeting",   "Zürich",    "Köln",    "über",  "Apfel",  "quarterly", "numbers",
+	"the",      "and",     "Übersicht", "FUSSBALL",  "fußball", "señor", "Ελλάδα", "пример",    "x",
+	"ab",       "Bericht", "Termin",    "Lieferung", "déjà",    "vu",    "Schöne", "Grüße",     "Kostenvoranschlag",
 };
 #define NWORDS (sizeof(words) / sizeof(words[0]))
 
@@ -178,7 +178,8 @@ static char *gen(uint32_t *x, int i)
 	}
 	default: {
 		static const char *const names[] = {
-			"filename=\"Bericht-2026.pdf\"", "filename*=utf-8''%C3%9Cbersicht%20Kosten.pdf",
+			"filename=\"Bericht-2026.pdf\"",
+			"filename*=utf-8''%C3%9Cbersicht%20Kosten.pdf",
 			"filename=\"=?utf-8?q?Lieferschein_K=C3=B6ln?=.pdf\"",
 		};
 		buf_puts(&m, "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
@@ -191,9 +192,11 @@ static char *gen(uint32_t *x, int i)
 		buf_printf(&h, "<html><body><p>%s</p><p>Termin &amp; &uuml;ber</p></body></html>", buf_str(&t));
 		b64(h.data, h.len, &m);
 		buf_free(&h);
-		buf_printf(&m, "--c--\r\n--b\r\nContent-Type: application/pdf\r\n"
-			       "Content-Disposition: attachment; %s\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-			       "JVBERi0xLjQK\r\n--b--\r\n", names[rnd(x) % 3]);
+		buf_printf(&m,
+			   "--c--\r\n--b\r\nContent-Type: application/pdf\r\n"
+			   "Content-Disposition: attachment; %s\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+			   "JVBERi0xLjQK\r\n--b--\r\n",
+			   names[rnd(x) % 3]);
 		break;
 	}
 	}
@@ -203,11 +206,49 @@ static char *gen(uint32_t *x, int i)
 }
 
 static const char *const needles[] = {
-	"röß", "straße", "strasse", "STRASSE", "ller", "MÜLLER", "mueller", "ärger", "😀", "emoji😀",
-	"🎉p", "party", "ech", "rechnung köln", "invoice meeting", "zür", "über", "quart", "ab", "x",
-	"the", "nn", "bericht", "übersicht kosten", "lieferschein köln", "example.test", "subject",
-	"multipart", "charset", "fussball", "fußb", "SEÑOR", "ελλ", "ΕΛΛΆΔΑ", "прим", "déjà vu",
-	"ne grü", "termin & über", "kostenvoranschlag", "nschl", "e\ns", "zzzz", "sender1@",
+	"röß",
+	"straße",
+	"strasse",
+	"STRASSE",
+	"ller",
+	"MÜLLER",
+	"mueller",
+	"ärger",
+	"😀",
+	"emoji😀",
+	"🎉p",
+	"party",
+	"ech",
+	"rechnung köln",
+	"invoice meeting",
+	"zür",
+	"über",
+	"quart",
+	"ab",
+	"x",
+	"the",
+	"nn",
+	"bericht",
+	"übersicht kosten",
+	"lieferschein köln",
+	"example.test",
+	"subject",
+	"multipart",
+	"charset",
+	"fussball",
+	"fußb",
+	"SEÑOR",
+	"ελλ",
+	"ΕΛΛΆΔΑ",
+	"прим",
+	"déjà vu",
+	"ne grü",
+	"termin & über",
+	"kostenvoranschlag",
+	"nschl",
+	"e\ns",
+	"zzzz",
+	"sender1@",
 };
 #define NNEEDLES (sizeof(needles) / sizeof(needles[0]))
 
@@ -366,8 +407,11 @@ static void test_too_big_and_deleted(void **state)
 	free(r);
 
 	struct store_range rg;
-	struct store_flag_change fc = { .account_id = f->acct, .mailbox_id = f->inbox, .uids = uidset1(&rg, 1, 1),
-					.op = STORE_FLAGS_ADD, .flags = STORE_F_DELETED };
+	struct store_flag_change fc = { .account_id = f->acct,
+					.mailbox_id = f->inbox,
+					.uids = uidset1(&rg, 1, 1),
+					.op = STORE_FLAGS_ADD,
+					.flags = STORE_F_DELETED };
 	assert_int_equal(store_flags(f->s, f->a, &fc, &err), 1);
 	size_t n = 0;
 	assert_int_equal(store_expunge(f->s, f->a, f->acct, f->inbox, NULL, true, NULL, &n, &err), 1);
