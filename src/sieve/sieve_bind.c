@@ -128,7 +128,7 @@ int sieve_datepart(const char *s)
 }
 
 struct ctx {
-	struct sieve_builder *b;
+	struct arena *a;
 	const struct sieve_program *pr;
 	const struct opdef *def;
 	const struct sieve_rawarg *args;
@@ -143,9 +143,9 @@ static int err(struct ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	const char *m = arena_vprintf(sieve_builder_arena(c->b), fmt, ap);
+	const char *m = arena_vprintf(c->a, fmt, ap);
 	va_end(ap);
-	*c->error_r = arena_printf(sieve_builder_arena(c->b), "%s: %s", c->def->name, m);
+	*c->error_r = arena_printf(c->a, "%s: %s", c->def->name, m);
 	return -1;
 }
 
@@ -570,10 +570,10 @@ static int check_node(struct ctx *c)
 	return 0;
 }
 
-int sieve_bind(struct sieve_builder *b, const char *name, bool is_test, const struct sieve_rawarg *args, size_t nargs,
-	       size_t ntests, bool has_block, struct sieve_node *node, const char **error_r)
+int sieve_bind(struct arena *a, const struct sieve_program *prog, const char *name, bool is_test,
+	       const struct sieve_rawarg *args, size_t nargs, size_t ntests, bool has_block, struct sieve_node *node,
+	       const char **error_r)
 {
-	struct arena *a = sieve_builder_arena(b);
 	const struct opdef *def = NULL;
 	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
 		if (!strcmp(defs[i].name, name) && defs[i].test == is_test) {
@@ -584,13 +584,7 @@ int sieve_bind(struct sieve_builder *b, const char *name, bool is_test, const st
 		*error_r = arena_printf(a, "unknown %s '%s'", is_test ? "test" : "command", name);
 		return -1;
 	}
-	struct ctx c = { .b = b,
-			 .pr = sieve_builder_prog(b),
-			 .def = def,
-			 .args = args,
-			 .nargs = nargs,
-			 .n = node,
-			 .error_r = error_r };
+	struct ctx c = { .a = a, .pr = prog, .def = def, .args = args, .nargs = nargs, .n = node, .error_r = error_r };
 	node->op = (uint8_t)def->op;
 	if (def->ext != 0 && need(&c, def->ext, def->test ? "this test" : "this command") < 0)
 		return -1;

@@ -13,7 +13,6 @@
  * a scope of its own. Any error or limit hit ends the run with -1: the caller
  * then keeps the message. */
 #include <assert.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,32 +21,6 @@
 #include "arena.h"
 #include "buf.h"
 #include "sieve_eval.h"
-
-int sieve_run_error(struct sieve_run *run, const char **error_r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	const char *m = arena_vprintf(run->a, fmt, ap);
-	va_end(ap);
-	*error_r = arena_printf(run->a, "line %u: %s", run->line, m);
-	return -1;
-}
-
-static int steps_error(struct sieve_run *run, const char **error_r)
-{
-	return sieve_run_error(run, error_r, "the script used more than %llu steps",
-			       (unsigned long long)run->lim->max_cpu_steps);
-}
-
-int sieve_run_check(struct sieve_run *run, const char **error_r)
-{
-	if (run->steps > run->lim->max_cpu_steps)
-		return steps_error(run, error_r);
-	if (arena_used(run->a) - run->mem_base > run->lim->max_memory)
-		return sieve_run_error(run, error_r, "the script used more than %zu bytes of memory",
-				       run->lim->max_memory);
-	return 0;
-}
 
 /* --- flags (RFC 5232): a space-separated set, case-insensitive --- */
 
@@ -68,7 +41,7 @@ static bool flag_in(const char *set, const char *f, size_t flen)
 }
 
 /* Adds (add) or removes the flags of the strings in list to/from set. */
-static const char *flags_edit(struct sieve_run *run, const char *set, const char **list, int n, bool add)
+static const char *flags_edit(struct sieve_state *run, const char *set, const char **list, int n, bool add)
 {
 	struct buf b = { 0 };
 	if (add) {
@@ -114,7 +87,7 @@ static const char *flags_edit(struct sieve_run *run, const char *set, const char
 }
 
 /* Splits a flag set into an array. */
-static size_t flags_split(struct sieve_run *run, const char *set, const char ***out_r)
+static size_t flags_split(struct sieve_state *run, const char *set, const char ***out_r)
 {
 	size_t n = 0;
 	for (const char *p = set; *p; p++)
@@ -140,7 +113,7 @@ static size_t flags_split(struct sieve_run *run, const char *set, const char ***
 
 /* --- actions --- */
 
-static struct sieve_action *add_action(struct sieve_run *run, enum sieve_action_type type, const char **error_r)
+static struct sieve_action *add_action(struct sieve_state *run, enum sieve_action_type type, const char **error_r)
 {
 	if (run->nacts >= run->lim->max_actions) {
 		sieve_run_error(run, error_r, "more than %u actions", run->lim->max_actions);
@@ -166,7 +139,7 @@ static bool delivers(const struct sieve_action *a)
 }
 
 /* A reject cannot go with anything delivering or a vacation (RFC 5429 §2.1). */
-static int check_reject_conflict(struct sieve_run *run, enum sieve_action_type type, const char **error_r)
+static int check_reject_conflict(struct sieve_state *run, enum sieve_action_type type, const char **error_r)
 {
 	bool is_reject = type == SIEVE_ACT_REJECT || type == SIEVE_ACT_EREJECT;
 	for (size_t i = 0; i < run->nacts; i++) {
@@ -184,7 +157,7 @@ static int check_reject_conflict(struct sieve_run *run, enum sieve_action_type t
 }
 
 /* Keep or fileinto: merges into an earlier store to the same mailbox. */
-static int do_store(struct sieve_run *run, const struct sieve_node *n, const char **error_r)
+static int do_store(struct sieve_state *run, const struct sieve_node *n, const char **error_r)
 {
 	const char *mailbox = "INBOX";
 	enum sieve_action_type type = n->op == OP_KEEP ? SIEVE_ACT_KEEP : SIEVE_ACT_FILEINTO;
@@ -247,7 +220,7 @@ static bool same_address(const char *a, const char *b)
 	return ata - a == atb - b && strncmp(a, b, (size_t)(ata - a)) == 0 && strcasecmp(ata, atb) == 0;
 }
 
-static int do_redirect(struct sieve_run *run, const struct sieve_node *n, const char **error_r)
+static int do_redirect(struct sieve_state *run, const struct sieve_node *n, const char **error_r)
 {
 	const char *addr;
 	if (sieve_string(run, n->sl[0], &addr, error_r) < 0)
@@ -277,7 +250,7 @@ static int do_redirect(struct sieve_run *run, const struct sieve_node *n, const 
 	return 0;
 }
 
-static int do_reject(struct sieve_run *run, const struct sieve_node *n, const char **error_r)
+static int do_reject(struct sieve_state *run, const struct sieve_node *n, const char **error_r)
 {
 	enum sieve_action_type type = n->op == OP_REJECT ? SIEVE_ACT_REJECT : SIEVE_ACT_EREJECT;
 	const char *reason;
@@ -293,7 +266,7 @@ static int do_reject(struct sieve_run *run, const struct sieve_node *n, const ch
 	return 0;
 }
 
-static int do_vacation(struct sieve_run *run, const struct sieve_node *n, const char **error_r)
+static int do_vacation(struct sieve_state *run, const struct sieve_node *n, const char **error_r)
 {
 	for (size_t i = 0; i < run->nacts; i++)
 		if (run->acts[i].type == SIEVE_ACT_VACATION)
@@ -345,7 +318,7 @@ static int do_vacation(struct sieve_run *run, const struct sieve_node *n, const 
 	return 0;
 }
 
-static int do_set(struct sieve_run *run, const struct sieve_node *n, const char **error_r)
+static int do_set(struct sieve_state *run, const struct sieve_node *n, const char **error_r)
 {
 	const char *name, *value;
 	if (sieve_string(run, n->sl[0], &name, error_r) < 0 || sieve_string(run, n->sl[1], &value, error_r) < 0)
@@ -354,7 +327,7 @@ static int do_set(struct sieve_run *run, const struct sieve_node *n, const char 
 	return sieve_var_set(run, name, value, error_r);
 }
 
-static int do_flags(struct sieve_run *run, const struct sieve_node *n, const char **error_r)
+static int do_flags(struct sieve_state *run, const struct sieve_node *n, const char **error_r)
 {
 	const char **fl;
 	int nf = sieve_strings(run, n->sl[1], &fl, error_r);
@@ -377,10 +350,10 @@ static int do_flags(struct sieve_run *run, const struct sieve_node *n, const cha
 	return 0;
 }
 
-static int exec_block(struct sieve_run *run, const struct sieve_program *pr, const uint32_t *cmds, uint32_t n,
+static int exec_block(struct sieve_state *run, const struct sieve_program *pr, const uint32_t *cmds, uint32_t n,
 		      unsigned depth, const char **error_r);
 
-static int do_include(struct sieve_run *run, const struct sieve_node *n, const char **error_r)
+static int do_include(struct sieve_state *run, const struct sieve_node *n, const char **error_r)
 {
 	const char *name;
 	if (sieve_string(run, n->sl[0], &name, error_r) < 0)
@@ -428,7 +401,7 @@ static int do_include(struct sieve_run *run, const struct sieve_node *n, const c
 	return r;
 }
 
-static int do_global(struct sieve_run *run, const struct sieve_node *n, const char **error_r)
+static int do_global(struct sieve_state *run, const struct sieve_node *n, const char **error_r)
 {
 	const char **names;
 	int nn = sieve_strings(run, n->sl[0], &names, error_r);
@@ -443,7 +416,7 @@ static int do_global(struct sieve_run *run, const struct sieve_node *n, const ch
 	return 0;
 }
 
-static int exec_command(struct sieve_run *run, const struct sieve_program *pr, uint32_t idx, unsigned depth,
+static int exec_command(struct sieve_state *run, const struct sieve_program *pr, uint32_t idx, unsigned depth,
 			const char **error_r)
 {
 	const struct sieve_node *n = &pr->nodes[idx];
@@ -491,7 +464,7 @@ static int exec_command(struct sieve_run *run, const struct sieve_program *pr, u
 }
 
 /* Runs a list of commands, with if/elsif/else chains. */
-static int exec_block(struct sieve_run *run, const struct sieve_program *pr, const uint32_t *cmds, uint32_t n,
+static int exec_block(struct sieve_state *run, const struct sieve_program *pr, const uint32_t *cmds, uint32_t n,
 		      unsigned depth, const char **error_r)
 {
 	if (depth > 2 * run->lim->max_nesting + 2)
@@ -507,7 +480,7 @@ static int exec_block(struct sieve_run *run, const struct sieve_program *pr, con
 				continue;
 			run->line = c->line;
 			if (++run->steps > run->lim->max_cpu_steps)
-				return steps_error(run, error_r);
+				return sieve_steps_error(run, error_r);
 			const uint32_t *kids = pr->kids + c->kid0;
 			uint32_t nk = c->nkids;
 			bool take = true;
@@ -537,7 +510,7 @@ static int exec_block(struct sieve_run *run, const struct sieve_program *pr, con
 	return 0;
 }
 
-int sieve_exec_program(struct sieve_run *run, const struct sieve_program *prog, const char **error_r)
+int sieve_exec_program(struct sieve_state *run, const struct sieve_program *prog, const char **error_r)
 {
 	const struct sieve_program *saved_prog = run->prog;
 	unsigned saved_scope = run->scope;
@@ -561,13 +534,13 @@ int sieve_exec_program(struct sieve_run *run, const struct sieve_program *prog, 
 int sieve_run(const struct sieve_program *prog, const struct sieve_message *msg, struct arena *a,
 	      struct sieve_result *r, const char **error_r)
 {
-	struct sieve_run run = { .prog = prog,
-				 .msg = msg,
-				 .lim = &prog->limits,
-				 .a = a,
-				 .implicit_keep = true,
-				 .flags = "",
-				 .mem_base = arena_used(a) };
+	struct sieve_state run = { .prog = prog,
+				   .msg = msg,
+				   .lim = &prog->limits,
+				   .a = a,
+				   .implicit_keep = true,
+				   .flags = "",
+				   .mem_base = arena_used(a) };
 	*r = (struct sieve_result){ 0 };
 	int ret = sieve_exec_program(&run, prog, error_r);
 	sieve_regex_free_all(&run);

@@ -175,18 +175,15 @@ struct sieve_rawarg {
 	bool single;     /* ARG_STRLIST written as one string, not [ ] */
 };
 
-struct sieve_builder; /* sieve_parse.c */
-
 /* sieve_bind.c: binds raw arguments of command or test `name` into *node.
  * Returns 1, or -1 with *error_r (arena text, without the line prefix).
- * is_test says where it stood. ntests is how many tests the node has. */
-int sieve_bind(struct sieve_builder *b, const char *name, bool is_test, const struct sieve_rawarg *args, size_t nargs,
-	       size_t ntests, bool has_block, struct sieve_node *node, const char **error_r);
-
-/* sieve_parse.c: for the binder. */
-struct arena *sieve_builder_arena(struct sieve_builder *b);
-uint32_t sieve_builder_exts(struct sieve_builder *b);
-const struct sieve_program *sieve_builder_prog(struct sieve_builder *b);
+ * is_test says where it stood. ntests is how many tests the node has. prog is
+ * the program being built (its strings and the extensions required so far);
+ * error texts go in arena a. The parser passes both rather than itself, so the
+ * binder never calls back into sieve_parse.c. */
+int sieve_bind(struct arena *a, const struct sieve_program *prog, const char *name, bool is_test,
+	       const struct sieve_rawarg *args, size_t nargs, size_t ntests, bool has_block, struct sieve_node *node,
+	       const char **error_r);
 
 /* sieve_match.c: refuses regular expressions whose matching work glibc does not
  * bound: back-references, and counted repetitions that expand to more than 10 000

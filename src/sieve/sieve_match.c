@@ -311,7 +311,7 @@ int sieve_regex_check(const char *re, const char **why_r)
 }
 
 /* The compiled regex for key (cached for the run). */
-static int get_regex(struct sieve_run *run, const char *key, bool icase, regex_t **re_r, const char **error_r)
+static int get_regex(struct sieve_state *run, const char *key, bool icase, regex_t **re_r, const char **error_r)
 {
 	for (struct sieve_regex *r = run->regexes; r != NULL; r = r->next)
 		if (r->icase == icase && strcmp(r->key, key) == 0) {
@@ -340,7 +340,7 @@ static int get_regex(struct sieve_run *run, const char *key, bool icase, regex_t
 	return r->ok ? 1 : sieve_run_error(run, error_r, "invalid regular expression \"%s\"", key);
 }
 
-void sieve_regex_free_all(struct sieve_run *run)
+void sieve_regex_free_all(struct sieve_state *run)
 {
 	struct sieve_regex *r = run->regexes;
 	while (r != NULL) {
@@ -354,7 +354,7 @@ void sieve_regex_free_all(struct sieve_run *run)
 	run->regexes = NULL;
 }
 
-static void set_matchvars(struct sieve_run *run, const char *whole, size_t wlen, const char **caps, size_t *lens,
+static void set_matchvars(struct sieve_state *run, const char *whole, size_t wlen, const char **caps, size_t *lens,
 			  unsigned n)
 {
 	if (!(run->prog->exts & EXT_VARIABLES))
@@ -365,14 +365,13 @@ static void set_matchvars(struct sieve_run *run, const char *whole, size_t wlen,
 	run->nmvar = 10;
 }
 
-int sieve_match_one(struct sieve_run *run, const struct sieve_node *n, const char *v, size_t vlen, const char *k,
+int sieve_match_one(struct sieve_state *run, const struct sieve_node *n, const char *v, size_t vlen, const char *k,
 		    size_t klen, const char **error_r)
 {
 	enum sieve_cmp cmp = (enum sieve_cmp)n->cmp;
 	run->steps += 1 + (vlen + klen) / 16;
 	if (run->steps > run->lim->max_cpu_steps)
-		return sieve_run_error(run, error_r, "the script used more than %llu steps",
-				       (unsigned long long)run->lim->max_cpu_steps);
+		return sieve_steps_error(run, error_r);
 	switch ((enum sieve_match)n->match) {
 	case MATCH_IS:
 		return equal(cmp, v, vlen, k, klen);
@@ -390,8 +389,7 @@ int sieve_match_one(struct sieve_run *run, const struct sieve_node *n, const cha
 		int r = sieve_wildmatch(v, vlen, k, klen, cmp == CMP_CASEMAP, &run->steps, run->lim->max_cpu_steps,
 					caps, lens, 9, &nc);
 		if (r < 0)
-			return sieve_run_error(run, error_r, "the script used more than %llu steps",
-					       (unsigned long long)run->lim->max_cpu_steps);
+			return sieve_steps_error(run, error_r);
 		if (r > 0)
 			set_matchvars(run, v, vlen, caps, lens, nc);
 		return r;
@@ -402,8 +400,7 @@ int sieve_match_one(struct sieve_run *run, const struct sieve_node *n, const cha
 			return -1;
 		run->steps += vlen * (klen / 8 + 1);
 		if (run->steps > run->lim->max_cpu_steps)
-			return sieve_run_error(run, error_r, "the script used more than %llu steps",
-					       (unsigned long long)run->lim->max_cpu_steps);
+			return sieve_steps_error(run, error_r);
 		regmatch_t m[10];
 		char *val = arena_strndup(run->a, v, vlen);
 		if (regexec(re, val, 10, m, 0) != 0)

@@ -16,7 +16,7 @@
 #include "mail.h"
 #include "sieve_eval.h"
 
-void sieve_msg_fields(struct sieve_run *run)
+void sieve_msg_fields(struct sieve_state *run)
 {
 	if (run->fields_done)
 		return;
@@ -82,7 +82,7 @@ void sieve_msg_fields(struct sieve_run *run)
 	run->body_len = (size_t)(end - p);
 }
 
-size_t sieve_msg_header(struct sieve_run *run, const char *name, bool decode, const char ***vals_r)
+size_t sieve_msg_header(struct sieve_state *run, const char *name, bool decode, const char ***vals_r)
 {
 	sieve_msg_fields(run);
 	size_t n = 0;
@@ -117,7 +117,7 @@ static const char *skip_comment(const char *s)
 }
 
 /* Appends one mailbox (text between commas) as an addr-spec. */
-static void one_mailbox(struct sieve_run *run, const char *s, size_t n, const char ***v, size_t *cnt, size_t *cap)
+static void one_mailbox(struct sieve_state *run, const char *s, size_t n, const char ***v, size_t *cnt, size_t *cap)
 {
 	char *m = arena_strndup(run->a, s, n);
 	/* a route address <...> wins */
@@ -176,7 +176,7 @@ static void one_mailbox(struct sieve_run *run, const char *s, size_t n, const ch
 	(*v)[(*cnt)++] = addr;
 }
 
-size_t sieve_msg_addresses(struct sieve_run *run, const char *value, const char ***addrs_r)
+size_t sieve_msg_addresses(struct sieve_state *run, const char *value, const char ***addrs_r)
 {
 	size_t cap = 8, n = 0;
 	const char **v = arena_alloc(run->a, cap * sizeof(char *));
@@ -214,7 +214,7 @@ size_t sieve_msg_addresses(struct sieve_run *run, const char *value, const char 
 	return n;
 }
 
-const char *sieve_addr_part(struct sieve_run *run, const char *addr, enum sieve_addrpart part)
+const char *sieve_addr_part(struct sieve_state *run, const char *addr, enum sieve_addrpart part)
 {
 	const char *at = strrchr(addr, '@');
 	size_t llen = at != NULL ? (size_t)(at - addr) : strlen(addr);
@@ -283,7 +283,7 @@ static void collapse_space(struct buf *b)
 
 /* The decoded value of part i for mode (0: :text, 1: :content), decoded once per
  * run however many body tests ask. */
-static const char *part_value(struct sieve_run *run, const struct mail_part *parts, size_t nparts, size_t i, int mode,
+static const char *part_value(struct sieve_state *run, const struct mail_part *parts, size_t nparts, size_t i, int mode,
 			      size_t *len_r)
 {
 	size_t max = run->lim->max_body_bytes;
@@ -318,7 +318,7 @@ static const char *part_value(struct sieve_run *run, const struct mail_part *par
 	return v;
 }
 
-size_t sieve_msg_body(struct sieve_run *run, enum sieve_bodyxf xf, const char **types, size_t ntypes,
+size_t sieve_msg_body(struct sieve_state *run, enum sieve_bodyxf xf, const char **types, size_t ntypes,
 		      const char ***vals_r, size_t **lens_r)
 {
 	sieve_msg_fields(run);
@@ -358,7 +358,7 @@ size_t sieve_msg_body(struct sieve_run *run, enum sieve_bodyxf xf, const char **
 	return n;
 }
 
-const char *sieve_date_part(struct sieve_run *run, int64_t t, int zone, const char *part)
+const char *sieve_date_part(struct sieve_state *run, int64_t t, int zone, const char *part)
 {
 	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 	static const char *const mo[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",

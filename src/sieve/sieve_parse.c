@@ -51,21 +51,6 @@ struct sieve_builder {
 	uint32_t ntmp, cap_tmp;
 };
 
-struct arena *sieve_builder_arena(struct sieve_builder *b)
-{
-	return b->a;
-}
-
-uint32_t sieve_builder_exts(struct sieve_builder *b)
-{
-	return b->prog->exts;
-}
-
-const struct sieve_program *sieve_builder_prog(struct sieve_builder *b)
-{
-	return b->prog;
-}
-
 static int fail(struct sieve_builder *b, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(struct sieve_builder *b, unsigned line, const char *fmt, ...)
 {
@@ -568,7 +553,7 @@ static int parse_item(struct sieve_builder *b, unsigned depth, bool is_test, uin
 	}
 	struct sieve_node node = { .line = line };
 	const char *err;
-	if (sieve_bind(b, name, is_test, args, nargs, ntests, has_block, &node, &err) < 0)
+	if (sieve_bind(b->a, b->prog, name, is_test, args, nargs, ntests, has_block, &node, &err) < 0)
 		return fail(b, line, "%s", err);
 	if ((node.op == OP_ELSIF || node.op == OP_ELSE) && prev != OP_IF && prev != OP_ELSIF)
 		return fail(b, line, "'%s' must follow 'if' or 'elsif'", name);

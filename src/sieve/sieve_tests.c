@@ -15,7 +15,7 @@
 #include "sieve_eval.h"
 
 /* Matches values against keys: 1 when any pair matches (or :count holds). */
-static int match_values(struct sieve_run *run, const struct sieve_node *n, const char **vals, const size_t *lens,
+static int match_values(struct sieve_state *run, const struct sieve_node *n, const char **vals, const size_t *lens,
 			size_t nvals, uint32_t keysl, const char **error_r)
 {
 	const char **keys;
@@ -54,7 +54,7 @@ static size_t pick_index(const struct sieve_node *n, const char **vals, size_t n
 }
 
 /* Appends to a growing array. */
-static void push(struct sieve_run *run, const char ***v, size_t *n, size_t *cap, const char *s)
+static void push(struct sieve_state *run, const char ***v, size_t *n, size_t *cap, const char *s)
 {
 	if (*n + 1 >= *cap) {
 		size_t nc = *cap ? *cap * 2 : 16;
@@ -67,7 +67,7 @@ static void push(struct sieve_run *run, const char ***v, size_t *n, size_t *cap,
 	(*v)[(*n)++] = s;
 }
 
-static int test_header_like(struct sieve_run *run, const struct sieve_node *n, const char **error_r)
+static int test_header_like(struct sieve_state *run, const struct sieve_node *n, const char **error_r)
 {
 	const char **names;
 	int nn = sieve_strings(run, n->sl[0], &names, error_r);
@@ -96,7 +96,7 @@ static int test_header_like(struct sieve_run *run, const struct sieve_node *n, c
 	return match_values(run, n, vals, NULL, nv, n->sl[1], error_r);
 }
 
-static int test_envelope(struct sieve_run *run, const struct sieve_node *n, const char **error_r)
+static int test_envelope(struct sieve_state *run, const struct sieve_node *n, const char **error_r)
 {
 	const char **names;
 	int nn = sieve_strings(run, n->sl[0], &names, error_r);
@@ -126,7 +126,7 @@ static int test_envelope(struct sieve_run *run, const struct sieve_node *n, cons
 }
 
 /* The zone for a date test: :zone, :originalzone, or local. */
-static int pick_zone(struct sieve_run *run, const struct sieve_node *n, int orig, int *zone_r, const char **error_r)
+static int pick_zone(struct sieve_state *run, const struct sieve_node *n, int orig, int *zone_r, const char **error_r)
 {
 	*zone_r = n->flags & NF_ORIGZONE ? orig : run->msg->tz_minutes;
 	if (n->sl[3] == SIEVE_NONE)
@@ -141,7 +141,7 @@ static int pick_zone(struct sieve_run *run, const struct sieve_node *n, int orig
 	return 1;
 }
 
-static int test_date(struct sieve_run *run, const struct sieve_node *n, const char **error_r)
+static int test_date(struct sieve_state *run, const struct sieve_node *n, const char **error_r)
 {
 	const char *part;
 	if (sieve_string(run, n->sl[1], &part, error_r) < 0)
@@ -187,7 +187,7 @@ static int test_date(struct sieve_run *run, const struct sieve_node *n, const ch
 	return match_values(run, n, vals, NULL, nv, n->sl[2], error_r);
 }
 
-static int test_body(struct sieve_run *run, const struct sieve_node *n, const char **error_r)
+static int test_body(struct sieve_state *run, const struct sieve_node *n, const char **error_r)
 {
 	const char **types = NULL;
 	int nt = 0;
@@ -200,7 +200,7 @@ static int test_body(struct sieve_run *run, const struct sieve_node *n, const ch
 }
 
 /* Splits space-separated flags of the variables in slot sl (or the internal one). */
-static size_t flag_values(struct sieve_run *run, uint32_t sl, const char ***vals_r, const char **error_r)
+static size_t flag_values(struct sieve_state *run, uint32_t sl, const char ***vals_r, const char **error_r)
 {
 	const char **names;
 	int nn = sl != SIEVE_NONE ? sieve_strings(run, sl, &names, error_r) : 0;
@@ -218,7 +218,7 @@ static size_t flag_values(struct sieve_run *run, uint32_t sl, const char ***vals
 	return nv;
 }
 
-static int test_spam(struct sieve_run *run, const struct sieve_node *n, const char **error_r)
+static int test_spam(struct sieve_state *run, const struct sieve_node *n, const char **error_r)
 {
 	int p = run->msg->spam_percent;
 	char v[8];
@@ -232,7 +232,7 @@ static int test_spam(struct sieve_run *run, const struct sieve_node *n, const ch
 	return match_values(run, n, vals, NULL, 1, n->sl[1], error_r);
 }
 
-static int test_duplicate(struct sieve_run *run, const struct sieve_node *n, const char **error_r)
+static int test_duplicate(struct sieve_state *run, const struct sieve_node *n, const char **error_r)
 {
 	const char *handle = "", *id = NULL;
 	if (n->sl[0] != SIEVE_NONE && sieve_string(run, n->sl[0], &handle, error_r) < 0)
@@ -265,7 +265,7 @@ static int test_duplicate(struct sieve_run *run, const struct sieve_node *n, con
 	return seen > 0;
 }
 
-int sieve_test(struct sieve_run *run, uint32_t idx, unsigned depth, const char **error_r)
+int sieve_test(struct sieve_state *run, uint32_t idx, unsigned depth, const char **error_r)
 {
 	const struct sieve_program *pr = run->prog;
 	const struct sieve_node *n = &pr->nodes[idx];

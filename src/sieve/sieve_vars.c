@@ -21,7 +21,7 @@ static bool is_ident_char(char c, bool first)
 }
 
 /* Resolves name to (scope, bare name). */
-static unsigned scope_of(struct sieve_run *run, const char **name)
+static unsigned scope_of(struct sieve_state *run, const char **name)
 {
 	if (strncasecmp(*name, "global.", 7) == 0) {
 		*name += 7;
@@ -33,7 +33,7 @@ static unsigned scope_of(struct sieve_run *run, const char **name)
 	return run->scope;
 }
 
-static struct sieve_var *find(struct sieve_run *run, const char *name)
+static struct sieve_var *find(struct sieve_state *run, const char *name)
 {
 	unsigned scope = scope_of(run, &name);
 	for (size_t i = 0; i < run->nvars; i++)
@@ -42,13 +42,13 @@ static struct sieve_var *find(struct sieve_run *run, const char *name)
 	return NULL;
 }
 
-const char *sieve_var_get(struct sieve_run *run, const char *name)
+const char *sieve_var_get(struct sieve_state *run, const char *name)
 {
 	struct sieve_var *v = find(run, name);
 	return v != NULL ? v->value : NULL;
 }
 
-int sieve_var_set(struct sieve_run *run, const char *name, const char *value, const char **error_r)
+int sieve_var_set(struct sieve_state *run, const char *name, const char *value, const char **error_r)
 {
 	size_t len = strlen(value);
 	if (len > run->lim->max_variable_bytes) {
@@ -79,7 +79,7 @@ int sieve_var_set(struct sieve_run *run, const char *name, const char *value, co
 }
 
 /* Appends the expansion of s (len bytes) to out. */
-static void expand(struct sieve_run *run, const char *s, size_t len, struct buf *out)
+static void expand(struct sieve_state *run, const char *s, size_t len, struct buf *out)
 {
 	for (size_t i = 0; i < len;) {
 		if (s[i] == '$' && i + 2 < len && s[i + 1] == '{') {
@@ -124,7 +124,7 @@ static void expand(struct sieve_run *run, const char *s, size_t len, struct buf 
 	}
 }
 
-int sieve_strings(struct sieve_run *run, uint32_t sl, const char ***strs_r, const char **error_r)
+int sieve_strings(struct sieve_state *run, uint32_t sl, const char ***strs_r, const char **error_r)
 {
 	const struct sieve_program *pr = run->prog;
 	if (sl == SIEVE_NONE) {
@@ -156,7 +156,7 @@ int sieve_strings(struct sieve_run *run, uint32_t sl, const char ***strs_r, cons
 	return (int)l->n;
 }
 
-int sieve_string(struct sieve_run *run, uint32_t sl, const char **s_r, const char **error_r)
+int sieve_string(struct sieve_state *run, uint32_t sl, const char **s_r, const char **error_r)
 {
 	const char **v;
 	int n = sieve_strings(run, sl, &v, error_r);
@@ -166,7 +166,7 @@ int sieve_string(struct sieve_run *run, uint32_t sl, const char **s_r, const cha
 	return 0;
 }
 
-const char *sieve_set_modifiers(struct sieve_run *run, uint32_t flags, const char *value)
+const char *sieve_set_modifiers(struct sieve_state *run, uint32_t flags, const char *value)
 {
 	char *s = arena_strdup(run->a, value);
 	/* precedence 40, 30, 20, 10 (RFC 5229 §4.1) */
