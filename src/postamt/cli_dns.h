@@ -1,7 +1,8 @@
 /* cli_dns.h: the DNS records a domain needs (`postamt dns D`), built from the
  * configuration and the domain's DKIM keys, formatted as zone-file lines and compared
  * with what DNS answers (`postamt dns D --check`). cli_dns_records.c is pure (no
- * sockets, no files); cli_dns.c is the command. */
+ * sockets, no files); dns_records.c reads the keys and asks DNS, for the command and
+ * the admin API; cli_dns.c is the command. */
 #ifndef POSTAMT_CLI_DNS_H
 #define POSTAMT_CLI_DNS_H
 
@@ -57,7 +58,7 @@ void dns_record_format(const struct dns_rec *r, struct buf *out);
 enum dns_rec_state { DNS_REC_OK = 0, DNS_REC_MISSING, DNS_REC_DIFFERENT };
 
 /* Compares r with the answer to (r->name, r->type) (or, for a CNAME, to its A/AAAA
- * fallbacks: see cli_dns.c). TXT: among the records that start with r->tag (all when
+ * fallbacks: see dns_records.c). TXT: among the records that start with r->tag (all when
  * NULL) one must equal r->text, runs of white space counted as one (DKIM: white space
  * ignored), case-insensitively except DKIM's key data; MX: one record with r's
  * preference and host; SRV: one with r's port and target; CNAME: its target. Names
@@ -66,7 +67,7 @@ enum dns_rec_state { DNS_REC_OK = 0, DNS_REC_MISSING, DNS_REC_DIFFERENT };
 enum dns_rec_state dns_record_compare(const struct dns_rec *r, const struct dns_answer *ans, struct arena *a,
 				      const char **found_r);
 
-/* The records of domain from cfg and its DKIM keys under dir_fd (cli_dns.c). Returns
+/* The records of domain from cfg and its DKIM keys under dir_fd (dns_records.c). Returns
  * 1 with the records in a (and how many DKIM keys it has in *nkeys_r unless NULL), or
  * -1 with *error_r. */
 struct config;
@@ -83,6 +84,9 @@ struct dns_rec_result {
  * not ok. For `dns --check` and the admin API. */
 size_t dns_records_check(struct dns *d, const struct dns_rec *recs, size_t n, struct arena *a,
 			 struct dns_rec_result *out);
+/* Whether name's A (or AAAA, by ad's family) records include ad: asks d, blocking;
+ * false on any DNS error (dns_records.c). */
+bool dns_records_resolves_to(struct dns *d, const char *name, const struct dns_addr *ad, struct arena *a);
 
 /* `postamt dns D [--check]` (cli_dns.c): argv[0] is D. */
 struct config;

@@ -105,7 +105,8 @@ struct server {
 	struct imapd_env imap_env;
 	struct webd_env web_env;
 	struct webd_sieve web_sieve;
-	struct serve_admin *admin;   /* the admin API's and /metrics' callbacks, the alert thread */
+	struct serve_admin *admin;   /* the admin API's and /metrics' callbacks */
+	struct serve_alert *alert;   /* the alert webhook's thread (on admin), or NULL */
 	struct submit *submit;       /* the message pipeline */
 	struct serve_hooks hooks;    /* the pipeline's hooks: mailauth, spam, junk, dkim_sign */
 	struct junk_learner *learner; /* applies the store's lessons to the models, on the pool */
@@ -160,16 +161,6 @@ static int save_scram(void *ctx, int64_t account_id, const char *hash, const cha
 	if (r < 0)
 		log_error("event=store_error op=account_set_scram error=%s", LOG_Q(error));
 	return r < 0 ? -1 : r;
-}
-
-/* The settings of the resolver from the dns.* keys. */
-struct dns_settings serve_dns_settings(const struct config *cfg)
-{
-	return (struct dns_settings){
-		.server = cfg->dns_server,
-		.timeout_ms = (unsigned)cfg->dns_timeout_ms,
-		.cache_entries = cfg->dns_cache_entries == 0 ? DNS_CACHE_OFF : (unsigned)cfg->dns_cache_entries,
-	};
 }
 
 /* The queue's routes from cfg, each with its login (route_auth) and TLS mode
@@ -520,6 +511,7 @@ static void server_cleanup(struct server *srv)
 	pool_free(&srv->pool);
 	/* after the pool (its jobs call the admin ops), before the queue, the store and DNS
 	 * that its alert thread asks */
+	serve_alert_stop(&srv->alert);
 	serve_admin_free(&srv->admin);
 	junk_learner_free(&srv->learner); /* after the pool: no job of it runs any more */
 	index_catchup_free(&srv->index_catchup);
@@ -718,7 +710,7 @@ static int server_start(struct server *srv)
 					  .submit = srv->submit, .challenges = srv->tls.challenges,
 					  .assets = webd_assets, .nassets = webd_nassets, .state = webd_state_new(),
 					  .sieve = &srv->web_sieve, .admin = serve_admin_ops(srv->admin) };
-	if (serve_admin_start_alerts(srv->admin, &serr) < 0) {
+	if (serve_alert_start(srv->admin, &srv->alert, &serr) < 0) {
 		fprintf(stderr, "postamt: %s\n", serr);
 		return -1;
 	}

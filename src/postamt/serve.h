@@ -3,7 +3,6 @@
 #define POSTAMT_SERVE_H
 
 #include "config.h"
-#include "dns.h"
 
 #include <stdio.h>
 
@@ -14,7 +13,5 @@
 int serve_run(struct config *cfg, const char *conf_path);
 /* Prints the table of client settings (server, port, security, user name). */
 void serve_print_client_table(const struct config *cfg, FILE *out);
-/* The resolver's settings from the dns.* keys (strings point into cfg). */
-struct dns_settings serve_dns_settings(const struct config *cfg);
 
 #endif

@@ -45,7 +45,6 @@ struct serve_admin {
 	struct webd_admin_ops ops;
 	pthread_mutex_t lock; /* the DNS cache */
 	struct dns_cached cache[DNS_CACHE_MAX];
-	struct serve_alert *alert;  /* serve_alert.c, or NULL */
 	pthread_mutex_t login_lock; /* logins[] */
 	struct {
 		int64_t account_id;
@@ -472,18 +471,10 @@ void serve_admin_free(struct serve_admin **sap)
 	struct serve_admin *sa = *sap;
 	if (sa == NULL)
 		return;
-	serve_alert_stop(&sa->alert);
 	for (size_t i = 0; i < DNS_CACHE_MAX; i++)
 		json_decref(sa->cache[i].result);
 	pthread_mutex_destroy(&sa->lock);
 	pthread_mutex_destroy(&sa->login_lock);
 	free(sa);
 	*sap = NULL;
-}
-
-int serve_admin_start_alerts(struct serve_admin *sa, const char **error_r)
-{
-	if (sa->p.cfg->alert_webhook[0] == '\0')
-		return 1;
-	return serve_alert_start(sa, &sa->alert, error_r);
 }

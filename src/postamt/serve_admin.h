@@ -1,6 +1,8 @@
 /* serve_admin.h: what the admin API and /metrics get from the composition root
  * (struct webd_admin_ops): the queue, DNS records and their check, DKIM keys, the
- * certificate in use, the disk; and the alert webhook's thread (serve_alert.c). */
+ * certificate in use, the disk; and the alert webhook's thread (serve_alert.c), which
+ * stands on the admin object: serve.c starts and stops it, serve_admin.c never calls
+ * it. */
 #ifndef POSTAMT_SERVE_ADMIN_H
 #define POSTAMT_SERVE_ADMIN_H
 
@@ -31,9 +33,7 @@ const struct webd_admin_ops *serve_admin_ops(struct serve_admin *sa);
  * last login in the store, at most hourly per account. */
 #include "login.h"
 auth_login_hook_fn *serve_admin_login_hook(void);
-/* Starts the alert thread when alert.webhook is set. Returns 1, or -1 with *error_r. */
-int serve_admin_start_alerts(struct serve_admin *sa, const char **error_r);
-/* Stops the alert thread (if any) and frees. *sap = NULL. Before the queue closes. */
+/* Frees. *sap = NULL. After serve_alert_stop, before the queue closes. */
 void serve_admin_free(struct serve_admin **sap);
 
 /* ---- for serve_alert.c */
@@ -52,8 +52,9 @@ int serve_admin_dns_problems(struct serve_admin *sa, const char *domain, const c
 
 /* ---- serve_alert.c: the alert webhook's thread */
 struct serve_alert;
-/* Starts the thread that checks every alert.interval seconds (the first check at
- * once) and POSTs each problem to alert.webhook. Returns 1, or -1 with *error_r. */
+/* When alert.webhook is set, starts the thread that checks every alert.interval
+ * seconds (the first check at once) and POSTs each problem to alert.webhook; else
+ * *alert_r = NULL. Returns 1, or -1 with *error_r. sa must outlive the thread. */
 int serve_alert_start(struct serve_admin *sa, struct serve_alert **alert_r, const char **error_r);
 /* Stops and joins the thread (a POST in flight ends within its timeout); *alert_p = NULL. */
 void serve_alert_stop(struct serve_alert **alert_p);

@@ -318,6 +318,9 @@ static void *alert_thread(void *arg)
 
 int serve_alert_start(struct serve_admin *sa, struct serve_alert **alert_r, const char **error_r)
 {
+	*alert_r = NULL;
+	if (serve_admin_config(sa)->alert_webhook[0] == '\0')
+		return 1;
 	struct url u;
 	if (url_parse(serve_admin_config(sa)->alert_webhook, &u) < 0)
 		return *error_r = "alert.webhook: cannot parse the URL", -1;

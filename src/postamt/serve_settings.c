@@ -1,5 +1,5 @@
-/* serve_settings.c: the parts of the configuration that sessions and the session
- * core read, copied out of struct config (serve_settings.h). */
+/* serve_settings.c: the parts of the configuration that sessions, the session core
+ * and the resolver read, copied out of struct config (serve_settings.h). */
 #include "serve_settings.h"
 
 #include "arena.h"
@@ -99,4 +99,13 @@ void serve_settings_free(struct settings_gen **gens)
 		free(g->metrics_token);
 		free(g);
 	}
+}
+
+struct dns_settings serve_dns_settings(const struct config *cfg)
+{
+	return (struct dns_settings){
+		.server = cfg->dns_server,
+		.timeout_ms = (unsigned)cfg->dns_timeout_ms,
+		.cache_entries = cfg->dns_cache_entries == 0 ? DNS_CACHE_OFF : (unsigned)cfg->dns_cache_entries,
+	};
 }

@@ -2,7 +2,7 @@
  * command table with its states, the dispatcher over the buffered input, STARTTLS,
  * AUTHENTICATE on the shared SASL exchange, and the commands that need no store
  * (CAPABILITY, NOOP, LOGOUT, UNAUTHENTICATE). The commands on scripts are in
- * commands.c and run on the pool through sieve_run_job.
+ * commands.c and run on the pool through sieve_run_job; both answer through reply.c.
  *
  * Limits: a command outside its literals is at most limits.line_length bytes; a
  * literal before login at most that too (a client that has not logged in cannot make
@@ -36,51 +36,6 @@ struct msieve_limits sieve_limits_now(const struct sieve_session *ss)
 	size_t line = ss->s->line_max;
 	return (struct msieve_limits){ .line_max = line,
 				       .literal_max = ss->authed ? ss->s->sieve_max_script_size + line : line };
-}
-
-void sieve_reply(struct sieve_session *ss, const char *kind, const char *code, const char *text)
-{
-	buf_reset(&ss->out);
-	msieve_put_response(&ss->out, kind, code, text);
-	conn_write(ss->c, ss->out.data, ss->out.len);
-}
-
-void sieve_bad(struct sieve_session *ss, const char *code, const char *text)
-{
-	sieve_reply(ss, "NO", code, text);
-	if (conn_client_error(ss->c) < 0) {
-		sieve_reply(ss, "BYE", NULL, "Too many errors");
-		conn_close(ss->c);
-	}
-}
-
-/* ---- pool jobs ---- */
-
-static void job_work(void *arg)
-{
-	struct sieve_job *job = arg;
-	job->run(job);
-}
-
-static void job_done(void *arg)
-{
-	struct sieve_job *job = arg;
-	struct conn *c = job->ss->c;
-	if (!conn_is_closed(c))
-		conn_write(c, job->out.data, job->out.len);
-	buf_free(&job->out);
-	free(job);
-	conn_release(c);
-}
-
-void sieve_run_job(struct sieve_session *ss, const struct msieve_command *cmd, void (*run)(struct sieve_job *))
-{
-	struct sieve_job *job = xcalloc(1, sizeof(*job));
-	job->ss = ss;
-	job->cmd = cmd;
-	job->run = run;
-	conn_hold(ss->c);
-	pool_submit(ss->env->pool, job_work, job_done, conn_loop(ss->c), job);
 }
 
 /* ---- CAPABILITY (§2.4), also the greeting and after STARTTLS ---- */

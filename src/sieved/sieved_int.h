@@ -1,5 +1,5 @@
-/* sieved_int.h: what the ManageSieve session (session.c) and its commands
- * (commands.c) share. */
+/* sieved_int.h: what the ManageSieve session (session.c), its commands
+ * (commands.c) and their replies (reply.c) share. */
 #ifndef POSTAMT_SIEVED_INT_H
 #define POSTAMT_SIEVED_INT_H
 
@@ -40,7 +40,7 @@ struct sieve_job {
 /* The parser's limits now: literals before login are bounded by the line length. */
 struct msieve_limits sieve_limits_now(const struct sieve_session *ss);
 
-/* Writes a response line (msieve_put_response) to the connection. */
+/* reply.c: writes a response line (msieve_put_response) to the connection. */
 void sieve_reply(struct sieve_session *ss, const char *kind, const char *code, const char *text);
 /* A NO for a client's error, counted against limits.errors_per_session (closes with
  * BYE when over). */

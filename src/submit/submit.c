@@ -1,5 +1,5 @@
-/* submit.c: the pipeline's services, the result names, and its first stages: the
- * envelope sender and the recipients (submit.h).
+/* submit.c: the pipeline's services and its first stages: the envelope sender and
+ * the recipients (submit.h; the result names are submit_result.c's).
  *
  * The sender rule: an authenticated sender must own the envelope address (its
  * login address or an alias that reaches its account, store_sender_owned); the null
@@ -28,34 +28,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
-static const char *const result_names[] = {
-	[-SUBMIT_TEMPFAIL] = "tempfail",
-	[-SUBMIT_FORBIDDEN_SENDER] = "forbidden_sender",
-	[-SUBMIT_FORBIDDEN_FROM] = "forbidden_from",
-	[-SUBMIT_LOCAL_SENDER] = "local_sender",
-	[-SUBMIT_INVALID_RCPT] = "invalid_rcpt",
-	[-SUBMIT_UNKNOWN_RCPT] = "unknown_rcpt",
-	[-SUBMIT_RELAY_DENIED] = "relay_denied",
-	[-SUBMIT_NO_OUTBOUND] = "no_outbound",
-	[-SUBMIT_TOO_MANY_RCPTS] = "too_many_rcpts",
-	[-SUBMIT_OVER_QUOTA] = "over_quota",
-	[-SUBMIT_TOO_BIG] = "too_big",
-	[-SUBMIT_POLICY] = "policy",
-	[-SUBMIT_DISK_FULL] = "disk_full",
-	[-SUBMIT_NO_RCPTS] = "no_rcpts",
-	[-SUBMIT_RATE_LIMITED] = "rate_limited",
-	[-SUBMIT_POLICY_TEMP] = "policy_temp",
-};
-
-const char *submit_result_name(int result)
-{
-	if (result == SUBMIT_OK)
-		return "ok";
-	if (result < 0 && result >= SUBMIT_RESULT_MIN && result_names[-result] != NULL)
-		return result_names[-result];
-	return "unknown";
-}
 
 struct submit *submit_new(struct store *store, struct queue *queue, struct settings_ref *settings, struct pool *pool)
 {

@@ -175,9 +175,11 @@ json_t *jmap_email_update(struct jmap_ctx *ctx, int64_t email_id, json_t *patch)
 /* Email/set destroy of one email: NULL or a SetError. */
 json_t *jmap_email_destroy(struct jmap_ctx *ctx, int64_t email_id);
 
-/* Sieve scripts (jmap_sieve.c): reads a script blob "S<id>-<modseq>" into the
- * arena: 1, 0 if there is no such blob (or the script changed since), <0 on error. */
-int jmap_sieve_blob_read(struct jmap_ctx *ctx, const char *blob_id, const char **data_r, size_t *len_r);
+/* The blob id of a Sieve script's content (jmap_blob.c): "S<id>-<64-bit hash of the
+ * text>", so the same content keeps its blob id and a changed one gets a new one;
+ * jmap_blob_read reads it back. Reads the text into sc when sc lacks it; the id is
+ * in the arena, NULL if the text cannot be read. */
+const char *jmap_blob_sieve_id(struct jmap_ctx *ctx, struct store_sieve_script *sc);
 /* The store limits from the settings (sieve.max_scripts, sieve.max_script_size). */
 void jmap_sieve_limits(const struct webd_env *env, const struct settings *s, struct store_sieve_limits *l_r);
 /* Checks accountId and that Sieve is offered; returns the account's Sieve state

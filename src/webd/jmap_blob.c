@@ -1,16 +1,17 @@
 /* jmap_blob.c: blob ids and blob reading (RFC 8620 §6). A blob is an upload ("U...",
  * kept in memory by state.c), a whole stored message ("B" + email id), one part of
  * one ("B" + email id + "_" + section with "-" for "."; a part's bytes are given
- * with the transfer encoding undone) or a Sieve script's text ("S...",
- * jmap_sieve.c). Downloads of a message or part are streamed:
- * jmap_blob_open gives the file range and transform for the one body reader
- * (src/mail/mail_reader.h) and the HTTP handler reads it a window at a time; other
- * readers (Email/parse, uploads, encodings the reader cannot undo) pread into the
- * request's arena. */
+ * with the transfer encoding undone) or a Sieve script's text ("S<script id>-<hash
+ * of the text>", made and read here for jmap_sieve.c). Downloads of a message or
+ * part are streamed: jmap_blob_open gives the file range and transform for the one
+ * body reader (src/mail/mail_reader.h) and the HTTP handler reads it a window at a
+ * time; other readers (Email/parse, uploads, encodings the reader cannot undo)
+ * pread into the request's arena. */
 #include "jmap.h"
 
 #include "mail_reader.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -100,13 +101,63 @@ int jmap_email_read(struct jmap_ctx *ctx, int64_t email_id, const char **data_r,
 	return jmap_email_read_prefix(ctx, email_id, 0, data_r, len_r);
 }
 
+/* ---- Sieve scripts' blobs (jmap_sieve.c names them in SieveScript objects) */
+
+/* FNV-1a, 64 bits: names a script's content in its blob id. */
+static uint64_t content_hash(const char *text, size_t len)
+{
+	uint64_t h = 14695981039346656037ull;
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)text[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+const char *jmap_blob_sieve_id(struct jmap_ctx *ctx, struct store_sieve_script *sc)
+{
+	if (sc->text == NULL) {
+		const char *error;
+		struct store_sieve_script full;
+		if (store_sieve_get(ctx->store, ctx->a, ctx->account_id, sc->id, NULL, STORE_SIEVE_TEXT, &full,
+				    &error) <= 0 ||
+		    full.text == NULL)
+			return NULL;
+		sc->text = full.text;
+		sc->size = full.size;
+	}
+	return arena_printf(ctx->a, "S%" PRId64 "-%016" PRIx64, sc->id, content_hash(sc->text, sc->size));
+}
+
+/* A Sieve script's blob "S<id>-<hash>": its text in the arena, 1; 0 if there is no such
+ * blob (or the script changed since); <0 on a store error. */
+static int sieve_blob_read(struct jmap_ctx *ctx, const char *blob_id, const char **data_r, size_t *len_r)
+{
+	int64_t id;
+	uint64_t hash;
+	int n = 0;
+	if (blob_id == NULL || sscanf(blob_id, "S%" SCNd64 "-%16" SCNx64 "%n", &id, &hash, &n) != 2 || id <= 0 ||
+	    blob_id[n] != '\0')
+		return 0;
+	struct store_sieve_script sc;
+	const char *error;
+	int r = store_sieve_get(ctx->store, ctx->a, ctx->account_id, id, NULL, STORE_SIEVE_TEXT, &sc, &error);
+	if (r <= 0)
+		return r;
+	if (sc.text == NULL || content_hash(sc.text, sc.size) != hash)
+		return 0; /* the script's content changed since: that blob is gone */
+	*data_r = sc.text;
+	*len_r = sc.size;
+	return 1;
+}
+
 int jmap_blob_read(struct jmap_ctx *ctx, const char *blob_id, const char **data_r, size_t *len_r,
 		   const char **type_r, const char **name_r)
 {
 	if (blob_id == NULL)
 		return 0;
 	if (blob_id[0] == 'S') {
-		int r = jmap_sieve_blob_read(ctx, blob_id, data_r, len_r);
+		int r = sieve_blob_read(ctx, blob_id, data_r, len_r);
 		if (r > 0 && type_r)
 			*type_r = "application/sieve";
 		if (r > 0 && name_r)

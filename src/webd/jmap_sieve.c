@@ -4,10 +4,10 @@
  * changed) over the store's Sieve API (store_sieve.h). A script's content is a blob:
  * clients upload it (RFC 8620 §6.1) and name the blobId; a stored script's blob is
  * "S<script id>-<64-bit hash of its text>", so a blob id never names two contents,
- * and reads back through the download URL. Scripts are compiled (and so validated)
- * through the webd_sieve callbacks that serve wires to src/sieve; the compiled form
- * is stored next to the text. The state string is the account's Sieve state
- * (store_sieve_state). */
+ * and reads back through the download URL (jmap_blob.c makes and reads these ids).
+ * Scripts are compiled (and so validated) through the webd_sieve callbacks that
+ * serve wires to src/sieve; the compiled form is stored next to the text. The
+ * state string is the account's Sieve state (store_sieve_state). */
 #include "jmap.h"
 
 #include "buf.h"
@@ -42,55 +42,6 @@ static int64_t parse_script_id(const char *s)
 		v = v * 10 + (*p - '0');
 	}
 	return v;
-}
-
-/* FNV-1a, 64 bits: names a script's content in its blob id. */
-static uint64_t content_hash(const char *text, size_t len)
-{
-	uint64_t h = 14695981039346656037ull;
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)text[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
-/* The blob id of a script's content: "S<id>-<hash of the text>" (so the same content
- * keeps its blob id, and a changed one gets a new one). Reads the text when sc lacks
- * it; NULL if it cannot. */
-static const char *blob_of(struct jmap_ctx *ctx, struct store_sieve_script *sc)
-{
-	if (sc->text == NULL) {
-		const char *error;
-		struct store_sieve_script full;
-		if (store_sieve_get(ctx->store, ctx->a, ctx->account_id, sc->id, NULL, STORE_SIEVE_TEXT, &full,
-				    &error) <= 0 ||
-		    full.text == NULL)
-			return NULL;
-		sc->text = full.text;
-		sc->size = full.size;
-	}
-	return arena_printf(ctx->a, "S%" PRId64 "-%016" PRIx64, sc->id, content_hash(sc->text, sc->size));
-}
-
-int jmap_sieve_blob_read(struct jmap_ctx *ctx, const char *blob_id, const char **data_r, size_t *len_r)
-{
-	int64_t id;
-	uint64_t hash;
-	int n = 0;
-	if (blob_id == NULL || sscanf(blob_id, "S%" SCNd64 "-%16" SCNx64 "%n", &id, &hash, &n) != 2 || id <= 0 ||
-	    blob_id[n] != '\0')
-		return 0;
-	struct store_sieve_script sc;
-	const char *error;
-	int r = store_sieve_get(ctx->store, ctx->a, ctx->account_id, id, NULL, STORE_SIEVE_TEXT, &sc, &error);
-	if (r <= 0)
-		return r;
-	if (sc.text == NULL || content_hash(sc.text, sc.size) != hash)
-		return 0; /* the script's content changed since: that blob is gone */
-	*data_r = sc.text;
-	*len_r = sc.size;
-	return 1;
 }
 
 void jmap_sieve_limits(const struct webd_env *env, const struct settings *s, struct store_sieve_limits *l_r)
@@ -131,7 +82,7 @@ static json_t *script_json(struct jmap_ctx *ctx, struct store_sieve_script *sc, 
 	if (props == NULL || jmap_array_has(props, "name"))
 		json_object_set_new(o, "name", json_string(sc->name));
 	if (props == NULL || jmap_array_has(props, "blobId")) {
-		const char *blob = blob_of(ctx, sc);
+		const char *blob = jmap_blob_sieve_id(ctx, sc);
 		json_object_set_new(o, "blobId", blob ? json_string(blob) : json_null());
 	}
 	if (props == NULL || jmap_array_has(props, "isActive"))
@@ -380,7 +331,7 @@ static void do_update(struct jmap_ctx *ctx, json_t *update, const struct store_s
 		}
 		json_t *changed = json_null();
 		if (text != NULL && store_sieve_get(ctx->store, ctx->a, ctx->account_id, id, NULL, 0, &sc, &error) > 0)
-			changed = json_pack("{ss*}", "blobId", blob_of(ctx, &sc));
+			changed = json_pack("{ss*}", "blobId", jmap_blob_sieve_id(ctx, &sc));
 		json_object_set_new(o->updated, sid, changed);
 	}
 }
