@@ -101,7 +101,9 @@ static int plan_maildir_folder(struct import_run *run, const char *dir, const ch
 	static const char *const subs[] = { "cur", "new" };
 	for (size_t k = 0; k < 2 && result >= 0; k++) {
 		struct dirent **ents;
-		int n = PATHF(path, "%s/%s", dir, subs[k]) ? scandir(path, &ents, NULL, alphasort) : -1;
+		/* in delivery order: names start "SECONDS.M<microseconds>P<pid>Q<n>" with the numbers
+		 * not zero-padded, so digits compare as numbers (versionsort), not as text */
+		int n = PATHF(path, "%s/%s", dir, subs[k]) ? scandir(path, &ents, NULL, versionsort) : -1;
 		if (n < 0)
 			continue; /* new/ may be missing */
 		for (int i = 0; i < n; i++) {

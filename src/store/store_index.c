@@ -226,6 +226,9 @@ bool store_idset_has(const struct store_idset *set, int64_t id)
 /* ------------------------------------------------------------------ rebuild */
 
 #define REBUILD_BATCH 200
+/* A batch also ends once its messages hold this many bytes: the batch's decoded texts
+ * are in memory together until its transaction. */
+#define REBUILD_BATCH_BYTES (8 * 1024 * 1024)
 
 struct rebuild_item {
 	int64_t email_id;
@@ -306,11 +309,11 @@ int store_index_rebuild(struct store *s, int64_t account_id, bool all, int64_t a
 			const char **error_r)
 {
 	static const char sql_pending[] =
-		"SELECT e.id, e.blob FROM email_unindexed u JOIN emails e ON e.id = u.email_id"
+		"SELECT e.id, e.blob, e.size FROM email_unindexed u JOIN emails e ON e.id = u.email_id"
 		" WHERE u.reason = 0 AND e.id > ? AND (?2 = 0 OR EXISTS (SELECT 1 FROM messages m"
 		" WHERE m.email_id = e.id AND m.account_id = ?2)) ORDER BY e.id LIMIT 200";
 	static const char sql_all[] =
-		"SELECT e.id, e.blob FROM emails e WHERE e.id > ? AND (?2 = 0 OR EXISTS (SELECT 1"
+		"SELECT e.id, e.blob, e.size FROM emails e WHERE e.id > ? AND (?2 = 0 OR EXISTS (SELECT 1"
 		" FROM messages m WHERE m.email_id = e.id AND m.account_id = ?2)) ORDER BY e.id LIMIT 200";
 	memset(counts_r, 0, sizeof(*counts_r));
 	int64_t last = after_id;
@@ -322,10 +325,11 @@ int store_index_rebuild(struct store *s, int64_t account_id, bool all, int64_t a
 		sqlite3_bind_int64(st, 1, last);
 		sqlite3_bind_int64(st, 2, account_id);
 		const char **blobs = arena_alloc(a, REBUILD_BATCH * sizeof(*blobs));
-		int rc;
-		while (req.n < REBUILD_BATCH && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t bytes = 0;
+		while (req.n < REBUILD_BATCH && bytes < REBUILD_BATCH_BYTES && sqlite3_step(st) == SQLITE_ROW) {
 			req.items[req.n].email_id = sqlite3_column_int64(st, 0);
 			blobs[req.n] = store_col_text(a, st, 1);
+			bytes += (uint64_t)sqlite3_column_int64(st, 2);
 			req.n++;
 		}
 		sqlite3_reset(st);

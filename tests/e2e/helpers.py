@@ -299,3 +299,21 @@ def serve_fails(bin_path, datadir, timeout=20):
         _, err = p.communicate()
         pytest.fail("serve kept running instead of refusing\n%s" % err[-2000:])
     return p.returncode, err
+
+
+# ------------------------------------------------------------------ the full-text index
+
+def index_status(srv):
+    """{'pending': n, 'too_big': n} from `postamt index status`."""
+    r = srv.run("index", "status")
+    assert r.returncode == 0, r.stderr
+    return {k: int(v) for k, v in (kv.split("=") for kv in r.stdout.split())}
+
+
+def wait_indexed(srv, timeout=60):
+    """Waits until the server's indexer has written every waiting message (it runs every
+    second), e.g. so that a memory measurement sees no indexing alongside."""
+    deadline = time.monotonic() + timeout
+    while index_status(srv)["pending"] != 0:
+        assert time.monotonic() < deadline, "the indexer did not catch up: %s" % index_status(srv)
+        time.sleep(0.2)

@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+import helpers
+
 from conftest import finish_server, new_server
 from test_imap_ext import Client, msg
 
@@ -67,6 +69,7 @@ def test_fetch_streams_large_results(srv):
     total = sum(sizes)
     assert total >= 200 * 100 * 1024
     c.ok("SELECT INBOX")
+    helpers.wait_indexed(srv)  # the indexer reads new mail too: not while measuring
     pid = srv.proc.pid
     before = vm_hwm_kib(pid)
     t = c.tag()

@@ -13,11 +13,11 @@
 import imaplib
 import os
 import sqlite3
-import time
 
 import pytest
 
 from conftest import finish_server, new_server
+import helpers
 from helpers import new_user
 
 WORDS = ["Kostenvoranschlag", "Lieferschein", "Größe", "quarterly", "Übersicht", "straße", "emoji😀"]
@@ -65,18 +65,11 @@ def setup(postamt_bin):
     m.append("INBOX", None, None, big)
     m.select("INBOX")
     want = searches(m)                    # most, if not all, still waiting: from the files
-    wait_indexed(srv)
+    helpers.wait_indexed(srv)
     assert searches(m) == want            # from the index
     m.logout()
     yield srv, user, want
     finish_server(srv)
-
-
-def wait_indexed(srv, timeout=60):
-    deadline = time.monotonic() + timeout
-    while status(srv)["pending"] != "0":
-        assert time.monotonic() < deadline, "the indexer did not catch up: %s" % status(srv)
-        time.sleep(0.2)
 
 
 def status(srv):
