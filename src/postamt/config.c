@@ -6,6 +6,7 @@
  * (USER:PASSWORD for a smarthost login) and route_tls.DOMAIN (implicit or starttls)
  * are the one family outside it; "*" stands for every route. */
 #include "config.h"
+#include "config_int.h"
 
 #include "acme_int.h"
 #include "arena.h"
@@ -39,11 +40,10 @@ struct key {
 	bool reload; /* a SIGHUP applies it to the running server (serve.c); else restart */
 };
 
-static bool domain_valid(const char *d);
 
 static const char *valid_hostname(const char *v)
 {
-	return domain_valid(v) && strcmp(v, "*") != 0 ? NULL : "not a valid host name";
+	return config_domain_valid(v) && strcmp(v, "*") != 0 ? NULL : "not a valid host name";
 }
 
 static const char *valid_log_level(const char *v)
@@ -133,7 +133,7 @@ static const char *valid_acme_names(const char *v)
 	strcpy(buf, v);
 	size_t n = 0;
 	for (char *save, *t = strtok_r(buf, ", \t", &save); t != NULL; t = strtok_r(NULL, ", \t", &save)) {
-		if (!domain_valid(t) || strchr(t, '*') != NULL || strchr(t, '.') == NULL)
+		if (!config_domain_valid(t) || strchr(t, '*') != NULL || strchr(t, '.') == NULL)
 			return "expected host names separated by commas (no wildcards)";
 		if (++n > 99)
 			return "at most 99 names";
@@ -417,155 +417,6 @@ void config_free(struct config **cfgp)
 	*cfgp = NULL;
 }
 
-/* Parses "HOST:PORT" or "[V6]:PORT". Returns 1, or -1. */
-static int parse_hostport(const char *value, char **host_r, uint16_t *port_r)
-{
-	const char *colon;
-	const char *host = value;
-	size_t hostlen;
-	if (value[0] == '[') {
-		const char *end = strchr(value, ']');
-		if (end == NULL || end[1] != ':')
-			return -1;
-		host = value + 1;
-		hostlen = (size_t)(end - host);
-		colon = end + 1;
-	} else {
-		colon = strrchr(value, ':');
-		if (colon == NULL)
-			return -1;
-		hostlen = (size_t)(colon - value);
-	}
-	uint64_t port;
-	if (hostlen == 0 || buf_parse_uint64(BYTES_STR(colon + 1), 65535, &port) < 0 || port == 0)
-		return -1;
-	for (size_t i = 0; i < hostlen; i++) {
-		unsigned char c = (unsigned char)host[i];
-		if (!(isalnum(c) || c == '.' || c == '-' || c == ':' || c == '_'))
-			return -1;
-	}
-	*host_r = xstrndup(host, hostlen);
-	*port_r = (uint16_t)port;
-	return 1;
-}
-
-static bool domain_valid(const char *d)
-{
-	if (strcmp(d, "*") == 0)
-		return true;
-	size_t n = strlen(d);
-	if (n == 0 || n > 253 || d[0] == '.' || d[0] == '-' || d[n - 1] == '.')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)d[i];
-		if (!(isalnum(c) || c == '.' || c == '-' || c >= 0x80))
-			return false;
-	}
-	return true;
-}
-
-/* The DOMAIN of a route key (route.D, route_auth.D, route_tls.D) in lower case (heap),
- * or NULL with *error_r when it is not a domain ("*" is one here: domain_valid). */
-static char *route_key_domain(const char *domain, size_t dlen, const char *error, const char **error_r)
-{
-	char *d = xstrndup(domain, dlen);
-	for (char *p = d; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	if (!domain_valid(d)) {
-		free(d);
-		*error_r = error;
-		return NULL;
-	}
-	return d;
-}
-
-static int route_set(struct config *cfg, const char *domain, size_t dlen, const char *value,
-		     const char **error_r)
-{
-	char *d = route_key_domain(domain, dlen, "invalid domain in route key", error_r);
-	if (d == NULL)
-		return -1;
-	char *host;
-	uint16_t port;
-	if (parse_hostport(value, &host, &port) < 0) {
-		free(d);
-		*error_r = "route value must be HOST:PORT";
-		return -1;
-	}
-	for (size_t i = 0; i < cfg->nroutes; i++) {
-		if (strcmp(cfg->routes[i].domain, d) == 0) {
-			free(cfg->routes[i].host);
-			cfg->routes[i].host = host;
-			cfg->routes[i].port = port;
-			free(d);
-			return 1;
-		}
-	}
-	cfg->routes = xrealloc(cfg->routes, (cfg->nroutes + 1) * sizeof(*cfg->routes));
-	cfg->routes[cfg->nroutes++] = (struct config_route){ d, host, port };
-	return 1;
-}
-
-/* The options of a route key, made on first use. d is lower case and valid. */
-static struct config_route_opt *route_opt(struct config *cfg, const char *d)
-{
-	for (size_t i = 0; i < cfg->nroute_opts; i++)
-		if (strcmp(cfg->route_opts[i].domain, d) == 0)
-			return &cfg->route_opts[i];
-	cfg->route_opts = xrealloc(cfg->route_opts, (cfg->nroute_opts + 1) * sizeof(*cfg->route_opts));
-	struct config_route_opt *o = &cfg->route_opts[cfg->nroute_opts++];
-	*o = (struct config_route_opt){ .domain = xstrdup(d) };
-	return o;
-}
-
-/* route_auth.DOMAIN = USER:PASSWORD (split at the first ':'; empty: no login for this
- * route, overriding route_auth.*) and route_tls.DOMAIN = implicit|starttls. The
- * messages never repeat the value: it holds a password. */
-static int route_opt_set(struct config *cfg, bool auth, const char *domain, size_t dlen, const char *value,
-			 const char **error_r)
-{
-	char *d = route_key_domain(domain, dlen,
-				   auth ? "invalid domain in route_auth key" : "invalid domain in route_tls key", error_r);
-	if (d == NULL)
-		return -1;
-	if (!auth) {
-		int tls = strcmp(value, "implicit") == 0   ? CONFIG_TLS_IMPLICIT
-			  : strcmp(value, "starttls") == 0 ? CONFIG_TLS_STARTTLS
-							   : 0;
-		if (tls == 0) {
-			free(d);
-			*error_r = "expected implicit or starttls";
-			return -1;
-		}
-		route_opt(cfg, d)->tls = tls;
-		free(d);
-		return 1;
-	}
-	const char *colon = strchr(value, ':');
-	if (value[0] != '\0' && (colon == NULL || colon == value || colon[1] == '\0')) {
-		free(d);
-		*error_r = "route_auth value must be USER:PASSWORD (or empty for no login)";
-		return -1;
-	}
-	for (const char *p = value; *p; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			free(d);
-			*error_r = "control character in route_auth value";
-			return -1;
-		}
-	}
-	struct config_route_opt *o = route_opt(cfg, d);
-	free(d);
-	free(o->user);
-	if (o->password != NULL)
-		explicit_bzero(o->password, strlen(o->password));
-	free(o->password);
-	o->has_auth = true;
-	o->user = value[0] != '\0' ? xstrndup(value, (size_t)(colon - value)) : NULL;
-	o->password = value[0] != '\0' ? xstrdup(colon + 1) : NULL;
-	return 1;
-}
-
 static bool is_key_char(char c)
 {
 	return isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-' || c == '*';
@@ -620,11 +471,11 @@ int config_parse(struct config *cfg, const char *name, const char *text, size_t 
 		if (key != NULL)
 			r = key_set(cfg, key, value, &error);
 		else if (bytes_iprefix(k, "route.") && k.len > 6)
-			r = route_set(cfg, k.p + 6, k.len - 6, value, &error);
+			r = config_route_set(cfg, k.p + 6, k.len - 6, value, &error);
 		else if (bytes_iprefix(k, "route_auth.") && k.len > 11)
-			r = route_opt_set(cfg, true, k.p + 11, k.len - 11, value, &error);
+			r = config_route_opt_set(cfg, true, k.p + 11, k.len - 11, value, &error);
 		else if (bytes_iprefix(k, "route_tls.") && k.len > 10)
-			r = route_opt_set(cfg, false, k.p + 10, k.len - 10, value, &error);
+			r = config_route_opt_set(cfg, false, k.p + 10, k.len - 10, value, &error);
 		else {
 			r = -1;
 			error = "unknown key";
@@ -812,50 +663,6 @@ int config_copy_key(struct config *dst, const struct config *src, const char *na
 	case KEY_MS: *(int64_t *)fd = *(const int64_t *)fs; break;
 	}
 	return 1;
-}
-
-const struct config_route *config_route_for(const struct config *cfg, const char *domain)
-{
-	const struct config_route *star = NULL;
-	for (size_t i = 0; i < cfg->nroutes; i++) {
-		if (strcasecmp(cfg->routes[i].domain, domain) == 0)
-			return &cfg->routes[i];
-		if (strcmp(cfg->routes[i].domain, "*") == 0)
-			star = &cfg->routes[i];
-	}
-	return star;
-}
-
-/* The options of route_domain, else those of "*", for which `has` holds. */
-static const struct config_route_opt *opt_for(const struct config *cfg, const char *route_domain, bool auth)
-{
-	const struct config_route_opt *star = NULL;
-	for (size_t i = 0; i < cfg->nroute_opts; i++) {
-		const struct config_route_opt *o = &cfg->route_opts[i];
-		if (auth ? !o->has_auth : o->tls == 0)
-			continue;
-		if (strcasecmp(o->domain, route_domain) == 0)
-			return o;
-		if (strcmp(o->domain, "*") == 0)
-			star = o;
-	}
-	return star;
-}
-
-int config_route_login(const struct config *cfg, const char *route_domain, const char **user_r, const char **password_r)
-{
-	const struct config_route_opt *o = opt_for(cfg, route_domain, true);
-	if (o == NULL || o->user == NULL)
-		return 0;
-	*user_r = o->user;
-	*password_r = o->password;
-	return 1;
-}
-
-bool config_route_implicit_tls(const struct config *cfg, const char *route_domain)
-{
-	const struct config_route_opt *o = opt_for(cfg, route_domain, false);
-	return o != NULL && o->tls == CONFIG_TLS_IMPLICIT;
 }
 
 int config_port(const struct config *cfg, int standard_port)

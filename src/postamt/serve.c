@@ -112,7 +112,6 @@ struct server {
 	struct junk_learner *learner; /* applies the store's lessons to the models, on the pool */
 	struct event *learn_timer;   /* main thread: wakes the learner now and then */
 	struct index_catchup *index_catchup; /* writes the full-text index of new mail, on the pool */
-	struct event *index_timer;   /* main thread: kicks the indexer every second */
 	int nloops;
 	struct loop **loops;
 	struct conn_server **servers;
@@ -548,8 +547,6 @@ static void server_cleanup(struct server *srv)
 		event_free(srv->stop_timer);
 	if (srv->learn_timer != NULL)
 		event_free(srv->learn_timer);
-	if (srv->index_timer != NULL)
-		event_free(srv->index_timer);
 	if (srv->base != NULL)
 		event_base_free(srv->base);
 	config_free(&srv->cfg);
@@ -566,20 +563,12 @@ static int add_hooks(struct server *srv, const struct config *cfg)
 	srv->learner = junk_learner_new(srv->store, srv->hooks.junk, srv->pool,
 					&(struct junk_learner_settings){ (size_t)cfg->learn_batch,
 									 (size_t)cfg->junk_max_bytes });
-	srv->index_catchup = index_catchup_start(srv->store, srv->pool);
+	srv->index_catchup = index_catchup_start(srv->store, srv->pool, srv->base);
 	return 1;
 }
 
 /* How often the learner looks for lessons nobody told it of. */
 #define LEARN_TICK_SECONDS 60
-
-static void index_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	struct server *srv = arg;
-	index_catchup_kick(srv->index_catchup);
-}
 
 static void learn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -745,9 +734,6 @@ static int server_start(struct server *srv)
 	junk_learner_kick(srv->learner);
 	srv->learn_timer = event_new(srv->base, -1, EV_PERSIST, learn_timer_cb, srv);
 	event_add(srv->learn_timer, &(struct timeval){ LEARN_TICK_SECONDS, 0 });
-	/* new mail waits at most about a second for its full-text index entry */
-	srv->index_timer = event_new(srv->base, -1, EV_PERSIST, index_timer_cb, srv);
-	event_add(srv->index_timer, &(struct timeval){ 1, 0 });
 	/* last: the listeners answer its challenges from now on */
 	srv->tls.dns = srv->dns; /* made with the queue */
 	if (serve_tls_start_acme(&srv->tls, cfg, err, sizeof(err)) < 0) {

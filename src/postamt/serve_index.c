@@ -11,6 +11,7 @@
  * mail is not. */
 #include "serve_index.h"
 
+#include <event2/event.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ struct index_catchup {
 	struct pool *pool;
 	atomic_bool stop;
 	atomic_bool running; /* a run's job is queued or running */
+	struct event *timer; /* the main thread's: a kick every second */
 	/* the catch-up after start, while it lasts (only the jobs touch these) */
 	bool catching_up;
 	int64_t pending; /* waiting at the start */
@@ -71,13 +73,25 @@ static void job(void *arg)
 	atomic_store(&ic->running, false);
 }
 
-struct index_catchup *index_catchup_start(struct store *s, struct pool *pool)
+static void index_catchup_kick(struct index_catchup *ic);
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	index_catchup_kick(arg);
+}
+
+struct index_catchup *index_catchup_start(struct store *s, struct pool *pool, struct event_base *base)
 {
 	struct index_catchup *ic = xcalloc(1, sizeof(*ic));
 	ic->s = s;
 	ic->pool = pool;
 	atomic_init(&ic->stop, false);
 	atomic_init(&ic->running, false);
+	/* new mail waits about a second at most for its index entry */
+	ic->timer = event_new(base, -1, EV_PERSIST, timer_cb, ic);
+	event_add(ic->timer, &(struct timeval){ 1, 0 });
 	int64_t other = 0;
 	const char *err;
 	if (store_index_pending(s, &ic->pending, &other, &err) < 0) {
@@ -92,7 +106,7 @@ struct index_catchup *index_catchup_start(struct store *s, struct pool *pool)
 	return ic;
 }
 
-void index_catchup_kick(struct index_catchup *ic)
+static void index_catchup_kick(struct index_catchup *ic)
 {
 	if (ic == NULL || atomic_load(&ic->stop) || atomic_exchange(&ic->running, true))
 		return;
@@ -107,6 +121,8 @@ void index_catchup_stop(struct index_catchup *ic)
 
 void index_catchup_free(struct index_catchup **icp)
 {
+	if (*icp != NULL && (*icp)->timer != NULL)
+		event_free((*icp)->timer);
 	free(*icp);
 	*icp = NULL;
 }

@@ -6,18 +6,18 @@
 
 struct store;
 struct pool;
+struct event_base;
 struct index_catchup;
 
 /* Creates the indexer and starts a run on the pool if messages wait (logs the start
- * of a catch-up when there are any, its progress every 10,000 messages and its end).
- * Returns the indexer (never NULL). */
-struct index_catchup *index_catchup_start(struct store *s, struct pool *pool);
-/* Starts a run unless one is going (the server calls it every second): each run
- * indexes what waits, one batch of 200 messages per pool job. */
-void index_catchup_kick(struct index_catchup *ic);
+ * of a catch-up when there are any, its progress every 10,000 messages and its end),
+ * and a timer on base (the main thread's) that starts a run every second unless one
+ * is going. Each run indexes what waits, one batch per pool job. Returns the indexer
+ * (never NULL). */
+struct index_catchup *index_catchup_start(struct store *s, struct pool *pool, struct event_base *base);
 /* No further batch starts after this (the one running finishes). */
 void index_catchup_stop(struct index_catchup *ic);
-/* After the pool is freed. */
+/* After the pool is freed (and before base). */
 void index_catchup_free(struct index_catchup **icp);
 
 #endif
