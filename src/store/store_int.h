@@ -209,8 +209,8 @@ struct store_idset {
 	size_t n;
 };
 bool store_idset_has(const struct store_idset *set, int64_t id);
-/* Preparer: fills mi->index_hdr and mi->index_body (NULL when the text is over the
- * limit). */
+/* Outside the transaction (store_index_rebuild): fills mi->index_hdr and
+ * mi->index_body (NULL when the text is over the limit). */
 void store_index_prepare(struct store *s, struct arena *a, const char *msg, size_t len,
 			 struct mail_info *mi);
 /* Apply: lists a new emails row as waiting for the indexer. 1 or <0. */
