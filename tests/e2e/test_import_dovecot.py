@@ -133,15 +133,16 @@ service anvil {{
         assert r.returncode == 0, "dovecot did not start:\n" + self.log()
         pidfile = os.path.join(self.dir, "run", "master.pid")
         deadline = time.monotonic() + 10
+        # the master listens before it writes its pid file: wait for both
         while True:
             try:
                 socket.create_connection(("127.0.0.1", self.imap_port), timeout=1).close()
+                with open(pidfile) as f:
+                    self.pid = int(f.read().split()[0])
                 break
-            except OSError:
+            except (OSError, ValueError, IndexError):
                 assert time.monotonic() < deadline, "dovecot did not start:\n" + self.log()
                 time.sleep(0.05)
-        with open(pidfile) as f:
-            self.pid = int(f.read().split()[0])
 
     def stop(self):
         if getattr(self, "pid", None):
