@@ -16,6 +16,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "sieve_int.h"
+#include "textfmt.h"
 
 enum tok {
 	T_EOF = 0,
@@ -270,17 +271,6 @@ static int next(struct sieve_builder *b)
 		}                                                              \
 	} while (0)
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void put_utf8(struct buf *out, uint32_t cp)
 {
 	if (cp < 0x80) {
@@ -329,12 +319,12 @@ static size_t decode_encoded(const char *s, size_t n, struct buf *out)
 			break;
 		uint32_t v = 0;
 		int nd = 0;
-		while (q < e && hexval(*q) >= 0) {
+		while (q < e && textfmt_hex_digit((unsigned char)*q) >= 0) {
 			if (nd >= 8) {
 				buf_free(&tmp);
 				return 0;
 			}
-			v = v * 16 + (uint32_t)hexval(*q);
+			v = v * 16 + (uint32_t)textfmt_hex_digit((unsigned char)*q);
 			q++;
 			nd++;
 		}
