@@ -357,6 +357,58 @@ static void test_rows_follow_messages(void **state)
 	assert_int_equal(store_sort_uids(f->s, f->a, f->acct2, f->inbox, NULL, 0, &c, 1, &u, &n, &err), STORE_ENOTFOUND);
 }
 
+static char *sql_text(struct fixture *f, const char *q)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/db/store.sqlite", f->dir);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	char *v = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Keys come from the decoded header: RFC 2047 words (a padded B word followed by
+ * another, a character split across Q words) before the base subject is taken. */
+static void test_encoded_keys(void **state)
+{
+	struct fixture *f = *state;
+	deliver1(f, f->acct,
+		 "From: =?UTF-8?Q?J=C3=BCrgen_M=C3=BC?= =?UTF-8?Q?ller?= <jm@example.test>\r\n"
+		 "To: =?ISO-8859-1?Q?=C4rger?= <ae@example.test>\r\n"
+		 "Subject: Re: [liste] =?UTF-8?B?R3LDtg==?= =?UTF-8?B?w59l?= (fwd)\r\n"
+		 "Message-ID: <a@example.test>\r\nReferences: <r1@example.test>\r\n <r2@example.test>\r\n"
+		 "\r\nx\r\n");
+	deliver1(f, f->acct,
+		 "Subject: =?utf-8?q?Gr=C3=B6=C3?= =?utf-8?q?=9Fenordnung?=\r\nIn-Reply-To: <a@example.test> <b@x>\r\n"
+		 "\r\nx\r\n");
+	struct store_thread_key *k;
+	size_t n;
+	const char *err;
+	assert_int_equal(store_thread_keys(f->s, f->a, f->acct, f->inbox, NULL, 0, &k, &n, &err), 1);
+	assert_int_equal(n, 2);
+	assert_string_equal(k[0].subject, "GRößE");
+	assert_true(k[0].reply);
+	assert_string_equal(k[0].msgid, "<a@example.test>");
+	assert_string_equal(k[0].refs, "<r1@example.test> <r2@example.test>");
+	assert_string_equal(k[1].subject, "GRößENORDNUNG");
+	assert_false(k[1].reply);
+	assert_null(k[1].msgid);
+	assert_string_equal(k[1].refs, "<a@example.test>"); /* the first In-Reply-To id only */
+	char *v = sql_text(f, "SELECT dfrom || '|' || from_ || '|' || dto || '|' || to_ || '|' || cc FROM msg_keys"
+			      " WHERE uid = 1");
+	assert_string_equal(v, "JüRGEN MüLLER|JM|ÄRGER|AE|");
+	free(v);
+	/* no Date: the sent date is the internal date */
+	assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM msg_keys k JOIN messages m USING (mailbox_id, uid)"
+				    " WHERE k.sent = m.internal_date AND k.arrival = m.internal_date AND k.size = m.size"),
+			 2);
+}
+
 /* A store from before schema 3 (no keys, schema 2) gets them at the migration. */
 static void test_migration_fills_keys(void **state)
 {
@@ -384,6 +436,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sort_equals_reference, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_thread_keys, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_rows_follow_messages, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_encoded_keys, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_migration_fills_keys, fixture_setup, fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
