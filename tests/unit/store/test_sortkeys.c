@@ -353,6 +353,18 @@ static void test_rows_follow_messages(void **state)
 	assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM msg_keys k WHERE NOT EXISTS (SELECT 1 FROM messages m"
 				    " WHERE m.mailbox_id = k.mailbox_id AND m.uid = k.uid)"),
 			 0);
+	/* renaming INBOX moves its rows to a new mailbox (UPDATE of mailbox_id, uid) */
+	assert_int_equal(store_mailbox_rename(f->s, f->acct, "INBOX", "Old", &err), 1);
+	struct store_mailbox old;
+	assert_int_equal(store_mailbox_get(f->s, f->a, f->acct, "Old", &old, &err), 1);
+	assert_int_equal(store_sort_uids(f->s, f->a, f->acct, old.id, NULL, 0, &c, 1, &u, &n, &err), 1);
+	assert_int_equal(n, 7);
+	assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM msg_keys WHERE mailbox_id = (SELECT id FROM mailboxes"
+				    " WHERE name = 'Old')"),
+			 7);
+	assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM msg_keys k WHERE NOT EXISTS (SELECT 1 FROM messages m"
+				    " WHERE m.mailbox_id = k.mailbox_id AND m.uid = k.uid)"),
+			 0);
 	/* another account's mailbox is not this account's to sort */
 	assert_int_equal(store_sort_uids(f->s, f->a, f->acct2, f->inbox, NULL, 0, &c, 1, &u, &n, &err), STORE_ENOTFOUND);
 }
