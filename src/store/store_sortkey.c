@@ -156,16 +156,25 @@ static char *uids_json(struct arena *a, const uint32_t *uids, size_t n)
  * without, it walks the (mailbox_id, key, uid) index of the first key. */
 #define ONLY_COND " AND uid IN (SELECT value FROM json_each(?))"
 
+/* The account owns the mailbox (its own query: store_rows.c calls this file, so this
+ * file does not call store_rows.c's store_mbox_owned). */
 static int check_mailbox(struct db *c, int64_t account_id, int64_t mailbox_id, const char **error_r)
 {
-	int r = store_mbox_owned(c, account_id, mailbox_id);
-	if (r == 0) {
-		*error_r = "no such mailbox";
-		return STORE_ENOTFOUND;
-	}
-	if (r < 0)
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM mailboxes WHERE id = ? AND account_id = ?");
+	if (st == NULL) {
 		*error_r = "database error";
-	return r;
+		return STORE_ERR;
+	}
+	sqlite3_bind_int64(st, 1, mailbox_id);
+	sqlite3_bind_int64(st, 2, account_id);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return store_db_fail(c, "sort keys mailbox", error_r);
+	*error_r = "no such mailbox";
+	return STORE_ENOTFOUND;
 }
 
 int store_sort_uids(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
