@@ -6,19 +6,19 @@ import { h, clear, icon, iconButton, confirmDialog, promptDialog, chooseDialog, 
 import { showBidi } from './bidi.js';
 import { t, lang } from './i18n.js';
 import { JmapClient, RequestBuilder, openPush, CAP, JmapMethodError } from './jmap.js';
-import { mailboxTree, findRole, parseSearch, LIST_PROPERTIES } from './mailboxes.js';
+import { mailboxTree, findRole, parseSearch } from './mailboxes.js';
 import { formatSize } from './format.js';
-import { newState, setMailboxes, takePage, patchEmail, removeId, toggleCheck as stateToggleCheck, checkRange as stateCheckRange,
+import { newState, setMailboxes, patchEmail, removeId, toggleCheck as stateToggleCheck, checkRange as stateCheckRange,
   pruneChecks, checkedIds, stepIndex } from './state.js';
 import { movePatch, junkPatch, seenPatch, flagPatch, bulkPatches, flagToggle, seenToggle } from './actions.js';
 import { ListView } from './listview.js';
+import { ListSync, PAGE } from './listsync.js';
 import { keyAction, isAppKey, LIST_KEYS, HELP } from './keys.js';
 import { Reader } from './reader.js';
 import { Composer } from './compose.js';
 import { parseAutoconfig, autoconfigUrl } from './clients.js';
 import { openSettings } from './settings.js';
 
-const PAGE = 50;
 const ROLE_ICON = { inbox: 'inbox', drafts: 'drafts', sent: 'sent', archive: 'archive', junk: 'junk', trash: 'trash' };
 
 export async function startApp(root, { username, purifier, onLogout, onLogoutEverywhere, onExpired }) {
@@ -73,7 +73,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   const listCount = h('span', { class: 'list-count muted' });
   const sortSelect = h('select', { class: 'sort', 'aria-label': t('list.sort') },
     h('option', { value: 'desc' }, t('list.newest')), h('option', { value: 'asc' }, t('list.oldest')));
-  sortSelect.addEventListener('change', () => { state.ascending = sortSelect.value === 'asc'; loadList(true); });
+  sortSelect.addEventListener('change', () => { state.ascending = sortSelect.value === 'asc'; openList(); });
   const emptyBtn = h('button', { type: 'button', class: 'btn subtle small', hidden: true, onclick: () => emptyFolder() });
   const rows = h('div', { class: 'rows', role: 'listbox', tabindex: '0', 'aria-labelledby': 'list-title', id: 'message-list', 'aria-multiselectable': 'true' });
   const bulkCount = h('span', { class: 'bulk-count', 'aria-live': 'polite' });
@@ -86,9 +86,8 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       iconButton('flag', t('flag'), () => bulk('flag')), iconButton('archive', t('archive'), () => bulk('archive')),
       iconButton('move', t('move'), () => bulk('move')), bulkJunkBtn,
       iconButton('trash', t('delete'), () => bulk('delete'))));
-  const moreBtn = h('button', { type: 'button', class: 'btn subtle more-btn', hidden: true, onclick: () => loadMore() }, t('list.more'));
   const listStatus = h('p', { class: 'list-status muted' });
-  const listScroll = h('div', { class: 'list-scroll' }, rows, listStatus, moreBtn);
+  const listScroll = h('div', { class: 'list-scroll' }, rows, listStatus);
   const listPane = h('section', { class: 'list-pane', 'aria-labelledby': 'list-title' },
     h('div', { class: 'list-head' }, h('div', { class: 'list-heading' }, listTitle, listCount), h('div', { class: 'list-tools' }, emptyBtn, sortSelect)),
     bulkBar,
@@ -229,10 +228,11 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     return { inMailbox: state.current };
   }
 
-  const list = new ListView({ rows, scroll: listScroll, status: listStatus, more: moreBtn, count: listCount }, {
+  const list = new ListView({ rows, scroll: listScroll, status: listStatus, count: listCount }, {
     t, lang,
-    outgoing: () => { const cur = state.byId.get(state.current); return !!cur && (cur.role === 'sent' || cur.role === 'drafts'); },
-    onNearEnd: () => loadMore(),
+    outgoing: () => { const cur = state.byId.get(state.current); return !!cur && !state.search && (cur.role === 'sent' || cur.role === 'drafts'); },
+    mailboxOf: () => '',
+    onMissing: (from, to) => { sync.load(from, to).catch(fail); },
     onClick: (id, ev) => {
       if (ev.shiftKey && state.anchor && state.ids.includes(state.anchor)) { ev.preventDefault(); checkRange(state.anchor, id); return; }
       if (ev.ctrlKey || ev.metaKey) { ev.preventDefault(); toggleCheck(id); return; }
@@ -246,33 +246,21 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     },
   });
 
-  let listSeq = 0;
-  async function loadList(reset, count) {
-    const seq = ++listSeq;
-    const position = reset ? 0 : state.ids.length;
-    const limit = count || PAGE;
-    state.loading = true;
-    if (reset && !count) list.showLoading(t('list.loading'));
-    const b = new RequestBuilder();
-    const q = b.call('Email/query', { filter: filter(), sort: [{ property: 'receivedAt', isAscending: state.ascending }], position, limit, calculateTotal: true });
-    const g = b.call('Email/get', { '#ids': q.ref('/ids'), properties: LIST_PROPERTIES });
-    try {
-      const r = await client.send(b);
-      if (seq !== listSeq) return;
-      const qr = r.get(q);
-      const gr = r.get(g);
-      state.known.Email = gr.state;
-      takePage(state, { ids: qr.ids, list: gr.list, total: qr.total }, reset);
-      renderList();
-    } catch (e) {
-      if (seq === listSeq) { list.showLoading(''); fail(e); }
-    } finally {
-      if (seq === listSeq) state.loading = false;
-    }
-  }
+  const sync = new ListSync(client, state, {
+    query: () => ({ filter: filter(), sort: [{ property: 'receivedAt', isAscending: state.ascending }] }),
+    onChange: () => renderList(),
+  });
 
-  function loadMore() {
-    if (!state.loading && state.ids.length < state.total) loadList(false);
+  // A new list (folder, search, sort) from the top.
+  async function openList() {
+    list.reset();
+    list.showLoading(t('list.loading'));
+    try {
+      await sync.open();
+    } catch (e) {
+      list.showLoading('');
+      fail(e);
+    }
   }
 
   // ---- several messages at once -------------------------------------------
@@ -343,7 +331,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       if (bad.length) throw new JmapMethodError('Email/set', bad[0]);
     } catch (err) {
       fail(err);
-      refresh();
+      recover();
     }
   }
 
@@ -361,7 +349,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       toast(t('status.destroyed'));
     } catch (err) {
       fail(err);
-      refresh();
+      recover();
     }
   }
 
@@ -377,21 +365,29 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     e.preventDefault();
     if (a === 'down') step(1, false);
     else if (a === 'up') step(-1, false);
-    else if (a === 'first') { if (state.ids[0]) select(state.ids[0], { open: false }); }
-    else if (a === 'last') { if (state.ids.length) select(state.ids[state.ids.length - 1], { open: false }); }
+    else if (a === 'first') selectIndex(0, { open: false });
+    else if (a === 'last') selectIndex(state.total - 1, { open: false });
   }
   rows.addEventListener('keydown', onListKey);
 
   function step(dir, open = true) {
-    const i = stepIndex(state, dir);
-    if (i < 0) return;
-    select(state.ids[i], { open: open && !phone.matches });
-    if (i >= state.ids.length - 5) loadMore();
+    selectIndex(stepIndex(state, dir), { open: open && !phone.matches });
+  }
+
+  // Selects the row at position i, loading it first when it is not loaded
+  // (End goes to the folder's real end).
+  async function selectIndex(i, opts) {
+    if (i < 0 || i >= state.total) return;
+    if (state.ids[i] === undefined || !state.emails.has(state.ids[i])) {
+      try { await sync.load(Math.max(0, i - PAGE + 1), i + 1); } catch (e) { fail(e); return; }
+      if (state.ids[i] === undefined) return;
+    }
+    select(state.ids[i], opts);
   }
 
   function select(id, { open }) {
     state.selected = id;
-    list.highlight(id);
+    list.reveal(state.ids.indexOf(id));
     const e = state.emails.get(id);
     if (open !== false || !phone.matches) {
       if (e && e.keywords && e.keywords.$draft && isIn(e, 'drafts') && open) {
@@ -412,7 +408,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     reader.clear();
     document.body.classList.remove('reading');
     renderFolders();
-    await loadList(true);
+    await openList();
   }
 
   function runSearch(q) {
@@ -420,7 +416,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     state.selected = null;
     reader.clear();
     renderFolders();
-    loadList(true);
+    openList();
   }
 
   // ---- actions ----------------------------------------------------------
@@ -436,7 +432,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       if (res.notUpdated && res.notUpdated[id]) throw new JmapMethodError('Email/set', res.notUpdated[id]);
     } catch (err) {
       fail(err);
-      refresh();
+      recover();
     }
   }
 
@@ -499,7 +495,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
         toast(t('status.destroyed'));
       } catch (err) {
         fail(err);
-        refresh();
+        recover();
       }
       return;
     }
@@ -597,7 +593,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
         again = false;
         try {
           await loadMailboxes();
-          await loadList(true, Math.max(PAGE, state.ids.length));
+          await sync.sync(list.window.from);
           if (reader.email) reader.syncFrom(state.emails.get(reader.email.id));
         } catch (e) {
           fail(e);
@@ -605,6 +601,12 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       } while (again && !state.destroyed);
     })();
     try { await refreshing; } finally { refreshing = null; }
+  }
+  // After an action the server refused: what was changed locally (rows taken
+  // out at once) has no change on the server to undo it, so load anew.
+  function recover() {
+    state.queryState = null;
+    refresh();
   }
   let quotaTimer = null;
   const push = client.session.eventSourceUrl
@@ -735,7 +737,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     state.identities = state.identities || [];
   }
   await loadMailboxes();
-  await loadList(true);
+  await openList();
   loadQuota();
   rows.focus({ preventScroll: true });
 
