@@ -109,8 +109,6 @@ def run_browser(server, script, helper, extra_env=None, timeout=600):
     try:
         for line in proc.stdout:
             out.append(line.rstrip("\n"))
-            if line.startswith("timing:"):
-                print(line.rstrip("\n"))
             if line.startswith("@@ask "):
                 req = json.loads(line[6:])
                 try:
