@@ -6,7 +6,9 @@ import { h, clear, icon, iconButton, confirmDialog, promptDialog, chooseDialog, 
 import { showBidi } from './bidi.js';
 import { t, lang } from './i18n.js';
 import { JmapClient, RequestBuilder, openPush, CAP, JmapMethodError } from './jmap.js';
-import { mailboxTree, findRole, parseSearch } from './mailboxes.js';
+import { mailboxTree, findRole } from './mailboxes.js';
+import { parseQuery, wantsSnippets } from './search.js';
+import { SearchBox } from './searchbox.js';
 import { formatSize } from './format.js';
 import { newState, setMailboxes, patchEmail, removeId, toggleCheck as stateToggleCheck, checkRange as stateCheckRange,
   pruneChecks, checkedIds, stepIndex } from './state.js';
@@ -37,19 +39,15 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   // ---- layout -----------------------------------------------------------
   const toastRegion = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
   const offline = h('div', { class: 'offline', role: 'status', hidden: true }, t('status.offline'));
-  const searchInput = h('input', { id: 'search', type: 'search', placeholder: t('search.placeholder'), autocomplete: 'off',
-    'aria-label': t('search'), enterkeyhint: 'search' });
-  const searchForm = h('form', { class: 'search', role: 'search', onsubmit: (e) => { e.preventDefault(); runSearch(searchInput.value); } },
-    icon('search', 'search-icon'), searchInput);
-  searchInput.addEventListener('input', () => { if (searchInput.value === '' && state.search) runSearch(''); });
-  // The long hint does not fit at phone width.
-  const placeholder = () => { searchInput.placeholder = phone.matches ? t('search') : t('search.placeholder'); };
-  placeholder();
-  phone.addEventListener('change', placeholder);
+  const searchBox = new SearchBox({
+    t, phone, onSearch: (q) => { if (q !== state.search) runSearch(q); },
+    folders: () => mailboxTree(state.mailboxes, lang).map(({ mailbox, depth }) => ({ label: mailboxName(mailbox), value: mailbox.name, depth })),
+  });
+  const searchInput = searchBox.input;
   const topbar = h('header', { class: 'topbar' },
     iconButton('menu', t('menu'), () => document.body.classList.toggle('nav-open'), { class: 'icon-btn only-phone', 'aria-controls': 'sidebar' }),
     h('div', { class: 'brand' }, icon('mail', 'brand-icon'), h('span', null, 'postamt')),
-    searchForm,
+    searchBox.form,
     h('div', { class: 'account' },
       iconButton('keyboard', t('shortcuts.title'), () => showHelp(), { class: 'icon-btn hide-phone' }),
       iconButton('sliders', t('settings.title'), () => showSettings(), { id: 'settings-btn' }),
@@ -90,6 +88,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   const listScroll = h('div', { class: 'list-scroll' }, rows, listStatus);
   const listPane = h('section', { class: 'list-pane', 'aria-labelledby': 'list-title' },
     h('div', { class: 'list-head' }, h('div', { class: 'list-heading' }, listTitle, listCount), h('div', { class: 'list-tools' }, emptyBtn, sortSelect)),
+    searchBox.bar,
     bulkBar,
     listScroll);
 
@@ -224,14 +223,20 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
 
   // ---- message list -----------------------------------------------------
   function filter() {
-    if (state.search) return parseSearch(state.search, state.current);
-    return { inMailbox: state.current };
+    return state.search ? state.searchFilter : { inMailbox: state.current };
   }
 
   const list = new ListView({ rows, scroll: listScroll, status: listStatus, count: listCount }, {
     t, lang,
     outgoing: () => { const cur = state.byId.get(state.current); return !!cur && !state.search && (cur.role === 'sent' || cur.role === 'drafts'); },
-    mailboxOf: () => '',
+    // results across folders say where each one is
+    mailboxOf: (e) => (state.search && !state.searchFolder ? Object.keys(e.mailboxIds || {}).map((id) => state.byId.get(id))
+      .filter(Boolean).map(mailboxName).join(', ') : ''),
+    snippetOf: (id) => state.snippets.get(id),
+    onWindow: (ids) => {
+      if (!state.search || !wantsSnippets(state.searchFilter)) return;
+      sync.loadSnippets(ids).then((got) => { if (got) list.draw(); }).catch(() => { /* no highlights: the rows stand */ });
+    },
     onMissing: (from, to) => { sync.load(from, to).catch(fail); },
     onClick: (id, ev) => {
       if (ev.shiftKey && state.anchor && state.ids.includes(state.anchor)) { ev.preventDefault(); checkRange(state.anchor, id); return; }
@@ -403,7 +408,8 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     if (!id) return;
     state.current = id;
     state.search = '';
-    searchInput.value = '';
+    searchBox.value = '';
+    searchBox.hide();
     state.selected = null;
     reader.clear();
     document.body.classList.remove('reading');
@@ -411,8 +417,24 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     await openList();
   }
 
+  // q: the search box's text ('' ends the search). The list shows the results
+  // across folders, or of the folder of in:.
   function runSearch(q) {
-    state.search = q.trim();
+    searchBox.value = q;
+    if (!q) {
+      if (!state.search) return;
+      state.search = '';
+      searchBox.hide();
+      renderFolders();
+      openList();
+      return;
+    }
+    const parsed = parseQuery(q, { mailboxes: state.mailboxes });
+    searchBox.show(parsed);
+    if (!parsed.filter) return; // only hints so far ("from:" while typing)
+    state.search = q;
+    state.searchFilter = parsed.filter;
+    state.searchFolder = parsed.folder;
     state.selected = null;
     reader.clear();
     renderFolders();

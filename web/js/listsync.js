@@ -21,6 +21,7 @@ export class ListSync {
     this.epoch = 0; // a new list makes answers for the old one void
     this.inflight = []; // [from, to) of page loads under way
     this.canChanges = true;
+    this.snippetAsked = new Set();
   }
 
   get maxGet() {
@@ -51,6 +52,7 @@ export class ListSync {
   async open() {
     const epoch = ++this.epoch;
     this.inflight = [];
+    this.snippetAsked = new Set();
     resetList(this.state);
     const { q, g } = await this.page(0, PAGE);
     if (epoch !== this.epoch) return;
@@ -117,6 +119,25 @@ export class ListSync {
     }
   }
 
+  // SearchSnippet/get (RFC 8621 5.1) of the search shown, for those of ids
+  // not asked for yet; the answers land in state.snippets. Returns whether
+  // any came.
+  async loadSnippets(ids) {
+    const s = this.state;
+    const want = ids.filter((id) => !this.snippetAsked.has(id));
+    if (!want.length) return false;
+    for (const id of want) this.snippetAsked.add(id);
+    const epoch = this.epoch;
+    const { filter } = this.query();
+    let got = false;
+    for (let i = 0; i < want.length; i += this.maxGet) {
+      const res = await this.client.call('SearchSnippet/get', { filter, emailIds: want.slice(i, i + this.maxGet) });
+      if (epoch !== this.epoch) return false;
+      for (const sn of res.list || []) { s.snippets.set(sn.emailId, sn); got = true; }
+    }
+    return got;
+  }
+
   // Loads the list anew where it is shown (around: the first position in view).
   async reload(around = 0) {
     const epoch = ++this.epoch;
@@ -125,6 +146,7 @@ export class ListSync {
     const { q, g } = await this.page(from, PAGE);
     if (epoch !== this.epoch) return;
     const keep = this.state.selected;
+    this.snippetAsked = new Set();
     resetList(this.state);
     this.place(q, g);
     forgetUnlisted(this.state, keep);

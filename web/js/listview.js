@@ -11,6 +11,7 @@
 import { h, icon, bidiText } from './dom.js';
 import { displayName } from './address.js';
 import { formatListDate, formatFullDate } from './format.js';
+import { snippetParts } from './search.js';
 
 // Rows drawn above and below the visible ones, so that scrolling a little
 // shows drawn rows at once.
@@ -18,8 +19,9 @@ export const OVERSCAN = 10;
 
 // What one row shows. ctx: {outgoing: the folder is Sent or Drafts (show the
 // recipients), selected: the selected id, checked: Set of checked ids,
-// mailbox: the folder's name, shown in results across folders}.
-export function rowModel(e, { outgoing = false, selected = null, checked = new Set(), mailbox = '' } = {}) {
+// mailbox: the folder's name, shown in results across folders, snippet: the
+// SearchSnippet of a search, its matches highlighted}.
+export function rowModel(e, { outgoing = false, selected = null, checked = new Set(), mailbox = '', snippet = null } = {}) {
   const kw = e.keywords || {};
   const seen = !!kw.$seen;
   const flagged = !!kw.$flagged;
@@ -40,6 +42,9 @@ export function rowModel(e, { outgoing = false, selected = null, checked = new S
     preview: e.preview || '',
     attachment: !!e.hasAttachment,
     mailbox,
+    // [{text, mark}] of the snippet, or null: the subject or preview as it is
+    subjectParts: snippet ? snippetParts(snippet.subject) : null,
+    previewParts: snippet ? snippetParts(snippet.preview) : null,
   };
 }
 
@@ -68,6 +73,9 @@ export function scrollFor(i, top, height, rowHeight) {
   if (y + rowHeight > top + height) return Math.max(0, y + rowHeight - height);
   return top;
 }
+
+// Snippet parts as text nodes, the matches in <mark>.
+const marked = (parts) => parts.map((p) => (p.mark ? h('mark', null, bidiText(p.text)) : bidiText(p.text)));
 
 export class ListView {
   // els: {rows, scroll, status, count}; opts: {t, lang, onClick(id, ev),
@@ -104,8 +112,9 @@ export class ListView {
           m.attachment ? h('span', { class: 'att', title: t('list.attachment') }, icon('clip')) : null,
           m.flagged ? h('span', { class: 'flag', title: t('list.flagged') }, icon('flag')) : null),
         h('time', { class: 'row-date', datetime: m.date, title: formatFullDate(m.date, { locale: lang }) }, formatListDate(m.date, { locale: lang }))),
-      h('div', { class: 'row-subject' }, m.mailbox ? h('span', { class: 'row-folder' }, bidiText(m.mailbox)) : null, bidiText(m.subject || t('list.noSubject'))),
-      h('div', { class: 'row-preview' }, bidiText(m.preview))),
+      h('div', { class: 'row-subject' }, m.mailbox ? h('span', { class: 'row-folder' }, bidiText(m.mailbox)) : null,
+        m.subjectParts ? marked(m.subjectParts) : bidiText(m.subject || t('list.noSubject'))),
+      h('div', { class: 'row-preview' }, m.previewParts ? marked(m.previewParts) : bidiText(m.preview))),
     h('span', { class: 'sr-only' }, [m.seen ? '' : t('list.unread'), m.flagged ? t('list.flagged') : '', m.attachment ? t('list.attachment') : ''].filter(Boolean).join(', ')));
     row.addEventListener('click', (ev) => this.opts.onClick(m.id, ev));
     row.addEventListener('dragstart', (ev) => this.opts.onDragStart(m.id, ev));
@@ -123,10 +132,11 @@ export class ListView {
         style: this.rowHeight ? `height:${this.rowHeight}px` : null },
         h('span', { class: 'sr-only' }, this.opts.t('list.loading')));
     } else {
-      const m = rowModel(e, { outgoing: this.opts.outgoing(), selected: s.selected, checked: s.checked, mailbox: this.opts.mailboxOf(e) });
+      const snippet = this.opts.snippetOf(id) || null;
+      const m = rowModel(e, { outgoing: this.opts.outgoing(), selected: s.selected, checked: s.checked, mailbox: this.opts.mailboxOf(e), snippet });
       // e is replaced by every Email/get and patched in place by actions
       // (then updateRow drops the cached row), so identity + flags say "same"
-      const key = [m.className, m.ariaSelected, m.mailbox].join('|');
+      const key = [m.className, m.ariaSelected, m.mailbox, snippet ? 's' : ''].join('|');
       const c = this.cache.get(id);
       if (c && c.e === e && c.key === key) el = c.el;
       else { el = this.rowFor(e, m); this.cache.set(id, { el, e, key }); }
@@ -164,6 +174,8 @@ export class ListView {
     const holes = [];
     for (let i = w.from; i < w.to; i++) if (s.ids[i] === undefined) holes.push(i);
     if (holes.length) this.opts.onMissing(holes[0], holes[holes.length - 1] + 1);
+    const shown = s.ids.slice(w.from, w.to).filter((id) => id !== undefined && s.emails.has(id));
+    if (shown.length) this.opts.onWindow(shown);
   }
 
   render(s) {

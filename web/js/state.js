@@ -17,7 +17,10 @@ export function newState(username) {
     mailboxes: [],
     byId: new Map(),
     current: null, // mailbox id
-    search: '',
+    search: '', // the search box's text while a search is shown
+    searchFilter: null, // its JMAP filter (search.js)
+    searchFolder: null, // its in: folder, or null: across folders
+    snippets: new Map(), // SearchSnippet/get answers by email id
     ascending: false,
     ids: [],
     total: 0,
@@ -50,6 +53,7 @@ export function resetList(s) {
   s.total = 0;
   s.queryState = null;
   s.emails = new Map();
+  s.snippets = new Map();
 }
 
 // One page of Email/query + Email/get: {position, ids, list, total, queryState}.

@@ -62,3 +62,10 @@ test('results across folders name the folder', () => {
   assert.equal(rowModel(e, { mailbox: 'Archive' }).mailbox, 'Archive');
   assert.equal(rowModel(e).mailbox, '');
 });
+
+test('a search snippet highlights subject and preview; none leaves them as they are', () => {
+  const m = rowModel(e, { snippet: { emailId: 'm1', subject: '<mark>Hi</mark> &amp; more', preview: null } });
+  assert.deepEqual(m.subjectParts, [{ text: 'Hi', mark: true }, { text: ' & more', mark: false }]);
+  assert.equal(m.previewParts, null);
+  assert.equal(rowModel(e).subjectParts, null);
+});

@@ -48,7 +48,8 @@ const problems = [];
 const calls = [];
 let session = null; // the JMAP session the page fetched
 async function newPage(locale = 'en-US') {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 }, locale });
+  // UTC: the dates of before:/after: are the browser's days; the mail is dated in UTC
+  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 }, locale, timezoneId: 'UTC' });
   const page = await ctx.newPage();
   page.setDefaultTimeout(T);
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
@@ -101,6 +102,66 @@ async function scrollTo(page, i) {
 }
 // The subject of the row at position i (1-based, aria-posinset) when drawn.
 const rowAt = (page, pos) => page.locator(`#message-list .row[aria-posinset="${pos}"] .row-subject`);
+
+// Types q into the search box (Enter: at once, else search as you type) and
+// waits for the count `want` ("1 message"; 0: "Nothing found"); returns
+// the time in ms from the last key to the count shown.
+async function search(page, q, want, { enter = true } = {}) {
+  const box = page.locator('#search');
+  await box.fill('');
+  await box.pressSequentially(q, { delay: enter ? 0 : 30 });
+  const t0 = Date.now();
+  if (enter) await box.press('Enter');
+  if (want === 0) await page.locator('.list-status', { hasText: 'Nothing found' }).waitFor();
+  else await page.locator('.list-count', { hasText: new RegExp('^' + want.toLocaleString('en-US') + ' messages?$') }).waitFor();
+  await page.locator('#message-list .row-placeholder').first().waitFor({ state: 'detached' });
+  return Date.now() - t0;
+}
+
+async function searchSteps(page, inbox) {
+  step('search as you type, across folders: the folder is shown per result; "1 message" (B12)');
+  await search(page, 'Bulk message 01999', 1, { enter: false });
+  await page.locator('.list-title', { hasText: 'Search results' }).waitFor();
+  const hit = page.locator('#message-list .row').first();
+  assert.equal((await hit.locator('.row-folder').textContent()).trim(), 'Projects');
+  assert.match(await hit.locator('.row-subject').textContent(), /Bulk message 01999/);
+  assert.equal(await page.locator('#search-scope').inputValue(), '');
+  timing('search, all folders, ' + inbox + ' messages (subject, 1 hit)', await search(page, 'Bulk message 02999', 1));
+  timing('search, all folders, ' + inbox + ' messages (body word, 1,538 hits)', await search(page, 'topic7', 1538));
+
+  step('snippets: the matches are highlighted');
+  await page.locator('#message-list .row-preview mark', { hasText: 'topic7' }).first().waitFor();
+  await shot(page, 'search-snippets');
+
+  step('operators: subject:, from:, in:, before:/after:, is:');
+  await search(page, 'subject:"Bulk message 0000" from:news', 10);
+  await search(page, 'in:Projects topic', 20);
+  assert.equal(await page.locator('#search-scope').inputValue(), 'Projects');
+  assert.equal(await page.locator('#message-list .row-folder').count(), 0, 'one folder: no folder per row');
+  await search(page, 'subject:"Bulk message 0000" before:2024-01-02', 10);
+  await search(page, 'subject:"Bulk message 0000" after:2024-01-02', 0);
+  await search(page, 'subject:"Bulk message 0001" is:unread', 10);
+  await page.locator('#message-list .row').first().click();
+  await page.locator('#message-list .row.selected:not(.unread)').waitFor();
+  await search(page, 'subject:"Bulk message 0001" is:unread', 9);
+
+  step('the folder choice writes in: into the query');
+  await page.locator('#search-scope').selectOption('Projects');
+  await page.locator('.list-status', { hasText: 'Nothing found' }).waitFor();
+  assert.match(await page.locator('#search').inputValue(), /^subject:"Bulk message 0001" is:unread in:Projects$/);
+
+  step('what is not understood is said');
+  await search(page, 'colour:red Bulk message 00042', 0);
+  await page.locator('#search-hint', { hasText: '“colour:” is not a search operator' }).waitFor();
+  await search(page, 'is:shiny Bulk message 00042', 1);
+  await page.locator('#search-hint', { hasText: '“is:shiny” is not understood' }).waitFor();
+
+  step('Escape in the list ends the search: back to the inbox');
+  await page.locator('#message-list').focus();
+  await page.keyboard.press('Escape');
+  await page.locator('.list-count', { hasText: inbox.toLocaleString('en-US') + ' messages' }).waitFor();
+  assert.equal(await page.locator('.search-bar').isVisible(), false);
+}
 
 try {
   const count = await ask('count');
@@ -162,6 +223,8 @@ try {
   await page.keyboard.press('Home');
   await page.locator('#message-list .row.selected .row-subject', { hasText: 'Fresh delivery' }).waitFor();
   await shot(page, 'list-big');
+
+  await searchSteps(page, inbox);
 
   assert.deepEqual(problems, [], 'no page errors or console errors');
   step('done');
