@@ -1,4 +1,4 @@
-"""The webmail's message list at 20,000 messages, end to end: Debian's chromium, driven by
+"""The webmail's message list at 20,000 messages, and its URLs, end to end: Debian's chromium, driven by
 playwright-core (tests/e2e/webmail/list.mjs), against a real `postamt serve` whose inbox
 was filled by `postamt import` from a generated mbox.
 
@@ -6,7 +6,9 @@ The browser scrolls until 1,050 rows are loaded, archives one and receives a new
 over port 25 (the review's B1: both failed with `requestTooLarge`), checks that no
 request names more ids than the session's maxObjectsInGet, goes to the real end with the
 End key, and prints the time of a page at 100 and at 1,250 rows (B7; printed, not
-asserted). This side answers its questions over IMAP and SMTP (never through the page).
+asserted), then searches across folders with operators, snippets and hints. A second
+scenario (urls.mjs, 120 messages) follows the URLs of folders, messages and searches
+through Back, reload, a bookmark and a new tab. This side answers its questions over IMAP and SMTP (never through the page).
 playwright-core is set up as for test_webmail.py (skipped, saying why, only without
 chromium, node/npm or the module)."""
 
@@ -35,14 +37,14 @@ def subject(i):
     return "Bulk message %05d" % i
 
 
-def fill(server, tmp):
+def fill(server, tmp, count=COUNT, every=FOLDER_EVERY):
     inbox = os.path.join(tmp, "inbox.mbox")
     projects = os.path.join(tmp, "projects.mbox")
     # the inbox: every message but the FOLDER_EVERY-th; "Projects": those
     base = 1704067200
     with open(inbox, "w") as f, open(projects, "w") as g:
-        for i in range(COUNT):
-            out = g if i % FOLDER_EVERY == FOLDER_EVERY - 1 else f
+        for i in range(count):
+            out = g if i % every == every - 1 else f
             date = email.utils.formatdate(base + 60 * i, usegmt=True)
             out.write("From %s %s\n" % (SENDER, time.asctime(time.gmtime(base + 60 * i))))
             out.write("From: News %d <%s>\nTo: <%s>\nSubject: %s\nDate: %s\nMessage-ID: <bulk%d@far.test>\n"
@@ -54,7 +56,7 @@ def fill(server, tmp):
     assert r.returncode == 0, r.stderr
     # searches are timed on the index, not on the scan it falls back to meanwhile
     wait_indexed(server, timeout=600)
-    print("import and indexing of %d messages: %.1f s" % (COUNT, time.monotonic() - t0))
+    print("import and indexing of %d messages: %.1f s" % (count, time.monotonic() - t0))
 
 
 def _imap(server):
@@ -139,3 +141,11 @@ def test_big_list_in_chromium(make_server, tmp_path, capsys):
     transcript = run_browser(server, "list.mjs", Helper(server))
     with capsys.disabled():
         print("\n" + "\n".join(l for l in transcript.splitlines() if l.startswith("timing:")))
+
+
+def test_urls_in_chromium(make_server, tmp_path):
+    _node_setup()
+    server = make_server()
+    server.add_user(USER, PASSWORD)
+    fill(server, str(tmp_path), count=120, every=10)
+    run_browser(server, "urls.mjs", Helper(server), timeout=300)

@@ -9,6 +9,7 @@ import { JmapClient, RequestBuilder, openPush, CAP, JmapMethodError } from './jm
 import { mailboxTree, findRole } from './mailboxes.js';
 import { parseQuery, wantsSnippets } from './search.js';
 import { SearchBox } from './searchbox.js';
+import { AddressBar } from './route.js';
 import { formatSize } from './format.js';
 import { newState, setMailboxes, patchEmail, removeId, toggleCheck as stateToggleCheck, checkRange as stateCheckRange,
   pruneChecks, checkedIds, stepIndex } from './state.js';
@@ -324,7 +325,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     state.checked.clear();
     if (remove && ids.includes(state.selected)) {
       state.selected = null;
-      reader.clear();
+      closeMessage();
       document.body.classList.remove('reading');
     }
     if (remove) for (const id of ids) removeId(state, id);
@@ -344,7 +345,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   async function destroyAll(ids) {
     if (!(await confirmDialog(t('bulk.destroyConfirm', { count: ids.length }), { okLabel: t('deleteForever'), danger: true }))) return;
     state.checked.clear();
-    if (ids.includes(state.selected)) { state.selected = null; reader.clear(); }
+    if (ids.includes(state.selected)) { state.selected = null; closeMessage(); }
     for (const id of ids) removeFromList(id);
     renderChecks();
     try {
@@ -376,7 +377,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   rows.addEventListener('keydown', onListKey);
 
   function step(dir, open = true) {
-    selectIndex(stepIndex(state, dir), { open: open && !phone.matches });
+    selectIndex(stepIndex(state, dir), { open: open && !phone.matches, stepping: true });
   }
 
   // Selects the row at position i, loading it first when it is not loaded
@@ -390,7 +391,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     select(state.ids[i], opts);
   }
 
-  function select(id, { open }) {
+  function select(id, { open, stepping = false }) {
     state.selected = id;
     list.reveal(state.ids.indexOf(id));
     const e = state.emails.get(id);
@@ -399,10 +400,50 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
         openDraft(id);
         return;
       }
-      reader.show(id);
+      openMessage(id, { stepping });
       if (phone.matches && open) document.body.classList.add('reading');
     }
   }
+
+  // ---- URLs (route.js) ------------------------------------------------------
+  const address = new AddressBar({
+    here: () => ({ folder: state.search ? null : state.current, search: state.search || null, msg: state.opened || null }),
+    follow: async (r) => {
+      if (r.search !== null) {
+        if (r.search !== state.search) runSearch(r.search);
+      } else {
+        // a folder that is gone: the inbox
+        const f = state.byId.has(r.folder) ? r.folder : (role('inbox') || {}).id;
+        if (f && (state.search || f !== state.current)) await selectMailbox(f);
+      }
+      if (r.msg && r.msg !== state.opened) {
+        state.selected = r.msg;
+        list.draw();
+        openMessage(r.msg);
+      } else if (!r.msg && state.opened) {
+        closeMessage();
+        document.body.classList.remove('reading');
+      }
+    },
+    fail,
+  });
+  function openMessage(id, { stepping = false } = {}) {
+    state.opened = id;
+    reader.show(id);
+    address.go({ stepping });
+  }
+  function closeMessage() {
+    state.opened = null;
+    reader.clear();
+    address.go();
+  }
+  // Middle click on a row: the message in a new tab.
+  rows.addEventListener('auxclick', (ev) => {
+    const row = ev.button === 1 && ev.target.closest('.row[data-id]');
+    if (!row) return;
+    ev.preventDefault();
+    window.open(address.urlOf(Object.assign(address.here(), { msg: row.dataset.id })), '_blank', 'noopener');
+  });
 
   async function selectMailbox(id) {
     if (!id) return;
@@ -411,7 +452,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     searchBox.value = '';
     searchBox.hide();
     state.selected = null;
-    reader.clear();
+    closeMessage();
     document.body.classList.remove('reading');
     renderFolders();
     await openList();
@@ -426,6 +467,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       state.search = '';
       searchBox.hide();
       renderFolders();
+      address.go();
       openList();
       return;
     }
@@ -436,7 +478,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     state.searchFilter = parsed.filter;
     state.searchFolder = parsed.folder;
     state.selected = null;
-    reader.clear();
+    closeMessage();
     renderFolders();
     openList();
   }
@@ -465,8 +507,8 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     if (state.selected === id) {
       state.selected = null;
       const next = gone.next;
-      if (next && !phone.matches) select(next, { open: true });
-      else { reader.clear(); document.body.classList.remove('reading'); if (next) select(next, { open: false }); }
+      if (next && !phone.matches) select(next, { open: true, stepping: true });
+      else { closeMessage(); document.body.classList.remove('reading'); if (next) select(next, { open: false }); }
     }
   }
 
@@ -553,7 +595,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
         await client.call('Email/set', { destroy: q.ids });
       }
       state.selected = null;
-      reader.clear();
+      closeMessage();
       await refresh();
       toast(t('status.destroyed'));
     } catch (e) {
@@ -759,7 +801,16 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     state.identities = state.identities || [];
   }
   await loadMailboxes();
-  await openList();
+  // A URL (reload, bookmark, new tab) says where to start.
+  const start = address.start();
+  address.following = true; // the address bar already says where
+  if (start && start.folder !== null && state.byId.has(start.folder)) state.current = start.folder;
+  if (start && start.search !== null) runSearch(start.search);
+  else await openList();
+  if (start && start.msg) { state.selected = start.msg; openMessage(start.msg); }
+  address.following = false;
+  address.settle();
+  renderFolders();
   loadQuota();
   rows.focus({ preventScroll: true });
 
@@ -767,6 +818,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     destroy() {
       state.destroyed = true;
       document.removeEventListener('keydown', onKey);
+      address.destroy();
       if (push) push.close();
       clearInterval(poll);
       if (composer) composer.close(false);

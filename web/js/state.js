@@ -27,6 +27,7 @@ export function newState(username) {
     queryState: null,
     emails: new Map(),
     selected: null,
+    opened: null, // the message the reading pane shows (its URL says so)
     checked: new Set(), // several messages chosen for one action (x, Ctrl+click, Shift+click)
     anchor: null,
     loading: false,
