@@ -165,6 +165,13 @@ export class ListView {
     this.rows.style.paddingTop = w.from * this.rowHeight + 'px';
     this.rows.style.paddingBottom = (s.total - w.to) * this.rowHeight + 'px';
     this.rows.replaceChildren(...els);
+    // rows change height with the density setting and the window's width
+    const real = els.find((el) => !el.classList.contains('row-placeholder'));
+    const hh = real ? real.getBoundingClientRect().height : 0;
+    if (hh && Math.abs(hh - this.rowHeight) > 0.5) {
+      this.rowHeight = hh;
+      if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.draw(); });
+    }
     if (this.cache.size > 4 * (w.to - w.from) + 200) {
       const shown = new Set(s.ids.slice(w.from, w.to));
       for (const id of [...this.cache.keys()]) if (!shown.has(id)) this.cache.delete(id);

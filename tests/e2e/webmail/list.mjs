@@ -226,6 +226,25 @@ try {
 
   await searchSteps(page, inbox);
 
+  step('German, phone width: the count, deep scrolling, a search with its hint');
+  const de = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 390, height: 800 }, locale: 'de-DE', timezoneId: 'UTC' });
+  const dp = await de.newPage();
+  dp.setDefaultTimeout(T);
+  dp.on('pageerror', (e) => problems.push('page error (de): ' + e.message));
+  await login(dp);
+  await dp.locator('.list-count', { hasText: inbox.toLocaleString('de-DE') + ' Nachrichten' }).waitFor();
+  await scrollTo(dp, 1250);
+  assert.match(await rowAt(dp, 1252).textContent(), /Bulk message \d{5}/);
+  const deBox = dp.locator('#search');
+  await deBox.fill('Bulk message 02999');
+  await deBox.press('Enter');
+  await dp.locator('.list-count', { hasText: /^1 Nachricht$/ }).waitFor();
+  await deBox.fill('farbe:rot Bulk');
+  await deBox.press('Enter');
+  await dp.locator('#search-hint', { hasText: '„farbe:“ ist kein Suchoperator' }).waitFor();
+  await shot(dp, 'list-de-phone');
+  await de.close();
+
   assert.deepEqual(problems, [], 'no page errors or console errors');
   step('done');
 } catch (e) {
