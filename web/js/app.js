@@ -156,7 +156,8 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     }
     const cur = state.byId.get(state.current);
     listTitle.textContent = state.search ? t('search.results') : cur ? mailboxName(cur) : '';
-    document.title = (cur && cur.unreadEmails && cur.role === 'inbox' ? `(${cur.unreadEmails}) ` : '') + (cur ? showBidi(mailboxName(cur)) + ' – ' : '') + 'postamt';
+    document.title = state.search ? showBidi(state.search) + ' – ' + t('search.results') + ' – postamt'
+      : (cur && cur.unreadEmails && cur.role === 'inbox' ? `(${cur.unreadEmails}) ` : '') + (cur ? showBidi(mailboxName(cur)) + ' – ' : '') + 'postamt';
     const notJunk = inJunkFolder();
     bulkJunkBtn.setAttribute('aria-label', notJunk ? t('notJunk') : t('junk'));
     bulkJunkBtn.title = notJunk ? t('notJunk') : t('junk');

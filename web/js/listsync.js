@@ -22,6 +22,9 @@ export class ListSync {
     this.inflight = []; // [from, to) of page loads under way
     this.canChanges = true;
     this.snippetAsked = new Set();
+    // ranges loaded at a query state: asked again only at another one (an id
+    // the query lists but Email/get does not find stays a hole, not a loop)
+    this.tried = new Set();
   }
 
   get maxGet() {
@@ -63,6 +66,8 @@ export class ListSync {
   // Loads positions [from, to) (the list view shows them as holes).
   async load(from, to) {
     if (this.inflight.some(([a, b]) => a <= from && to <= b)) return;
+    const key = this.state.queryState + ':' + from + ':' + to;
+    if (this.tried.has(key)) return;
     const epoch = this.epoch;
     const limit = Math.min(this.maxGet, Math.max(PAGE, to - from));
     const range = [from, from + limit];
@@ -70,6 +75,7 @@ export class ListSync {
     try {
       const { q, g } = await this.page(from, limit);
       if (epoch !== this.epoch) return;
+      this.tried.add(key);
       this.place(q, g);
       this.onChange();
     } finally {

@@ -143,3 +143,17 @@ test('a page of a newer state than the loaded ones replaces them; a new list voi
   await Promise.all([pending, reopened]);
   assert.deepEqual(state.ids.filter(Boolean), server.ids().slice(0, 50));
 });
+
+test('an id the query lists but Email/get does not find is not asked for again and again', async () => {
+  const { server, state, sync } = setup(200, 1000);
+  await sync.open();
+  server.emails.get('m100').ghost = true;
+  const run = server.run.bind(server);
+  server.run = (calls) => run(calls).map((r) => (r[0] === 'Email/get' ? [r[0], Object.assign({}, r[1], { list: r[1].list.filter((e) => !e.ghost) }), r[2]] : r));
+  await sync.load(80, 130);
+  const asked = server.calls.length;
+  await sync.load(80, 130);
+  assert.equal(server.calls.length, asked);
+  assert.equal(state.ids[99], undefined); // m100 is at position 99
+  assert.equal(state.ids[98], 'm101');
+});
