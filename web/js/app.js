@@ -19,7 +19,7 @@ import { ListSync, PAGE } from './listsync.js';
 import { keyAction, isAppKey, LIST_KEYS, HELP } from './keys.js';
 import { Reader } from './reader.js';
 import { Composer } from './compose.js';
-import { parseAutoconfig, autoconfigUrl } from './clients.js';
+import { showClients } from './clientsview.js';
 import { openSettings } from './settings.js';
 
 const ROLE_ICON = { inbox: 'inbox', drafts: 'drafts', sent: 'sent', archive: 'archive', junk: 'junk', trash: 'trash' };
@@ -52,7 +52,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     h('div', { class: 'account' },
       iconButton('keyboard', t('shortcuts.title'), () => showHelp(), { class: 'icon-btn hide-phone' }),
       iconButton('sliders', t('settings.title'), () => showSettings(), { id: 'settings-btn' }),
-      iconButton('settings', t('clients.title'), () => showClients(), { id: 'clients-btn' }),
+      iconButton('settings', t('clients.title'), () => showClients({ client, t, username: state.username }), { id: 'clients-btn' }),
       h('span', { class: 'account-name hide-phone', title: t('user', { name: state.username }) }, state.username),
       iconButton('logoutAll', t('logoutEverywhere'), async () => {
         if (await confirmDialog(t('logoutEverywhere.confirm'), { okLabel: t('logoutEverywhere'), danger: true })) onLogoutEverywhere();
@@ -697,37 +697,6 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   // ---- keyboard ---------------------------------------------------------
   function showHelp() {
     infoDialog(t('shortcuts.title'), h('dl', { class: 'shortcuts' }, HELP.map(([k, d]) => [h('dt', null, h('kbd', null, k)), h('dd', null, t(d))])));
-  }
-
-  // Mail-program settings, as the server's autoconfig announces them.
-  async function showClients() {
-    const body = h('div', { class: 'clients' }, h('p', { class: 'muted' }, t('clients.loading')));
-    const show = infoDialog(t('clients.title'), body);
-    let servers = [];
-    let mobile = false;
-    try {
-      const res = await fetch(autoconfigUrl(state.username), { credentials: 'same-origin', headers: client.headers() });
-      if (res.ok) servers = parseAutoconfig(await res.text(), state.username);
-      const mc = await fetch('/api/mobileconfig', { method: 'HEAD', credentials: 'same-origin', headers: client.headers() });
-      mobile = mc.ok;
-    } catch (e) {
-      /* shown as unavailable */
-    }
-    clear(body);
-    body.append(h('p', { class: 'dialog-text' }, t('clients.intro')));
-    if (!servers.length) {
-      body.append(h('p', { class: 'muted' }, t('clients.unavailable')));
-    } else {
-      const sec = (s) => (s === 'SSL' ? 'SSL/TLS' : s === 'STARTTLS' ? 'STARTTLS' : s || '—');
-      body.append(h('div', { class: 'table-wrap' }, h('table', { class: 'clients-table' },
-        h('thead', null, h('tr', null, ['clients.protocol', 'clients.server', 'clients.port', 'clients.security'].map((k) => h('th', { scope: 'col' }, t(k))))),
-        h('tbody', null, servers.map((s) => h('tr', null,
-          h('th', { scope: 'row' }, s.type.toUpperCase(), h('span', { class: 'muted' }, ' · ' + t(s.direction === 'incoming' ? 'clients.incoming' : 'clients.outgoing'))),
-          h('td', null, s.hostname), h('td', null, String(s.port || '')), h('td', null, sec(s.socketType))))))));
-      body.append(h('p', null, h('strong', null, t('clients.username') + ': '), servers[0].username || state.username), h('p', { class: 'muted' }, t('clients.password')));
-    }
-    if (mobile) body.append(h('p', null, h('a', { href: '/api/mobileconfig', download: 'postamt.mobileconfig' }, icon('download'), ' ', t('clients.mobileconfig'))));
-    return show;
   }
 
   // The settings view (settings.js) takes the place of the three panes.
