@@ -235,7 +235,12 @@ try {
   dp.on('pageerror', (e) => problems.push('page error (de): ' + e.message));
   await login(dp);
   await dp.locator('.list-count', { hasText: inbox.toLocaleString('de-DE') + ' Nachrichten' }).waitFor();
+  const geo = await dp.evaluate(() => ({ rows: document.querySelectorAll('#message-list .row').length, height: document.querySelector('.list-scroll').clientHeight }));
+  process.stdout.write('phone list: ' + JSON.stringify(geo) + '\n');
+  assert.ok(geo.rows < 80, 'the list draws the rows in view at phone width too: ' + JSON.stringify(geo));
   await scrollTo(dp, 1250);
+  const at = await dp.evaluate(() => [...document.querySelectorAll('#message-list .row')].map((r) => r.getAttribute('aria-posinset') + (r.classList.contains('row-placeholder') ? 'p' : '')).join(' '));
+  process.stdout.write('phone rows at 1250: ' + at + '\n');
   assert.match(await rowAt(dp, 1252).textContent(), /Bulk message \d{5}/);
   const deBox = dp.locator('#search');
   await deBox.fill('Bulk message 02999');
