@@ -638,7 +638,8 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       if (!(email.keywords && email.keywords.$seen)) setSeen(email.id, true);
     },
     actions: {
-      back: () => { document.body.classList.remove('reading'); rows.focus(); },
+      // phone: the list again, and the URL of the list (the reader stays filled, hidden)
+      back: () => { document.body.classList.remove('reading'); state.opened = null; address.go(); rows.focus(); },
       reply: (id) => replyTo(id, 'reply'),
       replyAll: (id) => replyTo(id, 'replyAll'),
       forward: (id) => replyTo(id, 'forward'),
