@@ -129,6 +129,18 @@ const char *const store_schema[] = {
 	" count INTEGER NOT NULL, modseq INTEGER NOT NULL)",
 	/* the SHA-256 of each message file (store_backup.h; schema 2) */
 	"CREATE TABLE IF NOT EXISTS email_digests(email_id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL)",
+	/* the webmail (store_web.c): sessions by token hash, preferences (identities,
+	 * settings) as JSON text, contacts for the autocomplete; tables of their own, so
+	 * that older databases get them without an ALTER */
+	"CREATE TABLE IF NOT EXISTS web_sessions(hash TEXT PRIMARY KEY, account_id INTEGER NOT NULL,"
+	" address TEXT NOT NULL, generation INTEGER NOT NULL, created INTEGER NOT NULL,"
+	" last_used INTEGER NOT NULL) WITHOUT ROWID",
+	"CREATE INDEX IF NOT EXISTS web_sessions_account ON web_sessions(account_id, last_used)",
+	"CREATE TABLE IF NOT EXISTS web_prefs(account_id INTEGER NOT NULL, kind INTEGER NOT NULL,"
+	" value TEXT NOT NULL, state INTEGER NOT NULL, PRIMARY KEY(account_id, kind)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS contacts(account_id INTEGER NOT NULL, address TEXT NOT NULL COLLATE NOCASE,"
+	" name TEXT, uses INTEGER NOT NULL, last_used INTEGER NOT NULL, PRIMARY KEY(account_id, address))"
+	" WITHOUT ROWID",
 	/* a new database gets the current schema; an older one keeps its row until
 	 * store_migrate_in raises it (store_migrate.c) */
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', " SCHEMA_STR(STORE_SCHEMA_VERSION) "),"
