@@ -111,9 +111,10 @@ void store_websession_touch(struct store *s, const char *hash, int64_t last_used
 	store_op_submit_async(s, session_op(apply_session_touch, &ws, 0, 0, NULL), NULL, NULL, NULL);
 }
 
-void store_websession_del(struct store *s, int64_t account_id, const char *hash)
+void store_websession_del(struct store *s, int64_t account_id, const char *hash, struct loop *loop,
+			  void (*done)(void *arg, int result, const char *error), void *arg)
 {
-	store_op_submit_async(s, session_op(apply_session_del, NULL, 0, account_id, hash), NULL, NULL, NULL);
+	store_op_submit_async(s, session_op(apply_session_del, NULL, 0, account_id, hash), loop, done, arg);
 }
 
 int store_websession_del_sync(struct store *s, int64_t account_id, const char *hash, const char **error_r)
@@ -149,7 +150,7 @@ int store_websession_get(struct store *s, const char *hash, int64_t expire_befor
 	sqlite3_reset(st);
 	store_db_put(s, c);
 	if (ret > 0 && ws_r->last_used < expire_before) {
-		store_websession_del(s, ws_r->account_id, hash);
+		store_websession_del(s, ws_r->account_id, hash, NULL, NULL, NULL);
 		ret = 0;
 	}
 	return ret;

@@ -44,9 +44,10 @@ int store_websession_get(struct store *s, const char *hash, int64_t expire_befor
 /* Sets last_used (the server does it at most every few minutes per session). Async,
  * fire and forget. */
 void store_websession_touch(struct store *s, const char *hash, int64_t last_used);
-/* Deletes one session (hash) or all of an account's (hash NULL). Async, fire and
- * forget. */
-void store_websession_del(struct store *s, int64_t account_id, const char *hash);
+/* Deletes one session (hash) or all of an account's (hash NULL). Async: done on loop
+ * (both may be NULL). */
+void store_websession_del(struct store *s, int64_t account_id, const char *hash, struct loop *loop,
+			  void (*done)(void *arg, int result, const char *error), void *arg);
 /* Blocking forms for tests and commands: the same with a result. */
 int store_websession_put_sync(struct store *s, const struct store_websession *ws, int64_t expire_before,
 			      const char **error_r);

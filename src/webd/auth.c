@@ -138,7 +138,7 @@ static void session_saved(void *arg, int result, const char *error)
 	if (!conn_is_closed(ws->c)) {
 		if (result < 0) {
 			conn_log(ws->c, LOG_WARN, "event=store_error op=websession_put error=%s", LOG_Q(error));
-			web_sessions_remove(ws->env->state, NULL, BYTES_STR(job->token));
+			web_sessions_remove(ws->env->state, NULL, BYTES_STR(job->token), NULL, NULL, NULL);
 			web_reply_error(ws, 503, "temporary failure; try again later");
 		} else {
 			reply_cookie(ws, job->token);
@@ -245,7 +245,7 @@ void web_auth(struct web_session *ws, bool state_changing, void (*next)(struct w
 		}
 		if (g == 0 || cur != gen) {
 			/* the password changed, or the account signed out everywhere (or is gone) */
-			web_sessions_remove(ws->env->state, ws->env->store, token);
+			web_sessions_remove(ws->env->state, ws->env->store, token, NULL, NULL, NULL);
 			conn_log(ws->c, LOG_INFO, "event=session_ended user=%s reason=generation", address);
 			unauthorized(ws, "session ended; log in again");
 			return;
@@ -333,6 +333,23 @@ void web_api_login(struct web_session *ws)
 	json_decref(j);
 }
 
+#define CLEAR_COOKIE "Set-Cookie: " COOKIE_NAME "=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0\r\n"
+
+/* store_websession_del's done, on the loop: the session is gone from the store too. */
+static void logout_done(void *arg, int result, const char *error)
+{
+	struct web_session *ws = arg;
+	if (!conn_is_closed(ws->c)) {
+		if (result < 0) {
+			conn_log(ws->c, LOG_WARN, "event=store_error op=websession_del error=%s", LOG_Q(error));
+			web_reply_error(ws, 503, "temporary failure; try again later");
+		} else {
+			web_reply_json(ws, 200, json_object(), CLEAR_COOKIE);
+		}
+	}
+	conn_release(ws->c);
+}
+
 void web_api_logout(struct web_session *ws)
 {
 	struct bytes token = http_cookie_get(BYTES_STR(ws->req.cookie), COOKIE_NAME);
@@ -341,19 +358,47 @@ void web_api_logout(struct web_session *ws)
 			web_reply_error(ws, 403, "CSRF check failed: send X-Postamt-CSRF: 1");
 			return;
 		}
-		web_sessions_remove(ws->env->state, ws->env->store, token);
+		conn_hold(ws->c);
+		if (web_sessions_remove(ws->env->state, ws->env->store, token, conn_loop(ws->c), logout_done, ws))
+			return; /* logout_done replies */
+		conn_release(ws->c);
 	}
-	web_reply_json(ws, 200, json_object(),
-		       "Set-Cookie: " COOKIE_NAME "=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0\r\n");
+	web_reply_json(ws, 200, json_object(), CLEAR_COOKIE);
+}
+
+struct everywhere_job {
+	struct web_session *ws;
+	size_t ended;
+};
+
+static void everywhere_done(void *arg, int result, const char *error)
+{
+	struct everywhere_job *job = arg;
+	struct web_session *ws = job->ws;
+	if (!conn_is_closed(ws->c)) {
+		if (result < 0) {
+			conn_log(ws->c, LOG_WARN, "event=store_error op=websession_del error=%s", LOG_Q(error));
+			web_reply_error(ws, 503, "temporary failure; try again later");
+		} else {
+			conn_log(ws->c, LOG_INFO, "event=logout_everywhere user=%s sessions=%zu", ws->user.address,
+				 job->ended);
+			web_reply_json(ws, 200, json_pack("{sI}", "sessionsEnded", (json_int_t)job->ended),
+				       CLEAR_COOKIE);
+		}
+	}
+	free(job);
+	conn_release(ws->c);
 }
 
 void web_api_logout_everywhere(struct web_session *ws)
 {
-	/* authenticated and CSRF-checked by web_auth (a WEB_ROUTE_WRITE route) */
-	size_t n = web_sessions_remove_account(ws->env->state, ws->env->store, ws->user.account_id);
-	conn_log(ws->c, LOG_INFO, "event=logout_everywhere user=%s sessions=%zu", ws->user.address, n);
-	web_reply_json(ws, 200, json_pack("{sI}", "sessionsEnded", (json_int_t)n),
-		       "Set-Cookie: " COOKIE_NAME "=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0\r\n");
+	/* authenticated and CSRF-checked by web_auth (a WEB_ROUTE_WRITE route); the
+	 * store's rows count too (sessions made before a restart and not used since) */
+	struct everywhere_job *job = xcalloc(1, sizeof(*job));
+	job->ws = ws;
+	conn_hold(ws->c);
+	job->ended = web_sessions_remove_account(ws->env->state, ws->env->store, ws->user.account_id,
+						 conn_loop(ws->c), everywhere_done, job);
 }
 
 void web_api_session_check(struct web_session *ws)

@@ -284,10 +284,11 @@ int web_sessions_lookup(struct webd_state *st, struct store *store, struct bytes
 	return 1;
 }
 
-void web_sessions_remove(struct webd_state *st, struct store *store, struct bytes token)
+bool web_sessions_remove(struct webd_state *st, struct store *store, struct bytes token, struct loop *loop,
+			 void (*done)(void *arg, int result, const char *error), void *arg)
 {
 	if (token.len == 0 || token.len > WEB_TOKEN_LEN)
-		return;
+		return false;
 	size_t h = hash_bytes(token.p, token.len);
 	pthread_mutex_lock(&st->mu);
 	for (struct login_entry **pp = &st->logins[h]; *pp != NULL; pp = &(*pp)->next) {
@@ -300,11 +301,12 @@ void web_sessions_remove(struct webd_state *st, struct store *store, struct byte
 		}
 	}
 	pthread_mutex_unlock(&st->mu);
-	if (store != NULL) {
-		char hash[STORE_WEBSESSION_HASH_LEN + 1];
-		token_hash(token, hash);
-		store_websession_del(store, 0, hash);
-	}
+	if (store == NULL)
+		return false;
+	char hash[STORE_WEBSESSION_HASH_LEN + 1];
+	token_hash(token, hash);
+	store_websession_del(store, 0, hash, loop, done, arg);
+	return done != NULL;
 }
 
 static void hex_key(const unsigned char key[32], char out[WEB_TOKEN_LEN + 1])
@@ -367,14 +369,18 @@ static size_t remove_account(struct login_entry **b, int64_t account_id)
 	return n;
 }
 
-size_t web_sessions_remove_account(struct webd_state *st, struct store *store, int64_t account_id)
+size_t web_sessions_remove_account(struct webd_state *st, struct store *store, int64_t account_id,
+				   struct loop *loop, void (*done)(void *arg, int result, const char *error),
+				   void *arg)
 {
 	pthread_mutex_lock(&st->mu);
 	size_t n = remove_account(st->logins, account_id);
 	remove_account(st->basic, account_id);
 	pthread_mutex_unlock(&st->mu);
 	if (store != NULL)
-		store_websession_del(store, account_id, NULL);
+		store_websession_del(store, account_id, NULL, loop, done, arg);
+	else if (done != NULL)
+		done(arg, 1, NULL);
 	return n;
 }
 

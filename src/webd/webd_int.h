@@ -198,10 +198,17 @@ bool web_sessions_create(struct webd_state *st, struct store *store, int64_t acc
  * store (a primary-key read). */
 int web_sessions_lookup(struct webd_state *st, struct store *store, struct bytes token, int64_t *account_id_r,
 			char *address_r, size_t addrlen, uint64_t *gen_r);
-void web_sessions_remove(struct webd_state *st, struct store *store, struct bytes token);
+/* Ends a login session. With a store, the row is deleted too: done(arg, ...) runs on
+ * loop once it is (so that a request after the reply cannot read it back), and the
+ * call returns true; without done, or without a store, it returns false. */
+bool web_sessions_remove(struct webd_state *st, struct store *store, struct bytes token, struct loop *loop,
+			 void (*done)(void *arg, int result, const char *error), void *arg);
 /* Ends every login session and Basic entry of the account; returns the number of
- * login sessions ended in memory (the store's go too). */
-size_t web_sessions_remove_account(struct webd_state *st, struct store *store, int64_t account_id);
+ * login sessions ended in memory. The store's rows go too; done runs on loop then
+ * (at once without a store). */
+size_t web_sessions_remove_account(struct webd_state *st, struct store *store, int64_t account_id,
+				   struct loop *loop, void (*done)(void *arg, int result, const char *error),
+				   void *arg);
 /* Checked Basic credentials (key: a hash of user and password) with the generation. */
 int web_basic_lookup(struct webd_state *st, const unsigned char key[32], int64_t *account_id_r,
 		     char *address_r, size_t addrlen, uint64_t *gen_r);
