@@ -13,6 +13,8 @@ import { Reader } from './reader.js';
 import { Composer } from './compose.js';
 import { parseAutoconfig, autoconfigUrl } from './clients.js';
 import { openSettings } from './settings.js';
+import { errorText, isNetworkError } from './errors.js';
+import { loadPrefs } from './prefs.js';
 
 const PAGE = 50;
 const ROLE_ICON = { inbox: 'inbox', drafts: 'drafts', sent: 'sent', archive: 'archive', junk: 'junk', trash: 'trash' };
@@ -23,9 +25,11 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   const expired = () => {
     if (expiredOnce) return;
     expiredOnce = true;
-    onExpired();
+    // signed in again over the open page (main.js): go on where we were
+    Promise.resolve(onExpired()).then((ok) => { if (ok) { expiredOnce = false; refresh(); } });
   };
   await client.fetchSession();
+  loadPrefs(client).catch(() => {});
   const phone = window.matchMedia('(max-width: 760px)');
 
   const state = {
@@ -121,7 +125,9 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   function fail(e) {
     if (e && e.status === 401) return;
     console.error(e);
-    toast(t('status.error', { error: (e && (e.type || e.message)) || String(e) }), { error: true });
+    // no answer at all: the one offline banner, not a toast per failed request
+    if (isNetworkError(e)) { offline.hidden = false; return; }
+    toast(errorText(e, t, lang), { error: true });
   }
   const role = (r) => findRole(state.mailboxes, r);
   const mailboxName = (m) => (m.role && ROLE_ICON[m.role] && !m.parentId ? t('folder.' + m.role) : m.name);
@@ -781,7 +787,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     document.body.classList.remove('nav-open');
     main.hidden = true;
     settingsView = openSettings(root, {
-      client, t, lang, mailboxes: () => state.mailboxes, toast, fail,
+      client, t, lang, mailboxes: () => state.mailboxes, toast, fail, identities: state.identities,
       onClose: () => { settingsView = null; main.hidden = false; rows.focus({ preventScroll: true }); },
     });
     toastRegion.before(root.lastChild); // keep the toasts last, above the view
