@@ -277,12 +277,13 @@ export class Composer {
       this.snapshot = this.value();
       const time = new Intl.DateTimeFormat(this.o.lang, { hour: '2-digit', minute: '2-digit' }).format(new Date());
       this.status.textContent = this.o.t('compose.saved', { time });
+      if (this.saveFailed) { this.err.textContent = ''; this.saveFailed = false; }
       if (explicit) this.o.toast(this.o.t('status.draftSaved'));
       return true;
     } catch (e) {
       // kept in the window and tried again; one line here instead of a toast each time
       this.status.textContent = this.o.t('compose.notSaved');
-      if (explicit || !isNetworkError(e)) this.err.textContent = errorText(e, this.o.t, this.o.lang);
+      if (explicit || !isNetworkError(e)) { this.err.textContent = errorText(e, this.o.t, this.o.lang); this.saveFailed = true; }
       if (isNetworkError(e)) this.o.fail(e); // the app's offline banner
       this.scheduleSave(RETRY_MS);
       return false;
