@@ -15,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Explicit limits: a signature's bytes, identities per account (each is a few
- * hundred bytes, so the stored text stays small). */
+/* Explicit limits: a signature's and a name's bytes (RFC 8621 sets none); the
+ * identities per account are limits.webmail_identities, which bounds the stored
+ * text with these. */
 #define IDENTITY_SIGNATURE_MAX 10000
 #define IDENTITY_NAME_MAX 256
-#define IDENTITY_MAX 50
-#define IDENTITY_JSON_MAX (IDENTITY_MAX * (2 * IDENTITY_SIGNATURE_MAX + 4096))
+#define IDENTITY_BYTES_MAX (2 * IDENTITY_SIGNATURE_MAX + 4096)
 
 static json_t *default_identity(struct jmap_ctx *ctx)
 {
@@ -192,8 +192,9 @@ json_t *jmap_identity_set(struct jmap_ctx *ctx, json_t *args)
 						: jmap_set_error("invalidProperties", "not an object");
 		if (err == NULL && json_object_get(ident, "email") == NULL)
 			err = jmap_set_error("invalidProperties", "email is required");
-		if (err == NULL && json_object_size(list) >= IDENTITY_MAX)
-			err = jmap_set_error("overQuota", "at most %d identities", IDENTITY_MAX);
+		if (err == NULL && json_object_size(list) >= ctx->s->webmail_identities)
+			err = jmap_set_error("overQuota", "at most %zu identities (limits.webmail_identities)",
+					     ctx->s->webmail_identities);
 		if (err != NULL) {
 			json_decref(ident);
 			json_object_set_new(o.not_created, key, err);
@@ -245,7 +246,8 @@ json_t *jmap_identity_set(struct jmap_ctx *ctx, json_t *args)
 		char *text = json_dumps(id.doc, JSON_COMPACT);
 		int64_t st;
 		const char *error;
-		int r = store_webpref_set(ctx->store, ctx->account_id, STORE_WEBPREF_IDENTITIES, text, IDENTITY_JSON_MAX,
+		int r = store_webpref_set(ctx->store, ctx->account_id, STORE_WEBPREF_IDENTITIES, text,
+					  (json_object_size(list) + 1) * IDENTITY_BYTES_MAX,
 					  id.state, &st, &error);
 		free(text);
 		if (r < 0) {

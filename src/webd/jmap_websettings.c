@@ -13,7 +13,8 @@
  * ContactSuggestion/query (capability urn:postamt:params:jmap:contacts): the
  * account's contacts whose address or a word of the name starts with `prefix`,
  * most used first, at most `limit` (CONTACT_LIMIT_MAX). The table is filled when
- * the account sends (jmap_contacts_use, from EmailSubmission/set). */
+ * the account sends (jmap_contacts_use, from EmailSubmission/set); beyond
+ * limits.webmail_contacts per account the least used are forgotten. */
 #include "jmap.h"
 
 #include "log.h"
@@ -28,7 +29,6 @@
 #define SETTINGS_JSON_MAX 4096   /* bytes of the stored object */
 #define CONTACT_LIMIT_MAX 50     /* suggestions per query */
 #define CONTACT_PREFIX_MAX 100   /* bytes of a query's prefix */
-#define CONTACTS_PER_ACCOUNT 5000 /* the least used beyond it are forgotten */
 
 json_t *jmap_settings_defaults(void)
 {
@@ -220,6 +220,6 @@ void jmap_contacts_use(struct jmap_ctx *ctx, json_t *addresses)
 	}
 	const char *error;
 	/* the message is sent already: a failure here costs a suggestion, nothing more */
-	if (store_contact_use(ctx->store, ctx->account_id, c, k, (int64_t)time(NULL), CONTACTS_PER_ACCOUNT, &error) < 0)
+	if (store_contact_use(ctx->store, ctx->account_id, c, k, (int64_t)time(NULL), ctx->s->webmail_contacts, &error) < 0)
 		log_warn("event=store_error op=contact_use user=%s error=%s", ctx->address, LOG_Q(error));
 }

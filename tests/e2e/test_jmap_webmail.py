@@ -7,7 +7,7 @@
   identity's address (forbiddenFrom), and the sent mail carries the display name;
 - Settings/get|set (urn:postamt:params:jmap:settings): defaults, a change kept
   across a restart, bad values and unknown properties refused, create/destroy
-  refused as for a singleton;
+  refused as for a singleton; limits.webmail_identities kept;
 - ContactSuggestion/query (urn:postamt:params:jmap:contacts): the recipients of sent
   mail, found by address or name prefix, most used first, the limit kept."""
 
@@ -21,15 +21,17 @@ from conftest import DOMAIN, finish_server, new_server
 from helpers import Jmap, imap_messages
 
 USER, PEER, FRIEND = "ida@" + DOMAIN, "jon@" + DOMAIN, "kai@" + DOMAIN
-ALIAS = "ida.alias@" + DOMAIN
+ALIAS, ALIAS2 = "ida.alias@" + DOMAIN, "ida.two@" + DOMAIN
 USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:submission",
          "urn:postamt:params:jmap:settings", "urn:postamt:params:jmap:contacts"]
 
 
 @pytest.fixture(scope="module")
 def srv(postamt_bin):
-    s = new_server(postamt_bin, users=[(USER, "secret"), (PEER, "secret"), (FRIEND, "secret")])
+    s = new_server(postamt_bin, config=["limits.webmail_identities = 2"],
+                   users=[(USER, "secret"), (PEER, "secret"), (FRIEND, "secret")])
     assert s.run("alias", "add", ALIAS, USER).returncode == 0
+    assert s.run("alias", "add", ALIAS2, USER).returncode == 0
     yield s
     finish_server(s)
 
@@ -106,6 +108,9 @@ def test_identity_for_alias_only_and_changes(srv):
     assert r["notCreated"]["f"]["type"] == "forbiddenFrom"
     aid = r["created"]["a"]["id"]
     assert call_error(cl, "Identity/changes", {"sinceState": st0}) == "cannotCalculateChanges"
+    # limits.webmail_identities = 2: I0 and one more
+    r = cl.call("Identity/set", {"create": {"b": {"email": ALIAS2}}})
+    assert r["notCreated"]["b"]["type"] == "overQuota", r
     r = cl.call("Identity/set", {"destroy": [aid, "I0"]})
     assert r["destroyed"] == [aid] and r["notDestroyed"]["I0"]["type"] == "forbidden"
     # the other account sees none of it
