@@ -11,7 +11,7 @@ import { CAP, JmapMethodError } from './jmap.js';
 import { mailboxTree } from './mailboxes.js';
 import { parseAddressList, formatAddressList } from './address.js';
 import { prefs, loadPrefs, savePrefs } from './prefs.js';
-import { errorText } from './errors.js';
+import { errorText as plainError } from './errors.js';
 import { FIELDS, ACTIONS, SCRIPT_NAME, ruleError, generateScript, parseRules, moveRule, folderPath, dateToUtc, utcToDate } from './sieverules.js';
 
 // Opens the view in container; returns {close()}. opts: client, t, lang,
@@ -361,7 +361,7 @@ export function openSettings(container, opts) {
           setOk(await client.call('Identity/set', { destroy: [k] }), k, 'Destroyed');
           await load();
         } catch (err) {
-          toast(errorText(err, t, lang), { error: true });
+          toast(plainError(err, t, lang), { error: true });
         }
       }) : null;
       const form = h('form', { class: 'settings-form ident', 'aria-label': idn.email },
@@ -381,7 +381,7 @@ export function openSettings(container, opts) {
           toast(t('ident.saved'));
           await load();
         } catch (err) {
-          toast(errorText(err, t, lang), { error: true });
+          toast(plainError(err, t, lang), { error: true });
         } finally {
           save.disabled = false;
         }
@@ -396,7 +396,7 @@ export function openSettings(container, opts) {
         setOk(await client.call('Identity/set', { create: { n: { email: addr.trim() } } }), 'n', 'Created');
         await load();
       } catch (err) {
-        toast(errorText(err, t, lang), { error: true });
+        toast(plainError(err, t, lang), { error: true });
       }
     });
     sec.append(h('div', { class: 'settings-actions' }, add));
@@ -442,7 +442,7 @@ export function openSettings(container, opts) {
           language: language.value, undoSendSeconds: Number(undo.value) }));
         toast(t('prefs.saved'));
       } catch (err) {
-        toast(errorText(err, t, lang), { error: true });
+        toast(plainError(err, t, lang), { error: true });
       } finally {
         save.disabled = false;
       }
