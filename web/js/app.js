@@ -18,7 +18,8 @@ import { Composer } from './compose.js';
 import { parseAutoconfig, autoconfigUrl } from './clients.js';
 import { openSettings } from './settings.js';
 import { errorText, isNetworkError } from './errors.js';
-import { loadPrefs } from './prefs.js';
+import { loadPrefs, prefs } from './prefs.js';
+import { noticeInbox } from './notify.js';
 
 const PAGE = 50;
 const ROLE_ICON = { inbox: 'inbox', drafts: 'drafts', sent: 'sent', archive: 'archive', junk: 'junk', trash: 'trash' };
@@ -130,6 +131,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     state.known.Mailbox = res.state;
     setMailboxes(state, res.list);
     renderFolders();
+    noticeInbox(state.mailboxes, prefs().notifications, t);
   }
 
   function renderFolders() {

@@ -58,6 +58,8 @@ export const de = {
   'prefs.seconds': '{n} Sekunden',
   'prefs.saved': 'Einstellungen gespeichert.',
   'prefs.reload': 'Die Sprache gilt nach dem Neuladen der Seite.',
+  'notify.title': 'Neue Nachricht',
+  'notify.body': '{count} ungelesen im Posteingang',
 };
 
 export const en = {
@@ -115,4 +117,6 @@ export const en = {
   'prefs.seconds': '{n} seconds',
   'prefs.saved': 'Preferences saved.',
   'prefs.reload': 'The language applies after the page is reloaded.',
+  'notify.title': 'New mail',
+  'notify.body': '{count} unread in the Inbox',
 };
