@@ -269,13 +269,20 @@ int web_sessions_lookup(struct webd_state *st, struct store *store, struct bytes
 	memcpy(tok, token.p, token.len);
 	tok[token.len] = '\0';
 	pthread_mutex_lock(&st->mu);
-	add_entry(st->logins, tok, row.account_id, row.address, row.generation);
+	/* another request with the same cookie (the page sends several at once) may
+	 * have read it meanwhile: one entry per token, or a logout would leave one */
 	size_t h = hash_bytes(tok, token.len);
 	struct login_entry *e = st->logins[h];
-	memcpy(e->hash, hash, sizeof(e->hash));
-	/* the idle time already spent counts (wall clock in the store, monotonic here) */
-	e->last_used = now_s() - (wall - row.last_used);
-	e->touched = row.last_used;
+	while (e != NULL && !(strlen(e->token) == token.len && same(e->token, token.p, token.len)))
+		e = e->next;
+	if (e == NULL) {
+		add_entry(st->logins, tok, row.account_id, row.address, row.generation);
+		e = st->logins[h];
+		memcpy(e->hash, hash, sizeof(e->hash));
+		/* the idle time already spent counts (wall clock in the store, monotonic here) */
+		e->last_used = now_s() - (wall - row.last_used);
+		e->touched = row.last_used;
+	}
 	pthread_mutex_unlock(&st->mu);
 	explicit_bzero(tok, sizeof(tok));
 	*account_id_r = row.account_id;
@@ -291,13 +298,14 @@ bool web_sessions_remove(struct webd_state *st, struct store *store, struct byte
 		return false;
 	size_t h = hash_bytes(token.p, token.len);
 	pthread_mutex_lock(&st->mu);
-	for (struct login_entry **pp = &st->logins[h]; *pp != NULL; pp = &(*pp)->next) {
+	for (struct login_entry **pp = &st->logins[h]; *pp != NULL;) {
 		struct login_entry *e = *pp;
 		if (strlen(e->token) == token.len && same(e->token, token.p, token.len)) {
 			*pp = e->next;
 			explicit_bzero(e->token, sizeof(e->token));
 			free(e);
-			break;
+		} else {
+			pp = &e->next;
 		}
 	}
 	pthread_mutex_unlock(&st->mu);

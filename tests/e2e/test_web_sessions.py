@@ -142,3 +142,21 @@ def test_sign_out_everywhere_reaches_stored_sessions(srv):
     assert mailbox_get(srv, b, acct) == 401
     restart(srv)
     assert mailbox_get(srv, b, acct) == 401
+
+
+def test_concurrent_first_use_after_restart_then_logout(srv):
+    """The page sends several requests at once; after a restart each may read the
+    session from the store. A logout afterwards must still end it everywhere."""
+    import threading
+    cookie, acct = login(srv, USER)
+    restart(srv)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(mailbox_get(srv, cookie, acct))) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [200] * 6
+    st, _, _ = request(srv, "POST", "/api/logout", "", {"Cookie": cookie, "X-Postamt-CSRF": "1"})
+    assert st == 200
+    assert [mailbox_get(srv, cookie, acct) for _ in range(4)] == [401] * 4
