@@ -17,7 +17,9 @@
  * The memory table is a cache of the store's web_sessions: a token not in memory is
  * looked up in the store once (a primary-key read) and cached; use is written back
  * at most every WEB_SESSION_TOUCH seconds, so after a restart a session may expire
- * up to that much early, never late. */
+ * up to that much early, never late. A session ended here is remembered for
+ * WEB_REMOVED_TTL seconds, so that a store read that began before its delete was
+ * committed cannot put it back into memory. */
 #include "webd_int.h"
 
 #include "store.h"
@@ -67,7 +69,32 @@ struct webd_state {
 	struct web_pushers **loops;
 	size_t nloops;
 	uint64_t upload_seq;
+	/* token hashes of sessions ended in the last WEB_REMOVED_TTL seconds: a store
+	 * read that began before the delete must not bring one back into memory */
+	char removed[WEB_REMOVED_MAX][STORE_WEBSESSION_HASH_LEN + 1];
+	int64_t removed_at[WEB_REMOVED_MAX];
+	size_t removed_next;
+	/* the same for a whole account (Sign out everywhere) */
+	int64_t removed_account[WEB_REMOVED_MAX];
+	int64_t removed_account_at[WEB_REMOVED_MAX];
+	size_t removed_account_next;
 };
+
+#define WEB_REMOVED_TTL 60
+
+/* True when the session (hash, account) was ended lately (lock held). */
+static bool recently_removed(struct webd_state *st, const char *hash, int64_t account_id, int64_t now)
+{
+	for (size_t i = 0; i < WEB_REMOVED_MAX; i++) {
+		if (st->removed_at[i] != 0 && now - st->removed_at[i] <= WEB_REMOVED_TTL &&
+		    strcmp(st->removed[i], hash) == 0)
+			return true;
+		if (st->removed_account_at[i] != 0 && now - st->removed_account_at[i] <= WEB_REMOVED_TTL &&
+		    st->removed_account[i] == account_id)
+			return true;
+	}
+	return false;
+}
 
 static int64_t now_s(void)
 {
@@ -275,6 +302,11 @@ int web_sessions_lookup(struct webd_state *st, struct store *store, struct bytes
 	struct login_entry *e = st->logins[h];
 	while (e != NULL && !(strlen(e->token) == token.len && same(e->token, token.p, token.len)))
 		e = e->next;
+	if (e == NULL && recently_removed(st, hash, row.account_id, now_s())) {
+		pthread_mutex_unlock(&st->mu);
+		explicit_bzero(tok, sizeof(tok));
+		return 0;
+	}
 	if (e == NULL) {
 		add_entry(st->logins, tok, row.account_id, row.address, row.generation);
 		e = st->logins[h];
@@ -309,10 +341,15 @@ bool web_sessions_remove(struct webd_state *st, struct store *store, struct byte
 		}
 	}
 	pthread_mutex_unlock(&st->mu);
-	if (store == NULL)
-		return false;
 	char hash[STORE_WEBSESSION_HASH_LEN + 1];
 	token_hash(token, hash);
+	pthread_mutex_lock(&st->mu);
+	memcpy(st->removed[st->removed_next], hash, sizeof(hash));
+	st->removed_at[st->removed_next] = now_s();
+	st->removed_next = (st->removed_next + 1) % WEB_REMOVED_MAX;
+	pthread_mutex_unlock(&st->mu);
+	if (store == NULL)
+		return false;
 	store_websession_del(store, 0, hash, loop, done, arg);
 	return done != NULL;
 }
@@ -384,6 +421,9 @@ size_t web_sessions_remove_account(struct webd_state *st, struct store *store, i
 	pthread_mutex_lock(&st->mu);
 	size_t n = remove_account(st->logins, account_id);
 	remove_account(st->basic, account_id);
+	st->removed_account[st->removed_account_next] = account_id;
+	st->removed_account_at[st->removed_account_next] = now_s();
+	st->removed_account_next = (st->removed_account_next + 1) % WEB_REMOVED_MAX;
 	pthread_mutex_unlock(&st->mu);
 	if (store != NULL)
 		store_websession_del(store, account_id, NULL, loop, done, arg);

@@ -19,6 +19,7 @@
 #define WEB_UNAUTH_BODY_MAX (8 * 1024)       /* requests without authentication (the login form) */
 #define WEB_SESSION_IDLE (12 * 3600)         /* seconds a login session lives unused */
 #define WEB_SESSION_TOUCH 300                /* seconds between writes of a session's use to the store */
+#define WEB_REMOVED_MAX 64                   /* ended sessions remembered so a racing store read cannot revive one */
 #define WEB_BASIC_CACHE_TTL 300              /* seconds a checked Basic credential is trusted */
 #define WEB_GEN_CACHE_MS 2000                /* ms an account's session generation is cached */
 #define WEB_UPLOAD_TTL 3600                  /* seconds an upload is kept */
