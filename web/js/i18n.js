@@ -1,6 +1,8 @@
 // i18n.js: German and English texts. The language follows navigator.language
 // (German for any "de*", English otherwise). t(key, vars) fills {name} slots.
 
+import * as more from './i18n_webmail.js';
+
 const de = {
   appName: 'postamt',
   'login.title': 'Anmelden',
@@ -535,6 +537,9 @@ const en = {
   user: 'Signed in as {name}',
 };
 
+Object.assign(de, more.de);
+Object.assign(en, more.en);
+
 export const DICTS = { de, en };
 
 export function pickLanguage(languages) {
@@ -558,7 +563,16 @@ export function makeTranslator(lang) {
   };
 }
 
-// The browser's choice, evaluated once at start.
-export const lang =
+// The language chosen in the settings (kept in the browser, prefs.js), else the
+// browser's choice; evaluated once at start.
+function storedLanguage() {
+  try {
+    return typeof localStorage !== 'undefined' ? localStorage.getItem('postamt.lang') : null;
+  } catch (e) {
+    return null; // storage refused (privacy settings): the browser's language
+  }
+}
+const chosen = storedLanguage();
+export const lang = chosen && DICTS[chosen] ? chosen :
   typeof navigator !== 'undefined' ? pickLanguage(navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language]) : 'en';
 export const t = makeTranslator(lang);
