@@ -227,11 +227,17 @@ void mail_part_text(const char *msg, size_t len, const struct mail_part *p, bool
 void mail_body_text(const char *msg, size_t len, const struct mail_part *parts, size_t n,
 		    struct buf *out)
 {
+	const struct mail_part *last = NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (!(parts[i].flags & MAIL_PART_TEXT))
 			continue;
+		/* a single-part message is listed twice, as the message ("") and as its
+		 * part "1": its text once (twice doubled the index of most mail) */
+		if (last != NULL && last->body_off == parts[i].body_off && last->body_len == parts[i].body_len)
+			continue;
 		mail_part_text(msg, len, &parts[i], true, out);
 		buf_putc(out, '\n');
+		last = &parts[i];
 	}
 }
 
