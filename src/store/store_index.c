@@ -121,7 +121,7 @@ int store_index_remove(struct store_op *op, struct db *c, int64_t email_id, cons
  * TEXT or BODY looks at changes, so that entries written before are written anew
  * (else the index and the scan would disagree). 1: the first index; 2: header lines
  * unfolded, 8-bit header text taken as UTF-8 or Latin-1 line by line, the body of a
- * single-part message once (it was there twice). */
+ * single-part message once (it was there twice), HTML's named entities decoded. */
 #define INDEX_TEXT_VERSION 2
 
 int store_index_setup(struct db *c, const char **error_r)

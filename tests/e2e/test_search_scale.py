@@ -169,7 +169,9 @@ def html_of(words):
         elif k % 3 == 1:
             w = "".join("&#%d;" % ord(c) if 127 < ord(c) < 0x10000 else c for c in w)
         parts.append("<b>%s</b>" % w if k % 5 == 2 else w)
-    return "<html><body><p>" + " ".join(parts) + "</p><p>Newsletterabmeldung</p></body></html>"
+    city = ["K&ouml;ln", "M&uuml;nchen", "D&uuml;sseldorf", "Z&uuml;rich"][len(words) % 4]
+    return ("<html><body><p>" + " ".join(parts) + "</p><p>Viele Gr&uuml;&szlig;e aus %s</p>"
+            "<p>Newsletterabmeldung</p></body></html>" % city)
 
 
 def make(i, rng, user):
@@ -211,6 +213,11 @@ def make(i, rng, user):
     elif kind == 3:
         body = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" + \
             b64_lines(text.encode())
+    elif kind == 4 and i % 14 == 4:  # HTML alone
+        html = html_of(words)
+        m.body = html_text(html)
+        body = "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + \
+            qp(html, "utf-8")
     elif kind == 4:
         html = html_of(words)
         m.body = text + html_text(html)
@@ -362,6 +369,8 @@ def build_searches():
         (["BODY", S("ß")], body("ß")),
         (["BODY", S("zü")], body("zü")),
         (["BODY", S("newsletterabmeldung")], body("newsletterabmeldung")),
+        (["BODY", S("grüße aus köln")], body("grüße aus köln")),
+        (["BODY", S("münchen")], body("münchen")),
         (["BODY", S("at&t")], body("at&t")),
         (["BODY", S("café zürich")], body("café zürich")),
         (["BODY", S("geheimwort")], lambda m: False),

@@ -258,6 +258,37 @@ static void test_header_text(void **state)
 	arena_free(&a);
 }
 
+/* HTML parts' character references as SEARCH BODY reads them: named Latin-1 and
+ * typographic ones (case-sensitive), numeric ones, no-break spaces as spaces; unknown
+ * names, a missing ';' and bad numbers stay as written. */
+static void test_html_entities(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new();
+	static const struct {
+		const char *html, *text;
+	} cases[] = {
+		{ "Gr&uuml;&szlig;e", "Grüße" },
+		{ "&Ouml;l &ouml;l &AElig;", "Öl öl Æ" },
+		{ "5&nbsp;&euro; &bdquo;Zitat&ldquo; a&ndash;b &hellip;", "5 € „Zitat“ a–b …" },
+		{ "&#252;&#xFC;&#XfC; &#160;x", "üüü  x" },
+		{ "&amp;lt; &AMP; &quot;", "&lt; & \"" },
+		{ "&OUML; &uuml &nosuch; &#; &#xD800; &#99999999999;", "&OUML; &uuml &nosuch; &#; &#xD800; &#99999999999;" },
+		{ "&", "&" },
+		{ "a &uu", "a &uu" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *m = arena_printf(a, "Content-Type: text/html; charset=utf-8\r\n\r\n<p>%s</p>", cases[i].html);
+		struct mail_info *mi = mail_parse(a, m, strlen(m));
+		struct buf b = { 0 };
+		mail_body_text(m, strlen(m), mi->parts, mi->nparts, &b);
+		char *want = arena_printf(a, " %s \n", cases[i].text);
+		assert_string_equal(buf_str(&b), want);
+		buf_free(&b);
+	}
+	arena_free(&a);
+}
+
 /* Every range in the part table must be inside the message. */
 static void check_ranges(const struct mail_info *mi, size_t len)
 {
@@ -435,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_parse_helpers),
 		cmocka_unit_test(test_search_helpers),
 		cmocka_unit_test(test_header_text),
+		cmocka_unit_test(test_html_entities),
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_random_garbage),
 		cmocka_unit_test(test_limits),
