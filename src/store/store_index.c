@@ -206,13 +206,17 @@ static void fts_query(struct buf *q, const char *columns, const char *folded)
 	buf_putc(q, '"');
 }
 
-int store_index_match(struct db *c, struct arena *a, bool headers_too, const char *folded, struct store_idset *out,
-		      const char **error_r)
+int store_index_match(struct db *c, struct arena *a, bool headers_too, const char *folded, int64_t lo, int64_t hi,
+		      struct store_idset *out, const char **error_r)
 {
 	struct buf q = { 0 };
 	fts_query(&q, headers_too ? "{hdr body}" : "body", folded);
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT rowid FROM email_text WHERE email_text MATCH ?");
+	/* FTS5 skips to the rowid range in each trigram's list instead of reading all of it */
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT rowid FROM email_text WHERE email_text MATCH ?"
+					    " AND rowid >= ? AND rowid <= ?");
 	sqlite3_bind_text(st, 1, buf_str(&q), (int)q.len, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, hi);
 	int r = collect_ids(c, st, a, out, error_r);
 	buf_free(&q);
 	return r;
