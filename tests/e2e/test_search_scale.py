@@ -28,7 +28,6 @@ import random
 import re
 import socket
 import threading
-import time
 import urllib.parse
 
 import pytest
@@ -506,7 +505,7 @@ def test_jmap_query_equals_imap(corpus):
 
 
 def test_imap_search_oracle_index_and_scan(corpus):
-    srv, user, imap, msgs, _ = corpus
+    srv, user, _, msgs, _ = corpus
     searches = build_searches()
     assert len(searches) >= 30
     want = [set(m.uid for m in msgs if oracle(m)) for _, oracle in searches]

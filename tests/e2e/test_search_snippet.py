@@ -7,7 +7,6 @@ messages in the full-text index and from messages it does not hold (too big for
 
 import base64
 import imaplib
-import re
 
 import pytest
 
