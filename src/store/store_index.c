@@ -211,12 +211,17 @@ int store_index_match(struct db *c, struct arena *a, bool headers_too, const cha
 {
 	struct buf q = { 0 };
 	fts_query(&q, headers_too ? "{hdr body}" : "body", folded);
-	/* FTS5 skips to the rowid range in each trigram's list instead of reading all of it */
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT rowid FROM email_text WHERE email_text MATCH ?"
-					    " AND rowid >= ? AND rowid <= ?");
+	/* FTS5 skips to the rowid range in each trigram's list instead of reading all of it;
+	 * without a range, the plain query (no bounds for the planner to weigh) */
+	bool all = lo == INT64_MIN && hi == INT64_MAX;
+	sqlite3_stmt *st = store_db_stmt(c, all ? "SELECT rowid FROM email_text WHERE email_text MATCH ?"
+						: "SELECT rowid FROM email_text WHERE email_text MATCH ?"
+						  " AND rowid >= ? AND rowid <= ?");
 	sqlite3_bind_text(st, 1, buf_str(&q), (int)q.len, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, lo);
-	sqlite3_bind_int64(st, 3, hi);
+	if (!all) {
+		sqlite3_bind_int64(st, 2, lo);
+		sqlite3_bind_int64(st, 3, hi);
+	}
 	int r = collect_ids(c, st, a, out, error_r);
 	buf_free(&q);
 	return r;
