@@ -460,26 +460,30 @@ JMAP = [({"text": "größe"}, ["TEXT", ("s", "größe")]),
 @pytest.fixture(scope="module")
 def corpus(postamt_bin):
     srv = new_server(postamt_bin)
-    user = new_user(srv, "scale")
-    rng = random.Random(23)
-    msgs = [make(i, rng, user) for i in range(N)]
-    root = os.path.join(os.path.dirname(srv.dir), "maildir")
-    write_maildir(root, msgs)
-    r = srv.run("import", user, root, timeout=600)
-    assert r.returncode == 0, r.stdout + r.stderr
-    helpers.wait_indexed(srv, timeout=600)
-    imap = Imap(srv, user)
-    by_id = {m.msgid: m for m in msgs}
-    emailid = {}
-    for line in imap.cmd(b"UID FETCH 1:* (EMAILID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"):
-        mu, me = re.search(rb"UID (\d+)", line), re.search(rb"EMAILID \((\S+)\)", line)
-        if mu and me:
-            uid, eid = int(mu.group(1)), me.group(1).decode()
-        mi = re.match(rb"Message-ID: (\S+)", line, re.I)
-        if mi:
-            by_id[mi.group(1).decode()].uid = uid
-            emailid[eid] = uid
-    assert len(emailid) == N and all(hasattr(m, "uid") for m in msgs)
+    try:
+        user = new_user(srv, "scale")
+        rng = random.Random(23)
+        msgs = [make(i, rng, user) for i in range(N)]
+        root = os.path.join(os.path.dirname(srv.dir), "maildir")
+        write_maildir(root, msgs)
+        r = srv.run("import", user, root, timeout=600)
+        assert r.returncode == 0, r.stdout + r.stderr
+        helpers.wait_indexed(srv, timeout=600)
+        imap = Imap(srv, user)
+        by_id = {m.msgid: m for m in msgs}
+        emailid = {}
+        for line in imap.cmd(b"UID FETCH 1:* (EMAILID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"):
+            mu, me = re.search(rb"UID (\d+)", line), re.search(rb"EMAILID \((\S+)\)", line)
+            if mu and me:
+                uid, eid = int(mu.group(1)), me.group(1).decode()
+            mi = re.match(rb"Message-ID: (\S+)", line, re.I)
+            if mi:
+                by_id[mi.group(1).decode()].uid = uid
+                emailid[eid] = uid
+        assert len(emailid) == N and all(hasattr(m, "uid") for m in msgs)
+    except BaseException:
+        finish_server(srv)  # not left running when the setup fails
+        raise
     yield srv, user, imap, msgs, emailid
     imap.sock.close()
     finish_server(srv)

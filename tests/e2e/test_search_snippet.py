@@ -35,22 +35,26 @@ MSGS = {
 @pytest.fixture(scope="module")
 def setup(postamt_bin):
     srv = new_server(postamt_bin, config=["search.index_text_max = 4K"])
-    user = new_user(srv, "snip")
-    m = imaplib.IMAP4(srv.host, srv.port("imap"))
-    m.login(user, "secret")
-    for key, (subject, body) in MSGS.items():
-        raw = ("From: a@example.org\r\nSubject: =?UTF-8?B?%s?=\r\nMessage-ID: <%s@snip.test>\r\n%s" %
-               (base64.b64encode(subject.encode()).decode(), key, body))
-        m.append("INBOX", None, None, raw.encode())
-    m.logout()
-    helpers.wait_indexed(srv)
-    assert helpers.index_status(srv)["too_big"] == 1  # "big" is read from its file
-    call, account = jmap_client(srv, user)
-    ids = {}
-    q = call("Email/query", {"accountId": account, "filter": {}})
-    got = call("Email/get", {"accountId": account, "ids": q["ids"], "properties": ["messageId"]})
-    for e in got["list"]:
-        ids[e["messageId"][0].split("@")[0]] = e["id"]
+    try:
+        user = new_user(srv, "snip")
+        m = imaplib.IMAP4(srv.host, srv.port("imap"))
+        m.login(user, "secret")
+        for key, (subject, body) in MSGS.items():
+            raw = ("From: a@example.org\r\nSubject: =?UTF-8?B?%s?=\r\nMessage-ID: <%s@snip.test>\r\n%s" %
+                   (base64.b64encode(subject.encode()).decode(), key, body))
+            m.append("INBOX", None, None, raw.encode())
+        m.logout()
+        helpers.wait_indexed(srv)
+        assert helpers.index_status(srv)["too_big"] == 1  # "big" is read from its file
+        call, account = jmap_client(srv, user)
+        ids = {}
+        q = call("Email/query", {"accountId": account, "filter": {}})
+        got = call("Email/get", {"accountId": account, "ids": q["ids"], "properties": ["messageId"]})
+        for e in got["list"]:
+            ids[e["messageId"][0].split("@")[0]] = e["id"]
+    except BaseException:
+        finish_server(srv)  # not left running when the setup fails
+        raise
     yield srv, call, account, ids
     finish_server(srv)
 
