@@ -178,7 +178,14 @@ LARGE = [("Large mailbox (LARGE messages)", "messages", "large", "messages", Non
          ("", "  of which SELECT s", "large", "select_s", False),
          ("", "SEARCH SUBJECT s", "large", "search_subject_s", False),
          ("", "SEARCH UNSEEN s", "large", "search_unseen_s", False),
-         ("", "SEARCH BODY s", "large", "search_body_s", False)]
+         ("", "SEARCH BODY s", "large", "search_body_s", False),
+         ("", "SEARCH TEXT s", "large", "search_text_s", False),
+         ("", "SEARCH BODY, words in every message s", "large", "search_body_common_s", False),
+         ("", "  the same in the last 1,000 UIDs s", "large", "search_body_common_uid_s", False),
+         ("", "JMAP Email/query {text} s", "large", "jmap_text_s", False),
+         ("", "full-text index bytes per message", "largeindex", "index_bytes_per_msg", False),
+         ("", "  per byte of indexed text", "largeindex", "index_bytes_per_text_byte", False),
+         ("", "indexer catch-up after the fill s", "largeindex", "catchup_s", False)]
 
 
 def scale_levels(res, workload):

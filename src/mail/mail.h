@@ -145,6 +145,24 @@ const char *mail_casefold(struct arena *a, const char *s, size_t len);
 /* True if the folded needle occurs in text (which is folded here). */
 bool mail_text_contains(struct arena *a, const char *text, size_t len, const char *folded_needle);
 
+/* Text case-folded as mail_casefold folds it, with the way back: map[j] is the offset
+ * in text of the character whose folding gave byte j of s (map[len] = text_len). */
+struct mail_folded {
+	const char *text; /* the original (not copied: keep it alive), or its valid UTF-8 copy */
+	size_t text_len;
+	char *s;          /* folded, NUL-terminated (arena) */
+	size_t len;
+	uint32_t *map;    /* len + 1 entries (arena) */
+};
+/* Folds text[0..len) (below 4 GB). Text that is not valid UTF-8 (or holds NULs) is
+ * first made valid as the search makes it (copied into the arena; use out->text).
+ * 1, or -1 when it is too long. */
+int mail_fold_map(struct arena *a, const char *text, size_t len, struct mail_folded *out);
+/* The first match of folded_needle that starts at or after offset `from` of the
+ * original: true with the original span [*start_r, *end_r) of whole characters. */
+bool mail_fold_find(const struct mail_folded *f, size_t from, const char *folded_needle, size_t *start_r,
+		    size_t *end_r);
+
 /* Parses an RFC 5322 date (lenient, via GMime). Returns 1 with unix time and zone
  * (minutes east), or -1. */
 int mail_parse_date(const char *s, int64_t *time_r, int *tz_r);

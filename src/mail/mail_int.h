@@ -66,6 +66,12 @@ void mail_free_utf8(char *s);
  * TAB and LF as spaces; GLib-allocated (mail_free_utf8). */
 char *mail_utf8_valid(const char *s, size_t len);
 
+/* mail_entity.c */
+/* The HTML character reference at s[0..n) (named: the Latin-1 set and the typographic
+ * names; numeric), as UTF-8 in out (*out_len bytes; no-break spaces as a space).
+ * Returns the bytes it took (with the ';'), 0 if s does not start with one. */
+size_t mail_html_entity(const char *s, size_t n, char out[8], size_t *out_len);
+
 /* mail_rfc2047.c */
 /* Appends header text s[0..n) with its RFC 2047 encoded words decoded, as valid UTF-8
  * (see the file's comment for the rules). */

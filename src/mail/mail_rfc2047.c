@@ -15,7 +15,8 @@
  * - words glued to other text ("abc=?utf-8?q?x?=") are decoded too, as mailers write
  *   them and other readers accept them;
  * - anything that does not parse as an encoded word stays as written; 8-bit text
- *   outside encoded words is taken as UTF-8 when it is valid, else as ISO-8859-1;
+ *   outside encoded words is taken as UTF-8 when it is valid, else as ISO-8859-1,
+ *   line by line;
  * - the result is valid UTF-8 with C0 controls other than TAB and LF as spaces. */
 #include "mail_int.h"
 
@@ -113,11 +114,22 @@ static void word_bytes(const struct word *w, struct buf *out)
 }
 
 /* Appends s[0..n) in charset as valid UTF-8 with controls as spaces; charset NULL:
- * UTF-8 if valid, else ISO-8859-1 (8-bit text written without encoded words). */
+ * UTF-8 if valid, else ISO-8859-1 (8-bit text written without encoded words), decided
+ * line by line: one field of a header block in Latin-1 must not turn another's UTF-8
+ * into mojibake (a mailer writes each field as it comes). */
 static void put_converted(struct buf *out, const char *s, size_t n, const char *charset)
 {
-	if (charset == NULL && !g_utf8_validate(s, (gssize)n, NULL))
-		charset = "iso-8859-1";
+	if (charset == NULL) {
+		for (size_t i = 0; i < n;) {
+			const char *nl = memchr(s + i, '\n', n - i);
+			size_t l = nl ? (size_t)(nl - (s + i)) + 1 : n - i;
+			char *u = mail_to_utf8(s + i, l, g_utf8_validate(s + i, (gssize)l, NULL) ? NULL : "iso-8859-1");
+			buf_puts(out, u);
+			mail_free_utf8(u);
+			i += l;
+		}
+		return;
+	}
 	char *u = mail_to_utf8(s, n, charset);
 	buf_puts(out, u);
 	mail_free_utf8(u);

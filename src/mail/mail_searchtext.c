@@ -11,12 +11,26 @@
 
 #include <string.h>
 
-/* Appends msg[off..off+len) decoded as header text, if it lies within the message. */
+/* Appends msg[off..off+len) decoded as header text, if it lies within the message:
+ * unfolded first (RFC 5322 §2.2.3: a line break before white space is no character),
+ * so that TEXT finds "Angebot 12 zum Projekt" in a Subject folded after "12", as
+ * SUBJECT does. */
 static void put_block(const char *msg, size_t len, uint64_t off, uint64_t n, struct buf *out)
 {
 	if (n == 0 || off > len || n > len - off)
 		return;
-	mail_rfc2047_decode(msg + off, (size_t)n, out);
+	const char *s = msg + off;
+	struct buf u = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		size_t brk = s[i] == '\n' ? 1 : s[i] == '\r' && i + 1 < n && s[i + 1] == '\n' ? 2 : 0;
+		if (brk > 0 && i + brk < n && (s[i + brk] == ' ' || s[i + brk] == '\t')) {
+			i += brk - 1; /* the break goes, the white space stays */
+			continue;
+		}
+		buf_putc(&u, s[i]);
+	}
+	mail_rfc2047_decode(u.data ? u.data : "", u.len, out);
+	buf_free(&u);
 	buf_putc(out, '\n');
 }
 

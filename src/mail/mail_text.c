@@ -119,42 +119,13 @@ static void html_strip(const char *s, size_t n, struct buf *out)
 			buf_putc(out, ' ');
 			continue;
 		}
-		if (s[i] == '&') {
-			static const struct { const char *e; const char *r; } ents[] = {
-				{ "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&quot;", "\"" },
-				{ "&apos;", "'" }, { "&nbsp;", " " }, { "&#39;", "'" },
-			};
-			bool done = false;
-			for (size_t k = 0; k < sizeof(ents) / sizeof(ents[0]); k++) {
-				size_t el = strlen(ents[k].e);
-				if (n - i >= el && strncasecmp(s + i, ents[k].e, el) == 0) {
-					buf_puts(out, ents[k].r);
-					i += el;
-					done = true;
-					break;
-				}
-			}
-			if (done)
+		if (s[i] == '&') { /* a character reference (mail_entity.c) */
+			char u[8];
+			size_t ul, used = mail_html_entity(s + i, n - i, u, &ul);
+			if (used > 0) {
+				buf_append(out, u, ul);
+				i += used;
 				continue;
-			if (n - i > 3 && s[i + 1] == '#') {
-				size_t j = i + 2;
-				unsigned long cp = 0;
-				bool hex = j < n && (s[j] == 'x' || s[j] == 'X');
-				if (hex)
-					j++;
-				size_t st = j;
-				while (j < n && j - st < 8 && (hex ? g_ascii_isxdigit(s[j]) : g_ascii_isdigit(s[j]))) {
-					cp = cp * (hex ? 16 : 10) + (unsigned long)g_ascii_xdigit_value(s[j]);
-					j++;
-				}
-				if (j > st && j < n && s[j] == ';' && cp > 0 && cp < 0x110000 &&
-				    !(cp >= 0xd800 && cp < 0xe000)) {
-					char u[8];
-					int ul = g_unichar_to_utf8((gunichar)cp, u);
-					buf_append(out, u, (size_t)ul);
-					i = j + 1;
-					continue;
-				}
 			}
 		}
 		buf_putc(out, s[i]);
@@ -227,11 +198,17 @@ void mail_part_text(const char *msg, size_t len, const struct mail_part *p, bool
 void mail_body_text(const char *msg, size_t len, const struct mail_part *parts, size_t n,
 		    struct buf *out)
 {
+	const struct mail_part *last = NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (!(parts[i].flags & MAIL_PART_TEXT))
 			continue;
+		/* a single-part message is listed twice, as the message ("") and as its
+		 * part "1": its text once (twice doubled the index of most mail) */
+		if (last != NULL && last->body_off == parts[i].body_off && last->body_len == parts[i].body_len)
+			continue;
 		mail_part_text(msg, len, &parts[i], true, out);
 		buf_putc(out, '\n');
+		last = &parts[i];
 	}
 }
 

@@ -117,26 +117,38 @@ int store_index_remove(struct store_op *op, struct db *c, int64_t email_id, cons
 	return store_step_done(c, st, error_r);
 }
 
+/* What the entries hold, in meta('search_index'): raised when the text that SEARCH
+ * TEXT or BODY looks at changes, so that entries written before are written anew
+ * (else the index and the scan would disagree). 1: the first index; 2: header lines
+ * unfolded, 8-bit header text taken as UTF-8 or Latin-1 line by line, the body of a
+ * single-part message once (it was there twice), HTML's named entities decoded. */
+#define INDEX_TEXT_VERSION 2
+
 int store_index_setup(struct db *c, const char **error_r)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM meta WHERE key = 'search_index'");
-	bool done = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT value FROM meta WHERE key = 'search_index'");
+	int64_t version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
-	if (done) /* entries of messages deleted since the last start */
+	if (version >= INDEX_TEXT_VERSION) /* entries of messages deleted since the last start */
 		return purge_stale(c, INT32_MAX, error_r);
-	/* the store predates the index: every message is pending until it is indexed */
+	/* the store predates the index (version 0: every message not in it is pending), or
+	 * its entries hold an older text (every message is pending: the indexer rewrites
+	 * their entries in the background; until then they are searched in their files) */
 	if (store_db_exec(c, "BEGIN IMMEDIATE", error_r) < 0)
 		return STORE_ERR;
-	if (store_db_exec(c,
-			  "INSERT OR IGNORE INTO email_unindexed(email_id, reason)"
-			  " SELECT id, 0 FROM emails WHERE id NOT IN (SELECT rowid FROM email_text)",
-			  error_r) < 0 ||
-	    store_db_exec(c, "INSERT INTO meta(key, value) VALUES('search_index', 1)", error_r) < 0 ||
+	const char *mark = version == 0 ? "INSERT OR IGNORE INTO email_unindexed(email_id, reason)"
+					  " SELECT id, 0 FROM emails WHERE id NOT IN (SELECT rowid FROM email_text)"
+					: "INSERT OR REPLACE INTO email_unindexed(email_id, reason) SELECT id, 0 FROM emails";
+	st = store_db_stmt(c, "INSERT OR REPLACE INTO meta(key, value) VALUES('search_index', ?)");
+	sqlite3_bind_int(st, 1, INDEX_TEXT_VERSION);
+	if (store_db_exec(c, mark, error_r) < 0 || store_step_done(c, st, error_r) < 0 ||
 	    store_db_exec(c, "COMMIT", error_r) < 0) {
 		const char *ignored;
 		store_db_exec(c, "ROLLBACK", &ignored);
 		return STORE_ERR;
 	}
+	if (version > 0)
+		log_info("event=index_text_changed from=%lld to=%d", (long long)version, INDEX_TEXT_VERSION);
 	return 1;
 }
 
@@ -180,21 +192,59 @@ static int collect_ids(struct db *c, sqlite3_stmt *st, struct arena *a, struct s
 	return 1;
 }
 
-int store_index_match(struct db *c, struct arena *a, bool headers_too, const char *folded, struct store_idset *out,
-		      const char **error_r)
+/* The FTS5 query string of a substring search: the needle in double quotes, inner
+ * quotes doubled, limited to one column or both. */
+static void fts_query(struct buf *q, const char *columns, const char *folded)
 {
-	/* an FTS5 string: the needle in double quotes, inner quotes doubled */
-	struct buf q = { 0 };
-	buf_puts(&q, headers_too ? "{hdr body} : \"" : "body : \"");
+	buf_puts(q, columns);
+	buf_puts(q, " : \"");
 	for (const char *p = folded; *p; p++) {
 		if (*p == '"')
-			buf_putc(&q, '"');
-		buf_putc(&q, *p);
+			buf_putc(q, '"');
+		buf_putc(q, *p);
 	}
-	buf_putc(&q, '"');
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT rowid FROM email_text WHERE email_text MATCH ?");
+	buf_putc(q, '"');
+}
+
+int store_index_match(struct db *c, struct arena *a, bool headers_too, const char *folded, int64_t lo, int64_t hi,
+		      struct store_idset *out, const char **error_r)
+{
+	struct buf q = { 0 };
+	fts_query(&q, headers_too ? "{hdr body}" : "body", folded);
+	/* FTS5 skips to the rowid range in each trigram's list instead of reading all of it;
+	 * without a range, the plain query (no bounds for the planner to weigh) */
+	bool all = lo == INT64_MIN && hi == INT64_MAX;
+	sqlite3_stmt *st = store_db_stmt(c, all ? "SELECT rowid FROM email_text WHERE email_text MATCH ?"
+						: "SELECT rowid FROM email_text WHERE email_text MATCH ?"
+						  " AND rowid >= ? AND rowid <= ?");
 	sqlite3_bind_text(st, 1, buf_str(&q), (int)q.len, SQLITE_TRANSIENT);
+	if (!all) {
+		sqlite3_bind_int64(st, 2, lo);
+		sqlite3_bind_int64(st, 3, hi);
+	}
 	int r = collect_ids(c, st, a, out, error_r);
+	buf_free(&q);
+	return r;
+}
+
+int store_index_body_has(struct store *s, int64_t email_id, const char *folded, const char **error_r)
+{
+	if (store_index_chars(folded) < 3)
+		return STORE_INDEX_UNKNOWN;
+	struct db *c = store_db_get(s);
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT EXISTS (SELECT 1 FROM email_unindexed WHERE email_id = ?1),"
+					    " EXISTS (SELECT 1 FROM email_text WHERE email_text MATCH ?2 AND rowid = ?1)");
+	struct buf q = { 0 };
+	fts_query(&q, "body", folded);
+	sqlite3_bind_int64(st, 1, email_id);
+	sqlite3_bind_text(st, 2, buf_str(&q), (int)q.len, SQLITE_TRANSIENT);
+	int r;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		r = sqlite3_column_int(st, 0) ? STORE_INDEX_UNKNOWN : sqlite3_column_int(st, 1) != 0;
+	else
+		r = store_db_fail(c, "index lookup", error_r);
+	sqlite3_reset(st);
+	store_db_put(s, c);
 	buf_free(&q);
 	return r;
 }

@@ -232,9 +232,9 @@ int store_index_remove(struct store_op *op, struct db *c, int64_t email_id, cons
 int store_index_setup(struct db *c, const char **error_r);
 /* UTF-8 characters in s (the trigram index answers needles of 3 or more). */
 size_t store_index_chars(const char *folded);
-/* The emails whose body (or, headers_too, header text or body) contains the folded
- * needle (3 or more characters). 1 or <0. */
-int store_index_match(struct db *c, struct arena *a, bool headers_too, const char *folded,
+/* The emails with ids in [lo, hi] whose body (or, headers_too, header text or body)
+ * contains the folded needle (3 or more characters). 1 or <0. */
+int store_index_match(struct db *c, struct arena *a, bool headers_too, const char *folded, int64_t lo, int64_t hi,
 		      struct store_idset *out, const char **error_r);
 /* The emails in the mailbox that are not in the index. 1 or <0. */
 int store_index_unindexed(struct db *c, struct arena *a, int64_t mailbox_id, struct store_idset *out,

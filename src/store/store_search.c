@@ -428,13 +428,64 @@ static bool eval(struct sctx *c, const struct cnode *n)
 	return false;
 }
 
-/* Asks the index for every node it answers. 1 or <0. */
-static int index_lookups(struct sctx *c, struct db *cn, struct cnode *n, const char **error_r)
+/* Asks the index for every node it answers, for email ids in [lo, hi]. 1 or <0. */
+static int index_lookups(struct sctx *c, struct db *cn, struct cnode *n, int64_t lo, int64_t hi,
+			 const char **error_r)
 {
-	if (n->fts && store_index_match(cn, c->a, n->fts == 2, n->needle, &n->hits, error_r) < 0)
+	if (n->fts && store_index_match(cn, c->a, n->fts == 2, n->needle, lo, hi, &n->hits, error_r) < 0)
 		return STORE_ERR;
 	for (size_t i = 0; i < n->nsub; i++) {
-		if (index_lookups(c, cn, n->sub[i], error_r) < 0)
+		if (index_lookups(c, cn, n->sub[i], lo, hi, error_r) < 0)
+			return STORE_ERR;
+	}
+	return 1;
+}
+
+/* The email ids of the messages in the UID set of an AND's UID key (the program's
+ * root), as a range: 0 when there is none or the set is empty of messages. A string
+ * that is in every message makes the index list every message of the store; within
+ * `UID 99001:*` only the ids of those messages need asking for. */
+static int uid_bounds(struct db *cn, int64_t mailbox_id, const struct cnode *root, int64_t *lo_r, int64_t *hi_r)
+{
+	if (root->k->key != STORE_SK_AND)
+		return 0;
+	for (size_t i = 0; i < root->nsub; i++) {
+		const struct store_search *k = root->sub[i]->k;
+		if (k->key != STORE_SK_UID || k->set.n == 0)
+			continue;
+		uint32_t ulo = UINT32_MAX, uhi = 0;
+		for (size_t j = 0; j < k->set.n; j++) {
+			ulo = k->set.r[j].lo < ulo ? k->set.r[j].lo : ulo;
+			uhi = k->set.r[j].hi > uhi ? k->set.r[j].hi : uhi;
+		}
+		sqlite3_stmt *st = store_db_stmt(cn, "SELECT MIN(email_id), MAX(email_id) FROM messages"
+						     " WHERE mailbox_id = ? AND uid >= ? AND uid <= ?");
+		sqlite3_bind_int64(st, 1, mailbox_id);
+		sqlite3_bind_int64(st, 2, ulo);
+		sqlite3_bind_int64(st, 3, uhi);
+		int r = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+		if (r) {
+			*lo_r = sqlite3_column_int64(st, 0);
+			*hi_r = sqlite3_column_int64(st, 1);
+		}
+		sqlite3_reset(st);
+		return r;
+	}
+	return 0;
+}
+
+/* The index lookups of the program: the root's own AND children that the index answers
+ * only within the UID key's ids, when the root has one (a row outside its set fails
+ * the AND whatever they say), every other node over all ids (under OR or NOT a
+ * narrower answer would be wrong). */
+static int index_lookups_root(struct sctx *c, struct db *cn, struct cnode *root, const char **error_r)
+{
+	int64_t lo, hi;
+	if (!uid_bounds(cn, c->ctx->mailbox_id, root, &lo, &hi))
+		return index_lookups(c, cn, root, INT64_MIN, INT64_MAX, error_r);
+	for (size_t i = 0; i < root->nsub; i++) {
+		struct cnode *x = root->sub[i];
+		if (index_lookups(c, cn, x, x->fts ? lo : INT64_MIN, x->fts ? hi : INT64_MAX, error_r) < 0)
 			return STORE_ERR;
 	}
 	return 1;
@@ -563,7 +614,7 @@ int store_search(struct store *s, struct arena *a, const struct store_search_ctx
 		return ret;
 	}
 	if (c.nfts > 0 && (store_index_unindexed(cn, c.a, ctx->mailbox_id, &c.unindexed, error_r) < 0 ||
-			   index_lookups(&c, cn, root, error_r) < 0)) {
+			   index_lookups_root(&c, cn, root, error_r) < 0)) {
 		store_db_put(s, cn);
 		arena_free(&c.a);
 		arena_free(&c.row);

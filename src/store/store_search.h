@@ -95,4 +95,11 @@ int store_index_rebuild(struct store *s, int64_t account_id, bool all, int64_t a
 /* Messages waiting to be indexed, and messages too big for the index. 1 or <0. */
 int store_index_pending(struct store *s, int64_t *pending_r, int64_t *too_big_r, const char **error_r);
 
+/* Whether the indexed body text (what SEARCH BODY looks at) of email_id contains the
+ * folded needle: 1 or 0 from the index; STORE_INDEX_UNKNOWN when the index cannot
+ * say (the message is not in it, or the needle is shorter than 3 characters: read the
+ * file); <0 on a database error. For JMAP SearchSnippet/get. */
+#define STORE_INDEX_UNKNOWN 2
+int store_index_body_has(struct store *s, int64_t email_id, const char *folded, const char **error_r);
+
 #endif

@@ -1,13 +1,46 @@
 /* jmap_snippet.c: SearchSnippet/get (RFC 8621 §5). The terms come from the text,
- * body and subject conditions of the filter (not under NOT); the subject is shown
- * with every match in <mark>, the preview is up to 240 bytes of the body text
- * around the first match. Everything is HTML-escaped; no match gives null. */
+ * body and subject conditions of the filter (not under NOT). Matches are found with
+ * the search's own folding (i;unicode-casemap, mail_casefold) and marked in the
+ * original text through mail_fold_map, so the marks are the spans SEARCH matched:
+ * "STRASSE" marks "Straße". The subject is shown whole with every match in <mark>;
+ * the preview is at most 255 octets of the body text (RFC 8621 §5.1, mark tags not
+ * counted) starting shortly before the first match. Everything is HTML-escaped; no
+ * match gives null.
+ *
+ * The full-text index says first whether a term is in a message's body text; only a
+ * message whose body matches is read to cut its preview. The index cannot give the
+ * preview itself: it holds the folded text (lower case, "ß" as "ss"), not what the
+ * user wrote. */
 #include "jmap.h"
 
 #include <string.h>
 #include <strings.h>
 
-static void collect_terms(json_t *f, json_t *terms, json_t *subject_terms, int depth)
+/* at most this many octets of body text in a preview (RFC 8621 §5.1), and how far
+ * before the first match it may start */
+#define PREVIEW_MAX 255
+#define PREVIEW_LEAD 60
+
+struct terms {
+	const char **v; /* folded */
+	size_t n;
+};
+
+static void add_term(struct jmap_ctx *ctx, struct terms *t, json_t *v)
+{
+	const char *s = json_string_value(v);
+	if (s == NULL || *s == '\0' || t->n >= 64)
+		return;
+	if (t->n % 8 == 0) {
+		const char **nv = arena_alloc(ctx->a, (t->n + 8) * sizeof(*nv));
+		if (t->n > 0)
+			memcpy(nv, t->v, t->n * sizeof(*nv));
+		t->v = nv;
+	}
+	t->v[t->n++] = mail_casefold(ctx->a, s, strlen(s));
+}
+
+static void collect_terms(struct jmap_ctx *ctx, json_t *f, struct terms *body, struct terms *subj, int depth)
 {
 	if (!json_is_object(f) || depth > 64)
 		return;
@@ -19,81 +52,144 @@ static void collect_terms(json_t *f, json_t *terms, json_t *subject_terms, int d
 		size_t i;
 		json_t *c;
 		json_array_foreach(conds, i, c)
-			collect_terms(c, terms, subject_terms, depth + 1);
+			collect_terms(ctx, c, body, subj, depth + 1);
 		return;
 	}
 	json_t *v;
-	if ((v = json_object_get(f, "text")) && json_is_string(v)) {
-		json_array_append(terms, v);
-		json_array_append(subject_terms, v);
+	if ((v = json_object_get(f, "text")) != NULL) {
+		add_term(ctx, body, v);
+		add_term(ctx, subj, v);
 	}
-	if ((v = json_object_get(f, "body")) && json_is_string(v))
-		json_array_append(terms, v);
-	if ((v = json_object_get(f, "subject")) && json_is_string(v))
-		json_array_append(subject_terms, v);
+	if ((v = json_object_get(f, "body")) != NULL)
+		add_term(ctx, body, v);
+	if ((v = json_object_get(f, "subject")) != NULL)
+		add_term(ctx, subj, v);
 }
 
-static void html_escape(struct buf *b, const char *s, size_t n)
+/* Appends s[0..n) HTML-escaped, white space runs as one space, while the octets
+ * written stay within *budget (decremented). False when the budget ran out. */
+static bool put_escaped(struct buf *b, const char *s, size_t n, size_t *budget)
 {
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n;) {
+		size_t cl = 1;
+		while (i + cl < n && ((unsigned char)s[i + cl] & 0xc0) == 0x80)
+			cl++;
+		const char *rep = NULL;
 		switch (s[i]) {
-		case '<': buf_puts(b, "&lt;"); break;
-		case '>': buf_puts(b, "&gt;"); break;
-		case '&': buf_puts(b, "&amp;"); break;
-		case '"': buf_puts(b, "&quot;"); break;
-		case '\r': case '\n': case '\t': buf_putc(b, ' '); break;
-		default: buf_putc(b, s[i]);
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '&': rep = "&amp;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\r': case '\n': case '\t': case ' ':
+			rep = b->len > 0 && b->data[b->len - 1] == ' ' ? "" : " ";
+			break;
+		default: break;
 		}
+		size_t l = rep ? strlen(rep) : cl;
+		if (l > *budget)
+			return false;
+		if (rep)
+			buf_puts(b, rep);
+		else
+			buf_append(b, s + i, cl);
+		*budget -= l;
+		i += cl;
 	}
+	return true;
 }
 
-/* The first case-insensitive match of any term in text[0..len): position and length. */
-static bool find_term(const char *text, size_t len, json_t *terms, size_t *pos_r, size_t *tlen_r)
+/* The earliest match of any term at or after `from` (the longest of those starting
+ * there). */
+static bool first_match(const struct mail_folded *f, const struct terms *t, size_t from, size_t *s_r, size_t *e_r)
 {
 	bool found = false;
-	size_t i;
-	json_t *t;
-	json_array_foreach(terms, i, t) {
-		const char *term = json_string_value(t);
-		size_t tl = strlen(term);
-		if (tl == 0 || tl > len)
-			continue;
-		for (size_t p = 0; p + tl <= len; p++) {
-			if (strncasecmp(text + p, term, tl) == 0) {
-				if (!found || p < *pos_r) {
-					*pos_r = p;
-					*tlen_r = tl;
-					found = true;
-				}
-				break;
-			}
+	for (size_t i = 0; i < t->n; i++) {
+		size_t s, e;
+		if (mail_fold_find(f, from, t->v[i], &s, &e) &&
+		    (!found || s < *s_r || (s == *s_r && e > *e_r))) {
+			*s_r = s;
+			*e_r = e;
+			found = true;
 		}
 	}
 	return found;
 }
 
-/* Text with every term match in <mark>, HTML-escaped; NULL when nothing matches. */
-static json_t *highlight(const char *text, size_t len, json_t *terms)
+/* f's text from `from` with every match in <mark>, at most budget octets of text;
+ * null when nothing matches. */
+static json_t *marked(const struct mail_folded *f, const struct terms *t, size_t from, size_t budget)
 {
-	size_t pos, tl;
-	if (!find_term(text, len, terms, &pos, &tl))
+	size_t s, e;
+	if (!first_match(f, t, from, &s, &e))
 		return json_null();
 	struct buf b = { 0 };
-	size_t i = 0;
-	while (i < len) {
-		if (!find_term(text + i, len - i, terms, &pos, &tl)) {
-			html_escape(&b, text + i, len - i);
+	size_t pos = from;
+	for (;;) {
+		bool more = first_match(f, t, pos, &s, &e);
+		size_t upto = more ? s : f->text_len;
+		if (!put_escaped(&b, f->text + pos, upto - pos, &budget) || !more)
 			break;
+		struct buf m = { 0 };
+		size_t left = budget;
+		bool whole = put_escaped(&m, f->text + s, e - s, &left);
+		if (whole) { /* a match cut by the budget is left out, not half marked */
+			buf_puts(&b, "<mark>");
+			buf_append(&b, m.data, m.len);
+			buf_puts(&b, "</mark>");
+			budget = left;
 		}
-		html_escape(&b, text + i, pos);
-		buf_puts(&b, "<mark>");
-		html_escape(&b, text + i + pos, tl);
-		buf_puts(&b, "</mark>");
-		i += pos + tl;
+		buf_free(&m);
+		if (!whole)
+			break;
+		pos = e;
 	}
-	json_t *s = json_string(buf_str(&b));
+	while (b.len > 0 && b.data[b.len - 1] == ' ') /* a preview does not end in white space */
+		b.data[--b.len] = '\0';
+	json_t *r = json_string(buf_str(&b));
 	buf_free(&b);
-	return s ? s : json_null();
+	return r ? r : json_null();
+}
+
+/* The preview of a message whose body may match: null when it does not. */
+static json_t *preview(struct jmap_ctx *ctx, int64_t eid, const struct store_msg_meta *meta, const struct terms *t)
+{
+	/* the index says whether any term is in the body, without reading the file */
+	bool maybe = false;
+	for (size_t i = 0; i < t->n && !maybe; i++) {
+		const char *err;
+		int r = store_index_body_has(ctx->store, eid, t->v[i], &err);
+		maybe = r != 0; /* a match, an answer the index cannot give, or an error */
+	}
+	if (!maybe)
+		return json_null();
+	const char *msg;
+	size_t len;
+	struct mail_part *parts;
+	size_t np;
+	if (jmap_email_read(ctx, eid, &msg, &len) <= 0 || mail_parts_decode(ctx->a, meta->parts, &parts, &np) < 0)
+		return json_null();
+	struct buf body = { 0 };
+	mail_body_text(msg, len, parts, np, &body);
+	json_t *out = json_null();
+	struct mail_folded f;
+	size_t s, e;
+	if (mail_fold_map(ctx->a, buf_str(&body), body.len, &f) > 0 && first_match(&f, t, 0, &s, &e)) {
+		/* start a little before the match, at a word if there is one */
+		size_t from = s > PREVIEW_LEAD ? s - PREVIEW_LEAD : 0;
+		while (from > 0 && ((unsigned char)f.text[from] & 0xc0) == 0x80)
+			from--;
+		if (from > 0) {
+			const char *sp = memchr(f.text + from, ' ', s - from);
+			if (sp != NULL)
+				from = (size_t)(sp - f.text) + 1;
+		}
+		while (from < s && strchr(" \t\r\n", f.text[from]) != NULL)
+			from++;
+		json_decref(out);
+		out = marked(&f, t, from, PREVIEW_MAX);
+	}
+	buf_free(&body);
+	return out;
 }
 
 json_t *jmap_snippet_get(struct jmap_ctx *ctx, json_t *args)
@@ -105,8 +201,8 @@ json_t *jmap_snippet_get(struct jmap_ctx *ctx, json_t *args)
 		return jmap_fail(ctx, "invalidArguments", "emailIds must be an array");
 	if (json_array_size(ids) > JMAP_MAX_OBJECTS)
 		return jmap_fail(ctx, "requestTooLarge", "at most %d ids", JMAP_MAX_OBJECTS);
-	json_t *terms = json_array(), *sterms = json_array();
-	collect_terms(json_object_get(args, "filter"), terms, sterms, 0);
+	struct terms body = { 0 }, subj = { 0 };
+	collect_terms(ctx, json_object_get(args, "filter"), &body, &subj, 0);
 	json_t *list = json_array(), *not_found = json_array();
 	size_t i;
 	json_t *v;
@@ -121,33 +217,14 @@ json_t *jmap_snippet_get(struct jmap_ctx *ctx, json_t *args)
 			json_array_append_new(not_found, json_is_string(v) ? json_copy(v) : json_null());
 			continue;
 		}
-		json_t *subj = highlight(meta.subject, strlen(meta.subject), sterms);
-		json_t *prev = json_null();
-		if (json_array_size(terms) > 0) {
-			const char *msg;
-			size_t len;
-			struct mail_part *parts;
-			size_t np;
-			if (jmap_email_read(ctx, eid, &msg, &len) > 0 && mail_parts_decode(ctx->a, meta.parts, &parts, &np) >= 0) {
-				struct buf body = { 0 };
-				mail_body_text(msg, len, parts, np, &body);
-				size_t pos, tl;
-				if (body.len > 0 && find_term(body.data, body.len, terms, &pos, &tl)) {
-					size_t start = pos > 80 ? pos - 80 : 0;
-					while (start > 0 && ((unsigned char)body.data[start] & 0xc0) == 0x80)
-						start--;
-					size_t endp = pos + tl + 160 < body.len ? pos + tl + 160 : body.len;
-					while (endp < body.len && ((unsigned char)body.data[endp] & 0xc0) == 0x80)
-						endp++;
-					json_decref(prev);
-					prev = highlight(body.data + start, endp - start, terms);
-				}
-				buf_free(&body);
-			}
+		json_t *subject = json_null();
+		struct mail_folded f;
+		if (subj.n > 0 && mail_fold_map(ctx->a, meta.subject, strlen(meta.subject), &f) > 0) {
+			json_decref(subject);
+			subject = marked(&f, &subj, 0, SIZE_MAX);
 		}
-		json_array_append_new(list, json_pack("{sssoso}", "emailId", s, "subject", subj, "preview", prev));
+		json_t *prev = body.n > 0 ? preview(ctx, eid, &meta, &body) : json_null();
+		json_array_append_new(list, json_pack("{sssoso}", "emailId", s, "subject", subject, "preview", prev));
 	}
-	json_decref(terms);
-	json_decref(sterms);
 	return json_pack("{sssoso}", "accountId", ctx->account_id_str, "list", list, "notFound", not_found);
 }

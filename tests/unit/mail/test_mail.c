@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <glib.h>
 
 #include "arena.h"
 #include "mail.h"
@@ -221,6 +222,73 @@ static void test_search_helpers(void **state)
 	arena_free(&a);
 }
 
+/* The header text SEARCH TEXT and the index look at: fields unfolded (a Subject folded
+ * after "12" is found as "12 zum Projekt"), 8-bit text decided line by line (a Latin-1
+ * From does not spoil a UTF-8 Cc), RFC 2231 file names across continuations. */
+static void test_header_text(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new();
+	const char *m = "From: J\xfcrgen <j@example.org>\r\n"
+			"Cc: J\xc3\xbcrgen M\xc3\xbcller <m@example.org>\r\n"
+			"Subject: Angebot 12\r\n zum\r\n\tProjekt =?UTF-8?B?R3LDtg==?=\r\n =?UTF-8?B?w59l?=\r\n"
+			"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+			"--b\r\nContent-Type: text/plain\r\n\r\nText\r\n"
+			"--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment;\r\n"
+			" filename*0*=UTF-8''Pr%C3;\r\n filename*1*=%BCfbericht.pdf\r\n\r\nJVBERg==\r\n--b--\r\n";
+	struct mail_info *mi = mail_parse(a, m, strlen(m));
+	struct buf h = { 0 };
+	mail_header_text(m, strlen(m), mi->header_len, mi->parts, mi->nparts, &h);
+	const char *t = buf_str(&h);
+	assert_non_null(strstr(t, "From: Jürgen <j@example.org>"));
+	assert_non_null(strstr(t, "Cc: Jürgen Müller <m@example.org>"));
+	assert_non_null(strstr(t, "Subject: Angebot 12 zum\tProjekt Größe"));
+	assert_non_null(strstr(t, "Content-Disposition: attachment; filename*0*"));
+	assert_non_null(strstr(t, "Prüfbericht.pdf\n"));
+	assert_true(g_utf8_validate(t, (gssize)h.len, NULL));
+	buf_free(&h);
+	/* a single-part message's text once (it is the message "" and its part "1") */
+	const char *single = "Subject: s\r\nContent-Type: text/plain\r\n\r\nonly once\r\n";
+	mi = mail_parse(a, single, strlen(single));
+	assert_true(mi->nparts >= 1);
+	struct buf b = { 0 };
+	mail_body_text(single, strlen(single), mi->parts, mi->nparts, &b);
+	assert_string_equal(buf_str(&b), "only once \n\n"); /* CR as a space, as every control */
+	buf_free(&b);
+	arena_free(&a);
+}
+
+/* HTML parts' character references as SEARCH BODY reads them: named Latin-1 and
+ * typographic ones (case-sensitive), numeric ones, no-break spaces as spaces; unknown
+ * names, a missing ';' and bad numbers stay as written. */
+static void test_html_entities(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new();
+	static const struct {
+		const char *html, *text;
+	} cases[] = {
+		{ "Gr&uuml;&szlig;e", "Grüße" },
+		{ "&Ouml;l &ouml;l &AElig;", "Öl öl Æ" },
+		{ "5&nbsp;&euro; &bdquo;Zitat&ldquo; a&ndash;b &hellip;", "5 € „Zitat“ a–b …" },
+		{ "&#252;&#xFC;&#XfC; &#160;x", "üüü  x" },
+		{ "&amp;lt; &AMP; &quot;", "&lt; & \"" },
+		{ "&OUML; &uuml &nosuch; &#; &#xD800; &#99999999999;", "&OUML; &uuml &nosuch; &#; &#xD800; &#99999999999;" },
+		{ "&", "&" },
+		{ "a &uu", "a &uu" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *m = arena_printf(a, "Content-Type: text/html; charset=utf-8\r\n\r\n<p>%s</p>", cases[i].html);
+		struct mail_info *mi = mail_parse(a, m, strlen(m));
+		struct buf b = { 0 };
+		mail_body_text(m, strlen(m), mi->parts, mi->nparts, &b);
+		char *want = arena_printf(a, " %s \n", cases[i].text);
+		assert_string_equal(buf_str(&b), want);
+		buf_free(&b);
+	}
+	arena_free(&a);
+}
+
 /* Every range in the part table must be inside the message. */
 static void check_ranges(const struct mail_info *mi, size_t len)
 {
@@ -397,6 +465,8 @@ int main(void)
 		cmocka_unit_test(test_imap_string),
 		cmocka_unit_test(test_parse_helpers),
 		cmocka_unit_test(test_search_helpers),
+		cmocka_unit_test(test_header_text),
+		cmocka_unit_test(test_html_entities),
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_random_garbage),
 		cmocka_unit_test(test_limits),

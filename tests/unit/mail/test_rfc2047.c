@@ -82,6 +82,9 @@ static void test_malformed_and_8bit(void **state)
 	assert_string_equal(dec(a, "Gr\xf6\xdf"
 				   "e"),
 			    "Größe");                                    /* raw Latin-1 */
+	/* each line on its own: a Latin-1 line does not make the UTF-8 one Latin-1 */
+	assert_string_equal(dec(a, "From: J\xfcrgen\nCc: J\xc3\xbcrgen\n"), "From: Jürgen\nCc: Jürgen\n");
+	assert_string_equal(dec(a, "Cc: J\xc3\xbcrgen =?utf-8?q?x?= M\xfcller\n"), "Cc: Jürgen x Müller\n");
 	assert_string_equal(dec(a, "=?utf-8?q?a=00b=07c?="), "a b c");   /* controls */
 	assert_string_equal(dec(a, "=?utf-8?b?/w==?="), "\xef\xbf\xbd"); /* invalid UTF-8 */
 	arena_free(&a);

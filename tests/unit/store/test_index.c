@@ -254,6 +254,7 @@ static const char *const needles[] = {
 
 struct q {
 	struct store_search root, k1, k2, k3, k4;
+	struct store_range r;
 };
 
 /* Query j: BODY, TEXT, or a combination, over needle j / 4 etc. */
@@ -275,6 +276,27 @@ static const struct store_search *query(struct q *q, size_t j)
 		q->k1 = (struct store_search){ .key = STORE_SK_BODY, .str = n, .next = &q->k3 };
 		q->root = (struct store_search){ .key = STORE_SK_AND, .sub = &q->k1 };
 		return &q->root;
+	case 4: /* UID 300:700 BODY n NOT TEXT m: the index asked for the UIDs' ids only for BODY */
+		q->r = (struct store_range){ 300, 700 };
+		q->k2 = (struct store_search){ .key = STORE_SK_TEXT, .str = m };
+		q->k3 = (struct store_search){ .key = STORE_SK_NOT, .sub = &q->k2 };
+		q->k1 = (struct store_search){ .key = STORE_SK_BODY, .str = n, .next = &q->k3 };
+		q->k4 = (struct store_search){ .key = STORE_SK_UID, .set = { &q->r, 1 }, .next = &q->k1 };
+		q->root = (struct store_search){ .key = STORE_SK_AND, .sub = &q->k4 };
+		return &q->root;
+	case 5: /* OR (UID 1:100) (TEXT n): not narrowed */
+		q->r = (struct store_range){ 1, 100 };
+		q->k2 = (struct store_search){ .key = STORE_SK_TEXT, .str = n };
+		q->k1 = (struct store_search){ .key = STORE_SK_UID, .set = { &q->r, 1 }, .next = &q->k2 };
+		q->k3 = (struct store_search){ .key = STORE_SK_OR, .sub = &q->k1 };
+		q->root = (struct store_search){ .key = STORE_SK_AND, .sub = &q->k3 };
+		return &q->root;
+	case 6: /* BODY n UID 1000:* (the last 201 messages) */
+		q->r = (struct store_range){ 1000, UINT32_MAX };
+		q->k2 = (struct store_search){ .key = STORE_SK_UID, .set = { &q->r, 1 } };
+		q->k1 = (struct store_search){ .key = STORE_SK_BODY, .str = n, .next = &q->k2 };
+		q->root = (struct store_search){ .key = STORE_SK_AND, .sub = &q->k1 };
+		return &q->root;
 	default: /* OR (TEXT n) (SUBJECT m) AND LARGER 900 */
 		q->k2 = (struct store_search){ .key = STORE_SK_SUBJECT, .str = m };
 		q->k1 = (struct store_search){ .key = STORE_SK_TEXT, .str = n, .next = &q->k2 };
@@ -284,7 +306,7 @@ static const struct store_search *query(struct q *q, size_t j)
 		return &q->root;
 	}
 }
-#define NQUERIES (NNEEDLES * 4)
+#define NQUERIES (NNEEDLES * 7)
 
 static char *answer(struct fixture *f, const struct store_search *prog)
 {
