@@ -54,6 +54,7 @@ struct sql_driver {
 	int (*exec)(struct sql_conn *q, const char *sql);
 	int64_t (*changes)(struct sql_conn *q);
 	void (*reset_all)(struct sql_conn *q); /* every cached statement (a pool's put) */
+	bool (*broken)(struct sql_conn *q);    /* the link to the server is gone */
 	const char *(*errmsg)(struct sql_conn *q);
 	void (*close)(struct sql_conn *q);
 };
@@ -137,6 +138,11 @@ static inline int64_t sql_changes(struct sql_conn *q)
 static inline void sql_reset_all(struct sql_conn *q)
 {
 	q->drv->reset_all(q);
+}
+/* True when the connection is lost: any failure on it is then temporary (SQL_ETEMP). */
+static inline bool sql_broken(struct sql_conn *q)
+{
+	return q->drv->broken(q);
 }
 static inline const char *sql_errmsg(struct sql_conn *q)
 {

@@ -260,6 +260,11 @@ static void pg_reset_all(struct sql_conn *q)
 		pg_reset(&c->stmts[i]->head);
 }
 
+static bool pg_broken(struct sql_conn *q)
+{
+	return PQstatus(((struct pg_conn *)q)->pg) != CONNECTION_OK;
+}
+
 static const char *pg_errmsg(struct sql_conn *q)
 {
 	return ((struct pg_conn *)q)->err;
@@ -281,7 +286,7 @@ static const struct sql_driver pg_driver = {
 	.prepare = pg_prepare, .bind_int64 = pg_bind_int64, .bind_text = pg_bind_text,
 	.bind_blob = pg_bind_blob, .step = pg_step, .reset = pg_reset, .col_null = pg_col_null,
 	.col_int64 = pg_col_int64, .col_text = pg_col_text, .col_bytes = pg_col_bytes,
-	.exec = pg_exec, .changes = pg_changes, .reset_all = pg_reset_all, .errmsg = pg_errmsg, .close = pg_close,
+	.exec = pg_exec, .changes = pg_changes, .reset_all = pg_reset_all, .broken = pg_broken, .errmsg = pg_errmsg, .close = pg_close,
 };
 
 static void pg_notice(void *arg, const char *msg)

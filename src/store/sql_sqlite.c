@@ -139,6 +139,12 @@ static void lite_reset_all(struct sql_conn *q)
 		sqlite3_reset(c->stmts[i].st);
 }
 
+static bool lite_broken(struct sql_conn *q)
+{
+	(void)q;
+	return false; /* a file: there is no link to lose */
+}
+
 static const char *lite_errmsg(struct sql_conn *q)
 {
 	return sqlite3_errmsg(((struct lite_conn *)q)->db);
@@ -157,7 +163,7 @@ static const struct sql_driver lite_driver = {
 	.prepare = lite_prepare, .bind_int64 = lite_bind_int64, .bind_text = lite_bind_text,
 	.bind_blob = lite_bind_blob, .step = lite_step, .reset = lite_reset, .col_null = lite_col_null,
 	.col_int64 = lite_col_int64, .col_text = lite_col_text, .col_bytes = lite_col_bytes,
-	.exec = lite_exec, .changes = lite_changes, .reset_all = lite_reset_all, .errmsg = lite_errmsg, .close = lite_close,
+	.exec = lite_exec, .changes = lite_changes, .reset_all = lite_reset_all, .broken = lite_broken, .errmsg = lite_errmsg, .close = lite_close,
 };
 
 struct sql_conn *sql_sqlite_wrap(struct sqlite3 *db)

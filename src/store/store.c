@@ -214,6 +214,7 @@ static void recover_blobs(struct store *s)
 int store_open(const char *data_dir, const struct store_options *opt, struct store **store_r,
 	       const char **error_r)
 {
+	int fail_code = STORE_ERR;
 	struct store_options defaults = { 0 };
 	if (opt == NULL)
 		opt = &defaults;
@@ -287,8 +288,11 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 		s->rd_free = c;
 		s->rd_count++;
 	}
-	if (opt->postgresql != NULL && store_pg_open(s, opt->postgresql, error_r) < 0)
+	int pr = opt->postgresql != NULL ? store_pg_open(s, opt->postgresql, error_r) : 1;
+	if (pr < 0) {
+		fail_code = pr;
 		goto fail;
+	}
 	if (opt->recover)
 		recover_blobs(s);
 	if (s->opt.watch_ms > 0)
@@ -314,7 +318,7 @@ fail:
 	free(s->dbpath);
 	free(s->blobdir);
 	free(s);
-	return STORE_ERR;
+	return fail_code;
 }
 
 void store_close(struct store **sp)

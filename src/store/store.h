@@ -106,6 +106,9 @@ struct store_options {
 	                    * converted yet and refuses (docs/cluster.md) */
 };
 
+/* With store.backend = postgresql, what is not converted yet answers this (STORE_ERR). */
+#define STORE_PG_MISSING "postgresql backend: message storage not implemented yet"
+
 /* Opens the store in data_dir (DIR/db/store.sqlite, DIR/blobs). Starts the committer
  * and preparer threads. Returns 1 and *store_r, or <0 with *error_r (static or
  * store-owned text valid until the process ends). */

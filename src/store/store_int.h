@@ -211,8 +211,6 @@ struct sql_conn *store_sql_get(struct store *s, struct db **db_r, const char **e
 void store_sql_put(struct store *s, struct sql_conn *q, struct db *db);
 int store_sql_write(struct store *s, struct store_op *op, const char **error_r);
 int store_sql_fail(struct sql_conn *q, int rc, const char *what, const char **error_r);
-/* The text every unconverted part answers with on PostgreSQL. */
-#define STORE_PG_MISSING "postgresql backend: message storage not implemented yet"
 
 /* store_commit.c: running ops */
 /* Frees an op that was never submitted or has completed. */

@@ -186,7 +186,7 @@ void store_sql_put(struct store *s, struct sql_conn *q, struct db *db)
 int store_sql_fail(struct sql_conn *q, int rc, const char *what, const char **error_r)
 {
 	log_error("event=store_error what=%s backend=%s error=\"%s\"", what, q->drv->name, sql_errmsg(q));
-	if (rc == SQL_ETEMP) {
+	if (rc == SQL_ETEMP || sql_broken(q)) {
 		*error_r = store_set_errorf("database unavailable (%s)", what);
 		return STORE_EUNAVAIL;
 	}
