@@ -1,7 +1,8 @@
 /* test_backends.c: the part of the store converted to sql.h (domains, accounts,
  * aliases, passwords, SCRAM secrets, session generations), run on both backends:
  * SQLite always, PostgreSQL when POSTAMT_TEST_PG names a database that may be wiped
- * (scripts/pg-fixture run sets it; without it those tests are skipped, saying why).
+ * (scripts/pg-fixture run sets it; without it those tests are skipped, saying why);
+ * and store_admin.c (the admin flag, last logins, removing a domain).
  * Also: the dialect translation, two stores on one database (two nodes), a dropped
  * connection, an unreachable server, and the refusal of what is not converted yet. */
 #include "helpers.h"
@@ -198,6 +199,48 @@ static void test_aliases(void **state)
 	assert_int_equal(n, 3);
 }
 
+static void test_admin_and_domain_del(void **state)
+{
+	struct bfix *f = *state;
+	const char *err;
+	int64_t id;
+	assert_int_equal(store_account_add(f->s, "a@example.test", "$y$x", 0, &id, &err), 1);
+	assert_int_equal(store_account_is_admin(f->s, id, &err), 0);
+	assert_int_equal(store_account_set_admin(f->s, "A@example.test", true, &err), 1);
+	assert_int_equal(store_account_set_admin(f->s, "a@example.test", true, &err), 1); /* twice: no error */
+	assert_int_equal(store_account_set_admin(f->s, "zz@example.test", true, &err), STORE_ENOTFOUND);
+	assert_int_equal(store_account_is_admin(f->s, id, &err), 1);
+	int64_t *ids;
+	size_t n;
+	assert_int_equal(store_admin_list(f->s, f->a, &ids, &n, &err), 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], id);
+	assert_int_equal(store_last_login_set(f->s, id, 1000, "imap", "192.0.2.1", &err), 1);
+	assert_int_equal(store_last_login_set(f->s, id, 2000, "smtp", "192.0.2.2", &err), 1);
+	assert_int_equal(store_last_login_set(f->s, id + 99, 2000, "smtp", "192.0.2.2", &err), 1); /* gone: no row */
+	struct store_last_login *ll;
+	assert_int_equal(store_last_login_list(f->s, f->a, &ll, &n, &err), 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(ll[0].at, 2000);
+	assert_string_equal(ll[0].proto, "smtp");
+	assert_string_equal(ll[0].ip, "192.0.2.2");
+	/* a domain goes only when nothing uses it (an account, an alias, the catch-all) */
+	assert_int_equal(store_domain_add(f->s, "other.test", &err), 1);
+	assert_int_equal(store_domain_add(f->s, "eXample2.test", &err), 1);
+	const char *t[] = { "a@example.test" };
+	assert_int_equal(store_alias_add(f->s, "@example2.test", t, 1, &err), 1);
+	assert_int_equal(store_domain_del(f->s, "example2.test", &err), STORE_ENOTALLOWED);
+	assert_int_equal(store_domain_del(f->s, "example.test", &err), STORE_ENOTALLOWED);
+	assert_non_null(strstr(err, "1 accounts and 0 aliases"));
+	assert_int_equal(store_domain_del(f->s, "other.test", &err), 1);
+	assert_int_equal(store_domain_del(f->s, "other.test", &err), STORE_ENOTFOUND);
+	assert_int_equal(store_alias_del(f->s, "@example2.test", &err), 1);
+	assert_int_equal(store_domain_del(f->s, "EXAMPLE2.test", &err), 1);
+	assert_int_equal(store_account_del(f->s, "a@example.test", &err), 1);
+	assert_int_equal(store_admin_list(f->s, f->a, &ids, &n, &err), 1);
+	assert_int_equal(n, 0);
+}
+
 /* PostgreSQL: a second store on the same database (a second node) sees the first's
  * writes at once, and what is not converted refuses clearly. */
 static void test_pg_two_nodes(void **state)
@@ -291,12 +334,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_accounts, setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_password_scram_sessions, setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_aliases, setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_admin_and_domain_del, setup_sqlite, teardown),
 	};
 	const struct CMUnitTest pg[] = {
 		cmocka_unit_test_setup_teardown(test_domains, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_accounts, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_password_scram_sessions, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_aliases, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_admin_and_domain_del, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_two_nodes, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_reconnect, setup_pg, teardown),
 	};
