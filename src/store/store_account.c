@@ -4,7 +4,9 @@
  * case-insensitively (COLLATE NOCASE), as every mail client and most servers do. An account owns its
  * mailboxes and message rows; deleting it removes them and frees unreferenced blobs.
  * Aliases map an address (or "@domain", a catch-all) to targets that may be local or
- * remote; store_resolve() expands them for SMTP with a depth limit and loop cut. */
+ * remote; store_resolve() expands them for SMTP with a depth limit and loop cut.
+ * Everything here speaks sql.h and so runs on either backend; what only SQLite has
+ * yet (mailboxes, messages) is reached under sql_engine() == SQL_SQLITE. */
 #include "store_int.h"
 
 #include <stdio.h>
@@ -764,45 +766,4 @@ out:
 fail:
 	ret = store_sql_fail(q, (int)x, "resolve", error_r);
 	goto out;
-}
-
-/* ------------------------------------------------------------------ quota */
-
-int store_quota_get(struct store *s, int64_t account_id, uint64_t *usage_r, uint64_t *limit_r,
-		    uint64_t *messages_r, const char **error_r)
-{
-	struct db *c = store_db_get(s);
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT usage, quota, messages FROM accounts WHERE id = ?");
-	sqlite3_bind_int64(st, 1, account_id);
-	int rc = sqlite3_step(st), ret = 1;
-	if (rc == SQLITE_ROW) {
-		if (usage_r)
-			*usage_r = (uint64_t)sqlite3_column_int64(st, 0);
-		if (limit_r)
-			*limit_r = (uint64_t)sqlite3_column_int64(st, 1);
-		if (messages_r)
-			*messages_r = (uint64_t)sqlite3_column_int64(st, 2);
-	} else if (rc == SQLITE_DONE) {
-		*error_r = "no such account";
-		ret = STORE_ENOTFOUND;
-	} else {
-		ret = store_db_fail(c, "quota_get", error_r);
-	}
-	store_db_put(s, c);
-	return ret;
-}
-
-int store_quota_check(struct store *s, int64_t account_id, uint64_t size, const char **error_r)
-{
-	uint64_t usage, limit;
-	int r = store_quota_get(s, account_id, &usage, &limit, NULL, error_r);
-	if (r < 0)
-		return r;
-	if (limit == 0)
-		return 1;
-	if (size == 0 ? usage >= limit : (usage > limit || size > limit - usage)) {
-		*error_r = "mailbox is over quota";
-		return STORE_EOVERQUOTA;
-	}
-	return 1;
 }

@@ -117,6 +117,12 @@ static void test_accounts(void **state)
 	assert_int_equal(store_account_set_quota(f->s, "zz@example.test", 5, &err), STORE_ENOTFOUND);
 	assert_int_equal(store_account_get_by_id(f->s, f->a, id, &acct, &err), 1);
 	assert_int_equal(acct.quota, 5);
+	uint64_t usage = 1, limit = 0, messages = 1;
+	assert_int_equal(store_quota_get(f->s, id, &usage, &limit, &messages, &err), 1);
+	assert_true(usage == 0 && limit == 5 && messages == 0);
+	assert_int_equal(store_quota_check(f->s, id, 5, &err), 1);
+	assert_int_equal(store_quota_check(f->s, id, 6, &err), STORE_EOVERQUOTA);
+	assert_int_equal(store_quota_get(f->s, id + 99, &usage, &limit, &messages, &err), STORE_ENOTFOUND);
 	struct store_account *v;
 	size_t n;
 	assert_int_equal(store_account_list(f->s, f->a, &v, &n, &err), 1);
