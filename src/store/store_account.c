@@ -1,4 +1,4 @@
-/* store_account.c: domains, accounts, aliases, recipient resolution and quota.
+/* store_account.c: domains, accounts, aliases and recipient resolution.
  *
  * Addresses (store_address.c) are stored with the domain in lower case and compared
  * case-insensitively (COLLATE NOCASE), as every mail client and most servers do. An account owns its
