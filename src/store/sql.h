@@ -36,7 +36,10 @@ enum sql_engine { SQL_SQLITE, SQL_PG };
 struct sql_conn;
 struct sql_stmt;
 
-/* The driver's entry points (one table per engine). Calls go through the
+/* Bound text and blobs must stay valid until the statement's next sql_step (SQLite
+ * copies them, libpq reads them when the step sends the statement): bind, then step.
+ *
+ * The driver's entry points (one table per engine). Calls go through the
  * connection's table; the inline wrappers below add nothing but the indirect call. */
 struct sql_driver {
 	enum sql_engine engine;

@@ -136,9 +136,9 @@ static struct sql_stmt *pg_prepare(struct sql_conn *q, const char *sql)
 		return NULL;
 	}
 	PQclear(res);
-	int params = 0;
+	int params = 0; /* the highest $n (the store's SQL has no '$' of its own) */
 	for (const char *p = text; (p = strchr(p, '$')) != NULL; p++)
-		params++;
+		params = params > atoi(p + 1) ? params : atoi(p + 1);
 	free(text);
 	if (params > PG_PARAMS)
 		abort(); /* raise PG_PARAMS */
