@@ -10,7 +10,7 @@ import smtplib
 
 import pytest
 
-from conftest import DOMAIN
+from conftest import DOMAIN, finish_server
 from pgfixture import pg_database, pg_query
 
 
@@ -22,10 +22,13 @@ def nodes(new_datadir, quiet_dns):
     for srv in (a, b):
         srv.add_config("dns.server = " + quiet_dns)
     yield uri, a, b
-    for srv in (a, b):
-        if srv.running():
-            srv.stop()
-        srv.kill()
+    try:
+        for srv in (a, b):
+            if srv.proc is not None:
+                finish_server(srv)  # a clean exit, no sanitizer report in its log
+    finally:
+        for srv in (a, b):
+            srv.kill()
 
 
 @pytest.fixture
