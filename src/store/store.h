@@ -106,7 +106,9 @@ struct store_options {
 	                    * converted yet and refuses (docs/cluster.md) */
 };
 
-/* With store.backend = postgresql, what is not converted yet answers this (STORE_ERR). */
+/* With store.backend = postgresql, what is not converted yet answers this with
+ * STORE_EUNAVAIL (a temporary refusal: SMTP 451, IMAP NO [UNAVAILABLE]; nothing is
+ * acknowledged, senders retry). */
 #define STORE_PG_MISSING "postgresql backend: message storage not implemented yet"
 
 /* Opens the store in data_dir (DIR/db/store.sqlite, DIR/blobs). Starts the committer

@@ -124,7 +124,7 @@ static void op_submit(struct store *s, struct store_op *op)
 {
 	if (s->pg_conninfo != NULL) {
 		/* on PostgreSQL only sql.h ops run (store_sql_write); the rest is not there yet */
-		store_op_fail(op, STORE_ERR, "%s", STORE_PG_MISSING);
+		store_op_fail(op, STORE_EUNAVAIL, "%s", STORE_PG_MISSING);
 		op_complete(s, op);
 		return;
 	}

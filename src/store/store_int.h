@@ -211,6 +211,16 @@ struct sql_conn *store_sql_get(struct store *s, struct db **db_r, const char **e
 void store_sql_put(struct store *s, struct sql_conn *q, struct db *db);
 int store_sql_write(struct store *s, struct store_op *op, const char **error_r);
 int store_sql_fail(struct sql_conn *q, int rc, const char *what, const char **error_r);
+/* At the top of a read entry point not converted yet: on PostgreSQL it answers
+ * STORE_EUNAVAIL with STORE_PG_MISSING instead of reading the empty local database
+ * (writes are refused in one place, op_submit). */
+#define STORE_PG_REFUSE(s, error_r)                           \
+	do {                                                  \
+		if ((s)->pg_conninfo != NULL) {               \
+			*(error_r) = STORE_PG_MISSING;        \
+			return STORE_EUNAVAIL;                \
+		}                                             \
+	} while (0)
 
 /* store_commit.c: running ops */
 /* Frees an op that was never submitted or has completed. */

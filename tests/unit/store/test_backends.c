@@ -267,8 +267,14 @@ static void test_pg_two_nodes(void **state)
 	uint64_t gen;
 	assert_int_equal(store_account_session_gen(f->s, id, &gen, &err), 1);
 	assert_int_equal(gen, 1);
-	assert_int_equal(store_mailbox_create(s2, id, "Lists", 0, NULL, &err), STORE_ERR);
+	assert_int_equal(store_mailbox_create(s2, id, "Lists", 0, NULL, &err), STORE_EUNAVAIL);
 	assert_string_equal(err, STORE_PG_MISSING);
+	struct store_mailbox *mbs;
+	size_t n;
+	assert_int_equal(store_mailbox_list(s2, f->a, id, &mbs, &n, &err), STORE_EUNAVAIL);
+	assert_string_equal(err, STORE_PG_MISSING);
+	struct store_mailbox mb;
+	assert_int_equal(store_mailbox_get(s2, f->a, id, "INBOX", &mb, &err), STORE_EUNAVAIL);
 	store_close(&s2);
 	rm_rf(dir2);
 }
