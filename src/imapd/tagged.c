@@ -59,6 +59,9 @@ void imap_store_error(struct imap_session *is, int r, const char *error)
 	case STORE_ENOSPACE: /* the server's disk, not the user's quota: see docs/operations.md */
 		imap_tagged(is, "NO", "[OVERQUOTA] The server's disk is full, try again later");
 		break;
+	case STORE_EUNAVAIL: /* the database (PostgreSQL) is away for now: RFC 5530 */
+		imap_tagged(is, "NO", "[UNAVAILABLE] %s", error ? error : "Database unavailable, try again later");
+		break;
 	default:
 		conn_log(is->c, LOG_ERROR, "event=store_error error=\"%s\"", error ? error : "");
 		imap_tagged(is, "NO", "[SERVERBUG] Internal error, try again later");

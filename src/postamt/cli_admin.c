@@ -27,7 +27,7 @@ static int fail(const char *what, const char *msg)
 
 static int open_store(const struct config *cfg, bool create, struct store **s_r)
 {
-	struct store_options opt = { .create = create };
+	struct store_options opt = { .create = create, .postgresql = config_store_pg(cfg) };
 	const char *err;
 	if (store_open(cfg->data_dir, &opt, s_r, &err) < 0) {
 		fprintf(stderr, "postamt: cannot open the store: %s\n", err);
@@ -427,10 +427,16 @@ int cli_init_store(const struct config *cfg, const char *domain)
 		return 1;
 	const char *err;
 	int ret = 0;
-	if (domain != NULL && store_domain_add(s, domain, &err) < 0)
+	/* joining a shared (PostgreSQL) store: a domain that exists is kept with its keys */
+	int known = domain != NULL && config_store_pg(cfg) != NULL ? store_domain_exists(s, domain, &err) : 0;
+	if (known < 0)
+		ret = fail("init", err);
+	else if (known > 0)
+		printf("Joined the existing store: domain %s is already there.\n", domain);
+	else if (domain != NULL && store_domain_add(s, domain, &err) < 0)
 		ret = fail("init", err);
 	store_close(&s);
-	if (ret == 0 && domain != NULL)
+	if (ret == 0 && domain != NULL && known == 0)
 		ret = cli_dkim_generate(cfg, domain, true);
 	return ret;
 }

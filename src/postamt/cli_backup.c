@@ -408,6 +408,10 @@ int cli_backup(const struct config *cfg, int argc, char **argv)
 	}
 	struct store_options opt = { .create = false, .read_conns = 1 };
 	const char *err;
+	if (config_store_pg(cfg) != NULL) { /* the database's own backup tools, docs/cluster.md */
+		fail("%s", STORE_PG_MISSING);
+		goto out;
+	}
 	if (store_open(cfg->data_dir, &opt, &s, &err) < 0) {
 		fail("%s", err);
 		goto out;

@@ -145,7 +145,7 @@ int cli_dkim_generate(const struct config *cfg, const char *domain, bool quiet)
 /* The domain must be local (a typo must not make keys nobody uses). */
 static int check_local(const struct config *cfg, const char *what, const char *domain)
 {
-	struct store_options opt = { .create = false };
+	struct store_options opt = { .create = false, .postgresql = config_store_pg(cfg) };
 	struct store *s;
 	const char *err;
 	if (store_open(cfg->data_dir, &opt, &s, &err) < 0)

@@ -182,7 +182,7 @@ int cli_dns(const struct config *cfg, int argc, char **argv)
 		*p = (char)tolower((unsigned char)*p);
 	int ret = 1;
 	struct store *s = NULL;
-	struct store_options opt = { .create = false };
+	struct store_options opt = { .create = false, .postgresql = config_store_pg(cfg) };
 	const char *err = NULL;
 	if (store_open(cfg->data_dir, &opt, &s, &err) < 0) {
 		fprintf(stderr, "postamt: cannot open the store: %s\n", err);

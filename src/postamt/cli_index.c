@@ -34,6 +34,8 @@ int cli_index(const struct config *cfg, int argc, char **argv)
 	bool status = argc == 1 && strcmp(argv[0], "status") == 0;
 	if (!rebuild && !status)
 		return fail("index", "usage: index rebuild [ADDRESS] | index status");
+	if (config_store_pg(cfg) != NULL)
+		return fail("index", STORE_PG_MISSING);
 	struct store_options opt = { .index_text_max = (uint64_t)cfg->index_text_max };
 	struct store *s;
 	const char *err;

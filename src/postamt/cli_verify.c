@@ -84,6 +84,8 @@ int cli_verify(const struct config *cfg, int argc, char **argv)
 		else
 			return fail("verify", "usage: postamt verify [--repair]");
 	}
+	if (config_store_pg(cfg) != NULL)
+		return fail("verify", "%s", STORE_PG_MISSING);
 	int lock = lock_dir("verify", cfg->data_dir);
 	if (lock < 0)
 		return 1;

@@ -91,6 +91,11 @@ static const char *valid_rspamd_fail(const char *v)
 	return strcmp(v, "accept") == 0 || strcmp(v, "tempfail") == 0 ? NULL : "expected accept or tempfail";
 }
 
+static const char *valid_store_backend(const char *v)
+{
+	return strcmp(v, "sqlite") == 0 || strcmp(v, "postgresql") == 0 ? NULL : "expected sqlite or postgresql";
+}
+
 static const char *valid_nonempty(const char *v)
 {
 	return v[0] != '\0' ? NULL : "must not be empty";
@@ -184,6 +189,8 @@ static const struct key keys[] = {
 	I("pool_threads", pool_threads, "4", 1, 256, RESTART),
 	I("pool_threads_messages", pool_threads_messages, "16", 1, 1024, RESTART),
 	S("log.level", log_level, "info", valid_log_level, RELOAD),
+	S("store.backend", store_backend, "sqlite", valid_store_backend, RESTART),
+	S("store.postgresql", store_postgresql, "", NULL, RESTART),
 	Z("limits.line_length", line_max, "8K", 512, 1024 * 1024, RELOAD),
 	Z("limits.imap_command", imap_command_max, "64K", 1024, 64 * 1024 * 1024, RELOAD),
 	Z("limits.message_size", message_max, "50M", 1024, (int64_t)4 * 1024 * 1024 * 1024, RESTART),
@@ -581,6 +588,8 @@ int config_check(const struct config *cfg, bool check_files, char **problems_r)
 			problem(&out, &count, "%s.%s has neither route.%s nor route.* (a login and TLS mode belong to a route)",
 				o->has_auth ? "route_auth" : "route_tls", o->domain, o->domain);
 	}
+	if (strcmp(cfg->store_backend, "postgresql") == 0 && cfg->store_postgresql[0] == '\0')
+		problem(&out, &count, "store.backend = postgresql needs store.postgresql (a libpq connection string)");
 	if (check_files) {
 		struct stat st;
 		if (stat(cfg->tls_cert, &st) < 0)

@@ -91,6 +91,9 @@ struct config {
 	bool queue_starttls;          /* queue.starttls */
 	int64_t queue_smtp_port;      /* queue.smtp_port: port of mail exchangers */
 	bool smtp_quota_full_temporary; /* smtp.quota_full_temporary */
+	/* the store's backend (docs/cluster.md) */
+	char *store_backend;          /* store.backend: sqlite or postgresql */
+	char *store_postgresql;       /* store.postgresql: libpq conninfo or postgresql:// URI */
 	/* DNS (src/dns) */
 	char *dns_server;             /* dns.server (queue.dns_server is its old name) */
 	int64_t dns_timeout_ms;       /* dns.timeout, milliseconds */
@@ -175,6 +178,12 @@ enum {
 	PORT_POP3S = 995, PORT_IMAP = 143, PORT_IMAPS = 993, PORT_HTTP = 80, PORT_HTTPS = 443,
 	PORT_SIEVE = 4190
 };
+
+/* The PostgreSQL connection string when store.backend = postgresql, else NULL (SQLite). */
+static inline const char *config_store_pg(const struct config *cfg)
+{
+	return cfg->store_backend != NULL && cfg->store_backend[0] == 'p' ? cfg->store_postgresql : NULL;
+}
 
 /* Returns a configuration with every default. data_dir is copied. */
 struct config *config_defaults(const char *data_dir);

@@ -63,6 +63,10 @@ void import_fs_root(void)
 int import_store_open(const struct config *cfg, const struct store_options *opt, struct store **s_r,
 		      const char **error_r)
 {
+	if (config_store_pg(cfg) != NULL) {
+		*error_r = STORE_PG_MISSING;
+		return -1;
+	}
 	if (chdir(cfg->data_dir) < 0) {
 		*error_r = strerror(errno);
 		return -1;

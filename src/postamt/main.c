@@ -32,7 +32,7 @@
 
 static const char usage_text[] =
 	"usage: postamt [-d DIR | --data DIR] COMMAND ...\n"
-	"  init [--domain D] [--hostname H] [--port-offset N] [--bind ADDR]\n"
+	"  init [--domain D] [--hostname H] [--port-offset N] [--bind ADDR] [--store postgresql://...]\n"
 	"  serve\n"
 	"  user add ADDRESS [--quota SIZE] [--admin] | user passwd ADDRESS | user del ADDRESS\n"
 	"  user list | user quota ADDRESS SIZE | user logout ADDRESS\n"
@@ -141,13 +141,14 @@ static int write_text_file(const char *path, const char *text, mode_t mode)
 
 static int cmd_init(const char *dir, int argc, char **argv)
 {
-	const char *domain = "example.test", *hostname = NULL, *bind = "";
+	const char *domain = "example.test", *hostname = NULL, *bind = "", *store = NULL;
 	long port_offset = geteuid() == 0 ? 0 : 10000;
 	static const struct option opts[] = {
 		{ "domain", required_argument, NULL, 'D' },
 		{ "hostname", required_argument, NULL, 'H' },
 		{ "port-offset", required_argument, NULL, 'p' },
 		{ "bind", required_argument, NULL, 'b' },
+		{ "store", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	optind = 1;
@@ -157,6 +158,7 @@ static int cmd_init(const char *dir, int argc, char **argv)
 		case 'D': domain = optarg; break;
 		case 'H': hostname = optarg; break;
 		case 'b': bind = optarg; break;
+		case 's': store = optarg; break;
 		case 'p': {
 			uint64_t v;
 			if (buf_parse_uint64(BYTES_STR(optarg), 65000, &v) < 0)
@@ -183,6 +185,12 @@ static int cmd_init(const char *dir, int argc, char **argv)
 			    PORT_POP3S + port_offset);
 	if (!name_ok(domain) || strchr(domain, '.') == NULL)
 		return fail("invalid --domain '%s'", domain);
+	/* --store: a PostgreSQL database shared by several nodes (docs/cluster.md); a
+	 * connection string goes into the config file on one line */
+	if (store != NULL && (strncmp(store, "postgresql://", 13) != 0 && strncmp(store, "postgres://", 11) != 0))
+		return fail("--store takes a postgresql:// URI");
+	if (store != NULL && strpbrk(store, "\r\n") != NULL)
+		return fail("invalid --store");
 	struct stat st;
 	if (stat(dir, &st) == 0 && !(S_ISDIR(st.st_mode) && dir_is_empty(dir)))
 		return fail("%s already exists; refusing to overwrite it", dir);
@@ -213,10 +221,12 @@ static int cmd_init(const char *dir, int argc, char **argv)
 			       "port_offset = %ld\n"
 			       "tls.cert = tls/cert.pem\n"
 			       "tls.key = tls/key.pem\n"
+			       "%s%s%s"
 			       "# Deliver mail for a domain to a fixed SMTP server instead of its MX:\n"
 			       "# route.example.org = 192.0.2.1:25\n"
 			       "# route.* = smarthost.example.net:587\n",
-			       hostname, bind, port_offset);
+			       hostname, bind, port_offset, store ? "store.backend = postgresql\nstore.postgresql = " : "",
+			       store ? store : "", store ? "\n" : "");
 	int w = write_text_file(conf, text, 0600);
 	free(text);
 	if (w < 0) {

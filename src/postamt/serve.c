@@ -644,12 +644,16 @@ static int server_start(struct server *srv)
 				      .index_text_max = (uint64_t)cfg->index_text_max,
 
 				      /* `postamt import` in another process announces its changes */
-				      .watch_ms = 250 };
+				      .watch_ms = 250,
+				      .postgresql = config_store_pg(cfg) };
 	const char *serr;
 	if (store_open(".", &sopt, &srv->store, &serr) < 0) {
 		fprintf(stderr, "postamt: cannot open the store in %s: %s\n", srv->dir, serr);
 		return -1;
 	}
+	if (sopt.postgresql != NULL)
+		log_warn("event=store_backend_partial backend=postgresql shared=\"domains accounts aliases passwords"
+			 " sessions\" missing=\"%s\"", STORE_PG_MISSING);
 	if (open_queue(srv, cfg, &serr) < 0) {
 		fprintf(stderr, "postamt: cannot start the outbound queue: %s\n", serr);
 		return -1;

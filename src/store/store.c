@@ -19,8 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SCHEMA_STR2(x) #x
-#define SCHEMA_STR(x) SCHEMA_STR2(x)
 
 const char *const store_schema[] = {
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
@@ -247,6 +245,7 @@ static void recover_blobs(struct store *s)
 int store_open(const char *data_dir, const struct store_options *opt, struct store **store_r,
 	       const char **error_r)
 {
+	int fail_code = STORE_ERR;
 	struct store_options defaults = { 0 };
 	if (opt == NULL)
 		opt = &defaults;
@@ -320,6 +319,11 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 		s->rd_free = c;
 		s->rd_count++;
 	}
+	int pr = opt->postgresql != NULL ? store_pg_open(s, opt->postgresql, error_r) : 1;
+	if (pr < 0) {
+		fail_code = pr;
+		goto fail;
+	}
 	if (opt->recover)
 		recover_blobs(s);
 	if (s->opt.watch_ms > 0)
@@ -332,6 +336,7 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 	*store_r = s;
 	return 1;
 fail:
+	store_pg_close(s);
 	if (s->wc != NULL)
 		store_db_close(s->wc);
 	while (s->rd_free != NULL) {
@@ -344,7 +349,7 @@ fail:
 	free(s->dbpath);
 	free(s->blobdir);
 	free(s);
-	return STORE_ERR;
+	return fail_code;
 }
 
 void store_close(struct store **sp)
@@ -364,6 +369,7 @@ void store_close(struct store **sp)
 	pthread_cond_broadcast(&s->commit_cond);
 	pthread_mutex_unlock(&s->q_mu);
 	pthread_join(s->committer, NULL);
+	store_pg_close(s);
 	sqlite3_exec(s->wc->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	store_db_close(s->wc);
 	while (s->rd_free != NULL) {

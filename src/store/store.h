@@ -55,6 +55,9 @@ enum store_error {
 	STORE_ENOSPACE = -10,   /* the server's disk is full, or new mail would leave less
 	                         * than limits.disk_reserve free: a temporary refusal
 	                         * (SMTP 452 4.3.1, IMAP NO [OVERQUOTA], JMAP overQuota) */
+	STORE_EUNAVAIL = -11,   /* the database cannot be reached or gave a temporary error
+	                         * (PostgreSQL restarting, a timeout): SMTP 451, IMAP NO
+	                         * [UNAVAILABLE] */
 };
 
 /* Limits. */
@@ -97,7 +100,16 @@ struct store_options {
 	                    * a watching server (store_import.h); the CLI sets it */
 	int watch_ms;      /* publish changes other processes announced, polled this often
 	                    * (0: never; the server sets it) */
+	const char *postgresql; /* store.backend = postgresql: store.postgresql (libpq conninfo
+	                    * or URI); NULL: SQLite. Domains, accounts, aliases, passwords and
+	                    * session generations then live there; message storage is not
+	                    * converted yet and refuses (docs/cluster.md) */
 };
+
+/* With store.backend = postgresql, what is not converted yet answers this with
+ * STORE_EUNAVAIL (a temporary refusal: SMTP 451, IMAP NO [UNAVAILABLE]; nothing is
+ * acknowledged, senders retry). */
+#define STORE_PG_MISSING "postgresql backend: message storage not implemented yet"
 
 /* Opens the store in data_dir (DIR/db/store.sqlite, DIR/blobs). Starts the committer
  * and preparer threads. Returns 1 and *store_r, or <0 with *error_r (static or

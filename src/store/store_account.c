@@ -1,10 +1,12 @@
-/* store_account.c: domains, accounts, aliases, recipient resolution and quota.
+/* store_account.c: domains, accounts, aliases and recipient resolution.
  *
  * Addresses (store_address.c) are stored with the domain in lower case and compared
  * case-insensitively (COLLATE NOCASE), as every mail client and most servers do. An account owns its
  * mailboxes and message rows; deleting it removes them and frees unreferenced blobs.
  * Aliases map an address (or "@domain", a catch-all) to targets that may be local or
- * remote; store_resolve() expands them for SMTP with a depth limit and loop cut. */
+ * remote; store_resolve() expands them for SMTP with a depth limit and loop cut.
+ * Everything here speaks sql.h and so runs on either backend; what only SQLite has
+ * yet (mailboxes, messages) is reached under sql_engine() == SQL_SQLITE. */
 #include "store_int.h"
 
 #include <stdio.h>
@@ -13,41 +15,47 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static int64_t domain_id(struct db *c, const char *domain)
+/* The id of a row found by one text key: >0, 0 when there is none, <0 (sql_rc). */
+static int64_t id_by(struct sql_conn *q, const char *sql, const char *key)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT id FROM domains WHERE name = ?");
+	struct sql_stmt *st = sql_prepare(q, sql);
 	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, domain);
-	int64_t id = 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+		return SQL_ERR;
+	sql_bind_text(st, 1, key);
+	int rc = sql_step(st);
+	int64_t id = rc == SQL_ROW ? sql_col_int64(st, 0) : rc < 0 ? rc : 0;
+	sql_reset(st);
 	return id;
 }
 
-static int64_t account_id_of(struct db *c, const char *address)
+static int64_t domain_id(struct sql_conn *q, const char *domain)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT id FROM accounts WHERE address = ?");
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, address);
-	int64_t id = 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return id;
+	return id_by(q, "SELECT id FROM domains WHERE name = ?", domain);
 }
 
-static bool alias_exists(struct db *c, const char *address)
+static int64_t account_id_of(struct sql_conn *q, const char *address)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM aliases WHERE address = ? LIMIT 1");
-	if (st == NULL)
-		return false;
-	store_bind_text(st, 1, address);
-	bool r = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
-	return r;
+	return id_by(q, "SELECT id FROM accounts WHERE address = ?", address);
+}
+
+static int64_t alias_exists(struct sql_conn *q, const char *address)
+{
+	return id_by(q, "SELECT 1 FROM aliases WHERE address = ? LIMIT 1", address);
+}
+
+/* An op's failure from a negative sql_rc (a lookup that failed). */
+static int op_sql_fail(struct store_op *op, int64_t rc, const char *what)
+{
+	const char *err = NULL;
+	int code = store_sql_fail(op->q, (int)rc, what, &err);
+	return store_op_fail(op, code, "%s", err);
+}
+
+/* Steps a write statement; 1 or the op's failure. */
+static int op_step(struct store_op *op, struct sql_stmt *st, const char *what)
+{
+	int rc = st ? sql_step_done(st) : SQL_ERR;
+	return rc < 0 ? op_sql_fail(op, rc, what) : 1;
 }
 
 /* ------------------------------------------------------------------ domains */
@@ -58,16 +66,17 @@ struct domain_req {
 
 static int apply_domain_add(struct store *s, struct store_op *op)
 {
+	(void)s;
 	struct domain_req *r = op->req;
-	struct db *c = s->wc;
-	if (domain_id(c, r->name) > 0)
+	int64_t id = domain_id(op->q, r->name);
+	if (id < 0)
+		return op_sql_fail(op, id, "domain_add");
+	if (id > 0)
 		return store_op_fail(op, STORE_EEXISTS, "domain %s already exists", r->name);
-	sqlite3_stmt *st = store_db_stmt(c, "INSERT INTO domains(name) VALUES(?)");
-	store_bind_text(st, 1, r->name);
-	const char *err;
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	return 1;
+	struct sql_stmt *st = sql_prepare(op->q, "INSERT INTO domains(name) VALUES(?)");
+	if (st != NULL)
+		sql_bind_text(st, 1, r->name);
+	return op_step(op, st, "domain_add");
 }
 
 int store_domain_add(struct store *s, const char *domain, const char **error_r)
@@ -81,7 +90,7 @@ int store_domain_add(struct store *s, const char *domain, const char **error_r)
 		return STORE_EINVAL;
 	}
 	struct domain_req req = { store_domain_of(norm) };
-	r = store_op_run(s, store_op_new(NULL, apply_domain_add, NULL, &req, NULL), error_r);
+	r = store_sql_write(s, store_op_new(NULL, apply_domain_add, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
@@ -89,24 +98,31 @@ int store_domain_add(struct store *s, const char *domain, const char **error_r)
 int store_domain_list(struct store *s, struct arena *a, const char ***domains_r,
 		      const char **error_r)
 {
-	struct db *c = store_db_get(s);
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT name FROM domains ORDER BY name");
 	size_t n = 0, cap = 8;
 	const char **v = arena_alloc(a, cap * sizeof(*v));
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	v[0] = NULL;
+	*domains_r = v;
+	struct db *db;
+	struct sql_conn *q = store_sql_get(s, &db, error_r);
+	if (q == NULL)
+		return STORE_EUNAVAIL;
+	struct sql_stmt *st = sql_prepare(q, "SELECT name FROM domains ORDER BY name");
+	int rc = st ? SQL_ROW : SQL_ERR;
+	while (st != NULL && (rc = sql_step(st)) == SQL_ROW) {
 		if (n + 1 >= cap) {
 			const char **nv = arena_alloc(a, cap * 2 * sizeof(*v));
 			memcpy(nv, v, n * sizeof(*v));
 			v = nv;
 			cap *= 2;
 		}
-		v[n++] = store_col_text(a, st, 0);
+		v[n++] = arena_strdup(a, sql_col_text(st, 0));
 	}
-	int ret = rc == SQLITE_DONE ? 1 : store_db_fail(c, "domain_list", error_r);
+	int ret = rc == SQL_DONE ? 1 : store_sql_fail(q, rc, "domain_list", error_r);
+	if (st != NULL)
+		sql_reset(st);
 	v[n] = NULL;
 	*domains_r = v;
-	store_db_put(s, c);
+	store_sql_put(s, q, db);
 	return ret;
 }
 
@@ -114,14 +130,14 @@ int store_domain_exists(struct store *s, const char *domain, const char **error_
 {
 	if (domain == NULL || *domain == '\0')
 		return 0;
-	struct db *c = store_db_get(s);
-	int64_t id = domain_id(c, domain);
-	store_db_put(s, c);
-	if (id < 0) {
-		*error_r = "database error";
-		return STORE_ERR;
-	}
-	return id > 0 ? 1 : 0;
+	struct db *db;
+	struct sql_conn *q = store_sql_get(s, &db, error_r);
+	if (q == NULL)
+		return STORE_EUNAVAIL;
+	int64_t id = domain_id(q, domain);
+	int ret = id < 0 ? store_sql_fail(q, (int)id, "domain_exists", error_r) : id > 0;
+	store_sql_put(s, q, db);
+	return ret;
 }
 
 /* ------------------------------------------------------------------ accounts */
@@ -146,29 +162,38 @@ static const struct {
 static int apply_account_add(struct store *s, struct store_op *op)
 {
 	struct account_req *r = op->req;
-	struct db *c = s->wc;
-	int64_t did = domain_id(c, store_domain_of(r->address));
-	if (did <= 0)
+	struct sql_conn *q = op->q;
+	int64_t did = domain_id(q, store_domain_of(r->address)), x;
+	if (did < 0)
+		return op_sql_fail(op, did, "account_add");
+	if (did == 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "unknown domain %s", store_domain_of(r->address));
-	if (account_id_of(c, r->address) > 0)
-		return store_op_fail(op, STORE_EEXISTS, "account %s already exists", r->address);
-	if (alias_exists(c, r->address))
-		return store_op_fail(op, STORE_EEXISTS, "%s is an alias", r->address);
-	sqlite3_stmt *st = store_db_stmt(c, "INSERT INTO accounts(address, domain_id, password, quota)"
-				       " VALUES(?, ?, ?, ?)");
-	store_bind_text(st, 1, r->address);
-	sqlite3_bind_int64(st, 2, did);
-	store_bind_text(st, 3, r->hash);
-	sqlite3_bind_int64(st, 4, (int64_t)r->quota);
-	const char *err;
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	r->id = sqlite3_last_insert_rowid(c->db);
+	if ((x = account_id_of(q, r->address)) != 0)
+		return x < 0 ? op_sql_fail(op, x, "account_add")
+			     : store_op_fail(op, STORE_EEXISTS, "account %s already exists", r->address);
+	if ((x = alias_exists(q, r->address)) != 0)
+		return x < 0 ? op_sql_fail(op, x, "account_add")
+			     : store_op_fail(op, STORE_EEXISTS, "%s is an alias", r->address);
+	struct sql_stmt *st = sql_prepare(q, "INSERT INTO accounts(address, domain_id, password, quota)"
+					  " VALUES(?, ?, ?, ?) RETURNING id");
+	if (st == NULL)
+		return op_sql_fail(op, SQL_ERR, "account_add");
+	sql_bind_text(st, 1, r->address);
+	sql_bind_int64(st, 2, did);
+	sql_bind_text(st, 3, r->hash);
+	sql_bind_int64(st, 4, (int64_t)r->quota);
+	int rc = sql_step(st);
+	r->id = rc == SQL_ROW ? sql_col_int64(st, 0) : 0;
+	sql_reset(st);
+	if (rc != SQL_ROW)
+		return op_sql_fail(op, rc == SQL_DONE ? SQL_ERR : rc, "account_add");
+	if (sql_engine(q) != SQL_SQLITE)
+		return 1; /* mailboxes are not on PostgreSQL yet (STORE_PG_MISSING) */
 	for (size_t i = 0; i < sizeof(default_mailboxes) / sizeof(default_mailboxes[0]); i++) {
-		int x = store_mbox_create_in(op, c, r->id, default_mailboxes[i].name,
-				       default_mailboxes[i].su, true, NULL);
-		if (x < 0)
-			return x;
+		int y = store_mbox_create_in(op, s->wc, r->id, default_mailboxes[i].name,
+					     default_mailboxes[i].su, true, NULL);
+		if (y < 0)
+			return y;
 	}
 	return 1;
 }
@@ -188,21 +213,16 @@ int store_account_add(struct store *s, const char *address, const char *password
 		r = STORE_EINVAL;
 	}
 	if (r > 0)
-		r = store_op_run(s, store_op_new(NULL, apply_account_add, NULL, &req, NULL), error_r);
+		r = store_sql_write(s, store_op_new(NULL, apply_account_add, NULL, &req, NULL), error_r);
 	if (r > 0 && id_r != NULL)
 		*id_r = req.id;
 	arena_free(&a);
 	return r;
 }
 
-static int apply_account_del(struct store *s, struct store_op *op)
+/* SQLite: the account's mailboxes, messages and the tables only SQLite has yet. */
+static int account_del_mail(struct store_op *op, struct db *c, int64_t id)
 {
-	struct account_req *r = op->req;
-	struct db *c = s->wc;
-	op->may_use_reserve = true; /* it frees space: works on a full disk (store_space.c) */
-	int64_t id = account_id_of(c, r->address);
-	if (id <= 0)
-		return store_op_fail(op, STORE_ENOTFOUND, "no account %s", r->address);
 	uint64_t modseq = store_acct_next_modseq(c, id);
 	/* first, so that pending lessons no longer keep its messages */
 	if (store_lesson_forget_account(op, c, id) < 0)
@@ -237,10 +257,6 @@ static int apply_account_del(struct store *s, struct store_op *op)
 		"DELETE FROM mailbox_tombstones WHERE account_id = ?",
 		"DELETE FROM lost_subscriptions WHERE account_id = ?",
 		"DELETE FROM msgids WHERE account_id = ?",
-		"DELETE FROM session_generations WHERE account_id = ?",
-		"DELETE FROM scram_secrets WHERE account_id = ?",
-		"DELETE FROM admins WHERE account_id = ?",
-		"DELETE FROM last_logins WHERE account_id = ?",
 		"DELETE FROM junk_token WHERE account_id = ?",
 		"DELETE FROM junk_count WHERE account_id = ?",
 		"DELETE FROM junk_contact WHERE account_id = ?",
@@ -251,7 +267,6 @@ static int apply_account_del(struct store *s, struct store_op *op)
 		"DELETE FROM web_sessions WHERE account_id = ?",
 		"DELETE FROM web_prefs WHERE account_id = ?",
 		"DELETE FROM contacts WHERE account_id = ?",
-		"DELETE FROM accounts WHERE id = ?",
 	};
 	for (size_t i = 0; i < sizeof(cleanup) / sizeof(cleanup[0]); i++) {
 		sqlite3_stmt *d = store_db_stmt(c, cleanup[i]);
@@ -263,59 +278,90 @@ static int apply_account_del(struct store *s, struct store_op *op)
 	return 1;
 }
 
+static int apply_account_del(struct store *s, struct store_op *op)
+{
+	struct account_req *r = op->req;
+	op->may_use_reserve = true; /* it frees space: works on a full disk (store_space.c) */
+	int64_t id = account_id_of(op->q, r->address);
+	if (id < 0)
+		return op_sql_fail(op, id, "account_del");
+	if (id == 0)
+		return store_op_fail(op, STORE_ENOTFOUND, "no account %s", r->address);
+	if (sql_engine(op->q) == SQL_SQLITE && account_del_mail(op, s->wc, id) < 0)
+		return op->result;
+	/* the tables of the part both backends have (sql.h) */
+	static const char *const cleanup[] = {
+		"DELETE FROM session_generations WHERE account_id = ?",
+		"DELETE FROM scram_secrets WHERE account_id = ?",
+		"DELETE FROM admins WHERE account_id = ?",
+		"DELETE FROM last_logins WHERE account_id = ?",
+		"DELETE FROM accounts WHERE id = ?",
+	};
+	for (size_t i = 0; i < sizeof(cleanup) / sizeof(cleanup[0]); i++) {
+		struct sql_stmt *d = sql_prepare(op->q, cleanup[i]);
+		if (d != NULL)
+			sql_bind_int64(d, 1, id);
+		if (op_step(op, d, "account_del") < 0)
+			return op->result;
+	}
+	return 1;
+}
+
 int store_account_del(struct store *s, const char *address, const char **error_r)
 {
 	struct arena *a = arena_new();
 	struct account_req req = { 0 };
 	int r = store_address_normalize(a, address, &req.address, error_r);
 	if (r > 0)
-		r = store_op_run(s, store_op_new(NULL, apply_account_del, NULL, &req, NULL), error_r);
+		r = store_sql_write(s, store_op_new(NULL, apply_account_del, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
 
 /* Raises the session generation of account id (in the write transaction). */
-static int bump_session_gen(struct db *c, int64_t id, const char **error_r)
+static int bump_session_gen(struct store_op *op, int64_t id)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "INSERT INTO session_generations(account_id, generation) VALUES(?, 1)"
-				     " ON CONFLICT(account_id) DO UPDATE SET generation = generation + 1");
-	sqlite3_bind_int64(st, 1, id);
-	return store_step_done(c, st, error_r);
+	struct sql_stmt *st = sql_prepare(op->q, "INSERT INTO session_generations(account_id, generation) VALUES(?, 1)"
+					  " ON CONFLICT(account_id) DO UPDATE SET generation ="
+					  " session_generations.generation + 1");
+	if (st != NULL)
+		sql_bind_int64(st, 1, id);
+	return op_step(op, st, "session_gen");
 }
 
 static int apply_account_update(struct store *s, struct store_op *op)
 {
+	(void)s;
 	struct account_req *r = op->req;
-	struct db *c = s->wc;
-	int64_t id = account_id_of(c, r->address);
-	if (id <= 0)
+	int64_t id = account_id_of(op->q, r->address);
+	if (id < 0)
+		return op_sql_fail(op, id, "account_update");
+	if (id == 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no account %s", r->address);
-	sqlite3_stmt *st;
-	const char *err;
-	if (r->end_sessions) {
-		if (bump_session_gen(c, id, &err) < 0)
-			return store_op_fail(op, STORE_ERR, "%s", err);
-		return 1;
-	}
+	struct sql_stmt *st;
+	if (r->end_sessions)
+		return bump_session_gen(op, id);
 	if (r->hash != NULL) {
 		/* a new password ends the sessions made with the old one */
-		if (bump_session_gen(c, id, &err) < 0)
-			return store_op_fail(op, STORE_ERR, "%s", err);
+		if (bump_session_gen(op, id) < 0)
+			return op->result;
 		/* the SCRAM secret of the old password goes with it */
-		st = store_db_stmt(c, "DELETE FROM scram_secrets WHERE account_id = ?");
-		sqlite3_bind_int64(st, 1, id);
-		if (store_step_done(c, st, &err) < 0)
-			return store_op_fail(op, STORE_ERR, "%s", err);
-		st = store_db_stmt(c, "UPDATE accounts SET password = ? WHERE address = ?");
-		store_bind_text(st, 1, r->hash);
+		st = sql_prepare(op->q, "DELETE FROM scram_secrets WHERE account_id = ?");
+		if (st != NULL)
+			sql_bind_int64(st, 1, id);
+		if (op_step(op, st, "account_update") < 0)
+			return op->result;
+		st = sql_prepare(op->q, "UPDATE accounts SET password = ? WHERE id = ?");
+		if (st != NULL)
+			sql_bind_text(st, 1, r->hash);
 	} else {
-		st = store_db_stmt(c, "UPDATE accounts SET quota = ? WHERE address = ?");
-		sqlite3_bind_int64(st, 1, (int64_t)r->quota);
+		st = sql_prepare(op->q, "UPDATE accounts SET quota = ? WHERE id = ?");
+		if (st != NULL)
+			sql_bind_int64(st, 1, (int64_t)r->quota);
 	}
-	store_bind_text(st, 2, r->address);
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	return 1;
+	if (st != NULL)
+		sql_bind_int64(st, 2, id);
+	return op_step(op, st, "account_update");
 }
 
 int store_account_end_sessions(struct store *s, const char *address, const char **error_r)
@@ -324,27 +370,35 @@ int store_account_end_sessions(struct store *s, const char *address, const char 
 	struct account_req req = { .end_sessions = true };
 	int r = store_address_normalize(a, address, &req.address, error_r);
 	if (r > 0)
-		r = store_op_run(s, store_op_new(NULL, apply_account_update, NULL, &req, NULL), error_r);
+		r = store_sql_write(s, store_op_new(NULL, apply_account_update, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
 
 int store_account_session_gen(struct store *s, int64_t id, uint64_t *gen_r, const char **error_r)
 {
-	struct db *c = store_db_get(s);
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT COALESCE(g.generation, 0) FROM accounts a"
-				     " LEFT JOIN session_generations g ON g.account_id = a.id WHERE a.id = ?");
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st), ret;
-	if (rc == SQLITE_ROW) {
-		*gen_r = (uint64_t)sqlite3_column_int64(st, 0);
+	struct db *db;
+	struct sql_conn *q = store_sql_get(s, &db, error_r);
+	if (q == NULL)
+		return STORE_EUNAVAIL;
+	struct sql_stmt *st = sql_prepare(q, "SELECT COALESCE(g.generation, 0) FROM accounts a"
+					  " LEFT JOIN session_generations g ON g.account_id = a.id WHERE a.id = ?");
+	int rc = SQL_ERR, ret;
+	if (st != NULL) {
+		sql_bind_int64(st, 1, id);
+		rc = sql_step(st);
+	}
+	if (rc == SQL_ROW) {
+		*gen_r = (uint64_t)sql_col_int64(st, 0);
 		ret = 1;
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == SQL_DONE) {
 		ret = 0;
 	} else {
-		ret = store_db_fail(c, "account_session_gen", error_r);
+		ret = store_sql_fail(q, rc, "account_session_gen", error_r);
 	}
-	store_db_put(s, c);
+	if (st != NULL)
+		sql_reset(st);
+	store_sql_put(s, q, db);
 	return ret;
 }
 
@@ -359,24 +413,26 @@ int store_account_set_password(struct store *s, const char *address, const char 
 	struct account_req req = { .hash = password_hash };
 	int r = store_address_normalize(a, address, &req.address, error_r);
 	if (r > 0)
-		r = store_op_run(s, store_op_new(NULL, apply_account_update, NULL, &req, NULL), error_r);
+		r = store_sql_write(s, store_op_new(NULL, apply_account_update, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
 
 static int apply_account_scram(struct store *s, struct store_op *op)
 {
+	(void)s;
 	struct account_req *r = op->req;
-	struct db *c = s->wc;
-	sqlite3_stmt *st = store_db_stmt(c, "INSERT OR REPLACE INTO scram_secrets(account_id, secret)"
-				     " SELECT id, ? FROM accounts WHERE id = ? AND password = ?");
-	store_bind_text(st, 1, r->scram);
-	sqlite3_bind_int64(st, 2, r->id);
-	store_bind_text(st, 3, r->hash);
-	const char *err;
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	return sqlite3_changes(c->db) > 0 ? 1 : 0;
+	struct sql_stmt *st = sql_prepare(op->q, "INSERT INTO scram_secrets(account_id, secret)"
+					  " SELECT id, ? FROM accounts WHERE id = ? AND password = ?"
+					  " ON CONFLICT(account_id) DO UPDATE SET secret = excluded.secret");
+	if (st != NULL) {
+		sql_bind_text(st, 1, r->scram);
+		sql_bind_int64(st, 2, r->id);
+		sql_bind_text(st, 3, r->hash);
+	}
+	if (op_step(op, st, "account_scram") < 0)
+		return op->result;
+	return sql_changes(op->q) > 0 ? 1 : 0;
 }
 
 int store_account_set_scram(struct store *s, int64_t account_id, const char *password_hash, const char *secret,
@@ -387,7 +443,7 @@ int store_account_set_scram(struct store *s, int64_t account_id, const char *pas
 		return STORE_EINVAL;
 	}
 	struct account_req req = { .id = account_id, .hash = password_hash, .scram = secret };
-	return store_op_run(s, store_op_new(NULL, apply_account_scram, NULL, &req, NULL), error_r);
+	return store_sql_write(s, store_op_new(NULL, apply_account_scram, NULL, &req, NULL), error_r);
 }
 
 int store_account_set_quota(struct store *s, const char *address, uint64_t quota,
@@ -401,7 +457,7 @@ int store_account_set_quota(struct store *s, const char *address, uint64_t quota
 	struct account_req req = { .quota = quota };
 	int r = store_address_normalize(a, address, &req.address, error_r);
 	if (r > 0)
-		r = store_op_run(s, store_op_new(NULL, apply_account_update, NULL, &req, NULL), error_r);
+		r = store_sql_write(s, store_op_new(NULL, apply_account_update, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
@@ -410,40 +466,47 @@ int store_account_set_quota(struct store *s, const char *address, uint64_t quota
 	"a.id, a.address, a.password, a.quota, a.usage, a.messages, a.modseq, k.secret FROM accounts a"    \
 	" LEFT JOIN scram_secrets k ON k.account_id = a.id"
 
-static void account_row(struct arena *a, sqlite3_stmt *st, struct store_account *acct)
+static void account_row(struct arena *a, struct sql_stmt *st, struct store_account *acct)
 {
-	acct->id = sqlite3_column_int64(st, 0);
-	acct->address = store_col_text(a, st, 1);
-	acct->password_hash = store_col_text(a, st, 2);
-	acct->quota = (uint64_t)sqlite3_column_int64(st, 3);
-	acct->usage = (uint64_t)sqlite3_column_int64(st, 4);
-	acct->messages = (uint64_t)sqlite3_column_int64(st, 5);
-	acct->modseq = (uint64_t)sqlite3_column_int64(st, 6);
-	acct->scram = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : store_col_text(a, st, 7);
+	acct->id = sql_col_int64(st, 0);
+	acct->address = arena_strdup(a, sql_col_text(st, 1));
+	acct->password_hash = arena_strdup(a, sql_col_text(st, 2));
+	acct->quota = (uint64_t)sql_col_int64(st, 3);
+	acct->usage = (uint64_t)sql_col_int64(st, 4);
+	acct->messages = (uint64_t)sql_col_int64(st, 5);
+	acct->modseq = (uint64_t)sql_col_int64(st, 6);
+	acct->scram = sql_col_null(st, 7) ? NULL : arena_strdup(a, sql_col_text(st, 7));
 }
 
 static int account_get(struct store *s, struct arena *a, const char *address, int64_t id,
 		       struct store_account *acct_r, const char **error_r)
 {
-	struct db *c = store_db_get(s);
-	sqlite3_stmt *st;
+	struct db *db;
+	struct sql_conn *q = store_sql_get(s, &db, error_r);
+	if (q == NULL)
+		return STORE_EUNAVAIL;
+	struct sql_stmt *st;
 	if (address != NULL) {
-		st = store_db_stmt(c, "SELECT " ACCOUNT_COLS " WHERE a.address = ?");
-		store_bind_text(st, 1, address);
+		st = sql_prepare(q, "SELECT " ACCOUNT_COLS " WHERE a.address = ?");
+		if (st != NULL)
+			sql_bind_text(st, 1, address);
 	} else {
-		st = store_db_stmt(c, "SELECT " ACCOUNT_COLS " WHERE a.id = ?");
-		sqlite3_bind_int64(st, 1, id);
+		st = sql_prepare(q, "SELECT " ACCOUNT_COLS " WHERE a.id = ?");
+		if (st != NULL)
+			sql_bind_int64(st, 1, id);
 	}
-	int rc = sqlite3_step(st), ret;
-	if (rc == SQLITE_ROW) {
+	int rc = st ? sql_step(st) : SQL_ERR, ret;
+	if (rc == SQL_ROW) {
 		account_row(a, st, acct_r);
 		ret = 1;
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == SQL_DONE) {
 		ret = 0;
 	} else {
-		ret = store_db_fail(c, "account_get", error_r);
+		ret = store_sql_fail(q, rc, "account_get", error_r);
 	}
-	store_db_put(s, c);
+	if (st != NULL)
+		sql_reset(st);
+	store_sql_put(s, q, db);
 	return ret;
 }
 
@@ -465,12 +528,17 @@ int store_account_get_by_id(struct store *s, struct arena *a, int64_t id,
 int store_account_list(struct store *s, struct arena *a, struct store_account **accts_r,
 		       size_t *n_r, const char **error_r)
 {
-	struct db *c = store_db_get(s);
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT " ACCOUNT_COLS " ORDER BY a.address");
 	size_t n = 0, cap = 16;
 	struct store_account *v = arena_alloc(a, cap * sizeof(*v));
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	*accts_r = v;
+	*n_r = 0;
+	struct db *db;
+	struct sql_conn *q = store_sql_get(s, &db, error_r);
+	if (q == NULL)
+		return STORE_EUNAVAIL;
+	struct sql_stmt *st = sql_prepare(q, "SELECT " ACCOUNT_COLS " ORDER BY a.address");
+	int rc = st ? SQL_ROW : SQL_ERR;
+	while (st != NULL && (rc = sql_step(st)) == SQL_ROW) {
 		if (n == cap) {
 			struct store_account *nv = arena_alloc(a, cap * 2 * sizeof(*v));
 			memcpy(nv, v, n * sizeof(*v));
@@ -479,8 +547,10 @@ int store_account_list(struct store *s, struct arena *a, struct store_account **
 		}
 		account_row(a, st, &v[n++]);
 	}
-	int ret = rc == SQLITE_DONE ? 1 : store_db_fail(c, "account_list", error_r);
-	store_db_put(s, c);
+	int ret = rc == SQL_DONE ? 1 : store_sql_fail(q, rc, "account_list", error_r);
+	if (st != NULL)
+		sql_reset(st);
+	store_sql_put(s, q, db);
 	*accts_r = v;
 	*n_r = n;
 	return ret;
@@ -496,22 +566,25 @@ struct alias_req {
 
 static int apply_alias_add(struct store *s, struct store_op *op)
 {
+	(void)s;
 	struct alias_req *r = op->req;
-	struct db *c = s->wc;
-	if (domain_id(c, store_domain_of(r->address)) <= 0)
-		return store_op_fail(op, STORE_ENOTFOUND, "unknown domain %s", store_domain_of(r->address));
-	if (r->address[0] != '@' && account_id_of(c, r->address) > 0)
-		return store_op_fail(op, STORE_EEXISTS, "%s is an account", r->address);
-	sqlite3_stmt *st = store_db_stmt(c, "INSERT OR IGNORE INTO aliases(address, target) VALUES(?, ?)");
+	int64_t x = domain_id(op->q, store_domain_of(r->address));
+	if (x <= 0)
+		return x < 0 ? op_sql_fail(op, x, "alias_add")
+			     : store_op_fail(op, STORE_ENOTFOUND, "unknown domain %s", store_domain_of(r->address));
+	if (r->address[0] != '@' && (x = account_id_of(op->q, r->address)) != 0)
+		return x < 0 ? op_sql_fail(op, x, "alias_add")
+			     : store_op_fail(op, STORE_EEXISTS, "%s is an account", r->address);
 	for (size_t i = 0; i < r->n; i++) {
 		if (strcasecmp(r->targets[i], r->address) == 0)
 			return store_op_fail(op, STORE_EINVAL, "alias %s points to itself", r->address);
-		sqlite3_reset(st);
-		store_bind_text(st, 1, r->address);
-		store_bind_text(st, 2, r->targets[i]);
-		const char *err;
-		if (store_step_done(c, st, &err) < 0)
-			return store_op_fail(op, STORE_ERR, "%s", err);
+		struct sql_stmt *st = sql_prepare(op->q, "INSERT OR IGNORE INTO aliases(address, target) VALUES(?, ?)");
+		if (st != NULL) {
+			sql_bind_text(st, 1, r->address);
+			sql_bind_text(st, 2, r->targets[i]);
+		}
+		if (op_step(op, st, "alias_add") < 0)
+			return op->result;
 	}
 	return 1;
 }
@@ -533,23 +606,23 @@ int store_alias_add(struct store *s, const char *address, const char *const *tar
 			*error_r = "invalid alias target address";
 	}
 	if (r > 0)
-		r = store_op_run(s, store_op_new(NULL, apply_alias_add, NULL, &req, NULL), error_r);
+		r = store_sql_write(s, store_op_new(NULL, apply_alias_add, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
 
 static int apply_alias_del(struct store *s, struct store_op *op)
 {
+	(void)s;
 	struct alias_req *r = op->req;
-	struct db *c = s->wc;
-	if (!alias_exists(c, r->address))
-		return store_op_fail(op, STORE_ENOTFOUND, "no alias %s", r->address);
-	sqlite3_stmt *st = store_db_stmt(c, "DELETE FROM aliases WHERE address = ?");
-	store_bind_text(st, 1, r->address);
-	const char *err;
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	return 1;
+	int64_t x = alias_exists(op->q, r->address);
+	if (x <= 0)
+		return x < 0 ? op_sql_fail(op, x, "alias_del")
+			     : store_op_fail(op, STORE_ENOTFOUND, "no alias %s", r->address);
+	struct sql_stmt *st = sql_prepare(op->q, "DELETE FROM aliases WHERE address = ?");
+	if (st != NULL)
+		sql_bind_text(st, 1, r->address);
+	return op_step(op, st, "alias_del");
 }
 
 int store_alias_del(struct store *s, const char *address, const char **error_r)
@@ -558,7 +631,7 @@ int store_alias_del(struct store *s, const char *address, const char **error_r)
 	struct alias_req req = { 0 };
 	int r = store_addr_normalize(a, address, true, &req.address, error_r);
 	if (r > 0)
-		r = store_op_run(s, store_op_new(NULL, apply_alias_del, NULL, &req, NULL), error_r);
+		r = store_sql_write(s, store_op_new(NULL, apply_alias_del, NULL, &req, NULL), error_r);
 	arena_free(&a);
 	return r;
 }
@@ -566,24 +639,31 @@ int store_alias_del(struct store *s, const char *address, const char **error_r)
 int store_alias_list(struct store *s, struct arena *a, struct store_alias **aliases_r,
 		     size_t *n_r, const char **error_r)
 {
-	struct db *c = store_db_get(s);
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT address, target FROM aliases ORDER BY address, target");
 	size_t n = 0, cap = 16;
 	struct store_alias *v = arena_alloc(a, cap * sizeof(*v));
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	*aliases_r = v;
+	*n_r = 0;
+	struct db *db;
+	struct sql_conn *q = store_sql_get(s, &db, error_r);
+	if (q == NULL)
+		return STORE_EUNAVAIL;
+	struct sql_stmt *st = sql_prepare(q, "SELECT address, target FROM aliases ORDER BY address, target");
+	int rc = st ? SQL_ROW : SQL_ERR;
+	while (st != NULL && (rc = sql_step(st)) == SQL_ROW) {
 		if (n == cap) {
 			struct store_alias *nv = arena_alloc(a, cap * 2 * sizeof(*v));
 			memcpy(nv, v, n * sizeof(*v));
 			v = nv;
 			cap *= 2;
 		}
-		v[n].address = store_col_text(a, st, 0);
-		v[n].target = store_col_text(a, st, 1);
+		v[n].address = arena_strdup(a, sql_col_text(st, 0));
+		v[n].target = arena_strdup(a, sql_col_text(st, 1));
 		n++;
 	}
-	int ret = rc == SQLITE_DONE ? 1 : store_db_fail(c, "alias_list", error_r);
-	store_db_put(s, c);
+	int ret = rc == SQL_DONE ? 1 : store_sql_fail(q, rc, "alias_list", error_r);
+	if (st != NULL)
+		sql_reset(st);
+	store_sql_put(s, q, db);
 	*aliases_r = v;
 	*n_r = n;
 	return ret;
@@ -601,11 +681,18 @@ int store_resolve(struct store *s, struct arena *a, const char *address,
 	int r = store_address_normalize(a, address, &norm, error_r);
 	if (r < 0)
 		return r;
-	struct db *c = store_db_get(s);
+	struct db *db;
+	struct sql_conn *q = store_sql_get(s, &db, error_r);
+	if (q == NULL)
+		return STORE_EUNAVAIL;
 	int ret = 1;
-	if (domain_id(c, store_domain_of(norm)) <= 0) {
-		*error_r = "domain is not local";
-		ret = STORE_ENOTFOUND;
+	int64_t x = domain_id(q, store_domain_of(norm));
+	if (x <= 0) {
+		if (x < 0)
+			ret = store_sql_fail(q, (int)x, "resolve", error_r);
+		else
+			*error_r = "domain is not local";
+		ret = x < 0 ? ret : STORE_ENOTFOUND;
 		goto out;
 	}
 	/* Breadth-first over (address, depth); `seen` cuts loops. */
@@ -616,10 +703,11 @@ int store_resolve(struct store *s, struct arena *a, const char *address,
 	depth[qn++] = 0;
 	rcpt_r->accounts = arena_alloc(a, RESOLVE_MAX * sizeof(int64_t));
 	rcpt_r->remote = arena_alloc(a, RESOLVE_MAX * sizeof(char *));
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT target FROM aliases WHERE address = ? ORDER BY target");
 	for (size_t qi = 0; qi < qn; qi++) {
 		const char *cur = queue[qi];
-		if (domain_id(c, store_domain_of(cur)) <= 0) {
+		if ((x = domain_id(q, store_domain_of(cur))) <= 0) {
+			if (x < 0)
+				goto fail;
 			bool dup = false;
 			for (size_t i = 0; i < rcpt_r->nremote; i++)
 				dup |= strcasecmp(rcpt_r->remote[i], cur) == 0;
@@ -627,7 +715,11 @@ int store_resolve(struct store *s, struct arena *a, const char *address,
 				rcpt_r->remote[rcpt_r->nremote++] = cur;
 			continue;
 		}
-		int64_t id = account_id_of(c, cur);
+		int64_t id = account_id_of(q, cur);
+		if (id < 0) {
+			x = id;
+			goto fail;
+		}
 		if (id > 0) {
 			bool dup = false;
 			for (size_t i = 0; i < rcpt_r->naccounts; i++)
@@ -641,11 +733,16 @@ int store_resolve(struct store *s, struct arena *a, const char *address,
 		const char *keys[2] = { cur, arena_printf(a, "@%s", store_domain_of(cur)) };
 		for (int k = 0; k < 2; k++) {
 			bool found = false;
-			sqlite3_reset(st);
-			store_bind_text(st, 1, keys[k]);
-			while (sqlite3_step(st) == SQLITE_ROW) {
+			struct sql_stmt *st = sql_prepare(q, "SELECT target FROM aliases WHERE address = ? ORDER BY target");
+			if (st == NULL) {
+				x = SQL_ERR;
+				goto fail;
+			}
+			sql_bind_text(st, 1, keys[k]);
+			int rc;
+			while ((rc = sql_step(st)) == SQL_ROW) {
 				found = true;
-				const char *t = store_col_text(a, st, 0);
+				const char *t = arena_strdup(a, sql_col_text(st, 0));
 				bool seen = false;
 				for (size_t i = 0; i < qn; i++)
 					seen |= strcasecmp(queue[i], t) == 0;
@@ -653,6 +750,11 @@ int store_resolve(struct store *s, struct arena *a, const char *address,
 					queue[qn] = t;
 					depth[qn++] = depth[qi] + 1;
 				}
+			}
+			sql_reset(st);
+			if (rc < 0) {
+				x = rc;
+				goto fail;
 			}
 			if (found)
 				break; /* an exact alias hides the catch-all */
@@ -662,47 +764,9 @@ int store_resolve(struct store *s, struct arena *a, const char *address,
 	if (ret == 0)
 		*error_r = "no such user";
 out:
-	store_db_put(s, c);
+	store_sql_put(s, q, db);
 	return ret;
-}
-
-/* ------------------------------------------------------------------ quota */
-
-int store_quota_get(struct store *s, int64_t account_id, uint64_t *usage_r, uint64_t *limit_r,
-		    uint64_t *messages_r, const char **error_r)
-{
-	struct db *c = store_db_get(s);
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT usage, quota, messages FROM accounts WHERE id = ?");
-	sqlite3_bind_int64(st, 1, account_id);
-	int rc = sqlite3_step(st), ret = 1;
-	if (rc == SQLITE_ROW) {
-		if (usage_r)
-			*usage_r = (uint64_t)sqlite3_column_int64(st, 0);
-		if (limit_r)
-			*limit_r = (uint64_t)sqlite3_column_int64(st, 1);
-		if (messages_r)
-			*messages_r = (uint64_t)sqlite3_column_int64(st, 2);
-	} else if (rc == SQLITE_DONE) {
-		*error_r = "no such account";
-		ret = STORE_ENOTFOUND;
-	} else {
-		ret = store_db_fail(c, "quota_get", error_r);
-	}
-	store_db_put(s, c);
-	return ret;
-}
-
-int store_quota_check(struct store *s, int64_t account_id, uint64_t size, const char **error_r)
-{
-	uint64_t usage, limit;
-	int r = store_quota_get(s, account_id, &usage, &limit, NULL, error_r);
-	if (r < 0)
-		return r;
-	if (limit == 0)
-		return 1;
-	if (size == 0 ? usage >= limit : (usage > limit || size > limit - usage)) {
-		*error_r = "mailbox is over quota";
-		return STORE_EOVERQUOTA;
-	}
-	return 1;
+fail:
+	ret = store_sql_fail(q, (int)x, "resolve", error_r);
+	goto out;
 }

@@ -48,7 +48,7 @@ struct store_op *store_op_new(op_fn *prepare, op_fn *apply, op_finish_fn *finish
 	return op;
 }
 
-static void op_free(struct store_op *op)
+void store_op_free(struct store_op *op)
 {
 	if (op->blob_fd >= 0)
 		close(op->blob_fd);
@@ -91,7 +91,7 @@ static void op_complete_on_loop(void *arg)
 {
 	struct store_op *op = arg;
 	op->done(op->done_arg, op->result, op->result < 0 ? op->error : NULL);
-	op_free(op);
+	store_op_free(op);
 }
 
 static void op_complete(struct store *s, struct store_op *op)
@@ -106,7 +106,7 @@ static void op_complete(struct store *s, struct store_op *op)
 	} else if (op->done != NULL) {
 		op_complete_on_loop(op);
 	} else {
-		op_free(op);
+		store_op_free(op);
 	}
 }
 
@@ -122,6 +122,12 @@ static void queue_push(struct store_op **head, struct store_op **tail, struct st
 
 static void op_submit(struct store *s, struct store_op *op)
 {
+	if (s->pg_conninfo != NULL) {
+		/* on PostgreSQL only sql.h ops run (store_sql_write); the rest is not there yet */
+		store_op_fail(op, STORE_EUNAVAIL, "%s", STORE_PG_MISSING);
+		op_complete(s, op);
+		return;
+	}
 	pthread_mutex_lock(&s->q_mu);
 	if (op->prepare != NULL) {
 		queue_push(&s->prep_head, &s->prep_tail, op);
@@ -154,7 +160,7 @@ int store_op_run(struct store *s, struct store_op *op, const char **error_r)
 	int r = op->result;
 	if (r < 0)
 		*error_r = store_set_error(op->error ? op->error : "store error");
-	op_free(op);
+	store_op_free(op);
 	return r;
 }
 
@@ -191,6 +197,7 @@ static void reset_all(struct db *c)
 {
 	for (size_t i = 0; i < c->ncache; i++)
 		sqlite3_reset(c->cache[i].st);
+	sql_reset_all(c->sql);
 }
 
 /* Makes the batch's new blobs durable before its transaction with one syncfs() of
@@ -253,6 +260,7 @@ static void run_txn(struct store *s, struct store_op *batch, bool only_retry)
 		}
 		op->result = 0;
 		op->error = NULL;
+		op->q = c->sql;
 		int r = op->apply(s, op);
 		if (r < 0 && store_db_full(c)) {
 			op->full = true;

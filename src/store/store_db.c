@@ -59,6 +59,7 @@ void store_db_close(struct db *c)
 {
 	for (size_t i = 0; i < c->ncache; i++)
 		sqlite3_finalize(c->cache[i].st);
+	sql_close(c->sql);
 	sqlite3_close_v2(c->db);
 	free(c);
 }
@@ -115,6 +116,7 @@ struct db *store_db_open(struct store *s, const char **error_r)
 	sqlite3_extended_result_codes(db, 1);
 	struct db *c = xcalloc(1, sizeof(*c));
 	c->db = db;
+	c->sql = sql_sqlite_wrap(db);
 	const char *pragmas = s->opt.no_fsync ?
 		"PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA foreign_keys=OFF;"
 		" PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY" :
@@ -170,6 +172,7 @@ void store_db_put(struct store *s, struct db *c)
 {
 	for (size_t i = 0; i < c->ncache; i++)
 		sqlite3_reset(c->cache[i].st);
+	sql_reset_all(c->sql);
 	if (!sqlite3_get_autocommit(c->db))
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 	int keep = s->opt.read_conns > 0 ? s->opt.read_conns : 8;

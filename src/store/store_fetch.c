@@ -537,6 +537,7 @@ int store_mailbox_snapshot(struct store *s, struct arena *a, int64_t account_id,
 			   const char **error_r)
 {
 	memset(snap_r, 0, sizeof(*snap_r));
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	struct vec uids = { .elem = sizeof(uint32_t) }, changed = { .elem = sizeof(struct store_msg) },
 		   vanished = { .elem = sizeof(uint32_t) };

@@ -12,6 +12,7 @@
 
 #include "store.h"
 #include "store_backup.h"
+#include "sql.h"
 
 #include <pthread.h>
 #include <semaphore.h>
@@ -22,6 +23,9 @@
 #include "log.h"
 
 #define STMT_CACHE 256
+#define STORE_PG_POOL 64 /* PostgreSQL connections kept idle at most */
+#define SCHEMA_STR2(x) #x
+#define SCHEMA_STR(x) SCHEMA_STR2(x)
 
 struct db {
 	sqlite3 *db;
@@ -30,6 +34,7 @@ struct db {
 		sqlite3_stmt *st;
 	} cache[STMT_CACHE];
 	size_t ncache;
+	struct sql_conn *sql; /* the same handle through sql.h (code converted to it) */
 	struct db *next;
 };
 
@@ -54,6 +59,8 @@ struct store_op {
 	bool full;             /* apply or the commit failed because the disk is full */
 	bool retry;            /* committer: runs again after the reserve was given up */
 	bool lessons;          /* apply recorded a junk filter lesson (store_lesson.c) */
+	bool sql_ready;        /* apply uses only op->q (sql.h): runs on either backend */
+	struct sql_conn *q;    /* apply's connection: the committer's, or PostgreSQL's */
 	/* blob written by prepare */
 	char *blob;            /* blob name (hex), malloc'd */
 	int blob_fd;           /* written, not yet fsynced (-1: none); the committer syncs */
@@ -145,6 +152,12 @@ struct store {
 	int64_t watch_last;     /* the highest announced_events id seen */
 	int64_t watch_at;       /* CLOCK_MONOTONIC ms of the last read */
 	int64_t watch_cleaned;  /* ... of the last removal of old rows */
+
+	/* store_pg.c: store.backend = postgresql (pg_conninfo NULL: SQLite) */
+	char *pg_conninfo;
+	pthread_mutex_t pg_mu;
+	struct sql_conn *pg_free[STORE_PG_POOL];
+	int pg_nfree, pg_keep;
 };
 
 /* The name of store_db.c's VFS for relative database paths (registered by the first
@@ -184,7 +197,34 @@ const char *store_set_errorf(const char *fmt, ...) __attribute__((format(printf,
 /* fsync of a directory by path; 0 or -1. */
 int store_fsync_path(const char *path);
 
+/* store_pg.c: the PostgreSQL backend. store_pg_open: connects, creates or migrates
+ * the schema (1, or <0 with *error_r); store_pg_close: closes the pool.
+ * store_sql_get/put: a connection for a read through sql.h, on either backend (db_r
+ * is the SQLite pool's struct db, NULL on PostgreSQL; NULL with *error_r when the
+ * database cannot be reached). store_sql_write: runs a write op whose apply uses only
+ * op->q: the committer's transaction on SQLite, a transaction of its own on
+ * PostgreSQL; returns as store_op_run. store_sql_fail: logs the connection's error
+ * and returns STORE_EUNAVAIL for SQL_ETEMP, STORE_ERR otherwise. */
+int store_pg_open(struct store *s, const char *conninfo, const char **error_r);
+void store_pg_close(struct store *s);
+struct sql_conn *store_sql_get(struct store *s, struct db **db_r, const char **error_r);
+void store_sql_put(struct store *s, struct sql_conn *q, struct db *db);
+int store_sql_write(struct store *s, struct store_op *op, const char **error_r);
+int store_sql_fail(struct sql_conn *q, int rc, const char *what, const char **error_r);
+/* At the top of a read entry point not converted yet: on PostgreSQL it answers
+ * STORE_EUNAVAIL with STORE_PG_MISSING instead of reading the empty local database
+ * (writes are refused in one place, op_submit). */
+#define STORE_PG_REFUSE(s, error_r)                           \
+	do {                                                  \
+		if ((s)->pg_conninfo != NULL) {               \
+			*(error_r) = STORE_PG_MISSING;        \
+			return STORE_EUNAVAIL;                \
+		}                                             \
+	} while (0)
+
 /* store_commit.c: running ops */
+/* Frees an op that was never submitted or has completed. */
+void store_op_free(struct store_op *op);
 struct store_op *store_op_new(op_fn *prepare, op_fn *apply, op_finish_fn *finish, void *req,
 			struct arena *arena);
 /* Queues op; with loop/done for async. Returns immediately. */

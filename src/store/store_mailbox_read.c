@@ -65,6 +65,7 @@ int store_mbox_read(struct db *c, struct arena *a, int64_t account_id, const cha
 static int mbox_get(struct store *s, struct arena *a, int64_t account_id, const char *name,
 		    int64_t id, struct store_mailbox *mb_r, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	int ret = store_mbox_read(c, a, account_id, name, id, mb_r, error_r);
 	store_db_put(s, c);
@@ -89,6 +90,9 @@ int store_mailbox_get_by_id(struct store *s, struct arena *a, int64_t account_id
 int store_mailbox_list(struct store *s, struct arena *a, int64_t account_id,
 		       struct store_mailbox **mbs_r, size_t *n_r, const char **error_r)
 {
+	*mbs_r = NULL;
+	*n_r = 0;
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT " MBOX_COLS " FROM mailboxes m WHERE m.account_id = ?"
 				       " ORDER BY m.name != 'INBOX', m.name");

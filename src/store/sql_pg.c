@@ -1,0 +1,321 @@
+/* sql_pg.c: the PostgreSQL driver of sql.h, on libpq.
+ *
+ * Statements are prepared on a connection the first time they are used there
+ * (PQprepare, named by their slot), so a new connection after a reconnect prepares
+ * them again by itself. Parameters travel as text (integers printed) and blobs as
+ * binary; a step runs PQexecPrepared once and then walks the rows of its result.
+ * Results come as text: the store reads few columns per row and mostly small ones,
+ * and the text form needs no byte-order work. The SQL is SQLite's dialect, changed
+ * once at prepare by sql_pg_translate. */
+#include "sql.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "log.h"
+
+#define PG_STMTS 128
+#define PG_PARAMS 16
+
+struct pg_stmt {
+	struct sql_stmt head;
+	const char *sql; /* identity of the static SQL string */
+	int slot;
+	int nparams;
+	char *val[PG_PARAMS];
+	int len[PG_PARAMS];
+	int fmt[PG_PARAMS];
+	char num[PG_PARAMS][24];
+	PGresult *res;
+	int row, nrows;
+};
+
+struct pg_conn {
+	struct sql_conn head;
+	PGconn *pg;
+	struct pg_stmt *stmts[PG_STMTS];
+	size_t n;
+	int64_t changes;
+	char err[256];
+};
+
+static const struct sql_driver pg_driver;
+static void pg_reset(struct sql_stmt *st);
+
+char *sql_pg_translate(const char *sql)
+{
+	size_t n = strlen(sql);
+	/* "$NN" for each '?' and " ON CONFLICT DO NOTHING" at most once */
+	char *out = xmalloc(n * 4 + 64);
+	size_t o = 0;
+	int param = 0;
+	bool ignore = false;
+	const char *p = sql;
+	if (strncmp(p, "INSERT OR IGNORE ", 17) == 0) {
+		o += (size_t)sprintf(out, "INSERT ");
+		p += 17;
+		ignore = true;
+	}
+	const char *returning = NULL;
+	while (*p) {
+		if (*p == '\'') { /* a literal: copied as it is */
+			const char *e = strchr(p + 1, '\'');
+			size_t len = e ? (size_t)(e - p) + 1 : strlen(p);
+			memcpy(out + o, p, len);
+			o += len;
+			p += len;
+		} else if (*p == '?') {
+			o += (size_t)sprintf(out + o, "$%d", ++param);
+			p++;
+		} else if (strncmp(p, " COLLATE NOCASE", 15) == 0) {
+			p += 15; /* the PostgreSQL schema declares those columns citext */
+		} else if (ignore && returning == NULL && strncmp(p, " RETURNING ", 11) == 0) {
+			returning = p;
+			o += (size_t)sprintf(out + o, " ON CONFLICT DO NOTHING");
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	if (ignore && returning == NULL)
+		o += (size_t)sprintf(out + o, " ON CONFLICT DO NOTHING");
+	out[o] = '\0';
+	return out;
+}
+
+static int pg_fail(struct pg_conn *c, PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
+	snprintf(c->err, sizeof(c->err), "%s", msg && *msg ? msg : "connection lost");
+	size_t l = strlen(c->err);
+	while (l > 0 && (c->err[l - 1] == '\n' || c->err[l - 1] == ' '))
+		c->err[--l] = '\0';
+	if (state == NULL || PQstatus(c->pg) != CONNECTION_OK)
+		return SQL_ETEMP;
+	if (strcmp(state, "23505") == 0)
+		return SQL_ECONSTRAINT;
+	/* 08: connection; 40: serialization failure, deadlock; 53: out of resources (disk
+	 * full, too many connections); 57: admin shutdown, statement timeout; 55P03: lock */
+	if (strncmp(state, "08", 2) == 0 || strncmp(state, "40", 2) == 0 || strncmp(state, "53", 2) == 0 ||
+	    strncmp(state, "57", 2) == 0 || strcmp(state, "55P03") == 0)
+		return SQL_ETEMP;
+	return SQL_ERR;
+}
+
+static struct sql_stmt *pg_prepare(struct sql_conn *q, const char *sql)
+{
+	struct pg_conn *c = (struct pg_conn *)q;
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->stmts[i]->sql == sql) {
+			struct pg_stmt *ps = c->stmts[i];
+			pg_reset(&ps->head);
+			for (int k = 0; k < PG_PARAMS; k++)
+				ps->val[k] = NULL;
+			return &ps->head;
+		}
+	}
+	if (c->n == PG_STMTS)
+		abort(); /* raise PG_STMTS */
+	char *text = sql_pg_translate(sql);
+	char name[16];
+	snprintf(name, sizeof(name), "p%zu", c->n);
+	PGresult *res = PQprepare(c->pg, name, text, 0, NULL);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok) {
+		int rc = pg_fail(c, res);
+		log_error("event=store_error what=prepare pg=\"%s\" sql=\"%.80s\"", c->err, text);
+		PQclear(res);
+		free(text);
+		if (rc == SQL_ERR && PQstatus(c->pg) == CONNECTION_OK)
+			abort(); /* an SQL bug */
+		return NULL;
+	}
+	PQclear(res);
+	int params = 0; /* the highest $n (the store's SQL has no '$' of its own) */
+	for (const char *p = text; (p = strchr(p, '$')) != NULL; p++)
+		params = params > atoi(p + 1) ? params : atoi(p + 1);
+	free(text);
+	if (params > PG_PARAMS)
+		abort(); /* raise PG_PARAMS */
+	struct pg_stmt *ps = xcalloc(1, sizeof(*ps));
+	ps->head.drv = &pg_driver;
+	ps->head.conn = q;
+	ps->sql = sql;
+	ps->slot = (int)c->n;
+	ps->nparams = params;
+	c->stmts[c->n++] = ps;
+	return &ps->head;
+}
+
+#define PS(x) ((struct pg_stmt *)(x))
+
+static void pg_bind_int64(struct sql_stmt *st, int i, int64_t v)
+{
+	struct pg_stmt *ps = PS(st);
+	snprintf(ps->num[i - 1], sizeof(ps->num[0]), "%" PRId64, v);
+	ps->val[i - 1] = ps->num[i - 1];
+	ps->len[i - 1] = 0;
+	ps->fmt[i - 1] = 0;
+}
+
+static void pg_bind_text(struct sql_stmt *st, int i, const char *s)
+{
+	struct pg_stmt *ps = PS(st);
+	ps->val[i - 1] = (char *)s; /* used before the caller's next statement, as SQLite's copy */
+	ps->len[i - 1] = 0;
+	ps->fmt[i - 1] = 0;
+}
+
+static void pg_bind_blob(struct sql_stmt *st, int i, const void *p, size_t n)
+{
+	struct pg_stmt *ps = PS(st);
+	ps->val[i - 1] = (char *)p;
+	ps->len[i - 1] = (int)n;
+	ps->fmt[i - 1] = 1;
+}
+
+static int pg_step(struct sql_stmt *st)
+{
+	struct pg_stmt *ps = PS(st);
+	struct pg_conn *c = (struct pg_conn *)st->conn;
+	if (ps->res == NULL) {
+		char name[16];
+		snprintf(name, sizeof(name), "p%d", ps->slot);
+		ps->res = PQexecPrepared(c->pg, name, ps->nparams, (const char *const *)ps->val, ps->len,
+					 ps->fmt, 0);
+		ExecStatusType es = PQresultStatus(ps->res);
+		if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
+			int rc = pg_fail(c, ps->res);
+			PQclear(ps->res);
+			ps->res = NULL;
+			return rc;
+		}
+		const char *t = PQcmdTuples(ps->res);
+		c->changes = t && *t ? strtoll(t, NULL, 10) : 0;
+		ps->nrows = PQntuples(ps->res);
+		ps->row = -1;
+	}
+	if (ps->row + 1 < ps->nrows) {
+		ps->row++;
+		return SQL_ROW;
+	}
+	ps->row = ps->nrows;
+	return SQL_DONE;
+}
+
+static void pg_reset(struct sql_stmt *st)
+{
+	struct pg_stmt *ps = PS(st);
+	PQclear(ps->res);
+	ps->res = NULL;
+}
+
+static bool pg_col_null(struct sql_stmt *st, int i)
+{
+	return PQgetisnull(PS(st)->res, PS(st)->row, i);
+}
+
+static int64_t pg_col_int64(struct sql_stmt *st, int i)
+{
+	const char *v = PQgetvalue(PS(st)->res, PS(st)->row, i);
+	if (v[0] == 't' || v[0] == 'f') /* a boolean expression (EXISTS, comparisons) */
+		return v[0] == 't';
+	return strtoll(v, NULL, 10);
+}
+
+static const char *pg_col_text(struct sql_stmt *st, int i)
+{
+	return PQgetvalue(PS(st)->res, PS(st)->row, i);
+}
+
+static size_t pg_col_bytes(struct sql_stmt *st, int i)
+{
+	return (size_t)PQgetlength(PS(st)->res, PS(st)->row, i);
+}
+
+static int pg_exec(struct sql_conn *q, const char *sql)
+{
+	struct pg_conn *c = (struct pg_conn *)q;
+	PGresult *res = PQexec(c->pg, sql);
+	ExecStatusType es = PQresultStatus(res);
+	int rc = es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK ? SQL_DONE : pg_fail(c, res);
+	PQclear(res);
+	return rc;
+}
+
+static int64_t pg_changes(struct sql_conn *q)
+{
+	return ((struct pg_conn *)q)->changes;
+}
+
+static void pg_reset_all(struct sql_conn *q)
+{
+	struct pg_conn *c = (struct pg_conn *)q;
+	for (size_t i = 0; i < c->n; i++)
+		pg_reset(&c->stmts[i]->head);
+}
+
+static bool pg_broken(struct sql_conn *q)
+{
+	return PQstatus(((struct pg_conn *)q)->pg) != CONNECTION_OK;
+}
+
+static const char *pg_errmsg(struct sql_conn *q)
+{
+	return ((struct pg_conn *)q)->err;
+}
+
+static void pg_close(struct sql_conn *q)
+{
+	struct pg_conn *c = (struct pg_conn *)q;
+	for (size_t i = 0; i < c->n; i++) {
+		PQclear(c->stmts[i]->res);
+		free(c->stmts[i]);
+	}
+	PQfinish(c->pg);
+	free(c);
+}
+
+static const struct sql_driver pg_driver = {
+	.engine = SQL_PG, .name = "postgresql",
+	.prepare = pg_prepare, .bind_int64 = pg_bind_int64, .bind_text = pg_bind_text,
+	.bind_blob = pg_bind_blob, .step = pg_step, .reset = pg_reset, .col_null = pg_col_null,
+	.col_int64 = pg_col_int64, .col_text = pg_col_text, .col_bytes = pg_col_bytes,
+	.exec = pg_exec, .changes = pg_changes, .reset_all = pg_reset_all, .broken = pg_broken, .errmsg = pg_errmsg, .close = pg_close,
+};
+
+static void pg_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg; /* "relation already exists, skipping" and the like: not for the log */
+}
+
+struct sql_conn *sql_pg_connect(const char *conninfo, char **error_r)
+{
+	PGconn *pg = PQconnectdb(conninfo);
+	if (PQstatus(pg) != CONNECTION_OK) {
+		const char *m = PQerrorMessage(pg);
+		size_t l = strlen(m);
+		while (l > 0 && (m[l - 1] == '\n' || m[l - 1] == ' '))
+			l--;
+		*error_r = xasprintf("cannot connect to PostgreSQL: %.*s", (int)l, m);
+		PQfinish(pg);
+		return NULL;
+	}
+	PQsetNoticeProcessor(pg, pg_notice, NULL);
+	struct pg_conn *c = xcalloc(1, sizeof(*c));
+	c->head.drv = &pg_driver;
+	c->pg = pg;
+	return &c->head;
+}
+
+bool sql_pg_ok(struct sql_conn *q)
+{
+	return PQstatus(((struct pg_conn *)q)->pg) == CONNECTION_OK &&
+	       PQtransactionStatus(((struct pg_conn *)q)->pg) == PQTRANS_IDLE;
+}

@@ -1,0 +1,368 @@
+/* test_backends.c: the part of the store converted to sql.h (domains, accounts,
+ * aliases, passwords, SCRAM secrets, session generations), run on both backends:
+ * SQLite always, PostgreSQL when POSTAMT_TEST_PG names a database that may be wiped
+ * (scripts/pg-fixture run sets it; without it those tests are skipped, saying why);
+ * and store_admin.c (the admin flag, last logins, removing a domain).
+ * Also: the dialect translation, two stores on one database (two nodes), a dropped
+ * connection, an unreachable server, and the refusal of what is not converted yet. */
+#include "helpers.h"
+
+#include <libpq-fe.h>
+
+#include "sql.h"
+
+struct bfix {
+	char dir[256];
+	struct store *s;
+	struct arena *a;
+	const char *pg; /* NULL: SQLite */
+};
+
+/* Empties the test database (every table of the public schema). */
+static void pg_wipe(const char *uri)
+{
+	PGconn *c = PQconnectdb(uri);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PGresult *r = PQexec(c, "SET client_min_messages TO warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	PQfinish(c);
+}
+
+static struct store *open_backend(const char *dir, const char *pg)
+{
+	struct store_options opt = { .create = true, .no_fsync = true, .postgresql = pg, .read_conns = 2 };
+	struct store *s = NULL;
+	const char *err = NULL;
+	if (store_open(dir, &opt, &s, &err) < 0)
+		fail_msg("store_open: %s", err);
+	return s;
+}
+
+static int setup(void **state, const char *pg)
+{
+	struct bfix *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/postamt-test-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	f->pg = pg;
+	if (pg != NULL)
+		pg_wipe(pg);
+	f->s = open_backend(f->dir, pg);
+	f->a = arena_new();
+	const char *err;
+	if (store_domain_add(f->s, "example.test", &err) < 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int setup_sqlite(void **state)
+{
+	return setup(state, NULL);
+}
+
+static int setup_pg(void **state)
+{
+	return setup(state, getenv("POSTAMT_TEST_PG"));
+}
+
+static int teardown(void **state)
+{
+	struct bfix *f = *state;
+	if (f == NULL)
+		return 0;
+	store_close(&f->s);
+	arena_free(&f->a);
+	rm_rf(f->dir);
+	free(f);
+	return 0;
+}
+
+static void test_domains(void **state)
+{
+	struct bfix *f = *state;
+	const char *err;
+	assert_int_equal(store_domain_add(f->s, "Other.TEST", &err), 1);
+	assert_int_equal(store_domain_add(f->s, "other.test", &err), STORE_EEXISTS);
+	assert_int_equal(store_domain_add(f->s, "bad domain", &err), STORE_EINVAL);
+	const char **v;
+	assert_int_equal(store_domain_list(f->s, f->a, &v, &err), 1);
+	assert_string_equal(v[0], "example.test");
+	assert_string_equal(v[1], "other.test");
+	assert_null(v[2]);
+	assert_int_equal(store_domain_exists(f->s, "OTHER.test", &err), 1);
+	assert_int_equal(store_domain_exists(f->s, "nope.test", &err), 0);
+}
+
+static void test_accounts(void **state)
+{
+	struct bfix *f = *state;
+	const char *err;
+	int64_t id, id2;
+	assert_int_equal(store_account_add(f->s, "C@Example.TEST", "$y$h", 1024, &id, &err), 1);
+	assert_int_equal(store_account_add(f->s, "b@example.test", "$y$b", 0, &id2, &err), 1);
+	assert_true(id > 0 && id2 > id);
+	struct store_account acct;
+	assert_int_equal(store_account_get(f->s, f->a, "c@example.test", &acct, &err), 1);
+	assert_int_equal(acct.id, id);
+	assert_string_equal(acct.address, "C@example.test");
+	assert_int_equal(acct.quota, 1024);
+	assert_string_equal(acct.password_hash, "$y$h");
+	assert_null(acct.scram);
+	assert_int_equal(store_account_add(f->s, "c@EXAMPLE.test", "$y$h", 0, NULL, &err), STORE_EEXISTS);
+	assert_int_equal(store_account_add(f->s, "x@unknown.test", "$y$h", 0, NULL, &err), STORE_ENOTFOUND);
+	assert_int_equal(store_account_add(f->s, "a b@example.test", "$y$h", 0, NULL, &err), STORE_EINVAL);
+	assert_int_equal(store_account_set_quota(f->s, "c@example.test", 5, &err), 1);
+	assert_int_equal(store_account_set_quota(f->s, "zz@example.test", 5, &err), STORE_ENOTFOUND);
+	assert_int_equal(store_account_get_by_id(f->s, f->a, id, &acct, &err), 1);
+	assert_int_equal(acct.quota, 5);
+	uint64_t usage = 1, limit = 0, messages = 1;
+	assert_int_equal(store_quota_get(f->s, id, &usage, &limit, &messages, &err), 1);
+	assert_true(usage == 0 && limit == 5 && messages == 0);
+	assert_int_equal(store_quota_check(f->s, id, 5, &err), 1);
+	assert_int_equal(store_quota_check(f->s, id, 6, &err), STORE_EOVERQUOTA);
+	assert_int_equal(store_quota_get(f->s, id + 99, &usage, &limit, &messages, &err), STORE_ENOTFOUND);
+	struct store_account *v;
+	size_t n;
+	assert_int_equal(store_account_list(f->s, f->a, &v, &n, &err), 1);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].address, "b@example.test"); /* by address, case-insensitively */
+	assert_string_equal(v[1].address, "C@example.test");
+	assert_int_equal(store_account_del(f->s, "c@example.test", &err), 1);
+	assert_int_equal(store_account_del(f->s, "c@example.test", &err), STORE_ENOTFOUND);
+	assert_int_equal(store_account_get(f->s, f->a, "c@example.test", &acct, &err), 0);
+	assert_int_equal(store_account_get_by_id(f->s, f->a, id, &acct, &err), 0);
+}
+
+static void test_password_scram_sessions(void **state)
+{
+	struct bfix *f = *state;
+	const char *err;
+	int64_t id;
+	uint64_t gen;
+	assert_int_equal(store_account_add(f->s, "a@example.test", "$y$1", 0, &id, &err), 1);
+	assert_int_equal(store_account_session_gen(f->s, id, &gen, &err), 1);
+	assert_int_equal(gen, 0);
+	/* the secret is stored only against the hash it was made from */
+	assert_int_equal(store_account_set_scram(f->s, id, "$y$other", "S1", &err), 0);
+	assert_int_equal(store_account_set_scram(f->s, id, "$y$1", "S1", &err), 1);
+	assert_int_equal(store_account_set_scram(f->s, id, "$y$1", "S2", &err), 1);
+	struct store_account acct;
+	assert_int_equal(store_account_get(f->s, f->a, "a@example.test", &acct, &err), 1);
+	assert_string_equal(acct.scram, "S2");
+	/* a new password: the old secret goes, the sessions end */
+	assert_int_equal(store_account_set_password(f->s, "a@example.test", "$y$2", &err), 1);
+	assert_int_equal(store_account_get(f->s, f->a, "a@example.test", &acct, &err), 1);
+	assert_string_equal(acct.password_hash, "$y$2");
+	assert_null(acct.scram);
+	assert_int_equal(store_account_session_gen(f->s, id, &gen, &err), 1);
+	assert_int_equal(gen, 1);
+	assert_int_equal(store_account_end_sessions(f->s, "A@example.test", &err), 1);
+	assert_int_equal(store_account_session_gen(f->s, id, &gen, &err), 1);
+	assert_int_equal(gen, 2);
+	assert_int_equal(store_account_end_sessions(f->s, "zz@example.test", &err), STORE_ENOTFOUND);
+	assert_int_equal(store_account_session_gen(f->s, id + 1000, &gen, &err), 0);
+}
+
+static void test_aliases(void **state)
+{
+	struct bfix *f = *state;
+	const char *err;
+	int64_t a, b;
+	assert_int_equal(store_account_add(f->s, "a@example.test", "$y$x", 0, &a, &err), 1);
+	assert_int_equal(store_account_add(f->s, "b@example.test", "$y$x", 0, &b, &err), 1);
+	const char *t1[] = { "a@example.test", "B@example.test", "x@remote.test" };
+	assert_int_equal(store_alias_add(f->s, "team@example.test", t1, 3, &err), 1);
+	assert_int_equal(store_alias_add(f->s, "TEAM@example.test", t1, 1, &err), 1); /* already there */
+	const char *t2[] = { "team@example.test" };
+	assert_int_equal(store_alias_add(f->s, "a@example.test", t2, 1, &err), STORE_EEXISTS);
+	assert_int_equal(store_alias_add(f->s, "x@unknown.test", t2, 1, &err), STORE_ENOTFOUND);
+	assert_int_equal(store_account_add(f->s, "team@example.test", "$y$x", 0, NULL, &err), STORE_EEXISTS);
+	const char *loop1[] = { "loop2@example.test" }, *loop2[] = { "loop1@example.test" };
+	assert_int_equal(store_alias_add(f->s, "loop1@example.test", loop1, 1, &err), 1);
+	assert_int_equal(store_alias_add(f->s, "loop2@example.test", loop2, 1, &err), 1);
+	struct store_rcpt r;
+	assert_int_equal(store_resolve(f->s, f->a, "Team@Example.test", &r, &err), 1);
+	assert_int_equal(r.naccounts, 2);
+	assert_int_equal(r.nremote, 1);
+	assert_string_equal(r.remote[0], "x@remote.test");
+	assert_int_equal(store_resolve(f->s, f->a, "loop1@example.test", &r, &err), 0);
+	assert_int_equal(store_resolve(f->s, f->a, "nobody@example.test", &r, &err), 0);
+	assert_int_equal(store_resolve(f->s, f->a, "x@remote.test", &r, &err), STORE_ENOTFOUND);
+	const char *all[] = { "b@example.test" };
+	assert_int_equal(store_alias_add(f->s, "@example.test", all, 1, &err), 1);
+	assert_int_equal(store_resolve(f->s, f->a, "anything@example.test", &r, &err), 1);
+	assert_int_equal(r.naccounts, 1);
+	assert_int_equal(r.accounts[0], b);
+	struct store_alias *al;
+	size_t n;
+	assert_int_equal(store_alias_list(f->s, f->a, &al, &n, &err), 1);
+	assert_int_equal(n, 6);
+	assert_int_equal(store_alias_del(f->s, "team@example.test", &err), 1);
+	assert_int_equal(store_alias_del(f->s, "team@example.test", &err), STORE_ENOTFOUND);
+	assert_int_equal(store_alias_list(f->s, f->a, &al, &n, &err), 1);
+	assert_int_equal(n, 3);
+}
+
+static void test_admin_and_domain_del(void **state)
+{
+	struct bfix *f = *state;
+	const char *err;
+	int64_t id;
+	assert_int_equal(store_account_add(f->s, "a@example.test", "$y$x", 0, &id, &err), 1);
+	assert_int_equal(store_account_is_admin(f->s, id, &err), 0);
+	assert_int_equal(store_account_set_admin(f->s, "A@example.test", true, &err), 1);
+	assert_int_equal(store_account_set_admin(f->s, "a@example.test", true, &err), 1); /* twice: no error */
+	assert_int_equal(store_account_set_admin(f->s, "zz@example.test", true, &err), STORE_ENOTFOUND);
+	assert_int_equal(store_account_is_admin(f->s, id, &err), 1);
+	int64_t *ids;
+	size_t n;
+	assert_int_equal(store_admin_list(f->s, f->a, &ids, &n, &err), 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], id);
+	assert_int_equal(store_last_login_set(f->s, id, 1000, "imap", "192.0.2.1", &err), 1);
+	assert_int_equal(store_last_login_set(f->s, id, 2000, "smtp", "192.0.2.2", &err), 1);
+	assert_int_equal(store_last_login_set(f->s, id + 99, 2000, "smtp", "192.0.2.2", &err), 1); /* gone: no row */
+	struct store_last_login *ll;
+	assert_int_equal(store_last_login_list(f->s, f->a, &ll, &n, &err), 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(ll[0].at, 2000);
+	assert_string_equal(ll[0].proto, "smtp");
+	assert_string_equal(ll[0].ip, "192.0.2.2");
+	/* a domain goes only when nothing uses it (an account, an alias, the catch-all) */
+	assert_int_equal(store_domain_add(f->s, "other.test", &err), 1);
+	assert_int_equal(store_domain_add(f->s, "eXample2.test", &err), 1);
+	const char *t[] = { "a@example.test" };
+	assert_int_equal(store_alias_add(f->s, "@example2.test", t, 1, &err), 1);
+	assert_int_equal(store_domain_del(f->s, "example2.test", &err), STORE_ENOTALLOWED);
+	assert_int_equal(store_domain_del(f->s, "example.test", &err), STORE_ENOTALLOWED);
+	assert_non_null(strstr(err, "1 accounts and 0 aliases"));
+	assert_int_equal(store_domain_del(f->s, "other.test", &err), 1);
+	assert_int_equal(store_domain_del(f->s, "other.test", &err), STORE_ENOTFOUND);
+	assert_int_equal(store_alias_del(f->s, "@example2.test", &err), 1);
+	assert_int_equal(store_domain_del(f->s, "EXAMPLE2.test", &err), 1);
+	assert_int_equal(store_account_del(f->s, "a@example.test", &err), 1);
+	assert_int_equal(store_admin_list(f->s, f->a, &ids, &n, &err), 1);
+	assert_int_equal(n, 0);
+}
+
+/* PostgreSQL: a second store on the same database (a second node) sees the first's
+ * writes at once, and what is not converted refuses clearly. */
+static void test_pg_two_nodes(void **state)
+{
+	struct bfix *f = *state;
+	const char *err;
+	char dir2[256];
+	snprintf(dir2, sizeof(dir2), "/tmp/postamt-test-XXXXXX");
+	assert_non_null(mkdtemp(dir2));
+	struct store *s2 = open_backend(dir2, f->pg); /* joins: the schema exists */
+	int64_t id;
+	assert_int_equal(store_account_add(f->s, "a@example.test", "$y$x", 0, &id, &err), 1);
+	struct store_account acct;
+	assert_int_equal(store_account_get(s2, f->a, "A@example.test", &acct, &err), 1);
+	assert_int_equal(acct.id, id);
+	assert_int_equal(store_domain_exists(s2, "example.test", &err), 1);
+	assert_int_equal(store_account_end_sessions(s2, "a@example.test", &err), 1);
+	uint64_t gen;
+	assert_int_equal(store_account_session_gen(f->s, id, &gen, &err), 1);
+	assert_int_equal(gen, 1);
+	assert_int_equal(store_mailbox_create(s2, id, "Lists", 0, NULL, &err), STORE_EUNAVAIL);
+	assert_string_equal(err, STORE_PG_MISSING);
+	struct store_mailbox *mbs;
+	size_t n;
+	assert_int_equal(store_mailbox_list(s2, f->a, id, &mbs, &n, &err), STORE_EUNAVAIL);
+	assert_string_equal(err, STORE_PG_MISSING);
+	struct store_mailbox mb;
+	assert_int_equal(store_mailbox_get(s2, f->a, id, "INBOX", &mb, &err), STORE_EUNAVAIL);
+	store_close(&s2);
+	rm_rf(dir2);
+}
+
+/* PostgreSQL: a connection the server ends (a restart, pg_terminate_backend) is
+ * replaced by the next borrower; the call that found it broken fails temporarily. */
+static void test_pg_reconnect(void **state)
+{
+	struct bfix *f = *state;
+	const char *err;
+	int64_t id;
+	assert_int_equal(store_account_add(f->s, "a@example.test", "$y$x", 0, &id, &err), 1);
+	PGconn *c = PQconnectdb(f->pg);
+	PGresult *r = PQexec(c, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+				"  WHERE datname = current_database() AND pid <> pg_backend_pid()");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_true(atoi(PQgetvalue(r, 0, 0)) >= 1);
+	PQclear(r);
+	PQfinish(c);
+	struct store_account acct;
+	int got = store_account_get(f->s, f->a, "a@example.test", &acct, &err);
+	assert_true(got == 1 || got == STORE_EUNAVAIL);
+	assert_int_equal(store_account_get(f->s, f->a, "a@example.test", &acct, &err), 1);
+	assert_int_equal(acct.id, id);
+}
+
+/* An unreachable server: opening fails with a temporary error that says why. */
+static void test_pg_unreachable(void **state)
+{
+	(void)state;
+	char dir[256];
+	snprintf(dir, sizeof(dir), "/tmp/postamt-test-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	struct store_options opt = { .create = true, .no_fsync = true,
+				     .postgresql = "postgresql://postamt@127.0.0.1:1/postamt?connect_timeout=2" };
+	struct store *s = NULL;
+	const char *err = NULL;
+	assert_int_equal(store_open(dir, &opt, &s, &err), STORE_EUNAVAIL);
+	assert_non_null(strstr(err, "cannot connect to PostgreSQL"));
+	rm_rf(dir);
+}
+
+static void test_translate(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "SELECT id FROM t WHERE a = ? AND b = ?", "SELECT id FROM t WHERE a = $1 AND b = $2" },
+		{ "INSERT OR IGNORE INTO aliases(address, target) VALUES(?, ?)",
+		  "INSERT INTO aliases(address, target) VALUES($1, $2) ON CONFLICT DO NOTHING" },
+		{ "INSERT OR IGNORE INTO t(a) VALUES(?) RETURNING id",
+		  "INSERT INTO t(a) VALUES($1) ON CONFLICT DO NOTHING RETURNING id" },
+		{ "SELECT '?' FROM t WHERE name = ? COLLATE NOCASE", "SELECT '?' FROM t WHERE name = $1" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *t = sql_pg_translate(cases[i].in);
+		assert_string_equal(t, cases[i].out);
+		free(t);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest lite[] = {
+		cmocka_unit_test(test_translate),
+		cmocka_unit_test(test_pg_unreachable),
+		cmocka_unit_test_setup_teardown(test_domains, setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_accounts, setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_password_scram_sessions, setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_aliases, setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_admin_and_domain_del, setup_sqlite, teardown),
+	};
+	const struct CMUnitTest pg[] = {
+		cmocka_unit_test_setup_teardown(test_domains, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_accounts, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_password_scram_sessions, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_aliases, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_admin_and_domain_del, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_two_nodes, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_reconnect, setup_pg, teardown),
+	};
+	int failed = cmocka_run_group_tests_name("sqlite", lite, NULL, NULL);
+	const char *uri = getenv("POSTAMT_TEST_PG");
+	if (uri == NULL || *uri == '\0') {
+		printf("postgresql: %zu tests skipped: POSTAMT_TEST_PG is not set"
+		       " (run under scripts/pg-fixture run)\n", sizeof(pg) / sizeof(pg[0]));
+		return failed;
+	}
+	return failed + cmocka_run_group_tests_name("postgresql", pg, NULL, NULL);
+}
