@@ -679,7 +679,8 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   const reader = new Reader(readerPane, {
     client, t, lang, purifier,
     mailboxName: (id) => { const m = state.byId.get(id); return m ? mailboxName(m) : ''; },
-    isIn, phone,
+    isIn, phone, toast,
+    me: () => ({ identities: state.identities, username: state.username, sentId: (role('sent') || {}).id }),
     onLoaded: (email) => {
       if (!(email.keywords && email.keywords.$seen)) setSeen(email.id, true);
     },

@@ -1,5 +1,8 @@
 // i18n.js: German and English texts. The language follows navigator.language
 // (German for any "de*", English otherwise). t(key, vars) fills {name} slots.
+// The reading side's texts live in i18n_reader.js.
+
+import { READER_DE, READER_EN } from './i18n_reader.js';
 
 const de = {
   appName: 'postamt',
@@ -515,7 +518,7 @@ const en = {
   user: 'Signed in as {name}',
 };
 
-export const DICTS = { de, en };
+export const DICTS = { de: { ...READER_DE, ...de }, en: { ...READER_EN, ...en } };
 
 export function pickLanguage(languages) {
   const list = Array.isArray(languages) ? languages : [languages];
@@ -528,10 +531,10 @@ export function pickLanguage(languages) {
 }
 
 export function makeTranslator(lang) {
-  const dict = DICTS[lang] || en;
+  const dict = DICTS[lang] || DICTS.en;
   return function t(key, vars) {
     let s = dict[key];
-    if (s === undefined) s = en[key];
+    if (s === undefined) s = DICTS.en[key];
     if (s === undefined) return key;
     if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] !== undefined ? String(vars[k]) : m));
     return s;

@@ -1,0 +1,139 @@
+// conversation.js: the messages of a thread (RFC 8621 section 3, Thread/get)
+// read together. Oldest first; the newest and the one chosen in the list are
+// expanded, the others collapsed to one line (sender, preview, date) that opens
+// on click or Enter. Text bodies show their quoted history and signature
+// folded (textblocks.js) behind a button. The view is a choice of the reader
+// (conversations or single messages), kept in localStorage.
+
+import { h, icon, bidiText } from './dom.js';
+import { RequestBuilder } from './jmap.js';
+import { READ_PROPERTIES, BODY_PROPERTIES } from './mailboxes.js';
+import { formatAddress } from './address.js';
+import { formatFullDate, formatListDate } from './format.js';
+import { linkify } from './quote.js';
+import { splitBlocks } from './textblocks.js';
+
+// The messages of a thread read at once; a longer thread shows its newest.
+export const MAX_THREAD = 50;
+const MAX_BODY = 1024 * 1024;
+const KEY = 'postamt.readingView';
+
+export function conversationsOn() {
+  try {
+    return localStorage.getItem(KEY) === 'conversations';
+  } catch (e) {
+    return false;
+  }
+}
+
+export function setConversations(on) {
+  try {
+    localStorage.setItem(KEY, on ? 'conversations' : 'messages');
+  } catch (e) {
+    /* private mode: the choice lasts for this page */
+  }
+}
+
+// The thread of email id, oldest first, in one request: the email's threadId,
+// Thread/get, then the emails with their bodies (text and HTML values).
+export async function fetchThread(client, id) {
+  const b = new RequestBuilder();
+  const first = b.call('Email/get', { ids: [id], properties: ['threadId'] });
+  const th = b.call('Thread/get', { '#ids': first.ref('/list/*/threadId') });
+  const r1 = await client.send(b);
+  const thread = (r1.get(th).list || [])[0];
+  if (!thread) return [];
+  const ids = thread.emailIds.slice(-MAX_THREAD);
+  if (!ids.includes(id)) ids.push(id);
+  const b2 = new RequestBuilder();
+  const g = b2.call('Email/get', {
+    ids, properties: READ_PROPERTIES, bodyProperties: BODY_PROPERTIES,
+    fetchTextBodyValues: true, fetchHTMLBodyValues: true, maxBodyValueBytes: MAX_BODY,
+  });
+  const r2 = await client.send(b2);
+  const list = r2.get(g).list || [];
+  return list.sort((a, c) => String(a.receivedAt).localeCompare(String(c.receivedAt)));
+}
+
+// Plain text with quotes and signature folded. Lines become divs of text
+// nodes and links (never HTML from the mail).
+export function foldedText(text, t) {
+  const root = h('div', { class: 'text-body folded' });
+  const lineEl = (line) => {
+    const el = h('div', { class: /^\s*>/.test(line) ? 'q' : null });
+    for (const run of linkify(line)) {
+      if (run.href) el.append(h('a', { href: run.href, target: '_blank', rel: 'noopener noreferrer' }, run.text));
+      else el.append(run.text);
+    }
+    if (!line) el.append('\u200b');
+    return el;
+  };
+  for (const b of splitBlocks(text)) {
+    if (b.kind === 'text') {
+      for (const l of b.lines) root.append(lineEl(l));
+      continue;
+    }
+    const inner = h('div', { class: 'fold-body', hidden: true }, b.lines.map(lineEl));
+    const show = b.kind === 'quote' ? t('blocks.showQuote', { n: b.lines.length }) : t('blocks.showSignature');
+    const hide = b.kind === 'quote' ? t('blocks.hideQuote') : t('blocks.hideSignature');
+    const btn = h('button', { type: 'button', class: 'fold-toggle', 'aria-expanded': 'false', title: show, 'aria-label': show }, icon('more'));
+    btn.addEventListener('click', () => {
+      const open = inner.hidden;
+      inner.hidden = !open;
+      btn.setAttribute('aria-expanded', String(open));
+      btn.title = open ? hide : show;
+      btn.setAttribute('aria-label', btn.title);
+    });
+    root.append(h('div', { class: 'fold fold-' + b.kind }, btn, inner));
+  }
+  return root;
+}
+
+// The conversation into pane. o: {t, lang, selectedId, renderBody(email, el),
+// attachments(email) -> element or null}.
+export function renderConversation(emails, o) {
+  const { t, lang } = o;
+  const newest = emails[emails.length - 1];
+  const subject = (newest && newest.subject) || (emails[0] && emails[0].subject) || t('list.noSubject');
+  const items = emails.map((e, i) => {
+    const from = (e.from && e.from[0]) || { name: '', email: '' };
+    const who = from.name || from.email;
+    const open = e.id === o.selectedId || i === emails.length - 1;
+    const li = h('li', { class: 'conv-msg' + (open ? ' open' : ''), 'data-id': e.id });
+    const headBtn = h('button', { type: 'button', class: 'conv-head', 'aria-expanded': String(open), 'aria-label': open ? t('conv.collapse') : t('conv.expand', { name: who }) },
+      h('span', { class: 'avatar', 'aria-hidden': 'true' }, (who || '?').trim().charAt(0).toUpperCase()),
+      h('span', { class: 'conv-from' }, bidiText(who)),
+      h('span', { class: 'conv-preview muted' }, bidiText(e.preview || '')),
+      h('time', { class: 'conv-date muted', datetime: e.receivedAt, title: formatFullDate(e.sentAt || e.receivedAt, { locale: lang }) },
+        formatListDate(e.receivedAt, { locale: lang })));
+    const detail = h('div', { class: 'conv-detail' });
+    let built = false;
+    const build = () => {
+      if (built) return;
+      built = true;
+      const to = (e.to || []).concat(e.cc || []);
+      detail.append(
+        to.length ? h('div', { class: 'conv-to muted' }, t('reader.to') + ': ', bidiText(to.map(formatAddress).join(', '))) : null,
+        o.attachments(e));
+      const body = h('div', { class: 'reader-body conv-body' });
+      detail.append(body);
+      o.renderBody(e, body);
+    };
+    const toggle = () => {
+      const now = !li.classList.contains('open');
+      li.classList.toggle('open', now);
+      headBtn.setAttribute('aria-expanded', String(now));
+      headBtn.setAttribute('aria-label', now ? t('conv.collapse') : t('conv.expand', { name: who }));
+      if (now) build();
+    };
+    headBtn.addEventListener('click', toggle);
+    if (open) build();
+    li.append(headBtn, detail);
+    return li;
+  });
+  return h('div', { class: 'conversation' },
+    h('header', { class: 'reader-head' },
+      h('h2', { class: 'reader-subject', id: 'reader-subject', tabindex: '-1' }, bidiText(subject)),
+      h('p', { class: 'conv-count muted' }, t('conv.count', { n: emails.length }))),
+    h('ol', { class: 'conv-list', role: 'list' }, items));
+}
