@@ -52,7 +52,9 @@ export async function fetchThread(client, id) {
   });
   const r2 = await client.send(b2);
   const list = r2.get(g).list || [];
-  return list.sort((a, c) => String(a.receivedAt).localeCompare(String(c.receivedAt)));
+  // Thread order is receivedAt (RFC 8621 3); mail filed at once goes by when it was written.
+  const when = (e) => String(e.receivedAt) + ' ' + String(e.sentAt || '');
+  return list.sort((a, c) => when(a).localeCompare(when(c)));
 }
 
 // Plain text with quotes and signature folded. Lines become divs of text
@@ -112,9 +114,9 @@ export function renderConversation(emails, o) {
       if (built) return;
       built = true;
       const to = (e.to || []).concat(e.cc || []);
-      detail.append(
-        to.length ? h('div', { class: 'conv-to muted' }, t('reader.to') + ': ', bidiText(to.map(formatAddress).join(', '))) : null,
-        o.attachments(e));
+      if (to.length) detail.append(h('div', { class: 'conv-to muted' }, t('reader.to') + ': ', bidiText(to.map(formatAddress).join(', '))));
+      const atts = o.attachments(e);
+      if (atts) detail.append(atts);
       const body = h('div', { class: 'reader-body conv-body' });
       detail.append(body);
       o.renderBody(e, body);

@@ -142,6 +142,7 @@ try {
   await msgs.nth(0).locator('.conv-head').click();
   await msgs.nth(0).locator('.text-body', { hasText: 'here is the plan for Q1.' }).waitFor();
   assert.equal(await msgs.nth(0).locator('.fold-signature .fold-body').isVisible(), false, 'the signature is folded');
+  assert.ok(!/\bnull\b|undefined/.test(await conv.innerText()), 'no stray null/undefined text');
   await shot(page, 'conversation-light');
   await page.reload();
   await page.locator('.folders .folder.current').waitFor();
