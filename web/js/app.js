@@ -2,13 +2,17 @@
 // actions, live updates (JMAP push) and keyboard shortcuts. The reading pane
 // and the compose window live in reader.js and compose.js.
 
-import { h, clear, icon, iconButton, confirmDialog, promptDialog, chooseDialog, infoDialog, bidiText } from './dom.js';
+import { h, clear, icon, iconButton, confirmDialog, promptDialog, chooseDialog, infoDialog } from './dom.js';
 import { showBidi } from './bidi.js';
 import { t, lang } from './i18n.js';
 import { JmapClient, RequestBuilder, openPush, CAP, JmapMethodError } from './jmap.js';
-import { mailboxTree, findRole, parseSearch, movePatch, junkPatch, LIST_PROPERTIES } from './mailboxes.js';
-import { displayName } from './address.js';
-import { formatListDate, formatFullDate, formatSize } from './format.js';
+import { mailboxTree, findRole, parseSearch, LIST_PROPERTIES } from './mailboxes.js';
+import { formatSize } from './format.js';
+import { newState, setMailboxes, takePage, patchEmail, removeId, toggleCheck as stateToggleCheck, checkRange as stateCheckRange,
+  pruneChecks, checkedIds, stepIndex } from './state.js';
+import { movePatch, junkPatch, seenPatch, flagPatch, bulkPatches, flagToggle, seenToggle } from './actions.js';
+import { ListView } from './listview.js';
+import { keyAction, isAppKey, LIST_KEYS, HELP } from './keys.js';
 import { Reader } from './reader.js';
 import { Composer } from './compose.js';
 import { parseAutoconfig, autoconfigUrl } from './clients.js';
@@ -28,24 +32,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   await client.fetchSession();
   const phone = window.matchMedia('(max-width: 760px)');
 
-  const state = {
-    username: username || client.session.username || '',
-    mailboxes: [],
-    byId: new Map(),
-    current: null, // mailbox id
-    search: '',
-    ascending: false,
-    ids: [],
-    total: 0,
-    emails: new Map(),
-    selected: null,
-    checked: new Set(), // several messages chosen for one action (x, Ctrl+click, Shift+click)
-    anchor: null,
-    loading: false,
-    identities: [],
-    known: {},
-    destroyed: false,
-  };
+  const state = newState(username || client.session.username || '');
 
   // ---- layout -----------------------------------------------------------
   const toastRegion = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
@@ -127,7 +114,6 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   const mailboxName = (m) => (m.role && ROLE_ICON[m.role] && !m.parentId ? t('folder.' + m.role) : m.name);
   const isIn = (email, r) => { const m = role(r); return !!(m && email.mailboxIds && email.mailboxIds[m.id]); };
   const inJunkFolder = () => { const cur = state.byId.get(state.current); return !!cur && cur.role === 'junk' && !state.search; };
-  const fmtFull = (d) => formatFullDate(d, { locale: lang });
 
   // ---- mailboxes --------------------------------------------------------
   async function loadMailboxes() {
@@ -136,12 +122,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     const r = await client.send(b);
     const res = r.get(g);
     state.known.Mailbox = res.state;
-    state.mailboxes = res.list;
-    state.byId = new Map(res.list.map((m) => [m.id, m]));
-    if (!state.current || !state.byId.has(state.current)) {
-      const inbox = role('inbox') || state.mailboxes[0];
-      state.current = inbox ? inbox.id : null;
-    }
+    setMailboxes(state, res.list);
     renderFolders();
   }
 
@@ -248,13 +229,30 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     return { inMailbox: state.current };
   }
 
+  const list = new ListView({ rows, scroll: listScroll, status: listStatus, more: moreBtn, count: listCount }, {
+    t, lang,
+    outgoing: () => { const cur = state.byId.get(state.current); return !!cur && (cur.role === 'sent' || cur.role === 'drafts'); },
+    onNearEnd: () => loadMore(),
+    onClick: (id, ev) => {
+      if (ev.shiftKey && state.anchor && state.ids.includes(state.anchor)) { ev.preventDefault(); checkRange(state.anchor, id); return; }
+      if (ev.ctrlKey || ev.metaKey) { ev.preventDefault(); toggleCheck(id); return; }
+      if (state.checked.size) clearChecks();
+      state.anchor = id;
+      select(id, { open: true });
+    },
+    onDragStart: (id, ev) => {
+      ev.dataTransfer.setData('application/x-postamt-email', id);
+      ev.dataTransfer.effectAllowed = 'move';
+    },
+  });
+
   let listSeq = 0;
   async function loadList(reset, count) {
     const seq = ++listSeq;
     const position = reset ? 0 : state.ids.length;
     const limit = count || PAGE;
     state.loading = true;
-    if (reset && !count) { listStatus.textContent = t('list.loading'); }
+    if (reset && !count) list.showLoading(t('list.loading'));
     const b = new RequestBuilder();
     const q = b.call('Email/query', { filter: filter(), sort: [{ property: 'receivedAt', isAscending: state.ascending }], position, limit, calculateTotal: true });
     const g = b.call('Email/get', { '#ids': q.ref('/ids'), properties: LIST_PROPERTIES });
@@ -264,13 +262,10 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       const qr = r.get(q);
       const gr = r.get(g);
       state.known.Email = gr.state;
-      if (reset) { state.ids = []; state.emails = new Map(); }
-      for (const e of gr.list) state.emails.set(e.id, e);
-      state.ids = state.ids.concat(qr.ids.filter((id) => state.emails.has(id)));
-      state.total = qr.total !== undefined ? qr.total : state.ids.length;
+      takePage(state, { ids: qr.ids, list: gr.list, total: qr.total }, reset);
       renderList();
     } catch (e) {
-      if (seq === listSeq) { listStatus.textContent = ''; fail(e); }
+      if (seq === listSeq) { list.showLoading(''); fail(e); }
     } finally {
       if (seq === listSeq) state.loading = false;
     }
@@ -280,65 +275,20 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     if (!state.loading && state.ids.length < state.total) loadList(false);
   }
 
-  function rowFor(e) {
-    const seen = !!(e.keywords && e.keywords.$seen);
-    const flagged = !!(e.keywords && e.keywords.$flagged);
-    const draft = !!(e.keywords && e.keywords.$draft);
-    const cur = state.byId.get(state.current);
-    const outgoing = cur && (cur.role === 'sent' || cur.role === 'drafts');
-    const who = outgoing ? t('list.to', { name: (e.to || []).map(displayName).join(', ') }) : (e.from || []).map(displayName).join(', ');
-    const date = e.receivedAt;
-    const selected = e.id === state.selected;
-    const checked = state.checked.has(e.id);
-    const row = h('div', {
-      class: 'row' + (seen ? '' : ' unread') + (selected ? ' selected' : '') + (flagged ? ' flagged' : '') + (checked ? ' checked' : ''),
-      role: 'option', id: 'msg-' + e.id, 'aria-selected': checked || (selected && !state.checked.size) ? 'true' : 'false', draggable: 'true',
-      dataset: { id: e.id },
-    },
-    h('span', { class: 'row-mark', 'aria-hidden': 'true' }, checked ? icon('check') : null),
-    h('div', { class: 'row-main' },
-      h('div', { class: 'row-top' },
-        h('span', { class: 'row-from' }, draft ? h('span', { class: 'draft-tag' }, t('list.draft') + ' ') : null, bidiText(who || '—')),
-        h('span', { class: 'row-icons' },
-          e.hasAttachment ? h('span', { class: 'att', title: t('list.attachment') }, icon('clip')) : null,
-          flagged ? h('span', { class: 'flag', title: t('list.flagged') }, icon('flag')) : null),
-        h('time', { class: 'row-date', datetime: date, title: fmtFull(date) }, formatListDate(date, { locale: lang }))),
-      h('div', { class: 'row-subject' }, bidiText(e.subject || t('list.noSubject'))),
-      h('div', { class: 'row-preview' }, bidiText(e.preview || ''))),
-    h('span', { class: 'sr-only' }, [seen ? '' : t('list.unread'), flagged ? t('list.flagged') : '', e.hasAttachment ? t('list.attachment') : ''].filter(Boolean).join(', ')));
-    row.addEventListener('click', (ev) => {
-      if (ev.shiftKey && state.anchor && state.ids.includes(state.anchor)) { ev.preventDefault(); checkRange(state.anchor, e.id); return; }
-      if (ev.ctrlKey || ev.metaKey) { ev.preventDefault(); toggleCheck(e.id); return; }
-      if (state.checked.size) clearChecks();
-      state.anchor = e.id;
-      select(e.id, { open: true });
-    });
-    row.addEventListener('dragstart', (ev) => {
-      ev.dataTransfer.setData('application/x-postamt-email', e.id);
-      ev.dataTransfer.effectAllowed = 'move';
-    });
-    return row;
-  }
-
   // ---- several messages at once -------------------------------------------
   function renderChecks() {
-    for (const id of [...state.checked]) if (!state.emails.has(id) || !state.ids.includes(id)) state.checked.delete(id);
+    pruneChecks(state);
     bulkBar.hidden = state.checked.size === 0;
     bulkCount.textContent = t('bulk.count', { count: state.checked.size });
   }
   function toggleCheck(id) {
     if (!id) return;
-    if (state.checked.has(id)) state.checked.delete(id);
-    else state.checked.add(id);
-    state.anchor = id;
-    updateRow(id);
+    stateToggleCheck(state, id);
+    list.updateRow(id);
     renderChecks();
   }
   function checkRange(a, b) {
-    let i = state.ids.indexOf(a);
-    let j = state.ids.indexOf(b);
-    if (i > j) [i, j] = [j, i];
-    for (const id of state.ids.slice(i, j + 1)) state.checked.add(id);
+    stateCheckRange(state, a, b);
     renderList();
   }
   function clearChecks() {
@@ -347,78 +297,45 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     renderList();
   }
 
+  function moveChoices() {
+    return mailboxTree(state.mailboxes, lang).filter(({ mailbox }) => mailbox.id !== state.current)
+      .map(({ mailbox, depth }) => ({ label: mailboxName(mailbox), value: mailbox.id, depth, icon: ROLE_ICON[mailbox.role] || 'folder' }));
+  }
+
+  // action: read | unread | flag | archive | move | junk | notjunk | delete
   async function bulk(action) {
-    const ids = state.ids.filter((id) => state.checked.has(id));
+    const ids = checkedIds(state);
     if (!ids.length) return;
-    const byId = (id) => state.emails.get(id) || {};
-    let patches = {};
-    let remove = false;
+    const emailOf = (id) => state.emails.get(id);
+    let kind = action;
+    let target = null;
     let message = '';
-    if (action === 'read' || action === 'unread') {
-      for (const id of ids) patches[id] = { 'keywords/$seen': action === 'read' ? true : null };
-    } else if (action === 'flag') {
-      const all = ids.every((id) => byId(id).keywords && byId(id).keywords.$flagged);
-      for (const id of ids) patches[id] = { 'keywords/$flagged': all ? null : true };
-    } else {
-      let target = null;
-      if (action === 'archive') { target = role('archive'); if (!target) { toast(t('status.noArchive'), { error: true }); return; } message = t('status.archived'); }
-      else if (action === 'junk') { target = role('junk'); message = t('status.junk'); }
-      else if (action === 'notjunk') { target = role('inbox'); message = t('status.notJunk'); }
-      else if (action === 'move') {
-        const choices = mailboxTree(state.mailboxes, lang).filter(({ mailbox }) => mailbox.id !== state.current)
-          .map(({ mailbox, depth }) => ({ label: mailboxName(mailbox), value: mailbox.id, depth, icon: ROLE_ICON[mailbox.role] || 'folder' }));
-        const to = await chooseDialog(t('move.to'), choices);
-        if (!to) return;
-        target = state.byId.get(to);
-        message = t('status.moved', { name: mailboxName(target) });
-      } else if (action === 'delete') {
-        target = role('trash');
-        const cur = state.byId.get(state.current);
-        if (!target || (cur && cur.role === 'trash')) {
-          if (!(await confirmDialog(t('bulk.destroyConfirm', { count: ids.length }), { okLabel: t('deleteForever'), danger: true }))) return;
-          state.checked.clear();
-          if (ids.includes(state.selected)) { state.selected = null; reader.clear(); }
-          for (const id of ids) removeFromList(id);
-          renderChecks();
-          try {
-            const res = await client.call('Email/set', { destroy: ids });
-            const bad = Object.values(res.notDestroyed || {});
-            if (bad.length) throw new JmapMethodError('Email/set', bad[0]);
-            toast(t('status.destroyed'));
-          } catch (err) {
-            fail(err);
-            refresh();
-          }
-          return;
-        }
-        message = t('status.deleted');
-      }
-      if (!target) return;
-      for (const id of ids) {
-        const p = {};
-        const from = byId(id).mailboxIds || { [state.current]: true };
-        if (action === 'junk' || action === 'notjunk') {
-          patches[id] = junkPatch(from, target.id, action === 'junk');
-          continue;
-        }
-        for (const f of Object.keys(from)) if (f !== target.id) p['mailboxIds/' + f] = null;
-        p['mailboxIds/' + target.id] = true;
-        patches[id] = p;
-      }
-      remove = true;
+    if (action === 'flag') kind = flagToggle(ids.map((id) => emailOf(id) || {}));
+    else if (action === 'archive') { target = role('archive'); if (!target) { toast(t('status.noArchive'), { error: true }); return; } message = t('status.archived'); kind = 'move'; }
+    else if (action === 'junk') { target = role('junk'); message = t('status.junk'); }
+    else if (action === 'notjunk') { target = role('inbox'); if (!target) return; message = t('status.notJunk'); }
+    else if (action === 'move') {
+      const to = await chooseDialog(t('move.to'), moveChoices());
+      if (!to) return;
+      target = state.byId.get(to);
+      message = t('status.moved', { name: mailboxName(target) });
+    } else if (action === 'delete') {
+      target = role('trash');
+      const cur = state.byId.get(state.current);
+      if (!target || (cur && cur.role === 'trash')) { destroyAll(ids); return; }
+      message = t('status.deleted');
+      kind = 'move';
     }
-    for (const id of ids) applyLocal(id, patches[id]);
+    const { patches, remove } = bulkPatches(kind, ids, emailOf, { toId: target ? target.id : null, fallbackMailbox: state.current });
+    for (const id of ids) patchEmail(state, id, patches[id]);
     state.checked.clear();
     if (remove && ids.includes(state.selected)) {
       state.selected = null;
       reader.clear();
       document.body.classList.remove('reading');
     }
-    if (remove) {
-      for (const id of ids) removeFromList(id);
-    }
+    if (remove) for (const id of ids) removeId(state, id);
     renderList();
-    renderChecks();
     if (message) toast(message);
     try {
       const res = await client.call('Email/set', { update: patches });
@@ -430,54 +347,51 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     }
   }
 
+  // Deletes checked messages for good (in Trash, or without a Trash folder).
+  async function destroyAll(ids) {
+    if (!(await confirmDialog(t('bulk.destroyConfirm', { count: ids.length }), { okLabel: t('deleteForever'), danger: true }))) return;
+    state.checked.clear();
+    if (ids.includes(state.selected)) { state.selected = null; reader.clear(); }
+    for (const id of ids) removeFromList(id);
+    renderChecks();
+    try {
+      const res = await client.call('Email/set', { destroy: ids });
+      const bad = Object.values(res.notDestroyed || {});
+      if (bad.length) throw new JmapMethodError('Email/set', bad[0]);
+      toast(t('status.destroyed'));
+    } catch (err) {
+      fail(err);
+      refresh();
+    }
+  }
+
   function renderList() {
     renderChecks();
-    clear(rows);
-    for (const id of state.ids) rows.append(rowFor(state.emails.get(id)));
-    listStatus.textContent = state.ids.length ? '' : state.search ? t('list.emptySearch') : t('list.empty');
-    listCount.textContent = state.total ? t('list.count', { count: state.total.toLocaleString(lang) }) : '';
-    moreBtn.hidden = state.ids.length >= state.total;
-    if (state.selected && state.emails.has(state.selected)) rows.setAttribute('aria-activedescendant', 'msg-' + state.selected);
-    else rows.removeAttribute('aria-activedescendant');
+    list.render(state);
   }
 
-  function updateRow(id) {
-    const e = state.emails.get(id);
-    const old = rows.querySelector(`[data-id="${CSS.escape(id)}"]`);
-    if (e && old) old.replaceWith(rowFor(e));
+  function onListKey(e) {
+    const a = LIST_KEYS[e.key];
+    if (!a) return;
+    if (a === 'open') { if (state.selected) { e.preventDefault(); select(state.selected, { open: true }); } return; }
+    e.preventDefault();
+    if (a === 'down') step(1, false);
+    else if (a === 'up') step(-1, false);
+    else if (a === 'first') { if (state.ids[0]) select(state.ids[0], { open: false }); }
+    else if (a === 'last') { if (state.ids.length) select(state.ids[state.ids.length - 1], { open: false }); }
   }
-
-  // Infinite scroll: load the next page when the end comes near.
-  listScroll.addEventListener('scroll', () => {
-    if (listScroll.scrollTop + listScroll.clientHeight > listScroll.scrollHeight - 400) loadMore();
-  });
-
-  rows.addEventListener('keydown', (e) => {
-    if (e.key === 'ArrowDown') { e.preventDefault(); step(1, false); }
-    else if (e.key === 'ArrowUp') { e.preventDefault(); step(-1, false); }
-    else if (e.key === 'Enter' || e.key === ' ') { if (state.selected) { e.preventDefault(); select(state.selected, { open: true }); } }
-    else if (e.key === 'Home') { e.preventDefault(); if (state.ids[0]) select(state.ids[0], { open: false }); }
-    else if (e.key === 'End') { e.preventDefault(); if (state.ids.length) select(state.ids[state.ids.length - 1], { open: false }); }
-  });
+  rows.addEventListener('keydown', onListKey);
 
   function step(dir, open = true) {
-    if (!state.ids.length) return;
-    let i = state.ids.indexOf(state.selected);
-    i = i < 0 ? 0 : Math.max(0, Math.min(state.ids.length - 1, i + dir));
+    const i = stepIndex(state, dir);
+    if (i < 0) return;
     select(state.ids[i], { open: open && !phone.matches });
     if (i >= state.ids.length - 5) loadMore();
   }
 
   function select(id, { open }) {
     state.selected = id;
-    for (const r of rows.querySelectorAll('.row.selected')) { r.classList.remove('selected'); r.setAttribute('aria-selected', 'false'); }
-    const r = rows.querySelector(`[data-id="${CSS.escape(id)}"]`);
-    if (r) {
-      r.classList.add('selected');
-      r.setAttribute('aria-selected', 'true');
-      rows.setAttribute('aria-activedescendant', r.id);
-      r.scrollIntoView({ block: 'nearest' });
-    }
+    list.highlight(id);
     const e = state.emails.get(id);
     if (open !== false || !phone.matches) {
       if (e && e.keywords && e.keywords.$draft && isIn(e, 'drafts') && open) {
@@ -512,23 +426,10 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   // ---- actions ----------------------------------------------------------
   // Applies a patch locally at once, then on the server; the push brings
   // the truth back either way.
-  function applyLocal(id, patch) {
-    const e = state.emails.get(id);
-    if (!e) return null;
-    for (const [k, v] of Object.entries(patch)) {
-      const [prop, key] = k.split('/');
-      if (key === undefined) { e[prop] = v; continue; }
-      e[prop] = Object.assign({}, e[prop]);
-      if (v === null) delete e[prop][key.replace(/~1/g, '/').replace(/~0/g, '~')];
-      else e[prop][key.replace(/~1/g, '/').replace(/~0/g, '~')] = v;
-    }
-    return e;
-  }
-
   async function updateEmail(id, patch, { remove = false } = {}) {
-    const e = applyLocal(id, patch);
+    const e = patchEmail(state, id, patch);
     if (remove) removeFromList(id);
-    else updateRow(id);
+    else list.updateRow(id);
     reader.refreshFlags(id, e);
     try {
       const res = await client.call('Email/set', { update: { [id]: patch } });
@@ -540,50 +441,42 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   }
 
   function removeFromList(id) {
-    const i = state.ids.indexOf(id);
-    if (i < 0) return;
-    state.ids.splice(i, 1);
-    state.total = Math.max(0, state.total - 1);
-    const next = state.ids[i] || state.ids[i - 1] || null;
+    const gone = removeId(state, id);
+    if (!gone) return;
     renderList();
     if (state.selected === id) {
       state.selected = null;
+      const next = gone.next;
       if (next && !phone.matches) select(next, { open: true });
       else { reader.clear(); document.body.classList.remove('reading'); if (next) select(next, { open: false }); }
     }
   }
 
+  const emailFor = (id) => state.emails.get(id) || (reader.email && reader.email.id === id ? reader.email : null);
   function setSeen(id, seen) {
-    const e = state.emails.get(id) || reader.email;
+    const e = emailFor(id);
     if (!e || !!(e.keywords && e.keywords.$seen) === seen) return;
-    updateEmail(id, { 'keywords/$seen': seen ? true : null });
+    updateEmail(id, seenPatch(seen));
   }
   function toggleSeen(id) {
-    const e = state.emails.get(id) || reader.email;
-    if (e) updateEmail(id, { 'keywords/$seen': e.keywords && e.keywords.$seen ? null : true });
+    const e = emailFor(id);
+    if (e) updateEmail(id, seenPatch(!(e.keywords && e.keywords.$seen)));
   }
   function toggleFlag(id) {
-    const e = state.emails.get(id) || reader.email;
-    if (e) updateEmail(id, { 'keywords/$flagged': e.keywords && e.keywords.$flagged ? null : true });
+    const e = emailFor(id);
+    if (e) updateEmail(id, flagPatch(!(e.keywords && e.keywords.$flagged)));
   }
 
   async function moveEmail(id, toId, message) {
     if (!toId || toId === state.current && !state.search) return;
-    const e = state.emails.get(id) || reader.email;
-    const from = e && e.mailboxIds ? Object.keys(e.mailboxIds) : [state.current];
-    const patch = {};
-    for (const f of from) if (f !== toId) patch['mailboxIds/' + f] = null;
-    Object.assign(patch, movePatch(null, toId));
-    await updateEmail(id, patch, { remove: true });
+    const e = emailFor(id);
+    await updateEmail(id, movePatch(e && e.mailboxIds ? e.mailboxIds : { [state.current]: true }, toId), { remove: true });
     const m = state.byId.get(toId);
     toast(message || t('status.moved', { name: m ? mailboxName(m) : '' }));
   }
 
   async function moveDialog(id) {
-    const choices = mailboxTree(state.mailboxes, lang)
-      .filter(({ mailbox }) => mailbox.id !== state.current)
-      .map(({ mailbox, depth }) => ({ label: mailboxName(mailbox), value: mailbox.id, depth, icon: ROLE_ICON[mailbox.role] || 'folder' }));
-    const to = await chooseDialog(t('move.to'), choices);
+    const to = await chooseDialog(t('move.to'), moveChoices());
     if (to) moveEmail(id, to);
   }
 
@@ -594,7 +487,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   }
 
   async function remove(id) {
-    const e = state.emails.get(id) || reader.email;
+    const e = emailFor(id);
     const trash = role('trash');
     if (!e) return;
     if (!trash || isIn(e, 'trash')) {
@@ -614,7 +507,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   }
 
   async function junk(id) {
-    const e = state.emails.get(id) || reader.email;
+    const e = emailFor(id);
     if (!e) return;
     const j = role('junk');
     const inbox = role('inbox');
@@ -737,11 +630,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
 
   // ---- keyboard ---------------------------------------------------------
   function showHelp() {
-    const keys = [['j / ↓', 'shortcuts.next'], ['k / ↑', 'shortcuts.prev'], ['Enter', 'shortcuts.open'], ['r', 'shortcuts.reply'],
-      ['a', 'shortcuts.replyAll'], ['f', 'shortcuts.forward'], ['Entf / Delete / #', 'shortcuts.delete'], ['e', 'shortcuts.archive'],
-      ['s', 'shortcuts.flag'], ['u', 'shortcuts.unread'], ['x', 'shortcuts.check'], ['!', 'shortcuts.junk'], ['v', 'shortcuts.move'], ['/', 'shortcuts.search'],
-      ['c', 'shortcuts.compose'], ['Ctrl+Enter', 'shortcuts.sendKey'], ['Esc', 'shortcuts.escape'], ['?', 'shortcuts.help']];
-    infoDialog(t('shortcuts.title'), h('dl', { class: 'shortcuts' }, keys.map(([k, d]) => [h('dt', null, h('kbd', null, k)), h('dd', null, t(d))])));
+    infoDialog(t('shortcuts.title'), h('dl', { class: 'shortcuts' }, HELP.map(([k, d]) => [h('dt', null, h('kbd', null, k)), h('dd', null, t(d))])));
   }
 
   // Mail-program settings, as the server's autoconfig announces them.
@@ -788,44 +677,40 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     toastRegion.before(root.lastChild); // keep the toasts last, above the view
   }
 
-  function onKey(e) {
-    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (document.querySelector('dialog[open]') || composer || settingsView) return;
-    const tgt = e.target;
-    if (tgt && (tgt.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(tgt.tagName))) {
-      if (e.key === 'Escape' && tgt === searchInput) { searchInput.blur(); rows.focus(); }
-      return;
-    }
-    const id = state.selected;
-    const k = e.key;
-    const handled = () => e.preventDefault();
-    if (k === 'x') { handled(); toggleCheck(id); return; }
-    if (state.checked.size) {
-      const map = { Delete: 'delete', '#': 'delete', Backspace: 'delete', e: 'archive', s: 'flag', '!': 'junk', v: 'move', m: 'move' };
-      if (k === 'Escape') { handled(); clearChecks(); return; }
-      if (k === 'u') { handled(); const all = [...state.checked].every((c) => (state.emails.get(c) || {}).keywords && state.emails.get(c).keywords.$seen); bulk(all ? 'unread' : 'read'); return; }
-      if (map[k]) { handled(); bulk(map[k]); return; }
-    }
-    if (k === 'j') { handled(); step(1); }
-    else if (k === 'k') { handled(); step(-1); }
-    else if (k === '/') { handled(); searchInput.focus(); searchInput.select(); }
-    else if (k === 'c') { handled(); compose({}); }
-    else if (k === '?') { handled(); showHelp(); }
-    else if (k === 'Escape') {
+  // What each action of the key table (keys.js) does; id: the selected message.
+  const KEY_ACTIONS = {
+    check: (id) => toggleCheck(id),
+    clearChecks: () => clearChecks(),
+    bulkSeen: () => bulk(seenToggle(checkedIds(state).map((c) => state.emails.get(c) || {}))),
+    bulkDelete: () => bulk('delete'), bulkArchive: () => bulk('archive'), bulkFlag: () => bulk('flag'),
+    bulkJunk: () => bulk('junk'), bulkMove: () => bulk('move'),
+    next: () => step(1), prev: () => step(-1),
+    search: () => { searchInput.focus(); searchInput.select(); },
+    compose: () => compose({}),
+    help: () => showHelp(),
+    escape: () => {
       if (document.body.classList.contains('nav-open')) document.body.classList.remove('nav-open');
       else if (document.body.classList.contains('reading')) { document.body.classList.remove('reading'); rows.focus(); }
       else if (state.search) runSearch('');
-    } else if (id) {
-      if (k === 'r') { handled(); if (reader.email && reader.email.id === id) replyTo(id, 'reply'); }
-      else if (k === 'a') { handled(); if (reader.email && reader.email.id === id) replyTo(id, 'replyAll'); }
-      else if (k === 'f') { handled(); if (reader.email && reader.email.id === id) replyTo(id, 'forward'); }
-      else if (k === 'Delete' || k === '#' || k === 'Backspace') { handled(); remove(id); }
-      else if (k === 'e') { handled(); archive(id); }
-      else if (k === 's') { handled(); toggleFlag(id); }
-      else if (k === 'u') { handled(); toggleSeen(id); }
-      else if (k === '!') { handled(); junk(id); }
-      else if (k === 'v' || k === 'm') { handled(); moveDialog(id); }
+    },
+    reply: (id) => { if (reader.email && reader.email.id === id) replyTo(id, 'reply'); },
+    replyAll: (id) => { if (reader.email && reader.email.id === id) replyTo(id, 'replyAll'); },
+    forward: (id) => { if (reader.email && reader.email.id === id) replyTo(id, 'forward'); },
+    delete: (id) => remove(id), archive: (id) => archive(id), flag: (id) => toggleFlag(id), seen: (id) => toggleSeen(id),
+    junk: (id) => junk(id), move: (id) => moveDialog(id),
+  };
+
+  function onKey(e) {
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (document.querySelector('dialog[open]') || composer || settingsView) return;
+    if (!isAppKey(e, e.target)) {
+      if (e.key === 'Escape' && e.target === searchInput) { searchInput.blur(); rows.focus(); }
+      return;
     }
+    const k = keyAction(e.key, { checked: state.checked.size > 0, selected: !!state.selected });
+    if (!k) return;
+    if (k.prevent) e.preventDefault();
+    KEY_ACTIONS[k.action](state.selected);
   }
   document.addEventListener('keydown', onKey);
 

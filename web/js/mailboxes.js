@@ -1,5 +1,6 @@
 // mailboxes.js: folder order and tree, search query parsing, and the JMAP
-// argument objects the app sends for common actions. Pure.
+// objects of drafts and sending. Pure. The patches of the list's actions
+// (move, spam, flags) are in actions.js.
 
 export const ROLE_ORDER = ['inbox', 'drafts', 'sent', 'archive', 'junk', 'trash'];
 
@@ -80,27 +81,6 @@ export function parseSearch(query, mailboxId) {
   const keys = conds.flatMap((c) => Object.keys(c));
   if (new Set(keys).size === keys.length) return Object.assign({}, ...conds);
   return { operator: 'AND', conditions: conds };
-}
-
-// Email/set update patch moving an email from one mailbox to another.
-export function movePatch(fromId, toId) {
-  const p = {};
-  if (fromId && fromId !== toId) p['mailboxIds/' + fromId] = null;
-  p['mailboxIds/' + toId] = true;
-  return p;
-}
-
-// Email/set update patch of the Spam / Not spam actions: the email leaves every
-// mailbox it is in for toId (Junk for spam, the inbox for not spam; null: stays
-// where it is) and gets $junk or $notjunk (the other one cleared). The server
-// learns from both the move and the keyword (docs/spam.md, "Training the filter").
-export function junkPatch(mailboxIds, toId, spam) {
-  const p = { 'keywords/$junk': spam ? true : null, 'keywords/$notjunk': spam ? null : true };
-  if (toId) {
-    for (const f of Object.keys(mailboxIds || {})) if (f !== toId) p['mailboxIds/' + f] = null;
-    p['mailboxIds/' + toId] = true;
-  }
-  return p;
 }
 
 export const LIST_PROPERTIES = ['id', 'threadId', 'mailboxIds', 'keywords', 'from', 'to', 'subject', 'receivedAt',

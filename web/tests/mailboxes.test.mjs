@@ -1,8 +1,8 @@
 // Unit tests of web/js/mailboxes.js: folder order, search parsing and the
-// JMAP objects for moving, drafts and sending.
+// JMAP objects for drafts and sending.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mailboxTree, findRole, parseSearch, movePatch, junkPatch, draftEmail, envelopeFor, sentPatch } from '../js/mailboxes.js';
+import { mailboxTree, findRole, parseSearch, draftEmail, envelopeFor, sentPatch } from '../js/mailboxes.js';
 
 const boxes = [
   { id: 'z', name: 'Zeta', role: null, parentId: null },
@@ -43,12 +43,6 @@ test('search terms become a JMAP filter', () => {
   assert.deepEqual(parseSearch('"exact phrase" http://x.test:80/a', null), { text: 'exact phrase http://x.test:80/a' });
   assert.equal(parseSearch('   ', null), null);
   assert.deepEqual(parseSearch('to:bob@example.test', 'm'), { to: 'bob@example.test', inMailbox: 'm' });
-});
-
-test('move patch', () => {
-  assert.deepEqual(movePatch('a', 'b'), { 'mailboxIds/a': null, 'mailboxIds/b': true });
-  assert.deepEqual(movePatch(null, 'b'), { 'mailboxIds/b': true });
-  assert.deepEqual(movePatch('b', 'b'), { 'mailboxIds/b': true });
 });
 
 const d = {
@@ -99,15 +93,4 @@ test('envelope has every recipient once, bcc included', () => {
 test('after sending: out of Drafts, into Sent, $draft cleared', () => {
   assert.deepEqual(sentPatch('d', 's'), { 'keywords/$draft': null, 'mailboxIds/d': null, 'mailboxIds/s': true });
   assert.deepEqual(sentPatch(null, 's'), { 'keywords/$draft': null, 'mailboxIds/s': true });
-});
-
-test('Spam / Not spam: leave every folder for Junk or the inbox, with the keyword the server learns from', () => {
-  assert.deepEqual(junkPatch({ i: true, r: true }, 'j', true), {
-    'keywords/$junk': true, 'keywords/$notjunk': null, 'mailboxIds/i': null, 'mailboxIds/r': null, 'mailboxIds/j': true,
-  });
-  assert.deepEqual(junkPatch({ j: true }, 'i', false), {
-    'keywords/$junk': null, 'keywords/$notjunk': true, 'mailboxIds/j': null, 'mailboxIds/i': true,
-  });
-  // no Junk folder: only the keyword
-  assert.deepEqual(junkPatch({ i: true }, null, true), { 'keywords/$junk': true, 'keywords/$notjunk': null });
 });
