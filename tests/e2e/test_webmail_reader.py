@@ -139,16 +139,12 @@ class Helper:
         return _until(check, 30)
 
 
-def test_reader_in_chromium(make_server):
+def _run(server, script):
     node, module = _node_setup()
-    server = make_server()
-    server.add_user(USER, PASSWORDS[USER])
-    server.add_user(PEER, PASSWORDS[PEER])
-    seed(server)
     base = "https://%s:%d" % (server.host, server.port("https"))
     env = dict(os.environ, PW_MODULE=module, BASE=base, USER_ADDR=USER, PASS=PASSWORDS[USER], CHROMIUM=CHROMIUM,
                SHOTS=os.environ.get("POSTAMT_WEBMAIL_SHOTS", ""))
-    proc = subprocess.Popen([node, os.path.join(NODE_DIR, "reader.mjs")], stdin=subprocess.PIPE,
+    proc = subprocess.Popen([node, os.path.join(NODE_DIR, script)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=NODE_DIR)
     helper = Helper(server)
     out = []
@@ -173,3 +169,46 @@ def test_reader_in_chromium(make_server):
     transcript = "\n".join(out)
     assert rc == 0, "browser test failed (exit %s):\n%s" % (rc, transcript)
     assert "step: done" in transcript
+
+
+def _server(make_server):
+    _node_setup()  # skips before any work when the browser cannot run
+    server = make_server()
+    server.add_user(USER, PASSWORDS[USER])
+    server.add_user(PEER, PASSWORDS[PEER])
+    seed(server)
+    return server
+
+
+def test_reader_in_chromium(make_server):
+    _run(_server(make_server), "reader.mjs")
+
+
+def seed_bulk(server, n=1000):
+    """n unread messages in a folder "Bulk", for the number formats (B15): one
+    MULTIAPPEND (RFC 3502) with LITERAL+ literals, as one write."""
+    c = _imap(server, USER)
+    try:
+        assert c.create("Bulk")[0] == "OK"
+        tag = c._new_tag()
+        cmd = [tag + b" APPEND Bulk"]
+        for i in range(n):
+            raw = ("From: s%d@example.test\r\nTo: %s\r\nSubject: bulk %d\r\nMessage-ID: <bulk%d@example.test>\r\n"
+                   "\r\nbulk\r\n" % (i, USER, i, i)).encode()
+            cmd.append(b" {%d+}\r\n" % len(raw) + raw)
+        c.send(b"".join(cmd) + b"\r\n")
+        while True:
+            line = c.readline()
+            assert line, "connection closed during APPEND"
+            if line.startswith(tag + b" "):
+                assert line.split()[1] == b"OK", line
+                break
+    finally:
+        c.logout()
+
+
+def test_small_bugs_in_chromium(make_server):
+    """Review B11, B13-B19: each a check that failed before its fix."""
+    server = _server(make_server)
+    seed_bulk(server)
+    _run(server, "reader_bugs.mjs")

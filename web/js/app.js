@@ -139,7 +139,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
         dataset: { id: m.id },
         onclick: () => { selectMailbox(m.id); document.body.classList.remove('nav-open'); },
       }, icon(ROLE_ICON[m.role] || 'folder'), h('span', { class: 'folder-name' }, mailboxName(m)),
-      count ? h('span', { class: 'badge', 'aria-label': unread ? t('folder.unread', { count }) : String(count) }, String(count)) : null);
+      count ? h('span', { class: 'badge', 'aria-label': unread ? t('folder.unread', { count }) : String(count) }, count.toLocaleString(lang)) : null);
       // Drop target for dragged messages.
       btn.addEventListener('dragover', (e) => { if (e.dataTransfer.types.includes('application/x-postamt-email')) { e.preventDefault(); btn.classList.add('drop'); } });
       btn.addEventListener('dragleave', () => btn.classList.remove('drop'));
@@ -163,7 +163,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     bulkJunkBtn.title = notJunk ? t('notJunk') : t('junk');
     bulkJunkBtn.setAttribute('aria-pressed', notJunk ? 'true' : 'false');
     const r = cur && (cur.role === 'trash' || cur.role === 'junk') ? cur.role : null;
-    emptyBtn.hidden = !r || state.search;
+    emptyBtn.hidden = !r || state.search || !cur.totalEmails; // nothing to empty (review B11)
     emptyBtn.textContent = r === 'junk' ? t('folder.emptyJunk') : t('folder.emptyTrash');
   }
 
@@ -235,7 +235,13 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     onNearEnd: () => loadMore(),
     onClick: (id, ev) => {
       if (ev.shiftKey && state.anchor && state.ids.includes(state.anchor)) { ev.preventDefault(); checkRange(state.anchor, id); return; }
-      if (ev.ctrlKey || ev.metaKey) { ev.preventDefault(); toggleCheck(id); return; }
+      if (ev.ctrlKey || ev.metaKey) {
+        ev.preventDefault();
+        // the open message counts as chosen (review B18)
+        if (!state.checked.size && state.selected && state.selected !== id) toggleCheck(state.selected);
+        toggleCheck(id);
+        return;
+      }
       if (state.checked.size) clearChecks();
       state.anchor = id;
       select(id, { open: true });
@@ -630,7 +636,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
 
   // ---- keyboard ---------------------------------------------------------
   function showHelp() {
-    infoDialog(t('shortcuts.title'), h('dl', { class: 'shortcuts' }, HELP.map(([k, d]) => [h('dt', null, h('kbd', null, k)), h('dd', null, t(d))])));
+    infoDialog(t('shortcuts.title'), h('dl', { class: 'shortcuts' }, HELP.map(([k, d]) => [h('dt', null, h('kbd', null, k.startsWith('key.') ? t(k) : k)), h('dd', null, t(d))])));
   }
 
   // Mail-program settings, as the server's autoconfig announces them.

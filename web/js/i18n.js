@@ -40,7 +40,7 @@ const de = {
   'folder.actions': 'Ordneraktionen',
   'folder.unread': '{count} ungelesen',
   search: 'Suchen',
-  'search.placeholder': 'Suchen (from: to: subject:)',
+  'search.placeholder': 'Suchen (von: an: betreff:)',
   'search.clear': 'Suche löschen',
   'search.results': 'Suchergebnisse',
   'list.label': 'Nachrichten',

@@ -4,6 +4,7 @@
 
 export const READER_DE = {
   print: 'Drucken',
+  'key.delete': 'Entf / #',
   'view.switch': 'Ansicht',
   'view.conversations': 'Unterhaltungen',
   'view.messages': 'Einzelne Nachrichten',
@@ -56,6 +57,7 @@ export const READER_DE = {
 
 export const READER_EN = {
   print: 'Print',
+  'key.delete': 'Delete / #',
   'view.switch': 'View',
   'view.conversations': 'Conversations',
   'view.messages': 'Single messages',
