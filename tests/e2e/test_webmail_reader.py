@@ -96,6 +96,14 @@ def seed(server):
         m.add_alternative(INVITE, subtype="calendar", params={"method": "REQUEST"})
         put(m)
 
+        m = _msg("HTML newsletter to print", "Text version.\n", date="Sat, 5 Dec 2026 08:00:00 +0000")
+        paras = "".join("<p>Paragraph %d of the newsletter.</p>" % i for i in range(1, 121))
+        m.add_alternative("<html><head><style>.overlay{position:fixed;inset:0;z-index:99999;background:red}</style>"
+                          "<script>window.top.__xss = 1</script></head><body><div class=overlay>cover</div>"
+                          "<h1 onclick=\"window.top.__xss = 2\">Newsletter</h1>%s<p>HTML LAST PARAGRAPH</p>"
+                          "</body></html>" % paras, subtype="html")
+        put(m)
+
         long_body = "\n".join("Line %d of a long report that must print in full." % i for i in range(1, 181))
         put(_msg("Long report", long_body + "\nTHE LAST LINE\n", date="Sat, 5 Dec 2026 09:00:00 +0000"))
     finally:

@@ -167,6 +167,23 @@ try {
   await page.emulateMedia({ media: 'screen' });
   await page.evaluate(() => window.dispatchEvent(new Event('afterprint')));
   await view.waitFor({ state: 'detached' });
+
+  step('print an HTML message: all of it, its styles kept inside, no script');
+  await open(page, 'HTML newsletter to print');
+  await page.locator('#print-btn').click();
+  await page.emulateMedia({ media: 'print' });
+  const hv = page.locator('.print-view');
+  await hv.locator('p', { hasText: 'HTML LAST PARAGRAPH' }).waitFor(); // the locator pierces the shadow root
+  assert.equal(await hv.locator('p', { hasText: 'HTML LAST PARAGRAPH' }).isVisible(), true);
+  // the mail's fixed overlay neither covers the page nor leaks its style out of the shadow root
+  assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor === 'rgb(255, 0, 0)'), false);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  const hpdf = await page.pdf({ format: 'A4' });
+  const hpages = (hpdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+  assert.ok(hpages >= 2, `120 paragraphs print on several pages (got ${hpages})`);
+  await page.emulateMedia({ media: 'screen' });
+  await page.evaluate(() => window.dispatchEvent(new Event('afterprint')));
+  await hv.waitFor({ state: 'detached' });
   await ctx.close();
 
   step('German, phone width, dark: invitation card and conversation');
