@@ -161,6 +161,8 @@ def _run(server, script):
     try:
         for line in proc.stdout:
             out.append(line.rstrip("\n"))
+            if line.startswith("timing: "):
+                print(line.rstrip("\n"))  # figures for docs/webmail.md (pytest -s shows them)
             if line.startswith("@@ask "):
                 req = json.loads(line[6:])
                 try:

@@ -72,7 +72,7 @@ export function openViewer(images, start, o, returnTo) {
   const img = h('img', { class: 'viewer-img', alt: '' });
   const caption = h('p', { class: 'viewer-caption', id: 'viewer-caption' });
   const prev = iconButton('back', t('att.prev'), () => go(-1), { class: 'icon-btn viewer-prev' });
-  const next = iconButton('forward', t('att.next'), () => go(1), { class: 'icon-btn viewer-next' });
+  const next = iconButton('next', t('att.next'), () => go(1), { class: 'icon-btn viewer-next' });
   const close = iconButton('close', t('att.close'), () => dlg.close(), { class: 'icon-btn viewer-close' });
   const save = h('button', { type: 'button', class: 'btn small' }, icon('download'), t('reader.download'));
   const dlg = h('dialog', { class: 'viewer', 'aria-label': t('att.viewer'), 'aria-describedby': 'viewer-caption' },

@@ -34,24 +34,24 @@ export function setConversations(on) {
   }
 }
 
-// The thread of email id, oldest first, in one request: the email's threadId,
-// Thread/get, then the emails with their bodies (text and HTML values).
-export async function fetchThread(client, id) {
+// The thread's email ids, asked in the request that gets the email itself
+// (getCall: its Email/get), so a message alone costs no extra round trip.
+export function threadCall(b, getCall) {
+  return b.call('Thread/get', { '#ids': getCall.ref('/list/*/threadId') });
+}
+
+// The rest of the thread (email: the one already read; ids: the thread's
+// emailIds), oldest first, the newest MAX_THREAD of them.
+export async function fetchThread(client, email, ids) {
+  const others = ids.filter((x) => x !== email.id).slice(-(MAX_THREAD - 1));
+  if (!others.length) return [email];
   const b = new RequestBuilder();
-  const first = b.call('Email/get', { ids: [id], properties: ['threadId'] });
-  const th = b.call('Thread/get', { '#ids': first.ref('/list/*/threadId') });
-  const r1 = await client.send(b);
-  const thread = (r1.get(th).list || [])[0];
-  if (!thread) return [];
-  const ids = thread.emailIds.slice(-MAX_THREAD);
-  if (!ids.includes(id)) ids.push(id);
-  const b2 = new RequestBuilder();
-  const g = b2.call('Email/get', {
-    ids, properties: READ_PROPERTIES, bodyProperties: BODY_PROPERTIES,
+  const g = b.call('Email/get', {
+    ids: others, properties: READ_PROPERTIES, bodyProperties: BODY_PROPERTIES,
     fetchTextBodyValues: true, fetchHTMLBodyValues: true, maxBodyValueBytes: MAX_BODY,
   });
-  const r2 = await client.send(b2);
-  const list = r2.get(g).list || [];
+  const r = await client.send(b);
+  const list = [email, ...(r.get(g).list || [])];
   // Thread order is receivedAt (RFC 8621 3); mail filed at once goes by when it was written.
   const when = (e) => String(e.receivedAt) + ' ' + String(e.sentAt || '');
   return list.sort((a, c) => when(a).localeCompare(when(c)));

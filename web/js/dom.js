@@ -64,6 +64,7 @@ const ICONS = {
   logoutAll: 'M14 4h5v16h-5M10 8l-4 4 4 4M6 12h10M3 3l18 18',
   plus: 'M12 5v14M5 12h14',
   download: 'M12 4v11M7 10l5 5 5-5M5 20h14',
+  next: 'M9 5l7 7-7 7',
   print: 'M7 9V3h10v6M7 17H4v-8h16v8h-3M7 14h10v7H7v-7z',
   thread: 'M4 5h12v8H9l-4 3v-3H4V5zM18 9h2v8h-1v3l-4-3h-5v-2',
   image: 'M4 5h16v14H4V5zM4 16l5-5 4 4 3-3 4 4M15 9h.01',

@@ -14,7 +14,7 @@ import { getPurifier, sanitizeEmailHtml, buildSrcdoc, SANDBOX } from './sanitize
 import { attachmentsSection } from './attachments.js';
 import { loadInvite, inviteCard } from './invite.js';
 import { buildPrintView, installPrintView } from './print.js';
-import { conversationsOn, setConversations, fetchThread, renderConversation, foldedText } from './conversation.js';
+import { conversationsOn, setConversations, threadCall, fetchThread, renderConversation, foldedText } from './conversation.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
 const MAX_INLINE_IMAGE = 5 * 1024 * 1024;
@@ -43,16 +43,24 @@ export class Reader {
     this.pane.append(h('div', { class: 'reader-empty' }, icon('mail', 'big'), h('p', { class: 'muted' }, this.o.t('reader.empty'))));
   }
 
-  async fetchFull(id) {
+  // The email with its bodies; with conversations on, the same request asks
+  // for its thread's ids (email.threadIds).
+  async fetchFull(id, withThread = false) {
     const b = new RequestBuilder();
     const g = b.call('Email/get', {
       ids: [id], properties: READ_PROPERTIES, bodyProperties: BODY_PROPERTIES,
       fetchTextBodyValues: true, fetchHTMLBodyValues: true, maxBodyValueBytes: MAX_BODY,
     });
+    const th = withThread ? threadCall(b, g) : null;
     const r = await this.o.client.send(b);
     const res = r.get(g);
     if (!res.list || !res.list.length) throw Object.assign(new Error('notFound'), { type: 'notFound' });
-    return res.list[0];
+    const email = res.list[0];
+    if (th && !r.error(th)) {
+      const t = (r.get(th).list || [])[0];
+      if (t) Object.defineProperty(email, 'threadIds', { value: t.emailIds, enumerable: false });
+    }
+    return email;
   }
 
   async show(id) {
@@ -62,17 +70,18 @@ export class Reader {
       this.pane.append(h('p', { class: 'reader-loading muted', role: 'status' }, this.o.t('reader.loading')));
     }
     let email;
+    const conv = conversationsOn();
     try {
-      email = await this.fetchFull(id);
+      email = await this.fetchFull(id, conv);
     } catch (e) {
       if (seq === this.seq) { this.clear(); this.o.fail(e); }
       return;
     }
     if (seq !== this.seq) return;
     let thread = null;
-    if (conversationsOn()) {
+    if (conv && email.threadIds && email.threadIds.length > 1) {
       try {
-        thread = await fetchThread(this.o.client, id);
+        thread = await fetchThread(this.o.client, email, email.threadIds);
       } catch (e) {
         thread = null; // the message alone, as without conversations
       }

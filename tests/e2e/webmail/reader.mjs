@@ -150,6 +150,24 @@ try {
   await page.locator('.conversation .conv-msg').first().waitFor();
   assert.equal(await page.locator('#conv-toggle').getAttribute('aria-pressed'), 'true', 'the choice is remembered');
 
+  step('timing: open a message and a conversation (median of 5, printed, not asserted)');
+  const median = (a) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  const timeOpen = async (subject, ready) => {
+    const runs = [];
+    for (let i = 0; i < 5; i++) {
+      await row(page, 'Photos and the contract').click();
+      await page.locator('.reader-subject', { hasText: 'Photos and the contract' }).waitFor();
+      const t0 = Date.now();
+      await row(page, subject).click();
+      await page.locator(ready).first().waitFor();
+      runs.push(Date.now() - t0);
+    }
+    return median(runs);
+  };
+  const convMs = await timeOpen('Quarterly plan', '.conversation .conv-msg.open .text-body');
+  const singleMs = await timeOpen('Long report', '.reader-body .text-body');
+  process.stdout.write(`timing: open conversation (3 messages) ${convMs} ms; open message (conversations on, thread of 1) ${singleMs} ms\n`);
+
   step('print: only the message, at full length');
   await open(page, 'Long report');
   await page.evaluate(() => { window.__printed = 0; window.print = () => { window.__printed++; }; });
