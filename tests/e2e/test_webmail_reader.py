@@ -195,13 +195,14 @@ def test_reader_in_chromium(make_server):
 
 
 def seed_bulk(server, n=1000):
-    """n unread messages in a folder "Bulk", for the number formats (B15): one
-    MULTIAPPEND (RFC 3502) with LITERAL+ literals, as one write."""
+    """n unread messages in a folder "Rechnungen 2026", for the number formats (B15) and
+    a long folder name in the list header (B14): one MULTIAPPEND (RFC 3502) with LITERAL+
+    literals, as one write."""
     c = _imap(server, USER)
     try:
-        assert c.create("Bulk")[0] == "OK"
+        assert c.create('"Rechnungen 2026"')[0] == "OK"
         tag = c._new_tag()
-        cmd = [tag + b" APPEND Bulk"]
+        cmd = [tag + b' APPEND "Rechnungen 2026"']
         for i in range(n):
             raw = ("From: s%d@example.test\r\nTo: %s\r\nSubject: bulk %d\r\nMessage-ID: <bulk%d@example.test>\r\n"
                    "\r\nbulk\r\n" % (i, USER, i, i)).encode()

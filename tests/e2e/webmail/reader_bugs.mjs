@@ -88,10 +88,10 @@ try {
   });
 
   await check('B15: one number format: the badge reads 1,000 like the list header', async () => {
-    const bulk = page.locator('.folders .folder', { hasText: 'Bulk' });
+    const bulk = page.locator('.folders .folder', { hasText: 'Rechnungen 2026' });
     assert.equal(await bulk.locator('.badge').textContent(), '1,000');
     await bulk.click();
-    await page.locator('.list-count', { hasText: '1,000 messages' }).waitFor();
+    await page.locator('.list-count', { hasText: '1,000 messages' }).waitFor({ state: 'attached' });
   });
 
   await page.locator('.folders .folder', { hasText: 'Inbox' }).click();
@@ -141,16 +141,22 @@ try {
 
   const de = await newPage({ locale: 'de-DE', viewport: { width: 1440, height: 900 } });
   await check('B14: German at 1440 px: the folder name is whole, the search hint is German', async () => {
-    await de.page.locator('.folders .folder', { hasText: 'Bulk' }).click();
-    await de.page.locator('.list-count', { hasText: '1.000 Nachrichten' }).waitFor();
-    await de.page.locator('.folders .folder', { hasText: 'Posteingang' }).click();
-    const title = de.page.locator('.list-title', { hasText: 'Posteingang' });
+    // a long folder name next to "1.000 Nachrichten" and the sort choice
+    await de.page.locator('.folders .folder', { hasText: 'Rechnungen 2026' }).click();
+    await de.page.locator('.list-count', { hasText: /^1\.000/ }).waitFor();
+    const title = de.page.locator('.list-title', { hasText: 'Rechnungen 2026' });
     await title.waitFor();
-    assert.equal(await title.evaluate((e) => e.scrollWidth <= e.clientWidth), true, 'the title is cut');
+    const fit = await title.evaluate((e) => {
+      const w = (sel) => { const x = document.querySelector(sel); return x ? Math.round(x.getBoundingClientRect().width) : -1; };
+      return { ok: e.scrollWidth <= e.clientWidth, sizes: `title ${e.scrollWidth}/${e.clientWidth}, count ${w('.list-count')}, tools ${w('.list-tools')}, head ${w('.list-head')}` };
+    });
+    assert.ok(fit.ok, 'the title is cut: ' + fit.sizes);
+    await de.page.locator('.folders .folder', { hasText: 'Posteingang' }).click();
+    await de.page.locator('.list-title', { hasText: 'Posteingang' }).waitFor();
     assert.match(await de.page.locator('input[type=search]').first().getAttribute('placeholder'), /von:/);
   });
   await check('B15 (German): the badge reads 1.000', async () => {
-    assert.equal(await de.page.locator('.folders .folder', { hasText: 'Bulk' }).locator('.badge').textContent(), '1.000');
+    assert.equal(await de.page.locator('.folders .folder', { hasText: 'Rechnungen 2026' }).locator('.badge').textContent(), '1.000');
   });
   await check('B13 (German): the help names the key "Entf"', async () => {
     await de.page.locator('#message-list').focus();
