@@ -1,6 +1,8 @@
 /* buf.c: growable buffers and byte-view helpers (see buf.h). */
 #include "buf.h"
 
+#include <assert.h>
+
 #include "arena.h"
 
 #include <inttypes.h>
@@ -41,6 +43,33 @@ void buf_puts(struct buf *b, const char *s)
 void buf_putc(struct buf *b, char c)
 {
 	buf_append(b, &c, 1);
+}
+
+void buf_put_utf8(struct buf *b, uint32_t cp)
+{
+	assert(cp <= 0x10ffff);
+	char u[4];
+	size_t n;
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (char)(0xf0 | (cp >> 18));
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	buf_append(b, u, n);
 }
 
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap)

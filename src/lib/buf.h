@@ -30,6 +30,8 @@ void buf_reserve(struct buf *b, size_t n);
 void buf_append(struct buf *b, const void *data, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
+/* Appends code point cp (at most 0x10ffff) in UTF-8. */
+void buf_put_utf8(struct buf *b, uint32_t cp);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Empties the buffer, keeps the memory. */

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct sieve_limits;
+
 struct settings {
 	const char *hostname;
 	size_t line_max;         /* limits.line_length */
@@ -46,8 +48,8 @@ struct settings {
 	unsigned sieve_max_redirects;  /* sieve.max_redirects: redirects per message (MAXREDIRECTS) */
 	int timeout_sieve;             /* timeout.sieve: ManageSieve idle seconds */
 	const char *subaddress_delimiter; /* sieve.subaddress_delimiter: "" = no subaddressing */
-	unsigned sieve_max_actions;    /* sieve.max_actions: actions of one run */
-	uint64_t sieve_max_cpu_steps;  /* sieve.max_cpu_steps: interpreter steps of one run */
+	/* every sieve.max_* key as the interpreter's limits (sieve.h); NULL: its defaults */
+	const struct sieve_limits *sieve_limits;
 	int64_t sieve_vacation_min_period, sieve_vacation_max_period; /* seconds */
 	int64_t sieve_vacation_default_period; /* seconds: the JMAP vacation fragment's period */
 	const char *metrics_token;     /* metrics.token: "" means loopback clients only */

@@ -143,6 +143,15 @@ struct config {
 	int64_t sieve_max_redirects;      /* sieve.max_redirects: redirects per message */
 	int64_t sieve_max_actions;        /* sieve.max_actions: actions per message */
 	int64_t sieve_max_cpu_steps;      /* sieve.max_cpu_steps: interpreter steps per message */
+	int64_t sieve_max_nesting;        /* sieve.max_nesting: depth of nested blocks and tests */
+	int64_t sieve_max_regex_size;     /* sieve.max_regex_size: bytes of one regular expression */
+	int64_t sieve_max_regexes;        /* sieve.max_regexes: regular expressions compiled per run */
+	int64_t sieve_max_variable_size;  /* sieve.max_variable_size: bytes of one variable's value */
+	int64_t sieve_max_variables;      /* sieve.max_variables: variables of a script */
+	int64_t sieve_max_include_depth;  /* sieve.max_include_depth: nested includes */
+	int64_t sieve_max_includes;       /* sieve.max_includes: scripts included per run */
+	int64_t sieve_max_body_size;      /* sieve.max_body_size: decoded body bytes the body test reads */
+	int64_t sieve_max_memory;         /* sieve.max_memory: bytes one run may allocate */
 	int64_t sieve_vacation_min_period; /* sieve.vacation_min_period: seconds */
 	int64_t sieve_vacation_max_period; /* sieve.vacation_max_period: seconds */
 	int64_t sieve_vacation_default_period; /* sieve.vacation_default_period: seconds (JMAP vacation) */

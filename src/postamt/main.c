@@ -139,43 +139,6 @@ static int write_text_file(const char *path, const char *text, mode_t mode)
 	return fclose(f) == 0 && ok ? 1 : -1;
 }
 
-/* Gives path and everything below it to uid:gid without following links.
- * Returns 0, or -1 with errno. */
-static int chown_tree(const char *path, uid_t uid, gid_t gid)
-{
-	if (lchown(path, uid, gid) < 0)
-		return -1;
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return -1;
-	if (!S_ISDIR(st.st_mode))
-		return 0;
-	DIR *d = opendir(path);
-	if (d == NULL)
-		return -1;
-	int r = 0;
-	struct dirent *e;
-	while (r == 0 && (e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		char *child = xasprintf("%s/%s", path, e->d_name);
-		r = chown_tree(child, uid, gid);
-		free(child);
-	}
-	closedir(d);
-	return r;
-}
-
-/* When init runs as root, the server will run as `user`: it must own its data.
- * Returns 1, 0 when the user does not exist (nothing to do), -1 with errno. */
-static int give_to_user(const char *dir, const char *user)
-{
-	struct passwd *pw = getpwnam(user);
-	if (pw == NULL)
-		return 0;
-	return chown_tree(dir, pw->pw_uid, pw->pw_gid) == 0 ? 1 : -1;
-}
-
 static int cmd_init(const char *dir, int argc, char **argv)
 {
 	const char *domain = "example.test", *hostname = NULL, *bind = "";
@@ -268,7 +231,7 @@ static int cmd_init(const char *dir, int argc, char **argv)
 	}
 	if (cli_init_store(cfg, domain) != 0)
 		goto out;
-	if (geteuid() == 0 && give_to_user(real, cfg->user) < 0)
+	if (backup_give_to(real, cfg->user) < 0)
 		fprintf(stderr, "postamt: warning: could not give %s to user %s: %s\n", real, cfg->user, strerror(errno));
 	printf("Created %s for domain %s (hostname %s, port offset %ld).\n", real, domain, hostname, port_offset);
 	status = 0;

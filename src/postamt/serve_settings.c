@@ -3,6 +3,7 @@
 #include "serve_settings.h"
 
 #include "arena.h"
+#include "sieve.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@ struct settings_gen {
 	char *mta_sts_mode;
 	char *subaddress_delimiter;
 	char *metrics_token;
+	struct sieve_limits sieve_limits;
 };
 
 void serve_settings_publish(struct settings_gen **gens, struct settings_ref *ref, const struct config *cfg)
@@ -24,6 +26,22 @@ void serve_settings_publish(struct settings_gen **gens, struct settings_ref *ref
 	g->mta_sts_mode = xstrdup(cfg->mta_sts_mode);
 	g->subaddress_delimiter = xstrdup(cfg->subaddress_delimiter);
 	g->metrics_token = xstrdup(cfg->metrics_token);
+	/* the defaults first: a field without a key keeps its default */
+	struct sieve_limits *l = &g->sieve_limits;
+	sieve_limits_default(l);
+	l->max_script_bytes = (size_t)cfg->sieve_max_script_size;
+	l->max_nesting = (unsigned)cfg->sieve_max_nesting;
+	l->max_actions = (unsigned)cfg->sieve_max_actions;
+	l->max_redirects = (unsigned)cfg->sieve_max_redirects;
+	l->max_cpu_steps = (uint64_t)cfg->sieve_max_cpu_steps;
+	l->max_regex_bytes = (size_t)cfg->sieve_max_regex_size;
+	l->max_regex_per_run = (unsigned)cfg->sieve_max_regexes;
+	l->max_variable_bytes = (size_t)cfg->sieve_max_variable_size;
+	l->max_variables = (unsigned)cfg->sieve_max_variables;
+	l->max_include_depth = (unsigned)cfg->sieve_max_include_depth;
+	l->max_includes = (unsigned)cfg->sieve_max_includes;
+	l->max_body_bytes = (size_t)cfg->sieve_max_body_size;
+	l->max_memory = (size_t)cfg->sieve_max_memory;
 	g->s = (struct settings){
 		.hostname = g->hostname,
 		.line_max = (size_t)cfg->line_max,
@@ -63,8 +81,7 @@ void serve_settings_publish(struct settings_gen **gens, struct settings_ref *ref
 		.sieve_max_redirects = (unsigned)cfg->sieve_max_redirects,
 		.timeout_sieve = (int)cfg->timeout_sieve,
 		.subaddress_delimiter = g->subaddress_delimiter,
-		.sieve_max_actions = (unsigned)cfg->sieve_max_actions,
-		.sieve_max_cpu_steps = (uint64_t)cfg->sieve_max_cpu_steps,
+		.sieve_limits = &g->sieve_limits,
 		.sieve_vacation_min_period = cfg->sieve_vacation_min_period,
 		.sieve_vacation_max_period = cfg->sieve_vacation_max_period,
 		.sieve_vacation_default_period = cfg->sieve_vacation_default_period,

@@ -131,15 +131,6 @@ static int cb_include(void *ctx, bool global, const char *name, const char **tex
 	return 1;
 }
 
-static void limits_of(const struct settings *s, struct sieve_limits *l)
-{
-	sieve_limits_default(l);
-	l->max_script_bytes = s->sieve_max_script_size;
-	l->max_actions = s->sieve_max_actions;
-	l->max_redirects = s->sieve_max_redirects;
-	l->max_cpu_steps = s->sieve_max_cpu_steps;
-}
-
 /* The active script as a program: its saved form, or its text compiled again (the
  * new form saved). Returns 1, 0 when the account has none, <0 on error. */
 static int load_program(struct run *r, struct sieve_program **prog_r, const char **name_r, const char **error_r)
@@ -149,12 +140,11 @@ static int load_program(struct run *r, struct sieve_program **prog_r, const char
 	if (g <= 0)
 		return g;
 	*name_r = sc.name;
-	struct sieve_limits lim;
-	limits_of(r->s, &lim);
+	const struct sieve_limits *lim = r->s->sieve_limits;
 	const char *e;
-	if (sc.compiled != NULL && sieve_program_load(sc.compiled, sc.compiled_len, &lim, prog_r, &e) > 0)
+	if (sc.compiled != NULL && sieve_program_load(sc.compiled, sc.compiled_len, lim, prog_r, &e) > 0)
 		return 1;
-	if (sieve_compile(sc.text, sc.size, &lim, r->a, prog_r, error_r) < 0)
+	if (sieve_compile(sc.text, sc.size, lim, r->a, prog_r, error_r) < 0)
 		return -1;
 	struct buf saved = { 0 };
 	sieve_program_save(*prog_r, &saved);
@@ -338,7 +328,7 @@ static struct sieve_program *vacation_program(struct run *r)
 	sieve_reply_vacation_script(&text, v.subject, v.text_body, v.html_body,
 				    (uint64_t)r->s->sieve_vacation_default_period);
 	struct sieve_program *prog = NULL;
-	if (sieve_compile(text.data, text.len, NULL, r->a, &prog, &error) < 0)
+	if (sieve_compile(text.data, text.len, r->s->sieve_limits, r->a, &prog, &error) < 0)
 		log_error("event=sieve_error account=%lld script=vacation error=%s", (long long)r->account,
 			  LOG_Q(error));
 	buf_free(&text);

@@ -12,14 +12,8 @@
 static int compile(const struct settings *s, const char *text, size_t len, struct arena *a, struct buf *compiled,
 		   const char **error_r)
 {
-	struct sieve_limits lim;
-	sieve_limits_default(&lim);
-	lim.max_script_bytes = s->sieve_max_script_size;
-	lim.max_actions = s->sieve_max_actions;
-	lim.max_redirects = s->sieve_max_redirects;
-	lim.max_cpu_steps = s->sieve_max_cpu_steps;
 	struct sieve_program *prog = NULL;
-	if (sieve_compile(text, len, &lim, a, &prog, error_r) < 0)
+	if (sieve_compile(text, len, s->sieve_limits, a, &prog, error_r) < 0)
 		return -1;
 	if (compiled != NULL)
 		sieve_program_save(prog, compiled);

@@ -271,25 +271,6 @@ static int next(struct sieve_builder *b)
 		}                                                              \
 	} while (0)
 
-static void put_utf8(struct buf *out, uint32_t cp)
-{
-	if (cp < 0x80) {
-		buf_putc(out, (char)cp);
-	} else if (cp < 0x800) {
-		buf_putc(out, (char)(0xc0 | (cp >> 6)));
-		buf_putc(out, (char)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		buf_putc(out, (char)(0xe0 | (cp >> 12)));
-		buf_putc(out, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_putc(out, (char)(0x80 | (cp & 0x3f)));
-	} else {
-		buf_putc(out, (char)(0xf0 | (cp >> 18)));
-		buf_putc(out, (char)(0x80 | ((cp >> 12) & 0x3f)));
-		buf_putc(out, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_putc(out, (char)(0x80 | (cp & 0x3f)));
-	}
-}
-
 /* Decodes one "${hex:..}" or "${unicode:..}" at s (which starts with "${").
  * Returns the bytes consumed and appends the result, or 0 when it is not a valid
  * encoding (then it stays as it is). */
@@ -337,7 +318,7 @@ static size_t decode_encoded(const char *s, size_t n, struct buf *out)
 				buf_free(&tmp);
 				return 0;
 			}
-			put_utf8(&tmp, v);
+			buf_put_utf8(&tmp, v);
 		} else {
 			if (v > 0xff) {
 				buf_free(&tmp);

@@ -96,12 +96,8 @@ static int compile(struct sieve_job *job, struct bytes text, struct sieve_progra
 		msieve_put_response(&job->out, "NO", "QUOTA/MAXSIZE", "The script is over the size limit");
 		return -1;
 	}
-	struct sieve_limits lim;
-	sieve_limits_default(&lim);
-	lim.max_script_bytes = s->sieve_max_script_size;
-	lim.max_redirects = s->sieve_max_redirects;
 	const char *error;
-	if (sieve_compile(text.p, text.len, &lim, job->ss->cmd_arena, prog_r, &error) < 0) {
+	if (sieve_compile(text.p, text.len, s->sieve_limits, job->ss->cmd_arena, prog_r, &error) < 0) {
 		msieve_put_response(&job->out, "NO", NULL, error);
 		return -1;
 	}

@@ -193,6 +193,35 @@ json_t *jmap_set_reply(struct jmap_ctx *ctx, const char *old_state, const char *
 	return r;
 }
 
+bool jmap_get_args(struct jmap_ctx *ctx, json_t *args, const char *const *known, json_t **ids_r, json_t **props_r)
+{
+	json_t *ids = json_object_get(args, "ids"), *props = json_object_get(args, "properties");
+	if (json_is_null(ids))
+		ids = NULL;
+	if (json_is_null(props))
+		props = NULL;
+	if ((ids != NULL && !json_is_array(ids)) || (props != NULL && !json_is_array(props))) {
+		jmap_fail(ctx, "invalidArguments", "ids and properties must be arrays or null");
+		return false;
+	}
+	if (ids != NULL && json_array_size(ids) > JMAP_MAX_OBJECTS) {
+		jmap_fail(ctx, "requestTooLarge", "at most %d ids", JMAP_MAX_OBJECTS);
+		return false;
+	}
+	size_t i;
+	json_t *v;
+	json_array_foreach(props, i, v) {
+		if (!json_is_string(v) || !jmap_str_in(known, json_string_value(v))) {
+			jmap_fail(ctx, "invalidArguments", "unknown property %s",
+				  json_is_string(v) ? json_string_value(v) : "(not a string)");
+			return false;
+		}
+	}
+	*ids_r = ids;
+	*props_r = props;
+	return true;
+}
+
 bool jmap_str_in(const char *const *list, const char *s)
 {
 	for (size_t i = 0; list[i] != NULL; i++) {

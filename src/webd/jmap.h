@@ -83,6 +83,13 @@ bool jmap_set_args(struct jmap_ctx *ctx, json_t *args, json_t **create_r, json_t
  * invalidArguments (absent) or cannotCalculateChanges (not a state up to cur). */
 bool jmap_since_state(struct jmap_ctx *ctx, json_t *args, const char *cur, uint64_t *since_r);
 
+/* The standard /get arguments (RFC 8620 §5.1), checked the same way for every type:
+ * ids and properties are arrays or null, at most JMAP_MAX_OBJECTS ids, each property a
+ * string of known (NULL-terminated). *ids_r and *props_r are borrowed, NULL when absent or
+ * null. On bad arguments the method fails (invalidArguments or requestTooLarge) and false
+ * is returned. */
+bool jmap_get_args(struct jmap_ctx *ctx, json_t *args, const char *const *known, json_t **ids_r, json_t **props_r);
+
 /* The /get response {accountId, state, list, notFound}; takes over list and not_found. */
 json_t *jmap_get_reply(struct jmap_ctx *ctx, const char *state, json_t *list, json_t *not_found);
 

@@ -44,10 +44,11 @@ json_t *jmap_junk_get(struct jmap_ctx *ctx, json_t *args)
 {
 	if (!jmap_check_account(ctx, args))
 		return NULL;
-	json_t *ids = json_object_get(args, "ids"), *props = json_object_get(args, "properties");
-	if ((ids != NULL && !json_is_null(ids) && !json_is_array(ids)) ||
-	    (props != NULL && !json_is_null(props) && !json_is_array(props)))
-		return jmap_fail(ctx, "invalidArguments", "ids and properties must be arrays or null");
+	static const char *const known[] = { "id",	 "enabled",   "trained", "spamCount",
+					     "hamCount", "threshold", "minimum", NULL };
+	json_t *ids, *props;
+	if (!jmap_get_args(ctx, args, known, &ids, &props))
+		return NULL;
 	struct store_junk_model m;
 	if (!junk_read(ctx, &m))
 		return NULL;
@@ -58,13 +59,7 @@ json_t *jmap_junk_get(struct jmap_ctx *ctx, json_t *args)
 		json_t *p;
 		json_array_foreach(props, i, p)
 		{
-			json_t *v = json_is_string(p) ? json_object_get(obj, json_string_value(p)) : NULL;
-			if (v == NULL) {
-				json_decref(o);
-				json_decref(obj);
-				return jmap_fail(ctx, "invalidArguments", "unknown property");
-			}
-			json_object_set(o, json_string_value(p), v);
+			json_object_set(o, json_string_value(p), json_object_get(obj, json_string_value(p)));
 		}
 		json_decref(obj);
 		obj = o;

@@ -149,14 +149,12 @@ json_t *jmap_mailbox_get(struct jmap_ctx *ctx, json_t *args)
 {
 	if (!jmap_check_account(ctx, args))
 		return NULL;
-	json_t *ids = json_object_get(args, "ids"), *props = json_object_get(args, "properties");
-	if ((ids != NULL && !json_is_null(ids) && !json_is_array(ids)) ||
-	    (props != NULL && !json_is_null(props) && !json_is_array(props)))
-		return jmap_fail(ctx, "invalidArguments", "ids and properties must be arrays or null");
-	if (json_is_null(props))
-		props = NULL;
-	if (json_is_array(ids) && json_array_size(ids) > JMAP_MAX_OBJECTS)
-		return jmap_fail(ctx, "requestTooLarge", "at most %d ids", JMAP_MAX_OBJECTS);
+	static const char *const known[] = { "id",	    "name",	     "parentId",      "role",
+					     "sortOrder",   "totalEmails",   "unreadEmails",  "totalThreads",
+					     "unreadThreads", "myRights",    "isSubscribed",  NULL };
+	json_t *ids, *props;
+	if (!jmap_get_args(ctx, args, known, &ids, &props))
+		return NULL;
 	const char *state = jmap_account_state(ctx);
 	struct mblist l;
 	if (state == NULL || !load(ctx, &l))

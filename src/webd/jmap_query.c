@@ -219,6 +219,13 @@ static bool scan_and_sort(struct jmap_ctx *ctx, json_t *args, struct row **rows_
 	/* a top-level inMailbox narrows the scan to that mailbox */
 	json_t *top_in = filter ? json_object_get(filter, "inMailbox") : NULL;
 	struct qctx q = { .ctx = ctx };
+	/* the filter is checked once on no rows, so a bad one fails even when no mailbox
+	 * has messages to run it on */
+	struct mbox_rows no_rows = { 0 };
+	if (filter != NULL && jmap_query_program(&q, filter, &no_rows) == NULL) {
+		jmap_fail(ctx, q.err_type, "%s", q.err);
+		return false;
+	}
 	size_t cap = 0, n = 0;
 	struct row *rows = NULL;
 	for (size_t m = 0; m < nmbs; m++) {

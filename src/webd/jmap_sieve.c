@@ -105,21 +105,9 @@ json_t *jmap_sieve_get(struct jmap_ctx *ctx, json_t *args)
 	const char *state = sieve_state(ctx, args);
 	if (state == NULL)
 		return NULL;
-	json_t *ids = json_object_get(args, "ids"), *props = json_object_get(args, "properties");
-	if ((ids != NULL && !json_is_null(ids) && !json_is_array(ids)) ||
-	    (props != NULL && !json_is_null(props) && !json_is_array(props)))
-		return jmap_fail(ctx, "invalidArguments", "ids and properties must be arrays or null");
-	if (json_is_null(props))
-		props = NULL;
-	size_t i;
-	json_t *v;
-	json_array_foreach(props, i, v)
-	{
-		if (!json_is_string(v) || !jmap_str_in(PROP_NAMES, json_string_value(v)))
-			return jmap_fail(ctx, "invalidArguments", "unknown property");
-	}
-	if (json_is_array(ids) && json_array_size(ids) > JMAP_MAX_OBJECTS)
-		return jmap_fail(ctx, "requestTooLarge", "at most %d ids", JMAP_MAX_OBJECTS);
+	json_t *ids, *props;
+	if (!jmap_get_args(ctx, args, PROP_NAMES, &ids, &props))
+		return NULL;
 	struct store_sieve_script *sc;
 	size_t n;
 	if (!load(ctx, &sc, &n))
@@ -129,6 +117,8 @@ json_t *jmap_sieve_get(struct jmap_ctx *ctx, json_t *args)
 		for (size_t k = 0; k < n; k++)
 			json_array_append_new(list, script_json(ctx, &sc[k], props));
 	} else {
+		size_t i;
+		json_t *v;
 		json_array_foreach(ids, i, v)
 		{
 			int64_t id = parse_script_id(jmap_resolve_id(ctx, json_string_value(v)));

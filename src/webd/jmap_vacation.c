@@ -83,25 +83,17 @@ json_t *jmap_vacation_get(struct jmap_ctx *ctx, json_t *args)
 	const char *state = jmap_sieve_state(ctx, args);
 	if (state == NULL)
 		return NULL;
-	json_t *ids = json_object_get(args, "ids"), *props = json_object_get(args, "properties");
-	if ((ids != NULL && !json_is_null(ids) && !json_is_array(ids)) ||
-	    (props != NULL && !json_is_null(props) && !json_is_array(props)))
-		return jmap_fail(ctx, "invalidArguments", "ids and properties must be arrays or null");
-	if (json_is_null(props))
-		props = NULL;
-	size_t i;
-	json_t *v;
-	json_array_foreach(props, i, v)
-	{
-		if (!json_is_string(v) || !jmap_str_in(VACATION_PROPS, json_string_value(v)))
-			return jmap_fail(ctx, "invalidArguments", "unknown property");
-	}
+	json_t *ids, *props;
+	if (!jmap_get_args(ctx, args, VACATION_PROPS, &ids, &props))
+		return NULL;
 	struct store_sieve_vacation vac;
 	const char *error;
 	if (store_sieve_vacation_get(ctx->store, ctx->a, ctx->account_id, &vac, &error) < 0)
 		return jmap_fail(ctx, "serverFail", "cannot read the vacation response");
 	json_t *list = json_array(), *not_found = json_array();
 	bool want = !json_is_array(ids);
+	size_t i;
+	json_t *v;
 	json_array_foreach(ids, i, v)
 	{
 		if (json_is_string(v) && strcmp(json_string_value(v), "singleton") == 0)

@@ -564,6 +564,32 @@ def test_method_errors(srv):
     assert r["notUpdated"]["Ezzzzz"]["type"] == "notFound" and r["notDestroyed"]["Ezzzzz"]["type"] == "notFound"
 
 
+def test_get_arguments_checked_alike_for_every_type(srv):
+    """RFC 8620 §5.1 for every singleton and list type: ids and properties must be
+    arrays or null, an unknown property is invalidArguments, more ids than
+    maxObjectsInGet is requestTooLarge."""
+    cl = Client(srv)
+    a = cl.account
+    using = USING + ["urn:ietf:params:jmap:submission", "urn:ietf:params:jmap:sieve",
+                     "urn:ietf:params:jmap:vacationresponse", "urn:postamt:params:jmap:junk"]
+    too_many = ["x%d" % i for i in range(1001)]
+    for method in ["Mailbox/get", "SieveScript/get", "VacationResponse/get", "JunkSettings/get"]:
+        r = cl.api([[method, {"accountId": a, "ids": "notalist"}, "1"],
+                    [method, {"accountId": a, "properties": {"id": True}}, "2"],
+                    [method, {"accountId": a, "properties": ["id", "nope"]}, "3"],
+                    [method, {"accountId": a, "ids": too_many}, "4"],
+                    [method, {"accountId": a, "ids": None, "properties": None}, "5"],
+                    [method, {"accountId": a, "properties": ["id"]}, "6"]], using=using)
+        types = {resp[2]: (resp[0], resp[1].get("type")) for resp in r}
+        assert types["1"] == ("error", "invalidArguments"), method
+        assert types["2"] == ("error", "invalidArguments"), method
+        assert types["3"] == ("error", "invalidArguments"), method
+        assert types["4"] == ("error", "requestTooLarge"), method
+        assert types["5"][0] == method and types["6"][0] == method, (method, r)
+        for item in [x for x in r if x[2] == "6"][0][1]["list"]:
+            assert list(item) == ["id"], (method, item)
+
+
 def test_query_changes_and_destroy(srv):
     cl = Client(srv)
     inbox = cl.mailbox("inbox")

@@ -225,3 +225,23 @@ def test_connections_per_ip(make_server):
         c.sendline("LOGOUT")
         assert c.readline().startswith("OK")
         assert c.wait_closed(5)
+
+
+def test_interpreter_limits_are_keys(make_server):
+    """sieve.max_nesting and sieve.max_regex_size reach the compiler that
+    ManageSieve uses (delivery and the webmail take the same limits from the same
+    settings; test_sieve_delivery.py checks a run-time one)."""
+    srv = make_server(["sieve.max_nesting = 3", "sieve.max_regex_size = 16"],
+                      users=[USER])
+    c = login(srv)
+
+    def nested(depth):
+        return "".join("if true {\r\n" for _ in range(depth)) + "keep;\r\n" + "}\r\n" * depth
+
+    assert c.checkscript(nested(2))
+    assert not c.checkscript(nested(5))
+    assert b"nesting" in c.errmsg
+    short = 'require "regex";\r\nif header :regex "subject" "^a+b$" { keep; }\r\n'
+    assert c.checkscript(short)
+    assert not c.checkscript(short.replace("^a+b$", "^(aaaa|bbbb|cccc|dddd)+$"))
+    c.logout()

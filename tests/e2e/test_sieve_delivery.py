@@ -172,3 +172,16 @@ def test_vacation_once_per_sender_never_to_lists(pair):
                 "reason=null_sender"):
         a.wait_log(r"event=vacation_skipped .*" + why)
     assert len([m for m in mailbox(b, "bob@b.test") if b"Subject: Away" in m]) == 1
+
+
+def test_run_time_limit_key_keeps_the_message_in_inbox(make_server):
+    """sieve.max_variables holds at delivery: a script setting a third variable is
+    a run-time error under a limit of 2, and the message stays in INBOX."""
+    srv = make_server(["sieve.max_variables = 2"], users=["vic@example.test"])
+    script = ('require ["variables", "fileinto", "mailbox"];\r\nset "a" "1";\r\nset "b" "2";\r\n'
+              'if header :contains "subject" "three" { set "c" "3"; }\r\nfileinto :create "Filed";\r\n')
+    put_active(srv, "vic@example.test", script)
+    send25(srv, "vic@example.test", "two only")
+    send25(srv, "vic@example.test", "three vars")
+    wait_for(lambda: subjects(srv, "vic@example.test", "Filed") == ["two only"], what="filed")
+    wait_for(lambda: subjects(srv, "vic@example.test") == ["three vars"], what="kept")

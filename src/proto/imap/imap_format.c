@@ -198,25 +198,6 @@ static int b64val(unsigned char c)
 	return p ? (int)(p - b64) : -1;
 }
 
-static void put_utf8(struct buf *out, uint32_t cp)
-{
-	if (cp < 0x80) {
-		buf_putc(out, (char)cp);
-	} else if (cp < 0x800) {
-		buf_putc(out, (char)(0xc0 | (cp >> 6)));
-		buf_putc(out, (char)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		buf_putc(out, (char)(0xe0 | (cp >> 12)));
-		buf_putc(out, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_putc(out, (char)(0x80 | (cp & 0x3f)));
-	} else {
-		buf_putc(out, (char)(0xf0 | (cp >> 18)));
-		buf_putc(out, (char)(0x80 | ((cp >> 12) & 0x3f)));
-		buf_putc(out, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_putc(out, (char)(0x80 | (cp & 0x3f)));
-	}
-}
-
 int imap_utf7_decode(struct buf *out, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -261,7 +242,7 @@ int imap_utf7_decode(struct buf *out, const char *s, size_t len)
 				if (high) {
 					if (u < 0xdc00 || u > 0xdfff)
 						return -1;
-					put_utf8(out, 0x10000 + ((high - 0xd800) << 10) + (u - 0xdc00));
+					buf_put_utf8(out, 0x10000 + ((high - 0xd800) << 10) + (u - 0xdc00));
 					high = 0;
 				} else if (u >= 0xd800 && u <= 0xdbff) {
 					high = u;
@@ -270,7 +251,7 @@ int imap_utf7_decode(struct buf *out, const char *s, size_t len)
 				} else {
 					if (u >= 0x20 && u <= 0x7e)
 						return -1; /* printable ASCII must not be encoded */
-					put_utf8(out, u);
+					buf_put_utf8(out, u);
 				}
 			}
 		}

@@ -17,8 +17,6 @@ static struct settings settings = { .hostname = "mx.example.test",
 				    .subaddress_delimiter = "+",
 				    .sieve_max_script_size = 65536,
 				    .sieve_max_redirects = 4,
-				    .sieve_max_actions = 32,
-				    .sieve_max_cpu_steps = 1000000,
 				    .sieve_vacation_min_period = 86400,
 				    .sieve_vacation_max_period = 86400 * 90,
 				    .sieve_vacation_default_period = 86400 * 7 };
@@ -166,7 +164,10 @@ static void spamtest_and_errors(void **state)
 	assert_true(sc.compiled_len > 5); /* refreshed */
 	/* a run-time limit hit: kept in INBOX */
 	struct settings s2 = settings;
-	s2.sieve_max_cpu_steps = 1;
+	struct sieve_limits lim;
+	sieve_limits_default(&lim);
+	lim.max_cpu_steps = 1;
+	s2.sieve_limits = &lim;
 	settings_publish(&sref, &s2);
 	assert_int_equal(send_b_to_a(p, "limited"), SUBMIT_OK);
 	settings_publish(&sref, &settings);
