@@ -85,6 +85,16 @@ def seed(server):
                  msgid="q3@example.test", refs=["q1@example.test", "q2@example.test"],
                  date="Wed, 2 Dec 2026 09:00:00 +0000"))
 
+        put(_msg("Logo draft", "Could you send the logo?\n", sender=(USER, "Anna"), msgid="logo1@example.test",
+                 date="Wed, 2 Dec 2026 10:00:00 +0000"))
+        m = _msg("Re: Logo draft", "", msgid="logo2@example.test", refs=["logo1@example.test"],
+                 date="Wed, 2 Dec 2026 11:00:00 +0000")
+        m.clear_content()
+        m.set_content("<html><body><p>Here it is:</p><img src=\"cid:logo@example.test\" alt=\"the logo\"></body></html>",
+                      subtype="html")
+        m.add_related(PIXEL_RED, maintype="image", subtype="png", cid="<logo@example.test>")
+        put(m)
+
         m = _msg("Photos and the contract", "Two photos and the contract.\n", date="Thu, 3 Dec 2026 09:00:00 +0000")
         m.add_attachment(PIXEL_RED, maintype="image", subtype="png", filename="red.png")
         m.add_attachment(PIXEL, maintype="image", subtype="png", filename="grey.png")

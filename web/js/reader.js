@@ -26,7 +26,7 @@ export class Reader {
     this.email = null;
     this.seq = 0;
     this.allowRemote = new Set();
-    this.cidUrls = new Map();
+    this.cids = new Map(); // email id -> (cid -> data: URL of the inline image)
     this.thread = null;
     this.clear();
     // Ctrl+P with a message open prints the message, not the app (review B3).
@@ -89,7 +89,7 @@ export class Reader {
     }
     this.email = email;
     this.thread = thread && thread.length > 1 ? thread : null;
-    this.cidUrls = new Map();
+    this.cids = new Map();
     if (this.thread) this.renderThread();
     else this.render();
     this.o.onLoaded(email);
@@ -116,7 +116,7 @@ export class Reader {
   printView() {
     const e = this.email;
     return buildPrintView(e, { html: this.htmlSource(e), text: this.textBody(e) },
-      { t: this.o.t, lang: this.o.lang, allowRemote: this.allowRemote.has(e.id), cidUrls: this.cidUrls });
+      { t: this.o.t, lang: this.o.lang, allowRemote: this.allowRemote.has(e.id), cidUrls: this.cids.get(e.id) });
   }
 
   print() {
@@ -141,7 +141,7 @@ export class Reader {
       renderBody: (e, el) => {
         const text = this.textBody(e);
         if (text.trim() && (e.textBody || []).some((p) => /^text\/plain/i.test(p.type || ''))) el.append(foldedText(text, t));
-        else this.renderBody(el, e);
+        else { this.renderBody(el, e); this.loadInlineImages(this.seq, e, el); }
       },
     });
     this.pane.append(this.toolbar(), h('div', { class: 'reader-scroll' }, conv));
@@ -241,7 +241,7 @@ export class Reader {
     const html = this.htmlSource(e);
     const purify = getPurifier(window);
     const allow = this.allowRemote.has(e.id);
-    const res = html !== null && purify ? sanitizeEmailHtml(purify, html, { allowRemote: allow, cidUrls: this.cidUrls }) : null;
+    const res = html !== null && purify ? sanitizeEmailHtml(purify, html, { allowRemote: allow, cidUrls: this.cids.get(e.id) || new Map() }) : null;
     if (res) {
       if (res.remoteFound && !allow) {
         body.append(h('div', { class: 'notice' }, icon('image'), h('span', null, t('reader.remoteBlocked')),
@@ -305,9 +305,9 @@ export class Reader {
   }
 
   // Inline images (cid:) become data: URLs, which the frame's CSP allows.
-  async loadInlineImages(seq) {
-    const e = this.email;
-    const html = this.htmlSource();
+  // body: where e's HTML is shown (the reading pane's body when not given).
+  async loadInlineImages(seq, e = this.email, body = null) {
+    const html = this.htmlSource(e);
     if (!html || !getPurifier(window)) return;
     const parts = [...(e.attachments || [])].filter((p) => p.cid && /^image\//i.test(p.type || '') && p.size <= MAX_INLINE_IMAGE);
     const wanted = parts.filter((p) => html.includes('cid:' + p.cid.replace(/^<|>$/g, '')));
@@ -324,13 +324,14 @@ export class Reader {
           fr.onerror = reject;
           fr.readAsDataURL(new Blob([blob], { type: p.type }));
         });
-        if (/^data:image\//.test(data)) this.cidUrls.set(p.cid.replace(/^<|>$/g, ''), data);
+        if (!this.cids.has(e.id)) this.cids.set(e.id, new Map());
+        if (/^data:image\//.test(data)) this.cids.get(e.id).set(p.cid.replace(/^<|>$/g, ''), data);
       } catch (err) {
         /* an image that cannot load stays empty */
       }
       if (seq !== this.seq) return;
     }
-    const body = this.pane.querySelector('.reader-body');
-    if (body && seq === this.seq) this.renderBody(body);
+    const el = body || this.pane.querySelector('.reader-body');
+    if (el && el.isConnected && seq === this.seq) this.renderBody(el, e);
   }
 }

@@ -144,6 +144,10 @@ try {
   assert.equal(await msgs.nth(0).locator('.fold-signature .fold-body').isVisible(), false, 'the signature is folded');
   assert.ok(!/\bnull\b|undefined/.test(await conv.innerText()), 'no stray null/undefined text');
   await shot(page, 'conversation-light');
+  // an HTML-only reply in a conversation shows its inline (cid:) image
+  await open(page, 'Logo draft');
+  await page.locator('.conv-count', { hasText: '2 messages in this conversation' }).waitFor();
+  await page.waitForFunction(() => /data:image\/png/.test((document.querySelector('.conv-msg.open iframe.html-frame') || {}).srcdoc || ''));
   await page.reload();
   await page.locator('.folders .folder.current').waitFor();
   await open(page, 'Quarterly plan');
