@@ -22,10 +22,13 @@ directly as files, then one unmeasured SELECT builds its index.
       QRESYNC:  SELECT INBOX (QRESYNC (uidvalidity modseq))
       full:     SELECT INBOX, then FETCH 1:* (FLAGS)
     (the median of BENCH_RUNS runs, LOGIN and ENABLE not counted), on both servers.
-(b) UID SORT (DATE) UTF-8 ALL and UID THREAD REFERENCES UTF-8 ALL on a BENCH_SORT_N-message
+(b) UID SORT (DATE), UID SORT (SUBJECT) and UID THREAD REFERENCES (UTF-8 ALL) on a BENCH_SORT_N-message
     INBOX (default 100,000): the first run after the fill (Dovecot builds its cache then) and the
     median of the BENCH_RUNS runs after it, time from sending the command to its tagged OK.
     As a check, the number of UIDs sorted and of top-level threads is compared between servers.
+    BENCH_POSTAMT_BEFORE=path adds a second postamt (another build, e.g. of the commit before a
+    change) filled and measured the same way in the same run, for a before/after comparison; the
+    "Fill" line then gives each postamt's delivered messages per second over SMTP.
 
 postamt runs with an address-space limit (RLIMIT_AS: BENCH_PA_MEM_MB, else half the machine's
 memory), so that a command that allocates without bound ends in postamt's "out of memory" rather
@@ -82,6 +85,7 @@ KEEP = os.environ.get("BENCH_KEEP", "0") == "1"
 SLOW_S = float(os.environ.get("BENCH_SLOW_S", "60"))
 CMD_TIMEOUT = float(os.environ.get("BENCH_CMD_TIMEOUT", "900"))
 BINARY = os.environ.get("BENCH_POSTAMT") or os.path.join(REPO, "build", "postamt")
+BEFORE = os.environ.get("BENCH_POSTAMT_BEFORE")
 OUT = os.environ.get("BENCH_OUT", os.path.join(HERE, "results", "imap_ext.md"))
 
 
@@ -207,8 +211,8 @@ def limit_memory():
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file of a 10 GiB process
 
 
-def start_postamt(scratch, binary):
-    d = os.path.join(scratch, "postamt")
+def start_postamt(scratch, binary, name="postamt"):
+    d = os.path.join(scratch, name)
     os.makedirs(d)
     os.chmod(d, 0o755)
     exe = os.path.join(d, "postamt")
@@ -224,16 +228,21 @@ def start_postamt(scratch, binary):
             raise RuntimeError("postamt %s: %s%s" % (" ".join(args), r.stdout, r.stderr))
 
     run("init", "--domain", DOMAIN, "--port-offset", str(off), "--bind", HOST, "--hostname", "localhost")
+    with open(binary, "rb") as f:
+        has_mailauth = b"mailauth.inbound" in f.read()
+    if has_mailauth:  # no DNS here: SPF/DMARC lookups would wait out their timeouts for every message
+        with open(os.path.join(data, "postamt.conf"), "a") as f:
+            f.write("\nmailauth.inbound = off\n")
     for u in (RESYNC_USER, SORT_USER):
         run("user", "add", u, input=PASSWORD + "\n")
     logf = open(os.path.join(d, "serve.log"), "ab")
     proc = subprocess.Popen([exe, "-d", data, "serve"], stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
                             env=env, preexec_fn=limit_memory, cwd=d)
     logf.close()
-    STARTED.append(("postamt", proc))
-    wait_port(off + 25, proc, "postamt")
-    wait_port(off + 143, proc, "postamt")
-    return {"name": "postamt", "smtp": off + 25, "imap": off + 143, "pid": proc.pid, "proc": proc,
+    STARTED.append((name, proc))
+    wait_port(off + 25, proc, name)
+    wait_port(off + 143, proc, name)
+    return {"name": name, "smtp": off + 25, "imap": off + 143, "pid": proc.pid, "proc": proc,
             "log": os.path.join(d, "serve.log")}
 
 
@@ -500,13 +509,19 @@ def top_level_threads(line):
     return count
 
 
+SORT_COMMANDS = (("sort", ("SORT", "(DATE)", "UTF-8", "ALL")),
+                 ("sort_subject", ("SORT", "(SUBJECT)", "UTF-8", "ALL")),
+                 ("thread", ("THREAD", "REFERENCES", "UTF-8", "ALL")))
+SORT_LABELS = {"sort": "`UID SORT (DATE) UTF-8 ALL`", "sort_subject": "`UID SORT (SUBJECT) UTF-8 ALL`",
+               "thread": "`UID THREAD REFERENCES UTF-8 ALL`"}
+
+
 def sort_thread(server, n, runs):
     """Each command: a first run, then `runs` more (skipped when the first took over BENCH_SLOW_S);
     a command that fails or takes over BENCH_CMD_TIMEOUT is recorded with its error."""
     out = {}
     c = None
-    for name, args in (("sort", ("SORT", "(DATE)", "UTF-8", "ALL")),
-                       ("thread", ("THREAD", "REFERENCES", "UTF-8", "ALL"))):
+    for name, args in SORT_COMMANDS:
         times = []
         r = {"check": None, "bytes": None, "first": None, "median": None, "error": None}
         try:
@@ -517,7 +532,7 @@ def sort_thread(server, n, runs):
             for k in range(runs + 1):
                 dt, rx, tx, res = c.timed(lambda: c.uid(*args))
                 data = res[1][0] or b""
-                if name == "sort":
+                if name.startswith("sort"):
                     got = len(data.split())
                     if got != n:
                         raise RuntimeError("SORT returned %d UIDs, not %d" % (got, n))
@@ -642,15 +657,17 @@ def report(res, m):
             return "(first run > %g s)" % SLOW_S
         return "failed¹" if r["error"] and key == "first" and not r["first"] else "–"
 
+    ratio = "postamt" in names and "Dovecot" in names
     L.append("| command | " + " | ".join("%s first | %s median" % (n, n) for n in names)
-             + (" | postamt / Dovecot (median) |" if len(names) == 2 else " |"))
-    L.append("|---|" + "---:|---:|" * len(names) + ("---:|" if len(names) == 2 else ""))
+             + (" | postamt / Dovecot (median) |" if ratio else " |"))
+    L.append("|---|" + "---:|---:|" * len(names) + ("---:|" if ratio else ""))
     notes = []
-    for cmd, label in (("sort", "`UID SORT (DATE) UTF-8 ALL`"), ("thread", "`UID THREAD REFERENCES UTF-8 ALL`")):
+    for cmd, _ in SORT_COMMANDS:
+        label = SORT_LABELS[cmd]
         rs = [b[n].get(cmd) for n in names]
         row = "| %s | " % label + " | ".join("%s | %s" % (cell(r, "first"), cell(r, "median")) for r in rs)
-        if len(names) == 2:
-            x = [r and (r["median"] or r["first"]) for r in rs]
+        if ratio:
+            x = [r and (r["median"] or r["first"]) for r in (b["postamt"].get(cmd), b["Dovecot"].get(cmd))]
             row += " | %.2f×" % (x[0] / x[1]) if all(x) else " | –"
         L.append(row + " |")
         for n, r in zip(names, rs):
@@ -689,18 +706,21 @@ def main():
     try:
         log("scratch %s; resync %d messages, sort/thread %d messages" % (scratch, RESYNC_N, SORT_N))
         pa = start_postamt(scratch, binary)
+        pb = start_postamt(scratch, BEFORE, "postamt-before") if BEFORE else None
         dc = start_dovecot(scratch)
         log("postamt pid %d imap %d; dovecot pid %d imap %d" % (pa["pid"], pa["imap"], dc["pid"], dc["imap"]))
         resync_msgs = messages(RESYNC_N, RESYNC_USER, 1)
         sort_msgs = messages(SORT_N, SORT_USER, 2)
         fill = {}
-        t0 = time.monotonic()
-        log("postamt: %d + %d messages over SMTP (%d connections)" % (RESYNC_N, SORT_N, CONNS))
-        smtp_fill(pa["smtp"], RESYNC_USER, resync_msgs, CONNS)
-        smtp_fill(pa["smtp"], SORT_USER, sort_msgs, CONNS)
-        wait_messages(pa["imap"], RESYNC_USER, RESYNC_N)
-        wait_messages(pa["imap"], SORT_USER, SORT_N)
-        fill["postamt"] = "%.1f s over SMTP" % (time.monotonic() - t0)
+        for p in (pa, pb) if pb else (pa,):
+            t0 = time.monotonic()
+            log("%s: %d + %d messages over SMTP (%d connections)" % (p["name"], RESYNC_N, SORT_N, CONNS))
+            smtp_fill(p["smtp"], RESYNC_USER, resync_msgs, CONNS)
+            smtp_fill(p["smtp"], SORT_USER, sort_msgs, CONNS)
+            wait_messages(p["imap"], RESYNC_USER, RESYNC_N)
+            wait_messages(p["imap"], SORT_USER, SORT_N)
+            dt = time.monotonic() - t0
+            fill[p["name"]] = "%.1f s over SMTP (%.0f delivered msgs/s)" % (dt, (RESYNC_N + SORT_N) / dt)
         t0 = time.monotonic()
         log("Dovecot: writing the Maildirs")
         for user, msgs in ((RESYNC_USER, resync_msgs), (SORT_USER, sort_msgs)):
@@ -718,7 +738,7 @@ def main():
         for s in (pa, dc):
             log("%s: resync" % s["name"])
             res["resync"][s["name"]] = resync(s, RESYNC_N, CHANGED_PCT, RUNS, 3)
-        for s in (pa, dc):
+        for s in (pa, pb, dc) if pb else (pa, dc):
             log("%s: SORT and THREAD" % s["name"])
             res["sort"][s["name"]] = sort_thread(s, SORT_N, RUNS)
         text = report(res, m)

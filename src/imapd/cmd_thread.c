@@ -4,11 +4,14 @@
  *   thread-data = "THREAD" [SP 1*thread-list]
  * The messages matching the search are threaded by src/proto/imap/imap_thread.c
  * from their Message-ID, References (or In-Reply-To), base subject and sent date
- * (the internal date when there is no Date:), on the worker pool (search_job.c). */
+ * (the internal date when there is no Date:), on the worker pool (search_job.c). Those
+ * come from the keys the store wrote at delivery (store_sortkey.c), not from each
+ * message's metadata. */
 #include "session.h"
 
 #include "imap_search.h"
 #include "imap_thread.h"
+#include "log.h"
 #include "mail.h"
 
 #include <stdlib.h>
@@ -22,26 +25,21 @@ struct thread_job {
 	struct buf out;
 };
 
-/* On the pool, after the search: threads the matches. */
-static void thread_then(struct imap_session *is, struct imap_search_job *sj, void *arg)
+/* The thread fields from the metadata, derived at each command: the fallback for
+ * messages without stored keys (none after migration 3). Returns how many it set. */
+static size_t msgs_from_meta(struct imap_session *is, bool references, const uint32_t *uids, size_t n,
+			     struct imap_thread_msg *tm, int *r, const char **error_r)
 {
-	struct thread_job *j = arg;
 	struct arena *a = is->cmd_arena;
-	const uint32_t *uids = sj->uids;
-	size_t n = sj->n;
-	if (n == 0)
-		return;
-	struct store_range *r = arena_alloc(a, n * sizeof(*r));
+	struct store_range *rg = arena_alloc(a, n * sizeof(*rg));
 	for (size_t i = 0; i < n; i++)
-		r[i] = (struct store_range){ uids[i], uids[i] };
-	struct store_uidset set = { r, n };
+		rg[i] = (struct store_range){ uids[i], uids[i] };
+	struct store_uidset set = { rg, n };
 	struct store_msg_meta *metas;
 	size_t nm;
-	sj->r = store_msg_meta_list(is->env->store, a, is->account_id, is->view.mailbox_id, &set, &metas, &nm,
-				    &sj->error);
-	if (sj->r < 0)
-		return;
-	struct imap_thread_msg *tm = arena_alloc(a, (nm + 1) * sizeof(*tm));
+	*r = store_msg_meta_list(is->env->store, a, is->account_id, is->view.mailbox_id, &set, &metas, &nm, error_r);
+	if (*r < 0)
+		return 0;
 	size_t k = 0;
 	for (size_t i = 0; i < nm; i++) {
 		const struct store_msg_meta *mm = &metas[i];
@@ -52,7 +50,7 @@ static void thread_then(struct imap_session *is, struct imap_search_job *sj, voi
 		t->num = is->cmd_uid ? mm->m.uid : (uint32_t)x + 1;
 		t->date = mm->date ? mm->date : mm->m.internal_date;
 		t->base = imap_base_subject(a, mm->subject, &t->reply);
-		if (!j->references)
+		if (!references)
 			continue;
 		const char **id = mail_msgids(a, mm->message_id, 1);
 		t->msgid = id && id[0] ? id[0] : NULL;
@@ -67,6 +65,91 @@ static void thread_then(struct imap_session *is, struct imap_search_job *sj, voi
 			refs += nr - REFS_MAX;
 		}
 		t->refs = (const char *const *)refs;
+	}
+	return k;
+}
+
+/* "<a> <b>" (store_thread_key.refs) as the NULL-terminated array threading takes */
+static const char *const *split_ids(struct arena *a, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	size_t n = 1;
+	for (const char *p = s; *p; p++)
+		n += *p == ' ';
+	const char **v = arena_alloc(a, (n + 1) * sizeof(*v));
+	size_t k = 0;
+	while (*s != '\0') {
+		size_t len = strcspn(s, " ");
+		v[k++] = arena_strndup(a, s, len);
+		s += len;
+		s += *s == ' ';
+	}
+	v[k] = NULL;
+	return v;
+}
+
+static int uid_cmp(const void *pa, const void *pb)
+{
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+	return a < b ? -1 : a > b;
+}
+
+/* A set smaller than this share of the mailbox is looked up UID by UID (as in
+ * sort_uids.c). */
+#define FEW_DIVISOR 16
+
+/* On the pool, after the search: threads the matches from the keys stored at delivery
+ * (store_thread_keys: sent date, base subject, Message-ID and parent ids). */
+static void thread_then(struct imap_session *is, struct imap_search_job *sj, void *arg)
+{
+	struct thread_job *j = arg;
+	struct arena *a = is->cmd_arena;
+	size_t n = sj->n;
+	if (n == 0)
+		return;
+	uint32_t *set = arena_alloc(a, n * sizeof(*set));
+	size_t ns = 0;
+	for (size_t i = 0; i < n; i++)
+		if (imap_view_index(&is->view, sj->uids[i]) >= 0)
+			set[ns++] = sj->uids[i];
+	qsort(set, ns, sizeof(*set), uid_cmp);
+	size_t k = 0;
+	for (size_t i = 0; i < ns; i++)
+		if (k == 0 || set[i] != set[k - 1])
+			set[k++] = set[i];
+	ns = k;
+	bool few = ns * FEW_DIVISOR < is->view.n;
+	struct store_thread_key *keys;
+	size_t nk;
+	sj->r = store_thread_keys(is->env->store, a, is->account_id, is->view.mailbox_id, few ? set : NULL,
+				  few ? ns : 0, &keys, &nk, &sj->error);
+	if (sj->r < 0)
+		return;
+	struct imap_thread_msg *tm = arena_alloc(a, (ns + 1) * sizeof(*tm));
+	k = 0;
+	/* both ascending by UID: a merge */
+	for (size_t i = 0, s = 0; i < nk && s < ns; i++) {
+		while (s < ns && set[s] < keys[i].uid)
+			s++;
+		if (s == ns || set[s] != keys[i].uid)
+			continue;
+		const struct store_thread_key *key = &keys[i];
+		struct imap_thread_msg *t = &tm[k++];
+		t->num = is->cmd_uid ? key->uid : (uint32_t)imap_view_index(&is->view, key->uid) + 1;
+		t->date = key->sent;
+		t->base = key->subject;
+		t->reply = key->reply;
+		if (j->references) {
+			t->msgid = key->msgid;
+			t->refs = split_ids(a, key->refs);
+		}
+	}
+	if (k < ns) {
+		log_warn("event=imap_thread_fallback mailbox=%lld missing=%zu", (long long)is->view.mailbox_id, ns - k);
+		k = msgs_from_meta(is, j->references, set, ns, tm, &sj->r, &sj->error);
+		if (sj->r < 0)
+			return;
 	}
 	buf_puts(&j->out, "* THREAD ");
 	if (j->references)

@@ -19,7 +19,7 @@
 
 /* The schema this code writes. 1: the first release; 2: email_digests (the SHA-256
  * of every message file). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Writes a consistent copy of the database (one read transaction, SQLite's online
  * backup API) to path, which must not exist; writers go on meanwhile. Returns 1, or

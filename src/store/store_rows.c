@@ -290,6 +290,10 @@ int store_msg_insert(struct store_op *op, struct db *c, int64_t account_id, int6
 	const char *err;
 	if (store_step_done(c, st, &err) < 0)
 		return store_op_fail(op, STORE_ERR, "%s", err);
+	/* SORT and THREAD read these instead of the message's metadata (store_sortkey.c) */
+	if (store_sortkey_add(c, op->tmp, mailbox_id, (uint32_t)uid, row->email_id, row->size, row->internal_date,
+			      &err) < 0)
+		return store_op_fail(op, STORE_ERR, "%s", err);
 	st = store_db_stmt(c, "UPDATE mailboxes SET uidnext = ? WHERE id = ?");
 	sqlite3_bind_int64(st, 1, uid + 1);
 	sqlite3_bind_int64(st, 2, mailbox_id);

@@ -15,6 +15,7 @@ import tarfile
 from conftest import Server, e2e_tmpdir, finish_server, free_offset, quiet_dns_server
 from helpers import serve_fails
 
+SCHEMA = 3  # this postamt's (src/store/store_backup.h STORE_SCHEMA_VERSION)
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "schema1.tar.gz")
 
 
@@ -76,6 +77,17 @@ def check_fixture_mail(srv):
     assert {b"\\Answered", b"\\Deleted"} <= inbox[2][0]
     assert [s for _, s in mail[("old1@example.test", "Archiv/2025")]] == ["Subject: fixture message 0"]
     assert len(mail[("old2@example.test", "INBOX")]) == 2
+    # SORT and THREAD answer from the keys migration 3 wrote (store_sortkey.c)
+    m = imaplib.IMAP4(srv.host, srv.port("imap"))
+    m.login("old1@example.test", "secret")
+    m.select("INBOX", readonly=True)
+    typ, data = m.sort("(REVERSE SUBJECT)", "UTF-8", "ALL")
+    assert typ == "OK" and data == [b"4 3 2 1"], data
+    typ, data = m.sort("(SUBJECT)", "UTF-8", "ALL")
+    assert typ == "OK" and data == [b"1 2 3 4"], data
+    typ, data = m.thread("ORDEREDSUBJECT", "UTF-8", "ALL")
+    assert typ == "OK" and data[0].count(b"(") == 4, data
+    m.logout()
 
 
 def test_upgrade_dry_run_then_upgrade(postamt_bin):
@@ -92,8 +104,9 @@ def test_upgrade_dry_run_then_upgrade(postamt_bin):
     assert copies(srv) == [] and sorted(os.listdir(os.path.join(srv.dir, "db"))) == ["store.sqlite"]
     r = srv.run("upgrade")
     assert r.returncode == 0, r.stderr
-    assert "migrated: schema 1 -> 2" in r.stdout and "now has schema 2" in r.stdout
-    assert db_schema(srv) == 2
+    assert "migrated: schema 1 -> 2" in r.stdout and "now has schema %d" % SCHEMA in r.stdout
+    assert re.search(r"migrated: schema 2 -> 3: .*: 7 rows", r.stdout), r.stdout  # sort keys: one per message row
+    assert db_schema(srv) == SCHEMA
     [copy] = copies(srv)  # the automatic copy: the database as it was, schema 1
     c = sqlite3.connect(os.path.join(srv.dir, "db", copy))
     assert c.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == 1
@@ -116,11 +129,11 @@ def test_serve_migrates_at_start(postamt_bin):
     srv.start()
     try:
         # the line may reach the log file after the ports accept: poll for it
-        assert srv.wait_log(r"event=store_migrate from=1 to=2", timeout=20), srv.log_tail()
+        assert srv.wait_log(r"event=store_migrate from=1 to=%d" % SCHEMA, timeout=20), srv.log_tail()
         check_fixture_mail(srv)
     finally:
         finish_server(srv)
-    assert db_schema(srv) == 2 and len(copies(srv)) == 1
+    assert db_schema(srv) == SCHEMA and len(copies(srv)) == 1
     r = srv.run("verify")
     assert r.returncode == 0, r.stdout + r.stderr
     shutil.rmtree(os.path.dirname(srv.dir))
@@ -135,7 +148,7 @@ def test_newer_database_refused(postamt_bin):
     before = db_digest(srv)
     status, err = serve_fails(postamt_bin, srv.dir)
     assert status != 0
-    assert "schema 99, newer than this postamt's (2)" in err, err
+    assert "schema 99, newer than this postamt's (%d)" % SCHEMA in err, err
     for cmd in (["verify"], ["upgrade"], ["upgrade", "--dry-run"], ["backup", srv.dir + "-bk"]):
         r = srv.run(*cmd)
         assert r.returncode == 1 and "newer than this postamt's" in r.stderr, (cmd, r.stderr)

@@ -6,19 +6,22 @@ import { h, clear, icon, iconButton, confirmDialog, promptDialog, chooseDialog, 
 import { showBidi } from './bidi.js';
 import { t, lang } from './i18n.js';
 import { JmapClient, RequestBuilder, openPush, CAP, JmapMethodError } from './jmap.js';
-import { mailboxTree, findRole, parseSearch, LIST_PROPERTIES } from './mailboxes.js';
+import { mailboxTree, findRole } from './mailboxes.js';
+import { parseQuery, wantsSnippets } from './search.js';
+import { SearchBox } from './searchbox.js';
+import { AddressBar } from './route.js';
 import { formatSize } from './format.js';
-import { newState, setMailboxes, takePage, patchEmail, removeId, toggleCheck as stateToggleCheck, checkRange as stateCheckRange,
+import { newState, setMailboxes, patchEmail, removeId, toggleCheck as stateToggleCheck, checkRange as stateCheckRange,
   pruneChecks, checkedIds, stepIndex } from './state.js';
 import { movePatch, junkPatch, seenPatch, flagPatch, bulkPatches, flagToggle, seenToggle } from './actions.js';
 import { ListView } from './listview.js';
+import { ListSync, PAGE } from './listsync.js';
 import { keyAction, isAppKey, LIST_KEYS, HELP } from './keys.js';
 import { Reader } from './reader.js';
 import { Composer } from './compose.js';
-import { parseAutoconfig, autoconfigUrl } from './clients.js';
+import { showClients } from './clientsview.js';
 import { openSettings } from './settings.js';
 
-const PAGE = 50;
 const ROLE_ICON = { inbox: 'inbox', drafts: 'drafts', sent: 'sent', archive: 'archive', junk: 'junk', trash: 'trash' };
 
 export async function startApp(root, { username, purifier, onLogout, onLogoutEverywhere, onExpired }) {
@@ -37,23 +40,19 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   // ---- layout -----------------------------------------------------------
   const toastRegion = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
   const offline = h('div', { class: 'offline', role: 'status', hidden: true }, t('status.offline'));
-  const searchInput = h('input', { id: 'search', type: 'search', placeholder: t('search.placeholder'), autocomplete: 'off',
-    'aria-label': t('search'), enterkeyhint: 'search' });
-  const searchForm = h('form', { class: 'search', role: 'search', onsubmit: (e) => { e.preventDefault(); runSearch(searchInput.value); } },
-    icon('search', 'search-icon'), searchInput);
-  searchInput.addEventListener('input', () => { if (searchInput.value === '' && state.search) runSearch(''); });
-  // The long hint does not fit at phone width.
-  const placeholder = () => { searchInput.placeholder = phone.matches ? t('search') : t('search.placeholder'); };
-  placeholder();
-  phone.addEventListener('change', placeholder);
+  const searchBox = new SearchBox({
+    t, phone, onSearch: (q) => { if (q !== state.search) runSearch(q); },
+    folders: () => mailboxTree(state.mailboxes, lang).map(({ mailbox, depth }) => ({ label: mailboxName(mailbox), value: mailbox.name, depth })),
+  });
+  const searchInput = searchBox.input;
   const topbar = h('header', { class: 'topbar' },
     iconButton('menu', t('menu'), () => document.body.classList.toggle('nav-open'), { class: 'icon-btn only-phone', 'aria-controls': 'sidebar' }),
     h('div', { class: 'brand' }, icon('mail', 'brand-icon'), h('span', null, 'postamt')),
-    searchForm,
+    searchBox.form,
     h('div', { class: 'account' },
       iconButton('keyboard', t('shortcuts.title'), () => showHelp(), { class: 'icon-btn hide-phone' }),
       iconButton('sliders', t('settings.title'), () => showSettings(), { id: 'settings-btn' }),
-      iconButton('settings', t('clients.title'), () => showClients(), { id: 'clients-btn' }),
+      iconButton('settings', t('clients.title'), () => showClients({ client, t, username: state.username }), { id: 'clients-btn' }),
       h('span', { class: 'account-name hide-phone', title: t('user', { name: state.username }) }, state.username),
       iconButton('logoutAll', t('logoutEverywhere'), async () => {
         if (await confirmDialog(t('logoutEverywhere.confirm'), { okLabel: t('logoutEverywhere'), danger: true })) onLogoutEverywhere();
@@ -73,7 +72,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   const listCount = h('span', { class: 'list-count muted' });
   const sortSelect = h('select', { class: 'sort', 'aria-label': t('list.sort') },
     h('option', { value: 'desc' }, t('list.newest')), h('option', { value: 'asc' }, t('list.oldest')));
-  sortSelect.addEventListener('change', () => { state.ascending = sortSelect.value === 'asc'; loadList(true); });
+  sortSelect.addEventListener('change', () => { state.ascending = sortSelect.value === 'asc'; openList(); });
   const emptyBtn = h('button', { type: 'button', class: 'btn subtle small', hidden: true, onclick: () => emptyFolder() });
   const rows = h('div', { class: 'rows', role: 'listbox', tabindex: '0', 'aria-labelledby': 'list-title', id: 'message-list', 'aria-multiselectable': 'true' });
   const bulkCount = h('span', { class: 'bulk-count', 'aria-live': 'polite' });
@@ -86,11 +85,11 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       iconButton('flag', t('flag'), () => bulk('flag')), iconButton('archive', t('archive'), () => bulk('archive')),
       iconButton('move', t('move'), () => bulk('move')), bulkJunkBtn,
       iconButton('trash', t('delete'), () => bulk('delete'))));
-  const moreBtn = h('button', { type: 'button', class: 'btn subtle more-btn', hidden: true, onclick: () => loadMore() }, t('list.more'));
   const listStatus = h('p', { class: 'list-status muted' });
-  const listScroll = h('div', { class: 'list-scroll' }, rows, listStatus, moreBtn);
+  const listScroll = h('div', { class: 'list-scroll' }, rows, listStatus);
   const listPane = h('section', { class: 'list-pane', 'aria-labelledby': 'list-title' },
     h('div', { class: 'list-head' }, h('div', { class: 'list-heading' }, listTitle, listCount), h('div', { class: 'list-tools' }, emptyBtn, sortSelect)),
+    searchBox.bar,
     bulkBar,
     listScroll);
 
@@ -157,7 +156,8 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     }
     const cur = state.byId.get(state.current);
     listTitle.textContent = state.search ? t('search.results') : cur ? mailboxName(cur) : '';
-    document.title = (cur && cur.unreadEmails && cur.role === 'inbox' ? `(${cur.unreadEmails}) ` : '') + (cur ? showBidi(mailboxName(cur)) + ' – ' : '') + 'postamt';
+    document.title = state.search ? showBidi(state.search) + ' – ' + t('search.results') + ' – postamt'
+      : (cur && cur.unreadEmails && cur.role === 'inbox' ? `(${cur.unreadEmails}) ` : '') + (cur ? showBidi(mailboxName(cur)) + ' – ' : '') + 'postamt';
     const notJunk = inJunkFolder();
     bulkJunkBtn.setAttribute('aria-label', notJunk ? t('notJunk') : t('junk'));
     bulkJunkBtn.title = notJunk ? t('notJunk') : t('junk');
@@ -225,14 +225,21 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
 
   // ---- message list -----------------------------------------------------
   function filter() {
-    if (state.search) return parseSearch(state.search, state.current);
-    return { inMailbox: state.current };
+    return state.search ? state.searchFilter : { inMailbox: state.current };
   }
 
-  const list = new ListView({ rows, scroll: listScroll, status: listStatus, more: moreBtn, count: listCount }, {
+  const list = new ListView({ rows, scroll: listScroll, status: listStatus, count: listCount }, {
     t, lang,
-    outgoing: () => { const cur = state.byId.get(state.current); return !!cur && (cur.role === 'sent' || cur.role === 'drafts'); },
-    onNearEnd: () => loadMore(),
+    outgoing: () => { const cur = state.byId.get(state.current); return !!cur && !state.search && (cur.role === 'sent' || cur.role === 'drafts'); },
+    // results across folders say where each one is
+    mailboxOf: (e) => (state.search && !state.searchFolder ? Object.keys(e.mailboxIds || {}).map((id) => state.byId.get(id))
+      .filter(Boolean).map(mailboxName).join(', ') : ''),
+    snippetOf: (id) => state.snippets.get(id),
+    onWindow: (ids) => {
+      if (!state.search || !wantsSnippets(state.searchFilter)) return;
+      sync.loadSnippets(ids).then((got) => { if (got) list.draw(); }).catch(() => { /* no highlights: the rows stand */ });
+    },
+    onMissing: (from, to) => { sync.load(from, to).catch(fail); },
     onClick: (id, ev) => {
       if (ev.shiftKey && state.anchor && state.ids.includes(state.anchor)) { ev.preventDefault(); checkRange(state.anchor, id); return; }
       if (ev.ctrlKey || ev.metaKey) {
@@ -252,33 +259,21 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     },
   });
 
-  let listSeq = 0;
-  async function loadList(reset, count) {
-    const seq = ++listSeq;
-    const position = reset ? 0 : state.ids.length;
-    const limit = count || PAGE;
-    state.loading = true;
-    if (reset && !count) list.showLoading(t('list.loading'));
-    const b = new RequestBuilder();
-    const q = b.call('Email/query', { filter: filter(), sort: [{ property: 'receivedAt', isAscending: state.ascending }], position, limit, calculateTotal: true });
-    const g = b.call('Email/get', { '#ids': q.ref('/ids'), properties: LIST_PROPERTIES });
-    try {
-      const r = await client.send(b);
-      if (seq !== listSeq) return;
-      const qr = r.get(q);
-      const gr = r.get(g);
-      state.known.Email = gr.state;
-      takePage(state, { ids: qr.ids, list: gr.list, total: qr.total }, reset);
-      renderList();
-    } catch (e) {
-      if (seq === listSeq) { list.showLoading(''); fail(e); }
-    } finally {
-      if (seq === listSeq) state.loading = false;
-    }
-  }
+  const sync = new ListSync(client, state, {
+    query: () => ({ filter: filter(), sort: [{ property: 'receivedAt', isAscending: state.ascending }] }),
+    onChange: () => renderList(),
+  });
 
-  function loadMore() {
-    if (!state.loading && state.ids.length < state.total) loadList(false);
+  // A new list (folder, search, sort) from the top.
+  async function openList() {
+    list.reset();
+    list.showLoading(t('list.loading'));
+    try {
+      await sync.open();
+    } catch (e) {
+      list.showLoading('');
+      fail(e);
+    }
   }
 
   // ---- several messages at once -------------------------------------------
@@ -337,7 +332,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     state.checked.clear();
     if (remove && ids.includes(state.selected)) {
       state.selected = null;
-      reader.clear();
+      closeMessage();
       document.body.classList.remove('reading');
     }
     if (remove) for (const id of ids) removeId(state, id);
@@ -349,7 +344,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       if (bad.length) throw new JmapMethodError('Email/set', bad[0]);
     } catch (err) {
       fail(err);
-      refresh();
+      recover();
     }
   }
 
@@ -357,7 +352,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   async function destroyAll(ids) {
     if (!(await confirmDialog(t('bulk.destroyConfirm', { count: ids.length }), { okLabel: t('deleteForever'), danger: true }))) return;
     state.checked.clear();
-    if (ids.includes(state.selected)) { state.selected = null; reader.clear(); }
+    if (ids.includes(state.selected)) { state.selected = null; closeMessage(); }
     for (const id of ids) removeFromList(id);
     renderChecks();
     try {
@@ -367,7 +362,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       toast(t('status.destroyed'));
     } catch (err) {
       fail(err);
-      refresh();
+      recover();
     }
   }
 
@@ -383,50 +378,116 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     e.preventDefault();
     if (a === 'down') step(1, false);
     else if (a === 'up') step(-1, false);
-    else if (a === 'first') { if (state.ids[0]) select(state.ids[0], { open: false }); }
-    else if (a === 'last') { if (state.ids.length) select(state.ids[state.ids.length - 1], { open: false }); }
+    else if (a === 'first') selectIndex(0, { open: false });
+    else if (a === 'last') selectIndex(state.total - 1, { open: false });
   }
   rows.addEventListener('keydown', onListKey);
 
   function step(dir, open = true) {
-    const i = stepIndex(state, dir);
-    if (i < 0) return;
-    select(state.ids[i], { open: open && !phone.matches });
-    if (i >= state.ids.length - 5) loadMore();
+    selectIndex(stepIndex(state, dir), { open: open && !phone.matches, stepping: true });
   }
 
-  function select(id, { open }) {
+  // Selects the row at position i, loading it first when it is not loaded
+  // (End goes to the folder's real end).
+  async function selectIndex(i, opts) {
+    if (i < 0 || i >= state.total) return;
+    if (state.ids[i] === undefined || !state.emails.has(state.ids[i])) {
+      try { await sync.load(Math.max(0, i - PAGE + 1), i + 1); } catch (e) { fail(e); return; }
+      if (state.ids[i] === undefined) return;
+    }
+    select(state.ids[i], opts);
+  }
+
+  function select(id, { open, stepping = false }) {
     state.selected = id;
-    list.highlight(id);
+    list.reveal(state.ids.indexOf(id));
     const e = state.emails.get(id);
     if (open !== false || !phone.matches) {
       if (e && e.keywords && e.keywords.$draft && isIn(e, 'drafts') && open) {
         openDraft(id);
         return;
       }
-      reader.show(id);
+      openMessage(id, { stepping });
       if (phone.matches && open) document.body.classList.add('reading');
     }
   }
+
+  // ---- URLs (route.js) ------------------------------------------------------
+  const address = new AddressBar({
+    here: () => ({ folder: state.search ? null : state.current, search: state.search || null, msg: state.opened || null }),
+    follow: async (r) => {
+      if (r.search !== null) {
+        if (r.search !== state.search) runSearch(r.search);
+      } else {
+        // a folder that is gone: the inbox
+        const f = state.byId.has(r.folder) ? r.folder : (role('inbox') || {}).id;
+        if (f && (state.search || f !== state.current)) await selectMailbox(f);
+      }
+      if (r.msg && r.msg !== state.opened) {
+        state.selected = r.msg;
+        list.draw();
+        openMessage(r.msg);
+      } else if (!r.msg && state.opened) {
+        closeMessage();
+        document.body.classList.remove('reading');
+      }
+    },
+    fail,
+  });
+  function openMessage(id, { stepping = false } = {}) {
+    state.opened = id;
+    reader.show(id);
+    address.go({ stepping });
+  }
+  function closeMessage() {
+    state.opened = null;
+    reader.clear();
+    address.go();
+  }
+  // Middle click on a row: the message in a new tab.
+  rows.addEventListener('auxclick', (ev) => {
+    const row = ev.button === 1 && ev.target.closest('.row[data-id]');
+    if (!row) return;
+    ev.preventDefault();
+    window.open(address.urlOf(Object.assign(address.here(), { msg: row.dataset.id })), '_blank', 'noopener');
+  });
 
   async function selectMailbox(id) {
     if (!id) return;
     state.current = id;
     state.search = '';
-    searchInput.value = '';
+    searchBox.value = '';
+    searchBox.hide();
     state.selected = null;
-    reader.clear();
+    closeMessage();
     document.body.classList.remove('reading');
     renderFolders();
-    await loadList(true);
+    await openList();
   }
 
+  // q: the search box's text ('' ends the search). The list shows the results
+  // across folders, or of the folder of in:.
   function runSearch(q) {
-    state.search = q.trim();
+    searchBox.value = q;
+    if (!q) {
+      if (!state.search) return;
+      state.search = '';
+      searchBox.hide();
+      renderFolders();
+      address.go();
+      openList();
+      return;
+    }
+    const parsed = parseQuery(q, { mailboxes: state.mailboxes });
+    searchBox.show(parsed);
+    if (!parsed.filter) return; // only hints so far ("from:" while typing)
+    state.search = q;
+    state.searchFilter = parsed.filter;
+    state.searchFolder = parsed.folder;
     state.selected = null;
-    reader.clear();
+    closeMessage();
     renderFolders();
-    loadList(true);
+    openList();
   }
 
   // ---- actions ----------------------------------------------------------
@@ -442,7 +503,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       if (res.notUpdated && res.notUpdated[id]) throw new JmapMethodError('Email/set', res.notUpdated[id]);
     } catch (err) {
       fail(err);
-      refresh();
+      recover();
     }
   }
 
@@ -453,8 +514,8 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     if (state.selected === id) {
       state.selected = null;
       const next = gone.next;
-      if (next && !phone.matches) select(next, { open: true });
-      else { reader.clear(); document.body.classList.remove('reading'); if (next) select(next, { open: false }); }
+      if (next && !phone.matches) select(next, { open: true, stepping: true });
+      else { closeMessage(); document.body.classList.remove('reading'); if (next) select(next, { open: false }); }
     }
   }
 
@@ -505,7 +566,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
         toast(t('status.destroyed'));
       } catch (err) {
         fail(err);
-        refresh();
+        recover();
       }
       return;
     }
@@ -541,7 +602,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
         await client.call('Email/set', { destroy: q.ids });
       }
       state.selected = null;
-      reader.clear();
+      closeMessage();
       await refresh();
       toast(t('status.destroyed'));
     } catch (e) {
@@ -584,7 +645,8 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       if (!(email.keywords && email.keywords.$seen)) setSeen(email.id, true);
     },
     actions: {
-      back: () => { document.body.classList.remove('reading'); rows.focus(); },
+      // phone: the list again, and the URL of the list (the reader stays filled, hidden)
+      back: () => { document.body.classList.remove('reading'); state.opened = null; address.go(); rows.focus(); },
       reply: (id) => replyTo(id, 'reply'),
       replyAll: (id) => replyTo(id, 'replyAll'),
       forward: (id) => replyTo(id, 'forward'),
@@ -604,7 +666,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
         again = false;
         try {
           await loadMailboxes();
-          await loadList(true, Math.max(PAGE, state.ids.length));
+          await sync.sync(list.window.from);
           if (reader.email) reader.syncFrom(state.emails.get(reader.email.id));
         } catch (e) {
           fail(e);
@@ -612,6 +674,12 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       } while (again && !state.destroyed);
     })();
     try { await refreshing; } finally { refreshing = null; }
+  }
+  // After an action the server refused: what was changed locally (rows taken
+  // out at once) has no change on the server to undo it, so load anew.
+  function recover() {
+    state.queryState = null;
+    refresh();
   }
   let quotaTimer = null;
   const push = client.session.eventSourceUrl
@@ -637,37 +705,6 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   // ---- keyboard ---------------------------------------------------------
   function showHelp() {
     infoDialog(t('shortcuts.title'), h('dl', { class: 'shortcuts' }, HELP.map(([k, d]) => [h('dt', null, h('kbd', null, k.startsWith('key.') ? t(k) : k)), h('dd', null, t(d))])));
-  }
-
-  // Mail-program settings, as the server's autoconfig announces them.
-  async function showClients() {
-    const body = h('div', { class: 'clients' }, h('p', { class: 'muted' }, t('clients.loading')));
-    const show = infoDialog(t('clients.title'), body);
-    let servers = [];
-    let mobile = false;
-    try {
-      const res = await fetch(autoconfigUrl(state.username), { credentials: 'same-origin', headers: client.headers() });
-      if (res.ok) servers = parseAutoconfig(await res.text(), state.username);
-      const mc = await fetch('/api/mobileconfig', { method: 'HEAD', credentials: 'same-origin', headers: client.headers() });
-      mobile = mc.ok;
-    } catch (e) {
-      /* shown as unavailable */
-    }
-    clear(body);
-    body.append(h('p', { class: 'dialog-text' }, t('clients.intro')));
-    if (!servers.length) {
-      body.append(h('p', { class: 'muted' }, t('clients.unavailable')));
-    } else {
-      const sec = (s) => (s === 'SSL' ? 'SSL/TLS' : s === 'STARTTLS' ? 'STARTTLS' : s || '—');
-      body.append(h('div', { class: 'table-wrap' }, h('table', { class: 'clients-table' },
-        h('thead', null, h('tr', null, ['clients.protocol', 'clients.server', 'clients.port', 'clients.security'].map((k) => h('th', { scope: 'col' }, t(k))))),
-        h('tbody', null, servers.map((s) => h('tr', null,
-          h('th', { scope: 'row' }, s.type.toUpperCase(), h('span', { class: 'muted' }, ' · ' + t(s.direction === 'incoming' ? 'clients.incoming' : 'clients.outgoing'))),
-          h('td', null, s.hostname), h('td', null, String(s.port || '')), h('td', null, sec(s.socketType))))))));
-      body.append(h('p', null, h('strong', null, t('clients.username') + ': '), servers[0].username || state.username), h('p', { class: 'muted' }, t('clients.password')));
-    }
-    if (mobile) body.append(h('p', null, h('a', { href: '/api/mobileconfig', download: 'postamt.mobileconfig' }, icon('download'), ' ', t('clients.mobileconfig'))));
-    return show;
   }
 
   // The settings view (settings.js) takes the place of the three panes.
@@ -742,7 +779,16 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     state.identities = state.identities || [];
   }
   await loadMailboxes();
-  await loadList(true);
+  // A URL (reload, bookmark, new tab) says where to start.
+  const start = address.start();
+  address.following = true; // the address bar already says where
+  if (start && start.folder !== null && state.byId.has(start.folder)) state.current = start.folder;
+  if (start && start.search !== null) runSearch(start.search);
+  else await openList();
+  if (start && start.msg) { state.selected = start.msg; openMessage(start.msg); }
+  address.following = false;
+  address.settle();
+  renderFolders();
   loadQuota();
   rows.focus({ preventScroll: true });
 
@@ -750,6 +796,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     destroy() {
       state.destroyed = true;
       document.removeEventListener('keydown', onKey);
+      address.destroy();
       if (push) push.close();
       clearInterval(poll);
       if (composer) composer.close(false);

@@ -1,6 +1,6 @@
-// mailboxes.js: folder order and tree, search query parsing, and the JMAP
-// objects of drafts and sending. Pure. The patches of the list's actions
-// (move, spam, flags) are in actions.js.
+// mailboxes.js: folder order and tree, and the JMAP objects of drafts and
+// sending. Pure. The patches of the list's actions (move, spam, flags) are in
+// actions.js, the search box's language in search.js.
 
 export const ROLE_ORDER = ['inbox', 'drafts', 'sent', 'archive', 'junk', 'trash'];
 
@@ -38,49 +38,6 @@ export function mailboxTree(mailboxes, locale) {
 
 export function findRole(mailboxes, role) {
   return mailboxes.find((m) => m.role === role) || null;
-}
-
-// "from:anna subject:\"big news\" invoice" -> JMAP FilterCondition (RFC 8621
-// 4.4.1), combined with inMailbox. Unknown prefixes are searched as text.
-export function parseSearch(query, mailboxId) {
-  const conds = [];
-  const re = /(\w+):(?:"([^"]*)"|(\S+))|"([^"]*)"|(\S+)/g;
-  const text = [];
-  let m;
-  const keyMap = { from: 'from', to: 'to', cc: 'cc', bcc: 'bcc', subject: 'subject', body: 'body', von: 'from', an: 'to', betreff: 'subject' };
-  while ((m = re.exec(query || ''))) {
-    if (m[1]) {
-      const key = keyMap[m[1].toLowerCase()];
-      const val = m[2] !== undefined ? m[2] : m[3];
-      if (m[1].toLowerCase() === 'is' || m[1].toLowerCase() === 'ist') {
-        const v = val.toLowerCase();
-        if (v === 'unread' || v === 'ungelesen') conds.push({ notKeyword: '$seen' });
-        else if (v === 'flagged' || v === 'markiert') conds.push({ hasKeyword: '$flagged' });
-        else if (v === 'read' || v === 'gelesen') conds.push({ hasKeyword: '$seen' });
-        continue;
-      }
-      if (m[1].toLowerCase() === 'has' && /^(attachment|anhang)$/i.test(val)) {
-        conds.push({ hasAttachment: true });
-        continue;
-      }
-      if (key) {
-        if (val) conds.push({ [key]: val });
-        continue;
-      }
-      text.push(m[0]);
-    } else {
-      text.push(m[4] !== undefined ? m[4] : m[5]);
-    }
-  }
-  const t = text.join(' ').trim();
-  if (t) conds.push({ text: t });
-  if (mailboxId) conds.push({ inMailbox: mailboxId });
-  if (conds.length === 0) return null;
-  if (conds.length === 1) return conds[0];
-  // Merge into one FilterCondition when no property repeats; else an AND operator.
-  const keys = conds.flatMap((c) => Object.keys(c));
-  if (new Set(keys).size === keys.length) return Object.assign({}, ...conds);
-  return { operator: 'AND', conditions: conds };
 }
 
 export const LIST_PROPERTIES = ['id', 'threadId', 'mailboxIds', 'keywords', 'from', 'to', 'subject', 'receivedAt',

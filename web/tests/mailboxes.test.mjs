@@ -1,8 +1,8 @@
-// Unit tests of web/js/mailboxes.js: folder order, search parsing and the
-// JMAP objects for drafts and sending.
+// Unit tests of web/js/mailboxes.js: folder order and the JMAP objects for
+// drafts and sending (search parsing: search.test.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mailboxTree, findRole, parseSearch, draftEmail, envelopeFor, sentPatch } from '../js/mailboxes.js';
+import { mailboxTree, findRole, draftEmail, envelopeFor, sentPatch } from '../js/mailboxes.js';
 
 const boxes = [
   { id: 'z', name: 'Zeta', role: null, parentId: null },
@@ -31,18 +31,6 @@ test('special-use folders first in the usual order, then by name, children under
 test('a parent cycle does not loop', () => {
   const cyc = [{ id: 'x', name: 'x', parentId: 'y' }, { id: 'y', name: 'y', parentId: 'x' }];
   assert.deepEqual(mailboxTree(cyc, 'en'), []);
-});
-
-test('search terms become a JMAP filter', () => {
-  assert.deepEqual(parseSearch('invoice', 'm1'), { text: 'invoice', inMailbox: 'm1' });
-  assert.deepEqual(parseSearch('from:anna subject:"big news" invoice march', 'm1'),
-    { from: 'anna', subject: 'big news', text: 'invoice march', inMailbox: 'm1' });
-  assert.deepEqual(parseSearch('von:anna betreff:x', null), { from: 'anna', subject: 'x' });
-  assert.deepEqual(parseSearch('from:a from:b', 'm'), { operator: 'AND', conditions: [{ from: 'a' }, { from: 'b' }, { inMailbox: 'm' }] });
-  assert.deepEqual(parseSearch('is:unread has:attachment is:flagged', 'm'), { notKeyword: '$seen', hasAttachment: true, hasKeyword: '$flagged', inMailbox: 'm' });
-  assert.deepEqual(parseSearch('"exact phrase" http://x.test:80/a', null), { text: 'exact phrase http://x.test:80/a' });
-  assert.equal(parseSearch('   ', null), null);
-  assert.deepEqual(parseSearch('to:bob@example.test', 'm'), { to: 'bob@example.test', inMailbox: 'm' });
 });
 
 const d = {

@@ -46,6 +46,21 @@ const char *imap_base_subject(struct arena *a, const char *subject, bool *reply_
  * name ("" when none) and the addr-spec ("local@host", "" when none), in the arena. */
 void imap_first_address(struct arena *a, const char *list, const char **name_r, const char **addr_r);
 
+/* The string sort keys of one message (imap_sortkey.c), all case-folded for a byte
+ * comparison: the base subject (and whether it was a reply), the addr-mailbox of the
+ * first From/To/Cc address (of a group, its name: RFC 5256 §3) and the display name
+ * of the first From/To address, else its addr-spec (RFC 5957 §2). Never NULL. */
+struct imap_sort_keys {
+	const char *subject;
+	bool reply;
+	const char *from, *to, *cc;
+	const char *display_from, *display_to;
+};
+/* From the decoded Subject and address lists (NULL: absent), in the arena. */
+void imap_sort_keys_of(struct arena *a, const char *subject, const char *from, const char *to, const char *cc,
+		       struct imap_sort_keys *k);
+/* One address key of imap_sort_keys: display false gives FROM/TO/CC's, true DISPLAY*'s. */
+const char *imap_address_key(struct arena *a, const char *list, bool display);
 /* One message as threading sees it. */
 struct imap_thread_msg {
 	uint32_t num;              /* sequence number or UID: what the answer lists */

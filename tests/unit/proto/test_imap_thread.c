@@ -63,6 +63,36 @@ static void test_first_address(void **state)
 	addr("Doe, John <j@x>", "Doe, John", "j@x");
 }
 
+/* The stored keys of one message (imap_sortkey.c): base subject, FROM/TO/CC's
+ * addr-mailbox (a group's name), DISPLAYFROM/DISPLAYTO's name else address. */
+static void keys(const char *subject, const char *from, const char *cc, const char *want_subject, bool want_reply,
+		 const char *want_from, const char *want_dfrom, const char *want_cc)
+{
+	struct imap_sort_keys k;
+	imap_sort_keys_of(A, subject, from, from, cc, &k);
+	if (strcmp(k.subject, want_subject) != 0 || k.reply != want_reply || strcmp(k.from, want_from) != 0 ||
+	    strcmp(k.display_from, want_dfrom) != 0 || strcmp(k.cc, want_cc) != 0 || strcmp(k.to, k.from) != 0 ||
+	    strcmp(k.display_to, k.display_from) != 0)
+		fail_msg("%s / %s / %s -> [%s] %d [%s] [%s] [%s]", subject ? subject : "(null)", from ? from : "(null)",
+			 cc ? cc : "(null)", k.subject, k.reply, k.from, k.display_from, k.cc);
+}
+
+static void test_sort_keys(void **state)
+{
+	(void)state;
+	keys("Re: [list] Fwd: Größe (fwd)", "Anna Müller <anna@x.test>, b@y.test", NULL, "GRößE", true, "ANNA",
+	     "ANNA MüLLER", "");
+	keys("[fwd: [list] Re: x]", "<eve@x.test>", "cc@z.test", "X", true, "EVE", "EVE@X.TEST", "CC");
+	keys("[list] ", "bob@x.test", "", "[LIST]", false, "BOB", "BOB@X.TEST", "");
+	keys("(fwd)", "Doe, John <j@x.test>", "Team: a@b.test, c@d.test;", "", true, "J", "DOE, JOHN", "TEAM");
+	keys("Re: (fwd)", "\"Zed, The\" <zed@x.test>", "\"Big Team\": a@b.test;", "", true, "ZED", "ZED, THE",
+	     "BIG TEAM");
+	keys("[fwd: x] (fwd)", "", NULL, "X", true, "", "", "");
+	keys("Fwd: [a] [b] Re [c]: Übersicht", "Émile <e@x.test>", NULL, "ÜBERSICHT", true, "E", "ÉMILE", "");
+	keys("Re: [c]: x", "a@b", NULL, ": X", true, "A", "A@B", ""); /* "[c]:" is no subj-refwd */
+	keys(NULL, NULL, NULL, "", false, "", "", "");
+}
+
 static void test_sort_parse(void **state)
 {
 	(void)state;
@@ -385,6 +415,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base_subject),
 		cmocka_unit_test(test_first_address),
+		cmocka_unit_test(test_sort_keys),
 		cmocka_unit_test(test_sort_parse),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_deep_chains),
