@@ -21,6 +21,8 @@ struct settings {
 	size_t imap_command_max; /* limits.imap_command */
 	uint64_t message_max;    /* limits.message_size */
 	uint64_t jmap_response_max; /* limits.jmap_response */
+	size_t webmail_identities;  /* limits.webmail_identities */
+	size_t webmail_contacts;    /* limits.webmail_contacts */
 	size_t recipients_max;   /* limits.recipients */
 	size_t imap_conns_per_user_ip;
 	size_t auth_failures_per_min;

@@ -194,6 +194,8 @@ static const struct key keys[] = {
 	Z("limits.jmap_response", jmap_response_max, "64M", 1024 * 1024, INT64_MAX, RELOAD),
 	Z("search.index_text_max", index_text_max, "4M", 0, (int64_t)1024 * 1024 * 1024, RESTART),
 	I("limits.recipients", recipients_max, "500", 1, 100000, RELOAD),
+	I("limits.webmail_identities", webmail_identities, "50", 1, 1000, RELOAD),
+	I("limits.webmail_contacts", webmail_contacts, "5000", 1, 1000000, RELOAD),
 	I("limits.connections_per_ip", conns_per_ip, "50", 1, 1000000, RELOAD),
 	I("limits.connections", conns_total, "10000", 1, 10000000, RELOAD),
 	I("limits.imap_connections_per_user_ip", imap_conns_per_user_ip, "20", 1, 1000000, RELOAD),

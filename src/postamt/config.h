@@ -51,6 +51,8 @@ struct config {
 
 	int64_t message_memory_per_ip; /* limits.message_memory_per_ip: ... by the connections of one address */
 	int64_t jmap_response_max;    /* limits.jmap_response: message bytes one JMAP request may read and return */
+	int64_t webmail_identities;   /* limits.webmail_identities: JMAP identities per account */
+	int64_t webmail_contacts;     /* limits.webmail_contacts: remembered addresses per account for suggestions */
 	int64_t recipients_max;       /* limits.recipients */
 	int64_t conns_per_ip;         /* limits.connections_per_ip */
 	int64_t conns_total;          /* limits.connections */

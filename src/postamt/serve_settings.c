@@ -48,6 +48,8 @@ void serve_settings_publish(struct settings_gen **gens, struct settings_ref *ref
 		.imap_command_max = (size_t)cfg->imap_command_max,
 		.message_max = (uint64_t)cfg->message_max,
 		.jmap_response_max = (uint64_t)cfg->jmap_response_max,
+		.webmail_identities = (size_t)cfg->webmail_identities,
+		.webmail_contacts = (size_t)cfg->webmail_contacts,
 		.recipients_max = (size_t)cfg->recipients_max,
 		.imap_conns_per_user_ip = (size_t)cfg->imap_conns_per_user_ip,
 		.auth_failures_per_min = (size_t)cfg->auth_failures_per_min,

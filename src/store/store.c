@@ -148,6 +148,18 @@ const char *const store_schema[] = {
 	"CREATE TRIGGER IF NOT EXISTS msg_keys_move AFTER UPDATE OF mailbox_id, uid ON messages BEGIN"
 	" UPDATE msg_keys SET mailbox_id = new.mailbox_id, uid = new.uid"
 	" WHERE mailbox_id = old.mailbox_id AND uid = old.uid; END",
+	/* the webmail (store_web.c): sessions by token hash, preferences (identities,
+	 * settings) as JSON text, contacts for the autocomplete; tables of their own, so
+	 * that older databases get them without an ALTER */
+	"CREATE TABLE IF NOT EXISTS web_sessions(hash TEXT PRIMARY KEY, account_id INTEGER NOT NULL,"
+	" address TEXT NOT NULL, generation INTEGER NOT NULL, created INTEGER NOT NULL,"
+	" last_used INTEGER NOT NULL) WITHOUT ROWID",
+	"CREATE INDEX IF NOT EXISTS web_sessions_account ON web_sessions(account_id, last_used)",
+	"CREATE TABLE IF NOT EXISTS web_prefs(account_id INTEGER NOT NULL, kind INTEGER NOT NULL,"
+	" value TEXT NOT NULL, state INTEGER NOT NULL, PRIMARY KEY(account_id, kind)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS contacts(account_id INTEGER NOT NULL, address TEXT NOT NULL COLLATE NOCASE,"
+	" name TEXT, uses INTEGER NOT NULL, last_used INTEGER NOT NULL, PRIMARY KEY(account_id, address))"
+	" WITHOUT ROWID",
 	/* a new database gets the current schema; an older one keeps its row until
 	 * store_migrate_in raises it (store_migrate.c) */
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', " SCHEMA_STR(STORE_SCHEMA_VERSION) "),"

@@ -248,6 +248,9 @@ static int apply_account_del(struct store *s, struct store_op *op)
 		"DELETE FROM sieve_state WHERE account_id = ?",
 		"DELETE FROM sieve_vacation WHERE account_id = ?",
 		"DELETE FROM sieve_duplicates WHERE account_id = ?",
+		"DELETE FROM web_sessions WHERE account_id = ?",
+		"DELETE FROM web_prefs WHERE account_id = ?",
+		"DELETE FROM contacts WHERE account_id = ?",
 		"DELETE FROM accounts WHERE id = ?",
 	};
 	for (size_t i = 0; i < sizeof(cleanup) / sizeof(cleanup[0]); i++) {

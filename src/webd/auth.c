@@ -4,7 +4,9 @@
  * auth_login: off the loop, with the failed-login limiter every protocol shares) and
  * gets the cookie postamt_session (HttpOnly; Secure; SameSite=Strict; Path=/), a
  * random 256-bit token naming a server-side session that expires after
- * WEB_SESSION_IDLE seconds unused. Other JMAP clients use HTTP Basic over TLS (or
+ * WEB_SESSION_IDLE seconds unused. Sessions are kept in the store (by the token's
+ * hash, state.c), so a restart signs nobody out; the cookie is sent only once the
+ * store has the session. Other JMAP clients use HTTP Basic over TLS (or
  * from loopback, as for every protocol); a checked credential is trusted for
  * WEB_BASIC_CACHE_TTL seconds. A state-changing request authenticated by the cookie
  * must also pass the CSRF check: the custom header X-Postamt-CSRF (which a foreign
@@ -114,7 +116,38 @@ struct login_job {
 	struct web_session *ws;
 	unsigned char key[32];
 	bool api; /* POST /api/login (else Basic) */
+	char token[WEB_TOKEN_LEN + 1]; /* api: the new session's */
 };
+
+/* The reply to a successful POST /api/login: the session cookie. */
+static void reply_cookie(struct web_session *ws, const char *token)
+{
+	char *cookie =
+		xasprintf("Set-Cookie: " COOKIE_NAME "=%s; HttpOnly; Secure; SameSite=Strict; Path=/\r\n", token);
+	web_reply_json(ws, 200, json_pack("{ssss}", "username", ws->user.address, "accountId", ws->user.account_id_str),
+		       cookie);
+	explicit_bzero(cookie, strlen(cookie));
+	free(cookie);
+}
+
+/* store_websession_put's done, on the loop: the session is in the store (or not). */
+static void session_saved(void *arg, int result, const char *error)
+{
+	struct login_job *job = arg;
+	struct web_session *ws = job->ws;
+	if (!conn_is_closed(ws->c)) {
+		if (result < 0) {
+			conn_log(ws->c, LOG_WARN, "event=store_error op=websession_put error=%s", LOG_Q(error));
+			web_sessions_remove(ws->env->state, NULL, BYTES_STR(job->token), NULL, NULL, NULL);
+			web_reply_error(ws, 503, "temporary failure; try again later");
+		} else {
+			reply_cookie(ws, job->token);
+		}
+	}
+	explicit_bzero(job->token, sizeof(job->token));
+	free(job);
+	conn_release(ws->c);
+}
 
 static void basic_key(const char *user, const char *password, unsigned char key[32])
 {
@@ -154,18 +187,13 @@ static void login_done(void *arg, const struct auth_login *login)
 	} else if (web_account_gen(ws->env->state, ws->env->store, login->account_id, true, &gen) <= 0) {
 		web_reply_error(ws, 503, "temporary failure; try again later");
 	} else if (job->api) {
-		char token[WEB_TOKEN_LEN + 1];
-		web_sessions_create(ws->env->state, login->account_id, login->address, gen, token);
 		set_user(ws, login->account_id, login->address, true);
 		conn_log(ws->c, LOG_INFO, "event=login user=%s method=cookie", login->address);
-		char *cookie = xasprintf("Set-Cookie: " COOKIE_NAME "=%s; HttpOnly; Secure; SameSite=Strict; Path=/\r\n",
-					 token);
-		explicit_bzero(token, sizeof(token));
-		web_reply_json(ws, 200,
-			       json_pack("{ssss}", "username", login->address, "accountId", ws->user.account_id_str),
-			       cookie);
-		explicit_bzero(cookie, strlen(cookie));
-		free(cookie);
+		if (web_sessions_create(ws->env->state, ws->env->store, login->account_id, login->address, gen,
+					job->token, conn_loop(ws->c), session_saved, job))
+			return; /* session_saved replies once the store has it */
+		reply_cookie(ws, job->token);
+		explicit_bzero(job->token, sizeof(job->token));
 	} else {
 		web_basic_store(ws->env->state, job->key, login->account_id, login->address, gen);
 		set_user(ws, login->account_id, login->address, false);
@@ -201,7 +229,12 @@ void web_auth(struct web_session *ws, bool state_changing, void (*next)(struct w
 	char address[WEB_ADDRESS_MAX];
 	uint64_t gen, cur;
 	if (token.len > 0 && r->authorization[0] == '\0') {
-		if (web_sessions_lookup(ws->env->state, token, &id, address, sizeof(address), &gen) <= 0) {
+		int l = web_sessions_lookup(ws->env->state, ws->env->store, token, &id, address, sizeof(address), &gen);
+		if (l < 0) {
+			web_reply_error(ws, 503, "temporary failure; try again later");
+			return;
+		}
+		if (l == 0) {
 			unauthorized(ws, "session expired; log in again");
 			return;
 		}
@@ -212,7 +245,7 @@ void web_auth(struct web_session *ws, bool state_changing, void (*next)(struct w
 		}
 		if (g == 0 || cur != gen) {
 			/* the password changed, or the account signed out everywhere (or is gone) */
-			web_sessions_remove(ws->env->state, token);
+			web_sessions_remove(ws->env->state, ws->env->store, token, NULL, NULL, NULL);
 			conn_log(ws->c, LOG_INFO, "event=session_ended user=%s reason=generation", address);
 			unauthorized(ws, "session ended; log in again");
 			return;
@@ -300,6 +333,23 @@ void web_api_login(struct web_session *ws)
 	json_decref(j);
 }
 
+#define CLEAR_COOKIE "Set-Cookie: " COOKIE_NAME "=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0\r\n"
+
+/* store_websession_del's done, on the loop: the session is gone from the store too. */
+static void logout_done(void *arg, int result, const char *error)
+{
+	struct web_session *ws = arg;
+	if (!conn_is_closed(ws->c)) {
+		if (result < 0) {
+			conn_log(ws->c, LOG_WARN, "event=store_error op=websession_del error=%s", LOG_Q(error));
+			web_reply_error(ws, 503, "temporary failure; try again later");
+		} else {
+			web_reply_json(ws, 200, json_object(), CLEAR_COOKIE);
+		}
+	}
+	conn_release(ws->c);
+}
+
 void web_api_logout(struct web_session *ws)
 {
 	struct bytes token = http_cookie_get(BYTES_STR(ws->req.cookie), COOKIE_NAME);
@@ -308,19 +358,47 @@ void web_api_logout(struct web_session *ws)
 			web_reply_error(ws, 403, "CSRF check failed: send X-Postamt-CSRF: 1");
 			return;
 		}
-		web_sessions_remove(ws->env->state, token);
+		conn_hold(ws->c);
+		if (web_sessions_remove(ws->env->state, ws->env->store, token, conn_loop(ws->c), logout_done, ws))
+			return; /* logout_done replies */
+		conn_release(ws->c);
 	}
-	web_reply_json(ws, 200, json_object(),
-		       "Set-Cookie: " COOKIE_NAME "=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0\r\n");
+	web_reply_json(ws, 200, json_object(), CLEAR_COOKIE);
+}
+
+struct everywhere_job {
+	struct web_session *ws;
+	size_t ended;
+};
+
+static void everywhere_done(void *arg, int result, const char *error)
+{
+	struct everywhere_job *job = arg;
+	struct web_session *ws = job->ws;
+	if (!conn_is_closed(ws->c)) {
+		if (result < 0) {
+			conn_log(ws->c, LOG_WARN, "event=store_error op=websession_del error=%s", LOG_Q(error));
+			web_reply_error(ws, 503, "temporary failure; try again later");
+		} else {
+			conn_log(ws->c, LOG_INFO, "event=logout_everywhere user=%s sessions=%zu", ws->user.address,
+				 job->ended);
+			web_reply_json(ws, 200, json_pack("{sI}", "sessionsEnded", (json_int_t)job->ended),
+				       CLEAR_COOKIE);
+		}
+	}
+	free(job);
+	conn_release(ws->c);
 }
 
 void web_api_logout_everywhere(struct web_session *ws)
 {
-	/* authenticated and CSRF-checked by web_auth (a WEB_ROUTE_WRITE route) */
-	size_t n = web_sessions_remove_account(ws->env->state, ws->user.account_id);
-	conn_log(ws->c, LOG_INFO, "event=logout_everywhere user=%s sessions=%zu", ws->user.address, n);
-	web_reply_json(ws, 200, json_pack("{sI}", "sessionsEnded", (json_int_t)n),
-		       "Set-Cookie: " COOKIE_NAME "=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0\r\n");
+	/* authenticated and CSRF-checked by web_auth (a WEB_ROUTE_WRITE route); the
+	 * store's rows count too (sessions made before a restart and not used since) */
+	struct everywhere_job *job = xcalloc(1, sizeof(*job));
+	job->ws = ws;
+	conn_hold(ws->c);
+	job->ended = web_sessions_remove_account(ws->env->state, ws->env->store, ws->user.account_id,
+						 conn_loop(ws->c), everywhere_done, job);
 }
 
 void web_api_session_check(struct web_session *ws)
@@ -330,7 +408,7 @@ void web_api_session_check(struct web_session *ws)
 	char address[WEB_ADDRESS_MAX];
 	uint64_t gen, cur;
 	if (token.len == 0 || ws->env == NULL || ws->env->state == NULL ||
-	    web_sessions_lookup(ws->env->state, token, &id, address, sizeof(address), &gen) <= 0 ||
+	    web_sessions_lookup(ws->env->state, ws->env->store, token, &id, address, sizeof(address), &gen) <= 0 ||
 	    web_account_gen(ws->env->state, ws->env->store, id, false, &cur) <= 0 || cur != gen) {
 		web_reply_error(ws, 401, "not logged in");
 		return;

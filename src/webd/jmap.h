@@ -205,6 +205,24 @@ jmap_method_fn jmap_email_get, jmap_email_changes, jmap_email_query, jmap_email_
 	jmap_email_copy, jmap_email_import, jmap_email_parse;
 jmap_method_fn jmap_snippet_get;
 jmap_method_fn jmap_identity_get, jmap_identity_changes, jmap_identity_set;
+/* jmap_identity.c: the account's identities (id -> Identity, I0 included; a new
+ * reference), or NULL after jmap_fail(serverFail). */
+json_t *jmap_identities(struct jmap_ctx *ctx);
+/* Applies Identity properties v to target: NULL, or a SetError (pure but for the
+ * ownership check of a new email). */
+json_t *jmap_identity_props(struct jmap_ctx *ctx, json_t *target, json_t *v, bool create);
+/* jmap_submit.c: a /get response over all (id -> object; taken over) with args'
+ * ids and properties. */
+json_t *jmap_get_from(struct jmap_ctx *ctx, json_t *args, json_t *all, const char *state);
+/* jmap_websettings.c: Settings/get|set (urn:postamt:params:jmap:settings) and
+ * ContactSuggestion/query (urn:postamt:params:jmap:contacts); jmap_contacts_use
+ * counts the recipients of a sent message (best effort). */
+jmap_method_fn jmap_settings_get, jmap_settings_set, jmap_contact_query;
+void jmap_contacts_use(struct jmap_ctx *ctx, json_t *addresses);
+/* The default settings object (a new reference), and a patch applied to cur: NULL,
+ * or a SetError naming what is wrong (pure; unit-tested). */
+json_t *jmap_settings_defaults(void);
+json_t *jmap_settings_apply(json_t *cur, json_t *patch);
 jmap_method_fn jmap_submission_get, jmap_submission_changes, jmap_submission_query, jmap_submission_set;
 jmap_method_fn jmap_quota_get, jmap_quota_changes, jmap_quota_query;
 jmap_method_fn jmap_sieve_get, jmap_sieve_changes, jmap_sieve_set, jmap_sieve_query, jmap_sieve_query_changes,

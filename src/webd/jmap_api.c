@@ -54,13 +54,17 @@ static const struct method {
 	{ "VacationResponse/set", JMAP_CAP_VACATION, jmap_vacation_set },
 	{ "JunkSettings/get", JMAP_CAP_JUNK, jmap_junk_get },
 	{ "JunkSettings/set", JMAP_CAP_JUNK, jmap_junk_set },
+	{ "Settings/get", JMAP_CAP_SETTINGS, jmap_settings_get },
+	{ "Settings/set", JMAP_CAP_SETTINGS, jmap_settings_set },
+	{ "ContactSuggestion/query", JMAP_CAP_CONTACTS, jmap_contact_query },
 };
 
 /* The capabilities a request may use; the Sieve ones only when serve wired Sieve in. */
-static const char *const capabilities[] = { JMAP_CAP_CORE,  JMAP_CAP_MAIL, JMAP_CAP_SUBMISSION,
-					    JMAP_CAP_QUOTA, JMAP_CAP_JUNK, NULL };
-static const char *const capabilities_sieve[] = { JMAP_CAP_CORE, JMAP_CAP_MAIL,  JMAP_CAP_SUBMISSION, JMAP_CAP_QUOTA,
-						  JMAP_CAP_JUNK, JMAP_CAP_SIEVE, JMAP_CAP_VACATION,   NULL };
+static const char *const capabilities[] = { JMAP_CAP_CORE, JMAP_CAP_MAIL,     JMAP_CAP_SUBMISSION,
+					    JMAP_CAP_QUOTA, JMAP_CAP_JUNK, JMAP_CAP_SETTINGS, JMAP_CAP_CONTACTS, NULL };
+static const char *const capabilities_sieve[] = { JMAP_CAP_CORE,     JMAP_CAP_MAIL,     JMAP_CAP_SUBMISSION,
+						  JMAP_CAP_QUOTA,    JMAP_CAP_JUNK,     JMAP_CAP_SETTINGS,
+						  JMAP_CAP_CONTACTS, JMAP_CAP_SIEVE,    JMAP_CAP_VACATION, NULL };
 
 /* RFC 9661 §1.3.1: the account capability of urn:ietf:params:jmap:sieve. */
 static json_t *sieve_capability(const struct webd_env *env, const struct settings *s)
@@ -109,6 +113,10 @@ json_t *jmap_session_resource(const struct webd_env *env, const struct settings 
 	json_t *sub = json_pack("{sIs{}}", "maxDelayedSend", (json_int_t)0, "submissionExtensions");
 	json_t *acaps = json_pack("{s{}sosos{}s{}}", JMAP_CAP_CORE, JMAP_CAP_MAIL, mail, JMAP_CAP_SUBMISSION, sub,
 				  JMAP_CAP_QUOTA, JMAP_CAP_JUNK);
+	json_object_set_new(caps, JMAP_CAP_SETTINGS, json_object());
+	json_object_set_new(caps, JMAP_CAP_CONTACTS, json_object());
+	json_object_set_new(acaps, JMAP_CAP_SETTINGS, json_object());
+	json_object_set_new(acaps, JMAP_CAP_CONTACTS, json_pack("{sI}", "maxSuggestions", (json_int_t)50));
 	json_t *account = json_pack("{sssbsbso}", "name", address, "isPersonal", 1, "isReadOnly", 0,
 				    "accountCapabilities", acaps);
 	json_t *primary = json_pack("{ssssssssss}", JMAP_CAP_CORE, acct, JMAP_CAP_MAIL, acct, JMAP_CAP_SUBMISSION, acct,

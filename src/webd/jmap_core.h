@@ -21,6 +21,8 @@
 #define JMAP_CAP_SIEVE "urn:ietf:params:jmap:sieve"
 #define JMAP_CAP_VACATION "urn:ietf:params:jmap:vacationresponse"
 #define JMAP_CAP_JUNK "urn:postamt:params:jmap:junk" /* JunkSettings (jmap_junk.c) */
+#define JMAP_CAP_SETTINGS "urn:postamt:params:jmap:settings" /* Settings (jmap_websettings.c) */
+#define JMAP_CAP_CONTACTS "urn:postamt:params:jmap:contacts" /* ContactSuggestion (jmap_websettings.c) */
 
 /* A request-level problem (RFC 7807 problem details, RFC 8620 §3.6.1). */
 struct jmap_problem {

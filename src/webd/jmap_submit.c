@@ -1,8 +1,8 @@
 /* jmap_submit.c: Identity (RFC 8621 §6), EmailSubmission (§7) and Quota (RFC 9425).
  *
- * Every account has the identity "I0" for its own address; more identities may be
- * created for aliases that reach the account (the same rule as SMTP submission's
- * sender check). Identities and submissions live in memory (state.c) and do not
+ * Identities are jmap_identity.c's (kept in the store); a submission's identity
+ * must be the account's and its email the message's From address (forbiddenFrom
+ * otherwise, RFC 8621 §7.5). Submissions live in memory (state.c) and do not
  * survive a restart. EmailSubmission/set sends the email through the message
  * pipeline (src/submit, submit_send), exactly as SMTP submission does: the same
  * checks, trace headers, hooks and refusals (mapped in submit_errors); sending is immediate, so
@@ -55,30 +55,7 @@ static void do_put(void *arg, json_t *ids, json_t *subs, uint64_t *counter)
 		json_object_del(target, p->id);
 }
 
-static json_t *default_identity(struct jmap_ctx *ctx)
-{
-	return json_pack("{ss ss ss sn sn ss ss sb}", "id", "I0", "name", "", "email", ctx->address, "replyTo", "bcc",
-			 "textSignature", "", "htmlSignature", "", "mayDelete", 0);
-}
-
-/* All identities (a new object id -> identity), the default one included. */
-static json_t *identities(struct jmap_ctx *ctx)
-{
-	struct snapshot s;
-	web_state_with_account(ctx->env->state, ctx->account_id, take_snapshot, &s);
-	json_decref(s.submissions);
-	if (json_object_get(s.identities, "I0") == NULL)
-		json_object_set_new(s.identities, "I0", default_identity(ctx));
-	return s.identities;
-}
-
-/* True when the authenticated user may send as address (theirs or an alias of theirs). */
-static bool address_owned(struct jmap_ctx *ctx, const char *address)
-{
-	return store_sender_owned(ctx->store, ctx->a, ctx->account_id, ctx->address, address);
-}
-
-static json_t *get_from(struct jmap_ctx *ctx, json_t *args, json_t *all, const char *state)
+json_t *jmap_get_from(struct jmap_ctx *ctx, json_t *args, json_t *all, const char *state)
 {
 	json_t *ids = json_object_get(args, "ids");
 	json_t *props = json_object_get(args, "properties");
@@ -123,120 +100,6 @@ static json_t *get_from(struct jmap_ctx *ctx, json_t *args, json_t *all, const c
 	return jmap_get_reply(ctx, state, list, not_found);
 }
 
-/* Identity and submission states: the account's (changes are not tracked apart). */
-json_t *jmap_identity_get(struct jmap_ctx *ctx, json_t *args)
-{
-	const char *state = jmap_begin(ctx, args);
-	if (state == NULL)
-		return NULL;
-	return get_from(ctx, args, identities(ctx), state);
-}
-
-json_t *jmap_identity_changes(struct jmap_ctx *ctx, json_t *args)
-{
-	if (!jmap_check_account(ctx, args))
-		return NULL;
-	return jmap_fail(ctx, "cannotCalculateChanges", "fetch the identities again");
-}
-
-static json_t *identity_props(struct jmap_ctx *ctx, json_t *target, json_t *v, bool create)
-{
-	const char *key;
-	json_t *val;
-	json_object_foreach(v, key, val) {
-		if (strcmp(key, "name") == 0 || strcmp(key, "textSignature") == 0 || strcmp(key, "htmlSignature") == 0) {
-			if (!json_is_string(val))
-				return jmap_set_error("invalidProperties", "%s must be a string", key);
-			json_object_set(target, key, val);
-		} else if (strcmp(key, "replyTo") == 0 || strcmp(key, "bcc") == 0) {
-			if (!json_is_null(val) && !json_is_array(val))
-				return jmap_set_error("invalidProperties", "%s must be addresses or null", key);
-			json_object_set(target, key, val);
-		} else if (strcmp(key, "email") == 0) {
-			if (!create) {
-				if (!json_equal(val, json_object_get(target, "email")))
-					return jmap_set_error("invalidProperties", "email cannot be changed");
-				continue;
-			}
-			if (!json_is_string(val) || !address_owned(ctx, json_string_value(val)))
-				return jmap_set_error("forbiddenFrom", "you cannot send as %s",
-						      json_is_string(val) ? json_string_value(val) : "?");
-			json_object_set(target, key, val);
-		} else if (strcmp(key, "id") == 0 || strcmp(key, "mayDelete") == 0) {
-			return jmap_set_error("invalidProperties", "%s is server-set", key);
-		} else {
-			return jmap_set_error("invalidProperties", "unknown property %s", key);
-		}
-	}
-	return NULL;
-}
-
-json_t *jmap_identity_set(struct jmap_ctx *ctx, json_t *args)
-{
-	const char *old = jmap_begin(ctx, args);
-	if (old == NULL)
-		return NULL;
-	json_t *all = identities(ctx);
-	struct jmap_set_out o;
-	jmap_set_out_init(&o);
-	const char *key;
-	json_t *v;
-	json_object_foreach(json_object_get(args, "create"), key, v) {
-		json_t *ident = json_pack("{ss sn sn ss ss sb}", "name", "", "replyTo", "bcc", "textSignature", "",
-					  "htmlSignature", "", "mayDelete", 1);
-		json_t *err = json_is_object(v) ? identity_props(ctx, ident, v, true)
-						: jmap_set_error("invalidProperties", "not an object");
-		if (err == NULL && json_object_get(ident, "email") == NULL)
-			err = jmap_set_error("invalidProperties", "email is required");
-		if (err != NULL) {
-			json_decref(ident);
-			json_object_set_new(o.not_created, key, err);
-			continue;
-		}
-		struct put p = { "identity", NULL, ident, "", 'I' };
-		web_state_with_account(ctx->env->state, ctx->account_id, do_put, &p);
-		jmap_created(ctx, key, p.new_id);
-		json_object_set_new(o.created, key, json_pack("{sssb}", "id", p.new_id, "mayDelete", 1));
-	}
-	json_object_foreach(json_object_get(args, "update"), key, v) {
-		const char *id = jmap_resolve_id(ctx, key);
-		json_t *cur = id ? json_object_get(all, id) : NULL;
-		if (cur == NULL || !json_is_object(v)) {
-			json_object_set_new(o.not_updated, key, jmap_set_error("notFound", "no such identity"));
-			continue;
-		}
-		json_t *copy = json_deep_copy(cur);
-		json_t *err = identity_props(ctx, copy, v, false);
-		if (err != NULL) {
-			json_decref(copy);
-			json_object_set_new(o.not_updated, key, err);
-			continue;
-		}
-		struct put p = { "identity", id, copy, "", 'I' };
-		web_state_with_account(ctx->env->state, ctx->account_id, do_put, &p);
-		json_object_set_new(o.updated, key, json_null());
-	}
-	size_t i;
-	json_array_foreach(json_object_get(args, "destroy"), i, v) {
-		const char *id = json_string_value(v);
-		if (id == NULL)
-			continue;
-		if (strcmp(id, "I0") == 0) {
-			json_object_set_new(o.not_destroyed, id, jmap_set_error("forbidden", "the account's own identity"));
-			continue;
-		}
-		if (json_object_get(all, id) == NULL) {
-			json_object_set_new(o.not_destroyed, id, jmap_set_error("notFound", "no such identity"));
-			continue;
-		}
-		struct put p = { "identity", id, NULL, "", 'I' };
-		web_state_with_account(ctx->env->state, ctx->account_id, do_put, &p);
-		json_array_append_new(o.destroyed, json_string(id));
-	}
-	json_decref(all);
-	return jmap_set_reply(ctx, old, old, &o);
-}
-
 /* ------------------------------------------------------------------ EmailSubmission */
 
 static json_t *submissions(struct jmap_ctx *ctx)
@@ -252,7 +115,7 @@ json_t *jmap_submission_get(struct jmap_ctx *ctx, json_t *args)
 	const char *state = jmap_begin(ctx, args);
 	if (state == NULL)
 		return NULL;
-	return get_from(ctx, args, submissions(ctx), state);
+	return jmap_get_from(ctx, args, submissions(ctx), state);
 }
 
 json_t *jmap_submission_changes(struct jmap_ctx *ctx, json_t *args)
@@ -322,6 +185,22 @@ static void add_rcpts(json_t *list, json_t *rcpts)
 			dup |= strcasecmp(json_string_value(r), e) == 0;
 		if (!dup)
 			json_array_append_new(rcpts, json_string(e));
+	}
+}
+
+/* Adds each envelope recipient not in named (EmailAddress objects) without a name. */
+static void add_names(json_t *named, json_t *rcpts)
+{
+	size_t i, k;
+	json_t *r, *a;
+	json_array_foreach(rcpts, i, r) {
+		bool found = false;
+		json_array_foreach(named, k, a) {
+			const char *e = json_string_value(json_object_get(a, "email"));
+			found |= e != NULL && strcasecmp(e, json_string_value(r)) == 0;
+		}
+		if (!found)
+			json_array_append_new(named, json_pack("{sO}", "email", r));
 	}
 }
 
@@ -417,6 +296,7 @@ static json_t *submit_one(struct jmap_ctx *ctx, json_t *v, json_t *idents, json_
 	json_t *env = json_object_get(v, "envelope");
 	const char *mail_from = NULL;
 	json_t *rcpts = json_array();
+	json_t *named = json_array(); /* the header's recipients with names, for the contacts */
 	if (json_is_object(env)) {
 		mail_from = json_string_value(json_object_get(json_object_get(env, "mailFrom"), "email"));
 		add_rcpts(json_object_get(env, "rcptTo"), rcpts);
@@ -432,15 +312,35 @@ static json_t *submit_one(struct jmap_ctx *ctx, json_t *v, json_t *idents, json_
 		for (size_t i = 0; i < 3; i++) {
 			json_t *l = header_addresses(ctx, msg, len, fields[i]);
 			add_rcpts(l, rcpts);
+			json_array_extend(named, l);
 			json_decref(l);
 		}
 	}
+	/* RFC 8621 §7.5: the identity must be the one the message is From */
+	json_t *from = header_addresses(ctx, msg, len, "From");
+	const char *ident_email = json_string_value(json_object_get(ident, "email"));
+	bool from_ok = false;
+	size_t fi;
+	json_t *fa;
+	json_array_foreach(from, fi, fa) {
+		const char *e = json_string_value(json_object_get(fa, "email"));
+		from_ok |= e != NULL && ident_email != NULL && strcasecmp(e, ident_email) == 0;
+	}
+	json_decref(from);
+	if (!from_ok) {
+		json_decref(rcpts);
+		json_decref(named);
+		return jmap_set_error("forbiddenFrom", "the From address is not the identity's (%s)",
+				      ident_email ? ident_email : "?");
+	}
 	if (mail_from == NULL || mail_from[0] == '\0') {
 		json_decref(rcpts);
+		json_decref(named);
 		return jmap_set_error("invalidEmail", "the email has no From address");
 	}
 	if (ctx->env->submit == NULL) {
 		json_decref(rcpts);
+		json_decref(named);
 		return jmap_set_error("forbiddenToSend", "sending is not configured");
 	}
 	/* everything else is the message pipeline's, as for SMTP submission: the sender
@@ -465,8 +365,14 @@ static json_t *submit_one(struct jmap_ctx *ctx, json_t *v, json_t *idents, json_
 	struct submit_outcome res;
 	if (submit_send(ctx->env->submit, &m, rv, nr, ctx->a, &res) != SUBMIT_OK) {
 		json_decref(rcpts);
+		json_decref(named);
 		return submit_error(ctx, &res);
 	}
+	/* the recipients become contacts for the address autocomplete (with the names
+	 * the header gave; an envelope-only recipient without one) */
+	add_names(named, rcpts);
+	jmap_contacts_use(ctx, named);
+	json_decref(named);
 	const char *qid = res.id, *error;
 	log_info("event=jmap_submission user=%s from=<%s> rcpts=%zu size=%zu id=%s", ctx->address, mail_from, nr, outlen,
 		 qid);
@@ -504,7 +410,9 @@ json_t *jmap_submission_set(struct jmap_ctx *ctx, json_t *args)
 	if ((upd_email && !json_is_null(upd_email) && !json_is_object(upd_email)) ||
 	    (del_email && !json_is_null(del_email) && !json_is_array(del_email)))
 		return jmap_fail(ctx, "invalidArguments", "onSuccessUpdateEmail must be an object, onSuccessDestroyEmail an array");
-	json_t *idents = identities(ctx);
+	json_t *idents = jmap_identities(ctx);
+	if (idents == NULL)
+		return NULL;
 	struct jmap_set_out o;
 	jmap_set_out_init(&o);
 	json_t *sent = json_object(); /* creation id / submission id -> email id */
@@ -617,7 +525,7 @@ json_t *jmap_quota_get(struct jmap_ctx *ctx, json_t *args)
 					      (json_int_t)usage, "hardLimit", (json_int_t)limit, "scope", "account",
 					      "name", ctx->address, "types", "Mail", "description",
 					      "storage used by all mail of the account"));
-	return get_from(ctx, args, all, state);
+	return jmap_get_from(ctx, args, all, state);
 }
 
 json_t *jmap_quota_changes(struct jmap_ctx *ctx, json_t *args)

@@ -1,5 +1,6 @@
 /* state.c: what web sessions on all loops share (struct webd_state, made by serve.c):
- * login sessions (random 256-bit tokens, idle expiry WEB_SESSION_IDLE), checked
+ * login sessions (random 256-bit tokens, idle expiry WEB_SESSION_IDLE; kept in the
+ * store too, by the token's SHA-256, so that they survive a restart), checked
  * HTTP Basic credentials (WEB_BASIC_CACHE_TTL, so a JMAP client does not pay a
  * password hash per request), uploads (refcounted blobs with an expiry and a
  * per-account byte limit), per-account JSON for identities and submissions, and one
@@ -11,15 +12,24 @@
  * `postamt user logout`); web_account_gen() gives the current one from a per-account
  * cache that asks the store at most every WEB_GEN_CACHE_MS, so that a change made by
  * the command line (another process) ends them within that time without a database
- * query per request. */
+ * query per request.
+ *
+ * The memory table is a cache of the store's web_sessions: a token not in memory is
+ * looked up in the store once (a primary-key read) and cached; use is written back
+ * at most every WEB_SESSION_TOUCH seconds, so after a restart a session may expire
+ * up to that much early, never late. A session ended here is remembered for
+ * WEB_REMOVED_TTL seconds, so that a store read that began before its delete was
+ * committed cannot put it back into memory. */
 #include "webd_int.h"
 
 #include "store.h"
 #include "textfmt.h"
 
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define NBUCKETS 256
 
@@ -30,6 +40,8 @@ struct login_entry {
 	char address[WEB_ADDRESS_MAX];
 	int64_t last_used;             /* monotonic seconds */
 	uint64_t gen;                  /* the account's session generation when made */
+	char hash[STORE_WEBSESSION_HASH_LEN + 1]; /* login sessions: the store's key */
+	int64_t touched;               /* login sessions: wall seconds last written to the store */
 };
 
 struct gen_entry {
@@ -57,7 +69,32 @@ struct webd_state {
 	struct web_pushers **loops;
 	size_t nloops;
 	uint64_t upload_seq;
+	/* token hashes of sessions ended in the last WEB_REMOVED_TTL seconds: a store
+	 * read that began before the delete must not bring one back into memory */
+	char removed[WEB_REMOVED_MAX][STORE_WEBSESSION_HASH_LEN + 1];
+	int64_t removed_at[WEB_REMOVED_MAX];
+	size_t removed_next;
+	/* the same for a whole account (Sign out everywhere) */
+	int64_t removed_account[WEB_REMOVED_MAX];
+	int64_t removed_account_at[WEB_REMOVED_MAX];
+	size_t removed_account_next;
 };
+
+#define WEB_REMOVED_TTL 60
+
+/* True when the session (hash, account) was ended lately (lock held). */
+static bool recently_removed(struct webd_state *st, const char *hash, int64_t account_id, int64_t now)
+{
+	for (size_t i = 0; i < WEB_REMOVED_MAX; i++) {
+		if (st->removed_at[i] != 0 && now - st->removed_at[i] <= WEB_REMOVED_TTL &&
+		    strcmp(st->removed[i], hash) == 0)
+			return true;
+		if (st->removed_account_at[i] != 0 && now - st->removed_account_at[i] <= WEB_REMOVED_TTL &&
+		    st->removed_account[i] == account_id)
+			return true;
+	}
+	return false;
+}
 
 static int64_t now_s(void)
 {
@@ -188,40 +225,133 @@ static int find_entry(struct login_entry **b, struct bytes key, int64_t ttl, boo
 	return 0;
 }
 
-void web_sessions_create(struct webd_state *st, int64_t account_id, const char *address, uint64_t gen,
-			 char token_r[WEB_TOKEN_LEN + 1])
+/* The store's key of a token: SHA-256 in hex (the token itself is never stored). */
+static void token_hash(struct bytes token, char out[STORE_WEBSESSION_HASH_LEN + 1])
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)token.p, token.len, d);
+	textfmt_hex(d, sizeof(d), out, STORE_WEBSESSION_HASH_LEN + 1);
+	explicit_bzero(d, sizeof(d));
+}
+
+bool web_sessions_create(struct webd_state *st, struct store *store, int64_t account_id, const char *address,
+			 uint64_t gen, char token_r[WEB_TOKEN_LEN + 1], struct loop *loop,
+			 void (*saved)(void *arg, int result, const char *error), void *arg)
 {
 	web_random_token(token_r, WEB_TOKEN_LEN + 1, 32);
+	struct store_websession row = { .account_id = account_id, .generation = gen };
+	token_hash(BYTES_STR(token_r), row.hash);
+	snprintf(row.address, sizeof(row.address), "%s", address);
+	row.created = row.last_used = (int64_t)time(NULL);
 	pthread_mutex_lock(&st->mu);
 	add_entry(st->logins, token_r, account_id, address, gen);
+	size_t h = hash_bytes(token_r, strlen(token_r));
+	memcpy(st->logins[h]->hash, row.hash, sizeof(row.hash));
+	st->logins[h]->touched = row.last_used;
 	pthread_mutex_unlock(&st->mu);
+	if (store == NULL)
+		return false;
+	store_websession_put(store, &row, row.last_used - WEB_SESSION_IDLE, loop, saved, arg);
+	return true;
 }
 
-int web_sessions_lookup(struct webd_state *st, struct bytes token, int64_t *account_id_r, char *address_r,
-			size_t addrlen, uint64_t *gen_r)
-{
-	pthread_mutex_lock(&st->mu);
-	int r = find_entry(st->logins, token, WEB_SESSION_IDLE, true, account_id_r, address_r, addrlen, gen_r);
-	pthread_mutex_unlock(&st->mu);
-	return r;
-}
-
-void web_sessions_remove(struct webd_state *st, struct bytes token)
+int web_sessions_lookup(struct webd_state *st, struct store *store, struct bytes token, int64_t *account_id_r,
+			char *address_r, size_t addrlen, uint64_t *gen_r)
 {
 	if (token.len == 0 || token.len > WEB_TOKEN_LEN)
-		return;
+		return 0;
+	int64_t wall = (int64_t)time(NULL);
+	char touch[STORE_WEBSESSION_HASH_LEN + 1] = "";
+	pthread_mutex_lock(&st->mu);
+	int r = find_entry(st->logins, token, WEB_SESSION_IDLE, true, account_id_r, address_r, addrlen, gen_r);
+	if (r > 0) {
+		size_t h = hash_bytes(token.p, token.len);
+		for (struct login_entry *e = st->logins[h]; e != NULL; e = e->next) {
+			if (strlen(e->token) == token.len && same(e->token, token.p, token.len)) {
+				if (wall - e->touched >= WEB_SESSION_TOUCH) {
+					e->touched = wall;
+					memcpy(touch, e->hash, sizeof(touch));
+				}
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&st->mu);
+	if (r > 0) {
+		if (touch[0] != '\0' && store != NULL)
+			store_websession_touch(store, touch, wall);
+		return 1;
+	}
+	if (store == NULL)
+		return 0;
+	/* not in memory: made before a restart (or by another loop's cache miss) */
+	struct store_websession row;
+	const char *error;
+	char hash[STORE_WEBSESSION_HASH_LEN + 1];
+	token_hash(token, hash);
+	r = store_websession_get(store, hash, wall - WEB_SESSION_IDLE, &row, &error);
+	if (r <= 0)
+		return r;
+	char tok[WEB_TOKEN_LEN + 1];
+	memcpy(tok, token.p, token.len);
+	tok[token.len] = '\0';
+	pthread_mutex_lock(&st->mu);
+	/* another request with the same cookie (the page sends several at once) may
+	 * have read it meanwhile: one entry per token, or a logout would leave one */
+	size_t h = hash_bytes(tok, token.len);
+	struct login_entry *e = st->logins[h];
+	while (e != NULL && !(strlen(e->token) == token.len && same(e->token, token.p, token.len)))
+		e = e->next;
+	if (e == NULL && recently_removed(st, hash, row.account_id, now_s())) {
+		pthread_mutex_unlock(&st->mu);
+		explicit_bzero(tok, sizeof(tok));
+		return 0;
+	}
+	if (e == NULL) {
+		add_entry(st->logins, tok, row.account_id, row.address, row.generation);
+		e = st->logins[h];
+		memcpy(e->hash, hash, sizeof(e->hash));
+		/* the idle time already spent counts (wall clock in the store, monotonic here) */
+		e->last_used = now_s() - (wall - row.last_used);
+		e->touched = row.last_used;
+	}
+	pthread_mutex_unlock(&st->mu);
+	explicit_bzero(tok, sizeof(tok));
+	*account_id_r = row.account_id;
+	snprintf(address_r, addrlen, "%s", row.address);
+	*gen_r = row.generation;
+	return 1;
+}
+
+bool web_sessions_remove(struct webd_state *st, struct store *store, struct bytes token, struct loop *loop,
+			 void (*done)(void *arg, int result, const char *error), void *arg)
+{
+	if (token.len == 0 || token.len > WEB_TOKEN_LEN)
+		return false;
 	size_t h = hash_bytes(token.p, token.len);
 	pthread_mutex_lock(&st->mu);
-	for (struct login_entry **pp = &st->logins[h]; *pp != NULL; pp = &(*pp)->next) {
+	for (struct login_entry **pp = &st->logins[h]; *pp != NULL;) {
 		struct login_entry *e = *pp;
 		if (strlen(e->token) == token.len && same(e->token, token.p, token.len)) {
 			*pp = e->next;
 			explicit_bzero(e->token, sizeof(e->token));
 			free(e);
-			break;
+		} else {
+			pp = &e->next;
 		}
 	}
 	pthread_mutex_unlock(&st->mu);
+	char hash[STORE_WEBSESSION_HASH_LEN + 1];
+	token_hash(token, hash);
+	pthread_mutex_lock(&st->mu);
+	memcpy(st->removed[st->removed_next], hash, sizeof(hash));
+	st->removed_at[st->removed_next] = now_s();
+	st->removed_next = (st->removed_next + 1) % WEB_REMOVED_MAX;
+	pthread_mutex_unlock(&st->mu);
+	if (store == NULL)
+		return false;
+	store_websession_del(store, 0, hash, loop, done, arg);
+	return done != NULL;
 }
 
 static void hex_key(const unsigned char key[32], char out[WEB_TOKEN_LEN + 1])
@@ -284,12 +414,21 @@ static size_t remove_account(struct login_entry **b, int64_t account_id)
 	return n;
 }
 
-size_t web_sessions_remove_account(struct webd_state *st, int64_t account_id)
+size_t web_sessions_remove_account(struct webd_state *st, struct store *store, int64_t account_id,
+				   struct loop *loop, void (*done)(void *arg, int result, const char *error),
+				   void *arg)
 {
 	pthread_mutex_lock(&st->mu);
 	size_t n = remove_account(st->logins, account_id);
 	remove_account(st->basic, account_id);
+	st->removed_account[st->removed_account_next] = account_id;
+	st->removed_account_at[st->removed_account_next] = now_s();
+	st->removed_account_next = (st->removed_account_next + 1) % WEB_REMOVED_MAX;
 	pthread_mutex_unlock(&st->mu);
+	if (store != NULL)
+		store_websession_del(store, account_id, NULL, loop, done, arg);
+	else if (done != NULL)
+		done(arg, 1, NULL);
 	return n;
 }
 

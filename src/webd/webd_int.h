@@ -18,6 +18,8 @@
 #define WEB_SMALL_BODY_MAX (64 * 1024)       /* other authenticated requests with a body */
 #define WEB_UNAUTH_BODY_MAX (8 * 1024)       /* requests without authentication (the login form) */
 #define WEB_SESSION_IDLE (12 * 3600)         /* seconds a login session lives unused */
+#define WEB_SESSION_TOUCH 300                /* seconds between writes of a session's use to the store */
+#define WEB_REMOVED_MAX 64                   /* ended sessions remembered so a racing store read cannot revive one */
 #define WEB_BASIC_CACHE_TTL 300              /* seconds a checked Basic credential is trusted */
 #define WEB_GEN_CACHE_MS 2000                /* ms an account's session generation is cached */
 #define WEB_UPLOAD_TTL 3600                  /* seconds an upload is kept */
@@ -186,17 +188,29 @@ void web_push_stop(struct web_session *ws);
 /* ---- state.c: shared across loops */
 struct webd_state;
 struct store;
-/* Login sessions, made at the account's session generation gen. */
-void web_sessions_create(struct webd_state *st, int64_t account_id, const char *address, uint64_t gen,
-			 char token_r[WEB_TOKEN_LEN + 1]);
+/* Login sessions, made at the account's session generation gen. With a store, the
+ * session is also written there (so that it survives a restart): then saved(arg,
+ * result, error) runs on loop once it is, and create returns true; without one
+ * (tests) it returns false and saved is not called. */
+bool web_sessions_create(struct webd_state *st, struct store *store, int64_t account_id, const char *address,
+			 uint64_t gen, char token_r[WEB_TOKEN_LEN + 1], struct loop *loop,
+			 void (*saved)(void *arg, int result, const char *error), void *arg);
 /* 1 with the account and the generation it was made at (touches the idle time), 0 if
- * unknown or expired. */
-int web_sessions_lookup(struct webd_state *st, struct bytes token, int64_t *account_id_r, char *address_r,
-			size_t addrlen, uint64_t *gen_r);
-void web_sessions_remove(struct webd_state *st, struct bytes token);
+ * unknown or expired, <0 on a store error. A token not in memory is looked up in the
+ * store (a primary-key read). */
+int web_sessions_lookup(struct webd_state *st, struct store *store, struct bytes token, int64_t *account_id_r,
+			char *address_r, size_t addrlen, uint64_t *gen_r);
+/* Ends a login session. With a store, the row is deleted too: done(arg, ...) runs on
+ * loop once it is (so that a request after the reply cannot read it back), and the
+ * call returns true; without done, or without a store, it returns false. */
+bool web_sessions_remove(struct webd_state *st, struct store *store, struct bytes token, struct loop *loop,
+			 void (*done)(void *arg, int result, const char *error), void *arg);
 /* Ends every login session and Basic entry of the account; returns the number of
- * login sessions ended. */
-size_t web_sessions_remove_account(struct webd_state *st, int64_t account_id);
+ * login sessions ended in memory. The store's rows go too; done runs on loop then
+ * (at once without a store). */
+size_t web_sessions_remove_account(struct webd_state *st, struct store *store, int64_t account_id,
+				   struct loop *loop, void (*done)(void *arg, int result, const char *error),
+				   void *arg);
 /* Checked Basic credentials (key: a hash of user and password) with the generation. */
 int web_basic_lookup(struct webd_state *st, const unsigned char key[32], int64_t *account_id_r,
 		     char *address_r, size_t addrlen, uint64_t *gen_r);

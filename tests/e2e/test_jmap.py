@@ -480,9 +480,13 @@ def test_submission_refused_sender_and_recipient(srv):
         "b": {"mailboxIds": {drafts: True}, "from": [{"email": USER}], "to": [{"email": "nobody@example.test"}],
               "subject": "unknown", "textBody": [{"partId": "t"}], "bodyValues": {"t": {"value": "x"}}}}})
     a, b = r["created"]["a"]["id"], r["created"]["b"]["id"]
+    forged_envelope = {"mailFrom": {"email": "someone@else.test"}, "rcptTo": [{"email": PEER}]}
     r = cl.ok("EmailSubmission/set", {"create": {"1": {"identityId": me, "emailId": a},
-                                                 "2": {"identityId": me, "emailId": b}}})
-    assert r["notCreated"]["1"]["type"] == "forbiddenMailFrom", r
+                                                 "2": {"identityId": me, "emailId": b},
+                                                 "3": {"identityId": me, "emailId": b, "envelope": forged_envelope}}})
+    # a From that is not the identity's (RFC 8621 section 7.5), a forged envelope sender
+    assert r["notCreated"]["1"]["type"] == "forbiddenFrom", r
+    assert r["notCreated"]["3"]["type"] == "forbiddenMailFrom", r
     assert r["notCreated"]["2"]["type"] == "invalidRecipients", r
     assert r["notCreated"]["2"]["invalidRecipients"] == ["nobody@example.test"]
     r = cl.ok("Identity/set", {"create": {"x": {"email": "someone@else.test"}}})

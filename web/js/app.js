@@ -21,6 +21,9 @@ import { Reader } from './reader.js';
 import { Composer } from './compose.js';
 import { showClients } from './clientsview.js';
 import { openSettings } from './settings.js';
+import { errorText, isNetworkError } from './errors.js';
+import { loadPrefs, prefs } from './prefs.js';
+import { noticeInbox } from './notify.js';
 
 const ROLE_ICON = { inbox: 'inbox', drafts: 'drafts', sent: 'sent', archive: 'archive', junk: 'junk', trash: 'trash' };
 
@@ -30,9 +33,11 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   const expired = () => {
     if (expiredOnce) return;
     expiredOnce = true;
-    onExpired();
+    // signed in again over the open page (main.js): go on where we were
+    Promise.resolve(onExpired()).then((ok) => { if (ok) { expiredOnce = false; refresh(); } });
   };
   await client.fetchSession();
+  loadPrefs(client).catch(() => {});
   const phone = window.matchMedia('(max-width: 760px)');
 
   const state = newState(username || client.session.username || '');
@@ -107,7 +112,9 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   function fail(e) {
     if (e && e.status === 401) return;
     console.error(e);
-    toast(t('status.error', { error: (e && (e.type || e.message)) || String(e) }), { error: true });
+    // no answer at all: the one offline banner, not a toast per failed request
+    if (isNetworkError(e)) { offline.hidden = false; return; }
+    toast(errorText(e, t, lang), { error: true });
   }
   const role = (r) => findRole(state.mailboxes, r);
   const mailboxName = (m) => (m.role && ROLE_ICON[m.role] && !m.parentId ? t('folder.' + m.role) : m.name);
@@ -123,6 +130,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     state.known.Mailbox = res.state;
     setMailboxes(state, res.list);
     renderFolders();
+    noticeInbox(state.mailboxes, prefs().notifications, t);
   }
 
   function renderFolders() {
@@ -714,7 +722,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     document.body.classList.remove('nav-open');
     main.hidden = true;
     settingsView = openSettings(root, {
-      client, t, lang, mailboxes: () => state.mailboxes, toast, fail,
+      client, t, lang, mailboxes: () => state.mailboxes, toast, fail, identities: state.identities,
       onClose: () => { settingsView = null; main.hidden = false; rows.focus({ preventScroll: true }); },
     });
     toastRegion.before(root.lastChild); // keep the toasts last, above the view

@@ -2,6 +2,14 @@
 // editing a draft; attachments through the upload endpoint; drafts saved to
 // Drafts; sending with EmailSubmission/set whose onSuccessUpdateEmail moves
 // the message from Drafts to Sent and clears $draft (RFC 8621 section 7.5).
+//
+// Nothing typed is lost: a draft is saved AUTOSAVE_MS after typing stops (the
+// new draft replaces the previous one), and when a save or a send fails it is
+// tried again every RETRY_MS until it works. The identity's signature is put in
+// at the start; sending waits the "Undo send" delay of the preferences (prefs.js)
+// with an Undo button that brings the window back. A file that cannot fit in the
+// message (base64 growth counted, errors.js) is refused before it is uploaded.
+// To/Cc/Bcc suggest addresses from ContactSuggestion/query as a listbox.
 
 import { h, clear, icon, iconButton, confirmDialog, bidiText } from './dom.js';
 import { showBidi } from './bidi.js';
@@ -10,8 +18,16 @@ import { parseAddressList, formatAddressList } from './address.js';
 import { buildReply, buildForward } from './quote.js';
 import { formatFullDate, formatSize } from './format.js';
 import { findRole, draftEmail, envelopeFor, sentPatch } from './mailboxes.js';
+import { errorText, isNetworkError, encodedSize, largestFile, plainSize } from './errors.js';
+import { currentToken, replaceToken, wantsSuggestions } from './suggest.js';
+import { prefs } from './prefs.js';
+import { CAP } from './jmap.js';
 
 let seq = 0;
+const AUTOSAVE_MS = 2000;
+const RETRY_MS = 5000;
+const SUGGEST_MS = 120;
+const SUGGEST_MAX = 8;
 
 export class Composer {
   constructor(o) {
@@ -58,6 +74,8 @@ export class Composer {
 
     const ids = this.o.identities || [];
     const cur = this.identity();
+    // RFC 3676 section 4.3's signature separator "-- ", above the quoted text
+    if (!init.draft && cur && cur.textSignature) pre.body = '\n\n-- \n' + cur.textSignature + (pre.body ? '\n' + pre.body : '');
     this.fromSelect = h('select', { id: id('from') }, ids.map((i) => h('option', { value: i.id }, i.name ? `${i.name} <${i.email}>` : i.email)));
     if (cur) this.fromSelect.value = cur.id;
     const field = (key, label, value, extra = {}) => {
@@ -78,6 +96,7 @@ export class Composer {
     const fileInput = h('input', { type: 'file', id: id('file'), multiple: true, class: 'sr-only', tabindex: '-1' });
     fileInput.addEventListener('change', () => { for (const f of fileInput.files) this.upload(f); fileInput.value = ''; });
     this.attList = h('ul', { class: 'c-attachments', role: 'list' });
+    this.limitHint = h('span', { class: 'c-limit muted small', id: id('limit') });
     this.sendBtn = h('button', { type: 'submit', class: 'btn primary' }, icon('sent'), h('span', null, t('compose.send')));
     this.status = h('span', { class: 'c-status muted', role: 'status' });
     this.title = init.source ? (init.mode === 'forward' ? t('forward') : init.mode === 'replyAll' ? t('replyAll') : t('reply')) : t('compose.title');
@@ -91,11 +110,12 @@ export class Composer {
       this.err, body, this.attList,
       h('div', { class: 'c-foot' }, this.sendBtn,
         h('label', { for: id('file'), class: 'btn subtle', role: 'button', tabindex: '0', onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); fileInput.click(); } } },
-          icon('clip'), h('span', null, t('compose.attach'))), fileInput,
+          icon('clip'), h('span', null, t('compose.attach'))), fileInput, this.limitHint,
         h('button', { type: 'button', class: 'btn subtle', onclick: () => this.saveDraft(true) }, t('compose.saveDraft')),
         this.status,
         iconButton('trash', t('compose.discard'), () => this.discard(), { class: 'icon-btn c-discard' })));
     this.fields = { to, cc, bcc, subject, body };
+    for (const f of [to, cc, bcc]) this.suggestFor(f, id(f.id.split('-').pop() + '-sugg'));
     // An error is about what was there when sending was tried: editing clears it.
     for (const f of [to, cc, bcc]) {
       f.addEventListener('input', () => {
@@ -112,11 +132,9 @@ export class Composer {
     this.dlg.showModal();
     this.renderAttachments();
     this.snapshot = this.value();
-    // Unsaved work survives: a draft every 30 s while it changes, and the
+    // Unsaved work survives: a draft AUTOSAVE_MS after typing stops, and the
     // browser asks before the page is closed with unsaved changes.
-    this.autosave = setInterval(() => {
-      if (!this.busy && !this.saving && this.dirty() && !this.empty()) this.saveDraft(false);
-    }, 30000);
+    form.addEventListener('input', () => this.scheduleSave(AUTOSAVE_MS));
     this.onUnload = (e) => {
       if (this.dirty() && !this.empty()) {
         e.preventDefault();
@@ -131,7 +149,7 @@ export class Composer {
 
   value() {
     const f = this.fields;
-    return JSON.stringify([f.to.value, f.cc.value, f.bcc.value, f.subject.value, f.body.value, this.attachments.map((a) => a.blobId)]);
+    return JSON.stringify([f.to.value, f.cc.value, f.bcc.value, f.subject.value, f.body.value, this.attachments.map((a) => a.blobId), this.fromSelect.value]);
   }
   dirty() {
     return this.value() !== this.snapshot;
@@ -141,18 +159,41 @@ export class Composer {
     return !f.to.value.trim() && !f.cc.value.trim() && !f.bcc.value.trim() && !f.subject.value.trim() && !f.body.value.trim() && !this.attachments.length;
   }
 
+  // The whole message's limit (the server's maxSizeUpload, which is its message
+  // size limit), or 0 when unknown.
+  messageLimit() {
+    const s = this.o.client.session || {};
+    const core = (s.capabilities || {})[CAP.core] || {};
+    return core.maxSizeUpload || 0;
+  }
+  usedBytes() {
+    const f = this.fields;
+    const text = f ? f.body.value.length * 2 + f.subject.value.length * 2 : 0;
+    return text + this.attachments.reduce((n, a) => n + encodedSize(a.size || 0), 0);
+  }
+
   renderAttachments() {
     const { t, lang } = this.o;
+    const limit = this.messageLimit();
+    if (this.limitHint) this.limitHint.textContent = limit ? t('compose.limit', { size: plainSize(largestFile(limit, 0), lang) }) : '';
     clear(this.attList);
     for (const a of this.attachments) {
       this.attList.append(h('li', { class: 'c-att' + (a.state === 'error' ? ' error' : '') },
         icon('clip'), h('span', { class: 'att-name' }, bidiText(a.name)),
-        h('span', { class: 'muted' }, a.state === 'uploading' ? t('compose.uploading') : a.state === 'error' ? t('compose.uploadFailed', { name: '' }) : formatSize(a.size, lang)),
+        h('span', { class: 'muted' }, a.state === 'uploading' ? t('compose.uploading') : a.state === 'error' ? a.reason || t('compose.uploadFailed', { name: '' }) : formatSize(a.size, lang)),
         iconButton('close', t('compose.remove', { name: showBidi(a.name) }), () => { this.attachments = this.attachments.filter((x) => x !== a); this.renderAttachments(); })));
     }
   }
 
   async upload(file) {
+    const { t, lang } = this.o;
+    const limit = this.messageLimit();
+    if (limit && encodedSize(file.size) > limit - this.usedBytes() - 4096) {
+      const max = largestFile(limit, this.usedBytes());
+      const text = t('compose.fileTooBig', { name: file.name || 'attachment', size: plainSize(file.size, lang), max: plainSize(max, lang) });
+      this.err.textContent = text;
+      return;
+    }
     const a = { name: file.name || 'attachment', type: file.type || 'application/octet-stream', size: file.size, state: 'uploading', blobId: null };
     this.attachments.push(a);
     this.renderAttachments();
@@ -163,7 +204,8 @@ export class Composer {
       a.state = 'done';
     } catch (e) {
       a.state = 'error';
-      this.o.toast(this.o.t('compose.uploadFailed', { name: a.name }), { error: true });
+      a.reason = errorText(e, this.o.t, this.o.lang);
+      this.err.textContent = this.o.t('compose.uploadFailed', { name: a.name }) + ' – ' + a.reason;
     }
     this.renderAttachments();
   }
@@ -235,12 +277,28 @@ export class Composer {
       this.snapshot = this.value();
       const time = new Intl.DateTimeFormat(this.o.lang, { hour: '2-digit', minute: '2-digit' }).format(new Date());
       this.status.textContent = this.o.t('compose.saved', { time });
+      if (this.saveFailed) { this.err.textContent = ''; this.saveFailed = false; }
       if (explicit) this.o.toast(this.o.t('status.draftSaved'));
       return true;
     } catch (e) {
-      this.o.fail(e);
+      // kept in the window and tried again; one line here instead of a toast each time
+      this.status.textContent = this.o.t('compose.notSaved');
+      if (explicit || !isNetworkError(e)) { this.err.textContent = errorText(e, this.o.t, this.o.lang); this.saveFailed = true; }
+      if (isNetworkError(e)) this.o.fail(e); // the app's offline banner
+      this.scheduleSave(RETRY_MS);
       return false;
     }
+  }
+
+  // A draft save `ms` from now (the timer restarts with each call), while the
+  // window is open and holds unsaved work.
+  scheduleSave(ms) {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = setTimeout(() => {
+      if (this.closed || this.busy || this.pendingSend) return;
+      if (this.saving) { this.scheduleSave(ms); return; }
+      if (this.dirty() && !this.empty()) this.saveDraft(false);
+    }, ms);
   }
 
   async send() {
@@ -254,6 +312,8 @@ export class Composer {
     const sent = this.mailbox('sent');
     const home = drafts || sent;
     if (!idn || !home) { this.err.textContent = t('compose.sendFailed', { error: !idn ? 'no identity' : 'no Drafts folder' }); return; }
+    const delay = Math.max(0, Math.min(30, Number(prefs().undoSendSeconds) || 0));
+    if (delay > 0 && !(await this.waitUndo(delay))) return;
     this.busy = true;
     this.sendBtn.disabled = true;
     this.status.textContent = t('compose.sending');
@@ -283,12 +343,121 @@ export class Composer {
       this.o.toast(t('compose.sent'));
       this.close(false);
     } catch (e) {
-      this.err.textContent = t('compose.sendFailed', { error: e.type ? e.message : e.message || String(e) });
+      if (!this.dlg.open) this.dlg.showModal();
+      this.err.textContent = t('compose.sendFailed', { error: errorText(e, t, this.o.lang) });
       this.status.textContent = '';
+      // the draft was not written when the request never arrived: keep trying
+      if (isNetworkError(e) || e.status) { this.snapshot = ''; this.scheduleSave(RETRY_MS); }
     } finally {
       this.busy = false;
       this.sendBtn.disabled = false;
     }
+  }
+
+  // Hides the window for `seconds` with an Undo button. Resolves true to send,
+  // false when undone (the window is back as it was).
+  waitUndo(seconds) {
+    const { t } = this.o;
+    this.pendingSend = true;
+    clearTimeout(this.saveTimer);
+    this.dlg.close();
+    return new Promise((resolve) => {
+      let left = seconds;
+      const text = h('span', null, t('compose.sendingIn', { n: left }));
+      const finish = (send) => {
+        clearInterval(tick);
+        bar.remove();
+        this.pendingSend = false;
+        if (!send) {
+          this.dlg.showModal();
+          this.status.textContent = t('compose.undone');
+          this.fields.body.focus();
+        }
+        resolve(send);
+      };
+      const undo = h('button', { type: 'button', class: 'btn small undo-send', onclick: () => finish(false) }, t('compose.undo'));
+      const bar = h('div', { class: 'undo-bar', role: 'status' }, text, undo);
+      document.body.append(bar);
+      undo.focus();
+      const tick = setInterval(() => {
+        left -= 1;
+        if (left <= 0) finish(true);
+        else text.textContent = t('compose.sendingIn', { n: left });
+      }, 1000);
+    });
+  }
+
+  // Address suggestions for one field: a listbox under it, filled from
+  // ContactSuggestion/query as the user types; arrows move, Enter or Tab takes
+  // one, Escape closes (the WAI-ARIA combobox pattern).
+  suggestFor(input, listId) {
+    const { client, t } = this.o;
+    if (!client.hasCapability || !client.hasCapability(CAP.contacts)) return;
+    const list = h('ul', { id: listId, class: 'c-suggest', role: 'listbox', 'aria-label': t('compose.suggestions'), hidden: true });
+    input.after(list);
+    input.setAttribute('role', 'combobox');
+    input.setAttribute('aria-autocomplete', 'list');
+    input.setAttribute('aria-expanded', 'false');
+    input.setAttribute('aria-controls', listId);
+    let items = [];
+    let active = -1;
+    let timer = null;
+    let asked = 0;
+    const close = () => {
+      list.hidden = true;
+      input.setAttribute('aria-expanded', 'false');
+      input.removeAttribute('aria-activedescendant');
+      items = [];
+      active = -1;
+    };
+    const mark = (i) => {
+      active = i;
+      [...list.children].forEach((li, k) => li.setAttribute('aria-selected', k === i ? 'true' : 'false'));
+      if (i >= 0) input.setAttribute('aria-activedescendant', `${listId}-${i}`);
+      else input.removeAttribute('aria-activedescendant');
+    };
+    const choose = (i) => {
+      const r = replaceToken(input.value, input.selectionStart, items[i]);
+      input.value = r.value;
+      input.setSelectionRange(r.caret, r.caret);
+      close();
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    };
+    const ask = async () => {
+      const tok = currentToken(input.value, input.selectionStart);
+      if (!wantsSuggestions(tok)) { close(); return; }
+      const n = ++asked;
+      let res;
+      try {
+        res = await client.call('ContactSuggestion/query', { prefix: tok.text, limit: SUGGEST_MAX });
+      } catch (e) {
+        return; // suggestions are a help, not worth an error
+      }
+      if (n !== asked || document.activeElement !== input) return;
+      items = res.list || [];
+      clear(list);
+      items.forEach((c, i) => {
+        list.append(h('li', { id: `${listId}-${i}`, role: 'option', class: 'c-sugg', 'aria-selected': 'false',
+          onmousedown: (e) => { e.preventDefault(); choose(i); } },
+        c.name ? h('span', { class: 'c-sugg-name' }, bidiText(c.name)) : null, h('span', { class: 'c-sugg-mail muted' }, c.email)));
+      });
+      list.hidden = !items.length;
+      input.setAttribute('aria-expanded', items.length ? 'true' : 'false');
+      mark(-1);
+    };
+    input.addEventListener('input', (e) => {
+      if (!e.isTrusted && !list.hidden) return;
+      clearTimeout(timer);
+      timer = setTimeout(ask, SUGGEST_MS);
+    });
+    input.addEventListener('blur', () => setTimeout(close, 0));
+    input.addEventListener('keydown', (e) => {
+      if (list.hidden || !items.length) return;
+      if (e.key === 'ArrowDown') { e.preventDefault(); mark((active + 1) % items.length); }
+      else if (e.key === 'ArrowUp') { e.preventDefault(); mark(active <= 0 ? items.length - 1 : active - 1); }
+      else if ((e.key === 'Enter' || e.key === 'Tab') && active >= 0) { e.preventDefault(); e.stopPropagation(); choose(active); }
+      else if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); close(); }
+    });
   }
 
   async discard() {
@@ -314,7 +483,7 @@ export class Composer {
       if (!ok) return;
     }
     this.closed = true;
-    clearInterval(this.autosave);
+    clearTimeout(this.saveTimer);
     window.removeEventListener('beforeunload', this.onUnload);
     this.dlg.close();
     this.dlg.remove();

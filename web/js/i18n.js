@@ -3,6 +3,7 @@
 // The reading side's texts live in i18n_reader.js.
 
 import { READER_DE, READER_EN } from './i18n_reader.js';
+import * as more from './i18n_webmail.js';
 
 const de = {
   appName: 'postamt',
@@ -538,7 +539,10 @@ const en = {
   user: 'Signed in as {name}',
 };
 
-export const DICTS = { de: { ...READER_DE, ...de }, en: { ...READER_EN, ...en } };
+Object.assign(de, READER_DE, more.de);
+Object.assign(en, READER_EN, more.en);
+
+export const DICTS = { de, en };
 
 export function pickLanguage(languages) {
   const list = Array.isArray(languages) ? languages : [languages];
@@ -561,7 +565,16 @@ export function makeTranslator(lang) {
   };
 }
 
-// The browser's choice, evaluated once at start.
-export const lang =
+// The language chosen in the settings (kept in the browser, prefs.js), else the
+// browser's choice; evaluated once at start.
+function storedLanguage() {
+  try {
+    return typeof localStorage !== 'undefined' ? localStorage.getItem('postamt.lang') : null;
+  } catch (e) {
+    return null; // storage refused (privacy settings): the browser's language
+  }
+}
+const chosen = storedLanguage();
+export const lang = chosen && DICTS[chosen] ? chosen :
   typeof navigator !== 'undefined' ? pickLanguage(navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language]) : 'en';
 export const t = makeTranslator(lang);

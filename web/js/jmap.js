@@ -13,13 +13,15 @@ export const CAP = {
   sieve: 'urn:ietf:params:jmap:sieve',
   vacation: 'urn:ietf:params:jmap:vacationresponse',
   junk: 'urn:postamt:params:jmap:junk',
+  settings: 'urn:postamt:params:jmap:settings',
+  contacts: 'urn:postamt:params:jmap:contacts',
 };
 
 // Header every request of ours carries (the server's CSRF check).
 export const CSRF_HEADER = 'X-Postamt-CSRF';
 
 // Which capability a method needs (RFC 8621 section 1.3, RFC 9425, RFC 9661;
-// JunkSettings is postamt's own).
+// JunkSettings, Settings and ContactSuggestion are postamt's own).
 export function capabilityFor(method) {
   const type = method.split('/')[0];
   if (type === 'Core') return CAP.core;
@@ -28,6 +30,8 @@ export function capabilityFor(method) {
   if (type === 'SieveScript') return CAP.sieve;
   if (type === 'VacationResponse') return CAP.vacation;
   if (type === 'JunkSettings') return CAP.junk;
+  if (type === 'Settings') return CAP.settings;
+  if (type === 'ContactSuggestion') return CAP.contacts;
   return CAP.mail;
 }
 

@@ -10,6 +10,7 @@ import { h, clear, icon } from './dom.js';
 import { t, lang } from './i18n.js';
 import { CSRF_HEADER } from './jmap.js';
 import { startApp } from './app.js';
+import { reloginDialog } from './relogin.js';
 
 const root = document.getElementById('app');
 document.documentElement.lang = lang;
@@ -104,10 +105,14 @@ async function enter(username) {
     purifier,
     onLogout: logout,
     onLogoutEverywhere: () => logout('/api/logout-everywhere'),
-    onExpired: () => {
+    // The session ended under an open app: sign in again over it (the page and
+    // an open compose stay); resolves true when the app may go on.
+    onExpired: async () => {
+      if (app && username && (await reloginDialog({ username, api, t }))) return true;
       if (app) app.destroy();
       app = null;
       showLogin(t('login.expired'));
+      return false;
     },
   });
 }

@@ -3,10 +3,15 @@
 // Sieve script named "webmail" (sieverules.js) and activated, a raw Sieve editor
 // checked with SieveScript/validate (RFC 9661), and the junk filter switch
 // (postamt's JunkSettings). A part whose capability the server lacks is hidden.
+// Also the senders (JMAP Identity, RFC 8621 section 6: display name, reply-to
+// and signature per address) and the preferences (postamt's Settings, prefs.js).
 
-import { h, clear, icon, iconButton, confirmDialog } from './dom.js';
+import { h, clear, icon, iconButton, confirmDialog, promptDialog } from './dom.js';
 import { CAP, JmapMethodError } from './jmap.js';
 import { mailboxTree } from './mailboxes.js';
+import { parseAddressList, formatAddressList } from './address.js';
+import { prefs, loadPrefs, savePrefs } from './prefs.js';
+import { errorText as plainError } from './errors.js';
 import { FIELDS, ACTIONS, SCRIPT_NAME, ruleError, generateScript, parseRules, moveRule, folderPath, dateToUtc, utcToDate } from './sieverules.js';
 
 // Opens the view in container; returns {close()}. opts: client, t, lang,
@@ -329,6 +334,128 @@ export function openSettings(container, opts) {
     return sec;
   }
 
+  // ---- senders (identities) -----------------------------------------------
+  function identitySection() {
+    const list = h('div', { class: 'ident-list' });
+    const sec = h('section', { class: 'settings-card', id: 'identities', 'aria-labelledby': 'ident-title' },
+      h('h3', { id: 'ident-title' }, t('ident.title')), h('p', { class: 'muted small' }, t('ident.intro')), list);
+    const shared = opts.identities; // the app's array: compose sees changes at once
+    async function load() {
+      const res = await client.call('Identity/get', { ids: null });
+      const all = (res.list || []).sort((a, b) => (a.id === 'I0' ? -1 : b.id === 'I0' ? 1 : a.email.localeCompare(b.email)));
+      if (Array.isArray(shared)) shared.splice(0, shared.length, ...all);
+      clear(list);
+      for (const idn of all) list.append(identityForm(idn));
+      sec.dataset.loaded = '1';
+    }
+    function identityForm(idn) {
+      const k = idn.id;
+      const name = h('input', { type: 'text', id: `ident-${k}-name`, value: idn.name || '', maxlength: '200', autocomplete: 'name' });
+      const reply = h('input', { type: 'text', id: `ident-${k}-reply`, value: formatAddressList(idn.replyTo || []), autocomplete: 'off', inputmode: 'email' });
+      const sig = h('textarea', { id: `ident-${k}-sig`, rows: '4' });
+      sig.value = idn.textSignature || '';
+      const save = h('button', { type: 'submit', class: 'btn primary', id: `ident-${k}-save` }, t('settings.save'));
+      const del = idn.mayDelete ? iconButton('trash', t('ident.delete'), async () => {
+        if (!(await confirmDialog(t('ident.delete') + ': ' + idn.email, { danger: true }))) return;
+        try {
+          setOk(await client.call('Identity/set', { destroy: [k] }), k, 'Destroyed');
+          await load();
+        } catch (err) {
+          toast(plainError(err, t, lang), { error: true });
+        }
+      }) : null;
+      const form = h('form', { class: 'settings-form ident', 'aria-label': idn.email },
+        h('p', { class: 'ident-email' }, h('strong', null, idn.email), del),
+        h('div', { class: 'field' }, h('label', { for: `ident-${k}-name` }, t('ident.name')), name),
+        h('div', { class: 'field' }, h('label', { for: `ident-${k}-reply` }, t('ident.replyTo')), reply),
+        h('div', { class: 'field' }, h('label', { for: `ident-${k}-sig` }, t('ident.signature')), sig),
+        h('div', { class: 'settings-actions' }, save));
+      form.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        const r = parseAddressList(reply.value);
+        if (r.invalid.length) { toast(t('ident.badReplyTo'), { error: true }); reply.focus(); return; }
+        save.disabled = true;
+        try {
+          const patch = { name: name.value.trim(), textSignature: sig.value, replyTo: r.addresses.length ? r.addresses : null };
+          setOk(await client.call('Identity/set', { update: { [k]: patch } }), k, 'Updated');
+          toast(t('ident.saved'));
+          await load();
+        } catch (err) {
+          toast(plainError(err, t, lang), { error: true });
+        } finally {
+          save.disabled = false;
+        }
+      });
+      return form;
+    }
+    const add = h('button', { type: 'button', class: 'btn subtle', id: 'ident-add' }, t('ident.add'));
+    add.addEventListener('click', async () => {
+      const addr = await promptDialog(t('ident.addPrompt'));
+      if (!addr || !addr.trim()) return;
+      try {
+        setOk(await client.call('Identity/set', { create: { n: { email: addr.trim() } } }), 'n', 'Created');
+        await load();
+      } catch (err) {
+        toast(plainError(err, t, lang), { error: true });
+      }
+    });
+    sec.append(h('div', { class: 'settings-actions' }, add));
+    load().catch(fail);
+    return sec;
+  }
+
+  // ---- preferences ----------------------------------------------------------
+  function prefsSection() {
+    const images = h('input', { type: 'checkbox', id: 'pref-images' });
+    const notify = h('input', { type: 'checkbox', id: 'pref-notify' });
+    const density = h('select', { id: 'pref-density' },
+      h('option', { value: 'comfortable' }, t('prefs.comfortable')), h('option', { value: 'compact' }, t('prefs.compact')));
+    const language = h('select', { id: 'pref-language' },
+      h('option', { value: '' }, t('prefs.langAuto')), h('option', { value: 'de' }, 'Deutsch'), h('option', { value: 'en' }, 'English'));
+    const undo = h('select', { id: 'pref-undo' },
+      [0, 5, 10, 20, 30].map((n) => h('option', { value: String(n) }, n ? t('prefs.seconds', { n }) : t('prefs.undoOff'))));
+    const save = h('button', { type: 'submit', class: 'btn primary', id: 'pref-save' }, t('settings.save'));
+    const form = h('form', { class: 'settings-form' },
+      h('label', { class: 'switch' }, images, h('span', null, t('prefs.images'))),
+      h('label', { class: 'switch' }, notify, h('span', null, t('prefs.notifications'))),
+      h('div', { class: 'settings-row' },
+        h('div', { class: 'field' }, h('label', { for: 'pref-density' }, t('prefs.density')), density),
+        h('div', { class: 'field' }, h('label', { for: 'pref-language' }, t('prefs.language')), language),
+        h('div', { class: 'field' }, h('label', { for: 'pref-undo' }, t('prefs.undo')), undo)),
+      h('p', { class: 'muted small' }, t('prefs.reload')),
+      h('div', { class: 'settings-actions' }, save));
+    const show = (p) => {
+      images.checked = !!p.showImagesFromKnown;
+      notify.checked = !!p.notifications;
+      density.value = p.density || 'comfortable';
+      language.value = p.language || '';
+      undo.value = String(p.undoSendSeconds || 0);
+      sec.dataset.loaded = '1';
+    };
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      save.disabled = true;
+      try {
+        // notifications are opt-in and need the browser's permission as well
+        if (notify.checked && typeof Notification !== 'undefined' && Notification.permission === 'default') await Notification.requestPermission();
+        show(await savePrefs(client, { showImagesFromKnown: images.checked, notifications: notify.checked, density: density.value,
+          language: language.value, undoSendSeconds: Number(undo.value) }));
+        toast(t('prefs.saved'));
+      } catch (err) {
+        toast(plainError(err, t, lang), { error: true });
+      } finally {
+        save.disabled = false;
+      }
+    });
+    const sec = h('section', { class: 'settings-card', id: 'prefs', 'aria-labelledby': 'prefs-title' },
+      h('h3', { id: 'prefs-title' }, t('prefs.title')), form);
+    show(prefs());
+    loadPrefs(client).then(show).catch(fail);
+    return sec;
+  }
+
+  if (client.hasCapability(CAP.submission)) body.append(identitySection());
+  if (client.hasCapability(CAP.settings)) body.append(prefsSection());
   if (client.hasCapability(CAP.vacation)) body.append(vacationSection());
   const raw = client.hasCapability(CAP.sieve) ? rawSection() : null;
   if (raw) body.append(rulesSection());
