@@ -111,6 +111,11 @@ void mail_part_text(const char *msg, size_t len, const struct mail_part *p, bool
  * quoted-printable; others as they are) and nothing else changed: IMAP BINARY[n]
  * (RFC 3516) and JMAP blob downloads of attachments. */
 void mail_part_binary(const char *msg, size_t len, const struct mail_part *p, struct buf *out);
+/* The bytes mail_part_binary would append, counted without decoding: base64
+ * line breaks and padding do not count (JMAP EmailBodyPart size, RFC 8621 §4.1.4).
+ * When msg holds only the header (len ends before the body), an estimate from
+ * the part's line count. */
+uint64_t mail_part_decoded_size(const char *msg, size_t len, const struct mail_part *p);
 /* Appends the decoded text of every text/ leaf of the message (what SEARCH BODY
  * looks at), separated by newlines. */
 void mail_body_text(const char *msg, size_t len, const struct mail_part *parts, size_t n,

@@ -189,6 +189,55 @@ void mail_part_binary(const char *msg, size_t len, const struct mail_part *p, st
 	decode_body(msg + p->body_off, blen, p->encoding, out);
 }
 
+static bool b64_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+static bool hex_char(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
+}
+
+uint64_t mail_part_decoded_size(const char *msg, size_t len, const struct mail_part *p)
+{
+	bool b64 = strcmp(p->encoding, "base64") == 0, qp = strcmp(p->encoding, "quoted-printable") == 0;
+	if (!b64 && !qp)
+		return p->body_len;
+	if (p->body_off > len || p->body_len > len - p->body_off) {
+		/* Only the header is at hand: every body line ends in a line break that
+		 * is not data. The stored message's line ending is the header's. */
+		uint64_t eol = memchr(msg, '\r', len) != NULL ? 2 : 1;
+		uint64_t data = p->body_len > p->lines * eol ? p->body_len - p->lines * eol : 0;
+		return b64 ? data / 4 * 3 : data;
+	}
+	const unsigned char *s = (const unsigned char *)msg + p->body_off;
+	size_t n = (size_t)p->body_len;
+	uint64_t count = 0;
+	if (b64) {
+		/* What the decoder keeps: alphabet characters, 6 bits each; line breaks,
+		 * padding and stray bytes carry none. */
+		for (size_t i = 0; i < n; i++)
+			count += b64_char(s[i]);
+		return count * 3 / 4;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '=') {
+			count++;
+		} else if (i + 2 < n && s[i + 1] == '\r' && s[i + 2] == '\n') {
+			i += 2; /* soft line break */
+		} else if (i + 1 < n && s[i + 1] == '\n') {
+			i += 1;
+		} else if (i + 2 < n && hex_char(s[i + 1]) && hex_char(s[i + 2])) {
+			count++;
+			i += 2;
+		} else {
+			count++; /* a bare "=" decodes as itself */
+		}
+	}
+	return count;
+}
+
 void mail_part_text(const char *msg, size_t len, const struct mail_part *p, bool html_to_text,
 		    struct buf *out)
 {

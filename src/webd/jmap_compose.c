@@ -256,6 +256,28 @@ static void name_param(struct composer *c, const char *param, const char *name)
 	}
 }
 
+/* The METHOD property of an iCalendar object (RFC 5545 §3.7.2), a token, into out;
+ * false when there is none. iMIP wants it repeated as a Content-Type parameter. */
+static bool ical_method(const char *text, char *out, size_t outlen)
+{
+	for (const char *p = text; p != NULL; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncasecmp(p, "METHOD:", 7) != 0)
+			continue;
+		p += 7;
+		size_t n = 0;
+		while (n + 1 < outlen && ((p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= 'a' && p[n] <= 'z') || p[n] == '-'))
+			n++;
+		if (n == 0 || (p[n] != '\r' && p[n] != '\n' && p[n] != '\0'))
+			return false;
+		memcpy(out, p, n);
+		out[n] = '\0';
+		return true;
+	}
+	return false;
+}
+
 static bool type_ok(const char *t)
 {
 	if (t == NULL)
@@ -302,6 +324,9 @@ static void leaf(struct composer *c, json_t *part)
 		size_t n = strlen(text);
 		bool qp = needs_qp(text, n);
 		buf_printf(c->out, "Content-Type: %s; charset=%s", type, qp ? "utf-8" : "us-ascii");
+		char method[32];
+		if (strcasecmp(type, "text/calendar") == 0 && ical_method(text, method, sizeof(method)))
+			buf_printf(c->out, "; method=%s", method); /* RFC 6047 §2.4: the METHOD property's */
 		name_param(c, "name", name);
 		buf_printf(c->out, "\r\nContent-Transfer-Encoding: %s\r\n", qp ? "quoted-printable" : "7bit");
 		if (disp != NULL) {

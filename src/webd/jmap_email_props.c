@@ -392,13 +392,6 @@ static const char *part_id(const struct mail_part *parts, int idx)
 	return s[0] ? s : "1";
 }
 
-static uint64_t decoded_size(const struct mail_part *p)
-{
-	if (strcmp(p->encoding, "base64") == 0)
-		return p->body_len * 3 / 4;
-	return p->body_len;
-}
-
 static bool bp_wanted(json_t *props, const char *name)
 {
 	static const char *const defaults[] = { "partId", "blobId", "size", "name", "type", "charset",
@@ -427,8 +420,10 @@ static json_t *part_json(struct jmap_ctx *ctx, const struct jmap_email_src *src,
 			json_object_set_new(o, "blobId", json_string(blob));
 		}
 	}
-	if (bp_wanted(props, "size"))
-		json_object_set_new(o, "size", json_integer(multipart ? 0 : (json_int_t)decoded_size(p)));
+	if (bp_wanted(props, "size")) {
+		uint64_t size = multipart ? 0 : mail_part_decoded_size(src->data, src->len, p);
+		json_object_set_new(o, "size", json_integer((json_int_t)size));
+	}
 	if (bp_wanted(props, "name")) {
 		json_t *n = p->filename[0] ? json_string(p->filename) : NULL;
 		json_object_set_new(o, "name", n ? n : json_null());

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* Output queued before the next window of a download is read. */
@@ -35,6 +36,7 @@ struct http_job {
 	size_t outlen;
 	/* download */
 	char blob_id[256], name[512], type[256];
+	bool inline_wanted; /* ?disposition=inline: a preview, see download_done */
 	struct arena *a;
 	const char *data;
 	size_t len;
@@ -237,10 +239,15 @@ static void download_done(void *arg)
 		ascii[o] = '\0';
 		if (http_pct_encode(job->name, enc, sizeof(enc)) < 0)
 			snprintf(enc, sizeof(enc), "download");
-		char *extra = xasprintf("Content-Disposition: attachment; filename=\"%s\"; filename*=UTF-8''%s\r\n"
+		/* Previews (the webmail's image viewer, a PDF in the browser's viewer) are
+		 * inline only for types that cannot run script in our origin; images keep
+		 * the sandboxed download policy, a PDF gets one without "sandbox", which
+		 * Chromium's viewer refuses, but with nothing else allowed. */
+		bool show = job->inline_wanted && http_inline_type_ok(type);
+		char *extra = xasprintf("Content-Disposition: %s; filename=\"%s\"; filename*=UTF-8''%s\r\n"
 					"Cache-Control: private, max-age=3600\r\n",
-					ascii[0] ? ascii : "download", enc);
-		ws->csp = WEB_CSP_DOWNLOAD;
+					show ? "inline" : "attachment", ascii[0] ? ascii : "download", enc);
+		ws->csp = show && strcasecmp(type, "application/pdf") == 0 ? WEB_CSP_PDF : WEB_CSP_DOWNLOAD;
 		if (job->src.fd < 0) {
 			web_reply(ws, 200, type, extra, job->data, job->len);
 		} else if (web_reply_sized_head(ws, 200, type, extra, job->src.size)) {
@@ -301,7 +308,7 @@ static void download_more(void *arg)
 	conn_want_drained(ws->c, true);
 }
 
-/* /jmap/download/{accountId}/{blobId}/{name}?type={type} */
+/* /jmap/download/{accountId}/{blobId}/{name}?type={type}[&disposition=inline] */
 void web_jmap_download(struct web_session *ws)
 {
 	const char *rest = ws->req.path + strlen("/jmap/download/");
@@ -324,6 +331,9 @@ void web_jmap_download(struct web_session *ws)
 	snprintf(job->name, sizeof(job->name), "%s", s2 + 1);
 	if (http_query_get(ws->req.query, "type", job->type, sizeof(job->type)) <= 0)
 		job->type[0] = '\0';
+	char disp[16];
+	job->inline_wanted = http_query_get(ws->req.query, "disposition", disp, sizeof(disp)) > 0 &&
+			     strcmp(disp, "inline") == 0;
 	conn_hold(ws->c);
 	pool_submit(ws->env->pool, download_work, download_done, conn_loop(ws->c), job);
 }

@@ -34,6 +34,7 @@ static const char *csp_header(enum web_csp csp)
 	case WEB_CSP_DOWNLOAD:
 		return "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
 		       "sandbox; frame-ancestors 'none'\r\n";
+	case WEB_CSP_PDF: /* the API's policy: the browser's viewer needs no loads */
 	case WEB_CSP_API:
 		break;
 	}

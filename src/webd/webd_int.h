@@ -34,6 +34,7 @@ enum web_csp {
 	WEB_CSP_API,      /* default-src 'none' */
 	WEB_CSP_PAGE,     /* the webmail page */
 	WEB_CSP_DOWNLOAD, /* a download: sandboxed */
+	WEB_CSP_PDF,      /* a PDF shown inline: nothing loads, no framing */
 };
 
 struct web_request {

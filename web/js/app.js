@@ -146,7 +146,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
         dataset: { id: m.id },
         onclick: () => { selectMailbox(m.id); document.body.classList.remove('nav-open'); },
       }, icon(ROLE_ICON[m.role] || 'folder'), h('span', { class: 'folder-name' }, mailboxName(m)),
-      count ? h('span', { class: 'badge', 'aria-label': unread ? t('folder.unread', { count }) : String(count) }, String(count)) : null);
+      count ? h('span', { class: 'badge', 'aria-label': unread ? t('folder.unread', { count }) : String(count) }, count.toLocaleString(lang)) : null);
       // Drop target for dragged messages.
       btn.addEventListener('dragover', (e) => { if (e.dataTransfer.types.includes('application/x-postamt-email')) { e.preventDefault(); btn.classList.add('drop'); } });
       btn.addEventListener('dragleave', () => btn.classList.remove('drop'));
@@ -171,7 +171,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     bulkJunkBtn.title = notJunk ? t('notJunk') : t('junk');
     bulkJunkBtn.setAttribute('aria-pressed', notJunk ? 'true' : 'false');
     const r = cur && (cur.role === 'trash' || cur.role === 'junk') ? cur.role : null;
-    emptyBtn.hidden = !r || state.search;
+    emptyBtn.hidden = !r || state.search || !cur.totalEmails; // nothing to empty (review B11)
     emptyBtn.textContent = r === 'junk' ? t('folder.emptyJunk') : t('folder.emptyTrash');
   }
 
@@ -250,7 +250,13 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     onMissing: (from, to) => { sync.load(from, to).catch(fail); },
     onClick: (id, ev) => {
       if (ev.shiftKey && state.anchor && state.ids.includes(state.anchor)) { ev.preventDefault(); checkRange(state.anchor, id); return; }
-      if (ev.ctrlKey || ev.metaKey) { ev.preventDefault(); toggleCheck(id); return; }
+      if (ev.ctrlKey || ev.metaKey) {
+        ev.preventDefault();
+        // the open message counts as chosen (review B18)
+        if (!state.checked.size && state.selected && state.selected !== id) toggleCheck(state.selected);
+        toggleCheck(id);
+        return;
+      }
       if (state.checked.size) clearChecks();
       state.anchor = id;
       select(id, { open: true });
@@ -641,7 +647,8 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   const reader = new Reader(readerPane, {
     client, t, lang, purifier,
     mailboxName: (id) => { const m = state.byId.get(id); return m ? mailboxName(m) : ''; },
-    isIn, phone,
+    isIn, phone, toast,
+    me: () => ({ identities: state.identities, username: state.username, sentId: (role('sent') || {}).id }),
     onLoaded: (email) => {
       if (!(email.keywords && email.keywords.$seen)) setSeen(email.id, true);
     },
@@ -705,7 +712,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
 
   // ---- keyboard ---------------------------------------------------------
   function showHelp() {
-    infoDialog(t('shortcuts.title'), h('dl', { class: 'shortcuts' }, HELP.map(([k, d]) => [h('dt', null, h('kbd', null, k)), h('dd', null, t(d))])));
+    infoDialog(t('shortcuts.title'), h('dl', { class: 'shortcuts' }, HELP.map(([k, d]) => [h('dt', null, h('kbd', null, k.startsWith('key.') ? t(k) : k)), h('dd', null, t(d))])));
   }
 
   // The settings view (settings.js) takes the place of the three panes.

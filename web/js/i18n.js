@@ -1,6 +1,8 @@
 // i18n.js: German and English texts. The language follows navigator.language
 // (German for any "de*", English otherwise). t(key, vars) fills {name} slots.
+// The reading side's texts live in i18n_reader.js.
 
+import { READER_DE, READER_EN } from './i18n_reader.js';
 import * as more from './i18n_webmail.js';
 
 const de = {
@@ -537,8 +539,8 @@ const en = {
   user: 'Signed in as {name}',
 };
 
-Object.assign(de, more.de);
-Object.assign(en, more.en);
+Object.assign(de, READER_DE, more.de);
+Object.assign(en, READER_EN, more.en);
 
 export const DICTS = { de, en };
 
@@ -553,10 +555,10 @@ export function pickLanguage(languages) {
 }
 
 export function makeTranslator(lang) {
-  const dict = DICTS[lang] || en;
+  const dict = DICTS[lang] || DICTS.en;
   return function t(key, vars) {
     let s = dict[key];
-    if (s === undefined) s = en[key];
+    if (s === undefined) s = DICTS.en[key];
     if (s === undefined) return key;
     if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] !== undefined ? String(vars[k]) : m));
     return s;

@@ -55,8 +55,9 @@ export function isAppKey({ ctrlKey, metaKey, altKey, defaultPrevented }, target)
   return !(target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName || '')));
 }
 
-// The help dialog: [keys as shown, i18n key of the description].
+// The help dialog: [keys as shown (or an i18n key "key.*" where the key's
+// name differs by language), i18n key of the description].
 export const HELP = [['j / ↓', 'shortcuts.next'], ['k / ↑', 'shortcuts.prev'], ['Enter', 'shortcuts.open'], ['r', 'shortcuts.reply'],
-  ['a', 'shortcuts.replyAll'], ['f', 'shortcuts.forward'], ['Entf / Delete / #', 'shortcuts.delete'], ['e', 'shortcuts.archive'],
+  ['a', 'shortcuts.replyAll'], ['f', 'shortcuts.forward'], ['key.delete', 'shortcuts.delete'], ['e', 'shortcuts.archive'],
   ['s', 'shortcuts.flag'], ['u', 'shortcuts.unread'], ['x', 'shortcuts.check'], ['!', 'shortcuts.junk'], ['v', 'shortcuts.move'], ['/', 'shortcuts.search'],
   ['c', 'shortcuts.compose'], ['Ctrl+Enter', 'shortcuts.sendKey'], ['Esc', 'shortcuts.escape'], ['?', 'shortcuts.help']];

@@ -1,15 +1,20 @@
 // reader.js: the reading pane. Headers, the plain text body (links made
 // clickable, built from text nodes), the HTML body in a sandboxed frame, and
-// attachments. See sanitize.js for the frame's security.
+// attachments (attachments.js: previews), a calendar invitation's card
+// (invite.js), the print view (print.js) and, when the reader chose it, the
+// whole conversation (conversation.js). See sanitize.js for the frame's security.
 
 import { h, clear, icon, iconButton, bidiText } from './dom.js';
-import { showBidi, safeFileName } from './bidi.js';
 import { RequestBuilder } from './jmap.js';
 import { READ_PROPERTIES, BODY_PROPERTIES } from './mailboxes.js';
 import { formatAddress } from './address.js';
-import { formatFullDate, formatSize } from './format.js';
+import { formatFullDate } from './format.js';
 import { htmlToText, linkify } from './quote.js';
 import { getPurifier, sanitizeEmailHtml, buildSrcdoc, SANDBOX } from './sanitize.js';
+import { attachmentsSection } from './attachments.js';
+import { loadInvite, inviteCard } from './invite.js';
+import { buildPrintView, installPrintView } from './print.js';
+import { conversationsOn, setConversations, threadCall, fetchThread, renderConversation, foldedText } from './conversation.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
 const MAX_INLINE_IMAGE = 5 * 1024 * 1024;
@@ -21,27 +26,41 @@ export class Reader {
     this.email = null;
     this.seq = 0;
     this.allowRemote = new Set();
-    this.cidUrls = new Map();
+    this.cids = new Map(); // email id -> (cid -> data: URL of the inline image)
+    this.thread = null;
     this.clear();
+    // Ctrl+P with a message open prints the message, not the app (review B3).
+    window.addEventListener('beforeprint', () => {
+      if (this.email && !document.querySelector('.print-view')) installPrintView(this.printView());
+    });
   }
 
   clear() {
     this.email = null;
+    this.thread = null;
     this.seq++;
     clear(this.pane);
     this.pane.append(h('div', { class: 'reader-empty' }, icon('mail', 'big'), h('p', { class: 'muted' }, this.o.t('reader.empty'))));
   }
 
-  async fetchFull(id) {
+  // The email with its bodies; with conversations on, the same request asks
+  // for its thread's ids (email.threadIds).
+  async fetchFull(id, withThread = false) {
     const b = new RequestBuilder();
     const g = b.call('Email/get', {
       ids: [id], properties: READ_PROPERTIES, bodyProperties: BODY_PROPERTIES,
       fetchTextBodyValues: true, fetchHTMLBodyValues: true, maxBodyValueBytes: MAX_BODY,
     });
+    const th = withThread ? threadCall(b, g) : null;
     const r = await this.o.client.send(b);
     const res = r.get(g);
     if (!res.list || !res.list.length) throw Object.assign(new Error('notFound'), { type: 'notFound' });
-    return res.list[0];
+    const email = res.list[0];
+    if (th && !r.error(th)) {
+      const t = (r.get(th).list || [])[0];
+      if (t) Object.defineProperty(email, 'threadIds', { value: t.emailIds, enumerable: false });
+    }
+    return email;
   }
 
   async show(id) {
@@ -51,18 +70,81 @@ export class Reader {
       this.pane.append(h('p', { class: 'reader-loading muted', role: 'status' }, this.o.t('reader.loading')));
     }
     let email;
+    const conv = conversationsOn();
     try {
-      email = await this.fetchFull(id);
+      email = await this.fetchFull(id, conv);
     } catch (e) {
       if (seq === this.seq) { this.clear(); this.o.fail(e); }
       return;
     }
     if (seq !== this.seq) return;
+    let thread = null;
+    if (conv && email.threadIds && email.threadIds.length > 1) {
+      try {
+        thread = await fetchThread(this.o.client, email, email.threadIds);
+      } catch (e) {
+        thread = null; // the message alone, as without conversations
+      }
+      if (seq !== this.seq) return;
+    }
     this.email = email;
-    this.cidUrls = new Map();
-    this.render();
+    this.thread = thread && thread.length > 1 ? thread : null;
+    this.cids = new Map();
+    if (this.thread) this.renderThread();
+    else this.render();
     this.o.onLoaded(email);
-    this.loadInlineImages(seq);
+    if (!this.thread) this.loadInlineImages(seq);
+    this.showInvite(seq, email);
+  }
+
+  // The invitation card goes first in the body of the message that has it.
+  async showInvite(seq, email) {
+    let inv = null;
+    try {
+      inv = await loadInvite(email, this.o.client);
+    } catch (e) {
+      inv = null;
+    }
+    if (!inv || seq !== this.seq) return;
+    const host = this.thread ? this.pane.querySelector(`.conv-msg[data-id="${CSS.escape(email.id)}"] .conv-detail`) : this.pane.querySelector('.reader-scroll');
+    const body = host && host.querySelector('.reader-body');
+    if (!body) return;
+    const me = this.o.me || (() => ({}));
+    body.before(inviteCard(inv, email, { t: this.o.t, lang: this.o.lang, client: this.o.client, me, toast: this.o.toast || (() => {}), fail: this.o.fail }));
+  }
+
+  printView() {
+    const e = this.email;
+    return buildPrintView(e, { html: this.htmlSource(e), text: this.textBody(e) },
+      { t: this.o.t, lang: this.o.lang, allowRemote: this.allowRemote.has(e.id), cidUrls: this.cids.get(e.id) });
+  }
+
+  print() {
+    if (!this.email) return;
+    installPrintView(this.printView());
+    window.print();
+  }
+
+  toggleConversations() {
+    setConversations(!conversationsOn());
+    if (this.email) this.show(this.email.id);
+  }
+
+  // The conversation: the toolbar still acts on the message chosen in the list.
+  renderThread() {
+    const { t, lang } = this.o;
+    clear(this.pane);
+    this.pane.setAttribute('aria-labelledby', 'reader-subject');
+    const conv = renderConversation(this.thread, {
+      t, lang, selectedId: this.email.id,
+      attachments: (e) => this.attachmentsBlock(e),
+      renderBody: (e, el) => {
+        const text = this.textBody(e);
+        if (text.trim() && (e.textBody || []).some((p) => /^text\/plain/i.test(p.type || ''))) el.append(foldedText(text, t));
+        else { this.renderBody(el, e); this.loadInlineImages(this.seq, e, el); }
+      },
+    });
+    this.pane.append(this.toolbar(), h('div', { class: 'reader-scroll' }, conv));
   }
 
   // Keeps keywords/mailboxes in step with the list's copy after a push.
@@ -83,17 +165,15 @@ export class Reader {
     if (flag) flag.hidden = !(e.keywords && e.keywords.$flagged);
   }
 
-  textBody() {
-    const e = this.email;
+  textBody(e = this.email) {
     const parts = (e.textBody || []).filter((p) => /^text\/plain/i.test(p.type || 'text/plain'));
     const vals = parts.map((p) => (e.bodyValues && e.bodyValues[p.partId] ? e.bodyValues[p.partId].value : '')).filter((v) => v !== '');
     if (vals.length) return vals.join('\n\n');
-    const html = this.htmlSource();
+    const html = this.htmlSource(e);
     return html ? htmlToText(html) : '';
   }
 
-  htmlSource() {
-    const e = this.email;
+  htmlSource(e = this.email) {
     const parts = (e.htmlBody || []).filter((p) => /^text\/html/i.test(p.type || ''));
     if (!parts.length) return null;
     return parts.map((p) => (e.bodyValues && e.bodyValues[p.partId] ? e.bodyValues[p.partId].value : '')).join('\n');
@@ -125,7 +205,10 @@ export class Reader {
       iconButton('move', t('move'), () => a.move(e.id)),
       h('span', { class: 'sep', 'aria-hidden': 'true' }),
       iconButton(seen ? 'mail' : 'mailOpen', seen ? t('markUnread') : t('markRead'), () => a.toggleSeen(e.id), { id: 'toggle-seen' }),
-      iconButton('flag', flagged ? t('unflag') : t('flag'), () => a.toggleFlag(e.id), { id: 'toggle-flag', 'aria-pressed': flagged ? 'true' : 'false', class: 'icon-btn' + (flagged ? ' on' : '') }));
+      iconButton('flag', flagged ? t('unflag') : t('flag'), () => a.toggleFlag(e.id), { id: 'toggle-flag', 'aria-pressed': flagged ? 'true' : 'false', class: 'icon-btn' + (flagged ? ' on' : '') }),
+      h('span', { class: 'sep', 'aria-hidden': 'true' }),
+      iconButton('print', t('print'), () => this.print(), { id: 'print-btn' }),
+      iconButton('thread', t('view.conversations'), () => this.toggleConversations(), { id: 'conv-toggle', 'aria-pressed': conversationsOn() ? 'true' : 'false', class: 'icon-btn' + (conversationsOn() ? ' on' : '') }));
   }
 
   render() {
@@ -148,22 +231,21 @@ export class Reader {
         h('time', { class: 'reader-date muted', datetime: e.sentAt || e.receivedAt }, formatFullDate(e.sentAt || e.receivedAt, { locale: lang }))));
     this.pane.setAttribute('aria-labelledby', 'reader-subject');
     const body = h('div', { class: 'reader-body' });
-    this.pane.append(this.toolbar(), h('div', { class: 'reader-scroll' }, head, this.attachmentsBlock(), body));
+    this.pane.append(this.toolbar(), h('div', { class: 'reader-scroll' }, head, this.attachmentsBlock(e), body));
     this.renderBody(body);
   }
 
-  renderBody(body) {
+  renderBody(body, e = this.email) {
     const { t } = this.o;
-    const e = this.email;
     clear(body);
-    const html = this.htmlSource();
+    const html = this.htmlSource(e);
     const purify = getPurifier(window);
     const allow = this.allowRemote.has(e.id);
-    const res = html !== null && purify ? sanitizeEmailHtml(purify, html, { allowRemote: allow, cidUrls: this.cidUrls }) : null;
+    const res = html !== null && purify ? sanitizeEmailHtml(purify, html, { allowRemote: allow, cidUrls: this.cids.get(e.id) || new Map() }) : null;
     if (res) {
       if (res.remoteFound && !allow) {
         body.append(h('div', { class: 'notice' }, icon('image'), h('span', null, t('reader.remoteBlocked')),
-          h('button', { type: 'button', class: 'btn small', onclick: () => { this.allowRemote.add(e.id); this.renderBody(body); } }, t('reader.showImages'))));
+          h('button', { type: 'button', class: 'btn small', onclick: () => { this.allowRemote.add(e.id); this.renderBody(body, e); } }, t('reader.showImages'))));
       }
       const frame = h('iframe', { class: 'html-frame', title: t('reader.htmlFrame'), sandbox: SANDBOX, referrerpolicy: 'no-referrer' });
       frame.setAttribute('sandbox', SANDBOX);
@@ -173,7 +255,7 @@ export class Reader {
       return;
     }
     body.classList.remove('has-frame');
-    const text = this.textBody();
+    const text = this.textBody(e);
     if (html !== null && !res && !(e.textBody || []).some((p) => /^text\/plain/i.test(p.type || ''))) {
       body.append(h('div', { class: 'notice' }, h('span', null, t('reader.plainOnly'))));
     }
@@ -198,21 +280,11 @@ export class Reader {
 
   // Attachments: every part the server lists as an attachment, except inline
   // images that the HTML body shows by cid.
-  attachmentsBlock() {
-    const { t, lang } = this.o;
-    const e = this.email;
-    const html = this.htmlSource() || '';
+  attachmentsBlock(e = this.email) {
+    const html = this.htmlSource(e) || '';
     const list = (e.attachments || []).filter((p) => !(p.cid && p.disposition !== 'attachment' && html.includes('cid:' + p.cid.replace(/^<|>$/g, ''))));
     if (!list.length) return null;
-    return h('section', { class: 'attachments', 'aria-label': t('reader.attachments') },
-      h('ul', { role: 'list' }, list.map((p) => {
-        const name = p.name || (p.type === 'message/rfc822' ? 'message.eml' : 'attachment');
-        const url = this.o.client.downloadUrl(p.blobId, name, p.type);
-        const a = h('a', { class: 'attachment', href: url, download: safeFileName(name), title: t('reader.download') + ': ' + showBidi(name) },
-          icon('clip'), h('span', { class: 'att-name' }, bidiText(name)), h('span', { class: 'att-size muted' }, formatSize(p.size, lang)), icon('download', 'att-dl'));
-        a.addEventListener('click', (ev) => { ev.preventDefault(); this.download(url, safeFileName(name)); });
-        return h('li', null, a);
-      })));
+    return attachmentsSection(list, { t: this.o.t, lang: this.o.lang, client: this.o.client, download: (url, name) => this.download(url, name) });
   }
 
   // Downloads with our request header and cookie, then saves via a blob URL.
@@ -233,9 +305,9 @@ export class Reader {
   }
 
   // Inline images (cid:) become data: URLs, which the frame's CSP allows.
-  async loadInlineImages(seq) {
-    const e = this.email;
-    const html = this.htmlSource();
+  // body: where e's HTML is shown (the reading pane's body when not given).
+  async loadInlineImages(seq, e = this.email, body = null) {
+    const html = this.htmlSource(e);
     if (!html || !getPurifier(window)) return;
     const parts = [...(e.attachments || [])].filter((p) => p.cid && /^image\//i.test(p.type || '') && p.size <= MAX_INLINE_IMAGE);
     const wanted = parts.filter((p) => html.includes('cid:' + p.cid.replace(/^<|>$/g, '')));
@@ -252,13 +324,14 @@ export class Reader {
           fr.onerror = reject;
           fr.readAsDataURL(new Blob([blob], { type: p.type }));
         });
-        if (/^data:image\//.test(data)) this.cidUrls.set(p.cid.replace(/^<|>$/g, ''), data);
+        if (!this.cids.has(e.id)) this.cids.set(e.id, new Map());
+        if (/^data:image\//.test(data)) this.cids.get(e.id).set(p.cid.replace(/^<|>$/g, ''), data);
       } catch (err) {
         /* an image that cannot load stays empty */
       }
       if (seq !== this.seq) return;
     }
-    const body = this.pane.querySelector('.reader-body');
-    if (body && seq === this.seq) this.renderBody(body);
+    const el = body || this.pane.querySelector('.reader-body');
+    if (el && el.isConnected && seq === this.seq) this.renderBody(el, e);
   }
 }

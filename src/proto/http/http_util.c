@@ -232,3 +232,12 @@ int http_filename_clean(char *s)
 	*w = '\0';
 	return n;
 }
+
+bool http_inline_type_ok(const char *type)
+{
+	static const char *const ok[] = { "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strcasecmp(type, ok[i]) == 0)
+			return true;
+	return false;
+}

@@ -43,4 +43,10 @@ int http_pct_encode(const char *s, char *out, size_t outlen);
  * as "invoice<U+202E>fdp.exe" cannot pretend to end in ".pdf". Returns how many. */
 int http_filename_clean(char *s);
 
+/* True if a download of this media type may be shown inline (Content-Disposition:
+ * inline) rather than saved: PDF and the raster image types browsers decode
+ * without running anything. Never SVG or HTML, which can carry script. Case-
+ * insensitive, parameters not allowed. */
+bool http_inline_type_ok(const char *type);
+
 #endif

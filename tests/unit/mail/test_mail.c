@@ -456,6 +456,49 @@ static void test_header_mailboxes(void **state)
 	mailboxes("From: \r\n\r\n", "From", 1, "");
 }
 
+/* One leaf part with this encoding and body: its decoded size counted two ways
+ * (exact from the body, estimated from the header alone) against the decoder. */
+static void decoded_size(const char *enc, const char *body, uint64_t want, uint64_t want_est)
+{
+	char m[4096];
+	snprintf(m, sizeof(m), "Content-Type: application/pdf\r\nContent-Transfer-Encoding: %s\r\n\r\n%s", enc, body);
+	size_t len = strlen(m);
+	struct arena *a = arena_new();
+	struct mail_info *mi = mail_parse(a, m, len);
+	assert_non_null(mi);
+	const struct mail_part *p = &mi->parts[0];
+	struct buf out = { 0 };
+	mail_part_binary(m, len, p, &out);
+	assert_int_equal(out.len, want); /* the decoder agrees with the expectation */
+	assert_int_equal(mail_part_decoded_size(m, len, p), want);
+	/* header only: the body is out of reach, the line count gives the estimate */
+	assert_int_equal(mail_part_decoded_size(m, (size_t)p->body_off, p), want_est);
+	buf_free(&out);
+	arena_free(&a);
+}
+
+/* JMAP's attachment sizes (outside review, B10): base64 line breaks must not count. */
+static void test_decoded_size(void **state)
+{
+	(void)state;
+	char b64[4096] = "";
+	/* 758 bytes of data: 253 groups of 4 (one "=" of padding), 76 per line */
+	size_t chars = 0;
+	while (chars < 1012) {
+		size_t k = 1012 - chars < 76 ? 1012 - chars : 76;
+		for (size_t i = 0; i < k; i++)
+			strcat(b64, chars + i == 1011 ? "=" : "Q");
+		strcat(b64, "\r\n");
+		chars += k;
+	}
+	decoded_size("base64", b64, 758, 759);
+	decoded_size("base64", "AAAA\r\nAA==\r\n", 4, 6);
+	decoded_size("base64", "AAAA", 3, 3);
+	decoded_size("BASE64", "", 0, 0);
+	decoded_size("quoted-printable", "caf=C3=A9 =\r\nau lait\r\n", 15, 18);
+	decoded_size("7bit", "plain\r\ntext\r\n", 13, 13);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_header_text),
 		cmocka_unit_test(test_html_entities),
 		cmocka_unit_test(test_sections),
+		cmocka_unit_test(test_decoded_size),
 		cmocka_unit_test(test_random_garbage),
 		cmocka_unit_test(test_limits),
 	};

@@ -240,6 +240,15 @@ static void test_http_helpers(void **state)
 	char enc[64];
 	assert_true(http_pct_encode("a b/ü.txt", enc, sizeof(enc)) > 0);
 	assert_string_equal(enc, "a%20b%2F%C3%BC.txt");
+
+	/* inline downloads: PDF and raster images only (attachment previews) */
+	assert_true(http_inline_type_ok("application/pdf"));
+	assert_true(http_inline_type_ok("IMAGE/PNG"));
+	assert_true(http_inline_type_ok("image/jpeg"));
+	assert_false(http_inline_type_ok("image/svg+xml"));
+	assert_false(http_inline_type_ok("text/html"));
+	assert_false(http_inline_type_ok("image/png; charset=x"));
+	assert_false(http_inline_type_ok(""));
 }
 
 int main(void)
