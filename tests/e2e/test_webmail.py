@@ -152,6 +152,45 @@ def _node_setup():
     return node, module
 
 
+def run_browser(server, script, helper, user, password, env=None, timeout=300):
+    """Runs tests/e2e/webmail/SCRIPT (playwright-core in chromium) against server, signed
+    in as user: its `@@ask {...}` lines are answered with helper.handle(request) (an
+    exception goes back as an error, and the browser side fails), `timing:` lines are
+    printed (pytest -s shows them). Asserts that it ran to `step: done` with status 0;
+    returns the transcript. env adds to the scenario's environment."""
+    node, module = _node_setup()
+    base = "https://%s:%d" % (server.host, server.port("https"))
+    full_env = dict(os.environ, PW_MODULE=module, BASE=base, USER_ADDR=user, PASS=password, CHROMIUM=CHROMIUM,
+                    SHOTS=os.environ.get("POSTAMT_WEBMAIL_SHOTS", ""), **(env or {}))
+    proc = subprocess.Popen([node, os.path.join(NODE_DIR, script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=full_env, cwd=NODE_DIR)
+    out = []
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    try:
+        for line in proc.stdout:
+            out.append(line.rstrip("\n"))
+            if line.startswith("timing: "):
+                print(line.rstrip("\n"))
+            if line.startswith("@@ask "):
+                req = json.loads(line[6:])
+                try:
+                    reply = {"ok": True, "result": helper.handle(req)}
+                except Exception as e:  # noqa: BLE001 - reported to the browser side, which fails
+                    reply = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
+                proc.stdin.write(json.dumps(reply) + "\n")
+                proc.stdin.flush()
+        rc = proc.wait(timeout=30)
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+    transcript = "\n".join(out)
+    assert rc == 0, "browser test failed (exit %s):\n%s" % (rc, transcript)
+    assert "step: done" in transcript, transcript
+    return transcript
+
+
 def _imap(server, user):
     c = imaplib.IMAP4_SSL(server.host, server.port("imaps"), ssl_context=server.ssl_context())
     c.login(user, PASSWORDS[user])
@@ -320,7 +359,7 @@ class Helper:
 
 
 def test_webmail_in_chromium(make_server):
-    node, module = _node_setup()
+    _node_setup()  # skips before any work when the browser cannot run
     server = make_server()
     server.add_user(USER, PASSWORDS[USER], "--quota", "50M")
     server.add_user(PEER, PASSWORDS[PEER])
@@ -350,35 +389,11 @@ def test_webmail_in_chromium(make_server):
     if os.path.exists("/usr/local/share/postamt/npm/node_modules/dompurify/dist/purify.min.js"):
         with open(os.path.join(HERE, "..", "..", "web", "vendor-lock", "package.json")) as f:
             expect_purify = json.load(f)["dependencies"]["dompurify"]
-    env = dict(os.environ, PW_MODULE=module, EXPECT_PURIFY=expect_purify, BASE=base, USER_ADDR=USER, PASS=PASSWORDS[USER], PEER=PEER,
-               CANARY=canary.origin,
-               IMAPS_PORT=str(server.port("imaps")), SUBMISSIONS_PORT=str(server.port("submissions")),
-               CHROMIUM=CHROMIUM, SHOTS=os.environ.get("POSTAMT_WEBMAIL_SHOTS", ""))
-    proc = subprocess.Popen([node, os.path.join(NODE_DIR, "run.mjs")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env, cwd=NODE_DIR)
-    helper = Helper(server, canary)
-    out = []
-    timer = threading.Timer(300, proc.kill)
-    timer.start()
+    env = dict(EXPECT_PURIFY=expect_purify, PEER=PEER, CANARY=canary.origin,
+               IMAPS_PORT=str(server.port("imaps")), SUBMISSIONS_PORT=str(server.port("submissions")))
     try:
-        for line in proc.stdout:
-            out.append(line.rstrip("\n"))
-            if line.startswith("@@ask "):
-                req = json.loads(line[6:])
-                try:
-                    reply = {"ok": True, "result": helper.handle(req)}
-                except Exception as e:  # noqa: BLE001 - reported to the browser side, which fails
-                    reply = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
-                proc.stdin.write(json.dumps(reply) + "\n")
-                proc.stdin.flush()
-        rc = proc.wait(timeout=30)
+        run_browser(server, "run.mjs", Helper(server, canary), USER, PASSWORDS[USER], env=env)
     finally:
-        timer.cancel()
-        if proc.poll() is None:
-            proc.kill()
         canary.close()
-    transcript = "\n".join(out)
-    assert rc == 0, "browser test failed (exit %s):\n%s" % (rc, transcript)
-    assert "step: done" in transcript
     hits = canary.seen()
     assert set(hits) <= CANARY_IMAGES, "the canary saw more than images: %s" % hits

@@ -15,13 +15,10 @@ import email
 import email.policy
 import http.client
 import json
-import os
-import subprocess
-import threading
 
 import pytest
 
-from test_webmail import NODE_DIR, CHROMIUM, _node_setup, _until
+from test_webmail import _node_setup, _until, run_browser
 import imaplib
 
 USER = "anna@example.test"
@@ -143,35 +140,9 @@ class Helper:
 
 @pytest.mark.parametrize("locale", ["en-US", "de-DE"])
 def test_compose_never_loses_work(make_server, locale):
-    node, module = _node_setup()
+    _node_setup()  # skips before any work when the browser cannot run
     server = make_server(config=["limits.message_size = %d" % LIMIT])
     server.add_user(USER, PASSWORDS[USER])
     server.add_user(PEER, PASSWORDS[PEER])
-    base = "https://%s:%d" % (server.host, server.port("https"))
-    env = dict(os.environ, PW_MODULE=module, BASE=base, USER_ADDR=USER, PASS=PASSWORDS[USER], PEER_ADDR=PEER,
-               CHROMIUM=CHROMIUM, LOCALE=locale, SHOTS=os.environ.get("POSTAMT_WEBMAIL_SHOTS", ""))
-    proc = subprocess.Popen([node, os.path.join(NODE_DIR, "compose.mjs")], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=NODE_DIR)
-    helper = Helper(server)
-    out = []
-    timer = threading.Timer(300, proc.kill)
-    timer.start()
-    try:
-        for line in proc.stdout:
-            out.append(line.rstrip("\n"))
-            if line.startswith("@@ask "):
-                req = json.loads(line[6:])
-                try:
-                    reply = {"ok": True, "result": helper.handle(req)}
-                except Exception as e:  # noqa: BLE001 - reported to the browser side, which fails
-                    reply = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
-                proc.stdin.write(json.dumps(reply) + "\n")
-                proc.stdin.flush()
-        rc = proc.wait(timeout=30)
-    finally:
-        timer.cancel()
-        if proc.poll() is None:
-            proc.kill()
-    transcript = "\n".join(out)
-    assert rc == 0, "browser test failed (exit %s):\n%s" % (rc, transcript)
-    assert "step: done" in transcript
+    run_browser(server, "compose.mjs", Helper(server), USER, PASSWORDS[USER],
+                env=dict(PEER_ADDR=PEER, LOCALE=locale))

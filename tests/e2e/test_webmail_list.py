@@ -14,15 +14,13 @@ chromium, node/npm or the module)."""
 
 import email.utils
 import imaplib
-import json
 import os
 import smtplib
-import subprocess
-import threading
 import time
 
 from helpers import wait_indexed
-from test_webmail import NODE_DIR, CHROMIUM, _node_setup, _until
+import test_webmail as webmail
+from test_webmail import _node_setup, _until
 
 USER = "big@example.test"
 PASSWORD = "big-pw-5521"
@@ -102,35 +100,7 @@ class Helper:
 
 
 def run_browser(server, script, helper, extra_env=None, timeout=600):
-    node, module = _node_setup()
-    base = "https://%s:%d" % (server.host, server.port("https"))
-    env = dict(os.environ, PW_MODULE=module, BASE=base, USER_ADDR=USER, PASS=PASSWORD, CHROMIUM=CHROMIUM,
-               SHOTS=os.environ.get("POSTAMT_WEBMAIL_SHOTS", ""), **(extra_env or {}))
-    proc = subprocess.Popen([node, os.path.join(NODE_DIR, script)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=NODE_DIR)
-    out = []
-    timer = threading.Timer(timeout, proc.kill)
-    timer.start()
-    try:
-        for line in proc.stdout:
-            out.append(line.rstrip("\n"))
-            if line.startswith("@@ask "):
-                req = json.loads(line[6:])
-                try:
-                    reply = {"ok": True, "result": helper.handle(req)}
-                except Exception as e:  # noqa: BLE001 - reported to the browser side, which fails
-                    reply = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
-                proc.stdin.write(json.dumps(reply) + "\n")
-                proc.stdin.flush()
-        rc = proc.wait(timeout=30)
-    finally:
-        timer.cancel()
-        if proc.poll() is None:
-            proc.kill()
-    transcript = "\n".join(out)
-    assert rc == 0, "browser test failed (exit %s):\n%s" % (rc, transcript)
-    assert "step: done" in transcript, transcript
-    return transcript
+    return webmail.run_browser(server, script, helper, USER, PASSWORD, env=extra_env, timeout=timeout)
 
 
 def test_big_list_in_chromium(make_server, tmp_path, capsys):

@@ -16,14 +16,10 @@ import email
 import email.policy
 import email.utils
 import imaplib
-import json
-import os
-import subprocess
-import threading
 import time
 from email.message import EmailMessage
 
-from test_webmail import NODE_DIR, CHROMIUM, _node_setup, _until
+from test_webmail import _node_setup, _until, run_browser
 
 USER = "anna@example.test"
 PEER = "peer@example.test"
@@ -158,37 +154,7 @@ class Helper:
 
 
 def _run(server, script):
-    node, module = _node_setup()
-    base = "https://%s:%d" % (server.host, server.port("https"))
-    env = dict(os.environ, PW_MODULE=module, BASE=base, USER_ADDR=USER, PASS=PASSWORDS[USER], CHROMIUM=CHROMIUM,
-               SHOTS=os.environ.get("POSTAMT_WEBMAIL_SHOTS", ""))
-    proc = subprocess.Popen([node, os.path.join(NODE_DIR, script)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=NODE_DIR)
-    helper = Helper(server)
-    out = []
-    timer = threading.Timer(300, proc.kill)
-    timer.start()
-    try:
-        for line in proc.stdout:
-            out.append(line.rstrip("\n"))
-            if line.startswith("timing: "):
-                print(line.rstrip("\n"))  # figures for docs/webmail.md (pytest -s shows them)
-            if line.startswith("@@ask "):
-                req = json.loads(line[6:])
-                try:
-                    reply = {"ok": True, "result": helper.handle(req)}
-                except Exception as e:  # noqa: BLE001 - reported to the browser side, which fails
-                    reply = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
-                proc.stdin.write(json.dumps(reply) + "\n")
-                proc.stdin.flush()
-        rc = proc.wait(timeout=30)
-    finally:
-        timer.cancel()
-        if proc.poll() is None:
-            proc.kill()
-    transcript = "\n".join(out)
-    assert rc == 0, "browser test failed (exit %s):\n%s" % (rc, transcript)
-    assert "step: done" in transcript
+    run_browser(server, script, Helper(server), USER, PASSWORDS[USER])
 
 
 def _server(make_server):

@@ -16,14 +16,11 @@ import email
 import email.policy
 import http.client
 import json
-import os
 import smtplib
-import subprocess
-import threading
 import time
 
 from helpers import mailbox
-from test_webmail import NODE_DIR, CHROMIUM, _node_setup, _imap, _until
+from test_webmail import _node_setup, _imap, _until, run_browser
 
 USER = "anna@example.test"
 REMOTE = "bob@b.test"  # on the second server, password "secret"
@@ -148,38 +145,12 @@ class Helper:
 
 
 def test_settings_in_chromium(make_server):
-    node, module = _node_setup()
+    _node_setup()  # skips before any work when the browser cannot run
     remote = make_server(users=[REMOTE], domain="b.test")
     server = make_server(config=["queue.retry_initial = 1", "route.b.test = 127.0.0.1:%d" % remote.port("smtp")])
     server.add_user(USER, PASSWORDS[USER])
     c = _imap(server, USER)
     assert c.create("Receipts")[0] == "OK"
     c.logout()
-    base = "https://%s:%d" % (server.host, server.port("https"))
-    env = dict(os.environ, PW_MODULE=module, BASE=base, USER_ADDR=USER, PASS=PASSWORDS[USER], CHROMIUM=CHROMIUM,
-               DELIVERY="1" if DELIVERY else "0", SHOTS=os.environ.get("POSTAMT_WEBMAIL_SHOTS", ""))
-    proc = subprocess.Popen([node, os.path.join(NODE_DIR, "settings.mjs")], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=NODE_DIR)
-    helper = Helper(server, remote)
-    out = []
-    timer = threading.Timer(240, proc.kill)
-    timer.start()
-    try:
-        for line in proc.stdout:
-            out.append(line.rstrip("\n"))
-            if line.startswith("@@ask "):
-                req = json.loads(line[6:])
-                try:
-                    reply = {"ok": True, "result": helper.handle(req)}
-                except Exception as e:  # noqa: BLE001 - reported to the browser side, which fails
-                    reply = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
-                proc.stdin.write(json.dumps(reply) + "\n")
-                proc.stdin.flush()
-        rc = proc.wait(timeout=30)
-    finally:
-        timer.cancel()
-        if proc.poll() is None:
-            proc.kill()
-    transcript = "\n".join(out)
-    assert rc == 0, "browser test failed (exit %s):\n%s" % (rc, transcript)
-    assert "step: done" in transcript
+    run_browser(server, "settings.mjs", Helper(server, remote), USER, PASSWORDS[USER],
+                env=dict(DELIVERY="1" if DELIVERY else "0"), timeout=240)

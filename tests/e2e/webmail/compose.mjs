@@ -11,9 +11,7 @@
 //   PW_MODULE, BASE, USER_ADDR, PASS, PEER_ADDR, CHROMIUM, LOCALE, SHOTS (optional)
 
 import assert from 'node:assert/strict';
-import readline from 'node:readline';
-import fs from 'node:fs';
-import path from 'node:path';
+import { ask, rl, shot, step } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
@@ -22,27 +20,9 @@ const PASS = process.env.PASS;
 const PEER = process.env.PEER_ADDR;
 const LOCALE = process.env.LOCALE || 'en-US';
 const DE = LOCALE.startsWith('de');
-const SHOTS = process.env.SHOTS || '';
 const T = 20000;
 const tx = (en, de) => (DE ? de : en);
 
-const rl = readline.createInterface({ input: process.stdin });
-const lines = [];
-const waiters = [];
-rl.on('line', (l) => (waiters.length ? waiters.shift()(l) : lines.push(l)));
-async function ask(action, args = {}) {
-  process.stdout.write('@@ask ' + JSON.stringify(Object.assign({ action }, args)) + '\n');
-  const line = lines.length ? lines.shift() : await new Promise((r) => waiters.push(r));
-  const res = JSON.parse(line);
-  if (!res.ok) throw new Error(`${action}: ${res.error}`);
-  return res.result;
-}
-const step = (name) => process.stdout.write('step: ' + name + '\n');
-async function shot(page, name) {
-  if (!SHOTS) return;
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
-}
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',

@@ -7,35 +7,14 @@
 //   PW_MODULE, BASE, USER_ADDR, PASS, CHROMIUM, SHOTS (optional)
 
 import assert from 'node:assert/strict';
-import readline from 'node:readline';
-import fs from 'node:fs';
-import path from 'node:path';
+import { ask, rl, shot, step, timing } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
 const USER = process.env.USER_ADDR;
 const PASS = process.env.PASS;
-const SHOTS = process.env.SHOTS || '';
 const T = 30000;
 
-const rl = readline.createInterface({ input: process.stdin });
-const lines = [];
-const waiters = [];
-rl.on('line', (l) => (waiters.length ? waiters.shift()(l) : lines.push(l)));
-async function ask(action, args = {}) {
-  process.stdout.write('@@ask ' + JSON.stringify(Object.assign({ action }, args)) + '\n');
-  const line = lines.length ? lines.shift() : await new Promise((r) => waiters.push(r));
-  const res = JSON.parse(line);
-  if (!res.ok) throw new Error(`${action}: ${res.error}`);
-  return res.result;
-}
-const step = (name) => process.stdout.write('step: ' + name + '\n');
-const timing = (name, ms) => process.stdout.write(`timing: ${name}: ${Math.round(ms)} ms\n`);
-async function shot(page, name) {
-  if (!SHOTS) return;
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, name + '.png') });
-}
 const subject = (i) => 'Bulk message ' + String(i).padStart(5, '0');
 
 const browser = await chromium.launch({
