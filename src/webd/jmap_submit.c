@@ -1,8 +1,8 @@
 /* jmap_submit.c: Identity (RFC 8621 §6), EmailSubmission (§7) and Quota (RFC 9425).
  *
  * Identities are jmap_identity.c's (kept in the store); a submission's identity
- * must be the account's and its email the message's From address (forbiddenFrom
- * otherwise, RFC 8621 §7.5). Submissions live in memory (state.c) and do not
+ * must be the account's, and the message's From its email or another address the
+ * account owns (forbiddenFrom otherwise, RFC 8621 §7.5). Submissions live in memory (state.c) and do not
  * survive a restart. EmailSubmission/set sends the email through the message
  * pipeline (src/submit, submit_send), exactly as SMTP submission does: the same
  * checks, trace headers, hooks and refusals (mapped in submit_errors); sending is immediate, so
@@ -316,7 +316,9 @@ static json_t *submit_one(struct jmap_ctx *ctx, json_t *v, json_t *idents, json_
 			json_decref(l);
 		}
 	}
-	/* RFC 8621 §7.5: the identity must be the one the message is From */
+	/* RFC 8621 §7.5: the From must be permitted for the identity: its own address, or
+	 * another the account owns (an alias), as SMTP submission permits; the pipeline
+	 * checks ownership of From and Sender again, as for every submission. */
 	json_t *from = header_addresses(ctx, msg, len, "From");
 	const char *ident_email = json_string_value(json_object_get(ident, "email"));
 	bool from_ok = false;
@@ -324,7 +326,8 @@ static json_t *submit_one(struct jmap_ctx *ctx, json_t *v, json_t *idents, json_
 	json_t *fa;
 	json_array_foreach(from, fi, fa) {
 		const char *e = json_string_value(json_object_get(fa, "email"));
-		from_ok |= e != NULL && ident_email != NULL && strcasecmp(e, ident_email) == 0;
+		from_ok |= e != NULL && ((ident_email != NULL && strcasecmp(e, ident_email) == 0) ||
+					 store_sender_owned(ctx->store, ctx->a, ctx->account_id, ctx->address, e));
 	}
 	json_decref(from);
 	if (!from_ok) {

@@ -16,6 +16,7 @@ import time
 import pytest
 
 from conftest import finish_server, new_server
+from helpers import wait_indexed
 from test_imap_stream import sanitized, vm_hwm_kib
 
 PW = "secret"
@@ -104,6 +105,7 @@ def srv(postamt_bin):
     c.sock.close()
     s.stop()
     s.start()
+    wait_indexed(s)  # the indexer's reading of the message is not what the tests measure
     yield s
     finish_server(s)
 

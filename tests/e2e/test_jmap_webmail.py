@@ -122,9 +122,12 @@ def test_identity_for_alias_only_and_changes(srv):
 def test_submission_checks_identity_and_carries_the_name(srv):
     cl = jmap(srv)
     cl.call("Identity/set", {"update": {"I0": {"name": "Ida Ärmel"}}})
-    # From is the alias but the identity is I0: refused
-    r = send(cl, "I0", [{"email": ALIAS}], [{"email": PEER}], "wrong identity")
+    # a From that is neither the identity's nor the account's: refused
+    r = send(cl, "I0", [{"email": PEER}], [{"email": PEER}], "not hers")
     assert r["notCreated"]["s"]["type"] == "forbiddenFrom", r
+    # an alias the account owns is permitted with its main identity, as over SMTP
+    r = send(cl, "I0", [{"email": ALIAS}], [{"email": PEER}], "from the alias")
+    assert "s" in r["created"], r
     r = send(cl, "I0", [{"name": "Ida Ärmel", "email": USER}], [{"name": "Jon Jansen", "email": PEER}], "named")
     assert "s" in r["created"], r
     msgs = imap_messages(srv, PEER)
