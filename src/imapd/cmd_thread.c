@@ -89,16 +89,6 @@ static const char *const *split_ids(struct arena *a, const char *s)
 	return v;
 }
 
-static int uid_cmp(const void *pa, const void *pb)
-{
-	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-	return a < b ? -1 : a > b;
-}
-
-/* A set smaller than this share of the mailbox is looked up UID by UID (as in
- * sort_uids.c). */
-#define FEW_DIVISOR 16
-
 /* On the pool, after the search: threads the matches from the keys stored at delivery
  * (store_thread_keys: sent date, base subject, Message-ID and parent ids). */
 static void thread_then(struct imap_session *is, struct imap_search_job *sj, void *arg)
@@ -108,18 +98,9 @@ static void thread_then(struct imap_session *is, struct imap_search_job *sj, voi
 	size_t n = sj->n;
 	if (n == 0)
 		return;
-	uint32_t *set = arena_alloc(a, n * sizeof(*set));
-	size_t ns = 0;
-	for (size_t i = 0; i < n; i++)
-		if (imap_view_index(&is->view, sj->uids[i]) >= 0)
-			set[ns++] = sj->uids[i];
-	qsort(set, ns, sizeof(*set), uid_cmp);
-	size_t k = 0;
-	for (size_t i = 0; i < ns; i++)
-		if (k == 0 || set[i] != set[k - 1])
-			set[k++] = set[i];
-	ns = k;
-	bool few = ns * FEW_DIVISOR < is->view.n;
+	uint32_t *set;
+	bool few;
+	size_t ns = imap_sort_set(is, a, sj->uids, n, &set, &few);
 	struct store_thread_key *keys;
 	size_t nk;
 	sj->r = store_thread_keys(is->env->store, a, is->account_id, is->view.mailbox_id, few ? set : NULL,
@@ -127,7 +108,7 @@ static void thread_then(struct imap_session *is, struct imap_search_job *sj, voi
 	if (sj->r < 0)
 		return;
 	struct imap_thread_msg *tm = arena_alloc(a, (ns + 1) * sizeof(*tm));
-	k = 0;
+	size_t k = 0;
 	/* both ascending by UID: a merge */
 	for (size_t i = 0, s = 0; i < nk && s < ns; i++) {
 		while (s < ns && set[s] < keys[i].uid)

@@ -417,6 +417,12 @@ void imap_search_async(struct imap_session *is, const struct imap_search *prog, 
  * returns 1 with the UIDs and highest MODSEQ as above, or a store error with *error_r. */
 int imap_search_uids(struct imap_session *is, const struct imap_search *prog, uint32_t **uids_r, size_t *n_r,
 		     uint64_t *highest_r, const char **error_r);
+/* Of the given UIDs, those in the view, ascending and once each, into *set_r (a);
+ * returns how many. *few_r: they are few enough against the mailbox (under a
+ * sixteenth) to look their stored keys up one by one rather than walk the whole
+ * mailbox's key index (sort_uids.c; SORT and THREAD). */
+size_t imap_sort_set(struct imap_session *is, struct arena *a, const uint32_t *uids, size_t n, uint32_t **set_r,
+		     bool *few_r);
 /* Sorts the given UIDs by the criteria (sort_uids.c): the UIDs in sort order
  * (cmd_arena). Returns 1, or a store error with *error_r. */
 int imap_sort_uids(struct imap_session *is, const struct imap_sort_crit *crit, size_t ncrit, const uint32_t *uids,

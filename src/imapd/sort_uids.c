@@ -122,6 +122,24 @@ static int uid_cmp(const void *pa, const void *pb)
  * takes the walk of the whole mailbox's key index and is filtered. */
 #define FEW_DIVISOR 16
 
+size_t imap_sort_set(struct imap_session *is, struct arena *a, const uint32_t *uids, size_t n, uint32_t **set_r,
+		     bool *few_r)
+{
+	uint32_t *set = arena_alloc(a, (n + 1) * sizeof(*set));
+	size_t ns = 0;
+	for (size_t i = 0; i < n; i++)
+		if (imap_view_index(&is->view, uids[i]) >= 0)
+			set[ns++] = uids[i];
+	qsort(set, ns, sizeof(*set), uid_cmp);
+	size_t k = 0;
+	for (size_t i = 0; i < ns; i++)
+		if (k == 0 || set[i] != set[k - 1])
+			set[k++] = set[i];
+	*set_r = set;
+	*few_r = k * FEW_DIVISOR < is->view.n;
+	return k;
+}
+
 int imap_sort_uids(struct imap_session *is, const struct imap_sort_crit *crit, size_t ncrit, const uint32_t *uids,
 		   size_t n, uint32_t **out_r, size_t *n_r, const char **error_r)
 {
@@ -132,28 +150,19 @@ int imap_sort_uids(struct imap_session *is, const struct imap_sort_crit *crit, s
 	if (n == 0)
 		return 1;
 	/* the set, ascending, restricted to the view: what the answer must hold */
-	uint32_t *set = arena_alloc(is->cmd_arena, n * sizeof(*set));
-	size_t ns = 0;
-	for (size_t i = 0; i < n; i++)
-		if (imap_view_index(&is->view, uids[i]) >= 0)
-			set[ns++] = uids[i];
-	qsort(set, ns, sizeof(*set), uid_cmp);
-	size_t k = 0;
-	for (size_t i = 0; i < ns; i++)
-		if (k == 0 || set[i] != set[k - 1])
-			set[k++] = set[i];
-	ns = k;
+	uint32_t *set;
+	bool few;
+	size_t ns = imap_sort_set(is, is->cmd_arena, uids, n, &set, &few);
 	struct store_sort_crit sc[IMAP_SORT_KEYS_MAX];
 	for (size_t c = 0; c < ncrit; c++)
 		sc[c] = (struct store_sort_crit){ (enum store_sort_key)crit[c].key, crit[c].reverse };
-	bool few = ns * FEW_DIVISOR < is->view.n;
 	uint32_t *sorted;
 	size_t nsorted;
 	int rc = store_sort_uids(is->env->store, is->cmd_arena, is->account_id, is->view.mailbox_id, few ? set : NULL,
 				 few ? ns : 0, sc, ncrit, &sorted, &nsorted, error_r);
 	if (rc < 0)
 		return rc;
-	k = 0;
+	size_t k = 0;
 	for (size_t i = 0; i < nsorted && k < ns; i++)
 		if (bsearch(&sorted[i], set, ns, sizeof(*set), uid_cmp) != NULL)
 			(*out_r)[k++] = sorted[i];

@@ -470,45 +470,6 @@ struct store_msg_sortkey {
  * in the arena). 1, STORE_ENOTFOUND when the account has no such mailbox, <0 error. */
 int store_msg_sortkeys(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		       struct store_msg_sortkey **keys_r, size_t *n_r, const char **error_r);
-/* IMAP SORT from the keys stored at delivery (store_sortkey.c): RFC 5256 §3 keys and
- * RFC 5957's DISPLAYFROM/DISPLAYTO, each ascending or reversed; ties by UID. */
-enum store_sort_key {
-	STORE_SORT_ARRIVAL,
-	STORE_SORT_CC,
-	STORE_SORT_DATE,
-	STORE_SORT_FROM,
-	STORE_SORT_SIZE,
-	STORE_SORT_SUBJECT,
-	STORE_SORT_TO,
-	STORE_SORT_DISPLAYFROM,
-	STORE_SORT_DISPLAYTO,
-};
-struct store_sort_crit {
-	enum store_sort_key key;
-	bool reverse;
-};
-/* The UIDs of the mailbox's messages (only those in only[0..nonly) when only is not
- * NULL: for a few messages of a big mailbox) in the order of crit[0..ncrit), ties by
- * UID, in the arena. Reads only the msg_keys table and its (mailbox_id, key, uid)
- * indexes. 1, STORE_ENOTFOUND (no such mailbox), <0 error. */
-int store_sort_uids(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
-		    const uint32_t *only, size_t nonly, const struct store_sort_crit *crit, size_t ncrit, uint32_t **uids_r,
-		    size_t *n_r, const char **error_r);
-/* What THREAD (RFC 5256 §4) needs of a message, as stored at delivery. */
-struct store_thread_key {
-	uint32_t uid;
-	int64_t sent;              /* Date: header, else the internal date (UTC) */
-	bool reply;                /* the subject was a reply or forward */
-	const char *subject;       /* base subject, case-folded (imap_base_subject) */
-	const char *msgid;         /* "<...>" or NULL */
-	const char *refs;          /* space-separated parent ids, oldest first: References
-	                            * (the newest 256), else the first In-Reply-To id; NULL: none */
-};
-/* The thread keys of the mailbox's messages (only those in only[0..nonly) when only is
- * not NULL), ascending by UID, in the arena. 1, STORE_ENOTFOUND, <0 error. */
-int store_thread_keys(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
-		      const uint32_t *only, size_t nonly, struct store_thread_key **keys_r, size_t *n_r,
-		      const char **error_r);
 /* Email ids of a thread in the account, oldest first (JMAP Thread/get). */
 int store_thread_emails(struct store *s, struct arena *a, int64_t account_id, int64_t thread_id,
 			int64_t **email_ids_r, size_t *n_r, const char **error_r);
