@@ -211,7 +211,7 @@ bool jmap_get_args(struct jmap_ctx *ctx, json_t *args, const char *const *known,
 	size_t i;
 	json_t *v;
 	json_array_foreach(props, i, v) {
-		if (!json_is_string(v) || !jmap_str_in(known, json_string_value(v))) {
+		if (!json_is_string(v) || (known != NULL && !jmap_str_in(known, json_string_value(v)))) {
 			jmap_fail(ctx, "invalidArguments", "unknown property %s",
 				  json_is_string(v) ? json_string_value(v) : "(not a string)");
 			return false;
@@ -220,6 +220,49 @@ bool jmap_get_args(struct jmap_ctx *ctx, json_t *args, const char *const *known,
 	*ids_r = ids;
 	*props_r = props;
 	return true;
+}
+
+json_t *jmap_get_from(struct jmap_ctx *ctx, json_t *args, json_t *all, const char *state)
+{
+	json_t *ids, *props;
+	if (!jmap_get_args(ctx, args, NULL, &ids, &props)) {
+		json_decref(all);
+		return NULL;
+	}
+	json_t *list = json_array(), *not_found = json_array();
+	const char *key;
+	json_t *v;
+	if (ids == NULL) {
+		json_object_foreach(all, key, v)
+			json_array_append(list, v);
+	} else {
+		size_t i;
+		json_array_foreach(ids, i, v) {
+			const char *s = jmap_resolve_id(ctx, json_string_value(v));
+			json_t *o = s ? json_object_get(all, s) : NULL;
+			if (o != NULL)
+				json_array_append(list, o);
+			else
+				json_array_append_new(not_found, json_is_string(v) ? json_copy(v) : json_null());
+		}
+	}
+	if (props != NULL) {
+		size_t i;
+		json_array_foreach(list, i, v) {
+			json_t *o = json_object();
+			json_object_set(o, "id", json_object_get(v, "id"));
+			size_t k;
+			json_t *p;
+			json_array_foreach(props, k, p) {
+				json_t *val = json_object_get(v, json_string_value(p));
+				if (val != NULL)
+					json_object_set(o, json_string_value(p), val);
+			}
+			json_array_set_new(list, i, o);
+		}
+	}
+	json_decref(all);
+	return jmap_get_reply(ctx, state, list, not_found);
 }
 
 bool jmap_str_in(const char *const *list, const char *s)

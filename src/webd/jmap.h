@@ -85,7 +85,7 @@ bool jmap_since_state(struct jmap_ctx *ctx, json_t *args, const char *cur, uint6
 
 /* The standard /get arguments (RFC 8620 §5.1), checked the same way for every type:
  * ids and properties are arrays or null, at most JMAP_MAX_OBJECTS ids, each property a
- * string of known (NULL-terminated). *ids_r and *props_r are borrowed, NULL when absent or
+ * string of known (NULL-terminated; NULL: any string). *ids_r and *props_r are borrowed, NULL when absent or
  * null. On bad arguments the method fails (invalidArguments or requestTooLarge) and false
  * is returned. */
 bool jmap_get_args(struct jmap_ctx *ctx, json_t *args, const char *const *known, json_t **ids_r, json_t **props_r);
@@ -211,8 +211,8 @@ json_t *jmap_identities(struct jmap_ctx *ctx);
 /* Applies Identity properties v to target: NULL, or a SetError (pure but for the
  * ownership check of a new email). */
 json_t *jmap_identity_props(struct jmap_ctx *ctx, json_t *target, json_t *v, bool create);
-/* jmap_submit.c: a /get response over all (id -> object; taken over) with args'
- * ids and properties. */
+/* jmap.c: a /get response over all (id -> object; taken over) with args' ids and
+ * properties, checked by jmap_get_args (any property name; unknown ones are left out). */
 json_t *jmap_get_from(struct jmap_ctx *ctx, json_t *args, json_t *all, const char *state);
 /* jmap_websettings.c: Settings/get|set (urn:postamt:params:jmap:settings) and
  * ContactSuggestion/query (urn:postamt:params:jmap:contacts); jmap_contacts_use

@@ -55,51 +55,6 @@ static void do_put(void *arg, json_t *ids, json_t *subs, uint64_t *counter)
 		json_object_del(target, p->id);
 }
 
-json_t *jmap_get_from(struct jmap_ctx *ctx, json_t *args, json_t *all, const char *state)
-{
-	json_t *ids = json_object_get(args, "ids");
-	json_t *props = json_object_get(args, "properties");
-	if ((ids != NULL && !json_is_null(ids) && !json_is_array(ids)) ||
-	    (props != NULL && !json_is_null(props) && !json_is_array(props))) {
-		json_decref(all);
-		return jmap_fail(ctx, "invalidArguments", "ids and properties must be arrays or null");
-	}
-	json_t *list = json_array(), *not_found = json_array();
-	const char *key;
-	json_t *v;
-	if (!json_is_array(ids)) {
-		json_object_foreach(all, key, v)
-			json_array_append(list, v);
-	} else {
-		size_t i;
-		json_array_foreach(ids, i, v) {
-			const char *s = jmap_resolve_id(ctx, json_string_value(v));
-			json_t *o = s ? json_object_get(all, s) : NULL;
-			if (o != NULL)
-				json_array_append(list, o);
-			else
-				json_array_append_new(not_found, json_is_string(v) ? json_copy(v) : json_null());
-		}
-	}
-	if (json_is_array(props)) {
-		size_t i;
-		json_array_foreach(list, i, v) {
-			json_t *o = json_object();
-			json_object_set(o, "id", json_object_get(v, "id"));
-			size_t k;
-			json_t *p;
-			json_array_foreach(props, k, p) {
-				json_t *val = json_is_string(p) ? json_object_get(v, json_string_value(p)) : NULL;
-				if (val != NULL)
-					json_object_set(o, json_string_value(p), val);
-			}
-			json_array_set_new(list, i, o);
-		}
-	}
-	json_decref(all);
-	return jmap_get_reply(ctx, state, list, not_found);
-}
-
 /* ------------------------------------------------------------------ EmailSubmission */
 
 static json_t *submissions(struct jmap_ctx *ctx)
