@@ -29,3 +29,17 @@ export async function shot(page, name) {
   fs.mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
 }
+
+// The end of every scenario: `} catch (e) { failed(e, problems); } finally { await end(browser); }`.
+// A failure prints the error and the page problems seen so far and sets the exit status.
+export function failed(e, problems) {
+  process.stdout.write('FAILED: ' + (e && e.stack ? e.stack : e) + '\n');
+  if (problems.length) process.stdout.write('problems: ' + problems.join('\n') + '\n');
+  process.exitCode = 1;
+}
+
+export async function end(browser) {
+  await browser.close();
+  rl.close(); // stdin would keep node running
+  process.exit(process.exitCode || 0);
+}

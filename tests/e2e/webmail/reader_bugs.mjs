@@ -5,7 +5,7 @@
 // CHROMIUM, SHOTS (optional).
 
 import assert from 'node:assert/strict';
-import { ask, rl, shot, step } from './harness.mjs';
+import { ask, end, failed as reportFailure, shot, step } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
@@ -171,11 +171,7 @@ try {
   assert.deepEqual(problems, [], 'no page errors or console errors');
   step('done');
 } catch (e) {
-  process.stdout.write('FAILED: ' + (e && e.stack ? e.stack : e) + '\n');
-  if (problems.length) process.stdout.write('problems: ' + problems.join('\n') + '\n');
-  process.exitCode = 1;
+  reportFailure(e, problems);
 } finally {
-  await browser.close();
-  rl.close(); // stdin would keep node running
-  process.exit(process.exitCode || 0);
+  await end(browser);
 }
