@@ -12,9 +12,13 @@
  *
  * ContactSuggestion/query (capability urn:postamt:params:jmap:contacts): the
  * account's contacts whose address or a word of the name starts with `prefix`,
- * most used first, at most `limit` (CONTACT_LIMIT_MAX). The table is filled when
- * the account sends (jmap_contacts_use, from EmailSubmission/set); beyond
- * limits.webmail_contacts per account the least used are forgotten. */
+ * best ranked first (store_web.h: use, received mail, recency), at most `limit`
+ * (CONTACT_LIMIT_MAX); with `exact: true` the one contact whose address is
+ * `prefix` (the reader asks so whether a sender is known). Each entry says `uses`
+ * (messages the account sent to it) and `received` (personal mail from it). The
+ * sent side is filled when the account sends (jmap_contacts_use, from
+ * EmailSubmission/set; beyond limits.webmail_contacts per account the least used
+ * are forgotten), the received side by the delivery (store_deliver.c). */
 #include "jmap.h"
 
 #include "log.h"
@@ -187,15 +191,28 @@ json_t *jmap_contact_query(struct jmap_ctx *ctx, json_t *args)
 		return NULL;
 	if (limit == 0 || limit > CONTACT_LIMIT_MAX)
 		limit = CONTACT_LIMIT_MAX;
-	struct store_contact *v;
+	json_t *exact = json_object_get(args, "exact");
+	if (exact != NULL && !json_is_boolean(exact))
+		return jmap_fail(ctx, "invalidArguments", "exact must be true or false");
+	struct store_contact *v, one;
 	size_t n;
 	const char *error;
-	if (store_contact_query(ctx->store, ctx->a, ctx->account_id, json_string_value(p), (size_t)limit, &v, &n,
-				&error) < 0)
+	int64_t now = (int64_t)time(NULL);
+	int r;
+	if (json_is_true(exact)) {
+		r = store_contact_get(ctx->store, ctx->a, ctx->account_id, json_string_value(p), now, &one, &error);
+		v = &one;
+		n = r > 0 ? 1 : 0;
+	} else {
+		r = store_contact_query(ctx->store, ctx->a, ctx->account_id, json_string_value(p), now, (size_t)limit, &v,
+					&n, &error);
+	}
+	if (r < 0)
 		return jmap_fail(ctx, "serverFail", "reading the contacts failed");
 	json_t *list = json_array();
 	for (size_t i = 0; i < n; i++) {
-		json_t *o = json_pack("{sssI}", "email", v[i].address, "uses", (json_int_t)v[i].uses);
+		json_t *o = json_pack("{sssIsI}", "email", v[i].address, "uses", (json_int_t)v[i].uses, "received",
+				      (json_int_t)v[i].received);
 		json_object_set_new(o, "name", v[i].name != NULL ? json_string(v[i].name) : json_null());
 		json_array_append_new(list, o);
 	}
