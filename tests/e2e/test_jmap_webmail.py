@@ -142,7 +142,7 @@ def test_settings_defaults_set_and_restart(srv):
     g = cl.call("Settings/get", {"ids": None})
     s = g["list"][0]
     assert s == {"id": "singleton", "showImagesFromKnown": False, "notifications": False,
-                 "density": "comfortable", "language": "", "undoSendSeconds": 5}
+                 "density": "comfortable", "language": "", "undoSendSeconds": 5, "imagesFrom": []}
     r = cl.call("Settings/set", {"update": {"singleton": {"density": "compact", "language": "de",
                                                           "undoSendSeconds": 10, "notifications": True}}})
     assert "singleton" in r["updated"], r
