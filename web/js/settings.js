@@ -11,6 +11,7 @@ import { CAP, JmapMethodError } from './jmap.js';
 import { mailboxTree } from './mailboxes.js';
 import { parseAddressList, formatAddressList } from './address.js';
 import { prefs, loadPrefs, savePrefs } from './prefs.js';
+import { withoutSender } from './images.js';
 import { errorText as plainError } from './errors.js';
 import { FIELDS, ACTIONS, SCRIPT_NAME, ruleError, generateScript, parseRules, moveRule, folderPath, dateToUtc, utcToDate } from './sieverules.js';
 
@@ -415,8 +416,27 @@ export function openSettings(container, opts) {
     const undo = h('select', { id: 'pref-undo' },
       [0, 5, 10, 20, 30].map((n) => h('option', { value: String(n) }, n ? t('prefs.seconds', { n }) : t('prefs.undoOff'))));
     const save = h('button', { type: 'submit', class: 'btn primary', id: 'pref-save' }, t('settings.save'));
+    // the senders whose images always show ("Always show images from …" in the reader)
+    const always = h('ul', { class: 'plain-list', id: 'pref-images-from' });
+    const alwaysBlock = h('div', { class: 'field', hidden: true }, h('span', { class: 'small' }, t('prefs.imagesFrom')), always);
+    const showAlways = (list) => {
+      clear(always);
+      for (const a of list || []) {
+        always.append(h('li', null, h('span', null, a), ' ', h('button', { type: 'button', class: 'btn subtle small', 'aria-label': t('prefs.imagesFromRemove', { sender: a }),
+          onclick: async () => {
+            try {
+              showAlways((await savePrefs(client, { imagesFrom: withoutSender(prefs().imagesFrom, a) })).imagesFrom);
+            } catch (err) {
+              toast(plainError(err, t, lang), { error: true });
+            }
+          } }, '×')));
+      }
+      alwaysBlock.hidden = !(list && list.length);
+    };
     const form = h('form', { class: 'settings-form' },
       h('label', { class: 'switch' }, images, h('span', null, t('prefs.images'))),
+      h('p', { class: 'muted small' }, t('prefs.imagesHint')),
+      alwaysBlock,
       h('label', { class: 'switch' }, notify, h('span', null, t('prefs.notifications'))),
       h('div', { class: 'settings-row' },
         h('div', { class: 'field' }, h('label', { for: 'pref-density' }, t('prefs.density')), density),
@@ -430,6 +450,7 @@ export function openSettings(container, opts) {
       density.value = p.density || 'comfortable';
       language.value = p.language || '';
       undo.value = String(p.undoSendSeconds || 0);
+      showAlways(p.imagesFrom);
       sec.dataset.loaded = '1';
     };
     form.addEventListener('submit', async (e) => {
