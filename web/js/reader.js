@@ -6,7 +6,7 @@
 // images.js for when remote images show without a click (known senders).
 
 import { h, clear, icon, iconButton, bidiText } from './dom.js';
-import { RequestBuilder } from './jmap.js';
+import { RequestBuilder, CAP } from './jmap.js';
 import { READ_PROPERTIES, BODY_PROPERTIES } from './mailboxes.js';
 import { formatAddress } from './address.js';
 import { formatFullDate } from './format.js';
@@ -16,7 +16,6 @@ import { attachmentsSection } from './attachments.js';
 import { loadInvite, inviteCard } from './invite.js';
 import { buildPrintView, installPrintView } from './print.js';
 import { prefs, savePrefs } from './prefs.js';
-import { CAP } from './jmap.js';
 import { senderOf, imagesDecision, withSender, KnownSenders } from './images.js';
 import { conversationsOn, setConversations, threadCall, fetchThread, renderConversation, foldedText } from './conversation.js';
 
