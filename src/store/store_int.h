@@ -435,7 +435,9 @@ const char *store_domain_of(const char *addr);
 
 /* store_web.c: the sender of personal mail delivered to account_id (into
  * mailbox_id) as a contact, inside the delivery's transaction; at most max rows
- * per account (0: no limit). 1, 0 when skipped, -1 on a database error. */
+ * per account (0: no limit). 1 (also when the copy or the sender does not count:
+ * Junk, Trash, Sent, Drafts, the account itself), 0 for an address too long, -1 on
+ * a database error. */
 int store_contact_received(struct db *c, int64_t account_id, int64_t mailbox_id, const char *address,
 			   const char *name, int64_t now, size_t max);
 
