@@ -214,6 +214,8 @@ static int open_queue(struct server *srv, const struct config *cfg, const char *
 		.dns = srv->dns,
 		.smtp_port = (uint16_t)cfg->queue_smtp_port,
 		.no_starttls = !cfg->queue_starttls,
+		.store = srv->store,
+		.lease = (unsigned)cfg->queue_lease,
 	};
 	srv->queue = queue_open(".", &qs, error_r);
 	free(routes); /* queue_open copies */
