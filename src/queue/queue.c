@@ -321,6 +321,13 @@ void queue_close(struct queue **qp)
 		event_free(q->tick);
 		loop_free(&l);
 	}
+	if (q->be != NULL && q->be->shared && q->owner[0] != '\0') {
+		/* a clean stop: what this node held is anyone's a second from now, not only
+		 * after queue.lease (deliveries in progress were dropped unfinished) */
+		const char *err = NULL;
+		if (store_queue_heartbeat(q->store, q->owner, 0, &err) < 0)
+			log_warn("event=queue_release_failed owner=%s error=\"%s\"", q->owner, err);
+	}
 	while (q->msgs != NULL) {
 		struct qmsg *m = q->msgs;
 		queue_msg_unlink(q, m);

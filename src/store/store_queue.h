@@ -67,7 +67,8 @@ int store_queue_insert(struct store *s, const struct store_qmsg *m, const void *
  * claiming right now. The messages (without bodies) are in a, *n_r may be 0. */
 int store_queue_claim(struct store *s, const char *owner, unsigned lease, size_t max, int64_t now,
 		      struct arena *a, struct store_qmsg **v_r, size_t *n_r, const char **error_r);
-/* Extends owner's leases to now + lease (database clock). Returns how many it holds. */
+/* Extends owner's leases to now + lease (database clock). Returns how many it holds.
+ * lease 0 gives them up (a node's clean stop): others may claim them a second later. */
 int store_queue_heartbeat(struct store *s, const char *owner, unsigned lease, const char **error_r);
 /* Writes every recipient's state and the message's next attempt, in one transaction
  * that also ends the lease when release is set, or removes the message when done is
