@@ -5,7 +5,6 @@ delivery leaves its message to the other node once its lease (queue.lease, 3 s h
 has expired. Only outbound mail: submission with AUTH to a remote domain."""
 import re
 import smtplib
-import socket
 import socketserver
 import threading
 import time
@@ -115,23 +114,25 @@ class SmtpSink:
         self.server.server_close()
 
 
-@pytest.fixture
-def quiet_dns():
-    from conftest import quiet_dns_server
+@pytest.fixture(scope="module")
+def nodes(postamt_bin):
+    """Two nodes on one new database and the sink, made once for the file (each init
+    costs seconds); the tests leave them in the state the next one expects."""
+    from conftest import Server, e2e_tmpdir, free_offset, init_datadir, quiet_dns_server
 
-    return quiet_dns_server()
-
-
-@pytest.fixture
-def cluster(new_datadir, quiet_dns):
     uri = pg_database()
     sink = SmtpSink()
-    a = new_datadir("--store", uri)
-    b = new_datadir("--store", uri)
-    for srv in (a, b):
-        srv.add_config("dns.server = " + quiet_dns, "route.remote.test = 127.0.0.1:%d" % sink.port,
+    dns = quiet_dns_server()
+    made = []
+    for _ in range(2):
+        parent = e2e_tmpdir("dir")
+        offset = free_offset()
+        srv = Server(postamt_bin, init_datadir(postamt_bin, parent, offset, ("--store", uri)), offset, parent)
+        srv.add_config("dns.server = " + dns, "route.remote.test = 127.0.0.1:%d" % sink.port,
                        "queue.starttls = no", "queue.lease = 3", "queue.retry_initial = 1",
                        "queue.retry_max = 2")
+        made.append(srv)
+    a, b = made
     a.add_user("alice@" + DOMAIN, "secret")
     yield uri, sink, a, b
     sink.stop()
@@ -142,6 +143,28 @@ def cluster(new_datadir, quiet_dns):
     finally:
         for srv in (a, b):
             srv.kill()
+
+
+@pytest.fixture
+def cluster(nodes, request):
+    """The nodes with an empty queue and a fresh sink record."""
+    uri, sink, a, b = nodes
+    request.node._postamt_servers = [a, b]  # their logs on failure
+    pg_query(uri, "DELETE FROM queue_messages")
+    with sink.cond:
+        sink.acked, sink.held, sink.hold = [], 0, False
+    return nodes
+
+
+def running(srv):
+    return srv.proc is not None and srv.proc.poll() is None
+
+
+def ensure(srv, up):
+    if up and not running(srv):
+        srv.start()
+    elif not up and running(srv):
+        finish_server(srv)
 
 
 def submit(srv, mids, to="bob@remote.test"):
@@ -157,8 +180,8 @@ def submit(srv, mids, to="bob@remote.test"):
 
 def test_fifty_messages_through_two_nodes_each_delivered_once(cluster):
     uri, sink, a, b = cluster
-    a.start()
-    b.start()
+    ensure(a, True)
+    ensure(b, True)
     assert a.wait_log(r"event=queue_shared backend=postgresql", timeout=10), a.log_tail()
     mids = ["m%02d@cluster.test" % i for i in range(50)]
     ta = threading.Thread(target=submit, args=(a, mids[:25]))
@@ -184,8 +207,8 @@ def test_fifty_messages_through_two_nodes_each_delivered_once(cluster):
 
 def test_killed_node_messages_delivered_by_the_other(cluster):
     uri, sink, a, b = cluster
-    a.start()
-    b.start()
+    ensure(a, True)
+    ensure(b, True)
     sink.hold = True
     submit(a, ["held@cluster.test"])
     # A is in the middle of the delivery (the sink holds its DATA reply): its lease
@@ -196,12 +219,13 @@ def test_killed_node_messages_delivered_by_the_other(cluster):
     # `queue list` on B shows the message A holds
     r = b.run("queue", "list")
     assert r.returncode == 0 and "bob@remote.test" in r.stdout, r.stderr
+    since = len(b.log())
     a.proc.kill()  # SIGKILL mid-delivery
     a.proc.wait()
     sink.release()
     assert sink.wait(lambda s: len(s.acked) >= 1, timeout=30), b.log_tail()
     assert sink.acked == [("held@cluster.test", ("bob@remote.test",))]
-    qid = re.search(r"event=queue_claimed id=(\S+)", b.log())
+    qid = re.search(r"event=queue_claimed id=(\S+)", b.log()[since:])
     assert qid, b.log_tail()
     assert b.wait_log(r"event=queue_delivered id=%s " % re.escape(qid.group(1)), timeout=10)
     deadline = time.monotonic() + 10
@@ -215,7 +239,8 @@ def test_queue_cli_on_the_shared_queue(cluster):
     uri, sink, a, b = cluster
     # no node running: the message waits in the database; the CLI lists, flushes and
     # deletes it from any node's DIR
-    a.start()
+    ensure(b, False)
+    ensure(a, True)
     sink.hold = True
     submit(a, ["cli@cluster.test"])
     assert sink.wait(lambda s: s.held >= 1, timeout=20), a.log_tail()
