@@ -214,6 +214,8 @@ static int open_queue(struct server *srv, const struct config *cfg, const char *
 		.dns = srv->dns,
 		.smtp_port = (uint16_t)cfg->queue_smtp_port,
 		.no_starttls = !cfg->queue_starttls,
+		.store = srv->store,
+		.lease = (unsigned)cfg->queue_lease,
 	};
 	srv->queue = queue_open(".", &qs, error_r);
 	free(routes); /* queue_open copies */
@@ -653,7 +655,7 @@ static int server_start(struct server *srv)
 		return -1;
 	}
 	if (sopt.postgresql != NULL)
-		log_warn("event=store_backend_partial backend=postgresql shared=\"domains accounts aliases passwords"
+		log_warn("event=store_backend_partial backend=postgresql shared=\"domains accounts aliases passwords queue"
 			 " sessions\" missing=\"%s\"", STORE_PG_MISSING);
 	if (open_queue(srv, cfg, &serr) < 0) {
 		fprintf(stderr, "postamt: cannot start the outbound queue: %s\n", serr);

@@ -753,12 +753,14 @@ int store_email_update_batch(struct store *s, struct arena *a, struct store_emai
 /* Parts of this API kept in headers of their own: change events, ids and maintenance
  * (store_events.h), searching and sorting a mailbox (store_search.h), the junk
  * filter's lessons and models (store_junk.h), Sieve (store_sieve.h), imports
- * (store_import.h), the webmail's sessions, preferences and contacts (store_web.h). */
+ * (store_import.h), the webmail's sessions, preferences and contacts (store_web.h),
+ * the outbound queue's rows on PostgreSQL (store_queue.h). */
 #include "store_events.h"
 #include "store_search.h"
 #include "store_junk.h"
 #include "store_sieve.h"
 #include "store_import.h"
 #include "store_web.h"
+#include "store_queue.h"
 
 #endif
