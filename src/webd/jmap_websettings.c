@@ -5,8 +5,9 @@
  * the preferences that are not identities: showImagesFromKnown (remote images of
  * senders in the contacts shown at once), notifications (desktop notifications,
  * opt-in), density ("comfortable" or "compact"), language ("" follows the browser,
- * "en", "de") and undoSendSeconds (the delay before a message is handed to
- * EmailSubmission, 0 to SETTINGS_UNDO_MAX; 0 is off). Kept in the store as JSON
+ * "en", "de"), undoSendSeconds (the delay before a message is handed to
+ * EmailSubmission, 0 to SETTINGS_UNDO_MAX; 0 is off) and conversations (the message
+ * list shows one row per thread, and a message opens with its thread). Kept in the store as JSON
  * (store_webpref, kind SETTINGS); unknown properties are refused, so the stored
  * object only ever holds these.
  *
@@ -32,8 +33,8 @@
 
 json_t *jmap_settings_defaults(void)
 {
-	return json_pack("{ss sb sb ss ss si}", "id", SETTINGS_ID, "showImagesFromKnown", 0, "notifications", 0,
-			 "density", "comfortable", "language", "", "undoSendSeconds", 5);
+	return json_pack("{ss sb sb ss ss si sb}", "id", SETTINGS_ID, "showImagesFromKnown", 0, "notifications", 0,
+			 "density", "comfortable", "language", "", "undoSendSeconds", 5, "conversations", 0);
 }
 
 json_t *jmap_settings_apply(json_t *cur, json_t *patch)
@@ -43,7 +44,8 @@ json_t *jmap_settings_apply(json_t *cur, json_t *patch)
 	const char *key;
 	json_t *v;
 	json_object_foreach(patch, key, v) {
-		if (strcmp(key, "showImagesFromKnown") == 0 || strcmp(key, "notifications") == 0) {
+		if (strcmp(key, "showImagesFromKnown") == 0 || strcmp(key, "notifications") == 0 ||
+		    strcmp(key, "conversations") == 0) {
 			if (!json_is_boolean(v))
 				return jmap_set_error("invalidProperties", "%s must be true or false", key);
 		} else if (strcmp(key, "density") == 0) {

@@ -141,20 +141,21 @@ def test_settings_defaults_set_and_restart(srv):
     g = cl.call("Settings/get", {"ids": None})
     s = g["list"][0]
     assert s == {"id": "singleton", "showImagesFromKnown": False, "notifications": False,
-                 "density": "comfortable", "language": "", "undoSendSeconds": 5}
+                 "density": "comfortable", "language": "", "undoSendSeconds": 5, "conversations": False}
     r = cl.call("Settings/set", {"update": {"singleton": {"density": "compact", "language": "de",
-                                                          "undoSendSeconds": 10, "notifications": True}}})
+                                                          "undoSendSeconds": 10, "notifications": True,
+                                                          "conversations": True}}})
     assert "singleton" in r["updated"], r
     for bad in ({"density": "tiny"}, {"language": "fr"}, {"undoSendSeconds": 31}, {"undoSendSeconds": -1},
-                {"notifications": "yes"}, {"theme": "dark"}):
+                {"notifications": "yes"}, {"theme": "dark"}, {"conversations": 1}):
         r = cl.call("Settings/set", {"update": {"singleton": bad}})
         assert r["notUpdated"]["singleton"]["type"] == "invalidProperties", (bad, r)
     r = cl.call("Settings/set", {"create": {"x": {}}, "destroy": ["singleton"]})
     assert r["notCreated"]["x"]["type"] == "singleton" and r["notDestroyed"]["singleton"]["type"] == "singleton"
     restart(srv)
     cl = jmap(srv, FRIEND)
-    s = cl.call("Settings/get", {"ids": ["singleton"], "properties": ["density", "undoSendSeconds"]})["list"][0]
-    assert s == {"id": "singleton", "density": "compact", "undoSendSeconds": 10}
+    s = cl.call("Settings/get", {"ids": ["singleton"], "properties": ["density", "undoSendSeconds", "conversations"]})
+    assert s["list"][0] == {"id": "singleton", "density": "compact", "undoSendSeconds": 10, "conversations": True}
 
 
 def test_contacts_from_sent_mail(srv):

@@ -4,15 +4,22 @@
 // (push, or after an action failed) is applied through Email/queryChanges and
 // Email/changes (sync), so a refresh costs the changes, not the list: no
 // request ever names more than the session's maxObjectsInGet ids.
+//
+// As conversations (query() says collapseThreads) the list has one row per
+// thread, its newest email; each page also asks the rows' threads (Thread/get)
+// and their emails' mailboxIds and keywords, for the count on the row and for
+// actions on the whole conversation (state.threads). The server cannot say the
+// changes of such a query (canCalculateChanges false), so a refresh loads the
+// rows shown anew.
 
 import { RequestBuilder, CAP, JmapMethodError } from './jmap.js';
 import { LIST_PROPERTIES } from './mailboxes.js';
-import { takePage, resetList, applyQueryChanges, changedLoaded, forgetUnlisted } from './state.js';
+import { takePage, resetList, applyQueryChanges, changedLoaded, forgetUnlisted, takeThreads } from './state.js';
 
 export const PAGE = 50;
 
 export class ListSync {
-  // query(): {filter, sort} of the list shown; onChange(): draw it again.
+  // query(): {filter, sort, collapseThreads} of the list shown; onChange(): draw it again.
   constructor(client, state, { query, onChange }) {
     this.client = client;
     this.state = state;
@@ -33,11 +40,14 @@ export class ListSync {
   }
 
   async page(position, limit) {
-    const { filter, sort } = this.query();
+    const { filter, sort, collapseThreads = false } = this.query();
     const b = new RequestBuilder();
-    const q = b.call('Email/query', { filter, sort, position, limit: Math.min(limit, this.maxGet), calculateTotal: true });
+    const q = b.call('Email/query', { filter, sort, collapseThreads, position, limit: Math.min(limit, this.maxGet), calculateTotal: true });
     const g = b.call('Email/get', { '#ids': q.ref('/ids'), properties: LIST_PROPERTIES });
+    const th = collapseThreads ? b.call('Thread/get', { '#ids': g.ref('/list/*/threadId') }) : null;
+    const m = th ? b.call('Email/get', { '#ids': th.ref('/list/*/emailIds'), properties: ['id', 'threadId', 'mailboxIds', 'keywords'] }) : null;
     const r = await this.client.send(b);
+    if (th) takeThreads(this.state, r.get(th).list || [], r.get(m).list || []);
     return { q: r.get(q), g: r.get(g) };
   }
 
@@ -88,9 +98,9 @@ export class ListSync {
     const s = this.state;
     if (s.queryState === null || !this.canChanges || !s.known.Email) return this.reload(around);
     const epoch = this.epoch;
-    const { filter, sort } = this.query();
+    const { filter, sort, collapseThreads = false } = this.query();
     const b = new RequestBuilder();
-    const qc = b.call('Email/queryChanges', { filter, sort, sinceQueryState: s.queryState, calculateTotal: true });
+    const qc = b.call('Email/queryChanges', { filter, sort, collapseThreads, sinceQueryState: s.queryState, calculateTotal: true });
     const ch = b.call('Email/changes', { sinceState: s.known.Email });
     const r = await this.client.send(b);
     if (epoch !== this.epoch) return;

@@ -5,7 +5,7 @@
 
 import { CAP } from './jmap.js';
 
-export const DEFAULTS = { showImagesFromKnown: false, notifications: false, density: 'comfortable', language: '', undoSendSeconds: 5 };
+export const DEFAULTS = { showImagesFromKnown: false, notifications: false, density: 'comfortable', language: '', undoSendSeconds: 5, conversations: false };
 
 let current = Object.assign({}, DEFAULTS);
 let loading = null;
@@ -50,4 +50,12 @@ export async function savePrefs(client, patch) {
   current = Object.assign({}, current, patch);
   apply(current);
   return current;
+}
+
+// Changes preferences at once (this page) and saves them where the server
+// keeps them; resolves when saved, or throws the SetError.
+export function changePrefs(client, patch) {
+  current = Object.assign({}, current, patch);
+  apply(current);
+  return client.hasCapability(CAP.settings) ? savePrefs(client, patch) : Promise.resolve(current);
 }

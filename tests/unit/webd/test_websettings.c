@@ -36,6 +36,7 @@ static void test_defaults(void **state)
 	assert_string_equal(json_string_value(json_object_get(d, "density")), "comfortable");
 	assert_string_equal(json_string_value(json_object_get(d, "language")), "");
 	assert_int_equal(json_integer_value(json_object_get(d, "undoSendSeconds")), 5);
+	assert_true(json_is_false(json_object_get(d, "conversations")));
 	json_decref(d);
 }
 
@@ -51,6 +52,8 @@ static void test_valid(void **state)
 	assert_true(json_is_true(json_object_get(d, "notifications")));
 	assert_null(apply(d, "{\"undoSendSeconds\":30,\"language\":\"\"}"));
 	assert_int_equal(json_integer_value(json_object_get(d, "undoSendSeconds")), 30);
+	assert_null(apply(d, "{\"conversations\":true}"));
+	assert_true(json_is_true(json_object_get(d, "conversations")));
 	json_decref(d);
 }
 
@@ -63,6 +66,7 @@ static void test_invalid(void **state)
 		"{\"language\":null}",         "{\"undoSendSeconds\":31}", "{\"undoSendSeconds\":-1}",
 		"{\"undoSendSeconds\":2.5}",   "{\"undoSendSeconds\":\"5\"}", "{\"notifications\":1}",
 		"{\"showImagesFromKnown\":null}", "{\"theme\":\"dark\"}",   "{\"id\":\"other\"}",
+		"{\"conversations\":\"yes\"}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *t = apply(d, bad[i]);
