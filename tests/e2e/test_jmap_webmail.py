@@ -158,6 +158,19 @@ def test_settings_defaults_set_and_restart(srv):
     assert s["list"][0] == {"id": "singleton", "density": "compact", "undoSendSeconds": 10, "conversations": True}
 
 
+def test_collapsed_query_says_it_has_no_changes(srv):
+    """The webmail's conversation list: Email/query with collapseThreads answers with
+    canCalculateChanges false, and Email/queryChanges of it is refused (its per-email
+    changes cannot tell a thread's row moving to a newer email of it)."""
+    cl = jmap(srv, FRIEND)
+    q = cl.call("Email/query", {"collapseThreads": True, "calculateTotal": True})
+    assert q["canCalculateChanges"] is False, q
+    assert call_error(cl, "Email/queryChanges", {"collapseThreads": True, "sinceQueryState": q["queryState"]}) \
+        == "cannotCalculateChanges"
+    q = cl.call("Email/query", {"calculateTotal": True, "filter": {"hasKeyword": "$seen"}})
+    assert q["canCalculateChanges"] is True, q
+
+
 def test_contacts_from_sent_mail(srv):
     cl = jmap(srv, FRIEND)
     assert cl.call("ContactSuggestion/query", {"prefix": "jo"})["list"] == []

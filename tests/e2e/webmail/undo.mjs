@@ -170,7 +170,9 @@ try {
     assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
     assert.equal(await exactRow(page, 'Re: Plan').count(), 1);
     assert.equal(await exactRow(page, 'Plan').count(), 1);
+    const saved = page.waitForResponse((r) => /\/jmap\/api/.test(r.url()) && /Settings\/set/.test(r.request().postData() || ''));
     await toggle.click();
+    await saved; // kept in the account's settings
     await page.locator('#list-conv-toggle[aria-pressed="true"]').waitFor();
     await page.locator('#message-list .row .row-count', { hasText: '3' }).waitFor();
     assert.equal(await exactRow(page, 'Plan').count(), 0); // only the newest of the thread
