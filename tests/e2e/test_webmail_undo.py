@@ -1,5 +1,5 @@
 """The webmail's undo, conversation list and sub-folders end to end
-(tests/e2e/webmail/undo.mjs drives Debian's chromium with playwright-core against a real
+(tests/e2e/webmail/undo.mjs and tree.mjs drive Debian's chromium with playwright-core against a real
 `postamt serve`): delete, archive, spam and a move of several messages undone by the
 toast's button and by the key z (also after the list was refreshed by new mail), each
 checked over IMAP (the folder it is back in, and $Junk gone); the list as conversations
@@ -135,9 +135,19 @@ class Helper:
             c.logout()
 
 
-def test_undo_conversations_folders_in_chromium(make_server):
+def _server(make_server):
     _node_setup()  # skips before any work when the browser cannot run
     server = make_server()
     server.add_user(USER, PASSWORD)
     seed(server)
+    return server
+
+
+def test_undo_in_chromium(make_server):
+    server = _server(make_server)
     run_browser(server, "undo.mjs", Helper(server), USER, PASSWORD)
+
+
+def test_folders_and_conversations_in_chromium(make_server):
+    server = _server(make_server)
+    run_browser(server, "tree.mjs", Helper(server), USER, PASSWORD)
