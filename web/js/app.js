@@ -226,7 +226,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   });
 
   const sync = new ListSync(client, state, {
-    query: () => ({ filter: filter(), sort: [{ property: 'receivedAt', isAscending: state.ascending }], collapseThreads: conversationsOn() }),
+    query: () => ({ filter: filter(), sort: [{ property: 'receivedAt', isAscending: state.ascending }], collapseThreads: conversationsOn() && !state.search }),
     onChange: () => renderList(),
   });
 

@@ -100,7 +100,7 @@ export class FolderList {
       { label: t('folder.parent'), options: this.parentOptions(), value: cur && !cur.role && !state.search ? cur.id : '' });
     if (!r) return;
     const create = folderCreate(state.mailboxes, r.choice || null, r.text);
-    if (!create) return;
+    if (!create) { this.o.toast(t('folder.exists', { name: r.text }), { error: true }); return; }
     if (r.choice) this.collapsed.delete(r.choice); // the new folder shows
     await this.set({ create });
   }

@@ -12,6 +12,7 @@ export const de = {
   'folder.topLevel': '(oberste Ebene)',
   'folder.expand': 'Unterordner von „{name}“ anzeigen',
   'folder.collapse': 'Unterordner von „{name}“ ausblenden',
+  'folder.exists': 'Den Ordner „{name}“ gibt es dort schon.',
   'folder.badName': 'Ein Ordnername darf keinen Schrägstrich (/) enthalten. Unterordner legen Sie mit „Übergeordneter Ordner“ an.',
 };
 
@@ -25,5 +26,6 @@ export const en = {
   'folder.topLevel': '(top level)',
   'folder.expand': 'Show the sub-folders of “{name}”',
   'folder.collapse': 'Hide the sub-folders of “{name}”',
+  'folder.exists': 'The folder “{name}” is already there.',
   'folder.badName': 'A folder name cannot contain a slash (/). Create sub-folders with “Parent folder”.',
 };

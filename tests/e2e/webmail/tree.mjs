@@ -83,6 +83,12 @@ try {
     await dlg.locator('input[type=text]').fill('Kunden/Müller');
     await dlg.locator('button[type=submit]').click();
     await page.locator('.folders .folder', { hasText: 'Müller' }).waitFor();
+    // the review's steps (B4): "Projekte/Phönix 2027" typed at the top level is that folder, already there
+    await page.locator('.new-folder').click();
+    await dlg.locator('input[type=text]').fill('Projekte/Phönix 2027');
+    await dlg.locator('button[type=submit]').click();
+    await page.locator('.toast.error', { hasText: 'The folder “Projekte/Phönix 2027” is already there.' }).waitFor();
+    assert.equal(await page.locator('.folders .folder', { hasText: 'Phönix 2027' }).count(), 1);
     const list = await ask('list');
     const names = list.map(([, n]) => n);
     assert.ok(list.every(([d]) => d === '/'), JSON.stringify(list));
