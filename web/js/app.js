@@ -1,6 +1,7 @@
 // app.js: the mail app after login. Folder list, message list, reading pane,
 // actions, live updates (JMAP push) and keyboard shortcuts. The reading pane
-// and the compose window live in reader.js and compose.js.
+// and the compose window live in reader.js and compose.js, what the actions do
+// (and their undo) in mailactions.js, the folder tree in folders.js.
 
 import { h, clear, icon, iconButton, confirmDialog, infoDialog } from './dom.js';
 import { showBidi } from './bidi.js';
@@ -27,7 +28,6 @@ import { openSettings } from './settings.js';
 import { errorText, isNetworkError } from './errors.js';
 import { loadPrefs, prefs } from './prefs.js';
 import { noticeInbox } from './notify.js';
-
 
 export async function startApp(root, { username, purifier, onLogout, onLogoutEverywhere, onExpired }) {
   const client = new JmapClient({ onUnauthorized: () => expired() });

@@ -58,7 +58,7 @@ export class FolderList {
       if (parent) {
         const name = mailboxName(m);
         li.prepend(h('button', {
-          type: 'button', class: 'folder-twist', style: `left:${depth * 16 - 6}px`, 'aria-expanded': String(open),
+          type: 'button', class: 'folder-twist', style: `left:${depth * 16 - 4}px`, 'aria-expanded': String(open),
           'aria-label': open ? t('folder.collapse', { name }) : t('folder.expand', { name }), title: open ? t('folder.collapse', { name }) : t('folder.expand', { name }),
           onclick: () => this.toggle(m.id),
         }, icon('down')));

@@ -47,12 +47,12 @@ export class ListSync {
     const th = collapseThreads ? b.call('Thread/get', { '#ids': g.ref('/list/*/threadId') }) : null;
     const m = th ? b.call('Email/get', { '#ids': th.ref('/list/*/emailIds'), properties: ['id', 'threadId', 'mailboxIds', 'keywords'] }) : null;
     const r = await this.client.send(b);
-    if (th) takeThreads(this.state, r.get(th).list || [], r.get(m).list || []);
-    return { q: r.get(q), g: r.get(g) };
+    return { q: r.get(q), g: r.get(g), threads: th ? { list: r.get(th).list || [], emails: r.get(m).list || [] } : null };
   }
 
-  place(qr, gr) {
+  place(qr, gr, threads) {
     const s = this.state;
+    if (threads) takeThreads(s, threads.list, threads.emails);
     const fresh = s.queryState === null;
     const dropped = takePage(s, { position: qr.position || 0, ids: qr.ids, list: gr.list, total: qr.total, queryState: qr.queryState });
     // the Email state the loaded emails are current to: only when the page is
@@ -67,9 +67,9 @@ export class ListSync {
     this.inflight = [];
     this.snippetAsked = new Set();
     resetList(this.state);
-    const { q, g } = await this.page(0, PAGE);
+    const { q, g, threads } = await this.page(0, PAGE);
     if (epoch !== this.epoch) return;
-    this.place(q, g);
+    this.place(q, g, threads);
     this.onChange();
   }
 
@@ -83,10 +83,10 @@ export class ListSync {
     const range = [from, from + limit];
     this.inflight.push(range);
     try {
-      const { q, g } = await this.page(from, limit);
+      const { q, g, threads } = await this.page(from, limit);
       if (epoch !== this.epoch) return;
       this.tried.add(key);
-      this.place(q, g);
+      this.place(q, g, threads);
       this.onChange();
     } finally {
       this.inflight = this.inflight.filter((x) => x !== range);
@@ -159,12 +159,12 @@ export class ListSync {
     const epoch = ++this.epoch;
     this.inflight = [];
     const from = Math.max(0, around);
-    const { q, g } = await this.page(from, PAGE);
+    const { q, g, threads } = await this.page(from, PAGE);
     if (epoch !== this.epoch) return;
     const keep = this.state.selected;
     this.snippetAsked = new Set();
     resetList(this.state);
-    this.place(q, g);
+    this.place(q, g, threads);
     forgetUnlisted(this.state, keep);
     this.onChange();
   }

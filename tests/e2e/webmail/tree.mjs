@@ -125,6 +125,10 @@ try {
     await exactRow(page, 'Re: Plan').click();
     await page.locator('.conversation .conv-msg').nth(2).waitFor();
     assert.equal(await page.locator('.conversation .conv-msg').count(), 3);
+    // new mail reloads the rows (no queryChanges for conversations): the count stays
+    await ask('append', { subject: 'Fresh in conversations' });
+    await row(page, 'Fresh in conversations').waitFor();
+    await exactRow(page, 'Re: Plan').locator('.row-count', { hasText: '3' }).waitFor();
     await shot(page, 'conversation-list');
   });
 
