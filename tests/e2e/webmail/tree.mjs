@@ -6,7 +6,7 @@
 // SHOTS (optional).
 
 import assert from 'node:assert/strict';
-import { ask, end, failed as reportFailure, shot, step } from './harness.mjs';
+import { ask, end, failed as reportFailure, shot, step, timing } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
@@ -116,10 +116,12 @@ try {
     assert.equal(await exactRow(page, 'Re: Plan').count(), 1);
     assert.equal(await exactRow(page, 'Plan').count(), 1);
     const saved = page.waitForResponse((r) => /\/jmap\/api/.test(r.url()) && /Settings\/set/.test(r.request().postData() || ''));
+    const t0 = Date.now();
     await toggle.click();
+    await page.locator('#message-list .row .row-count', { hasText: '3' }).waitFor();
+    timing('switch to conversations, click to the rows with counts', Date.now() - t0);
     await saved; // kept in the account's settings
     await page.locator('#list-conv-toggle[aria-pressed="true"]').waitFor();
-    await page.locator('#message-list .row .row-count', { hasText: '3' }).waitFor();
     assert.equal(await exactRow(page, 'Plan').count(), 0); // only the newest of the thread
     assert.equal(await exactRow(page, 'Re: Plan').count(), 1);
     await exactRow(page, 'Re: Plan').click();

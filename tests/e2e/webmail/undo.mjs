@@ -5,7 +5,7 @@
 // SHOTS (optional).
 
 import assert from 'node:assert/strict';
-import { ask, end, failed as reportFailure, shot, step } from './harness.mjs';
+import { ask, end, failed as reportFailure, shot, step, timing } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
@@ -69,9 +69,11 @@ try {
     await row(page, 'Undo one').waitFor({ state: 'detached' });
     await ask('where', { subject: 'Undo one', folders: ['Trash'] });
     await shot(page, 'undo-toast');
+    const t0 = Date.now();
     await undoButton(page).click();
-    await page.locator('.toast', { hasText: 'Undone.' }).waitFor();
     await row(page, 'Undo one').waitFor();
+    timing('undo of a delete, click to the row back in the list', Date.now() - t0);
+    await page.locator('.toast', { hasText: 'Undone.' }).waitFor();
     await ask('where', { subject: 'Undo one', folders: ['INBOX'] });
   });
 
