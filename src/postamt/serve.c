@@ -642,6 +642,7 @@ static int server_start(struct server *srv)
 				      .disk_reserve = (uint64_t)cfg->disk_reserve,
 				      .reserve_file = (uint64_t)cfg->disk_reserve_file,
 				      .index_text_max = (uint64_t)cfg->index_text_max,
+				      .contacts_received_max = (size_t)cfg->webmail_contacts,
 
 				      /* `postamt import` in another process announces its changes */
 				      .watch_ms = 250,

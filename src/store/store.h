@@ -90,6 +90,8 @@ struct store_options {
 	uint64_t reserve_file; /* limits.disk_reserve_file: bytes kept in DIR/db/reserve and
 	                        * given up when a deletion finds the disk full (0: none; an
 	                        * existing file is then left alone, as the CLI does) */
+	size_t contacts_received_max; /* senders of received mail kept per account for the
+	                        * address autocomplete (0: STORE_CONTACTS_RECEIVED_MAX) */
 	uint64_t index_text_max; /* search.index_text_max: decoded text of a message above
 	                          * this is not indexed (0: STORE_INDEX_TEXT_MAX) */
 	/* tests only (NULL in the server): called by store_mailbox_snapshot inside its read

@@ -5,7 +5,8 @@
 
 import { CAP } from './jmap.js';
 
-export const DEFAULTS = { showImagesFromKnown: false, notifications: false, density: 'comfortable', language: '', undoSendSeconds: 5, conversations: false };
+export const DEFAULTS = { showImagesFromKnown: false, notifications: false, density: 'comfortable', language: '', undoSendSeconds: 5, imagesFrom: [],
+  conversations: false };
 
 let current = Object.assign({}, DEFAULTS);
 let loading = null;
