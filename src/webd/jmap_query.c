@@ -6,7 +6,9 @@
  * email id, sorted, collapsed by thread if asked, and windowed. queryState is the
  * account's state; query changes are computed from the emails changed since
  * (removed: every changed email, added: those changed that are in the results now,
- * RFC 8620 §5.6 allows that). Email/query's common case (one mailbox, keyword
+ * RFC 8620 §5.6 allows that); not with collapseThreads (a thread's row moving to
+ * another email of it is not among the changed: canCalculateChanges is false, and
+ * the client queries again). Email/query's common case (one mailbox, keyword
  * conditions, sort by receivedAt) does not come here: jmap_query_fast.c answers it
  * from the store's index with the same results. */
 #include "jmap_query.h"
@@ -413,7 +415,12 @@ json_t *jmap_email_query(struct jmap_ctx *ctx, json_t *args)
 		store_id_email(res.ids[i], id);
 		json_array_append_new(ids, json_string(id));
 	}
-	return jmap_query_reply(ctx, &page, state, ids, pos, res.n);
+	out = jmap_query_reply(ctx, &page, state, ids, pos, res.n);
+	/* queryChanges computes added/removed per changed email: with threads
+	 * collapsed, a thread's row moving to its newer email is not among them */
+	if (json_is_true(json_object_get(args, "collapseThreads")))
+		json_object_set_new(out, "canCalculateChanges", json_false());
+	return out;
 }
 
 json_t *jmap_email_query_changes(struct jmap_ctx *ctx, json_t *args)
@@ -428,6 +435,8 @@ json_t *jmap_email_query_changes(struct jmap_ctx *ctx, json_t *args)
 	unsigned long long since = strtoull(since_s, &end, 10);
 	if (*since_s == '\0' || *end != '\0' || since > strtoull(state, NULL, 10))
 		return jmap_fail(ctx, "cannotCalculateChanges", "unknown query state");
+	if (json_is_true(json_object_get(args, "collapseThreads")))
+		return jmap_fail(ctx, "cannotCalculateChanges", "not with collapseThreads: query again");
 	uint64_t max = 0;
 	if (!jmap_arg_uint(ctx, args, "maxChanges", &max, NULL))
 		return NULL;

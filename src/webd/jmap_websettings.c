@@ -5,10 +5,11 @@
  * the preferences that are not identities: showImagesFromKnown (remote images of
  * senders in the contacts shown at once), notifications (desktop notifications,
  * opt-in), density ("comfortable" or "compact"), language ("" follows the browser,
- * "en", "de") and undoSendSeconds (the delay before a message is handed to
- * EmailSubmission, 0 to SETTINGS_UNDO_MAX; 0 is off) and imagesFrom (the senders
+ * "en", "de"), undoSendSeconds (the delay before a message is handed to
+ * EmailSubmission, 0 to SETTINGS_UNDO_MAX; 0 is off), imagesFrom (the senders
  * whose remote images the reader always shows: at most SETTINGS_IMAGES_FROM_MAX
- * addresses, stored lower case). Kept in the store as JSON
+ * addresses, stored lower case) and conversations (the message list shows one row
+ * per thread, and a message opens with its thread). Kept in the store as JSON
  * (store_webpref, kind SETTINGS); unknown properties are refused, so the stored
  * object only ever holds these.
  *
@@ -39,8 +40,8 @@
 
 json_t *jmap_settings_defaults(void)
 {
-	return json_pack("{ss sb sb ss ss si s[]}", "id", SETTINGS_ID, "showImagesFromKnown", 0, "notifications", 0,
-			 "density", "comfortable", "language", "", "undoSendSeconds", 5, "imagesFrom");
+	return json_pack("{ss sb sb ss ss si s[] sb}", "id", SETTINGS_ID, "showImagesFromKnown", 0, "notifications", 0,
+			 "density", "comfortable", "language", "", "undoSendSeconds", 5, "imagesFrom", "conversations", 0);
 }
 
 /* imagesFrom checked and normalised (lower case, no duplicates), or NULL. */
@@ -78,7 +79,8 @@ json_t *jmap_settings_apply(json_t *cur, json_t *patch)
 	const char *key;
 	json_t *v;
 	json_object_foreach(patch, key, v) {
-		if (strcmp(key, "showImagesFromKnown") == 0 || strcmp(key, "notifications") == 0) {
+		if (strcmp(key, "showImagesFromKnown") == 0 || strcmp(key, "notifications") == 0 ||
+		    strcmp(key, "conversations") == 0) {
 			if (!json_is_boolean(v))
 				return jmap_set_error("invalidProperties", "%s must be true or false", key);
 		} else if (strcmp(key, "density") == 0) {

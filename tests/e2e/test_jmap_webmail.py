@@ -142,20 +142,35 @@ def test_settings_defaults_set_and_restart(srv):
     g = cl.call("Settings/get", {"ids": None})
     s = g["list"][0]
     assert s == {"id": "singleton", "showImagesFromKnown": False, "notifications": False,
-                 "density": "comfortable", "language": "", "undoSendSeconds": 5, "imagesFrom": []}
+                 "density": "comfortable", "language": "", "undoSendSeconds": 5, "imagesFrom": [],
+                 "conversations": False}
     r = cl.call("Settings/set", {"update": {"singleton": {"density": "compact", "language": "de",
-                                                          "undoSendSeconds": 10, "notifications": True}}})
+                                                          "undoSendSeconds": 10, "notifications": True,
+                                                          "conversations": True}}})
     assert "singleton" in r["updated"], r
     for bad in ({"density": "tiny"}, {"language": "fr"}, {"undoSendSeconds": 31}, {"undoSendSeconds": -1},
-                {"notifications": "yes"}, {"theme": "dark"}):
+                {"notifications": "yes"}, {"theme": "dark"}, {"conversations": 1}):
         r = cl.call("Settings/set", {"update": {"singleton": bad}})
         assert r["notUpdated"]["singleton"]["type"] == "invalidProperties", (bad, r)
     r = cl.call("Settings/set", {"create": {"x": {}}, "destroy": ["singleton"]})
     assert r["notCreated"]["x"]["type"] == "singleton" and r["notDestroyed"]["singleton"]["type"] == "singleton"
     restart(srv)
     cl = jmap(srv, FRIEND)
-    s = cl.call("Settings/get", {"ids": ["singleton"], "properties": ["density", "undoSendSeconds"]})["list"][0]
-    assert s == {"id": "singleton", "density": "compact", "undoSendSeconds": 10}
+    s = cl.call("Settings/get", {"ids": ["singleton"], "properties": ["density", "undoSendSeconds", "conversations"]})
+    assert s["list"][0] == {"id": "singleton", "density": "compact", "undoSendSeconds": 10, "conversations": True}
+
+
+def test_collapsed_query_says_it_has_no_changes(srv):
+    """The webmail's conversation list: Email/query with collapseThreads answers with
+    canCalculateChanges false, and Email/queryChanges of it is refused (its per-email
+    changes cannot tell a thread's row moving to a newer email of it)."""
+    cl = jmap(srv, FRIEND)
+    q = cl.call("Email/query", {"collapseThreads": True, "calculateTotal": True})
+    assert q["canCalculateChanges"] is False, q
+    assert call_error(cl, "Email/queryChanges", {"collapseThreads": True, "sinceQueryState": q["queryState"]}) \
+        == "cannotCalculateChanges"
+    q = cl.call("Email/query", {"calculateTotal": True, "filter": {"hasKeyword": "$seen"}})
+    assert q["canCalculateChanges"] is True, q
 
 
 def test_contacts_from_sent_mail(srv):

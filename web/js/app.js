@@ -1,19 +1,23 @@
 // app.js: the mail app after login. Folder list, message list, reading pane,
 // actions, live updates (JMAP push) and keyboard shortcuts. The reading pane
-// and the compose window live in reader.js and compose.js.
+// and the compose window live in reader.js and compose.js, what the actions do
+// (and their undo) in mailactions.js, the folder tree in folders.js.
 
-import { h, clear, icon, iconButton, confirmDialog, promptDialog, chooseDialog, infoDialog } from './dom.js';
+import { h, clear, icon, iconButton, confirmDialog, infoDialog } from './dom.js';
 import { showBidi } from './bidi.js';
 import { t, lang } from './i18n.js';
-import { JmapClient, RequestBuilder, openPush, CAP, JmapMethodError } from './jmap.js';
+import { JmapClient, RequestBuilder, openPush, CAP } from './jmap.js';
 import { mailboxTree, findRole } from './mailboxes.js';
+import { FolderList, ROLE_ICON } from './folders.js';
 import { parseQuery, wantsSnippets } from './search.js';
 import { SearchBox } from './searchbox.js';
 import { AddressBar } from './route.js';
 import { formatSize } from './format.js';
-import { newState, setMailboxes, patchEmail, removeId, toggleCheck as stateToggleCheck, checkRange as stateCheckRange,
-  pruneChecks, checkedIds, stepIndex } from './state.js';
-import { movePatch, junkPatch, seenPatch, flagPatch, bulkPatches, flagToggle, seenToggle } from './actions.js';
+import { newState, setMailboxes, removeId, toggleCheck as stateToggleCheck, checkRange as stateCheckRange,
+  pruneChecks, checkedIds, stepIndex, threadCount } from './state.js';
+import { conversationsOn, setConversations } from './conversation.js';
+import { seenToggle } from './actions.js';
+import { mailActions } from './mailactions.js';
 import { ListView } from './listview.js';
 import { ListSync, PAGE } from './listsync.js';
 import { keyAction, isAppKey, LIST_KEYS, HELP } from './keys.js';
@@ -25,8 +29,6 @@ import { errorText, isNetworkError } from './errors.js';
 import { loadPrefs, prefs } from './prefs.js';
 import { noticeInbox } from './notify.js';
 
-const ROLE_ICON = { inbox: 'inbox', drafts: 'drafts', sent: 'sent', archive: 'archive', junk: 'junk', trash: 'trash' };
-
 export async function startApp(root, { username, purifier, onLogout, onLogoutEverywhere, onExpired }) {
   const client = new JmapClient({ onUnauthorized: () => expired() });
   let expiredOnce = false;
@@ -37,7 +39,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     Promise.resolve(onExpired()).then((ok) => { if (ok) { expiredOnce = false; refresh(); } });
   };
   await client.fetchSession();
-  loadPrefs(client).catch(() => {});
+  const prefsLoaded = loadPrefs(client).catch(() => {}); // the list waits for it (conversations)
   const phone = window.matchMedia('(max-width: 760px)');
 
   const state = newState(username || client.session.username || '');
@@ -69,7 +71,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   const sidebar = h('nav', { class: 'sidebar', id: 'sidebar', 'aria-label': t('folders') },
     h('button', { type: 'button', class: 'btn primary compose-btn', onclick: () => compose({}) }, icon('compose'), h('span', null, t('compose'))),
     folderList,
-    h('button', { type: 'button', class: 'btn subtle new-folder', onclick: () => createFolder() }, icon('plus'), h('span', null, t('folder.new'))),
+    h('button', { type: 'button', class: 'btn subtle new-folder', onclick: () => folders.create() }, icon('plus'), h('span', null, t('folder.new'))),
     quota);
   const scrim = h('div', { class: 'scrim', onclick: () => document.body.classList.remove('nav-open') });
 
@@ -78,22 +80,28 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   const sortSelect = h('select', { class: 'sort', 'aria-label': t('list.sort') },
     h('option', { value: 'desc' }, t('list.newest')), h('option', { value: 'asc' }, t('list.oldest')));
   sortSelect.addEventListener('change', () => { state.ascending = sortSelect.value === 'asc'; openList(); });
-  const emptyBtn = h('button', { type: 'button', class: 'btn subtle small', hidden: true, onclick: () => emptyFolder() });
+  // Messages or conversations (conversation.js; the reader's button is the same choice)
+  const convBtn = iconButton('thread', t('list.conversations'), () => setConversations(!conversationsOn(), client).catch(fail),
+    { id: 'list-conv-toggle', class: 'icon-btn' });
+  const showConvChoice = () => { convBtn.setAttribute('aria-pressed', String(conversationsOn())); convBtn.classList.toggle('on', conversationsOn()); };
+  window.addEventListener('postamt:conversations', onConversations);
+  function onConversations() { showConvChoice(); openList(); }
+  const emptyBtn = h('button', { type: 'button', class: 'btn subtle small', hidden: true, onclick: () => acts.emptyFolder() });
   const rows = h('div', { class: 'rows', role: 'listbox', tabindex: '0', 'aria-labelledby': 'list-title', id: 'message-list', 'aria-multiselectable': 'true' });
   const bulkCount = h('span', { class: 'bulk-count', 'aria-live': 'polite' });
   // "Spam", or "Not spam" in the Junk folder (renderFolders sets which)
-  const bulkJunkBtn = iconButton('junk', t('junk'), () => bulk(inJunkFolder() ? 'notjunk' : 'junk'));
+  const bulkJunkBtn = iconButton('junk', t('junk'), () => acts.bulk(inJunkFolder() ? 'notjunk' : 'junk'));
   const bulkBar = h('div', { class: 'bulk', role: 'toolbar', 'aria-label': t('bulk.label'), hidden: true },
     iconButton('close', t('bulk.clear'), () => clearChecks(), { class: 'icon-btn' }), bulkCount,
     h('span', { class: 'bulk-actions' },
-      iconButton('mailOpen', t('markRead'), () => bulk('read')), iconButton('mail', t('markUnread'), () => bulk('unread')),
-      iconButton('flag', t('flag'), () => bulk('flag')), iconButton('archive', t('archive'), () => bulk('archive')),
-      iconButton('move', t('move'), () => bulk('move')), bulkJunkBtn,
-      iconButton('trash', t('delete'), () => bulk('delete'))));
+      iconButton('mailOpen', t('markRead'), () => acts.bulk('read')), iconButton('mail', t('markUnread'), () => acts.bulk('unread')),
+      iconButton('flag', t('flag'), () => acts.bulk('flag')), iconButton('archive', t('archive'), () => acts.bulk('archive')),
+      iconButton('move', t('move'), () => acts.bulk('move')), bulkJunkBtn,
+      iconButton('trash', t('delete'), () => acts.bulk('delete'))));
   const listStatus = h('p', { class: 'list-status muted' });
   const listScroll = h('div', { class: 'list-scroll' }, rows, listStatus);
   const listPane = h('section', { class: 'list-pane', 'aria-labelledby': 'list-title' },
-    h('div', { class: 'list-head' }, h('div', { class: 'list-heading' }, listTitle, listCount), h('div', { class: 'list-tools' }, emptyBtn, sortSelect)),
+    h('div', { class: 'list-head' }, h('div', { class: 'list-heading' }, listTitle, listCount), h('div', { class: 'list-tools' }, emptyBtn, convBtn, sortSelect)),
     searchBox.bar,
     bulkBar,
     listScroll);
@@ -104,10 +112,13 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   root.append(h('a', { class: 'skip', href: '#message-list' }, t('skip')), topbar, offline, main, toastRegion);
 
   // ---- helpers ------------------------------------------------------------
-  function toast(text, { error = false } = {}) {
-    const el = h('div', { class: 'toast' + (error ? ' error' : '') }, text);
+  // action: {label, run}: a button in the toast (Undo); returns the toast.
+  function toast(text, { error = false, action = null, ms = 0 } = {}) {
+    const el = h('div', { class: 'toast' + (error ? ' error' : '') + (action ? ' with-action' : '') }, h('span', null, text),
+      action ? h('button', { type: 'button', class: 'btn small toast-action', onclick: () => { el.remove(); action.run(); } }, action.label) : null);
     toastRegion.append(el);
-    setTimeout(() => el.remove(), error ? 8000 : 4000);
+    setTimeout(() => el.remove(), ms || (error ? 8000 : 4000));
+    return el;
   }
   function fail(e) {
     if (e && e.status === 401) return;
@@ -122,6 +133,12 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   const inJunkFolder = () => { const cur = state.byId.get(state.current); return !!cur && cur.role === 'junk' && !state.search; };
 
   // ---- mailboxes --------------------------------------------------------
+  const folders = new FolderList(folderList, {
+    state, client, t, lang, mailboxName, fail, toast, reload: () => loadMailboxes(),
+    onSelect: (id) => { selectMailbox(id); document.body.classList.remove('nav-open'); },
+    onDrop: (emailId, id) => acts.moveEmail(emailId, id),
+    inbox: () => (role('inbox') || {}).id,
+  });
   async function loadMailboxes() {
     const b = new RequestBuilder();
     const g = b.call('Mailbox/get', { ids: null, properties: ['id', 'name', 'parentId', 'role', 'sortOrder', 'totalEmails', 'unreadEmails', 'myRights'] });
@@ -134,34 +151,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   }
 
   function renderFolders() {
-    clear(folderList);
-    for (const { mailbox: m, depth } of mailboxTree(state.mailboxes, lang)) {
-      const unread = m.role === 'sent' || m.role === 'drafts' || m.role === 'trash' || m.role === 'junk' ? 0 : m.unreadEmails || 0;
-      const count = m.role === 'drafts' ? m.totalEmails || 0 : unread;
-      const current = m.id === state.current && !state.search;
-      const btn = h('button', {
-        type: 'button', class: 'folder' + (current ? ' current' : '') + (unread ? ' has-unread' : ''),
-        style: depth ? `padding-left:${12 + depth * 16}px` : null,
-        'aria-current': current ? 'page' : null,
-        dataset: { id: m.id },
-        onclick: () => { selectMailbox(m.id); document.body.classList.remove('nav-open'); },
-      }, icon(ROLE_ICON[m.role] || 'folder'), h('span', { class: 'folder-name' }, mailboxName(m)),
-      count ? h('span', { class: 'badge', 'aria-label': unread ? t('folder.unread', { count }) : String(count) }, count.toLocaleString(lang)) : null);
-      // Drop target for dragged messages.
-      btn.addEventListener('dragover', (e) => { if (e.dataTransfer.types.includes('application/x-postamt-email')) { e.preventDefault(); btn.classList.add('drop'); } });
-      btn.addEventListener('dragleave', () => btn.classList.remove('drop'));
-      btn.addEventListener('drop', (e) => {
-        e.preventDefault();
-        btn.classList.remove('drop');
-        const id = e.dataTransfer.getData('application/x-postamt-email');
-        if (id) moveEmail(id, m.id);
-      });
-      const li = h('li', { class: 'folder-row' }, btn);
-      if (!m.role) {
-        li.append(iconButton('more', t('folder.actions') + ': ' + m.name, (e) => folderMenu(m, e.currentTarget), { class: 'icon-btn folder-more' }));
-      }
-      folderList.append(li);
-    }
+    folders.render();
     const cur = state.byId.get(state.current);
     listTitle.textContent = state.search ? t('search.results') : cur ? mailboxName(cur) : '';
     document.title = state.search ? showBidi(state.search) + ' – ' + t('search.results') + ' – postamt'
@@ -173,39 +163,6 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     const r = cur && (cur.role === 'trash' || cur.role === 'junk') ? cur.role : null;
     emptyBtn.hidden = !r || state.search || !cur.totalEmails; // nothing to empty (review B11)
     emptyBtn.textContent = r === 'junk' ? t('folder.emptyJunk') : t('folder.emptyTrash');
-  }
-
-  async function folderMenu(m) {
-    const choice = await chooseDialog(m.name, [
-      { label: t('folder.rename'), value: 'rename', icon: 'compose' },
-      { label: t('folder.delete'), value: 'delete', icon: 'trash' },
-    ]);
-    if (choice === 'rename') {
-      const name = await promptDialog(t('folder.renamePrompt', { name: m.name }), m.name);
-      if (!name || name === m.name) return;
-      setMailbox({ update: { [m.id]: { name } } });
-    } else if (choice === 'delete') {
-      if (!(await confirmDialog(t('folder.deleteConfirm', { name: m.name }), { okLabel: t('delete'), danger: true }))) return;
-      await setMailbox({ destroy: [m.id], onDestroyRemoveEmails: true });
-      if (state.current === m.id) selectMailbox((role('inbox') || {}).id);
-    }
-  }
-
-  async function createFolder() {
-    const name = await promptDialog(t('folder.newPrompt'));
-    if (!name) return;
-    await setMailbox({ create: { f: { name, parentId: null, isSubscribed: true } } });
-  }
-
-  async function setMailbox(args) {
-    try {
-      const res = await client.call('Mailbox/set', args);
-      const errs = Object.values(Object.assign({}, res.notCreated, res.notUpdated, res.notDestroyed));
-      if (errs.length) throw new JmapMethodError('Mailbox/set', errs[0]);
-      await loadMailboxes();
-    } catch (e) {
-      fail(e);
-    }
   }
 
   async function loadQuota() {
@@ -243,6 +200,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     mailboxOf: (e) => (state.search && !state.searchFolder ? Object.keys(e.mailboxIds || {}).map((id) => state.byId.get(id))
       .filter(Boolean).map(mailboxName).join(', ') : ''),
     snippetOf: (id) => state.snippets.get(id),
+    threadCount: (e) => threadCount(state, e),
     onWindow: (ids) => {
       if (!state.search || !wantsSnippets(state.searchFilter)) return;
       sync.loadSnippets(ids).then((got) => { if (got) list.draw(); }).catch(() => { /* no highlights: the rows stand */ });
@@ -268,7 +226,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   });
 
   const sync = new ListSync(client, state, {
-    query: () => ({ filter: filter(), sort: [{ property: 'receivedAt', isAscending: state.ascending }] }),
+    query: () => ({ filter: filter(), sort: [{ property: 'receivedAt', isAscending: state.ascending }], collapseThreads: conversationsOn() && !state.search }),
     onChange: () => renderList(),
   });
 
@@ -309,69 +267,6 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   function moveChoices() {
     return mailboxTree(state.mailboxes, lang).filter(({ mailbox }) => mailbox.id !== state.current)
       .map(({ mailbox, depth }) => ({ label: mailboxName(mailbox), value: mailbox.id, depth, icon: ROLE_ICON[mailbox.role] || 'folder' }));
-  }
-
-  // action: read | unread | flag | archive | move | junk | notjunk | delete
-  async function bulk(action) {
-    const ids = checkedIds(state);
-    if (!ids.length) return;
-    const emailOf = (id) => state.emails.get(id);
-    let kind = action;
-    let target = null;
-    let message = '';
-    if (action === 'flag') kind = flagToggle(ids.map((id) => emailOf(id) || {}));
-    else if (action === 'archive') { target = role('archive'); if (!target) { toast(t('status.noArchive'), { error: true }); return; } message = t('status.archived'); kind = 'move'; }
-    else if (action === 'junk') { target = role('junk'); message = t('status.junk'); }
-    else if (action === 'notjunk') { target = role('inbox'); if (!target) return; message = t('status.notJunk'); }
-    else if (action === 'move') {
-      const to = await chooseDialog(t('move.to'), moveChoices());
-      if (!to) return;
-      target = state.byId.get(to);
-      message = t('status.moved', { name: mailboxName(target) });
-    } else if (action === 'delete') {
-      target = role('trash');
-      const cur = state.byId.get(state.current);
-      if (!target || (cur && cur.role === 'trash')) { destroyAll(ids); return; }
-      message = t('status.deleted');
-      kind = 'move';
-    }
-    const { patches, remove } = bulkPatches(kind, ids, emailOf, { toId: target ? target.id : null, fallbackMailbox: state.current });
-    for (const id of ids) patchEmail(state, id, patches[id]);
-    state.checked.clear();
-    if (remove && ids.includes(state.selected)) {
-      state.selected = null;
-      closeMessage();
-      document.body.classList.remove('reading');
-    }
-    if (remove) for (const id of ids) removeId(state, id);
-    renderList();
-    if (message) toast(message);
-    try {
-      const res = await client.call('Email/set', { update: patches });
-      const bad = Object.values(res.notUpdated || {});
-      if (bad.length) throw new JmapMethodError('Email/set', bad[0]);
-    } catch (err) {
-      fail(err);
-      recover();
-    }
-  }
-
-  // Deletes checked messages for good (in Trash, or without a Trash folder).
-  async function destroyAll(ids) {
-    if (!(await confirmDialog(t('bulk.destroyConfirm', { count: ids.length }), { okLabel: t('deleteForever'), danger: true }))) return;
-    state.checked.clear();
-    if (ids.includes(state.selected)) { state.selected = null; closeMessage(); }
-    for (const id of ids) removeFromList(id);
-    renderChecks();
-    try {
-      const res = await client.call('Email/set', { destroy: ids });
-      const bad = Object.values(res.notDestroyed || {});
-      if (bad.length) throw new JmapMethodError('Email/set', bad[0]);
-      toast(t('status.destroyed'));
-    } catch (err) {
-      fail(err);
-      recover();
-    }
   }
 
   function renderList() {
@@ -499,22 +394,6 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   }
 
   // ---- actions ----------------------------------------------------------
-  // Applies a patch locally at once, then on the server; the push brings
-  // the truth back either way.
-  async function updateEmail(id, patch, { remove = false } = {}) {
-    const e = patchEmail(state, id, patch);
-    if (remove) removeFromList(id);
-    else list.updateRow(id);
-    reader.refreshFlags(id, e);
-    try {
-      const res = await client.call('Email/set', { update: { [id]: patch } });
-      if (res.notUpdated && res.notUpdated[id]) throw new JmapMethodError('Email/set', res.notUpdated[id]);
-    } catch (err) {
-      fail(err);
-      recover();
-    }
-  }
-
   function removeFromList(id) {
     const gone = removeId(state, id);
     if (!gone) return;
@@ -527,96 +406,10 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     }
   }
 
-  const emailFor = (id) => state.emails.get(id) || (reader.email && reader.email.id === id ? reader.email : null);
-  function setSeen(id, seen) {
-    const e = emailFor(id);
-    if (!e || !!(e.keywords && e.keywords.$seen) === seen) return;
-    updateEmail(id, seenPatch(seen));
-  }
-  function toggleSeen(id) {
-    const e = emailFor(id);
-    if (e) updateEmail(id, seenPatch(!(e.keywords && e.keywords.$seen)));
-  }
-  function toggleFlag(id) {
-    const e = emailFor(id);
-    if (e) updateEmail(id, flagPatch(!(e.keywords && e.keywords.$flagged)));
-  }
-
-  async function moveEmail(id, toId, message) {
-    if (!toId || toId === state.current && !state.search) return;
-    const e = emailFor(id);
-    await updateEmail(id, movePatch(e && e.mailboxIds ? e.mailboxIds : { [state.current]: true }, toId), { remove: true });
-    const m = state.byId.get(toId);
-    toast(message || t('status.moved', { name: m ? mailboxName(m) : '' }));
-  }
-
-  async function moveDialog(id) {
-    const to = await chooseDialog(t('move.to'), moveChoices());
-    if (to) moveEmail(id, to);
-  }
-
-  function archive(id) {
-    const a = role('archive');
-    if (!a) { toast(t('status.noArchive'), { error: true }); return; }
-    moveEmail(id, a.id, t('status.archived'));
-  }
-
-  async function remove(id) {
-    const e = emailFor(id);
-    const trash = role('trash');
-    if (!e) return;
-    if (!trash || isIn(e, 'trash')) {
-      if (!(await confirmDialog(t('deleteForever.confirm'), { okLabel: t('deleteForever'), danger: true }))) return;
-      removeFromList(id);
-      try {
-        const res = await client.call('Email/set', { destroy: [id] });
-        if (res.notDestroyed && res.notDestroyed[id]) throw new JmapMethodError('Email/set', res.notDestroyed[id]);
-        toast(t('status.destroyed'));
-      } catch (err) {
-        fail(err);
-        recover();
-      }
-      return;
-    }
-    moveEmail(id, trash.id, t('status.deleted'));
-  }
-
-  async function junk(id) {
-    const e = emailFor(id);
-    if (!e) return;
-    const j = role('junk');
-    const inbox = role('inbox');
-    if (isIn(e, 'junk')) {
-      // Not junk: back to the inbox, remember the verdict.
-      if (!inbox) return;
-      await updateEmail(id, junkPatch(e.mailboxIds, inbox.id, false), { remove: true });
-      toast(t('status.notJunk'));
-      return;
-    }
-    await updateEmail(id, junkPatch(e.mailboxIds, j ? j.id : null, true), { remove: !!j });
-    toast(t('status.junk'));
-  }
-
-  async function emptyFolder() {
-    const cur = state.byId.get(state.current);
-    if (!cur) return;
-    const count = cur.totalEmails || state.total;
-    if (!(await confirmDialog(t('folder.emptyTrashConfirm', { count }), { okLabel: cur.role === 'junk' ? t('folder.emptyJunk') : t('folder.emptyTrash'), danger: true }))) return;
-    try {
-      const maxSet = (client.session.capabilities[CAP.core] || {}).maxObjectsInSet || 500;
-      for (let round = 0; round < 1000; round++) {
-        const q = await client.call('Email/query', { filter: { inMailbox: cur.id }, limit: Math.min(maxSet, 500) });
-        if (!q.ids.length) break;
-        await client.call('Email/set', { destroy: q.ids });
-      }
-      state.selected = null;
-      closeMessage();
-      await refresh();
-      toast(t('status.destroyed'));
-    } catch (e) {
-      fail(e);
-    }
-  }
+  const acts = mailActions({
+    state, client, t, list, reader: () => reader, toast, fail, recover: () => recover(), refresh: () => refresh(), role, mailboxName, isIn,
+    removeFromList, closeMessage: () => closeMessage(), renderList, moveChoices,
+  });
 
   // ---- compose ------------------------------------------------------------
   let composer = null;
@@ -650,7 +443,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     isIn, phone, toast,
     me: () => ({ identities: state.identities, username: state.username, sentId: (role('sent') || {}).id }),
     onLoaded: (email) => {
-      if (!(email.keywords && email.keywords.$seen)) setSeen(email.id, true);
+      if (!(email.keywords && email.keywords.$seen)) acts.setSeen(email.id, true);
     },
     actions: {
       // phone: the list again, and the URL of the list (the reader stays filled, hidden)
@@ -658,7 +451,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
       reply: (id) => replyTo(id, 'reply'),
       replyAll: (id) => replyTo(id, 'replyAll'),
       forward: (id) => replyTo(id, 'forward'),
-      archive, remove, junk, move: moveDialog, toggleSeen, toggleFlag,
+      archive: acts.archive, remove: acts.remove, junk: acts.junk, move: acts.moveDialog, toggleSeen: acts.toggleSeen, toggleFlag: acts.toggleFlag,
       editDraft: (id) => openDraft(id),
     },
     fail,
@@ -732,9 +525,9 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   const KEY_ACTIONS = {
     check: (id) => toggleCheck(id),
     clearChecks: () => clearChecks(),
-    bulkSeen: () => bulk(seenToggle(checkedIds(state).map((c) => state.emails.get(c) || {}))),
-    bulkDelete: () => bulk('delete'), bulkArchive: () => bulk('archive'), bulkFlag: () => bulk('flag'),
-    bulkJunk: () => bulk('junk'), bulkMove: () => bulk('move'),
+    bulkSeen: () => acts.bulk(seenToggle(checkedIds(state).map((c) => state.emails.get(c) || {}))),
+    bulkDelete: () => acts.bulk('delete'), bulkArchive: () => acts.bulk('archive'), bulkFlag: () => acts.bulk('flag'),
+    bulkJunk: () => acts.bulk('junk'), bulkMove: () => acts.bulk('move'),
     next: () => step(1), prev: () => step(-1),
     search: () => { searchInput.focus(); searchInput.select(); },
     compose: () => compose({}),
@@ -747,8 +540,9 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     reply: (id) => { if (reader.email && reader.email.id === id) replyTo(id, 'reply'); },
     replyAll: (id) => { if (reader.email && reader.email.id === id) replyTo(id, 'replyAll'); },
     forward: (id) => { if (reader.email && reader.email.id === id) replyTo(id, 'forward'); },
-    delete: (id) => remove(id), archive: (id) => archive(id), flag: (id) => toggleFlag(id), seen: (id) => toggleSeen(id),
-    junk: (id) => junk(id), move: (id) => moveDialog(id),
+    delete: (id) => acts.remove(id), archive: (id) => acts.archive(id), flag: (id) => acts.toggleFlag(id), seen: (id) => acts.toggleSeen(id),
+    junk: (id) => acts.junk(id), move: (id) => acts.moveDialog(id),
+    undo: () => acts.undo(),
   };
 
   function onKey(e) {
@@ -791,6 +585,8 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   const start = address.start();
   address.following = true; // the address bar already says where
   if (start && start.folder !== null && state.byId.has(start.folder)) state.current = start.folder;
+  await prefsLoaded;
+  showConvChoice();
   if (start && start.search !== null) runSearch(start.search);
   else await openList();
   if (start && start.msg) { state.selected = start.msg; openMessage(start.msg); }
@@ -804,6 +600,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     destroy() {
       state.destroyed = true;
       document.removeEventListener('keydown', onKey);
+      window.removeEventListener('postamt:conversations', onConversations);
       address.destroy();
       if (push) push.close();
       clearInterval(poll);

@@ -2,8 +2,9 @@
 // read together. Oldest first; the newest and the one chosen in the list are
 // expanded, the others collapsed to one line (sender, preview, date) that opens
 // on click or Enter. Text bodies show their quoted history and signature
-// folded (textblocks.js) behind a button. The view is a choice of the reader
-// (conversations or single messages), kept in localStorage.
+// folded (textblocks.js) behind a button. Conversations or single messages is
+// one choice for the reader and the list (one row per thread), kept in the
+// account's preferences (prefs.js, Settings "conversations").
 
 import { h, icon, bidiText } from './dom.js';
 import { RequestBuilder } from './jmap.js';
@@ -12,26 +13,22 @@ import { formatAddress } from './address.js';
 import { formatFullDate, formatListDate } from './format.js';
 import { linkify } from './quote.js';
 import { splitBlocks } from './textblocks.js';
+import { prefs, changePrefs } from './prefs.js';
 
 // The messages of a thread read at once; a longer thread shows its newest.
 export const MAX_THREAD = 50;
 const MAX_BODY = 1024 * 1024;
-const KEY = 'postamt.readingView';
 
 export function conversationsOn() {
-  try {
-    return localStorage.getItem(KEY) === 'conversations';
-  } catch (e) {
-    return false;
-  }
+  return !!prefs().conversations;
 }
 
-export function setConversations(on) {
-  try {
-    localStorage.setItem(KEY, on ? 'conversations' : 'messages');
-  } catch (e) {
-    /* private mode: the choice lasts for this page */
-  }
+// Switches (both the list and the reader; the event tells the list); the
+// server keeps the choice for the account.
+export function setConversations(on, client) {
+  const saved = changePrefs(client, { conversations: !!on });
+  if (typeof window !== 'undefined') window.dispatchEvent(new CustomEvent('postamt:conversations'));
+  return saved;
 }
 
 // The thread's email ids, asked in the request that gets the email itself

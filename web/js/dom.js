@@ -149,6 +149,27 @@ export function promptDialog(label, value = '') {
   });
 }
 
+// A text and a choice from a list (a new folder's name and its parent):
+// choice: {label, options: [{label, value, depth}], value}. Resolves to
+// {text, choice} or null.
+export function promptChoiceDialog(label, choice, value = '') {
+  return modal((dlg, done) => {
+    const id = 'prompt-' + Math.random().toString(36).slice(2);
+    const input = h('input', { id, type: 'text', value, required: true, autocomplete: 'off', maxlength: '255' });
+    const select = h('select', { id: id + '-c', class: 'dialog-select' },
+      choice.options.map((o) => h('option', { value: o.value, selected: o.value === choice.value ? true : null },
+        '\u00a0\u00a0'.repeat(o.depth || 0) + o.label)));
+    dlg.append(
+      h('form', { onsubmit: (e) => { e.preventDefault(); const v = input.value.trim(); if (v) done({ text: v, choice: select.value }); } },
+        h('label', { for: id, class: 'dialog-label' }, label), input,
+        h('label', { for: id + '-c', class: 'dialog-sublabel' }, choice.label), select,
+        h('div', { class: 'dialog-actions' },
+          h('button', { type: 'button', class: 'btn', onclick: () => done(null) }, t('cancel')),
+          h('button', { type: 'submit', class: 'btn primary' }, t('ok')))));
+    setTimeout(() => { input.focus(); input.select(); }, 0);
+  });
+}
+
 // A list of choices: [{label, value, depth, icon}] -> value or null.
 export function chooseDialog(title, choices) {
   return modal((dlg, done) => {

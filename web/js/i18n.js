@@ -4,6 +4,7 @@
 
 import { READER_DE, READER_EN } from './i18n_reader.js';
 import * as more from './i18n_webmail.js';
+import * as listTexts from './i18n_list.js';
 
 const de = {
   appName: 'postamt',
@@ -539,8 +540,8 @@ const en = {
   user: 'Signed in as {name}',
 };
 
-Object.assign(de, READER_DE, more.de);
-Object.assign(en, READER_EN, more.en);
+Object.assign(de, READER_DE, more.de, listTexts.de);
+Object.assign(en, READER_EN, more.en, listTexts.en);
 
 export const DICTS = { de, en };
 

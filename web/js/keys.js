@@ -19,6 +19,7 @@ export const KEYS = [
   { mode: 'any', keys: ['/'], action: 'search' },
   { mode: 'any', keys: ['c'], action: 'compose' },
   { mode: 'any', keys: ['?'], action: 'help' },
+  { mode: 'any', keys: ['z'], action: 'undo' },
   { mode: 'any', keys: ['Escape'], action: 'escape', prevent: false },
   { mode: 'one', keys: ['r'], action: 'reply' },
   { mode: 'one', keys: ['a'], action: 'replyAll' },
@@ -60,4 +61,4 @@ export function isAppKey({ ctrlKey, metaKey, altKey, defaultPrevented }, target)
 export const HELP = [['j / ↓', 'shortcuts.next'], ['k / ↑', 'shortcuts.prev'], ['Enter', 'shortcuts.open'], ['r', 'shortcuts.reply'],
   ['a', 'shortcuts.replyAll'], ['f', 'shortcuts.forward'], ['key.delete', 'shortcuts.delete'], ['e', 'shortcuts.archive'],
   ['s', 'shortcuts.flag'], ['u', 'shortcuts.unread'], ['x', 'shortcuts.check'], ['!', 'shortcuts.junk'], ['v', 'shortcuts.move'], ['/', 'shortcuts.search'],
-  ['c', 'shortcuts.compose'], ['Ctrl+Enter', 'shortcuts.sendKey'], ['Esc', 'shortcuts.escape'], ['?', 'shortcuts.help']];
+  ['z', 'shortcuts.undo'], ['c', 'shortcuts.compose'], ['Ctrl+Enter', 'shortcuts.sendKey'], ['Esc', 'shortcuts.escape'], ['?', 'shortcuts.help']];

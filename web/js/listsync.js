@@ -4,15 +4,22 @@
 // (push, or after an action failed) is applied through Email/queryChanges and
 // Email/changes (sync), so a refresh costs the changes, not the list: no
 // request ever names more than the session's maxObjectsInGet ids.
+//
+// As conversations (query() says collapseThreads) the list has one row per
+// thread, its newest email; each page also asks the rows' threads (Thread/get)
+// and their emails' mailboxIds and keywords, for the count on the row and for
+// actions on the whole conversation (state.threads). The server cannot say the
+// changes of such a query (canCalculateChanges false), so a refresh loads the
+// rows shown anew.
 
 import { RequestBuilder, CAP, JmapMethodError } from './jmap.js';
 import { LIST_PROPERTIES } from './mailboxes.js';
-import { takePage, resetList, applyQueryChanges, changedLoaded, forgetUnlisted } from './state.js';
+import { takePage, resetList, applyQueryChanges, changedLoaded, forgetUnlisted, takeThreads } from './state.js';
 
 export const PAGE = 50;
 
 export class ListSync {
-  // query(): {filter, sort} of the list shown; onChange(): draw it again.
+  // query(): {filter, sort, collapseThreads} of the list shown; onChange(): draw it again.
   constructor(client, state, { query, onChange }) {
     this.client = client;
     this.state = state;
@@ -33,16 +40,19 @@ export class ListSync {
   }
 
   async page(position, limit) {
-    const { filter, sort } = this.query();
+    const { filter, sort, collapseThreads = false } = this.query();
     const b = new RequestBuilder();
-    const q = b.call('Email/query', { filter, sort, position, limit: Math.min(limit, this.maxGet), calculateTotal: true });
+    const q = b.call('Email/query', { filter, sort, collapseThreads, position, limit: Math.min(limit, this.maxGet), calculateTotal: true });
     const g = b.call('Email/get', { '#ids': q.ref('/ids'), properties: LIST_PROPERTIES });
+    const th = collapseThreads ? b.call('Thread/get', { '#ids': g.ref('/list/*/threadId') }) : null;
+    const m = th ? b.call('Email/get', { '#ids': th.ref('/list/*/emailIds'), properties: ['id', 'threadId', 'mailboxIds', 'keywords'] }) : null;
     const r = await this.client.send(b);
-    return { q: r.get(q), g: r.get(g) };
+    return { q: r.get(q), g: r.get(g), threads: th ? { list: r.get(th).list || [], emails: r.get(m).list || [] } : null };
   }
 
-  place(qr, gr) {
+  place(qr, gr, threads) {
     const s = this.state;
+    if (threads) takeThreads(s, threads.list, threads.emails);
     const fresh = s.queryState === null;
     const dropped = takePage(s, { position: qr.position || 0, ids: qr.ids, list: gr.list, total: qr.total, queryState: qr.queryState });
     // the Email state the loaded emails are current to: only when the page is
@@ -57,9 +67,9 @@ export class ListSync {
     this.inflight = [];
     this.snippetAsked = new Set();
     resetList(this.state);
-    const { q, g } = await this.page(0, PAGE);
+    const { q, g, threads } = await this.page(0, PAGE);
     if (epoch !== this.epoch) return;
-    this.place(q, g);
+    this.place(q, g, threads);
     this.onChange();
   }
 
@@ -73,10 +83,10 @@ export class ListSync {
     const range = [from, from + limit];
     this.inflight.push(range);
     try {
-      const { q, g } = await this.page(from, limit);
+      const { q, g, threads } = await this.page(from, limit);
       if (epoch !== this.epoch) return;
       this.tried.add(key);
-      this.place(q, g);
+      this.place(q, g, threads);
       this.onChange();
     } finally {
       this.inflight = this.inflight.filter((x) => x !== range);
@@ -88,9 +98,9 @@ export class ListSync {
     const s = this.state;
     if (s.queryState === null || !this.canChanges || !s.known.Email) return this.reload(around);
     const epoch = this.epoch;
-    const { filter, sort } = this.query();
+    const { filter, sort, collapseThreads = false } = this.query();
     const b = new RequestBuilder();
-    const qc = b.call('Email/queryChanges', { filter, sort, sinceQueryState: s.queryState, calculateTotal: true });
+    const qc = b.call('Email/queryChanges', { filter, sort, collapseThreads, sinceQueryState: s.queryState, calculateTotal: true });
     const ch = b.call('Email/changes', { sinceState: s.known.Email });
     const r = await this.client.send(b);
     if (epoch !== this.epoch) return;
@@ -149,12 +159,12 @@ export class ListSync {
     const epoch = ++this.epoch;
     this.inflight = [];
     const from = Math.max(0, around);
-    const { q, g } = await this.page(from, PAGE);
+    const { q, g, threads } = await this.page(from, PAGE);
     if (epoch !== this.epoch) return;
     const keep = this.state.selected;
     this.snippetAsked = new Set();
     resetList(this.state);
-    this.place(q, g);
+    this.place(q, g, threads);
     forgetUnlisted(this.state, keep);
     this.onChange();
   }

@@ -20,8 +20,9 @@ export const OVERSCAN = 10;
 // What one row shows. ctx: {outgoing: the folder is Sent or Drafts (show the
 // recipients), selected: the selected id, checked: Set of checked ids,
 // mailbox: the folder's name, shown in results across folders, snippet: the
-// SearchSnippet of a search, its matches highlighted}.
-export function rowModel(e, { outgoing = false, selected = null, checked = new Set(), mailbox = '', snippet = null } = {}) {
+// SearchSnippet of a search, its matches highlighted, count: the number of
+// emails of its thread, as conversations (shown from 2)}.
+export function rowModel(e, { outgoing = false, selected = null, checked = new Set(), mailbox = '', snippet = null, count = 0 } = {}) {
   const kw = e.keywords || {};
   const seen = !!kw.$seen;
   const flagged = !!kw.$flagged;
@@ -42,6 +43,7 @@ export function rowModel(e, { outgoing = false, selected = null, checked = new S
     preview: e.preview || '',
     attachment: !!e.hasAttachment,
     mailbox,
+    count: count > 1 ? count : 0,
     // [{text, mark}] of the snippet, or null: the subject or preview as it is
     subjectParts: snippet ? snippetParts(snippet.subject) : null,
     previewParts: snippet ? snippetParts(snippet.preview) : null,
@@ -107,7 +109,8 @@ export class ListView {
     h('span', { class: 'row-mark', 'aria-hidden': 'true' }, m.checked ? icon('check') : null),
     h('div', { class: 'row-main' },
       h('div', { class: 'row-top' },
-        h('span', { class: 'row-from' }, m.draft ? h('span', { class: 'draft-tag' }, t('list.draft') + ' ') : null, bidiText(who || '—')),
+        h('span', { class: 'row-from' }, m.draft ? h('span', { class: 'draft-tag' }, t('list.draft') + ' ') : null, bidiText(who || '—'),
+          m.count ? h('span', { class: 'row-count', title: t('list.threadCount', { n: m.count }) }, String(m.count)) : null),
         h('span', { class: 'row-icons' },
           m.attachment ? h('span', { class: 'att', title: t('list.attachment') }, icon('clip')) : null,
           m.flagged ? h('span', { class: 'flag', title: t('list.flagged') }, icon('flag')) : null),
@@ -115,7 +118,7 @@ export class ListView {
       h('div', { class: 'row-subject' }, m.mailbox ? h('span', { class: 'row-folder' }, bidiText(m.mailbox)) : null,
         m.subjectParts ? marked(m.subjectParts) : bidiText(m.subject || t('list.noSubject'))),
       h('div', { class: 'row-preview' }, m.previewParts ? marked(m.previewParts) : bidiText(m.preview))),
-    h('span', { class: 'sr-only' }, [m.seen ? '' : t('list.unread'), m.flagged ? t('list.flagged') : '', m.attachment ? t('list.attachment') : ''].filter(Boolean).join(', ')));
+    h('span', { class: 'sr-only' }, [m.count ? t('list.threadCount', { n: m.count }) : '', m.seen ? '' : t('list.unread'), m.flagged ? t('list.flagged') : '', m.attachment ? t('list.attachment') : ''].filter(Boolean).join(', ')));
     row.addEventListener('click', (ev) => this.opts.onClick(m.id, ev));
     row.addEventListener('dragstart', (ev) => this.opts.onDragStart(m.id, ev));
     return row;
@@ -133,10 +136,11 @@ export class ListView {
         h('span', { class: 'sr-only' }, this.opts.t('list.loading')));
     } else {
       const snippet = this.opts.snippetOf(id) || null;
-      const m = rowModel(e, { outgoing: this.opts.outgoing(), selected: s.selected, checked: s.checked, mailbox: this.opts.mailboxOf(e), snippet });
+      const count = this.opts.threadCount ? this.opts.threadCount(e) : 0;
+      const m = rowModel(e, { outgoing: this.opts.outgoing(), selected: s.selected, checked: s.checked, mailbox: this.opts.mailboxOf(e), snippet, count });
       // e is replaced by every Email/get and patched in place by actions
       // (then updateRow drops the cached row), so identity + flags say "same"
-      const key = [m.className, m.ariaSelected, m.mailbox, snippet ? 's' : ''].join('|');
+      const key = [m.className, m.ariaSelected, m.mailbox, snippet ? 's' : '', m.count].join('|');
       const c = this.cache.get(id);
       if (c && c.e === e && c.key === key) el = c.el;
       else { el = this.rowFor(e, m); this.cache.set(id, { el, e, key }); }

@@ -36,6 +36,44 @@ export function mailboxTree(mailboxes, locale) {
   return out;
 }
 
+// The rows of the folder list: tree (mailboxTree's) without the folders
+// under a collapsed one (collapsed: Set of mailbox ids). Each row says
+// whether it has sub-folders (parent) and whether they show (open).
+export function visibleTree(tree, collapsed) {
+  const out = [];
+  let hideBelow = Infinity;
+  for (let i = 0; i < tree.length; i++) {
+    const { mailbox, depth } = tree[i];
+    if (depth > hideBelow) continue;
+    hideBelow = Infinity;
+    const parent = i + 1 < tree.length && tree[i + 1].depth > depth;
+    const open = !(parent && collapsed.has(mailbox.id));
+    if (!open) hideBelow = depth;
+    out.push({ mailbox, depth, parent, open });
+  }
+  return out;
+}
+
+// Mailbox/set create for a new folder under parentId (null: top level).
+// text may be a path ("Projects/Phoenix 2027"): folders of it that exist
+// are used, the others made, each under the one before (creation ids "#f0",
+// "#f1" …). Returns the create object, or null when all of it exists.
+export function folderCreate(mailboxes, parentId, text) {
+  const parts = String(text).split('/').map((x) => x.trim()).filter(Boolean);
+  let cur = parentId || null;
+  const create = {};
+  let n = 0;
+  for (const name of parts) {
+    const have = typeof cur === 'string' && cur.startsWith('#') ? null
+      : mailboxes.find((m) => (m.parentId || null) === cur && m.name === name);
+    if (have) { cur = have.id; continue; }
+    const key = 'f' + n++;
+    create[key] = { name, parentId: cur, isSubscribed: true };
+    cur = '#' + key;
+  }
+  return n ? create : null;
+}
+
 export function findRole(mailboxes, role) {
   return mailboxes.find((m) => m.role === role) || null;
 }

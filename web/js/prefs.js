@@ -5,7 +5,8 @@
 
 import { CAP } from './jmap.js';
 
-export const DEFAULTS = { showImagesFromKnown: false, notifications: false, density: 'comfortable', language: '', undoSendSeconds: 5, imagesFrom: [] };
+export const DEFAULTS = { showImagesFromKnown: false, notifications: false, density: 'comfortable', language: '', undoSendSeconds: 5, imagesFrom: [],
+  conversations: false };
 
 let current = Object.assign({}, DEFAULTS);
 let loading = null;
@@ -50,4 +51,12 @@ export async function savePrefs(client, patch) {
   current = Object.assign({}, current, patch);
   apply(current);
   return current;
+}
+
+// Changes preferences at once (this page) and saves them where the server
+// keeps them; resolves when saved, or throws the SetError.
+export function changePrefs(client, patch) {
+  current = Object.assign({}, current, patch);
+  apply(current);
+  return client.hasCapability(CAP.settings) ? savePrefs(client, patch) : Promise.resolve(current);
 }

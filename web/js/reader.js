@@ -130,7 +130,7 @@ export class Reader {
   }
 
   toggleConversations() {
-    setConversations(!conversationsOn());
+    setConversations(!conversationsOn(), this.o.client).catch((e) => this.o.fail(e));
     if (this.email) this.show(this.email.id);
   }
 

@@ -21,6 +21,7 @@ export function newState(username) {
     searchFilter: null, // its JMAP filter (search.js)
     searchFolder: null, // its in: folder, or null: across folders
     snippets: new Map(), // SearchSnippet/get answers by email id
+    threads: new Map(), // as conversations: threadId -> [{id, mailboxIds, keywords}] of its emails
     ascending: false,
     ids: [],
     total: 0,
@@ -55,6 +56,44 @@ export function resetList(s) {
   s.queryState = null;
   s.emails = new Map();
   s.snippets = new Map();
+  s.threads = new Map();
+}
+
+// Thread/get and the Email/get of the threads' emails (id, mailboxIds,
+// keywords): what a conversation row counts and its actions act on.
+export function takeThreads(s, threads, emails) {
+  const byId = new Map(emails.map((e) => [e.id, e]));
+  for (const th of threads) s.threads.set(th.id, th.emailIds.map((id) => byId.get(id)).filter(Boolean));
+}
+
+// The emails an action on the listed ids acts on: as conversations
+// (s.threads filled), each row's thread's emails in the folder shown (in a
+// search: the row's email alone), the row's own first; else the ids.
+export function actionIds(s, ids) {
+  const out = [];
+  const seen = new Set();
+  const add = (id) => { if (!seen.has(id)) { seen.add(id); out.push(id); } };
+  for (const id of ids) {
+    add(id);
+    const e = s.emails.get(id);
+    const members = e && !s.search ? s.threads.get(e.threadId) : null;
+    for (const m of members || []) if (m.mailboxIds && m.mailboxIds[s.current]) add(m.id);
+  }
+  return out;
+}
+
+// An email's list properties, or a thread member's (id, mailboxIds, keywords).
+export function emailOrMember(s, id) {
+  const e = s.emails.get(id);
+  if (e) return e;
+  for (const list of s.threads.values()) { const m = list.find((x) => x.id === id); if (m) return m; }
+  return undefined;
+}
+
+// The number of emails of the row's thread (as conversations), else 0.
+export function threadCount(s, e) {
+  const list = e && s.threads.get(e.threadId);
+  return list ? list.length : 0;
 }
 
 // One page of Email/query + Email/get: {position, ids, list, total, queryState}.

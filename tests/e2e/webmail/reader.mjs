@@ -186,6 +186,11 @@ try {
   await page.emulateMedia({ media: 'screen' });
   await page.evaluate(() => window.dispatchEvent(new Event('afterprint')));
   await hv.waitFor({ state: 'detached' });
+  // conversations are the account's choice (Settings): off again, so the German browser starts with single messages
+  const saved = page.waitForResponse((r) => /\/jmap\/api/.test(r.url()) && /Settings\/set/.test(r.request().postData() || ''));
+  await page.locator('#list-conv-toggle').click();
+  await saved;
+  await page.locator('#list-conv-toggle[aria-pressed="false"]').waitFor();
   await ctx.close();
 
   step('German, phone width, dark: invitation card and conversation');

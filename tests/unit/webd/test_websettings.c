@@ -37,6 +37,7 @@ static void test_defaults(void **state)
 	assert_string_equal(json_string_value(json_object_get(d, "language")), "");
 	assert_int_equal(json_integer_value(json_object_get(d, "undoSendSeconds")), 5);
 	assert_int_equal(json_array_size(json_object_get(d, "imagesFrom")), 0);
+	assert_true(json_is_false(json_object_get(d, "conversations")));
 	json_decref(d);
 }
 
@@ -60,6 +61,8 @@ static void test_valid(void **state)
 	assert_string_equal(json_string_value(json_array_get(l, 1)), "b@x.test");
 	assert_null(apply(d, "{\"imagesFrom\":[]}"));
 	assert_int_equal(json_array_size(json_object_get(d, "imagesFrom")), 0);
+	assert_null(apply(d, "{\"conversations\":true}"));
+	assert_true(json_is_true(json_object_get(d, "conversations")));
 	json_decref(d);
 }
 
@@ -74,6 +77,7 @@ static void test_invalid(void **state)
 		"{\"showImagesFromKnown\":null}", "{\"theme\":\"dark\"}",   "{\"id\":\"other\"}",
 		"{\"imagesFrom\":\"a@b\"}",   "{\"imagesFrom\":[\"nobody\"]}", "{\"imagesFrom\":[1]}",
 		"{\"imagesFrom\":[\"a b@c\"]}", "{\"imagesFrom\":[\"<a@b>\"]}", "{\"imagesFrom\":null}",
+		"{\"conversations\":\"yes\"}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *t = apply(d, bad[i]);
