@@ -427,6 +427,7 @@ export function openSettings(container, opts) {
   function prefsSection() {
     const images = h('input', { type: 'checkbox', id: 'pref-images' });
     const notify = h('input', { type: 'checkbox', id: 'pref-notify' });
+    const conversations = h('input', { type: 'checkbox', id: 'pref-conversations' });
     const density = h('select', { id: 'pref-density' },
       h('option', { value: 'comfortable' }, t('prefs.comfortable')), h('option', { value: 'compact' }, t('prefs.compact')));
     const language = h('select', { id: 'pref-language' },
@@ -456,6 +457,7 @@ export function openSettings(container, opts) {
       h('p', { class: 'muted small' }, t('prefs.imagesHint')),
       alwaysBlock,
       h('label', { class: 'switch' }, notify, h('span', null, t('prefs.notifications'))),
+      h('label', { class: 'switch' }, conversations, h('span', null, t('list.conversations'))),
       h('div', { class: 'settings-row' },
         h('div', { class: 'field' }, h('label', { for: 'pref-density' }, t('prefs.density')), density),
         h('div', { class: 'field' }, h('label', { for: 'pref-language' }, t('prefs.language')), language),
@@ -465,6 +467,7 @@ export function openSettings(container, opts) {
     const show = (p) => {
       images.checked = !!p.showImagesFromKnown;
       notify.checked = !!p.notifications;
+      conversations.checked = !!p.conversations;
       density.value = p.density || 'comfortable';
       language.value = p.language || '';
       undo.value = String(p.undoSendSeconds || 0);
@@ -477,8 +480,11 @@ export function openSettings(container, opts) {
       try {
         // notifications are opt-in and need the browser's permission as well
         if (notify.checked && typeof Notification !== 'undefined' && Notification.permission === 'default') await Notification.requestPermission();
+        const was = !!prefs().conversations;
         show(await savePrefs(client, { showImagesFromKnown: images.checked, notifications: notify.checked, density: density.value,
-          language: language.value, undoSendSeconds: Number(undo.value) }));
+          language: language.value, undoSendSeconds: Number(undo.value), conversations: conversations.checked }));
+        // the list and the reader follow the choice at once (conversation.js)
+        if (was !== conversations.checked) window.dispatchEvent(new CustomEvent('postamt:conversations'));
         toast(t('prefs.saved'));
       } catch (err) {
         toast(plainError(err, t, lang), { error: true });

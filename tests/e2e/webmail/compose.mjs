@@ -68,10 +68,17 @@ try {
   await ask('identity', { name: 'Anna Ärmel', signature: 'Anna Ärmel\nTel. 0123' });
   await page.locator('#prefs[data-loaded]').waitFor();
   await page.locator('#pref-undo').selectOption('5');
+  assert.equal(await page.locator('#pref-conversations').isChecked(), false);
+  await page.locator('#pref-conversations').check();
   await page.locator('#pref-save').click();
-  await ask('settings', { expect: { undoSendSeconds: 5 } });
+  await ask('settings', { expect: { undoSendSeconds: 5, conversations: true } });
   await shot(page, 'settings-sender');
   await page.locator('#settings-back').click();
+  // the list follows the settings page's conversation switch; switched back in the list
+  await page.locator('#list-conv-toggle[aria-pressed="true"]').waitFor();
+  await page.locator('#list-conv-toggle').click();
+  await page.locator('#list-conv-toggle[aria-pressed="false"]').waitFor();
+  await ask('settings', { expect: { conversations: false } });
 
   step('compose: the signature is in; a contact is suggested and taken with the keyboard');
   await ask('seed_contact');
