@@ -55,7 +55,7 @@ static void *vec_push(struct arena *a, struct vec *v)
 static int check_mailbox(struct db *c, int64_t account_id, int64_t mailbox_id,
 			 const char **error_r)
 {
-	int r = store_mbox_owned(c, account_id, mailbox_id);
+	int r = store_mbox_owned(c->sql, account_id, mailbox_id);
 	if (r == 0) {
 		*error_r = "no such mailbox";
 		return STORE_ENOTFOUND;
@@ -545,13 +545,13 @@ int store_mailbox_snapshot(struct store *s, struct arena *a, int64_t account_id,
 	 * later statement of the transaction reads, whatever the committer commits meanwhile */
 	int ret = store_db_exec(c, "BEGIN", error_r);
 	if (ret > 0)
-		ret = store_mbox_read(c, a, account_id, NULL, mailbox_id, &snap_r->mb, error_r);
+		ret = store_mbox_read(c->sql, a, account_id, NULL, mailbox_id, &snap_r->mb, error_r);
 	if (ret > 0)
 		ret = uids_read(c, a, sql_uids, mailbox_id, 0, false, &uids, "uid_list", error_r);
 	if (ret > 0 && s->opt.snapshot_hook != NULL)
 		s->opt.snapshot_hook(s->opt.snapshot_hook_arg);
 	if (ret > 0)
-		ret = store_mbox_keywords_read(c, a, account_id, mailbox_id, &snap_r->keywords, error_r);
+		ret = store_mbox_keywords_read(c->sql, a, account_id, mailbox_id, &snap_r->keywords, error_r);
 	if (ret > 0 && snap_r->mb.unseen > 0)
 		ret = first_unseen_read(c, mailbox_id, &snap_r->first_unseen, error_r) < 0 ? STORE_ERR : 1;
 	if (ret > 0 && changes)

@@ -26,7 +26,7 @@ static int apply_learn(struct store *s, struct store_op *op)
 	struct junk_learn_req *r = op->req;
 	struct db *c = s->wc;
 	const char *err;
-	if (store_acct_exists(c, r->account) <= 0)
+	if (store_acct_exists(c->sql, r->account) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no account %lld", (long long)r->account);
 	op->may_use_reserve = r->dspam < 0 || r->dham < 0;
 	sqlite3_stmt *st =
@@ -143,7 +143,7 @@ static int apply_contacts(struct store *s, struct store_op *op)
 	struct junk_contact_req *r = op->req;
 	struct db *c = s->wc;
 	const char *err;
-	if (store_acct_exists(c, r->account) <= 0)
+	if (store_acct_exists(c->sql, r->account) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no account %lld", (long long)r->account);
 	for (size_t i = 0; i < r->n; i++) {
 		sqlite3_stmt *st =
@@ -173,7 +173,7 @@ static int apply_switch(struct store *s, struct store_op *op)
 	struct junk_switch_req *r = op->req;
 	struct db *c = s->wc;
 	const char *err;
-	if (store_acct_exists(c, r->account) <= 0)
+	if (store_acct_exists(c->sql, r->account) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no account %lld", (long long)r->account);
 	sqlite3_stmt *st = store_db_stmt(c, "INSERT INTO junk_count(account_id, nspam, nham, off) VALUES(?, 0, 0, ?)"
 					    " ON CONFLICT(account_id) DO UPDATE SET off = excluded.off");

@@ -293,7 +293,7 @@ static int apply_put(struct store *s, struct store_op *op)
 	const struct store_sieve_put *p = r->p;
 	struct db *c = s->wc;
 	const char *err;
-	if (store_acct_exists(c, r->account) <= 0)
+	if (store_acct_exists(c->sql, r->account) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no account %lld", (long long)r->account);
 	int64_t id = p->id;
 	if (id > 0) {
@@ -598,7 +598,7 @@ static int apply_vacation(struct store *s, struct store_op *op)
 	struct vacation_req *r = op->req;
 	struct db *c = s->wc;
 	const char *err;
-	if (store_acct_exists(c, r->account) <= 0)
+	if (store_acct_exists(c->sql, r->account) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no account %lld", (long long)r->account);
 	sqlite3_stmt *st = store_db_stmt(
 		c, "INSERT OR REPLACE INTO sieve_vacation(account_id, enabled, from_date, to_date, subject,"
