@@ -192,6 +192,8 @@ static int insert_mailbox(struct store_op *op, struct sql_conn *q, int64_t accou
 	int rc = sql_step(st);
 	int64_t id = rc == SQL_ROW ? sql_col_int64(st, 0) : 0;
 	sql_reset(st);
+	if (rc == SQL_ECONSTRAINT) /* another node made it since mbox_id looked */
+		return store_op_fail(op, STORE_EEXISTS, "mailbox %s already exists", name);
 	if (rc != SQL_ROW)
 		return store_op_sql_fail(op, rc == SQL_DONE ? SQL_ERR : rc, "mailbox_create");
 	if (id_r)
@@ -579,13 +581,17 @@ static int apply_rename(struct store *s, struct store_op *op)
 		return store_op_sql_fail(op, SQL_ERR, "mailbox_rename");
 	for (size_t i = 0; i < n; i++) {
 		struct sql_stmt *up = sql_prepare(q, "UPDATE mailboxes SET name = ?, modseq = ? WHERE id = ?");
+		int rc2 = SQL_ERR;
 		if (up != NULL) {
 			sql_bind_text(up, 1, names[i]);
 			sql_bind_int64(up, 2, (int64_t)modseq);
 			sql_bind_int64(up, 3, ids[i]);
+			rc2 = sql_step_done(up);
 		}
-		if (store_op_step(op, up, "mailbox_rename") < 0)
-			return op->result;
+		if (rc2 == SQL_ECONSTRAINT) /* another node made that name since the check */
+			return store_op_fail(op, STORE_EEXISTS, "mailbox %s already exists", names[i]);
+		if (rc2 < 0)
+			return store_op_sql_fail(op, rc2, "mailbox_rename");
 		store_op_event(op, STORE_EV_MAILBOX_RENAMED, r->account_id, ids[i], 0, 0, 0, modseq);
 	}
 	return 1;
