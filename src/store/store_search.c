@@ -603,6 +603,7 @@ int store_search(struct store *s, struct arena *a, const struct store_search_ctx
 		arena_free(&c.row);
 		return ret;
 	}
+	STORE_PG_REFUSE(s, error_r);
 	struct db *cn = store_db_get(s);
 	ret = store_mbox_owned(cn->sql, ctx->account_id, ctx->mailbox_id);
 	if (ret <= 0) {

@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include "sql.h"
+#include "store_sieve.h"
 
 struct bfix {
 	char dir[256];
@@ -383,6 +384,17 @@ static void test_pg_two_nodes(void **state)
 	/* what is not converted yet refuses clearly */
 	struct store_mailbox_snapshot snap;
 	assert_int_equal(store_mailbox_snapshot(s2, f->a, id, lists, false, 0, &snap, &err), STORE_EUNAVAIL);
+	assert_string_equal(err, STORE_PG_MISSING);
+	uint32_t *uids;
+	assert_int_equal(store_uid_list(s2, f->a, id, lists, &uids, &n, &err), STORE_EUNAVAIL);
+	assert_string_equal(err, STORE_PG_MISSING);
+	int64_t *changed, *removed;
+	size_t nremoved;
+	assert_int_equal(store_email_changes(f->s, f->a, id, 0, &changed, &n, &removed, &nremoved, &err),
+			 STORE_EUNAVAIL);
+	assert_int_equal(store_mailbox_rename(f->s, id, "Lists", "Lists2", &err), 1);
+	struct store_sieve_script *scripts;
+	assert_int_equal(store_sieve_list(s2, f->a, id, &scripts, &n, NULL, &err), STORE_EUNAVAIL);
 	assert_string_equal(err, STORE_PG_MISSING);
 	store_close(&s2);
 	rm_rf(dir2);
