@@ -167,6 +167,6 @@ def test_unconverted_parts_refuse(nodes):
     with pytest.raises((smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)) as e:
         s.sendmail("carol@" + DOMAIN, ["carol@" + DOMAIN], "Subject: x\r\n\r\nhi\r\n")
     s.close()
-    for cmd in (("verify",), ("index", "status")):
+    for cmd in (("verify",), ("index", "status"), ("export", "carol@" + DOMAIN, os.path.join(b.dir, "out"))):
         r = b.run(*cmd)
         assert r.returncode != 0 and "postgresql backend: message storage not implemented yet" in r.stderr

@@ -1,5 +1,5 @@
 /* test_backends.c: the part of the store converted to sql.h (domains, accounts,
- * aliases, passwords, SCRAM secrets, session generations), run on both backends:
+ * aliases, passwords, SCRAM secrets, session generations, mailboxes), run on both backends:
  * SQLite always, PostgreSQL when POSTAMT_TEST_PG names a database that may be wiped
  * (scripts/pg-fixture run sets it; without it those tests are skipped, saying why);
  * and store_admin.c (the admin flag, last logins, removing a domain).
