@@ -277,6 +277,10 @@ int cli_export(const struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "postamt: usage: postamt export ADDRESS DEST [--mbox [--folder NAME]]\n");
 		return 1;
 	}
+	if (config_store_pg(cfg) != NULL) { /* messages are not on PostgreSQL yet */
+		fprintf(stderr, "postamt: export: %s\n", STORE_PG_MISSING);
+		return 1;
+	}
 	struct stat sb;
 	if (lstat(dest, &sb) == 0) {
 		fprintf(stderr, "postamt: %s exists: export writes a new Maildir or mbox file, never over one\n", dest);

@@ -4,7 +4,8 @@
  * connections store_db.c opens) and PostgreSQL through libpq (sql_pg.c). Store code
  * written against it runs on both: statements are prepared once per connection by
  * their text (the pointer of a static string is the cache key, as store_db_stmt's),
- * parameters are `?` and bound by position from 1, columns are read by position
+ * parameters are `?` (or `?NNN`, numbered, to use one twice) and bound by position
+ * from 1, columns are read by position
  * from 0. The SQL is SQLite's dialect; the PostgreSQL driver translates the few
  * differences the store uses in one place (sql_pg_translate): `?` becomes `$n`,
  * `INSERT OR IGNORE` becomes `INSERT ... ON CONFLICT DO NOTHING`, `COLLATE NOCASE`

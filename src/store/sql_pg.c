@@ -19,7 +19,7 @@
 #include "arena.h"
 #include "log.h"
 
-#define PG_STMTS 128
+#define PG_STMTS 256
 #define PG_PARAMS 16
 
 struct pg_stmt {
@@ -69,6 +69,11 @@ char *sql_pg_translate(const char *sql)
 			memcpy(out + o, p, len);
 			o += len;
 			p += len;
+		} else if (*p == '?' && isdigit((unsigned char)p[1])) {
+			/* "?NNN": a numbered parameter (SQLite's syntax), used more than once */
+			int k = (int)strtol(p + 1, (char **)&p, 10);
+			o += (size_t)sprintf(out + o, "$%d", k);
+			param = param > k ? param : k;
 		} else if (*p == '?') {
 			o += (size_t)sprintf(out + o, "$%d", ++param);
 			p++;

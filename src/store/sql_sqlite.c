@@ -10,7 +10,7 @@
 #include "log.h"
 #include "arena.h"
 
-#define SQLITE_STMTS 128
+#define SQLITE_STMTS 256
 
 struct lite_stmt {
 	struct sql_stmt head;

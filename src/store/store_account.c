@@ -187,10 +187,8 @@ static int apply_account_add(struct store *s, struct store_op *op)
 	sql_reset(st);
 	if (rc != SQL_ROW)
 		return op_sql_fail(op, rc == SQL_DONE ? SQL_ERR : rc, "account_add");
-	if (sql_engine(q) != SQL_SQLITE)
-		return 1; /* mailboxes are not on PostgreSQL yet (STORE_PG_MISSING) */
 	for (size_t i = 0; i < sizeof(default_mailboxes) / sizeof(default_mailboxes[0]); i++) {
-		int y = store_mbox_create_in(op, s->wc, r->id, default_mailboxes[i].name,
+		int y = store_mbox_create_in(op, q, r->id, default_mailboxes[i].name,
 					     default_mailboxes[i].su, true, NULL);
 		if (y < 0)
 			return y;
@@ -223,7 +221,7 @@ int store_account_add(struct store *s, const char *address, const char *password
 /* SQLite: the account's mailboxes, messages and the tables only SQLite has yet. */
 static int account_del_mail(struct store_op *op, struct db *c, int64_t id)
 {
-	uint64_t modseq = store_acct_next_modseq(c, id);
+	uint64_t modseq = store_acct_next_modseq(c->sql, id);
 	/* first, so that pending lessons no longer keep its messages */
 	if (store_lesson_forget_account(op, c, id) < 0)
 		return op->result;

@@ -122,8 +122,9 @@ static void queue_push(struct store_op **head, struct store_op **tail, struct st
 
 static void op_submit(struct store *s, struct store_op *op)
 {
-	if (s->pg_conninfo != NULL) {
-		/* on PostgreSQL only sql.h ops run (store_sql_write); the rest is not there yet */
+	if (s->pg_conninfo != NULL && !op->sql_ready) {
+		/* on PostgreSQL only sql.h ops run (their apply uses only op->q); the rest is
+		 * not there yet */
 		store_op_fail(op, STORE_EUNAVAIL, "%s", STORE_PG_MISSING);
 		op_complete(s, op);
 		return;
@@ -365,8 +366,12 @@ static void lesson_notify(struct store *s)
 static void run_batch(struct store *s, struct store_op *batch)
 {
 	sync_blobs(s, batch);
-	run_txn(s, batch, false);
-	retry_on_reserve(s, batch);
+	if (s->pg_conninfo != NULL) {
+		store_pg_txn(s, batch);
+	} else {
+		run_txn(s, batch, false);
+		retry_on_reserve(s, batch);
+	}
 	bool freed = false, lessons = false;
 	for (struct store_op *op = batch, *next; op != NULL; op = next) {
 		next = op->next;
@@ -452,6 +457,16 @@ void *store_committer_main(void *arg)
 	}
 	pthread_mutex_unlock(&s->q_mu);
 	return NULL;
+}
+
+int store_sql_write(struct store *s, struct store_op *op, const char **error_r)
+{
+	op->sql_ready = true;
+	if (s->pg_conninfo == NULL)
+		return store_op_run(s, op, error_r);
+	int r = store_pg_write(s, op, error_r);
+	store_op_free(op);
+	return r;
 }
 
 uint64_t store_wait_idle(struct store *s)

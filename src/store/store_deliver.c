@@ -211,7 +211,7 @@ static int add_to_mailbox(struct store_op *op, struct db *c, int64_t account_id,
 {
 	if (store_acct_charge(op, c, account_id, (int64_t)op->len, 1, true) < 0)
 		return op->result;
-	uint64_t modseq = store_acct_next_modseq(c, account_id);
+	uint64_t modseq = store_acct_next_modseq(c->sql, account_id);
 	struct msg_row row = {
 		.email_id = email_id, .thread_id = thread_for(op, c, account_id, email_id),
 		.flags = flags & STORE_F_ALL, .keywords = keywords, .size = op->len,
@@ -353,7 +353,7 @@ static int apply_append(struct store *s, struct store_op *op)
 {
 	struct store_append *ap = op->req;
 	struct db *c = s->wc;
-	if (store_mbox_owned(c, ap->account_id, ap->mailbox_id) <= 0)
+	if (store_mbox_owned(c->sql, ap->account_id, ap->mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	const char *kw, *err;
 	if (store_keywords_join(op->tmp, ap->keywords, &kw, &err) < 0)
@@ -447,13 +447,13 @@ static int apply_append_many(struct store *s, struct store_op *op)
 	struct store_append_many *am = op->req;
 	struct many_prep *mp = op->parsed;
 	struct db *c = s->wc;
-	if (store_mbox_owned(c, am->account_id, am->mailbox_id) <= 0)
+	if (store_mbox_owned(c->sql, am->account_id, am->mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
-	if (am->expunge_uid != 0 && store_mbox_owned(c, am->account_id, am->expunge_mailbox_id) <= 0)
+	if (am->expunge_uid != 0 && store_mbox_owned(c->sql, am->account_id, am->expunge_mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	if (am->expunge_uid != 0) {
 		/* first, so that its quota is free for the replacement */
-		uint64_t modseq = store_acct_next_modseq(c, am->account_id);
+		uint64_t modseq = store_acct_next_modseq(c->sql, am->account_id);
 		int r = store_msg_expunge_uid(op, c, am->account_id, am->expunge_mailbox_id, am->expunge_uid, modseq);
 		if (r < 0)
 			return r;

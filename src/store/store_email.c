@@ -25,7 +25,7 @@ struct batch_ctx {
 static uint64_t batch_modseq(struct db *c, struct batch_ctx *bc, bool *fresh_r)
 {
 	if (bc->modseq == 0) {
-		bc->modseq = store_acct_next_modseq(c, bc->b->account_id);
+		bc->modseq = store_acct_next_modseq(c->sql, bc->b->account_id);
 		*fresh_r = true;
 	}
 	return bc->modseq;
@@ -122,7 +122,7 @@ static int item_flags(struct store_op *op, struct db *c, struct batch_ctx *bc,
 			return op->result;
 		int64_t dunseen = (int)!(nf & STORE_F_SEEN) - (int)!(f & STORE_F_SEEN);
 		int64_t ddeleted = (int)!!(nf & STORE_F_DELETED) - (int)!!(f & STORE_F_DELETED);
-		if (store_mbox_adjust(c, mbs[i], 0, dunseen, ddeleted, 0, modseq) < 0)
+		if (store_mbox_adjust(c->sql, mbs[i], 0, dunseen, ddeleted, 0, modseq) < 0)
 			return store_op_fail(op, STORE_ERR, "database error");
 		if (*nk != '\0')
 			store_mbox_add_keywords(c, t, mbs[i], nk);
@@ -154,7 +154,7 @@ static int item_mailboxes(struct store_op *op, struct db *c, struct batch_ctx *b
 	if (ntarget == 0)
 		return store_op_fail(op, STORE_EINVAL, "an email must stay in at least one mailbox");
 	for (size_t t = 0; t < ntarget; t++) {
-		if (!in_list(mbs, n, target[t]) && store_mbox_owned(c, account_id, target[t]) <= 0)
+		if (!in_list(mbs, n, target[t]) && store_mbox_owned(c->sql, account_id, target[t]) <= 0)
 			return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	}
 	/* before anything moves: the lesson compares the mailboxes before and after */

@@ -55,7 +55,7 @@ static void *vec_push(struct arena *a, struct vec *v)
 static int check_mailbox(struct db *c, int64_t account_id, int64_t mailbox_id,
 			 const char **error_r)
 {
-	int r = store_mbox_owned(c, account_id, mailbox_id);
+	int r = store_mbox_owned(c->sql, account_id, mailbox_id);
 	if (r == 0) {
 		*error_r = "no such mailbox";
 		return STORE_ENOTFOUND;
@@ -126,6 +126,7 @@ int store_msg_list(struct store *s, struct arena *a, int64_t account_id, int64_t
 		   const struct store_uidset *set, uint64_t changed_since,
 		   struct store_msg **msgs_r, size_t *n_r, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	struct vec v = { .elem = sizeof(struct store_msg) };
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
@@ -190,6 +191,7 @@ int store_msg_list(struct store *s, struct arena *a, int64_t account_id, int64_t
 int store_uid_list(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		   uint32_t **uids_r, size_t *n_r, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	struct vec v = { .elem = sizeof(uint32_t) };
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
@@ -204,6 +206,7 @@ int store_uid_list(struct store *s, struct arena *a, int64_t account_id, int64_t
 int store_first_unseen(struct store *s, int64_t account_id, int64_t mailbox_id, uint32_t *uid_r,
 		       const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	*uid_r = 0;
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
@@ -245,6 +248,7 @@ static void meta_read(struct arena *a, sqlite3_stmt *st, struct store_msg_meta *
 int store_msg_meta(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		   uint32_t uid, struct store_msg_meta *meta_r, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT " META_COLS " FROM messages m JOIN emails e"
 				       " ON e.id = m.email_id WHERE m.mailbox_id = ? AND m.uid = ?"
@@ -273,6 +277,7 @@ int store_msg_meta_list(struct store *s, struct arena *a, int64_t account_id, in
 			const struct store_uidset *set, struct store_msg_meta **metas_r, size_t *n_r,
 			const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	struct vec v = { .elem = sizeof(struct store_msg_meta) };
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
@@ -323,6 +328,7 @@ int store_msg_meta_list(struct store *s, struct arena *a, int64_t account_id, in
 int store_msg_sortkeys(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		       struct store_msg_sortkey **keys_r, size_t *n_r, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	struct vec v = { .elem = sizeof(struct store_msg_sortkey) };
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
@@ -353,6 +359,7 @@ int store_msg_sortkeys(struct store *s, struct arena *a, int64_t account_id, int
 int store_thread_emails(struct store *s, struct arena *a, int64_t account_id, int64_t thread_id,
 			int64_t **email_ids_r, size_t *n_r, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	struct vec v = { .elem = sizeof(int64_t) };
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT DISTINCT m.email_id FROM messages m"
@@ -372,6 +379,7 @@ int store_thread_emails(struct store *s, struct arena *a, int64_t account_id, in
 int store_email_meta(struct store *s, struct arena *a, int64_t account_id, int64_t email_id,
 		     struct store_msg_meta *meta_r, int64_t *mailbox_id_r, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT " META_COLS " FROM messages m JOIN emails e"
 				       " ON e.id = m.email_id WHERE m.email_id = ? AND m.account_id = ?"
@@ -395,6 +403,7 @@ int store_email_mailboxes(struct store *s, struct arena *a, int64_t account_id,
 			  int64_t email_id, int64_t **mailbox_ids_r, uint32_t **uids_r,
 			  size_t *n_r, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	struct vec vm = { .elem = sizeof(int64_t) }, vu = { .elem = sizeof(uint32_t) };
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT mailbox_id, uid FROM messages WHERE email_id = ?"
@@ -441,6 +450,7 @@ static int open_blob(struct store *s, const char *blob, int *fd_r, uint64_t *siz
 static int blob_of(struct store *s, struct arena *a, const char *sql, int64_t k1, int64_t k2,
 		   int64_t k3, const char **blob_r, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, sql);
 	sqlite3_bind_int64(st, 1, k1);
@@ -521,6 +531,7 @@ int store_msg_read(struct store *s, struct arena *a, int64_t account_id, int64_t
 int store_vanished(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		   uint64_t modseq, uint32_t **uids_r, size_t *n_r, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	struct vec v = { .elem = sizeof(uint32_t) };
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
@@ -545,13 +556,13 @@ int store_mailbox_snapshot(struct store *s, struct arena *a, int64_t account_id,
 	 * later statement of the transaction reads, whatever the committer commits meanwhile */
 	int ret = store_db_exec(c, "BEGIN", error_r);
 	if (ret > 0)
-		ret = store_mbox_read(c, a, account_id, NULL, mailbox_id, &snap_r->mb, error_r);
+		ret = store_mbox_read(c->sql, a, account_id, NULL, mailbox_id, &snap_r->mb, error_r);
 	if (ret > 0)
 		ret = uids_read(c, a, sql_uids, mailbox_id, 0, false, &uids, "uid_list", error_r);
 	if (ret > 0 && s->opt.snapshot_hook != NULL)
 		s->opt.snapshot_hook(s->opt.snapshot_hook_arg);
 	if (ret > 0)
-		ret = store_mbox_keywords_read(c, a, account_id, mailbox_id, &snap_r->keywords, error_r);
+		ret = store_mbox_keywords_read(c->sql, a, account_id, mailbox_id, &snap_r->keywords, error_r);
 	if (ret > 0 && snap_r->mb.unseen > 0)
 		ret = first_unseen_read(c, mailbox_id, &snap_r->first_unseen, error_r) < 0 ? STORE_ERR : 1;
 	if (ret > 0 && changes)
@@ -579,6 +590,7 @@ int store_email_changes(struct store *s, struct arena *a, int64_t account_id, ui
 			int64_t **changed_r, size_t *nchanged_r, int64_t **removed_r,
 			size_t *nremoved_r, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	struct vec ch = { .elem = sizeof(int64_t) }, rm = { .elem = sizeof(int64_t) };
 	int ret = 1, rc;

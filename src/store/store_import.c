@@ -30,6 +30,7 @@ static void bind_key(sqlite3_stmt *st, int i, const char *key)
 
 int store_import_known(struct store *s, int64_t account_id, const char *scope, const char *key, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM import_keys WHERE account_id = ? AND scope = ? AND key = ?");
 	if (st == NULL) {

@@ -231,6 +231,7 @@ int store_index_body_has(struct store *s, int64_t email_id, const char *folded, 
 {
 	if (store_index_chars(folded) < 3)
 		return STORE_INDEX_UNKNOWN;
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT EXISTS (SELECT 1 FROM email_unindexed WHERE email_id = ?1),"
 					    " EXISTS (SELECT 1 FROM email_text WHERE email_text MATCH ?2 AND rowid = ?1)");

@@ -212,7 +212,22 @@ void store_pg_close(struct store *s);
 struct sql_conn *store_sql_get(struct store *s, struct db **db_r, const char **error_r);
 void store_sql_put(struct store *s, struct sql_conn *q, struct db *db);
 int store_sql_write(struct store *s, struct store_op *op, const char **error_r);
+/* store_pg.c: a connection of the pool (NULL with *error_r), and its return. */
+struct sql_conn *store_pg_get(struct store *s, const char **error_r);
+void store_pg_put(struct store *s, struct sql_conn *q);
+/* store_pg_txn.c: one op in a transaction of its own (store_sql_write on PostgreSQL;
+ * the caller frees op); returns as store_op_run. */
+int store_pg_write(struct store *s, struct store_op *op, const char **error_r);
+/* The committer's transaction on PostgreSQL: runs the ops of batch (each with a
+ * result >= 0) in one transaction on a borrowed connection, a SAVEPOINT per op, as
+ * store_commit.c's run_txn does on SQLite; sets each op's result and committed. */
+void store_pg_txn(struct store *s, struct store_op *batch);
 int store_sql_fail(struct sql_conn *q, int rc, const char *what, const char **error_r);
+/* In an op's apply (sql.h): store_op_sql_fail fails op with store_sql_fail's code and
+ * text for rc (a negative sql_rc) and returns the code; store_op_step steps a write
+ * statement (st may be NULL: a failed prepare) and returns 1 or that failure. */
+int store_op_sql_fail(struct store_op *op, int rc, const char *what);
+int store_op_step(struct store_op *op, struct sql_stmt *st, const char *what);
 /* At the top of a read entry point not converted yet: on PostgreSQL it answers
  * STORE_EUNAVAIL with STORE_PG_MISSING instead of reading the empty local database
  * (writes are refused in one place, op_submit). */
@@ -284,26 +299,27 @@ int store_index_unindexed(struct db *c, struct arena *a, int64_t mailbox_id, str
 
 /* store_account.c */
 /* Allocates the account's next MODSEQ (inside a write). Returns it, or 0 on error. */
-uint64_t store_acct_next_modseq(struct db *c, int64_t account_id);
-int store_acct_exists(struct db *c, int64_t account_id);
+uint64_t store_acct_next_modseq(struct sql_conn *q, int64_t account_id);
+/* 1 if the account exists, 0 if not, STORE_ERR. */
+int store_acct_exists(struct sql_conn *q, int64_t account_id);
 
 /* store_mailbox.c */
-int store_mbox_create_in(struct store_op *op, struct db *c, int64_t account_id, const char *name,
+int store_mbox_create_in(struct store_op *op, struct sql_conn *q, int64_t account_id, const char *name,
 		   unsigned int special_use, bool subscribed, int64_t *id_r);
 /* Adjusts the counters of a mailbox. */
-int store_mbox_adjust(struct db *c, int64_t mailbox_id, int64_t dmessages, int64_t dunseen,
+int store_mbox_adjust(struct sql_conn *q, int64_t mailbox_id, int64_t dmessages, int64_t dunseen,
 		int64_t ddeleted, int64_t dsize, uint64_t modseq);
 /* Checks the mailbox belongs to the account; returns 1, 0, <0. */
-int store_mbox_owned(struct db *c, int64_t account_id, int64_t mailbox_id);
+int store_mbox_owned(struct sql_conn *q, int64_t account_id, int64_t mailbox_id);
 
 /* store_mailbox_read.c: the reads on a connection the caller holds (so that several
  * can share one read transaction, store_mailbox_snapshot) */
 /* The mailbox row by name (canonical) or, with name NULL, by id: 1, 0 if the account
  * has no such mailbox, <0 error. */
-int store_mbox_read(struct db *c, struct arena *a, int64_t account_id, const char *name, int64_t id,
+int store_mbox_read(struct sql_conn *q, struct arena *a, int64_t account_id, const char *name, int64_t id,
 		    struct store_mailbox *mb_r, const char **error_r);
 /* Its keywords in use, NULL-terminated (as store_mailbox_keywords). */
-int store_mbox_keywords_read(struct db *c, struct arena *a, int64_t account_id, int64_t mailbox_id,
+int store_mbox_keywords_read(struct sql_conn *q, struct arena *a, int64_t account_id, int64_t mailbox_id,
 			     const char ***keywords_r, const char **error_r);
 
 /* store_message.c */

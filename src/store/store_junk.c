@@ -26,7 +26,7 @@ static int apply_learn(struct store *s, struct store_op *op)
 	struct junk_learn_req *r = op->req;
 	struct db *c = s->wc;
 	const char *err;
-	if (store_acct_exists(c, r->account) <= 0)
+	if (store_acct_exists(c->sql, r->account) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no account %lld", (long long)r->account);
 	op->may_use_reserve = r->dspam < 0 || r->dham < 0;
 	sqlite3_stmt *st =
@@ -79,6 +79,7 @@ int store_junk_learn(struct store *s, int64_t account, const char *const *tokens
 int store_junk_read(struct store *s, int64_t account, struct store_junk_token *toks, size_t n,
 		    struct store_junk_model *model_r, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	int ret = 1;
 	memset(model_r, 0, sizeof(*model_r));
@@ -116,6 +117,7 @@ int store_junk_read(struct store *s, int64_t account, struct store_junk_token *t
 
 int store_junk_is_contact(struct store *s, int64_t account, const char *address, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM junk_contact WHERE account_id = ? AND address = ?");
 	sqlite3_bind_int64(st, 1, account);
@@ -143,7 +145,7 @@ static int apply_contacts(struct store *s, struct store_op *op)
 	struct junk_contact_req *r = op->req;
 	struct db *c = s->wc;
 	const char *err;
-	if (store_acct_exists(c, r->account) <= 0)
+	if (store_acct_exists(c->sql, r->account) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no account %lld", (long long)r->account);
 	for (size_t i = 0; i < r->n; i++) {
 		sqlite3_stmt *st =
@@ -173,7 +175,7 @@ static int apply_switch(struct store *s, struct store_op *op)
 	struct junk_switch_req *r = op->req;
 	struct db *c = s->wc;
 	const char *err;
-	if (store_acct_exists(c, r->account) <= 0)
+	if (store_acct_exists(c->sql, r->account) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no account %lld", (long long)r->account);
 	sqlite3_stmt *st = store_db_stmt(c, "INSERT INTO junk_count(account_id, nspam, nham, off) VALUES(?, 0, 0, ?)"
 					    " ON CONFLICT(account_id) DO UPDATE SET off = excluded.off");
@@ -222,6 +224,7 @@ int store_junk_stats(struct store *s, struct arena *a, int64_t account, size_t t
 	int ret = store_junk_read(s, account, &none, 0, &st_r->model, error_r);
 	if (ret < 0)
 		return ret;
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	static const char *const counts[] = {
 		"SELECT COUNT(*) FROM junk_token WHERE account_id = ?",

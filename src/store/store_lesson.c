@@ -230,6 +230,7 @@ int store_lessons_next(struct store *s, struct arena *a, size_t max, struct stor
 int store_lesson_read(struct store *s, struct arena *a, int64_t email_id, size_t max, const char **data_r,
 		      size_t *len_r, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT blob FROM emails WHERE id = ?");
 	sqlite3_bind_int64(st, 1, email_id);
@@ -324,6 +325,7 @@ int store_lessons_done(struct store *s, const struct store_lesson *lessons, size
 
 int store_lesson_get(struct store *s, int64_t account_id, int64_t email_id, int *class_r, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT class FROM junk_marks WHERE account_id = ? AND email_id = ?");
 	sqlite3_bind_int64(st, 1, account_id);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 const char *store_special_use_name(unsigned int su)
 {
@@ -128,58 +129,73 @@ int store_mailbox_name_check(struct arena *a, const char *name, const char **out
 
 /* ------------------------------------------------------------------ helpers */
 
-static int64_t mbox_id(struct db *c, int64_t account_id, const char *name)
+/* The mailbox's id: >0, 0 if the account has none of that name, <0 (sql_rc). */
+static int64_t mbox_id(struct sql_conn *q, int64_t account_id, const char *name)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
-	sqlite3_bind_int64(st, 1, account_id);
-	store_bind_text(st, 2, name);
-	int64_t id = 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	struct sql_stmt *st = sql_prepare(q, "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
+	if (st == NULL)
+		return SQL_ERR;
+	sql_bind_int64(st, 1, account_id);
+	sql_bind_text(st, 2, name);
+	int rc = sql_step(st);
+	int64_t id = rc == SQL_ROW ? sql_col_int64(st, 0) : rc == SQL_DONE ? 0 : rc;
+	sql_reset(st);
 	return id;
 }
 
-static uint32_t next_uidvalidity(struct db *c)
+/* The next UIDVALIDITY: one more than the last, and at least the current time, so
+ * that a database made again never repeats one. 0 on error. */
+static uint32_t next_uidvalidity(struct sql_conn *q)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "UPDATE meta SET value = MAX(value + 1,"
-				       " CAST(strftime('%s','now') AS INTEGER)) WHERE key = 'uidvalidity'"
-				       " RETURNING value");
-	uint32_t v = 1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = (uint32_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return v ? v : 1;
+	struct sql_stmt *st = sql_prepare(q, "UPDATE meta SET value = CASE WHEN value + 1 > ?1 THEN value + 1"
+					  " ELSE ?1 END WHERE key = 'uidvalidity' RETURNING value");
+	if (st == NULL)
+		return 0;
+	sql_bind_int64(st, 1, (int64_t)time(NULL));
+	uint32_t v = 0;
+	if (sql_step(st) == SQL_ROW)
+		v = (uint32_t)sql_col_int64(st, 0);
+	sql_reset(st);
+	return v;
 }
 
-static int insert_mailbox(struct store_op *op, struct db *c, int64_t account_id,
+static int insert_mailbox(struct store_op *op, struct sql_conn *q, int64_t account_id,
 			  const char *name, unsigned int su, bool subscribed, int64_t *id_r)
 {
-	uint64_t modseq = store_acct_next_modseq(c, account_id);
+	uint64_t modseq = store_acct_next_modseq(q, account_id);
 	if (modseq == 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such account");
 	/* a subscription the name kept after its mailbox was deleted applies again */
-	sqlite3_stmt *st = store_db_stmt(c, "DELETE FROM lost_subscriptions WHERE account_id = ? AND name = ?");
-	sqlite3_bind_int64(st, 1, account_id);
-	store_bind_text(st, 2, name);
-	const char *err;
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	if (sqlite3_changes(c->db) > 0)
+	struct sql_stmt *st = sql_prepare(q, "DELETE FROM lost_subscriptions WHERE account_id = ? AND name = ?");
+	if (st != NULL) {
+		sql_bind_int64(st, 1, account_id);
+		sql_bind_text(st, 2, name);
+	}
+	if (store_op_step(op, st, "mailbox_create") < 0)
+		return op->result;
+	if (sql_changes(q) > 0)
 		subscribed = true;
-	st = store_db_stmt(c, "INSERT INTO mailboxes(account_id, name, special_use,"
-				       " subscribed, uidvalidity, modseq, highestmodseq)"
-				       " VALUES(?, ?, ?, ?, ?, ?, ?)");
-	sqlite3_bind_int64(st, 1, account_id);
-	store_bind_text(st, 2, name);
-	sqlite3_bind_int(st, 3, (int)su);
-	sqlite3_bind_int(st, 4, subscribed);
-	sqlite3_bind_int64(st, 5, next_uidvalidity(c));
-	sqlite3_bind_int64(st, 6, (int64_t)modseq);
-	sqlite3_bind_int64(st, 7, (int64_t)modseq);
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	int64_t id = sqlite3_last_insert_rowid(c->db);
+	uint32_t uidvalidity = next_uidvalidity(q);
+	if (uidvalidity == 0)
+		return store_op_sql_fail(op, SQL_ERR, "uidvalidity");
+	st = sql_prepare(q, "INSERT INTO mailboxes(account_id, name, special_use, subscribed, uidvalidity,"
+			 " modseq, highestmodseq) VALUES(?, ?, ?, ?, ?, ?, ?) RETURNING id");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "mailbox_create");
+	sql_bind_int64(st, 1, account_id);
+	sql_bind_text(st, 2, name);
+	sql_bind_int64(st, 3, (int64_t)su);
+	sql_bind_int64(st, 4, subscribed);
+	sql_bind_int64(st, 5, uidvalidity);
+	sql_bind_int64(st, 6, (int64_t)modseq);
+	sql_bind_int64(st, 7, (int64_t)modseq);
+	int rc = sql_step(st);
+	int64_t id = rc == SQL_ROW ? sql_col_int64(st, 0) : 0;
+	sql_reset(st);
+	if (rc == SQL_ECONSTRAINT) /* another node made it since mbox_id looked */
+		return store_op_fail(op, STORE_EEXISTS, "mailbox %s already exists", name);
+	if (rc != SQL_ROW)
+		return store_op_sql_fail(op, rc == SQL_DONE ? SQL_ERR : rc, "mailbox_create");
 	if (id_r)
 		*id_r = id;
 	store_op_event(op, STORE_EV_MAILBOX_CREATED, account_id, id, 0, 0, 0, modseq);
@@ -187,14 +203,17 @@ static int insert_mailbox(struct store_op *op, struct db *c, int64_t account_id,
 }
 
 /* Creates the missing parents of name (not subscribed, no special use). */
-static int create_parents(struct store_op *op, struct db *c, int64_t account_id, const char *name)
+static int create_parents(struct store_op *op, struct sql_conn *q, int64_t account_id, const char *name)
 {
 	char buf[STORE_MAILBOX_NAME_MAX + 1];
 	snprintf(buf, sizeof(buf), "%s", name);
 	for (char *p = strchr(buf, STORE_SEP); p != NULL; p = strchr(p + 1, STORE_SEP)) {
 		*p = '\0';
-		if (mbox_id(c, account_id, buf) == 0) {
-			int r = insert_mailbox(op, c, account_id, buf, 0, false, NULL);
+		int64_t id = mbox_id(q, account_id, buf);
+		if (id < 0)
+			return store_op_sql_fail(op, (int)id, "mailbox_create");
+		if (id == 0) {
+			int r = insert_mailbox(op, q, account_id, buf, 0, false, NULL);
 			if (r < 0)
 				return r;
 		}
@@ -203,15 +222,18 @@ static int create_parents(struct store_op *op, struct db *c, int64_t account_id,
 	return 1;
 }
 
-int store_mbox_create_in(struct store_op *op, struct db *c, int64_t account_id, const char *name,
+int store_mbox_create_in(struct store_op *op, struct sql_conn *q, int64_t account_id, const char *name,
 		   unsigned int special_use, bool subscribed, int64_t *id_r)
 {
-	if (mbox_id(c, account_id, name) > 0)
+	int64_t id = mbox_id(q, account_id, name);
+	if (id < 0)
+		return store_op_sql_fail(op, (int)id, "mailbox_create");
+	if (id > 0)
 		return store_op_fail(op, STORE_EEXISTS, "mailbox %s already exists", name);
-	int r = create_parents(op, c, account_id, name);
+	int r = create_parents(op, q, account_id, name);
 	if (r < 0)
 		return r;
-	return insert_mailbox(op, c, account_id, name, special_use, subscribed, id_r);
+	return insert_mailbox(op, q, account_id, name, special_use, subscribed, id_r);
 }
 
 /* ------------------------------------------------------------------ writes */
@@ -254,6 +276,7 @@ static struct store_op *mbox_async_op(op_fn *apply, int64_t account_id, const ch
 				      const char *newname, struct mbox_req **req_r)
 {
 	struct store_op *op = store_op_new(NULL, apply, mbox_finish, NULL, NULL);
+	op->sql_ready = true; /* the applies use only op->q */
 	struct mbox_req *r = arena_alloc(op->tmp, sizeof(*r));
 	r->account_id = account_id;
 	op->req = r;
@@ -275,10 +298,21 @@ static struct store_op *mbox_async_op(op_fn *apply, int64_t account_id, const ch
 
 static int apply_create(struct store *s, struct store_op *op)
 {
+	(void)s;
 	struct mbox_req *r = op->req;
-	if (store_acct_exists(s->wc, r->account_id) <= 0)
-		return store_op_fail(op, STORE_ENOTFOUND, "no such account");
-	return store_mbox_create_in(op, s->wc, r->account_id, r->name, r->su, true, &r->id);
+	int x = store_acct_exists(op->q, r->account_id);
+	if (x <= 0)
+		return x < 0 ? store_op_sql_fail(op, SQL_ERR, "mailbox_create")
+			     : store_op_fail(op, STORE_ENOTFOUND, "no such account");
+	return store_mbox_create_in(op, op->q, r->account_id, r->name, r->su, true, &r->id);
+}
+
+/* A synchronous mailbox op: its apply uses only op->q, so it runs on either backend. */
+static int mbox_run(struct store *s, op_fn *apply, struct mbox_req *req, const char **error_r)
+{
+	struct store_op *op = store_op_new(NULL, apply, NULL, req, NULL);
+	op->sql_ready = true;
+	return store_op_run(s, op, error_r);
 }
 
 int store_mailbox_create(struct store *s, int64_t account_id, const char *name,
@@ -292,59 +326,90 @@ int store_mailbox_create(struct store *s, int64_t account_id, const char *name,
 		r = STORE_EINVAL;
 	}
 	if (r > 0)
-		r = store_op_run(s, store_op_new(NULL, apply_create, NULL, &req, NULL), error_r);
+		r = mbox_run(s, apply_create, &req, error_r);
 	if (r > 0 && id_r)
 		*id_r = req.id;
 	arena_free(&a);
 	return r;
 }
 
-static bool has_children(struct db *c, int64_t account_id, const char *name)
+/* 1 if the mailbox name has children, 0 if not, <0 (sql_rc). */
+static int has_children(struct sql_conn *q, int64_t account_id, const char *name)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM mailboxes WHERE account_id = ?1"
-				       " AND name > ?2 || '/' AND name < ?2 || '0' LIMIT 1");
-	sqlite3_bind_int64(st, 1, account_id);
-	store_bind_text(st, 2, name);
-	bool r = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
-	return r;
+	struct sql_stmt *st = sql_prepare(q, "SELECT 1 FROM mailboxes WHERE account_id = ?1"
+					  " AND name > ?2 || '/' AND name < ?2 || '0' LIMIT 1");
+	if (st == NULL)
+		return SQL_ERR;
+	sql_bind_int64(st, 1, account_id);
+	sql_bind_text(st, 2, name);
+	int rc = sql_step(st);
+	sql_reset(st);
+	return rc == SQL_ROW ? 1 : rc == SQL_DONE ? 0 : rc;
+}
+
+/* Removes the mailbox's messages. On PostgreSQL, messages are not stored yet
+ * (STORE_PG_MISSING): a mailbox there has none, and one that has is refused. */
+static int remove_messages(struct store *s, struct store_op *op, int64_t account_id, int64_t id,
+			   uint64_t modseq)
+{
+	if (sql_engine(op->q) == SQL_SQLITE)
+		return store_msg_remove_all(op, s->wc, account_id, id, modseq) < 0 ? op->result : 1;
+	struct sql_stmt *st = sql_prepare(op->q, "SELECT 1 FROM messages WHERE mailbox_id = ? LIMIT 1");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "mailbox_delete");
+	sql_bind_int64(st, 1, id);
+	int rc = sql_step(st);
+	sql_reset(st);
+	if (rc < 0)
+		return store_op_sql_fail(op, rc, "mailbox_delete");
+	return rc == SQL_ROW ? store_op_fail(op, STORE_EUNAVAIL, "%s", STORE_PG_MISSING) : 1;
 }
 
 static int apply_delete(struct store *s, struct store_op *op)
 {
 	struct mbox_req *r = op->req;
-	struct db *c = s->wc;
+	struct sql_conn *q = op->q;
 	op->may_use_reserve = true; /* it frees space: works on a full disk (store_space.c) */
 	if (strcmp(r->name, "INBOX") == 0)
 		return store_op_fail(op, STORE_ENOTALLOWED, "INBOX cannot be deleted");
-	int64_t id = mbox_id(c, r->account_id, r->name);
-	if (id <= 0)
+	int64_t id = mbox_id(q, r->account_id, r->name);
+	if (id < 0)
+		return store_op_sql_fail(op, (int)id, "mailbox_delete");
+	if (id == 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "mailbox %s does not exist", r->name);
-	if (has_children(c, r->account_id, r->name))
+	int x = has_children(q, r->account_id, r->name);
+	if (x < 0)
+		return store_op_sql_fail(op, x, "mailbox_delete");
+	if (x > 0)
 		return store_op_fail(op, STORE_ENOTALLOWED, "mailbox %s has children; delete them first",
 			       r->name);
-	uint64_t modseq = store_acct_next_modseq(c, r->account_id);
-	if (store_msg_remove_all(op, c, r->account_id, id, modseq) < 0)
+	uint64_t modseq = store_acct_next_modseq(q, r->account_id);
+	if (modseq == 0)
+		return store_op_sql_fail(op, SQL_ERR, "mailbox_delete");
+	if (remove_messages(s, op, r->account_id, id, modseq) < 0)
 		return op->result;
 	/* The expunged rows stay: JMAP Email/changes reports the emails as destroyed. */
-	const char *err;
 	/* RFC 3501 §6.3.4 / RFC 9051 §6.3.7: the subscription outlives the mailbox */
-	sqlite3_stmt *st = store_db_stmt(c, "INSERT OR IGNORE INTO lost_subscriptions(account_id, name)"
-				       " SELECT account_id, name FROM mailboxes WHERE id = ? AND subscribed");
-	sqlite3_bind_int64(st, 1, id);
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	st = store_db_stmt(c, "DELETE FROM mailboxes WHERE id = ?");
-	sqlite3_bind_int64(st, 1, id);
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	st = store_db_stmt(c, "INSERT OR REPLACE INTO mailbox_tombstones(account_id,"
-				       " mailbox_id, modseq) VALUES(?, ?, ?)");
-	sqlite3_bind_int64(st, 1, r->account_id);
-	sqlite3_bind_int64(st, 2, id);
-	sqlite3_bind_int64(st, 3, (int64_t)modseq);
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
+	struct sql_stmt *st = sql_prepare(q, "INSERT OR IGNORE INTO lost_subscriptions(account_id, name)"
+					  " SELECT account_id, name FROM mailboxes WHERE id = ? AND subscribed <> 0");
+	if (st != NULL)
+		sql_bind_int64(st, 1, id);
+	if (store_op_step(op, st, "mailbox_delete") < 0)
+		return op->result;
+	st = sql_prepare(q, "DELETE FROM mailboxes WHERE id = ?");
+	if (st != NULL)
+		sql_bind_int64(st, 1, id);
+	if (store_op_step(op, st, "mailbox_delete") < 0)
+		return op->result;
+	st = sql_prepare(q, "INSERT INTO mailbox_tombstones(account_id, mailbox_id, modseq) VALUES(?, ?, ?)"
+			 " ON CONFLICT(account_id, mailbox_id) DO UPDATE SET modseq = excluded.modseq");
+	if (st != NULL) {
+		sql_bind_int64(st, 1, r->account_id);
+		sql_bind_int64(st, 2, id);
+		sql_bind_int64(st, 3, (int64_t)modseq);
+	}
+	if (store_op_step(op, st, "mailbox_delete") < 0)
+		return op->result;
 	store_op_event(op, STORE_EV_MAILBOX_DELETED, r->account_id, id, 0, 0, 0, modseq);
 	return 1;
 }
@@ -356,69 +421,87 @@ int store_mailbox_delete(struct store *s, int64_t account_id, const char *name,
 	struct mbox_req req = { .account_id = account_id };
 	int r = store_mailbox_name_check(a, name, &req.name, error_r);
 	if (r > 0)
-		r = store_op_run(s, store_op_new(NULL, apply_delete, NULL, &req, NULL), error_r);
+		r = mbox_run(s, apply_delete, &req, error_r);
 	arena_free(&a);
 	return r;
 }
 
 /* RFC 9051 §6.3.6: renaming INBOX moves its messages to a new mailbox and leaves
  * INBOX (empty) in place; its children are not renamed. */
-static int rename_inbox(struct store *s, struct store_op *op, int64_t inbox)
+static int rename_inbox(struct store_op *op, int64_t inbox)
 {
 	struct mbox_req *r = op->req;
-	struct db *c = s->wc;
+	struct sql_conn *q = op->q;
 	int64_t dst;
-	int x = store_mbox_create_in(op, c, r->account_id, r->newname, 0, true, &dst);
+	int x = store_mbox_create_in(op, q, r->account_id, r->newname, 0, true, &dst);
 	if (x < 0)
 		return x;
-	uint64_t modseq = store_acct_next_modseq(c, r->account_id);
+	uint64_t modseq = store_acct_next_modseq(q, r->account_id);
+	if (modseq == 0)
+		return store_op_sql_fail(op, SQL_ERR, "mailbox_rename");
 	/* Collect the UIDs first (ascending), then move each row. */
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT uid, flags, size FROM messages WHERE mailbox_id = ?"
-				       " ORDER BY uid");
-	sqlite3_bind_int64(st, 1, inbox);
+	struct sql_stmt *st = sql_prepare(q, "SELECT uid, flags, size FROM messages WHERE mailbox_id = ?"
+					  " ORDER BY uid");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "mailbox_rename");
+	sql_bind_int64(st, 1, inbox);
 	size_t n = 0, cap = 256;
 	uint32_t *uids = xmalloc(cap * sizeof(*uids));
 	int64_t unseen = 0, deleted = 0, size = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int rc;
+	while ((rc = sql_step(st)) == SQL_ROW) {
 		if (n == cap)
 			uids = xrealloc(uids, (cap *= 2) * sizeof(*uids));
-		uids[n++] = (uint32_t)sqlite3_column_int64(st, 0);
-		int f = sqlite3_column_int(st, 1);
+		uids[n++] = (uint32_t)sql_col_int64(st, 0);
+		int64_t f = sql_col_int64(st, 1);
 		unseen += !(f & STORE_F_SEEN);
 		deleted += !!(f & STORE_F_DELETED);
-		size += sqlite3_column_int64(st, 2);
+		size += sql_col_int64(st, 2);
 	}
-	sqlite3_reset(st);
-	const char *err;
-	sqlite3_stmt *mv = store_db_stmt(c, "UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ?"
-				       " WHERE mailbox_id = ? AND uid = ?");
-	sqlite3_stmt *ex = store_db_stmt(c, "INSERT OR REPLACE INTO expunged(mailbox_id, uid, account_id,"
-				       " email_id, modseq) VALUES(?, ?, ?, 0, ?)");
+	sql_reset(st);
+	if (rc < 0) {
+		free(uids);
+		return store_op_sql_fail(op, rc, "mailbox_rename");
+	}
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_reset(mv);
-		sqlite3_bind_int64(mv, 1, dst);
-		sqlite3_bind_int64(mv, 2, (int64_t)(i + 1));
-		sqlite3_bind_int64(mv, 3, (int64_t)modseq);
-		sqlite3_bind_int64(mv, 4, inbox);
-		sqlite3_bind_int64(mv, 5, uids[i]);
-		sqlite3_reset(ex);
-		sqlite3_bind_int64(ex, 1, inbox);
-		sqlite3_bind_int64(ex, 2, uids[i]);
-		sqlite3_bind_int64(ex, 3, r->account_id);
-		sqlite3_bind_int64(ex, 4, (int64_t)modseq);
-		if (store_step_done(c, mv, &err) < 0 || store_step_done(c, ex, &err) < 0) {
+		struct sql_stmt *mv = sql_prepare(q, "UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ?"
+						  " WHERE mailbox_id = ? AND uid = ?");
+		if (mv != NULL) {
+			sql_bind_int64(mv, 1, dst);
+			sql_bind_int64(mv, 2, (int64_t)(i + 1));
+			sql_bind_int64(mv, 3, (int64_t)modseq);
+			sql_bind_int64(mv, 4, inbox);
+			sql_bind_int64(mv, 5, uids[i]);
+		}
+		if (store_op_step(op, mv, "mailbox_rename") < 0) {
 			free(uids);
-			return store_op_fail(op, STORE_ERR, "%s", err);
+			return op->result;
+		}
+		struct sql_stmt *ex = sql_prepare(q, "INSERT INTO expunged(mailbox_id, uid, account_id, email_id,"
+						  " modseq) VALUES(?, ?, ?, 0, ?) ON CONFLICT(mailbox_id, uid)"
+						  " DO UPDATE SET account_id = excluded.account_id,"
+						  " email_id = excluded.email_id, modseq = excluded.modseq");
+		if (ex != NULL) {
+			sql_bind_int64(ex, 1, inbox);
+			sql_bind_int64(ex, 2, uids[i]);
+			sql_bind_int64(ex, 3, r->account_id);
+			sql_bind_int64(ex, 4, (int64_t)modseq);
+		}
+		if (store_op_step(op, ex, "mailbox_rename") < 0) {
+			free(uids);
+			return op->result;
 		}
 	}
-	sqlite3_stmt *un = store_db_stmt(c, "UPDATE mailboxes SET uidnext = ? WHERE id = ?");
-	sqlite3_bind_int64(un, 1, (int64_t)n + 1);
-	sqlite3_bind_int64(un, 2, dst);
-	if (store_step_done(c, un, &err) < 0 ||
-	    store_mbox_adjust(c, inbox, -(int64_t)n, -unseen, -deleted, -size, modseq) < 0 ||
-	    store_mbox_adjust(c, dst, (int64_t)n, unseen, deleted, size, modseq) < 0) {
+	struct sql_stmt *un = sql_prepare(q, "UPDATE mailboxes SET uidnext = ? WHERE id = ?");
+	if (un != NULL) {
+		sql_bind_int64(un, 1, (int64_t)n + 1);
+		sql_bind_int64(un, 2, dst);
+	}
+	if (store_op_step(op, un, "mailbox_rename") < 0 ||
+	    store_mbox_adjust(q, inbox, -(int64_t)n, -unseen, -deleted, -size, modseq) < 0 ||
+	    store_mbox_adjust(q, dst, (int64_t)n, unseen, deleted, size, modseq) < 0) {
 		free(uids);
-		return store_op_fail(op, STORE_ERR, "database error");
+		return op->result < 0 ? op->result : store_op_sql_fail(op, SQL_ERR, "mailbox_rename");
 	}
 	if (n > 0) {
 		store_op_event(op, STORE_EV_EXPUNGE, r->account_id, inbox, uids[0], uids[n - 1],
@@ -431,28 +514,37 @@ static int rename_inbox(struct store *s, struct store_op *op, int64_t inbox)
 
 static int apply_rename(struct store *s, struct store_op *op)
 {
+	(void)s;
 	struct mbox_req *r = op->req;
-	struct db *c = s->wc;
-	int64_t id = mbox_id(c, r->account_id, r->name);
-	if (id <= 0)
+	struct sql_conn *q = op->q;
+	int64_t id = mbox_id(q, r->account_id, r->name);
+	if (id < 0)
+		return store_op_sql_fail(op, (int)id, "mailbox_rename");
+	if (id == 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "mailbox %s does not exist", r->name);
-	if (mbox_id(c, r->account_id, r->newname) > 0)
+	int64_t other = mbox_id(q, r->account_id, r->newname);
+	if (other < 0)
+		return store_op_sql_fail(op, (int)other, "mailbox_rename");
+	if (other > 0)
 		return store_op_fail(op, STORE_EEXISTS, "mailbox %s already exists", r->newname);
 	size_t ol = strlen(r->name);
 	if (strncmp(r->newname, r->name, ol) == 0 && r->newname[ol] == STORE_SEP)
 		return store_op_fail(op, STORE_EINVAL, "cannot move a mailbox into itself");
 	if (strcmp(r->name, "INBOX") == 0)
-		return rename_inbox(s, op, id);
+		return rename_inbox(op, id);
 	/* The mailbox and its children, as (id, name). */
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT id, name FROM mailboxes WHERE account_id = ?1 AND"
-				       " (name = ?2 OR (name > ?2 || '/' AND name < ?2 || '0'))");
-	sqlite3_bind_int64(st, 1, r->account_id);
-	store_bind_text(st, 2, r->name);
+	struct sql_stmt *st = sql_prepare(q, "SELECT id, name FROM mailboxes WHERE account_id = ?1 AND"
+					  " (name = ?2 OR (name > ?2 || '/' AND name < ?2 || '0'))");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "mailbox_rename");
+	sql_bind_int64(st, 1, r->account_id);
+	sql_bind_text(st, 2, r->name);
 	struct arena *a = op->tmp;
 	size_t n = 0, cap = 16;
 	int64_t *ids = arena_alloc(a, cap * sizeof(*ids));
 	const char **names = arena_alloc(a, cap * sizeof(*names));
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int rc;
+	while ((rc = sql_step(st)) == SQL_ROW) {
 		if (n == cap) {
 			int64_t *ni = arena_alloc(a, cap * 2 * sizeof(*ni));
 			const char **nn = arena_alloc(a, cap * 2 * sizeof(*nn));
@@ -462,33 +554,44 @@ static int apply_rename(struct store *s, struct store_op *op)
 			names = nn;
 			cap *= 2;
 		}
-		ids[n] = sqlite3_column_int64(st, 0);
-		const char *old = store_col_text(a, st, 1);
+		ids[n] = sql_col_int64(st, 0);
+		const char *old = sql_col_text(st, 1);
 		names[n] = arena_printf(a, "%s%s", r->newname, old + ol);
 		if (strlen(names[n]) > STORE_MAILBOX_NAME_MAX) {
-			sqlite3_reset(st);
+			sql_reset(st);
 			return store_op_fail(op, STORE_EINVAL, "new name too long for a child mailbox");
 		}
 		n++;
 	}
-	sqlite3_reset(st);
+	sql_reset(st);
+	if (rc < 0)
+		return store_op_sql_fail(op, rc, "mailbox_rename");
 	for (size_t i = 0; i < n; i++) {
-		if (mbox_id(c, r->account_id, names[i]) > 0)
+		int64_t taken = mbox_id(q, r->account_id, names[i]);
+		if (taken < 0)
+			return store_op_sql_fail(op, (int)taken, "mailbox_rename");
+		if (taken > 0)
 			return store_op_fail(op, STORE_EEXISTS, "mailbox %s already exists", names[i]);
 	}
-	int x = create_parents(op, c, r->account_id, r->newname);
+	int x = create_parents(op, q, r->account_id, r->newname);
 	if (x < 0)
 		return x;
-	uint64_t modseq = store_acct_next_modseq(c, r->account_id);
-	sqlite3_stmt *up = store_db_stmt(c, "UPDATE mailboxes SET name = ?, modseq = ? WHERE id = ?");
-	const char *err;
+	uint64_t modseq = store_acct_next_modseq(q, r->account_id);
+	if (modseq == 0)
+		return store_op_sql_fail(op, SQL_ERR, "mailbox_rename");
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_reset(up);
-		store_bind_text(up, 1, names[i]);
-		sqlite3_bind_int64(up, 2, (int64_t)modseq);
-		sqlite3_bind_int64(up, 3, ids[i]);
-		if (store_step_done(c, up, &err) < 0)
-			return store_op_fail(op, STORE_ERR, "%s", err);
+		struct sql_stmt *up = sql_prepare(q, "UPDATE mailboxes SET name = ?, modseq = ? WHERE id = ?");
+		int rc2 = SQL_ERR;
+		if (up != NULL) {
+			sql_bind_text(up, 1, names[i]);
+			sql_bind_int64(up, 2, (int64_t)modseq);
+			sql_bind_int64(up, 3, ids[i]);
+			rc2 = sql_step_done(up);
+		}
+		if (rc2 == SQL_ECONSTRAINT) /* another node made that name since the check */
+			return store_op_fail(op, STORE_EEXISTS, "mailbox %s already exists", names[i]);
+		if (rc2 < 0)
+			return store_op_sql_fail(op, rc2, "mailbox_rename");
 		store_op_event(op, STORE_EV_MAILBOX_RENAMED, r->account_id, ids[i], 0, 0, 0, modseq);
 	}
 	return 1;
@@ -507,43 +610,52 @@ int store_mailbox_rename(struct store *s, int64_t account_id, const char *oldnam
 		r = STORE_EEXISTS;
 	}
 	if (r > 0)
-		r = store_op_run(s, store_op_new(NULL, apply_rename, NULL, &req, NULL), error_r);
+		r = mbox_run(s, apply_rename, &req, error_r);
 	arena_free(&a);
 	return r;
 }
 
 static int apply_set(struct store *s, struct store_op *op)
 {
+	(void)s;
 	struct mbox_req *r = op->req;
-	struct db *c = s->wc;
-	int64_t id = mbox_id(c, r->account_id, r->name);
-	if (id <= 0 && r->newname == NULL && !r->on) {
+	struct sql_conn *q = op->q;
+	int64_t id = mbox_id(q, r->account_id, r->name);
+	if (id < 0)
+		return store_op_sql_fail(op, (int)id, "mailbox_set");
+	if (id == 0 && r->newname == NULL && !r->on) {
 		/* UNSUBSCRIBE of a name whose mailbox was deleted */
-		sqlite3_stmt *d = store_db_stmt(c, "DELETE FROM lost_subscriptions WHERE account_id = ? AND name = ?");
-		sqlite3_bind_int64(d, 1, r->account_id);
-		store_bind_text(d, 2, r->name);
-		const char *derr;
-		if (store_step_done(c, d, &derr) < 0)
-			return store_op_fail(op, STORE_ERR, "%s", derr);
-		if (sqlite3_changes(c->db) > 0)
+		struct sql_stmt *d = sql_prepare(q, "DELETE FROM lost_subscriptions WHERE account_id = ? AND name = ?");
+		if (d != NULL) {
+			sql_bind_int64(d, 1, r->account_id);
+			sql_bind_text(d, 2, r->name);
+		}
+		if (store_op_step(op, d, "mailbox_set") < 0)
+			return op->result;
+		if (sql_changes(q) > 0)
 			return 1;
 	}
-	if (id <= 0)
+	if (id == 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "mailbox %s does not exist", r->name);
-	uint64_t modseq = store_acct_next_modseq(c, r->account_id);
-	sqlite3_stmt *st;
+	uint64_t modseq = store_acct_next_modseq(q, r->account_id);
+	if (modseq == 0)
+		return store_op_sql_fail(op, SQL_ERR, "mailbox_set");
+	struct sql_stmt *st;
 	if (r->newname != NULL) { /* marker: special-use */
-		st = store_db_stmt(c, "UPDATE mailboxes SET special_use = ?, modseq = ? WHERE id = ?");
-		sqlite3_bind_int(st, 1, (int)r->su);
+		st = sql_prepare(q, "UPDATE mailboxes SET special_use = ?, modseq = ? WHERE id = ?");
+		if (st != NULL)
+			sql_bind_int64(st, 1, (int64_t)r->su);
 	} else {
-		st = store_db_stmt(c, "UPDATE mailboxes SET subscribed = ?, modseq = ? WHERE id = ?");
-		sqlite3_bind_int(st, 1, r->on);
+		st = sql_prepare(q, "UPDATE mailboxes SET subscribed = ?, modseq = ? WHERE id = ?");
+		if (st != NULL)
+			sql_bind_int64(st, 1, r->on);
 	}
-	sqlite3_bind_int64(st, 2, (int64_t)modseq);
-	sqlite3_bind_int64(st, 3, id);
-	const char *err;
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
+	if (st != NULL) {
+		sql_bind_int64(st, 2, (int64_t)modseq);
+		sql_bind_int64(st, 3, id);
+	}
+	if (store_op_step(op, st, "mailbox_set") < 0)
+		return op->result;
 	store_op_event(op, STORE_EV_MAILBOX_CHANGED, r->account_id, id, 0, 0, 0, modseq);
 	return 1;
 }
@@ -555,7 +667,7 @@ int store_mailbox_subscribe(struct store *s, int64_t account_id, const char *nam
 	struct mbox_req req = { .account_id = account_id, .on = on };
 	int r = store_mailbox_name_check(a, name, &req.name, error_r);
 	if (r > 0)
-		r = store_op_run(s, store_op_new(NULL, apply_set, NULL, &req, NULL), error_r);
+		r = mbox_run(s, apply_set, &req, error_r);
 	arena_free(&a);
 	return r;
 }
@@ -571,40 +683,40 @@ int store_mailbox_set_special_use(struct store *s, int64_t account_id, const cha
 		r = STORE_EINVAL;
 	}
 	if (r > 0)
-		r = store_op_run(s, store_op_new(NULL, apply_set, NULL, &req, NULL), error_r);
+		r = mbox_run(s, apply_set, &req, error_r);
 	arena_free(&a);
 	return r;
 }
 
 static int apply_claim_recent(struct store *s, struct store_op *op)
 {
+	(void)s;
 	struct mbox_req *r = op->req;
-	struct db *c = s->wc;
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT first_recent_uid FROM mailboxes"
-				       " WHERE id = ? AND account_id = ?");
-	sqlite3_bind_int64(st, 1, r->id);
-	sqlite3_bind_int64(st, 2, r->account_id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		r->uid = (uint32_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
+	struct sql_conn *q = op->q;
+	struct sql_stmt *st = sql_prepare(q, "SELECT first_recent_uid FROM mailboxes WHERE id = ? AND account_id = ?");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "claim_recent");
+	sql_bind_int64(st, 1, r->id);
+	sql_bind_int64(st, 2, r->account_id);
+	int rc = sql_step(st);
+	if (rc == SQL_ROW)
+		r->uid = (uint32_t)sql_col_int64(st, 0);
+	sql_reset(st);
+	if (rc == SQL_DONE)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
-	if (rc != SQLITE_ROW)
-		return store_op_fail(op, STORE_ERR, "database error");
-	st = store_db_stmt(c, "UPDATE mailboxes SET first_recent_uid = uidnext WHERE id = ?");
-	sqlite3_bind_int64(st, 1, r->id);
-	const char *err;
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	return 1;
+	if (rc != SQL_ROW)
+		return store_op_sql_fail(op, rc, "claim_recent");
+	st = sql_prepare(q, "UPDATE mailboxes SET first_recent_uid = uidnext WHERE id = ?");
+	if (st != NULL)
+		sql_bind_int64(st, 1, r->id);
+	return store_op_step(op, st, "claim_recent");
 }
 
 int store_mailbox_claim_recent(struct store *s, int64_t account_id, int64_t mailbox_id,
 			       uint32_t *first_recent_uid_r, const char **error_r)
 {
 	struct mbox_req req = { .account_id = account_id, .id = mailbox_id };
-	int r = store_op_run(s, store_op_new(NULL, apply_claim_recent, NULL, &req, NULL), error_r);
+	int r = mbox_run(s, apply_claim_recent, &req, error_r);
 	if (r > 0)
 		*first_recent_uid_r = req.uid;
 	return r;

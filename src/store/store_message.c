@@ -55,14 +55,14 @@ static int apply_expunge(struct store *s, struct store_op *op)
 	op->may_use_reserve = true; /* it frees space: works on a full disk (store_space.c) */
 	if (r->uids != NULL && r->uids->n > 0 && r->uids->r == NULL)
 		return store_op_fail(op, STORE_EINVAL, "malformed UID set");
-	if (store_mbox_owned(c, r->account_id, r->mailbox_id) <= 0)
+	if (store_mbox_owned(c->sql, r->account_id, r->mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	size_t n;
 	struct msg_row *rows = store_msg_select_rows(c, op->tmp, r->mailbox_id, r->uids,
 					   r->uids == NULL || r->only_deleted, &n);
 	int ret = 1;
 	if (n > 0) {
-		uint64_t modseq = store_acct_next_modseq(c, r->account_id);
+		uint64_t modseq = store_acct_next_modseq(c->sql, r->account_id);
 		ret = store_msg_remove_rows(op, c, r->account_id, r->mailbox_id, rows, n, modseq, true);
 	}
 	if (ret > 0 && r->out != NULL && op->arena != NULL) {
@@ -122,7 +122,7 @@ static int apply_flags(struct store *s, struct store_op *op)
 	op->may_use_reserve = fc->op != STORE_FLAGS_REMOVE && (fc->flags & STORE_F_DELETED);
 	if (fc->uids.n > 0 && fc->uids.r == NULL)
 		return store_op_fail(op, STORE_EINVAL, "malformed UID set");
-	if (store_mbox_owned(c, fc->account_id, fc->mailbox_id) <= 0)
+	if (store_mbox_owned(c->sql, fc->account_id, fc->mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	const char *change = "";
 	const char *err;
@@ -179,7 +179,7 @@ static int apply_flags(struct store *s, struct store_op *op)
 	}
 	fc->modseq = 0;
 	if (nch > 0) {
-		uint64_t modseq = store_acct_next_modseq(c, fc->account_id);
+		uint64_t modseq = store_acct_next_modseq(c->sql, fc->account_id);
 		sqlite3_stmt *up = store_db_stmt(c, "UPDATE messages SET flags = ?, keywords = ?, modseq = ?"
 					       " WHERE mailbox_id = ? AND uid = ?");
 		for (size_t i = 0; i < nch; i++) {
@@ -199,7 +199,7 @@ static int apply_flags(struct store *s, struct store_op *op)
 				goto out;
 			}
 		}
-		if (store_mbox_adjust(c, fc->mailbox_id, 0, dunseen, ddeleted, 0, modseq) < 0) {
+		if (store_mbox_adjust(c->sql, fc->mailbox_id, 0, dunseen, ddeleted, 0, modseq) < 0) {
 			ret = store_op_fail(op, STORE_ERR, "database error");
 			goto out;
 		}
@@ -253,9 +253,9 @@ static int apply_copy(struct store *s, struct store_op *op)
 	op->may_use_reserve = cp->move; /* a move to Trash is how many clients delete */
 	if (cp->uids.n > 0 && cp->uids.r == NULL)
 		return store_op_fail(op, STORE_EINVAL, "malformed UID set");
-	if (store_mbox_owned(c, cp->account_id, cp->src_mailbox_id) <= 0)
+	if (store_mbox_owned(c->sql, cp->account_id, cp->src_mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such source mailbox");
-	if (store_mbox_owned(c, cp->account_id, cp->dst_mailbox_id) <= 0)
+	if (store_mbox_owned(c->sql, cp->account_id, cp->dst_mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such target mailbox");
 	size_t n;
 	struct msg_row *rows = store_msg_select_rows(c, op->tmp, cp->src_mailbox_id, &cp->uids, false, &n);
@@ -269,7 +269,7 @@ static int apply_copy(struct store *s, struct store_op *op)
 			ret = op->result;
 			goto out;
 		}
-		uint64_t modseq = store_acct_next_modseq(c, cp->account_id);
+		uint64_t modseq = store_acct_next_modseq(c->sql, cp->account_id);
 		for (size_t i = 0; i < n; i++)
 			src[i] = rows[i].uid;
 		if (store_msg_copy_rows(op, c, cp->account_id, cp->dst_mailbox_id, rows, n, modseq, dst) < 0) {

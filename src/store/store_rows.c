@@ -39,60 +39,75 @@ static int step_counters(struct db *c, sqlite3_stmt *st, int ncols, const char *
 	return r;
 }
 
-uint64_t store_acct_next_modseq(struct db *c, int64_t account_id)
+uint64_t store_acct_next_modseq(struct sql_conn *q, int64_t account_id)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "UPDATE accounts SET modseq = modseq + 1 WHERE id = ?"
-				       " RETURNING modseq");
+	struct sql_stmt *st = sql_prepare(q, "UPDATE accounts SET modseq = modseq + 1 WHERE id = ?"
+					  " RETURNING modseq");
 	if (st == NULL)
 		return 0;
-	sqlite3_bind_int64(st, 1, account_id);
+	sql_bind_int64(st, 1, account_id);
 	uint64_t m = 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		m = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	if (sql_step(st) == SQL_ROW)
+		m = (uint64_t)sql_col_int64(st, 0);
+	sql_reset(st);
 	return m;
 }
 
-int store_acct_exists(struct db *c, int64_t account_id)
+/* Steps a statement that asks whether a row exists: 1, 0, or STORE_ERR. */
+static int sql_exists(struct sql_stmt *st)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM accounts WHERE id = ?");
+	int rc = sql_step(st);
+	sql_reset(st);
+	return rc == SQL_ROW ? 1 : rc == SQL_DONE ? 0 : STORE_ERR;
+}
+
+int store_acct_exists(struct sql_conn *q, int64_t account_id)
+{
+	struct sql_stmt *st = sql_prepare(q, "SELECT 1 FROM accounts WHERE id = ?");
 	if (st == NULL)
 		return STORE_ERR;
-	sqlite3_bind_int64(st, 1, account_id);
-	int r = sqlite3_step(st) == SQLITE_ROW ? 1 : 0;
-	sqlite3_reset(st);
-	return r;
+	sql_bind_int64(st, 1, account_id);
+	return sql_exists(st);
 }
 
 /* ------------------------------------------------------------------ mailboxes */
 
-int store_mbox_owned(struct db *c, int64_t account_id, int64_t mailbox_id)
+int store_mbox_owned(struct sql_conn *q, int64_t account_id, int64_t mailbox_id)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM mailboxes WHERE id = ? AND account_id = ?");
+	struct sql_stmt *st = sql_prepare(q, "SELECT 1 FROM mailboxes WHERE id = ? AND account_id = ?");
 	if (st == NULL)
 		return STORE_ERR;
-	sqlite3_bind_int64(st, 1, mailbox_id);
-	sqlite3_bind_int64(st, 2, account_id);
-	int r = sqlite3_step(st) == SQLITE_ROW ? 1 : 0;
-	sqlite3_reset(st);
-	return r;
+	sql_bind_int64(st, 1, mailbox_id);
+	sql_bind_int64(st, 2, account_id);
+	return sql_exists(st);
 }
 
-int store_mbox_adjust(struct db *c, int64_t mailbox_id, int64_t dmessages, int64_t dunseen,
+int store_mbox_adjust(struct sql_conn *q, int64_t mailbox_id, int64_t dmessages, int64_t dunseen,
 		int64_t ddeleted, int64_t dsize, uint64_t modseq)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "UPDATE mailboxes SET messages = messages + ?,"
-				       " unseen = unseen + ?, deleted = deleted + ?, size = size + ?,"
-				       " highestmodseq = MAX(highestmodseq, ?) WHERE id = ?"
-				       " RETURNING messages, unseen, deleted, size");
-	sqlite3_bind_int64(st, 1, dmessages);
-	sqlite3_bind_int64(st, 2, dunseen);
-	sqlite3_bind_int64(st, 3, ddeleted);
-	sqlite3_bind_int64(st, 4, dsize);
-	sqlite3_bind_int64(st, 5, (int64_t)modseq);
-	sqlite3_bind_int64(st, 6, mailbox_id);
-	const char *err;
-	return step_counters(c, st, 4, &err);
+	/* CASE, not SQLite's scalar MAX (PostgreSQL's GREATEST): the SQL runs on both */
+	struct sql_stmt *st = sql_prepare(q, "UPDATE mailboxes SET messages = messages + ?,"
+					  " unseen = unseen + ?, deleted = deleted + ?, size = size + ?,"
+					  " highestmodseq = CASE WHEN highestmodseq > ?5 THEN highestmodseq ELSE ?5 END"
+					  " WHERE id = ?6 RETURNING messages, unseen, deleted, size");
+	if (st == NULL)
+		return STORE_ERR;
+	sql_bind_int64(st, 1, dmessages);
+	sql_bind_int64(st, 2, dunseen);
+	sql_bind_int64(st, 3, ddeleted);
+	sql_bind_int64(st, 4, dsize);
+	sql_bind_int64(st, 5, (int64_t)modseq);
+	sql_bind_int64(st, 6, mailbox_id);
+	int rc = sql_step(st);
+	if (rc == SQL_ROW) {
+		/* the counters are sums over rows changed in the same transaction: a negative
+		 * one is a bookkeeping bug (as step_counters) */
+		for (int i = 0; i < 4; i++)
+			assert(sql_col_int64(st, i) >= 0);
+		rc = sql_step(st);
+	}
+	sql_reset(st);
+	return rc == SQL_DONE ? 1 : STORE_ERR;
 }
 
 /* ------------------------------------------------------------------ keywords and message rows */
@@ -298,7 +313,7 @@ int store_msg_insert(struct store_op *op, struct db *c, int64_t account_id, int6
 	sqlite3_bind_int64(st, 1, uid + 1);
 	sqlite3_bind_int64(st, 2, mailbox_id);
 	if (store_step_done(c, st, &err) < 0 ||
-	    store_mbox_adjust(c, mailbox_id, 1, !(row->flags & STORE_F_SEEN),
+	    store_mbox_adjust(c->sql, mailbox_id, 1, !(row->flags & STORE_F_SEEN),
 			!!(row->flags & STORE_F_DELETED), (int64_t)row->size, modseq) < 0)
 		return store_op_fail(op, STORE_ERR, "database error");
 	if (row->keywords && *row->keywords)
@@ -425,7 +440,7 @@ int store_msg_remove_rows(struct store_op *op, struct db *c, int64_t account_id,
 		deleted += !!(rows[i].flags & STORE_F_DELETED);
 		size += (int64_t)rows[i].size;
 	}
-	if (store_mbox_adjust(c, mailbox_id, -(int64_t)n, -unseen, -deleted, -size, modseq) < 0)
+	if (store_mbox_adjust(c->sql, mailbox_id, -(int64_t)n, -unseen, -deleted, -size, modseq) < 0)
 		return store_op_fail(op, STORE_ERR, "database error");
 	if (release) {
 		if (store_acct_charge(op, c, account_id, -size, -(int64_t)n, false) < 0)

@@ -603,8 +603,9 @@ int store_search(struct store *s, struct arena *a, const struct store_search_ctx
 		arena_free(&c.row);
 		return ret;
 	}
+	STORE_PG_REFUSE(s, error_r);
 	struct db *cn = store_db_get(s);
-	ret = store_mbox_owned(cn, ctx->account_id, ctx->mailbox_id);
+	ret = store_mbox_owned(cn->sql, ctx->account_id, ctx->mailbox_id);
 	if (ret <= 0) {
 		*error_r = ret == 0 ? "no such mailbox" : "database error";
 		ret = ret == 0 ? STORE_ENOTFOUND : STORE_ERR;

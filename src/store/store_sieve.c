@@ -83,6 +83,7 @@ static void read_meta(struct arena *a, sqlite3_stmt *st, struct store_sieve_scri
 int store_sieve_list(struct store *s, struct arena *a, int64_t account, struct store_sieve_script **scripts_r,
 		     size_t *n_r, int64_t *state_r, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	int ret = 1;
 	size_t n = 0, cap = 8;
@@ -133,6 +134,7 @@ static int get_where(struct store *s, struct arena *a, int64_t account, int64_t 
 	else
 		sql = "SELECT id, name, active, modseq, length(text), text, compiled FROM sieve_scripts"
 		      " WHERE account_id = ? AND name = ?";
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, sql);
 	sqlite3_bind_int64(st, 1, account);
@@ -228,6 +230,7 @@ int store_sieve_havespace(struct store *s, int64_t account, const char *name, si
 		*error_r = "invalid script name";
 		return STORE_EINVAL;
 	}
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM sieve_scripts WHERE account_id = ? AND name = ?");
 	sqlite3_bind_int64(st, 1, account);
@@ -293,7 +296,7 @@ static int apply_put(struct store *s, struct store_op *op)
 	const struct store_sieve_put *p = r->p;
 	struct db *c = s->wc;
 	const char *err;
-	if (store_acct_exists(c, r->account) <= 0)
+	if (store_acct_exists(c->sql, r->account) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no account %lld", (long long)r->account);
 	int64_t id = p->id;
 	if (id > 0) {
@@ -545,6 +548,7 @@ int store_sieve_activate(struct store *s, int64_t account, int64_t id, const cha
 
 int store_sieve_state(struct store *s, int64_t account, int64_t *state_r, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT modseq FROM sieve_state WHERE account_id = ?");
 	sqlite3_bind_int64(st, 1, account);
@@ -568,6 +572,7 @@ int store_sieve_vacation_get(struct store *s, struct arena *a, int64_t account, 
 			     const char **error_r)
 {
 	memset(v_r, 0, sizeof(*v_r));
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT enabled, from_date, to_date, subject, text_body, html_body"
 					    " FROM sieve_vacation WHERE account_id = ?");
@@ -598,7 +603,7 @@ static int apply_vacation(struct store *s, struct store_op *op)
 	struct vacation_req *r = op->req;
 	struct db *c = s->wc;
 	const char *err;
-	if (store_acct_exists(c, r->account) <= 0)
+	if (store_acct_exists(c->sql, r->account) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no account %lld", (long long)r->account);
 	sqlite3_stmt *st = store_db_stmt(
 		c, "INSERT OR REPLACE INTO sieve_vacation(account_id, enabled, from_date, to_date, subject,"
@@ -685,6 +690,7 @@ int store_sieve_duplicate(struct store *s, int64_t account, const char *key, tim
 
 int store_sieve_duplicate_seen(struct store *s, int64_t account, const char *key, time_t now, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM sieve_duplicates WHERE account_id = ? AND key = ?"
 					    " AND expires > ?");

@@ -199,6 +199,7 @@ int store_sort_uids(struct store *s, struct arena *a, int64_t account_id, int64_
 	}
 	buf_puts(&q, "uid");
 	buf_putc(&q, '\0');
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = NULL;
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
@@ -236,6 +237,7 @@ int store_thread_keys(struct store *s, struct arena *a, int64_t account_id, int6
 {
 	*keys_r = NULL;
 	*n_r = 0;
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
 	if (ret > 0) {

@@ -128,6 +128,7 @@ int store_websession_get(struct store *s, const char *hash, int64_t expire_befor
 {
 	if (strlen(hash) != STORE_WEBSESSION_HASH_LEN)
 		return 0;
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT account_id, address, generation, created, last_used"
 					    " FROM web_sessions WHERE hash = ?");
@@ -213,6 +214,7 @@ int store_webpref_set(struct store *s, int64_t account_id, enum store_webpref ki
 int store_webpref_get(struct store *s, struct arena *a, int64_t account_id, enum store_webpref kind,
 		      const char **json_r, int64_t *state_r, const char **error_r)
 {
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT value, state FROM web_prefs WHERE account_id = ? AND kind = ?");
 	sqlite3_bind_int64(st, 1, account_id);
@@ -409,6 +411,7 @@ int store_contact_query(struct store *s, struct arena *a, int64_t account_id, co
 		esc[k++] = prefix[i];
 	}
 	esc[k] = '\0';
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, CONTACT_SELECT("(address LIKE ?2 || '%' ESCAPE '\\'"
 							   " OR (' ' || COALESCE(name, '')) LIKE '% ' || ?2 || '%' ESCAPE '\\')"));

@@ -239,6 +239,7 @@ int store_email_window(struct store *s, struct arena *a, struct store_window *w,
 		}
 	}
 	int variant = any_kw ? V_KEYWORDS : (w->flags_on | w->flags_off) != 0 ? V_FLAGS : V_NONE;
+	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	/* one snapshot for the anchor, the total and the page (store_db_put ends it) */
 	sqlite3_stmt *begin = store_db_stmt(c, "BEGIN");

@@ -2,8 +2,9 @@
 `init --store` creates the shared schema on the first node and joins it on the second
 (the domain is kept, no second DKIM key); domains, accounts, aliases, passwords and
 session generations made through either node are seen by the other at once, so a user
-added on node A logs in on node B over IMAP and SMTP. What is not converted yet refuses
-clearly (no message is acknowledged) instead of half-working."""
+added on node A logs in on node B over IMAP and SMTP; so are mailboxes (IMAP CREATE,
+RENAME, DELETE, SUBSCRIBE on one node, LIST and STATUS on the other). What is not
+converted yet refuses clearly (no message is acknowledged) instead of half-working."""
 import imaplib
 import os
 import smtplib
@@ -112,6 +113,46 @@ def test_changes_through_either_node(nodes):
     assert pg_query(uri, "SELECT count(*) FROM accounts") == [["0"]]
 
 
+def test_mailboxes_across_nodes(nodes):
+    uri, a, b = nodes
+    a.add_user("dave@" + DOMAIN, "secret")
+    a.start()
+    b.start()
+    ma = imap_login(a, "dave@" + DOMAIN, "secret")
+    mb = imap_login(b, "dave@" + DOMAIN, "secret")
+    # the default mailboxes of a new account, with their special uses
+    typ, data = mb.list()
+    assert typ == "OK"
+    names = [d.decode() for d in data]
+    assert any(n.endswith('"INBOX"') or n.endswith(" INBOX") for n in names), names
+    assert any("\\Sent" in n and "Sent" in n for n in names), names
+    # created on A (with its parent), seen on B with its counters
+    assert ma.create("Projects/2026")[0] == "OK"
+    typ, data = mb.list('""', "Projects*")
+    assert typ == "OK" and len(data) == 2, data
+    assert b"\\HasChildren" in data[0] and b"Projects" in data[0]
+    typ, data = mb.status("Projects/2026", "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)")
+    assert typ == "OK" and b"MESSAGES 0" in data[0] and b"UIDNEXT 1" in data[0], data
+    typ, data2 = ma.status("Projects/2026", "(UIDVALIDITY HIGHESTMODSEQ)")
+    validity = data[0].split(b"UIDVALIDITY ")[1].split()[0].rstrip(b")")
+    assert b"UIDVALIDITY " + validity in data2[0], (data, data2)
+    assert ma.create("Projects/2026")[0] == "NO"  # exists, whichever node made it
+    # renamed on B with its child, deleted on A
+    assert mb.rename("Projects", "Archive/Projects")[0] == "OK"
+    typ, data = ma.list('""', "Archive/*")
+    assert typ == "OK" and any(b"Archive/Projects/2026" in d for d in data), data
+    assert ma.delete("Archive/Projects")[0] == "NO"  # has children
+    assert ma.delete("Archive/Projects/2026")[0] == "OK"
+    # subscriptions: unsubscribed on A, gone from LSUB on B
+    assert ma.unsubscribe("Drafts")[0] == "OK"
+    typ, data = mb.lsub()
+    assert typ == "OK" and not any(d.endswith(b" Drafts") or d.endswith(b'"Drafts"') for d in data), data
+    ma.logout()
+    mb.logout()
+    assert pg_query(uri, "SELECT count(*) FROM mailboxes m JOIN accounts a ON a.id = m.account_id"
+                    " WHERE a.address = 'dave@%s'" % DOMAIN) == [["7"]]
+
+
 def test_unconverted_parts_refuse(nodes):
     uri, a, b = nodes
     a.add_user("carol@" + DOMAIN, "secret")
@@ -126,6 +167,6 @@ def test_unconverted_parts_refuse(nodes):
     with pytest.raises((smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)) as e:
         s.sendmail("carol@" + DOMAIN, ["carol@" + DOMAIN], "Subject: x\r\n\r\nhi\r\n")
     s.close()
-    for cmd in (("verify",), ("index", "status")):
+    for cmd in (("verify",), ("index", "status"), ("export", "carol@" + DOMAIN, os.path.join(b.dir, "out"))):
         r = b.run(*cmd)
         assert r.returncode != 0 and "postgresql backend: message storage not implemented yet" in r.stderr

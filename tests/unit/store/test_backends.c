@@ -1,5 +1,5 @@
 /* test_backends.c: the part of the store converted to sql.h (domains, accounts,
- * aliases, passwords, SCRAM secrets, session generations), run on both backends:
+ * aliases, passwords, SCRAM secrets, session generations, mailboxes), run on both backends:
  * SQLite always, PostgreSQL when POSTAMT_TEST_PG names a database that may be wiped
  * (scripts/pg-fixture run sets it; without it those tests are skipped, saying why);
  * and store_admin.c (the admin flag, last logins, removing a domain).
@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include "sql.h"
+#include "store_sieve.h"
 
 struct bfix {
 	char dir[256];
@@ -247,6 +248,109 @@ static void test_admin_and_domain_del(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* Mailboxes (store_mailbox.c, store_mailbox_read.c): the defaults of a new account,
+ * create with parents, list order and \HasChildren, rename with children, INBOX
+ * rename, subscriptions that outlive a delete, special-use, the counters. */
+static void test_mailboxes(void **state)
+{
+	struct bfix *f = *state;
+	const char *err;
+	int64_t id;
+	assert_int_equal(store_account_add(f->s, "m@example.test", "$y$x", 0, &id, &err), 1);
+	struct store_mailbox *mbs;
+	size_t n;
+	assert_int_equal(store_mailbox_list(f->s, f->a, id, &mbs, &n, &err), 1);
+	static const char *const defaults[] = { "INBOX", "Archive", "Drafts", "Junk", "Sent", "Trash" };
+	assert_int_equal(n, 6);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(mbs[i].name, defaults[i]);
+	assert_int_equal(mbs[4].special_use, STORE_SU_SENT);
+	assert_true(mbs[0].subscribed);
+	assert_int_equal(mbs[0].uidnext, 1);
+	assert_true(mbs[0].uidvalidity > 0);
+	for (size_t i = 0; i < n; i++) { /* never repeated */
+		for (size_t j = i + 1; j < n; j++)
+			assert_true(mbs[i].uidvalidity != mbs[j].uidvalidity);
+	}
+	/* create: the parents come too, not subscribed */
+	int64_t deep;
+	assert_int_equal(store_mailbox_create(f->s, id, "Work/2026/Q4", 0, &deep, &err), 1);
+	assert_int_equal(store_mailbox_create(f->s, id, "work/2026/Q4", 0, NULL, &err), 1); /* case matters */
+	assert_int_equal(store_mailbox_create(f->s, id, "Work/2026/Q4", 0, NULL, &err), STORE_EEXISTS);
+	assert_int_equal(store_mailbox_create(f->s, id, "inbox", 0, NULL, &err), STORE_EEXISTS);
+	assert_int_equal(store_mailbox_create(f->s, id, "a/*", 0, NULL, &err), STORE_EINVAL);
+	assert_int_equal(store_mailbox_create(f->s, 999999, "X", 0, NULL, &err), STORE_ENOTFOUND);
+	struct store_mailbox mb;
+	assert_int_equal(store_mailbox_get(f->s, f->a, id, "Work", &mb, &err), 1);
+	assert_false(mb.subscribed);
+	assert_true(mb.has_children);
+	uint64_t work_modseq = mb.modseq;
+	assert_int_equal(store_mailbox_get(f->s, f->a, id, "Work/2026/Q4", &mb, &err), 1);
+	assert_int_equal(mb.id, deep);
+	assert_true(mb.subscribed);
+	assert_false(mb.has_children);
+	assert_true(mb.modseq > work_modseq);
+	assert_int_equal(store_mailbox_get_by_id(f->s, f->a, id, deep, &mb, &err), 1);
+	assert_string_equal(mb.name, "Work/2026/Q4");
+	assert_int_equal(store_mailbox_get(f->s, f->a, id, "Nope", &mb, &err), 0);
+	/* "Work-x" sorts between "Work" and "Work/" bytewise: not a child */
+	assert_int_equal(store_mailbox_create(f->s, id, "Work-x", 0, NULL, &err), 1);
+	assert_int_equal(store_mailbox_list(f->s, f->a, id, &mbs, &n, &err), 1);
+	static const char *const order[] = { "INBOX", "Archive", "Drafts", "Junk", "Sent", "Trash", "Work",
+					     "Work-x", "Work/2026", "Work/2026/Q4", "work", "work/2026",
+					     "work/2026/Q4" };
+	assert_int_equal(n, sizeof(order) / sizeof(order[0]));
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(mbs[i].name, order[i]);
+	assert_false(mbs[7].has_children);
+	/* delete: not with children, not INBOX; the subscription stays */
+	assert_int_equal(store_mailbox_delete(f->s, id, "Work/2026", &err), STORE_ENOTALLOWED);
+	assert_int_equal(store_mailbox_delete(f->s, id, "INBOX", &err), STORE_ENOTALLOWED);
+	assert_int_equal(store_mailbox_delete(f->s, id, "Nope", &err), STORE_ENOTFOUND);
+	assert_int_equal(store_mailbox_delete(f->s, id, "work/2026/Q4", &err), 1);
+	const char **lost;
+	assert_int_equal(store_lost_subscriptions(f->s, f->a, id, &lost, &n, &err), 1);
+	assert_int_equal(n, 1);
+	assert_string_equal(lost[0], "work/2026/Q4");
+	int64_t *gone;
+	assert_int_equal(store_mailbox_destroyed_since(f->s, f->a, id, 0, &gone, &n, &err), 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_mailbox_subscribe(f->s, id, "work/2026/Q4", false, &err), 1);
+	assert_int_equal(store_lost_subscriptions(f->s, f->a, id, &lost, &n, &err), 1);
+	assert_int_equal(n, 0);
+	/* rename moves the children; into itself is refused */
+	assert_int_equal(store_mailbox_rename(f->s, id, "Work", "Work/Sub", &err), STORE_EINVAL);
+	assert_int_equal(store_mailbox_rename(f->s, id, "Work", "Sent", &err), STORE_EEXISTS);
+	assert_int_equal(store_mailbox_rename(f->s, id, "Work", "Old/Work", &err), 1);
+	assert_int_equal(store_mailbox_get(f->s, f->a, id, "Old/Work/2026/Q4", &mb, &err), 1);
+	assert_int_equal(mb.id, deep);
+	assert_int_equal(store_mailbox_get(f->s, f->a, id, "Old", &mb, &err), 1);
+	assert_int_equal(store_mailbox_get(f->s, f->a, id, "Work", &mb, &err), 0);
+	assert_int_equal(store_mailbox_get(f->s, f->a, id, "Work-x", &mb, &err), 1); /* not a child */
+	/* INBOX: renaming it makes a new mailbox and keeps INBOX */
+	assert_int_equal(store_mailbox_rename(f->s, id, "INBOX", "Before", &err), 1);
+	assert_int_equal(store_mailbox_get(f->s, f->a, id, "INBOX", &mb, &err), 1);
+	assert_int_equal(store_mailbox_get(f->s, f->a, id, "Before", &mb, &err), 1);
+	assert_int_equal(mb.messages, 0);
+	/* subscribe, special-use */
+	assert_int_equal(store_mailbox_subscribe(f->s, id, "Old", true, &err), 1);
+	assert_int_equal(store_mailbox_set_special_use(f->s, id, "Old", STORE_SU_ARCHIVE, &err), 1);
+	assert_int_equal(store_mailbox_get(f->s, f->a, id, "Old", &mb, &err), 1);
+	assert_true(mb.subscribed);
+	assert_int_equal(mb.special_use, STORE_SU_ARCHIVE);
+	assert_int_equal(store_mailbox_subscribe(f->s, id, "Nope", true, &err), STORE_ENOTFOUND);
+	uint32_t recent;
+	assert_int_equal(store_mailbox_claim_recent(f->s, id, mb.id, &recent, &err), 1);
+	assert_int_equal(recent, 1);
+	const char **kws;
+	assert_int_equal(store_mailbox_keywords(f->s, f->a, id, mb.id, &kws, &err), 1);
+	assert_null(kws[0]);
+	/* the account's removal takes its mailboxes */
+	assert_int_equal(store_account_del(f->s, "m@example.test", &err), 1);
+	assert_int_equal(store_mailbox_list(f->s, f->a, id, &mbs, &n, &err), 1);
+	assert_int_equal(n, 0);
+}
+
 /* PostgreSQL: a second store on the same database (a second node) sees the first's
  * writes at once, and what is not converted refuses clearly. */
 static void test_pg_two_nodes(void **state)
@@ -267,14 +371,31 @@ static void test_pg_two_nodes(void **state)
 	uint64_t gen;
 	assert_int_equal(store_account_session_gen(f->s, id, &gen, &err), 1);
 	assert_int_equal(gen, 1);
-	assert_int_equal(store_mailbox_create(s2, id, "Lists", 0, NULL, &err), STORE_EUNAVAIL);
-	assert_string_equal(err, STORE_PG_MISSING);
+	/* mailboxes made through one node are seen by the other */
+	int64_t lists;
+	assert_int_equal(store_mailbox_create(s2, id, "Lists", 0, &lists, &err), 1);
 	struct store_mailbox *mbs;
 	size_t n;
-	assert_int_equal(store_mailbox_list(s2, f->a, id, &mbs, &n, &err), STORE_EUNAVAIL);
-	assert_string_equal(err, STORE_PG_MISSING);
+	assert_int_equal(store_mailbox_list(f->s, f->a, id, &mbs, &n, &err), 1);
+	assert_int_equal(n, 7);
 	struct store_mailbox mb;
-	assert_int_equal(store_mailbox_get(s2, f->a, id, "INBOX", &mb, &err), STORE_EUNAVAIL);
+	assert_int_equal(store_mailbox_get(f->s, f->a, id, "Lists", &mb, &err), 1);
+	assert_int_equal(mb.id, lists);
+	/* what is not converted yet refuses clearly */
+	struct store_mailbox_snapshot snap;
+	assert_int_equal(store_mailbox_snapshot(s2, f->a, id, lists, false, 0, &snap, &err), STORE_EUNAVAIL);
+	assert_string_equal(err, STORE_PG_MISSING);
+	uint32_t *uids;
+	assert_int_equal(store_uid_list(s2, f->a, id, lists, &uids, &n, &err), STORE_EUNAVAIL);
+	assert_string_equal(err, STORE_PG_MISSING);
+	int64_t *changed, *removed;
+	size_t nremoved;
+	assert_int_equal(store_email_changes(f->s, f->a, id, 0, &changed, &n, &removed, &nremoved, &err),
+			 STORE_EUNAVAIL);
+	assert_int_equal(store_mailbox_rename(f->s, id, "Lists", "Lists2", &err), 1);
+	struct store_sieve_script *scripts;
+	assert_int_equal(store_sieve_list(s2, f->a, id, &scripts, &n, NULL, &err), STORE_EUNAVAIL);
+	assert_string_equal(err, STORE_PG_MISSING);
 	store_close(&s2);
 	rm_rf(dir2);
 }
@@ -329,6 +450,8 @@ static void test_translate(void **state)
 		{ "INSERT OR IGNORE INTO t(a) VALUES(?) RETURNING id",
 		  "INSERT INTO t(a) VALUES($1) ON CONFLICT DO NOTHING RETURNING id" },
 		{ "SELECT '?' FROM t WHERE name = ? COLLATE NOCASE", "SELECT '?' FROM t WHERE name = $1" },
+		{ "SELECT 1 FROM m WHERE a = ?1 AND name > ?2 || '/' AND name < ?2 || '0'",
+		  "SELECT 1 FROM m WHERE a = $1 AND name > $2 || '/' AND name < $2 || '0'" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *t = sql_pg_translate(cases[i].in);
@@ -347,6 +470,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_password_scram_sessions, setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_aliases, setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_admin_and_domain_del, setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_mailboxes, setup_sqlite, teardown),
 	};
 	const struct CMUnitTest pg[] = {
 		cmocka_unit_test_setup_teardown(test_domains, setup_pg, teardown),
@@ -354,6 +478,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_password_scram_sessions, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_aliases, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_admin_and_domain_del, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_mailboxes, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_two_nodes, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_reconnect, setup_pg, teardown),
 	};

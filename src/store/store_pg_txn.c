@@ -1,0 +1,103 @@
+/* store_pg_txn.c: running write ops on the PostgreSQL backend (docs/cluster.md).
+ *
+ * Two ways, as on SQLite: store_pg_write runs one op in a transaction of its own on
+ * the calling thread (store_sql_write: accounts, domains, aliases), store_pg_txn runs
+ * a batch the committer took from its queue (mailboxes and what store_commit.c
+ * queues) in one transaction with a SAVEPOINT per op, so that one op's failure never
+ * undoes another's and a batch costs one commit. Only ops whose apply uses nothing but
+ * op->q (sql.h) get here: op_submit refuses the others. */
+#include "store_int.h"
+
+#include <stdlib.h>
+
+int store_op_sql_fail(struct store_op *op, int rc, const char *what)
+{
+	const char *err = NULL;
+	int code = store_sql_fail(op->q, rc, what, &err);
+	return store_op_fail(op, code, "%s", err);
+}
+
+int store_op_step(struct store_op *op, struct sql_stmt *st, const char *what)
+{
+	int rc = st ? sql_step_done(st) : SQL_ERR;
+	return rc < 0 ? store_op_sql_fail(op, rc, what) : 1;
+}
+
+int store_pg_write(struct store *s, struct store_op *op, const char **error_r)
+{
+	struct sql_conn *q = store_pg_get(s, error_r);
+	if (q == NULL)
+		return STORE_EUNAVAIL;
+	op->q = q;
+	op->result = 0;
+	int rc = sql_begin(q);
+	int r = rc < 0 ? store_sql_fail(q, rc, "begin", error_r) : op->apply(s, op);
+	if (rc > 0 && r >= 0) {
+		rc = sql_commit(q);
+		if (rc < 0)
+			r = store_sql_fail(q, rc, "commit", error_r);
+	} else if (rc > 0) {
+		sql_rollback(q);
+		*error_r = store_set_error(op->error ? op->error : "store error");
+	}
+	store_pg_put(s, q);
+	return r;
+}
+
+void store_pg_txn(struct store *s, struct store_op *batch)
+{
+	const char *err = NULL;
+	struct sql_conn *q = store_pg_get(s, &err);
+	int rc = q != NULL ? sql_begin(q) : SQL_ETEMP;
+	int code = 0; /* a failure of the transaction itself: every op left fails with it */
+	if (rc < 0)
+		code = q != NULL ? store_sql_fail(q, rc, "begin", &err) : STORE_EUNAVAIL;
+	size_t applied = 0;
+	for (struct store_op *op = batch; op != NULL; op = op->next) {
+		if (op->result < 0) /* prepare failed */
+			continue;
+		if (code == 0 && (rc = sql_exec(q, "SAVEPOINT op")) < 0)
+			code = store_sql_fail(q, rc, "savepoint", &err);
+		if (code != 0) {
+			store_op_fail(op, code, "%s", err);
+			continue;
+		}
+		op->result = 0;
+		op->error = NULL;
+		op->q = q;
+		int r = op->apply(s, op);
+		sql_reset_all(q);
+		op->result = r;
+		if (r < 0) {
+			if (op->error == NULL)
+				op->error = "store error";
+			op->nevents = 0;
+			for (size_t i = 0; i < op->nunlink; i++)
+				free(op->unlink[i]);
+			op->nunlink = 0;
+			if ((rc = sql_exec(q, "ROLLBACK TO SAVEPOINT op")) < 0)
+				code = store_sql_fail(q, rc, "rollback", &err);
+		} else {
+			applied++;
+		}
+		if (code == 0 && (rc = sql_exec(q, "RELEASE SAVEPOINT op")) < 0)
+			code = store_sql_fail(q, rc, "release", &err);
+	}
+	bool committed = false;
+	if (code == 0) {
+		rc = sql_commit(q);
+		committed = rc > 0;
+		if (!committed)
+			code = store_sql_fail(q, rc, "commit", &err);
+		atomic_fetch_add(&s->st_commits, 1);
+	}
+	atomic_fetch_add(&s->st_ops, applied);
+	for (struct store_op *op = batch; op != NULL; op = op->next) {
+		if (!committed && op->result >= 0)
+			store_op_fail(op, code, "%s", err);
+		op->committed = committed && op->result >= 0;
+	}
+	if (q != NULL)
+		store_pg_put(s, q);
+}
+
