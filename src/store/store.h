@@ -601,6 +601,11 @@ struct store_delivery {
 	uint32_t *uids;            /* naccounts entries, filled in; may be NULL */
 };
 int store_deliver(struct store *s, struct store_delivery *d, const char **error_r);
+/* Whether this store can hold delivered messages now: 0, or STORE_EUNAVAIL with
+ * *error_r (a backend whose message storage is not converted yet: STORE_PG_MISSING).
+ * Asked when a recipient is accepted, so that a message for local and remote
+ * recipients is never queued for the remote ones and then refused. */
+int store_deliver_ready(const struct store *s, const char **error_r);
 /* Async form: d, its data and its arrays must stay valid until done runs (the outputs
  * are filled in before). The same holds for every *_async below: the request struct,
  * its inputs, and the arena given to it belong to the store until done runs (the

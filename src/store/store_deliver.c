@@ -323,6 +323,14 @@ static int apply_deliver(struct store *s, struct store_op *op)
 	return ok == d->naccounts ? 1 : 0;
 }
 
+int store_deliver_ready(const struct store *s, const char **error_r)
+{
+	if (s->pg_conninfo == NULL)
+		return 0;
+	*error_r = STORE_PG_MISSING; /* delivery's ops are not sql_ready yet (op_submit) */
+	return STORE_EUNAVAIL;
+}
+
 int store_deliver(struct store *s, struct store_delivery *d, const char **error_r)
 {
 	return store_op_run(s, store_op_new(prepare_deliver, apply_deliver, NULL, d, NULL), error_r);

@@ -291,6 +291,8 @@ static int rcpt_stage(struct submit *sp, const struct submit_origin *o, struct a
 		return SUBMIT_UNKNOWN_RCPT;
 	if (res < 0)
 		return SUBMIT_TEMPFAIL;
+	if (r.naccounts > 0 && store_deliver_ready(sp->store, error_r) < 0)
+		return SUBMIT_TEMPFAIL; /* refused here, not after the remote part was queued */
 	int q = quota_precheck(sp, &r, declared_size, error_r);
 	if (q < 0)
 		return q;

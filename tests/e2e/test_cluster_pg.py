@@ -164,9 +164,19 @@ def test_unconverted_parts_refuse(nodes):
     m.logout()
     # a message is never acknowledged while its storage is missing
     s = smtp_login(b, "carol@" + DOMAIN, "secret")
-    with pytest.raises((smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)) as e:
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as e:
         s.sendmail("carol@" + DOMAIN, ["carol@" + DOMAIN], "Subject: x\r\n\r\nhi\r\n")
+    assert e.value.recipients["carol@" + DOMAIN][0] == 451
+    # local and remote recipients: the local one is refused at RCPT, so the remote
+    # part is queued once and the sender retries only the local one (not the whole
+    # message, which would queue the remote part again at every retry)
+    refused = s.sendmail("carol@" + DOMAIN, ["carol@" + DOMAIN, "far@remote.invalid"],
+                         "Subject: mixed\r\n\r\nhi\r\n")
+    assert list(refused) == ["carol@" + DOMAIN] and refused["carol@" + DOMAIN][0] == 451, refused
     s.close()
+    assert b.wait_log("event=queue_submit", timeout=10)
+    queued = [l for l in b.log().splitlines() if "event=queue_submit" in l]
+    assert len(queued) == 1 and "rcpts=1 " in queued[0], queued
     for cmd in (("verify",), ("index", "status"), ("export", "carol@" + DOMAIN, os.path.join(b.dir, "out"))):
         r = b.run(*cmd)
         assert r.returncode != 0 and "postgresql backend: message storage not implemented yet" in r.stderr
