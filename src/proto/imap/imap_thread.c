@@ -10,6 +10,7 @@
  * subject (ASCII letters; other bytes compare as they are). */
 #include "imap_thread.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -518,18 +519,41 @@ static void add_child(struct node *parent, struct node *x)
 	parent->child = x;
 }
 
+/* Nodes made one by one in chunks of the arena; node i is the i-th made. */
+#define NODE_CHUNK 4096
+struct nodes {
+	struct arena *a;
+	struct node **chunk; /* malloc'd */
+	size_t nchunk, cap, used;
+};
+
+static struct node *node_new(struct nodes *ns)
+{
+	if (ns->used % NODE_CHUNK == 0) {
+		if (ns->nchunk == ns->cap) {
+			ns->cap = ns->cap ? ns->cap * 2 : 16;
+			ns->chunk = xrealloc(ns->chunk, ns->cap * sizeof(*ns->chunk));
+		}
+		ns->chunk[ns->nchunk++] = arena_alloc(ns->a, NODE_CHUNK * sizeof(struct node));
+	}
+	size_t i = ns->used++;
+	return &ns->chunk[i / NODE_CHUNK][i % NODE_CHUNK];
+}
+
+static struct node *node_at(const struct nodes *ns, size_t i)
+{
+	assert(i < ns->used);
+	return &ns->chunk[i / NODE_CHUNK][i % NODE_CHUNK];
+}
+
 void imap_thread_references(struct arena *a, const struct imap_thread_msg *msgs, size_t n, struct buf *out)
 {
-	/* nodes[0] is the root's parent (holds the root set); then messages and dummies */
-	size_t refs_total = 0;
-	for (size_t i = 0; i < n; i++)
-		for (const char *const *r = msgs[i].refs; r != NULL && *r != NULL; r++)
-			refs_total++;
-	size_t cap = 1 + n + refs_total;
-	/* calloc: only the pages of the nodes used are touched (every message has one, a
-	 * reference mostly shares its message's) */
-	struct node *nodes = xcalloc(cap, sizeof(*nodes));
-	size_t used = 1;
+	/* node 0 is the root's parent (holds the root set); then messages and dummies,
+	 * the nodes, in chunks as they are made: a reference mostly names a message of the
+	 * mailbox and shares its node, so an array for every reference would be mostly
+	 * unused (and zeroed) */
+	struct nodes nodes = { .a = a };
+	node_new(&nodes);
 	struct table ids;
 	table_init(&ids, n);
 	/* (1) */
@@ -541,11 +565,11 @@ void imap_thread_references(struct arena *a, const struct imap_thread_msg *msgs,
 			if (*slot != NULL && (*slot)->m == NULL)
 				x = *slot; /* a dummy made for a reference: it is this message */
 			else if (*slot == NULL)
-				x = *slot = &nodes[used++];
+				x = *slot = node_new(&nodes);
 			/* a duplicate Message-ID: the later message gets a node of its own */
 		}
 		if (x == NULL)
-			x = &nodes[used++];
+			x = node_new(&nodes);
 		x->m = m;
 		x->date = m->date;
 		x->num = m->num;
@@ -554,7 +578,7 @@ void imap_thread_references(struct arena *a, const struct imap_thread_msg *msgs,
 		for (const char *const *r = m->refs; r != NULL && *r != NULL; r++) {
 			struct node **slot = table_slot(&ids, *r);
 			if (*slot == NULL)
-				*slot = &nodes[used++];
+				*slot = node_new(&nodes);
 			struct node *c = *slot;
 			/* c has no parent: it is an ancestor of prev only as the root of
 			 * prev's thread, and only if it has children */
@@ -580,10 +604,11 @@ void imap_thread_references(struct arena *a, const struct imap_thread_msg *msgs,
 		}
 	}
 	/* (2) root set */
-	struct node *root = &nodes[0];
+	struct node *root = node_at(&nodes, 0);
+	size_t used = nodes.used;
 	for (size_t i = 1; i < used; i++)
-		if (nodes[i].parent == NULL)
-			add_child(root, &nodes[i]);
+		if (node_at(&nodes, i)->parent == NULL)
+			add_child(root, node_at(&nodes, i));
 	/* (3) prune dummies: without children deleted; with children promoted unless at
 	 * the root with several children. One pass, every node after its descendants
 	 * (the reverse of a pre-order walk): a dummy's children are final when it is
@@ -693,7 +718,7 @@ void imap_thread_references(struct arena *a, const struct imap_thread_msg *msgs,
 		buf_putc(out, ')');
 	}
 	table_free(&subj);
-	free(nodes);
+	free(nodes.chunk);
 }
 
 static int os_cmp(const void *pa, const void *pb)
