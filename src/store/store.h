@@ -463,7 +463,11 @@ struct store_msg_sortkey {
 	uint32_t uid;
 	bool has_attachment;
 	int64_t date;              /* Date: header, unix seconds, 0 if absent/bad */
-	const char *subject;       /* decoded, "" when absent (as in store_msg_meta) */
+	/* RFC 8621 §4.4.2's sort keys, as stored for IMAP SORT (msg_keys): the base
+	 * subject (RFC 5256 §2.1), the first From/To address's display name, else its
+	 * address, ASCII letters upper-cased; the decoded fields as they are (as in
+	 * store_msg_meta, "" when absent) for a message without stored keys */
+	const char *subject;
 	const char *from, *to;
 };
 /* The sort keys of the messages of the mailbox with UID in set (NULL: all; ranges

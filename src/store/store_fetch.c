@@ -335,8 +335,13 @@ int store_msg_sortkeys(struct store *s, struct arena *a, int64_t account_id, int
 		static const struct store_range all = { 1, UINT32_MAX };
 		const struct store_range *r = set ? set->r : &all;
 		size_t nr = set ? set->n : 1;
-		sqlite3_stmt *st = store_db_stmt(c, "SELECT m.uid, e.has_attachment, e.date, e.subject, e.from_, e.to_"
-					       " FROM messages m JOIN emails e ON e.id = m.email_id"
+		/* the keys stored for SORT (store_sortkey.c): RFC 8621 §4.4.2 sorts by the base
+		 * subject and the first address's name, else its email, as SORT's SUBJECT and
+		 * DISPLAYFROM/DISPLAYTO do; the decoded fields for a message without them */
+		sqlite3_stmt *st = store_db_stmt(c, "SELECT m.uid, e.has_attachment, e.date, coalesce(k.subject, e.subject),"
+					       " coalesce(k.dfrom, e.from_), coalesce(k.dto, e.to_)"
+					       " FROM messages m JOIN emails e ON e.id = m.email_id LEFT JOIN msg_keys k"
+					       " ON k.mailbox_id = m.mailbox_id AND k.uid = m.uid"
 					       " WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid");
 		int rc = SQLITE_DONE;
 		for (size_t i = 0; i < nr && rc == SQLITE_DONE; i++) {
