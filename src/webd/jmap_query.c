@@ -2,8 +2,10 @@
  *
  * A query runs per mailbox of the account (or only the mailboxes named by a top-
  * level inMailbox): the FilterCondition tree becomes a store search program for
- * that mailbox (jmap_filter.c), the matching rows are merged across mailboxes by
- * email id, sorted, collapsed by thread if asked, and windowed. queryState is the
+ * that mailbox (jmap_filter.c) and searched before the mailbox's rows are listed,
+ * so that only the matches are (the full-text index answers text and body;
+ * scan_and_sort says what a filter whose program needs the rows does); the
+ * matching rows are merged across mailboxes by email id, sorted, collapsed by thread if asked, and windowed. queryState is the
  * account's state; query changes are computed from the emails changed since
  * (removed: every changed email, added: those changed that are in the results now,
  * RFC 8620 §5.6 allows that). Email/query's common case (one mailbox, keyword
