@@ -18,6 +18,7 @@ import datetime
 import json
 import os
 import random
+import re
 
 import pytest
 
@@ -99,7 +100,7 @@ def mailbox(postamt_bin):
         for k in range(60):
             p = msgs[rng.randrange(N)]
             d = (gen.T0 + datetime.timedelta(days=rng.randrange(20))).strftime("%a, %d %b %Y %H:%M:%S +0000")
-            raw = ("From: Anna Weber <anna.weber@post.test>\r\nTo: %s\r\nSubject: Re: reply %d\r\n"
+            raw = ("From: Anna Weber <anna.weber@post.test>\r\nTo: %s\r\nSubject: Re: Aa reply %d\r\n"
                    "Date: %s\r\nMessage-ID: <r%d.paths@gen.test>\r\nIn-Reply-To: %s\r\nReferences: %s\r\n"
                    "Content-Type: text/plain; charset=utf-8\r\n\r\nmeeting budget invoice Besprechung %d\r\n"
                    % (user, k, d, k, p.msgid, p.msgid, k)).encode()
@@ -162,3 +163,35 @@ def test_window_and_anchor_on_candidates(mailbox):
         b = call("Email/query", dict(args, filter=general(flt)))
         assert (a["ids"], a["position"], a["total"]) == (b["ids"], b["position"], b["total"]), extra
         assert a["ids"], extra
+
+
+def test_sorts_use_rfc8621_keys(mailbox):
+    """subject sorts by the base subject, from/to by the first address's name, else its
+    email (RFC 8621 §4.4.2): the order of IMAP SORT (SUBJECT), (DISPLAYFROM), (DISPLAYTO)
+    on the same messages, ties by arrival in both."""
+    srv, user = mailbox
+    call, account = gen.jmap_client(srv, user)
+    inbox = {m["name"]: m["id"] for m in call("Mailbox/get", {"accountId": account})["list"]}["INBOX"]
+    imap = gen.Imap(srv, user)
+    uid_of = {}
+    for line in imap.cmd(b"UID FETCH 1:* (EMAILID)"):
+        mu, me = re.search(rb"UID (\d+)", line), re.search(rb"EMAILID \(([^)\s]+)\)", line)
+        if mu and me:
+            uid_of[me.group(1).decode()] = int(mu.group(1))
+    replies = 0
+    for prop, key in (("subject", b"SUBJECT"), ("from", b"DISPLAYFROM"), ("to", b"DISPLAYTO")):
+        r = call("Email/query", {"accountId": account, "filter": {"inMailbox": inbox}, "limit": 5000,
+                                 "sort": [{"property": prop}]})
+        got = [uid_of[i] for i in r["ids"]]
+        out = imap.cmd(b"UID SORT (" + key + b") UTF-8 ALL")
+        want = [int(x) for l in out if l.startswith(b"* SORT") for x in l.split()[2:]]
+        assert len(got) > 600 and got == want, prop
+        if prop == "subject":
+            # "Re: Aa reply k" sorts as "Aa reply k": first, not under R
+            subjects = {e["id"]: e["subject"] for e in call("Email/get", {
+                "accountId": account, "ids": r["ids"], "properties": ["subject"]})["list"]}
+            order = [subjects[i] for i in r["ids"]]
+            replies = sum(1 for s in order if s.startswith("Re: Aa reply"))
+            assert all(s.startswith("Re: Aa reply") for s in order[:replies]), order[:replies + 1]
+    assert replies == 60
+    imap.sock.close()
