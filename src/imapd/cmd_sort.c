@@ -40,7 +40,14 @@ struct sort_job {
 static void sort_then(struct imap_session *is, struct imap_search_job *sj, void *arg)
 {
 	struct sort_job *j = arg;
-	sj->r = imap_sort_uids(is, j->crit, j->ncrit, sj->uids, sj->n, &j->uids, &j->n, &sj->error);
+	if (sj->all) {
+		/* SORT ... ALL: the order of the key index, if it holds the view's messages */
+		sj->r = imap_sort_view(is, j->crit, j->ncrit, &j->uids, &j->n, &sj->error);
+		if (sj->r == 0 && imap_search_job_run(is, sj) < 0)
+			return;
+	}
+	if (!sj->all)
+		sj->r = imap_sort_uids(is, j->crit, j->ncrit, sj->uids, sj->n, &j->uids, &j->n, &sj->error);
 	if (sj->r < 0)
 		return;
 	j->out = arena_alloc(is->cmd_arena, (j->n + 1) * sizeof(*j->out));
@@ -160,5 +167,5 @@ void imap_cmd_sort(struct imap_session *is, struct imap_cmd *cmd)
 	}
 	if ((j->ret & RET_UPDATE) && imap_search_update_check(is, j->prog) < 0)
 		return;
-	imap_search_async(is, j->prog, sort_then, sort_reply, j);
+	imap_search_async_keys(is, j->prog, sort_then, sort_reply, j);
 }

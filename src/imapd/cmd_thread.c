@@ -78,12 +78,14 @@ static const char *const *split_ids(struct arena *a, const char *s)
 	for (const char *p = s; *p; p++)
 		n += *p == ' ';
 	const char **v = arena_alloc(a, (n + 1) * sizeof(*v));
+	char *p = arena_strdup(a, s); /* one copy, cut at the spaces */
 	size_t k = 0;
-	while (*s != '\0') {
-		size_t len = strcspn(s, " ");
-		v[k++] = arena_strndup(a, s, len);
-		s += len;
-		s += *s == ' ';
+	while (*p != '\0') {
+		size_t len = strcspn(p, " ");
+		v[k++] = p;
+		p += len;
+		if (*p == ' ')
+			*p++ = '\0';
 	}
 	v[k] = NULL;
 	return v;
@@ -98,9 +100,12 @@ static void thread_then(struct imap_session *is, struct imap_search_job *sj, voi
 	size_t n = sj->n;
 	if (n == 0)
 		return;
-	uint32_t *set;
-	bool few;
-	size_t ns = imap_sort_set(is, a, sj->uids, n, &set, &few);
+	uint32_t *set = sj->uids;
+	bool few = false;
+	size_t ns = n;
+again:
+	if (!sj->all) /* THREAD ... ALL: the view's UIDs, ascending */
+		ns = imap_sort_set(is, a, sj->uids, n, &set, &few);
 	struct store_thread_key *keys;
 	size_t nk;
 	sj->r = store_thread_keys(is->env->store, a, is->account_id, is->view.mailbox_id, few ? set : NULL,
@@ -125,6 +130,15 @@ static void thread_then(struct imap_session *is, struct imap_search_job *sj, voi
 			t->msgid = key->msgid;
 			t->refs = split_ids(a, key->refs);
 		}
+	}
+	if (k < ns && sj->all) {
+		/* a message of the view without keys or gone: search, then as for any program */
+		if (imap_search_job_run(is, sj) < 0)
+			return;
+		n = sj->n;
+		if (n == 0)
+			return;
+		goto again;
 	}
 	if (k < ns) {
 		log_warn("event=imap_thread_fallback mailbox=%lld missing=%zu", (long long)is->view.mailbox_id, ns - k);
@@ -181,5 +195,5 @@ void imap_cmd_thread(struct imap_session *is, struct imap_cmd *cmd)
 		imap_tagged(is, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
 		return;
 	}
-	imap_search_async(is, j->prog, thread_then, thread_reply, j);
+	imap_search_async_keys(is, j->prog, thread_then, thread_reply, j);
 }

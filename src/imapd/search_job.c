@@ -153,21 +153,55 @@ int imap_search_uids(struct imap_session *is, const struct imap_search *prog, ui
 }
 
 struct search_async {
-	struct imap_search_job job;
+	struct imap_search_job job; /* first: imap_search_job_run finds the rest from it */
 	struct store_search *prog;
 	struct store_search_ctx ctx;
 	imap_search_step_fn *then, *reply;
 	void *arg;
+	bool keys; /* imap_search_async_keys */
 	/* the view as the job saw it (checked when it returns) */
 	const uint32_t *view_uids;
 	size_t view_n;
 };
 
+/* True if the program matches every message (ALL, an AND of such). */
+static bool matches_all(const struct store_search *s)
+{
+	if (s->key == STORE_SK_ALL)
+		return true;
+	if (s->key != STORE_SK_AND)
+		return false;
+	for (const struct store_search *c = s->sub; c != NULL; c = c->next)
+		if (!matches_all(c))
+			return false;
+	return true;
+}
+
+int imap_search_job_run(struct imap_session *is, struct imap_search_job *j)
+{
+	struct search_async *a = (struct search_async *)j;
+	assert(j->all && &a->job == j);
+	j->all = false;
+	j->r = evaluate(is, &a->ctx, a->prog, &j->uids, &j->n, &j->highest, &j->error);
+	return j->r;
+}
+
 static void search_work(struct imap_session *is, void *arg)
 {
 	struct search_async *a = arg;
 	struct imap_search_job *j = &a->job;
-	j->r = evaluate(is, &a->ctx, a->prog, &j->uids, &j->n, &j->highest, &j->error);
+	if (a->keys && matches_all(a->prog)) {
+		/* the step reads the keys of every message: it finds out whether the view's
+		 * messages are all there */
+		j->all = true;
+		j->uids = arena_alloc(is->cmd_arena, (is->view.n + 1) * sizeof(*j->uids));
+		if (is->view.n > 0)
+			memcpy(j->uids, is->view.uids, is->view.n * sizeof(*j->uids));
+		j->n = is->view.n;
+		j->r = 1;
+	} else {
+		j->r = evaluate(is, &a->ctx, a->prog, &j->uids, &j->n, &j->highest, &j->error);
+	}
 	if (j->r >= 0 && a->then != NULL)
 		a->then(is, j, a->arg);
 }
@@ -180,8 +214,8 @@ static void search_done(struct imap_session *is, void *arg)
 	a->reply(is, &a->job, a->arg);
 }
 
-void imap_search_async(struct imap_session *is, const struct imap_search *prog, imap_search_step_fn *then,
-		       imap_search_step_fn *reply, void *arg)
+static void start(struct imap_session *is, const struct imap_search *prog, imap_search_step_fn *then,
+		  imap_search_step_fn *reply, void *arg, bool keys)
 {
 	assert(reply != NULL);
 	struct search_async *a = arena_alloc(is->cmd_arena, sizeof(*a));
@@ -191,9 +225,23 @@ void imap_search_async(struct imap_session *is, const struct imap_search *prog, 
 	a->then = then;
 	a->reply = reply;
 	a->arg = arg;
+	a->keys = keys;
 	a->view_uids = is->view.uids;
 	a->view_n = is->view.n;
 	imap_run_async(is, search_work, search_done, a);
+}
+
+void imap_search_async(struct imap_session *is, const struct imap_search *prog, imap_search_step_fn *then,
+		       imap_search_step_fn *reply, void *arg)
+{
+	start(is, prog, then, reply, arg, false);
+}
+
+void imap_search_async_keys(struct imap_session *is, const struct imap_search *prog, imap_search_step_fn *then,
+			    imap_search_step_fn *reply, void *arg)
+{
+	assert(then != NULL);
+	start(is, prog, then, reply, arg, true);
 }
 
 bool imap_charset_ok(const char *charset)

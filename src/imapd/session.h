@@ -403,6 +403,10 @@ struct imap_search_job {
 	uint32_t *uids;
 	size_t n;
 	uint64_t highest;
+	/* the program matches every message and was not run (imap_search_async_keys):
+	 * uids are the view's, of which one may be gone from the store; a step that
+	 * finds a message of them without stored keys runs it (imap_search_job_run) */
+	bool all;
 };
 typedef void imap_search_step_fn(struct imap_session *is, struct imap_search_job *job, void *arg);
 /* Runs the parsed program prog over the selected mailbox: converts it on the loop,
@@ -413,6 +417,14 @@ typedef void imap_search_step_fn(struct imap_session *is, struct imap_search_job
  * meanwhile). The session is busy in between, so pipelined commands wait. */
 void imap_search_async(struct imap_session *is, const struct imap_search *prog, imap_search_step_fn *then,
 		       imap_search_step_fn *reply, void *arg);
+/* The same for SORT and THREAD, which read the stored keys of the whole mailbox
+ * anyway: a program that matches every message (ALL) is not run on the pool, the job
+ * gets the view's UIDs with all set instead (see struct imap_search_job). */
+void imap_search_async_keys(struct imap_session *is, const struct imap_search *prog, imap_search_step_fn *then,
+			    imap_search_step_fn *reply, void *arg);
+/* Runs the search of a job that has all set (on the pool, from its then step): the
+ * job's r, uids and n as if it had run; all is cleared. */
+int imap_search_job_run(struct imap_session *is, struct imap_search_job *job);
 /* The same search done at once, on the calling thread (RFC 5267 contexts at a sync):
  * returns 1 with the UIDs and highest MODSEQ as above, or a store error with *error_r. */
 int imap_search_uids(struct imap_session *is, const struct imap_search *prog, uint32_t **uids_r, size_t *n_r,
@@ -427,6 +439,12 @@ size_t imap_sort_set(struct imap_session *is, struct arena *a, const uint32_t *u
  * (cmd_arena). Returns 1, or a store error with *error_r. */
 int imap_sort_uids(struct imap_session *is, const struct imap_sort_crit *crit, size_t ncrit, const uint32_t *uids,
 		   size_t n, uint32_t **out_r, size_t *n_r, const char **error_r);
+/* The view's every message sorted by the criteria from the stored keys alone, with no
+ * search (SORT ... ALL): 1 with the UIDs in sort order (cmd_arena), 0 when a message
+ * of the view has no keys or is gone from the store (search, then imap_sort_uids),
+ * or a store error with *error_r. */
+int imap_sort_view(struct imap_session *is, const struct imap_sort_crit *crit, size_t ncrit, uint32_t **out_r,
+		   size_t *n_r, const char **error_r);
 /* True when charset (NULL: none given) is one this server searches in: UTF-8,
  * US-ASCII. */
 bool imap_charset_ok(const char *charset);

@@ -140,6 +140,35 @@ size_t imap_sort_set(struct imap_session *is, struct arena *a, const uint32_t *u
 	return k;
 }
 
+static void store_crit(const struct imap_sort_crit *crit, size_t ncrit, struct store_sort_crit *sc)
+{
+	for (size_t c = 0; c < ncrit; c++)
+		sc[c] = (struct store_sort_crit){ (enum store_sort_key)crit[c].key, crit[c].reverse };
+}
+
+int imap_sort_view(struct imap_session *is, const struct imap_sort_crit *crit, size_t ncrit, uint32_t **out_r,
+		   size_t *n_r, const char **error_r)
+{
+	struct store_sort_crit sc[IMAP_SORT_KEYS_MAX];
+	store_crit(crit, ncrit, sc);
+	uint32_t *sorted;
+	size_t nsorted;
+	int rc = store_sort_uids(is->env->store, is->cmd_arena, is->account_id, is->view.mailbox_id, NULL, 0, sc, ncrit,
+				 &sorted, &nsorted, error_r);
+	if (rc < 0)
+		return rc;
+	/* the index's order, cut to the view: every message of it must be there */
+	size_t k = 0;
+	for (size_t i = 0; i < nsorted; i++)
+		if (imap_view_index(&is->view, sorted[i]) >= 0)
+			sorted[k++] = sorted[i];
+	if (k != is->view.n)
+		return 0;
+	*out_r = k > 0 ? sorted : arena_alloc(is->cmd_arena, sizeof(*sorted));
+	*n_r = k;
+	return 1;
+}
+
 int imap_sort_uids(struct imap_session *is, const struct imap_sort_crit *crit, size_t ncrit, const uint32_t *uids,
 		   size_t n, uint32_t **out_r, size_t *n_r, const char **error_r)
 {
@@ -154,8 +183,7 @@ int imap_sort_uids(struct imap_session *is, const struct imap_sort_crit *crit, s
 	bool few;
 	size_t ns = imap_sort_set(is, is->cmd_arena, uids, n, &set, &few);
 	struct store_sort_crit sc[IMAP_SORT_KEYS_MAX];
-	for (size_t c = 0; c < ncrit; c++)
-		sc[c] = (struct store_sort_crit){ (enum store_sort_key)crit[c].key, crit[c].reverse };
+	store_crit(crit, ncrit, sc);
 	uint32_t *sorted;
 	size_t nsorted;
 	int rc = store_sort_uids(is->env->store, is->cmd_arena, is->account_id, is->view.mailbox_id, few ? set : NULL,

@@ -465,13 +465,19 @@ struct store_msg_sortkey {
 	uint32_t uid;
 	bool has_attachment;
 	int64_t date;              /* Date: header, unix seconds, 0 if absent/bad */
-	const char *subject;       /* decoded, "" when absent (as in store_msg_meta) */
+	/* RFC 8621 §4.4.2's sort keys, as stored for IMAP SORT (msg_keys): the base
+	 * subject (RFC 5256 §2.1), the first From/To address's display name, else its
+	 * address, ASCII letters upper-cased; the decoded fields as they are (as in
+	 * store_msg_meta, "" when absent) for a message without stored keys */
+	const char *subject;
 	const char *from, *to;
 };
-/* The sort keys of every message of the mailbox, ascending by UID (array and strings
- * in the arena). 1, STORE_ENOTFOUND when the account has no such mailbox, <0 error. */
+/* The sort keys of the messages of the mailbox with UID in set (NULL: all; ranges
+ * ascending), ascending by UID (array and strings in the arena). 1, STORE_ENOTFOUND
+ * when the account has no such mailbox, <0 error. */
 int store_msg_sortkeys(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
-		       struct store_msg_sortkey **keys_r, size_t *n_r, const char **error_r);
+		       const struct store_uidset *set, struct store_msg_sortkey **keys_r, size_t *n_r,
+		       const char **error_r);
 /* Email ids of a thread in the account, oldest first (JMAP Thread/get). */
 int store_thread_emails(struct store *s, struct arena *a, int64_t account_id, int64_t thread_id,
 			int64_t **email_ids_r, size_t *n_r, const char **error_r);

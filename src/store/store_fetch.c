@@ -326,27 +326,46 @@ int store_msg_meta_list(struct store *s, struct arena *a, int64_t account_id, in
 }
 
 int store_msg_sortkeys(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
-		       struct store_msg_sortkey **keys_r, size_t *n_r, const char **error_r)
+		       const struct store_uidset *set, struct store_msg_sortkey **keys_r, size_t *n_r,
+		       const char **error_r)
 {
 	STORE_PG_REFUSE(s, error_r);
 	struct db *c = store_db_get(s);
 	struct vec v = { .elem = sizeof(struct store_msg_sortkey) };
 	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
+	if (ret > 0 && set != NULL && set->n > 0 && set->r == NULL) {
+		*error_r = "malformed UID set";
+		ret = STORE_EINVAL;
+	}
 	if (ret > 0) {
-		sqlite3_stmt *st = store_db_stmt(c, "SELECT m.uid, e.has_attachment, e.date, e.subject, e.from_, e.to_"
-					       " FROM messages m JOIN emails e ON e.id = m.email_id"
-					       " WHERE m.mailbox_id = ? ORDER BY m.uid");
-		sqlite3_bind_int64(st, 1, mailbox_id);
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			struct store_msg_sortkey *k = vec_push(a, &v);
-			k->uid = (uint32_t)sqlite3_column_int64(st, 0);
-			k->has_attachment = sqlite3_column_int(st, 1) != 0;
-			k->date = sqlite3_column_int64(st, 2);
-			k->subject = store_col_text(a, st, 3);
-			k->from = store_col_text(a, st, 4);
-			k->to = store_col_text(a, st, 5);
+		static const struct store_range all = { 1, UINT32_MAX };
+		const struct store_range *r = set ? set->r : &all;
+		size_t nr = set ? set->n : 1;
+		/* the keys stored for SORT (store_sortkey.c): RFC 8621 §4.4.2 sorts by the base
+		 * subject and the first address's name, else its email, as SORT's SUBJECT and
+		 * DISPLAYFROM/DISPLAYTO do; the decoded fields for a message without them */
+		sqlite3_stmt *st = store_db_stmt(c, "SELECT m.uid, e.has_attachment, e.date, coalesce(k.subject, e.subject),"
+					       " coalesce(k.dfrom, e.from_), coalesce(k.dto, e.to_)"
+					       " FROM messages m JOIN emails e ON e.id = m.email_id LEFT JOIN msg_keys k"
+					       " ON k.mailbox_id = m.mailbox_id AND k.uid = m.uid"
+					       " WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid");
+		int rc = SQLITE_DONE;
+		for (size_t i = 0; i < nr && rc == SQLITE_DONE; i++) {
+			sqlite3_reset(st);
+			sqlite3_bind_int64(st, 1, mailbox_id);
+			sqlite3_bind_int64(st, 2, r[i].lo);
+			sqlite3_bind_int64(st, 3, r[i].hi);
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+				struct store_msg_sortkey *k = vec_push(a, &v);
+				k->uid = (uint32_t)sqlite3_column_int64(st, 0);
+				k->has_attachment = sqlite3_column_int(st, 1) != 0;
+				k->date = sqlite3_column_int64(st, 2);
+				k->subject = store_col_text(a, st, 3);
+				k->from = store_col_text(a, st, 4);
+				k->to = store_col_text(a, st, 5);
+			}
 		}
+		sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
 			ret = store_db_fail(c, "msg_sortkeys", error_r);
 	}

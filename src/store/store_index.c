@@ -359,10 +359,12 @@ int store_index_rebuild(struct store *s, int64_t account_id, bool all, int64_t a
 			store_index_progress_fn *progress, void *arg, struct store_index_counts *counts_r,
 			const char **error_r)
 {
+	/* the waiting list drives (CROSS JOIN keeps it outer): SQLite would otherwise walk
+	 * every email for the ORDER BY, 0.1 s a second on an idle 100,000-message store */
 	static const char sql_pending[] =
-		"SELECT e.id, e.blob, e.size FROM email_unindexed u JOIN emails e ON e.id = u.email_id"
-		" WHERE u.reason = 0 AND e.id > ? AND (?2 = 0 OR EXISTS (SELECT 1 FROM messages m"
-		" WHERE m.email_id = e.id AND m.account_id = ?2)) ORDER BY e.id LIMIT 200";
+		"SELECT e.id, e.blob, e.size FROM email_unindexed u CROSS JOIN emails e ON e.id = u.email_id"
+		" WHERE u.reason = 0 AND u.email_id > ? AND (?2 = 0 OR EXISTS (SELECT 1 FROM messages m"
+		" WHERE m.email_id = e.id AND m.account_id = ?2)) ORDER BY u.email_id LIMIT 200";
 	static const char sql_all[] =
 		"SELECT e.id, e.blob, e.size FROM emails e WHERE e.id > ? AND (?2 = 0 OR EXISTS (SELECT 1"
 		" FROM messages m WHERE m.email_id = e.id AND m.account_id = ?2)) ORDER BY e.id LIMIT 200";

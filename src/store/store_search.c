@@ -116,6 +116,29 @@ static int compile(struct sctx *c, const struct store_search *k, int depth, stru
 				n->cost = n->sub[n->nsub]->cost;
 			n->nsub++;
 		}
+		if (k->key == STORE_SK_AND) {
+			/* an AND inside an AND: its keys are the outer one's (so that the index
+			 * drives the scan and a UID key narrows it as at the top) */
+			size_t total = 0;
+			for (size_t i = 0; i < n->nsub; i++)
+				total += n->sub[i]->k->key == STORE_SK_AND ? n->sub[i]->nsub : 1;
+			if (total != n->nsub) {
+				struct cnode **flat = arena_alloc(c->a, total * sizeof(*flat));
+				size_t f = 0;
+				for (size_t i = 0; i < n->nsub; i++) {
+					struct cnode *x = n->sub[i];
+					if (x->k->key != STORE_SK_AND) {
+						flat[f++] = x;
+						continue;
+					}
+					for (size_t j = 0; j < x->nsub; j++)
+						flat[f++] = x->sub[j];
+				}
+				assert(f == total);
+				n->sub = flat;
+				n->nsub = total;
+			}
+		}
 		if (k->key == STORE_SK_AND) { /* cheap keys first (stable) */
 			for (size_t i = 1; i < n->nsub; i++) {
 				struct cnode *x = n->sub[i];
@@ -588,6 +611,16 @@ static const char sql_rows_fields[] =
 	" e.date_tz, e.header_size, e.parts FROM messages m JOIN emails e ON e.id = m.email_id"
 	" WHERE m.mailbox_id = ? ORDER BY m.uid";
 
+/* the same within a UID range (store_search_ctx.only) */
+static const char sql_rows_range[] = "SELECT uid, flags, keywords, modseq, size, internal_date, internal_tz, save_date,"
+				     " email_id, thread_id FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ?"
+				     " ORDER BY uid";
+static const char sql_rows_fields_range[] =
+	"SELECT m.uid, m.flags, m.keywords, m.modseq, m.size, m.internal_date, m.internal_tz,"
+	" m.save_date, m.email_id, m.thread_id, e.subject, e.from_, e.to_, e.cc, e.bcc, e.date,"
+	" e.date_tz, e.header_size, e.parts FROM messages m JOIN emails e ON e.id = m.email_id"
+	" WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid";
+
 int store_search(struct store *s, struct arena *a, const struct store_search_ctx *ctx, const struct store_search *prog,
 		 uint32_t **uids_r, size_t *n_r, uint64_t *highest_modseq_r, const char **error_r)
 {
@@ -651,6 +684,21 @@ int store_search(struct store *s, struct arena *a, const struct store_search_ctx
 				row_eval(&c, root, &m);
 		}
 		sqlite3_reset(byid);
+		qsort(m.v, m.n, sizeof(*m.v), cmp_uid);
+	} else if (ctx->only != NULL) {
+		/* the caller's candidates: their UID ranges, ascending */
+		c.st = store_db_stmt(cn, c.need_fields ? sql_rows_fields_range : sql_rows_range);
+		rc = SQLITE_DONE;
+		for (size_t i = 0; i < ctx->only->n && rc == SQLITE_DONE; i++) {
+			assert(ctx->only->r[i].lo <= ctx->only->r[i].hi);
+			sqlite3_reset(c.st);
+			sqlite3_bind_int64(c.st, 1, ctx->mailbox_id);
+			sqlite3_bind_int64(c.st, 2, ctx->only->r[i].lo);
+			sqlite3_bind_int64(c.st, 3, ctx->only->r[i].hi);
+			while ((rc = sqlite3_step(c.st)) == SQLITE_ROW)
+				row_eval(&c, root, &m);
+		}
+		sqlite3_reset(c.st);
 		qsort(m.v, m.n, sizeof(*m.v), cmp_uid);
 	} else {
 		c.st = store_db_stmt(cn, c.need_fields ? sql_rows_fields : sql_rows);

@@ -100,6 +100,11 @@ struct store_search_ctx {
 	size_t nseq;
 	uint32_t first_recent_uid; /* for RECENT/NEW/OLD: the session's view (0: none) */
 	time_t now;               /* for OLDER/YOUNGER; 0: time(NULL) */
+	/* only the messages with these UIDs need evaluating (ranges ascending, not
+	 * overlapping; NULL: all): the rows of other messages are not read. A caller
+	 * intersects the answer with its own set; messages outside it may or may not be
+	 * in the answer. */
+	const struct store_uidset *only;
 };
 /* Evaluates the program over the mailbox. Returns 1 and the matching UIDs ascending
  * (arena), or <0 (STORE_EINVAL for a malformed tree). *highest_modseq_r (may be NULL)

@@ -91,7 +91,8 @@ bool jmap_query_load_keys(struct qctx *q, struct mbox_rows *mb)
 	const char *error;
 	struct store_msg_sortkey *k;
 	size_t n;
-	if (store_msg_sortkeys(q->ctx->store, q->ctx->a, q->ctx->account_id, mb->mailbox_id, &k, &n, &error) < 0)
+	if (store_msg_sortkeys(q->ctx->store, q->ctx->a, q->ctx->account_id, mb->mailbox_id, mb->subset, &k, &n,
+			       &error) < 0)
 		return false;
 	/* same UID order as msgs; align by UID in case a message came or went between */
 	struct store_msg_sortkey *al = arena_alloc(q->ctx->a, (mb->n + 1) * sizeof(*al));
@@ -266,6 +267,78 @@ static struct store_search *build(struct qctx *q, json_t *f, struct mbox_rows *m
 	}
 	struct store_search *and = node(a, STORE_SK_AND);
 	and->sub = list ? list : node(a, STORE_SK_ALL);
+	return and;
+}
+
+bool jmap_query_needs_rows(json_t *filter)
+{
+	if (!json_is_object(filter))
+		return false;
+	json_t *conds = json_object_get(filter, "conditions");
+	if (json_object_get(filter, "operator") != NULL) {
+		size_t i;
+		json_t *c;
+		json_array_foreach(conds, i, c) {
+			if (jmap_query_needs_rows(c))
+				return true;
+		}
+		return false;
+	}
+	return json_object_get(filter, "before") != NULL || json_object_get(filter, "after") != NULL ||
+	       json_object_get(filter, "hasAttachment") != NULL;
+}
+
+static bool is_string_condition(const char *key)
+{
+	static const char *const keys[] = { "text", "from", "to", "cc", "bcc", "subject", "body", "header" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(keys[i], key) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Appends the string conditions of f's top-level AND to *tail (depth as in build). */
+static bool prefilter(struct qctx *q, json_t *f, struct store_search ***tail, int depth)
+{
+	if (!json_is_object(f) || depth > 64)
+		return false;
+	const char *op = json_string_value(json_object_get(f, "operator"));
+	if (op != NULL) {
+		if (strcmp(op, "AND") != 0)
+			return true; /* OR and NOT: nothing every result must meet */
+		size_t i;
+		json_t *c;
+		json_array_foreach(json_object_get(f, "conditions"), i, c) {
+			if (!prefilter(q, c, tail, depth + 1))
+				return false;
+		}
+		return true;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(f, key, v) {
+		if (!is_string_condition(key))
+			continue;
+		json_t *one = json_pack("{sO}", key, v);
+		struct mbox_rows none = { 0 };
+		struct store_search *s = one != NULL ? build(q, one, &none, depth + 1) : NULL;
+		json_decref(one);
+		if (s == NULL)
+			return false;
+		**tail = s;
+		*tail = &s->next;
+	}
+	return true;
+}
+
+struct store_search *jmap_query_prefilter(struct qctx *q, json_t *filter)
+{
+	struct store_search *list = NULL, **tail = &list;
+	if (!prefilter(q, filter, &tail, 0) || list == NULL)
+		return NULL;
+	struct store_search *and = node(q->ctx->a, STORE_SK_AND);
+	and->sub = list;
 	return and;
 }
 

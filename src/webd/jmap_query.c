@@ -2,8 +2,10 @@
  *
  * A query runs per mailbox of the account (or only the mailboxes named by a top-
  * level inMailbox): the FilterCondition tree becomes a store search program for
- * that mailbox (jmap_filter.c), the matching rows are merged across mailboxes by
- * email id, sorted, collapsed by thread if asked, and windowed. queryState is the
+ * that mailbox (jmap_filter.c) and searched before the mailbox's rows are listed,
+ * so that only the matches are (the full-text index answers text and body;
+ * scan_and_sort says what a filter whose program needs the rows does); the
+ * matching rows are merged across mailboxes by email id, sorted, collapsed by thread if asked, and windowed. queryState is the
  * account's state; query changes are computed from the emails changed since
  * (removed: every changed email, added: those changed that are in the results now,
  * RFC 8620 §5.6 allows that); not with collapseThreads (a thread's row moving to
@@ -13,6 +15,7 @@
  * from the store's index with the same results. */
 #include "jmap_query.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +194,21 @@ static bool idset_has(const struct idset *s, int64_t id)
 	return false;
 }
 
+/* Ascending UIDs as a set of ranges (arena). */
+static struct store_uidset uid_ranges(struct arena *a, const uint32_t *uids, size_t n)
+{
+	struct store_range *r = arena_alloc(a, (n + 1) * sizeof(*r));
+	size_t nr = 0;
+	for (size_t i = 0; i < n; i++) {
+		assert(i == 0 || uids[i] > uids[i - 1]);
+		if (nr > 0 && r[nr - 1].hi + 1 == uids[i])
+			r[nr - 1].hi = uids[i];
+		else
+			r[nr++] = (struct store_range){ uids[i], uids[i] };
+	}
+	return (struct store_uidset){ r, nr };
+}
+
 struct qresult {
 	int64_t *ids; /* the email ids in order (the request's arena) */
 	size_t n;
@@ -228,6 +246,14 @@ static bool scan_and_sort(struct jmap_ctx *ctx, json_t *args, struct row **rows_
 		jmap_fail(ctx, q.err_type, "%s", q.err);
 		return false;
 	}
+	/* Which rows a mailbox's search needs listed. A filter whose program does not read
+	 * the rows is searched first, then only its matches are listed; one that does
+	 * (before, after, hasAttachment) but has string conditions every result must meet
+	 * (the index answers text and body) lists only the messages that meet those, and
+	 * its program runs on them; otherwise every row is listed. */
+	bool trivial = filter == NULL || (json_object_size(filter) == 1 && top_in != NULL);
+	bool needs_rows = !trivial && jmap_query_needs_rows(filter);
+	struct store_search *pre = needs_rows ? jmap_query_prefilter(&q, filter) : NULL;
 	size_t cap = 0, n = 0;
 	struct row *rows = NULL;
 	for (size_t m = 0; m < nmbs; m++) {
@@ -236,7 +262,29 @@ static bool scan_and_sort(struct jmap_ctx *ctx, json_t *args, struct row **rows_
 		if (mbs[m].messages == 0)
 			continue;
 		struct mbox_rows mb = { .mailbox_id = mbs[m].id };
-		if (store_msg_list(ctx->store, ctx->a, ctx->account_id, mbs[m].id, NULL, 0, &mb.msgs, &mb.n, &error) < 0) {
+		struct store_search_ctx sctx = { .account_id = ctx->account_id, .mailbox_id = mb.mailbox_id };
+		uint32_t *uids = NULL;
+		size_t nu = 0;
+		struct store_search *first = trivial ? NULL : needs_rows ? pre : jmap_query_program(&q, filter, &mb);
+		if (!trivial && !needs_rows && first == NULL) {
+			jmap_fail(ctx, q.err_type, "%s", q.err);
+			return false;
+		}
+		if (first != NULL) {
+			if (store_search(ctx->store, ctx->a, &sctx, first, &uids, &nu, NULL, &error) < 0) {
+				jmap_fail(ctx, "serverFail", "%s", error);
+				return false;
+			}
+			if (nu == 0)
+				continue;
+		}
+		/* a few matches are listed by UID; many as the whole mailbox */
+		struct store_uidset subset = { 0 };
+		if (first != NULL && nu * 4 < mbs[m].messages) {
+			subset = uid_ranges(ctx->a, uids, nu);
+			mb.subset = &subset;
+		}
+		if (store_msg_list(ctx->store, ctx->a, ctx->account_id, mbs[m].id, mb.subset, 0, &mb.msgs, &mb.n, &error) < 0) {
 			jmap_fail(ctx, "serverFail", "%s", error);
 			return false;
 		}
@@ -246,25 +294,26 @@ static bool scan_and_sort(struct jmap_ctx *ctx, json_t *args, struct row **rows_
 			jmap_fail(ctx, "serverFail", "cannot read the mailbox");
 			return false;
 		}
-		/* which rows match */
-		bool *match = arena_alloc(ctx->a, mb.n * sizeof(bool));
-		if (filter == NULL || (json_object_size(filter) == 1 && top_in != NULL)) {
-			for (size_t i = 0; i < mb.n; i++)
-				match[i] = true;
-		} else {
+		if (needs_rows) {
+			/* the program on the listed rows, evaluated on them (and within the
+			 * prefilter's matches, which hold every result) */
 			struct store_search *prog = jmap_query_program(&q, filter, &mb);
 			if (prog == NULL) {
 				jmap_fail(ctx, q.err_type, "%s", q.err);
 				return false;
 			}
-			struct store_search_ctx sctx = { .account_id = ctx->account_id, .mailbox_id = mb.mailbox_id };
-			uint32_t *uids;
-			size_t nu;
-			int r = store_search(ctx->store, ctx->a, &sctx, prog, &uids, &nu, NULL, &error);
-			if (r < 0) {
+			sctx.only = mb.subset;
+			if (store_search(ctx->store, ctx->a, &sctx, prog, &uids, &nu, NULL, &error) < 0) {
 				jmap_fail(ctx, "serverFail", "%s", error);
 				return false;
 			}
+		}
+		/* which rows match */
+		bool *match = arena_alloc(ctx->a, mb.n * sizeof(bool));
+		if (trivial) {
+			for (size_t i = 0; i < mb.n; i++)
+				match[i] = true;
+		} else {
 			size_t j = 0;
 			for (size_t i = 0; i < mb.n; i++) {
 				while (j < nu && uids[j] < mb.msgs[i].uid)

@@ -11,6 +11,7 @@ struct mbox_rows {
 	struct store_msg *msgs;
 	size_t n;
 	struct store_msg_sortkey *keys; /* loaded when needed, aligned with msgs */
+	const struct store_uidset *subset; /* msgs are only the messages of these UIDs (NULL: all) */
 };
 
 struct qctx {
@@ -23,6 +24,13 @@ struct qctx {
 /* The store search program for filter on one mailbox (arena), or NULL with
  * q->err_type and q->err (invalidArguments, unsupportedFilter, serverFail). */
 struct store_search *jmap_query_program(struct qctx *q, json_t *filter, struct mbox_rows *mb);
+/* True if filter has a condition that is computed from the mailbox's rows (before,
+ * after, hasAttachment): its program needs them (jmap_query_program's mb). */
+bool jmap_query_needs_rows(json_t *filter);
+/* The string conditions (text, from, to, cc, bcc, subject, body, header) that every
+ * result of filter must meet, those of its top-level AND, as a program (arena), or
+ * NULL when there is none. Its matches are a superset of the filter's. */
+struct store_search *jmap_query_prefilter(struct qctx *q, json_t *filter);
 /* Loads mb->keys (aligned with mb->msgs) if not loaded yet; false on a store error. */
 bool jmap_query_load_keys(struct qctx *q, struct mbox_rows *mb);
 /* True if v (an id or an array of ids, "#creationId" resolved) names the mailbox. */

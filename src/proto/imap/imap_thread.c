@@ -10,6 +10,7 @@
  * subject (ASCII letters; other bytes compare as they are). */
 #include "imap_thread.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -339,11 +340,14 @@ static void sort_tree(struct node *root, unsigned gen)
 	free(tmp);
 }
 
-/* A string -> node hash table (open addressing). */
+/* A string -> node hash table (open addressing), grown to stay at most half full: the
+ * ids of a mailbox's References are mostly its own messages' ids, so sizing it for
+ * every reference would zero and touch several times the memory it needs. */
 struct table {
 	const char **keys;
 	struct node **vals;
-	size_t cap;
+	uint64_t *hashes;
+	size_t cap, n;
 };
 
 static uint64_t hash_str(const char *s)
@@ -354,22 +358,65 @@ static uint64_t hash_str(const char *s)
 	return h;
 }
 
-static void table_init(struct arena *a, struct table *t, size_t n)
+static void table_alloc(struct table *t, size_t cap)
 {
-	t->cap = 16;
-	while (t->cap < n * 2 + 16)
-		t->cap *= 2;
-	t->keys = arena_alloc(a, t->cap * sizeof(*t->keys));
-	t->vals = arena_alloc(a, t->cap * sizeof(*t->vals));
+	t->cap = cap;
+	t->keys = xcalloc(cap, sizeof(*t->keys));
+	t->vals = xcalloc(cap, sizeof(*t->vals));
+	t->hashes = xcalloc(cap, sizeof(*t->hashes));
 }
 
+static void table_init(struct table *t, size_t n)
+{
+	size_t cap = 16;
+	while (cap < n * 2 + 16)
+		cap *= 2;
+	table_alloc(t, cap);
+	t->n = 0;
+}
+
+static void table_free(struct table *t)
+{
+	free(t->keys);
+	free(t->vals);
+	free(t->hashes);
+}
+
+static void table_grow(struct table *t)
+{
+	struct table old = *t;
+	table_alloc(t, old.cap * 2);
+	for (size_t i = 0; i < old.cap; i++) {
+		if (old.keys[i] == NULL)
+			continue;
+		size_t j = (size_t)old.hashes[i] & (t->cap - 1);
+		while (t->keys[j] != NULL)
+			j = (j + 1) & (t->cap - 1);
+		t->keys[j] = old.keys[i];
+		t->vals[j] = old.vals[i];
+		t->hashes[j] = old.hashes[i];
+	}
+	table_free(&old);
+}
+
+/* The value slot of key (added with NULL when new); valid until the next call. */
 static struct node **table_slot(struct table *t, const char *key)
 {
-	size_t i = (size_t)hash_str(key) & (t->cap - 1);
-	while (t->keys[i] != NULL && strcmp(t->keys[i], key) != 0)
+	uint64_t h = hash_str(key);
+	size_t i = (size_t)h & (t->cap - 1);
+	while (t->keys[i] != NULL && (t->hashes[i] != h || strcmp(t->keys[i], key) != 0))
 		i = (i + 1) & (t->cap - 1);
-	if (t->keys[i] == NULL)
-		t->keys[i] = key;
+	if (t->keys[i] != NULL)
+		return &t->vals[i];
+	if ((t->n + 1) * 2 > t->cap) {
+		table_grow(t);
+		i = (size_t)h & (t->cap - 1);
+		while (t->keys[i] != NULL)
+			i = (i + 1) & (t->cap - 1);
+	}
+	t->keys[i] = key;
+	t->hashes[i] = h;
+	t->n++;
 	return &t->vals[i];
 }
 
@@ -472,18 +519,43 @@ static void add_child(struct node *parent, struct node *x)
 	parent->child = x;
 }
 
+/* Nodes made one by one in chunks of the arena; node i is the i-th made. */
+#define NODE_CHUNK 4096
+struct nodes {
+	struct arena *a;
+	struct node **chunk; /* malloc'd */
+	size_t nchunk, cap, used;
+};
+
+static struct node *node_new(struct nodes *ns)
+{
+	if (ns->used % NODE_CHUNK == 0) {
+		if (ns->nchunk == ns->cap) {
+			ns->cap = ns->cap ? ns->cap * 2 : 16;
+			ns->chunk = xrealloc(ns->chunk, ns->cap * sizeof(*ns->chunk));
+		}
+		ns->chunk[ns->nchunk++] = arena_alloc(ns->a, NODE_CHUNK * sizeof(struct node));
+	}
+	size_t i = ns->used++;
+	return &ns->chunk[i / NODE_CHUNK][i % NODE_CHUNK];
+}
+
+static struct node *node_at(const struct nodes *ns, size_t i)
+{
+	assert(i < ns->used);
+	return &ns->chunk[i / NODE_CHUNK][i % NODE_CHUNK];
+}
+
 void imap_thread_references(struct arena *a, const struct imap_thread_msg *msgs, size_t n, struct buf *out)
 {
-	/* nodes[0] is the root's parent (holds the root set); then messages and dummies */
-	size_t refs_total = 0;
-	for (size_t i = 0; i < n; i++)
-		for (const char *const *r = msgs[i].refs; r != NULL && *r != NULL; r++)
-			refs_total++;
-	size_t cap = 1 + n + refs_total;
-	struct node *nodes = arena_alloc(a, cap * sizeof(*nodes));
-	size_t used = 1;
+	/* node 0 is the root's parent (holds the root set); then messages and dummies,
+	 * the nodes, in chunks as they are made: a reference mostly names a message of the
+	 * mailbox and shares its node, so an array for every reference would be mostly
+	 * unused (and zeroed) */
+	struct nodes nodes = { .a = a };
+	node_new(&nodes);
 	struct table ids;
-	table_init(a, &ids, n + refs_total);
+	table_init(&ids, n);
 	/* (1) */
 	for (size_t i = 0; i < n; i++) {
 		const struct imap_thread_msg *m = &msgs[i];
@@ -493,11 +565,11 @@ void imap_thread_references(struct arena *a, const struct imap_thread_msg *msgs,
 			if (*slot != NULL && (*slot)->m == NULL)
 				x = *slot; /* a dummy made for a reference: it is this message */
 			else if (*slot == NULL)
-				x = *slot = &nodes[used++];
+				x = *slot = node_new(&nodes);
 			/* a duplicate Message-ID: the later message gets a node of its own */
 		}
 		if (x == NULL)
-			x = &nodes[used++];
+			x = node_new(&nodes);
 		x->m = m;
 		x->date = m->date;
 		x->num = m->num;
@@ -506,7 +578,7 @@ void imap_thread_references(struct arena *a, const struct imap_thread_msg *msgs,
 		for (const char *const *r = m->refs; r != NULL && *r != NULL; r++) {
 			struct node **slot = table_slot(&ids, *r);
 			if (*slot == NULL)
-				*slot = &nodes[used++];
+				*slot = node_new(&nodes);
 			struct node *c = *slot;
 			/* c has no parent: it is an ancestor of prev only as the root of
 			 * prev's thread, and only if it has children */
@@ -532,10 +604,11 @@ void imap_thread_references(struct arena *a, const struct imap_thread_msg *msgs,
 		}
 	}
 	/* (2) root set */
-	struct node *root = &nodes[0];
+	struct node *root = node_at(&nodes, 0);
+	size_t used = nodes.used;
 	for (size_t i = 1; i < used; i++)
-		if (nodes[i].parent == NULL)
-			add_child(root, &nodes[i]);
+		if (node_at(&nodes, i)->parent == NULL)
+			add_child(root, node_at(&nodes, i));
 	/* (3) prune dummies: without children deleted; with children promoted unless at
 	 * the root with several children. One pass, every node after its descendants
 	 * (the reverse of a pre-order walk): a dummy's children are final when it is
@@ -573,8 +646,9 @@ void imap_thread_references(struct arena *a, const struct imap_thread_msg *msgs,
 	/* (4) sort the root set (dummies by their first child after sorting below) */
 	sort_tree(root, 1);
 	/* (5) group the root set by base subject */
+	table_free(&ids);
 	struct table subj;
-	table_init(a, &subj, n);
+	table_init(&subj, n);
 	const struct imap_thread_msg *first_m;
 	for (struct node *x = root->child; x != NULL; x = x->next) {
 		first_m = x->m ? x->m : x->child->m;
@@ -643,6 +717,8 @@ void imap_thread_references(struct arena *a, const struct imap_thread_msg *msgs,
 		put_node(out, x);
 		buf_putc(out, ')');
 	}
+	table_free(&subj);
+	free(nodes.chunk);
 }
 
 static int os_cmp(const void *pa, const void *pb)
