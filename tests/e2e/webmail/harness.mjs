@@ -30,6 +30,8 @@ export const timing = (name, ms) => process.stdout.write(`timing: ${name}: ${Mat
 // ($PW_MODULE is its index.mjs) holds axe-core too (tests/e2e/webmail/package-lock.json).
 let axeSource = null;
 const AXE_FAIL = ['serious', 'critical'];
+// how often axe() ran in this scenario and how long it took altogether
+export const axeStats = { runs: 0, ms: 0 };
 
 // Runs axe-core in page (its own document and open shadow roots; the frames of HTML
 // mail are the sender's, not the webmail's, and are left out) and throws, naming
@@ -48,6 +50,8 @@ export async function axe(page, label) {
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
       nodes: v.nodes.map((n) => n.target.join(' ') + (n.failureSummary ? ' (' + n.failureSummary.replace(/\s+/g, ' ').trim() + ')' : '')) }));
   });
+  axeStats.runs++;
+  axeStats.ms += Date.now() - t0;
   const bad = found.filter((v) => AXE_FAIL.includes(v.impact));
   for (const v of found.filter((x) => !AXE_FAIL.includes(x.impact))) {
     process.stdout.write(`axe: ${label}: ${v.impact} ${v.id}: ${v.help}: ${v.nodes.slice(0, 3).join('; ')}\n`);

@@ -9,7 +9,7 @@
 // USER_ADDR, PASS, CHROMIUM, SHOTS (the test's temporary directory).
 
 import assert from 'node:assert/strict';
-import { axe, end, failed, shot, step, timing } from './harness.mjs';
+import { axe, axeStats, end, failed, shot, step, timing } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
@@ -70,7 +70,6 @@ async function combination(size, lang, scheme) {
     await page.waitForFunction(() => [...document.querySelectorAll('img.att-thumb')].length === 2
       && [...document.querySelectorAll('img.att-thumb')].every((i) => i.complete));
     await axe(page, `${name}, reader with attachments`);
-    await shot(page, `${tag}-reader`);
     if (phone) await page.locator('.reader-toolbar .only-phone').click();
     await row(page, 'Invitation: Planning 2027').click();
     await page.locator('.invite-card .inv-summary').waitFor();
@@ -99,9 +98,9 @@ async function combination(size, lang, scheme) {
     await shot(page, `${tag}-compose`);
     const t1 = Date.now();
     await dlg.locator('button[type=submit]').click();
-    await page.locator('.toast', { hasText: tx.sent }).waitFor();
+    await dlg.waitFor({ state: 'detached' }); // closed when the server took it (Undo send is off)
     timing(`${name}: send`, Date.now() - t1);
-    await dlg.waitFor({ state: 'detached' });
+    await page.locator('.toast', { hasText: tx.sent }).waitFor();
     await row(page, subject).waitFor({ timeout: 30000 });
 
     step(`${name}: search all folders: the inbox copy and the one in Sent`);
@@ -144,10 +143,15 @@ try {
   const t0 = Date.now();
   for (const size of ['desktop', 'phone']) {
     for (const lang of ['en', 'de']) {
-      for (const scheme of ['light', 'dark']) await combination(size, lang, scheme);
+      for (const scheme of ['light', 'dark']) {
+        const t1 = Date.now();
+        await combination(size, lang, scheme);
+        timing(`${size} ${lang} ${scheme}: the whole combination`, Date.now() - t1);
+      }
     }
   }
   timing('the whole matrix (8 combinations)', Date.now() - t0);
+  timing(`axe-core, ${axeStats.runs} runs altogether`, axeStats.ms);
   assert.deepEqual(problems, [], 'no page errors or console errors');
   step('done');
 } catch (e) {
