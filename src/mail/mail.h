@@ -137,6 +137,14 @@ int mail_header_values_raw(const char *hdr, size_t len, const char *name, struct
  * returned): a sending policy must refuse what it cannot read. */
 int mail_header_mailboxes(struct arena *a, const char *msg, size_t len, const char *name, const char ***addrs_r,
 			  size_t *n_r);
+/* The one person a received message comes from, for the address book: 1 with the
+ * addr-spec (*addr_r) and the decoded display name (*name_r, NULL when none) of the
+ * single mailbox in the single From field of msg's header; 0 when the message is not
+ * personal mail: from a mailing list (List-Id, List-Unsubscribe, List-Post), bulk
+ * (Precedence bulk, list or junk), sent by a machine (Auto-Submitted other than "no",
+ * RFC 3834; a MAILER-DAEMON, postmaster or noreply sender), or with no or several
+ * From mailboxes. Results in the arena. */
+int mail_personal_sender(struct arena *a, const char *msg, size_t len, const char **addr_r, const char **name_r);
 /* RFC 5321 §4.4: final delivery adds "Return-Path: <sender>" ("" for the null
  * sender) as the first line; Return-Path fields already in the header (with their
  * continuation lines) are removed, since only the delivering MTA may write one.

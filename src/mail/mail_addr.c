@@ -123,3 +123,81 @@ size_t mail_set_return_path(const char *sender, const char *data, size_t len, ch
 	*out_r = o;
 	return k;
 }
+
+/* Local parts of senders that are machines, not people (compared case-insensitively). */
+static bool machine_local_part(const char *addr)
+{
+	static const char *const machines[] = { "mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply",
+						"do-not-reply", "bounce", "bounces", NULL };
+	const char *at = strrchr(addr, '@');
+	size_t n = at != NULL ? (size_t)(at - addr) : strlen(addr);
+	for (size_t i = 0; machines[i] != NULL; i++) {
+		if (strlen(machines[i]) == n && strncasecmp(addr, machines[i], n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The first word of a header value (up to ';', a space or a comment), lower case. */
+static const char *first_word(struct arena *a, const char *v)
+{
+	while (*v == ' ' || *v == '\t')
+		v++;
+	size_t n = strcspn(v, " \t;(");
+	char *w = arena_alloc(a, n + 1);
+	for (size_t i = 0; i < n; i++)
+		w[i] = (char)((v[i] >= 'A' && v[i] <= 'Z') ? v[i] + 32 : v[i]);
+	w[n] = '\0';
+	return w;
+}
+
+int mail_personal_sender(struct arena *a, const char *msg, size_t len, const char **addr_r, const char **name_r)
+{
+	*addr_r = NULL;
+	*name_r = NULL;
+	mail_init();
+	struct hblock hb;
+	mail_hdr_parse(a, msg, len, &hb);
+	/* mailing lists (RFC 2919, RFC 2369) and bulk mail are not people one knows */
+	if (mail_hdr_get(&hb, "List-Id") != NULL || mail_hdr_get(&hb, "List-Unsubscribe") != NULL ||
+	    mail_hdr_get(&hb, "List-Post") != NULL)
+		return 0;
+	const char *prec = mail_hdr_value(a, &hb, "Precedence", 256);
+	if (prec != NULL) {
+		const char *w = first_word(a, prec);
+		if (strcmp(w, "bulk") == 0 || strcmp(w, "list") == 0 || strcmp(w, "junk") == 0)
+			return 0;
+	}
+	/* RFC 3834 §5: anything but "no" was sent by a machine */
+	const char *auto_sub = mail_hdr_value(a, &hb, "Auto-Submitted", 256);
+	if (auto_sub != NULL && strcmp(first_word(a, auto_sub), "no") != 0)
+		return 0;
+	size_t nfrom = 0;
+	const struct hfield *from = NULL;
+	for (size_t i = 0; i < hb.n; i++) {
+		if (hb.f[i].nlen == 4 && strncasecmp(hb.f[i].name, "From", 4) == 0) {
+			from = &hb.f[i];
+			nfrom++;
+		}
+	}
+	if (nfrom != 1)
+		return 0;
+	const char *value = mail_unfold(a, from->val, from->vlen, MAIL_MAX_FIELD);
+	InternetAddressList *l = internet_address_list_parse(NULL, value);
+	int ret = 0;
+	if (l != NULL && internet_address_list_length(l) == 1) {
+		InternetAddress *ia = internet_address_list_get_address(l, 0);
+		const char *addr = INTERNET_ADDRESS_IS_MAILBOX(ia) ? internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia))
+								 : NULL;
+		if (addr != NULL && strchr(addr, '@') != NULL && addr[0] != '@' && !machine_local_part(addr) &&
+		    strlen(addr) <= 254 && strpbrk(addr, " \t\r\n") == NULL) {
+			const char *name = internet_address_get_name(ia);
+			*addr_r = arena_strdup(a, addr);
+			*name_r = name != NULL && name[0] != '\0' ? arena_strdup(a, name) : NULL;
+			ret = 1;
+		}
+	}
+	if (l != NULL)
+		g_object_unref(l);
+	return ret;
+}

@@ -1,16 +1,21 @@
-/* cli_queue.c: `postamt queue list` and `postamt queue flush` (see cli_queue.h).
+/* cli_queue.c: `postamt queue list`, `queue flush` and `queue delete` (cli_queue.h).
  *
- * Both work on DIR/queue alone and never open the queue for delivery, so they are
- * safe while a server runs: list reads the message and state files (each replaced
- * atomically by the server, so it sees either the old or the new state), flush
- * creates DIR/queue/flush, which the running server's queue notices within a second
- * (it deletes the file and makes every message due). Without a running server the
- * file waits for the next start. */
+ * With the files backend they work on DIR/queue alone and never open the queue for
+ * delivery, so they are safe while a server runs: list reads the message and state
+ * files (each replaced atomically by the server, so it sees either the old or the new
+ * state), flush creates DIR/queue/flush, which the running server's queue notices
+ * within a second (it deletes the file and makes every message due). Without a
+ * running server the file waits for the next start. With store.backend = postgresql
+ * the queue is the database's (docs/cluster.md): list reads it, flush makes every
+ * pending recipient due there, delete removes a message no node is delivering. On
+ * the files backend a message is deleted through the admin API of the running
+ * server (which holds it in memory), so `queue delete` refuses there. */
 #include "cli_queue.h"
 
 #include "arena.h"
 #include "buf.h"
 #include "queue.h"
+#include "store.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -38,13 +43,29 @@ static void duration(long long s, char *out, size_t n)
 		snprintf(out, n, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
 }
 
-static int queue_list_cmd(const struct config *cfg)
+/* The store when the queue is in it (PostgreSQL); NULL for the files. */
+static int open_store(const struct config *cfg, struct store **s_r)
+{
+	*s_r = NULL;
+	const char *pg = config_store_pg(cfg);
+	if (pg == NULL)
+		return 1;
+	struct store_options opt = { .postgresql = pg };
+	const char *err;
+	if (store_open(cfg->data_dir, &opt, s_r, &err) < 0) {
+		fprintf(stderr, "postamt: cannot open the store: %s\n", err);
+		return -1;
+	}
+	return 1;
+}
+
+static int queue_list_cmd(const struct config *cfg, struct store *s)
 {
 	struct arena *a = arena_new();
 	struct queue_entry *e;
 	size_t n;
 	const char *err;
-	if (queue_list(cfg->data_dir, a, &e, &n, &err) < 0) {
+	if (queue_list(cfg->data_dir, s, a, &e, &n, &err) < 0) {
 		arena_free(&a);
 		return fail("queue list", err);
 	}
@@ -91,13 +112,13 @@ static int queue_list_cmd(const struct config *cfg)
 	return 0;
 }
 
-static int queue_flush_cmd(const struct config *cfg)
+static int queue_flush_cmd(const struct config *cfg, struct store *s)
 {
 	struct arena *a = arena_new();
 	struct queue_entry *e;
 	size_t n = 0;
 	const char *err;
-	if (queue_list(cfg->data_dir, a, &e, &n, &err) < 0 || queue_flush(cfg->data_dir, &err) < 0) {
+	if (queue_list(cfg->data_dir, s, a, &e, &n, &err) < 0 || queue_flush(cfg->data_dir, s, &err) < 0) {
 		arena_free(&a);
 		return fail("queue flush", err);
 	}
@@ -108,11 +129,32 @@ static int queue_flush_cmd(const struct config *cfg)
 	return 0;
 }
 
+static int queue_delete_cmd(struct store *s, const char *id)
+{
+	if (s == NULL)
+		return fail("queue delete", "with the files backend, delete through the running server's admin page"
+					    " or API (it holds the message)");
+	const char *err = NULL;
+	int r = store_queue_act(s, id, STORE_QACT_DELETE, &err);
+	if (r == 0)
+		return fail("queue delete", "no such message");
+	if (r < 0)
+		return fail("queue delete", err);
+	printf("deleted %s\n", id);
+	return 0;
+}
+
 int cli_queue(const struct config *cfg, int argc, char **argv)
 {
-	if (argc == 1 && strcmp(argv[0], "list") == 0)
-		return queue_list_cmd(cfg);
-	if (argc == 1 && strcmp(argv[0], "flush") == 0)
-		return queue_flush_cmd(cfg);
-	return fail("queue", "usage: queue list | queue flush");
+	bool list = argc == 1 && strcmp(argv[0], "list") == 0;
+	bool flush = argc == 1 && strcmp(argv[0], "flush") == 0;
+	bool del = argc == 2 && strcmp(argv[0], "delete") == 0;
+	if (!list && !flush && !del)
+		return fail("queue", "usage: queue list | queue flush | queue delete ID");
+	struct store *s = NULL;
+	if (open_store(cfg, &s) < 0)
+		return 1;
+	int r = list ? queue_list_cmd(cfg, s) : flush ? queue_flush_cmd(cfg, s) : queue_delete_cmd(s, argv[1]);
+	store_close(&s);
+	return r;
 }

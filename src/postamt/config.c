@@ -240,6 +240,7 @@ static const struct key keys[] = {
 	T("queue.timeout_data_block", queue_timeout_data_block, "180", 1, 3600, RESTART),
 	T("queue.timeout_data_end", queue_timeout_data_end, "600", 1, 3600, RESTART),
 	B("queue.starttls", queue_starttls, "yes", RESTART),
+	T("queue.lease", queue_lease, "60", 2, 3600, RESTART),
 	B("smtp.quota_full_temporary", smtp_quota_full_temporary, "yes", RELOAD),
 	S("dns.server", dns_server, "", valid_dns_server, RESTART),
 	S("queue.dns_server", dns_server, "", valid_dns_server, RESTART), /* the old name of dns.server */

@@ -89,6 +89,7 @@ struct config {
 	int64_t queue_timeout_connect, queue_timeout_command, queue_timeout_data_init, queue_timeout_data_block,
 		queue_timeout_data_end; /* queue.timeout_* */
 	bool queue_starttls;          /* queue.starttls */
+	int64_t queue_lease;          /* queue.lease: a node's hold on a shared queued message */
 	int64_t queue_smtp_port;      /* queue.smtp_port: port of mail exchangers */
 	bool smtp_quota_full_temporary; /* smtp.quota_full_temporary */
 	/* the store's backend (docs/cluster.md) */

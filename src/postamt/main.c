@@ -39,7 +39,7 @@ static const char usage_text[] =
 	"  user junk ADDRESS [--on|--off] | user admin ADDRESS on|off\n"
 	"  domain add D | domain del D | domain list\n"
 	"  alias add ADDRESS TARGET... | alias del ADDRESS | alias list\n"
-	"  queue list | queue flush\n"
+	"  queue list | queue flush | queue delete ID\n"
 	"  dkim rotate D | dkim retire D SELECTOR | dkim list D\n"
 	"  import ADDRESS SOURCE [--folder NAME] [--ca FILE] [--insecure]\n"
 	"                      SOURCE: a Maildir, an mbox file, imap[s]://USER@HOST:PORT\n"
@@ -379,7 +379,7 @@ int main(int argc, char **argv)
 						 NULL };
 	static const char *const domain_subs[] = { "add", "del", "list", NULL };
 	static const char *const alias_subs[] = { "add", "del", "list", NULL };
-	static const char *const queue_subs[] = { "list", "flush", NULL };
+	static const char *const queue_subs[] = { "list", "flush", "delete", NULL };
 	static const char *const dkim_subs[] = { "rotate", "retire", "list", NULL };
 	static const char *const index_subs[] = { "rebuild", "status", NULL };
 	const char *const *subs = strcmp(cmd, "user") == 0     ? user_subs

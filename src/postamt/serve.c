@@ -214,6 +214,8 @@ static int open_queue(struct server *srv, const struct config *cfg, const char *
 		.dns = srv->dns,
 		.smtp_port = (uint16_t)cfg->queue_smtp_port,
 		.no_starttls = !cfg->queue_starttls,
+		.store = srv->store,
+		.lease = (unsigned)cfg->queue_lease,
 	};
 	srv->queue = queue_open(".", &qs, error_r);
 	free(routes); /* queue_open copies */
@@ -642,6 +644,7 @@ static int server_start(struct server *srv)
 				      .disk_reserve = (uint64_t)cfg->disk_reserve,
 				      .reserve_file = (uint64_t)cfg->disk_reserve_file,
 				      .index_text_max = (uint64_t)cfg->index_text_max,
+				      .contacts_received_max = (size_t)cfg->webmail_contacts,
 
 				      /* `postamt import` in another process announces its changes */
 				      .watch_ms = 250,
@@ -652,7 +655,7 @@ static int server_start(struct server *srv)
 		return -1;
 	}
 	if (sopt.postgresql != NULL)
-		log_warn("event=store_backend_partial backend=postgresql shared=\"domains accounts aliases passwords"
+		log_warn("event=store_backend_partial backend=postgresql shared=\"domains accounts aliases passwords queue"
 			 " sessions\" missing=\"%s\"", STORE_PG_MISSING);
 	if (open_queue(srv, cfg, &serr) < 0) {
 		fprintf(stderr, "postamt: cannot start the outbound queue: %s\n", serr);

@@ -71,7 +71,7 @@ static json_t *queue_list_cb(void *ctx, const char **error_r)
 	struct queue_entry *v;
 	size_t n;
 	json_t *arr = NULL;
-	if (queue_list(".", a, &v, &n, error_r) < 0)
+	if (queue_list(".", sa->p.store, a, &v, &n, error_r) < 0)
 		goto out;
 	static const char *const states[] = { "pending", "delivered", "failed" };
 	arr = json_array();

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "loop.h"
+#include "store.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -32,14 +33,6 @@ static char *qdir_of(const char *data_dir)
 }
 
 /* ---------------------------------------------------------------- messages */
-
-static void load_cb(void *arg, struct qmsg *m)
-{
-	struct queue *q = arg;
-	for (size_t i = 0; i < m->nrcpts; i++)
-		m->rcpts[i].busy = false;
-	queue_msg_add(q, m);
-}
 
 static int msg_check(const struct queue_msg *in, const char **error_r)
 {
@@ -69,7 +62,7 @@ int queue_submit(struct queue *q, const struct queue_msg *in, char *id_r, const 
 	if (msg_check(in, error_r) < 0)
 		return -1;
 	struct qmsg *m = queue_msg_new(in);
-	if (queue_spool_write_msg(q->qdir, m, (struct bytes){ in->data, in->len }, !q->s.no_fsync, error_r) < 0) {
+	if (q->be->write_msg(q, m, (struct bytes){ in->data, in->len }, error_r) < 0) {
 		queue_msg_free(&m);
 		return -1;
 	}
@@ -89,6 +82,9 @@ int queue_submit(struct queue *q, const struct queue_msg *in, char *id_r, const 
 
 void queue_flush_now(struct queue *q)
 {
+	const char *err = NULL;
+	if (q->be->shared && store_queue_flush(q->store, &err) < 0)
+		log_warn("event=queue_flush_failed error=\"%s\"", err);
 	pthread_mutex_lock(&q->lock);
 	q->flush_requested = true;
 	struct loop *l = q->loop;
@@ -126,10 +122,6 @@ void queue_take_incoming(struct queue *q)
 		queue_msg_add(q, rev);
 		rev = next;
 	}
-	char *trigger = xasprintf("%s/flush", q->qdir);
-	if (unlink(trigger) == 0)
-		flush = true;
-	free(trigger);
 	if (flush) {
 		size_t n = 0;
 		for (struct qmsg *m = q->msgs; m != NULL; m = m->nextm) {
@@ -153,6 +145,12 @@ static void wake_cb(void *arg)
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct queue *q = arg;
+	if (!q->stopping && q->be->tick(q)) {
+		pthread_mutex_lock(&q->lock);
+		q->flush_requested = true;
+		pthread_mutex_unlock(&q->lock);
+	}
 	wake_cb(arg);
 }
 
@@ -246,6 +244,9 @@ struct queue *queue_open(const char *data_dir, const struct queue_settings *s, c
 	q->s.timeout_data_block = def(s->timeout_data_block, 180);
 	q->s.timeout_data_end = def(s->timeout_data_end, 600);
 	q->s.smtp_port = s->smtp_port != 0 ? s->smtp_port : 25;
+	q->s.lease = def(s->lease, 60);
+	q->store = s->store != NULL && store_queue_shared(s->store) ? s->store : NULL;
+	q->be = q->store != NULL ? &queue_backend_pg : &queue_backend_files;
 	use_gen(q, gen_new(s->hostname, s->routes, s->nroutes));
 	size_t ndata = 0;
 	while (s->dns_data != NULL && s->dns_data[ndata] != NULL)
@@ -259,17 +260,12 @@ struct queue *queue_open(const char *data_dir, const struct queue_settings *s, c
 	q->s.dns_server = s->dns_server != NULL ? xstrdup(s->dns_server) : NULL;
 	pthread_mutex_init(&q->lock, NULL);
 
-	if (mkdir(q->qdir, 0700) < 0 && errno != EEXIST) {
-		*error_r = "cannot create the queue directory";
-		queue_close(&q);
-		return NULL;
-	}
-	int n = queue_spool_load(q->qdir, true, load_cb, q, error_r);
+	int n = q->be->open(q, error_r);
 	if (n < 0) {
 		queue_close(&q);
 		return NULL;
 	}
-	log_info("event=queue_open messages=%d", n);
+	log_info("event=queue_open backend=%s messages=%d", q->be->name, n);
 	return q;
 }
 
@@ -324,6 +320,13 @@ void queue_close(struct queue **qp)
 		queue_dns_free(&q->dns);
 		event_free(q->tick);
 		loop_free(&l);
+	}
+	if (q->be != NULL && q->be->shared && q->owner[0] != '\0') {
+		/* a clean stop: what this node held is anyone's a second from now, not only
+		 * after queue.lease (deliveries in progress were dropped unfinished) */
+		const char *err = NULL;
+		if (store_queue_heartbeat(q->store, q->owner, 0, &err) < 0)
+			log_warn("event=queue_release_failed owner=%s error=\"%s\"", q->owner, err);
 	}
 	while (q->msgs != NULL) {
 		struct qmsg *m = q->msgs;
@@ -393,9 +396,11 @@ static void list_cb(void *arg, struct qmsg *m)
 	queue_msg_free(&m);
 }
 
-int queue_list(const char *data_dir, struct arena *a, struct queue_entry **entries_r, size_t *n_r,
-	       const char **error_r)
+int queue_list(const char *data_dir, struct store *store, struct arena *a, struct queue_entry **entries_r,
+	       size_t *n_r, const char **error_r)
 {
+	if (store != NULL && store_queue_shared(store))
+		return queue_pg_list(store, a, entries_r, n_r, error_r);
 	char *qdir = qdir_of(data_dir);
 	struct list_ctx c = { .a = a };
 	int r = queue_spool_load(qdir, false, list_cb, &c, error_r);
@@ -407,8 +412,10 @@ int queue_list(const char *data_dir, struct arena *a, struct queue_entry **entri
 	return 1;
 }
 
-int queue_flush(const char *data_dir, const char **error_r)
+int queue_flush(const char *data_dir, struct store *store, const char **error_r)
 {
+	if (store != NULL && store_queue_shared(store))
+		return store_queue_flush(store, error_r) < 0 ? -1 : 1;
 	char *qdir = qdir_of(data_dir);
 	char *path = xasprintf("%s/flush", qdir);
 	int ret = 1;

@@ -33,6 +33,7 @@
 
 struct queue;
 struct dns;
+struct store;
 
 #define QUEUE_ID_MAX 32 /* bytes of a queue id including the NUL */
 
@@ -72,6 +73,11 @@ struct queue_settings {
 	const char *const *dns_data;  /* tests: local records for the resolver, NULL-ended,
 	                               * e.g. "remote.test. MX 10 mx.remote.test." */
 	bool no_starttls;             /* never try STARTTLS */
+	struct store *store;          /* with store_queue_shared(store) (PostgreSQL) the
+	                               * messages live in the store, shared by every node
+	                               * (docs/cluster.md); else in DIR/queue. Not owned. */
+	unsigned lease;               /* shared: seconds a node holds a message it
+	                               * delivers, extended while it runs [60] */
 	bool no_fsync;                /* tests only */
 };
 
@@ -167,12 +173,16 @@ struct queue_entry {
 	struct queue_entry_rcpt *rcpts;
 	size_t nrcpts;
 };
-/* Reads DIR/queue without opening a queue (safe while a server runs). Entries are in
- * order of creation, in the arena. Returns 1 (also when empty), -1 with *error_r. */
-int queue_list(const char *data_dir, struct arena *a, struct queue_entry **entries_r, size_t *n_r,
-	       const char **error_r);
+/* Reads DIR/queue without opening a queue (safe while a server runs); with a store
+ * whose queue is shared (PostgreSQL), its rows instead (store NULL: the files).
+ * Entries are in order of creation, in the arena. Returns 1 (also when empty), -1
+ * with *error_r. */
+int queue_list(const char *data_dir, struct store *store, struct arena *a, struct queue_entry **entries_r,
+	       size_t *n_r, const char **error_r);
 /* Asks a running (or the next started) queue to retry every message now, by creating
- * DIR/queue/flush. Returns 1, or -1 with *error_r. */
-int queue_flush(const char *data_dir, const char **error_r);
+ * DIR/queue/flush; on a shared queue it makes every pending recipient due in the
+ * database, which the nodes' next claims (within a second) see. Returns 1, or -1
+ * with *error_r. */
+int queue_flush(const char *data_dir, struct store *store, const char **error_r);
 
 #endif

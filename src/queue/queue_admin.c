@@ -11,6 +11,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "store.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -58,6 +59,21 @@ static void act(struct act_req *r)
 		return;
 	}
 	struct qmsg *m = find(q, r->id);
+	if (m == NULL && q->be->shared) {
+		/* a shared queue: a message this node does not hold is acted on in the
+		 * database, unless another node is delivering it */
+		static const enum store_qaction sa[] = { [QUEUE_ACT_RETRY] = STORE_QACT_RETRY,
+							 [QUEUE_ACT_DELETE] = STORE_QACT_DELETE,
+							 [QUEUE_ACT_BOUNCE] = STORE_QACT_BOUNCE };
+		const char *err = NULL;
+		int x = store_queue_act(q->store, r->id, sa[r->act], &err);
+		r->result = x >= 0 ? x : -1;
+		r->error = x == STORE_ENOTALLOWED ? "the message is being delivered right now; try again in a moment"
+						  : "the database is unavailable";
+		if (x > 0)
+			log_info("event=queue_admin id=%s act=%d by=admin", r->id, (int)r->act);
+		return;
+	}
 	if (m == NULL) {
 		r->result = 0;
 		return;
@@ -79,7 +95,7 @@ static void act(struct act_req *r)
 		break;
 	case QUEUE_ACT_DELETE:
 		log_info("event=queue_deleted id=%s by=admin rcpts=%zu", m->id, m->nrcpts);
-		if (queue_spool_remove(q->qdir, m->id, !q->s.no_fsync, &err) < 0)
+		if (q->be->save(q, m, QUEUE_SAVE_DONE, &err) < 0)
 			log_error("event=queue_remove_failed id=%s error=\"%s\"", m->id, err);
 		queue_msg_unlink(q, m);
 		queue_msg_free(&m);
@@ -184,6 +200,16 @@ int queue_act(struct queue *q, const char *id, enum queue_action a, const char *
 
 int queue_stats(struct queue *q, size_t *nmsgs_r, time_t *oldest_r, const char **error_r)
 {
+	if (q->be->shared) { /* every node's messages: the database's rows */
+		struct arena *a = arena_new();
+		struct queue_entry *e = NULL;
+		size_t n = 0;
+		int r = queue_pg_list(q->store, a, &e, &n, error_r);
+		*nmsgs_r = n;
+		*oldest_r = n > 0 ? e[0].created : 0;
+		arena_free(&a);
+		return r;
+	}
 	struct act_req *r = xcalloc(1, sizeof(*r));
 	r->act = QUEUE_ACT_STATS;
 	if (run(q, r, error_r) < 0)

@@ -273,7 +273,7 @@ static void dns_done(void *arg, const struct qdns_result *r)
 	memcpy(j->targets, r->t, r->n * sizeof(*j->targets));
 	j->ntargets = r->n;
 	const char *err = NULL;
-	if (queue_spool_read_data(j->q->qdir, j->m, &j->data, &err) < 0) {
+	if (j->q->be->read_data(j->q, j->m, &j->data, &err) < 0) {
 		log_error("event=queue_read_failed id=%s error=\"%s\"", j->m->id, err);
 		job_fail_all(j, 0, "4.3.0", err);
 		return;

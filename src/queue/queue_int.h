@@ -1,6 +1,8 @@
 /* queue_int.h: what the files of the queue module share and nobody else sees.
  *
  * queue_spool.c  the files under DIR/queue: encoding, atomic writes, recovery
+ * queue_files.c  the backend on those files (the default)
+ * queue_pg.c     the backend on the store's rows (PostgreSQL: shared by nodes, leases)
  * queue_dsn.c    RFC 3464 delivery status notifications (pure)
  * queue_dns.c    MX and address lookups through src/dns, answered on the queue's loop
  * queue_client.c the SMTP client for one connection attempt
@@ -96,6 +98,37 @@ void queue_spool_new_id(char id[QUEUE_ID_MAX]);
 /* Escaping of values in the text files: bytes <= 0x20, '%' and 0x7f become %XX. */
 void queue_spool_escape(const char *s, struct buf *out);
 char *queue_spool_unescape(struct bytes s); /* malloc'd */
+
+/* ---------------------------------------------------------------- backends */
+
+/* Where the queue keeps its messages: DIR/queue (queue_files.c) or the store's rows
+ * on PostgreSQL (queue_pg.c), chosen by queue_open. Everything above (submission,
+ * scheduling, delivery, bounces, the admin's actions) goes through these. */
+enum queue_save { QUEUE_SAVE_KEEP,    /* jobs still run for the message */
+		  QUEUE_SAVE_RELEASE, /* the round is over, recipients are pending */
+		  QUEUE_SAVE_DONE };  /* every recipient is final: remove the message */
+struct queue_backend {
+	const char *name;
+	/* Loads what this node delivers first (files: every message; PostgreSQL: none,
+	 * the tick claims). 1 or -1 with *error_r. */
+	int (*open)(struct queue *q, const char **error_r);
+	/* Stores a new message for good (any thread); m->id is set. 1 or -1. */
+	int (*write_msg)(struct queue *q, struct qmsg *m, struct bytes data, const char **error_r);
+	int (*read_data)(struct queue *q, const struct qmsg *m, struct buf *out, const char **error_r);
+	/* Writes m's recipients' states. Returns 1; 0 when the message is no longer this
+	 * node's (PostgreSQL: its lease was taken over; the caller drops it); -1. */
+	int (*save)(struct queue *q, struct qmsg *m, enum queue_save how, const char **error_r);
+	/* Once a second on the queue's loop: true when every message should be due now
+	 * (files: the flush trigger); PostgreSQL: heartbeat and claims. */
+	bool (*tick)(struct queue *q);
+	/* After a round with pending recipients the message goes back to the backend
+	 * (and leaves memory) instead of waiting in memory for its next attempt. */
+	bool shared;
+};
+extern const struct queue_backend queue_backend_files, queue_backend_pg;
+/* queue_pg.c: queue_list on a shared queue. */
+int queue_pg_list(struct store *s, struct arena *a, struct queue_entry **entries_r, size_t *n_r,
+		  const char **error_r);
 
 /* ---------------------------------------------------------------- backoff */
 
@@ -219,6 +252,10 @@ struct queue_gen {
 struct queue {
 	char *data_dir;
 	char *qdir; /* DIR/queue */
+	const struct queue_backend *be;
+	struct store *store;   /* the shared backend's store (s.store), NULL for files */
+	char owner[160];       /* the shared backend's lease owner: host:pid:random */
+	time_t beat_at;        /* the shared backend's last heartbeat */
 	queue_bounce_fn *bounce;     /* queue_set_bounce; NULL: bounces are queued */
 	void *bounce_ctx;
 	struct queue_settings s; /* strings below are owned copies */

@@ -89,7 +89,7 @@ static int send_bounce(struct queue *q, struct qmsg *m)
 		return 1; /* never bounce a bounce (RFC 3464 §2, RFC 5321 §6.1) */
 	struct buf data = { 0 }, dsn = { 0 };
 	const char *err = NULL;
-	if (queue_spool_read_data(q->qdir, m, &data, &err) < 0) {
+	if (q->be->read_data(q, m, &data, &err) < 0) {
 		log_error("event=queue_bounce_failed id=%s error=\"%s\"", m->id, err);
 		buf_free(&data);
 		return 1; /* the message is gone: nothing to retry with */
@@ -122,7 +122,7 @@ static int send_bounce(struct queue *q, struct qmsg *m)
 	struct queue_rcpt rc = { .address = m->sender, .notify = SMTP_NOTIFY_NEVER };
 	struct queue_msg bm = { .sender = "", .rcpts = &rc, .nrcpts = 1, .data = dsn.data, .len = dsn.len };
 	struct qmsg *b = queue_msg_new(&bm);
-	if (queue_spool_write_msg(q->qdir, b, (struct bytes){ dsn.data, dsn.len }, !q->s.no_fsync, &err) < 0) {
+	if (q->be->write_msg(q, b, (struct bytes){ dsn.data, dsn.len }, &err) < 0) {
 		log_error("event=queue_bounce_failed id=%s error=\"%s\"", m->id, err);
 		queue_msg_free(&b);
 		ret = -1;
@@ -132,6 +132,25 @@ static int send_bounce(struct queue *q, struct qmsg *m)
 	}
 	buf_free(&dsn);
 	return ret;
+}
+
+/* A shared backend: the round is over and no job runs, so the message goes back to
+ * the store with its lease ended, in the transaction that writes its recipients'
+ * states; it leaves memory until a node claims it when it is due. When the database
+ * cannot be reached it stays here (the heartbeat keeps the lease once the database is
+ * back) and the save is tried again later. */
+static void release(struct queue *q, struct qmsg *m)
+{
+	const char *err = NULL;
+	int r = q->be->save(q, m, QUEUE_SAVE_RELEASE, &err);
+	if (r < 0) {
+		log_error("event=queue_state_failed id=%s error=\"%s\"", m->id, err);
+		if (m->next < time(NULL) + 10)
+			m->next = time(NULL) + 10;
+		return;
+	}
+	queue_msg_unlink(q, m);
+	queue_msg_free(&m);
 }
 
 void queue_msg_round_done(struct queue *q, struct qmsg *m)
@@ -148,6 +167,8 @@ void queue_msg_round_done(struct queue *q, struct qmsg *m)
 		if (send_bounce(q, m) < 0) {
 			if (pending == 0 && m->jobs == 0) {
 				m->next = time(NULL) + 60; /* try the bounce again in a minute */
+				if (q->be->shared)
+					release(q, m);
 				return;
 			}
 		} else {
@@ -156,8 +177,13 @@ void queue_msg_round_done(struct queue *q, struct qmsg *m)
 					m->rcpts[i].reported = true;
 		}
 	}
+	if (m->jobs == 0 && pending > 0 && q->be->shared) {
+		release(q, m);
+		return;
+	}
 	if (pending > 0 || m->jobs > 0) {
-		if (queue_spool_write_state(q->qdir, m, !q->s.no_fsync, &err) < 0)
+		int r = q->be->save(q, m, QUEUE_SAVE_KEEP, &err);
+		if (r < 0)
 			log_error("event=queue_state_failed id=%s error=\"%s\"", m->id, err);
 		return;
 	}
@@ -165,7 +191,14 @@ void queue_msg_round_done(struct queue *q, struct qmsg *m)
 	for (size_t i = 0; i < m->nrcpts; i++)
 		delivered += m->rcpts[i].state == QUEUE_RCPT_DELIVERED;
 	log_info("event=queue_done id=%s delivered=%zu failed=%zu", m->id, delivered, m->nrcpts - delivered);
-	if (queue_spool_remove(q->qdir, m->id, !q->s.no_fsync, &err) < 0)
+	int r = q->be->save(q, m, QUEUE_SAVE_DONE, &err);
+	if (r < 0 && q->be->shared) {
+		/* kept in memory (and leased, by the heartbeat): the next round saves again */
+		log_error("event=queue_remove_failed id=%s error=\"%s\"", m->id, err);
+		m->next = time(NULL) + 10;
+		return;
+	}
+	if (r < 0)
 		log_error("event=queue_remove_failed id=%s error=\"%s\"", m->id, err);
 	queue_msg_unlink(q, m);
 	queue_msg_free(&m);

@@ -158,6 +158,11 @@ const char *const store_schema[] = {
 	"CREATE TABLE IF NOT EXISTS contacts(account_id INTEGER NOT NULL, address TEXT NOT NULL COLLATE NOCASE,"
 	" name TEXT, uses INTEGER NOT NULL, last_used INTEGER NOT NULL, PRIMARY KEY(account_id, address))"
 	" WITHOUT ROWID",
+	/* the senders of personal mail the account received (store_contact_received):
+	 * ranked below the addresses it wrote to, and no sign that it knows them */
+	"CREATE TABLE IF NOT EXISTS contacts_received(account_id INTEGER NOT NULL,"
+	" address TEXT NOT NULL COLLATE NOCASE, name TEXT, received INTEGER NOT NULL,"
+	" last_received INTEGER NOT NULL, PRIMARY KEY(account_id, address)) WITHOUT ROWID",
 	/* a new database gets the current schema; an older one keeps its row until
 	 * store_migrate_in raises it (store_migrate.c) */
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', " SCHEMA_STR(STORE_SCHEMA_VERSION) "),"
@@ -262,6 +267,8 @@ int store_open(const char *data_dir, const struct store_options *opt, struct sto
 	s->opt = *opt;
 	if (s->opt.message_max == 0)
 		s->opt.message_max = 50u * 1024 * 1024;
+	if (s->opt.contacts_received_max == 0)
+		s->opt.contacts_received_max = STORE_CONTACTS_RECEIVED_MAX;
 	s->dir = xstrdup(data_dir);
 	s->dbpath = xasprintf("%s/db/store.sqlite", data_dir);
 	s->blobdir = xasprintf("%s/blobs", data_dir);

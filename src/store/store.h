@@ -90,6 +90,8 @@ struct store_options {
 	uint64_t reserve_file; /* limits.disk_reserve_file: bytes kept in DIR/db/reserve and
 	                        * given up when a deletion finds the disk full (0: none; an
 	                        * existing file is then left alone, as the CLI does) */
+	size_t contacts_received_max; /* senders of received mail kept per account for the
+	                        * address autocomplete (0: STORE_CONTACTS_RECEIVED_MAX) */
 	uint64_t index_text_max; /* search.index_text_max: decoded text of a message above
 	                          * this is not indexed (0: STORE_INDEX_TEXT_MAX) */
 	/* tests only (NULL in the server): called by store_mailbox_snapshot inside its read
@@ -751,12 +753,14 @@ int store_email_update_batch(struct store *s, struct arena *a, struct store_emai
 /* Parts of this API kept in headers of their own: change events, ids and maintenance
  * (store_events.h), searching and sorting a mailbox (store_search.h), the junk
  * filter's lessons and models (store_junk.h), Sieve (store_sieve.h), imports
- * (store_import.h), the webmail's sessions, preferences and contacts (store_web.h). */
+ * (store_import.h), the webmail's sessions, preferences and contacts (store_web.h),
+ * the outbound queue's rows on PostgreSQL (store_queue.h). */
 #include "store_events.h"
 #include "store_search.h"
 #include "store_junk.h"
 #include "store_sieve.h"
 #include "store_import.h"
 #include "store_web.h"
+#include "store_queue.h"
 
 #endif

@@ -267,6 +267,7 @@ static int account_del_mail(struct store_op *op, struct db *c, int64_t id)
 		"DELETE FROM web_sessions WHERE account_id = ?",
 		"DELETE FROM web_prefs WHERE account_id = ?",
 		"DELETE FROM contacts WHERE account_id = ?",
+		"DELETE FROM contacts_received WHERE account_id = ?",
 	};
 	for (size_t i = 0; i < sizeof(cleanup) / sizeof(cleanup[0]); i++) {
 		sqlite3_stmt *d = store_db_stmt(c, cleanup[i]);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -243,6 +244,15 @@ static int64_t mailbox_for(struct db *c, int64_t account_id, const char *name)
 
 /* ------------------------------------------------------------------ deliver */
 
+static bool has_junk_keyword(const char *const *keywords)
+{
+	for (size_t i = 0; keywords != NULL && keywords[i] != NULL; i++) {
+		if (strcasecmp(keywords[i], "$Junk") == 0)
+			return true;
+	}
+	return false;
+}
+
 static int prepare_deliver(struct store *s, struct store_op *op)
 {
 	struct store_delivery *d = op->req;
@@ -250,7 +260,14 @@ static int prepare_deliver(struct store *s, struct store_op *op)
 		return store_op_fail(op, STORE_EINVAL, "no recipients");
 	/* RFC 5321 §4.4: this is the final delivery, whatever path the message took
 	 * (port 25, submission, JMAP, a bounce): it gets the one Return-Path */
-	return prepare_message(s, op, d->data, d->len, d->return_path, false);
+	int r = prepare_message(s, op, d->data, d->len, d->return_path, false);
+	/* who personal mail is from, for the contacts: found here, off the committer,
+	 * which then has one UPSERT per recipient (a bounce, with the null sender, is
+	 * nobody's contact) */
+	if (r > 0 && d->return_path != NULL && d->return_path[0] != '\0' && !has_junk_keyword(d->keywords) &&
+	    mail_personal_sender(op->tmp, op->data, op->len, &op->sender, &op->sender_name) <= 0)
+		op->sender = op->sender_name = NULL;
+	return r;
 }
 
 static int apply_deliver(struct store *s, struct store_op *op)
@@ -287,6 +304,11 @@ static int apply_deliver(struct store *s, struct store_op *op)
 			}
 		} else {
 			ok++;
+			/* the sender becomes a contact in the same transaction; a failure
+			 * costs a suggestion, never the message */
+			if (op->sender != NULL)
+				store_contact_received(c, d->accounts[i], mb, op->sender, op->sender_name, (int64_t)time(NULL),
+						       s->opt.contacts_received_max);
 		}
 		store_db_exec(c, "RELEASE rcpt", &err);
 		if (d->results)

@@ -68,6 +68,8 @@ struct store_op {
 	size_t len;
 	void *parsed;          /* struct mail_info * in tmp */
 	const char *digest;    /* SHA-256 of data (hex, in tmp), set by prepare with the blob */
+	const char *sender, *sender_name; /* a delivery of personal mail: who it is from, for
+	                        * the contacts (mail_personal_sender; in tmp), else NULL */
 	char **blobs;          /* further blobs written by prepare (multi-message ops,
 	                        * malloc'd names): unlinked like `blob` unless committed */
 	size_t nblobs;
@@ -430,5 +432,13 @@ void *store_committer_main(void *arg);
 int store_addr_normalize(struct arena *a, const char *address, bool allow_catchall, const char **out_r,
 			 const char **error_r);
 const char *store_domain_of(const char *addr);
+
+/* store_web.c: the sender of personal mail delivered to account_id (into
+ * mailbox_id) as a contact, inside the delivery's transaction; at most max rows
+ * per account (0: no limit). 1 (also when the copy or the sender does not count:
+ * Junk, Trash, Sent, Drafts, the account itself), 0 for an address too long, -1 on
+ * a database error. */
+int store_contact_received(struct db *c, int64_t account_id, int64_t mailbox_id, const char *address,
+			   const char *name, int64_t now, size_t max);
 
 #endif

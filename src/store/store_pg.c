@@ -40,6 +40,18 @@ static const char *const pg_schema[] = {
 	" REFERENCES accounts(id) ON DELETE CASCADE)",
 	"CREATE TABLE IF NOT EXISTS last_logins(account_id bigint PRIMARY KEY"
 	" REFERENCES accounts(id) ON DELETE CASCADE, at bigint NOT NULL, proto text NOT NULL, ip text NOT NULL)",
+	/* the outbound queue (store_pg_queue.c): leases on the database's clock */
+	"CREATE TABLE IF NOT EXISTS queue_messages(id text PRIMARY KEY, created bigint NOT NULL,"
+	" sender text NOT NULL, envid text, ret integer NOT NULL, smtputf8 integer NOT NULL, auth_user text,"
+	" size bigint NOT NULL, body bytea NOT NULL, next_attempt bigint NOT NULL DEFAULT 0,"
+	" lease_owner text, lease_until bigint NOT NULL DEFAULT 0)",
+	"CREATE INDEX IF NOT EXISTS queue_messages_due ON queue_messages(next_attempt, created)",
+	"CREATE INDEX IF NOT EXISTS queue_messages_owner ON queue_messages(lease_owner)",
+	"CREATE TABLE IF NOT EXISTS queue_recipients(message_id text NOT NULL REFERENCES queue_messages(id)"
+	" ON DELETE CASCADE, idx integer NOT NULL, address text NOT NULL, notify integer NOT NULL, orcpt text,"
+	" state integer NOT NULL DEFAULT 0, attempts integer NOT NULL DEFAULT 0,"
+	" next_attempt bigint NOT NULL DEFAULT 0, code integer NOT NULL DEFAULT 0, enh text NOT NULL DEFAULT '',"
+	" last_error text, remote_mta text, PRIMARY KEY(message_id, idx))",
 };
 
 /* Migrations: pg_migrations[i] brings schema i+1 to i+2, in the same transaction as

@@ -4,6 +4,7 @@
  * older databases get them at the next start without an ALTER or a migration. */
 #include "store_int.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -288,8 +289,115 @@ int store_contact_use(struct store *s, int64_t account_id, const struct store_co
 	return store_op_run(s, store_op_new(NULL, apply_contact_use, NULL, &r, NULL), error_r);
 }
 
-int store_contact_query(struct store *s, struct arena *a, int64_t account_id, const char *prefix, size_t limit,
-			struct store_contact **v_r, size_t *n_r, const char **error_r)
+/* Personal mail received (store_deliver.c, in the delivery's transaction): one
+ * UPSERT, unless the sender is the account itself or the copy went to a folder
+ * that is no sign of acquaintance (Junk, Trash, Sent, Drafts). Only a new row costs
+ * more: beyond max rows the lowest ranked go. A failure costs a suggestion only. */
+int store_contact_received(struct db *c, int64_t account_id, int64_t mailbox_id, const char *address,
+			   const char *name, int64_t now, size_t max)
+{
+	assert(address != NULL);
+	if (strlen(address) > STORE_ADDRESS_MAX)
+		return 0;
+	sqlite3_stmt *st = store_db_stmt(c, "INSERT INTO contacts_received(account_id, address, name, received,"
+					    " last_received) SELECT ?1, ?2, ?3, 1, ?4 WHERE NOT EXISTS"
+					    " (SELECT 1 FROM accounts WHERE id = ?1 AND address = ?2) AND NOT EXISTS"
+					    " (SELECT 1 FROM mailboxes WHERE id = ?5 AND special_use & ?6 != 0)"
+					    " ON CONFLICT(account_id, address) DO UPDATE SET received = received + 1,"
+					    " last_received = MAX(last_received, excluded.last_received),"
+					    " name = COALESCE(excluded.name, name) RETURNING received");
+	sqlite3_bind_int64(st, 1, account_id);
+	store_bind_text(st, 2, address);
+	if (name != NULL)
+		store_bind_text(st, 3, name);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int64(st, 5, mailbox_id);
+	sqlite3_bind_int64(st, 6, STORE_SU_JUNK | STORE_SU_TRASH | STORE_SU_SENT | STORE_SU_DRAFTS);
+	int rc = sqlite3_step(st);
+	bool fresh = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == 1;
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (!fresh || max == 0)
+		return 1;
+	st = store_db_stmt(c, "SELECT count(*) FROM contacts_received WHERE account_id = ?");
+	sqlite3_bind_int64(st, 1, account_id);
+	int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (n <= (int64_t)max)
+		return 1;
+	/* the least received, then the longest unheard of, go */
+	st = store_db_stmt(c, "DELETE FROM contacts_received WHERE account_id = ?1 AND address IN (SELECT address"
+			      " FROM contacts_received WHERE account_id = ?1 ORDER BY received DESC, last_received DESC"
+			      " LIMIT -1 OFFSET ?2)");
+	sqlite3_bind_int64(st, 1, account_id);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	const char *err;
+	return store_step_done(c, st, &err) < 0 ? -1 : 1;
+}
+
+/* The contacts of both tables matching `where` (?1 the account, ?2 the pattern),
+ * merged by address: sent counts the account's uses, received the mail it got; the
+ * name it wrote to wins over the one a sender gave. Ranked by
+ * (4 x sent + received) / (30 + days since last seen): a use weighs four received
+ * messages, and a month without one halves a contact's rank. ?3 the limit, ?4 now. */
+#define CONTACT_SELECT(where)                                                                                  \
+	"SELECT MIN(address), COALESCE(MAX(CASE WHEN sent > 0 THEN name END), MAX(name)), SUM(sent),"            \
+	" SUM(recv), MAX(last) FROM (SELECT address, name, uses AS sent, 0 AS recv, last_used AS last"            \
+	" FROM contacts WHERE account_id = ?1 AND " where " UNION ALL SELECT address, name, 0, received,"          \
+	" last_received FROM contacts_received WHERE account_id = ?1 AND " where ")"                              \
+	" GROUP BY address COLLATE NOCASE ORDER BY (4.0 * SUM(sent) + SUM(recv)) /"                                \
+	" (30.0 + MAX(0, ?4 - MAX(last)) / 86400.0) DESC, MIN(address) LIMIT ?3"
+
+static int contacts_read(struct store *s, struct arena *a, sqlite3_stmt *st, struct db *c, size_t limit,
+			 struct store_contact **v_r, size_t *n_r, const char **error_r)
+{
+	size_t n = 0;
+	struct store_contact *v = arena_alloc(a, (limit > 0 ? limit : 1) * sizeof(*v));
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < limit) {
+		v[n].address = arena_strdup(a, (const char *)sqlite3_column_text(st, 0));
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		v[n].name = name != NULL ? arena_strdup(a, name) : NULL;
+		v[n].uses = sqlite3_column_int64(st, 2);
+		v[n].received = sqlite3_column_int64(st, 3);
+		v[n].last_used = sqlite3_column_int64(st, 4);
+		n++;
+	}
+	int ret = rc == SQLITE_DONE || rc == SQLITE_ROW ? 1 : store_db_fail(c, "contact_query", error_r);
+	sqlite3_reset(st);
+	store_db_put(s, c);
+	*v_r = v;
+	*n_r = n;
+	return ret;
+}
+
+int store_contact_get(struct store *s, struct arena *a, int64_t account_id, const char *address, int64_t now,
+		      struct store_contact *out, const char **error_r)
+{
+	struct db *c = store_db_get(s);
+	sqlite3_stmt *st = store_db_stmt(c, CONTACT_SELECT("address = ?2"));
+	sqlite3_bind_int64(st, 1, account_id);
+	store_bind_text(st, 2, address);
+	sqlite3_bind_int64(st, 3, 1);
+	sqlite3_bind_int64(st, 4, now);
+	struct store_contact *v;
+	size_t n;
+	int r = contacts_read(s, a, st, c, 1, &v, &n, error_r);
+	if (r < 0)
+		return r;
+	if (n == 0)
+		return 0;
+	*out = v[0];
+	return 1;
+}
+
+int store_contact_query(struct store *s, struct arena *a, int64_t account_id, const char *prefix, int64_t now,
+			size_t limit, struct store_contact **v_r, size_t *n_r, const char **error_r)
 {
 	/* LIKE patterns: "p%" for the address, "% p%" for any word of " " || name */
 	size_t pl = strlen(prefix);
@@ -302,28 +410,11 @@ int store_contact_query(struct store *s, struct arena *a, int64_t account_id, co
 	}
 	esc[k] = '\0';
 	struct db *c = store_db_get(s);
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT address, name, uses, last_used FROM contacts WHERE account_id = ?1"
-					    " AND (address LIKE ?2 || '%' ESCAPE '\\'"
-					    " OR (' ' || COALESCE(name, '')) LIKE '% ' || ?2 || '%' ESCAPE '\\')"
-					    " ORDER BY uses DESC, last_used DESC, address LIMIT ?3");
+	sqlite3_stmt *st = store_db_stmt(c, CONTACT_SELECT("(address LIKE ?2 || '%' ESCAPE '\\'"
+							   " OR (' ' || COALESCE(name, '')) LIKE '% ' || ?2 || '%' ESCAPE '\\')"));
 	sqlite3_bind_int64(st, 1, account_id);
 	store_bind_text(st, 2, esc);
 	sqlite3_bind_int64(st, 3, (int64_t)limit);
-	size_t n = 0;
-	struct store_contact *v = arena_alloc(a, (limit > 0 ? limit : 1) * sizeof(*v));
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < limit) {
-		v[n].address = arena_strdup(a, (const char *)sqlite3_column_text(st, 0));
-		const char *name = (const char *)sqlite3_column_text(st, 1);
-		v[n].name = name != NULL ? arena_strdup(a, name) : NULL;
-		v[n].uses = sqlite3_column_int64(st, 2);
-		v[n].last_used = sqlite3_column_int64(st, 3);
-		n++;
-	}
-	int ret = rc == SQLITE_DONE || rc == SQLITE_ROW ? 1 : store_db_fail(c, "contact_query", error_r);
-	sqlite3_reset(st);
-	store_db_put(s, c);
-	*v_r = v;
-	*n_r = n;
-	return ret;
+	sqlite3_bind_int64(st, 4, now);
+	return contacts_read(s, a, st, c, limit, v_r, n_r, error_r);
 }

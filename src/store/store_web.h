@@ -67,13 +67,19 @@ int store_webpref_get(struct store *s, struct arena *a, int64_t account_id, enum
 int store_webpref_set(struct store *s, int64_t account_id, enum store_webpref kind, const char *json,
 		      size_t max_len, int64_t if_state, int64_t *state_r, const char **error_r);
 
-/* A contact the autocomplete offers: an address the account wrote to or received
- * from, ranked by how often (uses) and how lately (last_used). */
+/* A contact the autocomplete offers: an address the account wrote to (uses: how
+ * often) or received personal mail from (received: how many messages), ranked by
+ * both (a use weighs four received messages) and by how lately (last_used: the
+ * later of the two). */
 struct store_contact {
 	const char *address;
-	const char *name; /* display name last seen, or NULL */
+	const char *name; /* display name last seen (the one the account wrote to first), or NULL */
 	int64_t uses, last_used;
+	int64_t received;
 };
+
+/* Senders of received mail kept per account (store_options.contacts_received_max). */
+#define STORE_CONTACTS_RECEIVED_MAX 5000
 
 /* Counts one use of each address (upsert; a non-NULL name replaces the stored one).
  * Addresses longer than STORE_ADDRESS_MAX are skipped. Keeps at most max_per_account
@@ -81,8 +87,13 @@ struct store_contact {
 int store_contact_use(struct store *s, int64_t account_id, const struct store_contact *c, size_t n, int64_t now,
 		      size_t max_per_account, const char **error_r);
 /* The account's contacts whose address or name (any word of it) starts with prefix
- * (case-insensitive, ASCII folding), most used first, at most limit. Blocking. */
-int store_contact_query(struct store *s, struct arena *a, int64_t account_id, const char *prefix, size_t limit,
-			struct store_contact **v_r, size_t *n_r, const char **error_r);
+ * (case-insensitive, ASCII folding), best ranked at `now` first, at most limit.
+ * Blocking. */
+int store_contact_query(struct store *s, struct arena *a, int64_t account_id, const char *prefix, int64_t now,
+			size_t limit, struct store_contact **v_r, size_t *n_r, const char **error_r);
+/* The contact with exactly this address (case-insensitive): 1 with *out (arena), 0
+ * when the account has none. Blocking. */
+int store_contact_get(struct store *s, struct arena *a, int64_t account_id, const char *address, int64_t now,
+		      struct store_contact *out, const char **error_r);
 
 #endif

@@ -6,15 +6,21 @@
  * senders in the contacts shown at once), notifications (desktop notifications,
  * opt-in), density ("comfortable" or "compact"), language ("" follows the browser,
  * "en", "de") and undoSendSeconds (the delay before a message is handed to
- * EmailSubmission, 0 to SETTINGS_UNDO_MAX; 0 is off). Kept in the store as JSON
+ * EmailSubmission, 0 to SETTINGS_UNDO_MAX; 0 is off) and imagesFrom (the senders
+ * whose remote images the reader always shows: at most SETTINGS_IMAGES_FROM_MAX
+ * addresses, stored lower case). Kept in the store as JSON
  * (store_webpref, kind SETTINGS); unknown properties are refused, so the stored
  * object only ever holds these.
  *
  * ContactSuggestion/query (capability urn:postamt:params:jmap:contacts): the
  * account's contacts whose address or a word of the name starts with `prefix`,
- * most used first, at most `limit` (CONTACT_LIMIT_MAX). The table is filled when
- * the account sends (jmap_contacts_use, from EmailSubmission/set); beyond
- * limits.webmail_contacts per account the least used are forgotten. */
+ * best ranked first (store_web.h: use, received mail, recency), at most `limit`
+ * (CONTACT_LIMIT_MAX); with `exact: true` the one contact whose address is
+ * `prefix` (the reader asks so whether a sender is known). Each entry says `uses`
+ * (messages the account sent to it) and `received` (personal mail from it). The
+ * sent side is filled when the account sends (jmap_contacts_use, from
+ * EmailSubmission/set; beyond limits.webmail_contacts per account the least used
+ * are forgotten), the received side by the delivery (store_deliver.c). */
 #include "jmap.h"
 
 #include "log.h"
@@ -26,14 +32,43 @@
 
 #define SETTINGS_ID "singleton"
 #define SETTINGS_UNDO_MAX 30     /* seconds */
-#define SETTINGS_JSON_MAX 4096   /* bytes of the stored object */
+#define SETTINGS_JSON_MAX 65536  /* bytes of the stored object */
+#define SETTINGS_IMAGES_FROM_MAX 200 /* senders whose images are always shown */
 #define CONTACT_LIMIT_MAX 50     /* suggestions per query */
 #define CONTACT_PREFIX_MAX 100   /* bytes of a query's prefix */
 
 json_t *jmap_settings_defaults(void)
 {
-	return json_pack("{ss sb sb ss ss si}", "id", SETTINGS_ID, "showImagesFromKnown", 0, "notifications", 0,
-			 "density", "comfortable", "language", "", "undoSendSeconds", 5);
+	return json_pack("{ss sb sb ss ss si s[]}", "id", SETTINGS_ID, "showImagesFromKnown", 0, "notifications", 0,
+			 "density", "comfortable", "language", "", "undoSendSeconds", 5, "imagesFrom");
+}
+
+/* imagesFrom checked and normalised (lower case, no duplicates), or NULL. */
+static json_t *images_from(json_t *v)
+{
+	if (!json_is_array(v) || json_array_size(v) > SETTINGS_IMAGES_FROM_MAX)
+		return NULL;
+	json_t *out = json_array();
+	size_t i;
+	json_t *e;
+	json_array_foreach(v, i, e) {
+		const char *a = json_string_value(e);
+		size_t n = a != NULL ? strlen(a) : 0;
+		if (n == 0 || n > 254 || strchr(a, '@') == NULL || strpbrk(a, " \t\r\n<>,\"") != NULL) {
+			json_decref(out);
+			return NULL;
+		}
+		char low[255];
+		for (size_t k = 0; k <= n; k++)
+			low[k] = (char)(a[k] >= 'A' && a[k] <= 'Z' ? a[k] + 32 : a[k]);
+		bool dup = false;
+		size_t j;
+		json_t *o;
+		json_array_foreach(out, j, o) dup |= strcmp(json_string_value(o), low) == 0;
+		if (!dup)
+			json_array_append_new(out, json_string(low));
+	}
+	return out;
 }
 
 json_t *jmap_settings_apply(json_t *cur, json_t *patch)
@@ -57,6 +92,14 @@ json_t *jmap_settings_apply(json_t *cur, json_t *patch)
 			    json_integer_value(v) > SETTINGS_UNDO_MAX)
 				return jmap_set_error("invalidProperties", "undoSendSeconds must be 0 to %d",
 						      SETTINGS_UNDO_MAX);
+		} else if (strcmp(key, "imagesFrom") == 0) {
+			json_t *list = images_from(v);
+			if (list == NULL)
+				return jmap_set_error("invalidProperties",
+						      "imagesFrom must be a list of at most %d e-mail addresses",
+						      SETTINGS_IMAGES_FROM_MAX);
+			json_object_set_new(cur, key, list);
+			continue;
 		} else if (strcmp(key, "id") == 0) {
 			if (!json_is_string(v) || strcmp(json_string_value(v), SETTINGS_ID) != 0)
 				return jmap_set_error("invalidProperties", "id is server-set");
@@ -187,15 +230,28 @@ json_t *jmap_contact_query(struct jmap_ctx *ctx, json_t *args)
 		return NULL;
 	if (limit == 0 || limit > CONTACT_LIMIT_MAX)
 		limit = CONTACT_LIMIT_MAX;
-	struct store_contact *v;
+	json_t *exact = json_object_get(args, "exact");
+	if (exact != NULL && !json_is_boolean(exact))
+		return jmap_fail(ctx, "invalidArguments", "exact must be true or false");
+	struct store_contact *v, one;
 	size_t n;
 	const char *error;
-	if (store_contact_query(ctx->store, ctx->a, ctx->account_id, json_string_value(p), (size_t)limit, &v, &n,
-				&error) < 0)
+	int64_t now = (int64_t)time(NULL);
+	int r;
+	if (json_is_true(exact)) {
+		r = store_contact_get(ctx->store, ctx->a, ctx->account_id, json_string_value(p), now, &one, &error);
+		v = &one;
+		n = r > 0 ? 1 : 0;
+	} else {
+		r = store_contact_query(ctx->store, ctx->a, ctx->account_id, json_string_value(p), now, (size_t)limit, &v,
+					&n, &error);
+	}
+	if (r < 0)
 		return jmap_fail(ctx, "serverFail", "reading the contacts failed");
 	json_t *list = json_array();
 	for (size_t i = 0; i < n; i++) {
-		json_t *o = json_pack("{sssI}", "email", v[i].address, "uses", (json_int_t)v[i].uses);
+		json_t *o = json_pack("{sssIsI}", "email", v[i].address, "uses", (json_int_t)v[i].uses, "received",
+				      (json_int_t)v[i].received);
 		json_object_set_new(o, "name", v[i].name != NULL ? json_string(v[i].name) : json_null());
 		json_array_append_new(list, o);
 	}

@@ -9,7 +9,8 @@
   across a restart, bad values and unknown properties refused, create/destroy
   refused as for a singleton; limits.webmail_identities kept;
 - ContactSuggestion/query (urn:postamt:params:jmap:contacts): the recipients of sent
-  mail, found by address or name prefix, most used first, the limit kept."""
+  mail, found by address or name prefix, most used first, the limit kept; the senders
+  of received personal mail (not list mail), counted apart; `exact` for one address."""
 
 import email
 import email.policy
@@ -141,7 +142,7 @@ def test_settings_defaults_set_and_restart(srv):
     g = cl.call("Settings/get", {"ids": None})
     s = g["list"][0]
     assert s == {"id": "singleton", "showImagesFromKnown": False, "notifications": False,
-                 "density": "comfortable", "language": "", "undoSendSeconds": 5}
+                 "density": "comfortable", "language": "", "undoSendSeconds": 5, "imagesFrom": []}
     r = cl.call("Settings/set", {"update": {"singleton": {"density": "compact", "language": "de",
                                                           "undoSendSeconds": 10, "notifications": True}}})
     assert "singleton" in r["updated"], r
@@ -175,3 +176,36 @@ def test_contacts_from_sent_mail(srv):
     assert call_error(cl, "ContactSuggestion/query", {"prefix": 5}) == "invalidArguments"
     # another account's contacts are its own
     assert jmap(srv, PEER).call("ContactSuggestion/query", {"prefix": "j"})["list"] == []
+
+
+def test_contacts_from_received_mail(srv):
+    """Delivered personal mail makes its sender a contact of the recipient, counted
+    as received (not as a use); list mail over port 25 does not."""
+    import smtplib
+    ida = jmap(srv, USER)
+    before = (ida.call("ContactSuggestion/query", {"prefix": PEER, "exact": True})["list"] or
+              [{"uses": 0, "received": 0}])[0]
+    r = send(jmap(srv, PEER), "I0", [{"name": "Jon Jansen", "email": PEER}], [{"email": USER}], "hello ida")
+    assert "s" in r["created"], r
+    with smtplib.SMTP(srv.host, srv.port("smtp"), timeout=10) as s:
+        s.ehlo("mx.example.net")
+        s.sendmail("news@example.net", [USER], b"From: News <news@example.net>\r\nTo: <%s>\r\n"
+                   b"List-Id: <news.example.net>\r\nSubject: issue 1\r\n\r\nnews\r\n" % USER.encode())
+        s.sendmail("lea@example.net", [USER], b"From: Lea Lang <lea@example.net>\r\nTo: <%s>\r\n"
+                   b"Subject: hi\r\n\r\nhi\r\n" % USER.encode())
+
+    def found():
+        got = ida.call("ContactSuggestion/query", {"prefix": PEER.upper(), "exact": True})["list"]
+        return got if got and got[0]["received"] > before["received"] else None
+    import time
+    for _ in range(50):
+        got = found()
+        if got:
+            break
+        time.sleep(0.1)
+    assert got and got[0]["email"] == PEER, got
+    assert got[0]["uses"] == before["uses"] and got[0]["received"] == before["received"] + 1, (before, got)
+    lea = ida.call("ContactSuggestion/query", {"prefix": "lea"})["list"]
+    assert [(c["email"], c["name"], c["received"]) for c in lea] == [("lea@example.net", "Lea Lang", 1)], lea
+    assert ida.call("ContactSuggestion/query", {"prefix": "news"})["list"] == []
+    assert call_error(ida, "ContactSuggestion/query", {"prefix": "x", "exact": 1}) == "invalidArguments"

@@ -152,6 +152,25 @@ class Helper:
             return True
         return _until(check, 30)
 
+    def do_invite_keywords(self, req):
+        """The invitation's keywords in USER's INBOX over IMAP: req["has"] all there,
+        req["lacks"] none."""
+        def check():
+            c = _imap(self.server, USER)
+            try:
+                c.select("INBOX", readonly=True)
+                typ, data = c.search(None, "SUBJECT", '"Invitation: Planning 2027"')
+                typ, data = c.fetch(data[0].split()[-1], "(FLAGS)")
+                flags = data[0].decode().lower()
+            finally:
+                c.logout()
+            for k in req["has"]:
+                assert k.lower() in flags, "%s not in %s" % (k, flags)
+            for k in req["lacks"]:
+                assert k.lower() not in flags, "%s in %s" % (k, flags)
+            return True
+        return _until(check)
+
 
 def _run(server, script):
     run_browser(server, script, Helper(server), USER, PASSWORDS[USER])
@@ -199,3 +218,9 @@ def test_small_bugs_in_chromium(make_server):
     server = _server(make_server)
     seed_bulk(server)
     _run(server, "reader_bugs.mjs")
+
+
+def test_invite_answer_after_reload(make_server):
+    """The card shows the answer given after a reload (the $rsvp_* keyword), a new
+    answer replaces it; the iTIP REPLY of each reaches the organizer."""
+    _run(_server(make_server), "invite_answer.mjs")

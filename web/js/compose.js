@@ -6,7 +6,7 @@
 // Nothing typed is lost: a draft is saved AUTOSAVE_MS after typing stops (the
 // new draft replaces the previous one), and when a save or a send fails it is
 // tried again every RETRY_MS until it works. The identity's signature is put in
-// at the start; sending waits the "Undo send" delay of the preferences (prefs.js)
+// at the start (an HTML signature in the HTML version, signature.js); sending waits the "Undo send" delay of the preferences (prefs.js)
 // with an Undo button that brings the window back. A file that cannot fit in the
 // message (base64 growth counted, errors.js) is refused before it is uploaded.
 // To/Cc/Bcc suggest addresses from ContactSuggestion/query as a listbox.
@@ -21,9 +21,19 @@ import { findRole, draftEmail, envelopeFor, sentPatch } from './mailboxes.js';
 import { errorText, isNetworkError, encodedSize, largestFile, plainSize } from './errors.js';
 import { currentToken, replaceToken, wantsSuggestions } from './suggest.js';
 import { prefs } from './prefs.js';
+import { getPurifier } from './sanitize.js';
+import { cleanSignature, signatureHtmlToText, htmlBodyFor } from './signature.js';
 import { CAP } from './jmap.js';
 
 let seq = 0;
+
+// The identity's signature: its text (the text signature, else the text of the
+// HTML one) and its cleaned HTML ('' when none).
+function signatureOf(idn, purify) {
+  if (!idn) return { id: null, text: '', html: '' };
+  const html = cleanSignature(purify, idn.htmlSignature || '');
+  return { id: idn.id, text: idn.textSignature || (html ? signatureHtmlToText(html) : ''), html };
+}
 const AUTOSAVE_MS = 2000;
 const RETRY_MS = 5000;
 const SUGGEST_MS = 120;
@@ -74,8 +84,11 @@ export class Composer {
 
     const ids = this.o.identities || [];
     const cur = this.identity();
-    // RFC 3676 section 4.3's signature separator "-- ", above the quoted text
-    if (!init.draft && cur && cur.textSignature) pre.body = '\n\n-- \n' + cur.textSignature + (pre.body ? '\n' + pre.body : '');
+    // RFC 3676 section 4.3's signature separator "-- ", above the quoted text;
+    // an HTML signature replaces it in the message's HTML version (signature.js)
+    const sig = signatureOf(cur, getPurifier(window));
+    this.sig = init.draft ? null : sig;
+    if (!init.draft && sig.text) pre.body = '\n\n-- \n' + sig.text + (pre.body ? '\n' + pre.body : '');
     this.fromSelect = h('select', { id: id('from') }, ids.map((i) => h('option', { value: i.id }, i.name ? `${i.name} <${i.email}>` : i.email)));
     if (cur) this.fromSelect.value = cur.id;
     const field = (key, label, value, extra = {}) => {
@@ -245,6 +258,7 @@ export class Composer {
     const from = idn ? [{ name: idn.name || '', email: idn.email }] : [{ name: '', email: this.o.username }];
     return {
       from, to: parsed.to, cc: parsed.cc, bcc: parsed.bcc, subject: f.subject.value, body: f.body.value,
+      html: this.sig && this.sig.html && idn && idn.id === this.sig.id ? htmlBodyFor(f.body.value, this.sig.text, this.sig.html) : null,
       inReplyTo: this.inReplyTo, references: this.references,
       attachments: this.attachments.filter((a) => a.state === 'done'),
     };

@@ -3,6 +3,7 @@
 // into its dictionaries.
 
 export const READER_DE = {
+  'reader.imagesAlways': 'Bilder von {sender} immer anzeigen',
   print: 'Drucken',
   'key.delete': 'Entf / #',
   'view.switch': 'Ansicht',
@@ -56,6 +57,7 @@ export const READER_DE = {
 };
 
 export const READER_EN = {
+  'reader.imagesAlways': 'Always show images from {sender}',
   print: 'Print',
   'key.delete': 'Delete / #',
   'view.switch': 'View',

@@ -301,3 +301,21 @@ export function formatWhen(start, end, locale, tz) {
   const tail = dayKey(start.time) === dayKey(end.time) ? timeOnly.format(new Date(end.time)) : full.format(new Date(end.time));
   return full.format(new Date(start.time)) + ' – ' + tail;
 }
+
+// The user's answer kept on the invitation itself, so the card shows it after a
+// reload: one keyword per answer ($rsvp_accepted ...), set with $answered when
+// the reply is sent, the others cleared.
+export const RSVP_KEYWORDS = { ACCEPTED: '$rsvp_accepted', TENTATIVE: '$rsvp_tentative', DECLINED: '$rsvp_declined' };
+
+export function answerFromKeywords(keywords) {
+  if (!keywords) return null;
+  const set = new Set(Object.keys(keywords).filter((k) => keywords[k]).map((k) => k.toLowerCase()));
+  return PARTSTATS.find((ps) => set.has(RSVP_KEYWORDS[ps])) || null;
+}
+
+// The Email/set patch for the invitation after answering ps.
+export function rsvpPatch(ps) {
+  const patch = { 'keywords/$answered': true };
+  for (const p of PARTSTATS) patch['keywords/' + RSVP_KEYWORDS[p]] = p === ps ? true : null;
+  return patch;
+}

@@ -3,12 +3,13 @@
 // and Accept / Maybe / Decline. The answer is an iTIP REPLY (RFC 5546 3.2.3,
 // built by ical.js) sent over iMIP (RFC 6047) the normal way: Email/set
 // creates the message in Sent, EmailSubmission/set sends it to the organizer,
-// in one request. Replies (METHOD:REPLY) and cancellations show as a card
-// without buttons.
+// in one request; the invitation gets $answered and the answer as a keyword
+// (ical.js RSVP_KEYWORDS), which the card shows after a reload. Replies
+// (METHOD:REPLY) and cancellations show as a card without buttons.
 
 import { h, icon, bidiText } from './dom.js';
 import { RequestBuilder, JmapMethodError } from './jmap.js';
-import { parseInvite, buildReply, findMe, formatWhen, PARTSTATS } from './ical.js';
+import { parseInvite, buildReply, findMe, formatWhen, PARTSTATS, answerFromKeywords, rsvpPatch } from './ical.js';
 import { referencesFor } from './quote.js';
 
 // An invitation is a few KB; anything far larger is not read.
@@ -60,10 +61,14 @@ export function inviteCard(inv, email, o) {
     status.textContent = t('invite.notInvited');
     return card;
   }
-  if (me.partstat !== 'NEEDS-ACTION') status.textContent = t('invite.yourAnswer', { answer: t('partstat.' + me.partstat) });
+  // the answer sent from here (a keyword on the invitation) wins over the
+  // PARTSTAT the organizer put in it
+  const given = answerFromKeywords(email.keywords) || (me.partstat !== 'NEEDS-ACTION' ? me.partstat : null);
+  if (given) status.textContent = t('invite.yourAnswer', { answer: t('partstat.' + given) });
   const labels = { ACCEPTED: 'invite.accept', TENTATIVE: 'invite.tentative', DECLINED: 'invite.decline' };
   const buttons = PARTSTATS.map((ps) => h('button', {
     type: 'button', class: 'btn small' + (ps === 'ACCEPTED' ? ' primary' : ''), 'data-partstat': ps,
+    'aria-pressed': given ? (given === ps ? 'true' : 'false') : null,
     onclick: () => answer(ps),
   }, t(labels[ps])));
   card.append(h('div', { class: 'inv-actions' }, buttons));
@@ -122,11 +127,18 @@ async function sendReply(inv, me, ps, email, o) {
   const sub = b.call('EmailSubmission/set', {
     create: { send: { identityId: identity.id, emailId: '#rsvp', envelope: { mailFrom: { email: identity.email, parameters: null }, rcptTo: [{ email: inv.event.organizer.email, parameters: null }] } } },
   });
-  const mark = b.call('Email/set', { update: { [email.id]: { 'keywords/$answered': true } } });
+  const mark = b.call('Email/set', { update: { [email.id]: rsvpPatch(ps) } });
   const r = await o.client.send(b);
   const sr = r.get(set);
   if (!sr.created || !sr.created.rsvp) throw new JmapMethodError('Email/set', (sr.notCreated || {}).rsvp || { type: 'serverFail' });
   const subr = r.get(sub);
   if (!subr.created || !subr.created.send) throw new JmapMethodError('EmailSubmission/set', (subr.notCreated || {}).send || { type: 'serverFail' });
-  r.error(mark);
+  if (!r.error(mark)) {
+    const kw = Object.assign({}, email.keywords);
+    for (const [k, v] of Object.entries(rsvpPatch(ps))) {
+      if (v) kw[k.slice(9)] = true;
+      else delete kw[k.slice(9)];
+    }
+    email.keywords = kw;
+  }
 }

@@ -65,10 +65,18 @@ export function draftEmail(d, draftsId, keywords = { $draft: true, $seen: true }
   if (d.bcc && d.bcc.length) e.bcc = d.bcc;
   if (d.inReplyTo && d.inReplyTo.length) e.inReplyTo = d.inReplyTo;
   if (d.references && d.references.length) e.references = d.references;
-  const text = { partId: 'body', type: 'text/plain' };
+  let text = { partId: 'body', type: 'text/plain' };
+  // an HTML version (signature.js: the HTML signature) makes the text part
+  // multipart/alternative
+  if (d.html) {
+    e.bodyValues.html = { value: d.html };
+    text = { type: 'multipart/alternative', subParts: [text, { partId: 'html', type: 'text/html' }] };
+  }
   const atts = (d.attachments || []).filter((a) => a.blobId);
-  if (atts.length === 0) {
+  if (atts.length === 0 && !d.html) {
     e.textBody = [text];
+  } else if (atts.length === 0) {
+    e.bodyStructure = text;
   } else {
     e.bodyStructure = {
       type: 'multipart/mixed',

@@ -5,7 +5,7 @@
 
 import { CAP } from './jmap.js';
 
-export const DEFAULTS = { showImagesFromKnown: false, notifications: false, density: 'comfortable', language: '', undoSendSeconds: 5 };
+export const DEFAULTS = { showImagesFromKnown: false, notifications: false, density: 'comfortable', language: '', undoSendSeconds: 5, imagesFrom: [] };
 
 let current = Object.assign({}, DEFAULTS);
 let loading = null;

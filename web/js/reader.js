@@ -2,10 +2,11 @@
 // clickable, built from text nodes), the HTML body in a sandboxed frame, and
 // attachments (attachments.js: previews), a calendar invitation's card
 // (invite.js), the print view (print.js) and, when the reader chose it, the
-// whole conversation (conversation.js). See sanitize.js for the frame's security.
+// whole conversation (conversation.js). See sanitize.js for the frame's security;
+// images.js for when remote images show without a click (known senders).
 
 import { h, clear, icon, iconButton, bidiText } from './dom.js';
-import { RequestBuilder } from './jmap.js';
+import { RequestBuilder, CAP } from './jmap.js';
 import { READ_PROPERTIES, BODY_PROPERTIES } from './mailboxes.js';
 import { formatAddress } from './address.js';
 import { formatFullDate } from './format.js';
@@ -14,6 +15,8 @@ import { getPurifier, sanitizeEmailHtml, buildSrcdoc, SANDBOX } from './sanitize
 import { attachmentsSection } from './attachments.js';
 import { loadInvite, inviteCard } from './invite.js';
 import { buildPrintView, installPrintView } from './print.js';
+import { prefs, savePrefs } from './prefs.js';
+import { senderOf, imagesDecision, withSender, KnownSenders } from './images.js';
 import { conversationsOn, setConversations, threadCall, fetchThread, renderConversation, foldedText } from './conversation.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
@@ -26,6 +29,7 @@ export class Reader {
     this.email = null;
     this.seq = 0;
     this.allowRemote = new Set();
+    this.knownSenders = new KnownSenders(opts.client);
     this.cids = new Map(); // email id -> (cid -> data: URL of the inline image)
     this.thread = null;
     this.clear();
@@ -244,8 +248,11 @@ export class Reader {
     const res = html !== null && purify ? sanitizeEmailHtml(purify, html, { allowRemote: allow, cidUrls: this.cids.get(e.id) || new Map() }) : null;
     if (res) {
       if (res.remoteFound && !allow) {
-        body.append(h('div', { class: 'notice' }, icon('image'), h('span', null, t('reader.remoteBlocked')),
-          h('button', { type: 'button', class: 'btn small', onclick: () => { this.allowRemote.add(e.id); this.renderBody(body, e); } }, t('reader.showImages'))));
+        const sender = senderOf(e);
+        body.append(h('div', { class: 'notice remote-notice' }, icon('image'), h('span', null, t('reader.remoteBlocked')),
+          h('button', { type: 'button', class: 'btn small', onclick: () => { this.allowRemote.add(e.id); this.renderBody(body, e); } }, t('reader.showImages')),
+          sender && this.o.client.hasCapability(CAP.settings) ? h('button', { type: 'button', class: 'btn small subtle images-always', onclick: () => this.alwaysShowImages(body, e, sender) }, t('reader.imagesAlways', { sender })) : null));
+        this.autoImages(body, e, sender);
       }
       const frame = h('iframe', { class: 'html-frame', title: t('reader.htmlFrame'), sandbox: SANDBOX, referrerpolicy: 'no-referrer' });
       frame.setAttribute('sandbox', SANDBOX);
@@ -276,6 +283,28 @@ export class Reader {
       pre.append(el);
     }
     body.append(pre);
+  }
+
+  // Remote images without a click: for a sender in imagesFrom, or one the user
+  // wrote to when the preference says so (images.js); never in Junk.
+  async autoImages(body, e, sender) {
+    const seq = this.seq;
+    const d = imagesDecision(prefs(), sender, { inJunk: this.o.isIn(e, 'junk'), canAsk: this.o.client.hasCapability(CAP.contacts) });
+    if (d === 'no' || (d === 'ask' && !(await this.knownSenders.known(sender)))) return;
+    if (seq !== this.seq || !body.isConnected || this.allowRemote.has(e.id)) return;
+    this.allowRemote.add(e.id);
+    this.renderBody(body, e);
+  }
+
+  async alwaysShowImages(body, e, sender) {
+    try {
+      await savePrefs(this.o.client, { imagesFrom: withSender(prefs().imagesFrom, sender) });
+    } catch (err) {
+      this.o.fail(err);
+      return;
+    }
+    this.allowRemote.add(e.id);
+    this.renderBody(body, e);
   }
 
   // Attachments: every part the server lists as an attachment, except inline

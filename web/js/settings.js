@@ -11,6 +11,9 @@ import { CAP, JmapMethodError } from './jmap.js';
 import { mailboxTree } from './mailboxes.js';
 import { parseAddressList, formatAddressList } from './address.js';
 import { prefs, loadPrefs, savePrefs } from './prefs.js';
+import { withoutSender } from './images.js';
+import { getPurifier } from './sanitize.js';
+import { cleanSignature } from './signature.js';
 import { errorText as plainError } from './errors.js';
 import { FIELDS, ACTIONS, SCRIPT_NAME, ruleError, generateScript, parseRules, moveRule, folderPath, dateToUtc, utcToDate } from './sieverules.js';
 
@@ -355,6 +358,19 @@ export function openSettings(container, opts) {
       const reply = h('input', { type: 'text', id: `ident-${k}-reply`, value: formatAddressList(idn.replyTo || []), autocomplete: 'off', inputmode: 'email' });
       const sig = h('textarea', { id: `ident-${k}-sig`, rows: '4' });
       sig.value = idn.textSignature || '';
+      // the HTML signature: HTML with a few formatting tags, cleaned before it is
+      // stored and in the preview (signature.js)
+      const purify = getPurifier(window);
+      const htmlSig = h('textarea', { id: `ident-${k}-html`, rows: '3', spellcheck: 'false', 'aria-describedby': `ident-${k}-html-hint` });
+      htmlSig.value = idn.htmlSignature || '';
+      const preview = h('div', { class: 'sig-preview', id: `ident-${k}-preview`, 'aria-label': t('ident.htmlPreview') });
+      const showPreview = () => {
+        const clean = cleanSignature(purify, htmlSig.value);
+        preview.innerHTML = clean; // cleaned: formatting tags and safe links only
+        preview.hidden = !clean;
+      };
+      htmlSig.addEventListener('input', showPreview);
+      showPreview();
       const save = h('button', { type: 'submit', class: 'btn primary', id: `ident-${k}-save` }, t('settings.save'));
       const del = idn.mayDelete ? iconButton('trash', t('ident.delete'), async () => {
         if (!(await confirmDialog(t('ident.delete') + ': ' + idn.email, { danger: true }))) return;
@@ -370,6 +386,8 @@ export function openSettings(container, opts) {
         h('div', { class: 'field' }, h('label', { for: `ident-${k}-name` }, t('ident.name')), name),
         h('div', { class: 'field' }, h('label', { for: `ident-${k}-reply` }, t('ident.replyTo')), reply),
         h('div', { class: 'field' }, h('label', { for: `ident-${k}-sig` }, t('ident.signature')), sig),
+        purify ? h('div', { class: 'field' }, h('label', { for: `ident-${k}-html` }, t('ident.htmlSignature')), htmlSig,
+          h('p', { class: 'muted small', id: `ident-${k}-html-hint` }, t('ident.htmlHint')), preview) : null,
         h('div', { class: 'settings-actions' }, save));
       form.addEventListener('submit', async (e) => {
         e.preventDefault();
@@ -378,6 +396,7 @@ export function openSettings(container, opts) {
         save.disabled = true;
         try {
           const patch = { name: name.value.trim(), textSignature: sig.value, replyTo: r.addresses.length ? r.addresses : null };
+          if (purify) patch.htmlSignature = cleanSignature(purify, htmlSig.value);
           setOk(await client.call('Identity/set', { update: { [k]: patch } }), k, 'Updated');
           toast(t('ident.saved'));
           await load();
@@ -416,8 +435,27 @@ export function openSettings(container, opts) {
     const undo = h('select', { id: 'pref-undo' },
       [0, 5, 10, 20, 30].map((n) => h('option', { value: String(n) }, n ? t('prefs.seconds', { n }) : t('prefs.undoOff'))));
     const save = h('button', { type: 'submit', class: 'btn primary', id: 'pref-save' }, t('settings.save'));
+    // the senders whose images always show ("Always show images from …" in the reader)
+    const always = h('ul', { class: 'plain-list', id: 'pref-images-from' });
+    const alwaysBlock = h('div', { class: 'field', hidden: true }, h('span', { class: 'small' }, t('prefs.imagesFrom')), always);
+    const showAlways = (list) => {
+      clear(always);
+      for (const a of list || []) {
+        always.append(h('li', null, h('span', null, a), ' ', h('button', { type: 'button', class: 'btn subtle small', 'aria-label': t('prefs.imagesFromRemove', { sender: a }),
+          onclick: async () => {
+            try {
+              showAlways((await savePrefs(client, { imagesFrom: withoutSender(prefs().imagesFrom, a) })).imagesFrom);
+            } catch (err) {
+              toast(plainError(err, t, lang), { error: true });
+            }
+          } }, '×')));
+      }
+      alwaysBlock.hidden = !(list && list.length);
+    };
     const form = h('form', { class: 'settings-form' },
       h('label', { class: 'switch' }, images, h('span', null, t('prefs.images'))),
+      h('p', { class: 'muted small' }, t('prefs.imagesHint')),
+      alwaysBlock,
       h('label', { class: 'switch' }, notify, h('span', null, t('prefs.notifications'))),
       h('div', { class: 'settings-row' },
         h('div', { class: 'field' }, h('label', { for: 'pref-density' }, t('prefs.density')), density),
@@ -431,6 +469,7 @@ export function openSettings(container, opts) {
       density.value = p.density || 'comfortable';
       language.value = p.language || '';
       undo.value = String(p.undoSendSeconds || 0);
+      showAlways(p.imagesFrom);
       sec.dataset.loaded = '1';
     };
     form.addEventListener('submit', async (e) => {

@@ -129,3 +129,17 @@ test('when: the reader\'s zone, one date for same-day events, all-day ranges', (
   assert.match(allDay, /24 Dec 2026 – .*26 Dec 2026/);
   assert.equal(formatWhen({ date: true, y: 2026, m: 12, d: 24 }, { date: true, y: 2026, m: 12, d: 25 }, 'en-GB'), 'Thu, 24 Dec 2026');
 });
+
+test('the answer kept as a keyword on the invitation: read back, one at a time', async () => {
+  const { answerFromKeywords, rsvpPatch, RSVP_KEYWORDS } = await import('../js/ical.js');
+  assert.equal(answerFromKeywords(undefined), null);
+  assert.equal(answerFromKeywords({ $seen: true, $answered: true }), null);
+  assert.equal(answerFromKeywords({ $seen: true, $rsvp_declined: true }), 'DECLINED');
+  assert.equal(answerFromKeywords({ '$RSVP_Tentative': true }), 'TENTATIVE');
+  assert.equal(answerFromKeywords({ $rsvp_accepted: false }), null);
+  assert.deepEqual(rsvpPatch('TENTATIVE'), {
+    'keywords/$answered': true, 'keywords/$rsvp_accepted': null, 'keywords/$rsvp_tentative': true, 'keywords/$rsvp_declined': null,
+  });
+  // every keyword is a valid IMAP flag-keyword (atom-char, no "\" or "]")
+  for (const k of Object.values(RSVP_KEYWORDS)) assert.match(k, /^\$[a-z_]+$/);
+});

@@ -176,7 +176,7 @@ try {
 
   step('"Show images": the mail\'s remote images load (http: ones over https:), nothing else does');
   imagesShown = true;
-  await page.locator('.reader-body .notice button', { hasText: 'Show images' }).click();
+  await page.locator('.reader-body .notice').getByRole('button', { name: 'Show images', exact: true }).click();
   await page.locator('.reader-body .notice').waitFor({ state: 'detached' });
   const shown = page.locator('iframe.html-frame');
   const remoteDoc = await shown.getAttribute('srcdoc');
@@ -204,7 +204,7 @@ try {
   await page.waitForTimeout(1000);
   const escBefore = (await ask('canary_hits')).result;
   assert.ok(!escBefore.some((p) => p.startsWith('/esc-')), 'escaped CSS loaded before "Show images": ' + escBefore.join(' '));
-  await page.locator('.reader-body .notice button', { hasText: 'Show images' }).click();
+  await page.locator('.reader-body .notice').getByRole('button', { name: 'Show images', exact: true }).click();
   await page.locator('.reader-body .notice').waitFor({ state: 'detached' });
   await ask('canary_wait', { paths: ['/esc-attr', '/esc-set'] });
   assert.ok(!(await ask('canary_hits')).result.includes('/esc-import'), '@import loaded');

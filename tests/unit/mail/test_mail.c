@@ -456,6 +456,54 @@ static void test_header_mailboxes(void **state)
 	mailboxes("From: \r\n\r\n", "From", 1, "");
 }
 
+/* want_addr NULL: not personal mail. */
+static void personal(const char *msg, const char *want_addr, const char *want_name)
+{
+	struct arena *a = arena_new();
+	const char *addr, *name;
+	int r = mail_personal_sender(a, msg, strlen(msg), &addr, &name);
+	if (want_addr == NULL) {
+		assert_int_equal(r, 0);
+		assert_null(addr);
+	} else {
+		assert_int_equal(r, 1);
+		assert_string_equal(addr, want_addr);
+		if (want_name == NULL)
+			assert_null(name);
+		else
+			assert_string_equal(name, want_name);
+	}
+	arena_free(&a);
+}
+
+/* Who received personal mail is from, for the contacts (store_deliver.c). */
+static void test_personal_sender(void **state)
+{
+	(void)state;
+	personal("From: =?utf-8?q?J=C3=B6rg?= Example <joerg@x.test>\r\nSubject: hi\r\n\r\nbody\r\n", "joerg@x.test",
+		 "J\xc3\xb6rg Example");
+	personal("Return-Path: <s@x.test>\r\nfrom: plain@x.test\r\n\r\n", "plain@x.test", NULL);
+	personal("From: a@x.test\r\nAuto-Submitted: No\r\n\r\n", "a@x.test", NULL);
+	personal("From: a@x.test\r\nPrecedence: first-class\r\n\r\n", "a@x.test", NULL);
+	/* the body does not count */
+	personal("From: a@x.test\r\n\r\nList-Id: <x>\r\n", "a@x.test", NULL);
+	personal("From: a@x.test\r\nList-Id: <news.x.test>\r\n\r\n", NULL, NULL);
+	personal("From: a@x.test\r\nlist-unsubscribe: <mailto:u@x.test>\r\n\r\n", NULL, NULL);
+	personal("From: a@x.test\r\nList-Post: NO\r\n\r\n", NULL, NULL);
+	personal("From: a@x.test\r\nPrecedence: bulk\r\n\r\n", NULL, NULL);
+	personal("From: a@x.test\r\nPrecedence: LIST\r\n\r\n", NULL, NULL);
+	personal("From: a@x.test\r\nAuto-Submitted: auto-generated\r\n\r\n", NULL, NULL);
+	personal("From: a@x.test\r\nAuto-Submitted: auto-replied; owner-email=\"a@x.test\"\r\n\r\n", NULL, NULL);
+	personal("From: Mail Delivery <MAILER-DAEMON@x.test>\r\n\r\n", NULL, NULL);
+	personal("From: No-Reply@x.test\r\n\r\n", NULL, NULL);
+	personal("From: a@x.test, b@x.test\r\n\r\n", NULL, NULL);
+	personal("From: team: a@x.test;\r\n\r\n", NULL, NULL);
+	personal("From: a@x.test\r\nFrom: b@x.test\r\n\r\n", NULL, NULL);
+	personal("From: nobody\r\n\r\n", NULL, NULL);
+	personal("Subject: no sender\r\n\r\n", NULL, NULL);
+	personal("", NULL, NULL);
+}
+
 /* One leaf part with this encoding and body: its decoded size counted two ways
  * (exact from the body, estimated from the header alone) against the decoder. */
 static void decoded_size(const char *enc, const char *body, uint64_t want, uint64_t want_est)
@@ -514,6 +562,7 @@ int main(void)
 		cmocka_unit_test(test_decoded_size),
 		cmocka_unit_test(test_random_garbage),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_personal_sender),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -286,7 +286,7 @@ int queued(const char *dir)
 	struct queue_entry *e;
 	size_t n = 0;
 	const char *err;
-	if (queue_list(dir, a, &e, &n, &err) < 0)
+	if (queue_list(dir, NULL, a, &e, &n, &err) < 0)
 		n = 999;
 	arena_free(&a);
 	return (int)n;

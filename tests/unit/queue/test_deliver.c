@@ -175,7 +175,7 @@ static void test_down_restart_flush(void **state)
 	/* the attempt fails and is recorded with its error and the next attempt */
 	for (int i = 0; i < 500; i++) {
 		arena_clear(a);
-		assert_int_equal(queue_list(dir, a, &e, &n, &err), 1);
+		assert_int_equal(queue_list(dir, NULL, a, &e, &n, &err), 1);
 		if (n == 1 && e[0].attempts == 1)
 			break;
 		usleep(20000);
@@ -195,7 +195,7 @@ static void test_down_restart_flush(void **state)
 	assert_int_equal(queue_start(q, &err), 1);
 	usleep(1500000);
 	assert_int_equal(fake_count(f), 0); /* not due for an hour */
-	assert_int_equal(queue_flush(dir, &err), 1);
+	assert_int_equal(queue_flush(dir, NULL, &err), 1);
 	WAIT_FOR(fake_find(f, "bob@remote.test") != NULL, 10);
 	WAIT_FOR(queued(dir) == 0, 5);
 	assert_int_equal(count_files(dir, "queue/flush"), 0);

@@ -83,7 +83,7 @@ static const char *last_error(struct env *e, char *out, size_t size, enum queue_
 	size_t n = 0;
 	const char *err;
 	out[0] = '\0';
-	if (queue_list(e->dir, a, &en, &n, &err) > 0 && n == 1 && en[0].nrcpts == 1) {
+	if (queue_list(e->dir, NULL, a, &en, &n, &err) > 0 && n == 1 && en[0].nrcpts == 1) {
 		snprintf(out, size, "%s", en[0].rcpts[0].last_error);
 		*state_r = en[0].rcpts[0].state;
 	}
