@@ -669,6 +669,7 @@ def have_tool(name):
 # collected last (test_tls_scan.py sorts late) kept one worker busy for its whole run
 # after the other had finished. Measured per file in make check on two cores.
 SLOW_FIRST = ("test_tls_scan.py", "test_imap_sort_keys.py", "test_webmail_compose.py", "test_webmail_list.py",
+              "test_webmail_matrix.py",
               "test_webmail.py", "test_search_scale.py", "test_webmail_reader.py", "test_lifecycle.py",
               "test_mailauth.py", "test_imap_concurrency.py", "test_acme.py", "test_limits.py", "test_crash.py")
 

@@ -1,8 +1,8 @@
 """Webmail end to end: Debian's chromium, driven by playwright-core, against a real
 `postamt serve`; mail goes in over SMTP (smtplib) and is checked over IMAP (imaplib).
 
-The browser side is tests/e2e/webmail/run.mjs. playwright-core (pinned in
-tests/e2e/webmail/package-lock.json) is installed with `npm ci` into a scratch
+The browser side is tests/e2e/webmail/run.mjs. playwright-core and axe-core (pinned in
+tests/e2e/webmail/package-lock.json) are installed with `npm ci` into a scratch
 directory outside the repository ($POSTAMT_WEBMAIL_NODE_DIR, default
 ~/.cache/postamt-webmail-e2e/<hash of the lock file>). The test is skipped, saying why,
 only when chromium, node/npm or playwright-core cannot be had.
@@ -141,14 +141,16 @@ def _node_setup():
     base = os.environ.get("POSTAMT_WEBMAIL_NODE_DIR") or os.path.join(
         os.path.expanduser("~"), ".cache", "postamt-webmail-e2e", lock_hash)
     module = os.path.join(base, "node_modules", "playwright-core", "index.mjs")
-    if not os.path.exists(module):
+    # axe-core (harness.mjs's axe()) comes from the same lock file, next to playwright-core
+    axe = os.path.join(base, "node_modules", "axe-core", "axe.min.js")
+    if not os.path.exists(module) or not os.path.exists(axe):
         os.makedirs(base, exist_ok=True)
         for name in ("package.json", "package-lock.json"):
             shutil.copy(os.path.join(NODE_DIR, name), base)
         r = subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=base,
                            capture_output=True, text=True, timeout=300)
-        if r.returncode != 0 or not os.path.exists(module):
-            pytest.skip("playwright-core could not be installed with npm ci: %s" % (r.stderr.strip()[-400:]))
+        if r.returncode != 0 or not os.path.exists(module) or not os.path.exists(axe):
+            pytest.skip("playwright-core and axe-core could not be installed with npm ci: %s" % (r.stderr.strip()[-400:]))
     return node, module
 
 
@@ -157,11 +159,12 @@ def run_browser(server, script, helper, user, password, env=None, timeout=300):
     in as user: its `@@ask {...}` lines are answered with helper.handle(request) (an
     exception goes back as an error, and the browser side fails), `timing:` lines are
     printed (pytest -s shows them). Asserts that it ran to `step: done` with status 0;
-    returns the transcript. env adds to the scenario's environment."""
+    returns the transcript. env adds to (or replaces in) the scenario's environment."""
     node, module = _node_setup()
     base = "https://%s:%d" % (server.host, server.port("https"))
     full_env = dict(os.environ, PW_MODULE=module, BASE=base, USER_ADDR=user, PASS=password, CHROMIUM=CHROMIUM,
-                    SHOTS=os.environ.get("POSTAMT_WEBMAIL_SHOTS", ""), **(env or {}))
+                    SHOTS=os.environ.get("POSTAMT_WEBMAIL_SHOTS", ""))
+    full_env.update(env or {})
     proc = subprocess.Popen([node, os.path.join(NODE_DIR, script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=full_env, cwd=NODE_DIR)
     out = []

@@ -76,9 +76,11 @@ class Helper:
         return COUNT
 
     def do_deliver(self, req):
-        """A message from another server over port 25."""
-        msg = ("From: Far <%s>\r\nTo: <%s>\r\nSubject: %s\r\nMessage-ID: <%d@far.test>\r\n\r\n%s\r\n"
-               % (SENDER, USER, req["subject"], time.time_ns(), req.get("body", "Fresh text.")))
+        """A message from another server over port 25 (a reply to req["refs"], if given)."""
+        refs = "".join("<%s>" % r for r in req.get("refs", []))
+        thread = "In-Reply-To: %s\r\nReferences: %s\r\n" % (refs, refs) if refs else ""
+        msg = ("From: Far <%s>\r\nTo: <%s>\r\nSubject: %s\r\nMessage-ID: <%d@far.test>\r\n%s\r\n%s\r\n"
+               % (SENDER, USER, req["subject"], time.time_ns(), thread, req.get("body", "Fresh text.")))
         with smtplib.SMTP(self.server.host, self.server.port("smtp"), timeout=10) as s:
             s.ehlo("mx.far.test")
             s.sendmail(SENDER, [USER], msg.encode())

@@ -75,7 +75,8 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     quota);
   const scrim = h('div', { class: 'scrim', onclick: () => document.body.classList.remove('nav-open') });
 
-  const listTitle = h('h2', { class: 'list-title', id: 'list-title' });
+  // the page's one h1 names the folder or the search shown (the reader's subject is an h2)
+  const listTitle = h('h1', { class: 'list-title', id: 'list-title' });
   const listCount = h('span', { class: 'list-count muted' });
   const sortSelect = h('select', { class: 'sort', 'aria-label': t('list.sort') },
     h('option', { value: 'desc' }, t('list.newest')), h('option', { value: 'asc' }, t('list.oldest')));
@@ -108,7 +109,7 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
 
   const readerPane = h('section', { class: 'reader-pane', 'aria-label': t('reader.htmlFrame'), id: 'reader' });
   const fab = h('button', { type: 'button', class: 'fab only-phone', 'aria-label': t('compose'), title: t('compose'), onclick: () => compose({}) }, icon('compose'));
-  const main = h('div', { class: 'layout' }, sidebar, scrim, listPane, readerPane, fab);
+  const main = h('main', { class: 'layout' }, sidebar, scrim, listPane, readerPane, fab);
   root.append(h('a', { class: 'skip', href: '#message-list' }, t('skip')), topbar, offline, main, toastRegion);
 
   // ---- helpers ------------------------------------------------------------

@@ -99,7 +99,8 @@ export function renderConversation(emails, o) {
     const who = from.name || from.email;
     const open = e.id === o.selectedId || i === emails.length - 1;
     const li = h('li', { class: 'conv-msg' + (open ? ' open' : ''), 'data-id': e.id });
-    const headBtn = h('button', { type: 'button', class: 'conv-head', 'aria-expanded': String(open), 'aria-label': open ? t('conv.collapse') : t('conv.expand', { name: who }) },
+    // named by what it shows (sender, start, date: WCAG 2.5.3), the hint is a tooltip
+    const headBtn = h('button', { type: 'button', class: 'conv-head', 'aria-expanded': String(open), title: open ? t('conv.collapse') : t('conv.expand', { name: who }) },
       h('span', { class: 'avatar', 'aria-hidden': 'true' }, (who || '?').trim().charAt(0).toUpperCase()),
       h('span', { class: 'conv-from' }, bidiText(who)),
       h('span', { class: 'conv-preview muted' }, bidiText(e.preview || '')),
@@ -122,7 +123,7 @@ export function renderConversation(emails, o) {
       const now = !li.classList.contains('open');
       li.classList.toggle('open', now);
       headBtn.setAttribute('aria-expanded', String(now));
-      headBtn.setAttribute('aria-label', now ? t('conv.collapse') : t('conv.expand', { name: who }));
+      headBtn.title = now ? t('conv.collapse') : t('conv.expand', { name: who });
       if (now) build();
     };
     headBtn.addEventListener('click', toggle);

@@ -21,10 +21,11 @@ import { FIELDS, ACTIONS, SCRIPT_NAME, ruleError, generateScript, parseRules, mo
 // mailboxes() (the current Mailbox objects), toast(text, {error}), fail(e), onClose().
 export function openSettings(container, opts) {
   const { client, t, lang, toast, fail, onClose } = opts;
-  const view = h('section', { class: 'settings', id: 'settings', 'aria-labelledby': 'settings-title' });
+  // in place of the mail's <main> (hidden meanwhile): the page's main part, its h1, a h2 per card
+  const view = h('main', { class: 'settings', id: 'settings', 'aria-labelledby': 'settings-title' });
   const head = h('div', { class: 'settings-head' },
     iconButton('back', t('settings.back'), () => close(), { id: 'settings-back' }),
-    h('h2', { id: 'settings-title' }, t('settings.title')));
+    h('h1', { id: 'settings-title' }, t('settings.title')));
   const body = h('div', { class: 'settings-body' });
   view.append(head, body);
   container.append(view);
@@ -69,7 +70,7 @@ export function openSettings(container, opts) {
       }
     });
     const sec = h('section', { class: 'settings-card', id: 'vacation', 'aria-labelledby': 'vac-title' },
-      h('h3', { id: 'vac-title' }, t('vac.title')), form);
+      h('h2', { id: 'vac-title' }, t('vac.title')), form);
     (async () => {
       try {
         const res = await client.call('VacationResponse/get', { ids: ['singleton'] });
@@ -212,7 +213,7 @@ export function openSettings(container, opts) {
       }
     }
     const sec = h('section', { class: 'settings-card', id: 'rules', 'aria-labelledby': 'rules-title' },
-      h('h3', { id: 'rules-title' }, t('rules.title')), h('p', { class: 'muted small' }, t('rules.intro')), notice, list,
+      h('h2', { id: 'rules-title' }, t('rules.title')), h('p', { class: 'muted small' }, t('rules.intro')), notice, list,
       h('div', { class: 'settings-actions' }, add, save), status);
     load().catch(fail);
     return sec;
@@ -289,7 +290,7 @@ export function openSettings(container, opts) {
       }
     }
     const sec = h('section', { class: 'settings-card', id: 'raw', 'aria-labelledby': 'raw-title' },
-      h('h3', { id: 'raw-title' }, t('raw.title')), h('p', { class: 'muted small' }, t('raw.intro')),
+      h('h2', { id: 'raw-title' }, t('raw.title')), h('p', { class: 'muted small' }, t('raw.intro')),
       h('div', { class: 'settings-row' },
         h('div', { class: 'field' }, h('label', { for: 'raw-pick' }, t('raw.script')), pick),
         h('div', { class: 'field' }, h('label', { for: 'raw-name' }, t('raw.name')), name)),
@@ -331,7 +332,7 @@ export function openSettings(container, opts) {
       sec.dataset.loaded = '1';
     }
     const sec = h('section', { class: 'settings-card', id: 'junk', 'aria-labelledby': 'junk-title' },
-      h('h3', { id: 'junk-title' }, t('junkfilter.title')), h('p', { class: 'muted small' }, t('junkfilter.intro')),
+      h('h2', { id: 'junk-title' }, t('junkfilter.title')), h('p', { class: 'muted small' }, t('junkfilter.intro')),
       h('label', { class: 'switch' }, enabled, h('span', null, t('junkfilter.enabled'))), status);
     load().catch(fail);
     return sec;
@@ -341,7 +342,7 @@ export function openSettings(container, opts) {
   function identitySection() {
     const list = h('div', { class: 'ident-list' });
     const sec = h('section', { class: 'settings-card', id: 'identities', 'aria-labelledby': 'ident-title' },
-      h('h3', { id: 'ident-title' }, t('ident.title')), h('p', { class: 'muted small' }, t('ident.intro')), list);
+      h('h2', { id: 'ident-title' }, t('ident.title')), h('p', { class: 'muted small' }, t('ident.intro')), list);
     const shared = opts.identities; // the app's array: compose sees changes at once
     async function load() {
       const res = await client.call('Identity/get', { ids: null });
@@ -493,7 +494,7 @@ export function openSettings(container, opts) {
       }
     });
     const sec = h('section', { class: 'settings-card', id: 'prefs', 'aria-labelledby': 'prefs-title' },
-      h('h3', { id: 'prefs-title' }, t('prefs.title')), form);
+      h('h2', { id: 'prefs-title' }, t('prefs.title')), form);
     show(prefs());
     loadPrefs(client).then(show).catch(fail);
     return sec;

@@ -11,7 +11,7 @@
 //   PW_MODULE, BASE, USER_ADDR, PASS, PEER_ADDR, CHROMIUM, LOCALE, SHOTS (optional)
 
 import assert from 'node:assert/strict';
-import { ask, rl, shot, step } from './harness.mjs';
+import { ask, axe, rl, shot, step } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
@@ -73,6 +73,7 @@ try {
   await page.locator('#pref-save').click();
   await ask('settings', { expect: { undoSendSeconds: 5, conversations: true } });
   await shot(page, 'settings-sender');
+  await axe(page, 'settings: sender and preferences');
   await page.locator('#settings-back').click();
   // the list follows the settings page's conversation switch; switched back in the list
   await page.locator('#list-conv-toggle[aria-pressed="true"]').waitFor();
@@ -90,6 +91,7 @@ try {
   const option = dlg.locator('[role=listbox] [role=option]', { hasText: PEER });
   await option.waitFor();
   assert.equal(await to.getAttribute('aria-expanded'), 'true');
+  await axe(page, 'compose with address suggestions');
   await page.keyboard.press('ArrowDown');
   assert.equal(await option.getAttribute('aria-selected'), 'true');
   await page.keyboard.press('Enter');
@@ -137,6 +139,7 @@ try {
   await page.locator('.offline').waitFor();
   assert.equal(await page.locator('.toast.error').count(), 0, 'error toasts while offline');
   await shot(page, 'offline');
+  await axe(page, 'offline banner over compose');
   await ctx.setOffline(false);
   await waitSaved();
   await ask('draft', { subject: 'Restart survivor', body: 'Typed offline.', count: 1 });
@@ -147,6 +150,7 @@ try {
   const relogin = page.locator('#relogin');
   await relogin.waitFor({ timeout: 30000 });
   await shot(page, 'relogin');
+  await axe(page, 'sign in again over compose');
   assert.equal(await dlg.evaluate((d) => d.open), true, 'the compose window closed');
   await page.locator('#relogin-pass').fill(PASS);
   await relogin.locator('button[type=submit]').click();
@@ -162,6 +166,7 @@ try {
   await dlg.locator('.c-error', { hasText: 'big.bin' }).waitFor();
   assert.match(await dlg.locator('.c-error').textContent(), DE ? /zu groß/ : /too large/);
   assert.equal(await dlg.locator('.c-att').count(), 0, 'the file was uploaded anyway');
+  await axe(page, 'compose: a file refused');
 
   step('a refused recipient is a sentence, not an error code (B8)');
   await to.fill('nobody@example.test');

@@ -3,6 +3,8 @@
 // on stdout and is answered by one JSON line on stdin; `step:` lines mark progress (the
 // test wants `step: done`), `timing:` lines are figures the test prints; screenshots go
 // to $SHOTS when it is set. A scenario closes `rl` at its end: stdin keeps node running.
+// axe(page, label) checks the page with axe-core (installed from the same lock file as
+// playwright-core, next to it) and throws on a serious or critical finding.
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -23,6 +25,43 @@ export async function ask(action, args = {}) {
 
 export const step = (name) => process.stdout.write('step: ' + name + '\n');
 export const timing = (name, ms) => process.stdout.write(`timing: ${name}: ${Math.round(ms)} ms\n`);
+
+// axe-core's browser bundle, read once: the node_modules that holds playwright-core
+// ($PW_MODULE is its index.mjs) holds axe-core too (tests/e2e/webmail/package-lock.json).
+let axeSource = null;
+const AXE_FAIL = ['serious', 'critical'];
+// how often axe() ran in this scenario and how long it took altogether
+export const axeStats = { runs: 0, ms: 0 };
+
+// Runs axe-core in page (its own document and open shadow roots; the frames of HTML
+// mail are the sender's, not the webmail's, and are left out) and throws, naming
+// each rule, its targets and help, when a finding is serious or critical; the
+// others are printed as `axe:` lines. label says which state of the page this is.
+export async function axe(page, label) {
+  if (axeSource === null) {
+    const dir = path.dirname(path.dirname(process.env.PW_MODULE));
+    axeSource = fs.readFileSync(path.join(dir, 'axe-core', 'axe.min.js'), 'utf8');
+  }
+  // evaluated over the DevTools protocol: the page's CSP (no inline scripts) does not apply
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  const t0 = Date.now();
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { iframes: false, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map((n) => n.target.join(' ') + (n.failureSummary ? ' (' + n.failureSummary.replace(/\s+/g, ' ').trim() + ')' : '')) }));
+  });
+  axeStats.runs++;
+  axeStats.ms += Date.now() - t0;
+  const bad = found.filter((v) => AXE_FAIL.includes(v.impact));
+  for (const v of found.filter((x) => !AXE_FAIL.includes(x.impact))) {
+    process.stdout.write(`axe: ${label}: ${v.impact} ${v.id}: ${v.help}: ${v.nodes.slice(0, 3).join('; ')}\n`);
+  }
+  step('axe: ' + label + (bad.length ? ': ' + bad.length + ' serious or critical' : ': no serious or critical finding')
+    + ` (${Date.now() - t0} ms)`);
+  if (bad.length) {
+    throw new Error('axe-core, ' + label + ':\n' + bad.map((v) => `  ${v.impact} ${v.id}: ${v.help}\n    ` + v.nodes.join('\n    ')).join('\n'));
+  }
+}
 
 export async function shot(page, name) {
   if (!SHOTS) return;

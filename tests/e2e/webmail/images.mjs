@@ -7,7 +7,7 @@
 // CHROMIUM, SHOTS (optional).
 
 import assert from 'node:assert/strict';
-import { ask, end, failed, shot, step } from './harness.mjs';
+import { ask, axe, end, failed, shot, step } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
@@ -92,6 +92,7 @@ try {
   assert.deepEqual(await ask('canary_hits', { prefix: '/stranger' }), []);
   assert.equal(await page.evaluate(() => window.__xss), undefined);
   await shot(page, 'images-stranger');
+  await axe(page, 'reader: remote images blocked, "always show" offered');
 
   step('a sender the account only received mail from is not known');
   const carl = await ask('contact', { email: 'carl@elsewhere.test' });
@@ -123,6 +124,7 @@ try {
   await page.locator('#settings-btn').click();
   await page.locator('#prefs[data-loaded]').waitFor();
   await page.locator('#pref-images-from li', { hasText: 'carl@elsewhere.test' }).waitFor();
+  await axe(page, 'settings: senders whose images are shown');
   await page.getByRole('button', { name: 'Remove carl@elsewhere.test' }).click();
   await page.locator('#pref-images-from li').waitFor({ state: 'detached' });
   assert.deepEqual(await ask('images_from'), []);

@@ -6,7 +6,7 @@
 // Environment: PW_MODULE, BASE, USER_ADDR, PASS, CHROMIUM, SHOTS (optional).
 
 import assert from 'node:assert/strict';
-import { ask, end, failed, shot, step } from './harness.mjs';
+import { ask, axe, end, failed, shot, step } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
@@ -66,6 +66,7 @@ try {
   await card.locator('.inv-status', { hasText: 'Your answer: maybe' }).waitFor();
   assert.equal(await pressed(card), 'TENTATIVE');
   await shot(page, 'invite-answer-reload');
+  await axe(page, 'invitation answered, after a reload');
 
   step('a changed answer (Decline) replaces it, also after a reload');
   await card.locator('button[data-partstat=DECLINED]').click();

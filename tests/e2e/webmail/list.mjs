@@ -7,7 +7,7 @@
 //   PW_MODULE, BASE, USER_ADDR, PASS, CHROMIUM, SHOTS (optional)
 
 import assert from 'node:assert/strict';
-import { ask, end, failed, shot, step, timing } from './harness.mjs';
+import { ask, axe, end, failed, shot, step, timing } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
@@ -113,6 +113,7 @@ async function searchSteps(page, inbox, count) {
   step('snippets: the matches are highlighted');
   await page.locator('#message-list .row-preview mark', { hasText: 'topic7' }).first().waitFor();
   await shot(page, 'search-snippets');
+  await axe(page, 'search results with snippets');
 
   step('operators: subject:, from:, in:, before:/after:, is:');
   await search(page, 'subject:"Bulk message 0000" from:news', 10);
@@ -157,6 +158,7 @@ try {
   assert.ok(limit > 0 && limit < 1050, 'maxObjectsInGet ' + limit + ' is below the 1,050 rows of B1');
   // only the rows in view (and a few around) are elements
   assert.ok(await page.locator('#message-list .row').count() < 80, 'the list draws the rows in view, not all');
+  await axe(page, 'inbox of ' + inbox + ' messages');
 
   step('scrolling page by page until 1,250 rows are loaded; each page as fast at the end as at the start (B7)');
   const times = {};
@@ -230,6 +232,67 @@ try {
   await dp.locator('#search-hint', { hasText: '„farbe:“ ist kein Suchoperator' }).waitFor();
   await shot(dp, 'list-de-phone');
   await de.close();
+
+  step('timing at ' + inbox + ' messages: open a message, open a conversation, send (median of 5, printed)');
+  const median = (a) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  const open = async (sub, ready) => {
+    const t = Date.now();
+    await page.locator('#message-list .row', { has: page.locator('.row-subject', { hasText: sub }) }).first().click();
+    await page.locator(ready).first().waitFor();
+    return Date.now() - t;
+  };
+  await page.locator('#message-list').focus();
+  await page.keyboard.press('Home');
+  const runs = [];
+  for (let i = 0; i < 5; i++) {
+    // two of the newest, in turn: the other one is open before each click
+    await open(subject(count - 3), '#reader-subject:has-text("' + subject(count - 3) + '")');
+    runs.push(await open(subject(count - 2), '.reader-body .text-body:has-text("message ' + (count - 2) + ',")'));
+  }
+  timing('open message (' + inbox + ' messages)', median(runs));
+  await axe(page, 'reader');
+  // a conversation of three: two replies to the newest message in the inbox
+  const head = count - 2;
+  await ask('deliver', { subject: 'Re: ' + subject(head), body: 'First reply.', refs: ['bulk' + head + '@far.test'] });
+  await ask('deliver', { subject: 'Re: ' + subject(head), body: 'Second reply.', refs: ['bulk' + head + '@far.test'] });
+  await page.locator('#message-list .row-subject', { hasText: 'Re: ' + subject(head) }).nth(1).waitFor();
+  await page.locator('#conv-toggle').click();
+  await page.locator('.conversation .conv-msg.open .text-body').first().waitFor();
+  const convRuns = [];
+  for (let i = 0; i < 5; i++) {
+    await open(subject(count - 3), '#reader-subject:has-text("' + subject(count - 3) + '")');
+    convRuns.push(await open('Re: ' + subject(head), '.conversation .conv-count:has-text("3 messages")'));
+  }
+  timing('open conversation of 3 (' + inbox + ' messages)', median(convRuns));
+  await page.locator('.conversation .conv-msg.open .text-body').first().waitFor();
+  await axe(page, 'conversation');
+  await page.locator('#conv-toggle').click();
+  // send: Undo send off first (else the send waits for it)
+  await page.locator('#settings-btn').click();
+  await page.locator('#prefs[data-loaded]').waitFor();
+  await axe(page, 'settings');
+  await page.locator('#pref-undo').selectOption('0');
+  await page.locator('#pref-save').click();
+  await page.locator('.toast', { hasText: 'Preferences saved.' }).waitFor();
+  await page.locator('#settings-back').click();
+  const sendRuns = [];
+  for (let i = 0; i < 3; i++) {
+    await page.locator('#message-list').focus();
+    await page.keyboard.press('c');
+    const dlg = page.locator('dialog.compose-dialog');
+    await dlg.waitFor();
+    await dlg.locator('input[id$="-to"]').fill(USER);
+    await dlg.locator('input[id$="-subject"]').fill('Timed send ' + i);
+    await dlg.locator('textarea').fill('Sent to myself.\n');
+    if (i === 0) await axe(page, 'compose');
+    const t = Date.now();
+    await dlg.locator('button[type=submit]').click();
+    await dlg.waitFor({ state: 'detached' }); // closed when the server took it (Undo send is off)
+    sendRuns.push(Date.now() - t);
+    await page.locator('.toast', { hasText: 'Message sent.' }).first().waitFor();
+    await page.locator('#message-list .row-subject', { hasText: 'Timed send ' + i }).waitFor({ timeout: 30000 });
+  }
+  timing('send (' + inbox + ' messages)', median(sendRuns));
 
   assert.deepEqual(problems, [], 'no page errors or console errors');
   step('done');

@@ -7,7 +7,7 @@
 // CHROMIUM, SHOTS (optional).
 
 import assert from 'node:assert/strict';
-import { ask, end, failed, shot, step } from './harness.mjs';
+import { ask, axe, end, failed, shot, step } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
@@ -58,6 +58,7 @@ try {
   const thumbs = page.locator('.attachments img.att-thumb');
   assert.equal(await thumbs.count(), 2);
   await page.waitForFunction(() => [...document.querySelectorAll('img.att-thumb')].every((i) => i.complete && i.naturalWidth === 1));
+  await axe(page, 'reader with thumbnails');
   await page.locator('.att-item', { hasText: 'grey.png' }).locator('button.att-preview').click();
   const viewer = page.locator('dialog.viewer');
   await viewer.waitFor();
@@ -66,6 +67,7 @@ try {
   await viewer.locator('.viewer-caption', { hasText: 'red.png · 1 of 2' }).waitFor();
   assert.equal(await viewer.locator('img.viewer-img').getAttribute('alt'), 'red.png');
   await shot(page, 'viewer-light');
+  await axe(page, 'image viewer');
   await page.keyboard.press('Escape');
   await viewer.waitFor({ state: 'detached' });
   assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.textContent.includes('grey.png')), true,
@@ -102,6 +104,7 @@ try {
   await card.locator('.inv-status', { hasText: 'Your answer: accepted' }).waitFor();
   await ask('rsvp_arrived', { subject: 'Accepted: Planning 2027, kickoff', partstat: 'ACCEPTED' });
   await shot(page, 'invite-light');
+  await axe(page, 'invitation card, answered');
 
   step('conversation view: switch on (remembered), newest open, older collapsed, quotes folded');
   await open(page, 'Quarterly plan');
@@ -124,6 +127,7 @@ try {
   assert.equal(await msgs.nth(0).locator('.fold-signature .fold-body').isVisible(), false, 'the signature is folded');
   assert.ok(!/\bnull\b|undefined/.test(await conv.innerText()), 'no stray null/undefined text');
   await shot(page, 'conversation-light');
+  await axe(page, 'conversation, a quote unfolded');
   // an HTML-only reply in a conversation shows its inline (cid:) image
   await open(page, 'Logo draft');
   await page.locator('.conv-count', { hasText: '2 messages in this conversation' }).waitFor();
@@ -202,6 +206,7 @@ try {
   const wide = await dcard.evaluate((e) => e.scrollWidth <= e.clientWidth + 1);
   assert.equal(wide, true, 'the card fits the phone width');
   await shot(de.page, 'invite-de-phone-dark');
+  await axe(de.page, 'invitation card, German, phone, dark');
   await de.page.locator('.reader-toolbar .only-phone').click();
   await open(de.page, 'Quarterly plan');
   assert.equal(await de.page.locator('#conv-toggle').getAttribute('aria-label'), 'Unterhaltungen');
@@ -209,6 +214,7 @@ try {
   await de.page.locator('.conv-count', { hasText: '3 Nachrichten in dieser Unterhaltung' }).waitFor();
   await de.page.locator('.conv-msg.open .fold-toggle[aria-label^="Zitierten Text zeigen"]').first().waitFor();
   await shot(de.page, 'conversation-de-phone-dark');
+  await axe(de.page, 'conversation, German, phone, dark');
   await de.ctx.close();
 
   assert.deepEqual(problems, [], 'no page errors or console errors');

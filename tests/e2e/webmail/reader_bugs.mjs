@@ -5,7 +5,7 @@
 // CHROMIUM, SHOTS (optional).
 
 import assert from 'node:assert/strict';
-import { ask, end, failed as reportFailure, shot, step } from './harness.mjs';
+import { ask, axe, end, failed as reportFailure, shot, step } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
@@ -81,6 +81,7 @@ try {
     await page.keyboard.press('?');
     const help = page.locator('dialog dl.shortcuts');
     await help.waitFor();
+    await axe(page, 'shortcuts help');
     const keys = (await help.locator('kbd').allTextContents()).join(' | ');
     await page.keyboard.press('Escape');
     await help.waitFor({ state: 'detached' });
@@ -92,6 +93,7 @@ try {
   await page.keyboard.press('v');
   const dlg = page.locator('dialog .choose-list');
   await dlg.waitFor();
+  await check('axe: the move dialog', () => axe(page, 'move dialog'));
   await check('B17: the first choice\'s focus ring is not cut off', async () => {
     const gap = await dlg.evaluate((list) => {
       const item = list.querySelector('.choose-item');
@@ -116,6 +118,7 @@ try {
     await row(page, 'Photos and the contract').click({ modifiers: ['Control'] });
     await row(page, 'Quarterly plan').click({ modifiers: ['Control'] });
     await page.locator('.bulk-count', { hasText: '3 selected' }).waitFor({ timeout: 3000 });
+    await axe(page, 'three selected: the bulk bar');
   });
   await ctx.close();
 
@@ -157,6 +160,7 @@ try {
         const c = ph.page.locator('dialog.compose-dialog');
         await c.waitFor();
         await shot(ph.page, 'compose-phone-' + colorScheme);
+        await axe(ph.page, 'compose at phone width, ' + colorScheme);
         // every control's middle on one line: nothing wrapped below the Send button
         const mids = await c.locator('.c-foot').evaluate((f) => [...f.querySelectorAll('button, label.btn')].filter((e) => e.offsetParent !== null)
           .map((e) => { const r = e.getBoundingClientRect(); return Math.round(r.top + r.height / 2); }));

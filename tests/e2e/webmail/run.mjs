@@ -15,9 +15,9 @@
 // Exit status 0 when every step passed; progress lines start with "step:".
 
 import assert from 'node:assert/strict';
-import readline from 'node:readline';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ask as askHarness, axe } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
@@ -31,17 +31,8 @@ const CANARY_IMAGES = ['/img', '/img-http', '/bg', '/css', '/esc-attr', '/esc-se
 let imagesShown = false;
 const T = 15000;
 
-const rl = readline.createInterface({ input: process.stdin });
-const lines = [];
-const waiters = [];
-rl.on('line', (l) => (waiters.length ? waiters.shift()(l) : lines.push(l)));
-async function ask(action, args = {}) {
-  process.stdout.write('@@ask ' + JSON.stringify(Object.assign({ action }, args)) + '\n');
-  const line = lines.length ? lines.shift() : await new Promise((r) => waiters.push(r));
-  const res = JSON.parse(line);
-  if (!res.ok) throw new Error(`${action}: ${res.error}`);
-  return res;
-}
+// the answer as {result}, as the steps below read it
+const ask = async (action, args = {}) => ({ ok: true, result: await askHarness(action, args) });
 function step(name) {
   process.stdout.write('step: ' + name + '\n');
 }
@@ -99,6 +90,7 @@ try {
   await login(page, 'wrong-' + PASS);
   await page.locator('#login-error').filter({ hasText: /Wrong address or password/ }).waitFor();
   await shot(page, 'login-light');
+  await axe(page, 'sign-in page with an error');
 
   step('log in');
   await login(page);
@@ -108,6 +100,7 @@ try {
   assert.ok(await hello.evaluate((e) => e.classList.contains('unread')), 'new message shows as unread');
   const folders = await page.locator('.folders .folder-name').allTextContents();
   assert.deepEqual(folders.slice(0, 1), ['Inbox'], 'Inbox first: ' + folders.join(', '));
+  await axe(page, 'inbox');
 
   step('open the message delivered by SMTP; it is marked read');
   await hello.click();
@@ -116,6 +109,7 @@ try {
   await page.waitForFunction((s) => [...document.querySelectorAll('.row')].some((r) => r.textContent.includes(s) && !r.classList.contains('unread')), 'Hello from SMTP');
   await ask('imap_flags', { subject: 'Hello from SMTP', has: ['\\Seen'] });
   await shot(page, 'reader-light');
+  await axe(page, 'reader');
 
   step('flag it; IMAP sees \\Flagged');
   await page.locator('#toggle-flag').click();
@@ -130,12 +124,16 @@ try {
 
   step('create a folder and move a message there');
   await page.locator('.new-folder').click();
+  await page.locator('dialog input[type=text]').waitFor();
+  await axe(page, 'new folder dialog');
   await page.locator('dialog input[type=text]').fill('Projects');
   await page.locator('dialog button[type=submit]').click();
   await page.locator('.folders .folder-name', { hasText: 'Projects' }).waitFor();
   await row(page, 'Second message').click();
   await page.locator('.reader-subject', { hasText: 'Second message' }).waitFor();
   await page.keyboard.press('v');
+  await page.locator('dialog .choose-item', { hasText: 'Projects' }).waitFor();
+  await axe(page, 'move dialog');
   await page.locator('dialog .choose-item', { hasText: 'Projects' }).click();
   await row(page, 'Second message').waitFor({ state: 'detached' });
   await ask('imap_in_folder', { subject: 'Second message', folder: 'Projects' });
@@ -174,6 +172,7 @@ try {
   assert.deepEqual((await ask('canary_hits')).result, [], 'a remote reference loaded before "Show images"');
   assert.deepEqual(foreign, [], 'requests left the server before "Show images"');
   await shot(page, 'html-light');
+  await axe(page, 'HTML message with images blocked');
 
   step('"Show images": the mail\'s remote images load (http: ones over https:), nothing else does');
   imagesShown = true;
@@ -239,6 +238,7 @@ try {
   await dlg.locator('textarea').fill('Hello,\nthis went through EmailSubmission.\n');
   await dlg.locator('button[type=submit]').click();
   await dlg.locator('.c-error', { hasText: 'Invalid address' }).waitFor();
+  await axe(page, 'compose with an error');
   await dlg.locator('input[id$="-to"]').fill(`${USER}, Peer <${PEER}>`);
   await shot(page, 'compose-light');
   await dlg.locator('button[type=submit]').click();
@@ -331,6 +331,7 @@ try {
     const rows = document.querySelectorAll('.row');
     return rows.length === 1 && rows[0].textContent.includes('Newsletter with tricks');
   });
+  await axe(page, 'search results');
   await page.locator('#search').fill('');
   await page.locator('#search').press('Enter');
 
@@ -347,6 +348,7 @@ try {
     assert.equal(status, 200);
   }
   await shot(page, 'clients-light');
+  await axe(page, 'mail programs dialog');
   await page.keyboard.press('Escape');
 
   step('dark mode and phone width');
@@ -355,6 +357,7 @@ try {
   await dark.page.locator('.row').first().waitFor();
   assert.equal(await dark.page.locator('.folders .folder-name').first().textContent(), 'Posteingang');
   await shot(dark.page, 'list-dark-de');
+  await axe(dark.page, 'inbox, dark, German');
   await dark.ctx.close();
   const phone = await newPage({ viewport: { width: 390, height: 800 }, isMobile: true, hasTouch: true });
   await login(phone.page);
@@ -368,11 +371,13 @@ try {
     assert.equal((await ask('canary_hits')).result.length, hitsBefore, 'remote images loaded without "Show images"');
   }
   await shot(phone.page, 'phone-reader');
+  await axe(phone.page, 'reader at phone width');
   await phone.page.locator('.reader-toolbar button[aria-label="Back"]').click();
   await phone.page.locator('.topbar button[aria-label="Menu"]').click();
   await phone.page.locator('.sidebar .compose-btn').waitFor();
   await phone.page.waitForTimeout(400); // the drawer slides in
   await shot(phone.page, 'phone-folders');
+  await axe(phone.page, 'folders drawer at phone width');
   await phone.ctx.close();
 
   step('log out');
@@ -387,6 +392,8 @@ try {
   await other.page.locator('#logout-everywhere').waitFor();
   await login(page);
   await page.locator('#logout-everywhere').click();
+  await page.locator('.dialog .btn.danger').waitFor();
+  await axe(page, 'sign out everywhere: confirm dialog');
   await page.locator('.dialog .btn.danger').click();
   await page.locator('#login-user').waitFor();
   const otherCheck = await other.page.evaluate(async () => (await fetch('/api/session-check', { headers: { 'X-Postamt-CSRF': '1' } })).status);

@@ -8,7 +8,7 @@
 //   out-of-office reply are checked with real mail, else only what is stored)
 
 import assert from 'node:assert/strict';
-import { ask, end, failed, shot, step } from './harness.mjs';
+import { ask, axe, end, failed, shot, step } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
@@ -104,12 +104,14 @@ try {
   await page.locator('#rule-add').click();
   await page.locator('#rules-save').click();
   await page.locator('#rules-status', { hasText: 'Rule 2: Please enter the text to look for' }).waitFor();
+  await axe(page, 'settings: filter rules with an error');
   await page.locator('#rules-list .rule').last().locator('.rule-remove').click();
   await page.locator('#rules-save').click();
   await page.locator('.toast', { hasText: 'Rules saved and active.' }).waitFor();
   await page.locator('#rules-status', { hasText: 'One rule active.' }).waitFor();
   await ask('script', { name: 'webmail', active: true, contains: ['fileinto "Receipts";', 'header :contains "subject" "Receipt \\"no. 7\\""'] });
   await shot(page, 'settings-en');
+  await axe(page, 'settings');
   if (DELIVERY) {
     step('a message with that subject delivered over port 25 lands in Receipts');
     await ask('deliver_and_find', { subject: 'Your Receipt "no. 7" of today', folder: 'Receipts' });
@@ -130,6 +132,7 @@ try {
   await page.locator('#raw-text').fill('require "fileinto";\nif true {\n  fileinto "X"\n}\n');
   await page.locator('#raw-check').click();
   await page.locator('#raw-result.error', { hasText: /Error in the script: .*line/ }).waitFor();
+  await axe(page, 'settings: Sieve editor with an error');
   await page.locator('#raw-save').click();
   await page.locator('#raw-result.error', { hasText: /line/ }).waitFor();
   await page.locator('#raw-text').fill('require "fileinto";\nif true {\n  fileinto "X";\n}\n');
@@ -141,6 +144,8 @@ try {
   step('the active script cannot be deleted');
   await page.locator('#raw-pick').selectOption({ label: 'webmail (active)' });
   await page.locator('#raw-delete').click();
+  await page.locator('dialog .btn.danger').waitFor();
+  await axe(page, 'settings: delete confirmation');
   await page.locator('dialog .btn.danger').click();
   await page.locator('#raw-result.error', { hasText: 'An active script cannot be deleted' }).waitFor();
 
@@ -161,6 +166,7 @@ try {
   await de.page.locator('#rules[data-loaded]').waitFor();
   assert.equal(await de.page.locator('#rules-list .rule .rule-action option:checked').textContent(), 'verschieben nach');
   await shot(de.page, 'settings-de');
+  await axe(de.page, 'settings, German');
   await de.page.keyboard.press('Escape');
   await de.page.locator('#settings').waitFor({ state: 'detached' });
   await de.ctx.close();

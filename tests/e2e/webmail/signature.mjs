@@ -7,7 +7,7 @@
 // PASS, CHROMIUM, PEER, SHOTS (optional).
 
 import assert from 'node:assert/strict';
-import { ask, end, failed, shot, step } from './harness.mjs';
+import { ask, axe, end, failed, shot, step } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
@@ -73,6 +73,7 @@ try {
   for (const bad of ['<script', 'onerror', 'javascript:', '<img', '<style']) assert.ok(!stored.htmlSignature.includes(bad), 'stored: ' + bad);
   assert.equal(stored.textSignature, 'Anna Example\nTeam page: https://example.org/team');
   await shot(page, 'signature-settings');
+  await axe(page, 'settings: HTML signature and its preview');
   await page.locator('#settings-back').click();
 
   step('compose: the text signature in the text; sent with the HTML one in the HTML version');
