@@ -3,6 +3,7 @@
 // on stdout and is answered by one JSON line on stdin; `step:` lines mark progress (the
 // test wants `step: done`), `timing:` lines are figures the test prints; screenshots go
 // to $SHOTS when it is set. A scenario closes `rl` at its end: stdin keeps node running.
+// launch() and newPage() start Chromium and a watched, signed-in page.
 // axe(page, label) checks the page with axe-core (installed from the same lock file as
 // playwright-core, next to it) and throws on a serious or critical finding.
 import fs from 'node:fs';
@@ -67,6 +68,54 @@ export async function shot(page, name) {
   if (!SHOTS) return;
   fs.mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
+}
+
+// One headless Chromium for a scenario ($CHROMIUM or Debian's), from $PW_MODULE.
+export async function launch() {
+  const { chromium } = await import(process.env.PW_MODULE);
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run'],
+  });
+}
+
+export const DESKTOP = { width: 1280, height: 900 };
+export const PHONE = { width: 390, height: 800 };
+export const TIMEOUT = 15000;
+
+// Records what goes wrong in page into problems: script errors, a native dialog
+// (dismissed: the webmail has none), console errors other than DOMPurify's own
+// and the 401 of a request made while signed out.
+export function watch(page, problems) {
+  page.setDefaultTimeout(TIMEOUT);
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  page.on('dialog', (d) => { problems.push('dialog opened: ' + d.message()); d.dismiss(); });
+  page.on('console', (m) => {
+    const loc = (m.location() && m.location().url) || '';
+    if (/vendor\/purify\.min\.js/.test(m.text() + loc)) return;
+    if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push('console: ' + m.text());
+  });
+}
+
+// A page in a new browser context (opts: locale, viewport, colorScheme, timezoneId),
+// watched; signed in as $USER_ADDR unless opts.signIn is false.
+export async function newPage(browser, problems, opts = {}) {
+  const { locale = 'en-US', viewport = DESKTOP, signIn: doSignIn = true, ...rest } = opts;
+  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport, locale, ...rest });
+  const page = await ctx.newPage();
+  watch(page, problems);
+  if (doSignIn) await signIn(page);
+  return { ctx, page };
+}
+
+// The sign-in form filled and sent; returns when the folder list shows.
+export async function signIn(page, user = process.env.USER_ADDR, pass = process.env.PASS) {
+  await page.goto(process.env.BASE + '/');
+  await page.locator('#login-user').fill(user);
+  await page.locator('#login-pass').fill(pass);
+  await page.locator('.login-card button[type=submit]').click();
+  await page.locator('.folders .folder.current').waitFor();
 }
 
 // The end of every scenario: `} catch (e) { failed(e, problems); } finally { await end(browser); }`.

@@ -7,40 +7,14 @@
 // CHROMIUM, SHOTS (optional).
 
 import assert from 'node:assert/strict';
-import { ask, axe, end, failed, shot, step } from './harness.mjs';
+import { ask, axe, end, failed, launch, newPage as openPage, shot, step } from './harness.mjs';
 
-const { chromium } = await import(process.env.PW_MODULE);
-const BASE = process.env.BASE;
-const USER = process.env.USER_ADDR;
-const PASS = process.env.PASS;
-const T = 15000;
 const STRICT = `default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'`;
 const IMAGES = `default-src 'none'; img-src data: cid: https:; style-src 'unsafe-inline'`;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const problems = [];
-async function newPage(locale = 'en-US') {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 }, locale });
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(T);
-  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  page.on('dialog', (d) => { problems.push('dialog opened: ' + d.message()); d.dismiss(); });
-  page.on('console', (m) => {
-    const loc = (m.location() && m.location().url) || '';
-    if (/vendor\/purify\.min\.js/.test(m.text() + loc)) return;
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push('console: ' + m.text());
-  });
-  await page.goto(BASE + '/');
-  await page.locator('#login-user').fill(USER);
-  await page.locator('#login-pass').fill(PASS);
-  await page.locator('.login-card button[type=submit]').click();
-  await page.locator('.folders .folder.current').waitFor();
-  return { ctx, page };
-}
+const newPage = (locale = 'en-US') => openPage(browser, problems, { locale });
 const row = (page, subject) => page.locator('.row', { has: page.locator('.row-subject', { hasText: subject }) }).first();
 async function open(page, subject) {
   await row(page, subject).click();

@@ -6,38 +6,13 @@
 // Environment: PW_MODULE, BASE, USER_ADDR, PASS, CHROMIUM, SHOTS (optional).
 
 import assert from 'node:assert/strict';
-import { ask, axe, end, failed, shot, step } from './harness.mjs';
+import { ask, axe, end, failed, launch, newPage as openPage, shot, step } from './harness.mjs';
 
-const { chromium } = await import(process.env.PW_MODULE);
-const BASE = process.env.BASE;
-const USER = process.env.USER_ADDR;
-const PASS = process.env.PASS;
-const T = 15000;
 const SUBJECT = 'Invitation: Planning 2027';
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const problems = [];
-async function newPage(locale) {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 }, locale });
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(T);
-  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  page.on('console', (m) => {
-    const loc = (m.location() && m.location().url) || '';
-    if (/vendor\/purify\.min\.js/.test(m.text() + loc)) return;
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push('console: ' + m.text());
-  });
-  await page.goto(BASE + '/');
-  await page.locator('#login-user').fill(USER);
-  await page.locator('#login-pass').fill(PASS);
-  await page.locator('.login-card button[type=submit]').click();
-  await page.locator('.folders .folder.current').waitFor();
-  return { ctx, page };
-}
+const newPage = (locale = 'en-US') => openPage(browser, problems, { locale });
 async function openInvite(page) {
   await page.locator('.row', { has: page.locator('.row-subject', { hasText: SUBJECT }) }).first().click();
   const card = page.locator('.invite-card');

@@ -5,41 +5,13 @@
 // CHROMIUM, SHOTS (optional).
 
 import assert from 'node:assert/strict';
-import { ask, axe, end, failed as reportFailure, shot, step } from './harness.mjs';
-
-const { chromium } = await import(process.env.PW_MODULE);
-const BASE = process.env.BASE;
-const USER = process.env.USER_ADDR;
-const PASS = process.env.PASS;
-const T = 15000;
+import { ask, axe, end, failed as reportFailure, launch, newPage as openPage, PHONE, shot, step } from './harness.mjs';
 
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-});
+
+const browser = await launch();
 const problems = [];
-const PHONE = { width: 390, height: 800 };
-const DESKTOP = { width: 1280, height: 900 };
-async function newPage({ locale = 'en-US', viewport = DESKTOP, colorScheme = 'light' } = {}) {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport, locale, colorScheme, timezoneId: 'America/New_York' });
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(T);
-  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  page.on('dialog', (d) => { problems.push('dialog opened: ' + d.message()); d.dismiss(); });
-  page.on('console', (m) => {
-    const loc = (m.location() && m.location().url) || '';
-    if (/vendor\/purify\.min\.js/.test(m.text() + loc)) return;
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push('console: ' + m.text());
-  });
-  await page.goto(BASE + '/');
-  await page.locator('#login-user').fill(USER);
-  await page.locator('#login-pass').fill(PASS);
-  await page.locator('.login-card button[type=submit]').click();
-  await page.locator('.folders .folder.current').waitFor();
-  return { ctx, page };
-}
+const newPage = (opts = {}) => openPage(browser, problems, { colorScheme: 'light', timezoneId: 'America/New_York', ...opts });
 const row = (page, subject) => page.locator('.row', { has: page.locator('.row-subject', { hasText: subject }) }).first();
 async function open(page, subject) {
   await row(page, subject).click();

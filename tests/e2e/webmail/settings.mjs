@@ -8,41 +8,16 @@
 //   out-of-office reply are checked with real mail, else only what is stored)
 
 import assert from 'node:assert/strict';
-import { ask, axe, end, failed, shot, step } from './harness.mjs';
+import { ask, axe, end, failed, launch, newPage as openPage, shot, signIn, step } from './harness.mjs';
 
-const { chromium } = await import(process.env.PW_MODULE);
-const BASE = process.env.BASE;
-const USER = process.env.USER_ADDR;
-const PASS = process.env.PASS;
 const DELIVERY = process.env.DELIVERY === '1';
-const T = 15000;
 
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const problems = [];
-async function newPage(locale) {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 }, locale });
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(T);
-  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  page.on('dialog', (d) => { problems.push('dialog opened: ' + d.message()); d.dismiss(); });
-  page.on('console', (m) => {
-    const loc = (m.location() && m.location().url) || '';
-    if (/vendor\/purify\.min\.js/.test(m.text() + loc)) return;
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push('console: ' + m.text());
-  });
-  return { ctx, page };
-}
+const newPage = (locale) => openPage(browser, problems, { locale, signIn: false });
 async function openSettings(page) {
-  await page.goto(BASE + '/');
-  await page.locator('#login-user').fill(USER);
-  await page.locator('#login-pass').fill(PASS);
-  await page.locator('.login-card button[type=submit]').click();
-  await page.locator('.folders .folder.current').waitFor();
+  await signIn(page);
   await page.locator('#settings-btn').click();
   await page.locator('#settings').waitFor();
 }

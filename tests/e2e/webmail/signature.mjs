@@ -7,34 +7,16 @@
 // PASS, CHROMIUM, PEER, SHOTS (optional).
 
 import assert from 'node:assert/strict';
-import { ask, axe, end, failed, shot, step } from './harness.mjs';
+import { ask, axe, end, failed, launch, newPage, shot, signIn, step } from './harness.mjs';
 
-const { chromium } = await import(process.env.PW_MODULE);
-const BASE = process.env.BASE;
-const USER = process.env.USER_ADDR;
-const PASS = process.env.PASS;
 const PEER = process.env.PEER;
-const T = 15000;
 const HOSTILE = '<b>Anna</b> <i>Example</i><br><a href="https://example.org/team">Team page</a>'
   + '<script>window.top.__sig = 1</script><img src="x" onerror="window.top.__sig = 2">'
   + '<a href="javascript:window.top.__sig = 3">bad link</a><style>body { display: none }</style>';
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const problems = [];
-const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 }, locale: 'en-US' });
-const page = await ctx.newPage();
-page.setDefaultTimeout(T);
-page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-page.on('dialog', (d) => { problems.push('dialog opened: ' + d.message()); d.dismiss(); });
-page.on('console', (m) => {
-  const loc = (m.location() && m.location().url) || '';
-  if (/vendor\/purify\.min\.js/.test(m.text() + loc)) return;
-  if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push('console: ' + m.text());
-});
+const { ctx, page } = await newPage(browser, problems, { signIn: false });
 const dlg = page.locator('dialog.compose-dialog');
 
 async function send(subject) {
@@ -50,11 +32,7 @@ async function send(subject) {
 }
 
 try {
-  await page.goto(BASE + '/');
-  await page.locator('#login-user').fill(USER);
-  await page.locator('#login-pass').fill(PASS);
-  await page.locator('.login-card button[type=submit]').click();
-  await page.locator('.folders .folder.current').waitFor();
+  await signIn(page);
 
   step('settings: an HTML signature with a script in it; the preview shows only the formatting');
   await page.locator('#settings-btn').click();
