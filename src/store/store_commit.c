@@ -269,13 +269,7 @@ static void run_txn(struct store *s, struct store_op *batch, bool only_retry)
 		}
 		reset_all(c);
 		if (r < 0) {
-			op->result = r;
-			if (op->error == NULL)
-				op->error = "store error";
-			op->nevents = 0;
-			for (size_t i = 0; i < op->nunlink; i++)
-				free(op->unlink[i]);
-			op->nunlink = 0;
+			store_op_rolled_back(op, r);
 			store_db_exec(c, "ROLLBACK TO op", &err);
 		} else {
 			op->result = r;

@@ -46,6 +46,18 @@ int store_op_fail(struct store_op *op, int code, const char *fmt, ...)
 	return code;
 }
 
+void store_op_rolled_back(struct store_op *op, int r)
+{
+	assert(r < 0);
+	op->result = r;
+	if (op->error == NULL)
+		op->error = "store error";
+	op->nevents = 0;
+	for (size_t i = 0; i < op->nunlink; i++)
+		free(op->unlink[i]);
+	op->nunlink = 0;
+}
+
 int store_db_fail(struct db *c, const char *what, const char **error_r)
 {
 	log_error("event=store_error what=%s sqlite=\"%s\"", what, sqlite3_errmsg(c->db));

@@ -251,6 +251,11 @@ void store_op_submit_async(struct store *s, struct store_op *op, struct loop *lo
 int store_op_run(struct store *s, struct store_op *op, const char **error_r);
 /* Sets op->result and an error message (printf into errbuf); returns code. */
 int store_op_fail(struct store_op *op, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* An op whose apply failed (r < 0) inside the committer's transaction: its result
+ * and error ("store error" when apply set none); its events and the files it would
+ * have unlinked are dropped, since its savepoint is rolled back. Both backends'
+ * committers (store_commit.c, store_pg_txn.c). */
+void store_op_rolled_back(struct store_op *op, int r);
 void store_op_event(struct store_op *op, enum store_event_kind kind, int64_t account_id,
 	      int64_t mailbox_id, uint32_t uid, uint32_t uid_last, uint32_t count, uint64_t modseq);
 void store_op_unlink_blob(struct store_op *op, const char *blob);

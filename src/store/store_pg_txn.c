@@ -69,12 +69,7 @@ void store_pg_txn(struct store *s, struct store_op *batch)
 		sql_reset_all(q);
 		op->result = r;
 		if (r < 0) {
-			if (op->error == NULL)
-				op->error = "store error";
-			op->nevents = 0;
-			for (size_t i = 0; i < op->nunlink; i++)
-				free(op->unlink[i]);
-			op->nunlink = 0;
+			store_op_rolled_back(op, r);
 			if ((rc = sql_exec(q, "ROLLBACK TO SAVEPOINT op")) < 0)
 				code = store_sql_fail(q, rc, "rollback", &err);
 		} else {

@@ -6,6 +6,7 @@
  * Also: the dialect translation, two stores on one database (two nodes), a dropped
  * connection, an unreachable server, and the refusal of what is not converted yet. */
 #include "helpers.h"
+#include "test_pg.h"
 
 #include <libpq-fe.h>
 
@@ -65,7 +66,7 @@ static int setup_sqlite(void **state)
 
 static int setup_pg(void **state)
 {
-	return setup(state, getenv("POSTAMT_TEST_PG"));
+	return setup(state, test_pg_uri("postamt_test_backends"));
 }
 
 static int teardown(void **state)
@@ -483,8 +484,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pg_reconnect, setup_pg, teardown),
 	};
 	int failed = cmocka_run_group_tests_name("sqlite", lite, NULL, NULL);
-	const char *uri = getenv("POSTAMT_TEST_PG");
-	if (uri == NULL || *uri == '\0') {
+	const char *uri = test_pg_uri("postamt_test_backends");
+	if (uri == NULL) {
 		printf("postgresql: %zu tests skipped: POSTAMT_TEST_PG is not set"
 		       " (run under scripts/pg-fixture run)\n", sizeof(pg) / sizeof(pg[0]));
 		return failed;

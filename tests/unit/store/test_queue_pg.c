@@ -6,6 +6,7 @@
  * POSTAMT_TEST_PG names a database that may be wiped (scripts/pg-fixture run); the
  * SQLite half (the queue is not in the store there) always runs. */
 #include "helpers.h"
+#include "test_pg.h"
 
 #include <libpq-fe.h>
 
@@ -52,7 +53,7 @@ static char *one(struct qfix *f, const char *q)
 
 static int setup(void **state)
 {
-	const char *uri = getenv("POSTAMT_TEST_PG");
+	const char *uri = test_pg_uri("postamt_test_queue");
 	struct qfix *f = calloc(1, sizeof(*f));
 	f->pg = PQconnectdb(uri);
 	assert_int_equal(PQstatus(f->pg), CONNECTION_OK);
@@ -268,8 +269,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admin, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests_name("sqlite", lite, NULL, NULL);
-	const char *uri = getenv("POSTAMT_TEST_PG");
-	if (uri == NULL || *uri == '\0') {
+	const char *uri = test_pg_uri("postamt_test_queue");
+	if (uri == NULL) {
 		printf("postgresql: %zu tests skipped: POSTAMT_TEST_PG is not set"
 		       " (run under scripts/pg-fixture run)\n", sizeof(pg) / sizeof(pg[0]));
 		return failed;
