@@ -145,6 +145,10 @@ int mail_header_mailboxes(struct arena *a, const char *msg, size_t len, const ch
  * RFC 3834; a MAILER-DAEMON, postmaster or noreply sender), or with no or several
  * From mailboxes. Results in the arena. */
 int mail_personal_sender(struct arena *a, const char *msg, size_t len, const char **addr_r, const char **name_r);
+/* The display name the message's To, Cc or Bcc gives each of the n envelope addresses
+ * (compared without case), into names[i], or NULL; names has n entries. */
+void mail_recipient_names(struct arena *a, const char *msg, size_t len, const char *const *addrs, size_t n,
+			  const char **names);
 /* RFC 5321 §4.4: final delivery adds "Return-Path: <sender>" ("" for the null
  * sender) as the first line; Return-Path fields already in the header (with their
  * continuation lines) are removed, since only the delivering MTA may write one.

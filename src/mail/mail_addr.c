@@ -201,3 +201,34 @@ int mail_personal_sender(struct arena *a, const char *msg, size_t len, const cha
 		g_object_unref(l);
 	return ret;
 }
+
+void mail_recipient_names(struct arena *a, const char *msg, size_t len, const char *const *addrs, size_t n,
+			  const char **names)
+{
+	for (size_t i = 0; i < n; i++)
+		names[i] = NULL;
+	mail_init();
+	struct hblock hb;
+	mail_hdr_parse(a, msg, len, &hb);
+	for (size_t f = 0; f < hb.n; f++) {
+		const struct hfield *h = &hb.f[f];
+		if (!((h->nlen == 2 && strncasecmp(h->name, "To", 2) == 0) ||
+		      (h->nlen == 2 && strncasecmp(h->name, "Cc", 2) == 0) ||
+		      (h->nlen == 3 && strncasecmp(h->name, "Bcc", 3) == 0)))
+			continue;
+		InternetAddressList *l = internet_address_list_parse(NULL, mail_unfold(a, h->val, h->vlen, MAIL_MAX_FIELD));
+		if (l == NULL)
+			continue;
+		for (int k = 0; k < internet_address_list_length(l); k++) {
+			InternetAddress *ia = internet_address_list_get_address(l, k);
+			const char *name = internet_address_get_name(ia);
+			if (!INTERNET_ADDRESS_IS_MAILBOX(ia) || name == NULL || name[0] == '\0')
+				continue;
+			const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+			for (size_t i = 0; addr != NULL && i < n; i++)
+				if (names[i] == NULL && strcasecmp(addrs[i], addr) == 0)
+					names[i] = arena_strdup(a, name);
+		}
+		g_object_unref(l);
+	}
+}

@@ -29,6 +29,8 @@
 #include "log.h"
 #include "queue.h"
 #include "store.h"
+#include "store_web.h"
+#include "mail.h"
 #include "textfmt.h"
 
 #include <assert.h>
@@ -578,6 +580,28 @@ static void finish_on_loop(void *arg)
 	finish(arg);
 }
 
+/* An account that sent through SMTP submission wrote to its envelope recipients:
+ * counted in its address suggestions (the webmail counts its own sends, with the
+ * names of its form, in jmap_contacts_use), with the names the To/Cc/Bcc fields
+ * give. On the pool; a failure costs a suggestion, nothing more. */
+static void record_contacts(struct submit_job *job)
+{
+	if (job->origin.kind != SUBMIT_KIND_SUBMISSION || job->origin.auth_account <= 0 || job->nrcpts == 0)
+		return;
+	const char **addrs = arena_alloc(job->a, job->nrcpts * sizeof(*addrs));
+	const char **names = arena_alloc(job->a, job->nrcpts * sizeof(*names));
+	for (size_t i = 0; i < job->nrcpts; i++)
+		addrs[i] = job->rcpts[i].address;
+	mail_recipient_names(job->a, job->msg.data, job->msg.len, addrs, job->nrcpts, names);
+	struct store_contact *c = arena_alloc(job->a, job->nrcpts * sizeof(*c));
+	for (size_t i = 0; i < job->nrcpts; i++)
+		c[i] = (struct store_contact){ .address = addrs[i], .name = names[i] };
+	const char *error;
+	if (store_contact_use(job->sp->store, job->origin.auth_account, c, job->nrcpts, (int64_t)time(NULL),
+			      settings_get(job->sp->settings)->webmail_contacts, &error) < 0)
+		log_warn("event=store_error op=contact_use user=%s error=%s", LOG_Q(job->origin.auth_user), LOG_Q(error));
+}
+
 /* On the pool: stages 4 and 5 and the remote part; then the local part goes to the
  * store from here (it posts its completion to the caller's loop), which saves the
  * caller's loop one wake-up per message. */
@@ -585,6 +609,8 @@ static void prepare_work(void *arg)
 {
 	struct submit_job *job = arg;
 	job->out.result = prepare(job);
+	if (job->out.result == SUBMIT_OK)
+		record_contacts(job);
 	if (job->out.result != SUBMIT_OK || job->naccounts == 0) {
 		loop_post(job->loop, finish_on_loop, job);
 		return;

@@ -224,3 +224,26 @@ def test_contacts_from_received_mail(srv):
     assert [(c["email"], c["name"], c["received"]) for c in lea] == [("lea@example.net", "Lea Lang", 1)], lea
     assert ida.call("ContactSuggestion/query", {"prefix": "news"})["list"] == []
     assert call_error(ida, "ContactSuggestion/query", {"prefix": "x", "exact": 1}) == "invalidArguments"
+
+
+def test_contacts_from_smtp_submission(srv):
+    """Mail the account sends through SMTP submission (a desktop client) counts its
+    envelope recipients as used, with the name its To/Cc give (none for a Bcc-like
+    envelope-only recipient)."""
+    import smtplib
+    import time
+    with smtplib.SMTP(srv.host, srv.port("submission"), timeout=10) as s:
+        s.starttls(context=srv.ssl_context())
+        s.login(USER, "secret")
+        s.sendmail(USER, ["nina@example.net", "omar@example.net"],
+                   b"From: <%s>\r\nTo: Nina Nagel <nina@example.net>\r\nSubject: plan\r\n\r\nhi\r\n" % USER.encode())
+    ida = jmap(srv, USER)
+    got = []
+    for _ in range(50):
+        got = ida.call("ContactSuggestion/query", {"prefix": "nina@"})["list"]
+        if got:
+            break
+        time.sleep(0.1)
+    assert [(c["email"], c["name"], c["uses"]) for c in got] == [("nina@example.net", "Nina Nagel", 1)], got
+    omar = ida.call("ContactSuggestion/query", {"prefix": "omar"})["list"]
+    assert [(c["email"], c["name"], c["uses"]) for c in omar] == [("omar@example.net", None, 1)], omar

@@ -476,6 +476,29 @@ static void personal(const char *msg, const char *want_addr, const char *want_na
 	arena_free(&a);
 }
 
+/* The names a sent message gives its envelope recipients (submit_data.c). */
+static void test_recipient_names(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new();
+	const char *msg = "From: me@x.test\r\nTo: Nina Nagel <NINA@x.test>, plain@x.test\r\n"
+			  "Cc: =?utf-8?q?J=C3=B6rg?= <joerg@x.test>,\r\n \"Folded, Name\" <f@x.test>\r\n"
+			  "Reply-To: Not Me <omar@x.test>\r\nSubject: To: Fake <bcc@x.test>\r\n\r\n"
+			  "To: Body <body@x.test>\r\n";
+	const char *addrs[] = { "nina@x.test", "plain@x.test", "joerg@x.test", "f@x.test", "omar@x.test", "body@x.test" };
+	const char *names[6];
+	mail_recipient_names(a, msg, strlen(msg), addrs, 6, names);
+	assert_string_equal(names[0], "Nina Nagel");
+	assert_null(names[1]);
+	assert_string_equal(names[2], "J\xc3\xb6rg");
+	assert_string_equal(names[3], "Folded, Name");
+	assert_null(names[4]); /* Reply-To is not whom it was sent to */
+	assert_null(names[5]); /* the body is not a header */
+	mail_recipient_names(a, "", 0, addrs, 1, names);
+	assert_null(names[0]);
+	arena_free(&a);
+}
+
 /* Who received personal mail is from, for the contacts (store_deliver.c). */
 static void test_personal_sender(void **state)
 {
@@ -563,6 +586,7 @@ int main(void)
 		cmocka_unit_test(test_random_garbage),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_personal_sender),
+		cmocka_unit_test(test_recipient_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
