@@ -44,8 +44,8 @@ def test_admin_pages_in_chromium(make_server):
     assert srv.wait_log(r"event=queue_deferred|event=queue_attempt_failed|far\.test", timeout=20)
     env = dict(os.environ, PW_MODULE=module, BASE="https://%s:%d" % (srv.host, srv.port("https")), ADMIN=ADMIN,
                USER_ADDR=USER, PASS="secret", CHROMIUM=CHROMIUM, SHOTS=os.environ.get("POSTAMT_ADMIN_SHOTS", ""))
-    proc = subprocess.Popen([node, os.path.join(NODE_DIR, "admin.mjs")], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env, cwd=NODE_DIR)
+    proc = subprocess.Popen([node, os.path.join(NODE_DIR, "admin.mjs")], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=NODE_DIR)
     timer = threading.Timer(180, proc.kill)
     timer.start()
     try:

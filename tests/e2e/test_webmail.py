@@ -157,8 +157,8 @@ def _node_setup():
 def run_browser(server, script, helper, user, password, env=None, timeout=300):
     """Runs tests/e2e/webmail/SCRIPT (playwright-core in chromium) against server, signed
     in as user: its `@@ask {...}` lines are answered with helper.handle(request) (an
-    exception goes back as an error, and the browser side fails), `timing:` lines are
-    printed (pytest -s shows them). Asserts that it ran to `step: done` with status 0;
+    exception goes back as an error, and the browser side fails), `timing:` and axe-core's
+    lines are printed (pytest -s shows them). Asserts that it ran to `step: done` with status 0;
     returns the transcript. env adds to (or replaces in) the scenario's environment."""
     node, module = _node_setup()
     base = "https://%s:%d" % (server.host, server.port("https"))
@@ -173,7 +173,7 @@ def run_browser(server, script, helper, user, password, env=None, timeout=300):
     try:
         for line in proc.stdout:
             out.append(line.rstrip("\n"))
-            if line.startswith("timing: "):
+            if line.startswith(("timing: ", "axe: ", "step: axe: ")):
                 print(line.rstrip("\n"))
             if line.startswith("@@ask "):
                 req = json.loads(line[6:])

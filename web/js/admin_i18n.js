@@ -113,6 +113,9 @@ const de = {
   'spam.filters': 'Junk-Filter der Konten',
   'spam.learnedSpam': 'Gelernt: Spam',
   'spam.learnedHam': 'Gelernt: erwünscht',
+  'spam.reason': 'Grund',
+  'spam.count': 'Anzahl',
+  'spam.enabled': 'Eingeschaltet',
 };
 
 const en = {
@@ -224,6 +227,9 @@ const en = {
   'spam.filters': "Accounts' junk filters",
   'spam.learnedSpam': 'Learned spam',
   'spam.learnedHam': 'Learned ham',
+  'spam.reason': 'Reason',
+  'spam.count': 'Count',
+  'spam.enabled': 'Enabled',
 };
 
 export const ADMIN_DICTS = { de, en };

@@ -250,8 +250,8 @@ async function spam(main, { api }) {
     h('td', { class: 'num' }, f.learnedSpam), h('td', { class: 'num' }, f.learnedHam)));
   clear(main).append(h('h1', null, at('nav.spam')),
     h('h2', null, at('spam.received')), table('spam-received', [at('spam.kind'), ...verdicts], rec),
-    h('h2', null, at('spam.refused')), table('spam-refused', ['', ''], ref),
-    h('h2', null, at('spam.filters')), table('spam-filters', [at('user.address'), '', at('spam.learnedSpam'), at('spam.learnedHam')], jf));
+    h('h2', null, at('spam.refused')), table('spam-refused', [at('spam.reason'), at('spam.count')], ref),
+    h('h2', null, at('spam.filters')), table('spam-filters', [at('user.address'), at('spam.enabled'), at('spam.learnedSpam'), at('spam.learnedHam')], jf));
 }
 
 export const VIEWS = { dashboard, domains, dns, users, aliases, queue, certificate, events, spam };

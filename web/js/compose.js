@@ -106,7 +106,8 @@ export class Composer {
     const ccRows = [h('div', { class: 'c-row', hidden: !showCc }, ccL, cc), h('div', { class: 'c-row', hidden: !showCc }, bccL, bcc)];
     const ccToggle = h('button', { type: 'button', class: 'btn subtle small', hidden: showCc, 'aria-expanded': showCc ? 'true' : 'false',
       onclick: () => { for (const r of ccRows) r.hidden = false; ccToggle.hidden = true; cc.focus(); } }, t('compose.showCcBcc'));
-    const fileInput = h('input', { type: 'file', id: id('file'), multiple: true, class: 'sr-only', tabindex: '-1' });
+    // chosen through the Attach button (a real button: keyboard and screen readers); the input itself is hidden
+    const fileInput = h('input', { type: 'file', id: id('file'), multiple: true, hidden: true });
     fileInput.addEventListener('change', () => { for (const f of fileInput.files) this.upload(f); fileInput.value = ''; });
     this.attList = h('ul', { class: 'c-attachments', role: 'list' });
     this.limitHint = h('span', { class: 'c-limit muted small', id: id('limit') });
@@ -122,7 +123,7 @@ export class Composer {
         h('div', { class: 'c-row' }, subjL, subject)),
       this.err, body, this.attList,
       h('div', { class: 'c-foot' }, this.sendBtn,
-        h('label', { for: id('file'), class: 'btn subtle', role: 'button', tabindex: '0', onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); fileInput.click(); } } },
+        h('button', { type: 'button', class: 'btn subtle c-attach', 'aria-describedby': id('limit'), onclick: () => fileInput.click() },
           icon('clip'), h('span', null, t('compose.attach'))), fileInput, this.limitHint,
         h('button', { type: 'button', class: 'btn subtle', onclick: () => this.saveDraft(true) }, t('compose.saveDraft')),
         this.status,

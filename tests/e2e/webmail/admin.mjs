@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { axe } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
@@ -95,6 +96,7 @@ try {
   assert.match(await page.locator('#dash-disk .value').innerText(), /\d+ %/);
   assert.equal(await page.locator('#nav-dashboard').getAttribute('aria-current'), 'page');
   await shot(page, 'admin-dashboard');
+  await axe(page, 'the dashboard');
 
   step('domains: add one, its DNS records and DKIM keys, check them');
   await page.locator('#nav-domains').click();
@@ -109,6 +111,7 @@ try {
   await page.locator('#dns-table .state.missing').first().waitFor();
   assert.equal(await page.locator('#dns-table .state.unchecked').count(), 0);
   await shot(page, 'admin-dns');
+  await axe(page, 'the DNS records and DKIM keys of a domain, checked');
 
   step('users: add one with a quota, make it an admin');
   await page.locator('#nav-users').click();
@@ -122,6 +125,7 @@ try {
   await carol.getByRole('button', { name: 'Make admin' }).click();
   await rowOf(page, 'users-table', 'carol@shop.test').getByRole('button', { name: 'Revoke admin' }).waitFor();
   await shot(page, 'admin-users');
+  await axe(page, 'the users with a new admin');
   step('users: a bad address is refused with the reason');
   await page.locator('#user-new').fill('bad@@shop.test');
   await page.locator('#user-new-pass').fill('x');
@@ -129,6 +133,7 @@ try {
   await page.locator('#user-new').evaluate((e) => { e.type = 'text'; });
   await page.locator('#user-add button[type=submit]').click();
   await page.locator('.admin-msg.error').filter({ hasText: /address/ }).waitFor();
+  await axe(page, 'users with a refused address and its reason');
 
   step('aliases: a catch-all for the new domain, then removed');
   await page.locator('#nav-aliases').click();
@@ -137,6 +142,7 @@ try {
   await page.locator('#alias-add button[type=submit]').click();
   await rowOf(page, 'aliases-table', '@shop.test').waitFor();
   await shot(page, 'admin-aliases');
+  await axe(page, 'the aliases with a catch-all');
   await rowOf(page, 'aliases-table', '@shop.test').getByRole('button', { name: 'Remove' }).click();
   await page.locator('#aliases-table-empty').waitFor();
 
@@ -147,6 +153,7 @@ try {
   assert.match(await held.innerText(), /far@far\.test/);
   const before = Number(await held.locator('td.num').innerText());
   await shot(page, 'admin-queue');
+  await axe(page, 'the queue with a held message');
   await held.locator('.q-retry').click();
   for (let i = 0; i < 100; i++) {
     await page.reload();
@@ -156,19 +163,24 @@ try {
   }
   assert.ok(Number(await page.locator('#queue-table tbody tr td.num').first().innerText()) > before, 'retried');
   await page.locator('#queue-table .q-bounce').first().click();
+  await page.locator('.dialog .btn.primary').waitFor();
+  await axe(page, 'the confirmation to bounce a queued message');
   await page.locator('.dialog .btn.primary').click();
   await page.locator('#queue-empty').waitFor();
 
   step('certificate, deliveries, spam');
   await page.locator('#nav-certificate').click();
   assert.match(await page.locator('#cert').innerText(), /localhost/);
+  await axe(page, 'the certificate');
   await page.locator('#nav-events').click();
   await page.locator('#events-q').fill('far.test');
   await page.locator('form[role=search] button').click();
   await page.locator('#events-table tbody tr', { hasText: 'bounced' }).waitFor();
   await shot(page, 'admin-events');
+  await axe(page, 'the deliveries searched');
   await page.locator('#nav-spam').click();
   await page.locator('#spam-received').waitFor();
+  await axe(page, 'the spam page');
 
   await ctx.close();
 
@@ -182,6 +194,7 @@ try {
     const overflow = await p.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, 'the page fits the phone width (tables scroll inside): ' + overflow);
     await shot(p.page, 'admin-phone-dark-de');
+    await axe(p.page, 'users at phone width, dark, German');
     await p.ctx.close();
   }
 

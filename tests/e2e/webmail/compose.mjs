@@ -162,7 +162,13 @@ try {
   const limit = await dlg.locator('.c-limit').textContent();
   assert.match(limit, DE ? /Anhänge bis .*KB/ : /Attachments up to .*KB/);
   const big = await ask('near_limit_size');
-  await dlg.locator('input[type=file]').setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(big, 7) });
+  // Attach is a real button (in the tab order, named for screen readers) that opens the file chooser
+  const attach = dlg.getByRole('button', { name: DE ? 'Datei anhängen' : 'Attach file' });
+  assert.deepEqual(await attach.evaluate((b) => [b.tagName, b.tabIndex]), ['BUTTON', 0]);
+  const chosen = page.waitForEvent('filechooser');
+  await attach.press('Enter'); // from the keyboard
+  const chooser = await chosen;
+  await chooser.setFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(big, 7) });
   await dlg.locator('.c-error', { hasText: 'big.bin' }).waitFor();
   assert.match(await dlg.locator('.c-error').textContent(), DE ? /zu groß/ : /too large/);
   assert.equal(await dlg.locator('.c-att').count(), 0, 'the file was uploaded anyway');

@@ -6,7 +6,7 @@
 // SHOTS (optional).
 
 import assert from 'node:assert/strict';
-import { ask, end, failed as reportFailure, shot, step, timing } from './harness.mjs';
+import { ask, axe, end, failed as reportFailure, shot, step, timing } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
@@ -68,6 +68,7 @@ try {
     const dlg = page.locator('dialog');
     await dlg.locator('input[type=text]').fill('Phönix 2027');
     await dlg.locator('select').selectOption({ label: '\u00a0\u00a0Projekte' });
+    await axe(page, 'the new-folder dialog with its parent choice');
     await dlg.locator('button[type=submit]').click();
     const child = page.locator('.folders .folder', { hasText: 'Phönix 2027' });
     await child.waitFor();
@@ -95,6 +96,7 @@ try {
     assert.ok(names.includes('Projekte/Ph&APY-nix 2027'), names.join(', '));
     assert.ok(names.includes('Kunden/M&APw-ller'), names.join(', '));
     await shot(page, 'folder-tree');
+    await axe(page, 'the folder tree with nested folders');
   });
 
   await check('the tree collapses a parent and opens it again (kept over a reload)', async () => {
@@ -105,6 +107,7 @@ try {
     await page.reload();
     await page.locator('.folders .folder.current').waitFor();
     assert.equal(await page.locator('.folders .folder', { hasText: 'Phönix 2027' }).count(), 0);
+    await axe(page, 'the folder tree with a parent collapsed');
     await page.locator('.folder-row', { has: page.locator('.folder', { hasText: 'Projekte' }) }).locator('.folder-twist').click();
     await page.locator('.folders .folder', { hasText: 'Phönix 2027' }).waitFor();
   });
@@ -132,6 +135,7 @@ try {
     await row(page, 'Fresh in conversations').waitFor();
     await exactRow(page, 'Re: Plan').locator('.row-count', { hasText: '3' }).waitFor();
     await shot(page, 'conversation-list');
+    await axe(page, 'the conversation list with counts and a conversation open');
   });
 
   await check('conversations: the choice is the account\'s (another browser has it); archive and Undo the whole conversation', async () => {
@@ -163,6 +167,7 @@ try {
     await dlg.locator('label', { hasText: 'Übergeordneter Ordner' }).waitFor();
     await dlg.locator('option', { hasText: '(oberste Ebene)' }).waitFor({ state: 'attached' });
     await shot(de.page, 'new-folder-de-phone-dark');
+    await axe(de.page, 'the new-folder dialog, German, phone, dark');
     await dlg.locator('button', { hasText: 'Abbrechen' }).click();
     assert.equal(await de.page.locator('#list-conv-toggle').getAttribute('aria-label'), 'Als Unterhaltungen anzeigen');
     await de.ctx.close();

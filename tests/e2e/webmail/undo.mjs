@@ -5,7 +5,7 @@
 // SHOTS (optional).
 
 import assert from 'node:assert/strict';
-import { ask, end, failed as reportFailure, shot, step, timing } from './harness.mjs';
+import { ask, axe, end, failed as reportFailure, shot, step, timing } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
@@ -69,6 +69,7 @@ try {
     await row(page, 'Undo one').waitFor({ state: 'detached' });
     await ask('where', { subject: 'Undo one', folders: ['Trash'] });
     await shot(page, 'undo-toast');
+    await axe(page, 'the toast with Undo after a delete');
     const t0 = Date.now();
     await undoButton(page).click();
     await row(page, 'Undo one').waitFor();
@@ -98,6 +99,7 @@ try {
     await page.locator('.toast', { hasText: 'Archived' }).waitFor();
     await row(page, 'Undo two').waitFor({ state: 'detached' });
     await row(page, 'Undo three').waitFor({ state: 'detached' });
+    await axe(page, 'the toast with Undo after archiving two checked messages');
     // the list changes under the offer: new mail arrives (push, Email/queryChanges)
     await ask('append', { subject: 'Fresh while undoing' });
     await row(page, 'Fresh while undoing').waitFor();
@@ -122,6 +124,7 @@ try {
     const help = page.locator('dialog dl.shortcuts');
     await help.locator('dt', { hasText: /^z$/ }).waitFor();
     assert.match(await help.textContent(), /Undo move, delete, archive or spam/);
+    await axe(page, 'the shortcut help naming z');
     await page.keyboard.press('Escape');
   });
 
@@ -131,6 +134,7 @@ try {
     await de.page.locator('.reader-toolbar button[aria-label="Löschen"]').click();
     await de.page.locator('.toast', { hasText: 'In den Papierkorb verschoben.' }).waitFor();
     await shot(de.page, 'undo-toast-de-phone-dark');
+    await axe(de.page, 'the toast with Rückgängig, German, phone, dark');
     await undoButton(de.page, 'Rückgängig').click();
     await de.page.locator('.toast', { hasText: 'Rückgängig gemacht.' }).waitFor();
     await ask('where', { subject: 'German delete', folders: ['INBOX'] });

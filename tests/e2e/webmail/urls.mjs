@@ -5,16 +5,13 @@
 // Same protocol as run.mjs. Environment: PW_MODULE, BASE, USER_ADDR, PASS, CHROMIUM.
 
 import assert from 'node:assert/strict';
-import readline from 'node:readline';
+import { axe, rl, step } from './harness.mjs';
 
 const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
 const USER = process.env.USER_ADDR;
 const PASS = process.env.PASS;
 const T = 15000;
-
-const rl = readline.createInterface({ input: process.stdin });
-const step = (name) => process.stdout.write('step: ' + name + '\n');
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -63,6 +60,7 @@ try {
   step('the inbox has a URL');
   const inboxId = await page.locator('.folders .folder.current').getAttribute('data-id');
   await expectHash(page, '#/folder/' + encodeURIComponent(inboxId));
+  await axe(page, 'the inbox at its URL');
 
   step('a folder and a message have URLs; Back and Forward go through them');
   const projects = page.locator('.folders .folder', { hasText: 'Projects' });
@@ -76,6 +74,7 @@ try {
   const msgId = await row(page, 'Bulk message 00019').getAttribute('data-id');
   const msgUrl = '#/folder/' + encodeURIComponent(projectsId) + '/msg/' + encodeURIComponent(msgId);
   await expectHash(page, msgUrl);
+  await axe(page, 'a message in a folder at its URL');
   // j/k steps replace the entry: Back after them goes to the folder, not the message before
   await page.locator('#message-list').focus();
   await page.keyboard.press('j');
@@ -101,6 +100,7 @@ try {
   await opened(page, 'Bulk message 00019');
   assert.equal(await title(page), 'Projects');
   await expectHash(page, msgUrl);
+  await axe(page, 'the message URL after a reload');
 
   step('a search has a URL; its result opened, reload keeps both');
   const box = page.locator('#search');
@@ -116,6 +116,7 @@ try {
   await opened(page, 'Bulk message 00042');
   await page.locator('.list-count', { hasText: '10 messages' }).waitFor();
   assert.equal(await box.inputValue(), 'subject:"Bulk message 0004"');
+  await axe(page, 'a search result at its URL after a reload');
   step('Back from the search returns to the folder');
   await page.goBack();
   await page.locator('.reader-empty').waitFor();
@@ -123,6 +124,7 @@ try {
   await page.locator('#list-title', { hasText: 'Projects' }).waitFor();
   assert.equal(await page.locator('.search-bar').isVisible(), false);
   assert.equal(await box.inputValue(), '');
+  await axe(page, 'the folder after Back from the search');
 
   step('a middle click opens the message in a new tab');
   await row(page, 'Bulk message 00019').waitFor();
@@ -131,15 +133,19 @@ try {
   await tab.waitForLoadState();
   await opened(tab, 'Bulk message 00019');
   await expectHash(tab, msgUrl);
+  await axe(tab, 'the message opened in a new tab');
   await tab.close();
 
   step('a bookmark opened without a session: sign in, then the message');
   const fresh = await newContext();
   const other = watch(await fresh.newPage());
   await other.goto(BASE + '/' + searchUrl);
+  await other.locator('#login-user').waitFor();
+  await axe(other, 'the sign-in page of a bookmarked search');
   await signIn(other);
   await opened(other, 'Bulk message 00042');
   await other.locator('.list-count', { hasText: '10 messages' }).waitFor();
+  await axe(other, 'the bookmarked search after signing in');
   await fresh.close();
 
   step('a URL of a folder that is gone: the inbox, and the URL says so');
@@ -147,6 +153,7 @@ try {
   await page.locator('#list-title', { hasText: 'Inbox' }).waitFor();
   // the URL is corrected once the inbox's list is there
   await page.waitForFunction((h) => location.hash === h, '#/folder/' + encodeURIComponent(inboxId));
+  await axe(page, 'the inbox in place of a folder that is gone');
 
   assert.deepEqual(problems, [], 'no page errors or console errors');
   step('done');
