@@ -6,7 +6,7 @@
 // messages. The tree's order and collapsing are mailboxes.js's (pure).
 
 import { h, clear, icon, iconButton, confirmDialog, promptDialog, promptChoiceDialog, chooseDialog } from './dom.js';
-import { JmapMethodError } from './jmap.js';
+import { setResult } from './jmap.js';
 import { mailboxTree, visibleTree, folderCreate } from './mailboxes.js';
 
 export const ROLE_ICON = { inbox: 'inbox', drafts: 'drafts', sent: 'sent', archive: 'archive', junk: 'junk', trash: 'trash' };
@@ -126,9 +126,8 @@ export class FolderList {
   async set(args) {
     try {
       const res = await this.o.client.call('Mailbox/set', args);
-      const errs = Object.values(Object.assign({}, res.notCreated, res.notUpdated, res.notDestroyed));
       await this.o.reload(); // a path may be made in part
-      if (errs.length) throw new JmapMethodError('Mailbox/set', errs[0]);
+      setResult('Mailbox/set', res);
     } catch (e) {
       this.o.fail(e);
     }

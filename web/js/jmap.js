@@ -88,6 +88,14 @@ export class JmapMethodError extends Error {
   }
 }
 
+// A /set response (RFC 8620 section 5.3) whose notCreated, notUpdated or
+// notDestroyed is not empty fails as its first SetError; res otherwise.
+export function setResult(call, res) {
+  const errs = Object.values(Object.assign({}, res.notCreated, res.notUpdated, res.notDestroyed));
+  if (errs.length) throw new JmapMethodError(call, errs[0]);
+  return res;
+}
+
 // A request-level failure: HTTP status, and the problem details if any.
 export class JmapRequestError extends Error {
   constructor(status, body) {

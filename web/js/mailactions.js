@@ -10,7 +10,7 @@
 // a reload of the list where it is.
 
 import { confirmDialog, chooseDialog } from './dom.js';
-import { CAP, JmapMethodError } from './jmap.js';
+import { CAP, JmapMethodError, setResult } from './jmap.js';
 import { patchEmail, removeId, checkedIds, actionIds, emailOrMember } from './state.js';
 import { movePatch, junkPatch, seenPatch, flagPatch, bulkPatches, flagToggle, undoPatches, snapshot } from './actions.js';
 
@@ -59,9 +59,7 @@ export function mailActions(app) {
     app.removeFromList(id);
     offerUndo(message, patches, befores);
     try {
-      const res = await client.call('Email/set', { update: patches });
-      const bad = Object.values(res.notUpdated || {});
-      if (bad.length) throw new JmapMethodError('Email/set', bad[0]);
+      setResult('Email/set', await client.call('Email/set', { update: patches }));
     } catch (err) {
       app.fail(err);
       app.recover();
@@ -86,9 +84,7 @@ export function mailActions(app) {
     if (!ids.length) return;
     for (const id of ids) patchEmail(state, id, me.patches[id]);
     try {
-      const res = await client.call('Email/set', { update: me.patches });
-      const bad = Object.values(res.notUpdated || {});
-      if (bad.length) throw new JmapMethodError('Email/set', bad[0]);
+      setResult('Email/set', await client.call('Email/set', { update: me.patches }));
       app.toast(t('status.undone'));
     } catch (err) {
       app.fail(err);
@@ -137,9 +133,7 @@ export function mailActions(app) {
       const ids = actionIds(state, [id]);
       app.removeFromList(id);
       try {
-        const res = await client.call('Email/set', { destroy: ids });
-        const bad = Object.values(res.notDestroyed || {});
-        if (bad.length) throw new JmapMethodError('Email/set', bad[0]);
+        setResult('Email/set', await client.call('Email/set', { destroy: ids }));
         app.toast(t('status.destroyed'));
       } catch (err) {
         app.fail(err);
@@ -206,9 +200,7 @@ export function mailActions(app) {
     app.renderList();
     if (message) offerUndo(message, patches, befores);
     try {
-      const res = await client.call('Email/set', { update: patches });
-      const bad = Object.values(res.notUpdated || {});
-      if (bad.length) throw new JmapMethodError('Email/set', bad[0]);
+      setResult('Email/set', await client.call('Email/set', { update: patches }));
     } catch (err) {
       app.fail(err);
       app.recover();
@@ -224,9 +216,7 @@ export function mailActions(app) {
     for (const id of rows) app.removeFromList(id);
     app.renderList();
     try {
-      const res = await client.call('Email/set', { destroy: ids });
-      const bad = Object.values(res.notDestroyed || {});
-      if (bad.length) throw new JmapMethodError('Email/set', bad[0]);
+      setResult('Email/set', await client.call('Email/set', { destroy: ids }));
       app.toast(t('status.destroyed'));
     } catch (err) {
       app.fail(err);

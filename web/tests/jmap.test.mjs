@@ -151,3 +151,14 @@ test('client: 401 calls onUnauthorized; request errors carry the problem type', 
   await assert.rejects(g.fetchSession(), (e) => e.status === 401);
   assert.equal(unauth, 1);
 });
+
+test('setResult: the first SetError of a /set response fails, nothing else', async () => {
+  const { setResult, JmapMethodError } = await import('../js/jmap.js');
+  const ok = { updated: { a: null }, destroyed: ['b'] };
+  assert.equal(setResult('Email/set', ok), ok);
+  assert.doesNotThrow(() => setResult('Email/set', { notUpdated: {}, notDestroyed: null }));
+  for (const key of ['notCreated', 'notUpdated', 'notDestroyed']) {
+    assert.throws(() => setResult('Mailbox/set', { [key]: { x: { type: 'forbidden', description: 'no' } } }),
+      (e) => e instanceof JmapMethodError && e.type === 'forbidden' && e.message === 'Mailbox/set: forbidden (no)');
+  }
+});

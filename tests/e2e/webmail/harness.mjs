@@ -118,6 +118,20 @@ export async function signIn(page, user = process.env.USER_ADDR, pass = process.
   await page.locator('.folders .folder.current').waitFor();
 }
 
+// Checks that go on after a failure, so that one does not hide the others: check()
+// runs fn as a step and records a failure in failures, which the scenario asserts
+// to be empty at its end.
+export const failures = [];
+export async function check(name, fn) {
+  step(name);
+  try {
+    await fn();
+  } catch (e) {
+    failures.push(name + ': ' + (e && e.message ? e.message.split('\n')[0] : e));
+    process.stdout.write('CHECK FAILED: ' + name + ': ' + (e && e.stack ? e.stack : e) + '\n');
+  }
+}
+
 // The end of every scenario: `} catch (e) { failed(e, problems); } finally { await end(browser); }`.
 // A failure prints the error and the page problems seen so far and sets the exit status.
 export function failed(e, problems) {

@@ -5,7 +5,7 @@
 // CHROMIUM, SHOTS (optional).
 
 import assert from 'node:assert/strict';
-import { ask, axe, end, failed as reportFailure, launch, newPage as openPage, PHONE, shot, step } from './harness.mjs';
+import { ask, axe, check, end, failed as reportFailure, failures as failed, launch, newPage as openPage, PHONE, shot, step } from './harness.mjs';
 
 
 
@@ -18,17 +18,6 @@ async function open(page, subject) {
   await page.locator('.reader-subject', { hasText: subject }).first().waitFor();
 }
 
-// Each bug is its own check: one failure does not hide the others.
-const failed = [];
-async function check(name, fn) {
-  step(name);
-  try {
-    await fn();
-  } catch (e) {
-    failed.push(name + ': ' + (e && e.message ? e.message.split('\n')[0] : e));
-    process.stdout.write('CHECK FAILED: ' + name + ': ' + (e && e.stack ? e.stack : e) + '\n');
-  }
-}
 
 try {
   const { ctx, page } = await newPage();

@@ -5,40 +5,11 @@
 // SHOTS (optional).
 
 import assert from 'node:assert/strict';
-import { ask, axe, end, failed as reportFailure, shot, step, timing } from './harness.mjs';
+import { ask, axe, check, end, failed as reportFailure, failures as failed, launch, newPage as openPage, PHONE, shot, step, timing } from './harness.mjs';
 
-const { chromium } = await import(process.env.PW_MODULE);
-const BASE = process.env.BASE;
-const USER = process.env.USER_ADDR;
-const PASS = process.env.PASS;
-const T = 15000;
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const problems = [];
-const PHONE = { width: 390, height: 800 };
-const DESKTOP = { width: 1280, height: 900 };
-async function newPage({ locale = 'en-US', viewport = DESKTOP, colorScheme = 'light' } = {}) {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport, locale, colorScheme, timezoneId: 'Europe/Berlin' });
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(T);
-  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  page.on('dialog', (d) => { problems.push('dialog opened: ' + d.message()); d.dismiss(); });
-  page.on('console', (m) => {
-    const loc = (m.location() && m.location().url) || '';
-    if (/vendor\/purify\.min\.js/.test(m.text() + loc)) return;
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push('console: ' + m.text());
-  });
-  await page.goto(BASE + '/');
-  await page.locator('#login-user').fill(USER);
-  await page.locator('#login-pass').fill(PASS);
-  await page.locator('.login-card button[type=submit]').click();
-  await page.locator('.folders .folder.current').waitFor();
-  return { ctx, page };
-}
+const newPage = (opts = {}) => openPage(browser, problems, { colorScheme: 'light', timezoneId: 'Europe/Berlin', ...opts });
 const row = (page, subject) => page.locator('#message-list .row', { has: page.locator('.row-subject', { hasText: subject }) }).first();
 const exactRow = (page, subject) => page.locator('#message-list .row', { has: page.locator('.row-subject', { hasText: new RegExp('^' + subject + '$') }) });
 async function open(page, subject) {
@@ -47,17 +18,6 @@ async function open(page, subject) {
 }
 const undoButton = (page, label = 'Undo') => page.locator('.toast .toast-action', { hasText: label });
 
-// Each part is its own check: one failure does not hide the others.
-const failed = [];
-async function check(name, fn) {
-  step(name);
-  try {
-    await fn();
-  } catch (e) {
-    failed.push(name + ': ' + (e && e.message ? e.message.split('\n')[0] : e));
-    process.stdout.write('CHECK FAILED: ' + name + ': ' + (e && e.stack ? e.stack : e) + '\n');
-  }
-}
 
 try {
   const { page } = await newPage();
