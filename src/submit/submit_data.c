@@ -597,8 +597,10 @@ static void record_contacts(struct submit_job *job)
 	for (size_t i = 0; i < job->nrcpts; i++)
 		c[i] = (struct store_contact){ .address = addrs[i], .name = names[i] };
 	const char *error;
-	if (store_contact_use(job->sp->store, job->origin.auth_account, c, job->nrcpts, (int64_t)time(NULL),
-			      settings_get(job->sp->settings)->webmail_contacts, &error) < 0)
+	int r = store_contact_use(job->sp->store, job->origin.auth_account, c, job->nrcpts, (int64_t)time(NULL),
+				  settings_get(job->sp->settings)->webmail_contacts, &error);
+	/* STORE_EUNAVAIL: a backend without them (PostgreSQL for now), not worth a line per message */
+	if (r < 0 && r != STORE_EUNAVAIL)
 		log_warn("event=store_error op=contact_use user=%s error=%s", LOG_Q(job->origin.auth_user), LOG_Q(error));
 }
 
