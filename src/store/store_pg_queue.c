@@ -13,6 +13,7 @@
  * writes the recipients and ends the lease (or removes the message) in the same
  * transaction. */
 #include "store_int.h"
+#include "textfmt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -311,17 +312,6 @@ int store_queue_save(struct store *s, const char *owner, const struct store_qmsg
 
 /* ------------------------------------------------------------------ body */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int store_queue_body(struct store *s, const char *id, char **data_r, size_t *len_r, const char **error_r)
 {
 	struct sql_conn *q = get(s, error_r);
@@ -344,8 +334,20 @@ int store_queue_body(struct store *s, const char *id, char **data_r, size_t *len
 			}
 			size_t len = (n - 2) / 2;
 			char *d = xmalloc(len + 1);
-			for (size_t i = 0; i < len; i++)
-				d[i] = (char)(hexval(t[2 + 2 * i]) << 4 | hexval(t[3 + 2 * i]));
+			bool bad = false;
+			for (size_t i = 0; i < len; i++) {
+				int hi = textfmt_hex_digit((unsigned char)t[2 + 2 * i]);
+				int lo = textfmt_hex_digit((unsigned char)t[3 + 2 * i]);
+				bad |= hi < 0 || lo < 0;
+				d[i] = bad ? 0 : (char)(hi << 4 | lo);
+			}
+			if (bad) { /* never a body with made-up bytes */
+				free(d);
+				sql_reset(st);
+				put(s, q);
+				*error_r = "queue body: a bytea value that is not hex";
+				return STORE_ERR;
+			}
 			d[len] = '\0';
 			*data_r = d;
 			*len_r = len;
