@@ -189,7 +189,12 @@ def run_browser(server, script, helper, user, password, env=None, timeout=300):
         if proc.poll() is None:
             proc.kill()
     transcript = "\n".join(out)
-    assert rc == 0, "browser test failed (exit %s):\n%s" % (rc, transcript)
+    if rc != 0:
+        # the cause first: a long transcript is cut in the middle by CI's log
+        steps = [l for l in out if l.startswith("step: ") and not l.startswith("step: axe: ")]
+        cause = [l for l in out if not l.startswith(("step: ", "timing: ", "axe: ", "@@ask "))]
+        raise AssertionError("browser test failed (exit %s) after %s:\n%s\n--- transcript:\n%s"
+                             % (rc, steps[-1] if steps else "no step", "\n".join(cause[-40:]), transcript))
     assert "step: done" in transcript, transcript
     return transcript
 

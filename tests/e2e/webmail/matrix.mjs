@@ -16,7 +16,7 @@ const { chromium } = await import(process.env.PW_MODULE);
 const BASE = process.env.BASE;
 const USER = process.env.USER_ADDR;
 const PASS = process.env.PASS;
-const T = 20000;
+const T = 30000; // CI runs two test workers beside the browser
 
 const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
 const LOCALES = { en: 'en-US', de: 'de-DE' };
