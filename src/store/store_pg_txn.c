@@ -78,6 +78,9 @@ void store_pg_txn(struct store *s, struct store_op *batch)
 		if (code == 0 && (rc = sql_exec(q, "RELEASE SAVEPOINT op")) < 0)
 			code = store_sql_fail(q, rc, "release", &err);
 	}
+	/* the other nodes hear of the changes when (and only if) they commit */
+	if (code == 0 && (rc = store_pg_notify(s, q, batch)) < 0)
+		code = store_sql_fail(q, rc, "notify", &err);
 	bool committed = false;
 	if (code == 0) {
 		rc = sql_commit(q);
