@@ -242,7 +242,11 @@ static void *listen_main(void *arg)
 			{ .fd = l->wake[0], .events = POLLIN },
 		};
 		if (poll(pf, 2, -1) < 0) {
-			assert(errno == EINTR); /* the fds are ours and valid */
+			if (errno != EINTR) { /* ENOMEM: try again a little later */
+				log_error("event=store_pg_listen_poll errno=%d", errno);
+				if (stop_wait(l, BACKOFF_FIRST_MS))
+					break;
+			}
 			continue;
 		}
 		if (pf[1].revents != 0)
