@@ -59,10 +59,21 @@ void store_op_free(struct store_op *op)
 		free(op->blobs[i]);
 	free(op->blobs);
 	free(op->events);
+	free(op->locks);
 	free(op->blob);
 	free(op->data);
 	arena_free(&op->tmp);
 	free(op);
+}
+
+void store_op_lock(struct store_op *op, int64_t account_id)
+{
+	assert(account_id > 0);
+	if (op->nlocks == op->caplocks) {
+		op->caplocks = op->caplocks ? op->caplocks * 2 : 2;
+		op->locks = xrealloc(op->locks, op->caplocks * sizeof(*op->locks));
+	}
+	op->locks[op->nlocks++] = account_id;
 }
 
 void store_op_event(struct store_op *op, enum store_event_kind kind, int64_t account_id,

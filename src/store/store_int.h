@@ -62,6 +62,8 @@ struct store_op {
 	bool lessons;          /* apply recorded a junk filter lesson (store_lesson.c) */
 	bool sql_ready;        /* apply uses only op->q (sql.h): runs on either backend */
 	struct sql_conn *q;    /* apply's connection: the committer's, or PostgreSQL's */
+	int64_t *locks;        /* PostgreSQL: the accounts apply changes (store_op_lock), */
+	size_t nlocks, caplocks; /* locked in id order when the batch's transaction starts */
 	/* blob written by prepare */
 	char *blob;            /* blob name (hex), malloc'd */
 	int blob_fd;           /* written, not yet fsynced (-1: none); the committer syncs */
@@ -262,6 +264,12 @@ int store_op_fail(struct store_op *op, int code, const char *fmt, ...) __attribu
 void store_op_rolled_back(struct store_op *op, int r);
 void store_op_event(struct store_op *op, enum store_event_kind kind, int64_t account_id,
 	      int64_t mailbox_id, uint32_t uid, uint32_t uid_last, uint32_t count, uint64_t modseq);
+/* Says that op's apply will change rows of the account (before the op is queued). On
+ * PostgreSQL the committer locks the accounts of a whole batch in id order before any
+ * apply runs, so that two nodes' batches, each changing several accounts, wait for
+ * each other instead of deadlocking. Rows of an account (its mailboxes, messages,
+ * counters) are changed only by ops that name it. Nothing on SQLite (one writer). */
+void store_op_lock(struct store_op *op, int64_t account_id);
 void store_op_unlink_blob(struct store_op *op, const char *blob);
 /* Path of a blob file (malloc'd). */
 char *store_blob_path(struct store *s, const char *blob);

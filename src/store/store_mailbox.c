@@ -144,17 +144,22 @@ static int64_t mbox_id(struct sql_conn *q, int64_t account_id, const char *name)
 }
 
 /* The next UIDVALIDITY: one more than the last, and at least the current time, so
- * that a database made again never repeats one. 0 on error. */
-static uint32_t next_uidvalidity(struct sql_conn *q)
+ * that a database made again never repeats one. 0 on error, with *rc_r the sql_rc
+ * (SQL_ETEMP for a deadlock or a lost connection: a temporary failure). */
+static uint32_t next_uidvalidity(struct sql_conn *q, int *rc_r)
 {
 	struct sql_stmt *st = sql_prepare(q, "UPDATE meta SET value = CASE WHEN value + 1 > ?1 THEN value + 1"
 					  " ELSE ?1 END WHERE key = 'uidvalidity' RETURNING value");
+	*rc_r = SQL_ERR;
 	if (st == NULL)
 		return 0;
 	sql_bind_int64(st, 1, (int64_t)time(NULL));
 	uint32_t v = 0;
-	if (sql_step(st) == SQL_ROW)
+	int rc = sql_step(st);
+	if (rc == SQL_ROW)
 		v = (uint32_t)sql_col_int64(st, 0);
+	else if (rc < 0)
+		*rc_r = rc;
 	sql_reset(st);
 	return v;
 }
@@ -175,9 +180,10 @@ static int insert_mailbox(struct store_op *op, struct sql_conn *q, int64_t accou
 		return op->result;
 	if (sql_changes(q) > 0)
 		subscribed = true;
-	uint32_t uidvalidity = next_uidvalidity(q);
+	int vrc;
+	uint32_t uidvalidity = next_uidvalidity(q, &vrc);
 	if (uidvalidity == 0)
-		return store_op_sql_fail(op, SQL_ERR, "uidvalidity");
+		return store_op_sql_fail(op, vrc, "uidvalidity");
 	st = sql_prepare(q, "INSERT INTO mailboxes(account_id, name, special_use, subscribed, uidvalidity,"
 			 " modseq, highestmodseq) VALUES(?, ?, ?, ?, ?, ?, ?) RETURNING id");
 	if (st == NULL)
@@ -280,6 +286,8 @@ static struct store_op *mbox_async_op(op_fn *apply, int64_t account_id, const ch
 	struct mbox_req *r = arena_alloc(op->tmp, sizeof(*r));
 	r->account_id = account_id;
 	op->req = r;
+	if (account_id > 0)
+		store_op_lock(op, account_id);
 	const char *err;
 	int code;
 	if (name != NULL && (code = store_mailbox_name_check(op->tmp, name, &r->name, &err)) < 0) {
@@ -312,6 +320,8 @@ static int mbox_run(struct store *s, op_fn *apply, struct mbox_req *req, const c
 {
 	struct store_op *op = store_op_new(NULL, apply, NULL, req, NULL);
 	op->sql_ready = true;
+	if (req->account_id > 0)
+		store_op_lock(op, req->account_id);
 	return store_op_run(s, op, error_r);
 }
 

@@ -48,6 +48,49 @@ int store_pg_write(struct store *s, struct store_op *op, const char **error_r)
 	return r;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Locks the rows of every account the batch's ops named (store_op_lock), in id order:
+ * two nodes' batches then take their common accounts in the same order and one waits
+ * for the other, where taking them op by op could deadlock (PostgreSQL would abort one
+ * after deadlock_timeout, a second). SQL_DONE or a negative sql_rc. */
+static int lock_accounts(struct sql_conn *q, struct store_op *batch)
+{
+	size_t n = 0;
+	for (struct store_op *op = batch; op != NULL; op = op->next)
+		n += op->result < 0 ? 0 : op->nlocks;
+	if (n == 0)
+		return SQL_DONE;
+	int64_t *ids = xmalloc(n * sizeof(*ids));
+	n = 0;
+	for (struct store_op *op = batch; op != NULL; op = op->next)
+		for (size_t i = 0; op->result >= 0 && i < op->nlocks; i++)
+			ids[n++] = op->locks[i];
+	qsort(ids, n, sizeof(*ids), cmp_id);
+	struct buf list = { 0 };
+	buf_putc(&list, '{');
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || ids[i] != ids[i - 1])
+			buf_printf(&list, "%s%lld", i ? "," : "", (long long)ids[i]);
+	buf_putc(&list, '}');
+	free(ids);
+	struct sql_stmt *st = sql_prepare(q, "SELECT id FROM accounts WHERE id = ANY(CAST(? AS bigint[]))"
+					  " ORDER BY id FOR UPDATE");
+	int rc = SQL_ERR;
+	if (st != NULL) {
+		sql_bind_text(st, 1, buf_str(&list));
+		while ((rc = sql_step(st)) == SQL_ROW)
+			;
+		sql_reset(st);
+	}
+	buf_free(&list);
+	return rc;
+}
+
 void store_pg_txn(struct store *s, struct store_op *batch)
 {
 	const char *err = NULL;
@@ -56,6 +99,8 @@ void store_pg_txn(struct store *s, struct store_op *batch)
 	int code = 0; /* a failure of the transaction itself: every op left fails with it */
 	if (rc < 0)
 		code = q != NULL ? store_sql_fail(q, rc, "begin", &err) : STORE_EUNAVAIL;
+	if (code == 0 && (rc = lock_accounts(q, batch)) < 0)
+		code = store_sql_fail(q, rc, "lock", &err);
 	size_t applied = 0;
 	for (struct store_op *op = batch; op != NULL; op = op->next) {
 		if (op->result < 0) /* prepare failed */

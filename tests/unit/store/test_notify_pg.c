@@ -255,6 +255,60 @@ static void test_listener_killed(void **state)
 	PQclear(r);
 }
 
+/* Two nodes whose batches change the same two accounts in opposite orders: without
+ * the committer's account locks in id order (store_pg_txn.c) their transactions
+ * deadlock and PostgreSQL aborts one (a temporary failure after deadlock_timeout);
+ * with them one waits for the other and every create succeeds. */
+struct storm {
+	struct store *s;
+	int64_t first, second;
+	int n, failed;
+	char tag;
+};
+
+static void *storm_thread(void *arg)
+{
+	struct storm *t = arg;
+	for (int i = 0; i < t->n; i++) {
+		char name[32];
+		const char *err = NULL;
+		int64_t id;
+		snprintf(name, sizeof(name), "storm-%c-%d", t->tag, i);
+		if (store_mailbox_create(t->s, i % 2 ? t->second : t->first, name, 0, &id, &err) != 1) {
+			fprintf(stderr, "create %s: %s\n", name, err ? err : "?");
+			t->failed++;
+		}
+	}
+	return NULL;
+}
+
+static void test_no_deadlock(void **state)
+{
+	struct nfix *f = *state;
+	const char *err = NULL;
+	int64_t other;
+	assert_int_equal(store_account_add(f->s[0], "v@example.test", "$y$h", 0, &other, &err), 1);
+	/* per node: threads starting with either account, so that its batches hold both
+	 * in either order */
+	struct storm t[8];
+	pthread_t th[8];
+	for (int i = 0; i < 8; i++) {
+		t[i] = (struct storm){ .s = f->s[i % 2], .first = i & 2 ? other : f->account,
+				       .second = i & 2 ? f->account : other, .n = 30, .tag = (char)('a' + i) };
+		assert_int_equal(pthread_create(&th[i], NULL, storm_thread, &t[i]), 0);
+	}
+	int failed = 0;
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		failed += t[i].failed;
+	}
+	assert_int_equal(failed, 0);
+	PGresult *r = PQexec(f->pg, "SELECT count(*) FROM mailboxes WHERE name LIKE 'storm-%'");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_string_equal(PQgetvalue(r, 0, 0), "240");
+	PQclear(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
@@ -263,6 +317,7 @@ int main(void)
 	const struct CMUnitTest pg[] = {
 		cmocka_unit_test_setup_teardown(test_cross_node, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listener_killed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_deadlock, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests_name("payload", pure, NULL, NULL);
 	const char *uri = test_pg_uri("postamt_test_notify");
