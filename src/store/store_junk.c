@@ -31,10 +31,12 @@
 #define V64 V16 "," V16 "," V16 "," V16
 #define V256 V64 "," V64 "," V64 "," V64
 
+/* The numbered parameter ?N, or 0 when it is negative (a new row's count). */
+#define NOT_BELOW_0(n) "CASE WHEN CAST(?" n " AS bigint) < 0 THEN 0 ELSE CAST(?" n " AS bigint) END"
 /* A count that never goes below zero: "col = col + d" clamped at 0 (CASE: SQLite's
  * MAX(a, b) is PostgreSQL's GREATEST). d is the numbered parameter ?N. */
 #define CLAMP_ADD(table, col, n) \
-	col " = CASE WHEN " table "." col " + ?" n " < 0 THEN 0 ELSE " table "." col " + ?" n " END"
+	col " = CASE WHEN " table "." col " + CAST(?" n " AS bigint) < 0 THEN 0 ELSE " table "." col " + CAST(?" n " AS bigint) END"
 
 /* Binds tokens[off, off + JUNK_CHUNK) from parameter `first` on, NULL past n. */
 static void bind_chunk(struct sql_stmt *st, int first, const char *const *tokens, size_t n, size_t off)
@@ -74,19 +76,19 @@ static int apply_learn(struct store *s, struct store_op *op)
 		return op->result;
 	for (size_t off = 0; off < r->n; off += JUNK_CHUNK) {
 		/* DISTINCT: PostgreSQL refuses an upsert that meets one row twice; the WHERE
-		 * drops the unused places (and settles SQLite's upsert-after-SELECT parse) */
+		 * drops the unused places (and settles SQLite's upsert-after-SELECT parse).
+		 * Only numbered parameters before the list: a plain `?` takes the number after
+		 * the highest so far, so the list is ?4 to ?259 on both engines. */
 		st = sql_prepare(op->q, "INSERT INTO junk_token(account_id, token, nspam, nham)"
-					" SELECT DISTINCT CAST(?1 AS bigint), v.column1, CAST(?2 AS bigint), CAST(?3 AS bigint)"
+					" SELECT DISTINCT CAST(?1 AS bigint), v.column1, " NOT_BELOW_0("2") ", " NOT_BELOW_0("3")
 					" FROM (VALUES " V256 ") AS v WHERE v.column1 IS NOT NULL"
 					" ON CONFLICT(account_id, token) DO UPDATE SET "
-					CLAMP_ADD("junk_token", "nspam", "4") ", " CLAMP_ADD("junk_token", "nham", "5"));
+					CLAMP_ADD("junk_token", "nspam", "2") ", " CLAMP_ADD("junk_token", "nham", "3"));
 		if (st != NULL) {
 			sql_bind_int64(st, 1, r->account);
-			sql_bind_int64(st, 2, r->dspam > 0 ? r->dspam : 0);
-			sql_bind_int64(st, 3, r->dham > 0 ? r->dham : 0);
-			sql_bind_int64(st, 4, r->dspam);
-			sql_bind_int64(st, 5, r->dham);
-			bind_chunk(st, 6, r->tokens, r->n, off);
+			sql_bind_int64(st, 2, r->dspam);
+			sql_bind_int64(st, 3, r->dham);
+			bind_chunk(st, 4, r->tokens, r->n, off);
 		}
 		if (store_op_step(op, st, "junk_learn") < 0)
 			return op->result;
