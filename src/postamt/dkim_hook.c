@@ -65,7 +65,7 @@ static void load_locked(struct dkim_hook *h, const char *why)
 	struct dkim_keyset *set;
 	char *warnings;
 	const char *error;
-	unsigned long long fp;
+	unsigned long long fp = 0; /* stays 0 when it cannot be read: the next check loads again */
 	dkim_keys_fingerprint(h->store, h->dir_fd, &fp);
 	if (dkim_keys_load(h->store, h->dir_fd, &set, &warnings, &error) < 0) {
 		log_error("event=dkim_keys_failed error=%s keeping=old-keys", LOG_Q(error));
