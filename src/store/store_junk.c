@@ -12,8 +12,8 @@
  * statement each (`token IN (...)`, unused places bound to NULL), not one statement
  * per token: a message has up to 1,000 tokens, and on PostgreSQL every statement is a
  * round trip. So a classification reads the account's totals and the counts of its
- * tokens in ceil(n / JUNK_CHUNK) statements (one for most mail), and a lesson writes
- * them in two per list. */
+ * tokens, and whether the sender is a contact, in ceil(n / JUNK_CHUNK) statements (one
+ * for most mail), and a lesson writes them in two per list. */
 #include "store.h"
 #include "store_int.h"
 
@@ -147,8 +147,17 @@ static void put_counts(struct store_junk_token *toks, const size_t *ord, size_t 
 int store_junk_read(struct store *s, int64_t account, struct store_junk_token *toks, size_t n,
 		    struct store_junk_model *model_r, const char **error_r)
 {
+	return store_junk_read_with(s, account, toks, n, NULL, model_r, NULL, error_r);
+}
+
+int store_junk_read_with(struct store *s, int64_t account, struct store_junk_token *toks, size_t n,
+			 const char *contact, struct store_junk_model *model_r, bool *is_contact_r,
+			 const char **error_r)
+{
 	memset(model_r, 0, sizeof(*model_r));
 	model_r->enabled = true;
+	if (is_contact_r != NULL)
+		*is_contact_r = false;
 	struct db *db;
 	struct sql_conn *q = store_sql_get(s, &db, error_r);
 	if (q == NULL)
@@ -163,27 +172,35 @@ int store_junk_read(struct store *s, int64_t account, struct store_junk_token *t
 	if (n > 1)
 		qsort_r(ord, n, sizeof(*ord), cmp_tok, toks);
 	int ret = 1;
-	/* the totals and switch (the row whose token is NULL) with each list of tokens:
-	 * one statement, so most classifications cost one round trip here */
+	/* the totals and switch (kind 0), whether contact is a contact (kind 1) and the
+	 * counts of each list of tokens (kind 2) in one statement, so that most
+	 * classifications cost one round trip here */
 	for (size_t off = 0; ret > 0 && (off < n || off == 0); off += JUNK_CHUNK) {
 		struct sql_stmt *st =
-			sql_prepare(q, "SELECT NULL, nspam, nham, off FROM junk_count WHERE account_id = ?1"
-				       " UNION ALL SELECT token, nspam, nham, 0 FROM junk_token WHERE account_id = ?1"
+			sql_prepare(q, "SELECT 0, NULL, nspam, nham, off FROM junk_count WHERE account_id = ?1"
+				       " UNION ALL SELECT 1, NULL, 0, 0, 0 FROM junk_contact WHERE account_id = ?1"
+				       " AND address = ?2"
+				       " UNION ALL SELECT 2, token, nspam, nham, 0 FROM junk_token WHERE account_id = ?1"
 				       " AND token IN (" Q256 ")");
 		if (st == NULL) {
 			ret = store_sql_fail(q, SQL_ERR, "junk_read", error_r);
 			break;
 		}
 		sql_bind_int64(st, 1, account);
-		bind_chunk(st, 2, texts, n, off);
+		sql_bind_text(st, 2, off == 0 ? contact : NULL);
+		bind_chunk(st, 3, texts, n, off);
 		int rc;
 		while ((rc = sql_step(st)) == SQL_ROW) {
-			if (sql_col_null(st, 0)) {
-				model_r->nspam = sql_col_int64(st, 1);
-				model_r->nham = sql_col_int64(st, 2);
-				model_r->enabled = sql_col_int64(st, 3) == 0;
+			int64_t kind = sql_col_int64(st, 0);
+			if (kind == 0) {
+				model_r->nspam = sql_col_int64(st, 2);
+				model_r->nham = sql_col_int64(st, 3);
+				model_r->enabled = sql_col_int64(st, 4) == 0;
+			} else if (kind == 1) {
+				if (is_contact_r != NULL)
+					*is_contact_r = true;
 			} else {
-				put_counts(toks, ord, n, sql_col_text(st, 0), sql_col_int64(st, 1), sql_col_int64(st, 2));
+				put_counts(toks, ord, n, sql_col_text(st, 1), sql_col_int64(st, 2), sql_col_int64(st, 3));
 			}
 		}
 		sql_reset(st);

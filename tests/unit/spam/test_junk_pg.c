@@ -218,6 +218,16 @@ static void test_switch_contacts_lessons(void **state)
 	assert_int_equal(store_junk_contacts_add(f->s[0], f->acct, addrs, 1, &err), 1); /* again: kept once */
 	assert_int_equal(store_junk_is_contact(f->s[0], f->acct, "bob@colleague.example", &err), 1);
 	assert_int_equal(store_junk_is_contact(f->s[0], f->acct, "eve@colleague.example", &err), 0);
+	/* what a classification reads: the model and the contact in one statement */
+	bool is_contact = false;
+	struct store_junk_token tok = { .token = "w:x" };
+	assert_int_equal(store_junk_read_with(f->s[0], f->acct, &tok, 1, "bob@colleague.example", &m, &is_contact, &err),
+			 1);
+	assert_true(is_contact);
+	assert_int_equal(store_junk_read_with(f->s[1], f->acct, &tok, 1, "eve@colleague.example", &m, &is_contact, &err),
+			 1);
+	assert_false(is_contact);
+	assert_true(m.enabled);
 	struct store_junk_stats st;
 	assert_int_equal(store_junk_stats(f->s[0], f->a, f->acct, 3, &st, &err), 1);
 	assert_int_equal(st.ncontacts, 2);
