@@ -200,6 +200,39 @@ static int open_domain_dir(int dir_fd, const char *domain)
 	return openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* The listing of keys (one domain's, sorted as load_dir sorts) at time now into *out_r
+ * (arena). 1, or -1 with *error_r when a public key cannot be encoded. */
+static int list_infos(const struct dkim_signer *keys, size_t n, const char *dom, bool files, time_t now,
+		      int64_t publish_delay, struct arena *a, struct dkim_key_info **out_r, const char **error_r)
+{
+	struct dkim_key_info *out = arena_alloc(a, (n ? n : 1) * sizeof(*out));
+	size_t lo = 0, signer = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i == lo) { /* the first (newest) key of its algorithm */
+			size_t hi = i;
+			while (hi < n && keys[hi].alg == keys[i].alg)
+				hi++;
+			signer = lo + dkim_key_choose(keys + lo, hi - lo, now, publish_delay);
+			lo = hi;
+		}
+		out[i].selector = arena_strdup(a, keys[i].selector);
+		out[i].alg = keys[i].alg;
+		out[i].created = keys[i].created;
+		out[i].ripe_at = dkim_key_ripe_at(keys[i].created, publish_delay);
+		out[i].state = i == signer ? DKIM_KEY_SIGNING : i < signer ? DKIM_KEY_WAITING : DKIM_KEY_PUBLISHED;
+		out[i].txt = key_txt(keys[i].pkey, keys[i].alg, a);
+		if (out[i].txt == NULL) {
+			*error_r = files ? arena_printf(a, "%s/%s/%s.pem: cannot encode the public key", DKIM_KEY_DIR,
+							dom, keys[i].selector)
+					 : arena_printf(a, "DKIM key %s of %s: cannot encode the public key",
+							keys[i].selector, dom);
+			return -1;
+		}
+	}
+	*out_r = out;
+	return 1;
+}
+
 int dkim_key_list(int dir_fd, const char *domain, time_t now, int64_t publish_delay, struct arena *a,
 		  struct dkim_key_info **keys_r, size_t *n_r, const char **error_r)
 {
@@ -227,28 +260,9 @@ int dkim_key_list(int dir_fd, const char *domain, time_t now, int64_t publish_de
 		r = -1;
 	}
 	free(bad_names);
-	struct dkim_key_info *out = arena_alloc(a, (n ? n : 1) * sizeof(*out));
-	size_t lo = 0, signer = 0;
-	for (size_t i = 0; r > 0 && i < n; i++) {
-		if (i == lo) { /* the first (newest) key of its algorithm */
-			size_t hi = i;
-			while (hi < n && keys[hi].alg == keys[i].alg)
-				hi++;
-			signer = lo + dkim_key_choose(keys + lo, hi - lo, now, publish_delay);
-			lo = hi;
-		}
-		out[i].selector = arena_strdup(a, keys[i].selector);
-		out[i].alg = keys[i].alg;
-		out[i].created = keys[i].created;
-		out[i].ripe_at = dkim_key_ripe_at(keys[i].created, publish_delay);
-		out[i].state = i == signer ? DKIM_KEY_SIGNING : i < signer ? DKIM_KEY_WAITING : DKIM_KEY_PUBLISHED;
-		out[i].txt = key_txt(keys[i].pkey, keys[i].alg, a);
-		if (out[i].txt == NULL) {
-			*error_r = arena_printf(a, "%s/%s/%s.pem: cannot encode the public key", DKIM_KEY_DIR, dom,
-						keys[i].selector);
-			r = -1;
-		}
-	}
+	struct dkim_key_info *out = NULL;
+	if (r > 0)
+		r = list_infos(keys, n, dom, true, now, publish_delay, a, &out, error_r);
 	free_loaded(keys, n);
 	if (r < 0)
 		return -1;
@@ -376,20 +390,9 @@ int dkim_key_generate(int dir_fd, const char *domain, time_t now, uid_t owner, g
 	return r > 0 ? 1 : -1;
 }
 
-int dkim_key_retire(int dir_fd, const char *domain, const char *selector, time_t now, int64_t publish_delay,
-		    struct arena *a, const char **error_r)
+int dkim_key_retire_check(const struct dkim_key_info *keys, size_t n, const char *dom, const char *selector,
+			  struct arena *a, const char **error_r)
 {
-	char *dom = lower_dup(a, domain);
-	if (!domain_ok(dom)) {
-		*error_r = arena_printf(a, "not a domain name: %s", domain);
-		return -1;
-	}
-	if (!selector_ok(selector))
-		return 0;
-	struct dkim_key_info *keys;
-	size_t n;
-	if (dkim_key_list(dir_fd, dom, now, publish_delay, a, &keys, &n, error_r) < 0)
-		return -1;
 	size_t i = 0;
 	while (i < n && strcmp(keys[i].selector, selector) != 0)
 		i++;
@@ -413,6 +416,26 @@ int dkim_key_retire(int dir_fd, const char *domain, const char *selector, time_t
 				selector, dkim_alg_key_type(keys[i].alg), dom, dom);
 		return -1;
 	}
+	return 1;
+}
+
+int dkim_key_retire(int dir_fd, const char *domain, const char *selector, time_t now, int64_t publish_delay,
+		    struct arena *a, const char **error_r)
+{
+	char *dom = lower_dup(a, domain);
+	if (!domain_ok(dom)) {
+		*error_r = arena_printf(a, "not a domain name: %s", domain);
+		return -1;
+	}
+	if (!selector_ok(selector))
+		return 0;
+	struct dkim_key_info *keys;
+	size_t n;
+	if (dkim_key_list(dir_fd, dom, now, publish_delay, a, &keys, &n, error_r) < 0)
+		return -1;
+	int c = dkim_key_retire_check(keys, n, dom, selector, a, error_r);
+	if (c <= 0)
+		return c;
 	int dfd = open_domain_dir(dir_fd, dom);
 	if (dfd < 0) {
 		*error_r = arena_printf(a, "%s/%s: %s", DKIM_KEY_DIR, dom, strerror(errno));
@@ -602,4 +625,124 @@ int dkim_key_fingerprint(int dir_fd, unsigned long long *fp_r)
 	closedir(d);
 	*fp_r = h;
 	return 1;
+}
+
+/* ---- keys as PEM text (kept by the store on the PostgreSQL backend) ---- */
+
+int dkim_key_new_pem(enum dkim_alg alg, struct arena *a, const char **pem_r, const char **error_r)
+{
+	EVP_PKEY *pk = alg == DKIM_ALG_ED25519 ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")
+					       : EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)DKIM_KEY_RSA_BITS);
+	if (pk == NULL) {
+		*error_r = "OpenSSL cannot make a key";
+		return -1;
+	}
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p = NULL;
+	long len = 0;
+	if (b != NULL && PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL) == 1)
+		len = BIO_get_mem_data(b, &p);
+	EVP_PKEY_free(pk);
+	if (len <= 0) {
+		BIO_free(b);
+		*error_r = "OpenSSL cannot write a key";
+		return -1;
+	}
+	char *out = arena_alloc(a, (size_t)len + 1);
+	memcpy(out, p, (size_t)len);
+	out[len] = '\0';
+	BIO_free(b);
+	*pem_r = out;
+	return 1;
+}
+
+int dkim_key_day_selector(enum dkim_alg alg, time_t now, int nth, char *out, size_t size)
+{
+	if (nth < 0 || nth > 25)
+		return 0;
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	char prefix = alg == DKIM_ALG_ED25519 ? 'e' : 'r';
+	if (nth == 0)
+		snprintf(out, size, "%c%04d%02d%02d", prefix, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	else
+		snprintf(out, size, "%c%04d%02d%02d%c", prefix, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 (char)('a' + nth));
+	return 1;
+}
+
+/* Parses k's PEM; its algorithm in *alg_r. NULL when unreadable or of another kind. */
+static EVP_PKEY *pem_key(const struct dkim_key_pem *k, int *alg_r)
+{
+	BIO *b = BIO_new_mem_buf(k->pem, -1);
+	EVP_PKEY *pk = b != NULL ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	*alg_r = pk != NULL ? key_alg(pk) : 0;
+	if (*alg_r == 0) {
+		EVP_PKEY_free(pk);
+		return NULL;
+	}
+	return pk;
+}
+
+int dkim_key_list_pem(const struct dkim_key_pem *keys, size_t n, const char *domain, time_t now, int64_t publish_delay,
+		      struct arena *a, struct dkim_key_info **keys_r, size_t *n_r, const char **error_r)
+{
+	*keys_r = NULL;
+	*n_r = 0;
+	char *dom = lower_dup(a, domain);
+	struct dkim_signer *v = xcalloc(n ? n : 1, sizeof(*v));
+	size_t m = 0;
+	int r = 1;
+	for (size_t i = 0; i < n && r > 0; i++) {
+		if (strcasecmp(keys[i].domain, dom) != 0)
+			continue;
+		int alg;
+		EVP_PKEY *pk = pem_key(&keys[i], &alg);
+		if (pk == NULL) {
+			*error_r = arena_printf(a, "DKIM key %s of %s: cannot read the key", keys[i].selector, dom);
+			r = -1;
+			break;
+		}
+		v[m++] = (struct dkim_signer){ NULL, xstrdup(keys[i].selector), (enum dkim_alg)alg, pk, keys[i].created };
+	}
+	if (m > 1)
+		qsort(v, m, sizeof(*v), cmp_loaded);
+	struct dkim_key_info *out = NULL;
+	if (r > 0)
+		r = list_infos(v, m, dom, false, now, publish_delay, a, &out, error_r);
+	free_loaded(v, m);
+	if (r < 0)
+		return -1;
+	*keys_r = out;
+	*n_r = m;
+	return (int)m;
+}
+
+void dkim_keyset_from_pem(const struct dkim_key_pem *keys, size_t n, struct dkim_keyset **set_r, char **warnings_r)
+{
+	*warnings_r = NULL;
+	struct dkim_keyset *set = xcalloc(1, sizeof(*set));
+	set->signers = xcalloc(n ? n : 1, sizeof(*set->signers));
+	for (size_t i = 0; i < n; i++) {
+		int alg;
+		EVP_PKEY *pk = pem_key(&keys[i], &alg);
+		if (pk == NULL) {
+			char *old = *warnings_r;
+			*warnings_r = xasprintf("%s%sDKIM key %s of %s: unreadable", old ? old : "", old ? "; " : "",
+						keys[i].selector, keys[i].domain);
+			free(old);
+			continue;
+		}
+		char *dom = xstrdup(keys[i].domain);
+		for (char *p = dom; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		set->signers[set->n++] =
+			(struct dkim_signer){ dom, xstrdup(keys[i].selector), (enum dkim_alg)alg, pk, keys[i].created };
+	}
+	if (set->n > 1)
+		qsort(set->signers, set->n, sizeof(*set->signers), cmp_signer);
+	for (size_t i = 0; i < set->n; i++)
+		set->ndomains += i == 0 || strcmp(set->signers[i].domain, set->signers[i - 1].domain) != 0;
+	*set_r = set;
 }

@@ -155,4 +155,31 @@ int dkim_keyset_find(const struct dkim_keyset *set, const char *domain, time_t n
  * rewritten in place is not noticed (SIGHUP). Returns 1 with *fp_r, or 0 when DIR/dkim does not exist (*fp_r = 0). */
 int dkim_key_fingerprint(int dir_fd, unsigned long long *fp_r);
 
+/* ---- keys as PEM text: the store keeps them on the PostgreSQL backend ----
+ *
+ * There a key is a row (domain, selector, algorithm, PKCS#8 PEM, created, active) that
+ * every node reads, instead of a file under DIR/dkim; selectors, the choice of the
+ * signer and the listing are the same as for files. */
+struct dkim_key_pem {
+	const char *domain, *selector;
+	const char *pem; /* PKCS#8 PEM of the private key (NUL-terminated) */
+	time_t created;
+};
+/* A new key of alg as PKCS#8 PEM text in a. 1, or -1 with *error_r (static). */
+int dkim_key_new_pem(enum dkim_alg alg, struct arena *a, const char **pem_r, const char **error_r);
+/* The nth (0..25) selector of alg for the UTC day of now, as files get them (eYYYYMMDD,
+ * then eYYYYMMDDb .. z) into out (size >= 16). 1, or 0 when nth is past 'z'. */
+int dkim_key_day_selector(enum dkim_alg alg, time_t now, int nth, char *out, size_t size);
+/* As dkim_key_list, over the keys of domain among keys[0..n). */
+int dkim_key_list_pem(const struct dkim_key_pem *keys, size_t n, const char *domain, time_t now, int64_t publish_delay,
+		      struct arena *a, struct dkim_key_info **keys_r, size_t *n_r, const char **error_r);
+/* As dkim_keyset_load, over keys[0..n) (any domains); an unreadable key is skipped
+ * with a message in *warnings_r (heap or NULL). Never fails. */
+void dkim_keyset_from_pem(const struct dkim_key_pem *keys, size_t n, struct dkim_keyset **set_r, char **warnings_r);
+/* The check of dkim_key_retire over a domain's listing (dkim_key_list): 1 when
+ * selector may be retired, 0 when there is no such key, -1 with *error_r (in a) when
+ * it is the signing key of its algorithm. */
+int dkim_key_retire_check(const struct dkim_key_info *keys, size_t n, const char *dom, const char *selector,
+			  struct arena *a, const char **error_r);
+
 #endif

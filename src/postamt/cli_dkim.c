@@ -1,7 +1,8 @@
 /* cli_dkim.c: `postamt dkim rotate|retire|list`, the DKIM key commands (dkim_key.h),
  * and the key pair that `domain add` and `init` make for a new domain.
  *
- * Keys live in DIR/dkim/<domain>/<selector>.pem. Run as root, the files and
+ * Keys live in DIR/dkim/<domain>/<selector>.pem, or with store.backend = postgresql
+ * in the shared database, so that every node signs with them (dkim_keys.h). Run as root, the files and
  * directories a command makes are given to the service user (the `user` key), as
  * init does with the whole of DIR, so the server can read them after dropping
  * privileges. A running server picks up new and removed keys by itself (the signing
@@ -14,7 +15,7 @@
 #include "cli.h"
 
 #include "arena.h"
-#include "dkim_key.h"
+#include "dkim_keys.h"
 #include "store.h"
 
 #include <ctype.h>
@@ -61,8 +62,8 @@ static void print_record(const char *domain, const struct dkim_key_info *k)
 
 /* After making ed and rsa for domain: the records to publish now, and when each new key
  * signs (comment lines, so the output can go into a zone file as it is). */
-static void print_new_keys(const struct config *cfg, int dfd, const char *domain, const char *ed, const char *rsa,
-			   struct arena *a)
+static void print_new_keys(const struct config *cfg, struct store *s, int dfd, const char *domain, const char *ed,
+			   const char *rsa, struct arena *a)
 {
 	struct dkim_key_info *keys;
 	size_t n;
@@ -72,7 +73,7 @@ static void print_new_keys(const struct config *cfg, int dfd, const char *domain
 	for (char *p = dom; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	domain = dom;
-	if (dkim_key_list(dfd, domain, now, cfg->dkim_publish_delay, a, &keys, &n, &err) < 0) {
+	if (dkim_keys_list(s, dfd, domain, now, cfg->dkim_publish_delay, a, &keys, &n, &err) < 0) {
 		printf("%s: new DKIM keys %s (ed25519) and %s (rsa); publish them: postamt dkim list %s\n", domain, ed,
 		       rsa, domain);
 		return;
@@ -106,6 +107,18 @@ static int fail(const char *what, const char *msg)
 	return 1;
 }
 
+/* The store that keeps the keys (PostgreSQL) in *s_r, else NULL (files under DIR).
+ * 0, or 1 after printing the failure. */
+static int keys_store(const struct config *cfg, const char *what, struct store **s_r)
+{
+	*s_r = NULL;
+	if (config_store_pg(cfg) == NULL)
+		return 0;
+	struct store_options opt = { .create = false, .postgresql = config_store_pg(cfg) };
+	const char *err;
+	return store_open(cfg->data_dir, &opt, s_r, &err) < 0 ? fail(what, err) : 0;
+}
+
 /* The owner for new key files: the service user when running as root. */
 static void key_owner(const struct config *cfg, uid_t *uid_r, gid_t *gid_r)
 {
@@ -130,14 +143,20 @@ int cli_dkim_generate(const struct config *cfg, const char *domain, bool quiet)
 	uid_t uid;
 	gid_t gid;
 	key_owner(cfg, &uid, &gid);
+	struct store *s;
+	if (keys_store(cfg, "dkim", &s) != 0) {
+		close(dfd);
+		return 1;
+	}
 	struct arena *a = arena_new();
 	const char *ed, *rsa, *err;
 	int ret = 0;
-	if (dkim_key_generate(dfd, domain, time(NULL), uid, gid, a, &ed, &rsa, &err) < 0)
+	if (dkim_keys_generate(s, dfd, domain, time(NULL), uid, gid, a, &ed, &rsa, &err) < 0)
 		ret = fail("dkim", err);
 	else if (!quiet)
-		print_new_keys(cfg, dfd, domain, ed, rsa, a);
+		print_new_keys(cfg, s, dfd, domain, ed, rsa, a);
 	arena_free(&a);
+	store_close(&s);
 	close(dfd);
 	return ret;
 }
@@ -168,13 +187,19 @@ static int dkim_list(const struct config *cfg, const char *domain)
 		perror("postamt: cannot open the data directory");
 		return 1;
 	}
+	struct store *s;
+	if (keys_store(cfg, "dkim list", &s) != 0) {
+		close(dfd);
+		return 1;
+	}
 	struct arena *a = arena_new();
 	struct dkim_key_info *keys;
 	size_t n;
 	const char *err;
 	int ret = 0;
-	if (dkim_key_list(dfd, domain, time(NULL), cfg->dkim_publish_delay, a, &keys, &n, &err) < 0)
+	if (dkim_keys_list(s, dfd, domain, time(NULL), cfg->dkim_publish_delay, a, &keys, &n, &err) < 0)
 		ret = fail("dkim list", err);
+	store_close(&s);
 	for (size_t i = 0; ret == 0 && i < n; i++)
 		printf("%s %s %s %s\n", keys[i].selector, dkim_alg_key_type(keys[i].alg), state_text(a, &keys[i]),
 		       keys[i].txt);
@@ -190,9 +215,15 @@ static int dkim_retire(const struct config *cfg, const char *domain, const char 
 		perror("postamt: cannot open the data directory");
 		return 1;
 	}
+	struct store *s;
+	if (keys_store(cfg, "dkim retire", &s) != 0) {
+		close(dfd);
+		return 1;
+	}
 	struct arena *a = arena_new();
 	const char *err;
-	int r = dkim_key_retire(dfd, domain, selector, time(NULL), cfg->dkim_publish_delay, a, &err), ret = 0;
+	int r = dkim_keys_retire(s, dfd, domain, selector, time(NULL), cfg->dkim_publish_delay, a, &err), ret = 0;
+	store_close(&s);
 	if (r < 0)
 		ret = fail("dkim retire", err);
 	else if (r == 0)

@@ -189,7 +189,6 @@ int cli_dns(const struct config *cfg, int argc, char **argv)
 		goto out;
 	}
 	int known = store_domain_exists(s, dom, &err);
-	store_close(&s);
 	if (known <= 0) {
 		fail(known < 0 ? err
 			       : arena_printf(a, "%s is not a local domain (add it with: domain add %s)", dom, dom));
@@ -202,7 +201,8 @@ int cli_dns(const struct config *cfg, int argc, char **argv)
 	}
 	struct dns_rec *recs;
 	size_t n, nkeys;
-	int lr = dns_records_for(cfg, dfd, dom, a, &recs, &n, &nkeys, &err);
+	int lr = dns_records_for(cfg, s, dfd, dom, a, &recs, &n, &nkeys, &err);
+	store_close(&s);
 	close(dfd);
 	if (lr < 0) {
 		fail(err);
@@ -223,6 +223,7 @@ int cli_dns(const struct config *cfg, int argc, char **argv)
 	buf_free(&out);
 	ret = 0;
 out:
+	store_close(&s);
 	arena_free(&a);
 	return ret;
 }

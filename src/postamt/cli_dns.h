@@ -71,7 +71,9 @@ enum dns_rec_state dns_record_compare(const struct dns_rec *r, const struct dns_
  * 1 with the records in a (and how many DKIM keys it has in *nkeys_r unless NULL), or
  * -1 with *error_r. */
 struct config;
-int dns_records_for(const struct config *cfg, int dir_fd, const char *domain, struct arena *a,
+struct store;
+/* store: where the DKIM keys are (dkim_keys.h; NULL: the files under dir_fd). */
+int dns_records_for(const struct config *cfg, struct store *store, int dir_fd, const char *domain, struct arena *a,
 		    struct dns_rec **recs_r, size_t *n_r, size_t *nkeys_r, const char **error_r);
 /* One record's check: its state, what DNS has when different, the DNS error. */
 struct dns_rec_result {

@@ -8,7 +8,9 @@
  * signing thread compares the directory's fingerprint (the mtimes of DIR/dkim and of
  * each domain's directory, which a new or removed key file changes) with the loaded
  * one. So a key that `postamt dkim rotate` makes is seen within a second, without a
- * restart.
+ * restart. On the PostgreSQL backend the keys are the rows of the shared database
+ * (dkim_keys.h) and the fingerprint is a query of their ids, so a key made through
+ * any node signs on every node within a second.
  *
  * The set holds every key of every domain; which one signs depends on the time (a new
  * key waits dkim.publish_delay for its TXT record to reach the DNS, dkim_key.h), so
@@ -23,6 +25,7 @@
 
 #include "buf.h"
 #include "dkim.h"
+#include "dkim_keys.h"
 #include "log.h"
 #include "mail.h"
 #include "store.h"
@@ -62,9 +65,9 @@ static void load_locked(struct dkim_hook *h, const char *why)
 	struct dkim_keyset *set;
 	char *warnings;
 	const char *error;
-	unsigned long long fp;
-	dkim_key_fingerprint(h->dir_fd, &fp);
-	if (dkim_keyset_load(h->dir_fd, &set, &warnings, &error) < 0) {
+	unsigned long long fp = 0; /* stays 0 when it cannot be read: the next check loads again */
+	dkim_keys_fingerprint(h->store, h->dir_fd, &fp);
+	if (dkim_keys_load(h->store, h->dir_fd, &set, &warnings, &error) < 0) {
 		log_error("event=dkim_keys_failed error=%s keeping=old-keys", LOG_Q(error));
 		h->fp = fp; /* not again every second; SIGHUP or the next change retries */
 		return;
@@ -135,9 +138,8 @@ static struct keyref *acquire(struct dkim_hook *h, time_t now, int64_t *publish_
 	*publish_delay_r = h->publish_delay;
 	if (now != h->checked) {
 		h->checked = now;
-		unsigned long long fp;
-		dkim_key_fingerprint(h->dir_fd, &fp);
-		if (fp != h->fp)
+		unsigned long long fp = h->fp;
+		if (dkim_keys_fingerprint(h->store, h->dir_fd, &fp) >= 0 && fp != h->fp)
 			load_locked(h, "changed");
 	}
 	struct keyref *r = h->cur;

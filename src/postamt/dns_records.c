@@ -6,7 +6,7 @@
 #include "cli_dns.h"
 #include "config.h"
 
-#include "dkim_key.h"
+#include "dkim_keys.h"
 
 #include <string.h>
 #include <sys/socket.h>
@@ -69,12 +69,12 @@ size_t dns_records_check(struct dns *d, const struct dns_rec *recs, size_t n, st
 	return bad;
 }
 
-int dns_records_for(const struct config *cfg, int dir_fd, const char *domain, struct arena *a,
+int dns_records_for(const struct config *cfg, struct store *store, int dir_fd, const char *domain, struct arena *a,
 		    struct dns_rec **recs_r, size_t *n_r, size_t *nkeys_r, const char **error_r)
 {
 	struct dkim_key_info *keys = NULL;
 	size_t nkeys = 0;
-	if (dkim_key_list(dir_fd, domain, time(NULL), cfg->dkim_publish_delay, a, &keys, &nkeys, error_r) < 0)
+	if (dkim_keys_list(store, dir_fd, domain, time(NULL), cfg->dkim_publish_delay, a, &keys, &nkeys, error_r) < 0)
 		return -1;
 	const char **sel = arena_alloc(a, (nkeys + 1) * sizeof(*sel));
 	const char **txt = arena_alloc(a, (nkeys + 1) * sizeof(*txt));

@@ -10,7 +10,7 @@
 #include "serve_admin.h"
 
 #include "cli_dns.h"
-#include "dkim_key.h"
+#include "dkim_keys.h"
 #include "log.h"
 #include "login.h"
 #include "metrics.h"
@@ -151,7 +151,7 @@ static json_t *dns_uncached(struct serve_admin *sa, const char *domain, bool che
 		*error_r = "cannot open the data directory";
 		goto out;
 	}
-	int r = dns_records_for(sa->p.cfg, dfd, domain, a, &recs, &n, NULL, error_r);
+	int r = dns_records_for(sa->p.cfg, sa->p.store, dfd, domain, a, &recs, &n, NULL, error_r);
 	close(dfd);
 	if (r < 0) {
 		*error_r = "cannot read the DKIM keys";
@@ -257,7 +257,7 @@ static json_t *dkim_cb(void *ctx, const char *domain, bool generate, const char 
 	time_t now = time(NULL);
 	if (generate) {
 		/* serve runs as the service user: the files are its own */
-		if (dkim_key_generate(dfd, domain, now, (uid_t)-1, (gid_t)-1, a, NULL, NULL, &err) < 0) {
+		if (dkim_keys_generate(sa->p.store, dfd, domain, now, (uid_t)-1, (gid_t)-1, a, NULL, NULL, &err) < 0) {
 			log_error("event=dkim_generate_failed domain=%s error=%s", domain, LOG_Q(err));
 			*error_r = "cannot make the DKIM keys";
 			close(dfd);
@@ -268,7 +268,7 @@ static json_t *dkim_cb(void *ctx, const char *domain, bool generate, const char 
 	}
 	struct dkim_key_info *keys;
 	size_t n;
-	if (dkim_key_list(dfd, domain, now, cfg->dkim_publish_delay, a, &keys, &n, &err) < 0) {
+	if (dkim_keys_list(sa->p.store, dfd, domain, now, cfg->dkim_publish_delay, a, &keys, &n, &err) < 0) {
 		*error_r = "cannot read the DKIM keys";
 		close(dfd);
 		goto out;

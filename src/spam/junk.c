@@ -169,7 +169,10 @@ int junk_classify_tokens(struct junk *j, int64_t account, struct arena *a, const
 	for (size_t i = 0; i < t->n; i++)
 		toks[i].token = t->tok[i];
 	struct store_junk_model model;
-	if (store_junk_read(j->store, account, toks, t->n, &model, error_r) < 0)
+	/* a forged From: (our DMARC check failed) is no contact */
+	const char *contact = t->from != NULL && !t->dmarc_fail ? t->from : NULL;
+	bool is_contact;
+	if (store_junk_read_with(j->store, account, toks, t->n, contact, &model, &is_contact, error_r) < 0)
 		return -1;
 	v->enabled = model.enabled;
 	v->trained = model.nspam >= set->min_trained && model.nham >= set->min_trained;
@@ -184,13 +187,8 @@ int junk_classify_tokens(struct junk *j, int64_t account, struct arena *a, const
 	v->ntokens = (unsigned)k;
 	v->score = junk_fisher(sig, k);
 	sender_reputation(set, t, toks, v);
-	if (t->from != NULL && !t->dmarc_fail) {
-		int c = store_junk_is_contact(j->store, account, t->from, error_r);
-		if (c < 0)
-			return -1;
-		if (c > 0)
-			v->score *= JUNK_CONTACT_PULL;
-	}
+	if (is_contact)
+		v->score *= JUNK_CONTACT_PULL;
 	v->spam = v->enabled && v->trained && v->score >= set->threshold;
 	return 1;
 }

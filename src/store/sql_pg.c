@@ -20,17 +20,17 @@
 #include "log.h"
 
 #define PG_STMTS 256
-#define PG_PARAMS 16
+#define PG_PARAMS 1024 /* the store's largest statement: the junk filter's token lists */
 
 struct pg_stmt {
 	struct sql_stmt head;
 	const char *sql; /* identity of the static SQL string */
 	int slot;
 	int nparams;
-	char *val[PG_PARAMS];
-	int len[PG_PARAMS];
-	int fmt[PG_PARAMS];
-	char num[PG_PARAMS][24];
+	char **val; /* nparams each, in the same allocation (PQexecPrepared's arrays) */
+	int *len;
+	int *fmt;
+	char (*num)[24];
 	PGresult *res;
 	int row, nrows;
 };
@@ -119,7 +119,7 @@ static struct sql_stmt *pg_prepare(struct sql_conn *q, const char *sql)
 		if (c->stmts[i]->sql == sql) {
 			struct pg_stmt *ps = c->stmts[i];
 			pg_reset(&ps->head);
-			for (int k = 0; k < PG_PARAMS; k++)
+			for (int k = 0; k < ps->nparams; k++)
 				ps->val[k] = NULL;
 			return &ps->head;
 		}
@@ -147,7 +147,13 @@ static struct sql_stmt *pg_prepare(struct sql_conn *q, const char *sql)
 	free(text);
 	if (params > PG_PARAMS)
 		abort(); /* raise PG_PARAMS */
-	struct pg_stmt *ps = xcalloc(1, sizeof(*ps));
+	/* one allocation: the statement, then its parameters' arrays */
+	size_t np = params > 0 ? (size_t)params : 1;
+	struct pg_stmt *ps = xcalloc(1, sizeof(*ps) + np * (sizeof(char *) + 2 * sizeof(int) + 24));
+	ps->val = (char **)(ps + 1);
+	ps->num = (char (*)[24])(ps->val + np);
+	ps->len = (int *)(ps->num + np);
+	ps->fmt = ps->len + np;
 	ps->head.drv = &pg_driver;
 	ps->head.conn = q;
 	ps->sql = sql;

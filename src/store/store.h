@@ -773,5 +773,6 @@ int store_email_update_batch(struct store *s, struct arena *a, struct store_emai
 #include "store_import.h"
 #include "store_web.h"
 #include "store_queue.h"
+#include "store_dkim.h" /* DKIM keys on PostgreSQL */
 
 #endif

@@ -374,7 +374,7 @@ static int apply_append(struct store *s, struct store_op *op)
 			       ap->internal_date, ap->internal_tz, &uid);
 	if (r < 0)
 		return r;
-	if (store_lesson_append(op, c, ap->account_id, ap->mailbox_id, email_id, kw) < 0)
+	if (store_lesson_append(op, ap->account_id, ap->mailbox_id, email_id, kw) < 0)
 		return op->result;
 	ap->uid = uid;
 	ap->email_id = email_id;
@@ -488,7 +488,7 @@ static int apply_append_many(struct store *s, struct store_op *op)
 		op->digest = NULL;
 		if (r < 0)
 			return r;
-		if (store_lesson_append(op, c, am->account_id, am->mailbox_id, email_id, kw) < 0)
+		if (store_lesson_append(op, am->account_id, am->mailbox_id, email_id, kw) < 0)
 			return op->result;
 		if (am->import_keys != NULL &&
 		    store_import_record(op, c, am->account_id, am->import_scope, am->import_keys[i]) < 0)

@@ -118,7 +118,7 @@ static int item_flags(struct store_op *op, struct db *c, struct batch_ctx *bc,
 		const char *err;
 		if (store_step_done(c, up, &err) < 0)
 			return store_op_fail(op, STORE_ERR, "%s", err);
-		if (store_lesson_keywords(op, c, account_id, u->email_id, rows[i].keywords, nk) < 0)
+		if (store_lesson_keywords(op, account_id, u->email_id, rows[i].keywords, nk) < 0)
 			return op->result;
 		int64_t dunseen = (int)!(nf & STORE_F_SEEN) - (int)!(f & STORE_F_SEEN);
 		int64_t ddeleted = (int)!!(nf & STORE_F_DELETED) - (int)!!(f & STORE_F_DELETED);
@@ -158,7 +158,7 @@ static int item_mailboxes(struct store_op *op, struct db *c, struct batch_ctx *b
 			return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	}
 	/* before anything moves: the lesson compares the mailboxes before and after */
-	if (store_lesson_mailboxes(op, c, account_id, u->email_id, mbs, n, target, ntarget) < 0)
+	if (store_lesson_mailboxes(op, account_id, u->email_id, mbs, n, target, ntarget) < 0)
 		return op->result;
 	bool *keep = arena_alloc(op->tmp, n * sizeof(bool));
 	bool *gone = arena_alloc(op->tmp, n * sizeof(bool));

@@ -438,16 +438,18 @@ void store_reserve_maintain(struct store *s);
  * store_lesson_keywords: a row's keywords changed from old_kws to new_kws (stored form);
  * store_lesson_append: a message appended to a mailbox with keywords kws;
  * store_lesson_forget_account: the account's lessons and marks go (before its
- * messages, so that pending lessons no longer pin them). Each returns 1 or
- * store_op_fail's code. The committer tells the learner (store_commit.c). */
-int store_lesson_copy(struct store_op *op, struct db *c, int64_t account_id, int64_t src_mailbox_id,
-		      int64_t dst_mailbox_id, const struct msg_row *rows, size_t n);
-int store_lesson_mailboxes(struct store_op *op, struct db *c, int64_t account_id, int64_t email_id,
-			   const int64_t *before, size_t nbefore, const int64_t *after, size_t nafter);
-int store_lesson_keywords(struct store_op *op, struct db *c, int64_t account_id, int64_t email_id,
-			  const char *old_kws, const char *new_kws);
-int store_lesson_append(struct store_op *op, struct db *c, int64_t account_id, int64_t mailbox_id,
-			int64_t email_id, const char *kws);
+ * messages, so that pending lessons no longer pin them; c: the SQLite committer's
+ * connection that frees those messages, NULL where there are none). Each works on
+ * op->q (sql.h, either backend) and returns 1 or store_op_fail's code. The committer
+ * tells the learner (store_commit.c). */
+int store_lesson_copy(struct store_op *op, int64_t account_id, int64_t src_mailbox_id, int64_t dst_mailbox_id,
+		      const struct msg_row *rows, size_t n);
+int store_lesson_mailboxes(struct store_op *op, int64_t account_id, int64_t email_id, const int64_t *before,
+			   size_t nbefore, const int64_t *after, size_t nafter);
+int store_lesson_keywords(struct store_op *op, int64_t account_id, int64_t email_id, const char *old_kws,
+			  const char *new_kws);
+int store_lesson_append(struct store_op *op, int64_t account_id, int64_t mailbox_id, int64_t email_id,
+			const char *kws);
 int store_lesson_forget_account(struct store_op *op, struct db *c, int64_t account_id);
 
 /* store_backup.c: the SHA-256 of bytes as lower-case hex. */

@@ -75,6 +75,12 @@ int store_junk_learn(struct store *s, int64_t account, const char *const *tokens
  * and switch (an account with no lessons: 0/0, enabled). Returns 1 or STORE_ERR. */
 int store_junk_read(struct store *s, int64_t account, struct store_junk_token *toks, size_t n,
 		    struct store_junk_model *model_r, const char **error_r);
+/* The same, and in *is_contact_r whether contact (lower case; NULL: none) is a
+ * contact of the account (store_junk_is_contact), read together: what one
+ * classification needs in one statement for up to 256 tokens. */
+int store_junk_read_with(struct store *s, int64_t account, struct store_junk_token *toks, size_t n,
+			 const char *contact, struct store_junk_model *model_r, bool *is_contact_r,
+			 const char **error_r);
 /* Adds addresses (lower case, as given) to the account's contacts. Returns 1, or <0. */
 int store_junk_contacts_add(struct store *s, int64_t account, const char *const *addresses, size_t n,
 			    const char **error_r);

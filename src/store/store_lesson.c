@@ -32,58 +32,72 @@
 
 /* ------------------------------------------------------------------ recording */
 
-static unsigned int mbox_special_use(struct db *c, int64_t mailbox_id)
+static unsigned int mbox_special_use(struct sql_conn *q, int64_t mailbox_id)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT special_use FROM mailboxes WHERE id = ?");
-	sqlite3_bind_int64(st, 1, mailbox_id);
-	unsigned int su = sqlite3_step(st) == SQLITE_ROW ? (unsigned int)sqlite3_column_int(st, 0) : 0;
-	sqlite3_reset(st);
+	struct sql_stmt *st = sql_prepare(q, "SELECT special_use FROM mailboxes WHERE id = ?");
+	if (st == NULL)
+		return 0;
+	sql_bind_int64(st, 1, mailbox_id);
+	unsigned int su = sql_step(st) == SQL_ROW ? (unsigned int)sql_col_int64(st, 0) : 0;
+	sql_reset(st);
 	return su;
 }
 
 /* Records that the user's current verdict on the message is `lesson`. */
-static int lesson_note(struct store_op *op, struct db *c, int64_t account_id, int64_t email_id, int lesson)
+static int lesson_note(struct store_op *op, int64_t account_id, int64_t email_id, int lesson)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT class FROM junk_marks WHERE account_id = ? AND email_id = ?");
-	sqlite3_bind_int64(st, 1, account_id);
-	sqlite3_bind_int64(st, 2, email_id);
-	int cur = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : STORE_LESSON_NONE;
-	sqlite3_reset(st);
+	struct sql_conn *q = op->q;
+	struct sql_stmt *st = sql_prepare(q, "SELECT class FROM junk_marks WHERE account_id = ? AND email_id = ?");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "lesson");
+	sql_bind_int64(st, 1, account_id);
+	sql_bind_int64(st, 2, email_id);
+	int rc = sql_step(st);
+	int cur = rc == SQL_ROW ? (int)sql_col_int64(st, 0) : STORE_LESSON_NONE;
+	sql_reset(st);
+	if (rc < 0)
+		return store_op_sql_fail(op, rc, "lesson");
 	if (cur == lesson)
 		return 1;
 	int spam = (lesson == STORE_LESSON_SPAM) - (cur == STORE_LESSON_SPAM);
 	int ham = (lesson == STORE_LESSON_HAM) - (cur == STORE_LESSON_HAM);
-	const char *err;
-	st = store_db_stmt(c, "INSERT OR REPLACE INTO junk_marks(account_id, email_id, class) VALUES(?, ?, ?)");
-	sqlite3_bind_int64(st, 1, account_id);
-	sqlite3_bind_int64(st, 2, email_id);
-	sqlite3_bind_int(st, 3, lesson);
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
+	st = sql_prepare(q, "INSERT INTO junk_marks(account_id, email_id, class) VALUES(?, ?, ?)"
+			    " ON CONFLICT(account_id, email_id) DO UPDATE SET class = excluded.class");
+	if (st != NULL) {
+		sql_bind_int64(st, 1, account_id);
+		sql_bind_int64(st, 2, email_id);
+		sql_bind_int64(st, 3, lesson);
+	}
+	if (store_op_step(op, st, "lesson") < 0)
+		return op->result;
 	/* one pending row per message: the net change not yet applied. A row the learner
 	 * is working on is updated too (it subtracts what it applied, store_lessons_done);
 	 * one that reaches zero stays until the learner sees it, for the same reason. */
-	st = store_db_stmt(c, "UPDATE junk_lessons SET spam = spam + ?, ham = ham + ?"
-			      " WHERE account_id = ? AND email_id = ? RETURNING id");
-	sqlite3_bind_int(st, 1, spam);
-	sqlite3_bind_int(st, 2, ham);
-	sqlite3_bind_int64(st, 3, account_id);
-	sqlite3_bind_int64(st, 4, email_id);
-	int rc = sqlite3_step(st);
-	bool updated = rc == SQLITE_ROW; /* at most one row: UNIQUE(email_id, account_id) */
-	if (rc == SQLITE_ROW)
-		rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_op_fail(op, STORE_ERR, "database error");
+	st = sql_prepare(q, "UPDATE junk_lessons SET spam = spam + ?, ham = ham + ?"
+			    " WHERE account_id = ? AND email_id = ? RETURNING id");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "lesson");
+	sql_bind_int64(st, 1, spam);
+	sql_bind_int64(st, 2, ham);
+	sql_bind_int64(st, 3, account_id);
+	sql_bind_int64(st, 4, email_id);
+	rc = sql_step(st);
+	bool updated = rc == SQL_ROW; /* at most one row: UNIQUE(email_id, account_id) */
+	if (rc == SQL_ROW)
+		rc = sql_step(st);
+	sql_reset(st);
+	if (rc != SQL_DONE)
+		return store_op_sql_fail(op, rc, "lesson");
 	if (!updated) {
-		st = store_db_stmt(c, "INSERT INTO junk_lessons(account_id, email_id, spam, ham) VALUES(?, ?, ?, ?)");
-		sqlite3_bind_int64(st, 1, account_id);
-		sqlite3_bind_int64(st, 2, email_id);
-		sqlite3_bind_int(st, 3, spam);
-		sqlite3_bind_int(st, 4, ham);
-		if (store_step_done(c, st, &err) < 0)
-			return store_op_fail(op, STORE_ERR, "%s", err);
+		st = sql_prepare(q, "INSERT INTO junk_lessons(account_id, email_id, spam, ham) VALUES(?, ?, ?, ?)");
+		if (st != NULL) {
+			sql_bind_int64(st, 1, account_id);
+			sql_bind_int64(st, 2, email_id);
+			sql_bind_int64(st, 3, spam);
+			sql_bind_int64(st, 4, ham);
+		}
+		if (store_op_step(op, st, "lesson") < 0)
+			return op->result;
 	}
 	op->lessons = true;
 	return 1;
@@ -100,26 +114,26 @@ static int move_lesson(unsigned int from, unsigned int to)
 	return STORE_LESSON_NONE;
 }
 
-int store_lesson_copy(struct store_op *op, struct db *c, int64_t account_id, int64_t src_mailbox_id,
-		      int64_t dst_mailbox_id, const struct msg_row *rows, size_t n)
+int store_lesson_copy(struct store_op *op, int64_t account_id, int64_t src_mailbox_id, int64_t dst_mailbox_id,
+		      const struct msg_row *rows, size_t n)
 {
-	int lesson = move_lesson(mbox_special_use(c, src_mailbox_id), mbox_special_use(c, dst_mailbox_id));
+	int lesson = move_lesson(mbox_special_use(op->q, src_mailbox_id), mbox_special_use(op->q, dst_mailbox_id));
 	for (size_t i = 0; i < n && lesson != STORE_LESSON_NONE; i++) {
-		if (lesson_note(op, c, account_id, rows[i].email_id, lesson) < 0)
+		if (lesson_note(op, account_id, rows[i].email_id, lesson) < 0)
 			return op->result;
 	}
 	return 1;
 }
 
-int store_lesson_mailboxes(struct store_op *op, struct db *c, int64_t account_id, int64_t email_id,
-			   const int64_t *before, size_t nbefore, const int64_t *after, size_t nafter)
+int store_lesson_mailboxes(struct store_op *op, int64_t account_id, int64_t email_id, const int64_t *before,
+			   size_t nbefore, const int64_t *after, size_t nafter)
 {
 	unsigned int was = 0, is = 0;
 	bool kept_out_of_trash = false;
 	for (size_t i = 0; i < nbefore; i++)
-		was |= mbox_special_use(c, before[i]);
+		was |= mbox_special_use(op->q, before[i]);
 	for (size_t i = 0; i < nafter; i++) {
-		unsigned int su = mbox_special_use(c, after[i]);
+		unsigned int su = mbox_special_use(op->q, after[i]);
 		is |= su;
 		kept_out_of_trash |= !(su & (STORE_SU_TRASH | STORE_SU_JUNK));
 	}
@@ -128,7 +142,7 @@ int store_lesson_mailboxes(struct store_op *op, struct db *c, int64_t account_id
 		lesson = STORE_LESSON_SPAM;
 	else if ((was & STORE_SU_JUNK) && !(is & STORE_SU_JUNK) && kept_out_of_trash)
 		lesson = STORE_LESSON_HAM;
-	return lesson == STORE_LESSON_NONE ? 1 : lesson_note(op, c, account_id, email_id, lesson);
+	return lesson == STORE_LESSON_NONE ? 1 : lesson_note(op, account_id, email_id, lesson);
 }
 
 /* True when the stored keyword string kws holds kw (case-insensitive). */
@@ -147,46 +161,48 @@ static bool has_keyword(const char *kws, const char *kw)
 	return false;
 }
 
-int store_lesson_keywords(struct store_op *op, struct db *c, int64_t account_id, int64_t email_id, const char *old_kws,
+int store_lesson_keywords(struct store_op *op, int64_t account_id, int64_t email_id, const char *old_kws,
 			  const char *new_kws)
 {
 	bool set_junk = !has_keyword(old_kws, "$Junk") && has_keyword(new_kws, "$Junk");
 	bool set_notjunk = !has_keyword(old_kws, "$NotJunk") && has_keyword(new_kws, "$NotJunk");
 	if (set_junk == set_notjunk) /* neither, or both at once: no verdict */
 		return 1;
-	return lesson_note(op, c, account_id, email_id, set_junk ? STORE_LESSON_SPAM : STORE_LESSON_HAM);
+	return lesson_note(op, account_id, email_id, set_junk ? STORE_LESSON_SPAM : STORE_LESSON_HAM);
 }
 
-int store_lesson_append(struct store_op *op, struct db *c, int64_t account_id, int64_t mailbox_id, int64_t email_id,
+int store_lesson_append(struct store_op *op, int64_t account_id, int64_t mailbox_id, int64_t email_id,
 			const char *kws)
 {
-	if (mbox_special_use(c, mailbox_id) & STORE_SU_JUNK)
-		return lesson_note(op, c, account_id, email_id, STORE_LESSON_SPAM);
-	return store_lesson_keywords(op, c, account_id, email_id, "", kws);
+	if (mbox_special_use(op->q, mailbox_id) & STORE_SU_JUNK)
+		return lesson_note(op, account_id, email_id, STORE_LESSON_SPAM);
+	return store_lesson_keywords(op, account_id, email_id, "", kws);
 }
 
 int store_lesson_forget_account(struct store_op *op, struct db *c, int64_t account_id)
 {
-	const char *err;
-	sqlite3_stmt *st = store_db_stmt(c, "DELETE FROM junk_marks WHERE account_id = ?");
-	sqlite3_bind_int64(st, 1, account_id);
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
+	struct sql_stmt *st = sql_prepare(op->q, "DELETE FROM junk_marks WHERE account_id = ?");
+	if (st != NULL)
+		sql_bind_int64(st, 1, account_id);
+	if (store_op_step(op, st, "lesson_forget") < 0)
+		return op->result;
 	/* pending lessons go, and the messages only they kept (expunged before the
 	 * learner came) with them */
-	st = store_db_stmt(c, "DELETE FROM junk_lessons WHERE account_id = ? RETURNING email_id");
-	sqlite3_bind_int64(st, 1, account_id);
+	st = sql_prepare(op->q, "DELETE FROM junk_lessons WHERE account_id = ? RETURNING email_id");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "lesson_forget");
+	sql_bind_int64(st, 1, account_id);
 	size_t n = 0, cap = 16;
 	int64_t *ids = xmalloc(cap * sizeof(*ids));
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sql_step(st)) == SQL_ROW) {
 		if (n == cap)
 			ids = xrealloc(ids, (cap *= 2) * sizeof(*ids));
-		ids[n++] = sqlite3_column_int64(st, 0);
+		ids[n++] = sql_col_int64(st, 0);
 	}
-	sqlite3_reset(st);
-	int ret = rc == SQLITE_DONE ? 1 : store_op_fail(op, STORE_ERR, "database error");
-	for (size_t i = 0; i < n && ret > 0; i++)
+	sql_reset(st);
+	int ret = rc == SQL_DONE ? 1 : store_op_sql_fail(op, rc, "lesson_forget");
+	for (size_t i = 0; i < n && ret > 0 && c != NULL; i++)
 		ret = store_email_release(op, c, ids[i]);
 	free(ids);
 	return ret;
@@ -199,27 +215,32 @@ int store_lessons_next(struct store *s, struct arena *a, size_t max, struct stor
 {
 	*lessons_r = NULL;
 	*n_r = 0;
-	struct db *c = store_db_get(s);
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT id, account_id, email_id, spam, ham FROM junk_lessons"
-					    " ORDER BY id LIMIT ?");
-	sqlite3_bind_int64(st, 1, (int64_t)max);
+	struct db *db;
+	struct sql_conn *q = store_sql_get(s, &db, error_r);
+	if (q == NULL)
+		return STORE_EUNAVAIL;
+	struct sql_stmt *st = sql_prepare(q, "SELECT id, account_id, email_id, spam, ham FROM junk_lessons"
+					     " ORDER BY id LIMIT ?");
 	struct store_lesson *v = arena_alloc(a, (max + 1) * sizeof(*v));
 	size_t n = 0;
-	int rc;
-	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v[n++] = (struct store_lesson){
-			.id = sqlite3_column_int64(st, 0),
-			.account_id = sqlite3_column_int64(st, 1),
-			.email_id = sqlite3_column_int64(st, 2),
-			.spam = sqlite3_column_int(st, 3),
-			.ham = sqlite3_column_int(st, 4),
-		};
+	int rc = SQL_ERR;
+	if (st != NULL) {
+		sql_bind_int64(st, 1, (int64_t)max);
+		while (n < max && (rc = sql_step(st)) == SQL_ROW) {
+			v[n++] = (struct store_lesson){
+				.id = sql_col_int64(st, 0),
+				.account_id = sql_col_int64(st, 1),
+				.email_id = sql_col_int64(st, 2),
+				.spam = (int)sql_col_int64(st, 3),
+				.ham = (int)sql_col_int64(st, 4),
+			};
+		}
+		sql_reset(st);
 	}
 	int ret = 1;
-	if (n < max && rc != SQLITE_DONE)
-		ret = store_db_fail(c, "lessons_next", error_r);
-	sqlite3_reset(st);
-	store_db_put(s, c);
+	if (n < max && rc != SQL_DONE)
+		ret = store_sql_fail(q, rc, "lessons_next", error_r);
+	store_sql_put(s, q, db);
 	if (ret > 0) {
 		*lessons_r = v;
 		*n_r = n;
@@ -285,34 +306,37 @@ struct done_req {
 static int apply_lessons_done(struct store *s, struct store_op *op)
 {
 	struct done_req *r = op->req;
-	struct db *c = s->wc;
 	op->may_use_reserve = true; /* it may free message files */
-	const char *err;
 	for (size_t i = 0; i < r->n; i++) {
-		sqlite3_stmt *st = store_db_stmt(c, "UPDATE junk_lessons SET spam = spam - ?, ham = ham - ?"
-						    " WHERE id = ? RETURNING email_id, spam, ham");
-		sqlite3_bind_int(st, 1, r->v[i].spam);
-		sqlite3_bind_int(st, 2, r->v[i].ham);
-		sqlite3_bind_int64(st, 3, r->v[i].id);
+		struct sql_stmt *st = sql_prepare(op->q, "UPDATE junk_lessons SET spam = spam - ?, ham = ham - ?"
+							 " WHERE id = ? RETURNING email_id, spam, ham");
+		if (st == NULL)
+			return store_op_sql_fail(op, SQL_ERR, "lessons_done");
+		sql_bind_int64(st, 1, r->v[i].spam);
+		sql_bind_int64(st, 2, r->v[i].ham);
+		sql_bind_int64(st, 3, r->v[i].id);
 		bool gone = false;
 		int64_t email_id = 0;
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			email_id = sqlite3_column_int64(st, 0);
-			gone = sqlite3_column_int(st, 1) == 0 && sqlite3_column_int(st, 2) == 0;
-			rc = sqlite3_step(st);
+		int rc = sql_step(st);
+		if (rc == SQL_ROW) {
+			email_id = sql_col_int64(st, 0);
+			gone = sql_col_int64(st, 1) == 0 && sql_col_int64(st, 2) == 0;
+			rc = sql_step(st);
 		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return store_op_fail(op, STORE_ERR, "database error");
+		sql_reset(st);
+		if (rc != SQL_DONE)
+			return store_op_sql_fail(op, rc, "lessons_done");
 		if (!gone)
 			continue; /* removed meanwhile (account deleted), or a newer lesson is left */
-		st = store_db_stmt(c, "DELETE FROM junk_lessons WHERE id = ?");
-		sqlite3_bind_int64(st, 1, r->v[i].id);
-		if (store_step_done(c, st, &err) < 0)
-			return store_op_fail(op, STORE_ERR, "%s", err);
-		/* the message may have been expunged meanwhile: its email is free now */
-		store_email_release(op, c, email_id);
+		st = sql_prepare(op->q, "DELETE FROM junk_lessons WHERE id = ?");
+		if (st != NULL)
+			sql_bind_int64(st, 1, r->v[i].id);
+		if (store_op_step(op, st, "lessons_done") < 0)
+			return op->result;
+		/* the message may have been expunged meanwhile: its email is free now (the
+		 * emails of the PostgreSQL backend are not stored yet) */
+		if (sql_engine(op->q) == SQL_SQLITE)
+			store_email_release(op, s->wc, email_id);
 	}
 	return 1;
 }
@@ -320,22 +344,27 @@ static int apply_lessons_done(struct store *s, struct store_op *op)
 int store_lessons_done(struct store *s, const struct store_lesson *lessons, size_t n, const char **error_r)
 {
 	struct done_req r = { lessons, n };
-	return store_op_run(s, store_op_new(NULL, apply_lessons_done, NULL, &r, NULL), error_r);
+	return store_sql_write(s, store_op_new(NULL, apply_lessons_done, NULL, &r, NULL), error_r);
 }
 
 int store_lesson_get(struct store *s, int64_t account_id, int64_t email_id, int *class_r, const char **error_r)
 {
-	STORE_PG_REFUSE(s, error_r);
-	struct db *c = store_db_get(s);
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT class FROM junk_marks WHERE account_id = ? AND email_id = ?");
-	sqlite3_bind_int64(st, 1, account_id);
-	sqlite3_bind_int64(st, 2, email_id);
-	int rc = sqlite3_step(st);
-	int ret = 1;
-	*class_r = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : STORE_LESSON_NONE;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = store_db_fail(c, "lesson_get", error_r);
-	sqlite3_reset(st);
-	store_db_put(s, c);
+	*class_r = STORE_LESSON_NONE;
+	struct db *db;
+	struct sql_conn *q = store_sql_get(s, &db, error_r);
+	if (q == NULL)
+		return STORE_EUNAVAIL;
+	struct sql_stmt *st = sql_prepare(q, "SELECT class FROM junk_marks WHERE account_id = ? AND email_id = ?");
+	int rc = SQL_ERR;
+	if (st != NULL) {
+		sql_bind_int64(st, 1, account_id);
+		sql_bind_int64(st, 2, email_id);
+		rc = sql_step(st);
+		if (rc == SQL_ROW)
+			*class_r = (int)sql_col_int64(st, 0);
+		sql_reset(st);
+	}
+	int ret = rc == SQL_ROW || rc == SQL_DONE ? 1 : store_sql_fail(q, rc, "lesson_get", error_r);
+	store_sql_put(s, q, db);
 	return ret;
 }

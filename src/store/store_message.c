@@ -194,7 +194,7 @@ static int apply_flags(struct store *s, struct store_op *op)
 				goto out;
 			}
 			const struct msg_row *row = &rows[rowof[i]];
-			if (store_lesson_keywords(op, c, fc->account_id, row->email_id, row->keywords, newkw[i]) < 0) {
+			if (store_lesson_keywords(op, fc->account_id, row->email_id, row->keywords, newkw[i]) < 0) {
 				ret = op->result;
 				goto out;
 			}
@@ -276,7 +276,7 @@ static int apply_copy(struct store *s, struct store_op *op)
 			ret = op->result;
 			goto out;
 		}
-		if (store_lesson_copy(op, c, cp->account_id, cp->src_mailbox_id, cp->dst_mailbox_id, rows, n) < 0) {
+		if (store_lesson_copy(op, cp->account_id, cp->src_mailbox_id, cp->dst_mailbox_id, rows, n) < 0) {
 			ret = op->result;
 			goto out;
 		}

@@ -67,8 +67,10 @@ def test_init_joins(nodes):
     assert "store.backend = postgresql" in conf and "store.postgresql = " + uri in conf
     assert pg_query(uri, "SELECT value FROM meta WHERE key = 'schema'") == [["1"]]
     assert pg_query(uri, "SELECT name FROM domains") == [[DOMAIN]]
-    # the second node joined: no second domain row, no DKIM key of its own
-    assert os.listdir(os.path.join(a.dir, "dkim")) and not os.path.exists(os.path.join(b.dir, "dkim"))
+    # the second node joined: no second domain row, no DKIM keys of its own; the first
+    # node's keys are in the database (one pair), neither node has DIR/dkim
+    assert pg_query(uri, "SELECT algorithm FROM dkim_keys ORDER BY 1") == [["ed25519"], ["rsa"]]
+    assert not os.path.exists(os.path.join(a.dir, "dkim")) and not os.path.exists(os.path.join(b.dir, "dkim"))
 
 
 def test_user_added_on_a_logs_in_on_b(nodes):

@@ -424,6 +424,76 @@ static void test_sign_and_verify(void **state)
 	arena_free(&a);
 }
 
+/* Keys as PEM text (the PostgreSQL store's rows): selectors of the day, the listing
+ * and its states as for files, the retire check, a key set over two domains with an
+ * unreadable row skipped and named. */
+static void test_pem_keys(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new();
+	char sel[32];
+	assert_int_equal(dkim_key_day_selector(DKIM_ALG_ED25519, DAY1, 0, sel, sizeof(sel)), 1);
+	assert_string_equal(sel, "e20261207");
+	assert_int_equal(dkim_key_day_selector(DKIM_ALG_RSA, DAY1, 1, sel, sizeof(sel)), 1);
+	assert_string_equal(sel, "r20261207b");
+	assert_int_equal(dkim_key_day_selector(DKIM_ALG_RSA, DAY1, 25, sel, sizeof(sel)), 1);
+	assert_string_equal(sel, "r20261207z");
+	assert_int_equal(dkim_key_day_selector(DKIM_ALG_RSA, DAY1, 26, sel, sizeof(sel)), 0);
+	const char *ed1, *rsa1, *ed2, *err;
+	assert_int_equal(dkim_key_new_pem(DKIM_ALG_ED25519, a, &ed1, &err), 1);
+	assert_int_equal(dkim_key_new_pem(DKIM_ALG_RSA, a, &rsa1, &err), 1);
+	assert_int_equal(dkim_key_new_pem(DKIM_ALG_ED25519, a, &ed2, &err), 1);
+	assert_non_null(strstr(ed1, "-----BEGIN PRIVATE KEY-----"));
+	assert_string_not_equal(ed1, ed2);
+	const struct dkim_key_pem rows[] = {
+		{ "rot.test", "e20261207", ed1, DAY1 },
+		{ "rot.test", "r20261207", rsa1, DAY1 },
+		{ "rot.test", "e20261210", ed2, DAY1 + 3 * 86400 },
+		{ "other.test", "e20261207", ed2, DAY1 },
+		{ "other.test", "bad", "not a key", DAY1 },
+	};
+	struct dkim_key_info *k;
+	size_t n;
+	/* an hour after the rotation: the new Ed25519 key waits, the old one signs */
+	time_t now = DAY1 + 3 * 86400 + 3600;
+	assert_int_equal(dkim_key_list_pem(rows, 3, "ROT.test", now, DELAY, a, &k, &n, &err), 3);
+	assert_int_equal(n, 3);
+	assert_string_equal(k[0].selector, "e20261210");
+	assert_int_equal(k[0].state, DKIM_KEY_WAITING);
+	assert_int_equal(k[0].ripe_at, DAY1 + 5 * 86400);
+	assert_string_equal(k[1].selector, "e20261207");
+	assert_int_equal(k[1].state, DKIM_KEY_SIGNING);
+	assert_string_equal(k[2].selector, "r20261207");
+	assert_int_equal(k[2].alg, DKIM_ALG_RSA);
+	assert_int_equal(k[2].state, DKIM_KEY_SIGNING);
+	assert_true(strncmp(k[0].txt, "v=DKIM1; k=ed25519; p=", 22) == 0);
+	assert_true(strncmp(k[2].txt, "v=DKIM1; k=rsa; p=", 18) == 0);
+	assert_int_equal(dkim_key_retire_check(k, n, "rot.test", "e20261207", a, &err), -1);
+	assert_non_null(strstr(err, "e20261210 takes over at"));
+	assert_int_equal(dkim_key_retire_check(k, n, "rot.test", "e20261210", a, &err), 1);
+	assert_int_equal(dkim_key_retire_check(k, n, "rot.test", "e19990101", a, &err), 0);
+	/* a row that is no key is an error for its domain's listing */
+	assert_int_equal(dkim_key_list_pem(rows, 5, "other.test", now, DELAY, a, &k, &n, &err), -1);
+	assert_non_null(strstr(err, "bad"));
+	struct dkim_keyset *set;
+	char *warn;
+	dkim_keyset_from_pem(rows, 5, &set, &warn);
+	assert_non_null(warn);
+	assert_non_null(strstr(warn, "bad"));
+	free(warn);
+	assert_int_equal(dkim_keyset_domains(set), 2);
+	const struct dkim_signer *e, *r;
+	assert_int_equal(dkim_keyset_find(set, "rot.test", now, DELAY, &e, &r), 2);
+	assert_string_equal(e->selector, "e20261207");
+	assert_int_equal(dkim_keyset_find(set, "rot.test", LATER, DELAY, &e, &r), 2);
+	assert_string_equal(e->selector, "e20261210");
+	assert_string_equal(r->selector, "r20261207");
+	assert_int_equal(dkim_keyset_find(set, "Other.Test", LATER, DELAY, &e, &r), 1);
+	assert_null(r);
+	dkim_keyset_free(&set);
+	arena_free(&a);
+}
+
 int test_key_store_main(void);
 int test_key_store_main(void)
 {
@@ -434,6 +504,7 @@ int test_key_store_main(void)
 		cmocka_unit_test(test_choose_rule),
 		cmocka_unit_test(test_stamp),
 		cmocka_unit_test_setup_teardown(test_rotation_waits, setup, teardown),
+		cmocka_unit_test(test_pem_keys),
 	};
 	return cmocka_run_group_tests_name("dkim_key", tests, NULL, NULL);
 }
