@@ -202,6 +202,11 @@ void store_pg_close(struct store *s)
 	s->pg_conninfo = NULL;
 }
 
+bool store_shared(const struct store *s)
+{
+	return s->pg_conninfo != NULL;
+}
+
 /* ------------------------------------------------------------------ borrowing */
 
 struct sql_conn *store_pg_get(struct store *s, const char **error_r)
