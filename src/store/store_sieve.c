@@ -481,7 +481,8 @@ static int apply_compiled(struct store *s, struct store_op *op)
 {
 	(void)s;
 	struct simple_req *r = op->req;
-	struct sql_stmt *st = sql_prepare(op->q, "UPDATE sieve_scripts SET compiled = ? WHERE account_id = ? AND id = ?");
+	struct sql_stmt *st =
+		sql_prepare(op->q, "UPDATE sieve_scripts SET compiled = ? WHERE account_id = ? AND id = ?");
 	if (st != NULL) {
 		if (r->bytes != NULL)
 			sql_bind_blob(st, 1, r->bytes, r->len);

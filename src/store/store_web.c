@@ -108,8 +108,8 @@ static struct store_op *session_op(op_fn *apply, const struct store_websession *
 	return op;
 }
 
-void store_websession_put(struct store *s, const struct store_websession *ws, int64_t expire_before,
-			  struct loop *loop, void (*done)(void *arg, int result, const char *error), void *arg)
+void store_websession_put(struct store *s, const struct store_websession *ws, int64_t expire_before, struct loop *loop,
+			  void (*done)(void *arg, int result, const char *error), void *arg)
 {
 	store_op_submit_async(s, session_op(apply_session_put, ws, expire_before, ws->account_id, NULL), loop, done,
 			      arg);
@@ -233,8 +233,8 @@ static int apply_webpref_set(struct store *s, struct store_op *op)
 	return 1;
 }
 
-int store_webpref_set(struct store *s, int64_t account_id, enum store_webpref kind, const char *json,
-		      size_t max_len, int64_t if_state, int64_t *state_r, const char **error_r)
+int store_webpref_set(struct store *s, int64_t account_id, enum store_webpref kind, const char *json, size_t max_len,
+		      int64_t if_state, int64_t *state_r, const char **error_r)
 {
 	if (json == NULL || (max_len > 0 && strlen(json) > max_len)) {
 		*error_r = store_set_errorf("preference over %zu bytes", max_len);
@@ -339,20 +339,21 @@ int store_contact_use(struct store *s, int64_t account_id, const struct store_co
  * that is no sign of acquaintance (Junk, Trash, Sent, Drafts). Only a new row costs
  * more: beyond max rows the lowest ranked go. A failure costs a suggestion only. */
 static int contact_received(struct sql_conn *q, int64_t account_id, int64_t mailbox_id, const char *address,
-			   const char *name, int64_t now, size_t max)
+			    const char *name, int64_t now, size_t max)
 {
 	assert(address != NULL);
 	if (strlen(address) > STORE_ADDRESS_MAX)
 		return 0;
 	struct sql_stmt *st = sql_prepare(
-		q, "INSERT INTO contacts_received(account_id, address, name, received, last_received)"
-		   " SELECT CAST(?1 AS BIGINT), CAST(?2 AS TEXT), CAST(?3 AS TEXT), 1, CAST(?4 AS BIGINT) WHERE NOT EXISTS"
-		   " (SELECT 1 FROM accounts WHERE id = ?1 AND address = ?2) AND NOT EXISTS"
-		   " (SELECT 1 FROM mailboxes WHERE id = ?5 AND special_use & ?6 != 0)"
-		   " ON CONFLICT(account_id, address) DO UPDATE SET received = contacts_received.received + 1,"
-		   " last_received = CASE WHEN excluded.last_received > contacts_received.last_received"
-		   " THEN excluded.last_received ELSE contacts_received.last_received END,"
-		   " name = COALESCE(excluded.name, contacts_received.name) RETURNING received");
+		q,
+		"INSERT INTO contacts_received(account_id, address, name, received, last_received)"
+		" SELECT CAST(?1 AS BIGINT), CAST(?2 AS TEXT), CAST(?3 AS TEXT), 1, CAST(?4 AS BIGINT) WHERE NOT EXISTS"
+		" (SELECT 1 FROM accounts WHERE id = ?1 AND address = ?2) AND NOT EXISTS"
+		" (SELECT 1 FROM mailboxes WHERE id = ?5 AND special_use & ?6 != 0)"
+		" ON CONFLICT(account_id, address) DO UPDATE SET received = contacts_received.received + 1,"
+		" last_received = CASE WHEN excluded.last_received > contacts_received.last_received"
+		" THEN excluded.last_received ELSE contacts_received.last_received END,"
+		" name = COALESCE(excluded.name, contacts_received.name) RETURNING received");
 	if (st == NULL)
 		return -1;
 	sql_bind_int64(st, 1, account_id);
@@ -389,7 +390,6 @@ static int contact_received(struct sql_conn *q, int64_t account_id, int64_t mail
 	return sql_step_done(st) < 0 ? -1 : 1;
 }
 
-
 int store_contact_received(struct sql_conn *q, int64_t account_id, int64_t mailbox_id, const char *address,
 			   const char *name, int64_t now, size_t max)
 {
@@ -411,13 +411,13 @@ int store_contact_received(struct sql_conn *q, int64_t account_id, int64_t mailb
  * (4 x sent + received) / (30 + days since last seen): a use weighs four received
  * messages, and a month without one halves a contact's rank. ?3 the limit, ?4 now.
  * (COLLATE NOCASE is dropped on PostgreSQL, where the address columns are citext.) */
-#define CONTACT_SELECT(where)                                                                                  \
-	"SELECT MIN(address), COALESCE(MAX(CASE WHEN sent > 0 THEN name END), MAX(name)), SUM(sent),"            \
-	" SUM(recv), MAX(last) FROM (SELECT address, name, uses AS sent, 0 AS recv, last_used AS last"            \
-	" FROM contacts WHERE account_id = ?1 AND " where " UNION ALL SELECT address, name, 0, received,"          \
-	" last_received FROM contacts_received WHERE account_id = ?1 AND " where ") AS u"                         \
-	" GROUP BY address COLLATE NOCASE ORDER BY (4.0 * SUM(sent) + SUM(recv)) /"                                \
-	" (30.0 + CASE WHEN ?4 > MAX(last) THEN ?4 - MAX(last) ELSE 0 END / 86400.0) DESC, MIN(address)"         \
+#define CONTACT_SELECT(where)                                                                             \
+	"SELECT MIN(address), COALESCE(MAX(CASE WHEN sent > 0 THEN name END), MAX(name)), SUM(sent),"     \
+	" SUM(recv), MAX(last) FROM (SELECT address, name, uses AS sent, 0 AS recv, last_used AS last"    \
+	" FROM contacts WHERE account_id = ?1 AND " where " UNION ALL SELECT address, name, 0, received," \
+	" last_received FROM contacts_received WHERE account_id = ?1 AND " where ") AS u"                 \
+	" GROUP BY address COLLATE NOCASE ORDER BY (4.0 * SUM(sent) + SUM(recv)) /"                       \
+	" (30.0 + CASE WHEN ?4 > MAX(last) THEN ?4 - MAX(last) ELSE 0 END / 86400.0) DESC, MIN(address)"  \
 	" LIMIT ?3"
 
 static int contacts_read(struct store *s, struct arena *a, struct sql_conn *q, struct db *db, struct sql_stmt *st,

@@ -45,7 +45,7 @@ struct login_entry {
 	uint64_t gen;                  /* the account's session generation when made */
 	char hash[STORE_WEBSESSION_HASH_LEN + 1]; /* login sessions: the store's key */
 	int64_t touched;               /* login sessions: wall seconds last written to the store */
-	int64_t verified_ms;           /* login sessions: when the store last had the row (monotonic) */
+	int64_t verified_ms;           /* login sessions: last seen in the store (monotonic) */
 };
 
 struct gen_entry {

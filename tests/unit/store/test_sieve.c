@@ -264,8 +264,8 @@ static void test_pg_two_nodes(void **state)
 	char dir[256];
 	snprintf(dir, sizeof(dir), "/tmp/postamt-test-XXXXXX");
 	assert_non_null(mkdtemp(dir));
-	struct store_options opt = { .create = true, .no_fsync = true,
-				     .postgresql = test_pg_uri("postamt_test_sieve") };
+	const char *uri = test_pg_uri("postamt_test_sieve");
+	struct store_options opt = { .create = true, .no_fsync = true, .postgresql = uri };
 	struct store *s2 = NULL;
 	const char *err = NULL;
 	assert_int_equal(store_open(dir, &opt, &s2, &err), 1);

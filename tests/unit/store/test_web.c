@@ -328,7 +328,8 @@ static void test_pg_two_nodes(void **state)
 	assert_int_equal(store_websession_del_sync(s2, f->acct, NULL, &err), 1);
 	assert_int_equal(store_websession_get(f->s, a.hash, 500, &r, &err), 0);
 	int64_t st;
-	assert_int_equal(store_webpref_set(f->s, f->acct, STORE_WEBPREF_IDENTITIES, "{\"x\":{}}", 100, -1, &st, &err), 1);
+	const char *x = "{\"x\":{}}";
+	assert_int_equal(store_webpref_set(f->s, f->acct, STORE_WEBPREF_IDENTITIES, x, 100, -1, &st, &err), 1);
 	assert_int_equal(store_webpref_set(s2, f->acct, STORE_WEBPREF_IDENTITIES, "{}", 100, 0, &st, &err),
 			 STORE_ENOTALLOWED);
 	assert_int_equal(store_webpref_set(s2, f->acct, STORE_WEBPREF_IDENTITIES, "{}", 100, 1, &st, &err), 1);
