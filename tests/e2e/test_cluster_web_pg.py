@@ -2,7 +2,7 @@
 docs/cluster.md): two nodes on one database. A webmail login session made on node A
 is valid on node B, survives a restart of A, and is ended on both by a password
 change through B; a sign-out on A ends the session on B too, although B had it in
-memory; the webmail settings (JMAP Settings/set) written through one node
+memory, and so does "Sign out everywhere" through B on A; the webmail settings (JMAP Settings/set) written through one node
 are read through the other; a Sieve script put and activated through A's ManageSieve
 is listed, active and the same text on B, and deactivated through B it is inactive
 on A.
@@ -52,8 +52,8 @@ def request(srv, method, path, body=None, headers=None):
         c.close()
 
 
-def login(srv):
-    st, body, r = request(srv, "POST", "/api/login", json.dumps({"username": USER, "password": PW}),
+def login(srv, password=PW):
+    st, body, r = request(srv, "POST", "/api/login", json.dumps({"username": USER, "password": password}),
                           {"Content-Type": "application/json", "X-Postamt-CSRF": "1"})
     assert st == 200, body
     return r.getheader("Set-Cookie").split(";")[0], json.loads(body)["accountId"]
@@ -121,6 +121,13 @@ def test_webmail_session_on_both_nodes(nodes):
     assert r.returncode == 0, r.stderr
     assert wait_status(lambda: session_check(a, cookie), 401) == 401
     assert wait_status(lambda: session_check(b, cookie), 401) == 401
+    # "Sign out everywhere" through B ends a session A has in memory
+    cookie, _ = login(a, "wanda-pw-2")
+    assert session_check(a, cookie) == 200 and session_check(b, cookie) == 200
+    st, body, _ = request(b, "POST", "/api/logout-everywhere", "", {"Cookie": cookie, "X-Postamt-CSRF": "1"})
+    assert st == 200, body
+    assert wait_status(lambda: session_check(a, cookie), 401) == 401
+    assert pg_query(uri, "SELECT count(*) FROM web_sessions") == [["0"]]
 
 
 def test_sieve_script_put_on_a_active_on_b(nodes):
