@@ -15,7 +15,8 @@ against one server and prints one JSON object (also written to --json FILE):
   idle       K authenticated connections in IMAP IDLE; server memory (PSS), then one
              delivery over SMTP and the time until every connection has seen it
   large      SELECT + FETCH 1:* (UID FLAGS), SEARCH on a big mailbox
-  purge      deletes every message of the users over POP3 (DELE all, QUIT)
+  purge      deletes every message of the users over POP3 (DELE all, QUIT); with --count-proto
+             imap over IMAP on --port (STORE \\Deleted, EXPUNGE)
   count      POP3 STAT message counts of the users
   maildir-fill  writes messages straight into a Maildir (only used to fill a peer's big mailbox)
   freeport   prints a port offset at which all the given base ports are free on 127.0.0.1
@@ -543,9 +544,27 @@ async def run_count(a):
     return {"phase": "count", "counts": await pop3_counts(a.host, a.port, a.users.split(","), a.password, a.timeout)}
 
 
+async def imap_purge(a, user):
+    r, w = await open_conn(a.host, a.port, False, a.timeout)
+    c = IMAP(r, w, a.timeout)
+    await c.greeting()
+    await c.cmd(f"LOGIN {quote(user)} {quote(a.password)}")
+    _, u, _ = await c.cmd("SELECT INBOX")
+    n = _exists(u)
+    if n:
+        await c.cmd("STORE 1:* +FLAGS.SILENT (\\Deleted)")
+        await c.cmd("EXPUNGE")
+    await c.cmd("LOGOUT")
+    w.close()
+    return n
+
+
 async def run_purge(a):
     out = {}
     for u in a.users.split(","):
+        if a.count_proto == "imap":
+            out[u] = await imap_purge(a, u)
+            continue
         r, w = await open_conn(a.host, a.port, False, a.timeout)
         p = POP3(r, w, a.timeout)
         await p.login(u, a.password)

@@ -37,7 +37,7 @@ static void on_store_event(void *arg, const struct store_event *ev)
 		return;
 	if (is->notify != NULL)
 		imap_notify_event(is, ev); /* RFC 5465: the other mailboxes */
-	if (!is->selected || ev->mailbox_id != is->view.mailbox_id)
+	if (!is->selected || (ev->mailbox_id != is->view.mailbox_id && ev->kind != STORE_EV_RESYNC))
 		return;
 	is->view.dirty = true;
 	bool delayed = false;

@@ -247,6 +247,15 @@ static void note_event(struct imap_session *is, struct imap_notify *n, struct ar
 		if (g != NULL && (g->events & NE_SUBS))
 			put_list(is, &n->lines, b->subscribed ? "\\Subscribed" : "", b->name, NULL);
 		break;
+	case STORE_EV_RESYNC: /* changes may have been missed: a STATUS of each mailbox watched */
+		for (size_t i = 0; i < n->nboxes; i++) {
+			g = imap_notify_match(n, n->boxes[i].name, n->boxes[i].subscribed);
+			if (g != NULL && (g->events & NE_MESSAGE)) {
+				n->boxes[i].pending |= g->events & NE_MESSAGE;
+				n->any_pending = true;
+			}
+		}
+		break;
 	}
 }
 

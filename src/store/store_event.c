@@ -114,7 +114,8 @@ void store_events_publish(struct store *s, const struct store_event *ev, size_t 
 		for (struct store_sub *sub = bucket(s, ev[i].account_id)->head; sub; sub = sub->next) {
 			if (sub->account_id != ev[i].account_id)
 				continue;
-			if (sub->mailbox_id != 0 && sub->mailbox_id != ev[i].mailbox_id)
+			if (sub->mailbox_id != 0 && sub->mailbox_id != ev[i].mailbox_id &&
+			    ev[i].kind != STORE_EV_RESYNC)
 				continue;
 			if (nd == cap) {
 				cap = cap ? cap * 2 : 8;
@@ -135,4 +136,33 @@ void store_events_publish(struct store *s, const struct store_event *ev, size_t 
 		}
 		free(ds);
 	}
+}
+
+size_t store_events_resync(struct store *s)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	pthread_mutex_lock(&s->sub_mu);
+	for (size_t b = 0; b < SUB_BUCKETS; b++) {
+		size_t first = n; /* an account's subscriptions share its bucket */
+		for (struct store_sub *sub = s->subs[b].head; sub; sub = sub->next) {
+			bool seen = false;
+			for (size_t k = n; k > first && !seen; k--)
+				seen = ids[k - 1] == sub->account_id;
+			if (seen)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				ids = xrealloc(ids, cap * sizeof(*ids));
+			}
+			ids[n++] = sub->account_id;
+		}
+	}
+	pthread_mutex_unlock(&s->sub_mu);
+	for (size_t i = 0; i < n; i++) {
+		struct store_event ev = { .kind = STORE_EV_RESYNC, .account_id = ids[i] };
+		store_events_publish(s, &ev, 1);
+	}
+	free(ids);
+	return n;
 }

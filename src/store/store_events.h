@@ -15,6 +15,9 @@ enum store_event_kind {
 	STORE_EV_MAILBOX_RENAMED,
 	STORE_EV_MAILBOX_DELETED,
 	STORE_EV_MAILBOX_CHANGED,  /* subscribed, special-use */
+	STORE_EV_RESYNC,           /* changes may have been missed (mailbox_id 0, modseq 0:
+	                            * the node lost its link to the other nodes' events):
+	                            * ask the store what changed in every mailbox */
 };
 
 /* One change. Events are notifications: a session reacts by asking the store what
@@ -37,7 +40,10 @@ struct store_sub;
  * fn(arg, ev) runs on `loop` through loop_post() (on the committer thread when loop is
  * NULL: then fn must be quick and must not call a synchronous store write, which would
  * wait for the committer itself), after the change is committed, in commit order per
- * subscriber. Changes made by another process (the CLI) are not seen. Never fails. */
+ * subscriber. Changes made by another process (the CLI) are not seen, except on the
+ * PostgreSQL backend, where every node's committed changes reach every node's
+ * subscribers (store_pg_listen.c; fn then runs on that thread when loop is NULL), and
+ * a subscription to one mailbox gets STORE_EV_RESYNC too. Never fails. */
 struct store_sub *store_subscribe(struct store *s, int64_t account_id, int64_t mailbox_id,
 				  struct loop *loop, store_event_fn *fn, void *arg);
 /* Removes the subscription; *subp = NULL. After it returns, fn is never called again,

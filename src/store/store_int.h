@@ -24,6 +24,7 @@
 
 #define STMT_CACHE 256
 #define STORE_PG_POOL 64 /* PostgreSQL connections kept idle at most */
+#define STORE_PG_ORIGIN 17 /* a store's name in its notifications: 16 hex digits */
 #define SCHEMA_STR2(x) #x
 #define SCHEMA_STR(x) SCHEMA_STR2(x)
 
@@ -160,6 +161,9 @@ struct store {
 	pthread_mutex_t pg_mu;
 	struct sql_conn *pg_free[STORE_PG_POOL];
 	int pg_nfree, pg_keep;
+	/* store_pg_listen.c: this store's name in its notifications, its listener */
+	char pg_origin[STORE_PG_ORIGIN];
+	struct pg_listener *pg_listen;
 };
 
 /* The name of store_db.c's VFS for relative database paths (registered by the first
@@ -227,6 +231,7 @@ int store_sql_fail(struct sql_conn *q, int rc, const char *what, const char **er
  * text for rc (a negative sql_rc) and returns the code; store_op_step steps a write
  * statement (st may be NULL: a failed prepare) and returns 1 or that failure. */
 int store_op_sql_fail(struct store_op *op, int rc, const char *what);
+int store_op_step(struct store_op *op, struct sql_stmt *st, const char *what);
 /* store_pg_txn.c: serializes writers of one account's part `what` across nodes: on
  * PostgreSQL a transaction-scoped advisory lock on (what, account), held until the
  * commit; on SQLite nothing (the committer is the only writer). SQL_DONE or a
@@ -238,7 +243,6 @@ int store_sql_lock_account(struct sql_conn *q, enum store_lock what, int64_t acc
  * store_sieve_next_state bumps its Sieve state (the new value, or a negative sql_rc). */
 int store_sieve_begin_write(struct store_op *op, int64_t account, const char *what);
 int64_t store_sieve_next_state(struct sql_conn *q, int64_t account);
-int store_op_step(struct store_op *op, struct sql_stmt *st, const char *what);
 /* At the top of a read entry point not converted yet: on PostgreSQL it answers
  * STORE_EUNAVAIL with STORE_PG_MISSING instead of reading the empty local database
  * (writes are refused in one place, op_submit). */
@@ -389,8 +393,28 @@ size_t store_keywords_count(const char *s);
 /* Adds keywords (stored form) to a mailbox's keyword list (PERMANENTFLAGS). */
 void store_mbox_add_keywords(struct db *c, struct arena *a, int64_t mailbox_id, const char *kws);
 
-/* store_event.c */
+/* store_event.c. store_events_resync: one STORE_EV_RESYNC to the subscribers of each
+ * account that has any; returns the number of accounts. */
 void store_events_publish(struct store *s, const struct store_event *ev, size_t n);
+size_t store_events_resync(struct store *s);
+
+/* store_pg_listen.c: change events between nodes (LISTEN/NOTIFY on one channel).
+ * store_pg_notify: in the committer's transaction on q, before its COMMIT, one
+ * pg_notify per account and op for the events of batch's applied ops (1, or a
+ * negative sql_rc). store_pg_listen_start: names this store (pg_origin) and, when it
+ * wants other processes' changes (opt.watch_ms), starts its listener thread; never
+ * fails (a listener without a connection retries by itself). store_pg_listen_stop:
+ * stops it (idempotent). store_pg_payload_format / _parse: the payload, pure (for the
+ * unit test): format writes up to `size` bytes (NUL included) of events of one account
+ * and returns how many of ev it took (at least 1 when size >= STORE_PG_PAYLOAD);
+ * parse returns the number of events (<= max) or -1 for a malformed payload. */
+#define STORE_PG_CHANNEL "postamt_events"
+#define STORE_PG_PAYLOAD 7900 /* below PostgreSQL's 8000-byte limit */
+int store_pg_notify(struct store *s, struct sql_conn *q, const struct store_op *batch);
+void store_pg_listen_start(struct store *s);
+void store_pg_listen_stop(struct store *s);
+size_t store_pg_payload_format(char *out, size_t size, const char *origin, const struct store_event *ev, size_t n);
+int store_pg_payload_parse(const char *payload, char origin_r[STORE_PG_ORIGIN], struct store_event *ev_r, size_t max);
 
 /* store_space.c */
 void store_space_init(struct store *s);

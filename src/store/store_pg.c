@@ -187,6 +187,7 @@ int store_pg_open(struct store *s, const char *conninfo, const char **error_r)
 	}
 	s->pg_free[s->pg_nfree++] = q;
 	log_info("event=store_backend backend=postgresql schema=%d", PG_SCHEMA_VERSION);
+	store_pg_listen_start(s); /* store_pg_listen.c: the other nodes' change events */
 	return 1;
 }
 
@@ -194,6 +195,7 @@ void store_pg_close(struct store *s)
 {
 	if (s->pg_conninfo == NULL)
 		return;
+	store_pg_listen_stop(s);
 	for (int i = 0; i < s->pg_nfree; i++)
 		sql_close(s->pg_free[i]);
 	s->pg_nfree = 0;

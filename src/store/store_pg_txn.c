@@ -32,10 +32,14 @@ int store_pg_write(struct store *s, struct store_op *op, const char **error_r)
 	op->result = 0;
 	int rc = sql_begin(q);
 	int r = rc < 0 ? store_sql_fail(q, rc, "begin", error_r) : op->apply(s, op);
+	if (rc > 0 && r >= 0 && (rc = store_pg_notify(s, q, op)) < 0)
+		r = store_sql_fail(q, rc, "notify", error_r);
 	if (rc > 0 && r >= 0) {
 		rc = sql_commit(q);
 		if (rc < 0)
 			r = store_sql_fail(q, rc, "commit", error_r);
+		else
+			store_events_publish(s, op->events, op->nevents);
 	} else if (rc > 0) {
 		sql_rollback(q);
 		*error_r = store_set_error(op->error ? op->error : "store error");
@@ -78,6 +82,9 @@ void store_pg_txn(struct store *s, struct store_op *batch)
 		if (code == 0 && (rc = sql_exec(q, "RELEASE SAVEPOINT op")) < 0)
 			code = store_sql_fail(q, rc, "release", &err);
 	}
+	/* the other nodes hear of the changes when (and only if) they commit */
+	if (code == 0 && (rc = store_pg_notify(s, q, batch)) < 0)
+		code = store_sql_fail(q, rc, "notify", &err);
 	bool committed = false;
 	if (code == 0) {
 		rc = sql_commit(q);
@@ -95,7 +102,6 @@ void store_pg_txn(struct store *s, struct store_op *batch)
 	if (q != NULL)
 		store_pg_put(s, q);
 }
-
 
 int store_sql_lock_account(struct sql_conn *q, enum store_lock what, int64_t account_id)
 {

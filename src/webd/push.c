@@ -100,6 +100,7 @@ static void on_event(void *arg, const struct store_event *ev)
 	case STORE_EV_MAILBOX_RENAMED:
 	case STORE_EV_MAILBOX_DELETED:
 	case STORE_EV_MAILBOX_CHANGED: types = T_MAILBOX; break;
+	case STORE_EV_RESYNC: types = T_ALL; break; /* changes may have been missed */
 	}
 	uint64_t modseq = ev->modseq;
 	if (modseq == 0) {

@@ -484,21 +484,31 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
     refresh();
   }
   let quotaTimer = null;
+  let starting = true;
+  const pendingPush = [];
+  function onPushState(change) {
+    // During the start the first list and folders are on their way: a
+    // state event now (the server sends one on connect) waits for them, so
+    // that it does not load both a second time in parallel; afterwards it
+    // is compared with what the start learnt.
+    if (starting) { pendingPush.push(change); return; }
+    if (change) {
+      const acc = change.changed && change.changed[client.accountId];
+      if (!acc) return;
+      // EmailDelivery is not compared: a delivery changes the Email state too,
+      // and the page never learns an EmailDelivery state by itself.
+      const interesting = ['Email', 'Mailbox'].some((k) => acc[k] && acc[k] !== state.known[k]);
+      if (!interesting) return;
+    }
+    refresh();
+    clearTimeout(quotaTimer);
+    quotaTimer = setTimeout(loadQuota, 1500);
+  }
   const push = client.session.eventSourceUrl
     ? openPush(client, {
       types: ['Email', 'Mailbox', 'Thread', 'EmailDelivery'],
       onStatus: (ok) => { offline.hidden = ok; },
-      onState: (change) => {
-        if (change) {
-          const acc = change.changed && change.changed[client.accountId];
-          if (!acc) return;
-          const interesting = ['Email', 'Mailbox', 'EmailDelivery'].some((k) => acc[k] && acc[k] !== state.known[k]);
-          if (!interesting) return;
-        }
-        refresh();
-        clearTimeout(quotaTimer);
-        quotaTimer = setTimeout(loadQuota, 1500);
-      },
+      onState: onPushState,
     })
     : null;
   // Without push (or while it is down) poll now and then.
@@ -561,26 +571,31 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   document.addEventListener('keydown', onKey);
 
   // ---- start ------------------------------------------------------------
-  try {
-    const b = new RequestBuilder();
-    const ids = client.hasCapability(CAP.submission) ? b.call('Identity/get', { ids: null }) : null;
-    if (ids) {
-      const r = await client.send(b);
-      state.identities = r.get(ids).list || [];
+  // The identities (only compose needs them) load beside the folders and the
+  // first rows, not before them: one round trip less to the first row.
+  async function loadIdentities() {
+    try {
+      const b = new RequestBuilder();
+      const ids = client.hasCapability(CAP.submission) ? b.call('Identity/get', { ids: null }) : null;
+      if (ids) {
+        const r = await client.send(b);
+        state.identities = r.get(ids).list || [];
+      }
+      // A server may start an account without identities (RFC 8621 6: the server
+      // decides); EmailSubmission needs one, so make the obvious one: the login
+      // address.
+      if (ids && !state.identities.length && state.username.includes('@')) {
+        const b2 = new RequestBuilder();
+        b2.call('Identity/set', { create: { me: { name: '', email: state.username } } });
+        const g2 = b2.call('Identity/get', { ids: null });
+        const r2 = await client.send(b2);
+        state.identities = r2.get(g2).list || [];
+      }
+    } catch (e) {
+      state.identities = state.identities || [];
     }
-    // A server may start an account without identities (RFC 8621 6: the server
-    // decides); EmailSubmission needs one, so make the obvious one: the login
-    // address.
-    if (ids && !state.identities.length && state.username.includes('@')) {
-      const b2 = new RequestBuilder();
-      b2.call('Identity/set', { create: { me: { name: '', email: state.username } } });
-      const g2 = b2.call('Identity/get', { ids: null });
-      const r2 = await client.send(b2);
-      state.identities = r2.get(g2).list || [];
-    }
-  } catch (e) {
-    state.identities = state.identities || [];
   }
+  const identitiesLoaded = loadIdentities();
   await loadMailboxes();
   // A URL (reload, bookmark, new tab) says where to start.
   const start = address.start();
@@ -591,11 +606,16 @@ export async function startApp(root, { username, purifier, onLogout, onLogoutEve
   if (start && start.search !== null) runSearch(start.search);
   else await openList();
   if (start && start.msg) { state.selected = start.msg; openMessage(start.msg); }
+  await identitiesLoaded;
   address.following = false;
   address.settle();
   renderFolders();
   loadQuota();
   rows.focus({ preventScroll: true });
+  starting = false;
+  // the events that came during the start, against what it learnt (one
+  // refresh at most: it coalesces)
+  for (const change of pendingPush.splice(0)) onPushState(change);
 
   return {
     destroy() {
