@@ -4,9 +4,11 @@
  * state, the vacation settings, the duplicate memory's check-and-set, expiry and
  * pruning, and an account's deletion taking its rows. The same tests on PostgreSQL
  * when POSTAMT_TEST_PG is set (scripts/pg-fixture run), and two nodes on one
- * database. */
+ * database, one after the other and at once. */
 #include "helpers.h"
 #include "test_pg.h"
+
+#include <pthread.h>
 
 static const struct store_sieve_limits limits = { .max_scripts = 3, .max_script_size = 100 };
 
@@ -292,6 +294,66 @@ static void test_pg_two_nodes(void **state)
 	rm_rf(dir);
 }
 
+/* Two nodes writing one account at once: each puts and activates scripts of its own
+ * and checks-and-sets the same duplicate keys. The limit and the one active script
+ * hold across them (the account's Sieve lock), and each key is new for one only. */
+#define RACE_ROUNDS 25
+
+struct racer {
+	struct store *s;
+	int64_t acct;
+	char tag;
+	int fresh[RACE_ROUNDS]; /* store_sieve_duplicate's results */
+	int bad;                /* results other than 1 or STORE_ELIMIT */
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	const char *err;
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		char name[32], key[32];
+		snprintf(name, sizeof(name), "%c%d", r->tag, i);
+		struct store_sieve_put p = { .name = name, .text = "keep;", .text_len = 5, .activate = true };
+		int x = store_sieve_put(r->s, r->acct, &p, &limits, NULL, &err);
+		r->bad += x != 1 && x != STORE_ELIMIT;
+		snprintf(key, sizeof(key), "dup%d", i);
+		r->fresh[i] = store_sieve_duplicate(r->s, r->acct, key, 1000, 60, &err);
+	}
+	return NULL;
+}
+
+static void test_pg_race(void **state)
+{
+	struct fixture *f = *state;
+	char dir[256];
+	snprintf(dir, sizeof(dir), "/tmp/postamt-test-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	const char *uri = test_pg_uri("postamt_test_sieve");
+	struct store_options opt = { .create = true, .no_fsync = true, .postgresql = uri };
+	struct store *s2 = NULL;
+	const char *err = NULL;
+	assert_int_equal(store_open(dir, &opt, &s2, &err), 1);
+	struct racer r[2] = { { .s = f->s, .acct = f->acct, .tag = 'a' }, { .s = s2, .acct = f->acct, .tag = 'b' } };
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(r[0].bad + r[1].bad, 0);
+	for (int i = 0; i < RACE_ROUNDS; i++)
+		assert_int_equal(r[0].fresh[i] + r[1].fresh[i], 1);
+	struct store_sieve_script *list;
+	size_t n, active = 0;
+	assert_int_equal(store_sieve_list(f->s, f->a, f->acct, &list, &n, NULL, &err), 1);
+	assert_int_equal(n, limits.max_scripts);
+	for (size_t i = 0; i < n; i++)
+		active += list[i].active;
+	assert_int_equal(active, 1);
+	store_close(&s2);
+	rm_rf(dir);
+}
+
 static int setup_pg(void **state)
 {
 	return test_pg_fixture_setup(state, "postamt_test_sieve");
@@ -315,6 +377,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate, setup_pg, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_account_del, setup_pg, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_pg_two_nodes, setup_pg, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_pg_race, setup_pg, fixture_teardown),
 	};
 	int failed = cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
 	if (test_pg_uri("postamt_test_sieve") == NULL) {
