@@ -112,6 +112,9 @@ struct store_options {
  * STORE_EUNAVAIL (a temporary refusal: SMTP 451, IMAP NO [UNAVAILABLE]; nothing is
  * acknowledged, senders retry). */
 #define STORE_PG_MISSING "postgresql backend: message storage not implemented yet"
+/* True when the store is shared with other nodes (store.backend = postgresql): rows
+ * this process caches may be changed by another (store_pg.c). */
+bool store_shared(const struct store *s);
 
 /* Opens the store in data_dir (DIR/db/store.sqlite, DIR/blobs). Starts the committer
  * and preparer threads. Returns 1 and *store_r, or <0 with *error_r (static or

@@ -307,7 +307,7 @@ static int apply_deliver(struct store *s, struct store_op *op)
 			/* the sender becomes a contact in the same transaction; a failure
 			 * costs a suggestion, never the message */
 			if (op->sender != NULL)
-				store_contact_received(c, d->accounts[i], mb, op->sender, op->sender_name, (int64_t)time(NULL),
+				store_contact_received(c->sql, d->accounts[i], mb, op->sender, op->sender_name, (int64_t)time(NULL),
 						       s->opt.contacts_received_max);
 		}
 		store_db_exec(c, "RELEASE rcpt", &err);

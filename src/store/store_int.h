@@ -234,6 +234,17 @@ int store_sql_fail(struct sql_conn *q, int rc, const char *what, const char **er
  * statement (st may be NULL: a failed prepare) and returns 1 or that failure. */
 int store_op_sql_fail(struct store_op *op, int rc, const char *what);
 int store_op_step(struct store_op *op, struct sql_stmt *st, const char *what);
+/* store_pg_txn.c: serializes writers of one account's part `what` across nodes: on
+ * PostgreSQL a transaction-scoped advisory lock on (what, account), held until the
+ * commit; on SQLite nothing (the committer is the only writer). SQL_DONE or a
+ * negative sql_rc. */
+enum store_lock { STORE_LOCK_WEBPREFS = 1, STORE_LOCK_SIEVE = 2 };
+int store_sql_lock_account(struct sql_conn *q, enum store_lock what, int64_t account_id);
+/* store_sieve.c, in a Sieve write's apply (sql.h): store_sieve_begin_write takes the
+ * account's Sieve lock and checks that the account exists (1, or the op's failure);
+ * store_sieve_next_state bumps its Sieve state (the new value, or a negative sql_rc). */
+int store_sieve_begin_write(struct store_op *op, int64_t account, const char *what);
+int64_t store_sieve_next_state(struct sql_conn *q, int64_t account);
 /* At the top of a read entry point not converted yet: on PostgreSQL it answers
  * STORE_EUNAVAIL with STORE_PG_MISSING instead of reading the empty local database
  * (writes are refused in one place, op_submit). */
@@ -492,8 +503,9 @@ const char *store_domain_of(const char *addr);
  * mailbox_id) as a contact, inside the delivery's transaction; at most max rows
  * per account (0: no limit). 1 (also when the copy or the sender does not count:
  * Junk, Trash, Sent, Drafts, the account itself), 0 for an address too long, -1 on
- * a database error. */
-int store_contact_received(struct db *c, int64_t account_id, int64_t mailbox_id, const char *address,
+ * a database error (on PostgreSQL under a savepoint of its own, so that the
+ * delivery's transaction goes on). */
+int store_contact_received(struct sql_conn *q, int64_t account_id, int64_t mailbox_id, const char *address,
 			   const char *name, int64_t now, size_t max);
 
 #endif

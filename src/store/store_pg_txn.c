@@ -148,3 +148,16 @@ void store_pg_txn(struct store *s, struct store_op *batch)
 		store_pg_put(s, q);
 }
 
+int store_sql_lock_account(struct sql_conn *q, enum store_lock what, int64_t account_id)
+{
+	if (sql_engine(q) != SQL_PG)
+		return SQL_DONE;
+	/* the two-key form: (7342000 + what, the account folded into 31 bits); a
+	 * collision only serializes two accounts' writes */
+	struct sql_stmt *st = sql_prepare(q, "SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), CAST(? AS INTEGER))");
+	if (st == NULL)
+		return SQL_ERR;
+	sql_bind_int64(st, 1, 7342000 + (int64_t)what);
+	sql_bind_int64(st, 2, (int64_t)((uint64_t)account_id % 2147483647u));
+	return sql_step_done(st);
+}

@@ -3,18 +3,24 @@
  * text and compiled form as blobs, the active flag; at most one active row per
  * account, kept so by every write), sieve_state (the account's Sieve state, bumped
  * by every change, for JMAP), sieve_vacation (one row per account that set its
- * out-of-office reply) and sieve_duplicates (key, expiry). Every write is one op on
- * the committer, so the limits, the one-active rule and the duplicate check-and-set
- * hold against concurrent writers. Deleting an account deletes its rows
- * (store_account.c). */
+ * out-of-office reply) and sieve_duplicates (key, expiry); the last two in
+ * store_sieve_vacation.c. Every write is one op in
+ * a transaction, so the limits, the one-active rule and the duplicate check-and-set
+ * hold against concurrent writers: on SQLite the committer is the only writer; on
+ * PostgreSQL, where several nodes write, the script writes take the account's Sieve
+ * lock (store_sql_lock_account) and the duplicate check-and-set is one upsert.
+ * Deleting an account deletes its rows (store_account.c; ON DELETE CASCADE on
+ * PostgreSQL).
+ *
+ * Written against sql.h: the same code on both backends (docs/cluster.md). Blobs
+ * are bytea on PostgreSQL, read back in its hex text form (col_blob). */
 #include "store.h"
 #include "store_int.h"
 
+#include "textfmt.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-#define VACATION_TEXT_MAX (64 * 1024)
-#define DUP_PRUNE 100
 
 int store_sieve_name_valid(const char *name)
 {
@@ -55,67 +61,105 @@ int store_sieve_name_valid(const char *name)
 	return 1;
 }
 
-/* Bumps the account's Sieve state (inside a write); returns the new value or 0. */
-static int64_t next_state(struct db *c, int64_t account)
+/* A blob column as NUL-terminated bytes in the arena (*n_r the length): SQLite hands
+ * the bytes; PostgreSQL sends bytea as text, "\x" and two hex digits a byte. NULL
+ * when the value is not in that form (never made-up bytes). */
+static void *col_blob(struct arena *a, struct sql_stmt *st, int i, size_t *n_r)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "INSERT INTO sieve_state(account_id, modseq) VALUES(?, 1)"
-					    " ON CONFLICT(account_id) DO UPDATE SET modseq = modseq + 1"
-					    " RETURNING modseq");
-	sqlite3_bind_int64(st, 1, account);
-	int64_t v = 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	const char *t = sql_col_text(st, i);
+	size_t n = sql_col_bytes(st, i);
+	if (sql_engine(st->conn) == SQL_SQLITE) {
+		char *b = arena_alloc(a, n + 1);
+		if (n > 0)
+			memcpy(b, t, n);
+		b[n] = '\0';
+		*n_r = n;
+		return b;
+	}
+	if (n < 2 || t[0] != '\\' || t[1] != 'x' || n % 2 != 0)
+		return NULL;
+	size_t len = (n - 2) / 2;
+	char *b = arena_alloc(a, len + 1);
+	for (size_t k = 0; k < len; k++) {
+		int hi = textfmt_hex_digit((unsigned char)t[2 + 2 * k]);
+		int lo = textfmt_hex_digit((unsigned char)t[3 + 2 * k]);
+		if (hi < 0 || lo < 0)
+			return NULL;
+		b[k] = (char)(hi << 4 | lo);
+	}
+	b[len] = '\0';
+	*n_r = len;
+	return b;
+}
+
+int64_t store_sieve_next_state(struct sql_conn *q, int64_t account)
+{
+	struct sql_stmt *st = sql_prepare(q, "INSERT INTO sieve_state(account_id, modseq) VALUES(?, 1)"
+					     " ON CONFLICT(account_id) DO UPDATE SET modseq = sieve_state.modseq + 1"
+					     " RETURNING modseq");
+	if (st == NULL)
+		return SQL_ERR;
+	sql_bind_int64(st, 1, account);
+	int rc = sql_step(st);
+	int64_t v = rc == SQL_ROW ? sql_col_int64(st, 0) : rc < 0 ? rc : SQL_ERR;
+	sql_reset(st);
 	return v;
 }
 
 /* Fills the metadata columns id, name, active, modseq, size (0..4). */
-static void read_meta(struct arena *a, sqlite3_stmt *st, struct store_sieve_script *sc)
+static void read_meta(struct arena *a, struct sql_stmt *st, struct store_sieve_script *sc)
 {
 	memset(sc, 0, sizeof(*sc));
-	sc->id = sqlite3_column_int64(st, 0);
-	sc->name = store_col_text(a, st, 1);
-	sc->active = sqlite3_column_int(st, 2) != 0;
-	sc->modseq = sqlite3_column_int64(st, 3);
-	sc->size = (size_t)sqlite3_column_int64(st, 4);
+	sc->id = sql_col_int64(st, 0);
+	sc->name = arena_strdup(a, sql_col_text(st, 1));
+	sc->active = sql_col_int64(st, 2) != 0;
+	sc->modseq = sql_col_int64(st, 3);
+	sc->size = (size_t)sql_col_int64(st, 4);
 }
 
 int store_sieve_list(struct store *s, struct arena *a, int64_t account, struct store_sieve_script **scripts_r,
 		     size_t *n_r, int64_t *state_r, const char **error_r)
 {
-	STORE_PG_REFUSE(s, error_r);
-	struct db *c = store_db_get(s);
-	int ret = 1;
 	size_t n = 0, cap = 8;
 	struct store_sieve_script *out = arena_alloc(a, cap * sizeof(*out));
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT id, name, active, modseq, length(text) FROM sieve_scripts"
-					    " WHERE account_id = ? ORDER BY name");
-	sqlite3_bind_int64(st, 1, account);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			struct store_sieve_script *bigger = arena_alloc(a, 2 * cap * sizeof(*out));
-			memcpy(bigger, out, n * sizeof(*out));
-			out = bigger;
-			cap *= 2;
+	*scripts_r = out;
+	*n_r = 0;
+	struct db *db;
+	struct sql_conn *q = store_sql_get(s, &db, error_r);
+	if (q == NULL)
+		return STORE_EUNAVAIL;
+	struct sql_stmt *st = sql_prepare(q, "SELECT id, name, active, modseq, length(text) FROM sieve_scripts"
+					     " WHERE account_id = ? ORDER BY name");
+	int rc = SQL_ERR;
+	if (st != NULL) {
+		sql_bind_int64(st, 1, account);
+		while ((rc = sql_step(st)) == SQL_ROW) {
+			if (n == cap) {
+				struct store_sieve_script *bigger = arena_alloc(a, 2 * cap * sizeof(*out));
+				memcpy(bigger, out, n * sizeof(*out));
+				out = bigger;
+				cap *= 2;
+			}
+			read_meta(a, st, &out[n++]);
 		}
-		read_meta(a, st, &out[n++]);
+		sql_reset(st);
 	}
-	if (rc != SQLITE_DONE)
-		ret = store_db_fail(c, "sieve_list", error_r);
-	sqlite3_reset(st);
-	if (ret > 0 && state_r != NULL) {
+	if (rc == SQL_DONE && state_r != NULL) {
 		*state_r = 0;
-		st = store_db_stmt(c, "SELECT modseq FROM sieve_state WHERE account_id = ?");
-		sqlite3_bind_int64(st, 1, account);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			*state_r = sqlite3_column_int64(st, 0);
-		else if (rc != SQLITE_DONE)
-			ret = store_db_fail(c, "sieve_list", error_r);
-		sqlite3_reset(st);
+		st = sql_prepare(q, "SELECT modseq FROM sieve_state WHERE account_id = ?");
+		rc = SQL_ERR;
+		if (st != NULL) {
+			sql_bind_int64(st, 1, account);
+			rc = sql_step(st);
+			if (rc == SQL_ROW) {
+				*state_r = sql_col_int64(st, 0);
+				rc = SQL_DONE;
+			}
+			sql_reset(st);
+		}
 	}
-	store_db_put(s, c);
+	int ret = rc == SQL_DONE ? 1 : store_sql_fail(q, rc, "sieve_list", error_r);
+	store_sql_put(s, q, db);
 	*scripts_r = out;
 	*n_r = n;
 	return ret;
@@ -134,41 +178,43 @@ static int get_where(struct store *s, struct arena *a, int64_t account, int64_t 
 	else
 		sql = "SELECT id, name, active, modseq, length(text), text, compiled FROM sieve_scripts"
 		      " WHERE account_id = ? AND name = ?";
-	STORE_PG_REFUSE(s, error_r);
-	struct db *c = store_db_get(s);
-	sqlite3_stmt *st = store_db_stmt(c, sql);
-	sqlite3_bind_int64(st, 1, account);
-	if (!active && id > 0)
-		sqlite3_bind_int64(st, 2, id);
-	else if (!active)
-		store_bind_text(st, 2, name != NULL ? name : "");
-	int rc = sqlite3_step(st), ret;
-	if (rc == SQLITE_ROW) {
+	struct db *db;
+	struct sql_conn *q = store_sql_get(s, &db, error_r);
+	if (q == NULL)
+		return STORE_EUNAVAIL;
+	struct sql_stmt *st = sql_prepare(q, sql);
+	int rc = SQL_ERR, ret = 1;
+	if (st != NULL) {
+		sql_bind_int64(st, 1, account);
+		if (!active && id > 0)
+			sql_bind_int64(st, 2, id);
+		else if (!active)
+			sql_bind_text(st, 2, name != NULL ? name : "");
+		rc = sql_step(st);
+	}
+	if (rc == SQL_ROW) {
 		read_meta(a, st, sc);
+		size_t n = 0;
 		if (what & STORE_SIEVE_TEXT) {
-			const void *t = sqlite3_column_blob(st, 5);
-			char *text = arena_alloc(a, sc->size + 1);
-			if (sc->size > 0)
-				memcpy(text, t, sc->size);
-			text[sc->size] = '\0';
-			sc->text = text;
+			sc->text = col_blob(a, st, 5, &n);
+			if (sc->text == NULL || n != sc->size)
+				ret = STORE_ERR;
 		}
-		if ((what & STORE_SIEVE_COMPILED) && sqlite3_column_type(st, 6) == SQLITE_BLOB) {
-			size_t n = (size_t)sqlite3_column_bytes(st, 6);
-			void *b = arena_alloc(a, n + 1);
-			if (n > 0)
-				memcpy(b, sqlite3_column_blob(st, 6), n);
-			sc->compiled = b;
-			sc->compiled_len = n;
+		if ((what & STORE_SIEVE_COMPILED) && !sql_col_null(st, 6)) {
+			sc->compiled = col_blob(a, st, 6, &sc->compiled_len);
+			if (sc->compiled == NULL)
+				ret = STORE_ERR;
 		}
-		ret = 1;
-	} else if (rc == SQLITE_DONE) {
+		if (ret < 0)
+			*error_r = "sieve_get: a blob in an unexpected form (bytea_output must be hex)";
+	} else if (rc == SQL_DONE) {
 		ret = 0;
 	} else {
-		ret = store_db_fail(c, "sieve_get", error_r);
+		ret = store_sql_fail(q, rc, "sieve_get", error_r);
 	}
-	sqlite3_reset(st);
-	store_db_put(s, c);
+	if (st != NULL)
+		sql_reset(st);
+	store_sql_put(s, q, db);
 	return ret;
 }
 
@@ -185,22 +231,23 @@ int store_sieve_get_active(struct store *s, struct arena *a, int64_t account, st
 }
 
 /* Counts the account's scripts other than `name` (NULL: all) and other than id.
- * Returns the count or <0. */
-static int64_t count_others(struct db *c, int64_t account, const char *name, int64_t id)
+ * Returns the count or a negative sql_rc. */
+static int64_t count_others(struct sql_conn *q, int64_t account, const char *name, int64_t id)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT COUNT(*) FROM sieve_scripts WHERE account_id = ?"
-					    " AND name IS NOT ? AND id != ?");
-	sqlite3_bind_int64(st, 1, account);
-	store_bind_text(st, 2, name);
-	sqlite3_bind_int64(st, 3, id);
-	int64_t n = -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	struct sql_stmt *st = sql_prepare(q, "SELECT COUNT(*) FROM sieve_scripts WHERE account_id = ?1"
+					     " AND (CAST(?2 AS TEXT) IS NULL OR name != ?2) AND id != ?3");
+	if (st == NULL)
+		return SQL_ERR;
+	sql_bind_int64(st, 1, account);
+	sql_bind_text(st, 2, name);
+	sql_bind_int64(st, 3, id);
+	int rc = sql_step(st);
+	int64_t n = rc == SQL_ROW ? sql_col_int64(st, 0) : rc < 0 ? rc : SQL_ERR;
+	sql_reset(st);
 	return n;
 }
 
-static int check_space(struct db *c, int64_t account, const char *name, int64_t id, size_t size,
+static int check_space(struct sql_conn *q, int64_t account, const char *name, int64_t id, size_t size,
 		       const struct store_sieve_limits *l, bool is_new, const char **error_r)
 {
 	if (l == NULL)
@@ -210,11 +257,9 @@ static int check_space(struct db *c, int64_t account, const char *name, int64_t 
 		return STORE_ETOOBIG;
 	}
 	if (l->max_scripts > 0 && is_new) {
-		int64_t n = count_others(c, account, name, id);
-		if (n < 0) {
-			*error_r = "database error";
-			return STORE_ERR;
-		}
+		int64_t n = count_others(q, account, name, id);
+		if (n < 0)
+			return store_sql_fail(q, (int)n, "sieve_space", error_r);
 		if ((uint64_t)n >= l->max_scripts) {
 			*error_r = store_set_errorf("at most %zu scripts per account", l->max_scripts);
 			return STORE_ELIMIT;
@@ -230,19 +275,24 @@ int store_sieve_havespace(struct store *s, int64_t account, const char *name, si
 		*error_r = "invalid script name";
 		return STORE_EINVAL;
 	}
-	STORE_PG_REFUSE(s, error_r);
-	struct db *c = store_db_get(s);
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM sieve_scripts WHERE account_id = ? AND name = ?");
-	sqlite3_bind_int64(st, 1, account);
-	store_bind_text(st, 2, name);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	struct db *db;
+	struct sql_conn *q = store_sql_get(s, &db, error_r);
+	if (q == NULL)
+		return STORE_EUNAVAIL;
+	struct sql_stmt *st = sql_prepare(q, "SELECT 1 FROM sieve_scripts WHERE account_id = ? AND name = ?");
+	int rc = SQL_ERR;
+	if (st != NULL) {
+		sql_bind_int64(st, 1, account);
+		sql_bind_text(st, 2, name);
+		rc = sql_step(st);
+		sql_reset(st);
+	}
 	int ret;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = store_db_fail(c, "sieve_havespace", error_r);
+	if (rc != SQL_ROW && rc != SQL_DONE)
+		ret = store_sql_fail(q, rc, "sieve_havespace", error_r);
 	else
-		ret = check_space(c, account, name, 0, size, limits, rc == SQLITE_DONE, error_r);
-	store_db_put(s, c);
+		ret = check_space(q, account, name, 0, size, limits, rc == SQL_DONE, error_r);
+	store_sql_put(s, q, db);
 	return ret;
 }
 
@@ -253,123 +303,150 @@ struct put_req {
 	int64_t id;
 };
 
-static int deactivate_all(struct store_op *op, struct db *c, int64_t account, int64_t state)
+static int deactivate_all(struct store_op *op, int64_t account, int64_t state)
 {
-	const char *err;
-	sqlite3_stmt *st = store_db_stmt(c, "UPDATE sieve_scripts SET active = 0, modseq = ?"
-					    " WHERE account_id = ? AND active = 1");
-	sqlite3_bind_int64(st, 1, state);
-	sqlite3_bind_int64(st, 2, account);
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	return 1;
+	struct sql_stmt *st = sql_prepare(op->q, "UPDATE sieve_scripts SET active = 0, modseq = ?"
+						 " WHERE account_id = ? AND active = 1");
+	if (st != NULL) {
+		sql_bind_int64(st, 1, state);
+		sql_bind_int64(st, 2, account);
+	}
+	return store_op_step(op, st, "sieve_activate");
 }
 
-static int set_active(struct store_op *op, struct db *c, int64_t account, int64_t id, int64_t state)
+static int set_active(struct store_op *op, int64_t account, int64_t id, int64_t state)
 {
-	if (deactivate_all(op, c, account, state) < 0)
-		return op->result;
-	const char *err;
-	sqlite3_stmt *st = store_db_stmt(c, "UPDATE sieve_scripts SET active = 1, modseq = ? WHERE id = ?");
-	sqlite3_bind_int64(st, 1, state);
-	sqlite3_bind_int64(st, 2, id);
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	return 1;
+	int r = deactivate_all(op, account, state);
+	if (r < 0)
+		return r;
+	struct sql_stmt *st = sql_prepare(op->q, "UPDATE sieve_scripts SET active = 1, modseq = ? WHERE id = ?");
+	if (st != NULL) {
+		sql_bind_int64(st, 1, state);
+		sql_bind_int64(st, 2, id);
+	}
+	return store_op_step(op, st, "sieve_activate");
 }
 
-/* The id of the account's script `name`: >0, 0 none, <0 error. */
-static int64_t id_of(struct db *c, int64_t account, const char *name)
+/* The id of the account's script `name`: >0, 0 none, or a negative sql_rc. */
+static int64_t id_of(struct sql_conn *q, int64_t account, const char *name)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT id FROM sieve_scripts WHERE account_id = ? AND name = ?");
-	sqlite3_bind_int64(st, 1, account);
-	store_bind_text(st, 2, name);
-	int rc = sqlite3_step(st);
-	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
-	sqlite3_reset(st);
+	struct sql_stmt *st = sql_prepare(q, "SELECT id FROM sieve_scripts WHERE account_id = ? AND name = ?");
+	if (st == NULL)
+		return SQL_ERR;
+	sql_bind_int64(st, 1, account);
+	sql_bind_text(st, 2, name);
+	int rc = sql_step(st);
+	int64_t id = rc == SQL_ROW ? sql_col_int64(st, 0) : rc == SQL_DONE ? 0 : rc;
+	sql_reset(st);
 	return id;
+}
+
+int store_sieve_begin_write(struct store_op *op, int64_t account, const char *what)
+{
+	int rc = store_sql_lock_account(op->q, STORE_LOCK_SIEVE, account);
+	if (rc < 0)
+		return store_op_sql_fail(op, rc, what);
+	int x = store_acct_exists(op->q, account);
+	if (x < 0)
+		return store_op_sql_fail(op, SQL_ERR, what);
+	return x > 0 ? 1 : store_op_fail(op, STORE_ENOTFOUND, "no account %lld", (long long)account);
 }
 
 static int apply_put(struct store *s, struct store_op *op)
 {
+	(void)s;
 	struct put_req *r = op->req;
 	const struct store_sieve_put *p = r->p;
-	struct db *c = s->wc;
-	const char *err;
-	if (store_acct_exists(c->sql, r->account) <= 0)
-		return store_op_fail(op, STORE_ENOTFOUND, "no account %lld", (long long)r->account);
+	struct sql_conn *q = op->q;
+	int ret = store_sieve_begin_write(op, r->account, "sieve_put");
+	if (ret < 0)
+		return ret;
 	int64_t id = p->id;
 	if (id > 0) {
-		sqlite3_stmt *st =
-			store_db_stmt(c, "SELECT length(text) FROM sieve_scripts WHERE account_id = ? AND id = ?");
-		sqlite3_bind_int64(st, 1, r->account);
-		sqlite3_bind_int64(st, 2, id);
-		int rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW)
+		struct sql_stmt *st = sql_prepare(q, "SELECT 1 FROM sieve_scripts WHERE account_id = ? AND id = ?");
+		int rc = SQL_ERR;
+		if (st != NULL) {
+			sql_bind_int64(st, 1, r->account);
+			sql_bind_int64(st, 2, id);
+			rc = sql_step(st);
+			sql_reset(st);
+		}
+		if (rc < 0)
+			return store_op_sql_fail(op, rc, "sieve_put");
+		if (rc != SQL_ROW)
 			return store_op_fail(op, STORE_ENOTFOUND, "no such script");
 		if (p->name != NULL) {
-			int64_t other = id_of(c, r->account, p->name);
+			int64_t other = id_of(q, r->account, p->name);
 			if (other < 0)
-				return store_op_fail(op, STORE_ERR, "database error");
+				return store_op_sql_fail(op, (int)other, "sieve_put");
 			if (other > 0 && other != id)
 				return store_op_fail(op, STORE_EEXISTS, "a script of that name exists");
 		}
 	} else {
-		id = id_of(c, r->account, p->name);
+		id = id_of(q, r->account, p->name);
 		if (id < 0)
-			return store_op_fail(op, STORE_ERR, "database error");
+			return store_op_sql_fail(op, (int)id, "sieve_put");
 	}
 	if (p->text != NULL) {
 		const char *e = NULL;
-		int ret = check_space(c, r->account, NULL, id, p->text_len, r->limits, id == 0, &e);
+		ret = check_space(q, r->account, NULL, id, p->text_len, r->limits, id == 0, &e);
 		if (ret < 0)
 			return store_op_fail(op, ret, "%s", e);
 	}
-	int64_t state = next_state(c, r->account);
-	if (state <= 0)
-		return store_op_fail(op, STORE_ERR, "database error");
-	sqlite3_stmt *st;
+	int64_t state = store_sieve_next_state(q, r->account);
+	if (state < 0)
+		return store_op_sql_fail(op, (int)state, "sieve_put");
+	struct sql_stmt *st;
 	if (id == 0) {
-		st = store_db_stmt(c, "INSERT INTO sieve_scripts(account_id, name, text, compiled, active, modseq)"
-				      " VALUES(?, ?, ?, ?, 0, ?) RETURNING id");
-		sqlite3_bind_int64(st, 1, r->account);
-		store_bind_text(st, 2, p->name);
-		sqlite3_bind_blob(st, 3, p->text_len > 0 ? p->text : "", (int)p->text_len, SQLITE_STATIC);
-		if (p->compiled != NULL)
-			sqlite3_bind_blob(st, 4, p->compiled, (int)p->compiled_len, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, state);
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			id = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+		st = sql_prepare(q, "INSERT INTO sieve_scripts(account_id, name, text, compiled, active, modseq)"
+				    " VALUES(?, ?, ?, ?, 0, ?) RETURNING id");
+		int rc = SQL_ERR;
+		if (st != NULL) {
+			sql_bind_int64(st, 1, r->account);
+			sql_bind_text(st, 2, p->name);
+			sql_bind_blob(st, 3, p->text_len > 0 ? p->text : "", p->text_len);
+			if (p->compiled != NULL)
+				sql_bind_blob(st, 4, p->compiled, p->compiled_len);
+			else
+				sql_bind_text(st, 4, NULL);
+			sql_bind_int64(st, 5, state);
+			rc = sql_step(st);
+			if (rc == SQL_ROW)
+				id = sql_col_int64(st, 0);
+			sql_reset(st);
+		}
+		if (rc < 0)
+			return store_op_sql_fail(op, rc, "sieve_put");
 		if (id <= 0)
 			return store_op_fail(op, STORE_ERR, "cannot add the script");
 	} else {
 		if (p->name != NULL) {
-			st = store_db_stmt(c, "UPDATE sieve_scripts SET name = ?, modseq = ? WHERE id = ?");
-			store_bind_text(st, 1, p->name);
-			sqlite3_bind_int64(st, 2, state);
-			sqlite3_bind_int64(st, 3, id);
-			if (store_step_done(c, st, &err) < 0)
-				return store_op_fail(op, STORE_ERR, "%s", err);
+			st = sql_prepare(q, "UPDATE sieve_scripts SET name = ?, modseq = ? WHERE id = ?");
+			if (st != NULL) {
+				sql_bind_text(st, 1, p->name);
+				sql_bind_int64(st, 2, state);
+				sql_bind_int64(st, 3, id);
+			}
+			if ((ret = store_op_step(op, st, "sieve_put")) < 0)
+				return ret;
 		}
 		if (p->text != NULL) {
-			st = store_db_stmt(c,
-					   "UPDATE sieve_scripts SET text = ?, compiled = ?, modseq = ? WHERE id = ?");
-			sqlite3_bind_blob(st, 1, p->text_len > 0 ? p->text : "", (int)p->text_len, SQLITE_STATIC);
-			if (p->compiled != NULL)
-				sqlite3_bind_blob(st, 2, p->compiled, (int)p->compiled_len, SQLITE_STATIC);
-			else
-				sqlite3_bind_null(st, 2);
-			sqlite3_bind_int64(st, 3, state);
-			sqlite3_bind_int64(st, 4, id);
-			if (store_step_done(c, st, &err) < 0)
-				return store_op_fail(op, STORE_ERR, "%s", err);
+			st = sql_prepare(q, "UPDATE sieve_scripts SET text = ?, compiled = ?, modseq = ? WHERE id = ?");
+			if (st != NULL) {
+				sql_bind_blob(st, 1, p->text_len > 0 ? p->text : "", p->text_len);
+				if (p->compiled != NULL)
+					sql_bind_blob(st, 2, p->compiled, p->compiled_len);
+				else
+					sql_bind_text(st, 2, NULL);
+				sql_bind_int64(st, 3, state);
+				sql_bind_int64(st, 4, id);
+			}
+			if ((ret = store_op_step(op, st, "sieve_put")) < 0)
+				return ret;
 		}
 	}
-	if (p->activate && set_active(op, c, r->account, id, state) < 0)
-		return op->result;
+	if (p->activate && (ret = set_active(op, r->account, id, state)) < 0)
+		return ret;
 	r->id = id;
 	return 1;
 }
@@ -387,7 +464,7 @@ int store_sieve_put(struct store *s, int64_t account, const struct store_sieve_p
 		return STORE_EINVAL;
 	}
 	struct put_req req = { .account = account, .p = p, .limits = limits };
-	int ret = store_op_run(s, store_op_new(NULL, apply_put, NULL, &req, NULL), error_r);
+	int ret = store_sql_write(s, store_op_new(NULL, apply_put, NULL, &req, NULL), error_r);
 	if (ret > 0 && id_r != NULL)
 		*id_r = req.id;
 	return ret;
@@ -402,17 +479,22 @@ struct simple_req {
 
 static int apply_compiled(struct store *s, struct store_op *op)
 {
+	(void)s;
 	struct simple_req *r = op->req;
-	struct db *c = s->wc;
-	const char *err;
-	sqlite3_stmt *st = store_db_stmt(c, "UPDATE sieve_scripts SET compiled = ? WHERE account_id = ? AND id = ?");
-	if (r->bytes != NULL)
-		sqlite3_bind_blob(st, 1, r->bytes, (int)r->len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, r->account);
-	sqlite3_bind_int64(st, 3, r->id);
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	if (sqlite3_changes(c->db) == 0)
+	struct sql_stmt *st =
+		sql_prepare(op->q, "UPDATE sieve_scripts SET compiled = ? WHERE account_id = ? AND id = ?");
+	if (st != NULL) {
+		if (r->bytes != NULL)
+			sql_bind_blob(st, 1, r->bytes, r->len);
+		else
+			sql_bind_text(st, 1, NULL);
+		sql_bind_int64(st, 2, r->account);
+		sql_bind_int64(st, 3, r->id);
+	}
+	int ret = store_op_step(op, st, "sieve_compiled");
+	if (ret < 0)
+		return ret;
+	if (sql_changes(op->q) == 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such script");
 	return 1;
 }
@@ -425,32 +507,36 @@ int store_sieve_set_compiled(struct store *s, int64_t account, int64_t id, const
 		return STORE_EINVAL;
 	}
 	struct simple_req req = { .account = account, .id = id, .bytes = compiled, .len = len };
-	return store_op_run(s, store_op_new(NULL, apply_compiled, NULL, &req, NULL), error_r);
+	return store_sql_write(s, store_op_new(NULL, apply_compiled, NULL, &req, NULL), error_r);
 }
 
 static int apply_rename(struct store *s, struct store_op *op)
 {
+	(void)s;
 	struct simple_req *r = op->req;
-	struct db *c = s->wc;
-	const char *err;
-	int64_t id = id_of(c, r->account, r->name);
+	int rc = store_sql_lock_account(op->q, STORE_LOCK_SIEVE, r->account);
+	if (rc < 0)
+		return store_op_sql_fail(op, rc, "sieve_rename");
+	int64_t id = id_of(op->q, r->account, r->name);
 	if (id < 0)
-		return store_op_fail(op, STORE_ERR, "database error");
+		return store_op_sql_fail(op, (int)id, "sieve_rename");
 	if (id == 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such script");
-	int64_t other = id_of(c, r->account, r->name2);
+	int64_t other = id_of(op->q, r->account, r->name2);
 	if (other < 0)
-		return store_op_fail(op, STORE_ERR, "database error");
+		return store_op_sql_fail(op, (int)other, "sieve_rename");
 	if (other > 0 && other != id)
 		return store_op_fail(op, STORE_EEXISTS, "a script of that name exists");
-	int64_t state = next_state(c, r->account);
-	sqlite3_stmt *st = store_db_stmt(c, "UPDATE sieve_scripts SET name = ?, modseq = ? WHERE id = ?");
-	store_bind_text(st, 1, r->name2);
-	sqlite3_bind_int64(st, 2, state);
-	sqlite3_bind_int64(st, 3, id);
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	return 1;
+	int64_t state = store_sieve_next_state(op->q, r->account);
+	if (state < 0)
+		return store_op_sql_fail(op, (int)state, "sieve_rename");
+	struct sql_stmt *st = sql_prepare(op->q, "UPDATE sieve_scripts SET name = ?, modseq = ? WHERE id = ?");
+	if (st != NULL) {
+		sql_bind_text(st, 1, r->name2);
+		sql_bind_int64(st, 2, state);
+		sql_bind_int64(st, 3, id);
+	}
+	return store_op_step(op, st, "sieve_rename");
 }
 
 int store_sieve_rename(struct store *s, int64_t account, const char *from, const char *to, const char **error_r)
@@ -460,251 +546,118 @@ int store_sieve_rename(struct store *s, int64_t account, const char *from, const
 		return STORE_EINVAL;
 	}
 	struct simple_req req = { .account = account, .name = from, .name2 = to };
-	return store_op_run(s, store_op_new(NULL, apply_rename, NULL, &req, NULL), error_r);
+	return store_sql_write(s, store_op_new(NULL, apply_rename, NULL, &req, NULL), error_r);
 }
 
-/* The id of script id/name in the account (id checked), 0 none, <0 error; *active_r. */
-static int64_t find(struct db *c, int64_t account, int64_t id, const char *name, bool *active_r)
+/* The id of script id/name in the account (id checked), 0 none, or a negative
+ * sql_rc; *active_r. */
+static int64_t find(struct sql_conn *q, int64_t account, int64_t id, const char *name, bool *active_r)
 {
-	sqlite3_stmt *st;
-	if (id > 0) {
-		st = store_db_stmt(c, "SELECT id, active FROM sieve_scripts WHERE account_id = ? AND id = ?");
-		sqlite3_bind_int64(st, 2, id);
-	} else {
-		st = store_db_stmt(c, "SELECT id, active FROM sieve_scripts WHERE account_id = ? AND name = ?");
-		store_bind_text(st, 2, name != NULL ? name : "");
-	}
-	sqlite3_bind_int64(st, 1, account);
-	int rc = sqlite3_step(st);
-	int64_t found = 0;
+	struct sql_stmt *st;
 	*active_r = false;
-	if (rc == SQLITE_ROW) {
-		found = sqlite3_column_int64(st, 0);
-		*active_r = sqlite3_column_int(st, 1) != 0;
-	} else if (rc != SQLITE_DONE) {
-		found = -1;
+	if (id > 0) {
+		st = sql_prepare(q, "SELECT id, active FROM sieve_scripts WHERE account_id = ? AND id = ?");
+		if (st != NULL)
+			sql_bind_int64(st, 2, id);
+	} else {
+		st = sql_prepare(q, "SELECT id, active FROM sieve_scripts WHERE account_id = ? AND name = ?");
+		if (st != NULL)
+			sql_bind_text(st, 2, name != NULL ? name : "");
 	}
-	sqlite3_reset(st);
+	if (st == NULL)
+		return SQL_ERR;
+	sql_bind_int64(st, 1, account);
+	int rc = sql_step(st);
+	int64_t found = rc == SQL_DONE ? 0 : rc;
+	if (rc == SQL_ROW) {
+		found = sql_col_int64(st, 0);
+		*active_r = sql_col_int64(st, 1) != 0;
+	}
+	sql_reset(st);
 	return found;
 }
 
 static int apply_delete(struct store *s, struct store_op *op)
 {
+	(void)s;
 	struct simple_req *r = op->req;
-	struct db *c = s->wc;
-	const char *err;
+	int rc = store_sql_lock_account(op->q, STORE_LOCK_SIEVE, r->account);
+	if (rc < 0)
+		return store_op_sql_fail(op, rc, "sieve_delete");
 	bool active;
-	int64_t id = find(c, r->account, r->id, r->name, &active);
+	int64_t id = find(op->q, r->account, r->id, r->name, &active);
 	if (id < 0)
-		return store_op_fail(op, STORE_ERR, "database error");
+		return store_op_sql_fail(op, (int)id, "sieve_delete");
 	if (id == 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such script");
 	if (active)
 		return store_op_fail(op, STORE_ENOTALLOWED, "the active script cannot be deleted");
 	op->may_use_reserve = true;
-	sqlite3_stmt *st = store_db_stmt(c, "DELETE FROM sieve_scripts WHERE id = ?");
-	sqlite3_bind_int64(st, 1, id);
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	if (next_state(c, r->account) <= 0)
-		return store_op_fail(op, STORE_ERR, "database error");
-	return 1;
+	struct sql_stmt *st = sql_prepare(op->q, "DELETE FROM sieve_scripts WHERE id = ?");
+	if (st != NULL)
+		sql_bind_int64(st, 1, id);
+	int ret = store_op_step(op, st, "sieve_delete");
+	if (ret < 0)
+		return ret;
+	int64_t state = store_sieve_next_state(op->q, r->account);
+	return state < 0 ? store_op_sql_fail(op, (int)state, "sieve_delete") : 1;
 }
 
 int store_sieve_delete(struct store *s, int64_t account, int64_t id, const char *name, const char **error_r)
 {
 	struct simple_req req = { .account = account, .id = id, .name = name };
-	return store_op_run(s, store_op_new(NULL, apply_delete, NULL, &req, NULL), error_r);
+	return store_sql_write(s, store_op_new(NULL, apply_delete, NULL, &req, NULL), error_r);
 }
 
 static int apply_activate(struct store *s, struct store_op *op)
 {
+	(void)s;
 	struct simple_req *r = op->req;
-	struct db *c = s->wc;
+	int rc = store_sql_lock_account(op->q, STORE_LOCK_SIEVE, r->account);
+	if (rc < 0)
+		return store_op_sql_fail(op, rc, "sieve_activate");
 	int64_t id = 0;
 	if (r->id > 0 || (r->name != NULL && r->name[0] != '\0')) {
 		bool active;
-		id = find(c, r->account, r->id, r->name, &active);
+		id = find(op->q, r->account, r->id, r->name, &active);
 		if (id < 0)
-			return store_op_fail(op, STORE_ERR, "database error");
+			return store_op_sql_fail(op, (int)id, "sieve_activate");
 		if (id == 0)
 			return store_op_fail(op, STORE_ENOTFOUND, "no such script");
 		if (active)
 			return 1;
 	}
-	int64_t state = next_state(c, r->account);
-	if (state <= 0)
-		return store_op_fail(op, STORE_ERR, "database error");
+	int64_t state = store_sieve_next_state(op->q, r->account);
+	if (state < 0)
+		return store_op_sql_fail(op, (int)state, "sieve_activate");
 	if (id == 0)
-		return deactivate_all(op, c, r->account, state);
-	return set_active(op, c, r->account, id, state);
+		return deactivate_all(op, r->account, state);
+	return set_active(op, r->account, id, state);
 }
 
 int store_sieve_activate(struct store *s, int64_t account, int64_t id, const char *name, const char **error_r)
 {
 	struct simple_req req = { .account = account, .id = id, .name = name };
-	return store_op_run(s, store_op_new(NULL, apply_activate, NULL, &req, NULL), error_r);
+	return store_sql_write(s, store_op_new(NULL, apply_activate, NULL, &req, NULL), error_r);
 }
 
 int store_sieve_state(struct store *s, int64_t account, int64_t *state_r, const char **error_r)
 {
-	STORE_PG_REFUSE(s, error_r);
-	struct db *c = store_db_get(s);
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT modseq FROM sieve_state WHERE account_id = ?");
-	sqlite3_bind_int64(st, 1, account);
-	int rc = sqlite3_step(st), ret = 1;
 	*state_r = 0;
-	if (rc == SQLITE_ROW)
-		*state_r = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_DONE)
-		ret = store_db_fail(c, "sieve_state", error_r);
-	sqlite3_reset(st);
-	store_db_put(s, c);
-	return ret;
-}
-
-static const char *col_text_or_null(struct arena *a, sqlite3_stmt *st, int i)
-{
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : store_col_text(a, st, i);
-}
-
-int store_sieve_vacation_get(struct store *s, struct arena *a, int64_t account, struct store_sieve_vacation *v_r,
-			     const char **error_r)
-{
-	memset(v_r, 0, sizeof(*v_r));
-	STORE_PG_REFUSE(s, error_r);
-	struct db *c = store_db_get(s);
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT enabled, from_date, to_date, subject, text_body, html_body"
-					    " FROM sieve_vacation WHERE account_id = ?");
-	sqlite3_bind_int64(st, 1, account);
-	int rc = sqlite3_step(st), ret = 1;
-	if (rc == SQLITE_ROW) {
-		v_r->enabled = sqlite3_column_int(st, 0) != 0;
-		v_r->from_date = sqlite3_column_int64(st, 1);
-		v_r->to_date = sqlite3_column_int64(st, 2);
-		v_r->subject = col_text_or_null(a, st, 3);
-		v_r->text_body = col_text_or_null(a, st, 4);
-		v_r->html_body = col_text_or_null(a, st, 5);
-	} else if (rc != SQLITE_DONE) {
-		ret = store_db_fail(c, "sieve_vacation_get", error_r);
+	struct db *db;
+	struct sql_conn *q = store_sql_get(s, &db, error_r);
+	if (q == NULL)
+		return STORE_EUNAVAIL;
+	struct sql_stmt *st = sql_prepare(q, "SELECT modseq FROM sieve_state WHERE account_id = ?");
+	int rc = SQL_ERR;
+	if (st != NULL) {
+		sql_bind_int64(st, 1, account);
+		rc = sql_step(st);
+		if (rc == SQL_ROW)
+			*state_r = sql_col_int64(st, 0);
+		sql_reset(st);
 	}
-	sqlite3_reset(st);
-	store_db_put(s, c);
-	return ret;
-}
-
-struct vacation_req {
-	int64_t account;
-	const struct store_sieve_vacation *v;
-};
-
-static int apply_vacation(struct store *s, struct store_op *op)
-{
-	struct vacation_req *r = op->req;
-	struct db *c = s->wc;
-	const char *err;
-	if (store_acct_exists(c->sql, r->account) <= 0)
-		return store_op_fail(op, STORE_ENOTFOUND, "no account %lld", (long long)r->account);
-	sqlite3_stmt *st = store_db_stmt(
-		c, "INSERT OR REPLACE INTO sieve_vacation(account_id, enabled, from_date, to_date, subject,"
-		   " text_body, html_body) VALUES(?, ?, ?, ?, ?, ?, ?)");
-	sqlite3_bind_int64(st, 1, r->account);
-	sqlite3_bind_int(st, 2, r->v->enabled ? 1 : 0);
-	sqlite3_bind_int64(st, 3, r->v->from_date);
-	sqlite3_bind_int64(st, 4, r->v->to_date);
-	store_bind_text(st, 5, r->v->subject);
-	store_bind_text(st, 6, r->v->text_body);
-	store_bind_text(st, 7, r->v->html_body);
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	if (next_state(c, r->account) <= 0)
-		return store_op_fail(op, STORE_ERR, "database error");
-	return 1;
-}
-
-int store_sieve_vacation_set(struct store *s, int64_t account, const struct store_sieve_vacation *v,
-			     const char **error_r)
-{
-	const char *texts[] = { v->subject, v->text_body, v->html_body };
-	for (size_t i = 0; i < 3; i++) {
-		if (texts[i] != NULL && strlen(texts[i]) > VACATION_TEXT_MAX) {
-			*error_r = "vacation text over 64 KiB";
-			return STORE_EINVAL;
-		}
-	}
-	if (v->from_date > 0 && v->to_date > 0 && v->to_date < v->from_date) {
-		*error_r = "vacation ends before it begins";
-		return STORE_EINVAL;
-	}
-	struct vacation_req req = { .account = account, .v = v };
-	return store_op_run(s, store_op_new(NULL, apply_vacation, NULL, &req, NULL), error_r);
-}
-
-struct dup_req {
-	int64_t account;
-	const char *key;
-	int64_t now, seconds;
-};
-
-static int apply_duplicate(struct store *s, struct store_op *op)
-{
-	struct dup_req *r = op->req;
-	struct db *c = s->wc;
-	const char *err;
-	sqlite3_stmt *st = store_db_stmt(c, "DELETE FROM sieve_duplicates WHERE rowid IN (SELECT rowid FROM"
-					    " sieve_duplicates WHERE account_id = ? AND expires <= ? LIMIT ?)");
-	sqlite3_bind_int64(st, 1, r->account);
-	sqlite3_bind_int64(st, 2, r->now);
-	sqlite3_bind_int(st, 3, DUP_PRUNE);
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	st = store_db_stmt(c, "SELECT expires FROM sieve_duplicates WHERE account_id = ? AND key = ?");
-	sqlite3_bind_int64(st, 1, r->account);
-	store_bind_text(st, 2, r->key);
-	int rc = sqlite3_step(st);
-	int64_t expires = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_op_fail(op, STORE_ERR, "database error");
-	if (rc == SQLITE_ROW && expires > r->now)
-		return 0;
-	st = store_db_stmt(c, "INSERT OR REPLACE INTO sieve_duplicates(account_id, key, expires) VALUES(?, ?, ?)");
-	sqlite3_bind_int64(st, 1, r->account);
-	store_bind_text(st, 2, r->key);
-	sqlite3_bind_int64(st, 3, r->now + r->seconds);
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	return 1;
-}
-
-int store_sieve_duplicate(struct store *s, int64_t account, const char *key, time_t now, int64_t seconds,
-			  const char **error_r)
-{
-	if (seconds < 0) {
-		*error_r = "negative period";
-		return STORE_EINVAL;
-	}
-	struct dup_req req = { .account = account, .key = key, .now = (int64_t)now, .seconds = seconds };
-	return store_op_run(s, store_op_new(NULL, apply_duplicate, NULL, &req, NULL), error_r);
-}
-
-int store_sieve_duplicate_seen(struct store *s, int64_t account, const char *key, time_t now, const char **error_r)
-{
-	STORE_PG_REFUSE(s, error_r);
-	struct db *c = store_db_get(s);
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM sieve_duplicates WHERE account_id = ? AND key = ?"
-					    " AND expires > ?");
-	sqlite3_bind_int64(st, 1, account);
-	store_bind_text(st, 2, key);
-	sqlite3_bind_int64(st, 3, (int64_t)now);
-	int rc = sqlite3_step(st), ret;
-	if (rc == SQLITE_ROW)
-		ret = 1;
-	else if (rc == SQLITE_DONE)
-		ret = 0;
-	else
-		ret = store_db_fail(c, "sieve_duplicate_seen", error_r);
-	sqlite3_reset(st);
-	store_db_put(s, c);
+	int ret = rc == SQL_ROW || rc == SQL_DONE ? 1 : store_sql_fail(q, rc, "sieve_state", error_r);
+	store_sql_put(s, q, db);
 	return ret;
 }

@@ -19,7 +19,10 @@
  * at most every WEB_SESSION_TOUCH seconds, so after a restart a session may expire
  * up to that much early, never late. A session ended here is remembered for
  * WEB_REMOVED_TTL seconds, so that a store read that began before its delete was
- * committed cannot put it back into memory. */
+ * committed cannot put it back into memory. On a store shared by several nodes
+ * (store_shared: PostgreSQL) another node may end a session this one has in memory
+ * (its sign-out deletes the row): a cached session is confirmed by a primary-key
+ * read at most every WEB_GEN_CACHE_MS, as the generations are. */
 #include "webd_int.h"
 
 #include "store.h"
@@ -42,6 +45,7 @@ struct login_entry {
 	uint64_t gen;                  /* the account's session generation when made */
 	char hash[STORE_WEBSESSION_HASH_LEN + 1]; /* login sessions: the store's key */
 	int64_t touched;               /* login sessions: wall seconds last written to the store */
+	int64_t verified_ms;           /* login sessions: last seen in the store (monotonic) */
 };
 
 struct gen_entry {
@@ -198,6 +202,7 @@ static void add_entry(struct login_entry **b, const char *key, int64_t account_i
 	e->account_id = account_id;
 	snprintf(e->address, sizeof(e->address), "%s", address);
 	e->last_used = now_s();
+	e->verified_ms = web_now_ms();
 	e->gen = gen;
 	size_t h = hash_bytes(e->token, strlen(e->token));
 	e->next = b[h];
@@ -255,28 +260,65 @@ bool web_sessions_create(struct webd_state *st, struct store *store, int64_t acc
 	return true;
 }
 
+/* Drops the memory entry of a login token (lock held). */
+static void forget_token(struct webd_state *st, struct bytes token)
+{
+	size_t h = hash_bytes(token.p, token.len);
+	for (struct login_entry **pp = &st->logins[h]; *pp != NULL;) {
+		struct login_entry *e = *pp;
+		if (strlen(e->token) == token.len && same(e->token, token.p, token.len)) {
+			*pp = e->next;
+			explicit_bzero(e->token, sizeof(e->token));
+			free(e);
+		} else {
+			pp = &e->next;
+		}
+	}
+}
+
 int web_sessions_lookup(struct webd_state *st, struct store *store, struct bytes token, int64_t *account_id_r,
 			char *address_r, size_t addrlen, uint64_t *gen_r)
 {
 	if (token.len == 0 || token.len > WEB_TOKEN_LEN)
 		return 0;
 	int64_t wall = (int64_t)time(NULL);
-	char touch[STORE_WEBSESSION_HASH_LEN + 1] = "";
+	char touch[STORE_WEBSESSION_HASH_LEN + 1] = "", verify[STORE_WEBSESSION_HASH_LEN + 1] = "";
+	bool shared = store != NULL && store_shared(store);
 	pthread_mutex_lock(&st->mu);
 	int r = find_entry(st->logins, token, WEB_SESSION_IDLE, true, account_id_r, address_r, addrlen, gen_r);
 	if (r > 0) {
 		size_t h = hash_bytes(token.p, token.len);
+		int64_t ms = web_now_ms();
 		for (struct login_entry *e = st->logins[h]; e != NULL; e = e->next) {
 			if (strlen(e->token) == token.len && same(e->token, token.p, token.len)) {
 				if (wall - e->touched >= WEB_SESSION_TOUCH) {
 					e->touched = wall;
 					memcpy(touch, e->hash, sizeof(touch));
 				}
+				if (shared && ms - e->verified_ms >= WEB_GEN_CACHE_MS) {
+					/* one request confirms it; the others meanwhile use memory */
+					e->verified_ms = ms;
+					memcpy(verify, e->hash, sizeof(verify));
+				}
 				break;
 			}
 		}
 	}
 	pthread_mutex_unlock(&st->mu);
+	if (r > 0 && verify[0] != '\0') {
+		/* another node may have ended it (its sign-out deleted the row) */
+		struct store_websession row;
+		const char *error;
+		int v = store_websession_get(store, verify, 0, &row, &error);
+		if (v < 0)
+			return v;
+		if (v == 0) {
+			pthread_mutex_lock(&st->mu);
+			forget_token(st, token);
+			pthread_mutex_unlock(&st->mu);
+			return 0;
+		}
+	}
 	if (r > 0) {
 		if (touch[0] != '\0' && store != NULL)
 			store_websession_touch(store, touch, wall);
@@ -328,18 +370,8 @@ bool web_sessions_remove(struct webd_state *st, struct store *store, struct byte
 {
 	if (token.len == 0 || token.len > WEB_TOKEN_LEN)
 		return false;
-	size_t h = hash_bytes(token.p, token.len);
 	pthread_mutex_lock(&st->mu);
-	for (struct login_entry **pp = &st->logins[h]; *pp != NULL;) {
-		struct login_entry *e = *pp;
-		if (strlen(e->token) == token.len && same(e->token, token.p, token.len)) {
-			*pp = e->next;
-			explicit_bzero(e->token, sizeof(e->token));
-			free(e);
-		} else {
-			pp = &e->next;
-		}
-	}
+	forget_token(st, token);
 	pthread_mutex_unlock(&st->mu);
 	char hash[STORE_WEBSESSION_HASH_LEN + 1];
 	token_hash(token, hash);

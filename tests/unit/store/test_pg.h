@@ -70,4 +70,47 @@ static const char *test_pg_uri(const char *name)
 	return conninfo;
 }
 
+/* Empties a test database (every table of the public schema). */
+static inline void test_pg_wipe(const char *uri)
+{
+	PGconn *c = PQconnectdb(uri);
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "%s: %s", uri, PQerrorMessage(c));
+		abort();
+	}
+	test_pg_exec(c, "SET client_min_messages TO warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+	PQfinish(c);
+}
+
+#ifdef TEST_STORE_HELPERS_H
+/* helpers.h's fixture on PostgreSQL: the database `name` (test_pg_uri) wiped, a store
+ * on it with the same domain, accounts and INBOX as fixture_setup. */
+static inline int test_pg_fixture_setup(void **state, const char *name)
+{
+	const char *uri = test_pg_uri(name);
+	if (uri == NULL)
+		return -1;
+	test_pg_wipe(uri);
+	struct fixture *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/postamt-test-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	struct store_options opt = { .create = true, .no_fsync = true, .postgresql = uri, .read_conns = 2 };
+	const char *err = NULL;
+	if (store_open(f->dir, &opt, &f->s, &err) < 0)
+		fail_msg("store_open: %s", err);
+	f->a = arena_new();
+	if (store_domain_add(f->s, "example.test", &err) < 0 ||
+	    store_account_add(f->s, "a@example.test", "$y$x", 0, &f->acct, &err) < 0 ||
+	    store_account_add(f->s, "b@example.test", "$y$x", 0, &f->acct2, &err) < 0)
+		return -1;
+	struct store_mailbox mb;
+	if (store_mailbox_get(f->s, f->a, f->acct, "INBOX", &mb, &err) != 1)
+		return -1;
+	f->inbox = mb.id;
+	*state = f;
+	return 0;
+}
+#endif
+
 #endif
