@@ -204,7 +204,7 @@ static int apply_flags(struct store *s, struct store_op *op)
 			goto out;
 		}
 		if (fc->op != STORE_FLAGS_REMOVE)
-			store_mbox_add_keywords(c, t, fc->mailbox_id, change);
+			store_mbox_add_keywords(c->sql, t, fc->mailbox_id, change);
 		fc->modseq = modseq;
 		store_op_event(op, STORE_EV_FLAGS, fc->account_id, fc->mailbox_id, changed[0],
 			 changed[nch - 1], (uint32_t)nch, modseq);
@@ -265,7 +265,7 @@ static int apply_copy(struct store *s, struct store_op *op)
 		int64_t total = 0;
 		for (size_t i = 0; i < n; i++)
 			total += (int64_t)rows[i].size;
-		if (!cp->move && store_acct_charge(op, c, cp->account_id, total, (int64_t)n, true) < 0) {
+		if (!cp->move && store_acct_charge(op, cp->account_id, total, (int64_t)n, true) < 0) {
 			ret = op->result;
 			goto out;
 		}

@@ -18,27 +18,6 @@
 
 /* ------------------------------------------------------------------ accounts */
 
-/* Steps an UPDATE ... RETURNING of counters (one row at most) and asserts that none of
- * its first ncols columns went below zero: the counters are sums over rows changed in
- * the same transaction, so a negative one is a bookkeeping bug, not a client error.
- * Returns 1 or STORE_ERR. */
-static int step_counters(struct db *c, sqlite3_stmt *st, int ncols, const char **error_r)
-{
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		for (int i = 0; i < ncols; i++)
-			assert(sqlite3_column_int64(st, i) >= 0);
-		rc = sqlite3_step(st);
-	}
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return 1;
-	}
-	int r = store_db_fail(c, "step", error_r);
-	sqlite3_reset(st);
-	return r;
-}
-
 uint64_t store_acct_next_modseq(struct sql_conn *q, int64_t account_id)
 {
 	struct sql_stmt *st = sql_prepare(q, "UPDATE accounts SET modseq = modseq + 1 WHERE id = ?"
@@ -101,7 +80,7 @@ int store_mbox_adjust(struct sql_conn *q, int64_t mailbox_id, int64_t dmessages,
 	int rc = sql_step(st);
 	if (rc == SQL_ROW) {
 		/* the counters are sums over rows changed in the same transaction: a negative
-		 * one is a bookkeeping bug (as step_counters) */
+		 * one is a bookkeeping bug (as in store_acct_charge) */
 		for (int i = 0; i < 4; i++)
 			assert(sql_col_int64(st, i) >= 0);
 		rc = sql_step(st);
@@ -224,16 +203,18 @@ size_t store_keywords_count(const char *s)
 	return n;
 }
 
-void store_mbox_add_keywords(struct db *c, struct arena *a, int64_t mailbox_id, const char *kws)
+void store_mbox_add_keywords(struct sql_conn *q, struct arena *a, int64_t mailbox_id, const char *kws)
 {
 	if (*kws == '\0')
 		return;
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT keywords FROM mailboxes WHERE id = ?");
-	sqlite3_bind_int64(st, 1, mailbox_id);
+	struct sql_stmt *st = sql_prepare(q, "SELECT keywords FROM mailboxes WHERE id = ?");
+	if (st == NULL)
+		return;
+	sql_bind_int64(st, 1, mailbox_id);
 	const char *cur = "";
-	if (sqlite3_step(st) == SQLITE_ROW)
-		cur = store_col_text(a, st, 0);
-	sqlite3_reset(st);
+	if (sql_step(st) == SQL_ROW && !sql_col_null(st, 0))
+		cur = arena_strdup(a, sql_col_text(st, 0));
+	sql_reset(st);
 	size_t n;
 	kw_split(a, cur, 0, &n);
 	if (n >= 256)
@@ -241,83 +222,112 @@ void store_mbox_add_keywords(struct db *c, struct arena *a, int64_t mailbox_id, 
 	const char *merged = store_keywords_apply(a, cur, STORE_FLAGS_ADD, kws);
 	if (strcmp(merged, cur) == 0)
 		return;
-	st = store_db_stmt(c, "UPDATE mailboxes SET keywords = ? WHERE id = ?");
-	store_bind_text(st, 1, merged);
-	sqlite3_bind_int64(st, 2, mailbox_id);
-	const char *err;
-	store_step_done(c, st, &err);
+	st = sql_prepare(q, "UPDATE mailboxes SET keywords = ? WHERE id = ?");
+	if (st == NULL)
+		return;
+	sql_bind_text(st, 1, merged);
+	sql_bind_int64(st, 2, mailbox_id);
+	sql_step_done(st);
 }
 
-int store_acct_charge(struct store_op *op, struct db *c, int64_t account_id, int64_t dsize,
-		int64_t dmessages, bool check)
+int store_acct_charge(struct store_op *op, int64_t account_id, int64_t dsize, int64_t dmessages, bool check)
 {
-	if (check && dsize > 0) {
-		sqlite3_stmt *st = store_db_stmt(c, "SELECT quota, usage FROM accounts WHERE id = ?");
-		sqlite3_bind_int64(st, 1, account_id);
-		int rc = sqlite3_step(st);
-		int64_t quota = sqlite3_column_int64(st, 0), usage = sqlite3_column_int64(st, 1);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW)
-			return store_op_fail(op, STORE_ENOTFOUND, "no such account");
-		if (quota > 0 && (usage > quota || dsize > quota - usage))
-			return store_op_fail(op, STORE_EOVERQUOTA, "quota exceeded (%lld of %lld bytes used)",
-				       (long long)usage, (long long)quota);
+	struct sql_conn *q = op->q;
+	bool limit = check && dsize > 0;
+	/* the check and the charge are one statement: the row's lock makes the limit
+	 * exact between nodes (PostgreSQL evaluates the condition again on a row another
+	 * transaction changed meanwhile) */
+	struct sql_stmt *st = sql_prepare(q, limit ? "UPDATE accounts SET usage = usage + ?1, messages = messages + ?2"
+						     " WHERE id = ?3 AND (quota <= 0 OR (usage <= quota AND ?1 <= quota - usage))"
+						     " RETURNING usage, messages"
+						   : "UPDATE accounts SET usage = usage + ?1, messages = messages + ?2"
+						     " WHERE id = ?3 RETURNING usage, messages");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "charge");
+	sql_bind_int64(st, 1, dsize);
+	sql_bind_int64(st, 2, dmessages);
+	sql_bind_int64(st, 3, account_id);
+	int rc = sql_step(st);
+	bool charged = rc == SQL_ROW;
+	while (rc == SQL_ROW) {
+		/* the counters are sums over rows changed in the same transaction: a
+		 * negative one is a bookkeeping bug, not a client error */
+		assert(sql_col_int64(st, 0) >= 0 && sql_col_int64(st, 1) >= 0);
+		rc = sql_step(st);
 	}
-	sqlite3_stmt *st = store_db_stmt(c, "UPDATE accounts SET usage = usage + ?,"
-				       " messages = messages + ? WHERE id = ? RETURNING usage, messages");
-	sqlite3_bind_int64(st, 1, dsize);
-	sqlite3_bind_int64(st, 2, dmessages);
-	sqlite3_bind_int64(st, 3, account_id);
-	const char *err;
-	if (step_counters(c, st, 2, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	return 1;
+	sql_reset(st);
+	if (rc < 0)
+		return store_op_sql_fail(op, rc, "charge");
+	if (charged || !limit)
+		return 1;
+	st = sql_prepare(q, "SELECT quota, usage FROM accounts WHERE id = ?");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "charge");
+	sql_bind_int64(st, 1, account_id);
+	rc = sql_step(st);
+	int64_t quota = rc == SQL_ROW ? sql_col_int64(st, 0) : 0, usage = rc == SQL_ROW ? sql_col_int64(st, 1) : 0;
+	sql_reset(st);
+	if (rc < 0)
+		return store_op_sql_fail(op, rc, "charge");
+	if (rc != SQL_ROW)
+		return store_op_fail(op, STORE_ENOTFOUND, "no such account");
+	return store_op_fail(op, STORE_EOVERQUOTA, "quota exceeded (%lld of %lld bytes used)", (long long)usage,
+			     (long long)quota);
 }
 
 int store_msg_insert(struct store_op *op, struct db *c, int64_t account_id, int64_t mailbox_id,
 	       struct msg_row *row, uint64_t modseq)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT uidnext FROM mailboxes WHERE id = ? AND account_id = ?");
-	sqlite3_bind_int64(st, 1, mailbox_id);
-	sqlite3_bind_int64(st, 2, account_id);
-	int rc = sqlite3_step(st);
-	int64_t uid = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
+	struct sql_conn *q = op->q;
+	/* the UID is taken with the mailbox row's lock: two nodes delivering into one
+	 * mailbox at once get one each */
+	struct sql_stmt *st = sql_prepare(q, "UPDATE mailboxes SET uidnext = uidnext + 1 WHERE id = ? AND account_id = ?"
+					  " RETURNING uidnext - 1");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "uidnext");
+	sql_bind_int64(st, 1, mailbox_id);
+	sql_bind_int64(st, 2, account_id);
+	int rc = sql_step(st);
+	int64_t uid = rc == SQL_ROW ? sql_col_int64(st, 0) : 0;
+	if (rc == SQL_ROW)
+		rc = sql_step(st);
+	sql_reset(st);
+	if (rc < 0)
+		return store_op_sql_fail(op, rc, "uidnext");
+	if (uid == 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	if (uid >= (int64_t)STORE_UID_MAX)
 		return store_op_fail(op, STORE_ELIMIT, "mailbox UID space exhausted");
-	st = store_db_stmt(c, "INSERT INTO messages(mailbox_id, uid, account_id, email_id, thread_id,"
-			  " flags, keywords, modseq, size, internal_date, internal_tz, save_date)"
-			  " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-	sqlite3_bind_int64(st, 1, mailbox_id);
-	sqlite3_bind_int64(st, 2, uid);
-	sqlite3_bind_int64(st, 3, account_id);
-	sqlite3_bind_int64(st, 4, row->email_id);
-	sqlite3_bind_int64(st, 5, row->thread_id);
-	sqlite3_bind_int(st, 6, (int)row->flags);
-	store_bind_text(st, 7, row->keywords ? row->keywords : "");
-	sqlite3_bind_int64(st, 8, (int64_t)modseq);
-	sqlite3_bind_int64(st, 9, (int64_t)row->size);
-	sqlite3_bind_int64(st, 10, row->internal_date);
-	sqlite3_bind_int(st, 11, row->internal_tz);
-	sqlite3_bind_int64(st, 12, (int64_t)time(NULL));
+	st = sql_prepare(q, "INSERT INTO messages(mailbox_id, uid, account_id, email_id, thread_id,"
+			    " flags, keywords, modseq, size, internal_date, internal_tz, save_date)"
+			    " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	if (st != NULL) {
+		sql_bind_int64(st, 1, mailbox_id);
+		sql_bind_int64(st, 2, uid);
+		sql_bind_int64(st, 3, account_id);
+		sql_bind_int64(st, 4, row->email_id);
+		sql_bind_int64(st, 5, row->thread_id);
+		sql_bind_int64(st, 6, (int64_t)row->flags);
+		sql_bind_text(st, 7, row->keywords ? row->keywords : "");
+		sql_bind_int64(st, 8, (int64_t)modseq);
+		sql_bind_int64(st, 9, (int64_t)row->size);
+		sql_bind_int64(st, 10, row->internal_date);
+		sql_bind_int64(st, 11, row->internal_tz);
+		sql_bind_int64(st, 12, (int64_t)time(NULL));
+	}
+	if (store_op_step(op, st, "insert message") < 0)
+		return op->result;
 	const char *err;
-	if (store_step_done(c, st, &err) < 0)
+	/* SORT and THREAD read these instead of the message's metadata (store_sortkey.c;
+	 * SQLite only: SORT is not on PostgreSQL yet) */
+	if (c != NULL && store_sortkey_add(c, op->tmp, mailbox_id, (uint32_t)uid, row->email_id, row->size,
+					   row->internal_date, &err) < 0)
 		return store_op_fail(op, STORE_ERR, "%s", err);
-	/* SORT and THREAD read these instead of the message's metadata (store_sortkey.c) */
-	if (store_sortkey_add(c, op->tmp, mailbox_id, (uint32_t)uid, row->email_id, row->size, row->internal_date,
-			      &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	st = store_db_stmt(c, "UPDATE mailboxes SET uidnext = ? WHERE id = ?");
-	sqlite3_bind_int64(st, 1, uid + 1);
-	sqlite3_bind_int64(st, 2, mailbox_id);
-	if (store_step_done(c, st, &err) < 0 ||
-	    store_mbox_adjust(c->sql, mailbox_id, 1, !(row->flags & STORE_F_SEEN),
-			!!(row->flags & STORE_F_DELETED), (int64_t)row->size, modseq) < 0)
+	if (store_mbox_adjust(q, mailbox_id, 1, !(row->flags & STORE_F_SEEN), !!(row->flags & STORE_F_DELETED),
+			      (int64_t)row->size, modseq) < 0)
 		return store_op_fail(op, STORE_ERR, "database error");
 	if (row->keywords && *row->keywords)
-		store_mbox_add_keywords(c, op->tmp, mailbox_id, row->keywords);
+		store_mbox_add_keywords(q, op->tmp, mailbox_id, row->keywords);
 	row->uid = (uint32_t)uid;
 	return 1;
 }
@@ -443,7 +453,7 @@ int store_msg_remove_rows(struct store_op *op, struct db *c, int64_t account_id,
 	if (store_mbox_adjust(c->sql, mailbox_id, -(int64_t)n, -unseen, -deleted, -size, modseq) < 0)
 		return store_op_fail(op, STORE_ERR, "database error");
 	if (release) {
-		if (store_acct_charge(op, c, account_id, -size, -(int64_t)n, false) < 0)
+		if (store_acct_charge(op, account_id, -size, -(int64_t)n, false) < 0)
 			return op->result;
 		for (size_t i = 0; i < n; i++)
 			store_email_release(op, c, rows[i].email_id);
