@@ -392,7 +392,7 @@ int store_msg_expunge_uid(struct store_op *op, struct db *c, int64_t account_id,
 int store_email_release(struct store_op *op, struct db *c, int64_t email_id);
 /* Rows of a mailbox selected by a UID set (NULL: all) and an optional \Deleted filter,
  * ascending by UID (malloc'd array, keyword strings in a; the caller frees it). */
-struct msg_row *store_msg_select_rows(struct db *c, struct arena *a, int64_t mailbox_id,
+struct msg_row *store_msg_select_rows(struct sql_conn *q, struct arena *a, int64_t mailbox_id,
 				const struct store_uidset *set, bool only_deleted, size_t *n_r);
 /* Deletes rows (already selected) from a mailbox, records them as expunged with
  * modseq and emits one STORE_EV_EXPUNGE; with release, frees their quota and emails. */

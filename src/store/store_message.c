@@ -58,7 +58,7 @@ static int apply_expunge(struct store *s, struct store_op *op)
 	if (store_mbox_owned(c->sql, r->account_id, r->mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	size_t n;
-	struct msg_row *rows = store_msg_select_rows(c, op->tmp, r->mailbox_id, r->uids,
+	struct msg_row *rows = store_msg_select_rows(c->sql, op->tmp, r->mailbox_id, r->uids,
 					   r->uids == NULL || r->only_deleted, &n);
 	int ret = 1;
 	if (n > 0) {
@@ -115,23 +115,28 @@ void store_expunge_async(struct store *s, struct arena *a, int64_t account_id,
 static int apply_flags(struct store *s, struct store_op *op)
 {
 	struct store_flag_change *fc = op->req;
-	struct db *c = s->wc;
+	struct sql_conn *q = op->q;
+	struct db *c = sql_engine(q) == SQL_SQLITE ? s->wc : NULL; /* the junk filter's lessons */
 	struct arena *t = op->tmp;
 	/* setting \Deleted is the first step of an IMAP deletion: on a full disk it may use
 	 * the reserve (store_space.c) */
 	op->may_use_reserve = fc->op != STORE_FLAGS_REMOVE && (fc->flags & STORE_F_DELETED);
 	if (fc->uids.n > 0 && fc->uids.r == NULL)
 		return store_op_fail(op, STORE_EINVAL, "malformed UID set");
-	if (store_mbox_owned(c->sql, fc->account_id, fc->mailbox_id) <= 0)
+	if (store_mbox_owned(q, fc->account_id, fc->mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	const char *change = "";
 	const char *err;
 	if (store_keywords_join(t, fc->keywords, &change, &err) < 0)
 		return store_op_fail(op, STORE_EINVAL, "%s", err);
 	size_t n;
-	struct msg_row *rows = store_msg_select_rows(c, t, fc->mailbox_id, &fc->uids, false, &n);
+	struct msg_row *rows = store_msg_select_rows(q, t, fc->mailbox_id, &fc->uids, false, &n);
 	/* modseq of each row for the guard */
-	sqlite3_stmt *ms = store_db_stmt(c, "SELECT modseq FROM messages WHERE mailbox_id = ? AND uid = ?");
+	struct sql_stmt *ms = sql_prepare(q, "SELECT modseq FROM messages WHERE mailbox_id = ? AND uid = ?");
+	if (ms == NULL) {
+		free(rows);
+		return store_op_sql_fail(op, SQL_ERR, "flags");
+	}
 	uint32_t *changed = xmalloc((n + 1) * sizeof(*changed));
 	uint64_t *prev = xmalloc((n + 1) * sizeof(*prev));
 	uint32_t *modified = xmalloc((n + 1) * sizeof(*modified));
@@ -143,11 +148,10 @@ static int apply_flags(struct store *s, struct store_op *op)
 	int ret = 1;
 	for (size_t i = 0; i < n; i++) {
 		if (fc->unchanged_since > 0) {
-			sqlite3_reset(ms);
-			sqlite3_bind_int64(ms, 1, fc->mailbox_id);
-			sqlite3_bind_int64(ms, 2, rows[i].uid);
-			uint64_t m = sqlite3_step(ms) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(ms, 0) : 0;
-			sqlite3_reset(ms);
+			sql_bind_int64(ms, 1, fc->mailbox_id);
+			sql_bind_int64(ms, 2, rows[i].uid);
+			uint64_t m = sql_step(ms) == SQL_ROW ? (uint64_t)sql_col_int64(ms, 0) : 0;
+			sql_reset(ms);
 			if (m > fc->unchanged_since) {
 				modified[nmod++] = rows[i].uid;
 				continue;
@@ -170,27 +174,27 @@ static int apply_flags(struct store *s, struct store_op *op)
 		newkw[nch] = nk;
 		rowof[nch] = i;
 		/* the MODSEQ before: a session tells from it whether its client saw that state */
-		sqlite3_reset(ms);
-		sqlite3_bind_int64(ms, 1, fc->mailbox_id);
-		sqlite3_bind_int64(ms, 2, rows[i].uid);
-		prev[nch] = sqlite3_step(ms) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(ms, 0) : 0;
-		sqlite3_reset(ms);
+		sql_bind_int64(ms, 1, fc->mailbox_id);
+		sql_bind_int64(ms, 2, rows[i].uid);
+		prev[nch] = sql_step(ms) == SQL_ROW ? (uint64_t)sql_col_int64(ms, 0) : 0;
+		sql_reset(ms);
 		changed[nch++] = rows[i].uid;
 	}
 	fc->modseq = 0;
 	if (nch > 0) {
-		uint64_t modseq = store_acct_next_modseq(c->sql, fc->account_id);
-		sqlite3_stmt *up = store_db_stmt(c, "UPDATE messages SET flags = ?, keywords = ?, modseq = ?"
-					       " WHERE mailbox_id = ? AND uid = ?");
+		uint64_t modseq = store_acct_next_modseq(q, fc->account_id);
+		struct sql_stmt *up = sql_prepare(q, "UPDATE messages SET flags = ?, keywords = ?, modseq = ?"
+						  " WHERE mailbox_id = ? AND uid = ?");
 		for (size_t i = 0; i < nch; i++) {
-			sqlite3_reset(up);
-			sqlite3_bind_int(up, 1, (int)newflags[i]);
-			store_bind_text(up, 2, newkw[i]);
-			sqlite3_bind_int64(up, 3, (int64_t)modseq);
-			sqlite3_bind_int64(up, 4, fc->mailbox_id);
-			sqlite3_bind_int64(up, 5, changed[i]);
-			if (store_step_done(c, up, &err) < 0) {
-				ret = store_op_fail(op, STORE_ERR, "%s", err);
+			if (up != NULL) {
+				sql_bind_int64(up, 1, (int64_t)newflags[i]);
+				sql_bind_text(up, 2, newkw[i]);
+				sql_bind_int64(up, 3, (int64_t)modseq);
+				sql_bind_int64(up, 4, fc->mailbox_id);
+				sql_bind_int64(up, 5, changed[i]);
+			}
+			if (store_op_step(op, up, "flags") < 0) {
+				ret = op->result;
 				goto out;
 			}
 			const struct msg_row *row = &rows[rowof[i]];
@@ -199,12 +203,12 @@ static int apply_flags(struct store *s, struct store_op *op)
 				goto out;
 			}
 		}
-		if (store_mbox_adjust(c->sql, fc->mailbox_id, 0, dunseen, ddeleted, 0, modseq) < 0) {
+		if (store_mbox_adjust(q, fc->mailbox_id, 0, dunseen, ddeleted, 0, modseq) < 0) {
 			ret = store_op_fail(op, STORE_ERR, "database error");
 			goto out;
 		}
 		if (fc->op != STORE_FLAGS_REMOVE)
-			store_mbox_add_keywords(c->sql, t, fc->mailbox_id, change);
+			store_mbox_add_keywords(q, t, fc->mailbox_id, change);
 		fc->modseq = modseq;
 		store_op_event(op, STORE_EV_FLAGS, fc->account_id, fc->mailbox_id, changed[0],
 			 changed[nch - 1], (uint32_t)nch, modseq);
@@ -232,16 +236,23 @@ out:
 	return ret;
 }
 
+static struct store_op *flags_op(struct arena *a, struct store_flag_change *fc)
+{
+	struct store_op *op = store_op_new(NULL, apply_flags, NULL, fc, a);
+	op->sql_ready = true; /* op->q, and SQLite's lessons only there */
+	return op;
+}
+
 int store_flags(struct store *s, struct arena *a, struct store_flag_change *fc,
 		const char **error_r)
 {
-	return store_op_run(s, store_op_new(NULL, apply_flags, NULL, fc, a), error_r);
+	return store_op_run(s, flags_op(a, fc), error_r);
 }
 
 void store_flags_async(struct store *s, struct arena *a, struct store_flag_change *fc,
 		       struct loop *loop, store_done_fn *done, void *arg)
 {
-	store_op_submit_async(s, store_op_new(NULL, apply_flags, NULL, fc, a), loop, done, arg);
+	store_op_submit_async(s, flags_op(a, fc), loop, done, arg);
 }
 
 /* ------------------------------------------------------------------ copy / move */
@@ -258,7 +269,7 @@ static int apply_copy(struct store *s, struct store_op *op)
 	if (store_mbox_owned(c->sql, cp->account_id, cp->dst_mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such target mailbox");
 	size_t n;
-	struct msg_row *rows = store_msg_select_rows(c, op->tmp, cp->src_mailbox_id, &cp->uids, false, &n);
+	struct msg_row *rows = store_msg_select_rows(c->sql, op->tmp, cp->src_mailbox_id, &cp->uids, false, &n);
 	int ret = 1;
 	uint32_t *src = xmalloc((n + 1) * sizeof(*src)), *dst = xmalloc((n + 1) * sizeof(*dst));
 	if (n > 0) {

@@ -366,7 +366,12 @@ int store_email_release(struct store_op *op, struct db *c, int64_t email_id)
 	return 1;
 }
 
-struct msg_row *store_msg_select_rows(struct db *c, struct arena *a, int64_t mailbox_id,
+#define SELECT_ROWS "SELECT uid, email_id, thread_id, flags, keywords, size, internal_date, internal_tz" \
+	" FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid"
+static const char sql_select_rows[] = SELECT_ROWS;
+static const char sql_select_rows_locked[] = SELECT_ROWS " FOR UPDATE";
+
+struct msg_row *store_msg_select_rows(struct sql_conn *q, struct arena *a, int64_t mailbox_id,
 				const struct store_uidset *set, bool only_deleted, size_t *n_r)
 {
 	static const struct store_range all = { 1, UINT32_MAX };
@@ -374,32 +379,31 @@ struct msg_row *store_msg_select_rows(struct db *c, struct arena *a, int64_t mai
 	size_t nr = set ? set->n : 1;
 	size_t n = 0, cap = 64;
 	struct msg_row *v = xmalloc(cap * sizeof(*v));
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT uid, email_id, thread_id, flags, keywords, size,"
-				       " internal_date, internal_tz FROM messages"
-				       " WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid");
-	for (size_t i = 0; i < nr; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, mailbox_id);
-		sqlite3_bind_int64(st, 2, r[i].lo);
-		sqlite3_bind_int64(st, 3, r[i].hi);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			unsigned int flags = (unsigned int)sqlite3_column_int(st, 3);
+	/* PostgreSQL: the rows are locked until the transaction ends, so that another
+	 * node's change to the same messages waits instead of being overwritten */
+	struct sql_stmt *st = sql_prepare(q, sql_engine(q) == SQL_SQLITE ? sql_select_rows : sql_select_rows_locked);
+	for (size_t i = 0; st != NULL && i < nr; i++) {
+		sql_bind_int64(st, 1, mailbox_id);
+		sql_bind_int64(st, 2, r[i].lo);
+		sql_bind_int64(st, 3, r[i].hi);
+		while (sql_step(st) == SQL_ROW) {
+			unsigned int flags = (unsigned int)sql_col_int64(st, 3);
 			if (only_deleted && !(flags & STORE_F_DELETED))
 				continue;
 			if (n == cap)
 				v = xrealloc(v, (cap *= 2) * sizeof(*v));
-			v[n].uid = (uint32_t)sqlite3_column_int64(st, 0);
-			v[n].email_id = sqlite3_column_int64(st, 1);
-			v[n].thread_id = sqlite3_column_int64(st, 2);
+			v[n].uid = (uint32_t)sql_col_int64(st, 0);
+			v[n].email_id = sql_col_int64(st, 1);
+			v[n].thread_id = sql_col_int64(st, 2);
 			v[n].flags = flags;
-			v[n].keywords = store_col_text(a, st, 4);
-			v[n].size = (uint64_t)sqlite3_column_int64(st, 5);
-			v[n].internal_date = sqlite3_column_int64(st, 6);
-			v[n].internal_tz = sqlite3_column_int(st, 7);
+			v[n].keywords = sql_col_null(st, 4) ? "" : arena_strdup(a, sql_col_text(st, 4));
+			v[n].size = (uint64_t)sql_col_int64(st, 5);
+			v[n].internal_date = sql_col_int64(st, 6);
+			v[n].internal_tz = (int)sql_col_int64(st, 7);
 			n++;
 		}
+		sql_reset(st);
 	}
-	sqlite3_reset(st);
 	/* Overlapping ranges could repeat a UID: sort and dedupe. */
 	for (size_t i = 1; i < n; i++) {
 		if (v[i].uid <= v[i - 1].uid) {
@@ -468,7 +472,7 @@ int store_msg_remove_all(struct store_op *op, struct db *c, int64_t account_id, 
 		   uint64_t modseq)
 {
 	size_t n;
-	struct msg_row *rows = store_msg_select_rows(c, op->tmp, mailbox_id, NULL, false, &n);
+	struct msg_row *rows = store_msg_select_rows(c->sql, op->tmp, mailbox_id, NULL, false, &n);
 	int r = store_msg_remove_rows(op, c, account_id, mailbox_id, rows, n, modseq, true);
 	free(rows);
 	return r;
@@ -480,7 +484,7 @@ int store_msg_expunge_uid(struct store_op *op, struct db *c, int64_t account_id,
 	struct store_range one = { uid, uid };
 	struct store_uidset set = { &one, 1 };
 	size_t n;
-	struct msg_row *rows = store_msg_select_rows(c, op->tmp, mailbox_id, &set, false, &n);
+	struct msg_row *rows = store_msg_select_rows(c->sql, op->tmp, mailbox_id, &set, false, &n);
 	int r = n == 0 ? 0 : store_msg_remove_rows(op, c, account_id, mailbox_id, rows, n, modseq, true);
 	free(rows);
 	return r;
