@@ -14,6 +14,7 @@
  * the committer. */
 #include "store_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -502,14 +503,16 @@ static int apply_append_many(struct store *s, struct store_op *op)
 {
 	struct store_append_many *am = op->req;
 	struct many_prep *mp = op->parsed;
-	struct db *c = s->wc;
-	if (store_mbox_owned(c->sql, am->account_id, am->mailbox_id) <= 0)
+	/* NULL on PostgreSQL, where REPLACE and imports are refused (append_many_op) */
+	struct db *c = sqlite_only(s, op);
+	if (store_mbox_owned(op->q, am->account_id, am->mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
-	if (am->expunge_uid != 0 && store_mbox_owned(c->sql, am->account_id, am->expunge_mailbox_id) <= 0)
+	if (am->expunge_uid != 0 && store_mbox_owned(op->q, am->account_id, am->expunge_mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	if (am->expunge_uid != 0) {
+		assert(c != NULL);
 		/* first, so that its quota is free for the replacement */
-		uint64_t modseq = store_acct_next_modseq(c->sql, am->account_id);
+		uint64_t modseq = store_acct_next_modseq(op->q, am->account_id);
 		int r = store_msg_expunge_uid(op, c, am->account_id, am->expunge_mailbox_id, am->expunge_uid, modseq);
 		if (r < 0)
 			return r;
@@ -523,6 +526,7 @@ static int apply_append_many(struct store *s, struct store_op *op)
 		if (store_keywords_join(op->tmp, ap->keywords, &kw, &err) < 0)
 			return store_op_fail(op, STORE_EINVAL, "%s", err);
 		op->parsed = mp[i].parsed;
+		op->data = mp[i].data; /* PostgreSQL's chunks; still mp's to free */
 		op->len = mp[i].len;
 		op->blob = op->blobs[i];
 		op->digest = mp[i].digest;
@@ -532,6 +536,7 @@ static int apply_append_many(struct store *s, struct store_op *op)
 				     : add_to_mailbox(op, c, am->account_id, am->mailbox_id, email_id, ap->flags, kw,
 						      ap->internal_date, ap->internal_tz, &uid);
 		op->parsed = mp;
+		op->data = NULL;
 		op->blob = NULL;
 		op->digest = NULL;
 		if (r < 0)
@@ -549,11 +554,13 @@ static int apply_append_many(struct store *s, struct store_op *op)
 	op->nevents = nev;
 	store_op_event(op, STORE_EV_NEW, am->account_id, am->mailbox_id, am->msgs[0].uid, am->msgs[am->n - 1].uid,
 		 (uint32_t)am->n, am->modseq);
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
-	sqlite3_bind_int64(st, 1, am->mailbox_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		am->uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	struct sql_stmt *st = sql_prepare(op->q, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
+	if (st != NULL) {
+		sql_bind_int64(st, 1, am->mailbox_id);
+		if (sql_step(st) == SQL_ROW)
+			am->uidvalidity = (uint32_t)sql_col_int64(st, 0);
+		sql_reset(st);
+	}
 	for (size_t i = 0; i < am->n; i++)
 		am->msgs[i].uidvalidity = am->uidvalidity;
 	return 1;
@@ -569,14 +576,21 @@ static void finish_append_many(struct store *s, struct store_op *op)
 	op->parsed = NULL;
 }
 
+static struct store_op *append_many_op(struct store_append_many *am)
+{
+	struct store_op *op = store_op_new(prepare_append_many, apply_append_many, finish_append_many, am, NULL);
+	/* REPLACE's expunge and an import's keys are SQLite's only for now */
+	op->sql_ready = am->expunge_uid == 0 && am->import_keys == NULL;
+	return op;
+}
+
 int store_append_many(struct store *s, struct store_append_many *am, const char **error_r)
 {
-	return store_op_run(s, store_op_new(prepare_append_many, apply_append_many, finish_append_many, am, NULL), error_r);
+	return store_op_run(s, append_many_op(am), error_r);
 }
 
 void store_append_many_async(struct store *s, struct store_append_many *am, struct loop *loop,
 			     store_done_fn *done, void *arg)
 {
-	store_op_submit_async(s, store_op_new(prepare_append_many, apply_append_many, finish_append_many, am, NULL), loop, done,
-			arg);
+	store_op_submit_async(s, append_many_op(am), loop, done, arg);
 }
