@@ -51,18 +51,19 @@ struct expunge_req {
 static int apply_expunge(struct store *s, struct store_op *op)
 {
 	struct expunge_req *r = op->req;
-	struct db *c = s->wc;
+	struct sql_conn *q = op->q;
+	struct db *c = sql_engine(q) == SQL_SQLITE ? s->wc : NULL; /* SQLite's extras (store_email_release) */
 	op->may_use_reserve = true; /* it frees space: works on a full disk (store_space.c) */
 	if (r->uids != NULL && r->uids->n > 0 && r->uids->r == NULL)
 		return store_op_fail(op, STORE_EINVAL, "malformed UID set");
-	if (store_mbox_owned(c->sql, r->account_id, r->mailbox_id) <= 0)
+	if (store_mbox_owned(q, r->account_id, r->mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	size_t n;
-	struct msg_row *rows = store_msg_select_rows(c->sql, op->tmp, r->mailbox_id, r->uids,
+	struct msg_row *rows = store_msg_select_rows(q, op->tmp, r->mailbox_id, r->uids,
 					   r->uids == NULL || r->only_deleted, &n);
 	int ret = 1;
 	if (n > 0) {
-		uint64_t modseq = store_acct_next_modseq(c->sql, r->account_id);
+		uint64_t modseq = store_acct_next_modseq(q, r->account_id);
 		ret = store_msg_remove_rows(op, c, r->account_id, r->mailbox_id, rows, n, modseq, true);
 	}
 	if (ret > 0 && r->out != NULL && op->arena != NULL) {
@@ -82,6 +83,7 @@ static struct store_op *expunge_op(struct arena *a, int64_t account_id, int64_t 
 				   uint32_t **expunged_r, size_t *n_r)
 {
 	struct store_op *op = store_op_new(NULL, apply_expunge, NULL, NULL, a);
+	op->sql_ready = true; /* op->q, and SQLite's extras only there */
 	struct expunge_req *r = arena_alloc(op->tmp, sizeof(*r));
 	*r = (struct expunge_req){ account_id, mailbox_id, uids, only_deleted,
 				   a ? expunged_r : NULL, n_r };
@@ -260,16 +262,17 @@ void store_flags_async(struct store *s, struct arena *a, struct store_flag_chang
 static int apply_copy(struct store *s, struct store_op *op)
 {
 	struct store_copy *cp = op->req;
-	struct db *c = s->wc;
+	struct sql_conn *q = op->q;
+	struct db *c = sql_engine(q) == SQL_SQLITE ? s->wc : NULL; /* SQLite's extras: sort keys, lessons */
 	op->may_use_reserve = cp->move; /* a move to Trash is how many clients delete */
 	if (cp->uids.n > 0 && cp->uids.r == NULL)
 		return store_op_fail(op, STORE_EINVAL, "malformed UID set");
-	if (store_mbox_owned(c->sql, cp->account_id, cp->src_mailbox_id) <= 0)
+	if (store_mbox_owned(q, cp->account_id, cp->src_mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such source mailbox");
-	if (store_mbox_owned(c->sql, cp->account_id, cp->dst_mailbox_id) <= 0)
+	if (store_mbox_owned(q, cp->account_id, cp->dst_mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such target mailbox");
 	size_t n;
-	struct msg_row *rows = store_msg_select_rows(c->sql, op->tmp, cp->src_mailbox_id, &cp->uids, false, &n);
+	struct msg_row *rows = store_msg_select_rows(q, op->tmp, cp->src_mailbox_id, &cp->uids, false, &n);
 	int ret = 1;
 	uint32_t *src = xmalloc((n + 1) * sizeof(*src)), *dst = xmalloc((n + 1) * sizeof(*dst));
 	if (n > 0) {
@@ -280,7 +283,7 @@ static int apply_copy(struct store *s, struct store_op *op)
 			ret = op->result;
 			goto out;
 		}
-		uint64_t modseq = store_acct_next_modseq(c->sql, cp->account_id);
+		uint64_t modseq = store_acct_next_modseq(q, cp->account_id);
 		for (size_t i = 0; i < n; i++)
 			src[i] = rows[i].uid;
 		if (store_msg_copy_rows(op, c, cp->account_id, cp->dst_mailbox_id, rows, n, modseq, dst) < 0) {
@@ -297,11 +300,13 @@ static int apply_copy(struct store *s, struct store_op *op)
 			goto out;
 		}
 	}
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
-	sqlite3_bind_int64(st, 1, cp->dst_mailbox_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		cp->dst_uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	struct sql_stmt *st = sql_prepare(q, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
+	if (st != NULL) {
+		sql_bind_int64(st, 1, cp->dst_mailbox_id);
+		if (sql_step(st) == SQL_ROW)
+			cp->dst_uidvalidity = (uint32_t)sql_col_int64(st, 0);
+		sql_reset(st);
+	}
 	cp->src_uids = cp->dst_uids = NULL;
 	if (op->arena != NULL) {
 		cp->src_uids = arena_alloc(op->arena, (n + 1) * sizeof(uint32_t));
@@ -317,13 +322,20 @@ out:
 	return ret;
 }
 
+static struct store_op *copy_op(struct arena *a, struct store_copy *c)
+{
+	struct store_op *op = store_op_new(NULL, apply_copy, NULL, c, a);
+	op->sql_ready = true; /* op->q, and SQLite's extras only there */
+	return op;
+}
+
 int store_copy(struct store *s, struct arena *a, struct store_copy *c, const char **error_r)
 {
-	return store_op_run(s, store_op_new(NULL, apply_copy, NULL, c, a), error_r);
+	return store_op_run(s, copy_op(a, c), error_r);
 }
 
 void store_copy_async(struct store *s, struct arena *a, struct store_copy *c, struct loop *loop,
 		      store_done_fn *done, void *arg)
 {
-	store_op_submit_async(s, store_op_new(NULL, apply_copy, NULL, c, a), loop, done, arg);
+	store_op_submit_async(s, copy_op(a, c), loop, done, arg);
 }

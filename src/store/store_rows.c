@@ -334,36 +334,49 @@ int store_msg_insert(struct store_op *op, struct db *c, int64_t account_id, int6
 
 int store_email_release(struct store_op *op, struct db *c, int64_t email_id)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM messages WHERE email_id = ? LIMIT 1");
-	sqlite3_bind_int64(st, 1, email_id);
-	bool used = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
-	if (used)
+	struct sql_conn *q = op->q;
+	struct sql_stmt *st = sql_prepare(q, "SELECT 1 FROM messages WHERE email_id = ? LIMIT 1");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "release");
+	sql_bind_int64(st, 1, email_id);
+	int rc = sql_step(st);
+	sql_reset(st);
+	if (rc < 0)
+		return store_op_sql_fail(op, rc, "release");
+	if (rc == SQL_ROW)
 		return 1;
-	/* a pending junk filter lesson keeps the message for the learner (store_lesson.c) */
-	st = store_db_stmt(c, "SELECT 1 FROM junk_lessons WHERE email_id = ? LIMIT 1");
-	sqlite3_bind_int64(st, 1, email_id);
-	used = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
-	if (used)
-		return 1;
-	st = store_db_stmt(c, "DELETE FROM junk_marks WHERE email_id = ?");
-	sqlite3_bind_int64(st, 1, email_id);
 	const char *err;
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	if (store_index_remove(op, c, email_id, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	st = store_db_stmt(c, "DELETE FROM email_digests WHERE email_id = ?");
-	sqlite3_bind_int64(st, 1, email_id);
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	st = store_db_stmt(c, "DELETE FROM emails WHERE id = ? RETURNING blob");
-	sqlite3_bind_int64(st, 1, email_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		store_op_unlink_blob(op, (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	return 1;
+	if (c != NULL) { /* what only SQLite has: the junk filter, the index, the digests */
+		/* a pending junk filter lesson keeps the message for the learner (store_lesson.c) */
+		sqlite3_stmt *lt = store_db_stmt(c, "SELECT 1 FROM junk_lessons WHERE email_id = ? LIMIT 1");
+		sqlite3_bind_int64(lt, 1, email_id);
+		bool used = sqlite3_step(lt) == SQLITE_ROW;
+		sqlite3_reset(lt);
+		if (used)
+			return 1;
+		lt = store_db_stmt(c, "DELETE FROM junk_marks WHERE email_id = ?");
+		sqlite3_bind_int64(lt, 1, email_id);
+		if (store_step_done(c, lt, &err) < 0)
+			return store_op_fail(op, STORE_ERR, "%s", err);
+		if (store_index_remove(op, c, email_id, &err) < 0)
+			return store_op_fail(op, STORE_ERR, "%s", err);
+		lt = store_db_stmt(c, "DELETE FROM email_digests WHERE email_id = ?");
+		sqlite3_bind_int64(lt, 1, email_id);
+		if (store_step_done(c, lt, &err) < 0)
+			return store_op_fail(op, STORE_ERR, "%s", err);
+	}
+	/* SQLite: the file goes after the commit; PostgreSQL: the chunks go with the row
+	 * (ON DELETE CASCADE), and blob is NULL */
+	st = sql_prepare(q, "DELETE FROM emails WHERE id = ? RETURNING blob");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "release");
+	sql_bind_int64(st, 1, email_id);
+	while ((rc = sql_step(st)) == SQL_ROW) {
+		if (!sql_col_null(st, 0))
+			store_op_unlink_blob(op, sql_col_text(st, 0));
+	}
+	sql_reset(st);
+	return rc < 0 ? store_op_sql_fail(op, rc, "release") : 1;
 }
 
 #define SELECT_ROWS "SELECT uid, email_id, thread_id, flags, keywords, size, internal_date, internal_tz" \
@@ -430,31 +443,39 @@ struct msg_row *store_msg_select_rows(struct sql_conn *q, struct arena *a, int64
 	return v;
 }
 
+static const char sql_expunged_sqlite[] = "INSERT OR REPLACE INTO expunged(mailbox_id, uid, account_id,"
+					  " email_id, modseq) VALUES(?, ?, ?, ?, ?)";
+static const char sql_expunged_pg[] = "INSERT INTO expunged(mailbox_id, uid, account_id, email_id, modseq)"
+				      " VALUES(?, ?, ?, ?, ?) ON CONFLICT(mailbox_id, uid) DO UPDATE SET"
+				      " account_id = excluded.account_id, email_id = excluded.email_id,"
+				      " modseq = excluded.modseq";
+
 int store_msg_remove_rows(struct store_op *op, struct db *c, int64_t account_id, int64_t mailbox_id,
 		    const struct msg_row *rows, size_t n, uint64_t modseq, bool release)
 {
-	sqlite3_stmt *del = store_db_stmt(c, "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?");
-	sqlite3_stmt *ex = store_db_stmt(c, "INSERT OR REPLACE INTO expunged(mailbox_id, uid, account_id,"
-				       " email_id, modseq) VALUES(?, ?, ?, ?, ?)");
+	struct sql_conn *q = op->q;
+	struct sql_stmt *del = sql_prepare(q, "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?");
+	struct sql_stmt *ex = sql_prepare(q, sql_engine(q) == SQL_SQLITE ? sql_expunged_sqlite : sql_expunged_pg);
+	if (del == NULL || ex == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "expunge");
 	int64_t unseen = 0, deleted = 0, size = 0;
-	const char *err;
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_reset(del);
-		sqlite3_bind_int64(del, 1, mailbox_id);
-		sqlite3_bind_int64(del, 2, rows[i].uid);
-		sqlite3_reset(ex);
-		sqlite3_bind_int64(ex, 1, mailbox_id);
-		sqlite3_bind_int64(ex, 2, rows[i].uid);
-		sqlite3_bind_int64(ex, 3, account_id);
-		sqlite3_bind_int64(ex, 4, rows[i].email_id);
-		sqlite3_bind_int64(ex, 5, (int64_t)modseq);
-		if (store_step_done(c, del, &err) < 0 || store_step_done(c, ex, &err) < 0)
-			return store_op_fail(op, STORE_ERR, "%s", err);
+		sql_bind_int64(del, 1, mailbox_id);
+		sql_bind_int64(del, 2, rows[i].uid);
+		if (store_op_step(op, del, "expunge") < 0)
+			return op->result;
+		sql_bind_int64(ex, 1, mailbox_id);
+		sql_bind_int64(ex, 2, rows[i].uid);
+		sql_bind_int64(ex, 3, account_id);
+		sql_bind_int64(ex, 4, rows[i].email_id);
+		sql_bind_int64(ex, 5, (int64_t)modseq);
+		if (store_op_step(op, ex, "expunge") < 0)
+			return op->result;
 		unseen += !(rows[i].flags & STORE_F_SEEN);
 		deleted += !!(rows[i].flags & STORE_F_DELETED);
 		size += (int64_t)rows[i].size;
 	}
-	if (store_mbox_adjust(c->sql, mailbox_id, -(int64_t)n, -unseen, -deleted, -size, modseq) < 0)
+	if (store_mbox_adjust(q, mailbox_id, -(int64_t)n, -unseen, -deleted, -size, modseq) < 0)
 		return store_op_fail(op, STORE_ERR, "database error");
 	if (release) {
 		if (store_acct_charge(op, account_id, -size, -(int64_t)n, false) < 0)
@@ -472,7 +493,7 @@ int store_msg_remove_all(struct store_op *op, struct db *c, int64_t account_id, 
 		   uint64_t modseq)
 {
 	size_t n;
-	struct msg_row *rows = store_msg_select_rows(c->sql, op->tmp, mailbox_id, NULL, false, &n);
+	struct msg_row *rows = store_msg_select_rows(op->q, op->tmp, mailbox_id, NULL, false, &n);
 	int r = store_msg_remove_rows(op, c, account_id, mailbox_id, rows, n, modseq, true);
 	free(rows);
 	return r;
@@ -484,7 +505,7 @@ int store_msg_expunge_uid(struct store_op *op, struct db *c, int64_t account_id,
 	struct store_range one = { uid, uid };
 	struct store_uidset set = { &one, 1 };
 	size_t n;
-	struct msg_row *rows = store_msg_select_rows(c->sql, op->tmp, mailbox_id, &set, false, &n);
+	struct msg_row *rows = store_msg_select_rows(op->q, op->tmp, mailbox_id, &set, false, &n);
 	int r = n == 0 ? 0 : store_msg_remove_rows(op, c, account_id, mailbox_id, rows, n, modseq, true);
 	free(rows);
 	return r;

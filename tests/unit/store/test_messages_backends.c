@@ -3,7 +3,9 @@
  * those tests are skipped, saying why). Delivery to several accounts, APPEND, the
  * quota refusing exactly at the limit, the mailbox snapshot, listings, metadata and
  * bodies (one of several PostgreSQL chunks, read whole and in part), flags with
- * MODSEQ and the UNCHANGEDSINCE guard, and two stores on one database (two nodes). */
+ * MODSEQ and the UNCHANGEDSINCE guard, EXPUNGE, COPY and MOVE with their quota, the
+ * removal of a mailbox and an account (no email row left behind on PostgreSQL), and
+ * two stores on one database (two nodes). */
 #include "helpers.h"
 #include "test_pg.h"
 
@@ -256,6 +258,79 @@ static void test_flags_modseq(void **state)
 	assert_true(work);
 }
 
+/* Emails rows left on PostgreSQL (0 on SQLite, not asked). */
+static long pg_emails(struct mfix *f)
+{
+	if (f->pg == NULL)
+		return 0;
+	PGconn *c = PQconnectdb(f->pg);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PGresult *r = PQexec(c, "SELECT (SELECT count(*) FROM emails) + (SELECT count(*) FROM message_chunks)");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	long n = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return n;
+}
+
+static void test_expunge_copy_move(void **state)
+{
+	struct mfix *f = *state;
+	const char *err;
+	int64_t mb = inbox(f, f->s, f->alice);
+	struct store_mailbox arch;
+	assert_int_equal(store_mailbox_get(f->s, f->a, f->alice, "Archive", &arch, &err), 1);
+	const char *m = make_msg(f->a, "e", 400);
+	for (int i = 0; i < 3; i++) {
+		struct store_append ap = { .account_id = f->alice, .mailbox_id = mb, .data = m, .len = 400,
+					   .flags = i == 0 ? STORE_F_DELETED : 0 };
+		assert_int_equal(store_append(f->s, &ap, &err), 1);
+	}
+	/* COPY 2 to Archive (charged), MOVE 3 there (not charged) */
+	struct store_range r2 = { 2, 2 }, r3 = { 3, 3 };
+	struct store_copy cp = { .account_id = f->alice, .src_mailbox_id = mb, .dst_mailbox_id = arch.id,
+				 .uids = { &r2, 1 } };
+	assert_int_equal(store_copy(f->s, f->a, &cp, &err), 1);
+	assert_int_equal(cp.n, 1);
+	assert_int_equal(cp.dst_uids[0], 1);
+	struct store_copy mv = { .account_id = f->alice, .src_mailbox_id = mb, .dst_mailbox_id = arch.id,
+				 .uids = { &r3, 1 }, .move = true };
+	assert_int_equal(store_copy(f->s, f->a, &mv, &err), 1);
+	assert_int_equal(mv.dst_uids[0], 2);
+	uint64_t usage, limit, messages;
+	assert_int_equal(store_quota_get(f->s, f->alice, &usage, &limit, &messages, &err), 1);
+	assert_int_equal(usage, 1600);
+	assert_int_equal(messages, 4);
+	/* EXPUNGE: only the \Deleted one */
+	uint32_t *gone;
+	size_t n;
+	assert_int_equal(store_expunge(f->s, f->a, f->alice, mb, NULL, true, &gone, &n, &err), 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(gone[0], 1);
+	uint32_t *uids;
+	assert_int_equal(store_uid_list(f->s, f->a, f->alice, mb, &uids, &n, &err), 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(uids[0], 2);
+	assert_int_equal(store_vanished(f->s, f->a, f->alice, mb, 0, &uids, &n, &err), 1);
+	assert_int_equal(n, 2); /* 1 expunged, 3 moved away */
+	const char *data;
+	size_t len;
+	assert_int_equal(store_msg_read(f->s, f->a, f->alice, arch.id, 2, &data, &len, &err), 1);
+	assert_memory_equal(data, m, 400);
+	assert_int_equal(store_quota_get(f->s, f->alice, &usage, &limit, &messages, &err), 1);
+	assert_int_equal(usage, 1200);
+	assert_int_equal(messages, 3);
+	/* the email of the expunged message is gone; deleting the mailbox and the
+	 * account releases the rest */
+	assert_int_equal(store_mailbox_delete(f->s, f->alice, "Archive", &err), 1);
+	assert_int_equal(store_quota_get(f->s, f->alice, &usage, &limit, &messages, &err), 1);
+	assert_int_equal(usage, 400);
+	if (f->pg != NULL)
+		assert_int_equal(pg_emails(f), 2); /* one email and its chunk */
+	assert_int_equal(store_account_del(f->s, "alice@example.test", &err), 1);
+	assert_int_equal(pg_emails(f), 0);
+}
+
 /* PostgreSQL: a message delivered through one node is read and flagged through the
  * other, with the same MODSEQ. */
 static void test_pg_two_nodes(void **state)
@@ -303,11 +378,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deliver_and_read, setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_append_quota_exact, setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_flags_modseq, setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_expunge_copy_move, setup_sqlite, teardown),
 	};
 	const struct CMUnitTest pg[] = {
 		cmocka_unit_test_setup_teardown(test_deliver_and_read, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_append_quota_exact, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_flags_modseq, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_expunge_copy_move, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_two_nodes, setup_pg, teardown),
 	};
 	int failed = cmocka_run_group_tests_name("sqlite", lite, NULL, NULL);
