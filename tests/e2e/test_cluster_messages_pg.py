@@ -1,6 +1,7 @@
 """Messages on PostgreSQL (store.backend = postgresql, docs/cluster.md "Messages"): two
 nodes on one database. Mail delivered over SMTP through node A is read over IMAP on
-node B byte for byte (a body of several chunks too, and a partial fetch of it); flags
+node B byte for byte (a body of several chunks too, and a partial fetch of it), and a
+session on B sees the next delivery through A at its next command; flags
 set on B are seen on A with the same CONDSTORE MODSEQ; IMAP APPEND on either node; the
 quota refuses exactly at the limit, whichever node writes."""
 import imaplib
@@ -104,6 +105,11 @@ def test_smtp_on_a_read_on_b(cluster):
                     " ON m.email_id = c.email_id JOIN accounts ac ON ac.id = m.account_id"
                     " WHERE ac.address = '%s'" % user)
     assert rows == [["4", str(len(got_small) + len(got_big))]], rows
+    # a session on B sees the next delivery through A at its next command
+    assert deliver(a, user, small) == {}
+    mb.untagged_responses.pop("EXISTS", None)
+    assert mb.noop()[0] == "OK"
+    assert mb.response("EXISTS") == ("EXISTS", [b"3"])
     for m in (ma, mb):
         m.logout()
 
@@ -148,8 +154,10 @@ def test_append_and_quota_exact(cluster):
         assert typ == "OK" and b"APPENDUID" in data[0], data
     typ, data = mb.append("INBOX", None, None, b"Subject: one more\r\n\r\n")
     assert typ == "NO" and b"OVERQUOTA" in data[0], data
-    with pytest.raises(smtplib.SMTPException):
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as e:
         deliver(b, user, b"Subject: over\r\n\r\nno room\r\n")
+    code, text = e.value.recipients[user]
+    assert code == 452 and b"4.2.2" in text, (code, text)
     assert pg_query(uri, "SELECT usage, messages FROM accounts WHERE address = '%s'" % user) == [["3000", "3"]]
     mb.select("INBOX", readonly=True)
     assert [body_of(mb, str(u)) for u in (1, 2, 3)] == [msg] * 3
