@@ -136,6 +136,19 @@ def test_flags_on_b_seen_on_a_with_modseq(cluster):
     assert typ == "OK", data
     got = fetch(mb, "(FLAGS MODSEQ)", "1")[0]
     assert rb"\Seen" in got and int(re.search(rb"MODSEQ \((\d+)\)", got).group(1)) > int(m_b)
+    # SEARCH (no full-text index on this backend: BODY reads the message)
+    assert deliver(a, user, b"Subject: other\r\n\r\nnothing\r\n") == {}
+    mb.noop()
+    for m in (ma, mb):
+        for crit, want in (("FLAGGED", b"1"), ("SUBJECT f", b"1"), ("BODY \"flag me\"", b"1"),
+                           ("UNSEEN", b"2"), ("KEYWORD $Work", b"1"), ("TEXT nothing", b"2")):
+            typ, data = m.uid("SEARCH", *crit.split(" ", 1))
+            assert typ == "OK" and data == [want], (crit, data)
+    # MOVE on B, seen on A
+    typ, data = mb.uid("MOVE", "2", "Archive")
+    assert typ == "OK", data
+    ma.select("Archive", readonly=True)
+    assert fetch(ma, "BODY.PEEK[TEXT]", "1")[0][1] == b"nothing\r\n"
     for m in (ma, mb):
         m.logout()
 
