@@ -1,10 +1,15 @@
 """Messages on PostgreSQL (store.backend = postgresql, docs/cluster.md "Messages"): two
 nodes on one database. Mail delivered over SMTP through node A is read over IMAP on
-node B byte for byte (a body of several chunks too, and a partial fetch of it), and a
+node B byte for byte (a body of several chunks too, and a partial fetch of it; POP3 and
+JMAP Email/get on B too), and a
 session on B sees the next delivery through A at its next command; flags
 set on B are seen on A with the same CONDSTORE MODSEQ; IMAP APPEND on either node; the
 quota refuses exactly at the limit, whichever node writes."""
+import base64
+import http.client
 import imaplib
+import json
+import poplib
 import re
 import smtplib
 
@@ -59,6 +64,26 @@ def deliver(srv, rcpt, msg):
         return s.sendmail("sender@elsewhere.example", [rcpt], msg)
 
 
+def jmap(srv, user, calls):
+    """One JMAP request with Basic auth on srv's HTTPS port; its methodResponses."""
+    c = http.client.HTTPSConnection(srv.tls_name, srv.port("https"), context=srv.ssl_context(), timeout=20)
+    auth = {"Authorization": "Basic " + base64.b64encode(("%s:secret" % user).encode()).decode(),
+            "Content-Type": "application/json"}
+    c.request("GET", "/.well-known/jmap", headers=auth)
+    r = c.getresponse()
+    assert r.status == 200
+    account = json.loads(r.read())["primaryAccounts"]["urn:ietf:params:jmap:mail"]
+    for call in calls:
+        call[1]["accountId"] = account
+    body = json.dumps({"using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], "methodCalls": calls})
+    c.request("POST", "/jmap/api", body, auth)
+    r = c.getresponse()
+    data = r.read()
+    assert r.status == 200, data
+    c.close()
+    return json.loads(data)["methodResponses"]
+
+
 def fetch(m, what, uid="1"):
     typ, data = m.uid("FETCH", uid, what)
     assert typ == "OK", data
@@ -105,6 +130,18 @@ def test_smtp_on_a_read_on_b(cluster):
                     " ON m.email_id = c.email_id JOIN accounts ac ON ac.id = m.account_id"
                     " WHERE ac.address = '%s'" % user)
     assert rows == [["4", str(len(got_small) + len(got_big))]], rows
+    # POP3 on B: the same bytes
+    p = poplib.POP3(b.host, b.port("pop3"), timeout=20)
+    p.user(user)
+    p.pass_("secret")
+    assert p.stat() == (2, len(got_small) + len(got_big))
+    assert b"\r\n".join(p.retr(1)[1]) + b"\r\n" == got_small
+    p.quit()
+    # JMAP Email/get on B (the id is IMAP's EMAILID, RFC 8474)
+    email_id = re.search(rb"EMAILID \(([^)]+)\)", fetch(ma, "EMAILID", "1")[0]).group(1).decode()
+    got = jmap(b, user, [["Email/get", {"ids": [email_id], "properties": ["subject", "size", "blobId"]}, "g"]])
+    e = got[0][1]["list"][0]
+    assert e["subject"] == "hello" and e["size"] == len(got_small), got
     # a session on B sees the next delivery through A at its next command
     assert deliver(a, user, small) == {}
     mb.untagged_responses.pop("EXISTS", None)
