@@ -561,8 +561,9 @@ static const char sql_email_blob[] =
 	"SELECT e.blob, e.id, e.size FROM emails e WHERE e.id = ?1 AND EXISTS(SELECT 1 FROM messages m"
 	" WHERE m.email_id = ?1 AND m.account_id = ?2) AND ?3 = ?3";
 
-static int body_open(struct store *s, const char *sql, int64_t k1, int64_t k2, int64_t k3, int *fd_r,
-		     uint64_t *size_r, const char **error_r)
+/* The body's file; on PostgreSQL one holding at least the bytes [off, off + len). */
+static int body_open(struct store *s, const char *sql, int64_t k1, int64_t k2, int64_t k3, uint64_t off, uint64_t len,
+		     int *fd_r, uint64_t *size_r, const char **error_r)
 {
 	struct db *db;
 	struct sql_conn *q = store_sql_get(s, &db, error_r);
@@ -578,7 +579,7 @@ static int body_open(struct store *s, const char *sql, int64_t k1, int64_t k2, i
 		q = NULL;
 		r = open_blob(s, blob, fd_r, size_r, error_r);
 	} else if (r > 0) {
-		r = store_pg_body_open(q, email_id, size, fd_r, error_r);
+		r = store_pg_body_open(q, email_id, size, off, len, fd_r, error_r);
 		*size_r = size;
 	}
 	if (q != NULL)
@@ -590,13 +591,19 @@ static int body_open(struct store *s, const char *sql, int64_t k1, int64_t k2, i
 int store_msg_open(struct store *s, int64_t account_id, int64_t mailbox_id, uint32_t uid,
 		   int *fd_r, uint64_t *size_r, const char **error_r)
 {
-	return body_open(s, sql_msg_blob, mailbox_id, uid, account_id, fd_r, size_r, error_r);
+	return body_open(s, sql_msg_blob, mailbox_id, uid, account_id, 0, UINT64_MAX, fd_r, size_r, error_r);
+}
+
+int store_msg_open_range(struct store *s, int64_t account_id, int64_t mailbox_id, uint32_t uid, uint64_t off,
+			 uint64_t len, int *fd_r, uint64_t *size_r, const char **error_r)
+{
+	return body_open(s, sql_msg_blob, mailbox_id, uid, account_id, off, len, fd_r, size_r, error_r);
 }
 
 int store_email_open(struct store *s, int64_t account_id, int64_t email_id, int *fd_r,
 		     uint64_t *size_r, const char **error_r)
 {
-	return body_open(s, sql_email_blob, email_id, account_id, 0, fd_r, size_r, error_r);
+	return body_open(s, sql_email_blob, email_id, account_id, 0, 0, UINT64_MAX, fd_r, size_r, error_r);
 }
 
 int store_msg_read(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,

@@ -232,12 +232,14 @@ void store_pg_txn(struct store *s, struct store_op *batch);
 int store_sql_fail(struct sql_conn *q, int rc, const char *what, const char **error_r);
 /* store_pg_body.c: an email's body from its message_chunks rows. store_pg_body_read:
  * the bytes [off, off + len) into dst, reading only the chunks that hold them
- * (*got_r: how many there were); store_pg_body_open: the whole body of size bytes in
- * a new anonymous file (memfd, the caller closes it) for the readers that take an fd.
- * 1 or <0 with *error_r. */
+ * (*got_r: how many there were); store_pg_body_open: a new anonymous file (memfd,
+ * the caller closes it) of the body's size bytes for the readers that take an fd,
+ * holding the bytes [off, off + len) (at least; the rest reads as zeros): only the
+ * chunks that hold them are read. 1 or <0 with *error_r. */
 int store_pg_body_read(struct sql_conn *q, int64_t email_id, uint64_t off, uint64_t len, char *dst, uint64_t *got_r,
 		       const char **error_r);
-int store_pg_body_open(struct sql_conn *q, int64_t email_id, uint64_t size, int *fd_r, const char **error_r);
+int store_pg_body_open(struct sql_conn *q, int64_t email_id, uint64_t size, uint64_t off, uint64_t len, int *fd_r,
+		       const char **error_r);
 /* In an op's apply (sql.h): store_op_sql_fail fails op with store_sql_fail's code and
  * text for rc (a negative sql_rc) and returns the code; store_op_step steps a write
  * statement (st may be NULL: a failed prepare) and returns 1 or that failure. */

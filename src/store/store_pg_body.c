@@ -95,30 +95,48 @@ int store_pg_body_read(struct sql_conn *q, int64_t email_id, uint64_t off, uint6
 	return ret;
 }
 
+struct fd_dst {
+	int fd;
+	uint64_t written;
+};
+
 static int to_fd(void *arg, uint64_t at, const char *p, size_t n)
 {
-	int fd = *(int *)arg;
+	struct fd_dst *d = arg;
 	size_t done = 0;
 	while (done < n) {
-		ssize_t w = pwrite(fd, p + done, n - done, (off_t)(at + done));
+		ssize_t w = pwrite(d->fd, p + done, n - done, (off_t)(at + done));
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
 			return STORE_ERR;
 		done += (size_t)w;
 	}
+	d->written += n;
 	return 1;
 }
 
-int store_pg_body_open(struct sql_conn *q, int64_t email_id, uint64_t size, int *fd_r, const char **error_r)
+int store_pg_body_open(struct sql_conn *q, int64_t email_id, uint64_t size, uint64_t off, uint64_t len, int *fd_r,
+		       const char **error_r)
 {
+	if (off > size)
+		off = size;
+	if (len > size - off)
+		len = size - off;
 	int fd = memfd_create("postamt-message", MFD_CLOEXEC);
-	if (fd < 0) {
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
 		*error_r = store_set_errorf("cannot buffer the message body: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return STORE_ERR;
 	}
-	int ret = chunks_each(q, email_id, 0, size, to_fd, &fd, error_r);
-	if (ret > 0 && lseek(fd, 0, SEEK_END) != (off_t)size) {
+	struct fd_dst d = { fd, 0 };
+	int ret = chunks_each(q, email_id, off, len, to_fd, &d, error_r);
+	/* every chunk of the range came: from the first's start to the last's end */
+	uint64_t first = off / STORE_PG_CHUNK * STORE_PG_CHUNK;
+	uint64_t end = len == 0 ? first : ((off + len - 1) / STORE_PG_CHUNK + 1) * STORE_PG_CHUNK;
+	uint64_t want = (end < size ? end : size) - first;
+	if (ret > 0 && len > 0 && d.written != want) {
 		log_error("event=store_error what=body email=%lld error=\"chunks missing\"", (long long)email_id);
 		*error_r = "the message body is incomplete";
 		ret = STORE_ERR;
@@ -127,7 +145,6 @@ int store_pg_body_open(struct sql_conn *q, int64_t email_id, uint64_t size, int 
 		close(fd);
 		return ret;
 	}
-	lseek(fd, 0, SEEK_SET);
 	*fd_r = fd;
 	return 1;
 }

@@ -122,6 +122,14 @@ def test_smtp_on_a_read_on_b(cluster):
     # a partial fetch across a chunk boundary
     part = fetch(mb, "BODY.PEEK[]<262000.1000>", "2")
     assert part[0][1] == got_big[262000:263000]
+    part = fetch(mb, "BODY.PEEK[]<700000.100000>", "2")
+    assert part[0][1] == got_big[700000:800000]
+    hdr = got_big[:got_big.index(b"\r\n\r\n") + 4]
+    assert fetch(mb, "BODY.PEEK[HEADER]", "2")[0][1] == hdr
+    assert fetch(mb, "BODY.PEEK[HEADER.FIELDS (SUBJECT)]", "2")[0][1] == b"Subject: big\r\n\r\n"
+    # several items in one FETCH: a range and a whole section
+    data = fetch(mb, "(BODY.PEEK[]<10.20> BODY.PEEK[TEXT])", "2")
+    assert data[0][1] == got_big[10:30] and data[1][1] == got_big[len(hdr):], data[0][0]
     # envelope and body structure from the stored metadata
     env = fetch(mb, "(ENVELOPE BODYSTRUCTURE)", "1")[0]
     assert b'"hello"' in env and b'"<s1@x>"' in env and b'("TEXT" "PLAIN"' in env.upper()
