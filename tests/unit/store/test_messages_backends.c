@@ -151,6 +151,13 @@ static void test_deliver_and_read(void **state)
 	assert_int_equal(pread(fd, part, sizeof(part), 262000), (ssize_t)sizeof(part));
 	assert_memory_equal(part, big + 262000, sizeof(part));
 	close(fd);
+	/* a range: the file has the message's size and at least those bytes (on
+	 * PostgreSQL only the chunks holding them were read) */
+	assert_int_equal(store_msg_open_range(f->s, f->alice, mb, 2, 524000, 2000, &fd, &size, &err), 1);
+	assert_int_equal(size, bign);
+	assert_int_equal(pread(fd, part, sizeof(part), 524500), (ssize_t)sizeof(part));
+	assert_memory_equal(part, big + 524500, sizeof(part));
+	close(fd);
 	assert_int_equal(store_msg_open(f->s, f->bob, mb, 2, &fd, &size, &err), 0); /* another account's */
 
 	struct store_msg *msgs;
