@@ -368,6 +368,10 @@ static struct store_op *deliver_op(struct store_delivery *d)
 {
 	struct store_op *op = store_op_new(prepare_deliver, apply_deliver, NULL, d, NULL);
 	op->sql_ready = true; /* the apply uses op->q (and SQLite's extras only there) */
+	for (size_t i = 0; d->accounts != NULL && i < d->naccounts; i++) {
+		if (d->accounts[i] > 0)
+			store_op_lock(op, d->accounts[i]);
+	}
 	return op;
 }
 
@@ -432,6 +436,8 @@ static struct store_op *append_op(struct store_append *ap)
 {
 	struct store_op *op = store_op_new(prepare_append, apply_append, NULL, ap, NULL);
 	op->sql_ready = true;
+	if (ap->account_id > 0)
+		store_op_lock(op, ap->account_id);
 	return op;
 }
 
@@ -581,6 +587,8 @@ static struct store_op *append_many_op(struct store_append_many *am)
 	struct store_op *op = store_op_new(prepare_append_many, apply_append_many, finish_append_many, am, NULL);
 	/* REPLACE's expunge and an import's keys are SQLite's only for now */
 	op->sql_ready = am->expunge_uid == 0 && am->import_keys == NULL;
+	if (am->account_id > 0)
+		store_op_lock(op, am->account_id);
 	return op;
 }
 

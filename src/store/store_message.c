@@ -84,6 +84,8 @@ static struct store_op *expunge_op(struct arena *a, int64_t account_id, int64_t 
 {
 	struct store_op *op = store_op_new(NULL, apply_expunge, NULL, NULL, a);
 	op->sql_ready = true; /* op->q, and SQLite's extras only there */
+	if (account_id > 0)
+		store_op_lock(op, account_id);
 	struct expunge_req *r = arena_alloc(op->tmp, sizeof(*r));
 	*r = (struct expunge_req){ account_id, mailbox_id, uids, only_deleted,
 				   a ? expunged_r : NULL, n_r };
@@ -242,6 +244,8 @@ static struct store_op *flags_op(struct arena *a, struct store_flag_change *fc)
 {
 	struct store_op *op = store_op_new(NULL, apply_flags, NULL, fc, a);
 	op->sql_ready = true; /* op->q, and SQLite's lessons only there */
+	if (fc->account_id > 0)
+		store_op_lock(op, fc->account_id);
 	return op;
 }
 
@@ -326,6 +330,8 @@ static struct store_op *copy_op(struct arena *a, struct store_copy *c)
 {
 	struct store_op *op = store_op_new(NULL, apply_copy, NULL, c, a);
 	op->sql_ready = true; /* op->q, and SQLite's extras only there */
+	if (c->account_id > 0)
+		store_op_lock(op, c->account_id);
 	return op;
 }
 

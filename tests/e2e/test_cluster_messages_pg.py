@@ -2,7 +2,7 @@
 nodes on one database. Mail delivered over SMTP through node A is read over IMAP on
 node B byte for byte (a body of several chunks too, and a partial fetch of it; POP3 and
 JMAP Email/get on B too), and a
-session on B sees the next delivery through A at its next command; flags
+session on B in IDLE is told of the next delivery through A; flags
 set on B are seen on A with the same CONDSTORE MODSEQ; IMAP APPEND on either node; the
 quota refuses exactly at the limit, whichever node writes."""
 import base64
@@ -150,8 +150,25 @@ def test_smtp_on_a_read_on_b(cluster):
     got = jmap(b, user, [["Email/get", {"ids": [email_id], "properties": ["subject", "size", "blobId"]}, "g"]])
     e = got[0][1]["list"][0]
     assert e["subject"] == "hello" and e["size"] == len(got_small), got
-    # a session on B sees the next delivery through A at its next command
+    # a session on B in IDLE is told of the next delivery through A (change events)
+    idle = imaplib.IMAP4(b.host, b.port("imap"))
+    idle.login(user, "secret")
+    idle.select("INBOX")
+    idle.send(b"i1 IDLE\r\n")
+    assert idle.readline().startswith(b"+")
     assert deliver(a, user, small) == {}
+    idle.sock.settimeout(20)
+    line = idle.readline()
+    while line and b"EXISTS" not in line:
+        line = idle.readline()
+    assert line == b"* 3 EXISTS\r\n", line
+    idle.send(b"DONE\r\n")
+    line = idle.readline()
+    while line.startswith(b"* "):
+        line = idle.readline()
+    assert line.startswith(b"i1 OK"), line
+    idle.shutdown()
+    # and a session not in IDLE at its next command
     mb.untagged_responses.pop("EXISTS", None)
     assert mb.noop()[0] == "OK"
     assert mb.response("EXISTS") == ("EXISTS", [b"3"])
