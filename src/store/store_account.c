@@ -283,6 +283,9 @@ static int account_del_mail(struct store_op *op, struct db *c, int64_t id)
  * are shared between accounts and are released here. */
 static int account_del_mail_pg(struct store_op *op, int64_t id)
 {
+	/* first, so that pending lessons no longer keep its messages */
+	if (store_lesson_forget_account(op, NULL, id) < 0)
+		return op->result;
 	uint64_t modseq = store_acct_next_modseq(op->q, id);
 	struct sql_stmt *st = sql_prepare(op->q, "SELECT id FROM mailboxes WHERE account_id = ? ORDER BY id");
 	if (st == NULL)

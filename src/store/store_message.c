@@ -120,7 +120,6 @@ static int apply_flags(struct store *s, struct store_op *op)
 {
 	struct store_flag_change *fc = op->req;
 	struct sql_conn *q = op->q;
-	struct db *c = sql_engine(q) == SQL_SQLITE ? s->wc : NULL; /* the junk filter's lessons */
 	struct arena *t = op->tmp;
 	/* setting \Deleted is the first step of an IMAP deletion: on a full disk it may use
 	 * the reserve (store_space.c) */
@@ -267,7 +266,7 @@ static int apply_copy(struct store *s, struct store_op *op)
 {
 	struct store_copy *cp = op->req;
 	struct sql_conn *q = op->q;
-	struct db *c = sql_engine(q) == SQL_SQLITE ? s->wc : NULL; /* SQLite's extras: sort keys, lessons */
+	struct db *c = sql_engine(q) == SQL_SQLITE ? s->wc : NULL; /* SQLite's extras: sort keys */
 	op->may_use_reserve = cp->move; /* a move to Trash is how many clients delete */
 	if (cp->uids.n > 0 && cp->uids.r == NULL)
 		return store_op_fail(op, STORE_EINVAL, "malformed UID set");

@@ -345,22 +345,27 @@ int store_email_release(struct store_op *op, struct db *c, int64_t email_id)
 		return store_op_sql_fail(op, rc, "release");
 	if (rc == SQL_ROW)
 		return 1;
+	/* a pending junk filter lesson keeps the message for the learner (store_lesson.c) */
+	st = sql_prepare(q, "SELECT 1 FROM junk_lessons WHERE email_id = ? LIMIT 1");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "release");
+	sql_bind_int64(st, 1, email_id);
+	rc = sql_step(st);
+	sql_reset(st);
+	if (rc < 0)
+		return store_op_sql_fail(op, rc, "release");
+	if (rc == SQL_ROW)
+		return 1;
+	st = sql_prepare(q, "DELETE FROM junk_marks WHERE email_id = ?");
+	if (st != NULL)
+		sql_bind_int64(st, 1, email_id);
+	if (store_op_step(op, st, "release") < 0)
+		return op->result;
 	const char *err;
-	if (c != NULL) { /* what only SQLite has: the junk filter, the index, the digests */
-		/* a pending junk filter lesson keeps the message for the learner (store_lesson.c) */
-		sqlite3_stmt *lt = store_db_stmt(c, "SELECT 1 FROM junk_lessons WHERE email_id = ? LIMIT 1");
-		sqlite3_bind_int64(lt, 1, email_id);
-		bool used = sqlite3_step(lt) == SQLITE_ROW;
-		sqlite3_reset(lt);
-		if (used)
-			return 1;
-		lt = store_db_stmt(c, "DELETE FROM junk_marks WHERE email_id = ?");
-		sqlite3_bind_int64(lt, 1, email_id);
-		if (store_step_done(c, lt, &err) < 0)
-			return store_op_fail(op, STORE_ERR, "%s", err);
+	if (c != NULL) { /* what only SQLite has: the index, the digests */
 		if (store_index_remove(op, c, email_id, &err) < 0)
 			return store_op_fail(op, STORE_ERR, "%s", err);
-		lt = store_db_stmt(c, "DELETE FROM email_digests WHERE email_id = ?");
+		sqlite3_stmt *lt = store_db_stmt(c, "DELETE FROM email_digests WHERE email_id = ?");
 		sqlite3_bind_int64(lt, 1, email_id);
 		if (store_step_done(c, lt, &err) < 0)
 			return store_op_fail(op, STORE_ERR, "%s", err);

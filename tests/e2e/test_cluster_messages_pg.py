@@ -106,6 +106,8 @@ def test_smtp_on_a_read_on_b(cluster):
            + line * (700 * 1024 // len(line)))
     assert deliver(a, user, small) == {}
     assert deliver(a, user, big) == {}
+    # the delivery's Sieve and junk filter steps ran on the database too
+    assert "event=sieve_error" not in a.log() and "event=junk_error" not in a.log(), a.log_tail()
     mb, ma = imap(b, user), imap(a, user)
     typ, data = mb.select("INBOX")
     assert typ == "OK" and data == [b"2"], data
