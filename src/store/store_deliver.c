@@ -14,7 +14,6 @@
  * the committer. */
 #include "store_int.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -509,14 +508,13 @@ static int apply_append_many(struct store *s, struct store_op *op)
 {
 	struct store_append_many *am = op->req;
 	struct many_prep *mp = op->parsed;
-	/* NULL on PostgreSQL, where REPLACE and imports are refused (append_many_op) */
+	/* NULL on PostgreSQL, where imports are refused (append_many_op) */
 	struct db *c = sqlite_only(s, op);
 	if (store_mbox_owned(op->q, am->account_id, am->mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	if (am->expunge_uid != 0 && store_mbox_owned(op->q, am->account_id, am->expunge_mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	if (am->expunge_uid != 0) {
-		assert(c != NULL);
 		/* first, so that its quota is free for the replacement */
 		uint64_t modseq = store_acct_next_modseq(op->q, am->account_id);
 		int r = store_msg_expunge_uid(op, c, am->account_id, am->expunge_mailbox_id, am->expunge_uid, modseq);
@@ -585,8 +583,8 @@ static void finish_append_many(struct store *s, struct store_op *op)
 static struct store_op *append_many_op(struct store_append_many *am)
 {
 	struct store_op *op = store_op_new(prepare_append_many, apply_append_many, finish_append_many, am, NULL);
-	/* REPLACE's expunge and an import's keys are SQLite's only for now */
-	op->sql_ready = am->expunge_uid == 0 && am->import_keys == NULL;
+	/* an import's keys are SQLite's only for now */
+	op->sql_ready = am->import_keys == NULL;
 	if (am->account_id > 0)
 		store_op_lock(op, am->account_id);
 	return op;

@@ -3,7 +3,7 @@
  * those tests are skipped, saying why). Delivery to several accounts, APPEND, the
  * quota refusing exactly at the limit, the mailbox snapshot, listings, metadata and
  * bodies (one of several PostgreSQL chunks, read whole and in part), flags with
- * MODSEQ and the UNCHANGEDSINCE guard, EXPUNGE, COPY and MOVE with their quota, the
+ * MODSEQ and the UNCHANGEDSINCE guard, EXPUNGE, COPY, MOVE and REPLACE with their quota, the
  * removal of a mailbox and an account (no email row left behind on PostgreSQL), and
  * two stores on one database (two nodes). */
 #include "helpers.h"
@@ -326,6 +326,21 @@ static void test_expunge_copy_move(void **state)
 	assert_memory_equal(data, m, 400);
 	assert_int_equal(store_quota_get(f->s, f->alice, &usage, &limit, &messages, &err), 1);
 	assert_int_equal(usage, 1200);
+	assert_int_equal(messages, 3);
+	/* REPLACE (RFC 8508): Archive's 2 by a new message, in one operation */
+	const char *m2 = make_msg(f->a, "r", 300);
+	struct store_append rep = { .account_id = f->alice, .mailbox_id = arch.id, .data = m2, .len = 300 };
+	struct store_append_many am = { .account_id = f->alice, .mailbox_id = arch.id, .msgs = &rep, .n = 1,
+					.expunge_mailbox_id = arch.id, .expunge_uid = 2 };
+	assert_int_equal(store_append_many(f->s, &am, &err), 1);
+	assert_int_equal(rep.uid, 3);
+	assert_int_equal(store_uid_list(f->s, f->a, f->alice, arch.id, &uids, &n, &err), 1);
+	assert_int_equal(n, 2);
+	assert_int_equal(uids[1], 3);
+	assert_int_equal(store_msg_read(f->s, f->a, f->alice, arch.id, 3, &data, &len, &err), 1);
+	assert_memory_equal(data, m2, 300);
+	assert_int_equal(store_quota_get(f->s, f->alice, &usage, &limit, &messages, &err), 1);
+	assert_int_equal(usage, 1100);
 	assert_int_equal(messages, 3);
 	/* the email of the expunged message is gone; deleting the mailbox and the
 	 * account releases the rest */
