@@ -10,6 +10,35 @@
 #include <assert.h>
 #include <string.h>
 
+/* The bytes of the message that f's body items read, when that is known to be less
+ * than all of it: partial BODY[]<start.count> items and header sections of the whole
+ * message ([0, header_size)). The store then reads only those (on PostgreSQL, only
+ * the chunks holding them). false: any other item, read the whole message. */
+static bool fetch_range(const struct imap_fetch *f, uint64_t header_size, uint64_t *off_r, uint64_t *len_r)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (const struct imap_fetch_body *fb = f->bodies; fb != NULL; fb = fb->next) {
+		uint64_t a, z;
+		if (fb->kind != IMAP_BODY_SECTION || fb->part[0] != '\0')
+			return false;
+		if (fb->text == IMAP_SECTION_ALL && fb->partial) {
+			a = fb->start;
+			z = fb->count > UINT64_MAX - a ? UINT64_MAX : a + fb->count;
+		} else if (fb->text == IMAP_SECTION_HEADER || fb->text == IMAP_SECTION_FIELDS ||
+			   fb->text == IMAP_SECTION_FIELDS_NOT) {
+			a = 0;
+			z = header_size;
+		} else {
+			return false;
+		}
+		lo = a < lo ? a : lo;
+		hi = z > hi ? z : hi;
+	}
+	*off_r = lo;
+	*len_r = hi - lo;
+	return lo < hi;
+}
+
 /* Appends the FETCH response of view index i (metadata m). Returns 1, or 0 when the
  * message's metadata or bytes are gone (expunged by another session since the list
  * was read): then nothing of it may go out, the caller drops what was appended. */
@@ -93,9 +122,13 @@ int imap_fetch_msg(struct imap_session *is, const struct imap_fetch *f, struct f
 		 * an open fd keeps them readable even if the message is expunged meanwhile */
 		struct mail_part *parts = NULL;
 		size_t nparts = 0;
-		uint64_t size;
-		if (store_msg_open(is->env->store, is->account_id, is->view.mailbox_id, m->uid, &src->fd, &size, &error) <=
-		    0) {
+		uint64_t size, off, len;
+		if (!fetch_range(f, meta.header_size, &off, &len)) {
+			off = 0;
+			len = UINT64_MAX;
+		}
+		if (store_msg_open_range(is->env->store, is->account_id, is->view.mailbox_id, m->uid, off, len, &src->fd,
+					 &size, &error) <= 0) {
 			src->fd = -1;
 			return 0;
 		}

@@ -496,6 +496,11 @@ int store_email_mailboxes(struct store *s, struct arena *a, int64_t account_id,
  * the size in bytes (CRLF-normalised message as stored). 1, 0 if no such UID. */
 int store_msg_open(struct store *s, int64_t account_id, int64_t mailbox_id, uint32_t uid,
 		   int *fd_r, uint64_t *size_r, const char **error_r);
+/* As store_msg_open, for a reader of only the bytes [off, off + len): the file has
+ * the message's size and those bytes (others may read as zeros). On PostgreSQL only
+ * the chunks that hold them are read; on SQLite it is store_msg_open. */
+int store_msg_open_range(struct store *s, int64_t account_id, int64_t mailbox_id, uint32_t uid, uint64_t off,
+			 uint64_t len, int *fd_r, uint64_t *size_r, const char **error_r);
 /* Reads the whole message into the arena (small messages, tests, POP3 TOP). */
 int store_msg_read(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		   uint32_t uid, const char **data_r, size_t *len_r, const char **error_r);

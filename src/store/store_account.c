@@ -10,6 +10,7 @@
 #include "store_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -277,6 +278,35 @@ static int account_del_mail(struct store_op *op, struct db *c, int64_t id)
 	return 1;
 }
 
+/* PostgreSQL: the account's messages, and the emails (with their chunks) that only
+ * they used; its mailboxes' rows would go with it (ON DELETE CASCADE), but emails
+ * are shared between accounts and are released here. */
+static int account_del_mail_pg(struct store_op *op, int64_t id)
+{
+	/* first, so that pending lessons no longer keep its messages */
+	if (store_lesson_forget_account(op, NULL, id) < 0)
+		return op->result;
+	uint64_t modseq = store_acct_next_modseq(op->q, id);
+	struct sql_stmt *st = sql_prepare(op->q, "SELECT id FROM mailboxes WHERE account_id = ? ORDER BY id");
+	if (st == NULL)
+		return op_sql_fail(op, SQL_ERR, "account_del");
+	sql_bind_int64(st, 1, id);
+	size_t n = 0, cap = 16;
+	int64_t *ids = xmalloc(cap * sizeof(*ids));
+	int rc;
+	while ((rc = sql_step(st)) == SQL_ROW) {
+		if (n == cap)
+			ids = xrealloc(ids, (cap *= 2) * sizeof(*ids));
+		ids[n++] = sql_col_int64(st, 0);
+	}
+	sql_reset(st);
+	int r = rc < 0 ? op_sql_fail(op, rc, "account_del") : 1;
+	for (size_t i = 0; r > 0 && i < n; i++)
+		r = store_msg_remove_all(op, NULL, id, ids[i], modseq) < 0 ? op->result : 1;
+	free(ids);
+	return r;
+}
+
 static int apply_account_del(struct store *s, struct store_op *op)
 {
 	struct account_req *r = op->req;
@@ -287,6 +317,8 @@ static int apply_account_del(struct store *s, struct store_op *op)
 	if (id == 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no account %s", r->address);
 	if (sql_engine(op->q) == SQL_SQLITE && account_del_mail(op, s->wc, id) < 0)
+		return op->result;
+	if (sql_engine(op->q) == SQL_PG && account_del_mail_pg(op, id) < 0)
 		return op->result;
 	/* the tables of the part both backends have (sql.h) */
 	static const char *const cleanup[] = {

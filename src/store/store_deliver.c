@@ -78,6 +78,8 @@ static int prepare_message(struct store *s, struct store_op *op, const char *dat
 	if (op->len > s->opt.message_max)
 		return store_op_fail(op, STORE_ETOOBIG, "message too large");
 	op->parsed = mail_parse(op->tmp, op->data, op->len);
+	if (s->pg_conninfo != NULL)
+		return 1; /* PostgreSQL: the body goes into the apply's transaction (put_chunks) */
 
 	unsigned char rnd[16];
 	size_t got = 0;
@@ -115,51 +117,80 @@ static int prepare_message(struct store *s, struct store_op *op, const char *dat
 
 /* ------------------------------------------------------------------ apply helpers */
 
+/* PostgreSQL: the body as rows of STORE_PG_CHUNK bytes in the apply's transaction, so
+ * that a rolled-back op leaves nothing behind. 1 or store_op_fail's code. */
+static int put_chunks(struct store_op *op, int64_t email_id)
+{
+	struct sql_stmt *st = sql_prepare(op->q, "INSERT INTO message_chunks(email_id, seq, data) VALUES(?, ?, ?)");
+	for (size_t off = 0, seq = 0; off < op->len; off += STORE_PG_CHUNK, seq++) {
+		size_t n = op->len - off < STORE_PG_CHUNK ? op->len - off : STORE_PG_CHUNK;
+		if (st != NULL) {
+			sql_bind_int64(st, 1, email_id);
+			sql_bind_int64(st, 2, (int64_t)seq);
+			sql_bind_blob(st, 3, op->data + off, n);
+		}
+		if (store_op_step(op, st, "insert chunk") < 0)
+			return op->result;
+	}
+	return 1;
+}
+
+/* The email row (and on PostgreSQL its body); c: the SQLite committer's connection for
+ * what only SQLite has (the full-text index's queue, the digests), NULL on PostgreSQL. */
 static int64_t insert_email(struct store_op *op, struct db *c)
 {
 	const struct mail_info *mi = op->parsed;
-	sqlite3_stmt *st = store_db_stmt(c, "INSERT INTO emails(blob, size, header_size, date, date_tz,"
-				       " subject, from_, to_, cc, bcc, reply_to, sender, message_id,"
-				       " in_reply_to, refs, envelope, bodystructure, body, parts, preview,"
-				       " has_attachment) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-	int i = 1;
-	store_bind_text(st, i++, op->blob);
-	sqlite3_bind_int64(st, i++, (int64_t)mi->size);
-	sqlite3_bind_int64(st, i++, (int64_t)mi->header_len);
-	sqlite3_bind_int64(st, i++, mi->date);
-	sqlite3_bind_int(st, i++, mi->date_tz);
-	store_bind_text(st, i++, mi->subject);
-	store_bind_text(st, i++, mi->from);
-	store_bind_text(st, i++, mi->to);
-	store_bind_text(st, i++, mi->cc);
-	store_bind_text(st, i++, mi->bcc);
-	store_bind_text(st, i++, mi->reply_to);
-	store_bind_text(st, i++, mi->sender);
-	store_bind_text(st, i++, mi->message_id);
-	store_bind_text(st, i++, mi->in_reply_to);
-	store_bind_text(st, i++, mi->references);
-	store_bind_text(st, i++, mi->envelope);
-	store_bind_text(st, i++, mi->bodystructure);
-	store_bind_text(st, i++, mi->body);
-	store_bind_text(st, i++, mail_parts_encode(op->tmp, mi->parts, mi->nparts));
-	store_bind_text(st, i++, mi->preview);
-	sqlite3_bind_int(st, i++, mi->has_attachment);
-	const char *err;
-	if (store_step_done(c, st, &err) < 0) {
-		store_op_fail(op, STORE_ERR, "%s", err);
+	struct sql_stmt *st = sql_prepare(op->q, "INSERT INTO emails(blob, size, header_size, date, date_tz,"
+					  " subject, from_, to_, cc, bcc, reply_to, sender, message_id,"
+					  " in_reply_to, refs, envelope, bodystructure, body, parts, preview,"
+					  " has_attachment) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id");
+	if (st == NULL) {
+		store_op_sql_fail(op, SQL_ERR, "insert email");
 		return -1;
 	}
-	int64_t id = sqlite3_last_insert_rowid(c->db);
+	int i = 1;
+	sql_bind_text(st, i++, op->blob);
+	sql_bind_int64(st, i++, (int64_t)mi->size);
+	sql_bind_int64(st, i++, (int64_t)mi->header_len);
+	sql_bind_int64(st, i++, mi->date);
+	sql_bind_int64(st, i++, mi->date_tz);
+	sql_bind_text(st, i++, mi->subject);
+	sql_bind_text(st, i++, mi->from);
+	sql_bind_text(st, i++, mi->to);
+	sql_bind_text(st, i++, mi->cc);
+	sql_bind_text(st, i++, mi->bcc);
+	sql_bind_text(st, i++, mi->reply_to);
+	sql_bind_text(st, i++, mi->sender);
+	sql_bind_text(st, i++, mi->message_id);
+	sql_bind_text(st, i++, mi->in_reply_to);
+	sql_bind_text(st, i++, mi->references);
+	sql_bind_text(st, i++, mi->envelope);
+	sql_bind_text(st, i++, mi->bodystructure);
+	sql_bind_text(st, i++, mi->body);
+	sql_bind_text(st, i++, mail_parts_encode(op->tmp, mi->parts, mi->nparts));
+	sql_bind_text(st, i++, mi->preview);
+	sql_bind_int64(st, i++, mi->has_attachment);
+	int rc = sql_step(st);
+	int64_t id = rc == SQL_ROW ? sql_col_int64(st, 0) : 0;
+	if (rc == SQL_ROW)
+		rc = sql_step(st);
+	sql_reset(st);
+	if (rc < 0) {
+		store_op_sql_fail(op, rc, "insert email");
+		return -1;
+	}
+	if (c == NULL)
+		return put_chunks(op, id) < 0 ? -1 : id;
 	if (store_index_defer(op, c, id) < 0) /* same transaction: searched from its file until indexed */
 		return -1;
 	if (op->digest != NULL) { /* for postamt verify and backups (store_backup.h) */
-		st = store_db_stmt(c, "INSERT INTO email_digests(email_id, sha256) VALUES(?, ?)");
-		sqlite3_bind_int64(st, 1, id);
-		store_bind_text(st, 2, op->digest);
-		if (store_step_done(c, st, &err) < 0) {
-			store_op_fail(op, STORE_ERR, "%s", err);
-			return -1;
+		st = sql_prepare(op->q, "INSERT INTO email_digests(email_id, sha256) VALUES(?, ?)");
+		if (st != NULL) {
+			sql_bind_int64(st, 1, id);
+			sql_bind_text(st, 2, op->digest);
 		}
+		if (store_op_step(op, st, "insert digest") < 0)
+			return -1;
 	}
 	return id;
 }
@@ -167,8 +198,7 @@ static int64_t insert_email(struct store_op *op, struct db *c)
 /* The thread of a new message in an account: that of any message it references (or
  * that shares its Message-ID), else a new thread named after the email. Records the
  * ids so later replies find the thread. */
-static int64_t thread_for(struct store_op *op, struct db *c, int64_t account_id,
-			  int64_t email_id)
+static int64_t thread_for(struct store_op *op, int64_t account_id, int64_t email_id)
 {
 	const struct mail_info *mi = op->parsed;
 	const char **own = mail_msgids(op->tmp, mi->message_id, 1);
@@ -176,29 +206,26 @@ static int64_t thread_for(struct store_op *op, struct db *c, int64_t account_id,
 	const char **refs = mail_msgids(op->tmp, mi->references, 64);
 	const char **lists[3] = { irt, refs, own };
 	int64_t thread = 0;
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT thread_id FROM msgids WHERE account_id = ? AND msgid = ?");
-	for (int l = 0; l < 3 && thread == 0; l++) {
+	struct sql_stmt *st = sql_prepare(op->q, "SELECT thread_id FROM msgids WHERE account_id = ? AND msgid = ?");
+	for (int l = 0; st != NULL && l < 3 && thread == 0; l++) {
 		for (size_t i = 0; lists[l][i] != NULL && thread == 0; i++) {
-			sqlite3_reset(st);
-			sqlite3_bind_int64(st, 1, account_id);
-			store_bind_text(st, 2, lists[l][i]);
-			if (sqlite3_step(st) == SQLITE_ROW)
-				thread = sqlite3_column_int64(st, 0);
+			sql_bind_int64(st, 1, account_id);
+			sql_bind_text(st, 2, lists[l][i]);
+			if (sql_step(st) == SQL_ROW)
+				thread = sql_col_int64(st, 0);
+			sql_reset(st);
 		}
 	}
-	sqlite3_reset(st);
 	if (thread == 0)
 		thread = email_id;
-	sqlite3_stmt *ins = store_db_stmt(c, "INSERT OR IGNORE INTO msgids(account_id, msgid, thread_id)"
-					" VALUES(?, ?, ?)");
-	const char *err;
-	for (int l = 0; l < 3; l++) {
+	struct sql_stmt *ins = sql_prepare(op->q, "INSERT OR IGNORE INTO msgids(account_id, msgid, thread_id)"
+					   " VALUES(?, ?, ?)");
+	for (int l = 0; ins != NULL && l < 3; l++) {
 		for (size_t i = 0; lists[l][i] != NULL; i++) {
-			sqlite3_reset(ins);
-			sqlite3_bind_int64(ins, 1, account_id);
-			store_bind_text(ins, 2, lists[l][i]);
-			sqlite3_bind_int64(ins, 3, thread);
-			store_step_done(c, ins, &err);
+			sql_bind_int64(ins, 1, account_id);
+			sql_bind_text(ins, 2, lists[l][i]);
+			sql_bind_int64(ins, 3, thread);
+			sql_step_done(ins);
 		}
 	}
 	return thread;
@@ -209,11 +236,11 @@ static int add_to_mailbox(struct store_op *op, struct db *c, int64_t account_id,
 			  int64_t mailbox_id, int64_t email_id, unsigned int flags,
 			  const char *keywords, int64_t idate, int itz, uint32_t *uid_r)
 {
-	if (store_acct_charge(op, c, account_id, (int64_t)op->len, 1, true) < 0)
+	if (store_acct_charge(op, account_id, (int64_t)op->len, 1, true) < 0)
 		return op->result;
-	uint64_t modseq = store_acct_next_modseq(c->sql, account_id);
+	uint64_t modseq = store_acct_next_modseq(op->q, account_id);
 	struct msg_row row = {
-		.email_id = email_id, .thread_id = thread_for(op, c, account_id, email_id),
+		.email_id = email_id, .thread_id = thread_for(op, account_id, email_id),
 		.flags = flags & STORE_F_ALL, .keywords = keywords, .size = op->len,
 		.internal_date = idate ? idate : (int64_t)time(NULL), .internal_tz = itz,
 	};
@@ -224,22 +251,28 @@ static int add_to_mailbox(struct store_op *op, struct db *c, int64_t account_id,
 	return 1;
 }
 
-static int64_t mailbox_for(struct db *c, int64_t account_id, const char *name)
+static int64_t mailbox_for(struct sql_conn *q, int64_t account_id, const char *name)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
+	struct sql_stmt *st = sql_prepare(q, "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
 	int64_t id = 0;
-	for (int i = 0; i < 2 && id == 0; i++) {
+	for (int i = 0; st != NULL && i < 2 && id == 0; i++) {
 		const char *n = i == 0 ? name : "INBOX";
 		if (n == NULL)
 			continue;
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, account_id);
-		store_bind_text(st, 2, n);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			id = sqlite3_column_int64(st, 0);
+		sql_bind_int64(st, 1, account_id);
+		sql_bind_text(st, 2, n);
+		if (sql_step(st) == SQL_ROW)
+			id = sql_col_int64(st, 0);
+		sql_reset(st);
 	}
-	sqlite3_reset(st);
 	return id;
+}
+
+/* The SQLite committer's connection for an apply (what only SQLite has: sort keys,
+ * the index, lessons, contacts), NULL when op->q is PostgreSQL. */
+static struct db *sqlite_only(struct store *s, struct store_op *op)
+{
+	return sql_engine(op->q) == SQL_SQLITE ? s->wc : NULL;
 }
 
 /* ------------------------------------------------------------------ deliver */
@@ -273,7 +306,7 @@ static int prepare_deliver(struct store *s, struct store_op *op)
 static int apply_deliver(struct store *s, struct store_op *op)
 {
 	struct store_delivery *d = op->req;
-	struct db *c = s->wc;
+	struct db *c = sqlite_only(s, op);
 	int64_t email_id = insert_email(op, c);
 	if (email_id < 0)
 		return op->result;
@@ -287,8 +320,8 @@ static int apply_deliver(struct store *s, struct store_op *op)
 		int r;
 		uint32_t uid = 0;
 		size_t nev = op->nevents;
-		store_db_exec(c, "SAVEPOINT rcpt", &err);
-		int64_t mb = mailbox_for(c, d->accounts[i], d->mailbox);
+		sql_exec(op->q, "SAVEPOINT rcpt");
+		int64_t mb = mailbox_for(op->q, d->accounts[i], d->mailbox);
 		if (mb <= 0)
 			r = store_op_fail(op, STORE_ENOTFOUND, "no such account");
 		else
@@ -296,7 +329,7 @@ static int apply_deliver(struct store *s, struct store_op *op)
 					   d->internal_date,
 					   0, &uid);
 		if (r < 0) {
-			store_db_exec(c, "ROLLBACK TO rcpt", &err);
+			sql_exec(op->q, "ROLLBACK TO rcpt");
 			op->nevents = nev;
 			if (first_err == 0) {
 				first_err = r;
@@ -307,10 +340,10 @@ static int apply_deliver(struct store *s, struct store_op *op)
 			/* the sender becomes a contact in the same transaction; a failure
 			 * costs a suggestion, never the message */
 			if (op->sender != NULL)
-				store_contact_received(c->sql, d->accounts[i], mb, op->sender, op->sender_name, (int64_t)time(NULL),
+				store_contact_received(op->q, d->accounts[i], mb, op->sender, op->sender_name, (int64_t)time(NULL),
 						       s->opt.contacts_received_max);
 		}
-		store_db_exec(c, "RELEASE rcpt", &err);
+		sql_exec(op->q, "RELEASE rcpt");
 		if (d->results)
 			d->results[i] = r < 0 ? r : 1;
 		if (d->uids)
@@ -325,21 +358,31 @@ static int apply_deliver(struct store *s, struct store_op *op)
 
 int store_deliver_ready(const struct store *s, const char **error_r)
 {
-	if (s->pg_conninfo == NULL)
-		return 0;
-	*error_r = STORE_PG_MISSING; /* delivery's ops are not sql_ready yet (op_submit) */
-	return STORE_EUNAVAIL;
+	(void)s;
+	(void)error_r;
+	return 0; /* both backends store messages */
+}
+
+static struct store_op *deliver_op(struct store_delivery *d)
+{
+	struct store_op *op = store_op_new(prepare_deliver, apply_deliver, NULL, d, NULL);
+	op->sql_ready = true; /* the apply uses op->q (and SQLite's extras only there) */
+	for (size_t i = 0; d->accounts != NULL && i < d->naccounts; i++) {
+		if (d->accounts[i] > 0)
+			store_op_lock(op, d->accounts[i]);
+	}
+	return op;
 }
 
 int store_deliver(struct store *s, struct store_delivery *d, const char **error_r)
 {
-	return store_op_run(s, store_op_new(prepare_deliver, apply_deliver, NULL, d, NULL), error_r);
+	return store_op_run(s, deliver_op(d), error_r);
 }
 
 void store_deliver_async(struct store *s, struct store_delivery *d, struct loop *loop,
 			 store_done_fn *done, void *arg)
 {
-	store_op_submit_async(s, store_op_new(prepare_deliver, apply_deliver, NULL, d, NULL), loop, done, arg);
+	store_op_submit_async(s, deliver_op(d), loop, done, arg);
 }
 
 /* ------------------------------------------------------------------ append */
@@ -360,8 +403,8 @@ static int prepare_append(struct store *s, struct store_op *op)
 static int apply_append(struct store *s, struct store_op *op)
 {
 	struct store_append *ap = op->req;
-	struct db *c = s->wc;
-	if (store_mbox_owned(c->sql, ap->account_id, ap->mailbox_id) <= 0)
+	struct db *c = sqlite_only(s, op);
+	if (store_mbox_owned(op->q, ap->account_id, ap->mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	const char *kw, *err;
 	if (store_keywords_join(op->tmp, ap->keywords, &kw, &err) < 0)
@@ -378,23 +421,34 @@ static int apply_append(struct store *s, struct store_op *op)
 		return op->result;
 	ap->uid = uid;
 	ap->email_id = email_id;
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
-	sqlite3_bind_int64(st, 1, ap->mailbox_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		ap->uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	struct sql_stmt *st = sql_prepare(op->q, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
+	if (st != NULL) {
+		sql_bind_int64(st, 1, ap->mailbox_id);
+		if (sql_step(st) == SQL_ROW)
+			ap->uidvalidity = (uint32_t)sql_col_int64(st, 0);
+		sql_reset(st);
+	}
 	return 1;
+}
+
+static struct store_op *append_op(struct store_append *ap)
+{
+	struct store_op *op = store_op_new(prepare_append, apply_append, NULL, ap, NULL);
+	op->sql_ready = true;
+	if (ap->account_id > 0)
+		store_op_lock(op, ap->account_id);
+	return op;
 }
 
 int store_append(struct store *s, struct store_append *ap, const char **error_r)
 {
-	return store_op_run(s, store_op_new(prepare_append, apply_append, NULL, ap, NULL), error_r);
+	return store_op_run(s, append_op(ap), error_r);
 }
 
 void store_append_async(struct store *s, struct store_append *ap, struct loop *loop,
 			store_done_fn *done, void *arg)
 {
-	store_op_submit_async(s, store_op_new(prepare_append, apply_append, NULL, ap, NULL), loop, done, arg);
+	store_op_submit_async(s, append_op(ap), loop, done, arg);
 }
 
 /* ------------------------------------------------------------------ append many */
@@ -454,14 +508,15 @@ static int apply_append_many(struct store *s, struct store_op *op)
 {
 	struct store_append_many *am = op->req;
 	struct many_prep *mp = op->parsed;
-	struct db *c = s->wc;
-	if (store_mbox_owned(c->sql, am->account_id, am->mailbox_id) <= 0)
+	/* NULL on PostgreSQL, where imports are refused (append_many_op) */
+	struct db *c = sqlite_only(s, op);
+	if (store_mbox_owned(op->q, am->account_id, am->mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
-	if (am->expunge_uid != 0 && store_mbox_owned(c->sql, am->account_id, am->expunge_mailbox_id) <= 0)
+	if (am->expunge_uid != 0 && store_mbox_owned(op->q, am->account_id, am->expunge_mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	if (am->expunge_uid != 0) {
 		/* first, so that its quota is free for the replacement */
-		uint64_t modseq = store_acct_next_modseq(c->sql, am->account_id);
+		uint64_t modseq = store_acct_next_modseq(op->q, am->account_id);
 		int r = store_msg_expunge_uid(op, c, am->account_id, am->expunge_mailbox_id, am->expunge_uid, modseq);
 		if (r < 0)
 			return r;
@@ -475,6 +530,7 @@ static int apply_append_many(struct store *s, struct store_op *op)
 		if (store_keywords_join(op->tmp, ap->keywords, &kw, &err) < 0)
 			return store_op_fail(op, STORE_EINVAL, "%s", err);
 		op->parsed = mp[i].parsed;
+		op->data = mp[i].data; /* PostgreSQL's chunks; still mp's to free */
 		op->len = mp[i].len;
 		op->blob = op->blobs[i];
 		op->digest = mp[i].digest;
@@ -484,6 +540,7 @@ static int apply_append_many(struct store *s, struct store_op *op)
 				     : add_to_mailbox(op, c, am->account_id, am->mailbox_id, email_id, ap->flags, kw,
 						      ap->internal_date, ap->internal_tz, &uid);
 		op->parsed = mp;
+		op->data = NULL;
 		op->blob = NULL;
 		op->digest = NULL;
 		if (r < 0)
@@ -501,11 +558,13 @@ static int apply_append_many(struct store *s, struct store_op *op)
 	op->nevents = nev;
 	store_op_event(op, STORE_EV_NEW, am->account_id, am->mailbox_id, am->msgs[0].uid, am->msgs[am->n - 1].uid,
 		 (uint32_t)am->n, am->modseq);
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
-	sqlite3_bind_int64(st, 1, am->mailbox_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		am->uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	struct sql_stmt *st = sql_prepare(op->q, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
+	if (st != NULL) {
+		sql_bind_int64(st, 1, am->mailbox_id);
+		if (sql_step(st) == SQL_ROW)
+			am->uidvalidity = (uint32_t)sql_col_int64(st, 0);
+		sql_reset(st);
+	}
 	for (size_t i = 0; i < am->n; i++)
 		am->msgs[i].uidvalidity = am->uidvalidity;
 	return 1;
@@ -521,14 +580,23 @@ static void finish_append_many(struct store *s, struct store_op *op)
 	op->parsed = NULL;
 }
 
+static struct store_op *append_many_op(struct store_append_many *am)
+{
+	struct store_op *op = store_op_new(prepare_append_many, apply_append_many, finish_append_many, am, NULL);
+	/* an import's keys are SQLite's only for now */
+	op->sql_ready = am->import_keys == NULL;
+	if (am->account_id > 0)
+		store_op_lock(op, am->account_id);
+	return op;
+}
+
 int store_append_many(struct store *s, struct store_append_many *am, const char **error_r)
 {
-	return store_op_run(s, store_op_new(prepare_append_many, apply_append_many, finish_append_many, am, NULL), error_r);
+	return store_op_run(s, append_many_op(am), error_r);
 }
 
 void store_append_many_async(struct store *s, struct store_append_many *am, struct loop *loop,
 			     store_done_fn *done, void *arg)
 {
-	store_op_submit_async(s, store_op_new(prepare_append_many, apply_append_many, finish_append_many, am, NULL), loop, done,
-			arg);
+	store_op_submit_async(s, append_many_op(am), loop, done, arg);
 }

@@ -125,7 +125,7 @@ static int item_flags(struct store_op *op, struct db *c, struct batch_ctx *bc,
 		if (store_mbox_adjust(c->sql, mbs[i], 0, dunseen, ddeleted, 0, modseq) < 0)
 			return store_op_fail(op, STORE_ERR, "database error");
 		if (*nk != '\0')
-			store_mbox_add_keywords(c, t, mbs[i], nk);
+			store_mbox_add_keywords(c->sql, t, mbs[i], nk);
 		store_op_event(op, STORE_EV_FLAGS, account_id, mbs[i], rows[i].uid, rows[i].uid, 1, modseq);
 		rows[i].flags = nf;
 		rows[i].keywords = nk;
@@ -180,7 +180,7 @@ static int item_mailboxes(struct store_op *op, struct db *c, struct batch_ctx *b
 		size_t from = mv < n ? mv : src;
 		uint64_t modseq = batch_modseq(c, bc, fresh_r);
 		uint32_t dst;
-		if (mv == n && store_acct_charge(op, c, account_id, (int64_t)rows[from].size, 1, true) < 0)
+		if (mv == n && store_acct_charge(op, account_id, (int64_t)rows[from].size, 1, true) < 0)
 			return op->result;
 		if (store_msg_copy_rows(op, c, account_id, target[t], &rows[from], 1, modseq, &dst) < 0)
 			return op->result;

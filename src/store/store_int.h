@@ -25,6 +25,7 @@
 #define STMT_CACHE 256
 #define STORE_PG_POOL 64 /* PostgreSQL connections kept idle at most */
 #define STORE_PG_ORIGIN 17 /* a store's name in its notifications: 16 hex digits */
+#define STORE_PG_CHUNK (256 * 1024) /* bytes of a message body per message_chunks row */
 #define SCHEMA_STR2(x) #x
 #define SCHEMA_STR(x) SCHEMA_STR2(x)
 
@@ -229,6 +230,16 @@ int store_pg_write(struct store *s, struct store_op *op, const char **error_r);
  * store_commit.c's run_txn does on SQLite; sets each op's result and committed. */
 void store_pg_txn(struct store *s, struct store_op *batch);
 int store_sql_fail(struct sql_conn *q, int rc, const char *what, const char **error_r);
+/* store_pg_body.c: an email's body from its message_chunks rows. store_pg_body_read:
+ * the bytes [off, off + len) into dst, reading only the chunks that hold them
+ * (*got_r: how many there were); store_pg_body_open: a new anonymous file (memfd,
+ * the caller closes it) of the body's size bytes for the readers that take an fd,
+ * holding the bytes [off, off + len) (at least; the rest reads as zeros): only the
+ * chunks that hold them are read. 1 or <0 with *error_r. */
+int store_pg_body_read(struct sql_conn *q, int64_t email_id, uint64_t off, uint64_t len, char *dst, uint64_t *got_r,
+		       const char **error_r);
+int store_pg_body_open(struct sql_conn *q, int64_t email_id, uint64_t size, uint64_t off, uint64_t len, int *fd_r,
+		       const char **error_r);
 /* In an op's apply (sql.h): store_op_sql_fail fails op with store_sql_fail's code and
  * text for rc (a negative sql_rc) and returns the code; store_op_step steps a write
  * statement (st may be NULL: a failed prepare) and returns 1 or that failure. */
@@ -361,13 +372,13 @@ struct msg_row {
 	int internal_tz;
 };
 /* Inserts a message row with the mailbox's next UID (set in row->uid) and the given
- * MODSEQ; updates the mailbox counters and keyword list, not the account. */
+ * MODSEQ on op->q; updates the mailbox counters and keyword list, not the account.
+ * c: the SQLite committer's connection (its sort keys), NULL on PostgreSQL. */
 int store_msg_insert(struct store_op *op, struct db *c, int64_t account_id, int64_t mailbox_id,
 	       struct msg_row *row, uint64_t modseq);
-/* Adds dsize bytes and dmessages messages to the account's usage. With check, fails
+/* Adds dsize bytes and dmessages messages to the account's usage (op->q). With check, fails
  * with STORE_EOVERQUOTA when dsize > 0 and the limit would be exceeded. */
-int store_acct_charge(struct store_op *op, struct db *c, int64_t account_id, int64_t dsize,
-		int64_t dmessages, bool check);
+int store_acct_charge(struct store_op *op, int64_t account_id, int64_t dsize, int64_t dmessages, bool check);
 /* Normalises a keyword list (validate, dedupe case-insensitively, sort) into the
  * stored form. Returns 1, or STORE_EINVAL. */
 int store_keywords_join(struct arena *a, const char *const *kws, const char **out_r,
@@ -383,7 +394,7 @@ int store_msg_expunge_uid(struct store_op *op, struct db *c, int64_t account_id,
 int store_email_release(struct store_op *op, struct db *c, int64_t email_id);
 /* Rows of a mailbox selected by a UID set (NULL: all) and an optional \Deleted filter,
  * ascending by UID (malloc'd array, keyword strings in a; the caller frees it). */
-struct msg_row *store_msg_select_rows(struct db *c, struct arena *a, int64_t mailbox_id,
+struct msg_row *store_msg_select_rows(struct sql_conn *q, struct arena *a, int64_t mailbox_id,
 				const struct store_uidset *set, bool only_deleted, size_t *n_r);
 /* Deletes rows (already selected) from a mailbox, records them as expunged with
  * modseq and emits one STORE_EV_EXPUNGE; with release, frees their quota and emails. */
@@ -399,7 +410,7 @@ const char *store_keywords_apply(struct arena *a, const char *cur, enum store_fl
 /* The number of keywords in a stored keyword string. */
 size_t store_keywords_count(const char *s);
 /* Adds keywords (stored form) to a mailbox's keyword list (PERMANENTFLAGS). */
-void store_mbox_add_keywords(struct db *c, struct arena *a, int64_t mailbox_id, const char *kws);
+void store_mbox_add_keywords(struct sql_conn *q, struct arena *a, int64_t mailbox_id, const char *kws);
 
 /* store_event.c. store_events_resync: one STORE_EV_RESYNC to the subscribers of each
  * account that has any; returns the number of accounts. */

@@ -248,10 +248,47 @@ int store_lessons_next(struct store *s, struct arena *a, size_t max, struct stor
 	return ret;
 }
 
+/* PostgreSQL: the first max bytes (0: all) of the email's body from its chunks. */
+static int lesson_read_pg(struct store *s, struct arena *a, int64_t email_id, size_t max, const char **data_r,
+			  size_t *len_r, const char **error_r)
+{
+	struct sql_conn *q = store_pg_get(s, error_r);
+	if (q == NULL)
+		return STORE_EUNAVAIL;
+	struct sql_stmt *st = sql_prepare(q, "SELECT size FROM emails WHERE id = ?");
+	int rc = SQL_ERR;
+	uint64_t size = 0;
+	if (st != NULL) {
+		sql_bind_int64(st, 1, email_id);
+		rc = sql_step(st);
+		if (rc == SQL_ROW)
+			size = (uint64_t)sql_col_int64(st, 0);
+		sql_reset(st);
+	}
+	int ret = rc == SQL_ROW ? 1 : rc == SQL_DONE ? 0 : store_sql_fail(q, rc, "lesson_read", error_r);
+	if (ret > 0) {
+		if (max > 0 && size > max)
+			size = max;
+		char *buf = arena_alloc(a, size + 1);
+		uint64_t got = 0;
+		ret = store_pg_body_read(q, email_id, 0, size, buf, &got, error_r);
+		if (ret > 0 && got < size) {
+			*error_r = "the message body is incomplete";
+			ret = STORE_ERR;
+		}
+		buf[size] = '\0';
+		*data_r = buf;
+		*len_r = size;
+	}
+	store_pg_put(s, q);
+	return ret;
+}
+
 int store_lesson_read(struct store *s, struct arena *a, int64_t email_id, size_t max, const char **data_r,
 		      size_t *len_r, const char **error_r)
 {
-	STORE_PG_REFUSE(s, error_r);
+	if (s->pg_conninfo != NULL)
+		return lesson_read_pg(s, a, email_id, max, data_r, len_r, error_r);
 	struct db *c = store_db_get(s);
 	sqlite3_stmt *st = store_db_stmt(c, "SELECT blob FROM emails WHERE id = ?");
 	sqlite3_bind_int64(st, 1, email_id);

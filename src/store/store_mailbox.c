@@ -357,22 +357,13 @@ static int has_children(struct sql_conn *q, int64_t account_id, const char *name
 	return rc == SQL_ROW ? 1 : rc == SQL_DONE ? 0 : rc;
 }
 
-/* Removes the mailbox's messages. On PostgreSQL, messages are not stored yet
- * (STORE_PG_MISSING): a mailbox there has none, and one that has is refused. */
+/* Removes the mailbox's messages (SQLite's extras, such as their files, through its
+ * committer's connection; on PostgreSQL the chunks go with their emails). */
 static int remove_messages(struct store *s, struct store_op *op, int64_t account_id, int64_t id,
 			   uint64_t modseq)
 {
-	if (sql_engine(op->q) == SQL_SQLITE)
-		return store_msg_remove_all(op, s->wc, account_id, id, modseq) < 0 ? op->result : 1;
-	struct sql_stmt *st = sql_prepare(op->q, "SELECT 1 FROM messages WHERE mailbox_id = ? LIMIT 1");
-	if (st == NULL)
-		return store_op_sql_fail(op, SQL_ERR, "mailbox_delete");
-	sql_bind_int64(st, 1, id);
-	int rc = sql_step(st);
-	sql_reset(st);
-	if (rc < 0)
-		return store_op_sql_fail(op, rc, "mailbox_delete");
-	return rc == SQL_ROW ? store_op_fail(op, STORE_EUNAVAIL, "%s", STORE_PG_MISSING) : 1;
+	struct db *c = sql_engine(op->q) == SQL_SQLITE ? s->wc : NULL;
+	return store_msg_remove_all(op, c, account_id, id, modseq) < 0 ? op->result : 1;
 }
 
 static int apply_delete(struct store *s, struct store_op *op)

@@ -51,18 +51,19 @@ struct expunge_req {
 static int apply_expunge(struct store *s, struct store_op *op)
 {
 	struct expunge_req *r = op->req;
-	struct db *c = s->wc;
+	struct sql_conn *q = op->q;
+	struct db *c = sql_engine(q) == SQL_SQLITE ? s->wc : NULL; /* SQLite's extras (store_email_release) */
 	op->may_use_reserve = true; /* it frees space: works on a full disk (store_space.c) */
 	if (r->uids != NULL && r->uids->n > 0 && r->uids->r == NULL)
 		return store_op_fail(op, STORE_EINVAL, "malformed UID set");
-	if (store_mbox_owned(c->sql, r->account_id, r->mailbox_id) <= 0)
+	if (store_mbox_owned(q, r->account_id, r->mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	size_t n;
-	struct msg_row *rows = store_msg_select_rows(c, op->tmp, r->mailbox_id, r->uids,
+	struct msg_row *rows = store_msg_select_rows(q, op->tmp, r->mailbox_id, r->uids,
 					   r->uids == NULL || r->only_deleted, &n);
 	int ret = 1;
 	if (n > 0) {
-		uint64_t modseq = store_acct_next_modseq(c->sql, r->account_id);
+		uint64_t modseq = store_acct_next_modseq(q, r->account_id);
 		ret = store_msg_remove_rows(op, c, r->account_id, r->mailbox_id, rows, n, modseq, true);
 	}
 	if (ret > 0 && r->out != NULL && op->arena != NULL) {
@@ -82,6 +83,9 @@ static struct store_op *expunge_op(struct arena *a, int64_t account_id, int64_t 
 				   uint32_t **expunged_r, size_t *n_r)
 {
 	struct store_op *op = store_op_new(NULL, apply_expunge, NULL, NULL, a);
+	op->sql_ready = true; /* op->q, and SQLite's extras only there */
+	if (account_id > 0)
+		store_op_lock(op, account_id);
 	struct expunge_req *r = arena_alloc(op->tmp, sizeof(*r));
 	*r = (struct expunge_req){ account_id, mailbox_id, uids, only_deleted,
 				   a ? expunged_r : NULL, n_r };
@@ -115,23 +119,27 @@ void store_expunge_async(struct store *s, struct arena *a, int64_t account_id,
 static int apply_flags(struct store *s, struct store_op *op)
 {
 	struct store_flag_change *fc = op->req;
-	struct db *c = s->wc;
+	struct sql_conn *q = op->q;
 	struct arena *t = op->tmp;
 	/* setting \Deleted is the first step of an IMAP deletion: on a full disk it may use
 	 * the reserve (store_space.c) */
 	op->may_use_reserve = fc->op != STORE_FLAGS_REMOVE && (fc->flags & STORE_F_DELETED);
 	if (fc->uids.n > 0 && fc->uids.r == NULL)
 		return store_op_fail(op, STORE_EINVAL, "malformed UID set");
-	if (store_mbox_owned(c->sql, fc->account_id, fc->mailbox_id) <= 0)
+	if (store_mbox_owned(q, fc->account_id, fc->mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	const char *change = "";
 	const char *err;
 	if (store_keywords_join(t, fc->keywords, &change, &err) < 0)
 		return store_op_fail(op, STORE_EINVAL, "%s", err);
 	size_t n;
-	struct msg_row *rows = store_msg_select_rows(c, t, fc->mailbox_id, &fc->uids, false, &n);
+	struct msg_row *rows = store_msg_select_rows(q, t, fc->mailbox_id, &fc->uids, false, &n);
 	/* modseq of each row for the guard */
-	sqlite3_stmt *ms = store_db_stmt(c, "SELECT modseq FROM messages WHERE mailbox_id = ? AND uid = ?");
+	struct sql_stmt *ms = sql_prepare(q, "SELECT modseq FROM messages WHERE mailbox_id = ? AND uid = ?");
+	if (ms == NULL) {
+		free(rows);
+		return store_op_sql_fail(op, SQL_ERR, "flags");
+	}
 	uint32_t *changed = xmalloc((n + 1) * sizeof(*changed));
 	uint64_t *prev = xmalloc((n + 1) * sizeof(*prev));
 	uint32_t *modified = xmalloc((n + 1) * sizeof(*modified));
@@ -143,11 +151,10 @@ static int apply_flags(struct store *s, struct store_op *op)
 	int ret = 1;
 	for (size_t i = 0; i < n; i++) {
 		if (fc->unchanged_since > 0) {
-			sqlite3_reset(ms);
-			sqlite3_bind_int64(ms, 1, fc->mailbox_id);
-			sqlite3_bind_int64(ms, 2, rows[i].uid);
-			uint64_t m = sqlite3_step(ms) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(ms, 0) : 0;
-			sqlite3_reset(ms);
+			sql_bind_int64(ms, 1, fc->mailbox_id);
+			sql_bind_int64(ms, 2, rows[i].uid);
+			uint64_t m = sql_step(ms) == SQL_ROW ? (uint64_t)sql_col_int64(ms, 0) : 0;
+			sql_reset(ms);
 			if (m > fc->unchanged_since) {
 				modified[nmod++] = rows[i].uid;
 				continue;
@@ -170,27 +177,27 @@ static int apply_flags(struct store *s, struct store_op *op)
 		newkw[nch] = nk;
 		rowof[nch] = i;
 		/* the MODSEQ before: a session tells from it whether its client saw that state */
-		sqlite3_reset(ms);
-		sqlite3_bind_int64(ms, 1, fc->mailbox_id);
-		sqlite3_bind_int64(ms, 2, rows[i].uid);
-		prev[nch] = sqlite3_step(ms) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(ms, 0) : 0;
-		sqlite3_reset(ms);
+		sql_bind_int64(ms, 1, fc->mailbox_id);
+		sql_bind_int64(ms, 2, rows[i].uid);
+		prev[nch] = sql_step(ms) == SQL_ROW ? (uint64_t)sql_col_int64(ms, 0) : 0;
+		sql_reset(ms);
 		changed[nch++] = rows[i].uid;
 	}
 	fc->modseq = 0;
 	if (nch > 0) {
-		uint64_t modseq = store_acct_next_modseq(c->sql, fc->account_id);
-		sqlite3_stmt *up = store_db_stmt(c, "UPDATE messages SET flags = ?, keywords = ?, modseq = ?"
-					       " WHERE mailbox_id = ? AND uid = ?");
+		uint64_t modseq = store_acct_next_modseq(q, fc->account_id);
+		struct sql_stmt *up = sql_prepare(q, "UPDATE messages SET flags = ?, keywords = ?, modseq = ?"
+						  " WHERE mailbox_id = ? AND uid = ?");
 		for (size_t i = 0; i < nch; i++) {
-			sqlite3_reset(up);
-			sqlite3_bind_int(up, 1, (int)newflags[i]);
-			store_bind_text(up, 2, newkw[i]);
-			sqlite3_bind_int64(up, 3, (int64_t)modseq);
-			sqlite3_bind_int64(up, 4, fc->mailbox_id);
-			sqlite3_bind_int64(up, 5, changed[i]);
-			if (store_step_done(c, up, &err) < 0) {
-				ret = store_op_fail(op, STORE_ERR, "%s", err);
+			if (up != NULL) {
+				sql_bind_int64(up, 1, (int64_t)newflags[i]);
+				sql_bind_text(up, 2, newkw[i]);
+				sql_bind_int64(up, 3, (int64_t)modseq);
+				sql_bind_int64(up, 4, fc->mailbox_id);
+				sql_bind_int64(up, 5, changed[i]);
+			}
+			if (store_op_step(op, up, "flags") < 0) {
+				ret = op->result;
 				goto out;
 			}
 			const struct msg_row *row = &rows[rowof[i]];
@@ -199,12 +206,12 @@ static int apply_flags(struct store *s, struct store_op *op)
 				goto out;
 			}
 		}
-		if (store_mbox_adjust(c->sql, fc->mailbox_id, 0, dunseen, ddeleted, 0, modseq) < 0) {
+		if (store_mbox_adjust(q, fc->mailbox_id, 0, dunseen, ddeleted, 0, modseq) < 0) {
 			ret = store_op_fail(op, STORE_ERR, "database error");
 			goto out;
 		}
 		if (fc->op != STORE_FLAGS_REMOVE)
-			store_mbox_add_keywords(c, t, fc->mailbox_id, change);
+			store_mbox_add_keywords(q, t, fc->mailbox_id, change);
 		fc->modseq = modseq;
 		store_op_event(op, STORE_EV_FLAGS, fc->account_id, fc->mailbox_id, changed[0],
 			 changed[nch - 1], (uint32_t)nch, modseq);
@@ -232,16 +239,25 @@ out:
 	return ret;
 }
 
+static struct store_op *flags_op(struct arena *a, struct store_flag_change *fc)
+{
+	struct store_op *op = store_op_new(NULL, apply_flags, NULL, fc, a);
+	op->sql_ready = true; /* op->q, and SQLite's lessons only there */
+	if (fc->account_id > 0)
+		store_op_lock(op, fc->account_id);
+	return op;
+}
+
 int store_flags(struct store *s, struct arena *a, struct store_flag_change *fc,
 		const char **error_r)
 {
-	return store_op_run(s, store_op_new(NULL, apply_flags, NULL, fc, a), error_r);
+	return store_op_run(s, flags_op(a, fc), error_r);
 }
 
 void store_flags_async(struct store *s, struct arena *a, struct store_flag_change *fc,
 		       struct loop *loop, store_done_fn *done, void *arg)
 {
-	store_op_submit_async(s, store_op_new(NULL, apply_flags, NULL, fc, a), loop, done, arg);
+	store_op_submit_async(s, flags_op(a, fc), loop, done, arg);
 }
 
 /* ------------------------------------------------------------------ copy / move */
@@ -249,27 +265,28 @@ void store_flags_async(struct store *s, struct arena *a, struct store_flag_chang
 static int apply_copy(struct store *s, struct store_op *op)
 {
 	struct store_copy *cp = op->req;
-	struct db *c = s->wc;
+	struct sql_conn *q = op->q;
+	struct db *c = sql_engine(q) == SQL_SQLITE ? s->wc : NULL; /* SQLite's extras: sort keys */
 	op->may_use_reserve = cp->move; /* a move to Trash is how many clients delete */
 	if (cp->uids.n > 0 && cp->uids.r == NULL)
 		return store_op_fail(op, STORE_EINVAL, "malformed UID set");
-	if (store_mbox_owned(c->sql, cp->account_id, cp->src_mailbox_id) <= 0)
+	if (store_mbox_owned(q, cp->account_id, cp->src_mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such source mailbox");
-	if (store_mbox_owned(c->sql, cp->account_id, cp->dst_mailbox_id) <= 0)
+	if (store_mbox_owned(q, cp->account_id, cp->dst_mailbox_id) <= 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such target mailbox");
 	size_t n;
-	struct msg_row *rows = store_msg_select_rows(c, op->tmp, cp->src_mailbox_id, &cp->uids, false, &n);
+	struct msg_row *rows = store_msg_select_rows(q, op->tmp, cp->src_mailbox_id, &cp->uids, false, &n);
 	int ret = 1;
 	uint32_t *src = xmalloc((n + 1) * sizeof(*src)), *dst = xmalloc((n + 1) * sizeof(*dst));
 	if (n > 0) {
 		int64_t total = 0;
 		for (size_t i = 0; i < n; i++)
 			total += (int64_t)rows[i].size;
-		if (!cp->move && store_acct_charge(op, c, cp->account_id, total, (int64_t)n, true) < 0) {
+		if (!cp->move && store_acct_charge(op, cp->account_id, total, (int64_t)n, true) < 0) {
 			ret = op->result;
 			goto out;
 		}
-		uint64_t modseq = store_acct_next_modseq(c->sql, cp->account_id);
+		uint64_t modseq = store_acct_next_modseq(q, cp->account_id);
 		for (size_t i = 0; i < n; i++)
 			src[i] = rows[i].uid;
 		if (store_msg_copy_rows(op, c, cp->account_id, cp->dst_mailbox_id, rows, n, modseq, dst) < 0) {
@@ -286,11 +303,13 @@ static int apply_copy(struct store *s, struct store_op *op)
 			goto out;
 		}
 	}
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
-	sqlite3_bind_int64(st, 1, cp->dst_mailbox_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		cp->dst_uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	struct sql_stmt *st = sql_prepare(q, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
+	if (st != NULL) {
+		sql_bind_int64(st, 1, cp->dst_mailbox_id);
+		if (sql_step(st) == SQL_ROW)
+			cp->dst_uidvalidity = (uint32_t)sql_col_int64(st, 0);
+		sql_reset(st);
+	}
 	cp->src_uids = cp->dst_uids = NULL;
 	if (op->arena != NULL) {
 		cp->src_uids = arena_alloc(op->arena, (n + 1) * sizeof(uint32_t));
@@ -306,13 +325,22 @@ out:
 	return ret;
 }
 
+static struct store_op *copy_op(struct arena *a, struct store_copy *c)
+{
+	struct store_op *op = store_op_new(NULL, apply_copy, NULL, c, a);
+	op->sql_ready = true; /* op->q, and SQLite's extras only there */
+	if (c->account_id > 0)
+		store_op_lock(op, c->account_id);
+	return op;
+}
+
 int store_copy(struct store *s, struct arena *a, struct store_copy *c, const char **error_r)
 {
-	return store_op_run(s, store_op_new(NULL, apply_copy, NULL, c, a), error_r);
+	return store_op_run(s, copy_op(a, c), error_r);
 }
 
 void store_copy_async(struct store *s, struct arena *a, struct store_copy *c, struct loop *loop,
 		      store_done_fn *done, void *arg)
 {
-	store_op_submit_async(s, store_op_new(NULL, apply_copy, NULL, c, a), loop, done, arg);
+	store_op_submit_async(s, copy_op(a, c), loop, done, arg);
 }

@@ -18,27 +18,6 @@
 
 /* ------------------------------------------------------------------ accounts */
 
-/* Steps an UPDATE ... RETURNING of counters (one row at most) and asserts that none of
- * its first ncols columns went below zero: the counters are sums over rows changed in
- * the same transaction, so a negative one is a bookkeeping bug, not a client error.
- * Returns 1 or STORE_ERR. */
-static int step_counters(struct db *c, sqlite3_stmt *st, int ncols, const char **error_r)
-{
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		for (int i = 0; i < ncols; i++)
-			assert(sqlite3_column_int64(st, i) >= 0);
-		rc = sqlite3_step(st);
-	}
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return 1;
-	}
-	int r = store_db_fail(c, "step", error_r);
-	sqlite3_reset(st);
-	return r;
-}
-
 uint64_t store_acct_next_modseq(struct sql_conn *q, int64_t account_id)
 {
 	struct sql_stmt *st = sql_prepare(q, "UPDATE accounts SET modseq = modseq + 1 WHERE id = ?"
@@ -101,7 +80,7 @@ int store_mbox_adjust(struct sql_conn *q, int64_t mailbox_id, int64_t dmessages,
 	int rc = sql_step(st);
 	if (rc == SQL_ROW) {
 		/* the counters are sums over rows changed in the same transaction: a negative
-		 * one is a bookkeeping bug (as step_counters) */
+		 * one is a bookkeeping bug (as in store_acct_charge) */
 		for (int i = 0; i < 4; i++)
 			assert(sql_col_int64(st, i) >= 0);
 		rc = sql_step(st);
@@ -224,16 +203,18 @@ size_t store_keywords_count(const char *s)
 	return n;
 }
 
-void store_mbox_add_keywords(struct db *c, struct arena *a, int64_t mailbox_id, const char *kws)
+void store_mbox_add_keywords(struct sql_conn *q, struct arena *a, int64_t mailbox_id, const char *kws)
 {
 	if (*kws == '\0')
 		return;
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT keywords FROM mailboxes WHERE id = ?");
-	sqlite3_bind_int64(st, 1, mailbox_id);
+	struct sql_stmt *st = sql_prepare(q, "SELECT keywords FROM mailboxes WHERE id = ?");
+	if (st == NULL)
+		return;
+	sql_bind_int64(st, 1, mailbox_id);
 	const char *cur = "";
-	if (sqlite3_step(st) == SQLITE_ROW)
-		cur = store_col_text(a, st, 0);
-	sqlite3_reset(st);
+	if (sql_step(st) == SQL_ROW && !sql_col_null(st, 0))
+		cur = arena_strdup(a, sql_col_text(st, 0));
+	sql_reset(st);
 	size_t n;
 	kw_split(a, cur, 0, &n);
 	if (n >= 256)
@@ -241,122 +222,174 @@ void store_mbox_add_keywords(struct db *c, struct arena *a, int64_t mailbox_id, 
 	const char *merged = store_keywords_apply(a, cur, STORE_FLAGS_ADD, kws);
 	if (strcmp(merged, cur) == 0)
 		return;
-	st = store_db_stmt(c, "UPDATE mailboxes SET keywords = ? WHERE id = ?");
-	store_bind_text(st, 1, merged);
-	sqlite3_bind_int64(st, 2, mailbox_id);
-	const char *err;
-	store_step_done(c, st, &err);
+	st = sql_prepare(q, "UPDATE mailboxes SET keywords = ? WHERE id = ?");
+	if (st == NULL)
+		return;
+	sql_bind_text(st, 1, merged);
+	sql_bind_int64(st, 2, mailbox_id);
+	sql_step_done(st);
 }
 
-int store_acct_charge(struct store_op *op, struct db *c, int64_t account_id, int64_t dsize,
-		int64_t dmessages, bool check)
+int store_acct_charge(struct store_op *op, int64_t account_id, int64_t dsize, int64_t dmessages, bool check)
 {
-	if (check && dsize > 0) {
-		sqlite3_stmt *st = store_db_stmt(c, "SELECT quota, usage FROM accounts WHERE id = ?");
-		sqlite3_bind_int64(st, 1, account_id);
-		int rc = sqlite3_step(st);
-		int64_t quota = sqlite3_column_int64(st, 0), usage = sqlite3_column_int64(st, 1);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW)
-			return store_op_fail(op, STORE_ENOTFOUND, "no such account");
-		if (quota > 0 && (usage > quota || dsize > quota - usage))
-			return store_op_fail(op, STORE_EOVERQUOTA, "quota exceeded (%lld of %lld bytes used)",
-				       (long long)usage, (long long)quota);
+	struct sql_conn *q = op->q;
+	bool limit = check && dsize > 0;
+	/* the check and the charge are one statement: the row's lock makes the limit
+	 * exact between nodes (PostgreSQL evaluates the condition again on a row another
+	 * transaction changed meanwhile) */
+	struct sql_stmt *st = sql_prepare(q, limit ? "UPDATE accounts SET usage = usage + ?1, messages = messages + ?2"
+						     " WHERE id = ?3 AND (quota <= 0 OR (usage <= quota AND ?1 <= quota - usage))"
+						     " RETURNING usage, messages"
+						   : "UPDATE accounts SET usage = usage + ?1, messages = messages + ?2"
+						     " WHERE id = ?3 RETURNING usage, messages");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "charge");
+	sql_bind_int64(st, 1, dsize);
+	sql_bind_int64(st, 2, dmessages);
+	sql_bind_int64(st, 3, account_id);
+	int rc = sql_step(st);
+	bool charged = rc == SQL_ROW;
+	while (rc == SQL_ROW) {
+		/* the counters are sums over rows changed in the same transaction: a
+		 * negative one is a bookkeeping bug, not a client error */
+		assert(sql_col_int64(st, 0) >= 0 && sql_col_int64(st, 1) >= 0);
+		rc = sql_step(st);
 	}
-	sqlite3_stmt *st = store_db_stmt(c, "UPDATE accounts SET usage = usage + ?,"
-				       " messages = messages + ? WHERE id = ? RETURNING usage, messages");
-	sqlite3_bind_int64(st, 1, dsize);
-	sqlite3_bind_int64(st, 2, dmessages);
-	sqlite3_bind_int64(st, 3, account_id);
-	const char *err;
-	if (step_counters(c, st, 2, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	return 1;
+	sql_reset(st);
+	if (rc < 0)
+		return store_op_sql_fail(op, rc, "charge");
+	if (charged || !limit)
+		return 1;
+	st = sql_prepare(q, "SELECT quota, usage FROM accounts WHERE id = ?");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "charge");
+	sql_bind_int64(st, 1, account_id);
+	rc = sql_step(st);
+	int64_t quota = rc == SQL_ROW ? sql_col_int64(st, 0) : 0, usage = rc == SQL_ROW ? sql_col_int64(st, 1) : 0;
+	sql_reset(st);
+	if (rc < 0)
+		return store_op_sql_fail(op, rc, "charge");
+	if (rc != SQL_ROW)
+		return store_op_fail(op, STORE_ENOTFOUND, "no such account");
+	return store_op_fail(op, STORE_EOVERQUOTA, "quota exceeded (%lld of %lld bytes used)", (long long)usage,
+			     (long long)quota);
 }
 
 int store_msg_insert(struct store_op *op, struct db *c, int64_t account_id, int64_t mailbox_id,
 	       struct msg_row *row, uint64_t modseq)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT uidnext FROM mailboxes WHERE id = ? AND account_id = ?");
-	sqlite3_bind_int64(st, 1, mailbox_id);
-	sqlite3_bind_int64(st, 2, account_id);
-	int rc = sqlite3_step(st);
-	int64_t uid = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
+	struct sql_conn *q = op->q;
+	/* the UID is taken with the mailbox row's lock: two nodes delivering into one
+	 * mailbox at once get one each */
+	struct sql_stmt *st = sql_prepare(q, "UPDATE mailboxes SET uidnext = uidnext + 1 WHERE id = ? AND account_id = ?"
+					  " RETURNING uidnext - 1");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "uidnext");
+	sql_bind_int64(st, 1, mailbox_id);
+	sql_bind_int64(st, 2, account_id);
+	int rc = sql_step(st);
+	int64_t uid = rc == SQL_ROW ? sql_col_int64(st, 0) : 0;
+	if (rc == SQL_ROW)
+		rc = sql_step(st);
+	sql_reset(st);
+	if (rc < 0)
+		return store_op_sql_fail(op, rc, "uidnext");
+	if (uid == 0)
 		return store_op_fail(op, STORE_ENOTFOUND, "no such mailbox");
 	if (uid >= (int64_t)STORE_UID_MAX)
 		return store_op_fail(op, STORE_ELIMIT, "mailbox UID space exhausted");
-	st = store_db_stmt(c, "INSERT INTO messages(mailbox_id, uid, account_id, email_id, thread_id,"
-			  " flags, keywords, modseq, size, internal_date, internal_tz, save_date)"
-			  " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-	sqlite3_bind_int64(st, 1, mailbox_id);
-	sqlite3_bind_int64(st, 2, uid);
-	sqlite3_bind_int64(st, 3, account_id);
-	sqlite3_bind_int64(st, 4, row->email_id);
-	sqlite3_bind_int64(st, 5, row->thread_id);
-	sqlite3_bind_int(st, 6, (int)row->flags);
-	store_bind_text(st, 7, row->keywords ? row->keywords : "");
-	sqlite3_bind_int64(st, 8, (int64_t)modseq);
-	sqlite3_bind_int64(st, 9, (int64_t)row->size);
-	sqlite3_bind_int64(st, 10, row->internal_date);
-	sqlite3_bind_int(st, 11, row->internal_tz);
-	sqlite3_bind_int64(st, 12, (int64_t)time(NULL));
+	st = sql_prepare(q, "INSERT INTO messages(mailbox_id, uid, account_id, email_id, thread_id,"
+			    " flags, keywords, modseq, size, internal_date, internal_tz, save_date)"
+			    " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	if (st != NULL) {
+		sql_bind_int64(st, 1, mailbox_id);
+		sql_bind_int64(st, 2, uid);
+		sql_bind_int64(st, 3, account_id);
+		sql_bind_int64(st, 4, row->email_id);
+		sql_bind_int64(st, 5, row->thread_id);
+		sql_bind_int64(st, 6, (int64_t)row->flags);
+		sql_bind_text(st, 7, row->keywords ? row->keywords : "");
+		sql_bind_int64(st, 8, (int64_t)modseq);
+		sql_bind_int64(st, 9, (int64_t)row->size);
+		sql_bind_int64(st, 10, row->internal_date);
+		sql_bind_int64(st, 11, row->internal_tz);
+		sql_bind_int64(st, 12, (int64_t)time(NULL));
+	}
+	if (store_op_step(op, st, "insert message") < 0)
+		return op->result;
 	const char *err;
-	if (store_step_done(c, st, &err) < 0)
+	/* SORT and THREAD read these instead of the message's metadata (store_sortkey.c;
+	 * SQLite only: SORT is not on PostgreSQL yet) */
+	if (c != NULL && store_sortkey_add(c, op->tmp, mailbox_id, (uint32_t)uid, row->email_id, row->size,
+					   row->internal_date, &err) < 0)
 		return store_op_fail(op, STORE_ERR, "%s", err);
-	/* SORT and THREAD read these instead of the message's metadata (store_sortkey.c) */
-	if (store_sortkey_add(c, op->tmp, mailbox_id, (uint32_t)uid, row->email_id, row->size, row->internal_date,
-			      &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	st = store_db_stmt(c, "UPDATE mailboxes SET uidnext = ? WHERE id = ?");
-	sqlite3_bind_int64(st, 1, uid + 1);
-	sqlite3_bind_int64(st, 2, mailbox_id);
-	if (store_step_done(c, st, &err) < 0 ||
-	    store_mbox_adjust(c->sql, mailbox_id, 1, !(row->flags & STORE_F_SEEN),
-			!!(row->flags & STORE_F_DELETED), (int64_t)row->size, modseq) < 0)
+	if (store_mbox_adjust(q, mailbox_id, 1, !(row->flags & STORE_F_SEEN), !!(row->flags & STORE_F_DELETED),
+			      (int64_t)row->size, modseq) < 0)
 		return store_op_fail(op, STORE_ERR, "database error");
 	if (row->keywords && *row->keywords)
-		store_mbox_add_keywords(c, op->tmp, mailbox_id, row->keywords);
+		store_mbox_add_keywords(q, op->tmp, mailbox_id, row->keywords);
 	row->uid = (uint32_t)uid;
 	return 1;
 }
 
 int store_email_release(struct store_op *op, struct db *c, int64_t email_id)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM messages WHERE email_id = ? LIMIT 1");
-	sqlite3_bind_int64(st, 1, email_id);
-	bool used = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
-	if (used)
+	struct sql_conn *q = op->q;
+	struct sql_stmt *st = sql_prepare(q, "SELECT 1 FROM messages WHERE email_id = ? LIMIT 1");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "release");
+	sql_bind_int64(st, 1, email_id);
+	int rc = sql_step(st);
+	sql_reset(st);
+	if (rc < 0)
+		return store_op_sql_fail(op, rc, "release");
+	if (rc == SQL_ROW)
 		return 1;
 	/* a pending junk filter lesson keeps the message for the learner (store_lesson.c) */
-	st = store_db_stmt(c, "SELECT 1 FROM junk_lessons WHERE email_id = ? LIMIT 1");
-	sqlite3_bind_int64(st, 1, email_id);
-	used = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
-	if (used)
+	st = sql_prepare(q, "SELECT 1 FROM junk_lessons WHERE email_id = ? LIMIT 1");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "release");
+	sql_bind_int64(st, 1, email_id);
+	rc = sql_step(st);
+	sql_reset(st);
+	if (rc < 0)
+		return store_op_sql_fail(op, rc, "release");
+	if (rc == SQL_ROW)
 		return 1;
-	st = store_db_stmt(c, "DELETE FROM junk_marks WHERE email_id = ?");
-	sqlite3_bind_int64(st, 1, email_id);
+	st = sql_prepare(q, "DELETE FROM junk_marks WHERE email_id = ?");
+	if (st != NULL)
+		sql_bind_int64(st, 1, email_id);
+	if (store_op_step(op, st, "release") < 0)
+		return op->result;
 	const char *err;
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	if (store_index_remove(op, c, email_id, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	st = store_db_stmt(c, "DELETE FROM email_digests WHERE email_id = ?");
-	sqlite3_bind_int64(st, 1, email_id);
-	if (store_step_done(c, st, &err) < 0)
-		return store_op_fail(op, STORE_ERR, "%s", err);
-	st = store_db_stmt(c, "DELETE FROM emails WHERE id = ? RETURNING blob");
-	sqlite3_bind_int64(st, 1, email_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		store_op_unlink_blob(op, (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	return 1;
+	if (c != NULL) { /* what only SQLite has: the index, the digests */
+		if (store_index_remove(op, c, email_id, &err) < 0)
+			return store_op_fail(op, STORE_ERR, "%s", err);
+		sqlite3_stmt *lt = store_db_stmt(c, "DELETE FROM email_digests WHERE email_id = ?");
+		sqlite3_bind_int64(lt, 1, email_id);
+		if (store_step_done(c, lt, &err) < 0)
+			return store_op_fail(op, STORE_ERR, "%s", err);
+	}
+	/* SQLite: the file goes after the commit; PostgreSQL: the chunks go with the row
+	 * (ON DELETE CASCADE), and blob is NULL */
+	st = sql_prepare(q, "DELETE FROM emails WHERE id = ? RETURNING blob");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "release");
+	sql_bind_int64(st, 1, email_id);
+	while ((rc = sql_step(st)) == SQL_ROW) {
+		if (!sql_col_null(st, 0))
+			store_op_unlink_blob(op, sql_col_text(st, 0));
+	}
+	sql_reset(st);
+	return rc < 0 ? store_op_sql_fail(op, rc, "release") : 1;
 }
 
-struct msg_row *store_msg_select_rows(struct db *c, struct arena *a, int64_t mailbox_id,
+#define SELECT_ROWS "SELECT uid, email_id, thread_id, flags, keywords, size, internal_date, internal_tz" \
+	" FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid"
+static const char sql_select_rows[] = SELECT_ROWS;
+static const char sql_select_rows_locked[] = SELECT_ROWS " FOR UPDATE";
+
+struct msg_row *store_msg_select_rows(struct sql_conn *q, struct arena *a, int64_t mailbox_id,
 				const struct store_uidset *set, bool only_deleted, size_t *n_r)
 {
 	static const struct store_range all = { 1, UINT32_MAX };
@@ -364,32 +397,31 @@ struct msg_row *store_msg_select_rows(struct db *c, struct arena *a, int64_t mai
 	size_t nr = set ? set->n : 1;
 	size_t n = 0, cap = 64;
 	struct msg_row *v = xmalloc(cap * sizeof(*v));
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT uid, email_id, thread_id, flags, keywords, size,"
-				       " internal_date, internal_tz FROM messages"
-				       " WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid");
-	for (size_t i = 0; i < nr; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, mailbox_id);
-		sqlite3_bind_int64(st, 2, r[i].lo);
-		sqlite3_bind_int64(st, 3, r[i].hi);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			unsigned int flags = (unsigned int)sqlite3_column_int(st, 3);
+	/* PostgreSQL: the rows are locked until the transaction ends, so that another
+	 * node's change to the same messages waits instead of being overwritten */
+	struct sql_stmt *st = sql_prepare(q, sql_engine(q) == SQL_SQLITE ? sql_select_rows : sql_select_rows_locked);
+	for (size_t i = 0; st != NULL && i < nr; i++) {
+		sql_bind_int64(st, 1, mailbox_id);
+		sql_bind_int64(st, 2, r[i].lo);
+		sql_bind_int64(st, 3, r[i].hi);
+		while (sql_step(st) == SQL_ROW) {
+			unsigned int flags = (unsigned int)sql_col_int64(st, 3);
 			if (only_deleted && !(flags & STORE_F_DELETED))
 				continue;
 			if (n == cap)
 				v = xrealloc(v, (cap *= 2) * sizeof(*v));
-			v[n].uid = (uint32_t)sqlite3_column_int64(st, 0);
-			v[n].email_id = sqlite3_column_int64(st, 1);
-			v[n].thread_id = sqlite3_column_int64(st, 2);
+			v[n].uid = (uint32_t)sql_col_int64(st, 0);
+			v[n].email_id = sql_col_int64(st, 1);
+			v[n].thread_id = sql_col_int64(st, 2);
 			v[n].flags = flags;
-			v[n].keywords = store_col_text(a, st, 4);
-			v[n].size = (uint64_t)sqlite3_column_int64(st, 5);
-			v[n].internal_date = sqlite3_column_int64(st, 6);
-			v[n].internal_tz = sqlite3_column_int(st, 7);
+			v[n].keywords = sql_col_null(st, 4) ? "" : arena_strdup(a, sql_col_text(st, 4));
+			v[n].size = (uint64_t)sql_col_int64(st, 5);
+			v[n].internal_date = sql_col_int64(st, 6);
+			v[n].internal_tz = (int)sql_col_int64(st, 7);
 			n++;
 		}
+		sql_reset(st);
 	}
-	sqlite3_reset(st);
 	/* Overlapping ranges could repeat a UID: sort and dedupe. */
 	for (size_t i = 1; i < n; i++) {
 		if (v[i].uid <= v[i - 1].uid) {
@@ -416,34 +448,42 @@ struct msg_row *store_msg_select_rows(struct db *c, struct arena *a, int64_t mai
 	return v;
 }
 
+static const char sql_expunged_sqlite[] = "INSERT OR REPLACE INTO expunged(mailbox_id, uid, account_id,"
+					  " email_id, modseq) VALUES(?, ?, ?, ?, ?)";
+static const char sql_expunged_pg[] = "INSERT INTO expunged(mailbox_id, uid, account_id, email_id, modseq)"
+				      " VALUES(?, ?, ?, ?, ?) ON CONFLICT(mailbox_id, uid) DO UPDATE SET"
+				      " account_id = excluded.account_id, email_id = excluded.email_id,"
+				      " modseq = excluded.modseq";
+
 int store_msg_remove_rows(struct store_op *op, struct db *c, int64_t account_id, int64_t mailbox_id,
 		    const struct msg_row *rows, size_t n, uint64_t modseq, bool release)
 {
-	sqlite3_stmt *del = store_db_stmt(c, "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?");
-	sqlite3_stmt *ex = store_db_stmt(c, "INSERT OR REPLACE INTO expunged(mailbox_id, uid, account_id,"
-				       " email_id, modseq) VALUES(?, ?, ?, ?, ?)");
+	struct sql_conn *q = op->q;
+	struct sql_stmt *del = sql_prepare(q, "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?");
+	struct sql_stmt *ex = sql_prepare(q, sql_engine(q) == SQL_SQLITE ? sql_expunged_sqlite : sql_expunged_pg);
+	if (del == NULL || ex == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "expunge");
 	int64_t unseen = 0, deleted = 0, size = 0;
-	const char *err;
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_reset(del);
-		sqlite3_bind_int64(del, 1, mailbox_id);
-		sqlite3_bind_int64(del, 2, rows[i].uid);
-		sqlite3_reset(ex);
-		sqlite3_bind_int64(ex, 1, mailbox_id);
-		sqlite3_bind_int64(ex, 2, rows[i].uid);
-		sqlite3_bind_int64(ex, 3, account_id);
-		sqlite3_bind_int64(ex, 4, rows[i].email_id);
-		sqlite3_bind_int64(ex, 5, (int64_t)modseq);
-		if (store_step_done(c, del, &err) < 0 || store_step_done(c, ex, &err) < 0)
-			return store_op_fail(op, STORE_ERR, "%s", err);
+		sql_bind_int64(del, 1, mailbox_id);
+		sql_bind_int64(del, 2, rows[i].uid);
+		if (store_op_step(op, del, "expunge") < 0)
+			return op->result;
+		sql_bind_int64(ex, 1, mailbox_id);
+		sql_bind_int64(ex, 2, rows[i].uid);
+		sql_bind_int64(ex, 3, account_id);
+		sql_bind_int64(ex, 4, rows[i].email_id);
+		sql_bind_int64(ex, 5, (int64_t)modseq);
+		if (store_op_step(op, ex, "expunge") < 0)
+			return op->result;
 		unseen += !(rows[i].flags & STORE_F_SEEN);
 		deleted += !!(rows[i].flags & STORE_F_DELETED);
 		size += (int64_t)rows[i].size;
 	}
-	if (store_mbox_adjust(c->sql, mailbox_id, -(int64_t)n, -unseen, -deleted, -size, modseq) < 0)
+	if (store_mbox_adjust(q, mailbox_id, -(int64_t)n, -unseen, -deleted, -size, modseq) < 0)
 		return store_op_fail(op, STORE_ERR, "database error");
 	if (release) {
-		if (store_acct_charge(op, c, account_id, -size, -(int64_t)n, false) < 0)
+		if (store_acct_charge(op, account_id, -size, -(int64_t)n, false) < 0)
 			return op->result;
 		for (size_t i = 0; i < n; i++)
 			store_email_release(op, c, rows[i].email_id);
@@ -458,7 +498,7 @@ int store_msg_remove_all(struct store_op *op, struct db *c, int64_t account_id, 
 		   uint64_t modseq)
 {
 	size_t n;
-	struct msg_row *rows = store_msg_select_rows(c, op->tmp, mailbox_id, NULL, false, &n);
+	struct msg_row *rows = store_msg_select_rows(op->q, op->tmp, mailbox_id, NULL, false, &n);
 	int r = store_msg_remove_rows(op, c, account_id, mailbox_id, rows, n, modseq, true);
 	free(rows);
 	return r;
@@ -470,7 +510,7 @@ int store_msg_expunge_uid(struct store_op *op, struct db *c, int64_t account_id,
 	struct store_range one = { uid, uid };
 	struct store_uidset set = { &one, 1 };
 	size_t n;
-	struct msg_row *rows = store_msg_select_rows(c, op->tmp, mailbox_id, &set, false, &n);
+	struct msg_row *rows = store_msg_select_rows(op->q, op->tmp, mailbox_id, &set, false, &n);
 	int r = n == 0 ? 0 : store_msg_remove_rows(op, c, account_id, mailbox_id, rows, n, modseq, true);
 	free(rows);
 	return r;

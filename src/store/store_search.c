@@ -61,10 +61,11 @@ struct sctx {
 	struct arena *row; /* scratch for one row, cleared after each */
 	const struct store_search_ctx *ctx;
 	bool need_fields, need_blob;
+	bool no_index;                /* PostgreSQL: no full-text index, BODY and TEXT read */
 	size_t nfts;                  /* nodes answered by the index */
 	struct store_idset unindexed; /* emails of the mailbox not in the index */
 	/* current row */
-	sqlite3_stmt *st;
+	struct sql_stmt *st;
 	uint32_t uid;
 	unsigned int flags;
 	const char *keywords;
@@ -185,7 +186,8 @@ static int compile(struct sctx *c, const struct store_search *k, int depth, stru
 			}
 			n->needle = mail_casefold(c->a, k->str, strlen(k->str));
 			bool blob = k->key == STORE_SK_BODY || k->key == STORE_SK_TEXT || k->key == STORE_SK_HEADER;
-			if ((k->key == STORE_SK_BODY || k->key == STORE_SK_TEXT) && store_index_chars(n->needle) >= 3) {
+			if ((k->key == STORE_SK_BODY || k->key == STORE_SK_TEXT) && !c->no_index &&
+			    store_index_chars(n->needle) >= 3) {
 				/* the trigram index answers it; shorter needles are scanned */
 				n->fts = k->key == STORE_SK_TEXT ? 2 : 1;
 				n->cost = COST_ROW;
@@ -236,8 +238,7 @@ static bool has_keyword(const char *list, const char *kw)
 
 static const char *col(struct sctx *c, int i)
 {
-	const unsigned char *t = sqlite3_column_text(c->st, i);
-	return t ? (const char *)t : "";
+	return sql_col_null(c->st, i) ? "" : sql_col_text(c->st, i);
 }
 
 static void load_blob(struct sctx *c)
@@ -515,12 +516,14 @@ static int index_lookups_root(struct sctx *c, struct db *cn, struct cnode *root,
 }
 
 /* The mailbox's message count (0 when it cannot be read: the scan is then used). */
-static uint64_t mbox_count(struct db *cn, int64_t mailbox_id)
+static uint64_t mbox_count(struct sql_conn *q, int64_t mailbox_id)
 {
-	sqlite3_stmt *st = store_db_stmt(cn, "SELECT messages FROM mailboxes WHERE id = ?");
-	sqlite3_bind_int64(st, 1, mailbox_id);
-	uint64_t n = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
+	struct sql_stmt *st = sql_prepare(q, "SELECT messages FROM mailboxes WHERE id = ?");
+	if (st == NULL)
+		return 0;
+	sql_bind_int64(st, 1, mailbox_id);
+	uint64_t n = sql_step(st) == SQL_ROW ? (uint64_t)sql_col_int64(st, 0) : 0;
+	sql_reset(st);
 	return n;
 }
 
@@ -558,24 +561,24 @@ static int cmp_uid(const void *a, const void *b)
 /* Evaluates the program on the statement's current row; a match goes into m. */
 static void row_eval(struct sctx *c, const struct cnode *root, struct matches *m)
 {
-	c->uid = (uint32_t)sqlite3_column_int64(c->st, 0);
-	c->flags = (unsigned int)sqlite3_column_int(c->st, 1);
+	c->uid = (uint32_t)sql_col_int64(c->st, 0);
+	c->flags = (unsigned int)sql_col_int64(c->st, 1);
 	c->keywords = col(c, 2);
-	c->modseq = (uint64_t)sqlite3_column_int64(c->st, 3);
-	c->size = (uint64_t)sqlite3_column_int64(c->st, 4);
-	c->idate = sqlite3_column_int64(c->st, 5);
-	c->itz = sqlite3_column_int(c->st, 6);
-	c->sdate = sqlite3_column_int64(c->st, 7);
-	c->email_id = sqlite3_column_int64(c->st, 8);
-	c->thread_id = sqlite3_column_int64(c->st, 9);
+	c->modseq = (uint64_t)sql_col_int64(c->st, 3);
+	c->size = (uint64_t)sql_col_int64(c->st, 4);
+	c->idate = sql_col_int64(c->st, 5);
+	c->itz = (int)sql_col_int64(c->st, 6);
+	c->sdate = sql_col_int64(c->st, 7);
+	c->email_id = sql_col_int64(c->st, 8);
+	c->thread_id = sql_col_int64(c->st, 9);
 	if (c->need_fields) {
-		c->hdate = sqlite3_column_int64(c->st, 15);
-		c->htz = sqlite3_column_int(c->st, 16);
+		c->hdate = sql_col_int64(c->st, 15);
+		c->htz = (int)sql_col_int64(c->st, 16);
 		if (c->hdate == 0) { /* no usable Date: use the internal date */
 			c->hdate = c->idate;
 			c->htz = c->itz;
 		}
-		c->header_size = (uint64_t)sqlite3_column_int64(c->st, 17);
+		c->header_size = (uint64_t)sql_col_int64(c->st, 17);
 	}
 	c->loaded = c->load_failed = c->hdrtext_done = c->bodytext_done = false;
 	bool match = eval(c, root);
@@ -628,7 +631,7 @@ int store_search(struct store *s, struct arena *a, const struct store_search_ctx
 	*n_r = 0;
 	if (highest_modseq_r)
 		*highest_modseq_r = 0;
-	struct sctx c = { .s = s, .ctx = ctx, .a = arena_new(), .row = arena_new() };
+	struct sctx c = { .s = s, .ctx = ctx, .a = arena_new(), .row = arena_new(), .no_index = s->pg_conninfo != NULL };
 	struct cnode *root;
 	int ret = compile(&c, prog, 0, &root, error_r);
 	if (ret < 0) {
@@ -636,39 +639,45 @@ int store_search(struct store *s, struct arena *a, const struct store_search_ctx
 		arena_free(&c.row);
 		return ret;
 	}
-	STORE_PG_REFUSE(s, error_r);
-	struct db *cn = store_db_get(s);
-	ret = store_mbox_owned(cn->sql, ctx->account_id, ctx->mailbox_id);
+	struct db *cn;
+	struct sql_conn *q = store_sql_get(s, &cn, error_r);
+	if (q == NULL) {
+		arena_free(&c.a);
+		arena_free(&c.row);
+		return STORE_EUNAVAIL;
+	}
+	ret = store_mbox_owned(q, ctx->account_id, ctx->mailbox_id);
 	if (ret <= 0) {
 		*error_r = ret == 0 ? "no such mailbox" : "database error";
 		ret = ret == 0 ? STORE_ENOTFOUND : STORE_ERR;
-		store_db_put(s, cn);
+		store_sql_put(s, q, cn);
 		arena_free(&c.a);
 		arena_free(&c.row);
 		return ret;
 	}
+	/* the index is SQLite's: on PostgreSQL c.nfts is 0 (compile, no_index) */
 	if (c.nfts > 0 && (store_index_unindexed(cn, c.a, ctx->mailbox_id, &c.unindexed, error_r) < 0 ||
 			   index_lookups_root(&c, cn, root, error_r) < 0)) {
-		store_db_put(s, cn);
+		store_sql_put(s, q, cn);
 		arena_free(&c.a);
 		arena_free(&c.row);
 		return STORE_ERR;
 	}
 	if (c.unindexed.n > 0) /* messages not in the index yet are read as before */
 		c.need_fields = c.need_blob = true;
-	const struct cnode *drive = driver(root, c.unindexed.n, mbox_count(cn, ctx->mailbox_id));
+	const struct cnode *drive = driver(root, c.unindexed.n, mbox_count(q, ctx->mailbox_id));
 	struct matches m = { .cap = 64 };
 	m.v = xmalloc(m.cap * sizeof(*m.v));
 	int rc;
 	if (drive != NULL) {
 		/* only the index's matches can match: look up their rows instead of reading
-		 * every row of the mailbox */
-		sqlite3_stmt *byid = store_db_stmt(cn, c.need_fields ? sql_rows_fields_email : sql_rows_email);
-		rc = SQLITE_DONE;
+		 * every row of the mailbox (SQLite only: INDEXED BY) */
+		struct sql_stmt *byid = sql_prepare(q, c.need_fields ? sql_rows_fields_email : sql_rows_email);
+		rc = byid != NULL ? SQL_DONE : SQL_ERR;
 		/* the index's matches and the messages it does not hold, both sorted: merged */
 		const struct store_idset *h = &drive->hits, *u = &c.unindexed;
 		size_t i = 0, j = 0;
-		while ((i < h->n || j < u->n) && rc == SQLITE_DONE) {
+		while ((i < h->n || j < u->n) && rc == SQL_DONE) {
 			int64_t id;
 			if (j >= u->n || (i < h->n && h->ids[i] < u->ids[j]))
 				id = h->ids[i++];
@@ -676,41 +685,43 @@ int store_search(struct store *s, struct arena *a, const struct store_search_ctx
 				id = u->ids[j++];
 			else
 				id = (j++, h->ids[i++]);
-			sqlite3_reset(byid);
-			sqlite3_bind_int64(byid, 1, ctx->mailbox_id);
-			sqlite3_bind_int64(byid, 2, id);
+			sql_bind_int64(byid, 1, ctx->mailbox_id);
+			sql_bind_int64(byid, 2, id);
 			c.st = byid;
-			while ((rc = sqlite3_step(byid)) == SQLITE_ROW)
+			while ((rc = sql_step(byid)) == SQL_ROW)
 				row_eval(&c, root, &m);
+			sql_reset(byid);
 		}
-		sqlite3_reset(byid);
 		qsort(m.v, m.n, sizeof(*m.v), cmp_uid);
 	} else if (ctx->only != NULL) {
 		/* the caller's candidates: their UID ranges, ascending */
-		c.st = store_db_stmt(cn, c.need_fields ? sql_rows_fields_range : sql_rows_range);
-		rc = SQLITE_DONE;
-		for (size_t i = 0; i < ctx->only->n && rc == SQLITE_DONE; i++) {
+		c.st = sql_prepare(q, c.need_fields ? sql_rows_fields_range : sql_rows_range);
+		rc = c.st != NULL ? SQL_DONE : SQL_ERR;
+		for (size_t i = 0; i < ctx->only->n && rc == SQL_DONE; i++) {
 			assert(ctx->only->r[i].lo <= ctx->only->r[i].hi);
-			sqlite3_reset(c.st);
-			sqlite3_bind_int64(c.st, 1, ctx->mailbox_id);
-			sqlite3_bind_int64(c.st, 2, ctx->only->r[i].lo);
-			sqlite3_bind_int64(c.st, 3, ctx->only->r[i].hi);
-			while ((rc = sqlite3_step(c.st)) == SQLITE_ROW)
+			sql_bind_int64(c.st, 1, ctx->mailbox_id);
+			sql_bind_int64(c.st, 2, ctx->only->r[i].lo);
+			sql_bind_int64(c.st, 3, ctx->only->r[i].hi);
+			while ((rc = sql_step(c.st)) == SQL_ROW)
 				row_eval(&c, root, &m);
+			sql_reset(c.st);
 		}
-		sqlite3_reset(c.st);
 		qsort(m.v, m.n, sizeof(*m.v), cmp_uid);
 	} else {
-		c.st = store_db_stmt(cn, c.need_fields ? sql_rows_fields : sql_rows);
-		sqlite3_bind_int64(c.st, 1, ctx->mailbox_id);
-		while ((rc = sqlite3_step(c.st)) == SQLITE_ROW)
-			row_eval(&c, root, &m);
+		c.st = sql_prepare(q, c.need_fields ? sql_rows_fields : sql_rows);
+		rc = SQL_ERR;
+		if (c.st != NULL) {
+			sql_bind_int64(c.st, 1, ctx->mailbox_id);
+			while ((rc = sql_step(c.st)) == SQL_ROW)
+				row_eval(&c, root, &m);
+			sql_reset(c.st);
+		}
 	}
-	if (rc != SQLITE_DONE)
-		ret = store_db_fail(cn, "search", error_r);
+	if (rc != SQL_DONE)
+		ret = store_sql_fail(q, rc, "search", error_r);
 	else
 		ret = 1;
-	store_db_put(s, cn);
+	store_sql_put(s, q, cn);
 	buf_free(&c.hdrtext);
 	buf_free(&c.bodytext);
 	arena_free(&c.a);
