@@ -19,7 +19,6 @@
 #include "arena.h"
 #include "log.h"
 
-#define PG_STMTS 256
 #define PG_PARAMS 1024 /* the store's largest statement: the junk filter's token lists */
 
 struct pg_stmt {
@@ -38,8 +37,10 @@ struct pg_stmt {
 struct pg_conn {
 	struct sql_conn head;
 	PGconn *pg;
-	struct pg_stmt *stmts[PG_STMTS];
-	size_t n;
+	struct pg_stmt **stmts; /* prepared so far, in order (named p0, p1, ...) */
+	size_t n, cap;
+	struct pg_stmt **index; /* open addressing by the SQL string's address */
+	size_t icap;            /* a power of two, at least twice n */
 	int64_t changes;
 	char err[256];
 };
@@ -112,20 +113,45 @@ static int pg_fail(struct pg_conn *c, PGresult *res)
 	return SQL_ERR;
 }
 
+static size_t stmt_slot(const struct pg_conn *c, const char *sql)
+{
+	size_t h = ((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15u;
+	for (size_t i = h & (c->icap - 1);; i = (i + 1) & (c->icap - 1))
+		if (c->index[i] == NULL || c->index[i]->sql == sql)
+			return i;
+}
+
+/* Adds a prepared statement to the list and the index (growing both). */
+static void stmt_add(struct pg_conn *c, struct pg_stmt *ps)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		c->stmts = xrealloc(c->stmts, c->cap * sizeof(*c->stmts));
+	}
+	c->stmts[c->n++] = ps;
+	if (2 * c->n > c->icap) {
+		free(c->index);
+		c->icap = c->icap ? c->icap * 2 : 128;
+		c->index = xcalloc(c->icap, sizeof(*c->index));
+		for (size_t i = 0; i < c->n; i++)
+			c->index[stmt_slot(c, c->stmts[i]->sql)] = c->stmts[i];
+	} else {
+		c->index[stmt_slot(c, ps->sql)] = ps;
+	}
+}
+
 static struct sql_stmt *pg_prepare(struct sql_conn *q, const char *sql)
 {
 	struct pg_conn *c = (struct pg_conn *)q;
-	for (size_t i = 0; i < c->n; i++) {
-		if (c->stmts[i]->sql == sql) {
-			struct pg_stmt *ps = c->stmts[i];
+	if (c->icap > 0) {
+		struct pg_stmt *ps = c->index[stmt_slot(c, sql)];
+		if (ps != NULL) {
 			pg_reset(&ps->head);
 			for (int k = 0; k < ps->nparams; k++)
 				ps->val[k] = NULL;
 			return &ps->head;
 		}
 	}
-	if (c->n == PG_STMTS)
-		abort(); /* raise PG_STMTS */
 	char *text = sql_pg_translate(sql);
 	char name[16];
 	snprintf(name, sizeof(name), "p%zu", c->n);
@@ -159,7 +185,7 @@ static struct sql_stmt *pg_prepare(struct sql_conn *q, const char *sql)
 	ps->sql = sql;
 	ps->slot = (int)c->n;
 	ps->nparams = params;
-	c->stmts[c->n++] = ps;
+	stmt_add(c, ps);
 	return &ps->head;
 }
 
@@ -288,6 +314,8 @@ static void pg_close(struct sql_conn *q)
 		PQclear(c->stmts[i]->res);
 		free(c->stmts[i]);
 	}
+	free(c->stmts);
+	free(c->index);
 	PQfinish(c->pg);
 	free(c);
 }
