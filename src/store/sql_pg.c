@@ -42,6 +42,7 @@ struct pg_conn {
 	struct pg_stmt **index; /* open addressing by the SQL string's address */
 	size_t icap;            /* a power of two, at least twice n */
 	int64_t changes;
+	int last_rc;  /* the class of the last failure (what 25P02 stands for) */
 	char err[256];
 };
 
@@ -93,24 +94,39 @@ char *sql_pg_translate(const char *sql)
 	return out;
 }
 
-static int pg_fail(struct pg_conn *c, PGresult *res)
+static int pg_classify(struct pg_conn *c, PGresult *res)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
-	snprintf(c->err, sizeof(c->err), "%s", msg && *msg ? msg : "connection lost");
-	size_t l = strlen(c->err);
-	while (l > 0 && (c->err[l - 1] == '\n' || c->err[l - 1] == ' '))
-		c->err[--l] = '\0';
 	if (state == NULL || PQstatus(c->pg) != CONNECTION_OK)
 		return SQL_ETEMP;
 	if (strcmp(state, "23505") == 0)
 		return SQL_ECONSTRAINT;
+	/* 25P02: the transaction failed before (every statement fails until it is rolled
+	 * back to a savepoint): the cause is that first failure, kept in last_rc */
+	if (strcmp(state, "25P02") == 0)
+		return c->last_rc == SQL_ETEMP ? SQL_ETEMP : SQL_ERR;
 	/* 08: connection; 40: serialization failure, deadlock; 53: out of resources (disk
 	 * full, too many connections); 57: admin shutdown, statement timeout; 55P03: lock */
 	if (strncmp(state, "08", 2) == 0 || strncmp(state, "40", 2) == 0 || strncmp(state, "53", 2) == 0 ||
 	    strncmp(state, "57", 2) == 0 || strcmp(state, "55P03") == 0)
 		return SQL_ETEMP;
 	return SQL_ERR;
+}
+
+static int pg_fail(struct pg_conn *c, PGresult *res)
+{
+	int rc = pg_classify(c, res);
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (state == NULL || strcmp(state, "25P02") != 0) {
+		/* the error text of the cause, not "current transaction is aborted" */
+		const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
+		snprintf(c->err, sizeof(c->err), "%s", msg && *msg ? msg : "connection lost");
+		size_t l = strlen(c->err);
+		while (l > 0 && (c->err[l - 1] == '\n' || c->err[l - 1] == ' '))
+			c->err[--l] = '\0';
+	}
+	c->last_rc = rc;
+	return rc;
 }
 
 static size_t stmt_slot(const struct pg_conn *c, const char *sql)
@@ -158,11 +174,16 @@ static struct sql_stmt *pg_prepare(struct sql_conn *q, const char *sql)
 	PGresult *res = PQprepare(c->pg, name, text, 0, NULL);
 	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok) {
-		int rc = pg_fail(c, res);
+		pg_fail(c, res);
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		/* class 42 (syntax error or access rule violation) is a bug in the store's SQL;
+		 * anything else (a transaction already failed: 25P02, a lost connection) is the
+		 * failure of this call */
+		bool bug = state != NULL && strncmp(state, "42", 2) == 0;
 		log_error("event=store_error what=prepare pg=\"%s\" sql=\"%.80s\"", c->err, text);
 		PQclear(res);
 		free(text);
-		if (rc == SQL_ERR && PQstatus(c->pg) == CONNECTION_OK)
+		if (bug)
 			abort(); /* an SQL bug */
 		return NULL;
 	}

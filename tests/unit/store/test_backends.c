@@ -418,6 +418,50 @@ static void test_pg_reconnect(void **state)
 	assert_int_equal(acct.id, id);
 }
 
+/* The driver's error classes: a statement timeout is temporary, and so is every
+ * statement after it in the failed transaction (25P02 stands for its cause, with the
+ * cause's text); a syntax error is permanent, and so are the statements after it;
+ * many statement texts on one connection (its index grows). */
+static const char *const many_sql[] = {
+#define Q(n) "SELECT " #n " + ?",
+	Q(0) Q(1) Q(2) Q(3) Q(4) Q(5) Q(6) Q(7) Q(8) Q(9) Q(10) Q(11) Q(12) Q(13) Q(14) Q(15) Q(16) Q(17)
+	Q(18) Q(19) Q(20) Q(21) Q(22) Q(23) Q(24) Q(25) Q(26) Q(27) Q(28) Q(29) Q(30) Q(31) Q(32) Q(33)
+	Q(34) Q(35) Q(36) Q(37) Q(38) Q(39) Q(40) Q(41) Q(42) Q(43) Q(44) Q(45) Q(46) Q(47) Q(48) Q(49)
+#undef Q
+};
+
+static void test_pg_error_classes(void **state)
+{
+	struct bfix *f = *state;
+	char *err = NULL;
+	struct sql_conn *q = sql_pg_connect(f->pg, &err);
+	assert_non_null(q);
+	assert_int_equal(sql_begin(q), SQL_DONE);
+	assert_int_equal(sql_exec(q, "SET LOCAL statement_timeout = 10"), SQL_DONE);
+	assert_int_equal(sql_exec(q, "SELECT pg_sleep(2)"), SQL_ETEMP);
+	assert_null(sql_prepare(q, "SELECT 1")); /* prepared in a failed transaction: refused */
+	struct sql_stmt *st;
+	assert_non_null(strstr(sql_errmsg(q), "statement timeout"));
+	sql_rollback(q);
+	assert_int_equal(sql_begin(q), SQL_DONE);
+	assert_int_equal(sql_exec(q, "SELEKT 1"), SQL_ERR);
+	assert_int_equal(sql_exec(q, "SELECT 1"), SQL_ERR);
+	assert_null(sql_prepare(q, "SELECT 2")); /* refused, the process goes on */
+	sql_rollback(q);
+	/* the repeated statements are found again, each with its own text */
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < sizeof(many_sql) / sizeof(many_sql[0]); i++) {
+			st = sql_prepare(q, many_sql[i]);
+			assert_non_null(st);
+			sql_bind_int64(st, 1, 1000);
+			assert_int_equal(sql_step(st), SQL_ROW);
+			assert_int_equal(sql_col_int64(st, 0), 1000 + (int64_t)i);
+			sql_reset(st);
+		}
+	}
+	sql_close(q);
+}
+
 /* An unreachable server: opening fails with a temporary error that says why. */
 static void test_pg_unreachable(void **state)
 {
@@ -477,6 +521,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mailboxes, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_two_nodes, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_reconnect, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_error_classes, setup_pg, teardown),
 	};
 	int failed = cmocka_run_group_tests_name("sqlite", lite, NULL, NULL);
 	const char *uri = test_pg_uri("postamt_test_backends");
