@@ -656,8 +656,8 @@ static int server_start(struct server *srv)
 	}
 	if (sopt.postgresql != NULL)
 		log_warn("event=store_backend_partial backend=postgresql shared=\"domains accounts aliases passwords queue"
-			 " sessions mailboxes messages events webmail sieve junk dkim\" missing=\"imap-sort-thread"
-			 " jmap-email-query jmap-email-set fulltext-index import backup verify\" refusal=\"%s\"",
+			 " sessions mailboxes messages events webmail sieve junk dkim\" missing=\""
+			 "jmap-email-query jmap-email-set fulltext-index import backup verify\" refusal=\"%s\"",
 			 STORE_PG_MISSING);
 	if (open_queue(srv, cfg, &serr) < 0) {
 		fprintf(stderr, "postamt: cannot start the outbound queue: %s\n", serr);

@@ -312,8 +312,8 @@ void store_index_prepare(struct store *s, struct arena *a, const char *msg, size
 /* Apply: lists a new emails row as waiting for the indexer. 1 or <0. */
 int store_index_defer(struct store_op *op, struct db *c, int64_t email_id);
 /* SORT/THREAD keys (store_sortkey.c): writes those of the message (mailbox_id, uid)
- * from its email's stored header fields, in the caller's transaction. 1 or <0. */
-int store_sortkey_add(struct db *c, struct arena *a, int64_t mailbox_id, uint32_t uid, int64_t email_id,
+ * from its email's stored header fields, in the caller's transaction (either engine). 1 or <0. */
+int store_sortkey_add(struct sql_conn *q, struct arena *a, int64_t mailbox_id, uint32_t uid, int64_t email_id,
 		      uint64_t size, int64_t internal_date, const char **error_r);
 /* Migration 3: writes the keys of every message that has none; *changed_r counts them. */
 int store_sortkey_fill(struct db *c, uint64_t *changed_r, const char **error_r);

@@ -147,6 +147,16 @@ static const char *const pg_schema[] = {
 	"CREATE INDEX IF NOT EXISTS messages_email ON messages(email_id, account_id)",
 	"CREATE TABLE IF NOT EXISTS msgids(account_id bigint NOT NULL REFERENCES accounts(id)"
 	" ON DELETE CASCADE, msgid text NOT NULL, thread_id bigint NOT NULL, PRIMARY KEY(account_id, msgid))",
+	/* sort keys (store_sortkey.c): SQLite's msg_keys, the text compared bytewise
+	 * (COLLATE "C", as SQLite's BINARY); the foreign key takes the rows with their
+	 * message through expunge, MOVE, mailbox removal and the INBOX rename (SQLite's
+	 * triggers) */
+	"CREATE TABLE IF NOT EXISTS msg_keys(mailbox_id bigint NOT NULL, uid bigint NOT NULL,"
+	" sent bigint NOT NULL, arrival bigint NOT NULL, size bigint NOT NULL, reply bigint NOT NULL,"
+	" subject text COLLATE \"C\" NOT NULL, from_ text COLLATE \"C\" NOT NULL, to_ text COLLATE \"C\" NOT NULL,"
+	" cc text COLLATE \"C\" NOT NULL, dfrom text COLLATE \"C\" NOT NULL, dto text COLLATE \"C\" NOT NULL,"
+	" msgid text, refs text, PRIMARY KEY(mailbox_id, uid), FOREIGN KEY(mailbox_id, uid)"
+	" REFERENCES messages(mailbox_id, uid) ON DELETE CASCADE ON UPDATE CASCADE)",
 };
 
 /* Migrations: pg_migrations[i] brings schema i+1 to i+2, in the same transaction as

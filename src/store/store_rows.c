@@ -318,9 +318,8 @@ int store_msg_insert(struct store_op *op, struct db *c, int64_t account_id, int6
 	if (store_op_step(op, st, "insert message") < 0)
 		return op->result;
 	const char *err;
-	/* SORT and THREAD read these instead of the message's metadata (store_sortkey.c;
-	 * SQLite only: SORT is not on PostgreSQL yet) */
-	if (c != NULL && store_sortkey_add(c, op->tmp, mailbox_id, (uint32_t)uid, row->email_id, row->size,
+	/* SORT and THREAD read these instead of the message's metadata (store_sortkey.c) */
+	if (store_sortkey_add(q, op->tmp, mailbox_id, (uint32_t)uid, row->email_id, row->size,
 					   row->internal_date, &err) < 0)
 		return store_op_fail(op, STORE_ERR, "%s", err);
 	if (store_mbox_adjust(q, mailbox_id, 1, !(row->flags & STORE_F_SEEN), !!(row->flags & STORE_F_DELETED),

@@ -26,8 +26,8 @@ struct store_sort_crit {
 };
 /* The UIDs of the mailbox's messages (only those in only[0..nonly) when only is not
  * NULL: for a few messages of a big mailbox) in the order of crit[0..ncrit), ties by
- * UID, in the arena. Reads only the msg_keys table and its (mailbox_id, key, uid)
- * indexes. 1, STORE_ENOTFOUND (no such mailbox), <0 error. */
+ * UID, in the arena. Reads only the msg_keys table (either engine) and orders its rows
+ * in memory. 1, STORE_ENOTFOUND (no such mailbox), <0 error. */
 int store_sort_uids(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		    const uint32_t *only, size_t nonly, const struct store_sort_crit *crit, size_t ncrit, uint32_t **uids_r,
 		    size_t *n_r, const char **error_r);

@@ -10,7 +10,10 @@
  * and for THREAD REFERENCES the Message-ID and the parent ids. The indexes
  * (mailbox_id, key, uid) hand SORT its order without sorting; uid is the tie-break,
  * which is the sequence-number order RFC 5256 asks for. Triggers on messages remove
- * and move the rows (store.c), so expunge, MOVE and mailbox removal need no code here.
+ * and move the rows (store.c; on PostgreSQL a foreign key ON DELETE/UPDATE CASCADE,
+ * store_pg.c), so expunge, MOVE and mailbox removal need no code here. Written and read
+ * through sql.h on either engine; SORT orders the rows read in memory (qsort_r), by
+ * the same comparisons SQLite's ORDER BY made (integers, bytewise text, then uid).
  * Migration 3 fills the table for messages stored before it (store_migrate.c). */
 #include "store_int.h"
 
@@ -18,6 +21,7 @@
 #include "mail.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* References ids kept per message: the newest ones, as THREAD used before */
@@ -54,59 +58,80 @@ static const char *parent_ids(struct arena *a, const char *references, const cha
 	return out;
 }
 
-/* Derives and writes the keys of one message from its email's columns
- * (date, subject, from_, to_, cc, message_id, in_reply_to, refs at col..col+7). */
-static int put_keys(struct db *c, struct arena *a, int64_t mailbox_id, int64_t uid, int64_t size, int64_t arrival,
-		    sqlite3_stmt *e, int col, const char **error_r)
+/* The email's header fields a message's keys are derived from. */
+struct key_src {
+	int64_t date;
+	const char *subject, *from, *to, *cc, *message_id, *in_reply_to, *refs;
+};
+
+/* Derives and writes the keys of one message (sql.h: the caller's transaction on
+ * either engine). */
+static int put_keys(struct sql_conn *q, struct arena *a, int64_t mailbox_id, int64_t uid, int64_t size,
+		    int64_t arrival, const struct key_src *e, const char **error_r)
 {
-	int64_t date = sqlite3_column_int64(e, col);
-	const char *subject = (const char *)sqlite3_column_text(e, col + 1);
 	struct imap_sort_keys k;
-	imap_sort_keys_of(a, subject, (const char *)sqlite3_column_text(e, col + 2),
-			  (const char *)sqlite3_column_text(e, col + 3), (const char *)sqlite3_column_text(e, col + 4),
-			  &k);
-	const char **id = mail_msgids(a, (const char *)sqlite3_column_text(e, col + 5), 1);
-	const char *refs = parent_ids(a, (const char *)sqlite3_column_text(e, col + 7),
-				      (const char *)sqlite3_column_text(e, col + 6));
-	sqlite3_stmt *st = store_db_stmt(c, "INSERT OR REPLACE INTO msg_keys(mailbox_id, uid, sent, arrival, size,"
-					 " reply, subject, from_, to_, cc, dfrom, dto, msgid, refs)"
-					 " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	imap_sort_keys_of(a, e->subject, e->from, e->to, e->cc, &k);
+	const char **id = mail_msgids(a, e->message_id, 1);
+	const char *refs = parent_ids(a, e->refs, e->in_reply_to);
+	struct sql_stmt *st = sql_prepare(q, "INSERT INTO msg_keys(mailbox_id, uid, sent, arrival, size,"
+					  " reply, subject, from_, to_, cc, dfrom, dto, msgid, refs)"
+					  " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+					  " ON CONFLICT(mailbox_id, uid) DO UPDATE SET sent = excluded.sent,"
+					  " arrival = excluded.arrival, size = excluded.size, reply = excluded.reply,"
+					  " subject = excluded.subject, from_ = excluded.from_, to_ = excluded.to_,"
+					  " cc = excluded.cc, dfrom = excluded.dfrom, dto = excluded.dto,"
+					  " msgid = excluded.msgid, refs = excluded.refs");
+	if (st == NULL)
+		return store_sql_fail(q, SQL_ERR, "sort keys", error_r);
 	int i = 1;
-	sqlite3_bind_int64(st, i++, mailbox_id);
-	sqlite3_bind_int64(st, i++, uid);
-	sqlite3_bind_int64(st, i++, date != 0 ? date : arrival); /* RFC 5256 §2.2 */
-	sqlite3_bind_int64(st, i++, arrival);
-	sqlite3_bind_int64(st, i++, size);
-	sqlite3_bind_int(st, i++, k.reply);
-	store_bind_text(st, i++, k.subject);
-	store_bind_text(st, i++, k.from);
-	store_bind_text(st, i++, k.to);
-	store_bind_text(st, i++, k.cc);
-	store_bind_text(st, i++, k.display_from);
-	store_bind_text(st, i++, k.display_to);
-	store_bind_text(st, i++, id != NULL && id[0] != NULL ? id[0] : NULL);
-	store_bind_text(st, i++, refs);
-	return store_step_done(c, st, error_r);
+	sql_bind_int64(st, i++, mailbox_id);
+	sql_bind_int64(st, i++, uid);
+	sql_bind_int64(st, i++, e->date != 0 ? e->date : arrival); /* RFC 5256 §2.2 */
+	sql_bind_int64(st, i++, arrival);
+	sql_bind_int64(st, i++, size);
+	sql_bind_int64(st, i++, k.reply);
+	sql_bind_text(st, i++, k.subject);
+	sql_bind_text(st, i++, k.from);
+	sql_bind_text(st, i++, k.to);
+	sql_bind_text(st, i++, k.cc);
+	sql_bind_text(st, i++, k.display_from);
+	sql_bind_text(st, i++, k.display_to);
+	sql_bind_text(st, i++, id != NULL && id[0] != NULL ? id[0] : NULL);
+	sql_bind_text(st, i++, refs);
+	int rc = sql_step_done(st);
+	return rc < 0 ? store_sql_fail(q, rc, "sort keys", error_r) : 1;
 }
 
-int store_sortkey_add(struct db *c, struct arena *a, int64_t mailbox_id, uint32_t uid, int64_t email_id,
+/* A text column copied into the arena (NULL for NULL). */
+static const char *col_dup(struct arena *a, struct sql_stmt *st, int i)
+{
+	return sql_col_null(st, i) ? NULL : arena_strdup(a, sql_col_text(st, i));
+}
+
+int store_sortkey_add(struct sql_conn *q, struct arena *a, int64_t mailbox_id, uint32_t uid, int64_t email_id,
 		      uint64_t size, int64_t internal_date, const char **error_r)
 {
-	sqlite3_stmt *e = store_db_stmt(c, "SELECT date, subject, from_, to_, cc, message_id, in_reply_to, refs"
-				        " FROM emails WHERE id = ?");
-	sqlite3_bind_int64(e, 1, email_id);
-	int rc = sqlite3_step(e);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(e);
-		if (rc == SQLITE_DONE) {
+	struct sql_stmt *e = sql_prepare(q, "SELECT date, subject, from_, to_, cc, message_id, in_reply_to, refs"
+					 " FROM emails WHERE id = ?");
+	if (e == NULL)
+		return store_sql_fail(q, SQL_ERR, "sort keys", error_r);
+	sql_bind_int64(e, 1, email_id);
+	int rc = sql_step(e);
+	if (rc != SQL_ROW) {
+		sql_reset(e);
+		if (rc == SQL_DONE) {
 			*error_r = store_set_errorf("no email %lld for its sort keys", (long long)email_id);
 			return STORE_ERR;
 		}
-		return store_db_fail(c, "sort keys", error_r);
+		return store_sql_fail(q, rc, "sort keys", error_r);
 	}
-	int r = put_keys(c, a, mailbox_id, uid, (int64_t)size, internal_date, e, 0, error_r);
-	sqlite3_reset(e);
-	return r;
+	struct key_src src = {
+		.date = sql_col_int64(e, 0),	 .subject = col_dup(a, e, 1),	  .from = col_dup(a, e, 2),
+		.to = col_dup(a, e, 3),		 .cc = col_dup(a, e, 4),	  .message_id = col_dup(a, e, 5),
+		.in_reply_to = col_dup(a, e, 6), .refs = col_dup(a, e, 7),
+	};
+	sql_reset(e);
+	return put_keys(q, a, mailbox_id, uid, (int64_t)size, internal_date, &src, error_r);
 }
 
 int store_sortkey_fill(struct db *c, uint64_t *changed_r, const char **error_r)
@@ -123,8 +148,18 @@ int store_sortkey_fill(struct db *c, uint64_t *changed_r, const char **error_r)
 	int ret = 1, rc;
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
 		arena_clear(a);
-		if (put_keys(c, a, sqlite3_column_int64(sel, 0), sqlite3_column_int64(sel, 1),
-			     sqlite3_column_int64(sel, 2), sqlite3_column_int64(sel, 3), sel, 4, error_r) < 0) {
+		struct key_src src = {
+			.date = sqlite3_column_int64(sel, 4),
+			.subject = (const char *)sqlite3_column_text(sel, 5),
+			.from = (const char *)sqlite3_column_text(sel, 6),
+			.to = (const char *)sqlite3_column_text(sel, 7),
+			.cc = (const char *)sqlite3_column_text(sel, 8),
+			.message_id = (const char *)sqlite3_column_text(sel, 9),
+			.in_reply_to = (const char *)sqlite3_column_text(sel, 10),
+			.refs = (const char *)sqlite3_column_text(sel, 11),
+		};
+		if (put_keys(c->sql, a, sqlite3_column_int64(sel, 0), sqlite3_column_int64(sel, 1),
+			     sqlite3_column_int64(sel, 2), sqlite3_column_int64(sel, 3), &src, error_r) < 0) {
 			ret = STORE_ERR;
 			break;
 		}
@@ -139,96 +174,174 @@ int store_sortkey_fill(struct db *c, uint64_t *changed_r, const char **error_r)
 
 /* ------------------------------------------------------------------ reading */
 
-/* A UID list as a JSON array for json_each: one bound text of any length */
-static char *uids_json(struct arena *a, const uint32_t *uids, size_t n)
+/* A UID list as one bound text of any length: a JSON array for SQLite's json_each,
+ * an array literal for PostgreSQL's CAST(? AS bigint[]) */
+static char *uids_list(struct arena *a, enum sql_engine eng, const uint32_t *uids, size_t n)
 {
 	struct buf b = { 0 };
-	buf_putc(&b, '[');
+	buf_putc(&b, eng == SQL_PG ? '{' : '[');
 	for (size_t i = 0; i < n; i++)
 		buf_printf(&b, "%s%u", i ? "," : "", uids[i]);
-	buf_putc(&b, ']');
+	buf_putc(&b, eng == SQL_PG ? '}' : ']');
 	char *out = arena_strndup(a, b.data, b.len);
 	buf_free(&b);
 	return out;
 }
 
-/* With a UID list, SQLite looks each one up by the primary key and sorts what it found;
- * without, it walks the (mailbox_id, key, uid) index of the first key. */
-#define ONLY_COND " AND uid IN (SELECT value FROM json_each(?))"
-
 /* The account owns the mailbox (its own query: store_rows.c calls this file, so this
  * file does not call store_rows.c's store_mbox_owned). */
-static int check_mailbox(struct db *c, int64_t account_id, int64_t mailbox_id, const char **error_r)
+static int check_mailbox(struct sql_conn *q, int64_t account_id, int64_t mailbox_id, const char **error_r)
 {
-	sqlite3_stmt *st = store_db_stmt(c, "SELECT 1 FROM mailboxes WHERE id = ? AND account_id = ?");
-	if (st == NULL) {
-		*error_r = "database error";
-		return STORE_ERR;
-	}
-	sqlite3_bind_int64(st, 1, mailbox_id);
-	sqlite3_bind_int64(st, 2, account_id);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	struct sql_stmt *st = sql_prepare(q, "SELECT 1 FROM mailboxes WHERE id = ? AND account_id = ?");
+	if (st == NULL)
+		return store_sql_fail(q, SQL_ERR, "sort keys mailbox", error_r);
+	sql_bind_int64(st, 1, mailbox_id);
+	sql_bind_int64(st, 2, account_id);
+	int rc = sql_step(st);
+	sql_reset(st);
+	if (rc == SQL_ROW)
 		return 1;
-	if (rc != SQLITE_DONE)
-		return store_db_fail(c, "sort keys mailbox", error_r);
+	if (rc < 0)
+		return store_sql_fail(q, rc, "sort keys mailbox", error_r);
 	*error_r = "no such mailbox";
 	return STORE_ENOTFOUND;
+}
+
+/* The statement reading a mailbox's key rows in UID order, all of them or those of a
+ * UID list (bound as 2); the SQL differs only in how the list is read. */
+#define KEYS_SELECT "SELECT uid, sent, arrival, size, reply, subject, from_, to_, cc, dfrom, dto, msgid, refs" \
+		    " FROM msg_keys WHERE mailbox_id = ?"
+static struct sql_stmt *keys_stmt(struct sql_conn *q, struct arena *a, int64_t mailbox_id, const uint32_t *only,
+				  size_t nonly)
+{
+	struct sql_stmt *st;
+	if (only == NULL)
+		st = sql_prepare(q, KEYS_SELECT " ORDER BY uid");
+	else if (sql_engine(q) == SQL_PG)
+		st = sql_prepare(q, KEYS_SELECT " AND uid = ANY(CAST(? AS bigint[])) ORDER BY uid");
+	else
+		st = sql_prepare(q, KEYS_SELECT " AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid");
+	if (st == NULL)
+		return NULL;
+	sql_bind_int64(st, 1, mailbox_id);
+	if (only != NULL)
+		sql_bind_text(st, 2, uids_list(a, sql_engine(q), only, nonly));
+	return st;
+}
+
+/* One message's keys as read for SORT and THREAD. */
+struct keys {
+	uint32_t uid;
+	bool reply;
+	int64_t num[3]; /* sent, arrival, size */
+	const char *text[6]; /* subject, from_, to_, cc, dfrom, dto */
+	const char *msgid, *refs;
+};
+
+/* Reads the key rows of a mailbox (or of the UIDs only) in UID order into the arena. */
+static int read_keys(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id, const uint32_t *only,
+		     size_t nonly, struct keys **keys_r, size_t *n_r, const char **error_r)
+{
+	*keys_r = NULL;
+	*n_r = 0;
+	struct db *db;
+	struct sql_conn *q = store_sql_get(s, &db, error_r);
+	if (q == NULL)
+		return STORE_EUNAVAIL;
+	int ret = check_mailbox(q, account_id, mailbox_id, error_r);
+	struct sql_stmt *st = ret > 0 ? keys_stmt(q, a, mailbox_id, only, nonly) : NULL;
+	if (ret > 0 && st == NULL)
+		ret = store_sql_fail(q, SQL_ERR, "sort keys", error_r);
+	if (ret > 0) {
+		size_t n = 0, cap = 1024;
+		struct keys *v = arena_alloc(a, cap * sizeof(*v));
+		int rc;
+		while ((rc = sql_step(st)) == SQL_ROW) {
+			if (n == cap) {
+				struct keys *w = arena_alloc(a, 2 * cap * sizeof(*w));
+				memcpy(w, v, n * sizeof(*v));
+				v = w;
+				cap *= 2;
+			}
+			struct keys *k = &v[n++];
+			k->uid = (uint32_t)sql_col_int64(st, 0);
+			for (int i = 0; i < 3; i++)
+				k->num[i] = sql_col_int64(st, 1 + i);
+			k->reply = sql_col_int64(st, 4) != 0;
+			for (int i = 0; i < 6; i++)
+				k->text[i] = arena_strdup(a, sql_col_text(st, 5 + i));
+			k->msgid = col_dup(a, st, 11);
+			k->refs = col_dup(a, st, 12);
+		}
+		sql_reset(st);
+		if (rc < 0)
+			ret = store_sql_fail(q, rc, "sort keys", error_r);
+		*keys_r = v;
+		*n_r = n;
+	}
+	store_sql_put(s, q, db);
+	return ret;
+}
+
+/* Where each SORT key is in struct keys: num[i] for i < 3, else text[i - 3] */
+static int key_slot(enum store_sort_key key)
+{
+	switch (key) {
+	case STORE_SORT_DATE: return 0;
+	case STORE_SORT_ARRIVAL: return 1;
+	case STORE_SORT_SIZE: return 2;
+	case STORE_SORT_SUBJECT: return 3;
+	case STORE_SORT_FROM: return 4;
+	case STORE_SORT_TO: return 5;
+	case STORE_SORT_CC: return 6;
+	case STORE_SORT_DISPLAYFROM: return 7;
+	case STORE_SORT_DISPLAYTO: return 8;
+	}
+	assert(!"unknown sort key");
+	return 0;
+}
+
+struct sort_spec {
+	const struct store_sort_crit *crit;
+	size_t ncrit;
+};
+
+/* The criteria in turn, then the UID: the order SQLite's ORDER BY gave (integers,
+ * text compared bytewise: the keys are case-folded already, RFC 5256 i;ascii-casemap) */
+static int cmp_keys(const void *pa, const void *pb, void *arg)
+{
+	const struct keys *x = pa, *y = pb;
+	const struct sort_spec *sp = arg;
+	for (size_t i = 0; i < sp->ncrit; i++) {
+		int slot = key_slot(sp->crit[i].key), c;
+		if (slot < 3)
+			c = x->num[slot] < y->num[slot] ? -1 : x->num[slot] > y->num[slot];
+		else
+			c = strcmp(x->text[slot - 3], y->text[slot - 3]);
+		if (c != 0)
+			return sp->crit[i].reverse ? -c : c;
+	}
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
 int store_sort_uids(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
 		    const uint32_t *only, size_t nonly, const struct store_sort_crit *crit, size_t ncrit, uint32_t **uids_r,
 		    size_t *n_r, const char **error_r)
 {
-	static const char *const cols[] = {
-		[STORE_SORT_ARRIVAL] = "arrival", [STORE_SORT_CC] = "cc",	  [STORE_SORT_DATE] = "sent",
-		[STORE_SORT_FROM] = "from_",	  [STORE_SORT_SIZE] = "size",	  [STORE_SORT_SUBJECT] = "subject",
-		[STORE_SORT_TO] = "to_",	  [STORE_SORT_DISPLAYFROM] = "dfrom", [STORE_SORT_DISPLAYTO] = "dto",
-	};
 	*uids_r = NULL;
 	*n_r = 0;
-	struct buf q = { 0 };
-	buf_puts(&q, "SELECT uid FROM msg_keys WHERE mailbox_id = ?");
-	if (only != NULL)
-		buf_puts(&q, ONLY_COND);
-	buf_puts(&q, " ORDER BY ");
-	for (size_t i = 0; i < ncrit; i++) {
-		assert((size_t)crit[i].key < sizeof(cols) / sizeof(cols[0]) && cols[crit[i].key] != NULL);
-		buf_printf(&q, "%s%s, ", cols[crit[i].key], crit[i].reverse ? " DESC" : "");
-	}
-	buf_puts(&q, "uid");
-	buf_putc(&q, '\0');
-	STORE_PG_REFUSE(s, error_r);
-	struct db *c = store_db_get(s);
-	sqlite3_stmt *st = NULL;
-	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
-	if (ret > 0 && sqlite3_prepare_v2(c->db, q.data, -1, &st, NULL) != SQLITE_OK)
-		ret = store_db_fail(c, "sort", error_r);
-	if (ret > 0) {
-		sqlite3_bind_int64(st, 1, mailbox_id);
-		if (only != NULL)
-			store_bind_text(st, 2, uids_json(a, only, nonly));
-		size_t n = 0, cap = 1024;
-		uint32_t *v = arena_alloc(a, cap * sizeof(*v));
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (n == cap) {
-				uint32_t *w = arena_alloc(a, 2 * cap * sizeof(*w));
-				memcpy(w, v, n * sizeof(*v));
-				v = w;
-				cap *= 2;
-			}
-			v[n++] = (uint32_t)sqlite3_column_int64(st, 0);
-		}
-		if (rc != SQLITE_DONE)
-			ret = store_db_fail(c, "sort", error_r);
-		*uids_r = v;
-		*n_r = n;
-	}
-	sqlite3_finalize(st);
-	store_db_put(s, c);
-	buf_free(&q);
+	struct keys *k;
+	size_t n;
+	int ret = read_keys(s, a, account_id, mailbox_id, only, nonly, &k, &n, error_r);
+	if (ret < 0)
+		return ret;
+	struct sort_spec sp = { crit, ncrit };
+	qsort_r(k, n, sizeof(*k), cmp_keys, &sp);
+	uint32_t *v = arena_alloc(a, (n ? n : 1) * sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = k[i].uid;
+	*uids_r = v;
+	*n_r = n;
 	return ret;
 }
 
@@ -237,41 +350,21 @@ int store_thread_keys(struct store *s, struct arena *a, int64_t account_id, int6
 {
 	*keys_r = NULL;
 	*n_r = 0;
-	STORE_PG_REFUSE(s, error_r);
-	struct db *c = store_db_get(s);
-	int ret = check_mailbox(c, account_id, mailbox_id, error_r);
-	if (ret > 0) {
-		sqlite3_stmt *st = only != NULL ? store_db_stmt(c, "SELECT uid, sent, reply, subject, msgid, refs FROM msg_keys"
-								   " WHERE mailbox_id = ?" ONLY_COND " ORDER BY uid")
-					       : store_db_stmt(c, "SELECT uid, sent, reply, subject, msgid, refs FROM msg_keys"
-								   " WHERE mailbox_id = ? ORDER BY uid");
-		sqlite3_bind_int64(st, 1, mailbox_id);
-		if (only != NULL)
-			store_bind_text(st, 2, uids_json(a, only, nonly));
-		size_t n = 0, cap = 1024;
-		struct store_thread_key *v = arena_alloc(a, cap * sizeof(*v));
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (n == cap) {
-				struct store_thread_key *w = arena_alloc(a, 2 * cap * sizeof(*w));
-				memcpy(w, v, n * sizeof(*v));
-				v = w;
-				cap *= 2;
-			}
-			struct store_thread_key *k = &v[n++];
-			k->uid = (uint32_t)sqlite3_column_int64(st, 0);
-			k->sent = sqlite3_column_int64(st, 1);
-			k->reply = sqlite3_column_int(st, 2) != 0;
-			k->subject = store_col_text(a, st, 3);
-			k->msgid = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : store_col_text(a, st, 4);
-			k->refs = sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL : store_col_text(a, st, 5);
-		}
-		if (rc != SQLITE_DONE)
-			ret = store_db_fail(c, "thread keys", error_r);
-		sqlite3_reset(st);
-		*keys_r = v;
-		*n_r = n;
+	struct keys *k;
+	size_t n;
+	int ret = read_keys(s, a, account_id, mailbox_id, only, nonly, &k, &n, error_r);
+	if (ret < 0)
+		return ret;
+	struct store_thread_key *v = arena_alloc(a, (n ? n : 1) * sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		v[i].uid = k[i].uid;
+		v[i].sent = k[i].num[0];
+		v[i].reply = k[i].reply;
+		v[i].subject = k[i].text[0];
+		v[i].msgid = k[i].msgid;
+		v[i].refs = k[i].refs;
 	}
-	store_db_put(s, c);
+	*keys_r = v;
+	*n_r = n;
 	return ret;
 }

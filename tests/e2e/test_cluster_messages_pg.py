@@ -4,7 +4,8 @@ node B byte for byte (a body of several chunks too, and a partial fetch of it; P
 JMAP Email/get on B too), and a
 session on B in IDLE is told of the next delivery through A; flags
 set on B are seen on A with the same CONDSTORE MODSEQ; IMAP APPEND on either node; the
-quota refuses exactly at the limit, whichever node writes."""
+quota refuses exactly at the limit, whichever node writes; SORT and THREAD on B of
+mail delivered through A."""
 import base64
 import http.client
 import imaplib
@@ -240,3 +241,23 @@ def test_append_and_quota_exact(cluster):
     assert [body_of(mb, str(u)) for u in (1, 2, 3)] == [msg] * 3
     for m in (ma, mb):
         m.logout()
+
+
+def test_sort_and_thread_on_b(cluster):
+    uri, a, b = cluster
+    user = "sorted@" + DOMAIN
+    a.add_user(user, "secret")
+    for msg in (b"From: Zed <z@x.example>\r\nSubject: beta\r\nMessage-ID: <b@x>\r\n\r\nb\r\n",
+                b"From: adam <a@x.example>\r\nSubject: Alpha\r\nMessage-ID: <a@x>\r\n\r\na\r\n",
+                b"From: Mia <m@x.example>\r\nSubject: Re: alpha\r\nMessage-ID: <r@x>\r\n"
+                b"In-Reply-To: <a@x>\r\nReferences: <a@x>\r\n\r\nr\r\n"):
+        assert deliver(a, user, msg) == {}
+    mb = imap(b, user)
+    mb.select("INBOX", readonly=True)
+    typ, data = mb.uid("SORT", "(SUBJECT)", "UTF-8", "ALL")
+    assert typ == "OK" and data == [b"2 3 1"], data
+    typ, data = mb.uid("SORT", "(REVERSE DISPLAYFROM)", "UTF-8", "ALL")
+    assert typ == "OK" and data == [b"1 3 2"], data
+    typ, data = mb.uid("THREAD", "REFERENCES", "UTF-8", "ALL")
+    assert typ == "OK" and data == [b"(1)(2 3)"], data
+    mb.logout()

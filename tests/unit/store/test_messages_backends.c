@@ -5,9 +5,10 @@
  * bodies (one of several PostgreSQL chunks, read whole and in part), flags with
  * MODSEQ and the UNCHANGEDSINCE guard, EXPUNGE, COPY, MOVE and REPLACE with their quota, the
  * removal of a mailbox and an account (no email row left behind on PostgreSQL), and
- * two stores on one database (two nodes). */
+ * two stores on one database (two nodes); SORT orders and THREAD keys. */
 #include "helpers.h"
 #include "test_pg.h"
+#include "store_search.h"
 
 #include <libpq-fe.h>
 
@@ -353,6 +354,76 @@ static void test_expunge_copy_move(void **state)
 	assert_int_equal(pg_emails(f), 0);
 }
 
+/* SORT and THREAD keys: written with the message on either engine (APPEND, MOVE,
+ * EXPUNGE keep them with it), the same orders and thread keys on both. */
+static void test_sort_thread(void **state)
+{
+	struct mfix *f = *state;
+	const char *err;
+	int64_t mb = inbox(f, f->s, f->alice);
+	struct store_mailbox arch;
+	assert_int_equal(store_mailbox_get(f->s, f->a, f->alice, "Archive", &arch, &err), 1);
+	static const char *const msgs[] = {
+		"From: Zed <z@x.test>\r\nDate: Tue, 1 Jan 2030 10:00:00 +0000\r\nSubject: beta\r\n"
+		"Message-ID: <b@t>\r\n\r\nbody b\r\n",
+		"From: adam <a@x.test>\r\nDate: Mon, 1 Jan 2029 10:00:00 +0000\r\nSubject: Alpha\r\n"
+		"Message-ID: <a@t>\r\n\r\nbody a, longer than the others\r\n",
+		"From: Mia <m@x.test>\r\nDate: Wed, 1 Jan 2031 10:00:00 +0000\r\nSubject: Re: alpha\r\n"
+		"Message-ID: <r@t>\r\nIn-Reply-To: <a@t>\r\nReferences: <a@t>\r\n\r\nr\r\n",
+		"From: Bo <o@x.test>\r\nDate: Thu, 1 Jan 2032 10:00:00 +0000\r\nSubject: gamma\r\n"
+		"Message-ID: <g@t>\r\n\r\ngone\r\n",
+	};
+	for (size_t i = 0; i < 4; i++) {
+		struct store_append ap = { .account_id = f->alice, .mailbox_id = mb, .data = msgs[i],
+					   .len = strlen(msgs[i]), .flags = i == 3 ? STORE_F_DELETED : 0 };
+		assert_int_equal(store_append(f->s, &ap, &err), 1);
+	}
+	uint32_t *gone, *uids;
+	size_t n;
+	assert_int_equal(store_expunge(f->s, f->a, f->alice, mb, NULL, true, &gone, &n, &err), 1);
+	assert_int_equal(n, 1);
+	/* SUBJECT (base subject, case-folded), then the UID */
+	struct store_sort_crit subj = { STORE_SORT_SUBJECT, false };
+	assert_int_equal(store_sort_uids(f->s, f->a, f->alice, mb, NULL, 0, &subj, 1, &uids, &n, &err), 1);
+	assert_int_equal(n, 3);
+	assert_int_equal(uids[0], 2);
+	assert_int_equal(uids[1], 3);
+	assert_int_equal(uids[2], 1);
+	struct store_sort_crit date[2] = { { STORE_SORT_DISPLAYFROM, true }, { STORE_SORT_DATE, false } };
+	assert_int_equal(store_sort_uids(f->s, f->a, f->alice, mb, NULL, 0, date, 2, &uids, &n, &err), 1);
+	assert_int_equal(n, 3);
+	assert_int_equal(uids[0], 1); /* zed, mia, adam */
+	assert_int_equal(uids[1], 3);
+	assert_int_equal(uids[2], 2);
+	uint32_t only[2] = { 1, 2 };
+	struct store_sort_crit size = { STORE_SORT_SIZE, true };
+	assert_int_equal(store_sort_uids(f->s, f->a, f->alice, mb, only, 2, &size, 1, &uids, &n, &err), 1);
+	assert_int_equal(n, 2);
+	assert_int_equal(uids[0], 2);
+	assert_int_equal(uids[1], 1);
+	struct store_thread_key *k;
+	assert_int_equal(store_thread_keys(f->s, f->a, f->alice, mb, NULL, 0, &k, &n, &err), 1);
+	assert_int_equal(n, 3);
+	assert_int_equal(k[2].uid, 3);
+	assert_true(k[2].reply);
+	assert_string_equal(k[2].subject, "ALPHA");
+	assert_string_equal(k[2].msgid, "<r@t>");
+	assert_string_equal(k[2].refs, "<a@t>");
+	assert_null(k[0].refs);
+	/* MOVE takes the keys along */
+	struct store_range r3 = { 3, 3 };
+	struct store_copy mv = { .account_id = f->alice, .src_mailbox_id = mb, .dst_mailbox_id = arch.id,
+				 .uids = { &r3, 1 }, .move = true };
+	assert_int_equal(store_copy(f->s, f->a, &mv, &err), 1);
+	assert_int_equal(store_thread_keys(f->s, f->a, f->alice, arch.id, NULL, 0, &k, &n, &err), 1);
+	assert_int_equal(n, 1);
+	assert_string_equal(k[0].msgid, "<r@t>");
+	assert_int_equal(store_sort_uids(f->s, f->a, f->alice, mb, NULL, 0, &subj, 1, &uids, &n, &err), 1);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_sort_uids(f->s, f->a, f->bob, mb, NULL, 0, &subj, 1, &uids, &n, &err),
+			 STORE_ENOTFOUND);
+}
+
 /* PostgreSQL: a message delivered through one node is read and flagged through the
  * other, with the same MODSEQ. */
 static void test_pg_two_nodes(void **state)
@@ -401,12 +472,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_append_quota_exact, setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_flags_modseq, setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_expunge_copy_move, setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_sort_thread, setup_sqlite, teardown),
 	};
 	const struct CMUnitTest pg[] = {
 		cmocka_unit_test_setup_teardown(test_deliver_and_read, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_append_quota_exact, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_flags_modseq, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_expunge_copy_move, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_sort_thread, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_two_nodes, setup_pg, teardown),
 	};
 	int failed = cmocka_run_group_tests_name("sqlite", lite, NULL, NULL);
