@@ -46,6 +46,8 @@ struct sql_driver {
 	enum sql_engine engine;
 	const char *name;
 	struct sql_stmt *(*prepare)(struct sql_conn *q, const char *sql);
+	struct sql_stmt *(*prepare_once)(struct sql_conn *q, const char *sql);
+	void (*finalize)(struct sql_stmt *st);
 	void (*bind_int64)(struct sql_stmt *st, int i, int64_t v);
 	void (*bind_text)(struct sql_stmt *st, int i, const char *s); /* NULL binds NULL */
 	void (*bind_blob)(struct sql_stmt *st, int i, const void *p, size_t n);
@@ -91,6 +93,18 @@ char *sql_pg_translate(const char *sql);
 static inline struct sql_stmt *sql_prepare(struct sql_conn *q, const char *sql)
 {
 	return q->drv->prepare(q, sql);
+}
+/* A statement built at run time (e.g. an ORDER BY chosen by the client's SORT): not
+ * cached, used once, then given to sql_finalize. At most one per connection at a time
+ * (PostgreSQL's unnamed statement). NULL on failure (sql_errmsg). */
+static inline struct sql_stmt *sql_prepare_once(struct sql_conn *q, const char *sql)
+{
+	return q->drv->prepare_once(q, sql);
+}
+static inline void sql_finalize(struct sql_stmt *st)
+{
+	if (st != NULL)
+		st->drv->finalize(st);
 }
 static inline void sql_bind_int64(struct sql_stmt *st, int i, int64_t v)
 {

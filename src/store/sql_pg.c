@@ -9,6 +9,7 @@
  * once at prepare by sql_pg_translate. */
 #include "sql.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -156,21 +157,14 @@ static void stmt_add(struct pg_conn *c, struct pg_stmt *ps)
 	}
 }
 
-static struct sql_stmt *pg_prepare(struct sql_conn *q, const char *sql)
+/* Prepares sql on the server as statement p<slot> (slot >= 0) or as the unnamed one
+ * (slot -1: a statement used once, replaced by the next unnamed one). */
+static struct pg_stmt *pg_new_stmt(struct pg_conn *c, const char *sql, int slot)
 {
-	struct pg_conn *c = (struct pg_conn *)q;
-	if (c->icap > 0) {
-		struct pg_stmt *ps = c->index[stmt_slot(c, sql)];
-		if (ps != NULL) {
-			pg_reset(&ps->head);
-			for (int k = 0; k < ps->nparams; k++)
-				ps->val[k] = NULL;
-			return &ps->head;
-		}
-	}
 	char *text = sql_pg_translate(sql);
-	char name[16];
-	snprintf(name, sizeof(name), "p%zu", c->n);
+	char name[16] = "";
+	if (slot >= 0)
+		snprintf(name, sizeof(name), "p%d", slot);
 	PGresult *res = PQprepare(c->pg, name, text, 0, NULL);
 	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok) {
@@ -202,12 +196,36 @@ static struct sql_stmt *pg_prepare(struct sql_conn *q, const char *sql)
 	ps->len = (int *)(ps->num + np);
 	ps->fmt = ps->len + np;
 	ps->head.drv = &pg_driver;
-	ps->head.conn = q;
+	ps->head.conn = &c->head;
 	ps->sql = sql;
-	ps->slot = (int)c->n;
+	ps->slot = slot;
 	ps->nparams = params;
+	return ps;
+}
+
+static struct sql_stmt *pg_prepare(struct sql_conn *q, const char *sql)
+{
+	struct pg_conn *c = (struct pg_conn *)q;
+	if (c->icap > 0) {
+		struct pg_stmt *ps = c->index[stmt_slot(c, sql)];
+		if (ps != NULL) {
+			pg_reset(&ps->head);
+			for (int k = 0; k < ps->nparams; k++)
+				ps->val[k] = NULL;
+			return &ps->head;
+		}
+	}
+	struct pg_stmt *ps = pg_new_stmt(c, sql, (int)c->n);
+	if (ps == NULL)
+		return NULL;
 	stmt_add(c, ps);
 	return &ps->head;
+}
+
+static struct sql_stmt *pg_prepare_once(struct sql_conn *q, const char *sql)
+{
+	struct pg_stmt *ps = pg_new_stmt((struct pg_conn *)q, sql, -1);
+	return ps ? &ps->head : NULL;
 }
 
 #define PS(x) ((struct pg_stmt *)(x))
@@ -242,8 +260,9 @@ static int pg_step(struct sql_stmt *st)
 	struct pg_stmt *ps = PS(st);
 	struct pg_conn *c = (struct pg_conn *)st->conn;
 	if (ps->res == NULL) {
-		char name[16];
-		snprintf(name, sizeof(name), "p%d", ps->slot);
+		char name[16] = "";
+		if (ps->slot >= 0)
+			snprintf(name, sizeof(name), "p%d", ps->slot);
 		ps->res = PQexecPrepared(c->pg, name, ps->nparams, (const char *const *)ps->val, ps->len,
 					 ps->fmt, 0);
 		ExecStatusType es = PQresultStatus(ps->res);
@@ -328,6 +347,14 @@ static const char *pg_errmsg(struct sql_conn *q)
 	return ((struct pg_conn *)q)->err;
 }
 
+static void pg_finalize(struct sql_stmt *st)
+{
+	struct pg_stmt *ps = PS(st);
+	assert(ps->slot < 0); /* a cached statement lives as long as its connection */
+	PQclear(ps->res);
+	free(ps);
+}
+
 static void pg_close(struct sql_conn *q)
 {
 	struct pg_conn *c = (struct pg_conn *)q;
@@ -343,7 +370,7 @@ static void pg_close(struct sql_conn *q)
 
 static const struct sql_driver pg_driver = {
 	.engine = SQL_PG, .name = "postgresql",
-	.prepare = pg_prepare, .bind_int64 = pg_bind_int64, .bind_text = pg_bind_text,
+	.prepare = pg_prepare, .prepare_once = pg_prepare_once, .finalize = pg_finalize, .bind_int64 = pg_bind_int64, .bind_text = pg_bind_text,
 	.bind_blob = pg_bind_blob, .step = pg_step, .reset = pg_reset, .col_null = pg_col_null,
 	.col_int64 = pg_col_int64, .col_text = pg_col_text, .col_bytes = pg_col_bytes,
 	.exec = pg_exec, .changes = pg_changes, .reset_all = pg_reset_all, .broken = pg_broken, .errmsg = pg_errmsg, .close = pg_close,

@@ -3,6 +3,7 @@
  * statements are cached per connection by the address of their SQL text. */
 #include "sql.h"
 
+#include <assert.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,32 @@ static struct sql_stmt *lite_prepare(struct sql_conn *q, const char *sql)
 	ls->sql = sql;
 	ls->st = st;
 	return &ls->head;
+}
+
+static struct sql_stmt *lite_prepare_once(struct sql_conn *q, const char *sql)
+{
+	struct lite_conn *c = (struct lite_conn *)q;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		log_error("event=store_error what=prepare sqlite=\"%s\" sql=\"%.80s\"", sqlite3_errmsg(c->db), sql);
+		if (rc == SQLITE_ERROR)
+			abort(); /* an SQL bug */
+		return NULL;
+	}
+	struct lite_stmt *ls = xcalloc(1, sizeof(*ls));
+	ls->head.drv = &lite_driver;
+	ls->head.conn = q;
+	ls->st = st; /* sql NULL: not in the cache */
+	return &ls->head;
+}
+
+static void lite_finalize(struct sql_stmt *st)
+{
+	struct lite_stmt *ls = (struct lite_stmt *)st;
+	assert(ls->sql == NULL); /* a cached statement lives as long as its connection */
+	sqlite3_finalize(ls->st);
+	free(ls);
 }
 
 #define ST(x) (((struct lite_stmt *)(x))->st)
@@ -160,7 +187,7 @@ static void lite_close(struct sql_conn *q)
 
 static const struct sql_driver lite_driver = {
 	.engine = SQL_SQLITE, .name = "sqlite",
-	.prepare = lite_prepare, .bind_int64 = lite_bind_int64, .bind_text = lite_bind_text,
+	.prepare = lite_prepare, .prepare_once = lite_prepare_once, .finalize = lite_finalize, .bind_int64 = lite_bind_int64, .bind_text = lite_bind_text,
 	.bind_blob = lite_bind_blob, .step = lite_step, .reset = lite_reset, .col_null = lite_col_null,
 	.col_int64 = lite_col_int64, .col_text = lite_col_text, .col_bytes = lite_col_bytes,
 	.exec = lite_exec, .changes = lite_changes, .reset_all = lite_reset_all, .broken = lite_broken, .errmsg = lite_errmsg, .close = lite_close,

@@ -111,7 +111,7 @@ struct store_options {
 /* With store.backend = postgresql, what is not converted yet answers this with
  * STORE_EUNAVAIL (a temporary refusal: SMTP 451, IMAP NO [UNAVAILABLE]; nothing is
  * acknowledged, senders retry). */
-#define STORE_PG_MISSING "postgresql backend: message storage not implemented yet"
+#define STORE_PG_MISSING "postgresql backend: not implemented yet for this operation"
 /* True when the store is shared with other nodes (store.backend = postgresql): rows
  * this process caches may be changed by another (store_pg.c). */
 bool store_shared(const struct store *s);

@@ -157,6 +157,12 @@ static const char *const pg_schema[] = {
 	" cc text COLLATE \"C\" NOT NULL, dfrom text COLLATE \"C\" NOT NULL, dto text COLLATE \"C\" NOT NULL,"
 	" msgid text, refs text, PRIMARY KEY(mailbox_id, uid), FOREIGN KEY(mailbox_id, uid)"
 	" REFERENCES messages(mailbox_id, uid) ON DELETE CASCADE ON UPDATE CASCADE)",
+	/* SORT's order read from an index, as on SQLite (store_sort_uids) */
+	"CREATE INDEX IF NOT EXISTS msg_keys_sent ON msg_keys(mailbox_id, sent, uid)",
+	"CREATE INDEX IF NOT EXISTS msg_keys_subject ON msg_keys(mailbox_id, subject, uid)",
+	"CREATE INDEX IF NOT EXISTS msg_keys_from ON msg_keys(mailbox_id, from_, uid)",
+	"CREATE INDEX IF NOT EXISTS msg_keys_arrival ON msg_keys(mailbox_id, arrival, uid)",
+	"CREATE INDEX IF NOT EXISTS msg_keys_size ON msg_keys(mailbox_id, size, uid)",
 };
 
 /* Migrations: pg_migrations[i] brings schema i+1 to i+2, in the same transaction as

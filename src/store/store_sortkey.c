@@ -12,8 +12,7 @@
  * which is the sequence-number order RFC 5256 asks for. Triggers on messages remove
  * and move the rows (store.c; on PostgreSQL a foreign key ON DELETE/UPDATE CASCADE,
  * store_pg.c), so expunge, MOVE and mailbox removal need no code here. Written and read
- * through sql.h on either engine; SORT orders the rows read in memory (qsort_r), by
- * the same comparisons SQLite's ORDER BY made (integers, bytewise text, then uid).
+ * through sql.h on either engine.
  * Migration 3 fills the table for messages stored before it (store_migrate.c). */
 #include "store_int.h"
 
@@ -209,38 +208,86 @@ static int check_mailbox(struct sql_conn *q, int64_t account_id, int64_t mailbox
 
 /* The statement reading a mailbox's key rows in UID order, all of them or those of a
  * UID list (bound as 2); the SQL differs only in how the list is read. */
-#define KEYS_SELECT "SELECT uid, sent, arrival, size, reply, subject, from_, to_, cc, dfrom, dto, msgid, refs" \
-		    " FROM msg_keys WHERE mailbox_id = ?"
-static struct sql_stmt *keys_stmt(struct sql_conn *q, struct arena *a, int64_t mailbox_id, const uint32_t *only,
-				  size_t nonly)
+/* The condition that limits a query to the caller's UIDs (the list bound as the next
+ * parameter, uids_list's form for the engine). */
+static const char *only_cond(struct sql_conn *q)
 {
-	struct sql_stmt *st;
-	if (only == NULL)
-		st = sql_prepare(q, KEYS_SELECT " ORDER BY uid");
-	else if (sql_engine(q) == SQL_PG)
-		st = sql_prepare(q, KEYS_SELECT " AND uid = ANY(CAST(? AS bigint[])) ORDER BY uid");
-	else
-		st = sql_prepare(q, KEYS_SELECT " AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid");
-	if (st == NULL)
-		return NULL;
-	sql_bind_int64(st, 1, mailbox_id);
-	if (only != NULL)
-		sql_bind_text(st, 2, uids_list(a, sql_engine(q), only, nonly));
-	return st;
+	return sql_engine(q) == SQL_PG ? " AND uid = ANY(CAST(? AS bigint[]))"
+				       : " AND uid IN (SELECT value FROM json_each(?))";
 }
 
-/* One message's keys as read for SORT and THREAD. */
-struct keys {
-	uint32_t uid;
-	bool reply;
-	int64_t num[3]; /* sent, arrival, size */
-	const char *text[6]; /* subject, from_, to_, cc, dfrom, dto */
-	const char *msgid, *refs;
-};
+/* Reads a statement's first column as UIDs into the arena. */
+static int read_uids(struct sql_conn *q, struct sql_stmt *st, struct arena *a, uint32_t **uids_r, size_t *n_r,
+		     const char **error_r)
+{
+	size_t n = 0, cap = 1024;
+	uint32_t *v = arena_alloc(a, cap * sizeof(*v));
+	int rc;
+	while ((rc = sql_step(st)) == SQL_ROW) {
+		if (n == cap) {
+			uint32_t *w = arena_alloc(a, 2 * cap * sizeof(*w));
+			memcpy(w, v, n * sizeof(*v));
+			v = w;
+			cap *= 2;
+		}
+		v[n++] = (uint32_t)sql_col_int64(st, 0);
+	}
+	if (rc < 0)
+		return store_sql_fail(q, rc, "sort", error_r);
+	*uids_r = v;
+	*n_r = n;
+	return 1;
+}
 
-/* Reads the key rows of a mailbox (or of the UIDs only) in UID order into the arena. */
-static int read_keys(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id, const uint32_t *only,
-		     size_t nonly, struct keys **keys_r, size_t *n_r, const char **error_r)
+/* SORT: the database orders the rows, walking the (mailbox_id, key, uid) index of the
+ * first criterion, so a mailbox of any size is answered without sorting it here. The
+ * ORDER BY follows the client's criteria, so the statement is built per command
+ * (sql_prepare_once). Text keys compare bytewise on both engines (SQLite's BINARY,
+ * COLLATE "C" on PostgreSQL): they are case-folded already (RFC 5256 i;ascii-casemap). */
+int store_sort_uids(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+		    const uint32_t *only, size_t nonly, const struct store_sort_crit *crit, size_t ncrit, uint32_t **uids_r,
+		    size_t *n_r, const char **error_r)
+{
+	static const char *const cols[] = {
+		[STORE_SORT_ARRIVAL] = "arrival", [STORE_SORT_CC] = "cc",	  [STORE_SORT_DATE] = "sent",
+		[STORE_SORT_FROM] = "from_",	  [STORE_SORT_SIZE] = "size",	  [STORE_SORT_SUBJECT] = "subject",
+		[STORE_SORT_TO] = "to_",	  [STORE_SORT_DISPLAYFROM] = "dfrom", [STORE_SORT_DISPLAYTO] = "dto",
+	};
+	*uids_r = NULL;
+	*n_r = 0;
+	struct db *db;
+	struct sql_conn *q = store_sql_get(s, &db, error_r);
+	if (q == NULL)
+		return STORE_EUNAVAIL;
+	struct buf sql = { 0 };
+	buf_puts(&sql, "SELECT uid FROM msg_keys WHERE mailbox_id = ?");
+	if (only != NULL)
+		buf_puts(&sql, only_cond(q));
+	buf_puts(&sql, " ORDER BY ");
+	for (size_t i = 0; i < ncrit; i++) {
+		assert((size_t)crit[i].key < sizeof(cols) / sizeof(cols[0]) && cols[crit[i].key] != NULL);
+		buf_printf(&sql, "%s%s, ", cols[crit[i].key], crit[i].reverse ? " DESC" : "");
+	}
+	buf_puts(&sql, "uid");
+	int ret = check_mailbox(q, account_id, mailbox_id, error_r);
+	struct sql_stmt *st = ret > 0 ? sql_prepare_once(q, buf_str(&sql)) : NULL;
+	if (ret > 0 && st == NULL)
+		ret = store_sql_fail(q, SQL_ERR, "sort", error_r);
+	if (ret > 0) {
+		sql_bind_int64(st, 1, mailbox_id);
+		if (only != NULL)
+			sql_bind_text(st, 2, uids_list(a, sql_engine(q), only, nonly));
+		ret = read_uids(q, st, a, uids_r, n_r, error_r);
+	}
+	sql_finalize(st);
+	store_sql_put(s, q, db);
+	buf_free(&sql);
+	return ret;
+}
+
+/* THREAD: the keys it needs of each message, in UID order. */
+int store_thread_keys(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
+		      const uint32_t *only, size_t nonly, struct store_thread_key **keys_r, size_t *n_r, const char **error_r)
 {
 	*keys_r = NULL;
 	*n_r = 0;
@@ -249,122 +296,47 @@ static int read_keys(struct store *s, struct arena *a, int64_t account_id, int64
 	if (q == NULL)
 		return STORE_EUNAVAIL;
 	int ret = check_mailbox(q, account_id, mailbox_id, error_r);
-	struct sql_stmt *st = ret > 0 ? keys_stmt(q, a, mailbox_id, only, nonly) : NULL;
-	if (ret > 0 && st == NULL)
-		ret = store_sql_fail(q, SQL_ERR, "sort keys", error_r);
+	struct sql_stmt *st = NULL;
 	if (ret > 0) {
+#define THREAD_SELECT "SELECT uid, sent, reply, subject, msgid, refs FROM msg_keys WHERE mailbox_id = ?"
+		if (only == NULL)
+			st = sql_prepare(q, THREAD_SELECT " ORDER BY uid");
+		else if (sql_engine(q) == SQL_PG)
+			st = sql_prepare(q, THREAD_SELECT " AND uid = ANY(CAST(? AS bigint[])) ORDER BY uid");
+		else
+			st = sql_prepare(q, THREAD_SELECT " AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid");
+#undef THREAD_SELECT
+		if (st == NULL)
+			ret = store_sql_fail(q, SQL_ERR, "thread keys", error_r);
+	}
+	if (ret > 0) {
+		sql_bind_int64(st, 1, mailbox_id);
+		if (only != NULL)
+			sql_bind_text(st, 2, uids_list(a, sql_engine(q), only, nonly));
 		size_t n = 0, cap = 1024;
-		struct keys *v = arena_alloc(a, cap * sizeof(*v));
+		struct store_thread_key *v = arena_alloc(a, cap * sizeof(*v));
 		int rc;
 		while ((rc = sql_step(st)) == SQL_ROW) {
 			if (n == cap) {
-				struct keys *w = arena_alloc(a, 2 * cap * sizeof(*w));
+				struct store_thread_key *w = arena_alloc(a, 2 * cap * sizeof(*w));
 				memcpy(w, v, n * sizeof(*v));
 				v = w;
 				cap *= 2;
 			}
-			struct keys *k = &v[n++];
+			struct store_thread_key *k = &v[n++];
 			k->uid = (uint32_t)sql_col_int64(st, 0);
-			for (int i = 0; i < 3; i++)
-				k->num[i] = sql_col_int64(st, 1 + i);
-			k->reply = sql_col_int64(st, 4) != 0;
-			for (int i = 0; i < 6; i++)
-				k->text[i] = arena_strdup(a, sql_col_text(st, 5 + i));
-			k->msgid = col_dup(a, st, 11);
-			k->refs = col_dup(a, st, 12);
+			k->sent = sql_col_int64(st, 1);
+			k->reply = sql_col_int64(st, 2) != 0;
+			k->subject = arena_strdup(a, sql_col_text(st, 3));
+			k->msgid = col_dup(a, st, 4);
+			k->refs = col_dup(a, st, 5);
 		}
 		sql_reset(st);
 		if (rc < 0)
-			ret = store_sql_fail(q, rc, "sort keys", error_r);
+			ret = store_sql_fail(q, rc, "thread keys", error_r);
 		*keys_r = v;
 		*n_r = n;
 	}
 	store_sql_put(s, q, db);
-	return ret;
-}
-
-/* Where each SORT key is in struct keys: num[i] for i < 3, else text[i - 3] */
-static int key_slot(enum store_sort_key key)
-{
-	switch (key) {
-	case STORE_SORT_DATE: return 0;
-	case STORE_SORT_ARRIVAL: return 1;
-	case STORE_SORT_SIZE: return 2;
-	case STORE_SORT_SUBJECT: return 3;
-	case STORE_SORT_FROM: return 4;
-	case STORE_SORT_TO: return 5;
-	case STORE_SORT_CC: return 6;
-	case STORE_SORT_DISPLAYFROM: return 7;
-	case STORE_SORT_DISPLAYTO: return 8;
-	}
-	assert(!"unknown sort key");
-	return 0;
-}
-
-struct sort_spec {
-	const struct store_sort_crit *crit;
-	size_t ncrit;
-};
-
-/* The criteria in turn, then the UID: the order SQLite's ORDER BY gave (integers,
- * text compared bytewise: the keys are case-folded already, RFC 5256 i;ascii-casemap) */
-static int cmp_keys(const void *pa, const void *pb, void *arg)
-{
-	const struct keys *x = pa, *y = pb;
-	const struct sort_spec *sp = arg;
-	for (size_t i = 0; i < sp->ncrit; i++) {
-		int slot = key_slot(sp->crit[i].key), c;
-		if (slot < 3)
-			c = x->num[slot] < y->num[slot] ? -1 : x->num[slot] > y->num[slot];
-		else
-			c = strcmp(x->text[slot - 3], y->text[slot - 3]);
-		if (c != 0)
-			return sp->crit[i].reverse ? -c : c;
-	}
-	return x->uid < y->uid ? -1 : x->uid > y->uid;
-}
-
-int store_sort_uids(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
-		    const uint32_t *only, size_t nonly, const struct store_sort_crit *crit, size_t ncrit, uint32_t **uids_r,
-		    size_t *n_r, const char **error_r)
-{
-	*uids_r = NULL;
-	*n_r = 0;
-	struct keys *k;
-	size_t n;
-	int ret = read_keys(s, a, account_id, mailbox_id, only, nonly, &k, &n, error_r);
-	if (ret < 0)
-		return ret;
-	struct sort_spec sp = { crit, ncrit };
-	qsort_r(k, n, sizeof(*k), cmp_keys, &sp);
-	uint32_t *v = arena_alloc(a, (n ? n : 1) * sizeof(*v));
-	for (size_t i = 0; i < n; i++)
-		v[i] = k[i].uid;
-	*uids_r = v;
-	*n_r = n;
-	return ret;
-}
-
-int store_thread_keys(struct store *s, struct arena *a, int64_t account_id, int64_t mailbox_id,
-		      const uint32_t *only, size_t nonly, struct store_thread_key **keys_r, size_t *n_r, const char **error_r)
-{
-	*keys_r = NULL;
-	*n_r = 0;
-	struct keys *k;
-	size_t n;
-	int ret = read_keys(s, a, account_id, mailbox_id, only, nonly, &k, &n, error_r);
-	if (ret < 0)
-		return ret;
-	struct store_thread_key *v = arena_alloc(a, (n ? n : 1) * sizeof(*v));
-	for (size_t i = 0; i < n; i++) {
-		v[i].uid = k[i].uid;
-		v[i].sent = k[i].num[0];
-		v[i].reply = k[i].reply;
-		v[i].subject = k[i].text[0];
-		v[i].msgid = k[i].msgid;
-		v[i].refs = k[i].refs;
-	}
-	*keys_r = v;
-	*n_r = n;
 	return ret;
 }
