@@ -292,6 +292,11 @@ void store_op_event(struct store_op *op, enum store_event_kind kind, int64_t acc
  * each other instead of deadlocking. Rows of an account (its mailboxes, messages,
  * counters) are changed only by ops that name it. Nothing on SQLite (one writer). */
 void store_op_lock(struct store_op *op, int64_t account_id);
+/* store_message.c: inside an account's removal, its mailboxes and messages (and the
+ * emails only they used), and on SQLite (c, the committer's connection; NULL on
+ * PostgreSQL, whose rows go with the account by ON DELETE CASCADE) the rows of the
+ * tables keyed by account. 1, or op's failure. */
+int store_account_remove_mail(struct store_op *op, struct db *c, int64_t id);
 void store_op_unlink_blob(struct store_op *op, const char *blob);
 /* Path of a blob file (malloc'd). */
 char *store_blob_path(struct store *s, const char *blob);

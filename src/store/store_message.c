@@ -344,3 +344,98 @@ void store_copy_async(struct store *s, struct arena *a, struct store_copy *c, st
 {
 	store_op_submit_async(s, copy_op(a, c), loop, done, arg);
 }
+
+/* ------------------------------------------------------------------ account removal */
+
+/* SQLite: the account's mailboxes, messages and the tables only SQLite has yet. */
+static int account_del_mail(struct store_op *op, struct db *c, int64_t id)
+{
+	uint64_t modseq = store_acct_next_modseq(c->sql, id);
+	/* first, so that pending lessons no longer keep its messages */
+	if (store_lesson_forget_account(op, c, id) < 0)
+		return op->result;
+	sqlite3_stmt *st = store_db_stmt(c, "SELECT id FROM mailboxes WHERE account_id = ?");
+	sqlite3_bind_int64(st, 1, id);
+	int64_t ids[4096];
+	size_t n = 0;
+	/* Collect first: store_msg_remove_all uses other statements on this connection. */
+	for (;;) {
+		n = 0;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, id);
+		while (n < 4096 && sqlite3_step(st) == SQLITE_ROW)
+			ids[n++] = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (n == 0)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			if (store_msg_remove_all(op, c, id, ids[i], modseq) < 0)
+				return op->result;
+			sqlite3_stmt *d = store_db_stmt(c, "DELETE FROM mailboxes WHERE id = ?");
+			sqlite3_bind_int64(d, 1, ids[i]);
+			const char *err;
+			if (store_step_done(c, d, &err) < 0)
+				return store_op_fail(op, STORE_ERR, "%s", err);
+			store_op_event(op, STORE_EV_MAILBOX_DELETED, id, ids[i], 0, 0, 0, modseq);
+		}
+	}
+	static const char *const cleanup[] = {
+		"DELETE FROM expunged WHERE account_id = ?",
+		"DELETE FROM mailbox_tombstones WHERE account_id = ?",
+		"DELETE FROM lost_subscriptions WHERE account_id = ?",
+		"DELETE FROM msgids WHERE account_id = ?",
+		"DELETE FROM junk_token WHERE account_id = ?",
+		"DELETE FROM junk_count WHERE account_id = ?",
+		"DELETE FROM junk_contact WHERE account_id = ?",
+		"DELETE FROM sieve_scripts WHERE account_id = ?",
+		"DELETE FROM sieve_state WHERE account_id = ?",
+		"DELETE FROM sieve_vacation WHERE account_id = ?",
+		"DELETE FROM sieve_duplicates WHERE account_id = ?",
+		"DELETE FROM web_sessions WHERE account_id = ?",
+		"DELETE FROM web_prefs WHERE account_id = ?",
+		"DELETE FROM contacts WHERE account_id = ?",
+		"DELETE FROM contacts_received WHERE account_id = ?",
+	};
+	for (size_t i = 0; i < sizeof(cleanup) / sizeof(cleanup[0]); i++) {
+		sqlite3_stmt *d = store_db_stmt(c, cleanup[i]);
+		sqlite3_bind_int64(d, 1, id);
+		const char *err;
+		if (store_step_done(c, d, &err) < 0)
+			return store_op_fail(op, STORE_ERR, "%s", err);
+	}
+	return 1;
+}
+
+/* PostgreSQL: the account's messages, and the emails (with their chunks) that only
+ * they used; its mailboxes' rows would go with it (ON DELETE CASCADE), but emails
+ * are shared between accounts and are released here. */
+static int account_del_mail_pg(struct store_op *op, int64_t id)
+{
+	/* first, so that pending lessons no longer keep its messages */
+	if (store_lesson_forget_account(op, NULL, id) < 0)
+		return op->result;
+	uint64_t modseq = store_acct_next_modseq(op->q, id);
+	struct sql_stmt *st = sql_prepare(op->q, "SELECT id FROM mailboxes WHERE account_id = ? ORDER BY id");
+	if (st == NULL)
+		return store_op_sql_fail(op, SQL_ERR, "account_del");
+	sql_bind_int64(st, 1, id);
+	size_t n = 0, cap = 16;
+	int64_t *ids = xmalloc(cap * sizeof(*ids));
+	int rc;
+	while ((rc = sql_step(st)) == SQL_ROW) {
+		if (n == cap)
+			ids = xrealloc(ids, (cap *= 2) * sizeof(*ids));
+		ids[n++] = sql_col_int64(st, 0);
+	}
+	sql_reset(st);
+	int r = rc < 0 ? store_op_sql_fail(op, rc, "account_del") : 1;
+	for (size_t i = 0; r > 0 && i < n; i++)
+		r = store_msg_remove_all(op, NULL, id, ids[i], modseq) < 0 ? op->result : 1;
+	free(ids);
+	return r;
+}
+
+int store_account_remove_mail(struct store_op *op, struct db *c, int64_t id)
+{
+	return c != NULL ? account_del_mail(op, c, id) : account_del_mail_pg(op, id);
+}
