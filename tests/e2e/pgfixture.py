@@ -3,8 +3,10 @@
 pg_database() returns the URI of a new, empty database: on the server named by
 POSTAMT_TEST_PG when it is set (scripts/check starts one for the whole run), else on
 a server this module starts once for the pytest process and stops at exit. Skips the
-calling test, saying why, when Debian's PostgreSQL binaries are missing."""
+calling test, saying why, when Debian's PostgreSQL binaries are missing. pg_nodes()
+runs several postamt nodes on one such database."""
 import atexit
+import contextlib
 import os
 import subprocess
 import tempfile
@@ -56,3 +58,34 @@ def pg_query(uri, sql):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     return [line.split("\t") for line in r.stdout.splitlines() if line]
+
+
+@contextlib.contextmanager
+def pg_nodes(postamt_bin, users=(), count=2):
+    """COUNT nodes on one new database (each with its own DIR and port offset, one
+    quiet DNS server for all), USERS added through the first (password "secret"), all
+    started; yields (uri, node, node, ...). Afterwards the nodes still running are
+    stopped and their logs checked (finish_server); whatever is left is killed."""
+    from conftest import Server, e2e_tmpdir, finish_server, free_offset, init_datadir, quiet_dns_server
+
+    uri = pg_database()
+    dns = quiet_dns_server()
+    made = []
+    for _ in range(count):
+        parent = e2e_tmpdir("dir")
+        offset = free_offset()
+        srv = Server(postamt_bin, init_datadir(postamt_bin, parent, offset, ("--store", uri)), offset, parent)
+        srv.add_config("dns.server = " + dns)
+        made.append(srv)
+    for user in users:
+        made[0].add_user(user, "secret")
+    try:
+        for srv in made:
+            srv.start()
+        yield (uri, *made)
+        for srv in made:
+            if srv.proc is not None and srv.proc.poll() is None:
+                finish_server(srv)
+    finally:
+        for srv in made:
+            srv.kill()

@@ -16,35 +16,15 @@ import smtplib
 
 import pytest
 
-from conftest import DOMAIN, finish_server
-from pgfixture import pg_database, pg_query
+from conftest import DOMAIN
+from pgfixture import pg_nodes, pg_query
 
 
 @pytest.fixture(scope="module")
 def nodes(postamt_bin):
     """Two running nodes on one new database, made once for the file."""
-    from conftest import Server, e2e_tmpdir, free_offset, init_datadir, quiet_dns_server
-
-    uri = pg_database()
-    dns = quiet_dns_server()
-    made = []
-    for _ in range(2):
-        parent = e2e_tmpdir("dir")
-        offset = free_offset()
-        srv = Server(postamt_bin, init_datadir(postamt_bin, parent, offset, ("--store", uri)), offset, parent)
-        srv.add_config("dns.server = " + dns)
-        made.append(srv)
-    a, b = made
-    for srv in (a, b):
-        srv.start()
-    yield uri, a, b
-    try:
-        for srv in (a, b):
-            if srv.proc is not None and srv.proc.poll() is None:
-                finish_server(srv)
-    finally:
-        for srv in (a, b):
-            srv.kill()
+    with pg_nodes(postamt_bin, users=()) as made:
+        yield made
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from conftest import DOMAIN, finish_server
-from pgfixture import pg_database, pg_query
+from conftest import DOMAIN
+from pgfixture import pg_nodes, pg_query
 from test_imap_ext import Client
 
 USER = "nora@" + DOMAIN
@@ -27,29 +27,8 @@ ROUNDS = 50
 @pytest.fixture(scope="module")
 def nodes(postamt_bin):
     """Two nodes on one new database, started once for the file."""
-    from conftest import Server, e2e_tmpdir, free_offset, init_datadir, quiet_dns_server
-
-    uri = pg_database()
-    dns = quiet_dns_server()
-    made = []
-    for _ in range(2):
-        parent = e2e_tmpdir("dir")
-        offset = free_offset()
-        srv = Server(postamt_bin, init_datadir(postamt_bin, parent, offset, ("--store", uri)), offset, parent)
-        srv.add_config("dns.server = " + dns)
-        made.append(srv)
-    a, b = made
-    a.add_user(USER, "secret")
-    a.add_user(LOADER, "secret")
-    try:
-        a.start()
-        b.start()
-        yield uri, a, b
-        for srv in (a, b):
-            finish_server(srv)
-    finally:
-        for srv in (a, b):
-            srv.kill()
+    with pg_nodes(postamt_bin, users=(USER, LOADER)) as made:
+        yield made
 
 
 class Watcher:

@@ -23,8 +23,8 @@ import time
 
 import pytest
 
-from conftest import DOMAIN, finish_server
-from pgfixture import pg_database
+from conftest import DOMAIN
+from pgfixture import pg_nodes
 from test_cluster_notify_pg import Watcher
 from test_imap_ext import Client
 
@@ -37,29 +37,8 @@ ROUNDS = 50
 @pytest.fixture(scope="module")
 def nodes(postamt_bin):
     """Two nodes on one new database, started once for the file."""
-    from conftest import Server, e2e_tmpdir, free_offset, init_datadir, quiet_dns_server
-
-    uri = pg_database()
-    dns = quiet_dns_server()
-    made = []
-    for _ in range(2):
-        parent = e2e_tmpdir("dir")
-        offset = free_offset()
-        srv = Server(postamt_bin, init_datadir(postamt_bin, parent, offset, ("--store", uri)), offset, parent)
-        srv.add_config("dns.server = " + dns)
-        made.append(srv)
-    a, b = made
-    for user in [IDLER, FLAGGER] + STORM:
-        a.add_user(user, "secret")
-    try:
-        a.start()
-        b.start()
-        yield uri, a, b
-        for srv in (a, b):
-            finish_server(srv)
-    finally:
-        for srv in (a, b):
-            srv.kill()
+    with pg_nodes(postamt_bin, users=[IDLER, FLAGGER] + STORM) as made:
+        yield made
 
 
 @pytest.fixture
