@@ -20,16 +20,6 @@ struct mfix {
 	int64_t alice, bob;
 };
 
-static void pg_wipe(const char *uri)
-{
-	PGconn *c = PQconnectdb(uri);
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	PGresult *r = PQexec(c, "SET client_min_messages TO warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-	PQclear(r);
-	PQfinish(c);
-}
-
 static struct store *open_backend(const char *dir, const char *pg)
 {
 	struct store_options opt = { .create = true, .no_fsync = true, .postgresql = pg, .read_conns = 2 };
@@ -48,7 +38,7 @@ static int setup(void **state, const char *pg)
 		return -1;
 	f->pg = pg;
 	if (pg != NULL)
-		pg_wipe(pg);
+		test_pg_wipe(pg);
 	f->s = open_backend(f->dir, pg);
 	f->a = arena_new();
 	const char *err;
